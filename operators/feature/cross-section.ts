@@ -1,0 +1,66 @@
+/**
+ * feature.cross-section — the bridge from tick rate to rebalance rate: keeps the latest feature vector
+ * of every symbol from each input and, on an event-time timer every N minutes of the session, emits a
+ * snapshot of the universe with the latest bar close as each symbol's price.
+ */
+import { z } from 'zod';
+import type { Bar, CrossSection, FeatureVector } from '../../schemas/types.generated.ts';
+import { defineOperator } from '../sdk/spec.ts';
+import { operate, type Emit } from '../sdk/operate.ts';
+import { everySession, MINUTE } from '../sdk/timers.ts';
+
+const params = z.strictObject({
+  every_minutes: z.number().int().min(1).max(390).default(15).describe('Minutes between snapshots.'),
+  first_after_minutes: z.number().int().min(0).max(390).default(30).describe('Minutes after the open of the first snapshot of a session.'),
+  max_age_minutes: z.number().int().min(1).default(5).describe('Features older than this at the snapshot count as missing (NaN).'),
+});
+
+export const crossSection = defineOperator({
+  type: 'feature.cross-section',
+  summary: 'Snapshots the latest per-symbol features of the universe every N minutes.',
+  inputs: {
+    features: { schema: 'FeatureVector', variadic: true, description: 'Per-symbol feature vectors; their columns are concatenated in input order.' },
+    bars: { schema: 'Bar', description: 'Bars, for the price of each symbol at the snapshot.' },
+  },
+  output: 'CrossSection',
+  params,
+  features: (_p, upstream) => [...upstream],
+  create: (p, ctx) => ({ features, bars }) => {
+    const widths = (ctx.inputs['features'] ?? []).map((i) => i.features.length);
+    const offsets = widths.map((_, k) => widths.slice(0, k).reduce((a, b) => a + b, 0));
+    const names = (ctx.inputs['features'] ?? []).flatMap((i) => i.features);
+    const latest = widths.map(() => new Map<string, FeatureVector>());
+    const prices = new Map<string, number>();
+    const universe = ctx.universe.map((u) => u.symbol);
+    const maxAge = p.max_age_minutes * MINUTE;
+
+    const snapshot = (at: number, emit: Emit<CrossSection>): void => {
+      const symbols: string[] = [];
+      const values: number[] = [];
+      const px: number[] = [];
+      for (const symbol of universe) {
+        const price = prices.get(symbol);
+        if (price === undefined) continue;
+        symbols.push(symbol);
+        px.push(price);
+        const row = new Array<number>(names.length).fill(NaN);
+        latest.forEach((bySymbol, k) => {
+          const v = bySymbol.get(symbol);
+          if (v && at - v.ts_known <= maxAge) for (let j = 0; j < widths[k]!; j++) row[offsets[k]! + j] = v.values[j] ?? NaN;
+        });
+        values.push(...row);
+      }
+      if (symbols.length > 0) emit([{ ts_event: at, ts_known: at, symbols, features: names, values, prices: px }]);
+    };
+    return operate<CrossSection>(ctx, [
+      ...features.map((stream, k) => ({
+        stream,
+        onBatch: (batch: readonly FeatureVector[]) => {
+          const map = latest[k]!;
+          for (const v of batch) map.set(v.symbol, v);
+        },
+      })),
+      { stream: bars, onBatch: (batch: readonly Bar[]) => { for (const b of batch) prices.set(b.symbol, b.close); } },
+    ], { start: (emit) => everySession(ctx, p.every_minutes * MINUTE, p.first_after_minutes * MINUTE, (at) => snapshot(at, emit)) });
+  },
+});

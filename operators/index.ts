@@ -1,0 +1,34 @@
+/**
+ * The registry: every operator type, imported explicitly. The validator, `alpha ops`, the JSON Schema
+ * of topology.yaml and the README's reference are all generated from it. A test fails when an operator
+ * file is missing here.
+ */
+import type { AnySpec } from './sdk/spec.ts';
+import { replay } from './source/replay.ts';
+import { replayTrades } from './source/replay-trades.ts';
+import { bars } from './feature/bars.ts';
+import { laggedReturns } from './feature/lagged-returns.ts';
+import { volatility } from './feature/volatility.ts';
+import { microstructure } from './feature/microstructure.ts';
+import { crossSection } from './feature/cross-section.ts';
+import { relative } from './feature/relative.ts';
+import { rankGaussOperator } from './feature/rank-gauss.ts';
+import { ridge } from './model/ridge.ts';
+import { crossSectional } from './signal/cross-sectional.ts';
+import { proportional } from './portfolio/proportional.ts';
+import { accounting } from './portfolio/accounting.ts';
+import { orders } from './execution/orders.ts';
+import { simBroker } from './execution/sim-broker.ts';
+import { parquetSink } from './sink/parquet.ts';
+
+export const operators: readonly AnySpec[] = [
+  replay, replayTrades,
+  bars, laggedReturns, volatility, microstructure, crossSection, relative, rankGaussOperator,
+  ridge,
+  crossSectional,
+  proportional, accounting,
+  orders, simBroker,
+  parquetSink,
+];
+
+export const registry: ReadonlyMap<string, AnySpec> = new Map(operators.map((s) => [s.type, s]));

@@ -1,0 +1,47 @@
+/**
+ * portfolio.accounting — books fills into positions and cash, marks positions to the latest mid, and
+ * emits the portfolio state after every batch of fills and every N minutes of the session (the equity
+ * curve). Its output feeds back into sizing and order generation.
+ */
+import { z } from 'zod';
+import type { Fill, PortfolioState, Quote } from '../../schemas/types.generated.ts';
+import { defineOperator } from '../sdk/spec.ts';
+import { operate } from '../sdk/operate.ts';
+import { Ledger } from '../sdk/ledger.ts';
+import { everySession, MINUTE } from '../sdk/timers.ts';
+
+const params = z.strictObject({
+  initial_cash: z.number().positive().default(10_000_000).describe('Starting cash, in currency.'),
+  mark_every_minutes: z.number().int().min(1).max(390).default(5).describe('Minutes between marks of the equity curve.'),
+});
+
+export const accounting = defineOperator({
+  type: 'portfolio.accounting',
+  summary: 'Positions, cash and PnL from fills, marked to market; the equity curve.',
+  inputs: {
+    fills: { schema: 'Fill', description: 'Executions to book.' },
+    quotes: { schema: 'Quote', description: 'Quotes, to mark positions at the mid.' },
+  },
+  output: 'PortfolioState',
+  params,
+  create: (p, ctx) => ({ fills, quotes }) => {
+    const ledger = new Ledger(p.initial_cash);
+    const now = (): PortfolioState => ledger.state(ctx.clock.now(), ctx.clock.now());
+    return operate<PortfolioState>(ctx, [
+      { stream: quotes, onBatch: (batch: readonly Quote[]) => { for (const q of batch) ledger.mark(q.symbol, (q.bid + q.ask) / 2); } },
+      {
+        stream: fills,
+        onBatch: (batch: readonly Fill[], emit) => {
+          for (const f of batch) ledger.apply(f);
+          const last = batch[batch.length - 1]!;
+          emit([ledger.state(last.ts_event, last.ts_known)]);
+        },
+      },
+    ], {
+      start: (emit) => {
+        emit([now()]);
+        everySession(ctx, p.mark_every_minutes * MINUTE, p.mark_every_minutes * MINUTE, () => emit([now()]));
+      },
+    });
+  },
+});

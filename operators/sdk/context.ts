@@ -1,0 +1,80 @@
+/**
+ * What every operator is given. Backtest and live differ only in the implementations injected here:
+ * operators never read the wall clock or Math.random().
+ */
+import type { Rng } from './rng.ts';
+
+/** Time is an integer number of microseconds since the Unix epoch, UTC. */
+export type Micros = number;
+
+export interface Clock {
+  /** Current time: the ts_known of the event being processed, or the time of the timer firing. */
+  now(): Micros;
+  /**
+   * Runs `fn` when time reaches `at`, before any event with ts_known >= at is delivered.
+   * Timers at the same time fire in the order they were scheduled.
+   */
+  schedule(at: Micros, fn: (at: Micros) => void): void;
+}
+
+export interface Session { open: Micros; close: Micros }
+
+/** Trading sessions, so timers fire only while the market is open. */
+export interface Calendar {
+  readonly sessions: readonly Session[];
+}
+
+export interface Counter { inc(by?: number): void; readonly value: number }
+export interface Metrics { counter(name: string): Counter }
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Per-key state owned by one node (a symbol's rolling window, say). */
+export interface KeyedState<T> {
+  get(key: string): T | undefined;
+  getOrCreate(key: string, init: () => T): T;
+  set(key: string, value: T): void;
+  keys(): IterableIterator<string>;
+  readonly size: number;
+}
+
+export interface UniverseMember { symbol: string; sector: string }
+
+/** What feeds one input port: the producer node, its schema, and the feature names it declares. */
+export interface InputInfo { node: string; schema: string; features: readonly string[] }
+
+export interface OperatorContext {
+  /** Name of the node in the topology. */
+  readonly node: string;
+  readonly clock: Clock;
+  readonly calendar: Calendar;
+  readonly rng: Rng;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  state<T>(name: string): KeyedState<T>;
+  /** Refuses an input: it goes to the dead-letter output with the reason, is counted, and the run goes on. */
+  deadLetter(input: unknown, reason: string, at?: { ts_event: Micros; ts_known: Micros }): void;
+  /** Runs when every input has completed and before the run reports; sinks flush here. */
+  atEnd(fn: () => Promise<void> | void): void;
+  /** Folder where sinks write (a backtest's --out). */
+  readonly outDir: string;
+  /** The instruments the run trades, with their sectors. */
+  readonly universe: readonly UniverseMember[];
+  /** Producers of each input port, in binding order. */
+  readonly inputs: Readonly<Record<string, readonly InputInfo[]>>;
+}
+
+
+/** Record batches of one dataset, in the dataset's (ts_known, seq) order. */
+export interface DatasetBatchReader {
+  next(): Promise<import('apache-arrow').RecordBatch | null>;
+  close(): Promise<void>;
+}
+
+export interface SourceContext extends OperatorContext {
+  /** Opens a dataset (e.g. "quotes") of the run's data folder; a missing or corrupt file is a clear error naming it. */
+  openDataset(name: string): DatasetBatchReader;
+}

@@ -1,0 +1,69 @@
+/**
+ * Portfolio accounting, pure: positions at average cost, cash, realised and unrealised PnL, fees.
+ * Invariant (property-tested): cash + Σ qty·mark = initial cash + realised + unrealised − fees.
+ */
+import type { Fill, PortfolioState, Position } from '../../schemas/types.generated.ts';
+
+interface Holding { qty: number; avgPrice: number; mark: number }
+
+export class Ledger {
+  cash: number;
+  realized = 0;
+  fees = 0;
+  tradedNotional = 0;
+  private readonly holdings = new Map<string, Holding>();
+
+  constructor(readonly initialCash: number) {
+    this.cash = initialCash;
+  }
+
+  apply(fill: Pick<Fill, 'symbol' | 'side' | 'qty' | 'price' | 'fee'>): void {
+    const signed = fill.side === 'BUY' ? fill.qty : -fill.qty;
+    this.cash -= signed * fill.price + fill.fee;
+    this.fees += fill.fee;
+    this.tradedNotional += fill.qty * fill.price;
+    const h = this.holdings.get(fill.symbol) ?? { qty: 0, avgPrice: 0, mark: fill.price };
+    if (h.qty === 0 || Math.sign(h.qty) === Math.sign(signed)) {
+      const qty = h.qty + signed;
+      h.avgPrice = (h.avgPrice * Math.abs(h.qty) + fill.price * Math.abs(signed)) / Math.abs(qty);
+      h.qty = qty;
+    } else {
+      const closed = Math.min(Math.abs(signed), Math.abs(h.qty));
+      this.realized += closed * (fill.price - h.avgPrice) * Math.sign(h.qty);
+      const qty = h.qty + signed;
+      if (qty !== 0 && Math.sign(qty) !== Math.sign(h.qty)) h.avgPrice = fill.price;
+      h.qty = qty;
+    }
+    if (h.qty === 0) h.avgPrice = 0;
+    h.mark = h.mark || fill.price;
+    this.holdings.set(fill.symbol, h);
+    if (h.qty === 0) this.holdings.delete(fill.symbol);
+  }
+
+  /** Updates the mark of a held symbol; returns false when the symbol is not held. */
+  mark(symbol: string, price: number): boolean {
+    const h = this.holdings.get(symbol);
+    if (!h) return false;
+    h.mark = price;
+    return true;
+  }
+
+  state(ts_event: number, ts_known: number): PortfolioState {
+    let unrealized = 0;
+    let gross = 0;
+    let net = 0;
+    const positions: Position[] = [];
+    for (const symbol of [...this.holdings.keys()].sort()) {
+      const h = this.holdings.get(symbol)!;
+      const value = h.qty * h.mark;
+      unrealized += h.qty * (h.mark - h.avgPrice);
+      gross += Math.abs(value);
+      net += value;
+      positions.push({ symbol, qty: h.qty, avg_price: h.avgPrice, mark: h.mark });
+    }
+    return {
+      ts_event, ts_known, cash: this.cash, equity: this.cash + net, realized_pnl: this.realized, unrealized_pnl: unrealized,
+      fees: this.fees, gross_exposure: gross, net_exposure: net, traded_notional: this.tradedNotional, positions,
+    };
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Writes records as Parquet through Apache Arrow and parquet-wasm (Rust's parquet crate compiled to
+ * WebAssembly; chosen by measurement, see `npm run bench:parquet`). Column types derive from the Avro
+ * schemas; timestamps are TIMESTAMP(MICROS, UTC). Output bytes depend only on the records.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { avroSchema, type AvroType } from '../../schemas/avro.ts';
+
+const TIMESTAMP = new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, 'UTC');
+
+function arrowType(type: AvroType): { type: arrow.DataType; nullable: boolean } {
+  if (Array.isArray(type)) {
+    const rest = type.filter((t) => t !== 'null');
+    if (rest.length !== 1) throw new Error(`unsupported Avro union ${JSON.stringify(type)}`);
+    return { type: arrowType(rest[0]!).type, nullable: true };
+  }
+  if (typeof type === 'string') {
+    switch (type) {
+      case 'int': return { type: new arrow.Int32(), nullable: false };
+      case 'long': return { type: new arrow.Int64(), nullable: false };
+      case 'double': return { type: new arrow.Float64(), nullable: false };
+      case 'float': return { type: new arrow.Float32(), nullable: false };
+      case 'boolean': return { type: new arrow.Bool(), nullable: false };
+      case 'string': return { type: new arrow.Utf8(), nullable: false };
+      default: throw new Error(`unsupported Avro type "${type}"`);
+    }
+  }
+  switch (type.type) {
+    case 'long': return { type: TIMESTAMP, nullable: false };
+    case 'enum': return { type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), nullable: false };
+    case 'array': {
+      const item = arrowType(type.items);
+      return { type: new arrow.List(new arrow.Field('item', item.type, item.nullable)), nullable: false };
+    }
+    case 'record':
+      return { type: new arrow.Struct(type.fields.map((f) => field(f.name, f.type))), nullable: false };
+  }
+}
+
+function field(name: string, type: AvroType): arrow.Field {
+  const t = arrowType(type);
+  // Symbols repeat: dictionary-encode them.
+  const dataType = name === 'symbol' && t.type instanceof arrow.Utf8 ? new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()) : t.type;
+  return new arrow.Field(name, dataType, t.nullable);
+}
+
+/** Arrow schema of an Avro record schema, e.g. `arrowSchema('Fill')`. */
+export function arrowSchema(schemaName: string): arrow.Schema {
+  return new arrow.Schema(avroSchema(schemaName).fields.map((f) => field(f.name, f.type)));
+}
+
+type Column = ArrayLike<unknown> | Float64Array;
+
+/** Builds an Arrow table from columns (plain arrays or typed arrays) in the schema's field order. */
+export function tableFromColumns(schemaName: string, columns: Record<string, Column>, length: number): arrow.Table {
+  const schema = arrowSchema(schemaName);
+  const children = schema.fields.map((f) => {
+    const values = columns[f.name];
+    if (!values) throw new Error(`column "${f.name}" missing for ${schemaName}`);
+    if (values.length !== length) throw new Error(`column "${f.name}" has ${values.length} values, expected ${length}`);
+    if (f.type instanceof arrow.Timestamp || f.type instanceof arrow.Int64) {
+      const big = new BigInt64Array(length);
+      for (let i = 0; i < length; i++) big[i] = BigInt(values[i] as number);
+      return arrow.makeData({ type: f.type as arrow.Int64, length, data: big });
+    }
+    if (f.type instanceof arrow.Float64 && values instanceof Float64Array) {
+      return arrow.makeData({ type: f.type, length, data: values });
+    }
+    return arrow.vectorFromArray(Array.from(values), f.type).data[0]!;
+  });
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children });
+  return new arrow.Table(schema, new arrow.RecordBatch(schema, struct));
+}
+
+/** Builds an Arrow table from records shaped like the schema's TypeScript type. */
+export function tableFromRecords(schemaName: string, records: readonly Record<string, unknown>[]): arrow.Table {
+  const columns: Record<string, unknown[]> = {};
+  for (const f of avroSchema(schemaName).fields) columns[f.name] = records.map((r) => r[f.name]);
+  return tableFromColumns(schemaName, columns, records.length);
+}
+
+export function parquetBytes(table: arrow.Table): Uint8Array {
+  const props = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.SNAPPY)
+    .setCreatedBy('alpha-factory')
+    .build();
+  return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
+}
+
+export function writeParquetFile(path: string, table: arrow.Table): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, parquetBytes(table));
+}
+
+/** Writes records of the named schema to a Parquet file (an empty file with the schema when there are none). */
+export function writeRecordsParquet(path: string, schemaName: string, records: readonly Record<string, unknown>[]): void {
+  writeParquetFile(path, tableFromRecords(schemaName, records));
+}

@@ -1,0 +1,103 @@
+/**
+ * The shape of an operator: what the registry, the validator, the docs and the graph builder know
+ * about each operator type. One file per operator exports one spec built with `defineOperator` or
+ * `defineSource`.
+ */
+import type { Observable } from 'rxjs';
+import type { z } from 'zod';
+import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import type { OperatorContext, SourceContext } from './context.ts';
+
+/** Edges carry batches of records in ts_known order; a batch amortises the per-event cost of the graph. */
+export type Batch<T> = readonly T[];
+
+export const STAGES = ['source', 'feature', 'model', 'signal', 'portfolio', 'risk', 'execution', 'sink'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** `'*'` accepts any schema (sinks). */
+export type PortSchema = SchemaName | '*';
+
+export interface PortSpec {
+  schema: PortSchema;
+  description: string;
+  /** Optional ports may be left unbound in the topology. */
+  optional?: boolean;
+  /** Variadic ports take a list of producers of the same schema. */
+  variadic?: boolean;
+  /**
+   * Feedback ports read state that a downstream node produces (fills → accounting → sizing).
+   * They do not count for cycle detection: the value read is the latest one already emitted.
+   */
+  feedback?: boolean;
+}
+
+type PortRecord<TSchema extends PortSchema> = TSchema extends SchemaName ? SchemaTypes[TSchema] : unknown;
+
+export type PortsSpec = Record<string, PortSpec>;
+
+/** The observables an operator receives, one per port (a variadic port gets an array). */
+export type PortStreams<TPorts extends PortsSpec> = {
+  [K in keyof TPorts]: TPorts[K]['variadic'] extends true
+    ? Observable<Batch<PortRecord<TPorts[K]['schema']>>>[]
+    : TPorts[K]['optional'] extends true
+      ? Observable<Batch<PortRecord<TPorts[K]['schema']>>> | undefined
+      : Observable<Batch<PortRecord<TPorts[K]['schema']>>>;
+};
+
+export interface OperatorSpec<TParams = unknown, TPorts extends PortsSpec = PortsSpec, TOut extends SchemaName | null = SchemaName | null> {
+  kind: 'operator';
+  type: string;
+  summary: string;
+  inputs: TPorts;
+  /** null for sinks. */
+  output: TOut;
+  params: z.ZodType<TParams>;
+  /**
+   * Feature operators name the columns they emit, in order; `upstream` holds the names their inputs
+   * declare (in port and binding order), for operators that pass columns through.
+   */
+  features?: (params: TParams, upstream: readonly string[]) => string[];
+  create(
+    params: TParams,
+    ctx: OperatorContext,
+  ): (inputs: PortStreams<TPorts>) => Observable<Batch<TOut extends SchemaName ? SchemaTypes[TOut] : never>>;
+}
+
+/** A record read by a source, with the tie-breaking keys the replay merges on. */
+export interface SourceRecord { ts_known: number; seq: number }
+
+/** Pull-based reader: the runner merges every source by (ts_known, source order, seq) and drives the clock. */
+export interface SourceReader<TRecord extends SourceRecord> {
+  /** Next batch in (ts_known, seq) order, or null at the end. Batches may be any size. */
+  next(): Promise<Batch<TRecord> | null>;
+  close(): Promise<void>;
+}
+
+export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaName> {
+  kind: 'source';
+  type: string;
+  summary: string;
+  inputs: Record<string, never>;
+  output: TOut;
+  params: z.ZodType<TParams>;
+  open(params: TParams, ctx: SourceContext): SourceReader<SchemaTypes[TOut] & SourceRecord>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry erases each spec's own types
+export type AnySpec = OperatorSpec<any, any, any> | SourceSpec<any, any>;
+
+export function defineOperator<TParams, const TPorts extends PortsSpec, const TOut extends SchemaName | null>(
+  spec: Omit<OperatorSpec<TParams, TPorts, TOut>, 'kind'>,
+): OperatorSpec<TParams, TPorts, TOut> {
+  return { kind: 'operator', ...spec };
+}
+
+export function defineSource<TParams, const TOut extends SchemaName>(
+  spec: Omit<SourceSpec<TParams, TOut>, 'kind' | 'inputs'>,
+): SourceSpec<TParams, TOut> {
+  return { kind: 'source', inputs: {}, ...spec };
+}
+
+export function stageOf(type: string): string {
+  return type.split('.')[0] ?? '';
+}

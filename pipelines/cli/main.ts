@@ -1,0 +1,119 @@
+/** The `alpha` command line. */
+import { readFileSync, existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { registry, operators } from '../../operators/index.ts';
+import { AlphaError } from '../errors.ts';
+import { loadTopology } from '../topology/load.ts';
+import { formatProblem, TopologyError } from '../topology/problems.ts';
+import { validateTopology } from '../topology/validate.ts';
+import { mermaid, opsJson, opsMarkdown, opsText, topologyJsonSchema } from '../topology/reference.ts';
+import { generateDataset, GENERATE_DEFAULTS } from '../data/generate.ts';
+import { runBacktest } from '../runtime/backtest.ts';
+import { printSummary, progressPrinter } from './report.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const number = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new AlphaError(`${name} is "${value}": expected a number`);
+  return n;
+};
+
+const program = new Command('alpha')
+  .description('Alpha Factory: a typed operator graph for the dataflow of a quantitative fund.')
+  .version(pkg.version, '-V, --version')
+  .showHelpAfterError();
+
+program.command('validate')
+  .description('Check a topology; print every problem as FILE:LINE:COL node "NAME": what — what would be accepted.')
+  .argument('<file>', 'topology.yaml')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
+  .action((file: string, opts: { format: string; set: string[] }) => {
+    const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify({ file, valid: problems.length === 0, problems }, null, 2)}\n`);
+    } else if (topology) {
+      process.stdout.write(`${file}: valid (${topology.nodes.length} nodes)\n`);
+    } else {
+      process.stderr.write(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem(s) in ${file}\n`);
+    }
+    process.exitCode = problems.length === 0 ? 0 : 1;
+  });
+
+program.command('graph')
+  .description('Print the graph of a topology as a Mermaid flowchart.')
+  .argument('<file>', 'topology.yaml')
+  .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
+  .action((file: string, opts: { set: string[] }) => {
+    const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
+    if (!topology) throw new TopologyError(problems);
+    process.stdout.write(mermaid(topology));
+  });
+
+program.command('ops')
+  .description('List every operator type with its inputs, output and params.')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+  .action((opts: { format: string }) => {
+    const out = opts.format === 'json' ? JSON.stringify(opsJson(operators), null, 2) : opts.format === 'markdown' ? opsMarkdown(operators) : opsText(operators);
+    process.stdout.write(`${out}\n`);
+  });
+
+program.command('schema')
+  .description('Print the JSON Schema of topology.yaml, generated from the operator registry.')
+  .action(() => { process.stdout.write(`${JSON.stringify(topologyJsonSchema(operators), null, 2)}\n`); });
+
+const data = program.command('data').description('Datasets.');
+data.command('generate')
+  .description('Write a synthetic market (quotes and trades as Parquet, plus manifest.json) with a planted alpha.')
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--symbols <n>', 'number of symbols', number('--symbols'), GENERATE_DEFAULTS.symbols)
+  .option('--days <n>', 'number of trading days', number('--days'), GENERATE_DEFAULTS.days)
+  .option('--start <date>', 'first trading day (YYYY-MM-DD)', GENERATE_DEFAULTS.start)
+  .option('--seed <n>', 'random seed (changes the noise, not the planted alpha)', number('--seed'), GENERATE_DEFAULTS.seed)
+  .option('--alpha <x>', 'strength of the planted alpha (0 = pure noise)', number('--alpha'), GENERATE_DEFAULTS.alpha)
+  .action(async (opts: { out: string; symbols: number; days: number; start: string; seed: number; alpha: number }) => {
+    const started = Date.now();
+    const manifest = await generateDataset(opts);
+    const q = manifest.datasets['quotes']!;
+    const t = manifest.datasets['trades']!;
+    process.stderr.write(`wrote ${opts.out}: ${manifest.symbols} symbols × ${manifest.dates.length} days, ` +
+      `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  });
+
+program.command('backtest')
+  .description('Run a topology as a backtest over a dataset and write summary.json, fills.parquet, … to --out.')
+  .argument('<file>', 'topology.yaml')
+  .option('--data <dir>', 'dataset folder for every replay source (default: the topology\'s "data:")')
+  .option('--out <dir>', 'output folder', 'out/backtest')
+  .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
+  .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
+  .option('--quiet', 'no progress output')
+  .action(async (file: string, opts: { data?: string; out: string; set: string[]; generateIfMissing?: boolean; quiet?: boolean }) => {
+    const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
+    if (!topology) throw new TopologyError(problems);
+    const dataDir = opts.data ?? topology.data;
+    if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
+      process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
+      await generateDataset({ out: dataDir });
+    }
+    const summary = await runBacktest({
+      topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
+      ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+    });
+    printSummary(summary, opts.out);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof TopologyError) {
+    process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
+    process.exitCode = 1;
+  } else if (err instanceof AlphaError || err instanceof RangeError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,22 @@
+/** What the CLI prints while and after a backtest runs. */
+import type { BacktestSummary } from '../runtime/backtest.ts';
+
+export function progressPrinter(): (fraction: number, events: number) => void {
+  return (fraction, events) => {
+    const line = `  replaying… ${(fraction * 100).toFixed(0).padStart(3)}%  ${(events / 1e6).toFixed(2)}M events`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
+  };
+}
+
+export function printSummary(s: BacktestSummary, outDir: string): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  const lines = [
+    `backtest "${s.topology}": ${s.days} days, ${s.events.toLocaleString('en-US')} events in ${s.wall_seconds.toFixed(1)}s (${Math.round(s.events_per_sec).toLocaleString('en-US')} events/s)`,
+    `  orders ${s.orders}  fills ${s.fills}  fees ${s.fees.toFixed(0)}  turnover ${pct(s.turnover)}/day`,
+    `  total return ${pct(s.total_return)}  sharpe ${s.sharpe.toFixed(2)}  max drawdown ${pct(s.max_drawdown)}`,
+    `  dead letters ${s.dead_letters}${Object.keys(s.dead_letter_reasons).length ? ` (${Object.entries(s.dead_letter_reasons).map(([k, v]) => `${k}: ${v}`).join('; ')})` : ''}`,
+    `  wrote ${outDir}/summary.json, fills.parquet, orders.parquet, equity.parquet, dead_letters.jsonl`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,12 @@
+/** The base of every error the product throws on purpose; each subclass sets `name`. */
+export class AlphaError extends Error {
+  override readonly name: string = 'AlphaError';
+}
+
+/** A data file that is missing, unreadable or not in the expected layout. */
+export class DataError extends AlphaError {
+  override readonly name = 'DataError';
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+  }
+}

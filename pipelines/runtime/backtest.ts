@@ -1,0 +1,206 @@
+/**
+ * Runs a topology as a backtest: replays the data folder through the graph in ts_known order on an
+ * event clock, then writes summary.json, dead_letters.jsonl, the resolved topology, the taps and
+ * whatever the topology's sinks write.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { Logger } from '../../operators/sdk/context.ts';
+import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
+import { registry } from '../../operators/index.ts';
+import { readManifest } from '../data/manifest.ts';
+import { openDataset } from '../io/dataset.ts';
+import { loadTopology } from '../topology/load.ts';
+import { TopologyError } from '../topology/problems.ts';
+import { validateTopology } from '../topology/validate.ts';
+import type { Topology } from '../topology/model.ts';
+import { EventClock } from './event-clock.ts';
+import { buildGraph } from './graph.ts';
+import { SourceMerger } from './merge.ts';
+import { toJson } from './node-context.ts';
+import { performance as stats } from './performance.ts';
+
+export interface BacktestOptions {
+  topologyFile: string;
+  sets?: readonly string[];
+  /** Overrides the topology's `data:` for every replay source. */
+  dataDir?: string;
+  outDir: string;
+  log?: Logger;
+  /** Called about once a second of wall time with the fraction of sessions replayed. */
+  onProgress?: (fraction: number, events: number) => void;
+}
+
+export interface BacktestSummary {
+  topology: string;
+  events: number;
+  events_per_sec: number;
+  wall_seconds: number;
+  fills: number;
+  orders: number;
+  total_return: number;
+  sharpe: number;
+  max_drawdown: number;
+  turnover: number;
+  fees: number;
+  days: number;
+  dead_letters: number;
+  dead_letter_reasons: Record<string, number>;
+  seed: number;
+  git_commit: string | null;
+  topology_sha256: string;
+  data_sha256: string;
+  peak_rss_mb: number;
+  nodes: Record<string, Record<string, number>>;
+}
+
+const quiet: Logger = { info: () => {}, warn: () => {} };
+
+export function resolveTopology(file: string, sets: readonly string[] = []): Topology {
+  const loaded = loadTopology(file, sets);
+  const { topology, problems } = validateTopology(loaded, registry);
+  if (!topology) throw new TopologyError(problems);
+  return topology;
+}
+
+export async function runBacktest(options: BacktestOptions): Promise<BacktestSummary> {
+  const log = options.log ?? quiet;
+  const topology = resolveTopology(options.topologyFile, options.sets);
+  const dataDir = options.dataDir ?? topology.data;
+  if (!dataDir) throw new TopologyError([{ file: options.topologyFile, line: 1, col: 1, message: 'no data folder', hint: 'pass --data DIR or set "data:" in the topology' }]);
+  const manifest = readManifest(dataDir);
+  const outDir = resolve(options.outDir);
+  mkdirSync(outDir, { recursive: true });
+
+  const deadLetters: DeadLetter[] = [];
+  const sessions = manifest.sessions.map(({ open, close }) => ({ open, close }));
+  const clock = new EventClock(sessions[0]?.open ?? 0);
+  const graph = buildGraph(topology, clock, {
+    calendar: { sessions },
+    universe: manifest.universe,
+    outDir,
+    log,
+    onDeadLetter: (d) => deadLetters.push(d),
+    openDataset: (name) => openDataset(dataDir, manifest, name),
+  });
+
+  // Observe the results the summary needs, and the taps, without changing the graph.
+  const states: PortfolioState[] = [];
+  let fills = 0;
+  let orders = 0;
+  const taps = new Map<string, string[]>();
+  const accounting = topology.nodes.find((n) => n.spec.output === 'PortfolioState');
+  for (const node of topology.nodes) {
+    const out = graph.outputs.get(node.name)!;
+    if (node === accounting) out.subscribe((b) => states.push(...(b as PortfolioState[])));
+    if (node.spec.output === 'Fill') out.subscribe((b) => (fills += b.length));
+    if (node.spec.output === 'Order') out.subscribe((b) => (orders += b.length));
+    if (topology.taps.includes(node.name)) {
+      const lines: string[] = [];
+      taps.set(node.name, lines);
+      out.subscribe((b) => b.forEach((r) => lines.push(toJson(r))));
+    }
+  }
+
+  const started = process.hrtime.bigint();
+  const merger = new SourceMerger(graph.sources);
+  const first = sessions[0]?.open ?? 0;
+  const span = Math.max(1, (sessions[sessions.length - 1]?.close ?? 1) - first);
+  let lastReport = Date.now();
+  for (;;) {
+    const slice = await merger.next(clock.nextTimerAt());
+    if (slice === null) break;
+    if (slice === 'timer') {
+      clock.advanceTo(clock.nextTimerAt());
+      continue;
+    }
+    clock.advanceTo(slice.records[0]!.ts_known);
+    slice.source.subject.next(slice.records);
+    if (options.onProgress && Date.now() - lastReport > 1000) {
+      lastReport = Date.now();
+      options.onProgress((clock.now() - first) / span, merger.events);
+    }
+  }
+  // The data is exhausted: let the remaining timers of the last session fire, then end every stream.
+  clock.advanceTo(sessions[sessions.length - 1]?.close ?? clock.now());
+  for (const s of graph.sources) {
+    await s.reader.close();
+    s.subject.complete();
+  }
+  for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+
+  writeFileSync(join(outDir, 'dead_letters.jsonl'), deadLetters.map((d) => `${toJson(d)}\n`).join(''));
+  const resolvedText = resolvedTopologyYaml(topology);
+  writeFileSync(join(outDir, 'topology.resolved.yaml'), resolvedText);
+  if (taps.size > 0) {
+    mkdirSync(join(outDir, 'taps'), { recursive: true });
+    for (const [name, lines] of taps) writeFileSync(join(outDir, 'taps', `${name}.jsonl`), lines.map((l) => `${l}\n`).join(''));
+  }
+  const perf = stats(states, sessions);
+  const reasons: Record<string, number> = {};
+  for (const d of deadLetters) {
+    const key = `${d.node}: ${d.reason.split(':')[0]}`;
+    reasons[key] = (reasons[key] ?? 0) + 1;
+  }
+  const summary: BacktestSummary = {
+    topology: topology.name,
+    events: merger.events,
+    events_per_sec: Math.round(merger.events / wall),
+    wall_seconds: round(wall, 3),
+    fills,
+    orders,
+    total_return: round(perf.total_return, 8),
+    sharpe: round(perf.sharpe, 6),
+    max_drawdown: round(perf.max_drawdown, 8),
+    turnover: round(perf.turnover, 6),
+    fees: round(perf.fees, 2),
+    days: perf.days,
+    dead_letters: deadLetters.length,
+    dead_letter_reasons: reasons,
+    seed: topology.seed,
+    git_commit: gitCommit(),
+    topology_sha256: sha256(resolvedText),
+    data_sha256: dataHash(dataDir, manifest),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
+  };
+  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+function resolvedTopologyYaml(topology: Topology): string {
+  return stringify({
+    name: topology.name,
+    seed: topology.seed,
+    ...(topology.taps.length ? { taps: topology.taps } : {}),
+    nodes: topology.nodes.map((n) => ({ name: n.name, type: n.type, inputs: n.inputs, params: n.params })),
+  });
+}
+
+function dataHash(dir: string, manifest: ReturnType<typeof readManifest>): string {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(dir, 'manifest.json')));
+  for (const entry of Object.values(manifest.datasets)) for (const f of entry.files) hash.update(readFileSync(join(dir, f)));
+  return hash.digest('hex');
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return null;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

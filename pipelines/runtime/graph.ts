@@ -1,0 +1,66 @@
+/**
+ * Builds the in-process graph from a resolved topology: one RxJS Subject per node output, operators
+ * subscribed in topological order (so delivery order is deterministic), feedback ports wired to the
+ * Subject of a node built later, and sources opened as pull readers for the runner to merge.
+ */
+import { Subject, type Observable } from 'rxjs';
+import type { InputInfo } from '../../operators/sdk/context.ts';
+import { Rng } from '../../operators/sdk/rng.ts';
+import type { Batch, PortsSpec, SourceReader, SourceRecord } from '../../operators/sdk/spec.ts';
+import type { Topology } from '../topology/model.ts';
+import type { EventClock } from './event-clock.ts';
+import { NodeContext, type RunServices } from './node-context.ts';
+
+export interface BuiltSource {
+  name: string;
+  reader: SourceReader<SourceRecord>;
+  subject: Subject<Batch<SourceRecord>>;
+}
+
+export interface BuiltGraph {
+  outputs: Map<string, Subject<Batch<unknown>>>;
+  sources: BuiltSource[];
+  contexts: Map<string, NodeContext>;
+  /** Feature names each node emits (empty for nodes that emit none). */
+  features: Map<string, readonly string[]>;
+}
+
+export function buildGraph(topology: Topology, clock: EventClock, services: RunServices): BuiltGraph {
+  const outputs = new Map<string, Subject<Batch<unknown>>>();
+  for (const node of topology.nodes) outputs.set(node.name, new Subject<Batch<unknown>>());
+  const root = new Rng(topology.seed);
+  const contexts = new Map<string, NodeContext>();
+  const features = new Map<string, readonly string[]>();
+  const sources: BuiltSource[] = [];
+  const byName = new Map(topology.nodes.map((n) => [n.name, n]));
+
+  topology.nodes.forEach((node, rank) => {
+    const inputs: Record<string, InputInfo[]> = {};
+    for (const [port, producers] of Object.entries(node.inputs)) {
+      inputs[port] = producers.map((p) => ({
+        node: p,
+        schema: byName.get(p)!.spec.output ?? '',
+        features: features.get(p) ?? [],
+      }));
+    }
+    const ctx = new NodeContext(node.name, clock.forNode(rank), root.fork(node.name), inputs, services);
+    contexts.set(node.name, ctx);
+    const upstream = Object.values(inputs).flat().flatMap((i) => i.features);
+    const spec = node.spec;
+    const declared = spec.kind === 'operator' && spec.features ? spec.features(node.params, upstream) : undefined;
+    features.set(node.name, declared ?? (spec.output === 'CrossSection' ? upstream : []));
+    const subject = outputs.get(node.name)!;
+    if (spec.kind === 'source') {
+      sources.push({ name: node.name, reader: spec.open(node.params, ctx), subject: subject as Subject<Batch<SourceRecord>> });
+      return;
+    }
+    const streams: Record<string, Observable<Batch<unknown>> | Observable<Batch<unknown>>[] | undefined> = {};
+    for (const [port, portSpec] of Object.entries(spec.inputs as PortsSpec)) {
+      const producers = (node.inputs[port] ?? []).map((p) => outputs.get(p)!.asObservable());
+      streams[port] = portSpec.variadic ? producers : producers[0];
+    }
+    const output = spec.create(node.params, ctx)(streams as never);
+    output.subscribe({ next: (b) => subject.next(b), error: (e) => subject.error(e), complete: () => subject.complete() });
+  });
+  return { outputs, sources, contexts, features };
+}

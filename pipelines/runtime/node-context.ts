@@ -1,0 +1,112 @@
+/** The engine's implementation of the context each node receives. */
+import type {
+  Calendar, Counter, InputInfo, KeyedState, Logger, Metrics, SourceContext, UniverseMember, DatasetBatchReader, Clock,
+} from '../../operators/sdk/context.ts';
+import type { Rng } from '../../operators/sdk/rng.ts';
+import type { DeadLetter } from '../../schemas/types.generated.ts';
+
+export class CounterImpl implements Counter {
+  value = 0;
+  inc(by = 1): void {
+    this.value += by;
+  }
+}
+
+export class NodeMetrics implements Metrics {
+  readonly counters = new Map<string, CounterImpl>();
+  counter(name: string): Counter {
+    let c = this.counters.get(name);
+    if (!c) this.counters.set(name, (c = new CounterImpl()));
+    return c;
+  }
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => [k, c.value]));
+  }
+}
+
+class MapState<T> implements KeyedState<T> {
+  private readonly map = new Map<string, T>();
+  get(key: string): T | undefined {
+    return this.map.get(key);
+  }
+  getOrCreate(key: string, init: () => T): T {
+    let v = this.map.get(key);
+    if (v === undefined) this.map.set(key, (v = init()));
+    return v;
+  }
+  set(key: string, value: T): void {
+    this.map.set(key, value);
+  }
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export interface RunServices {
+  calendar: Calendar;
+  universe: readonly UniverseMember[];
+  outDir: string;
+  log: Logger;
+  onDeadLetter(letter: DeadLetter): void;
+  openDataset(name: string): DatasetBatchReader;
+}
+
+export class NodeContext implements SourceContext {
+  readonly metrics = new NodeMetrics();
+  readonly finalizers: (() => Promise<void> | void)[] = [];
+  private readonly states = new Map<string, MapState<unknown>>();
+
+  constructor(
+    readonly node: string,
+    readonly clock: Clock,
+    readonly rng: Rng,
+    readonly inputs: Readonly<Record<string, readonly InputInfo[]>>,
+    private readonly services: RunServices,
+  ) {}
+
+  get calendar(): Calendar { return this.services.calendar; }
+  get universe(): readonly UniverseMember[] { return this.services.universe; }
+  get outDir(): string { return this.services.outDir; }
+
+  get log(): Logger {
+    const prefix = `[${this.node}]`;
+    return { info: (m) => this.services.log.info(`${prefix} ${m}`), warn: (m) => this.services.log.warn(`${prefix} ${m}`) };
+  }
+
+  state<T>(name: string): KeyedState<T> {
+    let s = this.states.get(name);
+    if (!s) this.states.set(name, (s = new MapState<unknown>()));
+    return s as KeyedState<T>;
+  }
+
+  deadLetter(input: unknown, reason: string, at?: { ts_event: number; ts_known: number }): void {
+    this.metrics.counter('dead_letters').inc();
+    const stamped = at ?? stampOf(input) ?? { ts_event: this.clock.now(), ts_known: this.clock.now() };
+    this.services.onDeadLetter({ ts_event: stamped.ts_event, ts_known: stamped.ts_known, node: this.node, reason, payload: toJson(input) });
+  }
+
+  atEnd(fn: () => Promise<void> | void): void {
+    this.finalizers.push(fn);
+  }
+
+  openDataset(name: string): DatasetBatchReader {
+    return this.services.openDataset(name);
+  }
+}
+
+function stampOf(input: unknown): { ts_event: number; ts_known: number } | undefined {
+  const r = Array.isArray(input) ? input[0] : input;
+  if (r && typeof r === 'object' && typeof (r as { ts_known?: unknown }).ts_known === 'number') {
+    const s = r as { ts_event?: number; ts_known: number };
+    return { ts_event: s.ts_event ?? s.ts_known, ts_known: s.ts_known };
+  }
+  return undefined;
+}
+
+/** JSON that keeps NaN and ±Infinity visible (JSON.stringify would print null). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}

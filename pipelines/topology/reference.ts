@@ -1,0 +1,125 @@
+/**
+ * Documentation generated from the registry: the JSON Schema of topology.yaml (for editors), the
+ * operator list of `alpha ops`, the README's reference, and the Mermaid picture of a graph.
+ */
+import { z } from 'zod';
+import type { AnySpec, PortSpec } from '../../operators/sdk/spec.ts';
+import type { Topology } from './model.ts';
+
+interface ParamDoc { name: string; type: string; default: unknown; description: string; required: boolean }
+
+function paramsJsonSchema(spec: AnySpec): Record<string, unknown> {
+  return z.toJSONSchema(spec.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+export function paramDocs(spec: AnySpec): ParamDoc[] {
+  const schema = paramsJsonSchema(spec) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(schema.properties ?? {}).map(([name, p]) => ({
+    name,
+    type: describeType(p),
+    default: p['default'],
+    description: String(p['description'] ?? ''),
+    required: (schema.required ?? []).includes(name) && p['default'] === undefined,
+  }));
+}
+
+function describeType(p: Record<string, unknown>): string {
+  if (Array.isArray(p['enum'])) return (p['enum'] as unknown[]).map((e) => JSON.stringify(e)).join(' | ');
+  if (p['const'] !== undefined) return JSON.stringify(p['const']);
+  const type = String(p['type'] ?? 'any');
+  const bounds: string[] = [];
+  if (p['minimum'] !== undefined) bounds.push(`>= ${String(p['minimum'])}`);
+  if (p['exclusiveMinimum'] !== undefined) bounds.push(`> ${String(p['exclusiveMinimum'])}`);
+  if (p['maximum'] !== undefined) bounds.push(`<= ${String(p['maximum'])}`);
+  if (type === 'array') return `${describeType((p['items'] ?? {}) as Record<string, unknown>)}[]`;
+  return bounds.length ? `${type} ${bounds.join(', ')}` : type;
+}
+
+function portList(spec: AnySpec): string {
+  const ports = Object.entries(spec.inputs as Record<string, PortSpec>);
+  if (ports.length === 0) return '—';
+  return ports.map(([n, p]) => `${n}: ${p.schema}${p.variadic ? '[]' : ''}${p.optional ? '?' : ''}${p.feedback ? ' (feedback)' : ''}`).join(', ');
+}
+
+export function opsText(specs: readonly AnySpec[]): string {
+  return specs.map((s) => {
+    const params = paramDocs(s).map((p) =>
+      `    ${p.name}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : p.required ? ' (required)' : ''}\n      ${p.description}`);
+    return [`${s.type}  —  ${s.summary}`, `  inputs: ${portList(s)}`, `  output: ${s.output ?? '—'}`, ...(params.length ? ['  params:', ...params] : [])].join('\n');
+  }).join('\n\n');
+}
+
+export function opsMarkdown(specs: readonly AnySpec[]): string {
+  return specs.map((s) => {
+    const rows = paramDocs(s).map((p) =>
+      `| \`${p.name}\` | ${p.type.replace(/\|/g, '\\|')} | ${p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : p.required ? '**required**' : ''} | ${p.description} |`);
+    return [
+      `### \`${s.type}\``, '', s.summary, '', `Inputs: ${portList(s)} · Output: ${s.output ?? '—'}`, '',
+      ...(rows.length ? ['| param | type | default | description |', '|---|---|---|---|', ...rows, ''] : []),
+    ].join('\n');
+  }).join('\n');
+}
+
+export function opsJson(specs: readonly AnySpec[]): unknown {
+  return specs.map((s) => ({
+    type: s.type, summary: s.summary, output: s.output,
+    inputs: s.inputs, params: paramDocs(s),
+  }));
+}
+
+/** JSON Schema of topology.yaml, generated from the registry. */
+export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, unknown> {
+  const inputs = {
+    description: 'A node name, a list of node names (bound to the ports in order), or a mapping port: node.',
+    anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } },
+      { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } }],
+  };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Alpha Factory topology',
+    type: 'object',
+    additionalProperties: false,
+    required: ['nodes'],
+    properties: {
+      name: { type: 'string', description: 'Name of the graph.' },
+      seed: { type: 'integer', minimum: 0, description: 'Seed of every random generator of the run.' },
+      data: { type: 'string', description: 'Default data folder of the replay sources (overridden by --data).' },
+      taps: { type: 'array', items: { type: 'string' }, description: 'Nodes whose output is written to taps/NODE.jsonl.' },
+      nodes: {
+        type: 'array',
+        items: {
+          oneOf: specs.map((s) => ({
+            type: 'object',
+            description: s.summary,
+            additionalProperties: false,
+            required: ['name', 'type'],
+            properties: {
+              name: { type: 'string' },
+              type: { const: s.type, description: s.summary },
+              inputs,
+              params: { ...paramsJsonSchema(s), $schema: undefined },
+            },
+          })),
+        },
+      },
+    },
+  };
+}
+
+/** The graph as a Mermaid flowchart; feedback edges are dotted. */
+export function mermaid(topology: Topology): string {
+  const lines = ['flowchart LR'];
+  const id = (n: string): string => n.replace(/[^\w]/g, '_');
+  for (const n of topology.nodes) lines.push(`  ${id(n.name)}["${n.name}<br/><small>${n.type}</small>"]`);
+  const byName = new Map(topology.nodes.map((n) => [n.name, n]));
+  for (const n of topology.nodes) {
+    for (const [port, producers] of Object.entries(n.inputs)) {
+      const feedback = (n.spec.inputs as Record<string, PortSpec>)[port]?.feedback;
+      for (const p of producers) {
+        const schema = byName.get(p)?.spec.output ?? '';
+        lines.push(`  ${id(p)} ${feedback ? '-.->' : '-->'}|${schema}| ${id(n.name)}`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

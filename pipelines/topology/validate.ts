@@ -1,0 +1,293 @@
+/**
+ * Checks a loaded topology against the operator registry and resolves it. Every problem is reported
+ * with its file position, so a user sees them all at once; the run refuses to start if there is any.
+ */
+import { isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import type { AnySpec, PortSpec } from '../../operators/sdk/spec.ts';
+import type { LoadedTopology } from './load.ts';
+import { closest, type Problem } from './problems.ts';
+import type { ResolvedNode, Topology } from './model.ts';
+
+type Path = (string | number)[];
+
+const TOP_LEVEL_KEYS = ['name', 'seed', 'data', 'taps', 'nodes'];
+const NODE_KEYS = ['name', 'type', 'inputs', 'params'];
+
+export function validateTopology(
+  loaded: LoadedTopology,
+  registry: ReadonlyMap<string, AnySpec>,
+): { topology?: Topology; problems: Problem[] } {
+  const problems: Problem[] = [...loaded.problems];
+  if (problems.length > 0) return { problems };
+  const { doc, file } = loaded;
+
+  const at = (path: Path, node: string | undefined, message: string, hint?: string): void => {
+    const override = loaded.overrides.find((o) => startsWith(path, o.path) || startsWith(o.path, path));
+    const where = override ? { file: override.flag, line: 1, col: 1 } : { file, ...position(loaded, path) };
+    problems.push({ ...where, ...(node !== undefined ? { node } : {}), message, ...(hint ? { hint } : {}) });
+  };
+
+  const root = doc.toJS() as unknown;
+  if (!isRecord(root)) {
+    at([], undefined, 'the topology must be a mapping', 'start with "name:", "seed:" and "nodes:"');
+    return { problems };
+  }
+  for (const key of Object.keys(root)) {
+    if (!TOP_LEVEL_KEYS.includes(key)) at([key], undefined, `unknown key "${key}"`, suggest(key, TOP_LEVEL_KEYS));
+  }
+  const name = typeof root['name'] === 'string' ? root['name'] : 'topology';
+  const seed = root['seed'] ?? 1;
+  if (!Number.isSafeInteger(seed) || (seed as number) < 0) at(['seed'], undefined, `seed is ${JSON.stringify(seed)}`, 'a non-negative integer');
+  const data = root['data'];
+  if (data !== undefined && typeof data !== 'string') at(['data'], undefined, `data is ${JSON.stringify(data)}`, 'a folder path');
+  const rawNodes = root['nodes'];
+  if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
+    at(rawNodes === undefined ? [] : ['nodes'], undefined, 'no nodes', 'a "nodes:" list with at least a source and a sink');
+    return { problems };
+  }
+
+  // Pass 1: names, types, params.
+  const byName = new Map<string, { index: number; spec: AnySpec | undefined; raw: Record<string, unknown> }>();
+  const nodes: { index: number; name: string; spec: AnySpec; raw: Record<string, unknown>; params: unknown }[] = [];
+  rawNodes.forEach((raw: unknown, index: number) => {
+    const base: Path = ['nodes', index];
+    if (!isRecord(raw)) return at(base, undefined, 'a node must be a mapping', 'name:, type:, inputs:, params:');
+    const nodeName = raw['name'];
+    if (typeof nodeName !== 'string' || nodeName === '') {
+      return at([...base, 'name'], undefined, `node name is ${JSON.stringify(nodeName)}`, 'a non-empty string');
+    }
+    for (const key of Object.keys(raw)) {
+      if (!NODE_KEYS.includes(key)) at([...base, key], nodeName, `unknown key "${key}"`, suggest(key, NODE_KEYS));
+    }
+    if (byName.has(nodeName)) {
+      const first = position(loaded, ['nodes', byName.get(nodeName)!.index, 'name']);
+      at([...base, 'name'], nodeName, 'duplicate node name', `node names must be unique (first defined at line ${first.line})`);
+      return;
+    }
+    const type = raw['type'];
+    const spec = typeof type === 'string' ? registry.get(type) : undefined;
+    byName.set(nodeName, { index, spec, raw });
+    if (typeof type !== 'string') return at([...base, 'type'], nodeName, `missing operator type`, 'e.g. type: feature.lagged-returns (list them with `alpha ops`)');
+    if (!spec) {
+      const guess = closest(type, registry.keys());
+      return at([...base, 'type'], nodeName, `unknown operator type "${type}"`, guess ? `did you mean "${guess}"?` : 'see `alpha ops` for the types');
+    }
+    const parsed = spec.params.safeParse(raw['params'] ?? {});
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) paramProblem(at, base, nodeName, spec, raw['params'], issue);
+      return;
+    }
+    nodes.push({ index, name: nodeName, spec, raw, params: parsed.data });
+  });
+
+  // Pass 2: inputs.
+  const resolved = new Map<string, ResolvedNode>();
+  for (const node of nodes) {
+    const inputs = bindInputs(node, byName, at);
+    if (inputs) resolved.set(node.name, { name: node.name, type: node.spec.type, spec: node.spec, inputs, params: node.params });
+  }
+
+  const taps = Array.isArray(root['taps']) ? (root['taps'] as unknown[]) : [];
+  taps.forEach((tap, i) => {
+    if (typeof tap !== 'string' || !byName.has(tap)) {
+      at(['taps', i], undefined, `unknown node ${JSON.stringify(tap)} under taps`, suggest(String(tap), byName.keys()));
+    }
+  });
+
+  // Pass 3: cycles (feedback ports excluded) and order.
+  const order = topologicalOrder(resolved, (name, cycle) => {
+    const entry = byName.get(name)!;
+    at(['nodes', entry.index, 'inputs'], name, `cycle ${cycle.join(' → ')}`,
+      'remove an edge, or read the later node through a feedback port');
+  });
+  if (problems.length > 0 || !order) return { problems };
+  return {
+    problems,
+    topology: {
+      file, name, seed: seed as number, data: data as string | undefined,
+      taps: taps as string[],
+      nodes: order.map((n) => resolved.get(n)!),
+    },
+  };
+}
+
+function bindInputs(
+  node: { index: number; name: string; spec: AnySpec; raw: Record<string, unknown> },
+  byName: Map<string, { index: number; spec: AnySpec | undefined }>,
+  at: (path: Path, node: string | undefined, message: string, hint?: string) => void,
+): Record<string, string[]> | undefined {
+  const base: Path = ['nodes', node.index, 'inputs'];
+  const ports = Object.entries(node.spec.inputs) as [string, PortSpec][];
+  const raw = node.raw['inputs'];
+  const bound: Record<string, string[]> = {};
+  const bound_paths: Record<string, Path[]> = {};
+  let ok = true;
+  const bind = (port: string, producer: unknown, path: Path): void => {
+    if (typeof producer !== 'string') {
+      ok = false;
+      return at(path, node.name, `input is ${JSON.stringify(producer)}`, 'the name of another node');
+    }
+    (bound[port] ??= []).push(producer);
+    (bound_paths[port] ??= []).push(path);
+  };
+  if (raw === undefined || raw === null) {
+    // no inputs declared
+  } else if (ports.length === 0) {
+    at(base, node.name, `${node.spec.type} takes no inputs`, 'remove "inputs:"');
+    return undefined;
+  } else if (typeof raw === 'string') {
+    bind(ports[0]![0], raw, base);
+  } else if (Array.isArray(raw)) {
+    if (ports[0]![1].variadic) raw.forEach((p, i) => bind(ports[0]![0], p, [...base, i]));
+    else if (raw.length > ports.length) {
+      at(base, node.name, `${raw.length} inputs for ${ports.length} ports`, `ports are: ${describePorts(ports)}`);
+      return undefined;
+    } else raw.forEach((p, i) => bind(ports[i]![0], p, [...base, i]));
+  } else if (isRecord(raw)) {
+    for (const [port, value] of Object.entries(raw)) {
+      const spec = node.spec.inputs[port];
+      if (!spec) {
+        ok = false;
+        at([...base, port], node.name, `unknown input port "${port}"`, `ports are: ${describePorts(ports)}`);
+        continue;
+      }
+      if (Array.isArray(value) && spec.variadic) value.forEach((p, i) => bind(port, p, [...base, port, i]));
+      else bind(port, value, [...base, port]);
+    }
+  } else {
+    at(base, node.name, `inputs is ${JSON.stringify(raw)}`, 'a node name, a list of node names, or a mapping port: node');
+    return undefined;
+  }
+  for (const [port, spec] of ports) {
+    const producers = bound[port] ?? [];
+    if (producers.length === 0 && !spec.optional) {
+      ok = false;
+      at(raw === undefined ? ['nodes', node.index] : base, node.name, `input port "${port}" is not connected`,
+        `connect a node whose output is ${spec.schema} (${spec.description})`);
+    }
+    producers.forEach((producer, i) => {
+      const path = bound_paths[port]![i]!;
+      const target = byName.get(producer);
+      if (!target) {
+        ok = false;
+        return at(path, node.name, `unknown input "${producer}"`, suggest(producer, byName.keys()));
+      }
+      if (!target.spec) return; // reported at its own definition
+      const produced = target.spec.output;
+      if (produced === null) {
+        ok = false;
+        return at(path, node.name, `input "${producer}" is a ${target.spec.type}, which has no output`, 'connect a node that emits records');
+      }
+      if (spec.schema !== '*' && produced !== spec.schema) {
+        ok = false;
+        at(path, node.name, `input "${producer}" emits ${produced} but port "${port}" accepts ${spec.schema}`,
+          `connect a node whose output is ${spec.schema}`);
+      }
+    });
+  }
+  return ok ? bound : undefined;
+}
+
+function topologicalOrder(nodes: Map<string, ResolvedNode>, onCycle: (node: string, cycle: string[]) => void): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const order: string[] = [];
+  let failed = false;
+  const stack: string[] = [];
+  const visit = (name: string): void => {
+    const s = state.get(name);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      failed = true;
+      const cycle = [...stack.slice(stack.indexOf(name)), name];
+      onCycle(name, cycle);
+      return;
+    }
+    const node = nodes.get(name);
+    if (!node) return;
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const [port, producers] of Object.entries(node.inputs)) {
+      if (node.spec.inputs[port]?.feedback) continue;
+      for (const p of producers) visit(p);
+    }
+    stack.pop();
+    state.set(name, 'done');
+    order.push(name);
+  };
+  for (const name of nodes.keys()) visit(name);
+  return failed ? undefined : order;
+}
+
+function paramProblem(
+  at: (path: Path, node: string | undefined, message: string, hint?: string) => void,
+  base: Path, nodeName: string, spec: AnySpec, rawParams: unknown, issue: z.core.$ZodIssue,
+): void {
+  const known = spec.params instanceof z.ZodObject ? Object.keys(spec.params.shape) : [];
+  const path: Path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  if (issue.code === 'unrecognized_keys') {
+    for (const key of issue.keys) {
+      at([...base, 'params', ...path, key], nodeName, `unknown param "${key}"`, suggest(key, known));
+    }
+    return;
+  }
+  const label = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  const value = getPath(rawParams, path);
+  const field = spec.params instanceof z.ZodObject ? (spec.params.shape as Record<string, z.ZodType>)[String(path[0])] : undefined;
+  const description = field?.description ? ` (${field.description})` : '';
+  if (value === undefined) {
+    at([...base, 'params', ...path], nodeName, `missing param "${label}"`, `${issue.message}${description}`);
+  } else {
+    at([...base, 'params', ...path], nodeName, `param "${label}" is ${JSON.stringify(value)}`, `${issue.message}${description}`);
+  }
+}
+
+/** Line and column of the YAML node at `path`, or of its nearest ancestor that exists. */
+export function position(loaded: LoadedTopology, path: Path): { line: number; col: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = (depth === 0 ? loaded.doc.contents : loaded.doc.getIn(path.slice(0, depth), true)) as YamlNode | null | undefined;
+    const range = node && (isMap(node) || isSeq(node) || isScalar(node)) ? node.range : undefined;
+    if (range) {
+      const key = depth === path.length && depth > 0 ? keyRange(loaded, path) : undefined;
+      return loaded.lines.linePos(key ?? range[0]);
+    }
+  }
+  return { line: 1, col: 1 };
+}
+
+/** For a value inside a mapping, point at its key when the key is what is wrong (unknown keys). */
+function keyRange(loaded: LoadedTopology, path: Path): number | undefined {
+  const parent = path.length === 1 ? loaded.doc.contents : loaded.doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+  const value = pair?.value;
+  if (value && (isMap(value) || isSeq(value))) return isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+  return undefined;
+}
+
+function getPath(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+function startsWith(path: Path, prefix: Path): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => String(p) === String(path[i]));
+}
+
+function suggest(word: string, candidates: Iterable<string>): string {
+  const list = [...candidates];
+  const guess = closest(word, list);
+  return guess ? `did you mean "${guess}"?` : `expected one of: ${list.join(', ')}`;
+}
+
+function describePorts(ports: [string, PortSpec][]): string {
+  return ports.map(([n, p]) => `${n} (${p.schema}${p.variadic ? ', list' : ''}${p.optional ? ', optional' : ''})`).join(', ');
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

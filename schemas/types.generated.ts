@@ -1,0 +1,268 @@
+// Generated from schemas/*.avsc by `npm run gen:types`. Do not edit.
+
+/** A time bar of one symbol, built from quotes (mid prices) and trades. */
+export interface Bar {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** First mid in the bar (the previous close when no quote arrived). */
+  open: number;
+  /** Highest mid. */
+  high: number;
+  /** Lowest mid. */
+  low: number;
+  /** Last mid. */
+  close: number;
+  /** Traded shares. */
+  volume: number;
+  /** Volume-weighted trade price (close when no trade). */
+  vwap: number;
+  /** Number of trades. */
+  trades: number;
+  /** Number of quotes. */
+  quotes: number;
+  /** Mean quoted spread over mid, basis points. */
+  spread_bps: number;
+  /** Mean (bid_size - ask_size) / (bid_size + ask_size). */
+  imbalance: number;
+}
+
+/** A snapshot of the universe: one row per symbol, one column per feature. */
+export interface CrossSection {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Row labels. */
+  symbols: string[];
+  /** Column labels. */
+  features: string[];
+  /** Row-major matrix, symbols x features. */
+  values: number[];
+  /** Mid price of each symbol at the snapshot (for labels and sizing, never normalised). */
+  prices: number[];
+}
+
+/** An input an operator refused, with the reason. */
+export interface DeadLetter {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Node that refused the input. */
+  node: string;
+  /** Why it was refused. */
+  reason: string;
+  /** The refused input, as JSON. */
+  payload: string;
+}
+
+/** Per-symbol feature values; the names are declared by the producing operator. */
+export interface FeatureVector {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Feature values in the producer's declared order (NaN when not yet defined). */
+  values: number[];
+}
+
+export type Side = 'BUY' | 'SELL';
+
+export type Liquidity = 'TAKER' | 'MAKER';
+
+/** An execution of (part of) an order. */
+export interface Fill {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Deterministic fill id. */
+  fill_id: string;
+  /** The order filled. */
+  order_id: string;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Direction. */
+  side: Side;
+  /** Shares filled, positive. */
+  qty: number;
+  /** Execution price. */
+  price: number;
+  /** Fee paid, in currency. */
+  fee: number;
+  /** Whether the fill took or made liquidity. */
+  liquidity: Liquidity;
+}
+
+export type OrderType = 'MARKET' | 'LIMIT';
+
+/** An order to the broker. */
+export interface Order {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Deterministic client order id (same inputs, same id). */
+  order_id: string;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Direction. */
+  side: Side;
+  /** Shares, positive. */
+  qty: number;
+  /** Market or limit. */
+  order_type: OrderType;
+  /** Limit price; null for market orders. */
+  limit_price: null | number;
+  /** Price used to size the order. */
+  ref_price: number;
+}
+
+/** Holding of one symbol. */
+export interface Position {
+  /** Instrument identifier. */
+  symbol: string;
+  /** Signed shares. */
+  qty: number;
+  /** Average entry price. */
+  avg_price: number;
+  /** Last mid used to value the position. */
+  mark: number;
+}
+
+/** Positions, cash and PnL, marked to market. */
+export interface PortfolioState {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Cash balance. */
+  cash: number;
+  /** Cash plus positions at marks. */
+  equity: number;
+  /** Realised PnL, before fees. */
+  realized_pnl: number;
+  /** Unrealised PnL at marks. */
+  unrealized_pnl: number;
+  /** Fees paid so far. */
+  fees: number;
+  /** Sum of |position value|. */
+  gross_exposure: number;
+  /** Sum of position values. */
+  net_exposure: number;
+  /** Sum of |fill notional| so far. */
+  traded_notional: number;
+  /** Open positions, sorted by symbol. */
+  positions: Position[];
+}
+
+/** A model's forecast for one symbol. */
+export interface Prediction {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Forecast of the forward return. */
+  value: number;
+  /** Model identifier (name and fit time). */
+  model: string;
+}
+
+/** Top-of-book quote. */
+export interface Quote {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Per-source sequence number; breaks ties in ts_known. */
+  seq: number;
+  /** Identity of the record; a correction carries the id of the record it supersedes. */
+  id: number;
+  /** 1 for the original; each correction of the same id increments it. */
+  version: number;
+  /** Best bid price. */
+  bid: number;
+  /** Best ask price. */
+  ask: number;
+  /** Size at the best bid, shares. */
+  bid_size: number;
+  /** Size at the best ask, shares. */
+  ask_size: number;
+}
+
+/** Cross-sectional alpha of one symbol. */
+export interface Signal {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Standardised alpha (cross-sectional z-score). */
+  value: number;
+}
+
+/** Target portfolio weights for a rebalance. */
+export interface TargetWeights {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instruments. */
+  symbols: string[];
+  /** Target weight of each symbol as a fraction of equity. */
+  weights: number[];
+}
+
+export type Aggressor = 'BUY' | 'SELL' | 'UNKNOWN';
+
+/** A trade print. */
+export interface Trade {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Per-source sequence number; breaks ties in ts_known. */
+  seq: number;
+  /** Identity of the record; a correction carries the id of the record it supersedes. */
+  id: number;
+  /** 1 for the original; each correction of the same id increments it. */
+  version: number;
+  /** Trade price. */
+  price: number;
+  /** Trade size, shares. */
+  size: number;
+  /** Side that crossed the spread. */
+  aggressor: Aggressor;
+}
+
+export interface SchemaTypes {
+  Bar: Bar;
+  CrossSection: CrossSection;
+  DeadLetter: DeadLetter;
+  FeatureVector: FeatureVector;
+  Fill: Fill;
+  Order: Order;
+  PortfolioState: PortfolioState;
+  Prediction: Prediction;
+  Quote: Quote;
+  Signal: Signal;
+  TargetWeights: TargetWeights;
+  Trade: Trade;
+}
+
+export type SchemaName = keyof SchemaTypes;
+
+export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'FeatureVector', 'Fill', 'Order', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];

@@ -15,7 +15,7 @@ const params = z.strictObject({
   lambda: z.number().min(0).default(10).describe('Ridge penalty on the coefficients (features are rank-gauss, so unit scale).'),
   horizon: z.number().int().min(1).max(100).default(1).describe('Label horizon, in snapshots.'),
   train_days: z.number().int().min(1).max(1000).default(10).describe('Trailing window of sessions whose labels the fit uses.'),
-  warmup_days: z.number().int().min(1).max(5).default(2).describe('Sessions of labels needed before the first fit (and first prediction).'),
+  warmup_days: z.number().int().min(1).max(5).default(2).describe('Sessions to learn from before the first prediction.'),
   refit_every: z.number().int().min(1).default(26).describe('Snapshots between refits.'),
 });
 
@@ -35,6 +35,7 @@ export const ridge = defineOperator({
     let beta: number[] | undefined;
     let fittedAt = 0;
     let sinceFit = Infinity;
+    let firstSession: number | undefined;
     const fits = ctx.metrics.counter('fits');
 
     const learn = (now: Snapshot): void => {
@@ -86,8 +87,8 @@ export const ridge = defineOperator({
       history.push(snap);
       if (history.length > p.horizon + 1) history.shift();
       learn(snap);
-      const sessionsOfLabels = new Set(stats.filter((s) => s.rows > 0).map((s) => s.session)).size;
-      if (sessionsOfLabels < p.warmup_days) return [];
+      firstSession ??= session;
+      if (session - firstSession < p.warmup_days || stats.every((s) => s.rows === 0)) return [];
       if (++sinceFit >= p.refit_every || !beta || beta.length !== snap.k) {
         fit(snap.k);
         fittedAt = cs.ts_known;

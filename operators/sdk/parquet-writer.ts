@@ -52,7 +52,13 @@ export function arrowSchema(schemaName: string): arrow.Schema {
   return new arrow.Schema(avroSchema(schemaName).fields.map((f) => field(f.name, f.type)));
 }
 
-type Column = ArrayLike<unknown> | Float64Array;
+/** A dictionary-encoded string column: `dictionary[indices[i]]` is row i. */
+export interface DictionaryColumn { indices: Int32Array; dictionary: readonly string[] }
+type Column = ArrayLike<unknown> | Float64Array | DictionaryColumn;
+
+function isDictionaryColumn(c: Column): c is DictionaryColumn {
+  return (c as DictionaryColumn).indices instanceof Int32Array && Array.isArray((c as DictionaryColumn).dictionary);
+}
 
 /** Builds an Arrow table from columns (plain arrays or typed arrays) in the schema's field order. */
 export function tableFromColumns(schemaName: string, columns: Record<string, Column>, length: number): arrow.Table {
@@ -60,6 +66,11 @@ export function tableFromColumns(schemaName: string, columns: Record<string, Col
   const children = schema.fields.map((f) => {
     const values = columns[f.name];
     if (!values) throw new Error(`column "${f.name}" missing for ${schemaName}`);
+    if (isDictionaryColumn(values)) {
+      if (!(f.type instanceof arrow.Dictionary)) throw new Error(`column "${f.name}" is not dictionary-encoded`);
+      const dictionary = arrow.vectorFromArray([...values.dictionary], new arrow.Utf8());
+      return arrow.makeData({ type: f.type, length, data: values.indices, dictionary });
+    }
     if (values.length !== length) throw new Error(`column "${f.name}" has ${values.length} values, expected ${length}`);
     if (f.type instanceof arrow.Timestamp || f.type instanceof arrow.Int64) {
       const big = new BigInt64Array(length);
@@ -67,6 +78,9 @@ export function tableFromColumns(schemaName: string, columns: Record<string, Col
       return arrow.makeData({ type: f.type as arrow.Int64, length, data: big });
     }
     if (f.type instanceof arrow.Float64 && values instanceof Float64Array) {
+      return arrow.makeData({ type: f.type, length, data: values });
+    }
+    if (f.type instanceof arrow.Int32 && values instanceof Int32Array) {
       return arrow.makeData({ type: f.type, length, data: values });
     }
     return arrow.vectorFromArray(Array.from(values), f.type).data[0]!;

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from '../../operators/sdk/context.ts';
+import type { AnySpec } from '../../operators/sdk/spec.ts';
 import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
 import { registry } from '../../operators/index.ts';
 import { readManifest } from '../data/manifest.ts';
@@ -19,7 +20,7 @@ import { validateTopology } from '../topology/validate.ts';
 import type { Topology } from '../topology/model.ts';
 import { EventClock } from './event-clock.ts';
 import { buildGraph } from './graph.ts';
-import { SourceMerger } from './merge.ts';
+import { driveGraph } from './drive.ts';
 import { toJson } from './node-context.ts';
 import { performance as stats } from './performance.ts';
 
@@ -30,6 +31,8 @@ export interface BacktestOptions {
   dataDir?: string;
   outDir: string;
   log?: Logger;
+  /** Operator types to resolve the topology against (default: the registry). Tests add probes here. */
+  registry?: ReadonlyMap<string, AnySpec>;
   /** Called about once a second of wall time with the fraction of sessions replayed. */
   onProgress?: (fraction: number, events: number) => void;
 }
@@ -59,16 +62,16 @@ export interface BacktestSummary {
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
 
-export function resolveTopology(file: string, sets: readonly string[] = []): Topology {
+export function resolveTopology(file: string, sets: readonly string[] = [], specs: ReadonlyMap<string, AnySpec> = registry): Topology {
   const loaded = loadTopology(file, sets);
-  const { topology, problems } = validateTopology(loaded, registry);
+  const { topology, problems } = validateTopology(loaded, specs);
   if (!topology) throw new TopologyError(problems);
   return topology;
 }
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestSummary> {
   const log = options.log ?? quiet;
-  const topology = resolveTopology(options.topologyFile, options.sets);
+  const topology = resolveTopology(options.topologyFile, options.sets, options.registry);
   const dataDir = options.dataDir ?? topology.data;
   if (!dataDir) throw new TopologyError([{ file: options.topologyFile, line: 1, col: 1, message: 'no data folder', hint: 'pass --data DIR or set "data:" in the topology' }]);
   const manifest = readManifest(dataDir);
@@ -106,31 +109,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   }
 
   const started = process.hrtime.bigint();
-  const merger = new SourceMerger(graph.sources);
-  const first = sessions[0]?.open ?? 0;
-  const span = Math.max(1, (sessions[sessions.length - 1]?.close ?? 1) - first);
-  let lastReport = Date.now();
-  for (;;) {
-    const slice = await merger.next(clock.nextTimerAt());
-    if (slice === null) break;
-    if (slice === 'timer') {
-      clock.advanceTo(clock.nextTimerAt());
-      continue;
-    }
-    clock.advanceTo(slice.records[0]!.ts_known);
-    slice.source.subject.next(slice.records);
-    if (options.onProgress && Date.now() - lastReport > 1000) {
-      lastReport = Date.now();
-      options.onProgress((clock.now() - first) / span, merger.events);
-    }
-  }
-  // The data is exhausted: let the remaining timers of the last session fire, then end every stream.
-  clock.advanceTo(sessions[sessions.length - 1]?.close ?? clock.now());
-  for (const s of graph.sources) {
-    await s.reader.close();
-    s.subject.complete();
-  }
-  for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
+  const events = await driveGraph(graph, clock, sessions, options.onProgress);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
 
   writeFileSync(join(outDir, 'dead_letters.jsonl'), deadLetters.map((d) => `${toJson(d)}\n`).join(''));
@@ -148,8 +127,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   }
   const summary: BacktestSummary = {
     topology: topology.name,
-    events: merger.events,
-    events_per_sec: Math.round(merger.events / wall),
+    events: events,
+    events_per_sec: Math.round(events / wall),
     wall_seconds: round(wall, 3),
     fills,
     orders,

@@ -13,6 +13,8 @@ export interface LoadedTopology {
   /** Paths set by --set, so their problems name the flag rather than a line of the file. */
   overrides: { path: (string | number)[]; flag: string }[];
   problems: Problem[];
+  /** True when the file is not valid YAML: nothing else can be checked then. */
+  syntaxErrors: boolean;
 }
 
 export function loadTopology(file: string, sets: readonly string[] = [], text?: string): LoadedTopology {
@@ -21,21 +23,21 @@ export function loadTopology(file: string, sets: readonly string[] = [], text?: 
     source = text ?? readFileSync(file, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    return { file, doc: parseDocument(''), lines: new LineCounter(), overrides: [], problems: [
+    return { file, doc: parseDocument(''), lines: new LineCounter(), overrides: [], syntaxErrors: true, problems: [
       { file, line: 1, col: 1, message: `cannot read topology: ${reason}`, hint: 'pass the path of a topology.yaml' },
     ] };
   }
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = doc.errors.map((e) => {
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    const pos = lines.linePos(e.pos[0]);
     return { file, line: pos.line, col: pos.col, message: `YAML syntax error: ${firstLine(e.message)}`, hint: 'fix the YAML syntax' };
   });
   const overrides: LoadedTopology['overrides'] = [];
   if (problems.length === 0) {
     for (const flag of sets) applySet(doc, flag, overrides, problems);
   }
-  return { file, doc, lines, overrides, problems };
+  return { file, doc, lines, overrides, problems, syntaxErrors: doc.errors.length > 0 };
 }
 
 function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology['overrides'], problems: Problem[]): void {
@@ -59,8 +61,12 @@ function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology[
     value = rawValue;
   }
   const path = ['nodes', index, 'params', ...paramPath.split('.')];
-  if (!doc.hasIn(['nodes', index, 'params'])) doc.setIn(['nodes', index, 'params'], doc.createNode({}));
-  doc.setIn(path, doc.createNode(value));
+  try {
+    if (!doc.hasIn(['nodes', index, 'params'])) doc.setIn(['nodes', index, 'params'], doc.createNode({}));
+    doc.setIn(path, doc.createNode(value));
+  } catch {
+    return bad(`cannot set "${paramPath}" on node "${nodeName}": a value on that path is not a mapping`, 'override a param, or a field of an object param');
+  }
   overrides.push({ path, flag: `--set ${flag}` });
 }
 

@@ -19,14 +19,18 @@ export function validateTopology(
   registry: ReadonlyMap<string, AnySpec>,
 ): { topology?: Topology; problems: Problem[] } {
   const problems: Problem[] = [...loaded.problems];
-  if (problems.length > 0) return { problems };
+  if (loaded.syntaxErrors) return { problems };
   const { doc, file } = loaded;
 
-  const at = (path: Path, node: string | undefined, message: string, hint?: string): void => {
-    const override = loaded.overrides.find((o) => startsWith(path, o.path) || startsWith(o.path, path));
-    const where = override ? { file: override.flag, line: 1, col: 1 } : { file, ...position(loaded, path) };
+  const report = (preferKey: boolean) => (path: Path, node: string | undefined, message: string, hint?: string): void => {
+    const override = loaded.overrides.find((o) => startsWith(path, o.path));
+    const where = override ? { file: override.flag, line: 1, col: 1 } : { file, ...position(loaded, path, preferKey) };
     problems.push({ ...where, ...(node !== undefined ? { node } : {}), message, ...(hint ? { hint } : {}) });
   };
+  /** A problem with the value at `path`. */
+  const at = report(false);
+  /** A problem with the key at the end of `path` (an unknown key). */
+  const atKey = report(true);
 
   const root = doc.toJS() as unknown;
   if (!isRecord(root)) {
@@ -34,7 +38,7 @@ export function validateTopology(
     return { problems };
   }
   for (const key of Object.keys(root)) {
-    if (!TOP_LEVEL_KEYS.includes(key)) at([key], undefined, `unknown key "${key}"`, suggest(key, TOP_LEVEL_KEYS));
+    if (!TOP_LEVEL_KEYS.includes(key)) atKey([key], undefined, `unknown key "${key}"`, suggest(key, TOP_LEVEL_KEYS));
   }
   const name = typeof root['name'] === 'string' ? root['name'] : 'topology';
   const seed = root['seed'] ?? 1;
@@ -58,7 +62,7 @@ export function validateTopology(
       return at([...base, 'name'], undefined, `node name is ${JSON.stringify(nodeName)}`, 'a non-empty string');
     }
     for (const key of Object.keys(raw)) {
-      if (!NODE_KEYS.includes(key)) at([...base, key], nodeName, `unknown key "${key}"`, suggest(key, NODE_KEYS));
+      if (!NODE_KEYS.includes(key)) atKey([...base, key], nodeName, `unknown key "${key}"`, suggest(key, NODE_KEYS));
     }
     if (byName.has(nodeName)) {
       const first = position(loaded, ['nodes', byName.get(nodeName)!.index, 'name']);
@@ -75,16 +79,16 @@ export function validateTopology(
     }
     const parsed = spec.params.safeParse(raw['params'] ?? {});
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) paramProblem(at, base, nodeName, spec, raw['params'], issue);
-      return;
+      for (const issue of parsed.error.issues) paramProblem(at, atKey, base, nodeName, spec, raw['params'], issue);
     }
-    nodes.push({ index, name: nodeName, spec, raw, params: parsed.data });
+    // Inputs are checked even when params are not, so every problem is reported at once.
+    nodes.push({ index, name: nodeName, spec, raw, params: parsed.success ? parsed.data : undefined });
   });
 
   // Pass 2: inputs.
   const resolved = new Map<string, ResolvedNode>();
   for (const node of nodes) {
-    const inputs = bindInputs(node, byName, at);
+    const inputs = bindInputs(node, byName, at, atKey);
     if (inputs) resolved.set(node.name, { name: node.name, type: node.spec.type, spec: node.spec, inputs, params: node.params });
   }
 
@@ -116,6 +120,7 @@ function bindInputs(
   node: { index: number; name: string; spec: AnySpec; raw: Record<string, unknown> },
   byName: Map<string, { index: number; spec: AnySpec | undefined }>,
   at: (path: Path, node: string | undefined, message: string, hint?: string) => void,
+  atKey: (path: Path, node: string | undefined, message: string, hint?: string) => void,
 ): Record<string, string[]> | undefined {
   const base: Path = ['nodes', node.index, 'inputs'];
   const ports = Object.entries(node.spec.inputs) as [string, PortSpec][];
@@ -149,7 +154,7 @@ function bindInputs(
       const spec = node.spec.inputs[port];
       if (!spec) {
         ok = false;
-        at([...base, port], node.name, `unknown input port "${port}"`, `ports are: ${describePorts(ports)}`);
+        atKey([...base, port], node.name, `unknown input port "${port}"`, `ports are: ${describePorts(ports)}`);
         continue;
       }
       if (Array.isArray(value) && spec.variadic) value.forEach((p, i) => bind(port, p, [...base, port, i]));
@@ -199,7 +204,8 @@ function topologicalOrder(nodes: Map<string, ResolvedNode>, onCycle: (node: stri
     if (s === 'done') return;
     if (s === 'visiting') {
       failed = true;
-      const cycle = [...stack.slice(stack.indexOf(name)), name];
+      // The walk goes from consumers to producers: reverse it to read in the direction data flows.
+      const cycle = [...stack.slice(stack.indexOf(name)), name].reverse();
       onCycle(name, cycle);
       return;
     }
@@ -221,13 +227,14 @@ function topologicalOrder(nodes: Map<string, ResolvedNode>, onCycle: (node: stri
 
 function paramProblem(
   at: (path: Path, node: string | undefined, message: string, hint?: string) => void,
+  atKey: (path: Path, node: string | undefined, message: string, hint?: string) => void,
   base: Path, nodeName: string, spec: AnySpec, rawParams: unknown, issue: z.core.$ZodIssue,
 ): void {
   const known = spec.params instanceof z.ZodObject ? Object.keys(spec.params.shape) : [];
   const path: Path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   if (issue.code === 'unrecognized_keys') {
     for (const key of issue.keys) {
-      at([...base, 'params', ...path, key], nodeName, `unknown param "${key}"`, suggest(key, known));
+      atKey([...base, 'params', ...path, key], nodeName, `unknown param "${key}"`, suggest(key, known));
     }
     return;
   }
@@ -242,27 +249,28 @@ function paramProblem(
   }
 }
 
-/** Line and column of the YAML node at `path`, or of its nearest ancestor that exists. */
-export function position(loaded: LoadedTopology, path: Path): { line: number; col: number } {
+/**
+ * Line and column of the YAML node at `path`, or of its nearest ancestor that exists. Points at the
+ * key of a mapping entry when asked to (unknown keys) or when the value is a whole block.
+ */
+export function position(loaded: LoadedTopology, path: Path, preferKey = false): { line: number; col: number } {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = (depth === 0 ? loaded.doc.contents : loaded.doc.getIn(path.slice(0, depth), true)) as YamlNode | null | undefined;
     const range = node && (isMap(node) || isSeq(node) || isScalar(node)) ? node.range : undefined;
     if (range) {
-      const key = depth === path.length && depth > 0 ? keyRange(loaded, path) : undefined;
+      const key = depth === path.length && depth > 0 ? keyRange(loaded, path, preferKey || isMap(node) || isSeq(node)) : undefined;
       return loaded.lines.linePos(key ?? range[0]);
     }
   }
   return { line: 1, col: 1 };
 }
 
-/** For a value inside a mapping, point at its key when the key is what is wrong (unknown keys). */
-function keyRange(loaded: LoadedTopology, path: Path): number | undefined {
+function keyRange(loaded: LoadedTopology, path: Path, wanted: boolean): number | undefined {
+  if (!wanted) return undefined;
   const parent = path.length === 1 ? loaded.doc.contents : loaded.doc.getIn(path.slice(0, -1), true);
   if (!isMap(parent)) return undefined;
   const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
-  const value = pair?.value;
-  if (value && (isMap(value) || isSeq(value))) return isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-  return undefined;
+  return pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
 }
 
 function getPath(value: unknown, path: Path): unknown {

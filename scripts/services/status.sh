@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Print each local service as up or down, with its address; exit 1 if any is down.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DOWN=0
+# show NAME CHECK ADDRESS PIDFILE MARKER
+show() {
+  local name="$1" check="$2" addr="$3" pidfile="$4" marker="$5" how
+  if pid_alive "$pidfile" "$marker"; then how="pid $(read_pid "$pidfile"), started by up.sh"
+  else how="not started by up.sh"; fi
+  if "$check"; then
+    printf '%-16s up    %-40s (%s)\n' "$name" "$addr" "$how"
+  else
+    if pid_alive "$pidfile" "$marker"; then how="pid $(read_pid "$pidfile") running but not healthy"
+    else how="not running"; fi
+    printf '%-16s DOWN  %-40s (%s)\n' "$name" "$addr" "$how"
+    DOWN=1
+  fi
+}
+show kafka kafka_healthy "127.0.0.1:$KAFKA_PORT" "$KAFKA_DIR/kafka.pid" kafka.Kafka
+show schema-registry schema_registry_healthy "$SCHEMA_REGISTRY_URL" "$REGISTRY_DIR/registry.pid" apicurio-registry-
+show redis redis_healthy "127.0.0.1:$REDIS_PORT" "$REDIS_DIR/redis.pid" redis-server
+exit "$DOWN"

@@ -1,0 +1,169 @@
+/**
+ * The `alpha` command line, run as a child process (`node bin/alpha.mjs …`). Each start costs about
+ * half a second, so every command runs once, all of them concurrently, before the assertions.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { registry } from '../../operators/index.ts';
+import type { PortSpec } from '../../operators/sdk/spec.ts';
+import { loadTopology } from '../../pipelines/topology/load.ts';
+import { validateTopology } from '../../pipelines/topology/validate.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BAD = 'test/fixtures/topologies/bad.yaml';
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function alpha(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/alpha.mjs', ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      });
+  });
+}
+
+/** The problem lines (`FILE:LINE:COL …`) of an output. */
+function problemLines(text: string): string[] {
+  return text.split('\n').filter((l) => /^\S+:\d+:\d+[ :]/.test(l));
+}
+
+const outDir = mkdtempSync(join(tmpdir(), 'alpha-cli-'));
+const backtestOut = join(outDir, 'run');
+let runs: Record<'version' | 'validateOk' | 'validateBad' | 'validateJson' | 'graph' | 'ops' | 'schema' | 'backtestBad', Run>;
+
+beforeAll(async () => {
+  const [versionRun, validateOk, validateBad, validateJson, graph, ops, schema, backtestBad] = await Promise.all([
+    alpha('--version'),
+    alpha('validate', 'topology.yaml'),
+    alpha('validate', BAD),
+    alpha('validate', '--format', 'json', BAD),
+    alpha('graph', 'topology.yaml'),
+    alpha('ops'),
+    alpha('schema'),
+    alpha('backtest', BAD, '--out', backtestOut, '--quiet'),
+  ]);
+  runs = { version: versionRun, validateOk, validateBad, validateJson, graph, ops, schema, backtestBad };
+}, 120_000);
+
+afterAll(() => {
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+/** The four problems of the fixture, as the validator locates them. */
+const EXPECTED_BAD = [
+  `${BAD}:8:13 node "bars": unknown input "quotse" — did you mean "quotes"?`,
+  `${BAD}:10:11 node "returns": unknown operator type "feature.lagged-return" — did you mean "feature.lagged-returns"?`,
+  `${BAD}:14:13 node "model": input "quotes" emits Quote but port "cross_section" accepts CrossSection — connect a node whose output is CrossSection`,
+  `${BAD}:18:21 node "out": param "file" is -1`,
+];
+
+describe('alpha --version', () => {
+  it('prints the version of package.json', () => {
+    expect(runs.version.code).toBe(0);
+    expect(runs.version.stdout.trim()).toBe(version);
+  });
+});
+
+describe('alpha validate', () => {
+  it('accepts the default topology.yaml with exit code 0', () => {
+    expect(runs.validateOk.code).toBe(0);
+    expect(runs.validateOk.stdout).toBe('topology.yaml: valid (18 nodes)\n');
+    expect(runs.validateOk.stderr).toBe('');
+  });
+
+  it('prints every problem of a bad topology as FILE:LINE:COL node "NAME": … on stderr and exits non-zero', () => {
+    const { code, stdout, stderr } = runs.validateBad;
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(stdout).toBe('');
+    const lines = problemLines(stderr);
+    expect(lines).toHaveLength(4);
+    for (const line of lines) expect(line).toMatch(/bad\.yaml:\d+:\d+ node "[^"]+": /);
+    for (const expected of EXPECTED_BAD) expect(lines.some((l) => l.startsWith(expected))).toBe(true);
+    expect(stderr).toContain(`4 problem(s) in ${BAD}`);
+  });
+
+  it('prints the problems as parseable JSON with --format json', () => {
+    const { code, stdout } = runs.validateJson;
+    expect(code).not.toBe(0);
+    const report = JSON.parse(stdout) as { file: string; valid: boolean; problems: { file: string; line: number; col: number; node?: string; message: string }[] };
+    expect(report.file).toBe(BAD);
+    expect(report.valid).toBe(false);
+    expect(report.problems.map((p) => [p.file, p.line, p.col, p.node]).sort()).toEqual([
+      [BAD, 10, 11, 'returns'],
+      [BAD, 14, 13, 'model'],
+      [BAD, 18, 21, 'out'],
+      [BAD, 8, 13, 'bars'],
+    ]);
+    expect(report.problems.find((p) => p.node === 'bars')?.message).toBe('unknown input "quotse"');
+  });
+});
+
+describe('alpha graph', () => {
+  it('prints a Mermaid flowchart with one edge per input, dotted for feedback ports', () => {
+    const { code, stdout } = runs.graph;
+    expect(code).toBe(0);
+    expect(stdout.startsWith('flowchart LR\n')).toBe(true);
+    const { topology } = validateTopology(loadTopology(join(ROOT, 'topology.yaml')), registry);
+    expect(topology).toBeDefined();
+    const edges = stdout.split('\n').filter((l) => / -(->|\.->)\|/.test(l)).map((l) => l.trim());
+    const expected: string[] = [];
+    for (const node of topology!.nodes) {
+      for (const [port, producers] of Object.entries(node.inputs)) {
+        const feedback = (node.spec.inputs as Record<string, PortSpec>)[port]?.feedback === true;
+        for (const p of producers) {
+          const schema = registry.get(topology!.nodes.find((n) => n.name === p)!.type)!.output as string;
+          expected.push(`${p} ${feedback ? '-.->' : '-->'}|${schema}| ${node.name}`);
+        }
+      }
+    }
+    expect(edges.sort()).toEqual(expected.sort());
+    // The two feedback ports of the default graph, and a plain edge.
+    expect(edges).toContain('accounting -.->|PortfolioState| sizing');
+    expect(edges).toContain('accounting -.->|PortfolioState| orders');
+    expect(edges).toContain('broker -->|Fill| accounting');
+    expect(edges.filter((e) => e.includes('-.->'))).toHaveLength(2);
+  });
+});
+
+describe('alpha ops', () => {
+  it('lists every operator type of the registry', () => {
+    expect(runs.ops.code).toBe(0);
+    const listed = runs.ops.stdout.split('\n').filter((l) => /^\S+ {2}— {2}/.test(l)).map((l) => l.split(' ')[0]);
+    expect(listed.sort()).toEqual([...registry.keys()].sort());
+    expect(listed.length).toBeGreaterThanOrEqual(16);
+  });
+});
+
+describe('alpha schema', () => {
+  it('prints a JSON Schema whose nodes items have one entry per operator type', () => {
+    expect(runs.schema.code).toBe(0);
+    const schema = JSON.parse(runs.schema.stdout) as {
+      $schema: string;
+      properties: { nodes: { items: { oneOf: { properties: { type: { const: string } } }[] } } };
+    };
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    const types = schema.properties.nodes.items.oneOf.map((s) => s.properties.type.const);
+    expect(types).toHaveLength(registry.size);
+    expect(types.sort()).toEqual([...registry.keys()].sort());
+  });
+});
+
+describe('alpha backtest', () => {
+  it('refuses to run an invalid topology, with the messages of validate and a non-zero exit', () => {
+    const { code, stderr } = runs.backtestBad;
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(stderr).toContain('refusing to run: 4 problem(s)');
+    expect(problemLines(stderr)).toEqual(problemLines(runs.validateBad.stderr));
+    expect(problemLines(stderr)).toHaveLength(4);
+    expect(existsSync(backtestOut)).toBe(false);
+  });
+});

@@ -1,0 +1,98 @@
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { readParquetFile } from '../../pipelines/io/parquet.ts';
+import { tableFromColumns, writeParquetFile } from '../../operators/sdk/parquet-writer.ts';
+import { float64Column, int64Column, stringColumn } from '../../operators/sdk/columns.ts';
+import type { DeadLetter } from '../../schemas/types.generated.ts';
+import { dataset, tempDir } from '../helpers/datasets.ts';
+
+const topologyFile = new URL('../../topology.yaml', import.meta.url).pathname;
+let clean: string;
+
+beforeAll(async () => {
+  clean = await dataset({ symbols: 4, days: 3, seed: 5 });
+});
+
+function copy(): string {
+  const dir = tempDir('bad');
+  cpSync(clean, dir, { recursive: true });
+  return dir;
+}
+
+/** Rewrites a quotes file with `edit` applied to its rows (as plain objects). */
+function editQuotes(file: string, edit: (rows: Record<string, number | string>[]) => Record<string, number | string>[]): void {
+  const batch = readParquetFile(file).batches;
+  const rows: Record<string, number | string>[] = [];
+  for (const b of batch) {
+    const sym = stringColumn(b, 'symbol');
+    const cols = { ts_event: int64Column(b, 'ts_event'), ts_known: int64Column(b, 'ts_known'), seq: int64Column(b, 'seq'), id: int64Column(b, 'id'),
+      bid: float64Column(b, 'bid'), ask: float64Column(b, 'ask'), bid_size: float64Column(b, 'bid_size'), ask_size: float64Column(b, 'ask_size') };
+    const version = b.getChild('version')!.toArray() as Int32Array;
+    for (let i = 0; i < b.numRows; i++) {
+      rows.push({ ...Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v[i]!])), version: version[i]!, symbol: sym.dictionary[sym.indices[i]!]! });
+    }
+  }
+  const out = edit(rows);
+  const columns: Record<string, unknown[]> = {};
+  for (const k of Object.keys(out[0]!)) columns[k] = out.map((r) => r[k]);
+  writeParquetFile(file, tableFromColumns('Quote', columns, out.length));
+}
+
+describe('bad input', () => {
+  it('turns bad quotes into dead letters with their reason, counts them, and finishes the run', async () => {
+    const dir = copy();
+    editQuotes(join(dir, 'quotes/2024-01-03.parquet'), (rows) => {
+      const at = (i: number) => ({ ...rows[i]! });
+      const bad = [
+        { ...at(100), bid: NaN },
+        { ...at(200), ask: -1 },
+        { ...at(300), bid: 50, ask: 49 },
+        { ...at(400), symbol: 'NOPE' },
+      ];
+      rows[100] = bad[0]!;
+      rows[200] = bad[1]!;
+      rows[300] = bad[2]!;
+      rows[400] = bad[3]!;
+      // Out of order: a record whose ts_known goes back in time (with a later seq).
+      rows.splice(501, 0, { ...at(500), ts_known: (rows[500]!['ts_known'] as number) - 1_000_000 });
+      return rows;
+    });
+    const out = tempDir('bad-out');
+    const summary = await runBacktest({ topologyFile, dataDir: dir, outDir: out });
+    const letters = readFileSync(join(out, 'dead_letters.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as DeadLetter);
+    const reasons = letters.map((l) => l.reason);
+    expect(reasons).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^bad price: bid NaN/),
+      expect.stringMatching(/^bad price: bid [\d.]+, ask -1/),
+      expect.stringMatching(/^crossed quote: bid 50 > ask 49/),
+      expect.stringMatching(/^unknown symbol "NOPE"/),
+      expect.stringMatching(/^out of order: \(ts_known \d+, seq \d+\) after/),
+    ]));
+    expect(letters.every((l) => l.node === 'quotes')).toBe(true);
+    expect(JSON.parse(letters.find((l) => l.reason.startsWith('bad price: bid NaN'))!.payload)).toMatchObject({ bid: 'NaN' });
+    expect(summary.dead_letters).toBe(5);
+    expect(summary.dead_letter_reasons['quotes: crossed quote']).toBe(1);
+    expect(summary.fills).toBeGreaterThan(0);
+  });
+
+  it('names a missing data file', async () => {
+    const dir = copy();
+    rmSync(join(dir, 'trades/2024-01-04.parquet'));
+    await expect(runBacktest({ topologyFile, dataDir: dir, outDir: tempDir('x') }))
+      .rejects.toThrow(/trades\/2024-01-04\.parquet: file not found/);
+  });
+
+  it('names a corrupt data file', async () => {
+    const dir = copy();
+    writeFileSync(join(dir, 'quotes/2024-01-02.parquet'), 'not parquet at all');
+    await expect(runBacktest({ topologyFile, dataDir: dir, outDir: tempDir('x') }))
+      .rejects.toThrow(/quotes\/2024-01-02\.parquet: not a readable Parquet file/);
+  });
+
+  it('names a missing dataset folder', async () => {
+    await expect(runBacktest({ topologyFile, dataDir: '/nonexistent/data', outDir: tempDir('x') }))
+      .rejects.toThrow(/\/nonexistent\/data\/manifest\.json: dataset manifest not found/);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Runs a topology over records held in memory, through the real validator, graph builder and event
+ * loop: a test-only `test.memory-quotes` / `test.memory-trades` source replays the given arrays and a
+ * `test.probe` sink records what reached it and the clock time it arrived at.
+ */
+import { z } from 'zod';
+import { registry } from '../../operators/index.ts';
+import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
+import { operate } from '../../operators/sdk/operate.ts';
+import { defineOperator, defineSource, type AnySpec, type Batch } from '../../operators/sdk/spec.ts';
+import { loadTopology } from '../../pipelines/topology/load.ts';
+import { TopologyError } from '../../pipelines/topology/problems.ts';
+import { validateTopology } from '../../pipelines/topology/validate.ts';
+import { EventClock } from '../../pipelines/runtime/event-clock.ts';
+import { buildGraph } from '../../pipelines/runtime/graph.ts';
+import { driveGraph } from '../../pipelines/runtime/drive.ts';
+import type { DeadLetter, Quote, Trade } from '../../schemas/types.generated.ts';
+
+export const MINUTE = 60_000_000;
+export const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
+
+export interface Probe { records: unknown[]; clockAt: number[] }
+
+export function quote(symbol: string, atUs: number, bid: number, ask: number, seq: number, extra: Partial<Quote> = {}): Quote {
+  return { ts_event: atUs, ts_known: atUs, symbol, seq, id: seq, version: 1, bid, ask, bid_size: 100, ask_size: 100, ...extra };
+}
+
+export function trade(symbol: string, atUs: number, price: number, size: number, seq: number, extra: Partial<Trade> = {}): Trade {
+  return { ts_event: atUs, ts_known: atUs, symbol, seq, id: seq, version: 1, price, size, aggressor: 'BUY', ...extra };
+}
+
+export async function runInMemory(
+  yaml: string,
+  data: { quotes?: Quote[]; trades?: Trade[]; sessions?: Session[]; universe?: UniverseMember[] },
+): Promise<{ probes: Map<string, Probe>; deadLetters: DeadLetter[]; metrics: Map<string, Record<string, number>> }> {
+  const probes = new Map<string, Probe>();
+  const memorySource = <T extends Quote | Trade>(type: string, output: 'Quote' | 'Trade', rows: T[]) => defineSource({
+    type, summary: 'Test source replaying records held in memory.', output,
+    params: z.strictObject({ batch: z.number().int().min(1).default(3).describe('Records per batch.') }),
+    open: (p) => {
+      let i = 0;
+      return {
+        next: async (): Promise<Batch<T> | null> => {
+          if (i >= rows.length) return null;
+          const b = rows.slice(i, i + p.batch);
+          i += p.batch;
+          return b;
+        },
+        close: async () => {},
+      };
+    },
+  });
+  const probe = defineOperator({
+    type: 'test.probe', summary: 'Test sink recording what reaches it.',
+    inputs: { records: { schema: '*', description: 'Anything.' } }, output: null,
+    params: z.strictObject({}),
+    create: (_p, ctx) => ({ records }) => {
+      const seen: Probe = { records: [], clockAt: [] };
+      probes.set(ctx.node, seen);
+      return operate<never>(ctx, [{ stream: records, onBatch: (batch) => batch.forEach((r) => { seen.records.push(r); seen.clockAt.push(ctx.clock.now()); }) }]);
+    },
+  });
+  const specs = new Map<string, AnySpec>([...registry,
+    ['test.memory-quotes', memorySource('test.memory-quotes', 'Quote', data.quotes ?? [])],
+    ['test.memory-trades', memorySource('test.memory-trades', 'Trade', data.trades ?? [])],
+    ['test.probe', probe]]);
+  const { topology, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
+  if (!topology) throw new TopologyError(problems);
+  const sessions = data.sessions ?? [{ open: T0, close: T0 + 390 * MINUTE }];
+  const universe = data.universe ?? [...new Set([...(data.quotes ?? []), ...(data.trades ?? [])].map((r) => r.symbol))].map((symbol) => ({ symbol, sector: 'X' }));
+  const deadLetters: DeadLetter[] = [];
+  const clock = new EventClock(sessions[0]!.open);
+  const graph = buildGraph(topology, clock, {
+    calendar: { sessions }, universe, outDir: '/nonexistent', log: { info: () => {}, warn: () => {} },
+    onDeadLetter: (d) => deadLetters.push(d),
+    openDataset: () => { throw new Error('no datasets in memory tests'); },
+  });
+  await driveGraph(graph, clock, sessions);
+  return { probes, deadLetters, metrics: new Map([...graph.contexts].map(([n, c]) => [n, c.metrics.snapshot()])) };
+}

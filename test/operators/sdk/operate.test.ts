@@ -1,0 +1,61 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { operate } from '../../../operators/sdk/operate.ts';
+import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
+import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
+import { Rng } from '../../../operators/sdk/rng.ts';
+import type { DeadLetter } from '../../../schemas/types.generated.ts';
+
+function context(letters: DeadLetter[]): NodeContext {
+  return new NodeContext('n', new EventClock(0), new Rng(1), {}, {
+    calendar: { sessions: [] }, universe: [], outDir: '', log: { info: () => {}, warn: () => {} },
+    onDeadLetter: (d) => letters.push(d), openDataset: () => { throw new Error('none'); },
+  });
+}
+
+describe('operate() (marble tests)', () => {
+  it('maps batches, completes when the data inputs complete, and is not held open by a feedback input', () => {
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, hot, expectObservable }) => {
+      const data = cold('-a--b--|', { a: [1, 2], b: [3] });
+      const feedback = hot('--f-------------', { f: [10] });
+      let offset = 0;
+      const out = operate<number>(context([]), [
+        { stream: data, onBatch: (batch: readonly number[], emit) => emit(batch.map((x) => x + offset)) },
+        { stream: feedback, feedback: true, onBatch: (batch: readonly number[]) => { offset = batch[0]!; } },
+      ]);
+      expectObservable(out).toBe('-a--b--|', { a: [1, 2], b: [13] });
+    });
+  });
+
+  it('turns a throwing handler into a dead letter and carries on', () => {
+    const letters: DeadLetter[] = [];
+    const ctx = context(letters);
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
+      const data = cold('-a-b-c|', { a: [1], b: [-1], c: [2] });
+      const out = operate<number>(ctx, [{
+        stream: data,
+        onBatch: (batch: readonly number[], emit) => {
+          if (batch[0]! < 0) throw new Error('negative');
+          emit(batch);
+        },
+      }]);
+      expectObservable(out).toBe('-a---c|', { a: [1], c: [2] });
+    });
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.reason).toBe('operator error: negative');
+    expect(letters[0]!.payload).toBe('[-1]');
+    expect(ctx.metrics.snapshot()).toMatchObject({ in: 3, out: 2, errors: 1, dead_letters: 1 });
+  });
+
+  it('emits nothing for empty batches and waits for every data input', () => {
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
+      const x = cold('-a|', { a: [1] });
+      const y = cold('---b---|', { b: [] as number[] });
+      const out = operate<number>(context([]), [
+        { stream: x, onBatch: (b: readonly number[], emit) => emit(b) },
+        { stream: y, onBatch: (b: readonly number[], emit) => emit(b) },
+      ]);
+      expectObservable(out).toBe('-a-----|', { a: [1] });
+    });
+  });
+});

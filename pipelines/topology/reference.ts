@@ -41,11 +41,20 @@ function portList(spec: AnySpec): string {
   return ports.map(([n, p]) => `${n}: ${p.schema}${p.variadic ? '[]' : ''}${p.optional ? '?' : ''}${p.feedback ? ' (feedback)' : ''}`).join(', ');
 }
 
+/** The feature names an operator emits with its default params (for pass-through operators, what it adds). */
+function defaultFeatures(spec: AnySpec): string[] {
+  if (spec.kind !== 'operator' || !spec.features) return [];
+  const defaults = spec.params.safeParse({});
+  return defaults.success ? spec.features(defaults.data, []) : [];
+}
+
 export function opsText(specs: readonly AnySpec[]): string {
   return specs.map((s) => {
     const params = paramDocs(s).map((p) =>
       `    ${p.name}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : p.required ? ' (required)' : ''}\n      ${p.description}`);
-    return [`${s.type}  —  ${s.summary}`, `  inputs: ${portList(s)}`, `  output: ${s.output ?? '—'}`, ...(params.length ? ['  params:', ...params] : [])].join('\n');
+    const features = defaultFeatures(s);
+    return [`${s.type}  —  ${s.summary}`, `  inputs: ${portList(s)}`, `  output: ${s.output ?? '—'}`,
+      ...(features.length ? [`  features: ${features.join(', ')}`] : []), ...(params.length ? ['  params:', ...params] : [])].join('\n');
   }).join('\n\n');
 }
 
@@ -55,6 +64,7 @@ export function opsMarkdown(specs: readonly AnySpec[]): string {
       `| \`${p.name}\` | ${p.type.replace(/\|/g, '\\|')} | ${p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : p.required ? '**required**' : ''} | ${p.description} |`);
     return [
       `### \`${s.type}\``, '', s.summary, '', `Inputs: ${portList(s)} · Output: ${s.output ?? '—'}`, '',
+      ...(defaultFeatures(s).length ? [`Features (default params): ${defaultFeatures(s).map((f) => `\`${f}\``).join(', ')}`, ''] : []),
       ...(rows.length ? ['| param | type | default | description |', '|---|---|---|---|', ...rows, ''] : []),
     ].join('\n');
   }).join('\n');

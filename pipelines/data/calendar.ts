@@ -1,0 +1,39 @@
+/**
+ * Trading days and sessions of generated datasets: weekdays, 14:30–21:00 UTC (09:30–16:00 New York
+ * in winter). Kept in UTC on purpose: the dataset carries its sessions in its manifest, so replays
+ * never depend on a time-zone database.
+ */
+import type { Session } from '../../operators/sdk/context.ts';
+
+export const DEFAULT_START = '2024-01-02';
+export const OPEN_MINUTE_UTC = 14 * 60 + 30;
+export const SESSION_MINUTES = 390;
+const DAY_US = 86_400_000_000;
+
+export function parseDate(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
+    throw new RangeError(`invalid date "${date}" — use YYYY-MM-DD`);
+  }
+  return ms * 1000;
+}
+
+export function formatDate(micros: number): string {
+  return new Date(Math.floor(micros / 1000)).toISOString().slice(0, 10);
+}
+
+/** `count` weekdays from `start` (inclusive when it is a weekday). */
+export function tradingDays(start: string, count: number): string[] {
+  const days: string[] = [];
+  for (let t = parseDate(start); days.length < count; t += DAY_US) {
+    const weekday = new Date(t / 1000).getUTCDay();
+    if (weekday !== 0 && weekday !== 6) days.push(formatDate(t));
+  }
+  return days;
+}
+
+export function sessionOf(date: string): Session {
+  const open = parseDate(date) + OPEN_MINUTE_UTC * 60_000_000;
+  return { open, close: open + SESSION_MINUTES * 60_000_000 };
+}

@@ -1,0 +1,232 @@
+/**
+ * `alpha data generate`: writes a synthetic market (quotes and trades, one Parquet file per trading
+ * day and dataset, sorted by ts_known) plus manifest.json. Same options, byte-identical files.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../../operators/sdk/rng.ts';
+import { tableFromColumns, writeParquetFile } from '../../operators/sdk/parquet-writer.ts';
+import { DEFAULT_START, sessionOf, tradingDays } from './calendar.ts';
+import type { DatasetManifest } from './manifest.ts';
+import {
+  drawUniverse, marketFactor, overnightMarket, PLANTED_ALPHA_DESCRIPTION, sectorFactor, seasonality, SECTORS, SymbolPath,
+} from './market-model.ts';
+
+export interface GenerateOptions {
+  out: string;
+  symbols?: number;
+  days?: number;
+  start?: string;
+  seed?: number;
+  alpha?: number;
+  /** Fraction of trades later corrected (a new version with a later ts_known). */
+  correctionRate?: number;
+}
+
+export const GENERATE_DEFAULTS = { symbols: 40, days: 20, start: DEFAULT_START, seed: 1, alpha: 1, correctionRate: 0.003 };
+
+const MINUTE = 60_000_000;
+const TICK = 0.01;
+
+class Columns {
+  readonly data: Record<string, number[] | string[]> = {};
+  constructor(names: string[]) {
+    for (const n of names) this.data[n] = [];
+  }
+  get length(): number {
+    return (Object.values(this.data)[0] ?? []).length;
+  }
+}
+
+export async function generateDataset(options: GenerateOptions): Promise<DatasetManifest> {
+  const o = { ...GENERATE_DEFAULTS, ...stripUndefined(options), out: options.out };
+  if (!Number.isInteger(o.symbols) || o.symbols < 1) throw new RangeError(`--symbols is ${o.symbols}: expected an integer >= 1`);
+  if (!Number.isInteger(o.days) || o.days < 1) throw new RangeError(`--days is ${o.days}: expected an integer >= 1`);
+  if (!Number.isFinite(o.alpha) || o.alpha < 0) throw new RangeError(`--alpha is ${o.alpha}: expected a number >= 0`);
+  const dates = tradingDays(o.start, o.days);
+  const root = new Rng(o.seed);
+  const universe = drawUniverse(root.fork('universe'), o.symbols);
+  const paths = universe.map((p) => new SymbolPath(p, root.fork(`path:${p.symbol}`)));
+  const rng = root.fork('market');
+  mkdirSync(o.out, { recursive: true });
+
+  let quoteSeq = 0;
+  let tradeSeq = 0;
+  let tradeId = 0;
+  const files = { quotes: [] as string[], trades: [] as string[] };
+  let quoteRows = 0;
+  let tradeRows = 0;
+  let corrections = 0;
+
+  for (const [dayIndex, date] of dates.entries()) {
+    const session = sessionOf(date);
+    if (dayIndex > 0) {
+      const gap = overnightMarket(rng);
+      for (const path of paths) path.overnight(rng, gap);
+    }
+    const quotes = new Columns(['ts_event', 'ts_known', 'sym', 'bid', 'ask', 'bid_size', 'ask_size']);
+    const trades = new Columns(['ts_event', 'ts_known', 'sym', 'id', 'version', 'price', 'size', 'aggressor']);
+    const q = quotes.data as Record<string, number[]>;
+    const t = trades.data as Record<string, number[]>;
+    const lastBid = new Float64Array(paths.length);
+    const lastAsk = new Float64Array(paths.length);
+
+    for (let m = 0; m < 390; m++) {
+      const minuteStart = session.open + m * MINUTE;
+      const market = marketFactor(rng, m);
+      const sectors = SECTORS.map(() => sectorFactor(rng, m));
+      const season = seasonality(m);
+      for (let s = 0; s < paths.length; s++) {
+        const path = paths[s]!;
+        const params = path.params;
+        const startLog = path.logPrice;
+        const r = path.step(rng, o.alpha, m, market, sectors[params.sector]!);
+        const vol = path.volMultiplier();
+        // Quotes: Poisson arrivals, mid interpolated along the minute's move with a little noise.
+        const nQuotes = poisson(rng, params.quotesPerMinute * season);
+        const times = sortedOffsets(rng, nQuotes);
+        for (let k = 0; k < nQuotes; k++) {
+          const u = times[k]! / MINUTE;
+          const mid = Math.exp(startLog + r * u + 0.25 * params.sigma * vol * rng.normal());
+          const half = Math.max(TICK / 2, mid * params.halfSpreadBps * 1e-4 * (0.6 + 0.4 * vol) * Math.sqrt(season));
+          const bid = Math.floor((mid - half) / TICK) * TICK;
+          let ask = Math.ceil((mid + half) / TICK) * TICK;
+          if (ask - bid < TICK / 2) ask = bid + TICK;
+          const ts = minuteStart + times[k]!;
+          q['ts_event']!.push(ts);
+          q['ts_known']!.push(ts + 50 + rng.int(200));
+          q['sym']!.push(s);
+          q['bid']!.push(round2(bid));
+          q['ask']!.push(round2(ask));
+          q['bid_size']!.push(100 * (1 + rng.int(20)));
+          q['ask_size']!.push(100 * (1 + rng.int(20)));
+          lastBid[s] = bid;
+          lastAsk[s] = ask;
+        }
+        // Trades at the prevailing touch.
+        const nTrades = poisson(rng, params.tradesPerMinute * season);
+        const tradeTimes = sortedOffsets(rng, nTrades);
+        for (let k = 0; k < nTrades; k++) {
+          if (lastAsk[s] === 0) continue;
+          const buy = rng.next() < 0.5;
+          const ts = minuteStart + tradeTimes[k]!;
+          const price = round2(buy ? lastAsk[s]! : lastBid[s]!);
+          const size = 100 * (1 + rng.int(10));
+          const id = ++tradeId;
+          pushTrade(t, ts, ts + 100 + rng.int(400), s, id, 1, price, size, buy ? 0 : 1);
+          if (rng.next() < o.correctionRate) {
+            // A late correction: same id, next version, known minutes later.
+            const known = ts + MINUTE + rng.int(44 * MINUTE);
+            pushTrade(t, ts, known, s, id, 2, price, Math.max(100, size - 100 * (1 + rng.int(3))), buy ? 0 : 1);
+            corrections++;
+          }
+        }
+      }
+    }
+    const file = (name: string): string => `${name}/${date}.parquet`;
+    quoteSeq = writeQuotes(join(o.out, file('quotes')), quotes, universe.map((u) => u.symbol), quoteSeq);
+    tradeSeq = writeTrades(join(o.out, file('trades')), trades, universe.map((u) => u.symbol), tradeSeq);
+    files.quotes.push(file('quotes'));
+    files.trades.push(file('trades'));
+    quoteRows += quotes.length;
+    tradeRows += trades.length;
+  }
+
+  const manifest: DatasetManifest = {
+    format: 1,
+    generator: 'alpha-factory synthetic market v1',
+    seed: o.seed,
+    alpha: o.alpha,
+    symbols: o.symbols,
+    start: o.start,
+    dates,
+    sessions: dates.map((date) => ({ date, ...sessionOf(date) })),
+    universe: universe.map((u) => ({ symbol: u.symbol, sector: SECTORS[u.sector]! })),
+    datasets: {
+      quotes: { schema: 'Quote', files: files.quotes, rows: quoteRows, corrections: 0 },
+      trades: { schema: 'Trade', files: files.trades, rows: tradeRows, corrections },
+    },
+    planted_alpha: PLANTED_ALPHA_DESCRIPTION,
+  };
+  writeFileSync(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+function pushTrade(t: Record<string, number[]>, ev: number, known: number, s: number, id: number, version: number, price: number, size: number, aggressor: number): void {
+  t['ts_event']!.push(ev);
+  t['ts_known']!.push(known);
+  t['sym']!.push(s);
+  t['id']!.push(id);
+  t['version']!.push(version);
+  t['price']!.push(price);
+  t['size']!.push(size);
+  t['aggressor']!.push(aggressor);
+}
+
+/** Row order by (ts_known, symbol, ts_event): the order a replay delivers. */
+function knownOrder(c: Record<string, number[]>): Uint32Array {
+  const order = Uint32Array.from({ length: c['ts_known']!.length }, (_, i) => i);
+  const known = c['ts_known']!;
+  const sym = c['sym']!;
+  const ev = c['ts_event']!;
+  order.sort((a, b) => known[a]! - known[b]! || sym[a]! - sym[b]! || ev[a]! - ev[b]!);
+  return order;
+}
+
+function writeQuotes(path: string, quotes: Columns, symbols: string[], seq0: number): number {
+  const c = quotes.data as Record<string, number[]>;
+  const order = knownOrder(c);
+  const pick = (name: string): Float64Array => Float64Array.from(order, (i) => c[name]![i]!);
+  const seq = Float64Array.from(order, (_, k) => seq0 + k + 1);
+  const table = tableFromColumns('Quote', {
+    ts_event: pick('ts_event'), ts_known: pick('ts_known'),
+    symbol: { indices: Int32Array.from(order, (i) => c['sym']![i]!), dictionary: symbols },
+    seq, id: seq, version: new Int32Array(order.length).fill(1),
+    bid: pick('bid'), ask: pick('ask'), bid_size: pick('bid_size'), ask_size: pick('ask_size'),
+  }, order.length);
+  writeParquetFile(path, table);
+  return seq0 + order.length;
+}
+
+function writeTrades(path: string, trades: Columns, symbols: string[], seq0: number): number {
+  const c = trades.data as Record<string, number[]>;
+  const order = knownOrder(c);
+  const pick = (name: string): Float64Array => Float64Array.from(order, (i) => c[name]![i]!);
+  const aggressors = ['BUY', 'SELL', 'UNKNOWN'];
+  const table = tableFromColumns('Trade', {
+    ts_event: pick('ts_event'), ts_known: pick('ts_known'),
+    symbol: { indices: Int32Array.from(order, (i) => c['sym']![i]!), dictionary: symbols },
+    seq: Float64Array.from(order, (_, k) => seq0 + k + 1),
+    id: pick('id'), version: Int32Array.from(order, (i) => c['version']![i]!),
+    price: pick('price'), size: pick('size'),
+    aggressor: { indices: Int32Array.from(order, (i) => c['aggressor']![i]!), dictionary: aggressors },
+  }, order.length);
+  writeParquetFile(path, table);
+  return seq0 + order.length;
+}
+
+function poisson(rng: Rng, mean: number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rng.next();
+  while (p > limit) {
+    k++;
+    p *= rng.next();
+  }
+  return k;
+}
+
+/** n sorted distinct integer µs offsets within a minute. */
+function sortedOffsets(rng: Rng, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(rng.int(MINUTE));
+  return out.sort((a, b) => a - b);
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

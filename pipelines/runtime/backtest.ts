@@ -100,7 +100,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     const out = graph.outputs.get(node.name)!;
     if (node === accounting) out.subscribe((b) => states.push(...(b as PortfolioState[])));
     if (node.spec.output === 'Fill') out.subscribe((b) => (fills += b.length));
-    if (node.spec.output === 'Order') out.subscribe((b) => (orders += b.length));
+    // Orders sent to a broker (a node emitting fills), not every Order edge (risk checks re-emit them).
+    const feedsBroker = topology.nodes.some((n) => n.spec.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
+    if (node.spec.output === 'Order' && feedsBroker) out.subscribe((b) => (orders += b.length));
     if (topology.taps.includes(node.name)) {
       const lines: string[] = [];
       taps.set(node.name, lines);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('../../operators/', import.meta.url));
 
 describe('operator registry', () => {
   it('registers every operator file, named <stage>.<file name>', () => {
-    const files = STAGES.flatMap((stage) =>
+    const files = STAGES.filter((stage) => existsSync(join(root, stage))).flatMap((stage) =>
       readdirSync(join(root, stage)).filter((f) => f.endsWith('.ts')).map((f) => `${stage}.${f.replace(/\.ts$/, '')}`));
     expect([...registry.keys()].sort()).toEqual(files.sort());
   });

@@ -16,9 +16,11 @@ import { rankGaussOperator } from './feature/rank-gauss.ts';
 import { ridge } from './model/ridge.ts';
 import { crossSectional } from './signal/cross-sectional.ts';
 import { proportional } from './portfolio/proportional.ts';
+import { mvo } from './risk/mvo.ts';
 import { accounting } from './portfolio/accounting.ts';
 import { orders } from './execution/orders.ts';
 import { simBroker } from './execution/sim-broker.ts';
+import { pretrade } from './risk/pretrade.ts';
 import { parquetSink } from './sink/parquet.ts';
 
 export const operators: readonly AnySpec[] = [
@@ -27,6 +29,8 @@ export const operators: readonly AnySpec[] = [
   ridge,
   crossSectional,
   proportional, accounting,
+  mvo,
+  pretrade,
   orders, simBroker,
   parquetSink,
 ];

@@ -104,6 +104,7 @@ program.command('backtest')
     printSummary(summary, opts.out);
   });
 
+(await import('./risk.ts')).registerRiskCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

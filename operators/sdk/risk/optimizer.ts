@@ -1,0 +1,129 @@
+/**
+ * Solves an {@link MvoProblem} again and again as μ and w_prev change: one OSQP solver is set up (and
+ * its KKT matrix factorised) at the first solve; later solves only update q, l and u and warm-start
+ * from the last good solution. A new γ or Σ is a new MvoProblem, hence a new optimizer.
+ *
+ * @example
+ * const opt = new MvoOptimizer(new MvoProblem({ gamma: 1, risk, constraints: { dollarNeutral: true } }));
+ * const a = opt.solve(mu, wPrev);       // cold
+ * const b = opt.solve(mu2, a.weights);  // warm, usually far fewer iterations
+ */
+import { QpSolver, type QpSettings, type QpStatus } from '../../../native/osqp/index.ts';
+import type { MvoProblem } from './problem.ts';
+import { refineSolution } from './refine.ts';
+
+export interface MvoSolution {
+  readonly status: QpStatus;
+  /** The weights w (length n); NaN when the status has no solution. */
+  readonly weights: Float64Array;
+  /** μᵀw − γ·wᵀΣw − Σ cᵢ|Δwᵢ| at the weights; NaN without a solution. */
+  readonly objective: number;
+  readonly iterations: number;
+  /** Wall time of the solve, as measured by the binding. */
+  readonly solveMs: number;
+  /** Whether the solve started from a previous solution. */
+  readonly warmStarted: boolean;
+  /** Whether the weights are OSQP's, refined exactly on their active set and KKT-checked (see refine.ts). */
+  readonly refined: boolean;
+  /** Why, when the problem never reached OSQP or OSQP explains its status. */
+  readonly reason?: string;
+}
+
+/** Statuses whose x is a usable solution. */
+export const SOLVED: ReadonlySet<QpStatus> = new Set(['solved', 'solved_inaccurate']);
+/** Statuses whose x is worth refining: OSQP stopped near a solution. */
+const NEAR: ReadonlySet<QpStatus> = new Set(['solved', 'solved_inaccurate', 'max_iter_reached', 'time_limit_reached']);
+
+export interface MvoOptimizerOptions {
+  /**
+   * Refine OSQP's weights exactly on their active set and keep them when they pass the KKT check
+   * (default true). A refined solution is reported as `solved` even when OSQP stopped early
+   * (solved_inaccurate, max_iter_reached): the check is stricter than OSQP's tolerance.
+   */
+  refine?: boolean;
+  /**
+   * Looser tolerances (epsAbs = epsRel) to solve at first, loosest first. After each, the refinement
+   * is tried; OSQP goes on (warm-started) to the next only when it fails. The last stage is always
+   * `settings` itself. E.g. [1e-4, 1e-6] before 1e-8: exact answers at the cost of a loose solve.
+   */
+  stages?: readonly number[];
+}
+
+export class MvoOptimizer {
+  /** One solver per tolerance (OSQP's settings are fixed at set-up); the last entry is `settings`' own. */
+  readonly #solvers = new Map<number, QpSolver>();
+  #last: { x: Float64Array; y: Float64Array } | undefined;
+
+  constructor(readonly problem: MvoProblem, readonly settings: QpSettings = {}, readonly options: MvoOptimizerOptions = {}) {}
+
+  /**
+   * Starts the next solve from another optimizer's last solution, when the two problems have the same
+   * shape (a re-estimated risk model over the same universe and constraints).
+   */
+  warmFrom(other: MvoOptimizer): void {
+    const last = other.#last;
+    if (last && last.x.length === this.problem.nvars && last.y.length === this.problem.A.nrows) this.#last = last;
+  }
+
+  solve(mu: ArrayLike<number>, wPrev?: ArrayLike<number>): MvoSolution {
+    const { n } = this.problem;
+    const prev = wPrev ?? new Float64Array(n);
+    if (mu.length !== n) throw new RangeError(`mu has ${mu.length} entries, expected ${n}`);
+    if (prev.length !== n) throw new RangeError(`w_prev has ${prev.length} entries, expected ${n}`);
+    const none = (status: QpStatus, reason: string): MvoSolution => ({
+      status, weights: new Float64Array(n).fill(NaN), objective: NaN, iterations: 0, solveMs: 0, warmStarted: false, refined: false, reason,
+    });
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(mu[i])) return none('invalid_input', `mu[${i}] is ${mu[i]}: expected a finite number`);
+      if (!Number.isFinite(prev[i])) return none('invalid_input', `w_prev[${i}] is ${prev[i]}: expected a finite number`);
+    }
+    const v = this.problem.vectors(mu, prev);
+    for (let r = 0; r < v.l.length; r++) {
+      if (v.l[r]! > v.u[r]!) {
+        return none('primal_infeasible', `${this.problem.rowNames[r]}: lower bound ${v.l[r]} > upper bound ${v.u[r]}`);
+      }
+    }
+    const refine = this.options.refine !== false;
+    const final = this.settings.epsAbs ?? 1e-3;
+    const stages = refine ? [...(this.options.stages ?? []).filter((e) => e > final), final] : [final];
+    const warmStarted = this.#last !== undefined;
+    let start = this.#last;
+    let iterations = 0;
+    let solveMs = 0;
+    for (const [k, eps] of stages.entries()) {
+      const settings: QpSettings = k === stages.length - 1 ? this.settings : { ...this.settings, epsAbs: eps, epsRel: eps };
+      let solver = this.#solvers.get(eps);
+      if (!solver) {
+        solver = new QpSolver({ P: this.problem.P, A: this.problem.A, q: v.q, l: v.l, u: v.u }, { warmStart: true, ...settings });
+        this.#solvers.set(eps, solver);
+      } else {
+        solver.update(v);
+      }
+      if (start) solver.warmStart(start.x, start.y);
+      else solver.warmStart(new Float64Array(this.problem.nvars), new Float64Array(v.l.length));
+      const r = solver.solve();
+      iterations += r.iterations;
+      solveMs += r.solveMs;
+      const near = NEAR.has(r.status) && r.x.every(Number.isFinite) && r.y.every(Number.isFinite);
+      if (near) start = { x: r.x, y: r.y };
+      let weights: Float64Array = r.x.slice(0, n);
+      const better = refine && near ? refineSolution(this.problem, mu, prev, weights) : undefined;
+      if (better?.certified) weights = better.weights;
+      const last = k === stages.length - 1;
+      // Tighten only while OSQP is near a solution that the refinement could not certify.
+      if (!last && near && !better?.certified) continue;
+      if (SOLVED.has(r.status) && near) this.#last = { x: r.x, y: r.y };
+      return {
+        status: better?.certified ? 'solved' : r.status,
+        weights,
+        refined: better?.certified === true,
+        objective: weights.every(Number.isFinite) ? this.problem.objective(mu, prev, weights) : NaN,
+        iterations,
+        solveMs,
+        warmStarted,
+        ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      };
+    }
+    throw new Error('unreachable: the last stage always returns');
+  }
+}

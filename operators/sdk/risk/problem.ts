@@ -1,0 +1,235 @@
+/**
+ * Mean-variance portfolio construction as an OSQP problem (minimise ½xᵀPx + qᵀx s.t. l ≤ Ax ≤ u):
+ *
+ *   maximise μᵀw − γ·wᵀΣw − Σᵢ cᵢ·|wᵢ − w_prevᵢ|
+ *   subject to Σw = 0 (dollar neutral), Σ|w| ≤ L (gross), lo ≤ wᵢ ≤ hi, Σ|w − w_prev| ≤ T (turnover),
+ *              Σ_{i∈s} wᵢ = 0 for each sector s, βᵀw = 0, w ≥ 0 (long only) — each optional.
+ *
+ * Variables x = [w (n) | y (k, factor risk only) | t (n, gross when not long-only) | u (n, turnover or
+ * costs)]. With a factor model the risk is yᵀFy + wᵀDw with the rows Bᵀw − y = 0, so P is
+ * block-diagonal (2γD on w, 2γF on y) and A has O(nk) entries; t ≥ |w| and u ≥ |w − w_prev| are two
+ * rows each. P and A depend only on γ, Σ and the constraint set; μ enters q and w_prev enters l/u of
+ * the u rows, so successive rebalances of one universe reuse one factorised solver (see optimizer.ts).
+ */
+import type { CscMatrix } from '../../../native/osqp/index.ts';
+import { portfolioVariance, riskSize, type RiskModel } from './factor-model.ts';
+
+export interface MvoConstraints {
+  /** Σw = 0. */
+  dollarNeutral?: boolean | undefined;
+  /** Σ|w| ≤ gross. */
+  gross?: number | undefined;
+  /** wᵢ ≤ maxWeight. */
+  maxWeight?: number | undefined;
+  /** wᵢ ≥ minWeight. */
+  minWeight?: number | undefined;
+  /** Σ|w − w_prev| ≤ turnover. */
+  turnover?: number | undefined;
+  /** wᵢ ≥ 0; a negative minWeight is raised to 0. */
+  longOnly?: boolean | undefined;
+  /** Sector of each name: with them, every sector is neutral (Σ_{i∈s} wᵢ = 0). */
+  sectors?: readonly string[] | undefined;
+  /** Beta of each name: with them, βᵀw = 0. */
+  betas?: readonly number[] | undefined;
+}
+
+export interface MvoSpec {
+  /** Risk aversion γ ≥ 0. */
+  gamma: number;
+  risk: RiskModel;
+  /** Cost per unit of weight traded (0.0005 = 5 bps), one for every name or one per name. */
+  tcost?: number | readonly number[] | undefined;
+  constraints?: MvoConstraints | undefined;
+}
+
+/** The parts of q, l and u that change between rebalances. */
+export interface MvoVectors { q: Float64Array; l: Float64Array; u: Float64Array }
+
+class CscBuilder {
+  readonly cols: { row: number; value: number }[][];
+  constructor(readonly nrows: number, ncols: number) {
+    this.cols = Array.from({ length: ncols }, () => []);
+  }
+  /** Entries must be added in increasing row order within each column. */
+  add(row: number, col: number, value: number): void {
+    this.cols[col]!.push({ row, value });
+  }
+  build(nrows = this.nrows): CscMatrix {
+    const colptr = new Int32Array(this.cols.length + 1);
+    const nnz = this.cols.reduce((a, c) => a + c.length, 0);
+    const rowind = new Int32Array(nnz);
+    const values = new Float64Array(nnz);
+    let k = 0;
+    this.cols.forEach((col, j) => {
+      for (const e of col) { rowind[k] = e.row; values[k] = e.value; k++; }
+      colptr[j + 1] = k;
+    });
+    return { nrows, ncols: this.cols.length, colptr, rowind, values };
+  }
+}
+
+export class MvoProblem {
+  readonly n: number;
+  /** Offsets of each block of variables in x; -1 when the block is absent. */
+  readonly offsets: { readonly w: 0; readonly y: number; readonly t: number; readonly u: number };
+  readonly nvars: number;
+  readonly P: CscMatrix;
+  readonly A: CscMatrix;
+  /** Per-name trading cost. */
+  readonly tcost: Float64Array;
+  /** Bounds on each wᵢ after long-only is applied. */
+  readonly lower: number;
+  readonly upper: number;
+  readonly #l: Float64Array;
+  readonly #u: Float64Array;
+  /** First of the 2n rows u ± w ≥ ±w_prev (−1 when absent). */
+  readonly #changeRows: number;
+  /** The rows of A, labelled for error messages. */
+  readonly rowNames: readonly string[];
+
+  constructor(readonly spec: MvoSpec) {
+    const { gamma, risk } = spec;
+    const c = spec.constraints ?? {};
+    const n = riskSize(risk);
+    this.n = n;
+    if (!(gamma >= 0) || !Number.isFinite(gamma)) throw new RangeError(`gamma is ${gamma}: expected a finite number >= 0`);
+    if (risk.kind === 'factor' && (risk.B.length !== n || risk.B.some((r) => r.length !== risk.F.length))) {
+      throw new RangeError(`risk.B must be ${n}×${risk.F.length}`);
+    }
+    const k = risk.kind === 'factor' ? risk.F.length : 0;
+    const tc = spec.tcost ?? 0;
+    this.tcost = typeof tc === 'number' ? new Float64Array(n).fill(tc) : Float64Array.from(tc);
+    if (this.tcost.length !== n) throw new RangeError(`tcost has ${this.tcost.length} entries, expected ${n}`);
+    if (c.sectors && c.sectors.length !== n) throw new RangeError(`sectors has ${c.sectors.length} entries, expected ${n}`);
+    if (c.betas && c.betas.length !== n) throw new RangeError(`betas has ${c.betas.length} entries, expected ${n}`);
+
+    const hasGross = c.gross !== undefined && Number.isFinite(c.gross);
+    const needT = hasGross && !c.longOnly;
+    const needU = c.turnover !== undefined || this.tcost.some((x) => x !== 0);
+    let next = n;
+    const y = k > 0 ? next : -1; next += k;
+    const t = needT ? next : -1; next += needT ? n : 0;
+    const u = needU ? next : -1; next += needU ? n : 0;
+    this.offsets = { w: 0, y, t, u };
+    this.nvars = next;
+    this.lower = c.longOnly ? Math.max(0, c.minWeight ?? 0) : (c.minWeight ?? -Infinity);
+    this.upper = c.maxWeight ?? Infinity;
+
+    // P: upper triangle of blockdiag(2γΣ or 2γD, 2γF, 0, 0).
+    const P = new CscBuilder(next, next);
+    if (risk.kind === 'dense') {
+      for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) {
+        const v = gamma * (risk.sigma[i]![j]! + risk.sigma[j]![i]!);
+        if (v !== 0) P.add(i, j, v);
+      }
+    } else {
+      risk.D.forEach((d, i) => { if (gamma * d !== 0) P.add(i, i, 2 * gamma * d); });
+      for (let j = 0; j < k; j++) for (let i = 0; i <= j; i++) {
+        const v = gamma * (risk.F[i]![j]! + risk.F[j]![i]!);
+        if (v !== 0) P.add(y + i, y + j, v);
+      }
+    }
+    this.P = P.build();
+
+    // A, row by row (so entries land in increasing row order in each column).
+    const A = new CscBuilder(0, next);
+    const l: number[] = [];
+    const uu: number[] = [];
+    const names: string[] = [];
+    const row = (name: string, lo: number, hi: number, entries: Iterable<readonly [number, number]>): number => {
+      const r = l.length;
+      for (const [col, v] of entries) if (v !== 0) A.add(r, col, v);
+      l.push(lo); uu.push(hi); names.push(name);
+      return r;
+    };
+    const range = (count: number, f: (i: number) => readonly [number, number]): (readonly [number, number])[] =>
+      Array.from({ length: count }, (_, i) => f(i));
+    if (risk.kind === 'factor') {
+      for (let j = 0; j < k; j++) row(`factor ${j}`, 0, 0, [...range(n, (i) => [i, risk.B[i]![j]!]), [y + j, -1]]);
+    }
+    // Neutral sectors covering every name already make the book dollar neutral: a duplicate row
+    // would make the active set of the polish step degenerate.
+    if (c.dollarNeutral && !c.sectors) row('dollar neutral', 0, 0, range(n, (i) => [i, 1]));
+    if (c.sectors) {
+      const sectors = c.sectors;
+      for (const s of [...new Set(sectors)]) {
+        row(`sector ${s} neutral`, 0, 0, range(n, (i) => [i, sectors[i] === s ? 1 : 0]));
+      }
+    }
+    if (c.betas) row('beta neutral', 0, 0, range(n, (i) => [i, c.betas![i]!]));
+    if (Number.isFinite(this.lower) || Number.isFinite(this.upper)) {
+      for (let i = 0; i < n; i++) row(`bounds of w[${i}]`, this.lower, this.upper, [[i, 1]]);
+    }
+    if (hasGross && c.longOnly) row('gross', -Infinity, c.gross!, range(n, (i) => [i, 1]));
+    if (needT) {
+      for (let i = 0; i < n; i++) {
+        row(`t[${i}] >= w[${i}]`, 0, Infinity, [[i, -1], [t + i, 1]]);
+        row(`t[${i}] >= -w[${i}]`, 0, Infinity, [[i, 1], [t + i, 1]]);
+      }
+      row('gross', -Infinity, c.gross!, range(n, (i) => [t + i, 1]));
+    }
+    this.#changeRows = -1;
+    if (needU) {
+      this.#changeRows = l.length;
+      for (let i = 0; i < n; i++) {
+        row(`u[${i}] >= w[${i}] - w_prev[${i}]`, 0, Infinity, [[i, -1], [u + i, 1]]);
+        row(`u[${i}] >= w_prev[${i}] - w[${i}]`, 0, Infinity, [[i, 1], [u + i, 1]]);
+      }
+      if (c.turnover !== undefined) row('turnover', -Infinity, c.turnover, range(n, (i) => [u + i, 1]));
+    }
+    this.A = A.build(l.length);
+    this.#l = Float64Array.from(l);
+    this.#u = Float64Array.from(uu);
+    this.rowNames = names;
+  }
+
+  /** q, l and u for expected returns μ and current weights w_prev. */
+  vectors(mu: ArrayLike<number>, wPrev: ArrayLike<number>): MvoVectors {
+    const q = new Float64Array(this.nvars);
+    for (let i = 0; i < this.n; i++) q[i] = -mu[i]!;
+    const l = this.#l.slice();
+    if (this.offsets.u >= 0) {
+      for (let i = 0; i < this.n; i++) {
+        q[this.offsets.u + i] = this.tcost[i]!;
+        l[this.#changeRows + 2 * i] = -wPrev[i]!;
+        l[this.#changeRows + 2 * i + 1] = wPrev[i]!;
+      }
+    }
+    return { q, l, u: this.#u.slice() };
+  }
+
+  /** μᵀw − γ·wᵀΣw − Σ cᵢ|wᵢ − w_prevᵢ|, evaluated exactly at w (not from the auxiliary variables). */
+  objective(mu: ArrayLike<number>, wPrev: ArrayLike<number>, w: ArrayLike<number>): number {
+    let alpha = 0;
+    let cost = 0;
+    for (let i = 0; i < this.n; i++) {
+      alpha += mu[i]! * w[i]!;
+      cost += this.tcost[i]! * Math.abs(w[i]! - wPrev[i]!);
+    }
+    return alpha - this.spec.gamma * portfolioVariance(this.spec.risk, w) - cost;
+  }
+
+  /** The constraint that w breaks the most, and by how much (0 when all hold). */
+  violation(w: ArrayLike<number>, wPrev: ArrayLike<number>): { constraint: string; by: number } {
+    const c = this.spec.constraints ?? {};
+    let worst = { constraint: '', by: 0 };
+    const check = (constraint: string, by: number): void => { if (by > worst.by) worst = { constraint, by }; };
+    let sum = 0, gross = 0, turnover = 0, beta = 0;
+    const sectors = new Map<string, number>();
+    for (let i = 0; i < this.n; i++) {
+      const wi = w[i]!;
+      if (!Number.isFinite(wi)) return { constraint: `w[${i}] is ${wi}`, by: Infinity };
+      sum += wi; gross += Math.abs(wi); turnover += Math.abs(wi - wPrev[i]!);
+      if (c.betas) beta += c.betas[i]! * wi;
+      if (c.sectors) sectors.set(c.sectors[i]!, (sectors.get(c.sectors[i]!) ?? 0) + wi);
+      check(`w[${i}] >= ${this.lower}`, this.lower - wi);
+      check(`w[${i}] <= ${this.upper}`, wi - this.upper);
+    }
+    if (c.dollarNeutral) check('dollar neutral', Math.abs(sum));
+    if (c.gross !== undefined) check('gross', gross - c.gross);
+    if (c.turnover !== undefined) check('turnover', turnover - c.turnover);
+    if (c.betas) check('beta neutral', Math.abs(beta));
+    for (const [s, v] of sectors) check(`sector ${s} neutral`, Math.abs(v));
+    return worst;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * `alpha risk solve PROBLEM.json`: one mean-variance problem, solved with OSQP through the same
+ * problem builder as the `risk.mvo` operator. The file is validated with zod; the result is the only
+ * thing written to stdout. Exit codes: 0 solved, 1 any other solver status (the JSON is still
+ * printed), 2 a file that cannot be read or is malformed (the reasons, one a line, on stderr).
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { RiskModel } from '../../operators/sdk/risk/factor-model.ts';
+import { MvoOptimizer, type MvoSolution } from '../../operators/sdk/risk/optimizer.ts';
+import { MvoProblem, type MvoSpec } from '../../operators/sdk/risk/problem.ts';
+import type { QpSettings } from '../../native/osqp/index.ts';
+
+const finite = () => z.number({ error: 'expected a finite number' });
+const nonNegative = () => finite().min(0, { error: 'expected a number >= 0' });
+const vector = (item = finite()) => z.array(item, { error: 'expected an array of numbers' });
+const matrix = () => z.array(vector(), { error: 'expected an array of rows (arrays of numbers)' });
+const flag = () => z.boolean({ error: 'expected true or false' });
+
+const denseRisk = z.strictObject({ sigma: matrix() });
+const factorRisk = z.strictObject({ B: matrix(), F: matrix(), D: vector(nonNegative()) });
+
+const constraints = z.strictObject({
+  dollar_neutral: flag().optional(),
+  gross: nonNegative().optional(),
+  max_weight: finite().optional(),
+  min_weight: finite().optional(),
+  turnover: nonNegative().optional(),
+  long_only: flag().optional(),
+  sector: z.array(z.union([z.string(), z.number()]), { error: 'expected an array of sector labels (strings)' }).optional(),
+  sector_neutral: flag().optional(),
+  beta: vector().optional(),
+  beta_neutral: flag().optional(),
+}, { error: 'expected an object' });
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+/** A message that starts after the field's name ("has 3 rows, …"). */
+const fail = (ctx: Ctx, path: (string | number)[], message: string): void => {
+  ctx.addIssue({ code: 'custom', path, message, params: { phrase: true } });
+};
+
+const symmetric = (ctx: Ctx, M: readonly (readonly number[])[], name: string): void => {
+  for (let i = 0; i < M.length; i++) for (let j = 0; j < i; j++) {
+    const a = M[i]![j]!, b = M[j]![i]!;
+    if (Math.abs(a - b) > 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
+      return fail(ctx, ['risk', name], `is not symmetric: ${name}[${i}][${j}] = ${a} but ${name}[${j}][${i}] = ${b}`);
+    }
+  }
+};
+
+export const problemSchema = z.strictObject({
+  mu: vector().min(1, { error: 'expected at least one expected return' }),
+  gamma: nonNegative(),
+  risk: z.union([denseRisk, factorRisk], { error: 'expected {"sigma": [[n×n]]} or {"B": [[n×k]], "F": [[k×k]], "D": [n]}' }),
+  w_prev: vector().optional(),
+  tcost: z.union([nonNegative(), vector(nonNegative())], { error: 'expected a number >= 0 or an array of them, one per name' }).optional(),
+  constraints: constraints.optional(),
+}, { error: 'expected an object {"mu", "gamma", "risk", …}' }).superRefine((p, ctx) => {
+  const n = p.mu.length;
+  const N = `expected n = ${n} (the length of mu)`;
+  const rows = (M: readonly (readonly number[])[], name: string, want: number, wantText: string): void => {
+    if (M.length !== want) fail(ctx, ['risk', name], `has ${M.length} rows, ${wantText}`);
+  };
+  const cols = (M: readonly (readonly number[])[], name: string, want: number, wantText: string): void => {
+    const bad = M.findIndex((r) => r.length !== want);
+    if (bad >= 0) fail(ctx, ['risk', name, bad], `has ${M[bad]!.length} columns, ${wantText}`);
+  };
+  if ('sigma' in p.risk) {
+    rows(p.risk.sigma, 'sigma', n, N);
+    cols(p.risk.sigma, 'sigma', n, N);
+    if (p.risk.sigma.length === n && p.risk.sigma.every((r) => r.length === n)) symmetric(ctx, p.risk.sigma, 'sigma');
+  } else {
+    const k = p.risk.F.length;
+    const K = `expected k = ${k} (the size of risk.F)`;
+    rows(p.risk.B, 'B', n, N);
+    cols(p.risk.B, 'B', k, K);
+    cols(p.risk.F, 'F', k, `expected k = ${k} (risk.F must be square)`);
+    if (p.risk.D.length !== n) fail(ctx, ['risk', 'D'], `has ${p.risk.D.length} entries, ${N}`);
+    if (p.risk.F.every((r) => r.length === k)) symmetric(ctx, p.risk.F, 'F');
+  }
+  if (p.w_prev && p.w_prev.length !== n) fail(ctx, ['w_prev'], `has ${p.w_prev.length} entries, ${N}`);
+  if (Array.isArray(p.tcost) && p.tcost.length !== n) fail(ctx, ['tcost'], `has ${p.tcost.length} entries, ${N}`);
+  const c = p.constraints;
+  if (c?.sector && c.sector.length !== n) fail(ctx, ['constraints', 'sector'], `has ${c.sector.length} labels, ${N}`);
+  if (c?.beta && c.beta.length !== n) fail(ctx, ['constraints', 'beta'], `has ${c.beta.length} entries, ${N}`);
+  if (c?.sector_neutral && !c.sector) fail(ctx, ['constraints', 'sector_neutral'], 'is true but constraints.sector (one label per name) is missing');
+  if (c?.beta_neutral && !c.beta) fail(ctx, ['constraints', 'beta_neutral'], 'is true but constraints.beta (one beta per name) is missing');
+});
+
+export type RiskProblem = z.infer<typeof problemSchema>;
+
+function label(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(the file)';
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+function formatIssues(file: string, input: unknown, issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): string[] {
+  return issues.flatMap((issue): string[] => {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length === 2 && path.length === 1 && path[0] === 'risk') {
+      // Report against the form the file meant: dense when it has "sigma", factor otherwise.
+      const meant = valueAt(input, path);
+      const branch = meant !== null && typeof meant === 'object' && !Array.isArray(meant) && 'sigma' in meant ? 0 : 1;
+      if (meant !== null && typeof meant === 'object' && !Array.isArray(meant)) return formatIssues(file, input, issue.errors[branch]!, path);
+    }
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${file}: ${label([...path, k])} is not a field here`);
+    if (issue.code === 'custom' && (issue.params as { phrase?: boolean } | undefined)?.phrase) return [`${file}: ${label(path)} ${issue.message}`];
+    const value = valueAt(input, path);
+    return [value === undefined ? `${file}: ${label(path)} is missing: ${issue.message}` : `${file}: ${label(path)} is ${show(value)}: ${issue.message}`];
+  });
+}
+
+/** Parses and validates the text of a problem file; errors name the file, the field and the value. */
+export function parseProblem(text: string, file: string): { problem: RiskProblem } | { errors: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { errors: [`${file}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  const parsed = problemSchema.safeParse(json);
+  return parsed.success ? { problem: parsed.data } : { errors: formatIssues(file, json, parsed.error.issues) };
+}
+
+/** The problem builder's view of a problem file (absent constraints are not imposed). */
+export function toMvoSpec(p: RiskProblem): MvoSpec {
+  const risk: RiskModel = 'sigma' in p.risk ? { kind: 'dense', sigma: p.risk.sigma } : { kind: 'factor', ...p.risk };
+  const c = p.constraints ?? {};
+  return {
+    gamma: p.gamma,
+    risk,
+    tcost: p.tcost ?? 0,
+    constraints: {
+      dollarNeutral: c.dollar_neutral, gross: c.gross, maxWeight: c.max_weight, minWeight: c.min_weight,
+      turnover: c.turnover, longOnly: c.long_only,
+      sectors: c.sector_neutral ? c.sector?.map(String) : undefined,
+      betas: c.beta_neutral ? c.beta : undefined,
+    },
+  };
+}
+
+/**
+ * The command is for exact answers (reference checks, research), not speed: OSQP solves at 1e-4, the
+ * active set is refined and KKT-checked (operators/sdk/risk/refine.ts), and only when that fails does
+ * OSQP go on, warm-started, to 1e-6 and then to `--eps` (1e-8).
+ */
+export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 200_000 };
+export const STAGES = [1e-4, 1e-6];
+
+export function solveProblem(p: RiskProblem, settings: QpSettings = EXACT): MvoSolution {
+  return new MvoOptimizer(new MvoProblem(toMvoSpec(p)), settings, { stages: STAGES }).solve(p.mu, p.w_prev);
+}
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export function registerRiskCommand(program: Command): void {
+  const risk = program.command('risk').description('Portfolio construction.');
+  risk.command('solve')
+    .description('Solve one mean-variance problem (JSON, see README) with OSQP; print {status, weights, objective, iterations, solve_ms}.')
+    .argument('<problem>', 'PROBLEM.json')
+    .option('--eps <x>', 'OSQP absolute and relative tolerance', (v) => Number(v), EXACT.epsAbs)
+    .option('--max-iter <n>', 'most ADMM iterations', (v) => Number(v), EXACT.maxIter)
+    .action((file: string, opts: { eps: number; maxIter: number }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        process.stderr.write(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const parsed = parseProblem(text, file);
+      if ('errors' in parsed) {
+        process.stderr.write(`${parsed.errors.join('\n')}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (!(opts.eps > 0) || !Number.isInteger(opts.maxIter) || opts.maxIter < 1) {
+        process.stderr.write(`--eps is ${opts.eps} and --max-iter ${opts.maxIter}: expected a number > 0 and an integer >= 1\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const r = solveProblem(parsed.problem, { ...EXACT, epsAbs: opts.eps, epsRel: opts.eps, maxIter: opts.maxIter });
+      const weights = r.weights.every(Number.isFinite) ? [...r.weights] : null;
+      process.stdout.write(`${JSON.stringify({
+        status: r.status, weights, objective: finiteOrNull(r.objective), iterations: r.iterations, solve_ms: r.solveMs,
+      })}\n`);
+      if (r.status !== 'solved') {
+        process.stderr.write(`${file}: solver status ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

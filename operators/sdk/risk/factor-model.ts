@@ -90,10 +90,15 @@ function checkReturns(returns: readonly (readonly number[])[]): number {
   return n;
 }
 
-/** Residual variances shrunk toward their cross-sectional mean, then floored at `floor` × that mean. */
+/**
+ * Residual variances shrunk toward their cross-sectional mean, then floored at `floor` × that mean.
+ * Residuals are clamped at 0 first: when the factors explain a name fully, round-off leaves −1e-19,
+ * and a negative variance makes the QP non-convex.
+ */
 export function specificVariances(residual: readonly number[], { shrinkage, floor }: SpecificOptions): number[] {
-  const mean = residual.reduce((a, b) => a + b, 0) / Math.max(1, residual.length);
-  const shrunk = residual.map((d) => (1 - shrinkage) * Math.max(0, d) + shrinkage * mean);
+  const clamped = residual.map((d) => Math.max(0, d));
+  const mean = clamped.reduce((a, b) => a + b, 0) / Math.max(1, clamped.length);
+  const shrunk = clamped.map((d) => (1 - shrinkage) * d + shrinkage * mean);
   const shrunkMean = shrunk.reduce((a, b) => a + b, 0) / Math.max(1, shrunk.length);
   return shrunk.map((d) => Math.max(d, floor * shrunkMean));
 }

@@ -72,6 +72,19 @@ describe('pcaRiskModel', () => {
 });
 
 describe('specificVariances', () => {
+  it('never goes negative, even when round-off leaves a fully explained name below zero', () => {
+    const d = specificVariances([-5.7e-19, 1e-4, 2e-4, -1e-20], { shrinkage: 0.3, floor: 0.1 });
+    expect(d.every((x) => x >= 0)).toBe(true);
+    expect(specificVariances([-1e-19, -2e-19], { shrinkage: 0.3, floor: 0.1 })).toEqual([0, 0]);
+  });
+
+  it('as many factors as names: a PSD model with no negative specific variance', () => {
+    const returns = Array.from({ length: 40 }, (_, t) => [Math.sin(t), Math.cos(t * 1.3), Math.sin(t * 0.7 + 1), Math.cos(t * 2.1)].map((x) => 0.01 * x));
+    const risk = pcaRiskModel(returns, { factors: 5, shrinkage: 0.3, floor: 0.1 });
+    expect(risk.D.every((x) => x >= 0)).toBe(true);
+    expect(risk.F.every((row, a) => row[a]! >= 0)).toBe(true);
+  });
+
   it('shrinks toward the cross-sectional mean and floors at a fraction of it', () => {
     expect(specificVariances([1, 3], { shrinkage: 0.5, floor: 0 })).toEqual([1.5, 2.5]);
     expect(specificVariances([0, 4], { shrinkage: 0, floor: 0.5 })).toEqual([1, 4]);

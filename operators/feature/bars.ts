@@ -87,7 +87,7 @@ export const bars = defineOperator({
         b.open = b.high = b.low = b.close;
         b.quotes = b.trades = 0;
         b.spreadSum = b.imbalanceSum = b.volume = b.notional = 0;
-        b.tradeSizes.clear();
+        if (b.tradeSizes.size > 0) b.tradeSizes.clear();
       }
       emit(out);
     };

@@ -21,13 +21,15 @@ export const laggedReturns = defineOperator({
   features: (p) => p.horizons.map((h) => `ret_${h}`),
   create: (p, ctx) => ({ bars }) => {
     const longest = Math.max(...p.horizons);
+    const horizons = p.horizons.slice();
     const compute = perSymbolFeatures(ctx, {
       resetEachSession: p.intraday,
       init: () => new RollingWindow(longest + 1),
+      width: horizons.length,
       update: (logCloses, bar: Bar, out) => {
         const now = Math.log(bar.close);
         logCloses.push(now);
-        for (const h of p.horizons) out.push(now - logCloses.back(h));
+        for (let i = 0; i < horizons.length; i++) out[i] = now - logCloses.back(horizons[i]!);
       },
     });
     return operate(ctx, [{ stream: bars, onBatch: (batch, emit) => emit(compute(batch)) }]);

@@ -29,13 +29,16 @@ export const microstructure = defineOperator({
         spread: new RollingWindow(p.window), imbalance: new RollingWindow(p.window),
         volume: new RollingWindow(p.window), volumeNorm: new RollingWindow(p.norm_window),
       }),
+      width: 3,
       update: (s, bar, out) => {
         if (Number.isFinite(bar.spread_bps)) s.spread.push(bar.spread_bps);
         if (Number.isFinite(bar.imbalance)) s.imbalance.push(bar.imbalance);
         s.volume.push(bar.volume);
         s.volumeNorm.push(bar.volume);
         const norm = s.volumeNorm.mean();
-        out.push(s.spread.mean(), s.imbalance.mean(), norm > 0 ? s.volume.mean() / norm : NaN);
+        out[0] = s.spread.mean();
+        out[1] = s.imbalance.mean();
+        out[2] = norm > 0 ? s.volume.mean() / norm : NaN;
       },
     });
     return operate(ctx, [{ stream: bars, onBatch: (batch, emit) => emit(compute(batch)) }]);

@@ -6,8 +6,7 @@ import { z } from 'zod';
 import { defineOperator } from '../sdk/spec.ts';
 import { operate } from '../sdk/operate.ts';
 import { RollingWindow } from '../sdk/math.ts';
-import { perSymbolFeatures } from '../sdk/per-symbol.ts';
-import { sessionIndex } from '../sdk/timers.ts';
+import { perSymbolFeatures, sessionLookup } from '../sdk/per-symbol.ts';
 
 const params = z.strictObject({
   windows: z.array(z.number().int().min(2).max(10_000)).min(1).default([15, 60]).describe('Windows, in bars.'),
@@ -26,24 +25,34 @@ export const volatility = defineOperator({
   create: (p, ctx) => ({ bars }) => {
     const decay = Math.pow(0.5, 1 / p.long_run_halflife);
     const shortest = Math.min(...p.windows);
+    const windows = p.windows.slice();
+    const n = windows.length;
+    const recentIndex = windows.indexOf(shortest);
+    const session = sessionLookup(ctx.calendar);
     const compute = perSymbolFeatures<State>(ctx, {
       resetEachSession: false,
-      init: () => ({ last: NaN, session: -1, windows: p.windows.map((w) => new RollingWindow(w)), longVar: NaN, seen: 0 }),
+      init: () => ({ last: NaN, session: -1, windows: windows.map((w) => new RollingWindow(w)), longVar: NaN, seen: 0 }),
+      width: n + 1,
       update: (s, bar, out) => {
-        const session = sessionIndex(ctx.calendar, bar.ts_event);
+        const current = session(bar.ts_event);
         const logClose = Math.log(bar.close);
+        const ws = s.windows;
         // The first bar of a session would measure the overnight gap: skip it.
-        if (session === s.session && Number.isFinite(s.last)) {
+        if (current === s.session && Number.isFinite(s.last)) {
           const r = logClose - s.last;
-          for (const w of s.windows) w.push(r);
+          for (let i = 0; i < n; i++) ws[i]!.push(r);
           s.longVar = Number.isNaN(s.longVar) ? r * r : decay * s.longVar + (1 - decay) * r * r;
           s.seen++;
         }
         s.last = logClose;
-        s.session = session;
-        for (const w of s.windows) out.push(w.full ? w.std() : NaN);
-        const recent = s.windows[p.windows.indexOf(shortest)]!;
-        out.push(recent.full && s.longVar > 0 ? recent.std() / Math.sqrt(s.longVar) : NaN);
+        s.session = current;
+        for (let i = 0; i < n; i++) {
+          const w = ws[i]!;
+          out[i] = w.full ? w.std() : NaN;
+        }
+        const recent = ws[recentIndex]!;
+        // The shortest window's std was just computed above: the same value.
+        out[n] = recent.full && s.longVar > 0 ? out[recentIndex]! / Math.sqrt(s.longVar) : NaN;
       },
     });
     return operate(ctx, [{ stream: bars, onBatch: (batch, emit) => emit(compute(batch)) }]);

@@ -43,9 +43,12 @@ export class RollingWindow {
       this.sum -= old;
       this.sumSq -= old * old;
       this.buf[this.start] = x;
-      this.start = (this.start + 1) % this.capacity;
+      // start < capacity and start + count < 2 * capacity: a compare instead of a modulo.
+      const next = this.start + 1;
+      this.start = next === this.capacity ? 0 : next;
     } else {
-      this.buf[(this.start + this.count) % this.capacity] = x;
+      const at = this.start + this.count;
+      this.buf[at >= this.capacity ? at - this.capacity : at] = x;
       this.count++;
     }
     this.sum += x;
@@ -58,7 +61,9 @@ export class RollingWindow {
   /** The value pushed `lag` pushes ago (0 = latest). */
   back(lag: number): number {
     if (lag >= this.count) return NaN;
-    return this.buf[(this.start + this.count - 1 - lag) % this.capacity]!;
+    const at = this.start + this.count - 1 - lag;
+    if (lag >= 0) return this.buf[at >= this.capacity ? at - this.capacity : at]!;
+    return this.buf[at % this.capacity]!;
   }
 
   mean(): number { return this.count === 0 ? NaN : this.sum / this.count; }

@@ -50,7 +50,13 @@ export function operate<TOut>(
       input.stream?.subscribe({
         next: (batch) => {
           received.inc(batch.length);
-          guarded(() => input.onBatch(batch, emit), batch);
+          // What `guarded` does, inline: this runs once per batch of every edge.
+          try {
+            input.onBatch(batch, emit);
+          } catch (err) {
+            errors.inc();
+            ctx.deadLetter(batch, `operator error: ${err instanceof Error ? err.message : String(err)}`);
+          }
         },
         error: (err) => subscriber.error(err),
         complete: () => {

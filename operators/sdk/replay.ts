@@ -34,8 +34,9 @@ export function openReplay<T extends Quote | Trade>(dataset: string, batchSize: 
 
 /** Refuses records that break (ts_known, seq) order within the source, or name a symbol outside the universe. */
 export class OrderCheck {
-  private lastKnown = -Infinity;
-  private lastSeq = -Infinity;
+  /** (ts_known, seq) of the last record accepted; the decoders' fast path reads and advances them. */
+  lastKnown = -Infinity;
+  lastSeq = -Infinity;
   private readonly symbols: Set<string>;
   constructor(private readonly ctx: SourceContext) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
@@ -52,6 +53,10 @@ export class OrderCheck {
       return false;
     }
     return true;
+  }
+  /** For each entry of a dictionary, 1 when that symbol is in the universe: one set lookup per symbol, not per record. */
+  known(dictionary: readonly string[]): Uint8Array {
+    return Uint8Array.from(dictionary, (s) => (this.symbols.has(s) ? 1 : 0));
   }
 }
 
@@ -70,6 +75,12 @@ export function tradeProblem(t: Trade): string | undefined {
   return undefined;
 }
 
+/**
+ * The columns every dataset has. The decoders below are the replay's hot path (one call per record
+ * of the whole run): they read the columns directly and take the checks inline for records in order,
+ * of a known symbol and sane; any other record goes through `OrderCheck.accept` and `quoteProblem` /
+ * `tradeProblem`, so refusals and their messages are those of the plain path.
+ */
 function common(batch: RecordBatch) {
   const symbols = stringColumn(batch, 'symbol');
   return {
@@ -79,23 +90,35 @@ function common(batch: RecordBatch) {
     seq: int64Column(batch, 'seq'),
     id: int64Column(batch, 'id'),
     version: batch.getChild('version')!.toArray() as Int32Array,
-    symbol: (i: number): string => symbols.dictionary[symbols.indices[i]!]!,
+    indices: symbols.indices,
+    dictionary: symbols.dictionary,
   };
 }
 
 export const decodeQuotes: Decoder<Quote> = (batch, ctx, check) => {
   const c = common(batch);
+  const { ts_event: tsEvent, ts_known: tsKnown, seq, id, version, indices, dictionary } = c;
+  const known = check.known(dictionary);
   const bid = float64Column(batch, 'bid');
   const ask = float64Column(batch, 'ask');
   const bidSize = float64Column(batch, 'bid_size');
   const askSize = float64Column(batch, 'ask_size');
   const out: Quote[] = [];
   for (let i = 0; i < c.n; i++) {
+    const k = indices[i]!;
     const q: Quote = {
-      ts_event: c.ts_event[i]!, ts_known: c.ts_known[i]!, symbol: c.symbol(i), seq: c.seq[i]!, id: c.id[i]!, version: c.version[i]!,
+      ts_event: tsEvent[i]!, ts_known: tsKnown[i]!, symbol: dictionary[k]!, seq: seq[i]!, id: id[i]!, version: version[i]!,
       bid: bid[i]!, ask: ask[i]!, bid_size: bidSize[i]!, ask_size: askSize[i]!,
     };
-    if (!check.accept(q)) continue;
+    const inOrder = q.ts_known > check.lastKnown || (q.ts_known === check.lastKnown && q.seq > check.lastSeq);
+    if (inOrder && known[k] === 1) {
+      check.lastKnown = q.ts_known;
+      check.lastSeq = q.seq;
+    } else if (!check.accept(q)) continue;
+    if (q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask) && !(q.bid > q.ask) && q.bid_size >= 0 && q.ask_size >= 0) {
+      out.push(q);
+      continue;
+    }
     const problem = quoteProblem(q);
     if (problem) ctx.deadLetter(q, problem);
     else out.push(q);
@@ -105,16 +128,27 @@ export const decodeQuotes: Decoder<Quote> = (batch, ctx, check) => {
 
 export const decodeTrades: Decoder<Trade> = (batch, ctx, check) => {
   const c = common(batch);
+  const { ts_event: tsEvent, ts_known: tsKnown, seq, id, version, indices, dictionary } = c;
+  const known = check.known(dictionary);
   const price = float64Column(batch, 'price');
   const size = float64Column(batch, 'size');
   const aggressor = stringColumn(batch, 'aggressor');
   const out: Trade[] = [];
   for (let i = 0; i < c.n; i++) {
+    const k = indices[i]!;
     const t: Trade = {
-      ts_event: c.ts_event[i]!, ts_known: c.ts_known[i]!, symbol: c.symbol(i), seq: c.seq[i]!, id: c.id[i]!, version: c.version[i]!,
+      ts_event: tsEvent[i]!, ts_known: tsKnown[i]!, symbol: dictionary[k]!, seq: seq[i]!, id: id[i]!, version: version[i]!,
       price: price[i]!, size: size[i]!, aggressor: aggressor.dictionary[aggressor.indices[i]!] as Trade['aggressor'],
     };
-    if (!check.accept(t)) continue;
+    const inOrder = t.ts_known > check.lastKnown || (t.ts_known === check.lastKnown && t.seq > check.lastSeq);
+    if (inOrder && known[k] === 1) {
+      check.lastKnown = t.ts_known;
+      check.lastSeq = t.seq;
+    } else if (!check.accept(t)) continue;
+    if (t.price > 0 && Number.isFinite(t.price) && t.size > 0) {
+      out.push(t);
+      continue;
+    }
     const problem = tradeProblem(t);
     if (problem) ctx.deadLetter(t, problem);
     else out.push(t);

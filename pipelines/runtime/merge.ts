@@ -27,10 +27,17 @@ export class SourceMerger {
    * Returns 'timer' when the earliest record is at or after `limit`.
    */
   async next(limit: number): Promise<{ source: BuiltSource; records: Batch<SourceRecord> } | 'timer' | null> {
+    // Refill, in source order, only the heads that ran out: most slices need no read, so no await.
+    for (const head of this.heads) if (!head.done && head.index >= head.batch.length) await this.fill(head);
+    return this.take(limit);
+  }
+
+  /** The next slice from the current heads (each already holds a record unless its source is done). */
+  private take(limit: number): { source: BuiltSource; records: Batch<SourceRecord> } | 'timer' | null {
     let best: Head | undefined;
     let second: Head | undefined;
     for (const head of this.heads) {
-      if (!(await this.fill(head))) continue;
+      if (head.done) continue;
       if (!best || before(head, best)) {
         second = best;
         best = head;
@@ -56,7 +63,7 @@ export class SourceMerger {
     return { source: best.source, records };
   }
 
-  private async fill(head: Head): Promise<boolean> {
+  private async fill(head: Head): Promise<void> {
     while (!head.done && head.index >= head.batch.length) {
       const next = await head.source.reader.next();
       if (next === null) head.done = true;
@@ -65,7 +72,6 @@ export class SourceMerger {
         head.index = 0;
       }
     }
-    return !head.done;
   }
 }
 

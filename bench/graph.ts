@@ -1,0 +1,730 @@
+/**
+ * Tick-rate benchmark of the operator graph (DESIGN.md §4, "Two rates"): how many quote events per
+ * second the per-instrument stages sustain, each alone and chained, against a hand-written loop that
+ * computes the same bars and features (checked equal), then end to end from Parquet, then the whole
+ * default backtest. See bench/README.md.
+ *
+ *   npm run bench -- [--quotes 1000000] [--runs 10] [--symbols 100] [--backtest-runs 1] [--no-backtest] [--only TEXT] [--fresh]
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Subject } from 'rxjs';
+import type { Calendar, Logger, Session } from '../operators/sdk/context.ts';
+import { Rng } from '../operators/sdk/rng.ts';
+import type { Batch, OperatorSpec, SourceRecord, SourceSpec } from '../operators/sdk/spec.ts';
+import type { Bar, FeatureVector, Quote } from '../schemas/types.generated.ts';
+import { generateDataset } from '../pipelines/data/generate.ts';
+import { readManifest, type DatasetManifest } from '../pipelines/data/manifest.ts';
+import { openDataset } from '../pipelines/io/dataset.ts';
+import { resolveTopology, runBacktest } from '../pipelines/runtime/backtest.ts';
+import { EventClock } from '../pipelines/runtime/event-clock.ts';
+import type { BuiltSource } from '../pipelines/runtime/graph.ts';
+import { SourceMerger } from '../pipelines/runtime/merge.ts';
+import { NodeContext, type RunServices } from '../pipelines/runtime/node-context.ts';
+import type { ResolvedNode, Topology } from '../pipelines/topology/model.ts';
+
+// ---------------------------------------------------------------------------------------------------
+// Options and data
+
+const { values: args } = parseArgs({
+  options: {
+    quotes: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '10' },
+    symbols: { type: 'string', default: '100' },
+    topology: { type: 'string', default: 'topology.yaml' },
+    'backtest-runs': { type: 'string', default: '1' },
+    'no-backtest': { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
+    /** Only the stages whose name contains this text (for profiling). */
+    only: { type: 'string', default: '' },
+  },
+});
+const wantQuotes = positiveInt('quotes', args.quotes);
+const runs = positiveInt('runs', args.runs);
+const symbols = positiveInt('symbols', args.symbols);
+const backtestRuns = positiveInt('backtest-runs', args['backtest-runs']);
+
+function positiveInt(name: string, text: string): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} is "${text}": expected an integer >= 1`);
+  return n;
+}
+
+const quiet: Logger = { info: () => {}, warn: () => {} };
+const MINUTE = 60_000_000;
+/** Generated datasets are cached under the temp folder, keyed by the generator's own source. */
+const generatorHash = (() => {
+  const hash = createHash('sha256');
+  for (const file of ['pipelines/data/generate.ts', 'pipelines/data/market-model.ts', 'pipelines/data/calendar.ts', 'operators/sdk/rng.ts', 'operators/sdk/parquet-writer.ts']) {
+    hash.update(readFileSync(new URL(`../${file}`, import.meta.url)));
+  }
+  return hash.digest('hex').slice(0, 10);
+})();
+
+async function dataset(nSymbols: number, days: number): Promise<{ dir: string; manifest: DatasetManifest }> {
+  const dir = join(tmpdir(), 'alpha-factory-bench', `${nSymbols}x${days}-${generatorHash}`);
+  if (args.fresh || !existsSync(join(dir, 'manifest.json'))) {
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`generating ${nSymbols} symbols × ${days} days into ${dir}…\n`);
+    await generateDataset({ out: dir, symbols: nSymbols, days });
+  }
+  return { dir, manifest: readManifest(dir) };
+}
+
+/** Enough whole days of `symbols` instruments for at least `wantQuotes` quotes. */
+async function quoteDataset(): Promise<{ dir: string; manifest: DatasetManifest }> {
+  let days = Math.max(1, Math.ceil(wantQuotes / (symbols * 1900)));
+  for (;;) {
+    const d = await dataset(symbols, days);
+    const rows = d.manifest.datasets['quotes']?.rows ?? 0;
+    if (rows >= wantQuotes) return d;
+    days = Math.ceil((days * wantQuotes) / Math.max(1, rows)) + (rows > 0 ? 0 : 1);
+  }
+}
+
+function services(dir: string, manifest: DatasetManifest, outDir: string): RunServices {
+  return {
+    calendar: { sessions: manifest.sessions.map(({ open, close }) => ({ open, close })) },
+    universe: manifest.universe,
+    outDir,
+    log: quiet,
+    onDeadLetter: (d) => { throw new Error(`unexpected dead letter from ${d.node}: ${d.reason}`); },
+    openDataset: (name) => openDataset(dir, manifest, name),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The graph under test, wired like pipelines/runtime/graph.ts: one Subject per node output
+
+interface Nodes { quotes: ResolvedNode; bars: ResolvedNode; returns: ResolvedNode; volatility: ResolvedNode; micro: ResolvedNode }
+
+function nodesOf(topology: Topology): Nodes {
+  const byType = (type: string): ResolvedNode => {
+    const node = topology.nodes.find((n) => n.type === type);
+    if (!node) throw new Error(`${topology.file}: no node of type ${type}`);
+    return node;
+  };
+  return {
+    quotes: byType('source.replay'), bars: byType('feature.bars'), returns: byType('feature.lagged-returns'),
+    volatility: byType('feature.volatility'), micro: byType('feature.microstructure'),
+  };
+}
+
+class Wiring {
+  readonly clock: EventClock;
+  private rank = 0;
+  private readonly root: Rng;
+  constructor(readonly svc: RunServices, seed: number) {
+    this.clock = new EventClock(svc.calendar.sessions[0]?.open ?? 0);
+    this.root = new Rng(seed);
+  }
+  context(name: string): NodeContext {
+    return new NodeContext(name, this.clock.forNode(this.rank++), this.root.fork(name), {}, this.svc);
+  }
+  /** Builds one operator node on `inputs`, its output re-published through a Subject as the runner does. */
+  node<T>(node: ResolvedNode, inputs: Record<string, Subject<Batch<unknown>> | undefined>): Subject<Batch<T>> {
+    const spec = node.spec as OperatorSpec;
+    const ctx = this.context(node.name);
+    const streams: Record<string, unknown> = {};
+    for (const port of Object.keys(spec.inputs)) streams[port] = inputs[port]?.asObservable();
+    const subject = new Subject<Batch<T>>();
+    spec.create(node.params, ctx)(streams as never).subscribe({
+      next: (b) => subject.next(b as Batch<T>), error: (e) => subject.error(e), complete: () => subject.complete(),
+    });
+    return subject;
+  }
+}
+
+interface Chain {
+  clock: EventClock;
+  /** The context of the quotes source node (rank 0 of the chain). */
+  source: NodeContext;
+  quotes: Subject<Batch<unknown>>;
+  bars: Subject<Batch<Bar>>;
+  features: Subject<Batch<FeatureVector>>[];
+}
+
+function buildChain(svc: RunServices, seed: number, n: Nodes): Chain {
+  const w = new Wiring(svc, seed);
+  const source = w.context(n.quotes.name);
+  const quotes = new Subject<Batch<unknown>>();
+  const bars = w.node<Bar>(n.bars, { quotes, trades: undefined });
+  const features = [n.returns, n.volatility, n.micro].map((f) => w.node<FeatureVector>(f, { bars: bars as Subject<Batch<unknown>> }));
+  return { clock: w.clock, source, quotes, bars, features };
+}
+
+/**
+ * Feeds in-memory source batches as the runner does: a slice never crosses the next timer; the clock
+ * is advanced to a slice's first ts_known before it is delivered, and to each timer when it is due.
+ * Records the latency of every step (a slice delivered or a timer fired) in `lat` (µs).
+ */
+function drive(clock: EventClock, subject: Subject<Batch<unknown>>, batches: readonly Quote[][], end: number, lat: Float64Array): number {
+  let steps = 0;
+  for (const batch of batches) {
+    let i = 0;
+    while (i < batch.length) {
+      const limit = clock.nextTimerAt();
+      const first = batch[i]!;
+      const t0 = performance.now();
+      if (first.ts_known >= limit) {
+        clock.advanceTo(limit);
+      } else {
+        let stop = i + 1;
+        while (stop < batch.length && batch[stop]!.ts_known < limit) stop++;
+        const slice = i === 0 && stop === batch.length ? batch : batch.slice(i, stop);
+        clock.advanceTo(first.ts_known);
+        subject.next(slice);
+        i = stop;
+      }
+      if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
+      steps++;
+    }
+  }
+  const t0 = performance.now();
+  clock.advanceTo(end);
+  subject.complete();
+  if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
+  return steps + 1;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The hand-written loop: same bars, same features, flat typed arrays, no RxJS
+
+interface LoopParams {
+  period: number;
+  horizons: number[]; intraday: boolean;
+  windows: number[]; halflife: number;
+  window: number; normWindow: number;
+}
+
+function loopParams(n: Nodes): LoopParams {
+  const b = n.bars.params as { minutes: number };
+  const r = n.returns.params as { horizons: number[]; intraday: boolean };
+  const v = n.volatility.params as { windows: number[]; long_run_halflife: number };
+  const m = n.micro.params as { window: number; norm_window: number };
+  return {
+    period: b.minutes * MINUTE, horizons: r.horizons, intraday: r.intraday, windows: v.windows,
+    halflife: v.long_run_halflife, window: m.window, normWindow: m.norm_window,
+  };
+}
+
+/** Bar closing times: every `period` after each session's open, up to and including its close. */
+function closeTimes(sessions: readonly Session[], period: number): Float64Array {
+  const out: number[] = [];
+  for (const s of sessions) for (let t = s.open + period; t <= s.close; t += period) out.push(t);
+  return Float64Array.from(out);
+}
+
+interface LoopOutput {
+  bars: number;
+  /** Symbols in first-seen order (the index `sym` refers to). */
+  names: string[];
+  /** Per bar: symbol index (first-seen order) and ts, OHLC, spread, imbalance, quotes. */
+  sym: Int32Array; ts: Float64Array; bar: Float64Array;
+  returns: Float64Array; vol: Float64Array; micro: Float64Array;
+}
+const BAR_WIDTH = 7;
+
+/** Ring buffers of one capacity for every symbol, with the running sums of RollingWindow (same operation order). */
+class Rings {
+  readonly buf: Float64Array;
+  readonly start: Int32Array;
+  readonly count: Int32Array;
+  readonly sum: Float64Array;
+  readonly sumSq: Float64Array;
+  constructor(readonly cap: number, nSymbols: number) {
+    this.buf = new Float64Array(cap * nSymbols);
+    this.start = new Int32Array(nSymbols);
+    this.count = new Int32Array(nSymbols);
+    this.sum = new Float64Array(nSymbols);
+    this.sumSq = new Float64Array(nSymbols);
+  }
+  push(s: number, x: number): void {
+    const cap = this.cap;
+    const base = s * cap;
+    const c = this.count[s]!;
+    if (c === cap) {
+      const st = this.start[s]!;
+      const old = this.buf[base + st]!;
+      this.sum[s] = this.sum[s]! - old;
+      this.sumSq[s] = this.sumSq[s]! - old * old;
+      this.buf[base + st] = x;
+      this.start[s] = st + 1 === cap ? 0 : st + 1;
+    } else {
+      let at = this.start[s]! + c;
+      if (at >= cap) at -= cap;
+      this.buf[base + at] = x;
+      this.count[s] = c + 1;
+    }
+    this.sum[s] = this.sum[s]! + x;
+    this.sumSq[s] = this.sumSq[s]! + x * x;
+  }
+  back(s: number, lag: number): number {
+    const c = this.count[s]!;
+    if (lag >= c) return NaN;
+    let at = this.start[s]! + c - 1 - lag;
+    if (at >= this.cap) at -= this.cap;
+    return this.buf[s * this.cap + at]!;
+  }
+  mean(s: number): number {
+    const c = this.count[s]!;
+    return c === 0 ? NaN : this.sum[s]! / c;
+  }
+  std(s: number): number {
+    const c = this.count[s]!;
+    if (c < 2) return NaN;
+    const m = this.sum[s]! / c;
+    return Math.sqrt(Math.max(0, (this.sumSq[s]! - c * m * m) / (c - 1)));
+  }
+}
+
+/** Everything the hand loop keeps: flat per-symbol arrays indexed by symbol number (first-seen order). */
+class LoopState {
+  readonly out: LoopOutput;
+  readonly ids = new Map<string, number>();
+  seen = 0;
+  sessionCursor = 0;
+  // Bars being built.
+  readonly open: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly close: Float64Array;
+  readonly nq: Int32Array; readonly spreadSum: Float64Array; readonly imbSum: Float64Array;
+  // Feature state.
+  readonly logCloses: Rings; readonly retSession: Int32Array;
+  readonly volWindows: Rings[]; readonly recent: Rings; readonly decay: number;
+  readonly last: Float64Array; readonly volSession: Int32Array; readonly longVar: Float64Array;
+  readonly spreadW: Rings; readonly imbW: Rings; readonly volumeW: Rings; readonly normW: Rings;
+  readonly horizons: Int32Array;
+  constructor(readonly p: LoopParams, readonly sessions: readonly Session[], S: number, capBars: number) {
+    const nH = p.horizons.length;
+    const nW = p.windows.length;
+    this.out = {
+      bars: 0, names: [], sym: new Int32Array(capBars), ts: new Float64Array(capBars), bar: new Float64Array(capBars * BAR_WIDTH),
+      returns: new Float64Array(capBars * nH), vol: new Float64Array(capBars * (nW + 1)), micro: new Float64Array(capBars * 3),
+    };
+    this.open = new Float64Array(S); this.high = new Float64Array(S); this.low = new Float64Array(S); this.close = new Float64Array(S);
+    this.nq = new Int32Array(S); this.spreadSum = new Float64Array(S); this.imbSum = new Float64Array(S);
+    this.logCloses = new Rings(Math.max(...p.horizons) + 1, S);
+    this.retSession = new Int32Array(S).fill(-2);
+    this.volWindows = p.windows.map((w) => new Rings(w, S));
+    this.recent = this.volWindows[p.windows.indexOf(Math.min(...p.windows))]!;
+    this.decay = Math.pow(0.5, 1 / p.halflife);
+    this.last = new Float64Array(S).fill(NaN); this.volSession = new Int32Array(S).fill(-1); this.longVar = new Float64Array(S).fill(NaN);
+    this.spreadW = new Rings(p.window, S); this.imbW = new Rings(p.window, S); this.volumeW = new Rings(p.window, S); this.normW = new Rings(p.normWindow, S);
+    this.horizons = Int32Array.from(p.horizons);
+  }
+}
+
+/** Closes every symbol's bar at `at` and computes its features, as feature.bars and the three feature operators do. */
+function closeBars(st: LoopState, at: number): void {
+  const sessions = st.sessions;
+  while (st.sessionCursor < sessions.length && at > sessions[st.sessionCursor]!.close) st.sessionCursor++;
+  const sc = sessions[st.sessionCursor];
+  const session = sc && at > sc.open && at <= sc.close ? st.sessionCursor : -1;
+  const retSess = st.p.intraday ? session : 0;
+  const out = st.out;
+  const horizons = st.horizons;
+  const nH = horizons.length;
+  const volWindows = st.volWindows;
+  const nW = volWindows.length;
+  const { open, high, low, close, nq, spreadSum, imbSum, logCloses, retSession, last, volSession, longVar, recent, decay } = st;
+  for (let s = 0; s < st.seen; s++) {
+    const k = out.bars++;
+    const c = close[s]!;
+    const q = nq[s]!;
+    const spread = q > 0 ? spreadSum[s]! / q : NaN;
+    const imbalance = q > 0 ? imbSum[s]! / q : NaN;
+    out.sym[k] = s;
+    out.ts[k] = at;
+    const b = k * BAR_WIDTH;
+    out.bar[b] = open[s]!; out.bar[b + 1] = high[s]!; out.bar[b + 2] = low[s]!; out.bar[b + 3] = c;
+    out.bar[b + 4] = spread; out.bar[b + 5] = imbalance; out.bar[b + 6] = q;
+    open[s] = high[s] = low[s] = c;
+    nq[s] = 0;
+    spreadSum[s] = imbSum[s] = 0;
+    // Lagged returns.
+    const logClose = Math.log(c);
+    if (retSession[s] !== retSess) {
+      retSession[s] = retSess;
+      logCloses.count[s] = 0;
+      logCloses.start[s] = 0;
+    }
+    logCloses.push(s, logClose);
+    const r0 = k * nH;
+    for (let h = 0; h < nH; h++) out.returns[r0 + h] = logClose - logCloses.back(s, horizons[h]!);
+    // Volatility (the first bar of a session would measure the overnight gap: skipped).
+    if (session === volSession[s] && Number.isFinite(last[s])) {
+      const r = logClose - last[s]!;
+      for (let w = 0; w < nW; w++) volWindows[w]!.push(s, r);
+      const lv = longVar[s]!;
+      longVar[s] = Number.isNaN(lv) ? r * r : decay * lv + (1 - decay) * r * r;
+    }
+    last[s] = logClose;
+    volSession[s] = session;
+    const v0 = k * (nW + 1);
+    for (let w = 0; w < nW; w++) {
+      const win = volWindows[w]!;
+      out.vol[v0 + w] = win.count[s] === win.cap ? win.std(s) : NaN;
+    }
+    const lv = longVar[s]!;
+    out.vol[v0 + nW] = recent.count[s] === recent.cap && lv > 0 ? recent.std(s) / Math.sqrt(lv) : NaN;
+    // Microstructure (no trades on this edge: volume 0).
+    if (Number.isFinite(spread)) st.spreadW.push(s, spread);
+    if (Number.isFinite(imbalance)) st.imbW.push(s, imbalance);
+    st.volumeW.push(s, 0);
+    st.normW.push(s, 0);
+    const norm = st.normW.mean(s);
+    const m0 = k * 3;
+    out.micro[m0] = st.spreadW.mean(s);
+    out.micro[m0 + 1] = st.imbW.mean(s);
+    out.micro[m0 + 2] = norm > 0 ? st.volumeW.mean(s) / norm : NaN;
+  }
+}
+
+function handLoop(batches: readonly Quote[][], calendar: Calendar, maxSymbols: number, p: LoopParams): LoopOutput {
+  const closes = closeTimes(calendar.sessions, p.period);
+  const st = new LoopState(p, calendar.sessions, maxSymbols, closes.length * maxSymbols);
+  const { ids, open, high, low, close, nq, spreadSum, imbSum } = st;
+  let ti = 0;
+  let next = closes.length > 0 ? closes[0]! : Infinity;
+  for (const batch of batches) {
+    for (let i = 0; i < batch.length; i++) {
+      const q = batch[i]!;
+      while (q.ts_known >= next) {
+        closeBars(st, next);
+        next = ++ti < closes.length ? closes[ti]! : Infinity;
+      }
+      let s = ids.get(q.symbol);
+      if (s === undefined) {
+        ids.set(q.symbol, (s = st.seen++));
+        st.out.names.push(q.symbol);
+      }
+      const mid = (q.bid + q.ask) / 2;
+      if (nq[s] === 0) open[s] = high[s] = low[s] = mid;
+      else if (mid > high[s]!) high[s] = mid;
+      else if (mid < low[s]!) low[s] = mid;
+      close[s] = mid;
+      nq[s]!++;
+      spreadSum[s] = spreadSum[s]! + ((q.ask - q.bid) / mid) * 1e4;
+      const depth = q.bid_size + q.ask_size;
+      imbSum[s] = imbSum[s]! + (depth > 0 ? (q.bid_size - q.ask_size) / depth : 0);
+    }
+  }
+  while (ti < closes.length) closeBars(st, closes[ti++]!);
+  return st.out;
+}
+
+/**
+ * Compares the graph's bars and features with the loop's as they are emitted, value for value (NaN
+ * equals NaN), keeping none of them: a run that kept every output would teach V8 that these
+ * allocations live long, and the timed runs after it would pay for that in garbage collection.
+ */
+class Checker {
+  private bars = 0;
+  private readonly rows = [0, 0, 0];
+  private readonly widths: number[];
+  private readonly arrays: Float64Array[];
+  constructor(private readonly loop: LoopOutput, horizons: number, windows: number) {
+    this.widths = [horizons, windows + 1, 3];
+    this.arrays = [loop.returns, loop.vol, loop.micro];
+  }
+  private fail(what: string): never {
+    throw new Error(`hand loop and graph differ: ${what}`);
+  }
+  onBars(batch: Batch<Bar>): void {
+    const loop = this.loop;
+    for (const b of batch) {
+      const k = this.bars++;
+      if (k >= loop.bars) this.fail(`the graph emits more than the loop's ${loop.bars} bars`);
+      if (b.symbol !== loop.names[loop.sym[k]!] || b.ts_known !== loop.ts[k]) this.fail(`bar ${k}: ${b.symbol}@${b.ts_known}`);
+      const expected = [b.open, b.high, b.low, b.close, b.spread_bps, b.imbalance, b.quotes];
+      const o = k * BAR_WIDTH;
+      for (let j = 0; j < BAR_WIDTH; j++) if (!Object.is(expected[j], loop.bar[o + j])) this.fail(`bar ${k} field ${j}: ${expected[j]} vs ${loop.bar[o + j]}`);
+    }
+  }
+  onFeatures(f: number, batch: Batch<FeatureVector>): void {
+    const w = this.widths[f]!;
+    const values = this.arrays[f]!;
+    for (const v of batch) {
+      const k = this.rows[f]!++;
+      if (k >= this.loop.bars) this.fail(`feature set ${f}: more rows than bars`);
+      if (v.symbol !== this.loop.names[this.loop.sym[k]!] || v.ts_known !== this.loop.ts[k]) this.fail(`feature set ${f}, row ${k}: misaligned`);
+      if (v.values.length !== w) this.fail(`feature set ${f}, row ${k}: ${v.values.length} values, loop has ${w}`);
+      for (let j = 0; j < w; j++) if (!Object.is(v.values[j], values[k * w + j])) this.fail(`feature set ${f}, row ${k}, value ${j}: ${v.values[j]} vs ${values[k * w + j]}`);
+    }
+  }
+  /** Number of bars checked; throws unless every stream had exactly the loop's rows. */
+  done(): number {
+    if (this.bars !== this.loop.bars || this.rows.some((r) => r !== this.loop.bars)) {
+      this.fail(`${this.bars} bars and ${this.rows.join('/')} feature rows from the graph, ${this.loop.bars} from the loop`);
+    }
+    return this.bars;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Measuring
+
+interface Row { stage: string; records: number; events: number; seconds: number; cpu?: number; gc?: number; p50?: number; p99?: number }
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Garbage collections (start and duration, ms), to charge each timed run with the pauses inside it. */
+const gcPauses: { start: number; duration: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, duration: e.duration });
+}).observe({ entryTypes: ['gc'] });
+/** A full collection before each stage, so no stage pays for the garbage of the one before. */
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+/** GC entries are delivered asynchronously: let them arrive before reading them. */
+const settle = (): Promise<void> => new Promise((done) => setTimeout(done, 5));
+function gcBetween(t0: number, t1: number): number {
+  let ms = 0;
+  for (const g of gcPauses) if (g.start >= t0 && g.start < t1) ms += g.duration;
+  return ms / 1000;
+}
+
+/**
+ * On-CPU time of this (the main) thread, in seconds, from Linux's schedstat (NaN elsewhere): unlike
+ * wall time it leaves out the time spent waiting for a CPU, so it stays meaningful on a busy machine.
+ */
+function threadCpu(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Measured { seconds: number; cpu: number; gc: number; p50?: number; p99?: number }
+
+/** Best of `n` runs; latencies (µs per step) and GC time are those of the best run. */
+async function best(n: number, run: (lat: Float64Array) => number | Promise<number>, maxSteps: number): Promise<Measured> {
+  let result: Measured = { seconds: Infinity, cpu: NaN, gc: NaN };
+  // One full collection per stage, not per run: V8 drops optimized code that a full collection
+  // invalidates, so a collection before every run would time the JIT warming up again each run.
+  fullGc();
+  for (let i = 0; i < n; i++) {
+    const lat = new Float64Array(maxSteps);
+    await settle();
+    const c0 = threadCpu();
+    const t0 = performance.now();
+    const steps = await run(lat);
+    const t1 = performance.now();
+    const cpu = threadCpu() - c0;
+    await settle();
+    const seconds = (t1 - t0) / 1000;
+    if (seconds < result.seconds) {
+      result = { seconds, cpu, gc: gcBetween(t0, t1) };
+      if (steps > 0) {
+        const sorted = lat.subarray(0, Math.min(steps, maxSteps)).sort();
+        result.p50 = percentile(sorted, 0.5);
+        result.p99 = percentile(sorted, 0.99);
+      }
+    }
+  }
+  return result;
+}
+
+function printTable(rows: Row[]): void {
+  const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '-');
+  const head = ['stage', 'records in', 'events', 'seconds', 'events/s', 'cpu s', 'gc s', 'p50 µs', 'p99 µs'];
+  const body = rows.map((r) => [
+    r.stage, fmt(r.records), fmt(r.events), fmt(r.seconds, 3), fmt(r.events / r.seconds), fmt(r.cpu ?? NaN, 3), fmt(r.gc ?? NaN, 3), fmt(r.p50 ?? NaN, 1), fmt(r.p99 ?? NaN, 1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Main
+
+const topology = resolveTopology(args.topology);
+const nodes = nodesOf(topology);
+const params = loopParams(nodes);
+const { dir, manifest } = await quoteDataset();
+const outDir = mkdtempSync(join(tmpdir(), 'alpha-bench-out-'));
+const svc = services(dir, manifest, outDir);
+const lastClose = svc.calendar.sessions[svc.calendar.sessions.length - 1]?.close ?? 0;
+const selected = (stage: string): boolean => stage.includes(args.only);
+
+// Decode every quote up front (untimed), in the replay's own batches.
+const quoteBatches: Quote[][] = [];
+{
+  const w = new Wiring(svc, topology.seed);
+  const source = nodes.quotes.spec as SourceSpec;
+  const reader = source.open(nodes.quotes.params, w.context(nodes.quotes.name));
+  for (let b = await reader.next(); b; b = await reader.next()) quoteBatches.push(b as Quote[]);
+  await reader.close();
+}
+const nQuotes = quoteBatches.reduce((n, b) => n + b.length, 0);
+const maxSteps = 4 * closeTimes(svc.calendar.sessions, params.period).length + quoteBatches.length + 16;
+console.log(`${nQuotes.toLocaleString('en-US')} quotes in memory: ${manifest.symbols} symbols × ${manifest.dates.length} days (${dir}); best of ${runs} runs; node ${process.version}`);
+console.log('in-memory stages take quotes only (the bars trades port is unbound); the backtest replays quotes and trades.\n');
+
+// Verification run of the chain against the hand loop, checked as it runs. The bar batches are
+// copied (by this file's code, not the operator's) to feed the feature stages alone.
+const barBatches: Bar[][] = [];
+let nBars = 0;
+{
+  const checker = new Checker(handLoop(quoteBatches, svc.calendar, manifest.universe.length, params), params.horizons.length, params.windows.length);
+  const chain = buildChain(svc, topology.seed, nodes);
+  chain.bars.subscribe((b) => {
+    checker.onBars(b);
+    barBatches.push(b.map((r) => ({ ...r })));
+  });
+  chain.features.forEach((f, i) => f.subscribe((b) => checker.onFeatures(i, b)));
+  drive(chain.clock, chain.quotes, quoteBatches, lastClose, new Float64Array(0));
+  nBars = checker.done();
+}
+
+const rows: Row[] = [];
+let chainRow: Row | undefined;
+let loopRow: Row | undefined;
+
+// 1. Each stage alone, then the chain.
+if (selected(nodes.bars.type)) {
+  const r = await best(runs, (lat) => {
+    const w = new Wiring(svc, topology.seed);
+    w.context(nodes.quotes.name);
+    const quotes = new Subject<Batch<unknown>>();
+    let n = 0;
+    w.node<Bar>(nodes.bars, { quotes, trades: undefined }).subscribe((b) => (n += b.length));
+    const steps = drive(w.clock, quotes, quoteBatches, lastClose, lat);
+    if (n !== nBars) throw new Error(`bars: ${n} bars, expected ${nBars}`);
+    return steps;
+  }, maxSteps);
+  rows.push({ stage: nodes.bars.type, records: nQuotes, events: nQuotes, ...r });
+}
+for (const f of [nodes.returns, nodes.volatility, nodes.micro]) {
+  const stage = `${f.type} (on bars)`;
+  if (!selected(stage)) continue;
+  const r = await best(runs, (lat) => {
+    const w = new Wiring(svc, topology.seed);
+    w.context(nodes.quotes.name);
+    w.context(nodes.bars.name);
+    const bars = new Subject<Batch<unknown>>();
+    let n = 0;
+    w.node<FeatureVector>(f, { bars }).subscribe((b) => (n += b.length));
+    let steps = 0;
+    for (const batch of barBatches) {
+      const t0 = performance.now();
+      w.clock.advanceTo(batch[0]!.ts_known);
+      bars.next(batch);
+      if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
+      steps++;
+    }
+    bars.complete();
+    if (n !== nBars) throw new Error(`${f.type}: ${n} vectors, expected ${nBars}`);
+    return steps;
+  }, maxSteps);
+  rows.push({ stage, records: nBars, events: nQuotes, ...r });
+}
+if (selected('quotes → bars → 3 features (graph)')) {
+  chainRow = {
+    stage: 'quotes → bars → 3 features (graph)',
+    records: nQuotes,
+    events: nQuotes,
+    ...(await best(runs, (lat) => {
+      const chain = buildChain(svc, topology.seed, nodes);
+      let n = 0;
+      for (const f of chain.features) f.subscribe((b) => (n += b.length));
+      const steps = drive(chain.clock, chain.quotes, quoteBatches, lastClose, lat);
+      if (n !== 3 * nBars) throw new Error(`chain: ${n} vectors, expected ${3 * nBars}`);
+      return steps;
+    }, maxSteps)),
+  };
+  rows.push(chainRow);
+}
+
+// 2. The hand-written loop on the same quotes.
+if (selected('quotes → bars → 3 features (hand loop)')) {
+  loopRow = {
+    stage: 'quotes → bars → 3 features (hand loop)',
+    records: nQuotes,
+    events: nQuotes,
+    ...(await best(runs, () => {
+      const out = handLoop(quoteBatches, svc.calendar, manifest.universe.length, params);
+      if (out.bars !== nBars) throw new Error(`loop: ${out.bars} bars, expected ${nBars}`);
+      return 0;
+    }, 0)),
+  };
+  rows.push(loopRow);
+}
+
+// 3. End to end from Parquet: the replay source decoding the files, merged and fed as by the runner.
+if (selected('parquet → replay → bars → 3 features')) {
+  rows.push({
+    stage: 'parquet → replay → bars → 3 features',
+    records: nQuotes,
+    events: nQuotes,
+    ...(await best(runs, async (lat) => {
+      const chain = buildChain(svc, topology.seed, nodes);
+      let n = 0;
+      for (const f of chain.features) f.subscribe((b) => (n += b.length));
+      const source = nodes.quotes.spec as SourceSpec;
+      const built: BuiltSource = {
+        name: nodes.quotes.name,
+        reader: source.open(nodes.quotes.params, chain.source) as BuiltSource['reader'],
+        subject: chain.quotes as Subject<Batch<SourceRecord>>,
+      };
+      const merger = new SourceMerger([built]);
+      const clock = chain.clock;
+      let steps = 0;
+      for (;;) {
+        const t0 = performance.now();
+        const slice = await merger.next(clock.nextTimerAt());
+        if (slice === null) break;
+        if (slice === 'timer') clock.advanceTo(clock.nextTimerAt());
+        else {
+          clock.advanceTo(slice.records[0]!.ts_known);
+          slice.source.subject.next(slice.records);
+        }
+        if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
+        steps++;
+      }
+      clock.advanceTo(lastClose);
+      await built.reader.close();
+      built.subject.complete();
+      if (merger.events !== nQuotes || n !== 3 * nBars) throw new Error(`end to end: ${merger.events} quotes, ${n} vectors`);
+      return steps;
+    }, maxSteps)),
+  });
+}
+
+// 4. The whole default backtest over the default dataset (40 symbols × 20 days, quotes and trades).
+const backtestStage = `backtest ${topology.name} (40 × 20 days)`;
+if (!args['no-backtest'] && selected(backtestStage)) {
+  const d = await dataset(40, 20);
+  let bestRun: { events: number; wall: number; cpu: number } | undefined;
+  for (let i = 0; i < backtestRuns; i++) {
+    const out = mkdtempSync(join(tmpdir(), 'alpha-bench-backtest-'));
+    const c0 = threadCpu();
+    const summary = await runBacktest({ topologyFile: resolve(args.topology), dataDir: d.dir, outDir: out });
+    // cpu: the whole call (setup and writing the outputs included); wall: the replay, as summary.json reports it.
+    const cpu = threadCpu() - c0;
+    rmSync(out, { recursive: true, force: true });
+    if (!bestRun || summary.wall_seconds < bestRun.wall) bestRun = { events: summary.events, wall: summary.wall_seconds, cpu };
+  }
+  rows.push({ stage: backtestStage, records: bestRun!.events, events: bestRun!.events, seconds: bestRun!.wall, cpu: bestRun!.cpu });
+}
+rmSync(outDir, { recursive: true, force: true });
+
+printTable(rows);
+console.log(`\n${nBars.toLocaleString('en-US')} bars; the hand loop's bars and features equal the graph's, value for value.`);
+if (chainRow && loopRow) {
+  const ratio = chainRow.seconds / loopRow.seconds;
+  const cpuRatio = (chainRow.cpu ?? NaN) / (loopRow.cpu ?? NaN);
+  console.log(`graph / hand loop: ${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× cpu (target ≤ 3×); graph chain ${(nQuotes / chainRow.seconds / 1e6).toFixed(2)}M quote events/s (target ≥ 5M)`);
+}

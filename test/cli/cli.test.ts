@@ -74,7 +74,8 @@ describe('alpha --version', () => {
 describe('alpha validate', () => {
   it('accepts the default topology.yaml with exit code 0', () => {
     expect(runs.validateOk.code).toBe(0);
-    expect(runs.validateOk.stdout).toBe('topology.yaml: valid (18 nodes)\n');
+    const nodes = (readFileSync(join(ROOT, 'topology.yaml'), 'utf8').match(/^  - name: /gm) ?? []).length;
+    expect(runs.validateOk.stdout).toBe(`topology.yaml: valid (${nodes} nodes)\n`);
     expect(runs.validateOk.stderr).toBe('');
   });
 
@@ -128,8 +129,10 @@ describe('alpha graph', () => {
     // The two feedback ports of the default graph, and a plain edge.
     expect(edges).toContain('accounting -.->|PortfolioState| sizing');
     expect(edges).toContain('accounting -.->|PortfolioState| orders');
+    expect(edges).toContain('accounting -.->|PortfolioState| pretrade');
+    expect(edges).toContain('broker -.->|Fill| pretrade');
     expect(edges).toContain('broker -->|Fill| accounting');
-    expect(edges.filter((e) => e.includes('-.->'))).toHaveLength(2);
+    expect(edges.filter((e) => e.includes('-.->'))).toHaveLength(4);
   });
 });
 

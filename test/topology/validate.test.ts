@@ -23,21 +23,23 @@ describe('the default topology.yaml', () => {
     expect(problems).toEqual([]);
     expect(topology?.nodes.map((n) => n.name).sort()).toEqual([
       'accounting', 'alpha', 'bars', 'broker', 'equity_out', 'fills_out', 'microstructure', 'model', 'normalised',
-      'orders', 'orders_out', 'quotes', 'relative', 'returns', 'sizing', 'snapshot', 'trades', 'volatility',
+      'orders', 'orders_out', 'pretrade', 'quotes', 'relative', 'returns', 'sizing', 'snapshot', 'trades', 'volatility',
     ]);
     expect(topology?.name).toBe('default');
     expect(topology?.seed).toBe(42);
     expect(topology?.data).toBe('data/sample');
   });
 
-  it('does not count the feedback ports (sizing.portfolio, orders.portfolio) as a cycle', () => {
+  it('does not count the feedback ports (sizing.portfolio, orders.portfolio, pretrade.portfolio/fills) as a cycle', () => {
     const { topology } = validate(defaultText, [], 'topology.yaml');
     const order = topology?.nodes.map((n) => n.name) ?? [];
     const sizing = topology?.nodes.find((n) => n.name === 'sizing');
     const orders = topology?.nodes.find((n) => n.name === 'orders');
     // The feedback edges are bound…
-    expect(sizing?.inputs).toEqual({ signals: ['alpha'], portfolio: ['accounting'] });
+    expect(sizing?.inputs).toEqual({ signals: ['alpha'], bars: ['bars'], portfolio: ['accounting'] });
     expect(orders?.inputs).toEqual({ targets: ['sizing'], quotes: ['quotes'], portfolio: ['accounting'] });
+    expect(topology?.nodes.find((n) => n.name === 'pretrade')?.inputs)
+      .toEqual({ orders: ['orders'], quotes: ['quotes'], portfolio: ['accounting'], fills: ['broker'] });
     // …but excluded from the order: accounting (fed by the broker, fed by orders) comes after them.
     expect(order.indexOf('sizing')).toBeLessThan(order.indexOf('orders'));
     expect(order.indexOf('orders')).toBeLessThan(order.indexOf('broker'));

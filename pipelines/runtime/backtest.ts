@@ -22,7 +22,7 @@ import { EventClock } from './event-clock.ts';
 import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
 import { toJson } from './node-context.ts';
-import { performance as stats } from './performance.ts';
+import { performance as stats, type PerformanceStats } from './performance.ts';
 
 export interface BacktestOptions {
   topologyFile: string;
@@ -37,19 +37,13 @@ export interface BacktestOptions {
   onProgress?: (fraction: number, events: number) => void;
 }
 
-export interface BacktestSummary {
+export interface BacktestSummary extends Omit<PerformanceStats, 'daily_returns'> {
   topology: string;
   events: number;
   events_per_sec: number;
   wall_seconds: number;
   fills: number;
   orders: number;
-  total_return: number;
-  sharpe: number;
-  max_drawdown: number;
-  turnover: number;
-  fees: number;
-  days: number;
   dead_letters: number;
   dead_letter_reasons: Record<string, number>;
   seed: number;

@@ -169,7 +169,7 @@ function native(): NativeBinding {
   if (!existsSync(binaryPath)) {
     throw new NativeBindingError(
       `native OSQP binding not built: ${binaryPath} is missing. ` +
-        `Build it from the repository root with \`npx ${BUILD_COMMAND}\` (needs cargo and cmake).`,
+        'Build it from the repository root with `npm run build:native` (needs cargo and cmake; `npm ci` runs it).',
     );
   }
   try {
@@ -181,6 +181,11 @@ function native(): NativeBinding {
     );
   }
   return loaded;
+}
+
+/** Loads the addon now, so a missing or broken build is an error at start-up rather than at the first solve. */
+export function ensureOsqpLoaded(): void {
+  native();
 }
 
 function describe(value: unknown): string {

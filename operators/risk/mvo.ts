@@ -10,13 +10,17 @@
  *   non-finite alpha is a dead letter; the previous targets are emitted again and the run goes on.
  */
 import { z } from 'zod';
-import type { PortfolioState, Signal, TargetWeights } from '../../schemas/types.generated.ts';
+import type { Bar, PortfolioState, Signal, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { operate, type Emit } from '../sdk/operate.ts';
 import { exposureRiskModel, marketBetas, pcaRiskModel, sectorExposures } from '../sdk/risk/factor-model.ts';
 import { MvoProblem } from '../sdk/risk/problem.ts';
 import { MvoOptimizer, SOLVED } from '../sdk/risk/optimizer.ts';
 import { ReturnsWindow } from '../sdk/risk/returns-window.ts';
+import { ensureOsqpLoaded } from '../../native/osqp/index.ts';
+import type { Observable } from 'rxjs';
+import type { OperatorContext } from '../sdk/context.ts';
+import type { Batch } from '../sdk/spec.ts';
 
 const MINUTE = 60_000_000;
 /** How far a solved_inaccurate solution may break a constraint and still be traded. */
@@ -76,87 +80,96 @@ export const mvo = defineOperator({
   },
   output: 'TargetWeights',
   params,
-  create: (p: Params, ctx) => ({ signals, bars, portfolio }) => {
-    const window = new ReturnsWindow(p.return_minutes * MINUTE, p.risk_window);
-    const c = p.constraints;
-    const settings = { epsAbs: p.solver.eps, epsRel: p.solver.eps, maxIter: p.solver.max_iter, polish: p.solver.polish };
-    const count = (name: string) => ctx.metrics.counter(name);
-    const sectorOf = new Map(ctx.universe.map((u) => [u.symbol, u.sector]));
-    let current: PortfolioState | undefined;
-    let fitted: { key: string; at: number; problem: MvoProblem; optimizer: MvoOptimizer } | undefined;
-    let previous: { symbols: string[]; weights: number[] } | undefined;
-    let rebalances = 0;
-
-    const fit = (symbols: string[], key: string): NonNullable<typeof fitted> => {
-      const returns = window.returns(symbols, ctx.clock.now(), p.risk_window);
-      const risk = p.factor_model === 'pca'
-        ? pcaRiskModel(returns, { factors: p.factors, shrinkage: p.shrinkage, floor: p.specific_floor })
-        : exposureRiskModel(returns, sectorExposures(symbols.map((s) => sectorOf.get(s) ?? '')).B, { shrinkage: p.shrinkage, floor: p.specific_floor });
-      const problem = new MvoProblem({
-        gamma: p.gamma, risk, tcost: p.tcost_bps / 10_000,
-        constraints: {
-          dollarNeutral: c.dollar_neutral, gross: c.gross, maxWeight: c.max_weight, minWeight: c.min_weight,
-          turnover: c.turnover, longOnly: c.long_only,
-          sectors: c.sector_neutral ? symbols.map((s) => sectorOf.get(s) ?? '') : undefined,
-          betas: c.beta_neutral ? marketBetas(returns) : undefined,
-        },
-      });
-      count('refits').inc();
-      const optimizer = new MvoOptimizer(problem, settings);
-      if (fitted) optimizer.warmFrom(fitted.optimizer);
-      return { key, at: rebalances, problem, optimizer };
-    };
-
-    const onSignals = (batch: readonly Signal[], emit: Emit<TargetWeights>): void => {
-      const first = batch[0];
-      if (!first) return;
-      rebalances++;
-      const stamp = { ts_event: first.ts_event, ts_known: first.ts_known };
-      const keep = (reason: string): void => {
-        ctx.deadLetter(batch, reason);
-        if (previous) emit([{ ...stamp, symbols: [...previous.symbols], weights: [...previous.weights] }]);
-      };
-      const bad = batch.filter((s) => !Number.isFinite(s.value));
-      if (bad.length > 0) return keep(`non-finite alpha for ${bad.map((s) => `${s.symbol} (${s.value})`).join(', ')}: previous targets kept`);
-
-      const symbols = sectorOf.size > 0 ? [...sectorOf.keys()] : batch.map((s) => s.symbol);
-      const index = new Map(symbols.map((s, i) => [s, i]));
-      const mu = new Float64Array(symbols.length); // no signal: no view (μ = 0)
-      for (const s of batch) {
-        const i = index.get(s.symbol);
-        if (i === undefined) ctx.deadLetter(s, `symbol ${s.symbol} is not in the universe`);
-        else mu[i] = p.alpha_scale * s.value;
-      }
-      if (window.count(ctx.clock.now()) < p.min_history) { count('warming_up').inc(); return; }
-
-      const key = symbols.join('\n');
-      if (!fitted || fitted.key !== key || rebalances - fitted.at >= p.refit_every) fitted = fit(symbols, key);
-      const held = new Map<string, number>();
-      if (current && current.equity > 0) for (const pos of current.positions) held.set(pos.symbol, (pos.qty * pos.mark) / current.equity);
-      const wPrev = symbols.map((s) => held.get(s) ?? 0);
-
-      const r = fitted.optimizer.solve(mu, wPrev);
-      count('solves').inc();
-      count('iterations').inc(r.iterations);
-      if (r.warmStarted) count('warm_starts').inc();
-      const broken = SOLVED.has(r.status) ? fitted.problem.violation(r.weights, wPrev) : undefined;
-      if (!broken || broken.by > INACCURATE_TOLERANCE) {
-        count('solve_failed').inc();
-        const why = broken ? `${broken.constraint} broken by ${broken.by.toExponential(2)}` : r.reason;
-        return keep(`solver status ${r.status}${why ? ` (${why})` : ''}: previous targets kept`);
-      }
-      if (r.status === 'solved_inaccurate') count('solve_inaccurate').inc();
-      const out = { symbols: [...symbols], weights: [...r.weights] };
-      // Names held outside the universe are closed.
-      for (const [symbol, w] of held) if (!index.has(symbol) && w !== 0) { out.symbols.push(symbol); out.weights.push(0); }
-      previous = out;
-      emit([{ ...stamp, symbols: [...out.symbols], weights: [...out.weights] }]);
-    };
-
-    return operate<TargetWeights>(ctx, [
-      { stream: signals, onBatch: onSignals },
-      { stream: bars, onBatch: (batch) => { for (const b of batch) window.add(b.symbol, b.ts_event, b.close); } },
-      { stream: portfolio, feedback: true, onBatch: (batch) => { current = batch[batch.length - 1]; } },
-    ]);
+  create: (p: Params, ctx) => {
+    // A missing solver is a start-up error, not a dead letter at every rebalance.
+    ensureOsqpLoaded();
+    return ({ signals, bars, portfolio }) => mvoStream(p, ctx, signals, bars, portfolio);
   },
 });
+
+function mvoStream(
+  p: Params, ctx: OperatorContext,
+  signals: Observable<Batch<Signal>>, bars: Observable<Batch<Bar>>, portfolio: Observable<Batch<PortfolioState>> | undefined,
+): Observable<Batch<TargetWeights>> {
+  const window = new ReturnsWindow(p.return_minutes * MINUTE, p.risk_window);
+  const c = p.constraints;
+  const settings = { epsAbs: p.solver.eps, epsRel: p.solver.eps, maxIter: p.solver.max_iter, polish: p.solver.polish };
+  const count = (name: string) => ctx.metrics.counter(name);
+  const sectorOf = new Map(ctx.universe.map((u) => [u.symbol, u.sector]));
+  let current: PortfolioState | undefined;
+  let fitted: { key: string; at: number; problem: MvoProblem; optimizer: MvoOptimizer } | undefined;
+  let previous: { symbols: string[]; weights: number[] } | undefined;
+  let rebalances = 0;
+
+  const fit = (symbols: string[], key: string): NonNullable<typeof fitted> => {
+    const returns = window.returns(symbols, ctx.clock.now(), p.risk_window);
+    const risk = p.factor_model === 'pca'
+      ? pcaRiskModel(returns, { factors: p.factors, shrinkage: p.shrinkage, floor: p.specific_floor })
+      : exposureRiskModel(returns, sectorExposures(symbols.map((s) => sectorOf.get(s) ?? '')).B, { shrinkage: p.shrinkage, floor: p.specific_floor });
+    const problem = new MvoProblem({
+      gamma: p.gamma, risk, tcost: p.tcost_bps / 10_000,
+      constraints: {
+        dollarNeutral: c.dollar_neutral, gross: c.gross, maxWeight: c.max_weight, minWeight: c.min_weight,
+        turnover: c.turnover, longOnly: c.long_only,
+        sectors: c.sector_neutral ? symbols.map((s) => sectorOf.get(s) ?? '') : undefined,
+        betas: c.beta_neutral ? marketBetas(returns) : undefined,
+      },
+    });
+    count('refits').inc();
+    const optimizer = new MvoOptimizer(problem, settings);
+    if (fitted) optimizer.warmFrom(fitted.optimizer);
+    return { key, at: rebalances, problem, optimizer };
+  };
+
+  const onSignals = (batch: readonly Signal[], emit: Emit<TargetWeights>): void => {
+    const first = batch[0];
+    if (!first) return;
+    rebalances++;
+    const stamp = { ts_event: first.ts_event, ts_known: first.ts_known };
+    const keep = (reason: string): void => {
+      ctx.deadLetter(batch, reason);
+      if (previous) emit([{ ...stamp, symbols: [...previous.symbols], weights: [...previous.weights] }]);
+    };
+    const bad = batch.filter((s) => !Number.isFinite(s.value));
+    if (bad.length > 0) return keep(`non-finite alpha for ${bad.map((s) => `${s.symbol} (${s.value})`).join(', ')}: previous targets kept`);
+
+    const symbols = sectorOf.size > 0 ? [...sectorOf.keys()] : batch.map((s) => s.symbol);
+    const index = new Map(symbols.map((s, i) => [s, i]));
+    const mu = new Float64Array(symbols.length); // no signal: no view (μ = 0)
+    for (const s of batch) {
+      const i = index.get(s.symbol);
+      if (i === undefined) ctx.deadLetter(s, `symbol ${s.symbol} is not in the universe`);
+      else mu[i] = p.alpha_scale * s.value;
+    }
+    if (window.count(ctx.clock.now()) < p.min_history) { count('warming_up').inc(); return; }
+
+    const key = symbols.join('\n');
+    if (!fitted || fitted.key !== key || rebalances - fitted.at >= p.refit_every) fitted = fit(symbols, key);
+    const held = new Map<string, number>();
+    if (current && current.equity > 0) for (const pos of current.positions) held.set(pos.symbol, (pos.qty * pos.mark) / current.equity);
+    const wPrev = symbols.map((s) => held.get(s) ?? 0);
+
+    const r = fitted.optimizer.solve(mu, wPrev);
+    count('solves').inc();
+    count('iterations').inc(r.iterations);
+    if (r.warmStarted) count('warm_starts').inc();
+    const broken = SOLVED.has(r.status) ? fitted.problem.violation(r.weights, wPrev) : undefined;
+    if (!broken || broken.by > INACCURATE_TOLERANCE) {
+      count('solve_failed').inc();
+      const why = broken ? `${broken.constraint} broken by ${broken.by.toExponential(2)}` : r.reason;
+      return keep(`solver status ${r.status}${why ? ` (${why})` : ''}: previous targets kept`);
+    }
+    if (r.status === 'solved_inaccurate') count('solve_inaccurate').inc();
+    const out = { symbols: [...symbols], weights: [...r.weights] };
+    // Names held outside the universe are closed.
+    for (const [symbol, w] of held) if (!index.has(symbol) && w !== 0) { out.symbols.push(symbol); out.weights.push(0); }
+    previous = out;
+    emit([{ ...stamp, symbols: [...out.symbols], weights: [...out.weights] }]);
+  };
+
+  return operate<TargetWeights>(ctx, [
+    { stream: signals, onBatch: onSignals },
+    { stream: bars, onBatch: (batch) => { for (const b of batch) window.add(b.symbol, b.ts_event, b.close); } },
+    { stream: portfolio, feedback: true, onBatch: (batch) => { current = batch[batch.length - 1]; } },
+  ]);
+}

@@ -111,7 +111,7 @@ try {
   if (err instanceof TopologyError) {
     process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
     process.exitCode = 1;
-  } else if (err instanceof AlphaError || err instanceof RangeError) {
+  } else if (err instanceof AlphaError || err instanceof RangeError || (err instanceof Error && err.name === 'NativeBindingError')) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = 1;
   } else {

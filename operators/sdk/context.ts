@@ -1,6 +1,6 @@
 /**
  * What every operator is given. Backtest and live differ only in the implementations injected here:
- * operators never read the wall clock or Math.random().
+ * operators never read the wall clock or draw unseeded random numbers.
  */
 import type { Rng } from './rng.ts';
 

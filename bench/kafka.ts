@@ -1,0 +1,424 @@
+/**
+ * One Kafka edge with Quote records: Avro in the Confluent wire format (magic 0, 4-byte schema id,
+ * Avro body), key = symbol. For kafkajs and @platformatic/kafka: produce-only, consume-only (consumer
+ * group) and end to end (producer and consumer running together in this process), plus latency
+ * percentiles from a send stamp carried in `ts_known`. `kcat` on the same bytes is the ceiling.
+ *
+ *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only kafkajs|platformatic|kcat]
+ *
+ * Traffic goes to 127.0.0.1 only. Starts the services with scripts/services/up.sh if they are down.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { Consumer as PConsumer, Producer as PProducer } from '@platformatic/kafka';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import type { Quote } from '../schemas/types.generated.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BROKER = '127.0.0.1:9092';
+const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7';
+
+const { values: opts } = parseArgs({
+  options: {
+    records: { type: 'string', default: '500000' },
+    partitions: { type: 'string', default: '6' },
+    batch: { type: 'string', default: '8000' },
+    symbols: { type: 'string', default: '100' },
+    only: { type: 'string' },
+  },
+});
+const N = Number(opts.records);
+const PARTITIONS = Number(opts.partitions);
+const BATCH = Number(opts.batch);
+const SYMBOLS = Number(opts.symbols);
+const DEBUG = process.env['BENCH_DEBUG'] === '1';
+const only = (name: string): boolean => opts.only === undefined || opts.only.split(',').includes(name);
+
+// ---------------------------------------------------------------- services
+
+function servicesUp(): boolean {
+  return spawnSync('bash', [join(ROOT, 'scripts/services/status.sh')], { stdio: 'ignore' }).status === 0;
+}
+if (!servicesUp()) {
+  console.log('services down: running scripts/services/up.sh …');
+  const r = spawnSync('bash', [join(ROOT, 'scripts/services/up.sh')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('scripts/services/up.sh failed');
+}
+
+// ---------------------------------------------------------------- Avro, Confluent framing
+
+const QUOTE_AVSC = readFileSync(join(ROOT, 'schemas/Quote.avsc'), 'utf8');
+const quoteType = avro.Type.forSchema(JSON.parse(QUOTE_AVSC) as avro.Schema);
+const registry = new SchemaRegistry({ host: REGISTRY });
+const quirks: string[] = [];
+
+/** Registers Quote under `<topic>-value`: the registry client first, plain HTTP if that fails. */
+async function register(topic: string): Promise<number> {
+  const subject = `${topic}-value`;
+  try {
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: QUOTE_AVSC }, { subject });
+    return id;
+  } catch (err) {
+    quirks.push(`@kafkajs/confluent-schema-registry register() failed against Apicurio: ${String(err)}; fell back to HTTP`);
+    const res = await fetch(`${REGISTRY}/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schemaType: 'AVRO', schema: QUOTE_AVSC }),
+    });
+    if (!res.ok) throw new Error(`HTTP register ${subject}: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { id: number }).id;
+  }
+}
+
+const nowMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+const SYMBOL_NAMES = Array.from({ length: SYMBOLS }, (_, i) => `SYM${String(i).padStart(4, '0')}`);
+const SYMBOL_KEYS = SYMBOL_NAMES.map((s) => Buffer.from(s));
+
+/** The i-th quote; `ts_known` is the wall-clock send time in µs (the latency stamp). */
+function quote(i: number, sendMicros: number): Quote {
+  const mid = 100 + (i % 997) * 0.01;
+  return {
+    ts_event: sendMicros - 50,
+    ts_known: sendMicros,
+    symbol: SYMBOL_NAMES[i % SYMBOLS]!,
+    seq: i,
+    id: i,
+    version: 1,
+    bid: mid - 0.01,
+    ask: mid + 0.01,
+    bid_size: 100 + (i % 7) * 100,
+    ask_size: 200 + (i % 5) * 100,
+  };
+}
+
+/** Confluent wire format: 0x00, schema id (int32 BE), Avro body. */
+function encode(schemaId: number, q: Quote): Buffer {
+  const body = quoteType.toBuffer(q);
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = 0;
+  out.writeInt32BE(schemaId, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+function decode(schemaId: number, buf: Buffer): Quote {
+  if (buf[0] !== 0 || buf.readInt32BE(1) !== schemaId) throw new Error(`not Confluent-framed schema ${schemaId}`);
+  return quoteType.decode(buf, 5).value as Quote;
+}
+
+interface Msg { key: Buffer; value: Buffer }
+/** Encodes messages [from, to) with ts_known stamped now. */
+function encodeBatch(schemaId: number, from: number, to: number): Msg[] {
+  const out: Msg[] = new Array<Msg>(to - from);
+  const t = nowMicros();
+  for (let i = from; i < to; i++) out[i - from] = { key: SYMBOL_KEYS[i % SYMBOLS]!, value: encode(schemaId, quote(i, t)) };
+  return out;
+}
+
+// ---------------------------------------------------------------- measurement helpers
+
+/** Collects the decoded records of one consumer; resolves when `expected` have arrived. */
+class Sink {
+  readonly latencies: Float64Array;
+  count = 0;
+  firstAt = 0;
+  lastAt = 0;
+  private done!: () => void;
+  readonly finished = new Promise<void>((resolve) => { this.done = resolve; });
+  private readonly seen: Uint8Array;
+  duplicates = 0;
+  constructor(readonly schemaId: number, readonly expected: number) {
+    this.latencies = new Float64Array(expected);
+    this.seen = new Uint8Array(expected);
+  }
+  take(value: Buffer | null | undefined): void {
+    if (!value) return;
+    if (DEBUG && this.count % 10000 === 0) console.log(`  sink ${this.count}/${this.expected} dup ${this.duplicates}`);
+    const q = decode(this.schemaId, value);
+    const now = nowMicros();
+    if (this.count === 0) this.firstAt = performance.now();
+    if (this.seen[q.seq] === 1) { this.duplicates++; return; }
+    this.seen[q.seq] = 1;
+    if (this.count < this.expected) this.latencies[this.count] = now - q.ts_known;
+    if (++this.count === this.expected) { this.lastAt = performance.now(); this.done(); }
+  }
+  percentile(p: number): number {
+    const sorted = this.latencies.slice(0, this.count).sort();
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`timeout: ${what}`)), ms); })]);
+  } finally { clearTimeout(timer); }
+}
+
+interface Row {
+  client: string;
+  produce: number;     // records/s
+  consume: number;     // records/s, first record → last
+  join: number;        // ms from consumer start to first record
+  e2e: number;         // records/s, first send → last decode
+  p50: number;         // ms
+  p99: number;         // ms
+  bytes: number;       // average encoded value size
+}
+const rows: Row[] = [];
+
+const kafka = new Kafka({ clientId: 'bench', brokers: [BROKER], logLevel: logLevel.NOTHING });
+const admin: Admin = kafka.admin();
+await admin.connect();
+const RUN = `${Date.now().toString(36)}`;
+const createdTopics: string[] = [];
+
+async function freshTopic(name: string): Promise<{ topic: string; schemaId: number }> {
+  const topic = `bench.quote.${RUN}.${name.replace(/[^A-Za-z0-9._-]/g, "")}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+  createdTopics.push(topic);
+  return { topic, schemaId: await register(topic) };
+}
+
+async function endOffsetSum(topic: string): Promise<number> {
+  const offs = await admin.fetchTopicOffsets(topic);
+  return offs.reduce((s, o) => s + Number(o.high), 0);
+}
+
+// ---------------------------------------------------------------- kafkajs
+
+// send() calls outstanding at once. kafkajs assigns idempotent sequence numbers when a request is
+// built, so 2 pipelined calls are safe. @platformatic/kafka 1.35 with `idempotent: true` silently
+// loses records when send() calls overlap (measured: 12,000 of 20,000 landed with 2 in flight, no
+// error), so it gets 1.
+const IN_FLIGHT_KAFKAJS = 2;
+const IN_FLIGHT_PLATFORMATIC = 1;
+
+async function kafkajsProduce(topic: string, schemaId: number): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  await producer.connect();
+  const t0 = performance.now();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < N) {
+      const from = next; next = Math.min(N, next + BATCH);
+      await producer.send({ topic, acks: -1, messages: encodeBatch(schemaId, from, next) });
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT_KAFKAJS }, lane));
+  const ms = performance.now() - t0;
+  await producer.disconnect();
+  return ms;
+}
+
+async function kafkajsConsume(topic: string, sink: Sink, joined?: () => void): Promise<{ stop: () => Promise<void>; startedAt: number }> {
+  const consumer = kafka.consumer({ groupId: `${topic}.g`, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 << 20, maxBytes: 32 << 20, sessionTimeout: 30000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  if (joined) consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  const startedAt = performance.now();
+  await consumer.run({
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => { for (const m of batch.messages) sink.take(m.value); },
+  });
+  return { stop: () => consumer.disconnect(), startedAt };
+}
+
+// ---------------------------------------------------------------- @platformatic/kafka
+
+async function platformaticProduce(topic: string, schemaId: number): Promise<number> {
+  const producer = new PProducer({ clientId: 'bench-p', bootstrapBrokers: [BROKER], idempotent: true, autocreateTopics: false });
+  const t0 = performance.now();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < N) {
+      const from = next; next = Math.min(N, next + BATCH);
+      const messages = encodeBatch(schemaId, from, next).map((m) => ({ topic, key: m.key, value: m.value }));
+      await producer.send({ messages });
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT_PLATFORMATIC }, lane));
+  const ms = performance.now() - t0;
+  await producer.close();
+  return ms;
+}
+
+async function platformaticConsume(topic: string, sink: Sink, joined?: () => void): Promise<{ stop: () => Promise<void>; startedAt: number }> {
+  const consumer = new PConsumer({
+    clientId: 'bench-c', bootstrapBrokers: [BROKER], groupId: `${topic}.g`,
+    maxWaitTime: 100, maxBytes: 32 << 20, maxBytesPerPartition: 4 << 20, autocommit: 1000, sessionTimeout: 30000,
+  });
+  if (joined) consumer.once('consumer:group:join', () => joined());
+  const startedAt = performance.now();
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', highWaterMark: 4096 });
+  stream.on('data', (m: { value: Buffer | undefined }) => sink.take(m.value));
+  stream.on('error', (e: unknown) => console.error('platformatic stream error', e));
+  return { stop: async () => { await stream.close(); await consumer.close(); }, startedAt };
+}
+
+// ---------------------------------------------------------------- one client: produce, consume, e2e
+
+type Produce = (topic: string, schemaId: number) => Promise<number>;
+type Consume = (topic: string, sink: Sink, joined?: () => void) => Promise<{ stop: () => Promise<void>; startedAt: number }>;
+
+async function benchClient(client: string, produce: Produce, consume: Consume): Promise<void> {
+  // 1. produce only
+  const a = await freshTopic(`${client}.split`);
+  const produceMs = await produce(a.topic, a.schemaId);
+  if (DEBUG) console.log(`  produced in ${produceMs.toFixed(0)} ms`);
+  const written = await endOffsetSum(a.topic);
+  if (written !== N) throw new Error(`${client}: ${written} records in the topic after producing ${N}`);
+  // 2. consume only, fresh group from the beginning
+  const sinkA = new Sink(a.schemaId, N);
+  const c = await consume(a.topic, sinkA);
+  await withTimeout(sinkA.finished, 300_000, `${client} consume`);
+  await c.stop();
+  // 3. end to end: consumer joined first, then produce; clock runs from first send to last decode
+  const b = await freshTopic(`${client}.e2e`);
+  const sinkB = new Sink(b.schemaId, N);
+  let joinedResolve!: () => void;
+  const joinedP = new Promise<void>((r) => { joinedResolve = r; });
+  const c2 = await consume(b.topic, sinkB, joinedResolve);
+  await withTimeout(joinedP, 60_000, `${client} group join`);
+  await new Promise((r) => setTimeout(r, 500)); // let the first (empty) fetches go out
+  const t0 = performance.now();
+  await produce(b.topic, b.schemaId);
+  await withTimeout(sinkB.finished, 300_000, `${client} e2e`);
+  const e2eMs = sinkB.lastAt - t0;
+  await c2.stop();
+  if (sinkA.duplicates + sinkB.duplicates > 0) quirks.push(`${client}: ${sinkA.duplicates + sinkB.duplicates} duplicate records consumed`);
+  rows.push({
+    client,
+    produce: N / (produceMs / 1000),
+    consume: N / ((sinkA.lastAt - c.startedAt) / 1000), // includes group join, as kcat's does
+    join: sinkA.firstAt - c.startedAt,
+    e2e: N / (e2eMs / 1000),
+    p50: sinkB.percentile(0.5) / 1000,
+    p99: sinkB.percentile(0.99) / 1000,
+    bytes: 0,
+  });
+}
+
+// ---------------------------------------------------------------- kcat, same bytes
+
+function run(cmd: string, args: string[], stdinFile?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(cmd, args, { stdio: [stdinFile ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    if (stdinFile && p.stdin) p.stdin.end(readFileSync(stdinFile));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} → ${code}: ${err}`))));
+  });
+}
+
+async function benchKcat(): Promise<void> {
+  const a = await freshTopic('kcat.split');
+  const dir = mkdtempSync(join(tmpdir(), 'kcat-bench-'));
+  const file = join(dir, 'quotes.bin');
+  // Delimiters: byte sequences absent from every key and value (checked below), so the bytes are the same as ours.
+  const KEY_DELIM = Buffer.from([0xfe, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9]);
+  const MSG_DELIM = Buffer.from([0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6]);
+  const hex = (b: Buffer): string => [...b].map((x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
+  const out = createWriteStream(file);
+  let bytes = 0;
+  for (let from = 0; from < N; from += BATCH) {
+    const chunk: Buffer[] = [];
+    for (const m of encodeBatch(a.schemaId, from, Math.min(N, from + BATCH))) {
+      if (m.value.includes(KEY_DELIM) || m.value.includes(MSG_DELIM) || m.key.includes(KEY_DELIM)) throw new Error('delimiter occurs in data');
+      chunk.push(m.key, KEY_DELIM, m.value, MSG_DELIM);
+      bytes += m.value.length;
+    }
+    out.write(Buffer.concat(chunk));
+  }
+  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+  const avgBytes = bytes / N;
+  const common = ['-b', BROKER, '-X', 'enable.idempotence=true', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-q'];
+  const produceMs = await run('kcat', ['-P', ...common, '-t', a.topic, '-K', hex(KEY_DELIM), '-D', hex(MSG_DELIM)], file);
+  const written = await endOffsetSum(a.topic);
+  if (written !== N) quirks.push(`kcat: ${written} records in the topic after producing ${N} (delimiter parsing?)`);
+  const consumeArgs = (topic: string): string[] => ['-b', BROKER, '-G', `${topic}.g`, '-X', 'auto.offset.reset=earliest', '-c', String(N), '-q', '-D', '', topic];
+  const consumeMs = await run('kcat', consumeArgs(a.topic));
+  // end to end: consumer started first, then the producer; wall clock of the pair
+  const b = await freshTopic('kcat.e2e');
+  // same schema id in the bytes is fine for kcat: it never decodes
+  const t0 = performance.now();
+  const cons = run('kcat', consumeArgs(b.topic));
+  await new Promise((r) => setTimeout(r, 3000)); // group join
+  const t1 = performance.now();
+  await run('kcat', ['-P', ...common, '-t', b.topic, '-K', hex(KEY_DELIM), '-D', hex(MSG_DELIM)], file);
+  await cons;
+  const e2eMs = performance.now() - t1;
+  rmSync(dir, { recursive: true, force: true });
+  rows.push({ client: 'kcat (ceiling)', produce: N / (produceMs / 1000), consume: N / (consumeMs / 1000), join: NaN, e2e: N / (e2eMs / 1000), p50: NaN, p99: NaN, bytes: avgBytes });
+  void t0;
+}
+
+// ---------------------------------------------------------------- main
+
+console.log(`Kafka edge: ${N.toLocaleString('en-US')} Quote records, ${PARTITIONS} partitions, batch ${BATCH}, ${SYMBOLS} symbols, broker ${BROKER}, registry ${REGISTRY}`);
+
+// Codec alone, to separate Avro cost from client cost.
+{
+  const id = await register(`bench.quote.${RUN}.codec`);
+  let t = performance.now();
+  const msgs = encodeBatch(id, 0, N);
+  const encMs = performance.now() - t;
+  t = performance.now();
+  let s = 0;
+  for (const m of msgs) s += decode(id, m.value).seq;
+  const decMs = performance.now() - t;
+  const viaClient = Math.min(N, 50_000);
+  t = performance.now();
+  for (let i = 0; i < viaClient; i++) await registry.decode(msgs[i]!.value);
+  const clientDecMs = performance.now() - t;
+  const avg = msgs.reduce((x, m) => x + m.value.length, 0) / N;
+  console.log(`codec: encode ${fmt(N / encMs * 1000)}/s, decode ${fmt(N / decMs * 1000)}/s (avsc direct); registry.decode() ${fmt(viaClient / clientDecMs * 1000)}/s; ${avg.toFixed(1)} B/value (schema id ${id})${s < 0 ? '!' : ''}`);
+}
+
+function fmt(x: number): string { return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–'; }
+
+try {
+  if (only('kafkajs')) { console.log('… kafkajs'); await benchClient('kafkajs', kafkajsProduce, kafkajsConsume); }
+  if (only('platformatic')) { console.log('… @platformatic/kafka'); await benchClient('@platformatic/kafka', platformaticProduce, platformaticConsume); }
+  if (only('kcat')) { console.log('… kcat'); await benchKcat(); }
+} finally {
+  await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+const kc = rows.find((r) => r.client.startsWith('kcat'));
+const ratio = (x: number, y: number | undefined): string => (y && Number.isFinite(x) ? `${(x / y).toFixed(2)}×` : '–');
+const table = rows.map((r) => ({
+  client: r.client,
+  'produce rec/s': fmt(r.produce),
+  'consume rec/s': fmt(r.consume),
+  'join ms': fmt(r.join),
+  'e2e rec/s': fmt(r.e2e),
+  'e2e p50 ms': Number.isFinite(r.p50) ? r.p50.toFixed(1) : '–',
+  'e2e p99 ms': Number.isFinite(r.p99) ? r.p99.toFixed(1) : '–',
+  'e2e / kcat': r === kc ? '1.00×' : ratio(r.e2e, kc?.e2e),
+  'produce / kcat': r === kc ? '1.00×' : ratio(r.produce, kc?.produce),
+  'consume / kcat': r === kc ? '1.00×' : ratio(r.consume, kc?.consume),
+}));
+console.table(table);
+
+const clients = rows.filter((r) => r !== kc).sort((x, y) => y.e2e - x.e2e);
+const [best, other] = clients;
+if (best) {
+  const vs = other ? `, ${(best.e2e / other.e2e).toFixed(2)}× ${other.client} end to end (produce ${(best.produce / other.produce).toFixed(2)}×, consume ${(best.consume / other.consume).toFixed(2)}×)` : '';
+  const target = best.e2e >= 200_000 ? 'meets' : 'misses';
+  const half = kc ? (best.e2e >= kc.e2e / 2 ? 'meets' : 'misses') : 'unmeasured';
+  console.log(`recommendation: ${best.client} for this edge: ${fmt(best.e2e)} rec/s${vs}; ${target} the 200,000 rec/s target; ${half} the ½ × kcat target${kc ? ` (${ratio(best.e2e, kc.e2e)} of kcat)` : ''}.`);
+}
+for (const q of quirks) console.log(`note: ${q}`);
+process.exit(0);

@@ -34,26 +34,37 @@ export function openReplay<T extends Quote | Trade>(dataset: string, batchSize: 
 
 /** Refuses records that break (ts_known, seq) order within the source, or name a symbol outside the universe. */
 export class OrderCheck {
-  /** (ts_known, seq) of the last record accepted; the decoders' fast path reads and advances them. */
-  lastKnown = -Infinity;
-  lastSeq = -Infinity;
+  private lastKnown = -Infinity;
+  private lastSeq = -Infinity;
   private readonly symbols: Set<string>;
   constructor(private readonly ctx: SourceContext) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
   }
-  accept(record: Quote | Trade): boolean {
+  /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
+  accept(record: Quote | Trade, symbolKnown?: boolean): boolean {
+    // The common case first, kept small so it inlines into the decoders' loops.
+    if (symbolKnown === true && (record.ts_known > this.lastKnown || (record.ts_known === this.lastKnown && record.seq > this.lastSeq))) {
+      this.lastKnown = record.ts_known;
+      this.lastSeq = record.seq;
+      return true;
+    }
+    return this.acceptOrRefuse(record, symbolKnown);
+  }
+
+  private acceptOrRefuse(record: Quote | Trade, symbolKnown: boolean | undefined): boolean {
     if (record.ts_known < this.lastKnown || (record.ts_known === this.lastKnown && record.seq <= this.lastSeq)) {
       this.ctx.deadLetter(record, `out of order: (ts_known ${record.ts_known}, seq ${record.seq}) after (${this.lastKnown}, ${this.lastSeq})`);
       return false;
     }
     this.lastKnown = record.ts_known;
     this.lastSeq = record.seq;
-    if (!this.symbols.has(record.symbol)) {
+    if (!(symbolKnown ?? this.symbols.has(record.symbol))) {
       this.ctx.deadLetter(record, `unknown symbol "${record.symbol}": not in the dataset's universe`);
       return false;
     }
     return true;
   }
+
   /** For each entry of a dictionary, 1 when that symbol is in the universe: one set lookup per symbol, not per record. */
   known(dictionary: readonly string[]): Uint8Array {
     return Uint8Array.from(dictionary, (s) => (this.symbols.has(s) ? 1 : 0));
@@ -61,6 +72,11 @@ export class OrderCheck {
 }
 
 export function quoteProblem(q: Quote): string | undefined {
+  if (q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask) && q.bid <= q.ask && q.bid_size >= 0 && q.ask_size >= 0) return undefined;
+  return describeQuoteProblem(q);
+}
+
+function describeQuoteProblem(q: Quote): string | undefined {
   if (!(q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask))) {
     return `bad price: bid ${q.bid}, ask ${q.ask} (prices must be positive finite numbers)`;
   }
@@ -70,6 +86,11 @@ export function quoteProblem(q: Quote): string | undefined {
 }
 
 export function tradeProblem(t: Trade): string | undefined {
+  if (t.price > 0 && Number.isFinite(t.price) && t.size > 0) return undefined;
+  return describeTradeProblem(t);
+}
+
+function describeTradeProblem(t: Trade): string | undefined {
   if (!(t.price > 0 && Number.isFinite(t.price))) return `bad trade price ${t.price} (must be a positive finite number)`;
   if (!(t.size > 0)) return `bad trade size ${t.size} (must be positive)`;
   return undefined;
@@ -110,15 +131,7 @@ export const decodeQuotes: Decoder<Quote> = (batch, ctx, check) => {
       ts_event: tsEvent[i]!, ts_known: tsKnown[i]!, symbol: dictionary[k]!, seq: seq[i]!, id: id[i]!, version: version[i]!,
       bid: bid[i]!, ask: ask[i]!, bid_size: bidSize[i]!, ask_size: askSize[i]!,
     };
-    const inOrder = q.ts_known > check.lastKnown || (q.ts_known === check.lastKnown && q.seq > check.lastSeq);
-    if (inOrder && known[k] === 1) {
-      check.lastKnown = q.ts_known;
-      check.lastSeq = q.seq;
-    } else if (!check.accept(q)) continue;
-    if (q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask) && !(q.bid > q.ask) && q.bid_size >= 0 && q.ask_size >= 0) {
-      out.push(q);
-      continue;
-    }
+    if (!check.accept(q, known[k] === 1)) continue;
     const problem = quoteProblem(q);
     if (problem) ctx.deadLetter(q, problem);
     else out.push(q);
@@ -140,15 +153,7 @@ export const decodeTrades: Decoder<Trade> = (batch, ctx, check) => {
       ts_event: tsEvent[i]!, ts_known: tsKnown[i]!, symbol: dictionary[k]!, seq: seq[i]!, id: id[i]!, version: version[i]!,
       price: price[i]!, size: size[i]!, aggressor: aggressor.dictionary[aggressor.indices[i]!] as Trade['aggressor'],
     };
-    const inOrder = t.ts_known > check.lastKnown || (t.ts_known === check.lastKnown && t.seq > check.lastSeq);
-    if (inOrder && known[k] === 1) {
-      check.lastKnown = t.ts_known;
-      check.lastSeq = t.seq;
-    } else if (!check.accept(t)) continue;
-    if (t.price > 0 && Number.isFinite(t.price) && t.size > 0) {
-      out.push(t);
-      continue;
-    }
+    if (!check.accept(t, known[k] === 1)) continue;
     const problem = tradeProblem(t);
     if (problem) ctx.deadLetter(t, problem);
     else out.push(t);

@@ -158,9 +158,6 @@ interface NativeBinding {
   ) => NativeSolver;
 }
 
-export const BUILD_COMMAND =
-  'napi build --release --manifest-path native/osqp/Cargo.toml --config-path native/osqp/napi.json --output-dir native/osqp --dts osqp.d.ts';
-
 const binaryPath = fileURLToPath(new URL('./osqp.node', import.meta.url));
 let loaded: NativeBinding | undefined;
 
@@ -176,7 +173,7 @@ function native(): NativeBinding {
     loaded = createRequire(import.meta.url)(binaryPath) as NativeBinding;
   } catch (cause) {
     throw new NativeBindingError(
-      `native OSQP binding at ${binaryPath} failed to load (rebuild it with \`npx ${BUILD_COMMAND}\`): ${String(cause)}`,
+      `native OSQP binding at ${binaryPath} failed to load (rebuild it with \`npm run build:native\`): ${String(cause)}`,
       { cause },
     );
   }

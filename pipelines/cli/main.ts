@@ -8,7 +8,7 @@ import { formatProblem, TopologyError } from '../topology/problems.ts';
 import { validateTopology } from '../topology/validate.ts';
 import { mermaid, opsJson, opsMarkdown, opsText, topologyJsonSchema } from '../topology/reference.ts';
 import { generateDataset, GENERATE_DEFAULTS } from '../data/generate.ts';
-import { runBacktest } from '../runtime/backtest.ts';
+import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { printSummary, progressPrinter } from './report.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -46,8 +46,7 @@ program.command('graph')
   .argument('<file>', 'topology.yaml')
   .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
   .action((file: string, opts: { set: string[] }) => {
-    const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
-    if (!topology) throw new TopologyError(problems);
+    const topology = resolveTopology(file, opts.set);
     process.stdout.write(mermaid(topology));
   });
 
@@ -90,8 +89,7 @@ program.command('backtest')
   .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
   .option('--quiet', 'no progress output')
   .action(async (file: string, opts: { data?: string; out: string; set: string[]; generateIfMissing?: boolean; quiet?: boolean }) => {
-    const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
-    if (!topology) throw new TopologyError(problems);
+    const topology = resolveTopology(file, opts.set);
     const dataDir = opts.data ?? topology.data;
     if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
       process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);

@@ -6,7 +6,10 @@ import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../errors.ts';
 import { readParquetFile } from './parquet.ts';
 
-export function openDataset(dir: string, manifest: DatasetManifest, name: string): DatasetBatchReader {
+/** `onFile` is told each file's path (relative to `dir`) and bytes as they are read. */
+export function openDataset(
+  dir: string, manifest: DatasetManifest, name: string, onFile?: (file: string, bytes: Uint8Array) => void,
+): DatasetBatchReader {
   const entry = manifest.datasets[name];
   if (!entry) {
     throw new DataError(join(dir, 'manifest.json'), `no dataset "${name}" (datasets: ${Object.keys(manifest.datasets).join(', ')})`);
@@ -18,7 +21,8 @@ export function openDataset(dir: string, manifest: DatasetManifest, name: string
     async next() {
       while (index >= batches.length) {
         if (file >= entry.files.length) return null;
-        batches = readParquetFile(join(dir, entry.files[file++]!)).batches;
+        const relative = entry.files[file++]!;
+        batches = readParquetFile(join(dir, relative), onFile && ((bytes) => onFile(relative, bytes))).batches;
         index = 0;
       }
       return batches[index++]!;

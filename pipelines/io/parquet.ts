@@ -7,8 +7,11 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { DataError } from '../errors.ts';
 
-/** Reads a whole Parquet file into an Arrow table; a missing or corrupt file is a DataError naming it. */
-export function readParquetFile(path: string): arrow.Table {
+/**
+ * Reads a whole Parquet file into an Arrow table; a missing or corrupt file is a DataError naming it.
+ * `onBytes` sees the file's bytes (the backtest hashes its data as it reads it).
+ */
+export function readParquetFile(path: string, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -16,6 +19,7 @@ export function readParquetFile(path: string): arrow.Table {
     const code = (err as NodeJS.ErrnoException).code;
     throw new DataError(path, code === 'ENOENT' ? 'file not found' : `cannot read: ${String(err)}`);
   }
+  onBytes?.(bytes);
   try {
     return arrow.tableFromIPC(pw.readParquet(bytes, { batchSize: 65536 }).intoIPCStream());
   } catch (err) {

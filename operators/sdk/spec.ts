@@ -97,7 +97,3 @@ export function defineSource<TParams, const TOut extends SchemaName>(
 ): SourceSpec<TParams, TOut> {
   return { kind: 'source', inputs: {}, ...spec };
 }
-
-export function stageOf(type: string): string {
-  return type.split('.')[0] ?? '';
-}

@@ -78,7 +78,7 @@ function ours(p: Problem, chase: boolean): { coldMs: number; warm: number[]; ite
 }
 
 function cvxpy(p: Problem, dir: string, n: number): { setupMs: number; solveMs: number; warmMedian: number; warm: number[]; objective: number } | undefined {
-  const py = join('research', '.venv', 'bin', 'python');
+  const py = join('.venv', 'research', 'bin', 'python');
   if (!existsSync(py)) execFileSync('bash', ['research/setup.sh'], { stdio: 'inherit' });
   const file = join(dir, `problem-${n}.json`);
   writeFileSync(file, JSON.stringify({

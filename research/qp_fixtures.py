@@ -7,7 +7,7 @@ cvxpy + Clarabel at tight tolerances, checked (constraint violations < 1e-8) bef
 The known/ fixtures are small QPs in OSQP form whose optimum is derived by hand (exact fractions)
 and cross-checked with Clarabel.
 
-    research/.venv/bin/python research/qp_fixtures.py [--out DIR] [--only NAME ...] [--cross-check-osqp]
+    .venv/research/bin/python research/qp_fixtures.py [--out DIR] [--only NAME ...] [--cross-check-osqp]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Solve one mean-variance problem with cvxpy and print the result as JSON (the benchmark's reference side).
 
-    research/.venv/bin/python research/qp_reference.py PROBLEM.json [--solver CLARABEL|OSQP] [--repeat N]
+    .venv/research/bin/python research/qp_reference.py PROBLEM.json [--solver CLARABEL|OSQP] [--repeat N]
         [--perturb S] [--opt KEY=VALUE ...] [--no-weights]
 
 PROBLEM.json is either a problem object (the input of `alpha risk solve`) or a fixture that holds one

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Creates the project-local venv research/.venv and installs research/requirements.txt into it.
+# Creates the project-local venv .venv/research and installs research/requirements.txt into it.
 # Idempotent: the sha256 of requirements.txt (and the interpreter version) is stored in the venv,
 # and a re-run with both unchanged and a working interpreter does nothing.
 # Usage: bash research/setup.sh [--force]      (PYTHON=/path/to/python3.11 to choose the interpreter)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-venv="$here/.venv"
+venv="$here/../.venv/research"
 req="$here/requirements.txt"
 stamp="$venv/.requirements.sha256"
 start_ns=$(date +%s%N)
@@ -28,7 +28,7 @@ want="$(sha256sum "$req" | cut -d' ' -f1) $("$python" -c 'import platform; print
 
 if [[ "${1:-}" != "--force" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
    && "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ("cvxpy", "clarabel", "osqp", "numpy", "scipy", "pytest")) else 1)' 2>/dev/null; then
-  echo "research/.venv is up to date ($(elapsed))"
+  echo ".venv/research is up to date ($(elapsed))"
   exit 0
 fi
 
@@ -39,4 +39,4 @@ fi
 rm -f "$stamp"
 "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q -r "$req"
 echo "$want" > "$stamp"
-echo "research/.venv ready: $("$venv/bin/python" -c 'import cvxpy, clarabel, osqp, numpy, scipy; print(f"cvxpy {cvxpy.__version__}, clarabel {clarabel.__version__}, osqp {osqp.__version__}, numpy {numpy.__version__}, scipy {scipy.__version__}")') ($(elapsed))"
+echo ".venv/research ready: $("$venv/bin/python" -c 'import cvxpy, clarabel, osqp, numpy, scipy; print(f"cvxpy {cvxpy.__version__}, clarabel {clarabel.__version__}, osqp {osqp.__version__}, numpy {numpy.__version__}, scipy {scipy.__version__}")') ($(elapsed))"

@@ -10,6 +10,7 @@ import { bars } from './feature/bars.ts';
 import { laggedReturns } from './feature/lagged-returns.ts';
 import { volatility } from './feature/volatility.ts';
 import { microstructure } from './feature/microstructure.ts';
+import { barStats } from './feature/bar-stats.ts';
 import { crossSection } from './feature/cross-section.ts';
 import { relative } from './feature/relative.ts';
 import { rankGaussOperator } from './feature/rank-gauss.ts';
@@ -25,7 +26,7 @@ import { parquetSink } from './sink/parquet.ts';
 
 export const operators: readonly AnySpec[] = [
   replay, replayTrades,
-  bars, laggedReturns, volatility, microstructure, crossSection, relative, rankGaussOperator,
+  bars, laggedReturns, volatility, microstructure, barStats, crossSection, relative, rankGaussOperator,
   ridge,
   crossSectional,
   proportional, accounting,

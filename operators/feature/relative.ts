@@ -9,7 +9,7 @@ import { operate } from '../sdk/operate.ts';
 
 const params = z.strictObject({
   columns: z.array(z.string().min(1)).min(1).default(['ret_5', 'ret_15', 'ret_30', 'ret_60'])
-    .describe('Columns to add relative variants of.'),
+    .describe('Columns to add relative variants of; `["*"]` means every column of the input.'),
   market: z.boolean().default(true).describe('Add `<column>_mkt`: minus the cross-sectional mean.'),
   sector: z.boolean().default(true).describe('Add `<column>_sec`: minus the mean of the symbol\'s sector.'),
 });
@@ -20,17 +20,17 @@ export const relative = defineOperator({
   inputs: { cross_section: { schema: 'CrossSection', description: 'The universe snapshot.' } },
   output: 'CrossSection',
   params,
-  features: (p, upstream) => [
-    ...upstream,
-    ...(p.market ? p.columns.map((c) => `${c}_mkt`) : []),
-    ...(p.sector ? p.columns.map((c) => `${c}_sec`) : []),
-  ],
+  features: (p, upstream) => {
+    const columns = chosen(p.columns, upstream);
+    return [...upstream, ...(p.market ? columns.map((c) => `${c}_mkt`) : []), ...(p.sector ? columns.map((c) => `${c}_sec`) : [])];
+  },
   create: (p, ctx) => ({ cross_section }) => {
     const sectorOf = new Map(ctx.universe.map((u) => [u.symbol, u.sector]));
     const transform = (cs: CrossSection): CrossSection | undefined => {
       const k = cs.features.length;
-      const cols = p.columns.map((c) => cs.features.indexOf(c));
-      const missing = p.columns.filter((_, i) => cols[i]! < 0);
+      const columns = chosen(p.columns, cs.features);
+      const cols = columns.map((c) => cs.features.indexOf(c));
+      const missing = columns.filter((_, i) => cols[i]! < 0);
       if (missing.length > 0) {
         ctx.deadLetter(cs, `columns not in the cross-section: ${missing.join(', ')} (columns: ${cs.features.join(', ')})`);
         return undefined;
@@ -63,7 +63,7 @@ export const relative = defineOperator({
         for (let j = 0; j < k; j++) values[i * width + j] = cs.values[i * k + j]!;
         extra[i]!.forEach((v, j) => (values[i * width + k + j] = v));
       }
-      const names = [...cs.features, ...(p.market ? p.columns.map((c) => `${c}_mkt`) : []), ...(p.sector ? p.columns.map((c) => `${c}_sec`) : [])];
+      const names = [...cs.features, ...(p.market ? columns.map((c) => `${c}_mkt`) : []), ...(p.sector ? columns.map((c) => `${c}_sec`) : [])];
       return { ...cs, features: names, values };
     };
     return operate<CrossSection>(ctx, [{
@@ -72,3 +72,8 @@ export const relative = defineOperator({
     }]);
   },
 });
+
+/** The columns a `columns` param names: all of them for `["*"]`. */
+function chosen(columns: readonly string[], available: readonly string[]): readonly string[] {
+  return columns.length === 1 && columns[0] === '*' ? available : columns;
+}

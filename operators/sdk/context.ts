@@ -57,6 +57,12 @@ export interface OperatorContext {
   state<T>(name: string): KeyedState<T>;
   /** Refuses an input: it goes to the dead-letter output with the reason, is counted, and the run goes on. */
   deadLetter(input: unknown, reason: string, at?: { ts_event: Micros; ts_known: Micros }): void;
+  /**
+   * Holds the clock until `work` settles: the runner delivers no further event and fires no timer
+   * before it, so what the work emits keeps its place in event time. For operators that must await
+   * (inference through an async runtime); a rejection becomes a dead letter.
+   */
+  hold(work: Promise<unknown>): void;
   /** Runs when every input has completed and before the run reports; sinks flush here. */
   atEnd(fn: () => Promise<void> | void): void;
   /** Folder where sinks write (a backtest's --out). */

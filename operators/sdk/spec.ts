@@ -57,11 +57,19 @@ export interface OperatorSpec<TParams = unknown, TPorts extends PortsSpec = Port
    * declare (in port and binding order), for operators that pass columns through.
    */
   features?: (params: TParams, upstream: readonly string[]) => string[];
+  /**
+   * Checked at validation with the feature names the operator will receive (in port and binding
+   * order): a model whose card lists other features is refused before the run starts. Each problem
+   * names the param it concerns, as a path inside `params`.
+   */
+  checkFeatures?: (params: TParams, upstream: readonly string[]) => FeatureProblem[];
   create(
     params: TParams,
     ctx: OperatorContext,
   ): (inputs: PortStreams<TPorts>) => Observable<Batch<TOut extends SchemaName ? SchemaTypes[TOut] : never>>;
 }
+
+export interface FeatureProblem { param: (string | number)[]; message: string; hint?: string }
 
 /** A record read by a source, with the tie-breaking keys the replay merges on. */
 export interface SourceRecord { ts_known: number; seq: number }

@@ -1,13 +1,17 @@
 /**
  * sink.parquet — writes every record of its input to a Parquet file in the run's output folder when
  * the run ends, with column types from the input's Avro schema (timestamps as TIMESTAMP(MICROS, UTC)).
- * Rows keep arrival order, so the same run gives the same bytes.
+ * Rows keep arrival order, so the same run gives the same bytes. A CrossSection input is written wide
+ * (one row per snapshot and symbol, one column per feature: see cross-section-table.ts), the layout
+ * `alpha model train` reads.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineOperator } from '../sdk/spec.ts';
 import { operate } from '../sdk/operate.ts';
-import { writeRecordsParquet } from '../sdk/parquet-writer.ts';
+import { writeParquetFile, writeRecordsParquet } from '../sdk/parquet-writer.ts';
+import { crossSectionTable } from '../sdk/cross-section-table.ts';
+import type { CrossSection } from '../../schemas/types.generated.ts';
 
 const params = z.strictObject({
   file: z.string().regex(/^[\w.-]+\.parquet$/, 'a file name ending in .parquet, without folders').describe('File name in the output folder.'),
@@ -22,7 +26,19 @@ export const parquetSink = defineOperator({
   create: (p, ctx) => ({ records }) => {
     const schema = ctx.inputs['records']?.[0]?.schema ?? '';
     const rows: Record<string, unknown>[] = [];
-    ctx.atEnd(() => writeRecordsParquet(join(ctx.outDir, p.file), schema, rows));
-    return operate<never>(ctx, [{ stream: records, onBatch: (batch) => { for (const r of batch) rows.push(r as Record<string, unknown>); } }]);
+    const path = join(ctx.outDir, p.file);
+    ctx.atEnd(() => {
+      if (schema !== 'CrossSection') return writeRecordsParquet(path, schema, rows);
+      writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
+    });
+    const features = ctx.inputs['records']?.[0]?.features ?? [];
+    const conforms = (r: unknown): boolean => {
+      if (schema !== 'CrossSection') return true;
+      const names = (r as CrossSection).features;
+      if (names.length === features.length && names.every((f, j) => f === features[j])) return true;
+      ctx.deadLetter(r, `cross-section columns [${names.join(', ')}] differ from the declared [${features.join(', ')}]`);
+      return false;
+    };
+    return operate<never>(ctx, [{ stream: records, onBatch: (batch) => { for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>); } }]);
   },
 });

@@ -87,9 +87,11 @@ program.command('backtest')
   .option('--data <dir>', 'dataset folder for every replay source (default: the topology\'s "data:")')
   .option('--out <dir>', 'output folder', 'out/backtest')
   .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
+  .option('--from <date>', 'replay only the trading days from this date (YYYY-MM-DD)')
+  .option('--to <date>', 'replay only the trading days up to this date (YYYY-MM-DD)')
   .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
   .option('--quiet', 'no progress output')
-  .action(async (file: string, opts: { data?: string; out: string; set: string[]; generateIfMissing?: boolean; quiet?: boolean }) => {
+  .action(async (file: string, opts: { data?: string; out: string; set: string[]; from?: string; to?: string; generateIfMissing?: boolean; quiet?: boolean }) => {
     const topology = resolveTopology(file, opts.set);
     const dataDir = opts.data ?? topology.data;
     if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
@@ -98,6 +100,7 @@ program.command('backtest')
     }
     const summary = await runBacktest({
       topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
+      ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
       ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
     });
     printSummary(summary, opts.out);

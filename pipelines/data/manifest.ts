@@ -38,3 +38,30 @@ export function readManifest(dir: string): DatasetManifest {
   }
   return manifest;
 }
+
+/**
+ * The manifest of the trading days from `from` to `to` (YYYY-MM-DD, both inclusive, either open):
+ * the sessions and each dataset's files of those days only. Records known on a day are in that day's
+ * file, so nothing known after `to`'s session is read.
+ */
+export function manifestWindow(dir: string, manifest: DatasetManifest, from?: string, to?: string): DatasetManifest {
+  const file = join(dir, 'manifest.json');
+  for (const [flag, date] of [['--from', from], ['--to', to]] as const) {
+    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new DataError(file, `${flag} is "${date}": expected a date YYYY-MM-DD`);
+  }
+  if (from === undefined && to === undefined) return manifest;
+  const keep = manifest.dates.map((d) => (from === undefined || d >= from) && (to === undefined || d <= to));
+  if (!keep.includes(true)) {
+    throw new DataError(file, `no trading day from ${from ?? 'the start'} to ${to ?? 'the end'} (the dataset has ${manifest.dates[0]} … ${manifest.dates[manifest.dates.length - 1]})`);
+  }
+  const datasets = Object.fromEntries(Object.entries(manifest.datasets).map(([name, d]) => {
+    if (d.files.length !== manifest.dates.length) throw new DataError(file, `dataset "${name}" lists ${d.files.length} files for ${manifest.dates.length} dates`);
+    return [name, { ...d, files: d.files.filter((_, i) => keep[i]) }];
+  }));
+  return {
+    ...manifest,
+    dates: manifest.dates.filter((_, i) => keep[i]),
+    sessions: manifest.sessions.filter((_, i) => keep[i]),
+    datasets,
+  };
+}

@@ -12,7 +12,7 @@ import type { Logger } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
 import { registry } from '../../operators/index.ts';
-import { readManifest } from '../data/manifest.ts';
+import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
 import { loadTopology } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
@@ -33,6 +33,10 @@ export interface BacktestOptions {
   log?: Logger;
   /** Operator types to resolve the topology against (default: the registry). Tests add probes here. */
   registry?: ReadonlyMap<string, AnySpec>;
+  /** Replays only the trading days from this date (YYYY-MM-DD, inclusive). */
+  from?: string;
+  /** Replays only the trading days up to this date (YYYY-MM-DD, inclusive). */
+  to?: string;
   /** Called about once a second of wall time with the fraction of sessions replayed. */
   onProgress?: (fraction: number, events: number) => void;
 }
@@ -68,7 +72,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry);
   const dataDir = options.dataDir ?? topology.data;
   if (!dataDir) throw new TopologyError([{ file: options.topologyFile, line: 1, col: 1, message: 'no data folder', hint: 'pass --data DIR or set "data:" in the topology' }]);
-  const manifest = readManifest(dataDir);
+  const manifest = manifestWindow(dataDir, readManifest(dataDir), options.from, options.to);
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
 

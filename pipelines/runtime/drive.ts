@@ -19,21 +19,28 @@ export async function driveGraph(
   const end = sessions[sessions.length - 1]?.close ?? first;
   const span = Math.max(1, end - first);
   let lastReport = Date.now();
+  const held = graph.held;
+  /** Fires the timers due by `t` one by one, letting held work settle after each, then sets the time. */
+  const advanceTo = async (t: number): Promise<void> => {
+    while (clock.fireNext(t)) if (held.size > 0) await held.settle();
+    clock.advanceTo(t);
+  };
   for (;;) {
     const slice = await merger.next(clock.nextTimerAt());
     if (slice === null) break;
     if (slice === 'timer') {
-      clock.advanceTo(clock.nextTimerAt());
+      await advanceTo(clock.nextTimerAt());
       continue;
     }
-    clock.advanceTo(slice.records[0]!.ts_known);
+    await advanceTo(slice.records[0]!.ts_known);
     slice.source.subject.next(slice.records);
+    if (held.size > 0) await held.settle();
     if (onProgress && Date.now() - lastReport > 1000) {
       lastReport = Date.now();
       onProgress((clock.now() - first) / span, merger.events);
     }
   }
-  clock.advanceTo(Math.max(end, clock.now()));
+  await advanceTo(Math.max(end, clock.now()));
   for (const s of graph.sources) {
     await s.reader.close();
     s.subject.complete();

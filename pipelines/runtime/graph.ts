@@ -10,6 +10,8 @@ import type { Batch, PortsSpec, SourceReader, SourceRecord } from '../../operato
 import type { Topology } from '../topology/model.ts';
 import type { EventClock } from './event-clock.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
+import { HeldWork } from './held-work.ts';
+import { nodeFeatures, upstreamFeatures } from '../topology/features.ts';
 
 export interface BuiltSource {
   name: string;
@@ -21,6 +23,8 @@ export interface BuiltGraph {
   outputs: Map<string, Subject<Batch<unknown>>>;
   sources: BuiltSource[];
   contexts: Map<string, NodeContext>;
+  /** Work operators are awaiting; the runner lets it settle before the clock moves on. */
+  held: HeldWork;
   /** Feature names each node emits (empty for nodes that emit none). */
   features: Map<string, readonly string[]>;
 }
@@ -32,6 +36,7 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
   const contexts = new Map<string, NodeContext>();
   const features = new Map<string, readonly string[]>();
   const sources: BuiltSource[] = [];
+  const held = new HeldWork();
   const byName = new Map(topology.nodes.map((n) => [n.name, n]));
 
   topology.nodes.forEach((node, rank) => {
@@ -43,12 +48,10 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
         features: features.get(p) ?? [],
       }));
     }
-    const ctx = new NodeContext(node.name, clock.forNode(rank), root.fork(node.name), inputs, services);
+    const ctx = new NodeContext(node.name, clock.forNode(rank), root.fork(node.name), inputs, services, held);
     contexts.set(node.name, ctx);
-    const upstream = Object.values(inputs).flat().flatMap((i) => i.features);
     const spec = node.spec;
-    const declared = spec.kind === 'operator' && spec.features ? spec.features(node.params, upstream) : undefined;
-    features.set(node.name, declared ?? (spec.output === 'CrossSection' ? upstream : []));
+    features.set(node.name, nodeFeatures(node, upstreamFeatures(node, features)));
     const subject = outputs.get(node.name)!;
     if (spec.kind === 'source') {
       sources.push({ name: node.name, reader: spec.open(node.params, ctx), subject: subject as Subject<Batch<SourceRecord>> });
@@ -62,5 +65,5 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
     const output = spec.create(node.params, ctx)(streams as never);
     output.subscribe({ next: (b) => subject.next(b), error: (e) => subject.error(e), complete: () => subject.complete() });
   });
-  return { outputs, sources, contexts, features };
+  return { outputs, sources, contexts, features, held };
 }

@@ -1,4 +1,5 @@
 /** The engine's implementation of the context each node receives. */
+import { HeldWork } from './held-work.ts';
 import type {
   Calendar, Counter, InputInfo, KeyedState, Logger, Metrics, SourceContext, UniverseMember, DatasetBatchReader, Clock,
 } from '../../operators/sdk/context.ts';
@@ -65,6 +66,7 @@ export class NodeContext implements SourceContext {
     readonly rng: Rng,
     readonly inputs: Readonly<Record<string, readonly InputInfo[]>>,
     private readonly services: RunServices,
+    private readonly held: HeldWork = new HeldWork(),
   ) {}
 
   get calendar(): Calendar { return this.services.calendar; }
@@ -86,6 +88,10 @@ export class NodeContext implements SourceContext {
     this.metrics.counter('dead_letters').inc();
     const stamped = at ?? stampOf(input) ?? { ts_event: this.clock.now(), ts_known: this.clock.now() };
     this.services.onDeadLetter({ ts_event: stamped.ts_event, ts_known: stamped.ts_known, node: this.node, reason, payload: toJson(input) });
+  }
+
+  hold(work: Promise<unknown>): void {
+    this.held.hold(work, (err) => this.deadLetter({ event: 'held work' }, `operator error: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   atEnd(fn: () => Promise<void> | void): void {

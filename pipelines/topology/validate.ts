@@ -8,6 +8,7 @@ import type { AnySpec, PortSpec } from '../../operators/sdk/spec.ts';
 import type { LoadedTopology } from './load.ts';
 import { closest, type Problem } from './problems.ts';
 import type { ResolvedNode, Topology } from './model.ts';
+import { duplicateNames, nodeFeatures, upstreamFeatures } from './features.ts';
 
 type Path = (string | number)[];
 
@@ -106,6 +107,25 @@ export function validateTopology(
       'remove an edge, or read the later node through a feedback port');
   });
   if (problems.length > 0 || !order) return { problems };
+
+  // Pass 4: feature names, now that every producer is known.
+  const emitted = new Map<string, readonly string[]>();
+  for (const name of order) {
+    const node = resolved.get(name)!;
+    const index = byName.get(name)!.index;
+    const upstream = upstreamFeatures(node, emitted);
+    const names = nodeFeatures(node, upstream);
+    emitted.set(name, names);
+    const twice = node.spec.output === 'CrossSection' ? duplicateNames(names) : [];
+    if (twice.length > 0) {
+      at(['nodes', index, 'inputs'], name, `feature names occur more than once in the cross-section: ${twice.join(', ')}`,
+        'each column needs its own name: change the producers\' params so their columns differ, or bind one of them');
+    }
+    if (node.spec.kind === 'operator' && node.spec.checkFeatures) {
+      for (const p of node.spec.checkFeatures(node.params, upstream)) at(['nodes', index, 'params', ...p.param], name, p.message, p.hint);
+    }
+  }
+  if (problems.length > 0) return { problems };
   return {
     problems,
     topology: {

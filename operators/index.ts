@@ -15,6 +15,7 @@ import { crossSection } from './feature/cross-section.ts';
 import { relative } from './feature/relative.ts';
 import { rankGaussOperator } from './feature/rank-gauss.ts';
 import { ridge } from './model/ridge.ts';
+import { onnxModel } from './model/onnx.ts';
 import { crossSectional } from './signal/cross-sectional.ts';
 import { proportional } from './portfolio/proportional.ts';
 import { mvo } from './risk/mvo.ts';
@@ -27,7 +28,7 @@ import { parquetSink } from './sink/parquet.ts';
 export const operators: readonly AnySpec[] = [
   replay, replayTrades,
   bars, laggedReturns, volatility, microstructure, barStats, crossSection, relative, rankGaussOperator,
-  ridge,
+  ridge, onnxModel,
   crossSectional,
   proportional, accounting,
   mvo,

@@ -69,6 +69,8 @@ export interface OperatorContext {
   readonly outDir: string;
   /** The instruments the run trades, with their sectors. */
   readonly universe: readonly UniverseMember[];
+  /** What the operator's `prepare` resolved to before the run (undefined without one). */
+  readonly prepared: unknown;
   /** Producers of each input port, in binding order. */
   readonly inputs: Readonly<Record<string, readonly InputInfo[]>>;
 }

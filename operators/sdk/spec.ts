@@ -6,7 +6,7 @@
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
-import type { OperatorContext, SourceContext } from './context.ts';
+import type { OperatorContext, Session, SourceContext } from './context.ts';
 
 /** Edges carry batches of records in ts_known order; a batch amortises the per-event cost of the graph. */
 export type Batch<T> = readonly T[];
@@ -63,10 +63,23 @@ export interface OperatorSpec<TParams = unknown, TPorts extends PortsSpec = Port
    * names the param it concerns, as a path inside `params`.
    */
   checkFeatures?: (params: TParams, upstream: readonly string[]) => FeatureProblem[];
+  /**
+   * Asynchronous set-up before the run starts (loading a model, say); a throw refuses the run with its
+   * message. What it resolves to is the node's `ctx.prepared`.
+   */
+  prepare?: (params: TParams, run: PrepareInfo) => Promise<unknown>;
   create(
     params: TParams,
     ctx: OperatorContext,
   ): (inputs: PortStreams<TPorts>) => Observable<Batch<TOut extends SchemaName ? SchemaTypes[TOut] : never>>;
+}
+
+/** What an operator's `prepare` knows of the run. */
+export interface PrepareInfo {
+  /** The node's name in the topology. */
+  node: string;
+  /** The sessions the run will replay, in order. */
+  sessions: readonly Session[];
 }
 
 export interface FeatureProblem { param: (string | number)[]; message: string; hint?: string }

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { registry, operators } from '../../operators/index.ts';
 import { AlphaError } from '../errors.ts';
 import { NativeBindingError } from '../../native/osqp/index.ts';
+import { ModelCardError } from '../../operators/sdk/model-card.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatProblem, TopologyError } from '../topology/problems.ts';
 import { validateTopology } from '../topology/validate.ts';
@@ -107,13 +108,14 @@ program.command('backtest')
   });
 
 (await import('./risk.ts')).registerRiskCommand(program);
+(await import('./model.ts')).registerModelCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof TopologyError) {
     process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
     process.exitCode = 1;
-  } else if (err instanceof AlphaError || err instanceof RangeError || err instanceof NativeBindingError) {
+  } else if (err instanceof AlphaError || err instanceof RangeError || err instanceof NativeBindingError || err instanceof ModelCardError) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = 1;
   } else {

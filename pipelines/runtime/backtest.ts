@@ -21,6 +21,7 @@ import type { Topology } from '../topology/model.ts';
 import { EventClock } from './event-clock.ts';
 import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
+import { prepareNodes } from './prepare.ts';
 import { toJson } from './node-context.ts';
 import { performance as stats, type PerformanceStats } from './performance.ts';
 
@@ -80,8 +81,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   /** sha256 of each data file, taken as the replay reads it, so the data hash costs no second read. */
   const fileHashes = new Map<string, string>();
   const sessions = manifest.sessions.map(({ open, close }) => ({ open, close }));
+  const prepared = await prepareNodes(topology, sessions);
   const clock = new EventClock(sessions[0]?.open ?? 0);
   const graph = buildGraph(topology, clock, {
+    prepared,
     calendar: { sessions },
     universe: manifest.universe,
     outDir,

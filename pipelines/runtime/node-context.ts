@@ -53,6 +53,8 @@ export interface RunServices {
   log: Logger;
   onDeadLetter(letter: DeadLetter): void;
   openDataset(name: string): DatasetBatchReader;
+  /** Node name → what its operator's `prepare` resolved to (see prepare.ts). */
+  prepared?: ReadonlyMap<string, unknown>;
 }
 
 export class NodeContext implements SourceContext {
@@ -72,6 +74,7 @@ export class NodeContext implements SourceContext {
   get calendar(): Calendar { return this.services.calendar; }
   get universe(): readonly UniverseMember[] { return this.services.universe; }
   get outDir(): string { return this.services.outDir; }
+  get prepared(): unknown { return this.services.prepared?.get(this.node); }
 
   get log(): Logger {
     const prefix = `[${this.node}]`;

@@ -14,6 +14,7 @@ import { validateTopology } from '../../pipelines/topology/validate.ts';
 import { EventClock } from '../../pipelines/runtime/event-clock.ts';
 import { buildGraph } from '../../pipelines/runtime/graph.ts';
 import { driveGraph } from '../../pipelines/runtime/drive.ts';
+import { prepareNodes } from '../../pipelines/runtime/prepare.ts';
 import type { DeadLetter, Quote, Trade } from '../../schemas/types.generated.ts';
 
 export const MINUTE = 60_000_000;
@@ -70,7 +71,9 @@ export async function runInMemory(
   const universe = data.universe ?? [...new Set([...(data.quotes ?? []), ...(data.trades ?? [])].map((r) => r.symbol))].map((symbol) => ({ symbol, sector: 'X' }));
   const deadLetters: DeadLetter[] = [];
   const clock = new EventClock(sessions[0]!.open);
+  const prepared = await prepareNodes(topology, sessions);
   const graph = buildGraph(topology, clock, {
+    prepared,
     calendar: { sessions }, universe, outDir: '/nonexistent', log: { info: () => {}, warn: () => {} },
     onDeadLetter: (d) => deadLetters.push(d),
     openDataset: () => { throw new Error('no datasets in memory tests'); },

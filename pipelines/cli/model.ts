@@ -1,0 +1,70 @@
+/**
+ * `alpha model train`: runs the part of the topology behind its model's input over a window of the
+ * data, writes that edge to Parquet, and trains on it with research/model/train.py (in the project's
+ * own Python environment, set up by research/setup.sh). The model folder gets model.onnx, card.json
+ * and golden.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { AlphaError } from '../errors.ts';
+import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
+import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
+import { progressPrinter } from './report.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const RESEARCH_PYTHON = join(ROOT, '.venv/research/bin/python');
+
+/** Creates or updates the research virtual environment (a no-op when it is up to date). */
+export function ensureResearchEnv(): void {
+  const setup = spawnSync('bash', [join(ROOT, 'research/setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (setup.status !== 0) throw new AlphaError(`research/setup.sh failed (exit ${setup.status}): the Python environment for training is not ready`);
+}
+
+interface TrainOptions {
+  from: string; to: string; out: string; topology: string; data?: string; edge?: string; work?: string;
+  bottleneck?: string; seed?: string; noise?: string; holdout?: string; horizon?: string; quiet?: boolean;
+}
+
+export function registerModelCommand(program: Command): void {
+  const model = program.command('model').description('Train models for the model.onnx operator.');
+  model.command('train')
+    .description('Compute the topology\'s features over --from … --to, then train the autoencoder + LightGBM model and export it to ONNX.')
+    .requiredOption('--from <date>', 'first trading day of the training window (YYYY-MM-DD)')
+    .requiredOption('--to <date>', 'last trading day of the training window (YYYY-MM-DD)')
+    .requiredOption('--out <dir>', 'model folder to write (e.g. models/NAME)')
+    .option('--topology <file>', 'topology whose model input is the training data', 'topology.yaml')
+    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
+    .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
+    .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>)')
+    .option('--bottleneck <n>', 'autoencoder bottleneck size')
+    .option('--noise <x>', 'autoencoder input noise (std)')
+    .option('--horizon <n>', 'label horizon, in snapshots')
+    .option('--holdout <x>', 'fraction of the window\'s sessions held out for metrics')
+    .option('--seed <n>', 'training seed')
+    .option('--quiet', 'no progress output')
+    .action(async (opts: TrainOptions) => {
+      const topology = resolveTopology(opts.topology);
+      const edge = featureEdge(topology, opts.edge);
+      const name = resolve(opts.out).split('/').pop()!;
+      const work = resolve(opts.work ?? join('out/model-train', name));
+      mkdirSync(work, { recursive: true });
+      const featuresTopology = join(work, 'features.yaml');
+      writeFileSync(featuresTopology, featuresTopologyYaml(topology, edge));
+      const dataDir = opts.data ?? topology.data;
+      process.stderr.write(`features: the ${edge} edge of ${opts.topology}, ${opts.from} … ${opts.to} → ${join(work, FEATURES_FILE)}\n`);
+      const summary = await runBacktest({
+        topologyFile: featuresTopology, outDir: work, from: opts.from, to: opts.to,
+        ...(dataDir ? { dataDir } : {}), ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+      });
+      if (summary.dead_letters > 0) process.stderr.write(`warning: the features run wrote ${summary.dead_letters} dead letters (${join(work, 'dead_letters.jsonl')})\n`);
+      ensureResearchEnv();
+      const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) => (opts[k] !== undefined ? [`--${k}`, opts[k]!] : []));
+      const train = spawnSync(RESEARCH_PYTHON, [
+        join(ROOT, 'research/model/train.py'), '--features', join(work, FEATURES_FILE),
+        '--from', opts.from, '--to', opts.to, '--out', resolve(opts.out), ...extra,
+      ], { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (train.status !== 0) throw new AlphaError(`research/model/train.py failed (exit ${train.status ?? train.signal})`);
+    });
+}

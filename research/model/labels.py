@@ -48,7 +48,7 @@ def make_labels(rows: Rows, horizon: int) -> Labels:
     raw[has] = np.log(rows.price[target[has]] / rows.price[has])
     target[~has] = -1
 
-    sums = np.bincount(snapshot[has], weights=raw[has], minlength=len(snapshot_ts))
+    sums = np.bincount(snapshot[has], weights=raw[has], minlength=len(snapshot_ts)).astype(np.float64)
     counts = np.bincount(snapshot[has], minlength=len(snapshot_ts))
     mean = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
     value = raw - mean[snapshot]

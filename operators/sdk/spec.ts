@@ -101,6 +101,8 @@ export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaN
   inputs: Record<string, never>;
   output: TOut;
   params: z.ZodType<TParams>;
+  /** A source of CrossSections names its columns, like a feature operator. */
+  features?: (params: TParams) => string[];
   open(params: TParams, ctx: SourceContext): SourceReader<SchemaTypes[TOut] & SourceRecord>;
 }
 

@@ -12,6 +12,9 @@ import { AlphaError } from '../errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
 import { progressPrinter } from './report.ts';
+import { informationCoefficient, type IcReport } from '../model/evaluate.ts';
+import { microsToDate } from '../../operators/sdk/model-card.ts';
+import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const RESEARCH_PYTHON = join(ROOT, '.venv/research/bin/python');
@@ -21,6 +24,8 @@ export function ensureResearchEnv(): void {
   const setup = spawnSync('bash', [join(ROOT, 'research/setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (setup.status !== 0) throw new AlphaError(`research/setup.sh failed (exit ${setup.status}): the Python environment for training is not ready`);
 }
+
+interface EvaluateOptions { topology: string; data?: string; from?: string; to?: string; node?: string; out: string; format: string; quiet?: boolean }
 
 interface TrainOptions {
   from: string; to: string; out: string; topology: string; data?: string; edge?: string; work?: string;
@@ -67,4 +72,48 @@ export function registerModelCommand(program: Command): void {
       ], { stdio: ['ignore', 'inherit', 'inherit'] });
       if (train.status !== 0) throw new AlphaError(`research/model/train.py failed (exit ${train.status ?? train.signal})`);
     });
+
+  model.command('evaluate')
+    .description('Backtest a topology and report its model\'s out-of-sample information coefficient next to the backtest\'s Sharpe.')
+    .option('--topology <file>', 'topology to run', 'topology.yaml')
+    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
+    .option('--from <date>', 'first trading day (YYYY-MM-DD)')
+    .option('--to <date>', 'last trading day (YYYY-MM-DD)')
+    .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
+    .option('--out <dir>', 'backtest output folder', 'out/model-evaluate')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--quiet', 'no progress output')
+    .action(async (opts: EvaluateOptions) => {
+      const report = await evaluateModel(opts);
+      if (opts.format === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        const f = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+        process.stdout.write(`${report.topology} (${report.node}, ${report.model_type}): IC ${f(report.ic.ic_mean)} ± ${f(report.ic.ic_std)} ` +
+          `(t ${f(report.ic.ic_t, 1)}, ${report.ic.snapshots} snapshots, ${f(100 * report.ic.hit_rate, 1)}% positive); ` +
+          `backtest Sharpe ${f(report.sharpe, 2)}, total return ${f(100 * report.total_return, 2)}%\n`);
+      }
+    });
+}
+
+export async function evaluateModel(opts: EvaluateOptions): Promise<{
+  topology: string; node: string; model_type: string; ic: IcReport; sharpe: number; total_return: number; days: number;
+}> {
+  const topology = resolveTopology(opts.topology);
+  const node = opts.node ? topology.nodes.find((n) => n.name === opts.node) : topology.nodes.find((n) => n.type.startsWith('model.'));
+  if (!node || node.spec.output !== 'Prediction') throw new AlphaError(`${opts.topology}: ${opts.node ? `no node "${opts.node}" emitting Predictions` : 'no model node'}`);
+  const input = Object.values(node.inputs).flat()[0]!;
+  const snapshots: CrossSection[] = [];
+  const predictions: Prediction[] = [];
+  const dataDir = opts.data ?? topology.data;
+  const summary = await runBacktest({
+    topologyFile: opts.topology, outDir: opts.out,
+    ...(dataDir ? { dataDir } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+    ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+    observers: {
+      [input]: (b) => snapshots.push(...(b as CrossSection[])),
+      [node.name]: (b) => predictions.push(...(b as Prediction[])),
+    },
+  });
+  const ic = informationCoefficient(snapshots, predictions, (a, b) => microsToDate(a) === microsToDate(b));
+  return { topology: opts.topology, node: node.name, model_type: node.type, ic, sharpe: summary.sharpe, total_return: summary.total_return, days: summary.days };
 }

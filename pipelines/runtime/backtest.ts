@@ -38,6 +38,8 @@ export interface BacktestOptions {
   from?: string;
   /** Replays only the trading days up to this date (YYYY-MM-DD, inclusive). */
   to?: string;
+  /** Called with every batch a node emits, by node name (evaluations read edges this way). */
+  observers?: Readonly<Record<string, (batch: readonly unknown[]) => void>>;
   /** Called about once a second of wall time with the fraction of sessions replayed. */
   onProgress?: (fraction: number, events: number) => void;
 }
@@ -106,6 +108,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     // Orders sent to a broker (a node emitting fills), not every Order edge (risk checks re-emit them).
     const feedsBroker = topology.nodes.some((n) => n.spec.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
     if (node.spec.output === 'Order' && feedsBroker) out.subscribe((b) => (orders += b.length));
+    const observer = options.observers?.[node.name];
+    if (observer) out.subscribe((b) => observer(b));
     if (topology.taps.includes(node.name)) {
       const lines: string[] = [];
       taps.set(node.name, lines);

@@ -8,7 +8,7 @@ import type { ResolvedNode } from './model.ts';
 /** The names `node` emits, given the names its producers emit (in port and binding order). */
 export function nodeFeatures(node: ResolvedNode, upstream: readonly string[]): readonly string[] {
   const spec = node.spec;
-  const declared = spec.kind === 'operator' && spec.features ? spec.features(node.params, upstream) : undefined;
+  const declared = spec.features ? spec.features(node.params, upstream) : undefined;
   return declared ?? (spec.output === 'CrossSection' ? upstream : []);
 }
 

@@ -15,7 +15,7 @@ import { EventClock } from '../../pipelines/runtime/event-clock.ts';
 import { buildGraph } from '../../pipelines/runtime/graph.ts';
 import { driveGraph } from '../../pipelines/runtime/drive.ts';
 import { prepareNodes } from '../../pipelines/runtime/prepare.ts';
-import type { DeadLetter, Quote, Trade } from '../../schemas/types.generated.ts';
+import type { CrossSection, DeadLetter, Quote, Trade } from '../../schemas/types.generated.ts';
 
 export const MINUTE = 60_000_000;
 export const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
@@ -32,7 +32,7 @@ export function trade(symbol: string, atUs: number, price: number, size: number,
 
 export async function runInMemory(
   yaml: string,
-  data: { quotes?: Quote[]; trades?: Trade[]; sessions?: Session[]; universe?: UniverseMember[] },
+  data: { quotes?: Quote[]; trades?: Trade[]; crossSections?: CrossSection[]; sessions?: Session[]; universe?: UniverseMember[] },
 ): Promise<{ probes: Map<string, Probe>; deadLetters: DeadLetter[]; metrics: Map<string, Record<string, number>> }> {
   const probes = new Map<string, Probe>();
   const memorySource = <T extends Quote | Trade>(type: string, output: 'Quote' | 'Trade', rows: T[]) => defineSource({
@@ -51,6 +51,19 @@ export async function runInMemory(
       };
     },
   });
+  const crossSections = data.crossSections ?? [];
+  const crossSectionSource = defineSource({
+    type: 'test.memory-cross-sections', summary: 'Test source replaying cross-sections held in memory, one per batch.', output: 'CrossSection',
+    params: z.strictObject({ features: z.array(z.string()).default([]).describe('The column names it declares.') }),
+    features: (p) => p.features,
+    open: () => {
+      let i = 0;
+      return {
+        next: async () => (i < crossSections.length ? [{ ...crossSections[i]!, seq: i++ }] : null),
+        close: async () => {},
+      };
+    },
+  });
   const probe = defineOperator({
     type: 'test.probe', summary: 'Test sink recording what reaches it.',
     inputs: { records: { schema: '*', description: 'Anything.' } }, output: null,
@@ -64,11 +77,13 @@ export async function runInMemory(
   const specs = new Map<string, AnySpec>([...registry,
     ['test.memory-quotes', memorySource('test.memory-quotes', 'Quote', data.quotes ?? [])],
     ['test.memory-trades', memorySource('test.memory-trades', 'Trade', data.trades ?? [])],
+    ['test.memory-cross-sections', crossSectionSource],
     ['test.probe', probe]]);
   const { topology, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
   if (!topology) throw new TopologyError(problems);
   const sessions = data.sessions ?? [{ open: T0, close: T0 + 390 * MINUTE }];
-  const universe = data.universe ?? [...new Set([...(data.quotes ?? []), ...(data.trades ?? [])].map((r) => r.symbol))].map((symbol) => ({ symbol, sector: 'X' }));
+  const symbols = [...(data.quotes ?? []), ...(data.trades ?? [])].map((r) => r.symbol).concat(crossSections.flatMap((c) => c.symbols));
+  const universe = data.universe ?? [...new Set(symbols)].map((symbol) => ({ symbol, sector: 'X' }));
   const deadLetters: DeadLetter[] = [];
   const clock = new EventClock(sessions[0]!.open);
   const prepared = await prepareNodes(topology, sessions);

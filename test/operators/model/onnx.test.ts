@@ -1,0 +1,152 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CrossSection, Prediction } from '../../../schemas/types.generated.ts';
+import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
+
+const MODEL = 'models/default';
+const card = JSON.parse(readFileSync(join(MODEL, 'card.json'), 'utf8')) as { feature_names: string[]; ts_known_cutoff: string; name: string };
+const golden = JSON.parse(readFileSync(join(MODEL, 'golden.json'), 'utf8')) as { feature_names: string[]; inputs: number[][]; outputs: number[][] };
+const DAY = 24 * 60 * MINUTE;
+
+/** A graph of one memory cross-section source → model.onnx → probe, with the given model params. */
+const topology = (params: string, features: readonly string[] = card.feature_names): string => `
+nodes:
+  - { name: snapshots, type: test.memory-cross-sections, params: { features: ${JSON.stringify(features)} } }
+  - { name: model, type: model.onnx, inputs: snapshots, params: ${params} }
+  - { name: out, type: test.probe, inputs: model }
+`;
+
+function snapshot(at: number, rows: readonly number[][], features: readonly string[] = card.feature_names): CrossSection {
+  return {
+    ts_event: at, ts_known: at, symbols: rows.map((_, i) => `S${String(i).padStart(2, '0')}`), features: [...features],
+    values: rows.flat(), prices: rows.map(() => 100),
+  };
+}
+
+/** A copy of the default model in a temp folder, with card fields replaced. */
+function modelCopy(changes: Record<string, unknown> = {}, onnx?: Uint8Array): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'alpha-model-')), 'm');
+  cpSync(MODEL, dir, { recursive: true });
+  if (onnx) writeFileSync(join(dir, 'model.onnx'), onnx);
+  writeFileSync(join(dir, 'card.json'), JSON.stringify({ ...card, ...JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8')), ...changes }));
+  return dir;
+}
+
+const problemsOf = async (yaml: string): Promise<string> => {
+  try {
+    await runInMemory(yaml, { crossSections: [], sessions: [{ open: T0, close: T0 + 390 * MINUTE }] });
+    return '';
+  } catch (err) {
+    return String((err as { problems?: unknown[] }).problems ? JSON.stringify((err as { problems: unknown[] }).problems) : err);
+  }
+};
+
+describe('model.onnx', () => {
+  it('reproduces the golden vectors Python ONNX Runtime wrote, to 1e-5', async () => {
+    expect(golden.feature_names).toEqual(card.feature_names);
+    const { probes, deadLetters } = await runInMemory(topology(`{ model: ${MODEL} }`), { crossSections: [snapshot(T0 + 30 * MINUTE, golden.inputs)] });
+    const predictions = probes.get('out')!.records as Prediction[];
+    expect(deadLetters).toEqual([]);
+    expect(predictions).toHaveLength(golden.inputs.length);
+    predictions.forEach((p, i) => expect(Math.abs(p.value - golden.outputs[i]![0]!)).toBeLessThan(1e-5));
+    expect(predictions[0]!.model).toBe(`${card.name}@${card.ts_known_cutoff}`);
+    // The predictions keep their place in event time: delivered while the clock is at the snapshot.
+    expect(new Set(probes.get('out')!.clockAt)).toEqual(new Set([T0 + 30 * MINUTE]));
+  });
+
+  it('dead-letters a symbol with a NaN feature and still scores the others', async () => {
+    const rows = golden.inputs.slice(0, 5).map((r) => [...r]);
+    rows[2]![7] = NaN;
+    const { probes, deadLetters } = await runInMemory(topology(`{ model: ${MODEL} }`), { crossSections: [snapshot(T0 + 30 * MINUTE, rows)] });
+    const predictions = probes.get('out')!.records as Prediction[];
+    expect(predictions.map((p) => p.symbol)).toEqual(['S00', 'S01', 'S03', 'S04']);
+    predictions.forEach((p) => expect(Math.abs(p.value - golden.outputs[Number(p.symbol.slice(1))]![0]!)).toBeLessThan(1e-5));
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]!.reason).toContain(`feature "${card.feature_names[7]}" of S02 is NaN`);
+  });
+
+  describe('refuses, at validation, a topology whose features differ from the card', () => {
+    const names = card.feature_names;
+    it('a missing feature', async () => {
+      const text = await problemsOf(topology(`{ model: ${MODEL} }`, names.slice(0, -1)));
+      expect(text).toContain(`expects ${names.length} features, the topology delivers ${names.length - 1}`);
+      expect(text).toContain(`missing: ${names[names.length - 1]}`);
+    });
+    it('an extra feature', async () => {
+      const text = await problemsOf(topology(`{ model: ${MODEL} }`, [...names, 'surprise']));
+      expect(text).toContain('not in the card: surprise');
+    });
+    it('another name', async () => {
+      const text = await problemsOf(topology(`{ model: ${MODEL} }`, [...names.slice(0, -1), 'renamed']));
+      expect(text).toContain(`missing: ${names[names.length - 1]}`);
+      expect(text).toContain('not in the card: renamed');
+    });
+    it('another order', async () => {
+      const swapped = [names[1]!, names[0]!, ...names.slice(2)];
+      const text = await problemsOf(topology(`{ model: ${MODEL} }`, swapped));
+      expect(text).toContain(`in another order: position 0 is \\"${names[1]}\\" in the topology and \\"${names[0]}\\" in the card`);
+    });
+    it('a name twice', async () => {
+      const text = await problemsOf(topology(`{ model: ${MODEL} }`, [...names, names[0]!]));
+      expect(text).toMatch(/delivers \d+; some names occur more than once|not in the card/);
+    });
+    it('no card, or a broken one, naming the file and field', async () => {
+      expect(await problemsOf(topology('{ model: /nonexistent/model }'))).toContain('/nonexistent/model/card.json: no model card');
+      const bad = modelCopy({ ts_known_cutoff: 'yesterday' });
+      expect(await problemsOf(topology(`{ model: ${bad} }`))).toContain(`${bad}/card.json: field \\"ts_known_cutoff\\" is \\"yesterday\\"`);
+    });
+    it('both or neither of model and schedule', async () => {
+      expect(await problemsOf(topology('{}'))).toContain('give either \\"model\\" or \\"schedule\\"');
+    });
+  });
+
+  describe('fails at start-up, with the file named, on a model it cannot use', () => {
+    it('a model file that does not match the card\'s sha256', async () => {
+      const dir = modelCopy({}, new Uint8Array([1, 2, 3]));
+      await expect(runInMemory(topology(`{ model: ${dir} }`), { crossSections: [] })).rejects.toThrow(`${dir}/model.onnx: sha256 is`);
+    });
+    it('a file ONNX Runtime cannot load', async () => {
+      const garbage = new TextEncoder().encode('not an onnx model');
+      const { createHash } = await import('node:crypto');
+      const dir = modelCopy({ files: { 'model.onnx': { sha256: createHash('sha256').update(garbage).digest('hex'), bytes: garbage.length } } }, garbage);
+      await expect(runInMemory(topology(`{ model: ${dir} }`), { crossSections: [] })).rejects.toThrow(/model\.onnx: ONNX Runtime cannot load it/);
+    });
+  });
+
+  describe('walk-forward', () => {
+    const cutoff = Date.parse(card.ts_known_cutoff) * 1000;
+    const dayOf = (t: number): string => new Date(t / 1000).toISOString().slice(0, 10);
+
+    it('refuses a model whose cut-off is after the first snapshot it would score', async () => {
+      // A run that starts the day of the cut-off: the model was trained on that day's data.
+      const open = cutoff - 6 * 60 * MINUTE;
+      await expect(runInMemory(topology(`{ model: ${MODEL} }`), {
+        crossSections: [snapshot(open + 30 * MINUTE, golden.inputs)], sessions: [{ open, close: open + 390 * MINUTE }],
+      })).rejects.toThrow(/trained on data known until .* after the first snapshot it would score .* look-ahead/);
+    });
+
+    it('refuses a schedule entry that starts on or before its model\'s cut-off', async () => {
+      const text = await problemsOf(topology(`{ schedule: [{ from: "${dayOf(cutoff)}", model: ${MODEL} }] }`));
+      expect(text).toContain(`trained on data known until ${card.ts_known_cutoff}, not before its first day ${dayOf(cutoff)}`);
+    });
+
+    it('switches models on their dates, and scores nothing before the first', async () => {
+      const later = modelCopy({ name: 'later' });
+      const days = [1, 2, 3, 4].map((d) => T0 + d * DAY);
+      const sessions = days.map((open) => ({ open, close: open + 390 * MINUTE }));
+      const { probes, metrics } = await runInMemory(topology(`{ schedule: [{ from: "${dayOf(days[1]!)}", model: ${MODEL} }, { from: "${dayOf(days[3]!)}", model: ${later} }] }`), {
+        crossSections: days.map((d) => snapshot(d + 30 * MINUTE, golden.inputs.slice(0, 3))), sessions,
+      });
+      const byDay = new Map<string, string>();
+      for (const p of probes.get('out')!.records as Prediction[]) byDay.set(dayOf(p.ts_known), p.model);
+      expect([...byDay]).toEqual([
+        [dayOf(days[1]!), `${card.name}@${card.ts_known_cutoff}`],
+        [dayOf(days[2]!), `${card.name}@${card.ts_known_cutoff}`],
+        [dayOf(days[3]!), `later@${card.ts_known_cutoff}`],
+      ]);
+      expect(metrics.get('model')!['unscheduled']).toBe(1);
+    });
+  });
+});

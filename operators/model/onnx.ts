@@ -37,7 +37,8 @@ function entries(p: Params): { from: string | undefined; model: string; param: (
 
 interface LoadedModel { card: ModelCard; session: ort.InferenceSession; input: string; output: string; label: string; from: string | undefined }
 
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+/** One thread and sequential execution: the same scores every run, and no contention with the graph. */
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
 };
 

@@ -118,6 +118,13 @@ export interface QpResult {
   readonly primalResidual: number;
   /** ‖Px + q + Aᵀy‖∞ at the end (NaN without a solution). */
   readonly dualResidual: number;
+  /** OSQP's polish step (only tried when `polish` is set and the ADMM solve reached 'solved'). */
+  readonly polish: 'successful' | 'unsuccessful' | 'unperformed';
+  /** Times OSQP changed rho during this solve; each refactorises the KKT matrix. */
+  readonly rhoUpdates: number;
+  /** OSQP's own timing of this solve: the ADMM iterations (with any rho refactorisations), and the polish. */
+  readonly iterateMs: number;
+  readonly polishMs: number;
   /** Why, for invalid_input, non_convex and solver_error. */
   readonly reason?: string;
 }
@@ -148,6 +155,7 @@ interface NativeSolver {
   readonly m: number;
   update(q?: Float64Array, l?: Float64Array, u?: Float64Array): void;
   warmStart(x: Float64Array, y: Float64Array): void;
+  updateSettings(settings: QpSettings): void;
   solve(): QpResult;
 }
 
@@ -301,6 +309,13 @@ function checkSettings(settings: unknown): QpSettings {
   return out as QpSettings;
 }
 
+/** The settings {@link QpSolver.updateSettings} can change; the others are fixed at set-up. */
+export const UPDATABLE_SETTINGS = [
+  'epsAbs', 'epsRel', 'epsPrimInf', 'epsDualInf', 'maxIter', 'rho', 'alpha', 'delta',
+  'polish', 'polishRefineIter', 'scaledTermination', 'checkTermination', 'timeLimitMs',
+] as const satisfies readonly (keyof QpSettings)[];
+export type QpSettingsUpdate = Pick<QpSettings, (typeof UPDATABLE_SETTINGS)[number]>;
+
 /**
  * An OSQP solver set up once for one P and A. Each {@link solve} reuses the
  * factorisation; {@link update} replaces q, l or u without refactorising.
@@ -343,6 +358,19 @@ export class QpSolver {
       l === undefined ? undefined : toFloat64('l', l),
       u === undefined ? undefined : toFloat64('u', u),
     );
+  }
+
+  /**
+   * Changes settings for the next solves without a new set-up (rho refactorises the KKT matrix).
+   * Only {@link UPDATABLE_SETTINGS}; the adaptive-rho interval stays what set-up derived it from.
+   */
+  updateSettings(settings: QpSettingsUpdate): void {
+    const checked = checkSettings(settings);
+    const fixed = Object.keys(checked).filter((k) => !(UPDATABLE_SETTINGS as readonly string[]).includes(k));
+    if (fixed.length > 0) {
+      throw new TypeError(`settings.${fixed[0]} is fixed at set-up; updateSettings() takes ${UPDATABLE_SETTINGS.join(', ')}`);
+    }
+    this.#native.updateSettings(checked);
   }
 
   /** Starts the next solve from primal x (length n) and dual y (length m); both must be finite. */

@@ -160,6 +160,26 @@ describe('native OSQP binding', () => {
     expectClose(solver.solve().x, [0, 0]);
   });
 
+  it('changes tolerances and polish after set-up, and refuses settings fixed at set-up', () => {
+    const problem = portfolio(100, 3);
+    const solver = new QpSolver(problem, { epsAbs: 1e-3, epsRel: 1e-3, checkTermination: 5, polish: false });
+    const loose = solver.solve();
+    expect(loose.status).toBe('solved');
+    expect(loose.polish).toBe('unperformed');
+    solver.updateSettings({ epsAbs: 1e-8, epsRel: 1e-8, polish: true });
+    const tight = solver.solve(); // warm-started from the loose solution: same factorisation, more iterations
+    expect(tight.status).toBe('solved');
+    expect(tight.iterations).toBeGreaterThan(0);
+    expect(tight.primalResidual).toBeLessThan(loose.primalResidual);
+    expect(tight.polish).not.toBe('unperformed');
+    expectKkt(problem, tight, 1e-6);
+    expect(tight.iterateMs).toBeGreaterThanOrEqual(0);
+    expect(tight.polishMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isInteger(tight.rhoUpdates)).toBe(true);
+    expect(() => solver.updateSettings({ scaling: 0 } as never)).toThrow(/settings.scaling is fixed at set-up/);
+    expect(() => solver.updateSettings({ epsAbs: -1 })).toThrow(TypeError);
+  });
+
   it('re-solves in fewer iterations when warm started after a small change of q', () => {
     const problem = portfolio(200, 7);
     const settings = { epsAbs: 1e-5, epsRel: 1e-5, checkTermination: 5 };

@@ -92,6 +92,13 @@ pub struct NativeResult {
     pub solve_ms: f64,
     pub primal_residual: f64,
     pub dual_residual: f64,
+    /// OSQP's polish step: "successful", "unsuccessful" or "unperformed".
+    pub polish: String,
+    /// How many times OSQP changed rho (each refactorises the KKT matrix).
+    pub rho_updates: u32,
+    /// OSQP's own split of the time: ADMM iterations, and polishing.
+    pub iterate_ms: f64,
+    pub polish_ms: f64,
     pub reason: Option<String>,
 }
 
@@ -239,6 +246,39 @@ impl NativeQpSolver {
         Ok(())
     }
 
+    /// Changes the settings OSQP can change after setup (tolerances, limits,
+    /// rho, alpha, polish) without a new setup; rho refactorises the KKT matrix.
+    /// The wrapper refuses the others (scaling, sigma, adaptive rho, ...).
+    #[napi(catch_unwind)]
+    pub fn update_settings(&mut self, settings: NativeSettings) {
+        let Some(problem) = self.problem.as_mut() else {
+            return;
+        };
+        let _print = PrintScope::new(self.verbose);
+        macro_rules! update {
+            ($($field:ident => $method:ident),*) => { $( if let Some(v) = settings.$field { problem.$method(v); } )* };
+        }
+        update!(
+            eps_abs => update_eps_abs,
+            eps_rel => update_eps_rel,
+            eps_prim_inf => update_eps_prim_inf,
+            eps_dual_inf => update_eps_dual_inf,
+            max_iter => update_max_iter,
+            rho => update_rho,
+            alpha => update_alpha,
+            delta => update_delta,
+            polish => update_polish,
+            polish_refine_iter => update_polish_refine_iter,
+            scaled_termination => update_scaled_termination
+        );
+        if let Some(v) = settings.check_termination {
+            problem.update_check_termination((v != 0).then_some(v));
+        }
+        if let Some(ms) = settings.time_limit_ms {
+            problem.update_time_limit((ms > 0.0).then(|| Duration::from_secs_f64(ms / 1000.0)));
+        }
+    }
+
     /// Starts the next solve from x and y.
     #[napi(catch_unwind)]
     pub fn warm_start(&mut self, env: Env, x: Float64Array, y: Float64Array) -> Result<()> {
@@ -311,6 +351,10 @@ impl NativeQpSolver {
             solve_ms: started.elapsed().as_secs_f64() * 1000.0,
             primal_residual: out.primal_residual,
             dual_residual: out.dual_residual,
+            polish: out.polish.to_string(),
+            rho_updates: out.rho_updates,
+            iterate_ms: out.iterate_ms,
+            polish_ms: out.polish_ms,
             reason: out.reason,
         }
     }
@@ -410,6 +454,10 @@ struct Outcome {
     objective: f64,
     primal_residual: f64,
     dual_residual: f64,
+    polish: &'static str,
+    rho_updates: u32,
+    iterate_ms: f64,
+    polish_ms: f64,
     reason: Option<String>,
 }
 
@@ -423,6 +471,10 @@ impl Outcome {
             objective: f64::NAN,
             primal_residual: f64::NAN,
             dual_residual: f64::NAN,
+            polish: "unperformed",
+            rho_updates: 0,
+            iterate_ms: 0.0,
+            polish_ms: 0.0,
             reason: None,
         }
     }
@@ -462,6 +514,9 @@ impl Outcome {
                 Some("the ADMM residuals exceeded 1e30: P is probably not positive semidefinite, or the data is badly scaled".into());
         }
         out.iterations = status.iter();
+        out.rho_updates = status.rho_updates();
+        out.iterate_ms = status.solve_time().as_secs_f64() * 1000.0;
+        out.polish_ms = status.polish_time().as_secs_f64() * 1000.0;
         out.objective = objective;
         if let Some(s) = solution {
             out.x = s.x().to_vec();
@@ -469,6 +524,11 @@ impl Outcome {
             out.objective = s.obj_val();
             out.primal_residual = s.pri_res();
             out.dual_residual = s.dua_res();
+            out.polish = match s.polish_status() {
+                osqp::PolishStatus::Successful => "successful",
+                osqp::PolishStatus::Unsuccessful => "unsuccessful",
+                _ => "unperformed",
+            };
         }
         out
     }

@@ -19,6 +19,42 @@ export type Refinement =
 /** Candidate tolerances for deciding that a weight sits at a bound, at w_prev or at 0. */
 const TOLERANCES = [1e-6, 1e-5, 1e-7, 1e-4, 1e-8];
 
+/** The problem's data as flat arrays, built once per problem (the refinement runs at every solve). */
+interface Flat {
+  /** B row-major (n×k), F (k×k), D (n); for the factor form only. */
+  readonly B: Float64Array;
+  readonly F: Float64Array;
+  readonly D: Float64Array;
+  readonly k: number;
+  /** The rows of the equality constraints on w (dollar neutral or one per sector, beta). */
+  readonly eqs: readonly Float64Array[];
+}
+const flats = new WeakMap<MvoProblem, Flat>();
+
+function flat(problem: MvoProblem): Flat {
+  let out = flats.get(problem);
+  if (out) return out;
+  const { risk } = problem.spec;
+  const n = problem.n;
+  const c = problem.spec.constraints ?? {};
+  const eqs: Float64Array[] = [];
+  if (c.dollarNeutral && !c.sectors) eqs.push(new Float64Array(n).fill(1));
+  if (c.sectors) for (const sec of new Set(c.sectors)) eqs.push(Float64Array.from(c.sectors, (x) => (x === sec ? 1 : 0)));
+  if (c.betas) eqs.push(Float64Array.from(c.betas));
+  if (risk.kind === 'factor') {
+    const k = risk.F.length;
+    const B = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) B[i * k + j] = risk.B[i]![j]!;
+    const F = new Float64Array(k * k);
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) F[a * k + b] = risk.F[a]![b]!;
+    out = { B, F, D: Float64Array.from(risk.D), k, eqs };
+  } else {
+    out = { B: new Float64Array(0), F: new Float64Array(0), D: new Float64Array(0), k: 0, eqs };
+  }
+  flats.set(problem, out);
+  return out;
+}
+
 /** Σv for the problem's risk model, in O(nk) for the factor form. */
 function riskTimes(problem: MvoProblem, v: ArrayLike<number>): Float64Array {
   const risk = problem.spec.risk;
@@ -32,17 +68,148 @@ function riskTimes(problem: MvoProblem, v: ArrayLike<number>): Float64Array {
     }
     return out;
   }
-  const k = risk.F.length;
+  const { B, F, D, k } = flat(problem);
   const y = new Float64Array(k);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) y[j]! += risk.B[i]![j]! * v[i]!;
-  const Fy = new Float64Array(k);
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) Fy[a]! += risk.F[a]![b]! * y[b]!;
   for (let i = 0; i < n; i++) {
-    let s = risk.D[i]! * v[i]!;
-    for (let j = 0; j < k; j++) s += risk.B[i]![j]! * Fy[j]!;
+    const vi = v[i]!;
+    if (vi === 0) continue;
+    for (let j = 0, o = i * k; j < k; j++) y[j]! += B[o + j]! * vi;
+  }
+  const Fy = new Float64Array(k);
+  for (let a = 0; a < k; a++) {
+    let s = 0;
+    for (let b = 0; b < k; b++) s += F[a * k + b]! * y[b]!;
+    Fy[a] = s;
+  }
+  for (let i = 0; i < n; i++) {
+    let s = D[i]! * v[i]!;
+    for (let j = 0, o = i * k; j < k; j++) s += B[o + j]! * Fy[j]!;
     out[i] = s;
   }
   return out;
+}
+
+/**
+ * The last M = Σ_free Bᵢ Bᵢᵀ / (2γDᵢ) of each problem and its free set. Successive faces differ in a few
+ * names, so M is updated by the rank-one terms of the names that changed, and recomputed from scratch
+ * when that would be no cheaper, or after n updates (to bound the rounding drift).
+ */
+const grams = new WeakMap<MvoProblem, { free: Uint8Array; M: Float64Array; updates: number }>();
+
+function freeGram(problem: MvoProblem, free: readonly number[]): Float64Array {
+  const { B, D, k } = flat(problem);
+  const n = problem.n;
+  const g2 = 2 * problem.spec.gamma;
+  const mask = new Uint8Array(n);
+  for (const i of free) mask[i] = 1;
+  const add = (M: Float64Array, i: number, sign: number): void => {
+    const o = i * k, d = sign / (g2 * D[i]!);
+    for (let a = 0; a < k; a++) {
+      const ba = B[o + a]! * d;
+      for (let b = a; b < k; b++) M[a * k + b]! += ba * B[o + b]!;
+    }
+  };
+  let cached = grams.get(problem);
+  const changed: number[] = [];
+  if (cached) for (let i = 0; i < n; i++) if (cached.free[i] !== mask[i]) changed.push(i);
+  if (!cached || changed.length >= free.length || cached.updates + changed.length > n) {
+    const M = new Float64Array(k * k);
+    for (const i of free) add(M, i, 1);
+    cached = { free: mask, M, updates: 0 };
+  } else {
+    for (const i of changed) add(cached.M, i, mask[i] ? 1 : -1);
+    cached = { free: mask, M: cached.M, updates: cached.updates + changed.length };
+  }
+  grams.set(problem, cached);
+  const M = cached.M.slice();
+  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) M[a * k + b] = M[b * k + a]!;
+  return M;
+}
+
+/**
+ * [v₁ … v_c] ↦ [H⁻¹v₁ … H⁻¹v_c] for H = 2γ(B F Bᵀ + D) restricted to the free names (all with D > 0),
+ * by Woodbury: H⁻¹v = Dg⁻¹v − Dg⁻¹ B (I + G M)⁻¹ G Bᵀ Dg⁻¹ v with Dg = 2γD, G = 2γF, M = Bᵀ Dg⁻¹ B.
+ * O(f·k²) to set up (less when M is updated, see freeGram), O(f·k) a vector; undefined when I + G M
+ * is singular.
+ */
+function woodbury(problem: MvoProblem, free: readonly number[]): ((vs: readonly Float64Array[]) => Float64Array[]) | undefined {
+  const { B, F, D, k } = flat(problem);
+  const g2 = 2 * problem.spec.gamma;
+  const f = free.length;
+  const inv = new Float64Array(f);
+  for (let j = 0; j < f; j++) inv[j] = 1 / (g2 * D[free[j]!]!);
+  if (k === 0 || f === 0) return (vs) => vs.map((v) => v.map((x, j) => x * inv[j]!));
+  const M = freeGram(problem, free);
+  const K = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    K[a * k + a] = 1;
+    for (let c = 0; c < k; c++) {
+      const gac = g2 * F[a * k + c]!;
+      if (gac === 0) continue;
+      for (let b = 0; b < k; b++) K[a * k + b]! += gac * M[c * k + b]!;
+    }
+  }
+  const lu = luFactor(K, k);
+  if (!lu) return undefined;
+  return (vs) => vs.map((v) => {
+    const a = new Float64Array(f);
+    const z = new Float64Array(k);
+    for (let j = 0; j < f; j++) {
+      const aj = (a[j] = v[j]! * inv[j]!);
+      if (aj === 0) continue;
+      for (let c = 0, o = free[j]! * k; c < k; c++) z[c]! += B[o + c]! * aj;
+    }
+    const x = new Float64Array(k);
+    for (let r = 0; r < k; r++) {
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += g2 * F[r * k + c]! * z[c]!;
+      x[r] = sum;
+    }
+    luSolve(lu, x);
+    for (let j = 0; j < f; j++) {
+      let sum = 0;
+      for (let c = 0, o = free[j]! * k; c < k; c++) sum += B[o + c]! * x[c]!;
+      a[j]! -= inv[j]! * sum;
+    }
+    return a;
+  });
+}
+
+interface Lu { readonly a: Float64Array; readonly piv: Int32Array; readonly k: number }
+
+/** LU with partial pivoting of a k×k row-major matrix (k is the number of factors, small); undefined when singular. */
+function luFactor(m: Float64Array, k: number): Lu | undefined {
+  const a = m.slice();
+  const piv = new Int32Array(k);
+  let scale = 0;
+  for (const v of a) scale = Math.max(scale, Math.abs(v));
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(a[r * k + c]!) > Math.abs(a[p * k + c]!)) p = r;
+    piv[c] = p;
+    if (!(Math.abs(a[p * k + c]!) > 1e-14 * scale)) return undefined;
+    if (p !== c) for (let j = 0; j < k; j++) { const t = a[c * k + j]!; a[c * k + j] = a[p * k + j]!; a[p * k + j] = t; }
+    const d = a[c * k + c]!;
+    for (let r = c + 1; r < k; r++) {
+      const l = (a[r * k + c]! /= d);
+      if (l !== 0) for (let j = c + 1; j < k; j++) a[r * k + j]! -= l * a[c * k + j]!;
+    }
+  }
+  return { a, piv, k };
+}
+
+/** Solves in place with a factorisation from luFactor. */
+function luSolve({ a, piv, k }: Lu, x: Float64Array): void {
+  // The rows were swapped whole while factorising, so all the swaps come before L.
+  for (let c = 0; c < k; c++) {
+    const p = piv[c]!;
+    if (p !== c) { const t = x[c]!; x[c] = x[p]!; x[p] = t; }
+  }
+  for (let c = 0; c < k; c++) for (let r = c + 1; r < k; r++) x[r]! -= a[r * k + c]! * x[c]!;
+  for (let c = k - 1; c >= 0; c--) {
+    for (let j = c + 1; j < k; j++) x[c]! -= a[c * k + j]! * x[j]!;
+    x[c]! /= a[c * k + c]!;
+  }
 }
 
 /** x with A x = b, by LU, or by SVD (least squares) when A is singular; undefined when neither is accurate. */
@@ -60,13 +227,21 @@ function solveSmall(A: Matrix, b: Matrix): Matrix | undefined {
 
 interface Row { coef: Float64Array; rhs: number; kind: 'eq' | 'gross' | 'turnover'; full?: Float64Array }
 
+export interface RefineOptions {
+  /** Tolerances for guessing the face from the weights, tried in turn. Default 1e-6, 1e-5, 1e-7, 1e-4, 1e-8. */
+  readonly tolerances?: readonly number[];
+  /** Most changes of the face from each guess. Default 60. */
+  readonly maxRounds?: number;
+}
+
 /** Tries each tolerance in turn; the first refinement that passes the KKT check wins. */
-export function refineSolution(problem: MvoProblem, mu: ArrayLike<number>, wPrev: ArrayLike<number>, approx: ArrayLike<number>): Refinement {
+export function refineSolution(problem: MvoProblem, mu: ArrayLike<number>, wPrev: ArrayLike<number>, approx: ArrayLike<number>,
+  options: RefineOptions = {}): Refinement {
   if (!(problem.spec.gamma > 0)) return { certified: false, reason: 'γ = 0: no quadratic term to refine on' };
-  if (!Array.from({ length: problem.n }, (_, i) => approx[i]!).every(Number.isFinite)) return { certified: false, reason: 'no approximate solution' };
+  for (let i = 0; i < problem.n; i++) if (!Number.isFinite(approx[i])) return { certified: false, reason: 'no approximate solution' };
   let last = '';
-  for (const tol of TOLERANCES) {
-    const r = refineFrom(problem, mu, wPrev, approx, tol);
+  for (const tol of options.tolerances ?? TOLERANCES) {
+    const r = refineFrom(problem, mu, wPrev, approx, tol, options.maxRounds ?? MAX_ROUNDS);
     if (r.certified) return r;
     last = r.reason;
   }
@@ -82,7 +257,7 @@ const MAX_ROUNDS = 60;
  */
 interface Face { fixed: Float64Array; s: Float64Array; d: Float64Array; gross: boolean; turnover: boolean }
 
-function refineFrom(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<number>, w0: ArrayLike<number>, tol: number): Refinement {
+function refineFrom(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<number>, w0: ArrayLike<number>, tol: number, maxRounds: number): Refinement {
   const { n, lower: lo, upper: hi, tcost: tc } = problem;
   const c = problem.spec.constraints ?? {};
   let gross0 = 0, turn0 = 0;
@@ -96,18 +271,18 @@ function refineFrom(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<num
   };
   for (let i = 0; i < n; i++) {
     const v = w0[i]!;
-    const kinks = [lo, hi];
-    if (tc[i]! > 0 || face.turnover) kinks.push(p[i]!);
-    if (face.gross) kinks.push(0);
     let best = NaN, dist = tol;
-    for (const k of kinks) if (Number.isFinite(k) && Math.abs(v - k) <= dist) { best = k; dist = Math.abs(v - k); }
+    for (let kink = 0; kink < 4; kink++) {
+      const k = kink === 0 ? lo : kink === 1 ? hi : kink === 2 ? (tc[i]! > 0 || face.turnover ? p[i]! : NaN) : face.gross ? 0 : NaN;
+      if (Number.isFinite(k) && Math.abs(v - k) <= dist) { best = k; dist = Math.abs(v - k); }
+    }
     face.fixed[i] = best;
   }
   let reason = '';
   let previous: Float64Array = Float64Array.from({ length: n }, (_, i) => w0[i]!);
   // After fixing several names at once made the face inconsistent, go back and fix only the first.
   let retry: { face: Face; move: Move; previous: Float64Array } | undefined;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  for (let round = 0; round < maxRounds; round++) {
     const solved = solveFace(problem, mu, p, face);
     if ('reason' in solved) {
       if (!retry) return { certified: false, reason: solved.reason };
@@ -125,7 +300,7 @@ function refineFrom(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<num
     apply(face, move, false);
     previous = solved.w;
   }
-  return { certified: false, reason: `no certified face after ${MAX_ROUNDS} rounds (last: ${reason})` };
+  return { certified: false, reason: `no certified face after ${maxRounds} rounds (last: ${reason})` };
 }
 
 /** A change of face: names to fix at a kink they crossed (t: how far along the step), names to free, limits to switch. */
@@ -160,60 +335,75 @@ function solveFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
   const { gamma, risk } = problem.spec;
   const c = problem.spec.constraints ?? {};
   const free: number[] = [];
-  for (let i = 0; i < n; i++) if (Number.isNaN(face.fixed[i]!)) free.push(i);
+  const wx = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = face.fixed[i]!;
+    if (Number.isNaN(v)) free.push(i);
+    else wx[i] = v;
+  }
   const f = free.length;
-  const wx = Float64Array.from(face.fixed, (v) => (Number.isNaN(v) ? 0 : v));
-  const uTerm = (i: number): boolean => tc[i]! > 0 || face.turnover;
+  const pick = (a: ArrayLike<number>): Float64Array => {
+    const out = new Float64Array(f);
+    for (let j = 0; j < f; j++) out[j] = a[free[j]!]!;
+    return out;
+  };
 
-  const eqs: Float64Array[] = [];
-  if (c.dollarNeutral && !c.sectors) eqs.push(new Float64Array(n).fill(1));
-  if (c.sectors) for (const sec of new Set(c.sectors)) eqs.push(Float64Array.from(c.sectors, (x) => (x === sec ? 1 : 0)));
-  if (c.betas) eqs.push(Float64Array.from(c.betas));
-  const rows: Row[] = eqs.map((a) => {
+  const rows: Row[] = flat(problem).eqs.map((a) => {
     let rhs = 0;
     for (let i = 0; i < n; i++) rhs -= a[i]! * wx[i]!;
-    return { coef: Float64Array.from(free, (i) => a[i]!), rhs, kind: 'eq', full: a };
+    return { coef: pick(a), rhs, kind: 'eq', full: a };
   });
   if (face.gross) {
     let used = 0;
     for (let i = 0; i < n; i++) used += Math.abs(wx[i]!);
-    rows.push({ coef: Float64Array.from(free, (i) => face.s[i]!), rhs: c.gross! - used, kind: 'gross' });
+    rows.push({ coef: pick(face.s), rhs: c.gross! - used, kind: 'gross' });
   }
   if (face.turnover) {
     let used = 0;
     for (let i = 0; i < n; i++) if (!Number.isNaN(face.fixed[i]!)) used += Math.abs(wx[i]! - p[i]!);
-    rows.push({ coef: Float64Array.from(free, (i) => face.d[i]!), rhs: c.turnover! - used + free.reduce((a, i) => a + face.d[i]! * p[i]!, 0), kind: 'turnover' });
+    rows.push({ coef: pick(face.d), rhs: c.turnover! - used + free.reduce((a, i) => a + face.d[i]! * p[i]!, 0), kind: 'turnover' });
   }
   const m = rows.length;
   const Sx = riskTimes(problem, wx);
-  const rhsW = Float64Array.from(free, (i) => mu[i]! - (uTerm(i) && tc[i]! > 0 ? tc[i]! * face.d[i]! : 0) - 2 * gamma * Sx[i]!);
+  const rhsW = new Float64Array(f);
+  for (let j = 0; j < f; j++) {
+    const i = free[j]!;
+    rhsW[j] = mu[i]! - (tc[i]! > 0 ? tc[i]! * face.d[i]! : 0) - 2 * gamma * Sx[i]!;
+  }
 
   let wF: Float64Array, lambda: Float64Array;
-  const C = new Matrix(m, f);
-  rows.forEach((r, a) => r.coef.forEach((v, j) => C.set(a, j, v)));
-  const e = Matrix.columnVector(rows.map((r) => r.rhs));
-  if (risk.kind === 'factor' && free.every((i) => risk.D[i]! > 0)) {
-    const k = risk.F.length;
-    const inv = free.map((i) => 1 / (2 * gamma * risk.D[i]!));
-    const BF = new Matrix(free.map((i) => [...risk.B[i]!]));
-    const G = new Matrix(risk.F.map((r) => [...r])).mul(2 * gamma);
-    // H = Dg + B G Bᵀ; H⁻¹v = Dg⁻¹v − Dg⁻¹ B (I + G M)⁻¹ G Bᵀ Dg⁻¹ v with M = Bᵀ Dg⁻¹ B.
-    const Kl = k > 0 && f > 0 ? new LuDecomposition(Matrix.eye(k).add(G.mmul(BF.transpose().mmul(scaleRows(BF, inv))))) : undefined;
-    if (Kl?.isSingular()) return { reason: 'singular factor system' };
-    const hinv = (v: Matrix): Matrix => {
-      const a = scaleRows(v, inv);
-      return Kl ? a.sub(scaleRows(BF.mmul(Kl.solve(G.mmul(BF.transpose().mmul(a)))), inv)) : a;
-    };
-    const Hr = hinv(Matrix.columnVector([...rhsW]));
+  let positiveD = risk.kind === 'factor';
+  if (risk.kind === 'factor') for (let j = 0; j < f && positiveD; j++) positiveD = risk.D[free[j]!]! > 0;
+  if (positiveD) {
+    const hinv = woodbury(problem, free);
+    if (!hinv) return { reason: 'singular factor system' };
+    const [Hr, ...Y] = hinv([rhsW, ...rows.map((r) => r.coef)]) as [Float64Array, ...Float64Array[]];
     if (m > 0) {
-      const Y = hinv(C.transpose());
-      const lam = solveSmall(C.mmul(Y), C.mmul(Hr).sub(e));
+      const S = new Matrix(m, m);
+      const t = new Matrix(m, 1);
+      for (let a = 0; a < m; a++) {
+        const ca = rows[a]!.coef;
+        let sr = 0;
+        for (let j = 0; j < f; j++) sr += ca[j]! * Hr[j]!;
+        t.set(a, 0, sr - rows[a]!.rhs);
+        for (let b = 0; b < m; b++) {
+          const yb = Y[b]!;
+          let sab = 0;
+          for (let j = 0; j < f; j++) sab += ca[j]! * yb[j]!;
+          S.set(a, b, sab);
+        }
+      }
+      const lam = solveSmall(S, t);
       if (!lam) return { reason: 'inconsistent constraints on the face' };
       lambda = Float64Array.from(lam.getColumn(0));
-      wF = Float64Array.from(Hr.sub(Y.mmul(lam)).getColumn(0));
+      wF = Hr;
+      for (let b = 0; b < m; b++) {
+        const yb = Y[b]!, lb = lambda[b]!;
+        for (let j = 0; j < f; j++) wF[j]! -= yb[j]! * lb;
+      }
     } else {
       lambda = new Float64Array(0);
-      wF = Float64Array.from(Hr.getColumn(0));
+      wF = Hr;
     }
   } else {
     if (f + m > 800) return { reason: `face too large for a dense solve (${f} free names)` };
@@ -232,8 +422,8 @@ function solveFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
     wF = Float64Array.from(x.slice(0, f));
     lambda = Float64Array.from(x.slice(f));
   }
-  const w = Float64Array.from(wx);
-  free.forEach((i, j) => { w[i] = wF[j]!; });
+  const w = wx;
+  for (let j = 0; j < f; j++) w[free[j]!] = wF[j]!;
   return { w, lambda, rows };
 }
 
@@ -279,19 +469,20 @@ function checkFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
   if (face.turnover && lt < -dTol) move.turnover = false;
 
   // Dual: ∇ = −μ + 2γΣw + Σ λₑaₑ must be cancelled by an element of each fixed name's subdifferential.
+  const eqRows = rows.flatMap((r, a) => (r.full ? [{ full: r.full, lambda: lambda[a]! }] : []));
   for (let i = 0; i < n; i++) {
     const v = face.fixed[i]!;
     if (Number.isNaN(v)) continue;
     let g = -mu[i]! + 2 * gamma * Sw[i]!;
-    rows.forEach((r, a) => { if (r.full) g += lambda[a]! * r.full[i]!; });
+    for (const r of eqRows) g += r.lambda * r.full[i]!;
+    // [a, b]: the subdifferential at v of the kinks tc·|w − p| + lt·|w − p| + lg·|w|, widened at a bound.
     let a = 0, b = 0;
-    const kink = (weight: number, k: number): void => {
-      if (weight === 0) return;
-      if (v === k) { a -= weight; b += weight; } else { a += weight * Math.sign(v - k); b += weight * Math.sign(v - k); }
-    };
-    kink(tc[i]!, p[i]!);
-    kink(lt, p[i]!);
-    kink(lg, 0);
+    for (let kink = 0; kink < 3; kink++) {
+      const weight = kink === 0 ? tc[i]! : kink === 1 ? lt : lg;
+      const at = kink === 2 ? 0 : p[i]!;
+      if (weight === 0) continue;
+      if (v === at) { a -= weight; b += weight; } else { a += weight * Math.sign(v - at); b += weight * Math.sign(v - at); }
+    }
     if (v === hi) b = Infinity;
     if (v === lo) a = -Infinity;
     const dir = -g > b + dTol ? 1 : -g < a - dTol ? -1 : 0;
@@ -304,10 +495,4 @@ function checkFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
   const broken = problem.violation(w, p);
   if (broken.by > 1e-9) return { stop: `refined weights break ${broken.constraint} by ${broken.by}` };
   return undefined;
-}
-
-function scaleRows(M: Matrix, factors: readonly number[]): Matrix {
-  const out = M.clone();
-  for (let i = 0; i < out.rows; i++) for (let j = 0; j < out.columns; j++) out.set(i, j, out.get(i, j) * factors[i]!);
-  return out;
 }

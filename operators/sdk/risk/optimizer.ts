@@ -9,7 +9,7 @@
  * const b = opt.solve(mu2, a.weights);  // warm, usually far fewer iterations
  */
 import { QpSolver, type QpSettings, type QpStatus } from '../../../native/osqp/index.ts';
-import type { MvoProblem } from './problem.ts';
+import type { MvoProblem, MvoVectors } from './problem.ts';
 import { refineSolution } from './refine.ts';
 
 export interface MvoSolution {
@@ -19,7 +19,7 @@ export interface MvoSolution {
   /** μᵀw − γ·wᵀΣw − Σ cᵢ|Δwᵢ| at the weights; NaN without a solution. */
   readonly objective: number;
   readonly iterations: number;
-  /** Wall time of the solve, as measured by the binding. */
+  /** Wall time of the solve: every OSQP stage and refinement, without building q, l, u. */
   readonly solveMs: number;
   /** Whether the solve started from a previous solution. */
   readonly warmStarted: boolean;
@@ -42,17 +42,30 @@ export interface MvoOptimizerOptions {
    */
   refine?: boolean;
   /**
-   * Looser tolerances (epsAbs = epsRel) to solve at first, loosest first. After each, the refinement
-   * is tried; OSQP goes on (warm-started) to the next only when it fails. The last stage is always
-   * `settings` itself. E.g. [1e-4, 1e-6] before 1e-8: exact answers at the cost of a loose solve.
+   * Looser tolerances (epsAbs = epsRel) to solve at first, loosest first (default [1e-4]). After each,
+   * the refinement is tried from one guess of the face; OSQP goes on (warm-started, same factorisation)
+   * to the next only when it fails. The last stage is always `settings` itself, where the refinement
+   * tries every guess. With refinement off, OSQP solves at `settings` alone.
    */
   stages?: readonly number[];
+  /**
+   * How hard the refinement tries at the loose stages: 'quick' (default) guesses the face once, at the
+   * stage's tolerance, and gives up after 30 changes of it; 'thorough' tries every guess at every
+   * stage (exact answers at any cost: `alpha risk solve`). The last stage always tries every guess.
+   */
+  effort?: 'quick' | 'thorough';
 }
 
+/** OSQP's tolerance at the first stage: enough for the refinement to find the face, in few iterations. */
+export const DEFAULT_STAGES: readonly number[] = [1e-4];
+
 export class MvoOptimizer {
-  /** One solver per tolerance (OSQP's settings are fixed at set-up); the last entry is `settings`' own. */
-  readonly #solvers = new Map<number, QpSolver>();
-  #last: { x: Float64Array; y: Float64Array } | undefined;
+  /** Set up (and its KKT matrix factorised) at the first solve; only q, l, u and tolerances change after. */
+  #solver: QpSolver | undefined;
+  /** The tolerance and polish the solver is set to now. */
+  #current: { eps: number; polish: boolean } | undefined;
+  /** The last solution's weights and OSQP's multipliers, to warm-start the next solve from. */
+  #last: { w: Float64Array; y: Float64Array } | undefined;
 
   constructor(readonly problem: MvoProblem, readonly settings: QpSettings = {}, readonly options: MvoOptimizerOptions = {}) {}
 
@@ -62,7 +75,7 @@ export class MvoOptimizer {
    */
   warmFrom(other: MvoOptimizer): void {
     const last = other.#last;
-    if (last && last.x.length === this.problem.nvars && last.y.length === this.problem.A.nrows) this.#last = last;
+    if (last && last.w.length === this.problem.n && last.y.length === this.problem.A.nrows) this.#last = last;
   }
 
   /** Set up on first need: the same problem solved with OSQP's Ruiz scaling on. */
@@ -98,47 +111,72 @@ export class MvoOptimizer {
     }
     const refine = this.options.refine !== false;
     const final = this.settings.epsAbs ?? 1e-3;
-    const stages = refine ? [...(this.options.stages ?? []).filter((e) => e > final), final] : [final];
+    const stages = refine ? [...(this.options.stages ?? DEFAULT_STAGES).filter((e) => e > final), final] : [final];
     const warmStarted = this.#last !== undefined;
-    let start = this.#last;
+    const started = performance.now();
     let iterations = 0;
-    let solveMs = 0;
     for (const [k, eps] of stages.entries()) {
-      const settings: QpSettings = k === stages.length - 1 ? this.settings : { ...this.settings, epsAbs: eps, epsRel: eps };
-      let solver = this.#solvers.get(eps);
-      if (!solver) {
-        // Ruiz scaling off by default: on this problem (P ~ γD tiny, A of ±1 and factor loadings) it
-        // multiplied ADMM iterations ~5× (bench:risk, n = 2,000: cold 1,477 → 140 ms). `scaling` overrides.
-        solver = new QpSolver({ P: this.problem.P, A: this.problem.A, q: v.q, l: v.l, u: v.u }, { warmStart: true, scaling: 0, ...settings });
-        this.#solvers.set(eps, solver);
-      } else {
-        solver.update(v);
+      const last = k === stages.length - 1;
+      // OSQP's own polish at the loose stages would only be redone by the refinement.
+      const polish = last ? this.settings.polish ?? false : false;
+      const solver = this.#setUp(k === 0 ? v : undefined, eps, polish, last);
+      if (k === 0) {
+        if (this.#last) solver.warmStart(this.problem.primal(this.#last.w, prev), this.#last.y);
+        else solver.warmStart(new Float64Array(this.problem.nvars), new Float64Array(v.l.length));
       }
-      if (start) solver.warmStart(start.x, start.y);
-      else solver.warmStart(new Float64Array(this.problem.nvars), new Float64Array(v.l.length));
       const r = solver.solve();
       iterations += r.iterations;
-      solveMs += r.solveMs;
       const near = NEAR.has(r.status) && r.x.every(Number.isFinite) && r.y.every(Number.isFinite);
-      if (near) start = { x: r.x, y: r.y };
       let weights: Float64Array = r.x.slice(0, n);
-      const better = refine && near ? refineSolution(this.problem, mu, prev, weights) : undefined;
+      const better = refine && near
+        ? refineSolution(this.problem, mu, prev, weights, last || this.options.effort === 'thorough' ? {} : { tolerances: [eps], maxRounds: LOOSE_ROUNDS })
+        : undefined;
       if (better?.certified) weights = better.weights;
-      const last = k === stages.length - 1;
       // Tighten only while OSQP is near a solution that the refinement could not certify.
       if (!last && near && !better?.certified) continue;
-      if (SOLVED.has(r.status) && near) this.#last = { x: r.x, y: r.y };
+      if ((better?.certified || SOLVED.has(r.status)) && near) this.#last = { w: weights, y: r.y };
       return {
         status: better?.certified ? 'solved' : r.status,
         weights,
         refined: better?.certified === true,
         objective: weights.every(Number.isFinite) ? this.problem.objective(mu, prev, weights) : NaN,
         iterations,
-        solveMs,
+        solveMs: performance.now() - started,
         warmStarted,
         ...(r.reason !== undefined ? { reason: r.reason } : {}),
       };
     }
     throw new Error('unreachable: the last stage always returns');
   }
+
+  /** The solver, set to tolerance eps (`settings`' own at the last stage) and given q, l, u when they are new. */
+  #setUp(v: MvoVectors | undefined, eps: number, polish: boolean, last: boolean): QpSolver {
+    const tolerances = last ? { epsAbs: this.settings.epsAbs ?? eps, epsRel: this.settings.epsRel ?? eps } : { epsAbs: eps, epsRel: eps };
+    if (!this.#solver) {
+      if (!v) throw new Error('unreachable: the first stage sets the solver up');
+      this.#solver = new QpSolver(
+        { P: this.problem.P, A: this.problem.A, q: v.q, l: v.l, u: v.u },
+        { ...OSQP_DEFAULTS, ...this.settings, ...tolerances, polish },
+      );
+    } else {
+      if (this.#current === undefined || this.#current.eps !== eps || this.#current.polish !== polish) {
+        this.#solver.updateSettings({ ...tolerances, polish });
+      }
+      if (v) this.#solver.update(v);
+    }
+    this.#current = { eps, polish };
+    return this.#solver;
+  }
 }
+
+/**
+ * OSQP settings for this problem unless `settings` says otherwise (measured with bench:risk, k = 20):
+ * - Ruiz scaling off: on this problem (P ~ γD tiny, A of ±1 and factor loadings) it multiplied ADMM
+ *   iterations ~5× (n = 2,000: cold 1,477 → 140 ms).
+ * - rho adapted every 20 iterations and termination checked every 10, instead of every 100 and 25:
+ *   cold solves at n = 500 take 60 iterations instead of 225, warm ones at 1e-4 20 instead of 100.
+ */
+const OSQP_DEFAULTS: QpSettings = { warmStart: true, scaling: 0, adaptiveRhoInterval: 20, checkTermination: 10 };
+
+/** Most changes of the face the refinement tries at a loose stage before OSQP goes on. */
+const LOOSE_ROUNDS = 30;

@@ -198,6 +198,28 @@ export class MvoProblem {
     return { q, l, u: this.#u.slice() };
   }
 
+  /**
+   * The point x of OSQP's variables that stands for weights w when the book holds w_prev: the factor
+   * exposures y = Bᵀw, t = |w| and u = |w − w_prev|, so a warm start from a previous solution stays
+   * consistent when w_prev moves.
+   */
+  primal(w: ArrayLike<number>, wPrev: ArrayLike<number>): Float64Array {
+    const x = new Float64Array(this.nvars);
+    const { y, t, u } = this.offsets;
+    const risk = this.spec.risk;
+    for (let i = 0; i < this.n; i++) {
+      const wi = w[i]!;
+      x[i] = wi;
+      if (t >= 0) x[t + i] = Math.abs(wi);
+      if (u >= 0) x[u + i] = Math.abs(wi - wPrev[i]!);
+      if (y >= 0 && risk.kind === 'factor') {
+        const row = risk.B[i]!;
+        for (let j = 0; j < row.length; j++) x[y + j]! += row[j]! * wi;
+      }
+    }
+    return x;
+  }
+
   /** μᵀw − γ·wᵀΣw − Σ cᵢ|wᵢ − w_prevᵢ|, evaluated exactly at w (not from the auxiliary variables). */
   objective(mu: ArrayLike<number>, wPrev: ArrayLike<number>, w: ArrayLike<number>): number {
     let alpha = 0;

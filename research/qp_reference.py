@@ -10,8 +10,9 @@ under "problem". Prints {status, weights, objective, setup_ms, solve_ms, ...}:
   cvxpy caches, so the solves below skip it).
 - solve_ms: the first solve — for OSQP this includes OSQP's own setup and KKT factorisation.
 - resolve_ms: the N − 1 further solves (--repeat N), each after re-setting the μ Parameter (scaled by
-  1 + S·z with a seeded z when --perturb S is given). cvxpy reuses the canonicalisation and, for OSQP,
-  the solver object (update q, warm start); Clarabel starts afresh each time.
+  1 + S·z with a seeded z when --perturb S is given, or the next vector of --mus FILE). cvxpy reuses
+  the canonicalisation and, for OSQP, the solver object (update q, warm start); Clarabel starts
+  afresh each time.
 - solver_setup_ms / solver_solve_ms / iterations: the solver's own figures for the first solve.
 
 status, weights and objective are those of the first solve (objective in the maximisation sense,
@@ -50,7 +51,8 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def run(problem: dict[str, Any], solver: str, repeat: int, perturb: float, opts: dict[str, Any]) -> dict[str, Any]:
+def run(problem: dict[str, Any], solver: str, repeat: int, perturb: float, opts: dict[str, Any],
+        mus: list[list[float]] | None = None) -> dict[str, Any]:
     p = qp_model.parse_problem(problem)
     name = SOLVERS[solver]
     options = {**qp_model.solver_options(solver), **opts}
@@ -86,8 +88,11 @@ def run(problem: dict[str, Any], solver: str, repeat: int, perturb: float, opts:
     resolve_ms: list[float] = []
     statuses: list[str] = []
     rng = np.random.default_rng(0)
-    for _ in range(repeat - 1):
-        mu = p.mu * (1.0 + perturb * rng.normal(0.0, 1.0, p.n)) if perturb else p.mu
+    for r in range(repeat - 1):
+        if mus is not None:
+            mu = np.asarray(mus[r % len(mus)], dtype=float)
+        else:
+            mu = p.mu * (1.0 + perturb * rng.normal(0.0, 1.0, p.n)) if perturb else p.mu
         t0 = time.perf_counter()
         built.mu.value = mu
         built.problem.solve(solver=name, warm_start=True, **dict(options))
@@ -109,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="relative noise on μ for each re-solve (default 0: re-solve the same μ)")
     ap.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                     help="solver option passed through cvxpy, e.g. eps_abs=1e-4 (repeatable)")
+    ap.add_argument("--mus", type=Path, default=None,
+                    help="JSON list of μ vectors for the re-solves, in turn (instead of --perturb)")
     ap.add_argument("--no-weights", action="store_true", help="leave the weights out of the output")
     args = ap.parse_args(argv)
 
@@ -127,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     problem = doc["problem"] if isinstance(doc, dict) and "problem" in doc else doc
     try:
-        out = run(problem, args.solver, args.repeat, args.perturb, opts)
+        mus = json.loads(args.mus.read_text(encoding="utf-8")) if args.mus else None
+        out = run(problem, args.solver, args.repeat, args.perturb, opts, mus)
     except qp_model.ProblemError as e:
         print(f"{args.problem}: {e}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 240_000,
     pool: 'forks',
+    // Starts Kafka, the schema registry and Redis when a selected file needs them (test/kafka/, *.kafka.test.ts).
+    globalSetup: ['./test/helpers/services-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

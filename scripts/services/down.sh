@@ -3,14 +3,17 @@
 # that up.sh found already running and reused is left alone.
 #   --purge   also delete their data (Kafka log dirs, registry temp files); the download
 #             cache in .services/cache is kept.
+#   --only=NAME  stop only this service (kafka, schema-registry, redis); repeatable.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PURGE=0
+ONLY=()
 for arg in "$@"; do
   case "$arg" in
     --purge) PURGE=1 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --only=kafka|--only=schema-registry|--only=redis) ONLY+=("${arg#--only=}") ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -31,14 +34,18 @@ stop() {
   fi
 }
 
+wanted() { ((${#ONLY[@]} == 0)) || [[ " ${ONLY[*]} " == *" $1 "* ]]; }
+
 # Up to 60 s each: Kafka shuts down in a controlled way, and a JVM stopping for the first
 # time writes its class-data archive (see up.sh).
-stop schema-registry "$REGISTRY_DIR/registry.pid" apicurio-registry- "$SCHEMA_REGISTRY_PORT" 60 &
-stop redis "$REDIS_DIR/redis.pid" redis-server "$REDIS_PORT" 10 &
-stop kafka "$KAFKA_DIR/kafka.pid" kafka.Kafka "$KAFKA_PORT" 60 &
+if wanted schema-registry; then stop schema-registry "$REGISTRY_DIR/registry.pid" apicurio-registry- "$SCHEMA_REGISTRY_PORT" 60 & fi
+if wanted redis; then stop redis "$REDIS_DIR/redis.pid" redis-server "$REDIS_PORT" 10 & fi
+if wanted kafka; then stop kafka "$KAFKA_DIR/kafka.pid" kafka.Kafka "$KAFKA_PORT" 60 & fi
 wait
 
-if ((PURGE)); then
+if ((PURGE)) && ((${#ONLY[@]})); then
+  warn "--purge with --only: purging nothing (purge stops and drops everything)"
+elif ((PURGE)); then
   rm -rf "$KAFKA_DIR" "$REGISTRY_DIR" "$REDIS_DIR" "$SERVICES_DIR/env"
   log "purged data in $SERVICES_DIR (kept the download cache)"
 fi

@@ -1,0 +1,141 @@
+/**
+ * The consuming end of a Kafka edge: pulls batches of decoded records and control records (in offset
+ * order per partition) in a consumer group, commits only what the caller says it has processed, and
+ * dead-letters what does not decode into the edge's schema (see dead-letters.ts) and carries on.
+ * One `next()` at a time.
+ *
+ * @example
+ * const r = await EdgeReader.open(kafkaSettings(), { topic: 'demo.quotes', schema: 'Quote', groupId: 'g', fromBeginning: true });
+ * const items = await r.next();
+ * // … process items …
+ * await r.commit(items);
+ */
+import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import { TopicAdmin } from './admin.ts';
+import { PullConsumer } from './consumer.ts';
+import type { RawRecord } from './consumer.ts';
+import { parseControl } from './control.ts';
+import { DeadLetterWriter } from './dead-letters.ts';
+import { KafkaEdgeError } from './errors.ts';
+import { SchemaCodec } from './schema-codec.ts';
+import type { KafkaSettings } from './settings.ts';
+
+export type ConsumedItem<T> =
+  | { kind: 'record'; topic: string; partition: number; offset: string; key: string; value: T; headers: Record<string, string> }
+  | { kind: 'control'; topic: string; partition: number; offset: string; watermark?: number; end?: boolean; headers: Record<string, string> };
+
+export interface EdgeReaderOptions<TName extends SchemaName> {
+  topic: string;
+  schema: TName;
+  groupId: string;
+  /** Where a group without committed offsets starts: the beginning (true) or new records only (default). */
+  fromBeginning?: boolean;
+  /** Create the topic with this many partitions if it is missing; without it a missing topic is an error. */
+  partitions?: number;
+}
+
+export class EdgeReader<T> {
+  private dead = 0;
+  /** Per partition: offset after the last record fetched (dead letters included). */
+  private readonly scanned = new Map<number, number>();
+  /** Per partition: offset after the last item handed to the caller. */
+  private readonly returned = new Map<number, number>();
+  private readonly committed = new Map<number, number>();
+
+  private constructor(
+    readonly topic: string,
+    private readonly codec: SchemaCodec<T>,
+    private readonly consumer: PullConsumer,
+    private readonly dlq: DeadLetterWriter,
+  ) {}
+
+  static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeReaderOptions<TName>): Promise<EdgeReader<SchemaTypes[TName]>> {
+    const admin = await TopicAdmin.connect(s);
+    let partitions: number;
+    try {
+      if (o.partitions !== undefined) await admin.ensureTopic(o.topic, o.partitions);
+      const n = await admin.partitions(o.topic);
+      if (n === undefined) throw new KafkaEdgeError(`topic "${o.topic}" does not exist on ${s.brokers.join(',')} (no writer has opened it yet; pass partitions to create it)`);
+      partitions = n;
+    } finally {
+      await admin.close();
+    }
+    const codec = SchemaCodec.reader<SchemaTypes[TName]>(s.registryUrl, o.topic, o.schema);
+    const consumer = await PullConsumer.open(s, { topic: o.topic, groupId: o.groupId, fromBeginning: o.fromBeginning ?? false, partitions });
+    return new EdgeReader(o.topic, codec, consumer, new DeadLetterWriter(s, o.topic));
+  }
+
+  /** Records sent to `<topic>.dlq` by this reader. */
+  get deadLettered(): number {
+    return this.dead;
+  }
+
+  /**
+   * Waits for the next batch and returns it decoded; never empty. Records that do not decode are in
+   * `<topic>.dlq` before this returns.
+   */
+  async next(): Promise<ConsumedItem<T>[]> {
+    for (;;) {
+      const raw = await this.consumer.next();
+      const items: ConsumedItem<T>[] = [];
+      const letters: { record: RawRecord; error: string }[] = [];
+      for (const r of raw) {
+        const item = await this.decode(r);
+        if ('error' in item) letters.push({ record: r, error: item.error });
+        else {
+          items.push(item);
+          this.returned.set(r.partition, r.offset + 1);
+        }
+        this.scanned.set(r.partition, r.offset + 1);
+      }
+      await this.dlq.write(letters);
+      this.dead += letters.length;
+      if (items.length > 0) return items;
+    }
+  }
+
+  /**
+   * Commits the offsets after `items` (the caller has processed them): a reader restarted in the same
+   * group starts after them. Dead letters behind the last item of a partition are committed with it.
+   */
+  async commit(items: readonly ConsumedItem<T>[]): Promise<void> {
+    const target = new Map<number, number>();
+    for (const it of items) {
+      if (it.topic !== this.topic) throw new KafkaEdgeError(`commit: item of topic "${it.topic}" given to the reader of "${this.topic}"`);
+      const next = Number(it.offset) + 1;
+      target.set(it.partition, Math.max(target.get(it.partition) ?? 0, next));
+    }
+    for (const [p, next] of target) {
+      if (next === this.returned.get(p)) target.set(p, Math.max(next, this.scanned.get(p) ?? next));
+    }
+    // partitions where everything handed out is committed and only dead letters were read since
+    for (const [p, scanned] of this.scanned) {
+      if (target.has(p)) continue;
+      const returned = this.returned.get(p);
+      if (returned === undefined || (this.committed.get(p) ?? -1) >= returned) target.set(p, scanned);
+    }
+    for (const [p, next] of target) if (next <= (this.committed.get(p) ?? -1)) target.delete(p);
+    await this.consumer.commit(target);
+    for (const [p, next] of target) this.committed.set(p, next);
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.close();
+    await this.dlq.close();
+  }
+
+  private async decode(r: RawRecord): Promise<ConsumedItem<T> | { error: string }> {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.headers)) headers[k] = v.toString('utf8');
+    const base = { topic: this.topic, partition: r.partition, offset: String(r.offset), headers };
+    if (r.value === null) {
+      const control = parseControl(headers);
+      if (!control) return { error: 'null value without a valid alpha.watermark or alpha.end header' };
+      return { kind: 'control', ...base, ...control };
+    }
+    if (r.key === null) return { error: 'record without a key (expected the symbol)' };
+    const decoded = await this.codec.decode(r.value);
+    if (!decoded.ok) return { error: decoded.error };
+    return { kind: 'record', ...base, key: r.key.toString('utf8'), value: decoded.value };
+  }
+}

@@ -1,0 +1,6 @@
+/** Errors of the Kafka edge adapter: bad settings, a topic or schema the edge cannot use, a broker refusal. */
+import { AlphaError } from '../errors.ts';
+
+export class KafkaEdgeError extends AlphaError {
+  override readonly name = 'KafkaEdgeError';
+}

@@ -1,0 +1,123 @@
+/**
+ * Avro values of one edge: registers the edge's schema under `<topic>-value` (BACKWARD compatibility)
+ * and encodes with it; decodes any value whose writer schema, looked up by the id in its header,
+ * resolves to the edge's schema. A value that cannot be decoded gets a reason, never an exception,
+ * so the reader can dead-letter it.
+ */
+import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { avroSchema } from '../../schemas/avro.ts';
+import type { SchemaName } from '../../schemas/types.generated.ts';
+import { KafkaEdgeError } from './errors.ts';
+import { frame, HEADER_BYTES, schemaIdOf } from './wire.ts';
+
+interface Reader { decode(buf: Buffer, pos: number): { value: unknown; offset: number } }
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Values of the project's schemas: timestamp-micros longs are plain JS numbers. */
+export function avroType(schema: SchemaName | object): avro.Type {
+  const raw = typeof schema === 'string' ? avroSchema(schema) : schema;
+  return avro.Type.forSchema(raw as avro.Schema, { wrapUnions: false });
+}
+
+export class SchemaCodec<T> {
+  private readonly readers = new Map<number, Promise<Reader | { error: string }>>();
+  private constructor(
+    private readonly registryUrl: string,
+    readonly subject: string,
+    readonly schemaId: number,
+    readonly type: avro.Type,
+  ) {}
+
+  /** Registers `schema` under `<topic>-value` (reusing the id when the same schema is there). */
+  static async open<T>(registryUrl: string, topic: string, schema: SchemaName): Promise<SchemaCodec<T>> {
+    const registry = new SchemaRegistry({ host: registryUrl }, { forSchemaOptions: { wrapUnions: false } } as never);
+    const subject = `${topic}-value`;
+    const text = JSON.stringify(avroSchema(schema));
+    let id: number;
+    try {
+      ({ id } = await registry.register({ type: SchemaType.AVRO, schema: text }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
+    } catch (err) {
+      throw new KafkaEdgeError(`schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${describe(err)}` +
+        ' (an incompatible schema already registered there? the registry down? `npm run services:up` starts it)');
+    }
+    return new SchemaCodec<T>(registryUrl, subject, id, avroType(schema));
+  }
+
+  /** Decodes only (registers nothing): every writer schema is looked up by its id. */
+  static reader<T>(registryUrl: string, topic: string, schema: SchemaName): SchemaCodec<T> {
+    return new SchemaCodec<T>(registryUrl, `${topic}-value`, -1, avroType(schema));
+  }
+
+  /** The framed value; names the first field that does not fit the schema. */
+  encode(value: T): Buffer {
+    let body: Buffer;
+    try {
+      body = this.type.toBuffer(value);
+    } catch {
+      const paths: string[] = [];
+      this.type.isValid(value, { errorHook: (path, v) => paths.push(`${path.join('.') || '(record)'} = ${JSON.stringify(v)}`) });
+      throw new KafkaEdgeError(`${this.subject}: value does not match schema ${this.type.name ?? ''}: ${paths.join('; ') || 'invalid'}`);
+    }
+    return frame(this.schemaId, body);
+  }
+
+  /** Decodes a framed value into the edge's schema, resolving from the writer's schema when it differs. */
+  async decode(value: Buffer | null): Promise<Decoded<T>> {
+    if (value === null) return { ok: false, error: 'null value without an alpha.watermark or alpha.end header' };
+    const header = schemaIdOf(value);
+    if ('error' in header) return { ok: false, error: header.error };
+    const reader: Reader | { error: string } = header.id === this.schemaId ? this.type : await this.readerFor(header.id);
+    if ('error' in reader) return { ok: false, error: reader.error };
+    try {
+      const { value: decoded, offset } = reader.decode(value, HEADER_BYTES);
+      if (offset < 0) return { ok: false, error: `truncated Avro body (${value.length - HEADER_BYTES} byte(s)) for schema id ${header.id}` };
+      if (offset !== value.length) return { ok: false, error: `${value.length - offset} trailing byte(s) after the Avro body (schema id ${header.id})` };
+      return { ok: true, value: decoded as T };
+    } catch (err) {
+      return { ok: false, error: `Avro body does not decode with schema id ${header.id}: ${describe(err)}` };
+    }
+  }
+
+  /** A resolving type writer → the edge's schema, or why there is none. Cached per id. */
+  private readerFor(id: number): Promise<Reader | { error: string }> {
+    let p = this.readers.get(id);
+    if (!p) {
+      p = (async (): Promise<Reader | { error: string }> => {
+        let writerSchema: unknown;
+        try {
+          const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`);
+          if (res.status === 404) return { error: `unknown schema id ${id} (not in the registry)` };
+          if (!res.ok) throw new KafkaEdgeError(`schema registry: GET /schemas/ids/${id} answered ${res.status} ${await res.text()}`);
+          writerSchema = JSON.parse(((await res.json()) as { schema: string }).schema);
+        } catch (err) {
+          if (err instanceof KafkaEdgeError) throw err;
+          throw new KafkaEdgeError(`schema registry: fetching schema id ${id} failed: ${describe(err)}`);
+        }
+        let writer: avro.Type;
+        try {
+          writer = avroType(writerSchema as object);
+        } catch (err) {
+          return { error: `schema id ${id} is not an Avro schema this reader can parse: ${describe(err)}` };
+        }
+        if (writer.equals(this.type)) return this.type;
+        try {
+          const resolver = this.type.createResolver(writer);
+          return { decode: (buf, pos) => this.type.decode(buf, pos, resolver) };
+        } catch (err) {
+          return { error: `writer schema id ${id} (${writer.name ?? 'unnamed'}) cannot be resolved to ${this.type.name}: ${describe(err)}` };
+        }
+      })();
+      this.readers.set(id, p);
+      // A failed lookup (registry down) is not cached: the next record asks again.
+      p.catch(() => this.readers.delete(id));
+    }
+    return p;
+  }
+
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,54 @@
+/**
+ * Where the Kafka broker and the schema registry are. Read from the environment, then from the
+ * `.services/env` that scripts/services/up.sh writes (so port overrides given to up.sh carry over),
+ * then the defaults of scripts/services/lib.sh.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KafkaEdgeError } from './errors.ts';
+
+export interface KafkaSettings {
+  /** `host:port` of each bootstrap broker. */
+  brokers: string[];
+  /** Base URL of the Confluent-compatible schema registry API. */
+  registryUrl: string;
+  /** Client id sent to the broker (shows in its logs and quotas). */
+  clientId: string;
+}
+
+const SERVICES_ENV = fileURLToPath(new URL('../../.services/env', import.meta.url));
+
+/** KEY=VALUE lines of `.services/env` (missing file: nothing). */
+export function servicesEnv(file = SERVICES_ENV): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/**
+ * `KAFKA_BROKERS` (comma list; `KAFKA_BOOTSTRAP_SERVERS` is accepted too) and `SCHEMA_REGISTRY_URL`;
+ * else `KAFKA_PORT` / `SCHEMA_REGISTRY_PORT` as lib.sh reads them; else `.services/env`;
+ * else 127.0.0.1:9092 and http://127.0.0.1:8081/apis/ccompat/v7.
+ *
+ * @example kafkaSettings({ KAFKA_BROKERS: '10.0.0.5:9092' }).brokers // ['10.0.0.5:9092']
+ */
+export function kafkaSettings(env: NodeJS.ProcessEnv = process.env, file = SERVICES_ENV): KafkaSettings {
+  const services = servicesEnv(file);
+  const brokersText = env['KAFKA_BROKERS'] ?? env['KAFKA_BOOTSTRAP_SERVERS']
+    ?? (env['KAFKA_PORT'] ? `127.0.0.1:${env['KAFKA_PORT']}` : undefined)
+    ?? services['KAFKA_BOOTSTRAP_SERVERS'] ?? '127.0.0.1:9092';
+  const brokers = brokersText.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  for (const b of brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(b)) throw new KafkaEdgeError(`KAFKA_BROKERS: "${b}" is not host:port (in "${brokersText}")`);
+  }
+  if (brokers.length === 0) throw new KafkaEdgeError(`KAFKA_BROKERS is "${brokersText}": expected host:port[,host:port…]`);
+  const registryUrl = (env['SCHEMA_REGISTRY_URL']
+    ?? (env['SCHEMA_REGISTRY_PORT'] ? `http://127.0.0.1:${env['SCHEMA_REGISTRY_PORT']}/apis/ccompat/v7` : undefined)
+    ?? services['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7').replace(/\/+$/, '');
+  if (!/^https?:\/\/\S+$/.test(registryUrl)) throw new KafkaEdgeError(`SCHEMA_REGISTRY_URL is "${registryUrl}": expected an http(s) URL`);
+  return { brokers, registryUrl, clientId: env['KAFKA_CLIENT_ID'] ?? 'alpha' };
+}

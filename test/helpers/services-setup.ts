@@ -1,0 +1,86 @@
+/**
+ * vitest globalSetup: when a selected test file needs the real services (a file under test/kafka/ or
+ * named `*.kafka.test.ts`), runs scripts/services/up.sh (idempotent: reuses services that answer)
+ * and hands their addresses to the tests as KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL (in the
+ * environment of the test workers, and through `inject()`).
+ *
+ * Afterwards the services are left running, so the next run starts in seconds and other processes
+ * using them are not cut off; with CI=true (or SERVICES_STOP_AFTER_TESTS=1) the services that this
+ * run started, and only those, are stopped again.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SCRIPTS = join(ROOT, 'scripts/services');
+
+export const needsServices = (file: string): boolean => /(^|[/\\])test[/\\]kafka[/\\]/.test(file) || /\.kafka\.test\.[cm]?[jt]s$/.test(file);
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    KAFKA_BROKERS: string;
+    SCHEMA_REGISTRY_URL: string;
+    REDIS_URL: string;
+  }
+}
+
+function servicesDir(): string {
+  return process.env['SERVICES_DIR'] ?? join(ROOT, '.services');
+}
+
+function readEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(join(servicesDir(), 'env'), 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** Which services answer now (status.sh lines: NAME up|DOWN …). */
+function upNow(): Set<string> {
+  const r = spawnSync('bash', [join(SCRIPTS, 'status.sh')], { encoding: 'utf8' });
+  return new Set(r.stdout.split('\n').filter((l) => /^\S+\s+up\s/.test(l)).map((l) => l.split(/\s+/)[0]!));
+}
+
+export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
+  // The CLI's file filters (internal field of vitest 4; without it, assume the services are needed).
+  const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
+  const files = (await project.globTestFiles(filters)).testFiles;
+  if (!files.some(needsServices)) return undefined;
+
+  const before = upNow();
+  const t0 = performance.now();
+  process.stdout.write('[services] a selected test needs Kafka: bash scripts/services/up.sh\n');
+  const r = spawnSync('bash', [join(SCRIPTS, 'up.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) {
+    throw new Error(`scripts/services/up.sh exited with ${r.status ?? r.signal}: the Kafka tests need the real broker, ` +
+      `schema registry and Redis (see the lines above and ${servicesDir()}/*/ logs)`);
+  }
+  process.stdout.write(`[services] ready in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+  const env = readEnv();
+  const addresses = {
+    KAFKA_BROKERS: env['KAFKA_BOOTSTRAP_SERVERS'] ?? '127.0.0.1:9092',
+    SCHEMA_REGISTRY_URL: env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+    REDIS_URL: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  };
+  for (const [k, v] of Object.entries(addresses)) {
+    process.env[k] ??= v;
+    project.provide(k as keyof typeof addresses, process.env[k]!);
+  }
+
+  const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
+  if (!stopAfter) return undefined;
+  return () => {
+    const started = ['kafka', 'schema-registry', 'redis'].filter((s) => !before.has(s));
+    if (started.length === 0) return;
+    // down.sh stops only what up.sh started (by pid file); services that were up before this run stay.
+    if (started.length < 3) {
+      process.stdout.write(`[services] leaving ${[...before].join(', ')} running (they were up before the tests)\n`);
+    }
+    spawnSync('bash', [join(SCRIPTS, 'down.sh'), ...started.map((s) => `--only=${s}`)], { stdio: 'inherit' });
+  };
+}

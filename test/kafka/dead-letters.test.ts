@@ -1,0 +1,111 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { PullConsumer } from '../../pipelines/kafka/consumer.ts';
+import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC } from '../../pipelines/kafka/dead-letters.ts';
+import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
+import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
+import { SerialProducer } from '../../pipelines/kafka/producer.ts';
+import { avroType } from '../../pipelines/kafka/schema-codec.ts';
+import { frame } from '../../pipelines/kafka/wire.ts';
+import type { Quote } from '../../schemas/types.generated.ts';
+import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+
+const s = testSettings();
+const topics: string[] = [];
+afterAll(async () => { await dropTopics(s, topics); });
+
+const quote = (i: number): Quote => ({
+  ts_event: 1_700_000_000_000_000 + i, ts_known: 1_700_000_000_000_000 + i, symbol: 'AAA', seq: i, id: i, version: 1,
+  bid: 10, ask: 10.5, bid_size: 1, ask_size: 2,
+});
+
+/** Registers `schema` under `subject` over plain HTTP; returns its id. */
+async function register(subject: string, schema: object): Promise<number> {
+  const res = await fetch(`${s.registryUrl}/subjects/${encodeURIComponent(subject)}/versions`, {
+    method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(schema) }),
+  });
+  expect(res.ok, await res.clone().text()).toBe(true);
+  return ((await res.json()) as { id: number }).id;
+}
+
+describe('dead letters (real broker and registry)', () => {
+  it('sends undecodable and schema-incompatible records to <topic>.dlq unchanged, with the error, and carries on', async () => {
+    const t = uniqueTopic('dlq');
+    topics.push(t);
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    // A Quote whose symbol is an int: the writer's schema cannot be resolved to the edge's.
+    const incompatible = { type: 'record', name: 'Quote', namespace: 'alpha', fields: [{ name: 'symbol', type: 'int' }] };
+    const incompatibleId = await register(`${t}-incompatible-value`, incompatible);
+    // A Quote with a field less (no bid, no default): not resolvable either.
+    const missing = { type: 'record', name: 'Quote', namespace: 'alpha', fields: [{ name: 'symbol', type: 'string' }] };
+    const missingId = await register(`${t}-missing-value`, missing);
+    const good = w.codec.encode(quote(0));
+    const bad: { value: Buffer; why: RegExp }[] = [
+      { value: Buffer.from('not avro at all'), why: /magic byte is 110/ },
+      { value: Buffer.from([0, 0, 0]), why: /shorter than the 5-byte/ },
+      { value: frame(2_000_000_000, Buffer.from([1, 2, 3])), why: /unknown schema id 2000000000/ },
+      { value: good.subarray(0, good.length - 4), why: /truncated/ },
+      { value: Buffer.concat([good, Buffer.from([9])]), why: /1 trailing byte/ },
+      { value: frame(incompatibleId, avroType(incompatible).toBuffer({ symbol: 42 })), why: new RegExp(`writer schema id ${incompatibleId} .*cannot be resolved`) },
+      { value: frame(missingId, avroType(missing).toBuffer({ symbol: 'AAA' })), why: new RegExp(`writer schema id ${missingId} .*cannot be resolved`) },
+    ];
+    const raw = new SerialProducer(s, 'test-garbage');
+    // good, bad, good, bad, …, good: the reader must deliver every good one in order
+    await w.write([{ key: 'AAA', value: quote(0) }]);
+    for (let i = 0; i < bad.length; i++) {
+      await raw.send([{ topic: t, partition: 0, key: Buffer.from(`bad${i}`), value: bad[i]!.value, headers: { origin: `bad${i}` } }]);
+      await w.write([{ key: 'AAA', value: quote(i + 1) }]);
+    }
+    await raw.close();
+    await w.close();
+
+    const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
+    const got = await readUntil(() => r.next(), (all) => all.length >= bad.length + 1);
+    expect(got.map((it) => (it.kind === 'record' ? it.value.seq : -1))).toEqual(Array.from({ length: bad.length + 1 }, (_, i) => i));
+    expect(r.deadLettered).toBe(bad.length);
+    await r.commit(got);
+    await r.close();
+
+    // the DLQ, read as raw bytes
+    const dlq = await PullConsumer.open(s, { topic: `${t}.dlq`, groupId: `${t}.dlq.g`, fromBeginning: true, partitions: 1 });
+    const letters = await readUntil(() => dlq.next(), (all) => all.length >= bad.length);
+    await dlq.close();
+    expect(letters).toHaveLength(bad.length);
+    letters.forEach((l, i) => {
+      expect(l.value?.equals(bad[i]!.value)).toBe(true);
+      expect(l.key?.toString()).toBe(`bad${i}`);
+      expect(l.headers['origin']?.toString()).toBe(`bad${i}`);
+      expect(l.headers[DLQ_TOPIC]?.toString()).toBe(t);
+      expect(l.headers[DLQ_PARTITION]?.toString()).toBe('0');
+      expect(Number(l.headers[DLQ_OFFSET]?.toString())).toBe(2 * i + 1);
+      expect(l.headers[DLQ_ERROR]?.toString()).toMatch(bad[i]!.why);
+    });
+  });
+
+  it('commits dead letters behind the last good record, so a restart does not dead-letter them twice', async () => {
+    const t = uniqueTopic('dlq-tail');
+    topics.push(t);
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    await w.write([{ key: 'AAA', value: quote(0) }]);
+    const raw = new SerialProducer(s, 'test-garbage');
+    await raw.send([{ topic: t, partition: 0, key: Buffer.from('x'), value: Buffer.from('garbage'), headers: {} }]);
+    await raw.close();
+    const r1 = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
+    const first = await r1.next();
+    await w.write([{ key: 'AAA', value: quote(1) }]);
+    let batch = first;
+    // the garbage may arrive with the first record or on its own, before quote 1
+    while (!batch.some((it) => it.kind === 'record' && it.value.seq === 1)) {
+      await r1.commit(batch);
+      batch = await r1.next();
+    }
+    expect(r1.deadLettered).toBe(1);
+    await r1.close();
+    // restart: only what follows the committed quote 0 (+ dead letter) is read again
+    const r2 = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
+    const again = await r2.next();
+    await w.close();
+    await r2.close();
+    expect(again.map((it) => (it.kind === 'record' ? it.value.seq : -1))).toEqual([1]);
+    expect(r2.deadLettered).toBe(0);
+  });
+});

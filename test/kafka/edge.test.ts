@@ -1,0 +1,114 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
+import type { ConsumedItem } from '../../pipelines/kafka/edge-reader.ts';
+import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
+import { partitionOf } from '../../pipelines/kafka/murmur2.ts';
+import { avroSchema } from '../../schemas/avro.ts';
+import type { AvroType } from '../../schemas/avro.ts';
+import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
+import type { Quote, SchemaName } from '../../schemas/types.generated.ts';
+import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+
+const s = testSettings();
+const topics: string[] = [];
+afterAll(async () => { await dropTopics(s, topics); });
+
+function topic(prefix: string): string {
+  const t = uniqueTopic(prefix);
+  topics.push(t);
+  return t;
+}
+
+/** A deterministic value of an Avro type; `i` varies the numbers and strings. */
+function sample(t: AvroType, i: number): unknown {
+  if (typeof t === 'string') {
+    switch (t) {
+      case 'null': return null;
+      case 'boolean': return i % 2 === 0;
+      case 'int': return 7 * i - 3;
+      case 'long': return 1_700_000_000_000_000 + i;
+      case 'float': return 0.5 * i;
+      case 'double': return i / 3;
+      case 'string': return `s${i}`;
+      case 'bytes': return Buffer.from([i & 0xff]);
+      default: return sample(namedTypes.get(t)!, i);
+    }
+  }
+  if (Array.isArray(t)) return sample(t[i % t.length]!, i);
+  switch (t.type) {
+    case 'record': {
+      namedTypes.set(t.name, t); if (t.namespace) namedTypes.set(`${t.namespace}.${t.name}`, t);
+      return Object.fromEntries(t.fields.map((f, j) => [f.name, sample(f.type, i + j)]));
+    }
+    case 'enum': namedTypes.set(t.name, t); return t.symbols[i % t.symbols.length];
+    case 'array': return [sample(t.items, i), sample(t.items, i + 1)];
+    case 'long': return 1_700_000_000_000_000 + i;
+    default: throw new Error(`sample: unhandled ${JSON.stringify(t)}`);
+  }
+}
+const namedTypes = new Map<string, AvroType>();
+
+const quote = (i: number, symbol = `SYM${i % 7}`): Quote => ({
+  ts_event: 1_700_000_000_000_000 + i, ts_known: 1_700_000_000_000_100 + i, symbol, seq: i, id: i, version: 1,
+  bid: 100 + i / 100, ask: 100.02 + i / 100, bid_size: 100 * (1 + (i % 3)), ask_size: 200,
+});
+
+describe('Kafka edge (real broker and registry)', () => {
+  it.each(SCHEMA_NAMES.map((n) => [n]))('round-trips %s', async (name: SchemaName) => {
+    const t = topic(`rt-${name}`);
+    const values = [0, 1, 2, 3].map((i) => sample(avroSchema(name) as AvroType, i));
+    const w = await EdgeWriter.open(s, { topic: t, schema: name, partitions: 2 });
+    await w.write(values.map((value, i) => ({ key: `K${i}`, value: value as never, headers: { n: String(i) } })));
+    await w.close();
+    const r = await EdgeReader.open(s, { topic: t, schema: name, groupId: `${t}.g`, fromBeginning: true });
+    const got = await readUntil(() => r.next(), (all) => all.length >= values.length);
+    await r.close();
+    const byN = new Map(got.map((it) => [it.headers['n'], it]));
+    values.forEach((v, i) => {
+      const it = byN.get(String(i));
+      expect(it?.kind).toBe('record');
+      if (it?.kind === 'record') { expect(it.value).toEqual(v); expect(it.key).toBe(`K${i}`); }
+    });
+    expect(r.deadLettered).toBe(0);
+  });
+
+  it('puts each key on its murmur2 partition and keeps per-partition order', async () => {
+    const t = topic('part');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 4 });
+    const qs = Array.from({ length: 200 }, (_, i) => quote(i, `S${i % 23}`));
+    await w.write(qs.map((q) => ({ key: q.symbol, value: q })));
+    await w.close();
+    const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
+    const got = await readUntil(() => r.next(), (all) => all.length >= qs.length);
+    await r.close();
+    const perPartition = new Map<number, number[]>();
+    for (const it of got) {
+      if (it.kind !== 'record') throw new Error('unexpected control');
+      expect(it.partition).toBe(partitionOf(it.key, 4));
+      perPartition.set(it.partition, [...(perPartition.get(it.partition) ?? []), it.value.seq]);
+    }
+    for (const seqs of perPartition.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(perPartition.size).toBe(4);
+  });
+
+  it('sends control records to every partition', async () => {
+    const t = topic('ctl');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 3 });
+    await w.write([{ key: "SYM1", value: quote(1) }]);
+    await w.writeControl({ watermark: 1_700_000_000_000_500 }, { 'alpha.source': 'a' });
+    await w.writeControl({ end: true });
+    await w.close();
+    const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
+    const got = await readUntil(() => r.next(), (all) => all.length >= 7);
+    await r.close();
+    const controls = got.filter((it): it is Extract<ConsumedItem<Quote>, { kind: 'control' }> => it.kind === 'control');
+    expect(controls.filter((c) => c.watermark === 1_700_000_000_000_500).map((c) => c.partition).sort()).toEqual([0, 1, 2]);
+    expect(controls.filter((c) => c.end === true).map((c) => c.partition).sort()).toEqual([0, 1, 2]);
+    expect(controls.find((c) => c.watermark !== undefined)?.headers['alpha.source']).toBe('a');
+    // per partition, the end marker comes after the watermark
+    for (const p of [0, 1, 2]) {
+      const mine = controls.filter((c) => c.partition === p);
+      expect(mine.map((c) => (c.end ? 'end' : 'wm'))).toEqual(['wm', 'end']);
+    }
+  });
+});

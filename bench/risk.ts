@@ -70,7 +70,7 @@ function ours(p: Problem, mus: readonly number[][], chase: boolean): Ours {
   const zero = new Float64Array(p.mu.length);
   const t0 = process.hrtime.bigint();
   const problem = new MvoProblem({ gamma: 1000, risk, tcost: 0.0005, constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.05, minWeight: -0.05 } });
-  const optimizer = new MvoOptimizer(problem, { epsAbs: EPS, epsRel: EPS, maxIter: 20000, polish: true });
+  const optimizer = new MvoOptimizer(problem, { epsAbs: EPS, epsRel: EPS, maxIter: 20000, polish: true }, { stopwatch: () => performance.now() });
   const first = optimizer.solve(p.mu, zero);
   const weights = [...first.weights]; // extracted, as cvxpy's w.value is
   const coldMs = ms(t0);

@@ -26,6 +26,7 @@ export const barStats = defineOperator({
   summary: 'Range, close location, distance from VWAP and share of up bars over windows of bars.',
   inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
   output: 'FeatureVector',
+  partitionable: true,
   params,
   features: (p) => p.windows.flatMap((w) => STATS.map((s) => `${s}_${w}`)),
   create: (p, ctx) => ({ bars }) => {

@@ -32,6 +32,7 @@ export const bars = defineOperator({
     trades: { schema: 'Trade', optional: true, description: 'Trades to take volume and VWAP from.' },
   },
   output: 'Bar',
+  partitionable: true,
   params,
   create: (p, ctx) => ({ quotes, trades }) => {
     const symbols = new Map<string, Building>();

@@ -28,6 +28,7 @@ export const laggedReturns = defineOperator({
   summary: 'Log returns of the bar close over several horizons, per symbol.',
   inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
   output: 'FeatureVector',
+  partitionable: true,
   params,
   features: (p) => [...p.horizons.map((h) => `ret_${h}`), ...(p.scaled ? p.horizons.map((h) => `zret_${h}`) : [])],
   create: (p, ctx) => ({ bars }) => {

@@ -20,6 +20,7 @@ export const microstructure = defineOperator({
   summary: 'Spread, quote imbalance and relative volume over a window of bars.',
   inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
   output: 'FeatureVector',
+  partitionable: true,
   params,
   features: () => ['spread_bps', 'imbalance', 'volume_ratio'],
   create: (p, ctx) => ({ bars }) => {

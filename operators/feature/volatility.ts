@@ -20,6 +20,7 @@ export const volatility = defineOperator({
   summary: 'Rolling volatility of bar returns over several windows, and the volatility regime.',
   inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
   output: 'FeatureVector',
+  partitionable: true,
   params,
   features: (p) => [...p.windows.map((w) => `vol_${w}`), 'vol_regime'],
   create: (p, ctx) => ({ bars }) => {

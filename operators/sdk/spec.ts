@@ -51,6 +51,11 @@ export interface OperatorSpec<TParams = unknown, TPorts extends PortsSpec = Port
   inputs: TPorts;
   /** null for sinks. */
   output: TOut;
+  /**
+   * Each symbol's output depends only on that symbol's inputs (bars, per-symbol features), so a group
+   * of such stages can run as several replicas, each on a share of the symbols.
+   */
+  partitionable?: boolean;
   params: z.ZodType<TParams>;
   /**
    * Feature operators name the columns they emit, in order; `upstream` holds the names their inputs

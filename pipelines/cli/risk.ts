@@ -159,7 +159,7 @@ export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, max
 export const STAGES = [1e-4, 1e-6];
 
 export function solveProblem(p: RiskProblem, settings: QpSettings = EXACT): MvoSolution {
-  return new MvoOptimizer(new MvoProblem(toMvoSpec(p)), settings, { stages: STAGES, effort: 'thorough' }).solve(p.mu, p.w_prev);
+  return new MvoOptimizer(new MvoProblem(toMvoSpec(p)), settings, { stages: STAGES, effort: 'thorough', stopwatch: () => performance.now() }).solve(p.mu, p.w_prev);
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);

@@ -22,6 +22,8 @@ import { EventClock } from './event-clock.ts';
 import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
 import { prepareNodes } from './prepare.ts';
+import { connectGroup } from './group/connect.ts';
+import type { EdgeFactory } from './group/edges.ts';
 import { toJson } from './node-context.ts';
 import { performance as stats, type PerformanceStats } from './performance.ts';
 
@@ -40,6 +42,11 @@ export interface BacktestOptions {
   to?: string;
   /** Called with every batch a node emits, by node name (evaluations read edges this way). */
   observers?: Readonly<Record<string, (batch: readonly unknown[]) => void>>;
+  /**
+   * Runs one process group of the topology (its nodes and every source), joined to the other groups
+   * through `edges`; its summary and dead letters go to OUT/groups/NAME/, its sinks to OUT.
+   */
+  group?: { name: string; runId: string; edges: EdgeFactory };
   /** Called about once a second of wall time with the fraction of sessions replayed. */
   onProgress?: (fraction: number, events: number) => void;
 }
@@ -83,7 +90,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   /** sha256 of each data file, taken as the replay reads it, so the data hash costs no second read. */
   const fileHashes = new Map<string, string>();
   const sessions = manifest.sessions.map(({ open, close }) => ({ open, close }));
-  const prepared = await prepareNodes(topology, sessions);
+  const members = options.group ? new Set(groupEdgesMembers(topology, options.group.name)) : undefined;
+  const metaDir = options.group ? join(outDir, 'groups', options.group.name) : outDir;
+  mkdirSync(metaDir, { recursive: true });
+  const prepared = await prepareNodes(topology, sessions, members);
   const clock = new EventClock(sessions[0]?.open ?? 0);
   const graph = buildGraph(topology, clock, {
     prepared,
@@ -93,7 +103,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     log,
     onDeadLetter: (d) => deadLetters.push(d),
     openDataset: (name) => openDataset(dataDir, manifest, name, (file, bytes) => fileHashes.set(file, sha256(bytes))),
-  });
+  }, members);
+  const connection = options.group
+    ? await connectGroup({ topology, group: options.group.name, runId: options.group.runId, outputs: graph.outputs, clock, edges: options.group.edges })
+    : undefined;
 
   // Observe the results the summary needs, and the taps, without changing the graph.
   const states: PortfolioState[] = [];
@@ -102,6 +115,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const taps = new Map<string, string[]>();
   const accounting = topology.nodes.find((n) => n.spec.output === 'PortfolioState');
   for (const node of topology.nodes) {
+    if (!graph.contexts.has(node.name)) continue; // another process group's node
     const out = graph.outputs.get(node.name)!;
     if (node === accounting) out.subscribe((b) => states.push(...(b as PortfolioState[])));
     if (node.spec.output === 'Fill') out.subscribe((b) => (fills += b.length));
@@ -118,12 +132,17 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   }
 
   const started = process.hrtime.bigint();
-  const events = await driveGraph(graph, clock, sessions, options.onProgress);
+  let events: number;
+  try {
+    events = await driveGraph(graph, clock, sessions, options.onProgress, connection?.hooks);
+  } finally {
+    await connection?.close();
+  }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
 
-  writeFileSync(join(outDir, 'dead_letters.jsonl'), deadLetters.map((d) => `${toJson(d)}\n`).join(''));
+  writeFileSync(join(metaDir, 'dead_letters.jsonl'), deadLetters.map((d) => `${toJson(d)}\n`).join(''));
   const resolvedText = resolvedTopologyYaml(topology);
-  writeFileSync(join(outDir, 'topology.resolved.yaml'), resolvedText);
+  writeFileSync(join(metaDir, 'topology.resolved.yaml'), resolvedText);
   if (taps.size > 0) {
     mkdirSync(join(outDir, 'taps'), { recursive: true });
     for (const [name, lines] of taps) writeFileSync(join(outDir, 'taps', `${name}.jsonl`), lines.map((l) => `${l}\n`).join(''));
@@ -156,7 +175,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
   };
-  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
 
@@ -165,7 +184,10 @@ function resolvedTopologyYaml(topology: Topology): string {
     name: topology.name,
     seed: topology.seed,
     ...(topology.taps.length ? { taps: topology.taps } : {}),
-    nodes: topology.nodes.map((n) => ({ name: n.name, type: n.type, inputs: n.inputs, params: n.params })),
+    ...(topology.groups.length ? { groups: Object.fromEntries(topology.groups.map((g) => [g.name, { nodes: g.nodes, replicas: g.replicas }])) } : {}),
+    nodes: topology.nodes.map((n) => ({
+      name: n.name, type: n.type, inputs: n.inputs, params: n.params, ...(n.transport.kind === 'kafka' ? { transport: n.transport } : {}),
+    })),
   });
 }
 
@@ -194,4 +216,11 @@ function sha256(text: string | Uint8Array): string {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** The nodes of a group, or a clear error when the topology has no such group. */
+function groupEdgesMembers(topology: Topology, group: string): string[] {
+  const g = topology.groups.find((x) => x.name === group);
+  if (!g) throw new TopologyError([{ file: topology.file, line: 1, col: 1, message: `no group "${group}"`, hint: `groups: ${topology.groups.map((x) => x.name).join(', ') || 'none (add "groups:")'}` }]);
+  return g.nodes;
 }

@@ -1,18 +1,36 @@
 /**
- * The backtest's event loop: pulls the merged sources, advances the event clock to each slice (firing
- * due timers first), pushes the slice into its source's edge, and at the end lets the last session's
- * timers fire and completes every stream, then runs the nodes' end-of-run hooks (sinks flush there).
+ * The backtest's event loop: takes steps in event-time order (see step.ts) — a due timer, or the
+ * next slice of the merged sources pushed into its source's edge — letting held work settle after
+ * each. At the end it lets the last session's timers fire, completes every stream, then runs the
+ * nodes' end-of-run hooks (sinks flush there).
+ *
+ * Hooks let a process group take part in a run split across processes: `ready` waits until the
+ * steps of other processes that come before a step have arrived (they may schedule timers that then
+ * come first), `done` publishes what a step emitted.
  */
 import type { Session } from '../../operators/sdk/context.ts';
 import type { EventClock } from './event-clock.ts';
 import type { BuiltGraph } from './graph.ts';
 import { SourceMerger } from './merge.ts';
+import { END_KEY, type StepKey } from './step.ts';
+
+export interface DriveHooks {
+  /** Resolves when the step may run; it may schedule timers that come before it. */
+  ready?(key: StepKey): Promise<void>;
+  /** After the step and the work it held have finished. */
+  done?(key: StepKey): Promise<void> | void;
+  /** Before the streams complete: everything emitted has been published or received. */
+  finish?(): Promise<void>;
+  /** After the sources completed: complete the edges fed from other processes. */
+  complete?(): void;
+}
 
 export async function driveGraph(
   graph: BuiltGraph,
   clock: EventClock,
   sessions: readonly Session[],
   onProgress?: (fraction: number, events: number) => void,
+  hooks: DriveHooks = {},
 ): Promise<number> {
   const merger = new SourceMerger(graph.sources);
   const first = sessions[0]?.open ?? 0;
@@ -20,31 +38,61 @@ export async function driveGraph(
   const span = Math.max(1, end - first);
   let lastReport = Date.now();
   const held = graph.held;
-  /** Fires the timers due by `t` one by one, letting held work settle after each, then sets the time. */
-  const advanceTo = async (t: number): Promise<void> => {
-    while (clock.fireNext(t)) if (held.size > 0) await held.settle();
-    clock.advanceTo(t);
-  };
-  for (;;) {
-    const slice = await merger.next(clock.nextTimerAt());
-    if (slice === null) break;
-    if (slice === 'timer') {
-      await advanceTo(clock.nextTimerAt());
-      continue;
+  const { ready, done } = hooks;
+
+  /** Fires the earliest timer if it is due by `limit`, as one step; says whether it did. */
+  const timerStep = async (limit: number): Promise<boolean> => {
+    for (;;) {
+      const at = clock.nextTimerAt();
+      if (at > limit) return false;
+      const key: StepKey = { t: at, phase: 0, order: clock.nextTimerRank(), seq: 0 };
+      if (ready) {
+        await ready(key);
+        if (clock.nextTimerAt() !== at || clock.nextTimerRank() !== key.order) continue; // an earlier timer arrived
+      }
+      clock.fireNext(limit);
+      if (held.size > 0) await held.settle();
+      if (done) await done(key);
+      return true;
     }
-    await advanceTo(slice.records[0]!.ts_known);
+  };
+
+  for (;;) {
+    const head = await merger.peek();
+    if (head === null) break;
+    if (await timerStep(head.t)) continue;
+    const key: StepKey = { t: head.t, phase: 1, order: head.order, seq: head.seq };
+    if (ready) {
+      await ready(key);
+      if (clock.nextTimerAt() <= head.t) continue; // a timer before this slice arrived
+    }
+    const slice = await merger.next(clock.nextTimerAt());
+    if (slice === null || slice === 'timer') continue;
+    clock.advanceTo(slice.records[0]!.ts_known);
     slice.source.subject.next(slice.records);
     if (held.size > 0) await held.settle();
+    if (done) await done(key);
     if (onProgress && Date.now() - lastReport > 1000) {
       lastReport = Date.now();
       onProgress((clock.now() - first) / span, merger.events);
     }
   }
-  await advanceTo(Math.max(end, clock.now()));
+  const last = Math.max(end, clock.now());
+  while (await timerStep(last));
+  if (ready) {
+    // Other processes' last steps may still schedule timers (up to the end of the last session).
+    await ready(END_KEY);
+    while (await timerStep(last));
+  }
+  clock.advanceTo(last);
+  if (hooks.finish) await hooks.finish();
   for (const s of graph.sources) {
     await s.reader.close();
     s.subject.complete();
   }
+  hooks.complete?.();
   for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
+  if (done) await done(END_KEY);
   return merger.events;
 }
+

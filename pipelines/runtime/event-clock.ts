@@ -48,6 +48,11 @@ export class EventClock implements Clock {
     return true;
   }
 
+  /** Rank of the earliest pending timer (the node that scheduled it), or Infinity. */
+  nextTimerRank(): number {
+    return this.heap[0]?.rank ?? Infinity;
+  }
+
   /** Fires, in order, every timer due at or before `t`, then sets the time to `t`. */
   advanceTo(t: Micros): void {
     while (this.fireNext(t));

@@ -29,7 +29,12 @@ export interface BuiltGraph {
   features: Map<string, readonly string[]>;
 }
 
-export function buildGraph(topology: Topology, clock: EventClock, services: RunServices): BuiltGraph {
+/**
+ * Builds the operators of `topology` (only the sources and the nodes in `members`, when given: one
+ * process group; the other nodes' outputs stay open for their records to arrive from other processes).
+ * Ranks, random streams and feature names are those of the whole topology either way.
+ */
+export function buildGraph(topology: Topology, clock: EventClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
   const outputs = new Map<string, Subject<Batch<unknown>>>();
   for (const node of topology.nodes) outputs.set(node.name, new Subject<Batch<unknown>>());
   const root = new Rng(topology.seed);
@@ -48,10 +53,11 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
         features: features.get(p) ?? [],
       }));
     }
-    const ctx = new NodeContext(node.name, clock.forNode(rank), root.fork(node.name), inputs, services, held);
-    contexts.set(node.name, ctx);
     const spec = node.spec;
     features.set(node.name, nodeFeatures(node, upstreamFeatures(node, features)));
+    if (members && spec.kind !== 'source' && !members.has(node.name)) return;
+    const ctx = new NodeContext(node.name, clock.forNode(rank), root.fork(node.name), inputs, services, held);
+    contexts.set(node.name, ctx);
     const subject = outputs.get(node.name)!;
     if (spec.kind === 'source') {
       sources.push({ name: node.name, reader: spec.open(node.params, ctx), subject: subject as Subject<Batch<SourceRecord>> });

@@ -32,6 +32,16 @@ export class SourceMerger {
     return this.take(limit);
   }
 
+  /** Key of the record the next slice would start with (ts_known, source order, seq), or null at the end. */
+  async peek(): Promise<{ t: number; order: number; seq: number } | null> {
+    for (const head of this.heads) if (!head.done && head.index >= head.batch.length) await this.fill(head);
+    let best: Head | undefined;
+    for (const head of this.heads) if (!head.done && (!best || before(head, best))) best = head;
+    if (!best) return null;
+    const r = best.batch[best.index]!;
+    return { t: r.ts_known, order: best.order, seq: r.seq };
+  }
+
   /** The next slice from the current heads (each already holds a record unless its source is done). */
   private take(limit: number): { source: BuiltSource; records: Batch<SourceRecord> } | 'timer' | null {
     let best: Head | undefined;

@@ -1,5 +1,7 @@
 /** The resolved topology: what validation returns and the graph builder consumes. */
 import type { AnySpec } from '../../operators/sdk/spec.ts';
+import type { Group } from './groups.ts';
+import type { Transport } from './transport.ts';
 
 export interface ResolvedNode {
   name: string;
@@ -9,6 +11,8 @@ export interface ResolvedNode {
   inputs: Record<string, string[]>;
   /** Params after defaults were applied. */
   params: unknown;
+  /** How the output travels: in memory, or as a Kafka topic (`alpha backtest --split`, `alpha run --group`). */
+  transport: Transport;
 }
 
 export interface Topology {
@@ -19,6 +23,8 @@ export interface Topology {
   data: string | undefined;
   /** Edges (producer node names) whose records are written to the run's taps/ folder. */
   taps: string[];
+  /** Process groups (none: the whole graph is one process). */
+  groups: Group[];
   /** In topological order (feedback edges excluded). */
   nodes: ResolvedNode[];
 }

@@ -84,6 +84,16 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
     anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } },
       { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } }],
   };
+  const transport = {
+    description: 'How the output travels between processes: "inline" (default) or a Kafka topic.',
+    anyOf: [
+      { enum: ['inline', 'kafka'] },
+      {
+        type: 'object', additionalProperties: false, required: ['kind'],
+        properties: { kind: { enum: ['inline', 'kafka'] }, topic: { type: 'string' }, partitions: { type: 'integer', minimum: 1, maximum: 1000 } },
+      },
+    ],
+  };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'Alpha Factory topology',
@@ -95,6 +105,19 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
       seed: { type: 'integer', minimum: 0, description: 'Seed of every random generator of the run.' },
       data: { type: 'string', description: 'Default data folder of the replay sources (overridden by --data).' },
       taps: { type: 'array', items: { type: 'string' }, description: 'Nodes whose output is written to taps/NODE.jsonl.' },
+      groups: {
+        type: 'object',
+        description: 'Process groups: group name → its nodes (sources excluded). Edges between groups must be Kafka edges.',
+        additionalProperties: {
+          anyOf: [
+            { type: 'array', items: { type: 'string' } },
+            {
+              type: 'object', additionalProperties: false, required: ['nodes'],
+              properties: { nodes: { type: 'array', items: { type: 'string' } }, replicas: { type: 'integer', minimum: 1, description: 'Processes sharing the symbols (per-symbol stages only).' } },
+            },
+          ],
+        },
+      },
       nodes: {
         type: 'array',
         items: {
@@ -108,6 +131,7 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
               type: { const: s.type, description: s.summary },
               inputs,
               params: { ...paramsJsonSchema(s), $schema: undefined },
+              transport,
             },
           })),
         },

@@ -9,11 +9,13 @@ import type { LoadedTopology } from './load.ts';
 import { closest, type Problem } from './problems.ts';
 import type { ResolvedNode, Topology } from './model.ts';
 import { duplicateNames, nodeFeatures, upstreamFeatures } from './features.ts';
+import { checkGroupEdges, parseGroups, parseTransport } from './groups.ts';
+import type { Transport } from './transport.ts';
 
 type Path = (string | number)[];
 
-const TOP_LEVEL_KEYS = ['name', 'seed', 'data', 'taps', 'nodes'];
-const NODE_KEYS = ['name', 'type', 'inputs', 'params'];
+const TOP_LEVEL_KEYS = ['name', 'seed', 'data', 'taps', 'groups', 'nodes'];
+const NODE_KEYS = ['name', 'type', 'inputs', 'params', 'transport'];
 
 export function validateTopology(
   loaded: LoadedTopology,
@@ -54,7 +56,7 @@ export function validateTopology(
 
   // Pass 1: names, types, params.
   const byName = new Map<string, { index: number; spec: AnySpec | undefined; raw: Record<string, unknown> }>();
-  const nodes: { index: number; name: string; spec: AnySpec; raw: Record<string, unknown>; params: unknown }[] = [];
+  const nodes: { index: number; name: string; spec: AnySpec; raw: Record<string, unknown>; params: unknown; transport: Transport }[] = [];
   rawNodes.forEach((raw: unknown, index: number) => {
     const base: Path = ['nodes', index];
     if (!isRecord(raw)) return at(base, undefined, 'a node must be a mapping', 'name:, type:, inputs:, params:');
@@ -82,16 +84,20 @@ export function validateTopology(
     if (!parsed.success) {
       for (const issue of parsed.error.issues) paramProblem(at, atKey, base, nodeName, spec, raw['params'], issue);
     }
+    const transport = parseTransport(raw['transport'], name, nodeName, [...base, 'transport'], at) ?? { kind: 'inline' as const };
+    if (transport.kind === 'kafka' && spec.output === null) at([...base, 'transport'], nodeName, `${type} has no output to send to Kafka`, 'remove "transport:"');
     // Inputs are checked even when params are not, so every problem is reported at once.
-    nodes.push({ index, name: nodeName, spec, raw, params: parsed.success ? parsed.data : undefined });
+    nodes.push({ index, name: nodeName, spec, raw, params: parsed.success ? parsed.data : undefined, transport });
   });
 
   // Pass 2: inputs.
   const resolved = new Map<string, ResolvedNode>();
   for (const node of nodes) {
     const inputs = bindInputs(node, byName, at, atKey);
-    if (inputs) resolved.set(node.name, { name: node.name, type: node.spec.type, spec: node.spec, inputs, params: node.params });
+    if (inputs) resolved.set(node.name, { name: node.name, type: node.spec.type, spec: node.spec, inputs, params: node.params, transport: node.transport });
   }
+  const groups = parseGroups(root['groups'], byName, at);
+  checkGroupEdges(groups, nodes.flatMap((n) => (resolved.has(n.name) ? [{ ...n, inputs: resolved.get(n.name)!.inputs }] : [])), at);
 
   const taps = Array.isArray(root['taps']) ? (root['taps'] as unknown[]) : [];
   taps.forEach((tap, i) => {
@@ -131,6 +137,7 @@ export function validateTopology(
     topology: {
       file, name, seed: seed as number, data: data as string | undefined,
       taps: taps as string[],
+      groups,
       nodes: order.map((n) => resolved.get(n)!),
     },
   };

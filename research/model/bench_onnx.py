@@ -3,6 +3,7 @@ intra-op thread, sequential execution, the same settings the parity checks use. 
 runs it for the Python side of its comparison.
 
     python research/model/bench_onnx.py --model models/NAME/model.onnx --rows 500 --iterations 2000 --json
+    (--input FILE: the rows as raw float32, so both sides score the same values)
 
 Prints {p50_us, p99_us, mean_us, min_us, rows, features, iterations, warmup, onnxruntime_version} with
 --json, a one-line summary otherwise. Each sample is one session.run of the whole batch."""
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--warmup", type=int, default=50)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--input", type=Path, help="rows × features float32 values (raw little-endian), instead of seeded random rows")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = p.parse_args(argv)
     if a.rows < 1 or a.iterations < 1 or a.warmup < 0:
@@ -44,7 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(k, int):
         print(f"bench_onnx.py: error: {a.model}: input {inp.name!r} has no fixed feature count ({inp.shape})", file=sys.stderr)
         return 2
-    x = np.random.default_rng(a.seed).standard_normal((a.rows, k)).astype(np.float32)
+    if a.input is not None:
+        raw = np.fromfile(a.input, dtype="<f4")
+        if raw.size != a.rows * k:
+            print(f"bench_onnx.py: error: {a.input}: {raw.size} float32 values, expected --rows {a.rows} × {k} features", file=sys.stderr)
+            return 2
+        x = raw.reshape(a.rows, k)
+    else:
+        x = np.random.default_rng(a.seed).standard_normal((a.rows, k)).astype(np.float32)
     feed = {inp.name: x}
     out = [sess.get_outputs()[0].name]
     for _ in range(a.warmup):

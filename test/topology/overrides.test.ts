@@ -8,6 +8,7 @@ import { formatProblem } from '../../pipelines/topology/problems.ts';
 import { locate, onlyProblem, validate, where, yaml } from './helpers.ts';
 
 const defaultText = readFileSync(new URL('../../topology.yaml', import.meta.url), 'utf8');
+const ridgeText = readFileSync(new URL('../../examples/ridge.yaml', import.meta.url), 'utf8');
 
 const small = yaml(
   'nodes:',
@@ -31,16 +32,21 @@ function paramsOf(text: string, sets: string[], node: string): unknown {
 
 describe('--set overrides that are valid', () => {
   it('change the resolved params of the default topology', () => {
-    expect(paramsOf(defaultText, [], 'model')).toMatchObject({ lambda: 10, train_days: 10 });
-    expect(paramsOf(defaultText, ['model.lambda=3', 'model.train_days=20'], 'model'))
-      .toEqual({ lambda: 3, horizon: 1, train_days: 20, warmup_days: 2, refit_every: 26 });
+    expect(paramsOf(defaultText, [], 'sizing')).toMatchObject({ gamma: 1000, tcost_bps: 5 });
+    expect(paramsOf(defaultText, ['sizing.gamma=3', 'sizing.tcost_bps=20'], 'sizing')).toMatchObject({ gamma: 3, tcost_bps: 20, alpha_scale: 0.001 });
   });
 
   it('parse the value as YAML (numbers, lists, strings)', () => {
-    expect(paramsOf(defaultText, ['returns.horizons=[2, 4]'], 'returns')).toEqual({ horizons: [2, 4], intraday: true });
+    // The ridge example: changing features there needs no retrained model.
+    expect(paramsOf(ridgeText, ['volatility.windows=[2, 4]'], 'volatility')).toMatchObject({ windows: [2, 4] });
     expect(paramsOf(defaultText, ['returns.intraday=false'], 'returns')).toMatchObject({ intraday: false });
     expect(paramsOf(defaultText, ['orders_out.file=o.parquet'], 'orders_out')).toEqual({ file: 'o.parquet' });
     expect(paramsOf(defaultText, ['orders.order_type=LIMIT'], 'orders')).toMatchObject({ order_type: 'LIMIT' });
+  });
+
+  it('that change the model\'s features are refused against its card', () => {
+    const { problems } = validate(defaultText, ['volatility.windows=[2, 4]']);
+    expect(problems.map((p) => p.message)).toEqual([expect.stringContaining('the model in models/default expects 116 features, the topology delivers')]);
   });
 
   it('add params to a node that declares none', () => {

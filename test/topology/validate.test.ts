@@ -22,7 +22,7 @@ describe('the default topology.yaml', () => {
     const { topology, problems } = validate(defaultText, [], 'topology.yaml');
     expect(problems).toEqual([]);
     expect(topology?.nodes.map((n) => n.name).sort()).toEqual([
-      'accounting', 'alpha', 'bars', 'broker', 'equity_out', 'fills_out', 'microstructure', 'model', 'normalised',
+      'accounting', 'alpha', 'bar_stats', 'bars', 'broker', 'equity_out', 'fills_out', 'microstructure', 'model', 'normalised',
       'orders', 'orders_out', 'pretrade', 'quotes', 'relative', 'returns', 'sizing', 'snapshot', 'trades', 'volatility',
     ]);
     expect(topology?.name).toBe('default');
@@ -50,7 +50,9 @@ describe('the default topology.yaml', () => {
   it('applies the param defaults of each operator', () => {
     const { topology } = validate(defaultText, [], 'topology.yaml');
     const model = topology?.nodes.find((n) => n.name === 'model');
-    expect(model?.params).toEqual({ lambda: 10, horizon: 1, train_days: 10, warmup_days: 2, refit_every: 26 });
+    expect(model?.params).toEqual({ model: 'models/default' });
+    const returns = topology?.nodes.find((n) => n.name === 'returns');
+    expect(returns?.params).toMatchObject({ intraday: true, scaled: true, scale_window: 60 });
     const quotes = topology?.nodes.find((n) => n.name === 'quotes');
     expect(quotes?.params).toEqual({ dataset: 'quotes', batch_size: 8192 });
   });
@@ -635,7 +637,7 @@ describe('unknown keys', () => {
 
   it('lists the top-level keys when none is close', () => {
     const p = onlyProblem(yaml('nodes:', '  - name: quotes', '    type: source.replay', 'description:', '  - a graph'));
-    expect(formatProblem(p)).toBe('bad.yaml:4:1: unknown key "description" — expected one of: name, seed, data, taps, nodes');
+    expect(formatProblem(p)).toBe('bad.yaml:4:1: unknown key "description" — expected one of: name, seed, data, taps, groups, nodes');
   });
 
   it('reports an unknown node key (with a mapping value) at that key', () => {

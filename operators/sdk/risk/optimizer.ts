@@ -19,7 +19,10 @@ export interface MvoSolution {
   /** μᵀw − γ·wᵀΣw − Σ cᵢ|Δwᵢ| at the weights; NaN without a solution. */
   readonly objective: number;
   readonly iterations: number;
-  /** Wall time of the solve: every OSQP stage and refinement, without building q, l, u. */
+  /**
+   * Time of the solve in ms: with a `stopwatch` option, every OSQP stage and the refinement (without
+   * building q, l, u); without one, OSQP's own time only (operators may not read a clock).
+   */
   readonly solveMs: number;
   /** Whether the solve started from a previous solution. */
   readonly warmStarted: boolean;
@@ -35,6 +38,8 @@ export const SOLVED: ReadonlySet<QpStatus> = new Set(['solved', 'solved_inaccura
 const NEAR: ReadonlySet<QpStatus> = new Set(['solved', 'solved_inaccurate', 'max_iter_reached', 'time_limit_reached']);
 
 export interface MvoOptimizerOptions {
+  /** A monotonic clock in ms (e.g. performance.now) for `solveMs`; tools pass one, operators cannot. */
+  stopwatch?: () => number;
   /**
    * Refine OSQP's weights exactly on their active set and keep them when they pass the KKT check
    * (default true). A refined solution is reported as `solved` even when OSQP stopped early
@@ -113,7 +118,9 @@ export class MvoOptimizer {
     const final = this.settings.epsAbs ?? 1e-3;
     const stages = refine ? [...(this.options.stages ?? DEFAULT_STAGES).filter((e) => e > final), final] : [final];
     const warmStarted = this.#last !== undefined;
-    const started = performance.now();
+    const stopwatch = this.options.stopwatch;
+    const started = stopwatch?.() ?? 0;
+    let osqpMs = 0;
     let iterations = 0;
     for (const [k, eps] of stages.entries()) {
       const last = k === stages.length - 1;
@@ -126,6 +133,7 @@ export class MvoOptimizer {
       }
       const r = solver.solve();
       iterations += r.iterations;
+      osqpMs += r.solveMs;
       const near = NEAR.has(r.status) && r.x.every(Number.isFinite) && r.y.every(Number.isFinite);
       let weights: Float64Array = r.x.slice(0, n);
       const better = refine && near
@@ -141,7 +149,7 @@ export class MvoOptimizer {
         refined: better?.certified === true,
         objective: weights.every(Number.isFinite) ? this.problem.objective(mu, prev, weights) : NaN,
         iterations,
-        solveMs: performance.now() - started,
+        solveMs: stopwatch ? stopwatch() - started : osqpMs,
         warmStarted,
         ...(r.reason !== undefined ? { reason: r.reason } : {}),
       };

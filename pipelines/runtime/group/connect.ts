@@ -1,0 +1,106 @@
+/**
+ * Joins one process group of a topology to the others: a publisher for each of its Kafka edges that
+ * another group reads, a subscriber for each edge it reads from another group, and the event-loop
+ * hooks that keep the group's steps in the run's event-time order (see drive.ts and step.ts).
+ */
+import type { Subject } from 'rxjs';
+import type { Batch } from '../../../operators/sdk/spec.ts';
+import type { SchemaName } from '../../../schemas/types.generated.ts';
+import type { Topology } from '../../topology/model.ts';
+import { AlphaError } from '../../errors.ts';
+import type { DriveHooks } from '../drive.ts';
+import type { EventClock } from '../event-clock.ts';
+import { END_KEY, type StepKey } from '../step.ts';
+import type { EdgeFactory } from './edges.ts';
+import { EdgePublisher } from './publisher.ts';
+import { EdgeSubscriber } from './subscriber.ts';
+
+export interface GroupEdges {
+  /** Producer node → its topic, for the edges this group publishes and reads. */
+  published: string[];
+  read: string[];
+}
+
+/** Which Kafka edges a group publishes (read by another group) and reads (from another group). */
+export function groupEdges(topology: Topology, group: string): GroupEdges {
+  const groupOf = new Map(topology.groups.flatMap((g) => g.nodes.map((n) => [n, g.name] as const)));
+  if (!topology.groups.some((g) => g.name === group)) {
+    throw new AlphaError(`${topology.file}: no group "${group}" (groups: ${topology.groups.map((g) => g.name).join(', ') || 'none'})`);
+  }
+  const published = new Set<string>();
+  const read = new Set<string>();
+  for (const node of topology.nodes) {
+    const consumer = groupOf.get(node.name);
+    for (const p of Object.values(node.inputs).flat()) {
+      const producer = groupOf.get(p);
+      if (producer === undefined || consumer === undefined || producer === consumer) continue;
+      if (producer === group) published.add(p);
+      if (consumer === group) read.add(p);
+    }
+  }
+  return { published: [...published], read: [...read] };
+}
+
+/** The topic of a Kafka edge in one run: runs never read each other's records. */
+export function runTopic(topology: Topology, node: string, runId: string): string {
+  const t = topology.nodes.find((n) => n.name === node)!.transport;
+  if (t.kind !== 'kafka') throw new AlphaError(`${node} is not a Kafka edge`);
+  return `${t.topic}.${runId}`;
+}
+
+export async function connectGroup(o: {
+  topology: Topology;
+  group: string;
+  runId: string;
+  outputs: ReadonlyMap<string, Subject<Batch<unknown>>>;
+  clock: EventClock;
+  edges: EdgeFactory;
+}): Promise<{ hooks: DriveHooks; received: () => number; close: () => Promise<void> }> {
+  const { topology, group, runId, outputs, clock, edges } = o;
+  const { published, read } = groupEdges(topology, group);
+  const node = (name: string) => topology.nodes.find((n) => n.name === name)!;
+  const partitions = (name: string): number => {
+    const t = node(name).transport;
+    return t.kind === 'kafka' ? t.partitions : 1;
+  };
+  let current: StepKey = { t: -Infinity, phase: 0, order: 0, seq: 0 };
+  const publishers = await Promise.all(published.map(async (name) => new EdgePublisher(
+    name,
+    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name) }),
+    outputs.get(name)!.asObservable(),
+    () => current,
+  )));
+  const subscribers = await Promise.all(read.map(async (name) => new EdgeSubscriber(
+    name,
+    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${runId}` }),
+    partitions(name),
+    outputs.get(name)!,
+    clock,
+    (key) => key.order,
+  )));
+  const hooks: DriveHooks = {
+    // Called before every step, so it also tracks the step the publishers stamp on what is emitted.
+    ready: async (key) => {
+      current = key;
+      for (const s of subscribers) await s.ready(key);
+    },
+    done: async (key) => {
+      for (const p of publishers) await p.stepDone(key);
+    },
+    finish: async () => {
+      current = END_KEY;
+      for (const s of subscribers) for (const deliver of s.atEnd) deliver();
+    },
+    complete: () => {
+      for (const name of read) outputs.get(name)!.complete();
+    },
+  };
+  return {
+    hooks,
+    received: () => subscribers.reduce((n, s) => n + s.received, 0),
+    close: async () => {
+      for (const p of publishers) await p.flush();
+      await Promise.all([...publishers.map((p) => p.close()), ...subscribers.map((s) => s.close())]);
+    },
+  };
+}

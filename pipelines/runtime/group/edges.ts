@@ -1,0 +1,31 @@
+/**
+ * What a process group needs of a transport: publish records and controls on an edge, and read an
+ * edge back in partition order. The Kafka adapter (pipelines/kafka) provides it; tests of the
+ * protocol use an in-memory one.
+ */
+import type { SchemaName } from '../../../schemas/types.generated.ts';
+
+export type Headers = Record<string, string>;
+
+export interface OutboundEdge {
+  write(records: readonly { key: string; value: unknown; headers: Headers }[]): Promise<void>;
+  writeControl(control: { watermark: number } | { end: true }, headers: Headers): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type InboundItem =
+  | { kind: 'record'; partition: number; value: unknown; headers: Headers }
+  | { kind: 'control'; partition: number; watermark?: number; end?: boolean; headers: Headers };
+
+export interface InboundEdge {
+  /** Waits for the next items, in offset order within each partition. */
+  next(): Promise<readonly InboundItem[]>;
+  /** Marks items as processed (a restarted reader resumes after them). */
+  commit(items: readonly InboundItem[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EdgeFactory {
+  outbound(o: { topic: string; schema: SchemaName; partitions: number }): Promise<OutboundEdge>;
+  inbound(o: { topic: string; schema: SchemaName; partitions: number; groupId: string }): Promise<InboundEdge>;
+}

@@ -1,0 +1,86 @@
+/**
+ * The producing side of an edge that leaves a process group. Every batch the node emits is sent with
+ * the key of the step that emitted it (`alpha.step`), its number among the node's batches and each
+ * record's place in it, so the consumer can rebuild the batch and deliver it at the same place in
+ * event time. After every timer step a watermark carrying the step's key follows on every partition:
+ * it says the steps up to it are complete, and tells the consumer where this process's timers cut
+ * the event stream. After data steps a watermark is sent only every `WATERMARK_EVERY` steps (or when
+ * records went out), which bounds how long a consumer waits.
+ */
+import type { Observable } from 'rxjs';
+import type { Batch } from '../../../operators/sdk/spec.ts';
+import { AlphaError } from '../../errors.ts';
+import { encodeKey, type StepKey } from '../step.ts';
+import type { OutboundEdge } from './edges.ts';
+
+export const STEP_HEADER = 'alpha.step';
+export const BATCH_HEADER = 'alpha.batch';
+const WATERMARK_EVERY = 64;
+
+export class EdgePublisher {
+  private pending: { key: StepKey; batch: Batch<unknown> }[] = [];
+  private batches = 0;
+  private sinceWatermark = 0;
+  private sending: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private failure: unknown;
+
+  constructor(
+    readonly node: string,
+    private readonly edge: OutboundEdge,
+    output: Observable<Batch<unknown>>,
+    private readonly currentStep: () => StepKey,
+  ) {
+    output.subscribe((batch) => this.pending.push({ key: this.currentStep(), batch }));
+  }
+
+  /** Called after each step: queues the step's batches and, when due, a watermark. */
+  async stepDone(key: StepKey): Promise<void> {
+    if (this.failure) throw this.failure;
+    const emitted = this.pending.length > 0;
+    for (const { key: at, batch } of this.pending) {
+      if (at.phase === 1 && at.t !== Infinity) {
+        throw new AlphaError(`node "${this.node}" emitted on its Kafka edge while data was delivered (not on a timer); ` +
+          'a process group can only publish what timers produce (bars, snapshots, …): move the cut to such an edge');
+      }
+      const n = this.batches++;
+      const step = encodeKey(at);
+      const records = batch.map((value, i) => ({ key: keyOf(value, this.node), value, headers: { [STEP_HEADER]: step, [BATCH_HEADER]: `${n}:${i}:${batch.length}` } }));
+      this.enqueue(() => this.edge.write(records));
+    }
+    this.pending = [];
+    if (key.t === Infinity) {
+      this.enqueue(() => this.edge.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(key) }));
+    } else if (key.phase === 0 || emitted || ++this.sinceWatermark >= WATERMARK_EVERY) {
+      this.sinceWatermark = 0;
+      this.enqueue(() => this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key) }));
+    }
+    // Bound the queue: wait for the sends when too many are in flight.
+    if (this.inFlight > 256) await this.sending;
+  }
+
+  /** Resolves when everything queued has been acknowledged. */
+  async flush(): Promise<void> {
+    await this.sending;
+    if (this.failure) throw this.failure;
+  }
+
+  close(): Promise<void> {
+    return this.edge.close();
+  }
+
+  /** Sends run one after another, in call order, so a partition receives them in step order. */
+  private enqueue(send: () => Promise<void>): void {
+    this.inFlight++;
+    this.sending = this.sending.then(send).then(
+      () => { this.inFlight--; },
+      (err: unknown) => { this.inFlight--; this.failure ??= err; },
+    );
+  }
+}
+
+/** The record's symbol, so per-symbol records spread over partitions; else one key per edge. */
+function keyOf(value: unknown, node: string): string {
+  const symbol = (value as { symbol?: unknown }).symbol;
+  return typeof symbol === 'string' ? symbol : node;
+}

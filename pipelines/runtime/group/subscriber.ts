@@ -1,0 +1,139 @@
+/**
+ * The consuming side of an edge that enters a process group. Records are gathered by the step that
+ * emitted them (see publisher.ts); the edge's watermark is the lowest step key any partition has
+ * confirmed. Before the group takes a step, `ready` waits until the watermark has passed it, then
+ * schedules every complete remote step up to the watermark on the group's clock, as a timer at the
+ * producer's time and rank: delivering its batches there puts them where they were in the producing
+ * process, and a step with no records still cuts the stream as the producer's timer did.
+ */
+import type { Subject } from 'rxjs';
+import type { Batch } from '../../../operators/sdk/spec.ts';
+import { AlphaError } from '../../errors.ts';
+import type { EventClock } from '../event-clock.ts';
+import { compareKeys, decodeKey, encodeKey, END_KEY, type StepKey } from '../step.ts';
+import type { InboundEdge, InboundItem } from './edges.ts';
+import { BATCH_HEADER, STEP_HEADER } from './publisher.ts';
+
+interface RemoteStep {
+  key: StepKey;
+  /** Batch number → its records by index. */
+  batches: Map<number, { records: unknown[]; count: number; received: number }>;
+  items: InboundItem[];
+}
+
+const BEFORE_ALL: StepKey = { t: -Infinity, phase: 0, order: -Infinity, seq: -Infinity };
+
+export class EdgeSubscriber {
+  private readonly marks: StepKey[];
+  private readonly steps = new Map<string, RemoteStep>();
+  private waiting: (() => void) | undefined;
+  private failure: unknown;
+  private closed = false;
+  private readonly pump: Promise<void>;
+  received = 0;
+
+  constructor(
+    readonly producer: string,
+    private readonly edge: InboundEdge,
+    partitions: number,
+    private readonly subject: Subject<Batch<unknown>>,
+    private readonly clock: EventClock,
+    private readonly rank: (key: StepKey) => number,
+  ) {
+    this.marks = Array.from({ length: partitions }, () => BEFORE_ALL);
+    this.pump = this.run();
+  }
+
+  /** The lowest step every partition has confirmed. */
+  get watermark(): StepKey {
+    return this.marks.reduce((a, b) => (compareKeys(a, b) <= 0 ? a : b));
+  }
+
+  /** Resolves once every remote step up to `key` is on the clock. */
+  async ready(key: StepKey): Promise<void> {
+    while (compareKeys(this.watermark, key) < 0) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+    if (this.failure) throw this.failure;
+    this.schedule();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.waiting?.();
+    await this.edge.close();
+    await this.pump.catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (!this.closed && compareKeys(this.watermark, END_KEY) < 0) {
+        const items = await this.edge.next();
+        for (const item of items) this.take(item);
+        this.waiting?.();
+      }
+    } catch (err) {
+      this.failure = this.closed ? undefined : err;
+      this.waiting?.();
+    }
+  }
+
+  private take(item: InboundItem): void {
+    const stepText = item.headers[STEP_HEADER];
+    if (stepText === undefined) throw new AlphaError(`edge of "${this.producer}": a record without the ${STEP_HEADER} header in partition ${item.partition}`);
+    const key = decodeKey(stepText);
+    const step = this.stepAt(key);
+    step.items.push(item);
+    if (item.kind === 'control') {
+      this.marks[item.partition] = item.end ? END_KEY : key;
+      return;
+    }
+    const [batchNo, index, count] = (item.headers[BATCH_HEADER] ?? '').split(':').map(Number);
+    if (!Number.isInteger(batchNo) || !Number.isInteger(index) || !Number.isInteger(count)) {
+      throw new AlphaError(`edge of "${this.producer}": malformed ${BATCH_HEADER} header "${item.headers[BATCH_HEADER]}"`);
+    }
+    let batch = step.batches.get(batchNo!);
+    if (!batch) step.batches.set(batchNo!, (batch = { records: new Array<unknown>(count), count: count!, received: 0 }));
+    batch.records[index!] = item.value;
+    batch.received++;
+    this.received++;
+  }
+
+  private stepAt(key: StepKey): RemoteStep {
+    const id = encodeKey(key);
+    let step = this.steps.get(id);
+    if (!step) this.steps.set(id, (step = { key, batches: new Map(), items: [] }));
+    return step;
+  }
+
+  /** Puts every remote step at or below the watermark on the clock, in key order. */
+  private schedule(): void {
+    const mark = this.watermark;
+    const due = [...this.steps.values()].filter((s) => compareKeys(s.key, mark) <= 0).sort((a, b) => compareKeys(a.key, b.key));
+    for (const step of due) {
+      this.steps.delete(encodeKey(step.key));
+      const batches = [...step.batches.entries()].sort((a, b) => a[0] - b[0]).map(([n, b]) => {
+        if (b.received !== b.count) throw new AlphaError(`edge of "${this.producer}": batch ${n} of step ${encodeKey(step.key)} has ${b.received} of ${b.count} records`);
+        return b.records;
+      });
+      const deliver = (): void => {
+        for (const records of batches) this.subject.next(records);
+        void this.edge.commit(step.items);
+      };
+      if (step.key.t === Infinity) {
+        // Emitted while the producer finished: delivered before this group finishes (see finish()).
+        this.atEnd.push(deliver);
+      } else if (step.key.phase === 0) {
+        this.clock.schedule(step.key.t, deliver, this.rank(step.key));
+      } else if (batches.length > 0) {
+        throw new AlphaError(`edge of "${this.producer}": records emitted on a data step (${encodeKey(step.key)}) cannot be placed in event time`);
+      } else {
+        void this.edge.commit(step.items);
+      }
+    }
+  }
+
+  /** Deliveries of what the producer emitted as it finished. */
+  readonly atEnd: (() => void)[] = [];
+}

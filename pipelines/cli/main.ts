@@ -109,6 +109,7 @@ program.command('backtest')
 
 (await import('./risk.ts')).registerRiskCommand(program);
 (await import('./model.ts')).registerModelCommand(program);
+(await import('./tap.ts')).registerTapCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -47,6 +47,16 @@ export class TopicAdmin {
     }
   }
 
+  /** Per partition: the earliest offset still held and the offset the next record will get. */
+  async offsets(topic: string): Promise<{ partition: number; low: number; high: number }[]> {
+    const o = await this.admin.fetchTopicOffsets(topic);
+    return o.map((x) => ({ partition: x.partition, low: Number(x.low), high: Number(x.high) })).sort((a, b) => a.partition - b.partition);
+  }
+
+  async deleteGroups(groups: string[]): Promise<void> {
+    await this.admin.deleteGroups(groups);
+  }
+
   async deleteTopics(topics: string[]): Promise<void> {
     await this.admin.deleteTopics({ topics });
   }

@@ -1,0 +1,156 @@
+/**
+ * `alpha tap NODE`: prints the records of a node's Kafka topic, decoded with the node's output
+ * schema, without joining the graph's consumer groups or committing anything (a throwaway group,
+ * deleted on exit), so tapping never changes a run. `--dlq` reads the edge's dead letters instead.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { AlphaError } from '../errors.ts';
+import { resolveTopology } from '../runtime/backtest.ts';
+import { topicOf } from '../topology/transport.ts';
+import { TopicAdmin } from '../kafka/admin.ts';
+import { PullConsumer } from '../kafka/consumer.ts';
+import type { RawRecord } from '../kafka/consumer.ts';
+import { parseControl } from '../kafka/control.ts';
+import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC, dlqTopicOf } from '../kafka/dead-letters.ts';
+import { SchemaCodec } from '../kafka/schema-codec.ts';
+import { kafkaSettings } from '../kafka/settings.ts';
+import { avroSchema } from '../../schemas/avro.ts';
+import type { SchemaName } from '../../schemas/types.generated.ts';
+
+interface TapOptions { topology: string; fromBeginning?: boolean; follow?: boolean; format: 'json' | 'table'; max?: number; dlq?: boolean }
+
+export function registerTapCommand(program: Command): void {
+  program.command('tap')
+    .description("Print the records of a node's Kafka topic (its output edge), decoded; control records show dimmed in table format.")
+    .argument('<node>', 'node name in the topology')
+    .option('--topology <file>', 'topology file', 'topology.yaml')
+    .option('--from-beginning', 'start at the earliest record (default: at the end of the topic)')
+    .option('--follow', 'keep waiting for new records (default: exit at the end of the topic)')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .option('--max <n>', 'stop after N records', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new AlphaError(`--max is "${v}": expected a positive integer`);
+      return n;
+    })
+    .option('--dlq', "read the edge's dead letters (<topic>.dlq): the error, where the record came from, its bytes")
+    .action(async (node: string, opts: TapOptions) => { await tap(node, opts); });
+}
+
+async function tap(node: string, opts: TapOptions): Promise<void> {
+  const topology = resolveTopology(opts.topology);
+  const resolved = topology.nodes.find((n) => n.name === node);
+  if (!resolved) throw new AlphaError(`${opts.topology}: no node "${node}" (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
+  const schema = resolved.spec.output as SchemaName;
+  const topic = opts.dlq ? dlqTopicOf(topicOf(topology, node)) : topicOf(topology, node);
+  const s = kafkaSettings();
+  const out = opts.dlq ? dlqPrinter(opts.format) : recordPrinter(schema, opts.format);
+  const codec = SchemaCodec.reader<Record<string, unknown>>(s.registryUrl, topic, schema);
+
+  const admin = await TopicAdmin.connect(s);
+  const group = `alpha-tap.${topic}.${process.pid}.${process.hrtime.bigint().toString(36)}`;
+  let consumer: PullConsumer | undefined;
+  try {
+    const partitions = await admin.partitions(topic);
+    if (partitions === undefined) throw new AlphaError(`topic "${topic}" (node "${node}") does not exist on ${s.brokers.join(',')}: nothing has written this edge yet`);
+    // Without --follow: read up to the end offsets as they are now.
+    const remaining = new Map<number, number>();
+    if (!opts.follow) {
+      for (const o of await admin.offsets(topic)) if (opts.fromBeginning && o.high > o.low) remaining.set(o.partition, o.high);
+      if (remaining.size === 0) {
+        process.stderr.write(`${topic}: no records to show${opts.fromBeginning ? ' (empty)' : ' (--from-beginning shows what is there, --follow waits for new ones)'}\n`);
+        return;
+      }
+    }
+    consumer = await PullConsumer.open(s, { topic, groupId: group, fromBeginning: opts.fromBeginning ?? false, partitions });
+    let printed = 0;
+    while (opts.follow || remaining.size > 0) {
+      for (const r of await consumer.next()) {
+        if (!opts.follow) {
+          const end = remaining.get(r.partition);
+          if (end === undefined || r.offset >= end) continue;
+          if (r.offset >= end - 1) remaining.delete(r.partition);
+        }
+        if (await out(topic, r, codec)) printed++;
+        if (opts.max !== undefined && printed >= opts.max) return;
+      }
+    }
+  } finally {
+    await consumer?.close();
+    await admin.deleteGroups([group]).catch(() => undefined);
+    await admin.close();
+  }
+}
+
+type Printer = (topic: string, r: RawRecord, codec: SchemaCodec<Record<string, unknown>>) => Promise<boolean>;
+
+const dim = (text: string): string => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text);
+const headersText = (h: Record<string, Buffer>): Record<string, string> => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v.toString('utf8')]));
+
+/** Decoded records: JSON lines, or a table with one column per top-level field. */
+function recordPrinter(schema: SchemaName, format: 'json' | 'table'): Printer {
+  const fields = avroSchema(schema).fields;
+  const micros = new Set(fields.filter((f) => typeof f.type === 'object' && !Array.isArray(f.type) && 'logicalType' in f.type).map((f) => f.name));
+  const columns = ['partition', 'offset', 'key', ...fields.map((f) => f.name)];
+  let widths: number[] | undefined;
+  const row = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths![i]!)).join('  ').trimEnd();
+  return async (topic, r, codec) => {
+    const headers = headersText(r.headers);
+    if (r.value === null) {
+      const control = parseControl(headers);
+      if (format === 'table') {
+        const what = control?.end ? 'end of stream' : control?.watermark !== undefined ? `watermark ${control.watermark} (${isoMicros(control.watermark)})` : 'null value';
+        process.stdout.write(`${dim(`-- partition ${r.partition} offset ${r.offset}: ${what}`)}\n`);
+      }
+      return false;
+    }
+    const decoded = await codec.decode(r.value);
+    if (!decoded.ok) {
+      const line = { topic, partition: r.partition, offset: String(r.offset), error: decoded.error };
+      process.stdout.write(format === 'json' ? `${JSON.stringify(line)}\n` : `${dim(`-- partition ${r.partition} offset ${r.offset}: cannot decode: ${decoded.error}`)}\n`);
+      return true;
+    }
+    const key = r.key?.toString('utf8') ?? null;
+    if (format === 'json') {
+      process.stdout.write(`${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), key, headers, value: decoded.value })}\n`);
+      return true;
+    }
+    const cells = [String(r.partition), String(r.offset), key ?? '', ...fields.map((f) => {
+      const v = decoded.value[f.name];
+      if (micros.has(f.name) && typeof v === 'number') return isoMicros(v);
+      return typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+    })];
+    if (!widths) {
+      widths = columns.map((c, i) => Math.max(c.length, cells[i]!.length));
+      process.stdout.write(`${row(columns)}\n`);
+    }
+    process.stdout.write(`${row(cells)}\n`);
+    return true;
+  };
+}
+
+/** Dead letters: why, from where, and the original bytes. */
+function dlqPrinter(format: 'json' | 'table'): Printer {
+  let header = false;
+  return async (topic, r) => {
+    const h = headersText(r.headers);
+    const source = { topic: h[DLQ_TOPIC] ?? '?', partition: h[DLQ_PARTITION] ?? '?', offset: h[DLQ_OFFSET] ?? '?' };
+    const error = h[DLQ_ERROR] ?? '(no error header)';
+    if (format === 'json') {
+      process.stdout.write(`${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), error, source, key: r.key?.toString('utf8') ?? null, headers: h, value_base64: r.value?.toString('base64') ?? null })}\n`);
+      return true;
+    }
+    if (!header) {
+      process.stdout.write('offset  source                    bytes  error\n');
+      header = true;
+    }
+    const src = `${source.topic.length > 18 ? `…${source.topic.slice(-17)}` : source.topic}[${source.partition}]@${source.offset}`;
+    process.stdout.write(`${String(r.offset).padEnd(6)}  ${src.padEnd(24)}  ${String(r.value?.length ?? 0).padStart(5)}  ${error}\n`);
+    return true;
+  };
+}
+
+function isoMicros(us: number): string {
+  const ms = Math.floor(us / 1000);
+  return `${new Date(ms).toISOString().slice(0, 23)}${String(us - ms * 1000).padStart(3, '0')}Z`;
+}

@@ -1,10 +1,11 @@
 /**
  * One Kafka edge with Quote records: Avro in the Confluent wire format (magic 0, 4-byte schema id,
- * Avro body), key = symbol. For kafkajs and @platformatic/kafka: produce-only, consume-only (consumer
+ * Avro body), key = symbol. The project's adapter (pipelines/kafka: EdgeWriter → broker → EdgeReader,
+ * end to end with commits), and underneath it, for kafkajs and @platformatic/kafka alone: produce-only, consume-only (consumer
  * group) and end to end (producer and consumer running together in this process), plus latency
  * percentiles from a send stamp carried in `ts_known`. `kcat` on the same bytes is the ceiling.
  *
- *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only kafkajs|platformatic|kcat]
+ *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,kafkajs,platformatic,kcat]
  *
  * Traffic goes to 127.0.0.1 only. Starts the services with scripts/services/up.sh if they are down.
  */
@@ -21,6 +22,9 @@ import { Consumer as PConsumer, Producer as PProducer } from '@platformatic/kafk
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { Quote } from '../schemas/types.generated.ts';
+import { EdgeReader } from '../pipelines/kafka/edge-reader.ts';
+import { EdgeWriter } from '../pipelines/kafka/edge-writer.ts';
+import { kafkaSettings } from '../pipelines/kafka/settings.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
@@ -307,6 +311,50 @@ async function benchClient(client: string, produce: Produce, consume: Consume): 
   });
 }
 
+// ---------------------------------------------------------------- the adapter: one edge end to end
+
+async function benchAdapter(): Promise<void> {
+  const settings = { ...kafkaSettings(), clientId: 'bench-adapter' };
+  const topic = `bench.quote.${RUN}.adapter`;
+  createdTopics.push(topic, `${topic}.dlq`);
+  const writer = await EdgeWriter.open(settings, { topic, schema: 'Quote', partitions: PARTITIONS });
+  const reader = await EdgeReader.open(settings, { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true });
+  const latencies = new Float64Array(N);
+  let count = 0;
+  const t0 = performance.now();
+  const produce = (async () => {
+    for (let from = 0; from < N; from += BATCH) {
+      const t = nowMicros();
+      const records = new Array(Math.min(BATCH, N - from));
+      for (let i = 0; i < records.length; i++) { const q = quote(from + i, t); records[i] = { key: q.symbol, value: q }; }
+      await writer.write(records);
+    }
+    return performance.now() - t0;
+  })();
+  const seen = new Uint8Array(N);
+  let duplicates = 0;
+  while (count < N) {
+    const items = await reader.next();
+    const now = nowMicros();
+    for (const it of items) {
+      if (it.kind !== 'record') continue;
+      if (seen[it.value.seq] === 1) { duplicates++; continue; }
+      seen[it.value.seq] = 1;
+      latencies[count++] = now - it.value.ts_known;
+    }
+    await reader.commit(items);
+  }
+  const e2eMs = performance.now() - t0;
+  const produceMs = await produce;
+  await writer.close();
+  await reader.close();
+  if (duplicates > 0) quirks.push(`adapter: ${duplicates} duplicate records consumed`);
+  if (reader.deadLettered > 0) quirks.push(`adapter: ${reader.deadLettered} records dead-lettered`);
+  const sorted = latencies.slice(0, count).sort();
+  const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  rows.push({ client: 'adapter (EdgeWriter→EdgeReader)', produce: N / (produceMs / 1000), consume: NaN, join: NaN, e2e: N / (e2eMs / 1000), p50: pct(0.5) / 1000, p99: pct(0.99) / 1000, bytes: 0 });
+}
+
 // ---------------------------------------------------------------- kcat, same bytes
 
 function run(cmd: string, args: string[], stdinFile?: string): Promise<number> {
@@ -388,6 +436,7 @@ console.log(`Kafka edge: ${N.toLocaleString('en-US')} Quote records, ${PARTITION
 function fmt(x: number): string { return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–'; }
 
 try {
+  if (only('adapter')) { console.log('… adapter (pipelines/kafka: @platformatic/kafka producer, kafkajs consumer)'); await benchAdapter(); }
   if (only('kafkajs')) { console.log('… kafkajs'); await benchClient('kafkajs', kafkajsProduce, kafkajsConsume); }
   if (only('platformatic')) { console.log('… @platformatic/kafka'); await benchClient('@platformatic/kafka', platformaticProduce, platformaticConsume); }
   if (only('kcat')) { console.log('… kcat'); await benchKcat(); }
@@ -412,7 +461,12 @@ const table = rows.map((r) => ({
 }));
 console.table(table);
 
-const clients = rows.filter((r) => r !== kc).sort((x, y) => y.e2e - x.e2e);
+const adapterRow = rows.find((r) => r.client.startsWith('adapter'));
+if (adapterRow) {
+  console.log(`adapter: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
+    `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`);
+}
+const clients = rows.filter((r) => r !== kc && r !== adapterRow).sort((x, y) => y.e2e - x.e2e);
 const [best, other] = clients;
 if (best) {
   const vs = other ? `, ${(best.e2e / other.e2e).toFixed(2)}× ${other.client} end to end (produce ${(best.produce / other.produce).toFixed(2)}×, consume ${(best.consume / other.consume).toFixed(2)}×)` : '';

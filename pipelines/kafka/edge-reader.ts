@@ -18,6 +18,7 @@ import { parseControl } from './control.ts';
 import { DeadLetterWriter } from './dead-letters.ts';
 import { KafkaEdgeError } from './errors.ts';
 import { SchemaCodec } from './schema-codec.ts';
+import type { Decoded } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
 export type ConsumedItem<T> =
@@ -80,7 +81,8 @@ export class EdgeReader<T> {
       const items: ConsumedItem<T>[] = [];
       const letters: { record: RawRecord; error: string }[] = [];
       for (const r of raw) {
-        const item = await this.decode(r);
+        const d = this.decode(r);
+        const item = d instanceof Promise ? await d : d;
         if ('error' in item) letters.push({ record: r, error: item.error });
         else {
           items.push(item);
@@ -124,7 +126,7 @@ export class EdgeReader<T> {
     await this.dlq.close();
   }
 
-  private async decode(r: RawRecord): Promise<ConsumedItem<T> | { error: string }> {
+  private decode(r: RawRecord): ConsumedItem<T> | { error: string } | Promise<ConsumedItem<T> | { error: string }> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.headers)) headers[k] = v.toString('utf8');
     const base = { topic: this.topic, partition: r.partition, offset: String(r.offset), headers };
@@ -134,8 +136,9 @@ export class EdgeReader<T> {
       return { kind: 'control', ...base, ...control };
     }
     if (r.key === null) return { error: 'record without a key (expected the symbol)' };
-    const decoded = await this.codec.decode(r.value);
-    if (!decoded.ok) return { error: decoded.error };
-    return { kind: 'record', ...base, key: r.key.toString('utf8'), value: decoded.value };
+    const key = r.key.toString('utf8');
+    const item = (d: Decoded<T>): ConsumedItem<T> | { error: string } => (d.ok ? { kind: 'record', ...base, key, value: d.value } : { error: d.error });
+    const known = this.codec.decodeKnown(r.value);
+    return known ? item(known) : this.codec.decode(r.value).then(item);
   }
 }

@@ -23,6 +23,8 @@ export function avroType(schema: SchemaName | object): avro.Type {
 
 export class SchemaCodec<T> {
   private readonly readers = new Map<number, Promise<Reader | { error: string }>>();
+  /** The readers already looked up, for the synchronous path. */
+  private readonly known = new Map<number, Reader | { error: string }>();
   private constructor(
     private readonly registryUrl: string,
     readonly subject: string,
@@ -65,10 +67,24 @@ export class SchemaCodec<T> {
 
   /** Decodes a framed value into the edge's schema, resolving from the writer's schema when it differs. */
   async decode(value: Buffer | null): Promise<Decoded<T>> {
+    const quick = this.decodeKnown(value);
+    if (quick) return quick;
+    const header = schemaIdOf(value!);
+    if ('error' in header) return { ok: false, error: header.error };
+    return this.decodeWith(value!, header.id, await this.readerFor(header.id));
+  }
+
+  /** `decode` without waiting: undefined when the writer schema still has to be fetched. */
+  decodeKnown(value: Buffer | null): Decoded<T> | undefined {
     if (value === null) return { ok: false, error: 'null value without an alpha.watermark or alpha.end header' };
     const header = schemaIdOf(value);
     if ('error' in header) return { ok: false, error: header.error };
-    const reader: Reader | { error: string } = header.id === this.schemaId ? this.type : await this.readerFor(header.id);
+    const reader = header.id === this.schemaId ? this.type : this.known.get(header.id);
+    return reader ? this.decodeWith(value, header.id, reader) : undefined;
+  }
+
+  private decodeWith(value: Buffer, id: number, reader: Reader | { error: string }): Decoded<T> {
+    const header = { id };
     if ('error' in reader) return { ok: false, error: reader.error };
     try {
       const { value: decoded, offset } = reader.decode(value, HEADER_BYTES);
@@ -110,6 +126,7 @@ export class SchemaCodec<T> {
         }
       })();
       this.readers.set(id, p);
+      p.then((r) => this.known.set(id, r), () => undefined);
       // A failed lookup (registry down) is not cached: the next record asks again.
       p.catch(() => this.readers.delete(id));
     }

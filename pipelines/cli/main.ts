@@ -90,14 +90,26 @@ program.command('backtest')
   .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
   .option('--from <date>', 'replay only the trading days from this date (YYYY-MM-DD)')
   .option('--to <date>', 'replay only the trading days up to this date (YYYY-MM-DD)')
+  .option('--split', 'run each process group (topology "groups:") in its own OS process, joined through Kafka')
   .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
   .option('--quiet', 'no progress output')
-  .action(async (file: string, opts: { data?: string; out: string; set: string[]; from?: string; to?: string; generateIfMissing?: boolean; quiet?: boolean }) => {
+  .action(async (file: string, opts: { data?: string; out: string; set: string[]; from?: string; to?: string; split?: boolean; generateIfMissing?: boolean; quiet?: boolean }) => {
     const topology = resolveTopology(file, opts.set);
     const dataDir = opts.data ?? topology.data;
     if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
       process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
       await generateDataset({ out: dataDir });
+    }
+    if (opts.split) {
+      const { runSplit } = await import('../runtime/group/split.ts');
+      const summary = await runSplit({
+        topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
+        ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+        ...(opts.quiet ? {} : { onLine: (group: string, line: string) => process.stderr.write(`[${group}] ${line}\n`) }),
+      });
+      printSummary(summary, opts.out);
+      process.stderr.write(`  split into ${Object.keys(summary.groups).join(', ')} (run ${summary.run_id})\n`);
+      return;
     }
     const summary = await runBacktest({
       topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
@@ -110,6 +122,7 @@ program.command('backtest')
 (await import('./risk.ts')).registerRiskCommand(program);
 (await import('./model.ts')).registerModelCommand(program);
 (await import('./tap.ts')).registerTapCommand(program);
+(await import('./run.ts')).registerRunCommand(program, collect);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -15,6 +15,9 @@ import type { EdgeFactory } from './edges.ts';
 import { EdgePublisher } from './publisher.ts';
 import { EdgeSubscriber } from './subscriber.ts';
 
+/** Steps between commits of what the subscribers delivered. */
+const COMMIT_EVERY = 512;
+
 export interface GroupEdges {
   /** Producer node → its topic, for the edges this group publishes and reads. */
   published: string[];
@@ -64,6 +67,7 @@ export async function connectGroup(o: {
     return t.kind === 'kafka' ? t.partitions : 1;
   };
   let current: StepKey = { t: -Infinity, phase: 0, order: 0, seq: 0 };
+  let steps = 0;
   const publishers = await Promise.all(published.map(async (name) => new EdgePublisher(
     name,
     await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name) }),
@@ -72,7 +76,7 @@ export async function connectGroup(o: {
   )));
   const subscribers = await Promise.all(read.map(async (name) => new EdgeSubscriber(
     name,
-    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${runId}` }),
+    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${name}.${runId}` }),
     partitions(name),
     outputs.get(name)!,
     clock,
@@ -86,6 +90,7 @@ export async function connectGroup(o: {
     },
     done: async (key) => {
       for (const p of publishers) await p.stepDone(key);
+      if (++steps % COMMIT_EVERY === 0) for (const s of subscribers) await s.commitProcessed();
     },
     finish: async () => {
       current = END_KEY;

@@ -13,6 +13,7 @@ import type { EventClock } from '../event-clock.ts';
 import { compareKeys, decodeKey, encodeKey, END_KEY, type StepKey } from '../step.ts';
 import type { InboundEdge, InboundItem } from './edges.ts';
 import { BATCH_HEADER, STEP_HEADER } from './publisher.ts';
+import { KeyHeap } from './key-heap.ts';
 
 interface RemoteStep {
   key: StepKey;
@@ -26,6 +27,9 @@ const BEFORE_ALL: StepKey = { t: -Infinity, phase: 0, order: -Infinity, seq: -In
 export class EdgeSubscriber {
   private readonly marks: StepKey[];
   private readonly steps = new Map<string, RemoteStep>();
+  private readonly order = new KeyHeap<RemoteStep>();
+  /** Items whose steps were delivered, not yet committed. */
+  private processed: InboundItem[] = [];
   private waiting: (() => void) | undefined;
   private failure: unknown;
   private closed = false;
@@ -60,6 +64,7 @@ export class EdgeSubscriber {
   }
 
   async close(): Promise<void> {
+    await this.commitProcessed();
     this.closed = true;
     this.waiting?.();
     await this.edge.close();
@@ -103,15 +108,18 @@ export class EdgeSubscriber {
   private stepAt(key: StepKey): RemoteStep {
     const id = encodeKey(key);
     let step = this.steps.get(id);
-    if (!step) this.steps.set(id, (step = { key, batches: new Map(), items: [] }));
+    if (!step) {
+      this.steps.set(id, (step = { key, batches: new Map(), items: [] }));
+      this.order.push(step);
+    }
     return step;
   }
 
   /** Puts every remote step at or below the watermark on the clock, in key order. */
   private schedule(): void {
     const mark = this.watermark;
-    const due = [...this.steps.values()].filter((s) => compareKeys(s.key, mark) <= 0).sort((a, b) => compareKeys(a.key, b.key));
-    for (const step of due) {
+    while (this.order.size > 0 && compareKeys(this.order.peek()!.key, mark) <= 0) {
+      const step = this.order.pop()!;
       this.steps.delete(encodeKey(step.key));
       const batches = [...step.batches.entries()].sort((a, b) => a[0] - b[0]).map(([n, b]) => {
         if (b.received !== b.count) throw new AlphaError(`edge of "${this.producer}": batch ${n} of step ${encodeKey(step.key)} has ${b.received} of ${b.count} records`);
@@ -119,19 +127,27 @@ export class EdgeSubscriber {
       });
       const deliver = (): void => {
         for (const records of batches) this.subject.next(records);
-        void this.edge.commit(step.items);
+        for (const item of step.items) this.processed.push(item);
       };
       if (step.key.t === Infinity) {
-        // Emitted while the producer finished: delivered before this group finishes (see finish()).
+        // Emitted while the producer finished: delivered before this group finishes (see connect.ts).
         this.atEnd.push(deliver);
       } else if (step.key.phase === 0) {
         this.clock.schedule(step.key.t, deliver, this.rank(step.key));
       } else if (batches.length > 0) {
         throw new AlphaError(`edge of "${this.producer}": records emitted on a data step (${encodeKey(step.key)}) cannot be placed in event time`);
       } else {
-        void this.edge.commit(step.items);
+        for (const item of step.items) this.processed.push(item);
       }
     }
+  }
+
+  /** Commits what has been delivered (offsets are committed after processing). */
+  async commitProcessed(): Promise<void> {
+    if (this.processed.length === 0) return;
+    const items = this.processed;
+    this.processed = [];
+    await this.edge.commit(items);
   }
 
   /** Deliveries of what the producer emitted as it finished. */

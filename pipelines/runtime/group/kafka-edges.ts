@@ -1,0 +1,35 @@
+/**
+ * Process-group edges on Kafka, through the project's adapter (pipelines/kafka): one topic per edge
+ * and run, Avro values in the Confluent wire format, the group's consumer group committing what the
+ * event loop has delivered.
+ */
+import { EdgeReader } from '../../kafka/edge-reader.ts';
+import { EdgeWriter } from '../../kafka/edge-writer.ts';
+import type { KafkaSettings } from '../../kafka/settings.ts';
+import type { EdgeFactory, InboundItem } from './edges.ts';
+
+export function kafkaEdges(settings: KafkaSettings): EdgeFactory {
+  return {
+    async outbound({ topic, schema, partitions }) {
+      const writer = await EdgeWriter.open(settings, { topic, schema, partitions });
+      return {
+        write: (records) => writer.write(records as never),
+        writeControl: (control, headers) => writer.writeControl(control, headers),
+        close: () => writer.close(),
+      };
+    },
+    async inbound({ topic, schema, partitions, groupId }) {
+      const reader = await EdgeReader.open(settings, { topic, schema, groupId, fromBeginning: true, partitions });
+      // Commits come from event-loop steps while next() may be waiting: one at a time, in order.
+      let commits: Promise<void> = Promise.resolve();
+      return {
+        next: () => reader.next() as Promise<InboundItem[]>,
+        commit: (items) => (commits = commits.then(() => reader.commit(items as never))),
+        close: async () => {
+          await commits.catch(() => undefined);
+          await reader.close();
+        },
+      };
+    },
+  };
+}

@@ -9,7 +9,7 @@ import { runBacktest } from '../runtime/backtest.ts';
 import { kafkaEdges } from '../runtime/group/kafka-edges.ts';
 import { progressPrinter } from './report.ts';
 
-interface RunOptions { group: string; runId: string; data?: string; out: string; set: string[]; from?: string; to?: string; quiet?: boolean }
+interface RunOptions { group: string; runId: string; attempt: string; data?: string; out: string; set: string[]; from?: string; to?: string; quiet?: boolean }
 
 export function registerRunCommand(program: Command, collect: (v: string, all: string[]) => string[]): void {
   program.command('run')
@@ -17,6 +17,7 @@ export function registerRunCommand(program: Command, collect: (v: string, all: s
     .argument('<file>', 'topology.yaml with "groups:"')
     .requiredOption('--group <name>', 'the group to run')
     .option('--run-id <id>', 'suffix of the run\'s topics and consumer groups: every group of one run uses the same', 'manual')
+    .option('--attempt <n>', 'how many times this group was started before in the run (a restart replays from the start)', '0')
     .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
     .option('--out <dir>', 'output folder (the group\'s summary goes to OUT/groups/NAME/)', 'out/run')
     .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
@@ -24,12 +25,19 @@ export function registerRunCommand(program: Command, collect: (v: string, all: s
     .option('--to <date>', 'last trading day (YYYY-MM-DD)')
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: RunOptions) => {
+      // A worker: on any failure it reports and exits at once, so a supervisor (--split) can start it again.
+      process.on('unhandledRejection', (err) => fail(err));
       const summary = await runBacktest({
         topologyFile: file, sets: opts.set, outDir: opts.out,
         ...(opts.data ? { dataDir: opts.data } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
         ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
-        group: { name: opts.group, runId: opts.runId, edges: kafkaEdges(kafkaSettings()) },
-      });
+        group: { name: opts.group, runId: opts.runId, attempt: Number(opts.attempt), edges: kafkaEdges(kafkaSettings()) },
+      }).catch(fail);
       process.stderr.write(`group "${opts.group}": ${summary.events} events in ${summary.wall_seconds}s, ${summary.fills} fills, ${summary.dead_letters} dead letters\n`);
     });
+}
+
+function fail(err: unknown): never {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
 }

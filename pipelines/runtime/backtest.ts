@@ -46,7 +46,7 @@ export interface BacktestOptions {
    * Runs one process group of the topology (its nodes and every source), joined to the other groups
    * through `edges`; its summary and dead letters go to OUT/groups/NAME/, its sinks to OUT.
    */
-  group?: { name: string; runId: string; edges: EdgeFactory };
+  group?: { name: string; runId: string; edges: EdgeFactory; attempt?: number };
   /** Called about once a second of wall time with the fraction of sessions replayed. */
   onProgress?: (fraction: number, events: number) => void;
 }
@@ -105,7 +105,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     openDataset: (name) => openDataset(dataDir, manifest, name, (file, bytes) => fileHashes.set(file, sha256(bytes))),
   }, members);
   const connection = options.group
-    ? await connectGroup({ topology, group: options.group.name, runId: options.group.runId, outputs: graph.outputs, clock, edges: options.group.edges })
+    ? await connectGroup({
+      topology, group: options.group.name, runId: options.group.runId, attempt: options.group.attempt ?? 0, outputs: graph.outputs, clock, edges: options.group.edges,
+    })
     : undefined;
 
   // Observe the results the summary needs, and the taps, without changing the graph.
@@ -175,7 +177,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
   };
-  writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const written = connection ? { ...summary, edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates() } } : summary;
+  writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);
   return summary;
 }
 

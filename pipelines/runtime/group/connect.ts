@@ -55,10 +55,12 @@ export async function connectGroup(o: {
   topology: Topology;
   group: string;
   runId: string;
+  /** How many times this group's process has been started in the run before (its consumer groups start afresh). */
+  attempt?: number;
   outputs: ReadonlyMap<string, Subject<Batch<unknown>>>;
   clock: EventClock;
   edges: EdgeFactory;
-}): Promise<{ hooks: DriveHooks; received: () => number; close: () => Promise<void> }> {
+}): Promise<{ hooks: DriveHooks; received: () => number; duplicates: () => number; close: () => Promise<void> }> {
   const { topology, group, runId, outputs, clock, edges } = o;
   const { published, read } = groupEdges(topology, group);
   const node = (name: string) => topology.nodes.find((n) => n.name === name)!;
@@ -76,7 +78,7 @@ export async function connectGroup(o: {
   )));
   const subscribers = await Promise.all(read.map(async (name) => new EdgeSubscriber(
     name,
-    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${name}.${runId}` }),
+    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${name}.${runId}.${o.attempt ?? 0}` }),
     partitions(name),
     outputs.get(name)!,
     clock,
@@ -103,9 +105,13 @@ export async function connectGroup(o: {
   return {
     hooks,
     received: () => subscribers.reduce((n, s) => n + s.received, 0),
+    duplicates: () => subscribers.reduce((n, s) => n + s.duplicates, 0),
     close: async () => {
-      for (const p of publishers) await p.flush();
-      await Promise.all([...publishers.map((p) => p.close()), ...subscribers.map((s) => s.close())]);
+      // Close everything even when a flush failed (open clients would keep the process alive), then report it.
+      const flushed = await Promise.allSettled(publishers.map((p) => p.flush()));
+      await Promise.allSettled([...publishers.map((p) => p.close()), ...subscribers.map((s) => s.close())]);
+      const failed = flushed.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     },
   };
 }

@@ -3,7 +3,7 @@
  * (`alpha run FILE --group NAME`), joined by Kafka topics private to this run. The groups' sinks
  * write into one output folder; the launcher then merges their summaries and dead letters.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AlphaError } from '../../errors.ts';
@@ -11,6 +11,7 @@ import { TopicAdmin } from '../../kafka/admin.ts';
 import { kafkaSettings } from '../../kafka/settings.ts';
 import type { BacktestSummary } from '../backtest.ts';
 import { resolveTopology } from '../backtest.ts';
+import { groupEdges, runTopic } from './connect.ts';
 
 const ALPHA = resolve(import.meta.dirname, '../../../bin/alpha.mjs');
 
@@ -23,6 +24,57 @@ export interface SplitOptions {
   to?: string;
   /** Lines each group process writes to stderr, prefixed with its name. */
   onLine?: (group: string, line: string) => void;
+  /** Times a group process that dies is started again (default 3). */
+  restarts?: number;
+}
+
+const DEFAULT_RESTARTS = 3;
+/** How long a restart waits for the broker to come back. */
+const BROKER_WAIT_MS = 120_000;
+
+/** Polls the broker once a second until it accepts a connection or `ms` have passed. */
+async function brokerAnswers(ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await (await TopicAdmin.connect(kafkaSettings())).close();
+      return true;
+    } catch {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/**
+ * Runs a group's process, and starts it again when it dies (a signal or a non-zero exit), up to
+ * `restarts` times: the new process replays the run from the start with fresh consumer groups, and
+ * what it sends again is recognised downstream by its step keys and dropped.
+ */
+function supervise(group: string, start: (attempt: number) => ChildProcess, restarts: number, onLine?: (group: string, line: string) => void) {
+  const tail: string[] = [];
+  let child: ChildProcess;
+  let stopped = false;
+  const done = (async (): Promise<number> => {
+    for (let attempt = 0; ; attempt++) {
+      child = start(attempt);
+      let partial = '';
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) {
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+          onLine?.(group, line);
+        }
+      });
+      const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
+      if (code === 0 || stopped || attempt >= restarts) return code;
+      onLine?.(group, `process exited with ${code}: starting it again once the broker answers (attempt ${attempt + 2} of ${restarts + 1})`);
+      if (!(await brokerAnswers(BROKER_WAIT_MS))) return code;
+    }
+  })();
+  return { group, tail, done, stop: () => { stopped = true; child.kill('SIGTERM'); } };
 }
 
 export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run_id: string; groups: Record<string, unknown> }> {
@@ -35,37 +87,26 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
 
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const outDir = resolve(o.outDir);
+  o.onLine?.('split', `run ${runId}: groups ${topology.groups.map((g) => g.name).join(', ')}; topics ${
+    topology.groups.flatMap((g) => groupEdges(topology, g.name).published).map((n) => runTopic(topology, n, runId)).join(', ')}`);
   const common = [
     '--run-id', runId, '--out', outDir, '--quiet',
     ...(o.dataDir ? ['--data', o.dataDir] : []), ...(o.from ? ['--from', o.from] : []), ...(o.to ? ['--to', o.to] : []),
     ...(o.sets ?? []).flatMap((s) => ['--set', s]),
   ];
-  const children = topology.groups.map((g) => {
-    const child = spawn(process.execPath, [ALPHA, 'run', o.topologyFile, '--group', g.name, ...common], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const tail: string[] = [];
-    let partial = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-        o.onLine?.(g.name, line);
-      }
-    });
-    const exit = new Promise<number>((done) => child.on('close', (code, signal) => done(code ?? (signal ? 128 : 1))));
-    return { group: g.name, child, tail, exit };
-  });
+  const children = topology.groups.map((g) => supervise(g.name, (attempt) =>
+    spawn(process.execPath, [ALPHA, 'run', o.topologyFile, '--group', g.name, '--attempt', String(attempt), ...common], { stdio: ['ignore', 'ignore', 'pipe'] }),
+  o.restarts ?? DEFAULT_RESTARTS, o.onLine));
   const codes = await Promise.all(children.map(async (c) => {
-    const code = await c.exit;
-    // One group failing leaves the others waiting for its records: stop them.
-    if (code !== 0) for (const other of children) if (other !== c) other.child.kill('SIGTERM');
+    const code = await c.done;
+    // A group that failed for good leaves the others waiting for its records: stop them.
+    if (code !== 0) for (const other of children) if (other !== c) other.stop();
     return code;
   }));
-  const failed = children.find((c, i) => codes[i] !== 0 && !c.tail.some((l) => /SIGTERM/.test(l)));
-  if (codes.some((c) => c !== 0)) {
-    const first = failed ?? children[codes.findIndex((c) => c !== 0)]!;
-    throw new AlphaError(`group "${first.group}" failed (exit ${codes[children.indexOf(first)]}):\n${first.tail.join('\n')}`);
+  const failed = codes.findIndex((c) => c !== 0);
+  if (failed >= 0) {
+    const first = children[failed]!;
+    throw new AlphaError(`group "${first.group}" failed (exit ${codes[failed]}):\n${first.tail.join('\n')}`);
   }
   return mergeSummaries(outDir, topology.groups.map((g) => g.name), runId);
 }

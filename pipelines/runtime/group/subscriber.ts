@@ -5,6 +5,10 @@
  * schedules every complete remote step up to the watermark on the group's clock, as a timer at the
  * producer's time and rank: delivering its batches there puts them where they were in the producing
  * process, and a step with no records still cuts the stream as the producer's timer did.
+ *
+ * A producer that was restarted replays its run from the start and sends its steps again: records of
+ * a step already delivered, or already received, are recognised by (step, batch, index) and dropped,
+ * and a partition's watermark never moves back.
  */
 import type { Subject } from 'rxjs';
 import type { Batch } from '../../../operators/sdk/spec.ts';
@@ -35,6 +39,10 @@ export class EdgeSubscriber {
   private closed = false;
   private readonly pump: Promise<void>;
   received = 0;
+  /** Records dropped as copies of ones already received (a restarted producer's replay). */
+  duplicates = 0;
+  /** Steps up to this key have been put on the clock. */
+  private delivered: StepKey = BEFORE_ALL;
 
   constructor(
     readonly producer: string,
@@ -88,18 +96,31 @@ export class EdgeSubscriber {
     const stepText = item.headers[STEP_HEADER];
     if (stepText === undefined) throw new AlphaError(`edge of "${this.producer}": a record without the ${STEP_HEADER} header in partition ${item.partition}`);
     const key = decodeKey(stepText);
-    const step = this.stepAt(key);
-    step.items.push(item);
     if (item.kind === 'control') {
-      this.marks[item.partition] = item.end ? END_KEY : key;
+      const mark = item.end ? END_KEY : key;
+      if (compareKeys(mark, this.marks[item.partition]!) > 0) this.marks[item.partition] = mark;
+      // Committed with its step, after the records before it were delivered.
+      if (compareKeys(key, this.delivered) <= 0) this.processed.push(item);
+      else this.stepAt(key).items.push(item);
       return;
     }
+    if (compareKeys(key, this.delivered) <= 0) {
+      this.duplicates++;
+      this.processed.push(item);
+      return;
+    }
+    const step = this.stepAt(key);
+    step.items.push(item);
     const [batchNo, index, count] = (item.headers[BATCH_HEADER] ?? '').split(':').map(Number);
     if (!Number.isInteger(batchNo) || !Number.isInteger(index) || !Number.isInteger(count)) {
       throw new AlphaError(`edge of "${this.producer}": malformed ${BATCH_HEADER} header "${item.headers[BATCH_HEADER]}"`);
     }
     let batch = step.batches.get(batchNo!);
     if (!batch) step.batches.set(batchNo!, (batch = { records: new Array<unknown>(count), count: count!, received: 0 }));
+    if (batch.records[index!] !== undefined) {
+      this.duplicates++;
+      return;
+    }
     batch.records[index!] = item.value;
     batch.received++;
     this.received++;
@@ -118,6 +139,7 @@ export class EdgeSubscriber {
   /** Puts every remote step at or below the watermark on the clock, in key order. */
   private schedule(): void {
     const mark = this.watermark;
+    if (compareKeys(mark, this.delivered) > 0) this.delivered = mark;
     while (this.order.size > 0 && compareKeys(this.order.peek()!.key, mark) <= 0) {
       const step = this.order.pop()!;
       this.steps.delete(encodeKey(step.key));

@@ -1,0 +1,97 @@
+/**
+ * Faults during `alpha backtest --split`: a group's process or the broker killed with SIGKILL in the
+ * middle of the run. The supervisor starts the process again (once the broker answers); the new
+ * process replays the run from the start and its repeated records are dropped downstream by their
+ * step keys. The fills must be those of the uninterrupted one-process run: none lost, none twice.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
+import { kafkaSettings } from '../../pipelines/kafka/settings.ts';
+import { runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { dataset, tempDir } from '../helpers/datasets.ts';
+
+const root = join(import.meta.dirname, '../..');
+const alpha = join(root, 'bin/alpha.mjs');
+const split = 'examples/kafka-split.yaml';
+const sets = ['sizing.min_history=10'];
+let data: string;
+let reference: Buffer;
+
+beforeAll(async () => {
+  data = await dataset({ symbols: 10, days: 6, seed: 13 });
+  const whole = tempDir('whole');
+  await runBacktest({ topologyFile: split, dataDir: data, outDir: whole, sets });
+  reference = readFileSync(join(whole, 'fills.parquet'));
+});
+
+/** Starts a split run; resolves its run id (from the launcher's first line), then its exit and stderr. */
+function startSplit(out: string): { runId: Promise<string>; done: Promise<{ code: number; stderr: string }> } {
+  const child = spawn(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', out, ...sets.flatMap((s) => ['--set', s])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let found: (id: string) => void;
+  const runId = new Promise<string>((resolve) => (found = resolve));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    const m = /\[split\] run (\S+):/.exec(stderr);
+    if (m) found(m[1]!);
+  });
+  const done = new Promise<{ code: number; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stderr })));
+  return { runId, done };
+}
+
+/** Waits until the run's snapshot topic holds at least `n` records: the run is well under way. */
+async function underWay(runId: string, n: number): Promise<void> {
+  const admin = await TopicAdmin.connect(kafkaSettings());
+  try {
+    for (;;) {
+      const offsets = await admin.offsets(`kafka-split.normalised.${runId}`).catch(() => []);
+      if (offsets.reduce((a, o) => a + o.high, 0) >= n) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
+function killGroup(runId: string, group: string): void {
+  const pids = spawnSync('pgrep', ['-f', '--', `--group ${group} --attempt 0 --run-id ${runId}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  expect(pids.length, `the ${group} process of run ${runId}`).toBe(1);
+  process.kill(Number(pids[0]), 'SIGKILL');
+}
+
+describe('faults during a split run', () => {
+  it.each(['features', 'trading'])('SIGKILL of the %s process: restarted, no fill lost or doubled', async (group) => {
+    const out = tempDir(`kill-${group}`);
+    const run = startSplit(out);
+    const runId = await run.runId;
+    await underWay(runId, 100);
+    killGroup(runId, group);
+    const { code, stderr } = await run.done;
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(`[${group}] process exited with 128: starting it again`);
+    expect(readFileSync(join(out, 'fills.parquet')).equals(reference)).toBe(true);
+    if (group === 'features') {
+      // The restarted producer sent its records again; the consumer recognised and dropped them.
+      const trading = JSON.parse(readFileSync(join(out, 'groups', 'trading', 'summary.json'), 'utf8')) as { edges_in: { duplicates_dropped: number } };
+      expect(trading.edges_in.duplicates_dropped).toBeGreaterThan(0);
+    }
+  });
+
+  it('SIGKILL of the broker, then a restart: the run completes with the same fills', async () => {
+    const pidFile = join(root, '.services/kafka/kafka.pid');
+    const out = tempDir('kill-broker');
+    const run = startSplit(out);
+    const runId = await run.runId;
+    await underWay(runId, 100);
+    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 2000));
+    const up = spawnSync('bash', [join(root, 'scripts/services/up.sh')], { encoding: 'utf8' });
+    expect(up.status, up.stderr).toBe(0);
+    const { code, stderr } = await run.done;
+    expect(code, stderr).toBe(0);
+    expect(readFileSync(join(out, 'fills.parquet')).equals(reference)).toBe(true);
+  });
+});

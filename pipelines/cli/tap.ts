@@ -8,6 +8,7 @@ import { Option } from 'commander';
 import { AlphaError } from '../errors.ts';
 import { resolveTopology } from '../runtime/backtest.ts';
 import { topicOf } from '../topology/transport.ts';
+import { runTopic } from '../runtime/group/connect.ts';
 import { TopicAdmin } from '../kafka/admin.ts';
 import { PullConsumer } from '../kafka/consumer.ts';
 import type { RawRecord } from '../kafka/consumer.ts';
@@ -18,13 +19,14 @@ import { kafkaSettings } from '../kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 
-interface TapOptions { topology: string; fromBeginning?: boolean; follow?: boolean; format: 'json' | 'table'; max?: number; dlq?: boolean }
+interface TapOptions { topology: string; run?: string; fromBeginning?: boolean; follow?: boolean; format: 'json' | 'table'; max?: number; dlq?: boolean }
 
 export function registerTapCommand(program: Command): void {
   program.command('tap')
     .description("Print the records of a node's Kafka topic (its output edge), decoded; control records show dimmed in table format.")
     .argument('<node>', 'node name in the topology')
     .option('--topology <file>', 'topology file', 'topology.yaml')
+    .option('--run <id>', 'the edge of one `backtest --split` run (its topics end in .ID; the launcher prints the id)')
     .option('--from-beginning', 'start at the earliest record (default: at the end of the topic)')
     .option('--follow', 'keep waiting for new records (default: exit at the end of the topic)')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
@@ -42,7 +44,8 @@ async function tap(node: string, opts: TapOptions): Promise<void> {
   const resolved = topology.nodes.find((n) => n.name === node);
   if (!resolved) throw new AlphaError(`${opts.topology}: no node "${node}" (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
   const schema = resolved.spec.output as SchemaName;
-  const topic = opts.dlq ? dlqTopicOf(topicOf(topology, node)) : topicOf(topology, node);
+  const edge = opts.run === undefined ? topicOf(topology, node) : runTopic(topology, node, opts.run);
+  const topic = opts.dlq ? dlqTopicOf(edge) : edge;
   const s = kafkaSettings();
   const out = opts.dlq ? dlqPrinter(opts.format) : recordPrinter(schema, opts.format);
   const codec = SchemaCodec.reader<Record<string, unknown>>(s.registryUrl, topic, schema);

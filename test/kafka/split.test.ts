@@ -4,7 +4,7 @@
  * the same file, byte for byte.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
@@ -40,5 +40,28 @@ describe('alpha backtest --split', () => {
     const run = spawnSync(process.execPath, [alpha, 'backtest', 'topology.yaml', '--split', '--out', tempDir('no-groups'), '--quiet'], { encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('no "groups:" to split into');
+  });
+});
+
+describe('taps of a split run', () => {
+  it('mirror a tapped edge to its run topic, readable with alpha tap, without changing the fills', async () => {
+    const data = await dataset({ symbols: 8, days: 4, seed: 11 });
+    const plain = tempDir('untapped');
+    const untapped = spawnSync(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', plain, '--quiet', ...sets], { encoding: 'utf8' });
+    expect(untapped.status, untapped.stderr).toBe(0);
+    // Taps are topology-level: a copy of the example with `taps: [alpha, broker]`.
+    const file = join(tempDir('taps'), 'kafka-split-taps.yaml');
+    writeFileSync(file, readFileSync(split, 'utf8').replace('\ngroups:', '\ntaps: [alpha, broker]\ngroups:').replace('$schema=../topology.schema.json', ''));
+    const out = tempDir('tapped-run');
+    const withTaps = spawnSync(process.execPath, [alpha, 'backtest', file, '--split', '--data', data, '--out', out, ...sets], { encoding: 'utf8' });
+    expect(withTaps.status, withTaps.stderr).toBe(0);
+    expect(readFileSync(join(out, 'fills.parquet')).equals(readFileSync(join(plain, 'fills.parquet')))).toBe(true);
+    const runId = /\[split\] run (\S+):/.exec(withTaps.stderr)![1]!;
+    const tap = spawnSync(process.execPath, [alpha, 'tap', 'broker', '--topology', file, '--run', runId, '--from-beginning', '--format', 'json'], { encoding: 'utf8' });
+    expect(tap.status, tap.stderr).toBe(0);
+    const fills = tap.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { value: { fill_id: string } }).value);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { fills: number };
+    expect(fills).toHaveLength(summary.fills);
+    expect(fills[0]!.fill_id).toMatch(/#1$/);
   });
 });

@@ -14,6 +14,7 @@ import { END_KEY, type StepKey } from '../step.ts';
 import type { EdgeFactory } from './edges.ts';
 import { EdgePublisher } from './publisher.ts';
 import { EdgeSubscriber } from './subscriber.ts';
+import { topicOf } from '../../topology/transport.ts';
 
 /** Steps between commits of what the subscribers delivered. */
 const COMMIT_EVERY = 512;
@@ -44,11 +45,9 @@ export function groupEdges(topology: Topology, group: string): GroupEdges {
   return { published: [...published], read: [...read] };
 }
 
-/** The topic of a Kafka edge in one run: runs never read each other's records. */
+/** The topic of a node's output in one run (`alpha tap NODE --run ID` reads it): runs never read each other's records. */
 export function runTopic(topology: Topology, node: string, runId: string): string {
-  const t = topology.nodes.find((n) => n.name === node)!.transport;
-  if (t.kind !== 'kafka') throw new AlphaError(`${node} is not a Kafka edge`);
-  return `${t.topic}.${runId}`;
+  return `${topicOf(topology, node)}.${runId}`;
 }
 
 export async function connectGroup(o: {
@@ -76,6 +75,15 @@ export async function connectGroup(o: {
     outputs.get(name)!.asObservable(),
     () => current,
   )));
+  // Taps of this group's nodes are mirrored to their topics (one partition: in emission order).
+  const mirrored = topology.taps.filter((n) => !published.includes(n) && topology.groups.find((g) => g.name === group)!.nodes.includes(n));
+  publishers.push(...await Promise.all(mirrored.map(async (name) => new EdgePublisher(
+    name,
+    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: 1 }),
+    outputs.get(name)!.asObservable(),
+    () => current,
+    true,
+  ))));
   const subscribers = await Promise.all(read.map(async (name) => new EdgeSubscriber(
     name,
     await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${name}.${runId}.${o.attempt ?? 0}` }),

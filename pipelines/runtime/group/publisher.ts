@@ -30,6 +30,8 @@ export class EdgePublisher {
     private readonly edge: OutboundEdge,
     output: Observable<Batch<unknown>>,
     private readonly currentStep: () => StepKey,
+    /** A tap's mirror: read by people and tools, not placed in another process's event time. */
+    private readonly mirror = false,
   ) {
     output.subscribe((batch) => this.pending.push({ key: this.currentStep(), batch }));
   }
@@ -39,7 +41,7 @@ export class EdgePublisher {
     if (this.failure) throw this.failure;
     const emitted = this.pending.length > 0;
     for (const { key: at, batch } of this.pending) {
-      if (at.phase === 1 && at.t !== Infinity) {
+      if (at.phase === 1 && at.t !== Infinity && !this.mirror) {
         throw new AlphaError(`node "${this.node}" emitted on its Kafka edge while data was delivered (not on a timer); ` +
           'a process group can only publish what timers produce (bars, snapshots, …): move the cut to such an edge');
       }

@@ -9,7 +9,7 @@ import { runBacktest } from '../runtime/backtest.ts';
 import { kafkaEdges } from '../runtime/group/kafka-edges.ts';
 import { progressPrinter } from './report.ts';
 
-interface RunOptions { group: string; runId: string; attempt: string; data?: string; out: string; set: string[]; from?: string; to?: string; quiet?: boolean }
+interface RunOptions { group: string; runId: string; attempt: string; replica: string; data?: string; out: string; set: string[]; from?: string; to?: string; quiet?: boolean }
 
 export function registerRunCommand(program: Command, collect: (v: string, all: string[]) => string[]): void {
   program.command('run')
@@ -17,6 +17,7 @@ export function registerRunCommand(program: Command, collect: (v: string, all: s
     .argument('<file>', 'topology.yaml with "groups:"')
     .requiredOption('--group <name>', 'the group to run')
     .option('--run-id <id>', 'suffix of the run\'s topics and consumer groups: every group of one run uses the same', 'manual')
+    .option('--replica <i>', 'which replica of a replicated group (0-based): it runs the symbols that hash to it', '0')
     .option('--attempt <n>', 'how many times this group was started before in the run (a restart replays from the start)', '0')
     .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
     .option('--out <dir>', 'output folder (the group\'s summary goes to OUT/groups/NAME/)', 'out/run')
@@ -31,9 +32,9 @@ export function registerRunCommand(program: Command, collect: (v: string, all: s
         topologyFile: file, sets: opts.set, outDir: opts.out,
         ...(opts.data ? { dataDir: opts.data } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
         ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
-        group: { name: opts.group, runId: opts.runId, attempt: Number(opts.attempt), edges: kafkaEdges(kafkaSettings()) },
+        group: { name: opts.group, runId: opts.runId, attempt: Number(opts.attempt), replica: Number(opts.replica), edges: kafkaEdges(kafkaSettings()) },
       }).catch(fail);
-      process.stderr.write(`group "${opts.group}": ${summary.events} events in ${summary.wall_seconds}s, ${summary.fills} fills, ${summary.dead_letters} dead letters\n`);
+      process.stderr.write(`group "${opts.group}"${opts.replica === '0' ? '' : ` replica ${opts.replica}`}: ${summary.events} events in ${summary.wall_seconds}s, ${summary.fills} fills, ${summary.dead_letters} dead letters\n`);
     });
 }
 

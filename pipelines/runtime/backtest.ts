@@ -24,6 +24,7 @@ import { driveGraph } from './drive.ts';
 import { prepareNodes } from './prepare.ts';
 import { connectGroup } from './group/connect.ts';
 import type { EdgeFactory } from './group/edges.ts';
+import { symbolShare } from './group/symbol-share.ts';
 import { toJson } from './node-context.ts';
 import { performance as stats, type PerformanceStats } from './performance.ts';
 
@@ -46,7 +47,7 @@ export interface BacktestOptions {
    * Runs one process group of the topology (its nodes and every source), joined to the other groups
    * through `edges`; its summary and dead letters go to OUT/groups/NAME/, its sinks to OUT.
    */
-  group?: { name: string; runId: string; edges: EdgeFactory; attempt?: number };
+  group?: { name: string; runId: string; edges: EdgeFactory; attempt?: number; replica?: number };
   /** Called about once a second of wall time with the fraction of sessions replayed. */
   onProgress?: (fraction: number, events: number) => void;
 }
@@ -91,7 +92,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const fileHashes = new Map<string, string>();
   const sessions = manifest.sessions.map(({ open, close }) => ({ open, close }));
   const members = options.group ? new Set(groupEdgesMembers(topology, options.group.name)) : undefined;
-  const metaDir = options.group ? join(outDir, 'groups', options.group.name) : outDir;
+  const replicas = options.group ? topology.groups.find((g) => g.name === options.group!.name)!.replicas : 1;
+  const replica = options.group?.replica ?? 0;
+  if (!Number.isInteger(replica) || replica < 0 || replica >= replicas) {
+    throw new TopologyError([{ file: topology.file, line: 1, col: 1, message: `replica ${replica} of group "${options.group?.name}"`, hint: `0 … ${replicas - 1} (the group has replicas: ${replicas})` }]);
+  }
+  const metaDir = options.group ? join(outDir, 'groups', replicas > 1 ? `${options.group.name}.${replica}` : options.group.name) : outDir;
   mkdirSync(metaDir, { recursive: true });
   const prepared = await prepareNodes(topology, sessions, members);
   const clock = new EventClock(sessions[0]?.open ?? 0);
@@ -104,9 +110,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     onDeadLetter: (d) => deadLetters.push(d),
     openDataset: (name) => openDataset(dataDir, manifest, name, (file, bytes) => fileHashes.set(file, sha256(bytes))),
   }, members);
+  // A replica of a per-symbol group replays only its share of the symbols.
+  if (replicas > 1) for (const source of graph.sources) source.reader = symbolShare(source.reader, replica, replicas);
   const connection = options.group
     ? await connectGroup({
-      topology, group: options.group.name, runId: options.group.runId, attempt: options.group.attempt ?? 0, outputs: graph.outputs, clock, edges: options.group.edges,
+      topology, group: options.group.name, runId: options.group.runId, attempt: options.group.attempt ?? 0, replica, outputs: graph.outputs, clock, edges: options.group.edges,
     })
     : undefined;
 

@@ -65,3 +65,21 @@ describe('taps of a split run', () => {
     expect(fills[0]!.fill_id).toMatch(/#1$/);
   });
 });
+
+describe('replicas in a split run', () => {
+  it('runs a per-symbol group as two processes sharing the symbols, with the one-process fills', async () => {
+    const data = await dataset({ symbols: 8, days: 4, seed: 11 });
+    const file = join(tempDir('replicas'), 'replicated.yaml');
+    writeFileSync(file, readFileSync(split, 'utf8')
+      .replace('$schema=../topology.schema.json', '')
+      .replace('  features: [bars, returns,', '  ticks: { nodes: [bars], replicas: 2 }\n  features: [returns,'));
+    const whole = tempDir('whole');
+    await runBacktest({ topologyFile: file, dataDir: data, outDir: whole, sets: ['sizing.min_history=10'] });
+    const out = tempDir('replicated');
+    const run = spawnSync(process.execPath, [alpha, 'backtest', file, '--split', '--data', data, '--out', out, '--quiet', ...sets], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(join(out, 'fills.parquet')).equals(readFileSync(join(whole, 'fills.parquet')))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { groups: Record<string, unknown> };
+    expect(Object.keys(summary.groups)).toEqual(['ticks.0', 'ticks.1', 'features', 'trading']);
+  });
+});

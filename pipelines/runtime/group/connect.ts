@@ -56,6 +56,8 @@ export async function connectGroup(o: {
   runId: string;
   /** How many times this group's process has been started in the run before (its consumer groups start afresh). */
   attempt?: number;
+  /** This process's replica of a replicated group (0 of 1 otherwise). */
+  replica?: number;
   outputs: ReadonlyMap<string, Subject<Batch<unknown>>>;
   clock: EventClock;
   edges: EdgeFactory;
@@ -69,11 +71,16 @@ export async function connectGroup(o: {
   };
   let current: StepKey = { t: -Infinity, phase: 0, order: 0, seq: 0 };
   let steps = 0;
+  const replica = o.replica ?? 0;
+  /** Processes that produce a node's output: the replicas of its group. */
+  const producers = (name: string): number => topology.groups.find((g) => g.nodes.includes(name))?.replicas ?? 1;
   const publishers = await Promise.all(published.map(async (name) => new EdgePublisher(
     name,
     await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name) }),
     outputs.get(name)!.asObservable(),
     () => current,
+    false,
+    replica,
   )));
   // Taps of this group's nodes are mirrored to their topics (one partition: in emission order).
   const mirrored = topology.taps.filter((n) => !published.includes(n) && topology.groups.find((g) => g.name === group)!.nodes.includes(n));
@@ -83,11 +90,13 @@ export async function connectGroup(o: {
     outputs.get(name)!.asObservable(),
     () => current,
     true,
+    replica,
   ))));
   const subscribers = await Promise.all(read.map(async (name) => new EdgeSubscriber(
     name,
-    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${name}.${runId}.${o.attempt ?? 0}` }),
+    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${replica}.${name}.${runId}.${o.attempt ?? 0}` }),
     partitions(name),
+    producers(name),
     outputs.get(name)!,
     clock,
     (key) => key.order,

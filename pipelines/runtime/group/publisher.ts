@@ -15,6 +15,8 @@ import type { OutboundEdge } from './edges.ts';
 
 export const STEP_HEADER = 'alpha.step';
 export const BATCH_HEADER = 'alpha.batch';
+/** Which replica of a replicated group sent the record (0 without replicas). */
+export const REPLICA_HEADER = 'alpha.replica';
 const WATERMARK_EVERY = 64;
 
 export class EdgePublisher {
@@ -32,6 +34,8 @@ export class EdgePublisher {
     private readonly currentStep: () => StepKey,
     /** A tap's mirror: read by people and tools, not placed in another process's event time. */
     private readonly mirror = false,
+    /** This process's replica index in its group. */
+    private readonly replica = 0,
   ) {
     output.subscribe((batch) => this.pending.push({ key: this.currentStep(), batch }));
   }
@@ -47,15 +51,16 @@ export class EdgePublisher {
       }
       const n = this.batches++;
       const step = encodeKey(at);
-      const records = batch.map((value, i) => ({ key: keyOf(value, this.node), value, headers: { [STEP_HEADER]: step, [BATCH_HEADER]: `${n}:${i}:${batch.length}` } }));
+      const replica = String(this.replica);
+      const records = batch.map((value, i) => ({ key: keyOf(value, this.node), value, headers: { [STEP_HEADER]: step, [BATCH_HEADER]: `${n}:${i}:${batch.length}`, [REPLICA_HEADER]: replica } }));
       this.enqueue(() => this.edge.write(records));
     }
     this.pending = [];
     if (key.t === Infinity) {
-      this.enqueue(() => this.edge.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(key) }));
+      this.enqueue(() => this.edge.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }));
     } else if (key.phase === 0 || emitted || ++this.sinceWatermark >= WATERMARK_EVERY) {
       this.sinceWatermark = 0;
-      this.enqueue(() => this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key) }));
+      this.enqueue(() => this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }));
     }
     // Bound the queue: wait for the sends when too many are in flight.
     if (this.inFlight > 256) await this.sending;

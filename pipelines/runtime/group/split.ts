@@ -80,8 +80,6 @@ function supervise(group: string, start: (attempt: number) => ChildProcess, rest
 export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run_id: string; groups: Record<string, unknown> }> {
   const topology = resolveTopology(o.topologyFile, o.sets);
   if (topology.groups.length === 0) throw new AlphaError(`${o.topologyFile}: no "groups:" to split into (see examples/kafka-split.yaml)`);
-  const replicated = topology.groups.find((g) => g.replicas > 1);
-  if (replicated) throw new AlphaError(`group "${replicated.name}" has ${replicated.replicas} replicas: --split runs one process per group for now; set replicas: 1`);
   // Fail early, with the fix, when there is no broker.
   await (await TopicAdmin.connect(kafkaSettings())).close();
 
@@ -94,8 +92,13 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
     ...(o.dataDir ? ['--data', o.dataDir] : []), ...(o.from ? ['--from', o.from] : []), ...(o.to ? ['--to', o.to] : []),
     ...(o.sets ?? []).flatMap((s) => ['--set', s]),
   ];
-  const children = topology.groups.map((g) => supervise(g.name, (attempt) =>
-    spawn(process.execPath, [ALPHA, 'run', o.topologyFile, '--group', g.name, '--attempt', String(attempt), ...common], { stdio: ['ignore', 'ignore', 'pipe'] }),
+  // One process per group, or per replica of a replicated group (named GROUP.i).
+  const processes = topology.groups.flatMap((g) => Array.from({ length: g.replicas }, (_, i) => ({
+    group: g.name, replica: i, name: g.replicas > 1 ? `${g.name}.${i}` : g.name,
+  })));
+  const children = processes.map((p) => supervise(p.name, (attempt) =>
+    spawn(process.execPath, [ALPHA, 'run', o.topologyFile, '--group', p.group, '--replica', String(p.replica), '--attempt', String(attempt), ...common],
+      { stdio: ['ignore', 'ignore', 'pipe'] }),
   o.restarts ?? DEFAULT_RESTARTS, o.onLine));
   const codes = await Promise.all(children.map(async (c) => {
     const code = await c.done;
@@ -108,10 +111,10 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
     const first = children[failed]!;
     throw new AlphaError(`group "${first.group}" failed (exit ${codes[failed]}):\n${first.tail.join('\n')}`);
   }
-  return mergeSummaries(outDir, topology.groups.map((g) => g.name), runId);
+  return mergeSummaries(outDir, processes.map((p) => p.name), runId);
 }
 
-/** summary.json, dead_letters.jsonl and topology.resolved.yaml of the whole run, from the groups'. */
+/** summary.json, dead_letters.jsonl and topology.resolved.yaml of the whole run, from the group processes'. */
 function mergeSummaries(outDir: string, groups: readonly string[], runId: string): BacktestSummary & { run_id: string; groups: Record<string, unknown> } {
   const parts = groups.map((g) => ({ g, s: JSON.parse(readFileSync(join(outDir, 'groups', g, 'summary.json'), 'utf8')) as BacktestSummary }));
   // The group that keeps the books reports the performance; every group replays the same events.
@@ -126,7 +129,7 @@ function mergeSummaries(outDir: string, groups: readonly string[], runId: string
     dead_letters: parts.reduce((n, p) => n + p.s.dead_letters, 0),
     dead_letter_reasons: reasons,
     peak_rss_mb: Math.max(...parts.map((p) => p.s.peak_rss_mb)),
-    nodes: Object.assign({}, ...parts.map((p) => p.s.nodes)) as BacktestSummary['nodes'],
+    nodes: sumMetrics(parts.map((p) => p.s.nodes)),
     run_id: runId,
     groups: Object.fromEntries(parts.map(({ g, s }) => [g, { wall_seconds: s.wall_seconds, events: s.events, dead_letters: s.dead_letters, peak_rss_mb: s.peak_rss_mb }])),
   };
@@ -135,4 +138,16 @@ function mergeSummaries(outDir: string, groups: readonly string[], runId: string
   const resolved = join(outDir, 'groups', groups[0]!, 'topology.resolved.yaml');
   if (existsSync(resolved)) copyFileSync(resolved, join(outDir, 'topology.resolved.yaml'));
   return summary;
+}
+
+/** Node metrics of several processes: a replicated group's replicas add up. */
+function sumMetrics(all: readonly BacktestSummary['nodes'][]): BacktestSummary['nodes'] {
+  const out: BacktestSummary['nodes'] = {};
+  for (const nodes of all) {
+    for (const [node, metrics] of Object.entries(nodes)) {
+      const into = (out[node] ??= {});
+      for (const [k, v] of Object.entries(metrics)) into[k] = (into[k] ?? 0) + v;
+    }
+  }
+  return out;
 }

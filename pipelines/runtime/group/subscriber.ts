@@ -16,20 +16,21 @@ import { AlphaError } from '../../errors.ts';
 import type { EventClock } from '../event-clock.ts';
 import { compareKeys, decodeKey, encodeKey, END_KEY, type StepKey } from '../step.ts';
 import type { InboundEdge, InboundItem } from './edges.ts';
-import { BATCH_HEADER, STEP_HEADER } from './publisher.ts';
+import { BATCH_HEADER, REPLICA_HEADER, STEP_HEADER } from './publisher.ts';
 import { KeyHeap } from './key-heap.ts';
 
 interface RemoteStep {
   key: StepKey;
-  /** Batch number → its records by index. */
-  batches: Map<number, { records: unknown[]; count: number; received: number }>;
+  /** (replica, batch number) → its records by index. */
+  batches: Map<string, { replica: number; n: number; records: unknown[]; count: number; received: number }>;
   items: InboundItem[];
 }
 
 const BEFORE_ALL: StepKey = { t: -Infinity, phase: 0, order: -Infinity, seq: -Infinity };
 
 export class EdgeSubscriber {
-  private readonly marks: StepKey[];
+  /** Per partition and producer replica: the last step confirmed. */
+  private readonly marks: StepKey[][];
   private readonly steps = new Map<string, RemoteStep>();
   private readonly order = new KeyHeap<RemoteStep>();
   /** Items whose steps were delivered, not yet committed. */
@@ -48,17 +49,19 @@ export class EdgeSubscriber {
     readonly producer: string,
     private readonly edge: InboundEdge,
     partitions: number,
+    /** Processes producing the edge (a replicated group's replicas). */
+    producers: number,
     private readonly subject: Subject<Batch<unknown>>,
     private readonly clock: EventClock,
     private readonly rank: (key: StepKey) => number,
   ) {
-    this.marks = Array.from({ length: partitions }, () => BEFORE_ALL);
+    this.marks = Array.from({ length: partitions }, () => Array.from({ length: producers }, () => BEFORE_ALL));
     this.pump = this.run();
   }
 
   /** The lowest step every partition has confirmed. */
   get watermark(): StepKey {
-    return this.marks.reduce((a, b) => (compareKeys(a, b) <= 0 ? a : b));
+    return this.marks.flat().reduce((a, b) => (compareKeys(a, b) <= 0 ? a : b));
   }
 
   /** Resolves once every remote step up to `key` is on the clock. */
@@ -96,9 +99,14 @@ export class EdgeSubscriber {
     const stepText = item.headers[STEP_HEADER];
     if (stepText === undefined) throw new AlphaError(`edge of "${this.producer}": a record without the ${STEP_HEADER} header in partition ${item.partition}`);
     const key = decodeKey(stepText);
+    const replica = Number(item.headers[REPLICA_HEADER] ?? '0');
+    const marks = this.marks[item.partition];
+    if (!marks || !Number.isInteger(replica) || replica < 0 || replica >= marks.length) {
+      throw new AlphaError(`edge of "${this.producer}": partition ${item.partition}, replica ${item.headers[REPLICA_HEADER]} is outside the ${this.marks.length} partitions × ${this.marks[0]?.length} replicas expected`);
+    }
     if (item.kind === 'control') {
       const mark = item.end ? END_KEY : key;
-      if (compareKeys(mark, this.marks[item.partition]!) > 0) this.marks[item.partition] = mark;
+      if (compareKeys(mark, marks[replica]!) > 0) marks[replica] = mark;
       // Committed with its step, after the records before it were delivered.
       if (compareKeys(key, this.delivered) <= 0) this.processed.push(item);
       else this.stepAt(key).items.push(item);
@@ -115,8 +123,9 @@ export class EdgeSubscriber {
     if (!Number.isInteger(batchNo) || !Number.isInteger(index) || !Number.isInteger(count)) {
       throw new AlphaError(`edge of "${this.producer}": malformed ${BATCH_HEADER} header "${item.headers[BATCH_HEADER]}"`);
     }
-    let batch = step.batches.get(batchNo!);
-    if (!batch) step.batches.set(batchNo!, (batch = { records: new Array<unknown>(count), count: count!, received: 0 }));
+    const id = `${replica}:${batchNo}`;
+    let batch = step.batches.get(id);
+    if (!batch) step.batches.set(id, (batch = { replica, n: batchNo!, records: new Array<unknown>(count), count: count!, received: 0 }));
     if (batch.records[index!] !== undefined) {
       this.duplicates++;
       return;
@@ -143,8 +152,9 @@ export class EdgeSubscriber {
     while (this.order.size > 0 && compareKeys(this.order.peek()!.key, mark) <= 0) {
       const step = this.order.pop()!;
       this.steps.delete(encodeKey(step.key));
-      const batches = [...step.batches.entries()].sort((a, b) => a[0] - b[0]).map(([n, b]) => {
-        if (b.received !== b.count) throw new AlphaError(`edge of "${this.producer}": batch ${n} of step ${encodeKey(step.key)} has ${b.received} of ${b.count} records`);
+      // Replicas' batches of one step in replica order (each replica holds other symbols).
+      const batches = [...step.batches.values()].sort((a, b) => a.replica - b.replica || a.n - b.n).map((b) => {
+        if (b.received !== b.count) throw new AlphaError(`edge of "${this.producer}": batch ${b.n} of replica ${b.replica} in step ${encodeKey(step.key)} has ${b.received} of ${b.count} records`);
         return b.records;
       });
       const deliver = (): void => {

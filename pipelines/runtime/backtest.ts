@@ -185,7 +185,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
   };
-  const written = connection ? { ...summary, edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates() } } : summary;
+  const written = connection ? { ...summary, edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates(), dead_lettered: connection.deadLettered() } } : summary;
   writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);
   return summary;
 }

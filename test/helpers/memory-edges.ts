@@ -57,6 +57,7 @@ export function memoryEdges(): EdgeFactory & { topics: Map<string, InboundItem[]
           }
         },
         async commit() {},
+        deadLettered: () => 0,
         async close() { closed = true; wake(); },
       };
     },

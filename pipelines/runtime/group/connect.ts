@@ -61,7 +61,7 @@ export async function connectGroup(o: {
   outputs: ReadonlyMap<string, Subject<Batch<unknown>>>;
   clock: EventClock;
   edges: EdgeFactory;
-}): Promise<{ hooks: DriveHooks; received: () => number; duplicates: () => number; close: () => Promise<void> }> {
+}): Promise<{ hooks: DriveHooks; received: () => number; duplicates: () => number; deadLettered: () => number; close: () => Promise<void> }> {
   const { topology, group, runId, outputs, clock, edges } = o;
   const { published, read } = groupEdges(topology, group);
   const node = (name: string) => topology.nodes.find((n) => n.name === name)!;
@@ -123,6 +123,7 @@ export async function connectGroup(o: {
     hooks,
     received: () => subscribers.reduce((n, s) => n + s.received, 0),
     duplicates: () => subscribers.reduce((n, s) => n + s.duplicates, 0),
+    deadLettered: () => subscribers.reduce((n, s) => n + s.deadLettered, 0),
     close: async () => {
       // Close everything even when a flush failed (open clients would keep the process alive), then report it.
       const flushed = await Promise.allSettled(publishers.map((p) => p.flush()));

@@ -22,6 +22,8 @@ export interface InboundEdge {
   next(): Promise<readonly InboundItem[]>;
   /** Marks items as processed (a restarted reader resumes after them). */
   commit(items: readonly InboundItem[]): Promise<void>;
+  /** Records that did not decode into the edge's schema, sent to the dead-letter topic. */
+  deadLettered(): number;
   close(): Promise<void>;
 }
 

@@ -24,6 +24,7 @@ export function kafkaEdges(settings: KafkaSettings): EdgeFactory {
       let commits: Promise<void> = Promise.resolve();
       return {
         next: () => reader.next() as Promise<InboundItem[]>,
+        deadLettered: () => reader.deadLettered,
         commit: (items) => (commits = commits.then(() => reader.commit(items as never))),
         close: async () => {
           await commits.catch(() => undefined);

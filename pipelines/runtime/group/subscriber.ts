@@ -59,6 +59,11 @@ export class EdgeSubscriber {
     this.pump = this.run();
   }
 
+  /** Records of this edge sent to its dead-letter topic. */
+  get deadLettered(): number {
+    return this.edge.deadLettered();
+  }
+
   /** The lowest step every partition has confirmed. */
   get watermark(): StepKey {
     return this.marks.flat().reduce((a, b) => (compareKeys(a, b) <= 0 ? a : b));

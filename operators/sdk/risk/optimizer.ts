@@ -111,7 +111,7 @@ export class MvoOptimizer {
     const v = this.problem.vectors(mu, prev);
     for (let r = 0; r < v.l.length; r++) {
       if (v.l[r]! > v.u[r]!) {
-        return none('primal_infeasible', `${this.problem.rowNames[r]}: lower bound ${v.l[r]} > upper bound ${v.u[r]}`);
+        return none('primal_infeasible', `${this.problem.rowName(r)}: lower bound ${v.l[r]} > upper bound ${v.u[r]}`);
       }
     }
     const refine = this.options.refine !== false;

@@ -45,28 +45,56 @@ export interface MvoSpec {
 /** The parts of q, l and u that change between rebalances. */
 export interface MvoVectors { q: Float64Array; l: Float64Array; u: Float64Array }
 
-class CscBuilder {
-  readonly cols: { row: number; value: number }[][];
-  constructor(readonly nrows: number, ncols: number) {
-    this.cols = Array.from({ length: ncols }, () => []);
+/**
+ * Entries of a sparse matrix as (row, col, value) triplets in typed arrays, turned into CSC by one
+ * counting sort on the column. The sort is stable, so entries added in increasing row order within
+ * each column stay sorted. Zeros are dropped.
+ */
+class Triplets {
+  #rows: Int32Array;
+  #cols: Int32Array;
+  #values: Float64Array;
+  #nnz = 0;
+  constructor(capacity: number) {
+    const c = Math.max(16, capacity);
+    this.#rows = new Int32Array(c);
+    this.#cols = new Int32Array(c);
+    this.#values = new Float64Array(c);
   }
-  /** Entries must be added in increasing row order within each column. */
   add(row: number, col: number, value: number): void {
-    this.cols[col]!.push({ row, value });
+    if (value === 0) return;
+    if (this.#nnz === this.#rows.length) {
+      const grow = <TArray extends Int32Array | Float64Array>(a: TArray, b: TArray): TArray => { b.set(a); return b; };
+      const c = 2 * this.#rows.length;
+      this.#rows = grow(this.#rows, new Int32Array(c));
+      this.#cols = grow(this.#cols, new Int32Array(c));
+      this.#values = grow(this.#values, new Float64Array(c));
+    }
+    this.#rows[this.#nnz] = row;
+    this.#cols[this.#nnz] = col;
+    this.#values[this.#nnz] = value;
+    this.#nnz++;
   }
-  build(nrows = this.nrows): CscMatrix {
-    const colptr = new Int32Array(this.cols.length + 1);
-    const nnz = this.cols.reduce((a, c) => a + c.length, 0);
+  build(nrows: number, ncols: number): CscMatrix {
+    const nnz = this.#nnz;
+    const cols = this.#cols;
+    const colptr = new Int32Array(ncols + 1);
+    for (let e = 0; e < nnz; e++) colptr[cols[e]! + 1]!++;
+    for (let j = 0; j < ncols; j++) colptr[j + 1]! += colptr[j]!;
+    const next = colptr.slice(0, ncols);
     const rowind = new Int32Array(nnz);
     const values = new Float64Array(nnz);
-    let k = 0;
-    this.cols.forEach((col, j) => {
-      for (const e of col) { rowind[k] = e.row; values[k] = e.value; k++; }
-      colptr[j + 1] = k;
-    });
-    return { nrows, ncols: this.cols.length, colptr, rowind, values };
+    for (let e = 0; e < nnz; e++) {
+      const at = next[cols[e]!]!++;
+      rowind[at] = this.#rows[e]!;
+      values[at] = this.#values[e]!;
+    }
+    return { nrows, ncols, colptr, rowind, values };
   }
 }
+
+/** Consecutive rows of A that share a label, named on demand (only error messages need the names). */
+interface RowGroup { readonly start: number; readonly count: number; readonly name: (i: number) => string }
 
 export class MvoProblem {
   readonly n: number;
@@ -84,8 +112,8 @@ export class MvoProblem {
   readonly #u: Float64Array;
   /** First of the 2n rows u ± w ≥ ±w_prev (−1 when absent). */
   readonly #changeRows: number;
-  /** The rows of A, labelled for error messages. */
-  readonly rowNames: readonly string[];
+  /** The rows of A in labelled groups; see rowName. */
+  readonly #groups: readonly RowGroup[];
 
   constructor(readonly spec: MvoSpec) {
     const { gamma, risk } = spec;
@@ -115,72 +143,79 @@ export class MvoProblem {
     this.lower = c.longOnly ? Math.max(0, c.minWeight ?? 0) : (c.minWeight ?? -Infinity);
     this.upper = c.maxWeight ?? Infinity;
 
-    // P: upper triangle of blockdiag(2γΣ or 2γD, 2γF, 0, 0).
-    const P = new CscBuilder(next, next);
+    // P: upper triangle of blockdiag(2γΣ or 2γD, 2γF, 0, 0), added column by column.
+    const P = new Triplets(risk.kind === 'dense' ? (n * (n + 1)) / 2 : n + (k * (k + 1)) / 2);
     if (risk.kind === 'dense') {
-      for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) {
-        const v = gamma * (risk.sigma[i]![j]! + risk.sigma[j]![i]!);
-        if (v !== 0) P.add(i, j, v);
-      }
+      for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) P.add(i, j, gamma * (risk.sigma[i]![j]! + risk.sigma[j]![i]!));
     } else {
-      risk.D.forEach((d, i) => { if (gamma * d !== 0) P.add(i, i, 2 * gamma * d); });
-      for (let j = 0; j < k; j++) for (let i = 0; i <= j; i++) {
-        const v = gamma * (risk.F[i]![j]! + risk.F[j]![i]!);
-        if (v !== 0) P.add(y + i, y + j, v);
-      }
+      for (let i = 0; i < n; i++) P.add(i, i, 2 * gamma * risk.D[i]!);
+      for (let j = 0; j < k; j++) for (let i = 0; i <= j; i++) P.add(y + i, y + j, gamma * (risk.F[i]![j]! + risk.F[j]![i]!));
     }
-    this.P = P.build();
+    this.P = P.build(next, next);
 
     // A, row by row (so entries land in increasing row order in each column).
-    const A = new CscBuilder(0, next);
+    const A = new Triplets(n * (k + 10) + k);
     const l: number[] = [];
     const uu: number[] = [];
-    const names: string[] = [];
-    const row = (name: string, lo: number, hi: number, entries: Iterable<readonly [number, number]>): number => {
-      const r = l.length;
-      for (const [col, v] of entries) if (v !== 0) A.add(r, col, v);
-      l.push(lo); uu.push(hi); names.push(name);
-      return r;
+    const groups: RowGroup[] = [];
+    /** Appends `count` rows with bounds lo..hi, labelled name(i), whose entries `fill(i, r)` adds to row r. */
+    const rows = (count: number, lo: number, hi: number, name: (i: number) => string, fill: (i: number, r: number) => void): number => {
+      const start = l.length;
+      for (let i = 0; i < count; i++) { fill(i, start + i); l.push(lo); uu.push(hi); }
+      groups.push({ start, count, name });
+      return start;
     };
-    const range = (count: number, f: (i: number) => readonly [number, number]): (readonly [number, number])[] =>
-      Array.from({ length: count }, (_, i) => f(i));
+    const all = (col0: number, coef: (i: number) => number) => (_: number, r: number): void => {
+      for (let i = 0; i < n; i++) A.add(r, col0 + i, coef(i));
+    };
+    const one = (): number => 1;
     if (risk.kind === 'factor') {
-      for (let j = 0; j < k; j++) row(`factor ${j}`, 0, 0, [...range(n, (i) => [i, risk.B[i]![j]!]), [y + j, -1]]);
+      const B = risk.B;
+      rows(k, 0, 0, (j) => `factor ${j}`, (j, r) => {
+        for (let i = 0; i < n; i++) A.add(r, i, B[i]![j]!);
+        A.add(r, y + j, -1);
+      });
     }
     // Neutral sectors covering every name already make the book dollar neutral: a duplicate row
     // would make the active set of the polish step degenerate.
-    if (c.dollarNeutral && !c.sectors) row('dollar neutral', 0, 0, range(n, (i) => [i, 1]));
+    if (c.dollarNeutral && !c.sectors) rows(1, 0, 0, () => 'dollar neutral', all(0, one));
     if (c.sectors) {
       const sectors = c.sectors;
-      for (const s of [...new Set(sectors)]) {
-        row(`sector ${s} neutral`, 0, 0, range(n, (i) => [i, sectors[i] === s ? 1 : 0]));
-      }
+      for (const s of [...new Set(sectors)]) rows(1, 0, 0, () => `sector ${s} neutral`, all(0, (i) => (sectors[i] === s ? 1 : 0)));
     }
-    if (c.betas) row('beta neutral', 0, 0, range(n, (i) => [i, c.betas![i]!]));
+    if (c.betas) { const betas = c.betas; rows(1, 0, 0, () => 'beta neutral', all(0, (i) => betas[i]!)); }
     if (Number.isFinite(this.lower) || Number.isFinite(this.upper)) {
-      for (let i = 0; i < n; i++) row(`bounds of w[${i}]`, this.lower, this.upper, [[i, 1]]);
+      rows(n, this.lower, this.upper, (i) => `bounds of w[${i}]`, (i, r) => A.add(r, i, 1));
     }
-    if (hasGross && c.longOnly) row('gross', -Infinity, c.gross!, range(n, (i) => [i, 1]));
+    if (hasGross && c.longOnly) rows(1, -Infinity, c.gross!, () => 'gross', all(0, one));
     if (needT) {
-      for (let i = 0; i < n; i++) {
-        row(`t[${i}] >= w[${i}]`, 0, Infinity, [[i, -1], [t + i, 1]]);
-        row(`t[${i}] >= -w[${i}]`, 0, Infinity, [[i, 1], [t + i, 1]]);
-      }
-      row('gross', -Infinity, c.gross!, range(n, (i) => [t + i, 1]));
+      // Two rows per name: t[i] >= w[i] (even), t[i] >= -w[i] (odd).
+      rows(2 * n, 0, Infinity, (r) => (r % 2 === 0 ? `t[${r >> 1}] >= w[${r >> 1}]` : `t[${r >> 1}] >= -w[${r >> 1}]`), (r, row) => {
+        A.add(row, r >> 1, r % 2 === 0 ? -1 : 1);
+        A.add(row, t + (r >> 1), 1);
+      });
+      rows(1, -Infinity, c.gross!, () => 'gross', all(t, one));
     }
     this.#changeRows = -1;
     if (needU) {
-      this.#changeRows = l.length;
-      for (let i = 0; i < n; i++) {
-        row(`u[${i}] >= w[${i}] - w_prev[${i}]`, 0, Infinity, [[i, -1], [u + i, 1]]);
-        row(`u[${i}] >= w_prev[${i}] - w[${i}]`, 0, Infinity, [[i, 1], [u + i, 1]]);
-      }
-      if (c.turnover !== undefined) row('turnover', -Infinity, c.turnover, range(n, (i) => [u + i, 1]));
+      this.#changeRows = rows(2 * n, 0, Infinity,
+        (r) => (r % 2 === 0 ? `u[${r >> 1}] >= w[${r >> 1}] - w_prev[${r >> 1}]` : `u[${r >> 1}] >= w_prev[${r >> 1}] - w[${r >> 1}]`),
+        (r, row) => {
+          A.add(row, r >> 1, r % 2 === 0 ? -1 : 1);
+          A.add(row, u + (r >> 1), 1);
+        });
+      if (c.turnover !== undefined) rows(1, -Infinity, c.turnover, () => 'turnover', all(u, one));
     }
-    this.A = A.build(l.length);
+    this.A = A.build(l.length, next);
     this.#l = Float64Array.from(l);
     this.#u = Float64Array.from(uu);
-    this.rowNames = names;
+    this.#groups = groups;
+  }
+
+  /** The label of row r of A, for error messages. */
+  rowName(r: number): string {
+    const g = this.#groups.find((x) => r >= x.start && r < x.start + x.count);
+    return g ? g.name(r - g.start) : `row ${r}`;
   }
 
   /** q, l and u for expected returns μ and current weights w_prev. */

@@ -269,19 +269,23 @@ export class MvoProblem {
   /** The constraint that w breaks the most, and by how much (0 when all hold). */
   violation(w: ArrayLike<number>, wPrev: ArrayLike<number>): { constraint: string; by: number } {
     const c = this.spec.constraints ?? {};
-    let worst = { constraint: '', by: 0 };
-    const check = (constraint: string, by: number): void => { if (by > worst.by) worst = { constraint, by }; };
     let sum = 0, gross = 0, turnover = 0, beta = 0;
     const sectors = new Map<string, number>();
+    // The worst bound of a single name, labelled only at the end (n labels would cost more than the checks).
+    let boundBy = 0, boundAt = -1, boundUpper = false;
+    const { lower, upper } = this;
     for (let i = 0; i < this.n; i++) {
       const wi = w[i]!;
       if (!Number.isFinite(wi)) return { constraint: `w[${i}] is ${wi}`, by: Infinity };
       sum += wi; gross += Math.abs(wi); turnover += Math.abs(wi - wPrev[i]!);
       if (c.betas) beta += c.betas[i]! * wi;
       if (c.sectors) sectors.set(c.sectors[i]!, (sectors.get(c.sectors[i]!) ?? 0) + wi);
-      check(`w[${i}] >= ${this.lower}`, this.lower - wi);
-      check(`w[${i}] <= ${this.upper}`, wi - this.upper);
+      if (lower - wi > boundBy) { boundBy = lower - wi; boundAt = i; boundUpper = false; }
+      if (wi - upper > boundBy) { boundBy = wi - upper; boundAt = i; boundUpper = true; }
     }
+    let worst = boundAt < 0 ? { constraint: '', by: 0 }
+      : { constraint: boundUpper ? `w[${boundAt}] <= ${upper}` : `w[${boundAt}] >= ${lower}`, by: boundBy };
+    const check = (constraint: string, by: number): void => { if (by > worst.by) worst = { constraint, by }; };
     if (c.dollarNeutral) check('dollar neutral', Math.abs(sum));
     if (c.gross !== undefined) check('gross', gross - c.gross);
     if (c.turnover !== undefined) check('turnover', turnover - c.turnover);

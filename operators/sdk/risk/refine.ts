@@ -55,8 +55,11 @@ function flat(problem: MvoProblem): Flat {
   return out;
 }
 
-/** Σv for the problem's risk model, in O(nk) for the factor form. */
-function riskTimes(problem: MvoProblem, v: ArrayLike<number>): Float64Array {
+/**
+ * Σv for the problem's risk model, in O(nk) for the factor form; with `only`, just those entries are
+ * computed (the others are left 0), each exactly as without it.
+ */
+function riskTimes(problem: MvoProblem, v: ArrayLike<number>, only?: readonly number[]): Float64Array {
   const risk = problem.spec.risk;
   const n = problem.n;
   const out = new Float64Array(n);
@@ -81,7 +84,9 @@ function riskTimes(problem: MvoProblem, v: ArrayLike<number>): Float64Array {
     for (let b = 0; b < k; b++) s += F[a * k + b]! * y[b]!;
     Fy[a] = s;
   }
-  for (let i = 0; i < n; i++) {
+  const count = only ? only.length : n;
+  for (let a = 0; a < count; a++) {
+    const i = only ? only[a]! : a;
     let s = D[i]! * v[i]!;
     for (let j = 0, o = i * k; j < k; j++) s += B[o + j]! * Fy[j]!;
     out[i] = s;
@@ -364,7 +369,7 @@ function solveFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
     rows.push({ coef: pick(face.d), rhs: c.turnover! - used + free.reduce((a, i) => a + face.d[i]! * p[i]!, 0), kind: 'turnover' });
   }
   const m = rows.length;
-  const Sx = riskTimes(problem, wx);
+  const Sx = riskTimes(problem, wx, risk.kind === 'factor' ? free : undefined);
   const rhsW = new Float64Array(f);
   for (let j = 0; j < f; j++) {
     const i = free[j]!;

@@ -57,7 +57,7 @@ async function underWay(runId: string, n: number): Promise<void> {
 }
 
 function killGroup(runId: string, group: string): void {
-  const pids = spawnSync('pgrep', ['-f', '--', `--group ${group} --attempt 0 --run-id ${runId}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const pids = spawnSync('pgrep', ['-f', '--', `--group ${group} --replica 0 --attempt 0 --run-id ${runId}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
   expect(pids.length, `the ${group} process of run ${runId}`).toBe(1);
   process.kill(Number(pids[0]), 'SIGKILL');
 }

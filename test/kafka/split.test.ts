@@ -7,26 +7,23 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBacktest } from '../../pipelines/runtime/backtest.ts';
-import { dataset, tempDir } from '../helpers/datasets.ts';
+import { tempDir } from '../helpers/datasets.ts';
+import { expectSameOutputs, oneProcess, replicatedSplitTopology, SPLIT, SPLIT_SETS, splitData } from '../helpers/split-runs.ts';
 
 const alpha = join(import.meta.dirname, '../../bin/alpha.mjs');
-const split = 'examples/kafka-split.yaml';
-const sets = ['--set', 'sizing.min_history=10'];
+const split = SPLIT;
+const sets = SPLIT_SETS.flatMap((s) => ['--set', s]);
 
 describe('alpha backtest --split', () => {
   it('runs each group in its own process through Kafka and writes the one-process fills byte for byte', async () => {
-    const data = await dataset({ symbols: 8, days: 4, seed: 11 });
-    const whole = tempDir('whole');
-    const one = await runBacktest({ topologyFile: split, dataDir: data, outDir: whole, sets: ['sizing.min_history=10'] });
+    const data = await splitData();
+    const { out: whole, summary: one } = await oneProcess(split, data);
     expect(one.fills).toBeGreaterThan(50);
 
     const parts = tempDir('split');
     const run = spawnSync(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', parts, '--quiet', ...sets], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
-    for (const f of ['fills.parquet', 'orders.parquet', 'equity.parquet']) {
-      expect(readFileSync(join(parts, f)).equals(readFileSync(join(whole, f))), f).toBe(true);
-    }
+    expectSameOutputs(parts, whole);
     const summary = JSON.parse(readFileSync(join(parts, 'summary.json'), 'utf8')) as { fills: number; groups: Record<string, unknown>; run_id: string };
     expect(summary.fills).toBe(one.fills);
     expect(Object.keys(summary.groups)).toEqual(['features', 'trading']);
@@ -45,7 +42,7 @@ describe('alpha backtest --split', () => {
 
 describe('taps of a split run', () => {
   it('mirror a tapped edge to its run topic, readable with alpha tap, without changing the fills', async () => {
-    const data = await dataset({ symbols: 8, days: 4, seed: 11 });
+    const data = await splitData();
     const plain = tempDir('untapped');
     const untapped = spawnSync(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', plain, '--quiet', ...sets], { encoding: 'utf8' });
     expect(untapped.status, untapped.stderr).toBe(0);
@@ -68,17 +65,13 @@ describe('taps of a split run', () => {
 
 describe('replicas in a split run', () => {
   it('runs a per-symbol group as two processes sharing the symbols, with the one-process fills', async () => {
-    const data = await dataset({ symbols: 8, days: 4, seed: 11 });
-    const file = join(tempDir('replicas'), 'replicated.yaml');
-    writeFileSync(file, readFileSync(split, 'utf8')
-      .replace('$schema=../topology.schema.json', '')
-      .replace('  features: [bars, returns,', '  ticks: { nodes: [bars], replicas: 2 }\n  features: [returns,'));
-    const whole = tempDir('whole');
-    await runBacktest({ topologyFile: file, dataDir: data, outDir: whole, sets: ['sizing.min_history=10'] });
+    const data = await splitData();
+    const file = replicatedSplitTopology();
+    const { out: whole } = await oneProcess(file, data);
     const out = tempDir('replicated');
     const run = spawnSync(process.execPath, [alpha, 'backtest', file, '--split', '--data', data, '--out', out, '--quiet', ...sets], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
-    expect(readFileSync(join(out, 'fills.parquet')).equals(readFileSync(join(whole, 'fills.parquet')))).toBe(true);
+    expectSameOutputs(out, whole, ['fills.parquet']);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { groups: Record<string, unknown> };
     expect(Object.keys(summary.groups)).toEqual(['ticks.0', 'ticks.1', 'features', 'trading']);
   });

@@ -12,9 +12,9 @@ import { mermaid, opsJson, opsMarkdown, opsText, topologyJsonSchema } from '../t
 import { generateDataset, GENERATE_DEFAULTS } from '../data/generate.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { printSummary, progressPrinter } from './report.ts';
+import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const number = (name: string) => (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new AlphaError(`${name} is "${value}": expected a number`);
@@ -82,18 +82,12 @@ data.command('generate')
       `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   });
 
-program.command('backtest')
+replayOptions(program.command('backtest')
   .description('Run a topology as a backtest over a dataset and write summary.json, fills.parquet, … to --out.')
-  .argument('<file>', 'topology.yaml')
-  .option('--data <dir>', 'dataset folder for every replay source (default: the topology\'s "data:")')
-  .option('--out <dir>', 'output folder', 'out/backtest')
-  .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
-  .option('--from <date>', 'replay only the trading days from this date (YYYY-MM-DD)')
-  .option('--to <date>', 'replay only the trading days up to this date (YYYY-MM-DD)')
+  .argument('<file>', 'topology.yaml'), 'out/backtest')
   .option('--split', 'run each process group (topology "groups:") in its own OS process, joined through Kafka')
   .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
-  .option('--quiet', 'no progress output')
-  .action(async (file: string, opts: { data?: string; out: string; set: string[]; from?: string; to?: string; split?: boolean; generateIfMissing?: boolean; quiet?: boolean }) => {
+  .action(async (file: string, opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean }) => {
     const topology = resolveTopology(file, opts.set);
     const dataDir = opts.data ?? topology.data;
     if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
@@ -122,7 +116,7 @@ program.command('backtest')
 (await import('./risk.ts')).registerRiskCommand(program);
 (await import('./model.ts')).registerModelCommand(program);
 (await import('./tap.ts')).registerTapCommand(program);
-(await import('./run.ts')).registerRunCommand(program, collect);
+(await import('./run.ts')).registerRunCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -8,23 +8,19 @@ import { kafkaSettings } from '../kafka/settings.ts';
 import { runBacktest } from '../runtime/backtest.ts';
 import { kafkaEdges } from '../runtime/group/kafka-edges.ts';
 import { progressPrinter } from './report.ts';
+import { replayOptions, type ReplayOptions } from './replay-options.ts';
 
-interface RunOptions { group: string; runId: string; attempt: string; replica: string; data?: string; out: string; set: string[]; from?: string; to?: string; quiet?: boolean }
+interface RunOptions extends ReplayOptions { group: string; runId: string; attempt: string; replica: string }
 
-export function registerRunCommand(program: Command, collect: (v: string, all: string[]) => string[]): void {
-  program.command('run')
+export function registerRunCommand(program: Command): void {
+  replayOptions(program.command('run')
     .description('Run one process group of a topology over the data, its edges to other groups on Kafka.')
     .argument('<file>', 'topology.yaml with "groups:"')
     .requiredOption('--group <name>', 'the group to run')
     .option('--run-id <id>', 'suffix of the run\'s topics and consumer groups: every group of one run uses the same', 'manual')
     .option('--replica <i>', 'which replica of a replicated group (0-based): it runs the symbols that hash to it', '0')
-    .option('--attempt <n>', 'how many times this group was started before in the run (a restart replays from the start)', '0')
-    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
-    .option('--out <dir>', 'output folder (the group\'s summary goes to OUT/groups/NAME/)', 'out/run')
-    .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
-    .option('--from <date>', 'first trading day (YYYY-MM-DD)')
-    .option('--to <date>', 'last trading day (YYYY-MM-DD)')
-    .option('--quiet', 'no progress output')
+    .option('--attempt <n>', 'how many times this group was started before in the run (a restart replays from the start)', '0'),
+  'out/run', 'output folder (the group\'s summary goes to OUT/groups/NAME/)')
     .action(async (file: string, opts: RunOptions) => {
       // A worker: on any failure it reports and exits at once, so a supervisor (--split) can start it again.
       process.on('unhandledRejection', (err) => fail(err));

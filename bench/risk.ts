@@ -17,7 +17,8 @@
  * Flags: --sizes 100,500,2000  --repeats 20  --no-python
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { ensureResearchEnv, RESEARCH_PYTHON } from '../pipelines/cli/model.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../operators/sdk/rng.ts';
@@ -95,8 +96,7 @@ function ours(p: Problem, mus: readonly number[][], chase: boolean): Ours {
 }
 
 function cvxpy(p: Problem, mus: readonly number[][], dir: string, n: number): { setupMs: number; solveMs: number; warmMedian: number; warm: number[]; objective: number; violation: number } | undefined {
-  const py = join('.venv', 'research', 'bin', 'python');
-  if (!existsSync(py)) execFileSync('bash', ['research/setup.sh'], { stdio: 'inherit' });
+  const py = RESEARCH_PYTHON;
   const file = join(dir, `problem-${n}.json`);
   writeFileSync(file, JSON.stringify({
     mu: p.mu, gamma: 1000, risk: { B: p.B, F: p.F, D: p.D }, tcost: 0.0005,
@@ -115,6 +115,7 @@ const rows: string[] = [];
 const line = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padStart(i === 0 ? 6 : 13)).join(' ');
 rows.push(line(['n', 'ours cold ms', 'ours warm p50', 'warm p99', 'iters c/w', 'certified', 'cvxpy cold ms', 'cvxpy warm p50', 'cold ratio', 'warm ratio',
   'ours viol', 'cvxpy viol', 'Δobjective', 'rebalance p50']));
+if (python) ensureResearchEnv();
 for (const n of sizes) {
   const p = makeProblem(n, n);
   const rng = new Rng(99);

@@ -92,8 +92,6 @@ export const onnxModel = defineOperator({
     const models: LoadedModel[] = [];
     for (const e of entries(p)) {
       const card = readModelCard(e.model);
-      const mismatch = featureMismatch(card, card.feature_names); // the card against itself: names must be unique
-      if (mismatch) throw new ModelCardError(`${card.dir}/card.json: ${mismatch}`);
       const first = run.sessions.find((s) => e.from === undefined || microsToDate(s.open) >= e.from);
       models.push(await loadModel(card, e.from, first?.open, run.node));
     }
@@ -148,9 +146,9 @@ export const onnxModel = defineOperator({
             ctx.deadLetter(cs, `the model ${m.label} was trained on data known after this snapshot: not scored (look-ahead)`);
             continue;
           }
-          const mismatch = featureMismatch(m.card, cs.features);
-          if (mismatch) {
-            ctx.deadLetter(cs, mismatch);
+          // Validation checked the declared names; a snapshot that differs anyway is refused, not misread.
+          if (!sameNames(cs.features, m.card.feature_names)) {
+            ctx.deadLetter(cs, featureMismatch(m.card, cs.features) ?? 'features differ from the card');
             continue;
           }
           ctx.hold(score(cs, m, emit));
@@ -159,3 +157,7 @@ export const onnxModel = defineOperator({
     }]);
   },
 });
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+}

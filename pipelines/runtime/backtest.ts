@@ -91,8 +91,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   /** sha256 of each data file, taken as the replay reads it, so the data hash costs no second read. */
   const fileHashes = new Map<string, string>();
   const sessions = manifest.sessions.map(({ open, close }) => ({ open, close }));
-  const members = options.group ? new Set(groupEdgesMembers(topology, options.group.name)) : undefined;
-  const replicas = options.group ? topology.groups.find((g) => g.name === options.group!.name)!.replicas : 1;
+  const group = options.group ? findGroup(topology, options.group.name) : undefined;
+  const members = group ? new Set(group.nodes) : undefined;
+  const replicas = group?.replicas ?? 1;
   const replica = options.group?.replica ?? 0;
   if (!Number.isInteger(replica) || replica < 0 || replica >= replicas) {
     throw new TopologyError([{ file: topology.file, line: 1, col: 1, message: `replica ${replica} of group "${options.group?.name}"`, hint: `0 … ${replicas - 1} (the group has replicas: ${replicas})` }]);
@@ -229,9 +230,9 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-/** The nodes of a group, or a clear error when the topology has no such group. */
-function groupEdgesMembers(topology: Topology, group: string): string[] {
-  const g = topology.groups.find((x) => x.name === group);
-  if (!g) throw new TopologyError([{ file: topology.file, line: 1, col: 1, message: `no group "${group}"`, hint: `groups: ${topology.groups.map((x) => x.name).join(', ') || 'none (add "groups:")'}` }]);
-  return g.nodes;
+/** A group of the topology, or a clear error when it has no such group. */
+function findGroup(topology: Topology, name: string): Topology['groups'][number] {
+  const g = topology.groups.find((x) => x.name === name);
+  if (!g) throw new TopologyError([{ file: topology.file, line: 1, col: 1, message: `no group "${name}"`, hint: `groups: ${topology.groups.map((x) => x.name).join(', ') || 'none (add "groups:")'}` }]);
+  return g;
 }

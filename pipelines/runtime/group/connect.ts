@@ -99,7 +99,6 @@ export async function connectGroup(o: {
     producers(name),
     outputs.get(name)!,
     clock,
-    (key) => key.order,
   )));
   const hooks: DriveHooks = {
     // Called before every step, so it also tracks the step the publishers stamp on what is emitted.

@@ -53,7 +53,6 @@ export class EdgeSubscriber {
     producers: number,
     private readonly subject: Subject<Batch<unknown>>,
     private readonly clock: EventClock,
-    private readonly rank: (key: StepKey) => number,
   ) {
     this.marks = Array.from({ length: partitions }, () => Array.from({ length: producers }, () => BEFORE_ALL));
     this.pump = this.run();
@@ -170,7 +169,7 @@ export class EdgeSubscriber {
         // Emitted while the producer finished: delivered before this group finishes (see connect.ts).
         this.atEnd.push(deliver);
       } else if (step.key.phase === 0) {
-        this.clock.schedule(step.key.t, deliver, this.rank(step.key));
+        this.clock.schedule(step.key.t, deliver, step.key.order); // the rank of the producer's timer
       } else if (batches.length > 0) {
         throw new AlphaError(`edge of "${this.producer}": records emitted on a data step (${encodeKey(step.key)}) cannot be placed in event time`);
       } else {

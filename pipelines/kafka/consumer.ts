@@ -40,7 +40,13 @@ export class PullConsumer {
       await consumer.disconnect().catch(() => undefined);
       throw new KafkaEdgeError(`consumer group "${o.groupId}" on topic "${o.topic}" (${s.brokers.join(',')}): ${err instanceof Error ? err.message : String(err)}`);
     }
-    consumer.on(consumer.events.CRASH, (e) => { self.crashed = new KafkaEdgeError(`consumer of "${o.topic}" crashed: ${String(e.payload.error)}`); self.wake?.(); });
+    // A retriable crash (the broker restarting, its group coordinator still loading) restarts the
+    // consumer by itself, from the committed offsets (at least once: the edge subscriber drops repeats).
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart) return;
+      self.crashed = new KafkaEdgeError(`consumer of "${o.topic}" crashed: ${String(e.payload.error)}`);
+      self.wake?.();
+    });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, Math.min(o.partitions, 32)),

@@ -8,6 +8,8 @@
 #   SCHEMA_REGISTRY_MANAGEMENT_PORT=9000  Apicurio's Quarkus management port (health, metrics)
 #   REDIS_PORT=6379
 #   SERVICES_DIR=<repo>/.services   logs, data, pid files, cached downloads
+#   SERVICES_CACHE_DIR=$SERVICES_DIR/cache   the downloads (jars, registry bundle, Java); a
+#                                   second SERVICES_DIR can share the first one's
 #   SERVICES_TIMEOUT=180            seconds to wait for each service to become healthy
 #   KAFKA_HEAP=512m  SCHEMA_REGISTRY_HEAP=512m
 #   KAFKA_AUTO_CREATE_TOPICS=true
@@ -32,7 +34,7 @@ KAFKA_AUTO_CREATE_TOPICS="${KAFKA_AUTO_CREATE_TOPICS:-true}"
 APICURIO_VERSION="${APICURIO_VERSION:-3.3.3}"
 MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
-CACHE_DIR="$SERVICES_DIR/cache"
+CACHE_DIR="${SERVICES_CACHE_DIR:-$SERVICES_DIR/cache}"
 KAFKA_DIR="$SERVICES_DIR/kafka"
 REGISTRY_DIR="$SERVICES_DIR/schema-registry"
 REDIS_DIR="$SERVICES_DIR/redis"

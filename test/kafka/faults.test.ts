@@ -5,13 +5,14 @@
  * step keys. The fills must be those of the uninterrupted one-process run: none lost, none twice.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
 import { kafkaSettings } from '../../pipelines/kafka/settings.ts';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
+import { privateBroker, type PrivateBroker } from '../helpers/private-broker.ts';
 
 const root = join(import.meta.dirname, '../..');
 const alpha = join(root, 'bin/alpha.mjs');
@@ -28,8 +29,8 @@ beforeAll(async () => {
 });
 
 /** Starts a split run; resolves its run id (from the launcher's first line), then its exit and stderr. */
-function startSplit(out: string): { runId: Promise<string>; done: Promise<{ code: number; stderr: string }> } {
-  const child = spawn(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', out, ...sets.flatMap((s) => ['--set', s])], { stdio: ['ignore', 'ignore', 'pipe'] });
+function startSplit(out: string, env = process.env): { runId: Promise<string>; done: Promise<{ code: number; stderr: string }> } {
+  const child = spawn(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', out, ...sets.flatMap((s) => ['--set', s])], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   let found: (id: string) => void;
   const runId = new Promise<string>((resolve) => (found = resolve));
@@ -43,8 +44,8 @@ function startSplit(out: string): { runId: Promise<string>; done: Promise<{ code
 }
 
 /** Waits until the run's snapshot topic holds at least `n` records: the run is well under way. */
-async function underWay(runId: string, n: number): Promise<void> {
-  const admin = await TopicAdmin.connect(kafkaSettings());
+async function underWay(runId: string, n: number, env = process.env): Promise<void> {
+  const admin = await TopicAdmin.connect(kafkaSettings(env));
   try {
     for (;;) {
       const offsets = await admin.offsets(`kafka-split.normalised.${runId}`).catch(() => []);
@@ -80,20 +81,23 @@ describe('faults during a split run', () => {
     }
   });
 
-  // The broker is killed and restarted the way it was started: by this checkout's scripts/services/up.sh
-  // (always so on a fresh machine). A broker another checkout started is not this test's to kill.
-  const pidFile = join(root, '.services/kafka/kafka.pid');
-  it.skipIf(!existsSync(pidFile))('SIGKILL of the broker, then a restart: the run completes with the same fills', async () => {
-    const out = tempDir('kill-broker');
-    const run = startSplit(out);
-    const runId = await run.runId;
-    await underWay(runId, 100);
-    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 2000));
-    const up = spawnSync('bash', [join(root, 'scripts/services/up.sh')], { encoding: 'utf8' });
-    expect(up.status, up.stderr).toBe(0);
-    const { code, stderr } = await run.done;
-    expect(code, stderr).toBe(0);
-    expect(readFileSync(join(out, 'fills.parquet')).equals(reference)).toBe(true);
+  describe('the broker', () => {
+    // The test's own broker: killing the shared one would break the test files running beside it.
+    let broker: PrivateBroker;
+    beforeAll(async () => { broker = await privateBroker(); });
+    afterAll(() => broker?.stop());
+
+    it('SIGKILL of the broker, then a restart: the run completes with the same fills', async () => {
+      const out = tempDir('kill-broker');
+      const run = startSplit(out, broker.env);
+      const runId = await run.runId;
+      await underWay(runId, 100, broker.env);
+      broker.kill();
+      await new Promise((r) => setTimeout(r, 2000));
+      broker.start();
+      const { code, stderr } = await run.done;
+      expect(code, stderr).toBe(0);
+      expect(readFileSync(join(out, 'fills.parquet')).equals(reference), stderr).toBe(true);
+    });
   });
 });

@@ -76,10 +76,13 @@ export class EdgePublisher {
     return this.edge.close();
   }
 
-  /** Sends run one after another, in call order, so a partition receives them in step order. */
+  /**
+   * Sends run one after another, in call order, so a partition receives them in step order. After a
+   * failure nothing more is sent: a later watermark would confirm a step whose records were lost.
+   */
   private enqueue(send: () => Promise<void>): void {
     this.inFlight++;
-    this.sending = this.sending.then(send).then(
+    this.sending = this.sending.then(() => (this.failure ? undefined : send())).then(
       () => { this.inFlight--; },
       (err: unknown) => { this.inFlight--; this.failure ??= err; },
     );

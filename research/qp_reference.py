@@ -1,7 +1,7 @@
 """Solve one mean-variance problem with cvxpy and print the result as JSON (the benchmark's reference side).
 
     .venv/research/bin/python research/qp_reference.py PROBLEM.json [--solver CLARABEL|OSQP] [--repeat N]
-        [--perturb S] [--opt KEY=VALUE ...] [--no-weights]
+        [--perturb S] [--opt KEY=VALUE ...] [--no-weights] [--cold OTHER.json ...]
 
 PROBLEM.json is either a problem object (the input of `alpha risk solve`) or a fixture that holds one
 under "problem". Prints {status, weights, objective, setup_ms, solve_ms, ...}:
@@ -16,7 +16,9 @@ under "problem". Prints {status, weights, objective, setup_ms, solve_ms, ...}:
 - solver_setup_ms / solver_solve_ms / iterations: the solver's own figures for the first solve.
 
 status, weights and objective are those of the first solve (objective in the maximisation sense,
-recomputed in numpy from the weights). Solver options default to the fixtures' tight tolerances for
+recomputed in numpy from the weights). With --cold, each OTHER problem is then built and solved once,
+in the same process (so the first problem has already paid for cvxpy's lazy start-up), and "cold"
+lists {setup_ms, solve_ms, ms, max_violation} for each: the benchmark's median of fresh problems. Solver options default to the fixtures' tight tolerances for
 Clarabel and to cvxpy's defaults for OSQP (eps_abs = eps_rel = 1e-5, polishing on, max_iter 10000);
 --opt eps_abs=1e-3 etc. overrides them.
 """
@@ -117,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mus", type=Path, default=None,
                     help="JSON list of μ vectors for the re-solves, in turn (instead of --perturb)")
     ap.add_argument("--no-weights", action="store_true", help="leave the weights out of the output")
+    ap.add_argument("--cold", type=Path, action="append", default=[], metavar="OTHER.json",
+                    help="another problem to build and solve once afterwards, timed (repeatable)")
     args = ap.parse_args(argv)
 
     if args.repeat < 1:
@@ -139,6 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     except qp_model.ProblemError as e:
         print(f"{args.problem}: {e}", file=sys.stderr)
         return 2
+    if args.cold:
+        out["cold"] = []
+        for path in args.cold:
+            try:
+                other = json.loads(path.read_text(encoding="utf-8"))
+                r = run(other.get("problem", other), args.solver, 1, 0.0, opts)
+            except (OSError, json.JSONDecodeError, qp_model.ProblemError) as e:
+                print(f"{path}: {e}", file=sys.stderr)
+                return 2
+            out["cold"].append({"setup_ms": r["setup_ms"], "solve_ms": r["solve_ms"], "ms": r["setup_ms"] + r["solve_ms"],
+                                "status": r["status"], "max_violation": r.get("max_violation")})
     if args.no_weights:
         out.pop("weights")
     json.dump(out, sys.stdout)

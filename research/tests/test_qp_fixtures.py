@@ -250,3 +250,12 @@ def test_reference_cli_osqp_and_infeasible() -> None:
     assert out["resolve_statuses"] == ["optimal"]
     out = run_cli(str(FIXTURES / "infeasible-long-only-dollar-neutral.json"), "--solver", "OSQP")
     assert out["status"] == "infeasible" and out["weights"] is None
+
+
+def test_reference_cli_times_other_problems_cold() -> None:
+    main = FIXTURES / "rebalance-dense-n100.json"
+    other = FIXTURES / "seed-example.json"
+    out = run_cli(str(main), "--cold", str(other), "--cold", str(main))
+    assert [c["status"] for c in out["cold"]] == ["optimal", "optimal"]
+    assert all(c["ms"] == pytest.approx(c["setup_ms"] + c["solve_ms"]) and c["ms"] > 0 for c in out["cold"])
+    assert out["cold"][1]["max_violation"] == pytest.approx(out["max_violation"], abs=1e-9)

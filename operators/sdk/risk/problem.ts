@@ -158,10 +158,10 @@ export class MvoProblem {
     const l: number[] = [];
     const uu: number[] = [];
     const groups: RowGroup[] = [];
-    /** Appends `count` rows with bounds lo..hi, labelled name(i), whose entries `fill(i, r)` adds to row r. */
-    const rows = (count: number, lo: number, hi: number, name: (i: number) => string, fill: (i: number, r: number) => void): number => {
+    /** Appends `count` rows with bounds lo..hi (hi may differ per row), labelled name(i), whose entries `fill(i, r)` adds to row r. */
+    const rows = (count: number, lo: number, hi: number | ((i: number) => number), name: (i: number) => string, fill: (i: number, r: number) => void): number => {
       const start = l.length;
-      for (let i = 0; i < count; i++) { fill(i, start + i); l.push(lo); uu.push(hi); }
+      for (let i = 0; i < count; i++) { fill(i, start + i); l.push(lo); uu.push(typeof hi === 'number' ? hi : hi(i)); }
       groups.push({ start, count, name });
       return start;
     };
@@ -184,13 +184,21 @@ export class MvoProblem {
       for (const s of [...new Set(sectors)]) rows(1, 0, 0, () => `sector ${s} neutral`, all(0, (i) => (sectors[i] === s ? 1 : 0)));
     }
     if (c.betas) { const betas = c.betas; rows(1, 0, 0, () => 'beta neutral', all(0, (i) => betas[i]!)); }
-    if (Number.isFinite(this.lower) || Number.isFinite(this.upper)) {
+    // With t ≥ |w| in the problem and bounds around 0, the bounds ride on the t rows: t − w ≤ −2·lower
+    // and t + w ≤ 2·upper, with t ≥ |w|, allow exactly lower ≤ w ≤ upper (t = |w| meets them, a larger
+    // t only tightens them). n rows fewer for OSQP to factorise and iterate on.
+    const boundsOnT = needT && this.lower <= 0 && this.upper >= 0;
+    if (!boundsOnT && (Number.isFinite(this.lower) || Number.isFinite(this.upper))) {
       rows(n, this.lower, this.upper, (i) => `bounds of w[${i}]`, (i, r) => A.add(r, i, 1));
     }
     if (hasGross && c.longOnly) rows(1, -Infinity, c.gross!, () => 'gross', all(0, one));
     if (needT) {
-      // Two rows per name: t[i] >= w[i] (even), t[i] >= -w[i] (odd).
-      rows(2 * n, 0, Infinity, (r) => (r % 2 === 0 ? `t[${r >> 1}] >= w[${r >> 1}]` : `t[${r >> 1}] >= -w[${r >> 1}]`), (r, row) => {
+      // Two rows per name: t[i] >= w[i] (even), t[i] >= -w[i] (odd); with boundsOnT, also the bounds.
+      const hi = boundsOnT ? (r: number): number => (r % 2 === 0 ? -2 * this.lower : 2 * this.upper) : Infinity;
+      const name = boundsOnT
+        ? (r: number): string => (r % 2 === 0 ? `t[${r >> 1}] >= w[${r >> 1}] and w[${r >> 1}] >= ${this.lower}` : `t[${r >> 1}] >= -w[${r >> 1}] and w[${r >> 1}] <= ${this.upper}`)
+        : (r: number): string => (r % 2 === 0 ? `t[${r >> 1}] >= w[${r >> 1}]` : `t[${r >> 1}] >= -w[${r >> 1}]`);
+      rows(2 * n, 0, hi, name, (r, row) => {
         A.add(row, r >> 1, r % 2 === 0 ? -1 : 1);
         A.add(row, t + (r >> 1), 1);
       });

@@ -48,10 +48,13 @@ describe('MvoProblem: the OSQP form', () => {
       }
     }
     expect(p.P.values.length).toBe(n + 5); // D, and the 5 non-zero entries of F's upper triangle
-    // factor (3) + dollar (1) + bounds (n) + t rows (2n) + gross (1) + u rows (2n) + turnover (1).
-    expect(p.A.nrows).toBe(5 * n + 6);
-    // Bᵀw − y: 3n + 3; dollar: n; bounds: n; t ± w: 4n; gross: n; u ± w: 4n; turnover: n.
-    expect(p.A.values.length).toBe(14 * n + 3);
+    // factor (3) + dollar (1) + t rows (2n, carrying the bounds) + gross (1) + u rows (2n) + turnover (1).
+    expect(p.A.nrows).toBe(4 * n + 6);
+    // Bᵀw − y: 3n + 3; dollar: n; t ± w: 4n; gross: n; u ± w: 4n; turnover: n.
+    expect(p.A.values.length).toBe(13 * n + 3);
+    // Bounds not around 0 (or without t) keep their own rows.
+    const shifted = new MvoProblem({ gamma: 2, risk: factorRisk(n), constraints: { gross: 2, maxWeight: 0.05, minWeight: 0.01 } });
+    expect(shifted.A.nrows).toBe(3 + n + 2 * n + 1);
   });
 
   it('moves μ into q and w_prev into l, and nothing else', () => {
@@ -130,6 +133,21 @@ describe('each constraint binds when it should and always holds', () => {
     holds(r);
     expect(Math.max(...r.w)).toBeCloseTo(0.05, 12);
     expect(Math.min(...r.w)).toBeCloseTo(-0.03, 12);
+  });
+
+  it('per-name bounds carried by the gross rows (t ± w) hold as their own rows do', () => {
+    // Gross given, bounds around 0: the bounds ride on the t rows (see problem.ts). A loose gross
+    // limit must leave the optimum of the bounds alone; a binding one must keep both.
+    const bounds = { maxWeight: 0.05, minWeight: -0.03 };
+    const own = solve({ gamma: 1, risk, constraints: bounds }, mu);
+    const onT = solve({ gamma: 1, risk, constraints: { ...bounds, gross: 100 } }, mu);
+    expect(onT.problem.A.nrows).toBe(own.problem.A.nrows + 2 * n + 1 - n);
+    holds(onT);
+    for (let i = 0; i < n; i++) expect(onT.w[i]).toBeCloseTo(own.w[i]!, 9);
+    const binding = solve({ gamma: 1, risk, constraints: { maxWeight: 0.05, gross: 0.3 } }, mu.map((m) => m - 0.05));
+    holds(binding);
+    expect(gross(binding.w)).toBeCloseTo(0.3, 9);
+    expect(Math.max(...binding.w)).toBeLessThanOrEqual(0.05 + 1e-12);
   });
 
   it('turnover', () => {

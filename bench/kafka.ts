@@ -436,7 +436,7 @@ console.log(`Kafka edge: ${N.toLocaleString('en-US')} Quote records, ${PARTITION
 function fmt(x: number): string { return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–'; }
 
 try {
-  if (only('adapter')) { console.log('… adapter (pipelines/kafka: @platformatic/kafka producer, kafkajs consumer)'); await benchAdapter(); }
+  if (only('adapter')) { console.log('… adapter (pipelines/kafka: librdkafka through native/kafka)'); await benchAdapter(); }
   if (only('kafkajs')) { console.log('… kafkajs'); await benchClient('kafkajs', kafkajsProduce, kafkajsConsume); }
   if (only('platformatic')) { console.log('… @platformatic/kafka'); await benchClient('@platformatic/kafka', platformaticProduce, platformaticConsume); }
   if (only('kcat')) { console.log('… kcat'); await benchKcat(); }

@@ -1,108 +1,89 @@
 /**
- * The adapter's consumer: kafkajs in a consumer group, turned from push into pull. Each fetched batch
- * waits in a queue until `next()` takes it (so at most one batch per partition is buffered), offsets
- * are committed only by `commit()`, never automatically.
+ * The adapter's consumer: librdkafka through our binding (native/kafka), in a consumer group, pulled
+ * in batches. librdkafka fetches ahead on its own threads (bounded per partition); offsets are
+ * committed only by `commit()`, never automatically. Broker restarts and coordinator moves are
+ * retried underneath; other errors fail `next()`.
  */
-import { Kafka, logLevel } from 'kafkajs';
-import type { Batch, Consumer, IHeaders } from 'kafkajs';
+import { RdConsumer, type ConsumedRecord } from '../../native/kafka/index.ts';
 import { KafkaEdgeError } from './errors.ts';
 import type { KafkaSettings } from './settings.ts';
 
-export interface RawRecord {
-  partition: number;
-  offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer>;
-}
+export type RawRecord = ConsumedRecord;
 
-interface Waiting { batch: Batch; release: () => void }
+/** Most records one `next()` hands over. */
+const MAX_BATCH = 10_000;
+/** How long one poll of the binding waits for a first record before `next()` polls again. */
+const POLL_MS = 200;
+
+/** How long `open` waits for the group to assign partitions before it gives up. */
+const JOIN_TIMEOUT_MS = 60_000;
 
 export class PullConsumer {
-  private readonly queue: Waiting[] = [];
-  private wake: (() => void) | undefined;
   private closed = false;
-  private crashed: Error | undefined;
+  /** Records fetched while `open` waited for the assignment. */
+  private early: RawRecord[] = [];
+  /** The offsets last committed without waiting: committed again, waiting, on close. */
+  private lastCommit: ReadonlyMap<number, number> | undefined;
 
-  private constructor(readonly topic: string, private readonly consumer: Consumer) {}
+  private constructor(readonly topic: string, private readonly consumer: RdConsumer) {}
 
+  /**
+   * Joins the group and resolves once it has assigned this consumer its partitions, so a reader that
+   * starts at the end (`fromBeginning: false`) misses nothing written after `open` resolves.
+   */
   static async open(s: KafkaSettings, o: { topic: string; groupId: string; fromBeginning: boolean; partitions: number }): Promise<PullConsumer> {
-    const kafka = new Kafka({ clientId: `${s.clientId}-reader`, brokers: s.brokers, logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({
-      groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 200,
-      maxBytesPerPartition: 4 << 20, maxBytes: 32 << 20, allowAutoTopicCreation: false,
-    });
-    const self = new PullConsumer(o.topic, consumer);
+    const where = `consumer group "${o.groupId}" on topic "${o.topic}" (${s.brokers.join(',')})`;
+    let self: PullConsumer;
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [o.topic], fromBeginning: o.fromBeginning });
+      self = new PullConsumer(o.topic, new RdConsumer({ brokers: s.brokers, clientId: `${s.clientId}-reader`, groupId: o.groupId, topic: o.topic, fromBeginning: o.fromBeginning }));
     } catch (err) {
-      await consumer.disconnect().catch(() => undefined);
-      throw new KafkaEdgeError(`consumer group "${o.groupId}" on topic "${o.topic}" (${s.brokers.join(',')}): ${err instanceof Error ? err.message : String(err)}`);
+      throw new KafkaEdgeError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    // A retriable crash (the broker restarting, its group coordinator still loading) restarts the
-    // consumer by itself, from the committed offsets (at least once: the edge subscriber drops repeats).
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (e.payload.restart) return;
-      self.crashed = new KafkaEdgeError(`consumer of "${o.topic}" crashed: ${String(e.payload.error)}`);
-      self.wake?.();
-    });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: Math.max(1, Math.min(o.partitions, 32)),
-      eachBatch: async ({ batch, heartbeat }) => {
-        if (batch.isEmpty() || self.closed) return;
-        await new Promise<void>((release) => {
-          // kafkajs heartbeats only between batches: keep the membership while the batch waits
-          const beat = setInterval(() => { heartbeat().catch(() => undefined); }, 2_000);
-          self.queue.push({ batch, release: () => { clearInterval(beat); release(); } });
-          self.wake?.();
-        });
-      },
-    });
+    const started = Date.now();
+    while (self.consumer.assigned === 0) {
+      if (Date.now() - started > JOIN_TIMEOUT_MS) {
+        await self.close();
+        throw new KafkaEdgeError(`${where}: no partitions assigned after ${JOIN_TIMEOUT_MS / 1000} s (is the broker up, and the topic there?)`);
+      }
+      for (const r of await self.consumer.next(MAX_BATCH, 20)) self.early.push(r);
+    }
     return self;
   }
 
-  /** The next fetched records (one or more batches, offset order within each partition); waits for them. */
+  /** The next fetched records (offset order within each partition); waits for at least one. */
   async next(): Promise<RawRecord[]> {
-    while (this.queue.length === 0) {
-      if (this.crashed) throw this.crashed;
+    if (this.early.length > 0) {
+      const early = this.early;
+      this.early = [];
+      return early;
+    }
+    for (;;) {
       if (this.closed) throw new KafkaEdgeError(`reader of "${this.topic}" is closed`);
-      await new Promise<void>((r) => { this.wake = r; });
-      this.wake = undefined;
-    }
-    const taken = this.queue.splice(0);
-    const out: RawRecord[] = [];
-    for (const { batch } of taken) {
-      for (const m of batch.messages) {
-        out.push({ partition: batch.partition, offset: Number(m.offset), key: m.key ?? null, value: m.value ?? null, headers: headersOf(m.headers) });
+      let records: RawRecord[];
+      try {
+        records = await this.consumer.next(MAX_BATCH, POLL_MS);
+      } catch (err) {
+        if (this.closed) throw new KafkaEdgeError(`reader of "${this.topic}" is closed`);
+        throw new KafkaEdgeError(`consumer of "${this.topic}" failed: ${err instanceof Error ? err.message : String(err)}`);
       }
+      if (records.length > 0) return records;
     }
-    for (const w of taken) w.release();
-    return out;
   }
 
-  /** Commits `offsets` (partition → the offset of the next record to read). */
-  async commit(offsets: ReadonlyMap<number, number>): Promise<void> {
+  /**
+   * Commits `offsets` (partition → the offset of the next record to read). Without `wait` the commit
+   * goes out in the background and `close` commits the last offsets again, waiting for the broker.
+   */
+  async commit(offsets: ReadonlyMap<number, number>, wait = true): Promise<void> {
     if (offsets.size === 0) return;
-    await this.consumer.commitOffsets([...offsets].map(([partition, offset]) => ({ topic: this.topic, partition, offset: String(offset) })));
+    if (!wait) this.lastCommit = new Map([...(this.lastCommit ?? []), ...offsets]);
+    await this.consumer.commit(offsets, wait);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.queue.splice(0)) w.release();
-    this.wake?.();
-    await this.consumer.disconnect();
+    if (this.lastCommit) await this.consumer.commit(this.lastCommit, true).catch(() => undefined);
+    await this.consumer.close();
   }
-}
-
-function headersOf(h: IHeaders | undefined): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  if (!h) return out;
-  for (const [k, v] of Object.entries(h)) {
-    const last = Array.isArray(v) ? v[v.length - 1] : v;
-    if (last !== undefined) out[k] = typeof last === 'string' ? Buffer.from(last) : last;
-  }
-  return out;
 }

@@ -34,6 +34,7 @@ export class DeadLetterWriter {
         await admin.close();
       }
       this.producer = new SerialProducer(this.s, `dlq-${this.sourceTopic}`);
+      await this.producer.prepare(this.topic);
     }
     await this.producer.send(letters.map(({ record, error }) => ({
       topic: this.topic,

@@ -99,6 +99,8 @@ export class EdgeReader<T> {
   /**
    * Commits the offsets after `items` (the caller has processed them): a reader restarted in the same
    * group starts after them. Dead letters behind the last item of a partition are committed with it.
+   * The commit goes out in the background and `close` waits for the last one: a process killed
+   * before that re-reads what it had not committed (at least once; the edge subscriber drops repeats).
    */
   async commit(items: readonly ConsumedItem<T>[]): Promise<void> {
     const target = new Map<number, number>();
@@ -117,7 +119,7 @@ export class EdgeReader<T> {
       if (returned === undefined || (this.committed.get(p) ?? -1) >= returned) target.set(p, scanned);
     }
     for (const [p, next] of target) if (next <= (this.committed.get(p) ?? -1)) target.delete(p);
-    await this.consumer.commit(target);
+    await this.consumer.commit(target, false);
     for (const [p, next] of target) this.committed.set(p, next);
   }
 
@@ -126,19 +128,23 @@ export class EdgeReader<T> {
     await this.dlq.close();
   }
 
+  // Runs once per record: no closures or spreads here.
   private decode(r: RawRecord): ConsumedItem<T> | { error: string } | Promise<ConsumedItem<T> | { error: string }> {
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(r.headers)) headers[k] = v.toString('utf8');
-    const base = { topic: this.topic, partition: r.partition, offset: String(r.offset), headers };
+    for (const k in r.headers) headers[k] = r.headers[k]!.toString('utf8');
     if (r.value === null) {
       const control = parseControl(headers);
       if (!control) return { error: 'null value without a valid alpha.watermark or alpha.end header' };
-      return { kind: 'control', ...base, ...control };
+      return { kind: 'control', topic: this.topic, partition: r.partition, offset: String(r.offset), headers, ...control };
     }
     if (r.key === null) return { error: 'record without a key (expected the symbol)' };
-    const key = r.key.toString('utf8');
-    const item = (d: Decoded<T>): ConsumedItem<T> | { error: string } => (d.ok ? { kind: 'record', ...base, key, value: d.value } : { error: d.error });
     const known = this.codec.decodeKnown(r.value);
-    return known ? item(known) : this.codec.decode(r.value).then(item);
+    if (known) return this.item(r, headers, known);
+    return this.codec.decode(r.value).then((d) => this.item(r, headers, d));
+  }
+
+  private item(r: RawRecord, headers: Record<string, string>, d: Decoded<T>): ConsumedItem<T> | { error: string } {
+    if (!d.ok) return { error: d.error };
+    return { kind: 'record', topic: this.topic, partition: r.partition, offset: String(r.offset), headers, key: r.key!.toString('utf8'), value: d.value };
   }
 }

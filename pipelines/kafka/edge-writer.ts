@@ -16,6 +16,7 @@ import { KafkaEdgeError } from './errors.ts';
 import { partitionOf } from './murmur2.ts';
 import { SerialProducer } from './producer.ts';
 import type { OutRecord } from './producer.ts';
+import { joined } from '../../native/kafka/index.ts';
 import { SchemaCodec } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -52,13 +53,21 @@ export class EdgeWriter<T> {
       await admin.close();
     }
     const codec = await SchemaCodec.open<SchemaTypes[TName]>(s.registryUrl, o.topic, o.schema);
-    return new EdgeWriter(o.topic, o.partitions, codec.schemaId, codec, new SerialProducer(s, `writer-${o.topic}`));
+    const producer = new SerialProducer(s, `writer-${o.topic}`);
+    await producer.prepare(o.topic);
+    return new EdgeWriter(o.topic, o.partitions, codec.schemaId, codec, producer);
   }
 
   /** Encodes and sends; resolves when the broker has acknowledged every record (acks = all). */
   write(records: readonly EdgeRecord<T>[]): Promise<void> {
-    const out: OutRecord[] = new Array<OutRecord>(records.length);
-    for (let i = 0; i < records.length; i++) {
+    const n = records.length;
+    const partitions = new Int32Array(n);
+    const keys: Buffer[] = new Array<Buffer>(n);
+    const counts = new Uint32Array(n);
+    const names: string[] = [];
+    const headerValues: Buffer[] = [];
+    const values: T[] = new Array<T>(n);
+    for (let i = 0; i < n; i++) {
       const r = records[i]!;
       if (typeof r.key !== 'string') throw new KafkaEdgeError(`${this.topic}: record ${i} has key ${JSON.stringify(r.key)}, expected a string (the symbol)`);
       const key = Buffer.from(r.key, 'utf8');
@@ -66,9 +75,18 @@ export class EdgeWriter<T> {
       if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
         throw new KafkaEdgeError(`${this.topic}: record ${i} has partition ${partition}, expected 0…${this.partitions - 1}`);
       }
-      out[i] = { topic: this.topic, partition, key, value: this.codec.encode(r.value), headers: r.headers ?? {} };
+      partitions[i] = partition;
+      keys[i] = key;
+      values[i] = r.value;
+      if (r.headers) {
+        for (const name in r.headers) { names.push(name); headerValues.push(Buffer.from(r.headers[name]!, 'utf8')); counts[i]!++; }
+      }
     }
-    return this.producer.send(out);
+    // The values are framed and encoded back to back into one buffer (no buffer per record).
+    return this.producer.sendColumns({
+      topic: this.topic, partitions, keys: joined(keys), values: this.codec.encodeAll(values),
+      headers: { counts, names, values: joined(headerValues) },
+    });
   }
 
   /** One null-valued record with the control header (plus `headers`) on every partition. */
@@ -79,9 +97,9 @@ export class EdgeWriter<T> {
     return this.producer.send(out);
   }
 
-  /** The producer id the broker gave this idempotent producer (after the first write). */
-  get producerId(): bigint | undefined {
-    return this.producer.producerId;
+  /** Whether the producer is idempotent (the broker drops a retried batch it already has). */
+  get idempotent(): boolean {
+    return this.producer.idempotent;
   }
 
   flush(): Promise<void> {

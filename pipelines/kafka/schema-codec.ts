@@ -9,7 +9,7 @@ import avro from 'avsc';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import { KafkaEdgeError } from './errors.ts';
-import { frame, HEADER_BYTES, schemaIdOf } from './wire.ts';
+import { frame, HEADER_BYTES, MAGIC, schemaIdOf } from './wire.ts';
 
 interface Reader { decode(buf: Buffer, pos: number): { value: unknown; offset: number } }
 
@@ -63,6 +63,41 @@ export class SchemaCodec<T> {
       throw new KafkaEdgeError(`${this.subject}: value does not match schema ${this.type.name ?? ''}: ${paths.join('; ') || 'invalid'}`);
     }
     return frame(this.schemaId, body);
+  }
+
+  /**
+   * Frames and encodes `values` back to back into one buffer (no buffer per value): the bytes of
+   * value i are the next `lengths[i]`, exactly what `encode` gives for it.
+   */
+  encodeAll(values: readonly T[]): { data: Buffer; lengths: Int32Array } {
+    const lengths = new Int32Array(values.length);
+    let buf = Buffer.allocUnsafe(Math.max(1024, values.length * 96));
+    let pos = 0;
+    for (let i = 0; i < values.length; i++) {
+      for (;;) {
+        const start = pos;
+        if (start + HEADER_BYTES <= buf.length) {
+          buf[start] = MAGIC;
+          buf.writeInt32BE(this.schemaId, start + 1);
+          const end = this.encodeBody(values[i]!, buf, start + HEADER_BYTES);
+          if (end >= 0) { lengths[i] = end - start; pos = end; break; }
+        }
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, pos);
+        buf = bigger;
+      }
+    }
+    return { data: buf.subarray(0, pos), lengths };
+  }
+
+  /** Writes the Avro body at `pos`; the position after it, or < 0 when `buf` is too small. */
+  private encodeBody(value: T, buf: Buffer, pos: number): number {
+    try {
+      return this.type.encode(value, buf, pos);
+    } catch {
+      this.encode(value); // throws the error that names the field
+      throw new KafkaEdgeError(`${this.subject}: value does not match schema ${this.type.name ?? ''}`);
+    }
   }
 
   /** Decodes a framed value into the edge's schema, resolving from the writer's schema when it differs. */

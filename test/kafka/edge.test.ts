@@ -59,6 +59,10 @@ describe('Kafka edge (real broker and registry)', () => {
     const values = [0, 1, 2, 3].map((i) => sample(avroSchema(name) as AvroType, i));
     const w = await EdgeWriter.open(s, { topic: t, schema: name, partitions: 2 });
     await w.write(values.map((value, i) => ({ key: `K${i}`, value: value as never, headers: { n: String(i) } })));
+    // write() encodes the batch into one buffer: the same bytes as the values one by one
+    const all = w.codec.encodeAll(values as never[]);
+    expect(all.data.equals(Buffer.concat(values.map((v) => w.codec.encode(v as never))))).toBe(true);
+    expect([...all.lengths]).toEqual(values.map((v) => w.codec.encode(v as never).length));
     await w.close();
     const r = await EdgeReader.open(s, { topic: t, schema: name, groupId: `${t}.g`, fromBeginning: true });
     const got = await readUntil(() => r.next(), (all) => all.length >= values.length);

@@ -1,0 +1,250 @@
+/**
+ * Typed wrapper around the librdkafka binding (./rdkafka.node, built by `npm run build:native`; see
+ * README.md): records in and out as objects, packed into and out of the binding's columns here.
+ *
+ * @example
+ * const p = new RdProducer({ brokers: '127.0.0.1:9092', clientId: 'demo' });
+ * await p.send([{ topic: 't', partition: 0, key: Buffer.from('A'), value: Buffer.from('x'), headers: { h: '1' } }]);
+ * const c = new RdConsumer({ brokers: '127.0.0.1:9092', clientId: 'demo', groupId: 'g', topic: 't', fromBeginning: true });
+ * const records = await c.next(1000, 200); // [{ partition: 0, offset: 0, key, value, headers: { h: <Buffer 31> } }]
+ * await c.commit(new Map([[0, 1]]));
+ * await Promise.all([p.close(), c.close()]);
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const binaryPath = fileURLToPath(new URL('./rdkafka.node', import.meta.url));
+
+export class KafkaBindingError extends Error {}
+
+/** Records column-wise (see src/lib.rs): keys, values and header values joined, lengths -1 for null. */
+interface Columns {
+  partitions: Int32Array;
+  keys: Buffer;
+  keyLengths: Int32Array;
+  values: Buffer;
+  valueLengths: Int32Array;
+  headerCounts: Uint32Array;
+  headerNames: string[];
+  headerValues: Buffer;
+  headerValueLengths: Int32Array;
+}
+interface OutBatch extends Columns { topic: string }
+interface InBatch extends Columns { count: number; offsets: Float64Array }
+
+interface NativeProducer {
+  readonly idempotent: boolean;
+  prepare(topic: string, timeoutMs: number): Promise<number>;
+  send(batch: OutBatch): Promise<number>;
+  close(): Promise<void>;
+}
+interface NativeConsumer {
+  next(max: number, waitMs: number): Promise<InBatch>;
+  commit(partitions: Int32Array, nextOffsets: Float64Array, wait: boolean): Promise<void>;
+  assigned(): number;
+  close(): Promise<void>;
+}
+interface Binding {
+  NativeProducer: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeProducer;
+  NativeConsumer: new (o: { brokers: string; clientId: string; groupId: string; topic: string; fromBeginning: boolean; extra?: Record<string, string> }) => NativeConsumer;
+}
+let loaded: Binding | undefined;
+
+function binding(): Binding {
+  if (loaded) return loaded;
+  if (!existsSync(binaryPath)) {
+    throw new KafkaBindingError(`the librdkafka binding is not built: ${binaryPath} is missing. Build it with ` +
+      '`npm run build:native` (needs cargo and librdkafka-dev; `npm ci` runs it and installs librdkafka-dev with apt when it can).');
+  }
+  try {
+    loaded = createRequire(import.meta.url)(binaryPath) as Binding;
+  } catch (cause) {
+    throw new KafkaBindingError(`the librdkafka binding at ${binaryPath} failed to load (rebuild it with \`npm run build:native\`): ${String(cause)}`, { cause });
+  }
+  return loaded;
+}
+
+export interface ProducedRecord {
+  topic: string;
+  partition: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string | Buffer>;
+}
+
+export interface ConsumedRecord {
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+}
+
+/** Bytes of several parts back to back, and each part's length (-1: null). */
+export interface Joined { data: Buffer; lengths: Int32Array }
+
+/**
+ * Records to one topic, column-wise: record i goes to `partitions[i]`, its key and value are the i-th
+ * parts of `keys` and `values`, and it has `headers.counts[i]` headers, taken in turn from
+ * `headers.names` and `headers.values`.
+ */
+export interface ProducedColumns {
+  topic: string;
+  partitions: Int32Array;
+  keys: Joined;
+  values: Joined;
+  headers: { counts: Uint32Array; names: string[]; values: Joined };
+}
+
+export interface ClientOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** Further librdkafka properties. */
+  extra?: Record<string, string>;
+}
+
+/** Lengths of the parts (-1 for null) and the parts joined. */
+export function joined(parts: readonly (Buffer | null)[]): Joined {
+  const lengths = new Int32Array(parts.length);
+  const present: Buffer[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (p === null || p === undefined) lengths[i] = -1;
+    else { lengths[i] = p.length; present.push(p); }
+  }
+  return { data: Buffer.concat(present), lengths };
+}
+
+/** The parts of `data` by their lengths (-1: null), as views into it. */
+function split(data: Buffer, lengths: Int32Array): (Buffer | null)[] {
+  const out = new Array<Buffer | null>(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const len = lengths[i]!;
+    if (len < 0) { out[i] = null; continue; }
+    out[i] = data.subarray(at, at + len);
+    at += len;
+  }
+  return out;
+}
+
+/** Idempotent producer (acks = all); all records of one `send` go to one topic. */
+export class RdProducer {
+  readonly #native: NativeProducer;
+
+  constructor(o: ClientOptions) {
+    this.#native = new (binding().NativeProducer)({ brokers: o.brokers.join(','), clientId: o.clientId, ...(o.extra ? { extra: o.extra } : {}) });
+  }
+
+  /** Whether the producer was created idempotent. */
+  get idempotent(): boolean {
+    return this.#native.idempotent;
+  }
+
+  /**
+   * Looks `topic` up now, so the first `send` to it does not wait for librdkafka's periodic scan of
+   * new topics; resolves with its number of partitions.
+   */
+  prepare(topic: string, timeoutMs = 10_000): Promise<number> {
+    return this.#native.prepare(topic, timeoutMs);
+  }
+
+  /**
+   * Sends a batch already laid out in columns (see {@link ProducedColumns}); resolves when the broker
+   * has acknowledged every record; rejects with the first delivery error.
+   */
+  async sendColumns(c: ProducedColumns): Promise<void> {
+    if (c.partitions.length === 0) return;
+    await this.#native.send({
+      topic: c.topic, partitions: c.partitions, keys: c.keys.data, keyLengths: c.keys.lengths, values: c.values.data, valueLengths: c.values.lengths,
+      headerCounts: c.headers.counts, headerNames: c.headers.names, headerValues: c.headers.values.data, headerValueLengths: c.headers.values.lengths,
+    });
+  }
+
+  /** Resolves when the broker has acknowledged every record; rejects with the first delivery error. */
+  async send(records: readonly ProducedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const topic = records[0]!.topic;
+    const partitions = new Int32Array(records.length);
+    const headerCounts = new Uint32Array(records.length);
+    const headerNames: string[] = [];
+    const headerValues: Buffer[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.topic !== topic) throw new KafkaBindingError(`send: one topic per call (${topic}, then ${r.topic})`);
+      partitions[i] = r.partition;
+      let n = 0;
+      for (const name in r.headers) {
+        const v = r.headers[name]!;
+        headerNames.push(name);
+        headerValues.push(typeof v === 'string' ? Buffer.from(v) : v);
+        n++;
+      }
+      headerCounts[i] = n;
+    }
+    await this.sendColumns({
+      topic, partitions, keys: joined(records.map((r) => r.key)), values: joined(records.map((r) => r.value)),
+      headers: { counts: headerCounts, names: headerNames, values: joined(headerValues) },
+    });
+  }
+
+  /** Waits for what is queued, then releases the producer. */
+  async close(): Promise<void> {
+    await this.#native.close();
+  }
+}
+
+export interface ConsumerOptions extends ClientOptions {
+  groupId: string;
+  topic: string;
+  /** Where a group without committed offsets starts. */
+  fromBeginning: boolean;
+}
+
+/** A consumer in a group, pulled in batches; offsets are committed only by `commit`. */
+export class RdConsumer {
+  readonly #native: NativeConsumer;
+
+  constructor(o: ConsumerOptions) {
+    this.#native = new (binding().NativeConsumer)({
+      brokers: o.brokers.join(','), clientId: o.clientId, groupId: o.groupId, topic: o.topic, fromBeginning: o.fromBeginning,
+      ...(o.extra ? { extra: o.extra } : {}),
+    });
+  }
+
+  /** Up to `max` records, waiting up to `waitMs` for the first; [] when none came. */
+  async next(max: number, waitMs: number): Promise<ConsumedRecord[]> {
+    const b = await this.#native.next(max, waitMs);
+    const keys = split(b.keys, b.keyLengths);
+    const values = split(b.values, b.valueLengths);
+    const headerValues = split(b.headerValues, b.headerValueLengths);
+    const out = new Array<ConsumedRecord>(b.count);
+    let h = 0;
+    for (let i = 0; i < b.count; i++) {
+      const headers: Record<string, Buffer> = {};
+      for (const end = h + b.headerCounts[i]!; h < end; h++) headers[b.headerNames[h]!] = headerValues[h] ?? Buffer.alloc(0);
+      out[i] = { partition: b.partitions[i]!, offset: b.offsets[i]!, key: keys[i]!, value: values[i]!, headers };
+    }
+    return out;
+  }
+
+  /**
+   * Commits `offsets` (partition → the offset of the next record to read). With `wait`, resolves once
+   * the broker has them; otherwise they are sent in the background (see src/lib.rs).
+   */
+  async commit(offsets: ReadonlyMap<number, number>, wait = true): Promise<void> {
+    if (offsets.size === 0) return;
+    await this.#native.commit(Int32Array.from(offsets.keys()), Float64Array.from(offsets.values()), wait);
+  }
+
+  /** Partitions assigned to this consumer by its group (0 until it has joined). */
+  get assigned(): number {
+    return this.#native.assigned();
+  }
+
+  /** Leaves the group and releases the consumer. */
+  async close(): Promise<void> {
+    await this.#native.close();
+  }
+}

@@ -104,6 +104,50 @@ export interface ClientOptions {
   extra?: Record<string, string>;
 }
 
+/** Batches to one topic as one batch, in order (record i of batch k follows every record of batch k − 1). */
+export function mergeColumns(batches: readonly ProducedColumns[]): ProducedColumns {
+  if (batches.length === 1) return batches[0]!;
+  const cat = (parts: readonly Joined[]): Joined => ({
+    data: Buffer.concat(parts.map((j) => j.data)),
+    lengths: Int32Array.from(parts.flatMap((j) => [...j.lengths])),
+  });
+  return {
+    topic: batches[0]!.topic,
+    partitions: Int32Array.from(batches.flatMap((b) => [...b.partitions])),
+    keys: cat(batches.map((b) => b.keys)),
+    values: cat(batches.map((b) => b.values)),
+    headers: {
+      counts: Uint32Array.from(batches.flatMap((b) => [...b.headers.counts])),
+      names: batches.flatMap((b) => b.headers.names),
+      values: cat(batches.map((b) => b.headers.values)),
+    },
+  };
+}
+
+/** Records as columns (see {@link ProducedColumns}); all of them to one topic. */
+export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
+  const topic = records[0]?.topic ?? '';
+  const partitions = new Int32Array(records.length);
+  const counts = new Uint32Array(records.length);
+  const names: string[] = [];
+  const headerValues: Buffer[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.topic !== topic) throw new KafkaBindingError(`send: one topic per call (${topic}, then ${r.topic})`);
+    partitions[i] = r.partition;
+    for (const name in r.headers) {
+      const v = r.headers[name]!;
+      names.push(name);
+      headerValues.push(typeof v === 'string' ? Buffer.from(v) : v);
+      counts[i]!++;
+    }
+  }
+  return {
+    topic, partitions, keys: joined(records.map((r) => r.key)), values: joined(records.map((r) => r.value)),
+    headers: { counts, names, values: joined(headerValues) },
+  };
+}
+
 /** Lengths of the parts (-1 for null) and the parts joined. */
 export function joined(parts: readonly (Buffer | null)[]): Joined {
   const lengths = new Int32Array(parts.length);
@@ -165,28 +209,7 @@ export class RdProducer {
   /** Resolves when the broker has acknowledged every record; rejects with the first delivery error. */
   async send(records: readonly ProducedRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const topic = records[0]!.topic;
-    const partitions = new Int32Array(records.length);
-    const headerCounts = new Uint32Array(records.length);
-    const headerNames: string[] = [];
-    const headerValues: Buffer[] = [];
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.topic !== topic) throw new KafkaBindingError(`send: one topic per call (${topic}, then ${r.topic})`);
-      partitions[i] = r.partition;
-      let n = 0;
-      for (const name in r.headers) {
-        const v = r.headers[name]!;
-        headerNames.push(name);
-        headerValues.push(typeof v === 'string' ? Buffer.from(v) : v);
-        n++;
-      }
-      headerCounts[i] = n;
-    }
-    await this.sendColumns({
-      topic, partitions, keys: joined(records.map((r) => r.key)), values: joined(records.map((r) => r.value)),
-      headers: { counts: headerCounts, names: headerNames, values: joined(headerValues) },
-    });
+    await this.sendColumns(toColumns(records));
   }
 
   /** Waits for what is queued, then releases the producer. */

@@ -7,6 +7,11 @@ import type { SchemaName } from '../../../schemas/types.generated.ts';
 
 export type Headers = Record<string, string>;
 
+/**
+ * Writes take effect in call order, and once one has failed, every later one fails without effect: a
+ * publisher issues them without waiting for the earlier ones, and a watermark written after lost
+ * records must never arrive.
+ */
 export interface OutboundEdge {
   write(records: readonly { key: string; value: unknown; headers: Headers }[]): Promise<void>;
   writeControl(control: { watermark: number } | { end: true }, headers: Headers): Promise<void>;

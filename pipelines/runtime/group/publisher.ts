@@ -77,15 +77,18 @@ export class EdgePublisher {
   }
 
   /**
-   * Sends run one after another, in call order, so a partition receives them in step order. After a
-   * failure nothing more is sent: a later watermark would confirm a step whose records were lost.
+   * Issues the send now: the edge applies sends in call order and fails every send after a failed one
+   * (see OutboundEdge), so a watermark never follows lost records; sends pile up on the edge while one
+   * is in flight and go out together. Once a failure is known, nothing more is issued.
    */
   private enqueue(send: () => Promise<void>): void {
+    if (this.failure) return;
     this.inFlight++;
-    this.sending = this.sending.then(() => (this.failure ? undefined : send())).then(
+    const sent = send().then(
       () => { this.inFlight--; },
       (err: unknown) => { this.inFlight--; this.failure ??= err; },
     );
+    this.sending = this.sending.then(() => sent);
   }
 }
 

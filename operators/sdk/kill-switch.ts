@@ -64,9 +64,8 @@ export function stepKillSwitch(
       return move({ ...state, mode: 'HALTED', reason: `manual halt: ${event.reason}`, since: event.at, manual: true });
     case 'session_start': {
       const startEquity = event.equity !== null && Number.isFinite(event.equity) ? event.equity : null;
-      if (state.manual) return { state: { ...state, startEquity }, transition: null };
+      if (state.manual || state.mode === 'ACTIVE') return { state: { ...state, startEquity }, transition: null };
       const reason = `session start: reset${startEquity === null ? '' : ` (start equity ${fmt(startEquity)})`}`;
-      if (state.mode === 'ACTIVE') return { state: { ...state, startEquity }, transition: null };
       return move({ mode: 'ACTIVE', reason, since: event.at, manual: false, startEquity });
     }
     case 'equity': {
@@ -87,9 +86,10 @@ function assess(start: number | null, equity: number, limits: KillLimits): { mod
   if (start === null) return undefined;
   if (!(start > 0)) return { mode: 'HALTED', reason: `session start equity ${fmt(start)} is not positive` };
   const loss = (start - equity) / start;
-  const what = `daily loss ${pct(loss)} of session start equity ${fmt(start)} (equity now ${fmt(equity)})`;
-  if (loss >= limits.haltAtLoss) return { mode: 'HALTED', reason: `${what} >= halt limit ${pct(limits.haltAtLoss)}` };
-  if (loss >= limits.reduceAtLoss) return { mode: 'REDUCING', reason: `${what} >= reduce limit ${pct(limits.reduceAtLoss)}` };
+  // Runs at every equity update: the reason is written only when a limit is reached.
+  const what = (): string => `daily loss ${pct(loss)} of session start equity ${fmt(start)} (equity now ${fmt(equity)})`;
+  if (loss >= limits.haltAtLoss) return { mode: 'HALTED', reason: `${what()} >= halt limit ${pct(limits.haltAtLoss)}` };
+  if (loss >= limits.reduceAtLoss) return { mode: 'REDUCING', reason: `${what()} >= reduce limit ${pct(limits.reduceAtLoss)}` };
   return undefined;
 }
 

@@ -23,6 +23,13 @@ fn fail(what: &str, e: impl std::fmt::Display) -> Error {
     Error::from_reason(format!("{what}: {e}"))
 }
 
+/// The settings every client starts from: where the brokers are, and the client id.
+fn client_config(brokers: &str, client_id: &str) -> ClientConfig {
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", brokers).set("client.id", client_id);
+    cfg
+}
+
 /// Applies `extra` (librdkafka properties given by the caller) over the defaults.
 fn configure(cfg: &mut ClientConfig, extra: &Option<HashMap<String, String>>) {
     if let Some(extra) = extra {
@@ -112,14 +119,8 @@ pub struct OutBatch {
 
 #[napi]
 pub struct NativeProducer {
-    inner: Mutex<Option<Arc<ThreadedProducer<DeliveryContext>>>>,
+    producer: Handle<ThreadedProducer<DeliveryContext>>,
     idempotent: bool,
-}
-
-impl NativeProducer {
-    fn producer(&self) -> Result<Arc<ThreadedProducer<DeliveryContext>>> {
-        self.inner.lock().unwrap().clone().ok_or_else(|| Error::from_reason("producer is closed"))
-    }
 }
 
 #[napi]
@@ -128,10 +129,8 @@ impl NativeProducer {
     /// whole batch at once, and the adapter waits for each before the next, so lingering only adds latency.
     #[napi(constructor)]
     pub fn new(options: ProducerOptions) -> Result<Self> {
-        let mut cfg = ClientConfig::new();
-        cfg.set("bootstrap.servers", &options.brokers)
-            .set("client.id", &options.client_id)
-            .set("enable.idempotence", "true")
+        let mut cfg = client_config(&options.brokers, &options.client_id);
+        cfg.set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "0")
             .set("batch.num.messages", "10000")
@@ -141,7 +140,7 @@ impl NativeProducer {
         let idempotent = cfg.get("enable.idempotence") == Some("true");
         let producer: ThreadedProducer<DeliveryContext> =
             cfg.create_with_context(DeliveryContext).map_err(|e| fail("creating the producer", e))?;
-        Ok(Self { inner: Mutex::new(Some(Arc::new(producer))), idempotent })
+        Ok(Self { producer: Handle::new(producer, "producer"), idempotent })
     }
 
     /// Queues every record of the batch (copied into librdkafka now, in order) and resolves with the
@@ -158,7 +157,7 @@ impl NativeProducer {
         if header_values.len() != batch.header_names.len() {
             return Err(Error::from_reason("send: header names and values differ in number"));
         }
-        let producer = self.producer()?;
+        let producer = self.producer.get()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         // One extra count, released after the loop, so the batch cannot settle while being queued.
         let state = Arc::new(Batch {
@@ -222,13 +221,13 @@ impl NativeProducer {
     /// not wait for librdkafka's once-a-second scan of topics it has not seen (measured: 0.5–1 s).
     #[napi]
     pub fn prepare(&self, topic: String, timeout_ms: u32) -> Result<AsyncTask<Prepare>> {
-        Ok(AsyncTask::new(Prepare { producer: self.producer()?, topic, timeout: Duration::from_millis(timeout_ms as u64) }))
+        Ok(AsyncTask::new(Prepare { producer: self.producer.get()?, topic, timeout: Duration::from_millis(timeout_ms as u64) }))
     }
 
     /// Waits (off the JS thread) for everything queued, then destroys the producer.
     #[napi]
     pub fn close(&self) -> AsyncTask<Release<ThreadedProducer<DeliveryContext>>> {
-        AsyncTask::new(Release(self.inner.lock().unwrap().take()))
+        self.producer.close()
     }
 
     /// Whether the producer was created idempotent (`extra` could have turned it off).
@@ -263,6 +262,26 @@ impl Task for Prepare {
     }
     fn resolve(&mut self, _env: Env, n: u32) -> Result<u32> {
         Ok(n)
+    }
+}
+
+/// A librdkafka client shared with the worker-thread tasks that use it, until `close` takes it.
+struct Handle<T> {
+    client: Mutex<Option<Arc<T>>>,
+    what: &'static str,
+}
+
+impl<T: Send + Sync + 'static> Handle<T> {
+    fn new(client: T, what: &'static str) -> Self {
+        Self { client: Mutex::new(Some(Arc::new(client))), what }
+    }
+
+    fn get(&self) -> Result<Arc<T>> {
+        self.client.lock().unwrap().clone().ok_or_else(|| Error::from_reason(format!("{} is closed", self.what)))
+    }
+
+    fn close(&self) -> AsyncTask<Release<T>> {
+        AsyncTask::new(Release(self.client.lock().unwrap().take()))
     }
 }
 
@@ -445,14 +464,8 @@ impl Task for Commit {
 
 #[napi]
 pub struct NativeConsumer {
-    inner: Mutex<Option<Arc<BaseConsumer>>>,
+    consumer: Handle<BaseConsumer>,
     topic: String,
-}
-
-impl NativeConsumer {
-    fn consumer(&self) -> Result<Arc<BaseConsumer>> {
-        self.inner.lock().unwrap().clone().ok_or_else(|| Error::from_reason("consumer is closed"))
-    }
 }
 
 #[napi]
@@ -460,10 +473,8 @@ impl NativeConsumer {
     /// Joins the group and subscribes; offsets are committed only by `commit`.
     #[napi(constructor)]
     pub fn new(options: ConsumerOptions) -> Result<Self> {
-        let mut cfg = ClientConfig::new();
-        cfg.set("bootstrap.servers", &options.brokers)
-            .set("client.id", &options.client_id)
-            .set("group.id", &options.group_id)
+        let mut cfg = client_config(&options.brokers, &options.client_id);
+        cfg.set("group.id", &options.group_id)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", if options.from_beginning { "earliest" } else { "latest" })
             .set("enable.partition.eof", "false")
@@ -476,14 +487,14 @@ impl NativeConsumer {
         configure(&mut cfg, &options.extra);
         let consumer: BaseConsumer = cfg.create().map_err(|e| fail("creating the consumer", e))?;
         consumer.subscribe(&[&options.topic]).map_err(|e| fail(&format!("subscribing to {}", options.topic), e))?;
-        Ok(Self { inner: Mutex::new(Some(Arc::new(consumer))), topic: options.topic })
+        Ok(Self { consumer: Handle::new(consumer, "consumer"), topic: options.topic })
     }
 
     /// Up to `max` records, waiting up to `wait_ms` for the first (an empty batch when none came).
     #[napi]
     pub fn next(&self, max: u32, wait_ms: u32) -> Result<AsyncTask<Poll>> {
         Ok(AsyncTask::new(Poll {
-            consumer: self.consumer()?,
+            consumer: self.consumer.get()?,
             max: max.max(1) as usize,
             wait: Duration::from_millis(wait_ms as u64),
         }))
@@ -504,20 +515,20 @@ impl NativeConsumer {
                 .map_err(|e| fail("commit", e))?;
         }
         let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
-        Ok(AsyncTask::new(Commit { consumer: self.consumer()?, offsets, mode }))
+        Ok(AsyncTask::new(Commit { consumer: self.consumer.get()?, offsets, mode }))
     }
 
     /// How many partitions the group has assigned to this consumer (0 until it has joined; the join
     /// makes progress while `next` polls).
     #[napi]
     pub fn assigned(&self) -> Result<u32> {
-        let assignment = self.consumer()?.assignment().map_err(|e| fail("reading the assignment", e))?;
+        let assignment = self.consumer.get()?.assignment().map_err(|e| fail("reading the assignment", e))?;
         Ok(assignment.count() as u32)
     }
 
     /// Leaves the group and destroys the consumer, off the JS thread.
     #[napi]
     pub fn close(&self) -> AsyncTask<Release<BaseConsumer>> {
-        AsyncTask::new(Release(self.inner.lock().unwrap().take()))
+        self.consumer.close()
     }
 }

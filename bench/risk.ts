@@ -26,7 +26,6 @@ import { join } from 'node:path';
 import { Rng } from '../operators/sdk/rng.ts';
 import { MvoProblem } from '../operators/sdk/risk/problem.ts';
 import { MvoOptimizer } from '../operators/sdk/risk/optimizer.ts';
-import type { FactorRisk } from '../operators/sdk/risk/factor-model.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -51,6 +50,14 @@ function makeProblem(n: number, seed: number): Problem {
   return { mu, B, F, D };
 }
 
+/** The bench's rebalance: γ = 1000, 5 bps, the seed's constraints (the same on the cvxpy side, see problemJson). */
+function mvoProblem(p: Problem): MvoProblem {
+  return new MvoProblem({
+    gamma: 1000, risk: { kind: 'factor', B: p.B, F: p.F, D: p.D }, tcost: 0.0005,
+    constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.05, minWeight: -0.05 },
+  });
+}
+
 function perturb(mu: readonly number[], rng: Rng): number[] {
   return mu.map((m) => m * (1 + 0.1 * rng.normal()));
 }
@@ -70,10 +77,9 @@ interface Ours {
 }
 
 function ours(p: Problem, mus: readonly number[][], chase: boolean): Ours {
-  const risk: FactorRisk = { kind: 'factor', B: p.B, F: p.F, D: p.D };
   const zero = new Float64Array(p.mu.length);
   const t0 = process.hrtime.bigint();
-  const problem = new MvoProblem({ gamma: 1000, risk, tcost: 0.0005, constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.05, minWeight: -0.05 } });
+  const problem = mvoProblem(p);
   const optimizer = new MvoOptimizer(problem, { epsAbs: EPS, epsRel: EPS, maxIter: 20000, polish: true }, { stopwatch: () => performance.now() });
   const first = optimizer.solve(p.mu, zero);
   const weights = [...first.weights]; // extracted, as cvxpy's w.value is
@@ -106,7 +112,7 @@ function oursCold(problems: readonly Problem[]): { ms: number[]; violation: numb
   for (const p of problems) {
     const zero = new Float64Array(p.mu.length);
     const t0 = process.hrtime.bigint();
-    const problem = new MvoProblem({ gamma: 1000, risk: { kind: 'factor', B: p.B, F: p.F, D: p.D }, tcost: 0.0005, constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.05, minWeight: -0.05 } });
+    const problem = mvoProblem(p);
     const s = new MvoOptimizer(problem, { epsAbs: EPS, epsRel: EPS, maxIter: 20000, polish: true }).solve(p.mu, zero);
     const weights = [...s.weights];
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);

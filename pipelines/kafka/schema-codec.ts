@@ -9,7 +9,7 @@ import avro from 'avsc';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import { KafkaEdgeError } from './errors.ts';
-import { frame, HEADER_BYTES, MAGIC, schemaIdOf } from './wire.ts';
+import { frame, HEADER_BYTES, schemaIdOf, writeHeader } from './wire.ts';
 
 interface Reader { decode(buf: Buffer, pos: number): { value: unknown; offset: number } }
 
@@ -77,8 +77,7 @@ export class SchemaCodec<T> {
       for (;;) {
         const start = pos;
         if (start + HEADER_BYTES <= buf.length) {
-          buf[start] = MAGIC;
-          buf.writeInt32BE(this.schemaId, start + 1);
+          writeHeader(buf, start, this.schemaId);
           const end = this.encodeBody(values[i]!, buf, start + HEADER_BYTES);
           if (end >= 0) { lengths[i] = end - start; pos = end; break; }
         }

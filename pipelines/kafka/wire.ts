@@ -7,10 +7,15 @@ export const HEADER_BYTES = 5;
 
 export function frame(schemaId: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  out[0] = MAGIC;
-  out.writeInt32BE(schemaId, 1);
+  writeHeader(out, 0, schemaId);
   body.copy(out, HEADER_BYTES);
   return out;
+}
+
+/** Writes the 5-byte header at `pos` of `buf` (which must have room for it). */
+export function writeHeader(buf: Buffer, pos: number, schemaId: number): void {
+  buf[pos] = MAGIC;
+  buf.writeInt32BE(schemaId, pos + 1);
 }
 
 /** The schema id of a framed value, or why the bytes are not framed. */

@@ -16,7 +16,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Subject } from 'rxjs';
 import type { Calendar, Logger, Session } from '../operators/sdk/context.ts';
-import { Rng } from '../operators/sdk/rng.ts';
+import { Rng } from '../lib/core/rng.ts';
+import { MINUTE } from '../lib/core/time.ts';
 import type { Batch, OperatorSpec, SourceRecord, SourceSpec } from '../operators/sdk/spec.ts';
 import type { Bar, FeatureVector, Quote } from '../schemas/types.generated.ts';
 import { generateDataset } from '../pipelines/data/generate.ts';
@@ -57,11 +58,10 @@ function positiveInt(name: string, text: string): number {
 }
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
-const MINUTE = 60_000_000;
 /** Generated datasets are cached under the temp folder, keyed by the generator's own source. */
 const generatorHash = (() => {
   const hash = createHash('sha256');
-  for (const file of ['pipelines/data/generate.ts', 'pipelines/data/market-model.ts', 'pipelines/data/calendar.ts', 'operators/sdk/rng.ts', 'operators/sdk/parquet-writer.ts']) {
+  for (const file of ['pipelines/data/generate.ts', 'pipelines/data/market-model.ts', 'pipelines/data/calendar.ts', 'lib/core/rng.ts', 'lib/io/avro-arrow.ts', 'lib/io/parquet.ts']) {
     hash.update(readFileSync(new URL(`../${file}`, import.meta.url)));
   }
   return hash.digest('hex').slice(0, 10);

@@ -15,8 +15,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Rng } from '../operators/sdk/rng.ts';
-import { readModelBytes, readModelCard } from '../operators/sdk/model-card.ts';
+import { Rng } from '../lib/core/rng.ts';
+import { readModelBytes, readModelCard } from '../lib/model/model-card.ts';
 import { SESSION_OPTIONS } from '../operators/model/onnx.ts';
 import { ensureResearchEnv, RESEARCH_PYTHON } from '../pipelines/cli/model.ts';
 

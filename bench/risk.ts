@@ -23,9 +23,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { ensureResearchEnv, RESEARCH_PYTHON } from '../pipelines/cli/model.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../operators/sdk/rng.ts';
-import { MvoProblem } from '../operators/sdk/risk/problem.ts';
-import { MvoOptimizer } from '../operators/sdk/risk/optimizer.ts';
+import { Rng } from '../lib/core/rng.ts';
+import { MvoProblem } from '../lib/optimise/problem.ts';
+import { MvoOptimizer } from '../lib/optimise/optimizer.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {

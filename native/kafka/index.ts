@@ -10,13 +10,7 @@
  * await c.commit(new Map([[0, 1]]));
  * await Promise.all([p.close(), c.close()]);
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
-const binaryPath = fileURLToPath(new URL('./rdkafka.node', import.meta.url));
-
-export class KafkaBindingError extends Error {}
+import { addonLoader } from '../load.ts';
 
 /** Records column-wise (see src/lib.rs): keys, values and header values joined, lengths -1 for null. */
 interface Columns {
@@ -49,21 +43,8 @@ interface Binding {
   NativeProducer: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeProducer;
   NativeConsumer: new (o: { brokers: string; clientId: string; groupId: string; topic: string; fromBeginning: boolean; extra?: Record<string, string> }) => NativeConsumer;
 }
-let loaded: Binding | undefined;
-
-function binding(): Binding {
-  if (loaded) return loaded;
-  if (!existsSync(binaryPath)) {
-    throw new KafkaBindingError(`the librdkafka binding is not built: ${binaryPath} is missing. Build it with ` +
-      '`npm run build:native` (needs cargo and librdkafka-dev; `npm ci` runs it and installs librdkafka-dev with apt when it can).');
-  }
-  try {
-    loaded = createRequire(import.meta.url)(binaryPath) as Binding;
-  } catch (cause) {
-    throw new KafkaBindingError(`the librdkafka binding at ${binaryPath} failed to load (rebuild it with \`npm run build:native\`): ${String(cause)}`, { cause });
-  }
-  return loaded;
-}
+const binding = addonLoader<Binding>(new URL('./rdkafka.node', import.meta.url), 'the librdkafka binding',
+  'needs cargo and librdkafka-dev, which `npm ci` installs with apt when it can');
 
 export interface ProducedRecord {
   topic: string;
@@ -133,7 +114,7 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
   const headerValues: Buffer[] = [];
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    if (r.topic !== topic) throw new KafkaBindingError(`send: one topic per call (${topic}, then ${r.topic})`);
+    if (r.topic !== topic) throw new TypeError(`send: one topic per call (${topic}, then ${r.topic})`);
     partitions[i] = r.partition;
     for (const name in r.headers) {
       const v = r.headers[name]!;

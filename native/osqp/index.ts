@@ -19,9 +19,7 @@
  * r.status; // 'solved'; r.x ≈ [0, 1]
  * ```
  */
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { addonLoader } from '../load.ts';
 /** A sparse matrix in compressed sparse column form (0-based, rows sorted within each column). */
 export interface CscMatrix {
   readonly nrows: number;
@@ -136,12 +134,6 @@ export interface QpUpdate {
   readonly u?: ArrayLike<number>;
 }
 
-/** The native addon could not be loaded (usually: not built yet). */
-/** The compiled addon is missing or cannot load. (Native code depends on nothing in the engine, so not an AlphaError.) */
-export class NativeBindingError extends Error {
-  override readonly name = 'NativeBindingError';
-}
-
 interface NativeCsc {
   nrows: number;
   ncols: number;
@@ -166,27 +158,7 @@ interface NativeBinding {
   ) => NativeSolver;
 }
 
-const binaryPath = fileURLToPath(new URL('./osqp.node', import.meta.url));
-let loaded: NativeBinding | undefined;
-
-function native(): NativeBinding {
-  if (loaded) return loaded;
-  if (!existsSync(binaryPath)) {
-    throw new NativeBindingError(
-      `native OSQP binding not built: ${binaryPath} is missing. ` +
-        'Build it from the repository root with `npm run build:native` (needs cargo and cmake; `npm ci` runs it).',
-    );
-  }
-  try {
-    loaded = createRequire(import.meta.url)(binaryPath) as NativeBinding;
-  } catch (cause) {
-    throw new NativeBindingError(
-      `native OSQP binding at ${binaryPath} failed to load (rebuild it with \`npm run build:native\`): ${String(cause)}`,
-      { cause },
-    );
-  }
-  return loaded;
-}
+const native = addonLoader<NativeBinding>(new URL('./osqp.node', import.meta.url), 'the native OSQP binding', 'needs cargo and cmake');
 
 /** Loads the addon now, so a missing or broken build is an error at start-up rather than at the first solve. */
 export function ensureOsqpLoaded(): void {

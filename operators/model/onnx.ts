@@ -13,7 +13,7 @@ import type { CrossSection, Prediction } from '../../schemas/types.generated.ts'
 import type { Micros } from '../sdk/context.ts';
 import { defineOperator, type FeatureProblem } from '../sdk/spec.ts';
 import { operate } from '../sdk/operate.ts';
-import { featureMismatch, microsToDate, ModelCardError, readModelBytes, readModelCard, type ModelCard } from '../sdk/model-card.ts';
+import { featureMismatch, microsToDate, ModelCardError, readModelBytes, readModelCard, type ModelCard } from '../../lib/model/model-card.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Fill, PortfolioState, Quote } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { operate } from '../sdk/operate.ts';
-import { Ledger } from '../sdk/ledger.ts';
+import { Ledger } from '../../lib/portfolio/ledger.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
 
 const params = z.strictObject({

@@ -10,41 +10,24 @@
  *   non-finite alpha is a dead letter; the previous targets are emitted again and the run goes on.
  */
 import { z } from 'zod';
+import { MINUTE } from '../../lib/core/time.ts';
 import type { Bar, PortfolioState, Signal, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { operate, type Emit } from '../sdk/operate.ts';
-import { exposureRiskModel, marketBetas, pcaRiskModel, sectorExposures } from '../sdk/risk/factor-model.ts';
-import { MvoProblem } from '../sdk/risk/problem.ts';
-import { MvoOptimizer, SOLVED } from '../sdk/risk/optimizer.ts';
-import { ReturnsWindow } from '../sdk/risk/returns-window.ts';
+import { exposureRiskModel, marketBetas, pcaRiskModel, sectorExposures } from '../../lib/optimise/factor-model.ts';
+import { MvoProblem } from '../../lib/optimise/problem.ts';
+import { constraintParams, DEFAULT_CONSTRAINTS, toMvoConstraints } from '../../lib/optimise/constraints.ts';
+import { MvoOptimizer, SOLVED } from '../../lib/optimise/optimizer.ts';
+import { ReturnsWindow } from '../../lib/optimise/returns-window.ts';
 import { ensureOsqpLoaded } from '../../native/osqp/index.ts';
 import type { Observable } from 'rxjs';
 import type { OperatorContext } from '../sdk/context.ts';
 import type { Batch } from '../sdk/spec.ts';
 
-const MINUTE = 60_000_000;
 /** How far a solved_inaccurate solution may break a constraint and still be traded. */
 const INACCURATE_TOLERANCE = 1e-4;
 
-const CONSTRAINTS = { dollar_neutral: true, gross: 2, max_weight: 0.05, min_weight: -0.05, long_only: false, sector_neutral: false, beta_neutral: false };
-const constraints = z.strictObject({
-  dollar_neutral: z.boolean().default(true).describe('Σw = 0.'),
-  gross: z.number().positive().max(10).default(2).describe('Cap on gross leverage Σ|w|.'),
-  max_weight: z.number().min(-1).max(1).default(0.05).describe('Upper bound of each weight.'),
-  min_weight: z.number().min(-1).max(1).default(-0.05).describe('Lower bound of each weight (raised to 0 when long_only).'),
-  turnover: z.number().positive().optional().describe('Cap on Σ|w − w_prev| per rebalance; none by default.'),
-  long_only: z.boolean().default(false).describe('w ≥ 0 (a negative min_weight is then read as 0).'),
-  sector_neutral: z.boolean().default(false).describe('Net weight 0 in every sector of the universe.'),
-  beta_neutral: z.boolean().default(false).describe('βᵀw = 0, β to the equal-weighted universe over the risk window.'),
-}).superRefine((c, ctx) => {
-  const refuse = (field: string, message: string): void => { ctx.addIssue({ code: 'custom', path: [field], message }); };
-  if (c.min_weight > c.max_weight) refuse('min_weight', `min_weight (${c.min_weight}) must be <= max_weight (${c.max_weight})`);
-  if (c.long_only && c.max_weight <= 0) refuse('max_weight', 'long_only needs max_weight > 0');
-  if (c.long_only && c.dollar_neutral) refuse('long_only', 'long_only with dollar_neutral leaves only w = 0: set dollar_neutral: false');
-  if (c.dollar_neutral && !c.long_only && (c.min_weight > 0 || c.max_weight < 0)) {
-    refuse('dollar_neutral', 'dollar_neutral needs min_weight <= 0 <= max_weight');
-  }
-});
+const constraints = constraintParams();
 
 const params = z.strictObject({
   gamma: z.number().min(0).default(1000).describe('Risk aversion γ; Σ is per return period (15-minute variances are ~1e-5, hence γ in the hundreds to thousands).'),
@@ -58,7 +41,7 @@ const params = z.strictObject({
   min_history: z.int().min(3).max(100_000).default(50).describe('Returns needed before the first solve; until then nothing is emitted (no trades).'),
   refit_every: z.int().min(1).max(100_000).default(26).describe('Rebalances between re-estimations of the risk model (each sets up a new solver); 26 × 15 minutes ≈ a session.'),
   tcost_bps: z.number().min(0).max(1000).default(5).describe('Cost of trading, in basis points of the weight traded: 5 charges 0.0005 per unit of weight bought or sold.'),
-  constraints: constraints.default(CONSTRAINTS).describe('Constraints on the weights: dollar_neutral, gross, max_weight, min_weight, turnover, long_only, sector_neutral, beta_neutral.'),
+  constraints: constraints.default(DEFAULT_CONSTRAINTS).describe('Constraints on the weights: dollar_neutral, gross, max_weight, min_weight, turnover, long_only, sector_neutral, beta_neutral.'),
   solver: z.strictObject({
     eps: z.number().positive().max(1).default(1e-6).describe('OSQP absolute and relative tolerance.'),
     max_iter: z.int().min(1).max(10_000_000).default(20_000).describe('Most ADMM iterations per solve.'),
@@ -108,12 +91,7 @@ function mvoStream(
       : exposureRiskModel(returns, sectorExposures(symbols.map((s) => sectorOf.get(s) ?? '')).B, { shrinkage: p.shrinkage, floor: p.specific_floor });
     const problem = new MvoProblem({
       gamma: p.gamma, risk, tcost: p.tcost_bps / 10_000,
-      constraints: {
-        dollarNeutral: c.dollar_neutral, gross: c.gross, maxWeight: c.max_weight, minWeight: c.min_weight,
-        turnover: c.turnover, longOnly: c.long_only,
-        sectors: c.sector_neutral ? symbols.map((s) => sectorOf.get(s) ?? '') : undefined,
-        betas: c.beta_neutral ? marketBetas(returns) : undefined,
-      },
+      constraints: toMvoConstraints(c, () => symbols.map((s) => sectorOf.get(s) ?? ''), () => marketBetas(returns)),
     });
     count('refits').inc();
     const optimizer = new MvoOptimizer(problem, settings);

@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import type { Fill, Order, PortfolioState, Quote } from '../../schemas/types.generated.ts';
 import type { Micros } from '../sdk/context.ts';
-import { initialKillState, stepKillSwitch, type KillEvent, type KillTransition } from '../sdk/kill-switch.ts';
+import { initialKillState, stepKillSwitch, type KillEvent, type KillTransition } from '../../lib/portfolio/kill-switch.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { operate } from '../sdk/operate.ts';
 
@@ -81,7 +81,7 @@ export const pretrade = defineOperator({
     const passedAt: Micros[] = [];
     const passed = ctx.metrics.counter('passed');
     let state: PortfolioState | undefined;
-    let kill = initialKillState(ctx.clock.now(), p.start_halted ? 'start_halted param' : undefined);
+    let kill = initialKillState(p.start_halted ? 'start_halted param' : undefined);
     const limits = { reduceAtLoss: p.daily_loss_reduce, haltAtLoss: p.daily_loss_halt };
 
     const onTransition = (t: KillTransition): void => {

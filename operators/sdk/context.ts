@@ -2,10 +2,11 @@
  * What every operator is given. Backtest and live differ only in the implementations injected here:
  * operators never read the wall clock or draw unseeded random numbers.
  */
-import type { Rng } from './rng.ts';
+import type { Rng } from '../../lib/core/rng.ts';
 
-/** Time is an integer number of microseconds since the Unix epoch, UTC. */
-export type Micros = number;
+import type { Micros } from '../../lib/core/time.ts';
+
+export type { Micros };
 
 export interface Clock {
   /** Current time: the ts_known of the event being processed, or the time of the timer firing. */
@@ -32,15 +33,6 @@ export interface Logger {
   warn(message: string): void;
 }
 
-/** Per-key state owned by one node (a symbol's rolling window, say). */
-export interface KeyedState<T> {
-  get(key: string): T | undefined;
-  getOrCreate(key: string, init: () => T): T;
-  set(key: string, value: T): void;
-  keys(): IterableIterator<string>;
-  readonly size: number;
-}
-
 export interface UniverseMember { symbol: string; sector: string }
 
 /** What feeds one input port: the producer node, its schema, and the feature names it declares. */
@@ -54,7 +46,6 @@ export interface OperatorContext {
   readonly rng: Rng;
   readonly metrics: Metrics;
   readonly log: Logger;
-  state<T>(name: string): KeyedState<T>;
   /** Refuses an input: it goes to the dead-letter output with the reason, is counted, and the run goes on. */
   deadLetter(input: unknown, reason: string, at?: { ts_event: Micros; ts_known: Micros }): void;
   /**

@@ -7,7 +7,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import type { SourceContext } from './context.ts';
 import type { Batch, SourceReader } from './spec.ts';
-import { float64Column, int64Column, stringColumn } from './columns.ts';
+import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
 
 type Decoder<T> = (batch: RecordBatch, ctx: SourceContext, check: OrderCheck) => T[];
 

@@ -4,7 +4,8 @@
  */
 import type { Calendar, Micros, OperatorContext } from './context.ts';
 
-export const MINUTE: Micros = 60_000_000;
+export { MINUTE } from '../../lib/core/time.ts';
+
 
 /**
  * The first time strictly after `after` of the form `open + offset + k * period` (k >= 0) that is at

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineOperator } from '../sdk/spec.ts';
 import { operate } from '../sdk/operate.ts';
-import { writeParquetFile, writeRecordsParquet } from '../sdk/parquet-writer.ts';
-import { crossSectionTable } from '../sdk/cross-section-table.ts';
+import { writeParquetFile, writeRecordsParquet } from '../../lib/io/parquet.ts';
+import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
 
 const params = z.strictObject({

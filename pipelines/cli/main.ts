@@ -2,9 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { registry, operators } from '../../operators/index.ts';
-import { AlphaError } from '../errors.ts';
-import { NativeBindingError } from '../../native/osqp/index.ts';
-import { ModelCardError } from '../../operators/sdk/model-card.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatProblem, TopologyError } from '../topology/problems.ts';
 import { validateTopology } from '../topology/validate.ts';
@@ -123,7 +121,7 @@ try {
   if (err instanceof TopologyError) {
     process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
     process.exitCode = 1;
-  } else if (err instanceof AlphaError || err instanceof RangeError || err instanceof NativeBindingError || err instanceof ModelCardError) {
+  } else if (err instanceof AlphaError || err instanceof RangeError) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = 1;
   } else {

@@ -8,12 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AlphaError } from '../errors.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
 import { progressPrinter } from './report.ts';
 import { informationCoefficient, type IcReport } from '../model/evaluate.ts';
-import { microsToDate } from '../../operators/sdk/model-card.ts';
+import { microsToDate } from '../../lib/model/model-card.ts';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

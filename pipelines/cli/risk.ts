@@ -7,31 +7,25 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { RiskModel } from '../../operators/sdk/risk/factor-model.ts';
-import { MvoOptimizer, type MvoSolution } from '../../operators/sdk/risk/optimizer.ts';
-import { MvoProblem, type MvoSpec } from '../../operators/sdk/risk/problem.ts';
+import type { RiskModel } from '../../lib/optimise/factor-model.ts';
+import { MvoOptimizer, type MvoSolution } from '../../lib/optimise/optimizer.ts';
+import { MvoProblem, type MvoSpec } from '../../lib/optimise/problem.ts';
 import type { QpSettings } from '../../native/osqp/index.ts';
+import { describeIssues } from '../../lib/core/zod-issues.ts';
+import { constraintFileFields, toMvoConstraints, type ConstraintValues } from '../../lib/optimise/constraints.ts';
 
 const finite = () => z.number({ error: 'expected a finite number' });
 const nonNegative = () => finite().min(0, { error: 'expected a number >= 0' });
 const vector = (item = finite()) => z.array(item, { error: 'expected an array of numbers' });
 const matrix = () => z.array(vector(), { error: 'expected an array of rows (arrays of numbers)' });
-const flag = () => z.boolean({ error: 'expected true or false' });
 
 const denseRisk = z.strictObject({ sigma: matrix() });
 const factorRisk = z.strictObject({ B: matrix(), F: matrix(), D: vector(nonNegative()) });
 
 const constraints = z.strictObject({
-  dollar_neutral: flag().optional(),
-  gross: nonNegative().optional(),
-  max_weight: finite().optional(),
-  min_weight: finite().optional(),
-  turnover: nonNegative().optional(),
-  long_only: flag().optional(),
+  ...constraintFileFields(),
   sector: z.array(z.union([z.string(), z.number()]), { error: 'expected an array of sector labels (strings)' }).optional(),
-  sector_neutral: flag().optional(),
   beta: vector().optional(),
-  beta_neutral: flag().optional(),
 }, { error: 'expected an object' });
 
 type Ctx = z.core.$RefinementCtx<unknown>;
@@ -90,35 +84,11 @@ export const problemSchema = z.strictObject({
 
 export type RiskProblem = z.infer<typeof problemSchema>;
 
-function label(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(the file)';
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
-  return v;
-}
-
-function show(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
-}
-
-function formatIssues(file: string, input: unknown, issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): string[] {
-  return issues.flatMap((issue): string[] => {
-    const path = [...base, ...issue.path];
-    if (issue.code === 'invalid_union' && issue.errors.length === 2 && path.length === 1 && path[0] === 'risk') {
-      // Report against the form the file meant: dense when it has "sigma", factor otherwise.
-      const meant = valueAt(input, path);
-      const branch = meant !== null && typeof meant === 'object' && !Array.isArray(meant) && 'sigma' in meant ? 0 : 1;
-      if (meant !== null && typeof meant === 'object' && !Array.isArray(meant)) return formatIssues(file, input, issue.errors[branch]!, path);
-    }
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${file}: ${label([...path, k])} is not a field here`);
-    if (issue.code === 'custom' && (issue.params as { phrase?: boolean } | undefined)?.phrase) return [`${file}: ${label(path)} ${issue.message}`];
-    const value = valueAt(input, path);
-    return [value === undefined ? `${file}: ${label(path)} is missing: ${issue.message}` : `${file}: ${label(path)} is ${show(value)}: ${issue.message}`];
-  });
+/** A `risk` that failed both forms is reported against the form it meant: dense with "sigma", factor otherwise. */
+function riskBranch(path: readonly PropertyKey[], value: unknown, branches: number): number | undefined {
+  if (branches !== 2 || path.length !== 1 || path[0] !== 'risk') return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  return 'sigma' in value ? 0 : 1;
 }
 
 /** Parses and validates the text of a problem file; errors name the file, the field and the value. */
@@ -130,23 +100,19 @@ export function parseProblem(text: string, file: string): { problem: RiskProblem
     return { errors: [`${file}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`] };
   }
   const parsed = problemSchema.safeParse(json);
-  return parsed.success ? { problem: parsed.data } : { errors: formatIssues(file, json, parsed.error.issues) };
+  return parsed.success ? { problem: parsed.data } : { errors: describeIssues(file, json, parsed.error.issues, { pickBranch: riskBranch }) };
 }
 
 /** The problem builder's view of a problem file (absent constraints are not imposed). */
 export function toMvoSpec(p: RiskProblem): MvoSpec {
   const risk: RiskModel = 'sigma' in p.risk ? { kind: 'dense', sigma: p.risk.sigma } : { kind: 'factor', ...p.risk };
   const c = p.constraints ?? {};
+  const { sector, beta } = c as { sector?: (string | number)[]; beta?: number[] };
   return {
     gamma: p.gamma,
     risk,
     tcost: p.tcost ?? 0,
-    constraints: {
-      dollarNeutral: c.dollar_neutral, gross: c.gross, maxWeight: c.max_weight, minWeight: c.min_weight,
-      turnover: c.turnover, longOnly: c.long_only,
-      sectors: c.sector_neutral ? c.sector?.map(String) : undefined,
-      betas: c.beta_neutral ? c.beta : undefined,
-    },
+    constraints: toMvoConstraints(c as ConstraintValues, () => sector?.map(String), () => beta),
   };
 }
 

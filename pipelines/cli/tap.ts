@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { AlphaError } from '../errors.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology } from '../runtime/backtest.ts';
 import { topicOf } from '../topology/transport.ts';
 import { runTopic } from '../runtime/group/connect.ts';

@@ -4,8 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../../operators/sdk/rng.ts';
-import { tableFromColumns, writeParquetFile } from '../../operators/sdk/parquet-writer.ts';
+import { Rng } from '../../lib/core/rng.ts';
+import { MINUTE } from '../../lib/core/time.ts';
+import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
+import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { DEFAULT_START, sessionOf, tradingDays } from './calendar.ts';
 import type { DatasetManifest } from './manifest.ts';
 import {
@@ -25,7 +27,6 @@ export interface GenerateOptions {
 
 export const GENERATE_DEFAULTS = { symbols: 40, days: 20, start: DEFAULT_START, seed: 1, alpha: 1, correctionRate: 0.003 };
 
-const MINUTE = 60_000_000;
 const TICK = 0.01;
 
 class Columns {

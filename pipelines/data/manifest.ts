@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
-import { DataError } from '../errors.ts';
+import { DataError } from '../../lib/core/errors.ts';
 
 export interface DatasetManifest {
   format: 1;

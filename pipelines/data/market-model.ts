@@ -13,7 +13,7 @@
  * term; only a non-linear one finds the second. The form and coefficients are constants, not drawn
  * from the seed, so a model trained on one dataset applies to another.
  */
-import type { Rng } from '../../operators/sdk/rng.ts';
+import type { Rng } from '../../lib/core/rng.ts';
 import { SESSION_MINUTES } from './calendar.ts';
 
 export const KAPPA = 0.11;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { DatasetBatchReader } from '../../operators/sdk/context.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
-import { DataError } from '../errors.ts';
-import { readParquetFile } from './parquet.ts';
+import { DataError } from '../../lib/core/errors.ts';
+import { readParquetFile } from '../../lib/io/parquet.ts';
 
 /** `onFile` is told each file's path (relative to `dir`) and bytes as they are read. */
 export function openDataset(

@@ -4,7 +4,7 @@
  */
 import { stringify } from 'yaml';
 import type { ResolvedNode, Topology } from '../topology/model.ts';
-import { AlphaError } from '../errors.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 
 export const FEATURES_FILE = 'features.parquet';
 

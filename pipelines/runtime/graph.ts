@@ -5,7 +5,7 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import type { InputInfo } from '../../operators/sdk/context.ts';
-import { Rng } from '../../operators/sdk/rng.ts';
+import { Rng } from '../../lib/core/rng.ts';
 import type { Batch, PortsSpec, SourceReader, SourceRecord } from '../../operators/sdk/spec.ts';
 import type { Topology } from '../topology/model.ts';
 import type { EventClock } from './event-clock.ts';

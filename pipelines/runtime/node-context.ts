@@ -1,9 +1,9 @@
 /** The engine's implementation of the context each node receives. */
 import { HeldWork } from './held-work.ts';
 import type {
-  Calendar, Counter, InputInfo, KeyedState, Logger, Metrics, SourceContext, UniverseMember, DatasetBatchReader, Clock,
+  Calendar, Counter, InputInfo, Logger, Metrics, SourceContext, UniverseMember, DatasetBatchReader, Clock,
 } from '../../operators/sdk/context.ts';
-import type { Rng } from '../../operators/sdk/rng.ts';
+import type { Rng } from '../../lib/core/rng.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 
 export class CounterImpl implements Counter {
@@ -25,27 +25,6 @@ export class NodeMetrics implements Metrics {
   }
 }
 
-class MapState<T> implements KeyedState<T> {
-  private readonly map = new Map<string, T>();
-  get(key: string): T | undefined {
-    return this.map.get(key);
-  }
-  getOrCreate(key: string, init: () => T): T {
-    let v = this.map.get(key);
-    if (v === undefined) this.map.set(key, (v = init()));
-    return v;
-  }
-  set(key: string, value: T): void {
-    this.map.set(key, value);
-  }
-  keys(): IterableIterator<string> {
-    return this.map.keys();
-  }
-  get size(): number {
-    return this.map.size;
-  }
-}
-
 export interface RunServices {
   calendar: Calendar;
   universe: readonly UniverseMember[];
@@ -60,7 +39,6 @@ export interface RunServices {
 export class NodeContext implements SourceContext {
   readonly metrics = new NodeMetrics();
   readonly finalizers: (() => Promise<void> | void)[] = [];
-  private readonly states = new Map<string, MapState<unknown>>();
 
   constructor(
     readonly node: string,
@@ -79,12 +57,6 @@ export class NodeContext implements SourceContext {
   get log(): Logger {
     const prefix = `[${this.node}]`;
     return { info: (m) => this.services.log.info(`${prefix} ${m}`), warn: (m) => this.services.log.warn(`${prefix} ${m}`) };
-  }
-
-  state<T>(name: string): KeyedState<T> {
-    let s = this.states.get(name);
-    if (!s) this.states.set(name, (s = new MapState<unknown>()));
-    return s as KeyedState<T>;
   }
 
   deadLetter(input: unknown, reason: string, at?: { ts_event: number; ts_known: number }): void {

@@ -2,7 +2,7 @@
  * A problem found in a topology, located in its file. Printed as
  * `FILE:LINE:COL node "NAME": what is wrong — what would be accepted`.
  */
-import { AlphaError } from '../errors.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 
 export interface Problem {
   file: string;

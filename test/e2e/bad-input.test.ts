@@ -2,9 +2,9 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
-import { readParquetFile } from '../../pipelines/io/parquet.ts';
-import { tableFromColumns, writeParquetFile } from '../../operators/sdk/parquet-writer.ts';
-import { float64Column, int64Column, stringColumn } from '../../operators/sdk/columns.ts';
+import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
+import { readParquetFile, writeParquetFile } from '../../lib/io/parquet.ts';
+import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { resolveTopology } from '../../pipelines/runtime/backtest.ts';
 import { resolveFeatures } from '../../pipelines/topology/features.ts';
-import { ModelCardError } from '../../operators/sdk/model-card.ts';
+import { ModelCardError } from '../../lib/model/model-card.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
 const alpha = join(import.meta.dirname, '../../bin/alpha.mjs');

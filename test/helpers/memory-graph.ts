@@ -17,7 +17,9 @@ import { driveGraph } from '../../pipelines/runtime/drive.ts';
 import { prepareNodes } from '../../pipelines/runtime/prepare.ts';
 import type { CrossSection, DeadLetter, Quote, Trade } from '../../schemas/types.generated.ts';
 
-export const MINUTE = 60_000_000;
+import { MINUTE } from '../../lib/core/time.ts';
+
+export { MINUTE };
 export const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
 
 export interface Probe { records: unknown[]; clockAt: number[] }

@@ -46,9 +46,4 @@ describe('operators stay deterministic', () => {
       .map(({ f, i, line }) => `${f}:${i + 1}: ${line.trim()}`);
     expect(offenders).toEqual([]);
   });
-
-  it('operators import nothing from the engine (pipelines/)', () => {
-    const offenders = files(root).filter((f) => /from '(\.\.\/)+pipelines\//.test(readFileSync(f, 'utf8')));
-    expect(offenders).toEqual([]);
-  });
 });

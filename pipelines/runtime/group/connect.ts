@@ -7,7 +7,7 @@ import type { Subject } from 'rxjs';
 import type { Batch } from '../../../operators/sdk/spec.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
 import type { Topology } from '../../topology/model.ts';
-import { AlphaError } from '../../errors.ts';
+import { AlphaError } from '../../../lib/core/errors.ts';
 import type { DriveHooks } from '../drive.ts';
 import type { EventClock } from '../event-clock.ts';
 import { END_KEY, type StepKey } from '../step.ts';

@@ -9,7 +9,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { Batch } from '../../../operators/sdk/spec.ts';
-import { AlphaError } from '../../errors.ts';
+import { AlphaError } from '../../../lib/core/errors.ts';
 import { encodeKey, type StepKey } from '../step.ts';
 import type { OutboundEdge } from './edges.ts';
 

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AlphaError } from '../../errors.ts';
+import { AlphaError } from '../../../lib/core/errors.ts';
 import { TopicAdmin } from '../../kafka/admin.ts';
 import { kafkaSettings } from '../../kafka/settings.ts';
 import type { BacktestSummary } from '../backtest.ts';

@@ -12,12 +12,12 @@
  */
 import type { Subject } from 'rxjs';
 import type { Batch } from '../../../operators/sdk/spec.ts';
-import { AlphaError } from '../../errors.ts';
+import { AlphaError } from '../../../lib/core/errors.ts';
 import type { EventClock } from '../event-clock.ts';
 import { compareKeys, decodeKey, encodeKey, END_KEY, type StepKey } from '../step.ts';
 import type { InboundEdge, InboundItem } from './edges.ts';
 import { BATCH_HEADER, REPLICA_HEADER, STEP_HEADER } from './publisher.ts';
-import { KeyHeap } from './key-heap.ts';
+import { Heap } from '../../../lib/core/heap.ts';
 
 interface RemoteStep {
   key: StepKey;
@@ -32,7 +32,7 @@ export class EdgeSubscriber {
   /** Per partition and producer replica: the last step confirmed. */
   private readonly marks: StepKey[][];
   private readonly steps = new Map<string, RemoteStep>();
-  private readonly order = new KeyHeap<RemoteStep>();
+  private readonly order = new Heap<RemoteStep>((a, b) => compareKeys(a.key, b.key) < 0);
   /** Items whose steps were delivered, not yet committed. */
   private processed: InboundItem[] = [];
   private waiting: (() => void) | undefined;

@@ -5,7 +5,7 @@
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { simBroker } from '../../../operators/execution/sim-broker.ts';
-import { Rng } from '../../../operators/sdk/rng.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 import type { Batch } from '../../../operators/sdk/spec.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
 import { NodeContext } from '../../../pipelines/runtime/node-context.ts';

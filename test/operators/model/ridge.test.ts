@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ridge } from '../../../operators/model/ridge.ts';
 import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
-import { Rng } from '../../../operators/sdk/rng.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 import type { CrossSection, Prediction } from '../../../schemas/types.generated.ts';
 
 const MIN = 60_000_000;

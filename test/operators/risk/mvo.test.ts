@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../../operators/index.ts';
 import { mvo } from '../../../operators/risk/mvo.ts';
 import type { UniverseMember } from '../../../operators/sdk/context.ts';
-import { Rng } from '../../../operators/sdk/rng.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
 import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 import { loadTopology } from '../../../pipelines/topology/load.ts';

@@ -10,7 +10,7 @@ import { registry } from '../../../operators/index.ts';
 import { pretrade } from '../../../operators/risk/pretrade.ts';
 import type { Session } from '../../../operators/sdk/context.ts';
 import { operate } from '../../../operators/sdk/operate.ts';
-import { Rng } from '../../../operators/sdk/rng.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 import { defineOperator, defineSource, type AnySpec, type Batch } from '../../../operators/sdk/spec.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
 import { driveGraph } from '../../../pipelines/runtime/drive.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { operate } from '../../../operators/sdk/operate.ts';
 import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
-import { Rng } from '../../../operators/sdk/rng.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 import type { DeadLetter } from '../../../schemas/types.generated.ts';
 
 function context(letters: DeadLetter[]): NodeContext {

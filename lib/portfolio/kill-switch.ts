@@ -11,7 +11,7 @@
  * only escalates within a session: a recovery of equity does not bring REDUCING back to ACTIVE.
  * A manual halt is sticky: no session start releases it (a person must).
  */
-import type { Micros } from './context.ts';
+import type { Micros } from '../core/time.ts';
 
 export type KillMode = 'ACTIVE' | 'REDUCING' | 'HALTED';
 
@@ -25,8 +25,6 @@ export interface KillLimits {
 export interface KillState {
   readonly mode: KillMode;
   readonly reason: string;
-  /** When the current mode was entered. */
-  readonly since: Micros;
   /** Set by a manual halt; only a person releases it. */
   readonly manual: boolean;
   /** Equity when the session started (null until known: then the first equity seen sets it). */
@@ -40,10 +38,10 @@ export type KillEvent =
 
 export interface KillTransition { from: KillMode; to: KillMode; at: Micros; reason: string }
 
-export function initialKillState(at: Micros, manualHalt?: string): KillState {
+export function initialKillState(manualHalt?: string): KillState {
   return manualHalt === undefined
-    ? { mode: 'ACTIVE', reason: 'initial', since: at, manual: false, startEquity: null }
-    : { mode: 'HALTED', reason: `manual halt: ${manualHalt}`, since: at, manual: true, startEquity: null };
+    ? { mode: 'ACTIVE', reason: 'initial', manual: false, startEquity: null }
+    : { mode: 'HALTED', reason: `manual halt: ${manualHalt}`, manual: true, startEquity: null };
 }
 
 const RANK: Record<KillMode, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
@@ -61,12 +59,12 @@ export function stepKillSwitch(
   switch (event.kind) {
     case 'manual_halt':
       if (state.mode === 'HALTED' && state.manual) return { state, transition: null };
-      return move({ ...state, mode: 'HALTED', reason: `manual halt: ${event.reason}`, since: event.at, manual: true });
+      return move({ ...state, mode: 'HALTED', reason: `manual halt: ${event.reason}`, manual: true });
     case 'session_start': {
       const startEquity = event.equity !== null && Number.isFinite(event.equity) ? event.equity : null;
       if (state.manual || state.mode === 'ACTIVE') return { state: { ...state, startEquity }, transition: null };
       const reason = `session start: reset${startEquity === null ? '' : ` (start equity ${fmt(startEquity)})`}`;
-      return move({ mode: 'ACTIVE', reason, since: event.at, manual: false, startEquity });
+      return move({ mode: 'ACTIVE', reason, manual: false, startEquity });
     }
     case 'equity': {
       if (state.startEquity === null) {
@@ -75,7 +73,7 @@ export function stepKillSwitch(
       }
       const verdict = assess(state.startEquity, event.equity, limits);
       if (!verdict || RANK[verdict.mode] <= RANK[state.mode]) return { state, transition: null };
-      return move({ ...state, mode: verdict.mode, reason: verdict.reason, since: event.at });
+      return move({ ...state, mode: verdict.mode, reason: verdict.reason });
     }
   }
 }

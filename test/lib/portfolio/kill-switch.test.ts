@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { initialKillState, stepKillSwitch, type KillEvent, type KillState, type KillTransition } from '../../../operators/sdk/kill-switch.ts';
+import { initialKillState, stepKillSwitch, type KillEvent, type KillState, type KillTransition } from '../../../lib/portfolio/kill-switch.ts';
 
 const limits = { reduceAtLoss: 0.02, haltAtLoss: 0.05 };
 
 /** Runs events through the machine; returns the final state and every transition. */
-function run(events: KillEvent[], from: KillState = initialKillState(0)): { state: KillState; transitions: KillTransition[] } {
+function run(events: KillEvent[], from: KillState = initialKillState()): { state: KillState; transitions: KillTransition[] } {
   let state = from;
   const transitions: KillTransition[] = [];
   for (const e of events) {
@@ -31,7 +31,7 @@ describe('kill switch', () => {
     expect(transitions.map((t) => [t.from, t.to, t.at])).toEqual([['ACTIVE', 'REDUCING', 2], ['REDUCING', 'HALTED', 4]]);
     expect(transitions[0]!.reason).toBe('daily loss 2.00% of session start equity 1,000,000 (equity now 980,000) >= reduce limit 2.00%');
     expect(transitions[1]!.reason).toBe('daily loss 5.00% of session start equity 1,000,000 (equity now 950,000) >= halt limit 5.00%');
-    expect(state).toMatchObject({ mode: 'HALTED', since: 4, manual: false });
+    expect(state).toMatchObject({ mode: 'HALTED', manual: false });
   });
 
   it('ACTIVE → HALTED directly on a loss past the halt limit', () => {
@@ -63,7 +63,7 @@ describe('kill switch', () => {
     const { state, transitions } = run([open(1), { kind: 'manual_halt', at: 2, reason: 'desk call' }, open(10), equity(11, 2_000_000)]);
     expect(transitions).toEqual([{ from: 'ACTIVE', to: 'HALTED', at: 2, reason: 'manual halt: desk call' }]);
     expect(state).toMatchObject({ mode: 'HALTED', manual: true, startEquity: 1_000_000 });
-    const started = run([open(1)], initialKillState(0, 'start_halted param'));
+    const started = run([open(1)], initialKillState('start_halted param'));
     expect(started.state).toMatchObject({ mode: 'HALTED', manual: true, reason: 'manual halt: start_halted param' });
     expect(started.transitions).toEqual([]);
   });
@@ -74,7 +74,7 @@ describe('kill switch', () => {
   });
 
   it('is pure: stepping does not modify the state given', () => {
-    const s0 = stepKillSwitch(initialKillState(0), open(1), limits).state;
+    const s0 = stepKillSwitch(initialKillState(), open(1), limits).state;
     const copy = { ...s0 };
     stepKillSwitch(s0, equity(2, 1), limits);
     expect(s0).toEqual(copy);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../../operators/sdk/ledger.ts';
+import { Ledger } from '../../../lib/portfolio/ledger.ts';
 
 const symbols = ['AAA', 'BBB', 'CCC'];
 const event = fc.oneof(

@@ -5,7 +5,7 @@
  * at all (the overnight gap, a halt of the whole market) break the chain, so no return spans them.
  * Only periods that have ended by `now` are used: the window never looks ahead.
  */
-import type { Micros } from '../context.ts';
+import type { Micros } from '../core/time.ts';
 
 interface Sample { period: number; closes: Map<string, number> }
 

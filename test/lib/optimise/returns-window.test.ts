@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReturnsWindow } from '../../../../operators/sdk/risk/returns-window.ts';
+import { ReturnsWindow } from '../../../lib/optimise/returns-window.ts';
 
 const MIN = 60_000_000;
 const DAY = 24 * 60 * MIN;

@@ -8,7 +8,7 @@
  * const a = opt.solve(mu, wPrev);       // cold
  * const b = opt.solve(mu2, a.weights);  // warm, usually far fewer iterations
  */
-import { QpSolver, type QpSettings, type QpStatus } from '../../../native/osqp/index.ts';
+import { QpSolver, type QpSettings, type QpStatus } from '../../native/osqp/index.ts';
 import type { MvoProblem, MvoVectors } from './problem.ts';
 import { refineSolution } from './refine.ts';
 

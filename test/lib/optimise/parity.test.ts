@@ -7,9 +7,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cscFromDense, solveQP, type CscMatrix } from '../../../../native/osqp/index.ts';
-import { MvoProblem } from '../../../../operators/sdk/risk/problem.ts';
-import { parseProblem, solveProblem, toMvoSpec } from '../../../../pipelines/cli/risk.ts';
+import { cscFromDense, solveQP, type CscMatrix } from '../../../native/osqp/index.ts';
+import { MvoProblem } from '../../../lib/optimise/problem.ts';
+import { parseProblem, solveProblem, toMvoSpec } from '../../../pipelines/cli/risk.ts';
 
 const DIR = fileURLToPath(new URL('../../../fixtures/qp/', import.meta.url));
 const KNOWN = `${DIR}known/`;

@@ -11,7 +11,7 @@
  * rows each. P and A depend only on γ, Σ and the constraint set; μ enters q and w_prev enters l/u of
  * the u rows, so successive rebalances of one universe reuse one factorised solver (see optimizer.ts).
  */
-import type { CscMatrix } from '../../../native/osqp/index.ts';
+import type { CscMatrix } from '../../native/osqp/index.ts';
 import { portfolioVariance, riskSize, type RiskModel } from './factor-model.ts';
 
 export interface MvoConstraints {

@@ -1,12 +1,9 @@
 /**
- * Writes records as Parquet through Apache Arrow and parquet-wasm (Rust's parquet crate compiled to
- * WebAssembly; chosen by measurement, see `npm run bench:parquet`). Column types derive from the Avro
- * schemas; timestamps are TIMESTAMP(MICROS, UTC). Output bytes depend only on the records.
+ * The Avro↔Arrow mapping: Arrow schemas derived from the Avro schemas of `schemas/`, and Arrow tables
+ * built from records or columns of those schemas. Timestamps are TIMESTAMP(MICROS, UTC); symbols and
+ * enums are dictionary-encoded.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import * as arrow from 'apache-arrow';
-import * as pw from 'parquet-wasm';
 import { avroSchema, type AvroType } from '../../schemas/avro.ts';
 
 const TIMESTAMP = new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, 'UTC');
@@ -94,22 +91,4 @@ export function tableFromRecords(schemaName: string, records: readonly Record<st
   const columns: Record<string, unknown[]> = {};
   for (const f of avroSchema(schemaName).fields) columns[f.name] = records.map((r) => r[f.name]);
   return tableFromColumns(schemaName, columns, records.length);
-}
-
-export function parquetBytes(table: arrow.Table): Uint8Array {
-  const props = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.SNAPPY)
-    .setCreatedBy('alpha-factory')
-    .build();
-  return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
-}
-
-export function writeParquetFile(path: string, table: arrow.Table): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, parquetBytes(table));
-}
-
-/** Writes records of the named schema to a Parquet file (an empty file with the schema when there are none). */
-export function writeRecordsParquet(path: string, schemaName: string, records: readonly Record<string, unknown>[]): void {
-  writeParquetFile(path, tableFromRecords(schemaName, records));
 }

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FactorRisk, RiskModel } from '../../../../operators/sdk/risk/factor-model.ts';
-import { MvoOptimizer } from '../../../../operators/sdk/risk/optimizer.ts';
-import { MvoProblem, type MvoConstraints, type MvoSpec } from '../../../../operators/sdk/risk/problem.ts';
-import { refineSolution } from '../../../../operators/sdk/risk/refine.ts';
-import { Rng } from '../../../../operators/sdk/rng.ts';
+import type { FactorRisk, RiskModel } from '../../../lib/optimise/factor-model.ts';
+import { MvoOptimizer } from '../../../lib/optimise/optimizer.ts';
+import { MvoProblem, type MvoConstraints, type MvoSpec } from '../../../lib/optimise/problem.ts';
+import { refineSolution } from '../../../lib/optimise/refine.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 
 const TIGHT = { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 100_000 };
 

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Micros } from '../sdk/context.ts';
+import { AlphaError } from '../core/errors.ts';
+import { describeIssues } from '../core/zod-issues.ts';
+import type { Micros } from '../core/time.ts';
 
 const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
@@ -21,7 +23,7 @@ const cardSchema = z.object({
 
 export type ModelCard = z.infer<typeof cardSchema> & { readonly dir: string; readonly cutoff: Micros };
 
-export class ModelCardError extends Error {
+export class ModelCardError extends AlphaError {
   override readonly name = 'ModelCardError';
 }
 
@@ -42,10 +44,7 @@ export function readModelCard(dir: string): ModelCard {
   }
   const parsed = cardSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.join('.');
-    const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
-    throw new ModelCardError(`${file}: field "${path}" is ${JSON.stringify(value)}: ${issue.message}`);
+    throw new ModelCardError(describeIssues(file, raw, parsed.error.issues.slice(0, 1))[0]!);
   }
   if (!parsed.data.files['model.onnx']) throw new ModelCardError(`${file}: field "files" does not list model.onnx`);
   return { ...parsed.data, dir, cutoff: isoToMicros(parsed.data.ts_known_cutoff) };

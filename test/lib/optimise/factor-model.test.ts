@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   exposureRiskModel, marketBetas, pcaRiskModel, portfolioVariance, sectorExposures, specificVariances, type FactorRisk,
-} from '../../../../operators/sdk/risk/factor-model.ts';
-import { Rng } from '../../../../operators/sdk/rng.ts';
+} from '../../../lib/optimise/factor-model.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 
 /** T×n returns r_t = B f_t + e_t with planted loadings, factor and specific volatilities. */
 function planted(T: number, n: number, seed: number, loadings: (i: number) => number[], factorVol: number[], specVol: (i: number) => number): number[][] {

@@ -66,11 +66,6 @@ export class Rng {
     return u * m;
   }
 
-  /** Exponential with the given mean. */
-  exponential(mean: number): number {
-    return -Math.log(1 - this.next()) * mean;
-  }
-
   int(maxExclusive: number): number {
     return Math.floor(this.next() * maxExclusive);
   }

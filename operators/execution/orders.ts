@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Order, PortfolioState, Quote, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 
 const params = z.strictObject({
   lot_size: z.number().int().min(1).default(1).describe('Shares per lot; quantities are whole lots.'),
@@ -60,10 +60,10 @@ export const orders = defineOperator({
       });
       return out;
     };
-    return operate<Order>(ctx, [
-      { stream: quotes, onBatch: (batch: readonly Quote[]) => { for (const q of batch) mids.set(q.symbol, (q.bid + q.ask) / 2); } },
-      { stream: portfolio, feedback: true, onBatch: (batch: readonly PortfolioState[]) => { state = batch[batch.length - 1]; } },
-      { stream: targets, onBatch: (batch: readonly TargetWeights[], emit) => batch.forEach((t) => emit(onTargets(t))) },
+    return handle<Order>(ctx, [
+      on(quotes, (batch: readonly Quote[]) => { for (const q of batch) mids.set(q.symbol, (q.bid + q.ask) / 2); }),
+      on(portfolio, (batch: readonly PortfolioState[]) => { state = batch[batch.length - 1]; }, { feedback: true }),
+      on(targets, (batch: readonly TargetWeights[], emit) => batch.forEach((t) => emit(onTargets(t)))),
     ]);
   },
 });

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Fill, Order, Quote, Trade } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate, type Emit } from '../sdk/operate.ts';
+import { handle, on, type Emit } from '../sdk/handle.ts';
 
 const params = z.strictObject({
   latency_us: z.number().int().min(0).default(1000).describe('Microseconds from order to the first quote it can fill at.'),
@@ -85,10 +85,10 @@ export const simBroker = defineOperator({
       }
       emit(out);
     };
-    return operate<Fill>(ctx, [
-      { stream: orders, onBatch: (b) => onOrders(b as readonly Order[]) },
-      { stream: quotes, onBatch: (b, emit) => onQuotes(b as readonly Quote[], emit) },
-      { stream: trades, onBatch: (b, emit) => onTrades(b as readonly Trade[], emit) },
+    return handle<Fill>(ctx, [
+      on(orders, onOrders),
+      on(quotes, onQuotes),
+      on(trades, onTrades),
     ], {
       end: () => {
         const working = [...market.values()].reduce((a, q) => a + q.length, 0) + limits.size;

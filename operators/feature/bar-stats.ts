@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Bar } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures } from '../sdk/per-symbol.ts';
 
@@ -70,6 +70,6 @@ export const barStats = defineOperator({
         });
       },
     });
-    return operate(ctx, [{ stream: bars, onBatch: (batch, emit) => emit(compute(batch)) }]);
+    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Bar, Quote, Trade } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate, type Emit } from '../sdk/operate.ts';
+import { handle, on, type Emit } from '../sdk/handle.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
 
 const params = z.strictObject({
@@ -92,9 +92,9 @@ export const bars = defineOperator({
       }
       emit(out);
     };
-    return operate<Bar>(ctx, [
-      { stream: quotes, onBatch: (batch) => onQuotes(batch as readonly Quote[]) },
-      { stream: trades, onBatch: (batch) => onTrades(batch as readonly Trade[]) },
+    return handle<Bar>(ctx, [
+      on(quotes, onQuotes),
+      on(trades, onTrades),
     ], { start: (emit) => everySession(ctx, p.minutes * MINUTE, p.minutes * MINUTE, (at) => close(at, emit)) });
   },
 });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Bar, CrossSection, FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate, type Emit } from '../sdk/operate.ts';
+import { handle, on, type Emit } from '../sdk/handle.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
 
 const params = z.strictObject({
@@ -52,15 +52,12 @@ export const crossSection = defineOperator({
       }
       if (symbols.length > 0) emit([{ ts_event: at, ts_known: at, symbols, features: names, values, prices: px }]);
     };
-    return operate<CrossSection>(ctx, [
-      ...features.map((stream, k) => ({
-        stream,
-        onBatch: (batch: readonly FeatureVector[]) => {
+    return handle<CrossSection>(ctx, [
+      ...features.map((stream, k) => (on(stream, (batch: readonly FeatureVector[]) => {
           const map = latest[k]!;
           for (const v of batch) map.set(v.symbol, v);
-        },
-      })),
-      { stream: bars, onBatch: (batch: readonly Bar[]) => { for (const b of batch) prices.set(b.symbol, b.close); } },
+        }))),
+      on(bars, (batch: readonly Bar[]) => { for (const b of batch) prices.set(b.symbol, b.close); }),
     ], { start: (emit) => everySession(ctx, p.every_minutes * MINUTE, p.first_after_minutes * MINUTE, (at) => snapshot(at, emit)) });
   },
 });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Bar } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures } from '../sdk/per-symbol.ts';
 
@@ -63,6 +63,6 @@ export const laggedReturns = defineOperator({
           for (let i = 0; i < n; i++) out[i] = now - logCloses.back(horizons[i]!);
         },
       });
-    return operate(ctx, [{ stream: bars, onBatch: (batch, emit) => emit(compute(batch)) }]);
+    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures } from '../sdk/per-symbol.ts';
 
@@ -42,6 +42,6 @@ export const microstructure = defineOperator({
         out[2] = norm > 0 ? s.volume.mean() / norm : NaN;
       },
     });
-    return operate(ctx, [{ stream: bars, onBatch: (batch, emit) => emit(compute(batch)) }]);
+    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

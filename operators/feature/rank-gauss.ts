@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { CrossSection } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { normalQuantile } from '../sdk/math.ts';
 
 const params = z.strictObject({
@@ -49,6 +49,6 @@ export const rankGaussOperator = defineOperator({
       }
       return { ...cs, values };
     };
-    return operate<CrossSection>(ctx, [{ stream: cross_section, onBatch: (batch, emit) => emit(batch.map(transform)) }]);
+    return handle<CrossSection>(ctx, [on(cross_section, (batch, emit) => emit(batch.map(transform)))]);
   },
 });

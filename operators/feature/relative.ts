@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { CrossSection } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 
 const params = z.strictObject({
   columns: z.array(z.string().min(1)).min(1).default(['ret_5', 'ret_15', 'ret_30', 'ret_60'])
@@ -66,10 +66,7 @@ export const relative = defineOperator({
       const names = [...cs.features, ...(p.market ? columns.map((c) => `${c}_mkt`) : []), ...(p.sector ? columns.map((c) => `${c}_sec`) : [])];
       return { ...cs, features: names, values };
     };
-    return operate<CrossSection>(ctx, [{
-      stream: cross_section,
-      onBatch: (batch, emit) => emit(batch.map(transform).filter((c): c is CrossSection => c !== undefined)),
-    }]);
+    return handle<CrossSection>(ctx, [on(cross_section, (batch, emit) => emit(batch.map(transform).filter((c): c is CrossSection => c !== undefined)))]);
   },
 });
 

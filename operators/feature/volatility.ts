@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures, sessionLookup } from '../sdk/per-symbol.ts';
 
@@ -56,6 +56,6 @@ export const volatility = defineOperator({
         out[n] = recent.full && s.longVar > 0 ? out[recentIndex]! / Math.sqrt(s.longVar) : NaN;
       },
     });
-    return operate(ctx, [{ stream: bars, onBatch: (batch, emit) => emit(compute(batch)) }]);
+    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
 import type { Micros } from '../sdk/context.ts';
 import { defineOperator, type FeatureProblem } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { featureMismatch, microsToDate, ModelCardError, readModelBytes, readModelCard, type ModelCard } from '../../lib/model/model-card.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -133,9 +133,7 @@ export const onnxModel = defineOperator({
       emit(rows.map((i, r) => ({ ts_event: cs.ts_event, ts_known: cs.ts_known, symbol: cs.symbols[i]!, value: scores[r]!, model: m.label })));
     };
 
-    return operate<Prediction>(ctx, [{
-      stream: cross_section,
-      onBatch: (batch, emit) => {
+    return handle<Prediction>(ctx, [on(cross_section, (batch, emit) => {
         for (const cs of batch) {
           const m = modelFor(cs);
           if (!m) {
@@ -153,8 +151,7 @@ export const onnxModel = defineOperator({
           }
           ctx.hold(score(cs, m, emit));
         }
-      },
-    }]);
+      })]);
   },
 });
 

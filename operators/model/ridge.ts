@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Matrix, solve } from 'ml-matrix';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { sessionIndex } from '../sdk/timers.ts';
 
 const params = z.strictObject({
@@ -101,6 +101,6 @@ export const ridge = defineOperator({
         return { ts_event: cs.ts_event, ts_known: cs.ts_known, symbol, value, model };
       });
     };
-    return operate<Prediction>(ctx, [{ stream: cross_section, onBatch: (batch, emit) => batch.forEach((cs) => emit(onSnapshot(cs))) }]);
+    return handle<Prediction>(ctx, [on(cross_section, (batch, emit) => batch.forEach((cs) => emit(onSnapshot(cs))))]);
   },
 });

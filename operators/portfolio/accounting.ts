@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Fill, PortfolioState, Quote } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { Ledger } from '../../lib/portfolio/ledger.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
 
@@ -27,16 +27,13 @@ export const accounting = defineOperator({
   create: (p, ctx) => ({ fills, quotes }) => {
     const ledger = new Ledger(p.initial_cash);
     const now = (): PortfolioState => ledger.state(ctx.clock.now(), ctx.clock.now());
-    return operate<PortfolioState>(ctx, [
-      { stream: quotes, onBatch: (batch: readonly Quote[]) => { for (const q of batch) ledger.mark(q.symbol, (q.bid + q.ask) / 2); } },
-      {
-        stream: fills,
-        onBatch: (batch: readonly Fill[], emit) => {
+    return handle<PortfolioState>(ctx, [
+      on(quotes, (batch: readonly Quote[]) => { for (const q of batch) ledger.mark(q.symbol, (q.bid + q.ask) / 2); }),
+      on(fills, (batch: readonly Fill[], emit) => {
           for (const f of batch) ledger.apply(f);
           const last = batch[batch.length - 1]!;
           emit([ledger.state(last.ts_event, last.ts_known)]);
-        },
-      },
+        }),
     ], {
       start: (emit) => {
         emit([now()]);

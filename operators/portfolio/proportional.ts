@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { PortfolioState, Signal, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 
 const params = z.strictObject({
   gross: z.number().positive().max(10).default(1).describe('Target gross leverage, sum of |w|.'),
@@ -74,9 +74,9 @@ export const proportional = defineOperator({
       const first = batch[0]!;
       return [{ ts_event: first.ts_event, ts_known: first.ts_known, symbols, weights }];
     };
-    return operate<TargetWeights>(ctx, [
-      { stream: signals, onBatch: (batch, emit) => emit(onSignals(batch)) },
-      { stream: portfolio, feedback: true, onBatch: (batch) => { current = batch[batch.length - 1]; } },
+    return handle<TargetWeights>(ctx, [
+      on(signals, (batch, emit) => emit(onSignals(batch))),
+      on(portfolio, (batch) => { current = batch[batch.length - 1]; }, { feedback: true }),
     ]);
   },
 });

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { MINUTE } from '../../lib/core/time.ts';
 import type { Bar, PortfolioState, Signal, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate, type Emit } from '../sdk/operate.ts';
+import { handle, on, type Emit } from '../sdk/handle.ts';
 import { exposureRiskModel, marketBetas, pcaRiskModel, sectorExposures } from '../../lib/optimise/factor-model.ts';
 import { MvoProblem } from '../../lib/optimise/problem.ts';
 import { constraintParams, DEFAULT_CONSTRAINTS, toMvoConstraints } from '../../lib/optimise/constraints.ts';
@@ -145,9 +145,9 @@ function mvoStream(
     emit([{ ...stamp, symbols: [...out.symbols], weights: [...out.weights] }]);
   };
 
-  return operate<TargetWeights>(ctx, [
-    { stream: signals, onBatch: onSignals },
-    { stream: bars, onBatch: (batch) => { for (const b of batch) window.add(b.symbol, b.ts_event, b.close); } },
-    { stream: portfolio, feedback: true, onBatch: (batch) => { current = batch[batch.length - 1]; } },
+  return handle<TargetWeights>(ctx, [
+    on(signals, onSignals),
+    on(bars, (batch) => { for (const b of batch) window.add(b.symbol, b.ts_event, b.close); }),
+    on(portfolio, (batch) => { current = batch[batch.length - 1]; }, { feedback: true }),
   ]);
 }

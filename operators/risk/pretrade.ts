@@ -22,7 +22,7 @@ import type { Fill, Order, PortfolioState, Quote } from '../../schemas/types.gen
 import type { Micros } from '../sdk/context.ts';
 import { initialKillState, stepKillSwitch, type KillEvent, type KillTransition } from '../../lib/portfolio/kill-switch.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 
 const params = z.strictObject({
   max_order_qty: z.number().positive().default(250_000).describe('Largest order, in shares.'),
@@ -197,9 +197,8 @@ export const pretrade = defineOperator({
       if (Math.abs(pendingQty.get(symbol)!) < 1e-9) pendingQty.delete(symbol);
     };
 
-    return operate<Order>(ctx, [
-      {
-        stream: portfolio, feedback: true, onBatch: (batch: readonly PortfolioState[]) => {
+    return handle<Order>(ctx, [
+      on(portfolio, (batch: readonly PortfolioState[]) => {
           for (const s of batch) {
             state = s;
             step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity });
@@ -207,19 +206,15 @@ export const pretrade = defineOperator({
           if (!state) return;
           held.clear();
           for (const pos of state.positions) held.set(pos.symbol, { qty: pos.qty, mark: pos.mark });
-        },
-      },
-      { stream: fills, feedback: true, onBatch: (batch: readonly Fill[]) => { for (const f of batch) settle(f.order_id, f.qty); } },
-      {
-        stream: quotes, onBatch: (batch: readonly Quote[]) => {
+        }, { feedback: true }),
+      on(fills, (batch: readonly Fill[]) => { for (const f of batch) settle(f.order_id, f.qty); }, { feedback: true }),
+      on(quotes, (batch: readonly Quote[]) => {
           for (const q of batch) {
             const mid = (q.bid + q.ask) / 2;
             if (mid > 0 && Number.isFinite(mid)) mids.set(q.symbol, mid);
           }
-        },
-      },
-      {
-        stream: orders, onBatch: (batch: readonly Order[], emit) => {
+        }),
+      on(orders, (batch: readonly Order[], emit) => {
           const out: Order[] = [];
           for (const o of batch) {
             const now = ctx.clock.now();
@@ -235,8 +230,7 @@ export const pretrade = defineOperator({
             out.push(o);
           }
           emit(out);
-        },
-      },
+        }),
     ], {
       start: () => {
         if (kill.mode === 'HALTED') {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Signal } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 
 const params = z.strictObject({
   clip: z.number().positive().default(3).describe('Winsorise the z-scores at ± this value.'),
@@ -17,9 +17,7 @@ export const crossSectional = defineOperator({
   inputs: { predictions: { schema: 'Prediction', description: 'Forecasts of one snapshot (one batch per snapshot).' } },
   output: 'Signal',
   params,
-  create: (p, ctx) => ({ predictions }) => operate<Signal>(ctx, [{
-    stream: predictions,
-    onBatch: (batch, emit) => {
+  create: (p, ctx) => ({ predictions }) => handle<Signal>(ctx, [on(predictions, (batch, emit) => {
       const good = batch.filter((pr) => {
         if (Number.isFinite(pr.value)) return true;
         ctx.deadLetter(pr, `non-finite prediction ${pr.value}`);
@@ -32,6 +30,5 @@ export const crossSectional = defineOperator({
         ts_event: pr.ts_event, ts_known: pr.ts_known, symbol: pr.symbol,
         value: std > 0 ? Math.max(-p.clip, Math.min(p.clip, (pr.value - mean) / std)) : 0,
       })));
-    },
-  }]),
+    })]),
 });

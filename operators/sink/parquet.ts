@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineOperator } from '../sdk/spec.ts';
-import { operate } from '../sdk/operate.ts';
+import { handle, on } from '../sdk/handle.ts';
 import { writeParquetFile, writeRecordsParquet } from '../../lib/io/parquet.ts';
 import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
@@ -39,6 +39,6 @@ export const parquetSink = defineOperator({
       ctx.deadLetter(r, `cross-section columns [${names.join(', ')}] differ from the declared [${features.join(', ')}]`);
       return false;
     };
-    return operate<never>(ctx, [{ stream: records, onBatch: (batch) => { for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>); } }]);
+    return handle<never>(ctx, [on(records, (batch) => { for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>); })]);
   },
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registry } from '../../operators/index.ts';
-import { operate } from '../../operators/sdk/operate.ts';
+import { handle, on } from '../../operators/sdk/handle.ts';
 import { defineOperator, type AnySpec } from '../../operators/sdk/spec.ts';
 import { everySession } from '../../operators/sdk/timers.ts';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
@@ -21,10 +21,7 @@ describe('point in time', () => {
       inputs: { trades: { schema: 'Trade', description: 'Trades.' } },
       output: null,
       params: z.strictObject({}),
-      create: (_p, ctx) => ({ trades }) => operate<never>(ctx, [{
-        stream: trades,
-        onBatch: (batch) => batch.forEach((trade) => log.push({ kind: 'record', trade, now: ctx.clock.now() })),
-      }], { start: () => everySession(ctx, 60_000_000, 60_000_000, (at) => log.push({ kind: 'timer', at })) }),
+      create: (_p, ctx) => ({ trades }) => handle<never>(ctx, [on(trades, (batch) => batch.forEach((trade) => log.push({ kind: 'record', trade, now: ctx.clock.now() })))], { start: () => everySession(ctx, 60_000_000, 60_000_000, (at) => log.push({ kind: 'timer', at })) }),
     });
     const specs = new Map<string, AnySpec>([...registry, [probe.type, probe]]);
     const dir = tempDir('pit');

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { registry } from '../../operators/index.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
-import { operate } from '../../operators/sdk/operate.ts';
+import { handle, on } from '../../operators/sdk/handle.ts';
 import { defineOperator, defineSource, type AnySpec, type Batch } from '../../operators/sdk/spec.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { TopologyError } from '../../pipelines/topology/problems.ts';
@@ -73,7 +73,7 @@ export async function runInMemory(
     create: (_p, ctx) => ({ records }) => {
       const seen: Probe = { records: [], clockAt: [] };
       probes.set(ctx.node, seen);
-      return operate<never>(ctx, [{ stream: records, onBatch: (batch) => batch.forEach((r) => { seen.records.push(r); seen.clockAt.push(ctx.clock.now()); }) }]);
+      return handle<never>(ctx, [on(records, (batch) => batch.forEach((r) => { seen.records.push(r); seen.clockAt.push(ctx.clock.now()); }))]);
     },
   });
   const specs = new Map<string, AnySpec>([...registry,

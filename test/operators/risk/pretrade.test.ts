@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { registry } from '../../../operators/index.ts';
 import { pretrade } from '../../../operators/risk/pretrade.ts';
 import type { Session } from '../../../operators/sdk/context.ts';
-import { operate } from '../../../operators/sdk/operate.ts';
+import { handle, on } from '../../../operators/sdk/handle.ts';
 import { Rng } from '../../../lib/core/rng.ts';
 import { defineOperator, defineSource, type AnySpec, type Batch } from '../../../operators/sdk/spec.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
@@ -399,7 +399,7 @@ describe('risk.pretrade in a graph: orders → risk → sim-broker → accountin
       create: (_p, ctx) => ({ records }) => {
         const seen: unknown[] = [];
         probes.set(ctx.node, seen);
-        return operate<never>(ctx, [{ stream: records, onBatch: (b) => { seen.push(...b); } }]);
+        return handle<never>(ctx, [on(records, (b) => { seen.push(...b); })]);
       },
     });
     const specs = new Map<string, AnySpec>([...registry,

@@ -1,6 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { operate } from '../../../operators/sdk/operate.ts';
+import { handle, on } from '../../../operators/sdk/handle.ts';
 import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
 import { Rng } from '../../../lib/core/rng.ts';
@@ -19,9 +19,9 @@ describe('operate() (marble tests)', () => {
       const data = cold('-a--b--|', { a: [1, 2], b: [3] });
       const feedback = hot('--f-------------', { f: [10] });
       let offset = 0;
-      const out = operate<number>(context([]), [
-        { stream: data, onBatch: (batch: readonly number[], emit) => emit(batch.map((x) => x + offset)) },
-        { stream: feedback, feedback: true, onBatch: (batch: readonly number[]) => { offset = batch[0]!; } },
+      const out = handle<number>(context([]), [
+        on(data, (batch: readonly number[], emit) => emit(batch.map((x) => x + offset))),
+        on(feedback, (batch: readonly number[]) => { offset = batch[0]!; }, { feedback: true }),
       ]);
       expectObservable(out).toBe('-a--b--|', { a: [1, 2], b: [13] });
     });
@@ -32,13 +32,10 @@ describe('operate() (marble tests)', () => {
     const ctx = context(letters);
     new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
       const data = cold('-a-b-c|', { a: [1], b: [-1], c: [2] });
-      const out = operate<number>(ctx, [{
-        stream: data,
-        onBatch: (batch: readonly number[], emit) => {
+      const out = handle<number>(ctx, [on(data, (batch: readonly number[], emit) => {
           if (batch[0]! < 0) throw new Error('negative');
           emit(batch);
-        },
-      }]);
+        })]);
       expectObservable(out).toBe('-a---c|', { a: [1], c: [2] });
     });
     expect(letters).toHaveLength(1);
@@ -51,9 +48,9 @@ describe('operate() (marble tests)', () => {
     new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
       const x = cold('-a|', { a: [1] });
       const y = cold('---b---|', { b: [] as number[] });
-      const out = operate<number>(context([]), [
-        { stream: x, onBatch: (b: readonly number[], emit) => emit(b) },
-        { stream: y, onBatch: (b: readonly number[], emit) => emit(b) },
+      const out = handle<number>(context([]), [
+        on(x, (b: readonly number[], emit) => emit(b)),
+        on(y, (b: readonly number[], emit) => emit(b)),
       ]);
       expectObservable(out).toBe('-a-----|', { a: [1] });
     });

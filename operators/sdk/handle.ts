@@ -1,0 +1,164 @@
+/**
+ * The one plumbing helper every operator is built with: `on(port, handler)` binds a handler to an
+ * input port, carrying the port's record type into the handler, and `handle` (one output) or
+ * `handlePorts` (several) runs them with the same metrics (`in`, `out`, `errors`), dead-lettering of
+ * a batch whose handler throws, and completion rules (feedback inputs do not hold an operator open).
+ *
+ * @example
+ * create: (params, ctx) => ({ bars }) =>
+ *   handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(batch.map(toFeatures)))])
+ */
+import { Observable, Subject } from 'rxjs';
+import type { OperatorContext } from './context.ts';
+import type { Batch } from './spec.ts';
+
+export type Emit<TOut> = (batch: Batch<TOut>) => void;
+
+/** One emit function per output port. */
+export type Emitters<TOuts> = { readonly [K in keyof TOuts]: Emit<TOuts[K]> };
+
+/** What a bound input hands the runner: its batches, its failures, its end. */
+interface InputSink<TEmit> {
+  readonly emit: TEmit;
+  received(count: number): void;
+  failed(batch: unknown, err: unknown): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** An input port bound to its handler; the record type stays inside (see {@link on}). */
+export interface InputHandler<TEmit> {
+  /** Feedback inputs do not hold the operator open: it completes when its other inputs have. */
+  readonly feedback: boolean;
+  /** False when the port is unbound (an optional port left out of the topology). */
+  readonly bound: boolean;
+  connect(sink: InputSink<TEmit>): { unsubscribe(): void } | undefined;
+}
+
+export interface Hooks<TEmit> {
+  /** When the operator is subscribed, before any input arrives (arm timers here). */
+  start?: (emit: TEmit) => void;
+  /** When every non-feedback input has completed. */
+  end?: (emit: TEmit) => void;
+}
+
+/**
+ * Binds `handler` to the stream of an input port. The batch's type is the port's: a handler that
+ * declares another record type does not compile.
+ */
+export function on<TIn, TEmit = Emit<never>>(
+  stream: Observable<Batch<TIn>> | undefined,
+  handler: (batch: Batch<NoInfer<TIn>>, emit: TEmit) => void,
+  options: { feedback?: boolean } = {},
+): InputHandler<TEmit> {
+  return {
+    feedback: options.feedback ?? false,
+    bound: stream !== undefined,
+    connect: (sink) => stream?.subscribe({
+      next: (batch) => {
+        sink.received(batch.length);
+        // Inline rather than through a helper: this runs once per batch of every edge.
+        try {
+          handler(batch, sink.emit);
+        } catch (err) {
+          sink.failed(batch, err);
+        }
+      },
+      error: (err) => sink.error(err),
+      complete: () => sink.complete(),
+    }),
+  };
+}
+
+/** Runs the handlers of an operator with one output. */
+export function handle<TOut>(ctx: OperatorContext, inputs: readonly InputHandler<Emit<TOut>>[], hooks: Hooks<Emit<TOut>> = {}): Observable<Batch<TOut>> {
+  return new Observable<Batch<TOut>>((subscriber) => {
+    const emitted = ctx.metrics.counter('out');
+    const emit: Emit<TOut> = (batch) => {
+      if (batch.length === 0) return;
+      emitted.inc(batch.length);
+      subscriber.next(batch);
+    };
+    return run(ctx, inputs, hooks, emit, { error: (e) => subscriber.error(e), complete: () => subscriber.complete() });
+  });
+}
+
+/**
+ * Runs the handlers of an operator with several output ports; `emit.PORT(batch)` emits on one. The
+ * inputs are connected once every port has been subscribed (the graph builder subscribes them all).
+ * A port's records are counted as `out` for `out`, `out_PORT` for the others.
+ */
+export function handlePorts<TOuts extends Record<string, unknown>>(
+  ctx: OperatorContext,
+  ports: readonly (keyof TOuts & string)[],
+  inputs: readonly InputHandler<Emitters<TOuts>>[],
+  hooks: Hooks<Emitters<TOuts>> = {},
+): { [K in keyof TOuts]: Observable<Batch<TOuts[K]>> } {
+  const subjects = new Map(ports.map((p) => [p, new Subject<Batch<unknown>>()]));
+  const emit = Object.fromEntries(ports.map((p) => {
+    const counter = ctx.metrics.counter(p === 'out' ? 'out' : `out_${p}`);
+    const subject = subjects.get(p)!;
+    return [p, (batch: Batch<unknown>) => {
+      if (batch.length === 0) return;
+      counter.inc(batch.length);
+      subject.next(batch);
+    }];
+  })) as unknown as Emitters<TOuts>;
+  let waiting = ports.length;
+  const connect = (): void => {
+    run(ctx, inputs, hooks, emit, {
+      error: (e) => subjects.forEach((s) => s.error(e)),
+      complete: () => subjects.forEach((s) => s.complete()),
+    });
+  };
+  return Object.fromEntries(ports.map((p) => {
+    let subscribed = false;
+    return [p, new Observable<Batch<unknown>>((subscriber) => {
+      const subscription = subjects.get(p)!.subscribe(subscriber);
+      if (!subscribed) {
+        subscribed = true;
+        if (--waiting === 0) connect();
+      }
+      return subscription;
+    })];
+  })) as { [K in keyof TOuts]: Observable<Batch<TOuts[K]>> };
+}
+
+function run<TEmit>(
+  ctx: OperatorContext,
+  inputs: readonly InputHandler<TEmit>[],
+  hooks: Hooks<TEmit>,
+  emit: TEmit,
+  out: { error(err: unknown): void; complete(): void },
+): () => void {
+  const received = ctx.metrics.counter('in');
+  const errors = ctx.metrics.counter('errors');
+  const fail = (what: unknown, err: unknown): void => {
+    errors.inc();
+    ctx.deadLetter(what, `operator error: ${err instanceof Error ? err.message : String(err)}`);
+  };
+  const guarded = (fn: () => void, what: unknown): void => {
+    try {
+      fn();
+    } catch (err) {
+      fail(what, err);
+    }
+  };
+  let open = inputs.filter((i) => i.bound && !i.feedback).length;
+  const finish = (): void => {
+    if (hooks.end) guarded(() => hooks.end!(emit), { event: 'end' });
+    out.complete();
+  };
+  const subscriptions = inputs.map((input) => input.connect({
+    emit,
+    received: (n) => received.inc(n),
+    failed: fail,
+    error: (err) => out.error(err),
+    complete: () => {
+      if (!input.feedback && --open === 0) finish();
+    },
+  }));
+  if (hooks.start) guarded(() => hooks.start!(emit), { event: 'start' });
+  if (open === 0 && inputs.length > 0) finish();
+  return () => subscriptions.forEach((s) => s?.unsubscribe());
+}

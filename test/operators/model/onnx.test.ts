@@ -95,7 +95,7 @@ describe('model.onnx', () => {
     it('no card, or a broken one, naming the file and field', async () => {
       expect(await problemsOf(topology('{ model: /nonexistent/model }'))).toContain('/nonexistent/model/card.json: no model card');
       const bad = modelCopy({ ts_known_cutoff: 'yesterday' });
-      expect(await problemsOf(topology(`{ model: ${bad} }`))).toContain(`${bad}/card.json: field \\"ts_known_cutoff\\" is \\"yesterday\\"`);
+      expect(await problemsOf(topology(`{ model: ${bad} }`))).toContain(`${bad}/card.json: ts_known_cutoff is \\"yesterday\\"`);
     });
     it('both or neither of model and schedule', async () => {
       expect(await problemsOf(topology('{}'))).toContain('give either \\"model\\" or \\"schedule\\"');

@@ -6,7 +6,8 @@
  * accepted too (the `alpha risk solve` command takes one).
  *
  * @example
- * const risk = pcaRiskModel(returns, { factors: 3, shrinkage: 0.2, floor: 0.1 }); // returns: T×n
+ * declare const returns: number[][], w: number[]; // returns: T×n (a row per period, a column per name)
+ * const risk = pcaRiskModel(returns, { factors: 3, shrinkage: 0.2, floor: 0.1 });
  * portfolioVariance(risk, w); // wᵀΣw in O(nk)
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';

@@ -4,6 +4,9 @@
  * from the last good solution. A new γ or Σ is a new MvoProblem, hence a new optimizer.
  *
  * @example
+ * import { MvoProblem } from './problem.ts';
+ * import type { RiskModel } from './factor-model.ts';
+ * declare const risk: RiskModel, mu: number[], mu2: number[], wPrev: number[];
  * const opt = new MvoOptimizer(new MvoProblem({ gamma: 1, risk, constraints: { dollarNeutral: true } }));
  * const a = opt.solve(mu, wPrev);       // cold
  * const b = opt.solve(mu2, a.weights);  // warm, usually far fewer iterations

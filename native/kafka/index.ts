@@ -3,9 +3,9 @@
  * README.md): records in and out as objects, packed into and out of the binding's columns here.
  *
  * @example
- * const p = new RdProducer({ brokers: '127.0.0.1:9092', clientId: 'demo' });
+ * const p = new RdProducer({ brokers: ['127.0.0.1:9092'], clientId: 'demo' });
  * await p.send([{ topic: 't', partition: 0, key: Buffer.from('A'), value: Buffer.from('x'), headers: { h: '1' } }]);
- * const c = new RdConsumer({ brokers: '127.0.0.1:9092', clientId: 'demo', groupId: 'g', topic: 't', fromBeginning: true });
+ * const c = new RdConsumer({ brokers: ['127.0.0.1:9092'], clientId: 'demo', groupId: 'g', topic: 't', fromBeginning: true });
  * const records = await c.next(1000, 200); // [{ partition: 0, offset: 0, key, value, headers: { h: <Buffer 31> } }]
  * await c.commit(new Map([[0, 1]]));
  * await Promise.all([p.close(), c.close()]);

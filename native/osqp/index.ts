@@ -10,7 +10,6 @@
  *
  * @example
  * ```ts
- * import { solveQP, cscFromDense } from './native/osqp/index.ts';
  * // minimise x0² + x1² − 2x0 − 4x1  subject to  x0 + x1 ≤ 1
  * const r = solveQP({
  *   P: cscFromDense([[2, 0], [0, 2]]), q: [-2, -4],

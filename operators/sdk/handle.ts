@@ -5,8 +5,20 @@
  * a batch whose handler throws, and completion rules (feedback inputs do not hold an operator open).
  *
  * @example
- * create: (params, ctx) => ({ bars }) =>
- *   handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(batch.map(toFeatures)))])
+ * import { z } from 'zod';
+ * import type { FeatureVector } from '../../schemas/types.generated.ts';
+ * import { defineOperator } from './spec.ts';
+ * // A whole operator: `batch` is Bar[] because the port's schema is 'Bar'.
+ * export const range = defineOperator({
+ *   type: 'feature.range',
+ *   summary: 'High minus low of each bar.',
+ *   inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
+ *   output: 'FeatureVector',
+ *   params: z.strictObject({}),
+ *   features: () => ['range'],
+ *   create: (_params, ctx) => ({ bars }) => handle<FeatureVector>(ctx, [on(bars, (batch, emit) =>
+ *     emit(batch.map((b) => ({ ts_event: b.ts_event, ts_known: b.ts_known, symbol: b.symbol, values: [b.high - b.low] }))))]),
+ * });
  */
 import { Observable, Subject } from 'rxjs';
 import type { OperatorContext } from './context.ts';

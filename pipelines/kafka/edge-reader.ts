@@ -5,6 +5,7 @@
  * One `next()` at a time.
  *
  * @example
+ * import { kafkaSettings } from './settings.ts';
  * const r = await EdgeReader.open(kafkaSettings(), { topic: 'demo.quotes', schema: 'Quote', groupId: 'g', fromBeginning: true });
  * const items = await r.next();
  * // … process items …

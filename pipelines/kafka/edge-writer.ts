@@ -3,6 +3,9 @@
  * the record's key (the symbol), partition = murmur2(key) like the Java client, idempotent producer.
  *
  * @example
+ * import type { Quote } from '../../schemas/types.generated.ts';
+ * import { kafkaSettings } from './settings.ts';
+ * declare const q: Quote;
  * const w = await EdgeWriter.open(kafkaSettings(), { topic: 'demo.quotes', schema: 'Quote', partitions: 4 });
  * await w.write([{ key: q.symbol, value: q }]);
  * await w.writeControl({ end: true });

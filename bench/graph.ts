@@ -25,7 +25,7 @@ import { readManifest, type DatasetManifest } from '../pipelines/data/manifest.t
 import { openDataset } from '../pipelines/io/dataset.ts';
 import { resolveTopology, runBacktest } from '../pipelines/runtime/backtest.ts';
 import { EventClock } from '../pipelines/runtime/event-clock.ts';
-import type { BuiltSource } from '../pipelines/runtime/graph.ts';
+import { connectOperator, type BuiltSource } from '../pipelines/runtime/graph.ts';
 import { SourceMerger } from '../pipelines/runtime/merge.ts';
 import { NodeContext, type RunServices } from '../pipelines/runtime/node-context.ts';
 import type { ResolvedNode, Topology } from '../pipelines/topology/model.ts';
@@ -95,7 +95,7 @@ function services(dir: string, manifest: DatasetManifest, outDir: string): RunSe
     outDir,
     log: quiet,
     onDeadLetter: (d) => { throw new Error(`unexpected dead letter from ${d.node}: ${d.reason}`); },
-    openDataset: (name) => openDataset(dir, manifest, name),
+    openDataset: (name, schema) => openDataset(dir, manifest, name, schema),
   };
 }
 
@@ -134,7 +134,7 @@ class Wiring {
     const streams: Record<string, unknown> = {};
     for (const port of Object.keys(spec.inputs)) streams[port] = inputs[port]?.asObservable();
     const subject = new Subject<Batch<T>>();
-    spec.create(node.params, ctx)(streams as never).subscribe({
+    connectOperator(spec, node.params, ctx, streams as never).out!.subscribe({
       next: (b) => subject.next(b as Batch<T>), error: (e) => subject.error(e), complete: () => subject.complete(),
     });
     return subject;

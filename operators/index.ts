@@ -5,7 +5,6 @@
  */
 import type { AnySpec } from './sdk/spec.ts';
 import { replay } from './source/replay.ts';
-import { replayTrades } from './source/replay-trades.ts';
 import { bars } from './feature/bars.ts';
 import { laggedReturns } from './feature/lagged-returns.ts';
 import { volatility } from './feature/volatility.ts';
@@ -26,7 +25,7 @@ import { pretrade } from './risk/pretrade.ts';
 import { parquetSink } from './sink/parquet.ts';
 
 export const operators: readonly AnySpec[] = [
-  replay, replayTrades,
+  replay,
   bars, laggedReturns, volatility, microstructure, barStats, crossSection, relative, rankGaussOperator,
   ridge, onnxModel,
   crossSectional,

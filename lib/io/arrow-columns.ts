@@ -1,5 +1,8 @@
 /** Reading Arrow record batches column by column, fast: the replay's decoding path. */
-import type { RecordBatch, Vector } from 'apache-arrow';
+import { DataType, type RecordBatch, type Vector } from 'apache-arrow';
+import { avroSchema, type AvroType } from '../../schemas/avro.ts';
+import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import { ColumnBatch, type ColumnsOf } from '../core/column-batch.ts';
 
 /** A TIMESTAMP(MICROS) or INT64 column of one record batch as exact JS numbers (safe up to 2^53). */
 export function int64Column(batch: RecordBatch, name: string): Float64Array {
@@ -39,4 +42,65 @@ function requireColumn(batch: RecordBatch, name: string): Vector {
   const vector = batch.getChild(name);
   if (!vector) throw new Error(`column "${name}" missing (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
   return vector;
+}
+
+/**
+ * A record batch as a column batch of the named schema: each field of the Avro schema read from its
+ * column (longs and timestamps as exact numbers, ints as Int32Array, doubles as Float64Array, strings
+ * and enums as dictionary codes). A missing column, or one of another type, is an error naming it.
+ */
+export function columnBatchOf<TName extends SchemaName>(batch: RecordBatch, schemaName: TName): ColumnBatch<SchemaTypes[TName]> {
+  const columns: Record<string, unknown> = {};
+  for (const field of avroSchema(schemaName).fields) {
+    const kind = fieldKind(field.type);
+    const vector = requireColumn(batch, field.name);
+    const type = vector.type as DataType;
+    const expect = (ok: boolean, wanted: string): void => {
+      if (!ok) throw new TypeError(`column "${field.name}" is ${String(type)}, expected ${wanted} (field ${field.name} of ${schemaName})`);
+    };
+    switch (kind) {
+      case 'long':
+        expect(DataType.isTimestamp(type) || (DataType.isInt(type) && type.bitWidth === 64), 'a 64-bit integer or timestamp');
+        columns[field.name] = int64Column(batch, field.name);
+        break;
+      case 'int':
+        expect(DataType.isInt(type) && type.bitWidth === 32, 'a 32-bit integer');
+        columns[field.name] = int32Column(vector);
+        break;
+      case 'double':
+        expect(DataType.isFloat(type), 'a floating-point number');
+        columns[field.name] = float64Column(batch, field.name);
+        break;
+      case 'string': {
+        expect(DataType.isUtf8(type) || (DataType.isDictionary(type) && DataType.isUtf8(type.dictionary)), 'a string');
+        const { indices, dictionary } = stringColumn(batch, field.name);
+        columns[field.name] = { codes: indices, dictionary };
+        break;
+      }
+      case 'other':
+        columns[field.name] = vector.toArray();
+        break;
+    }
+  }
+  return ColumnBatch.of(batch.numRows, columns as ColumnsOf<SchemaTypes[TName]>);
+}
+
+function fieldKind(type: AvroType): 'long' | 'int' | 'double' | 'string' | 'other' {
+  if (typeof type === 'string') {
+    if (type === 'long') return 'long';
+    if (type === 'int') return 'int';
+    if (type === 'double' || type === 'float') return 'double';
+    if (type === 'string') return 'string';
+    return 'other';
+  }
+  if (Array.isArray(type)) return 'other';
+  if (type.type === 'long') return 'long';
+  if (type.type === 'enum') return 'string';
+  return 'other';
+}
+
+function int32Column(vector: Vector): Int32Array {
+  const data = vector.data[0];
+  if (vector.data.length === 1 && data && data.values instanceof Int32Array && data.nullCount === 0) return data.values;
+  return Int32Array.from(vector.toArray() as ArrayLike<number>);
 }

@@ -6,7 +6,7 @@
  *   up_share_w   the share of the last w bars that closed up, minus one half.
  */
 import { z } from 'zod';
-import type { Bar } from '../../schemas/types.generated.ts';
+import type { Bar, FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
@@ -70,6 +70,6 @@ export const barStats = defineOperator({
         });
       },
     });
-    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
+    return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

@@ -4,7 +4,7 @@
  * the root mean square of the one-bar returns over the last `scale_window` bars.
  */
 import { z } from 'zod';
-import type { Bar } from '../../schemas/types.generated.ts';
+import type { Bar, FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
@@ -63,6 +63,6 @@ export const laggedReturns = defineOperator({
           for (let i = 0; i < n; i++) out[i] = now - logCloses.back(horizons[i]!);
         },
       });
-    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
+    return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

@@ -3,6 +3,7 @@
  * symbol's own recent norm, averaged over a window of bars.
  */
 import { z } from 'zod';
+import type { FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
@@ -42,6 +43,6 @@ export const microstructure = defineOperator({
         out[2] = norm > 0 ? s.volume.mean() / norm : NaN;
       },
     });
-    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
+    return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

@@ -3,6 +3,7 @@
  * ratio of recent volatility to the symbol's long-run level (its volatility regime).
  */
 import { z } from 'zod';
+import type { FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
@@ -56,6 +57,6 @@ export const volatility = defineOperator({
         out[n] = recent.full && s.longVar > 0 ? out[recentIndex]! / Math.sqrt(s.longVar) : NaN;
       },
     });
-    return handle(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
+    return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
   },
 });

@@ -4,7 +4,9 @@
  */
 import type { Rng } from '../../lib/core/rng.ts';
 
+import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import type { Micros } from '../../lib/core/time.ts';
+import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 
 export type { Micros };
 
@@ -67,13 +69,16 @@ export interface OperatorContext {
 }
 
 
-/** Record batches of one dataset, in the dataset's (ts_known, seq) order. */
-export interface DatasetBatchReader {
-  next(): Promise<import('apache-arrow').RecordBatch | null>;
+/** Column batches of one dataset, in the dataset's (ts_known, seq) order. */
+export interface DatasetReader<T> {
+  next(): Promise<ColumnBatch<T> | null>;
   close(): Promise<void>;
 }
 
 export interface SourceContext extends OperatorContext {
-  /** Opens a dataset (e.g. "quotes") of the run's data folder; a missing or corrupt file is a clear error naming it. */
-  openDataset(name: string): DatasetBatchReader;
+  /**
+   * Opens a dataset (e.g. "quotes") of the run's data folder as records of `schema`; a missing or
+   * corrupt file, or a column of another type than the schema's, is a clear error naming it.
+   */
+  openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]>;
 }

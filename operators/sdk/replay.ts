@@ -1,18 +1,28 @@
 /**
- * Shared by the replay sources: decodes record batches of a stored dataset into records, and refuses
+ * The replay source's decoding: turns column batches of a stored dataset into records, and refuses
  * those that cannot be trusted (out of (ts_known, seq) order, unknown symbol, NaN or non-positive
  * prices, crossed quotes) as dead letters with their reason.
  */
-import type { RecordBatch } from 'apache-arrow';
-import type { Quote, Trade } from '../../schemas/types.generated.ts';
+import type { ColumnBatch } from '../../lib/core/column-batch.ts';
+import type { Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { SourceContext } from './context.ts';
 import type { Batch, SourceReader } from './spec.ts';
-import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
 
-type Decoder<T> = (batch: RecordBatch, ctx: SourceContext, check: OrderCheck) => T[];
+/** The schemas a replay can decode. */
+export type Replayable = Pick<SchemaTypes, 'Quote' | 'Trade'>;
 
-export function openReplay<T extends Quote | Trade>(dataset: string, batchSize: number, ctx: SourceContext, decode: Decoder<T>): SourceReader<T> {
-  const files = ctx.openDataset(dataset);
+export const REPLAYABLE = ['Quote', 'Trade'] as const satisfies readonly (keyof Replayable)[];
+
+type Decoder<T> = (batch: ColumnBatch<T>, ctx: SourceContext, check: OrderCheck) => T[];
+
+const DECODERS: { [K in keyof Replayable]: Decoder<Replayable[K]> } = { Quote: decodeQuotes, Trade: decodeTrades };
+
+export function openReplay<TName extends keyof Replayable>(
+  dataset: string, schema: TName, batchSize: number, ctx: SourceContext,
+): SourceReader<SchemaTypes[TName]> {
+  type T = SchemaTypes[TName];
+  const decode = DECODERS[schema] as Decoder<T>;
+  const files = ctx.openDataset(dataset, schema);
   const check = new OrderCheck(ctx);
   let pending: T[] = [];
   let offset = 0;
@@ -102,28 +112,25 @@ function describeTradeProblem(t: Trade): string | undefined {
  * of a known symbol and sane; any other record goes through `OrderCheck.accept` and `quoteProblem` /
  * `tradeProblem`, so refusals and their messages are those of the plain path.
  */
-function common(batch: RecordBatch) {
-  const symbols = stringColumn(batch, 'symbol');
+function common<T extends Quote | Trade>(batch: ColumnBatch<T>) {
+  const c = batch.columns as ColumnBatch<Quote | Trade>['columns'];
   return {
-    n: batch.numRows,
-    ts_event: int64Column(batch, 'ts_event'),
-    ts_known: int64Column(batch, 'ts_known'),
-    seq: int64Column(batch, 'seq'),
-    id: int64Column(batch, 'id'),
-    version: batch.getChild('version')!.toArray() as Int32Array,
-    indices: symbols.indices,
-    dictionary: symbols.dictionary,
+    n: batch.length,
+    ts_event: c.ts_event,
+    ts_known: c.ts_known,
+    seq: c.seq,
+    id: c.id,
+    version: c.version,
+    indices: c.symbol.codes,
+    dictionary: c.symbol.dictionary,
   };
 }
 
-export const decodeQuotes: Decoder<Quote> = (batch, ctx, check) => {
+function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: OrderCheck): Quote[] {
   const c = common(batch);
   const { ts_event: tsEvent, ts_known: tsKnown, seq, id, version, indices, dictionary } = c;
   const known = check.known(dictionary);
-  const bid = float64Column(batch, 'bid');
-  const ask = float64Column(batch, 'ask');
-  const bidSize = float64Column(batch, 'bid_size');
-  const askSize = float64Column(batch, 'ask_size');
+  const { bid, ask, bid_size: bidSize, ask_size: askSize } = batch.columns;
   const out: Quote[] = [];
   for (let i = 0; i < c.n; i++) {
     const k = indices[i]!;
@@ -137,21 +144,19 @@ export const decodeQuotes: Decoder<Quote> = (batch, ctx, check) => {
     else out.push(q);
   }
   return out;
-};
+}
 
-export const decodeTrades: Decoder<Trade> = (batch, ctx, check) => {
+function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: OrderCheck): Trade[] {
   const c = common(batch);
   const { ts_event: tsEvent, ts_known: tsKnown, seq, id, version, indices, dictionary } = c;
   const known = check.known(dictionary);
-  const price = float64Column(batch, 'price');
-  const size = float64Column(batch, 'size');
-  const aggressor = stringColumn(batch, 'aggressor');
+  const { price, size, aggressor } = batch.columns;
   const out: Trade[] = [];
   for (let i = 0; i < c.n; i++) {
     const k = indices[i]!;
     const t: Trade = {
       ts_event: tsEvent[i]!, ts_known: tsKnown[i]!, symbol: dictionary[k]!, seq: seq[i]!, id: id[i]!, version: version[i]!,
-      price: price[i]!, size: size[i]!, aggressor: aggressor.dictionary[aggressor.indices[i]!] as Trade['aggressor'],
+      price: price[i]!, size: size[i]!, aggressor: aggressor.dictionary[aggressor.codes[i]!]!,
     };
     if (!check.accept(t, known[k] === 1)) continue;
     const problem = tradeProblem(t);
@@ -159,4 +164,4 @@ export const decodeTrades: Decoder<Trade> = (batch, ctx, check) => {
     else out.push(t);
   }
   return out;
-};
+}

@@ -35,6 +35,35 @@ type PortRecord<TSchema extends PortSchema> = TSchema extends SchemaName ? Schem
 
 export type PortsSpec = Record<string, PortSpec>;
 
+/**
+ * An output whose schema depends on the params (a replay of any dataset, a Kafka source of any
+ * schema): one of `oneOf`, chosen by `of(params)` at validation, where it is checked against the
+ * consumers' ports like any other edge.
+ */
+export interface ParamOutput<TParams, TOut extends SchemaName> {
+  readonly oneOf: readonly TOut[];
+  readonly of: (params: TParams) => NoInfer<TOut>;
+}
+
+/** A main output: a schema, a schema chosen by the params, or null (sinks). */
+export type OutputDecl<TParams, TOut extends SchemaName | null> = TOut | ([TOut] extends [SchemaName] ? ParamOutput<TParams, TOut> : never);
+
+/** Extra output ports beside the main one, by name (`broker.states` in a topology reads port `states`). */
+export type ExtraOutputs = Record<string, SchemaName>;
+
+/** The name of an operator's main output port; `node` in a topology means `node.out`. */
+export const MAIN_PORT = 'out';
+
+type Out<TOut> = TOut extends SchemaName ? SchemaTypes[TOut] : never;
+
+/**
+ * What a factory returns: the stream of its main output, or, when the spec declares extra
+ * `outputs`, one stream per port (`out` for the main one).
+ */
+export type OperatorOutputs<TOut extends SchemaName | null, TExtra extends ExtraOutputs> = [keyof TExtra] extends [never]
+  ? Observable<Batch<Out<TOut>>>
+  : { readonly out: Observable<Batch<Out<TOut>>> } & { readonly [K in keyof TExtra]: Observable<Batch<SchemaTypes[TExtra[K]]>> };
+
 /** The observables an operator receives, one per port (a variadic port gets an array). */
 export type PortStreams<TPorts extends PortsSpec> = {
   [K in keyof TPorts]: TPorts[K]['variadic'] extends true
@@ -44,13 +73,20 @@ export type PortStreams<TPorts extends PortsSpec> = {
       : Observable<Batch<PortRecord<TPorts[K]['schema']>>>;
 };
 
-export interface OperatorSpec<TParams = unknown, TPorts extends PortsSpec = PortsSpec, TOut extends SchemaName | null = SchemaName | null> {
+export interface OperatorSpec<
+  TParams = unknown,
+  TPorts extends PortsSpec = PortsSpec,
+  TOut extends SchemaName | null = SchemaName | null,
+  TExtra extends ExtraOutputs = ExtraOutputs,
+> {
   kind: 'operator';
   type: string;
   summary: string;
   inputs: TPorts;
-  /** null for sinks. */
-  output: TOut;
+  /** The main output port's schema (null for sinks), or a schema chosen by the params. */
+  output: OutputDecl<TParams, TOut>;
+  /** Output ports beside the main one (their schemas are static). */
+  outputs?: TExtra;
   /**
    * Each symbol's output depends only on that symbol's inputs (bars, per-symbol features), so a group
    * of such stages can run as several replicas, each on a share of the symbols.
@@ -73,10 +109,7 @@ export interface OperatorSpec<TParams = unknown, TPorts extends PortsSpec = Port
    * message. What it resolves to is the node's `ctx.prepared`.
    */
   prepare?: (params: TParams, run: PrepareInfo) => Promise<unknown>;
-  create(
-    params: TParams,
-    ctx: OperatorContext,
-  ): (inputs: PortStreams<TPorts>) => Observable<Batch<TOut extends SchemaName ? SchemaTypes[TOut] : never>>;
+  create(params: TParams, ctx: OperatorContext): (inputs: PortStreams<TPorts>) => OperatorOutputs<TOut, NoInfer<TExtra>>;
 }
 
 /** What an operator's `prepare` knows of the run. */
@@ -104,7 +137,7 @@ export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaN
   type: string;
   summary: string;
   inputs: Record<string, never>;
-  output: TOut;
+  output: OutputDecl<TParams, TOut>;
   params: z.ZodType<TParams>;
   /** A source of CrossSections names its columns, like a feature operator. */
   features?: (params: TParams) => string[];
@@ -112,12 +145,35 @@ export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaN
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry erases each spec's own types
-export type AnySpec = OperatorSpec<any, any, any> | SourceSpec<any, any>;
+export type AnySpec = OperatorSpec<any, any, any, any> | SourceSpec<any, any>;
 
-export function defineOperator<TParams, const TPorts extends PortsSpec, const TOut extends SchemaName | null>(
-  spec: Omit<OperatorSpec<TParams, TPorts, TOut>, 'kind'>,
-): OperatorSpec<TParams, TPorts, TOut> {
+export function defineOperator<
+  TParams,
+  const TPorts extends PortsSpec,
+  const TOut extends SchemaName | null,
+  const TExtra extends ExtraOutputs = {},
+>(spec: Omit<OperatorSpec<TParams, TPorts, TOut, TExtra>, 'kind'>): OperatorSpec<TParams, TPorts, TOut, TExtra> {
   return { kind: 'operator', ...spec };
+}
+
+/** The main output's schema for these params (null for a sink). */
+export function outputSchema(spec: AnySpec, params: unknown): SchemaName | null {
+  const decl = spec.output as SchemaName | ParamOutput<unknown, SchemaName> | null;
+  return decl !== null && typeof decl === 'object' ? decl.of(params) : decl;
+}
+
+/** Every schema the main output may have (one, none for a sink, several when the params choose). */
+export function outputSchemas(spec: AnySpec): readonly SchemaName[] {
+  const decl = spec.output as SchemaName | ParamOutput<unknown, SchemaName> | null;
+  if (decl === null) return [];
+  return typeof decl === 'object' ? decl.oneOf : [decl];
+}
+
+/** The output ports of a node: `out` (unless a sink) and the extra ones, with their schemas. */
+export function outputPorts(spec: AnySpec, params: unknown): Record<string, SchemaName> {
+  const main = outputSchema(spec, params);
+  const extra = spec.kind === 'operator' ? ((spec.outputs ?? {}) as ExtraOutputs) : {};
+  return { ...(main === null ? {} : { [MAIN_PORT]: main }), ...extra };
 }
 
 export function defineSource<TParams, const TOut extends SchemaName>(

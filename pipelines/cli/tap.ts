@@ -43,7 +43,7 @@ async function tap(node: string, opts: TapOptions): Promise<void> {
   const topology = resolveTopology(opts.topology);
   const resolved = topology.nodes.find((n) => n.name === node);
   if (!resolved) throw new AlphaError(`${opts.topology}: no node "${node}" (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
-  const schema = resolved.spec.output as SchemaName;
+  const schema = resolved.output as SchemaName;
   const edge = opts.run === undefined ? topicOf(topology, node) : runTopic(topology, node, opts.run);
   const topic = opts.dlq ? dlqTopicOf(edge) : edge;
   const s = kafkaSettings();

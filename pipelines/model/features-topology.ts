@@ -13,7 +13,7 @@ export function featureEdge(topology: Topology, edge?: string): string {
   if (edge !== undefined) {
     const node = topology.nodes.find((n) => n.name === edge);
     if (!node) throw new AlphaError(`--edge ${edge}: no such node in ${topology.file} (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
-    if (node.spec.output !== 'CrossSection') throw new AlphaError(`--edge ${edge}: the node emits ${node.spec.output ?? 'nothing'}, not a CrossSection`);
+    if (node.output !== 'CrossSection') throw new AlphaError(`--edge ${edge}: the node emits ${node.output ?? 'nothing'}, not a CrossSection`);
     return edge;
   }
   const model = topology.nodes.find((n) => n.type.startsWith('model.'));

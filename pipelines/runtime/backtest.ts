@@ -109,7 +109,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     outDir,
     log,
     onDeadLetter: (d) => deadLetters.push(d),
-    openDataset: (name) => openDataset(dataDir, manifest, name, (file, bytes) => fileHashes.set(file, sha256(bytes))),
+    openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, bytes) => fileHashes.set(file, sha256(bytes))),
   }, members);
   // A replica of a per-symbol group replays only its share of the symbols.
   if (replicas > 1) for (const source of graph.sources) source.reader = symbolShare(source.reader, replica, replicas);
@@ -124,15 +124,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   let fills = 0;
   let orders = 0;
   const taps = new Map<string, string[]>();
-  const accounting = topology.nodes.find((n) => n.spec.output === 'PortfolioState');
+  const accounting = topology.nodes.find((n) => n.output === 'PortfolioState');
   for (const node of topology.nodes) {
     if (!graph.contexts.has(node.name)) continue; // another process group's node
     const out = graph.outputs.get(node.name)!;
     if (node === accounting) out.subscribe((b) => states.push(...(b as PortfolioState[])));
-    if (node.spec.output === 'Fill') out.subscribe((b) => (fills += b.length));
+    if (node.output === 'Fill') out.subscribe((b) => (fills += b.length));
     // Orders sent to a broker (a node emitting fills), not every Order edge (risk checks re-emit them).
-    const feedsBroker = topology.nodes.some((n) => n.spec.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
-    if (node.spec.output === 'Order' && feedsBroker) out.subscribe((b) => (orders += b.length));
+    const feedsBroker = topology.nodes.some((n) => n.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
+    if (node.output === 'Order' && feedsBroker) out.subscribe((b) => (orders += b.length));
     const observer = options.observers?.[node.name];
     if (observer) out.subscribe((b) => observer(b));
     if (topology.taps.includes(node.name)) {

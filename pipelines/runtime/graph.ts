@@ -3,11 +3,11 @@
  * subscribed in topological order (so delivery order is deterministic), feedback ports wired to the
  * Subject of a node built later, and sources opened as pull readers for the runner to merge.
  */
-import { Subject, type Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import type { InputInfo } from '../../operators/sdk/context.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import type { Batch, PortsSpec, SourceReader, SourceRecord } from '../../operators/sdk/spec.ts';
-import type { Topology } from '../topology/model.ts';
+import { edgeId, type Topology } from '../topology/model.ts';
 import type { EventClock } from './event-clock.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 import { HeldWork } from './held-work.ts';
@@ -20,6 +20,7 @@ export interface BuiltSource {
 }
 
 export interface BuiltGraph {
+  /** Every edge by its id: a node's name for its main output, `node.port` for its other ports. */
   outputs: Map<string, Subject<Batch<unknown>>>;
   sources: BuiltSource[];
   contexts: Map<string, NodeContext>;
@@ -36,7 +37,10 @@ export interface BuiltGraph {
  */
 export function buildGraph(topology: Topology, clock: EventClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
   const outputs = new Map<string, Subject<Batch<unknown>>>();
-  for (const node of topology.nodes) outputs.set(node.name, new Subject<Batch<unknown>>());
+  for (const node of topology.nodes) {
+    outputs.set(node.name, new Subject<Batch<unknown>>());
+    for (const port of Object.keys(node.ports)) outputs.set(edgeId(node.name, port), outputs.get(edgeId(node.name, port)) ?? new Subject());
+  }
   const root = new Rng(topology.seed);
   const contexts = new Map<string, NodeContext>();
   const features = new Map<string, readonly string[]>();
@@ -49,7 +53,7 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
     for (const [port, producers] of Object.entries(node.inputs)) {
       inputs[port] = producers.map((p) => ({
         node: p,
-        schema: byName.get(p)!.spec.output ?? '',
+        schema: byName.get(p)?.output ?? '',
         features: features.get(p) ?? [],
       }));
     }
@@ -68,8 +72,27 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
       const producers = (node.inputs[port] ?? []).map((p) => outputs.get(p)!.asObservable());
       streams[port] = portSpec.variadic ? producers : producers[0];
     }
-    const output = spec.create(node.params, ctx)(streams as never);
-    output.subscribe({ next: (b) => subject.next(b), error: (e) => subject.error(e), complete: () => subject.complete() });
+    const ports = connectOperator(spec, node.params, ctx, streams);
+    for (const [port, stream] of Object.entries(ports)) forward(stream, outputs.get(edgeId(node.name, port))!);
   });
   return { outputs, sources, contexts, features, held };
+}
+
+/**
+ * Creates an operator on its input streams and returns its output streams by port (`out` for the
+ * main one). What the graph builder, the test harness and the benches all use to run an operator.
+ */
+export function connectOperator(
+  spec: { create(params: never, ctx: NodeContext): (inputs: never) => unknown },
+  params: unknown,
+  ctx: NodeContext,
+  streams: Record<string, Observable<Batch<unknown>> | Observable<Batch<unknown>>[] | undefined>,
+): Record<string, Observable<Batch<unknown>>> {
+  const created = spec.create(params as never, ctx)(streams as never);
+  if (created instanceof Observable) return { out: created as Observable<Batch<unknown>> };
+  return created as Record<string, Observable<Batch<unknown>>>;
+}
+
+function forward(stream: Observable<Batch<unknown>>, subject: Subject<Batch<unknown>>): void {
+  stream.subscribe({ next: (b) => subject.next(b), error: (e) => subject.error(e), complete: () => subject.complete() });
 }

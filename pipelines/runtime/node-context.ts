@@ -1,10 +1,10 @@
 /** The engine's implementation of the context each node receives. */
 import { HeldWork } from './held-work.ts';
 import type {
-  Calendar, Counter, InputInfo, Logger, Metrics, SourceContext, UniverseMember, DatasetBatchReader, Clock,
+  Calendar, Counter, InputInfo, Logger, Metrics, SourceContext, UniverseMember, DatasetReader, Clock,
 } from '../../operators/sdk/context.ts';
 import type { Rng } from '../../lib/core/rng.ts';
-import type { DeadLetter } from '../../schemas/types.generated.ts';
+import type { DeadLetter, SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 
 export class CounterImpl implements Counter {
   value = 0;
@@ -31,7 +31,7 @@ export interface RunServices {
   outDir: string;
   log: Logger;
   onDeadLetter(letter: DeadLetter): void;
-  openDataset(name: string): DatasetBatchReader;
+  openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]>;
   /** Node name → what its operator's `prepare` resolved to (see prepare.ts). */
   prepared?: ReadonlyMap<string, unknown>;
 }
@@ -73,8 +73,8 @@ export class NodeContext implements SourceContext {
     this.finalizers.push(fn);
   }
 
-  openDataset(name: string): DatasetBatchReader {
-    return this.services.openDataset(name);
+  openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]> {
+    return this.services.openDataset(name, schema);
   }
 }
 

@@ -9,7 +9,7 @@ import type { ResolvedNode } from './model.ts';
 export function nodeFeatures(node: ResolvedNode, upstream: readonly string[]): readonly string[] {
   const spec = node.spec;
   const declared = spec.features ? spec.features(node.params, upstream) : undefined;
-  return declared ?? (spec.output === 'CrossSection' ? upstream : []);
+  return declared ?? (node.output === 'CrossSection' ? upstream : []);
 }
 
 /** The names arriving at `node`: its producers' names, in port and binding order. */

@@ -13,7 +13,8 @@
  * edge; a feedback edge may not cross groups (it reads state the consumer's process must hold); only
  * a group of per-symbol stages may have more than one replica.
  */
-import type { AnySpec } from '../../operators/sdk/spec.ts';
+import { MAIN_PORT, type AnySpec } from '../../operators/sdk/spec.ts';
+import { edgeEnds } from './model.ts';
 import { DEFAULT_PARTITIONS, defaultTopic, type Transport } from './transport.ts';
 
 type Path = (string | number)[];
@@ -101,11 +102,15 @@ export function checkGroupEdges(
     const mine = groupOf.get(node.name);
     if (mine === undefined) continue;
     for (const [port, producers] of Object.entries(node.inputs)) {
-      for (const p of producers) {
+      for (const edge of producers) {
+        const { node: p, port: out } = edgeEnds(edge);
         const theirs = groupOf.get(p);
         if (theirs === undefined || theirs === mine) continue;
         const producer = byName.get(p);
-        if ((node.spec.inputs as Record<string, { feedback?: boolean }>)[port]?.feedback) {
+        if (out !== MAIN_PORT) {
+          at(['nodes', node.index, 'inputs'], node.name, `input "${edge}" comes from group "${theirs}", not "${mine}": only a node's main output crosses groups`,
+            `put ${p} and ${node.name} in one group, or bind ${p}'s main output`);
+        } else if ((node.spec.inputs as Record<string, { feedback?: boolean }>)[port]?.feedback) {
           at(['nodes', node.index, 'inputs'], node.name, `feedback input "${p}" (port "${port}") comes from group "${theirs}", not "${mine}"`,
             'a feedback edge reads state of the same process: put both nodes in one group');
         } else if (producer && producer.transport.kind !== 'kafka') {

@@ -3,8 +3,8 @@
  * operator list of `alpha ops`, the README's reference, and the Mermaid picture of a graph.
  */
 import { z } from 'zod';
-import type { AnySpec, PortSpec } from '../../operators/sdk/spec.ts';
-import type { Topology } from './model.ts';
+import { MAIN_PORT, outputSchemas, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';
+import { edgeEnds, type Topology } from './model.ts';
 
 interface ParamDoc { name: string; type: string; default: unknown; description: string; required: boolean }
 
@@ -48,12 +48,20 @@ function defaultFeatures(spec: AnySpec): string[] {
   return defaults.success ? spec.features(defaults.data, []) : [];
 }
 
+/** `Fill`, `Quote | Trade (by params)`, `—` for a sink; extra ports follow as `; states: OrderState`. */
+function outputText(s: AnySpec): string {
+  const schemas = outputSchemas(s);
+  const main = schemas.length === 0 ? '—' : schemas.length === 1 ? schemas[0]! : `${schemas.join(' | ')} (by params)`;
+  const extra = s.kind === 'operator' && s.outputs ? Object.entries(s.outputs as Record<string, string>).map(([p, schema]) => `; ${p}: ${schema}`) : [];
+  return main + extra.join('');
+}
+
 export function opsText(specs: readonly AnySpec[]): string {
   return specs.map((s) => {
     const params = paramDocs(s).map((p) =>
       `    ${p.name}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : p.required ? ' (required)' : ''}\n      ${p.description}`);
     const features = defaultFeatures(s);
-    return [`${s.type}  —  ${s.summary}`, `  inputs: ${portList(s)}`, `  output: ${s.output ?? '—'}`,
+    return [`${s.type}  —  ${s.summary}`, `  inputs: ${portList(s)}`, `  output: ${outputText(s)}`,
       ...(features.length ? [`  features: ${features.join(', ')}`] : []), ...(params.length ? ['  params:', ...params] : [])].join('\n');
   }).join('\n\n');
 }
@@ -63,7 +71,7 @@ export function opsMarkdown(specs: readonly AnySpec[]): string {
     const rows = paramDocs(s).map((p) =>
       `| \`${p.name}\` | ${p.type.replace(/\|/g, '\\|')} | ${p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : p.required ? '**required**' : ''} | ${p.description} |`);
     return [
-      `### \`${s.type}\``, '', s.summary, '', `Inputs: ${portList(s)} · Output: ${s.output ?? '—'}`, '',
+      `### \`${s.type}\``, '', s.summary, '', `Inputs: ${portList(s)} · Output: ${outputText(s)}`, '',
       ...(defaultFeatures(s).length ? [`Features (default params): ${defaultFeatures(s).map((f) => `\`${f}\``).join(', ')}`, ''] : []),
       ...(rows.length ? ['| param | type | default | description |', '|---|---|---|---|', ...rows, ''] : []),
     ].join('\n');
@@ -72,7 +80,8 @@ export function opsMarkdown(specs: readonly AnySpec[]): string {
 
 export function opsJson(specs: readonly AnySpec[]): unknown {
   return specs.map((s) => ({
-    type: s.type, summary: s.summary, output: s.output,
+    type: s.type, summary: s.summary, output: outputSchemas(s).join(' | ') || null,
+    ...(s.kind === 'operator' && s.outputs ? { outputs: s.outputs } : {}),
     inputs: s.inputs, params: paramDocs(s),
   }));
 }
@@ -150,8 +159,10 @@ export function mermaid(topology: Topology): string {
     for (const [port, producers] of Object.entries(n.inputs)) {
       const feedback = (n.spec.inputs as Record<string, PortSpec>)[port]?.feedback;
       for (const p of producers) {
-        const schema = byName.get(p)?.spec.output ?? '';
-        lines.push(`  ${id(p)} ${feedback ? '-.->' : '-->'}|${schema}| ${id(n.name)}`);
+        const ends = edgeEnds(p);
+        const schema = byName.get(ends.node)?.ports[ends.port] ?? '';
+        const label = ends.port === MAIN_PORT ? schema : `${ends.port}: ${schema}`;
+        lines.push(`  ${id(ends.node)} ${feedback ? '-.->' : '-->'}|${label}| ${id(n.name)}`);
       }
     }
   }

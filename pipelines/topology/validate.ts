@@ -4,10 +4,10 @@
  */
 import { isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import type { AnySpec, PortSpec } from '../../operators/sdk/spec.ts';
+import { outputPorts, outputSchema, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';
 import type { LoadedTopology } from './load.ts';
 import { closest, type Problem } from './problems.ts';
-import type { ResolvedNode, Topology } from './model.ts';
+import { edgeEnds, type ResolvedNode, type Topology } from './model.ts';
 import { duplicateNames, nodeFeatures, upstreamFeatures } from './features.ts';
 import { checkGroupEdges, parseGroups, parseTransport } from './groups.ts';
 import type { Transport } from './transport.ts';
@@ -55,7 +55,7 @@ export function validateTopology(
   }
 
   // Pass 1: names, types, params.
-  const byName = new Map<string, { index: number; spec: AnySpec | undefined; raw: Record<string, unknown> }>();
+  const byName = new Map<string, { index: number; spec: AnySpec | undefined; raw: Record<string, unknown>; params?: unknown }>();
   const nodes: { index: number; name: string; spec: AnySpec; raw: Record<string, unknown>; params: unknown; transport: Transport }[] = [];
   rawNodes.forEach((raw: unknown, index: number) => {
     const base: Path = ['nodes', index];
@@ -63,6 +63,9 @@ export function validateTopology(
     const nodeName = raw['name'];
     if (typeof nodeName !== 'string' || nodeName === '') {
       return at([...base, 'name'], undefined, `node name is ${JSON.stringify(nodeName)}`, 'a non-empty string');
+    }
+    if (nodeName.includes('.')) {
+      return at([...base, 'name'], undefined, `node name "${nodeName}" contains a dot`, 'a dot separates a node from its output port in inputs (broker.states): use - or _');
     }
     for (const key of Object.keys(raw)) {
       if (!NODE_KEYS.includes(key)) atKey([...base, key], nodeName, `unknown key "${key}"`, suggest(key, NODE_KEYS));
@@ -84,6 +87,7 @@ export function validateTopology(
     if (!parsed.success) {
       for (const issue of parsed.error.issues) paramProblem(at, atKey, base, nodeName, spec, raw['params'], issue);
     }
+    if (parsed.success) byName.get(nodeName)!.params = parsed.data;
     const transport = parseTransport(raw['transport'], name, nodeName, [...base, 'transport'], at) ?? { kind: 'inline' as const };
     if (transport.kind === 'kafka' && spec.output === null) at([...base, 'transport'], nodeName, `${type} has no output to send to Kafka`, 'remove "transport:"');
     // Inputs are checked even when params are not, so every problem is reported at once.
@@ -94,7 +98,12 @@ export function validateTopology(
   const resolved = new Map<string, ResolvedNode>();
   for (const node of nodes) {
     const inputs = bindInputs(node, byName, at, atKey);
-    if (inputs) resolved.set(node.name, { name: node.name, type: node.spec.type, spec: node.spec, inputs, params: node.params, transport: node.transport });
+    if (inputs && node.params !== undefined) {
+      resolved.set(node.name, {
+        name: node.name, type: node.spec.type, spec: node.spec, inputs, params: node.params, transport: node.transport,
+        output: outputSchema(node.spec, node.params), ports: outputPorts(node.spec, node.params),
+      });
+    }
   }
   const groups = parseGroups(root['groups'], byName, at);
   checkGroupEdges(groups, nodes.flatMap((n) => (resolved.has(n.name) ? [{ ...n, inputs: resolved.get(n.name)!.inputs }] : [])), at);
@@ -122,7 +131,7 @@ export function validateTopology(
     const upstream = upstreamFeatures(node, emitted);
     const names = nodeFeatures(node, upstream);
     emitted.set(name, names);
-    const twice = node.spec.output === 'CrossSection' ? duplicateNames(names) : [];
+    const twice = node.output === 'CrossSection' ? duplicateNames(names) : [];
     if (twice.length > 0) {
       at(['nodes', index, 'inputs'], name, `feature names occur more than once in the cross-section: ${twice.join(', ')}`,
         'each column needs its own name: change the producers\' params so their columns differ, or bind one of them');
@@ -145,7 +154,7 @@ export function validateTopology(
 
 function bindInputs(
   node: { index: number; name: string; spec: AnySpec; raw: Record<string, unknown> },
-  byName: Map<string, { index: number; spec: AnySpec | undefined }>,
+  byName: Map<string, { index: number; spec: AnySpec | undefined; params?: unknown }>,
   at: (path: Path, node: string | undefined, message: string, hint?: string) => void,
   atKey: (path: Path, node: string | undefined, message: string, hint?: string) => void,
 ): Record<string, string[]> | undefined {
@@ -200,16 +209,23 @@ function bindInputs(
     }
     producers.forEach((producer, i) => {
       const path = bound_paths[port]![i]!;
-      const target = byName.get(producer);
+      const ends = edgeEnds(producer);
+      const target = byName.get(ends.node);
       if (!target) {
         ok = false;
         return at(path, node.name, `unknown input "${producer}"`, suggest(producer, byName.keys()));
       }
-      if (!target.spec) return; // reported at its own definition
-      const produced = target.spec.output;
-      if (produced === null) {
+      if (!target.spec || target.params === undefined) return; // reported at its own definition
+      const outputs = outputPorts(target.spec, target.params);
+      if (Object.keys(outputs).length === 0) {
         ok = false;
         return at(path, node.name, `input "${producer}" is a ${target.spec.type}, which has no output`, 'connect a node that emits records');
+      }
+      const produced = outputs[ends.port];
+      if (produced === undefined) {
+        ok = false;
+        return at(path, node.name, `node "${ends.node}" has no output port "${ends.port}"`,
+          `its ports are: ${Object.keys(outputs).map((o) => (o === 'out' ? `${ends.node} (out)` : `${ends.node}.${o}`)).join(', ')}`);
       }
       if (spec.schema !== '*' && produced !== spec.schema) {
         ok = false;
@@ -242,7 +258,7 @@ function topologicalOrder(nodes: Map<string, ResolvedNode>, onCycle: (node: stri
     stack.push(name);
     for (const [port, producers] of Object.entries(node.inputs)) {
       if (node.spec.inputs[port]?.feedback) continue;
-      for (const p of producers) visit(p);
+      for (const p of producers) visit(edgeEnds(p).node);
     }
     stack.pop();
     state.set(name, 'done');

@@ -28,7 +28,7 @@ describe('point in time', () => {
     const file = join(dir, 'pit.yaml');
     writeFileSync(file, [
       'nodes:',
-      '  - { name: trades, type: source.replay-trades, params: { batch_size: 64 } }',
+      '  - { name: trades, type: source.replay, params: { dataset: trades, schema: Trade, batch_size: 64 } }',
       '  - { name: probe, type: test.pit-probe, inputs: trades }',
     ].join('\n'));
     const data = await dataset({ symbols: 6, days: 2, seed: 9, correctionRate: 0.05 });

@@ -30,7 +30,7 @@ function alpha(args: string[]): { status: number | null; stdout: string; stderr:
 }
 
 beforeAll(async () => {
-  writeFileSync(file, `name: ${name}\nseed: 1\nnodes:\n  - name: quotes\n    type: source.replay\n  - name: trades\n    type: source.replay-trades\n  - name: bars\n    type: feature.bars\n    inputs: { quotes: quotes, trades: trades }\n`);
+  writeFileSync(file, `name: ${name}\nseed: 1\nnodes:\n  - name: quotes\n    type: source.replay\n  - name: trades\n    type: source.replay\n    params: { dataset: trades, schema: Trade }\n  - name: bars\n    type: feature.bars\n    inputs: { quotes: quotes, trades: trades }\n`);
   const w = await EdgeWriter.open(s, { topic, schema: 'Quote', partitions: 1 });
   await w.write([0, 1, 2, 3, 4].map((i) => ({ key: quote(i).symbol, value: quote(i) })));
   await w.writeControl({ watermark: 1_700_000_000_000_010 });

@@ -54,7 +54,7 @@ describe('the default topology.yaml', () => {
     const returns = topology?.nodes.find((n) => n.name === 'returns');
     expect(returns?.params).toMatchObject({ intraday: true, scaled: true, scale_window: 60 });
     const quotes = topology?.nodes.find((n) => n.name === 'quotes');
-    expect(quotes?.params).toEqual({ dataset: 'quotes', batch_size: 8192 });
+    expect(quotes?.params).toEqual({ dataset: 'quotes', schema: 'Quote', batch_size: 8192 });
   });
 
   it('reports a real cycle made in it (relative reads normalised, which reads relative)', () => {
@@ -137,7 +137,7 @@ describe('inputs', () => {
       '  - name: quotes',
       '    type: source.replay',
       '  - name: trades',
-      '    type: source.replay-trades',
+      '    type: source.replay',
       '  - name: bars',
       '    type: feature.bars',
       '    inputs: { quotes: quotes, trades: trade }',
@@ -245,13 +245,14 @@ describe('inputs', () => {
     const text = yaml(
       'nodes:',
       '  - name: trades',
-      '    type: source.replay-trades',
+      '    type: source.replay',
+      '    params: { schema: Trade }',
       '  - name: bars',
       '    type: feature.bars',
       '    inputs: { trades: trades }',
     );
     const p = onlyProblem(text);
-    expect(where(p)).toEqual({ file: 'bad.yaml', ...locate(text, 6, 'inputs') });
+    expect(where(p)).toEqual({ file: 'bad.yaml', ...locate(text, 7, 'inputs') });
     expect(p.message).toBe('input port "quotes" is not connected');
     expect(p.hint).toContain('Quote');
   });
@@ -297,12 +298,12 @@ describe('inputs', () => {
       '  - name: quotes',
       '    type: source.replay',
       '  - name: trades',
-      '    type: source.replay-trades',
+      '    type: source.replay',
       '    inputs: quotes',
     );
     const p = onlyProblem(text);
     expect(where(p)).toEqual({ file: 'bad.yaml', ...locate(text, 6, 'quotes') });
-    expect(p.message).toBe('source.replay-trades takes no inputs');
+    expect(p.message).toBe('source.replay takes no inputs');
   });
 });
 
@@ -542,9 +543,9 @@ describe('duplicate node names', () => {
       '  - name: quotes',
       '    type: source.replay',
       '  - name: trades',
-      '    type: source.replay-trades',
+      '    type: source.replay',
       '  - name: quotes',
-      '    type: source.replay-trades',
+      '    type: source.replay',
     );
     const p = onlyProblem(text);
     expect(where(p)).toEqual({ file: 'bad.yaml', ...locate(text, 6, 'quotes') });
@@ -576,7 +577,7 @@ describe('YAML syntax errors', () => {
       'nodes:',
       '  - name: quotes',
       '    type: source.replay',
-      '    type: source.replay-trades',
+      '    type: source.replay',
     );
     const p = onlyProblem(text);
     expect(p.message).toMatch(/^YAML syntax error: Map keys must be unique/);

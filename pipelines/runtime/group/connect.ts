@@ -76,7 +76,7 @@ export async function connectGroup(o: {
   const producers = (name: string): number => topology.groups.find((g) => g.nodes.includes(name))?.replicas ?? 1;
   const publishers = await Promise.all(published.map(async (name) => new EdgePublisher(
     name,
-    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name) }),
+    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: partitions(name) }),
     outputs.get(name)!.asObservable(),
     () => current,
     false,
@@ -86,7 +86,7 @@ export async function connectGroup(o: {
   const mirrored = topology.taps.filter((n) => !published.includes(n) && topology.groups.find((g) => g.name === group)!.nodes.includes(n));
   publishers.push(...await Promise.all(mirrored.map(async (name) => new EdgePublisher(
     name,
-    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: 1 }),
+    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: 1 }),
     outputs.get(name)!.asObservable(),
     () => current,
     true,
@@ -94,7 +94,7 @@ export async function connectGroup(o: {
   ))));
   const subscribers = await Promise.all(read.map(async (name) => new EdgeSubscriber(
     name,
-    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).spec.output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${replica}.${name}.${runId}.${o.attempt ?? 0}` }),
+    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${replica}.${name}.${runId}.${o.attempt ?? 0}` }),
     partitions(name),
     producers(name),
     outputs.get(name)!,

@@ -1,26 +1,27 @@
 /**
  * risk.pretrade — the gate between order generation and the broker: an order passes unchanged or
  * becomes a dead letter whose reason names the rule, the value and the limit (`max_notional: order
- * notional 1,234,567 > limit 1,000,000`), counted as `rejected_<rule>`. Rules, in the order checked:
- * restricted, invalid_order, kill_switch, max_qty, collar, max_notional, no_portfolio,
- * max_position_qty, max_position_notional, max_gross_exposure, max_net_exposure, rate_limit.
+ * notional 1,234,567 > limit 1,000,000`), counted as `rejected_<rule>`. The rules, in the order checked
+ * (restricted, invalid_order, kill_switch, max_qty, collar, max_notional, no_portfolio, max_position_qty,
+ * max_position_notional, max_gross_exposure, max_net_exposure, rate_limit), are pure functions in
+ * lib/portfolio/pretrade/rules.ts; what they judge on (positions held and pending, mids, the rate
+ * window) is kept by lib/portfolio/pretrade/book.ts. This file wires the ports to them.
  *
- * Positions and exposures are judged as if the order filled in full, on the portfolio's positions plus
- * the orders this node passed that have not filled yet (pending). Pending orders are known only when
- * the optional `fills` feedback port is bound (a passed LIMIT order replaces the pending LIMIT order of
- * its symbol, as it does at the venue); without it the checks see the portfolio state alone. A limit
- * never blocks an order that moves its measure towards it. Exposure limits are multiples of equity.
+ * Pending orders (passed, not filled) are known only when the optional `fills` feedback port is bound;
+ * without it the checks see the portfolio state alone.
  *
- * The kill switch (sdk/kill-switch.ts) follows the loss of equity since the session's start (a timer at
- * each session open of the calendar resets it): REDUCING lets through only orders that shrink |position|
- * without flipping it, HALTED nothing. The Order schema has no cancel, so on HALTED the orders still
- * working (passed, not filled) are reported as `kill_switch_cancel` dead letters and counted as
- * `working_at_halt`; they are not cancelled at the broker and stay pending for the checks.
+ * The kill switch (lib/portfolio/kill-switch.ts) follows the loss of equity since the session's start
+ * (a timer at each session open of the calendar resets it): REDUCING lets through only orders that
+ * shrink |position| without flipping it, HALTED nothing. The Order schema has no cancel, so on HALTED
+ * the orders still working (passed, not filled) are reported as `kill_switch_cancel` dead letters and
+ * counted as `working_at_halt`; they are not cancelled at the broker and stay pending for the checks.
  */
 import { z } from 'zod';
-import type { Fill, Order, PortfolioState, Quote } from '../../schemas/types.generated.ts';
-import type { Micros } from '../sdk/context.ts';
+import type { Order } from '../../schemas/types.generated.ts';
+import { isoTime, SECOND, type Micros } from '../../lib/core/time.ts';
 import { initialKillState, stepKillSwitch, type KillEvent, type KillTransition } from '../../lib/portfolio/kill-switch.ts';
+import { PretradeBook } from '../../lib/portfolio/pretrade/book.ts';
+import { checkOrder, workingAtHaltReason, type PretradeLimits } from '../../lib/portfolio/pretrade/rules.ts';
 import { defineOperator } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 
@@ -57,9 +58,6 @@ const params = z.strictObject({
 
 export type PretradeParams = z.output<typeof params>;
 
-interface Rejection { rule: string; reason: string }
-interface Pending { order: Order; remaining: number }
-
 export const pretrade = defineOperator({
   type: 'risk.pretrade',
   summary: 'Pre-trade risk: size, price collar, position, exposure, rate and restricted-list checks, and a daily-loss kill switch.',
@@ -72,165 +70,63 @@ export const pretrade = defineOperator({
   output: 'Order',
   params,
   create: (p, ctx) => ({ orders, quotes, portfolio, fills }) => {
-    const restricted = new Set(p.restricted_symbols);
-    const mids = new Map<string, number>();
-    const held = new Map<string, { qty: number; mark: number }>();
-    const pending = new Map<string, Pending>();
-    const pendingQty = new Map<string, number>();
-    const pendingLimit = new Map<string, string>();
-    const passedAt: Micros[] = [];
+    const limits = toLimits(p);
+    const book = new PretradeBook({ trackPending: fills !== undefined, rateWindow: p.rate_window_seconds * SECOND });
     const passed = ctx.metrics.counter('passed');
-    let state: PortfolioState | undefined;
     let kill = initialKillState(p.start_halted ? 'start_halted param' : undefined);
-    const limits = { reduceAtLoss: p.daily_loss_reduce, haltAtLoss: p.daily_loss_halt };
+    const killLimits = { reduceAtLoss: p.daily_loss_reduce, haltAtLoss: p.daily_loss_halt };
 
     const onTransition = (t: KillTransition): void => {
       ctx.metrics.counter(`kill_switch_${t.to.toLowerCase()}`).inc();
-      const line = `kill switch ${t.from} → ${t.to} at ${iso(t.at)}: ${t.reason}`;
+      const line = `kill switch ${t.from} → ${t.to} at ${isoTime(t.at)}: ${t.reason}`;
       if (t.to === 'ACTIVE') ctx.log.info(line);
       else ctx.log.warn(line);
       if (t.to !== 'HALTED') return;
       if (!fills) ctx.log.warn('kill switch HALTED: working orders unknown (the fills port is not bound)');
-      for (const { order, remaining } of pending.values()) {
+      for (const working of book.working()) {
         ctx.metrics.counter('working_at_halt').inc();
-        ctx.deadLetter(order, `kill_switch_cancel: order ${order.order_id} (${order.side} ${fmt(order.qty)} ${order.symbol}) still working, `
-          + `${fmt(remaining)} unfilled, at HALTED; cancel it at the venue (no cancel path downstream of ${ctx.node})`, { ts_event: t.at, ts_known: t.at });
+        ctx.deadLetter(working.order, workingAtHaltReason(working, ctx.node), { ts_event: t.at, ts_known: t.at });
       }
     };
     const step = (event: KillEvent): void => {
-      const r = stepKillSwitch(kill, event, limits);
+      const r = stepKillSwitch(kill, event, killLimits);
       kill = r.state;
       if (r.transition) onTransition(r.transition);
     };
     const armSessionStart = (after: Micros): void => {
       const next = ctx.calendar.sessions.find((s) => s.open >= after);
-      if (next) ctx.clock.schedule(next.open, (at) => { step({ kind: 'session_start', at, equity: state?.equity ?? null }); armSessionStart(at + 1); });
-    };
-
-    const position = (symbol: string): number => (held.get(symbol)?.qty ?? 0) + (pendingQty.get(symbol) ?? 0);
-    const exposures = (symbol: string, delta: number): { gross: number; net: number } => {
-      let gross = 0;
-      let net = 0;
-      for (const s of new Set([...held.keys(), ...pendingQty.keys(), symbol])) {
-        const value = (position(s) + (s === symbol ? delta : 0)) * (mids.get(s) ?? held.get(s)?.mark ?? 0);
-        gross += Math.abs(value);
-        net += value;
-      }
-      return { gross, net };
-    };
-
-    const check = (o: Order, now: Micros): Rejection | null => {
-      const reject = (rule: string, detail: string): Rejection => ({ rule, reason: `${rule}: ${detail}` });
-      if (restricted.has(o.symbol)) return reject('restricted', `${o.symbol} is on the restricted list`);
-      if (!(o.qty > 0 && Number.isFinite(o.qty))) return reject('invalid_order', `quantity ${o.qty} is not a positive number`);
-      const price = o.order_type === 'LIMIT' ? o.limit_price : o.ref_price;
-      if (price === null || !(price > 0 && Number.isFinite(price))) {
-        return reject('invalid_order', `${o.order_type === 'LIMIT' ? 'limit' : 'ref'} price ${price} is not a positive number`);
-      }
-      const signed = o.side === 'BUY' ? o.qty : -o.qty;
-      // A LIMIT order replaces the pending LIMIT order of its symbol: judge it without that one.
-      const replacedId = o.order_type === 'LIMIT' ? pendingLimit.get(o.symbol) : undefined;
-      const replaced = replacedId === undefined ? 0 : signedRemaining(pending.get(replacedId)!);
-      const pos = position(o.symbol) - replaced;
-      if (kill.mode === 'HALTED') return reject('kill_switch', `HALTED (${kill.reason}): no order passes`);
-      if (kill.mode === 'REDUCING' && !(pos !== 0 && Math.sign(signed) === -Math.sign(pos) && o.qty <= Math.abs(pos))) {
-        return reject('kill_switch', `REDUCING (${kill.reason}): ${o.side} ${fmt(o.qty)} does not reduce |position| ${fmt(Math.abs(pos))} of ${o.symbol}`);
-      }
-      if (o.qty > p.max_order_qty) return reject('max_qty', `order quantity ${fmt(o.qty)} > limit ${fmt(p.max_order_qty)}`);
-      const mid = mids.get(o.symbol);
-      if (mid === undefined) return reject('collar', `no quote for ${o.symbol} yet: cannot check the ${o.order_type === 'LIMIT' ? 'limit' : 'ref'} price ${fmt(price)}`);
-      const bps = (Math.abs(price - mid) / mid) * 1e4;
-      if (!(bps <= p.collar_bps)) {
-        return reject('collar', `${o.order_type === 'LIMIT' ? 'limit' : 'ref'} price ${fmt(price)} is ${bps.toFixed(1)} bps from the last mid ${fmt(mid)} > limit ${fmt(p.collar_bps)} bps`);
-      }
-      const notional = o.qty * price;
-      if (notional > p.max_order_notional) return reject('max_notional', `order notional ${fmt(notional)} > limit ${fmt(p.max_order_notional)}`);
-      if (!state) return reject('no_portfolio', 'no portfolio state yet: positions and exposure unknown');
-      const after = pos + signed;
-      const grows = Math.abs(after) > Math.abs(pos);
-      if (grows && Math.abs(after) > p.max_position_qty) {
-        return reject('max_position_qty', `|position| of ${o.symbol} after the order ${fmt(Math.abs(after))} > limit ${fmt(p.max_position_qty)} shares`);
-      }
-      if (grows && Math.abs(after) * mid > p.max_position_notional) {
-        return reject('max_position_notional', `|position| of ${o.symbol} after the order ${fmt(Math.abs(after) * mid)} > limit ${fmt(p.max_position_notional)}`);
-      }
-      const before = exposures(o.symbol, -replaced);
-      const then = exposures(o.symbol, signed - replaced);
-      const equity = state.equity;
-      const multiple = (x: number): string => (equity > 0 ? ` (${(x / equity).toFixed(4)}× equity ${fmt(equity)})` : ` (equity ${fmt(equity)})`);
-      if (then.gross > before.gross && then.gross > p.max_gross_exposure * equity) {
-        return reject('max_gross_exposure', `gross exposure after the order ${fmt(then.gross)}${multiple(then.gross)} > limit ${p.max_gross_exposure}× = ${fmt(p.max_gross_exposure * equity)}`);
-      }
-      if (Math.abs(then.net) > Math.abs(before.net) && Math.abs(then.net) > p.max_net_exposure * equity) {
-        return reject('max_net_exposure', `|net exposure| after the order ${fmt(Math.abs(then.net))}${multiple(Math.abs(then.net))} > limit ${p.max_net_exposure}× = ${fmt(p.max_net_exposure * equity)}`);
-      }
-      const windowUs = p.rate_window_seconds * 1e6;
-      while (passedAt.length > 0 && passedAt[0]! <= now - windowUs) passedAt.shift();
-      if (passedAt.length >= p.max_orders) {
-        return reject('rate_limit', `${passedAt.length} orders passed in the last ${p.rate_window_seconds} s, limit ${p.max_orders}`);
-      }
-      return null;
-    };
-
-    const signedRemaining = (e: Pending): number => (e.order.side === 'BUY' ? e.remaining : -e.remaining);
-    const track = (o: Order): void => {
-      if (!fills) return;
-      if (o.order_type === 'LIMIT') {
-        const replaced = pendingLimit.get(o.symbol);
-        if (replaced !== undefined) settle(replaced, Infinity);
-        pendingLimit.set(o.symbol, o.order_id);
-      }
-      pending.set(o.order_id, { order: o, remaining: o.qty });
-      pendingQty.set(o.symbol, (pendingQty.get(o.symbol) ?? 0) + (o.side === 'BUY' ? o.qty : -o.qty));
-    };
-    /** Takes `qty` (Infinity: all) off a pending order. */
-    const settle = (orderId: string, qty: number): void => {
-      const entry = pending.get(orderId);
-      if (!entry) return;
-      const done = Math.min(qty, entry.remaining);
-      const { symbol, side } = entry.order;
-      pendingQty.set(symbol, (pendingQty.get(symbol) ?? 0) - (side === 'BUY' ? done : -done));
-      entry.remaining -= done;
-      if (entry.remaining > 1e-9) return;
-      pending.delete(orderId);
-      if (pendingLimit.get(symbol) === orderId) pendingLimit.delete(symbol);
-      if (Math.abs(pendingQty.get(symbol)!) < 1e-9) pendingQty.delete(symbol);
+      if (!next) return;
+      ctx.clock.schedule(next.open, (at) => {
+        step({ kind: 'session_start', at, equity: book.equity ?? null });
+        armSessionStart(at + 1);
+      });
     };
 
     return handle<Order>(ctx, [
-      on(portfolio, (batch: readonly PortfolioState[]) => {
-          for (const s of batch) {
-            state = s;
-            step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity });
+      on(portfolio, (batch) => {
+        for (const s of batch) {
+          book.portfolio(s);
+          step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity });
+        }
+      }, { feedback: true }),
+      on(fills, (batch) => { for (const f of batch) book.fill(f.order_id, f.qty); }, { feedback: true }),
+      on(quotes, (batch) => { for (const q of batch) book.quote(q); }),
+      on(orders, (batch, emit) => {
+        const out: Order[] = [];
+        for (const o of batch) {
+          const now = ctx.clock.now();
+          const rejection = checkOrder(o, book.view(o, now, kill), limits);
+          if (rejection) {
+            ctx.metrics.counter(`rejected_${rejection.rule}`).inc();
+            ctx.deadLetter(o, rejection.reason);
+            continue;
           }
-          if (!state) return;
-          held.clear();
-          for (const pos of state.positions) held.set(pos.symbol, { qty: pos.qty, mark: pos.mark });
-        }, { feedback: true }),
-      on(fills, (batch: readonly Fill[]) => { for (const f of batch) settle(f.order_id, f.qty); }, { feedback: true }),
-      on(quotes, (batch: readonly Quote[]) => {
-          for (const q of batch) {
-            const mid = (q.bid + q.ask) / 2;
-            if (mid > 0 && Number.isFinite(mid)) mids.set(q.symbol, mid);
-          }
-        }),
-      on(orders, (batch: readonly Order[], emit) => {
-          const out: Order[] = [];
-          for (const o of batch) {
-            const now = ctx.clock.now();
-            const rejection = check(o, now);
-            if (rejection) {
-              ctx.metrics.counter(`rejected_${rejection.rule}`).inc();
-              ctx.deadLetter(o, rejection.reason);
-              continue;
-            }
-            passed.inc();
-            passedAt.push(now);
-            track(o);
-            out.push(o);
-          }
-          emit(out);
-        }),
+          passed.inc();
+          book.pass(o, now);
+          out.push(o);
+        }
+        emit(out);
+      }),
     ], {
       start: () => {
         if (kill.mode === 'HALTED') {
@@ -243,14 +139,15 @@ export const pretrade = defineOperator({
   },
 });
 
+function toLimits(p: PretradeParams): PretradeLimits {
+  return {
+    restricted: new Set(p.restricted_symbols), maxOrderQty: p.max_order_qty, maxOrderNotional: p.max_order_notional,
+    collarBps: p.collar_bps, maxPositionQty: p.max_position_qty, maxPositionNotional: p.max_position_notional,
+    maxGrossExposure: p.max_gross_exposure, maxNetExposure: p.max_net_exposure, maxOrders: p.max_orders,
+    rateWindowSeconds: p.rate_window_seconds,
+  };
+}
+
 function isFraction(x: number): boolean {
   return x > 0 && x <= 1;
-}
-
-function fmt(x: number): string {
-  return x.toLocaleString('en-US', { maximumFractionDigits: 2 });
-}
-
-function iso(us: Micros): string {
-  return new Date(Math.floor(us / 1000)).toISOString();
 }

@@ -1,0 +1,159 @@
+/**
+ * What pre-trade risk knows between orders: the positions held (the last portfolio state), the orders
+ * it passed that have not filled yet (pending), the last mid of each symbol, and when it passed orders
+ * (the rate window). From these it builds the {@link OrderView} an order is judged on (rules.ts); it
+ * judges nothing itself.
+ *
+ * Positions are projected: held + pending, as if every pending order filled in full. A passed LIMIT
+ * order replaces the pending LIMIT order of its symbol, as it does at the venue, so an order is judged
+ * without the LIMIT order it would replace. Pending orders are tracked only with `trackPending` (the
+ * operator has a fills port); without it the projection is the portfolio state alone.
+ */
+import type { Order, PortfolioState, Quote } from '../../../schemas/types.generated.ts';
+import type { Micros } from '../../core/time.ts';
+import type { KillState } from '../kill-switch.ts';
+
+export interface Exposure { gross: number; net: number }
+
+/** An order passed and not filled yet, with what is left of it. */
+export interface PendingOrder { readonly order: Order; remaining: number }
+
+/** Everything a rule may look at besides the order and the limits. */
+export interface OrderView {
+  readonly kill: Pick<KillState, 'mode' | 'reason'>;
+  /** Last mid of the order's symbol; undefined before its first quote. */
+  readonly mid: number | undefined;
+  /** Equity of the last portfolio state; undefined before the first. */
+  readonly equity: number | undefined;
+  /** Projected position of the order's symbol before the order, without the LIMIT order it replaces. */
+  readonly position: number;
+  /** Σ|value| and Σ value of the projected positions at the last mids, before and after the order. */
+  readonly exposure: { readonly before: Exposure; readonly after: Exposure };
+  /** Orders passed within the rate window ending now. */
+  readonly passedInWindow: number;
+}
+
+export interface BookOptions {
+  /** Track passed orders until they fill (only when fills come back). */
+  trackPending: boolean;
+  /** Length of the rate window. */
+  rateWindow: Micros;
+}
+
+/** Quantity of an order with its sign: + buys, − sells. */
+export function signedQty(o: Pick<Order, 'side' | 'qty'>): number {
+  return o.side === 'BUY' ? o.qty : -o.qty;
+}
+
+export class PretradeBook {
+  private readonly held = new Map<string, { qty: number; mark: number }>();
+  private readonly mids = new Map<string, number>();
+  private readonly pending = new Map<string, PendingOrder>();
+  /** Σ signed remaining of the pending orders, by symbol. */
+  private readonly pendingQty = new Map<string, number>();
+  /** The pending LIMIT order of each symbol (at most one: a new one replaces it). */
+  private readonly pendingLimit = new Map<string, string>();
+  private readonly passedAt: Micros[] = [];
+  private lastEquity: number | undefined;
+
+  constructor(private readonly options: BookOptions) {}
+
+  /** Equity of the last portfolio state; undefined before the first. */
+  get equity(): number | undefined {
+    return this.lastEquity;
+  }
+
+  /** Orders passed and not filled, in the order they passed. */
+  working(): IterableIterator<Readonly<PendingOrder>> {
+    return this.pending.values();
+  }
+
+  portfolio(state: PortfolioState): void {
+    this.lastEquity = state.equity;
+    this.held.clear();
+    for (const p of state.positions) this.held.set(p.symbol, { qty: p.qty, mark: p.mark });
+  }
+
+  /** A quote sets the symbol's mid, unless that is not a positive number. */
+  quote(q: Quote): void {
+    const mid = (q.bid + q.ask) / 2;
+    if (mid > 0 && Number.isFinite(mid)) this.mids.set(q.symbol, mid);
+  }
+
+  /** A fill takes its quantity off its pending order (fills of unknown orders are ignored). */
+  fill(orderId: string, qty: number): void {
+    this.settle(orderId, qty);
+  }
+
+  /** Records an order that passed at `at`: it counts in the rate window, and is pending until filled. */
+  pass(o: Order, at: Micros): void {
+    this.passedAt.push(at);
+    if (!this.options.trackPending) return;
+    if (o.order_type === 'LIMIT') {
+      const replaced = this.pendingLimit.get(o.symbol);
+      if (replaced !== undefined) this.settle(replaced, Infinity);
+      this.pendingLimit.set(o.symbol, o.order_id);
+    }
+    this.pending.set(o.order_id, { order: o, remaining: o.qty });
+    this.pendingQty.set(o.symbol, (this.pendingQty.get(o.symbol) ?? 0) + signedQty(o));
+  }
+
+  /** The view `o` is judged on at `now`; exposure and the rate count are worked out when first read. */
+  view(o: Order, now: Micros, kill: OrderView['kill']): OrderView {
+    const replacedId = o.order_type === 'LIMIT' ? this.pendingLimit.get(o.symbol) : undefined;
+    const pendingReplaced = replacedId === undefined ? undefined : this.pending.get(replacedId);
+    const replaced = pendingReplaced ? signedQty({ side: pendingReplaced.order.side, qty: pendingReplaced.remaining }) : 0;
+    const exposures = (): OrderView['exposure'] => ({
+      before: this.exposures(o.symbol, -replaced), after: this.exposures(o.symbol, signedQty(o) - replaced),
+    });
+    const passedInWindow = (): number => this.passedSince(now - this.options.rateWindow);
+    let exposure: OrderView['exposure'] | undefined;
+    let passed: number | undefined;
+    return {
+      kill, mid: this.mids.get(o.symbol), equity: this.lastEquity, position: this.position(o.symbol) - replaced,
+      get exposure() {
+        return (exposure ??= exposures());
+      },
+      get passedInWindow() {
+        return (passed ??= passedInWindow());
+      },
+    };
+  }
+
+  /** Projected position of a symbol: held + pending. */
+  position(symbol: string): number {
+    return (this.held.get(symbol)?.qty ?? 0) + (this.pendingQty.get(symbol) ?? 0);
+  }
+
+  /** Exposure of the projected positions with `delta` added to `symbol`, at the last mids (else the marks). */
+  private exposures(symbol: string, delta: number): Exposure {
+    let gross = 0;
+    let net = 0;
+    for (const s of new Set([...this.held.keys(), ...this.pendingQty.keys(), symbol])) {
+      const value = (this.position(s) + (s === symbol ? delta : 0)) * (this.mids.get(s) ?? this.held.get(s)?.mark ?? 0);
+      gross += Math.abs(value);
+      net += value;
+    }
+    return { gross, net };
+  }
+
+  /** Drops the passes at or before `start` and counts the rest. */
+  private passedSince(start: Micros): number {
+    while (this.passedAt.length > 0 && this.passedAt[0]! <= start) this.passedAt.shift();
+    return this.passedAt.length;
+  }
+
+  /** Takes `qty` (Infinity: all) off a pending order. */
+  private settle(orderId: string, qty: number): void {
+    const entry = this.pending.get(orderId);
+    if (!entry) return;
+    const done = Math.min(qty, entry.remaining);
+    const { symbol, side } = entry.order;
+    this.pendingQty.set(symbol, (this.pendingQty.get(symbol) ?? 0) - (side === 'BUY' ? done : -done));
+    entry.remaining -= done;
+    if (entry.remaining > 1e-9) return;
+    this.pending.delete(orderId);
+    if (this.pendingLimit.get(symbol) === orderId) this.pendingLimit.delete(symbol);
+    if (Math.abs(this.pendingQty.get(symbol)!) < 1e-9) this.pendingQty.delete(symbol);
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * Runs a topology over records held in memory, through the real validator, graph builder and event
- * loop: a test-only `test.memory-quotes` / `test.memory-trades` source replays the given arrays and a
+ * Runs a topology written in YAML over records held in memory, through the real validator and the
+ * harness (pipelines/harness): a test-only `test.memory-quotes` / `test.memory-trades` source replays the given arrays and a
  * `test.probe` sink records what reached it and the clock time it arrived at.
  */
 import { z } from 'zod';
@@ -11,10 +11,7 @@ import { defineOperator, defineSource, type AnySpec, type Batch } from '../../op
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { TopologyError } from '../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
-import { EventClock } from '../../pipelines/runtime/event-clock.ts';
-import { buildGraph } from '../../pipelines/runtime/graph.ts';
-import { driveGraph } from '../../pipelines/runtime/drive.ts';
-import { prepareNodes } from '../../pipelines/runtime/prepare.ts';
+import { runGraph } from '../../pipelines/harness/harness.ts';
 import type { CrossSection, DeadLetter, Quote, Trade } from '../../schemas/types.generated.ts';
 
 import { MINUTE } from '../../lib/core/time.ts';
@@ -86,15 +83,6 @@ export async function runInMemory(
   const sessions = data.sessions ?? [{ open: T0, close: T0 + 390 * MINUTE }];
   const symbols = [...(data.quotes ?? []), ...(data.trades ?? [])].map((r) => r.symbol).concat(crossSections.flatMap((c) => c.symbols));
   const universe = data.universe ?? [...new Set(symbols)].map((symbol) => ({ symbol, sector: 'X' }));
-  const deadLetters: DeadLetter[] = [];
-  const clock = new EventClock(sessions[0]!.open);
-  const prepared = await prepareNodes(topology, sessions);
-  const graph = buildGraph(topology, clock, {
-    prepared,
-    calendar: { sessions }, universe, outDir: '/nonexistent', log: { info: () => {}, warn: () => {} },
-    onDeadLetter: (d) => deadLetters.push(d),
-    openDataset: () => { throw new Error('no datasets in memory tests'); },
-  });
-  await driveGraph(graph, clock, sessions);
-  return { probes, deadLetters, metrics: new Map([...graph.contexts].map(([n, c]) => [n, c.metrics.snapshot()])) };
+  const run = await runGraph(topology, { sessions, universe, observe: [] });
+  return { probes, deadLetters: run.deadLetters, metrics: run.metrics };
 }

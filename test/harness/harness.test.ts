@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MINUTE } from '../../lib/core/time.ts';
+import { handle, handlePorts, on } from '../../operators/sdk/handle.ts';
+import { defineOperator } from '../../operators/sdk/spec.ts';
+import { runOperator } from '../../pipelines/harness/harness.ts';
+import type { Fill, Quote } from '../../schemas/types.generated.ts';
+
+const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
+const quote = (at: number, symbol: string, bid: number): Quote => ({
+  ts_event: at, ts_known: at, symbol, seq: at, id: at, version: 1, bid, ask: bid + 0.02, bid_size: 100, ask_size: 100,
+});
+
+/** Emits each quote's mid, and a per-minute count on a timer: enough to see order, timers and ports. */
+const mids = defineOperator({
+  type: 'test.mids',
+  summary: 'Mid prices of quotes (a harness test operator).',
+  inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
+  output: 'Quote',
+  outputs: { fills: 'Fill' },
+  params: z.strictObject({ fail_on: z.string().default('').describe('A symbol whose quotes make the handler throw.') }),
+  create: (p, ctx) => ({ quotes }) => handlePorts<{ out: Quote; fills: Fill }>(ctx, ['out', 'fills'], [
+    on(quotes, (batch, emit) => {
+      if (batch.some((q) => q.symbol === p.fail_on)) throw new Error(`saw ${p.fail_on}`);
+      emit.out(batch.map((q) => ({ ...q, bid: (q.bid + q.ask) / 2, ask: (q.bid + q.ask) / 2 })));
+      emit.fills(batch.map((q) => ({
+        ts_event: q.ts_event, ts_known: ctx.clock.now(), fill_id: `${q.seq}`, order_id: `${q.seq}`, symbol: q.symbol,
+        side: 'BUY' as const, qty: 1, price: q.ask, fee: 0, liquidity: 'TAKER' as const,
+      })));
+    }),
+  ]),
+});
+
+describe('runOperator', () => {
+  const batches = [[quote(T0 + 1, 'A', 10), quote(T0 + 2, 'B', 20)], [quote(T0 + MINUTE, 'A', 11)]];
+
+  it('feeds each port batch by batch and collects every output port with its clock time', async () => {
+    const run = await runOperator(mids, {}, { quotes: batches });
+    expect(run.outputs['out']!.map((q) => (q as Quote).bid)).toEqual([10, 20, 11].map((b) => (b + b + 0.02) / 2));
+    expect(run.outputs['fills']!.map((f) => (f as Fill).price)).toEqual([10.02, 20.02, 11.02]);
+    // The clock is the ts_known of the first record of the batch being delivered.
+    expect(run.batches['out']!.map((b) => b.at)).toEqual([T0 + 1, T0 + MINUTE]);
+    expect(run.metrics).toMatchObject({ in: 3, out: 3, out_fills: 3 });
+  });
+
+  it('turns a throwing handler into a dead letter naming the node and the error, and goes on', async () => {
+    const run = await runOperator(mids, { fail_on: 'B' }, { quotes: batches });
+    expect(run.outputs['out']!).toHaveLength(1);
+    expect(run.deadLetters).toHaveLength(1);
+    expect(run.deadLetters[0]).toMatchObject({ node: 'subject', reason: 'operator error: saw B' });
+    expect(run.metrics).toMatchObject({ errors: 1 });
+  });
+
+  it('applies the params defaults and refuses bad params as validation would', async () => {
+    await expect(runOperator(mids, { fail_on: 3 }, { quotes: batches })).rejects.toThrow(/fail_on/);
+  });
+
+  it('refuses a port the operator does not have', async () => {
+    await expect(runOperator(mids, {}, { quote: batches })).rejects.toThrow('test.mids has no input port "quote"');
+  });
+
+  it('fires timers within the sessions it is given', async () => {
+    const ticks = defineOperator({
+      type: 'test.ticks', summary: 'Counts quotes per minute on a timer.',
+      inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } }, output: 'Quote',
+      params: z.strictObject({}),
+      create: (_p, ctx) => ({ quotes }) => {
+        let seen: Quote[] = [];
+        return handle<Quote>(ctx, [on(quotes, (batch) => { seen = seen.concat(batch); })], {
+          start: (emit) => {
+            const every = (at: number): void => ctx.clock.schedule(at, (t) => { emit(seen.map((q) => ({ ...q, ts_known: t }))); seen = []; if (t < T0 + 2 * MINUTE) every(t + MINUTE); });
+            every(T0 + MINUTE);
+          },
+        });
+      },
+    });
+    const run = await runOperator(ticks, {}, { quotes: batches }, { sessions: [{ open: T0, close: T0 + 5 * MINUTE }] });
+    // The timer at T0+1m fires before the quote known at T0+1m is delivered.
+    expect(run.batches['out']!.map((b) => [b.at, b.records.length])).toEqual([[T0 + MINUTE, 2], [T0 + 2 * MINUTE, 1]]);
+  });
+});

@@ -36,7 +36,7 @@ describe('runOperator', () => {
 
   it('feeds each port batch by batch and collects every output port with its clock time', async () => {
     const run = await runOperator(mids, {}, { quotes: batches });
-    expect(run.outputs['out']!.map((q) => (q as Quote).bid)).toEqual([10, 20, 11].map((b) => (b + b + 0.02) / 2));
+    expect(run.outputs['out']!.map((q) => (q as Quote).bid)).toEqual(batches.flat().map((q) => (q.bid + q.ask) / 2));
     expect(run.outputs['fills']!.map((f) => (f as Fill).price)).toEqual([10.02, 20.02, 11.02]);
     // The clock is the ts_known of the first record of the batch being delivered.
     expect(run.batches['out']!.map((b) => b.at)).toEqual([T0 + 1, T0 + MINUTE]);

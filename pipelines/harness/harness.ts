@@ -4,9 +4,13 @@
  * tests use it; nothing else wires a graph.
  *
  * @example
- * const run = await runOperator(bars, { minutes: 1 }, {
- *   quotes: [[{ ts_event: T0, ts_known: T0, symbol: 'A', seq: 1, id: 1, version: 1, bid: 10, ask: 10.02, bid_size: 100, ask_size: 100 }]],
- * }, { sessions: [{ open: T0 - MINUTE, close: T0 + 10 * MINUTE }] });
+ * import { bars } from '../../operators/feature/bars.ts';
+ * import { MINUTE } from '../../lib/core/time.ts';
+ * import type { Quote } from '../../schemas/types.generated.ts';
+ * const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000; // µs since the epoch
+ * const quote: Quote = { ts_event: T0, ts_known: T0, symbol: 'A', seq: 1, id: 1, version: 1, bid: 10, ask: 10.02, bid_size: 100, ask_size: 100 };
+ * const run = await runOperator(bars, { minutes: 1 }, { quotes: [[quote]] }, // one batch of one quote
+ *   { sessions: [{ open: T0 - MINUTE, close: T0 + 10 * MINUTE }] });
  * run.outputs.out; // the bars, in the order they were emitted
  */
 import { z } from 'zod';

@@ -124,6 +124,30 @@ export interface Order {
   ref_price: number;
 }
 
+export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELLED' | 'REJECTED' | 'EXPIRED';
+
+/** A change of an order's state at the broker or venue: accepted, (partly) filled, cancelled, rejected, expired. */
+export interface OrderState {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** The order whose state changed. */
+  order_id: string;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Direction. */
+  side: Side;
+  /** The state entered. */
+  status: OrderStatus;
+  /** Shares filled so far. */
+  filled_qty: number;
+  /** Shares still working (0 once the order is done). */
+  remaining_qty: number;
+  /** Why it was cancelled, rejected or expired; null otherwise. */
+  reason: null | string;
+}
+
 /** Holding of one symbol. */
 export interface Position {
   /** Instrument identifier. */
@@ -255,6 +279,7 @@ export interface SchemaTypes {
   FeatureVector: FeatureVector;
   Fill: Fill;
   Order: Order;
+  OrderState: OrderState;
   PortfolioState: PortfolioState;
   Prediction: Prediction;
   Quote: Quote;
@@ -265,4 +290,4 @@ export interface SchemaTypes {
 
 export type SchemaName = keyof SchemaTypes;
 
-export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'FeatureVector', 'Fill', 'Order', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];
+export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];

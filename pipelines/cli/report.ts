@@ -1,4 +1,5 @@
 /** What the CLI prints while and after a backtest runs. */
+import { readdirSync } from 'node:fs';
 import type { BacktestSummary } from '../runtime/backtest.ts';
 
 export function progressPrinter(): (fraction: number, events: number) => void {
@@ -16,7 +17,7 @@ export function printSummary(s: BacktestSummary, outDir: string): void {
     `  orders ${s.orders}  fills ${s.fills}  fees ${s.fees.toFixed(0)}  turnover ${pct(s.turnover)}/day`,
     `  total return ${pct(s.total_return)}  sharpe ${s.sharpe.toFixed(2)}  max drawdown ${pct(s.max_drawdown)}`,
     `  dead letters ${s.dead_letters}${Object.keys(s.dead_letter_reasons).length ? ` (${Object.entries(s.dead_letter_reasons).map(([k, v]) => `${k}: ${v}`).join('; ')})` : ''}`,
-    `  wrote ${outDir}/summary.json, fills.parquet, orders.parquet, equity.parquet, dead_letters.jsonl`,
+    `  wrote ${outDir}/: ${readdirSync(outDir).sort().join(', ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -7,7 +7,7 @@ import { Observable, Subject } from 'rxjs';
 import type { InputInfo } from '../../operators/sdk/context.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import type { Batch, PortsSpec, SourceReader, SourceRecord } from '../../operators/sdk/spec.ts';
-import { edgeId, type Topology } from '../topology/model.ts';
+import { edgeEnds, edgeId, type Topology } from '../topology/model.ts';
 import type { EventClock } from './event-clock.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 import { HeldWork } from './held-work.ts';
@@ -51,11 +51,10 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
   topology.nodes.forEach((node, rank) => {
     const inputs: Record<string, InputInfo[]> = {};
     for (const [port, producers] of Object.entries(node.inputs)) {
-      inputs[port] = producers.map((p) => ({
-        node: p,
-        schema: byName.get(p)?.output ?? '',
-        features: features.get(p) ?? [],
-      }));
+      inputs[port] = producers.map((p) => {
+        const ends = edgeEnds(p);
+        return { node: p, schema: byName.get(ends.node)?.ports[ends.port] ?? '', features: features.get(p) ?? [] };
+      });
     }
     const spec = node.spec;
     features.set(node.name, nodeFeatures(node, upstreamFeatures(node, features)));

@@ -1,42 +1,74 @@
 /**
- * execution.sim-broker recognises a replayed order by its deterministic id (orders: NODE-ts-SYMBOL)
- * and never executes it twice: the copy becomes a dead letter naming the id.
+ * execution.sim-broker: market orders fill at the touch of the first quote known after the latency,
+ * limit orders on a trade through their price, a replayed order id never fills twice, and every
+ * change of an order's state is a record on the `states` port.
  */
-import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { simBroker } from '../../../operators/execution/sim-broker.ts';
-import { Rng } from '../../../lib/core/rng.ts';
-import type { Batch } from '../../../operators/sdk/spec.ts';
-import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
-import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
-import type { DeadLetter, Fill, Order, Quote, Trade } from '../../../schemas/types.generated.ts';
-import { MINUTE, T0, quote } from '../../helpers/memory-graph.ts';
+import { runOperator } from '../../../pipelines/harness/harness.ts';
+import type { Fill, Order, OrderState } from '../../../schemas/types.generated.ts';
+import { MINUTE, T0, quote, trade } from '../../helpers/memory-graph.ts';
+
+const order = (at: number, symbol: string, extra: Partial<Order> = {}): Order => ({
+  ts_event: at, ts_known: at, order_id: `orders-${at}-${symbol}`, symbol, side: 'BUY', qty: 10,
+  order_type: 'MARKET', limit_price: null, ref_price: 100, ...extra,
+});
+const states = (run: { outputs: Record<string, unknown[]> }): [string, string, number, number][] =>
+  (run.outputs['states'] as OrderState[]).map((s) => [s.order_id, s.status, s.filled_qty, s.remaining_qty]);
 
 describe('execution.sim-broker', () => {
-  it('executes an order once: the same order id again is a dead letter, not a second fill', () => {
-    const clock = new EventClock(T0);
-    const deadLetters: DeadLetter[] = [];
-    const ctx = new NodeContext('broker', clock.forNode(0), new Rng(1), {}, {
-      calendar: { sessions: [{ open: T0, close: T0 + 390 * MINUTE }] }, universe: [], outDir: '/nonexistent',
-      log: { info: () => {}, warn: () => {} }, onDeadLetter: (d) => deadLetters.push(d), openDataset: () => { throw new Error('no datasets'); },
+  it('executes an order once: the same order id again is a dead letter and a REJECTED state, not a second fill', async () => {
+    const o = order(T0 + MINUTE, 'A');
+    const run = await runOperator(simBroker, { latency_us: 0 }, {
+      orders: [[o], [{ ...o, ts_known: T0 + MINUTE + 15 }]],
+      quotes: [[quote('A', T0 + MINUTE + 10, 99.9, 100.1, 1)], [quote('A', T0 + MINUTE + 20, 99.9, 100.1, 2)]],
     });
-    const orders = new Subject<Batch<Order>>();
-    const quotes = new Subject<Batch<Quote>>();
-    const trades = new Subject<Batch<Trade>>();
-    const fills: Fill[] = [];
-    simBroker.create(simBroker.params.parse({ latency_us: 0 }), ctx)({ orders, quotes, trades }).subscribe((b) => fills.push(...b));
-    const order: Order = {
-      ts_event: T0 + MINUTE, ts_known: T0 + MINUTE, order_id: `orders-${T0 + MINUTE}-A`, symbol: 'A', side: 'BUY', qty: 10,
-      order_type: 'MARKET', limit_price: null, ref_price: 100,
-    };
-    clock.advanceTo(T0 + MINUTE);
-    orders.next([order]);
-    quotes.next([quote('A', T0 + MINUTE + 10, 99.9, 100.1, 1)]);
-    expect(fills.map((f) => f.order_id)).toEqual([order.order_id]);
-    // The same order replayed (a restarted upstream process sends it again).
-    orders.next([{ ...order }]);
-    quotes.next([quote('A', T0 + MINUTE + 20, 99.9, 100.1, 2)]);
-    expect(fills).toHaveLength(1);
-    expect(deadLetters.map((d) => d.reason)).toEqual([`duplicate order id ${order.order_id}: already executed or working`]);
+    expect((run.outputs['out'] as Fill[]).map((f) => [f.order_id, f.price, f.qty])).toEqual([[o.order_id, 100.1, 10]]);
+    expect(run.deadLetters.map((d) => d.reason)).toEqual([`duplicate order id ${o.order_id}: already executed or working`]);
+    expect(states(run)).toEqual([
+      [o.order_id, 'NEW', 0, 10],
+      [o.order_id, 'FILLED', 10, 0],
+      [o.order_id, 'REJECTED', 0, 0],
+    ]);
+  });
+
+  it('fills a market order at the first quote at least latency_us after it, at the ask for a buy and the bid for a sell', async () => {
+    const buy = order(T0, 'A');
+    const sell = order(T0, 'B', { side: 'SELL' });
+    const run = await runOperator(simBroker, { latency_us: 1000, fee_bps: 1 }, {
+      orders: [[buy, sell]],
+      quotes: [
+        [quote('A', T0 + 999, 10, 10.2, 1)], // too early for the latency
+        [quote('A', T0 + 1000, 11, 11.2, 2), quote('B', T0 + 1000, 20, 20.4, 3)],
+      ],
+    });
+    const fills = run.outputs['out'] as Fill[];
+    expect(fills.map((f) => [f.symbol, f.price, f.ts_known, f.liquidity])).toEqual([['A', 11.2, T0 + 1000, 'TAKER'], ['B', 20, T0 + 1000, 'TAKER']]);
+    // 1 bp of notional.
+    expect(fills.map((f) => f.fee)).toEqual([10 * 11.2 * 1e-4, 10 * 20 * 1e-4]);
+  });
+
+  it('fills a resting limit only on a trade strictly through it, and a newer limit cancels the resting one', async () => {
+    const first = order(T0, 'A', { order_type: 'LIMIT', limit_price: 10 });
+    const second = order(T0 + 5, 'A', { order_type: 'LIMIT', limit_price: 9.5 });
+    const run = await runOperator(simBroker, { latency_us: 0 }, {
+      orders: [[first], [second]],
+      quotes: [],
+      trades: [[trade('A', T0 + 10, 9.5, 100, 1)], [trade('A', T0 + 20, 9.49, 100, 2)]],
+    });
+    expect((run.outputs['out'] as Fill[]).map((f) => [f.order_id, f.price, f.liquidity])).toEqual([[second.order_id, 9.5, 'MAKER']]);
+    expect(states(run)).toEqual([
+      [first.order_id, 'NEW', 0, 10],
+      [first.order_id, 'CANCELLED', 0, 0],
+      [second.order_id, 'NEW', 0, 10],
+      [second.order_id, 'FILLED', 10, 0],
+    ]);
+  });
+
+  it('expires what is still working when the run ends', async () => {
+    const o = order(T0, 'A', { order_type: 'LIMIT', limit_price: 1 });
+    const run = await runOperator(simBroker, {}, { orders: [[o]], quotes: [] });
+    expect(states(run)).toEqual([[o.order_id, 'NEW', 0, 10], [o.order_id, 'EXPIRED', 0, 0]]);
+    expect(run.metrics).toMatchObject({ unfilled_at_end: 1 });
   });
 });

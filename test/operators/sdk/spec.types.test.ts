@@ -3,10 +3,17 @@
  * `npm run typecheck` (and in vitest) when the inference changes.
  */
 import { Observable, of } from 'rxjs';
-import { describe, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { defineOperator, defineSource, type Batch, type PortStreams } from '../../../operators/sdk/spec.ts';
-import type { Bar, FeatureVector, PortfolioState, Quote, Trade } from '../../../schemas/types.generated.ts';
+import { ColumnBatch, type ColumnsOf, type NumberColumn, type StringColumn } from '../../../lib/core/column-batch.ts';
+import { handle, handlePorts, on, type Emit } from '../../../operators/sdk/handle.ts';
+import {
+  defineOperator, defineSource, outputPorts, outputSchema, outputSchemas, type Batch, type PortStreams,
+} from '../../../operators/sdk/spec.ts';
+import { replay } from '../../../operators/source/replay.ts';
+import { simBroker } from '../../../operators/execution/sim-broker.ts';
+import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
+import type { Bar, FeatureVector, Fill, OrderState, PortfolioState, Quote, SchemaName, Trade } from '../../../schemas/types.generated.ts';
 import { bars } from '../../../operators/feature/bars.ts';
 import { crossSection } from '../../../operators/feature/cross-section.ts';
 
@@ -27,7 +34,8 @@ describe('operator spec types', () => {
   });
 
   it('infers the params from the zod schema and the output from the spec', () => {
-    expectTypeOf(bars.output).toEqualTypeOf<'Bar'>();
+    expectTypeOf(outputSchemas(bars)).toEqualTypeOf<readonly SchemaName[]>();
+    expect(outputSchemas(bars)).toEqual(['Bar']);
     expectTypeOf<Parameters<typeof bars.create>[0]>().toEqualTypeOf<{ minutes: number }>();
     expectTypeOf<ReturnType<ReturnType<typeof bars.create>>>().toEqualTypeOf<Observable<Batch<Bar>>>();
     expectTypeOf<Parameters<ReturnType<typeof crossSection.create>>[0]['features']>()
@@ -52,5 +60,101 @@ describe('operator spec types', () => {
       open: () => ({ next: async () => null, close: async () => {} }),
     });
     expectTypeOf(of([] as Quote[])).toEqualTypeOf<Observable<Quote[]>>();
+  });
+});
+
+declare const ctx: NodeContext;
+declare const quotes: Observable<Batch<Quote>>;
+/** Type-checked, never run (ctx and quotes exist only as types). */
+const typeOnly = (_check: () => void): void => {};
+
+describe('typed handlers', () => {
+  it('carry the port\'s record type into the handler and the output type into emit', () => typeOnly(() => {
+    handle<Bar>(ctx, [
+      on(quotes, (batch, emit) => {
+        expectTypeOf(batch).toEqualTypeOf<Batch<Quote>>();
+        expectTypeOf(emit).toEqualTypeOf<Emit<Bar>>();
+      }),
+    ]);
+  }));
+
+  it('refuse a handler that reads another record type than its port\'s', () => typeOnly(() => {
+    // @ts-expect-error — a handler of fills cannot be bound to a port of quotes
+    on(quotes, (batch: Batch<Fill>) => batch.length);
+    handle<Bar>(ctx, [
+      // @ts-expect-error — emit takes bars, not quotes
+      on(quotes, (batch, emit) => emit(batch)),
+    ]);
+  }));
+});
+
+describe('multiple output ports', () => {
+  it('make the factory return one stream per port, `out` for the main one', () => {
+    type Streams = ReturnType<ReturnType<typeof simBroker.create>>;
+    expectTypeOf<Streams['out']>().toEqualTypeOf<Observable<Batch<Fill>>>();
+    expectTypeOf<Streams['states']>().toEqualTypeOf<Observable<Batch<OrderState>>>();
+    expect(outputPorts(simBroker, simBroker.params.parse({}))).toEqual({ out: 'Fill', states: 'OrderState' });
+  });
+
+  it('refuse a factory that returns a single stream when the spec declares ports', () => {
+    defineOperator({
+      type: 'test.two-ports', summary: 'Declares a second port but returns one stream.',
+      inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
+      output: 'Quote', outputs: { trades: 'Trade' },
+      params: z.strictObject({}),
+      // @ts-expect-error — the spec has a `trades` port: the factory must return { out, trades }
+      create: () => ({ quotes }) => quotes,
+    });
+    defineOperator({
+      type: 'test.two-ports-ok', summary: 'Declares a second port and returns both.',
+      inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
+      output: 'Quote', outputs: { trades: 'Trade' },
+      params: z.strictObject({}),
+      create: (_p, c) => ({ quotes }) => handlePorts<{ out: Quote; trades: Trade }>(c, ['out', 'trades'], [
+        on(quotes, (batch, emit) => {
+          emit.out(batch);
+          // @ts-expect-error — quotes are not trades
+          emit.trades(batch);
+        }),
+      ]),
+    });
+  });
+});
+
+describe('output schemas chosen by the params', () => {
+  it('give the union of the possible records, and the one the params choose', () => {
+    type Reader = ReturnType<typeof replay.open>;
+    expectTypeOf<Awaited<ReturnType<Reader['next']>>>().toEqualTypeOf<Batch<(Quote | Trade) & { ts_known: number; seq: number }> | null>();
+    expect(outputSchema(replay, replay.params.parse({}))).toBe('Quote');
+    expect(outputSchema(replay, replay.params.parse({ schema: 'Trade' }))).toBe('Trade');
+    expect(outputSchemas(replay)).toEqual(['Quote', 'Trade']);
+  });
+
+  it('refuse a choice outside the declared schemas', () => {
+    defineSource({
+      type: 'test.choose', summary: 'Chooses among quotes and trades.',
+      // @ts-expect-error — 'Bar' is not one of oneOf
+      output: { oneOf: ['Quote', 'Trade'], of: () => 'Bar' },
+      params: z.strictObject({}),
+      open: () => ({ next: async () => null, close: async () => {} }),
+    });
+  });
+});
+
+describe('column batches', () => {
+  it('type each field\'s column by the record\'s field type, and a row view as the record', () => {
+    expectTypeOf<ColumnsOf<Quote>['bid']>().toEqualTypeOf<NumberColumn>();
+    expectTypeOf<ColumnsOf<Quote>['symbol']>().toEqualTypeOf<StringColumn<string>>();
+    expectTypeOf<ColumnsOf<Trade>['aggressor']>().toEqualTypeOf<StringColumn<Trade['aggressor']>>();
+    expectTypeOf<ColumnsOf<Fill>['liquidity']>().toEqualTypeOf<StringColumn<Fill['liquidity']>>();
+    expectTypeOf<ReturnType<ColumnBatch<Quote>['row']>>().toEqualTypeOf<Quote>();
+  });
+
+  it('refuse a column of the wrong type', () => {
+    ColumnBatch.of<{ bid: number; symbol: string }>(1, {
+      // @ts-expect-error — a number field needs a numeric typed array
+      bid: ['1'],
+      symbol: { codes: Int32Array.of(0), dictionary: ['A'] },
+    });
   });
 });

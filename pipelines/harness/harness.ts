@@ -20,7 +20,9 @@ import {
   defineSource, outputPorts, outputSchema, type AnySpec, type Batch, type OperatorSpec, type SourceRecord,
 } from '../../operators/sdk/spec.ts';
 import { SCHEMA_NAMES, type DeadLetter, type SchemaName } from '../../schemas/types.generated.ts';
+import { Rng } from '../../lib/core/rng.ts';
 import { EventClock } from '../runtime/event-clock.ts';
+import { NodeContext } from '../runtime/node-context.ts';
 import { buildGraph } from '../runtime/graph.ts';
 import { driveGraph } from '../runtime/drive.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
@@ -179,4 +181,26 @@ function resolved(name: string, spec: AnySpec, params: unknown, inputs: Record<s
     name, type: spec.type, spec, inputs, params, transport: { kind: 'inline' },
     output: outputSchema(spec, params), ports: outputPorts(spec, params),
   };
+}
+
+/**
+ * A node's context outside any graph, for unit tests of kit pieces that take one (handle, timers): its
+ * clock starts at the first session's open, and its dead letters are collected.
+ */
+export function standaloneContext(options: { node?: string; sessions?: readonly Session[]; seed?: number } = {}): {
+  ctx: NodeContext;
+  clock: EventClock;
+  deadLetters: DeadLetter[];
+} {
+  const sessions = options.sessions ?? [];
+  const clock = new EventClock(sessions[0]?.open ?? 0);
+  const deadLetters: DeadLetter[] = [];
+  const ctx = new NodeContext(options.node ?? 'subject', clock.forNode(0), new Rng(options.seed ?? 1), {}, {
+    calendar: { sessions }, universe: [], outDir: '/nonexistent', log: { info: () => {}, warn: () => {} },
+    onDeadLetter: (d) => deadLetters.push(d),
+    openDataset: (name) => {
+      throw new Error(`a standalone context has no data folder (dataset "${name}")`);
+    },
+  });
+  return { ctx, clock, deadLetters };
 }

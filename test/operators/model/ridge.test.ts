@@ -1,13 +1,10 @@
-import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ridge } from '../../../operators/model/ridge.ts';
-import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
-import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
 import { Rng } from '../../../lib/core/rng.ts';
+import { ridge } from '../../../operators/model/ridge.ts';
+import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { CrossSection, Prediction } from '../../../schemas/types.generated.ts';
 
-const MIN = 60_000_000;
-const DAY = 24 * 60 * MIN;
+import { DAY, MINUTE as MIN } from '../../../lib/core/time.ts';
 const sessions = Array.from({ length: 6 }, (_, d) => ({ open: d * DAY, close: d * DAY + 390 * MIN }));
 
 /** Snapshots every 15 minutes where tomorrow's return loads on feature 0 (plus noise from a seeded generator). */
@@ -28,27 +25,16 @@ function snapshots(seed: number, days: number): CrossSection[] {
   return out;
 }
 
-function run(input: CrossSection[]): Prediction[] {
-  const clock = new EventClock(0);
-  const ctx = new NodeContext('model', clock.forNode(0), new Rng(1), {}, {
-    calendar: { sessions }, universe: [], outDir: '', log: { info: () => {}, warn: () => {} },
-    onDeadLetter: () => {}, openDataset: () => { throw new Error('none'); },
-  });
-  const params = ridge.params.parse({ warmup_days: 1, refit_every: 5 });
-  const subject = new Subject<readonly CrossSection[]>();
-  const out: Prediction[] = [];
-  ridge.create(params, ctx)({ cross_section: subject }).subscribe((b) => out.push(...b));
-  for (const cs of input) {
-    clock.advanceTo(cs.ts_known);
-    subject.next([cs]);
-  }
-  subject.complete();
-  return out;
+async function run(input: CrossSection[]): Promise<Prediction[]> {
+  const fed = await runOperator(ridge, { warmup_days: 1, refit_every: 5 }, {
+    cross_section: { batches: input.map((cs) => [cs]), features: ['f0', 'f1'] },
+  }, { sessions });
+  return fed.outputs['out'] as Prediction[];
 }
 
 describe('model.ridge', () => {
-  it('waits for its warm-up, then learns the planted loading', () => {
-    const preds = run(snapshots(7, 4));
+  it('waits for its warm-up, then learns the planted loading', async () => {
+    const preds = await run(snapshots(7, 4));
     expect(Math.min(...preds.map((p) => p.ts_known))).toBeGreaterThanOrEqual(DAY);
     const model = preds[preds.length - 1]!.model;
     expect(model).toMatch(/^ridge@\d+$/);
@@ -60,18 +46,18 @@ describe('model.ridge', () => {
     expect(corr).toBeGreaterThan(0.9);
   });
 
-  it('never looks ahead: changing the future leaves every earlier prediction unchanged', () => {
+  it('never looks ahead: changing the future leaves every earlier prediction unchanged', async () => {
     const base = snapshots(11, 4);
     const cut = base[60]!.ts_known;
     const altered = base.map((cs) => (cs.ts_known > cut
       ? { ...cs, prices: cs.prices.map((p, i) => p * (1 + 0.05 * (i - 2))), values: cs.values.map((v) => -v) }
       : cs));
-    const a = run(base).filter((p) => p.ts_known <= cut);
-    const b = run(altered).filter((p) => p.ts_known <= cut);
+    const a = (await run(base)).filter((p) => p.ts_known <= cut);
+    const b = (await run(altered)).filter((p) => p.ts_known <= cut);
     expect(a.length).toBeGreaterThan(10);
     expect(b).toEqual(a);
     // …and the change does reach later predictions, so the comparison can fail.
-    expect(run(altered).filter((p) => p.ts_known > cut)).not.toEqual(run(base).filter((p) => p.ts_known > cut));
+    expect((await run(altered)).filter((p) => p.ts_known > cut)).not.toEqual((await run(base)).filter((p) => p.ts_known > cut));
   });
 });
 

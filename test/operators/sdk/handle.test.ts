@@ -1,17 +1,10 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { handle, on } from '../../../operators/sdk/handle.ts';
-import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
-import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
-import { Rng } from '../../../lib/core/rng.ts';
-import type { DeadLetter } from '../../../schemas/types.generated.ts';
+import { standaloneContext } from '../../../pipelines/harness/harness.ts';
+import type { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 
-function context(letters: DeadLetter[]): NodeContext {
-  return new NodeContext('n', new EventClock(0), new Rng(1), {}, {
-    calendar: { sessions: [] }, universe: [], outDir: '', log: { info: () => {}, warn: () => {} },
-    onDeadLetter: (d) => letters.push(d), openDataset: () => { throw new Error('none'); },
-  });
-}
+const context = (): NodeContext => standaloneContext({ node: 'n' }).ctx;
 
 describe('operate() (marble tests)', () => {
   it('maps batches, completes when the data inputs complete, and is not held open by a feedback input', () => {
@@ -19,7 +12,7 @@ describe('operate() (marble tests)', () => {
       const data = cold('-a--b--|', { a: [1, 2], b: [3] });
       const feedback = hot('--f-------------', { f: [10] });
       let offset = 0;
-      const out = handle<number>(context([]), [
+      const out = handle<number>(context(), [
         on(data, (batch: readonly number[], emit) => emit(batch.map((x) => x + offset))),
         on(feedback, (batch: readonly number[]) => { offset = batch[0]!; }, { feedback: true }),
       ]);
@@ -28,8 +21,7 @@ describe('operate() (marble tests)', () => {
   });
 
   it('turns a throwing handler into a dead letter and carries on', () => {
-    const letters: DeadLetter[] = [];
-    const ctx = context(letters);
+    const { ctx, deadLetters: letters } = standaloneContext({ node: 'n' });
     new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
       const data = cold('-a-b-c|', { a: [1], b: [-1], c: [2] });
       const out = handle<number>(ctx, [on(data, (batch: readonly number[], emit) => {
@@ -48,7 +40,7 @@ describe('operate() (marble tests)', () => {
     new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
       const x = cold('-a|', { a: [1] });
       const y = cold('---b---|', { b: [] as number[] });
-      const out = handle<number>(context([]), [
+      const out = handle<number>(context(), [
         on(x, (b: readonly number[], emit) => emit(b)),
         on(y, (b: readonly number[], emit) => emit(b)),
       ]);

@@ -10,6 +10,9 @@
  * What an example may contain: statements (top-level `await` included), `import` lines for anything
  * beyond the module's own exports, and `declare const x: T;` for the inputs it takes as given. A
  * fenced block whose language is not ts/typescript (```sh) is not checked.
+ *
+ * The same check applies to the TypeScript blocks of README.md, CONTRIBUTING.md and docs/*.md that
+ * name the file they would be (```ts operators/feature/range.ts), as whole modules in that folder.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -28,7 +31,15 @@ export interface Example {
 
 export interface ExampleProblem { file: string; line: number; message: string }
 
+/**
+ * A snippet of a page (CONTRIBUTING.md's operator, say) checked as a whole module that lives at `at`
+ * (relative to the root): nothing is imported for it. `file`/`line` say where its first line is.
+ */
+export interface Snippet { file: string; line: number; code: string; at: string }
+
 export interface CheckOptions {
+  /** Further snippets to check beside the examples. */
+  snippets?: readonly Snippet[];
   /** Repository root; default: this script's parent folder. */
   root?: string;
   /** Folders (relative to root) whose .ts files are searched; default: lib, operators, pipelines, native. */
@@ -109,6 +120,32 @@ export function extractExamples(file: string, text: string): Example[] {
   return examples;
 }
 
+/**
+ * The TypeScript blocks of a Markdown page that say where they would live: a fence opened as
+ * ```ts operators/feature/range.ts is checked as a module in that folder; other blocks are not.
+ */
+export function markdownSnippets(file: string, text: string): Snippet[] {
+  const out: Snippet[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)```(?:ts|typescript)\s+(\S+\.ts)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const indent = open[1]!.length;
+    const code: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++) code.push(lines[j]!.slice(Math.min(indent, /^\s*/.exec(lines[j]!)![0].length)));
+    const at = open[2]!;
+    out.push({ file, line: i + 2, code: code.join('\n'), at: join(dirname(at), `__snippet_${i + 2}_${basename(at)}`) });
+    i = j;
+  }
+  return out;
+}
+
+/** The pages whose located TypeScript blocks `npm run check:examples` checks. */
+export function docPages(root: string): string[] {
+  return ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+}
+
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -164,7 +201,8 @@ export function checkExamples(options: CheckOptions = {}): { examples: Example[]
   const compiler = compilerOptions(options.tsconfig ?? join(root, 'tsconfig.json'));
   const sources = (options.dirs ?? EXAMPLE_DIRS).flatMap((d) => tsFiles(join(root, d)));
   const examples = sources.flatMap((path) => extractExamples(relative(root, path), readFileSync(path, 'utf8')));
-  if (examples.length === 0) return { examples, problems: [] };
+  const snippets = options.snippets ?? [];
+  if (examples.length === 0 && snippets.length === 0) return { examples, problems: [] };
 
   // Pass 1: the source modules, for their export lists.
   const withExamples = [...new Set(examples.map((e) => join(root, e.file)))];
@@ -181,6 +219,11 @@ export function checkExamples(options: CheckOptions = {}): { examples: Example[]
     const header = names.length ? `import { ${names.join(', ')} } from './${basename(source)}';` : '';
     virtual.set(join(dirname(source), `__example_${i}_${basename(source)}`), { example, text: `${header}\n${example.code}\nexport {};\n` });
   });
+  for (const snippet of snippets) {
+    const lines = snippet.code.split('\n').map((_, i) => snippet.line + i);
+    // Line 1 stays empty, as for the examples, so that line k of the code is line k + 1 of the module.
+    virtual.set(join(root, snippet.at), { example: { file: snippet.file, line: snippet.line, code: snippet.code, lines }, text: `\n${snippet.code}\nexport {};\n` });
+  }
   const host = ts.createCompilerHost(compiler);
   const { fileExists, readFile, getSourceFile } = host;
   host.fileExists = (f) => virtual.has(resolve(f)) || fileExists.call(host, f);
@@ -213,11 +256,13 @@ export function checkExamples(options: CheckOptions = {}): { examples: Example[]
 export const formatProblem = (p: ExampleProblem): string => `${p.file}:${p.line}: ${p.message}`;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { examples, problems } = checkExamples();
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const snippets = docPages(root).flatMap((page) => markdownSnippets(page, readFileSync(join(root, page), 'utf8')));
+  const { examples, problems } = checkExamples({ snippets });
   if (problems.length) {
     process.stderr.write(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem(s) in the @example blocks\n`);
     process.exitCode = 1;
   } else {
-    process.stdout.write(`${examples.length} @example blocks in ${new Set(examples.map((e) => e.file)).size} files type-check\n`);
+    process.stdout.write(`${examples.length} @example blocks in ${new Set(examples.map((e) => e.file)).size} files and ${snippets.length} blocks of the docs type-check\n`);
   }
 }

@@ -198,18 +198,18 @@ function drive(clock: EventClock, subject: Subject<Batch<unknown>>, batches: rea
 
 interface LoopParams {
   period: number;
-  horizons: number[]; intraday: boolean;
+  horizons: number[]; intraday: boolean; scaled: boolean; scaleWindow: number;
   windows: number[]; halflife: number;
   window: number; normWindow: number;
 }
 
 function loopParams(n: Nodes): LoopParams {
   const b = n.bars.params as { minutes: number };
-  const r = n.returns.params as { horizons: number[]; intraday: boolean };
+  const r = n.returns.params as { horizons: number[]; intraday: boolean; scaled: boolean; scale_window: number };
   const v = n.volatility.params as { windows: number[]; long_run_halflife: number };
   const m = n.micro.params as { window: number; norm_window: number };
   return {
-    period: b.minutes * MINUTE, horizons: r.horizons, intraday: r.intraday, windows: v.windows,
+    period: b.minutes * MINUTE, horizons: r.horizons, intraday: r.intraday, scaled: r.scaled, scaleWindow: r.scale_window, windows: v.windows,
     halflife: v.long_run_halflife, window: m.window, normWindow: m.norm_window,
   };
 }
@@ -294,7 +294,7 @@ class LoopState {
   readonly open: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly close: Float64Array;
   readonly nq: Int32Array; readonly spreadSum: Float64Array; readonly imbSum: Float64Array;
   // Feature state.
-  readonly logCloses: Rings; readonly retSession: Int32Array;
+  readonly logCloses: Rings; readonly oneBar: Rings; readonly retSession: Int32Array; readonly retWidth: number;
   readonly volWindows: Rings[]; readonly recent: Rings; readonly decay: number;
   readonly last: Float64Array; readonly volSession: Int32Array; readonly longVar: Float64Array;
   readonly spreadW: Rings; readonly imbW: Rings; readonly volumeW: Rings; readonly normW: Rings;
@@ -302,13 +302,15 @@ class LoopState {
   constructor(readonly p: LoopParams, readonly sessions: readonly Session[], S: number, capBars: number) {
     const nH = p.horizons.length;
     const nW = p.windows.length;
+    this.retWidth = p.scaled ? 2 * nH : nH;
     this.out = {
       bars: 0, names: [], sym: new Int32Array(capBars), ts: new Float64Array(capBars), bar: new Float64Array(capBars * BAR_WIDTH),
-      returns: new Float64Array(capBars * nH), vol: new Float64Array(capBars * (nW + 1)), micro: new Float64Array(capBars * 3),
+      returns: new Float64Array(capBars * this.retWidth), vol: new Float64Array(capBars * (nW + 1)), micro: new Float64Array(capBars * 3),
     };
     this.open = new Float64Array(S); this.high = new Float64Array(S); this.low = new Float64Array(S); this.close = new Float64Array(S);
     this.nq = new Int32Array(S); this.spreadSum = new Float64Array(S); this.imbSum = new Float64Array(S);
     this.logCloses = new Rings(Math.max(...p.horizons) + 1, S);
+    this.oneBar = new Rings(p.scaleWindow, S);
     this.retSession = new Int32Array(S).fill(-2);
     this.volWindows = p.windows.map((w) => new Rings(w, S));
     this.recent = this.volWindows[p.windows.indexOf(Math.min(...p.windows))]!;
@@ -331,7 +333,8 @@ function closeBars(st: LoopState, at: number): void {
   const nH = horizons.length;
   const volWindows = st.volWindows;
   const nW = volWindows.length;
-  const { open, high, low, close, nq, spreadSum, imbSum, logCloses, retSession, last, volSession, longVar, recent, decay } = st;
+  const { open, high, low, close, nq, spreadSum, imbSum, logCloses, oneBar, retSession, retWidth, last, volSession, longVar, recent, decay } = st;
+  const scaled = st.p.scaled;
   for (let s = 0; s < st.seen; s++) {
     const k = out.bars++;
     const c = close[s]!;
@@ -346,16 +349,26 @@ function closeBars(st: LoopState, at: number): void {
     open[s] = high[s] = low[s] = c;
     nq[s] = 0;
     spreadSum[s] = imbSum[s] = 0;
-    // Lagged returns.
+    // Lagged returns, and with `scaled` each over σ₁·√h (σ₁: RMS of the one-bar returns, from 5 of them).
     const logClose = Math.log(c);
     if (retSession[s] !== retSess) {
       retSession[s] = retSess;
       logCloses.count[s] = 0;
       logCloses.start[s] = 0;
+      oneBar.count[s] = 0;
+      oneBar.start[s] = 0;
+      oneBar.sum[s] = 0;
+      oneBar.sumSq[s] = 0;
     }
+    if (scaled && logCloses.count[s]! > 0) oneBar.push(s, logClose - logCloses.back(s, 0));
     logCloses.push(s, logClose);
-    const r0 = k * nH;
+    const r0 = k * retWidth;
     for (let h = 0; h < nH; h++) out.returns[r0 + h] = logClose - logCloses.back(s, horizons[h]!);
+    if (scaled) {
+      const n1 = oneBar.count[s]!;
+      const sigma = n1 >= 5 ? Math.sqrt(oneBar.sumSq[s]! / n1) : NaN;
+      for (let h = 0; h < nH; h++) out.returns[r0 + nH + h] = sigma > 0 ? out.returns[r0 + h]! / (sigma * Math.sqrt(horizons[h]!)) : NaN;
+    }
     // Volatility (the first bar of a session would measure the overnight gap: skipped).
     if (session === volSession[s] && Number.isFinite(last[s])) {
       const r = logClose - last[s]!;
@@ -428,8 +441,8 @@ class Checker {
   private readonly rows = [0, 0, 0];
   private readonly widths: number[];
   private readonly arrays: Float64Array[];
-  constructor(private readonly loop: LoopOutput, horizons: number, windows: number) {
-    this.widths = [horizons, windows + 1, 3];
+  constructor(private readonly loop: LoopOutput, returnsWidth: number, windows: number) {
+    this.widths = [returnsWidth, windows + 1, 3];
     this.arrays = [loop.returns, loop.vol, loop.micro];
   }
   private fail(what: string): never {
@@ -578,7 +591,7 @@ console.log('in-memory stages take quotes only (the bars trades port is unbound)
 const barBatches: Bar[][] = [];
 let nBars = 0;
 {
-  const checker = new Checker(handLoop(quoteBatches, svc.calendar, manifest.universe.length, params), params.horizons.length, params.windows.length);
+  const checker = new Checker(handLoop(quoteBatches, svc.calendar, manifest.universe.length, params), params.horizons.length * (params.scaled ? 2 : 1), params.windows.length);
   const chain = buildChain(svc, topology.seed, nodes);
   chain.bars.subscribe((b) => {
     checker.onBars(b);

@@ -1,6 +1,6 @@
 /**
  * The registry: every operator type, imported explicitly. The validator, `alpha ops`, the JSON Schema
- * of topology.yaml and the README's reference are all generated from it. A test fails when an operator
+ * of topology.yaml and docs/operators.md are all generated from it. A test fails when an operator
  * file is missing here.
  */
 import type { AnySpec } from './sdk/spec.ts';

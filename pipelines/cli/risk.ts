@@ -133,7 +133,7 @@ const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : nul
 export function registerRiskCommand(program: Command): void {
   const risk = program.command('risk').description('Portfolio construction.');
   risk.command('solve')
-    .description('Solve one mean-variance problem (JSON, see README) with OSQP; print {status, weights, objective, iterations, solve_ms}.')
+    .description('Solve one mean-variance problem (JSON, see docs/cli.md) with OSQP; print {status, weights, objective, iterations, solve_ms}.')
     .argument('<problem>', 'PROBLEM.json')
     .option('--eps <x>', 'OSQP absolute and relative tolerance', (v) => Number(v), EXACT.epsAbs)
     .option('--max-iter <n>', 'most ADMM iterations', (v) => Number(v), EXACT.maxIter)

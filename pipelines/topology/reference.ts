@@ -1,6 +1,6 @@
 /**
  * Documentation generated from the registry: the JSON Schema of topology.yaml (for editors), the
- * operator list of `alpha ops`, the README's reference, and the Mermaid picture of a graph.
+ * operator list of `alpha ops`, docs/operators.md, and the Mermaid picture of a graph.
  */
 import { z } from 'zod';
 import { MAIN_PORT, outputSchemas, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';

@@ -9,6 +9,10 @@
  * const records = await c.next(1000, 200); // [{ partition: 0, offset: 0, key, value, headers: { h: <Buffer 31> } }]
  * await c.commit(new Map([[0, 1]]));
  * await Promise.all([p.close(), c.close()]);
+ * const admin = new RdAdmin({ brokers: ['127.0.0.1:9092'], clientId: 'demo' });
+ * await admin.createTopic('t2', 3); // { created: true, partitions: 3 }
+ * await admin.watermarks('t'); // [{ partition: 0, low: 0, high: 1 }]
+ * await admin.close();
  */
 import { addonLoader } from '../load.ts';
 
@@ -39,7 +43,17 @@ interface NativeConsumer {
   assigned(): number;
   close(): Promise<void>;
 }
+interface NativeAdmin {
+  topics(timeoutMs: number): Promise<string[]>;
+  partitions(topic: string, timeoutMs: number): Promise<number | null>;
+  watermarks(topic: string, timeoutMs: number): Promise<Watermark[]>;
+  createTopic(topic: string, partitions: number, timeoutMs: number): Promise<TopicCreated>;
+  deleteTopics(topics: string[], timeoutMs: number): Promise<void>;
+  deleteGroups(groups: string[], timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
 interface Binding {
+  NativeAdmin: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeAdmin;
   NativeProducer: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeProducer;
   NativeConsumer: new (o: { brokers: string; clientId: string; groupId: string; topic: string; fromBeginning: boolean; extra?: Record<string, string> }) => NativeConsumer;
 }
@@ -251,4 +265,96 @@ export class RdConsumer {
   async close(): Promise<void> {
     await this.#native.close();
   }
+}
+
+/** One partition's offsets: the earliest still held, and the one the next record will get. */
+export interface Watermark { partition: number; low: number; high: number }
+
+/** What {@link RdAdmin.createTopic} found or did. */
+export interface TopicCreated {
+  /** False when the topic existed already (made earlier, or by another client at the same moment). */
+  created: boolean;
+  /** The topic's partition count as the broker reports it now. */
+  partitions: number;
+}
+
+export interface AdminOptions extends ClientOptions {
+  /** How long a call may wait for the brokers, in ms (default 30,000). */
+  timeoutMs?: number;
+}
+
+/**
+ * Topics and consumer groups: create, inspect, delete. A call waits up to `timeoutMs` for the brokers,
+ * and fails sooner, with librdkafka's reason (e.g. connection refused), once every broker has been
+ * reported down since one last answered. Metadata requests never create a topic.
+ */
+export class RdAdmin {
+  readonly #native: NativeAdmin;
+  readonly #timeoutMs: number;
+
+  constructor(o: AdminOptions) {
+    this.#timeoutMs = timeout('RdAdmin', o.timeoutMs ?? 30_000);
+    this.#native = new (binding().NativeAdmin)({ brokers: o.brokers.join(','), clientId: o.clientId, ...(o.extra ? { extra: o.extra } : {}) });
+  }
+
+  /**
+   * The names of all topics, internal ones included, sorted. Also the way to see that a broker
+   * answers, with a `timeoutMs` of its own.
+   */
+  async topics(timeoutMs = this.#timeoutMs): Promise<string[]> {
+    return this.#native.topics(timeout('topics', timeoutMs));
+  }
+
+  /** The partition count of `topic`; undefined when it does not exist. */
+  async partitions(topic: string): Promise<number | undefined> {
+    return (await this.#native.partitions(name('partitions', 'topic', topic), this.#timeoutMs)) ?? undefined;
+  }
+
+  /** Per partition of `topic`, in partition order; rejects when the topic does not exist. */
+  async watermarks(topic: string): Promise<Watermark[]> {
+    return this.#native.watermarks(name('watermarks', 'topic', topic), this.#timeoutMs);
+  }
+
+  /**
+   * Creates `topic` with `partitions` partitions (the broker's default replication factor) and
+   * resolves once each has a leader. One that exists already is no error: `created` is false and
+   * `partitions` is the count it has, which the caller compares with the one it wanted.
+   */
+  async createTopic(topic: string, partitions: number): Promise<TopicCreated> {
+    if (typeof partitions !== 'number') throw new TypeError(`createTopic: partitions is ${typeof partitions}, expected an integer ≥ 1`);
+    return this.#native.createTopic(name('createTopic', 'topic', topic), partitions, this.#timeoutMs);
+  }
+
+  /** Deletes the topics and resolves once the metadata no longer lists them; rejects naming each refused one. */
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    await this.#native.deleteTopics(names('deleteTopics', 'topics', topics), this.#timeoutMs);
+  }
+
+  /** Deletes the consumer groups (their committed offsets); rejects naming each refused one. */
+  async deleteGroups(groups: readonly string[]): Promise<void> {
+    await this.#native.deleteGroups(names('deleteGroups', 'groups', groups), this.#timeoutMs);
+  }
+
+  /** Releases the client once no call holds it. */
+  async close(): Promise<void> {
+    await this.#native.close();
+  }
+}
+
+function timeout(method: string, ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > 0xffff_ffff) throw new TypeError(`${method}: timeoutMs is ${String(ms)}, expected an integer number of ms ≥ 1`);
+  return ms;
+}
+
+/** The binding checks the names themselves; here only that they are strings, which it cannot name. */
+function name(method: string, argument: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`${method}: ${argument} is ${typeof value}, expected a string`);
+  return value;
+}
+
+function names(method: string, argument: string, value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new TypeError(`${method}: ${argument} is ${Array.isArray(value) ? 'an array with a non-string' : typeof value}, expected an array of strings`);
+  }
+  return value as string[];
 }

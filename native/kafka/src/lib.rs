@@ -2,7 +2,10 @@
 //! `send` resolves when the broker has acknowledged a whole batch, and a group consumer pulled in
 //! batches off the JS thread with manual commits. Records cross the boundary column-wise (one buffer
 //! of keys, one of values, lengths with -1 for null), so a batch is a few N-API calls, not one per
-//! record. librdkafka's own threads do the network work; admin operations stay in TypeScript.
+//! record. librdkafka's own threads do the network work. Topic and group administration is in
+//! admin.rs, on the same base configuration and client handle.
+
+mod admin;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

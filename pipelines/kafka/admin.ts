@@ -1,28 +1,38 @@
-/** Topic housekeeping for the edges: create a topic with its partitions, or check the one that exists. */
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
+/**
+ * Topic housekeeping for the edges: create a topic with its partitions, or check the one that exists;
+ * read its offsets; delete topics and consumer groups. On librdkafka's admin client (native/kafka).
+ */
+import { RdAdmin } from '../../native/kafka/index.ts';
 import type { KafkaSettings } from './settings.ts';
 import { KafkaEdgeError } from './errors.ts';
 
-export class TopicAdmin {
-  private constructor(private readonly admin: Admin, private readonly settings: KafkaSettings) {}
+/** How long `connect` waits for a broker to answer (an unreachable one fails sooner: see RdAdmin). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class TopicAdmin {
+  private constructor(private readonly admin: RdAdmin, private readonly settings: KafkaSettings) {}
+
+  /** An admin client whose brokers have answered. */
   static async connect(s: KafkaSettings): Promise<TopicAdmin> {
-    const admin = new Kafka({ clientId: `${s.clientId}-admin`, brokers: s.brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } }).admin();
+    const admin = new RdAdmin({ brokers: s.brokers, clientId: `${s.clientId}-admin` });
     try {
-      await admin.connect();
+      await admin.topics(CONNECT_TIMEOUT_MS);
     } catch (err) {
-      throw new KafkaEdgeError(`Kafka brokers ${s.brokers.join(',')}: cannot connect (${err instanceof Error ? err.message : String(err)}); \`npm run services:up\` starts a local broker`);
+      await admin.close();
+      throw new KafkaEdgeError(`Kafka brokers ${s.brokers.join(',')}: cannot connect (${message(err)}); \`npm run services:up\` starts a local broker`);
     }
     return new TopicAdmin(admin, s);
   }
 
   /** The partition count of `topic`, or undefined when it does not exist. */
   async partitions(topic: string): Promise<number | undefined> {
-    const topics = await this.admin.listTopics();
-    if (!topics.includes(topic)) return undefined;
-    const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0]?.partitions.length;
+    try {
+      return await this.admin.partitions(topic);
+    } catch (err) {
+      throw new KafkaEdgeError(`topic "${topic}" on ${this.brokers}: cannot read its partitions (${message(err)})`);
+    }
   }
 
   /**
@@ -34,14 +44,16 @@ export class TopicAdmin {
     let existing = await this.partitions(topic);
     if (existing === undefined) {
       try {
-        await this.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }], waitForLeaders: true });
+        // Another writer may create it at the same moment: then the broker says it exists, and
+        // createTopic reports the partitions it has.
+        const r = await this.admin.createTopic(topic, partitions);
+        existing = r.partitions;
       } catch (err) {
-        // another writer may have created it at the same moment
         existing = await this.partitions(topic);
-        if (existing === undefined) throw new KafkaEdgeError(`cannot create topic "${topic}" on ${this.settings.brokers.join(',')}: ${err instanceof Error ? err.message : String(err)}`);
+        if (existing === undefined) throw new KafkaEdgeError(`cannot create topic "${topic}" on ${this.brokers}: ${message(err)}`);
       }
     }
-    if (existing !== undefined && existing !== partitions) {
+    if (existing !== partitions) {
       throw new KafkaEdgeError(`topic "${topic}" has ${existing} partition(s), the edge declares ${partitions}: ` +
         'set the node\'s transport partitions to match, or delete the topic');
     }
@@ -49,19 +61,34 @@ export class TopicAdmin {
 
   /** Per partition: the earliest offset still held and the offset the next record will get. */
   async offsets(topic: string): Promise<{ partition: number; low: number; high: number }[]> {
-    const o = await this.admin.fetchTopicOffsets(topic);
-    return o.map((x) => ({ partition: x.partition, low: Number(x.low), high: Number(x.high) })).sort((a, b) => a.partition - b.partition);
+    try {
+      return await this.admin.watermarks(topic);
+    } catch (err) {
+      throw new KafkaEdgeError(`topic "${topic}" on ${this.brokers}: cannot read its offsets (${message(err)})`);
+    }
   }
 
   async deleteGroups(groups: string[]): Promise<void> {
-    await this.admin.deleteGroups(groups);
+    try {
+      await this.admin.deleteGroups(groups);
+    } catch (err) {
+      throw new KafkaEdgeError(`Kafka brokers ${this.brokers}: ${message(err)}`);
+    }
   }
 
   async deleteTopics(topics: string[]): Promise<void> {
-    await this.admin.deleteTopics({ topics });
+    try {
+      await this.admin.deleteTopics(topics);
+    } catch (err) {
+      throw new KafkaEdgeError(`Kafka brokers ${this.brokers}: ${message(err)}`);
+    }
   }
 
   close(): Promise<void> {
-    return this.admin.disconnect();
+    return this.admin.close();
+  }
+
+  private get brokers(): string {
+    return this.settings.brokers.join(',');
   }
 }

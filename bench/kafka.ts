@@ -1,11 +1,11 @@
 /**
  * One Kafka edge with Quote records: Avro in the Confluent wire format (magic 0, 4-byte schema id,
  * Avro body), key = symbol. The project's adapter (pipelines/kafka: EdgeWriter → broker → EdgeReader,
- * end to end with commits), and underneath it, for kafkajs and @platformatic/kafka alone: produce-only, consume-only (consumer
- * group) and end to end (producer and consumer running together in this process), plus latency
- * percentiles from a send stamp carried in `ts_known`. `kcat` on the same bytes is the ceiling.
+ * end to end with commits), with latency percentiles from a send stamp carried in `ts_known`; `kcat`
+ * on the same bytes is the ceiling. (The pure-JS clients, kafkajs and @platformatic/kafka, were
+ * measured here until the adapter moved to librdkafka: see bench/README.md for their figures.)
  *
- *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,kafkajs,platformatic,kcat]
+ *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,kcat]
  *
  * Traffic goes to 127.0.0.1 only. Starts the services with scripts/services/up.sh if they are down.
  */
@@ -16,12 +16,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
-import { Consumer as PConsumer, Producer as PProducer } from '@platformatic/kafka';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { Quote } from '../schemas/types.generated.ts';
+import { TopicAdmin } from '../pipelines/kafka/admin.ts';
 import { EdgeReader } from '../pipelines/kafka/edge-reader.ts';
 import { EdgeWriter } from '../pipelines/kafka/edge-writer.ts';
 import { kafkaSettings } from '../pipelines/kafka/settings.ts';
@@ -127,51 +125,12 @@ function encodeBatch(schemaId: number, from: number, to: number): Msg[] {
   return out;
 }
 
-// ---------------------------------------------------------------- measurement helpers
-
-/** Collects the decoded records of one consumer; resolves when `expected` have arrived. */
-class Sink {
-  readonly latencies: Float64Array;
-  count = 0;
-  firstAt = 0;
-  lastAt = 0;
-  private done!: () => void;
-  readonly finished = new Promise<void>((resolve) => { this.done = resolve; });
-  private readonly seen: Uint8Array;
-  duplicates = 0;
-  constructor(readonly schemaId: number, readonly expected: number) {
-    this.latencies = new Float64Array(expected);
-    this.seen = new Uint8Array(expected);
-  }
-  take(value: Buffer | null | undefined): void {
-    if (!value) return;
-    if (DEBUG && this.count % 10000 === 0) console.log(`  sink ${this.count}/${this.expected} dup ${this.duplicates}`);
-    const q = decode(this.schemaId, value);
-    const now = nowMicros();
-    if (this.count === 0) this.firstAt = performance.now();
-    if (this.seen[q.seq] === 1) { this.duplicates++; return; }
-    this.seen[q.seq] = 1;
-    if (this.count < this.expected) this.latencies[this.count] = now - q.ts_known;
-    if (++this.count === this.expected) { this.lastAt = performance.now(); this.done(); }
-  }
-  percentile(p: number): number {
-    const sorted = this.latencies.slice(0, this.count).sort();
-    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`timeout: ${what}`)), ms); })]);
-  } finally { clearTimeout(timer); }
-}
+// ---------------------------------------------------------------- results
 
 interface Row {
   client: string;
   produce: number;     // records/s
   consume: number;     // records/s, first record → last
-  join: number;        // ms from consumer start to first record
   e2e: number;         // records/s, first send → last decode
   p50: number;         // ms
   p99: number;         // ms
@@ -179,136 +138,20 @@ interface Row {
 }
 const rows: Row[] = [];
 
-const kafka = new Kafka({ clientId: 'bench', brokers: [BROKER], logLevel: logLevel.NOTHING });
-const admin: Admin = kafka.admin();
-await admin.connect();
+const admin = await TopicAdmin.connect({ ...kafkaSettings(), clientId: 'bench' });
 const RUN = `${Date.now().toString(36)}`;
 const createdTopics: string[] = [];
 
 async function freshTopic(name: string): Promise<{ topic: string; schemaId: number }> {
   const topic = `bench.quote.${RUN}.${name.replace(/[^A-Za-z0-9._-]/g, "")}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.ensureTopic(topic, PARTITIONS);
   createdTopics.push(topic);
   return { topic, schemaId: await register(topic) };
 }
 
 async function endOffsetSum(topic: string): Promise<number> {
-  const offs = await admin.fetchTopicOffsets(topic);
-  return offs.reduce((s, o) => s + Number(o.high), 0);
-}
-
-// ---------------------------------------------------------------- kafkajs
-
-// send() calls outstanding at once. kafkajs assigns idempotent sequence numbers when a request is
-// built, so 2 pipelined calls are safe. @platformatic/kafka 1.35 with `idempotent: true` silently
-// loses records when send() calls overlap (measured: 12,000 of 20,000 landed with 2 in flight, no
-// error), so it gets 1.
-const IN_FLIGHT_KAFKAJS = 2;
-const IN_FLIGHT_PLATFORMATIC = 1;
-
-async function kafkajsProduce(topic: string, schemaId: number): Promise<number> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
-  await producer.connect();
-  const t0 = performance.now();
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < N) {
-      const from = next; next = Math.min(N, next + BATCH);
-      await producer.send({ topic, acks: -1, messages: encodeBatch(schemaId, from, next) });
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT_KAFKAJS }, lane));
-  const ms = performance.now() - t0;
-  await producer.disconnect();
-  return ms;
-}
-
-async function kafkajsConsume(topic: string, sink: Sink, joined?: () => void): Promise<{ stop: () => Promise<void>; startedAt: number }> {
-  const consumer = kafka.consumer({ groupId: `${topic}.g`, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 << 20, maxBytes: 32 << 20, sessionTimeout: 30000 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  if (joined) consumer.on(consumer.events.GROUP_JOIN, () => joined());
-  const startedAt = performance.now();
-  await consumer.run({
-    partitionsConsumedConcurrently: PARTITIONS,
-    eachBatch: async ({ batch }) => { for (const m of batch.messages) sink.take(m.value); },
-  });
-  return { stop: () => consumer.disconnect(), startedAt };
-}
-
-// ---------------------------------------------------------------- @platformatic/kafka
-
-async function platformaticProduce(topic: string, schemaId: number): Promise<number> {
-  const producer = new PProducer({ clientId: 'bench-p', bootstrapBrokers: [BROKER], idempotent: true, autocreateTopics: false });
-  const t0 = performance.now();
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < N) {
-      const from = next; next = Math.min(N, next + BATCH);
-      const messages = encodeBatch(schemaId, from, next).map((m) => ({ topic, key: m.key, value: m.value }));
-      await producer.send({ messages });
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT_PLATFORMATIC }, lane));
-  const ms = performance.now() - t0;
-  await producer.close();
-  return ms;
-}
-
-async function platformaticConsume(topic: string, sink: Sink, joined?: () => void): Promise<{ stop: () => Promise<void>; startedAt: number }> {
-  const consumer = new PConsumer({
-    clientId: 'bench-c', bootstrapBrokers: [BROKER], groupId: `${topic}.g`,
-    maxWaitTime: 100, maxBytes: 32 << 20, maxBytesPerPartition: 4 << 20, autocommit: 1000, sessionTimeout: 30000,
-  });
-  if (joined) consumer.once('consumer:group:join', () => joined());
-  const startedAt = performance.now();
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', highWaterMark: 4096 });
-  stream.on('data', (m: { value: Buffer | undefined }) => sink.take(m.value));
-  stream.on('error', (e: unknown) => console.error('platformatic stream error', e));
-  return { stop: async () => { await stream.close(); await consumer.close(); }, startedAt };
-}
-
-// ---------------------------------------------------------------- one client: produce, consume, e2e
-
-type Produce = (topic: string, schemaId: number) => Promise<number>;
-type Consume = (topic: string, sink: Sink, joined?: () => void) => Promise<{ stop: () => Promise<void>; startedAt: number }>;
-
-async function benchClient(client: string, produce: Produce, consume: Consume): Promise<void> {
-  // 1. produce only
-  const a = await freshTopic(`${client}.split`);
-  const produceMs = await produce(a.topic, a.schemaId);
-  if (DEBUG) console.log(`  produced in ${produceMs.toFixed(0)} ms`);
-  const written = await endOffsetSum(a.topic);
-  if (written !== N) throw new Error(`${client}: ${written} records in the topic after producing ${N}`);
-  // 2. consume only, fresh group from the beginning
-  const sinkA = new Sink(a.schemaId, N);
-  const c = await consume(a.topic, sinkA);
-  await withTimeout(sinkA.finished, 300_000, `${client} consume`);
-  await c.stop();
-  // 3. end to end: consumer joined first, then produce; clock runs from first send to last decode
-  const b = await freshTopic(`${client}.e2e`);
-  const sinkB = new Sink(b.schemaId, N);
-  let joinedResolve!: () => void;
-  const joinedP = new Promise<void>((r) => { joinedResolve = r; });
-  const c2 = await consume(b.topic, sinkB, joinedResolve);
-  await withTimeout(joinedP, 60_000, `${client} group join`);
-  await new Promise((r) => setTimeout(r, 500)); // let the first (empty) fetches go out
-  const t0 = performance.now();
-  await produce(b.topic, b.schemaId);
-  await withTimeout(sinkB.finished, 300_000, `${client} e2e`);
-  const e2eMs = sinkB.lastAt - t0;
-  await c2.stop();
-  if (sinkA.duplicates + sinkB.duplicates > 0) quirks.push(`${client}: ${sinkA.duplicates + sinkB.duplicates} duplicate records consumed`);
-  rows.push({
-    client,
-    produce: N / (produceMs / 1000),
-    consume: N / ((sinkA.lastAt - c.startedAt) / 1000), // includes group join, as kcat's does
-    join: sinkA.firstAt - c.startedAt,
-    e2e: N / (e2eMs / 1000),
-    p50: sinkB.percentile(0.5) / 1000,
-    p99: sinkB.percentile(0.99) / 1000,
-    bytes: 0,
-  });
+  const offs = await admin.offsets(topic);
+  return offs.reduce((s, o) => s + o.high, 0);
 }
 
 // ---------------------------------------------------------------- the adapter: one edge end to end
@@ -343,6 +186,7 @@ async function benchAdapter(): Promise<void> {
       latencies[count++] = now - it.value.ts_known;
     }
     await reader.commit(items);
+    if (DEBUG && Math.floor(count / 50_000) > Math.floor((count - items.length) / 50_000)) console.log(`  read ${count}/${N}, ${duplicates} duplicates`);
   }
   const e2eMs = performance.now() - t0;
   const produceMs = await produce;
@@ -352,7 +196,7 @@ async function benchAdapter(): Promise<void> {
   if (reader.deadLettered > 0) quirks.push(`adapter: ${reader.deadLettered} records dead-lettered`);
   const sorted = latencies.slice(0, count).sort();
   const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-  rows.push({ client: 'adapter (EdgeWriter→EdgeReader)', produce: N / (produceMs / 1000), consume: NaN, join: NaN, e2e: N / (e2eMs / 1000), p50: pct(0.5) / 1000, p99: pct(0.99) / 1000, bytes: 0 });
+  rows.push({ client: 'adapter (EdgeWriter→EdgeReader)', produce: N / (produceMs / 1000), consume: NaN, e2e: N / (e2eMs / 1000), p50: pct(0.5) / 1000, p99: pct(0.99) / 1000, bytes: 0 });
 }
 
 // ---------------------------------------------------------------- kcat, same bytes
@@ -407,7 +251,7 @@ async function benchKcat(): Promise<void> {
   await cons;
   const e2eMs = performance.now() - t1;
   rmSync(dir, { recursive: true, force: true });
-  rows.push({ client: 'kcat (ceiling)', produce: N / (produceMs / 1000), consume: N / (consumeMs / 1000), join: NaN, e2e: N / (e2eMs / 1000), p50: NaN, p99: NaN, bytes: avgBytes });
+  rows.push({ client: 'kcat (ceiling)', produce: N / (produceMs / 1000), consume: N / (consumeMs / 1000), e2e: N / (e2eMs / 1000), p50: NaN, p99: NaN, bytes: avgBytes });
   void t0;
 }
 
@@ -437,12 +281,12 @@ function fmt(x: number): string { return Number.isFinite(x) ? Math.round(x).toLo
 
 try {
   if (only('adapter')) { console.log('… adapter (pipelines/kafka: librdkafka through native/kafka)'); await benchAdapter(); }
-  if (only('kafkajs')) { console.log('… kafkajs'); await benchClient('kafkajs', kafkajsProduce, kafkajsConsume); }
-  if (only('platformatic')) { console.log('… @platformatic/kafka'); await benchClient('@platformatic/kafka', platformaticProduce, platformaticConsume); }
   if (only('kcat')) { console.log('… kcat'); await benchKcat(); }
 } finally {
-  await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
-  await admin.disconnect();
+  const existing = [];
+  for (const t of createdTopics) if ((await admin.partitions(t)) !== undefined) existing.push(t);
+  await admin.deleteTopics(existing).catch(() => undefined);
+  await admin.close();
 }
 
 const kc = rows.find((r) => r.client.startsWith('kcat'));
@@ -451,7 +295,6 @@ const table = rows.map((r) => ({
   client: r.client,
   'produce rec/s': fmt(r.produce),
   'consume rec/s': fmt(r.consume),
-  'join ms': fmt(r.join),
   'e2e rec/s': fmt(r.e2e),
   'e2e p50 ms': Number.isFinite(r.p50) ? r.p50.toFixed(1) : '–',
   'e2e p99 ms': Number.isFinite(r.p99) ? r.p99.toFixed(1) : '–',
@@ -465,13 +308,6 @@ const adapterRow = rows.find((r) => r.client.startsWith('adapter'));
 if (adapterRow) {
   console.log(`adapter: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
     `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`);
-}
-const clients = rows.filter((r) => r !== kc && r !== adapterRow).sort((x, y) => y.e2e - x.e2e);
-const [best, other] = clients;
-if (best) {
-  const vs = other ? `, ${(best.e2e / other.e2e).toFixed(2)}× ${other.client} end to end (produce ${(best.produce / other.produce).toFixed(2)}×, consume ${(best.consume / other.consume).toFixed(2)}×)` : '';
-  const adapterVs = adapterRow ? `; the adapter (librdkafka) does ${(adapterRow.e2e / best.e2e).toFixed(1)}× that` : '';
-  console.log(`pure-JS clients: ${best.client} leads with ${fmt(best.e2e)} rec/s${vs}${kc ? `, ${ratio(best.e2e, kc.e2e)} of kcat` : ''}${adapterVs}.`);
 }
 for (const q of quirks) console.log(`note: ${q}`);
 process.exit(0);

@@ -132,7 +132,20 @@ export const PRETRADE_RULES: readonly PretradeRule[] = [
   maxPositionQty, maxPositionNotional, maxGrossExposure, maxNetExposure, rateLimit,
 ];
 
-/** The first rule `o` breaks, or null when it passes them all. */
+/**
+ * The first rule `o` breaks, or null when it passes them all.
+ *
+ * @example
+ * import type { Order } from '../../../schemas/types.generated.ts';
+ * import { SECOND } from '../../core/time.ts';
+ * import { PretradeBook } from './book.ts';
+ * declare const order: Order;
+ * declare const limits: PretradeLimits;
+ * const book = new PretradeBook({ trackPending: true, rateWindow: SECOND });
+ * const now = order.ts_known;
+ * const rejection = checkOrder(order, book.view(order, now, { mode: 'ACTIVE', reason: 'initial' }), limits);
+ * if (rejection === null) book.pass(order, now);
+ */
 export function checkOrder(o: Order, view: OrderView, limits: PretradeLimits, rules = PRETRADE_RULES): Rejection | null {
   for (const rule of rules) {
     const rejection = rule(o, view, limits);

@@ -1,0 +1,126 @@
+/**
+ * source.replay: reads the dataset named by its params as column batches of its schema (Quote or
+ * Trade) and hands the records on in stored order, in batches of at most batch_size. It refuses, as
+ * dead letters with the reason, a record out of (ts_known, seq) order, of a symbol outside the
+ * universe, with a non-positive or non-finite price, a crossed quote, a negative quote size or a
+ * non-positive trade size; the records around it go on.
+ *
+ * The source is opened on a stub context whose datasets are real: one Parquet file per stored batch
+ * in a temporary folder, read through pipelines/io/dataset.ts as in a backtest.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeRecordsParquet } from '../../../lib/io/parquet.ts';
+import type { SourceContext } from '../../../operators/sdk/context.ts';
+import { outputSchema, type Batch } from '../../../operators/sdk/spec.ts';
+import { replay } from '../../../operators/source/replay.ts';
+import type { DatasetManifest } from '../../../pipelines/data/manifest.ts';
+import { openDataset } from '../../../pipelines/io/dataset.ts';
+import type { Quote, Trade } from '../../../schemas/types.generated.ts';
+import { tempDir } from '../../helpers/datasets.ts';
+import { T0, quote, trade } from '../../helpers/memory-graph.ts';
+
+const folders: string[] = [];
+afterAll(() => { for (const dir of folders) rmSync(dir, { recursive: true, force: true }); });
+
+/**
+ * A context whose dataset `name` holds `stored`, one Parquet file per inner array, and that records
+ * what the source opens, closes and refuses.
+ */
+function stubContext(name: string, schema: 'Quote' | 'Trade', stored: readonly (Quote | Trade)[][], symbols = ['A', 'B']) {
+  const dir = tempDir('replay');
+  folders.push(dir);
+  const files = stored.map((records, i) => {
+    writeRecordsParquet(join(dir, `${i}.parquet`), schema, records as unknown as Record<string, unknown>[]);
+    return `${i}.parquet`;
+  });
+  const manifest = { datasets: { [name]: { schema, files, rows: stored.flat().length, corrections: 0 } } } as unknown as DatasetManifest;
+  const seen = { opened: [] as string[], closed: 0, deadLetters: [] as { record: Quote | Trade; reason: string }[] };
+  const ctx: Pick<SourceContext, 'universe' | 'deadLetter' | 'openDataset'> = {
+    universe: symbols.map((symbol) => ({ symbol, sector: 'X' })),
+    deadLetter: (record, reason) => { seen.deadLetters.push({ record: record as Quote, reason }); },
+    openDataset: (dataset, asSchema) => {
+      seen.opened.push(`${dataset} as ${asSchema}`);
+      const reader = openDataset(dir, manifest, dataset, asSchema);
+      return { next: () => reader.next(), close: async () => { seen.closed++; await reader.close(); } };
+    },
+  };
+  return { ctx: ctx as SourceContext, seen };
+}
+
+async function drain<T>(reader: { next(): Promise<Batch<T> | null>; close(): Promise<void> }): Promise<T[][]> {
+  const out: T[][] = [];
+  for (let b = await reader.next(); b !== null; b = await reader.next()) out.push([...b]);
+  await reader.close();
+  return out;
+}
+
+/** Records as plain objects (a decoded record may be a view). */
+const plain = <T>(batches: T[][]): T[][] => batches.map((b) => b.map((r) => ({ ...r })));
+
+describe('source.replay', () => {
+  it('replays the stored quotes in order, in batches of at most batch_size, and closes the dataset', async () => {
+    const stored = [
+      [quote('A', T0 + 1, 10, 10.02, 1), quote('B', T0 + 1, 20, 20.04, 2), quote('A', T0 + 2, 10.01, 10.03, 3)],
+      [quote('B', T0 + 3, 20.01, 20.05, 4), quote('A', T0 + 3, 10, 10, 5)], // a locked quote (bid = ask) is fine
+    ];
+    const { ctx, seen } = stubContext('quotes', 'Quote', stored);
+    const params = replay.params.parse({ batch_size: 2 });
+    const batches = plain(await drain(replay.open(params, ctx)));
+    // Batches never span two stored batches: 3 → 2 + 1, then 2.
+    expect(batches).toEqual([stored[0]!.slice(0, 2), stored[0]!.slice(2), stored[1]!]);
+    expect(seen).toEqual({ opened: ['quotes as Quote'], closed: 1, deadLetters: [] });
+  });
+
+  it('refuses quotes out of order, of unknown symbols, with bad prices or sizes, and keeps the rest', async () => {
+    const good = [quote('A', T0 + 10, 10, 10.02, 10), quote('B', T0 + 20, 20, 20.02, 20), quote('A', T0 + 30, 10, 10.02, 30)];
+    const stored = [[
+      good[0]!,
+      quote('A', T0 + 5, 10, 10.02, 11), // known before the previous record
+      quote('A', T0 + 10, 10, 10.02, 10), // same ts_known, same seq
+      quote('Z', T0 + 12, 10, 10.02, 12), // not in the universe
+      quote('A', T0 + 13, NaN, 10.02, 13),
+      quote('A', T0 + 14, 0, 10.02, 14),
+      quote('A', T0 + 15, 10.05, 10.02, 15), // crossed
+      quote('A', T0 + 16, 10, 10.02, 16, { ask_size: -1 }),
+      good[1]!,
+    ], [
+      quote('B', T0 + 19, 20, 20.02, 21), // behind the last record of the previous stored batch
+      good[2]!,
+    ]];
+    const { ctx, seen } = stubContext('quotes', 'Quote', stored);
+    const batches = plain(await drain(replay.open(replay.params.parse({}), ctx)));
+    expect(batches.flat()).toEqual(good);
+    expect(seen.deadLetters.map((d) => [d.record.seq, d.reason])).toEqual([
+      [11, `out of order: (ts_known ${T0 + 5}, seq 11) after (${T0 + 10}, 10)`],
+      [10, `out of order: (ts_known ${T0 + 10}, seq 10) after (${T0 + 10}, 10)`],
+      [12, 'unknown symbol "Z": not in the dataset\'s universe'],
+      [13, 'bad price: bid NaN, ask 10.02 (prices must be positive finite numbers)'],
+      [14, 'bad price: bid 0, ask 10.02 (prices must be positive finite numbers)'],
+      [15, 'crossed quote: bid 10.05 > ask 10.02'],
+      [16, 'bad size: bid_size 100, ask_size -1'],
+      [21, `out of order: (ts_known ${T0 + 19}, seq 21) after (${T0 + 20}, 20)`],
+    ]);
+  });
+
+  it('replays trades when its schema is Trade, refusing bad prices and sizes; corrections pass as records', async () => {
+    const stored = [[
+      trade('A', T0 + 1, 10, 100, 1),
+      trade('A', T0 + 2, -1, 100, 2),
+      trade('B', T0 + 3, 20, 0, 3),
+      trade('A', T0 + 4, 10, 50, 4, { id: 1, version: 2, ts_event: T0 + 1, aggressor: 'SELL' }),
+    ]];
+    const { ctx, seen } = stubContext('prints', 'Trade', stored);
+    const params = replay.params.parse({ dataset: 'prints', schema: 'Trade' });
+    expect(outputSchema(replay, params)).toBe('Trade');
+    expect(outputSchema(replay, replay.params.parse({}))).toBe('Quote');
+    const records = plain(await drain(replay.open(params, ctx))).flat();
+    expect(records).toEqual([stored[0]![0], stored[0]![3]]);
+    expect(seen.opened).toEqual(['prints as Trade']);
+    expect(seen.deadLetters.map((d) => d.reason)).toEqual([
+      'bad trade price -1 (must be a positive finite number)',
+      'bad trade size 0 (must be positive)',
+    ]);
+  });
+});

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rankGauss } from '../../../operators/feature/rank-gauss.ts';
+import { rankGauss, rankGaussOperator } from '../../../operators/feature/rank-gauss.ts';
 import { normalQuantile } from '../../../operators/sdk/math.ts';
+import { runOperator } from '../../../pipelines/harness/harness.ts';
+import type { CrossSection } from '../../../schemas/types.generated.ts';
 
 describe('rankGauss', () => {
   it('maps ranks to normal quantiles, symmetric around 0, ties sharing a value, NaN kept', () => {
@@ -26,5 +28,32 @@ describe('rankGauss', () => {
     expect(normalQuantile(0.5)).toBe(0);
     expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 8);
     expect(normalQuantile(0.001)).toBeCloseTo(-3.090232306167813, 8);
+  });
+});
+
+describe('feature.rank-gauss', () => {
+  const T0 = Date.UTC(2024, 0, 2, 15, 0) * 1000;
+  // Three symbols, two columns: a = [5, −1, NaN], b = [2, 2, 7] (row-major).
+  const cs: CrossSection = { ts_event: T0, ts_known: T0, symbols: ['A', 'B', 'C'], features: ['a', 'b'], values: [5, 2, -1, 2, NaN, 7], prices: [10, 20, 30] };
+  // Column a: two finite values, ranks 0 and 1 of 2 → quantiles of 0.25 and 0.75.
+  const qa = normalQuantile(0.75);
+  // Column b: B and A tie at 2 (average rank 0.5 of 3 → quantile of 1/3), C ranks 2 (quantile of 5/6).
+  const tie = normalQuantile(1 / 3);
+  const top = normalQuantile(5 / 6);
+
+  it('ranks each column across the snapshot, NaN becoming the neutral 0, and passes the rest through', async () => {
+    const run = await runOperator(rankGaussOperator, {}, { cross_section: { batches: [[cs]], features: ['a', 'b'] } });
+    const [out] = run.outputs['out'] as CrossSection[];
+    expect({ ...out!, values: [] }).toEqual({ ...cs, values: [] });
+    out!.values.forEach((v, i) => expect(v, `value ${i}`).toBeCloseTo([qa, tie, -qa, tie, 0, top][i]!, 9));
+  });
+
+  it('keeps NaN with missing: keep; a column with one finite value maps it to 0', async () => {
+    const one: CrossSection = { ...cs, values: [NaN, 1, 3, NaN, NaN, NaN] };
+    const run = await runOperator(rankGaussOperator, { missing: 'keep' }, { cross_section: { batches: [[cs], [one]], features: ['a', 'b'] } });
+    const [first, second] = run.outputs['out'] as CrossSection[];
+    expect(Number.isNaN(first!.values[4])).toBe(true);
+    // Column a of the second snapshot: B alone → 0; column b: A alone → 0.
+    expect(second!.values).toEqual([NaN, 0, 0, NaN, NaN, NaN]);
   });
 });

@@ -8,7 +8,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { buildProgram } from '../pipelines/cli/program.ts';
+import type { Command } from 'commander';
 import { operators, registry } from '../operators/index.ts';
 import { loadTopology } from '../pipelines/topology/load.ts';
 import { validateTopology } from '../pipelines/topology/validate.ts';
@@ -30,26 +31,9 @@ function replaceBetween(file: string, text: string, name: string, body: string):
 
 let program: Promise<Command> | undefined;
 
-/**
- * The `alpha` program as pipelines/cli/main.ts builds it. That module parses the command line as it
- * loads, so its parse is replaced, for that one import, by a capture of the program.
- */
+/** The `alpha` program, as pipelines/cli/program.ts builds it (built once). */
 export function alphaProgram(): Promise<Command> {
-  program ??= (async () => {
-    const parseAsync = Command.prototype.parseAsync;
-    let captured: Command | undefined;
-    Command.prototype.parseAsync = async function capture(this: Command) {
-      captured = this;
-      return this;
-    };
-    try {
-      await import('../pipelines/cli/main.ts');
-    } finally {
-      Command.prototype.parseAsync = parseAsync;
-    }
-    if (!captured) throw new Error('pipelines/cli/main.ts did not parse a command line: cannot find the alpha program');
-    return captured;
-  })();
+  program ??= buildProgram();
   return program;
 }
 

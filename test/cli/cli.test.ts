@@ -120,8 +120,10 @@ describe('alpha graph', () => {
       for (const [port, producers] of Object.entries(node.inputs)) {
         const feedback = (node.spec.inputs as Record<string, PortSpec>)[port]?.feedback === true;
         for (const p of producers) {
-          const schema = topology!.nodes.find((n) => n.name === p)!.output;
-          expected.push(`${p} ${feedback ? '-.->' : '-->'}|${schema}| ${node.name}`);
+          // An input is a node (its main output) or node.port (another of its ports).
+          const [from, port] = p.includes('.') ? p.split('.') as [string, string] : [p, 'out'];
+          const schema = topology!.nodes.find((n) => n.name === from)!.ports[port];
+          expected.push(`${from} ${feedback ? '-.->' : '-->'}|${port === 'out' ? schema : `${port}: ${schema}`}| ${node.name}`);
         }
       }
     }

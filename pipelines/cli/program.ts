@@ -1,0 +1,120 @@
+/** The `alpha` program: every command and its options (main.ts runs it). */
+import { readFileSync, existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { registry, operators } from '../../operators/index.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { loadTopology } from '../topology/load.ts';
+import { formatProblem } from '../topology/problems.ts';
+import { validateTopology } from '../topology/validate.ts';
+import { mermaid, opsJson, opsMarkdown, opsText, topologyJsonSchema } from '../topology/reference.ts';
+import { generateDataset, GENERATE_DEFAULTS } from '../data/generate.ts';
+import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
+import { printSummary, progressPrinter } from './report.ts';
+import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const number = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new AlphaError(`${name} is "${value}": expected a number`);
+  return n;
+};
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('alpha')
+    .description('Alpha Factory: a typed operator graph for the dataflow of a quantitative fund.')
+    .version(pkg.version, '-V, --version')
+    .showHelpAfterError();
+
+  program.command('validate')
+    .description('Check a topology; print every problem as FILE:LINE:COL node "NAME": what — what would be accepted.')
+    .argument('<file>', 'topology.yaml')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
+    .action((file: string, opts: { format: string; set: string[] }) => {
+      const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
+      if (opts.format === 'json') {
+        process.stdout.write(`${JSON.stringify({ file, valid: problems.length === 0, problems }, null, 2)}\n`);
+      } else if (topology) {
+        process.stdout.write(`${file}: valid (${topology.nodes.length} nodes)\n`);
+      } else {
+        process.stderr.write(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem(s) in ${file}\n`);
+      }
+      process.exitCode = problems.length === 0 ? 0 : 1;
+    });
+
+  program.command('graph')
+    .description('Print the graph of a topology as a Mermaid flowchart.')
+    .argument('<file>', 'topology.yaml')
+    .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
+    .action((file: string, opts: { set: string[] }) => {
+      const topology = resolveTopology(file, opts.set);
+      process.stdout.write(mermaid(topology));
+    });
+
+  program.command('ops')
+    .description('List every operator type with its inputs, output and params.')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .action((opts: { format: string }) => {
+      const out = opts.format === 'json' ? JSON.stringify(opsJson(operators), null, 2) : opts.format === 'markdown' ? opsMarkdown(operators) : opsText(operators);
+      process.stdout.write(`${out}\n`);
+    });
+
+  program.command('schema')
+    .description('Print the JSON Schema of topology.yaml, generated from the operator registry.')
+    .action(() => { process.stdout.write(`${JSON.stringify(topologyJsonSchema(operators), null, 2)}\n`); });
+
+  const data = program.command('data').description('Datasets.');
+  data.command('generate')
+    .description('Write a synthetic market (quotes and trades as Parquet, plus manifest.json) with a planted alpha.')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--symbols <n>', 'number of symbols', number('--symbols'), GENERATE_DEFAULTS.symbols)
+    .option('--days <n>', 'number of trading days', number('--days'), GENERATE_DEFAULTS.days)
+    .option('--start <date>', 'first trading day (YYYY-MM-DD)', GENERATE_DEFAULTS.start)
+    .option('--seed <n>', 'random seed (changes the noise, not the planted alpha)', number('--seed'), GENERATE_DEFAULTS.seed)
+    .option('--alpha <x>', 'strength of the planted alpha (0 = pure noise)', number('--alpha'), GENERATE_DEFAULTS.alpha)
+    .action(async (opts: { out: string; symbols: number; days: number; start: string; seed: number; alpha: number }) => {
+      const started = Date.now();
+      const manifest = await generateDataset(opts);
+      const q = manifest.datasets['quotes']!;
+      const t = manifest.datasets['trades']!;
+      process.stderr.write(`wrote ${opts.out}: ${manifest.symbols} symbols × ${manifest.dates.length} days, ` +
+        `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    });
+
+  replayOptions(program.command('backtest')
+    .description('Run a topology as a backtest over a dataset and write summary.json, fills.parquet, … to --out.')
+    .argument('<file>', 'topology.yaml'), 'out/backtest')
+    .option('--split', 'run each process group (topology "groups:") in its own OS process, joined through Kafka')
+    .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
+    .action(async (file: string, opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean }) => {
+      const topology = resolveTopology(file, opts.set);
+      const dataDir = opts.data ?? topology.data;
+      if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
+        process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
+        await generateDataset({ out: dataDir });
+      }
+      if (opts.split) {
+        const { runSplit } = await import('../runtime/group/split.ts');
+        const summary = await runSplit({
+          topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
+          ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+          ...(opts.quiet ? {} : { onLine: (group: string, line: string) => process.stderr.write(`[${group}] ${line}\n`) }),
+        });
+        printSummary(summary, opts.out);
+        process.stderr.write(`  split into ${Object.keys(summary.groups).join(', ')} (run ${summary.run_id})\n`);
+        return;
+      }
+      const summary = await runBacktest({
+        topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
+        ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+        ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+      });
+      printSummary(summary, opts.out);
+    });
+
+  (await import('./risk.ts')).registerRiskCommand(program);
+  (await import('./model.ts')).registerModelCommand(program);
+  (await import('./tap.ts')).registerTapCommand(program);
+  (await import('./run.ts')).registerRunCommand(program);
+  return program;
+}

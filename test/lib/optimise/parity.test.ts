@@ -11,7 +11,7 @@ import { cscFromDense, solveQP, type CscMatrix } from '../../../native/osqp/inde
 import { MvoProblem } from '../../../lib/optimise/problem.ts';
 import { parseProblem, solveProblem, toMvoSpec } from '../../../pipelines/cli/risk.ts';
 
-const DIR = fileURLToPath(new URL('../../../fixtures/qp/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../fixtures/qp/', import.meta.url));
 const KNOWN = `${DIR}known/`;
 const jsonFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []);
 

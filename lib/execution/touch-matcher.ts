@@ -1,0 +1,124 @@
+/**
+ * The matching rules of the simple simulated broker, apart from any stream: a market order fills in
+ * full at the first quote known at least `latencyUs` after it (a buy at the ask, a sell at the bid);
+ * a limit order rests, one per symbol (a newer one cancels it), until a trade prints strictly through
+ * its price, and fills at its limit. Each call returns the fills and the order-state changes it caused.
+ */
+import type { Fill, Order, OrderState, OrderStatus, Quote, Trade } from '../../schemas/types.generated.ts';
+import type { Micros } from '../core/time.ts';
+
+export interface MatcherConfig {
+  latencyUs: Micros;
+  /** Fee per fill, basis points of notional. */
+  feeBps: number;
+}
+
+/** What one call changed: fills, state records, and the orders it refused (with the reason). */
+export interface MatchResult {
+  fills: Fill[];
+  states: OrderState[];
+  rejected: { order: Order; reason: string }[];
+}
+
+const empty = (): MatchResult => ({ fills: [], states: [], rejected: [] });
+
+export class TouchMatcher {
+  private readonly market = new Map<string, Order[]>();
+  private readonly limits = new Map<string, Order>();
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly config: MatcherConfig) {}
+
+  /** Orders arriving at `now`: accepted (NEW), or rejected as duplicates or malformed. */
+  submit(orders: readonly Order[], now: Micros): MatchResult {
+    const out = empty();
+    const reject = (o: Order, reason: string): void => {
+      out.rejected.push({ order: o, reason });
+      out.states.push(stateOf(o, 'REJECTED', 0, reason, o.ts_event, now));
+    };
+    for (const o of orders) {
+      if (this.seen.has(o.order_id)) {
+        reject(o, `duplicate order id ${o.order_id}: already executed or working`);
+        continue;
+      }
+      this.seen.add(o.order_id);
+      if (!(o.qty > 0)) {
+        reject(o, `bad quantity ${o.qty}`);
+        continue;
+      }
+      if (o.order_type === 'LIMIT') {
+        if (!(o.limit_price !== null && o.limit_price > 0)) {
+          reject(o, `limit order without a positive limit price (${o.limit_price})`);
+          continue;
+        }
+        const replaced = this.limits.get(o.symbol);
+        if (replaced) out.states.push(stateOf(replaced, 'CANCELLED', 0, `replaced by order ${o.order_id}`, o.ts_event, now));
+        this.limits.set(o.symbol, o);
+      } else {
+        const queue = this.market.get(o.symbol);
+        if (queue) queue.push(o);
+        else this.market.set(o.symbol, [o]);
+      }
+      out.states.push(stateOf(o, 'NEW', 0, null, o.ts_event, now));
+    }
+    return out;
+  }
+
+  /** Market orders whose latency has passed fill at the touch of these quotes. */
+  onQuotes(quotes: readonly Quote[], now: Micros): MatchResult {
+    const out = empty();
+    if (this.market.size === 0) return out;
+    for (const q of quotes) {
+      const queue = this.market.get(q.symbol);
+      if (!queue) continue;
+      while (queue.length > 0 && q.ts_known >= queue[0]!.ts_known + this.config.latencyUs) {
+        const o = queue.shift()!;
+        this.filled(out, o, o.side === 'BUY' ? q.ask : q.bid, q, 'TAKER', now);
+      }
+      if (queue.length === 0) this.market.delete(q.symbol);
+    }
+    return out;
+  }
+
+  /** Resting limits that a trade prints strictly through fill at their limit (corrections never fill). */
+  onTrades(trades: readonly Trade[], now: Micros): MatchResult {
+    const out = empty();
+    if (this.limits.size === 0) return out;
+    for (const t of trades) {
+      const o = this.limits.get(t.symbol);
+      if (!o || t.ts_known < o.ts_known + this.config.latencyUs || t.version > 1) continue;
+      const through = o.side === 'BUY' ? t.price < o.limit_price! : t.price > o.limit_price!;
+      if (!through) continue;
+      this.limits.delete(t.symbol);
+      this.filled(out, o, o.limit_price!, t, 'MAKER', now);
+    }
+    return out;
+  }
+
+  /** Every order still working, as EXPIRED (the run ended). */
+  expireAll(now: Micros): MatchResult {
+    const out = empty();
+    for (const o of [...[...this.market.values()].flat(), ...this.limits.values()]) {
+      out.states.push(stateOf(o, 'EXPIRED', 0, 'still working when the run ended', now, now));
+    }
+    this.market.clear();
+    this.limits.clear();
+    return out;
+  }
+
+  private filled(out: MatchResult, o: Order, price: number, at: { ts_event: Micros; ts_known: Micros }, liquidity: Fill['liquidity'], now: Micros): void {
+    out.fills.push({
+      ts_event: at.ts_event, ts_known: at.ts_known, fill_id: `${o.order_id}#1`, order_id: o.order_id, symbol: o.symbol,
+      side: o.side, qty: o.qty, price, fee: o.qty * price * this.config.feeBps * 1e-4, liquidity,
+    });
+    out.states.push(stateOf(o, 'FILLED', o.qty, null, at.ts_event, now));
+  }
+}
+
+function stateOf(o: Order, status: OrderStatus, filled: number, reason: string | null, tsEvent: Micros, now: Micros): OrderState {
+  const working = status === 'NEW' || status === 'PARTIALLY_FILLED';
+  return {
+    ts_event: tsEvent, ts_known: now, order_id: o.order_id, symbol: o.symbol, side: o.side, status,
+    filled_qty: filled, remaining_qty: working ? o.qty - filled : 0, reason,
+  };
+}

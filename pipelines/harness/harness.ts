@@ -22,11 +22,11 @@ import {
 import { SCHEMA_NAMES, type DeadLetter, type SchemaName } from '../../schemas/types.generated.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import { EventClock } from '../runtime/event-clock.ts';
-import { NodeContext } from '../runtime/node-context.ts';
+import { NodeContext, type RunServices } from '../runtime/node-context.ts';
 import { buildGraph } from '../runtime/graph.ts';
-import { driveGraph } from '../runtime/drive.ts';
+import { driveGraph, type DriveHooks } from '../runtime/drive.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
-import { edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
+import { edgeEnds, edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
 
 /** One batch seen on an edge, with the clock's time when it was emitted. */
 export interface SeenBatch<T = unknown> { at: Micros; records: readonly T[] }
@@ -47,6 +47,15 @@ export interface RunOptions {
   universe?: readonly UniverseMember[];
   /** Edges to record (default: every edge). */
   observe?: readonly string[];
+  /**
+   * Sees each batch of the observed edges as it is emitted, instead of recording it in
+   * `GraphRun.edges` (left empty): to check a long run without holding its outputs.
+   */
+  onBatch?: (edge: string, batch: SeenBatch) => void;
+  /** Handed to the event loop (driveGraph): `done(key)` runs after every step, then once at the end. */
+  hooks?: DriveHooks;
+  /** Opens the datasets that `source.replay` nodes read (default: none; feed records from memory instead). */
+  openDataset?: RunServices['openDataset'];
   /** Where sinks write (default: nowhere usable). */
   outDir?: string;
   log?: { info(message: string): void; warn(message: string): void };
@@ -67,19 +76,24 @@ export async function runGraph(topology: Topology, options: RunOptions = {}): Pr
     outDir: options.outDir ?? '/nonexistent',
     log: options.log ?? { info: () => {}, warn: () => {} },
     onDeadLetter: (d) => deadLetters.push(d),
-    openDataset: (name) => {
+    openDataset: options.openDataset ?? ((name) => {
       throw new Error(`the harness has no data folder (dataset "${name}"): feed records with runOperator or a feed source`);
-    },
+    }),
   });
   const edges = new Map<string, SeenBatch[]>();
+  const { onBatch } = options;
   for (const edge of options.observe ?? graph.outputs.keys()) {
     const subject = graph.outputs.get(edge);
     if (!subject) throw new Error(`no edge "${edge}" (edges: ${[...graph.outputs.keys()].join(', ')})`);
+    if (onBatch) {
+      subject.subscribe((records) => onBatch(edge, { at: clock.now(), records }));
+      continue;
+    }
     const seen: SeenBatch[] = [];
     edges.set(edge, seen);
     subject.subscribe((records) => seen.push({ at: clock.now(), records }));
   }
-  const events = await driveGraph(graph, clock, sessions);
+  const events = await driveGraph(graph, clock, sessions, undefined, options.hooks);
   return { edges, deadLetters, events, metrics: new Map([...graph.contexts].map(([n, c]) => [n, c.metrics.snapshot()])) };
 }
 
@@ -112,6 +126,54 @@ export function feedSpec(feeds: ReadonlyMap<string, FeedBatches>) {
   });
 }
 
+/** What a node of `feedTopology` replays: its record type, its batches, and the feature names it declares (FeatureVector feeds). */
+export interface Feed { schema: SchemaName; batches: FeedBatches; features?: readonly string[] }
+
+/**
+ * A resolved topology of `nodes` (resolved nodes of another topology, say) fed from memory: one
+ * `harness.feed` node per entry of `feeds`, named by its key and ranked before `nodes`, which keep
+ * their order. Each input of `nodes` must name a feed or one of `nodes`: rebind or drop the others.
+ *
+ * @example
+ * import { resolveTopology } from '../runtime/backtest.ts';
+ * import type { Quote } from '../../schemas/types.generated.ts';
+ * const quotes: Quote[][] = []; // batches of quotes in ts_known order
+ * const bars = resolveTopology('topology.yaml').nodes.find((n) => n.name === 'bars')!;
+ * // The default topology's bars on quotes from memory, its trades input left unbound.
+ * const run = await runGraph(feedTopology([{ ...bars, inputs: { quotes: ['quotes'] } }], { quotes: { schema: 'Quote', batches: quotes } }));
+ * run.edges.get('bars'); // every batch of bars, with the clock time it was emitted at
+ */
+export function feedTopology(
+  nodes: readonly ResolvedNode[],
+  feeds: Readonly<Record<string, Feed>>,
+  options: { name?: string; seed?: number } = {},
+): Topology {
+  const batches = new Map<string, FeedBatches>();
+  const source = feedSpec(batches);
+  const all: ResolvedNode[] = [];
+  for (const [name, feed] of Object.entries(feeds)) {
+    batches.set(name, feed.batches);
+    all.push(resolved(name, source, { schema: feed.schema, name, features: [...(feed.features ?? [])] }, {}));
+  }
+  const names = new Set(all.map((n) => n.name));
+  for (const node of nodes) {
+    if (names.has(node.name)) throw new Error(`feedTopology: node "${node.name}" has the name of ${batches.has(node.name) ? 'a feed' : 'another node'}`);
+    names.add(node.name);
+  }
+  const known = new Map(all.concat(nodes).map((n) => [n.name, n]));
+  for (const node of nodes) {
+    for (const [port, producers] of Object.entries(node.inputs)) {
+      for (const producer of producers) {
+        const ends = edgeEnds(producer);
+        if (!known.get(ends.node)?.ports[ends.port]) {
+          throw new Error(`feedTopology: node "${node.name}" input "${port}": no edge "${producer}" among the feeds (${[...batches.keys()].join(', ') || 'none'}) and nodes`);
+        }
+      }
+    }
+  }
+  return { file: 'harness', name: options.name ?? 'harness', seed: options.seed ?? 1, data: undefined, taps: [], groups: [], nodes: all.concat(nodes) };
+}
+
 /** What one input port of the operator under test is fed: batches, or one list of batches per producer of a variadic port. */
 export type PortFeed = FeedBatches | { batches: FeedBatches; features?: readonly string[] } | readonly { batches: FeedBatches; features?: readonly string[] }[];
 
@@ -133,7 +195,7 @@ export async function runOperator(
   spec: OperatorSpec<never, never, never, never> | AnySpec,
   params: unknown,
   inputs: Readonly<Record<string, PortFeed>>,
-  options: RunOptions & { seed?: number } = {},
+  options: Omit<RunOptions, 'onBatch'> & { seed?: number } = {},
 ): Promise<OperatorRun> {
   const operator = spec as AnySpec;
   if (operator.kind !== 'operator') throw new Error(`runOperator runs operators; ${operator.type} is a source`);

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MINUTE } from '../../lib/core/time.ts';
 import { handle, handlePorts, on } from '../../operators/sdk/handle.ts';
-import { defineOperator } from '../../operators/sdk/spec.ts';
-import { runOperator } from '../../pipelines/harness/harness.ts';
+import { defineOperator, defineSource } from '../../operators/sdk/spec.ts';
+import { feedTopology, runGraph, runOperator, type SeenBatch } from '../../pipelines/harness/harness.ts';
+import { END_KEY, type StepKey } from '../../pipelines/runtime/step.ts';
+import type { ResolvedNode } from '../../pipelines/topology/model.ts';
 import type { Fill, Quote } from '../../schemas/types.generated.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
@@ -77,5 +79,78 @@ describe('runOperator', () => {
     const run = await runOperator(ticks, {}, { quotes: batches }, { sessions: [{ open: T0, close: T0 + 5 * MINUTE }] });
     // The timer at T0+1m fires before the quote known at T0+1m is delivered.
     expect(run.batches['out']!.map((b) => [b.at, b.records.length])).toEqual([[T0 + MINUTE, 2], [T0 + 2 * MINUTE, 1]]);
+  });
+});
+
+/** A resolved node of `spec`, as validation would give it (params with their defaults). */
+function nodeOf(name: string, spec: typeof mids, params: object, inputs: Record<string, string[]>): ResolvedNode {
+  return { name, type: spec.type, spec, params: spec.params.parse(params), inputs, transport: { kind: 'inline' }, output: 'Quote', ports: { out: 'Quote', fills: 'Fill' } };
+}
+
+describe('feedTopology and runGraph', () => {
+  const batches = [[quote(T0 + 1, 'A', 10), quote(T0 + 2, 'B', 20)], [quote(T0 + MINUTE, 'A', 11)]];
+  const sessions = [{ open: T0, close: T0 + 5 * MINUTE }];
+  // mids of mids: the mid of a quote whose bid and ask are already its mid is that mid.
+  const chain = (): ResolvedNode[] => [nodeOf('first', mids, {}, { quotes: ['feed'] }), nodeOf('second', mids, {}, { quotes: ['first'] })];
+
+  it('runs the nodes on the feeds, the feeds ranked first and the nodes in their order', async () => {
+    const topology = feedTopology(chain(), { feed: { schema: 'Quote', batches } });
+    expect(topology.nodes.map((n) => [n.name, n.type])).toEqual([['feed', 'harness.feed'], ['first', 'test.mids'], ['second', 'test.mids']]);
+    const run = await runGraph(topology, { sessions });
+    const mid = (q: Quote): number => (q.bid + q.ask) / 2;
+    expect(run.edges.get('second')!.flatMap((b) => b.records.map((q) => (q as Quote).bid))).toEqual(batches.flat().map(mid));
+    expect(run.edges.get('second.fills')!.map((b) => b.records.length)).toEqual([2, 1]);
+    expect(run.events).toBe(3);
+  });
+
+  it('names an input that is neither a feed nor a node, and a node named like a feed', () => {
+    expect(() => feedTopology(chain(), { other: { schema: 'Quote', batches } }))
+      .toThrow('feedTopology: node "first" input "quotes": no edge "feed" among the feeds (other) and nodes');
+    expect(() => feedTopology([nodeOf('first', mids, {}, { quotes: ['feed.nope'] })], { feed: { schema: 'Quote', batches } }))
+      .toThrow('no edge "feed.nope"');
+    expect(() => feedTopology([nodeOf('feed', mids, {}, { quotes: ['feed'] })], { feed: { schema: 'Quote', batches } }))
+      .toThrow('feedTopology: node "feed" has the name of a feed');
+  });
+
+  it('hands each observed batch to onBatch as it is emitted, keeping none', async () => {
+    const seen: [string, SeenBatch][] = [];
+    const run = await runGraph(feedTopology(chain(), { feed: { schema: 'Quote', batches } }), {
+      sessions, observe: ['first', 'second'], onBatch: (edge, batch) => seen.push([edge, batch]),
+    });
+    // onBatch subscribes after the graph is built, so within a step the node fed by an edge has
+    // already handled (and passed on) a batch when onBatch sees it on that edge.
+    expect(seen.map(([edge, b]) => [edge, b.at, b.records.length])).toEqual([
+      ['second', T0 + 1, 2], ['first', T0 + 1, 2], ['second', T0 + MINUTE, 1], ['first', T0 + MINUTE, 1],
+    ]);
+    expect(run.edges.size).toBe(0);
+  });
+
+  it('calls hooks.done after every step (one per batch here: no timers), then once at the end', async () => {
+    const keys: StepKey[] = [];
+    await runGraph(feedTopology(chain(), { feed: { schema: 'Quote', batches } }), { sessions, observe: [], hooks: { done: (k) => void keys.push(k) } });
+    // A slice is phase 1 from the feed (order 0), keyed by the seq of its first record.
+    expect(keys).toEqual([{ t: T0 + 1, phase: 1, order: 0, seq: T0 + 1 }, { t: T0 + MINUTE, phase: 1, order: 0, seq: T0 + MINUTE }, END_KEY]);
+  });
+
+  it('opens datasets with openDataset when given one', async () => {
+    const opened: string[] = [];
+    const stored = defineSource({
+      type: 'test.stored', summary: 'Reads a dataset (a harness test source).', output: 'Quote', params: z.strictObject({}),
+      open: (_p, ctx) => {
+        const reader = ctx.openDataset('quotes', 'Quote');
+        return { next: async () => ((await reader.next()) === null ? null : []), close: () => reader.close() };
+      },
+    });
+    const node: ResolvedNode = { name: 'stored', type: stored.type, spec: stored, params: {}, inputs: {}, transport: { kind: 'inline' }, output: 'Quote', ports: { out: 'Quote' } };
+    const run = await runGraph(feedTopology([node], {}), {
+      sessions,
+      openDataset: (name, schema) => {
+        opened.push(`${name}:${schema}`);
+        return { next: async () => null, close: async () => {} };
+      },
+    });
+    expect(opened).toEqual(['quotes:Quote']);
+    expect(run.events).toBe(0);
+    await expect(runGraph(feedTopology([node], {}), { sessions })).rejects.toThrow('the harness has no data folder (dataset "quotes")');
   });
 });

@@ -4,6 +4,15 @@
  * computes the same bars and features (checked equal), then end to end from Parquet, then the whole
  * default backtest. See bench/README.md.
  *
+ * Every graph stage is a topology run by the harness (pipelines/harness: runGraph), so on the real
+ * graph builder and event loop of a backtest: the in-memory stages are the topology's own nodes fed
+ * by a harness.feed source (feedTopology). A graph stage's time therefore includes building the graph
+ * (contexts, subscriptions) and, at every step, the event loop's source merge (SourceMerger: peek,
+ * then the next slice cut at the next timer), its held-work check and its awaits, besides the
+ * operators' work. A step's latency (p50/p99) runs from the end of the step before it to its own end
+ * (timed by the loop's `done` hook), so it includes that merge; the first step, having no step
+ * before it, is left out.
+ *
  *   npm run bench -- [--quotes 1000000] [--runs 10] [--symbols 100] [--backtest-runs 1] [--no-backtest] [--only TEXT] [--fresh]
  */
 import { createHash } from 'node:crypto';
@@ -14,20 +23,15 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Subject } from 'rxjs';
-import type { Calendar, Logger, Session } from '../operators/sdk/context.ts';
-import { Rng } from '../lib/core/rng.ts';
+import type { Calendar, Session } from '../operators/sdk/context.ts';
 import { MINUTE } from '../lib/core/time.ts';
-import type { Batch, OperatorSpec, SourceRecord, SourceSpec } from '../operators/sdk/spec.ts';
+import type { Batch } from '../operators/sdk/spec.ts';
 import type { Bar, FeatureVector, Quote } from '../schemas/types.generated.ts';
 import { generateDataset } from '../pipelines/data/generate.ts';
 import { readManifest, type DatasetManifest } from '../pipelines/data/manifest.ts';
+import { feedTopology, runGraph, type GraphRun, type RunOptions } from '../pipelines/harness/harness.ts';
 import { openDataset } from '../pipelines/io/dataset.ts';
 import { resolveTopology, runBacktest } from '../pipelines/runtime/backtest.ts';
-import { EventClock } from '../pipelines/runtime/event-clock.ts';
-import { connectOperator, type BuiltSource } from '../pipelines/runtime/graph.ts';
-import { SourceMerger } from '../pipelines/runtime/merge.ts';
-import { NodeContext, type RunServices } from '../pipelines/runtime/node-context.ts';
 import type { ResolvedNode, Topology } from '../pipelines/topology/model.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -57,7 +61,6 @@ function positiveInt(name: string, text: string): number {
   return n;
 }
 
-const quiet: Logger = { info: () => {}, warn: () => {} };
 /** Generated datasets are cached under the temp folder, keyed by the generator's own source. */
 const generatorHash = (() => {
   const hash = createHash('sha256');
@@ -88,19 +91,17 @@ async function quoteDataset(): Promise<{ dir: string; manifest: DatasetManifest 
   }
 }
 
-function services(dir: string, manifest: DatasetManifest, outDir: string): RunServices {
+/** What every graph stage runs with: the dataset's sessions and universe; `openDataset` only where a stage reads Parquet. */
+function runOptions(dir: string, manifest: DatasetManifest): RunOptions & { openDataset: NonNullable<RunOptions['openDataset']> } {
   return {
-    calendar: { sessions: manifest.sessions.map(({ open, close }) => ({ open, close })) },
+    sessions: manifest.sessions.map(({ open, close }) => ({ open, close })),
     universe: manifest.universe,
-    outDir,
-    log: quiet,
-    onDeadLetter: (d) => { throw new Error(`unexpected dead letter from ${d.node}: ${d.reason}`); },
     openDataset: (name, schema) => openDataset(dir, manifest, name, schema),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The graph under test, wired like pipelines/runtime/graph.ts: one Subject per node output
+// The graph under test: the topology's own nodes, run by the harness
 
 interface Nodes { quotes: ResolvedNode; bars: ResolvedNode; returns: ResolvedNode; volatility: ResolvedNode; micro: ResolvedNode }
 
@@ -110,88 +111,46 @@ function nodesOf(topology: Topology): Nodes {
     if (!node) throw new Error(`${topology.file}: no node of type ${type}`);
     return node;
   };
+  const bars = byType('feature.bars');
+  const quotes = byType('source.replay');
+  if (bars.inputs['quotes']?.[0] !== quotes.name) throw new Error(`${topology.file}: ${bars.name} does not take its quotes from ${quotes.name}`);
   return {
-    quotes: byType('source.replay'), bars: byType('feature.bars'), returns: byType('feature.lagged-returns'),
-    volatility: byType('feature.volatility'), micro: byType('feature.microstructure'),
+    quotes,
+    // In-memory stages take quotes only: the bars node's trades input is left unbound.
+    bars: { ...bars, inputs: { quotes: [quotes.name] } },
+    returns: byType('feature.lagged-returns'), volatility: byType('feature.volatility'), micro: byType('feature.microstructure'),
   };
 }
 
-class Wiring {
-  readonly clock: EventClock;
-  private rank = 0;
-  private readonly root: Rng;
-  constructor(readonly svc: RunServices, seed: number) {
-    this.clock = new EventClock(svc.calendar.sessions[0]?.open ?? 0);
-    this.root = new Rng(seed);
-  }
-  context(name: string): NodeContext {
-    return new NodeContext(name, this.clock.forNode(this.rank++), this.root.fork(name), {}, this.svc);
-  }
-  /** Builds one operator node on `inputs`, its output re-published through a Subject as the runner does. */
-  node<T>(node: ResolvedNode, inputs: Record<string, Subject<Batch<unknown>> | undefined>): Subject<Batch<T>> {
-    const spec = node.spec as OperatorSpec;
-    const ctx = this.context(node.name);
-    const streams: Record<string, unknown> = {};
-    for (const port of Object.keys(spec.inputs)) streams[port] = inputs[port]?.asObservable();
-    const subject = new Subject<Batch<T>>();
-    connectOperator(spec, node.params, ctx, streams as never).out!.subscribe({
-      next: (b) => subject.next(b as Batch<T>), error: (e) => subject.error(e), complete: () => subject.complete(),
-    });
-    return subject;
-  }
-}
+/** The three feature nodes, in the order the Checker numbers them. */
+const featuresOf = (n: Nodes): ResolvedNode[] => [n.returns, n.volatility, n.micro];
 
-interface Chain {
-  clock: EventClock;
-  /** The context of the quotes source node (rank 0 of the chain). */
-  source: NodeContext;
-  quotes: Subject<Batch<unknown>>;
-  bars: Subject<Batch<Bar>>;
-  features: Subject<Batch<FeatureVector>>[];
-}
-
-function buildChain(svc: RunServices, seed: number, n: Nodes): Chain {
-  const w = new Wiring(svc, seed);
-  const source = w.context(n.quotes.name);
-  const quotes = new Subject<Batch<unknown>>();
-  const bars = w.node<Bar>(n.bars, { quotes, trades: undefined });
-  const features = [n.returns, n.volatility, n.micro].map((f) => w.node<FeatureVector>(f, { bars: bars as Subject<Batch<unknown>> }));
-  return { clock: w.clock, source, quotes, bars, features };
-}
-
-/**
- * Feeds in-memory source batches as the runner does: a slice never crosses the next timer; the clock
- * is advanced to a slice's first ts_known before it is delivered, and to each timer when it is due.
- * Records the latency of every step (a slice delivered or a timer fired) in `lat` (µs).
- */
-function drive(clock: EventClock, subject: Subject<Batch<unknown>>, batches: readonly Quote[][], end: number, lat: Float64Array): number {
+/** Harness options that time each step of the event loop into `lat` (µs); `steps()` says how many were timed. */
+function stepTimer(lat: Float64Array): { hooks: NonNullable<RunOptions['hooks']>; steps: () => number } {
+  let last = NaN;
   let steps = 0;
-  for (const batch of batches) {
-    let i = 0;
-    while (i < batch.length) {
-      const limit = clock.nextTimerAt();
-      const first = batch[i]!;
-      const t0 = performance.now();
-      if (first.ts_known >= limit) {
-        clock.advanceTo(limit);
-      } else {
-        let stop = i + 1;
-        while (stop < batch.length && batch[stop]!.ts_known < limit) stop++;
-        const slice = i === 0 && stop === batch.length ? batch : batch.slice(i, stop);
-        clock.advanceTo(first.ts_known);
-        subject.next(slice);
-        i = stop;
-      }
-      if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
+  const done = (): void => {
+    const now = performance.now();
+    if (!Number.isNaN(last)) {
+      if (steps < lat.length) lat[steps] = (now - last) * 1000;
       steps++;
     }
-  }
-  const t0 = performance.now();
-  clock.advanceTo(end);
-  subject.complete();
-  if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
-  return steps + 1;
+    last = now;
+  };
+  return { hooks: { done }, steps: () => steps };
 }
+
+/** Runs a stage's topology, observing no edge, its steps timed into `lat`; refuses a run with dead letters. */
+async function runStage(topology: Topology, options: RunOptions, lat: Float64Array): Promise<{ run: GraphRun; steps: number }> {
+  const timer = stepTimer(lat);
+  const run = await runGraph(topology, { ...options, observe: [], hooks: timer.hooks });
+  const letter = run.deadLetters[0];
+  if (letter) throw new Error(`unexpected dead letter from ${letter.node}: ${letter.reason}`);
+  return { run, steps: timer.steps() };
+}
+
+/** Records `node` emitted on its main output in `run`. */
+const emitted = (run: GraphRun, node: ResolvedNode): number => run.metrics.get(node.name)?.['out'] ?? 0;
 
 // ---------------------------------------------------------------------------------------------------
 // The hand-written loop: same bars, same features, flat typed arrays, no RxJS
@@ -441,14 +400,17 @@ class Checker {
   private readonly rows = [0, 0, 0];
   private readonly widths: number[];
   private readonly arrays: Float64Array[];
+  /** The first difference: kept for done() to report, as an error thrown inside a subscriber would not stop the run. */
+  private failure: string | undefined;
   constructor(private readonly loop: LoopOutput, returnsWidth: number, windows: number) {
     this.widths = [returnsWidth, windows + 1, 3];
     this.arrays = [loop.returns, loop.vol, loop.micro];
   }
-  private fail(what: string): never {
-    throw new Error(`hand loop and graph differ: ${what}`);
+  private fail(what: string): void {
+    this.failure ??= what;
   }
   onBars(batch: Batch<Bar>): void {
+    if (this.failure) return;
     const loop = this.loop;
     for (const b of batch) {
       const k = this.bars++;
@@ -460,6 +422,7 @@ class Checker {
     }
   }
   onFeatures(f: number, batch: Batch<FeatureVector>): void {
+    if (this.failure) return;
     const w = this.widths[f]!;
     const values = this.arrays[f]!;
     for (const v of batch) {
@@ -470,10 +433,11 @@ class Checker {
       for (let j = 0; j < w; j++) if (!Object.is(v.values[j], values[k * w + j])) this.fail(`feature set ${f}, row ${k}, value ${j}: ${v.values[j]} vs ${values[k * w + j]}`);
     }
   }
-  /** Number of bars checked; throws unless every stream had exactly the loop's rows. */
+  /** Number of bars checked; throws at the first difference, or unless every stream had exactly the loop's rows. */
   done(): number {
+    if (this.failure) throw new Error(`hand loop and graph differ: ${this.failure}`);
     if (this.bars !== this.loop.bars || this.rows.some((r) => r !== this.loop.bars)) {
-      this.fail(`${this.bars} bars and ${this.rows.join('/')} feature rows from the graph, ${this.loop.bars} from the loop`);
+      throw new Error(`hand loop and graph differ: ${this.bars} bars and ${this.rows.join('/')} feature rows from the graph, ${this.loop.bars} from the loop`);
     }
     return this.bars;
   }
@@ -567,38 +531,49 @@ const topology = resolveTopology(args.topology);
 const nodes = nodesOf(topology);
 const params = loopParams(nodes);
 const { dir, manifest } = await quoteDataset();
-const outDir = mkdtempSync(join(tmpdir(), 'alpha-bench-out-'));
-const svc = services(dir, manifest, outDir);
-const lastClose = svc.calendar.sessions[svc.calendar.sessions.length - 1]?.close ?? 0;
+const options = runOptions(dir, manifest);
+const calendar: Calendar = { sessions: options.sessions ?? [] };
 const selected = (stage: string): boolean => stage.includes(args.only);
+/** The feed and the nodes of a stage, as a topology with the seed of the one under test. */
+const staged = (nodeList: ResolvedNode[], feeds: Parameters<typeof feedTopology>[1]): Topology =>
+  feedTopology(nodeList, feeds, { name: `bench of ${topology.name}`, seed: topology.seed });
 
-// Decode every quote up front (untimed), in the replay's own batches.
-const quoteBatches: Quote[][] = [];
+// Decode every quote up front (untimed), in the replay's own batches: the source alone, run by the
+// harness (with no timer scheduled, each slice is one whole batch of the reader).
+let quoteBatches: Quote[][];
 {
-  const w = new Wiring(svc, topology.seed);
-  const source = nodes.quotes.spec as SourceSpec;
-  const reader = source.open(nodes.quotes.params, w.context(nodes.quotes.name));
-  for (let b = await reader.next(); b; b = await reader.next()) quoteBatches.push(b as Quote[]);
-  await reader.close();
+  const decode = await runGraph({ ...topology, taps: [], groups: [], nodes: [nodes.quotes] }, { ...options, observe: [nodes.quotes.name] });
+  quoteBatches = decode.edges.get(nodes.quotes.name)!.map((b) => b.records as Quote[]);
 }
 const nQuotes = quoteBatches.reduce((n, b) => n + b.length, 0);
-const maxSteps = 4 * closeTimes(svc.calendar.sessions, params.period).length + quoteBatches.length + 16;
+const maxSteps = 4 * closeTimes(calendar.sessions, params.period).length + quoteBatches.length + 16;
 console.log(`${nQuotes.toLocaleString('en-US')} quotes in memory: ${manifest.symbols} symbols × ${manifest.dates.length} days (${dir}); best of ${runs} runs; node ${process.version}`);
-console.log('in-memory stages take quotes only (the bars trades port is unbound); the backtest replays quotes and trades.\n');
+console.log('in-memory stages take quotes only (the bars trades port is unbound); the backtest replays quotes and trades.');
+console.log('graph stages run on the harness: the real graph builder and event loop (source merge included).\n');
+
+const quoteFeed = { [nodes.quotes.name]: { schema: 'Quote' as const, batches: quoteBatches } };
+const chain = staged([nodes.bars, ...featuresOf(nodes)], quoteFeed);
 
 // Verification run of the chain against the hand loop, checked as it runs. The bar batches are
 // copied (by this file's code, not the operator's) to feed the feature stages alone.
 const barBatches: Bar[][] = [];
 let nBars = 0;
 {
-  const checker = new Checker(handLoop(quoteBatches, svc.calendar, manifest.universe.length, params), params.horizons.length * (params.scaled ? 2 : 1), params.windows.length);
-  const chain = buildChain(svc, topology.seed, nodes);
-  chain.bars.subscribe((b) => {
-    checker.onBars(b);
-    barBatches.push(b.map((r) => ({ ...r })));
+  const checker = new Checker(handLoop(quoteBatches, calendar, manifest.universe.length, params), params.horizons.length * (params.scaled ? 2 : 1), params.windows.length);
+  const featureIndex = new Map(featuresOf(nodes).map((f, i) => [f.name, i]));
+  const run = await runGraph(chain, {
+    ...options,
+    observe: [nodes.bars.name, ...featureIndex.keys()],
+    onBatch: (edge, { records }) => {
+      if (edge === nodes.bars.name) {
+        checker.onBars(records as Batch<Bar>);
+        barBatches.push((records as Batch<Bar>).map((r) => ({ ...r })));
+      } else {
+        checker.onFeatures(featureIndex.get(edge)!, records as Batch<FeatureVector>);
+      }
+    },
   });
-  chain.features.forEach((f, i) => f.subscribe((b) => checker.onFeatures(i, b)));
-  drive(chain.clock, chain.quotes, quoteBatches, lastClose, new Float64Array(0));
+  if (run.deadLetters[0]) throw new Error(`unexpected dead letter from ${run.deadLetters[0].node}: ${run.deadLetters[0].reason}`);
   nBars = checker.done();
 }
 
@@ -608,53 +583,35 @@ let loopRow: Row | undefined;
 
 // 1. Each stage alone, then the chain.
 if (selected(nodes.bars.type)) {
-  const r = await best(runs, (lat) => {
-    const w = new Wiring(svc, topology.seed);
-    w.context(nodes.quotes.name);
-    const quotes = new Subject<Batch<unknown>>();
-    let n = 0;
-    w.node<Bar>(nodes.bars, { quotes, trades: undefined }).subscribe((b) => (n += b.length));
-    const steps = drive(w.clock, quotes, quoteBatches, lastClose, lat);
-    if (n !== nBars) throw new Error(`bars: ${n} bars, expected ${nBars}`);
+  const barsAlone = staged([nodes.bars], quoteFeed);
+  const r = await best(runs, async (lat) => {
+    const { run, steps } = await runStage(barsAlone, options, lat);
+    if (emitted(run, nodes.bars) !== nBars) throw new Error(`bars: ${emitted(run, nodes.bars)} bars, expected ${nBars}`);
     return steps;
   }, maxSteps);
   rows.push({ stage: nodes.bars.type, records: nQuotes, events: nQuotes, ...r });
 }
-for (const f of [nodes.returns, nodes.volatility, nodes.micro]) {
+for (const f of featuresOf(nodes)) {
   const stage = `${f.type} (on bars)`;
   if (!selected(stage)) continue;
-  const r = await best(runs, (lat) => {
-    const w = new Wiring(svc, topology.seed);
-    w.context(nodes.quotes.name);
-    w.context(nodes.bars.name);
-    const bars = new Subject<Batch<unknown>>();
-    let n = 0;
-    w.node<FeatureVector>(f, { bars }).subscribe((b) => (n += b.length));
-    let steps = 0;
-    for (const batch of barBatches) {
-      const t0 = performance.now();
-      w.clock.advanceTo(batch[0]!.ts_known);
-      bars.next(batch);
-      if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
-      steps++;
-    }
-    bars.complete();
-    if (n !== nBars) throw new Error(`${f.type}: ${n} vectors, expected ${nBars}`);
+  const alone = staged([f], { [nodes.bars.name]: { schema: 'Bar', batches: barBatches } });
+  const r = await best(runs, async (lat) => {
+    const { run, steps } = await runStage(alone, options, lat);
+    if (emitted(run, f) !== nBars) throw new Error(`${f.type}: ${emitted(run, f)} vectors, expected ${nBars}`);
     return steps;
   }, maxSteps);
   rows.push({ stage, records: nBars, events: nQuotes, ...r });
 }
+/** Feature vectors the three feature nodes emitted in `run`. */
+const vectors = (run: GraphRun): number => featuresOf(nodes).reduce((n, f) => n + emitted(run, f), 0);
 if (selected('quotes → bars → 3 features (graph)')) {
   chainRow = {
     stage: 'quotes → bars → 3 features (graph)',
     records: nQuotes,
     events: nQuotes,
-    ...(await best(runs, (lat) => {
-      const chain = buildChain(svc, topology.seed, nodes);
-      let n = 0;
-      for (const f of chain.features) f.subscribe((b) => (n += b.length));
-      const steps = drive(chain.clock, chain.quotes, quoteBatches, lastClose, lat);
-      if (n !== 3 * nBars) throw new Error(`chain: ${n} vectors, expected ${3 * nBars}`);
+    ...(await best(runs, async (lat) => {
+      const { run, steps } = await runStage(chain, options, lat);
+      if (vectors(run) !== 3 * nBars) throw new Error(`chain: ${vectors(run)} vectors, expected ${3 * nBars}`);
       return steps;
     }, maxSteps)),
   };
@@ -668,7 +625,7 @@ if (selected('quotes → bars → 3 features (hand loop)')) {
     records: nQuotes,
     events: nQuotes,
     ...(await best(runs, () => {
-      const out = handLoop(quoteBatches, svc.calendar, manifest.universe.length, params);
+      const out = handLoop(quoteBatches, calendar, manifest.universe.length, params);
       if (out.bars !== nBars) throw new Error(`loop: ${out.bars} bars, expected ${nBars}`);
       return 0;
     }, 0)),
@@ -676,41 +633,16 @@ if (selected('quotes → bars → 3 features (hand loop)')) {
   rows.push(loopRow);
 }
 
-// 3. End to end from Parquet: the replay source decoding the files, merged and fed as by the runner.
+// 3. End to end from Parquet: the topology's replay source decoding the files, then the chain.
 if (selected('parquet → replay → bars → 3 features')) {
+  const fromParquet: Topology = { ...topology, taps: [], groups: [], nodes: [nodes.quotes, nodes.bars, ...featuresOf(nodes)] };
   rows.push({
     stage: 'parquet → replay → bars → 3 features',
     records: nQuotes,
     events: nQuotes,
     ...(await best(runs, async (lat) => {
-      const chain = buildChain(svc, topology.seed, nodes);
-      let n = 0;
-      for (const f of chain.features) f.subscribe((b) => (n += b.length));
-      const source = nodes.quotes.spec as SourceSpec;
-      const built: BuiltSource = {
-        name: nodes.quotes.name,
-        reader: source.open(nodes.quotes.params, chain.source) as BuiltSource['reader'],
-        subject: chain.quotes as Subject<Batch<SourceRecord>>,
-      };
-      const merger = new SourceMerger([built]);
-      const clock = chain.clock;
-      let steps = 0;
-      for (;;) {
-        const t0 = performance.now();
-        const slice = await merger.next(clock.nextTimerAt());
-        if (slice === null) break;
-        if (slice === 'timer') clock.advanceTo(clock.nextTimerAt());
-        else {
-          clock.advanceTo(slice.records[0]!.ts_known);
-          slice.source.subject.next(slice.records);
-        }
-        if (steps < lat.length) lat[steps] = (performance.now() - t0) * 1000;
-        steps++;
-      }
-      clock.advanceTo(lastClose);
-      await built.reader.close();
-      built.subject.complete();
-      if (merger.events !== nQuotes || n !== 3 * nBars) throw new Error(`end to end: ${merger.events} quotes, ${n} vectors`);
+      const { run, steps } = await runStage(fromParquet, options, lat);
+      if (run.events !== nQuotes || vectors(run) !== 3 * nBars) throw new Error(`end to end: ${run.events} quotes, ${vectors(run)} vectors`);
       return steps;
     }, maxSteps)),
   });
@@ -732,7 +664,6 @@ if (!args['no-backtest'] && selected(backtestStage)) {
   }
   rows.push({ stage: backtestStage, records: bestRun!.events, events: bestRun!.events, seconds: bestRun!.wall, cpu: bestRun!.cpu });
 }
-rmSync(outDir, { recursive: true, force: true });
 
 printTable(rows);
 console.log(`\n${nBars.toLocaleString('en-US')} bars; the hand loop's bars and features equal the graph's, value for value.`);

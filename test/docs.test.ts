@@ -15,7 +15,7 @@ function tableAfter(text: string, heading: string): string[][] {
   const start = lines.findIndex((l) => l.startsWith('|'));
   const rows: string[][] = [];
   for (let i = start + 2; i < lines.length && lines[i]!.startsWith('|'); i++) {
-    rows.push(lines[i]!.replace(/\\\|/g, '\u0000').split('|').slice(1, -1).map((c) => c.trim().replace(/\u0000/g, '|')));
+    rows.push(lines[i]!.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim().replace(/\\\|/g, '|')));
   }
   return rows;
 }

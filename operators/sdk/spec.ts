@@ -144,14 +144,14 @@ export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaN
   open(params: TParams, ctx: SourceContext): SourceReader<SchemaTypes[TOut] & SourceRecord>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry erases each spec's own types
+// biome-ignore lint/suspicious/noExplicitAny: the registry erases each spec's own types
 export type AnySpec = OperatorSpec<any, any, any, any> | SourceSpec<any, any>;
 
 export function defineOperator<
   TParams,
   const TPorts extends PortsSpec,
   const TOut extends SchemaName | null,
-  const TExtra extends ExtraOutputs = {},
+  const TExtra extends ExtraOutputs = Record<never, never>,
 >(spec: Omit<OperatorSpec<TParams, TPorts, TOut, TExtra>, 'kind'>): OperatorSpec<TParams, TPorts, TOut, TExtra> {
   return { kind: 'operator', ...spec };
 }

@@ -100,7 +100,7 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
 }> {
   const topology = resolveTopology(opts.topology);
   const node = opts.node ? topology.nodes.find((n) => n.name === opts.node) : topology.nodes.find((n) => n.type.startsWith('model.'));
-  if (!node || node.output !== 'Prediction') throw new AlphaError(`${opts.topology}: ${opts.node ? `no node "${opts.node}" emitting Predictions` : 'no model node'}`);
+  if (node?.output !== 'Prediction') throw new AlphaError(`${opts.topology}: ${opts.node ? `no node "${opts.node}" emitting Predictions` : 'no model node'}`);
   const input = Object.values(node.inputs).flat()[0]!;
   const snapshots: CrossSection[] = [];
   const predictions: Prediction[] = [];

@@ -38,7 +38,8 @@ const symmetric = (ctx: Ctx, M: readonly (readonly number[])[], name: string): v
   for (let i = 0; i < M.length; i++) for (let j = 0; j < i; j++) {
     const a = M[i]![j]!, b = M[j]![i]!;
     if (Math.abs(a - b) > 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
-      return fail(ctx, ['risk', name], `is not symmetric: ${name}[${i}][${j}] = ${a} but ${name}[${j}][${i}] = ${b}`);
+      fail(ctx, ['risk', name], `is not symmetric: ${name}[${i}][${j}] = ${a} but ${name}[${j}][${i}] = ${b}`);
+      return;
     }
   }
 };

@@ -142,5 +142,5 @@ export function overnightMarket(rng: Rng): number {
 }
 
 function clip(z: number): number {
-  return z > 3 ? 3 : z < -3 ? -3 : z;
+  return Math.min(3, Math.max(z, -3));
 }

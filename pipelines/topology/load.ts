@@ -45,14 +45,21 @@ function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology[
   const bad = (message: string, hint: string): void => {
     problems.push({ file: `--set ${flag}`, line: 1, col: 1, message, hint });
   };
-  if (!match) return bad('malformed override', 'use --set NODE.PARAM=VALUE, e.g. --set model.lambda=10');
+  if (!match) {
+    bad('malformed override', 'use --set NODE.PARAM=VALUE, e.g. --set model.lambda=10');
+    return;
+  }
   const [, nodeName, paramPath, rawValue] = match as unknown as [string, string, string, string];
   const nodes = doc.get('nodes', true);
-  if (!isSeq(nodes)) return bad('the topology has no nodes list', 'add a "nodes:" list');
+  if (!isSeq(nodes)) {
+    bad('the topology has no nodes list', 'add a "nodes:" list');
+    return;
+  }
   const index = nodes.items.findIndex((n) => isMap(n) && n.get('name') === nodeName);
   if (index < 0) {
     const names = nodes.items.map((n) => (isMap(n) ? String(n.get('name')) : '')).filter(Boolean);
-    return bad(`no node named "${nodeName}"`, `nodes are: ${names.join(', ')}`);
+    bad(`no node named "${nodeName}"`, `nodes are: ${names.join(', ')}`);
+    return;
   }
   let value: unknown;
   try {
@@ -65,7 +72,8 @@ function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology[
     if (!doc.hasIn(['nodes', index, 'params'])) doc.setIn(['nodes', index, 'params'], doc.createNode({}));
     doc.setIn(path, doc.createNode(value));
   } catch {
-    return bad(`cannot set "${paramPath}" on node "${nodeName}": a value on that path is not a mapping`, 'override a param, or a field of an object param');
+    bad(`cannot set "${paramPath}" on node "${nodeName}": a value on that path is not a mapping`, 'override a param, or a field of an object param');
+    return;
   }
   overrides.push({ path, flag: `--set ${flag}` });
 }

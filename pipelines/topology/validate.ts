@@ -167,7 +167,8 @@ function bindInputs(
   const bind = (port: string, producer: unknown, path: Path): void => {
     if (typeof producer !== 'string') {
       ok = false;
-      return at(path, node.name, `input is ${JSON.stringify(producer)}`, 'the name of another node');
+      at(path, node.name, `input is ${JSON.stringify(producer)}`, 'the name of another node');
+      return;
     }
     (bound[port] ??= []).push(producer);
     (bound_paths[port] ??= []).push(path);

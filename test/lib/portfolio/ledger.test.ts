@@ -23,6 +23,7 @@ describe('Ledger', () => {
       let fees = 0;
       const qty = new Map<string, number>();
       const mark = new Map<string, number>();
+      const latest = new Map<string, number>();
       for (const e of events) {
         if (e.kind === 'fill') {
           const fee = (e.qty * e.price * e.feeBps) / 1e4;
@@ -32,9 +33,11 @@ describe('Ledger', () => {
           fees += fee;
           qty.set(e.symbol, (qty.get(e.symbol) ?? 0) + signed);
           if (!mark.has(e.symbol) || (qty.get(e.symbol) ?? 0) === 0) mark.delete(e.symbol);
-          if ((qty.get(e.symbol) ?? 0) !== 0 && !mark.has(e.symbol)) mark.set(e.symbol, e.price);
-        } else if (ledger.mark(e.symbol, e.price)) {
-          mark.set(e.symbol, e.price);
+          // A new position starts at the symbol's latest mark, or at its fill price when it never had one.
+          if ((qty.get(e.symbol) ?? 0) !== 0 && !mark.has(e.symbol)) mark.set(e.symbol, latest.get(e.symbol) ?? e.price);
+        } else {
+          latest.set(e.symbol, e.price);
+          if (ledger.mark(e.symbol, e.price)) mark.set(e.symbol, e.price);
         }
       }
       const s = ledger.state(0, 0);

@@ -48,7 +48,12 @@ export interface InputHandler<TEmit> {
 }
 
 export interface Hooks<TEmit> {
-  /** When the operator is subscribed, before any input arrives (arm timers here). */
+  /**
+   * When the operator is subscribed, while the graph is built and before any input arrives: arm
+   * timers here. What it emits reaches only the readers already subscribed, i.e. feedback ports of
+   * nodes built earlier (accounting's opening state reaches sizing this way); a record every reader
+   * must see is emitted from a timer.
+   */
   start?: (emit: TEmit) => void;
   /** When every non-feedback input has completed. */
   end?: (emit: TEmit) => void;

@@ -7,7 +7,8 @@ import { ColumnBatch, type ColumnsOf } from '../core/column-batch.ts';
 /** A TIMESTAMP(MICROS) or INT64 column of one record batch as exact JS numbers (safe up to 2^53). */
 export function int64Column(batch: RecordBatch, name: string): Float64Array {
   const data = requireColumn(batch, name).data[0]!;
-  const values = data.values as BigInt64Array;
+  // A builder's buffers may be longer than the data (padding): read `length` values only.
+  const values = (data.values as BigInt64Array).subarray(0, data.length);
   const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
   const out = new Float64Array(values.length);
   for (let i = 0; i < out.length; i++) out[i] = words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
@@ -17,7 +18,7 @@ export function int64Column(batch: RecordBatch, name: string): Float64Array {
 export function float64Column(batch: RecordBatch, name: string): Float64Array {
   const vector = requireColumn(batch, name);
   const data = vector.data[0]!;
-  if (data.values instanceof Float64Array && data.nullCount === 0) return data.values;
+  if (data.values instanceof Float64Array && data.nullCount === 0) return data.values.subarray(0, data.length);
   return Float64Array.from(vector.toArray() as ArrayLike<number>);
 }
 
@@ -25,7 +26,7 @@ export function float64Column(batch: RecordBatch, name: string): Float64Array {
 export function stringColumn(batch: RecordBatch, name: string): { indices: Int32Array; dictionary: string[] } {
   const vector = requireColumn(batch, name);
   const data = vector.data[0]!;
-  if (data.dictionary) return { indices: data.values as Int32Array, dictionary: data.dictionary.toArray() as string[] };
+  if (data.dictionary) return { indices: (data.values as Int32Array).subarray(0, data.length), dictionary: data.dictionary.toArray() as string[] };
   const values = vector.toArray() as string[];
   const dictionary: string[] = [];
   const lookup = new Map<string, number>();
@@ -58,6 +59,9 @@ export function columnBatchOf<TName extends SchemaName>(batch: RecordBatch, sche
     const expect = (ok: boolean, wanted: string): void => {
       if (!ok) throw new TypeError(`column "${field.name}" is ${String(type)}, expected ${wanted} (field ${field.name} of ${schemaName})`);
     };
+    if (kind !== 'other' && vector.nullCount > 0) {
+      throw new TypeError(`column "${field.name}" has ${vector.nullCount} null value(s); field ${field.name} of ${schemaName} is not nullable`);
+    }
     switch (kind) {
       case 'long':
         expect(DataType.isTimestamp(type) || (DataType.isInt(type) && type.bitWidth === 64), 'a 64-bit integer or timestamp');
@@ -101,6 +105,6 @@ function fieldKind(type: AvroType): 'long' | 'int' | 'double' | 'string' | 'othe
 
 function int32Column(vector: Vector): Int32Array {
   const data = vector.data[0];
-  if (vector.data.length === 1 && data && data.values instanceof Int32Array && data.nullCount === 0) return data.values;
+  if (vector.data.length === 1 && data && data.values instanceof Int32Array && data.nullCount === 0) return data.values.subarray(0, data.length);
   return Int32Array.from(vector.toArray() as ArrayLike<number>);
 }

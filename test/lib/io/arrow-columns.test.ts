@@ -2,12 +2,15 @@ import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { columnBatchOf } from '../../../lib/io/arrow-columns.ts';
 
-const quotes = (over: Record<string, unknown> = {}) => arrow.tableFromArrays({
+const batchOf = (columns: Record<string, unknown>): arrow.RecordBatch =>
+  arrow.tableFromArrays(columns as Parameters<typeof arrow.tableFromArrays>[0]).batches[0]! as arrow.RecordBatch;
+
+const quotes = (over: Record<string, unknown> = {}): arrow.RecordBatch => batchOf({
   ts_event: BigInt64Array.of(1n, 2n, 2n ** 40n), ts_known: BigInt64Array.of(1n, 2n, 2n ** 40n), symbol: ['A', 'B', 'A'],
   seq: BigInt64Array.of(1n, 2n, 3n), id: BigInt64Array.of(7n, 8n, 9n), version: Int32Array.of(1, 1, 2),
   bid: Float64Array.of(1, 2, 3), ask: Float64Array.of(2, 3, 4), bid_size: Float64Array.of(5, 6, 7), ask_size: Float64Array.of(8, 9, 10),
   ...over,
-} as never).batches[0]!;
+});
 
 describe('columnBatchOf', () => {
   it('reads every field of the schema, 64-bit integers as exact numbers, strings as dictionary codes', () => {
@@ -30,8 +33,8 @@ describe('columnBatchOf', () => {
 
   it('refuses a missing column and nulls in a field that is not nullable', () => {
     const { bid: _bid, ...rest } = { bid: 0, ts_event: BigInt64Array.of(1n), ts_known: BigInt64Array.of(1n), symbol: ['A'], seq: BigInt64Array.of(1n), id: BigInt64Array.of(1n), version: Int32Array.of(1), ask: Float64Array.of(1), bid_size: Float64Array.of(1), ask_size: Float64Array.of(1) };
-    expect(() => columnBatchOf(arrow.tableFromArrays(rest as never).batches[0]!, 'Quote')).toThrow(/column "bid" missing/);
-    const withNull = arrow.tableFromArrays({ ...rest, bid: arrow.vectorFromArray([null], new arrow.Float64()) } as never).batches[0]!;
+    expect(() => columnBatchOf(batchOf(rest), 'Quote')).toThrow(/column "bid" missing/);
+    const withNull = batchOf({ ...rest, bid: arrow.vectorFromArray([null], new arrow.Float64()) });
     expect(() => columnBatchOf(withNull, 'Quote')).toThrow(/column "bid" has 1 null value\(s\)/);
   });
 });

@@ -1,33 +1,46 @@
-import fc from 'fast-check';
+/**
+ * portfolio.proportional on the harness: targets move `blend` of the way from the weights held (read
+ * through the feedback port) to the proportional weights, and names held but missing from the signal
+ * are closed. Expected values come from proportionalWeights (tested alone) and the blend formula.
+ */
 import { describe, expect, it } from 'vitest';
-import { proportionalWeights } from '../../../operators/portfolio/proportional.ts';
+import { MINUTE } from '../../../lib/core/time.ts';
+import { proportionalWeights } from '../../../lib/portfolio/proportional-weights.ts';
+import { proportional } from '../../../operators/portfolio/proportional.ts';
+import { runOperator } from '../../../pipelines/harness/harness.ts';
+import type { PortfolioState, Signal, TargetWeights } from '../../../schemas/types.generated.ts';
 
-describe('proportionalWeights', () => {
-  it('is dollar neutral, within the cap, and at the gross target unless a cap binds', () => {
-    fc.assert(fc.property(
-      fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 2, maxLength: 60 }),
-      fc.double({ min: 0.1, max: 2, noNaN: true }),
-      fc.double({ min: 0.01, max: 0.5, noNaN: true }),
-      (alpha, gross, cap) => {
-        const w = proportionalWeights(alpha, gross, cap);
-        const sum = w.reduce((a, b) => a + b, 0);
-        const abs = w.reduce((a, b) => a + Math.abs(b), 0);
-        expect(Math.abs(sum)).toBeLessThan(1e-9);
-        for (const x of w) expect(Math.abs(x)).toBeLessThanOrEqual(cap + 1e-12);
-        expect(abs).toBeLessThanOrEqual(gross + 1e-9);
-        // When no weight is held back by its cap, the whole gross is used.
-        const spread = Math.max(...alpha) - Math.min(...alpha);
-        if (spread > 1e-6 * Math.max(...alpha.map(Math.abs)) && w.every((x) => Math.abs(x) < cap - 1e-9)) expect(abs).toBeCloseTo(gross, 6);
-      },
-    ));
+const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
+const signal = (at: number, symbol: string, value: number): Signal => ({ ts_event: at, ts_known: at, symbol, value });
+const alpha = [1, -1, 0.5, -0.5];
+const names = ['A', 'B', 'C', 'D'];
+const snapshot = (at: number): Signal[] => names.map((s, i) => signal(at, s, alpha[i]!));
+
+function portfolio(at: number, equity: number, positions: [string, number, number][]): PortfolioState {
+  return {
+    ts_event: at, ts_known: at, cash: equity, equity, realized_pnl: 0, unrealized_pnl: 0, fees: 0, gross_exposure: 0, net_exposure: 0,
+    traded_notional: 0, positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
+  };
+}
+
+describe('portfolio.proportional', () => {
+  it('targets the proportional weights when nothing is held and blend is 1', async () => {
+    const run = await runOperator(proportional, { gross: 1, max_weight: 0.4, blend: 1 }, { signals: [snapshot(T0)] });
+    const [t] = run.outputs['out'] as TargetWeights[];
+    expect(t!.symbols).toEqual(names);
+    expect(t!.weights).toEqual(proportionalWeights(alpha, 1, 0.4));
   });
 
-  it('ranks like the alpha: a higher alpha never gets a lower weight', () => {
-    const alpha = [0.3, -1.2, 2.0, 0.1, -0.4, 1.1];
-    const w = proportionalWeights(alpha, 1, 0.3);
-    for (let i = 0; i < alpha.length; i++) for (let j = 0; j < alpha.length; j++) {
-      if (alpha[i]! > alpha[j]!) expect(w[i]!).toBeGreaterThanOrEqual(w[j]!);
-    }
-    expect(proportionalWeights([1, 1, 1], 1, 0.5)).toEqual([0, 0, 0]);
+  it('moves blend of the way from the held weights, and closes a held name missing from the signal', async () => {
+    // Held: A at 0.1 of equity (1,000 shares at 100 of 1,000,000), E at -0.05.
+    const held = portfolio(T0 - MINUTE, 1_000_000, [['A', 1000, 100], ['E', -500, 100]]);
+    const run = await runOperator(proportional, { gross: 1, max_weight: 0.4, blend: 0.5 }, {
+      signals: [snapshot(T0)], portfolio: [[held]],
+    });
+    const [t] = run.outputs['out'] as TargetWeights[];
+    const target = proportionalWeights(alpha, 1, 0.4);
+    const now = [0.1, 0, 0, 0];
+    expect(t!.symbols).toEqual([...names, 'E']);
+    expect(t!.weights).toEqual([...target.map((w, i) => now[i]! + 0.5 * (w - now[i]!)), 0]);
   });
 });

@@ -273,7 +273,7 @@ class LoopState {
     this.retSession = new Int32Array(S).fill(-2);
     this.volWindows = p.windows.map((w) => new Rings(w, S));
     this.recent = this.volWindows[p.windows.indexOf(Math.min(...p.windows))]!;
-    this.decay = Math.pow(0.5, 1 / p.halflife);
+    this.decay = 0.5 ** (1 / p.halflife);
     this.last = new Float64Array(S).fill(NaN); this.volSession = new Int32Array(S).fill(-1); this.longVar = new Float64Array(S).fill(NaN);
     this.spreadW = new Rings(p.window, S); this.imbW = new Rings(p.window, S); this.volumeW = new Rings(p.window, S); this.normW = new Rings(p.normWindow, S);
     this.horizons = Int32Array.from(p.horizons);

@@ -25,7 +25,7 @@ export const volatility = defineOperator({
   params,
   features: (p) => [...p.windows.map((w) => `vol_${w}`), 'vol_regime'],
   create: (p, ctx) => ({ bars }) => {
-    const decay = Math.pow(0.5, 1 / p.long_run_halflife);
+    const decay = 0.5 ** (1 / p.long_run_halflife);
     const shortest = Math.min(...p.windows);
     const windows = p.windows.slice();
     const n = windows.length;

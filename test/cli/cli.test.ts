@@ -74,7 +74,7 @@ describe('alpha --version', () => {
 describe('alpha validate', () => {
   it('accepts the default topology.yaml with exit code 0', () => {
     expect(runs.validateOk.code).toBe(0);
-    const nodes = (readFileSync(join(ROOT, 'topology.yaml'), 'utf8').match(/^  - name: /gm) ?? []).length;
+    const nodes = (readFileSync(join(ROOT, 'topology.yaml'), 'utf8').match(/^ {2}- name: /gm) ?? []).length;
     expect(runs.validateOk.stdout).toBe(`topology.yaml: valid (${nodes} nodes)\n`);
     expect(runs.validateOk.stderr).toBe('');
   });

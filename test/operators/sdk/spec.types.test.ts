@@ -2,7 +2,7 @@
  * Type-level tests: what `defineOperator` infers for an operator's inputs and output. They fail at
  * `npm run typecheck` (and in vitest) when the inference changes.
  */
-import { Observable, of } from 'rxjs';
+import { type Observable, of } from 'rxjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { ColumnBatch, type ColumnsOf, type NumberColumn, type StringColumn } from '../../../lib/core/column-batch.ts';
@@ -12,10 +12,10 @@ import {
 } from '../../../operators/sdk/spec.ts';
 import { replay } from '../../../operators/source/replay.ts';
 import { simBroker } from '../../../operators/execution/sim-broker.ts';
-import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
+import type { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 import type { Bar, FeatureVector, Fill, OrderState, PortfolioState, Quote, SchemaName, Trade } from '../../../schemas/types.generated.ts';
 import { bars } from '../../../operators/feature/bars.ts';
-import { crossSection } from '../../../operators/feature/cross-section.ts';
+import type { crossSection } from '../../../operators/feature/cross-section.ts';
 
 describe('operator spec types', () => {
   it('gives each port the stream of its schema: optional ports may be undefined, variadic ones are lists', () => {

@@ -64,7 +64,14 @@ function positiveInt(name: string, text: string): number {
 /** Generated datasets are cached under the temp folder, keyed by the generator's own source. */
 const generatorHash = (() => {
   const hash = createHash('sha256');
-  for (const file of ['pipelines/data/generate.ts', 'pipelines/data/market-model.ts', 'pipelines/data/calendar.ts', 'lib/core/rng.ts', 'lib/io/avro-arrow.ts', 'lib/io/parquet.ts']) {
+  for (const file of [
+    'pipelines/data/generate.ts',
+    'pipelines/data/market-model.ts',
+    'pipelines/data/calendar.ts',
+    'lib/core/rng.ts',
+    'lib/io/avro-arrow.ts',
+    'lib/io/parquet.ts',
+  ]) {
     hash.update(readFileSync(new URL(`../${file}`, import.meta.url)));
   }
   return hash.digest('hex').slice(0, 10);
@@ -103,7 +110,13 @@ function runOptions(dir: string, manifest: DatasetManifest): RunOptions & { open
 // ---------------------------------------------------------------------------------------------------
 // The graph under test: the topology's own nodes, run by the harness
 
-interface Nodes { quotes: ResolvedNode; bars: ResolvedNode; returns: ResolvedNode; volatility: ResolvedNode; micro: ResolvedNode }
+interface Nodes {
+  quotes: ResolvedNode;
+  bars: ResolvedNode;
+  returns: ResolvedNode;
+  volatility: ResolvedNode;
+  micro: ResolvedNode;
+}
 
 function nodesOf(topology: Topology): Nodes {
   const byType = (type: string): ResolvedNode => {
@@ -113,12 +126,15 @@ function nodesOf(topology: Topology): Nodes {
   };
   const bars = byType('feature.bars');
   const quotes = byType('source.replay');
-  if (bars.inputs['quotes']?.[0] !== quotes.name) throw new Error(`${topology.file}: ${bars.name} does not take its quotes from ${quotes.name}`);
+  if (bars.inputs['quotes']?.[0] !== quotes.name)
+    throw new Error(`${topology.file}: ${bars.name} does not take its quotes from ${quotes.name}`);
   return {
     quotes,
     // In-memory stages take quotes only: the bars node's trades input is left unbound.
     bars: { ...bars, inputs: { quotes: [quotes.name] } },
-    returns: byType('feature.lagged-returns'), volatility: byType('feature.volatility'), micro: byType('feature.microstructure'),
+    returns: byType('feature.lagged-returns'),
+    volatility: byType('feature.volatility'),
+    micro: byType('feature.microstructure'),
   };
 }
 
@@ -157,9 +173,14 @@ const emitted = (run: GraphRun, node: ResolvedNode): number => run.metrics.get(n
 
 interface LoopParams {
   period: number;
-  horizons: number[]; intraday: boolean; scaled: boolean; scaleWindow: number;
-  windows: number[]; halflife: number;
-  window: number; normWindow: number;
+  horizons: number[];
+  intraday: boolean;
+  scaled: boolean;
+  scaleWindow: number;
+  windows: number[];
+  halflife: number;
+  window: number;
+  normWindow: number;
 }
 
 function loopParams(n: Nodes): LoopParams {
@@ -168,8 +189,15 @@ function loopParams(n: Nodes): LoopParams {
   const v = n.volatility.params as { windows: number[]; long_run_halflife: number };
   const m = n.micro.params as { window: number; norm_window: number };
   return {
-    period: b.minutes * MINUTE, horizons: r.horizons, intraday: r.intraday, scaled: r.scaled, scaleWindow: r.scale_window, windows: v.windows,
-    halflife: v.long_run_halflife, window: m.window, normWindow: m.norm_window,
+    period: b.minutes * MINUTE,
+    horizons: r.horizons,
+    intraday: r.intraday,
+    scaled: r.scaled,
+    scaleWindow: r.scale_window,
+    windows: v.windows,
+    halflife: v.long_run_halflife,
+    window: m.window,
+    normWindow: m.norm_window,
   };
 }
 
@@ -185,8 +213,12 @@ interface LoopOutput {
   /** Symbols in first-seen order (the index `sym` refers to). */
   names: string[];
   /** Per bar: symbol index (first-seen order) and ts, OHLC, spread, imbalance, quotes. */
-  sym: Int32Array; ts: Float64Array; bar: Float64Array;
-  returns: Float64Array; vol: Float64Array; micro: Float64Array;
+  sym: Int32Array;
+  ts: Float64Array;
+  bar: Float64Array;
+  returns: Float64Array;
+  vol: Float64Array;
+  micro: Float64Array;
 }
 const BAR_WIDTH = 7;
 
@@ -197,7 +229,10 @@ class Rings {
   readonly count: Int32Array;
   readonly sum: Float64Array;
   readonly sumSq: Float64Array;
-  constructor(readonly cap: number, nSymbols: number) {
+  constructor(
+    readonly cap: number,
+    nSymbols: number,
+  ) {
     this.buf = new Float64Array(cap * nSymbols);
     this.start = new Int32Array(nSymbols);
     this.count = new Int32Array(nSymbols);
@@ -250,32 +285,68 @@ class LoopState {
   seen = 0;
   sessionCursor = 0;
   // Bars being built.
-  readonly open: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly close: Float64Array;
-  readonly nq: Int32Array; readonly spreadSum: Float64Array; readonly imbSum: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly nq: Int32Array;
+  readonly spreadSum: Float64Array;
+  readonly imbSum: Float64Array;
   // Feature state.
-  readonly logCloses: Rings; readonly oneBar: Rings; readonly retSession: Int32Array; readonly retWidth: number;
-  readonly volWindows: Rings[]; readonly recent: Rings; readonly decay: number;
-  readonly last: Float64Array; readonly volSession: Int32Array; readonly longVar: Float64Array;
-  readonly spreadW: Rings; readonly imbW: Rings; readonly volumeW: Rings; readonly normW: Rings;
+  readonly logCloses: Rings;
+  readonly oneBar: Rings;
+  readonly retSession: Int32Array;
+  readonly retWidth: number;
+  readonly volWindows: Rings[];
+  readonly recent: Rings;
+  readonly decay: number;
+  readonly last: Float64Array;
+  readonly volSession: Int32Array;
+  readonly longVar: Float64Array;
+  readonly spreadW: Rings;
+  readonly imbW: Rings;
+  readonly volumeW: Rings;
+  readonly normW: Rings;
   readonly horizons: Int32Array;
-  constructor(readonly p: LoopParams, readonly sessions: readonly Session[], S: number, capBars: number) {
+  constructor(
+    readonly p: LoopParams,
+    readonly sessions: readonly Session[],
+    S: number,
+    capBars: number,
+  ) {
     const nH = p.horizons.length;
     const nW = p.windows.length;
     this.retWidth = p.scaled ? 2 * nH : nH;
     this.out = {
-      bars: 0, names: [], sym: new Int32Array(capBars), ts: new Float64Array(capBars), bar: new Float64Array(capBars * BAR_WIDTH),
-      returns: new Float64Array(capBars * this.retWidth), vol: new Float64Array(capBars * (nW + 1)), micro: new Float64Array(capBars * 3),
+      bars: 0,
+      names: [],
+      sym: new Int32Array(capBars),
+      ts: new Float64Array(capBars),
+      bar: new Float64Array(capBars * BAR_WIDTH),
+      returns: new Float64Array(capBars * this.retWidth),
+      vol: new Float64Array(capBars * (nW + 1)),
+      micro: new Float64Array(capBars * 3),
     };
-    this.open = new Float64Array(S); this.high = new Float64Array(S); this.low = new Float64Array(S); this.close = new Float64Array(S);
-    this.nq = new Int32Array(S); this.spreadSum = new Float64Array(S); this.imbSum = new Float64Array(S);
+    this.open = new Float64Array(S);
+    this.high = new Float64Array(S);
+    this.low = new Float64Array(S);
+    this.close = new Float64Array(S);
+    this.nq = new Int32Array(S);
+    this.spreadSum = new Float64Array(S);
+    this.imbSum = new Float64Array(S);
     this.logCloses = new Rings(Math.max(...p.horizons) + 1, S);
     this.oneBar = new Rings(p.scaleWindow, S);
     this.retSession = new Int32Array(S).fill(-2);
     this.volWindows = p.windows.map((w) => new Rings(w, S));
     this.recent = this.volWindows[p.windows.indexOf(Math.min(...p.windows))]!;
     this.decay = 0.5 ** (1 / p.halflife);
-    this.last = new Float64Array(S).fill(NaN); this.volSession = new Int32Array(S).fill(-1); this.longVar = new Float64Array(S).fill(NaN);
-    this.spreadW = new Rings(p.window, S); this.imbW = new Rings(p.window, S); this.volumeW = new Rings(p.window, S); this.normW = new Rings(p.normWindow, S);
+    this.last = new Float64Array(S).fill(NaN);
+    this.volSession = new Int32Array(S).fill(-1);
+    this.longVar = new Float64Array(S).fill(NaN);
+    this.spreadW = new Rings(p.window, S);
+    this.imbW = new Rings(p.window, S);
+    this.volumeW = new Rings(p.window, S);
+    this.normW = new Rings(p.normWindow, S);
     this.horizons = Int32Array.from(p.horizons);
   }
 }
@@ -292,7 +363,24 @@ function closeBars(st: LoopState, at: number): void {
   const nH = horizons.length;
   const volWindows = st.volWindows;
   const nW = volWindows.length;
-  const { open, high, low, close, nq, spreadSum, imbSum, logCloses, oneBar, retSession, retWidth, last, volSession, longVar, recent, decay } = st;
+  const {
+    open,
+    high,
+    low,
+    close,
+    nq,
+    spreadSum,
+    imbSum,
+    logCloses,
+    oneBar,
+    retSession,
+    retWidth,
+    last,
+    volSession,
+    longVar,
+    recent,
+    decay,
+  } = st;
   const scaled = st.p.scaled;
   for (let s = 0; s < st.seen; s++) {
     const k = out.bars++;
@@ -303,8 +391,13 @@ function closeBars(st: LoopState, at: number): void {
     out.sym[k] = s;
     out.ts[k] = at;
     const b = k * BAR_WIDTH;
-    out.bar[b] = open[s]!; out.bar[b + 1] = high[s]!; out.bar[b + 2] = low[s]!; out.bar[b + 3] = c;
-    out.bar[b + 4] = spread; out.bar[b + 5] = imbalance; out.bar[b + 6] = q;
+    out.bar[b] = open[s]!;
+    out.bar[b + 1] = high[s]!;
+    out.bar[b + 2] = low[s]!;
+    out.bar[b + 3] = c;
+    out.bar[b + 4] = spread;
+    out.bar[b + 5] = imbalance;
+    out.bar[b + 6] = q;
     open[s] = high[s] = low[s] = c;
     nq[s] = 0;
     spreadSum[s] = imbSum[s] = 0;
@@ -402,7 +495,11 @@ class Checker {
   private readonly arrays: Float64Array[];
   /** The first difference: kept for done() to report, as an error thrown inside a subscriber would not stop the run. */
   private failure: string | undefined;
-  constructor(private readonly loop: LoopOutput, returnsWidth: number, windows: number) {
+  constructor(
+    private readonly loop: LoopOutput,
+    returnsWidth: number,
+    windows: number,
+  ) {
     this.widths = [returnsWidth, windows + 1, 3];
     this.arrays = [loop.returns, loop.vol, loop.micro];
   }
@@ -418,7 +515,8 @@ class Checker {
       if (b.symbol !== loop.names[loop.sym[k]!] || b.ts_known !== loop.ts[k]) this.fail(`bar ${k}: ${b.symbol}@${b.ts_known}`);
       const expected = [b.open, b.high, b.low, b.close, b.spread_bps, b.imbalance, b.quotes];
       const o = k * BAR_WIDTH;
-      for (let j = 0; j < BAR_WIDTH; j++) if (!Object.is(expected[j], loop.bar[o + j])) this.fail(`bar ${k} field ${j}: ${expected[j]} vs ${loop.bar[o + j]}`);
+      for (let j = 0; j < BAR_WIDTH; j++)
+        if (!Object.is(expected[j], loop.bar[o + j])) this.fail(`bar ${k} field ${j}: ${expected[j]} vs ${loop.bar[o + j]}`);
     }
   }
   onFeatures(f: number, batch: Batch<FeatureVector>): void {
@@ -428,16 +526,21 @@ class Checker {
     for (const v of batch) {
       const k = this.rows[f]!++;
       if (k >= this.loop.bars) this.fail(`feature set ${f}: more rows than bars`);
-      if (v.symbol !== this.loop.names[this.loop.sym[k]!] || v.ts_known !== this.loop.ts[k]) this.fail(`feature set ${f}, row ${k}: misaligned`);
+      if (v.symbol !== this.loop.names[this.loop.sym[k]!] || v.ts_known !== this.loop.ts[k])
+        this.fail(`feature set ${f}, row ${k}: misaligned`);
       if (v.values.length !== w) this.fail(`feature set ${f}, row ${k}: ${v.values.length} values, loop has ${w}`);
-      for (let j = 0; j < w; j++) if (!Object.is(v.values[j], values[k * w + j])) this.fail(`feature set ${f}, row ${k}, value ${j}: ${v.values[j]} vs ${values[k * w + j]}`);
+      for (let j = 0; j < w; j++)
+        if (!Object.is(v.values[j], values[k * w + j]))
+          this.fail(`feature set ${f}, row ${k}, value ${j}: ${v.values[j]} vs ${values[k * w + j]}`);
     }
   }
   /** Number of bars checked; throws at the first difference, or unless every stream had exactly the loop's rows. */
   done(): number {
     if (this.failure) throw new Error(`hand loop and graph differ: ${this.failure}`);
     if (this.bars !== this.loop.bars || this.rows.some((r) => r !== this.loop.bars)) {
-      throw new Error(`hand loop and graph differ: ${this.bars} bars and ${this.rows.join('/')} feature rows from the graph, ${this.loop.bars} from the loop`);
+      throw new Error(
+        `hand loop and graph differ: ${this.bars} bars and ${this.rows.join('/')} feature rows from the graph, ${this.loop.bars} from the loop`,
+      );
     }
     return this.bars;
   }
@@ -446,7 +549,16 @@ class Checker {
 // ---------------------------------------------------------------------------------------------------
 // Measuring
 
-interface Row { stage: string; records: number; events: number; seconds: number; cpu?: number; gc?: number; p50?: number; p99?: number }
+interface Row {
+  stage: string;
+  records: number;
+  events: number;
+  seconds: number;
+  cpu?: number;
+  gc?: number;
+  p50?: number;
+  p99?: number;
+}
 
 function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
@@ -481,7 +593,13 @@ function threadCpu(): number {
   }
 }
 
-interface Measured { seconds: number; cpu: number; gc: number; p50?: number; p99?: number }
+interface Measured {
+  seconds: number;
+  cpu: number;
+  gc: number;
+  p50?: number;
+  p99?: number;
+}
 
 /** Best of `n` runs; latencies (µs per step) and GC time are those of the best run. */
 async function best(n: number, run: (lat: Float64Array) => number | Promise<number>, maxSteps: number): Promise<Measured> {
@@ -512,10 +630,19 @@ async function best(n: number, run: (lat: Float64Array) => number | Promise<numb
 }
 
 function printTable(rows: Row[]): void {
-  const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '-');
+  const fmt = (n: number, d = 0): string =>
+    Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '-';
   const head = ['stage', 'records in', 'events', 'seconds', 'events/s', 'cpu s', 'gc s', 'p50 µs', 'p99 µs'];
   const body = rows.map((r) => [
-    r.stage, fmt(r.records), fmt(r.events), fmt(r.seconds, 3), fmt(r.events / r.seconds), fmt(r.cpu ?? NaN, 3), fmt(r.gc ?? NaN, 3), fmt(r.p50 ?? NaN, 1), fmt(r.p99 ?? NaN, 1),
+    r.stage,
+    fmt(r.records),
+    fmt(r.events),
+    fmt(r.seconds, 3),
+    fmt(r.events / r.seconds),
+    fmt(r.cpu ?? NaN, 3),
+    fmt(r.gc ?? NaN, 3),
+    fmt(r.p50 ?? NaN, 1),
+    fmt(r.p99 ?? NaN, 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -547,7 +674,9 @@ let quoteBatches: Quote[][];
 }
 const nQuotes = quoteBatches.reduce((n, b) => n + b.length, 0);
 const maxSteps = 4 * closeTimes(calendar.sessions, params.period).length + quoteBatches.length + 16;
-console.log(`${nQuotes.toLocaleString('en-US')} quotes in memory: ${manifest.symbols} symbols × ${manifest.dates.length} days (${dir}); best of ${runs} runs; node ${process.version}`);
+console.log(
+  `${nQuotes.toLocaleString('en-US')} quotes in memory: ${manifest.symbols} symbols × ${manifest.dates.length} days (${dir}); best of ${runs} runs; node ${process.version}`,
+);
 console.log('in-memory stages take quotes only (the bars trades port is unbound); the backtest replays quotes and trades.');
 console.log('graph stages run on the harness: the real graph builder and event loop (source merge included).\n');
 
@@ -559,7 +688,11 @@ const chain = staged([nodes.bars, ...featuresOf(nodes)], quoteFeed);
 const barBatches: Bar[][] = [];
 let nBars = 0;
 {
-  const checker = new Checker(handLoop(quoteBatches, calendar, manifest.universe.length, params), params.horizons.length * (params.scaled ? 2 : 1), params.windows.length);
+  const checker = new Checker(
+    handLoop(quoteBatches, calendar, manifest.universe.length, params),
+    params.horizons.length * (params.scaled ? 2 : 1),
+    params.windows.length,
+  );
   const featureIndex = new Map(featuresOf(nodes).map((f, i) => [f.name, i]));
   const run = await runGraph(chain, {
     ...options,
@@ -584,22 +717,30 @@ let loopRow: Row | undefined;
 // 1. Each stage alone, then the chain.
 if (selected(nodes.bars.type)) {
   const barsAlone = staged([nodes.bars], quoteFeed);
-  const r = await best(runs, async (lat) => {
-    const { run, steps } = await runStage(barsAlone, options, lat);
-    if (emitted(run, nodes.bars) !== nBars) throw new Error(`bars: ${emitted(run, nodes.bars)} bars, expected ${nBars}`);
-    return steps;
-  }, maxSteps);
+  const r = await best(
+    runs,
+    async (lat) => {
+      const { run, steps } = await runStage(barsAlone, options, lat);
+      if (emitted(run, nodes.bars) !== nBars) throw new Error(`bars: ${emitted(run, nodes.bars)} bars, expected ${nBars}`);
+      return steps;
+    },
+    maxSteps,
+  );
   rows.push({ stage: nodes.bars.type, records: nQuotes, events: nQuotes, ...r });
 }
 for (const f of featuresOf(nodes)) {
   const stage = `${f.type} (on bars)`;
   if (!selected(stage)) continue;
   const alone = staged([f], { [nodes.bars.name]: { schema: 'Bar', batches: barBatches } });
-  const r = await best(runs, async (lat) => {
-    const { run, steps } = await runStage(alone, options, lat);
-    if (emitted(run, f) !== nBars) throw new Error(`${f.type}: ${emitted(run, f)} vectors, expected ${nBars}`);
-    return steps;
-  }, maxSteps);
+  const r = await best(
+    runs,
+    async (lat) => {
+      const { run, steps } = await runStage(alone, options, lat);
+      if (emitted(run, f) !== nBars) throw new Error(`${f.type}: ${emitted(run, f)} vectors, expected ${nBars}`);
+      return steps;
+    },
+    maxSteps,
+  );
   rows.push({ stage, records: nBars, events: nQuotes, ...r });
 }
 /** Feature vectors the three feature nodes emitted in `run`. */
@@ -609,11 +750,15 @@ if (selected('quotes → bars → 3 features (graph)')) {
     stage: 'quotes → bars → 3 features (graph)',
     records: nQuotes,
     events: nQuotes,
-    ...(await best(runs, async (lat) => {
-      const { run, steps } = await runStage(chain, options, lat);
-      if (vectors(run) !== 3 * nBars) throw new Error(`chain: ${vectors(run)} vectors, expected ${3 * nBars}`);
-      return steps;
-    }, maxSteps)),
+    ...(await best(
+      runs,
+      async (lat) => {
+        const { run, steps } = await runStage(chain, options, lat);
+        if (vectors(run) !== 3 * nBars) throw new Error(`chain: ${vectors(run)} vectors, expected ${3 * nBars}`);
+        return steps;
+      },
+      maxSteps,
+    )),
   };
   rows.push(chainRow);
 }
@@ -624,11 +769,15 @@ if (selected('quotes → bars → 3 features (hand loop)')) {
     stage: 'quotes → bars → 3 features (hand loop)',
     records: nQuotes,
     events: nQuotes,
-    ...(await best(runs, () => {
-      const out = handLoop(quoteBatches, calendar, manifest.universe.length, params);
-      if (out.bars !== nBars) throw new Error(`loop: ${out.bars} bars, expected ${nBars}`);
-      return 0;
-    }, 0)),
+    ...(await best(
+      runs,
+      () => {
+        const out = handLoop(quoteBatches, calendar, manifest.universe.length, params);
+        if (out.bars !== nBars) throw new Error(`loop: ${out.bars} bars, expected ${nBars}`);
+        return 0;
+      },
+      0,
+    )),
   };
   rows.push(loopRow);
 }
@@ -640,11 +789,16 @@ if (selected('parquet → replay → bars → 3 features')) {
     stage: 'parquet → replay → bars → 3 features',
     records: nQuotes,
     events: nQuotes,
-    ...(await best(runs, async (lat) => {
-      const { run, steps } = await runStage(fromParquet, options, lat);
-      if (run.events !== nQuotes || vectors(run) !== 3 * nBars) throw new Error(`end to end: ${run.events} quotes, ${vectors(run)} vectors`);
-      return steps;
-    }, maxSteps)),
+    ...(await best(
+      runs,
+      async (lat) => {
+        const { run, steps } = await runStage(fromParquet, options, lat);
+        if (run.events !== nQuotes || vectors(run) !== 3 * nBars)
+          throw new Error(`end to end: ${run.events} quotes, ${vectors(run)} vectors`);
+        return steps;
+      },
+      maxSteps,
+    )),
   });
 }
 
@@ -670,5 +824,7 @@ console.log(`\n${nBars.toLocaleString('en-US')} bars; the hand loop's bars and f
 if (chainRow && loopRow) {
   const ratio = chainRow.seconds / loopRow.seconds;
   const cpuRatio = (chainRow.cpu ?? NaN) / (loopRow.cpu ?? NaN);
-  console.log(`graph / hand loop: ${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× cpu (target ≤ 3×); graph chain ${(nQuotes / chainRow.seconds / 1e6).toFixed(2)}M quote events/s (target ≥ 5M)`);
+  console.log(
+    `graph / hand loop: ${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× cpu (target ≤ 3×); graph chain ${(nQuotes / chainRow.seconds / 1e6).toFixed(2)}M quote events/s (target ≥ 5M)`,
+  );
 }

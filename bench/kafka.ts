@@ -116,7 +116,10 @@ function decode(schemaId: number, buf: Buffer): Quote {
   return quoteType.decode(buf, 5).value as Quote;
 }
 
-interface Msg { key: Buffer; value: Buffer }
+interface Msg {
+  key: Buffer;
+  value: Buffer;
+}
 /** Encodes messages [from, to) with ts_known stamped now. */
 function encodeBatch(schemaId: number, from: number, to: number): Msg[] {
   const out: Msg[] = new Array<Msg>(to - from);
@@ -129,12 +132,12 @@ function encodeBatch(schemaId: number, from: number, to: number): Msg[] {
 
 interface Row {
   client: string;
-  produce: number;     // records/s
-  consume: number;     // records/s, first record → last
-  e2e: number;         // records/s, first send → last decode
-  p50: number;         // ms
-  p99: number;         // ms
-  bytes: number;       // average encoded value size
+  produce: number; // records/s
+  consume: number; // records/s, first record → last
+  e2e: number; // records/s, first send → last decode
+  p50: number; // ms
+  p99: number; // ms
+  bytes: number; // average encoded value size
 }
 const rows: Row[] = [];
 
@@ -143,7 +146,7 @@ const RUN = `${Date.now().toString(36)}`;
 const createdTopics: string[] = [];
 
 async function freshTopic(name: string): Promise<{ topic: string; schemaId: number }> {
-  const topic = `bench.quote.${RUN}.${name.replace(/[^A-Za-z0-9._-]/g, "")}`;
+  const topic = `bench.quote.${RUN}.${name.replace(/[^A-Za-z0-9._-]/g, '')}`;
   await admin.ensureTopic(topic, PARTITIONS);
   createdTopics.push(topic);
   return { topic, schemaId: await register(topic) };
@@ -169,7 +172,10 @@ async function benchAdapter(): Promise<void> {
     for (let from = 0; from < N; from += BATCH) {
       const t = nowMicros();
       const records = new Array(Math.min(BATCH, N - from));
-      for (let i = 0; i < records.length; i++) { const q = quote(from + i, t); records[i] = { key: q.symbol, value: q }; }
+      for (let i = 0; i < records.length; i++) {
+        const q = quote(from + i, t);
+        records[i] = { key: q.symbol, value: q };
+      }
       await writer.write(records);
     }
     return performance.now() - t0;
@@ -181,12 +187,16 @@ async function benchAdapter(): Promise<void> {
     const now = nowMicros();
     for (const it of items) {
       if (it.kind !== 'record') continue;
-      if (seen[it.value.seq] === 1) { duplicates++; continue; }
+      if (seen[it.value.seq] === 1) {
+        duplicates++;
+        continue;
+      }
       seen[it.value.seq] = 1;
       latencies[count++] = now - it.value.ts_known;
     }
     await reader.commit(items);
-    if (DEBUG && Math.floor(count / 50_000) > Math.floor((count - items.length) / 50_000)) console.log(`  read ${count}/${N}, ${duplicates} duplicates`);
+    if (DEBUG && Math.floor(count / 50_000) > Math.floor((count - items.length) / 50_000))
+      console.log(`  read ${count}/${N}, ${duplicates} duplicates`);
   }
   const e2eMs = performance.now() - t0;
   const produceMs = await produce;
@@ -196,7 +206,15 @@ async function benchAdapter(): Promise<void> {
   if (reader.deadLettered > 0) quirks.push(`adapter: ${reader.deadLettered} records dead-lettered`);
   const sorted = latencies.slice(0, count).sort();
   const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-  rows.push({ client: 'adapter (EdgeWriter→EdgeReader)', produce: N / (produceMs / 1000), consume: NaN, e2e: N / (e2eMs / 1000), p50: pct(0.5) / 1000, p99: pct(0.99) / 1000, bytes: 0 });
+  rows.push({
+    client: 'adapter (EdgeWriter→EdgeReader)',
+    produce: N / (produceMs / 1000),
+    consume: NaN,
+    e2e: N / (e2eMs / 1000),
+    p50: pct(0.5) / 1000,
+    p99: pct(0.99) / 1000,
+    bytes: 0,
+  });
 }
 
 // ---------------------------------------------------------------- kcat, same bytes
@@ -206,10 +224,14 @@ function run(cmd: string, args: string[], stdinFile?: string): Promise<number> {
     const t0 = performance.now();
     const p = spawn(cmd, args, { stdio: [stdinFile ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     let err = '';
-    p.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    p.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     if (stdinFile && p.stdin) p.stdin.end(readFileSync(stdinFile));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} → ${code}: ${err}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} → ${code}: ${err}`)),
+    );
   });
 }
 
@@ -226,7 +248,8 @@ async function benchKcat(): Promise<void> {
   for (let from = 0; from < N; from += BATCH) {
     const chunk: Buffer[] = [];
     for (const m of encodeBatch(a.schemaId, from, Math.min(N, from + BATCH))) {
-      if (m.value.includes(KEY_DELIM) || m.value.includes(MSG_DELIM) || m.key.includes(KEY_DELIM)) throw new Error('delimiter occurs in data');
+      if (m.value.includes(KEY_DELIM) || m.value.includes(MSG_DELIM) || m.key.includes(KEY_DELIM))
+        throw new Error('delimiter occurs in data');
       chunk.push(m.key, KEY_DELIM, m.value, MSG_DELIM);
       bytes += m.value.length;
     }
@@ -238,7 +261,20 @@ async function benchKcat(): Promise<void> {
   const produceMs = await run('kcat', ['-P', ...common, '-t', a.topic, '-K', hex(KEY_DELIM), '-D', hex(MSG_DELIM)], file);
   const written = await endOffsetSum(a.topic);
   if (written !== N) quirks.push(`kcat: ${written} records in the topic after producing ${N} (delimiter parsing?)`);
-  const consumeArgs = (topic: string): string[] => ['-b', BROKER, '-G', `${topic}.g`, '-X', 'auto.offset.reset=earliest', '-c', String(N), '-q', '-D', '', topic];
+  const consumeArgs = (topic: string): string[] => [
+    '-b',
+    BROKER,
+    '-G',
+    `${topic}.g`,
+    '-X',
+    'auto.offset.reset=earliest',
+    '-c',
+    String(N),
+    '-q',
+    '-D',
+    '',
+    topic,
+  ];
   const consumeMs = await run('kcat', consumeArgs(a.topic));
   // end to end: consumer started first, then the producer; wall clock of the pair
   const b = await freshTopic('kcat.e2e');
@@ -251,13 +287,23 @@ async function benchKcat(): Promise<void> {
   await cons;
   const e2eMs = performance.now() - t1;
   rmSync(dir, { recursive: true, force: true });
-  rows.push({ client: 'kcat (ceiling)', produce: N / (produceMs / 1000), consume: N / (consumeMs / 1000), e2e: N / (e2eMs / 1000), p50: NaN, p99: NaN, bytes: avgBytes });
+  rows.push({
+    client: 'kcat (ceiling)',
+    produce: N / (produceMs / 1000),
+    consume: N / (consumeMs / 1000),
+    e2e: N / (e2eMs / 1000),
+    p50: NaN,
+    p99: NaN,
+    bytes: avgBytes,
+  });
   void t0;
 }
 
 // ---------------------------------------------------------------- main
 
-console.log(`Kafka edge: ${N.toLocaleString('en-US')} Quote records, ${PARTITIONS} partitions, batch ${BATCH}, ${SYMBOLS} symbols, broker ${BROKER}, registry ${REGISTRY}`);
+console.log(
+  `Kafka edge: ${N.toLocaleString('en-US')} Quote records, ${PARTITIONS} partitions, batch ${BATCH}, ${SYMBOLS} symbols, broker ${BROKER}, registry ${REGISTRY}`,
+);
 
 // Codec alone, to separate Avro cost from client cost.
 {
@@ -274,14 +320,24 @@ console.log(`Kafka edge: ${N.toLocaleString('en-US')} Quote records, ${PARTITION
   for (let i = 0; i < viaClient; i++) await registry.decode(msgs[i]!.value);
   const clientDecMs = performance.now() - t;
   const avg = msgs.reduce((x, m) => x + m.value.length, 0) / N;
-  console.log(`codec: encode ${fmt(N / encMs * 1000)}/s, decode ${fmt(N / decMs * 1000)}/s (avsc direct); registry.decode() ${fmt(viaClient / clientDecMs * 1000)}/s; ${avg.toFixed(1)} B/value (schema id ${id})${s < 0 ? '!' : ''}`);
+  console.log(
+    `codec: encode ${fmt((N / encMs) * 1000)}/s, decode ${fmt((N / decMs) * 1000)}/s (avsc direct); registry.decode() ${fmt((viaClient / clientDecMs) * 1000)}/s; ${avg.toFixed(1)} B/value (schema id ${id})${s < 0 ? '!' : ''}`,
+  );
 }
 
-function fmt(x: number): string { return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–'; }
+function fmt(x: number): string {
+  return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–';
+}
 
 try {
-  if (only('adapter')) { console.log('… adapter (pipelines/kafka: librdkafka through native/kafka)'); await benchAdapter(); }
-  if (only('kcat')) { console.log('… kcat'); await benchKcat(); }
+  if (only('adapter')) {
+    console.log('… adapter (pipelines/kafka: librdkafka through native/kafka)');
+    await benchAdapter();
+  }
+  if (only('kcat')) {
+    console.log('… kcat');
+    await benchKcat();
+  }
 } finally {
   const existing = [];
   for (const t of createdTopics) if ((await admin.partitions(t)) !== undefined) existing.push(t);
@@ -306,8 +362,10 @@ console.table(table);
 
 const adapterRow = rows.find((r) => r.client.startsWith('adapter'));
 if (adapterRow) {
-  console.log(`adapter: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
-    `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`);
+  console.log(
+    `adapter: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
+      `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`,
+  );
 }
 for (const q of quirks) console.log(`note: ${q}`);
 process.exit(0);

@@ -23,14 +23,19 @@ import { ensureResearchEnv, RESEARCH_PYTHON } from '../pipelines/cli/model.ts';
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] ?? fallback : fallback;
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const modelDir = flag('model', 'models/default');
 const rows = Number(flag('rows', '500'));
 const iterations = Number(flag('iterations', '2000'));
 const WARMUP = 50;
 
-interface Timing { p50_us: number; p99_us: number; mean_us: number; min_us: number }
+interface Timing {
+  p50_us: number;
+  p99_us: number;
+  mean_us: number;
+  min_us: number;
+}
 
 function summarise(us: Float64Array): Timing {
   const sorted = Float64Array.from(us).sort();
@@ -75,20 +80,40 @@ if (!args.includes('--no-python')) {
   ensureResearchEnv();
   const inputFile = join(mkdtempSync(join(tmpdir(), 'bench-model-')), 'rows.f32');
   writeFileSync(inputFile, x);
-  py = JSON.parse(execFileSync(RESEARCH_PYTHON, [
-    'research/model/bench_onnx.py', '--model', join(modelDir, 'model.onnx'), '--rows', String(rows),
-    '--iterations', String(iterations), '--warmup', String(WARMUP), '--input', inputFile, '--json',
-  ], { encoding: 'utf8' })) as Timing & { onnxruntime_version: string };
+  py = JSON.parse(
+    execFileSync(
+      RESEARCH_PYTHON,
+      [
+        'research/model/bench_onnx.py',
+        '--model',
+        join(modelDir, 'model.onnx'),
+        '--rows',
+        String(rows),
+        '--iterations',
+        String(iterations),
+        '--warmup',
+        String(WARMUP),
+        '--input',
+        inputFile,
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    ),
+  ) as Timing & { onnxruntime_version: string };
 }
 
 const f = (us: number): string => us.toFixed(1).padStart(9);
 const line = (name: string, t: Timing): string =>
-  `${name.padEnd(44)} ${f(t.p50_us)} ${f(t.p99_us)} ${f(t.mean_us)} ${Math.round((rows * 1e6) / t.p50_us).toLocaleString('en-US').padStart(12)}`;
+  `${name.padEnd(44)} ${f(t.p50_us)} ${f(t.p99_us)} ${f(t.mean_us)} ${Math.round((rows * 1e6) / t.p50_us)
+    .toLocaleString('en-US')
+    .padStart(12)}`;
 console.log(`model ${modelDir}: ${k} features, ${rows} rows per batch, ${iterations} timed runs (after ${WARMUP} warm-up), 1 thread`);
 console.log(`${'side'.padEnd(44)} ${'p50 µs'.padStart(9)} ${'p99 µs'.padStart(9)} ${'mean µs'.padStart(9)} ${'rows/s (p50)'.padStart(12)}`);
 console.log(line(`onnxruntime-node ${ort.env.versions.common} session.run`, run));
-console.log(line('  + the operator\'s packing and predictions', operatorPath));
+console.log(line("  + the operator's packing and predictions", operatorPath));
 if (py) {
   console.log(line(`python onnxruntime ${py.onnxruntime_version} session.run`, py));
-  console.log(`ratio node / python (p50): ${(run.p50_us / py.p50_us).toFixed(2)}×, operator path / python: ${(operatorPath.p50_us / py.p50_us).toFixed(2)}×`);
+  console.log(
+    `ratio node / python (p50): ${(run.p50_us / py.p50_us).toFixed(2)}×, operator path / python: ${(operatorPath.p50_us / py.p50_us).toFixed(2)}×`,
+  );
 }

@@ -30,7 +30,7 @@ import { MvoOptimizer } from '../lib/optimise/optimizer.ts';
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] ?? fallback : fallback;
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const sizes = flag('sizes', '100,500,2000').split(',').map(Number);
 const repeats = Number(flag('repeats', '20'));
@@ -39,7 +39,12 @@ const python = !args.includes('--no-python');
 const K = 20;
 const EPS = 1e-6;
 
-interface Problem { mu: number[]; B: number[][]; F: number[][]; D: number[] }
+interface Problem {
+  mu: number[];
+  B: number[][];
+  F: number[][];
+  D: number[];
+}
 
 function makeProblem(n: number, seed: number): Problem {
   const rng = new Rng(seed);
@@ -53,7 +58,9 @@ function makeProblem(n: number, seed: number): Problem {
 /** The bench's rebalance: γ = 1000, 5 bps, the seed's constraints (the same on the cvxpy side, see problemJson). */
 function mvoProblem(p: Problem): MvoProblem {
   return new MvoProblem({
-    gamma: 1000, risk: { kind: 'factor', B: p.B, F: p.F, D: p.D }, tcost: 0.0005,
+    gamma: 1000,
+    risk: { kind: 'factor', B: p.B, F: p.F, D: p.D },
+    tcost: 0.0005,
     constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.05, minWeight: -0.05 },
   });
 }
@@ -73,14 +80,24 @@ const pct = (xs: number[], p: number): number => {
  * 0, as in the cvxpy runs, so both sides solve the same problems.
  */
 interface Ours {
-  coldMs: number; warm: number[]; iterCold: number; iterWarm: number[]; objective: number; violation: number; certified: number;
+  coldMs: number;
+  warm: number[];
+  iterCold: number;
+  iterWarm: number[];
+  objective: number;
+  violation: number;
+  certified: number;
 }
 
 function ours(p: Problem, mus: readonly number[][], chase: boolean): Ours {
   const zero = new Float64Array(p.mu.length);
   const t0 = process.hrtime.bigint();
   const problem = mvoProblem(p);
-  const optimizer = new MvoOptimizer(problem, { epsAbs: EPS, epsRel: EPS, maxIter: 20000, polish: true }, { stopwatch: () => performance.now() });
+  const optimizer = new MvoOptimizer(
+    problem,
+    { epsAbs: EPS, epsRel: EPS, maxIter: 20000, polish: true },
+    { stopwatch: () => performance.now() },
+  );
   const first = optimizer.solve(p.mu, zero);
   const weights = [...first.weights]; // extracted, as cvxpy's w.value is
   const coldMs = ms(t0);
@@ -99,8 +116,13 @@ function ours(p: Problem, mus: readonly number[][], chase: boolean): Ours {
     if (Number.isFinite(extracted[0])) w = s.weights;
   }
   return {
-    coldMs, warm, iterCold: first.iterations, iterWarm, objective: first.objective,
-    violation: problem.violation(weights, zero).by, certified,
+    coldMs,
+    warm,
+    iterCold: first.iterations,
+    iterWarm,
+    objective: first.objective,
+    violation: problem.violation(weights, zero).by,
+    certified,
   };
 }
 
@@ -122,12 +144,22 @@ function oursCold(problems: readonly Problem[]): { ms: number[]; violation: numb
   return { ms, violation, certified };
 }
 
-const problemJson = (p: Problem): string => JSON.stringify({
-  mu: p.mu, gamma: 1000, risk: { B: p.B, F: p.F, D: p.D }, tcost: 0.0005,
-  constraints: { dollar_neutral: true, gross: 2, max_weight: 0.05, min_weight: -0.05 },
-});
+const problemJson = (p: Problem): string =>
+  JSON.stringify({
+    mu: p.mu,
+    gamma: 1000,
+    risk: { B: p.B, F: p.F, D: p.D },
+    tcost: 0.0005,
+    constraints: { dollar_neutral: true, gross: 2, max_weight: 0.05, min_weight: -0.05 },
+  });
 
-interface Cvxpy { coldMs: number[]; warmMedian: number; warm: number[]; objective: number; violation: number }
+interface Cvxpy {
+  coldMs: number[];
+  warmMedian: number;
+  warm: number[];
+  objective: number;
+  violation: number;
+}
 
 function cvxpy(p: Problem, fresh: readonly Problem[], mus: readonly number[][], dir: string, n: number): Cvxpy {
   const file = join(dir, `problem-${n}.json`);
@@ -139,12 +171,40 @@ function cvxpy(p: Problem, fresh: readonly Problem[], mus: readonly number[][], 
   });
   const musFile = join(dir, `mus-${n}.json`);
   writeFileSync(musFile, JSON.stringify(mus));
-  const out = execFileSync(RESEARCH_PYTHON, ['research/qp_reference.py', file, '--solver', 'OSQP', '--repeat', String(repeats + 1), '--mus', musFile,
-    '--opt', `eps_abs=${EPS}`, '--opt', `eps_rel=${EPS}`, '--opt', 'max_iter=20000', '--no-weights', ...coldFiles.flatMap((f) => ['--cold', f])],
-  { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const r = JSON.parse(out) as { resolve_ms: number[]; resolve_ms_median: number; objective: number; max_violation: number; cold: { ms: number; max_violation: number }[] };
+  const out = execFileSync(
+    RESEARCH_PYTHON,
+    [
+      'research/qp_reference.py',
+      file,
+      '--solver',
+      'OSQP',
+      '--repeat',
+      String(repeats + 1),
+      '--mus',
+      musFile,
+      '--opt',
+      `eps_abs=${EPS}`,
+      '--opt',
+      `eps_rel=${EPS}`,
+      '--opt',
+      'max_iter=20000',
+      '--no-weights',
+      ...coldFiles.flatMap((f) => ['--cold', f]),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  const r = JSON.parse(out) as {
+    resolve_ms: number[];
+    resolve_ms_median: number;
+    objective: number;
+    max_violation: number;
+    cold: { ms: number; max_violation: number }[];
+  };
   return {
-    coldMs: r.cold.map((c) => c.ms), warm: r.resolve_ms, warmMedian: r.resolve_ms_median, objective: r.objective,
+    coldMs: r.cold.map((c) => c.ms),
+    warm: r.resolve_ms,
+    warmMedian: r.resolve_ms_median,
+    objective: r.objective,
     violation: Math.max(r.max_violation, ...r.cold.map((c) => c.max_violation)),
   };
 }
@@ -152,8 +212,24 @@ function cvxpy(p: Problem, fresh: readonly Problem[], mus: readonly number[][], 
 const dir = mkdtempSync(join(tmpdir(), 'bench-risk-'));
 const rows: string[] = [];
 const line = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padStart(i === 0 ? 6 : 13)).join(' ');
-rows.push(line(['n', 'ours cold p50', 'ours warm p50', 'warm p99', 'iters c/w', 'certified', 'cvxpy cold p50', 'cvxpy warm p50', 'cold ratio', 'warm ratio',
-  'ours viol', 'cvxpy viol', 'Δobjective', 'rebalance p50']));
+rows.push(
+  line([
+    'n',
+    'ours cold p50',
+    'ours warm p50',
+    'warm p99',
+    'iters c/w',
+    'certified',
+    'cvxpy cold p50',
+    'cvxpy warm p50',
+    'cold ratio',
+    'warm ratio',
+    'ours viol',
+    'cvxpy viol',
+    'Δobjective',
+    'rebalance p50',
+  ]),
+);
 if (python) ensureResearchEnv();
 for (const n of sizes) {
   const p = makeProblem(n, n);
@@ -169,21 +245,36 @@ for (const n of sizes) {
   const warm50 = pct(a.warm, 0.5);
   const cold50 = pct(cold.ms, 0.5);
   const cvxCold50 = b ? pct(b.coldMs, 0.5) : NaN;
-  rows.push(line([
-    n, cold50.toFixed(1), warm50.toFixed(2), pct(a.warm, 0.99).toFixed(2), `${a.iterCold}/${pct(a.iterWarm, 0.5)}`,
-    `${a.certified + chase.certified - 1 + cold.certified}/${2 * repeats + 1 + colds}`,
-    b ? cvxCold50.toFixed(1) : '-', b ? b.warmMedian.toFixed(2) : '-',
-    b ? `${(cvxCold50 / cold50).toFixed(1)}×` : '-', b ? `${(b.warmMedian / warm50).toFixed(1)}×` : '-',
-    Math.max(a.violation, cold.violation).toExponential(0), b ? b.violation.toExponential(0) : '-',
-    b ? (a.objective - b.objective).toExponential(1) : '-',
-    `${pct(chase.warm, 0.5).toFixed(2)} (${pct(chase.iterWarm, 0.5)} it)`,
-  ]));
+  rows.push(
+    line([
+      n,
+      cold50.toFixed(1),
+      warm50.toFixed(2),
+      pct(a.warm, 0.99).toFixed(2),
+      `${a.iterCold}/${pct(a.iterWarm, 0.5)}`,
+      `${a.certified + chase.certified - 1 + cold.certified}/${2 * repeats + 1 + colds}`,
+      b ? cvxCold50.toFixed(1) : '-',
+      b ? b.warmMedian.toFixed(2) : '-',
+      b ? `${(cvxCold50 / cold50).toFixed(1)}×` : '-',
+      b ? `${(b.warmMedian / warm50).toFixed(1)}×` : '-',
+      Math.max(a.violation, cold.violation).toExponential(0),
+      b ? b.violation.toExponential(0) : '-',
+      b ? (a.objective - b.objective).toExponential(1) : '-',
+      `${pct(chase.warm, 0.5).toFixed(2)} (${pct(chase.iterWarm, 0.5)} it)`,
+    ]),
+  );
 }
 process.stdout.write(`mean-variance rebalance, k = ${K} factors, ${repeats} warm re-solves (μ moved by 10%, the same μ on both sides)\n`);
 process.stdout.write(`${rows.join('\n')}\n`);
-process.stdout.write(`ratio = cvxpy time / our time (cold: build + set up + solve + weights out, median of ${colds} fresh problems; warm: one re-solve, w_prev = 0 on both sides)\n`);
-process.stdout.write(`ours: OSQP at eps 1e-3, then the exact active-set refinement when it passes the KKT check, else OSQP on to eps ${EPS}; `
-  + `cvxpy: OSQP at eps ${EPS} with polish\n`);
-process.stdout.write('certified = our solves (cold, warm and rebalance) the refinement certified; viol = largest constraint violation of the cold weights; '
-  + 'Δobjective = ours − cvxpy (maximised, so > 0 is better unless cvxpy\'s viol is what bought it)\n');
+process.stdout.write(
+  `ratio = cvxpy time / our time (cold: build + set up + solve + weights out, median of ${colds} fresh problems; warm: one re-solve, w_prev = 0 on both sides)\n`,
+);
+process.stdout.write(
+  `ours: OSQP at eps 1e-3, then the exact active-set refinement when it passes the KKT check, else OSQP on to eps ${EPS}; ` +
+    `cvxpy: OSQP at eps ${EPS} with polish\n`,
+);
+process.stdout.write(
+  'certified = our solves (cold, warm and rebalance) the refinement certified; viol = largest constraint violation of the cold weights; ' +
+    "Δobjective = ours − cvxpy (maximised, so > 0 is better unless cvxpy's viol is what bought it)\n",
+);
 process.stdout.write('rebalance = our warm re-solve when w_prev is the last solution (the cost kink sits at the warm start)\n');

@@ -25,13 +25,17 @@ export function addonLoader<TBinding>(url: URL, what: string, needs: string): ()
   return () => {
     if (loaded) return loaded;
     if (!existsSync(path)) {
-      throw new NativeBindingError(`${what} is not built: ${path} is missing. Build it from the repository root with ` +
-        `\`npm run build:native\` (${needs}; \`npm ci\` runs it).`);
+      throw new NativeBindingError(
+        `${what} is not built: ${path} is missing. Build it from the repository root with ` +
+          `\`npm run build:native\` (${needs}; \`npm ci\` runs it).`,
+      );
     }
     try {
       loaded = createRequire(import.meta.url)(path) as TBinding;
     } catch (cause) {
-      throw new NativeBindingError(`${what} at ${path} failed to load (rebuild it with \`npm run build:native\`): ${String(cause)}`, { cause });
+      throw new NativeBindingError(`${what} at ${path} failed to load (rebuild it with \`npm run build:native\`): ${String(cause)}`, {
+        cause,
+      });
     }
     return loaded;
   };

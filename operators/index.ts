@@ -26,13 +26,23 @@ import { parquetSink } from './sink/parquet.ts';
 
 export const operators: readonly AnySpec[] = [
   replay,
-  bars, laggedReturns, volatility, microstructure, barStats, crossSection, relative, rankGaussOperator,
-  ridge, onnxModel,
+  bars,
+  laggedReturns,
+  volatility,
+  microstructure,
+  barStats,
+  crossSection,
+  relative,
+  rankGaussOperator,
+  ridge,
+  onnxModel,
   crossSectional,
-  proportional, accounting,
+  proportional,
+  accounting,
   mvo,
   pretrade,
-  orders, simBroker,
+  orders,
+  simBroker,
   parquetSink,
 ];
 

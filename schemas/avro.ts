@@ -15,8 +15,18 @@ export type AvroType =
   | { type: 'enum'; name: string; symbols: string[] }
   | { type: 'array'; items: AvroType }
   | { type: 'long'; logicalType: 'timestamp-micros' };
-export interface AvroField { name: string; type: AvroType; doc?: string }
-export interface AvroRecord { type: 'record'; name: string; namespace?: string; doc?: string; fields: AvroField[] }
+export interface AvroField {
+  name: string;
+  type: AvroType;
+  doc?: string;
+}
+export interface AvroRecord {
+  type: 'record';
+  name: string;
+  namespace?: string;
+  doc?: string;
+  fields: AvroField[];
+}
 
 export const SCHEMA_DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -26,7 +36,9 @@ let cache: Map<string, AvroRecord> | undefined;
 export function avroSchemas(): ReadonlyMap<string, AvroRecord> {
   if (!cache) {
     cache = new Map();
-    for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.avsc')).sort()) {
+    for (const file of readdirSync(SCHEMA_DIR)
+      .filter((f) => f.endsWith('.avsc'))
+      .sort()) {
       const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8')) as AvroRecord;
       cache.set(schema.name, schema);
     }

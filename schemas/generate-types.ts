@@ -11,11 +11,19 @@ function tsType(type: AvroType, named: Map<string, string>): string {
   if (Array.isArray(type)) return type.map((t) => tsType(t, named)).join(' | ');
   if (typeof type === 'string') {
     switch (type) {
-      case 'null': return 'null';
-      case 'boolean': return 'boolean';
-      case 'int': case 'long': case 'float': case 'double': return 'number';
-      case 'string': return 'string';
-      case 'bytes': return 'Uint8Array';
+      case 'null':
+        return 'null';
+      case 'boolean':
+        return 'boolean';
+      case 'int':
+      case 'long':
+      case 'float':
+      case 'double':
+        return 'number';
+      case 'string':
+        return 'string';
+      case 'bytes':
+        return 'Uint8Array';
       default: {
         const ref = named.get(type);
         if (!ref) throw new Error(`unresolved Avro type reference "${type}"`);
@@ -24,8 +32,10 @@ function tsType(type: AvroType, named: Map<string, string>): string {
     }
   }
   switch (type.type) {
-    case 'long': return 'number';
-    case 'array': return `${tsType(type.items, named)}[]`;
+    case 'long':
+      return 'number';
+    case 'array':
+      return `${tsType(type.items, named)}[]`;
     case 'enum': {
       const union = type.symbols.map((s) => `'${s}'`).join(' | ');
       named.set(type.name, type.name);
@@ -56,7 +66,10 @@ export function generateTypes(): string {
     const body = recordInterface(schema.name, schema.doc, schema.fields, named);
     for (const e of extra) {
       const key = e.split('\n').find((l) => l.startsWith('export'))!;
-      if (!emitted.has(key)) { emitted.add(key); out.push(e); }
+      if (!emitted.has(key)) {
+        emitted.add(key);
+        out.push(e);
+      }
     }
     extra = [];
     out.push(body);

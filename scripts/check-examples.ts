@@ -29,13 +29,22 @@ export interface Example {
   lines: number[];
 }
 
-export interface ExampleProblem { file: string; line: number; message: string }
+export interface ExampleProblem {
+  file: string;
+  line: number;
+  message: string;
+}
 
 /**
  * A snippet of a page (CONTRIBUTING.md's operator, say) checked as a whole module that lives at `at`
  * (relative to the root): nothing is imported for it. `file`/`line` say where its first line is.
  */
-export interface Snippet { file: string; line: number; code: string; at: string }
+export interface Snippet {
+  file: string;
+  line: number;
+  code: string;
+  at: string;
+}
 
 export interface CheckOptions {
   /** Further snippets to check beside the examples. */
@@ -79,13 +88,19 @@ export function extractExamples(file: string, text: string): Example[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const examples: Example[] = [];
   for (const comment of jsDocComments(source)) {
-    const lines = comment.text.replace(/^\/\*\*/, '').replace(/\*\/$/, '').split('\n')
+    const lines = comment.text
+      .replace(/^\/\*\*/, '')
+      .replace(/\*\/$/, '')
+      .split('\n')
       .map((l) => l.replace(/^\s*\*(?: |$)/, ''));
     let current: (Example & { language: string }) | undefined;
     const finish = (): void => {
       if (!current) return;
       const code = current.code.split('\n');
-      while (code.length && code[code.length - 1]!.trim() === '') { code.pop(); current.lines.pop(); }
+      while (code.length && code[code.length - 1]!.trim() === '') {
+        code.pop();
+        current.lines.pop();
+      }
       if (code.length && CHECKED_LANGUAGES.has(current.language)) {
         examples.push({ file: current.file, line: current.line, code: code.join('\n'), lines: current.lines.slice(0, code.length) });
       }
@@ -133,7 +148,8 @@ export function markdownSnippets(file: string, text: string): Snippet[] {
     const indent = open[1]!.length;
     const code: string[] = [];
     let j = i + 1;
-    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++) code.push(lines[j]!.slice(Math.min(indent, /^\s*/.exec(lines[j]!)![0].length)));
+    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++)
+      code.push(lines[j]!.slice(Math.min(indent, /^\s*/.exec(lines[j]!)![0].length)));
     const at = open[2]!;
     out.push({ file, line: i + 2, code: code.join('\n'), at: join(dirname(at), `__snippet_${i + 2}_${basename(at)}`) });
     i = j;
@@ -143,7 +159,13 @@ export function markdownSnippets(file: string, text: string): Snippet[] {
 
 /** The pages whose located TypeScript blocks `npm run check:examples` checks. */
 export function docPages(root: string): string[] {
-  return ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  return [
+    'README.md',
+    'CONTRIBUTING.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
 }
 
 function tsFiles(dir: string): string[] {
@@ -164,8 +186,15 @@ function declaredNames(code: string): Set<string> {
   };
   for (const s of source.statements) {
     if (ts.isVariableStatement(s)) s.declarationList.declarations.forEach((d) => bind(d.name));
-    else if ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s) || ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s)
-      || ts.isEnumDeclaration(s)) && s.name) names.add(s.name.text);
+    else if (
+      (ts.isFunctionDeclaration(s) ||
+        ts.isClassDeclaration(s) ||
+        ts.isInterfaceDeclaration(s) ||
+        ts.isTypeAliasDeclaration(s) ||
+        ts.isEnumDeclaration(s)) &&
+      s.name
+    )
+      names.add(s.name.text);
     else if (ts.isImportEqualsDeclaration(s)) names.add(s.name.text);
     else if (ts.isImportDeclaration(s) && s.importClause) {
       const c = s.importClause;
@@ -181,11 +210,14 @@ function declaredNames(code: string): Set<string> {
 function moduleExports(checker: ts.TypeChecker, source: ts.SourceFile): { name: string; typeOnly: boolean }[] {
   const moduleSymbol = checker.getSymbolAtLocation(source);
   if (!moduleSymbol) return [];
-  return checker.getExportsOfModule(moduleSymbol).filter((s) => s.name !== 'default').map((s) => {
-    const typeOnlyExport = (s.declarations ?? []).some((d) => ts.isTypeOnlyImportOrExportDeclaration(d));
-    const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
-    return { name: s.name, typeOnly: typeOnlyExport || (target.flags & ts.SymbolFlags.Value) === 0 };
-  });
+  return checker
+    .getExportsOfModule(moduleSymbol)
+    .filter((s) => s.name !== 'default')
+    .map((s) => {
+      const typeOnlyExport = (s.declarations ?? []).some((d) => ts.isTypeOnlyImportOrExportDeclaration(d));
+      const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+      return { name: s.name, typeOnly: typeOnlyExport || (target.flags & ts.SymbolFlags.Value) === 0 };
+    });
 }
 
 function compilerOptions(tsconfig: string): ts.CompilerOptions {
@@ -208,21 +240,29 @@ export function checkExamples(options: CheckOptions = {}): { examples: Example[]
   const withExamples = [...new Set(examples.map((e) => join(root, e.file)))];
   const first = ts.createProgram(withExamples, compiler);
   const checker = first.getTypeChecker();
-  const exportsOf = new Map(withExamples.map((path) => [path, first.getSourceFile(path) ? moduleExports(checker, first.getSourceFile(path)!) : []]));
+  const exportsOf = new Map(
+    withExamples.map((path) => [path, first.getSourceFile(path) ? moduleExports(checker, first.getSourceFile(path)!) : []]),
+  );
 
   // Pass 2: one virtual module per example, beside its source (line 1 imports the module's exports).
   const virtual = new Map<string, { example: Example; text: string }>();
   examples.forEach((example, i) => {
     const source = join(root, example.file);
     const own = declaredNames(example.code);
-    const names = exportsOf.get(source)!.filter((e) => !own.has(e.name)).map((e) => (e.typeOnly ? `type ${e.name}` : e.name));
+    const names = exportsOf
+      .get(source)!
+      .filter((e) => !own.has(e.name))
+      .map((e) => (e.typeOnly ? `type ${e.name}` : e.name));
     const header = names.length ? `import { ${names.join(', ')} } from './${basename(source)}';` : '';
     virtual.set(join(dirname(source), `__example_${i}_${basename(source)}`), { example, text: `${header}\n${example.code}\nexport {};\n` });
   });
   for (const snippet of snippets) {
     const lines = snippet.code.split('\n').map((_, i) => snippet.line + i);
     // Line 1 stays empty, as for the examples, so that line k of the code is line k + 1 of the module.
-    virtual.set(join(root, snippet.at), { example: { file: snippet.file, line: snippet.line, code: snippet.code, lines }, text: `\n${snippet.code}\nexport {};\n` });
+    virtual.set(join(root, snippet.at), {
+      example: { file: snippet.file, line: snippet.line, code: snippet.code, lines },
+      text: `\n${snippet.code}\nexport {};\n`,
+    });
   }
   const host = ts.createCompilerHost(compiler);
   const { fileExists, readFile, getSourceFile } = host;
@@ -245,7 +285,7 @@ export function checkExamples(options: CheckOptions = {}): { examples: Example[]
       const at = d.start === undefined ? 0 : sf.getLineAndCharacterOfPosition(d.start).line;
       problems.push({
         file: example.file,
-        line: at === 0 ? example.line : example.lines[at - 1] ?? example.line,
+        line: at === 0 ? example.line : (example.lines[at - 1] ?? example.line),
         message: `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
       });
     }
@@ -263,6 +303,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.stderr.write(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem(s) in the @example blocks\n`);
     process.exitCode = 1;
   } else {
-    process.stdout.write(`${examples.length} @example blocks in ${new Set(examples.map((e) => e.file)).size} files and ${snippets.length} blocks of the docs type-check\n`);
+    process.stdout.write(
+      `${examples.length} @example blocks in ${new Set(examples.map((e) => e.file)).size} files and ${snippets.length} blocks of the docs type-check\n`,
+    );
   }
 }

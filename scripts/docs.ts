@@ -43,11 +43,13 @@ export function commandsOf(command: Command, path: readonly string[] = [command.
 }
 
 export async function renderCliHelp(): Promise<string> {
-  return commandsOf(await alphaProgram()).map(({ name, command }) => {
-    command.configureHelp({ ...command.configureHelp(), helpWidth: HELP_WIDTH });
-    command.configureOutput({ ...command.configureOutput(), getOutHasColors: () => false });
-    return `### \`${name}\`\n\n\`\`\`text\n${command.helpInformation().trimEnd()}\n\`\`\`\n`;
-  }).join('\n');
+  return commandsOf(await alphaProgram())
+    .map(({ name, command }) => {
+      command.configureHelp({ ...command.configureHelp(), helpWidth: HELP_WIDTH });
+      command.configureOutput({ ...command.configureOutput(), getOutHasColors: () => false });
+      return `### \`${name}\`\n\n\`\`\`text\n${command.helpInformation().trimEnd()}\n\`\`\`\n`;
+    })
+    .join('\n');
 }
 
 function defaultGraph(): string {
@@ -59,7 +61,10 @@ function defaultGraph(): string {
 /** Each generated page: its path from the repository root and how to bring its text up to date. */
 export const GENERATED: readonly { file: string; render(text: string): Promise<string> }[] = [
   // The reference's operators are the page's sections.
-  { file: 'docs/operators.md', render: async (t) => replaceBetween('docs/operators.md', t, 'ops', opsMarkdown(operators).replace(/^### /gm, '## ')) },
+  {
+    file: 'docs/operators.md',
+    render: async (t) => replaceBetween('docs/operators.md', t, 'ops', opsMarkdown(operators).replace(/^### /gm, '## ')),
+  },
   { file: 'docs/architecture.md', render: async (t) => replaceBetween('docs/architecture.md', t, 'graph', defaultGraph()) },
   { file: 'docs/cli.md', render: async (t) => replaceBetween('docs/cli.md', t, 'cli', await renderCliHelp()) },
   { file: 'topology.schema.json', render: async () => `${JSON.stringify(topologyJsonSchema(operators), null, 2)}\n` },

@@ -15,7 +15,11 @@ function tableAfter(text: string, heading: string): string[][] {
   const start = lines.findIndex((l) => l.startsWith('|'));
   const rows: string[][] = [];
   for (let i = start + 2; i < lines.length && lines[i]!.startsWith('|'); i++) {
-    rows.push(lines[i]!.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim().replace(/\\\|/g, '|')));
+    rows.push(
+      lines[i]!.split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => c.trim().replace(/\\\|/g, '|')),
+    );
   }
   return rows;
 }
@@ -59,7 +63,9 @@ describe('docs/cli.md, the command table', () => {
   it('has a row for every command of the program', async () => {
     const program = await alphaProgram();
     const documented = new Set(rows.map((r) => parse(program, r[0]!).name));
-    const leaves = commandsOf(program).filter((c) => c.command.commands.length === 0).map((c) => c.name);
+    const leaves = commandsOf(program)
+      .filter((c) => c.command.commands.length === 0)
+      .map((c) => c.name);
     expect(leaves.filter((name) => !documented.has(name))).toEqual([]);
   });
 

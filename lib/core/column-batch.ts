@@ -33,7 +33,11 @@ function isStringColumn(column: unknown): column is StringColumn {
 export class ColumnBatch<T> {
   private viewClass: (new (i: number) => T) | undefined;
 
-  private constructor(readonly length: number, readonly columns: ColumnsOf<T>, readonly fields: readonly (keyof T & string)[]) {}
+  private constructor(
+    readonly length: number,
+    readonly columns: ColumnsOf<T>,
+    readonly fields: readonly (keyof T & string)[],
+  ) {}
 
   /** Checks that every column has `length` rows. */
   static of<T>(length: number, columns: ColumnsOf<T>): ColumnBatch<T> {
@@ -80,10 +84,16 @@ export class ColumnBatch<T> {
     for (const f of this.fields) {
       const column = columns[f];
       const get = isStringColumn(column)
-        ? function (this: View) { return column.dictionary[column.codes[this.i]!]; }
-        : function (this: View) { return (column as ArrayLike<unknown>)[this.i]; };
+        ? function (this: View) {
+            return column.dictionary[column.codes[this.i]!];
+          }
+        : function (this: View) {
+            return (column as ArrayLike<unknown>)[this.i];
+          };
       Object.defineProperty(View.prototype, f, { enumerable: true, get });
     }
-    return View as unknown as new (i: number) => T;
+    return View as unknown as new (
+      i: number,
+    ) => T;
   }
 }

@@ -6,7 +6,10 @@ export class AlphaError extends Error {
 /** A data file that is missing, unreadable or not in the expected layout. */
 export class DataError extends AlphaError {
   override readonly name = 'DataError';
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
   }
 }

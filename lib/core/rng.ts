@@ -10,7 +10,7 @@ export class Rng {
   private spareNormal: number | undefined;
 
   constructor(seed: number) {
-    let s = seed >>> 0 ^ Math.floor(seed / 4294967296);
+    let s = (seed >>> 0) ^ Math.floor(seed / 4294967296);
     const next = (): number => {
       s = (s + 0x9e3779b9) | 0;
       let z = s;

@@ -42,8 +42,13 @@ export function describeIssues(file: string, input: unknown, issues: readonly z.
       if (chosen) return describeIssues(file, input, chosen, { ...options, base: path });
     }
     if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${file}: ${pathLabel([...path, k])} is not a field here`);
-    if (issue.code === 'custom' && (issue.params as { phrase?: boolean } | undefined)?.phrase) return [`${file}: ${pathLabel(path)} ${issue.message}`];
+    if (issue.code === 'custom' && (issue.params as { phrase?: boolean } | undefined)?.phrase)
+      return [`${file}: ${pathLabel(path)} ${issue.message}`];
     const value = valueAt(input, path);
-    return [value === undefined ? `${file}: ${pathLabel(path)} is missing: ${issue.message}` : `${file}: ${pathLabel(path)} is ${showValue(value)}: ${issue.message}`];
+    return [
+      value === undefined
+        ? `${file}: ${pathLabel(path)} is missing: ${issue.message}`
+        : `${file}: ${pathLabel(path)} is ${showValue(value)}: ${issue.message}`,
+    ];
   });
 }

@@ -106,10 +106,25 @@ export class TouchMatcher {
     return out;
   }
 
-  private filled(out: MatchResult, o: Order, price: number, at: { ts_event: Micros; ts_known: Micros }, liquidity: Fill['liquidity'], now: Micros): void {
+  private filled(
+    out: MatchResult,
+    o: Order,
+    price: number,
+    at: { ts_event: Micros; ts_known: Micros },
+    liquidity: Fill['liquidity'],
+    now: Micros,
+  ): void {
     out.fills.push({
-      ts_event: at.ts_event, ts_known: at.ts_known, fill_id: `${o.order_id}#1`, order_id: o.order_id, symbol: o.symbol,
-      side: o.side, qty: o.qty, price, fee: o.qty * price * this.config.feeBps * 1e-4, liquidity,
+      ts_event: at.ts_event,
+      ts_known: at.ts_known,
+      fill_id: `${o.order_id}#1`,
+      order_id: o.order_id,
+      symbol: o.symbol,
+      side: o.side,
+      qty: o.qty,
+      price,
+      fee: o.qty * price * this.config.feeBps * 1e-4,
+      liquidity,
     });
     out.states.push(stateOf(o, 'FILLED', o.qty, null, at.ts_event, now));
   }
@@ -118,7 +133,14 @@ export class TouchMatcher {
 function stateOf(o: Order, status: OrderStatus, filled: number, reason: string | null, tsEvent: Micros, now: Micros): OrderState {
   const working = status === 'NEW' || status === 'PARTIALLY_FILLED';
   return {
-    ts_event: tsEvent, ts_known: now, order_id: o.order_id, symbol: o.symbol, side: o.side, status,
-    filled_qty: filled, remaining_qty: working ? o.qty - filled : 0, reason,
+    ts_event: tsEvent,
+    ts_known: now,
+    order_id: o.order_id,
+    symbol: o.symbol,
+    side: o.side,
+    status,
+    filled_qty: filled,
+    remaining_qty: working ? o.qty - filled : 0,
+    reason,
   };
 }

@@ -26,7 +26,8 @@ export function float64Column(batch: RecordBatch, name: string): Float64Array {
 export function stringColumn(batch: RecordBatch, name: string): { indices: Int32Array; dictionary: string[] } {
   const vector = requireColumn(batch, name);
   const data = vector.data[0]!;
-  if (data.dictionary) return { indices: (data.values as Int32Array).subarray(0, data.length), dictionary: data.dictionary.toArray() as string[] };
+  if (data.dictionary)
+    return { indices: (data.values as Int32Array).subarray(0, data.length), dictionary: data.dictionary.toArray() as string[] };
   const values = vector.toArray() as string[];
   const dictionary: string[] = [];
   const lookup = new Map<string, number>();
@@ -60,7 +61,9 @@ export function columnBatchOf<TName extends SchemaName>(batch: RecordBatch, sche
       if (!ok) throw new TypeError(`column "${field.name}" is ${String(type)}, expected ${wanted} (field ${field.name} of ${schemaName})`);
     };
     if (kind !== 'other' && vector.nullCount > 0) {
-      throw new TypeError(`column "${field.name}" has ${vector.nullCount} null value(s); field ${field.name} of ${schemaName} is not nullable`);
+      throw new TypeError(
+        `column "${field.name}" has ${vector.nullCount} null value(s); field ${field.name} of ${schemaName} is not nullable`,
+      );
     }
     switch (kind) {
       case 'long':
@@ -105,6 +108,7 @@ function fieldKind(type: AvroType): 'long' | 'int' | 'double' | 'string' | 'othe
 
 function int32Column(vector: Vector): Int32Array {
   const data = vector.data[0];
-  if (vector.data.length === 1 && data && data.values instanceof Int32Array && data.nullCount === 0) return data.values.subarray(0, data.length);
+  if (vector.data.length === 1 && data && data.values instanceof Int32Array && data.nullCount === 0)
+    return data.values.subarray(0, data.length);
   return Int32Array.from(vector.toArray() as ArrayLike<number>);
 }

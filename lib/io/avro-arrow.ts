@@ -16,18 +16,27 @@ function arrowType(type: AvroType): { type: arrow.DataType; nullable: boolean } 
   }
   if (typeof type === 'string') {
     switch (type) {
-      case 'int': return { type: new arrow.Int32(), nullable: false };
-      case 'long': return { type: new arrow.Int64(), nullable: false };
-      case 'double': return { type: new arrow.Float64(), nullable: false };
-      case 'float': return { type: new arrow.Float32(), nullable: false };
-      case 'boolean': return { type: new arrow.Bool(), nullable: false };
-      case 'string': return { type: new arrow.Utf8(), nullable: false };
-      default: throw new Error(`unsupported Avro type "${type}"`);
+      case 'int':
+        return { type: new arrow.Int32(), nullable: false };
+      case 'long':
+        return { type: new arrow.Int64(), nullable: false };
+      case 'double':
+        return { type: new arrow.Float64(), nullable: false };
+      case 'float':
+        return { type: new arrow.Float32(), nullable: false };
+      case 'boolean':
+        return { type: new arrow.Bool(), nullable: false };
+      case 'string':
+        return { type: new arrow.Utf8(), nullable: false };
+      default:
+        throw new Error(`unsupported Avro type "${type}"`);
     }
   }
   switch (type.type) {
-    case 'long': return { type: TIMESTAMP, nullable: false };
-    case 'enum': return { type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), nullable: false };
+    case 'long':
+      return { type: TIMESTAMP, nullable: false };
+    case 'enum':
+      return { type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), nullable: false };
     case 'array': {
       const item = arrowType(type.items);
       return { type: new arrow.List(new arrow.Field('item', item.type, item.nullable)), nullable: false };
@@ -50,7 +59,10 @@ export function arrowSchema(schemaName: string): arrow.Schema {
 }
 
 /** A dictionary-encoded string column: `dictionary[indices[i]]` is row i. */
-export interface DictionaryColumn { indices: Int32Array; dictionary: readonly string[] }
+export interface DictionaryColumn {
+  indices: Int32Array;
+  dictionary: readonly string[];
+}
 type Column = ArrayLike<unknown> | Float64Array | DictionaryColumn;
 
 function isDictionaryColumn(c: Column): c is DictionaryColumn {

@@ -39,8 +39,10 @@ export function crossSectionTable(snapshots: readonly CrossSection[], features: 
   }
   const symbolType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
   const fields = [
-    new arrow.Field('ts_event', TIMESTAMP, false), new arrow.Field('ts_known', TIMESTAMP, false),
-    new arrow.Field('symbol', symbolType, false), new arrow.Field('price', new arrow.Float64(), false),
+    new arrow.Field('ts_event', TIMESTAMP, false),
+    new arrow.Field('ts_known', TIMESTAMP, false),
+    new arrow.Field('symbol', symbolType, false),
+    new arrow.Field('price', new arrow.Float64(), false),
     ...features.map((f) => new arrow.Field(f, new arrow.Float64(), false)),
   ];
   const schema = new arrow.Schema(fields);

@@ -31,10 +31,7 @@ export function readParquetFile(path: string, onBytes?: (bytes: Uint8Array) => v
 }
 
 export function parquetBytes(table: arrow.Table): Uint8Array {
-  const props = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.SNAPPY)
-    .setCreatedBy('alpha-factory')
-    .build();
+  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy('alpha-factory').build();
   return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
 }
 

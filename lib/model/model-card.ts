@@ -13,13 +13,19 @@ import type { Micros } from '../core/time.ts';
 
 const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
-const cardSchema = z.object({
-  name: z.string().min(1),
-  feature_names: z.array(z.string().min(1)).min(1)
-    .refine((names) => new Set(names).size === names.length, 'every feature name once'),
-  ts_known_cutoff: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/, 'an ISO-8601 UTC time such as 2023-12-29T20:45:00.000000Z'),
-  files: z.record(z.string(), fileEntry),
-}).loose();
+const cardSchema = z
+  .object({
+    name: z.string().min(1),
+    feature_names: z
+      .array(z.string().min(1))
+      .min(1)
+      .refine((names) => new Set(names).size === names.length, 'every feature name once'),
+    ts_known_cutoff: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/, 'an ISO-8601 UTC time such as 2023-12-29T20:45:00.000000Z'),
+    files: z.record(z.string(), fileEntry),
+  })
+  .loose();
 
 export type ModelCard = z.infer<typeof cardSchema> & { readonly dir: string; readonly cutoff: Micros };
 

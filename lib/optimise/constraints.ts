@@ -24,15 +24,23 @@ export const MVO_CONSTRAINTS = {
 export type ConstraintName = keyof typeof MVO_CONSTRAINTS;
 
 /** The constraints as users write them; an absent one is not imposed. */
-export type ConstraintValues = { [K in ConstraintName]?: ((typeof MVO_CONSTRAINTS)[K]['kind'] extends 'flag' ? boolean : number) | undefined };
+export type ConstraintValues = {
+  [K in ConstraintName]?: ((typeof MVO_CONSTRAINTS)[K]['kind'] extends 'flag' ? boolean : number) | undefined;
+};
 
 /** The constraints of `risk.mvo` after its defaults (only turnover may be absent). */
-export type ParamConstraints = { [K in Exclude<ConstraintName, 'turnover'>]-?: Exclude<ConstraintValues[K], undefined> } & { turnover?: number | undefined };
+export type ParamConstraints = { [K in Exclude<ConstraintName, 'turnover'>]-?: Exclude<ConstraintValues[K], undefined> } & {
+  turnover?: number | undefined;
+};
 
 /** The defaults of `risk.mvo` (turnover has none). */
 export const DEFAULT_CONSTRAINTS = Object.fromEntries(
-  Object.entries(MVO_CONSTRAINTS).filter(([, c]) => c.default !== undefined).map(([name, c]) => [name, c.default]),
-) as { [K in ConstraintName as (typeof MVO_CONSTRAINTS)[K]['default'] extends undefined ? never : K]: (typeof MVO_CONSTRAINTS)[K]['default'] };
+  Object.entries(MVO_CONSTRAINTS)
+    .filter(([, c]) => c.default !== undefined)
+    .map(([name, c]) => [name, c.default]),
+) as {
+  [K in ConstraintName as (typeof MVO_CONSTRAINTS)[K]['default'] extends undefined ? never : K]: (typeof MVO_CONSTRAINTS)[K]['default'];
+};
 
 const errors = {
   flag: 'expected true or false',
@@ -62,19 +70,23 @@ export function constraintFileFields(): Record<ConstraintName, z.ZodType> {
 
 /** The fields of the constraints object: with the operator's defaults (`param`) or all optional (`file`). */
 function constraintShape(mode: 'param' | 'file'): Record<ConstraintName, z.ZodType> {
-  return Object.fromEntries(Object.entries(MVO_CONSTRAINTS).map(([name, c]) => {
-    const value = valueSchema(c.kind, mode).describe(c.description);
-    return [name, mode === 'param' && c.default !== undefined ? (value as z.ZodType<unknown>).default(c.default) : value.optional()];
-  })) as unknown as Record<ConstraintName, z.ZodType>;
+  return Object.fromEntries(
+    Object.entries(MVO_CONSTRAINTS).map(([name, c]) => {
+      const value = valueSchema(c.kind, mode).describe(c.description);
+      return [name, mode === 'param' && c.default !== undefined ? (value as z.ZodType<unknown>).default(c.default) : value.optional()];
+    }),
+  ) as unknown as Record<ConstraintName, z.ZodType>;
 }
 
 /** Constraints that contradict each other, each with the field to blame. */
 export function constraintConflicts(c: ConstraintValues): { field: ConstraintName; message: string }[] {
   const out: { field: ConstraintName; message: string }[] = [];
   const { min_weight: lo, max_weight: hi } = c;
-  if (lo !== undefined && hi !== undefined && lo > hi) out.push({ field: 'min_weight', message: `min_weight (${lo}) must be <= max_weight (${hi})` });
+  if (lo !== undefined && hi !== undefined && lo > hi)
+    out.push({ field: 'min_weight', message: `min_weight (${lo}) must be <= max_weight (${hi})` });
   if (c.long_only && hi !== undefined && hi <= 0) out.push({ field: 'max_weight', message: 'long_only needs max_weight > 0' });
-  if (c.long_only && c.dollar_neutral) out.push({ field: 'long_only', message: 'long_only with dollar_neutral leaves only w = 0: set dollar_neutral: false' });
+  if (c.long_only && c.dollar_neutral)
+    out.push({ field: 'long_only', message: 'long_only with dollar_neutral leaves only w = 0: set dollar_neutral: false' });
   if (c.dollar_neutral && !c.long_only && ((lo ?? 0) > 0 || (hi ?? 0) < 0)) {
     out.push({ field: 'dollar_neutral', message: 'dollar_neutral needs min_weight <= 0 <= max_weight' });
   }
@@ -82,10 +94,18 @@ export function constraintConflicts(c: ConstraintValues): { field: ConstraintNam
 }
 
 /** The problem builder's constraints; sectors and betas are given only when their neutrality is asked. */
-export function toMvoConstraints(c: ConstraintValues, sectors: () => readonly string[] | undefined, betas: () => readonly number[] | undefined): MvoConstraints {
+export function toMvoConstraints(
+  c: ConstraintValues,
+  sectors: () => readonly string[] | undefined,
+  betas: () => readonly number[] | undefined,
+): MvoConstraints {
   return {
-    dollarNeutral: c.dollar_neutral, gross: c.gross, maxWeight: c.max_weight, minWeight: c.min_weight,
-    turnover: c.turnover, longOnly: c.long_only,
+    dollarNeutral: c.dollar_neutral,
+    gross: c.gross,
+    maxWeight: c.max_weight,
+    minWeight: c.min_weight,
+    turnover: c.turnover,
+    longOnly: c.long_only,
     sectors: c.sector_neutral ? sectors() : undefined,
     betas: c.beta_neutral ? betas() : undefined,
   };

@@ -50,7 +50,9 @@ export function portfolioVariance(risk: RiskModel, w: ArrayLike<number>): number
     let s = 0;
     risk.sigma.forEach((row, i) => {
       let r = 0;
-      row.forEach((v, j) => { r += v * w[j]!; });
+      row.forEach((v, j) => {
+        r += v * w[j]!;
+      });
       s += w[i]! * r;
     });
     return s;
@@ -83,10 +85,13 @@ function demeaned(returns: readonly (readonly number[])[]): Matrix {
 
 function checkReturns(returns: readonly (readonly number[])[]): number {
   const n = returns[0]?.length ?? 0;
-  if (returns.length < 2 || n === 0) throw new RangeError(`a risk model needs at least 2 returns of at least 1 name, got ${returns.length}×${n}`);
+  if (returns.length < 2 || n === 0)
+    throw new RangeError(`a risk model needs at least 2 returns of at least 1 name, got ${returns.length}×${n}`);
   returns.forEach((r, t) => {
     if (r.length !== n) throw new RangeError(`returns[${t}] has ${r.length} names, expected ${n}`);
-    r.forEach((v, i) => { if (!Number.isFinite(v)) throw new RangeError(`returns[${t}][${i}] is ${v}: expected a finite number`); });
+    r.forEach((v, i) => {
+      if (!Number.isFinite(v)) throw new RangeError(`returns[${t}][${i}] is ${v}: expected a finite number`);
+    });
   });
   return n;
 }
@@ -157,11 +162,13 @@ export function exposureRiskModel(
   }
   const factorReturns = R.mmul(G.transpose()); // T×k, demeaned because R is
   const residuals = R.clone().sub(factorReturns.mmul(B.transpose()));
-  const F = Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => {
-    let c = 0;
-    for (let t = 0; t < T; t++) c += factorReturns.get(t, a) * factorReturns.get(t, b);
-    return c / (T - 1);
-  }));
+  const F = Array.from({ length: k }, (_, a) =>
+    Array.from({ length: k }, (_, b) => {
+      let c = 0;
+      for (let t = 0; t < T; t++) c += factorReturns.get(t, a) * factorReturns.get(t, b);
+      return c / (T - 1);
+    }),
+  );
   const residual = Array.from({ length: n }, (_, i) => {
     let v = 0;
     for (let t = 0; t < T; t++) v += residuals.get(t, i) ** 2;

@@ -75,7 +75,11 @@ export class MvoOptimizer {
   /** The last solution's weights and OSQP's multipliers, to warm-start the next solve from. */
   #last: { w: Float64Array; y: Float64Array } | undefined;
 
-  constructor(readonly problem: MvoProblem, readonly settings: QpSettings = {}, readonly options: MvoOptimizerOptions = {}) {}
+  constructor(
+    readonly problem: MvoProblem,
+    readonly settings: QpSettings = {},
+    readonly options: MvoOptimizerOptions = {},
+  ) {}
 
   /**
    * Starts the next solve from another optimizer's last solution, when the two problems have the same
@@ -96,7 +100,9 @@ export class MvoOptimizer {
     if (SOLVED.has(first.status) || first.status === 'invalid_input' || this.settings.scaling !== undefined) return first;
     this.#scaled ??= new MvoOptimizer(this.problem, { ...this.settings, scaling: 10 }, this.options);
     const retry = this.#scaled.solve(mu, wPrev);
-    return SOLVED.has(retry.status) ? { ...retry, iterations: first.iterations + retry.iterations, solveMs: first.solveMs + retry.solveMs } : first;
+    return SOLVED.has(retry.status)
+      ? { ...retry, iterations: first.iterations + retry.iterations, solveMs: first.solveMs + retry.solveMs }
+      : first;
   }
 
   #solve(mu: ArrayLike<number>, wPrev?: ArrayLike<number>): MvoSolution {
@@ -105,7 +111,14 @@ export class MvoOptimizer {
     if (mu.length !== n) throw new RangeError(`mu has ${mu.length} entries, expected ${n}`);
     if (prev.length !== n) throw new RangeError(`w_prev has ${prev.length} entries, expected ${n}`);
     const none = (status: QpStatus, reason: string): MvoSolution => ({
-      status, weights: new Float64Array(n).fill(NaN), objective: NaN, iterations: 0, solveMs: 0, warmStarted: false, refined: false, reason,
+      status,
+      weights: new Float64Array(n).fill(NaN),
+      objective: NaN,
+      iterations: 0,
+      solveMs: 0,
+      warmStarted: false,
+      refined: false,
+      reason,
     });
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(mu[i])) return none('invalid_input', `mu[${i}] is ${mu[i]}: expected a finite number`);
@@ -128,7 +141,7 @@ export class MvoOptimizer {
     for (const [k, eps] of stages.entries()) {
       const last = k === stages.length - 1;
       // OSQP's own polish at the loose stages would only be redone by the refinement.
-      const polish = last ? this.settings.polish ?? false : false;
+      const polish = last ? (this.settings.polish ?? false) : false;
       const solver = this.#setUp(k === 0 ? v : undefined, eps, polish, last);
       if (k === 0) {
         if (this.#last) solver.warmStart(this.problem.primal(this.#last.w, prev), this.#last.y);
@@ -139,9 +152,16 @@ export class MvoOptimizer {
       osqpMs += r.solveMs;
       const near = NEAR.has(r.status) && r.x.every(Number.isFinite) && r.y.every(Number.isFinite);
       let weights: Float64Array = r.x.slice(0, n);
-      const better = refine && near
-        ? refineSolution(this.problem, mu, prev, weights, last || this.options.effort === 'thorough' ? {} : { tolerances: [eps], maxRounds: LOOSE_ROUNDS })
-        : undefined;
+      const better =
+        refine && near
+          ? refineSolution(
+              this.problem,
+              mu,
+              prev,
+              weights,
+              last || this.options.effort === 'thorough' ? {} : { tolerances: [eps], maxRounds: LOOSE_ROUNDS },
+            )
+          : undefined;
       if (better?.certified) weights = better.weights;
       // Tighten only while OSQP is near a solution that the refinement could not certify.
       if (!last && near && !better?.certified) continue;

@@ -43,7 +43,11 @@ export interface MvoSpec {
 }
 
 /** The parts of q, l and u that change between rebalances. */
-export interface MvoVectors { q: Float64Array; l: Float64Array; u: Float64Array }
+export interface MvoVectors {
+  q: Float64Array;
+  l: Float64Array;
+  u: Float64Array;
+}
 
 /**
  * Entries of a sparse matrix as (row, col, value) triplets in typed arrays, turned into CSC by one
@@ -64,7 +68,10 @@ class Triplets {
   add(row: number, col: number, value: number): void {
     if (value === 0) return;
     if (this.#nnz === this.#rows.length) {
-      const grow = <TArray extends Int32Array | Float64Array>(a: TArray, b: TArray): TArray => { b.set(a); return b; };
+      const grow = <TArray extends Int32Array | Float64Array>(a: TArray, b: TArray): TArray => {
+        b.set(a);
+        return b;
+      };
       const c = 2 * this.#rows.length;
       this.#rows = grow(this.#rows, new Int32Array(c));
       this.#cols = grow(this.#cols, new Int32Array(c));
@@ -94,7 +101,11 @@ class Triplets {
 }
 
 /** Consecutive rows of A that share a label, named on demand (only error messages need the names). */
-interface RowGroup { readonly start: number; readonly count: number; readonly name: (i: number) => string }
+interface RowGroup {
+  readonly start: number;
+  readonly count: number;
+  readonly name: (i: number) => string;
+}
 
 export class MvoProblem {
   readonly n: number;
@@ -135,9 +146,12 @@ export class MvoProblem {
     const needT = hasGross && !c.longOnly;
     const needU = c.turnover !== undefined || this.tcost.some((x) => x !== 0);
     let next = n;
-    const y = k > 0 ? next : -1; next += k;
-    const t = needT ? next : -1; next += needT ? n : 0;
-    const u = needU ? next : -1; next += needU ? n : 0;
+    const y = k > 0 ? next : -1;
+    next += k;
+    const t = needT ? next : -1;
+    next += needT ? n : 0;
+    const u = needU ? next : -1;
+    next += needU ? n : 0;
     this.offsets = { w: 0, y, t, u };
     this.nvars = next;
     this.lower = c.longOnly ? Math.max(0, c.minWeight ?? 0) : (c.minWeight ?? -Infinity);
@@ -159,44 +173,87 @@ export class MvoProblem {
     const uu: number[] = [];
     const groups: RowGroup[] = [];
     /** Appends `count` rows with bounds lo..hi (hi may differ per row), labelled name(i), whose entries `fill(i, r)` adds to row r. */
-    const rows = (count: number, lo: number, hi: number | ((i: number) => number), name: (i: number) => string, fill: (i: number, r: number) => void): number => {
+    const rows = (
+      count: number,
+      lo: number,
+      hi: number | ((i: number) => number),
+      name: (i: number) => string,
+      fill: (i: number, r: number) => void,
+    ): number => {
       const start = l.length;
-      for (let i = 0; i < count; i++) { fill(i, start + i); l.push(lo); uu.push(typeof hi === 'number' ? hi : hi(i)); }
+      for (let i = 0; i < count; i++) {
+        fill(i, start + i);
+        l.push(lo);
+        uu.push(typeof hi === 'number' ? hi : hi(i));
+      }
       groups.push({ start, count, name });
       return start;
     };
-    const all = (col0: number, coef: (i: number) => number) => (_: number, r: number): void => {
-      for (let i = 0; i < n; i++) A.add(r, col0 + i, coef(i));
-    };
+    const all =
+      (col0: number, coef: (i: number) => number) =>
+      (_: number, r: number): void => {
+        for (let i = 0; i < n; i++) A.add(r, col0 + i, coef(i));
+      };
     const one = (): number => 1;
     if (risk.kind === 'factor') {
       const B = risk.B;
-      rows(k, 0, 0, (j) => `factor ${j}`, (j, r) => {
-        for (let i = 0; i < n; i++) A.add(r, i, B[i]![j]!);
-        A.add(r, y + j, -1);
-      });
+      rows(
+        k,
+        0,
+        0,
+        (j) => `factor ${j}`,
+        (j, r) => {
+          for (let i = 0; i < n; i++) A.add(r, i, B[i]![j]!);
+          A.add(r, y + j, -1);
+        },
+      );
     }
     // Neutral sectors covering every name already make the book dollar neutral: a duplicate row
     // would make the active set of the polish step degenerate.
     if (c.dollarNeutral && !c.sectors) rows(1, 0, 0, () => 'dollar neutral', all(0, one));
     if (c.sectors) {
       const sectors = c.sectors;
-      for (const s of [...new Set(sectors)]) rows(1, 0, 0, () => `sector ${s} neutral`, all(0, (i) => (sectors[i] === s ? 1 : 0)));
+      for (const s of [...new Set(sectors)])
+        rows(
+          1,
+          0,
+          0,
+          () => `sector ${s} neutral`,
+          all(0, (i) => (sectors[i] === s ? 1 : 0)),
+        );
     }
-    if (c.betas) { const betas = c.betas; rows(1, 0, 0, () => 'beta neutral', all(0, (i) => betas[i]!)); }
+    if (c.betas) {
+      const betas = c.betas;
+      rows(
+        1,
+        0,
+        0,
+        () => 'beta neutral',
+        all(0, (i) => betas[i]!),
+      );
+    }
     // With t ≥ |w| in the problem and bounds around 0, the bounds ride on the t rows: t − w ≤ −2·lower
     // and t + w ≤ 2·upper, with t ≥ |w|, allow exactly lower ≤ w ≤ upper (t = |w| meets them, a larger
     // t only tightens them). n rows fewer for OSQP to factorise and iterate on.
     const boundsOnT = needT && this.lower <= 0 && this.upper >= 0;
     if (!boundsOnT && (Number.isFinite(this.lower) || Number.isFinite(this.upper))) {
-      rows(n, this.lower, this.upper, (i) => `bounds of w[${i}]`, (i, r) => A.add(r, i, 1));
+      rows(
+        n,
+        this.lower,
+        this.upper,
+        (i) => `bounds of w[${i}]`,
+        (i, r) => A.add(r, i, 1),
+      );
     }
     if (hasGross && c.longOnly) rows(1, -Infinity, c.gross!, () => 'gross', all(0, one));
     if (needT) {
       // Two rows per name: t[i] >= w[i] (even), t[i] >= -w[i] (odd); with boundsOnT, also the bounds.
       const hi = boundsOnT ? (r: number): number => (r % 2 === 0 ? -2 * this.lower : 2 * this.upper) : Infinity;
       const name = boundsOnT
-        ? (r: number): string => (r % 2 === 0 ? `t[${r >> 1}] >= w[${r >> 1}] and w[${r >> 1}] >= ${this.lower}` : `t[${r >> 1}] >= -w[${r >> 1}] and w[${r >> 1}] <= ${this.upper}`)
+        ? (r: number): string =>
+            r % 2 === 0
+              ? `t[${r >> 1}] >= w[${r >> 1}] and w[${r >> 1}] >= ${this.lower}`
+              : `t[${r >> 1}] >= -w[${r >> 1}] and w[${r >> 1}] <= ${this.upper}`
         : (r: number): string => (r % 2 === 0 ? `t[${r >> 1}] >= w[${r >> 1}]` : `t[${r >> 1}] >= -w[${r >> 1}]`);
       rows(2 * n, 0, hi, name, (r, row) => {
         A.add(row, r >> 1, r % 2 === 0 ? -1 : 1);
@@ -206,12 +263,16 @@ export class MvoProblem {
     }
     this.#changeRows = -1;
     if (needU) {
-      this.#changeRows = rows(2 * n, 0, Infinity,
+      this.#changeRows = rows(
+        2 * n,
+        0,
+        Infinity,
         (r) => (r % 2 === 0 ? `u[${r >> 1}] >= w[${r >> 1}] - w_prev[${r >> 1}]` : `u[${r >> 1}] >= w_prev[${r >> 1}] - w[${r >> 1}]`),
         (r, row) => {
           A.add(row, r >> 1, r % 2 === 0 ? -1 : 1);
           A.add(row, u + (r >> 1), 1);
-        });
+        },
+      );
       if (c.turnover !== undefined) rows(1, -Infinity, c.turnover, () => 'turnover', all(u, one));
     }
     this.A = A.build(l.length, next);
@@ -277,23 +338,42 @@ export class MvoProblem {
   /** The constraint that w breaks the most, and by how much (0 when all hold). */
   violation(w: ArrayLike<number>, wPrev: ArrayLike<number>): { constraint: string; by: number } {
     const c = this.spec.constraints ?? {};
-    let sum = 0, gross = 0, turnover = 0, beta = 0;
+    let sum = 0,
+      gross = 0,
+      turnover = 0,
+      beta = 0;
     const sectors = new Map<string, number>();
     // The worst bound of a single name, labelled only at the end (n labels would cost more than the checks).
-    let boundBy = 0, boundAt = -1, boundUpper = false;
+    let boundBy = 0,
+      boundAt = -1,
+      boundUpper = false;
     const { lower, upper } = this;
     for (let i = 0; i < this.n; i++) {
       const wi = w[i]!;
       if (!Number.isFinite(wi)) return { constraint: `w[${i}] is ${wi}`, by: Infinity };
-      sum += wi; gross += Math.abs(wi); turnover += Math.abs(wi - wPrev[i]!);
+      sum += wi;
+      gross += Math.abs(wi);
+      turnover += Math.abs(wi - wPrev[i]!);
       if (c.betas) beta += c.betas[i]! * wi;
       if (c.sectors) sectors.set(c.sectors[i]!, (sectors.get(c.sectors[i]!) ?? 0) + wi);
-      if (lower - wi > boundBy) { boundBy = lower - wi; boundAt = i; boundUpper = false; }
-      if (wi - upper > boundBy) { boundBy = wi - upper; boundAt = i; boundUpper = true; }
+      if (lower - wi > boundBy) {
+        boundBy = lower - wi;
+        boundAt = i;
+        boundUpper = false;
+      }
+      if (wi - upper > boundBy) {
+        boundBy = wi - upper;
+        boundAt = i;
+        boundUpper = true;
+      }
     }
-    let worst = boundAt < 0 ? { constraint: '', by: 0 }
-      : { constraint: boundUpper ? `w[${boundAt}] <= ${upper}` : `w[${boundAt}] >= ${lower}`, by: boundBy };
-    const check = (constraint: string, by: number): void => { if (by > worst.by) worst = { constraint, by }; };
+    let worst =
+      boundAt < 0
+        ? { constraint: '', by: 0 }
+        : { constraint: boundUpper ? `w[${boundAt}] <= ${upper}` : `w[${boundAt}] >= ${lower}`, by: boundBy };
+    const check = (constraint: string, by: number): void => {
+      if (by > worst.by) worst = { constraint, by };
+    };
     if (c.dollarNeutral) check('dollar neutral', Math.abs(sum));
     if (c.gross !== undefined) check('gross', gross - c.gross);
     if (c.turnover !== undefined) check('turnover', turnover - c.turnover);

@@ -51,10 +51,18 @@ export interface RebalanceConfig {
   universe: ReadonlyMap<string, string>;
 }
 
-export interface Targets { symbols: string[]; weights: number[] }
+export interface Targets {
+  symbols: string[];
+  weights: number[];
+}
 
 /** What one solve did, for the caller's metrics. */
-export interface SolveReport { refit: boolean; status: QpStatus; iterations: number; warmStarted: boolean }
+export interface SolveReport {
+  refit: boolean;
+  status: QpStatus;
+  iterations: number;
+  warmStarted: boolean;
+}
 
 /** The outcome of one snapshot; `outside` holds its signals for symbols outside the universe (unused). */
 export type Rebalance =
@@ -63,7 +71,12 @@ export type Rebalance =
   | { kind: 'kept'; reason: string; targets: Targets | undefined; outside: readonly Signal[]; solve?: SolveReport }
   | { kind: 'solved'; targets: Targets; outside: readonly Signal[]; solve: SolveReport };
 
-interface Fitted { key: string; at: number; problem: MvoProblem; optimizer: MvoOptimizer }
+interface Fitted {
+  key: string;
+  at: number;
+  problem: MvoProblem;
+  optimizer: MvoOptimizer;
+}
 
 export class MvoRebalancer {
   readonly #window: ReturnsWindow;
@@ -112,7 +125,11 @@ export class MvoRebalancer {
       return { ...this.#keep(`solver status ${r.status}${why ? ` (${why})` : ''}`, outside), solve };
     }
     const out = { symbols: [...symbols], weights: [...r.weights] };
-    for (const [symbol, w] of held) if (!index.has(symbol) && w !== 0) { out.symbols.push(symbol); out.weights.push(0); }
+    for (const [symbol, w] of held)
+      if (!index.has(symbol) && w !== 0) {
+        out.symbols.push(symbol);
+        out.weights.push(0);
+      }
     this.#previous = out;
     return { kind: 'solved', targets: copy(out), outside, solve };
   }
@@ -126,11 +143,15 @@ export class MvoRebalancer {
     const returns = this.#window.returns(symbols, now, c.riskWindow);
     const sectors = (): string[] => symbols.map((s) => c.universe.get(s) ?? '');
     const specific = { shrinkage: c.shrinkage, floor: c.specificFloor };
-    const risk = c.factorModel === 'pca'
-      ? pcaRiskModel(returns, { factors: c.factors, ...specific })
-      : exposureRiskModel(returns, sectorExposures(sectors()).B, specific);
+    const risk =
+      c.factorModel === 'pca'
+        ? pcaRiskModel(returns, { factors: c.factors, ...specific })
+        : exposureRiskModel(returns, sectorExposures(sectors()).B, specific);
     const problem = new MvoProblem({
-      gamma: c.gamma, risk, tcost: c.tcostBps / 10_000, constraints: toMvoConstraints(c.constraints, sectors, () => marketBetas(returns)),
+      gamma: c.gamma,
+      risk,
+      tcost: c.tcostBps / 10_000,
+      constraints: toMvoConstraints(c.constraints, sectors, () => marketBetas(returns)),
     });
     const optimizer = new MvoOptimizer(problem, c.solver);
     if (this.#fitted) optimizer.warmFrom(this.#fitted.optimizer);

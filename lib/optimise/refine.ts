@@ -108,7 +108,8 @@ function freeGram(problem: MvoProblem, free: readonly number[]): Float64Array {
   const mask = new Uint8Array(n);
   for (const i of free) mask[i] = 1;
   const add = (M: Float64Array, i: number, sign: number): void => {
-    const o = i * k, d = sign / (g2 * D[i]!);
+    const o = i * k,
+      d = sign / (g2 * D[i]!);
     for (let a = 0; a < k; a++) {
       const ba = B[o + a]! * d;
       for (let b = a; b < k; b++) M[a * k + b]! += ba * B[o + b]!;
@@ -156,31 +157,36 @@ function woodbury(problem: MvoProblem, free: readonly number[]): ((vs: readonly 
   }
   const lu = luFactor(K, k);
   if (!lu) return undefined;
-  return (vs) => vs.map((v) => {
-    const a = new Float64Array(f);
-    const z = new Float64Array(k);
-    for (let j = 0; j < f; j++) {
-      const aj = (a[j] = v[j]! * inv[j]!);
-      if (aj === 0) continue;
-      for (let c = 0, o = free[j]! * k; c < k; c++) z[c]! += B[o + c]! * aj;
-    }
-    const x = new Float64Array(k);
-    for (let r = 0; r < k; r++) {
-      let sum = 0;
-      for (let c = 0; c < k; c++) sum += g2 * F[r * k + c]! * z[c]!;
-      x[r] = sum;
-    }
-    luSolve(lu, x);
-    for (let j = 0; j < f; j++) {
-      let sum = 0;
-      for (let c = 0, o = free[j]! * k; c < k; c++) sum += B[o + c]! * x[c]!;
-      a[j]! -= inv[j]! * sum;
-    }
-    return a;
-  });
+  return (vs) =>
+    vs.map((v) => {
+      const a = new Float64Array(f);
+      const z = new Float64Array(k);
+      for (let j = 0; j < f; j++) {
+        const aj = (a[j] = v[j]! * inv[j]!);
+        if (aj === 0) continue;
+        for (let c = 0, o = free[j]! * k; c < k; c++) z[c]! += B[o + c]! * aj;
+      }
+      const x = new Float64Array(k);
+      for (let r = 0; r < k; r++) {
+        let sum = 0;
+        for (let c = 0; c < k; c++) sum += g2 * F[r * k + c]! * z[c]!;
+        x[r] = sum;
+      }
+      luSolve(lu, x);
+      for (let j = 0; j < f; j++) {
+        let sum = 0;
+        for (let c = 0, o = free[j]! * k; c < k; c++) sum += B[o + c]! * x[c]!;
+        a[j]! -= inv[j]! * sum;
+      }
+      return a;
+    });
 }
 
-interface Lu { readonly a: Float64Array; readonly piv: Int32Array; readonly k: number }
+interface Lu {
+  readonly a: Float64Array;
+  readonly piv: Int32Array;
+  readonly k: number;
+}
 
 /** LU with partial pivoting of a k×k row-major matrix (k is the number of factors, small); undefined when singular. */
 function luFactor(m: Float64Array, k: number): Lu | undefined {
@@ -193,7 +199,12 @@ function luFactor(m: Float64Array, k: number): Lu | undefined {
     for (let r = c + 1; r < k; r++) if (Math.abs(a[r * k + c]!) > Math.abs(a[p * k + c]!)) p = r;
     piv[c] = p;
     if (!(Math.abs(a[p * k + c]!) > 1e-14 * scale)) return undefined;
-    if (p !== c) for (let j = 0; j < k; j++) { const t = a[c * k + j]!; a[c * k + j] = a[p * k + j]!; a[p * k + j] = t; }
+    if (p !== c)
+      for (let j = 0; j < k; j++) {
+        const t = a[c * k + j]!;
+        a[c * k + j] = a[p * k + j]!;
+        a[p * k + j] = t;
+      }
     const d = a[c * k + c]!;
     for (let r = c + 1; r < k; r++) {
       const l = (a[r * k + c]! /= d);
@@ -208,7 +219,11 @@ function luSolve({ a, piv, k }: Lu, x: Float64Array): void {
   // The rows were swapped whole while factorising, so all the swaps come before L.
   for (let c = 0; c < k; c++) {
     const p = piv[c]!;
-    if (p !== c) { const t = x[c]!; x[c] = x[p]!; x[p] = t; }
+    if (p !== c) {
+      const t = x[c]!;
+      x[c] = x[p]!;
+      x[p] = t;
+    }
   }
   for (let c = 0; c < k; c++) for (let r = c + 1; r < k; r++) x[r]! -= a[r * k + c]! * x[c]!;
   for (let c = k - 1; c >= 0; c--) {
@@ -230,7 +245,12 @@ function solveSmall(A: Matrix, b: Matrix): Matrix | undefined {
   return good(x) ? x : undefined;
 }
 
-interface Row { coef: Float64Array; rhs: number; kind: 'eq' | 'gross' | 'turnover'; full?: Float64Array }
+interface Row {
+  coef: Float64Array;
+  rhs: number;
+  kind: 'eq' | 'gross' | 'turnover';
+  full?: Float64Array;
+}
 
 export interface RefineOptions {
   /** Tolerances for guessing the face from the weights, tried in turn. Default 1e-6, 1e-5, 1e-7, 1e-4, 1e-8. */
@@ -240,8 +260,13 @@ export interface RefineOptions {
 }
 
 /** Tries each tolerance in turn; the first refinement that passes the KKT check wins. */
-export function refineSolution(problem: MvoProblem, mu: ArrayLike<number>, wPrev: ArrayLike<number>, approx: ArrayLike<number>,
-  options: RefineOptions = {}): Refinement {
+export function refineSolution(
+  problem: MvoProblem,
+  mu: ArrayLike<number>,
+  wPrev: ArrayLike<number>,
+  approx: ArrayLike<number>,
+  options: RefineOptions = {},
+): Refinement {
   if (!(problem.spec.gamma > 0)) return { certified: false, reason: 'γ = 0: no quadratic term to refine on' };
   for (let i = 0; i < problem.n; i++) if (!Number.isFinite(approx[i])) return { certified: false, reason: 'no approximate solution' };
   let last = '';
@@ -260,13 +285,30 @@ const MAX_ROUNDS = 60;
  * The face of the optimum: each name fixed at a value (NaN = free) with, for free names, the sign of w
  * and of w − w_prev; and whether the gross and turnover limits bind.
  */
-interface Face { fixed: Float64Array; s: Float64Array; d: Float64Array; gross: boolean; turnover: boolean }
+interface Face {
+  fixed: Float64Array;
+  s: Float64Array;
+  d: Float64Array;
+  gross: boolean;
+  turnover: boolean;
+}
 
-function refineFrom(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<number>, w0: ArrayLike<number>, tol: number, maxRounds: number): Refinement {
+function refineFrom(
+  problem: MvoProblem,
+  mu: ArrayLike<number>,
+  p: ArrayLike<number>,
+  w0: ArrayLike<number>,
+  tol: number,
+  maxRounds: number,
+): Refinement {
   const { n, lower: lo, upper: hi, tcost: tc } = problem;
   const c = problem.spec.constraints ?? {};
-  let gross0 = 0, turn0 = 0;
-  for (let i = 0; i < n; i++) { gross0 += Math.abs(w0[i]!); turn0 += Math.abs(w0[i]! - p[i]!); }
+  let gross0 = 0,
+    turn0 = 0;
+  for (let i = 0; i < n; i++) {
+    gross0 += Math.abs(w0[i]!);
+    turn0 += Math.abs(w0[i]! - p[i]!);
+  }
   let face: Face = {
     fixed: new Float64Array(n).fill(NaN),
     s: Float64Array.from({ length: n }, (_, i) => Math.sign(w0[i]!)),
@@ -276,10 +318,14 @@ function refineFrom(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<num
   };
   for (let i = 0; i < n; i++) {
     const v = w0[i]!;
-    let best = NaN, dist = tol;
+    let best = NaN,
+      dist = tol;
     for (let kink = 0; kink < 4; kink++) {
       const k = kink === 0 ? lo : kink === 1 ? hi : kink === 2 ? (tc[i]! > 0 || face.turnover ? p[i]! : NaN) : face.gross ? 0 : NaN;
-      if (Number.isFinite(k) && Math.abs(v - k) <= dist) { best = k; dist = Math.abs(v - k); }
+      if (Number.isFinite(k) && Math.abs(v - k) <= dist) {
+        best = k;
+        dist = Math.abs(v - k);
+      }
     }
     face.fixed[i] = best;
   }
@@ -322,7 +368,9 @@ function cloneFace(f: Face): Face {
 }
 
 function apply(face: Face, move: Move, firstOnly: boolean): void {
-  const crossings = firstOnly ? move.crossings.reduce<Move['crossings']>((a, c) => (a.length === 0 || c.t < a[0]!.t ? [c] : a), []) : move.crossings;
+  const crossings = firstOnly
+    ? move.crossings.reduce<Move['crossings']>((a, c) => (a.length === 0 || c.t < a[0]!.t ? [c] : a), [])
+    : move.crossings;
   for (const c of crossings) face.fixed[c.i] = c.at;
   if (move.gross !== undefined) face.gross = move.gross;
   if (move.turnover !== undefined) face.turnover = move.turnover;
@@ -334,8 +382,12 @@ function apply(face: Face, move: Move, firstOnly: boolean): void {
 }
 
 /** Solves the equality-constrained QP on a face: [H Cᵀ; C 0][w; λ] = [−g; e] with H = 2γΣ on the free names. */
-function solveFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<number>, face: Face):
-  { w: Float64Array; lambda: Float64Array; rows: Row[] } | { reason: string } {
+function solveFace(
+  problem: MvoProblem,
+  mu: ArrayLike<number>,
+  p: ArrayLike<number>,
+  face: Face,
+): { w: Float64Array; lambda: Float64Array; rows: Row[] } | { reason: string } {
   const { n, tcost: tc } = problem;
   const { gamma, risk } = problem.spec;
   const c = problem.spec.constraints ?? {};
@@ -403,7 +455,8 @@ function solveFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
       lambda = Float64Array.from(lam.getColumn(0));
       wF = Hr;
       for (let b = 0; b < m; b++) {
-        const yb = Y[b]!, lb = lambda[b]!;
+        const yb = Y[b]!,
+          lb = lambda[b]!;
         for (let j = 0; j < f; j++) wF[j]! -= yb[j]! * lb;
       }
     } else {
@@ -420,7 +473,12 @@ function solveFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
       unit[i] = 0;
       free.forEach((j, b) => K.set(b, a, 2 * gamma * col[j]!));
     });
-    rows.forEach((r, a) => r.coef.forEach((v, j) => { K.set(f + a, j, v); K.set(j, f + a, v); }));
+    rows.forEach((r, a) =>
+      r.coef.forEach((v, j) => {
+        K.set(f + a, j, v);
+        K.set(j, f + a, v);
+      }),
+    );
     const sol = solveSmall(K, Matrix.columnVector([...rhsW, ...rows.map((r) => r.rhs)]));
     if (!sol) return { reason: 'singular face system' };
     const x = sol.getColumn(0);
@@ -438,14 +496,25 @@ function solveFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
  * when their multiplier has the wrong sign; fixed names whose gradient leaves their subdifferential
  * are freed in the direction it points), or `stop` when no move can help.
  */
-function checkFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<number>, face: Face,
-  w: Float64Array, lambda: Float64Array, rows: readonly Row[], before: Float64Array): Move | { stop: string } | undefined {
+function checkFace(
+  problem: MvoProblem,
+  mu: ArrayLike<number>,
+  p: ArrayLike<number>,
+  face: Face,
+  w: Float64Array,
+  lambda: Float64Array,
+  rows: readonly Row[],
+  before: Float64Array,
+): Move | { stop: string } | undefined {
   const { n, lower: lo, upper: hi, tcost: tc } = problem;
   const { gamma } = problem.spec;
   const c = problem.spec.constraints ?? {};
   const pTol = 1e-10;
   const move: Move = { crossings: [], releases: [], reason: '' };
-  const at = (kind: Row['kind']): number => { const r = rows.findIndex((x) => x.kind === kind); return r >= 0 ? lambda[r]! : 0; };
+  const at = (kind: Row['kind']): number => {
+    const r = rows.findIndex((x) => x.kind === kind);
+    return r >= 0 ? lambda[r]! : 0;
+  };
   const lg = at('gross');
   const lt = at('turnover');
   const Sw = riskTimes(problem, w);
@@ -456,7 +525,8 @@ function checkFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
 
   for (let i = 0; i < n; i++) {
     if (!Number.isNaN(face.fixed[i]!)) continue;
-    const from = before[i]!, to = w[i]!;
+    const from = before[i]!,
+      to = w[i]!;
     const crossed: number[] = [];
     if (to > hi + pTol) crossed.push(hi);
     if (to < lo - pTol) crossed.push(lo);
@@ -466,8 +536,12 @@ function checkFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
     const first = crossed.reduce((a, b) => (Math.abs(b - from) < Math.abs(a - from) ? b : a));
     move.crossings.push({ i, at: first, t: to === from ? 0 : Math.max(0, (first - from) / (to - from)) });
   }
-  let gross = 0, turnover = 0;
-  for (let i = 0; i < n; i++) { gross += Math.abs(w[i]!); turnover += Math.abs(w[i]! - p[i]!); }
+  let gross = 0,
+    turnover = 0;
+  for (let i = 0; i < n; i++) {
+    gross += Math.abs(w[i]!);
+    turnover += Math.abs(w[i]! - p[i]!);
+  }
   if (c.gross !== undefined && !face.gross && gross > c.gross + pTol) move.gross = true;
   if (c.turnover !== undefined && !face.turnover && turnover > c.turnover + pTol) move.turnover = true;
   if (face.gross && lg < -dTol) move.gross = false;
@@ -481,12 +555,19 @@ function checkFace(problem: MvoProblem, mu: ArrayLike<number>, p: ArrayLike<numb
     let g = -mu[i]! + 2 * gamma * Sw[i]!;
     for (const r of eqRows) g += r.lambda * r.full[i]!;
     // [a, b]: the subdifferential at v of the kinks tc·|w − p| + lt·|w − p| + lg·|w|, widened at a bound.
-    let a = 0, b = 0;
+    let a = 0,
+      b = 0;
     for (let kink = 0; kink < 3; kink++) {
       const weight = kink === 0 ? tc[i]! : kink === 1 ? lt : lg;
       const at = kink === 2 ? 0 : p[i]!;
       if (weight === 0) continue;
-      if (v === at) { a -= weight; b += weight; } else { a += weight * Math.sign(v - at); b += weight * Math.sign(v - at); }
+      if (v === at) {
+        a -= weight;
+        b += weight;
+      } else {
+        a += weight * Math.sign(v - at);
+        b += weight * Math.sign(v - at);
+      }
     }
     if (v === hi) b = Infinity;
     if (v === lo) a = -Infinity;

@@ -7,13 +7,19 @@
  */
 import type { Micros } from '../core/time.ts';
 
-interface Sample { period: number; closes: Map<string, number> }
+interface Sample {
+  period: number;
+  closes: Map<string, number>;
+}
 
 export class ReturnsWindow {
   readonly #samples: Sample[] = [];
 
   /** Keeps enough samples for `capacity` returns. */
-  constructor(readonly periodUs: Micros, readonly capacity: number) {
+  constructor(
+    readonly periodUs: Micros,
+    readonly capacity: number,
+  ) {
     if (!(periodUs > 0) || !(capacity >= 1)) throw new RangeError(`periodUs ${periodUs} and capacity ${capacity} must be > 0`);
   }
 
@@ -39,11 +45,15 @@ export class ReturnsWindow {
 
   /** The last `limit` returns (rows, oldest first) of `symbols` (columns); 0 for a symbol without both closes. */
   returns(symbols: readonly string[], now: Micros, limit = this.capacity): number[][] {
-    return this.#pairs(now).slice(-limit).map(([a, b]) => symbols.map((s) => {
-      const pa = a.closes.get(s);
-      const pb = b.closes.get(s);
-      return pa !== undefined && pb !== undefined ? Math.log(pb / pa) : 0;
-    }));
+    return this.#pairs(now)
+      .slice(-limit)
+      .map(([a, b]) =>
+        symbols.map((s) => {
+          const pa = a.closes.get(s);
+          const pb = b.closes.get(s);
+          return pa !== undefined && pb !== undefined ? Math.log(pb / pa) : 0;
+        }),
+      );
   }
 
   #pairs(now: Micros): [Sample, Sample][] {

@@ -36,7 +36,12 @@ export type KillEvent =
   | { kind: 'equity'; at: Micros; equity: number }
   | { kind: 'manual_halt'; at: Micros; reason: string };
 
-export interface KillTransition { from: KillMode; to: KillMode; at: Micros; reason: string }
+export interface KillTransition {
+  from: KillMode;
+  to: KillMode;
+  at: Micros;
+  reason: string;
+}
 
 export function initialKillState(manualHalt?: string): KillState {
   return manualHalt === undefined

@@ -4,7 +4,11 @@
  */
 import type { Fill, PortfolioState, Position } from '../../schemas/types.generated.ts';
 
-interface Holding { qty: number; avgPrice: number; mark: number }
+interface Holding {
+  qty: number;
+  avgPrice: number;
+  mark: number;
+}
 
 export class Ledger {
   cash: number;
@@ -65,8 +69,17 @@ export class Ledger {
       positions.push({ symbol, qty: h.qty, avg_price: h.avgPrice, mark: h.mark });
     }
     return {
-      ts_event, ts_known, cash: this.cash, equity: this.cash + net, realized_pnl: this.realized, unrealized_pnl: unrealized,
-      fees: this.fees, gross_exposure: gross, net_exposure: net, traded_notional: this.tradedNotional, positions,
+      ts_event,
+      ts_known,
+      cash: this.cash,
+      equity: this.cash + net,
+      realized_pnl: this.realized,
+      unrealized_pnl: unrealized,
+      fees: this.fees,
+      gross_exposure: gross,
+      net_exposure: net,
+      traded_notional: this.tradedNotional,
+      positions,
     };
   }
 }

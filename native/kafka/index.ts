@@ -28,8 +28,13 @@ interface Columns {
   headerValues: Buffer;
   headerValueLengths: Int32Array;
 }
-interface OutBatch extends Columns { topic: string }
-interface InBatch extends Columns { count: number; offsets: Float64Array }
+interface OutBatch extends Columns {
+  topic: string;
+}
+interface InBatch extends Columns {
+  count: number;
+  offsets: Float64Array;
+}
 
 interface NativeProducer {
   readonly idempotent: boolean;
@@ -55,10 +60,20 @@ interface NativeAdmin {
 interface Binding {
   NativeAdmin: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeAdmin;
   NativeProducer: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeProducer;
-  NativeConsumer: new (o: { brokers: string; clientId: string; groupId: string; topic: string; fromBeginning: boolean; extra?: Record<string, string> }) => NativeConsumer;
+  NativeConsumer: new (o: {
+    brokers: string;
+    clientId: string;
+    groupId: string;
+    topic: string;
+    fromBeginning: boolean;
+    extra?: Record<string, string>;
+  }) => NativeConsumer;
 }
-const binding = addonLoader<Binding>(new URL('./rdkafka.node', import.meta.url), 'the librdkafka binding',
-  'needs cargo and librdkafka-dev, which `npm ci` installs with apt when it can');
+const binding = addonLoader<Binding>(
+  new URL('./rdkafka.node', import.meta.url),
+  'the librdkafka binding',
+  'needs cargo and librdkafka-dev, which `npm ci` installs with apt when it can',
+);
 
 export interface ProducedRecord {
   topic: string;
@@ -77,7 +92,10 @@ export interface ConsumedRecord {
 }
 
 /** Bytes of several parts back to back, and each part's length (-1: null). */
-export interface Joined { data: Buffer; lengths: Int32Array }
+export interface Joined {
+  data: Buffer;
+  lengths: Int32Array;
+}
 
 /**
  * Records to one topic, column-wise: record i goes to `partitions[i]`, its key and value are the i-th
@@ -138,7 +156,10 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
     }
   }
   return {
-    topic, partitions, keys: joined(records.map((r) => r.key)), values: joined(records.map((r) => r.value)),
+    topic,
+    partitions,
+    keys: joined(records.map((r) => r.key)),
+    values: joined(records.map((r) => r.value)),
     headers: { counts, names, values: joined(headerValues) },
   };
 }
@@ -150,7 +171,10 @@ export function joined(parts: readonly (Buffer | null)[]): Joined {
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     if (p === null || p === undefined) lengths[i] = -1;
-    else { lengths[i] = p.length; present.push(p); }
+    else {
+      lengths[i] = p.length;
+      present.push(p);
+    }
   }
   return { data: Buffer.concat(present), lengths };
 }
@@ -161,7 +185,10 @@ function split(data: Buffer, lengths: Int32Array): (Buffer | null)[] {
   let at = 0;
   for (let i = 0; i < lengths.length; i++) {
     const len = lengths[i]!;
-    if (len < 0) { out[i] = null; continue; }
+    if (len < 0) {
+      out[i] = null;
+      continue;
+    }
     out[i] = data.subarray(at, at + len);
     at += len;
   }
@@ -173,7 +200,11 @@ export class RdProducer {
   readonly #native: NativeProducer;
 
   constructor(o: ClientOptions) {
-    this.#native = new (binding().NativeProducer)({ brokers: o.brokers.join(','), clientId: o.clientId, ...(o.extra ? { extra: o.extra } : {}) });
+    this.#native = new (binding().NativeProducer)({
+      brokers: o.brokers.join(','),
+      clientId: o.clientId,
+      ...(o.extra ? { extra: o.extra } : {}),
+    });
   }
 
   /** Whether the producer was created idempotent. */
@@ -196,8 +227,16 @@ export class RdProducer {
   async sendColumns(c: ProducedColumns): Promise<void> {
     if (c.partitions.length === 0) return;
     await this.#native.send({
-      topic: c.topic, partitions: c.partitions, keys: c.keys.data, keyLengths: c.keys.lengths, values: c.values.data, valueLengths: c.values.lengths,
-      headerCounts: c.headers.counts, headerNames: c.headers.names, headerValues: c.headers.values.data, headerValueLengths: c.headers.values.lengths,
+      topic: c.topic,
+      partitions: c.partitions,
+      keys: c.keys.data,
+      keyLengths: c.keys.lengths,
+      values: c.values.data,
+      valueLengths: c.values.lengths,
+      headerCounts: c.headers.counts,
+      headerNames: c.headers.names,
+      headerValues: c.headers.values.data,
+      headerValueLengths: c.headers.values.lengths,
     });
   }
 
@@ -226,7 +265,11 @@ export class RdConsumer {
 
   constructor(o: ConsumerOptions) {
     this.#native = new (binding().NativeConsumer)({
-      brokers: o.brokers.join(','), clientId: o.clientId, groupId: o.groupId, topic: o.topic, fromBeginning: o.fromBeginning,
+      brokers: o.brokers.join(','),
+      clientId: o.clientId,
+      groupId: o.groupId,
+      topic: o.topic,
+      fromBeginning: o.fromBeginning,
       ...(o.extra ? { extra: o.extra } : {}),
     });
   }
@@ -268,7 +311,11 @@ export class RdConsumer {
 }
 
 /** One partition's offsets: the earliest still held, and the one the next record will get. */
-export interface Watermark { partition: number; low: number; high: number }
+export interface Watermark {
+  partition: number;
+  low: number;
+  high: number;
+}
 
 /** What {@link RdAdmin.createTopic} found or did. */
 export interface TopicCreated {
@@ -294,7 +341,11 @@ export class RdAdmin {
 
   constructor(o: AdminOptions) {
     this.#timeoutMs = timeout('RdAdmin', o.timeoutMs ?? 30_000);
-    this.#native = new (binding().NativeAdmin)({ brokers: o.brokers.join(','), clientId: o.clientId, ...(o.extra ? { extra: o.extra } : {}) });
+    this.#native = new (binding().NativeAdmin)({
+      brokers: o.brokers.join(','),
+      clientId: o.clientId,
+      ...(o.extra ? { extra: o.extra } : {}),
+    });
   }
 
   /**
@@ -342,7 +393,8 @@ export class RdAdmin {
 }
 
 function timeout(method: string, ms: unknown): number {
-  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > 0xffff_ffff) throw new TypeError(`${method}: timeoutMs is ${String(ms)}, expected an integer number of ms ≥ 1`);
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > 0xffff_ffff)
+    throw new TypeError(`${method}: timeoutMs is ${String(ms)}, expected an integer number of ms ≥ 1`);
   return ms;
 }
 
@@ -354,7 +406,9 @@ function name(method: string, argument: string, value: unknown): string {
 
 function names(method: string, argument: string, value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new TypeError(`${method}: ${argument} is ${Array.isArray(value) ? 'an array with a non-string' : typeof value}, expected an array of strings`);
+    throw new TypeError(
+      `${method}: ${argument} is ${Array.isArray(value) ? 'an array with a non-string' : typeof value}, expected an array of strings`,
+    );
   }
   return value as string[];
 }

@@ -264,10 +264,7 @@ function checkSettings(settings: unknown): QpSettings {
     if (!spec) {
       throw new TypeError(`settings.${key} is not a setting; known: ${Object.keys(SETTINGS).join(', ')}`);
     }
-    const ok =
-      spec[0] === 'boolean'
-        ? typeof value === 'boolean'
-        : typeof value === 'number' && Number.isFinite(value) && spec[1](value);
+    const ok = spec[0] === 'boolean' ? typeof value === 'boolean' : typeof value === 'number' && Number.isFinite(value) && spec[1](value);
     if (!ok) {
       const want = spec[0] === 'boolean' ? 'a boolean' : spec[2];
       throw new TypeError(`settings.${key} must be ${want}, got ${describe(value)}`);
@@ -282,8 +279,19 @@ function checkSettings(settings: unknown): QpSettings {
 
 /** The settings {@link QpSolver.updateSettings} can change; the others are fixed at set-up. */
 export const UPDATABLE_SETTINGS = [
-  'epsAbs', 'epsRel', 'epsPrimInf', 'epsDualInf', 'maxIter', 'rho', 'alpha', 'delta',
-  'polish', 'polishRefineIter', 'scaledTermination', 'checkTermination', 'timeLimitMs',
+  'epsAbs',
+  'epsRel',
+  'epsPrimInf',
+  'epsDualInf',
+  'maxIter',
+  'rho',
+  'alpha',
+  'delta',
+  'polish',
+  'polishRefineIter',
+  'scaledTermination',
+  'checkTermination',
+  'timeLimitMs',
 ] as const satisfies readonly (keyof QpSettings)[];
 export type QpSettingsUpdate = Pick<QpSettings, (typeof UPDATABLE_SETTINGS)[number]>;
 

@@ -26,46 +26,66 @@ export const orders = defineOperator({
   },
   output: 'Order',
   params,
-  create: (p, ctx) => ({ targets, quotes, portfolio }) => {
-    const mids = new Map<string, number>();
-    let state: PortfolioState | undefined;
-    const skipped = ctx.metrics.counter('skipped_small');
-    const onTargets = (t: TargetWeights): Order[] => {
-      if (!state) {
-        ctx.deadLetter(t, 'no portfolio state yet: cannot size orders');
-        return [];
-      }
-      const held = new Map(state.positions.map((pos) => [pos.symbol, pos.qty]));
-      const out: Order[] = [];
-      t.symbols.forEach((symbol, i) => {
-        const mid = mids.get(symbol);
-        const w = t.weights[i]!;
-        if (mid === undefined || !Number.isFinite(w)) {
-          ctx.deadLetter({ symbol, weight: w, ts_known: t.ts_known, ts_event: t.ts_event }, mid === undefined ? 'no price for symbol' : `non-finite weight ${w}`);
-          return;
+  create:
+    (p, ctx) =>
+    ({ targets, quotes, portfolio }) => {
+      const mids = new Map<string, number>();
+      let state: PortfolioState | undefined;
+      const skipped = ctx.metrics.counter('skipped_small');
+      const onTargets = (t: TargetWeights): Order[] => {
+        if (!state) {
+          ctx.deadLetter(t, 'no portfolio state yet: cannot size orders');
+          return [];
         }
-        const target = Math.round((w * state!.equity) / mid / p.lot_size) * p.lot_size;
-        const delta = target - (held.get(symbol) ?? 0);
-        if (delta === 0) return;
-        if (Math.abs(delta) * mid < p.min_notional) {
-          skipped.inc();
-          return;
-        }
-        const side = delta > 0 ? 'BUY' : 'SELL';
-        const limit = p.order_type === 'LIMIT' ? roundCents(mid * (1 + (side === 'BUY' ? -1 : 1) * p.limit_offset_bps * 1e-4)) : null;
-        out.push({
-          ts_event: t.ts_event, ts_known: t.ts_known, order_id: `${ctx.node}-${t.ts_known}-${symbol}`, symbol,
-          side, qty: Math.abs(delta), order_type: p.order_type, limit_price: limit, ref_price: mid,
+        const held = new Map(state.positions.map((pos) => [pos.symbol, pos.qty]));
+        const out: Order[] = [];
+        t.symbols.forEach((symbol, i) => {
+          const mid = mids.get(symbol);
+          const w = t.weights[i]!;
+          if (mid === undefined || !Number.isFinite(w)) {
+            ctx.deadLetter(
+              { symbol, weight: w, ts_known: t.ts_known, ts_event: t.ts_event },
+              mid === undefined ? 'no price for symbol' : `non-finite weight ${w}`,
+            );
+            return;
+          }
+          const target = Math.round((w * state!.equity) / mid / p.lot_size) * p.lot_size;
+          const delta = target - (held.get(symbol) ?? 0);
+          if (delta === 0) return;
+          if (Math.abs(delta) * mid < p.min_notional) {
+            skipped.inc();
+            return;
+          }
+          const side = delta > 0 ? 'BUY' : 'SELL';
+          const limit = p.order_type === 'LIMIT' ? roundCents(mid * (1 + (side === 'BUY' ? -1 : 1) * p.limit_offset_bps * 1e-4)) : null;
+          out.push({
+            ts_event: t.ts_event,
+            ts_known: t.ts_known,
+            order_id: `${ctx.node}-${t.ts_known}-${symbol}`,
+            symbol,
+            side,
+            qty: Math.abs(delta),
+            order_type: p.order_type,
+            limit_price: limit,
+            ref_price: mid,
+          });
         });
-      });
-      return out;
-    };
-    return handle<Order>(ctx, [
-      on(quotes, (batch: readonly Quote[]) => { for (const q of batch) mids.set(q.symbol, (q.bid + q.ask) / 2); }),
-      on(portfolio, (batch: readonly PortfolioState[]) => { state = batch[batch.length - 1]; }, { feedback: true }),
-      on(targets, (batch: readonly TargetWeights[], emit) => batch.forEach((t) => emit(onTargets(t)))),
-    ]);
-  },
+        return out;
+      };
+      return handle<Order>(ctx, [
+        on(quotes, (batch: readonly Quote[]) => {
+          for (const q of batch) mids.set(q.symbol, (q.bid + q.ask) / 2);
+        }),
+        on(
+          portfolio,
+          (batch: readonly PortfolioState[]) => {
+            state = batch[batch.length - 1];
+          },
+          { feedback: true },
+        ),
+        on(targets, (batch: readonly TargetWeights[], emit) => batch.forEach((t) => emit(onTargets(t)))),
+      ]);
+    },
 });
 
 function roundCents(x: number): number {

@@ -31,27 +31,34 @@ export const simBroker = defineOperator({
   output: 'Fill',
   outputs: { states: 'OrderState' },
   params,
-  create: (p, ctx) => ({ orders, quotes, trades }) => {
-    const matcher = new TouchMatcher({ latencyUs: p.latency_us, feeBps: p.fee_bps });
-    const duplicates = ctx.metrics.counter('duplicate_orders');
-    const report = (r: MatchResult, emit: Emitters<Ports>): void => {
-      for (const { order, reason } of r.rejected) {
-        if (reason.startsWith('duplicate')) duplicates.inc();
-        ctx.deadLetter(order, reason);
-      }
-      emit.out(r.fills);
-      emit.states(r.states);
-    };
-    return handlePorts<Ports>(ctx, ['out', 'states'], [
-      on(orders, (batch, emit) => report(matcher.submit(batch, ctx.clock.now()), emit)),
-      on(quotes, (batch, emit) => report(matcher.onQuotes(batch, ctx.clock.now()), emit)),
-      on(trades, (batch, emit) => report(matcher.onTrades(batch, ctx.clock.now()), emit)),
-    ], {
-      end: (emit) => {
-        const expired = matcher.expireAll(ctx.clock.now());
-        if (expired.states.length > 0) ctx.metrics.counter('unfilled_at_end').inc(expired.states.length);
-        report(expired, emit);
-      },
-    });
-  },
+  create:
+    (p, ctx) =>
+    ({ orders, quotes, trades }) => {
+      const matcher = new TouchMatcher({ latencyUs: p.latency_us, feeBps: p.fee_bps });
+      const duplicates = ctx.metrics.counter('duplicate_orders');
+      const report = (r: MatchResult, emit: Emitters<Ports>): void => {
+        for (const { order, reason } of r.rejected) {
+          if (reason.startsWith('duplicate')) duplicates.inc();
+          ctx.deadLetter(order, reason);
+        }
+        emit.out(r.fills);
+        emit.states(r.states);
+      };
+      return handlePorts<Ports>(
+        ctx,
+        ['out', 'states'],
+        [
+          on(orders, (batch, emit) => report(matcher.submit(batch, ctx.clock.now()), emit)),
+          on(quotes, (batch, emit) => report(matcher.onQuotes(batch, ctx.clock.now()), emit)),
+          on(trades, (batch, emit) => report(matcher.onTrades(batch, ctx.clock.now()), emit)),
+        ],
+        {
+          end: (emit) => {
+            const expired = matcher.expireAll(ctx.clock.now());
+            if (expired.states.length > 0) ctx.metrics.counter('unfilled_at_end').inc(expired.states.length);
+            report(expired, emit);
+          },
+        },
+      );
+    },
 });

@@ -19,7 +19,13 @@ const params = z.strictObject({
   intraday: z.boolean().default(true).describe('Start afresh each session, so no window spans the overnight gap.'),
 });
 
-interface State { highs: RollingWindow; lows: RollingWindow; closes: RollingWindow; notional: RollingWindow; volume: RollingWindow }
+interface State {
+  highs: RollingWindow;
+  lows: RollingWindow;
+  closes: RollingWindow;
+  notional: RollingWindow;
+  volume: RollingWindow;
+}
 
 export const barStats = defineOperator({
   type: 'feature.bar-stats',
@@ -29,47 +35,52 @@ export const barStats = defineOperator({
   partitionable: true,
   params,
   features: (p) => p.windows.flatMap((w) => STATS.map((s) => `${s}_${w}`)),
-  create: (p, ctx) => ({ bars }) => {
-    const windows = p.windows.slice();
-    const longest = Math.max(...windows);
-    const compute = perSymbolFeatures<State>(ctx, {
-      resetEachSession: p.intraday,
-      init: () => ({
-        highs: new RollingWindow(longest), lows: new RollingWindow(longest), closes: new RollingWindow(longest + 1),
-        notional: new RollingWindow(longest), volume: new RollingWindow(longest),
-      }),
-      width: windows.length * STATS.length,
-      update: (s, bar: Bar, out) => {
-        if (!(bar.close > 0)) return; // a bar without a price leaves the features NaN
-        s.highs.push(bar.high > 0 ? bar.high : bar.close);
-        s.lows.push(bar.low > 0 ? bar.low : bar.close);
-        s.closes.push(bar.close);
-        const volume = Number.isFinite(bar.volume) && bar.volume > 0 ? bar.volume : 0;
-        s.notional.push(volume > 0 && bar.vwap > 0 ? bar.vwap * volume : 0);
-        s.volume.push(volume);
-        windows.forEach((w, k) => {
-          const have = Math.min(w, s.highs.size);
-          let high = -Infinity;
-          let low = Infinity;
-          let notional = 0;
-          let volume = 0;
-          let ups = 0;
-          for (let lag = 0; lag < have; lag++) {
-            high = Math.max(high, s.highs.back(lag));
-            low = Math.min(low, s.lows.back(lag));
-            notional += s.notional.back(lag);
-            volume += s.volume.back(lag);
-            if (lag + 1 < s.closes.size && s.closes.back(lag) > s.closes.back(lag + 1)) ups++;
-          }
-          const steps = Math.min(have, s.closes.size - 1);
-          const at = k * STATS.length;
-          out[at] = Math.log(high / low);
-          out[at + 1] = high > low ? (bar.close - low) / (high - low) - 0.5 : 0;
-          out[at + 2] = volume > 0 ? Math.log(bar.close / (notional / volume)) : NaN;
-          out[at + 3] = steps > 0 ? ups / steps - 0.5 : NaN;
-        });
-      },
-    });
-    return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
-  },
+  create:
+    (p, ctx) =>
+    ({ bars }) => {
+      const windows = p.windows.slice();
+      const longest = Math.max(...windows);
+      const compute = perSymbolFeatures<State>(ctx, {
+        resetEachSession: p.intraday,
+        init: () => ({
+          highs: new RollingWindow(longest),
+          lows: new RollingWindow(longest),
+          closes: new RollingWindow(longest + 1),
+          notional: new RollingWindow(longest),
+          volume: new RollingWindow(longest),
+        }),
+        width: windows.length * STATS.length,
+        update: (s, bar: Bar, out) => {
+          if (!(bar.close > 0)) return; // a bar without a price leaves the features NaN
+          s.highs.push(bar.high > 0 ? bar.high : bar.close);
+          s.lows.push(bar.low > 0 ? bar.low : bar.close);
+          s.closes.push(bar.close);
+          const volume = Number.isFinite(bar.volume) && bar.volume > 0 ? bar.volume : 0;
+          s.notional.push(volume > 0 && bar.vwap > 0 ? bar.vwap * volume : 0);
+          s.volume.push(volume);
+          windows.forEach((w, k) => {
+            const have = Math.min(w, s.highs.size);
+            let high = -Infinity;
+            let low = Infinity;
+            let notional = 0;
+            let volume = 0;
+            let ups = 0;
+            for (let lag = 0; lag < have; lag++) {
+              high = Math.max(high, s.highs.back(lag));
+              low = Math.min(low, s.lows.back(lag));
+              notional += s.notional.back(lag);
+              volume += s.volume.back(lag);
+              if (lag + 1 < s.closes.size && s.closes.back(lag) > s.closes.back(lag + 1)) ups++;
+            }
+            const steps = Math.min(have, s.closes.size - 1);
+            const at = k * STATS.length;
+            out[at] = Math.log(high / low);
+            out[at + 1] = high > low ? (bar.close - low) / (high - low) - 0.5 : 0;
+            out[at + 2] = volume > 0 ? Math.log(bar.close / (notional / volume)) : NaN;
+            out[at + 3] = steps > 0 ? ups / steps - 0.5 : NaN;
+          });
+        },
+      });
+      return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
+    },
 });

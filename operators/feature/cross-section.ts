@@ -19,45 +19,59 @@ export const crossSection = defineOperator({
   type: 'feature.cross-section',
   summary: 'Snapshots the latest per-symbol features of the universe every N minutes.',
   inputs: {
-    features: { schema: 'FeatureVector', variadic: true, description: 'Per-symbol feature vectors; their columns are concatenated in input order.' },
+    features: {
+      schema: 'FeatureVector',
+      variadic: true,
+      description: 'Per-symbol feature vectors; their columns are concatenated in input order.',
+    },
     bars: { schema: 'Bar', description: 'Bars, for the price of each symbol at the snapshot.' },
   },
   output: 'CrossSection',
   params,
   features: (_p, upstream) => [...upstream],
-  create: (p, ctx) => ({ features, bars }) => {
-    const widths = (ctx.inputs['features'] ?? []).map((i) => i.features.length);
-    const offsets = widths.map((_, k) => widths.slice(0, k).reduce((a, b) => a + b, 0));
-    const names = (ctx.inputs['features'] ?? []).flatMap((i) => i.features);
-    const latest = widths.map(() => new Map<string, FeatureVector>());
-    const prices = new Map<string, number>();
-    const universe = ctx.universe.map((u) => u.symbol);
-    const maxAge = p.max_age_minutes * MINUTE;
+  create:
+    (p, ctx) =>
+    ({ features, bars }) => {
+      const widths = (ctx.inputs['features'] ?? []).map((i) => i.features.length);
+      const offsets = widths.map((_, k) => widths.slice(0, k).reduce((a, b) => a + b, 0));
+      const names = (ctx.inputs['features'] ?? []).flatMap((i) => i.features);
+      const latest = widths.map(() => new Map<string, FeatureVector>());
+      const prices = new Map<string, number>();
+      const universe = ctx.universe.map((u) => u.symbol);
+      const maxAge = p.max_age_minutes * MINUTE;
 
-    const snapshot = (at: number, emit: Emit<CrossSection>): void => {
-      const symbols: string[] = [];
-      const values: number[] = [];
-      const px: number[] = [];
-      for (const symbol of universe) {
-        const price = prices.get(symbol);
-        if (price === undefined) continue;
-        symbols.push(symbol);
-        px.push(price);
-        const row = new Array<number>(names.length).fill(NaN);
-        latest.forEach((bySymbol, k) => {
-          const v = bySymbol.get(symbol);
-          if (v && at - v.ts_known <= maxAge) for (let j = 0; j < widths[k]!; j++) row[offsets[k]! + j] = v.values[j] ?? NaN;
-        });
-        values.push(...row);
-      }
-      if (symbols.length > 0) emit([{ ts_event: at, ts_known: at, symbols, features: names, values, prices: px }]);
-    };
-    return handle<CrossSection>(ctx, [
-      ...features.map((stream, k) => (on(stream, (batch: readonly FeatureVector[]) => {
-          const map = latest[k]!;
-          for (const v of batch) map.set(v.symbol, v);
-        }))),
-      on(bars, (batch: readonly Bar[]) => { for (const b of batch) prices.set(b.symbol, b.close); }),
-    ], { start: (emit) => everySession(ctx, p.every_minutes * MINUTE, p.first_after_minutes * MINUTE, (at) => snapshot(at, emit)) });
-  },
+      const snapshot = (at: number, emit: Emit<CrossSection>): void => {
+        const symbols: string[] = [];
+        const values: number[] = [];
+        const px: number[] = [];
+        for (const symbol of universe) {
+          const price = prices.get(symbol);
+          if (price === undefined) continue;
+          symbols.push(symbol);
+          px.push(price);
+          const row = new Array<number>(names.length).fill(NaN);
+          latest.forEach((bySymbol, k) => {
+            const v = bySymbol.get(symbol);
+            if (v && at - v.ts_known <= maxAge) for (let j = 0; j < widths[k]!; j++) row[offsets[k]! + j] = v.values[j] ?? NaN;
+          });
+          values.push(...row);
+        }
+        if (symbols.length > 0) emit([{ ts_event: at, ts_known: at, symbols, features: names, values, prices: px }]);
+      };
+      return handle<CrossSection>(
+        ctx,
+        [
+          ...features.map((stream, k) =>
+            on(stream, (batch: readonly FeatureVector[]) => {
+              const map = latest[k]!;
+              for (const v of batch) map.set(v.symbol, v);
+            }),
+          ),
+          on(bars, (batch: readonly Bar[]) => {
+            for (const b of batch) prices.set(b.symbol, b.close);
+          }),
+        ],
+        { start: (emit) => everySession(ctx, p.every_minutes * MINUTE, p.first_after_minutes * MINUTE, (at) => snapshot(at, emit)) },
+      );
+    },
 });

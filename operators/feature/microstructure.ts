@@ -14,7 +14,12 @@ const params = z.strictObject({
   norm_window: z.number().int().min(2).max(100_000).default(390).describe('Bars of the norm that volume is compared with.'),
 });
 
-interface State { spread: RollingWindow; imbalance: RollingWindow; volume: RollingWindow; volumeNorm: RollingWindow }
+interface State {
+  spread: RollingWindow;
+  imbalance: RollingWindow;
+  volume: RollingWindow;
+  volumeNorm: RollingWindow;
+}
 
 export const microstructure = defineOperator({
   type: 'feature.microstructure',
@@ -24,25 +29,29 @@ export const microstructure = defineOperator({
   partitionable: true,
   params,
   features: () => ['spread_bps', 'imbalance', 'volume_ratio'],
-  create: (p, ctx) => ({ bars }) => {
-    const compute = perSymbolFeatures<State>(ctx, {
-      resetEachSession: false,
-      init: () => ({
-        spread: new RollingWindow(p.window), imbalance: new RollingWindow(p.window),
-        volume: new RollingWindow(p.window), volumeNorm: new RollingWindow(p.norm_window),
-      }),
-      width: 3,
-      update: (s, bar, out) => {
-        if (Number.isFinite(bar.spread_bps)) s.spread.push(bar.spread_bps);
-        if (Number.isFinite(bar.imbalance)) s.imbalance.push(bar.imbalance);
-        s.volume.push(bar.volume);
-        s.volumeNorm.push(bar.volume);
-        const norm = s.volumeNorm.mean();
-        out[0] = s.spread.mean();
-        out[1] = s.imbalance.mean();
-        out[2] = norm > 0 ? s.volume.mean() / norm : NaN;
-      },
-    });
-    return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
-  },
+  create:
+    (p, ctx) =>
+    ({ bars }) => {
+      const compute = perSymbolFeatures<State>(ctx, {
+        resetEachSession: false,
+        init: () => ({
+          spread: new RollingWindow(p.window),
+          imbalance: new RollingWindow(p.window),
+          volume: new RollingWindow(p.window),
+          volumeNorm: new RollingWindow(p.norm_window),
+        }),
+        width: 3,
+        update: (s, bar, out) => {
+          if (Number.isFinite(bar.spread_bps)) s.spread.push(bar.spread_bps);
+          if (Number.isFinite(bar.imbalance)) s.imbalance.push(bar.imbalance);
+          s.volume.push(bar.volume);
+          s.volumeNorm.push(bar.volume);
+          const norm = s.volumeNorm.mean();
+          out[0] = s.spread.mean();
+          out[1] = s.imbalance.mean();
+          out[2] = norm > 0 ? s.volume.mean() / norm : NaN;
+        },
+      });
+      return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
+    },
 });

@@ -36,19 +36,21 @@ export const rankGaussOperator = defineOperator({
   inputs: { cross_section: { schema: 'CrossSection', description: 'The universe snapshot.' } },
   output: 'CrossSection',
   params,
-  create: (p, ctx) => ({ cross_section }) => {
-    const transform = (cs: CrossSection): CrossSection => {
-      const n = cs.symbols.length;
-      const k = cs.features.length;
-      const values = new Array<number>(n * k);
-      const column = new Array<number>(n);
-      for (let j = 0; j < k; j++) {
-        for (let i = 0; i < n; i++) column[i] = cs.values[i * k + j]!;
-        const z = rankGauss(column);
-        for (let i = 0; i < n; i++) values[i * k + j] = p.missing === 'zero' && Number.isNaN(z[i]) ? 0 : z[i]!;
-      }
-      return { ...cs, values };
-    };
-    return handle<CrossSection>(ctx, [on(cross_section, (batch, emit) => emit(batch.map(transform)))]);
-  },
+  create:
+    (p, ctx) =>
+    ({ cross_section }) => {
+      const transform = (cs: CrossSection): CrossSection => {
+        const n = cs.symbols.length;
+        const k = cs.features.length;
+        const values = new Array<number>(n * k);
+        const column = new Array<number>(n);
+        for (let j = 0; j < k; j++) {
+          for (let i = 0; i < n; i++) column[i] = cs.values[i * k + j]!;
+          const z = rankGauss(column);
+          for (let i = 0; i < n; i++) values[i * k + j] = p.missing === 'zero' && Number.isNaN(z[i]) ? 0 : z[i]!;
+        }
+        return { ...cs, values };
+      };
+      return handle<CrossSection>(ctx, [on(cross_section, (batch, emit) => emit(batch.map(transform)))]);
+    },
 });

@@ -11,10 +11,20 @@ import { perSymbolFeatures, sessionLookup } from '../sdk/per-symbol.ts';
 
 const params = z.strictObject({
   windows: z.array(z.number().int().min(2).max(10_000)).min(1).default([15, 60]).describe('Windows, in bars.'),
-  long_run_halflife: z.number().positive().default(1950).describe('Half-life, in bars, of the long-run variance the regime is measured against.'),
+  long_run_halflife: z
+    .number()
+    .positive()
+    .default(1950)
+    .describe('Half-life, in bars, of the long-run variance the regime is measured against.'),
 });
 
-interface State { last: number; session: number; windows: RollingWindow[]; longVar: number; seen: number }
+interface State {
+  last: number;
+  session: number;
+  windows: RollingWindow[];
+  longVar: number;
+  seen: number;
+}
 
 export const volatility = defineOperator({
   type: 'feature.volatility',
@@ -24,39 +34,41 @@ export const volatility = defineOperator({
   partitionable: true,
   params,
   features: (p) => [...p.windows.map((w) => `vol_${w}`), 'vol_regime'],
-  create: (p, ctx) => ({ bars }) => {
-    const decay = 0.5 ** (1 / p.long_run_halflife);
-    const shortest = Math.min(...p.windows);
-    const windows = p.windows.slice();
-    const n = windows.length;
-    const recentIndex = windows.indexOf(shortest);
-    const session = sessionLookup(ctx.calendar);
-    const compute = perSymbolFeatures<State>(ctx, {
-      resetEachSession: false,
-      init: () => ({ last: NaN, session: -1, windows: windows.map((w) => new RollingWindow(w)), longVar: NaN, seen: 0 }),
-      width: n + 1,
-      update: (s, bar, out) => {
-        const current = session(bar.ts_event);
-        const logClose = Math.log(bar.close);
-        const ws = s.windows;
-        // The first bar of a session would measure the overnight gap: skip it.
-        if (current === s.session && Number.isFinite(s.last)) {
-          const r = logClose - s.last;
-          for (let i = 0; i < n; i++) ws[i]!.push(r);
-          s.longVar = Number.isNaN(s.longVar) ? r * r : decay * s.longVar + (1 - decay) * r * r;
-          s.seen++;
-        }
-        s.last = logClose;
-        s.session = current;
-        for (let i = 0; i < n; i++) {
-          const w = ws[i]!;
-          out[i] = w.full ? w.std() : NaN;
-        }
-        const recent = ws[recentIndex]!;
-        // The shortest window's std was just computed above: the same value.
-        out[n] = recent.full && s.longVar > 0 ? out[recentIndex]! / Math.sqrt(s.longVar) : NaN;
-      },
-    });
-    return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
-  },
+  create:
+    (p, ctx) =>
+    ({ bars }) => {
+      const decay = 0.5 ** (1 / p.long_run_halflife);
+      const shortest = Math.min(...p.windows);
+      const windows = p.windows.slice();
+      const n = windows.length;
+      const recentIndex = windows.indexOf(shortest);
+      const session = sessionLookup(ctx.calendar);
+      const compute = perSymbolFeatures<State>(ctx, {
+        resetEachSession: false,
+        init: () => ({ last: NaN, session: -1, windows: windows.map((w) => new RollingWindow(w)), longVar: NaN, seen: 0 }),
+        width: n + 1,
+        update: (s, bar, out) => {
+          const current = session(bar.ts_event);
+          const logClose = Math.log(bar.close);
+          const ws = s.windows;
+          // The first bar of a session would measure the overnight gap: skip it.
+          if (current === s.session && Number.isFinite(s.last)) {
+            const r = logClose - s.last;
+            for (let i = 0; i < n; i++) ws[i]!.push(r);
+            s.longVar = Number.isNaN(s.longVar) ? r * r : decay * s.longVar + (1 - decay) * r * r;
+            s.seen++;
+          }
+          s.last = logClose;
+          s.session = current;
+          for (let i = 0; i < n; i++) {
+            const w = ws[i]!;
+            out[i] = w.full ? w.std() : NaN;
+          }
+          const recent = ws[recentIndex]!;
+          // The shortest window's std was just computed above: the same value.
+          out[n] = recent.full && s.longVar > 0 ? out[recentIndex]! / Math.sqrt(s.longVar) : NaN;
+        },
+      });
+      return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);
+    },
 });

@@ -13,40 +13,72 @@ import type { CrossSection, Prediction } from '../../schemas/types.generated.ts'
 import type { Micros } from '../sdk/context.ts';
 import { defineOperator, type FeatureProblem } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
-import { featureMismatch, microsToDate, ModelCardError, readModelBytes, readModelCard, type ModelCard } from '../../lib/model/model-card.ts';
+import {
+  featureMismatch,
+  microsToDate,
+  ModelCardError,
+  readModelBytes,
+  readModelCard,
+  type ModelCard,
+} from '../../lib/model/model-card.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-const params = z.strictObject({
-  model: z.string().min(1).optional().describe('Folder of one model (card.json, model.onnx) that scores the whole run.'),
-  schedule: z.array(z.strictObject({
-    from: z.string().regex(DATE, 'a date YYYY-MM-DD').describe('First trading day the model scores.'),
-    model: z.string().min(1).describe('Folder of the model.'),
-  })).min(1).optional().describe('Walk-forward: models in order of `from`; each scores from its date until the next one starts.'),
-}).refine((p) => (p.model === undefined) !== (p.schedule === undefined), { message: 'give either "model" or "schedule", not both and not neither' })
+const params = z
+  .strictObject({
+    model: z.string().min(1).optional().describe('Folder of one model (card.json, model.onnx) that scores the whole run.'),
+    schedule: z
+      .array(
+        z.strictObject({
+          from: z.string().regex(DATE, 'a date YYYY-MM-DD').describe('First trading day the model scores.'),
+          model: z.string().min(1).describe('Folder of the model.'),
+        }),
+      )
+      .min(1)
+      .optional()
+      .describe('Walk-forward: models in order of `from`; each scores from its date until the next one starts.'),
+  })
+  .refine((p) => (p.model === undefined) !== (p.schedule === undefined), {
+    message: 'give either "model" or "schedule", not both and not neither',
+  })
   .refine((p) => !p.schedule || p.schedule.every((e, i) => i === 0 || e.from > p.schedule![i - 1]!.from), {
-    message: 'schedule dates must increase', path: ['schedule'],
+    message: 'schedule dates must increase',
+    path: ['schedule'],
   });
 
 type Params = z.infer<typeof params>;
 
 /** The schedule a params object describes; one model with no date scores from the first session. */
 function entries(p: Params): { from: string | undefined; model: string; param: (string | number)[] }[] {
-  return p.schedule ? p.schedule.map((e, i) => ({ from: e.from, model: e.model, param: ['schedule', i, 'model'] })) : [{ from: undefined, model: p.model!, param: ['model'] }];
+  return p.schedule
+    ? p.schedule.map((e, i) => ({ from: e.from, model: e.model, param: ['schedule', i, 'model'] }))
+    : [{ from: undefined, model: p.model!, param: ['model'] }];
 }
 
-interface LoadedModel { card: ModelCard; session: ort.InferenceSession; input: string; output: string; label: string; from: string | undefined }
+interface LoadedModel {
+  card: ModelCard;
+  session: ort.InferenceSession;
+  input: string;
+  output: string;
+  label: string;
+  from: string | undefined;
+}
 
 /** One thread and sequential execution: the same scores every run, and no contention with the graph. */
 export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
-  intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
 };
 
 async function loadModel(card: ModelCard, from: string | undefined, firstScored: Micros | undefined, node: string): Promise<LoadedModel> {
   if (firstScored !== undefined && card.cutoff > firstScored) {
-    throw new ModelCardError(`node "${node}": the model in ${card.dir} was trained on data known until ${card.ts_known_cutoff}, ` +
-      `after the first snapshot it would score (${new Date(firstScored / 1000).toISOString()}): that would be look-ahead; ` +
-      `score only after the cut-off${from ? ' (move its "from")' : ' (replay from a later --from)'} or train on an earlier window`);
+    throw new ModelCardError(
+      `node "${node}": the model in ${card.dir} was trained on data known until ${card.ts_known_cutoff}, ` +
+        `after the first snapshot it would score (${new Date(firstScored / 1000).toISOString()}): that would be look-ahead; ` +
+        `score only after the cut-off${from ? ' (move its "from")' : ' (replay from a later --from)'} or train on an earlier window`,
+    );
   }
   let session: ort.InferenceSession;
   try {
@@ -56,9 +88,18 @@ async function loadModel(card: ModelCard, from: string | undefined, firstScored:
     throw new ModelCardError(`${resolve(card.dir, 'model.onnx')}: ONNX Runtime cannot load it: ${(err as Error).message}`);
   }
   if (session.inputNames.length !== 1 || session.outputNames.length < 1) {
-    throw new ModelCardError(`${card.dir}/model.onnx: expected one input (the feature matrix) and an output, found inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`);
+    throw new ModelCardError(
+      `${card.dir}/model.onnx: expected one input (the feature matrix) and an output, found inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`,
+    );
   }
-  return { card, session, input: session.inputNames[0]!, output: session.outputNames[0]!, label: `${card.name}@${card.ts_known_cutoff}`, from };
+  return {
+    card,
+    session,
+    input: session.inputNames[0]!,
+    output: session.outputNames[0]!,
+    label: `${card.name}@${card.ts_known_cutoff}`,
+    from,
+  };
 }
 
 export const onnxModel = defineOperator({
@@ -78,10 +119,16 @@ export const onnxModel = defineOperator({
         continue;
       }
       const mismatch = featureMismatch(card, upstream);
-      if (mismatch) problems.push({ param: e.param, message: mismatch, hint: 'feed the model the edge it was trained on, or retrain it on this topology\'s features' });
+      if (mismatch)
+        problems.push({
+          param: e.param,
+          message: mismatch,
+          hint: "feed the model the edge it was trained on, or retrain it on this topology's features",
+        });
       if (e.from !== undefined && microsToDate(card.cutoff) >= e.from) {
         problems.push({
-          param: e.param, message: `the model was trained on data known until ${card.ts_known_cutoff}, not before its first day ${e.from}`,
+          param: e.param,
+          message: `the model was trained on data known until ${card.ts_known_cutoff}, not before its first day ${e.from}`,
           hint: 'each model of a schedule may score only days after its training cut-off',
         });
       }
@@ -97,62 +144,72 @@ export const onnxModel = defineOperator({
     }
     return models;
   },
-  create: (_p, ctx) => ({ cross_section }) => {
-    const models = ctx.prepared as LoadedModel[] | undefined;
-    if (!models) throw new Error(`model.onnx node "${ctx.node}" was not prepared: run it through runBacktest (or prepareNodes)`);
-    const unscheduled = ctx.metrics.counter('unscheduled');
-    const scored = ctx.metrics.counter('scored');
-    const modelFor = (cs: CrossSection): LoadedModel | undefined => {
-      const date = microsToDate(cs.ts_known);
-      let chosen: LoadedModel | undefined;
-      for (const m of models) if (m.from === undefined || m.from <= date) chosen = m;
-      return chosen;
-    };
+  create:
+    (_p, ctx) =>
+    ({ cross_section }) => {
+      const models = ctx.prepared as LoadedModel[] | undefined;
+      if (!models) throw new Error(`model.onnx node "${ctx.node}" was not prepared: run it through runBacktest (or prepareNodes)`);
+      const unscheduled = ctx.metrics.counter('unscheduled');
+      const scored = ctx.metrics.counter('scored');
+      const modelFor = (cs: CrossSection): LoadedModel | undefined => {
+        const date = microsToDate(cs.ts_known);
+        let chosen: LoadedModel | undefined;
+        for (const m of models) if (m.from === undefined || m.from <= date) chosen = m;
+        return chosen;
+      };
 
-    const score = async (cs: CrossSection, m: LoadedModel, emit: (b: Prediction[]) => void): Promise<void> => {
-      const k = cs.features.length;
-      const rows: number[] = [];
-      cs.symbols.forEach((symbol, i) => {
-        for (let j = 0; j < k; j++) {
-          const x = cs.values[i * k + j]!;
-          if (!Number.isFinite(x)) {
-            ctx.deadLetter({ ts_event: cs.ts_event, ts_known: cs.ts_known, symbol, feature: cs.features[j], value: String(x) },
-              `feature "${cs.features[j]}" of ${symbol} is ${x}: the symbol is not scored`);
-            return;
+      const score = async (cs: CrossSection, m: LoadedModel, emit: (b: Prediction[]) => void): Promise<void> => {
+        const k = cs.features.length;
+        const rows: number[] = [];
+        cs.symbols.forEach((symbol, i) => {
+          for (let j = 0; j < k; j++) {
+            const x = cs.values[i * k + j]!;
+            if (!Number.isFinite(x)) {
+              ctx.deadLetter(
+                { ts_event: cs.ts_event, ts_known: cs.ts_known, symbol, feature: cs.features[j], value: String(x) },
+                `feature "${cs.features[j]}" of ${symbol} is ${x}: the symbol is not scored`,
+              );
+              return;
+            }
           }
-        }
-        rows.push(i);
-      });
-      if (rows.length === 0) return;
-      const data = new Float32Array(rows.length * k);
-      rows.forEach((i, r) => { for (let j = 0; j < k; j++) data[r * k + j] = cs.values[i * k + j]!; });
-      const out = await m.session.run({ [m.input]: new ort.Tensor('float32', data, [rows.length, k]) });
-      const scores = out[m.output]!.data as Float32Array;
-      if (scores.length !== rows.length) throw new Error(`the model returned ${scores.length} scores for ${rows.length} rows`);
-      scored.inc(rows.length);
-      emit(rows.map((i, r) => ({ ts_event: cs.ts_event, ts_known: cs.ts_known, symbol: cs.symbols[i]!, value: scores[r]!, model: m.label })));
-    };
+          rows.push(i);
+        });
+        if (rows.length === 0) return;
+        const data = new Float32Array(rows.length * k);
+        rows.forEach((i, r) => {
+          for (let j = 0; j < k; j++) data[r * k + j] = cs.values[i * k + j]!;
+        });
+        const out = await m.session.run({ [m.input]: new ort.Tensor('float32', data, [rows.length, k]) });
+        const scores = out[m.output]!.data as Float32Array;
+        if (scores.length !== rows.length) throw new Error(`the model returned ${scores.length} scores for ${rows.length} rows`);
+        scored.inc(rows.length);
+        emit(
+          rows.map((i, r) => ({ ts_event: cs.ts_event, ts_known: cs.ts_known, symbol: cs.symbols[i]!, value: scores[r]!, model: m.label })),
+        );
+      };
 
-    return handle<Prediction>(ctx, [on(cross_section, (batch, emit) => {
-        for (const cs of batch) {
-          const m = modelFor(cs);
-          if (!m) {
-            unscheduled.inc();
-            continue;
+      return handle<Prediction>(ctx, [
+        on(cross_section, (batch, emit) => {
+          for (const cs of batch) {
+            const m = modelFor(cs);
+            if (!m) {
+              unscheduled.inc();
+              continue;
+            }
+            if (m.card.cutoff > cs.ts_known) {
+              ctx.deadLetter(cs, `the model ${m.label} was trained on data known after this snapshot: not scored (look-ahead)`);
+              continue;
+            }
+            // Validation checked the declared names; a snapshot that differs anyway is refused, not misread.
+            if (!sameNames(cs.features, m.card.feature_names)) {
+              ctx.deadLetter(cs, featureMismatch(m.card, cs.features) ?? 'features differ from the card');
+              continue;
+            }
+            ctx.hold(score(cs, m, emit));
           }
-          if (m.card.cutoff > cs.ts_known) {
-            ctx.deadLetter(cs, `the model ${m.label} was trained on data known after this snapshot: not scored (look-ahead)`);
-            continue;
-          }
-          // Validation checked the declared names; a snapshot that differs anyway is refused, not misread.
-          if (!sameNames(cs.features, m.card.feature_names)) {
-            ctx.deadLetter(cs, featureMismatch(m.card, cs.features) ?? 'features differ from the card');
-            continue;
-          }
-          ctx.hold(score(cs, m, emit));
-        }
-      })]);
-  },
+        }),
+      ]);
+    },
 });
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

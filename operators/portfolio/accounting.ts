@@ -24,21 +24,29 @@ export const accounting = defineOperator({
   },
   output: 'PortfolioState',
   params,
-  create: (p, ctx) => ({ fills, quotes }) => {
-    const ledger = new Ledger(p.initial_cash);
-    const now = (): PortfolioState => ledger.state(ctx.clock.now(), ctx.clock.now());
-    return handle<PortfolioState>(ctx, [
-      on(quotes, (batch: readonly Quote[]) => { for (const q of batch) ledger.mark(q.symbol, (q.bid + q.ask) / 2); }),
-      on(fills, (batch: readonly Fill[], emit) => {
-          for (const f of batch) ledger.apply(f);
-          const last = batch[batch.length - 1]!;
-          emit([ledger.state(last.ts_event, last.ts_known)]);
-        }),
-    ], {
-      start: (emit) => {
-        emit([now()]);
-        everySession(ctx, p.mark_every_minutes * MINUTE, p.mark_every_minutes * MINUTE, () => emit([now()]));
-      },
-    });
-  },
+  create:
+    (p, ctx) =>
+    ({ fills, quotes }) => {
+      const ledger = new Ledger(p.initial_cash);
+      const now = (): PortfolioState => ledger.state(ctx.clock.now(), ctx.clock.now());
+      return handle<PortfolioState>(
+        ctx,
+        [
+          on(quotes, (batch: readonly Quote[]) => {
+            for (const q of batch) ledger.mark(q.symbol, (q.bid + q.ask) / 2);
+          }),
+          on(fills, (batch: readonly Fill[], emit) => {
+            for (const f of batch) ledger.apply(f);
+            const last = batch[batch.length - 1]!;
+            emit([ledger.state(last.ts_event, last.ts_known)]);
+          }),
+        ],
+        {
+          start: (emit) => {
+            emit([now()]);
+            everySession(ctx, p.mark_every_minutes * MINUTE, p.mark_every_minutes * MINUTE, () => emit([now()]));
+          },
+        },
+      );
+    },
 });

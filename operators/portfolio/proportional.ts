@@ -12,7 +12,12 @@ import { proportionalWeights } from '../../lib/portfolio/proportional-weights.ts
 const params = z.strictObject({
   gross: z.number().positive().max(10).default(1).describe('Target gross leverage, sum of |w|.'),
   max_weight: z.number().positive().max(1).default(0.05).describe('Cap on |w| per name.'),
-  blend: z.number().gt(0).max(1).default(0.5).describe('Fraction of the way from current to target weights at each rebalance (1 = all the way).'),
+  blend: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.5)
+    .describe('Fraction of the way from current to target weights at each rebalance (1 = all the way).'),
 });
 
 export const proportional = defineOperator({
@@ -24,30 +29,42 @@ export const proportional = defineOperator({
   },
   output: 'TargetWeights',
   params,
-  create: (p, ctx) => ({ signals, portfolio }) => {
-    let current: PortfolioState | undefined;
-    const onSignals = (batch: readonly Signal[]): TargetWeights[] => {
-      const symbols = batch.map((s) => s.symbol);
-      const target = proportionalWeights(batch.map((s) => s.value), p.gross, p.max_weight);
-      const held = new Map<string, number>();
-      if (current && current.equity > 0) for (const pos of current.positions) held.set(pos.symbol, (pos.qty * pos.mark) / current.equity);
-      const weights = target.map((w, i) => {
-        const now = held.get(symbols[i]!) ?? 0;
-        return now + p.blend * (w - now);
-      });
-      // Names held but absent from the signal are closed.
-      for (const [symbol, w] of held) {
-        if (!symbols.includes(symbol) && w !== 0) {
-          symbols.push(symbol);
-          weights.push(0);
+  create:
+    (p, ctx) =>
+    ({ signals, portfolio }) => {
+      let current: PortfolioState | undefined;
+      const onSignals = (batch: readonly Signal[]): TargetWeights[] => {
+        const symbols = batch.map((s) => s.symbol);
+        const target = proportionalWeights(
+          batch.map((s) => s.value),
+          p.gross,
+          p.max_weight,
+        );
+        const held = new Map<string, number>();
+        if (current && current.equity > 0) for (const pos of current.positions) held.set(pos.symbol, (pos.qty * pos.mark) / current.equity);
+        const weights = target.map((w, i) => {
+          const now = held.get(symbols[i]!) ?? 0;
+          return now + p.blend * (w - now);
+        });
+        // Names held but absent from the signal are closed.
+        for (const [symbol, w] of held) {
+          if (!symbols.includes(symbol) && w !== 0) {
+            symbols.push(symbol);
+            weights.push(0);
+          }
         }
-      }
-      const first = batch[0]!;
-      return [{ ts_event: first.ts_event, ts_known: first.ts_known, symbols, weights }];
-    };
-    return handle<TargetWeights>(ctx, [
-      on(signals, (batch, emit) => emit(onSignals(batch))),
-      on(portfolio, (batch) => { current = batch[batch.length - 1]; }, { feedback: true }),
-    ]);
-  },
+        const first = batch[0]!;
+        return [{ ts_event: first.ts_event, ts_known: first.ts_known, symbols, weights }];
+      };
+      return handle<TargetWeights>(ctx, [
+        on(signals, (batch, emit) => emit(onSignals(batch))),
+        on(
+          portfolio,
+          (batch) => {
+            current = batch[batch.length - 1];
+          },
+          { feedback: true },
+        ),
+      ]);
+    },
 });

@@ -24,40 +24,86 @@ import { ensureOsqpLoaded } from '../../native/osqp/index.ts';
 
 const constraints = constraintParams();
 
-const params = z.strictObject({
-  gamma: z.number().min(0).default(1000)
-    .describe('Risk aversion γ; Σ is per return period (15-minute variances are ~1e-5, hence γ in the hundreds to thousands).'),
-  alpha_scale: z.number().positive().default(0.001)
-    .describe('Expected return over one return period per unit of signal (a z-score): μ = alpha_scale × signal, ~ IC × cross-sectional volatility.'),
-  factor_model: z.enum(['pca', 'sectors']).default('pca')
-    .describe('Risk factors: statistical (PCA of the returns) or the one-hot sectors of the universe.'),
-  factors: z.int().min(1).max(100).default(5).describe('Number of PCA factors k.'),
-  shrinkage: z.number().min(0).max(1).default(0.3)
-    .describe('Shrinkage of each specific variance toward their cross-sectional mean (0 none, 1 all equal).'),
-  specific_floor: z.number().min(0).max(1).default(0.1)
-    .describe('Floor on each specific variance, as a fraction of their cross-sectional mean.'),
-  return_minutes: z.int().min(1).max(60).default(15)
-    .describe('Length of the returns the risk is estimated on, in minutes (intraday: none spans the overnight gap).'),
-  risk_window: z.int().min(10).max(100_000).default(260)
-    .describe('Trailing returns the risk model is estimated on (260 × 15 minutes ≈ 10 sessions).'),
-  min_history: z.int().min(3).max(100_000).default(50)
-    .describe('Returns needed before the first solve; until then nothing is emitted (no trades).'),
-  refit_every: z.int().min(1).max(100_000).default(26)
-    .describe('Rebalances between re-estimations of the risk model (each sets up a new solver); 26 × 15 minutes ≈ a session.'),
-  tcost_bps: z.number().min(0).max(1000).default(5)
-    .describe('Cost of trading, in basis points of the weight traded: 5 charges 0.0005 per unit of weight bought or sold.'),
-  constraints: constraints.default(DEFAULT_CONSTRAINTS)
-    .describe('Constraints on the weights: dollar_neutral, gross, max_weight, min_weight, turnover, long_only, sector_neutral, beta_neutral.'),
-  solver: z.strictObject({
-    eps: z.number().positive().max(1).default(1e-6).describe('OSQP absolute and relative tolerance.'),
-    max_iter: z.int().min(1).max(10_000_000).default(20_000).describe('Most ADMM iterations per solve.'),
-    polish: z.boolean().default(true).describe('Refine each solution on its active set.'),
-  }).default({ eps: 1e-6, max_iter: 20_000, polish: true }).describe('OSQP settings: eps, max_iter, polish.'),
-}).superRefine((p, ctx) => {
-  if (p.min_history > p.risk_window) {
-    ctx.addIssue({ code: 'custom', path: ['min_history'], message: `must be <= risk_window (${p.risk_window})` });
-  }
-});
+const params = z
+  .strictObject({
+    gamma: z
+      .number()
+      .min(0)
+      .default(1000)
+      .describe('Risk aversion γ; Σ is per return period (15-minute variances are ~1e-5, hence γ in the hundreds to thousands).'),
+    alpha_scale: z
+      .number()
+      .positive()
+      .default(0.001)
+      .describe(
+        'Expected return over one return period per unit of signal (a z-score): μ = alpha_scale × signal, ~ IC × cross-sectional volatility.',
+      ),
+    factor_model: z
+      .enum(['pca', 'sectors'])
+      .default('pca')
+      .describe('Risk factors: statistical (PCA of the returns) or the one-hot sectors of the universe.'),
+    factors: z.int().min(1).max(100).default(5).describe('Number of PCA factors k.'),
+    shrinkage: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.3)
+      .describe('Shrinkage of each specific variance toward their cross-sectional mean (0 none, 1 all equal).'),
+    specific_floor: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.1)
+      .describe('Floor on each specific variance, as a fraction of their cross-sectional mean.'),
+    return_minutes: z
+      .int()
+      .min(1)
+      .max(60)
+      .default(15)
+      .describe('Length of the returns the risk is estimated on, in minutes (intraday: none spans the overnight gap).'),
+    risk_window: z
+      .int()
+      .min(10)
+      .max(100_000)
+      .default(260)
+      .describe('Trailing returns the risk model is estimated on (260 × 15 minutes ≈ 10 sessions).'),
+    min_history: z
+      .int()
+      .min(3)
+      .max(100_000)
+      .default(50)
+      .describe('Returns needed before the first solve; until then nothing is emitted (no trades).'),
+    refit_every: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(26)
+      .describe('Rebalances between re-estimations of the risk model (each sets up a new solver); 26 × 15 minutes ≈ a session.'),
+    tcost_bps: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(5)
+      .describe('Cost of trading, in basis points of the weight traded: 5 charges 0.0005 per unit of weight bought or sold.'),
+    constraints: constraints
+      .default(DEFAULT_CONSTRAINTS)
+      .describe(
+        'Constraints on the weights: dollar_neutral, gross, max_weight, min_weight, turnover, long_only, sector_neutral, beta_neutral.',
+      ),
+    solver: z
+      .strictObject({
+        eps: z.number().positive().max(1).default(1e-6).describe('OSQP absolute and relative tolerance.'),
+        max_iter: z.int().min(1).max(10_000_000).default(20_000).describe('Most ADMM iterations per solve.'),
+        polish: z.boolean().default(true).describe('Refine each solution on its active set.'),
+      })
+      .default({ eps: 1e-6, max_iter: 20_000, polish: true })
+      .describe('OSQP settings: eps, max_iter, polish.'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.min_history > p.risk_window) {
+      ctx.addIssue({ code: 'custom', path: ['min_history'], message: `must be <= risk_window (${p.risk_window})` });
+    }
+  });
 
 type Params = z.infer<typeof params>;
 
@@ -98,8 +144,16 @@ export const mvo = defineOperator({
           if (r.kind === 'kept') ctx.deadLetter(batch, r.reason);
           if (r.targets) emit([{ ts_event: first.ts_event, ts_known: first.ts_known, ...r.targets }]);
         }),
-        on(bars, (batch) => { for (const b of batch) rebalancer.bar(b); }),
-        on(portfolio, (batch) => { current = batch[batch.length - 1]; }, { feedback: true }),
+        on(bars, (batch) => {
+          for (const b of batch) rebalancer.bar(b);
+        }),
+        on(
+          portfolio,
+          (batch) => {
+            current = batch[batch.length - 1];
+          },
+          { feedback: true },
+        ),
       ]);
     };
   },
@@ -107,9 +161,18 @@ export const mvo = defineOperator({
 
 function rebalanceConfig(p: Params, universe: readonly UniverseMember[]): RebalanceConfig {
   return {
-    gamma: p.gamma, alphaScale: p.alpha_scale, factorModel: p.factor_model, factors: p.factors, shrinkage: p.shrinkage,
-    specificFloor: p.specific_floor, returnPeriod: p.return_minutes * MINUTE, riskWindow: p.risk_window, minHistory: p.min_history,
-    refitEvery: p.refit_every, tcostBps: p.tcost_bps, constraints: p.constraints,
+    gamma: p.gamma,
+    alphaScale: p.alpha_scale,
+    factorModel: p.factor_model,
+    factors: p.factors,
+    shrinkage: p.shrinkage,
+    specificFloor: p.specific_floor,
+    returnPeriod: p.return_minutes * MINUTE,
+    riskWindow: p.risk_window,
+    minHistory: p.min_history,
+    refitEvery: p.refit_every,
+    tcostBps: p.tcost_bps,
+    constraints: p.constraints,
     solver: { epsAbs: p.solver.eps, epsRel: p.solver.eps, maxIter: p.solver.max_iter, polish: p.solver.polish },
     universe: new Map(universe.map((u) => [u.symbol, u.sector])),
   };

@@ -25,35 +25,61 @@ import { checkOrder, workingAtHaltReason, type PretradeLimits } from '../../lib/
 import { defineOperator } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 
-const params = z.strictObject({
-  max_order_qty: z.number().positive().default(250_000).describe('Largest order, in shares.'),
-  max_order_notional: z.number().positive().default(1_000_000)
-    .describe('Largest order notional, in currency: qty × limit price (× ref price for a market order).'),
-  collar_bps: z.number().positive().max(10_000).default(500)
-    .describe('Largest distance, in bps of the last mid, of a limit price (of the ref price of a market order); no quote yet rejects.'),
-  max_position_qty: z.number().positive().default(1_000_000)
-    .describe('Largest |position| of a symbol after the order (pending orders included), in shares.'),
-  max_position_notional: z.number().positive().default(2_000_000)
-    .describe('Largest |position| × last mid of a symbol after the order (pending orders included), in currency.'),
-  max_gross_exposure: z.number().positive().default(2)
-    .describe('Largest Σ |position value| after the order, as a multiple of equity (1 = 100%).'),
-  max_net_exposure: z.number().min(0).default(1)
-    .describe('Largest |Σ position value| after the order, as a multiple of equity.'),
-  max_orders: z.number().int().min(1).default(100).describe('Most orders passed per rolling window of event time.'),
-  rate_window_seconds: z.number().positive().default(1).describe('Length of the rate window, in seconds.'),
-  restricted_symbols: z.array(z.string().min(1)).default([]).describe('Symbols never traded: every order for them is rejected.'),
-  daily_loss_reduce: z.number().positive().max(1).default(0.02)
-    .describe('Loss since the session start, as a fraction of its starting equity, that moves the kill switch to REDUCING.'),
-  daily_loss_halt: z.number().positive().max(1).default(0.03)
-    .describe('Loss since the session start, as a fraction of its starting equity, that moves the kill switch to HALTED.'),
-  start_halted: z.boolean().default(false).describe('Start HALTED (a manual halt: no session start releases it).'),
-})
+const params = z
+  .strictObject({
+    max_order_qty: z.number().positive().default(250_000).describe('Largest order, in shares.'),
+    max_order_notional: z
+      .number()
+      .positive()
+      .default(1_000_000)
+      .describe('Largest order notional, in currency: qty × limit price (× ref price for a market order).'),
+    collar_bps: z
+      .number()
+      .positive()
+      .max(10_000)
+      .default(500)
+      .describe('Largest distance, in bps of the last mid, of a limit price (of the ref price of a market order); no quote yet rejects.'),
+    max_position_qty: z
+      .number()
+      .positive()
+      .default(1_000_000)
+      .describe('Largest |position| of a symbol after the order (pending orders included), in shares.'),
+    max_position_notional: z
+      .number()
+      .positive()
+      .default(2_000_000)
+      .describe('Largest |position| × last mid of a symbol after the order (pending orders included), in currency.'),
+    max_gross_exposure: z
+      .number()
+      .positive()
+      .default(2)
+      .describe('Largest Σ |position value| after the order, as a multiple of equity (1 = 100%).'),
+    max_net_exposure: z.number().min(0).default(1).describe('Largest |Σ position value| after the order, as a multiple of equity.'),
+    max_orders: z.number().int().min(1).default(100).describe('Most orders passed per rolling window of event time.'),
+    rate_window_seconds: z.number().positive().default(1).describe('Length of the rate window, in seconds.'),
+    restricted_symbols: z.array(z.string().min(1)).default([]).describe('Symbols never traded: every order for them is rejected.'),
+    daily_loss_reduce: z
+      .number()
+      .positive()
+      .max(1)
+      .default(0.02)
+      .describe('Loss since the session start, as a fraction of its starting equity, that moves the kill switch to REDUCING.'),
+    daily_loss_halt: z
+      .number()
+      .positive()
+      .max(1)
+      .default(0.03)
+      .describe('Loss since the session start, as a fraction of its starting equity, that moves the kill switch to HALTED.'),
+    start_halted: z.boolean().default(false).describe('Start HALTED (a manual halt: no session start releases it).'),
+  })
   // Cross-field rules judge only values that are valid on their own (those report their own problem).
   .refine((p) => !(isFraction(p.daily_loss_reduce) && isFraction(p.daily_loss_halt)) || p.daily_loss_reduce <= p.daily_loss_halt, {
-    path: ['daily_loss_reduce'], message: 'must be at most daily_loss_halt (REDUCING comes before HALTED)',
+    path: ['daily_loss_reduce'],
+    message: 'must be at most daily_loss_halt (REDUCING comes before HALTED)',
   })
   .refine((p) => !(p.max_net_exposure >= 0 && p.max_gross_exposure > 0) || p.max_net_exposure <= p.max_gross_exposure, {
-    path: ['max_net_exposure'], message: 'must be at most max_gross_exposure (|net| never exceeds gross)',
+    path: ['max_net_exposure'],
+    message: 'must be at most max_gross_exposure (|net| never exceeds gross)',
   });
 
 export type PretradeParams = z.output<typeof params>;
@@ -69,81 +95,105 @@ export const pretrade = defineOperator({
   },
   output: 'Order',
   params,
-  create: (p, ctx) => ({ orders, quotes, portfolio, fills }) => {
-    const limits = toLimits(p);
-    const book = new PretradeBook({ trackPending: fills !== undefined, rateWindow: p.rate_window_seconds * SECOND });
-    const passed = ctx.metrics.counter('passed');
-    let kill = initialKillState(p.start_halted ? 'start_halted param' : undefined);
-    const killLimits = { reduceAtLoss: p.daily_loss_reduce, haltAtLoss: p.daily_loss_halt };
+  create:
+    (p, ctx) =>
+    ({ orders, quotes, portfolio, fills }) => {
+      const limits = toLimits(p);
+      const book = new PretradeBook({ trackPending: fills !== undefined, rateWindow: p.rate_window_seconds * SECOND });
+      const passed = ctx.metrics.counter('passed');
+      let kill = initialKillState(p.start_halted ? 'start_halted param' : undefined);
+      const killLimits = { reduceAtLoss: p.daily_loss_reduce, haltAtLoss: p.daily_loss_halt };
 
-    const onTransition = (t: KillTransition): void => {
-      ctx.metrics.counter(`kill_switch_${t.to.toLowerCase()}`).inc();
-      const line = `kill switch ${t.from} → ${t.to} at ${isoTime(t.at)}: ${t.reason}`;
-      if (t.to === 'ACTIVE') ctx.log.info(line);
-      else ctx.log.warn(line);
-      if (t.to !== 'HALTED') return;
-      if (!fills) ctx.log.warn('kill switch HALTED: working orders unknown (the fills port is not bound)');
-      for (const working of book.working()) {
-        ctx.metrics.counter('working_at_halt').inc();
-        ctx.deadLetter(working.order, workingAtHaltReason(working, ctx.node), { ts_event: t.at, ts_known: t.at });
-      }
-    };
-    const step = (event: KillEvent): void => {
-      const r = stepKillSwitch(kill, event, killLimits);
-      kill = r.state;
-      if (r.transition) onTransition(r.transition);
-    };
-    const armSessionStart = (after: Micros): void => {
-      const next = ctx.calendar.sessions.find((s) => s.open >= after);
-      if (!next) return;
-      ctx.clock.schedule(next.open, (at) => {
-        step({ kind: 'session_start', at, equity: book.equity ?? null });
-        armSessionStart(at + 1);
-      });
-    };
+      const onTransition = (t: KillTransition): void => {
+        ctx.metrics.counter(`kill_switch_${t.to.toLowerCase()}`).inc();
+        const line = `kill switch ${t.from} → ${t.to} at ${isoTime(t.at)}: ${t.reason}`;
+        if (t.to === 'ACTIVE') ctx.log.info(line);
+        else ctx.log.warn(line);
+        if (t.to !== 'HALTED') return;
+        if (!fills) ctx.log.warn('kill switch HALTED: working orders unknown (the fills port is not bound)');
+        for (const working of book.working()) {
+          ctx.metrics.counter('working_at_halt').inc();
+          ctx.deadLetter(working.order, workingAtHaltReason(working, ctx.node), { ts_event: t.at, ts_known: t.at });
+        }
+      };
+      const step = (event: KillEvent): void => {
+        const r = stepKillSwitch(kill, event, killLimits);
+        kill = r.state;
+        if (r.transition) onTransition(r.transition);
+      };
+      const armSessionStart = (after: Micros): void => {
+        const next = ctx.calendar.sessions.find((s) => s.open >= after);
+        if (!next) return;
+        ctx.clock.schedule(next.open, (at) => {
+          step({ kind: 'session_start', at, equity: book.equity ?? null });
+          armSessionStart(at + 1);
+        });
+      };
 
-    return handle<Order>(ctx, [
-      on(portfolio, (batch) => {
-        for (const s of batch) {
-          book.portfolio(s);
-          step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity });
-        }
-      }, { feedback: true }),
-      on(fills, (batch) => { for (const f of batch) book.fill(f.order_id, f.qty); }, { feedback: true }),
-      on(quotes, (batch) => { for (const q of batch) book.quote(q); }),
-      on(orders, (batch, emit) => {
-        const out: Order[] = [];
-        for (const o of batch) {
-          const now = ctx.clock.now();
-          const rejection = checkOrder(o, book.view(o, now, kill), limits);
-          if (rejection) {
-            ctx.metrics.counter(`rejected_${rejection.rule}`).inc();
-            ctx.deadLetter(o, rejection.reason);
-            continue;
-          }
-          passed.inc();
-          book.pass(o, now);
-          out.push(o);
-        }
-        emit(out);
-      }),
-    ], {
-      start: () => {
-        if (kill.mode === 'HALTED') {
-          ctx.metrics.counter('kill_switch_halted').inc();
-          ctx.log.warn(`kill switch starts HALTED: ${kill.reason}`);
-        }
-        armSessionStart(ctx.clock.now());
-      },
-    });
-  },
+      return handle<Order>(
+        ctx,
+        [
+          on(
+            portfolio,
+            (batch) => {
+              for (const s of batch) {
+                book.portfolio(s);
+                step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity });
+              }
+            },
+            { feedback: true },
+          ),
+          on(
+            fills,
+            (batch) => {
+              for (const f of batch) book.fill(f.order_id, f.qty);
+            },
+            { feedback: true },
+          ),
+          on(quotes, (batch) => {
+            for (const q of batch) book.quote(q);
+          }),
+          on(orders, (batch, emit) => {
+            const out: Order[] = [];
+            for (const o of batch) {
+              const now = ctx.clock.now();
+              const rejection = checkOrder(o, book.view(o, now, kill), limits);
+              if (rejection) {
+                ctx.metrics.counter(`rejected_${rejection.rule}`).inc();
+                ctx.deadLetter(o, rejection.reason);
+                continue;
+              }
+              passed.inc();
+              book.pass(o, now);
+              out.push(o);
+            }
+            emit(out);
+          }),
+        ],
+        {
+          start: () => {
+            if (kill.mode === 'HALTED') {
+              ctx.metrics.counter('kill_switch_halted').inc();
+              ctx.log.warn(`kill switch starts HALTED: ${kill.reason}`);
+            }
+            armSessionStart(ctx.clock.now());
+          },
+        },
+      );
+    },
 });
 
 function toLimits(p: PretradeParams): PretradeLimits {
   return {
-    restricted: new Set(p.restricted_symbols), maxOrderQty: p.max_order_qty, maxOrderNotional: p.max_order_notional,
-    collarBps: p.collar_bps, maxPositionQty: p.max_position_qty, maxPositionNotional: p.max_position_notional,
-    maxGrossExposure: p.max_gross_exposure, maxNetExposure: p.max_net_exposure, maxOrders: p.max_orders,
+    restricted: new Set(p.restricted_symbols),
+    maxOrderQty: p.max_order_qty,
+    maxOrderNotional: p.max_order_notional,
+    collarBps: p.collar_bps,
+    maxPositionQty: p.max_position_qty,
+    maxPositionNotional: p.max_position_notional,
+    maxGrossExposure: p.max_gross_exposure,
+    maxNetExposure: p.max_net_exposure,
+    maxOrders: p.max_orders,
     rateWindowSeconds: p.rate_window_seconds,
   };
 }

@@ -20,25 +20,40 @@ export interface Clock {
   schedule(at: Micros, fn: (at: Micros) => void): void;
 }
 
-export interface Session { open: Micros; close: Micros }
+export interface Session {
+  open: Micros;
+  close: Micros;
+}
 
 /** Trading sessions, so timers fire only while the market is open. */
 export interface Calendar {
   readonly sessions: readonly Session[];
 }
 
-export interface Counter { inc(by?: number): void; readonly value: number }
-export interface Metrics { counter(name: string): Counter }
+export interface Counter {
+  inc(by?: number): void;
+  readonly value: number;
+}
+export interface Metrics {
+  counter(name: string): Counter;
+}
 
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
 }
 
-export interface UniverseMember { symbol: string; sector: string }
+export interface UniverseMember {
+  symbol: string;
+  sector: string;
+}
 
 /** What feeds one input port: the producer node, its schema, and the feature names it declares. */
-export interface InputInfo { node: string; schema: string; features: readonly string[] }
+export interface InputInfo {
+  node: string;
+  schema: string;
+  features: readonly string[];
+}
 
 export interface OperatorContext {
   /** Name of the node in the topology. */
@@ -67,7 +82,6 @@ export interface OperatorContext {
   /** Producers of each input port, in binding order. */
   readonly inputs: Readonly<Record<string, readonly InputInfo[]>>;
 }
-
 
 /** Column batches of one dataset, in the dataset's (ts_known, seq) order. */
 export interface DatasetReader<T> {

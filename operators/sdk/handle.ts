@@ -71,24 +71,29 @@ export function on<TIn, TEmit = Emit<never>>(
   return {
     feedback: options.feedback ?? false,
     bound: stream !== undefined,
-    connect: (sink) => stream?.subscribe({
-      next: (batch) => {
-        sink.received(batch.length);
-        // Inline rather than through a helper: this runs once per batch of every edge.
-        try {
-          handler(batch, sink.emit);
-        } catch (err) {
-          sink.failed(batch, err);
-        }
-      },
-      error: (err) => sink.error(err),
-      complete: () => sink.complete(),
-    }),
+    connect: (sink) =>
+      stream?.subscribe({
+        next: (batch) => {
+          sink.received(batch.length);
+          // Inline rather than through a helper: this runs once per batch of every edge.
+          try {
+            handler(batch, sink.emit);
+          } catch (err) {
+            sink.failed(batch, err);
+          }
+        },
+        error: (err) => sink.error(err),
+        complete: () => sink.complete(),
+      }),
   };
 }
 
 /** Runs the handlers of an operator with one output. */
-export function handle<TOut>(ctx: OperatorContext, inputs: readonly InputHandler<Emit<TOut>>[], hooks: Hooks<Emit<TOut>> = {}): Observable<Batch<TOut>> {
+export function handle<TOut>(
+  ctx: OperatorContext,
+  inputs: readonly InputHandler<Emit<TOut>>[],
+  hooks: Hooks<Emit<TOut>> = {},
+): Observable<Batch<TOut>> {
   return new Observable<Batch<TOut>>((subscriber) => {
     const emitted = ctx.metrics.counter('out');
     const emit: Emit<TOut> = (batch) => {
@@ -112,15 +117,20 @@ export function handlePorts<TOuts extends Record<string, unknown>>(
   hooks: Hooks<Emitters<TOuts>> = {},
 ): { [K in keyof TOuts]: Observable<Batch<TOuts[K]>> } {
   const subjects = new Map(ports.map((p) => [p, new Subject<Batch<unknown>>()]));
-  const emit = Object.fromEntries(ports.map((p) => {
-    const counter = ctx.metrics.counter(p === 'out' ? 'out' : `out_${p}`);
-    const subject = subjects.get(p)!;
-    return [p, (batch: Batch<unknown>) => {
-      if (batch.length === 0) return;
-      counter.inc(batch.length);
-      subject.next(batch);
-    }];
-  })) as unknown as Emitters<TOuts>;
+  const emit = Object.fromEntries(
+    ports.map((p) => {
+      const counter = ctx.metrics.counter(p === 'out' ? 'out' : `out_${p}`);
+      const subject = subjects.get(p)!;
+      return [
+        p,
+        (batch: Batch<unknown>) => {
+          if (batch.length === 0) return;
+          counter.inc(batch.length);
+          subject.next(batch);
+        },
+      ];
+    }),
+  ) as unknown as Emitters<TOuts>;
   let waiting = ports.length;
   const connect = (): void => {
     run(ctx, inputs, hooks, emit, {
@@ -128,17 +138,22 @@ export function handlePorts<TOuts extends Record<string, unknown>>(
       complete: () => subjects.forEach((s) => s.complete()),
     });
   };
-  return Object.fromEntries(ports.map((p) => {
-    let subscribed = false;
-    return [p, new Observable<Batch<unknown>>((subscriber) => {
-      const subscription = subjects.get(p)!.subscribe(subscriber);
-      if (!subscribed) {
-        subscribed = true;
-        if (--waiting === 0) connect();
-      }
-      return subscription;
-    })];
-  })) as { [K in keyof TOuts]: Observable<Batch<TOuts[K]>> };
+  return Object.fromEntries(
+    ports.map((p) => {
+      let subscribed = false;
+      return [
+        p,
+        new Observable<Batch<unknown>>((subscriber) => {
+          const subscription = subjects.get(p)!.subscribe(subscriber);
+          if (!subscribed) {
+            subscribed = true;
+            if (--waiting === 0) connect();
+          }
+          return subscription;
+        }),
+      ];
+    }),
+  ) as { [K in keyof TOuts]: Observable<Batch<TOuts[K]>> };
 }
 
 function run<TEmit>(
@@ -166,15 +181,17 @@ function run<TEmit>(
     if (hooks.end) guarded(() => hooks.end!(emit), { event: 'end' });
     out.complete();
   };
-  const subscriptions = inputs.map((input) => input.connect({
-    emit,
-    received: (n) => received.inc(n),
-    failed: fail,
-    error: (err) => out.error(err),
-    complete: () => {
-      if (!input.feedback && --open === 0) finish();
-    },
-  }));
+  const subscriptions = inputs.map((input) =>
+    input.connect({
+      emit,
+      received: (n) => received.inc(n),
+      failed: fail,
+      error: (err) => out.error(err),
+      complete: () => {
+        if (!input.feedback && --open === 0) finish();
+      },
+    }),
+  );
   if (hooks.start) guarded(() => hooks.start!(emit), { event: 'start' });
   if (open === 0 && inputs.length > 0) finish();
   return () => subscriptions.forEach((s) => s?.unsubscribe());

@@ -12,15 +12,20 @@ export function normalQuantile(p: number): number {
   let x: number;
   if (p < pLow) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    x =
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
   } else if (p <= 1 - pLow) {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    x =
+      ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
       (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x = -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    x =
+      -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
   }
   return x;
 }
@@ -55,8 +60,12 @@ export class RollingWindow {
     this.sumSq += x * x;
   }
 
-  get size(): number { return this.count; }
-  get full(): boolean { return this.count === this.capacity; }
+  get size(): number {
+    return this.count;
+  }
+  get full(): boolean {
+    return this.count === this.capacity;
+  }
 
   /** The value pushed `lag` pushes ago (0 = latest). */
   back(lag: number): number {
@@ -66,7 +75,9 @@ export class RollingWindow {
     return this.buf[at % this.capacity]!;
   }
 
-  mean(): number { return this.count === 0 ? NaN : this.sum / this.count; }
+  mean(): number {
+    return this.count === 0 ? NaN : this.sum / this.count;
+  }
 
   std(): number {
     if (this.count < 2) return NaN;

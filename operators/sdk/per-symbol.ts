@@ -11,7 +11,12 @@ import type { Bar, FeatureVector } from '../../schemas/types.generated.ts';
 import type { Calendar, Micros, OperatorContext } from './context.ts';
 import { sessionIndex } from './timers.ts';
 
-interface Entry<TState> { symbol: string; state: TState; session: number; replaced: boolean }
+interface Entry<TState> {
+  symbol: string;
+  state: TState;
+  session: number;
+  replaced: boolean;
+}
 
 export function perSymbolFeatures<TState>(
   ctx: OperatorContext,

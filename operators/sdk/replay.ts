@@ -18,7 +18,10 @@ type Decoder<T> = (batch: ColumnBatch<T>, ctx: SourceContext, check: OrderCheck)
 const DECODERS: { [K in keyof Replayable]: Decoder<Replayable[K]> } = { Quote: decodeQuotes, Trade: decodeTrades };
 
 export function openReplay<TName extends keyof Replayable>(
-  dataset: string, schema: TName, batchSize: number, ctx: SourceContext,
+  dataset: string,
+  schema: TName,
+  batchSize: number,
+  ctx: SourceContext,
 ): SourceReader<SchemaTypes[TName]> {
   type T = SchemaTypes[TName];
   const decode = DECODERS[schema] as Decoder<T>;
@@ -63,7 +66,10 @@ export class OrderCheck {
 
   private acceptOrRefuse(record: Quote | Trade, symbolKnown: boolean | undefined): boolean {
     if (record.ts_known < this.lastKnown || (record.ts_known === this.lastKnown && record.seq <= this.lastSeq)) {
-      this.ctx.deadLetter(record, `out of order: (ts_known ${record.ts_known}, seq ${record.seq}) after (${this.lastKnown}, ${this.lastSeq})`);
+      this.ctx.deadLetter(
+        record,
+        `out of order: (ts_known ${record.ts_known}, seq ${record.seq}) after (${this.lastKnown}, ${this.lastSeq})`,
+      );
       return false;
     }
     this.lastKnown = record.ts_known;
@@ -82,7 +88,8 @@ export class OrderCheck {
 }
 
 export function quoteProblem(q: Quote): string | undefined {
-  if (q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask) && q.bid <= q.ask && q.bid_size >= 0 && q.ask_size >= 0) return undefined;
+  if (q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask) && q.bid <= q.ask && q.bid_size >= 0 && q.ask_size >= 0)
+    return undefined;
   return describeQuoteProblem(q);
 }
 
@@ -135,8 +142,16 @@ function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: Orde
   for (let i = 0; i < c.n; i++) {
     const k = indices[i]!;
     const q: Quote = {
-      ts_event: tsEvent[i]!, ts_known: tsKnown[i]!, symbol: dictionary[k]!, seq: seq[i]!, id: id[i]!, version: version[i]!,
-      bid: bid[i]!, ask: ask[i]!, bid_size: bidSize[i]!, ask_size: askSize[i]!,
+      ts_event: tsEvent[i]!,
+      ts_known: tsKnown[i]!,
+      symbol: dictionary[k]!,
+      seq: seq[i]!,
+      id: id[i]!,
+      version: version[i]!,
+      bid: bid[i]!,
+      ask: ask[i]!,
+      bid_size: bidSize[i]!,
+      ask_size: askSize[i]!,
     };
     if (!check.accept(q, known[k] === 1)) continue;
     const problem = quoteProblem(q);
@@ -155,8 +170,15 @@ function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: Orde
   for (let i = 0; i < c.n; i++) {
     const k = indices[i]!;
     const t: Trade = {
-      ts_event: tsEvent[i]!, ts_known: tsKnown[i]!, symbol: dictionary[k]!, seq: seq[i]!, id: id[i]!, version: version[i]!,
-      price: price[i]!, size: size[i]!, aggressor: aggressor.dictionary[aggressor.codes[i]!]!,
+      ts_event: tsEvent[i]!,
+      ts_known: tsKnown[i]!,
+      symbol: dictionary[k]!,
+      seq: seq[i]!,
+      id: id[i]!,
+      version: version[i]!,
+      price: price[i]!,
+      size: size[i]!,
+      aggressor: aggressor.dictionary[aggressor.codes[i]!]!,
     };
     if (!check.accept(t, known[k] === 1)) continue;
     const problem = tradeProblem(t);

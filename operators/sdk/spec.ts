@@ -120,10 +120,17 @@ export interface PrepareInfo {
   sessions: readonly Session[];
 }
 
-export interface FeatureProblem { param: (string | number)[]; message: string; hint?: string }
+export interface FeatureProblem {
+  param: (string | number)[];
+  message: string;
+  hint?: string;
+}
 
 /** A record read by a source, with the tie-breaking keys the replay merges on. */
-export interface SourceRecord { ts_known: number; seq: number }
+export interface SourceRecord {
+  ts_known: number;
+  seq: number;
+}
 
 /** Pull-based reader: the runner merges every source by (ts_known, source order, seq) and drives the clock. */
 export interface SourceReader<TRecord extends SourceRecord> {

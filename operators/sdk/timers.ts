@@ -6,7 +6,6 @@ import type { Calendar, Micros, OperatorContext } from './context.ts';
 
 export { MINUTE } from '../../lib/core/time.ts';
 
-
 /**
  * The first time strictly after `after` of the form `open + offset + k * period` (k >= 0) that is at
  * or before its session's close, or undefined when no session has one.

@@ -17,18 +17,27 @@ export const crossSectional = defineOperator({
   inputs: { predictions: { schema: 'Prediction', description: 'Forecasts of one snapshot (one batch per snapshot).' } },
   output: 'Signal',
   params,
-  create: (p, ctx) => ({ predictions }) => handle<Signal>(ctx, [on(predictions, (batch, emit) => {
-      const good = batch.filter((pr) => {
-        if (Number.isFinite(pr.value)) return true;
-        ctx.deadLetter(pr, `non-finite prediction ${pr.value}`);
-        return false;
-      });
-      if (good.length === 0) return;
-      const mean = good.reduce((a, pr) => a + pr.value, 0) / good.length;
-      const std = Math.sqrt(good.reduce((a, pr) => a + (pr.value - mean) ** 2, 0) / good.length);
-      emit(good.map((pr) => ({
-        ts_event: pr.ts_event, ts_known: pr.ts_known, symbol: pr.symbol,
-        value: std > 0 ? Math.max(-p.clip, Math.min(p.clip, (pr.value - mean) / std)) : 0,
-      })));
-    })]),
+  create:
+    (p, ctx) =>
+    ({ predictions }) =>
+      handle<Signal>(ctx, [
+        on(predictions, (batch, emit) => {
+          const good = batch.filter((pr) => {
+            if (Number.isFinite(pr.value)) return true;
+            ctx.deadLetter(pr, `non-finite prediction ${pr.value}`);
+            return false;
+          });
+          if (good.length === 0) return;
+          const mean = good.reduce((a, pr) => a + pr.value, 0) / good.length;
+          const std = Math.sqrt(good.reduce((a, pr) => a + (pr.value - mean) ** 2, 0) / good.length);
+          emit(
+            good.map((pr) => ({
+              ts_event: pr.ts_event,
+              ts_known: pr.ts_known,
+              symbol: pr.symbol,
+              value: std > 0 ? Math.max(-p.clip, Math.min(p.clip, (pr.value - mean) / std)) : 0,
+            })),
+          );
+        }),
+      ]),
 });

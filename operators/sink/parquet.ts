@@ -14,7 +14,10 @@ import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
 
 const params = z.strictObject({
-  file: z.string().regex(/^[\w.-]+\.parquet$/, 'a file name ending in .parquet, without folders').describe('File name in the output folder.'),
+  file: z
+    .string()
+    .regex(/^[\w.-]+\.parquet$/, 'a file name ending in .parquet, without folders')
+    .describe('File name in the output folder.'),
 });
 
 export const parquetSink = defineOperator({
@@ -23,22 +26,28 @@ export const parquetSink = defineOperator({
   inputs: { records: { schema: '*', description: 'Records of any schema.' } },
   output: null,
   params,
-  create: (p, ctx) => ({ records }) => {
-    const schema = ctx.inputs['records']?.[0]?.schema ?? '';
-    const rows: Record<string, unknown>[] = [];
-    const path = join(ctx.outDir, p.file);
-    ctx.atEnd(() => {
-      if (schema !== 'CrossSection') return writeRecordsParquet(path, schema, rows);
-      writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
-    });
-    const features = ctx.inputs['records']?.[0]?.features ?? [];
-    const conforms = (r: unknown): boolean => {
-      if (schema !== 'CrossSection') return true;
-      const names = (r as CrossSection).features;
-      if (names.length === features.length && names.every((f, j) => f === features[j])) return true;
-      ctx.deadLetter(r, `cross-section columns [${names.join(', ')}] differ from the declared [${features.join(', ')}]`);
-      return false;
-    };
-    return handle<never>(ctx, [on(records, (batch) => { for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>); })]);
-  },
+  create:
+    (p, ctx) =>
+    ({ records }) => {
+      const schema = ctx.inputs['records']?.[0]?.schema ?? '';
+      const rows: Record<string, unknown>[] = [];
+      const path = join(ctx.outDir, p.file);
+      ctx.atEnd(() => {
+        if (schema !== 'CrossSection') return writeRecordsParquet(path, schema, rows);
+        writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
+      });
+      const features = ctx.inputs['records']?.[0]?.features ?? [];
+      const conforms = (r: unknown): boolean => {
+        if (schema !== 'CrossSection') return true;
+        const names = (r as CrossSection).features;
+        if (names.length === features.length && names.every((f, j) => f === features[j])) return true;
+        ctx.deadLetter(r, `cross-section columns [${names.join(', ')}] differ from the declared [${features.join(', ')}]`);
+        return false;
+      };
+      return handle<never>(ctx, [
+        on(records, (batch) => {
+          for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>);
+        }),
+      ]);
+    },
 });

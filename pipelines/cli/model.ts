@@ -22,20 +22,42 @@ export const RESEARCH_PYTHON = join(ROOT, '.venv/research/bin/python');
 /** Creates or updates the research virtual environment (a no-op when it is up to date). */
 export function ensureResearchEnv(): void {
   const setup = spawnSync('bash', [join(ROOT, 'research/setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (setup.status !== 0) throw new AlphaError(`research/setup.sh failed (exit ${setup.status}): the Python environment for training is not ready`);
+  if (setup.status !== 0)
+    throw new AlphaError(`research/setup.sh failed (exit ${setup.status}): the Python environment for training is not ready`);
 }
 
-interface EvaluateOptions { topology: string; data?: string; from?: string; to?: string; node?: string; out: string; format: string; quiet?: boolean }
+interface EvaluateOptions {
+  topology: string;
+  data?: string;
+  from?: string;
+  to?: string;
+  node?: string;
+  out: string;
+  format: string;
+  quiet?: boolean;
+}
 
 interface TrainOptions {
-  from: string; to: string; out: string; topology: string; data?: string; edge?: string; work?: string;
-  bottleneck?: string; seed?: string; noise?: string; holdout?: string; horizon?: string; quiet?: boolean;
+  from: string;
+  to: string;
+  out: string;
+  topology: string;
+  data?: string;
+  edge?: string;
+  work?: string;
+  bottleneck?: string;
+  seed?: string;
+  noise?: string;
+  holdout?: string;
+  horizon?: string;
+  quiet?: boolean;
 }
 
 export function registerModelCommand(program: Command): void {
   const model = program.command('model').description('Train models for the model.onnx operator.');
-  model.command('train')
-    .description('Compute the topology\'s features over --from … --to, then train the autoencoder + LightGBM model and export it to ONNX.')
+  model
+    .command('train')
+    .description("Compute the topology's features over --from … --to, then train the autoencoder + LightGBM model and export it to ONNX.")
     .requiredOption('--from <date>', 'first trading day of the training window (YYYY-MM-DD)')
     .requiredOption('--to <date>', 'last trading day of the training window (YYYY-MM-DD)')
     .requiredOption('--out <dir>', 'model folder to write (e.g. models/NAME)')
@@ -46,7 +68,7 @@ export function registerModelCommand(program: Command): void {
     .option('--bottleneck <n>', 'autoencoder bottleneck size')
     .option('--noise <x>', 'autoencoder input noise (std)')
     .option('--horizon <n>', 'label horizon, in snapshots')
-    .option('--holdout <x>', 'fraction of the window\'s sessions held out for metrics')
+    .option('--holdout <x>', "fraction of the window's sessions held out for metrics")
     .option('--seed <n>', 'training seed')
     .option('--quiet', 'no progress output')
     .action(async (opts: TrainOptions) => {
@@ -60,21 +82,43 @@ export function registerModelCommand(program: Command): void {
       const dataDir = opts.data ?? topology.data;
       process.stderr.write(`features: the ${edge} edge of ${opts.topology}, ${opts.from} … ${opts.to} → ${join(work, FEATURES_FILE)}\n`);
       const summary = await runBacktest({
-        topologyFile: featuresTopology, outDir: work, from: opts.from, to: opts.to,
-        ...(dataDir ? { dataDir } : {}), ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+        topologyFile: featuresTopology,
+        outDir: work,
+        from: opts.from,
+        to: opts.to,
+        ...(dataDir ? { dataDir } : {}),
+        ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
       });
-      if (summary.dead_letters > 0) process.stderr.write(`warning: the features run wrote ${summary.dead_letters} dead letters (${join(work, 'dead_letters.jsonl')})\n`);
+      if (summary.dead_letters > 0)
+        process.stderr.write(
+          `warning: the features run wrote ${summary.dead_letters} dead letters (${join(work, 'dead_letters.jsonl')})\n`,
+        );
       ensureResearchEnv();
-      const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) => (opts[k] !== undefined ? [`--${k}`, opts[k]!] : []));
-      const train = spawnSync(RESEARCH_PYTHON, [
-        join(ROOT, 'research/model/train.py'), '--features', join(work, FEATURES_FILE),
-        '--from', opts.from, '--to', opts.to, '--out', resolve(opts.out), ...extra,
-      ], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) =>
+        opts[k] !== undefined ? [`--${k}`, opts[k]!] : [],
+      );
+      const train = spawnSync(
+        RESEARCH_PYTHON,
+        [
+          join(ROOT, 'research/model/train.py'),
+          '--features',
+          join(work, FEATURES_FILE),
+          '--from',
+          opts.from,
+          '--to',
+          opts.to,
+          '--out',
+          resolve(opts.out),
+          ...extra,
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
       if (train.status !== 0) throw new AlphaError(`research/model/train.py failed (exit ${train.status ?? train.signal})`);
     });
 
-  model.command('evaluate')
-    .description('Backtest a topology and report its model\'s out-of-sample information coefficient next to the backtest\'s Sharpe.')
+  model
+    .command('evaluate')
+    .description("Backtest a topology and report its model's out-of-sample information coefficient next to the backtest's Sharpe.")
     .option('--topology <file>', 'topology to run', 'topology.yaml')
     .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
     .option('--from <date>', 'first trading day (YYYY-MM-DD)')
@@ -88,26 +132,38 @@ export function registerModelCommand(program: Command): void {
       if (opts.format === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
         const f = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-        process.stdout.write(`${report.topology} (${report.node}, ${report.model_type}): IC ${f(report.ic.ic_mean)} ± ${f(report.ic.ic_std)} ` +
-          `(t ${f(report.ic.ic_t, 1)}, ${report.ic.snapshots} snapshots, ${f(100 * report.ic.hit_rate, 1)}% positive); ` +
-          `backtest Sharpe ${f(report.sharpe, 2)}, total return ${f(100 * report.total_return, 2)}%\n`);
+        process.stdout.write(
+          `${report.topology} (${report.node}, ${report.model_type}): IC ${f(report.ic.ic_mean)} ± ${f(report.ic.ic_std)} ` +
+            `(t ${f(report.ic.ic_t, 1)}, ${report.ic.snapshots} snapshots, ${f(100 * report.ic.hit_rate, 1)}% positive); ` +
+            `backtest Sharpe ${f(report.sharpe, 2)}, total return ${f(100 * report.total_return, 2)}%\n`,
+        );
       }
     });
 }
 
 export async function evaluateModel(opts: EvaluateOptions): Promise<{
-  topology: string; node: string; model_type: string; ic: IcReport; sharpe: number; total_return: number; days: number;
+  topology: string;
+  node: string;
+  model_type: string;
+  ic: IcReport;
+  sharpe: number;
+  total_return: number;
+  days: number;
 }> {
   const topology = resolveTopology(opts.topology);
   const node = opts.node ? topology.nodes.find((n) => n.name === opts.node) : topology.nodes.find((n) => n.type.startsWith('model.'));
-  if (node?.output !== 'Prediction') throw new AlphaError(`${opts.topology}: ${opts.node ? `no node "${opts.node}" emitting Predictions` : 'no model node'}`);
+  if (node?.output !== 'Prediction')
+    throw new AlphaError(`${opts.topology}: ${opts.node ? `no node "${opts.node}" emitting Predictions` : 'no model node'}`);
   const input = Object.values(node.inputs).flat()[0]!;
   const snapshots: CrossSection[] = [];
   const predictions: Prediction[] = [];
   const dataDir = opts.data ?? topology.data;
   const summary = await runBacktest({
-    topologyFile: opts.topology, outDir: opts.out,
-    ...(dataDir ? { dataDir } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+    topologyFile: opts.topology,
+    outDir: opts.out,
+    ...(dataDir ? { dataDir } : {}),
+    ...(opts.from ? { from: opts.from } : {}),
+    ...(opts.to ? { to: opts.to } : {}),
     ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
     observers: {
       [input]: (b) => snapshots.push(...(b as CrossSection[])),
@@ -115,5 +171,13 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
     },
   });
   const ic = informationCoefficient(snapshots, predictions, (a, b) => microsToDate(a) === microsToDate(b));
-  return { topology: opts.topology, node: node.name, model_type: node.type, ic, sharpe: summary.sharpe, total_return: summary.total_return, days: summary.days };
+  return {
+    topology: opts.topology,
+    node: node.name,
+    model_type: node.type,
+    ic,
+    sharpe: summary.sharpe,
+    total_return: summary.total_return,
+    days: summary.days,
+  };
 }

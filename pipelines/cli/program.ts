@@ -13,11 +13,13 @@ import { printSummary, progressPrinter } from './report.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const number = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new AlphaError(`${name} is "${value}": expected a number`);
-  return n;
-};
+const number =
+  (name: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new AlphaError(`${name} is "${value}": expected a number`);
+    return n;
+  };
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('alpha')
@@ -25,7 +27,8 @@ export async function buildProgram(): Promise<Command> {
     .version(pkg.version, '-V, --version')
     .showHelpAfterError();
 
-  program.command('validate')
+  program
+    .command('validate')
     .description('Check a topology; print every problem as FILE:LINE:COL node "NAME": what — what would be accepted.')
     .argument('<file>', 'topology.yaml')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
@@ -42,7 +45,8 @@ export async function buildProgram(): Promise<Command> {
       process.exitCode = problems.length === 0 ? 0 : 1;
     });
 
-  program.command('graph')
+  program
+    .command('graph')
     .description('Print the graph of a topology as a Mermaid flowchart.')
     .argument('<file>', 'topology.yaml')
     .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
@@ -51,20 +55,30 @@ export async function buildProgram(): Promise<Command> {
       process.stdout.write(mermaid(topology));
     });
 
-  program.command('ops')
+  program
+    .command('ops')
     .description('List every operator type with its inputs, output and params.')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .action((opts: { format: string }) => {
-      const out = opts.format === 'json' ? JSON.stringify(opsJson(operators), null, 2) : opts.format === 'markdown' ? opsMarkdown(operators) : opsText(operators);
+      const out =
+        opts.format === 'json'
+          ? JSON.stringify(opsJson(operators), null, 2)
+          : opts.format === 'markdown'
+            ? opsMarkdown(operators)
+            : opsText(operators);
       process.stdout.write(`${out}\n`);
     });
 
-  program.command('schema')
+  program
+    .command('schema')
     .description('Print the JSON Schema of topology.yaml, generated from the operator registry.')
-    .action(() => { process.stdout.write(`${JSON.stringify(topologyJsonSchema(operators), null, 2)}\n`); });
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(topologyJsonSchema(operators), null, 2)}\n`);
+    });
 
   const data = program.command('data').description('Datasets.');
-  data.command('generate')
+  data
+    .command('generate')
     .description('Write a synthetic market (quotes and trades as Parquet, plus manifest.json) with a planted alpha.')
     .requiredOption('--out <dir>', 'output folder')
     .option('--symbols <n>', 'number of symbols', number('--symbols'), GENERATE_DEFAULTS.symbols)
@@ -77,13 +91,19 @@ export async function buildProgram(): Promise<Command> {
       const manifest = await generateDataset(opts);
       const q = manifest.datasets['quotes']!;
       const t = manifest.datasets['trades']!;
-      process.stderr.write(`wrote ${opts.out}: ${manifest.symbols} symbols × ${manifest.dates.length} days, ` +
-        `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+      process.stderr.write(
+        `wrote ${opts.out}: ${manifest.symbols} symbols × ${manifest.dates.length} days, ` +
+          `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+      );
     });
 
-  replayOptions(program.command('backtest')
-    .description('Run a topology as a backtest over a dataset and write summary.json, fills.parquet, … to --out.')
-    .argument('<file>', 'topology.yaml'), 'out/backtest')
+  replayOptions(
+    program
+      .command('backtest')
+      .description('Run a topology as a backtest over a dataset and write summary.json, fills.parquet, … to --out.')
+      .argument('<file>', 'topology.yaml'),
+    'out/backtest',
+  )
     .option('--split', 'run each process group (topology "groups:") in its own OS process, joined through Kafka')
     .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
     .action(async (file: string, opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean }) => {
@@ -96,8 +116,12 @@ export async function buildProgram(): Promise<Command> {
       if (opts.split) {
         const { runSplit } = await import('../runtime/group/split.ts');
         const summary = await runSplit({
-          topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
-          ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+          topologyFile: file,
+          sets: opts.set,
+          outDir: opts.out,
+          ...(dataDir ? { dataDir } : {}),
+          ...(opts.from ? { from: opts.from } : {}),
+          ...(opts.to ? { to: opts.to } : {}),
           ...(opts.quiet ? {} : { onLine: (group: string, line: string) => process.stderr.write(`[${group}] ${line}\n`) }),
         });
         printSummary(summary, opts.out);
@@ -105,8 +129,12 @@ export async function buildProgram(): Promise<Command> {
         return;
       }
       const summary = await runBacktest({
-        topologyFile: file, sets: opts.set, outDir: opts.out, ...(dataDir ? { dataDir } : {}),
-        ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+        topologyFile: file,
+        sets: opts.set,
+        outDir: opts.out,
+        ...(dataDir ? { dataDir } : {}),
+        ...(opts.from ? { from: opts.from } : {}),
+        ...(opts.to ? { to: opts.to } : {}),
         ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
       });
       printSummary(summary, opts.out);

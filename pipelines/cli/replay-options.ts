@@ -1,7 +1,14 @@
 /** The options of every command that replays a dataset through a topology (backtest, run). */
 import type { Command } from 'commander';
 
-export interface ReplayOptions { data?: string; out: string; set: string[]; from?: string; to?: string; quiet?: boolean }
+export interface ReplayOptions {
+  data?: string;
+  out: string;
+  set: string[];
+  from?: string;
+  to?: string;
+  quiet?: boolean;
+}
 
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 

@@ -16,7 +16,13 @@ export function printSummary(s: BacktestSummary, outDir: string): void {
     `backtest "${s.topology}": ${s.days} days, ${s.events.toLocaleString('en-US')} events in ${s.wall_seconds.toFixed(1)}s (${Math.round(s.events_per_sec).toLocaleString('en-US')} events/s)`,
     `  orders ${s.orders}  fills ${s.fills}  fees ${s.fees.toFixed(0)}  turnover ${pct(s.turnover)}/day`,
     `  total return ${pct(s.total_return)}  sharpe ${s.sharpe.toFixed(2)}  max drawdown ${pct(s.max_drawdown)}`,
-    `  dead letters ${s.dead_letters}${Object.keys(s.dead_letter_reasons).length ? ` (${Object.entries(s.dead_letter_reasons).map(([k, v]) => `${k}: ${v}`).join('; ')})` : ''}`,
+    `  dead letters ${s.dead_letters}${
+      Object.keys(s.dead_letter_reasons).length
+        ? ` (${Object.entries(s.dead_letter_reasons)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('; ')})`
+        : ''
+    }`,
     `  wrote ${outDir}/: ${readdirSync(outDir).sort().join(', ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -22,11 +22,14 @@ const matrix = () => z.array(vector(), { error: 'expected an array of rows (arra
 const denseRisk = z.strictObject({ sigma: matrix() });
 const factorRisk = z.strictObject({ B: matrix(), F: matrix(), D: vector(nonNegative()) });
 
-const constraints = z.strictObject({
-  ...constraintFileFields(),
-  sector: z.array(z.union([z.string(), z.number()]), { error: 'expected an array of sector labels (strings)' }).optional(),
-  beta: vector().optional(),
-}, { error: 'expected an object' });
+const constraints = z.strictObject(
+  {
+    ...constraintFileFields(),
+    sector: z.array(z.union([z.string(), z.number()]), { error: 'expected an array of sector labels (strings)' }).optional(),
+    beta: vector().optional(),
+  },
+  { error: 'expected an object' },
+);
 
 type Ctx = z.core.$RefinementCtx<unknown>;
 /** A message that starts after the field's name ("has 3 rows, …"). */
@@ -35,53 +38,64 @@ const fail = (ctx: Ctx, path: (string | number)[], message: string): void => {
 };
 
 const symmetric = (ctx: Ctx, M: readonly (readonly number[])[], name: string): void => {
-  for (let i = 0; i < M.length; i++) for (let j = 0; j < i; j++) {
-    const a = M[i]![j]!, b = M[j]![i]!;
-    if (Math.abs(a - b) > 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
-      fail(ctx, ['risk', name], `is not symmetric: ${name}[${i}][${j}] = ${a} but ${name}[${j}][${i}] = ${b}`);
-      return;
+  for (let i = 0; i < M.length; i++)
+    for (let j = 0; j < i; j++) {
+      const a = M[i]![j]!,
+        b = M[j]![i]!;
+      if (Math.abs(a - b) > 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
+        fail(ctx, ['risk', name], `is not symmetric: ${name}[${i}][${j}] = ${a} but ${name}[${j}][${i}] = ${b}`);
+        return;
+      }
     }
-  }
 };
 
-export const problemSchema = z.strictObject({
-  mu: vector().min(1, { error: 'expected at least one expected return' }),
-  gamma: nonNegative(),
-  risk: z.union([denseRisk, factorRisk], { error: 'expected {"sigma": [[n×n]]} or {"B": [[n×k]], "F": [[k×k]], "D": [n]}' }),
-  w_prev: vector().optional(),
-  tcost: z.union([nonNegative(), vector(nonNegative())], { error: 'expected a number >= 0 or an array of them, one per name' }).optional(),
-  constraints: constraints.optional(),
-}, { error: 'expected an object {"mu", "gamma", "risk", …}' }).superRefine((p, ctx) => {
-  const n = p.mu.length;
-  const N = `expected n = ${n} (the length of mu)`;
-  const rows = (M: readonly (readonly number[])[], name: string, want: number, wantText: string): void => {
-    if (M.length !== want) fail(ctx, ['risk', name], `has ${M.length} rows, ${wantText}`);
-  };
-  const cols = (M: readonly (readonly number[])[], name: string, want: number, wantText: string): void => {
-    const bad = M.findIndex((r) => r.length !== want);
-    if (bad >= 0) fail(ctx, ['risk', name, bad], `has ${M[bad]!.length} columns, ${wantText}`);
-  };
-  if ('sigma' in p.risk) {
-    rows(p.risk.sigma, 'sigma', n, N);
-    cols(p.risk.sigma, 'sigma', n, N);
-    if (p.risk.sigma.length === n && p.risk.sigma.every((r) => r.length === n)) symmetric(ctx, p.risk.sigma, 'sigma');
-  } else {
-    const k = p.risk.F.length;
-    const K = `expected k = ${k} (the size of risk.F)`;
-    rows(p.risk.B, 'B', n, N);
-    cols(p.risk.B, 'B', k, K);
-    cols(p.risk.F, 'F', k, `expected k = ${k} (risk.F must be square)`);
-    if (p.risk.D.length !== n) fail(ctx, ['risk', 'D'], `has ${p.risk.D.length} entries, ${N}`);
-    if (p.risk.F.every((r) => r.length === k)) symmetric(ctx, p.risk.F, 'F');
-  }
-  if (p.w_prev && p.w_prev.length !== n) fail(ctx, ['w_prev'], `has ${p.w_prev.length} entries, ${N}`);
-  if (Array.isArray(p.tcost) && p.tcost.length !== n) fail(ctx, ['tcost'], `has ${p.tcost.length} entries, ${N}`);
-  const c = p.constraints;
-  if (c?.sector && c.sector.length !== n) fail(ctx, ['constraints', 'sector'], `has ${c.sector.length} labels, ${N}`);
-  if (c?.beta && c.beta.length !== n) fail(ctx, ['constraints', 'beta'], `has ${c.beta.length} entries, ${N}`);
-  if (c?.sector_neutral && !c.sector) fail(ctx, ['constraints', 'sector_neutral'], 'is true but constraints.sector (one label per name) is missing');
-  if (c?.beta_neutral && !c.beta) fail(ctx, ['constraints', 'beta_neutral'], 'is true but constraints.beta (one beta per name) is missing');
-});
+export const problemSchema = z
+  .strictObject(
+    {
+      mu: vector().min(1, { error: 'expected at least one expected return' }),
+      gamma: nonNegative(),
+      risk: z.union([denseRisk, factorRisk], { error: 'expected {"sigma": [[n×n]]} or {"B": [[n×k]], "F": [[k×k]], "D": [n]}' }),
+      w_prev: vector().optional(),
+      tcost: z
+        .union([nonNegative(), vector(nonNegative())], { error: 'expected a number >= 0 or an array of them, one per name' })
+        .optional(),
+      constraints: constraints.optional(),
+    },
+    { error: 'expected an object {"mu", "gamma", "risk", …}' },
+  )
+  .superRefine((p, ctx) => {
+    const n = p.mu.length;
+    const N = `expected n = ${n} (the length of mu)`;
+    const rows = (M: readonly (readonly number[])[], name: string, want: number, wantText: string): void => {
+      if (M.length !== want) fail(ctx, ['risk', name], `has ${M.length} rows, ${wantText}`);
+    };
+    const cols = (M: readonly (readonly number[])[], name: string, want: number, wantText: string): void => {
+      const bad = M.findIndex((r) => r.length !== want);
+      if (bad >= 0) fail(ctx, ['risk', name, bad], `has ${M[bad]!.length} columns, ${wantText}`);
+    };
+    if ('sigma' in p.risk) {
+      rows(p.risk.sigma, 'sigma', n, N);
+      cols(p.risk.sigma, 'sigma', n, N);
+      if (p.risk.sigma.length === n && p.risk.sigma.every((r) => r.length === n)) symmetric(ctx, p.risk.sigma, 'sigma');
+    } else {
+      const k = p.risk.F.length;
+      const K = `expected k = ${k} (the size of risk.F)`;
+      rows(p.risk.B, 'B', n, N);
+      cols(p.risk.B, 'B', k, K);
+      cols(p.risk.F, 'F', k, `expected k = ${k} (risk.F must be square)`);
+      if (p.risk.D.length !== n) fail(ctx, ['risk', 'D'], `has ${p.risk.D.length} entries, ${N}`);
+      if (p.risk.F.every((r) => r.length === k)) symmetric(ctx, p.risk.F, 'F');
+    }
+    if (p.w_prev && p.w_prev.length !== n) fail(ctx, ['w_prev'], `has ${p.w_prev.length} entries, ${N}`);
+    if (Array.isArray(p.tcost) && p.tcost.length !== n) fail(ctx, ['tcost'], `has ${p.tcost.length} entries, ${N}`);
+    const c = p.constraints;
+    if (c?.sector && c.sector.length !== n) fail(ctx, ['constraints', 'sector'], `has ${c.sector.length} labels, ${N}`);
+    if (c?.beta && c.beta.length !== n) fail(ctx, ['constraints', 'beta'], `has ${c.beta.length} entries, ${N}`);
+    if (c?.sector_neutral && !c.sector)
+      fail(ctx, ['constraints', 'sector_neutral'], 'is true but constraints.sector (one label per name) is missing');
+    if (c?.beta_neutral && !c.beta)
+      fail(ctx, ['constraints', 'beta_neutral'], 'is true but constraints.beta (one beta per name) is missing');
+  });
 
 export type RiskProblem = z.infer<typeof problemSchema>;
 
@@ -101,7 +115,9 @@ export function parseProblem(text: string, file: string): { problem: RiskProblem
     return { errors: [`${file}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`] };
   }
   const parsed = problemSchema.safeParse(json);
-  return parsed.success ? { problem: parsed.data } : { errors: describeIssues(file, json, parsed.error.issues, { pickBranch: riskBranch }) };
+  return parsed.success
+    ? { problem: parsed.data }
+    : { errors: describeIssues(file, json, parsed.error.issues, { pickBranch: riskBranch }) };
 }
 
 /** The problem builder's view of a problem file (absent constraints are not imposed). */
@@ -113,7 +129,11 @@ export function toMvoSpec(p: RiskProblem): MvoSpec {
     gamma: p.gamma,
     risk,
     tcost: p.tcost ?? 0,
-    constraints: toMvoConstraints(c as ConstraintValues, () => sector?.map(String), () => beta),
+    constraints: toMvoConstraints(
+      c as ConstraintValues,
+      () => sector?.map(String),
+      () => beta,
+    ),
   };
 }
 
@@ -126,15 +146,22 @@ export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, max
 export const STAGES = [1e-4, 1e-6];
 
 export function solveProblem(p: RiskProblem, settings: QpSettings = EXACT): MvoSolution {
-  return new MvoOptimizer(new MvoProblem(toMvoSpec(p)), settings, { stages: STAGES, effort: 'thorough', stopwatch: () => performance.now() }).solve(p.mu, p.w_prev);
+  return new MvoOptimizer(new MvoProblem(toMvoSpec(p)), settings, {
+    stages: STAGES,
+    effort: 'thorough',
+    stopwatch: () => performance.now(),
+  }).solve(p.mu, p.w_prev);
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 export function registerRiskCommand(program: Command): void {
   const risk = program.command('risk').description('Portfolio construction.');
-  risk.command('solve')
-    .description('Solve one mean-variance problem (JSON, see docs/cli.md) with OSQP; print {status, weights, objective, iterations, solve_ms}.')
+  risk
+    .command('solve')
+    .description(
+      'Solve one mean-variance problem (JSON, see docs/cli.md) with OSQP; print {status, weights, objective, iterations, solve_ms}.',
+    )
     .argument('<problem>', 'PROBLEM.json')
     .option('--eps <x>', 'OSQP absolute and relative tolerance', (v) => Number(v), EXACT.epsAbs)
     .option('--max-iter <n>', 'most ADMM iterations', (v) => Number(v), EXACT.maxIter)
@@ -160,9 +187,15 @@ export function registerRiskCommand(program: Command): void {
       }
       const r = solveProblem(parsed.problem, { ...EXACT, epsAbs: opts.eps, epsRel: opts.eps, maxIter: opts.maxIter });
       const weights = r.weights.every(Number.isFinite) ? [...r.weights] : null;
-      process.stdout.write(`${JSON.stringify({
-        status: r.status, weights, objective: finiteOrNull(r.objective), iterations: r.iterations, solve_ms: r.solveMs,
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          status: r.status,
+          weights,
+          objective: finiteOrNull(r.objective),
+          iterations: r.iterations,
+          solve_ms: r.solveMs,
+        })}\n`,
+      );
       if (r.status !== 'solved') {
         process.stderr.write(`${file}: solver status ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
         process.exitCode = 1;

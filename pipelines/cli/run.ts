@@ -10,28 +10,48 @@ import { kafkaEdges } from '../runtime/group/kafka-edges.ts';
 import { progressPrinter } from './report.ts';
 import { replayOptions, type ReplayOptions } from './replay-options.ts';
 
-interface RunOptions extends ReplayOptions { group: string; runId: string; attempt: string; replica: string }
+interface RunOptions extends ReplayOptions {
+  group: string;
+  runId: string;
+  attempt: string;
+  replica: string;
+}
 
 export function registerRunCommand(program: Command): void {
-  replayOptions(program.command('run')
-    .description('Run one process group of a topology over the data, its edges to other groups on Kafka.')
-    .argument('<file>', 'topology.yaml with "groups:"')
-    .requiredOption('--group <name>', 'the group to run')
-    .option('--run-id <id>', 'suffix of the run\'s topics and consumer groups: every group of one run uses the same', 'manual')
-    .option('--replica <i>', 'which replica of a replicated group (0-based): it runs the symbols that hash to it', '0')
-    .option('--attempt <n>', 'how many times this group was started before in the run (a restart replays from the start)', '0'),
-  'out/run', 'output folder (the group\'s summary goes to OUT/groups/NAME/)')
-    .action(async (file: string, opts: RunOptions) => {
-      // A worker: on any failure it reports and exits at once, so a supervisor (--split) can start it again.
-      process.on('unhandledRejection', (err) => fail(err));
-      const summary = await runBacktest({
-        topologyFile: file, sets: opts.set, outDir: opts.out,
-        ...(opts.data ? { dataDir: opts.data } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
-        ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
-        group: { name: opts.group, runId: opts.runId, attempt: Number(opts.attempt), replica: Number(opts.replica), edges: kafkaEdges(kafkaSettings()) },
-      }).catch(fail);
-      process.stderr.write(`group "${opts.group}"${opts.replica === '0' ? '' : ` replica ${opts.replica}`}: ${summary.events} events in ${summary.wall_seconds}s, ${summary.fills} fills, ${summary.dead_letters} dead letters\n`);
-    });
+  replayOptions(
+    program
+      .command('run')
+      .description('Run one process group of a topology over the data, its edges to other groups on Kafka.')
+      .argument('<file>', 'topology.yaml with "groups:"')
+      .requiredOption('--group <name>', 'the group to run')
+      .option('--run-id <id>', "suffix of the run's topics and consumer groups: every group of one run uses the same", 'manual')
+      .option('--replica <i>', 'which replica of a replicated group (0-based): it runs the symbols that hash to it', '0')
+      .option('--attempt <n>', 'how many times this group was started before in the run (a restart replays from the start)', '0'),
+    'out/run',
+    "output folder (the group's summary goes to OUT/groups/NAME/)",
+  ).action(async (file: string, opts: RunOptions) => {
+    // A worker: on any failure it reports and exits at once, so a supervisor (--split) can start it again.
+    process.on('unhandledRejection', (err) => fail(err));
+    const summary = await runBacktest({
+      topologyFile: file,
+      sets: opts.set,
+      outDir: opts.out,
+      ...(opts.data ? { dataDir: opts.data } : {}),
+      ...(opts.from ? { from: opts.from } : {}),
+      ...(opts.to ? { to: opts.to } : {}),
+      ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+      group: {
+        name: opts.group,
+        runId: opts.runId,
+        attempt: Number(opts.attempt),
+        replica: Number(opts.replica),
+        edges: kafkaEdges(kafkaSettings()),
+      },
+    }).catch(fail);
+    process.stderr.write(
+      `group "${opts.group}"${opts.replica === '0' ? '' : ` replica ${opts.replica}`}: ${summary.events} events in ${summary.wall_seconds}s, ${summary.fills} fills, ${summary.dead_letters} dead letters\n`,
+    );
+  });
 }
 
 function fail(err: unknown): never {

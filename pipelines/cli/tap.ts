@@ -19,10 +19,19 @@ import { kafkaSettings } from '../kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 
-interface TapOptions { topology: string; run?: string; fromBeginning?: boolean; follow?: boolean; format: 'json' | 'table'; max?: number; dlq?: boolean }
+interface TapOptions {
+  topology: string;
+  run?: string;
+  fromBeginning?: boolean;
+  follow?: boolean;
+  format: 'json' | 'table';
+  max?: number;
+  dlq?: boolean;
+}
 
 export function registerTapCommand(program: Command): void {
-  program.command('tap')
+  program
+    .command('tap')
     .description("Print the records of a node's Kafka topic (its output edge), decoded; control records show dimmed in table format.")
     .argument('<node>', 'node name in the topology')
     .option('--topology <file>', 'topology file', 'topology.yaml')
@@ -36,7 +45,9 @@ export function registerTapCommand(program: Command): void {
       return n;
     })
     .option('--dlq', "read the edge's dead letters (<topic>.dlq): the error, where the record came from, its bytes")
-    .action(async (node: string, opts: TapOptions) => { await tap(node, opts); });
+    .action(async (node: string, opts: TapOptions) => {
+      await tap(node, opts);
+    });
 }
 
 async function tap(node: string, opts: TapOptions): Promise<void> {
@@ -55,13 +66,16 @@ async function tap(node: string, opts: TapOptions): Promise<void> {
   let consumer: PullConsumer | undefined;
   try {
     const partitions = await admin.partitions(topic);
-    if (partitions === undefined) throw new AlphaError(`topic "${topic}" (node "${node}") does not exist on ${s.brokers.join(',')}: nothing has written this edge yet`);
+    if (partitions === undefined)
+      throw new AlphaError(`topic "${topic}" (node "${node}") does not exist on ${s.brokers.join(',')}: nothing has written this edge yet`);
     // Without --follow: read up to the end offsets as they are now.
     const remaining = new Map<number, number>();
     if (!opts.follow) {
       for (const o of await admin.offsets(topic)) if (opts.fromBeginning && o.high > o.low) remaining.set(o.partition, o.high);
       if (remaining.size === 0) {
-        process.stderr.write(`${topic}: no records to show${opts.fromBeginning ? ' (empty)' : ' (--from-beginning shows what is there, --follow waits for new ones)'}\n`);
+        process.stderr.write(
+          `${topic}: no records to show${opts.fromBeginning ? ' (empty)' : ' (--from-beginning shows what is there, --follow waits for new ones)'}\n`,
+        );
         return;
       }
     }
@@ -88,21 +102,32 @@ async function tap(node: string, opts: TapOptions): Promise<void> {
 type Printer = (topic: string, r: RawRecord, codec: SchemaCodec<Record<string, unknown>>) => Promise<boolean>;
 
 const dim = (text: string): string => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text);
-const headersText = (h: Record<string, Buffer>): Record<string, string> => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v.toString('utf8')]));
+const headersText = (h: Record<string, Buffer>): Record<string, string> =>
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v.toString('utf8')]));
 
 /** Decoded records: JSON lines, or a table with one column per top-level field. */
 function recordPrinter(schema: SchemaName, format: 'json' | 'table'): Printer {
   const fields = avroSchema(schema).fields;
-  const micros = new Set(fields.filter((f) => typeof f.type === 'object' && !Array.isArray(f.type) && 'logicalType' in f.type).map((f) => f.name));
+  const micros = new Set(
+    fields.filter((f) => typeof f.type === 'object' && !Array.isArray(f.type) && 'logicalType' in f.type).map((f) => f.name),
+  );
   const columns = ['partition', 'offset', 'key', ...fields.map((f) => f.name)];
   let widths: number[] | undefined;
-  const row = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths![i]!)).join('  ').trimEnd();
+  const row = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths![i]!))
+      .join('  ')
+      .trimEnd();
   return async (topic, r, codec) => {
     const headers = headersText(r.headers);
     if (r.value === null) {
       const control = parseControl(headers);
       if (format === 'table') {
-        const what = control?.end ? 'end of stream' : control?.watermark !== undefined ? `watermark ${control.watermark} (${isoMicros(control.watermark)})` : 'null value';
+        const what = control?.end
+          ? 'end of stream'
+          : control?.watermark !== undefined
+            ? `watermark ${control.watermark} (${isoMicros(control.watermark)})`
+            : 'null value';
         process.stdout.write(`${dim(`-- partition ${r.partition} offset ${r.offset}: ${what}`)}\n`);
       }
       return false;
@@ -110,19 +135,30 @@ function recordPrinter(schema: SchemaName, format: 'json' | 'table'): Printer {
     const decoded = await codec.decode(r.value);
     if (!decoded.ok) {
       const line = { topic, partition: r.partition, offset: String(r.offset), error: decoded.error };
-      process.stdout.write(format === 'json' ? `${JSON.stringify(line)}\n` : `${dim(`-- partition ${r.partition} offset ${r.offset}: cannot decode: ${decoded.error}`)}\n`);
+      process.stdout.write(
+        format === 'json'
+          ? `${JSON.stringify(line)}\n`
+          : `${dim(`-- partition ${r.partition} offset ${r.offset}: cannot decode: ${decoded.error}`)}\n`,
+      );
       return true;
     }
     const key = r.key?.toString('utf8') ?? null;
     if (format === 'json') {
-      process.stdout.write(`${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), key, headers, value: decoded.value })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), key, headers, value: decoded.value })}\n`,
+      );
       return true;
     }
-    const cells = [String(r.partition), String(r.offset), key ?? '', ...fields.map((f) => {
-      const v = decoded.value[f.name];
-      if (micros.has(f.name) && typeof v === 'number') return isoMicros(v);
-      return typeof v === 'string' ? v : JSON.stringify(v) ?? '';
-    })];
+    const cells = [
+      String(r.partition),
+      String(r.offset),
+      key ?? '',
+      ...fields.map((f) => {
+        const v = decoded.value[f.name];
+        if (micros.has(f.name) && typeof v === 'number') return isoMicros(v);
+        return typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+      }),
+    ];
     if (!widths) {
       widths = columns.map((c, i) => Math.max(c.length, cells[i]!.length));
       process.stdout.write(`${row(columns)}\n`);
@@ -140,7 +176,9 @@ function dlqPrinter(format: 'json' | 'table'): Printer {
     const source = { topic: h[DLQ_TOPIC] ?? '?', partition: h[DLQ_PARTITION] ?? '?', offset: h[DLQ_OFFSET] ?? '?' };
     const error = h[DLQ_ERROR] ?? '(no error header)';
     if (format === 'json') {
-      process.stdout.write(`${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), error, source, key: r.key?.toString('utf8') ?? null, headers: h, value_base64: r.value?.toString('base64') ?? null })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), error, source, key: r.key?.toString('utf8') ?? null, headers: h, value_base64: r.value?.toString('base64') ?? null })}\n`,
+      );
       return true;
     }
     if (!header) {

@@ -11,7 +11,14 @@ import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { DEFAULT_START, sessionOf, tradingDays } from './calendar.ts';
 import type { DatasetManifest } from './manifest.ts';
 import {
-  drawUniverse, marketFactor, overnightMarket, PLANTED_ALPHA_DESCRIPTION, sectorFactor, seasonality, SECTORS, SymbolPath,
+  drawUniverse,
+  marketFactor,
+  overnightMarket,
+  PLANTED_ALPHA_DESCRIPTION,
+  sectorFactor,
+  seasonality,
+  SECTORS,
+  SymbolPath,
 } from './market-model.ts';
 
 export interface GenerateOptions {
@@ -125,8 +132,18 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
       }
     }
     const file = (name: string): string => `${name}/${date}.parquet`;
-    quoteSeq = writeQuotes(join(o.out, file('quotes')), quotes, universe.map((u) => u.symbol), quoteSeq);
-    tradeSeq = writeTrades(join(o.out, file('trades')), trades, universe.map((u) => u.symbol), tradeSeq);
+    quoteSeq = writeQuotes(
+      join(o.out, file('quotes')),
+      quotes,
+      universe.map((u) => u.symbol),
+      quoteSeq,
+    );
+    tradeSeq = writeTrades(
+      join(o.out, file('trades')),
+      trades,
+      universe.map((u) => u.symbol),
+      tradeSeq,
+    );
     files.quotes.push(file('quotes'));
     files.trades.push(file('trades'));
     quoteRows += quotes.length;
@@ -153,7 +170,17 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   return manifest;
 }
 
-function pushTrade(t: Record<string, number[]>, ev: number, known: number, s: number, id: number, version: number, price: number, size: number, aggressor: number): void {
+function pushTrade(
+  t: Record<string, number[]>,
+  ev: number,
+  known: number,
+  s: number,
+  id: number,
+  version: number,
+  price: number,
+  size: number,
+  aggressor: number,
+): void {
   t['ts_event']!.push(ev);
   t['ts_known']!.push(known);
   t['sym']!.push(s);
@@ -179,12 +206,22 @@ function writeQuotes(path: string, quotes: Columns, symbols: string[], seq0: num
   const order = knownOrder(c);
   const pick = (name: string): Float64Array => Float64Array.from(order, (i) => c[name]![i]!);
   const seq = Float64Array.from(order, (_, k) => seq0 + k + 1);
-  const table = tableFromColumns('Quote', {
-    ts_event: pick('ts_event'), ts_known: pick('ts_known'),
-    symbol: { indices: Int32Array.from(order, (i) => c['sym']![i]!), dictionary: symbols },
-    seq, id: seq, version: new Int32Array(order.length).fill(1),
-    bid: pick('bid'), ask: pick('ask'), bid_size: pick('bid_size'), ask_size: pick('ask_size'),
-  }, order.length);
+  const table = tableFromColumns(
+    'Quote',
+    {
+      ts_event: pick('ts_event'),
+      ts_known: pick('ts_known'),
+      symbol: { indices: Int32Array.from(order, (i) => c['sym']![i]!), dictionary: symbols },
+      seq,
+      id: seq,
+      version: new Int32Array(order.length).fill(1),
+      bid: pick('bid'),
+      ask: pick('ask'),
+      bid_size: pick('bid_size'),
+      ask_size: pick('ask_size'),
+    },
+    order.length,
+  );
   writeParquetFile(path, table);
   return seq0 + order.length;
 }
@@ -194,14 +231,21 @@ function writeTrades(path: string, trades: Columns, symbols: string[], seq0: num
   const order = knownOrder(c);
   const pick = (name: string): Float64Array => Float64Array.from(order, (i) => c[name]![i]!);
   const aggressors = ['BUY', 'SELL', 'UNKNOWN'];
-  const table = tableFromColumns('Trade', {
-    ts_event: pick('ts_event'), ts_known: pick('ts_known'),
-    symbol: { indices: Int32Array.from(order, (i) => c['sym']![i]!), dictionary: symbols },
-    seq: Float64Array.from(order, (_, k) => seq0 + k + 1),
-    id: pick('id'), version: Int32Array.from(order, (i) => c['version']![i]!),
-    price: pick('price'), size: pick('size'),
-    aggressor: { indices: Int32Array.from(order, (i) => c['aggressor']![i]!), dictionary: aggressors },
-  }, order.length);
+  const table = tableFromColumns(
+    'Trade',
+    {
+      ts_event: pick('ts_event'),
+      ts_known: pick('ts_known'),
+      symbol: { indices: Int32Array.from(order, (i) => c['sym']![i]!), dictionary: symbols },
+      seq: Float64Array.from(order, (_, k) => seq0 + k + 1),
+      id: pick('id'),
+      version: Int32Array.from(order, (i) => c['version']![i]!),
+      price: pick('price'),
+      size: pick('size'),
+      aggressor: { indices: Int32Array.from(order, (i) => c['aggressor']![i]!), dictionary: aggressors },
+    },
+    order.length,
+  );
   writeParquetFile(path, table);
   return seq0 + order.length;
 }

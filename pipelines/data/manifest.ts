@@ -46,18 +46,28 @@ export function readManifest(dir: string): DatasetManifest {
  */
 export function manifestWindow(dir: string, manifest: DatasetManifest, from?: string, to?: string): DatasetManifest {
   const file = join(dir, 'manifest.json');
-  for (const [flag, date] of [['--from', from], ['--to', to]] as const) {
-    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new DataError(file, `${flag} is "${date}": expected a date YYYY-MM-DD`);
+  for (const [flag, date] of [
+    ['--from', from],
+    ['--to', to],
+  ] as const) {
+    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
+      throw new DataError(file, `${flag} is "${date}": expected a date YYYY-MM-DD`);
   }
   if (from === undefined && to === undefined) return manifest;
   const keep = manifest.dates.map((d) => (from === undefined || d >= from) && (to === undefined || d <= to));
   if (!keep.includes(true)) {
-    throw new DataError(file, `no trading day from ${from ?? 'the start'} to ${to ?? 'the end'} (the dataset has ${manifest.dates[0]} … ${manifest.dates[manifest.dates.length - 1]})`);
+    throw new DataError(
+      file,
+      `no trading day from ${from ?? 'the start'} to ${to ?? 'the end'} (the dataset has ${manifest.dates[0]} … ${manifest.dates[manifest.dates.length - 1]})`,
+    );
   }
-  const datasets = Object.fromEntries(Object.entries(manifest.datasets).map(([name, d]) => {
-    if (d.files.length !== manifest.dates.length) throw new DataError(file, `dataset "${name}" lists ${d.files.length} files for ${manifest.dates.length} dates`);
-    return [name, { ...d, files: d.files.filter((_, i) => keep[i]) }];
-  }));
+  const datasets = Object.fromEntries(
+    Object.entries(manifest.datasets).map(([name, d]) => {
+      if (d.files.length !== manifest.dates.length)
+        throw new DataError(file, `dataset "${name}" lists ${d.files.length} files for ${manifest.dates.length} dates`);
+      return [name, { ...d, files: d.files.filter((_, i) => keep[i]) }];
+    }),
+  );
   return {
     ...manifest,
     dates: manifest.dates.filter((_, i) => keep[i]),

@@ -21,7 +21,7 @@ export const W_LIN = 0.6;
 export const W_NONLIN = 0.4;
 export const PLANTED_ALPHA_DESCRIPTION =
   `drift = alpha * ${KAPPA} * sigma_t * (${W_LIN} * -z(idio return, 30 min) + ${W_NONLIN} * z(idio return, 10 min) * regime), ` +
-  'regime = +1 when volatility is above the symbol\'s norm, else -1; z = return / expected std, clipped to ±3';
+  "regime = +1 when volatility is above the symbol's norm, else -1; z = return / expected std, clipped to ±3";
 
 export const SECTORS = ['TECH', 'FIN', 'HLTH', 'ENRG', 'INDU', 'CONS', 'UTIL', 'MATL'] as const;
 
@@ -78,7 +78,10 @@ export class SymbolPath {
   private sumShort = 0;
   private filled = 0;
 
-  constructor(readonly params: SymbolParams, rng: Rng) {
+  constructor(
+    readonly params: SymbolParams,
+    rng: Rng,
+  ) {
     this.logPrice = Math.log(params.price);
     this.h = VOL_OF_VOL * rng.normal();
   }

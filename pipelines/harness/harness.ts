@@ -17,7 +17,13 @@ import { z } from 'zod';
 import type { Micros } from '../../lib/core/time.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import {
-  defineSource, outputPorts, outputSchema, type AnySpec, type Batch, type OperatorSpec, type SourceRecord,
+  defineSource,
+  outputPorts,
+  outputSchema,
+  type AnySpec,
+  type Batch,
+  type OperatorSpec,
+  type SourceRecord,
 } from '../../operators/sdk/spec.ts';
 import { SCHEMA_NAMES, type DeadLetter, type SchemaName } from '../../schemas/types.generated.ts';
 import { Rng } from '../../lib/core/rng.ts';
@@ -29,7 +35,10 @@ import { prepareNodes } from '../runtime/prepare.ts';
 import { edgeEnds, edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
 
 /** One batch seen on an edge, with the clock's time when it was emitted. */
-export interface SeenBatch<T = unknown> { at: Micros; records: readonly T[] }
+export interface SeenBatch<T = unknown> {
+  at: Micros;
+  records: readonly T[];
+}
 
 export interface GraphRun {
   /** Every batch of each observed edge, in emission order. */
@@ -76,9 +85,11 @@ export async function runGraph(topology: Topology, options: RunOptions = {}): Pr
     outDir: options.outDir ?? '/nonexistent',
     log: options.log ?? { info: () => {}, warn: () => {} },
     onDeadLetter: (d) => deadLetters.push(d),
-    openDataset: options.openDataset ?? ((name) => {
-      throw new Error(`the harness has no data folder (dataset "${name}"): feed records with runOperator or a feed source`);
-    }),
+    openDataset:
+      options.openDataset ??
+      ((name) => {
+        throw new Error(`the harness has no data folder (dataset "${name}"): feed records with runOperator or a feed source`);
+      }),
   });
   const edges = new Map<string, SeenBatch[]>();
   const { onBatch } = options;
@@ -127,7 +138,11 @@ export function feedSpec(feeds: ReadonlyMap<string, FeedBatches>) {
 }
 
 /** What a node of `feedTopology` replays: its record type, its batches, and the feature names it declares (FeatureVector feeds). */
-export interface Feed { schema: SchemaName; batches: FeedBatches; features?: readonly string[] }
+export interface Feed {
+  schema: SchemaName;
+  batches: FeedBatches;
+  features?: readonly string[];
+}
 
 /**
  * A resolved topology of `nodes` (resolved nodes of another topology, say) fed from memory: one
@@ -157,7 +172,8 @@ export function feedTopology(
   }
   const names = new Set(all.map((n) => n.name));
   for (const node of nodes) {
-    if (names.has(node.name)) throw new Error(`feedTopology: node "${node.name}" has the name of ${batches.has(node.name) ? 'a feed' : 'another node'}`);
+    if (names.has(node.name))
+      throw new Error(`feedTopology: node "${node.name}" has the name of ${batches.has(node.name) ? 'a feed' : 'another node'}`);
     names.add(node.name);
   }
   const known = new Map(all.concat(nodes).map((n) => [n.name, n]));
@@ -166,16 +182,29 @@ export function feedTopology(
       for (const producer of producers) {
         const ends = edgeEnds(producer);
         if (!known.get(ends.node)?.ports[ends.port]) {
-          throw new Error(`feedTopology: node "${node.name}" input "${port}": no edge "${producer}" among the feeds (${[...batches.keys()].join(', ') || 'none'}) and nodes`);
+          throw new Error(
+            `feedTopology: node "${node.name}" input "${port}": no edge "${producer}" among the feeds (${[...batches.keys()].join(', ') || 'none'}) and nodes`,
+          );
         }
       }
     }
   }
-  return { file: 'harness', name: options.name ?? 'harness', seed: options.seed ?? 1, data: undefined, taps: [], groups: [], nodes: all.concat(nodes) };
+  return {
+    file: 'harness',
+    name: options.name ?? 'harness',
+    seed: options.seed ?? 1,
+    data: undefined,
+    taps: [],
+    groups: [],
+    nodes: all.concat(nodes),
+  };
 }
 
 /** What one input port of the operator under test is fed: batches, or one list of batches per producer of a variadic port. */
-export type PortFeed = FeedBatches | { batches: FeedBatches; features?: readonly string[] } | readonly { batches: FeedBatches; features?: readonly string[] }[];
+export type PortFeed =
+  | FeedBatches
+  | { batches: FeedBatches; features?: readonly string[] }
+  | readonly { batches: FeedBatches; features?: readonly string[] }[];
 
 export interface OperatorRun {
   /** Records of each output port (`out` for the main one), in emission order. */
@@ -207,8 +236,10 @@ export async function runOperator(
   for (const [port, portSpec] of Object.entries(operator.inputs as Record<string, { schema: string }>)) {
     const given = inputs[port];
     if (given === undefined) continue;
-    const producers = Array.isArray(given) && given.length > 0 && !Array.isArray(given[0]) ? (given as { batches: FeedBatches; features?: readonly string[] }[])
-      : [Array.isArray(given) ? { batches: given as FeedBatches } : (given as { batches: FeedBatches; features?: readonly string[] })];
+    const producers =
+      Array.isArray(given) && given.length > 0 && !Array.isArray(given[0])
+        ? (given as { batches: FeedBatches; features?: readonly string[] }[])
+        : [Array.isArray(given) ? { batches: given as FeedBatches } : (given as { batches: FeedBatches; features?: readonly string[] })];
     bound[port] = producers.map((feed, i) => {
       const name = producers.length > 1 ? `${port}_${i}` : port;
       const schema = (portSpec.schema === '*' ? 'DeadLetter' : portSpec.schema) as SchemaName;
@@ -240,8 +271,14 @@ export async function runOperator(
 
 function resolved(name: string, spec: AnySpec, params: unknown, inputs: Record<string, string[]>): ResolvedNode {
   return {
-    name, type: spec.type, spec, inputs, params, transport: { kind: 'inline' },
-    output: outputSchema(spec, params), ports: outputPorts(spec, params),
+    name,
+    type: spec.type,
+    spec,
+    inputs,
+    params,
+    transport: { kind: 'inline' },
+    output: outputSchema(spec, params),
+    ports: outputPorts(spec, params),
   };
 }
 
@@ -257,12 +294,21 @@ export function standaloneContext(options: { node?: string; sessions?: readonly 
   const sessions = options.sessions ?? [];
   const clock = new EventClock(sessions[0]?.open ?? 0);
   const deadLetters: DeadLetter[] = [];
-  const ctx = new NodeContext(options.node ?? 'subject', clock.forNode(0), new Rng(options.seed ?? 1), {}, {
-    calendar: { sessions }, universe: [], outDir: '/nonexistent', log: { info: () => {}, warn: () => {} },
-    onDeadLetter: (d) => deadLetters.push(d),
-    openDataset: (name) => {
-      throw new Error(`a standalone context has no data folder (dataset "${name}")`);
+  const ctx = new NodeContext(
+    options.node ?? 'subject',
+    clock.forNode(0),
+    new Rng(options.seed ?? 1),
+    {},
+    {
+      calendar: { sessions },
+      universe: [],
+      outDir: '/nonexistent',
+      log: { info: () => {}, warn: () => {} },
+      onDeadLetter: (d) => deadLetters.push(d),
+      openDataset: (name) => {
+        throw new Error(`a standalone context has no data folder (dataset "${name}")`);
+      },
     },
-  });
+  );
   return { ctx, clock, deadLetters };
 }

@@ -10,7 +10,11 @@ import { readParquetFile } from '../../lib/io/parquet.ts';
 
 /** `onFile` is told each file's path (relative to `dir`) and bytes as they are read. */
 export function openDataset<TName extends SchemaName>(
-  dir: string, manifest: DatasetManifest, name: string, schema: TName, onFile?: (file: string, bytes: Uint8Array) => void,
+  dir: string,
+  manifest: DatasetManifest,
+  name: string,
+  schema: TName,
+  onFile?: (file: string, bytes: Uint8Array) => void,
 ): DatasetReader<SchemaTypes[TName]> {
   const entry = manifest.datasets[name];
   if (!entry) {

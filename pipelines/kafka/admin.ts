@@ -12,7 +12,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class TopicAdmin {
-  private constructor(private readonly admin: RdAdmin, private readonly settings: KafkaSettings) {}
+  private constructor(
+    private readonly admin: RdAdmin,
+    private readonly settings: KafkaSettings,
+  ) {}
 
   /** An admin client whose brokers have answered. */
   static async connect(s: KafkaSettings): Promise<TopicAdmin> {
@@ -21,7 +24,9 @@ export class TopicAdmin {
       await admin.topics(CONNECT_TIMEOUT_MS);
     } catch (err) {
       await admin.close();
-      throw new KafkaEdgeError(`Kafka brokers ${s.brokers.join(',')}: cannot connect (${message(err)}); \`npm run services:up\` starts a local broker`);
+      throw new KafkaEdgeError(
+        `Kafka brokers ${s.brokers.join(',')}: cannot connect (${message(err)}); \`npm run services:up\` starts a local broker`,
+      );
     }
     return new TopicAdmin(admin, s);
   }
@@ -40,7 +45,8 @@ export class TopicAdmin {
    * different count (keys would map to other partitions than the edge expects).
    */
   async ensureTopic(topic: string, partitions: number): Promise<void> {
-    if (!Number.isInteger(partitions) || partitions < 1) throw new KafkaEdgeError(`topic "${topic}": partitions is ${partitions}, expected an integer ≥ 1`);
+    if (!Number.isInteger(partitions) || partitions < 1)
+      throw new KafkaEdgeError(`topic "${topic}": partitions is ${partitions}, expected an integer ≥ 1`);
     let existing = await this.partitions(topic);
     if (existing === undefined) {
       try {
@@ -54,8 +60,10 @@ export class TopicAdmin {
       }
     }
     if (existing !== partitions) {
-      throw new KafkaEdgeError(`topic "${topic}" has ${existing} partition(s), the edge declares ${partitions}: ` +
-        'set the node\'s transport partitions to match, or delete the topic');
+      throw new KafkaEdgeError(
+        `topic "${topic}" has ${existing} partition(s), the edge declares ${partitions}: ` +
+          "set the node's transport partitions to match, or delete the topic",
+      );
     }
   }
 

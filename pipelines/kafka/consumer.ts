@@ -25,17 +25,32 @@ export class PullConsumer {
   /** The offsets last committed without waiting: committed again, waiting, on close. */
   private lastCommit: ReadonlyMap<number, number> | undefined;
 
-  private constructor(readonly topic: string, private readonly consumer: RdConsumer) {}
+  private constructor(
+    readonly topic: string,
+    private readonly consumer: RdConsumer,
+  ) {}
 
   /**
    * Joins the group and resolves once it has assigned this consumer its partitions, so a reader that
    * starts at the end (`fromBeginning: false`) misses nothing written after `open` resolves.
    */
-  static async open(s: KafkaSettings, o: { topic: string; groupId: string; fromBeginning: boolean; partitions: number }): Promise<PullConsumer> {
+  static async open(
+    s: KafkaSettings,
+    o: { topic: string; groupId: string; fromBeginning: boolean; partitions: number },
+  ): Promise<PullConsumer> {
     const where = `consumer group "${o.groupId}" on topic "${o.topic}" (${s.brokers.join(',')})`;
     let self: PullConsumer;
     try {
-      self = new PullConsumer(o.topic, new RdConsumer({ brokers: s.brokers, clientId: `${s.clientId}-reader`, groupId: o.groupId, topic: o.topic, fromBeginning: o.fromBeginning }));
+      self = new PullConsumer(
+        o.topic,
+        new RdConsumer({
+          brokers: s.brokers,
+          clientId: `${s.clientId}-reader`,
+          groupId: o.groupId,
+          topic: o.topic,
+          fromBeginning: o.fromBeginning,
+        }),
+      );
     } catch (err) {
       throw new KafkaEdgeError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -43,7 +58,9 @@ export class PullConsumer {
     while (self.consumer.assigned === 0) {
       if (Date.now() - started > JOIN_TIMEOUT_MS) {
         await self.close();
-        throw new KafkaEdgeError(`${where}: no partitions assigned after ${JOIN_TIMEOUT_MS / 1000} s (is the broker up, and the topic there?)`);
+        throw new KafkaEdgeError(
+          `${where}: no partitions assigned after ${JOIN_TIMEOUT_MS / 1000} s (is the broker up, and the topic there?)`,
+        );
       }
       for (const r of await self.consumer.next(MAX_BATCH, 20)) self.early.push(r);
     }

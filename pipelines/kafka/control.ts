@@ -10,7 +10,8 @@ export type Control = { watermark: number } | { end: true };
 
 export function controlHeaders(control: Control): Record<string, string> {
   if ('end' in control) return { [END_HEADER]: '1' };
-  if (!Number.isSafeInteger(control.watermark)) throw new RangeError(`watermark is ${control.watermark}: expected an integer number of µs since the epoch`);
+  if (!Number.isSafeInteger(control.watermark))
+    throw new RangeError(`watermark is ${control.watermark}: expected an integer number of µs since the epoch`);
   return { [WATERMARK_HEADER]: String(control.watermark) };
 }
 

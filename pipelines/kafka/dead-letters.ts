@@ -17,7 +17,10 @@ export const dlqTopicOf = (topic: string): string => `${topic}.dlq`;
 
 export class DeadLetterWriter {
   private producer: SerialProducer | undefined;
-  constructor(private readonly s: KafkaSettings, readonly sourceTopic: string) {}
+  constructor(
+    private readonly s: KafkaSettings,
+    readonly sourceTopic: string,
+  ) {}
 
   get topic(): string {
     return dlqTopicOf(this.sourceTopic);
@@ -36,19 +39,21 @@ export class DeadLetterWriter {
       this.producer = new SerialProducer(this.s, `dlq-${this.sourceTopic}`);
       await this.producer.prepare(this.topic);
     }
-    await this.producer.send(letters.map(({ record, error }) => ({
-      topic: this.topic,
-      partition: 0,
-      key: record.key,
-      value: record.value,
-      headers: {
-        ...record.headers,
-        [DLQ_ERROR]: error,
-        [DLQ_TOPIC]: this.sourceTopic,
-        [DLQ_PARTITION]: String(record.partition),
-        [DLQ_OFFSET]: String(record.offset),
-      },
-    })));
+    await this.producer.send(
+      letters.map(({ record, error }) => ({
+        topic: this.topic,
+        partition: 0,
+        key: record.key,
+        value: record.value,
+        headers: {
+          ...record.headers,
+          [DLQ_ERROR]: error,
+          [DLQ_TOPIC]: this.sourceTopic,
+          [DLQ_PARTITION]: String(record.partition),
+          [DLQ_OFFSET]: String(record.offset),
+        },
+      })),
+    );
   }
 
   async close(): Promise<void> {

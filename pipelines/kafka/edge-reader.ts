@@ -24,7 +24,15 @@ import type { KafkaSettings } from './settings.ts';
 
 export type ConsumedItem<T> =
   | { kind: 'record'; topic: string; partition: number; offset: string; key: string; value: T; headers: Record<string, string> }
-  | { kind: 'control'; topic: string; partition: number; offset: string; watermark?: number; end?: boolean; headers: Record<string, string> };
+  | {
+      kind: 'control';
+      topic: string;
+      partition: number;
+      offset: string;
+      watermark?: number;
+      end?: boolean;
+      headers: Record<string, string>;
+    };
 
 export interface EdgeReaderOptions<TName extends SchemaName> {
   topic: string;
@@ -57,13 +65,21 @@ export class EdgeReader<T> {
     try {
       if (o.partitions !== undefined) await admin.ensureTopic(o.topic, o.partitions);
       const n = await admin.partitions(o.topic);
-      if (n === undefined) throw new KafkaEdgeError(`topic "${o.topic}" does not exist on ${s.brokers.join(',')} (no writer has opened it yet; pass partitions to create it)`);
+      if (n === undefined)
+        throw new KafkaEdgeError(
+          `topic "${o.topic}" does not exist on ${s.brokers.join(',')} (no writer has opened it yet; pass partitions to create it)`,
+        );
       partitions = n;
     } finally {
       await admin.close();
     }
     const codec = SchemaCodec.reader<SchemaTypes[TName]>(s.registryUrl, o.topic, o.schema);
-    const consumer = await PullConsumer.open(s, { topic: o.topic, groupId: o.groupId, fromBeginning: o.fromBeginning ?? false, partitions });
+    const consumer = await PullConsumer.open(s, {
+      topic: o.topic,
+      groupId: o.groupId,
+      fromBeginning: o.fromBeginning ?? false,
+      partitions,
+    });
     return new EdgeReader(o.topic, codec, consumer, new DeadLetterWriter(s, o.topic));
   }
 
@@ -146,6 +162,14 @@ export class EdgeReader<T> {
 
   private item(r: RawRecord, headers: Record<string, string>, d: Decoded<T>): ConsumedItem<T> | { error: string } {
     if (!d.ok) return { error: d.error };
-    return { kind: 'record', topic: this.topic, partition: r.partition, offset: String(r.offset), headers, key: r.key!.toString('utf8'), value: d.value };
+    return {
+      kind: 'record',
+      topic: this.topic,
+      partition: r.partition,
+      offset: String(r.offset),
+      headers,
+      key: r.key!.toString('utf8'),
+      value: d.value,
+    };
   }
 }

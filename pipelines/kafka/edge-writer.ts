@@ -72,7 +72,8 @@ export class EdgeWriter<T> {
     const values: T[] = new Array<T>(n);
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
-      if (typeof r.key !== 'string') throw new KafkaEdgeError(`${this.topic}: record ${i} has key ${JSON.stringify(r.key)}, expected a string (the symbol)`);
+      if (typeof r.key !== 'string')
+        throw new KafkaEdgeError(`${this.topic}: record ${i} has key ${JSON.stringify(r.key)}, expected a string (the symbol)`);
       const key = Buffer.from(r.key, 'utf8');
       const partition = r.partition ?? partitionOf(key, this.partitions);
       if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
@@ -82,12 +83,19 @@ export class EdgeWriter<T> {
       keys[i] = key;
       values[i] = r.value;
       if (r.headers) {
-        for (const name in r.headers) { names.push(name); headerValues.push(Buffer.from(r.headers[name]!, 'utf8')); counts[i]!++; }
+        for (const name in r.headers) {
+          names.push(name);
+          headerValues.push(Buffer.from(r.headers[name]!, 'utf8'));
+          counts[i]!++;
+        }
       }
     }
     // The values are framed and encoded back to back into one buffer (no buffer per record).
     return this.producer.sendColumns({
-      topic: this.topic, partitions, keys: joined(keys), values: this.codec.encodeAll(values),
+      topic: this.topic,
+      partitions,
+      keys: joined(keys),
+      values: this.codec.encodeAll(values),
       headers: { counts, names, values: joined(headerValues) },
     });
   }

@@ -15,7 +15,11 @@ import { KafkaEdgeError } from './errors.ts';
 
 export type OutRecord = ProducedRecord;
 
-interface Queued { batch: ProducedColumns; resolve: () => void; reject: (err: unknown) => void }
+interface Queued {
+  batch: ProducedColumns;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 export class SerialProducer {
   private readonly producer: RdProducer;
@@ -76,7 +80,9 @@ export class SerialProducer {
         await this.producer.sendColumns(mergeColumns(taken.map((q) => q.batch)));
         for (const q of taken) q.resolve();
       } catch (err) {
-        this.broken ??= new KafkaEdgeError(`producing ${count} record(s) to ${taken[0]!.batch.topic} failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.broken ??= new KafkaEdgeError(
+          `producing ${count} record(s) to ${taken[0]!.batch.topic} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
         for (const q of taken) q.reject(this.broken);
       }
     }

@@ -11,7 +11,9 @@ import type { SchemaName } from '../../schemas/types.generated.ts';
 import { KafkaEdgeError } from './errors.ts';
 import { frame, HEADER_BYTES, schemaIdOf, writeHeader } from './wire.ts';
 
-interface Reader { decode(buf: Buffer, pos: number): { value: unknown; offset: number } }
+interface Reader {
+  decode(buf: Buffer, pos: number): { value: unknown; offset: number };
+}
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -41,8 +43,10 @@ export class SchemaCodec<T> {
     try {
       ({ id } = await registry.register({ type: SchemaType.AVRO, schema: text }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
     } catch (err) {
-      throw new KafkaEdgeError(`schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${describe(err)}` +
-        ' (an incompatible schema already registered there? the registry down? `npm run services:up` starts it)');
+      throw new KafkaEdgeError(
+        `schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${describe(err)}` +
+          ' (an incompatible schema already registered there? the registry down? `npm run services:up` starts it)',
+      );
     }
     return new SchemaCodec<T>(registryUrl, subject, id, avroType(schema));
   }
@@ -79,7 +83,11 @@ export class SchemaCodec<T> {
         if (start + HEADER_BYTES <= buf.length) {
           writeHeader(buf, start, this.schemaId);
           const end = this.encodeBody(values[i]!, buf, start + HEADER_BYTES);
-          if (end >= 0) { lengths[i] = end - start; pos = end; break; }
+          if (end >= 0) {
+            lengths[i] = end - start;
+            pos = end;
+            break;
+          }
         }
         const bigger = Buffer.allocUnsafe(buf.length * 2);
         buf.copy(bigger, 0, 0, pos);
@@ -122,8 +130,10 @@ export class SchemaCodec<T> {
     if ('error' in reader) return { ok: false, error: reader.error };
     try {
       const { value: decoded, offset } = reader.decode(value, HEADER_BYTES);
-      if (offset < 0) return { ok: false, error: `truncated Avro body (${value.length - HEADER_BYTES} byte(s)) for schema id ${header.id}` };
-      if (offset !== value.length) return { ok: false, error: `${value.length - offset} trailing byte(s) after the Avro body (schema id ${header.id})` };
+      if (offset < 0)
+        return { ok: false, error: `truncated Avro body (${value.length - HEADER_BYTES} byte(s)) for schema id ${header.id}` };
+      if (offset !== value.length)
+        return { ok: false, error: `${value.length - offset} trailing byte(s) after the Avro body (schema id ${header.id})` };
       return { ok: true, value: decoded as T };
     } catch (err) {
       return { ok: false, error: `Avro body does not decode with schema id ${header.id}: ${describe(err)}` };
@@ -156,17 +166,21 @@ export class SchemaCodec<T> {
           const resolver = this.type.createResolver(writer);
           return { decode: (buf, pos) => this.type.decode(buf, pos, resolver) };
         } catch (err) {
-          return { error: `writer schema id ${id} (${writer.name ?? 'unnamed'}) cannot be resolved to ${this.type.name}: ${describe(err)}` };
+          return {
+            error: `writer schema id ${id} (${writer.name ?? 'unnamed'}) cannot be resolved to ${this.type.name}: ${describe(err)}`,
+          };
         }
       })();
       this.readers.set(id, p);
-      p.then((r) => this.known.set(id, r), () => undefined);
+      p.then(
+        (r) => this.known.set(id, r),
+        () => undefined,
+      );
       // A failed lookup (registry down) is not cached: the next record asks again.
       p.catch(() => this.readers.delete(id));
     }
     return p;
   }
-
 }
 
 function describe(err: unknown): string {

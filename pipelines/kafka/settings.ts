@@ -38,17 +38,26 @@ export function servicesEnv(file = SERVICES_ENV): Record<string, string> {
  */
 export function kafkaSettings(env: NodeJS.ProcessEnv = process.env, file = SERVICES_ENV): KafkaSettings {
   const services = servicesEnv(file);
-  const brokersText = env['KAFKA_BROKERS'] ?? env['KAFKA_BOOTSTRAP_SERVERS']
-    ?? (env['KAFKA_PORT'] ? `127.0.0.1:${env['KAFKA_PORT']}` : undefined)
-    ?? services['KAFKA_BOOTSTRAP_SERVERS'] ?? '127.0.0.1:9092';
-  const brokers = brokersText.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  const brokersText =
+    env['KAFKA_BROKERS'] ??
+    env['KAFKA_BOOTSTRAP_SERVERS'] ??
+    (env['KAFKA_PORT'] ? `127.0.0.1:${env['KAFKA_PORT']}` : undefined) ??
+    services['KAFKA_BOOTSTRAP_SERVERS'] ??
+    '127.0.0.1:9092';
+  const brokers = brokersText
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
   for (const b of brokers) {
     if (!/^[^\s:/]+:\d{1,5}$/.test(b)) throw new KafkaEdgeError(`KAFKA_BROKERS: "${b}" is not host:port (in "${brokersText}")`);
   }
   if (brokers.length === 0) throw new KafkaEdgeError(`KAFKA_BROKERS is "${brokersText}": expected host:port[,host:port…]`);
-  const registryUrl = (env['SCHEMA_REGISTRY_URL']
-    ?? (env['SCHEMA_REGISTRY_PORT'] ? `http://127.0.0.1:${env['SCHEMA_REGISTRY_PORT']}/apis/ccompat/v7` : undefined)
-    ?? services['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7').replace(/\/+$/, '');
+  const registryUrl = (
+    env['SCHEMA_REGISTRY_URL'] ??
+    (env['SCHEMA_REGISTRY_PORT'] ? `http://127.0.0.1:${env['SCHEMA_REGISTRY_PORT']}/apis/ccompat/v7` : undefined) ??
+    services['SCHEMA_REGISTRY_URL'] ??
+    'http://127.0.0.1:8081/apis/ccompat/v7'
+  ).replace(/\/+$/, '');
   if (!/^https?:\/\/\S+$/.test(registryUrl)) throw new KafkaEdgeError(`SCHEMA_REGISTRY_URL is "${registryUrl}": expected an http(s) URL`);
   return { brokers, registryUrl, clientId: env['KAFKA_CLIENT_ID'] ?? 'alpha' };
 }

@@ -18,7 +18,11 @@ export interface IcReport {
 }
 
 /** Pairs predictions with the next snapshot's prices, by ts_known, and summarises the IC. */
-export function informationCoefficient(snapshots: readonly CrossSection[], predictions: readonly Prediction[], sameSession: (a: number, b: number) => boolean): IcReport {
+export function informationCoefficient(
+  snapshots: readonly CrossSection[],
+  predictions: readonly Prediction[],
+  sameSession: (a: number, b: number) => boolean,
+): IcReport {
   const byTime = new Map<number, Map<string, number>>();
   for (const p of predictions) {
     let m = byTime.get(p.ts_known);
@@ -50,7 +54,13 @@ export function informationCoefficient(snapshots: readonly CrossSection[], predi
   const n = ics.length;
   const mean = n ? ics.reduce((a, b) => a + b, 0) / n : NaN;
   const std = n > 1 ? Math.sqrt(ics.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
-  return { snapshots: n, ic_mean: mean, ic_std: std, ic_t: mean / (std / Math.sqrt(n)), hit_rate: n ? ics.filter((v) => v > 0).length / n : NaN };
+  return {
+    snapshots: n,
+    ic_mean: mean,
+    ic_std: std,
+    ic_t: mean / (std / Math.sqrt(n)),
+    hit_rate: n ? ics.filter((v) => v > 0).length / n : NaN,
+  };
 }
 
 /** Average ranks (ties share their mean rank). */

@@ -82,7 +82,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const log = options.log ?? quiet;
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry);
   const dataDir = options.dataDir ?? topology.data;
-  if (!dataDir) throw new TopologyError([{ file: options.topologyFile, line: 1, col: 1, message: 'no data folder', hint: 'pass --data DIR or set "data:" in the topology' }]);
+  if (!dataDir)
+    throw new TopologyError([
+      { file: options.topologyFile, line: 1, col: 1, message: 'no data folder', hint: 'pass --data DIR or set "data:" in the topology' },
+    ]);
   const manifest = manifestWindow(dataDir, readManifest(dataDir), options.from, options.to);
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -96,27 +99,47 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const replicas = group?.replicas ?? 1;
   const replica = options.group?.replica ?? 0;
   if (!Number.isInteger(replica) || replica < 0 || replica >= replicas) {
-    throw new TopologyError([{ file: topology.file, line: 1, col: 1, message: `replica ${replica} of group "${options.group?.name}"`, hint: `0 … ${replicas - 1} (the group has replicas: ${replicas})` }]);
+    throw new TopologyError([
+      {
+        file: topology.file,
+        line: 1,
+        col: 1,
+        message: `replica ${replica} of group "${options.group?.name}"`,
+        hint: `0 … ${replicas - 1} (the group has replicas: ${replicas})`,
+      },
+    ]);
   }
   const metaDir = options.group ? join(outDir, 'groups', replicas > 1 ? `${options.group.name}.${replica}` : options.group.name) : outDir;
   mkdirSync(metaDir, { recursive: true });
   const prepared = await prepareNodes(topology, sessions, members);
   const clock = new EventClock(sessions[0]?.open ?? 0);
-  const graph = buildGraph(topology, clock, {
-    prepared,
-    calendar: { sessions },
-    universe: manifest.universe,
-    outDir,
-    log,
-    onDeadLetter: (d) => deadLetters.push(d),
-    openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, bytes) => fileHashes.set(file, sha256(bytes))),
-  }, members);
+  const graph = buildGraph(
+    topology,
+    clock,
+    {
+      prepared,
+      calendar: { sessions },
+      universe: manifest.universe,
+      outDir,
+      log,
+      onDeadLetter: (d) => deadLetters.push(d),
+      openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, bytes) => fileHashes.set(file, sha256(bytes))),
+    },
+    members,
+  );
   // A replica of a per-symbol group replays only its share of the symbols.
   if (replicas > 1) for (const source of graph.sources) source.reader = symbolShare(source.reader, replica, replicas);
   const connection = options.group
     ? await connectGroup({
-      topology, group: options.group.name, runId: options.group.runId, attempt: options.group.attempt ?? 0, replica, outputs: graph.outputs, clock, edges: options.group.edges,
-    })
+        topology,
+        group: options.group.name,
+        runId: options.group.runId,
+        attempt: options.group.attempt ?? 0,
+        replica,
+        outputs: graph.outputs,
+        clock,
+        edges: options.group.edges,
+      })
     : undefined;
 
   // Observe the results the summary needs, and the taps, without changing the graph.
@@ -186,7 +209,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
   };
-  const written = connection ? { ...summary, edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates(), dead_lettered: connection.deadLettered() } } : summary;
+  const written = connection
+    ? {
+        ...summary,
+        edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates(), dead_lettered: connection.deadLettered() },
+      }
+    : summary;
   writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);
   return summary;
 }
@@ -196,9 +224,15 @@ function resolvedTopologyYaml(topology: Topology): string {
     name: topology.name,
     seed: topology.seed,
     ...(topology.taps.length ? { taps: topology.taps } : {}),
-    ...(topology.groups.length ? { groups: Object.fromEntries(topology.groups.map((g) => [g.name, { nodes: g.nodes, replicas: g.replicas }])) } : {}),
+    ...(topology.groups.length
+      ? { groups: Object.fromEntries(topology.groups.map((g) => [g.name, { nodes: g.nodes, replicas: g.replicas }])) }
+      : {}),
     nodes: topology.nodes.map((n) => ({
-      name: n.name, type: n.type, inputs: n.inputs, params: n.params, ...(n.transport.kind === 'kafka' ? { transport: n.transport } : {}),
+      name: n.name,
+      type: n.type,
+      inputs: n.inputs,
+      params: n.params,
+      ...(n.transport.kind === 'kafka' ? { transport: n.transport } : {}),
     })),
   });
 }
@@ -215,7 +249,9 @@ function dataHash(dir: string, manifest: ReturnType<typeof readManifest>, read: 
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -233,6 +269,15 @@ function round(x: number, digits: number): number {
 /** A group of the topology, or a clear error when it has no such group. */
 function findGroup(topology: Topology, name: string): Topology['groups'][number] {
   const g = topology.groups.find((x) => x.name === name);
-  if (!g) throw new TopologyError([{ file: topology.file, line: 1, col: 1, message: `no group "${name}"`, hint: `groups: ${topology.groups.map((x) => x.name).join(', ') || 'none (add "groups:")'}` }]);
+  if (!g)
+    throw new TopologyError([
+      {
+        file: topology.file,
+        line: 1,
+        col: 1,
+        message: `no group "${name}"`,
+        hint: `groups: ${topology.groups.map((x) => x.name).join(', ') || 'none (add "groups:")'}`,
+      },
+    ]);
   return g;
 }

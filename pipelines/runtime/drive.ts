@@ -95,4 +95,3 @@ export async function driveGraph(
   if (done) await done(END_KEY);
   return merger.events;
 }
-

@@ -8,11 +8,18 @@ import type { Clock } from '../../operators/sdk/context.ts';
 import { Heap } from '../../lib/core/heap.ts';
 import type { Micros } from '../../lib/core/time.ts';
 
-interface Timer { at: Micros; rank: number; order: number; fn: (at: Micros) => void }
+interface Timer {
+  at: Micros;
+  rank: number;
+  order: number;
+  fn: (at: Micros) => void;
+}
 
 export class EventClock implements Clock {
   private current: Micros;
-  private readonly heap = new Heap<Timer>((a, b) => a.at < b.at || (a.at === b.at && (a.rank < b.rank || (a.rank === b.rank && a.order < b.order))));
+  private readonly heap = new Heap<Timer>(
+    (a, b) => a.at < b.at || (a.at === b.at && (a.rank < b.rank || (a.rank === b.rank && a.order < b.order))),
+  );
   private scheduled = 0;
 
   constructor(start: Micros) {

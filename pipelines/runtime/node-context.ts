@@ -1,7 +1,15 @@
 /** The engine's implementation of the context each node receives. */
 import { HeldWork } from './held-work.ts';
 import type {
-  Calendar, Counter, InputInfo, Logger, Metrics, SourceContext, UniverseMember, DatasetReader, Clock,
+  Calendar,
+  Counter,
+  InputInfo,
+  Logger,
+  Metrics,
+  SourceContext,
+  UniverseMember,
+  DatasetReader,
+  Clock,
 } from '../../operators/sdk/context.ts';
 import type { Rng } from '../../lib/core/rng.ts';
 import type { DeadLetter, SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
@@ -49,10 +57,18 @@ export class NodeContext implements SourceContext {
     private readonly held: HeldWork = new HeldWork(),
   ) {}
 
-  get calendar(): Calendar { return this.services.calendar; }
-  get universe(): readonly UniverseMember[] { return this.services.universe; }
-  get outDir(): string { return this.services.outDir; }
-  get prepared(): unknown { return this.services.prepared?.get(this.node); }
+  get calendar(): Calendar {
+    return this.services.calendar;
+  }
+  get universe(): readonly UniverseMember[] {
+    return this.services.universe;
+  }
+  get outDir(): string {
+    return this.services.outDir;
+  }
+  get prepared(): unknown {
+    return this.services.prepared?.get(this.node);
+  }
 
   get log(): Logger {
     const prefix = `[${this.node}]`;
@@ -66,7 +82,9 @@ export class NodeContext implements SourceContext {
   }
 
   hold(work: Promise<unknown>): void {
-    this.held.hold(work, (err) => this.deadLetter({ event: 'held work' }, `operator error: ${err instanceof Error ? err.message : String(err)}`));
+    this.held.hold(work, (err) =>
+      this.deadLetter({ event: 'held work' }, `operator error: ${err instanceof Error ? err.message : String(err)}`),
+    );
   }
 
   atEnd(fn: () => Promise<void> | void): void {

@@ -14,7 +14,9 @@ export function nodeFeatures(node: ResolvedNode, upstream: readonly string[]): r
 
 /** The names arriving at `node`: its producers' names, in port and binding order. */
 export function upstreamFeatures(node: ResolvedNode, emitted: ReadonlyMap<string, readonly string[]>): string[] {
-  return Object.values(node.inputs).flat().flatMap((producer) => emitted.get(producer) ?? []);
+  return Object.values(node.inputs)
+    .flat()
+    .flatMap((producer) => emitted.get(producer) ?? []);
 }
 
 /** Every node's emitted names; `nodes` must be in topological order. */

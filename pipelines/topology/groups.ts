@@ -20,7 +20,11 @@ import { DEFAULT_PARTITIONS, defaultTopic, type Transport } from './transport.ts
 type Path = (string | number)[];
 type Report = (path: Path, node: string | undefined, message: string, hint?: string) => void;
 
-export interface Group { name: string; nodes: string[]; replicas: number }
+export interface Group {
+  name: string;
+  nodes: string[];
+  replicas: number;
+}
 
 /** Reads a node's `transport:`; undefined (with a problem reported) when it is malformed. */
 export function parseTransport(raw: unknown, topologyName: string, node: string, path: Path, at: Report): Transport | undefined {
@@ -30,11 +34,17 @@ export function parseTransport(raw: unknown, topologyName: string, node: string,
     const r = raw as Record<string, unknown>;
     const unknown = Object.keys(r).filter((k) => !['kind', 'topic', 'partitions'].includes(k));
     if (unknown.length) return void at([...path, unknown[0]!], node, `unknown key "${unknown[0]}" in transport`, 'kind, topic, partitions');
-    if (r['kind'] !== 'kafka' && r['kind'] !== 'inline') return void at([...path, 'kind'], node, `transport kind is ${JSON.stringify(r['kind'])}`, '"kafka" or "inline"');
+    if (r['kind'] !== 'kafka' && r['kind'] !== 'inline')
+      return void at([...path, 'kind'], node, `transport kind is ${JSON.stringify(r['kind'])}`, '"kafka" or "inline"');
     if (r['kind'] === 'inline') return { kind: 'inline' };
     const topic = r['topic'] ?? defaultTopic(topologyName, node);
     if (typeof topic !== 'string' || !/^[a-zA-Z0-9._-]{1,200}$/.test(topic)) {
-      return void at([...path, 'topic'], node, `topic is ${JSON.stringify(topic)}`, 'letters, digits, ".", "_" and "-" only (Kafka topic names)');
+      return void at(
+        [...path, 'topic'],
+        node,
+        `topic is ${JSON.stringify(topic)}`,
+        'letters, digits, ".", "_" and "-" only (Kafka topic names)',
+      );
     }
     const partitions = r['partitions'] ?? DEFAULT_PARTITIONS;
     if (!Number.isInteger(partitions) || (partitions as number) < 1 || (partitions as number) > 1000) {
@@ -58,21 +68,31 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     const path: Path = ['groups', name];
     if (!/^[a-zA-Z0-9_-]+$/.test(name)) at(path, undefined, `group name "${name}"`, 'letters, digits, "_" and "-"');
-    const spec = Array.isArray(value) ? { nodes: value, replicas: 1 } : value && typeof value === 'object' ? value as Record<string, unknown> : undefined;
+    const spec = Array.isArray(value)
+      ? { nodes: value, replicas: 1 }
+      : value && typeof value === 'object'
+        ? (value as Record<string, unknown>)
+        : undefined;
     const list = spec?.['nodes'];
     const replicas = spec?.['replicas'] ?? 1;
     if (!Array.isArray(list)) {
       at(path, undefined, `group "${name}" is ${JSON.stringify(value)}`, 'a list of node names, or { nodes: [...], replicas: N }');
       continue;
     }
-    if (!Number.isInteger(replicas) || (replicas as number) < 1) at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, 'an integer >= 1');
+    if (!Number.isInteger(replicas) || (replicas as number) < 1)
+      at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, 'an integer >= 1');
     const members: string[] = [];
     list.forEach((n: unknown, i) => {
       const itemPath = Array.isArray(value) ? [...path, i] : [...path, 'nodes', i];
       const node = typeof n === 'string' ? nodes.get(n) : undefined;
       if (typeof n !== 'string' || !node) return at(itemPath, undefined, `unknown node ${JSON.stringify(n)} in group "${name}"`);
       if (node.spec?.kind === 'source') {
-        return at(itemPath, n, `source "${n}" is listed in group "${name}"`, 'leave sources out: every group process replays the sources it reads');
+        return at(
+          itemPath,
+          n,
+          `source "${n}" is listed in group "${name}"`,
+          'leave sources out: every group process replays the sources it reads',
+        );
       }
       const first = owner.get(n);
       if (first) return at(itemPath, n, `node "${n}" is in groups "${first}" and "${name}"`, 'each node runs in exactly one group');
@@ -108,24 +128,43 @@ export function checkGroupEdges(
         if (theirs === undefined || theirs === mine) continue;
         const producer = byName.get(p);
         if (out !== MAIN_PORT) {
-          at(['nodes', node.index, 'inputs'], node.name, `input "${edge}" comes from group "${theirs}", not "${mine}": only a node's main output crosses groups`,
-            `put ${p} and ${node.name} in one group, or bind ${p}'s main output`);
+          at(
+            ['nodes', node.index, 'inputs'],
+            node.name,
+            `input "${edge}" comes from group "${theirs}", not "${mine}": only a node's main output crosses groups`,
+            `put ${p} and ${node.name} in one group, or bind ${p}'s main output`,
+          );
         } else if ((node.spec.inputs as Record<string, { feedback?: boolean }>)[port]?.feedback) {
-          at(['nodes', node.index, 'inputs'], node.name, `feedback input "${p}" (port "${port}") comes from group "${theirs}", not "${mine}"`,
-            'a feedback edge reads state of the same process: put both nodes in one group');
+          at(
+            ['nodes', node.index, 'inputs'],
+            node.name,
+            `feedback input "${p}" (port "${port}") comes from group "${theirs}", not "${mine}"`,
+            'a feedback edge reads state of the same process: put both nodes in one group',
+          );
         } else if (producer && producer.transport.kind !== 'kafka') {
-          at(['nodes', producer.index, 'name'], p, `edge ${p} → ${node.name} crosses from group "${theirs}" to "${mine}" but ${p} is not a Kafka edge`,
-            `give ${p} "transport: kafka"`);
+          at(
+            ['nodes', producer.index, 'name'],
+            p,
+            `edge ${p} → ${node.name} crosses from group "${theirs}" to "${mine}" but ${p} is not a Kafka edge`,
+            `give ${p} "transport: kafka"`,
+          );
         }
       }
     }
   }
   for (const g of groups) {
     if (g.replicas <= 1) continue;
-    const whole = g.nodes.filter((n) => { const spec = byName.get(n)?.spec; return !(spec?.kind === 'operator' && spec.partitionable); });
+    const whole = g.nodes.filter((n) => {
+      const spec = byName.get(n)?.spec;
+      return !(spec?.kind === 'operator' && spec.partitionable);
+    });
     if (whole.length > 0) {
-      at(['groups', g.name], undefined, `group "${g.name}" has ${g.replicas} replicas but ${whole.join(', ')} need${whole.length === 1 ? 's' : ''} the whole universe`,
-        'only groups of per-symbol stages can be split by symbol; use replicas: 1');
+      at(
+        ['groups', g.name],
+        undefined,
+        `group "${g.name}" has ${g.replicas} replicas but ${whole.join(', ')} need${whole.length === 1 ? 's' : ''} the whole universe`,
+        'only groups of per-symbol stages can be split by symbol; use replicas: 1',
+      );
     }
   }
 }

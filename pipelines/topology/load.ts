@@ -23,9 +23,14 @@ export function loadTopology(file: string, sets: readonly string[] = [], text?: 
     source = text ?? readFileSync(file, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    return { file, doc: parseDocument(''), lines: new LineCounter(), overrides: [], syntaxErrors: true, problems: [
-      { file, line: 1, col: 1, message: `cannot read topology: ${reason}`, hint: 'pass the path of a topology.yaml' },
-    ] };
+    return {
+      file,
+      doc: parseDocument(''),
+      lines: new LineCounter(),
+      overrides: [],
+      syntaxErrors: true,
+      problems: [{ file, line: 1, col: 1, message: `cannot read topology: ${reason}`, hint: 'pass the path of a topology.yaml' }],
+    };
   }
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -72,7 +77,10 @@ function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology[
     if (!doc.hasIn(['nodes', index, 'params'])) doc.setIn(['nodes', index, 'params'], doc.createNode({}));
     doc.setIn(path, doc.createNode(value));
   } catch {
-    bad(`cannot set "${paramPath}" on node "${nodeName}": a value on that path is not a mapping`, 'override a param, or a field of an object param');
+    bad(
+      `cannot set "${paramPath}" on node "${nodeName}": a value on that path is not a mapping`,
+      'override a param, or a field of an object param',
+    );
     return;
   }
   overrides.push({ path, flag: `--set ${flag}` });

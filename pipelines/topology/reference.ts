@@ -6,7 +6,13 @@ import { z } from 'zod';
 import { MAIN_PORT, outputSchemas, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';
 import { edgeEnds, type Topology } from './model.ts';
 
-interface ParamDoc { name: string; type: string; default: unknown; description: string; required: boolean }
+interface ParamDoc {
+  name: string;
+  type: string;
+  default: unknown;
+  description: string;
+  required: boolean;
+}
 
 function paramsJsonSchema(spec: AnySpec): Record<string, unknown> {
   return z.toJSONSchema(spec.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -38,7 +44,9 @@ function describeType(p: Record<string, unknown>): string {
 function portList(spec: AnySpec): string {
   const ports = Object.entries(spec.inputs as Record<string, PortSpec>);
   if (ports.length === 0) return '—';
-  return ports.map(([n, p]) => `${n}: ${p.schema}${p.variadic ? '[]' : ''}${p.optional ? '?' : ''}${p.feedback ? ' (feedback)' : ''}`).join(', ');
+  return ports
+    .map(([n, p]) => `${n}: ${p.schema}${p.variadic ? '[]' : ''}${p.optional ? '?' : ''}${p.feedback ? ' (feedback)' : ''}`)
+    .join(', ');
 }
 
 /** The feature names an operator emits with its default params (for pass-through operators, what it adds). */
@@ -52,37 +60,66 @@ function defaultFeatures(spec: AnySpec): string[] {
 function outputText(s: AnySpec): string {
   const schemas = outputSchemas(s);
   const main = schemas.length === 0 ? '—' : schemas.length === 1 ? schemas[0]! : `${schemas.join(' | ')} (by params)`;
-  const extra = s.kind === 'operator' && s.outputs ? Object.entries(s.outputs as Record<string, string>).map(([p, schema]) => `; ${p}: ${schema}`) : [];
+  const extra =
+    s.kind === 'operator' && s.outputs ? Object.entries(s.outputs as Record<string, string>).map(([p, schema]) => `; ${p}: ${schema}`) : [];
   return main + extra.join('');
 }
 
 export function opsText(specs: readonly AnySpec[]): string {
-  return specs.map((s) => {
-    const params = paramDocs(s).map((p) =>
-      `    ${p.name}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : p.required ? ' (required)' : ''}\n      ${p.description}`);
-    const features = defaultFeatures(s);
-    return [`${s.type}  —  ${s.summary}`, `  inputs: ${portList(s)}`, `  output: ${outputText(s)}`,
-      ...(features.length ? [`  features: ${features.join(', ')}`] : []), ...(params.length ? ['  params:', ...params] : [])].join('\n');
-  }).join('\n\n');
+  return specs
+    .map((s) => {
+      const params = paramDocs(s).map(
+        (p) =>
+          `    ${p.name}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : p.required ? ' (required)' : ''}\n      ${p.description}`,
+      );
+      const features = defaultFeatures(s);
+      return [
+        `${s.type}  —  ${s.summary}`,
+        `  inputs: ${portList(s)}`,
+        `  output: ${outputText(s)}`,
+        ...(features.length ? [`  features: ${features.join(', ')}`] : []),
+        ...(params.length ? ['  params:', ...params] : []),
+      ].join('\n');
+    })
+    .join('\n\n');
 }
 
 export function opsMarkdown(specs: readonly AnySpec[]): string {
-  return specs.map((s) => {
-    const rows = paramDocs(s).map((p) =>
-      `| \`${p.name}\` | ${p.type.replace(/\|/g, '\\|')} | ${p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : p.required ? '**required**' : ''} | ${p.description} |`);
-    return [
-      `### \`${s.type}\``, '', s.summary, '', `Inputs: ${portList(s)} · Output: ${outputText(s)}`, '',
-      ...(defaultFeatures(s).length ? [`Features (default params): ${defaultFeatures(s).map((f) => `\`${f}\``).join(', ')}`, ''] : []),
-      ...(rows.length ? ['| param | type | default | description |', '|---|---|---|---|', ...rows, ''] : []),
-    ].join('\n');
-  }).join('\n');
+  return specs
+    .map((s) => {
+      const rows = paramDocs(s).map(
+        (p) =>
+          `| \`${p.name}\` | ${p.type.replace(/\|/g, '\\|')} | ${p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : p.required ? '**required**' : ''} | ${p.description} |`,
+      );
+      return [
+        `### \`${s.type}\``,
+        '',
+        s.summary,
+        '',
+        `Inputs: ${portList(s)} · Output: ${outputText(s)}`,
+        '',
+        ...(defaultFeatures(s).length
+          ? [
+              `Features (default params): ${defaultFeatures(s)
+                .map((f) => `\`${f}\``)
+                .join(', ')}`,
+              '',
+            ]
+          : []),
+        ...(rows.length ? ['| param | type | default | description |', '|---|---|---|---|', ...rows, ''] : []),
+      ].join('\n');
+    })
+    .join('\n');
 }
 
 export function opsJson(specs: readonly AnySpec[]): unknown {
   return specs.map((s) => ({
-    type: s.type, summary: s.summary, output: outputSchemas(s).join(' | ') || null,
+    type: s.type,
+    summary: s.summary,
+    output: outputSchemas(s).join(' | ') || null,
     ...(s.kind === 'operator' && s.outputs ? { outputs: s.outputs } : {}),
-    inputs: s.inputs, params: paramDocs(s),
+    inputs: s.inputs,
+    params: paramDocs(s),
   }));
 }
 
@@ -90,16 +127,25 @@ export function opsJson(specs: readonly AnySpec[]): unknown {
 export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, unknown> {
   const inputs = {
     description: 'A node name, a list of node names (bound to the ports in order), or a mapping port: node.',
-    anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } },
-      { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } }],
+    anyOf: [
+      { type: 'string' },
+      { type: 'array', items: { type: 'string' } },
+      { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
+    ],
   };
   const transport = {
     description: 'How the output travels between processes: "inline" (default) or a Kafka topic.',
     anyOf: [
       { enum: ['inline', 'kafka'] },
       {
-        type: 'object', additionalProperties: false, required: ['kind'],
-        properties: { kind: { enum: ['inline', 'kafka'] }, topic: { type: 'string' }, partitions: { type: 'integer', minimum: 1, maximum: 1000 } },
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind'],
+        properties: {
+          kind: { enum: ['inline', 'kafka'] },
+          topic: { type: 'string' },
+          partitions: { type: 'integer', minimum: 1, maximum: 1000 },
+        },
       },
     ],
   };
@@ -121,8 +167,13 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
           anyOf: [
             { type: 'array', items: { type: 'string' } },
             {
-              type: 'object', additionalProperties: false, required: ['nodes'],
-              properties: { nodes: { type: 'array', items: { type: 'string' } }, replicas: { type: 'integer', minimum: 1, description: 'Processes sharing the symbols (per-symbol stages only).' } },
+              type: 'object',
+              additionalProperties: false,
+              required: ['nodes'],
+              properties: {
+                nodes: { type: 'array', items: { type: 'string' } },
+                replicas: { type: 'integer', minimum: 1, description: 'Processes sharing the symbols (per-symbol stages only).' },
+              },
             },
           ],
         },

@@ -25,11 +25,13 @@ export function validateTopology(
   if (loaded.syntaxErrors) return { problems };
   const { doc, file } = loaded;
 
-  const report = (preferKey: boolean) => (path: Path, node: string | undefined, message: string, hint?: string): void => {
-    const override = loaded.overrides.find((o) => startsWith(path, o.path));
-    const where = override ? { file: override.flag, line: 1, col: 1 } : { file, ...position(loaded, path, preferKey) };
-    problems.push({ ...where, ...(node !== undefined ? { node } : {}), message, ...(hint ? { hint } : {}) });
-  };
+  const report =
+    (preferKey: boolean) =>
+    (path: Path, node: string | undefined, message: string, hint?: string): void => {
+      const override = loaded.overrides.find((o) => startsWith(path, o.path));
+      const where = override ? { file: override.flag, line: 1, col: 1 } : { file, ...position(loaded, path, preferKey) };
+      problems.push({ ...where, ...(node !== undefined ? { node } : {}), message, ...(hint ? { hint } : {}) });
+    };
   /** A problem with the value at `path`. */
   const at = report(false);
   /** A problem with the key at the end of `path` (an unknown key). */
@@ -45,7 +47,8 @@ export function validateTopology(
   }
   const name = typeof root['name'] === 'string' ? root['name'] : 'topology';
   const seed = root['seed'] ?? 1;
-  if (!Number.isSafeInteger(seed) || (seed as number) < 0) at(['seed'], undefined, `seed is ${JSON.stringify(seed)}`, 'a non-negative integer');
+  if (!Number.isSafeInteger(seed) || (seed as number) < 0)
+    at(['seed'], undefined, `seed is ${JSON.stringify(seed)}`, 'a non-negative integer');
   const data = root['data'];
   if (data !== undefined && typeof data !== 'string') at(['data'], undefined, `data is ${JSON.stringify(data)}`, 'a folder path');
   const rawNodes = root['nodes'];
@@ -65,7 +68,12 @@ export function validateTopology(
       return at([...base, 'name'], undefined, `node name is ${JSON.stringify(nodeName)}`, 'a non-empty string');
     }
     if (nodeName.includes('.')) {
-      return at([...base, 'name'], undefined, `node name "${nodeName}" contains a dot`, 'a dot separates a node from its output port in inputs (broker.states): use - or _');
+      return at(
+        [...base, 'name'],
+        undefined,
+        `node name "${nodeName}" contains a dot`,
+        'a dot separates a node from its output port in inputs (broker.states): use - or _',
+      );
     }
     for (const key of Object.keys(raw)) {
       if (!NODE_KEYS.includes(key)) atKey([...base, key], nodeName, `unknown key "${key}"`, suggest(key, NODE_KEYS));
@@ -78,10 +86,16 @@ export function validateTopology(
     const type = raw['type'];
     const spec = typeof type === 'string' ? registry.get(type) : undefined;
     byName.set(nodeName, { index, spec, raw });
-    if (typeof type !== 'string') return at([...base, 'type'], nodeName, `missing operator type`, 'e.g. type: feature.lagged-returns (list them with `alpha ops`)');
+    if (typeof type !== 'string')
+      return at([...base, 'type'], nodeName, `missing operator type`, 'e.g. type: feature.lagged-returns (list them with `alpha ops`)');
     if (!spec) {
       const guess = closest(type, registry.keys());
-      return at([...base, 'type'], nodeName, `unknown operator type "${type}"`, guess ? `did you mean "${guess}"?` : 'see `alpha ops` for the types');
+      return at(
+        [...base, 'type'],
+        nodeName,
+        `unknown operator type "${type}"`,
+        guess ? `did you mean "${guess}"?` : 'see `alpha ops` for the types',
+      );
     }
     const parsed = spec.params.safeParse(raw['params'] ?? {});
     if (!parsed.success) {
@@ -89,7 +103,8 @@ export function validateTopology(
     }
     if (parsed.success) byName.get(nodeName)!.params = parsed.data;
     const transport = parseTransport(raw['transport'], name, nodeName, [...base, 'transport'], at) ?? { kind: 'inline' as const };
-    if (transport.kind === 'kafka' && spec.output === null) at([...base, 'transport'], nodeName, `${type} has no output to send to Kafka`, 'remove "transport:"');
+    if (transport.kind === 'kafka' && spec.output === null)
+      at([...base, 'transport'], nodeName, `${type} has no output to send to Kafka`, 'remove "transport:"');
     // Inputs are checked even when params are not, so every problem is reported at once.
     nodes.push({ index, name: nodeName, spec, raw, params: parsed.success ? parsed.data : undefined, transport });
   });
@@ -100,13 +115,23 @@ export function validateTopology(
     const inputs = bindInputs(node, byName, at, atKey);
     if (inputs && node.params !== undefined) {
       resolved.set(node.name, {
-        name: node.name, type: node.spec.type, spec: node.spec, inputs, params: node.params, transport: node.transport,
-        output: outputSchema(node.spec, node.params), ports: outputPorts(node.spec, node.params),
+        name: node.name,
+        type: node.spec.type,
+        spec: node.spec,
+        inputs,
+        params: node.params,
+        transport: node.transport,
+        output: outputSchema(node.spec, node.params),
+        ports: outputPorts(node.spec, node.params),
       });
     }
   }
   const groups = parseGroups(root['groups'], byName, at);
-  checkGroupEdges(groups, nodes.flatMap((n) => (resolved.has(n.name) ? [{ ...n, inputs: resolved.get(n.name)!.inputs }] : [])), at);
+  checkGroupEdges(
+    groups,
+    nodes.flatMap((n) => (resolved.has(n.name) ? [{ ...n, inputs: resolved.get(n.name)!.inputs }] : [])),
+    at,
+  );
 
   const taps = Array.isArray(root['taps']) ? (root['taps'] as unknown[]) : [];
   taps.forEach((tap, i) => {
@@ -118,8 +143,12 @@ export function validateTopology(
   // Pass 3: cycles (feedback ports excluded) and order.
   const order = topologicalOrder(resolved, (name, cycle) => {
     const entry = byName.get(name)!;
-    at(['nodes', entry.index, 'inputs'], name, `cycle ${cycle.join(' → ')}`,
-      'remove an edge, or read the later node through a feedback port');
+    at(
+      ['nodes', entry.index, 'inputs'],
+      name,
+      `cycle ${cycle.join(' → ')}`,
+      'remove an edge, or read the later node through a feedback port',
+    );
   });
   if (problems.length > 0 || !order) return { problems };
 
@@ -133,8 +162,12 @@ export function validateTopology(
     emitted.set(name, names);
     const twice = node.output === 'CrossSection' ? duplicateNames(names) : [];
     if (twice.length > 0) {
-      at(['nodes', index, 'inputs'], name, `feature names occur more than once in the cross-section: ${twice.join(', ')}`,
-        'each column needs its own name: change the producers\' params so their columns differ, or bind one of them');
+      at(
+        ['nodes', index, 'inputs'],
+        name,
+        `feature names occur more than once in the cross-section: ${twice.join(', ')}`,
+        "each column needs its own name: change the producers' params so their columns differ, or bind one of them",
+      );
     }
     if (node.spec.kind === 'operator' && node.spec.checkFeatures) {
       for (const p of node.spec.checkFeatures(node.params, upstream)) at(['nodes', index, 'params', ...p.param], name, p.message, p.hint);
@@ -144,7 +177,10 @@ export function validateTopology(
   return {
     problems,
     topology: {
-      file, name, seed: seed as number, data: data as string | undefined,
+      file,
+      name,
+      seed: seed as number,
+      data: data as string | undefined,
       taps: taps as string[],
       groups,
       nodes: order.map((n) => resolved.get(n)!),
@@ -205,8 +241,12 @@ function bindInputs(
     const producers = bound[port] ?? [];
     if (producers.length === 0 && !spec.optional) {
       ok = false;
-      at(raw === undefined ? ['nodes', node.index] : base, node.name, `input port "${port}" is not connected`,
-        `connect a node whose output is ${spec.schema} (${spec.description})`);
+      at(
+        raw === undefined ? ['nodes', node.index] : base,
+        node.name,
+        `input port "${port}" is not connected`,
+        `connect a node whose output is ${spec.schema} (${spec.description})`,
+      );
     }
     producers.forEach((producer, i) => {
       const path = bound_paths[port]![i]!;
@@ -220,18 +260,33 @@ function bindInputs(
       const outputs = outputPorts(target.spec, target.params);
       if (Object.keys(outputs).length === 0) {
         ok = false;
-        return at(path, node.name, `input "${producer}" is a ${target.spec.type}, which has no output`, 'connect a node that emits records');
+        return at(
+          path,
+          node.name,
+          `input "${producer}" is a ${target.spec.type}, which has no output`,
+          'connect a node that emits records',
+        );
       }
       const produced = outputs[ends.port];
       if (produced === undefined) {
         ok = false;
-        return at(path, node.name, `node "${ends.node}" has no output port "${ends.port}"`,
-          `its ports are: ${Object.keys(outputs).map((o) => (o === 'out' ? `${ends.node} (out)` : `${ends.node}.${o}`)).join(', ')}`);
+        return at(
+          path,
+          node.name,
+          `node "${ends.node}" has no output port "${ends.port}"`,
+          `its ports are: ${Object.keys(outputs)
+            .map((o) => (o === 'out' ? `${ends.node} (out)` : `${ends.node}.${o}`))
+            .join(', ')}`,
+        );
       }
       if (spec.schema !== '*' && produced !== spec.schema) {
         ok = false;
-        at(path, node.name, `input "${producer}" emits ${produced} but port "${port}" accepts ${spec.schema}`,
-          `connect a node whose output is ${spec.schema}`);
+        at(
+          path,
+          node.name,
+          `input "${producer}" emits ${produced} but port "${port}" accepts ${spec.schema}`,
+          `connect a node whose output is ${spec.schema}`,
+        );
       }
     });
   }
@@ -272,7 +327,11 @@ function topologicalOrder(nodes: Map<string, ResolvedNode>, onCycle: (node: stri
 function paramProblem(
   at: (path: Path, node: string | undefined, message: string, hint?: string) => void,
   atKey: (path: Path, node: string | undefined, message: string, hint?: string) => void,
-  base: Path, nodeName: string, spec: AnySpec, rawParams: unknown, issue: z.core.$ZodIssue,
+  base: Path,
+  nodeName: string,
+  spec: AnySpec,
+  rawParams: unknown,
+  issue: z.core.$ZodIssue,
 ): void {
   const known = spec.params instanceof z.ZodObject ? Object.keys(spec.params.shape) : [];
   const path: Path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));

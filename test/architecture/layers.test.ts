@@ -21,7 +21,8 @@ describe('the import table', () => {
   });
 
   it('reads static, type-only, re-export and dynamic imports', () => {
-    const text = "import { a } from './a.ts';\nimport type { B } from \"../b.ts\";\nexport { c } from './c.ts';\nconst d = await import('./d.ts');\nimport 'side-effect';";
+    const text =
+      "import { a } from './a.ts';\nimport type { B } from \"../b.ts\";\nexport { c } from './c.ts';\nconst d = await import('./d.ts');\nimport 'side-effect';";
     expect(importsOf(text)).toEqual(['./a.ts', '../b.ts', './c.ts', './d.ts']);
   });
 
@@ -44,7 +45,10 @@ describe('the import table', () => {
 
   it('allows what the table allows', () => {
     const ok = new Map([
-      ['operators/feature/x.ts', "import { RollingWindow } from '../sdk/math.ts';\nimport { Rng } from '../../lib/core/rng.ts';\nimport type { Bar } from '../../schemas/types.generated.ts';"],
+      [
+        'operators/feature/x.ts',
+        "import { RollingWindow } from '../sdk/math.ts';\nimport { Rng } from '../../lib/core/rng.ts';\nimport type { Bar } from '../../schemas/types.generated.ts';",
+      ],
       ['lib/optimise/x.ts', "import { QpSolver } from '../../native/osqp/index.ts';\nimport { Heap } from '../core/heap.ts';"],
       ['pipelines/cli/x.ts', "import { registry } from '../../operators/index.ts';"],
     ]);

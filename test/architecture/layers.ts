@@ -27,7 +27,9 @@ export const LAYERS: readonly Layer[] = [
   // An operator is one file: it imports the kit and libraries, never another operator.
   { name: 'operator', dir: 'operators', mayImport: ['sdk', 'lib', 'lib/core', 'native', 'schemas'], forbiddenPackages: STORAGE },
   {
-    name: 'pipelines', dir: 'pipelines', mayImport: ['pipelines', 'registry', 'operator', 'sdk', 'lib', 'lib/core', 'native', 'schemas'],
+    name: 'pipelines',
+    dir: 'pipelines',
+    mayImport: ['pipelines', 'registry', 'operator', 'sdk', 'lib', 'lib/core', 'native', 'schemas'],
     forbiddenPackages: ['kafkajs', '@platformatic/kafka'],
   },
 ];
@@ -65,7 +67,8 @@ export function importViolations(files: ReadonlyMap<string, string>, layers: rea
         }
       } else {
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-        if (from.forbiddenPackages?.includes(pkg)) problems.push(`${file}: imports the package ${pkg}, which layer ${from.name} must not use`);
+        if (from.forbiddenPackages?.includes(pkg))
+          problems.push(`${file}: imports the package ${pkg}, which layer ${from.name} must not use`);
       }
     }
   }

@@ -17,15 +17,23 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BAD = 'test/fixtures/topologies/bad.yaml';
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function alpha(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/alpha.mjs', ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+    execFile(
+      process.execPath,
+      ['bin/alpha.mjs', ...args],
+      { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
         resolve({ code, stdout, stderr });
-      });
+      },
+    );
   });
 }
 
@@ -94,7 +102,11 @@ describe('alpha validate', () => {
   it('prints the problems as parseable JSON with --format json', () => {
     const { code, stdout } = runs.validateJson;
     expect(code).not.toBe(0);
-    const report = JSON.parse(stdout) as { file: string; valid: boolean; problems: { file: string; line: number; col: number; node?: string; message: string }[] };
+    const report = JSON.parse(stdout) as {
+      file: string;
+      valid: boolean;
+      problems: { file: string; line: number; col: number; node?: string; message: string }[];
+    };
     expect(report.file).toBe(BAD);
     expect(report.valid).toBe(false);
     expect(report.problems.map((p) => [p.file, p.line, p.col, p.node]).sort()).toEqual([
@@ -114,14 +126,17 @@ describe('alpha graph', () => {
     expect(stdout.startsWith('flowchart LR\n')).toBe(true);
     const { topology } = validateTopology(loadTopology(join(ROOT, 'topology.yaml')), registry);
     expect(topology).toBeDefined();
-    const edges = stdout.split('\n').filter((l) => / -(->|\.->)\|/.test(l)).map((l) => l.trim());
+    const edges = stdout
+      .split('\n')
+      .filter((l) => / -(->|\.->)\|/.test(l))
+      .map((l) => l.trim());
     const expected: string[] = [];
     for (const node of topology!.nodes) {
       for (const [port, producers] of Object.entries(node.inputs)) {
         const feedback = (node.spec.inputs as Record<string, PortSpec>)[port]?.feedback === true;
         for (const p of producers) {
           // An input is a node (its main output) or node.port (another of its ports).
-          const [from, port] = p.includes('.') ? p.split('.') as [string, string] : [p, 'out'];
+          const [from, port] = p.includes('.') ? (p.split('.') as [string, string]) : [p, 'out'];
           const schema = topology!.nodes.find((n) => n.name === from)!.ports[port];
           expected.push(`${from} ${feedback ? '-.->' : '-->'}|${port === 'out' ? schema : `${port}: ${schema}`}| ${node.name}`);
         }
@@ -141,7 +156,10 @@ describe('alpha graph', () => {
 describe('alpha ops', () => {
   it('lists every operator type of the registry', () => {
     expect(runs.ops.code).toBe(0);
-    const listed = runs.ops.stdout.split('\n').filter((l) => /^\S+ {2}— {2}/.test(l)).map((l) => l.split(' ')[0]);
+    const listed = runs.ops.stdout
+      .split('\n')
+      .filter((l) => /^\S+ {2}— {2}/.test(l))
+      .map((l) => l.split(' ')[0]);
     expect(listed.sort()).toEqual([...registry.keys()].sort());
     expect(listed.length).toBeGreaterThanOrEqual(16);
   });

@@ -14,12 +14,20 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SEED_FIXTURE = join(ROOT, 'test/fixtures/qp/seed-example.json');
 const dir = mkdtempSync(join(tmpdir(), 'alpha-risk-'));
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function alpha(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/alpha.mjs', ...args], { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      ['bin/alpha.mjs', ...args],
+      { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -33,9 +41,22 @@ const sigma2 = [0.04, 0.09, 0.01, 0.0625];
 const mu = [0.02, -0.01, 0.005, 0.03];
 const dense = { mu, gamma: 2, risk: { sigma: sigma2.map((s, i) => sigma2.map((_, j) => (i === j ? s : 0))) } };
 const factor = {
-  mu, gamma: 2, w_prev: [0.01, 0, 0, -0.01], tcost: 0.0005,
+  mu,
+  gamma: 2,
+  w_prev: [0.01, 0, 0, -0.01],
+  tcost: 0.0005,
   risk: { B: [[1], [1.2], [0.8], [1]], F: [[0.02]], D: [0.02, 0.03, 0.01, 0.02] },
-  constraints: { dollar_neutral: true, gross: 0.2, max_weight: 0.05, min_weight: -0.05, turnover: 0.5, sector: ['a', 'a', 'b', 'b'], sector_neutral: true, beta: [1, 1.2, 0.8, 1], beta_neutral: false },
+  constraints: {
+    dollar_neutral: true,
+    gross: 0.2,
+    max_weight: 0.05,
+    min_weight: -0.05,
+    turnover: 0.5,
+    sector: ['a', 'a', 'b', 'b'],
+    sector_neutral: true,
+    beta: [1, 1.2, 0.8, 1],
+    beta_neutral: false,
+  },
 };
 
 let runs: Record<'dense' | 'factor' | 'infeasible' | 'malformed' | 'shapes' | 'notJson' | 'missing' | 'seed', Run>;
@@ -46,11 +67,19 @@ beforeAll(async () => {
   paths['factor'] = file('factor.json', factor);
   paths['infeasible'] = file('infeasible.json', { ...dense, constraints: { dollar_neutral: true, min_weight: 0.01 } });
   paths['malformed'] = file('malformed.json', { mu: [0.1, 'x', 0, 0], gamma: -1, risk: { sigma: dense.risk.sigma }, constraint: {} });
-  paths['shapes'] = file('shapes.json', { ...factor, risk: { B: [[1], [1], [1]], F: [[0.02]], D: [0.02, 0.03, 0.01, 0.02] }, constraints: { beta_neutral: true } });
+  paths['shapes'] = file('shapes.json', {
+    ...factor,
+    risk: { B: [[1], [1], [1]], F: [[0.02]], D: [0.02, 0.03, 0.01, 0.02] },
+    constraints: { beta_neutral: true },
+  });
   paths['notJson'] = file('broken.json', '{"mu": [0.1,');
   const [d, f, i, m, s, n, missing, seed] = await Promise.all([
-    alpha('risk', 'solve', paths['dense']), alpha('risk', 'solve', paths['factor']), alpha('risk', 'solve', paths['infeasible']),
-    alpha('risk', 'solve', paths['malformed']), alpha('risk', 'solve', paths['shapes']), alpha('risk', 'solve', paths['notJson']),
+    alpha('risk', 'solve', paths['dense']),
+    alpha('risk', 'solve', paths['factor']),
+    alpha('risk', 'solve', paths['infeasible']),
+    alpha('risk', 'solve', paths['malformed']),
+    alpha('risk', 'solve', paths['shapes']),
+    alpha('risk', 'solve', paths['notJson']),
     alpha('risk', 'solve', join(dir, 'nope.json')),
     existsSync(SEED_FIXTURE)
       ? alpha('risk', 'solve', file('seed.json', (JSON.parse(readFileSync(SEED_FIXTURE, 'utf8')) as { problem: unknown }).problem))
@@ -77,7 +106,10 @@ describe('alpha risk solve', () => {
     const r = result(runs.dense);
     expect(r.status).toBe('solved');
     r.weights!.forEach((w, i) => expect(w).toBeCloseTo(mu[i]! / (4 * sigma2[i]!), 9));
-    expect(r.objective).toBeCloseTo(mu.reduce((a, m, i) => a + (m * m) / (8 * sigma2[i]!), 0), 12);
+    expect(r.objective).toBeCloseTo(
+      mu.reduce((a, m, i) => a + (m * m) / (8 * sigma2[i]!), 0),
+      12,
+    );
     expect(r.iterations).toBeGreaterThan(0);
     expect(r.solve_ms).toBeGreaterThan(0);
   });

@@ -27,7 +27,7 @@ describe('@example blocks (scripts/check-examples.ts)', () => {
     ]);
   });
 
-  it('names FILE:LINE of each broken example, with the module\'s exports in scope', () => {
+  it("names FILE:LINE of each broken example, with the module's exports in scope", () => {
     const { examples, problems } = checkExamples({ root, dirs: ['test/docs/fixtures'] });
     expect(examples).toHaveLength(4);
     expect(problems.map(formatProblem)).toEqual([

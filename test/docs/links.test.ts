@@ -16,7 +16,10 @@ function anchors(text: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
   for (const m of prose(text).matchAll(/^#{1,6}\s+(.+?)\s*$/gm)) {
-    const slug = m[1]!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-');
+    const slug = m[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     out.add(n === 0 ? slug : `${slug}-${n}`);
@@ -34,20 +37,25 @@ describe('links and paths in README.md, CONTRIBUTING.md, docs/ and bench/README.
         const [path, anchor] = target.split('#') as [string, string | undefined];
         const file = path ? normalize(join(dirname(page), path)) : page;
         if (!existsSync(join(root, file))) broken.push(`${page}: ${target} (no ${file})`);
-        else if (anchor && file.endsWith('.md') && !anchors(read(file)).has(anchor)) broken.push(`${page}: ${target} (no heading #${anchor} in ${file})`);
+        else if (anchor && file.endsWith('.md') && !anchors(read(file)).has(anchor))
+          broken.push(`${page}: ${target} (no heading #${anchor} in ${file})`);
       }
     }
     expect(broken).toEqual([]);
   });
 
   it('every source path they name in backticks exists', () => {
-    const top = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name)
+    const top = readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
       .filter((d) => !['node_modules', 'out', 'data'].includes(d));
     const path = new RegExp(`^(?:${top.join('|')})/[a-z0-9_./-]*$`);
-    const missing = pages.flatMap((page) => [...read(page).matchAll(/`([^`\s]+)`/g)]
-      .map((m) => m[1]!.replace(/[:,]$/, ''))
-      .filter((p) => path.test(p) && !existsSync(join(root, p)))
-      .map((p) => `${page}: ${p}`));
+    const missing = pages.flatMap((page) =>
+      [...read(page).matchAll(/`([^`\s]+)`/g)]
+        .map((m) => m[1]!.replace(/[:,]$/, ''))
+        .filter((p) => path.test(p) && !existsSync(join(root, p)))
+        .map((p) => `${page}: ${p}`),
+    );
     expect([...new Set(missing)]).toEqual([]);
   });
 

@@ -47,8 +47,23 @@ describe('default backtest, end to end', () => {
 
   it('summary.json has the performance and reproducibility fields', () => {
     const s = JSON.parse(readFileSync(join(first.out, 'summary.json'), 'utf8')) as Record<string, unknown>;
-    for (const k of ['events', 'events_per_sec', 'fills', 'total_return', 'sharpe', 'max_drawdown', 'turnover', 'fees', 'dead_letters',
-      'git_commit', 'topology_sha256', 'data_sha256', 'seed', 'peak_rss_mb']) expect(s, k).toHaveProperty(k);
+    for (const k of [
+      'events',
+      'events_per_sec',
+      'fills',
+      'total_return',
+      'sharpe',
+      'max_drawdown',
+      'turnover',
+      'fees',
+      'dead_letters',
+      'git_commit',
+      'topology_sha256',
+      'data_sha256',
+      'seed',
+      'peak_rss_mb',
+    ])
+      expect(s, k).toHaveProperty(k);
     expect(s['events']).toBeGreaterThan(100_000);
     expect(s['data_sha256']).toMatch(/^[0-9a-f]{64}$/);
     expect(s['seed']).toBe(42);
@@ -59,7 +74,11 @@ describe('default backtest, end to end', () => {
     const meta = parquetMetadata(buffer);
     const ts = meta.schema.find((e) => e.name === 'ts_known')!;
     expect(ts.logical_type).toEqual({ type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' });
-    const rows = await parquetReadObjects({ file: buffer, utf8: true, parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never });
+    const rows = await parquetReadObjects({
+      file: buffer,
+      utf8: true,
+      parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never,
+    });
     expect(rows).toHaveLength(first.summary.fills);
     const fill = rows[0] as Record<string, unknown>;
     expect(typeof fill['symbol']).toBe('string');
@@ -73,7 +92,7 @@ describe('default backtest, end to end', () => {
   });
 
   it('the equity curve starts at the initial cash and reconciles with the summary', async () => {
-    const rows = await parquetReadObjects({ file: arrayBuffer(first.out, 'equity.parquet') }) as { equity: number; fees: number }[];
+    const rows = (await parquetReadObjects({ file: arrayBuffer(first.out, 'equity.parquet') })) as { equity: number; fees: number }[];
     expect(rows[0]!.equity).toBe(10_000_000);
     const last = rows[rows.length - 1]!;
     expect(last.equity / 10_000_000 - 1).toBeCloseTo(first.summary.total_return, 6);

@@ -27,11 +27,23 @@ function editQuotes(file: string, edit: (rows: Record<string, number | string>[]
   const rows: Record<string, number | string>[] = [];
   for (const b of batch) {
     const sym = stringColumn(b, 'symbol');
-    const cols = { ts_event: int64Column(b, 'ts_event'), ts_known: int64Column(b, 'ts_known'), seq: int64Column(b, 'seq'), id: int64Column(b, 'id'),
-      bid: float64Column(b, 'bid'), ask: float64Column(b, 'ask'), bid_size: float64Column(b, 'bid_size'), ask_size: float64Column(b, 'ask_size') };
+    const cols = {
+      ts_event: int64Column(b, 'ts_event'),
+      ts_known: int64Column(b, 'ts_known'),
+      seq: int64Column(b, 'seq'),
+      id: int64Column(b, 'id'),
+      bid: float64Column(b, 'bid'),
+      ask: float64Column(b, 'ask'),
+      bid_size: float64Column(b, 'bid_size'),
+      ask_size: float64Column(b, 'ask_size'),
+    };
     const version = b.getChild('version')!.toArray() as Int32Array;
     for (let i = 0; i < b.numRows; i++) {
-      rows.push({ ...Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v[i]!])), version: version[i]!, symbol: sym.dictionary[sym.indices[i]!]! });
+      rows.push({
+        ...Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v[i]!])),
+        version: version[i]!,
+        symbol: sym.dictionary[sym.indices[i]!]!,
+      });
     }
   }
   const out = edit(rows);
@@ -61,15 +73,20 @@ describe('bad input', () => {
     });
     const out = tempDir('bad-out');
     const summary = await runBacktest({ topologyFile, dataDir: dir, outDir: out });
-    const letters = readFileSync(join(out, 'dead_letters.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as DeadLetter);
+    const letters = readFileSync(join(out, 'dead_letters.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as DeadLetter);
     const reasons = letters.map((l) => l.reason);
-    expect(reasons).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^bad price: bid NaN/),
-      expect.stringMatching(/^bad price: bid [\d.]+, ask -1/),
-      expect.stringMatching(/^crossed quote: bid 50 > ask 49/),
-      expect.stringMatching(/^unknown symbol "NOPE"/),
-      expect.stringMatching(/^out of order: \(ts_known \d+, seq \d+\) after/),
-    ]));
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^bad price: bid NaN/),
+        expect.stringMatching(/^bad price: bid [\d.]+, ask -1/),
+        expect.stringMatching(/^crossed quote: bid 50 > ask 49/),
+        expect.stringMatching(/^unknown symbol "NOPE"/),
+        expect.stringMatching(/^out of order: \(ts_known \d+, seq \d+\) after/),
+      ]),
+    );
     expect(letters.every((l) => l.node === 'quotes')).toBe(true);
     expect(JSON.parse(letters.find((l) => l.reason.startsWith('bad price: bid NaN'))!.payload)).toMatchObject({ bid: 'NaN' });
     expect(summary.dead_letters).toBe(5);
@@ -80,19 +97,22 @@ describe('bad input', () => {
   it('names a missing data file', async () => {
     const dir = copy();
     rmSync(join(dir, 'trades/2024-01-04.parquet'));
-    await expect(runBacktest({ topologyFile, dataDir: dir, outDir: tempDir('x') }))
-      .rejects.toThrow(/trades\/2024-01-04\.parquet: file not found/);
+    await expect(runBacktest({ topologyFile, dataDir: dir, outDir: tempDir('x') })).rejects.toThrow(
+      /trades\/2024-01-04\.parquet: file not found/,
+    );
   });
 
   it('names a corrupt data file', async () => {
     const dir = copy();
     writeFileSync(join(dir, 'quotes/2024-01-02.parquet'), 'not parquet at all');
-    await expect(runBacktest({ topologyFile, dataDir: dir, outDir: tempDir('x') }))
-      .rejects.toThrow(/quotes\/2024-01-02\.parquet: not a readable Parquet file/);
+    await expect(runBacktest({ topologyFile, dataDir: dir, outDir: tempDir('x') })).rejects.toThrow(
+      /quotes\/2024-01-02\.parquet: not a readable Parquet file/,
+    );
   });
 
   it('names a missing dataset folder', async () => {
-    await expect(runBacktest({ topologyFile, dataDir: '/nonexistent/data', outDir: tempDir('x') }))
-      .rejects.toThrow(/\/nonexistent\/data\/manifest\.json: dataset manifest not found/);
+    await expect(runBacktest({ topologyFile, dataDir: '/nonexistent/data', outDir: tempDir('x') })).rejects.toThrow(
+      /\/nonexistent\/data\/manifest\.json: dataset manifest not found/,
+    );
   });
 });

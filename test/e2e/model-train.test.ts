@@ -19,31 +19,63 @@ const days = { from: '2024-01-02', to: '2024-01-05' };
 let data: string;
 let model: string;
 let work: string;
-let card: { feature_names: string[]; ts_known_cutoff: string; training_window: { from: string; to: string }; files: Record<string, { sha256: string }> };
+let card: {
+  feature_names: string[];
+  ts_known_cutoff: string;
+  training_window: { from: string; to: string };
+  files: Record<string, { sha256: string }>;
+};
 
 beforeAll(async () => {
   data = await dataset({ symbols: 12, days: 6, seed: 5 });
   model = join(tempDir('model'), 'small');
   work = tempDir('train-work');
-  execFileSync(process.execPath, [alpha, 'model', 'train', '--data', data, '--from', days.from, '--to', days.to, '--out', model,
-    '--work', work, '--bottleneck', '8', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    process.execPath,
+    [
+      alpha,
+      'model',
+      'train',
+      '--data',
+      data,
+      '--from',
+      days.from,
+      '--to',
+      days.to,
+      '--out',
+      model,
+      '--work',
+      work,
+      '--bottleneck',
+      '8',
+      '--quiet',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   card = JSON.parse(readFileSync(join(model, 'card.json'), 'utf8')) as typeof card;
 });
 
 describe('alpha model train', () => {
-  it('writes the topology\'s model input edge wide: ts_event, ts_known, symbol, price, then every feature', async () => {
+  it("writes the topology's model input edge wide: ts_event, ts_known, symbol, price, then every feature", async () => {
     const file = Uint8Array.from(readFileSync(join(work, 'features.parquet'))).buffer;
-    const columns = parquetMetadata(file).schema.slice(1).map((e) => e.name);
+    const columns = parquetMetadata(file)
+      .schema.slice(1)
+      .map((e) => e.name);
     const features = resolveFeatures(resolveTopology('topology.yaml').nodes).get('normalised')!;
     expect(columns).toEqual(['ts_event', 'ts_known', 'symbol', 'price', ...features]);
-    const rows = await parquetReadObjects({ file, columns: ['ts_known', 'symbol'], utf8: true, parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never }) as { ts_known: number }[];
+    const rows = (await parquetReadObjects({
+      file,
+      columns: ['ts_known', 'symbol'],
+      utf8: true,
+      parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never,
+    })) as { ts_known: number }[];
     // Only the window's days were replayed: nothing known after the --to session.
     const last = new Date(Math.max(...rows.map((r) => r.ts_known)) / 1000).toISOString().slice(0, 10);
     expect(last).toBe(days.to);
     expect(new Set(rows.map((r) => r.ts_known)).size * 12).toBe(rows.length);
   });
 
-  it('writes a card naming the topology\'s features, the window and a cut-off inside it', () => {
+  it("writes a card naming the topology's features, the window and a cut-off inside it", () => {
     expect(card.feature_names).toEqual(resolveFeatures(resolveTopology('topology.yaml').nodes).get('normalised'));
     expect(card.training_window).toEqual(days);
     expect(card.ts_known_cutoff.slice(0, 10)).toBe(days.to);
@@ -52,7 +84,13 @@ describe('alpha model train', () => {
 
   it('the trained model serves a backtest of the days after its cut-off', async () => {
     const out = tempDir('after');
-    const summary = await runBacktest({ topologyFile: 'topology.yaml', dataDir: data, outDir: out, from: '2024-01-08', sets: [`model.model=${model}`, 'sizing.min_history=10'] });
+    const summary = await runBacktest({
+      topologyFile: 'topology.yaml',
+      dataDir: data,
+      outDir: out,
+      from: '2024-01-08',
+      sets: [`model.model=${model}`, 'sizing.min_history=10'],
+    });
     expect(summary.dead_letters).toBe(0);
     expect(summary.nodes['model']!['scored']).toBeGreaterThan(0);
     expect(summary.fills).toBeGreaterThan(0);
@@ -60,9 +98,14 @@ describe('alpha model train', () => {
 
   it('the runner refuses to let it score the days it was trained on', async () => {
     const out = tempDir('inside');
-    await expect(runBacktest({ topologyFile: 'topology.yaml', dataDir: data, outDir: out, sets: [`model.model=${model}`] }))
-      .rejects.toThrow(ModelCardError);
-    const cli = spawnSync(process.execPath, [alpha, 'backtest', 'topology.yaml', '--data', data, '--out', out, '--quiet', '--set', `model.model=${model}`], { encoding: 'utf8' });
+    await expect(
+      runBacktest({ topologyFile: 'topology.yaml', dataDir: data, outDir: out, sets: [`model.model=${model}`] }),
+    ).rejects.toThrow(ModelCardError);
+    const cli = spawnSync(
+      process.execPath,
+      [alpha, 'backtest', 'topology.yaml', '--data', data, '--out', out, '--quiet', '--set', `model.model=${model}`],
+      { encoding: 'utf8' },
+    );
     expect(cli.status).toBe(1);
     expect(cli.stderr).toMatch(/trained on data known until .* after the first snapshot it would score .*look-ahead/);
   });

@@ -21,16 +21,24 @@ describe('point in time', () => {
       inputs: { trades: { schema: 'Trade', description: 'Trades.' } },
       output: null,
       params: z.strictObject({}),
-      create: (_p, ctx) => ({ trades }) => handle<never>(ctx, [on(trades, (batch) => batch.forEach((trade) => log.push({ kind: 'record', trade, now: ctx.clock.now() })))], { start: () => everySession(ctx, 60_000_000, 60_000_000, (at) => log.push({ kind: 'timer', at })) }),
+      create:
+        (_p, ctx) =>
+        ({ trades }) =>
+          handle<never>(ctx, [on(trades, (batch) => batch.forEach((trade) => log.push({ kind: 'record', trade, now: ctx.clock.now() })))], {
+            start: () => everySession(ctx, 60_000_000, 60_000_000, (at) => log.push({ kind: 'timer', at })),
+          }),
     });
     const specs = new Map<string, AnySpec>([...registry, [probe.type, probe]]);
     const dir = tempDir('pit');
     const file = join(dir, 'pit.yaml');
-    writeFileSync(file, [
-      'nodes:',
-      '  - { name: trades, type: source.replay, params: { dataset: trades, schema: Trade, batch_size: 64 } }',
-      '  - { name: probe, type: test.pit-probe, inputs: trades }',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'nodes:',
+        '  - { name: trades, type: source.replay, params: { dataset: trades, schema: Trade, batch_size: 64 } }',
+        '  - { name: probe, type: test.pit-probe, inputs: trades }',
+      ].join('\n'),
+    );
     const data = await dataset({ symbols: 6, days: 2, seed: 9, correctionRate: 0.05 });
     await runBacktest({ topologyFile: file, dataDir: data, outDir: dir, registry: specs });
 

@@ -10,7 +10,16 @@ import type { Fill, Quote } from '../../schemas/types.generated.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
 const quote = (at: number, symbol: string, bid: number): Quote => ({
-  ts_event: at, ts_known: at, symbol, seq: at, id: at, version: 1, bid, ask: bid + 0.02, bid_size: 100, ask_size: 100,
+  ts_event: at,
+  ts_known: at,
+  symbol,
+  seq: at,
+  id: at,
+  version: 1,
+  bid,
+  ask: bid + 0.02,
+  bid_size: 100,
+  ask_size: 100,
 });
 
 /** Emits each quote's mid, and a per-minute count on a timer: enough to see order, timers and ports. */
@@ -21,16 +30,33 @@ const mids = defineOperator({
   output: 'Quote',
   outputs: { fills: 'Fill' },
   params: z.strictObject({ fail_on: z.string().default('').describe('A symbol whose quotes make the handler throw.') }),
-  create: (p, ctx) => ({ quotes }) => handlePorts<{ out: Quote; fills: Fill }>(ctx, ['out', 'fills'], [
-    on(quotes, (batch, emit) => {
-      if (batch.some((q) => q.symbol === p.fail_on)) throw new Error(`saw ${p.fail_on}`);
-      emit.out(batch.map((q) => ({ ...q, bid: (q.bid + q.ask) / 2, ask: (q.bid + q.ask) / 2 })));
-      emit.fills(batch.map((q) => ({
-        ts_event: q.ts_event, ts_known: ctx.clock.now(), fill_id: `${q.seq}`, order_id: `${q.seq}`, symbol: q.symbol,
-        side: 'BUY' as const, qty: 1, price: q.ask, fee: 0, liquidity: 'TAKER' as const,
-      })));
-    }),
-  ]),
+  create:
+    (p, ctx) =>
+    ({ quotes }) =>
+      handlePorts<{ out: Quote; fills: Fill }>(
+        ctx,
+        ['out', 'fills'],
+        [
+          on(quotes, (batch, emit) => {
+            if (batch.some((q) => q.symbol === p.fail_on)) throw new Error(`saw ${p.fail_on}`);
+            emit.out(batch.map((q) => ({ ...q, bid: (q.bid + q.ask) / 2, ask: (q.bid + q.ask) / 2 })));
+            emit.fills(
+              batch.map((q) => ({
+                ts_event: q.ts_event,
+                ts_known: ctx.clock.now(),
+                fill_id: `${q.seq}`,
+                order_id: `${q.seq}`,
+                symbol: q.symbol,
+                side: 'BUY' as const,
+                qty: 1,
+                price: q.ask,
+                fee: 0,
+                liquidity: 'TAKER' as const,
+              })),
+            );
+          }),
+        ],
+      ),
 });
 
 describe('runOperator', () => {
@@ -63,28 +89,57 @@ describe('runOperator', () => {
 
   it('fires timers within the sessions it is given', async () => {
     const ticks = defineOperator({
-      type: 'test.ticks', summary: 'Counts quotes per minute on a timer.',
-      inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } }, output: 'Quote',
+      type: 'test.ticks',
+      summary: 'Counts quotes per minute on a timer.',
+      inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
+      output: 'Quote',
       params: z.strictObject({}),
-      create: (_p, ctx) => ({ quotes }) => {
-        let seen: Quote[] = [];
-        return handle<Quote>(ctx, [on(quotes, (batch) => { seen = seen.concat(batch); })], {
-          start: (emit) => {
-            const every = (at: number): void => ctx.clock.schedule(at, (t) => { emit(seen.map((q) => ({ ...q, ts_known: t }))); seen = []; if (t < T0 + 2 * MINUTE) every(t + MINUTE); });
-            every(T0 + MINUTE);
-          },
-        });
-      },
+      create:
+        (_p, ctx) =>
+        ({ quotes }) => {
+          let seen: Quote[] = [];
+          return handle<Quote>(
+            ctx,
+            [
+              on(quotes, (batch) => {
+                seen = seen.concat(batch);
+              }),
+            ],
+            {
+              start: (emit) => {
+                const every = (at: number): void =>
+                  ctx.clock.schedule(at, (t) => {
+                    emit(seen.map((q) => ({ ...q, ts_known: t })));
+                    seen = [];
+                    if (t < T0 + 2 * MINUTE) every(t + MINUTE);
+                  });
+                every(T0 + MINUTE);
+              },
+            },
+          );
+        },
     });
     const run = await runOperator(ticks, {}, { quotes: batches }, { sessions: [{ open: T0, close: T0 + 5 * MINUTE }] });
     // The timer at T0+1m fires before the quote known at T0+1m is delivered.
-    expect(run.batches['out']!.map((b) => [b.at, b.records.length])).toEqual([[T0 + MINUTE, 2], [T0 + 2 * MINUTE, 1]]);
+    expect(run.batches['out']!.map((b) => [b.at, b.records.length])).toEqual([
+      [T0 + MINUTE, 2],
+      [T0 + 2 * MINUTE, 1],
+    ]);
   });
 });
 
 /** A resolved node of `spec`, as validation would give it (params with their defaults). */
 function nodeOf(name: string, spec: typeof mids, params: object, inputs: Record<string, string[]>): ResolvedNode {
-  return { name, type: spec.type, spec, params: spec.params.parse(params), inputs, transport: { kind: 'inline' }, output: 'Quote', ports: { out: 'Quote', fills: 'Fill' } };
+  return {
+    name,
+    type: spec.type,
+    spec,
+    params: spec.params.parse(params),
+    inputs,
+    transport: { kind: 'inline' },
+    output: 'Quote',
+    ports: { out: 'Quote', fills: 'Fill' },
+  };
 }
 
 describe('feedTopology and runGraph', () => {
@@ -95,7 +150,11 @@ describe('feedTopology and runGraph', () => {
 
   it('runs the nodes on the feeds, the feeds ranked first and the nodes in their order', async () => {
     const topology = feedTopology(chain(), { feed: { schema: 'Quote', batches } });
-    expect(topology.nodes.map((n) => [n.name, n.type])).toEqual([['feed', 'harness.feed'], ['first', 'test.mids'], ['second', 'test.mids']]);
+    expect(topology.nodes.map((n) => [n.name, n.type])).toEqual([
+      ['feed', 'harness.feed'],
+      ['first', 'test.mids'],
+      ['second', 'test.mids'],
+    ]);
     const run = await runGraph(topology, { sessions });
     const mid = (q: Quote): number => (q.bid + q.ask) / 2;
     expect(run.edges.get('second')!.flatMap((b) => b.records.map((q) => (q as Quote).bid))).toEqual(batches.flat().map(mid));
@@ -104,44 +163,72 @@ describe('feedTopology and runGraph', () => {
   });
 
   it('names an input that is neither a feed nor a node, and a node named like a feed', () => {
-    expect(() => feedTopology(chain(), { other: { schema: 'Quote', batches } }))
-      .toThrow('feedTopology: node "first" input "quotes": no edge "feed" among the feeds (other) and nodes');
-    expect(() => feedTopology([nodeOf('first', mids, {}, { quotes: ['feed.nope'] })], { feed: { schema: 'Quote', batches } }))
-      .toThrow('no edge "feed.nope"');
-    expect(() => feedTopology([nodeOf('feed', mids, {}, { quotes: ['feed'] })], { feed: { schema: 'Quote', batches } }))
-      .toThrow('feedTopology: node "feed" has the name of a feed');
+    expect(() => feedTopology(chain(), { other: { schema: 'Quote', batches } })).toThrow(
+      'feedTopology: node "first" input "quotes": no edge "feed" among the feeds (other) and nodes',
+    );
+    expect(() => feedTopology([nodeOf('first', mids, {}, { quotes: ['feed.nope'] })], { feed: { schema: 'Quote', batches } })).toThrow(
+      'no edge "feed.nope"',
+    );
+    expect(() => feedTopology([nodeOf('feed', mids, {}, { quotes: ['feed'] })], { feed: { schema: 'Quote', batches } })).toThrow(
+      'feedTopology: node "feed" has the name of a feed',
+    );
   });
 
   it('hands each observed batch to onBatch as it is emitted, keeping none', async () => {
     const seen: [string, SeenBatch][] = [];
     const run = await runGraph(feedTopology(chain(), { feed: { schema: 'Quote', batches } }), {
-      sessions, observe: ['first', 'second'], onBatch: (edge, batch) => seen.push([edge, batch]),
+      sessions,
+      observe: ['first', 'second'],
+      onBatch: (edge, batch) => seen.push([edge, batch]),
     });
     // onBatch subscribes after the graph is built, so within a step the node fed by an edge has
     // already handled (and passed on) a batch when onBatch sees it on that edge.
     expect(seen.map(([edge, b]) => [edge, b.at, b.records.length])).toEqual([
-      ['second', T0 + 1, 2], ['first', T0 + 1, 2], ['second', T0 + MINUTE, 1], ['first', T0 + MINUTE, 1],
+      ['second', T0 + 1, 2],
+      ['first', T0 + 1, 2],
+      ['second', T0 + MINUTE, 1],
+      ['first', T0 + MINUTE, 1],
     ]);
     expect(run.edges.size).toBe(0);
   });
 
   it('calls hooks.done after every step (one per batch here: no timers), then once at the end', async () => {
     const keys: StepKey[] = [];
-    await runGraph(feedTopology(chain(), { feed: { schema: 'Quote', batches } }), { sessions, observe: [], hooks: { done: (k) => void keys.push(k) } });
+    await runGraph(feedTopology(chain(), { feed: { schema: 'Quote', batches } }), {
+      sessions,
+      observe: [],
+      hooks: { done: (k) => void keys.push(k) },
+    });
     // A slice is phase 1 from the feed (order 0), keyed by the seq of its first record.
-    expect(keys).toEqual([{ t: T0 + 1, phase: 1, order: 0, seq: T0 + 1 }, { t: T0 + MINUTE, phase: 1, order: 0, seq: T0 + MINUTE }, END_KEY]);
+    expect(keys).toEqual([
+      { t: T0 + 1, phase: 1, order: 0, seq: T0 + 1 },
+      { t: T0 + MINUTE, phase: 1, order: 0, seq: T0 + MINUTE },
+      END_KEY,
+    ]);
   });
 
   it('opens datasets with openDataset when given one', async () => {
     const opened: string[] = [];
     const stored = defineSource({
-      type: 'test.stored', summary: 'Reads a dataset (a harness test source).', output: 'Quote', params: z.strictObject({}),
+      type: 'test.stored',
+      summary: 'Reads a dataset (a harness test source).',
+      output: 'Quote',
+      params: z.strictObject({}),
       open: (_p, ctx) => {
         const reader = ctx.openDataset('quotes', 'Quote');
         return { next: async () => ((await reader.next()) === null ? null : []), close: () => reader.close() };
       },
     });
-    const node: ResolvedNode = { name: 'stored', type: stored.type, spec: stored, params: {}, inputs: {}, transport: { kind: 'inline' }, output: 'Quote', ports: { out: 'Quote' } };
+    const node: ResolvedNode = {
+      name: 'stored',
+      type: stored.type,
+      spec: stored,
+      params: {},
+      inputs: {},
+      transport: { kind: 'inline' },
+      output: 'Quote',
+      ports: { out: 'Quote' },
+    };
     const run = await runGraph(feedTopology([node], {}), {
       sessions,
       openDataset: (name, schema) => {

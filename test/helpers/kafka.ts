@@ -5,7 +5,11 @@ import { kafkaSettings } from '../../pipelines/kafka/settings.ts';
 import type { KafkaSettings } from '../../pipelines/kafka/settings.ts';
 
 export function testSettings(): KafkaSettings {
-  return kafkaSettings({ KAFKA_BROKERS: inject('KAFKA_BROKERS'), SCHEMA_REGISTRY_URL: inject('SCHEMA_REGISTRY_URL'), KAFKA_CLIENT_ID: 'alpha-test' });
+  return kafkaSettings({
+    KAFKA_BROKERS: inject('KAFKA_BROKERS'),
+    SCHEMA_REGISTRY_URL: inject('SCHEMA_REGISTRY_URL'),
+    KAFKA_CLIENT_ID: 'alpha-test',
+  });
 }
 
 let n = 0;
@@ -29,7 +33,11 @@ export async function dropTopics(s: KafkaSettings, topics: readonly string[]): P
 }
 
 /** Reads until `done(items)` is true; guards against a hang with a count of empty waits, not a clock. */
-export async function readUntil<TItem>(next: () => Promise<TItem[]>, done: (all: TItem[]) => boolean, maxBatches = 10_000): Promise<TItem[]> {
+export async function readUntil<TItem>(
+  next: () => Promise<TItem[]>,
+  done: (all: TItem[]) => boolean,
+  maxBatches = 10_000,
+): Promise<TItem[]> {
   const all: TItem[] = [];
   for (let i = 0; i < maxBatches && !done(all); i++) all.push(...(await next()));
   return all;

@@ -27,7 +27,13 @@ export function memoryEdges(): EdgeFactory & { topics: Map<string, InboundItem[]
       const parts = topic(name, partitions);
       return {
         async write(records: readonly { key: string; value: unknown; headers: Headers }[]) {
-          for (const r of records) parts[hash(r.key) % partitions]!.push({ kind: 'record', partition: hash(r.key) % partitions, value: structuredClone(r.value), headers: r.headers });
+          for (const r of records)
+            parts[hash(r.key) % partitions]!.push({
+              kind: 'record',
+              partition: hash(r.key) % partitions,
+              value: structuredClone(r.value),
+              headers: r.headers,
+            });
           wake();
         },
         async writeControl(control: { watermark: number } | { end: true }, headers: Headers) {
@@ -51,14 +57,20 @@ export function memoryEdges(): EdgeFactory & { topics: Map<string, InboundItem[]
             });
             if (out.length > 0 || closed) return out;
             await new Promise<void>((resolve) => {
-              const l = (): void => { listeners.delete(l); resolve(); };
+              const l = (): void => {
+                listeners.delete(l);
+                resolve();
+              };
               listeners.add(l);
             });
           }
         },
         async commit() {},
         deadLettered: () => 0,
-        async close() { closed = true; wake(); },
+        async close() {
+          closed = true;
+          wake();
+        },
       };
     },
   };

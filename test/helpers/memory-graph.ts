@@ -19,7 +19,10 @@ import { MINUTE } from '../../lib/core/time.ts';
 export { MINUTE };
 export const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
 
-export interface Probe { records: unknown[]; clockAt: number[] }
+export interface Probe {
+  records: unknown[];
+  clockAt: number[];
+}
 
 export function quote(symbol: string, atUs: number, bid: number, ask: number, seq: number, extra: Partial<Quote> = {}): Quote {
   return { ts_event: atUs, ts_known: atUs, symbol, seq, id: seq, version: 1, bid, ask, bid_size: 100, ask_size: 100, ...extra };
@@ -34,25 +37,30 @@ export async function runInMemory(
   data: { quotes?: Quote[]; trades?: Trade[]; crossSections?: CrossSection[]; sessions?: Session[]; universe?: UniverseMember[] },
 ): Promise<{ probes: Map<string, Probe>; deadLetters: DeadLetter[]; metrics: Map<string, Record<string, number>> }> {
   const probes = new Map<string, Probe>();
-  const memorySource = <T extends Quote | Trade>(type: string, output: 'Quote' | 'Trade', rows: T[]) => defineSource({
-    type, summary: 'Test source replaying records held in memory.', output,
-    params: z.strictObject({ batch: z.number().int().min(1).default(3).describe('Records per batch.') }),
-    open: (p) => {
-      let i = 0;
-      return {
-        next: async (): Promise<Batch<T> | null> => {
-          if (i >= rows.length) return null;
-          const b = rows.slice(i, i + p.batch);
-          i += p.batch;
-          return b;
-        },
-        close: async () => {},
-      };
-    },
-  });
+  const memorySource = <T extends Quote | Trade>(type: string, output: 'Quote' | 'Trade', rows: T[]) =>
+    defineSource({
+      type,
+      summary: 'Test source replaying records held in memory.',
+      output,
+      params: z.strictObject({ batch: z.number().int().min(1).default(3).describe('Records per batch.') }),
+      open: (p) => {
+        let i = 0;
+        return {
+          next: async (): Promise<Batch<T> | null> => {
+            if (i >= rows.length) return null;
+            const b = rows.slice(i, i + p.batch);
+            i += p.batch;
+            return b;
+          },
+          close: async () => {},
+        };
+      },
+    });
   const crossSections = data.crossSections ?? [];
   const crossSectionSource = defineSource({
-    type: 'test.memory-cross-sections', summary: 'Test source replaying cross-sections held in memory, one per batch.', output: 'CrossSection',
+    type: 'test.memory-cross-sections',
+    summary: 'Test source replaying cross-sections held in memory, one per batch.',
+    output: 'CrossSection',
     params: z.strictObject({ features: z.array(z.string()).default([]).describe('The column names it declares.') }),
     features: (p) => p.features,
     open: () => {
@@ -64,20 +72,33 @@ export async function runInMemory(
     },
   });
   const probe = defineOperator({
-    type: 'test.probe', summary: 'Test sink recording what reaches it.',
-    inputs: { records: { schema: '*', description: 'Anything.' } }, output: null,
+    type: 'test.probe',
+    summary: 'Test sink recording what reaches it.',
+    inputs: { records: { schema: '*', description: 'Anything.' } },
+    output: null,
     params: z.strictObject({}),
-    create: (_p, ctx) => ({ records }) => {
-      const seen: Probe = { records: [], clockAt: [] };
-      probes.set(ctx.node, seen);
-      return handle<never>(ctx, [on(records, (batch) => batch.forEach((r) => { seen.records.push(r); seen.clockAt.push(ctx.clock.now()); }))]);
-    },
+    create:
+      (_p, ctx) =>
+      ({ records }) => {
+        const seen: Probe = { records: [], clockAt: [] };
+        probes.set(ctx.node, seen);
+        return handle<never>(ctx, [
+          on(records, (batch) =>
+            batch.forEach((r) => {
+              seen.records.push(r);
+              seen.clockAt.push(ctx.clock.now());
+            }),
+          ),
+        ]);
+      },
   });
-  const specs = new Map<string, AnySpec>([...registry,
+  const specs = new Map<string, AnySpec>([
+    ...registry,
     ['test.memory-quotes', memorySource('test.memory-quotes', 'Quote', data.quotes ?? [])],
     ['test.memory-trades', memorySource('test.memory-trades', 'Trade', data.trades ?? [])],
     ['test.memory-cross-sections', crossSectionSource],
-    ['test.probe', probe]]);
+    ['test.probe', probe],
+  ]);
   const { topology, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
   if (!topology) throw new TopologyError(problems);
   const sessions = data.sessions ?? [{ open: T0, close: T0 + 390 * MINUTE }];

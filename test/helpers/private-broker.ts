@@ -53,7 +53,10 @@ export async function privateBroker(): Promise<PrivateBroker> {
   };
   const script = (name: string, ...args: string[]): void => {
     const r = spawnSync('bash', [join(scripts, name), ...args], { env: scriptEnv, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${name} ${args.join(' ')} for the test's broker (${dir}) exited with ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+    if (r.status !== 0)
+      throw new Error(
+        `${name} ${args.join(' ')} for the test's broker (${dir}) exited with ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`,
+      );
   };
   const brokers = `127.0.0.1:${port}`;
   script('up.sh');

@@ -17,7 +17,8 @@ import type { TestProject } from 'vitest/node';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPTS = join(ROOT, 'scripts/services');
 
-export const needsServices = (file: string): boolean => /(^|[/\\])test[/\\]kafka[/\\]/.test(file) || /\.kafka\.test\.[cm]?[jt]s$/.test(file);
+export const needsServices = (file: string): boolean =>
+  /(^|[/\\])test[/\\]kafka[/\\]/.test(file) || /\.kafka\.test\.[cm]?[jt]s$/.test(file);
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,7 +44,12 @@ function readEnv(): Record<string, string> {
 /** Which services answer now (status.sh lines: NAME up|DOWN …). */
 function upNow(): Set<string> {
   const r = spawnSync('bash', [join(SCRIPTS, 'status.sh')], { encoding: 'utf8' });
-  return new Set(r.stdout.split('\n').filter((l) => /^\S+\s+up\s/.test(l)).map((l) => l.split(/\s+/)[0]!));
+  return new Set(
+    r.stdout
+      .split('\n')
+      .filter((l) => /^\S+\s+up\s/.test(l))
+      .map((l) => l.split(/\s+/)[0]!),
+  );
 }
 
 export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
@@ -57,8 +63,10 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   process.stdout.write('[services] a selected test needs Kafka: bash scripts/services/up.sh\n');
   const r = spawnSync('bash', [join(SCRIPTS, 'up.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) {
-    throw new Error(`scripts/services/up.sh exited with ${r.status ?? r.signal}: the Kafka tests need the real broker, ` +
-      `schema registry and Redis (see the lines above and ${servicesDir()}/*/ logs)`);
+    throw new Error(
+      `scripts/services/up.sh exited with ${r.status ?? r.signal}: the Kafka tests need the real broker, ` +
+        `schema registry and Redis (see the lines above and ${servicesDir()}/*/ logs)`,
+    );
   }
   process.stdout.write(`[services] ready in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
   const env = readEnv();

@@ -22,9 +22,12 @@ export async function oneProcess(file: string, data: string): Promise<{ out: str
 /** The example with its bars in a group of their own, run as two replicas. */
 export function replicatedSplitTopology(): string {
   const file = join(tempDir('replicas'), 'replicated.yaml');
-  writeFileSync(file, readFileSync(SPLIT, 'utf8')
-    .replace('$schema=../topology.schema.json', '')
-    .replace('  features: [bars, returns,', '  ticks: { nodes: [bars], replicas: 2 }\n  features: [returns,'));
+  writeFileSync(
+    file,
+    readFileSync(SPLIT, 'utf8')
+      .replace('$schema=../topology.schema.json', '')
+      .replace('  features: [bars, returns,', '  ticks: { nodes: [bars], replicas: 2 }\n  features: [returns,'),
+  );
   return file;
 }
 

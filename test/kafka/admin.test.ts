@@ -13,7 +13,9 @@ import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kaf
 
 const s = testSettings();
 const topics: string[] = [];
-afterAll(async () => { await dropTopics(s, topics); });
+afterAll(async () => {
+  await dropTopics(s, topics);
+});
 
 function topic(prefix: string): string {
   const t = uniqueTopic(prefix);
@@ -23,7 +25,11 @@ function topic(prefix: string): string {
 
 async function withAdmin<T>(f: (admin: TopicAdmin) => Promise<T>): Promise<T> {
   const admin = await TopicAdmin.connect(s);
-  try { return await f(admin); } finally { await admin.close(); }
+  try {
+    return await f(admin);
+  } finally {
+    await admin.close();
+  }
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on (taken, then released). */
@@ -104,7 +110,7 @@ describe('topic administration (real broker)', () => {
     });
   });
 
-  it('deleteGroups: the group\'s commits are gone (a new member starts from the beginning); an unknown group is named', async () => {
+  it("deleteGroups: the group's commits are gone (a new member starts from the beginning); an unknown group is named", async () => {
     const t = topic('admin-group');
     const group = `${t}.g`;
     await withAdmin((admin) => admin.ensureTopic(t, 1));
@@ -112,7 +118,11 @@ describe('topic administration (real broker)', () => {
     await p.send(Array.from({ length: 5 }, (_, i) => ({ topic: t, partition: 0, key: null, value: Buffer.from([i]), headers: {} })));
     await p.close();
     const c = new RdConsumer({ brokers: s.brokers, clientId: 'admin-test', groupId: group, topic: t, fromBeginning: true });
-    await readUntil(() => c.next(100, 200), (all) => all.length >= 5, 200);
+    await readUntil(
+      () => c.next(100, 200),
+      (all) => all.length >= 5,
+      200,
+    );
     await c.commit(new Map([[0, 5]]));
     await c.close();
     await withAdmin(async (admin) => {
@@ -120,7 +130,11 @@ describe('topic administration (real broker)', () => {
       await expect(admin.deleteGroups([group])).rejects.toThrow(new RegExp(`"${group.replaceAll('.', '\\.')}": GroupIdNotFound`));
     });
     const again = new RdConsumer({ brokers: s.brokers, clientId: 'admin-test', groupId: group, topic: t, fromBeginning: true });
-    const read = await readUntil(() => again.next(100, 200), (all) => all.length >= 5, 200);
+    const read = await readUntil(
+      () => again.next(100, 200),
+      (all) => all.length >= 5,
+      200,
+    );
     await again.close();
     expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
   });
@@ -133,12 +147,16 @@ describe('topic administration: errors', () => {
     const brokers = [`127.0.0.1:${await closedPort()}`];
     const err = await TopicAdmin.connect({ ...s, brokers }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KafkaEdgeError);
-    expect((err as Error).message).toMatch(new RegExp(`^Kafka brokers ${brokers[0]}: cannot connect \\(no broker answers at ${brokers[0]} \\(last error: .*Connection refused`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^Kafka brokers ${brokers[0]}: cannot connect \\(no broker answers at ${brokers[0]} \\(last error: .*Connection refused`),
+    );
     expect((err as Error).message).toContain('`npm run services:up` starts a local broker');
   }, 5_000);
 
   it('a broker that accepts connections but never answers: the call fails at its timeout', async () => {
-    const silent: Server = createServer(() => { /* accept and say nothing */ });
+    const silent: Server = createServer(() => {
+      /* accept and say nothing */
+    });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const broker = `127.0.0.1:${(silent.address() as { port: number }).port}`;
     const admin = new RdAdmin({ brokers: [broker], clientId: 'admin-test', timeoutMs: 1_000 });
@@ -154,11 +172,17 @@ describe('topic administration: errors', () => {
   it('argument errors are TypeErrors naming the argument; a closed client says so', async () => {
     /** The promise rejects with a TypeError with exactly this message. */
     const typeError = async (p: Promise<unknown>, message: string): Promise<void> => {
-      const err = await p.then(() => undefined, (e: unknown) => e);
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(TypeError);
       expect((err as Error).message).toBe(message);
     };
-    await typeError((async () => new RdAdmin({ brokers: s.brokers, clientId: 'admin-test', timeoutMs: 0 }))(), 'RdAdmin: timeoutMs is 0, expected an integer number of ms ≥ 1');
+    await typeError(
+      (async () => new RdAdmin({ brokers: s.brokers, clientId: 'admin-test', timeoutMs: 0 }))(),
+      'RdAdmin: timeoutMs is 0, expected an integer number of ms ≥ 1',
+    );
     const admin = new RdAdmin({ brokers: s.brokers, clientId: 'admin-test' });
     await typeError(admin.createTopic('t', 0), 'createTopic: partitions is 0, expected an integer ≥ 1');
     await typeError(admin.createTopic('t', 1.5), 'createTopic: partitions is 1.5, expected an integer ≥ 1');

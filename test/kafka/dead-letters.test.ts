@@ -11,17 +11,29 @@ import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kaf
 
 const s = testSettings();
 const topics: string[] = [];
-afterAll(async () => { await dropTopics(s, topics); });
+afterAll(async () => {
+  await dropTopics(s, topics);
+});
 
 const quote = (i: number): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i, ts_known: 1_700_000_000_000_000 + i, symbol: 'AAA', seq: i, id: i, version: 1,
-  bid: 10, ask: 10.5, bid_size: 1, ask_size: 2,
+  ts_event: 1_700_000_000_000_000 + i,
+  ts_known: 1_700_000_000_000_000 + i,
+  symbol: 'AAA',
+  seq: i,
+  id: i,
+  version: 1,
+  bid: 10,
+  ask: 10.5,
+  bid_size: 1,
+  ask_size: 2,
 });
 
 /** Registers `schema` under `subject` over plain HTTP; returns its id. */
 async function register(subject: string, schema: object): Promise<number> {
   const res = await fetch(`${s.registryUrl}/subjects/${encodeURIComponent(subject)}/versions`, {
-    method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(schema) }),
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify(schema) }),
   });
   expect(res.ok, await res.clone().text()).toBe(true);
   return ((await res.json()) as { id: number }).id;
@@ -45,8 +57,14 @@ describe('dead letters (real broker and registry)', () => {
       { value: frame(2_000_000_000, Buffer.from([1, 2, 3])), why: /unknown schema id 2000000000/ },
       { value: good.subarray(0, good.length - 4), why: /truncated/ },
       { value: Buffer.concat([good, Buffer.from([9])]), why: /1 trailing byte/ },
-      { value: frame(incompatibleId, avroType(incompatible).toBuffer({ symbol: 42 })), why: new RegExp(`writer schema id ${incompatibleId} .*cannot be resolved`) },
-      { value: frame(missingId, avroType(missing).toBuffer({ symbol: 'AAA' })), why: new RegExp(`writer schema id ${missingId} .*cannot be resolved`) },
+      {
+        value: frame(incompatibleId, avroType(incompatible).toBuffer({ symbol: 42 })),
+        why: new RegExp(`writer schema id ${incompatibleId} .*cannot be resolved`),
+      },
+      {
+        value: frame(missingId, avroType(missing).toBuffer({ symbol: 'AAA' })),
+        why: new RegExp(`writer schema id ${missingId} .*cannot be resolved`),
+      },
     ];
     const raw = new SerialProducer(s, 'test-garbage');
     // good, bad, good, bad, …, good: the reader must deliver every good one in order
@@ -59,7 +77,10 @@ describe('dead letters (real broker and registry)', () => {
     await w.close();
 
     const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
-    const got = await readUntil(() => r.next(), (all) => all.length >= bad.length + 1);
+    const got = await readUntil(
+      () => r.next(),
+      (all) => all.length >= bad.length + 1,
+    );
     expect(got.map((it) => (it.kind === 'record' ? it.value.seq : -1))).toEqual(Array.from({ length: bad.length + 1 }, (_, i) => i));
     expect(r.deadLettered).toBe(bad.length);
     await r.commit(got);
@@ -67,7 +88,10 @@ describe('dead letters (real broker and registry)', () => {
 
     // the DLQ, read as raw bytes
     const dlq = await PullConsumer.open(s, { topic: `${t}.dlq`, groupId: `${t}.dlq.g`, fromBeginning: true, partitions: 1 });
-    const letters = await readUntil(() => dlq.next(), (all) => all.length >= bad.length);
+    const letters = await readUntil(
+      () => dlq.next(),
+      (all) => all.length >= bad.length,
+    );
     await dlq.close();
     expect(letters).toHaveLength(bad.length);
     letters.forEach((l, i) => {

@@ -11,7 +11,9 @@ import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kaf
 
 const s = testSettings();
 const topics: string[] = [];
-afterAll(async () => { await dropTopics(s, topics); });
+afterAll(async () => {
+  await dropTopics(s, topics);
+});
 
 function topic(prefix: string): string {
   const t = uniqueTopic(prefix);
@@ -23,34 +25,57 @@ function topic(prefix: string): string {
 function sample(t: AvroType, i: number): unknown {
   if (typeof t === 'string') {
     switch (t) {
-      case 'null': return null;
-      case 'boolean': return i % 2 === 0;
-      case 'int': return 7 * i - 3;
-      case 'long': return 1_700_000_000_000_000 + i;
-      case 'float': return 0.5 * i;
-      case 'double': return i / 3;
-      case 'string': return `s${i}`;
-      case 'bytes': return Buffer.from([i & 0xff]);
-      default: return sample(namedTypes.get(t)!, i);
+      case 'null':
+        return null;
+      case 'boolean':
+        return i % 2 === 0;
+      case 'int':
+        return 7 * i - 3;
+      case 'long':
+        return 1_700_000_000_000_000 + i;
+      case 'float':
+        return 0.5 * i;
+      case 'double':
+        return i / 3;
+      case 'string':
+        return `s${i}`;
+      case 'bytes':
+        return Buffer.from([i & 0xff]);
+      default:
+        return sample(namedTypes.get(t)!, i);
     }
   }
   if (Array.isArray(t)) return sample(t[i % t.length]!, i);
   switch (t.type) {
     case 'record': {
-      namedTypes.set(t.name, t); if (t.namespace) namedTypes.set(`${t.namespace}.${t.name}`, t);
+      namedTypes.set(t.name, t);
+      if (t.namespace) namedTypes.set(`${t.namespace}.${t.name}`, t);
       return Object.fromEntries(t.fields.map((f, j) => [f.name, sample(f.type, i + j)]));
     }
-    case 'enum': namedTypes.set(t.name, t); return t.symbols[i % t.symbols.length];
-    case 'array': return [sample(t.items, i), sample(t.items, i + 1)];
-    case 'long': return 1_700_000_000_000_000 + i;
-    default: throw new Error(`sample: unhandled ${JSON.stringify(t)}`);
+    case 'enum':
+      namedTypes.set(t.name, t);
+      return t.symbols[i % t.symbols.length];
+    case 'array':
+      return [sample(t.items, i), sample(t.items, i + 1)];
+    case 'long':
+      return 1_700_000_000_000_000 + i;
+    default:
+      throw new Error(`sample: unhandled ${JSON.stringify(t)}`);
   }
 }
 const namedTypes = new Map<string, AvroType>();
 
 const quote = (i: number, symbol = `SYM${i % 7}`): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i, ts_known: 1_700_000_000_000_100 + i, symbol, seq: i, id: i, version: 1,
-  bid: 100 + i / 100, ask: 100.02 + i / 100, bid_size: 100 * (1 + (i % 3)), ask_size: 200,
+  ts_event: 1_700_000_000_000_000 + i,
+  ts_known: 1_700_000_000_000_100 + i,
+  symbol,
+  seq: i,
+  id: i,
+  version: 1,
+  bid: 100 + i / 100,
+  ask: 100.02 + i / 100,
+  bid_size: 100 * (1 + (i % 3)),
+  ask_size: 200,
 });
 
 describe('Kafka edge (real broker and registry)', () => {
@@ -65,13 +90,19 @@ describe('Kafka edge (real broker and registry)', () => {
     expect([...all.lengths]).toEqual(values.map((v) => w.codec.encode(v as never).length));
     await w.close();
     const r = await EdgeReader.open(s, { topic: t, schema: name, groupId: `${t}.g`, fromBeginning: true });
-    const got = await readUntil(() => r.next(), (all) => all.length >= values.length);
+    const got = await readUntil(
+      () => r.next(),
+      (all) => all.length >= values.length,
+    );
     await r.close();
     const byN = new Map(got.map((it) => [it.headers['n'], it]));
     values.forEach((v, i) => {
       const it = byN.get(String(i));
       expect(it?.kind).toBe('record');
-      if (it?.kind === 'record') { expect(it.value).toEqual(v); expect(it.key).toBe(`K${i}`); }
+      if (it?.kind === 'record') {
+        expect(it.value).toEqual(v);
+        expect(it.key).toBe(`K${i}`);
+      }
     });
     expect(r.deadLettered).toBe(0);
   });
@@ -83,7 +114,10 @@ describe('Kafka edge (real broker and registry)', () => {
     await w.write(qs.map((q) => ({ key: q.symbol, value: q })));
     await w.close();
     const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
-    const got = await readUntil(() => r.next(), (all) => all.length >= qs.length);
+    const got = await readUntil(
+      () => r.next(),
+      (all) => all.length >= qs.length,
+    );
     await r.close();
     const perPartition = new Map<number, number[]>();
     for (const it of got) {
@@ -98,16 +132,29 @@ describe('Kafka edge (real broker and registry)', () => {
   it('sends control records to every partition', async () => {
     const t = topic('ctl');
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 3 });
-    await w.write([{ key: "SYM1", value: quote(1) }]);
+    await w.write([{ key: 'SYM1', value: quote(1) }]);
     await w.writeControl({ watermark: 1_700_000_000_000_500 }, { 'alpha.source': 'a' });
     await w.writeControl({ end: true });
     await w.close();
     const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
-    const got = await readUntil(() => r.next(), (all) => all.length >= 7);
+    const got = await readUntil(
+      () => r.next(),
+      (all) => all.length >= 7,
+    );
     await r.close();
     const controls = got.filter((it): it is Extract<ConsumedItem<Quote>, { kind: 'control' }> => it.kind === 'control');
-    expect(controls.filter((c) => c.watermark === 1_700_000_000_000_500).map((c) => c.partition).sort()).toEqual([0, 1, 2]);
-    expect(controls.filter((c) => c.end === true).map((c) => c.partition).sort()).toEqual([0, 1, 2]);
+    expect(
+      controls
+        .filter((c) => c.watermark === 1_700_000_000_000_500)
+        .map((c) => c.partition)
+        .sort(),
+    ).toEqual([0, 1, 2]);
+    expect(
+      controls
+        .filter((c) => c.end === true)
+        .map((c) => c.partition)
+        .sort(),
+    ).toEqual([0, 1, 2]);
     expect(controls.find((c) => c.watermark !== undefined)?.headers['alpha.source']).toBe('a');
     // per partition, the end marker comes after the watermark
     for (const p of [0, 1, 2]) {

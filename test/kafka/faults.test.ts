@@ -30,7 +30,11 @@ beforeAll(async () => {
 
 /** Starts a split run; resolves its run id (from the launcher's first line), then its exit and stderr. */
 function startSplit(out: string, env = process.env): { runId: Promise<string>; done: Promise<{ code: number; stderr: string }> } {
-  const child = spawn(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', out, ...sets.flatMap((s) => ['--set', s])], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(
+    process.execPath,
+    [alpha, 'backtest', split, '--split', '--data', data, '--out', out, ...sets.flatMap((s) => ['--set', s])],
+    { stdio: ['ignore', 'ignore', 'pipe'], env },
+  );
   let stderr = '';
   let found: (id: string) => void;
   const runId = new Promise<string>((resolve) => (found = resolve));
@@ -39,7 +43,9 @@ function startSplit(out: string, env = process.env): { runId: Promise<string>; d
     const m = /\[split\] run (\S+):/.exec(stderr);
     if (m) found(m[1]!);
   });
-  const done = new Promise<{ code: number; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stderr })));
+  const done = new Promise<{ code: number; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code: code ?? 1, stderr })),
+  );
   return { runId, done };
 }
 
@@ -58,7 +64,10 @@ async function underWay(runId: string, n: number, env = process.env): Promise<vo
 }
 
 function killGroup(runId: string, group: string): void {
-  const pids = spawnSync('pgrep', ['-f', '--', `--group ${group} --replica 0 --attempt 0 --run-id ${runId}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const pids = spawnSync('pgrep', ['-f', '--', `--group ${group} --replica 0 --attempt 0 --run-id ${runId}`], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean);
   expect(pids.length, `the ${group} process of run ${runId}`).toBe(1);
   process.kill(Number(pids[0]), 'SIGKILL');
 }
@@ -76,7 +85,9 @@ describe('faults during a split run', () => {
     expect(readFileSync(join(out, 'fills.parquet')).equals(reference)).toBe(true);
     if (group === 'features') {
       // The restarted producer sent its records again; the consumer recognised and dropped them.
-      const trading = JSON.parse(readFileSync(join(out, 'groups', 'trading', 'summary.json'), 'utf8')) as { edges_in: { duplicates_dropped: number } };
+      const trading = JSON.parse(readFileSync(join(out, 'groups', 'trading', 'summary.json'), 'utf8')) as {
+        edges_in: { duplicates_dropped: number };
+      };
       expect(trading.edges_in.duplicates_dropped).toBeGreaterThan(0);
     }
   });
@@ -84,7 +95,9 @@ describe('faults during a split run', () => {
   describe('the broker', () => {
     // The test's own broker: killing the shared one would break the test files running beside it.
     let broker: PrivateBroker;
-    beforeAll(async () => { broker = await privateBroker(); });
+    beforeAll(async () => {
+      broker = await privateBroker();
+    });
     afterAll(() => broker?.stop());
 
     it('SIGKILL of the broker, then a restart: the run completes with the same fills', async () => {

@@ -9,13 +9,19 @@ import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kaf
 
 const s = testSettings();
 const topics: string[] = [];
-afterAll(async () => { await dropTopics(s, topics); });
+afterAll(async () => {
+  await dropTopics(s, topics);
+});
 
 async function topic(prefix: string, partitions: number): Promise<string> {
   const t = uniqueTopic(prefix);
   topics.push(t);
   const admin = await TopicAdmin.connect(s);
-  try { await admin.ensureTopic(t, partitions); } finally { await admin.close(); }
+  try {
+    await admin.ensureTopic(t, partitions);
+  } finally {
+    await admin.close();
+  }
   return t;
 }
 
@@ -26,7 +32,13 @@ describe('native/kafka (real broker)', () => {
     expect(p.idempotent).toBe(true);
     expect(await p.prepare(t)).toBe(2);
     const sent = [
-      { topic: t, partition: 0, key: Buffer.from('A'), value: Buffer.from('first'), headers: { h: 'x', 'alpha.step': Buffer.from([1, 2]) } },
+      {
+        topic: t,
+        partition: 0,
+        key: Buffer.from('A'),
+        value: Buffer.from('first'),
+        headers: { h: 'x', 'alpha.step': Buffer.from([1, 2]) },
+      },
       { topic: t, partition: 0, key: null, value: null, headers: { end: '1' } },
       { topic: t, partition: 1, key: Buffer.from('B'), value: Buffer.alloc(0), headers: {} },
       { topic: t, partition: 0, key: Buffer.from('C'), value: Buffer.from('last'), headers: {} },
@@ -34,7 +46,11 @@ describe('native/kafka (real broker)', () => {
     await p.send(sent);
     await p.close();
     const c = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
-    const got = await readUntil<ConsumedRecord>(() => c.next(100, 200), (all) => all.length >= sent.length, 200);
+    const got = await readUntil<ConsumedRecord>(
+      () => c.next(100, 200),
+      (all) => all.length >= sent.length,
+      200,
+    );
     await c.close();
     const p0 = got.filter((r) => r.partition === 0);
     expect(p0.map((r) => r.offset)).toEqual([0, 1, 2]);
@@ -53,11 +69,19 @@ describe('native/kafka (real broker)', () => {
     await p.send(Array.from({ length: 10 }, (_, i) => ({ topic: t, partition: 0, key: null, value: Buffer.from([i]), headers: {} })));
     await p.close();
     const first = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
-    await readUntil(() => first.next(100, 200), (all) => all.length >= 10, 200);
+    await readUntil(
+      () => first.next(100, 200),
+      (all) => all.length >= 10,
+      200,
+    );
     await first.commit(new Map([[0, 6]]));
     await first.close();
     const second = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
-    const rest = await readUntil(() => second.next(100, 200), (all) => all.length >= 4, 200);
+    const rest = await readUntil(
+      () => second.next(100, 200),
+      (all) => all.length >= 4,
+      200,
+    );
     await second.close();
     expect(rest.map((r) => r.value![0])).toEqual([6, 7, 8, 9]);
   });
@@ -65,16 +89,22 @@ describe('native/kafka (real broker)', () => {
   it('refuses what it cannot do with an error, and keeps the process alive', async () => {
     const t = await topic('native-errors', 1);
     const p = new RdProducer({ brokers: s.brokers, clientId: 'native-test' });
-    await expect(p.send([{ topic: t, partition: 7, key: null, value: Buffer.from('x'), headers: {} }])).rejects.toThrow(/unknown ?partition/i);
-    await expect(p.send([
-      { topic: t, partition: 0, key: null, value: null, headers: {} },
-      { topic: `${t}.other`, partition: 0, key: null, value: null, headers: {} },
-    ])).rejects.toThrow(/one topic per call/);
+    await expect(p.send([{ topic: t, partition: 7, key: null, value: Buffer.from('x'), headers: {} }])).rejects.toThrow(
+      /unknown ?partition/i,
+    );
+    await expect(
+      p.send([
+        { topic: t, partition: 0, key: null, value: null, headers: {} },
+        { topic: `${t}.other`, partition: 0, key: null, value: null, headers: {} },
+      ]),
+    ).rejects.toThrow(/one topic per call/);
     await p.close();
     await expect(p.send([{ topic: t, partition: 0, key: null, value: null, headers: {} }])).rejects.toThrow(/producer is closed/);
     const c = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
     await c.close();
     await expect(c.next(10, 10)).rejects.toThrow(/consumer is closed/);
-    expect(() => new RdProducer({ brokers: s.brokers, clientId: 'native-test', extra: { 'no.such.property': '1' } })).toThrow(/No such configuration property/);
+    expect(() => new RdProducer({ brokers: s.brokers, clientId: 'native-test', extra: { 'no.such.property': '1' } })).toThrow(
+      /No such configuration property/,
+    );
   });
 });

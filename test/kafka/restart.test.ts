@@ -7,11 +7,21 @@ import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kaf
 
 const s = testSettings();
 const topics: string[] = [];
-afterAll(async () => { await dropTopics(s, topics); });
+afterAll(async () => {
+  await dropTopics(s, topics);
+});
 
 const quote = (i: number): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i, ts_known: 1_700_000_000_000_000 + i, symbol: `S${i % 5}`, seq: i, id: i, version: 1,
-  bid: 10, ask: 10.5, bid_size: 1, ask_size: 2,
+  ts_event: 1_700_000_000_000_000 + i,
+  ts_known: 1_700_000_000_000_000 + i,
+  symbol: `S${i % 5}`,
+  seq: i,
+  id: i,
+  version: 1,
+  bid: 10,
+  ask: 10.5,
+  bid_size: 1,
+  ask_size: 2,
 });
 const seqs = (items: { kind: string; value?: Quote }[]): number[] => items.map((it) => (it.kind === 'record' ? it.value!.seq : -1));
 
@@ -20,7 +30,9 @@ const seqs = (items: { kind: string; value?: Quote }[]): number[] => items.map((
  * idempotent producer's batches carry the id the broker gave it, a plain producer's carry -1.
  */
 async function producerIds(topic: string, expected: number): Promise<Set<string>> {
-  const consumer = new Kafka({ clientId: 'idempotence-check', brokers: s.brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `${topic}.ids` });
+  const consumer = new Kafka({ clientId: 'idempotence-check', brokers: s.brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `${topic}.ids`,
+  });
   const ids = new Set<string>();
   let seen = 0;
   await consumer.connect();
@@ -46,7 +58,10 @@ describe('commits and restarts (real broker)', () => {
     await w.write(Array.from({ length: N }, (_, i) => ({ key: quote(i).symbol, value: quote(i) })));
     const group = `${t}.g`;
     const r1 = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: group, fromBeginning: true });
-    const first = await readUntil(() => r1.next(), (all) => all.length >= N / 3);
+    const first = await readUntil(
+      () => r1.next(),
+      (all) => all.length >= N / 3,
+    );
     // commit only the first half of what was read; the rest was "not processed"
     const processed = first.slice(0, Math.floor(first.length / 2));
     await r1.commit(processed);
@@ -56,7 +71,10 @@ describe('commits and restarts (real broker)', () => {
     // more records arrive while the second reader runs
     await w.write(Array.from({ length: 100 }, (_, i) => ({ key: quote(N + i).symbol, value: quote(N + i) })));
     await w.close();
-    const rest = await readUntil(() => r2.next(), (all) => processed.length + all.length >= N + 100);
+    const rest = await readUntil(
+      () => r2.next(),
+      (all) => processed.length + all.length >= N + 100,
+    );
     await r2.close();
 
     const all = [...seqs(processed), ...seqs(rest)].sort((a, b) => a - b);
@@ -75,14 +93,26 @@ describe('commits and restarts (real broker)', () => {
     const t = uniqueTopic('idem');
     topics.push(t);
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 2 });
-    const K = 20, B = 250;
-    await Promise.all(Array.from({ length: K }, (_, k) =>
-      w.write(Array.from({ length: B }, (_, j) => { const q = quote(k * B + j); return { key: q.symbol, value: q }; }))));
+    const K = 20,
+      B = 250;
+    await Promise.all(
+      Array.from({ length: K }, (_, k) =>
+        w.write(
+          Array.from({ length: B }, (_, j) => {
+            const q = quote(k * B + j);
+            return { key: q.symbol, value: q };
+          }),
+        ),
+      ),
+    );
     expect(w.idempotent).toBe(true);
     await w.writeControl({ end: true });
     await w.close();
     const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
-    const got = await readUntil(() => r.next(), (all) => all.filter((it) => it.kind === 'control' && it.end).length === 2);
+    const got = await readUntil(
+      () => r.next(),
+      (all) => all.filter((it) => it.kind === 'control' && it.end).length === 2,
+    );
     await r.close();
     expect(seqs(got.filter((it) => it.kind === 'record')).sort((a, b) => a - b)).toEqual(Array.from({ length: K * B }, (_, i) => i));
     // The broker handed the producer an id, stamped on every batch: only idempotent (or

@@ -21,20 +21,30 @@ describe('alpha backtest --split', () => {
     expect(one.fills).toBeGreaterThan(50);
 
     const parts = tempDir('split');
-    const run = spawnSync(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', parts, '--quiet', ...sets], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', parts, '--quiet', ...sets], {
+      encoding: 'utf8',
+    });
     expect(run.status, run.stderr).toBe(0);
     expectSameOutputs(parts, whole);
-    const summary = JSON.parse(readFileSync(join(parts, 'summary.json'), 'utf8')) as { fills: number; groups: Record<string, unknown>; run_id: string };
+    const summary = JSON.parse(readFileSync(join(parts, 'summary.json'), 'utf8')) as {
+      fills: number;
+      groups: Record<string, unknown>;
+      run_id: string;
+    };
     expect(summary.fills).toBe(one.fills);
     expect(Object.keys(summary.groups)).toEqual(['features', 'trading']);
     // The records crossed through this run's own topics.
-    const trading = JSON.parse(readFileSync(join(parts, 'groups', 'trading', 'summary.json'), 'utf8')) as { nodes: Record<string, Record<string, number>> };
+    const trading = JSON.parse(readFileSync(join(parts, 'groups', 'trading', 'summary.json'), 'utf8')) as {
+      nodes: Record<string, Record<string, number>>;
+    };
     expect(trading.nodes['model']!['in']).toBe(one.nodes['model']!['in']);
     expect(trading.nodes['bars']).toBeUndefined();
   });
 
   it('refuses a topology without groups, and explains', () => {
-    const run = spawnSync(process.execPath, [alpha, 'backtest', 'topology.yaml', '--split', '--out', tempDir('no-groups'), '--quiet'], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [alpha, 'backtest', 'topology.yaml', '--split', '--out', tempDir('no-groups'), '--quiet'], {
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('no "groups:" to split into');
   });
@@ -44,19 +54,35 @@ describe('taps of a split run', () => {
   it('mirror a tapped edge to its run topic, readable with alpha tap, without changing the fills', async () => {
     const data = await splitData();
     const plain = tempDir('untapped');
-    const untapped = spawnSync(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', plain, '--quiet', ...sets], { encoding: 'utf8' });
+    const untapped = spawnSync(
+      process.execPath,
+      [alpha, 'backtest', split, '--split', '--data', data, '--out', plain, '--quiet', ...sets],
+      { encoding: 'utf8' },
+    );
     expect(untapped.status, untapped.stderr).toBe(0);
     // Taps are topology-level: a copy of the example with `taps: [alpha, broker]`.
     const file = join(tempDir('taps'), 'kafka-split-taps.yaml');
-    writeFileSync(file, readFileSync(split, 'utf8').replace('\ngroups:', '\ntaps: [alpha, broker]\ngroups:').replace('$schema=../topology.schema.json', ''));
+    writeFileSync(
+      file,
+      readFileSync(split, 'utf8').replace('\ngroups:', '\ntaps: [alpha, broker]\ngroups:').replace('$schema=../topology.schema.json', ''),
+    );
     const out = tempDir('tapped-run');
-    const withTaps = spawnSync(process.execPath, [alpha, 'backtest', file, '--split', '--data', data, '--out', out, ...sets], { encoding: 'utf8' });
+    const withTaps = spawnSync(process.execPath, [alpha, 'backtest', file, '--split', '--data', data, '--out', out, ...sets], {
+      encoding: 'utf8',
+    });
     expect(withTaps.status, withTaps.stderr).toBe(0);
     expect(readFileSync(join(out, 'fills.parquet')).equals(readFileSync(join(plain, 'fills.parquet')))).toBe(true);
     const runId = /\[split\] run (\S+):/.exec(withTaps.stderr)![1]!;
-    const tap = spawnSync(process.execPath, [alpha, 'tap', 'broker', '--topology', file, '--run', runId, '--from-beginning', '--format', 'json'], { encoding: 'utf8' });
+    const tap = spawnSync(
+      process.execPath,
+      [alpha, 'tap', 'broker', '--topology', file, '--run', runId, '--from-beginning', '--format', 'json'],
+      { encoding: 'utf8' },
+    );
     expect(tap.status, tap.stderr).toBe(0);
-    const fills = tap.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { value: { fill_id: string } }).value);
+    const fills = tap.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { value: { fill_id: string } }).value);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { fills: number };
     expect(fills).toHaveLength(summary.fills);
     expect(fills[0]!.fill_id).toMatch(/#1$/);
@@ -69,7 +95,9 @@ describe('replicas in a split run', () => {
     const file = replicatedSplitTopology();
     const { out: whole } = await oneProcess(file, data);
     const out = tempDir('replicated');
-    const run = spawnSync(process.execPath, [alpha, 'backtest', file, '--split', '--data', data, '--out', out, '--quiet', ...sets], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [alpha, 'backtest', file, '--split', '--data', data, '--out', out, '--quiet', ...sets], {
+      encoding: 'utf8',
+    });
     expect(run.status, run.stderr).toBe(0);
     expectSameOutputs(out, whole, ['fills.parquet']);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { groups: Record<string, unknown> };

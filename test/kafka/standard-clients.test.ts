@@ -10,7 +10,9 @@ import { dropTopics, testSettings, uniqueTopic } from '../helpers/kafka.ts';
 
 const s = testSettings();
 const topics: string[] = [];
-afterAll(async () => { await dropTopics(s, topics); });
+afterAll(async () => {
+  await dropTopics(s, topics);
+});
 
 function kcat(args: string[], input?: Buffer): Buffer {
   const r = spawnSync('kcat', ['-b', s.brokers.join(','), ...args], { input, maxBuffer: 64 << 20 });
@@ -21,10 +23,15 @@ function kcat(args: string[], input?: Buffer): Buffer {
 describe('standard clients', () => {
   it('murmur2 matches the Java client (Kafka UtilsTest vectors)', () => {
     const cases: [string | number[], number][] = [
-      ['21', -973932308], ['foobar', -790332482], ['a-little-bit-long-string', -985981536],
-      ['a-little-bit-longer-string', -1486304829], ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971], [[0x61, 0x62, 0x63], 479470107],
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      [[0x61, 0x62, 0x63], 479470107],
     ];
-    for (const [input, expected] of cases) expect(murmur2(typeof input === 'string' ? Buffer.from(input) : Buffer.from(input))).toBe(expected);
+    for (const [input, expected] of cases)
+      expect(murmur2(typeof input === 'string' ? Buffer.from(input) : Buffer.from(input))).toBe(expected);
   });
 
   it('librdkafka (kcat, murmur2_random partitioner) puts every key on the partition we compute', async () => {
@@ -46,7 +53,18 @@ describe('standard clients', () => {
   it('values read raw by kcat decode with avsc and the schema fetched by the id in their header', async () => {
     const t = uniqueTopic('kcat-avro');
     topics.push(t);
-    const q: Quote = { ts_event: 1_700_000_000_123_456, ts_known: 1_700_000_000_123_999, symbol: 'ÄBC', seq: 3, id: 9, version: 2, bid: 99.5, ask: 99.75, bid_size: 300, ask_size: 400 };
+    const q: Quote = {
+      ts_event: 1_700_000_000_123_456,
+      ts_known: 1_700_000_000_123_999,
+      symbol: 'ÄBC',
+      seq: 3,
+      id: 9,
+      version: 2,
+      bid: 99.5,
+      ask: 99.75,
+      bid_size: 300,
+      ask_size: 400,
+    };
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
     await w.write([{ key: q.symbol, value: q }]);
     await w.close();

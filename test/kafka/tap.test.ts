@@ -18,19 +18,32 @@ const dir = mkdtempSync(join(tmpdir(), 'tap-'));
 const file = join(dir, 'topology.yaml');
 
 const quote = (i: number): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i, ts_known: 1_700_000_000_000_001 + i, symbol: `S${i % 3}`, seq: i, id: i, version: 1,
-  bid: 10 + i, ask: 10.5 + i, bid_size: 100, ask_size: 200,
+  ts_event: 1_700_000_000_000_000 + i,
+  ts_known: 1_700_000_000_000_001 + i,
+  symbol: `S${i % 3}`,
+  seq: i,
+  id: i,
+  version: 1,
+  bid: 10 + i,
+  ask: 10.5 + i,
+  bid_size: 100,
+  ask_size: 200,
 });
 
 function alpha(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, KAFKA_BROKERS: s.brokers.join(','), SCHEMA_REGISTRY_URL: s.registryUrl },
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, KAFKA_BROKERS: s.brokers.join(','), SCHEMA_REGISTRY_URL: s.registryUrl },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(async () => {
-  writeFileSync(file, `name: ${name}\nseed: 1\nnodes:\n  - name: quotes\n    type: source.replay\n  - name: trades\n    type: source.replay\n    params: { dataset: trades, schema: Trade }\n  - name: bars\n    type: feature.bars\n    inputs: { quotes: quotes, trades: trades }\n`);
+  writeFileSync(
+    file,
+    `name: ${name}\nseed: 1\nnodes:\n  - name: quotes\n    type: source.replay\n  - name: trades\n    type: source.replay\n    params: { dataset: trades, schema: Trade }\n  - name: bars\n    type: feature.bars\n    inputs: { quotes: quotes, trades: trades }\n`,
+  );
   const w = await EdgeWriter.open(s, { topic, schema: 'Quote', partitions: 1 });
   await w.write([0, 1, 2, 3, 4].map((i) => ({ key: quote(i).symbol, value: quote(i) })));
   await w.writeControl({ watermark: 1_700_000_000_000_010 });
@@ -48,7 +61,10 @@ describe('alpha tap (real broker)', () => {
   it('prints every record as JSON lines and exits at the end of the topic', () => {
     const r = alpha(['tap', 'quotes', '--topology', file, '--from-beginning', '--format', 'json']);
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { offset: string; key: string; value?: Quote; error?: string });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { offset: string; key: string; value?: Quote; error?: string });
     expect(lines.slice(0, 5).map((l) => l.value)).toEqual([0, 1, 2, 3, 4].map(quote));
     expect(lines.slice(0, 5).map((l) => l.key)).toEqual(['S0', 'S1', 'S2', 'S0', 'S1']);
     // the watermark (offset 5) is not printed; the undecodable record shows its error
@@ -60,8 +76,36 @@ describe('alpha tap (real broker)', () => {
     const r = alpha(['tap', 'quotes', '--topology', file, '--from-beginning', '--format', 'table']);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]!.split(/\s+/)).toEqual(['partition', 'offset', 'key', 'ts_event', 'ts_known', 'symbol', 'seq', 'id', 'version', 'bid', 'ask', 'bid_size', 'ask_size']);
-    expect(lines[1]!.split(/\s+/)).toEqual(['0', '0', 'S0', '2023-11-14T22:13:20.000000Z', '2023-11-14T22:13:20.000001Z', 'S0', '0', '0', '1', '10', '10.5', '100', '200']);
+    expect(lines[0]!.split(/\s+/)).toEqual([
+      'partition',
+      'offset',
+      'key',
+      'ts_event',
+      'ts_known',
+      'symbol',
+      'seq',
+      'id',
+      'version',
+      'bid',
+      'ask',
+      'bid_size',
+      'ask_size',
+    ]);
+    expect(lines[1]!.split(/\s+/)).toEqual([
+      '0',
+      '0',
+      'S0',
+      '2023-11-14T22:13:20.000000Z',
+      '2023-11-14T22:13:20.000001Z',
+      'S0',
+      '0',
+      '0',
+      '1',
+      '10',
+      '10.5',
+      '100',
+      '200',
+    ]);
     expect(lines[6]).toMatch(/-- partition 0 offset 5: watermark 1700000000000010/);
     expect(lines[7]).toMatch(/offset 6: cannot decode/);
     const max = alpha(['tap', 'quotes', '--topology', file, '--from-beginning', '--format', 'json', '--max', '2']);
@@ -74,8 +118,15 @@ describe('alpha tap (real broker)', () => {
     await r.close();
     const json = alpha(['tap', 'quotes', '--topology', file, '--dlq', '--from-beginning', '--format', 'json']);
     expect(json.status, json.stderr).toBe(0);
-    const [letter] = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(letter).toMatchObject({ key: 'junk', source: { topic, partition: '0', offset: '6' }, value_base64: Buffer.from('junk!').toString('base64') });
+    const [letter] = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(letter).toMatchObject({
+      key: 'junk',
+      source: { topic, partition: '0', offset: '6' },
+      value_base64: Buffer.from('junk!').toString('base64'),
+    });
     expect(letter!['error']).toMatch(/magic byte is 106/);
     const table = alpha(['tap', 'quotes', '--topology', file, '--dlq', '--from-beginning']);
     expect(table.stdout).toMatch(/^offset\s+source\s+bytes\s+error\n0\s+\S+\[0\]@6\s+5\s+magic byte is 106/);

@@ -8,7 +8,16 @@ const TIGHT = { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 20000 } as co
 
 /** minimise (x0−1)² + (x1−2)² s.t. x0 + x1 ≤ u: the projection of (1, 2) onto a half-plane. */
 function halfPlane(u = 1): QpProblem {
-  return { P: cscFromDense([[2, 0], [0, 2]]), q: [-2, -4], A: cscFromDense([[1, 1]]), l: [-Infinity], u: [u] };
+  return {
+    P: cscFromDense([
+      [2, 0],
+      [0, 2],
+    ]),
+    q: [-2, -4],
+    A: cscFromDense([[1, 1]]),
+    l: [-Infinity],
+    u: [u],
+  };
 }
 
 function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
@@ -114,9 +123,16 @@ describe('native OSQP binding', () => {
     // minimise ‖x‖² s.t. x0 + x1 + x2 = 1, x0 ≥ 0.5 → x = (0.5, 0.25, 0.25)
     const r = solveQP(
       {
-        P: cscFromDense([[2, 0, 0], [0, 2, 0], [0, 0, 2]]),
+        P: cscFromDense([
+          [2, 0, 0],
+          [0, 2, 0],
+          [0, 0, 2],
+        ]),
         q: [0, 0, 0],
-        A: cscFromDense([[1, 1, 1], [1, 0, 0]]),
+        A: cscFromDense([
+          [1, 1, 1],
+          [1, 0, 0],
+        ]),
         l: [1, 0.5],
         u: [1, Infinity],
       },
@@ -129,8 +145,26 @@ describe('native OSQP binding', () => {
   });
 
   it('accepts a full symmetric P as well as its upper triangle', () => {
-    const full = solveQP({ ...halfPlane(), P: cscFromDense([[2, 0.5], [0.5, 2]]) }, TIGHT);
-    const upper = solveQP({ ...halfPlane(), P: cscFromDense([[2, 0.5], [0, 2]]) }, TIGHT);
+    const full = solveQP(
+      {
+        ...halfPlane(),
+        P: cscFromDense([
+          [2, 0.5],
+          [0.5, 2],
+        ]),
+      },
+      TIGHT,
+    );
+    const upper = solveQP(
+      {
+        ...halfPlane(),
+        P: cscFromDense([
+          [2, 0.5],
+          [0, 2],
+        ]),
+      },
+      TIGHT,
+    );
     expect(full.status).toBe('solved');
     expectClose(full.x, Array.from(upper.x), 1e-9);
   });
@@ -138,7 +172,16 @@ describe('native OSQP binding', () => {
   it('solves an unconstrained problem (m = 0)', () => {
     // minimise ½xᵀPx + qᵀx → Px = −q
     const r = solveQP(
-      { P: cscFromDense([[4, 1], [1, 2]]), q: [1, 1], A: { nrows: 0, ncols: 2, colptr: [0, 0, 0], rowind: [], values: [] }, l: [], u: [] },
+      {
+        P: cscFromDense([
+          [4, 1],
+          [1, 2],
+        ]),
+        q: [1, 1],
+        A: { nrows: 0, ncols: 2, colptr: [0, 0, 0], rowind: [], values: [] },
+        l: [],
+        u: [],
+      },
       TIGHT,
     );
     expect(r.status).toBe('solved');
@@ -217,9 +260,16 @@ describe('native OSQP binding', () => {
   it('reports a primal infeasible problem, with infinite bounds', () => {
     // x0 + x1 ≥ 3 but x0 ≤ 1 and x1 ≤ 1
     const r = solveQP({
-      P: cscFromDense([[2, 0], [0, 2]]),
+      P: cscFromDense([
+        [2, 0],
+        [0, 2],
+      ]),
       q: [1, 1],
-      A: cscFromDense([[1, 1], [1, 0], [0, 1]]),
+      A: cscFromDense([
+        [1, 1],
+        [1, 0],
+        [0, 1],
+      ]),
       l: [3, -Infinity, -Infinity],
       u: [Infinity, 1, 1],
     });
@@ -233,7 +283,10 @@ describe('native OSQP binding', () => {
     const r = solveQP({
       P: { nrows: 2, ncols: 2, colptr: [0, 0, 0], rowind: [], values: [] },
       q: [-1, 0],
-      A: cscFromDense([[1, 0], [0, 1]]),
+      A: cscFromDense([
+        [1, 0],
+        [0, 1],
+      ]),
       l: [0, 0],
       u: [Infinity, 1],
     });
@@ -267,7 +320,13 @@ describe('native OSQP binding', () => {
 
   it('reports overflow as solver_error, never as solved with NaN, and recovers', () => {
     // OSQP 0.6.3 itself says "solved" with x = NaN here.
-    const P = { nrows: 3, ncols: 3, colptr: [0, 2, 4, 7], rowind: [1, 2, 0, 2, 0, 1, 2], values: [-1e30, 1e-300, -1e30, 1e150, 1e-300, 1e150, 1e308] };
+    const P = {
+      nrows: 3,
+      ncols: 3,
+      colptr: [0, 2, 4, 7],
+      rowind: [1, 2, 0, 2, 0, 1, 2],
+      values: [-1e30, 1e-300, -1e30, 1e150, 1e-300, 1e150, 1e308],
+    };
     const none = { nrows: 0, ncols: 3, colptr: [0, 0, 0, 0], rowind: [], values: [] };
     const solver = new QpSolver({ P, q: [1e150, -1e300, 1e308], A: none, l: [], u: [] });
     const r = solver.solve();
@@ -280,11 +339,20 @@ describe('native OSQP binding', () => {
   });
 
   it('reports a non-convex P instead of solving it', () => {
-    const negativeDiagonal = solveQP({ ...halfPlane(), P: cscFromDense([[-1, 0], [0, 2]]) });
+    const negativeDiagonal = solveQP({
+      ...halfPlane(),
+      P: cscFromDense([
+        [-1, 0],
+        [0, 2],
+      ]),
+    });
     expect(negativeDiagonal.status).toBe('non_convex');
     expect(negativeDiagonal.reason).toMatch(/P\[0,0\] = -1/);
     const indefinite = solveQP({
-      P: cscFromDense([[1, 2], [2, 1]]),
+      P: cscFromDense([
+        [1, 2],
+        [2, 1],
+      ]),
       q: [0, 0],
       A: { nrows: 0, ncols: 2, colptr: [0, 0, 0], rowind: [], values: [] },
       l: [],
@@ -322,15 +390,31 @@ describe('native OSQP binding', () => {
     expect(() => new QpSolver({ ...p, q: [1, 2, 3] })).toThrow(new TypeError('q has length 3, expected n = 2'));
     expect(() => new QpSolver({ ...p, l: [] })).toThrow(/^l has length 0, expected m = A.nrows = 1$/);
     expect(() => new QpSolver({ ...p, A: cscFromDense([[1, 1, 1]]) })).toThrow(/A has 3 columns but P is 2 x 2/);
-    expect(() => new QpSolver({ ...p, P: cscFromDense([[1, 0, 0], [0, 1, 0]]) })).toThrow(/P is 2 x 3/);
+    expect(
+      () =>
+        new QpSolver({
+          ...p,
+          P: cscFromDense([
+            [1, 0, 0],
+            [0, 1, 0],
+          ]),
+        }),
+    ).toThrow(/P is 2 x 3/);
     expect(() => new QpSolver({ ...p, P: { ...p.P, colptr: [0, 1] } })).toThrow(/P.colptr has length 2, expected ncols \+ 1 = 3/);
     expect(() => new QpSolver({ ...p, A: { ...p.A, rowind: [0, 5] } })).toThrow(/A.rowind\[1\] = 5 is out of range/);
     expect(() => new QpSolver({ ...p, A: { ...p.A, values: [1, NaN] } })).toThrow(/A.values\[1\] is NaN/);
     expect(() => new QpSolver({ ...p, P: { ...p.P, rowind: [0, 1.5] } })).toThrow(/P.rowind\[1\] must be a non-negative 32-bit integer/);
     expect(() => new QpSolver({ ...p, q: [1, '2'] as unknown as number[] })).toThrow(/q\[1\] must be a number/);
-    expect(() => new QpSolver({ ...p, P: cscFromDense([[2, 1], [0.5, 2]]) })).toThrow(
-      /P has entries below the diagonal, so it must be symmetric/,
-    );
+    expect(
+      () =>
+        new QpSolver({
+          ...p,
+          P: cscFromDense([
+            [2, 1],
+            [0.5, 2],
+          ]),
+        }),
+    ).toThrow(/P has entries below the diagonal, so it must be symmetric/);
     expect(() => new QpSolver(p, { maxIter: 0 })).toThrow(/settings.maxIter must be an integer >= 1, got number 0/);
     expect(() => new QpSolver(p, { maxIters: 10 } as never)).toThrow(/settings.maxIters is not a setting/);
 

@@ -12,7 +12,10 @@ const root = fileURLToPath(new URL('../../operators/', import.meta.url));
 describe('operator registry', () => {
   it('registers every operator file, named <stage>.<file name>', () => {
     const files = STAGES.filter((stage) => existsSync(join(root, stage))).flatMap((stage) =>
-      readdirSync(join(root, stage)).filter((f) => f.endsWith('.ts')).map((f) => `${stage}.${f.replace(/\.ts$/, '')}`));
+      readdirSync(join(root, stage))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => `${stage}.${f.replace(/\.ts$/, '')}`),
+    );
     expect([...registry.keys()].sort()).toEqual(files.sort());
   });
 
@@ -38,11 +41,18 @@ describe('operator registry', () => {
 describe('operators stay deterministic', () => {
   const forbidden = /Date\.now\(|new Date\(\)|Math\.random\(|setTimeout\(|setInterval\(|performance\.now\(|process\.hrtime/;
   const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    );
 
   it('no operator reads the wall clock, real timers or Math.random()', () => {
-    const offenders = files(root).flatMap((f) =>
-      readFileSync(f, 'utf8').split('\n').map((line, i) => ({ f, i, line })).filter(({ line }) => !/^\s*(\*|\/\/)/.test(line) && forbidden.test(line)))
+    const offenders = files(root)
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .map((line, i) => ({ f, i, line }))
+          .filter(({ line }) => !/^\s*(\*|\/\/)/.test(line) && forbidden.test(line)),
+      )
       .map(({ f, i, line }) => `${f}:${i + 1}: ${line.trim()}`);
     expect(offenders).toEqual([]);
   });

@@ -15,8 +15,11 @@ describe('process groups joined by the event-time edge protocol (in-memory trans
 
     const parts = tempDir('parts');
     const edges = memoryEdges();
-    const [features, trading] = await Promise.all(['features', 'trading'].map((name) =>
-      runBacktest({ topologyFile: SPLIT, dataDir: data, outDir: parts, sets: SPLIT_SETS, group: { name, runId: 'r1', edges } })));
+    const [features, trading] = await Promise.all(
+      ['features', 'trading'].map((name) =>
+        runBacktest({ topologyFile: SPLIT, dataDir: data, outDir: parts, sets: SPLIT_SETS, group: { name, runId: 'r1', edges } }),
+      ),
+    );
     expect(trading!.fills).toBe(whole.summary.fills);
     expect(features!.fills).toBe(0);
     expectSameOutputs(parts, whole.out);
@@ -33,11 +36,22 @@ describe('a replicated per-symbol group', () => {
     const whole = await oneProcess(file, data);
     const parts = tempDir('parts');
     const edges = memoryEdges();
-    const runs = await Promise.all([
-      ['ticks', 0], ['ticks', 1], ['features', 0], ['trading', 0],
-    ].map(([name, replica]) => runBacktest({
-      topologyFile: file, dataDir: data, outDir: parts, sets: SPLIT_SETS, group: { name: name as string, replica: replica as number, runId: 'r', edges },
-    })));
+    const runs = await Promise.all(
+      [
+        ['ticks', 0],
+        ['ticks', 1],
+        ['features', 0],
+        ['trading', 0],
+      ].map(([name, replica]) =>
+        runBacktest({
+          topologyFile: file,
+          dataDir: data,
+          outDir: parts,
+          sets: SPLIT_SETS,
+          group: { name: name as string, replica: replica as number, runId: 'r', edges },
+        }),
+      ),
+    );
     // Each replica made the bars of its own symbols only, together all of them once.
     const bars = runs.slice(0, 2).map((s) => s.nodes['bars']!['out']!);
     expect(bars.every((n) => n > 0)).toBe(true);
@@ -47,7 +61,9 @@ describe('a replicated per-symbol group', () => {
   });
 
   it('is refused for a group holding a stage that needs the whole universe', () => {
-    const text = readFileSync(SPLIT, 'utf8').replace('  features: [bars,', '  features: { replicas: 2, nodes: [bars,').replace('normalised]\n  trading', 'normalised] }\n  trading');
+    const text = readFileSync(SPLIT, 'utf8')
+      .replace('  features: [bars,', '  features: { replicas: 2, nodes: [bars,')
+      .replace('normalised]\n  trading', 'normalised] }\n  trading');
     const { problems } = validate(text);
     expect(problems.map((p) => p.message)).toEqual([
       'group "features" has 2 replicas but snapshot, relative, normalised need the whole universe',

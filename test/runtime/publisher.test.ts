@@ -24,7 +24,11 @@ describe('EdgePublisher', () => {
         const what = `records ${records.map((r) => (r.value as { symbol: string }).symbol).join(',')}`;
         issued.push(what);
         if (failed) throw new Error('an earlier send failed');
-        if (failNext) { failNext = false; failed = true; throw new Error('broker went away'); }
+        if (failNext) {
+          failNext = false;
+          failed = true;
+          throw new Error('broker went away');
+        }
         sent.push(what);
       },
       writeControl: async (control) => {

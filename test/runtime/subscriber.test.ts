@@ -28,19 +28,29 @@ const dataStep = (t: number, seq = 0): StepKey => ({ t, phase: 1, order: 0, seq 
 /** The records of batch `batch` of a step, as EdgePublisher writes them (`only` picks some indices). */
 function batchOf(step: StepKey, batch: number, values: unknown[], o: { replica?: number; only?: number[] } = {}) {
   const all = values.map((value, i) => ({
-    key: `k${i}`, value,
-    headers: { [STEP_HEADER]: encodeKey(step), [BATCH_HEADER]: `${batch}:${i}:${values.length}`, [REPLICA_HEADER]: String(o.replica ?? 0) } as Headers,
+    key: `k${i}`,
+    value,
+    headers: {
+      [STEP_HEADER]: encodeKey(step),
+      [BATCH_HEADER]: `${batch}:${i}:${values.length}`,
+      [REPLICA_HEADER]: String(o.replica ?? 0),
+    } as Headers,
   }));
   return o.only ? o.only.map((i) => all[i]!) : all;
 }
 const confirm = (out: OutboundEdge, step: StepKey, replica = 0): Promise<void> =>
-  out.writeControl(step.t === Infinity ? { end: true } : { watermark: step.t }, { [STEP_HEADER]: encodeKey(step), [REPLICA_HEADER]: String(replica) });
+  out.writeControl(step.t === Infinity ? { end: true } : { watermark: step.t }, {
+    [STEP_HEADER]: encodeKey(step),
+    [REPLICA_HEADER]: String(replica),
+  });
 
 /** Lets the subscriber's reading loop take what was written (no time passes: event time is the clock's). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const open: EdgeSubscriber[] = [];
-afterEach(async () => { await Promise.all(open.splice(0).map((s) => s.close())); });
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
 
 async function setup(o: { partitions?: number; producers?: number } = {}) {
   const partitions = o.partitions ?? 1;
@@ -48,7 +58,12 @@ async function setup(o: { partitions?: number; producers?: number } = {}) {
   const out = await edges.outbound({ topic: 'bars', schema: 'Bar', partitions });
   const inbound = await edges.inbound({ topic: 'bars', schema: 'Bar', partitions, groupId: 'g' });
   const committed: InboundItem[] = [];
-  const edge: InboundEdge = { ...inbound, commit: async (items) => { committed.push(...items); } };
+  const edge: InboundEdge = {
+    ...inbound,
+    commit: async (items) => {
+      committed.push(...items);
+    },
+  };
   const clock = new EventClock(0);
   const subject = new Subject<Batch<unknown>>();
   const delivered: { at: number; records: unknown[] }[] = [];
@@ -67,7 +82,9 @@ describe('EdgeSubscriber', () => {
     await out.write([...batchOf(step, 0, ['a', 'b']).reverse()]);
     // The group's own step at the same key has to wait for the producer's confirmation.
     let ready = false;
-    const waiting = sub.ready(step).then(() => { ready = true; });
+    const waiting = sub.ready(step).then(() => {
+      ready = true;
+    });
     await settle();
     expect(ready).toBe(false);
     expect(sub.received).toBe(3);
@@ -80,7 +97,10 @@ describe('EdgeSubscriber', () => {
     clock.schedule(100, () => seen.push(`rank 1 after ${delivered.length} batches`), 1);
     expect(delivered).toEqual([]); // nothing before the clock gets there
     clock.advanceTo(100);
-    expect(delivered).toEqual([{ at: 100, records: ['a', 'b'] }, { at: 100, records: ['c'] }]);
+    expect(delivered).toEqual([
+      { at: 100, records: ['a', 'b'] },
+      { at: 100, records: ['c'] },
+    ]);
     expect(seen).toEqual(['rank 1 after 0 batches', 'rank 3 after 2 batches']);
   });
 
@@ -94,14 +114,19 @@ describe('EdgeSubscriber', () => {
     await sub.ready(dataStep(40));
     expect(sub.watermark).toEqual(step); // replica 1 has only confirmed 50
     let ready = false;
-    const waiting = sub.ready(dataStep(60)).then(() => { ready = true; });
+    const waiting = sub.ready(dataStep(60)).then(() => {
+      ready = true;
+    });
     await settle();
     expect(ready).toBe(false);
     await confirm(out, timer(90), 1);
     await waiting;
     expect(sub.watermark).toEqual(timer(80));
     clock.advanceTo(100);
-    expect(delivered).toEqual([{ at: 50, records: ['A1'] }, { at: 50, records: ['B1', 'B2'] }]);
+    expect(delivered).toEqual([
+      { at: 50, records: ['A1'] },
+      { at: 50, records: ['B1', 'B2'] },
+    ]);
   });
 
   it('reads every partition: a record keyed onto either one is delivered', async () => {
@@ -119,25 +144,50 @@ describe('EdgeSubscriber', () => {
   it('delivers any steps, whatever order their records arrive in, in step order, batch by batch', async () => {
     // Steps as (t, rank) with a few batches of one to three records each; records then written shuffled.
     const steps = fc.uniqueArray(
-      fc.record({ t: fc.integer({ min: 1, max: 20 }), rank: fc.integer({ min: 0, max: 3 }), batches: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }) }),
+      fc.record({
+        t: fc.integer({ min: 1, max: 20 }),
+        rank: fc.integer({ min: 0, max: 3 }),
+        batches: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
+      }),
       { selector: (s) => `${s.t}:${s.rank}`, minLength: 1, maxLength: 6 },
     );
-    await fc.assert(fc.asyncProperty(steps, fc.infiniteStream(fc.nat()), async (generated, randoms) => {
-      const { out, sub, clock, delivered } = await setup({ partitions: 2 });
-      const written = generated.flatMap((g) => g.batches.flatMap((size, n) =>
-        batchOf(timer(g.t, g.rank), n, Array.from({ length: size }, (_, i) => `${g.t}:${g.rank}:${n}:${i}`))));
-      const shuffled = written.map((r) => ({ r, k: randoms.next().value as number })).sort((a, b) => a.k - b.k).map((x) => x.r);
-      for (const r of shuffled) await out.write([r]);
-      const last = generated.map((g) => timer(g.t, g.rank)).sort((a, b) => a.t - b.t || a.order - b.order).at(-1)!;
-      await confirm(out, last);
-      await sub.ready(last);
-      clock.advanceTo(21);
-      const expected = [...generated].sort((a, b) => a.t - b.t || a.rank - b.rank).flatMap((g) => g.batches.map((size, n) => ({
-        at: g.t, records: Array.from({ length: size }, (_, i) => `${g.t}:${g.rank}:${n}:${i}`),
-      })));
-      expect(delivered).toEqual(expected);
-      await sub.close();
-    }), { numRuns: 50 });
+    await fc.assert(
+      fc.asyncProperty(steps, fc.infiniteStream(fc.nat()), async (generated, randoms) => {
+        const { out, sub, clock, delivered } = await setup({ partitions: 2 });
+        const written = generated.flatMap((g) =>
+          g.batches.flatMap((size, n) =>
+            batchOf(
+              timer(g.t, g.rank),
+              n,
+              Array.from({ length: size }, (_, i) => `${g.t}:${g.rank}:${n}:${i}`),
+            ),
+          ),
+        );
+        const shuffled = written
+          .map((r) => ({ r, k: randoms.next().value as number }))
+          .sort((a, b) => a.k - b.k)
+          .map((x) => x.r);
+        for (const r of shuffled) await out.write([r]);
+        const last = generated
+          .map((g) => timer(g.t, g.rank))
+          .sort((a, b) => a.t - b.t || a.order - b.order)
+          .at(-1)!;
+        await confirm(out, last);
+        await sub.ready(last);
+        clock.advanceTo(21);
+        const expected = [...generated]
+          .sort((a, b) => a.t - b.t || a.rank - b.rank)
+          .flatMap((g) =>
+            g.batches.map((size, n) => ({
+              at: g.t,
+              records: Array.from({ length: size }, (_, i) => `${g.t}:${g.rank}:${n}:${i}`),
+            })),
+          );
+        expect(delivered).toEqual(expected);
+        await sub.close();
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('drops and counts copies from a restarted producer, and never moves its watermark back', async () => {
@@ -221,32 +271,39 @@ describe('EdgeSubscriber', () => {
     };
 
     it('a record without a step header', async () => {
-      await expect(refusal((out) => out.write([{ key: 'k', value: 1, headers: {} }])))
-        .rejects.toThrow(`edge of "bars": a record without the ${STEP_HEADER} header in partition 0`);
+      await expect(refusal((out) => out.write([{ key: 'k', value: 1, headers: {} }]))).rejects.toThrow(
+        `edge of "bars": a record without the ${STEP_HEADER} header in partition 0`,
+      );
     });
 
     it('a malformed batch header', async () => {
-      await expect(refusal((out) => out.write([{ key: 'k', value: 1, headers: { [STEP_HEADER]: encodeKey(timer(5)), [BATCH_HEADER]: 'x' } }])))
-        .rejects.toThrow(`edge of "bars": malformed ${BATCH_HEADER} header "x"`);
+      await expect(
+        refusal((out) => out.write([{ key: 'k', value: 1, headers: { [STEP_HEADER]: encodeKey(timer(5)), [BATCH_HEADER]: 'x' } }])),
+      ).rejects.toThrow(`edge of "bars": malformed ${BATCH_HEADER} header "x"`);
     });
 
     it('a replica outside those expected', async () => {
-      await expect(refusal((out) => confirm(out, timer(5), 2), { producers: 2 }))
-        .rejects.toThrow('edge of "bars": partition 0, replica 2 is outside the 1 partitions × 2 replicas expected');
+      await expect(refusal((out) => confirm(out, timer(5), 2), { producers: 2 })).rejects.toThrow(
+        'edge of "bars": partition 0, replica 2 is outside the 1 partitions × 2 replicas expected',
+      );
     });
 
     it('a step confirmed with records missing', async () => {
-      await expect(refusal(async (out) => {
-        await out.write(batchOf(timer(5), 0, ['a', 'b', 'c'], { only: [0, 2] }));
-        await confirm(out, timer(1000));
-      })).rejects.toThrow(`edge of "bars": batch 0 of replica 0 in step ${encodeKey(timer(5))} has 2 of 3 records`);
+      await expect(
+        refusal(async (out) => {
+          await out.write(batchOf(timer(5), 0, ['a', 'b', 'c'], { only: [0, 2] }));
+          await confirm(out, timer(1000));
+        }),
+      ).rejects.toThrow(`edge of "bars": batch 0 of replica 0 in step ${encodeKey(timer(5))} has 2 of 3 records`);
     });
 
     it('records emitted on a data step, which have no place in event time', async () => {
-      await expect(refusal(async (out) => {
-        await out.write(batchOf(dataStep(5, 7), 0, ['a']));
-        await confirm(out, timer(1000));
-      })).rejects.toThrow(`edge of "bars": records emitted on a data step (${encodeKey(dataStep(5, 7))}) cannot be placed in event time`);
+      await expect(
+        refusal(async (out) => {
+          await out.write(batchOf(dataStep(5, 7), 0, ['a']));
+          await confirm(out, timer(1000));
+        }),
+      ).rejects.toThrow(`edge of "bars": records emitted on a data step (${encodeKey(dataStep(5, 7))}) cannot be placed in event time`);
     });
   });
 });

@@ -21,14 +21,29 @@ describe('schemas', () => {
 
   it('records that can be corrected carry an identity and a version', () => {
     for (const name of ['Quote', 'Trade']) {
-      const fields = avroSchemas().get(name)!.fields.map((f) => f.name);
+      const fields = avroSchemas()
+        .get(name)!
+        .fields.map((f) => f.name);
       expect(fields).toEqual(expect.arrayContaining(['id', 'version', 'seq']));
     }
   });
 
   it('has the event types of the graph', () => {
-    expect(SCHEMA_NAMES).toEqual(expect.arrayContaining([
-      'Quote', 'Trade', 'Bar', 'FeatureVector', 'CrossSection', 'Prediction', 'Signal', 'TargetWeights', 'Order', 'Fill', 'DeadLetter', 'PortfolioState',
-    ]));
+    expect(SCHEMA_NAMES).toEqual(
+      expect.arrayContaining([
+        'Quote',
+        'Trade',
+        'Bar',
+        'FeatureVector',
+        'CrossSection',
+        'Prediction',
+        'Signal',
+        'TargetWeights',
+        'Order',
+        'Fill',
+        'DeadLetter',
+        'PortfolioState',
+      ]),
+    );
   });
 });

@@ -5,19 +5,17 @@ import { resolveFeatures } from '../../pipelines/topology/features.ts';
 import { featureEdge, featuresTopologyYaml } from '../../pipelines/model/features-topology.ts';
 import { locate, onlyProblem, validate, where, yaml } from './helpers.ts';
 
-const head = [
-  'nodes:',
-  '  - { name: quotes, type: source.replay }',
-  '  - { name: bars, type: feature.bars, inputs: { quotes: quotes } }',
-];
+const head = ['nodes:', '  - { name: quotes, type: source.replay }', '  - { name: bars, type: feature.bars, inputs: { quotes: quotes } }'];
 
 describe('feature names at validation', () => {
-  it('refuses a cross-section that would hold a column name twice, at the node\'s inputs', () => {
-    const text = yaml(...head,
+  it("refuses a cross-section that would hold a column name twice, at the node's inputs", () => {
+    const text = yaml(
+      ...head,
       '  - { name: short, type: feature.lagged-returns, inputs: bars, params: { horizons: [1, 5] } }',
       '  - { name: long, type: feature.lagged-returns, inputs: bars, params: { horizons: [5, 30] } }',
       '  - { name: snap, type: feature.cross-section, inputs: { features: [short, long], bars: bars } }',
-      '  - { name: out, type: sink.parquet, inputs: snap, params: { file: x.parquet } }');
+      '  - { name: out, type: sink.parquet, inputs: snap, params: { file: x.parquet } }',
+    );
     const p = onlyProblem(text);
     expect(p.node).toBe('snap');
     expect(p.message).toBe('feature names occur more than once in the cross-section: ret_5');
@@ -25,17 +23,27 @@ describe('feature names at validation', () => {
   });
 
   it('expands feature.relative\'s ["*"] to every column, sector variants only when market is off', () => {
-    const text = yaml(...head,
+    const text = yaml(
+      ...head,
       '  - { name: r, type: feature.lagged-returns, inputs: bars, params: { horizons: [1, 5] } }',
       '  - { name: m, type: feature.microstructure, inputs: bars }',
       '  - { name: snap, type: feature.cross-section, inputs: { features: [r, m], bars: bars } }',
       '  - { name: rel, type: feature.relative, inputs: snap, params: { columns: ["*"], market: false } }',
-      '  - { name: out, type: sink.parquet, inputs: rel, params: { file: x.parquet } }');
+      '  - { name: out, type: sink.parquet, inputs: rel, params: { file: x.parquet } }',
+    );
     const { topology, problems } = validate(text);
     expect(problems).toEqual([]);
     expect(resolveFeatures(topology!.nodes).get('rel')).toEqual([
-      'ret_1', 'ret_5', 'spread_bps', 'imbalance', 'volume_ratio',
-      'ret_1_sec', 'ret_5_sec', 'spread_bps_sec', 'imbalance_sec', 'volume_ratio_sec',
+      'ret_1',
+      'ret_5',
+      'spread_bps',
+      'imbalance',
+      'volume_ratio',
+      'ret_1_sec',
+      'ret_5_sec',
+      'spread_bps_sec',
+      'imbalance_sec',
+      'volume_ratio_sec',
     ]);
   });
 
@@ -48,13 +56,23 @@ describe('feature names at validation', () => {
 });
 
 describe('the features topology of `alpha model train`', () => {
-  it('keeps exactly the nodes behind the model\'s input, in order, and adds a Parquet sink on it', () => {
+  it("keeps exactly the nodes behind the model's input, in order, and adds a Parquet sink on it", () => {
     const { topology } = validate(readFileSync('topology.yaml', 'utf8'), [], 'topology.yaml');
     const edge = featureEdge(topology!);
     expect(edge).toBe('normalised');
     const derived = parse(featuresTopologyYaml(topology!, edge)) as { nodes: { name: string; type: string; inputs?: unknown }[] };
     expect(derived.nodes.map((n) => n.name)).toEqual([
-      'quotes', 'trades', 'bars', 'returns', 'volatility', 'microstructure', 'bar_stats', 'snapshot', 'relative', 'normalised', 'normalised_features_out',
+      'quotes',
+      'trades',
+      'bars',
+      'returns',
+      'volatility',
+      'microstructure',
+      'bar_stats',
+      'snapshot',
+      'relative',
+      'normalised',
+      'normalised_features_out',
     ]);
     expect(derived.nodes.at(-1)).toMatchObject({ type: 'sink.parquet', inputs: { records: 'normalised' } });
     // It is itself a valid topology, with the same features on the edge.

@@ -33,7 +33,11 @@ function paramsOf(text: string, sets: string[], node: string): unknown {
 describe('--set overrides that are valid', () => {
   it('change the resolved params of the default topology', () => {
     expect(paramsOf(defaultText, [], 'sizing')).toMatchObject({ gamma: 1000, tcost_bps: 5 });
-    expect(paramsOf(defaultText, ['sizing.gamma=3', 'sizing.tcost_bps=20'], 'sizing')).toMatchObject({ gamma: 3, tcost_bps: 20, alpha_scale: 0.001 });
+    expect(paramsOf(defaultText, ['sizing.gamma=3', 'sizing.tcost_bps=20'], 'sizing')).toMatchObject({
+      gamma: 3,
+      tcost_bps: 20,
+      alpha_scale: 0.001,
+    });
   });
 
   it('parse the value as YAML (numbers, lists, strings)', () => {
@@ -44,9 +48,11 @@ describe('--set overrides that are valid', () => {
     expect(paramsOf(defaultText, ['orders.order_type=LIMIT'], 'orders')).toMatchObject({ order_type: 'LIMIT' });
   });
 
-  it('that change the model\'s features are refused against its card', () => {
+  it("that change the model's features are refused against its card", () => {
     const { problems } = validate(defaultText, ['volatility.windows=[2, 4]']);
-    expect(problems.map((p) => p.message)).toEqual([expect.stringContaining('the model in models/default expects 116 features, the topology delivers')]);
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('the model in models/default expects 116 features, the topology delivers'),
+    ]);
   });
 
   it('add params to a node that declares none', () => {
@@ -127,27 +133,18 @@ describe('--set overrides that are wrong', () => {
   });
 
   it('do not take over the other problems of the node they set', () => {
-    const text = yaml(
-      'nodes:',
-      '  - name: quotes',
-      '    type: source.replay',
-      '  - name: bars',
-      '    type: feature.bars',
-    );
+    const text = yaml('nodes:', '  - name: quotes', '    type: source.replay', '  - name: bars', '    type: feature.bars');
     const p = onlyProblem(text, ['bars.minutes=5']);
     expect(p.message).toBe('input port "quotes" is not connected');
     expect(where(p)).toEqual({ file: 'bad.yaml', ...locate(text, 4, 'name') });
   });
 
   it('report, rather than throw, a path that goes through a value which is not a mapping', () => {
-    const text = yaml(
-      'nodes:',
-      '  - name: quotes',
-      '    type: source.replay',
-      '    params: { dataset: quotes }',
-    );
+    const text = yaml('nodes:', '  - name: quotes', '    type: source.replay', '    params: { dataset: quotes }');
     let result: ReturnType<typeof validate> | undefined;
-    expect(() => { result = validate(text, ['quotes.dataset.name=q']); }).not.toThrow();
+    expect(() => {
+      result = validate(text, ['quotes.dataset.name=q']);
+    }).not.toThrow();
     expect(result?.topology).toBeUndefined();
     expect(result?.problems.map((p) => p.file)).toContain('--set quotes.dataset.name=q');
   });

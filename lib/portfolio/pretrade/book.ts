@@ -13,10 +13,16 @@ import type { Order, PortfolioState, Quote } from '../../../schemas/types.genera
 import type { Micros } from '../../core/time.ts';
 import type { KillState } from '../kill-switch.ts';
 
-export interface Exposure { gross: number; net: number }
+export interface Exposure {
+  gross: number;
+  net: number;
+}
 
 /** An order passed and not filled yet, with what is left of it. */
-export interface PendingOrder { readonly order: Order; remaining: number }
+export interface PendingOrder {
+  readonly order: Order;
+  remaining: number;
+}
 
 /** Everything a rule may look at besides the order and the limits. */
 export interface OrderView {
@@ -104,13 +110,17 @@ export class PretradeBook {
     const pendingReplaced = replacedId === undefined ? undefined : this.pending.get(replacedId);
     const replaced = pendingReplaced ? signedQty({ side: pendingReplaced.order.side, qty: pendingReplaced.remaining }) : 0;
     const exposures = (): OrderView['exposure'] => ({
-      before: this.exposures(o.symbol, -replaced), after: this.exposures(o.symbol, signedQty(o) - replaced),
+      before: this.exposures(o.symbol, -replaced),
+      after: this.exposures(o.symbol, signedQty(o) - replaced),
     });
     const passedInWindow = (): number => this.passedSince(now - this.options.rateWindow);
     let exposure: OrderView['exposure'] | undefined;
     let passed: number | undefined;
     return {
-      kill, mid: this.mids.get(o.symbol), equity: this.lastEquity, position: this.position(o.symbol) - replaced,
+      kill,
+      mid: this.mids.get(o.symbol),
+      equity: this.lastEquity,
+      position: this.position(o.symbol) - replaced,
       get exposure() {
         return (exposure ??= exposures());
       },

@@ -29,10 +29,23 @@ export interface PretradeLimits {
 }
 
 export type RuleName =
-  | 'restricted' | 'invalid_order' | 'kill_switch' | 'max_qty' | 'collar' | 'max_notional' | 'no_portfolio'
-  | 'max_position_qty' | 'max_position_notional' | 'max_gross_exposure' | 'max_net_exposure' | 'rate_limit';
+  | 'restricted'
+  | 'invalid_order'
+  | 'kill_switch'
+  | 'max_qty'
+  | 'collar'
+  | 'max_notional'
+  | 'no_portfolio'
+  | 'max_position_qty'
+  | 'max_position_notional'
+  | 'max_gross_exposure'
+  | 'max_net_exposure'
+  | 'rate_limit';
 
-export interface Rejection { readonly rule: RuleName; readonly reason: string }
+export interface Rejection {
+  readonly rule: RuleName;
+  readonly reason: string;
+}
 
 export type PretradeRule = (o: Order, view: OrderView, limits: PretradeLimits) => Rejection | null;
 
@@ -46,7 +59,7 @@ export function orderPrice(o: Order): number | null {
 const priceName = (o: Order): string => (o.order_type === 'LIMIT' ? 'limit' : 'ref');
 
 export const restricted: PretradeRule = (o, _v, l) =>
-  (l.restricted.has(o.symbol) ? reject('restricted', `${o.symbol} is on the restricted list`) : null);
+  l.restricted.has(o.symbol) ? reject('restricted', `${o.symbol} is on the restricted list`) : null;
 
 export const invalidOrder: PretradeRule = (o) => {
   if (!(o.qty > 0 && Number.isFinite(o.qty))) return reject('invalid_order', `quantity ${o.qty} is not a positive number`);
@@ -67,7 +80,7 @@ export const killSwitch: PretradeRule = (o, { kill, position: pos }) => {
 };
 
 export const maxQty: PretradeRule = (o, _v, l) =>
-  (o.qty > l.maxOrderQty ? reject('max_qty', `order quantity ${fmt(o.qty)} > limit ${fmt(l.maxOrderQty)}`) : null);
+  o.qty > l.maxOrderQty ? reject('max_qty', `order quantity ${fmt(o.qty)} > limit ${fmt(l.maxOrderQty)}`) : null;
 
 /** The order's price within collarBps of the last mid; no quote yet rejects. */
 export const collar: PretradeRule = (o, { mid }, l) => {
@@ -86,7 +99,7 @@ export const maxNotional: PretradeRule = (o, _v, l) => {
 };
 
 export const noPortfolio: PretradeRule = (_o, { equity }) =>
-  (equity === undefined ? reject('no_portfolio', 'no portfolio state yet: positions and exposure unknown') : null);
+  equity === undefined ? reject('no_portfolio', 'no portfolio state yet: positions and exposure unknown') : null;
 
 /** |position| after the order, when the order grows it. */
 const grownPosition = (o: Order, pos: number): number | null => {
@@ -104,21 +117,29 @@ export const maxPositionQty: PretradeRule = (o, { position }, l) => {
 export const maxPositionNotional: PretradeRule = (o, { position, mid }, l) => {
   const after = grownPosition(o, position);
   if (after === null || mid === undefined || !(after * mid > l.maxPositionNotional)) return null;
-  return reject('max_position_notional', `|position| of ${o.symbol} after the order ${fmt(after * mid)} `
-    + `> limit ${fmt(l.maxPositionNotional)}`);
+  return reject(
+    'max_position_notional',
+    `|position| of ${o.symbol} after the order ${fmt(after * mid)} ` + `> limit ${fmt(l.maxPositionNotional)}`,
+  );
 };
 
 export const maxGrossExposure: PretradeRule = (_o, { exposure: { before, after }, equity }, l) => {
   if (equity === undefined || !(after.gross > before.gross && after.gross > l.maxGrossExposure * equity)) return null;
-  return reject('max_gross_exposure', `gross exposure after the order ${fmt(after.gross)}${multiple(after.gross, equity)} `
-    + `> limit ${l.maxGrossExposure}× = ${fmt(l.maxGrossExposure * equity)}`);
+  return reject(
+    'max_gross_exposure',
+    `gross exposure after the order ${fmt(after.gross)}${multiple(after.gross, equity)} ` +
+      `> limit ${l.maxGrossExposure}× = ${fmt(l.maxGrossExposure * equity)}`,
+  );
 };
 
 export const maxNetExposure: PretradeRule = (_o, { exposure: { before, after }, equity }, l) => {
   const net = Math.abs(after.net);
   if (equity === undefined || !(net > Math.abs(before.net) && net > l.maxNetExposure * equity)) return null;
-  return reject('max_net_exposure', `|net exposure| after the order ${fmt(net)}${multiple(net, equity)} `
-    + `> limit ${l.maxNetExposure}× = ${fmt(l.maxNetExposure * equity)}`);
+  return reject(
+    'max_net_exposure',
+    `|net exposure| after the order ${fmt(net)}${multiple(net, equity)} ` +
+      `> limit ${l.maxNetExposure}× = ${fmt(l.maxNetExposure * equity)}`,
+  );
 };
 
 export const rateLimit: PretradeRule = (_o, { passedInWindow: n }, l) => {
@@ -128,8 +149,18 @@ export const rateLimit: PretradeRule = (_o, { passedInWindow: n }, l) => {
 
 /** The rules in the order they are checked. */
 export const PRETRADE_RULES: readonly PretradeRule[] = [
-  restricted, invalidOrder, killSwitch, maxQty, collar, maxNotional, noPortfolio,
-  maxPositionQty, maxPositionNotional, maxGrossExposure, maxNetExposure, rateLimit,
+  restricted,
+  invalidOrder,
+  killSwitch,
+  maxQty,
+  collar,
+  maxNotional,
+  noPortfolio,
+  maxPositionQty,
+  maxPositionNotional,
+  maxGrossExposure,
+  maxNetExposure,
+  rateLimit,
 ];
 
 /**
@@ -159,8 +190,10 @@ export function checkOrder(o: Order, view: OrderView, limits: PretradeLimits, ru
  * Order schema has no cancel, so a person must cancel it at the venue.
  */
 export function workingAtHaltReason({ order: o, remaining }: Readonly<PendingOrder>, node: string): string {
-  return `kill_switch_cancel: order ${o.order_id} (${o.side} ${fmt(o.qty)} ${o.symbol}) still working, `
-    + `${fmt(remaining)} unfilled, at HALTED; cancel it at the venue (no cancel path downstream of ${node})`;
+  return (
+    `kill_switch_cancel: order ${o.order_id} (${o.side} ${fmt(o.qty)} ${o.symbol}) still working, ` +
+    `${fmt(remaining)} unfilled, at HALTED; cancel it at the venue (no cancel path downstream of ${node})`
+  );
 }
 
 function multiple(x: number, equity: number): string {

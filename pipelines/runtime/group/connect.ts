@@ -61,7 +61,13 @@ export async function connectGroup(o: {
   outputs: ReadonlyMap<string, Subject<Batch<unknown>>>;
   clock: EventClock;
   edges: EdgeFactory;
-}): Promise<{ hooks: DriveHooks; received: () => number; duplicates: () => number; deadLettered: () => number; close: () => Promise<void> }> {
+}): Promise<{
+  hooks: DriveHooks;
+  received: () => number;
+  duplicates: () => number;
+  deadLettered: () => number;
+  close: () => Promise<void>;
+}> {
   const { topology, group, runId, outputs, clock, edges } = o;
   const { published, read } = groupEdges(topology, group);
   const node = (name: string) => topology.nodes.find((n) => n.name === name)!;
@@ -74,32 +80,58 @@ export async function connectGroup(o: {
   const replica = o.replica ?? 0;
   /** Processes that produce a node's output: the replicas of its group. */
   const producers = (name: string): number => topology.groups.find((g) => g.nodes.includes(name))?.replicas ?? 1;
-  const publishers = await Promise.all(published.map(async (name) => new EdgePublisher(
-    name,
-    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: partitions(name) }),
-    outputs.get(name)!.asObservable(),
-    () => current,
-    false,
-    replica,
-  )));
+  const publishers = await Promise.all(
+    published.map(
+      async (name) =>
+        new EdgePublisher(
+          name,
+          await edges.outbound({
+            topic: runTopic(topology, name, runId),
+            schema: node(name).output as SchemaName,
+            partitions: partitions(name),
+          }),
+          outputs.get(name)!.asObservable(),
+          () => current,
+          false,
+          replica,
+        ),
+    ),
+  );
   // Taps of this group's nodes are mirrored to their topics (one partition: in emission order).
   const mirrored = topology.taps.filter((n) => !published.includes(n) && topology.groups.find((g) => g.name === group)!.nodes.includes(n));
-  publishers.push(...await Promise.all(mirrored.map(async (name) => new EdgePublisher(
-    name,
-    await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: 1 }),
-    outputs.get(name)!.asObservable(),
-    () => current,
-    true,
-    replica,
-  ))));
-  const subscribers = await Promise.all(read.map(async (name) => new EdgeSubscriber(
-    name,
-    await edges.inbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: partitions(name), groupId: `${topology.name}.${group}.${replica}.${name}.${runId}.${o.attempt ?? 0}` }),
-    partitions(name),
-    producers(name),
-    outputs.get(name)!,
-    clock,
-  )));
+  publishers.push(
+    ...(await Promise.all(
+      mirrored.map(
+        async (name) =>
+          new EdgePublisher(
+            name,
+            await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: 1 }),
+            outputs.get(name)!.asObservable(),
+            () => current,
+            true,
+            replica,
+          ),
+      ),
+    )),
+  );
+  const subscribers = await Promise.all(
+    read.map(
+      async (name) =>
+        new EdgeSubscriber(
+          name,
+          await edges.inbound({
+            topic: runTopic(topology, name, runId),
+            schema: node(name).output as SchemaName,
+            partitions: partitions(name),
+            groupId: `${topology.name}.${group}.${replica}.${name}.${runId}.${o.attempt ?? 0}`,
+          }),
+          partitions(name),
+          producers(name),
+          outputs.get(name)!,
+          clock,
+        ),
+    ),
+  );
   const hooks: DriveHooks = {
     // Called before every step, so it also tracks the step the publishers stamp on what is emitted.
     ready: async (key) => {

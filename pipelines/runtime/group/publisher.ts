@@ -46,13 +46,19 @@ export class EdgePublisher {
     const emitted = this.pending.length > 0;
     for (const { key: at, batch } of this.pending) {
       if (at.phase === 1 && at.t !== Infinity && !this.mirror) {
-        throw new AlphaError(`node "${this.node}" emitted on its Kafka edge while data was delivered (not on a timer); ` +
-          'a process group can only publish what timers produce (bars, snapshots, …): move the cut to such an edge');
+        throw new AlphaError(
+          `node "${this.node}" emitted on its Kafka edge while data was delivered (not on a timer); ` +
+            'a process group can only publish what timers produce (bars, snapshots, …): move the cut to such an edge',
+        );
       }
       const n = this.batches++;
       const step = encodeKey(at);
       const replica = String(this.replica);
-      const records = batch.map((value, i) => ({ key: keyOf(value, this.node), value, headers: { [STEP_HEADER]: step, [BATCH_HEADER]: `${n}:${i}:${batch.length}`, [REPLICA_HEADER]: replica } }));
+      const records = batch.map((value, i) => ({
+        key: keyOf(value, this.node),
+        value,
+        headers: { [STEP_HEADER]: step, [BATCH_HEADER]: `${n}:${i}:${batch.length}`, [REPLICA_HEADER]: replica },
+      }));
       this.enqueue(() => this.edge.write(records));
     }
     this.pending = [];
@@ -60,7 +66,9 @@ export class EdgePublisher {
       this.enqueue(() => this.edge.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }));
     } else if (key.phase === 0 || emitted || ++this.sinceWatermark >= WATERMARK_EVERY) {
       this.sinceWatermark = 0;
-      this.enqueue(() => this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }));
+      this.enqueue(() =>
+        this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }),
+      );
     }
     // Bound the queue: wait for the sends when too many are in flight.
     if (this.inFlight > 256) await this.sending;
@@ -85,8 +93,13 @@ export class EdgePublisher {
     if (this.failure) return;
     this.inFlight++;
     const sent = send().then(
-      () => { this.inFlight--; },
-      (err: unknown) => { this.inFlight--; this.failure ??= err; },
+      () => {
+        this.inFlight--;
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        this.failure ??= err;
+      },
     );
     this.sending = this.sending.then(() => sent);
   }

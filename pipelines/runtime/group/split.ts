@@ -51,7 +51,12 @@ async function brokerAnswers(ms: number): Promise<boolean> {
  * `restarts` times: the new process replays the run from the start with fresh consumer groups, and
  * what it sends again is recognised downstream by its step keys and dropped.
  */
-function supervise(group: string, start: (attempt: number) => ChildProcess, restarts: number, onLine?: (group: string, line: string) => void) {
+function supervise(
+  group: string,
+  start: (attempt: number) => ChildProcess,
+  restarts: number,
+  onLine?: (group: string, line: string) => void,
+) {
   const tail: string[] = [];
   let child: ChildProcess;
   let stopped = false;
@@ -74,7 +79,15 @@ function supervise(group: string, start: (attempt: number) => ChildProcess, rest
       if (!(await brokerAnswers(BROKER_WAIT_MS))) return code;
     }
   })();
-  return { group, tail, done, stop: () => { stopped = true; child.kill('SIGTERM'); } };
+  return {
+    group,
+    tail,
+    done,
+    stop: () => {
+      stopped = true;
+      child.kill('SIGTERM');
+    },
+  };
 }
 
 export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run_id: string; groups: Record<string, unknown> }> {
@@ -85,38 +98,75 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
 
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const outDir = resolve(o.outDir);
-  o.onLine?.('split', `run ${runId}: groups ${topology.groups.map((g) => g.name).join(', ')}; topics ${
-    topology.groups.flatMap((g) => groupEdges(topology, g.name).published).map((n) => runTopic(topology, n, runId)).join(', ')}`);
+  o.onLine?.(
+    'split',
+    `run ${runId}: groups ${topology.groups.map((g) => g.name).join(', ')}; topics ${topology.groups
+      .flatMap((g) => groupEdges(topology, g.name).published)
+      .map((n) => runTopic(topology, n, runId))
+      .join(', ')}`,
+  );
   const common = [
-    '--run-id', runId, '--out', outDir, '--quiet',
-    ...(o.dataDir ? ['--data', o.dataDir] : []), ...(o.from ? ['--from', o.from] : []), ...(o.to ? ['--to', o.to] : []),
+    '--run-id',
+    runId,
+    '--out',
+    outDir,
+    '--quiet',
+    ...(o.dataDir ? ['--data', o.dataDir] : []),
+    ...(o.from ? ['--from', o.from] : []),
+    ...(o.to ? ['--to', o.to] : []),
     ...(o.sets ?? []).flatMap((s) => ['--set', s]),
   ];
   // One process per group, or per replica of a replicated group (named GROUP.i).
-  const processes = topology.groups.flatMap((g) => Array.from({ length: g.replicas }, (_, i) => ({
-    group: g.name, replica: i, name: g.replicas > 1 ? `${g.name}.${i}` : g.name,
-  })));
-  const children = processes.map((p) => supervise(p.name, (attempt) =>
-    spawn(process.execPath, [ALPHA, 'run', o.topologyFile, '--group', p.group, '--replica', String(p.replica), '--attempt', String(attempt), ...common],
-      { stdio: ['ignore', 'ignore', 'pipe'] }),
-  o.restarts ?? DEFAULT_RESTARTS, o.onLine));
-  const codes = await Promise.all(children.map(async (c) => {
-    const code = await c.done;
-    // A group that failed for good leaves the others waiting for its records: stop them.
-    if (code !== 0) for (const other of children) if (other !== c) other.stop();
-    return code;
-  }));
+  const processes = topology.groups.flatMap((g) =>
+    Array.from({ length: g.replicas }, (_, i) => ({
+      group: g.name,
+      replica: i,
+      name: g.replicas > 1 ? `${g.name}.${i}` : g.name,
+    })),
+  );
+  const children = processes.map((p) =>
+    supervise(
+      p.name,
+      (attempt) =>
+        spawn(
+          process.execPath,
+          [ALPHA, 'run', o.topologyFile, '--group', p.group, '--replica', String(p.replica), '--attempt', String(attempt), ...common],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        ),
+      o.restarts ?? DEFAULT_RESTARTS,
+      o.onLine,
+    ),
+  );
+  const codes = await Promise.all(
+    children.map(async (c) => {
+      const code = await c.done;
+      // A group that failed for good leaves the others waiting for its records: stop them.
+      if (code !== 0) for (const other of children) if (other !== c) other.stop();
+      return code;
+    }),
+  );
   const failed = codes.findIndex((c) => c !== 0);
   if (failed >= 0) {
     const first = children[failed]!;
     throw new AlphaError(`group "${first.group}" failed (exit ${codes[failed]}):\n${first.tail.join('\n')}`);
   }
-  return mergeSummaries(outDir, processes.map((p) => p.name), runId);
+  return mergeSummaries(
+    outDir,
+    processes.map((p) => p.name),
+    runId,
+  );
 }
 
 /** summary.json, dead_letters.jsonl and topology.resolved.yaml of the whole run, from the group processes'. */
-function mergeSummaries(outDir: string, groups: readonly string[], runId: string): BacktestSummary & { run_id: string; groups: Record<string, unknown> } {
-  const parts = groups.map((g) => ({ g, s: JSON.parse(readFileSync(join(outDir, 'groups', g, 'summary.json'), 'utf8')) as BacktestSummary }));
+function mergeSummaries(
+  outDir: string,
+  groups: readonly string[],
+  runId: string,
+): BacktestSummary & { run_id: string; groups: Record<string, unknown> } {
+  const parts = groups.map((g) => ({
+    g,
+    s: JSON.parse(readFileSync(join(outDir, 'groups', g, 'summary.json'), 'utf8')) as BacktestSummary,
+  }));
   // The group that keeps the books reports the performance; every group replays the same events.
   const books = parts.find((p) => p.s.days > 0) ?? parts[0]!;
   const reasons: Record<string, number> = {};
@@ -131,10 +181,18 @@ function mergeSummaries(outDir: string, groups: readonly string[], runId: string
     peak_rss_mb: Math.max(...parts.map((p) => p.s.peak_rss_mb)),
     nodes: sumMetrics(parts.map((p) => p.s.nodes)),
     run_id: runId,
-    groups: Object.fromEntries(parts.map(({ g, s }) => [g, { wall_seconds: s.wall_seconds, events: s.events, dead_letters: s.dead_letters, peak_rss_mb: s.peak_rss_mb }])),
+    groups: Object.fromEntries(
+      parts.map(({ g, s }) => [
+        g,
+        { wall_seconds: s.wall_seconds, events: s.events, dead_letters: s.dead_letters, peak_rss_mb: s.peak_rss_mb },
+      ]),
+    ),
   };
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(join(outDir, 'dead_letters.jsonl'), groups.map((g) => readFileSync(join(outDir, 'groups', g, 'dead_letters.jsonl'), 'utf8')).join(''));
+  writeFileSync(
+    join(outDir, 'dead_letters.jsonl'),
+    groups.map((g) => readFileSync(join(outDir, 'groups', g, 'dead_letters.jsonl'), 'utf8')).join(''),
+  );
   const resolved = join(outDir, 'groups', groups[0]!, 'topology.resolved.yaml');
   if (existsSync(resolved)) copyFileSync(resolved, join(outDir, 'topology.resolved.yaml'));
   return summary;

@@ -104,12 +104,15 @@ export class EdgeSubscriber {
 
   private take(item: InboundItem): void {
     const stepText = item.headers[STEP_HEADER];
-    if (stepText === undefined) throw new AlphaError(`edge of "${this.producer}": a record without the ${STEP_HEADER} header in partition ${item.partition}`);
+    if (stepText === undefined)
+      throw new AlphaError(`edge of "${this.producer}": a record without the ${STEP_HEADER} header in partition ${item.partition}`);
     const key = decodeKey(stepText);
     const replica = Number(item.headers[REPLICA_HEADER] ?? '0');
     const marks = this.marks[item.partition];
     if (!marks || !Number.isInteger(replica) || replica < 0 || replica >= marks.length) {
-      throw new AlphaError(`edge of "${this.producer}": partition ${item.partition}, replica ${item.headers[REPLICA_HEADER]} is outside the ${this.marks.length} partitions × ${this.marks[0]?.length} replicas expected`);
+      throw new AlphaError(
+        `edge of "${this.producer}": partition ${item.partition}, replica ${item.headers[REPLICA_HEADER]} is outside the ${this.marks.length} partitions × ${this.marks[0]?.length} replicas expected`,
+      );
     }
     if (item.kind === 'control') {
       const mark = item.end ? END_KEY : key;
@@ -160,10 +163,15 @@ export class EdgeSubscriber {
       const step = this.order.pop()!;
       this.steps.delete(encodeKey(step.key));
       // Replicas' batches of one step in replica order (each replica holds other symbols).
-      const batches = [...step.batches.values()].sort((a, b) => a.replica - b.replica || a.n - b.n).map((b) => {
-        if (b.received !== b.count) throw new AlphaError(`edge of "${this.producer}": batch ${b.n} of replica ${b.replica} in step ${encodeKey(step.key)} has ${b.received} of ${b.count} records`);
-        return b.records;
-      });
+      const batches = [...step.batches.values()]
+        .sort((a, b) => a.replica - b.replica || a.n - b.n)
+        .map((b) => {
+          if (b.received !== b.count)
+            throw new AlphaError(
+              `edge of "${this.producer}": batch ${b.n} of replica ${b.replica} in step ${encodeKey(step.key)} has ${b.received} of ${b.count} records`,
+            );
+          return b.records;
+        });
       const deliver = (): void => {
         for (const records of batches) this.subject.next(records);
         for (const item of step.items) this.processed.push(item);
@@ -174,7 +182,9 @@ export class EdgeSubscriber {
       } else if (step.key.phase === 0) {
         this.clock.schedule(step.key.t, deliver, step.key.order); // the rank of the producer's timer
       } else if (batches.length > 0) {
-        throw new AlphaError(`edge of "${this.producer}": records emitted on a data step (${encodeKey(step.key)}) cannot be placed in event time`);
+        throw new AlphaError(
+          `edge of "${this.producer}": records emitted on a data step (${encodeKey(step.key)}) cannot be placed in event time`,
+        );
       } else {
         for (const item of step.items) this.processed.push(item);
       }

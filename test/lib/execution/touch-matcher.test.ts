@@ -3,13 +3,39 @@ import { TouchMatcher } from '../../../lib/execution/touch-matcher.ts';
 import type { Order, Quote, Trade } from '../../../schemas/types.generated.ts';
 
 const order = (id: string, extra: Partial<Order> = {}): Order => ({
-  ts_event: 100, ts_known: 100, order_id: id, symbol: 'A', side: 'BUY', qty: 5, order_type: 'MARKET', limit_price: null, ref_price: 10, ...extra,
+  ts_event: 100,
+  ts_known: 100,
+  order_id: id,
+  symbol: 'A',
+  side: 'BUY',
+  qty: 5,
+  order_type: 'MARKET',
+  limit_price: null,
+  ref_price: 10,
+  ...extra,
 });
 const quote = (at: number, bid: number, ask: number): Quote => ({
-  ts_event: at, ts_known: at, symbol: 'A', seq: at, id: at, version: 1, bid, ask, bid_size: 1, ask_size: 1,
+  ts_event: at,
+  ts_known: at,
+  symbol: 'A',
+  seq: at,
+  id: at,
+  version: 1,
+  bid,
+  ask,
+  bid_size: 1,
+  ask_size: 1,
 });
 const trade = (at: number, price: number, version = 1): Trade => ({
-  ts_event: at, ts_known: at, symbol: 'A', seq: at, id: at, version, price, size: 1, aggressor: 'SELL',
+  ts_event: at,
+  ts_known: at,
+  symbol: 'A',
+  seq: at,
+  id: at,
+  version,
+  price,
+  size: 1,
+  aggressor: 'SELL',
 });
 
 describe('TouchMatcher', () => {
@@ -18,8 +44,14 @@ describe('TouchMatcher', () => {
     expect(m.submit([order('a'), order('b', { side: 'SELL' })], 100).states.map((s) => s.status)).toEqual(['NEW', 'NEW']);
     expect(m.onQuotes([quote(149, 9.9, 10.1)], 149).fills).toEqual([]);
     const r = m.onQuotes([quote(150, 9.9, 10.1)], 150);
-    expect(r.fills.map((f) => [f.order_id, f.price, f.qty, f.fee])).toEqual([['a', 10.1, 5, 5 * 10.1 * 2e-4], ['b', 9.9, 5, 5 * 9.9 * 2e-4]]);
-    expect(r.states.map((s) => [s.order_id, s.status, s.filled_qty, s.remaining_qty, s.ts_known])).toEqual([['a', 'FILLED', 5, 0, 150], ['b', 'FILLED', 5, 0, 150]]);
+    expect(r.fills.map((f) => [f.order_id, f.price, f.qty, f.fee])).toEqual([
+      ['a', 10.1, 5, 5 * 10.1 * 2e-4],
+      ['b', 9.9, 5, 5 * 9.9 * 2e-4],
+    ]);
+    expect(r.states.map((s) => [s.order_id, s.status, s.filled_qty, s.remaining_qty, s.ts_known])).toEqual([
+      ['a', 'FILLED', 5, 0, 150],
+      ['b', 'FILLED', 5, 0, 150],
+    ]);
   });
 
   it('rejects a repeated id, a non-positive quantity and a limit without a price, and says why', () => {
@@ -27,7 +59,9 @@ describe('TouchMatcher', () => {
     m.submit([order('a')], 100);
     const r = m.submit([order('a'), order('b', { qty: 0 }), order('c', { order_type: 'LIMIT', limit_price: null })], 101);
     expect(r.rejected.map((x) => x.reason)).toEqual([
-      'duplicate order id a: already executed or working', 'bad quantity 0', 'limit order without a positive limit price (null)',
+      'duplicate order id a: already executed or working',
+      'bad quantity 0',
+      'limit order without a positive limit price (null)',
     ]);
     expect(r.states.every((s) => s.status === 'REJECTED')).toBe(true);
   });

@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
-  exposureRiskModel, marketBetas, pcaRiskModel, portfolioVariance, sectorExposures, specificVariances, type FactorRisk,
+  exposureRiskModel,
+  marketBetas,
+  pcaRiskModel,
+  portfolioVariance,
+  sectorExposures,
+  specificVariances,
+  type FactorRisk,
 } from '../../../lib/optimise/factor-model.ts';
 import { Rng } from '../../../lib/core/rng.ts';
 
 /** T×n returns r_t = B f_t + e_t with planted loadings, factor and specific volatilities. */
-function planted(T: number, n: number, seed: number, loadings: (i: number) => number[], factorVol: number[], specVol: (i: number) => number): number[][] {
+function planted(
+  T: number,
+  n: number,
+  seed: number,
+  loadings: (i: number) => number[],
+  factorVol: number[],
+  specVol: (i: number) => number,
+): number[][] {
   const rng = new Rng(seed);
   return Array.from({ length: T }, () => {
     const f = factorVol.map((v) => v * rng.normal());
@@ -20,18 +33,24 @@ function sampleVariance(returns: number[][], i: number): number {
 
 function denseOf(risk: FactorRisk): number[][] {
   const n = risk.D.length;
-  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => {
-    let s = i === j ? risk.D[i]! : 0;
-    risk.F.forEach((row, a) => row.forEach((f, b) => { s += risk.B[i]![a]! * f * risk.B[j]![b]!; }));
-    return s;
-  }));
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => {
+      let s = i === j ? risk.D[i]! : 0;
+      risk.F.forEach((row, a) =>
+        row.forEach((f, b) => {
+          s += risk.B[i]![a]! * f * risk.B[j]![b]!;
+        }),
+      );
+      return s;
+    }),
+  );
 }
 
 describe('pcaRiskModel', () => {
   const beta = (i: number): number[] => [1 + 0.02 * i, i % 2 === 0 ? 1 : -1];
   const returns = planted(400, 30, 3, beta, [0.01, 0.005], (i) => 0.004 + 0.0001 * i);
 
-  it('keeps each name\'s sample variance on the diagonal when nothing is shrunk', () => {
+  it("keeps each name's sample variance on the diagonal when nothing is shrunk", () => {
     const risk = pcaRiskModel(returns, { factors: 2, shrinkage: 0, floor: 0 });
     expect(risk.B).toHaveLength(30);
     expect(risk.F).toHaveLength(2);
@@ -67,7 +86,15 @@ describe('pcaRiskModel', () => {
 
   it('refuses a window with non-finite returns or fewer than two periods', () => {
     expect(() => pcaRiskModel([[0.01, 0.02]], { factors: 1, shrinkage: 0, floor: 0 })).toThrow(/at least 2 returns/);
-    expect(() => pcaRiskModel([[0.01, NaN], [0, 0]], { factors: 1, shrinkage: 0, floor: 0 })).toThrow(/returns\[0\]\[1\] is NaN/);
+    expect(() =>
+      pcaRiskModel(
+        [
+          [0.01, NaN],
+          [0, 0],
+        ],
+        { factors: 1, shrinkage: 0, floor: 0 },
+      ),
+    ).toThrow(/returns\[0\]\[1\] is NaN/);
   });
 });
 
@@ -79,7 +106,9 @@ describe('specificVariances', () => {
   });
 
   it('as many factors as names: a PSD model with no negative specific variance', () => {
-    const returns = Array.from({ length: 40 }, (_, t) => [Math.sin(t), Math.cos(t * 1.3), Math.sin(t * 0.7 + 1), Math.cos(t * 2.1)].map((x) => 0.01 * x));
+    const returns = Array.from({ length: 40 }, (_, t) =>
+      [Math.sin(t), Math.cos(t * 1.3), Math.sin(t * 0.7 + 1), Math.cos(t * 2.1)].map((x) => 0.01 * x),
+    );
     const risk = pcaRiskModel(returns, { factors: 5, shrinkage: 0.3, floor: 0.1 });
     expect(risk.D.every((x) => x >= 0)).toBe(true);
     expect(risk.F.every((row, a) => row[a]! >= 0)).toBe(true);
@@ -99,7 +128,14 @@ describe('exposureRiskModel', () => {
     expect(names).toEqual(['tech', 'energy']);
     expect(B[0]).toEqual([1, 0]);
     expect(B[39]).toEqual([0, 1]);
-    const returns = planted(2000, 40, 11, (i) => B[i]!, [0.02, 0.01], () => 0.005);
+    const returns = planted(
+      2000,
+      40,
+      11,
+      (i) => B[i]!,
+      [0.02, 0.01],
+      () => 0.005,
+    );
     const risk = exposureRiskModel(returns, B, { shrinkage: 0, floor: 0 });
     // Each sector's factor return is its mean return: variance ≈ σ_f² + σ_e²/20.
     expect(risk.F[0]![0]! / (0.02 ** 2 + 0.005 ** 2 / 20)).toBeCloseTo(1, 1);
@@ -113,7 +149,14 @@ describe('exposureRiskModel', () => {
 
   it('survives collinear exposures (a market column beside one-hot sectors)', () => {
     const B = Array.from({ length: 10 }, (_, i) => [1, i < 5 ? 1 : 0, i < 5 ? 0 : 1]);
-    const returns = planted(100, 10, 2, (i) => B[i]!, [0.01, 0.01, 0.01], () => 0.003);
+    const returns = planted(
+      100,
+      10,
+      2,
+      (i) => B[i]!,
+      [0.01, 0.01, 0.01],
+      () => 0.003,
+    );
     const risk = exposureRiskModel(returns, B, { shrinkage: 0.1, floor: 0.1 });
     expect([...risk.F.flat(), ...risk.D].every(Number.isFinite)).toBe(true);
   });
@@ -121,7 +164,19 @@ describe('exposureRiskModel', () => {
 
 describe('portfolioVariance and marketBetas', () => {
   it('the factor form agrees with the dense matrix', () => {
-    const risk: FactorRisk = { kind: 'factor', B: [[1, 0.5], [0.2, -1], [0, 1]], F: [[0.04, 0.01], [0.01, 0.02]], D: [0.01, 0.02, 0.03] };
+    const risk: FactorRisk = {
+      kind: 'factor',
+      B: [
+        [1, 0.5],
+        [0.2, -1],
+        [0, 1],
+      ],
+      F: [
+        [0.04, 0.01],
+        [0.01, 0.02],
+      ],
+      D: [0.01, 0.02, 0.03],
+    };
     const w = [0.3, -0.2, 0.5];
     const sigma = denseOf(risk);
     expect(portfolioVariance(risk, w)).toBeCloseTo(portfolioVariance({ kind: 'dense', sigma }, w), 14);
@@ -129,7 +184,14 @@ describe('portfolioVariance and marketBetas', () => {
 
   it('recovers planted betas to the equal-weighted market', () => {
     const betas = Array.from({ length: 20 }, (_, i) => 0.5 + i / 19);
-    const returns = planted(3000, 20, 4, (i) => [betas[i]!], [0.01], () => 0.002);
+    const returns = planted(
+      3000,
+      20,
+      4,
+      (i) => [betas[i]!],
+      [0.01],
+      () => 0.002,
+    );
     const mean = betas.reduce((a, b) => a + b, 0) / 20;
     marketBetas(returns).forEach((b, i) => expect(b).toBeCloseTo(betas[i]! / mean, 1));
   });

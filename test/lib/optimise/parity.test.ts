@@ -13,7 +13,12 @@ import { parseProblem, solveProblem, toMvoSpec } from '../../../pipelines/cli/ri
 
 const DIR = fileURLToPath(new URL('../../fixtures/qp/', import.meta.url));
 const KNOWN = `${DIR}known/`;
-const jsonFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []);
+const jsonFiles = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
 
 const WEIGHT_TOL = 1e-4;
 const OBJECTIVE_REL_TOL = 1e-6;
@@ -47,7 +52,10 @@ describe('parity with the reference solutions in test/fixtures/qp', () => {
         expect(r.weights).toHaveLength(ref.length);
         const worst = ref.reduce((a, w, i) => Math.max(a, Math.abs(w - r.weights[i]!)), 0);
         expect(worst, `${fx.name}: largest weight difference`).toBeLessThan(WEIGHT_TOL);
-        expect(relError(r.objective, fx.reference.objective!), `${fx.name}: objective ${r.objective} vs ${fx.reference.objective}`).toBeLessThan(OBJECTIVE_REL_TOL);
+        expect(
+          relError(r.objective, fx.reference.objective!),
+          `${fx.name}: objective ${r.objective} vs ${fx.reference.objective}`,
+        ).toBeLessThan(OBJECTIVE_REL_TOL);
         const problem = new MvoProblem(toMvoSpec(p));
         expect(problem.violation(r.weights, p.w_prev ?? new Array(p.mu.length).fill(0)).by).toBeLessThan(1e-8);
       } else if (status.startsWith('infeasible')) {
@@ -85,12 +93,20 @@ describe('known OSQP problems in test/fixtures/qp/known', () => {
     it(file, () => {
       const k = JSON.parse(readFileSync(`${KNOWN}${file}`, 'utf8')) as KnownQp;
       const n = k.q.length;
-      const r = solveQP({
-        P: matrix(k.P, n), q: k.q, A: matrix(k.A, n),
-        l: k.l.map((x) => bound(x, -1)), u: k.u.map((x) => bound(x, 1)),
-      }, { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 100_000 });
+      const r = solveQP(
+        {
+          P: matrix(k.P, n),
+          q: k.q,
+          A: matrix(k.A, n),
+          l: k.l.map((x) => bound(x, -1)),
+          u: k.u.map((x) => bound(x, 1)),
+        },
+        { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 100_000 },
+      );
       expect(r.status).toBe('solved');
-      expect(Math.abs(r.objective - k.optimal_objective)).toBeLessThanOrEqual(OBJECTIVE_REL_TOL * Math.max(Math.abs(k.optimal_objective), 1e-3));
+      expect(Math.abs(r.objective - k.optimal_objective)).toBeLessThanOrEqual(
+        OBJECTIVE_REL_TOL * Math.max(Math.abs(k.optimal_objective), 1e-3),
+      );
       k.optimal_x?.forEach((x, i) => expect(Math.abs(r.x[i]! - x)).toBeLessThan(WEIGHT_TOL));
     });
   }

@@ -23,7 +23,11 @@ function factorRisk(n: number, seed = 1): FactorRisk {
   return {
     kind: 'factor',
     B: Array.from({ length: n }, (_, i) => [0.8 + 0.4 * rng.next(), i % 2 === 0 ? 1 : 0, i % 2 === 1 ? 1 : 0]),
-    F: [[0.04, 0.002, 0], [0.002, 0.01, 0.001], [0, 0.001, 0.01]],
+    F: [
+      [0.04, 0.002, 0],
+      [0.002, 0.01, 0.001],
+      [0, 0.001, 0.01],
+    ],
     D: Array.from({ length: n }, () => 0.01 + 0.03 * rng.next()),
   };
 }
@@ -36,7 +40,12 @@ function alphas(n: number, seed = 2, scale = 0.05): number[] {
 describe('MvoProblem: the OSQP form', () => {
   it('keeps P block-diagonal (2γD on w, 2γF on y) and A linear in n with a factor model', () => {
     const n = 1000;
-    const p = new MvoProblem({ gamma: 2, risk: factorRisk(n), tcost: 0.0005, constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.05, minWeight: -0.05, turnover: 0.5 } });
+    const p = new MvoProblem({
+      gamma: 2,
+      risk: factorRisk(n),
+      tcost: 0.0005,
+      constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.05, minWeight: -0.05, turnover: 0.5 },
+    });
     expect(p.offsets).toEqual({ w: 0, y: n, t: n + 3, u: 2 * n + 3 });
     expect(p.nvars).toBe(3 * n + 3);
     // Column j of P (upper triangle) only holds rows of its own block.
@@ -83,7 +92,10 @@ describe('mean-variance solutions', () => {
     const r = solve({ gamma: 2, risk: diag }, mu);
     expect(r.status).toBe('solved');
     r.w.forEach((w, i) => expect(w).toBeCloseTo(mu[i]! / (4 * sigma2[i]!), 9));
-    expect(r.objective).toBeCloseTo(mu.reduce((a, m, i) => a + (m * m) / (8 * sigma2[i]!), 0), 12);
+    expect(r.objective).toBeCloseTo(
+      mu.reduce((a, m, i) => a + (m * m) / (8 * sigma2[i]!), 0),
+      12,
+    );
   });
 
   it('dollar neutral: w = Σ⁻¹(μ − ν1) / 2γ with ν making Σw = 0', () => {
@@ -95,8 +107,11 @@ describe('mean-variance solutions', () => {
 
   it('the factor form and the same Σ given densely give the same weights', () => {
     const risk = factorRisk(12);
-    const sigma = risk.B.map((bi, i) => risk.B.map((bj, j) =>
-      (i === j ? risk.D[i]! : 0) + bi.reduce((a, x, p) => a + bj.reduce((b, y, q) => b + x * risk.F[p]![q]! * y, 0), 0)));
+    const sigma = risk.B.map((bi, i) =>
+      risk.B.map(
+        (bj, j) => (i === j ? risk.D[i]! : 0) + bi.reduce((a, x, p) => a + bj.reduce((b, y, q) => b + x * risk.F[p]![q]! * y, 0), 0),
+      ),
+    );
     const c: MvoConstraints = { dollarNeutral: true, gross: 1, maxWeight: 0.2, minWeight: -0.2 };
     const a = solve({ gamma: 3, risk, constraints: c, tcost: 0.001 }, alphas(12));
     const b = solve({ gamma: 3, risk: { kind: 'dense', sigma }, constraints: c, tcost: 0.001 }, alphas(12));
@@ -115,8 +130,20 @@ describe('each constraint binds when it should and always holds', () => {
   };
 
   it('dollar neutral', () => {
-    expect(Math.abs(sum(solve({ gamma: 1, risk }, mu.map((m) => m + 0.1)).w))).toBeGreaterThan(0.1);
-    const r = solve({ gamma: 1, risk, constraints: { dollarNeutral: true } }, mu.map((m) => m + 0.1));
+    expect(
+      Math.abs(
+        sum(
+          solve(
+            { gamma: 1, risk },
+            mu.map((m) => m + 0.1),
+          ).w,
+        ),
+      ),
+    ).toBeGreaterThan(0.1);
+    const r = solve(
+      { gamma: 1, risk, constraints: { dollarNeutral: true } },
+      mu.map((m) => m + 0.1),
+    );
     holds(r);
     expect(Math.abs(sum(r.w))).toBeLessThan(1e-10);
   });
@@ -144,7 +171,10 @@ describe('each constraint binds when it should and always holds', () => {
     expect(onT.problem.A.nrows).toBe(own.problem.A.nrows + 2 * n + 1 - n);
     holds(onT);
     for (let i = 0; i < n; i++) expect(onT.w[i]).toBeCloseTo(own.w[i]!, 9);
-    const binding = solve({ gamma: 1, risk, constraints: { maxWeight: 0.05, gross: 0.3 } }, mu.map((m) => m - 0.05));
+    const binding = solve(
+      { gamma: 1, risk, constraints: { maxWeight: 0.05, gross: 0.3 } },
+      mu.map((m) => m - 0.05),
+    );
     holds(binding);
     expect(gross(binding.w)).toBeCloseTo(0.3, 9);
     expect(Math.max(...binding.w)).toBeLessThanOrEqual(0.05 + 1e-12);
@@ -166,7 +196,10 @@ describe('each constraint binds when it should and always holds', () => {
 
   it('sector neutral', () => {
     const sectors = Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]!);
-    const r = solve({ gamma: 1, risk, constraints: { sectors } }, mu.map((m, i) => m + (i % 3 === 0 ? 0.1 : 0)));
+    const r = solve(
+      { gamma: 1, risk, constraints: { sectors } },
+      mu.map((m, i) => m + (i % 3 === 0 ? 0.1 : 0)),
+    );
     holds(r);
     for (const s of ['a', 'b', 'c']) expect(Math.abs(sum(r.w.filter((_, i) => sectors[i] === s)))).toBeLessThan(1e-10);
   });
@@ -229,9 +262,12 @@ describe('failure modes', () => {
     expect(d.problem.violation(d.w, [0, 0, 0, 0]).by).toBeLessThan(1e-9);
   });
 
-  it('the refinement declines what it cannot certify (γ = 0), leaving OSQP\'s answer', () => {
+  it("the refinement declines what it cannot certify (γ = 0), leaving OSQP's answer", () => {
     const p = new MvoProblem({ gamma: 0, risk, constraints: { maxWeight: 0.1, minWeight: -0.1 } });
-    expect(refineSolution(p, mu, new Array(6).fill(0), new Array(6).fill(0))).toEqual({ certified: false, reason: 'γ = 0: no quadratic term to refine on' });
+    expect(refineSolution(p, mu, new Array(6).fill(0), new Array(6).fill(0))).toEqual({
+      certified: false,
+      reason: 'γ = 0: no quadratic term to refine on',
+    });
     const r = new MvoOptimizer(p, TIGHT).solve(mu);
     expect(r.status).toBe('solved');
     expect(r.refined).toBe(false);
@@ -242,7 +278,12 @@ describe('failure modes', () => {
 describe('re-solving', () => {
   it('a warm re-solve after a small change of alpha takes fewer iterations than a cold one', () => {
     const n = 300;
-    const spec: MvoSpec = { gamma: 2, risk: factorRisk(n, 7), tcost: 0.0005, constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.02, minWeight: -0.02 } };
+    const spec: MvoSpec = {
+      gamma: 2,
+      risk: factorRisk(n, 7),
+      tcost: 0.0005,
+      constraints: { dollarNeutral: true, gross: 2, maxWeight: 0.02, minWeight: -0.02 },
+    };
     const settings = { epsAbs: 1e-6, epsRel: 1e-6, polish: true, maxIter: 50_000 };
     const problem = new MvoProblem(spec);
     const warm = new MvoOptimizer(problem, settings);
@@ -272,26 +313,44 @@ describe('re-solving', () => {
 
 describe('refinement (property)', () => {
   it('agrees with a tight OSQP solve on random books, and its weights satisfy every constraint', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 3, max: 14 }), fc.integer({ min: 1, max: 1000 }),
-      fc.record({ dollar: fc.boolean(), gross: fc.boolean(), bounds: fc.boolean(), turnover: fc.boolean(), longOnly: fc.boolean(), tcost: fc.boolean() }),
-      (n, seed, flags) => {
-        const rng = new Rng(seed);
-        const wPrev = Array.from({ length: n }, () => (flags.longOnly ? 0.1 * rng.next() : 0.1 * rng.normal()));
-        const constraints: MvoConstraints = {
-          dollarNeutral: flags.dollar && !flags.longOnly, gross: flags.gross ? 0.8 : undefined,
-          maxWeight: flags.bounds ? 0.15 : undefined, minWeight: flags.bounds ? -0.15 : undefined,
-          turnover: flags.turnover ? 0.4 : undefined, longOnly: flags.longOnly,
-        };
-        const spec: MvoSpec = { gamma: 0.5 + rng.next(), risk: factorRisk(n, seed), tcost: flags.tcost ? 0.002 : 0, constraints };
-        const mu = alphas(n, seed + 1, 0.1);
-        const exact = solve(spec, mu, wPrev);
-        const osqp = new MvoOptimizer(new MvoProblem(spec), { ...TIGHT, epsAbs: 1e-10, epsRel: 1e-10 }, { refine: false }).solve(mu, wPrev);
-        expect(exact.status).toBe(osqp.status === 'primal_infeasible' ? 'primal_infeasible' : 'solved');
-        if (exact.status !== 'solved') return;
-        expect(exact.problem.violation(exact.w, wPrev).by).toBeLessThan(1e-9);
-        exact.w.forEach((w, i) => expect(Math.abs(w - osqp.weights[i]!)).toBeLessThan(1e-5));
-        expect(exact.objective).toBeGreaterThanOrEqual(osqp.objective - 1e-9);
-      }), { numRuns: 60, seed: 42 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 14 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.record({
+          dollar: fc.boolean(),
+          gross: fc.boolean(),
+          bounds: fc.boolean(),
+          turnover: fc.boolean(),
+          longOnly: fc.boolean(),
+          tcost: fc.boolean(),
+        }),
+        (n, seed, flags) => {
+          const rng = new Rng(seed);
+          const wPrev = Array.from({ length: n }, () => (flags.longOnly ? 0.1 * rng.next() : 0.1 * rng.normal()));
+          const constraints: MvoConstraints = {
+            dollarNeutral: flags.dollar && !flags.longOnly,
+            gross: flags.gross ? 0.8 : undefined,
+            maxWeight: flags.bounds ? 0.15 : undefined,
+            minWeight: flags.bounds ? -0.15 : undefined,
+            turnover: flags.turnover ? 0.4 : undefined,
+            longOnly: flags.longOnly,
+          };
+          const spec: MvoSpec = { gamma: 0.5 + rng.next(), risk: factorRisk(n, seed), tcost: flags.tcost ? 0.002 : 0, constraints };
+          const mu = alphas(n, seed + 1, 0.1);
+          const exact = solve(spec, mu, wPrev);
+          const osqp = new MvoOptimizer(new MvoProblem(spec), { ...TIGHT, epsAbs: 1e-10, epsRel: 1e-10 }, { refine: false }).solve(
+            mu,
+            wPrev,
+          );
+          expect(exact.status).toBe(osqp.status === 'primal_infeasible' ? 'primal_infeasible' : 'solved');
+          if (exact.status !== 'solved') return;
+          expect(exact.problem.violation(exact.w, wPrev).by).toBeLessThan(1e-9);
+          exact.w.forEach((w, i) => expect(Math.abs(w - osqp.weights[i]!)).toBeLessThan(1e-5));
+          expect(exact.objective).toBeGreaterThanOrEqual(osqp.objective - 1e-9);
+        },
+      ),
+      { numRuns: 60, seed: 42 },
+    );
   });
 });

@@ -16,10 +16,21 @@ const ALPHA = [1.5, -1, 0.5, 1, -1.5, 0.3];
 /** 5-minute returns, 20 of them needed before the first solve. */
 function config(c: Partial<RebalanceConfig> = {}): RebalanceConfig {
   return {
-    gamma: 50, alphaScale: 0.001, factorModel: 'pca', factors: 2, shrinkage: 0.3, specificFloor: 0.1, returnPeriod: 5 * MINUTE,
-    riskWindow: 100, minHistory: 20, refitEvery: 3, tcostBps: 5,
+    gamma: 50,
+    alphaScale: 0.001,
+    factorModel: 'pca',
+    factors: 2,
+    shrinkage: 0.3,
+    specificFloor: 0.1,
+    returnPeriod: 5 * MINUTE,
+    riskWindow: 100,
+    minHistory: 20,
+    refitEvery: 3,
+    tcostBps: 5,
     constraints: { dollar_neutral: true, gross: 1, max_weight: 0.3, min_weight: -0.3 },
-    solver: { epsAbs: 1e-6, epsRel: 1e-6, maxIter: 20_000, polish: true }, universe: UNIVERSE, ...c,
+    solver: { epsAbs: 1e-6, epsRel: 1e-6, maxIter: 20_000, polish: true },
+    universe: UNIVERSE,
+    ...c,
   };
 }
 
@@ -44,7 +55,15 @@ const signals = (values: number[], symbols = SYMBOLS): Signal[] =>
 function holding(weights: Record<string, number>, equity = 1_000_000): PortfolioState {
   // At mark 100, a weight w is w × equity / 100 shares.
   return {
-    ts_event: 0, ts_known: 0, cash: equity, equity, realized_pnl: 0, unrealized_pnl: 0, fees: 0, gross_exposure: 0, net_exposure: 0,
+    ts_event: 0,
+    ts_known: 0,
+    cash: equity,
+    equity,
+    realized_pnl: 0,
+    unrealized_pnl: 0,
+    fees: 0,
+    gross_exposure: 0,
+    net_exposure: 0,
     traded_notional: 0,
     positions: Object.entries(weights).map(([symbol, w]) => ({ symbol, qty: (w * equity) / 100, avg_price: 100, mark: 100 })),
   };
@@ -136,9 +155,15 @@ describe('MvoRebalancer', () => {
 describe('holdings', () => {
   it('weighs each position at qty × mark / equity; none without a positive equity', () => {
     // 2,000 × 50 / 1,000,000 = 0.1; −1,000 × 30 / 1,000,000 = −0.03.
-    const positions = [{ symbol: 'A', qty: 2000, avg_price: 1, mark: 50 }, { symbol: 'B', qty: -1000, avg_price: 1, mark: 30 }];
+    const positions = [
+      { symbol: 'A', qty: 2000, avg_price: 1, mark: 50 },
+      { symbol: 'B', qty: -1000, avg_price: 1, mark: 30 },
+    ];
     const state = { ...holding({}), positions };
-    expect([...holdings(state)]).toEqual([['A', 0.1], ['B', -0.03]]);
+    expect([...holdings(state)]).toEqual([
+      ['A', 0.1],
+      ['B', -0.03],
+    ]);
     expect(holdings({ ...state, equity: 0 }).size).toBe(0);
     expect(holdings(undefined).size).toBe(0);
   });

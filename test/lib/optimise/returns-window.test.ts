@@ -45,6 +45,11 @@ describe('ReturnsWindow', () => {
     feed(w, ['A'], 0, 1000, (_, m) => (m === 500 ? -1 : 100 + m));
     expect(w.count(1000 * MIN)).toBeLessThanOrEqual(11);
     expect(w.returns(['A'], 1000 * MIN)).toHaveLength(10);
-    expect(w.returns(['A'], 1000 * MIN).flat().every(Number.isFinite)).toBe(true);
+    expect(
+      w
+        .returns(['A'], 1000 * MIN)
+        .flat()
+        .every(Number.isFinite),
+    ).toBe(true);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { initialKillState, stepKillSwitch, type KillEvent, type KillState, type KillTransition } from '../../../lib/portfolio/kill-switch.ts';
+import {
+  initialKillState,
+  stepKillSwitch,
+  type KillEvent,
+  type KillState,
+  type KillTransition,
+} from '../../../lib/portfolio/kill-switch.ts';
 
 const limits = { reduceAtLoss: 0.02, haltAtLoss: 0.05 };
 
@@ -28,7 +34,10 @@ describe('kill switch', () => {
 
   it('ACTIVE → REDUCING at the reduce limit, REDUCING → HALTED at the halt limit, with reasons', () => {
     const { state, transitions } = run([open(1), equity(2, 980_000), equity(3, 960_000), equity(4, 950_000)]);
-    expect(transitions.map((t) => [t.from, t.to, t.at])).toEqual([['ACTIVE', 'REDUCING', 2], ['REDUCING', 'HALTED', 4]]);
+    expect(transitions.map((t) => [t.from, t.to, t.at])).toEqual([
+      ['ACTIVE', 'REDUCING', 2],
+      ['REDUCING', 'HALTED', 4],
+    ]);
     expect(transitions[0]!.reason).toBe('daily loss 2.00% of session start equity 1,000,000 (equity now 980,000) >= reduce limit 2.00%');
     expect(transitions[1]!.reason).toBe('daily loss 5.00% of session start equity 1,000,000 (equity now 950,000) >= halt limit 5.00%');
     expect(state).toMatchObject({ mode: 'HALTED', manual: false });

@@ -12,46 +12,53 @@ const event = fc.oneof(
     price: fc.double({ min: 1, max: 500, noNaN: true }),
     feeBps: fc.double({ min: 0, max: 5, noNaN: true }),
   }),
-  fc.record({ kind: fc.constant('mark' as const), symbol: fc.constantFrom(...symbols), price: fc.double({ min: 1, max: 500, noNaN: true }) }),
+  fc.record({
+    kind: fc.constant('mark' as const),
+    symbol: fc.constantFrom(...symbols),
+    price: fc.double({ min: 1, max: 500, noNaN: true }),
+  }),
 );
 
 describe('Ledger', () => {
   it('cash plus positions at marks reconciles with the fills and fees', () => {
-    fc.assert(fc.property(fc.array(event, { maxLength: 80 }), (events) => {
-      const ledger = new Ledger(1_000_000);
-      let expectedCash = 1_000_000;
-      let fees = 0;
-      const qty = new Map<string, number>();
-      const mark = new Map<string, number>();
-      const latest = new Map<string, number>();
-      for (const e of events) {
-        if (e.kind === 'fill') {
-          const fee = (e.qty * e.price * e.feeBps) / 1e4;
-          ledger.apply({ symbol: e.symbol, side: e.side, qty: e.qty, price: e.price, fee });
-          const signed = e.side === 'BUY' ? e.qty : -e.qty;
-          expectedCash -= signed * e.price + fee;
-          fees += fee;
-          qty.set(e.symbol, (qty.get(e.symbol) ?? 0) + signed);
-          if (!mark.has(e.symbol) || (qty.get(e.symbol) ?? 0) === 0) mark.delete(e.symbol);
-          // A new position starts at the symbol's latest mark, or at its fill price when it never had one.
-          if ((qty.get(e.symbol) ?? 0) !== 0 && !mark.has(e.symbol)) mark.set(e.symbol, latest.get(e.symbol) ?? e.price);
-        } else {
-          latest.set(e.symbol, e.price);
-          if (ledger.mark(e.symbol, e.price)) mark.set(e.symbol, e.price);
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 80 }), (events) => {
+        const ledger = new Ledger(1_000_000);
+        let expectedCash = 1_000_000;
+        let fees = 0;
+        const qty = new Map<string, number>();
+        const mark = new Map<string, number>();
+        const latest = new Map<string, number>();
+        for (const e of events) {
+          if (e.kind === 'fill') {
+            const fee = (e.qty * e.price * e.feeBps) / 1e4;
+            ledger.apply({ symbol: e.symbol, side: e.side, qty: e.qty, price: e.price, fee });
+            const signed = e.side === 'BUY' ? e.qty : -e.qty;
+            expectedCash -= signed * e.price + fee;
+            fees += fee;
+            qty.set(e.symbol, (qty.get(e.symbol) ?? 0) + signed);
+            if (!mark.has(e.symbol) || (qty.get(e.symbol) ?? 0) === 0) mark.delete(e.symbol);
+            // A new position starts at the symbol's latest mark, or at its fill price when it never had one.
+            if ((qty.get(e.symbol) ?? 0) !== 0 && !mark.has(e.symbol)) mark.set(e.symbol, latest.get(e.symbol) ?? e.price);
+          } else {
+            latest.set(e.symbol, e.price);
+            if (ledger.mark(e.symbol, e.price)) mark.set(e.symbol, e.price);
+          }
         }
-      }
-      const s = ledger.state(0, 0);
-      const tol = 1e-6 * (1 + Math.abs(expectedCash));
-      expect(s.cash).toBeCloseTo(expectedCash, 4);
-      expect(s.fees).toBeCloseTo(fees, 6);
-      let positionsValue = 0;
-      for (const [symbol, q] of qty) if (q !== 0) positionsValue += q * mark.get(symbol)!;
-      expect(Math.abs(s.equity - (expectedCash + positionsValue))).toBeLessThan(tol);
-      // The PnL decomposition: equity = initial + realised + unrealised − fees.
-      expect(Math.abs(s.equity - (1_000_000 + s.realized_pnl + s.unrealized_pnl - s.fees))).toBeLessThan(tol);
-      expect(s.positions.map((p) => p.symbol)).toEqual([...s.positions.map((p) => p.symbol)].sort());
-      expect(s.positions.every((p) => p.qty !== 0)).toBe(true);
-    }), { numRuns: 500 });
+        const s = ledger.state(0, 0);
+        const tol = 1e-6 * (1 + Math.abs(expectedCash));
+        expect(s.cash).toBeCloseTo(expectedCash, 4);
+        expect(s.fees).toBeCloseTo(fees, 6);
+        let positionsValue = 0;
+        for (const [symbol, q] of qty) if (q !== 0) positionsValue += q * mark.get(symbol)!;
+        expect(Math.abs(s.equity - (expectedCash + positionsValue))).toBeLessThan(tol);
+        // The PnL decomposition: equity = initial + realised + unrealised − fees.
+        expect(Math.abs(s.equity - (1_000_000 + s.realized_pnl + s.unrealized_pnl - s.fees))).toBeLessThan(tol);
+        expect(s.positions.map((p) => p.symbol)).toEqual([...s.positions.map((p) => p.symbol)].sort());
+        expect(s.positions.every((p) => p.qty !== 0)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('realises PnL on a round trip and flips the average price through zero', () => {

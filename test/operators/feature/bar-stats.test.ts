@@ -21,7 +21,21 @@ const day = (d: number) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MI
 type Hlcvw = [number, number, number, number, number];
 const bar = (i: number, [high, low, close, volume, vwap]: Hlcvw, d = 0): Bar => {
   const at = T0 + d * DAY + (i + 1) * MINUTE;
-  return { ts_event: at, ts_known: at, symbol: 'A', open: close, high, low, close, volume, vwap, trades: 1, quotes: 1, spread_bps: 1, imbalance: 0 };
+  return {
+    ts_event: at,
+    ts_known: at,
+    symbol: 'A',
+    open: close,
+    high,
+    low,
+    close,
+    volume,
+    vwap,
+    trades: 1,
+    quotes: 1,
+    spread_bps: 1,
+    imbalance: 0,
+  };
 };
 const feed = (bars: Hlcvw[], d = 0) => bars.map((b, i) => [bar(i, b, d)]);
 
@@ -37,7 +51,14 @@ const values = (out: unknown[]) => (out as FeatureVector[]).map((v) => v.values)
 describe('feature.bar-stats', () => {
   it('names range, close_loc, vwap_gap and up_share per window', () => {
     expect(barStats.features!({ windows: [2, 5], intraday: true }, [])).toEqual([
-      'range_2', 'close_loc_2', 'vwap_gap_2', 'up_share_2', 'range_5', 'close_loc_5', 'vwap_gap_5', 'up_share_5',
+      'range_2',
+      'close_loc_2',
+      'vwap_gap_2',
+      'up_share_2',
+      'range_5',
+      'close_loc_5',
+      'vwap_gap_5',
+      'up_share_5',
     ]);
   });
 
@@ -77,13 +98,18 @@ describe('feature.bar-stats', () => {
   });
 
   it('starts afresh each session when intraday, and spans the night when not', async () => {
-    const day0: Hlcvw[] = [[101, 99, 100, 10, 100], [103, 101, 102, 10, 102]];
+    const day0: Hlcvw[] = [
+      [101, 99, 100, 10, 100],
+      [103, 101, 102, 10, 102],
+    ];
     const day1: Hlcvw[] = [[98, 96, 97, 10, 97]];
     const bars = [...feed(day0, 0), ...feed(day1, 1)];
     const fresh = values((await runOperator(barStats, { windows: [3] }, { bars }, { sessions: [day(0), day(1)] })).outputs['out']!);
     // Day 1's first bar alone: close 97 in 96…98 → 1/2 − ½; VWAP its own 97; no step.
     expectNear(fresh[2]!, [Math.log(98 / 96), 1 / 2 - 0.5, Math.log(97 / 97), NaN]);
-    const spanning = values((await runOperator(barStats, { windows: [3], intraday: false }, { bars }, { sessions: [day(0), day(1)] })).outputs['out']!);
+    const spanning = values(
+      (await runOperator(barStats, { windows: [3], intraday: false }, { bars }, { sessions: [day(0), day(1)] })).outputs['out']!,
+    );
     // All three bars: high 103, low 96, close 97 → 1/7 − ½; VWAP (100 + 102 + 97)/3; up then down → ½ − ½.
     expectNear(spanning[2]!, [Math.log(103 / 96), 1 / 7 - 0.5, Math.log(97 / ((100 + 102 + 97) / 3)), 0]);
   });

@@ -14,11 +14,7 @@ const s = 1_000_000;
 describe('feature.bars in event time', () => {
   it('closes a bar at each minute boundary, with the boundary as its time, in order with the data', async () => {
     const { probes, metrics } = await runInMemory(topology, {
-      quotes: [
-        quote('A', T0 + 10 * s, 99.9, 100.1, 1),
-        quote('A', T0 + 30 * s, 100.9, 101.1, 2),
-        quote('A', T0 + 70 * s, 101.9, 102.1, 3),
-      ],
+      quotes: [quote('A', T0 + 10 * s, 99.9, 100.1, 1), quote('A', T0 + 30 * s, 100.9, 101.1, 2), quote('A', T0 + 70 * s, 101.9, 102.1, 3)],
       trades: [
         trade('A', T0 + 20 * s, 100.5, 100, 1),
         // A correction of that trade, known inside the same bar: replaces it.
@@ -46,7 +42,10 @@ describe('feature.bars in event time', () => {
     const day2 = T0 + 24 * 60 * MINUTE;
     const { probes } = await runInMemory(topology.replace('minutes', 'minutes'), {
       quotes: [quote('A', T0 + s, 10, 10.02, 1), quote('A', day2 + s, 11, 11.02, 2)],
-      sessions: [{ open: T0, close: T0 + 2 * MINUTE }, { open: day2, close: day2 + 2 * MINUTE }],
+      sessions: [
+        { open: T0, close: T0 + 2 * MINUTE },
+        { open: day2, close: day2 + 2 * MINUTE },
+      ],
     });
     const times = (probes.get('out')!.records as Bar[]).map((b) => b.ts_event);
     expect(times).toEqual([T0 + MINUTE, T0 + 2 * MINUTE, day2 + MINUTE, day2 + 2 * MINUTE]);
@@ -66,20 +65,25 @@ describe('feature.bars in event time', () => {
 
 describe('timers across nodes', () => {
   it('a snapshot at a bar boundary sees the bar that closes at that same instant', async () => {
-    const { probes } = await runInMemory(`
+    const { probes } = await runInMemory(
+      `
 nodes:
   - { name: quotes, type: test.memory-quotes }
   - { name: bars, type: feature.bars, inputs: { quotes: quotes } }
   - { name: returns, type: feature.lagged-returns, inputs: bars, params: { horizons: [1] } }
   - { name: snap, type: feature.cross-section, inputs: { features: [returns], bars: bars }, params: { every_minutes: 2, first_after_minutes: 2 } }
   - { name: out, type: test.probe, inputs: snap }
-`, {
-      quotes: [
-        quote('A', T0 + 30 * s, 10, 10, 1), quote('B', T0 + 30 * s, 20, 20, 2),
-        quote('A', T0 + 90 * s, 11, 11, 3), quote('B', T0 + 100 * s, 19, 19, 4),
-      ],
-      sessions: [{ open: T0, close: T0 + 4 * MINUTE }],
-    });
+`,
+      {
+        quotes: [
+          quote('A', T0 + 30 * s, 10, 10, 1),
+          quote('B', T0 + 30 * s, 20, 20, 2),
+          quote('A', T0 + 90 * s, 11, 11, 3),
+          quote('B', T0 + 100 * s, 19, 19, 4),
+        ],
+        sessions: [{ open: T0, close: T0 + 4 * MINUTE }],
+      },
+    );
     const snaps = probes.get('out')!.records as { ts_known: number; symbols: string[]; values: number[]; prices: number[] }[];
     expect(snaps.map((c) => c.ts_known - T0)).toEqual([2 * MINUTE, 4 * MINUTE]);
     // The bar closing at 2:00 (A: 10 → 11) is in the 2:00 snapshot.

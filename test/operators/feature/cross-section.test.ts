@@ -13,32 +13,55 @@ import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Bar, CrossSection, FeatureVector } from '../../../schemas/types.generated.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const universe = [{ symbol: 'B', sector: 'x' }, { symbol: 'A', sector: 'x' }, { symbol: 'C', sector: 'x' }];
+const universe = [
+  { symbol: 'B', sector: 'x' },
+  { symbol: 'A', sector: 'x' },
+  { symbol: 'C', sector: 'x' },
+];
 
 const bar = (symbol: string, at: number, close: number): Bar => ({
-  ts_event: at, ts_known: at, symbol, open: close, high: close, low: close, close,
-  volume: 0, vwap: close, trades: 0, quotes: 1, spread_bps: 1, imbalance: 0,
+  ts_event: at,
+  ts_known: at,
+  symbol,
+  open: close,
+  high: close,
+  low: close,
+  close,
+  volume: 0,
+  vwap: close,
+  trades: 0,
+  quotes: 1,
+  spread_bps: 1,
+  imbalance: 0,
 });
 const vec = (symbol: string, at: number, values: number[]): FeatureVector => ({ ts_event: at, ts_known: at, symbol, values });
 
 /** A snapshot as [minutes after T0, { symbol: [price, ...values] }], NaN written as null for toEqual. */
 const table = (cs: CrossSection): [number, Record<string, (number | null)[]>] => {
   const k = cs.features.length;
-  return [(cs.ts_known - T0) / MINUTE, Object.fromEntries(cs.symbols.map((s, i) => [
-    s, [cs.prices[i]!, ...cs.values.slice(i * k, i * k + k).map((v) => (Number.isNaN(v) ? null : v))],
-  ]))];
+  return [
+    (cs.ts_known - T0) / MINUTE,
+    Object.fromEntries(
+      cs.symbols.map((s, i) => [s, [cs.prices[i]!, ...cs.values.slice(i * k, i * k + k).map((v) => (Number.isNaN(v) ? null : v))]]),
+    ),
+  ];
 };
 
 describe('feature.cross-section', () => {
   it('snapshots the latest features and close of the universe on its timer, stale features NaN', async () => {
     const m = (minutes: number) => T0 + minutes * MINUTE;
-    const run = await runOperator(crossSection, { every_minutes: 10, first_after_minutes: 20, max_age_minutes: 5 }, {
-      features: [
-        { features: ['a', 'b'], batches: [[vec('A', m(16), [1, 2]), vec('B', m(16), [3, 4])], [vec('B', m(25), [5, 6])]] },
-        { features: ['c'], batches: [[vec('A', m(14), [7])], [vec('B', m(38), [8])]] },
-      ],
-      bars: [[bar('A', m(19), 10), bar('B', m(19), 20), bar('Z', m(19), 5)], [bar('A', m(29), 11)]],
-    }, { universe, sessions: [{ open: T0, close: m(40) }] });
+    const run = await runOperator(
+      crossSection,
+      { every_minutes: 10, first_after_minutes: 20, max_age_minutes: 5 },
+      {
+        features: [
+          { features: ['a', 'b'], batches: [[vec('A', m(16), [1, 2]), vec('B', m(16), [3, 4])], [vec('B', m(25), [5, 6])]] },
+          { features: ['c'], batches: [[vec('A', m(14), [7])], [vec('B', m(38), [8])]] },
+        ],
+        bars: [[bar('A', m(19), 10), bar('B', m(19), 20), bar('Z', m(19), 5)], [bar('A', m(29), 11)]],
+      },
+      { universe, sessions: [{ open: T0, close: m(40) }] },
+    );
     const snaps = run.outputs['out'] as CrossSection[];
     expect(snaps.every((cs) => cs.ts_event === cs.ts_known)).toBe(true);
     expect(snaps.every((cs) => cs.features.join() === 'a,b,c')).toBe(true);
@@ -56,10 +79,21 @@ describe('feature.cross-section', () => {
 
   it('starts each session first_after minutes after its open, and emits nothing before a price is known', async () => {
     const day2 = T0 + DAY;
-    const run = await runOperator(crossSection, { every_minutes: 5, first_after_minutes: 10, max_age_minutes: 60 }, {
-      features: [{ features: ['r'], batches: [[vec('A', T0 + MINUTE, [0.5])]] }],
-      bars: [[bar('A', T0 + 12 * MINUTE, 10)], [bar('A', day2 + MINUTE, 12)]],
-    }, { universe, sessions: [{ open: T0, close: T0 + 20 * MINUTE }, { open: day2, close: day2 + 15 * MINUTE }] });
+    const run = await runOperator(
+      crossSection,
+      { every_minutes: 5, first_after_minutes: 10, max_age_minutes: 60 },
+      {
+        features: [{ features: ['r'], batches: [[vec('A', T0 + MINUTE, [0.5])]] }],
+        bars: [[bar('A', T0 + 12 * MINUTE, 10)], [bar('A', day2 + MINUTE, 12)]],
+      },
+      {
+        universe,
+        sessions: [
+          { open: T0, close: T0 + 20 * MINUTE },
+          { open: day2, close: day2 + 15 * MINUTE },
+        ],
+      },
+    );
     const snaps = run.outputs['out'] as CrossSection[];
     // Timers: 10, 15, 20 on day 1 (nothing at 10: no bar yet); 10 and 15 after day 2's open.
     expect(snaps.map((cs) => cs.ts_known)).toEqual([T0 + 15 * MINUTE, T0 + 20 * MINUTE, day2 + 10 * MINUTE, day2 + 15 * MINUTE]);
@@ -69,6 +103,9 @@ describe('feature.cross-section', () => {
   });
 
   it('declares the upstream columns in input order', () => {
-    expect(crossSection.features!({ every_minutes: 15, first_after_minutes: 30, max_age_minutes: 5 }, ['ret_1', 'vol_15'])).toEqual(['ret_1', 'vol_15']);
+    expect(crossSection.features!({ every_minutes: 15, first_after_minutes: 30, max_age_minutes: 5 }, ['ret_1', 'vol_15'])).toEqual([
+      'ret_1',
+      'vol_15',
+    ]);
   });
 });

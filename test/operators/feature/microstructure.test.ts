@@ -18,8 +18,19 @@ const day = (d: number) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MI
 const bar = (symbol: string, i: number, m: { spread: number; imbalance: number; volume: number }, d = 0): Bar => {
   const at = T0 + d * DAY + (i + 1) * MINUTE;
   return {
-    ts_event: at, ts_known: at, symbol, open: 10, high: 10, low: 10, close: 10, volume: m.volume, vwap: 10,
-    trades: m.volume > 0 ? 1 : 0, quotes: Number.isNaN(m.spread) ? 0 : 1, spread_bps: m.spread, imbalance: m.imbalance,
+    ts_event: at,
+    ts_known: at,
+    symbol,
+    open: 10,
+    high: 10,
+    low: 10,
+    close: 10,
+    volume: m.volume,
+    vwap: 10,
+    trades: m.volume > 0 ? 1 : 0,
+    quotes: Number.isNaN(m.spread) ? 0 : 1,
+    spread_bps: m.spread,
+    imbalance: m.imbalance,
   };
 };
 
@@ -31,7 +42,8 @@ const expectNear = (actual: readonly number[], expected: readonly number[]): voi
   });
 };
 
-const rows = (out: unknown[], symbol: string): number[][] => (out as FeatureVector[]).filter((v) => v.symbol === symbol).map((v) => v.values);
+const rows = (out: unknown[], symbol: string): number[][] =>
+  (out as FeatureVector[]).filter((v) => v.symbol === symbol).map((v) => v.values);
 const col = (out: unknown[], symbol: string, k: number): number[] => rows(out, symbol).map((v) => v[k]!);
 
 describe('feature.microstructure', () => {
@@ -46,9 +58,14 @@ describe('feature.microstructure', () => {
       { spread: 20, imbalance: -0.4, volume: 300 },
       { spread: 30, imbalance: 0.1, volume: 200 },
     ];
-    const run = await runOperator(microstructure, { window: 2, norm_window: 3 }, {
-      bars: a.map((m, i) => [bar('A', i, m)]),
-    }, { sessions: [day(0)] });
+    const run = await runOperator(
+      microstructure,
+      { window: 2, norm_window: 3 },
+      {
+        bars: a.map((m, i) => [bar('A', i, m)]),
+      },
+      { sessions: [day(0)] },
+    );
     const out = run.outputs['out']!;
     // The quoteless bar is left out of the spread and imbalance windows: bar 1 keeps bar 0's means,
     // bar 2 averages bars 0 and 2, bar 3 bars 2 and 3.
@@ -65,7 +82,12 @@ describe('feature.microstructure', () => {
       { spread: NaN, imbalance: NaN, volume: 0 },
       { spread: 8, imbalance: 0, volume: 60 },
     ];
-    const run = await runOperator(microstructure, { window: 2, norm_window: 3 }, { bars: b.map((m, i) => [bar('B', i, m)]) }, { sessions: [day(0)] });
+    const run = await runOperator(
+      microstructure,
+      { window: 2, norm_window: 3 },
+      { bars: b.map((m, i) => [bar('B', i, m)]) },
+      { sessions: [day(0)] },
+    );
     const out = run.outputs['out']!;
     expectNear(col(out, 'B', 0), [NaN, NaN, 8]);
     expectNear(col(out, 'B', 1), [NaN, NaN, 0]);
@@ -75,13 +97,18 @@ describe('feature.microstructure', () => {
 
   it('keeps symbols apart and carries its windows across sessions', async () => {
     const m = (spread: number, volume: number) => ({ spread, imbalance: 0, volume });
-    const run = await runOperator(microstructure, { window: 2, norm_window: 4 }, {
-      bars: [
-        [bar('A', 0, m(4, 10), 0), bar('B', 0, m(40, 1000), 0)],
-        [bar('A', 1, m(6, 30), 0), bar('B', 1, m(60, 3000), 0)],
-        [bar('A', 0, m(8, 50), 1), bar('B', 0, m(80, 5000), 1)],
-      ],
-    }, { sessions: [day(0), day(1)] });
+    const run = await runOperator(
+      microstructure,
+      { window: 2, norm_window: 4 },
+      {
+        bars: [
+          [bar('A', 0, m(4, 10), 0), bar('B', 0, m(40, 1000), 0)],
+          [bar('A', 1, m(6, 30), 0), bar('B', 1, m(60, 3000), 0)],
+          [bar('A', 0, m(8, 50), 1), bar('B', 0, m(80, 5000), 1)],
+        ],
+      },
+      { sessions: [day(0), day(1)] },
+    );
     const out = run.outputs['out']!;
     // Day 1's first bar still averages day 0's last bar: spread (6 + 8)/2; volume (30 + 50)/2 over (10 + 30 + 50)/3.
     expectNear(col(out, 'A', 0), [4, 5, 7]);

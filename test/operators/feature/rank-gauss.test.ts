@@ -16,12 +16,18 @@ describe('rankGauss', () => {
   });
 
   it('is monotone and invariant to any increasing transform of the input', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 2, maxLength: 50 }), (xs) => {
-      const z = rankGauss(xs);
-      const w = rankGauss(xs.map((x) => Math.atan(x / 1000) * 7 + 3));
-      xs.forEach((x, i) => xs.forEach((y, j) => { if (x < y) expect(z[i]!).toBeLessThan(z[j]!); }));
-      w.forEach((v, i) => expect(v).toBeCloseTo(z[i]!, 9));
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 2, maxLength: 50 }), (xs) => {
+        const z = rankGauss(xs);
+        const w = rankGauss(xs.map((x) => Math.atan(x / 1000) * 7 + 3));
+        xs.forEach((x, i) =>
+          xs.forEach((y, j) => {
+            if (x < y) expect(z[i]!).toBeLessThan(z[j]!);
+          }),
+        );
+        w.forEach((v, i) => expect(v).toBeCloseTo(z[i]!, 9));
+      }),
+    );
   });
 
   it('normalQuantile inverts the normal CDF', () => {
@@ -34,7 +40,14 @@ describe('rankGauss', () => {
 describe('feature.rank-gauss', () => {
   const T0 = Date.UTC(2024, 0, 2, 15, 0) * 1000;
   // Three symbols, two columns: a = [5, −1, NaN], b = [2, 2, 7] (row-major).
-  const cs: CrossSection = { ts_event: T0, ts_known: T0, symbols: ['A', 'B', 'C'], features: ['a', 'b'], values: [5, 2, -1, 2, NaN, 7], prices: [10, 20, 30] };
+  const cs: CrossSection = {
+    ts_event: T0,
+    ts_known: T0,
+    symbols: ['A', 'B', 'C'],
+    features: ['a', 'b'],
+    values: [5, 2, -1, 2, NaN, 7],
+    prices: [10, 20, 30],
+  };
   // Column a: two finite values, ranks 0 and 1 of 2 → quantiles of 0.25 and 0.75.
   const qa = normalQuantile(0.75);
   // Column b: B and A tie at 2 (average rank 0.5 of 3 → quantile of 1/3), C ranks 2 (quantile of 5/6).
@@ -50,7 +63,11 @@ describe('feature.rank-gauss', () => {
 
   it('keeps NaN with missing: keep; a column with one finite value maps it to 0', async () => {
     const one: CrossSection = { ...cs, values: [NaN, 1, 3, NaN, NaN, NaN] };
-    const run = await runOperator(rankGaussOperator, { missing: 'keep' }, { cross_section: { batches: [[cs], [one]], features: ['a', 'b'] } });
+    const run = await runOperator(
+      rankGaussOperator,
+      { missing: 'keep' },
+      { cross_section: { batches: [[cs], [one]], features: ['a', 'b'] } },
+    );
     const [first, second] = run.outputs['out'] as CrossSection[];
     expect(Number.isNaN(first!.values[4])).toBe(true);
     // Column a of the second snapshot: B alone → 0; column b: A alone → 0.

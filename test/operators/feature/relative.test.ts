@@ -13,13 +13,20 @@ import type { CrossSection } from '../../../schemas/types.generated.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 15, 0) * 1000;
 const universe = [
-  { symbol: 'A', sector: 'tech' }, { symbol: 'B', sector: 'tech' },
-  { symbol: 'C', sector: 'energy' }, { symbol: 'D', sector: 'energy' },
+  { symbol: 'A', sector: 'tech' },
+  { symbol: 'B', sector: 'tech' },
+  { symbol: 'C', sector: 'energy' },
+  { symbol: 'D', sector: 'energy' },
 ];
 
 /** A snapshot with the rows given as arrays of column values. */
 const snapshot = (at: number, features: string[], rows: Record<string, number[]>): CrossSection => ({
-  ts_event: at, ts_known: at, symbols: Object.keys(rows), features, values: Object.values(rows).flat(), prices: Object.keys(rows).map(() => 10),
+  ts_event: at,
+  ts_known: at,
+  symbols: Object.keys(rows),
+  features,
+  values: Object.values(rows).flat(),
+  prices: Object.keys(rows).map(() => 10),
 });
 
 /** The value of column `name` for each symbol of a snapshot. */
@@ -39,11 +46,20 @@ const expectNear = (actual: readonly number[], expected: readonly number[]): voi
 
 describe('feature.relative', () => {
   const input = snapshot(T0, ['ret_5', 'x'], {
-    A: [1, 100], B: [3, 200], C: [NaN, 300], D: [10, 400], E: [4, 500], // E is outside the universe
+    A: [1, 100],
+    B: [3, 200],
+    C: [NaN, 300],
+    D: [10, 400],
+    E: [4, 500], // E is outside the universe
   });
 
   it('appends market- and sector-relative columns; NaN stays NaN and counts in no mean', async () => {
-    const run = await runOperator(relative, { columns: ['ret_5'] }, { cross_section: { batches: [[input]], features: ['ret_5', 'x'] } }, { universe });
+    const run = await runOperator(
+      relative,
+      { columns: ['ret_5'] },
+      { cross_section: { batches: [[input]], features: ['ret_5', 'x'] } },
+      { universe },
+    );
     const [out] = run.outputs['out'] as CrossSection[];
     expect(out!.features).toEqual(['ret_5', 'x', 'ret_5_mkt', 'ret_5_sec']);
     expect(out!.symbols).toEqual(input.symbols);
@@ -60,7 +76,12 @@ describe('feature.relative', () => {
   });
 
   it('takes every input column for ["*"], and adds only the variants asked for', async () => {
-    const run = await runOperator(relative, { columns: ['*'], sector: false }, { cross_section: { batches: [[input]], features: ['ret_5', 'x'] } }, { universe });
+    const run = await runOperator(
+      relative,
+      { columns: ['*'], sector: false },
+      { cross_section: { batches: [[input]], features: ['ret_5', 'x'] } },
+      { universe },
+    );
     const [out] = run.outputs['out'] as CrossSection[];
     expect(out!.features).toEqual(['ret_5', 'x', 'ret_5_mkt', 'x_mkt']);
     // x: (100 + 200 + 300 + 400 + 500) / 5 = 300.
@@ -81,9 +102,14 @@ describe('feature.relative', () => {
   it('dead-letters a snapshot without a chosen column, naming it and the columns there are, and goes on', async () => {
     const bad = snapshot(T0, ['ret_5', 'x'], { A: [1, 2] });
     const good = snapshot(T0 + 60_000_000, ['ret_5', 'ret_15', 'x'], { A: [1, 2, 3], B: [3, 4, 5] });
-    const run = await runOperator(relative, { columns: ['ret_5', 'ret_15'], sector: false }, {
-      cross_section: { batches: [[bad], [good]], features: ['ret_5', 'ret_15', 'x'] },
-    }, { universe });
+    const run = await runOperator(
+      relative,
+      { columns: ['ret_5', 'ret_15'], sector: false },
+      {
+        cross_section: { batches: [[bad], [good]], features: ['ret_5', 'ret_15', 'x'] },
+      },
+      { universe },
+    );
     expect(run.deadLetters.map((d) => [d.node, d.reason, d.ts_known])).toEqual([
       ['subject', 'columns not in the cross-section: ret_15 (columns: ret_5, x)', T0],
     ]);

@@ -20,8 +20,19 @@ const day = (d: number) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MI
 const bar = (symbol: string, i: number, close: number, d = 0): Bar => {
   const at = T0 + d * DAY + (i + 1) * MINUTE;
   return {
-    ts_event: at, ts_known: at, symbol, open: close, high: close, low: close, close,
-    volume: 0, vwap: close, trades: 0, quotes: 1, spread_bps: 2, imbalance: 0,
+    ts_event: at,
+    ts_known: at,
+    symbol,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 0,
+    vwap: close,
+    trades: 0,
+    quotes: 1,
+    spread_bps: 2,
+    imbalance: 0,
   };
 };
 
@@ -53,9 +64,14 @@ describe('feature.volatility', () => {
 
   it('is the sample std of the last w one-bar log returns once w are known, and NaN before', async () => {
     const closes = [100, 101, 99, 102, 102.5, 101, 103];
-    const run = await runOperator(volatility, { windows: [2, 4], long_run_halflife: 3 }, {
-      bars: closes.map((c, i) => [bar('A', i, c)]),
-    }, { sessions: [day(0)] });
+    const run = await runOperator(
+      volatility,
+      { windows: [2, 4], long_run_halflife: 3 },
+      {
+        bars: closes.map((c, i) => [bar('A', i, c)]),
+      },
+      { sessions: [day(0)] },
+    );
     const r = logReturns(closes);
     // Bar i has seen i returns: r[0..i-1].
     const expected = (w: number) => closes.map((_, i) => (i >= w ? sampleStd(r.slice(i - w, i)) : NaN));
@@ -68,23 +84,36 @@ describe('feature.volatility', () => {
     const closes = [50, 50.5, 49.8, 50.9, 51.2, 50.1];
     const halflife = 2;
     // Windows listed longest first: the regime still uses the shortest one.
-    const run = await runOperator(volatility, { windows: [4, 3], long_run_halflife: halflife }, {
-      bars: closes.map((c, i) => [bar('A', i, c)]),
-    }, { sessions: [day(0)] });
+    const run = await runOperator(
+      volatility,
+      { windows: [4, 3], long_run_halflife: halflife },
+      {
+        bars: closes.map((c, i) => [bar('A', i, c)]),
+      },
+      { sessions: [day(0)] },
+    );
     const r = logReturns(closes);
     // EWMA: starts at the first squared return, then v ← d·v + (1 − d)·r² with d = 2^(−1/halflife).
     const d = 0.5 ** (1 / halflife);
     const ewma: number[] = [];
     r.forEach((x, i) => ewma.push(i === 0 ? x * x : d * ewma[i - 1]! + (1 - d) * x * x));
     // Bar i has seen i returns; the 3-bar window is full from bar 3.
-    expectNear(column(run.outputs['out']!, 'A', 2), closes.map((_, i) => (i < 3 ? NaN : sampleStd(r.slice(i - 3, i)) / Math.sqrt(ewma[i - 1]!))));
+    expectNear(
+      column(run.outputs['out']!, 'A', 2),
+      closes.map((_, i) => (i < 3 ? NaN : sampleStd(r.slice(i - 3, i)) / Math.sqrt(ewma[i - 1]!))),
+    );
   });
 
   it('keeps each symbol apart; a flat price has zero volatility and no regime (no long-run variance)', async () => {
     const a = [10, 10.2, 10.1, 10.4];
-    const run = await runOperator(volatility, { windows: [2], long_run_halflife: 10 }, {
-      bars: a.map((c, i) => [bar('A', i, c), bar('B', i, 20)]),
-    }, { sessions: [day(0)] });
+    const run = await runOperator(
+      volatility,
+      { windows: [2], long_run_halflife: 10 },
+      {
+        bars: a.map((c, i) => [bar('A', i, c), bar('B', i, 20)]),
+      },
+      { sessions: [day(0)] },
+    );
     const r = logReturns(a);
     expectNear(column(run.outputs['out']!, 'A', 0), [NaN, NaN, sampleStd(r.slice(0, 2)), sampleStd(r.slice(1, 3))]);
     expectNear(column(run.outputs['out']!, 'B', 0), [NaN, NaN, 0, 0]);
@@ -94,9 +123,14 @@ describe('feature.volatility', () => {
   it('skips the overnight gap: the first bar of a session adds no return, and the windows carry over', async () => {
     const day0 = [100, 101, 102];
     const day1 = [110, 111, 109]; // opens 8% above the last close
-    const run = await runOperator(volatility, { windows: [3], long_run_halflife: 5 }, {
-      bars: [...day0.map((c, i) => [bar('A', i, c, 0)]), ...day1.map((c, i) => [bar('A', i, c, 1)])],
-    }, { sessions: [day(0), day(1)] });
+    const run = await runOperator(
+      volatility,
+      { windows: [3], long_run_halflife: 5 },
+      {
+        bars: [...day0.map((c, i) => [bar('A', i, c, 0)]), ...day1.map((c, i) => [bar('A', i, c, 1)])],
+      },
+      { sessions: [day(0), day(1)] },
+    );
     // Two returns on day 0; the first bar of day 1 adds none, so the window is still not full at it.
     // Day 1's second bar: day 0's two returns and ln(111/110); the gap ln(110/102) is not among them.
     const returns = [...logReturns(day0), ...logReturns(day1)];

@@ -4,7 +4,8 @@ import { MINUTE, T0, quote, runInMemory, trade } from '../../helpers/memory-grap
 
 const s = 1_000_000;
 /** One quote a minute at each mid (spread 0.02), the minute's bar closing at that mid. */
-const quotesAt = (symbol: string, mids: number[], seq0 = 0) => mids.map((m, i) => quote(symbol, T0 + i * MINUTE + s, m - 0.01, m + 0.01, seq0 + i + 1));
+const quotesAt = (symbol: string, mids: number[], seq0 = 0) =>
+  mids.map((m, i) => quote(symbol, T0 + i * MINUTE + s, m - 0.01, m + 0.01, seq0 + i + 1));
 const graph = (node: string) => `
 nodes:
   - { name: quotes, type: test.memory-quotes }
@@ -34,7 +35,8 @@ describe('feature.bar-stats', () => {
 
   it('leaves the VWAP gap NaN without volume, and names its columns per window', async () => {
     const { probes } = await runInMemory(graph('- { name: f, type: feature.bar-stats, inputs: bars, params: { windows: [2, 5] } }'), {
-      quotes: quotesAt('A', [10, 11]), sessions: [{ open: T0, close: T0 + 2 * MINUTE }],
+      quotes: quotesAt('A', [10, 11]),
+      sessions: [{ open: T0, close: T0 + 2 * MINUTE }],
     });
     const [first, second] = probes.get('out')!.records as FeatureVector[];
     expect(first!.values).toHaveLength(8);
@@ -47,9 +49,13 @@ describe('feature.bar-stats', () => {
 describe('feature.lagged-returns, scaled', () => {
   it('emits each return over σ₁·√h, σ₁ the RMS of the one-bar returns, once there are enough of them', async () => {
     const mids = [100, 101, 100.5, 101.5, 101, 102, 101.2, 102.4];
-    const { probes } = await runInMemory(graph('- { name: f, type: feature.lagged-returns, inputs: bars, params: { horizons: [1, 4], scaled: true, scale_window: 5 } }'), {
-      quotes: quotesAt('A', mids), sessions: [{ open: T0, close: T0 + 8 * MINUTE }],
-    });
+    const { probes } = await runInMemory(
+      graph('- { name: f, type: feature.lagged-returns, inputs: bars, params: { horizons: [1, 4], scaled: true, scale_window: 5 } }'),
+      {
+        quotes: quotesAt('A', mids),
+        sessions: [{ open: T0, close: T0 + 8 * MINUTE }],
+      },
+    );
     const out = probes.get('out')!.records as FeatureVector[];
     const logs = mids.map(Math.log);
     const one = logs.slice(1).map((l, i) => l - logs[i]!);

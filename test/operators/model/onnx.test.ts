@@ -6,8 +6,16 @@ import type { CrossSection, Prediction } from '../../../schemas/types.generated.
 import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
 
 const MODEL = 'models/default';
-const card = JSON.parse(readFileSync(join(MODEL, 'card.json'), 'utf8')) as { feature_names: string[]; ts_known_cutoff: string; name: string };
-const golden = JSON.parse(readFileSync(join(MODEL, 'golden.json'), 'utf8')) as { feature_names: string[]; inputs: number[][]; outputs: number[][] };
+const card = JSON.parse(readFileSync(join(MODEL, 'card.json'), 'utf8')) as {
+  feature_names: string[];
+  ts_known_cutoff: string;
+  name: string;
+};
+const golden = JSON.parse(readFileSync(join(MODEL, 'golden.json'), 'utf8')) as {
+  feature_names: string[];
+  inputs: number[][];
+  outputs: number[][];
+};
 const DAY = 24 * 60 * MINUTE;
 
 /** A graph of one memory cross-section source → model.onnx → probe, with the given model params. */
@@ -20,8 +28,12 @@ nodes:
 
 function snapshot(at: number, rows: readonly number[][], features: readonly string[] = card.feature_names): CrossSection {
   return {
-    ts_event: at, ts_known: at, symbols: rows.map((_, i) => `S${String(i).padStart(2, '0')}`), features: [...features],
-    values: rows.flat(), prices: rows.map(() => 100),
+    ts_event: at,
+    ts_known: at,
+    symbols: rows.map((_, i) => `S${String(i).padStart(2, '0')}`),
+    features: [...features],
+    values: rows.flat(),
+    prices: rows.map(() => 100),
   };
 }
 
@@ -30,7 +42,10 @@ function modelCopy(changes: Record<string, unknown> = {}, onnx?: Uint8Array): st
   const dir = join(mkdtempSync(join(tmpdir(), 'alpha-model-')), 'm');
   cpSync(MODEL, dir, { recursive: true });
   if (onnx) writeFileSync(join(dir, 'model.onnx'), onnx);
-  writeFileSync(join(dir, 'card.json'), JSON.stringify({ ...card, ...JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8')), ...changes }));
+  writeFileSync(
+    join(dir, 'card.json'),
+    JSON.stringify({ ...card, ...JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8')), ...changes }),
+  );
   return dir;
 }
 
@@ -46,7 +61,9 @@ const problemsOf = async (yaml: string): Promise<string> => {
 describe('model.onnx', () => {
   it('reproduces the golden vectors Python ONNX Runtime wrote, to 1e-5', async () => {
     expect(golden.feature_names).toEqual(card.feature_names);
-    const { probes, deadLetters } = await runInMemory(topology(`{ model: ${MODEL} }`), { crossSections: [snapshot(T0 + 30 * MINUTE, golden.inputs)] });
+    const { probes, deadLetters } = await runInMemory(topology(`{ model: ${MODEL} }`), {
+      crossSections: [snapshot(T0 + 30 * MINUTE, golden.inputs)],
+    });
     const predictions = probes.get('out')!.records as Prediction[];
     expect(deadLetters).toEqual([]);
     expect(predictions).toHaveLength(golden.inputs.length);
@@ -59,7 +76,9 @@ describe('model.onnx', () => {
   it('dead-letters a symbol with a NaN feature and still scores the others', async () => {
     const rows = golden.inputs.slice(0, 5).map((r) => [...r]);
     rows[2]![7] = NaN;
-    const { probes, deadLetters } = await runInMemory(topology(`{ model: ${MODEL} }`), { crossSections: [snapshot(T0 + 30 * MINUTE, rows)] });
+    const { probes, deadLetters } = await runInMemory(topology(`{ model: ${MODEL} }`), {
+      crossSections: [snapshot(T0 + 30 * MINUTE, rows)],
+    });
     const predictions = probes.get('out')!.records as Prediction[];
     expect(predictions.map((p) => p.symbol)).toEqual(['S00', 'S01', 'S03', 'S04']);
     predictions.forEach((p) => expect(Math.abs(p.value - golden.outputs[Number(p.symbol.slice(1))]![0]!)).toBeLessThan(1e-5));
@@ -103,15 +122,20 @@ describe('model.onnx', () => {
   });
 
   describe('fails at start-up, with the file named, on a model it cannot use', () => {
-    it('a model file that does not match the card\'s sha256', async () => {
+    it("a model file that does not match the card's sha256", async () => {
       const dir = modelCopy({}, new Uint8Array([1, 2, 3]));
       await expect(runInMemory(topology(`{ model: ${dir} }`), { crossSections: [] })).rejects.toThrow(`${dir}/model.onnx: sha256 is`);
     });
     it('a file ONNX Runtime cannot load', async () => {
       const garbage = new TextEncoder().encode('not an onnx model');
       const { createHash } = await import('node:crypto');
-      const dir = modelCopy({ files: { 'model.onnx': { sha256: createHash('sha256').update(garbage).digest('hex'), bytes: garbage.length } } }, garbage);
-      await expect(runInMemory(topology(`{ model: ${dir} }`), { crossSections: [] })).rejects.toThrow(/model\.onnx: ONNX Runtime cannot load it/);
+      const dir = modelCopy(
+        { files: { 'model.onnx': { sha256: createHash('sha256').update(garbage).digest('hex'), bytes: garbage.length } } },
+        garbage,
+      );
+      await expect(runInMemory(topology(`{ model: ${dir} }`), { crossSections: [] })).rejects.toThrow(
+        /model\.onnx: ONNX Runtime cannot load it/,
+      );
     });
   });
 
@@ -122,12 +146,15 @@ describe('model.onnx', () => {
     it('refuses a model whose cut-off is after the first snapshot it would score', async () => {
       // A run that starts the day of the cut-off: the model was trained on that day's data.
       const open = cutoff - 6 * 60 * MINUTE;
-      await expect(runInMemory(topology(`{ model: ${MODEL} }`), {
-        crossSections: [snapshot(open + 30 * MINUTE, golden.inputs)], sessions: [{ open, close: open + 390 * MINUTE }],
-      })).rejects.toThrow(/trained on data known until .* after the first snapshot it would score .* look-ahead/);
+      await expect(
+        runInMemory(topology(`{ model: ${MODEL} }`), {
+          crossSections: [snapshot(open + 30 * MINUTE, golden.inputs)],
+          sessions: [{ open, close: open + 390 * MINUTE }],
+        }),
+      ).rejects.toThrow(/trained on data known until .* after the first snapshot it would score .* look-ahead/);
     });
 
-    it('refuses a schedule entry that starts on or before its model\'s cut-off', async () => {
+    it("refuses a schedule entry that starts on or before its model's cut-off", async () => {
       const text = await problemsOf(topology(`{ schedule: [{ from: "${dayOf(cutoff)}", model: ${MODEL} }] }`));
       expect(text).toContain(`trained on data known until ${card.ts_known_cutoff}, not before its first day ${dayOf(cutoff)}`);
     });
@@ -136,9 +163,13 @@ describe('model.onnx', () => {
       const later = modelCopy({ name: 'later' });
       const days = [1, 2, 3, 4].map((d) => T0 + d * DAY);
       const sessions = days.map((open) => ({ open, close: open + 390 * MINUTE }));
-      const { probes, metrics } = await runInMemory(topology(`{ schedule: [{ from: "${dayOf(days[1]!)}", model: ${MODEL} }, { from: "${dayOf(days[3]!)}", model: ${later} }] }`), {
-        crossSections: days.map((d) => snapshot(d + 30 * MINUTE, golden.inputs.slice(0, 3))), sessions,
-      });
+      const { probes, metrics } = await runInMemory(
+        topology(`{ schedule: [{ from: "${dayOf(days[1]!)}", model: ${MODEL} }, { from: "${dayOf(days[3]!)}", model: ${later} }] }`),
+        {
+          crossSections: days.map((d) => snapshot(d + 30 * MINUTE, golden.inputs.slice(0, 3))),
+          sessions,
+        },
+      );
       const byDay = new Map<string, string>();
       for (const p of probes.get('out')!.records as Prediction[]) byDay.set(dayOf(p.ts_known), p.model);
       expect([...byDay]).toEqual([

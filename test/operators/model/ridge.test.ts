@@ -26,9 +26,14 @@ function snapshots(seed: number, days: number): CrossSection[] {
 }
 
 async function run(input: CrossSection[]): Promise<Prediction[]> {
-  const fed = await runOperator(ridge, { warmup_days: 1, refit_every: 5 }, {
-    cross_section: { batches: input.map((cs) => [cs]), features: ['f0', 'f1'] },
-  }, { sessions });
+  const fed = await runOperator(
+    ridge,
+    { warmup_days: 1, refit_every: 5 },
+    {
+      cross_section: { batches: input.map((cs) => [cs]), features: ['f0', 'f1'] },
+    },
+    { sessions },
+  );
   return fed.outputs['out'] as Prediction[];
 }
 
@@ -42,16 +47,19 @@ describe('model.ridge', () => {
     const last = snapshots(7, 4).at(-1)!;
     const lastPreds = preds.filter((p) => p.ts_known === last.ts_known);
     const f0 = last.symbols.map((_, i) => last.values[i * 2]!);
-    const corr = correlation(lastPreds.map((p) => p.value), f0);
+    const corr = correlation(
+      lastPreds.map((p) => p.value),
+      f0,
+    );
     expect(corr).toBeGreaterThan(0.9);
   });
 
   it('never looks ahead: changing the future leaves every earlier prediction unchanged', async () => {
     const base = snapshots(11, 4);
     const cut = base[60]!.ts_known;
-    const altered = base.map((cs) => (cs.ts_known > cut
-      ? { ...cs, prices: cs.prices.map((p, i) => p * (1 + 0.05 * (i - 2))), values: cs.values.map((v) => -v) }
-      : cs));
+    const altered = base.map((cs) =>
+      cs.ts_known > cut ? { ...cs, prices: cs.prices.map((p, i) => p * (1 + 0.05 * (i - 2))), values: cs.values.map((v) => -v) } : cs,
+    );
     const a = (await run(base)).filter((p) => p.ts_known <= cut);
     const b = (await run(altered)).filter((p) => p.ts_known <= cut);
     expect(a.length).toBeGreaterThan(10);
@@ -64,7 +72,13 @@ describe('model.ridge', () => {
 function correlation(a: number[], b: number[]): number {
   const ma = a.reduce((s, x) => s + x, 0) / a.length;
   const mb = b.reduce((s, x) => s + x, 0) / b.length;
-  let sab = 0, saa = 0, sbb = 0;
-  a.forEach((x, i) => { sab += (x - ma) * (b[i]! - mb); saa += (x - ma) ** 2; sbb += (b[i]! - mb) ** 2; });
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
+  a.forEach((x, i) => {
+    sab += (x - ma) * (b[i]! - mb);
+    saa += (x - ma) ** 2;
+    sbb += (b[i]! - mb) ** 2;
+  });
   return sab / Math.sqrt(saa * sbb);
 }

@@ -18,8 +18,17 @@ const snapshot = (at: number): Signal[] => names.map((s, i) => signal(at, s, alp
 
 function portfolio(at: number, equity: number, positions: [string, number, number][]): PortfolioState {
   return {
-    ts_event: at, ts_known: at, cash: equity, equity, realized_pnl: 0, unrealized_pnl: 0, fees: 0, gross_exposure: 0, net_exposure: 0,
-    traded_notional: 0, positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
+    ts_event: at,
+    ts_known: at,
+    cash: equity,
+    equity,
+    realized_pnl: 0,
+    unrealized_pnl: 0,
+    fees: 0,
+    gross_exposure: 0,
+    net_exposure: 0,
+    traded_notional: 0,
+    positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
   };
 }
 
@@ -33,10 +42,18 @@ describe('portfolio.proportional', () => {
 
   it('moves blend of the way from the held weights, and closes a held name missing from the signal', async () => {
     // Held: A at 0.1 of equity (1,000 shares at 100 of 1,000,000), E at -0.05.
-    const held = portfolio(T0 - MINUTE, 1_000_000, [['A', 1000, 100], ['E', -500, 100]]);
-    const run = await runOperator(proportional, { gross: 1, max_weight: 0.4, blend: 0.5 }, {
-      signals: [snapshot(T0)], portfolio: [[held]],
-    });
+    const held = portfolio(T0 - MINUTE, 1_000_000, [
+      ['A', 1000, 100],
+      ['E', -500, 100],
+    ]);
+    const run = await runOperator(
+      proportional,
+      { gross: 1, max_weight: 0.4, blend: 0.5 },
+      {
+        signals: [snapshot(T0)],
+        portfolio: [[held]],
+      },
+    );
     const [t] = run.outputs['out'] as TargetWeights[];
     const target = proportionalWeights(alpha, 1, 0.4);
     const now = [0.1, 0, 0, 0];

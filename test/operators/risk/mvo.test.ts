@@ -28,7 +28,21 @@ function bars(seed: number, start = T0, minutes = 390): Bar[] {
       prices[i]! *= Math.exp((0.8 + 0.05 * i) * market + sector[i < 4 ? 0 : 1]! + 0.0006 * rng.normal());
       const t = start + m * MINUTE;
       const c = prices[i]!;
-      out.push({ ts_event: t, ts_known: t, symbol, open: c, high: c, low: c, close: c, volume: 100, vwap: c, trades: 1, quotes: 1, spread_bps: 1, imbalance: 0 });
+      out.push({
+        ts_event: t,
+        ts_known: t,
+        symbol,
+        open: c,
+        high: c,
+        low: c,
+        close: c,
+        volume: 100,
+        vwap: c,
+        trades: 1,
+        quotes: 1,
+        spread_bps: 1,
+        imbalance: 0,
+      });
     });
   }
   return out;
@@ -43,27 +57,63 @@ const ALPHA = [1.5, -1, 0.5, -0.2, 1, -1.5, 0.3, -0.6];
 function harness(params: Record<string, unknown>, universe = UNIVERSE) {
   const clock = new EventClock(T0);
   const letters: DeadLetter[] = [];
-  const ctx = new NodeContext('sizing', clock.forNode(0), new Rng(1), {}, {
-    calendar: { sessions: [{ open: T0, close: T0 + 390 * MINUTE }] }, universe, outDir: '', log: { info: () => {}, warn: () => {} },
-    onDeadLetter: (d) => letters.push(d), openDataset: () => { throw new Error('none'); },
-  });
+  const ctx = new NodeContext(
+    'sizing',
+    clock.forNode(0),
+    new Rng(1),
+    {},
+    {
+      calendar: { sessions: [{ open: T0, close: T0 + 390 * MINUTE }] },
+      universe,
+      outDir: '',
+      log: { info: () => {}, warn: () => {} },
+      onDeadLetter: (d) => letters.push(d),
+      openDataset: () => {
+        throw new Error('none');
+      },
+    },
+  );
   const sig = new Subject<readonly Signal[]>();
   const bar = new Subject<readonly Bar[]>();
   const port = new Subject<readonly PortfolioState[]>();
   const out: TargetWeights[] = [];
-  mvo.create(mvo.params.parse(params), ctx)({ signals: sig, bars: bar, portfolio: port }).subscribe((b) => out.push(...b));
+  mvo
+    .create(
+      mvo.params.parse(params),
+      ctx,
+    )({ signals: sig, bars: bar, portfolio: port })
+    .subscribe((b) => out.push(...b));
   const at = (t: number): void => clock.advanceTo(t);
   return {
-    out, letters, metrics: () => ctx.metrics.snapshot(),
-    bars: (b: Bar[]) => { for (const x of b) { at(x.ts_known); bar.next([x]); } },
-    signal: (t: number, values: number[], symbols?: string[]) => { at(t); sig.next(signals(t, values, symbols)); },
+    out,
+    letters,
+    metrics: () => ctx.metrics.snapshot(),
+    bars: (b: Bar[]) => {
+      for (const x of b) {
+        at(x.ts_known);
+        bar.next([x]);
+      }
+    },
+    signal: (t: number, values: number[], symbols?: string[]) => {
+      at(t);
+      sig.next(signals(t, values, symbols));
+    },
     portfolio: (state: PortfolioState) => port.next([state]),
   };
 }
 
 function holding(t: number, positions: { symbol: string; weight: number }[], equity = 1_000_000): PortfolioState {
   return {
-    ts_event: t, ts_known: t, cash: equity, equity, realized_pnl: 0, unrealized_pnl: 0, fees: 0, gross_exposure: 0, net_exposure: 0, traded_notional: 0,
+    ts_event: t,
+    ts_known: t,
+    cash: equity,
+    equity,
+    realized_pnl: 0,
+    unrealized_pnl: 0,
+    fees: 0,
+    gross_exposure: 0,
+    net_exposure: 0,
+    traded_notional: 0,
     positions: positions.map((p) => ({ symbol: p.symbol, qty: (p.weight * equity) / 100, avg_price: 100, mark: 100 })),
   };
 }
@@ -72,7 +122,10 @@ function expectWithin(t: TargetWeights, c: { gross: number; max: number; min: nu
   const w = t.weights;
   expect(Math.abs(w.reduce((a, b) => a + b, 0))).toBeLessThan(1e-9);
   expect(w.reduce((a, b) => a + Math.abs(b), 0)).toBeLessThanOrEqual(c.gross + 1e-9);
-  w.forEach((x) => { expect(x).toBeLessThanOrEqual(c.max + 1e-9); expect(x).toBeGreaterThanOrEqual(c.min - 1e-9); });
+  w.forEach((x) => {
+    expect(x).toBeLessThanOrEqual(c.max + 1e-9);
+    expect(x).toBeGreaterThanOrEqual(c.min - 1e-9);
+  });
 }
 
 const FAST = { min_history: 20, return_minutes: 5, risk_window: 100, factors: 2, gamma: 50, alpha_scale: 0.001 };
@@ -80,7 +133,15 @@ const FAST = { min_history: 20, return_minutes: 5, risk_window: 100, factors: 2,
 describe('risk.mvo params', () => {
   it('has described defaults that match the drop-in for portfolio.proportional', () => {
     const p = mvo.params.parse({});
-    expect(p.constraints).toEqual({ dollar_neutral: true, gross: 2, max_weight: 0.05, min_weight: -0.05, long_only: false, sector_neutral: false, beta_neutral: false });
+    expect(p.constraints).toEqual({
+      dollar_neutral: true,
+      gross: 2,
+      max_weight: 0.05,
+      min_weight: -0.05,
+      long_only: false,
+      sector_neutral: false,
+      beta_neutral: false,
+    });
     expect(p.tcost_bps).toBe(5);
     expect(registry.get('risk.mvo')).toBe(mvo);
   });
@@ -114,7 +175,9 @@ describe('risk.mvo params', () => {
       '    params: { constraints: { min_weight: 0.2, max_weight: 0.1 } }',
     ].join('\n');
     const { problems } = validateTopology(loadTopology('t.yaml', [], yaml), registry);
-    expect(problems.map(formatProblem).join('\n')).toMatch(/t\.yaml:7:\d+ node "s": param "constraints.min_weight" is 0.2 — min_weight \(0.2\) must be <= max_weight \(0.1\)/);
+    expect(problems.map(formatProblem).join('\n')).toMatch(
+      /t\.yaml:7:\d+ node "s": param "constraints.min_weight" is 0.2 — min_weight \(0.2\) must be <= max_weight \(0.1\)/,
+    );
   });
 });
 
@@ -135,7 +198,10 @@ describe('risk.mvo', () => {
     for (let k = 0; k < 6; k++) {
       const t = T0 + (200 + 15 * k) * MINUTE;
       h.bars(b.filter((x) => x.ts_known > t - 15 * MINUTE && x.ts_known <= t));
-      h.signal(t, ALPHA.map((a, i) => a + 0.1 * Math.sin(k + i)));
+      h.signal(
+        t,
+        ALPHA.map((a, i) => a + 0.1 * Math.sin(k + i)),
+      );
     }
     expect(h.out).toHaveLength(6);
     for (const t of h.out) {
@@ -155,7 +221,11 @@ describe('risk.mvo', () => {
   });
 
   it('keeps sectors and beta neutral when asked, with sectors from the universe', () => {
-    const h = harness({ ...FAST, factor_model: 'sectors', constraints: { sector_neutral: true, beta_neutral: true, gross: 1, max_weight: 0.3, min_weight: -0.3 } });
+    const h = harness({
+      ...FAST,
+      factor_model: 'sectors',
+      constraints: { sector_neutral: true, beta_neutral: true, gross: 1, max_weight: 0.3, min_weight: -0.3 },
+    });
     h.bars(bars(3));
     h.signal(T0 + 390 * MINUTE, ALPHA);
     const w = h.out[0]!.weights;
@@ -200,7 +270,10 @@ describe('risk.mvo', () => {
     const h = harness(FAST);
     h.bars(bars(6));
     h.signal(T0 + 370 * MINUTE, ALPHA);
-    h.signal(T0 + 380 * MINUTE, ALPHA.map((a, i) => (i === 1 ? NaN : a)));
+    h.signal(
+      T0 + 380 * MINUTE,
+      ALPHA.map((a, i) => (i === 1 ? NaN : a)),
+    );
     h.signal(T0 + 390 * MINUTE, ALPHA);
     expect(h.out).toHaveLength(3);
     expect(h.out[1]!.weights).toEqual(h.out[0]!.weights);

@@ -36,20 +36,40 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
   const clock = new EventClock(sessions[0]!.open);
   const deadLetters: DeadLetter[] = [];
   const logs: string[] = [];
-  const ctx = new NodeContext('risk', clock.forNode(0), new Rng(1), {}, {
-    calendar: { sessions }, universe: [], outDir: '/nonexistent', log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
-    onDeadLetter: (d) => deadLetters.push(d), openDataset: () => { throw new Error('no datasets'); },
-  });
+  const ctx = new NodeContext(
+    'risk',
+    clock.forNode(0),
+    new Rng(1),
+    {},
+    {
+      calendar: { sessions },
+      universe: [],
+      outDir: '/nonexistent',
+      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+      onDeadLetter: (d) => deadLetters.push(d),
+      openDataset: () => {
+        throw new Error('no datasets');
+      },
+    },
+  );
   const inputs = {
-    orders: new Subject<Batch<Order>>(), quotes: new Subject<Batch<Quote>>(),
-    portfolio: new Subject<Batch<PortfolioState>>(), fills: new Subject<Batch<Fill>>(),
+    orders: new Subject<Batch<Order>>(),
+    quotes: new Subject<Batch<Quote>>(),
+    portfolio: new Subject<Batch<PortfolioState>>(),
+    fills: new Subject<Batch<Fill>>(),
   };
   const passed: Order[] = [];
-  pretrade.create(pretrade.params.parse(params), ctx)({ ...inputs, fills: opts.fills === false ? undefined : inputs.fills })
+  pretrade
+    .create(
+      pretrade.params.parse(params),
+      ctx,
+    )({ ...inputs, fills: opts.fills === false ? undefined : inputs.fills })
     .subscribe((b) => passed.push(...b));
   let seq = 0;
   const h = {
-    passed, deadLetters, logs,
+    passed,
+    deadLetters,
+    logs,
     metrics: () => ctx.metrics.snapshot(),
     at: (t: number) => clock.advanceTo(t),
     quote(symbol: string, t: number, mid: number) {
@@ -58,15 +78,38 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
     },
     state(t: number, equity: number, positions: [symbol: string, qty: number, mark: number][] = []) {
       h.at(t);
-      inputs.portfolio.next([{
-        ts_event: t, ts_known: t, cash: equity - positions.reduce((a, [, q, m]) => a + q * m, 0), equity, realized_pnl: 0, unrealized_pnl: 0,
-        fees: 0, gross_exposure: 0, net_exposure: 0, traded_notional: 0,
-        positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
-      }]);
+      inputs.portfolio.next([
+        {
+          ts_event: t,
+          ts_known: t,
+          cash: equity - positions.reduce((a, [, q, m]) => a + q * m, 0),
+          equity,
+          realized_pnl: 0,
+          unrealized_pnl: 0,
+          fees: 0,
+          gross_exposure: 0,
+          net_exposure: 0,
+          traded_notional: 0,
+          positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
+        },
+      ]);
     },
     fill(t: number, o: Order, qty = o.qty) {
       h.at(t);
-      inputs.fills.next([{ ts_event: t, ts_known: t, fill_id: `${o.order_id}#1`, order_id: o.order_id, symbol: o.symbol, side: o.side, qty, price: o.ref_price, fee: 0, liquidity: 'TAKER' }]);
+      inputs.fills.next([
+        {
+          ts_event: t,
+          ts_known: t,
+          fill_id: `${o.order_id}#1`,
+          order_id: o.order_id,
+          symbol: o.symbol,
+          side: o.side,
+          qty,
+          price: o.ref_price,
+          fee: 0,
+          liquidity: 'TAKER',
+        },
+      ]);
     },
     /** Sends an order at time t; returns the reason it was rejected, or 'passed'. */
     send(t: number, o: Order): string {
@@ -75,7 +118,12 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
       const d = deadLetters.length;
       inputs.orders.next([{ ...o, ts_event: t, ts_known: t, order_id: o.order_id || `o${++seq}` }]);
       if (passed.length > n) return 'passed';
-      return deadLetters.slice(d).map((x) => x.reason).join(' | ') || 'nothing';
+      return (
+        deadLetters
+          .slice(d)
+          .map((x) => x.reason)
+          .join(' | ') || 'nothing'
+      );
     },
   };
   return h;
@@ -103,8 +151,12 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
   it('invalid orders: non-positive quantity, missing limit price', () => {
     const h = ready();
     expect(h.send(T0 + 2 * s, order('A', 'BUY', 0))).toBe('invalid_order: quantity 0 is not a positive number');
-    expect(h.send(T0 + 2 * s, order('A', 'BUY', 5, { order_type: 'LIMIT' }))).toBe('invalid_order: limit price null is not a positive number');
-    expect(h.send(T0 + 2 * s, order('A', 'BUY', 5, { ref_price: Number.NaN }))).toBe('invalid_order: ref price NaN is not a positive number');
+    expect(h.send(T0 + 2 * s, order('A', 'BUY', 5, { order_type: 'LIMIT' }))).toBe(
+      'invalid_order: limit price null is not a positive number',
+    );
+    expect(h.send(T0 + 2 * s, order('A', 'BUY', 5, { ref_price: Number.NaN }))).toBe(
+      'invalid_order: ref price NaN is not a positive number',
+    );
   });
 
   it('maximum order quantity', () => {
@@ -118,24 +170,30 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
     const h = ready({ max_order_notional: 100_000 });
     expect(h.send(T0 + 2 * s, order('A', 'BUY', 1000))).toBe('passed');
     expect(h.send(T0 + 2 * s, order('A', 'BUY', 1001))).toBe('max_notional: order notional 100,100 > limit 100,000');
-    expect(h.send(T0 + 2 * s, order('B', 'BUY', 1000, { order_type: 'LIMIT', limit_price: 100.5 })))
-      .toBe('max_notional: order notional 100,500 > limit 100,000');
+    expect(h.send(T0 + 2 * s, order('B', 'BUY', 1000, { order_type: 'LIMIT', limit_price: 100.5 }))).toBe(
+      'max_notional: order notional 100,500 > limit 100,000',
+    );
   });
 
   it('price collar of a limit order against the last mid', () => {
     const h = ready({ collar_bps: 100 });
     expect(h.send(T0 + 2 * s, order('A', 'BUY', 10, { order_type: 'LIMIT', limit_price: 100.99 }))).toBe('passed');
-    expect(h.send(T0 + 2 * s, order('A', 'BUY', 10, { order_type: 'LIMIT', limit_price: 98.99 })))
-      .toBe('collar: limit price 98.99 is 101.0 bps from the last mid 100 > limit 100 bps');
+    expect(h.send(T0 + 2 * s, order('A', 'BUY', 10, { order_type: 'LIMIT', limit_price: 98.99 }))).toBe(
+      'collar: limit price 98.99 is 101.0 bps from the last mid 100 > limit 100 bps',
+    );
     // The collar follows the last quote.
     h.quote('A', T0 + 3 * s, 110);
-    expect(h.send(T0 + 4 * s, order('A', 'SELL', 10, { order_type: 'LIMIT', limit_price: 100.99 }))).toMatch(/^collar: limit price 100\.99 is 819\.1 bps from the last mid 110 /);
+    expect(h.send(T0 + 4 * s, order('A', 'SELL', 10, { order_type: 'LIMIT', limit_price: 100.99 }))).toMatch(
+      /^collar: limit price 100\.99 is 819\.1 bps from the last mid 110 /,
+    );
   });
 
   it('price collar of a market order: its ref price against the last mid, and no quote at all', () => {
     const h = ready({ collar_bps: 100 });
     expect(h.send(T0 + 2 * s, order('A', 'SELL', 10, { ref_price: 99.01 }))).toBe('passed');
-    expect(h.send(T0 + 2 * s, order('A', 'SELL', 10, { ref_price: 101.01 }))).toBe('collar: ref price 101.01 is 101.0 bps from the last mid 100 > limit 100 bps');
+    expect(h.send(T0 + 2 * s, order('A', 'SELL', 10, { ref_price: 101.01 }))).toBe(
+      'collar: ref price 101.01 is 101.0 bps from the last mid 100 > limit 100 bps',
+    );
     expect(h.send(T0 + 2 * s, order('C', 'BUY', 10))).toBe('collar: no quote for C yet: cannot check the ref price 100');
     expect(h.metrics()['rejected_collar']).toBe(2);
   });
@@ -151,7 +209,9 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
     expect(h.send(T0 + 2 * s, order('A', 'BUY', 400))).toBe('passed');
     expect(h.send(T0 + 2 * s, order('A', 'BUY', 1))).toBe('max_position_qty: |position| of A after the order 1,001 > limit 1,000 shares');
     // Short side too, from the projected +1000: a sell of 2001 ends at -1001.
-    expect(h.send(T0 + 2 * s, order('A', 'SELL', 2001))).toBe('max_position_qty: |position| of A after the order 1,001 > limit 1,000 shares');
+    expect(h.send(T0 + 2 * s, order('A', 'SELL', 2001))).toBe(
+      'max_position_qty: |position| of A after the order 1,001 > limit 1,000 shares',
+    );
     expect(h.send(T0 + 2 * s, order('A', 'SELL', 2000))).toBe('passed');
   });
 
@@ -201,8 +261,9 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
   it('gross exposure as a multiple of equity', () => {
     const h = ready({ max_gross_exposure: 0.5, max_net_exposure: 0.5 }, [['A', 3000, 100]]);
     expect(h.send(T0 + 2 * s, order('B', 'SELL', 2000))).toBe('passed');
-    expect(h.send(T0 + 2 * s, order('B', 'SELL', 1)))
-      .toBe('max_gross_exposure: gross exposure after the order 500,100 (0.5001× equity 1,000,000) > limit 0.5× = 500,000');
+    expect(h.send(T0 + 2 * s, order('B', 'SELL', 1))).toBe(
+      'max_gross_exposure: gross exposure after the order 500,100 (0.5001× equity 1,000,000) > limit 0.5× = 500,000',
+    );
     // Reducing gross always passes.
     expect(h.send(T0 + 2 * s, order('A', 'SELL', 100))).toBe('passed');
     expect(h.metrics()['rejected_max_gross_exposure']).toBe(1);
@@ -210,8 +271,9 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
 
   it('net exposure as a multiple of equity; an order that reduces |net| passes', () => {
     const h = ready({ max_gross_exposure: 2, max_net_exposure: 0.3 }, [['A', 3000, 100]]);
-    expect(h.send(T0 + 2 * s, order('B', 'BUY', 1)))
-      .toBe('max_net_exposure: |net exposure| after the order 300,100 (0.3001× equity 1,000,000) > limit 0.3× = 300,000');
+    expect(h.send(T0 + 2 * s, order('B', 'BUY', 1))).toBe(
+      'max_net_exposure: |net exposure| after the order 300,100 (0.3001× equity 1,000,000) > limit 0.3× = 300,000',
+    );
     expect(h.send(T0 + 2 * s, order('B', 'SELL', 1000))).toBe('passed');
     expect(h.send(T0 + 2 * s, order('B', 'BUY', 1000))).toBe('passed');
   });
@@ -237,7 +299,10 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
 
 describe('risk.pretrade kill switch', () => {
   const day2 = T0 + DAY;
-  const sessions = [{ open: T0, close: T0 + 390 * MINUTE }, { open: day2, close: day2 + 390 * MINUTE }];
+  const sessions = [
+    { open: T0, close: T0 + 390 * MINUTE },
+    { open: day2, close: day2 + 390 * MINUTE },
+  ];
 
   it('ACTIVE → REDUCING → HALTED on the session loss; REDUCING passes only reducing orders; HALTED blocks all and reports working orders', () => {
     const h = harness({ daily_loss_reduce: 0.02, daily_loss_halt: 0.03 }, { sessions });
@@ -250,10 +315,14 @@ describe('risk.pretrade kill switch', () => {
     expect(h.metrics()['kill_switch_reducing']).toBeUndefined();
     h.state(T0 + 4 * s, 980_000, [['A', 1000, 100]]);
     expect(h.metrics()['kill_switch_reducing']).toBe(1);
-    expect(h.logs.at(-1)).toBe('[risk] kill switch ACTIVE → REDUCING at 2024-01-02T14:30:04.000Z: '
-      + 'daily loss 2.00% of session start equity 1,000,000 (equity now 980,000) >= reduce limit 2.00%');
+    expect(h.logs.at(-1)).toBe(
+      '[risk] kill switch ACTIVE → REDUCING at 2024-01-02T14:30:04.000Z: ' +
+        'daily loss 2.00% of session start equity 1,000,000 (equity now 980,000) >= reduce limit 2.00%',
+    );
 
-    expect(h.send(T0 + 5 * s, order('A', 'BUY', 1))).toMatch(/^kill_switch: REDUCING \(daily loss 2\.00% .*\): BUY 1 does not reduce \|position\| 1,010 of A$/);
+    expect(h.send(T0 + 5 * s, order('A', 'BUY', 1))).toMatch(
+      /^kill_switch: REDUCING \(daily loss 2\.00% .*\): BUY 1 does not reduce \|position\| 1,010 of A$/,
+    );
     expect(h.send(T0 + 5 * s, order('B', 'SELL', 1))).toMatch(/^kill_switch: REDUCING .* does not reduce \|position\| 0 of B$/);
     // Reducing without flipping passes; past zero (a flip) does not.
     expect(h.send(T0 + 5 * s, order('A', 'SELL', 1011))).toMatch(/^kill_switch: REDUCING .*SELL 1,011 does not reduce/);
@@ -269,9 +338,13 @@ describe('risk.pretrade kill switch', () => {
     const cancels = h.deadLetters.slice(before);
     expect(cancels.map((d) => d.reason.split(':')[0])).toEqual(['kill_switch_cancel', 'kill_switch_cancel', 'kill_switch_cancel']);
     expect(cancels.every((d) => d.ts_known === T0 + 6 * s)).toBe(true);
-    expect(cancels[1]!.reason).toBe('kill_switch_cancel: order working (SELL 500 A) still working, 500 unfilled, at HALTED; '
-      + 'cancel it at the venue (no cancel path downstream of risk)');
-    expect(h.send(T0 + 7 * s, order('A', 'SELL', 1))).toMatch(/^kill_switch: HALTED \(daily loss 3\.00% of session start equity 1,000,000 \(equity now 970,000\) >= halt limit 3\.00%\): no order passes$/);
+    expect(cancels[1]!.reason).toBe(
+      'kill_switch_cancel: order working (SELL 500 A) still working, 500 unfilled, at HALTED; ' +
+        'cancel it at the venue (no cancel path downstream of risk)',
+    );
+    expect(h.send(T0 + 7 * s, order('A', 'SELL', 1))).toMatch(
+      /^kill_switch: HALTED \(daily loss 3\.00% of session start equity 1,000,000 \(equity now 970,000\) >= halt limit 3\.00%\): no order passes$/,
+    );
     // Recovery within the session does not release it.
     h.state(T0 + 8 * s, 1_100_000, [['A', 1000, 100]]);
     expect(h.send(T0 + 9 * s, order('A', 'SELL', 1))).toMatch(/^kill_switch: HALTED/);
@@ -287,13 +360,17 @@ describe('risk.pretrade kill switch', () => {
     expect(h.send(day2 - s, order('A', 'BUY', 1))).toMatch(/^kill_switch: HALTED/);
     h.at(day2);
     expect(h.metrics()['kill_switch_active']).toBe(1);
-    expect(h.logs.at(-1)).toBe('[risk] kill switch HALTED → ACTIVE at 2024-01-03T14:30:00.000Z: session start: reset (start equity 900,000)');
+    expect(h.logs.at(-1)).toBe(
+      '[risk] kill switch HALTED → ACTIVE at 2024-01-03T14:30:00.000Z: session start: reset (start equity 900,000)',
+    );
     expect(h.send(day2 + s, order('A', 'BUY', 1))).toBe('passed');
     // 1% below the new start (900,000): still ACTIVE; 2% below: REDUCING.
     h.state(day2 + 2 * s, 891_000);
     expect(h.send(day2 + 3 * s, order('A', 'BUY', 1))).toBe('passed');
     h.state(day2 + 4 * s, 882_000);
-    expect(h.send(day2 + 5 * s, order('A', 'BUY', 1))).toMatch(/^kill_switch: REDUCING \(daily loss 2\.00% of session start equity 900,000/);
+    expect(h.send(day2 + 5 * s, order('A', 'BUY', 1))).toMatch(
+      /^kill_switch: REDUCING \(daily loss 2\.00% of session start equity 900,000/,
+    );
   });
 
   it('start_halted is a manual halt: nothing passes, and no session open releases it', () => {
@@ -310,31 +387,42 @@ describe('risk.pretrade kill switch', () => {
 });
 
 describe('risk.pretrade params', () => {
-  const node = (params: string): string => [
-    'nodes:',
-    '  - { name: quotes, type: source.replay }',
-    '  - name: risk',
-    '    type: risk.pretrade',
-    '    inputs: { orders: orders, quotes: quotes, portfolio: accounting }',
-    `    params: ${params}`,
-    '  - { name: orders, type: execution.orders, inputs: { targets: sizing, quotes: quotes, portfolio: accounting } }',
-    '  - { name: sizing, type: portfolio.proportional, inputs: { signals: alpha } }',
-    '  - { name: alpha, type: signal.cross-sectional, inputs: model }',
-    '  - { name: model, type: model.ridge, inputs: snap }',
-    '  - { name: bars, type: feature.bars, inputs: { quotes: quotes } }',
-    '  - { name: ret, type: feature.lagged-returns, inputs: bars }',
-    '  - { name: snap, type: feature.cross-section, inputs: { features: [ret], bars: bars } }',
-    '  - { name: broker, type: execution.sim-broker, inputs: { orders: risk, quotes: quotes } }',
-    '  - { name: accounting, type: portfolio.accounting, inputs: { fills: broker, quotes: quotes } }',
-    '',
-  ].join('\n');
+  const node = (params: string): string =>
+    [
+      'nodes:',
+      '  - { name: quotes, type: source.replay }',
+      '  - name: risk',
+      '    type: risk.pretrade',
+      '    inputs: { orders: orders, quotes: quotes, portfolio: accounting }',
+      `    params: ${params}`,
+      '  - { name: orders, type: execution.orders, inputs: { targets: sizing, quotes: quotes, portfolio: accounting } }',
+      '  - { name: sizing, type: portfolio.proportional, inputs: { signals: alpha } }',
+      '  - { name: alpha, type: signal.cross-sectional, inputs: model }',
+      '  - { name: model, type: model.ridge, inputs: snap }',
+      '  - { name: bars, type: feature.bars, inputs: { quotes: quotes } }',
+      '  - { name: ret, type: feature.lagged-returns, inputs: bars }',
+      '  - { name: snap, type: feature.cross-section, inputs: { features: [ret], bars: bars } }',
+      '  - { name: broker, type: execution.sim-broker, inputs: { orders: risk, quotes: quotes } }',
+      '  - { name: accounting, type: portfolio.accounting, inputs: { fills: broker, quotes: quotes } }',
+      '',
+    ].join('\n');
 
   it('has described params with defaults, in an object schema', () => {
     expect(pretrade.params instanceof z.ZodObject).toBe(true);
     expect(pretrade.params.parse({})).toEqual({
-      max_order_qty: 250_000, max_order_notional: 1_000_000, collar_bps: 500, max_position_qty: 1_000_000,
-      max_position_notional: 2_000_000, max_gross_exposure: 2, max_net_exposure: 1, max_orders: 100, rate_window_seconds: 1,
-      restricted_symbols: [], daily_loss_reduce: 0.02, daily_loss_halt: 0.03, start_halted: false,
+      max_order_qty: 250_000,
+      max_order_notional: 1_000_000,
+      collar_bps: 500,
+      max_position_qty: 1_000_000,
+      max_position_notional: 2_000_000,
+      max_gross_exposure: 2,
+      max_net_exposure: 1,
+      max_orders: 100,
+      rate_window_seconds: 1,
+      restricted_symbols: [],
+      daily_loss_reduce: 0.02,
+      daily_loss_halt: 0.03,
+      start_halted: false,
     });
   });
 
@@ -382,44 +470,69 @@ describe('risk.pretrade params', () => {
 
 describe('risk.pretrade in a graph: orders → risk → sim-broker → accounting, fed back', () => {
   /** A test source replaying records held in memory (orders carry the seq the merge needs). */
-  const memory = <TName extends 'Quote' | 'Order'>(type: string, output: TName, rows: readonly { ts_known: number; seq: number }[]): AnySpec => defineSource({
-    type, summary: 'Test source replaying records held in memory.', output,
-    params: z.strictObject({}),
-    open: () => {
-      let done = false;
-      return {
-        next: async () => {
-          if (done) return null;
-          done = true;
-          return rows as never;
-        },
-        close: async () => {},
-      };
-    },
-  });
+  const memory = <TName extends 'Quote' | 'Order'>(
+    type: string,
+    output: TName,
+    rows: readonly { ts_known: number; seq: number }[],
+  ): AnySpec =>
+    defineSource({
+      type,
+      summary: 'Test source replaying records held in memory.',
+      output,
+      params: z.strictObject({}),
+      open: () => {
+        let done = false;
+        return {
+          next: async () => {
+            if (done) return null;
+            done = true;
+            return rows as never;
+          },
+          close: async () => {},
+        };
+      },
+    });
 
   async function run(yaml: string, quotes: Quote[], orders: (Order & { seq: number })[], sessions: Session[]) {
     const probes = new Map<string, unknown[]>();
     const probe = defineOperator({
-      type: 'test.probe', summary: 'Test sink recording what reaches it.',
-      inputs: { records: { schema: '*', description: 'Anything.' } }, output: null, params: z.strictObject({}),
-      create: (_p, ctx) => ({ records }) => {
-        const seen: unknown[] = [];
-        probes.set(ctx.node, seen);
-        return handle<never>(ctx, [on(records, (b) => { seen.push(...b); })]);
-      },
+      type: 'test.probe',
+      summary: 'Test sink recording what reaches it.',
+      inputs: { records: { schema: '*', description: 'Anything.' } },
+      output: null,
+      params: z.strictObject({}),
+      create:
+        (_p, ctx) =>
+        ({ records }) => {
+          const seen: unknown[] = [];
+          probes.set(ctx.node, seen);
+          return handle<never>(ctx, [
+            on(records, (b) => {
+              seen.push(...b);
+            }),
+          ]);
+        },
     });
-    const specs = new Map<string, AnySpec>([...registry,
-      ['test.quotes', memory('test.quotes', 'Quote', quotes)], ['test.orders', memory('test.orders', 'Order', orders)], ['test.probe', probe]]);
+    const specs = new Map<string, AnySpec>([
+      ...registry,
+      ['test.quotes', memory('test.quotes', 'Quote', quotes)],
+      ['test.orders', memory('test.orders', 'Order', orders)],
+      ['test.probe', probe],
+    ]);
     const { topology, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
     if (!topology) throw new TopologyError(problems);
     const clock = new EventClock(sessions[0]!.open);
     const deadLetters: DeadLetter[] = [];
     const logs: string[] = [];
     const graph = buildGraph(topology, clock, {
-      calendar: { sessions }, universe: [{ symbol: 'A', sector: 'X' }], outDir: '/nonexistent',
-      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) }, onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: () => { throw new Error('no datasets'); },
+      calendar: { sessions },
+      universe: [{ symbol: 'A', sector: 'X' }],
+      outDir: '/nonexistent',
+      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+      onDeadLetter: (d) => deadLetters.push(d),
+      openDataset: () => {
+        throw new Error('no datasets');
+      },
     });
     await driveGraph(graph, clock, sessions);
     return { probes, deadLetters, logs, metrics: graph.contexts.get('risk')!.metrics.snapshot() };
@@ -427,11 +540,26 @@ describe('risk.pretrade in a graph: orders → risk → sim-broker → accountin
 
   it('passes, fills, trips REDUCING then HALTED on marked-to-market losses, reports the working order, resets next session', async () => {
     const day2 = T0 + DAY;
-    const sessions = [{ open: T0, close: T0 + 10 * MINUTE }, { open: day2, close: day2 + 2 * MINUTE }];
+    const sessions = [
+      { open: T0, close: T0 + 10 * MINUTE },
+      { open: day2, close: day2 + 2 * MINUTE },
+    ];
     let seq = 0;
     const q = (t: number, mid: number): Quote => quote('A', t, mid - 0.5, mid + 0.5, ++seq);
-    const o = (t: number, id: string, side: Order['side'], qty: number, ref: number, extra: Partial<Order> = {}): Order & { seq: number } =>
-      ({ ...order('A', side, qty, { ref_price: ref, ...extra }), ts_event: t, ts_known: t, order_id: id, seq: ++seq });
+    const o = (
+      t: number,
+      id: string,
+      side: Order['side'],
+      qty: number,
+      ref: number,
+      extra: Partial<Order> = {},
+    ): Order & { seq: number } => ({
+      ...order('A', side, qty, { ref_price: ref, ...extra }),
+      ts_event: t,
+      ts_known: t,
+      order_id: id,
+      seq: ++seq,
+    });
     const yaml = `
 nodes:
   - { name: quotes, type: test.quotes }
@@ -445,23 +573,32 @@ nodes:
   - { name: passed, type: test.probe, inputs: risk }
   - { name: fills, type: test.probe, inputs: broker }
 `;
-    const { probes, deadLetters, logs, metrics } = await run(yaml, [
-      q(T0 + s, 100), q(T0 + 11 * s, 100),
-      q(T0 + 90 * s, 80),                      // marked at 2:00: equity 979,500, a 2.05% loss → REDUCING
-      q(T0 + 141 * s, 80),
-      q(T0 + 200 * s, 60),                     // marked at 4:00: equity 969,250, a 3.08% loss → HALTED
-    ], [
-      o(T0 + 10 * s, 'buy', 'BUY', 1000, 100),                              // fills at 100.5 on the quote of 0:11
-      { ...o(T0 + 20 * s, 'restricted', 'BUY', 10, 100), symbol: 'X' },
-      o(T0 + 130 * s, 'add', 'BUY', 10, 80),                                // REDUCING: rejected
-      o(T0 + 140 * s, 'cut', 'SELL', 500, 80),                              // REDUCING: reduces, passes, fills at 79.5
-      o(T0 + 150 * s, 'rest', 'SELL', 100, 80, { order_type: 'LIMIT', limit_price: 80.5 }), // passes, never fills (no trades)
-      o(T0 + 250 * s, 'late', 'SELL', 100, 60),                             // HALTED: rejected
-      o(day2 + 10 * s, 'next', 'BUY', 10, 60),                              // next session: ACTIVE again
-    ], sessions);
+    const { probes, deadLetters, logs, metrics } = await run(
+      yaml,
+      [
+        q(T0 + s, 100),
+        q(T0 + 11 * s, 100),
+        q(T0 + 90 * s, 80), // marked at 2:00: equity 979,500, a 2.05% loss → REDUCING
+        q(T0 + 141 * s, 80),
+        q(T0 + 200 * s, 60), // marked at 4:00: equity 969,250, a 3.08% loss → HALTED
+      ],
+      [
+        o(T0 + 10 * s, 'buy', 'BUY', 1000, 100), // fills at 100.5 on the quote of 0:11
+        { ...o(T0 + 20 * s, 'restricted', 'BUY', 10, 100), symbol: 'X' },
+        o(T0 + 130 * s, 'add', 'BUY', 10, 80), // REDUCING: rejected
+        o(T0 + 140 * s, 'cut', 'SELL', 500, 80), // REDUCING: reduces, passes, fills at 79.5
+        o(T0 + 150 * s, 'rest', 'SELL', 100, 80, { order_type: 'LIMIT', limit_price: 80.5 }), // passes, never fills (no trades)
+        o(T0 + 250 * s, 'late', 'SELL', 100, 60), // HALTED: rejected
+        o(day2 + 10 * s, 'next', 'BUY', 10, 60), // next session: ACTIVE again
+      ],
+      sessions,
+    );
 
     expect((probes.get('passed') as Order[]).map((x) => x.order_id)).toEqual(['buy', 'cut', 'rest', 'next']);
-    expect((probes.get('fills') as Fill[]).map((f) => [f.order_id, f.price])).toEqual([['buy', 100.5], ['cut', 79.5]]);
+    expect((probes.get('fills') as Fill[]).map((f) => [f.order_id, f.price])).toEqual([
+      ['buy', 100.5],
+      ['cut', 79.5],
+    ]);
     const risk = deadLetters.filter((d) => d.node === 'risk');
     expect(risk.map((d) => [JSON.parse(d.payload).order_id, d.reason.split(':')[0], d.ts_known - T0])).toEqual([
       ['restricted', 'restricted', 20 * s],
@@ -469,14 +606,26 @@ nodes:
       ['rest', 'kill_switch_cancel', 4 * MINUTE],
       ['late', 'kill_switch', 250 * s],
     ]);
-    expect(risk[1]!.reason).toMatch(/^kill_switch: REDUCING \(daily loss 2\.05% of session start equity 1,000,000 \(equity now 979,500\) >= reduce limit 2\.00%\)/);
-    expect(risk[3]!.reason).toMatch(/^kill_switch: HALTED \(daily loss 3\.08% of session start equity 1,000,000 \(equity now 969,250\) >= halt limit 3\.00%\)/);
+    expect(risk[1]!.reason).toMatch(
+      /^kill_switch: REDUCING \(daily loss 2\.05% of session start equity 1,000,000 \(equity now 979,500\) >= reduce limit 2\.00%\)/,
+    );
+    expect(risk[3]!.reason).toMatch(
+      /^kill_switch: HALTED \(daily loss 3\.08% of session start equity 1,000,000 \(equity now 969,250\) >= halt limit 3\.00%\)/,
+    );
     expect(metrics).toMatchObject({
-      passed: 4, rejected_restricted: 1, rejected_kill_switch: 2, kill_switch_reducing: 1, kill_switch_halted: 1,
-      kill_switch_active: 1, working_at_halt: 1, dead_letters: 4,
+      passed: 4,
+      rejected_restricted: 1,
+      rejected_kill_switch: 2,
+      kill_switch_reducing: 1,
+      kill_switch_halted: 1,
+      kill_switch_active: 1,
+      working_at_halt: 1,
+      dead_letters: 4,
     });
     expect(logs.filter((l) => l.startsWith('[risk]')).map((l) => l.replace(/ at \S+: .*/, ''))).toEqual([
-      '[risk] kill switch ACTIVE → REDUCING', '[risk] kill switch REDUCING → HALTED', '[risk] kill switch HALTED → ACTIVE',
+      '[risk] kill switch ACTIVE → REDUCING',
+      '[risk] kill switch REDUCING → HALTED',
+      '[risk] kill switch HALTED → ACTIVE',
     ]);
   });
 });

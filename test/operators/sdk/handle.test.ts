@@ -14,7 +14,13 @@ describe('operate() (marble tests)', () => {
       let offset = 0;
       const out = handle<number>(context(), [
         on(data, (batch: readonly number[], emit) => emit(batch.map((x) => x + offset))),
-        on(feedback, (batch: readonly number[]) => { offset = batch[0]!; }, { feedback: true }),
+        on(
+          feedback,
+          (batch: readonly number[]) => {
+            offset = batch[0]!;
+          },
+          { feedback: true },
+        ),
       ]);
       expectObservable(out).toBe('-a--b--|', { a: [1, 2], b: [13] });
     });
@@ -24,10 +30,12 @@ describe('operate() (marble tests)', () => {
     const { ctx, deadLetters: letters } = standaloneContext({ node: 'n' });
     new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
       const data = cold('-a-b-c|', { a: [1], b: [-1], c: [2] });
-      const out = handle<number>(ctx, [on(data, (batch: readonly number[], emit) => {
+      const out = handle<number>(ctx, [
+        on(data, (batch: readonly number[], emit) => {
           if (batch[0]! < 0) throw new Error('negative');
           emit(batch);
-        })]);
+        }),
+      ]);
       expectObservable(out).toBe('-a---c|', { a: [1], c: [2] });
     });
     expect(letters).toHaveLength(1);

@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { ColumnBatch, type ColumnsOf, type NumberColumn, type StringColumn } from '../../../lib/core/column-batch.ts';
 import { handle, handlePorts, on, type Emit } from '../../../operators/sdk/handle.ts';
 import {
-  defineOperator, defineSource, outputPorts, outputSchema, outputSchemas, type Batch, type PortStreams,
+  defineOperator,
+  defineSource,
+  outputPorts,
+  outputSchema,
+  outputSchemas,
+  type Batch,
+  type PortStreams,
 } from '../../../operators/sdk/spec.ts';
 import { replay } from '../../../operators/source/replay.ts';
 import { simBroker } from '../../../operators/execution/sim-broker.ts';
@@ -38,8 +44,7 @@ describe('operator spec types', () => {
     expect(outputSchemas(bars)).toEqual(['Bar']);
     expectTypeOf<Parameters<typeof bars.create>[0]>().toEqualTypeOf<{ minutes: number }>();
     expectTypeOf<ReturnType<ReturnType<typeof bars.create>>>().toEqualTypeOf<Observable<Batch<Bar>>>();
-    expectTypeOf<Parameters<ReturnType<typeof crossSection.create>>[0]['features']>()
-      .toEqualTypeOf<Observable<Batch<FeatureVector>>[]>();
+    expectTypeOf<Parameters<ReturnType<typeof crossSection.create>>[0]['features']>().toEqualTypeOf<Observable<Batch<FeatureVector>>[]>();
   });
 
   it('refuses a factory whose stream does not match the declared output', () => {
@@ -49,8 +54,11 @@ describe('operator spec types', () => {
       inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
       output: 'Bar',
       params: z.strictObject({}),
-      // @ts-expect-error — a stream of quotes is not a stream of bars
-      create: () => ({ quotes }) => quotes,
+      create:
+        () =>
+        ({ quotes }) =>
+          // @ts-expect-error — a stream of quotes is not a stream of bars
+          quotes,
     });
     defineSource({
       type: 'test.source',
@@ -69,23 +77,25 @@ declare const quotes: Observable<Batch<Quote>>;
 const typeOnly = (_check: () => void): void => {};
 
 describe('typed handlers', () => {
-  it('carry the port\'s record type into the handler and the output type into emit', () => typeOnly(() => {
-    handle<Bar>(ctx, [
-      on(quotes, (batch, emit) => {
-        expectTypeOf(batch).toEqualTypeOf<Batch<Quote>>();
-        expectTypeOf(emit).toEqualTypeOf<Emit<Bar>>();
-      }),
-    ]);
-  }));
+  it("carry the port's record type into the handler and the output type into emit", () =>
+    typeOnly(() => {
+      handle<Bar>(ctx, [
+        on(quotes, (batch, emit) => {
+          expectTypeOf(batch).toEqualTypeOf<Batch<Quote>>();
+          expectTypeOf(emit).toEqualTypeOf<Emit<Bar>>();
+        }),
+      ]);
+    }));
 
-  it('refuse a handler that reads another record type than its port\'s', () => typeOnly(() => {
-    // @ts-expect-error — a handler of fills cannot be bound to a port of quotes
-    on(quotes, (batch: Batch<Fill>) => batch.length);
-    handle<Bar>(ctx, [
-      // @ts-expect-error — emit takes bars, not quotes
-      on(quotes, (batch, emit) => emit(batch)),
-    ]);
-  }));
+  it("refuse a handler that reads another record type than its port's", () =>
+    typeOnly(() => {
+      // @ts-expect-error — a handler of fills cannot be bound to a port of quotes
+      on(quotes, (batch: Batch<Fill>) => batch.length);
+      handle<Bar>(ctx, [
+        // @ts-expect-error — emit takes bars, not quotes
+        on(quotes, (batch, emit) => emit(batch)),
+      ]);
+    }));
 });
 
 describe('multiple output ports', () => {
@@ -98,25 +108,39 @@ describe('multiple output ports', () => {
 
   it('refuse a factory that returns a single stream when the spec declares ports', () => {
     defineOperator({
-      type: 'test.two-ports', summary: 'Declares a second port but returns one stream.',
+      type: 'test.two-ports',
+      summary: 'Declares a second port but returns one stream.',
       inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
-      output: 'Quote', outputs: { trades: 'Trade' },
+      output: 'Quote',
+      outputs: { trades: 'Trade' },
       params: z.strictObject({}),
-      // @ts-expect-error — the spec has a `trades` port: the factory must return { out, trades }
-      create: () => ({ quotes }) => quotes,
+      create:
+        () =>
+        ({ quotes }) =>
+          // @ts-expect-error — the spec has a `trades` port: the factory must return { out, trades }
+          quotes,
     });
     defineOperator({
-      type: 'test.two-ports-ok', summary: 'Declares a second port and returns both.',
+      type: 'test.two-ports-ok',
+      summary: 'Declares a second port and returns both.',
       inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
-      output: 'Quote', outputs: { trades: 'Trade' },
+      output: 'Quote',
+      outputs: { trades: 'Trade' },
       params: z.strictObject({}),
-      create: (_p, c) => ({ quotes }) => handlePorts<{ out: Quote; trades: Trade }>(c, ['out', 'trades'], [
-        on(quotes, (batch, emit) => {
-          emit.out(batch);
-          // @ts-expect-error — quotes are not trades
-          emit.trades(batch);
-        }),
-      ]),
+      create:
+        (_p, c) =>
+        ({ quotes }) =>
+          handlePorts<{ out: Quote; trades: Trade }>(
+            c,
+            ['out', 'trades'],
+            [
+              on(quotes, (batch, emit) => {
+                emit.out(batch);
+                // @ts-expect-error — quotes are not trades
+                emit.trades(batch);
+              }),
+            ],
+          ),
     });
   });
 });
@@ -132,7 +156,8 @@ describe('output schemas chosen by the params', () => {
 
   it('refuse a choice outside the declared schemas', () => {
     defineSource({
-      type: 'test.choose', summary: 'Chooses among quotes and trades.',
+      type: 'test.choose',
+      summary: 'Chooses among quotes and trades.',
       // @ts-expect-error — 'Bar' is not one of oneOf
       output: { oneOf: ['Quote', 'Trade'], of: () => 'Bar' },
       params: z.strictObject({}),
@@ -142,7 +167,7 @@ describe('output schemas chosen by the params', () => {
 });
 
 describe('column batches', () => {
-  it('type each field\'s column by the record\'s field type, and a row view as the record', () => {
+  it("type each field's column by the record's field type, and a row view as the record", () => {
     expectTypeOf<ColumnsOf<Quote>['bid']>().toEqualTypeOf<NumberColumn>();
     expectTypeOf<ColumnsOf<Quote>['symbol']>().toEqualTypeOf<StringColumn<string>>();
     expectTypeOf<ColumnsOf<Trade>['aggressor']>().toEqualTypeOf<StringColumn<Trade['aggressor']>>();

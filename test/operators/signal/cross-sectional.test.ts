@@ -14,7 +14,13 @@ import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Prediction, Signal } from '../../../schemas/types.generated.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 15, 0) * 1000;
-const prediction = (at: number, symbol: string, value: number): Prediction => ({ ts_event: at - SECOND, ts_known: at, symbol, value, model: 'm' });
+const prediction = (at: number, symbol: string, value: number): Prediction => ({
+  ts_event: at - SECOND,
+  ts_known: at,
+  symbol,
+  value,
+  model: 'm',
+});
 
 /** z-scores of xs with the population standard deviation, clipped at ±clip. */
 function zscores(xs: readonly number[], clip: number): number[] {
@@ -25,11 +31,15 @@ function zscores(xs: readonly number[], clip: number): number[] {
 
 describe('signal.cross-sectional', () => {
   it('z-scores each snapshot with the population std; non-finite predictions are dead letters outside the statistics', async () => {
-    const run = await runOperator(crossSectional, {}, {
-      predictions: [[
-        prediction(T0, 'A', 1), prediction(T0, 'B', 2), prediction(T0, 'C', NaN), prediction(T0, 'D', 3), prediction(T0, 'E', Infinity),
-      ]],
-    });
+    const run = await runOperator(
+      crossSectional,
+      {},
+      {
+        predictions: [
+          [prediction(T0, 'A', 1), prediction(T0, 'B', 2), prediction(T0, 'C', NaN), prediction(T0, 'D', 3), prediction(T0, 'E', Infinity)],
+        ],
+      },
+    );
     const out = run.outputs['out'] as Signal[];
     expect(out.map((s) => s.symbol)).toEqual(['A', 'B', 'D']);
     // Mean 2, population variance (1 + 0 + 1)/3: z = ∓1/√(2/3) = ∓1.2247…
@@ -62,18 +72,24 @@ describe('signal.cross-sectional', () => {
 
   it('matches a plain z-score; unclipped, the signals have mean 0 and standard deviation 1', async () => {
     // Hundredths in ±10: no subnormal spreads, where the variance itself underflows.
-    const values = fc.array(fc.integer({ min: -1000, max: 1000 }).map((n) => n / 100), { minLength: 2, maxLength: 12 });
-    await fc.assert(fc.asyncProperty(values, fc.double({ min: 0.5, max: 4, noNaN: true }), async (xs, clip) => {
-      const run = await runOperator(crossSectional, { clip }, { predictions: [xs.map((x, i) => prediction(T0, `S${i}`, x))] });
-      const got = (run.outputs['out'] as Signal[]).map((s) => s.value);
-      const want = zscores(xs, clip);
-      got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 9));
-      const unclipped = zscores(xs, Infinity);
-      if (unclipped.every((u) => Math.abs(u) < clip) && unclipped.some((u) => u !== 0)) {
-        const mean = got.reduce((a, v) => a + v, 0) / got.length;
-        expect(mean).toBeCloseTo(0, 9);
-        expect(got.reduce((a, v) => a + v * v, 0) / got.length).toBeCloseTo(1, 9);
-      }
-    }), { numRuns: 25 });
+    const values = fc.array(
+      fc.integer({ min: -1000, max: 1000 }).map((n) => n / 100),
+      { minLength: 2, maxLength: 12 },
+    );
+    await fc.assert(
+      fc.asyncProperty(values, fc.double({ min: 0.5, max: 4, noNaN: true }), async (xs, clip) => {
+        const run = await runOperator(crossSectional, { clip }, { predictions: [xs.map((x, i) => prediction(T0, `S${i}`, x))] });
+        const got = (run.outputs['out'] as Signal[]).map((s) => s.value);
+        const want = zscores(xs, clip);
+        got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 9));
+        const unclipped = zscores(xs, Infinity);
+        if (unclipped.every((u) => Math.abs(u) < clip) && unclipped.some((u) => u !== 0)) {
+          const mean = got.reduce((a, v) => a + v, 0) / got.length;
+          expect(mean).toBeCloseTo(0, 9);
+          expect(got.reduce((a, v) => a + v * v, 0) / got.length).toBeCloseTo(1, 9);
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 });

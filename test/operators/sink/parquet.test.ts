@@ -24,17 +24,26 @@ import { tempDir } from '../../helpers/datasets.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 15, 0) * 1000;
 const folders: string[] = [];
-afterAll(() => { for (const dir of folders) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Runs `feed → sink.parquet` over `batches` into a new folder; returns the folder and the run. */
 async function sink(schema: string, batches: FeedBatches, features: string[] = []) {
   const feeds = new Map<string, FeedBatches>([['in', batches]]);
   const specs = new Map<string, AnySpec>([...registry, ['harness.feed', feedSpec(feeds)]]);
-  const { topology, problems } = validateTopology(loadTopology('sink.yaml', [], `
+  const { topology, problems } = validateTopology(
+    loadTopology(
+      'sink.yaml',
+      [],
+      `
 nodes:
   - { name: in, type: harness.feed, params: { schema: ${schema}, name: in, features: [${features.join(', ')}] } }
   - { name: out, type: sink.parquet, inputs: in, params: { file: out.parquet } }
-`), specs);
+`,
+    ),
+    specs,
+  );
   expect(problems).toEqual([]);
   const dir = tempDir('sink');
   folders.push(dir);
@@ -43,14 +52,27 @@ nodes:
 }
 
 /** The file's bytes as the ArrayBuffer hyparquet reads. */
-const arrayBuffer = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+const arrayBuffer = (bytes: Buffer): ArrayBuffer =>
+  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 const read = async (bytes: Buffer): Promise<Record<string, unknown>[]> =>
-  await parquetReadObjects({ file: arrayBuffer(bytes), utf8: true, parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never }) as Record<string, unknown>[];
+  (await parquetReadObjects({
+    file: arrayBuffer(bytes),
+    utf8: true,
+    parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never,
+  })) as Record<string, unknown>[];
 const columns = (bytes: Buffer) => parquetMetadata(arrayBuffer(bytes)).schema.slice(1);
 
 const order = (at: number, symbol: string, extra: Partial<Order> = {}): Order => ({
-  ts_event: at - 1, ts_known: at, order_id: `o-${at}-${symbol}`, symbol, side: 'BUY', qty: 10,
-  order_type: 'MARKET', limit_price: null, ref_price: 100.25, ...extra,
+  ts_event: at - 1,
+  ts_known: at,
+  order_id: `o-${at}-${symbol}`,
+  symbol,
+  side: 'BUY',
+  qty: 10,
+  order_type: 'MARKET',
+  limit_price: null,
+  ref_price: 100.25,
+  ...extra,
 });
 
 describe('sink.parquet', () => {
@@ -63,7 +85,11 @@ describe('sink.parquet', () => {
     expect(await read(bytes)).toEqual(records.flat());
     const schema = columns(bytes);
     expect(schema.map((c) => c.name)).toEqual(Object.keys(order(0, 'A')));
-    expect(schema.find((c) => c.name === 'ts_known')?.logical_type).toMatchObject({ type: 'TIMESTAMP', unit: 'MICROS', isAdjustedToUTC: true });
+    expect(schema.find((c) => c.name === 'ts_known')?.logical_type).toMatchObject({
+      type: 'TIMESTAMP',
+      unit: 'MICROS',
+      isAdjustedToUTC: true,
+    });
     expect(schema.find((c) => c.name === 'limit_price')?.repetition_type).toBe('OPTIONAL');
     expect(run.metrics.get('out')).toMatchObject({ in: 3 });
     expect((await sink('Order', records)).bytes.equals(bytes)).toBe(true);
@@ -77,14 +103,22 @@ describe('sink.parquet', () => {
 
   it('writes cross-sections wide, one row per snapshot and symbol, and dead-letters a snapshot with other columns', async () => {
     const snap = (at: number, features: string[], rows: Record<string, [number, ...number[]]>): CrossSection => ({
-      ts_event: at, ts_known: at, symbols: Object.keys(rows), features,
-      prices: Object.values(rows).map((r) => r[0]), values: Object.values(rows).flatMap((r) => r.slice(1)),
+      ts_event: at,
+      ts_known: at,
+      symbols: Object.keys(rows),
+      features,
+      prices: Object.values(rows).map((r) => r[0]),
+      values: Object.values(rows).flatMap((r) => r.slice(1)),
     });
-    const { run, bytes } = await sink('CrossSection', [
-      [snap(T0, ['r1', 'v'], { A: [10, 0.1, 1], B: [20, 0.2, 2] })],
-      [snap(T0 + MINUTE, ['v', 'r1'], { A: [11, 3, 0.3] })], // columns in another order
-      [snap(T0 + 2 * MINUTE, ['r1', 'v'], { B: [21, 0.4, NaN] })],
-    ], ['r1', 'v']);
+    const { run, bytes } = await sink(
+      'CrossSection',
+      [
+        [snap(T0, ['r1', 'v'], { A: [10, 0.1, 1], B: [20, 0.2, 2] })],
+        [snap(T0 + MINUTE, ['v', 'r1'], { A: [11, 3, 0.3] })], // columns in another order
+        [snap(T0 + 2 * MINUTE, ['r1', 'v'], { B: [21, 0.4, NaN] })],
+      ],
+      ['r1', 'v'],
+    );
     const rows = await read(bytes);
     expect(rows.map((r) => ({ ...r, v: Number.isNaN(r['v']) ? 'NaN' : r['v'] }))).toEqual([
       { ts_event: T0, ts_known: T0, symbol: 'A', price: 10, r1: 0.1, v: 1 },

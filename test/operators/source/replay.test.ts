@@ -22,7 +22,9 @@ import { tempDir } from '../../helpers/datasets.ts';
 import { T0, quote, trade } from '../../helpers/memory-graph.ts';
 
 const folders: string[] = [];
-afterAll(() => { for (const dir of folders) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * A context whose dataset `name` holds `stored`, one Parquet file per inner array, and that records
@@ -39,11 +41,19 @@ function stubContext(name: string, schema: 'Quote' | 'Trade', stored: readonly (
   const seen = { opened: [] as string[], closed: 0, deadLetters: [] as { record: Quote | Trade; reason: string }[] };
   const ctx: Pick<SourceContext, 'universe' | 'deadLetter' | 'openDataset'> = {
     universe: symbols.map((symbol) => ({ symbol, sector: 'X' })),
-    deadLetter: (record, reason) => { seen.deadLetters.push({ record: record as Quote, reason }); },
+    deadLetter: (record, reason) => {
+      seen.deadLetters.push({ record: record as Quote, reason });
+    },
     openDataset: (dataset, asSchema) => {
       seen.opened.push(`${dataset} as ${asSchema}`);
       const reader = openDataset(dir, manifest, dataset, asSchema);
-      return { next: () => reader.next(), close: async () => { seen.closed++; await reader.close(); } };
+      return {
+        next: () => reader.next(),
+        close: async () => {
+          seen.closed++;
+          await reader.close();
+        },
+      };
     },
   };
   return { ctx: ctx as SourceContext, seen };
@@ -75,20 +85,23 @@ describe('source.replay', () => {
 
   it('refuses quotes out of order, of unknown symbols, with bad prices or sizes, and keeps the rest', async () => {
     const good = [quote('A', T0 + 10, 10, 10.02, 10), quote('B', T0 + 20, 20, 20.02, 20), quote('A', T0 + 30, 10, 10.02, 30)];
-    const stored = [[
-      good[0]!,
-      quote('A', T0 + 5, 10, 10.02, 11), // known before the previous record
-      quote('A', T0 + 10, 10, 10.02, 10), // same ts_known, same seq
-      quote('Z', T0 + 12, 10, 10.02, 12), // not in the universe
-      quote('A', T0 + 13, NaN, 10.02, 13),
-      quote('A', T0 + 14, 0, 10.02, 14),
-      quote('A', T0 + 15, 10.05, 10.02, 15), // crossed
-      quote('A', T0 + 16, 10, 10.02, 16, { ask_size: -1 }),
-      good[1]!,
-    ], [
-      quote('B', T0 + 19, 20, 20.02, 21), // behind the last record of the previous stored batch
-      good[2]!,
-    ]];
+    const stored = [
+      [
+        good[0]!,
+        quote('A', T0 + 5, 10, 10.02, 11), // known before the previous record
+        quote('A', T0 + 10, 10, 10.02, 10), // same ts_known, same seq
+        quote('Z', T0 + 12, 10, 10.02, 12), // not in the universe
+        quote('A', T0 + 13, NaN, 10.02, 13),
+        quote('A', T0 + 14, 0, 10.02, 14),
+        quote('A', T0 + 15, 10.05, 10.02, 15), // crossed
+        quote('A', T0 + 16, 10, 10.02, 16, { ask_size: -1 }),
+        good[1]!,
+      ],
+      [
+        quote('B', T0 + 19, 20, 20.02, 21), // behind the last record of the previous stored batch
+        good[2]!,
+      ],
+    ];
     const { ctx, seen } = stubContext('quotes', 'Quote', stored);
     const batches = plain(await drain(replay.open(replay.params.parse({}), ctx)));
     expect(batches.flat()).toEqual(good);
@@ -105,12 +118,14 @@ describe('source.replay', () => {
   });
 
   it('replays trades when its schema is Trade, refusing bad prices and sizes; corrections pass as records', async () => {
-    const stored = [[
-      trade('A', T0 + 1, 10, 100, 1),
-      trade('A', T0 + 2, -1, 100, 2),
-      trade('B', T0 + 3, 20, 0, 3),
-      trade('A', T0 + 4, 10, 50, 4, { id: 1, version: 2, ts_event: T0 + 1, aggressor: 'SELL' }),
-    ]];
+    const stored = [
+      [
+        trade('A', T0 + 1, 10, 100, 1),
+        trade('A', T0 + 2, -1, 100, 2),
+        trade('B', T0 + 3, 20, 0, 3),
+        trade('A', T0 + 4, 10, 50, 4, { id: 1, version: 2, ts_event: T0 + 1, aggressor: 'SELL' }),
+      ],
+    ];
     const { ctx, seen } = stubContext('prints', 'Trade', stored);
     const params = replay.params.parse({ dataset: 'prints', schema: 'Trade' });
     expect(outputSchema(replay, params)).toBe('Trade');

@@ -14,15 +14,31 @@ const ACTIVE = { mode: 'ACTIVE', reason: 'initial' } as const;
 
 function order(id: string, symbol: string, side: Order['side'], qty: number, limit?: number): Order {
   return {
-    ts_event: 0, ts_known: 0, order_id: id, symbol, side, qty,
-    order_type: limit === undefined ? 'MARKET' : 'LIMIT', limit_price: limit ?? null, ref_price: 100,
+    ts_event: 0,
+    ts_known: 0,
+    order_id: id,
+    symbol,
+    side,
+    qty,
+    order_type: limit === undefined ? 'MARKET' : 'LIMIT',
+    limit_price: limit ?? null,
+    ref_price: 100,
   };
 }
 
 function state(equity: number, positions: [symbol: string, qty: number, mark: number][]): PortfolioState {
   return {
-    ts_event: 0, ts_known: 0, cash: 0, equity, realized_pnl: 0, unrealized_pnl: 0, fees: 0, gross_exposure: 0, net_exposure: 0,
-    traded_notional: 0, positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
+    ts_event: 0,
+    ts_known: 0,
+    cash: 0,
+    equity,
+    realized_pnl: 0,
+    unrealized_pnl: 0,
+    fees: 0,
+    gross_exposure: 0,
+    net_exposure: 0,
+    traded_notional: 0,
+    positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
   };
 }
 
@@ -40,7 +56,10 @@ describe('pre-trade book: positions and pending orders', () => {
     // 300 held + 200 − 50 pending.
     expect(b.position('A')).toBe(450);
     expect(b.view(order('next', 'A', 'BUY', 1), 0, ACTIVE)).toMatchObject({ position: 450, equity: 1_000_000 });
-    expect(working(b)).toEqual([['m1', 200], ['m2', 50]]);
+    expect(working(b)).toEqual([
+      ['m1', 200],
+      ['m2', 50],
+    ]);
   });
 
   it('a fill moves quantity from pending into the position (once the portfolio shows it): no double count', () => {
@@ -79,7 +98,11 @@ describe('pre-trade book: positions and pending orders', () => {
     // A MARKET order replaces nothing: 500 + 50.
     expect(b.view(order('m2', 'A', 'BUY', 1), 0, ACTIVE).position).toBe(550);
     b.pass(l2, 0);
-    expect(working(b)).toEqual([['m1', 50], ['lb', 70], ['l2', 600]]);
+    expect(working(b)).toEqual([
+      ['m1', 50],
+      ['lb', 70],
+      ['l2', 600],
+    ]);
     expect([b.position('A'), b.position('B')]).toEqual([650, 70]);
     // Once l2 filled, a LIMIT order has nothing to replace: m1's 50 is what is left pending.
     b.fill('l2', 600);
@@ -99,7 +122,12 @@ describe('pre-trade book: positions and pending orders', () => {
     const b = book();
     expect(b.equity).toBeUndefined();
     expect(b.view(order('o', 'A', 'BUY', 1), 0, ACTIVE).equity).toBeUndefined();
-    b.portfolio(state(500, [['A', 10, 1], ['B', 5, 1]]));
+    b.portfolio(
+      state(500, [
+        ['A', 10, 1],
+        ['B', 5, 1],
+      ]),
+    );
     b.portfolio(state(400, [['B', 7, 1]]));
     expect([b.equity, b.position('A'), b.position('B')]).toEqual([400, 0, 7]);
   });
@@ -107,31 +135,38 @@ describe('pre-trade book: positions and pending orders', () => {
 
 describe('pre-trade book: pending orders under any sequence of passes and fills', () => {
   const step = fc.oneof(
-    fc.record({ kind: fc.constant('pass' as const), symbol: fc.constantFrom('A', 'B'), side: fc.constantFrom<Order['side']>('BUY', 'SELL'),
-      qty: fc.integer({ min: 1, max: 1000 }), limit: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('pass' as const),
+      symbol: fc.constantFrom('A', 'B'),
+      side: fc.constantFrom<Order['side']>('BUY', 'SELL'),
+      qty: fc.integer({ min: 1, max: 1000 }),
+      limit: fc.boolean(),
+    }),
     fc.record({ kind: fc.constant('fill' as const), which: fc.nat(), qty: fc.integer({ min: 1, max: 1500 }) }),
   );
 
   it('the projected position is Σ signed remaining of the working orders, with at most one LIMIT order per symbol', () => {
-    fc.assert(fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
-      const b = book();
-      const ids: string[] = [];
-      for (const x of steps) {
-        if (x.kind === 'pass') {
-          ids.push(`o${ids.length}`);
-          b.pass(order(ids.at(-1)!, x.symbol, x.side, x.qty, x.limit ? 100 : undefined), 0);
-        } else if (ids.length > 0) {
-          b.fill(ids[x.which % ids.length]!, x.qty);
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const b = book();
+        const ids: string[] = [];
+        for (const x of steps) {
+          if (x.kind === 'pass') {
+            ids.push(`o${ids.length}`);
+            b.pass(order(ids.at(-1)!, x.symbol, x.side, x.qty, x.limit ? 100 : undefined), 0);
+          } else if (ids.length > 0) {
+            b.fill(ids[x.which % ids.length]!, x.qty);
+          }
         }
-      }
-      const open = [...b.working()];
-      for (const symbol of ['A', 'B']) {
-        const mine = open.filter((p) => p.order.symbol === symbol);
-        expect(b.position(symbol)).toBe(mine.reduce((a, p) => a + (p.order.side === 'BUY' ? p.remaining : -p.remaining), 0));
-        expect(mine.filter((p) => p.order.order_type === 'LIMIT').length).toBeLessThanOrEqual(1);
-      }
-      expect(open.every((p) => p.remaining > 0 && p.remaining <= p.order.qty)).toBe(true);
-    }));
+        const open = [...b.working()];
+        for (const symbol of ['A', 'B']) {
+          const mine = open.filter((p) => p.order.symbol === symbol);
+          expect(b.position(symbol)).toBe(mine.reduce((a, p) => a + (p.order.side === 'BUY' ? p.remaining : -p.remaining), 0));
+          expect(mine.filter((p) => p.order.order_type === 'LIMIT').length).toBeLessThanOrEqual(1);
+        }
+        expect(open.every((p) => p.remaining > 0 && p.remaining <= p.order.qty)).toBe(true);
+      }),
+    );
   });
 });
 
@@ -147,7 +182,12 @@ describe('pre-trade book: mids and exposure', () => {
 
   it('values held and pending positions at the last mid, else at the portfolio mark, before and after the order', () => {
     const b = book();
-    b.portfolio(state(1_000_000, [['A', 100, 50], ['B', -200, 10]]));
+    b.portfolio(
+      state(1_000_000, [
+        ['A', 100, 50],
+        ['B', -200, 10],
+      ]),
+    );
     b.quote(quote('A', 59, 61));
     b.pass(order('c', 'C', 'BUY', 30), 0);
     b.quote(quote('C', 20, 20));

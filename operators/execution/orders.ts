@@ -6,8 +6,14 @@
  */
 import { z } from 'zod';
 import type { Order, PortfolioState, Quote, TargetWeights } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
+
+const inputs = definePorts({
+  targets: { schema: 'TargetWeights', description: 'Target weights of a rebalance.' },
+  quotes: { schema: 'Quote', description: 'Quotes, for the mid price each target is sized at.' },
+  portfolio: { schema: 'PortfolioState', feedback: true, description: 'Current equity and positions.' },
+});
 
 const params = z.strictObject({
   lot_size: z.number().int().min(1).default(1).describe('Shares per lot; quantities are whole lots.'),
@@ -19,11 +25,7 @@ const params = z.strictObject({
 export const orders = defineOperator({
   type: 'execution.orders',
   summary: 'Orders for the difference between target and current positions, in lots, above a minimum notional.',
-  inputs: {
-    targets: { schema: 'TargetWeights', description: 'Target weights of a rebalance.' },
-    quotes: { schema: 'Quote', description: 'Quotes, for the mid price each target is sized at.' },
-    portfolio: { schema: 'PortfolioState', feedback: true, description: 'Current equity and positions.' },
-  },
+  inputs,
   output: 'Order',
   params,
   create:

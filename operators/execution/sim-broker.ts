@@ -11,7 +11,13 @@ import { z } from 'zod';
 import { TouchMatcher, type MatchResult } from '../../lib/execution/touch-matcher.ts';
 import type { Fill, OrderState } from '../../schemas/types.generated.ts';
 import { handlePorts, on, type Emitters } from '../sdk/handle.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
+
+const inputs = definePorts({
+  orders: { schema: 'Order', description: 'Orders to execute.' },
+  quotes: { schema: 'Quote', description: 'Quotes market orders fill against.' },
+  trades: { schema: 'Trade', optional: true, description: 'Trades that limit orders fill against.' },
+});
 
 const params = z.strictObject({
   latency_us: z.number().int().min(0).default(1000).describe('Microseconds from order to the first quote it can fill at.'),
@@ -23,11 +29,7 @@ type Ports = { out: Fill; states: OrderState };
 export const simBroker = defineOperator({
   type: 'execution.sim-broker',
   summary: 'Simulated broker: market orders at the touch after a latency, limit orders on trade-through, fees.',
-  inputs: {
-    orders: { schema: 'Order', description: 'Orders to execute.' },
-    quotes: { schema: 'Quote', description: 'Quotes market orders fill against.' },
-    trades: { schema: 'Trade', optional: true, description: 'Trades that limit orders fill against.' },
-  },
+  inputs,
   output: 'Fill',
   outputs: { states: 'OrderState' },
   params,

@@ -7,12 +7,14 @@
  */
 import { z } from 'zod';
 import type { Bar, FeatureVector } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures } from '../sdk/per-symbol.ts';
 
 const STATS = ['range', 'close_loc', 'vwap_gap', 'up_share'] as const;
+
+const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
   windows: z.array(z.number().int().min(2).max(1_000)).min(1).default([10, 30, 60]).describe('Windows, in bars.'),
@@ -30,7 +32,7 @@ interface State {
 export const barStats = defineOperator({
   type: 'feature.bar-stats',
   summary: 'Range, close location, distance from VWAP and share of up bars over windows of bars.',
-  inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
+  inputs,
   output: 'FeatureVector',
   partitionable: true,
   params,

@@ -7,9 +7,14 @@
  */
 import { z } from 'zod';
 import type { Bar, Quote, Trade } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, type Emit } from '../sdk/handle.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
+
+const inputs = definePorts({
+  quotes: { schema: 'Quote', description: 'Quotes to take mid prices, spreads and imbalance from.' },
+  trades: { schema: 'Trade', optional: true, description: 'Trades to take volume and VWAP from.' },
+});
 
 const params = z.strictObject({
   minutes: z.number().int().min(1).max(390).default(1).describe('Bar length in minutes.'),
@@ -34,10 +39,7 @@ interface Building {
 export const bars = defineOperator({
   type: 'feature.bars',
   summary: 'Aggregates quotes and trades into time bars per symbol, closed on event-time timers.',
-  inputs: {
-    quotes: { schema: 'Quote', description: 'Quotes to take mid prices, spreads and imbalance from.' },
-    trades: { schema: 'Trade', optional: true, description: 'Trades to take volume and VWAP from.' },
-  },
+  inputs,
   output: 'Bar',
   partitionable: true,
   params,

@@ -5,9 +5,18 @@
  */
 import { z } from 'zod';
 import type { Bar, CrossSection, FeatureVector } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, type Emit } from '../sdk/handle.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
+
+const inputs = definePorts({
+  features: {
+    schema: 'FeatureVector',
+    variadic: true,
+    description: 'Per-symbol feature vectors; their columns are concatenated in input order.',
+  },
+  bars: { schema: 'Bar', description: 'Bars, for the price of each symbol at the snapshot.' },
+});
 
 const params = z.strictObject({
   every_minutes: z.number().int().min(1).max(390).default(15).describe('Minutes between snapshots.'),
@@ -18,14 +27,7 @@ const params = z.strictObject({
 export const crossSection = defineOperator({
   type: 'feature.cross-section',
   summary: 'Snapshots the latest per-symbol features of the universe every N minutes.',
-  inputs: {
-    features: {
-      schema: 'FeatureVector',
-      variadic: true,
-      description: 'Per-symbol feature vectors; their columns are concatenated in input order.',
-    },
-    bars: { schema: 'Bar', description: 'Bars, for the price of each symbol at the snapshot.' },
-  },
+  inputs,
   output: 'CrossSection',
   params,
   features: (_p, upstream) => [...upstream],

@@ -5,10 +5,12 @@
  */
 import { z } from 'zod';
 import type { Bar, FeatureVector } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures } from '../sdk/per-symbol.ts';
+
+const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
   horizons: z.array(z.number().int().min(1).max(10_000)).min(1).default([1, 5, 15, 30, 60]).describe('Return horizons, in bars.'),
@@ -28,7 +30,7 @@ interface State {
 export const laggedReturns = defineOperator({
   type: 'feature.lagged-returns',
   summary: 'Log returns of the bar close over several horizons, per symbol.',
-  inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
+  inputs,
   output: 'FeatureVector',
   partitionable: true,
   params,

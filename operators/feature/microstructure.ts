@@ -4,10 +4,12 @@
  */
 import { z } from 'zod';
 import type { FeatureVector } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures } from '../sdk/per-symbol.ts';
+
+const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
   window: z.number().int().min(1).max(10_000).default(15).describe('Bars averaged for spread, imbalance and volume.'),
@@ -24,7 +26,7 @@ interface State {
 export const microstructure = defineOperator({
   type: 'feature.microstructure',
   summary: 'Spread, quote imbalance and relative volume over a window of bars.',
-  inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
+  inputs,
   output: 'FeatureVector',
   partitionable: true,
   params,

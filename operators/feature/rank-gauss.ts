@@ -5,9 +5,11 @@
  */
 import { z } from 'zod';
 import type { CrossSection } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { normalQuantile } from '../sdk/math.ts';
+
+const inputs = definePorts({ cross_section: { schema: 'CrossSection', description: 'The universe snapshot.' } });
 
 const params = z.strictObject({
   missing: z.enum(['zero', 'keep']).default('zero').describe('What a NaN becomes: 0 (the median) or stays NaN.'),
@@ -33,7 +35,7 @@ export function rankGauss(xs: readonly number[]): number[] {
 export const rankGaussOperator = defineOperator({
   type: 'feature.rank-gauss',
   summary: 'Cross-sectional Rank-Gauss normalisation of every column of a snapshot.',
-  inputs: { cross_section: { schema: 'CrossSection', description: 'The universe snapshot.' } },
+  inputs,
   output: 'CrossSection',
   params,
   create:

@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 import type { CrossSection } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
+
+const inputs = definePorts({ cross_section: { schema: 'CrossSection', description: 'The universe snapshot.' } });
 
 const params = z.strictObject({
   columns: z
@@ -20,7 +22,7 @@ const params = z.strictObject({
 export const relative = defineOperator({
   type: 'feature.relative',
   summary: 'Adds market- and sector-relative variants of chosen cross-section columns.',
-  inputs: { cross_section: { schema: 'CrossSection', description: 'The universe snapshot.' } },
+  inputs,
   output: 'CrossSection',
   params,
   features: (p, upstream) => {

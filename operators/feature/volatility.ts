@@ -4,10 +4,12 @@
  */
 import { z } from 'zod';
 import type { FeatureVector } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { RollingWindow } from '../sdk/math.ts';
 import { perSymbolFeatures, sessionLookup } from '../sdk/per-symbol.ts';
+
+const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
   windows: z.array(z.number().int().min(2).max(10_000)).min(1).default([15, 60]).describe('Windows, in bars.'),
@@ -29,7 +31,7 @@ interface State {
 export const volatility = defineOperator({
   type: 'feature.volatility',
   summary: 'Rolling volatility of bar returns over several windows, and the volatility regime.',
-  inputs: { bars: { schema: 'Bar', description: 'Bars of each symbol.' } },
+  inputs,
   output: 'FeatureVector',
   partitionable: true,
   params,

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import * as ort from 'onnxruntime-node';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
 import type { Micros } from '../sdk/context.ts';
-import { defineOperator, type FeatureProblem } from '../sdk/spec.ts';
+import { defineOperator, definePorts, type FeatureProblem } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import {
   featureMismatch,
@@ -23,6 +23,10 @@ import {
 } from '../../lib/model/model-card.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const inputs = definePorts({
+  cross_section: { schema: 'CrossSection', description: 'Normalised features, in the order of the model card.' },
+});
 
 const params = z
   .strictObject({
@@ -105,7 +109,7 @@ async function loadModel(card: ModelCard, from: string | undefined, firstScored:
 export const onnxModel = defineOperator({
   type: 'model.onnx',
   summary: 'Scores each cross-section with a trained ONNX model (or a walk-forward schedule of them).',
-  inputs: { cross_section: { schema: 'CrossSection', description: 'Normalised features, in the order of the model card.' } },
+  inputs,
   output: 'Prediction',
   params,
   checkFeatures: (p, upstream) => {

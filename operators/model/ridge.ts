@@ -7,9 +7,11 @@
 import { z } from 'zod';
 import { Matrix, solve } from 'ml-matrix';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { sessionIndex } from '../sdk/timers.ts';
+
+const inputs = definePorts({ cross_section: { schema: 'CrossSection', description: 'Normalised features of the universe.' } });
 
 const params = z.strictObject({
   lambda: z.number().min(0).default(10).describe('Ridge penalty on the coefficients (features are rank-gauss, so unit scale).'),
@@ -38,7 +40,7 @@ interface SessionStats {
 export const ridge = defineOperator({
   type: 'model.ridge',
   summary: 'Walk-forward ridge regression of forward returns, refit on a trailing window.',
-  inputs: { cross_section: { schema: 'CrossSection', description: 'Normalised features of the universe.' } },
+  inputs,
   output: 'Prediction',
   params,
   create:

@@ -5,10 +5,15 @@
  */
 import { z } from 'zod';
 import type { Fill, PortfolioState, Quote } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { Ledger } from '../../lib/portfolio/ledger.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
+
+const inputs = definePorts({
+  fills: { schema: 'Fill', description: 'Executions to book.' },
+  quotes: { schema: 'Quote', description: 'Quotes, to mark positions at the mid.' },
+});
 
 const params = z.strictObject({
   initial_cash: z.number().positive().default(10_000_000).describe('Starting cash, in currency.'),
@@ -18,10 +23,7 @@ const params = z.strictObject({
 export const accounting = defineOperator({
   type: 'portfolio.accounting',
   summary: 'Positions, cash and PnL from fills, marked to market; the equity curve.',
-  inputs: {
-    fills: { schema: 'Fill', description: 'Executions to book.' },
-    quotes: { schema: 'Quote', description: 'Quotes, to mark positions at the mid.' },
-  },
+  inputs,
   output: 'PortfolioState',
   params,
   create:

@@ -5,9 +5,14 @@
  */
 import { z } from 'zod';
 import type { PortfolioState, Signal, TargetWeights } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { proportionalWeights } from '../../lib/portfolio/proportional-weights.ts';
+
+const inputs = definePorts({
+  signals: { schema: 'Signal', description: 'Cross-sectional alpha of one snapshot (one batch per rebalance).' },
+  portfolio: { schema: 'PortfolioState', feedback: true, optional: true, description: 'Current holdings, for the damping.' },
+});
 
 const params = z.strictObject({
   gross: z.number().positive().max(10).default(1).describe('Target gross leverage, sum of |w|.'),
@@ -23,10 +28,7 @@ const params = z.strictObject({
 export const proportional = defineOperator({
   type: 'portfolio.proportional',
   summary: 'Dollar-neutral weights proportional to alpha, with a gross target, a per-name cap and damping.',
-  inputs: {
-    signals: { schema: 'Signal', description: 'Cross-sectional alpha of one snapshot (one batch per rebalance).' },
-    portfolio: { schema: 'PortfolioState', feedback: true, optional: true, description: 'Current holdings, for the damping.' },
-  },
+  inputs,
   output: 'TargetWeights',
   params,
   create:

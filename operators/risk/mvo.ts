@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { MINUTE } from '../../lib/core/time.ts';
 import type { PortfolioState, TargetWeights } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import type { UniverseMember } from '../sdk/context.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { constraintParams, DEFAULT_CONSTRAINTS } from '../../lib/optimise/constraints.ts';
@@ -23,6 +23,12 @@ import { MvoRebalancer, type RebalanceConfig, type SolveReport } from '../../lib
 import { ensureOsqpLoaded } from '../../native/osqp/index.ts';
 
 const constraints = constraintParams();
+
+const inputs = definePorts({
+  signals: { schema: 'Signal', description: 'Cross-sectional alpha of one snapshot (one batch per rebalance).' },
+  bars: { schema: 'Bar', description: 'Bars whose closes give the returns the risk model is estimated on.' },
+  portfolio: { schema: 'PortfolioState', feedback: true, optional: true, description: 'Current holdings: w_prev = qty·mark/equity.' },
+});
 
 const params = z
   .strictObject({
@@ -110,11 +116,7 @@ type Params = z.infer<typeof params>;
 export const mvo = defineOperator({
   type: 'risk.mvo',
   summary: 'Mean-variance target weights on OSQP with a factor risk model, costs and constraints.',
-  inputs: {
-    signals: { schema: 'Signal', description: 'Cross-sectional alpha of one snapshot (one batch per rebalance).' },
-    bars: { schema: 'Bar', description: 'Bars whose closes give the returns the risk model is estimated on.' },
-    portfolio: { schema: 'PortfolioState', feedback: true, optional: true, description: 'Current holdings: w_prev = qty·mark/equity.' },
-  },
+  inputs,
   output: 'TargetWeights',
   params,
   create: (p: Params, ctx) => {

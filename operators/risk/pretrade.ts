@@ -22,8 +22,15 @@ import { isoTime, SECOND, type Micros } from '../../lib/core/time.ts';
 import { initialKillState, stepKillSwitch, type KillEvent, type KillTransition } from '../../lib/portfolio/kill-switch.ts';
 import { PretradeBook } from '../../lib/portfolio/pretrade/book.ts';
 import { checkOrder, workingAtHaltReason, type PretradeLimits } from '../../lib/portfolio/pretrade/rules.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
+
+const inputs = definePorts({
+  orders: { schema: 'Order', description: 'Orders to check; those that pass are emitted unchanged.' },
+  quotes: { schema: 'Quote', description: 'Quotes, for the last mid of each symbol.' },
+  portfolio: { schema: 'PortfolioState', feedback: true, description: 'Positions, equity and exposure.' },
+  fills: { schema: 'Fill', optional: true, feedback: true, description: 'Fills of the passed orders, to track the pending ones.' },
+});
 
 const params = z
   .strictObject({
@@ -87,12 +94,7 @@ export type PretradeParams = z.output<typeof params>;
 export const pretrade = defineOperator({
   type: 'risk.pretrade',
   summary: 'Pre-trade risk: size, price collar, position, exposure, rate and restricted-list checks, and a daily-loss kill switch.',
-  inputs: {
-    orders: { schema: 'Order', description: 'Orders to check; those that pass are emitted unchanged.' },
-    quotes: { schema: 'Quote', description: 'Quotes, for the last mid of each symbol.' },
-    portfolio: { schema: 'PortfolioState', feedback: true, description: 'Positions, equity and exposure.' },
-    fills: { schema: 'Fill', optional: true, feedback: true, description: 'Fills of the passed orders, to track the pending ones.' },
-  },
+  inputs,
   output: 'Order',
   params,
   create:

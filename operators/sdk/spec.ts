@@ -163,6 +163,14 @@ export function defineOperator<
   return { kind: 'operator', ...spec };
 }
 
+/**
+ * An operator's input ports, declared beside its params and keeping their literal types (the spec's
+ * `inputs`).
+ */
+export function definePorts<const TPorts extends PortsSpec>(ports: TPorts): TPorts {
+  return ports;
+}
+
 /** The main output's schema for these params (null for a sink). */
 export function outputSchema(spec: AnySpec, params: unknown): SchemaName | null {
   const decl = spec.output as SchemaName | ParamOutput<unknown, SchemaName> | null;

@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 import type { Signal } from '../../schemas/types.generated.ts';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
+
+const inputs = definePorts({ predictions: { schema: 'Prediction', description: 'Forecasts of one snapshot (one batch per snapshot).' } });
 
 const params = z.strictObject({
   clip: z.number().positive().default(3).describe('Winsorise the z-scores at ± this value.'),
@@ -14,7 +16,7 @@ const params = z.strictObject({
 export const crossSectional = defineOperator({
   type: 'signal.cross-sectional',
   summary: 'Cross-sectional z-score of predictions, winsorised.',
-  inputs: { predictions: { schema: 'Prediction', description: 'Forecasts of one snapshot (one batch per snapshot).' } },
+  inputs,
   output: 'Signal',
   params,
   create:

@@ -7,11 +7,13 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defineOperator } from '../sdk/spec.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
 import { writeParquetFile, writeRecordsParquet } from '../../lib/io/parquet.ts';
 import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
+
+const inputs = definePorts({ records: { schema: '*', description: 'Records of any schema.' } });
 
 const params = z.strictObject({
   file: z
@@ -23,7 +25,7 @@ const params = z.strictObject({
 export const parquetSink = defineOperator({
   type: 'sink.parquet',
   summary: 'Writes its input to a Parquet file in the output folder.',
-  inputs: { records: { schema: '*', description: 'Records of any schema.' } },
+  inputs,
   output: null,
   params,
   create:

@@ -113,15 +113,18 @@ export async function buildProgram(): Promise<Command> {
         process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
         await generateDataset({ out: dataDir });
       }
+      const common = {
+        topologyFile: file,
+        sets: opts.set,
+        outDir: opts.out,
+        ...(dataDir ? { dataDir } : {}),
+        ...(opts.from ? { from: opts.from } : {}),
+        ...(opts.to ? { to: opts.to } : {}),
+      };
       if (opts.split) {
         const { runSplit } = await import('../runtime/group/split.ts');
         const summary = await runSplit({
-          topologyFile: file,
-          sets: opts.set,
-          outDir: opts.out,
-          ...(dataDir ? { dataDir } : {}),
-          ...(opts.from ? { from: opts.from } : {}),
-          ...(opts.to ? { to: opts.to } : {}),
+          ...common,
           ...(opts.quiet ? {} : { onLine: (group: string, line: string) => process.stderr.write(`[${group}] ${line}\n`) }),
         });
         printSummary(summary, opts.out);
@@ -129,12 +132,7 @@ export async function buildProgram(): Promise<Command> {
         return;
       }
       const summary = await runBacktest({
-        topologyFile: file,
-        sets: opts.set,
-        outDir: opts.out,
-        ...(dataDir ? { dataDir } : {}),
-        ...(opts.from ? { from: opts.from } : {}),
-        ...(opts.to ? { to: opts.to } : {}),
+        ...common,
         ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
       });
       printSummary(summary, opts.out);

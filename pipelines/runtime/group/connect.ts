@@ -80,40 +80,16 @@ export async function connectGroup(o: {
   const replica = o.replica ?? 0;
   /** Processes that produce a node's output: the replicas of its group. */
   const producers = (name: string): number => topology.groups.find((g) => g.nodes.includes(name))?.replicas ?? 1;
-  const publishers = await Promise.all(
-    published.map(
-      async (name) =>
-        new EdgePublisher(
-          name,
-          await edges.outbound({
-            topic: runTopic(topology, name, runId),
-            schema: node(name).output as SchemaName,
-            partitions: partitions(name),
-          }),
-          outputs.get(name)!.asObservable(),
-          () => current,
-          false,
-          replica,
-        ),
-    ),
-  );
+  /** Publishes a node's output to its run topic: a Kafka edge (read by another group) or a tap's mirror. */
+  const publisher = async (name: string, mirror: boolean): Promise<EdgePublisher> => {
+    const topic = runTopic(topology, name, runId);
+    const edge = await edges.outbound({ topic, schema: node(name).output as SchemaName, partitions: mirror ? 1 : partitions(name) });
+    return new EdgePublisher(name, edge, outputs.get(name)!.asObservable(), () => current, mirror, replica);
+  };
+  const publishers = await Promise.all(published.map((name) => publisher(name, false)));
   // Taps of this group's nodes are mirrored to their topics (one partition: in emission order).
   const mirrored = topology.taps.filter((n) => !published.includes(n) && topology.groups.find((g) => g.name === group)!.nodes.includes(n));
-  publishers.push(
-    ...(await Promise.all(
-      mirrored.map(
-        async (name) =>
-          new EdgePublisher(
-            name,
-            await edges.outbound({ topic: runTopic(topology, name, runId), schema: node(name).output as SchemaName, partitions: 1 }),
-            outputs.get(name)!.asObservable(),
-            () => current,
-            true,
-            replica,
-          ),
-      ),
-    )),
-  );
+  publishers.push(...(await Promise.all(mirrored.map((name) => publisher(name, true)))));
   const subscribers = await Promise.all(
     read.map(
       async (name) =>

@@ -18,7 +18,9 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /** A value as short JSON for a message (cut at 60 characters). */
 export function showValue(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
+  // JSON would print NaN and ±Infinity (YAML's .nan, .inf) as null.
+  if (typeof value === 'number') return String(value);
+  const s = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${v}` : v)) ?? String(value);
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
 

@@ -14,6 +14,7 @@
  * a group of per-symbol stages may have more than one replica.
  */
 import { MAIN_PORT, type AnySpec } from '../../operators/sdk/spec.ts';
+import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { edgeEnds } from './model.ts';
 import { DEFAULT_PARTITIONS, defaultTopic, type Transport } from './transport.ts';
 
@@ -67,7 +68,8 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
   const owner = new Map<string, string>();
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     const path: Path = ['groups', name];
-    if (!/^[a-zA-Z0-9_-]+$/.test(name)) at(path, undefined, `group name "${name}"`, 'letters, digits, "_" and "-"');
+    const bad = nameProblem(name);
+    if (bad) at(path, undefined, `group name ${JSON.stringify(name)} ${bad}`, nameRule());
     const spec = Array.isArray(value)
       ? { nodes: value, replicas: 1 }
       : value && typeof value === 'object'

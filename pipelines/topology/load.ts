@@ -2,7 +2,7 @@
  * Reads topology.yaml into a YAML document that keeps source positions, and applies
  * `--set NODE.PARAM=VALUE` overrides to it before validation.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYaml, isMap, isSeq, type Document } from 'yaml';
 import type { Problem } from './problems.ts';
 
@@ -17,20 +17,43 @@ export interface LoadedTopology {
   syntaxErrors: boolean;
 }
 
+/** The largest topology file read (docs/topology.md). */
+export const MAX_TOPOLOGY_BYTES = 1024 * 1024;
+
 export function loadTopology(file: string, sets: readonly string[] = [], text?: string): LoadedTopology {
+  const unreadable = (message: string, hint = 'pass the path of a topology.yaml'): LoadedTopology => ({
+    file,
+    doc: parseDocument(''),
+    lines: new LineCounter(),
+    overrides: [],
+    syntaxErrors: true,
+    problems: [{ file, line: 1, col: 1, message, hint }],
+  });
   let source: string;
-  try {
-    source = text ?? readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    return {
-      file,
-      doc: parseDocument(''),
-      lines: new LineCounter(),
-      overrides: [],
-      syntaxErrors: true,
-      problems: [{ file, line: 1, col: 1, message: `cannot read topology: ${reason}`, hint: 'pass the path of a topology.yaml' }],
-    };
+  if (text !== undefined) source = text;
+  else {
+    // Look before opening: a FIFO or a device would block or never end.
+    let stat: Stats;
+    try {
+      stat = statSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return unreadable(
+        `cannot read topology: ${code === 'ENOENT' ? 'file not found' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : String(err)}`,
+      );
+    }
+    if (!stat.isFile()) return unreadable(`cannot read topology: ${stat.isDirectory() ? 'a folder' : 'not a regular file'}`);
+    if (stat.size > MAX_TOPOLOGY_BYTES) {
+      return unreadable(
+        `topology is ${stat.size.toLocaleString('en-US')} bytes`,
+        `at most ${MAX_TOPOLOGY_BYTES.toLocaleString('en-US')} bytes`,
+      );
+    }
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch (err) {
+      return unreadable(`cannot read topology: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
   }
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });

@@ -14,7 +14,8 @@ export interface Problem {
 }
 
 export function formatProblem(p: Problem): string {
-  const where = `${p.file}:${p.line}:${p.col}`;
+  // A problem of a --set flag is located by the flag itself.
+  const where = p.file.startsWith('--set ') ? p.file : `${p.file}:${p.line}:${p.col}`;
   const node = p.node !== undefined ? ` node "${p.node}"` : '';
   return `${where}${node}: ${p.message}${p.hint ? ` — ${p.hint}` : ''}`;
 }

@@ -6,6 +6,8 @@ import { isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { outputPorts, outputSchema, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';
 import type { LoadedTopology } from './load.ts';
+import { nameProblem, nameRule } from '../../lib/core/names.ts';
+import { showValue } from '../../lib/core/zod-issues.ts';
 import { closest, type Problem } from './problems.ts';
 import { edgeEnds, type ResolvedNode, type Topology } from './model.ts';
 import { duplicateNames, nodeFeatures, upstreamFeatures } from './features.ts';
@@ -13,6 +15,10 @@ import { checkGroupEdges, parseGroups, parseTransport } from './groups.ts';
 import type { Transport } from './transport.ts';
 
 type Path = (string | number)[];
+
+/** Bounds on what one topology may ask for (docs/topology.md). */
+export const MAX_NODES = 1000;
+export const MAX_ALIASES = 1000;
 
 const TOP_LEVEL_KEYS = ['name', 'seed', 'data', 'taps', 'groups', 'nodes'];
 const NODE_KEYS = ['name', 'type', 'inputs', 'params', 'transport'];
@@ -37,7 +43,19 @@ export function validateTopology(
   /** A problem with the key at the end of `path` (an unknown key). */
   const atKey = report(true);
 
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // The yaml library stops an alias bomb (aliases that expand without bound); say so where the file is.
+    at(
+      [],
+      undefined,
+      `cannot expand the YAML: ${err instanceof Error ? err.message : String(err)}`,
+      `at most ${MAX_ALIASES} alias expansions`,
+    );
+    return { problems };
+  }
   if (!isRecord(root)) {
     at([], undefined, 'the topology must be a mapping', 'start with "name:", "seed:" and "nodes:"');
     return { problems };
@@ -46,6 +64,9 @@ export function validateTopology(
     if (!TOP_LEVEL_KEYS.includes(key)) atKey([key], undefined, `unknown key "${key}"`, suggest(key, TOP_LEVEL_KEYS));
   }
   const name = typeof root['name'] === 'string' ? root['name'] : 'topology';
+  const nameIssue =
+    root['name'] === undefined ? undefined : typeof root['name'] !== 'string' ? 'is not a string' : nameProblem(name, { dots: true });
+  if (nameIssue) at(['name'], undefined, `topology name ${JSON.stringify(root['name'])} ${nameIssue}`, nameRule({ dots: true }));
   const seed = root['seed'] ?? 1;
   if (!Number.isSafeInteger(seed) || (seed as number) < 0)
     at(['seed'], undefined, `seed is ${JSON.stringify(seed)}`, 'a non-negative integer');
@@ -54,6 +75,10 @@ export function validateTopology(
   const rawNodes = root['nodes'];
   if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
     at(rawNodes === undefined ? [] : ['nodes'], undefined, 'no nodes', 'a "nodes:" list with at least a source and a sink');
+    return { problems };
+  }
+  if (rawNodes.length > MAX_NODES) {
+    at(['nodes'], undefined, `${rawNodes.length} nodes`, `at most ${MAX_NODES} nodes in one topology`);
     return { problems };
   }
 
@@ -67,13 +92,9 @@ export function validateTopology(
     if (typeof nodeName !== 'string' || nodeName === '') {
       return at([...base, 'name'], undefined, `node name is ${JSON.stringify(nodeName)}`, 'a non-empty string');
     }
-    if (nodeName.includes('.')) {
-      return at(
-        [...base, 'name'],
-        undefined,
-        `node name "${nodeName}" contains a dot`,
-        'a dot separates a node from its output port in inputs (broker.states): use - or _',
-      );
+    const bad = nameProblem(nodeName);
+    if (bad) {
+      return at([...base, 'name'], undefined, `node name ${JSON.stringify(nodeName)} ${bad}`, nameRule());
     }
     for (const key of Object.keys(raw)) {
       if (!NODE_KEYS.includes(key)) atKey([...base, key], nodeName, `unknown key "${key}"`, suggest(key, NODE_KEYS));
@@ -133,7 +154,10 @@ export function validateTopology(
     at,
   );
 
-  const taps = Array.isArray(root['taps']) ? (root['taps'] as unknown[]) : [];
+  const rawTaps = root['taps'];
+  if (rawTaps !== undefined && !Array.isArray(rawTaps))
+    at(['taps'], undefined, `taps is ${JSON.stringify(rawTaps)}`, 'a list of node names');
+  const taps = Array.isArray(rawTaps) ? (rawTaps as unknown[]) : [];
   taps.forEach((tap, i) => {
     if (typeof tap !== 'string' || !byName.has(tap)) {
       at(['taps', i], undefined, `unknown node ${JSON.stringify(tap)} under taps`, suggest(String(tap), byName.keys()));
@@ -348,7 +372,7 @@ function paramProblem(
   if (value === undefined) {
     at([...base, 'params', ...path], nodeName, `missing param "${label}"`, `${issue.message}${description}`);
   } else {
-    at([...base, 'params', ...path], nodeName, `param "${label}" is ${JSON.stringify(value)}`, `${issue.message}${description}`);
+    at([...base, 'params', ...path], nodeName, `param "${label}" is ${showValue(value)}`, `${issue.message}${description}`);
   }
 }
 

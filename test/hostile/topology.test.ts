@@ -1,0 +1,98 @@
+/**
+ * Hostile topologies: every case is refused at validation with a located message, never a crash, a
+ * hang or a name that could leave a folder (a node name becomes OUT/taps/NODE.jsonl and a topic).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { registry } from '../../operators/index.ts';
+import { loadTopology, MAX_TOPOLOGY_BYTES } from '../../pipelines/topology/load.ts';
+import { formatProblem } from '../../pipelines/topology/problems.ts';
+import { MAX_NODES, validateTopology } from '../../pipelines/topology/validate.ts';
+
+const problemsOf = (yaml: string, sets: string[] = []): string[] =>
+  validateTopology(loadTopology('t.yaml', sets, yaml), registry).problems.map(formatProblem);
+
+const node = (name: string): string => `name: t\nnodes:\n  - name: ${JSON.stringify(name)}\n    type: source.replay\n`;
+
+describe('names are identifiers', () => {
+  it.each([
+    ['../../etc/evil', 'is not a name'],
+    ['a/b', 'is not a name'],
+    ['quotes.out', 'a dot separates a node from its output port'],
+    ['x"]\nclick x call alert()', 'is not a name'],
+    ['9lives', 'is not a name'],
+    ['a'.repeat(65), 'has 65 characters, more than 64'],
+  ])('refuses the node name %j', (name, words) => {
+    const [p] = problemsOf(node(name));
+    expect(p).toMatch(/^t\.yaml:3:\d+: node name /);
+    expect(p).toContain(words);
+    expect(p).toContain('a letter, then letters, digits');
+  });
+
+  it('refuses a topology name and a group name that are not names', () => {
+    expect(problemsOf(`name: ../x\nnodes:\n  - name: q\n    type: source.replay\n`).join('\n')).toContain(
+      'topology name "../x" is not a name',
+    );
+    const grouped = `name: t\ngroups:\n  "a/b": [bars]\nnodes:\n  - name: q\n    type: source.replay\n  - name: bars\n    type: feature.bars\n    inputs: q\n`;
+    expect(problemsOf(grouped).join('\n')).toContain('group name "a/b" is not a name');
+  });
+
+  it('accepts names at the limits', () => {
+    expect(problemsOf(node(`q${'_-9'.repeat(21)}`))).toEqual([]);
+  });
+});
+
+describe('shapes that used to be ignored', () => {
+  it.each([
+    ['a string', 'taps: bars'],
+    ['a mapping', 'taps: { bars: true }'],
+  ])('refuses taps given as %s', (_what, line) => {
+    expect(problemsOf(`${node('q')}${line}\n`).join('\n')).toMatch(/taps is .* — a list of node names/);
+  });
+
+  it('shows .nan and .inf params as NaN and Infinity, not null', () => {
+    const text = 'name: t\nnodes:\n  - name: q\n    type: source.replay\n    params: { batch_size: .nan }\n';
+    expect(problemsOf(text).join('\n')).toContain('param "batch_size" is NaN');
+    expect(problemsOf(node('q'), ['q.batch_size=-.inf']).join('\n')).toContain('param "batch_size" is -Infinity');
+  });
+
+  it('locates a --set problem at the flag, not at a line of the file', () => {
+    expect(problemsOf(node('q'), ['q.batch_size=0'])[0]).toMatch(/^--set q\.batch_size=0 node "q": param "batch_size" is 0 — /);
+  });
+});
+
+describe('bounds', () => {
+  it('stops an alias bomb with a message, and validate --format json still prints JSON', () => {
+    const bomb = [
+      'a: &a [x,x,x,x,x,x,x,x,x]',
+      ...'bcdef'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdef'[i]}`).join(',')}]`),
+    ].join('\n');
+    expect(problemsOf(bomb)).toEqual([
+      't.yaml:1:1: cannot expand the YAML: Excessive alias count indicates a resource exhaustion attack — at most 1000 alias expansions',
+    ]);
+  });
+
+  it(`refuses more than ${MAX_NODES} nodes`, () => {
+    const nodes = Array.from({ length: MAX_NODES + 1 }, (_, i) => `  - name: q${i}\n    type: source.replay\n`).join('');
+    expect(problemsOf(`name: t\nnodes:\n${nodes}`)).toEqual([
+      `t.yaml:2:1: ${MAX_NODES + 1} nodes — at most ${MAX_NODES} nodes in one topology`,
+    ]);
+  });
+
+  it('reads only regular files of a bounded size: a FIFO, a device, a folder and a huge file are refused without opening them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-'));
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const huge = join(dir, 'huge.yaml');
+    writeFileSync(huge, `# ${'x'.repeat(MAX_TOPOLOGY_BYTES)}\n`);
+    const read = (file: string): string => loadTopology(file).problems.map(formatProblem).join('\n');
+    expect(read(fifo)).toContain('cannot read topology: not a regular file');
+    expect(read('/dev/zero')).toContain('cannot read topology: not a regular file');
+    expect(read(dir)).toContain('cannot read topology: a folder');
+    expect(read(join(huge, 'x.yaml'))).toContain('a part of the path is not a folder');
+    expect(read(huge)).toMatch(/topology is [\d,]+ bytes — at most 1,048,576 bytes/);
+  });
+});

@@ -25,6 +25,7 @@ export async function buildProgram(): Promise<Command> {
   const program = new Command('alpha')
     .description('Alpha Factory: a typed operator graph for the dataflow of a quantitative fund.')
     .version(pkg.version, '-V, --version')
+    .option('--debug', 'print the stack trace of an error')
     .showHelpAfterError();
 
   program

@@ -1,17 +1,23 @@
 /** Reading Arrow record batches column by column, fast: the replay's decoding path. */
-import { DataType, type RecordBatch, type Vector } from 'apache-arrow';
-import { avroSchema, type AvroType } from '../../schemas/avro.ts';
+import { DataType, type Field, type RecordBatch, type Schema, TimeUnit, type Vector } from 'apache-arrow';
+import { avroSchema, type AvroField, type AvroType } from '../../schemas/avro.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import { ColumnBatch, type ColumnsOf } from '../core/column-batch.ts';
 
-/** A TIMESTAMP(MICROS) or INT64 column of one record batch as exact JS numbers (safe up to 2^53). */
+/** A TIMESTAMP(MICROS) or INT64 column of one record batch as exact JS numbers; a value beyond ±2^53 is an error. */
 export function int64Column(batch: RecordBatch, name: string): Float64Array {
   const data = requireColumn(batch, name).data[0]!;
   // A builder's buffers may be longer than the data (padding): read `length` values only.
   const values = (data.values as BigInt64Array).subarray(0, data.length);
   const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
   const out = new Float64Array(values.length);
-  for (let i = 0; i < out.length; i++) out[i] = words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
+  for (let i = 0; i < out.length; i++) {
+    const high = words[2 * i + 1]!;
+    // |value| < 2^53 exactly when the high word is in [-2^21, 2^21) (and not -2^53 itself).
+    if (high >= 0x200000 || high < -0x200000 || (high === -0x200000 && words[2 * i] === 0))
+      throw new RangeError(`column "${name}" row ${i} is ${values[i]}: beyond ±2^53, not exact as a number`);
+    out[i] = high * 4294967296 + (words[2 * i]! >>> 0);
+  }
   return out;
 }
 
@@ -47,19 +53,61 @@ function requireColumn(batch: RecordBatch, name: string): Vector {
 }
 
 /**
+ * Checks a file's columns against the named schema before any row is read: every field has a column
+ * of its type (a timestamp-micros field: TIMESTAMP(MICROSECOND) or INT64, never another unit; a long:
+ * a signed 64-bit integer; an int: a signed 32-bit integer; a double: a float; a string or enum: a
+ * string). A TypeError names the column, what it is and what was expected.
+ */
+export function checkColumns(schema: Schema, schemaName: SchemaName): void {
+  for (const field of avroSchema(schemaName).fields) {
+    const column = schema.fields.find((f: Field) => f.name === field.name);
+    if (!column)
+      throw new TypeError(
+        `column "${field.name}" missing: field ${field.name} of ${schemaName} (columns: ${schema.fields.map((f) => f.name).join(', ')})`,
+      );
+    checkType(field, column.type as DataType, schemaName);
+  }
+}
+
+function checkType(field: AvroField, type: DataType, schemaName: string): void {
+  const wanted = expectedType(field.type, type);
+  if (wanted) throw new TypeError(`column "${field.name}" is ${String(type)}, expected ${wanted} (field ${field.name} of ${schemaName})`);
+}
+
+/** What `type` should have been for an Avro field of `avro`, or undefined when it fits. */
+function expectedType(avro: AvroType, type: DataType): string | undefined {
+  const micros = typeof avro === 'object' && !Array.isArray(avro) && (avro as { logicalType?: string }).logicalType === 'timestamp-micros';
+  const int64 = DataType.isInt(type) && type.bitWidth === 64 && type.isSigned;
+  switch (fieldKind(avro)) {
+    case 'long':
+      if (micros)
+        return (DataType.isTimestamp(type) && type.unit === TimeUnit.MICROSECOND) || int64
+          ? undefined
+          : 'a timestamp in microseconds (TIMESTAMP(MICROS) or INT64)';
+      return int64 ? undefined : 'a signed 64-bit integer';
+    case 'int':
+      return DataType.isInt(type) && type.bitWidth === 32 && type.isSigned ? undefined : 'a signed 32-bit integer';
+    case 'double':
+      return DataType.isFloat(type) ? undefined : 'a floating-point number';
+    case 'string':
+      return DataType.isUtf8(type) || (DataType.isDictionary(type) && DataType.isUtf8(type.dictionary)) ? undefined : 'a string';
+    case 'other':
+      return undefined;
+  }
+}
+
+/**
  * A record batch as a column batch of the named schema: each field of the Avro schema read from its
  * column (longs and timestamps as exact numbers, ints as Int32Array, doubles as Float64Array, strings
- * and enums as dictionary codes). A missing column, or one of another type, is an error naming it.
+ * and enums as dictionary codes). A missing column, one of another type (see {@link checkColumns}), or
+ * a null in a field that is not nullable is an error naming it.
  */
 export function columnBatchOf<TName extends SchemaName>(batch: RecordBatch, schemaName: TName): ColumnBatch<SchemaTypes[TName]> {
   const columns: Record<string, unknown> = {};
   for (const field of avroSchema(schemaName).fields) {
     const kind = fieldKind(field.type);
     const vector = requireColumn(batch, field.name);
-    const type = vector.type as DataType;
-    const expect = (ok: boolean, wanted: string): void => {
-      if (!ok) throw new TypeError(`column "${field.name}" is ${String(type)}, expected ${wanted} (field ${field.name} of ${schemaName})`);
-    };
+    checkType(field, vector.type as DataType, schemaName);
     if (kind !== 'other' && vector.nullCount > 0) {
       throw new TypeError(
         `column "${field.name}" has ${vector.nullCount} null value(s); field ${field.name} of ${schemaName} is not nullable`,
@@ -67,19 +115,15 @@ export function columnBatchOf<TName extends SchemaName>(batch: RecordBatch, sche
     }
     switch (kind) {
       case 'long':
-        expect(DataType.isTimestamp(type) || (DataType.isInt(type) && type.bitWidth === 64), 'a 64-bit integer or timestamp');
         columns[field.name] = int64Column(batch, field.name);
         break;
       case 'int':
-        expect(DataType.isInt(type) && type.bitWidth === 32, 'a 32-bit integer');
         columns[field.name] = int32Column(vector);
         break;
       case 'double':
-        expect(DataType.isFloat(type), 'a floating-point number');
         columns[field.name] = float64Column(batch, field.name);
         break;
       case 'string': {
-        expect(DataType.isUtf8(type) || (DataType.isDictionary(type) && DataType.isUtf8(type.dictionary)), 'a string');
         const { indices, dictionary } = stringColumn(batch, field.name);
         columns[field.name] = { codes: indices, dictionary };
         break;

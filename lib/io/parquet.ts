@@ -3,25 +3,117 @@
  * by measurement, see docs/benchmarks.md) and Apache Arrow. A missing or corrupt file is a DataError
  * naming the file. Written bytes depend only on the records.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { DataError } from '../core/errors.ts';
 import { tableFromRecords } from './avro-arrow.ts';
 
 /**
- * Reads a whole Parquet file into an Arrow table; a missing or corrupt file is a DataError naming it.
- * `onBytes` sees the file's bytes (the backtest hashes its data as it reads it).
+ * The largest data file a run reads: 512 MiB. A file is read whole and decoded inside parquet-wasm's
+ * WebAssembly memory (at most 4 GiB), where its decoded columns take several times its size; the
+ * generated datasets' files are a few MiB a day. Anything larger is refused rather than exhausting memory.
  */
-export function readParquetFile(path: string, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
-  let bytes: Uint8Array;
+export const MAX_DATA_FILE_BYTES = 512 * 1024 * 1024;
+
+/** Why `file` (as written in a manifest) cannot name a file inside its data folder, judged by its text alone. */
+export function lexicalProblem(file: string): string | undefined {
+  if (file === '') return 'expected a file path relative to the data folder';
+  if (file.includes('\0')) return 'expected a file path without NUL characters';
+  if (isAbsolute(file)) return 'outside the data folder: expected a path relative to the data folder';
+  const n = normalize(file);
+  if (n === '..' || n.startsWith(`..${sep}`)) return 'outside the data folder: expected a path that stays inside it';
+  return undefined;
+}
+
+/**
+ * Why `file` (relative to `dir`) may not be read as data, or undefined when it may: it must resolve,
+ * after symlinks, inside `dir`, and be a regular file of at most MAX_DATA_FILE_BYTES.
+ */
+export function checkDataFile(dir: string, file: string): string | undefined {
+  return lexicalProblem(file) ?? resolveProblem(dir, file).problem;
+}
+
+function resolveProblem(dir: string, file: string): { problem?: string; real?: string } {
+  let real: string;
+  let root: string;
   try {
-    bytes = readFileSync(path);
+    root = realpathSync(dir);
+    real = realpathSync(join(dir, file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { problem: code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : `cannot read: ${String(err)}` };
+  }
+  const rel = relative(root, real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+    return { problem: `outside the data folder (it resolves to ${real}, the folder is ${root})` };
+  const st = statSync(real);
+  const problem = fileProblem(st);
+  return problem ? { problem } : { real };
+}
+
+function fileProblem(st: { isFile(): boolean; isDirectory(): boolean; size: number }): string | undefined {
+  if (!st.isFile()) return `not a regular file (a ${st.isDirectory() ? 'folder' : 'device, pipe or socket'})`;
+  if (st.size > MAX_DATA_FILE_BYTES) return `${st.size} bytes: larger than the limit of ${MAX_DATA_FILE_BYTES} bytes for a data file`;
+  return undefined;
+}
+
+/**
+ * The bytes of a regular file of at most MAX_DATA_FILE_BYTES. Opened without blocking (a pipe) and
+ * checked on the open descriptor, so a device or a file swapped after an earlier check is refused.
+ */
+export function readDataBytes(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new DataError(path, code === 'ENOENT' ? 'file not found' : `cannot read: ${String(err)}`);
   }
+  try {
+    const st = fstatSync(fd);
+    const problem = fileProblem(st);
+    if (problem) throw new DataError(path, problem);
+    const bytes = new Uint8Array(st.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) throw new DataError(path, `shrank while read (${at} of ${bytes.length} bytes)`);
+      at += n;
+    }
+    return bytes;
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(path, `cannot read: ${String(err)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads `file` of data folder `dir` (as listed in its manifest) into an Arrow table, refusing a path
+ * that leaves the folder (after symlinks), a file that is not regular, or one over MAX_DATA_FILE_BYTES.
+ * Errors are DataErrors naming `dir/file`.
+ */
+export function readDataParquet(dir: string, file: string, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
+  const path = join(dir, file);
+  const problem = lexicalProblem(file);
+  if (problem) throw new DataError(path, problem);
+  const resolved = resolveProblem(dir, file);
+  if (resolved.problem !== undefined) throw new DataError(path, resolved.problem);
+  return parquetTable(path, readDataBytes(resolved.real!), onBytes);
+}
+
+/**
+ * Reads a whole Parquet file into an Arrow table; a missing, irregular, oversized or corrupt file is a
+ * DataError naming it. `onBytes` sees the file's bytes (the backtest hashes its data as it reads it).
+ */
+export function readParquetFile(path: string, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
+  return parquetTable(path, readDataBytes(path), onBytes);
+}
+
+function parquetTable(path: string, bytes: Uint8Array, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
   onBytes?.(bytes);
   try {
     return arrow.tableFromIPC(pw.readParquet(bytes, { batchSize: 65536 }).intoIPCStream());

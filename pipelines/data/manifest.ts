@@ -1,24 +1,109 @@
-/** `DIR/manifest.json`: what a dataset holds and how it was made. */
+/**
+ * `DIR/manifest.json`: what a dataset holds and how it was made. It is validated as a whole before a
+ * run reads anything: real dates in order, one session per date (open < close, not overlapping), a
+ * non-empty universe, and for each dataset one file per date, each a relative path that stays inside
+ * the data folder. A problem is a DataError `DIR/manifest.json: PATH is VALUE: what would be accepted`.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
+import { z } from 'zod';
 import { DataError } from '../../lib/core/errors.ts';
+import { describeIssues } from '../../lib/core/zod-issues.ts';
+import { avroSchemas } from '../../schemas/avro.ts';
+import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
+import { parseDate } from './calendar.ts';
+import { checkDataFile, lexicalProblem } from '../../lib/io/parquet.ts';
+
+const isDate = (s: string): boolean => {
+  try {
+    parseDate(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const date = z.string().refine(isDate, 'expected a real date YYYY-MM-DD');
+const micros = z.number().int('expected whole microseconds since the epoch').min(0).max(Number.MAX_SAFE_INTEGER);
+const count = z.number().int('expected a whole number').min(0);
+
+const dataFile = z.string().superRefine((file, ctx) => {
+  const problem = lexicalProblem(file);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const datasetEntry = z.object({
+  schema: z.string().refine((s) => avroSchemas().has(s), {
+    message: `expected a schema name (${[...avroSchemas().keys()].join(', ')})`,
+  }),
+  files: z.array(dataFile),
+  rows: count.optional(),
+  corrections: count.optional(),
+});
+
+const manifestSchema = z
+  .object({
+    format: z.literal(1, 'expected 1 (the only manifest format)'),
+    generator: z.string().optional(),
+    seed: z.number().optional(),
+    alpha: z.number().optional(),
+    symbols: count.optional(),
+    start: date.optional(),
+    dates: z.array(date).min(1, 'expected at least one trading day'),
+    sessions: z.array(z.object({ date, open: micros, close: micros })),
+    universe: z
+      .array(z.object({ symbol: z.string().min(1, 'expected a symbol'), sector: z.string() }))
+      .min(1, 'expected at least one symbol'),
+    datasets: z.record(z.string(), datasetEntry),
+    planted_alpha: z.string().optional(),
+  })
+  .superRefine((m, ctx) => {
+    const at = (path: PropertyKey[], message: string): void => void ctx.addIssue({ code: 'custom', path, message });
+    m.dates.forEach((d, i) => {
+      if (i > 0 && d <= m.dates[i - 1]!) at(['dates', i], `expected a date after ${m.dates[i - 1]} (dates in order, each once)`);
+    });
+    if (m.sessions.length !== m.dates.length)
+      at(['sessions'], `expected one session per date: ${m.sessions.length} session(s) for ${m.dates.length} date(s)`);
+    m.sessions.forEach((s, i) => {
+      const wanted = m.dates[i];
+      if (wanted !== undefined && s.date !== wanted) at(['sessions', i, 'date'], `expected ${wanted} (dates[${i}])`);
+      else if (isDate(s.date) && (s.open < parseDate(s.date) || s.open >= parseDate(s.date) + 86_400_000_000))
+        at(['sessions', i, 'open'], `expected a time on ${s.date}`);
+      if (s.close <= s.open) at(['sessions', i, 'close'], `expected a close after the open (${s.open})`);
+      const prev = m.sessions[i - 1];
+      if (prev && s.open < prev.close)
+        at(['sessions', i, 'open'], `expected an open at or after the previous session's close (${prev.close})`);
+    });
+    const symbols = new Set<string>();
+    m.universe.forEach((u, i) => {
+      if (symbols.has(u.symbol)) at(['universe', i, 'symbol'], 'expected each symbol once');
+      symbols.add(u.symbol);
+    });
+    if (Object.keys(m.datasets).length === 0) at(['datasets'], 'expected at least one dataset');
+    for (const [name, d] of Object.entries(m.datasets)) {
+      if (d.files.length !== m.dates.length)
+        at(['datasets', name, 'files'], `expected one file per date: ${d.files.length} file(s) for ${m.dates.length} date(s)`);
+    }
+  });
 
 export interface DatasetManifest {
   format: 1;
-  generator: string;
-  seed: number;
-  alpha: number;
-  symbols: number;
-  start: string;
+  generator?: string;
+  seed?: number;
+  alpha?: number;
+  symbols?: number;
+  start?: string;
   dates: string[];
   sessions: (Session & { date: string })[];
   universe: UniverseMember[];
   /** Dataset name → schema and files (relative to the folder), one per trading day in date order. */
-  datasets: Record<string, { schema: string; files: string[]; rows: number; corrections: number }>;
-  planted_alpha: string;
+  datasets: Record<string, { schema: string; files: string[]; rows?: number; corrections?: number }>;
+  planted_alpha?: string;
 }
 
+/**
+ * Reads and validates `DIR/manifest.json`, then checks every listed file: it must resolve (after
+ * symlinks) inside DIR and be a regular file of at most MAX_DATA_FILE_BYTES (lib/io/parquet.ts).
+ */
 export function readManifest(dir: string): DatasetManifest {
   const file = join(dir, 'manifest.json');
   let text: string;
@@ -27,22 +112,38 @@ export function readManifest(dir: string): DatasetManifest {
   } catch {
     throw new DataError(file, 'dataset manifest not found — create a dataset with `alpha data generate --out DIR`');
   }
-  let manifest: DatasetManifest;
+  let json: unknown;
   try {
-    manifest = JSON.parse(text) as DatasetManifest;
+    json = JSON.parse(text);
   } catch (err) {
     throw new DataError(file, `not valid JSON (${(err as Error).message})`);
   }
-  for (const key of ['dates', 'sessions', 'universe', 'datasets'] as const) {
-    if (!manifest[key]) throw new DataError(file, `missing field "${key}"`);
+  const manifest = validateManifest(file, json);
+  for (const [name, entry] of Object.entries(manifest.datasets)) {
+    entry.files.forEach((f, i) => {
+      const problem = checkDataFile(dir, f);
+      if (problem) throw new DataError(file, `datasets.${name}.files[${i}] is ${JSON.stringify(f)}: ${problem}`);
+    });
   }
   return manifest;
+}
+
+/** The manifest `json` read from `file`, validated, or a DataError listing every problem (one a line). */
+export function validateManifest(file: string, json: unknown): DatasetManifest {
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new DataError(file, `is ${JSON.stringify(json)}: expected an object (a dataset manifest)`);
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const lines = describeIssues(file, json, parsed.error.issues);
+    throw new DataError(file, lines.map((l) => l.slice(file.length + 2)).join(`\n${file}: `));
+  }
+  return parsed.data as DatasetManifest;
 }
 
 /**
  * The manifest of the trading days from `from` to `to` (YYYY-MM-DD, both inclusive, either open):
  * the sessions and each dataset's files of those days only. Records known on a day are in that day's
- * file, so nothing known after `to`'s session is read.
+ * file, so nothing known after `to`'s session is read. A window without a trading day is an error.
  */
 export function manifestWindow(dir: string, manifest: DatasetManifest, from?: string, to?: string): DatasetManifest {
   const file = join(dir, 'manifest.json');
@@ -50,9 +151,9 @@ export function manifestWindow(dir: string, manifest: DatasetManifest, from?: st
     ['--from', from],
     ['--to', to],
   ] as const) {
-    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
-      throw new DataError(file, `${flag} is "${date}": expected a date YYYY-MM-DD`);
+    if (date !== undefined && !isDate(date)) throw new DataError(file, `${flag} is "${date}": expected a real date YYYY-MM-DD`);
   }
+  if (from !== undefined && to !== undefined && from > to) throw new DataError(file, `--from ${from} is after --to ${to}`);
   if (from === undefined && to === undefined) return manifest;
   const keep = manifest.dates.map((d) => (from === undefined || d >= from) && (to === undefined || d <= to));
   if (!keep.includes(true)) {

@@ -1,12 +1,17 @@
-/** Reads the files of one dataset of a data folder (as listed in its manifest) as column batches of a schema. */
+/**
+ * Reads the files of one dataset of a data folder (as listed in its manifest) as column batches of a
+ * schema. Each file is checked before its rows are read: it stays inside the folder (after symlinks), is
+ * a regular file of bounded size, is readable Parquet, and its columns match the schema (name, type,
+ * nullability, timestamp unit). Any problem is a DataError naming the file.
+ */
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { DatasetReader } from '../../operators/sdk/context.ts';
-import { columnBatchOf } from '../../lib/io/arrow-columns.ts';
+import { checkColumns, columnBatchOf } from '../../lib/io/arrow-columns.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
-import { readParquetFile } from '../../lib/io/parquet.ts';
+import { readDataParquet } from '../../lib/io/parquet.ts';
 
 /** `onFile` is told each file's path (relative to `dir`) and bytes as they are read. */
 export function openDataset<TName extends SchemaName>(
@@ -16,27 +21,38 @@ export function openDataset<TName extends SchemaName>(
   schema: TName,
   onFile?: (file: string, bytes: Uint8Array) => void,
 ): DatasetReader<SchemaTypes[TName]> {
+  const manifestFile = join(dir, 'manifest.json');
   const entry = manifest.datasets[name];
   if (!entry) {
-    throw new DataError(join(dir, 'manifest.json'), `no dataset "${name}" (datasets: ${Object.keys(manifest.datasets).join(', ')})`);
+    throw new DataError(manifestFile, `no dataset "${name}" (datasets: ${Object.keys(manifest.datasets).join(', ')})`);
   }
+  if (entry.schema !== undefined && entry.schema !== schema)
+    throw new DataError(manifestFile, `datasets.${name}.schema is "${entry.schema}": the replay reads it as ${schema}`);
   let file = 0;
   let batches: RecordBatch[] = [];
   let index = 0;
   let path = '';
+  const named = (err: unknown): DataError =>
+    err instanceof DataError ? err : new DataError(path, `${err instanceof Error ? err.message : String(err)}`);
   return {
     async next() {
       while (index >= batches.length) {
         if (file >= entry.files.length) return null;
         const relative = entry.files[file++]!;
         path = join(dir, relative);
-        batches = readParquetFile(path, onFile && ((bytes) => onFile(relative, bytes))).batches;
+        const table = readDataParquet(dir, relative, onFile && ((bytes) => onFile(relative, bytes)));
+        try {
+          checkColumns(table.schema, schema);
+        } catch (err) {
+          throw named(err);
+        }
+        batches = table.batches;
         index = 0;
       }
       try {
         return columnBatchOf(batches[index++]!, schema);
       } catch (err) {
-        throw new DataError(path, `${err instanceof Error ? err.message : String(err)}`);
+        throw named(err);
       }
     },
     async close() {

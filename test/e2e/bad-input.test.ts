@@ -94,11 +94,11 @@ describe('bad input', () => {
     expect(summary.fills).toBeGreaterThan(0);
   });
 
-  it('names a missing data file', async () => {
+  it('names a missing data file, and its manifest entry, before the run starts', async () => {
     const dir = copy();
     rmSync(join(dir, 'trades/2024-01-04.parquet'));
     await expect(runBacktest({ topologyFile, dataDir: dir, outDir: tempDir('x') })).rejects.toThrow(
-      /trades\/2024-01-04\.parquet: file not found/,
+      /manifest\.json: datasets\.trades\.files\[2\] is "trades\/2024-01-04\.parquet": file not found/,
     );
   });
 

@@ -234,6 +234,8 @@ function luSolve({ a, piv, k }: Lu, x: Float64Array): void {
 
 /** x with A x = b, by LU, or by SVD (least squares) when A is singular; undefined when neither is accurate. */
 function solveSmall(A: Matrix, b: Matrix): Matrix | undefined {
+  // Every name fixed and no limit binding: nothing to solve (ml-matrix refuses empty matrices).
+  if (A.rows === 0) return new Matrix(0, 1);
   const scale = Math.max(1e-300, Matrix.abs(A).max()) * Math.max(1e-300, Matrix.abs(b).max(), 1);
   const good = (x: Matrix): boolean => x.to1DArray().every(Number.isFinite) && A.mmul(x).sub(b).abs().max() <= 1e-9 * scale + 1e-300;
   const lu = new LuDecomposition(A);

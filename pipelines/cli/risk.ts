@@ -185,7 +185,16 @@ export function registerRiskCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const r = solveProblem(parsed.problem, { ...EXACT, epsAbs: opts.eps, epsRel: opts.eps, maxIter: opts.maxIter });
+      let r: ReturnType<typeof solveProblem>;
+      try {
+        r = solveProblem(parsed.problem, { ...EXACT, epsAbs: opts.eps, epsRel: opts.eps, maxIter: opts.maxIter });
+      } catch (err) {
+        // The contract holds whatever happens inside: a JSON result on stdout, a reason on stderr, exit 1.
+        process.stdout.write(`${JSON.stringify({ status: 'error', weights: null, objective: null, iterations: 0, solve_ms: 0 })}\n`);
+        process.stderr.write(`${file}: the solve failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const weights = r.weights.every(Number.isFinite) ? [...r.weights] : null;
       process.stdout.write(
         `${JSON.stringify({

@@ -105,6 +105,11 @@ export interface OperatorSpec<
    */
   checkFeatures?: (params: TParams, upstream: readonly string[]) => FeatureProblem[];
   /**
+   * The files a sink writes in the run's output folder, by name: validation refuses two nodes that
+   * would write the same file, or a name the run itself writes (summary.json, …).
+   */
+  writes?: (params: TParams) => readonly string[];
+  /**
    * Asynchronous set-up before the run starts (loading a model, say); a throw refuses the run with its
    * message. What it resolves to is the node's `ctx.prepared`.
    */

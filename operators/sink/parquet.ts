@@ -28,6 +28,7 @@ export const parquetSink = defineOperator({
   inputs,
   output: null,
   params,
+  writes: (p) => [p.file],
   create:
     (p, ctx) =>
     ({ records }) => {

@@ -19,6 +19,8 @@ type Path = (string | number)[];
 /** Bounds on what one topology may ask for (docs/topology.md). */
 export const MAX_NODES = 1000;
 export const MAX_ALIASES = 1000;
+/** Files a run writes in its output folder besides its sinks'. */
+export const RUN_FILES = ['summary.json', 'dead_letters.jsonl', 'topology.resolved.yaml'];
 
 const TOP_LEVEL_KEYS = ['name', 'seed', 'data', 'taps', 'groups', 'nodes'];
 const NODE_KEYS = ['name', 'type', 'inputs', 'params', 'transport'];
@@ -175,6 +177,20 @@ export function validateTopology(
     );
   });
   if (problems.length > 0 || !order) return { problems };
+
+  // Files the sinks write: one writer per file, none of the run's own.
+  const writers = new Map<string, string>();
+  for (const name of order) {
+    const node = resolved.get(name)!;
+    if (node.spec.kind !== 'operator' || !node.spec.writes) continue;
+    for (const file of node.spec.writes(node.params)) {
+      const at_ = ['nodes', byName.get(name)!.index, 'params'];
+      if (RUN_FILES.includes(file)) at(at_, name, `writes ${file}, a file the run itself writes`, 'choose another file name');
+      else if (writers.has(file)) at(at_, name, `writes ${file}, as node "${writers.get(file)}" does`, 'give each sink its own file');
+      else writers.set(file, name);
+    }
+  }
+  if (problems.length > 0) return { problems };
 
   // Pass 4: feature names, now that every producer is known.
   const emitted = new Map<string, readonly string[]>();

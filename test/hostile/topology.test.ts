@@ -96,3 +96,19 @@ describe('bounds', () => {
     expect(read(huge)).toMatch(/topology is [\d,]+ bytes — at most 1,048,576 bytes/);
   });
 });
+
+describe('files the sinks write', () => {
+  const sinks = (a: string, b: string): string =>
+    `${node('q')}  - name: a\n    type: sink.parquet\n    inputs: q\n    params: { file: ${a} }\n  - name: b\n    type: sink.parquet\n    inputs: q\n    params: { file: ${b} }\n`;
+
+  it('refuses two sinks writing one file', () => {
+    expect(problemsOf(sinks('x.parquet', 'x.parquet'))).toEqual([
+      't.yaml:12:5 node "b": writes x.parquet, as node "a" does — give each sink its own file',
+    ]);
+  });
+
+  it('keeps a sink file inside the output folder (sink.parquet takes a bare .parquet name)', () => {
+    expect(problemsOf(sinks('x.parquet', 'y.parquet'))).toEqual([]);
+    expect(problemsOf(sinks('x.parquet', '../y.parquet')).join('\n')).toContain('a file name ending in .parquet, without folders');
+  });
+});

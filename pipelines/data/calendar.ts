@@ -23,12 +23,24 @@ export function formatDate(micros: number): string {
   return new Date(Math.floor(micros / 1000)).toISOString().slice(0, 10);
 }
 
-/** `count` weekdays from `start` (inclusive when it is a weekday). */
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/**
+ * `count` weekdays from `start`, which must itself be one: a dataset whose manifest starts on a
+ * Saturday while its data starts on Monday would be a lie, so a weekend start is refused with the
+ * next trading day as the hint.
+ */
 export function tradingDays(start: string, count: number): string[] {
+  const first = parseDate(start);
+  const weekday = new Date(first / 1000).getUTCDay();
+  if (weekday === 0 || weekday === 6) {
+    const next = formatDate(first + (weekday === 6 ? 2 : 1) * DAY_US);
+    throw new RangeError(`start day ${start} is a ${WEEKDAYS[weekday]}, not a trading day: start on a weekday (the next is ${next})`);
+  }
   const days: string[] = [];
-  for (let t = parseDate(start); days.length < count; t += DAY_US) {
-    const weekday = new Date(t / 1000).getUTCDay();
-    if (weekday !== 0 && weekday !== 6) days.push(formatDate(t));
+  for (let t = first; days.length < count; t += DAY_US) {
+    const w = new Date(t / 1000).getUTCDay();
+    if (w !== 0 && w !== 6) days.push(formatDate(t));
   }
   return days;
 }

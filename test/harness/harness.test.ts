@@ -7,26 +7,20 @@ import { feedTopology, runGraph, runOperator, type SeenBatch } from '../../pipel
 import { END_KEY, type StepKey } from '../../pipelines/runtime/step.ts';
 import type { ResolvedNode } from '../../pipelines/topology/model.ts';
 import type { Fill, Quote } from '../../schemas/types.generated.ts';
+import * as records from '../helpers/records.ts';
+import { T0 } from '../helpers/records.ts';
 
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const quote = (at: number, symbol: string, bid: number): Quote => ({
-  ts_event: at,
-  ts_known: at,
-  symbol,
-  seq: at,
-  id: at,
-  version: 1,
-  bid,
-  ask: bid + 0.02,
-  bid_size: 100,
-  ask_size: 100,
-});
+/** A quote 2 cents wide, numbered by its time. */
+const quote = (at: number, symbol: string, bid: number): Quote => records.quote(symbol, at, bid, bid + 0.02, at);
+
+/** The input of the test operators below. */
+const QUOTES = { quotes: { schema: 'Quote', description: 'Quotes.' } } as const;
 
 /** Emits each quote's mid, and a per-minute count on a timer: enough to see order, timers and ports. */
 const mids = defineOperator({
   type: 'test.mids',
   summary: 'Mid prices of quotes (a harness test operator).',
-  inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
+  inputs: QUOTES,
   output: 'Quote',
   outputs: { fills: 'Fill' },
   params: z.strictObject({ fail_on: z.string().default('').describe('A symbol whose quotes make the handler throw.') }),
@@ -41,18 +35,14 @@ const mids = defineOperator({
             if (batch.some((q) => q.symbol === p.fail_on)) throw new Error(`saw ${p.fail_on}`);
             emit.out(batch.map((q) => ({ ...q, bid: (q.bid + q.ask) / 2, ask: (q.bid + q.ask) / 2 })));
             emit.fills(
-              batch.map((q) => ({
-                ts_event: q.ts_event,
-                ts_known: ctx.clock.now(),
-                fill_id: `${q.seq}`,
-                order_id: `${q.seq}`,
-                symbol: q.symbol,
-                side: 'BUY' as const,
-                qty: 1,
-                price: q.ask,
-                fee: 0,
-                liquidity: 'TAKER' as const,
-              })),
+              batch.map((q) =>
+                records.fill(q.symbol, 'BUY', 1, q.ask, {
+                  ts_event: q.ts_event,
+                  ts_known: ctx.clock.now(),
+                  fill_id: `${q.seq}`,
+                  order_id: `${q.seq}`,
+                }),
+              ),
             );
           }),
         ],
@@ -91,7 +81,7 @@ describe('runOperator', () => {
     const ticks = defineOperator({
       type: 'test.ticks',
       summary: 'Counts quotes per minute on a timer.',
-      inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
+      inputs: QUOTES,
       output: 'Quote',
       params: z.strictObject({}),
       create:

@@ -13,23 +13,40 @@ import { TopologyError } from '../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import { runGraph } from '../../pipelines/harness/harness.ts';
 import type { CrossSection, DeadLetter, Quote, Trade } from '../../schemas/types.generated.ts';
-
 import { MINUTE } from '../../lib/core/time.ts';
+import { T0 } from './records.ts';
 
-export { MINUTE };
-export const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
+export { MINUTE, T0 };
 
 export interface Probe {
   records: unknown[];
   clockAt: number[];
 }
 
-export function quote(symbol: string, atUs: number, bid: number, ask: number, seq: number, extra: Partial<Quote> = {}): Quote {
-  return { ts_event: atUs, ts_known: atUs, symbol, seq, id: seq, version: 1, bid, ask, bid_size: 100, ask_size: 100, ...extra };
-}
-
-export function trade(symbol: string, atUs: number, price: number, size: number, seq: number, extra: Partial<Trade> = {}): Trade {
-  return { ts_event: atUs, ts_known: atUs, symbol, seq, id: seq, version: 1, price, size, aggressor: 'BUY', ...extra };
+/** A `test.probe` sink: what reaches each of its nodes, and the clock time it arrived at, lands in `probes` under the node's name. */
+export function probeSpec(probes: Map<string, Probe>): AnySpec {
+  const probe = defineOperator({
+    type: 'test.probe',
+    summary: 'Test sink recording what reaches it.',
+    inputs: { records: { schema: '*', description: 'Anything.' } },
+    output: null,
+    params: z.strictObject({}),
+    create:
+      (_p, ctx) =>
+      ({ records }) => {
+        const seen: Probe = { records: [], clockAt: [] };
+        probes.set(ctx.node, seen);
+        return handle<never>(ctx, [
+          on(records, (batch) =>
+            batch.forEach((r) => {
+              seen.records.push(r);
+              seen.clockAt.push(ctx.clock.now());
+            }),
+          ),
+        ]);
+      },
+  });
+  return probe;
 }
 
 export async function runInMemory(
@@ -71,33 +88,12 @@ export async function runInMemory(
       };
     },
   });
-  const probe = defineOperator({
-    type: 'test.probe',
-    summary: 'Test sink recording what reaches it.',
-    inputs: { records: { schema: '*', description: 'Anything.' } },
-    output: null,
-    params: z.strictObject({}),
-    create:
-      (_p, ctx) =>
-      ({ records }) => {
-        const seen: Probe = { records: [], clockAt: [] };
-        probes.set(ctx.node, seen);
-        return handle<never>(ctx, [
-          on(records, (batch) =>
-            batch.forEach((r) => {
-              seen.records.push(r);
-              seen.clockAt.push(ctx.clock.now());
-            }),
-          ),
-        ]);
-      },
-  });
   const specs = new Map<string, AnySpec>([
     ...registry,
     ['test.memory-quotes', memorySource('test.memory-quotes', 'Quote', data.quotes ?? [])],
     ['test.memory-trades', memorySource('test.memory-trades', 'Trade', data.trades ?? [])],
     ['test.memory-cross-sections', crossSectionSource],
-    ['test.probe', probe],
+    ['test.probe', probeSpec(probes)],
   ]);
   const { topology, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
   if (!topology) throw new TopologyError(problems);

@@ -3,22 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { QpSolver, solveQP, cscFromDense } from '../../native/osqp/index.ts';
 import type { CscMatrix, QpProblem, QpResult } from '../../native/osqp/index.ts';
+import { halfPlane, noConstraints, unconstrained } from './problems.ts';
 
 const TIGHT = { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 20000 } as const;
-
-/** minimise (x0−1)² + (x1−2)² s.t. x0 + x1 ≤ u: the projection of (1, 2) onto a half-plane. */
-function halfPlane(u = 1): QpProblem {
-  return {
-    P: cscFromDense([
-      [2, 0],
-      [0, 2],
-    ]),
-    q: [-2, -4],
-    A: cscFromDense([[1, 1]]),
-    l: [-Infinity],
-    u: [u],
-  };
-}
 
 function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
   expect(actual.length).toBe(expected.length);
@@ -172,16 +159,13 @@ describe('native OSQP binding', () => {
   it('solves an unconstrained problem (m = 0)', () => {
     // minimise ½xᵀPx + qᵀx → Px = −q
     const r = solveQP(
-      {
-        P: cscFromDense([
+      unconstrained(
+        [
           [4, 1],
           [1, 2],
-        ]),
-        q: [1, 1],
-        A: { nrows: 0, ncols: 2, colptr: [0, 0, 0], rowind: [], values: [] },
-        l: [],
-        u: [],
-      },
+        ],
+        [1, 1],
+      ),
       TIGHT,
     );
     expect(r.status).toBe('solved');
@@ -327,8 +311,7 @@ describe('native OSQP binding', () => {
       rowind: [1, 2, 0, 2, 0, 1, 2],
       values: [-1e30, 1e-300, -1e30, 1e150, 1e-300, 1e150, 1e308],
     };
-    const none = { nrows: 0, ncols: 3, colptr: [0, 0, 0, 0], rowind: [], values: [] };
-    const solver = new QpSolver({ P, q: [1e150, -1e300, 1e308], A: none, l: [], u: [] });
+    const solver = new QpSolver({ P, q: [1e150, -1e300, 1e308], A: noConstraints(3), l: [], u: [] });
     const r = solver.solve();
     expect(r.status).toBe('solver_error');
     expect(r.reason).toMatch(/overflowed/);
@@ -348,16 +331,15 @@ describe('native OSQP binding', () => {
     });
     expect(negativeDiagonal.status).toBe('non_convex');
     expect(negativeDiagonal.reason).toMatch(/P\[0,0\] = -1/);
-    const indefinite = solveQP({
-      P: cscFromDense([
-        [1, 2],
-        [2, 1],
-      ]),
-      q: [0, 0],
-      A: { nrows: 0, ncols: 2, colptr: [0, 0, 0], rowind: [], values: [] },
-      l: [],
-      u: [],
-    });
+    const indefinite = solveQP(
+      unconstrained(
+        [
+          [1, 2],
+          [2, 1],
+        ],
+        [0, 0],
+      ),
+    );
     expect(indefinite.status).toBe('non_convex');
   });
 

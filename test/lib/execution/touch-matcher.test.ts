@@ -1,42 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { TouchMatcher } from '../../../lib/execution/touch-matcher.ts';
 import type { Order, Quote, Trade } from '../../../schemas/types.generated.ts';
+import * as records from '../../helpers/records.ts';
 
-const order = (id: string, extra: Partial<Order> = {}): Order => ({
-  ts_event: 100,
-  ts_known: 100,
-  order_id: id,
-  symbol: 'A',
-  side: 'BUY',
-  qty: 5,
-  order_type: 'MARKET',
-  limit_price: null,
-  ref_price: 10,
-  ...extra,
-});
-const quote = (at: number, bid: number, ask: number): Quote => ({
-  ts_event: at,
-  ts_known: at,
-  symbol: 'A',
-  seq: at,
-  id: at,
-  version: 1,
-  bid,
-  ask,
-  bid_size: 1,
-  ask_size: 1,
-});
-const trade = (at: number, price: number, version = 1): Trade => ({
-  ts_event: at,
-  ts_known: at,
-  symbol: 'A',
-  seq: at,
-  id: at,
-  version,
-  price,
-  size: 1,
-  aggressor: 'SELL',
-});
+/** Everything is in symbol A; quotes and trades are numbered by their time. */
+const order = (id: string, extra: Partial<Order> = {}): Order =>
+  records.order('A', 'BUY', 5, { ts_event: 100, ts_known: 100, order_id: id, ref_price: 10, ...extra });
+const quote = (at: number, bid: number, ask: number): Quote => records.quote('A', at, bid, ask, at, { bid_size: 1, ask_size: 1 });
+const trade = (at: number, price: number, version = 1): Trade => records.trade('A', at, price, 1, at, { version, aggressor: 'SELL' });
 
 describe('TouchMatcher', () => {
   it('holds a market order for the latency, then fills it whole at the touch with the fee in bps', () => {

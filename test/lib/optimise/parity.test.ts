@@ -20,6 +20,17 @@ const jsonFiles = (dir: string): string[] =>
         .sort()
     : [];
 
+/** A test per JSON file of `dir`, each fixture read and handed to `check`, and a test that `dir` holds some. */
+function eachFixture<T>(dir: string, check: (fixture: T, file: string) => void, timeout?: number): void {
+  const files = jsonFiles(dir);
+
+  it('has fixtures to check', () => {
+    expect(files.length, `no fixtures in ${dir}`).toBeGreaterThan(0);
+  });
+
+  for (const file of files) it(file, () => check(JSON.parse(readFileSync(`${dir}${file}`, 'utf8')) as T, file), timeout);
+}
+
 const WEIGHT_TOL = 1e-4;
 const OBJECTIVE_REL_TOL = 1e-6;
 const relError = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
@@ -32,15 +43,9 @@ interface Fixture {
 }
 
 describe('parity with the reference solutions in test/fixtures/qp', () => {
-  const files = jsonFiles(DIR);
-
-  it('has fixtures to check', () => {
-    expect(files.length, `no fixtures in ${DIR}`).toBeGreaterThan(0);
-  });
-
-  for (const file of files) {
-    it(file, () => {
-      const fx = JSON.parse(readFileSync(`${DIR}${file}`, 'utf8')) as Fixture;
+  eachFixture<Fixture>(
+    DIR,
+    (fx, file) => {
       const parsed = parseProblem(JSON.stringify(fx.problem), file);
       if ('errors' in parsed) throw new Error(parsed.errors.join('\n'));
       const p = parsed.problem;
@@ -63,8 +68,9 @@ describe('parity with the reference solutions in test/fixtures/qp', () => {
       } else {
         expect(r.status).not.toBe('solved');
       }
-    }, 180_000);
-  }
+    },
+    180_000,
+  );
 });
 
 interface KnownQp {
@@ -83,31 +89,22 @@ const matrix = (m: number[][] | CscMatrix, ncols: number): CscMatrix => (Array.i
 const bound = (x: number | null, sign: number): number => (x === null || Math.abs(x) >= 1e20 ? sign * Infinity : x);
 
 describe('known OSQP problems in test/fixtures/qp/known', () => {
-  const files = jsonFiles(KNOWN);
-
-  it('has fixtures to check', () => {
-    expect(files.length, `no fixtures in ${KNOWN}`).toBeGreaterThan(0);
+  eachFixture<KnownQp>(KNOWN, (k) => {
+    const n = k.q.length;
+    const r = solveQP(
+      {
+        P: matrix(k.P, n),
+        q: k.q,
+        A: matrix(k.A, n),
+        l: k.l.map((x) => bound(x, -1)),
+        u: k.u.map((x) => bound(x, 1)),
+      },
+      { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 100_000 },
+    );
+    expect(r.status).toBe('solved');
+    expect(Math.abs(r.objective - k.optimal_objective)).toBeLessThanOrEqual(
+      OBJECTIVE_REL_TOL * Math.max(Math.abs(k.optimal_objective), 1e-3),
+    );
+    k.optimal_x?.forEach((x, i) => expect(Math.abs(r.x[i]! - x)).toBeLessThan(WEIGHT_TOL));
   });
-
-  for (const file of files) {
-    it(file, () => {
-      const k = JSON.parse(readFileSync(`${KNOWN}${file}`, 'utf8')) as KnownQp;
-      const n = k.q.length;
-      const r = solveQP(
-        {
-          P: matrix(k.P, n),
-          q: k.q,
-          A: matrix(k.A, n),
-          l: k.l.map((x) => bound(x, -1)),
-          u: k.u.map((x) => bound(x, 1)),
-        },
-        { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 100_000 },
-      );
-      expect(r.status).toBe('solved');
-      expect(Math.abs(r.objective - k.optimal_objective)).toBeLessThanOrEqual(
-        OBJECTIVE_REL_TOL * Math.max(Math.abs(k.optimal_objective), 1e-3),
-      );
-      k.optimal_x?.forEach((x, i) => expect(Math.abs(r.x[i]! - x)).toBeLessThan(WEIGHT_TOL));
-    });
-  }
 });

@@ -8,6 +8,8 @@ import { Rng } from '../../../lib/core/rng.ts';
 import { MINUTE } from '../../../lib/core/time.ts';
 import { holdings, MvoRebalancer, type Rebalance, type RebalanceConfig } from '../../../lib/optimise/rebalance.ts';
 import type { PortfolioState, Signal } from '../../../schemas/types.generated.ts';
+import * as records from '../../helpers/records.ts';
+import { portfolio, weighted } from '../../helpers/records.ts';
 
 const SYMBOLS = ['A', 'B', 'C', 'D', 'E', 'F'];
 const UNIVERSE = new Map(SYMBOLS.map((s, i) => [s, i < 3 ? 'X' : 'Y']));
@@ -49,25 +51,15 @@ function fed(c: Partial<RebalanceConfig> = {}, minutes = 300): MvoRebalancer {
   return r;
 }
 
-const signals = (values: number[], symbols = SYMBOLS): Signal[] =>
-  symbols.map((symbol, i) => ({ ts_event: 0, ts_known: 0, symbol, value: values[i]! }));
+const signals = (values: number[], symbols = SYMBOLS): Signal[] => records.signals(0, symbols, values);
 
-function holding(weights: Record<string, number>, equity = 1_000_000): PortfolioState {
-  // At mark 100, a weight w is w × equity / 100 shares.
-  return {
-    ts_event: 0,
-    ts_known: 0,
-    cash: equity,
+/** At mark 100, a weight w is w × equity / 100 shares. */
+const holding = (weights: Record<string, number>, equity = 1_000_000): PortfolioState =>
+  portfolio(
+    0,
     equity,
-    realized_pnl: 0,
-    unrealized_pnl: 0,
-    fees: 0,
-    gross_exposure: 0,
-    net_exposure: 0,
-    traded_notional: 0,
-    positions: Object.entries(weights).map(([symbol, w]) => ({ symbol, qty: (w * equity) / 100, avg_price: 100, mark: 100 })),
-  };
-}
+    Object.entries(weights).map(([symbol, w]) => weighted(symbol, w, equity)),
+  );
 
 function solved(r: Rebalance): Extract<Rebalance, { kind: 'solved' }> {
   if (r.kind !== 'solved') throw new Error(`expected solved, got ${r.kind}${r.kind === 'kept' ? `: ${r.reason}` : ''}`);

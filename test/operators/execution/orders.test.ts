@@ -13,21 +13,15 @@ import { MINUTE } from '../../../lib/core/time.ts';
 import { orders } from '../../../operators/execution/orders.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Order, PortfolioState, TargetWeights } from '../../../schemas/types.generated.ts';
-import { T0, quote } from '../../helpers/memory-graph.ts';
+import { T0, portfolio, quote, type Held } from '../../helpers/records.ts';
 
-const state = (at: number, equity: number, positions: Record<string, number>): PortfolioState => ({
-  ts_event: at,
-  ts_known: at,
-  cash: equity,
-  equity,
-  realized_pnl: 0,
-  unrealized_pnl: 0,
-  fees: 0,
-  gross_exposure: 0,
-  net_exposure: 0,
-  traded_notional: 0,
-  positions: Object.entries(positions).map(([symbol, qty]) => ({ symbol, qty, avg_price: 0, mark: 0 })),
-});
+/** All cash, with `positions` (symbol → quantity) held unpriced: orders are sized on the quotes. */
+const state = (at: number, equity: number, positions: Record<string, number>): PortfolioState =>
+  portfolio(
+    at,
+    equity,
+    Object.entries(positions).map(([symbol, qty]): Held => [symbol, qty, 0]),
+  );
 const targets = (at: number, weights: Record<string, number>): TargetWeights => ({
   ts_event: at - 1,
   ts_known: at,

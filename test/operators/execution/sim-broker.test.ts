@@ -7,20 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { simBroker } from '../../../operators/execution/sim-broker.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Fill, Order, OrderState } from '../../../schemas/types.generated.ts';
-import { MINUTE, T0, quote, trade } from '../../helpers/memory-graph.ts';
+import { MINUTE } from '../../../lib/core/time.ts';
+import * as records from '../../helpers/records.ts';
+import { T0, quote, trade } from '../../helpers/records.ts';
 
-const order = (at: number, symbol: string, extra: Partial<Order> = {}): Order => ({
-  ts_event: at,
-  ts_known: at,
-  order_id: `orders-${at}-${symbol}`,
-  symbol,
-  side: 'BUY',
-  qty: 10,
-  order_type: 'MARKET',
-  limit_price: null,
-  ref_price: 100,
-  ...extra,
-});
+/** A market order to buy 10, sent at `at`, with the id execution.orders would give it. */
+const order = (at: number, symbol: string, extra: Partial<Order> = {}): Order =>
+  records.order(symbol, 'BUY', 10, { ts_event: at, ts_known: at, order_id: `orders-${at}-${symbol}`, ...extra });
 const states = (run: { outputs: Record<string, unknown[]> }): [string, string, number, number][] =>
   (run.outputs['states'] as OrderState[]).map((s) => [s.order_id, s.status, s.filled_qty, s.remaining_qty]);
 

@@ -9,43 +9,18 @@
  * Expected values are worked out by hand from the bars fed (arithmetic in the comments).
  */
 import { describe, expect, it } from 'vitest';
-import { DAY, MINUTE } from '../../../lib/core/time.ts';
 import { barStats } from '../../../operators/feature/bar-stats.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Bar, FeatureVector } from '../../../schemas/types.generated.ts';
-
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const day = (d: number) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MINUTE });
+import { expectNear } from '../../helpers/expect-near.ts';
+import { minuteBar, session as day } from '../../helpers/records.ts';
 
 /** Bar i of day d: [high, low, close, volume, vwap]. */
 type Hlcvw = [number, number, number, number, number];
-const bar = (i: number, [high, low, close, volume, vwap]: Hlcvw, d = 0): Bar => {
-  const at = T0 + d * DAY + (i + 1) * MINUTE;
-  return {
-    ts_event: at,
-    ts_known: at,
-    symbol: 'A',
-    open: close,
-    high,
-    low,
-    close,
-    volume,
-    vwap,
-    trades: 1,
-    quotes: 1,
-    spread_bps: 1,
-    imbalance: 0,
-  };
-};
+const bar = (i: number, [high, low, close, volume, vwap]: Hlcvw, d = 0): Bar =>
+  minuteBar('A', i, close, d, { high, low, volume, vwap, trades: 1 });
 const feed = (bars: Hlcvw[], d = 0) => bars.map((b, i) => [bar(i, b, d)]);
 
-const expectNear = (actual: readonly number[], expected: readonly number[]): void => {
-  expect(actual).toHaveLength(expected.length);
-  actual.forEach((v, i) => {
-    if (Number.isNaN(expected[i])) expect(v, `element ${i}`).toBeNaN();
-    else expect(v, `element ${i}`).toBeCloseTo(expected[i]!, 12);
-  });
-};
 const values = (out: unknown[]) => (out as FeatureVector[]).map((v) => v.values);
 
 describe('feature.bar-stats', () => {

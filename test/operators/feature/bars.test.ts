@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../../schemas/types.generated.ts';
-import { MINUTE, T0, quote, runInMemory, trade } from '../../helpers/memory-graph.ts';
+import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
+import { quote, trade } from '../../helpers/records.ts';
 
 const topology = `
 nodes:

@@ -10,30 +10,15 @@ import { describe, expect, it } from 'vitest';
 import { DAY, MINUTE } from '../../../lib/core/time.ts';
 import { crossSection } from '../../../operators/feature/cross-section.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
-import type { Bar, CrossSection, FeatureVector } from '../../../schemas/types.generated.ts';
+import type { CrossSection, FeatureVector } from '../../../schemas/types.generated.ts';
+import { T0, bar } from '../../helpers/records.ts';
 
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
 const universe = [
   { symbol: 'B', sector: 'x' },
   { symbol: 'A', sector: 'x' },
   { symbol: 'C', sector: 'x' },
 ];
 
-const bar = (symbol: string, at: number, close: number): Bar => ({
-  ts_event: at,
-  ts_known: at,
-  symbol,
-  open: close,
-  high: close,
-  low: close,
-  close,
-  volume: 0,
-  vwap: close,
-  trades: 0,
-  quotes: 1,
-  spread_bps: 1,
-  imbalance: 0,
-});
 const vec = (symbol: string, at: number, values: number[]): FeatureVector => ({ ts_event: at, ts_known: at, symbol, values });
 
 /** A snapshot as [minutes after T0, { symbol: [price, ...values] }], NaN written as null for toEqual. */

@@ -7,39 +7,12 @@
  * Expected values are recomputed from the closes fed (logs and their differences written out).
  */
 import { describe, expect, it } from 'vitest';
-import { DAY, MINUTE } from '../../../lib/core/time.ts';
 import { laggedReturns } from '../../../operators/feature/lagged-returns.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
-import type { Bar, FeatureVector } from '../../../schemas/types.generated.ts';
+import type { FeatureVector } from '../../../schemas/types.generated.ts';
+import { expectNear } from '../../helpers/expect-near.ts';
+import { minuteBar as bar, session as day } from '../../helpers/records.ts';
 
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const day = (d: number) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MINUTE });
-const bar = (symbol: string, i: number, close: number, d = 0): Bar => {
-  const at = T0 + d * DAY + (i + 1) * MINUTE;
-  return {
-    ts_event: at,
-    ts_known: at,
-    symbol,
-    open: close,
-    high: close,
-    low: close,
-    close,
-    volume: 0,
-    vwap: close,
-    trades: 0,
-    quotes: 1,
-    spread_bps: 1,
-    imbalance: 0,
-  };
-};
-
-const expectNear = (actual: readonly number[], expected: readonly number[], digits = 12): void => {
-  expect(actual).toHaveLength(expected.length);
-  actual.forEach((v, i) => {
-    if (Number.isNaN(expected[i])) expect(v, `element ${i}`).toBeNaN();
-    else expect(v, `element ${i}`).toBeCloseTo(expected[i]!, digits);
-  });
-};
 const col = (out: unknown[], symbol: string, k: number): number[] =>
   (out as FeatureVector[]).filter((v) => v.symbol === symbol).map((v) => v.values[k]!);
 /** ln(c[i] / c[i − h]), NaN where there is no c[i − h]. */

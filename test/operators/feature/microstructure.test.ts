@@ -6,41 +6,21 @@
  * Expected values are worked out by hand from the bars fed (each comment shows the arithmetic).
  */
 import { describe, expect, it } from 'vitest';
-import { DAY, MINUTE } from '../../../lib/core/time.ts';
 import { microstructure } from '../../../operators/feature/microstructure.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Bar, FeatureVector } from '../../../schemas/types.generated.ts';
+import { expectNear } from '../../helpers/expect-near.ts';
+import { minuteBar, session as day } from '../../helpers/records.ts';
 
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const day = (d: number) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MINUTE });
-
-/** Bar `i` of day `d`; a bar with no quotes has NaN spread and imbalance, as feature.bars makes it. */
-const bar = (symbol: string, i: number, m: { spread: number; imbalance: number; volume: number }, d = 0): Bar => {
-  const at = T0 + d * DAY + (i + 1) * MINUTE;
-  return {
-    ts_event: at,
-    ts_known: at,
-    symbol,
-    open: 10,
-    high: 10,
-    low: 10,
-    close: 10,
+/** Bar `i` of day `d` at 10; a bar with no quotes has NaN spread and imbalance, as feature.bars makes it. */
+const bar = (symbol: string, i: number, m: { spread: number; imbalance: number; volume: number }, d = 0): Bar =>
+  minuteBar(symbol, i, 10, d, {
     volume: m.volume,
-    vwap: 10,
     trades: m.volume > 0 ? 1 : 0,
     quotes: Number.isNaN(m.spread) ? 0 : 1,
     spread_bps: m.spread,
     imbalance: m.imbalance,
-  };
-};
-
-const expectNear = (actual: readonly number[], expected: readonly number[]): void => {
-  expect(actual).toHaveLength(expected.length);
-  actual.forEach((v, i) => {
-    if (Number.isNaN(expected[i])) expect(v, `element ${i}`).toBeNaN();
-    else expect(v, `element ${i}`).toBeCloseTo(expected[i]!, 12);
   });
-};
 
 const rows = (out: unknown[], symbol: string): number[][] =>
   (out as FeatureVector[]).filter((v) => v.symbol === symbol).map((v) => v.values);

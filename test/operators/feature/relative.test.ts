@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { relative } from '../../../operators/feature/relative.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { CrossSection } from '../../../schemas/types.generated.ts';
+import { expectNear } from '../../helpers/expect-near.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 15, 0) * 1000;
 const universe = [
@@ -34,14 +35,6 @@ const column = (cs: CrossSection, name: string): number[] => {
   const j = cs.features.indexOf(name);
   expect(j, `column ${name} in [${cs.features.join(', ')}]`).toBeGreaterThanOrEqual(0);
   return cs.symbols.map((_, i) => cs.values[i * cs.features.length + j]!);
-};
-
-const expectNear = (actual: readonly number[], expected: readonly number[]): void => {
-  expect(actual).toHaveLength(expected.length);
-  actual.forEach((v, i) => {
-    if (Number.isNaN(expected[i])) expect(v, `element ${i}`).toBeNaN();
-    else expect(v, `element ${i}`).toBeCloseTo(expected[i]!, 12);
-  });
 };
 
 describe('feature.relative', () => {

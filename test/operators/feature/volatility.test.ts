@@ -8,33 +8,14 @@
  * EWMA written out, independently of the operator's rolling sums.
  */
 import { describe, expect, it } from 'vitest';
-import { DAY, MINUTE } from '../../../lib/core/time.ts';
 import { volatility } from '../../../operators/feature/volatility.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Bar, FeatureVector } from '../../../schemas/types.generated.ts';
-
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const day = (d: number) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MINUTE });
+import { expectNear } from '../../helpers/expect-near.ts';
+import { minuteBar, session as day } from '../../helpers/records.ts';
 
 /** The bar of `symbol` closing at the end of minute `i` of day `d`. */
-const bar = (symbol: string, i: number, close: number, d = 0): Bar => {
-  const at = T0 + d * DAY + (i + 1) * MINUTE;
-  return {
-    ts_event: at,
-    ts_known: at,
-    symbol,
-    open: close,
-    high: close,
-    low: close,
-    close,
-    volume: 0,
-    vwap: close,
-    trades: 0,
-    quotes: 1,
-    spread_bps: 2,
-    imbalance: 0,
-  };
-};
+const bar = (symbol: string, i: number, close: number, d = 0): Bar => minuteBar(symbol, i, close, d, { spread_bps: 2 });
 
 /** Sample standard deviation (n − 1), two passes. */
 const sampleStd = (xs: readonly number[]): number => {
@@ -43,15 +24,6 @@ const sampleStd = (xs: readonly number[]): number => {
 };
 
 const logReturns = (closes: readonly number[]): number[] => closes.slice(1).map((c, i) => Math.log(c / closes[i]!));
-
-/** Element-wise close to `digits` decimals, NaN where NaN is expected. */
-const expectNear = (actual: readonly number[], expected: readonly number[], digits = 12): void => {
-  expect(actual).toHaveLength(expected.length);
-  actual.forEach((v, i) => {
-    if (Number.isNaN(expected[i])) expect(v, `element ${i}`).toBeNaN();
-    else expect(v, `element ${i}`).toBeCloseTo(expected[i]!, digits);
-  });
-};
 
 /** Value k of each output vector of `symbol`, in order. */
 const column = (out: unknown[], symbol: string, k: number): number[] =>

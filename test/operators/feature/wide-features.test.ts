@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureVector } from '../../../schemas/types.generated.ts';
-import { MINUTE, T0, quote, runInMemory, trade } from '../../helpers/memory-graph.ts';
+import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
+import { quote, trade } from '../../helpers/records.ts';
 
 const s = 1_000_000;
 /** One quote a minute at each mid (spread 0.02), the minute's bar closing at that mid. */

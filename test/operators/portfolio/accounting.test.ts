@@ -17,20 +17,18 @@ import { feedSpec, runGraph, runOperator, type FeedBatches } from '../../../pipe
 import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
 import type { Fill, PortfolioState } from '../../../schemas/types.generated.ts';
-import { T0, quote } from '../../helpers/memory-graph.ts';
+import * as records from '../../helpers/records.ts';
+import { T0, quote } from '../../helpers/records.ts';
 
-const fill = (at: number, symbol: string, side: 'BUY' | 'SELL', qty: number, price: number, fee: number): Fill => ({
-  ts_event: at - SECOND,
-  ts_known: at,
-  fill_id: `f-${at}-${symbol}`,
-  order_id: `o-${at}-${symbol}`,
-  symbol,
-  side,
-  qty,
-  price,
-  fee,
-  liquidity: 'TAKER',
-});
+/** A fill known at `at`, executed a second before. */
+const fill = (at: number, symbol: string, side: 'BUY' | 'SELL', qty: number, price: number, fee: number): Fill =>
+  records.fill(symbol, side, qty, price, {
+    ts_event: at - SECOND,
+    ts_known: at,
+    fill_id: `f-${at}-${symbol}`,
+    order_id: `o-${at}-${symbol}`,
+    fee,
+  });
 const mid = (symbol: string, t: number, m: number, seq: number) => quote(symbol, t, m - 0.05, m + 0.05, seq);
 const m = (minutes: number) => T0 + minutes * MINUTE;
 

@@ -8,29 +8,12 @@ import { MINUTE } from '../../../lib/core/time.ts';
 import { proportionalWeights } from '../../../lib/portfolio/proportional-weights.ts';
 import { proportional } from '../../../operators/portfolio/proportional.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
-import type { PortfolioState, Signal, TargetWeights } from '../../../schemas/types.generated.ts';
+import type { Signal, TargetWeights } from '../../../schemas/types.generated.ts';
+import { T0, portfolio, signals } from '../../helpers/records.ts';
 
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const signal = (at: number, symbol: string, value: number): Signal => ({ ts_event: at, ts_known: at, symbol, value });
 const alpha = [1, -1, 0.5, -0.5];
 const names = ['A', 'B', 'C', 'D'];
-const snapshot = (at: number): Signal[] => names.map((s, i) => signal(at, s, alpha[i]!));
-
-function portfolio(at: number, equity: number, positions: [string, number, number][]): PortfolioState {
-  return {
-    ts_event: at,
-    ts_known: at,
-    cash: equity,
-    equity,
-    realized_pnl: 0,
-    unrealized_pnl: 0,
-    fees: 0,
-    gross_exposure: 0,
-    net_exposure: 0,
-    traded_notional: 0,
-    positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
-  };
-}
+const snapshot = (at: number): Signal[] => signals(at, names, alpha);
 
 describe('portfolio.proportional', () => {
   it('targets the proportional weights when nothing is held and blend is 1', async () => {

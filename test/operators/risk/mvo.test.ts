@@ -10,9 +10,10 @@ import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { formatProblem } from '../../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
 import type { Bar, DeadLetter, PortfolioState, Signal, TargetWeights } from '../../../schemas/types.generated.ts';
-import { MINUTE, T0, quote, runInMemory } from '../../helpers/memory-graph.ts';
+import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
+import * as records from '../../helpers/records.ts';
+import { bar, portfolio, quote, session, weighted } from '../../helpers/records.ts';
 
-const DAY = 24 * 60 * MINUTE;
 const UNIVERSE: UniverseMember[] = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'].map((symbol, i) => ({ symbol, sector: i < 4 ? 'X' : 'Y' }));
 const SYMBOLS = UNIVERSE.map((u) => u.symbol);
 
@@ -26,31 +27,13 @@ function bars(seed: number, start = T0, minutes = 390): Bar[] {
     const sector = [0.0005 * rng.normal(), 0.0005 * rng.normal()];
     SYMBOLS.forEach((symbol, i) => {
       prices[i]! *= Math.exp((0.8 + 0.05 * i) * market + sector[i < 4 ? 0 : 1]! + 0.0006 * rng.normal());
-      const t = start + m * MINUTE;
-      const c = prices[i]!;
-      out.push({
-        ts_event: t,
-        ts_known: t,
-        symbol,
-        open: c,
-        high: c,
-        low: c,
-        close: c,
-        volume: 100,
-        vwap: c,
-        trades: 1,
-        quotes: 1,
-        spread_bps: 1,
-        imbalance: 0,
-      });
+      out.push(bar(symbol, start + m * MINUTE, prices[i]!, { volume: 100, trades: 1 }));
     });
   }
   return out;
 }
 
-function signals(at: number, values: number[], symbols = SYMBOLS): Signal[] {
-  return symbols.map((symbol, i) => ({ ts_event: at, ts_known: at, symbol, value: values[i]! }));
-}
+const signals = (at: number, values: number[], symbols = SYMBOLS): Signal[] => records.signals(at, symbols, values);
 
 const ALPHA = [1.5, -1, 0.5, -0.2, 1, -1.5, 0.3, -0.6];
 
@@ -102,21 +85,13 @@ function harness(params: Record<string, unknown>, universe = UNIVERSE) {
   };
 }
 
-function holding(t: number, positions: { symbol: string; weight: number }[], equity = 1_000_000): PortfolioState {
-  return {
-    ts_event: t,
-    ts_known: t,
-    cash: equity,
+/** At mark 100, a weight w is w × equity / 100 shares. */
+const holding = (t: number, positions: { symbol: string; weight: number }[], equity = 1_000_000): PortfolioState =>
+  portfolio(
+    t,
     equity,
-    realized_pnl: 0,
-    unrealized_pnl: 0,
-    fees: 0,
-    gross_exposure: 0,
-    net_exposure: 0,
-    traded_notional: 0,
-    positions: positions.map((p) => ({ symbol: p.symbol, qty: (p.weight * equity) / 100, avg_price: 100, mark: 100 })),
-  };
-}
+    positions.map((p) => weighted(p.symbol, p.weight, equity)),
+  );
 
 function expectWithin(t: TargetWeights, c: { gross: number; max: number; min: number }): void {
   const w = t.weights;
@@ -293,7 +268,7 @@ describe('risk.mvo', () => {
 describe('risk.mvo in a graph', () => {
   it('replaces portfolio.proportional end to end: quotes → … → signal → risk.mvo → orders → fills → portfolio', async () => {
     const rng = new Rng(11);
-    const sessions = [0, 1].map((d) => ({ open: T0 + d * DAY, close: T0 + d * DAY + 390 * MINUTE }));
+    const sessions = [0, 1].map((d) => session(d));
     const prices = SYMBOLS.map(() => 50 + 10 * rng.next());
     const quotes = [];
     let seq = 0;

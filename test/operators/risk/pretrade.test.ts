@@ -9,9 +9,8 @@ import { z } from 'zod';
 import { registry } from '../../../operators/index.ts';
 import { pretrade } from '../../../operators/risk/pretrade.ts';
 import type { Session } from '../../../operators/sdk/context.ts';
-import { handle, on } from '../../../operators/sdk/handle.ts';
 import { Rng } from '../../../lib/core/rng.ts';
-import { defineOperator, defineSource, type AnySpec, type Batch } from '../../../operators/sdk/spec.ts';
+import { defineSource, type AnySpec, type Batch } from '../../../operators/sdk/spec.ts';
 import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
 import { driveGraph } from '../../../pipelines/runtime/drive.ts';
 import { buildGraph } from '../../../pipelines/runtime/graph.ts';
@@ -20,15 +19,12 @@ import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { TopologyError } from '../../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
 import type { DeadLetter, Fill, Order, PortfolioState, Quote } from '../../../schemas/types.generated.ts';
-import { MINUTE, T0, quote } from '../../helpers/memory-graph.ts';
+import { MINUTE, T0, probeSpec, type Probe } from '../../helpers/memory-graph.ts';
+import { fill, order, portfolio, quote } from '../../helpers/records.ts';
 import { validate } from '../../topology/helpers.ts';
 
 const s = 1_000_000;
 const DAY = 24 * 60 * MINUTE;
-
-function order(symbol: string, side: Order['side'], qty: number, extra: Partial<Order> = {}): Order {
-  return { ts_event: 0, ts_known: 0, order_id: '', symbol, side, qty, order_type: 'MARKET', limit_price: null, ref_price: 100, ...extra };
-}
 
 /** The operator alone, fed through Subjects on an event clock: each input is delivered at its time. */
 function harness(params: Record<string, unknown> = {}, opts: { sessions?: Session[]; fills?: boolean } = {}) {
@@ -76,39 +72,17 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
       h.at(t);
       inputs.quotes.next([quote(symbol, t, mid - 0.5, mid + 0.5, ++seq)]);
     },
+    /** The cash is what the positions (bought at their marks) leave of the equity. */
     state(t: number, equity: number, positions: [symbol: string, qty: number, mark: number][] = []) {
       h.at(t);
-      inputs.portfolio.next([
-        {
-          ts_event: t,
-          ts_known: t,
-          cash: equity - positions.reduce((a, [, q, m]) => a + q * m, 0),
-          equity,
-          realized_pnl: 0,
-          unrealized_pnl: 0,
-          fees: 0,
-          gross_exposure: 0,
-          net_exposure: 0,
-          traded_notional: 0,
-          positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
-        },
-      ]);
+      const cash = equity - positions.reduce((a, [, q, m]) => a + q * m, 0);
+      inputs.portfolio.next([portfolio(t, equity, positions, { cash })]);
     },
+    /** `o` filled (`qty` of it) at its reference price. */
     fill(t: number, o: Order, qty = o.qty) {
       h.at(t);
       inputs.fills.next([
-        {
-          ts_event: t,
-          ts_known: t,
-          fill_id: `${o.order_id}#1`,
-          order_id: o.order_id,
-          symbol: o.symbol,
-          side: o.side,
-          qty,
-          price: o.ref_price,
-          fee: 0,
-          liquidity: 'TAKER',
-        },
+        fill(o.symbol, o.side, qty, o.ref_price, { ts_event: t, ts_known: t, fill_id: `${o.order_id}#1`, order_id: o.order_id }),
       ]);
     },
     /** Sends an order at time t; returns the reason it was rejected, or 'passed'. */
@@ -494,30 +468,12 @@ describe('risk.pretrade in a graph: orders → risk → sim-broker → accountin
     });
 
   async function run(yaml: string, quotes: Quote[], orders: (Order & { seq: number })[], sessions: Session[]) {
-    const probes = new Map<string, unknown[]>();
-    const probe = defineOperator({
-      type: 'test.probe',
-      summary: 'Test sink recording what reaches it.',
-      inputs: { records: { schema: '*', description: 'Anything.' } },
-      output: null,
-      params: z.strictObject({}),
-      create:
-        (_p, ctx) =>
-        ({ records }) => {
-          const seen: unknown[] = [];
-          probes.set(ctx.node, seen);
-          return handle<never>(ctx, [
-            on(records, (b) => {
-              seen.push(...b);
-            }),
-          ]);
-        },
-    });
+    const seen = new Map<string, Probe>();
     const specs = new Map<string, AnySpec>([
       ...registry,
       ['test.quotes', memory('test.quotes', 'Quote', quotes)],
       ['test.orders', memory('test.orders', 'Order', orders)],
-      ['test.probe', probe],
+      ['test.probe', probeSpec(seen)],
     ]);
     const { topology, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
     if (!topology) throw new TopologyError(problems);
@@ -535,6 +491,7 @@ describe('risk.pretrade in a graph: orders → risk → sim-broker → accountin
       },
     });
     await driveGraph(graph, clock, sessions);
+    const probes = new Map<string, unknown[]>([...seen].map(([node, p]) => [node, p.records]));
     return { probes, deadLetters, logs, metrics: graph.contexts.get('risk')!.metrics.snapshot() };
   }
 

@@ -21,6 +21,7 @@ import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
 import type { CrossSection, Order } from '../../../schemas/types.generated.ts';
 import { tempDir } from '../../helpers/datasets.ts';
+import * as records from '../../helpers/records.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 15, 0) * 1000;
 const folders: string[] = [];
@@ -62,18 +63,8 @@ const read = async (bytes: Buffer): Promise<Record<string, unknown>[]> =>
   })) as Record<string, unknown>[];
 const columns = (bytes: Buffer) => parquetMetadata(arrayBuffer(bytes)).schema.slice(1);
 
-const order = (at: number, symbol: string, extra: Partial<Order> = {}): Order => ({
-  ts_event: at - 1,
-  ts_known: at,
-  order_id: `o-${at}-${symbol}`,
-  symbol,
-  side: 'BUY',
-  qty: 10,
-  order_type: 'MARKET',
-  limit_price: null,
-  ref_price: 100.25,
-  ...extra,
-});
+const order = (at: number, symbol: string, extra: Partial<Order> = {}): Order =>
+  records.order(symbol, 'BUY', 10, { ts_event: at - 1, ts_known: at, order_id: `o-${at}-${symbol}`, ref_price: 100.25, ...extra });
 
 describe('sink.parquet', () => {
   it('writes every record in arrival order, typed from its schema, nulls kept; the same records give the same bytes', async () => {

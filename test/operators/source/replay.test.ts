@@ -19,7 +19,7 @@ import type { DatasetManifest } from '../../../pipelines/data/manifest.ts';
 import { openDataset } from '../../../pipelines/io/dataset.ts';
 import type { Quote, Trade } from '../../../schemas/types.generated.ts';
 import { tempDir } from '../../helpers/datasets.ts';
-import { T0, quote, trade } from '../../helpers/memory-graph.ts';
+import { T0, quote, trade } from '../../helpers/records.ts';
 
 const folders: string[] = [];
 afterAll(() => {

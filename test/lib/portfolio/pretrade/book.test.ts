@@ -8,41 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { SECOND } from '../../../../lib/core/time.ts';
 import { PretradeBook } from '../../../../lib/portfolio/pretrade/book.ts';
 import type { Order, PortfolioState, Quote } from '../../../../schemas/types.generated.ts';
-import { quote as helperQuote } from '../../../helpers/memory-graph.ts';
+import * as records from '../../../helpers/records.ts';
 
 const ACTIVE = { mode: 'ACTIVE', reason: 'initial' } as const;
 
-function order(id: string, symbol: string, side: Order['side'], qty: number, limit?: number): Order {
-  return {
-    ts_event: 0,
-    ts_known: 0,
-    order_id: id,
-    symbol,
-    side,
-    qty,
-    order_type: limit === undefined ? 'MARKET' : 'LIMIT',
-    limit_price: limit ?? null,
-    ref_price: 100,
-  };
-}
+/** A market order, or a limit order at `limit`. */
+const order = (id: string, symbol: string, side: Order['side'], qty: number, limit?: number): Order =>
+  records.order(symbol, side, qty, { order_id: id, ...(limit === undefined ? {} : { order_type: 'LIMIT', limit_price: limit }) });
 
-function state(equity: number, positions: [symbol: string, qty: number, mark: number][]): PortfolioState {
-  return {
-    ts_event: 0,
-    ts_known: 0,
-    cash: 0,
-    equity,
-    realized_pnl: 0,
-    unrealized_pnl: 0,
-    fees: 0,
-    gross_exposure: 0,
-    net_exposure: 0,
-    traded_notional: 0,
-    positions: positions.map(([symbol, qty, mark]) => ({ symbol, qty, avg_price: mark, mark })),
-  };
-}
+/** The book reads equity and positions only: no cash. */
+const state = (equity: number, positions: records.Held[]): PortfolioState => records.portfolio(0, equity, positions, { cash: 0 });
 
-const quote = (symbol: string, bid: number, ask: number): Quote => helperQuote(symbol, 0, bid, ask, 0);
+const quote = (symbol: string, bid: number, ask: number): Quote => records.quote(symbol, 0, bid, ask, 0);
 
 const book = (trackPending = true): PretradeBook => new PretradeBook({ trackPending, rateWindow: SECOND });
 const working = (b: PretradeBook): [string, number][] => [...b.working()].map((p) => [p.order.order_id, p.remaining]);

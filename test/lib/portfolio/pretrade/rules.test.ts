@@ -24,6 +24,7 @@ import {
   type PretradeLimits,
 } from '../../../../lib/portfolio/pretrade/rules.ts';
 import type { Order } from '../../../../schemas/types.generated.ts';
+import * as records from '../../../helpers/records.ts';
 
 const LIMITS: PretradeLimits = {
   restricted: new Set(['X']),
@@ -38,20 +39,9 @@ const LIMITS: PretradeLimits = {
   rateWindowSeconds: 1,
 };
 
-function order(side: Order['side'], qty: number, extra: Partial<Order> = {}): Order {
-  return {
-    ts_event: 0,
-    ts_known: 0,
-    order_id: 'o1',
-    symbol: 'A',
-    side,
-    qty,
-    order_type: 'MARKET',
-    limit_price: null,
-    ref_price: 100,
-    ...extra,
-  };
-}
+/** An order o1 in A. */
+const order = (side: Order['side'], qty: number, extra: Partial<Order> = {}): Order =>
+  records.order('A', side, qty, { order_id: 'o1', ...extra });
 
 /** A flat book: ACTIVE, mid 100, equity 1,000,000, no position, no exposure, no recent orders. */
 function view(v: Partial<OrderView> = {}): OrderView {

@@ -2,40 +2,20 @@
  * The `alpha` command line, run as a child process (`node bin/alpha.mjs …`). Each start costs about
  * half a second, so every command runs once, all of them concurrently, before the assertions.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { registry } from '../../operators/index.ts';
 import type { PortSpec } from '../../operators/sdk/spec.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
+import { ROOT, runAlpha, type CliRun as Run } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BAD = 'test/fixtures/topologies/bad.yaml';
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function alpha(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/alpha.mjs', ...args],
-      { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const alpha = (...args: string[]): Promise<Run> => runAlpha(args, 60_000);
 
 /** The problem lines (`FILE:LINE:COL …`) of an output. */
 function problemLines(text: string): string[] {

@@ -3,33 +3,16 @@
  * status, JSON still printed), 2 (unreadable or malformed file, reasons on stderr), and nothing but the
  * result on stdout. Every command starts at once, before the assertions.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runAlpha, type CliRun as Run } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SEED_FIXTURE = join(ROOT, 'test/fixtures/qp/seed-example.json');
 const dir = mkdtempSync(join(tmpdir(), 'alpha-risk-'));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function alpha(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/alpha.mjs', ...args],
-      { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
+const alpha = (...args: string[]): Promise<Run> => runAlpha(args, 120_000);
 
 function file(name: string, content: unknown): string {
   const path = join(dir, name);

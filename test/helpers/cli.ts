@@ -1,0 +1,25 @@
+/** Runs the `alpha` command line as a child process (`node bin/alpha.mjs …` in the repository root), as a user would. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, where the command runs. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CliRun {
+  /** The exit code; null when a signal or the timeout ended the process. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `alpha ...args`; resolves (never rejects) once the process has ended or `timeoutMs` has passed. */
+export function runAlpha(args: readonly string[], timeoutMs: number): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/alpha.mjs', ...args],
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
+}

@@ -5,32 +5,13 @@
  * is wrong.
  */
 import { createServer, type Server } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RdAdmin, RdConsumer, RdProducer } from '../../native/kafka/index.ts';
 import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
 import { KafkaEdgeError } from '../../pipelines/kafka/errors.ts';
-import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+import { kafkaTestFile, readAtLeast, uniqueTopic, withAdmin } from '../helpers/kafka.ts';
 
-const s = testSettings();
-const topics: string[] = [];
-afterAll(async () => {
-  await dropTopics(s, topics);
-});
-
-function topic(prefix: string): string {
-  const t = uniqueTopic(prefix);
-  topics.push(t);
-  return t;
-}
-
-async function withAdmin<T>(f: (admin: TopicAdmin) => Promise<T>): Promise<T> {
-  const admin = await TopicAdmin.connect(s);
-  try {
-    return await f(admin);
-  } finally {
-    await admin.close();
-  }
-}
+const { s, topic } = kafkaTestFile();
 
 /** A TCP port on 127.0.0.1 that nothing listens on (taken, then released). */
 async function closedPort(): Promise<number> {
@@ -44,7 +25,7 @@ async function closedPort(): Promise<number> {
 describe('topic administration (real broker)', () => {
   it('ensureTopic creates a topic with its partitions, accepts it again, refuses another count', async () => {
     const t = topic('admin-ensure');
-    await withAdmin(async (admin) => {
+    await withAdmin(s, async (admin) => {
       expect(await admin.partitions(t)).toBeUndefined();
       await admin.ensureTopic(t, 3);
       expect(await admin.partitions(t)).toBe(3);
@@ -77,7 +58,7 @@ describe('topic administration (real broker)', () => {
       expect(results.map((r) => r.partitions)).toEqual([4, 4]);
       // Through TopicAdmin: concurrent ensureTopic calls on a new topic both resolve.
       const u = topic('admin-race-ensure');
-      await Promise.all([withAdmin((x) => x.ensureTopic(u, 2)), withAdmin((x) => x.ensureTopic(u, 2))]);
+      await Promise.all([withAdmin(s, (x) => x.ensureTopic(u, 2)), withAdmin(s, (x) => x.ensureTopic(u, 2))]);
       expect(await a.partitions(u)).toBe(2);
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -86,13 +67,13 @@ describe('topic administration (real broker)', () => {
 
   it('offsets: per partition, the low watermark and the offset the next record gets', async () => {
     const t = topic('admin-offsets');
-    await withAdmin((admin) => admin.ensureTopic(t, 3));
+    await withAdmin(s, (admin) => admin.ensureTopic(t, 3));
     const p = new RdProducer({ brokers: s.brokers, clientId: 'admin-test' });
     // 3 records to partition 0, 1 to partition 2, none to partition 1
     const sent = [0, 0, 2, 0].map((partition, i) => ({ topic: t, partition, key: null, value: Buffer.from([i]), headers: {} }));
     await p.send(sent);
     await p.close();
-    expect(await withAdmin((admin) => admin.offsets(t))).toEqual([
+    expect(await withAdmin(s, (admin) => admin.offsets(t))).toEqual([
       { partition: 0, low: 0, high: 3 },
       { partition: 1, low: 0, high: 0 },
       { partition: 2, low: 0, high: 1 },
@@ -101,7 +82,7 @@ describe('topic administration (real broker)', () => {
 
   it('deleteTopics: gone from the metadata when it resolves; a missing topic is named in the error', async () => {
     const t = uniqueTopic('admin-delete');
-    await withAdmin(async (admin) => {
+    await withAdmin(s, async (admin) => {
       await admin.ensureTopic(t, 1);
       await admin.deleteTopics([t]);
       expect(await admin.partitions(t)).toBeUndefined();
@@ -113,28 +94,20 @@ describe('topic administration (real broker)', () => {
   it("deleteGroups: the group's commits are gone (a new member starts from the beginning); an unknown group is named", async () => {
     const t = topic('admin-group');
     const group = `${t}.g`;
-    await withAdmin((admin) => admin.ensureTopic(t, 1));
+    await withAdmin(s, (admin) => admin.ensureTopic(t, 1));
     const p = new RdProducer({ brokers: s.brokers, clientId: 'admin-test' });
     await p.send(Array.from({ length: 5 }, (_, i) => ({ topic: t, partition: 0, key: null, value: Buffer.from([i]), headers: {} })));
     await p.close();
     const c = new RdConsumer({ brokers: s.brokers, clientId: 'admin-test', groupId: group, topic: t, fromBeginning: true });
-    await readUntil(
-      () => c.next(100, 200),
-      (all) => all.length >= 5,
-      200,
-    );
+    await readAtLeast(c, 5);
     await c.commit(new Map([[0, 5]]));
     await c.close();
-    await withAdmin(async (admin) => {
+    await withAdmin(s, async (admin) => {
       await admin.deleteGroups([group]);
       await expect(admin.deleteGroups([group])).rejects.toThrow(new RegExp(`"${group.replaceAll('.', '\\.')}": GroupIdNotFound`));
     });
     const again = new RdConsumer({ brokers: s.brokers, clientId: 'admin-test', groupId: group, topic: t, fromBeginning: true });
-    const read = await readUntil(
-      () => again.next(100, 200),
-      (all) => all.length >= 5,
-      200,
-    );
+    const read = await readAtLeast(again, 5);
     await again.close();
     expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
   });

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PullConsumer } from '../../pipelines/kafka/consumer.ts';
 import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC } from '../../pipelines/kafka/dead-letters.ts';
 import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
@@ -7,26 +7,12 @@ import { SerialProducer } from '../../pipelines/kafka/producer.ts';
 import { avroType } from '../../pipelines/kafka/schema-codec.ts';
 import { frame } from '../../pipelines/kafka/wire.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
-import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
+import { quote as quoteAt } from '../helpers/records.ts';
 
-const s = testSettings();
-const topics: string[] = [];
-afterAll(async () => {
-  await dropTopics(s, topics);
-});
+const { s, topic } = kafkaTestFile();
 
-const quote = (i: number): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i,
-  ts_known: 1_700_000_000_000_000 + i,
-  symbol: 'AAA',
-  seq: i,
-  id: i,
-  version: 1,
-  bid: 10,
-  ask: 10.5,
-  bid_size: 1,
-  ask_size: 2,
-});
+const quote = (i: number): Quote => quoteAt('AAA', 1_700_000_000_000_000 + i, 10, 10.5, i, { bid_size: 1, ask_size: 2 });
 
 /** Registers `schema` under `subject` over plain HTTP; returns its id. */
 async function register(subject: string, schema: object): Promise<number> {
@@ -41,8 +27,7 @@ async function register(subject: string, schema: object): Promise<number> {
 
 describe('dead letters (real broker and registry)', () => {
   it('sends undecodable and schema-incompatible records to <topic>.dlq unchanged, with the error, and carries on', async () => {
-    const t = uniqueTopic('dlq');
-    topics.push(t);
+    const t = topic('dlq');
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
     // A Quote whose symbol is an int: the writer's schema cannot be resolved to the edge's.
     const incompatible = { type: 'record', name: 'Quote', namespace: 'alpha', fields: [{ name: 'symbol', type: 'int' }] };
@@ -106,8 +91,7 @@ describe('dead letters (real broker and registry)', () => {
   });
 
   it('commits dead letters behind the last good record, so a restart does not dead-letter them twice', async () => {
-    const t = uniqueTopic('dlq-tail');
-    topics.push(t);
+    const t = topic('dlq-tail');
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
     await w.write([{ key: 'AAA', value: quote(0) }]);
     const raw = new SerialProducer(s, 'test-garbage');

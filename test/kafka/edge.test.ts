@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
 import type { ConsumedItem } from '../../pipelines/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
@@ -7,19 +7,10 @@ import { avroSchema } from '../../schemas/avro.ts';
 import type { AvroType } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import type { Quote, SchemaName } from '../../schemas/types.generated.ts';
-import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
+import { quote as quoteAt } from '../helpers/records.ts';
 
-const s = testSettings();
-const topics: string[] = [];
-afterAll(async () => {
-  await dropTopics(s, topics);
-});
-
-function topic(prefix: string): string {
-  const t = uniqueTopic(prefix);
-  topics.push(t);
-  return t;
-}
+const { s, topic } = kafkaTestFile();
 
 /** A deterministic value of an Avro type; `i` varies the numbers and strings. */
 function sample(t: AvroType, i: number): unknown {
@@ -65,18 +56,12 @@ function sample(t: AvroType, i: number): unknown {
 }
 const namedTypes = new Map<string, AvroType>();
 
-const quote = (i: number, symbol = `SYM${i % 7}`): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i,
-  ts_known: 1_700_000_000_000_100 + i,
-  symbol,
-  seq: i,
-  id: i,
-  version: 1,
-  bid: 100 + i / 100,
-  ask: 100.02 + i / 100,
-  bid_size: 100 * (1 + (i % 3)),
-  ask_size: 200,
-});
+const quote = (i: number, symbol = `SYM${i % 7}`): Quote =>
+  quoteAt(symbol, 1_700_000_000_000_000 + i, 100 + i / 100, 100.02 + i / 100, i, {
+    ts_known: 1_700_000_000_000_100 + i,
+    bid_size: 100 * (1 + (i % 3)),
+    ask_size: 200,
+  });
 
 describe('Kafka edge (real broker and registry)', () => {
   it.each(SCHEMA_NAMES.map((n) => [n]))('round-trips %s', async (name: SchemaName) => {

@@ -2,26 +2,16 @@
  * The librdkafka binding (native/kafka) on its own, against the real broker: what the adapter relies on
  * and the errors a caller sees (never a crash).
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { RdConsumer, RdProducer, type ConsumedRecord } from '../../native/kafka/index.ts';
-import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
-import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import { RdConsumer, RdProducer } from '../../native/kafka/index.ts';
+import { kafkaTestFile, readAtLeast, withAdmin } from '../helpers/kafka.ts';
 
-const s = testSettings();
-const topics: string[] = [];
-afterAll(async () => {
-  await dropTopics(s, topics);
-});
+const { s, topic: name } = kafkaTestFile();
 
+/** A new topic with `partitions`, dropped after the file's tests. */
 async function topic(prefix: string, partitions: number): Promise<string> {
-  const t = uniqueTopic(prefix);
-  topics.push(t);
-  const admin = await TopicAdmin.connect(s);
-  try {
-    await admin.ensureTopic(t, partitions);
-  } finally {
-    await admin.close();
-  }
+  const t = name(prefix);
+  await withAdmin(s, (admin) => admin.ensureTopic(t, partitions));
   return t;
 }
 
@@ -46,11 +36,7 @@ describe('native/kafka (real broker)', () => {
     await p.send(sent);
     await p.close();
     const c = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
-    const got = await readUntil<ConsumedRecord>(
-      () => c.next(100, 200),
-      (all) => all.length >= sent.length,
-      200,
-    );
+    const got = await readAtLeast(c, sent.length);
     await c.close();
     const p0 = got.filter((r) => r.partition === 0);
     expect(p0.map((r) => r.offset)).toEqual([0, 1, 2]);
@@ -69,19 +55,11 @@ describe('native/kafka (real broker)', () => {
     await p.send(Array.from({ length: 10 }, (_, i) => ({ topic: t, partition: 0, key: null, value: Buffer.from([i]), headers: {} })));
     await p.close();
     const first = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
-    await readUntil(
-      () => first.next(100, 200),
-      (all) => all.length >= 10,
-      200,
-    );
+    await readAtLeast(first, 10);
     await first.commit(new Map([[0, 6]]));
     await first.close();
     const second = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
-    const rest = await readUntil(
-      () => second.next(100, 200),
-      (all) => all.length >= 4,
-      200,
-    );
+    const rest = await readAtLeast(second, 4);
     await second.close();
     expect(rest.map((r) => r.value![0])).toEqual([6, 7, 8, 9]);
   });

@@ -1,28 +1,14 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
-import { dropTopics, readUntil, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
+import { quote as quoteAt } from '../helpers/records.ts';
 
-const s = testSettings();
-const topics: string[] = [];
-afterAll(async () => {
-  await dropTopics(s, topics);
-});
+const { s, topic } = kafkaTestFile();
 
-const quote = (i: number): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i,
-  ts_known: 1_700_000_000_000_000 + i,
-  symbol: `S${i % 5}`,
-  seq: i,
-  id: i,
-  version: 1,
-  bid: 10,
-  ask: 10.5,
-  bid_size: 1,
-  ask_size: 2,
-});
+const quote = (i: number): Quote => quoteAt(`S${i % 5}`, 1_700_000_000_000_000 + i, 10, 10.5, i, { bid_size: 1, ask_size: 2 });
 const seqs = (items: { kind: string; value?: Quote }[]): number[] => items.map((it) => (it.kind === 'record' ? it.value!.seq : -1));
 
 /**
@@ -51,8 +37,7 @@ async function producerIds(topic: string, expected: number): Promise<Set<string>
 
 describe('commits and restarts (real broker)', () => {
   it('a reader restarted in the same group resumes after the committed offsets: no loss, no duplicates', async () => {
-    const t = uniqueTopic('restart');
-    topics.push(t);
+    const t = topic('restart');
     const N = 600;
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 3 });
     await w.write(Array.from({ length: N }, (_, i) => ({ key: quote(i).symbol, value: quote(i) })));
@@ -90,8 +75,7 @@ describe('commits and restarts (real broker)', () => {
   });
 
   it('overlapping write() calls lose nothing, and the producer is idempotent', async () => {
-    const t = uniqueTopic('idem');
-    topics.push(t);
+    const t = topic('idem');
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 2 });
     const K = 20,
       B = 250;

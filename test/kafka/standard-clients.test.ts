@@ -1,18 +1,14 @@
 /** What standard Kafka clients see: the same partitions for a key, and values any Avro reader decodes. */
 import { spawnSync } from 'node:child_process';
 import avro from 'avsc';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
 import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
 import { murmur2, partitionOf } from '../../pipelines/kafka/murmur2.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
-import { dropTopics, testSettings, uniqueTopic } from '../helpers/kafka.ts';
+import { kafkaTestFile } from '../helpers/kafka.ts';
 
-const s = testSettings();
-const topics: string[] = [];
-afterAll(async () => {
-  await dropTopics(s, topics);
-});
+const { s, topic } = kafkaTestFile();
 
 function kcat(args: string[], input?: Buffer): Buffer {
   const r = spawnSync('kcat', ['-b', s.brokers.join(','), ...args], { input, maxBuffer: 64 << 20 });
@@ -35,8 +31,7 @@ describe('standard clients', () => {
   });
 
   it('librdkafka (kcat, murmur2_random partitioner) puts every key on the partition we compute', async () => {
-    const t = uniqueTopic('kcat-part');
-    topics.push(t);
+    const t = topic('kcat-part');
     const admin = await TopicAdmin.connect(s);
     await admin.ensureTopic(t, 5);
     await admin.close();
@@ -51,8 +46,7 @@ describe('standard clients', () => {
   });
 
   it('values read raw by kcat decode with avsc and the schema fetched by the id in their header', async () => {
-    const t = uniqueTopic('kcat-avro');
-    topics.push(t);
+    const t = topic('kcat-avro');
     const q: Quote = {
       ts_event: 1_700_000_000_123_456,
       ts_known: 1_700_000_000_123_999,

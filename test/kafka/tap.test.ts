@@ -9,6 +9,7 @@ import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
 import { SerialProducer } from '../../pipelines/kafka/producer.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { dropTopics, testSettings } from '../helpers/kafka.ts';
+import { quote as quoteAt } from '../helpers/records.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const s = testSettings();
@@ -17,18 +18,8 @@ const topic = `${name}.quotes`;
 const dir = mkdtempSync(join(tmpdir(), 'tap-'));
 const file = join(dir, 'topology.yaml');
 
-const quote = (i: number): Quote => ({
-  ts_event: 1_700_000_000_000_000 + i,
-  ts_known: 1_700_000_000_000_001 + i,
-  symbol: `S${i % 3}`,
-  seq: i,
-  id: i,
-  version: 1,
-  bid: 10 + i,
-  ask: 10.5 + i,
-  bid_size: 100,
-  ask_size: 200,
-});
+const quote = (i: number): Quote =>
+  quoteAt(`S${i % 3}`, 1_700_000_000_000_000 + i, 10 + i, 10.5 + i, i, { ts_known: 1_700_000_000_000_001 + i, ask_size: 200 });
 
 function alpha(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], {

@@ -9,7 +9,7 @@ import { validateTopology } from '../topology/validate.ts';
 import { mermaid, opsJson, opsMarkdown, opsText, topologyJsonSchema } from '../topology/reference.ts';
 import { generateDataset, GENERATE_DEFAULTS } from '../data/generate.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
-import { printSummary, progressPrinter } from './report.ts';
+import { printSummary, progressPrinter, wroteLine } from './report.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -87,16 +87,20 @@ export async function buildProgram(): Promise<Command> {
     .option('--start <date>', 'first trading day (YYYY-MM-DD)', GENERATE_DEFAULTS.start)
     .option('--seed <n>', 'random seed (changes the noise, not the planted alpha)', number('--seed'), GENERATE_DEFAULTS.seed)
     .option('--alpha <x>', 'strength of the planted alpha (0 = pure noise)', number('--alpha'), GENERATE_DEFAULTS.alpha)
-    .action(async (opts: { out: string; symbols: number; days: number; start: string; seed: number; alpha: number }) => {
-      const started = Date.now();
-      const manifest = await generateDataset(opts);
-      const q = manifest.datasets['quotes']!;
-      const t = manifest.datasets['trades']!;
-      process.stderr.write(
-        `wrote ${opts.out}: ${manifest.symbols} symbols × ${manifest.dates.length} days, ` +
-          `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
-      );
-    });
+    .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
+    .action(
+      async (opts: { out: string; symbols: number; days: number; start: string; seed: number; alpha: number; overwrite?: boolean }) => {
+        const started = Date.now();
+        const manifest = await generateDataset(opts);
+        const q = manifest.datasets['quotes']!;
+        const t = manifest.datasets['trades']!;
+        process.stderr.write(
+          `generated ${manifest.symbols} symbols × ${manifest.dates.length} days, ` +
+            `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n` +
+            `${wroteLine(opts.out)}\n`,
+        );
+      },
+    );
 
   replayOptions(
     program
@@ -107,7 +111,8 @@ export async function buildProgram(): Promise<Command> {
   )
     .option('--split', 'run each process group (topology "groups:") in its own OS process, joined through Kafka')
     .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
-    .action(async (file: string, opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean }) => {
+    .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
+    .action(async (file: string, opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean; overwrite?: boolean }) => {
       const topology = resolveTopology(file, opts.set);
       const dataDir = opts.data ?? topology.data;
       if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
@@ -118,6 +123,7 @@ export async function buildProgram(): Promise<Command> {
         topologyFile: file,
         sets: opts.set,
         outDir: opts.out,
+        overwrite: opts.overwrite ?? false,
         ...(dataDir ? { dataDir } : {}),
         ...(opts.from ? { from: opts.from } : {}),
         ...(opts.to ? { to: opts.to } : {}),

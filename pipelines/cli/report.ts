@@ -1,5 +1,5 @@
 /** What the CLI prints while and after a backtest runs. */
-import { readdirSync } from 'node:fs';
+import { listFiles } from '../io/output-folder.ts';
 import type { BacktestSummary } from '../runtime/backtest.ts';
 
 export function progressPrinter(): (fraction: number, events: number) => void {
@@ -23,7 +23,12 @@ export function printSummary(s: BacktestSummary, outDir: string): void {
             .join('; ')})`
         : ''
     }`,
-    `  wrote ${outDir}/: ${readdirSync(outDir).sort().join(', ')}`,
+    `  ${wroteLine(outDir)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `wrote OUT/: every file in it` (the folder was replaced whole, so that is exactly what the run wrote). */
+export function wroteLine(outDir: string): string {
+  return `wrote ${outDir.replace(/\/+$/, '')}/: ${listFiles(outDir).join(', ')}`;
 }

@@ -8,6 +8,7 @@ import { Rng } from '../../lib/core/rng.ts';
 import { MINUTE } from '../../lib/core/time.ts';
 import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
+import { openOutput } from '../io/output-folder.ts';
 import { DEFAULT_START, sessionOf, tradingDays } from './calendar.ts';
 import type { DatasetManifest } from './manifest.ts';
 import {
@@ -30,6 +31,8 @@ export interface GenerateOptions {
   alpha?: number;
   /** Fraction of trades later corrected (a new version with a later ts_known). */
   correctionRate?: number;
+  /** Replace an existing non-empty `out` whole (default: refuse it). */
+  overwrite?: boolean;
 }
 
 export const GENERATE_DEFAULTS = { symbols: 40, days: 20, start: DEFAULT_START, seed: 1, alpha: 1, correctionRate: 0.003 };
@@ -51,6 +54,18 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   if (!Number.isInteger(o.symbols) || o.symbols < 1) throw new RangeError(`--symbols is ${o.symbols}: expected an integer >= 1`);
   if (!Number.isInteger(o.days) || o.days < 1) throw new RangeError(`--days is ${o.days}: expected an integer >= 1`);
   if (!Number.isFinite(o.alpha) || o.alpha < 0) throw new RangeError(`--alpha is ${o.alpha}: expected a number >= 0`);
+  // Written into a staging folder moved into place when complete (pipelines/io/output-folder.ts).
+  const output = openOutput(options.out, { overwrite: options.overwrite ?? false });
+  try {
+    const manifest = await writeMarket({ ...o, out: output.dir });
+    output.commit();
+    return manifest;
+  } catch (err) {
+    throw output.abort(err);
+  }
+}
+
+async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Promise<DatasetManifest> {
   const dates = tradingDays(o.start, o.days);
   const root = new Rng(o.seed);
   const universe = drawUniverse(root.fork('universe'), o.symbols);

@@ -14,6 +14,7 @@ import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.t
 import { registry } from '../../operators/index.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
+import { openOutput } from '../io/output-folder.ts';
 import { loadTopology } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
 import { validateTopology } from '../topology/validate.ts';
@@ -33,7 +34,14 @@ export interface BacktestOptions {
   sets?: readonly string[];
   /** Overrides the topology's `data:` for every replay source. */
   dataDir?: string;
+  /**
+   * Output folder. A run writes into a staging folder beside it and moves it into place when done
+   * (pipelines/io/output-folder.ts); a group run (`group`) writes into it directly, since the split
+   * runner that started it holds the folder.
+   */
   outDir: string;
+  /** Replace an existing non-empty `outDir` whole (default: refuse it). */
+  overwrite?: boolean;
   log?: Logger;
   /** Operator types to resolve the topology against (default: the registry). Tests add probes here. */
   registry?: ReadonlyMap<string, AnySpec>;
@@ -87,9 +95,31 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
       { file: options.topologyFile, line: 1, col: 1, message: 'no data folder', hint: 'pass --data DIR or set "data:" in the topology' },
     ]);
   const manifest = manifestWindow(dataDir, readManifest(dataDir), options.from, options.to);
-  const outDir = resolve(options.outDir);
-  mkdirSync(outDir, { recursive: true });
+  if (options.group) {
+    const outDir = resolve(options.outDir);
+    mkdirSync(outDir, { recursive: true });
+    return runInto(options, topology, dataDir, manifest, outDir, log);
+  }
+  const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false });
+  let summary: BacktestSummary;
+  try {
+    summary = await runInto(options, topology, dataDir, manifest, output.dir, log);
+  } catch (err) {
+    throw output.abort(err);
+  }
+  output.commit();
+  return summary;
+}
 
+/** Runs the graph and writes its results into `outDir`. */
+async function runInto(
+  options: BacktestOptions,
+  topology: Topology,
+  dataDir: string,
+  manifest: ReturnType<typeof manifestWindow>,
+  outDir: string,
+  log: Logger,
+): Promise<BacktestSummary> {
   const deadLetters: DeadLetter[] = [];
   /** sha256 of each data file, taken as the replay reads it, so the data hash costs no second read. */
   const fileHashes = new Map<string, string>();

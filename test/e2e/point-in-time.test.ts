@@ -40,7 +40,7 @@ describe('point in time', () => {
       ].join('\n'),
     );
     const data = await dataset({ symbols: 6, days: 2, seed: 9, correctionRate: 0.05 });
-    await runBacktest({ topologyFile: file, dataDir: data, outDir: dir, registry: specs });
+    await runBacktest({ topologyFile: file, dataDir: data, outDir: join(dir, 'out'), registry: specs });
 
     const records = log.filter((e): e is Extract<Seen, { kind: 'record' }> => e.kind === 'record');
     const corrections = records.filter((r) => r.trade.version > 1);

@@ -1,0 +1,308 @@
+/**
+ * An output folder written atomically: a run writes into a fresh staging folder beside `--out`
+ * (`.NAME.staging-PID-XXXXXX`) and `commit()` moves it into place whole, so `--out` holds either the
+ * previous result or the new one, never a mix or a half. A lock file beside it (`.NAME.lock`, holding
+ * the pid) keeps two runs from writing the same `--out`; a lock, staging or old folder of a process
+ * that is no longer running is cleaned up by the next run.
+ *
+ * @example
+ * const out = openOutput('out/run', { overwrite: true });
+ * try {
+ *   // … write into out.dir …
+ *   out.commit();
+ * } catch (err) {
+ *   throw out.abort(err);
+ * }
+ */
+import {
+  accessSync,
+  closeSync,
+  constants,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { AlphaError } from '../../lib/core/errors.ts';
+
+export interface OutputFolder {
+  /** The final folder (absolute). */
+  readonly out: string;
+  /** The staging folder to write into (absolute); it becomes `out` on commit. */
+  readonly dir: string;
+  /** Moves the staging folder into place (replacing `out` whole) and releases the lock. */
+  commit(): void;
+  /**
+   * Releases the lock and removes the staging folder, or keeps it as NAME.failed beside `out` when
+   * the run wrote something into it. Returns `err` with a sentence saying where its output went.
+   */
+  abort(err?: unknown): unknown;
+}
+
+export interface OutputOptions {
+  /** Replace an existing non-empty folder (default: refuse it). */
+  overwrite?: boolean;
+  /** The option's name in messages (default "--out"). */
+  flag?: string;
+  /** Where notes go (a stale lock taken over, leftovers removed); default stderr. */
+  note?: (line: string) => void;
+}
+
+export function openOutput(path: string, options: OutputOptions = {}): OutputFolder {
+  const flag = options.flag ?? '--out';
+  const note = options.note ?? ((line: string) => process.stderr.write(`alpha: ${line}\n`));
+  const where = `${flag} ${path}`;
+  const out = resolve(path);
+  const parent = dirname(out);
+  const name = basename(out);
+  checkFolderPath(out, where);
+  if (out === parent || isWithin(process.cwd(), out) || out === homedir())
+    throw new AlphaError(
+      `${where}: is ${out === parent ? 'the root folder' : out === homedir() ? 'the home folder' : 'the working folder or one of its parents'}, expected a folder of its own (e.g. out/NAME)`,
+    );
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (err) {
+    throw new AlphaError(`${where}: cannot create its parent folder ${parent} (${reason(err)}), expected a folder this user can write`);
+  }
+
+  const lock = join(parent, `.${name}.lock`);
+  takeLock(lock, where, note);
+  const release = () => rmSync(lock, { force: true });
+  try {
+    removeLeftovers(parent, name, out, note);
+    if (isDirectory(out)) {
+      const entries = readdirSync(out);
+      if (entries.length > 0 && !options.overwrite)
+        throw new AlphaError(
+          `${where}: not empty (${entries.length} entries: ${entries.sort().slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}), expected a new or empty folder, or --overwrite to replace it whole`,
+        );
+      try {
+        accessSync(out, constants.W_OK);
+      } catch (err) {
+        throw new AlphaError(`${where}: cannot replace it (${reason(err)}), expected a folder this user can write`);
+      }
+    }
+    let dir: string;
+    try {
+      dir = join(parent, `.${name}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
+      mkdirSync(dir); // the mode a plain mkdir gives (mkdtemp's is 0700)
+    } catch (err) {
+      throw new AlphaError(`${where}: cannot write in ${parent} (${reason(err)}), expected a folder this user can write`);
+    }
+    try {
+      probe(dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new AlphaError(`${where}: cannot write in ${dir} (${reason(err)}), expected a folder this user can write`);
+    }
+    let open = true;
+    return {
+      out,
+      dir,
+      commit() {
+        if (!open) throw new Error(`${where}: already committed or aborted`);
+        open = false;
+        try {
+          swapInto(dir, out, parent, name);
+        } finally {
+          release();
+        }
+      },
+      abort(err?: unknown) {
+        if (!open) return err;
+        open = false;
+        let sentence: string;
+        try {
+          if (readdirSync(dir).length > 0) {
+            const failed = join(parent, `${name}.failed`);
+            rmSync(failed, { recursive: true, force: true });
+            renameSync(dir, failed);
+            sentence = `${where} left as it was; this run's partial output and logs are in ${failed}`;
+          } else {
+            rmSync(dir, { recursive: true, force: true });
+            sentence = `${where} left as it was; the run wrote nothing`;
+          }
+        } catch (cleanup) {
+          sentence = `${where} left as it was; its staging folder ${dir} could not be removed (${reason(cleanup)})`;
+        } finally {
+          release();
+        }
+        if (err instanceof Error) {
+          err.message = `${err.message}\n  (${sentence})`;
+          return err;
+        }
+        return err === undefined ? undefined : new AlphaError(`${String(err)} (${sentence})`);
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** `out` is a folder or does not exist yet, and no existing folder on its way is a file. */
+function checkFolderPath(out: string, where: string): void {
+  for (let p = out; ; p = dirname(p)) {
+    let stats: ReturnType<typeof statSync> | undefined;
+    try {
+      stats = statSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        if (p === dirname(p)) return;
+        continue;
+      }
+      if (code === 'ENOTDIR') continue; // a file further up: found on the way up
+      throw new AlphaError(`${where}: cannot read ${p} (${reason(err)}), expected a folder`);
+    }
+    if (!stats.isDirectory())
+      throw new AlphaError(p === out ? `${where}: is a file, expected a folder` : `${where}: ${p} is a file, expected a folder`);
+    return;
+  }
+}
+
+/** Takes `.NAME.lock` with an exclusive create; a lock of a process no longer running is taken over. */
+function takeLock(lock: string, where: string, note: (line: string) => void): void {
+  // The pid goes into a private file first, linked into place, so a lock never exists empty.
+  const mine = `${lock}.${process.pid}`;
+  try {
+    writeFileSync(mine, `${process.pid}\n`);
+  } catch (err) {
+    throw new AlphaError(`${where}: cannot write in ${dirname(lock)} (${reason(err)}), expected a folder this user can write`);
+  }
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(mine, lock);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new AlphaError(`${where}: cannot create its lock ${lock} (${reason(err)}), expected a folder this user can write`);
+      }
+      const holder = Number.parseInt(readText(lock), 10);
+      if (Number.isInteger(holder) && holder > 0 && alive(holder))
+        throw new AlphaError(
+          `${where}: in use by process ${holder} (lock ${lock}), expected one run per folder: wait for it, or choose another --out`,
+        );
+      if (attempt > 0) break;
+      note(`taking over the stale lock ${lock} (${Number.isInteger(holder) ? `process ${holder} is not running` : 'no pid in it'})`);
+      rmSync(lock, { force: true });
+    }
+    throw new AlphaError(`${where}: its lock ${lock} was taken by another run meanwhile, expected one run per folder`);
+  } finally {
+    rmSync(mine, { force: true });
+  }
+}
+
+/** Staging and old folders of runs no longer running; an old folder whose swap was interrupted goes back in place. */
+function removeLeftovers(parent: string, name: string, out: string, note: (line: string) => void): void {
+  const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(staging|old)-(\\d+)-`);
+  for (const entry of readdirSync(parent).sort()) {
+    const m = pattern.exec(entry);
+    if (!m || alive(Number(m[2]))) continue;
+    const path = join(parent, entry);
+    if (m[1] === 'old' && !existsPath(out)) {
+      renameSync(path, out);
+      note(`put back ${out} from ${path} (a replacement was interrupted)`);
+    } else {
+      rmSync(path, { recursive: true, force: true });
+      note(`removed ${path} (left by process ${m[2]}, no longer running)`);
+    }
+  }
+}
+
+/** Staging → out with renames: a folder cannot be renamed onto a non-empty one, so the old one moves aside first. */
+function swapInto(dir: string, out: string, parent: string, name: string): void {
+  if (!existsPath(out)) {
+    renameSync(dir, out);
+    return;
+  }
+  const old = join(parent, `.${name}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+  renameSync(out, old);
+  try {
+    renameSync(dir, out);
+  } catch (err) {
+    renameSync(old, out);
+    throw err;
+  }
+  rmSync(old, { recursive: true, force: true });
+}
+
+function probe(dir: string): void {
+  const file = join(dir, '.probe');
+  closeSync(openSync(file, 'wx'));
+  unlinkSync(file);
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isWithin(path: string, folder: string): boolean {
+  const r = relative(folder, path);
+  return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !r.startsWith(sep));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function existsPath(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}: ${e.message.split(', ')[0]?.replace(`${e.code}: `, '')}` : String(e.message ?? err);
+}
+
+/** Every file under `dir`, as paths relative to it, sorted (what a committed run wrote). */
+export function listFiles(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else files.push(r);
+    }
+  };
+  walk('');
+  return files.sort();
+}

@@ -61,6 +61,10 @@ const manifestSchema = z
     m.dates.forEach((d, i) => {
       if (i > 0 && d <= m.dates[i - 1]!) at(['dates', i], `expected a date after ${m.dates[i - 1]} (dates in order, each once)`);
     });
+    if (m.start !== undefined && m.dates[0] !== undefined && m.start !== m.dates[0])
+      at(['start'], `expected the first trading day, dates[0] (${m.dates[0]})`);
+    if (m.symbols !== undefined && m.symbols !== m.universe.length)
+      at(['symbols'], `expected the number of symbols in the universe (${m.universe.length})`);
     if (m.sessions.length !== m.dates.length)
       at(['sessions'], `expected one session per date: ${m.sessions.length} session(s) for ${m.dates.length} date(s)`);
     m.sessions.forEach((s, i) => {

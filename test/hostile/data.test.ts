@@ -157,6 +157,16 @@ const manifestCases: [string, (m: DatasetManifest) => unknown, RegExp][] = [
     }),
     /sessions\[0\]\.close is [\d.]+: expected whole microseconds/,
   ],
+  [
+    'a start that is not the first day',
+    (m) => ({ ...m, start: '2023-12-30' }),
+    /start is "2023-12-30": expected the first trading day, dates\[0\] \(2024-01-02\)/,
+  ],
+  [
+    'a symbol count that is not the universe',
+    (m) => ({ ...m, symbols: 5 }),
+    /symbols is 5: expected the number of symbols in the universe \(4\)/,
+  ],
   ['an empty universe', (m) => ({ ...m, universe: [] }), /universe is \[\]: expected at least one symbol/],
   [
     'a symbol twice',

@@ -5,13 +5,15 @@
  * and golden.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
-import { progressPrinter } from './report.ts';
+import { openOutput } from '../io/output-folder.ts';
+import { progressPrinter, wroteLine } from './report.ts';
 import { informationCoefficient, type IcReport } from '../model/evaluate.ts';
 import { microsToDate } from '../../lib/model/model-card.ts';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
@@ -51,6 +53,7 @@ interface TrainOptions {
   holdout?: string;
   horizon?: string;
   quiet?: boolean;
+  overwrite?: boolean;
 }
 
 export function registerModelCommand(program: Command): void {
@@ -64,56 +67,28 @@ export function registerModelCommand(program: Command): void {
     .option('--topology <file>', 'topology whose model input is the training data', 'topology.yaml')
     .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
     .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
-    .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>)')
+    .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>, replaced each run)')
     .option('--bottleneck <n>', 'autoencoder bottleneck size')
     .option('--noise <x>', 'autoencoder input noise (std)')
     .option('--horizon <n>', 'label horizon, in snapshots')
     .option('--holdout <x>', "fraction of the window's sessions held out for metrics")
     .option('--seed <n>', 'training seed')
     .option('--quiet', 'no progress output')
+    .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .action(async (opts: TrainOptions) => {
       const topology = resolveTopology(opts.topology);
       const edge = featureEdge(topology, opts.edge);
       const name = resolve(opts.out).split('/').pop()!;
       const work = resolve(opts.work ?? join('out/model-train', name));
-      mkdirSync(work, { recursive: true });
-      const featuresTopology = join(work, 'features.yaml');
-      writeFileSync(featuresTopology, featuresTopologyYaml(topology, edge));
-      const dataDir = opts.data ?? topology.data;
-      process.stderr.write(`features: the ${edge} edge of ${opts.topology}, ${opts.from} … ${opts.to} → ${join(work, FEATURES_FILE)}\n`);
-      const summary = await runBacktest({
-        topologyFile: featuresTopology,
-        outDir: work,
-        from: opts.from,
-        to: opts.to,
-        ...(dataDir ? { dataDir } : {}),
-        ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
-      });
-      if (summary.dead_letters > 0)
-        process.stderr.write(
-          `warning: the features run wrote ${summary.dead_letters} dead letters (${join(work, 'dead_letters.jsonl')})\n`,
-        );
-      ensureResearchEnv();
-      const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) =>
-        opts[k] !== undefined ? [`--${k}`, opts[k]!] : [],
-      );
-      const train = spawnSync(
-        RESEARCH_PYTHON,
-        [
-          join(ROOT, 'research/model/train.py'),
-          '--features',
-          join(work, FEATURES_FILE),
-          '--from',
-          opts.from,
-          '--to',
-          opts.to,
-          '--out',
-          resolve(opts.out),
-          ...extra,
-        ],
-        { stdio: ['ignore', 'inherit', 'inherit'] },
-      );
-      if (train.status !== 0) throw new AlphaError(`research/model/train.py failed (exit ${train.status ?? train.signal})`);
+      // The model folder is written atomically: staged beside --out, moved into place once trained.
+      const output = openOutput(opts.out, { overwrite: opts.overwrite ?? false });
+      try {
+        await train(opts, topology, edge, name, work, output.dir);
+      } catch (err) {
+        throw output.abort(err);
+      }
+      output.commit();
+      process.stderr.write(`${wroteLine(opts.out)}\n`);
     });
 
   model
@@ -124,7 +99,7 @@ export function registerModelCommand(program: Command): void {
     .option('--from <date>', 'first trading day (YYYY-MM-DD)')
     .option('--to <date>', 'last trading day (YYYY-MM-DD)')
     .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
-    .option('--out <dir>', 'backtest output folder', 'out/model-evaluate')
+    .option('--out <dir>', 'backtest output folder (replaced by each run)', 'out/model-evaluate')
     .option('--format <format>', 'text or json', 'text')
     .option('--quiet', 'no progress output')
     .action(async (opts: EvaluateOptions) => {
@@ -139,6 +114,63 @@ export function registerModelCommand(program: Command): void {
         );
       }
     });
+}
+
+/** The features run (into `work`, a scratch folder replaced each time), then train.py writing the model into `modelDir`. */
+async function train(
+  opts: TrainOptions,
+  topology: ReturnType<typeof resolveTopology>,
+  edge: string,
+  name: string,
+  work: string,
+  modelDir: string,
+): Promise<void> {
+  // The features topology sits in a temporary folder: the features run replaces `work` whole.
+  const scratch = mkdtempSync(join(tmpdir(), 'alpha-model-train-'));
+  const featuresTopology = join(scratch, 'features.yaml');
+  writeFileSync(featuresTopology, featuresTopologyYaml(topology, edge));
+  const dataDir = opts.data ?? topology.data;
+  process.stderr.write(`features: the ${edge} edge of ${opts.topology}, ${opts.from} … ${opts.to} → ${join(work, FEATURES_FILE)}\n`);
+  let summary: Awaited<ReturnType<typeof runBacktest>>;
+  try {
+    summary = await runBacktest({
+      topologyFile: featuresTopology,
+      outDir: work,
+      // The default work folder is this command's scratch, replaced each time; one given with --work is the user's.
+      overwrite: opts.work === undefined || (opts.overwrite ?? false),
+      from: opts.from,
+      to: opts.to,
+      ...(dataDir ? { dataDir } : {}),
+      ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  if (summary.dead_letters > 0)
+    process.stderr.write(`warning: the features run wrote ${summary.dead_letters} dead letters (${join(work, 'dead_letters.jsonl')})\n`);
+  ensureResearchEnv();
+  const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) =>
+    opts[k] !== undefined ? [`--${k}`, opts[k]!] : [],
+  );
+  const train = spawnSync(
+    RESEARCH_PYTHON,
+    [
+      join(ROOT, 'research/model/train.py'),
+      '--features',
+      join(work, FEATURES_FILE),
+      '--from',
+      opts.from,
+      '--to',
+      opts.to,
+      '--out',
+      modelDir,
+      '--name',
+      name,
+      ...extra,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (train.status !== 0) throw new AlphaError(`research/model/train.py failed (exit ${train.status ?? train.signal})`);
 }
 
 export async function evaluateModel(opts: EvaluateOptions): Promise<{
@@ -161,6 +193,8 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
   const summary = await runBacktest({
     topologyFile: opts.topology,
     outDir: opts.out,
+    // A scratch backtest for the report, replaced by each run as before (the atomic-output rule covers backtest, data generate and model train).
+    overwrite: true,
     ...(dataDir ? { dataDir } : {}),
     ...(opts.from ? { from: opts.from } : {}),
     ...(opts.to ? { to: opts.to } : {}),

@@ -4,13 +4,14 @@
  * write into one output folder; the launcher then merges their summaries and dead letters.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AlphaError } from '../../../lib/core/errors.ts';
 import { TopicAdmin } from '../../kafka/admin.ts';
 import { kafkaSettings } from '../../kafka/settings.ts';
 import type { BacktestSummary } from '../backtest.ts';
 import { resolveTopology } from '../backtest.ts';
+import { openOutput } from '../../io/output-folder.ts';
 import { groupEdges, runTopic } from './connect.ts';
 
 const ALPHA = resolve(import.meta.dirname, '../../../bin/alpha.mjs');
@@ -19,7 +20,10 @@ export interface SplitOptions {
   topologyFile: string;
   sets?: readonly string[];
   dataDir?: string;
+  /** Output folder: the launcher holds its lock and staging folder, which its groups write into. */
   outDir: string;
+  /** Replace an existing non-empty `outDir` whole (default: refuse it). */
+  overwrite?: boolean;
   from?: string;
   to?: string;
   /** Lines each group process writes to stderr, prefixed with its name. */
@@ -58,6 +62,8 @@ function supervise(
   onLine?: (group: string, line: string) => void,
 ) {
   const tail: string[] = [];
+  /** Every line of every attempt, written to the failed run's folder when the run fails. */
+  const log: string[] = [];
   let child: ChildProcess;
   let stopped = false;
   const done = (async (): Promise<number> => {
@@ -69,6 +75,7 @@ function supervise(
         partial = lines.pop()!;
         for (const line of lines) {
           tail.push(line);
+          log.push(attempt > 0 ? `[attempt ${attempt + 1}] ${line}` : line);
           if (tail.length > 20) tail.shift();
           onLine?.(group, line);
         }
@@ -82,6 +89,7 @@ function supervise(
   return {
     group,
     tail,
+    log,
     done,
     stop: () => {
       stopped = true;
@@ -96,8 +104,23 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
   // Fail early, with the fix, when there is no broker.
   await (await TopicAdmin.connect(kafkaSettings())).close();
 
+  const output = openOutput(o.outDir, { overwrite: o.overwrite ?? false });
+  try {
+    const summary = await runGroups(o, topology, output.dir);
+    output.commit();
+    return summary;
+  } catch (err) {
+    throw output.abort(err);
+  }
+}
+
+/** Starts every group's process writing into `outDir` (the staging folder), waits for them and merges their summaries. */
+async function runGroups(
+  o: SplitOptions,
+  topology: ReturnType<typeof resolveTopology>,
+  outDir: string,
+): Promise<BacktestSummary & { run_id: string; groups: Record<string, unknown> }> {
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
-  const outDir = resolve(o.outDir);
   o.onLine?.(
     'split',
     `run ${runId}: groups ${topology.groups.map((g) => g.name).join(', ')}; topics ${topology.groups
@@ -148,6 +171,9 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
   const failed = codes.findIndex((c) => c !== 0);
   if (failed >= 0) {
     const first = children[failed]!;
+    mkdirSync(join(outDir, 'logs'), { recursive: true });
+    for (const [i, c] of children.entries())
+      writeFileSync(join(outDir, 'logs', `${processes[i]!.name}.log`), c.log.map((l) => `${l}\n`).join(''));
     throw new AlphaError(`group "${first.group}" failed (exit ${codes[failed]}):\n${first.tail.join('\n')}`);
   }
   return mergeSummaries(

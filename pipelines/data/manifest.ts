@@ -170,7 +170,9 @@ export function manifestWindow(dir: string, manifest: DatasetManifest, from?: st
     Object.entries(manifest.datasets).map(([name, d]) => {
       if (d.files.length !== manifest.dates.length)
         throw new DataError(file, `dataset "${name}" lists ${d.files.length} files for ${manifest.dates.length} dates`);
-      return [name, { ...d, files: d.files.filter((_, i) => keep[i]) }];
+      // The row count is of every day: a window's files hold fewer.
+      const { rows: _rows, ...rest } = d;
+      return [name, { ...rest, files: d.files.filter((_, i) => keep[i]) }];
     }),
   );
   return {

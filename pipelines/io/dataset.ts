@@ -13,7 +13,10 @@ import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { readDataParquet } from '../../lib/io/parquet.ts';
 
-/** `onFile` is told each file's path (relative to `dir`) and bytes as they are read. */
+/**
+ * `onFile` is told each file's path (relative to `dir`) and bytes as they are read. When the manifest
+ * gives the dataset's `rows`, its files must hold that many (checked once the last is read).
+ */
 export function openDataset<TName extends SchemaName>(
   dir: string,
   manifest: DatasetManifest,
@@ -32,12 +35,17 @@ export function openDataset<TName extends SchemaName>(
   let batches: RecordBatch[] = [];
   let index = 0;
   let path = '';
+  let rows = 0;
   const named = (err: unknown): DataError =>
     err instanceof DataError ? err : new DataError(path, `${err instanceof Error ? err.message : String(err)}`);
   return {
     async next() {
       while (index >= batches.length) {
-        if (file >= entry.files.length) return null;
+        if (file >= entry.files.length) {
+          if (entry.rows !== undefined && rows !== entry.rows)
+            throw new DataError(manifestFile, `datasets.${name}.rows is ${entry.rows}: its files hold ${rows} rows`);
+          return null;
+        }
         const relative = entry.files[file++]!;
         path = join(dir, relative);
         const table = readDataParquet(dir, relative, onFile && ((bytes) => onFile(relative, bytes)));
@@ -47,6 +55,7 @@ export function openDataset<TName extends SchemaName>(
           throw named(err);
         }
         batches = table.batches;
+        rows += table.numRows;
         index = 0;
       }
       try {

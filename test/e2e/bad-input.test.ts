@@ -71,6 +71,10 @@ describe('bad input', () => {
       rows.splice(501, 0, { ...at(500), ts_known: (rows[500]!['ts_known'] as number) - 1_000_000 });
       return rows;
     });
+    // The manifest counts the inserted row (a count that does not match the files is refused).
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { datasets: Record<string, { rows: number }> };
+    manifest.datasets['quotes']!.rows += 1;
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
     const out = tempDir('bad-out');
     const summary = await runBacktest({ topologyFile, dataDir: dir, outDir: out });
     const letters = readFileSync(join(out, 'dead_letters.jsonl'), 'utf8')

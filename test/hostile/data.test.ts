@@ -389,6 +389,21 @@ describe('data files', () => {
     );
   });
 
+  it('refuses files that hold another number of rows than the manifest says, once all are read', async () => {
+    const rows = cleanManifest.datasets['quotes']!.rows!;
+    const dir = copyWith(
+      change((m) => {
+        m.datasets['quotes']!.rows = rows + 1;
+      }),
+    );
+    await expect(readAll(dir, readManifest(dir), 'quotes', 'Quote')).rejects.toThrow(
+      new RegExp(`manifest\\.json: datasets\\.quotes\\.rows is ${rows + 1}: its files hold ${rows} rows`),
+    );
+    // A window reads some days only: the count of every day does not apply.
+    const m = manifestWindow(dir, readManifest(dir), '2024-01-03', '2024-01-03');
+    expect(await readAll(dir, m, 'quotes', 'Quote')).toBeLessThan(rows);
+  });
+
   it('refuses a dataset read as another schema than its manifest says', async () => {
     const dir = copyWith(
       change((m) => {

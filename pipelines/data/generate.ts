@@ -2,7 +2,8 @@
  * `alpha data generate`: writes a synthetic market (quotes and trades, one Parquet file per trading
  * day and dataset, sorted by ts_known) plus manifest.json. Same options, byte-identical files.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../lib/core/rng.ts';
 import { MINUTE } from '../../lib/core/time.ts';
@@ -77,6 +78,8 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
   let tradeSeq = 0;
   let tradeId = 0;
   const files = { quotes: [] as string[], trades: [] as string[] };
+  /** sha256 of each file, so a replay refuses a file changed or corrupted since (Parquet pages carry no checksum here). */
+  const hashes = { quotes: [] as string[], trades: [] as string[] };
   let quoteRows = 0;
   let tradeRows = 0;
   let corrections = 0;
@@ -161,6 +164,12 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
     );
     files.quotes.push(file('quotes'));
     files.trades.push(file('trades'));
+    for (const name of ['quotes', 'trades'] as const)
+      hashes[name].push(
+        createHash('sha256')
+          .update(readFileSync(join(o.out, file(name))))
+          .digest('hex'),
+      );
     quoteRows += quotes.length;
     tradeRows += trades.length;
   }
@@ -176,8 +185,8 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
     sessions: dates.map((date) => ({ date, ...sessionOf(date) })),
     universe: universe.map((u) => ({ symbol: u.symbol, sector: SECTORS[u.sector]! })),
     datasets: {
-      quotes: { schema: 'Quote', files: files.quotes, rows: quoteRows, corrections: 0 },
-      trades: { schema: 'Trade', files: files.trades, rows: tradeRows, corrections },
+      quotes: { schema: 'Quote', files: files.quotes, sha256: hashes.quotes, rows: quoteRows, corrections: 0 },
+      trades: { schema: 'Trade', files: files.trades, sha256: hashes.trades, rows: tradeRows, corrections },
     },
     planted_alpha: PLANTED_ALPHA_DESCRIPTION,
   };

@@ -36,6 +36,7 @@ const datasetEntry = z.object({
     message: `expected a schema name (${[...avroSchemas().keys()].join(', ')})`,
   }),
   files: z.array(dataFile),
+  sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in 64 lowercase hex digits')).optional(),
   rows: count.optional(),
   corrections: count.optional(),
 });
@@ -86,6 +87,8 @@ const manifestSchema = z
     for (const [name, d] of Object.entries(m.datasets)) {
       if (d.files.length !== m.dates.length)
         at(['datasets', name, 'files'], `expected one file per date: ${d.files.length} file(s) for ${m.dates.length} date(s)`);
+      if (d.sha256 && d.sha256.length !== d.files.length)
+        at(['datasets', name, 'sha256'], `expected one sha256 per file: ${d.sha256.length} for ${d.files.length} file(s)`);
     }
   });
 
@@ -99,8 +102,11 @@ export interface DatasetManifest {
   dates: string[];
   sessions: (Session & { date: string })[];
   universe: UniverseMember[];
-  /** Dataset name → schema and files (relative to the folder), one per trading day in date order. */
-  datasets: Record<string, { schema: string; files: string[]; rows?: number; corrections?: number }>;
+  /**
+   * Dataset name → schema and files (relative to the folder), one per trading day in date order; when
+   * given, `sha256` holds each file's hash (checked as it is read) and `rows` their total row count.
+   */
+  datasets: Record<string, { schema: string; files: string[]; sha256?: string[]; rows?: number; corrections?: number }>;
   planted_alpha?: string;
 }
 
@@ -172,7 +178,8 @@ export function manifestWindow(dir: string, manifest: DatasetManifest, from?: st
         throw new DataError(file, `dataset "${name}" lists ${d.files.length} files for ${manifest.dates.length} dates`);
       // The row count is of every day: a window's files hold fewer.
       const { rows: _rows, ...rest } = d;
-      return [name, { ...rest, files: d.files.filter((_, i) => keep[i]) }];
+      const window = { ...rest, files: d.files.filter((_, i) => keep[i]) };
+      return [name, d.sha256 ? { ...window, sha256: d.sha256.filter((_, i) => keep[i]) } : window];
     }),
   );
   return {

@@ -2,8 +2,10 @@
  * Reads the files of one dataset of a data folder (as listed in its manifest) as column batches of a
  * schema. Each file is checked before its rows are read: it stays inside the folder (after symlinks), is
  * a regular file of bounded size, is readable Parquet, and its columns match the schema (name, type,
- * nullability, timestamp unit). Any problem is a DataError naming the file.
+ * nullability, timestamp unit), and has the sha256 the manifest gives for it, if any. Any problem is
+ * a DataError naming the file.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { DatasetReader } from '../../operators/sdk/context.ts';
@@ -48,7 +50,14 @@ export function openDataset<TName extends SchemaName>(
         }
         const relative = entry.files[file++]!;
         path = join(dir, relative);
-        const table = readDataParquet(dir, relative, onFile && ((bytes) => onFile(relative, bytes)));
+        const want = entry.sha256?.[file - 1];
+        const table = readDataParquet(dir, relative, (bytes) => {
+          if (want !== undefined) {
+            const got = createHash('sha256').update(bytes).digest('hex');
+            if (got !== want) throw new DataError(path, `sha256 is ${got}, the manifest says ${want}: the file was changed or is corrupt`);
+          }
+          onFile?.(relative, bytes);
+        });
         try {
           checkColumns(table.schema, schema);
         } catch (err) {

@@ -7,6 +7,7 @@
  * and mutate a valid manifest, each bounded in time.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,11 +41,16 @@ function folder(prefix: string): string {
   return dir;
 }
 
-/** A copy of the clean dataset, its manifest rewritten by `edit` (which may return any JSON value). */
-function copyWith(edit: (m: DatasetManifest) => unknown = (m) => m): string {
+/**
+ * A copy of the clean dataset, its manifest rewritten by `edit` (which may return any JSON value).
+ * Its sha256 lists are dropped (as in a manifest written by hand), so the files can be edited.
+ */
+function copyWith(edit: (m: DatasetManifest) => unknown = (m) => m, keepHashes = false): string {
   const dir = folder('hostile');
   cpSync(clean, dir, { recursive: true });
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(edit(structuredClone(cleanManifest))));
+  const m = structuredClone(cleanManifest);
+  if (!keepHashes) for (const d of Object.values(m.datasets)) delete d.sha256;
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(edit(m)));
   return dir;
 }
 
@@ -167,6 +173,20 @@ const manifestCases: [string, (m: DatasetManifest) => unknown, RegExp][] = [
     (m) => ({ ...m, symbols: 5 }),
     /symbols is 5: expected the number of symbols in the universe \(4\)/,
   ],
+  [
+    'a sha256 missing',
+    change((m) => {
+      m.datasets['quotes']!.sha256 = ['0'.repeat(64)];
+    }),
+    /datasets\.quotes\.sha256 is \["0+…: expected one sha256 per file: 1 for 3 file\(s\)/,
+  ],
+  [
+    'a sha256 that is not hex',
+    change((m) => {
+      m.datasets['quotes']!.sha256 = ['x', 'y', 'z'];
+    }),
+    /datasets\.quotes\.sha256\[0\] is "x": expected a sha256 in 64 lowercase hex digits/,
+  ],
   ['an empty universe', (m) => ({ ...m, universe: [] }), /universe is \[\]: expected at least one symbol/],
   [
     'a symbol twice',
@@ -248,6 +268,22 @@ describe('dataset manifests', () => {
     expect(err).toBeInstanceOf(DataError);
     expect(err.message.startsWith(`${join(dir, M)}: `)).toBe(true);
     expect(err.message).toMatch(words);
+  });
+
+  it('refuses a file whose sha256 is not the one in the manifest, naming it', async () => {
+    const dir = copyWith((m) => m, true);
+    const file = cleanManifest.datasets['quotes']!.files[1]!;
+    const bytes = readFileSync(join(dir, file));
+    bytes[bytes.length >> 1]! ^= 1;
+    writeFileSync(join(dir, file), bytes);
+    await expect(readAll(dir, readManifest(dir), 'quotes', 'Quote')).rejects.toThrow(
+      new RegExp(
+        `^${join(dir, file)}: sha256 is [0-9a-f]{64}, the manifest says ${cleanManifest.datasets['quotes']!.sha256![1]}: the file was changed or is corrupt`,
+      ),
+    );
+    // Through a window too: the hashes follow their files.
+    await expect(readAll(dir, manifestWindow(dir, readManifest(dir), '2024-01-03'), 'quotes', 'Quote')).rejects.toThrow(/sha256 is/);
+    expect(await readAll(dir, manifestWindow(dir, readManifest(dir), undefined, '2024-01-02'), 'quotes', 'Quote')).toBeGreaterThan(0);
   });
 
   it('reads the clean manifest as it is', () => {
@@ -428,26 +464,43 @@ describe('data files', () => {
     }
   });
 
-  it('property: flipped bytes in a Parquet file give a DataError naming it or a read of the right shape, never a crash or hang', async () => {
+  it('property: flipped bytes in a Parquet file give a DataError naming it or the same rows (with a sha256), never a crash or hang', async () => {
     const dir = folder('flips');
     mkdirSync(join(dir, 'q'));
     // A small file: the first 300 quotes of a day.
     const table = readParquetFile(join(clean, quotesFiles()[0]!)).slice(0, 300);
     const original = parquetBytes(table);
-    const manifest = { datasets: { quotes: { schema: 'Quote', files: ['q/x.parquet'] } } } as unknown as DatasetManifest;
+    const sha256 = createHash('sha256').update(original).digest('hex');
     const path = join(dir, 'q/x.parquet');
+    const manifestOf = (hashed: boolean) =>
+      ({
+        datasets: { quotes: { schema: 'Quote', files: ['q/x.parquet'], ...(hashed ? { sha256: [sha256] } : {}) } },
+      }) as unknown as DatasetManifest;
+    const recordsOf = async (manifest: DatasetManifest): Promise<unknown[]> => {
+      const reader = openDataset(dir, manifest, 'quotes', 'Quote');
+      const out: unknown[] = [];
+      for (let b = await reader.next(); b; b = await reader.next()) out.push(...b.toRecords());
+      return out;
+    };
+    writeFileSync(path, original);
+    const rows = await recordsOf(manifestOf(true));
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.nat(original.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 6 }),
-        async (flips) => {
+        fc.boolean(),
+        async (flips, hashed) => {
           const bytes = Uint8Array.from(original);
           for (const [at, x] of flips) bytes[at]! ^= x;
           writeFileSync(path, bytes);
           try {
-            // Without page checksums a flipped value byte can decode to another value; what must hold is
-            // that whatever is read has the schema's columns and the file's row count.
-            expect(await readAll(dir, manifest, 'quotes', 'Quote')).toBe(300);
+            const read = await recordsOf(manifestOf(hashed));
+            // With the manifest's sha256 only the same rows may come out. Without it (a manifest written
+            // by hand) a flipped value byte can decode to another value, as Parquet pages carry no
+            // checksum here: what must hold is that whatever is read has the schema's columns and the
+            // file's row count.
+            if (hashed) expect(read).toEqual(rows);
+            else expect(read.length).toBe(300);
           } catch (err) {
             if (!(err instanceof DataError)) throw err;
             expect(err.message.startsWith(`${path}: `)).toBe(true);
@@ -460,7 +513,7 @@ describe('data files', () => {
     expect(refused).toBeGreaterThan(0);
     // The decoder is still sound after the corrupt files: the original reads whole.
     writeFileSync(path, original);
-    expect(await readAll(dir, manifest, 'quotes', 'Quote')).toBe(300);
+    expect(await recordsOf(manifestOf(false))).toEqual(rows);
   }, 30_000);
 });
 

@@ -3,6 +3,7 @@
  * in winter). Kept in UTC on purpose: the dataset carries its sessions in its manifest, so replays
  * never depend on a time-zone database.
  */
+import { AlphaError } from '../../lib/core/errors.ts';
 import type { Session } from '../../operators/sdk/context.ts';
 
 export const DEFAULT_START = '2024-01-02';
@@ -14,7 +15,7 @@ export function parseDate(date: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
   if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
-    throw new RangeError(`invalid date "${date}" — use YYYY-MM-DD`);
+    throw new AlphaError(`invalid date "${date}": expected a real date YYYY-MM-DD`);
   }
   return ms * 1000;
 }
@@ -35,7 +36,7 @@ export function tradingDays(start: string, count: number): string[] {
   const weekday = new Date(first / 1000).getUTCDay();
   if (weekday === 0 || weekday === 6) {
     const next = formatDate(first + (weekday === 6 ? 2 : 1) * DAY_US);
-    throw new RangeError(`start day ${start} is a ${WEEKDAYS[weekday]}, not a trading day: start on a weekday (the next is ${next})`);
+    throw new AlphaError(`start day ${start} is a ${WEEKDAYS[weekday]}, not a trading day: start on a weekday (the next is ${next})`);
   }
   const days: string[] = [];
   for (let t = first; days.length < count; t += DAY_US) {

@@ -60,7 +60,9 @@ const manifestSchema = z
   .superRefine((m, ctx) => {
     const at = (path: PropertyKey[], message: string): void => void ctx.addIssue({ code: 'custom', path, message });
     m.dates.forEach((d, i) => {
-      if (i > 0 && d <= m.dates[i - 1]!) at(['dates', i], `expected a date after ${m.dates[i - 1]} (dates in order, each once)`);
+      // Only between real dates: a malformed one is reported once, by its own issue.
+      if (i > 0 && isDate(d) && isDate(m.dates[i - 1]!) && d <= m.dates[i - 1]!)
+        at(['dates', i], `expected a date after ${m.dates[i - 1]} (dates in order, each once)`);
     });
     if (m.start !== undefined && m.dates[0] !== undefined && m.start !== m.dates[0])
       at(['start'], `expected the first trading day, dates[0] (${m.dates[0]})`);
@@ -70,7 +72,7 @@ const manifestSchema = z
       at(['sessions'], `expected one session per date: ${m.sessions.length} session(s) for ${m.dates.length} date(s)`);
     m.sessions.forEach((s, i) => {
       const wanted = m.dates[i];
-      if (wanted !== undefined && s.date !== wanted) at(['sessions', i, 'date'], `expected ${wanted} (dates[${i}])`);
+      if (wanted !== undefined && isDate(wanted) && s.date !== wanted) at(['sessions', i, 'date'], `expected ${wanted} (dates[${i}])`);
       else if (isDate(s.date) && (s.open < parseDate(s.date) || s.open >= parseDate(s.date) + 86_400_000_000))
         at(['sessions', i, 'open'], `expected a time on ${s.date}`);
       if (s.close <= s.open) at(['sessions', i, 'close'], `expected a close after the open (${s.open})`);

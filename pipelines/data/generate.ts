@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import { MINUTE } from '../../lib/core/time.ts';
 import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
@@ -36,6 +37,9 @@ export interface GenerateOptions {
   overwrite?: boolean;
 }
 
+/** Bounds on a generated dataset (docs/data.md): a symbol-day is about 1,900 quotes and 60 KB of Parquet. */
+export const GENERATE_LIMITS = { symbols: 10_000, days: 2_520, symbolDays: 20_000 };
+
 export const GENERATE_DEFAULTS = { symbols: 40, days: 20, start: DEFAULT_START, seed: 1, alpha: 1, correctionRate: 0.003 };
 
 const TICK = 0.01;
@@ -52,9 +56,21 @@ class Columns {
 
 export async function generateDataset(options: GenerateOptions): Promise<DatasetManifest> {
   const o = { ...GENERATE_DEFAULTS, ...stripUndefined(options), out: options.out };
-  if (!Number.isInteger(o.symbols) || o.symbols < 1) throw new RangeError(`--symbols is ${o.symbols}: expected an integer >= 1`);
-  if (!Number.isInteger(o.days) || o.days < 1) throw new RangeError(`--days is ${o.days}: expected an integer >= 1`);
-  if (!Number.isFinite(o.alpha) || o.alpha < 0) throw new RangeError(`--alpha is ${o.alpha}: expected a number >= 0`);
+  const { symbols: maxSymbols, days: maxDays, symbolDays } = GENERATE_LIMITS;
+  if (!Number.isInteger(o.symbols) || o.symbols < 1 || o.symbols > maxSymbols) {
+    throw new AlphaError(`--symbols is ${o.symbols}: expected an integer from 1 to ${maxSymbols.toLocaleString('en-US')}`);
+  }
+  if (!Number.isInteger(o.days) || o.days < 1 || o.days > maxDays) {
+    throw new AlphaError(`--days is ${o.days}: expected an integer from 1 to ${maxDays.toLocaleString('en-US')}`);
+  }
+  if (o.symbols * o.days > symbolDays) {
+    throw new AlphaError(
+      `--symbols ${o.symbols} × --days ${o.days} is ${(o.symbols * o.days).toLocaleString('en-US')} symbol-days: ` +
+        `expected at most ${symbolDays.toLocaleString('en-US')} (about 1,900 quotes each)`,
+    );
+  }
+  if (!Number.isFinite(o.alpha) || o.alpha < 0) throw new AlphaError(`--alpha is ${o.alpha}: expected a number >= 0`);
+  if (!Number.isSafeInteger(o.seed)) throw new AlphaError(`--seed is ${o.seed}: expected an integer`);
   // Written into a staging folder moved into place when complete (pipelines/io/output-folder.ts).
   const output = openOutput(options.out, { overwrite: options.overwrite ?? false });
   try {

@@ -8,15 +8,16 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as arrow from 'apache-arrow';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../lib/core/errors.ts';
+import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { MAX_DATA_FILE_BYTES, parquetBytes, readParquetFile } from '../../lib/io/parquet.ts';
 import { tradingDays } from '../../pipelines/data/calendar.ts';
+import { generateDataset } from '../../pipelines/data/generate.ts';
 import { type DatasetManifest, manifestWindow, readManifest, validateManifest } from '../../pipelines/data/manifest.ts';
 import { openDataset } from '../../pipelines/io/dataset.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
@@ -622,4 +623,20 @@ describe('through the command line', () => {
       expect(run.stderr).not.toMatch(/\n\s+at |unexpected error/);
     }
   }, 60_000);
+});
+
+describe('generator arguments', () => {
+  it.each([
+    [{ symbols: 1_000_000_000 }, '--symbols is 1000000000: expected an integer from 1 to 10,000'],
+    [{ symbols: 0 }, '--symbols is 0: expected an integer from 1 to 10,000'],
+    [{ days: 2.5 }, '--days is 2.5: expected an integer from 1 to 2,520'],
+    [{ symbols: 1000, days: 100 }, '--symbols 1000 × --days 100 is 100,000 symbol-days: expected at most 20,000'],
+    [{ alpha: Number.NaN }, '--alpha is NaN: expected a number >= 0'],
+    [{ seed: 1.5 }, '--seed is 1.5: expected an integer'],
+  ])('refuses %j before writing anything', async (args, message) => {
+    const out = join(tempDir('hostile-gen'), 'out');
+    await expect(generateDataset({ out, ...args })).rejects.toThrow(message);
+    await expect(generateDataset({ out, ...args })).rejects.toBeInstanceOf(AlphaError);
+    expect(existsSync(out)).toBe(false);
+  });
 });

@@ -6,7 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { registry } from '../../operators/index.ts';
 import { loadTopology, MAX_TOPOLOGY_BYTES } from '../../pipelines/topology/load.ts';
 import { formatProblem } from '../../pipelines/topology/problems.ts';
@@ -110,5 +112,56 @@ describe('files the sinks write', () => {
   it('keeps a sink file inside the output folder (sink.parquet takes a bare .parquet name)', () => {
     expect(problemsOf(sinks('x.parquet', 'y.parquet'))).toEqual([]);
     expect(problemsOf(sinks('x.parquet', '../y.parquet')).join('\n')).toContain('a file name ending in .parquet, without folders');
+  });
+});
+
+describe('property: random topologies', () => {
+  const types = [...registry.keys(), 'no.such-type'];
+  const value = fc.oneof(
+    fc.integer(),
+    fc.double(),
+    fc.string({ maxLength: 8 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.integer(), { maxLength: 3 }),
+  );
+  const rawNode = fc.record(
+    {
+      name: fc.oneof(fc.constantFrom('a', 'b', 'c', 'quotes', 'bars', '../x', 'a.b', ''), fc.string({ maxLength: 10 })),
+      type: fc.constantFrom(...types),
+      inputs: fc.oneof(
+        fc.constantFrom('a', 'b', 'c', 'quotes', 'a.out', 'b.states'),
+        fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 3 }),
+        fc.dictionary(fc.constantFrom('quotes', 'trades', 'bars', 'orders', 'x'), fc.constantFrom('a', 'b', 'c')),
+      ),
+      params: fc.dictionary(fc.constantFrom('minutes', 'batch_size', 'schema', 'file', 'windows', 'x'), value),
+      transport: fc.constantFrom('inline', 'kafka', { kind: 'kafka', partitions: 0 }),
+    },
+    { requiredKeys: ['name', 'type'] },
+  );
+  const topology = fc.record(
+    {
+      name: fc.oneof(fc.constant('t'), fc.string({ maxLength: 6 })),
+      seed: value,
+      taps: fc.oneof(fc.array(fc.constantFrom('a', 'b', 'zz'), { maxLength: 2 }), fc.string({ maxLength: 3 })),
+      groups: fc.dictionary(fc.constantFrom('g1', 'g 2'), fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 2 })),
+      nodes: fc.oneof(fc.array(rawNode, { maxLength: 6 }), value),
+    },
+    { requiredKeys: ['nodes'] },
+  );
+
+  it('either resolves or reports located problems: never throws', () => {
+    fc.assert(
+      fc.property(topology, (doc) => {
+        const { topology: resolved, problems } = validateTopology(loadTopology('t.yaml', [], stringify(doc)), registry);
+        expect(resolved === undefined).toBe(problems.length > 0);
+        for (const p of problems) {
+          expect(p.line).toBeGreaterThanOrEqual(1);
+          expect(p.message.length).toBeGreaterThan(0);
+        }
+        if (resolved) for (const n of resolved.nodes) expect(n.name).toMatch(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/);
+      }),
+      { numRuns: 400, interruptAfterTimeLimit: 10_000 },
+    );
   });
 });

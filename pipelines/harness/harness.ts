@@ -13,6 +13,7 @@
  *   { sessions: [{ open: T0 - MINUTE, close: T0 + 10 * MINUTE }] });
  * run.outputs.out; // the bars, in the order they were emitted
  */
+import { type Observable, Subject } from 'rxjs';
 import { z } from 'zod';
 import type { Micros } from '../../lib/core/time.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
@@ -29,7 +30,7 @@ import { SCHEMA_NAMES, type DeadLetter, type SchemaName } from '../../schemas/ty
 import { Rng } from '../../lib/core/rng.ts';
 import { EventClock } from '../runtime/event-clock.ts';
 import { NodeContext, type RunServices } from '../runtime/node-context.ts';
-import { buildGraph } from '../runtime/graph.ts';
+import { buildGraph, connectOperator } from '../runtime/graph.ts';
 import { driveGraph, type DriveHooks } from '../runtime/drive.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
 import { edgeEnds, edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
@@ -286,14 +287,19 @@ function resolved(name: string, spec: AnySpec, params: unknown, inputs: Record<s
  * A node's context outside any graph, for unit tests of kit pieces that take one (handle, timers): its
  * clock starts at the first session's open, and its dead letters are collected.
  */
-export function standaloneContext(options: { node?: string; sessions?: readonly Session[]; seed?: number } = {}): {
+export function standaloneContext(
+  options: { node?: string; sessions?: readonly Session[]; seed?: number; universe?: readonly UniverseMember[] } = {},
+): {
   ctx: NodeContext;
   clock: EventClock;
   deadLetters: DeadLetter[];
+  /** Lines the node logged, in order. */
+  logs: string[];
 } {
   const sessions = options.sessions ?? [];
   const clock = new EventClock(sessions[0]?.open ?? 0);
   const deadLetters: DeadLetter[] = [];
+  const logs: string[] = [];
   const ctx = new NodeContext(
     options.node ?? 'subject',
     clock.forNode(0),
@@ -301,14 +307,63 @@ export function standaloneContext(options: { node?: string; sessions?: readonly 
     {},
     {
       calendar: { sessions },
-      universe: [],
+      universe: options.universe ?? [],
       outDir: '/nonexistent',
-      log: { info: () => {}, warn: () => {} },
+      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
       onDeadLetter: (d) => deadLetters.push(d),
       openDataset: (name) => {
         throw new Error(`a standalone context has no data folder (dataset "${name}")`);
       },
     },
   );
-  return { ctx, clock, deadLetters };
+  return { ctx, clock, deadLetters, logs };
+}
+
+/**
+ * One operator driven step by step, for tests that assert after each input: `push(port, batch, at)`
+ * advances the clock to `at` (firing the timers due) and delivers the batch; what the operator emits
+ * collects in `outputs` by port. Ports listed in `unbound` are left out, as in a topology that does
+ * not bind them. The same context and wiring as a run (standaloneContext, connectOperator).
+ */
+export function stepOperator(
+  spec: OperatorSpec<never, never, never, never> | AnySpec,
+  params: unknown,
+  options: { sessions?: readonly Session[]; universe?: readonly UniverseMember[]; node?: string; unbound?: readonly string[] } = {},
+) {
+  const operator = spec as AnySpec;
+  if (operator.kind !== 'operator') throw new Error(`stepOperator runs operators; ${operator.type} is a source`);
+  const { ctx, clock, deadLetters, logs } = standaloneContext(options);
+  const subjects = new Map<string, Subject<Batch<unknown>>>();
+  const streams: Record<string, Observable<Batch<unknown>> | undefined> = {};
+  for (const port of Object.keys(operator.inputs as object)) {
+    if (options.unbound?.includes(port)) continue;
+    const subject = new Subject<Batch<unknown>>();
+    subjects.set(port, subject);
+    streams[port] = subject.asObservable();
+  }
+  const outputs: Record<string, unknown[]> = {};
+  for (const [port, stream] of Object.entries(connectOperator(operator, operator.params.parse(params ?? {}), ctx, streams))) {
+    const seen: unknown[] = [];
+    outputs[port] = seen;
+    stream.subscribe((batch) => seen.push(...batch));
+  }
+  return {
+    ctx,
+    clock,
+    deadLetters,
+    logs,
+    outputs,
+    /** Advances the clock to `at` (timers due by then fire first). */
+    at: (at: Micros): void => clock.advanceTo(at),
+    push(port: string, batch: Batch<unknown>, at?: Micros): void {
+      const subject = subjects.get(port);
+      if (!subject) throw new Error(`${operator.type} has no bound input port "${port}"`);
+      if (at !== undefined) clock.advanceTo(at);
+      subject.next(batch);
+    },
+    /** Completes every input: the operator's end hook runs. */
+    end(): void {
+      for (const subject of subjects.values()) subject.complete();
+    },
+  };
 }

@@ -1,15 +1,13 @@
-import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../../operators/index.ts';
 import { mvo } from '../../../operators/risk/mvo.ts';
 import type { UniverseMember } from '../../../operators/sdk/context.ts';
 import { Rng } from '../../../lib/core/rng.ts';
-import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
-import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
+import { stepOperator } from '../../../pipelines/harness/harness.ts';
 import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { formatProblem } from '../../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
-import type { Bar, DeadLetter, PortfolioState, Signal, TargetWeights } from '../../../schemas/types.generated.ts';
+import type { Bar, PortfolioState, Signal, TargetWeights } from '../../../schemas/types.generated.ts';
 import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
 import * as records from '../../helpers/records.ts';
 import { bar, portfolio, quote, session, weighted } from '../../helpers/records.ts';
@@ -38,50 +36,16 @@ const signals = (at: number, values: number[], symbols = SYMBOLS): Signal[] => r
 const ALPHA = [1.5, -1, 0.5, -0.2, 1, -1.5, 0.3, -0.6];
 
 function harness(params: Record<string, unknown>, universe = UNIVERSE) {
-  const clock = new EventClock(T0);
-  const letters: DeadLetter[] = [];
-  const ctx = new NodeContext(
-    'sizing',
-    clock.forNode(0),
-    new Rng(1),
-    {},
-    {
-      calendar: { sessions: [{ open: T0, close: T0 + 390 * MINUTE }] },
-      universe,
-      outDir: '',
-      log: { info: () => {}, warn: () => {} },
-      onDeadLetter: (d) => letters.push(d),
-      openDataset: () => {
-        throw new Error('none');
-      },
-    },
-  );
-  const sig = new Subject<readonly Signal[]>();
-  const bar = new Subject<readonly Bar[]>();
-  const port = new Subject<readonly PortfolioState[]>();
-  const out: TargetWeights[] = [];
-  mvo
-    .create(
-      mvo.params.parse(params),
-      ctx,
-    )({ signals: sig, bars: bar, portfolio: port })
-    .subscribe((b) => out.push(...b));
-  const at = (t: number): void => clock.advanceTo(t);
+  const op = stepOperator(mvo, params, { sessions: [{ open: T0, close: T0 + 390 * MINUTE }], universe, node: 'sizing' });
   return {
-    out,
-    letters,
-    metrics: () => ctx.metrics.snapshot(),
+    out: op.outputs['out'] as TargetWeights[],
+    letters: op.deadLetters,
+    metrics: () => op.ctx.metrics.snapshot(),
     bars: (b: Bar[]) => {
-      for (const x of b) {
-        at(x.ts_known);
-        bar.next([x]);
-      }
+      for (const x of b) op.push('bars', [x], x.ts_known);
     },
-    signal: (t: number, values: number[], symbols?: string[]) => {
-      at(t);
-      sig.next(signals(t, values, symbols));
-    },
-    portfolio: (state: PortfolioState) => port.next([state]),
+    signal: (t: number, values: number[], symbols?: string[]) => op.push('signals', signals(t, values, symbols), t),
+    portfolio: (state: PortfolioState) => op.push('portfolio', [state]),
   };
 }
 

@@ -3,22 +3,17 @@
  * the rule, the value and the limit), the kill switch driven by portfolio equity and session opens,
  * validation of its params, and the operator in a small graph with the real broker and accounting.
  */
-import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registry } from '../../../operators/index.ts';
 import { pretrade } from '../../../operators/risk/pretrade.ts';
 import type { Session } from '../../../operators/sdk/context.ts';
-import { Rng } from '../../../lib/core/rng.ts';
 import { defineSource, type AnySpec, type Batch } from '../../../operators/sdk/spec.ts';
-import { EventClock } from '../../../pipelines/runtime/event-clock.ts';
-import { driveGraph } from '../../../pipelines/runtime/drive.ts';
-import { buildGraph } from '../../../pipelines/runtime/graph.ts';
-import { NodeContext } from '../../../pipelines/runtime/node-context.ts';
+import { runGraph, stepOperator } from '../../../pipelines/harness/harness.ts';
 import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { TopologyError } from '../../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
-import type { DeadLetter, Fill, Order, PortfolioState, Quote } from '../../../schemas/types.generated.ts';
+import type { Fill, Order, PortfolioState, Quote } from '../../../schemas/types.generated.ts';
 import { MINUTE, T0, probeSpec, type Probe } from '../../helpers/memory-graph.ts';
 import { fill, order, portfolio, quote } from '../../helpers/records.ts';
 import { validate } from '../../topology/helpers.ts';
@@ -29,38 +24,16 @@ const DAY = 24 * 60 * MINUTE;
 /** The operator alone, fed through Subjects on an event clock: each input is delivered at its time. */
 function harness(params: Record<string, unknown> = {}, opts: { sessions?: Session[]; fills?: boolean } = {}) {
   const sessions = opts.sessions ?? [{ open: T0, close: T0 + 390 * MINUTE }];
-  const clock = new EventClock(sessions[0]!.open);
-  const deadLetters: DeadLetter[] = [];
-  const logs: string[] = [];
-  const ctx = new NodeContext(
-    'risk',
-    clock.forNode(0),
-    new Rng(1),
-    {},
-    {
-      calendar: { sessions },
-      universe: [],
-      outDir: '/nonexistent',
-      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
-      onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: () => {
-        throw new Error('no datasets');
-      },
-    },
-  );
+  const op = stepOperator(pretrade, params, { sessions, node: 'risk', ...(opts.fills === false ? { unbound: ['fills'] } : {}) });
+  const { deadLetters, logs, ctx } = op;
+  const passed = op.outputs['out'] as Order[];
   const inputs = {
-    orders: new Subject<Batch<Order>>(),
-    quotes: new Subject<Batch<Quote>>(),
-    portfolio: new Subject<Batch<PortfolioState>>(),
-    fills: new Subject<Batch<Fill>>(),
+    orders: { next: (b: Batch<Order>) => op.push('orders', b) },
+    quotes: { next: (b: Batch<Quote>) => op.push('quotes', b) },
+    portfolio: { next: (b: Batch<PortfolioState>) => op.push('portfolio', b) },
+    fills: { next: (b: Batch<Fill>) => op.push('fills', b) },
   };
-  const passed: Order[] = [];
-  pretrade
-    .create(
-      pretrade.params.parse(params),
-      ctx,
-    )({ ...inputs, fills: opts.fills === false ? undefined : inputs.fills })
-    .subscribe((b) => passed.push(...b));
+  const clock = op.clock;
   let seq = 0;
   const h = {
     passed,
@@ -477,22 +450,15 @@ describe('risk.pretrade in a graph: orders → risk → sim-broker → accountin
     ]);
     const { topology, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
     if (!topology) throw new TopologyError(problems);
-    const clock = new EventClock(sessions[0]!.open);
-    const deadLetters: DeadLetter[] = [];
     const logs: string[] = [];
-    const graph = buildGraph(topology, clock, {
-      calendar: { sessions },
+    const run = await runGraph(topology, {
+      sessions,
       universe: [{ symbol: 'A', sector: 'X' }],
-      outDir: '/nonexistent',
+      observe: [],
       log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
-      onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: () => {
-        throw new Error('no datasets');
-      },
     });
-    await driveGraph(graph, clock, sessions);
     const probes = new Map<string, unknown[]>([...seen].map(([node, p]) => [node, p.records]));
-    return { probes, deadLetters, logs, metrics: graph.contexts.get('risk')!.metrics.snapshot() };
+    return { probes, deadLetters: run.deadLetters, logs, metrics: run.metrics.get('risk')! };
   }
 
   it('passes, fills, trips REDUCING then HALTED on marked-to-market losses, reports the working order, resets next session', async () => {

@@ -18,8 +18,9 @@ import { replay } from '../../../operators/source/replay.ts';
 import type { DatasetManifest } from '../../../pipelines/data/manifest.ts';
 import { openDataset } from '../../../pipelines/io/dataset.ts';
 import type { Quote, Trade } from '../../../schemas/types.generated.ts';
+import { feedTopology, runGraph } from '../../../pipelines/harness/harness.ts';
 import { tempDir } from '../../helpers/datasets.ts';
-import { T0, quote, trade } from '../../helpers/records.ts';
+import { T0, quote, session, trade } from '../../helpers/records.ts';
 
 const folders: string[] = [];
 afterAll(() => {
@@ -137,5 +138,36 @@ describe('source.replay', () => {
       'bad trade price -1 (must be a positive finite number)',
       'bad trade size 0 (must be positive)',
     ]);
+  });
+});
+
+describe('source.replay in a run', () => {
+  it('delivers the stored trades in order through the real event loop, refusing a bad one as a dead letter', async () => {
+    const stored = [
+      [trade('A', T0 + 1, 10, 100, 1), trade('B', T0 + 2, 20, 50, 2)],
+      [trade('A', T0 + 3, 0, 100, 3), trade('A', T0 + 4, 10.5, 10, 4)],
+    ];
+    const { ctx } = stubContext('trades', 'Trade', stored);
+    const params = replay.params.parse({ dataset: 'trades', schema: 'Trade' });
+    const node = {
+      name: 'trades',
+      type: replay.type,
+      spec: replay,
+      inputs: {},
+      params,
+      transport: { kind: 'inline' as const },
+      output: 'Trade' as const,
+      ports: { out: 'Trade' as const },
+    };
+    const run = await runGraph(feedTopology([node], {}), {
+      sessions: [session()],
+      universe: ctx.universe,
+      openDataset: (name, schema) => ctx.openDataset(name, schema),
+    });
+    const delivered = run.edges.get('trades')!.flatMap((b) => b.records.map((r) => ({ ...(r as Trade) })));
+    // The trade at price 0 is refused; the others arrive in stored order.
+    expect(delivered).toEqual([stored[0]![0], stored[0]![1], stored[1]![1]]);
+    expect(run.deadLetters.map((d) => [d.node, d.reason])).toEqual([['trades', 'bad trade price 0 (must be a positive finite number)']]);
+    expect(run.events).toBe(3);
   });
 });

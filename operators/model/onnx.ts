@@ -151,7 +151,7 @@ export const onnxModel = defineOperator({
   create:
     (_p, ctx) =>
     ({ cross_section }) => {
-      const models = ctx.prepared as LoadedModel[] | undefined;
+      const models = ctx.prepared;
       if (!models) throw new Error(`model.onnx node "${ctx.node}" was not prepared: run it through runBacktest (or prepareNodes)`);
       const unscheduled = ctx.metrics.counter('unscheduled');
       const scored = ctx.metrics.counter('scored');

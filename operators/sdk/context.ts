@@ -55,7 +55,7 @@ export interface InputInfo {
   features: readonly string[];
 }
 
-export interface OperatorContext {
+export interface OperatorContext<TPrepared = unknown> {
   /** Name of the node in the topology. */
   readonly node: string;
   readonly clock: Clock;
@@ -78,7 +78,7 @@ export interface OperatorContext {
   /** The instruments the run trades, with their sectors. */
   readonly universe: readonly UniverseMember[];
   /** What the operator's `prepare` resolved to before the run (undefined without one). */
-  readonly prepared: unknown;
+  readonly prepared: TPrepared | undefined;
   /** Producers of each input port, in binding order. */
   readonly inputs: Readonly<Record<string, readonly InputInfo[]>>;
 }

@@ -78,6 +78,7 @@ export interface OperatorSpec<
   TPorts extends PortsSpec = PortsSpec,
   TOut extends SchemaName | null = SchemaName | null,
   TExtra extends ExtraOutputs = ExtraOutputs,
+  TPrepared = unknown,
 > {
   kind: 'operator';
   type: string;
@@ -113,8 +114,11 @@ export interface OperatorSpec<
    * Asynchronous set-up before the run starts (loading a model, say); a throw refuses the run with its
    * message. What it resolves to is the node's `ctx.prepared`.
    */
-  prepare?: (params: TParams, run: PrepareInfo) => Promise<unknown>;
-  create(params: TParams, ctx: OperatorContext): (inputs: PortStreams<TPorts>) => OperatorOutputs<TOut, NoInfer<TExtra>>;
+  prepare?: (params: TParams, run: PrepareInfo) => Promise<TPrepared>;
+  create(
+    params: TParams,
+    ctx: OperatorContext<NoInfer<TPrepared>>,
+  ): (inputs: PortStreams<TPorts>) => OperatorOutputs<TOut, NoInfer<TExtra>>;
 }
 
 /** What an operator's `prepare` knows of the run. */
@@ -157,14 +161,15 @@ export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaN
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry erases each spec's own types
-export type AnySpec = OperatorSpec<any, any, any, any> | SourceSpec<any, any>;
+export type AnySpec = OperatorSpec<any, any, any, any, any> | SourceSpec<any, any>;
 
 export function defineOperator<
   TParams,
   const TPorts extends PortsSpec,
   const TOut extends SchemaName | null,
   const TExtra extends ExtraOutputs = Record<never, never>,
->(spec: Omit<OperatorSpec<TParams, TPorts, TOut, TExtra>, 'kind'>): OperatorSpec<TParams, TPorts, TOut, TExtra> {
+  TPrepared = unknown,
+>(spec: Omit<OperatorSpec<TParams, TPorts, TOut, TExtra, TPrepared>, 'kind'>): OperatorSpec<TParams, TPorts, TOut, TExtra, TPrepared> {
   return { kind: 'operator', ...spec };
 }
 

@@ -18,6 +18,7 @@ import {
 } from '../../../operators/sdk/spec.ts';
 import { replay } from '../../../operators/source/replay.ts';
 import { simBroker } from '../../../operators/execution/sim-broker.ts';
+import type { onnxModel } from '../../../operators/model/onnx.ts';
 import type { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 import type { Bar, FeatureVector, Fill, OrderState, PortfolioState, Quote, SchemaName, Trade } from '../../../schemas/types.generated.ts';
 import { bars } from '../../../operators/feature/bars.ts';
@@ -163,6 +164,14 @@ describe('output schemas chosen by the params', () => {
       params: z.strictObject({}),
       open: () => ({ next: async () => null, close: async () => {} }),
     });
+  });
+});
+
+describe('prepared state', () => {
+  it("types ctx.prepared as what the operator's prepare resolves to", () => {
+    type Prepared = Parameters<typeof onnxModel.create>[1]['prepared'];
+    expectTypeOf<Prepared>().not.toBeUnknown();
+    expectTypeOf<NonNullable<Prepared>>().toEqualTypeOf<Awaited<ReturnType<NonNullable<typeof onnxModel.prepare>>>>();
   });
 });
 

@@ -42,6 +42,8 @@ export const barStats = defineOperator({
     ({ bars }) => {
       const windows = p.windows.slice();
       const longest = Math.max(...windows);
+      /** Window indices by length, shortest first: the order one pass over the lags reaches them. */
+      const order = windows.map((_, k) => k).sort((a, b) => windows[a]! - windows[b]! || a - b);
       const compute = perSymbolFeatures<State>(ctx, {
         resetEachSession: p.intraday,
         init: () => ({
@@ -60,27 +62,35 @@ export const barStats = defineOperator({
           const volume = Number.isFinite(bar.volume) && bar.volume > 0 ? bar.volume : 0;
           s.notional.push(volume > 0 && bar.vwap > 0 ? bar.vwap * volume : 0);
           s.volume.push(volume);
-          windows.forEach((w, k) => {
-            const have = Math.min(w, s.highs.size);
-            let high = -Infinity;
-            let low = Infinity;
-            let notional = 0;
-            let volume = 0;
-            let ups = 0;
-            for (let lag = 0; lag < have; lag++) {
+          // One pass over the lags serves every window: each window's sums are a prefix of the same
+          // newest-to-oldest sequence, so they are the very sums a pass per window would make.
+          const size = s.highs.size;
+          let high = -Infinity;
+          let low = Infinity;
+          let notional = 0;
+          let traded = 0;
+          let ups = 0;
+          let next = 0;
+          for (let lag = 0; next < order.length; lag++) {
+            if (lag < size) {
               high = Math.max(high, s.highs.back(lag));
               low = Math.min(low, s.lows.back(lag));
               notional += s.notional.back(lag);
-              volume += s.volume.back(lag);
+              traded += s.volume.back(lag);
               if (lag + 1 < s.closes.size && s.closes.back(lag) > s.closes.back(lag + 1)) ups++;
             }
-            const steps = Math.min(have, s.closes.size - 1);
-            const at = k * STATS.length;
-            out[at] = Math.log(high / low);
-            out[at + 1] = high > low ? (bar.close - low) / (high - low) - 0.5 : 0;
-            out[at + 2] = volume > 0 ? Math.log(bar.close / (notional / volume)) : NaN;
-            out[at + 3] = steps > 0 ? ups / steps - 0.5 : NaN;
-          });
+            const have = lag + 1;
+            while (next < order.length && (Math.min(windows[order[next]!]!, size) === have || size < have)) {
+              const k = order[next++]!;
+              const w = windows[k]!;
+              const steps = Math.min(Math.min(w, size), s.closes.size - 1);
+              const at = k * STATS.length;
+              out[at] = Math.log(high / low);
+              out[at + 1] = high > low ? (bar.close - low) / (high - low) - 0.5 : 0;
+              out[at + 2] = traded > 0 ? Math.log(bar.close / (notional / traded)) : NaN;
+              out[at + 3] = steps > 0 ? ups / steps - 0.5 : NaN;
+            }
+          }
         },
       });
       return handle<FeatureVector>(ctx, [on(bars, (batch, emit) => emit(compute(batch)))]);

@@ -8,6 +8,7 @@
  *
  * Expected values are worked out by hand from the bars fed (arithmetic in the comments).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { barStats } from '../../../operators/feature/bar-stats.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
@@ -87,5 +88,57 @@ describe('feature.bar-stats', () => {
     );
     // All three bars: high 103, low 96, close 97 → 1/7 − ½; VWAP (100 + 102 + 97)/3; up then down → ½ − ½.
     expectNear(spanning[2]!, [Math.log(103 / 96), 1 / 7 - 0.5, Math.log(97 / ((100 + 102 + 97) / 3)), 0]);
+  });
+});
+
+describe('feature.bar-stats computes every window in one pass', () => {
+  /** The definition, window by window: the newest-to-oldest sums a separate pass per window makes. */
+  function reference(bars: Hlcvw[], windows: number[]): number[][] {
+    return bars.map((_, t) =>
+      windows.flatMap((w) => {
+        const have = Math.min(w, t + 1);
+        let high = -Infinity;
+        let low = Infinity;
+        let notional = 0;
+        let volume = 0;
+        let ups = 0;
+        for (let lag = 0; lag < have; lag++) {
+          const [h, l, , v, p] = bars[t - lag]!;
+          high = Math.max(high, h);
+          low = Math.min(low, l);
+          notional += v * p;
+          volume += v;
+          if (t - lag - 1 >= 0 && bars[t - lag]![2] > bars[t - lag - 1]![2]) ups++;
+        }
+        const close = bars[t]![2];
+        const steps = Math.min(have, t);
+        return [
+          Math.log(high / low),
+          high > low ? (close - low) / (high - low) - 0.5 : 0,
+          volume > 0 ? Math.log(close / (notional / volume)) : NaN,
+          steps > 0 ? ups / steps - 0.5 : NaN,
+        ];
+      }),
+    );
+  }
+
+  it('gives, bit for bit, what a pass per window gives, for windows in any order and repeated', async () => {
+    const price = fc.double({ min: 50, max: 150, noNaN: true });
+    const barArb = fc.tuple(price, price, price, fc.integer({ min: 1, max: 1000 }), price).map(([a, b, c, v, p]): Hlcvw => {
+      const high = Math.max(a, b, c);
+      const low = Math.min(a, b, c);
+      return [high, low, c, v, p];
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(barArb, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 2, max: 12 }), { minLength: 1, maxLength: 5 }),
+        async (bars, windows) => {
+          const run = await runOperator(barStats, { windows, intraday: false }, { bars: feed(bars) }, { sessions: [day()] });
+          expect(values(run.outputs['out']!)).toEqual(reference(bars, windows));
+        },
+      ),
+      { numRuns: 60, interruptAfterTimeLimit: 8_000 },
+    );
   });
 });

@@ -14,7 +14,7 @@
  * time. cvxpy: OSQP at eps 1e-6 with its polish, whose sums of per-row residuals can break Σ|w| ≤ 2
  * by ~1e-4. Ours: OSQP at eps 1e-3, then the exact refinement on the active set, kept only when it
  * passes the KKT check (weights feasible to 1e-9); if it does not, OSQP goes on to 1e-6 (see
- * operators/sdk/risk/optimizer.ts). "certified" counts the solves the refinement certified.
+ * lib/optimise/optimizer.ts). "certified" counts the solves the refinement certified.
  *
  * Flags: --sizes 100,500,2000  --repeats 20  --cold 7  --no-python
  */

@@ -139,7 +139,7 @@ export function toMvoSpec(p: RiskProblem): MvoSpec {
 
 /**
  * The command is for exact answers (reference checks, research), not speed: OSQP solves at 1e-4, the
- * active set is refined and KKT-checked (operators/sdk/risk/refine.ts), and only when that fails does
+ * active set is refined and KKT-checked (lib/optimise/refine.ts), and only when that fails does
  * OSQP go on, warm-started, to 1e-6 and then to `--eps` (1e-8).
  */
 export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 200_000 };

@@ -4,12 +4,13 @@
  * never depend on a time-zone database.
  */
 import { AlphaError } from '../../lib/core/errors.ts';
+import { DAY, MINUTE } from '../../lib/core/time.ts';
 import type { Session } from '../../operators/sdk/context.ts';
 
 export const DEFAULT_START = '2024-01-02';
 export const OPEN_MINUTE_UTC = 14 * 60 + 30;
 export const SESSION_MINUTES = 390;
-const DAY_US = 86_400_000_000;
+const DAY_US = DAY;
 
 export function parseDate(date: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
@@ -47,6 +48,6 @@ export function tradingDays(start: string, count: number): string[] {
 }
 
 export function sessionOf(date: string): Session {
-  const open = parseDate(date) + OPEN_MINUTE_UTC * 60_000_000;
-  return { open, close: open + SESSION_MINUTES * 60_000_000 };
+  const open = parseDate(date) + OPEN_MINUTE_UTC * MINUTE;
+  return { open, close: open + SESSION_MINUTES * MINUTE };
 }

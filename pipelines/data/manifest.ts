@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../../lib/core/errors.ts';
 import { describeIssues } from '../../lib/core/zod-issues.ts';
+import { DAY } from '../../lib/core/time.ts';
 import { avroSchemas } from '../../schemas/avro.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import { parseDate } from './calendar.ts';
@@ -73,7 +74,7 @@ const manifestSchema = z
     m.sessions.forEach((s, i) => {
       const wanted = m.dates[i];
       if (wanted !== undefined && isDate(wanted) && s.date !== wanted) at(['sessions', i, 'date'], `expected ${wanted} (dates[${i}])`);
-      else if (isDate(s.date) && (s.open < parseDate(s.date) || s.open >= parseDate(s.date) + 86_400_000_000))
+      else if (isDate(s.date) && (s.open < parseDate(s.date) || s.open >= parseDate(s.date) + DAY))
         at(['sessions', i, 'open'], `expected a time on ${s.date}`);
       if (s.close <= s.open) at(['sessions', i, 'close'], `expected a close after the open (${s.open})`);
       const prev = m.sessions[i - 1];

@@ -15,7 +15,7 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { z } from 'zod';
-import type { Micros } from '../../lib/core/time.ts';
+import { MINUTE, type Micros } from '../../lib/core/time.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import {
   defineSource,
@@ -52,7 +52,7 @@ export interface GraphRun {
 }
 
 export interface RunOptions {
-  /** Trading sessions (timers fire only inside them); default: one session from the first record. */
+  /** Trading sessions (timers fire only inside them); default none (runOperator: one from the first record). */
   sessions?: readonly Session[];
   universe?: readonly UniverseMember[];
   /** Edges to record (default: every edge). */
@@ -71,7 +71,7 @@ export interface RunOptions {
   log?: { info(message: string): void; warn(message: string): void };
 }
 
-const DAY_SESSION: Micros = 390 * 60_000_000;
+const DAY_SESSION: Micros = 390 * MINUTE;
 
 /** Runs a resolved topology over its sources to the end and reports what crossed the observed edges. */
 export async function runGraph(topology: Topology, options: RunOptions = {}): Promise<GraphRun> {

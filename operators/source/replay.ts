@@ -4,11 +4,16 @@
  * become dead letters. The output schema is the `schema` param's.
  */
 import { z } from 'zod';
+import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { openReplay, REPLAYABLE } from '../sdk/replay.ts';
 import { defineSource } from '../sdk/spec.ts';
 
 const params = z.strictObject({
-  dataset: z.string().min(1).default('quotes').describe('Name of the dataset in the data folder.'),
+  dataset: z
+    .string()
+    .refine((name) => nameProblem(name) === undefined, { message: `a dataset name: ${nameRule()}` })
+    .default('quotes')
+    .describe('Name of the dataset in the data folder.'),
   schema: z.enum(REPLAYABLE).default('Quote').describe('Record type of the dataset, and so of the output: Quote or Trade.'),
   batch_size: z.number().int().min(1).max(1_000_000).default(8192).describe('Most records per emitted batch.'),
 });

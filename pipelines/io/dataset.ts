@@ -16,7 +16,8 @@ import { DataError } from '../../lib/core/errors.ts';
 import { readDataParquet } from '../../lib/io/parquet.ts';
 
 /**
- * `onFile` is told each file's path (relative to `dir`) and bytes as they are read. When the manifest
+ * `onFile` is told each file's path (relative to `dir`) and sha256 as it is read (one hash serves the
+ * manifest's check and the caller's). When the manifest
  * gives the dataset's `rows`, its files must hold that many (checked once the last is read).
  */
 export function openDataset<TName extends SchemaName>(
@@ -24,7 +25,7 @@ export function openDataset<TName extends SchemaName>(
   manifest: DatasetManifest,
   name: string,
   schema: TName,
-  onFile?: (file: string, bytes: Uint8Array) => void,
+  onFile?: (file: string, sha256: string) => void,
 ): DatasetReader<SchemaTypes[TName]> {
   const manifestFile = join(dir, 'manifest.json');
   const entry = manifest.datasets[name];
@@ -52,11 +53,12 @@ export function openDataset<TName extends SchemaName>(
         path = join(dir, relative);
         const want = entry.sha256?.[file - 1];
         const table = readDataParquet(dir, relative, (bytes) => {
-          if (want !== undefined) {
-            const got = createHash('sha256').update(bytes).digest('hex');
-            if (got !== want) throw new DataError(path, `sha256 is ${got}, the manifest says ${want}: the file was changed or is corrupt`);
+          if (want === undefined && !onFile) return;
+          const got = createHash('sha256').update(bytes).digest('hex');
+          if (want !== undefined && got !== want) {
+            throw new DataError(path, `sha256 is ${got}, the manifest says ${want}: the file was changed or is corrupt`);
           }
-          onFile?.(relative, bytes);
+          onFile?.(relative, got);
         });
         try {
           checkColumns(table.schema, schema);

@@ -153,7 +153,7 @@ async function runInto(
       outDir,
       log,
       onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, bytes) => fileHashes.set(file, sha256(bytes))),
+      openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, hash) => fileHashes.set(file, hash)),
     },
     members,
   );

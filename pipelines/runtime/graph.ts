@@ -6,7 +6,7 @@
 import { Observable, Subject } from 'rxjs';
 import type { InputInfo } from '../../operators/sdk/context.ts';
 import { Rng } from '../../lib/core/rng.ts';
-import type { Batch, PortsSpec, SourceReader, SourceRecord } from '../../operators/sdk/spec.ts';
+import { MAIN_PORT, type Batch, type PortsSpec, type SourceReader, type SourceRecord } from '../../operators/sdk/spec.ts';
 import { edgeEnds, edgeId, type Topology } from '../topology/model.ts';
 import type { EventClock } from './event-clock.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
@@ -38,8 +38,9 @@ export interface BuiltGraph {
 export function buildGraph(topology: Topology, clock: EventClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
   const outputs = new Map<string, Subject<Batch<unknown>>>();
   for (const node of topology.nodes) {
+    // Every node has its main edge (a sink's only completes); other ports add `node.port` edges.
     outputs.set(node.name, new Subject<Batch<unknown>>());
-    for (const port of Object.keys(node.ports)) outputs.set(edgeId(node.name, port), outputs.get(edgeId(node.name, port)) ?? new Subject());
+    for (const port of Object.keys(node.ports)) if (port !== MAIN_PORT) outputs.set(edgeId(node.name, port), new Subject());
   }
   const root = new Rng(topology.seed);
   const contexts = new Map<string, NodeContext>();

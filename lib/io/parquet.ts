@@ -127,9 +127,12 @@ export function parquetBytes(table: arrow.Table): Uint8Array {
   return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
 }
 
-export function writeParquetFile(path: string, table: arrow.Table): void {
+/** Writes `table` as a Parquet file and returns the bytes written (to hash them without reading the file back). */
+export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, parquetBytes(table));
+  const bytes = parquetBytes(table);
+  writeFileSync(path, bytes);
+  return bytes;
 }
 
 /** Writes records of the named schema to a Parquet file (an empty file with the schema when there are none). */

@@ -3,7 +3,7 @@
  * day and dataset, sorted by ts_known) plus manifest.json. Same options, byte-identical files.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { Rng } from '../../lib/core/rng.ts';
@@ -166,26 +166,15 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
       }
     }
     const file = (name: string): string => `${name}/${date}.parquet`;
-    quoteSeq = writeQuotes(
-      join(o.out, file('quotes')),
-      quotes,
-      universe.map((u) => u.symbol),
-      quoteSeq,
-    );
-    tradeSeq = writeTrades(
-      join(o.out, file('trades')),
-      trades,
-      universe.map((u) => u.symbol),
-      tradeSeq,
-    );
+    const symbols = universe.map((u) => u.symbol);
+    const wroteQuotes = writeQuotes(join(o.out, file('quotes')), quotes, symbols, quoteSeq);
+    const wroteTrades = writeTrades(join(o.out, file('trades')), trades, symbols, tradeSeq);
+    quoteSeq = wroteQuotes.seq;
+    tradeSeq = wroteTrades.seq;
     files.quotes.push(file('quotes'));
     files.trades.push(file('trades'));
-    for (const name of ['quotes', 'trades'] as const)
-      hashes[name].push(
-        createHash('sha256')
-          .update(readFileSync(join(o.out, file(name))))
-          .digest('hex'),
-      );
+    hashes.quotes.push(wroteQuotes.sha256);
+    hashes.trades.push(wroteTrades.sha256);
     quoteRows += quotes.length;
     tradeRows += trades.length;
   }
@@ -241,7 +230,8 @@ function knownOrder(c: Record<string, number[]>): Uint32Array {
   return order;
 }
 
-function writeQuotes(path: string, quotes: Columns, symbols: string[], seq0: number): number {
+/** Writes a day's quotes; returns the next seq and the file's sha256. */
+function writeQuotes(path: string, quotes: Columns, symbols: string[], seq0: number): { seq: number; sha256: string } {
   const c = quotes.data as Record<string, number[]>;
   const order = knownOrder(c);
   const pick = (name: string): Float64Array => Float64Array.from(order, (i) => c[name]![i]!);
@@ -262,11 +252,11 @@ function writeQuotes(path: string, quotes: Columns, symbols: string[], seq0: num
     },
     order.length,
   );
-  writeParquetFile(path, table);
-  return seq0 + order.length;
+  return { seq: seq0 + order.length, sha256: sha256Of(writeParquetFile(path, table)) };
 }
 
-function writeTrades(path: string, trades: Columns, symbols: string[], seq0: number): number {
+/** Writes a day's trades; returns the next seq and the file's sha256. */
+function writeTrades(path: string, trades: Columns, symbols: string[], seq0: number): { seq: number; sha256: string } {
   const c = trades.data as Record<string, number[]>;
   const order = knownOrder(c);
   const pick = (name: string): Float64Array => Float64Array.from(order, (i) => c[name]![i]!);
@@ -286,8 +276,7 @@ function writeTrades(path: string, trades: Columns, symbols: string[], seq0: num
     },
     order.length,
   );
-  writeParquetFile(path, table);
-  return seq0 + order.length;
+  return { seq: seq0 + order.length, sha256: sha256Of(writeParquetFile(path, table)) };
 }
 
 function poisson(rng: Rng, mean: number): number {
@@ -314,4 +303,8 @@ function round2(x: number): number {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { kafkaSettings } from '../kafka/settings.ts';
 import { runBacktest } from '../runtime/backtest.ts';
 import { kafkaEdges } from '../runtime/group/kafka-edges.ts';
+import { report } from './report-error.ts';
 import { progressPrinter } from './report.ts';
 import { replayOptions, type ReplayOptions } from './replay-options.ts';
 
@@ -30,8 +31,6 @@ export function registerRunCommand(program: Command): void {
     'out/run',
     "output folder (the group's summary goes to OUT/groups/NAME/)",
   ).action(async (file: string, opts: RunOptions) => {
-    // A worker: on any failure it reports and exits at once, so a supervisor (--split) can start it again.
-    process.on('unhandledRejection', (err) => fail(err));
     const summary = await runBacktest({
       topologyFile: file,
       sets: opts.set,
@@ -47,14 +46,14 @@ export function registerRunCommand(program: Command): void {
         replica: Number(opts.replica),
         edges: kafkaEdges(kafkaSettings()),
       },
-    }).catch(fail);
+    }).catch((err: unknown): never => {
+      // A worker exits at once on any failure (open Kafka clients would keep it alive), so a supervisor
+      // (--split) can start it again.
+      report(err);
+      process.exit();
+    });
     process.stderr.write(
       `group "${opts.group}"${opts.replica === '0' ? '' : ` replica ${opts.replica}`}: ${summary.events} events in ${summary.wall_seconds}s, ${summary.fills} fills, ${summary.dead_letters} dead letters\n`,
     );
   });
-}
-
-function fail(err: unknown): never {
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
 }

@@ -17,10 +17,12 @@ export interface MatcherConfig {
 export interface MatchResult {
   fills: Fill[];
   states: OrderState[];
-  rejected: { order: Order; reason: string }[];
+  rejected: { order: Order; reason: string; duplicate: boolean }[];
 }
 
 const empty = (): MatchResult => ({ fills: [], states: [], rejected: [] });
+/** What a batch that touches no working order changes (most quote batches): shared, never written. */
+const NOTHING: MatchResult = Object.freeze({ fills: [], states: [], rejected: [] });
 
 export class TouchMatcher {
   private readonly market = new Map<string, Order[]>();
@@ -32,13 +34,13 @@ export class TouchMatcher {
   /** Orders arriving at `now`: accepted (NEW), or rejected as duplicates or malformed. */
   submit(orders: readonly Order[], now: Micros): MatchResult {
     const out = empty();
-    const reject = (o: Order, reason: string): void => {
-      out.rejected.push({ order: o, reason });
+    const reject = (o: Order, reason: string, duplicate = false): void => {
+      out.rejected.push({ order: o, reason, duplicate });
       out.states.push(stateOf(o, 'REJECTED', 0, reason, o.ts_event, now));
     };
     for (const o of orders) {
       if (this.seen.has(o.order_id)) {
-        reject(o, `duplicate order id ${o.order_id}: already executed or working`);
+        reject(o, `duplicate order id ${o.order_id}: already executed or working`, true);
         continue;
       }
       this.seen.add(o.order_id);
@@ -66,8 +68,8 @@ export class TouchMatcher {
 
   /** Market orders whose latency has passed fill at the touch of these quotes. */
   onQuotes(quotes: readonly Quote[], now: Micros): MatchResult {
+    if (this.market.size === 0) return NOTHING;
     const out = empty();
-    if (this.market.size === 0) return out;
     for (const q of quotes) {
       const queue = this.market.get(q.symbol);
       if (!queue) continue;
@@ -82,8 +84,8 @@ export class TouchMatcher {
 
   /** Resting limits that a trade prints strictly through fill at their limit (corrections never fill). */
   onTrades(trades: readonly Trade[], now: Micros): MatchResult {
+    if (this.limits.size === 0) return NOTHING;
     const out = empty();
-    if (this.limits.size === 0) return out;
     for (const t of trades) {
       const o = this.limits.get(t.symbol);
       if (!o || t.ts_known < o.ts_known + this.config.latencyUs || t.version > 1) continue;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AlphaError } from '../core/errors.ts';
 import { describeIssues } from '../core/zod-issues.ts';
-import type { Micros } from '../core/time.ts';
+import { isoTime, type Micros } from '../core/time.ts';
 
 const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
@@ -101,5 +101,5 @@ export function isoToMicros(iso: string): Micros {
 
 /** The UTC date (YYYY-MM-DD) of a time in microseconds. */
 export function microsToDate(t: Micros): string {
-  return new Date(Math.floor(t / 1000)).toISOString().slice(0, 10);
+  return isoTime(t).slice(0, 10);
 }

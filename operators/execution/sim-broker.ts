@@ -39,8 +39,8 @@ export const simBroker = defineOperator({
       const matcher = new TouchMatcher({ latencyUs: p.latency_us, feeBps: p.fee_bps });
       const duplicates = ctx.metrics.counter('duplicate_orders');
       const report = (r: MatchResult, emit: Emitters<Ports>): void => {
-        for (const { order, reason } of r.rejected) {
-          if (reason.startsWith('duplicate')) duplicates.inc();
+        for (const { order, reason, duplicate } of r.rejected) {
+          if (duplicate) duplicates.inc();
           ctx.deadLetter(order, reason);
         }
         emit.out(r.fills);

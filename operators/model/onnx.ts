@@ -8,6 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { isoTime } from '../../lib/core/time.ts';
 import * as ort from 'onnxruntime-node';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
 import type { Micros } from '../sdk/context.ts';
@@ -80,7 +81,7 @@ async function loadModel(card: ModelCard, from: string | undefined, firstScored:
   if (firstScored !== undefined && card.cutoff > firstScored) {
     throw new ModelCardError(
       `node "${node}": the model in ${card.dir} was trained on data known until ${card.ts_known_cutoff}, ` +
-        `after the first snapshot it would score (${new Date(firstScored / 1000).toISOString()}): that would be look-ahead; ` +
+        `after the first snapshot it would score (${isoTime(firstScored)}): that would be look-ahead; ` +
         `score only after the cut-off${from ? ' (move its "from")' : ' (replay from a later --from)'} or train on an earlier window`,
     );
   }

@@ -10,7 +10,6 @@ import type { Session } from '../../operators/sdk/context.ts';
 export const DEFAULT_START = '2024-01-02';
 export const OPEN_MINUTE_UTC = 14 * 60 + 30;
 export const SESSION_MINUTES = 390;
-const DAY_US = DAY;
 
 export function parseDate(date: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
@@ -36,11 +35,11 @@ export function tradingDays(start: string, count: number): string[] {
   const first = parseDate(start);
   const weekday = new Date(first / 1000).getUTCDay();
   if (weekday === 0 || weekday === 6) {
-    const next = formatDate(first + (weekday === 6 ? 2 : 1) * DAY_US);
+    const next = formatDate(first + (weekday === 6 ? 2 : 1) * DAY);
     throw new AlphaError(`start day ${start} is a ${WEEKDAYS[weekday]}, not a trading day: start on a weekday (the next is ${next})`);
   }
   const days: string[] = [];
-  for (let t = first; days.length < count; t += DAY_US) {
+  for (let t = first; days.length < count; t += DAY) {
     const w = new Date(t / 1000).getUTCDay();
     if (w !== 0 && w !== 6) days.push(formatDate(t));
   }

@@ -28,6 +28,7 @@ import {
 } from '../../operators/sdk/spec.ts';
 import { SCHEMA_NAMES, type DeadLetter, type SchemaName } from '../../schemas/types.generated.ts';
 import { Rng } from '../../lib/core/rng.ts';
+import { SESSION_MINUTES } from '../data/calendar.ts';
 import { EventClock } from '../runtime/event-clock.ts';
 import { NodeContext, type RunServices } from '../runtime/node-context.ts';
 import { buildGraph, connectOperator } from '../runtime/graph.ts';
@@ -71,7 +72,7 @@ export interface RunOptions {
   log?: { info(message: string): void; warn(message: string): void };
 }
 
-const DAY_SESSION: Micros = 390 * MINUTE;
+const DAY_SESSION: Micros = SESSION_MINUTES * MINUTE;
 
 /** Runs a resolved topology over its sources to the end and reports what crossed the observed edges. */
 export async function runGraph(topology: Topology, options: RunOptions = {}): Promise<GraphRun> {
@@ -255,7 +256,9 @@ export async function runOperator(
   }
   const subject = resolved('subject', operator, parsed, bound);
   nodes.push(subject);
-  const first = Math.min(...[...feeds.values()].flatMap((b) => b.flatMap((batch) => batch.map((r) => r.ts_known))));
+  // Feeds are in ts_known order: each one's first record is its earliest.
+  let first = Infinity;
+  for (const batches of feeds.values()) first = Math.min(first, batches.find((b) => b.length > 0)?.[0]?.ts_known ?? Infinity);
   const start = Number.isFinite(first) ? first : 0;
   const sessions = options.sessions ?? [{ open: start, close: start + DAY_SESSION }];
   const topology: Topology = { file: 'harness', name: 'harness', seed: options.seed ?? 1, data: undefined, taps: [], groups: [], nodes };

@@ -7,9 +7,9 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles } from '../../pipelines/io/output-folder.ts';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
@@ -66,7 +66,29 @@ let before: { parent: string[]; data: string[] };
 let runs: Record<string, Run>;
 let liveLockHolder: number;
 
+/**
+ * The unprivileged user runs the checkout's code, so it must be able to pass through the folders
+ * above it; a checkout under a private folder (mktemp's 0700) would stop it before the code runs.
+ * Those folders get the others' search bit (not read) for the run of this file, and it back after.
+ */
+const restoredModes: [string, number][] = [];
+function letOthersThrough(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(d, mode | 0o001);
+      restoredModes.push([d, mode]);
+    }
+    if (dirname(d) === d) break;
+  }
+}
+afterAll(() => {
+  for (const [d, mode] of restoredModes) chmodSync(d, mode);
+});
+
 beforeAll(async () => {
+  letOthersThrough(ROOT);
   data = await dataset({ symbols: 4, days: 2, seed: 7 });
   top = tempDir('outputs');
   chmodSync(top, 0o755); // the unprivileged user reaches its read-only folder through it

@@ -5,6 +5,7 @@
  * its price, and fills at its limit. Each call returns the fills and the order-state changes it caused.
  */
 import type { Fill, Order, OrderState, OrderStatus, Quote, Trade } from '../../schemas/types.generated.ts';
+import { columnsOf, type EdgeBatch } from '../core/column-batch.ts';
 import type { Micros } from '../core/time.ts';
 
 export interface MatcherConfig {
@@ -67,32 +68,41 @@ export class TouchMatcher {
   }
 
   /** Market orders whose latency has passed fill at the touch of these quotes. */
-  onQuotes(quotes: readonly Quote[], now: Micros): MatchResult {
+  onQuotes(batch: EdgeBatch<Quote>, now: Micros): MatchResult {
     if (this.market.size === 0) return NOTHING;
+    const quotes = columnsOf(batch);
+    const { symbol, ts_event: tsEvent, ts_known: tsKnown, bid, ask } = quotes.columns;
     const out = empty();
-    for (const q of quotes) {
-      const queue = this.market.get(q.symbol);
+    for (let i = quotes.start; i < quotes.end; i++) {
+      const name = symbol.dictionary[symbol.codes[i]!]!;
+      const queue = this.market.get(name);
       if (!queue) continue;
-      while (queue.length > 0 && q.ts_known >= queue[0]!.ts_known + this.config.latencyUs) {
+      const known = tsKnown[i]!;
+      while (queue.length > 0 && known >= queue[0]!.ts_known + this.config.latencyUs) {
         const o = queue.shift()!;
-        this.filled(out, o, o.side === 'BUY' ? q.ask : q.bid, q, 'TAKER', now);
+        this.filled(out, o, o.side === 'BUY' ? ask[i]! : bid[i]!, tsEvent[i]!, known, 'TAKER', now);
       }
-      if (queue.length === 0) this.market.delete(q.symbol);
+      if (queue.length === 0) this.market.delete(name);
+      if (this.market.size === 0) break;
     }
     return out;
   }
 
   /** Resting limits that a trade prints strictly through fill at their limit (corrections never fill). */
-  onTrades(trades: readonly Trade[], now: Micros): MatchResult {
+  onTrades(batch: EdgeBatch<Trade>, now: Micros): MatchResult {
     if (this.limits.size === 0) return NOTHING;
+    const trades = columnsOf(batch);
+    const { symbol, ts_event: tsEvent, ts_known: tsKnown, price, version } = trades.columns;
     const out = empty();
-    for (const t of trades) {
-      const o = this.limits.get(t.symbol);
-      if (!o || t.ts_known < o.ts_known + this.config.latencyUs || t.version > 1) continue;
-      const through = o.side === 'BUY' ? t.price < o.limit_price! : t.price > o.limit_price!;
+    for (let i = trades.start; i < trades.end; i++) {
+      const name = symbol.dictionary[symbol.codes[i]!]!;
+      const o = this.limits.get(name);
+      if (!o || tsKnown[i]! < o.ts_known + this.config.latencyUs || version[i]! > 1) continue;
+      const p = price[i]!;
+      const through = o.side === 'BUY' ? p < o.limit_price! : p > o.limit_price!;
       if (!through) continue;
-      this.limits.delete(t.symbol);
-      this.filled(out, o, o.limit_price!, t, 'MAKER', now);
+      this.limits.delete(name);
+      this.filled(out, o, o.limit_price!, tsEvent[i]!, tsKnown[i]!, 'MAKER', now);
     }
     return out;
   }
@@ -112,13 +122,14 @@ export class TouchMatcher {
     out: MatchResult,
     o: Order,
     price: number,
-    at: { ts_event: Micros; ts_known: Micros },
+    tsEvent: Micros,
+    tsKnown: Micros,
     liquidity: Fill['liquidity'],
     now: Micros,
   ): void {
     out.fills.push({
-      ts_event: at.ts_event,
-      ts_known: at.ts_known,
+      ts_event: tsEvent,
+      ts_known: tsKnown,
       fill_id: `${o.order_id}#1`,
       order_id: o.order_id,
       symbol: o.symbol,
@@ -128,7 +139,7 @@ export class TouchMatcher {
       fee: o.qty * price * this.config.feeBps * 1e-4,
       liquidity,
     });
-    out.states.push(stateOf(o, 'FILLED', o.qty, null, at.ts_event, now));
+    out.states.push(stateOf(o, 'FILLED', o.qty, null, tsEvent, now));
   }
 }
 

@@ -5,9 +5,9 @@
  * Order ids are deterministic (node, time, symbol), so a replayed order is recognisable.
  */
 import { z } from 'zod';
-import type { Order, PortfolioState, Quote, TargetWeights } from '../../schemas/types.generated.ts';
+import type { Order, PortfolioState, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
-import { handle, on } from '../sdk/handle.ts';
+import { handle, on, onColumns } from '../sdk/handle.ts';
 
 const inputs = definePorts({
   targets: { schema: 'TargetWeights', description: 'Target weights of a rebalance.' },
@@ -75,8 +75,9 @@ export const orders = defineOperator({
         return out;
       };
       return handle<Order>(ctx, [
-        on(quotes, (batch: readonly Quote[]) => {
-          for (const q of batch) mids.set(q.symbol, (q.bid + q.ask) / 2);
+        onColumns(quotes, (batch) => {
+          const { symbol, bid, ask } = batch.columns;
+          for (let i = batch.start; i < batch.end; i++) mids.set(symbol.dictionary[symbol.codes[i]!]!, (bid[i]! + ask[i]!) / 2);
         }),
         on(
           portfolio,

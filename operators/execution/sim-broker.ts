@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { TouchMatcher, type MatchResult } from '../../lib/execution/touch-matcher.ts';
 import type { Fill, OrderState } from '../../schemas/types.generated.ts';
-import { handlePorts, on, type Emitters } from '../sdk/handle.ts';
+import { handlePorts, on, onColumns, type Emitters } from '../sdk/handle.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 
 const inputs = definePorts({
@@ -51,8 +51,8 @@ export const simBroker = defineOperator({
         ['out', 'states'],
         [
           on(orders, (batch, emit) => report(matcher.submit(batch, ctx.clock.now()), emit)),
-          on(quotes, (batch, emit) => report(matcher.onQuotes(batch, ctx.clock.now()), emit)),
-          on(trades, (batch, emit) => report(matcher.onTrades(batch, ctx.clock.now()), emit)),
+          onColumns(quotes, (batch, emit) => report(matcher.onQuotes(batch, ctx.clock.now()), emit)),
+          onColumns(trades, (batch, emit) => report(matcher.onTrades(batch, ctx.clock.now()), emit)),
         ],
         {
           end: (emit) => {

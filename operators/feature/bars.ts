@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import type { Bar, Quote, Trade } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
-import { handle, on, type Emit } from '../sdk/handle.ts';
+import type { ColumnBatch } from '../../lib/core/column-batch.ts';
+import { handle, onColumns, type Emit } from '../sdk/handle.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
 
 const inputs = definePorts({
@@ -62,28 +63,53 @@ export const bars = defineOperator({
         trades: 0,
         tradeSizes: new Map(),
       });
-      const onQuotes = (batch: readonly Quote[]): void => {
-        for (let i = 0; i < batch.length; i++) {
-          const q = batch[i]!;
-          const mid = (q.bid + q.ask) / 2;
-          let b = symbols.get(q.symbol);
-          if (!b) symbols.set(q.symbol, (b = fresh(q.symbol, mid)));
+      /** The bar of each code of a dictionary (built once per dictionary, which a file's batches share). */
+      let dictionary: readonly string[] | undefined;
+      let byCode: (Building | undefined)[] = [];
+      const building = (symbols_: readonly string[], code: number, price: number): Building => {
+        if (symbols_ !== dictionary) {
+          dictionary = symbols_;
+          byCode = symbols_.map((s) => symbols.get(s));
+        }
+        let b = byCode[code];
+        if (!b) {
+          const symbol = symbols_[code]!;
+          b = symbols.get(symbol);
+          if (!b) symbols.set(symbol, (b = fresh(symbol, price)));
+          byCode[code] = b;
+        }
+        return b;
+      };
+      const onQuotes = (batch: ColumnBatch<Quote>): void => {
+        const { bid, ask, bid_size: bidSize, ask_size: askSize, symbol } = batch.columns;
+        const { codes, dictionary: names } = symbol;
+        for (let i = batch.start; i < batch.end; i++) {
+          const qb = bid[i]!;
+          const qa = ask[i]!;
+          const mid = (qb + qa) / 2;
+          const b = building(names, codes[i]!, mid);
           if (b.quotes === 0) b.open = b.high = b.low = mid;
           else if (mid > b.high) b.high = mid;
           else if (mid < b.low) b.low = mid;
           b.close = mid;
           b.quotes++;
-          b.spreadSum += ((q.ask - q.bid) / mid) * 1e4;
-          const depth = q.bid_size + q.ask_size;
-          b.imbalanceSum += depth > 0 ? (q.bid_size - q.ask_size) / depth : 0;
+          b.spreadSum += ((qa - qb) / mid) * 1e4;
+          const bs = bidSize[i]!;
+          const as = askSize[i]!;
+          const depth = bs + as;
+          b.imbalanceSum += depth > 0 ? (bs - as) / depth : 0;
         }
       };
-      const onTrades = (batch: readonly Trade[]): void => {
-        for (const t of batch) {
-          const b = symbols.get(t.symbol);
+      const onTrades = (batch: ColumnBatch<Trade>): void => {
+        const { symbol, version, id, size, price } = batch.columns;
+        for (let i = batch.start; i < batch.end; i++) {
+          const b = symbols.get(symbol.dictionary[symbol.codes[i]!]!);
           if (!b) continue; // no quote yet: the bar has no price to attach volume to
-          if (t.version > 1) {
-            const original = b.tradeSizes.get(t.id);
+          const tid = id[i]!;
+          const tsize = size[i]!;
+          const tprice = price[i]!;
+          if (version[i]! > 1) {
+            const original = b.tradeSizes.get(tid);
             if (!original) {
               late.inc();
               continue;
@@ -91,9 +117,9 @@ export const bars = defineOperator({
             b.volume -= original.size;
             b.notional -= original.size * original.price;
           } else b.trades++;
-          b.volume += t.size;
-          b.notional += t.size * t.price;
-          b.tradeSizes.set(t.id, { size: t.size, price: t.price });
+          b.volume += tsize;
+          b.notional += tsize * tprice;
+          b.tradeSizes.set(tid, { size: tsize, price: tprice });
         }
       };
       const close = (at: number, emit: Emit<Bar>): void => {
@@ -121,7 +147,7 @@ export const bars = defineOperator({
         }
         emit(out);
       };
-      return handle<Bar>(ctx, [on(quotes, onQuotes), on(trades, onTrades)], {
+      return handle<Bar>(ctx, [onColumns(quotes, onQuotes), onColumns(trades, onTrades)], {
         start: (emit) => everySession(ctx, p.minutes * MINUTE, p.minutes * MINUTE, (at) => close(at, emit)),
       });
     },

@@ -4,9 +4,9 @@
  * curve). Its output feeds back into sizing and order generation.
  */
 import { z } from 'zod';
-import type { Fill, PortfolioState, Quote } from '../../schemas/types.generated.ts';
+import type { Fill, PortfolioState } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
-import { handle, on } from '../sdk/handle.ts';
+import { handle, on, onColumns } from '../sdk/handle.ts';
 import { Ledger } from '../../lib/portfolio/ledger.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
 
@@ -34,8 +34,9 @@ export const accounting = defineOperator({
       return handle<PortfolioState>(
         ctx,
         [
-          on(quotes, (batch: readonly Quote[]) => {
-            for (const q of batch) ledger.mark(q.symbol, (q.bid + q.ask) / 2);
+          onColumns(quotes, (batch) => {
+            const { symbol, bid, ask } = batch.columns;
+            for (let i = batch.start; i < batch.end; i++) ledger.mark(symbol.dictionary[symbol.codes[i]!]!, (bid[i]! + ask[i]!) / 2);
           }),
           on(fills, (batch: readonly Fill[], emit) => {
             for (const f of batch) ledger.apply(f);

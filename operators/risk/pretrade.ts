@@ -23,7 +23,7 @@ import { initialKillState, stepKillSwitch, type KillEvent, type KillTransition }
 import { PretradeBook } from '../../lib/portfolio/pretrade/book.ts';
 import { checkOrder, workingAtHaltReason, type PretradeLimits } from '../../lib/portfolio/pretrade/rules.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
-import { handle, on } from '../sdk/handle.ts';
+import { handle, on, onColumns } from '../sdk/handle.ts';
 
 const inputs = definePorts({
   orders: { schema: 'Order', description: 'Orders to check; those that pass are emitted unchanged.' },
@@ -152,8 +152,9 @@ export const pretrade = defineOperator({
             },
             { feedback: true },
           ),
-          on(quotes, (batch) => {
-            for (const q of batch) book.quote(q);
+          onColumns(quotes, (batch) => {
+            const { symbol, bid, ask } = batch.columns;
+            for (let i = batch.start; i < batch.end; i++) book.touch(symbol.dictionary[symbol.codes[i]!]!, bid[i]!, ask[i]!);
           }),
           on(orders, (batch, emit) => {
             const out: Order[] = [];

@@ -21,10 +21,12 @@
  * });
  */
 import { Observable, Subject } from 'rxjs';
+import { type ColumnBatch, columnsOf, type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import type { OperatorContext } from './context.ts';
 import type { Batch } from './spec.ts';
 
-export type Emit<TOut> = (batch: Batch<TOut>) => void;
+/** Emits a batch on an output: records, or columns (a source, or an operator on a tick-rate path). */
+export type Emit<TOut> = (batch: EdgeBatch<TOut>) => void;
 
 /** One emit function per output port. */
 export type Emitters<TOuts> = { readonly [K in keyof TOuts]: Emit<TOuts[K]> };
@@ -60,16 +62,38 @@ export interface Hooks<TEmit> {
 }
 
 /**
- * Binds `handler` to the stream of an input port. The batch's type is the port's: a handler that
- * declares another record type does not compile.
+ * Binds `handler` to the stream of an input port; it sees each batch as records. The batch's type is
+ * the port's: a handler that declares another record type does not compile.
  */
-export function on<TIn, TEmit = Emit<never>>(
-  stream: Observable<Batch<TIn>> | undefined,
+export function on<TIn, TEmit = never>(
+  stream: Observable<EdgeBatch<TIn>> | undefined,
   handler: (batch: Batch<NoInfer<TIn>>, emit: TEmit) => void,
   options: { feedback?: boolean } = {},
 ): InputHandler<TEmit> {
+  return bind(stream, rowsOf, handler, options.feedback ?? false);
+}
+
+/**
+ * Binds `handler` to the stream of an input port; it sees each batch as columns (rows `start … end − 1`
+ * of `batch.columns`), with no record per row: for tick-rate inputs. Records that arrive as records
+ * (from a Kafka edge, a test) are turned into columns first.
+ */
+export function onColumns<TIn, TEmit = never>(
+  stream: Observable<EdgeBatch<TIn>> | undefined,
+  handler: (batch: ColumnBatch<NoInfer<TIn>>, emit: TEmit) => void,
+  options: { feedback?: boolean } = {},
+): InputHandler<TEmit> {
+  return bind(stream, columnsOf, handler, options.feedback ?? false);
+}
+
+function bind<TIn, TView, TEmit>(
+  stream: Observable<EdgeBatch<TIn>> | undefined,
+  view: (batch: EdgeBatch<TIn>) => TView,
+  handler: (batch: TView, emit: TEmit) => void,
+  feedback: boolean,
+): InputHandler<TEmit> {
   return {
-    feedback: options.feedback ?? false,
+    feedback,
     bound: stream !== undefined,
     connect: (sink) =>
       stream?.subscribe({
@@ -77,9 +101,9 @@ export function on<TIn, TEmit = Emit<never>>(
           sink.received(batch.length);
           // Inline rather than through a helper: this runs once per batch of every edge.
           try {
-            handler(batch, sink.emit);
+            handler(view(batch), sink.emit);
           } catch (err) {
-            sink.failed(batch, err);
+            sink.failed(rowsOf(batch), err);
           }
         },
         error: (err) => sink.error(err),
@@ -93,8 +117,8 @@ export function handle<TOut>(
   ctx: OperatorContext,
   inputs: readonly InputHandler<Emit<TOut>>[],
   hooks: Hooks<Emit<TOut>> = {},
-): Observable<Batch<TOut>> {
-  return new Observable<Batch<TOut>>((subscriber) => {
+): Observable<EdgeBatch<TOut>> {
+  return new Observable<EdgeBatch<TOut>>((subscriber) => {
     const emitted = ctx.metrics.counter('out');
     const emit: Emit<TOut> = (batch) => {
       if (batch.length === 0) return;
@@ -115,15 +139,15 @@ export function handlePorts<TOuts extends Record<string, unknown>>(
   ports: readonly (keyof TOuts & string)[],
   inputs: readonly InputHandler<Emitters<TOuts>>[],
   hooks: Hooks<Emitters<TOuts>> = {},
-): { [K in keyof TOuts]: Observable<Batch<TOuts[K]>> } {
-  const subjects = new Map(ports.map((p) => [p, new Subject<Batch<unknown>>()]));
+): { [K in keyof TOuts]: Observable<EdgeBatch<TOuts[K]>> } {
+  const subjects = new Map(ports.map((p) => [p, new Subject<EdgeBatch<unknown>>()]));
   const emit = Object.fromEntries(
     ports.map((p) => {
       const counter = ctx.metrics.counter(p === 'out' ? 'out' : `out_${p}`);
       const subject = subjects.get(p)!;
       return [
         p,
-        (batch: Batch<unknown>) => {
+        (batch: EdgeBatch<unknown>) => {
           if (batch.length === 0) return;
           counter.inc(batch.length);
           subject.next(batch);
@@ -143,7 +167,7 @@ export function handlePorts<TOuts extends Record<string, unknown>>(
       let subscribed = false;
       return [
         p,
-        new Observable<Batch<unknown>>((subscriber) => {
+        new Observable<EdgeBatch<unknown>>((subscriber) => {
           const subscription = subjects.get(p)!.subscribe(subscriber);
           if (!subscribed) {
             subscribed = true;
@@ -153,7 +177,7 @@ export function handlePorts<TOuts extends Record<string, unknown>>(
         }),
       ];
     }),
-  ) as { [K in keyof TOuts]: Observable<Batch<TOuts[K]>> };
+  ) as { [K in keyof TOuts]: Observable<EdgeBatch<TOuts[K]>> };
 }
 
 function run<TEmit>(

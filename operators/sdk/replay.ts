@@ -6,14 +6,14 @@
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import type { Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { SourceContext } from './context.ts';
-import type { Batch, SourceReader } from './spec.ts';
+import type { SourceReader } from './spec.ts';
 
 /** The schemas a replay can decode. */
 export type Replayable = Pick<SchemaTypes, 'Quote' | 'Trade'>;
 
 export const REPLAYABLE = ['Quote', 'Trade'] as const satisfies readonly (keyof Replayable)[];
 
-type Decoder<T> = (batch: ColumnBatch<T>, ctx: SourceContext, check: OrderCheck) => T[];
+type Decoder<T> = (batch: ColumnBatch<T>, ctx: SourceContext, check: OrderCheck) => ColumnBatch<T>;
 
 const DECODERS: { [K in keyof Replayable]: Decoder<Replayable[K]> } = { Quote: decodeQuotes, Trade: decodeTrades };
 
@@ -27,17 +27,17 @@ export function openReplay<TName extends keyof Replayable>(
   const decode = DECODERS[schema] as Decoder<T>;
   const files = ctx.openDataset(dataset, schema);
   const check = new OrderCheck(ctx);
-  let pending: T[] = [];
+  let pending: ColumnBatch<T> | undefined;
   let offset = 0;
   return {
-    async next(): Promise<Batch<T> | null> {
-      while (offset >= pending.length) {
+    async next(): Promise<ColumnBatch<T> | null> {
+      while (!pending || offset >= pending.length) {
         const batch = await files.next();
         if (!batch) return null;
         pending = decode(batch, ctx, check);
         offset = 0;
       }
-      const out = offset === 0 && pending.length <= batchSize ? pending : pending.slice(offset, offset + batchSize);
+      const out = pending.slice(offset, Math.min(pending.length, offset + batchSize));
       offset += out.length;
       return out;
     },
@@ -47,24 +47,15 @@ export function openReplay<TName extends keyof Replayable>(
 
 /** Refuses records that break (ts_known, seq) order within the source, or name a symbol outside the universe. */
 export class OrderCheck {
-  private lastKnown = -Infinity;
-  private lastSeq = -Infinity;
+  /** The last accepted record's keys (the decoders' fast path reads and advances them). */
+  lastKnown = -Infinity;
+  lastSeq = -Infinity;
   private readonly symbols: Set<string>;
   constructor(private readonly ctx: SourceContext) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
   }
   /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
   accept(record: Quote | Trade, symbolKnown?: boolean): boolean {
-    // The common case first, kept small so it inlines into the decoders' loops.
-    if (symbolKnown === true && (record.ts_known > this.lastKnown || (record.ts_known === this.lastKnown && record.seq > this.lastSeq))) {
-      this.lastKnown = record.ts_known;
-      this.lastSeq = record.seq;
-      return true;
-    }
-    return this.acceptOrRefuse(record, symbolKnown);
-  }
-
-  private acceptOrRefuse(record: Quote | Trade, symbolKnown: boolean | undefined): boolean {
     if (record.ts_known < this.lastKnown || (record.ts_known === this.lastKnown && record.seq <= this.lastSeq)) {
       this.ctx.deadLetter(
         record,
@@ -114,76 +105,62 @@ function describeTradeProblem(t: Trade): string | undefined {
 }
 
 /**
- * The columns every dataset has. The decoders below are the replay's hot path (one call per record
- * of the whole run): they read the columns directly and take the checks inline for records in order,
- * of a known symbol and sane; any other record goes through `OrderCheck.accept` and `quoteProblem` /
- * `tradeProblem`, so refusals and their messages are those of the plain path.
+ * The replay's hot path (one pass per row of the whole run): checks each row on its columns, with no
+ * record, when it is in order, of a known symbol and `sane`; any other row is materialised and goes
+ * through `OrderCheck.accept` and `problem`, so refusals and their messages are those of the plain
+ * path. Returns the batch itself when every row passed, else a copy of the rows that did.
  */
-function common<T extends Quote | Trade>(batch: ColumnBatch<T>) {
+function validated<T extends Quote | Trade>(
+  batch: ColumnBatch<T>,
+  ctx: SourceContext,
+  check: OrderCheck,
+  sane: (i: number) => boolean,
+  problem: (record: T) => string | undefined,
+): ColumnBatch<T> {
   const c = batch.columns as ColumnBatch<Quote | Trade>['columns'];
-  return {
-    n: batch.length,
-    ts_event: c.ts_event,
-    ts_known: c.ts_known,
-    seq: c.seq,
-    id: c.id,
-    version: c.version,
-    indices: c.symbol.codes,
-    dictionary: c.symbol.dictionary,
-  };
+  const { ts_known: tsKnown, seq } = c;
+  const codes = c.symbol.codes;
+  const known = check.known(c.symbol.dictionary);
+  let kept: number[] | undefined;
+  for (let i = batch.start; i < batch.end; i++) {
+    const ts = tsKnown[i]!;
+    const s = seq[i]!;
+    if (known[codes[i]!] === 1 && (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) && sane(i)) {
+      check.lastKnown = ts;
+      check.lastSeq = s;
+      kept?.push(i);
+      continue;
+    }
+    const record = batch.record(i);
+    let ok = check.accept(record, known[codes[i]!] === 1);
+    if (ok) {
+      const why = problem(record);
+      if (why) {
+        ctx.deadLetter(record, why);
+        ok = false;
+      }
+    }
+    if (!ok) kept ??= Array.from({ length: i - batch.start }, (_, k) => batch.start + k);
+    else kept?.push(i);
+  }
+  return kept ? batch.pick(kept) : batch;
 }
 
-function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: OrderCheck): Quote[] {
-  const c = common(batch);
-  const { ts_event: tsEvent, ts_known: tsKnown, seq, id, version, indices, dictionary } = c;
-  const known = check.known(dictionary);
+function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Quote> {
   const { bid, ask, bid_size: bidSize, ask_size: askSize } = batch.columns;
-  const out: Quote[] = [];
-  for (let i = 0; i < c.n; i++) {
-    const k = indices[i]!;
-    const q: Quote = {
-      ts_event: tsEvent[i]!,
-      ts_known: tsKnown[i]!,
-      symbol: dictionary[k]!,
-      seq: seq[i]!,
-      id: id[i]!,
-      version: version[i]!,
-      bid: bid[i]!,
-      ask: ask[i]!,
-      bid_size: bidSize[i]!,
-      ask_size: askSize[i]!,
-    };
-    if (!check.accept(q, known[k] === 1)) continue;
-    const problem = quoteProblem(q);
-    if (problem) ctx.deadLetter(q, problem);
-    else out.push(q);
-  }
-  return out;
+  const sane = (i: number): boolean => {
+    const b = bid[i]!;
+    const a = ask[i]!;
+    return b > 0 && a > 0 && Number.isFinite(b) && Number.isFinite(a) && b <= a && bidSize[i]! >= 0 && askSize[i]! >= 0;
+  };
+  return validated(batch, ctx, check, sane, quoteProblem);
 }
 
-function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: OrderCheck): Trade[] {
-  const c = common(batch);
-  const { ts_event: tsEvent, ts_known: tsKnown, seq, id, version, indices, dictionary } = c;
-  const known = check.known(dictionary);
-  const { price, size, aggressor } = batch.columns;
-  const out: Trade[] = [];
-  for (let i = 0; i < c.n; i++) {
-    const k = indices[i]!;
-    const t: Trade = {
-      ts_event: tsEvent[i]!,
-      ts_known: tsKnown[i]!,
-      symbol: dictionary[k]!,
-      seq: seq[i]!,
-      id: id[i]!,
-      version: version[i]!,
-      price: price[i]!,
-      size: size[i]!,
-      aggressor: aggressor.dictionary[aggressor.codes[i]!]!,
-    };
-    if (!check.accept(t, known[k] === 1)) continue;
-    const problem = tradeProblem(t);
-    if (problem) ctx.deadLetter(t, problem);
-    else out.push(t);
-  }
-  return out;
+function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Trade> {
+  const { price, size } = batch.columns;
+  const sane = (i: number): boolean => {
+    const p = price[i]!;
+    return p > 0 && Number.isFinite(p) && size[i]! > 0;
+  };
+  return validated(batch, ctx, check, sane, tradeProblem);
 }

@@ -6,9 +6,16 @@
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import type { EdgeBatch } from '../../lib/core/column-batch.ts';
 import type { OperatorContext, Session, SourceContext } from './context.ts';
 
-/** Edges carry batches of records in ts_known order; a batch amortises the per-event cost of the graph. */
+export type { EdgeBatch } from '../../lib/core/column-batch.ts';
+
+/**
+ * Edges carry batches in ts_known order; a batch amortises the per-event cost of the graph. A record
+ * handler sees a batch as records; on tick-rate edges the batch travels as columns (`EdgeBatch`), which
+ * column handlers read without a record per row (see `on` and `onColumns` in handle.ts).
+ */
 export type Batch<T> = readonly T[];
 
 export const STAGES = ['source', 'feature', 'model', 'signal', 'portfolio', 'risk', 'execution', 'sink'] as const;
@@ -61,16 +68,16 @@ type Out<TOut> = TOut extends SchemaName ? SchemaTypes[TOut] : never;
  * `outputs`, one stream per port (`out` for the main one).
  */
 export type OperatorOutputs<TOut extends SchemaName | null, TExtra extends ExtraOutputs> = [keyof TExtra] extends [never]
-  ? Observable<Batch<Out<TOut>>>
-  : { readonly out: Observable<Batch<Out<TOut>>> } & { readonly [K in keyof TExtra]: Observable<Batch<SchemaTypes[TExtra[K]]>> };
+  ? Observable<EdgeBatch<Out<TOut>>>
+  : { readonly out: Observable<EdgeBatch<Out<TOut>>> } & { readonly [K in keyof TExtra]: Observable<EdgeBatch<SchemaTypes[TExtra[K]]>> };
 
 /** The observables an operator receives, one per port (a variadic port gets an array). */
 export type PortStreams<TPorts extends PortsSpec> = {
   [K in keyof TPorts]: TPorts[K]['variadic'] extends true
-    ? Observable<Batch<PortRecord<TPorts[K]['schema']>>>[]
+    ? Observable<EdgeBatch<PortRecord<TPorts[K]['schema']>>>[]
     : TPorts[K]['optional'] extends true
-      ? Observable<Batch<PortRecord<TPorts[K]['schema']>>> | undefined
-      : Observable<Batch<PortRecord<TPorts[K]['schema']>>>;
+      ? Observable<EdgeBatch<PortRecord<TPorts[K]['schema']>>> | undefined
+      : Observable<EdgeBatch<PortRecord<TPorts[K]['schema']>>>;
 };
 
 export interface OperatorSpec<
@@ -143,8 +150,8 @@ export interface SourceRecord {
 
 /** Pull-based reader: the runner merges every source by (ts_known, source order, seq) and drives the clock. */
 export interface SourceReader<TRecord extends SourceRecord> {
-  /** Next batch in (ts_known, seq) order, or null at the end. Batches may be any size. */
-  next(): Promise<Batch<TRecord> | null>;
+  /** Next batch (records or columns) in (ts_known, seq) order, or null at the end. Batches may be any size. */
+  next(): Promise<EdgeBatch<TRecord> | null>;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,7 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { z } from 'zod';
+import { rowsOf } from '../../lib/core/column-batch.ts';
 import { MINUTE, type Micros } from '../../lib/core/time.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import {
@@ -99,12 +100,12 @@ export async function runGraph(topology: Topology, options: RunOptions = {}): Pr
     const subject = graph.outputs.get(edge);
     if (!subject) throw new Error(`no edge "${edge}" (edges: ${[...graph.outputs.keys()].join(', ')})`);
     if (onBatch) {
-      subject.subscribe((records) => onBatch(edge, { at: clock.now(), records }));
+      subject.subscribe((batch) => onBatch(edge, { at: clock.now(), records: rowsOf(batch) }));
       continue;
     }
     const seen: SeenBatch[] = [];
     edges.set(edge, seen);
-    subject.subscribe((records) => seen.push({ at: clock.now(), records }));
+    subject.subscribe((batch) => seen.push({ at: clock.now(), records: rowsOf(batch) }));
   }
   const events = await driveGraph(graph, clock, sessions, undefined, options.hooks);
   return { edges, deadLetters, events, metrics: new Map([...graph.contexts].map(([n, c]) => [n, c.metrics.snapshot()])) };
@@ -348,7 +349,7 @@ export function stepOperator(
   for (const [port, stream] of Object.entries(connectOperator(operator, operator.params.parse(params ?? {}), ctx, streams))) {
     const seen: unknown[] = [];
     outputs[port] = seen;
-    stream.subscribe((batch) => seen.push(...batch));
+    stream.subscribe((batch) => seen.push(...rowsOf(batch)));
   }
   return {
     ctx,

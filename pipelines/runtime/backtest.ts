@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from '../../operators/sdk/context.ts';
+import { rowsOf } from '../../lib/core/column-batch.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
 import { registry } from '../../operators/index.ts';
@@ -187,11 +188,11 @@ async function runInto(
     const feedsBroker = topology.nodes.some((n) => n.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
     if (node.output === 'Order' && feedsBroker) out.subscribe((b) => (orders += b.length));
     const observer = options.observers?.[node.name];
-    if (observer) out.subscribe((b) => observer(b));
+    if (observer) out.subscribe((b) => observer(rowsOf(b)));
     if (topology.taps.includes(node.name)) {
       const lines: string[] = [];
       taps.set(node.name, lines);
-      out.subscribe((b) => b.forEach((r) => lines.push(toJson(r))));
+      out.subscribe((b) => rowsOf(b).forEach((r) => lines.push(toJson(r))));
     }
   }
 

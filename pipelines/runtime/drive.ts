@@ -57,24 +57,32 @@ export async function driveGraph(
     }
   };
 
+  // Most slices need no read, no hook and no timer: the loop awaits only when one of those is due.
+  let sinceReport = 0;
   for (;;) {
-    const head = await merger.peek();
-    if (head === null) break;
-    if (await timerStep(head.t)) continue;
-    const key: StepKey = { t: head.t, phase: 1, order: head.order, seq: head.seq };
+    if (!merger.ready()) await merger.refill();
+    const t = merger.headTime();
+    if (t === Infinity) break;
+    if (clock.nextTimerAt() <= t && (await timerStep(t))) continue;
+    let key: StepKey | undefined;
     if (ready) {
+      const head = (await merger.peek())!;
+      key = { t, phase: 1, order: head.order, seq: head.seq };
       await ready(key);
-      if (clock.nextTimerAt() <= head.t) continue; // a timer before this slice arrived
+      if (clock.nextTimerAt() <= t) continue; // a timer before this slice arrived
     }
-    const slice = await merger.next(clock.nextTimerAt());
+    const slice = merger.take(clock.nextTimerAt());
     if (slice === null || slice === 'timer') continue;
-    clock.advanceTo(slice.records[0]!.ts_known);
+    clock.advanceTo(t);
     slice.source.subject.next(slice.records);
     if (held.size > 0) await held.settle();
-    if (done) await done(key);
-    if (onProgress && Date.now() - lastReport > 1000) {
-      lastReport = Date.now();
-      onProgress((clock.now() - first) / span, merger.events);
+    if (done) await done(key!);
+    if (onProgress && ++sinceReport >= 4096) {
+      sinceReport = 0;
+      if (Date.now() - lastReport > 1000) {
+        lastReport = Date.now();
+        onProgress((clock.now() - first) / span, merger.events);
+      }
     }
   }
   const last = Math.max(end, clock.now());

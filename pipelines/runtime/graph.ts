@@ -6,7 +6,7 @@
 import { Observable, Subject } from 'rxjs';
 import type { InputInfo } from '../../operators/sdk/context.ts';
 import { Rng } from '../../lib/core/rng.ts';
-import { MAIN_PORT, type Batch, type PortsSpec, type SourceReader, type SourceRecord } from '../../operators/sdk/spec.ts';
+import { MAIN_PORT, type EdgeBatch, type PortsSpec, type SourceReader, type SourceRecord } from '../../operators/sdk/spec.ts';
 import { edgeEnds, edgeId, type Topology } from '../topology/model.ts';
 import type { EventClock } from './event-clock.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
@@ -16,12 +16,12 @@ import { nodeFeatures, upstreamFeatures } from '../topology/features.ts';
 export interface BuiltSource {
   name: string;
   reader: SourceReader<SourceRecord>;
-  subject: Subject<Batch<SourceRecord>>;
+  subject: Subject<EdgeBatch<SourceRecord>>;
 }
 
 export interface BuiltGraph {
   /** Every edge by its id: a node's name for its main output, `node.port` for its other ports. */
-  outputs: Map<string, Subject<Batch<unknown>>>;
+  outputs: Map<string, Subject<EdgeBatch<unknown>>>;
   sources: BuiltSource[];
   contexts: Map<string, NodeContext>;
   /** Work operators are awaiting; the runner lets it settle before the clock moves on. */
@@ -36,10 +36,10 @@ export interface BuiltGraph {
  * Ranks, random streams and feature names are those of the whole topology either way.
  */
 export function buildGraph(topology: Topology, clock: EventClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
-  const outputs = new Map<string, Subject<Batch<unknown>>>();
+  const outputs = new Map<string, Subject<EdgeBatch<unknown>>>();
   for (const node of topology.nodes) {
     // Every node has its main edge (a sink's only completes); other ports add `node.port` edges.
-    outputs.set(node.name, new Subject<Batch<unknown>>());
+    outputs.set(node.name, new Subject<EdgeBatch<unknown>>());
     for (const port of Object.keys(node.ports)) if (port !== MAIN_PORT) outputs.set(edgeId(node.name, port), new Subject());
   }
   const root = new Rng(topology.seed);
@@ -64,10 +64,10 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
     contexts.set(node.name, ctx);
     const subject = outputs.get(node.name)!;
     if (spec.kind === 'source') {
-      sources.push({ name: node.name, reader: spec.open(node.params, ctx), subject: subject as Subject<Batch<SourceRecord>> });
+      sources.push({ name: node.name, reader: spec.open(node.params, ctx), subject: subject as Subject<EdgeBatch<SourceRecord>> });
       return;
     }
-    const streams: Record<string, Observable<Batch<unknown>> | Observable<Batch<unknown>>[] | undefined> = {};
+    const streams: Record<string, Observable<EdgeBatch<unknown>> | Observable<EdgeBatch<unknown>>[] | undefined> = {};
     for (const [port, portSpec] of Object.entries(spec.inputs as PortsSpec)) {
       const producers = (node.inputs[port] ?? []).map((p) => outputs.get(p)!.asObservable());
       streams[port] = portSpec.variadic ? producers : producers[0];
@@ -86,13 +86,13 @@ export function connectOperator(
   spec: { create(params: never, ctx: NodeContext): (inputs: never) => unknown },
   params: unknown,
   ctx: NodeContext,
-  streams: Record<string, Observable<Batch<unknown>> | Observable<Batch<unknown>>[] | undefined>,
-): Record<string, Observable<Batch<unknown>>> {
+  streams: Record<string, Observable<EdgeBatch<unknown>> | Observable<EdgeBatch<unknown>>[] | undefined>,
+): Record<string, Observable<EdgeBatch<unknown>>> {
   const created = spec.create(params as never, ctx)(streams as never);
-  if (created instanceof Observable) return { out: created as Observable<Batch<unknown>> };
-  return created as Record<string, Observable<Batch<unknown>>>;
+  if (created instanceof Observable) return { out: created as Observable<EdgeBatch<unknown>> };
+  return created as Record<string, Observable<EdgeBatch<unknown>>>;
 }
 
-function forward(stream: Observable<Batch<unknown>>, subject: Subject<Batch<unknown>>): void {
+function forward(stream: Observable<EdgeBatch<unknown>>, subject: Subject<EdgeBatch<unknown>>): void {
   stream.subscribe({ next: (b) => subject.next(b), error: (e) => subject.error(e), complete: () => subject.complete() });
 }

@@ -1,24 +1,38 @@
 /**
  * Merges the sources of a run into one stream in (ts_known, source order, seq) order, cut into
- * slices that never cross the next timer, so timers fire in order with the data.
+ * slices that never cross the next timer, so timers fire in order with the data. A slice is a run of
+ * one source found by searching its ts_known keys (a column, for column batches), not record by
+ * record, and is handed on as a slice of the source's batch (no copy for column batches).
  */
-import type { Batch, SourceRecord } from '../../operators/sdk/spec.ts';
+import { ColumnBatch, type EdgeBatch } from '../../lib/core/column-batch.ts';
+import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import type { BuiltSource } from './graph.ts';
 
 interface Head {
-  source: BuiltSource;
-  order: number;
-  batch: Batch<SourceRecord>;
+  readonly source: BuiltSource;
+  readonly order: number;
+  batch: EdgeBatch<SourceRecord> | undefined;
+  /** ts_known and seq of the batch's rows, by absolute row index (`index` … `end − 1` are unread). */
+  ts: ArrayLike<number>;
+  seq: ArrayLike<number>;
   index: number;
+  end: number;
   done: boolean;
 }
+
+export interface Slice {
+  source: BuiltSource;
+  records: EdgeBatch<SourceRecord>;
+}
+
+const NONE: ArrayLike<number> = new Float64Array(0);
 
 export class SourceMerger {
   private readonly heads: Head[];
   events = 0;
 
   constructor(sources: readonly BuiltSource[]) {
-    this.heads = sources.map((source, order) => ({ source, order, batch: [], index: 0, done: false }));
+    this.heads = sources.map((source, order) => ({ source, order, batch: undefined, ts: NONE, seq: NONE, index: 0, end: 0, done: false }));
   }
 
   /**
@@ -26,24 +40,39 @@ export class SourceMerger {
    * and strictly before `limit` (the next timer), or null when every source is exhausted.
    * Returns 'timer' when the earliest record is at or after `limit`.
    */
-  async next(limit: number): Promise<{ source: BuiltSource; records: Batch<SourceRecord> } | 'timer' | null> {
+  async next(limit: number): Promise<Slice | 'timer' | null> {
     // Refill, in source order, only the heads that ran out: most slices need no read, so no await.
-    for (const head of this.heads) if (!head.done && head.index >= head.batch.length) await this.fill(head);
+    if (!this.ready()) await this.refill();
     return this.take(limit);
+  }
+
+  /** Whether every source still open has a record in hand, so `take` needs no read. */
+  ready(): boolean {
+    for (const head of this.heads) if (!head.done && head.index >= head.end) return false;
+    return true;
+  }
+
+  /** Reads the next batch of every open source that ran out. */
+  async refill(): Promise<void> {
+    for (const head of this.heads) if (!head.done && head.index >= head.end) await this.fill(head);
   }
 
   /** Key of the record the next slice would start with (ts_known, source order, seq), or null at the end. */
   async peek(): Promise<{ t: number; order: number; seq: number } | null> {
-    for (const head of this.heads) if (!head.done && head.index >= head.batch.length) await this.fill(head);
-    let best: Head | undefined;
-    for (const head of this.heads) if (!head.done && (!best || before(head, best))) best = head;
+    if (!this.ready()) await this.refill();
+    const best = this.best();
     if (!best) return null;
-    const r = best.batch[best.index]!;
-    return { t: r.ts_known, order: best.order, seq: r.seq };
+    return { t: best.ts[best.index]!, order: best.order, seq: best.seq[best.index]! };
+  }
+
+  /** ts_known of the next record (after `refill`), or Infinity at the end. */
+  headTime(): number {
+    const best = this.best();
+    return best ? best.ts[best.index]! : Infinity;
   }
 
   /** The next slice from the current heads (each already holds a record unless its source is done). */
-  private take(limit: number): { source: BuiltSource; records: Batch<SourceRecord> } | 'timer' | null {
+  take(limit: number): Slice | 'timer' | null {
     let best: Head | undefined;
     let second: Head | undefined;
     for (const head of this.heads) {
@@ -56,37 +85,87 @@ export class SourceMerger {
       }
     }
     if (!best) return null;
-    const first = best.batch[best.index]!;
-    if (first.ts_known >= limit) return 'timer';
-    const stop = second ? second.batch[second.index]! : undefined;
-    const batch = best.batch;
-    let end = best.index + 1;
-    while (end < batch.length) {
-      const r = batch[end]!;
-      if (r.ts_known >= limit) break;
-      if (stop && (r.ts_known > stop.ts_known || (r.ts_known === stop.ts_known && best.order > second!.order))) break;
-      end++;
+    const ts = best.ts;
+    const from = best.index;
+    if (ts[from]! >= limit) return 'timer';
+    // The run ends at the first record at or after the limit or not before the other source's next
+    // record: at the same ts_known, the source listed first goes first.
+    let bound = limit;
+    let inclusive = false;
+    if (second) {
+      const stop = second.ts[second.index]!;
+      if (stop < bound || (stop === bound && best.order < second.order)) {
+        bound = stop;
+        inclusive = best.order < second.order && stop < limit;
+      }
     }
-    const records = best.index === 0 && end === batch.length ? batch : batch.slice(best.index, end);
-    best.index = end;
-    this.events += records.length;
-    return { source: best.source, records };
+    const to = runEnd(ts, from + 1, best.end, bound, inclusive);
+    best.index = to;
+    this.events += to - from;
+    return { source: best.source, records: cut(best, from, to) };
+  }
+
+  private best(): Head | undefined {
+    let best: Head | undefined;
+    for (const head of this.heads) if (!head.done && (!best || before(head, best))) best = head;
+    return best;
   }
 
   private async fill(head: Head): Promise<void> {
-    while (!head.done && head.index >= head.batch.length) {
+    while (!head.done && head.index >= head.end) {
       const next = await head.source.reader.next();
-      if (next === null) head.done = true;
-      else {
+      if (next === null) {
+        head.done = true;
+        head.batch = undefined;
+      } else if (next instanceof ColumnBatch) {
         head.batch = next;
+        head.ts = next.columns.ts_known;
+        head.seq = next.columns.seq;
+        head.index = next.start;
+        head.end = next.end;
+      } else {
+        head.batch = next;
+        head.ts = Float64Array.from(next, (r) => r.ts_known);
+        head.seq = Float64Array.from(next, (r) => r.seq);
         head.index = 0;
+        head.end = next.length;
       }
     }
   }
 }
 
+/** Rows `from … to − 1` (absolute) of the head's batch, without a copy when it is the whole batch. */
+function cut(head: Head, from: number, to: number): EdgeBatch<SourceRecord> {
+  const batch = head.batch!;
+  if (batch instanceof ColumnBatch) return batch.slice(from - batch.start, to - batch.start);
+  return from === 0 && to === batch.length ? batch : batch.slice(from, to);
+}
+
+/**
+ * The first index in `from … end` whose key is at or after `bound` (after it, when `inclusive`); the
+ * keys ascend. Gallops from `from`, since most runs are short, then bisects.
+ */
+export function runEnd(ts: ArrayLike<number>, from: number, end: number, bound: number, inclusive: boolean): number {
+  const past = inclusive ? (t: number) => t > bound : (t: number) => t >= bound;
+  let lo = from;
+  let step = 1;
+  let hi = from;
+  while (hi < end && !past(ts[hi]!)) {
+    lo = hi + 1;
+    hi = from + step;
+    step *= 2;
+  }
+  if (hi > end) hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (past(ts[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 function before(a: Head, b: Head): boolean {
-  const x = a.batch[a.index]!;
-  const y = b.batch[b.index]!;
-  return x.ts_known < y.ts_known || (x.ts_known === y.ts_known && (a.order < b.order || (a.order === b.order && x.seq < y.seq)));
+  const x = a.ts[a.index]!;
+  const y = b.ts[b.index]!;
+  return x < y || (x === y && (a.order < b.order || (a.order === b.order && a.seq[a.index]! < b.seq[b.index]!)));
 }

@@ -1,7 +1,8 @@
 import { Subject } from 'rxjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Batch, SourceRecord } from '../../operators/sdk/spec.ts';
+import { type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
+import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import { SourceMerger } from '../../pipelines/runtime/merge.ts';
 import type { BuiltSource } from '../../pipelines/runtime/graph.ts';
 
@@ -11,7 +12,7 @@ function source(name: string, records: Rec[], batchSize: number): BuiltSource {
   let i = 0;
   return {
     name,
-    subject: new Subject<Batch<SourceRecord>>(),
+    subject: new Subject<EdgeBatch<SourceRecord>>(),
     reader: {
       next: async () => {
         if (i >= records.length) return null;
@@ -54,7 +55,7 @@ describe('SourceMerger', () => {
               timers.shift();
               continue;
             }
-            for (const r of slice.records) {
+            for (const r of rowsOf(slice.records)) {
               expect(r.ts_known).toBeLessThan(limit);
               out.push(r as Rec);
             }

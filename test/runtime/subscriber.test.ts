@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Batch } from '../../operators/sdk/spec.ts';
+import { type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import { EventClock } from '../../pipelines/runtime/event-clock.ts';
 import type { Headers, InboundEdge, InboundItem, OutboundEdge } from '../../pipelines/runtime/group/edges.ts';
 import { BATCH_HEADER, REPLICA_HEADER, STEP_HEADER } from '../../pipelines/runtime/group/publisher.ts';
@@ -65,9 +65,9 @@ async function setup(o: { partitions?: number; producers?: number } = {}) {
     },
   };
   const clock = new EventClock(0);
-  const subject = new Subject<Batch<unknown>>();
+  const subject = new Subject<EdgeBatch<unknown>>();
   const delivered: { at: number; records: unknown[] }[] = [];
-  subject.subscribe((records) => delivered.push({ at: clock.now(), records: [...records] }));
+  subject.subscribe((records) => delivered.push({ at: clock.now(), records: [...rowsOf(records)] }));
   const sub = new EdgeSubscriber('bars', edge, partitions, o.producers ?? 1, subject, clock);
   open.push(sub);
   return { out, sub, clock, delivered, committed };

@@ -82,8 +82,13 @@ export class PretradeBook {
 
   /** A quote sets the symbol's mid, unless that is not a positive number. */
   quote(q: Quote): void {
-    const mid = (q.bid + q.ask) / 2;
-    if (mid > 0 && Number.isFinite(mid)) this.mids.set(q.symbol, mid);
+    this.touch(q.symbol, q.bid, q.ask);
+  }
+
+  /** A quote's symbol and touch, read from its columns (see {@link quote}). */
+  touch(symbol: string, bid: number, ask: number): void {
+    const mid = (bid + ask) / 2;
+    if (mid > 0 && Number.isFinite(mid)) this.mids.set(symbol, mid);
   }
 
   /** A fill takes its quantity off its pending order (fills of unknown orders are ignored). */

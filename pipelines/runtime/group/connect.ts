@@ -4,7 +4,7 @@
  * hooks that keep the group's steps in the run's event-time order (see drive.ts and step.ts).
  */
 import type { Subject } from 'rxjs';
-import type { Batch } from '../../../operators/sdk/spec.ts';
+import type { EdgeBatch } from '../../../lib/core/column-batch.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
 import type { Topology } from '../../topology/model.ts';
 import { AlphaError } from '../../../lib/core/errors.ts';
@@ -58,7 +58,7 @@ export async function connectGroup(o: {
   attempt?: number;
   /** This process's replica of a replicated group (0 of 1 otherwise). */
   replica?: number;
-  outputs: ReadonlyMap<string, Subject<Batch<unknown>>>;
+  outputs: ReadonlyMap<string, Subject<EdgeBatch<unknown>>>;
   clock: EventClock;
   edges: EdgeFactory;
 }): Promise<{

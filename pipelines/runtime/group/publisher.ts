@@ -8,6 +8,7 @@
  * records went out), which bounds how long a consumer waits.
  */
 import type { Observable } from 'rxjs';
+import { type EdgeBatch, rowsOf } from '../../../lib/core/column-batch.ts';
 import type { Batch } from '../../../operators/sdk/spec.ts';
 import { AlphaError } from '../../../lib/core/errors.ts';
 import { encodeKey, type StepKey } from '../step.ts';
@@ -30,14 +31,14 @@ export class EdgePublisher {
   constructor(
     readonly node: string,
     private readonly edge: OutboundEdge,
-    output: Observable<Batch<unknown>>,
+    output: Observable<EdgeBatch<unknown>>,
     private readonly currentStep: () => StepKey,
     /** A tap's mirror: read by people and tools, not placed in another process's event time. */
     private readonly mirror = false,
     /** This process's replica index in its group. */
     private readonly replica = 0,
   ) {
-    output.subscribe((batch) => this.pending.push({ key: this.currentStep(), batch }));
+    output.subscribe((batch) => this.pending.push({ key: this.currentStep(), batch: rowsOf(batch) }));
   }
 
   /** Called after each step: queues the step's batches and, when due, a watermark. */

@@ -11,7 +11,7 @@
  * and a partition's watermark never moves back.
  */
 import type { Subject } from 'rxjs';
-import type { Batch } from '../../../operators/sdk/spec.ts';
+import type { EdgeBatch } from '../../../lib/core/column-batch.ts';
 import { AlphaError } from '../../../lib/core/errors.ts';
 import type { EventClock } from '../event-clock.ts';
 import { compareKeys, decodeKey, encodeKey, END_KEY, type StepKey } from '../step.ts';
@@ -51,7 +51,7 @@ export class EdgeSubscriber {
     partitions: number,
     /** Processes producing the edge (a replicated group's replicas). */
     producers: number,
-    private readonly subject: Subject<Batch<unknown>>,
+    private readonly subject: Subject<EdgeBatch<unknown>>,
     private readonly clock: EventClock,
   ) {
     this.marks = Array.from({ length: partitions }, () => Array.from({ length: producers }, () => BEFORE_ALL));

@@ -5,7 +5,7 @@
 import { type Observable, of } from 'rxjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { ColumnBatch, type ColumnsOf, type NumberColumn, type StringColumn } from '../../../lib/core/column-batch.ts';
+import { ColumnBatch, type ColumnsOf, type EdgeBatch, type NumberColumn, type StringColumn } from '../../../lib/core/column-batch.ts';
 import { handle, handlePorts, on, type Emit } from '../../../operators/sdk/handle.ts';
 import {
   defineOperator,
@@ -33,19 +33,21 @@ describe('operator spec types', () => {
       portfolio: { schema: 'PortfolioState'; feedback: true; description: string };
       anything: { schema: '*'; description: string };
     };
-    expectTypeOf<PortStreams<Ports>['quotes']>().toEqualTypeOf<Observable<Batch<Quote>>>();
-    expectTypeOf<PortStreams<Ports>['trades']>().toEqualTypeOf<Observable<Batch<Trade>> | undefined>();
-    expectTypeOf<PortStreams<Ports>['features']>().toEqualTypeOf<Observable<Batch<FeatureVector>>[]>();
-    expectTypeOf<PortStreams<Ports>['portfolio']>().toEqualTypeOf<Observable<Batch<PortfolioState>>>();
-    expectTypeOf<PortStreams<Ports>['anything']>().toEqualTypeOf<Observable<Batch<unknown>>>();
+    expectTypeOf<PortStreams<Ports>['quotes']>().toEqualTypeOf<Observable<EdgeBatch<Quote>>>();
+    expectTypeOf<PortStreams<Ports>['trades']>().toEqualTypeOf<Observable<EdgeBatch<Trade>> | undefined>();
+    expectTypeOf<PortStreams<Ports>['features']>().toEqualTypeOf<Observable<EdgeBatch<FeatureVector>>[]>();
+    expectTypeOf<PortStreams<Ports>['portfolio']>().toEqualTypeOf<Observable<EdgeBatch<PortfolioState>>>();
+    expectTypeOf<PortStreams<Ports>['anything']>().toEqualTypeOf<Observable<EdgeBatch<unknown>>>();
   });
 
   it('infers the params from the zod schema and the output from the spec', () => {
     expectTypeOf(outputSchemas(bars)).toEqualTypeOf<readonly SchemaName[]>();
     expect(outputSchemas(bars)).toEqual(['Bar']);
     expectTypeOf<Parameters<typeof bars.create>[0]>().toEqualTypeOf<{ minutes: number }>();
-    expectTypeOf<ReturnType<ReturnType<typeof bars.create>>>().toEqualTypeOf<Observable<Batch<Bar>>>();
-    expectTypeOf<Parameters<ReturnType<typeof crossSection.create>>[0]['features']>().toEqualTypeOf<Observable<Batch<FeatureVector>>[]>();
+    expectTypeOf<ReturnType<ReturnType<typeof bars.create>>>().toEqualTypeOf<Observable<EdgeBatch<Bar>>>();
+    expectTypeOf<Parameters<ReturnType<typeof crossSection.create>>[0]['features']>().toEqualTypeOf<
+      Observable<EdgeBatch<FeatureVector>>[]
+    >();
   });
 
   it('refuses a factory whose stream does not match the declared output', () => {
@@ -73,7 +75,7 @@ describe('operator spec types', () => {
 });
 
 declare const ctx: NodeContext;
-declare const quotes: Observable<Batch<Quote>>;
+declare const quotes: Observable<EdgeBatch<Quote>>;
 /** Type-checked, never run (ctx and quotes exist only as types). */
 const typeOnly = (_check: () => void): void => {};
 
@@ -102,8 +104,8 @@ describe('typed handlers', () => {
 describe('multiple output ports', () => {
   it('make the factory return one stream per port, `out` for the main one', () => {
     type Streams = ReturnType<ReturnType<typeof simBroker.create>>;
-    expectTypeOf<Streams['out']>().toEqualTypeOf<Observable<Batch<Fill>>>();
-    expectTypeOf<Streams['states']>().toEqualTypeOf<Observable<Batch<OrderState>>>();
+    expectTypeOf<Streams['out']>().toEqualTypeOf<Observable<EdgeBatch<Fill>>>();
+    expectTypeOf<Streams['states']>().toEqualTypeOf<Observable<EdgeBatch<OrderState>>>();
     expect(outputPorts(simBroker, simBroker.params.parse({}))).toEqual({ out: 'Fill', states: 'OrderState' });
   });
 
@@ -149,7 +151,9 @@ describe('multiple output ports', () => {
 describe('output schemas chosen by the params', () => {
   it('give the union of the possible records, and the one the params choose', () => {
     type Reader = ReturnType<typeof replay.open>;
-    expectTypeOf<Awaited<ReturnType<Reader['next']>>>().toEqualTypeOf<Batch<(Quote | Trade) & { ts_known: number; seq: number }> | null>();
+    expectTypeOf<Awaited<ReturnType<Reader['next']>>>().toEqualTypeOf<EdgeBatch<
+      (Quote | Trade) & { ts_known: number; seq: number }
+    > | null>();
     expect(outputSchema(replay, replay.params.parse({}))).toBe('Quote');
     expect(outputSchema(replay, replay.params.parse({ schema: 'Trade' }))).toBe('Trade');
     expect(outputSchemas(replay)).toEqual(['Quote', 'Trade']);

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeRecordsParquet } from '../../../lib/io/parquet.ts';
 import type { SourceContext } from '../../../operators/sdk/context.ts';
-import { outputSchema, type Batch } from '../../../operators/sdk/spec.ts';
+import { outputSchema } from '../../../operators/sdk/spec.ts';
+import { type EdgeBatch, rowsOf } from '../../../lib/core/column-batch.ts';
 import { replay } from '../../../operators/source/replay.ts';
 import type { DatasetManifest } from '../../../pipelines/data/manifest.ts';
 import { openDataset } from '../../../pipelines/io/dataset.ts';
@@ -60,9 +61,9 @@ function stubContext(name: string, schema: 'Quote' | 'Trade', stored: readonly (
   return { ctx: ctx as SourceContext, seen };
 }
 
-async function drain<T>(reader: { next(): Promise<Batch<T> | null>; close(): Promise<void> }): Promise<T[][]> {
+async function drain<T>(reader: { next(): Promise<EdgeBatch<T> | null>; close(): Promise<void> }): Promise<T[][]> {
   const out: T[][] = [];
-  for (let b = await reader.next(); b !== null; b = await reader.next()) out.push([...b]);
+  for (let b = await reader.next(); b !== null; b = await reader.next()) out.push([...rowsOf(b)]);
   await reader.close();
   return out;
 }

@@ -91,54 +91,122 @@ describe('feature.bar-stats', () => {
   });
 });
 
-describe('feature.bar-stats computes every window in one pass', () => {
-  /** The definition, window by window: the newest-to-oldest sums a separate pass per window makes. */
-  function reference(bars: Hlcvw[], windows: number[]): number[][] {
-    return bars.map((_, t) =>
-      windows.flatMap((w) => {
+describe('feature.bar-stats, updated bar by bar, matches a rescan of every window', () => {
+  /** A bar of symbol A or B, at minute i of day d. */
+  interface Fed {
+    symbol: 'A' | 'B';
+    d: number;
+    bar: Hlcvw;
+  }
+
+  /**
+   * The definition, rescanned at every bar: per symbol (and session, when intraday), the priced bars so
+   * far; for each window, the last w of them summed newest to oldest; the steps are those between them.
+   */
+  function reference(fed: Fed[], windows: number[], intraday: boolean): number[][] {
+    const history = new Map<string, Hlcvw[]>();
+    return fed.map(({ symbol, d, bar: [h, l, c, v, p] }) => {
+      const key = intraday ? `${symbol}/${d}` : symbol;
+      if (!(c > 0)) return windows.flatMap(() => [NaN, NaN, NaN, NaN]);
+      const priced = history.get(key) ?? [];
+      history.set(key, priced);
+      const volume = Number.isFinite(v) && v > 0 ? v : 0;
+      priced.push([h > 0 ? h : c, l > 0 ? l : c, c, volume, volume > 0 && p > 0 ? p * volume : 0]);
+      const t = priced.length - 1;
+      return windows.flatMap((w) => {
         const have = Math.min(w, t + 1);
-        let high = -Infinity;
-        let low = Infinity;
-        let notional = 0;
-        let volume = 0;
-        let ups = 0;
+        let [high, low, notional, traded, ups] = [-Infinity, Infinity, 0, 0, 0];
         for (let lag = 0; lag < have; lag++) {
-          const [h, l, , v, p] = bars[t - lag]!;
-          high = Math.max(high, h);
-          low = Math.min(low, l);
-          notional += v * p;
-          volume += v;
-          if (t - lag - 1 >= 0 && bars[t - lag]![2] > bars[t - lag - 1]![2]) ups++;
+          const [bh, bl, bc, bv, bn] = priced[t - lag]!;
+          high = Math.max(high, bh);
+          low = Math.min(low, bl);
+          notional += bn;
+          traded += bv;
+          if (t - lag >= 1 && bc > priced[t - lag - 1]![2]) ups++;
         }
-        const close = bars[t]![2];
         const steps = Math.min(have, t);
         return [
           Math.log(high / low),
-          high > low ? (close - low) / (high - low) - 0.5 : 0,
-          volume > 0 ? Math.log(close / (notional / volume)) : NaN,
+          high > low ? (c - low) / (high - low) - 0.5 : 0,
+          traded > 0 ? Math.log(c / (notional / traded)) : NaN,
           steps > 0 ? ups / steps - 0.5 : NaN,
         ];
-      }),
-    );
+      });
+    });
   }
 
-  it('gives, bit for bit, what a pass per window gives, for windows in any order and repeated', async () => {
-    const price = fc.double({ min: 50, max: 150, noNaN: true });
-    const barArb = fc.tuple(price, price, price, fc.integer({ min: 1, max: 1000 }), price).map(([a, b, c, v, p]): Hlcvw => {
-      const high = Math.max(a, b, c);
-      const low = Math.min(a, b, c);
-      return [high, low, c, v, p];
+  /**
+   * Range, close location and up share exactly (max, min and counts are exact in any order); the VWAP
+   * gap within 1e-12, i.e. the VWAP within 1e-12 relative (a gap near 0 has no useful relative error).
+   */
+  function expectMatch(actual: number[][], expected: number[][]): void {
+    expect(actual).toHaveLength(expected.length);
+    actual.forEach((row, i) => {
+      expect(row).toHaveLength(expected[i]!.length);
+      row.forEach((x, j) => {
+        const y = expected[i]![j]!;
+        const where = `bar ${i}, column ${j}: ${x} vs ${y}`;
+        if (j % 4 !== 2 || Number.isNaN(y) || !Number.isFinite(y)) expect(Object.is(x, y), where).toBe(true);
+        else expect(Math.abs(x - y), where).toBeLessThanOrEqual(1e-12);
+      });
     });
+  }
+
+  const price = fc.oneof(
+    { weight: 8, arbitrary: fc.double({ min: 50, max: 150, noNaN: true }) },
+    { weight: 1, arbitrary: fc.constantFrom(0, -1, NaN) },
+  );
+  const volume = fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 1, max: 1000 }) },
+    { weight: 2, arbitrary: fc.double({ min: 0, max: 1e9, noNaN: true }) },
+    { weight: 1, arbitrary: fc.constantFrom(0, NaN, -5) },
+  );
+  const fedArb = fc
+    .tuple(fc.constantFrom<'A' | 'B'>('A', 'B'), price, price, price, volume, price)
+    .map(([symbol, a, b, c, v, p]): Omit<Fed, 'd'> => {
+      // High and low bracket the close when all three are prices; else they stand as drawn (missing or not).
+      const high = a > 0 && b > 0 && c > 0 ? Math.max(a, b, c) : a;
+      const low = a > 0 && b > 0 && c > 0 ? Math.min(a, b, c) : b;
+      return { symbol, bar: [high, low, c, v, p] };
+    });
+
+  it('for random bars, sessions, missing prices and windows in any order, repeated', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(barArb, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.array(fedArb, { maxLength: 40 }), { minLength: 1, maxLength: 3 }),
         fc.array(fc.integer({ min: 2, max: 12 }), { minLength: 1, maxLength: 5 }),
-        async (bars, windows) => {
-          const run = await runOperator(barStats, { windows, intraday: false }, { bars: feed(bars) }, { sessions: [day()] });
-          expect(values(run.outputs['out']!)).toEqual(reference(bars, windows));
+        fc.boolean(),
+        async (days, windows, intraday) => {
+          const fed = days.flatMap((bars, d) => bars.map((b): Fed => ({ ...b, d })));
+          const batches = fed.map(({ symbol, d, bar: [high, low, close, volume, vwap] }, i) => [
+            minuteBar(symbol, i, close, d, { high, low, volume, vwap, trades: 1 }),
+          ]);
+          const sessions = days.map((_, d) => day(d));
+          const run = await runOperator(barStats, { windows, intraday }, { bars: batches }, { sessions });
+          expectMatch(values(run.outputs['out']!), reference(fed, windows, intraday));
         },
       ),
-      { numRuns: 60, interruptAfterTimeLimit: 8_000 },
+      { numRuns: 100, interruptAfterTimeLimit: 10_000 },
     );
+  });
+
+  it('keeps no trace of a heavy bar once it has left the window, over many blocks of bars', async () => {
+    // Bar 0 trades 1e12 at 100; every later bar trades 1 at 101 or none: no rounding residue of bar 0 remains.
+    const bars: Hlcvw[] = Array.from(
+      { length: 300 },
+      (_, i): Hlcvw => (i === 0 ? [100, 100, 100, 1e12, 100] : [101, 101, 101, i % 7 === 0 ? 0 : 1, 101]),
+    );
+    const run = await runOperator(barStats, { windows: [3] }, { bars: feed(bars) }, { sessions: [day(0)] });
+    const out = values(run.outputs['out']!);
+    expectMatch(
+      out,
+      reference(
+        bars.map((bar) => ({ symbol: 'A', d: 0, bar })),
+        [3],
+        true,
+      ),
+    );
+    // Bars 202-204 (bar 203 = 7·29 traded none): VWAP 101 exactly, so the gap is exactly 0.
+    expect(out[204]![2]).toBe(0);
   });
 });

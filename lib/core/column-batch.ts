@@ -42,7 +42,7 @@ class Shared<T> {
   viewClass: (new (i: number) => T) | undefined;
   recordFn: ((i: number) => T) | undefined;
   constructor(
-    readonly fields: readonly (keyof T & string)[],
+    readonly fields: readonly string[],
     readonly rows: number,
   ) {}
 }
@@ -94,7 +94,7 @@ export class ColumnBatch<T> {
   pick(rows: readonly number[]): ColumnBatch<T> {
     const columns: Record<string, unknown> = {};
     for (const f of this.shared.fields) {
-      const c = this.columns[f] as unknown;
+      const c = (this.columns as Record<string, unknown>)[f];
       if (isStringColumn(c)) columns[f] = { codes: Int32Array.from(rows, (i) => c.codes[i]!), dictionary: c.dictionary };
       else if (c instanceof Float64Array) columns[f] = Float64Array.from(rows, (i) => c[i]!);
       else if (c instanceof Int32Array) columns[f] = Int32Array.from(rows, (i) => c[i]!);
@@ -148,7 +148,7 @@ export class ColumnBatch<T> {
    */
   private makeRecordFn(): (i: number) => T {
     const fields = this.shared.fields;
-    const columns = fields.map((f) => this.columns[f] as unknown);
+    const columns = fields.map((f) => (this.columns as Record<string, unknown>)[f]);
     const body = fields
       .map((f, k) => `${JSON.stringify(f)}: ${isStringColumn(columns[k]) ? `c[${k}].dictionary[c[${k}].codes[i]]` : `c[${k}][i]`}`)
       .join(', ');

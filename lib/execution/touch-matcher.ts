@@ -139,7 +139,8 @@ export class TouchMatcher {
       fee: o.qty * price * this.config.feeBps * 1e-4,
       liquidity,
     });
-    out.states.push(stateOf(o, 'FILLED', o.qty, null, tsEvent, now));
+    // Known when the quote or trade that filled it is: a batch's records may come after `now`.
+    out.states.push(stateOf(o, 'FILLED', o.qty, null, tsEvent, Math.max(now, tsKnown)));
   }
 }
 

@@ -15,7 +15,7 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { z } from 'zod';
-import { rowsOf } from '../../lib/core/column-batch.ts';
+import { type ColumnBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import { MINUTE, type Micros } from '../../lib/core/time.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import {
@@ -111,8 +111,8 @@ export async function runGraph(topology: Topology, options: RunOptions = {}): Pr
   return { edges, deadLetters, events, metrics: new Map([...graph.contexts].map(([n, c]) => [n, c.metrics.snapshot()])) };
 }
 
-/** Records of a feed, batch by batch, in ts_known order. */
-export type FeedBatches = readonly (readonly { ts_known: Micros }[])[];
+/** Records of a feed, batch by batch (records or columns), in ts_known order. */
+export type FeedBatches = readonly (readonly { ts_known: Micros }[] | ColumnBatch<unknown>)[];
 
 /**
  * A source that replays batches held in memory: `harness.feed` with params `{ schema, name }`, its
@@ -259,7 +259,10 @@ export async function runOperator(
   nodes.push(subject);
   // Feeds are in ts_known order: each one's first record is its earliest.
   let first = Infinity;
-  for (const batches of feeds.values()) first = Math.min(first, batches.find((b) => b.length > 0)?.[0]?.ts_known ?? Infinity);
+  for (const batches of feeds.values()) {
+    const head = batches.find((b) => b.length > 0);
+    if (head) first = Math.min(first, (rowsOf<unknown>(head)[0] as { ts_known: Micros }).ts_known);
+  }
   const start = Number.isFinite(first) ? first : 0;
   const sessions = options.sessions ?? [{ open: start, close: start + DAY_SESSION }];
   const topology: Topology = { file: 'harness', name: 'harness', seed: options.seed ?? 1, data: undefined, taps: [], groups: [], nodes };

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Calendar, Session } from '../operators/sdk/context.ts';
+import { ColumnBatch } from '../lib/core/column-batch.ts';
 import { MINUTE } from '../lib/core/time.ts';
 import type { Batch } from '../operators/sdk/spec.ts';
 import type { Bar, FeatureVector, Quote } from '../schemas/types.generated.ts';
@@ -680,7 +681,10 @@ console.log(
 console.log('in-memory stages take quotes only (the bars trades port is unbound); the backtest replays quotes and trades.');
 console.log('graph stages run on the harness: the real graph builder and event loop (source merge included).\n');
 
-const quoteFeed = { [nodes.quotes.name]: { schema: 'Quote' as const, batches: quoteBatches } };
+// The graph stages take the quotes as the replay hands them on, column batches (made up front, untimed);
+// the hand loop reads records.
+const quoteColumns = quoteBatches.map((b) => ColumnBatch.fromRecords(b));
+const quoteFeed = { [nodes.quotes.name]: { schema: 'Quote' as const, batches: quoteColumns } };
 const chain = staged([nodes.bars, ...featuresOf(nodes)], quoteFeed);
 
 // Verification run of the chain against the hand loop, checked as it runs. The bar batches are

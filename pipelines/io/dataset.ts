@@ -3,17 +3,17 @@
  * schema. Each file is checked before its rows are read: it stays inside the folder (after symlinks), is
  * a regular file of bounded size, is readable Parquet, and its columns match the schema (name, type,
  * nullability, timestamp unit), and has the sha256 the manifest gives for it, if any. Any problem is
- * a DataError naming the file.
+ * a DataError naming the file. Files are decoded on the decode thread (decode-thread.ts), one ahead of
+ * the file being read.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { RecordBatch } from 'apache-arrow';
+import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import type { DatasetReader } from '../../operators/sdk/context.ts';
-import { checkColumns, columnBatchOf } from '../../lib/io/arrow-columns.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
-import { readDataParquet } from '../../lib/io/parquet.ts';
+import type { DecodedFile } from './decode-file.ts';
+import { decodeOffThread } from './decode-thread.ts';
 
 /**
  * `onFile` is told each file's path (relative to `dir`) and sha256 as it is read (one hash serves the
@@ -35,12 +35,17 @@ export function openDataset<TName extends SchemaName>(
   if (entry.schema !== undefined && entry.schema !== schema)
     throw new DataError(manifestFile, `datasets.${name}.schema is "${entry.schema}": the replay reads it as ${schema}`);
   let file = 0;
-  let batches: RecordBatch[] = [];
+  let batches: ColumnBatch<SchemaTypes[TName]>[] = [];
   let index = 0;
-  let path = '';
   let rows = 0;
-  const named = (err: unknown): DataError =>
-    err instanceof DataError ? err : new DataError(path, `${err instanceof Error ? err.message : String(err)}`);
+  // The next file is decoded (on the decode thread) while the graph runs on this one.
+  const request = (k: number): Promise<DecodedFile> | undefined => {
+    if (k >= entry.files.length) return undefined;
+    const decoding = decodeOffThread({ dir, file: entry.files[k]!, schema, hash: entry.sha256?.[k] !== undefined || onFile !== undefined });
+    decoding.catch(() => {}); // reported when the reader reaches it
+    return decoding;
+  };
+  let ahead = request(0);
   return {
     async next() {
       while (index >= batches.length) {
@@ -49,31 +54,23 @@ export function openDataset<TName extends SchemaName>(
             throw new DataError(manifestFile, `datasets.${name}.rows is ${entry.rows}: its files hold ${rows} rows`);
           return null;
         }
-        const relative = entry.files[file++]!;
-        path = join(dir, relative);
-        const want = entry.sha256?.[file - 1];
-        const table = readDataParquet(dir, relative, (bytes) => {
-          if (want === undefined && !onFile) return;
-          const got = createHash('sha256').update(bytes).digest('hex');
-          if (want !== undefined && got !== want) {
-            throw new DataError(path, `sha256 is ${got}, the manifest says ${want}: the file was changed or is corrupt`);
-          }
-          onFile?.(relative, got);
-        });
-        try {
-          checkColumns(table.schema, schema);
-        } catch (err) {
-          throw named(err);
+        const relative = entry.files[file]!;
+        const path = join(dir, relative);
+        const want = entry.sha256?.[file];
+        const decoded = await ahead!;
+        file++;
+        ahead = request(file);
+        if (decoded.sha256 !== undefined) {
+          if (want !== undefined && decoded.sha256 !== want)
+            throw new DataError(path, `sha256 is ${decoded.sha256}, the manifest says ${want}: the file was changed or is corrupt`);
+          onFile?.(relative, decoded.sha256);
         }
-        batches = table.batches;
-        rows += table.numRows;
+        if (decoded.failure) throw new DataError(decoded.failure.file, decoded.failure.message);
+        batches = decoded.batches as ColumnBatch<SchemaTypes[TName]>[];
+        rows += decoded.rows!;
         index = 0;
       }
-      try {
-        return columnBatchOf(batches[index++]!, schema);
-      } catch (err) {
-        throw named(err);
-      }
+      return batches[index++]!;
     },
     async close() {
       batches = [];

@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
@@ -28,7 +27,7 @@ export function ensureResearchEnv(): void {
     throw new AlphaError(`research/setup.sh failed (exit ${setup.status}): the Python environment for training is not ready`);
 }
 
-interface EvaluateOptions {
+export interface EvaluateOptions {
   topology: string;
   data?: string;
   from?: string;
@@ -39,7 +38,7 @@ interface EvaluateOptions {
   quiet?: boolean;
 }
 
-interface TrainOptions {
+export interface TrainOptions {
   from: string;
   to: string;
   out: string;
@@ -56,64 +55,21 @@ interface TrainOptions {
   overwrite?: boolean;
 }
 
-export function registerModelCommand(program: Command): void {
-  const model = program.command('model').description('Train models for the model.onnx operator.');
-  model
-    .command('train')
-    .description("Compute the topology's features over --from … --to, then train the autoencoder + LightGBM model and export it to ONNX.")
-    .requiredOption('--from <date>', 'first trading day of the training window (YYYY-MM-DD)')
-    .requiredOption('--to <date>', 'last trading day of the training window (YYYY-MM-DD)')
-    .requiredOption('--out <dir>', 'model folder to write (e.g. models/NAME)')
-    .option('--topology <file>', 'topology whose model input is the training data', 'topology.yaml')
-    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
-    .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
-    .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>, replaced each run)')
-    .option('--bottleneck <n>', 'autoencoder bottleneck size')
-    .option('--noise <x>', 'autoencoder input noise (std)')
-    .option('--horizon <n>', 'label horizon, in snapshots')
-    .option('--holdout <x>', "fraction of the window's sessions held out for metrics")
-    .option('--seed <n>', 'training seed')
-    .option('--quiet', 'no progress output')
-    .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
-    .action(async (opts: TrainOptions) => {
-      const topology = resolveTopology(opts.topology);
-      const edge = featureEdge(topology, opts.edge);
-      const name = resolve(opts.out).split('/').pop()!;
-      const work = resolve(opts.work ?? join('out/model-train', name));
-      // The model folder is written atomically: staged beside --out, moved into place once trained.
-      const output = openOutput(opts.out, { overwrite: opts.overwrite ?? false });
-      try {
-        await train(opts, topology, edge, name, work, output.dir);
-      } catch (err) {
-        throw output.abort(err);
-      }
-      output.commit();
-      process.stderr.write(`${wroteLine(opts.out)}\n`);
-    });
-
-  model
-    .command('evaluate')
-    .description("Backtest a topology and report its model's out-of-sample information coefficient next to the backtest's Sharpe.")
-    .option('--topology <file>', 'topology to run', 'topology.yaml')
-    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
-    .option('--from <date>', 'first trading day (YYYY-MM-DD)')
-    .option('--to <date>', 'last trading day (YYYY-MM-DD)')
-    .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
-    .option('--out <dir>', 'backtest output folder (replaced by each run)', 'out/model-evaluate')
-    .option('--format <format>', 'text or json', 'text')
-    .option('--quiet', 'no progress output')
-    .action(async (opts: EvaluateOptions) => {
-      const report = await evaluateModel(opts);
-      if (opts.format === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else {
-        const f = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-        process.stdout.write(
-          `${report.topology} (${report.node}, ${report.model_type}): IC ${f(report.ic.ic_mean)} ± ${f(report.ic.ic_std)} ` +
-            `(t ${f(report.ic.ic_t, 1)}, ${report.ic.snapshots} snapshots, ${f(100 * report.ic.hit_rate, 1)}% positive); ` +
-            `backtest Sharpe ${f(report.sharpe, 2)}, total return ${f(100 * report.total_return, 2)}%\n`,
-        );
-      }
-    });
+/** `alpha model train`: the features run, then training, into --out (staged, moved into place once trained). */
+export async function trainModel(opts: TrainOptions): Promise<void> {
+  const topology = resolveTopology(opts.topology);
+  const edge = featureEdge(topology, opts.edge);
+  const name = resolve(opts.out).split('/').pop()!;
+  const work = resolve(opts.work ?? join('out/model-train', name));
+  // The model folder is written atomically: staged beside --out, moved into place once trained.
+  const output = openOutput(opts.out, { overwrite: opts.overwrite ?? false });
+  try {
+    await train(opts, topology, edge, name, work, output.dir);
+  } catch (err) {
+    throw output.abort(err);
+  }
+  output.commit();
+  process.stderr.write(`${wroteLine(opts.out)}\n`);
 }
 
 /** The features run (into `work`, a scratch folder replaced each time), then train.py writing the model into `modelDir`. */

@@ -1,15 +1,15 @@
-/** The `alpha` program: every command and its options (main.ts runs it). */
+/**
+ * The `alpha` program: every command and its options (main.ts runs it). Each action imports what it
+ * runs when it runs, so `alpha --help` or a backtest does not load the Kafka client, the generator, …
+ */
 import { readFileSync, existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { registry, operators } from '../../operators/index.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { loadTopology } from '../topology/load.ts';
-import { formatProblem } from '../topology/problems.ts';
-import { validateTopology } from '../topology/validate.ts';
-import { mermaid, opsJson, opsMarkdown, opsText, topologyJsonSchema } from '../topology/reference.ts';
-import { generateDataset, GENERATE_DEFAULTS } from '../data/generate.ts';
-import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
-import { printSummary, progressPrinter, wroteLine } from './report.ts';
+import { GENERATE_DEFAULTS } from '../data/generate-options.ts';
+import { registerModelCommand } from './model-command.ts';
+import { registerRiskCommand } from './risk-command.ts';
+import { registerRunCommand } from './run.ts';
+import { registerTapCommand } from './tap-command.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -34,7 +34,13 @@ export async function buildProgram(): Promise<Command> {
     .argument('<file>', 'topology.yaml')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
-    .action((file: string, opts: { format: string; set: string[] }) => {
+    .action(async (file: string, opts: { format: string; set: string[] }) => {
+      const [{ registry }, { loadTopology }, { validateTopology }, { formatProblem }] = await Promise.all([
+        import('../../operators/index.ts'),
+        import('../topology/load.ts'),
+        import('../topology/validate.ts'),
+        import('../topology/problems.ts'),
+      ]);
       const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
       if (opts.format === 'json') {
         process.stdout.write(`${JSON.stringify({ file, valid: problems.length === 0, problems }, null, 2)}\n`);
@@ -51,7 +57,8 @@ export async function buildProgram(): Promise<Command> {
     .description('Print the graph of a topology as a Mermaid flowchart.')
     .argument('<file>', 'topology.yaml')
     .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
-    .action((file: string, opts: { set: string[] }) => {
+    .action(async (file: string, opts: { set: string[] }) => {
+      const [{ resolveTopology }, { mermaid }] = await Promise.all([import('../runtime/backtest.ts'), import('../topology/reference.ts')]);
       const topology = resolveTopology(file, opts.set);
       process.stdout.write(mermaid(topology));
     });
@@ -60,7 +67,11 @@ export async function buildProgram(): Promise<Command> {
     .command('ops')
     .description('List every operator type with its inputs, output and params.')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
-    .action((opts: { format: string }) => {
+    .action(async (opts: { format: string }) => {
+      const [{ operators }, { opsJson, opsMarkdown, opsText }] = await Promise.all([
+        import('../../operators/index.ts'),
+        import('../topology/reference.ts'),
+      ]);
       const out =
         opts.format === 'json'
           ? JSON.stringify(opsJson(operators), null, 2)
@@ -73,7 +84,11 @@ export async function buildProgram(): Promise<Command> {
   program
     .command('schema')
     .description('Print the JSON Schema of topology.yaml, generated from the operator registry.')
-    .action(() => {
+    .action(async () => {
+      const [{ operators }, { topologyJsonSchema }] = await Promise.all([
+        import('../../operators/index.ts'),
+        import('../topology/reference.ts'),
+      ]);
       process.stdout.write(`${JSON.stringify(topologyJsonSchema(operators), null, 2)}\n`);
     });
 
@@ -91,6 +106,7 @@ export async function buildProgram(): Promise<Command> {
     .action(
       async (opts: { out: string; symbols: number; days: number; start: string; seed: number; alpha: number; overwrite?: boolean }) => {
         const started = Date.now();
+        const [{ generateDataset }, { wroteLine }] = await Promise.all([import('../data/generate.ts'), import('./report.ts')]);
         const manifest = await generateDataset(opts);
         const q = manifest.datasets['quotes']!;
         const t = manifest.datasets['trades']!;
@@ -113,10 +129,15 @@ export async function buildProgram(): Promise<Command> {
     .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .action(async (file: string, opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean; overwrite?: boolean }) => {
+      const [{ resolveTopology, runBacktest }, { printSummary, progressPrinter }] = await Promise.all([
+        import('../runtime/backtest.ts'),
+        import('./report.ts'),
+      ]);
       const topology = resolveTopology(file, opts.set);
       const dataDir = opts.data ?? topology.data;
       if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
         process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
+        const { generateDataset } = await import('../data/generate.ts');
         await generateDataset({ out: dataDir });
       }
       const common = {
@@ -145,9 +166,9 @@ export async function buildProgram(): Promise<Command> {
       printSummary(summary, opts.out);
     });
 
-  (await import('./risk.ts')).registerRiskCommand(program);
-  (await import('./model.ts')).registerModelCommand(program);
-  (await import('./tap.ts')).registerTapCommand(program);
-  (await import('./run.ts')).registerRunCommand(program);
+  registerRiskCommand(program);
+  registerModelCommand(program);
+  registerTapCommand(program);
+  registerRunCommand(program);
   return program;
 }

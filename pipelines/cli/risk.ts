@@ -4,13 +4,12 @@
  * thing written to stdout. Exit codes: 0 solved, 1 any other solver status (the JSON is still
  * printed), 2 a file that cannot be read or is malformed (the reasons, one a line, on stderr).
  */
-import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { z } from 'zod';
 import type { RiskModel } from '../../lib/optimise/factor-model.ts';
 import { MvoOptimizer, type MvoSolution } from '../../lib/optimise/optimizer.ts';
 import { MvoProblem, type MvoSpec } from '../../lib/optimise/problem.ts';
 import type { QpSettings } from '../../native/osqp/index.ts';
+import { EXACT } from './risk-command.ts';
 import { describeIssues } from '../../lib/core/zod-issues.ts';
 import { constraintFileFields, toMvoConstraints, type ConstraintValues } from '../../lib/optimise/constraints.ts';
 
@@ -142,7 +141,7 @@ export function toMvoSpec(p: RiskProblem): MvoSpec {
  * active set is refined and KKT-checked (lib/optimise/refine.ts), and only when that fails does
  * OSQP go on, warm-started, to 1e-6 and then to `--eps` (1e-8).
  */
-export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 200_000 };
+export { EXACT };
 export const STAGES = [1e-4, 1e-6];
 
 export function solveProblem(p: RiskProblem, settings: QpSettings = EXACT): MvoSolution {
@@ -151,63 +150,4 @@ export function solveProblem(p: RiskProblem, settings: QpSettings = EXACT): MvoS
     effort: 'thorough',
     stopwatch: () => performance.now(),
   }).solve(p.mu, p.w_prev);
-}
-
-const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-export function registerRiskCommand(program: Command): void {
-  const risk = program.command('risk').description('Portfolio construction.');
-  risk
-    .command('solve')
-    .description(
-      'Solve one mean-variance problem (JSON, see docs/cli.md) with OSQP; print {status, weights, objective, iterations, solve_ms}.',
-    )
-    .argument('<problem>', 'PROBLEM.json')
-    .option('--eps <x>', 'OSQP absolute and relative tolerance', (v) => Number(v), EXACT.epsAbs)
-    .option('--max-iter <n>', 'most ADMM iterations', (v) => Number(v), EXACT.maxIter)
-    .action((file: string, opts: { eps: number; maxIter: number }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        process.stderr.write(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      const parsed = parseProblem(text, file);
-      if ('errors' in parsed) {
-        process.stderr.write(`${parsed.errors.join('\n')}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      if (!(opts.eps > 0) || !Number.isInteger(opts.maxIter) || opts.maxIter < 1) {
-        process.stderr.write(`--eps is ${opts.eps} and --max-iter ${opts.maxIter}: expected a number > 0 and an integer >= 1\n`);
-        process.exitCode = 2;
-        return;
-      }
-      let r: ReturnType<typeof solveProblem>;
-      try {
-        r = solveProblem(parsed.problem, { ...EXACT, epsAbs: opts.eps, epsRel: opts.eps, maxIter: opts.maxIter });
-      } catch (err) {
-        // The contract holds whatever happens inside: a JSON result on stdout, a reason on stderr, exit 1.
-        process.stdout.write(`${JSON.stringify({ status: 'error', weights: null, objective: null, iterations: 0, solve_ms: 0 })}\n`);
-        process.stderr.write(`${file}: the solve failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const weights = r.weights.every(Number.isFinite) ? [...r.weights] : null;
-      process.stdout.write(
-        `${JSON.stringify({
-          status: r.status,
-          weights,
-          objective: finiteOrNull(r.objective),
-          iterations: r.iterations,
-          solve_ms: r.solveMs,
-        })}\n`,
-      );
-      if (r.status !== 'solved') {
-        process.stderr.write(`${file}: solver status ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
-        process.exitCode = 1;
-      }
-    });
 }

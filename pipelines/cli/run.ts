@@ -4,9 +4,6 @@
  * its group's nodes, publishes its Kafka edges that other groups read and reads the ones it needs.
  */
 import type { Command } from 'commander';
-import { kafkaSettings } from '../kafka/settings.ts';
-import { runBacktest } from '../runtime/backtest.ts';
-import { kafkaEdges } from '../runtime/group/kafka-edges.ts';
 import { report } from './report-error.ts';
 import { progressPrinter } from './report.ts';
 import { replayOptions, type ReplayOptions } from './replay-options.ts';
@@ -31,6 +28,11 @@ export function registerRunCommand(program: Command): void {
     'out/run',
     "output folder (the group's summary goes to OUT/groups/NAME/)",
   ).action(async (file: string, opts: RunOptions) => {
+    const [{ kafkaSettings }, { runBacktest }, { kafkaEdges }] = await Promise.all([
+      import('../kafka/settings.ts'),
+      import('../runtime/backtest.ts'),
+      import('../runtime/group/kafka-edges.ts'),
+    ]);
     const summary = await runBacktest({
       topologyFile: file,
       sets: opts.set,

@@ -3,8 +3,6 @@
  * schema, without joining the graph's consumer groups or committing anything (a throwaway group,
  * deleted on exit), so tapping never changes a run. `--dlq` reads the edge's dead letters instead.
  */
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology } from '../runtime/backtest.ts';
 import { topicOf } from '../topology/transport.ts';
@@ -19,7 +17,7 @@ import { kafkaSettings } from '../kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 
-interface TapOptions {
+export interface TapOptions {
   topology: string;
   run?: string;
   fromBeginning?: boolean;
@@ -29,28 +27,8 @@ interface TapOptions {
   dlq?: boolean;
 }
 
-export function registerTapCommand(program: Command): void {
-  program
-    .command('tap')
-    .description("Print the records of a node's Kafka topic (its output edge), decoded; control records show dimmed in table format.")
-    .argument('<node>', 'node name in the topology')
-    .option('--topology <file>', 'topology file', 'topology.yaml')
-    .option('--run <id>', 'the edge of one `backtest --split` run (its topics end in .ID; the launcher prints the id)')
-    .option('--from-beginning', 'start at the earliest record (default: at the end of the topic)')
-    .option('--follow', 'keep waiting for new records (default: exit at the end of the topic)')
-    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
-    .option('--max <n>', 'stop after N records', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new AlphaError(`--max is "${v}": expected a positive integer`);
-      return n;
-    })
-    .option('--dlq', "read the edge's dead letters (<topic>.dlq): the error, where the record came from, its bytes")
-    .action(async (node: string, opts: TapOptions) => {
-      await tap(node, opts);
-    });
-}
-
-async function tap(node: string, opts: TapOptions): Promise<void> {
+/** Prints the records of the node's Kafka topic up to its end (or on, with --follow). */
+export async function tap(node: string, opts: TapOptions): Promise<void> {
   const topology = resolveTopology(opts.topology);
   const resolved = topology.nodes.find((n) => n.name === node);
   if (!resolved) throw new AlphaError(`${opts.topology}: no node "${node}" (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);

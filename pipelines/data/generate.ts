@@ -11,7 +11,8 @@ import { MINUTE } from '../../lib/core/time.ts';
 import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { openOutput } from '../io/output-folder.ts';
-import { DEFAULT_START, sessionOf, tradingDays } from './calendar.ts';
+import { sessionOf, tradingDays } from './calendar.ts';
+import { GENERATE_DEFAULTS, GENERATE_LIMITS } from './generate-options.ts';
 import type { DatasetManifest } from './manifest.ts';
 import {
   drawUniverse,
@@ -37,10 +38,7 @@ export interface GenerateOptions {
   overwrite?: boolean;
 }
 
-/** Bounds on a generated dataset (docs/data.md): a symbol-day is about 1,900 quotes and 60 KB of Parquet. */
-export const GENERATE_LIMITS = { symbols: 10_000, days: 2_520, symbolDays: 20_000 };
-
-export const GENERATE_DEFAULTS = { symbols: 40, days: 20, start: DEFAULT_START, seed: 1, alpha: 1, correctionRate: 0.003 };
+export { GENERATE_DEFAULTS, GENERATE_LIMITS };
 
 const TICK = 0.01;
 

@@ -1,0 +1,51 @@
+/** `alpha model train` and `alpha model evaluate`: their options; pipelines/cli/model.ts runs them. */
+import type { Command } from 'commander';
+import type { EvaluateOptions, TrainOptions } from './model.ts';
+
+export function registerModelCommand(program: Command): void {
+  const model = program.command('model').description('Train models for the model.onnx operator.');
+  model
+    .command('train')
+    .description("Compute the topology's features over --from … --to, then train the autoencoder + LightGBM model and export it to ONNX.")
+    .requiredOption('--from <date>', 'first trading day of the training window (YYYY-MM-DD)')
+    .requiredOption('--to <date>', 'last trading day of the training window (YYYY-MM-DD)')
+    .requiredOption('--out <dir>', 'model folder to write (e.g. models/NAME)')
+    .option('--topology <file>', 'topology whose model input is the training data', 'topology.yaml')
+    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
+    .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
+    .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>, replaced each run)')
+    .option('--bottleneck <n>', 'autoencoder bottleneck size')
+    .option('--noise <x>', 'autoencoder input noise (std)')
+    .option('--horizon <n>', 'label horizon, in snapshots')
+    .option('--holdout <x>', "fraction of the window's sessions held out for metrics")
+    .option('--seed <n>', 'training seed')
+    .option('--quiet', 'no progress output')
+    .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
+    .action(async (opts: TrainOptions) => {
+      await (await import('./model.ts')).trainModel(opts);
+    });
+
+  model
+    .command('evaluate')
+    .description("Backtest a topology and report its model's out-of-sample information coefficient next to the backtest's Sharpe.")
+    .option('--topology <file>', 'topology to run', 'topology.yaml')
+    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
+    .option('--from <date>', 'first trading day (YYYY-MM-DD)')
+    .option('--to <date>', 'last trading day (YYYY-MM-DD)')
+    .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
+    .option('--out <dir>', 'backtest output folder (replaced by each run)', 'out/model-evaluate')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--quiet', 'no progress output')
+    .action(async (opts: EvaluateOptions) => {
+      const report = await (await import('./model.ts')).evaluateModel(opts);
+      if (opts.format === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        const f = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+        process.stdout.write(
+          `${report.topology} (${report.node}, ${report.model_type}): IC ${f(report.ic.ic_mean)} ± ${f(report.ic.ic_std)} ` +
+            `(t ${f(report.ic.ic_t, 1)}, ${report.ic.snapshots} snapshots, ${f(100 * report.ic.hit_rate, 1)}% positive); ` +
+            `backtest Sharpe ${f(report.sharpe, 2)}, total return ${f(100 * report.total_return, 2)}%\n`,
+        );
+      }
+    });
+}

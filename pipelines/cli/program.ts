@@ -161,6 +161,7 @@ export async function buildProgram(): Promise<Command> {
       }
       const summary = await runBacktest({
         ...common,
+        topology,
         ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
       });
       printSummary(summary, opts.out);

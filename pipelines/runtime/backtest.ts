@@ -33,6 +33,8 @@ import { performance as stats, type PerformanceStats } from './performance.ts';
 export interface BacktestOptions {
   topologyFile: string;
   sets?: readonly string[];
+  /** `topologyFile` with `sets`, already resolved (the CLI resolves it first to find its data folder); resolved here when absent. */
+  topology?: Topology;
   /** Overrides the topology's `data:` for every replay source. */
   dataDir?: string;
   /**
@@ -89,7 +91,7 @@ export function resolveTopology(file: string, sets: readonly string[] = [], spec
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestSummary> {
   const log = options.log ?? quiet;
-  const topology = resolveTopology(options.topologyFile, options.sets, options.registry);
+  const topology = options.topology ?? resolveTopology(options.topologyFile, options.sets, options.registry);
   const dataDir = options.dataDir ?? topology.data;
   if (!dataDir)
     throw new TopologyError([

@@ -24,9 +24,7 @@ import { EventClock } from './event-clock.ts';
 import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
 import { prepareNodes } from './prepare.ts';
-import { connectGroup } from './group/connect.ts';
 import type { EdgeFactory } from './group/edges.ts';
-import { symbolShare } from './group/symbol-share.ts';
 import { toJson } from './node-context.ts';
 import { performance as stats, type PerformanceStats } from './performance.ts';
 
@@ -161,9 +159,13 @@ async function runInto(
     members,
   );
   // A replica of a per-symbol group replays only its share of the symbols.
-  if (replicas > 1) for (const source of graph.sources) source.reader = symbolShare(source.reader, replica, replicas);
+  if (replicas > 1) {
+    const { symbolShare } = await import('./group/symbol-share.ts');
+    for (const source of graph.sources) source.reader = symbolShare(source.reader, replica, replicas);
+  }
+  // The group modules load only for a group run (`alpha run`), not for every backtest.
   const connection = options.group
-    ? await connectGroup({
+    ? await (await import('./group/connect.ts')).connectGroup({
         topology,
         group: options.group.name,
         runId: options.group.runId,

@@ -97,13 +97,31 @@ export function readDataBytes(path: string): Uint8Array {
  * Errors are DataErrors naming `dir/file`.
  */
 export function readDataParquet(dir: string, file: string, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
+  return parquetTable(join(dir, file), readDataFileBytes(dir, file), onBytes);
+}
+
+/** The bytes of `file` of data folder `dir`, with the checks of {@link readDataParquet}. */
+export function readDataFileBytes(dir: string, file: string): Uint8Array {
   const path = join(dir, file);
   const problem = lexicalProblem(file);
   if (problem) throw new DataError(path, problem);
   const resolved = resolveProblem(dir, file);
   if (resolved.problem !== undefined) throw new DataError(path, resolved.problem);
-  return parquetTable(path, readDataBytes(resolved.real!), onBytes);
+  return readDataBytes(resolved.real!);
 }
+
+/** Parquet bytes as an Arrow IPC stream (what parquet-wasm decodes to), or the reason they are not readable Parquet. */
+export function parquetToIpc(bytes: Uint8Array): Uint8Array {
+  return pw.readParquet(bytes, { batchSize: PARQUET_BATCH_ROWS }).intoIPCStream();
+}
+
+/** The message of the DataError for bytes parquet-wasm cannot decode. */
+export function unreadableParquet(err: unknown): string {
+  return `not a readable Parquet file (${err instanceof Error ? err.message : String(err)})`;
+}
+
+/** Rows per Arrow record batch when decoding. */
+export const PARQUET_BATCH_ROWS = 65536;
 
 /**
  * Reads a whole Parquet file into an Arrow table; a missing, irregular, oversized or corrupt file is a
@@ -116,9 +134,9 @@ export function readParquetFile(path: string, onBytes?: (bytes: Uint8Array) => v
 function parquetTable(path: string, bytes: Uint8Array, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
   onBytes?.(bytes);
   try {
-    return arrow.tableFromIPC(pw.readParquet(bytes, { batchSize: 65536 }).intoIPCStream());
+    return arrow.tableFromIPC(parquetToIpc(bytes));
   } catch (err) {
-    throw new DataError(path, `not a readable Parquet file (${err instanceof Error ? err.message : String(err)})`);
+    throw new DataError(path, unreadableParquet(err));
   }
 }
 

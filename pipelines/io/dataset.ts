@@ -13,7 +13,7 @@ import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import type { DecodedFile } from './decode-file.ts';
-import { decodeOffThread } from './decode-thread.ts';
+import { decodeDataFile } from './decode-thread.ts';
 
 /**
  * `onFile` is told each file's path (relative to `dir`) and sha256 as it is read (one hash serves the
@@ -41,7 +41,7 @@ export function openDataset<TName extends SchemaName>(
   // The next file is decoded (on the decode thread) while the graph runs on this one.
   const request = (k: number): Promise<DecodedFile> | undefined => {
     if (k >= entry.files.length) return undefined;
-    const decoding = decodeOffThread({ dir, file: entry.files[k]!, schema, hash: entry.sha256?.[k] !== undefined || onFile !== undefined });
+    const decoding = decodeDataFile(dir, entry.files[k]!, schema, entry.sha256?.[k] !== undefined || onFile !== undefined);
     decoding.catch(() => {}); // reported when the reader reaches it
     return decoding;
   };

@@ -1,40 +1,28 @@
 /**
- * Decoding data files off the main thread: one worker per process (the machine's second core) reads,
- * hashes and decodes Parquet into column batches while the graph runs on the batches already decoded,
- * and hands them over without a copy (their buffers move). Off unless `ALPHA_DECODE_THREAD=1`: see
- * docs/benchmarks.md for when it pays.
+ * Decoding data files beside the graph: the worker (decode-worker.mjs, one per process, on the
+ * machine's second core) hashes each file's bytes and runs parquet-wasm on them while the graph runs
+ * on the file before; the Arrow stream comes back without a copy (its buffer moves). The path and file
+ * checks and the read stay on this thread. `ALPHA_DECODE_THREAD=0` decodes on this thread instead.
  */
 import { Worker } from 'node:worker_threads';
-import { ColumnBatch, type ColumnsOf } from '../../lib/core/column-batch.ts';
-import { type DecodedFile, type DecodeRequest, decodeFile } from './decode-file.ts';
-
-interface Reply {
-  id: number;
-  sha256?: string;
-  rows?: number;
-  failure?: DecodedFile['failure'];
-  batches?: { length: number; columns: ColumnsOf<unknown> }[];
-}
+import { join } from 'node:path';
+import type { SchemaName } from '../../schemas/types.generated.ts';
+import { columnsOfFile, type DecodedBytes, type DecodedFile, decodeBytes, readDataFile } from './decode-file.ts';
 
 let worker: Worker | undefined;
 let nextId = 0;
-const pending = new Map<number, { resolve(d: DecodedFile): void; reject(e: unknown): void }>();
+const pending = new Map<number, { resolve(d: DecodedBytes): void; reject(e: unknown): void }>();
 
 function decodeWorker(): Worker {
   if (worker) return worker;
   const w = new Worker(new URL('./decode-worker.mjs', import.meta.url));
   w.unref(); // an idle decoder never holds the process open
-  w.on('message', (reply: Reply) => {
+  w.on('message', (reply: DecodedBytes & { id: number }) => {
     const waiting = pending.get(reply.id);
     if (!waiting) return;
     pending.delete(reply.id);
     if (pending.size === 0) w.unref();
-    waiting.resolve({
-      sha256: reply.sha256,
-      rows: reply.rows,
-      failure: reply.failure,
-      batches: reply.batches?.map((b) => ColumnBatch.of(b.length, b.columns)),
-    });
+    waiting.resolve(reply);
   });
   const fail = (err: unknown): void => {
     worker = undefined;
@@ -47,14 +35,20 @@ function decodeWorker(): Worker {
   return w;
 }
 
-/** Decodes one data file: on the decode thread when `ALPHA_DECODE_THREAD=1`, else in-process. */
-export function decodeOffThread(request: DecodeRequest): Promise<DecodedFile> {
-  if (process.env.ALPHA_DECODE_THREAD !== '1') return Promise.resolve(decodeFile(request));
+function decodeOnWorker(bytes: Uint8Array, hash: boolean): Promise<DecodedBytes> {
   const w = decodeWorker();
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
     w.ref(); // work in flight: wait for it
-    w.postMessage({ id, request });
+    w.postMessage({ id, bytes, hash }, [bytes.buffer as ArrayBuffer]);
   });
+}
+
+/** Reads and decodes `file` of data folder `dir` into column batches of `schema`. */
+export async function decodeDataFile(dir: string, file: string, schema: SchemaName, hash: boolean): Promise<DecodedFile> {
+  const read = readDataFile(dir, file);
+  if ('failure' in read) return { failure: read.failure };
+  const decoded = process.env.ALPHA_DECODE_THREAD === '0' ? decodeBytes(read.bytes, hash) : await decodeOnWorker(read.bytes, hash);
+  return columnsOfFile(join(dir, file), decoded, schema);
 }

@@ -95,8 +95,9 @@ function bind<TIn, TView, TEmit>(
   return {
     feedback,
     bound: stream !== undefined,
-    connect: (sink) =>
-      stream?.subscribe({
+    connect: (sink) => {
+      if (!stream) return undefined;
+      const listener: Listener<EdgeBatch<TIn>> = {
         next: (batch) => {
           sink.received(batch.length);
           // Inline rather than through a helper: this runs once per batch of every edge.
@@ -108,8 +109,26 @@ function bind<TIn, TView, TEmit>(
         },
         error: (err) => sink.error(err),
         complete: () => sink.complete(),
-      }),
+      };
+      return isListenable(stream) ? stream.listen(listener) : stream.subscribe(listener);
+    },
   };
+}
+
+/** A reader of an edge, called directly by the edge (see pipelines/runtime/edge.ts). */
+export interface Listener<T> {
+  next(value: T): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** A stream that can call its readers directly, without a subscription's wrapping. */
+export interface Listenable<T> {
+  listen(listener: Listener<T>): { unsubscribe(): void };
+}
+
+function isListenable<T>(stream: Observable<T>): stream is Observable<T> & Listenable<T> {
+  return typeof (stream as Partial<Listenable<T>>).listen === 'function';
 }
 
 /** Runs the handlers of an operator with one output. */

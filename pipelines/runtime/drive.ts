@@ -65,10 +65,12 @@ export async function driveGraph(
     if (t === Infinity) break;
     if (clock.nextTimerAt() <= t && (await timerStep(t))) continue;
     let key: StepKey | undefined;
-    if (ready) {
+    if (ready || done) {
       const head = (await merger.peek())!;
       key = { t, phase: 1, order: head.order, seq: head.seq };
-      await ready(key);
+    }
+    if (ready) {
+      await ready(key!);
       if (clock.nextTimerAt() <= t) continue; // a timer before this slice arrived
     }
     const slice = merger.take(clock.nextTimerAt());

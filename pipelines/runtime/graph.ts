@@ -3,12 +3,13 @@
  * subscribed in topological order (so delivery order is deterministic), feedback ports wired to the
  * Subject of a node built later, and sources opened as pull readers for the runner to merge.
  */
-import { Observable, Subject } from 'rxjs';
+import { Observable, type Subject } from 'rxjs';
 import type { InputInfo } from '../../operators/sdk/context.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import { MAIN_PORT, type EdgeBatch, type PortsSpec, type SourceReader, type SourceRecord } from '../../operators/sdk/spec.ts';
 import { edgeEnds, edgeId, type Topology } from '../topology/model.ts';
 import type { EventClock } from './event-clock.ts';
+import { EdgeSubject } from './edge.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 import { HeldWork } from './held-work.ts';
 import { nodeFeatures, upstreamFeatures } from '../topology/features.ts';
@@ -21,7 +22,7 @@ export interface BuiltSource {
 
 export interface BuiltGraph {
   /** Every edge by its id: a node's name for its main output, `node.port` for its other ports. */
-  outputs: Map<string, Subject<EdgeBatch<unknown>>>;
+  outputs: Map<string, EdgeSubject<EdgeBatch<unknown>>>;
   sources: BuiltSource[];
   contexts: Map<string, NodeContext>;
   /** Work operators are awaiting; the runner lets it settle before the clock moves on. */
@@ -36,11 +37,12 @@ export interface BuiltGraph {
  * Ranks, random streams and feature names are those of the whole topology either way.
  */
 export function buildGraph(topology: Topology, clock: EventClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
-  const outputs = new Map<string, Subject<EdgeBatch<unknown>>>();
+  const outputs = new Map<string, EdgeSubject<EdgeBatch<unknown>>>();
   for (const node of topology.nodes) {
     // Every node has its main edge (a sink's only completes); other ports add `node.port` edges.
-    outputs.set(node.name, new Subject<EdgeBatch<unknown>>());
-    for (const port of Object.keys(node.ports)) if (port !== MAIN_PORT) outputs.set(edgeId(node.name, port), new Subject());
+    outputs.set(node.name, new EdgeSubject<EdgeBatch<unknown>>());
+    for (const port of Object.keys(node.ports))
+      if (port !== MAIN_PORT) outputs.set(edgeId(node.name, port), new EdgeSubject<EdgeBatch<unknown>>());
   }
   const root = new Rng(topology.seed);
   const contexts = new Map<string, NodeContext>();
@@ -69,7 +71,7 @@ export function buildGraph(topology: Topology, clock: EventClock, services: RunS
     }
     const streams: Record<string, Observable<EdgeBatch<unknown>> | Observable<EdgeBatch<unknown>>[] | undefined> = {};
     for (const [port, portSpec] of Object.entries(spec.inputs as PortsSpec)) {
-      const producers = (node.inputs[port] ?? []).map((p) => outputs.get(p)!.asObservable());
+      const producers = (node.inputs[port] ?? []).map((p) => outputs.get(p)!.stream);
       streams[port] = portSpec.variadic ? producers : producers[0];
     }
     const ports = connectOperator(spec, node.params, ctx, streams);

@@ -1,33 +1,45 @@
 /** Small numeric helpers shared by operators. */
 
+// Acklam's coefficients, once per module: the function runs for every rank of every column, and
+// array literals inside it were allocated on each call. Same doubles, same expressions.
+const A0 = -39.69683028665376,
+  A1 = 220.9460984245205,
+  A2 = -275.9285104469687,
+  A3 = 138.357751867269,
+  A4 = -30.66479806614716,
+  A5 = 2.506628277459239;
+const B0 = -54.47609879822406,
+  B1 = 161.5858368580409,
+  B2 = -155.6989798598866,
+  B3 = 66.80131188771972,
+  B4 = -13.28068155288572;
+const C0 = -0.007784894002430293,
+  C1 = -0.3223964580411365,
+  C2 = -2.400758277161838,
+  C3 = -2.549732539343734,
+  C4 = 4.374664141464968,
+  C5 = 2.938163982698783;
+const D0 = 0.007784695709041462,
+  D1 = 0.3224671290700398,
+  D2 = 2.445134137142996,
+  D3 = 3.754408661907416;
+const P_LOW = 0.02425;
+
 /** Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (p <= 0) return -Infinity;
   if (p >= 1) return Infinity;
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const pLow = 0.02425;
-  let x: number;
-  if (p < pLow) {
+  if (p < P_LOW) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x =
-      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
-      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
-  } else if (p <= 1 - pLow) {
+    return (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+  }
+  if (p <= 1 - P_LOW) {
     const q = p - 0.5;
     const r = q * q;
-    x =
-      ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
-      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
-  } else {
-    const q = Math.sqrt(-2 * Math.log(1 - p));
-    x =
-      -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
-      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
   }
-  return x;
+  const q = Math.sqrt(-2 * Math.log(1 - p));
+  return -(((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
 }
 
 /** Fixed-capacity ring of numbers with O(1) push and running sums. */

@@ -30,6 +30,31 @@ describe('rankGauss', () => {
     );
   });
 
+  it('gives the quantiles of the straightforward sort, bit for bit (ties, −0, NaN, no finite value)', () => {
+    // Reference: sort the finite indices by value then index, average the ranks of each run of equal values.
+    const reference = (xs: readonly number[]): number[] => {
+      const idx = xs.map((_, i) => i).filter((i) => Number.isFinite(xs[i]!));
+      idx.sort((a, b) => xs[a]! - xs[b]! || a - b);
+      const out = xs.map(() => NaN);
+      for (let start = 0; start < idx.length; ) {
+        let end = start + 1;
+        while (end < idx.length && xs[idx[end]!] === xs[idx[start]!]) end++;
+        const z = idx.length === 1 ? 0 : normalQuantile(((start + end - 1) / 2 + 0.5) / idx.length);
+        for (let k = start; k < end; k++) out[idx[k]!] = z;
+        start = end;
+      }
+      return out;
+    };
+    const value = fc.oneof(fc.constantFrom(NaN, Infinity, -0, 0, 1, 2), fc.double({ noNaN: true, min: -5, max: 5 }));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 90 }), (xs) => {
+        const z = rankGauss(xs);
+        reference(xs).forEach((r, i) => expect(Object.is(z[i], r), `index ${i}: ${z[i]} vs ${r}`).toBe(true));
+      }),
+    );
+    expect(rankGauss([NaN, NaN])).toEqual([NaN, NaN]);
+  });
+
   it('normalQuantile inverts the normal CDF', () => {
     expect(normalQuantile(0.5)).toBe(0);
     expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 8);

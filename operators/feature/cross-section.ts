@@ -51,12 +51,15 @@ export const crossSection = defineOperator({
           if (price === undefined) continue;
           symbols.push(symbol);
           px.push(price);
-          const row = new Array<number>(names.length).fill(NaN);
-          latest.forEach((bySymbol, k) => {
-            const v = bySymbol.get(symbol);
-            if (v && at - v.ts_known <= maxAge) for (let j = 0; j < widths[k]!; j++) row[offsets[k]! + j] = v.values[j] ?? NaN;
-          });
-          values.push(...row);
+          // The row is written in place: NaN, then each input's latest vector where it is fresh enough.
+          const row = values.length;
+          for (let j = 0; j < names.length; j++) values.push(NaN);
+          for (let k = 0; k < latest.length; k++) {
+            const v = latest[k]!.get(symbol);
+            if (v === undefined || !(at - v.ts_known <= maxAge)) continue;
+            const from = row + offsets[k]!;
+            for (let j = 0; j < widths[k]!; j++) values[from + j] = v.values[j] ?? NaN;
+          }
         }
         if (symbols.length > 0) emit([{ ts_event: at, ts_known: at, symbols, features: names, values, prices: px }]);
       };

@@ -33,48 +33,82 @@ export const relative = defineOperator({
     (p, ctx) =>
     ({ cross_section }) => {
       const sectorOf = new Map(ctx.universe.map((u) => [u.symbol, u.sector]));
+      /** Group of each sector name (a symbol outside the universe is in sector ''). */
+      const sectorCode = new Map<string, number>();
+      let groupOf = new Int32Array(0);
+      let sums = new Float64Array(0);
+      let counts = new Int32Array(0);
+      // The input's feature names are usually one array shared by every snapshot: its columns and
+      // output names are worked out once for it.
+      let layout: { features: readonly string[]; cols: number[]; names: string[] } | undefined;
+
+      /** Appends `value − mean of its group` of each column of `cols` to `values`, at `at` of each row. */
+      const add = (cs: CrossSection, cols: readonly number[], groups: number, values: number[], width: number, at: number): void => {
+        const n = cs.symbols.length;
+        const k = cs.features.length;
+        for (let c = 0; c < cols.length; c++) {
+          const col = cols[c]!;
+          sums.fill(0, 0, groups);
+          counts.fill(0, 0, groups);
+          // Each group's sum adds its finite values in row order, as a sum per group over the rows does.
+          for (let i = 0; i < n; i++) {
+            const x = cs.values[i * k + col]!;
+            if (!Number.isFinite(x)) continue;
+            const g = groupOf[i]!;
+            sums[g]! += x;
+            counts[g]!++;
+          }
+          for (let i = 0; i < n; i++) {
+            const g = groupOf[i]!;
+            values[i * width + at + c] = counts[g]! > 0 ? cs.values[i * k + col]! - sums[g]! / counts[g]! : NaN;
+          }
+        }
+      };
+
       const transform = (cs: CrossSection): CrossSection | undefined => {
         const k = cs.features.length;
-        const columns = chosen(p.columns, cs.features);
-        const cols = columns.map((c) => cs.features.indexOf(c));
-        const missing = columns.filter((_, i) => cols[i]! < 0);
-        if (missing.length > 0) {
-          ctx.deadLetter(cs, `columns not in the cross-section: ${missing.join(', ')} (columns: ${cs.features.join(', ')})`);
-          return undefined;
-        }
-        const n = cs.symbols.length;
-        const sectors = cs.symbols.map((s) => sectorOf.get(s) ?? '');
-        const extra: number[][] = cs.symbols.map(() => []);
-        const add = (group: (i: number) => string): void => {
-          for (const c of cols) {
-            const sums = new Map<string, { sum: number; count: number }>();
-            for (let i = 0; i < n; i++) {
-              const x = cs.values[i * k + c]!;
-              if (!Number.isFinite(x)) continue;
-              const g = sums.get(group(i)) ?? { sum: 0, count: 0 };
-              g.sum += x;
-              g.count++;
-              sums.set(group(i), g);
-            }
-            for (let i = 0; i < n; i++) {
-              const g = sums.get(group(i));
-              extra[i]!.push(g && g.count > 0 ? cs.values[i * k + c]! - g.sum / g.count : NaN);
-            }
+        if (layout?.features !== cs.features) {
+          const columns = chosen(p.columns, cs.features);
+          const cols = columns.map((c) => cs.features.indexOf(c));
+          const missing = columns.filter((_, i) => cols[i]! < 0);
+          if (missing.length > 0) {
+            ctx.deadLetter(cs, `columns not in the cross-section: ${missing.join(', ')} (columns: ${cs.features.join(', ')})`);
+            return undefined;
           }
-        };
-        if (p.market) add(() => '');
-        if (p.sector) add((i) => sectors[i]!);
-        const width = k + extra[0]!.length;
-        const values = new Array<number>(n * width);
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j < k; j++) values[i * width + j] = cs.values[i * k + j]!;
-          extra[i]!.forEach((v, j) => (values[i * width + k + j] = v));
+          const names = [
+            ...cs.features,
+            ...(p.market ? columns.map((c) => `${c}_mkt`) : []),
+            ...(p.sector ? columns.map((c) => `${c}_sec`) : []),
+          ];
+          layout = { features: cs.features, cols, names };
         }
-        const names = [
-          ...cs.features,
-          ...(p.market ? columns.map((c) => `${c}_mkt`) : []),
-          ...(p.sector ? columns.map((c) => `${c}_sec`) : []),
-        ];
+        const { cols, names } = layout;
+        const n = cs.symbols.length;
+        const width = names.length;
+        if (groupOf.length < n) groupOf = new Int32Array(n);
+        if (sums.length < n + 1) {
+          sums = new Float64Array(n + 1);
+          counts = new Int32Array(n + 1);
+        }
+        const values = new Array<number>(n * width);
+        for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) values[i * width + j] = cs.values[i * k + j]!;
+        let at = k;
+        if (p.market) {
+          groupOf.fill(0, 0, n);
+          add(cs, cols, 1, values, width, at);
+          at += cols.length;
+        }
+        if (p.sector) {
+          let groups = 0;
+          sectorCode.clear();
+          for (let i = 0; i < n; i++) {
+            const sector = sectorOf.get(cs.symbols[i]!) ?? '';
+            let g = sectorCode.get(sector);
+            if (g === undefined) sectorCode.set(sector, (g = groups++));
+            groupOf[i] = g;
+          }
+          add(cs, cols, groups, values, width, at);
+        }
         return { ...cs, features: names, values };
       };
       return handle<CrossSection>(ctx, [

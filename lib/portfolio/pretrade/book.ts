@@ -114,10 +114,7 @@ export class PretradeBook {
     const replacedId = o.order_type === 'LIMIT' ? this.pendingLimit.get(o.symbol) : undefined;
     const pendingReplaced = replacedId === undefined ? undefined : this.pending.get(replacedId);
     const replaced = pendingReplaced ? signedQty({ side: pendingReplaced.order.side, qty: pendingReplaced.remaining }) : 0;
-    const exposures = (): OrderView['exposure'] => ({
-      before: this.exposures(o.symbol, -replaced),
-      after: this.exposures(o.symbol, signedQty(o) - replaced),
-    });
+    const exposures = (): OrderView['exposure'] => this.exposures(o.symbol, -replaced, signedQty(o) - replaced);
     const passedInWindow = (): number => this.passedSince(now - this.options.rateWindow);
     let exposure: OrderView['exposure'] | undefined;
     let passed: number | undefined;
@@ -140,16 +137,34 @@ export class PretradeBook {
     return (this.held.get(symbol)?.qty ?? 0) + (this.pendingQty.get(symbol) ?? 0);
   }
 
-  /** Exposure of the projected positions with `delta` added to `symbol`, at the last mids (else the marks). */
-  private exposures(symbol: string, delta: number): Exposure {
-    let gross = 0;
-    let net = 0;
-    for (const s of new Set([...this.held.keys(), ...this.pendingQty.keys(), symbol])) {
-      const value = (this.position(s) + (s === symbol ? delta : 0)) * (this.mids.get(s) ?? this.held.get(s)?.mark ?? 0);
-      gross += Math.abs(value);
-      net += value;
-    }
-    return { gross, net };
+  /**
+   * Exposure of the projected positions with `before` (then `after`) added to `symbol`, at the last
+   * mids (else the marks). Both in one pass over the symbols held, then pending, then `symbol`, each
+   * once, in that order (the order the sums have always been taken in), without building a set of them.
+   */
+  private exposures(symbol: string, before: number, after: number): OrderView['exposure'] {
+    const sums = { gb: 0, nb: 0, ga: 0, na: 0 };
+    for (const s of this.held.keys()) this.addExposure(sums, s, symbol, before, after);
+    for (const s of this.pendingQty.keys()) if (!this.held.has(s)) this.addExposure(sums, s, symbol, before, after);
+    if (!this.held.has(symbol) && !this.pendingQty.has(symbol)) this.addExposure(sums, symbol, symbol, before, after);
+    return { before: { gross: sums.gb, net: sums.nb }, after: { gross: sums.ga, net: sums.na } };
+  }
+
+  private addExposure(
+    sums: { gb: number; nb: number; ga: number; na: number },
+    s: string,
+    symbol: string,
+    before: number,
+    after: number,
+  ): void {
+    const position = this.position(s);
+    const price = this.mids.get(s) ?? this.held.get(s)?.mark ?? 0;
+    const valueBefore = (position + (s === symbol ? before : 0)) * price;
+    const valueAfter = (position + (s === symbol ? after : 0)) * price;
+    sums.gb += Math.abs(valueBefore);
+    sums.nb += valueBefore;
+    sums.ga += Math.abs(valueAfter);
+    sums.na += valueAfter;
   }
 
   /** Drops the passes at or before `start` and counts the rest. */

@@ -16,8 +16,11 @@ export class Ledger {
   fees = 0;
   tradedNotional = 0;
   private readonly holdings = new Map<string, Holding>();
-  /** The latest mark of every symbol quoted so far, held or not: a new position starts at it. */
-  private readonly marks = new Map<string, number>();
+  /**
+   * The latest mark of every symbol quoted so far, held or not (a new position starts at it), with
+   * the symbol's holding: a mark, once per quote, is one lookup.
+   */
+  private readonly marks = new Map<string, { price: number | undefined; holding: Holding | undefined }>();
 
   constructor(readonly initialCash: number) {
     this.cash = initialCash;
@@ -28,7 +31,8 @@ export class Ledger {
     this.cash -= signed * fill.price + fill.fee;
     this.fees += fill.fee;
     this.tradedNotional += fill.qty * fill.price;
-    const h = this.holdings.get(fill.symbol) ?? { qty: 0, avgPrice: 0, mark: this.marks.get(fill.symbol) ?? fill.price };
+    let m = this.marks.get(fill.symbol);
+    const h = this.holdings.get(fill.symbol) ?? { qty: 0, avgPrice: 0, mark: m?.price ?? fill.price };
     if (h.qty === 0 || Math.sign(h.qty) === Math.sign(signed)) {
       const qty = h.qty + signed;
       h.avgPrice = (h.avgPrice * Math.abs(h.qty) + fill.price * Math.abs(signed)) / Math.abs(qty);
@@ -42,14 +46,25 @@ export class Ledger {
     }
     if (h.qty === 0) h.avgPrice = 0;
     h.mark = h.mark || fill.price;
-    this.holdings.set(fill.symbol, h);
-    if (h.qty === 0) this.holdings.delete(fill.symbol);
+    if (m === undefined) this.marks.set(fill.symbol, (m = { price: undefined, holding: undefined }));
+    if (h.qty === 0) {
+      this.holdings.delete(fill.symbol);
+      m.holding = undefined;
+    } else {
+      this.holdings.set(fill.symbol, h);
+      m.holding = h;
+    }
   }
 
   /** Records the latest mark of a symbol; returns false when the symbol is not held. */
   mark(symbol: string, price: number): boolean {
-    this.marks.set(symbol, price);
-    const h = this.holdings.get(symbol);
+    const m = this.marks.get(symbol);
+    if (m === undefined) {
+      this.marks.set(symbol, { price, holding: undefined });
+      return false;
+    }
+    m.price = price;
+    const h = m.holding;
     if (!h) return false;
     h.mark = price;
     return true;

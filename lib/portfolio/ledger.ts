@@ -8,6 +8,8 @@ interface Holding {
   qty: number;
   avgPrice: number;
   mark: number;
+  /** The Position last reported for it: the next state reuses it while qty, avg price and mark are the same. */
+  reported?: Position;
 }
 
 export class Ledger {
@@ -81,7 +83,13 @@ export class Ledger {
       unrealized += h.qty * (h.mark - h.avgPrice);
       gross += Math.abs(value);
       net += value;
-      positions.push({ symbol, qty: h.qty, avg_price: h.avgPrice, mark: h.mark });
+      // States are kept (the equity curve holds thousands) and most positions do not move between
+      // two of them: an unchanged one is the same (immutable) record, not a copy.
+      let pos = h.reported;
+      if (pos === undefined || !Object.is(pos.qty, h.qty) || !Object.is(pos.avg_price, h.avgPrice) || !Object.is(pos.mark, h.mark)) {
+        h.reported = pos = { symbol, qty: h.qty, avg_price: h.avgPrice, mark: h.mark };
+      }
+      positions.push(pos);
     }
     return {
       ts_event,

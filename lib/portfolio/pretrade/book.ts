@@ -9,7 +9,7 @@
  * without the LIMIT order it would replace. Pending orders are tracked only with `trackPending` (the
  * operator has a fills port); without it the projection is the portfolio state alone.
  */
-import type { Order, PortfolioState, Quote } from '../../../schemas/types.generated.ts';
+import type { Order, PortfolioState, Position, Quote } from '../../../schemas/types.generated.ts';
 import type { Micros } from '../../core/time.ts';
 import type { KillState } from '../kill-switch.ts';
 
@@ -52,7 +52,8 @@ export function signedQty(o: Pick<Order, 'side' | 'qty'>): number {
 }
 
 export class PretradeBook {
-  private readonly held = new Map<string, { qty: number; mark: number }>();
+  /** The positions of the last portfolio state (records are immutable: kept, not copied). */
+  private readonly held = new Map<string, Readonly<Pick<Position, 'qty' | 'mark'>>>();
   private readonly mids = new Map<string, number>();
   private readonly pending = new Map<string, PendingOrder>();
   /** Σ signed remaining of the pending orders, by symbol. */
@@ -77,7 +78,7 @@ export class PretradeBook {
   portfolio(state: PortfolioState): void {
     this.lastEquity = state.equity;
     this.held.clear();
-    for (const p of state.positions) this.held.set(p.symbol, { qty: p.qty, mark: p.mark });
+    for (const p of state.positions) this.held.set(p.symbol, p);
   }
 
   /** A quote sets the symbol's mid, unless that is not a positive number. */

@@ -70,4 +70,19 @@ describe('Ledger', () => {
     expect(s.positions).toEqual([{ symbol: 'A', qty: -50, avg_price: 12, mark: 10 }]);
     expect(s.fees).toBe(1);
   });
+  it('reports an unchanged position as the same record, and a moved one as a new record', () => {
+    const ledger = new Ledger(1_000_000);
+    ledger.mark('AAA', 10);
+    ledger.apply({ symbol: 'AAA', side: 'BUY', qty: 100, price: 10, fee: 0 });
+    ledger.apply({ symbol: 'BBB', side: 'SELL', qty: 50, price: 20, fee: 0 });
+    const first = ledger.state(1, 1).positions;
+    ledger.mark('AAA', 11);
+    const second = ledger.state(2, 2).positions;
+    // BBB did not move: the same record; AAA was marked at 11: a new one, the old one still at 10.
+    expect(second[1]).toBe(first[1]);
+    expect(second[0]).not.toBe(first[0]);
+    expect(first[0]).toEqual({ symbol: 'AAA', qty: 100, avg_price: 10, mark: 10 });
+    expect(second[0]).toEqual({ symbol: 'AAA', qty: 100, avg_price: 10, mark: 11 });
+    expect(second).not.toBe(first);
+  });
 });

@@ -70,17 +70,18 @@ export function portfolioVariance(risk: RiskModel, w: ArrayLike<number>): number
   return factor + specific;
 }
 
-/** Columns demeaned, as a T×n Matrix. */
+/** Columns demeaned, as a T×n Matrix (each column's mean summed in row order, as Matrix.get would). */
 function demeaned(returns: readonly (readonly number[])[]): Matrix {
-  const R = new Matrix(returns.map((r) => [...r]));
-  const T = R.rows;
-  for (let j = 0; j < R.columns; j++) {
+  const T = returns.length;
+  const n = returns[0]?.length ?? 0;
+  const rows = returns.map((r) => Float64Array.from(r));
+  for (let j = 0; j < n; j++) {
     let m = 0;
-    for (let t = 0; t < T; t++) m += R.get(t, j);
+    for (let t = 0; t < T; t++) m += rows[t]![j]!;
     m /= T;
-    for (let t = 0; t < T; t++) R.set(t, j, R.get(t, j) - m);
+    for (let t = 0; t < T; t++) rows[t]![j]! -= m;
   }
-  return R;
+  return new Matrix(rows);
 }
 
 function checkReturns(returns: readonly (readonly number[])[]): number {

@@ -165,25 +165,28 @@ export const onnxModel = defineOperator({
 
       const score = async (cs: CrossSection, m: LoadedModel, emit: (b: Prediction[]) => void): Promise<void> => {
         const k = cs.features.length;
+        const values = cs.values;
         const rows: number[] = [];
-        cs.symbols.forEach((symbol, i) => {
-          for (let j = 0; j < k; j++) {
-            const x = cs.values[i * k + j]!;
-            if (!Number.isFinite(x)) {
-              ctx.deadLetter(
-                { ts_event: cs.ts_event, ts_known: cs.ts_known, symbol, feature: cs.features[j], value: String(x) },
-                `feature "${cs.features[j]}" of ${symbol} is ${x}: the symbol is not scored`,
-              );
-              return;
-            }
+        for (let i = 0; i < cs.symbols.length; i++) {
+          let j = 0;
+          while (j < k && Number.isFinite(values[i * k + j]!)) j++;
+          if (j === k) {
+            rows.push(i);
+            continue;
           }
-          rows.push(i);
-        });
+          const x = values[i * k + j]!;
+          const symbol = cs.symbols[i]!;
+          ctx.deadLetter(
+            { ts_event: cs.ts_event, ts_known: cs.ts_known, symbol, feature: cs.features[j], value: String(x) },
+            `feature "${cs.features[j]}" of ${symbol} is ${x}: the symbol is not scored`,
+          );
+        }
         if (rows.length === 0) return;
         const data = new Float32Array(rows.length * k);
-        rows.forEach((i, r) => {
-          for (let j = 0; j < k; j++) data[r * k + j] = cs.values[i * k + j]!;
-        });
+        for (let r = 0; r < rows.length; r++) {
+          const from = rows[r]! * k;
+          for (let j = 0; j < k; j++) data[r * k + j] = values[from + j]!;
+        }
         const out = await m.session.run({ [m.input]: new ort.Tensor('float32', data, [rows.length, k]) });
         const scores = out[m.output]!.data as Float32Array;
         if (scores.length !== rows.length) throw new Error(`the model returned ${scores.length} scores for ${rows.length} rows`);

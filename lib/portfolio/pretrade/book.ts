@@ -61,6 +61,8 @@ export class PretradeBook {
   /** The pending LIMIT order of each symbol (at most one: a new one replaces it). */
   private readonly pendingLimit = new Map<string, string>();
   private readonly passedAt: Micros[] = [];
+  /** Gross and net before, gross and net after the order, summed by addExposure. */
+  private readonly sums = new Float64Array(4);
   private lastEquity: number | undefined;
 
   constructor(private readonly options: BookOptions) {}
@@ -141,31 +143,27 @@ export class PretradeBook {
   /**
    * Exposure of the projected positions with `before` (then `after`) added to `symbol`, at the last
    * mids (else the marks). Both in one pass over the symbols held, then pending, then `symbol`, each
-   * once, in that order (the order the sums have always been taken in), without building a set of them.
+   * once, in that order (the order the sums have always been taken in), without building a set of
+   * them; each value is `position(s)` as that method computes it, times the price.
    */
   private exposures(symbol: string, before: number, after: number): OrderView['exposure'] {
-    const sums = { gb: 0, nb: 0, ga: 0, na: 0 };
-    for (const s of this.held.keys()) this.addExposure(sums, s, symbol, before, after);
-    for (const s of this.pendingQty.keys()) if (!this.held.has(s)) this.addExposure(sums, s, symbol, before, after);
-    if (!this.held.has(symbol) && !this.pendingQty.has(symbol)) this.addExposure(sums, symbol, symbol, before, after);
-    return { before: { gross: sums.gb, net: sums.nb }, after: { gross: sums.ga, net: sums.na } };
+    const sums = this.sums.fill(0);
+    for (const [s, h] of this.held)
+      this.addExposure(s, symbol, before, after, h.qty + (this.pendingQty.get(s) ?? 0), this.mids.get(s) ?? h.mark ?? 0);
+    for (const [s, q] of this.pendingQty) if (!this.held.has(s)) this.addExposure(s, symbol, before, after, 0 + q, this.mids.get(s) ?? 0);
+    if (!this.held.has(symbol) && !this.pendingQty.has(symbol))
+      this.addExposure(symbol, symbol, before, after, 0, this.mids.get(symbol) ?? 0);
+    return { before: { gross: sums[0]!, net: sums[1]! }, after: { gross: sums[2]!, net: sums[3]! } };
   }
 
-  private addExposure(
-    sums: { gb: number; nb: number; ga: number; na: number },
-    s: string,
-    symbol: string,
-    before: number,
-    after: number,
-  ): void {
-    const position = this.position(s);
-    const price = this.mids.get(s) ?? this.held.get(s)?.mark ?? 0;
+  private addExposure(s: string, symbol: string, before: number, after: number, position: number, price: number): void {
+    const sums = this.sums;
     const valueBefore = (position + (s === symbol ? before : 0)) * price;
     const valueAfter = (position + (s === symbol ? after : 0)) * price;
-    sums.gb += Math.abs(valueBefore);
-    sums.nb += valueBefore;
-    sums.ga += Math.abs(valueAfter);
-    sums.na += valueAfter;
+    sums[0]! += Math.abs(valueBefore);
+    sums[1]! += valueBefore;
+    sums[2]! += Math.abs(valueAfter);
+    sums[3]! += valueAfter;
   }
 
   /** Drops the passes at or before `start` and counts the rest. */

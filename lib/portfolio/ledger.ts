@@ -23,6 +23,8 @@ export class Ledger {
    * the symbol's holding: a mark, once per quote, is one lookup.
    */
   private readonly marks = new Map<string, { price: number | undefined; holding: Holding | undefined }>();
+  /** The held symbols in sorted order, until a position opens or closes. */
+  private sorted: string[] | undefined;
 
   constructor(readonly initialCash: number) {
     this.cash = initialCash;
@@ -50,9 +52,10 @@ export class Ledger {
     h.mark = h.mark || fill.price;
     if (m === undefined) this.marks.set(fill.symbol, (m = { price: undefined, holding: undefined }));
     if (h.qty === 0) {
-      this.holdings.delete(fill.symbol);
+      if (this.holdings.delete(fill.symbol)) this.sorted = undefined;
       m.holding = undefined;
     } else {
+      if (m.holding !== h) this.sorted = undefined;
       this.holdings.set(fill.symbol, h);
       m.holding = h;
     }
@@ -77,7 +80,8 @@ export class Ledger {
     let gross = 0;
     let net = 0;
     const positions: Position[] = [];
-    for (const symbol of [...this.holdings.keys()].sort()) {
+    this.sorted ??= [...this.holdings.keys()].sort();
+    for (const symbol of this.sorted) {
       const h = this.holdings.get(symbol)!;
       const value = h.qty * h.mark;
       unrealized += h.qty * (h.mark - h.avgPrice);

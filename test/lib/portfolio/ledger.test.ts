@@ -44,6 +44,11 @@ describe('Ledger', () => {
             latest.set(e.symbol, e.price);
             if (ledger.mark(e.symbol, e.price)) mark.set(e.symbol, e.price);
           }
+          // After every event (the ledger keeps its sorted symbols and reported positions between states):
+          // the nonzero positions, sorted by symbol, at their current quantity and mark.
+          const held = [...qty].filter(([, q]) => q !== 0).map(([symbol, q]) => ({ symbol, qty: q, mark: mark.get(symbol) }));
+          held.sort((a, b) => (a.symbol < b.symbol ? -1 : 1));
+          expect(ledger.state(0, 0).positions.map(({ symbol, qty, mark }) => ({ symbol, qty, mark }))).toEqual(held);
         }
         const s = ledger.state(0, 0);
         const tol = 1e-6 * (1 + Math.abs(expectedCash));

@@ -148,9 +148,13 @@ export class PretradeBook {
    */
   private exposures(symbol: string, before: number, after: number): OrderView['exposure'] {
     const sums = this.sums.fill(0);
-    for (const [s, h] of this.held)
-      this.addExposure(s, symbol, before, after, h.qty + (this.pendingQty.get(s) ?? 0), this.mids.get(s) ?? h.mark ?? 0);
-    for (const [s, q] of this.pendingQty) if (!this.held.has(s)) this.addExposure(s, symbol, before, after, 0 + q, this.mids.get(s) ?? 0);
+    // forEach, not for…of over entries: no [key, value] array per symbol.
+    this.held.forEach((h, s) =>
+      this.addExposure(s, symbol, before, after, h.qty + (this.pendingQty.get(s) ?? 0), this.mids.get(s) ?? h.mark ?? 0),
+    );
+    this.pendingQty.forEach((q, s) => {
+      if (!this.held.has(s)) this.addExposure(s, symbol, before, after, 0 + q, this.mids.get(s) ?? 0);
+    });
     if (!this.held.has(symbol) && !this.pendingQty.has(symbol))
       this.addExposure(symbol, symbol, before, after, 0, this.mids.get(symbol) ?? 0);
     return { before: { gross: sums[0]!, net: sums[1]! }, after: { gross: sums[2]!, net: sums[3]! } };

@@ -5,6 +5,7 @@
  * Order ids are deterministic (node, time, symbol), so a replayed order is recognisable.
  */
 import { z } from 'zod';
+import { LatestValues } from '../../lib/core/latest-values.ts';
 import type { Order, PortfolioState, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, onColumns } from '../sdk/handle.ts';
@@ -31,7 +32,7 @@ export const orders = defineOperator({
   create:
     (p, ctx) =>
     ({ targets, quotes, portfolio }) => {
-      const mids = new Map<string, number>();
+      const mids = new LatestValues();
       let state: PortfolioState | undefined;
       const skipped = ctx.metrics.counter('skipped_small');
       const onTargets = (t: TargetWeights): Order[] => {

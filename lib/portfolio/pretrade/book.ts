@@ -10,6 +10,7 @@
  * operator has a fills port); without it the projection is the portfolio state alone.
  */
 import type { Order, PortfolioState, Position, Quote } from '../../../schemas/types.generated.ts';
+import { LatestValues } from '../../core/latest-values.ts';
 import type { Micros } from '../../core/time.ts';
 import type { KillState } from '../kill-switch.ts';
 
@@ -54,7 +55,7 @@ export function signedQty(o: Pick<Order, 'side' | 'qty'>): number {
 export class PretradeBook {
   /** The positions of the last portfolio state (records are immutable: kept, not copied). */
   private readonly held = new Map<string, Readonly<Pick<Position, 'qty' | 'mark'>>>();
-  private readonly mids = new Map<string, number>();
+  private readonly mids = new LatestValues();
   private readonly pending = new Map<string, PendingOrder>();
   /** Σ signed remaining of the pending orders, by symbol. */
   private readonly pendingQty = new Map<string, number>();

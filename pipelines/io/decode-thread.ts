@@ -49,6 +49,13 @@ function decodeOnWorker(bytes: Uint8Array, hash: boolean): Promise<DecodedBytes>
 export async function decodeDataFile(dir: string, file: string, schema: SchemaName, hash: boolean): Promise<DecodedFile> {
   const read = readDataFile(dir, file);
   if ('failure' in read) return { failure: read.failure };
-  const decoded = process.env.ALPHA_DECODE_THREAD === '0' ? decodeBytes(read.bytes, hash) : await decodeOnWorker(read.bytes, hash);
-  return columnsOfFile(join(dir, file), decoded, schema);
+  const path = join(dir, file);
+  let decoded: DecodedBytes;
+  try {
+    decoded = process.env.ALPHA_DECODE_THREAD === '0' ? decodeBytes(read.bytes, hash) : await decodeOnWorker(read.bytes, hash);
+  } catch (err) {
+    // The thread died (out of memory on a hostile file, say): the file is the one it was decoding.
+    return { failure: { file: path, message: `could not be decoded: ${err instanceof Error ? err.message : String(err)}` } };
+  }
+  return columnsOfFile(path, decoded, schema);
 }

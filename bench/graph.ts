@@ -452,33 +452,47 @@ function closeBars(st: LoopState, at: number): void {
   }
 }
 
-function handLoop(batches: readonly Quote[][], calendar: Calendar, maxSymbols: number, p: LoopParams): LoopOutput {
+/** The same bars and features as the graph's, reading the same column batches, in one hand-written loop. */
+function handLoop(batches: readonly ColumnBatch<Quote>[], calendar: Calendar, maxSymbols: number, p: LoopParams): LoopOutput {
   const closes = closeTimes(calendar.sessions, p.period);
   const st = new LoopState(p, calendar.sessions, maxSymbols, closes.length * maxSymbols);
   const { ids, open, high, low, close, nq, spreadSum, imbSum } = st;
   let ti = 0;
   let next = closes.length > 0 ? closes[0]! : Infinity;
   for (const batch of batches) {
-    for (let i = 0; i < batch.length; i++) {
-      const q = batch[i]!;
-      while (q.ts_known >= next) {
+    const { ts_known: known, bid, ask, bid_size: bidSize, ask_size: askSize, symbol } = batch.columns;
+    // Each dictionary code's slot, looked up at its first row in the batch (slots go to symbols in the
+    // order they first quote, as the graph's bars list them).
+    const slots = new Int32Array(symbol.dictionary.length).fill(-1);
+    for (let i = batch.start; i < batch.end; i++) {
+      while (known[i]! >= next) {
         closeBars(st, next);
         next = ++ti < closes.length ? closes[ti]! : Infinity;
       }
-      let s = ids.get(q.symbol);
-      if (s === undefined) {
-        ids.set(q.symbol, (s = st.seen++));
-        st.out.names.push(q.symbol);
+      const code = symbol.codes[i]!;
+      let s = slots[code]!;
+      if (s < 0) {
+        const name = symbol.dictionary[code]!;
+        let id = ids.get(name);
+        if (id === undefined) {
+          ids.set(name, (id = st.seen++));
+          st.out.names.push(name);
+        }
+        slots[code] = s = id;
       }
-      const mid = (q.bid + q.ask) / 2;
+      const b = bid[i]!;
+      const a = ask[i]!;
+      const mid = (b + a) / 2;
       if (nq[s] === 0) open[s] = high[s] = low[s] = mid;
       else if (mid > high[s]!) high[s] = mid;
       else if (mid < low[s]!) low[s] = mid;
       close[s] = mid;
       nq[s]!++;
-      spreadSum[s] = spreadSum[s]! + ((q.ask - q.bid) / mid) * 1e4;
-      const depth = q.bid_size + q.ask_size;
-      imbSum[s] = imbSum[s]! + (depth > 0 ? (q.bid_size - q.ask_size) / depth : 0);
+      spreadSum[s] = spreadSum[s]! + ((a - b) / mid) * 1e4;
+      const bs = bidSize[i]!;
+      const as = askSize[i]!;
+      const depth = bs + as;
+      imbSum[s] = imbSum[s]! + (depth > 0 ? (bs - as) / depth : 0);
     }
   }
   while (ti < closes.length) closeBars(st, closes[ti++]!);
@@ -682,8 +696,8 @@ console.log(
 console.log('in-memory stages take quotes only (the bars trades port is unbound); the backtest replays quotes and trades.');
 console.log('graph stages run on the harness: the real graph builder and event loop (source merge included).\n');
 
-// The graph stages take the quotes as the replay hands them on, column batches (made up front, untimed);
-// the hand loop reads records.
+// Every in-memory stage takes the quotes as the replay hands them on, column batches (made up front, untimed),
+// the hand loop included.
 const quoteColumns = quoteBatches.map((b) => ColumnBatch.fromRecords(b));
 const quoteFeed = { [nodes.quotes.name]: { schema: 'Quote' as const, batches: quoteColumns } };
 const chain = staged([nodes.bars, ...featuresOf(nodes)], quoteFeed);
@@ -694,7 +708,7 @@ const barBatches: Bar[][] = [];
 let nBars = 0;
 {
   const checker = new Checker(
-    handLoop(quoteBatches, calendar, manifest.universe.length, params),
+    handLoop(quoteColumns, calendar, manifest.universe.length, params),
     params.horizons.length * (params.scaled ? 2 : 1),
     params.windows.length,
   );
@@ -777,7 +791,7 @@ if (selected('quotes → bars → 3 features (hand loop)')) {
     ...(await best(
       runs,
       () => {
-        const out = handLoop(quoteBatches, calendar, manifest.universe.length, params);
+        const out = handLoop(quoteColumns, calendar, manifest.universe.length, params);
         if (out.bars !== nBars) throw new Error(`loop: ${out.bars} bars, expected ${nBars}`);
         return 0;
       },

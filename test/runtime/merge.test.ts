@@ -1,14 +1,15 @@
 import { Subject } from 'rxjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
+import { ColumnBatch, type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import type { SourceRecord } from '../../operators/sdk/spec.ts';
-import { SourceMerger } from '../../pipelines/runtime/merge.ts';
+import { runEnd, SourceMerger } from '../../pipelines/runtime/merge.ts';
 import type { BuiltSource } from '../../pipelines/runtime/graph.ts';
 
 type Rec = SourceRecord & { src: number };
 
-function source(name: string, records: Rec[], batchSize: number): BuiltSource {
+/** A source of `records` in batches of `batchSize`: records, or column batches (slices of one, when `columns`). */
+function source(name: string, records: Rec[], batchSize: number, columns = false): BuiltSource {
   let i = 0;
   return {
     name,
@@ -18,7 +19,10 @@ function source(name: string, records: Rec[], batchSize: number): BuiltSource {
         if (i >= records.length) return null;
         const b = records.slice(i, i + batchSize);
         i += batchSize;
-        return b;
+        if (!columns) return b;
+        // A slice of a larger batch, so the merger must honour `start`.
+        const padded = ColumnBatch.fromRecords([...b, ...b], ['ts_known', 'seq', 'src']);
+        return padded.slice(b.length, 2 * b.length);
       },
       close: async () => {},
     },
@@ -30,18 +34,20 @@ const sortedSource = fc
   .map((ts) => ts.sort((a, b) => a - b).map((t, seq) => ({ ts_known: t, seq })));
 
 describe('SourceMerger', () => {
-  it('delivers every record once, in (ts_known, source order, seq) order, never crossing a timer', async () => {
+  it('delivers every record once, in (ts_known, source order, seq) order, never crossing a timer, from records or columns', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(sortedSource, { minLength: 1, maxLength: 4 }),
         fc.integer({ min: 1, max: 7 }),
         fc.array(fc.integer({ min: 0, max: 55 }), { maxLength: 5 }),
-        async (sources, batchSize, timerTimes) => {
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        async (sources, batchSize, timerTimes, asColumns) => {
           const built = sources.map((recs, src) =>
             source(
               `s${src}`,
               recs.map((r) => ({ ...r, src })),
               batchSize,
+              asColumns[src],
             ),
           );
           const merger = new SourceMerger(built);
@@ -57,7 +63,7 @@ describe('SourceMerger', () => {
             }
             for (const r of rowsOf(slice.records)) {
               expect(r.ts_known).toBeLessThan(limit);
-              out.push(r as Rec);
+              out.push({ ...(r as Rec) });
             }
           }
           const expected = sources
@@ -68,6 +74,24 @@ describe('SourceMerger', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('finds the end of a run as a scan would (runEnd)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 40 }).map((ts) => ts.sort((a, b) => a - b)),
+        fc.nat(40),
+        fc.integer({ min: -1, max: 22 }),
+        fc.boolean(),
+        (ts, start, bound, inclusive) => {
+          const from = Math.min(start, ts.length);
+          let scan = from;
+          while (scan < ts.length && (inclusive ? ts[scan]! <= bound : ts[scan]! < bound)) scan++;
+          expect(runEnd(Float64Array.from(ts), from, ts.length, bound, inclusive)).toBe(scan);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

@@ -2,7 +2,8 @@
  * Decoding data files beside the graph: the worker (decode-worker.mjs, one per process, on the
  * machine's second core) hashes each file's bytes and runs parquet-wasm on them while the graph runs
  * on the file before; the Arrow stream comes back without a copy (its buffer moves). The path and file
- * checks and the read stay on this thread. `ALPHA_DECODE_THREAD=0` decodes on this thread instead.
+ * checks and the read stay on this thread. Off unless `ALPHA_DECODE_THREAD=1` (docs/benchmarks.md says
+ * when it pays: on a shared or busy machine the graph waits for a starved decoder).
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ export async function decodeDataFile(dir: string, file: string, schema: SchemaNa
   const path = join(dir, file);
   let decoded: DecodedBytes;
   try {
-    decoded = process.env.ALPHA_DECODE_THREAD === '0' ? decodeBytes(read.bytes, hash) : await decodeOnWorker(read.bytes, hash);
+    decoded = process.env.ALPHA_DECODE_THREAD === '1' ? await decodeOnWorker(read.bytes, hash) : decodeBytes(read.bytes, hash);
   } catch (err) {
     // The thread died (out of memory on a hostile file, say): the file is the one it was decoding.
     return { failure: { file: path, message: `could not be decoded: ${err instanceof Error ? err.message : String(err)}` } };

@@ -16,7 +16,10 @@
  */
 import { addonLoader } from '../load.ts';
 
-/** Records column-wise (see src/lib.rs): keys, values and header values joined, lengths -1 for null. */
+/**
+ * Records column-wise (see src/lib.rs): keys, values and header values joined, lengths -1 for null;
+ * the distinct header names once, and per header the index of its name.
+ */
 interface Columns {
   partitions: Int32Array;
   keys: Buffer;
@@ -25,13 +28,15 @@ interface Columns {
   valueLengths: Int32Array;
   headerCounts: Uint32Array;
   headerNames: string[];
+  headerNameIndex: Uint32Array;
   headerValues: Buffer;
   headerValueLengths: Int32Array;
 }
 interface OutBatch extends Columns {
   topic: string;
 }
-interface InBatch extends Columns {
+/** A batch of consumed records as the binding hands it over: record i is at index i of each column. */
+export interface ConsumedColumns extends Columns {
   count: number;
   offsets: Float64Array;
 }
@@ -39,11 +44,12 @@ interface InBatch extends Columns {
 interface NativeProducer {
   readonly idempotent: boolean;
   prepare(topic: string, timeoutMs: number): Promise<number>;
-  send(batch: OutBatch): Promise<number>;
+  /** Takes the batch; returns its number (1, 2, …): the binding's `onSettled` reports it. */
+  send(batch: OutBatch): number;
   close(): Promise<void>;
 }
 interface NativeConsumer {
-  next(max: number, waitMs: number): Promise<InBatch>;
+  next(max: number, waitMs: number): Promise<ConsumedColumns>;
   commit(partitions: Int32Array, nextOffsets: Float64Array, wait: boolean): Promise<void>;
   assigned(): number;
   close(): Promise<void>;
@@ -59,7 +65,10 @@ interface NativeAdmin {
 }
 interface Binding {
   NativeAdmin: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeAdmin;
-  NativeProducer: new (o: { brokers: string; clientId: string; extra?: Record<string, string> }) => NativeProducer;
+  NativeProducer: new (
+    o: { brokers: string; clientId: string; extra?: Record<string, string> },
+    onSettled: (upTo: number, error: string | null) => void,
+  ) => NativeProducer;
   NativeConsumer: new (o: {
     brokers: string;
     clientId: string;
@@ -115,26 +124,6 @@ export interface ClientOptions {
   clientId: string;
   /** Further librdkafka properties. */
   extra?: Record<string, string>;
-}
-
-/** Batches to one topic as one batch, in order (record i of batch k follows every record of batch k − 1). */
-export function mergeColumns(batches: readonly ProducedColumns[]): ProducedColumns {
-  if (batches.length === 1) return batches[0]!;
-  const cat = (parts: readonly Joined[]): Joined => ({
-    data: Buffer.concat(parts.map((j) => j.data)),
-    lengths: Int32Array.from(parts.flatMap((j) => [...j.lengths])),
-  });
-  return {
-    topic: batches[0]!.topic,
-    partitions: Int32Array.from(batches.flatMap((b) => [...b.partitions])),
-    keys: cat(batches.map((b) => b.keys)),
-    values: cat(batches.map((b) => b.values)),
-    headers: {
-      counts: Uint32Array.from(batches.flatMap((b) => [...b.headers.counts])),
-      names: batches.flatMap((b) => b.headers.names),
-      values: cat(batches.map((b) => b.headers.values)),
-    },
-  };
 }
 
 /** Records as columns (see {@link ProducedColumns}); all of them to one topic. */
@@ -195,16 +184,76 @@ function split(data: Buffer, lengths: Int32Array): (Buffer | null)[] {
   return out;
 }
 
-/** Idempotent producer (acks = all); all records of one `send` go to one topic. */
+/** The records of a consumed batch as objects, their bytes views into the batch's buffers. */
+export function recordsOf(b: ConsumedColumns): ConsumedRecord[] {
+  const keys = split(b.keys, b.keyLengths);
+  const values = split(b.values, b.valueLengths);
+  const headerValues = split(b.headerValues, b.headerValueLengths);
+  const out = new Array<ConsumedRecord>(b.count);
+  let h = 0;
+  for (let i = 0; i < b.count; i++) {
+    const headers: Record<string, Buffer> = {};
+    for (const end = h + b.headerCounts[i]!; h < end; h++)
+      headers[b.headerNames[b.headerNameIndex[h]!]!] = headerValues[h] ?? Buffer.alloc(0);
+    out[i] = { partition: b.partitions[i]!, offset: b.offsets[i]!, key: keys[i]!, value: values[i]!, headers };
+  }
+  return out;
+}
+
+/** The distinct names, and per name its index among them. */
+function nameTable(all: readonly string[]): { names: string[]; index: Uint32Array } {
+  const names: string[] = [];
+  const at = new Map<string, number>();
+  const index = new Uint32Array(all.length);
+  for (let i = 0; i < all.length; i++) {
+    const name = all[i]!;
+    let k = at.get(name);
+    if (k === undefined) {
+      k = names.push(name) - 1;
+      at.set(name, k);
+    }
+    index[i] = k;
+  }
+  return { names, index };
+}
+
+/**
+ * Idempotent producer (acks = all); all records of one `send` go to one topic. One round trip at a
+ * time, off the JS thread: sends made while one is in flight go into librdkafka together once it is
+ * acknowledged, in call order; after a failure every later send fails with the same error.
+ */
 export class RdProducer {
   readonly #native: NativeProducer;
+  /** Sends not yet settled, in number order. */
+  readonly #waiting: { seq: number; resolve: () => void; reject: (err: Error) => void }[] = [];
+  #head = 0;
+  /** Keeps Node running while sends are unsettled (the binding's callback does not). */
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(o: ClientOptions) {
-    this.#native = new (binding().NativeProducer)({
-      brokers: o.brokers.join(','),
-      clientId: o.clientId,
-      ...(o.extra ? { extra: o.extra } : {}),
-    });
+    this.#native = new (binding().NativeProducer)(
+      {
+        brokers: o.brokers.join(','),
+        clientId: o.clientId,
+        ...(o.extra ? { extra: o.extra } : {}),
+      },
+      (upTo, error) => this.#settled(upTo, error),
+    );
+  }
+
+  #settled(upTo: number, error: string | null): void {
+    const w = this.#waiting;
+    while (this.#head < w.length && w[this.#head]!.seq <= upTo) {
+      const s = w[this.#head++]!;
+      if (error === null) s.resolve();
+      else s.reject(new Error(error));
+    }
+    if (this.#head === w.length) {
+      w.length = 0;
+      this.#head = 0;
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
   }
 
   /** Whether the producer was created idempotent. */
@@ -224,9 +273,23 @@ export class RdProducer {
    * Sends a batch already laid out in columns (see {@link ProducedColumns}); resolves when the broker
    * has acknowledged every record; rejects with the first delivery error.
    */
-  async sendColumns(c: ProducedColumns): Promise<void> {
-    if (c.partitions.length === 0) return;
-    await this.#native.send({
+  sendColumns(c: ProducedColumns): Promise<void> {
+    if (c.partitions.length === 0) return Promise.resolve();
+    const { names, index } = nameTable(c.headers.names);
+    let seq: number;
+    try {
+      seq = this.#send(c, names, index);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ seq, resolve, reject });
+      this.#keepAlive ??= setInterval(() => undefined, 1 << 30);
+    });
+  }
+
+  #send(c: ProducedColumns, names: string[], index: Uint32Array): number {
+    return this.#native.send({
       topic: c.topic,
       partitions: c.partitions,
       keys: c.keys.data,
@@ -234,7 +297,8 @@ export class RdProducer {
       values: c.values.data,
       valueLengths: c.values.lengths,
       headerCounts: c.headers.counts,
-      headerNames: c.headers.names,
+      headerNames: names,
+      headerNameIndex: index,
       headerValues: c.headers.values.data,
       headerValueLengths: c.headers.values.lengths,
     });
@@ -276,18 +340,12 @@ export class RdConsumer {
 
   /** Up to `max` records, waiting up to `waitMs` for the first; [] when none came. */
   async next(max: number, waitMs: number): Promise<ConsumedRecord[]> {
-    const b = await this.#native.next(max, waitMs);
-    const keys = split(b.keys, b.keyLengths);
-    const values = split(b.values, b.valueLengths);
-    const headerValues = split(b.headerValues, b.headerValueLengths);
-    const out = new Array<ConsumedRecord>(b.count);
-    let h = 0;
-    for (let i = 0; i < b.count; i++) {
-      const headers: Record<string, Buffer> = {};
-      for (const end = h + b.headerCounts[i]!; h < end; h++) headers[b.headerNames[h]!] = headerValues[h] ?? Buffer.alloc(0);
-      out[i] = { partition: b.partitions[i]!, offset: b.offsets[i]!, key: keys[i]!, value: values[i]!, headers };
-    }
-    return out;
+    return recordsOf(await this.#native.next(max, waitMs));
+  }
+
+  /** {@link next} as the binding hands it over: columns, no object per record (`count` 0 when none came). */
+  nextColumns(max: number, waitMs: number): Promise<ConsumedColumns> {
+    return this.#native.next(max, waitMs);
   }
 
   /**

@@ -70,6 +70,11 @@ describe('native/kafka (real broker)', () => {
     await expect(p.send([{ topic: t, partition: 7, key: null, value: Buffer.from('x'), headers: {} }])).rejects.toThrow(
       /unknown ?partition/i,
     );
+    // A failure breaks the producer: a later send, valid as it is, fails with the same error and writes nothing.
+    await expect(p.send([{ topic: t, partition: 0, key: null, value: Buffer.from('y'), headers: {} }])).rejects.toThrow(
+      /unknown ?partition/i,
+    );
+    expect(await withAdmin(s, (admin) => admin.offsets(t))).toEqual([expect.objectContaining({ partition: 0, high: 0 })]);
     await expect(
       p.send([
         { topic: t, partition: 0, key: null, value: null, headers: {} },

@@ -9,11 +9,12 @@ mod admin;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
-use napi::{Env, Task};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status, Task};
 use napi_derive::napi;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
@@ -42,32 +43,13 @@ fn configure(cfg: &mut ClientConfig, extra: &Option<HashMap<String, String>>) {
     }
 }
 
-/// Splits a column: `lengths[i]` bytes of `data` per record, -1 for null.
-fn column<'a>(data: &'a [u8], lengths: &[i32]) -> Result<Vec<Option<&'a [u8]>>> {
-    let mut at = 0usize;
-    let mut out = Vec::with_capacity(lengths.len());
-    for &len in lengths {
-        if len < 0 {
-            out.push(None);
-            continue;
-        }
-        let end = at + len as usize;
-        if end > data.len() {
-            return Err(Error::from_reason("a column's lengths add up to more than its data"));
-        }
-        out.push(Some(&data[at..end]));
-        at = end;
-    }
-    Ok(out)
-}
-
 // ---------------------------------------------------------------- producer
 
-/// One `send` call: resolved when its last record is acknowledged (or has failed).
+/// One round of the pump: resolved when its last record is acknowledged (or has failed).
 pub struct Batch {
     remaining: AtomicUsize,
     error: Mutex<Option<String>>,
-    done: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    done: Mutex<Option<mpsc::Sender<()>>>,
 }
 
 impl Batch {
@@ -88,7 +70,7 @@ impl ProducerContext for DeliveryContext {
         if let Err((e, m)) = result {
             let mut first = batch.error.lock().unwrap();
             if first.is_none() {
-                *first = Some(format!("{e} (partition {})", m.partition()));
+                *first = Some(format!("delivery failed: {e} (partition {})", m.partition()));
             }
         }
         batch.settle_one();
@@ -105,7 +87,8 @@ pub struct ProducerOptions {
 
 /// A batch of records, column-wise. Record i goes to `partitions[i]` with key and value slices of
 /// `keys` and `values` (`key_lengths[i]`, `value_lengths[i]` bytes; -1 = null) and
-/// `header_counts[i]` headers, taken in turn from `header_names` and `header_values`.
+/// `header_counts[i]` headers, taken in turn from `header_name_index` (into the distinct
+/// `header_names`) and `header_values`.
 #[napi(object)]
 pub struct OutBatch {
     pub topic: String,
@@ -116,22 +99,218 @@ pub struct OutBatch {
     pub value_lengths: Int32Array,
     pub header_counts: Uint32Array,
     pub header_names: Vec<String>,
+    pub header_name_index: Uint32Array,
     pub header_values: Buffer,
     pub header_value_lengths: Int32Array,
+}
+
+/// An [`OutBatch`] copied out of the JS heap, so the pump thread can queue it.
+struct OwnedBatch {
+    topic: String,
+    partitions: Vec<i32>,
+    keys: Vec<u8>,
+    key_lengths: Vec<i32>,
+    values: Vec<u8>,
+    value_lengths: Vec<i32>,
+    header_counts: Vec<u32>,
+    header_names: Vec<String>,
+    header_name_index: Vec<u32>,
+    header_values: Vec<u8>,
+    header_value_lengths: Vec<i32>,
+}
+
+/// Checks that `lengths` fit `data`: they add up to at most its length.
+fn check_column(what: &str, data: &[u8], lengths: &[i32]) -> Result<()> {
+    let total: usize = lengths.iter().filter(|&&l| l > 0).map(|&l| l as usize).sum();
+    if total > data.len() {
+        return Err(Error::from_reason(format!("send: the {what} lengths add up to more than the {what} data")));
+    }
+    Ok(())
+}
+
+impl OwnedBatch {
+    fn from_js(b: &OutBatch) -> Result<Self> {
+        let n = b.partitions.len();
+        if b.key_lengths.len() != n || b.value_lengths.len() != n || b.header_counts.len() != n {
+            return Err(Error::from_reason("send: the columns of the batch differ in length"));
+        }
+        check_column("key", &b.keys, &b.key_lengths)?;
+        check_column("value", &b.values, &b.value_lengths)?;
+        check_column("header value", &b.header_values, &b.header_value_lengths)?;
+        let headers: usize = b.header_counts.iter().map(|&c| c as usize).sum();
+        if headers != b.header_name_index.len() || headers != b.header_value_lengths.len() {
+            return Err(Error::from_reason("send: header counts, names and values differ in number"));
+        }
+        if b.header_name_index.iter().any(|&i| i as usize >= b.header_names.len()) {
+            return Err(Error::from_reason("send: a header name index is past the header names"));
+        }
+        Ok(Self {
+            topic: b.topic.clone(),
+            partitions: b.partitions.to_vec(),
+            keys: b.keys.to_vec(),
+            key_lengths: b.key_lengths.to_vec(),
+            values: b.values.to_vec(),
+            value_lengths: b.value_lengths.to_vec(),
+            header_counts: b.header_counts.to_vec(),
+            header_names: b.header_names.clone(),
+            header_name_index: b.header_name_index.to_vec(),
+            header_values: b.header_values.to_vec(),
+            header_value_lengths: b.header_value_lengths.to_vec(),
+        })
+    }
+}
+
+/// One `send` waiting for its round trip, numbered in call order from 1.
+struct Job {
+    batch: OwnedBatch,
+    seq: f64,
+}
+
+/// Tells JS that every send up to a number has settled: acknowledged, or failed with the message.
+type Settled = ThreadsafeFunction<(f64, Option<String>), (), FnArgs<(f64, Option<String>)>, Status, false, true>;
+
+#[derive(Default)]
+struct PumpState {
+    queue: Vec<Job>,
+    /// The number of the last send taken.
+    seq: f64,
+    /// The first failure: every later send fails with it, and nothing more is queued in librdkafka.
+    broken: Option<String>,
+    closing: bool,
+}
+
+/// The sends waiting for the pump thread, which takes them all at once after each round trip.
+#[derive(Default)]
+struct Pump {
+    state: Mutex<PumpState>,
+    wake: Condvar,
+}
+
+/// One round trip at a time, off the JS thread: every send queued while a round was in flight goes
+/// into librdkafka together (in call order, so each partition receives the records in order), and
+/// they settle together once the broker has acknowledged all of them. After a failure, what is
+/// queued fails with it and nothing more is sent. Ends when the producer closes and the queue is empty.
+fn pump(producer: Arc<ThreadedProducer<DeliveryContext>>, pump: Arc<Pump>, settled: Settled) {
+    loop {
+        let (jobs, broken) = {
+            let mut st = pump.state.lock().unwrap();
+            while st.queue.is_empty() && !st.closing {
+                st = pump.wake.wait(st).unwrap();
+            }
+            if st.queue.is_empty() {
+                return;
+            }
+            (std::mem::take(&mut st.queue), st.broken.clone())
+        };
+        let outcome = match broken {
+            Some(e) => Err(e),
+            None => round(&producer, &jobs),
+        };
+        if let Err(e) = &outcome {
+            pump.state.lock().unwrap().broken.get_or_insert_with(|| e.clone());
+        }
+        let last = jobs.last().map_or(0.0, |j| j.seq);
+        drop(jobs);
+        settled.call((last, outcome.err()), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+}
+
+/// Queues every record of `jobs` in librdkafka and waits until the broker has acknowledged them all.
+fn round(producer: &ThreadedProducer<DeliveryContext>, jobs: &[Job]) -> std::result::Result<(), String> {
+    let total: usize = jobs.iter().map(|j| j.batch.partitions.len()).sum();
+    let (tx, rx) = mpsc::channel::<()>();
+    // One extra count, released after the loop, so the round cannot settle while being queued.
+    let state = Arc::new(Batch { remaining: AtomicUsize::new(total + 1), error: Mutex::new(None), done: Mutex::new(Some(tx)) });
+    let mut left = total;
+    let mut queue_error: Option<String> = None;
+    'jobs: for job in jobs {
+        let b = &job.batch;
+        let n = b.partitions.len();
+        let (mut k, mut v, mut h, mut hv) = (0usize, 0usize, 0usize, 0usize);
+        for i in 0..n {
+            let mut record = BaseRecord::with_opaque_to(&b.topic, state.clone()).partition(b.partitions[i]);
+            let count = b.header_counts[i] as usize;
+            if count > 0 {
+                // librdkafka allocates a header list per record: only for records that have headers.
+                let mut headers = OwnedHeaders::new_with_capacity(count);
+                for j in h..h + count {
+                    let len = b.header_value_lengths[j];
+                    let value = if len < 0 {
+                        None
+                    } else {
+                        hv += len as usize;
+                        Some(&b.header_values[hv - len as usize..hv])
+                    };
+                    headers = headers.insert(Header { key: &b.header_names[b.header_name_index[j] as usize], value });
+                }
+                record = record.headers(headers);
+            }
+            h += count;
+            let kl = b.key_lengths[i];
+            if kl >= 0 {
+                k += kl as usize;
+                record = record.key(&b.keys[k - kl as usize..k]);
+            }
+            let vl = b.value_lengths[i];
+            if vl >= 0 {
+                v += vl as usize;
+                record = record.payload(&b.values[v - vl as usize..v]);
+            }
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        // librdkafka's queue is full: its threads are sending; give them a moment.
+                        record = back;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err((e, _)) => {
+                        queue_error = Some(format!("queueing record {i} of {n} for {}: {e}", b.topic));
+                        break 'jobs;
+                    }
+                }
+            }
+            left -= 1;
+        }
+    }
+    // The records queued before a failure still settle; the rest never will.
+    for _ in 0..left {
+        state.settle_one();
+    }
+    state.settle_one();
+    rx.recv().map_err(|_| "the round was dropped before it settled".to_string())?;
+    if let Some(e) = queue_error {
+        return Err(e);
+    }
+    let error = state.error.lock().unwrap().take();
+    match error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 #[napi]
 pub struct NativeProducer {
     producer: Handle<ThreadedProducer<DeliveryContext>>,
+    pump: Arc<Pump>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     idempotent: bool,
 }
 
 #[napi]
 impl NativeProducer {
-    /// Idempotent (acks = all, ordered per partition across retries). No linger: a `send` queues its
-    /// whole batch at once, and the adapter waits for each before the next, so lingering only adds latency.
-    #[napi(constructor)]
-    pub fn new(options: ProducerOptions) -> Result<Self> {
+    /// Idempotent (acks = all, ordered per partition across retries). No linger: a round queues all
+    /// its records at once and the next round waits for its acknowledgements, so lingering only adds latency.
+    ///
+    /// `on_settled(upTo, error)` is called after each round trip: every send numbered up to `upTo`
+    /// has been acknowledged, or has failed with `error`. It does not keep Node's event loop alive.
+    #[napi(constructor, ts_args_type = "options: ProducerOptions, onSettled: (upTo: number, error: string | null) => void")]
+    pub fn new(options: ProducerOptions, on_settled: Function<FnArgs<(f64, Option<String>)>, ()>) -> Result<Self> {
+        let settled: Settled = on_settled
+            .build_threadsafe_function::<(f64, Option<String>)>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(|ctx| Ok(FnArgs::from(ctx.value)))?;
         let mut cfg = client_config(&options.brokers, &options.client_id);
         cfg.set("enable.idempotence", "true")
             .set("acks", "all")
@@ -143,81 +322,35 @@ impl NativeProducer {
         let idempotent = cfg.get("enable.idempotence") == Some("true");
         let producer: ThreadedProducer<DeliveryContext> =
             cfg.create_with_context(DeliveryContext).map_err(|e| fail("creating the producer", e))?;
-        Ok(Self { producer: Handle::new(producer, "producer"), idempotent })
+        let producer = Handle::new(producer, "producer");
+        let queue = Arc::new(Pump::default());
+        let (p, q) = (producer.get()?, queue.clone());
+        let thread = std::thread::Builder::new()
+            .name("rdkafka-pump".into())
+            .spawn(move || pump(p, q, settled))
+            .map_err(|e| fail("starting the producer's thread", e))?;
+        Ok(Self { producer, pump: queue, thread: Mutex::new(Some(thread)), idempotent })
     }
 
-    /// Queues every record of the batch (copied into librdkafka now, in order) and resolves with the
-    /// number sent once the broker has acknowledged them all; rejects with the first delivery error.
+    /// Copies the batch and hands it to the pump thread, which queues it in librdkafka after every
+    /// earlier send has been acknowledged (together with the other sends waiting then). Returns the
+    /// send's number; `on_settled` says when it is acknowledged, or the first failure, which every
+    /// later send repeats.
     #[napi]
-    pub fn send<'env>(&self, env: &'env Env, batch: OutBatch) -> Result<PromiseRaw<'env, u32>> {
-        let n = batch.partitions.len();
-        if batch.key_lengths.len() != n || batch.value_lengths.len() != n || batch.header_counts.len() != n {
-            return Err(Error::from_reason("send: the columns of the batch differ in length"));
-        }
-        let keys = column(&batch.keys, &batch.key_lengths)?;
-        let values = column(&batch.values, &batch.value_lengths)?;
-        let header_values = column(&batch.header_values, &batch.header_value_lengths)?;
-        if header_values.len() != batch.header_names.len() {
-            return Err(Error::from_reason("send: header names and values differ in number"));
-        }
-        let producer = self.producer.get()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        // One extra count, released after the loop, so the batch cannot settle while being queued.
-        let state = Arc::new(Batch {
-            remaining: AtomicUsize::new(n + 1),
-            error: Mutex::new(None),
-            done: Mutex::new(Some(tx)),
-        });
-        let mut h = 0usize;
-        for i in 0..n {
-            let count = batch.header_counts[i] as usize;
-            if h + count > header_values.len() {
-                return Err(Error::from_reason("send: header counts add up to more than the headers given"));
+    pub fn send(&self, batch: OutBatch) -> Result<f64> {
+        let owned = OwnedBatch::from_js(&batch)?;
+        let seq = {
+            let mut st = self.pump.state.lock().unwrap();
+            if st.closing {
+                return Err(Error::from_reason("producer is closed"));
             }
-            let mut record = BaseRecord::with_opaque_to(&batch.topic, state.clone()).partition(batch.partitions[i]);
-            if count > 0 {
-                // librdkafka allocates a header list per record: only for records that have headers.
-                let mut headers = OwnedHeaders::new_with_capacity(count);
-                for j in h..h + count {
-                    headers = headers.insert(Header { key: &batch.header_names[j], value: header_values[j] });
-                }
-                record = record.headers(headers);
-            }
-            h += count;
-            if let Some(k) = keys[i] {
-                record = record.key(k);
-            }
-            if let Some(v) = values[i] {
-                record = record.payload(v);
-            }
-            loop {
-                match producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        // librdkafka's queue is full: its threads are sending; give them a moment.
-                        record = back;
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                    Err((e, _)) => {
-                        // The records queued before this one still settle; the rest never will.
-                        for _ in i..n {
-                            state.settle_one();
-                        }
-                        state.settle_one();
-                        return Err(fail(&format!("queueing record {i} of {n} for {}", batch.topic), e));
-                    }
-                }
-            }
-        }
-        state.settle_one();
-        let sent = n as u32;
-        env.spawn_future(async move {
-            rx.await.map_err(|_| Error::from_reason("the batch was dropped before it settled"))?;
-            if let Some(e) = state.error.lock().unwrap().clone() {
-                return Err(Error::from_reason(format!("delivery failed: {e}")));
-            }
-            Ok(sent)
-        })
+            st.seq += 1.0;
+            let seq = st.seq;
+            st.queue.push(Job { batch: owned, seq });
+            seq
+        };
+        self.pump.wake.notify_one();
+        Ok(seq)
     }
 
     /// Fetches `topic`'s partitions and leaders now (off the JS thread), so the first `send` to it does
@@ -227,16 +360,38 @@ impl NativeProducer {
         Ok(AsyncTask::new(Prepare { producer: self.producer.get()?, topic, timeout: Duration::from_millis(timeout_ms as u64) }))
     }
 
-    /// Waits (off the JS thread) for everything queued, then destroys the producer.
+    /// Waits (off the JS thread) for every send to settle, then destroys the producer.
     #[napi]
-    pub fn close(&self) -> AsyncTask<Release<ThreadedProducer<DeliveryContext>>> {
-        self.producer.close()
+    pub fn close(&self) -> AsyncTask<CloseProducer> {
+        self.pump.state.lock().unwrap().closing = true;
+        self.pump.wake.notify_all();
+        AsyncTask::new(CloseProducer { thread: self.thread.lock().unwrap().take(), release: self.producer.close_now() })
     }
 
     /// Whether the producer was created idempotent (`extra` could have turned it off).
     #[napi(getter)]
     pub fn idempotent(&self) -> bool {
         self.idempotent
+    }
+}
+
+/// Joins the pump thread (it ends once the sends queued before `close` have settled), then drops the producer.
+pub struct CloseProducer {
+    thread: Option<std::thread::JoinHandle<()>>,
+    release: Release<ThreadedProducer<DeliveryContext>>,
+}
+
+impl Task for CloseProducer {
+    type Output = ();
+    type JsValue = ();
+    fn compute(&mut self) -> Result<()> {
+        if let Some(t) = self.thread.take() {
+            t.join().map_err(|_| Error::from_reason("the producer's thread panicked"))?;
+        }
+        self.release.compute()
+    }
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -284,7 +439,12 @@ impl<T: Send + Sync + 'static> Handle<T> {
     }
 
     fn close(&self) -> AsyncTask<Release<T>> {
-        AsyncTask::new(Release(self.client.lock().unwrap().take()))
+        AsyncTask::new(self.close_now())
+    }
+
+    /// Takes the client out: later calls fail as closed; the returned task drops it.
+    fn close_now(&self) -> Release<T> {
+        Release(self.client.lock().unwrap().take())
     }
 }
 
@@ -329,7 +489,7 @@ pub struct ConsumerOptions {
 }
 
 /// Records, column-wise, in the order fetched (offset order within each partition); the layout of
-/// [`OutBatch`], plus offsets.
+/// [`OutBatch`], plus offsets. Buffers move to JS without a copy.
 #[napi(object)]
 pub struct InBatch {
     pub count: u32,
@@ -341,6 +501,7 @@ pub struct InBatch {
     pub value_lengths: Int32Array,
     pub header_counts: Uint32Array,
     pub header_names: Vec<String>,
+    pub header_name_index: Uint32Array,
     pub header_values: Buffer,
     pub header_value_lengths: Int32Array,
 }
@@ -354,7 +515,9 @@ pub struct Fetched {
     values: Vec<u8>,
     value_lengths: Vec<i32>,
     header_counts: Vec<u32>,
+    /// The distinct header names, and per header the index of its name.
     header_names: Vec<String>,
+    header_name_index: Vec<u32>,
     header_values: Vec<u8>,
     header_value_lengths: Vec<i32>,
 }
@@ -419,7 +582,15 @@ impl Task for Poll {
                     let mut count = 0u32;
                     if let Some(headers) = m.headers() {
                         for h in headers.iter() {
-                            f.header_names.push(h.key.to_owned());
+                            // A handful of distinct names: each crosses to JS once per batch.
+                            let at = match f.header_names.iter().position(|n| n == h.key) {
+                                Some(at) => at,
+                                None => {
+                                    f.header_names.push(h.key.to_owned());
+                                    f.header_names.len() - 1
+                                }
+                            };
+                            f.header_name_index.push(at as u32);
                             push_bytes(&mut f.header_values, &mut f.header_value_lengths, h.value);
                             count += 1;
                         }
@@ -442,6 +613,7 @@ impl Task for Poll {
             value_lengths: Int32Array::new(f.value_lengths),
             header_counts: Uint32Array::new(f.header_counts),
             header_names: f.header_names,
+            header_name_index: Uint32Array::new(f.header_name_index),
             header_values: f.header_values.into(),
             header_value_lengths: Int32Array::new(f.header_value_lengths),
         })

@@ -19,13 +19,20 @@ export const BATCH_HEADER = 'alpha.batch';
 /** Which replica of a replicated group sent the record (0 without replicas). */
 export const REPLICA_HEADER = 'alpha.replica';
 const WATERMARK_EVERY = 64;
+/**
+ * Sends issued and not yet seen acknowledged before a step waits for the oldest half of them. The
+ * edge runs its round trips off the JS thread, so those are usually acknowledged already and the wait
+ * is one turn of the event loop, where acknowledgements are seen.
+ */
+const MAX_IN_FLIGHT = 256;
 
 export class EdgePublisher {
   private pending: { key: StepKey; batch: Batch<unknown> }[] = [];
   private batches = 0;
   private sinceWatermark = 0;
   private sending: Promise<void> = Promise.resolve();
-  private inFlight = 0;
+  /** The sends not yet seen acknowledged, oldest first (each settles without throwing). */
+  private readonly inFlight: Promise<void>[] = [];
   private failure: unknown;
 
   constructor(
@@ -71,8 +78,8 @@ export class EdgePublisher {
         this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }),
       );
     }
-    // Bound the queue: wait for the sends when too many are in flight.
-    if (this.inFlight > 256) await this.sending;
+    // Bound the queue: when too many sends are in flight, wait for the oldest half.
+    if (this.inFlight.length > MAX_IN_FLIGHT) while (this.inFlight.length > MAX_IN_FLIGHT / 2) await this.inFlight.shift();
   }
 
   /** Resolves when everything queued has been acknowledged. */
@@ -92,16 +99,13 @@ export class EdgePublisher {
    */
   private enqueue(send: () => Promise<void>): void {
     if (this.failure) return;
-    this.inFlight++;
     const sent = send().then(
-      () => {
-        this.inFlight--;
-      },
+      () => undefined,
       (err: unknown) => {
-        this.inFlight--;
         this.failure ??= err;
       },
     );
+    this.inFlight.push(sent);
     this.sending = this.sending.then(() => sent);
   }
 }

@@ -4,7 +4,7 @@
  * committed only by `commit()`, never automatically. Broker restarts and coordinator moves are
  * retried underneath; other errors fail `next()`.
  */
-import { RdConsumer, type ConsumedRecord } from '../../native/kafka/index.ts';
+import { RdConsumer, recordsOf, type ConsumedColumns, type ConsumedRecord } from '../../native/kafka/index.ts';
 import { KafkaEdgeError } from './errors.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -20,8 +20,8 @@ const JOIN_TIMEOUT_MS = 60_000;
 
 export class PullConsumer {
   private closed = false;
-  /** Records fetched while `open` waited for the assignment. */
-  private early: RawRecord[] = [];
+  /** Batches fetched while `open` waited for the assignment. */
+  private early: ConsumedColumns[] = [];
   /** The offsets last committed without waiting: committed again, waiting, on close. */
   private lastCommit: ReadonlyMap<number, number> | undefined;
 
@@ -62,28 +62,31 @@ export class PullConsumer {
           `${where}: no partitions assigned after ${JOIN_TIMEOUT_MS / 1000} s (is the broker up, and the topic there?)`,
         );
       }
-      for (const r of await self.consumer.next(MAX_BATCH, 20)) self.early.push(r);
+      const batch = await self.consumer.nextColumns(MAX_BATCH, 20);
+      if (batch.count > 0) self.early.push(batch);
     }
     return self;
   }
 
   /** The next fetched records (offset order within each partition); waits for at least one. */
   async next(): Promise<RawRecord[]> {
-    if (this.early.length > 0) {
-      const early = this.early;
-      this.early = [];
-      return early;
-    }
+    return recordsOf(await this.nextColumns());
+  }
+
+  /** {@link next} as columns, without an object per record (see native/kafka); `count` ≥ 1. */
+  async nextColumns(): Promise<ConsumedColumns> {
+    const early = this.early.shift();
+    if (early) return early;
     for (;;) {
       if (this.closed) throw new KafkaEdgeError(`reader of "${this.topic}" is closed`);
-      let records: RawRecord[];
+      let batch: ConsumedColumns;
       try {
-        records = await this.consumer.next(MAX_BATCH, POLL_MS);
+        batch = await this.consumer.nextColumns(MAX_BATCH, POLL_MS);
       } catch (err) {
         if (this.closed) throw new KafkaEdgeError(`reader of "${this.topic}" is closed`);
         throw new KafkaEdgeError(`consumer of "${this.topic}" failed: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (records.length > 0) return records;
+      if (batch.count > 0) return batch;
     }
   }
 

@@ -15,11 +15,11 @@ import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import { TopicAdmin } from './admin.ts';
 import { PullConsumer } from './consumer.ts';
 import type { RawRecord } from './consumer.ts';
+import type { ConsumedColumns } from '../../native/kafka/index.ts';
 import { parseControl } from './control.ts';
 import { DeadLetterWriter } from './dead-letters.ts';
 import { KafkaEdgeError } from './errors.ts';
 import { SchemaCodec } from './schema-codec.ts';
-import type { Decoded } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
 export type ConsumedItem<T> =
@@ -94,18 +94,54 @@ export class EdgeReader<T> {
    */
   async next(): Promise<ConsumedItem<T>[]> {
     for (;;) {
-      const raw = await this.consumer.next();
+      const b = await this.consumer.nextColumns();
       const items: ConsumedItem<T>[] = [];
       const letters: { record: RawRecord; error: string }[] = [];
-      for (const r of raw) {
-        const d = this.decode(r);
-        const item = d instanceof Promise ? await d : d;
-        if ('error' in item) letters.push({ record: r, error: item.error });
+      // Straight from the batch's columns: no buffer or object per record beyond the item itself.
+      let k = 0;
+      let v = 0;
+      let h = 0;
+      let hv = 0;
+      for (let i = 0; i < b.count; i++) {
+        const partition = b.partitions[i]!;
+        const offset = b.offsets[i]!;
+        const keyLength = b.keyLengths[i]!;
+        const valueLength = b.valueLengths[i]!;
+        const ks = k;
+        const vs = v;
+        const hs = h;
+        const hvs = hv;
+        if (keyLength > 0) k += keyLength;
+        if (valueLength > 0) v += valueLength;
+        const headers: Record<string, string> = {};
+        for (const end = h + b.headerCounts[i]!; h < end; h++) {
+          const len = b.headerValueLengths[h]!;
+          headers[b.headerNames[b.headerNameIndex[h]!]!] = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
+          if (len > 0) hv += len;
+        }
+        let item: ConsumedItem<T> | { error: string };
+        if (valueLength < 0) item = this.control(partition, offset, headers);
+        else if (keyLength < 0) item = { error: 'record without a key (expected the symbol)' };
+        else {
+          const d = this.codec.decodeAt(b.values, vs, v) ?? (await this.codec.decode(b.values.subarray(vs, v)));
+          item = d.ok
+            ? {
+                kind: 'record',
+                topic: this.topic,
+                partition,
+                offset: String(offset),
+                headers,
+                key: b.keys.toString('utf8', ks, k),
+                value: d.value,
+              }
+            : { error: d.error };
+        }
+        if ('error' in item) letters.push({ record: rawRecord(b, i, { k: ks, v: vs, h: hs, hv: hvs }), error: item.error });
         else {
           items.push(item);
-          this.returned.set(r.partition, r.offset + 1);
+          this.returned.set(partition, offset + 1);
         }
-        this.scanned.set(r.partition, r.offset + 1);
+        this.scanned.set(partition, offset + 1);
       }
       await this.dlq.write(letters);
       this.dead += letters.length;
@@ -145,31 +181,28 @@ export class EdgeReader<T> {
     await this.dlq.close();
   }
 
-  // Runs once per record: no closures or spreads here.
-  private decode(r: RawRecord): ConsumedItem<T> | { error: string } | Promise<ConsumedItem<T> | { error: string }> {
-    const headers: Record<string, string> = {};
-    for (const k in r.headers) headers[k] = r.headers[k]!.toString('utf8');
-    if (r.value === null) {
-      const control = parseControl(headers);
-      if (!control) return { error: 'null value without a valid alpha.watermark or alpha.end header' };
-      return { kind: 'control', topic: this.topic, partition: r.partition, offset: String(r.offset), headers, ...control };
-    }
-    if (r.key === null) return { error: 'record without a key (expected the symbol)' };
-    const known = this.codec.decodeKnown(r.value);
-    if (known) return this.item(r, headers, known);
-    return this.codec.decode(r.value).then((d) => this.item(r, headers, d));
+  private control(partition: number, offset: number, headers: Record<string, string>): ConsumedItem<T> | { error: string } {
+    const control = parseControl(headers);
+    if (!control) return { error: 'null value without a valid alpha.watermark or alpha.end header' };
+    return { kind: 'control', topic: this.topic, partition, offset: String(offset), headers, ...control };
   }
+}
 
-  private item(r: RawRecord, headers: Record<string, string>, d: Decoded<T>): ConsumedItem<T> | { error: string } {
-    if (!d.ok) return { error: d.error };
-    return {
-      kind: 'record',
-      topic: this.topic,
-      partition: r.partition,
-      offset: String(r.offset),
-      headers,
-      key: r.key!.toString('utf8'),
-      value: d.value,
-    };
+/** Record i of a batch as the dead-letter writer takes it; `at` holds where its bytes start. */
+function rawRecord(b: ConsumedColumns, i: number, at: { k: number; v: number; h: number; hv: number }): RawRecord {
+  const keyLength = b.keyLengths[i]!;
+  const valueLength = b.valueLengths[i]!;
+  const headers: Record<string, Buffer> = {};
+  for (let h = at.h, hv = at.hv; h < at.h + b.headerCounts[i]!; h++) {
+    const len = Math.max(0, b.headerValueLengths[h]!);
+    headers[b.headerNames[b.headerNameIndex[h]!]!] = b.headerValues.subarray(hv, hv + len);
+    hv += len;
   }
+  return {
+    partition: b.partitions[i]!,
+    offset: b.offsets[i]!,
+    key: keyLength < 0 ? null : b.keys.subarray(at.k, at.k + keyLength),
+    value: valueLength < 0 ? null : b.values.subarray(at.v, at.v + valueLength),
+    headers,
+  };
 }

@@ -9,7 +9,7 @@ import avro from 'avsc';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import { KafkaEdgeError } from './errors.ts';
-import { frame, HEADER_BYTES, schemaIdOf, writeHeader } from './wire.ts';
+import { frame, HEADER_BYTES, MAGIC, schemaIdOf, writeHeader } from './wire.ts';
 
 interface Reader {
   decode(buf: Buffer, pos: number): { value: unknown; offset: number };
@@ -123,6 +123,27 @@ export class SchemaCodec<T> {
     if ('error' in header) return { ok: false, error: header.error };
     const reader = header.id === this.schemaId ? this.type : this.known.get(header.id);
     return reader ? this.decodeWith(value, header.id, reader) : undefined;
+  }
+
+  /**
+   * `decodeKnown` for the value at `[start, end)` of `buf` (a batch's values back to back), without
+   * a buffer for it: the same result, undefined when the writer schema still has to be fetched.
+   */
+  decodeAt(buf: Buffer, start: number, end: number): Decoded<T> | undefined {
+    if (end - start >= HEADER_BYTES && buf[start] === MAGIC) {
+      const id = buf.readInt32BE(start + 1);
+      const reader = id === this.schemaId ? this.type : this.known.get(id);
+      if (reader && !('error' in reader)) {
+        try {
+          const { value, offset } = reader.decode(buf, start + HEADER_BYTES);
+          if (offset === end) return { ok: true, value: value as T };
+        } catch {
+          // the value's own bytes say why, below
+        }
+      }
+    }
+    // Anything but a clean decode: on the value's own bytes, for the exact reason.
+    return this.decodeKnown(buf.subarray(start, end));
   }
 
   private decodeWith(value: Buffer, id: number, reader: Reader | { error: string }): Decoded<T> {

@@ -44,6 +44,9 @@ export interface EdgeReaderOptions<TName extends SchemaName> {
   partitions?: number;
 }
 
+/** The headers of every record that has none (frozen: items are read, not changed). */
+const NO_HEADERS: Record<string, string> = Object.freeze({});
+
 export class EdgeReader<T> {
   private dead = 0;
   /** Per partition: offset after the last record fetched (dead letters included). */
@@ -113,8 +116,9 @@ export class EdgeReader<T> {
         const hvs = hv;
         if (keyLength > 0) k += keyLength;
         if (valueLength > 0) v += valueLength;
-        const headers: Record<string, string> = {};
-        for (const end = h + b.headerCounts[i]!; h < end; h++) {
+        const headerCount = b.headerCounts[i]!;
+        const headers: Record<string, string> = headerCount === 0 ? NO_HEADERS : {};
+        for (const end = h + headerCount; h < end; h++) {
           const len = b.headerValueLengths[h]!;
           headers[b.headerNames[b.headerNameIndex[h]!]!] = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
           if (len > 0) hv += len;

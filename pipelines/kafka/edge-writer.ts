@@ -38,6 +38,8 @@ export interface EdgeWriterOptions<TName extends SchemaName> {
 }
 
 export class EdgeWriter<T> {
+  private readonly keys = new Map<string, { bytes: Buffer; partition: number }>();
+
   private constructor(
     readonly topic: string,
     readonly partitions: number,
@@ -65,22 +67,26 @@ export class EdgeWriter<T> {
   write(records: readonly EdgeRecord<T>[]): Promise<void> {
     const n = records.length;
     const partitions = new Int32Array(n);
-    const keys: Buffer[] = new Array<Buffer>(n);
+    const keyLengths = new Int32Array(n);
+    const keyBytes: Buffer[] = new Array<Buffer>(n);
     const counts = new Uint32Array(n);
     const names: string[] = [];
     const headerValues: Buffer[] = [];
     const values: T[] = new Array<T>(n);
+    let keyTotal = 0;
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       if (typeof r.key !== 'string')
         throw new KafkaEdgeError(`${this.topic}: record ${i} has key ${JSON.stringify(r.key)}, expected a string (the symbol)`);
-      const key = Buffer.from(r.key, 'utf8');
-      const partition = r.partition ?? partitionOf(key, this.partitions);
+      const key = this.keyOf(r.key);
+      const partition = r.partition ?? key.partition;
       if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
         throw new KafkaEdgeError(`${this.topic}: record ${i} has partition ${partition}, expected 0…${this.partitions - 1}`);
       }
       partitions[i] = partition;
-      keys[i] = key;
+      keyBytes[i] = key.bytes;
+      keyLengths[i] = key.bytes.length;
+      keyTotal += key.bytes.length;
       values[i] = r.value;
       if (r.headers) {
         for (const name in r.headers) {
@@ -90,14 +96,31 @@ export class EdgeWriter<T> {
         }
       }
     }
-    // The values are framed and encoded back to back into one buffer (no buffer per record).
+    // Keys and values are written back to back into one buffer each (no buffer per record).
+    const keys = Buffer.allocUnsafe(keyTotal);
+    for (let i = 0, at = 0; i < n; i++) {
+      const bytes = keyBytes[i]!;
+      for (let j = 0; j < bytes.length; j++) keys[at++] = bytes[j]!;
+    }
     return this.producer.sendColumns({
       topic: this.topic,
       partitions,
-      keys: joined(keys),
+      keys: { data: keys, lengths: keyLengths },
       values: this.codec.encodeAll(values),
       headers: { counts, names, values: joined(headerValues) },
     });
+  }
+
+  /** A key's bytes and murmur2 partition, kept per distinct key (the symbols: a few thousand at most). */
+  private keyOf(key: string): { bytes: Buffer; partition: number } {
+    let k = this.keys.get(key);
+    if (k === undefined) {
+      if (this.keys.size >= 100_000) this.keys.clear();
+      const bytes = Buffer.from(key, 'utf8');
+      k = { bytes, partition: partitionOf(bytes, this.partitions) };
+      this.keys.set(key, k);
+    }
+    return k;
   }
 
   /** One null-valued record with the control header (plus `headers`) on every partition. */

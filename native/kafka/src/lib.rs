@@ -174,6 +174,8 @@ struct PumpState {
     queue: Vec<Job>,
     /// The number of the last send taken.
     seq: f64,
+    /// The pump thread is waiting for sends (else it takes them when its round ends: no wake-up needed).
+    idle: bool,
     /// The first failure: every later send fails with it, and nothing more is queued in librdkafka.
     broken: Option<String>,
     closing: bool,
@@ -195,7 +197,9 @@ fn pump(producer: Arc<ThreadedProducer<DeliveryContext>>, pump: Arc<Pump>, settl
         let (jobs, broken) = {
             let mut st = pump.state.lock().unwrap();
             while st.queue.is_empty() && !st.closing {
+                st.idle = true;
                 st = pump.wake.wait(st).unwrap();
+                st.idle = false;
             }
             if st.queue.is_empty() {
                 return;
@@ -339,17 +343,17 @@ impl NativeProducer {
     #[napi]
     pub fn send(&self, batch: OutBatch) -> Result<f64> {
         let owned = OwnedBatch::from_js(&batch)?;
-        let seq = {
-            let mut st = self.pump.state.lock().unwrap();
-            if st.closing {
-                return Err(Error::from_reason("producer is closed"));
-            }
-            st.seq += 1.0;
-            let seq = st.seq;
-            st.queue.push(Job { batch: owned, seq });
-            seq
-        };
-        self.pump.wake.notify_one();
+        let mut st = self.pump.state.lock().unwrap();
+        if st.closing {
+            return Err(Error::from_reason("producer is closed"));
+        }
+        st.seq += 1.0;
+        let seq = st.seq;
+        st.queue.push(Job { batch: owned, seq });
+        // A wake-up (a system call, often a context switch) only when the pump waits for work.
+        if st.idle {
+            self.pump.wake.notify_one();
+        }
         Ok(seq)
     }
 

@@ -44,8 +44,20 @@ export interface ConsumedColumns extends Columns {
 interface NativeProducer {
   readonly idempotent: boolean;
   prepare(topic: string, timeoutMs: number): Promise<number>;
-  /** Takes the batch; returns its number (1, 2, …): the binding's `onSettled` reports it. */
-  send(batch: OutBatch): number;
+  /** Takes the batch (an {@link OutBatch}'s fields, in order); returns its number (1, 2, …): `onSettled` reports it. */
+  send(
+    topic: string,
+    partitions: Int32Array,
+    keys: Buffer,
+    keyLengths: Int32Array,
+    values: Buffer,
+    valueLengths: Int32Array,
+    headerCounts: Uint32Array,
+    headerNames: string[],
+    headerNameIndex: Uint32Array,
+    headerValues: Buffer,
+    headerValueLengths: Int32Array,
+  ): number;
   close(): Promise<void>;
 }
 interface NativeConsumer {
@@ -289,19 +301,19 @@ export class RdProducer {
   }
 
   #send(c: ProducedColumns, names: string[], index: Uint32Array): number {
-    return this.#native.send({
-      topic: c.topic,
-      partitions: c.partitions,
-      keys: c.keys.data,
-      keyLengths: c.keys.lengths,
-      values: c.values.data,
-      valueLengths: c.values.lengths,
-      headerCounts: c.headers.counts,
-      headerNames: names,
-      headerNameIndex: index,
-      headerValues: c.headers.values.data,
-      headerValueLengths: c.headers.values.lengths,
-    });
+    return this.#native.send(
+      c.topic,
+      c.partitions,
+      c.keys.data,
+      c.keys.lengths,
+      c.values.data,
+      c.values.lengths,
+      c.headers.counts,
+      names,
+      index,
+      c.headers.values.data,
+      c.headers.values.lengths,
+    );
   }
 
   /** Resolves when the broker has acknowledged every record; rejects with the first delivery error. */

@@ -85,23 +85,23 @@ pub struct ProducerOptions {
     pub extra: Option<HashMap<String, String>>,
 }
 
-/// A batch of records, column-wise. Record i goes to `partitions[i]` with key and value slices of
-/// `keys` and `values` (`key_lengths[i]`, `value_lengths[i]` bytes; -1 = null) and
-/// `header_counts[i]` headers, taken in turn from `header_name_index` (into the distinct
-/// `header_names`) and `header_values`.
-#[napi(object)]
-pub struct OutBatch {
-    pub topic: String,
-    pub partitions: Int32Array,
-    pub keys: Buffer,
-    pub key_lengths: Int32Array,
-    pub values: Buffer,
-    pub value_lengths: Int32Array,
-    pub header_counts: Uint32Array,
-    pub header_names: Vec<String>,
-    pub header_name_index: Uint32Array,
-    pub header_values: Buffer,
-    pub header_value_lengths: Int32Array,
+/// A batch of records, column-wise, as `send` takes it (positional arguments: one N-API call
+/// for all of them, where an object costs a property lookup each). Record i goes to `partitions[i]`
+/// with key and value slices of `keys` and `values` (`key_lengths[i]`, `value_lengths[i]` bytes;
+/// -1 = null) and `header_counts[i]` headers, taken in turn from `header_name_index` (into the
+/// distinct `header_names`) and `header_values`. Views of the JS arrays, read during the call only.
+struct OutBatch<'env> {
+    topic: String,
+    partitions: Int32ArraySlice<'env>,
+    keys: BufferSlice<'env>,
+    key_lengths: Int32ArraySlice<'env>,
+    values: BufferSlice<'env>,
+    value_lengths: Int32ArraySlice<'env>,
+    header_counts: Uint32ArraySlice<'env>,
+    header_names: Vec<String>,
+    header_name_index: Uint32ArraySlice<'env>,
+    header_values: BufferSlice<'env>,
+    header_value_lengths: Int32ArraySlice<'env>,
 }
 
 /// An [`OutBatch`] copied out of the JS heap, so the pump thread can queue it.
@@ -129,7 +129,7 @@ fn check_column(what: &str, data: &[u8], lengths: &[i32]) -> Result<()> {
 }
 
 impl OwnedBatch {
-    fn from_js(b: &OutBatch) -> Result<Self> {
+    fn from_js(b: &OutBatch<'_>) -> Result<Self> {
         let n = b.partitions.len();
         if b.key_lengths.len() != n || b.value_lengths.len() != n || b.header_counts.len() != n {
             return Err(Error::from_reason("send: the columns of the batch differ in length"));
@@ -341,17 +341,47 @@ impl NativeProducer {
     /// send's number; `on_settled` says when it is acknowledged, or the first failure, which every
     /// later send repeats.
     #[napi]
-    pub fn send(&self, batch: OutBatch) -> Result<f64> {
-        let owned = OwnedBatch::from_js(&batch)?;
-        let mut st = self.pump.state.lock().unwrap();
-        if st.closing {
-            return Err(Error::from_reason("producer is closed"));
-        }
-        st.seq += 1.0;
-        let seq = st.seq;
-        st.queue.push(Job { batch: owned, seq });
-        // A wake-up (a system call, often a context switch) only when the pump waits for work.
-        if st.idle {
+    #[allow(clippy::too_many_arguments)]
+    pub fn send(
+        &self,
+        topic: String,
+        partitions: Int32ArraySlice,
+        keys: BufferSlice,
+        key_lengths: Int32ArraySlice,
+        values: BufferSlice,
+        value_lengths: Int32ArraySlice,
+        header_counts: Uint32ArraySlice,
+        header_names: Vec<String>,
+        header_name_index: Uint32ArraySlice,
+        header_values: BufferSlice,
+        header_value_lengths: Int32ArraySlice,
+    ) -> Result<f64> {
+        let owned = OwnedBatch::from_js(&OutBatch {
+            topic,
+            partitions,
+            keys,
+            key_lengths,
+            values,
+            value_lengths,
+            header_counts,
+            header_names,
+            header_name_index,
+            header_values,
+            header_value_lengths,
+        })?;
+        let (seq, wake) = {
+            let mut st = self.pump.state.lock().unwrap();
+            if st.closing {
+                return Err(Error::from_reason("producer is closed"));
+            }
+            st.seq += 1.0;
+            let seq = st.seq;
+            st.queue.push(Job { batch: owned, seq });
+            // A wake-up (a system call, often a context switch) only when the pump waits for work,
+            // once, and after the lock is released (else the woken thread blocks on it at once).
+            (seq, std::mem::take(&mut st.idle))
+        };
+        if wake {
             self.pump.wake.notify_one();
         }
         Ok(seq)

@@ -42,6 +42,8 @@ export class EdgeSubscriber {
   received = 0;
   /** Records dropped as copies of ones already received (a restarted producer's replay). */
   duplicates = 0;
+  /** The step header of the last item taken, decoded, and its step once looked up. */
+  private last: { text: string | undefined; key: StepKey; step: RemoteStep | undefined } = { text: undefined, key: BEFORE_ALL, step: undefined };
   /** Steps up to this key have been put on the clock. */
   private delivered: StepKey = BEFORE_ALL;
 
@@ -106,8 +108,11 @@ export class EdgeSubscriber {
     const stepText = item.headers[STEP_HEADER];
     if (stepText === undefined)
       throw new AlphaError(`edge of "${this.producer}": a record without the ${STEP_HEADER} header in partition ${item.partition}`);
-    const key = decodeKey(stepText);
-    const replica = Number(item.headers[REPLICA_HEADER] ?? '0');
+    // The records of one batch arrive together and share their step: decoded once for all of them.
+    if (stepText !== this.last.text) this.last = { text: stepText, key: decodeKey(stepText), step: undefined };
+    const key = this.last.key;
+    const replicaText = item.headers[REPLICA_HEADER];
+    const replica = replicaText === undefined || replicaText === '0' ? 0 : Number(replicaText);
     const marks = this.marks[item.partition];
     if (!marks || !Number.isInteger(replica) || replica < 0 || replica >= marks.length) {
       throw new AlphaError(
@@ -119,7 +124,7 @@ export class EdgeSubscriber {
       if (compareKeys(mark, marks[replica]!) > 0) marks[replica] = mark;
       // Committed with its step, after the records before it were delivered.
       if (compareKeys(key, this.delivered) <= 0) this.processed.push(item);
-      else this.stepAt(key).items.push(item);
+      else this.stepOf(key).items.push(item);
       return;
     }
     if (compareKeys(key, this.delivered) <= 0) {
@@ -127,9 +132,9 @@ export class EdgeSubscriber {
       this.processed.push(item);
       return;
     }
-    const step = this.stepAt(key);
+    const step = this.stepOf(key);
     step.items.push(item);
-    const [batchNo, index, count] = (item.headers[BATCH_HEADER] ?? '').split(':').map(Number);
+    const [batchNo, index, count] = batchFields(item.headers[BATCH_HEADER] ?? '');
     if (!Number.isInteger(batchNo) || !Number.isInteger(index) || !Number.isInteger(count)) {
       throw new AlphaError(`edge of "${this.producer}": malformed ${BATCH_HEADER} header "${item.headers[BATCH_HEADER]}"`);
     }
@@ -143,6 +148,15 @@ export class EdgeSubscriber {
     batch.records[index!] = item.value;
     batch.received++;
     this.received++;
+  }
+
+  /**
+   * `stepAt` for the step of the last item taken, kept with it: its key is past `delivered` (take
+   * checks), so it cannot have been scheduled and removed since.
+   */
+  private stepOf(key: StepKey): RemoteStep {
+    this.last.step ??= this.stepAt(key);
+    return this.last.step;
   }
 
   private stepAt(key: StepKey): RemoteStep {
@@ -201,4 +215,13 @@ export class EdgeSubscriber {
 
   /** Deliveries of what the producer emitted as it finished. */
   readonly atEnd: (() => void)[] = [];
+}
+
+/** The first three `:`-separated numbers of a `n:i:count` batch header, as `split(':').map(Number)` reads them (NaN when missing). */
+function batchFields(text: string): [number, number, number] {
+  const a = text.indexOf(':');
+  const b = a < 0 ? -1 : text.indexOf(':', a + 1);
+  if (b < 0) return [Number.NaN, Number.NaN, Number.NaN];
+  const c = text.indexOf(':', b + 1);
+  return [Number(text.slice(0, a)), Number(text.slice(a + 1, b)), Number(text.slice(b + 1, c < 0 ? text.length : c))];
 }

@@ -303,8 +303,9 @@ pub struct NativeProducer {
 
 #[napi]
 impl NativeProducer {
-    /// Idempotent (acks = all, ordered per partition across retries). No linger: a round queues all
-    /// its records at once and the next round waits for its acknowledgements, so lingering only adds latency.
+    /// Idempotent (acks = all, ordered per partition across retries). `linger.ms` 1: with 0,
+    /// librdkafka's broker thread wakes for nearly every record of a trickle of small rounds (in a
+    /// split run it took 2.0 s of CPU, 0.9 s with 1 ms, for at most 1 ms more per round trip).
     ///
     /// `on_settled(upTo, error)` is called after each round trip: every send numbered up to `upTo`
     /// has been acknowledged, or has failed with `error`. It does not keep Node's event loop alive.
@@ -318,7 +319,7 @@ impl NativeProducer {
         let mut cfg = client_config(&options.brokers, &options.client_id);
         cfg.set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("linger.ms", "0")
+            .set("linger.ms", "1")
             .set("batch.num.messages", "10000")
             .set("queue.buffering.max.messages", "1000000")
             .set("queue.buffering.max.kbytes", "1048576");

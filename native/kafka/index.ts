@@ -32,9 +32,6 @@ interface Columns {
   headerValues: Buffer;
   headerValueLengths: Int32Array;
 }
-interface OutBatch extends Columns {
-  topic: string;
-}
 /** A batch of consumed records as the binding hands it over: record i is at index i of each column. */
 export interface ConsumedColumns extends Columns {
   count: number;
@@ -44,7 +41,7 @@ export interface ConsumedColumns extends Columns {
 interface NativeProducer {
   readonly idempotent: boolean;
   prepare(topic: string, timeoutMs: number): Promise<number>;
-  /** Takes the batch (an {@link OutBatch}'s fields, in order); returns its number (1, 2, …): `onSettled` reports it. */
+  /** Takes a batch to `topic` ({@link Columns}' fields, in order); returns its number (1, 2, …): `onSettled` reports it. */
   send(
     topic: string,
     partitions: Int32Array,
@@ -136,6 +133,46 @@ export interface ClientOptions {
   clientId: string;
   /** Further librdkafka properties. */
   extra?: Record<string, string>;
+}
+
+/** Batches to one topic as one batch, in order (record i of batch k follows every record of batch k − 1). */
+export function mergeColumns(batches: readonly ProducedColumns[]): ProducedColumns {
+  if (batches.length === 1) return batches[0]!;
+  const cat = (parts: readonly Joined[]): Joined => ({
+    data: Buffer.concat(parts.map((j) => j.data)),
+    lengths: catInt32(parts.map((j) => j.lengths)),
+  });
+  let counts = 0;
+  for (const b of batches) counts += b.headers.counts.length;
+  const headerCounts = new Uint32Array(counts);
+  let at = 0;
+  for (const b of batches) {
+    headerCounts.set(b.headers.counts, at);
+    at += b.headers.counts.length;
+  }
+  return {
+    topic: batches[0]!.topic,
+    partitions: catInt32(batches.map((b) => b.partitions)),
+    keys: cat(batches.map((b) => b.keys)),
+    values: cat(batches.map((b) => b.values)),
+    headers: {
+      counts: headerCounts,
+      names: batches.flatMap((b) => b.headers.names),
+      values: cat(batches.map((b) => b.headers.values)),
+    },
+  };
+}
+
+function catInt32(parts: readonly Int32Array[]): Int32Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Int32Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Records as columns (see {@link ProducedColumns}); all of them to one topic. */

@@ -3,6 +3,9 @@
  * one round trip in flight at a time, so records reach each partition in call order and a failure is
  * known before anything after it is sent. Sends made while one is in flight go out together next.
  * The binding runs those round trips on its own thread: they go on while the JS thread is busy.
+ * Sends are held here until the event loop turns (or `HOLD_SENDS` are held) and handed to the
+ * binding together: a call into it costs ~10 µs and often wakes its thread, and a process group
+ * makes a send per step (its watermarks) while it runs steps without turning the event loop.
  *
  * A failed send breaks the producer: every later send fails with the same error and nothing more is
  * written. Records after a lost one would leave a gap that a consumer cannot see (a watermark sent
@@ -10,11 +13,20 @@
  * good point instead (a group's process replays its run, and the consumer drops what it already has).
  * librdkafka itself retries through a broker restart (for up to `message.timeout.ms`) before a send fails.
  */
-import { RdProducer, toColumns, type ProducedColumns, type ProducedRecord } from '../../native/kafka/index.ts';
+import { mergeColumns, RdProducer, toColumns, type ProducedColumns, type ProducedRecord } from '../../native/kafka/index.ts';
 import type { KafkaSettings } from './settings.ts';
 import { KafkaEdgeError } from './errors.ts';
 
 export type OutRecord = ProducedRecord;
+
+/** Sends held before they go to the binding without waiting for the event loop to turn. */
+const HOLD_SENDS = 64;
+
+interface Held {
+  batch: ProducedColumns;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 export class SerialProducer {
   private readonly producer: RdProducer;
@@ -22,6 +34,9 @@ export class SerialProducer {
   private last: Promise<void> = Promise.resolve();
   private closed = false;
   private broken: KafkaEdgeError | undefined;
+  /** Sends not yet handed to the binding, in call order. */
+  private held: Held[] = [];
+  private releaseScheduled = false;
 
   constructor(s: KafkaSettings, name: string) {
     this.producer = new RdProducer({ brokers: s.brokers, clientId: `${s.clientId}-${name}` });
@@ -48,26 +63,58 @@ export class SerialProducer {
 
   /**
    * {@link send} for records already laid out in columns (see EdgeWriter.write). The binding takes
-   * the batch now and queues it in librdkafka once every earlier send has been acknowledged, together
-   * with the others waiting then; after a failure, it fails every later send with the same error.
+   * the batch (held here until the event loop turns) and queues it in librdkafka once every earlier
+   * send has been acknowledged, together with the others waiting then; after a failure, it fails
+   * every later send with the same error.
    */
   sendColumns(batch: ProducedColumns): Promise<void> {
     if (this.closed) return Promise.reject(new KafkaEdgeError('producer is closed'));
     if (this.broken) return Promise.reject(this.broken);
-    const count = batch.partitions.length;
-    if (count === 0) return this.flush();
-    const sent = this.producer.sendColumns(batch).catch((err: unknown) => {
-      this.broken ??= new KafkaEdgeError(
-        `producing ${count} record(s) to ${batch.topic} failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
-      throw this.broken;
+    if (batch.partitions.length === 0) return this.flush();
+    return new Promise<void>((resolve, reject) => {
+      this.held.push({ batch, resolve, reject });
+      if (this.held.length >= HOLD_SENDS) this.release();
+      else if (!this.releaseScheduled) {
+        this.releaseScheduled = true;
+        setImmediate(() => {
+          this.releaseScheduled = false;
+          this.release();
+        });
+      }
     });
-    this.last = sent.catch(() => undefined);
-    return sent;
+  }
+
+  /** Hands the held sends to the binding, consecutive ones to the same topic as one batch. */
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    for (let i = 0; i < held.length; ) {
+      let j = i + 1;
+      while (j < held.length && held[j]!.batch.topic === held[i]!.batch.topic) j++;
+      const group = held.slice(i, j);
+      const batch = mergeColumns(group.map((h) => h.batch));
+      const sent = this.producer.sendColumns(batch).catch((err: unknown) => {
+        this.broken ??= new KafkaEdgeError(
+          `producing ${batch.partitions.length} record(s) to ${batch.topic} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        throw this.broken;
+      });
+      sent.then(
+        () => {
+          for (const h of group) h.resolve();
+        },
+        (err: unknown) => {
+          for (const h of group) h.reject(err);
+        },
+      );
+      this.last = sent.catch(() => undefined);
+      i = j;
+    }
   }
 
   /** Resolves when every send so far has been acknowledged (rejects once one has failed). */
   async flush(): Promise<void> {
+    this.release();
     await this.last;
     if (this.broken) throw this.broken;
   }

@@ -5,7 +5,10 @@
  * on the same bytes is the ceiling. (The pure-JS clients, kafkajs and @platformatic/kafka, were
  * measured here until the adapter moved to librdkafka: see bench/README.md for their figures.)
  *
- *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,kcat]
+ *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,kcat,split]
+ *
+ * `split` (not run unless named) times `alpha backtest examples/kafka-split.yaml` in one process and
+ * with `--split`, and checks that both write the same fills.
  *
  * Traffic goes to 127.0.0.1 only. Starts the services with scripts/services/up.sh if they are down.
  */
@@ -42,7 +45,8 @@ const PARTITIONS = Number(opts.partitions);
 const BATCH = Number(opts.batch);
 const SYMBOLS = Number(opts.symbols);
 const DEBUG = process.env['BENCH_DEBUG'] === '1';
-const only = (name: string): boolean => opts.only === undefined || opts.only.split(',').includes(name);
+const only = (name: string): boolean =>
+  opts.only === undefined ? name !== 'split' : opts.only.split(',').includes(name);
 
 // ---------------------------------------------------------------- services
 
@@ -299,6 +303,32 @@ async function benchKcat(): Promise<void> {
   void t0;
 }
 
+// ---------------------------------------------------------------- the default graph split in two processes
+
+/** Wall seconds of `alpha ARGS` (start-up included), failing with its stderr. */
+function alphaSeconds(args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`alpha ${args.join(' ')} → ${r.status}: ${r.stderr}`);
+  return (performance.now() - t0) / 1000;
+}
+
+function benchSplit(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'split-bench-'));
+  try {
+    const file = 'examples/kafka-split.yaml';
+    const one = alphaSeconds(['backtest', file, '--out', join(dir, 'one')]);
+    const split = alphaSeconds(['backtest', file, '--split', '--out', join(dir, 'split')]);
+    const same = readFileSync(join(dir, 'one', 'fills.parquet')).equals(readFileSync(join(dir, 'split', 'fills.parquet')));
+    return (
+      `split: alpha backtest ${file} --split ${split.toFixed(1)} s vs ${one.toFixed(1)} s in one process = ` +
+      `${(split / one).toFixed(2)}× (target ≤ 1.3×: ${split <= 1.3 * one ? 'met' : 'missed'}); fills ${same ? 'identical' : 'DIFFER'}`
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 console.log(
@@ -329,6 +359,7 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–';
 }
 
+let splitLine: string | undefined;
 try {
   if (only('adapter')) {
     console.log('… adapter (pipelines/kafka: librdkafka through native/kafka)');
@@ -337,6 +368,10 @@ try {
   if (only('kcat')) {
     console.log('… kcat');
     await benchKcat();
+  }
+  if (only('split')) {
+    console.log('… the default graph, one process then --split');
+    splitLine = benchSplit();
   }
 } finally {
   const existing = [];
@@ -358,7 +393,7 @@ const table = rows.map((r) => ({
   'produce / kcat': r === kc ? '1.00×' : ratio(r.produce, kc?.produce),
   'consume / kcat': r === kc ? '1.00×' : ratio(r.consume, kc?.consume),
 }));
-console.table(table);
+if (rows.length > 0) console.table(table);
 
 const adapterRow = rows.find((r) => r.client.startsWith('adapter'));
 if (adapterRow) {
@@ -367,5 +402,6 @@ if (adapterRow) {
       `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`,
   );
 }
+if (splitLine) console.log(splitLine);
 for (const q of quirks) console.log(`note: ${q}`);
 process.exit(0);

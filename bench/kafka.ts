@@ -45,8 +45,7 @@ const PARTITIONS = Number(opts.partitions);
 const BATCH = Number(opts.batch);
 const SYMBOLS = Number(opts.symbols);
 const DEBUG = process.env['BENCH_DEBUG'] === '1';
-const only = (name: string): boolean =>
-  opts.only === undefined ? name !== 'split' : opts.only.split(',').includes(name);
+const only = (name: string): boolean => (opts.only === undefined ? name !== 'split' : opts.only.split(',').includes(name));
 
 // ---------------------------------------------------------------- services
 

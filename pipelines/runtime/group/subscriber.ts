@@ -43,7 +43,11 @@ export class EdgeSubscriber {
   /** Records dropped as copies of ones already received (a restarted producer's replay). */
   duplicates = 0;
   /** The step header of the last item taken, decoded, and its step once looked up. */
-  private last: { text: string | undefined; key: StepKey; step: RemoteStep | undefined } = { text: undefined, key: BEFORE_ALL, step: undefined };
+  private last: { text: string | undefined; key: StepKey; step: RemoteStep | undefined } = {
+    text: undefined,
+    key: BEFORE_ALL,
+    step: undefined,
+  };
   /** Steps up to this key have been put on the clock. */
   private delivered: StepKey = BEFORE_ALL;
 

@@ -10,6 +10,8 @@ import type { Listenable, Listener } from '../../operators/sdk/handle.ts';
 
 export class EdgeSubject<T> extends Subject<T> {
   private listeners: Listener<T>[] = [];
+  /** After complete or error, nothing more reaches the listeners (as with a Subject's subscribers). */
+  private ended = false;
 
   /** The edge as its readers see it: an Observable that operators can also listen to. */
   readonly stream: Observable<T> & Listenable<T>;
@@ -31,17 +33,22 @@ export class EdgeSubject<T> extends Subject<T> {
   }
 
   override next(value: T): void {
+    if (this.ended) return;
     const listeners = this.listeners;
     for (let i = 0; i < listeners.length; i++) listeners[i]!.next(value);
     if (this.observed) super.next(value);
   }
 
   override error(err: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
     for (const l of this.listeners) l.error(err);
     super.error(err);
   }
 
   override complete(): void {
+    if (this.ended) return;
+    this.ended = true;
     for (const l of this.listeners) l.complete();
     super.complete();
   }

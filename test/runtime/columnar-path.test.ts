@@ -19,8 +19,8 @@ import type { Topology } from '../../pipelines/topology/model.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import { dataset } from '../helpers/datasets.ts';
 
-const SYMBOLS = 24;
-const DAYS = 4;
+const SYMBOLS = 16;
+const DAYS = 3;
 
 /** The batches `source.replay` emits for one dataset (each stored batch cut at `batch_size`, 8192 by default), as plain records. */
 async function replayBatches<T>(dir: string, name: string, schema: 'Quote' | 'Trade'): Promise<T[][]> {

@@ -17,6 +17,8 @@ describe('EdgeSubject', () => {
     second.unsubscribe();
     edge.next(2);
     edge.complete();
+    edge.next(3); // after the end: reaches no one
+    edge.complete();
     expect(calls).toEqual(['first 1', 'second 1', 'subscriber 1', 'first 2', 'subscriber 2', 'first complete', 'subscriber complete']);
   });
 

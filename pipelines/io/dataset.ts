@@ -3,8 +3,8 @@
  * schema. Each file is checked before its rows are read: it stays inside the folder (after symlinks), is
  * a regular file of bounded size, is readable Parquet, and its columns match the schema (name, type,
  * nullability, timestamp unit), and has the sha256 the manifest gives for it, if any. Any problem is
- * a DataError naming the file. Files are decoded on the decode thread (decode-thread.ts), one ahead of
- * the file being read.
+ * a DataError naming the file. With the decode thread on (decode-thread.ts), the next file is decoded
+ * there while the graph runs on this one.
  */
 import { join } from 'node:path';
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
@@ -13,7 +13,7 @@ import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import type { DecodedFile } from './decode-file.ts';
-import { decodeDataFile } from './decode-thread.ts';
+import { decodeDataFile, decodesInBackground } from './decode-thread.ts';
 
 /**
  * `onFile` is told each file's path (relative to `dir`) and sha256 as it is read (one hash serves the
@@ -38,14 +38,15 @@ export function openDataset<TName extends SchemaName>(
   let batches: ColumnBatch<SchemaTypes[TName]>[] = [];
   let index = 0;
   let rows = 0;
-  // The next file is decoded (on the decode thread) while the graph runs on this one.
   const request = (k: number): Promise<DecodedFile> | undefined => {
     if (k >= entry.files.length) return undefined;
     const decoding = decodeDataFile(dir, entry.files[k]!, schema, entry.sha256?.[k] !== undefined || onFile !== undefined);
     decoding.catch(() => {}); // reported when the reader reaches it
     return decoding;
   };
-  let ahead = request(0);
+  // On the decode thread, the next file is asked for as soon as this one is taken; in-process, when it is needed.
+  const background = decodesInBackground();
+  let ahead = background ? request(0) : undefined;
   return {
     async next() {
       while (index >= batches.length) {
@@ -57,9 +58,9 @@ export function openDataset<TName extends SchemaName>(
         const relative = entry.files[file]!;
         const path = join(dir, relative);
         const want = entry.sha256?.[file];
-        const decoded = await ahead!;
+        const decoded = await (ahead ?? request(file)!);
         file++;
-        ahead = request(file);
+        ahead = background ? request(file) : undefined;
         if (decoded.sha256 !== undefined) {
           if (want !== undefined && decoded.sha256 !== want)
             throw new DataError(path, `sha256 is ${decoded.sha256}, the manifest says ${want}: the file was changed or is corrupt`);

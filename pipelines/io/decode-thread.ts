@@ -46,6 +46,11 @@ function decodeOnWorker(bytes: Uint8Array, hash: boolean): Promise<DecodedBytes>
   });
 }
 
+/** Whether files are decoded on the decode thread (`ALPHA_DECODE_THREAD=1`). */
+export function decodesInBackground(): boolean {
+  return process.env.ALPHA_DECODE_THREAD === '1';
+}
+
 /** Reads and decodes `file` of data folder `dir` into column batches of `schema`. */
 export async function decodeDataFile(dir: string, file: string, schema: SchemaName, hash: boolean): Promise<DecodedFile> {
   const read = readDataFile(dir, file);
@@ -53,7 +58,7 @@ export async function decodeDataFile(dir: string, file: string, schema: SchemaNa
   const path = join(dir, file);
   let decoded: DecodedBytes;
   try {
-    decoded = process.env.ALPHA_DECODE_THREAD === '1' ? await decodeOnWorker(read.bytes, hash) : decodeBytes(read.bytes, hash);
+    decoded = decodesInBackground() ? await decodeOnWorker(read.bytes, hash) : decodeBytes(read.bytes, hash);
   } catch (err) {
     // The thread died (out of memory on a hostile file, say): the file is the one it was decoding.
     return { failure: { file: path, message: `could not be decoded: ${err instanceof Error ? err.message : String(err)}` } };

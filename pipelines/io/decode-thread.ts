@@ -2,8 +2,9 @@
  * Decoding data files beside the graph: the worker (decode-worker.mjs, one per process, on the
  * machine's second core) hashes each file's bytes and runs parquet-wasm on them while the graph runs
  * on the file before; the Arrow stream comes back without a copy (its buffer moves). The path and file
- * checks and the read stay on this thread. Off unless `ALPHA_DECODE_THREAD=1` (docs/benchmarks.md says
- * when it pays: on a shared or busy machine the graph waits for a starved decoder).
+ * checks and the read stay on this thread. Off unless `ALPHA_DECODE_THREAD=1`: on a 2-core machine it
+ * gains ~5% on the Parquet bench, nothing measurable on the whole backtest, and costs 40–70 MB of RSS
+ * (docs/benchmarks.md); it is the place for more cores or a faster decoder to pay.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';

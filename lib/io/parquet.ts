@@ -92,15 +92,10 @@ export function readDataBytes(path: string): Uint8Array {
 }
 
 /**
- * Reads `file` of data folder `dir` (as listed in its manifest) into an Arrow table, refusing a path
- * that leaves the folder (after symlinks), a file that is not regular, or one over MAX_DATA_FILE_BYTES.
- * Errors are DataErrors naming `dir/file`.
+ * The bytes of `file` of data folder `dir` (as listed in its manifest), refusing a path that leaves the
+ * folder (after symlinks), a file that is not regular, or one over MAX_DATA_FILE_BYTES. Errors are
+ * DataErrors naming `dir/file`. (pipelines/io/decode-file.ts decodes them.)
  */
-export function readDataParquet(dir: string, file: string, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
-  return parquetTable(join(dir, file), readDataFileBytes(dir, file), onBytes);
-}
-
-/** The bytes of `file` of data folder `dir`, with the checks of {@link readDataParquet}. */
 export function readDataFileBytes(dir: string, file: string): Uint8Array {
   const path = join(dir, file);
   const problem = lexicalProblem(file);
@@ -123,16 +118,9 @@ export function unreadableParquet(err: unknown): string {
 /** Rows per Arrow record batch when decoding. */
 export const PARQUET_BATCH_ROWS = 65536;
 
-/**
- * Reads a whole Parquet file into an Arrow table; a missing, irregular, oversized or corrupt file is a
- * DataError naming it. `onBytes` sees the file's bytes (the backtest hashes its data as it reads it).
- */
-export function readParquetFile(path: string, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
-  return parquetTable(path, readDataBytes(path), onBytes);
-}
-
-function parquetTable(path: string, bytes: Uint8Array, onBytes?: (bytes: Uint8Array) => void): arrow.Table {
-  onBytes?.(bytes);
+/** Reads a whole Parquet file into an Arrow table; a missing, irregular, oversized or corrupt file is a DataError naming it. */
+export function readParquetFile(path: string): arrow.Table {
+  const bytes = readDataBytes(path);
   try {
     return arrow.tableFromIPC(parquetToIpc(bytes));
   } catch (err) {

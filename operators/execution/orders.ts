@@ -9,6 +9,7 @@ import { LatestValues } from '../../lib/core/latest-values.ts';
 import type { Order, PortfolioState, TargetWeights } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, onColumns } from '../sdk/handle.ts';
+import { forEachMid } from '../sdk/quote-columns.ts';
 
 const inputs = definePorts({
   targets: { schema: 'TargetWeights', description: 'Target weights of a rebalance.' },
@@ -76,10 +77,7 @@ export const orders = defineOperator({
         return out;
       };
       return handle<Order>(ctx, [
-        onColumns(quotes, (batch) => {
-          const { symbol, bid, ask } = batch.columns;
-          for (let i = batch.start; i < batch.end; i++) mids.set(symbol.dictionary[symbol.codes[i]!]!, (bid[i]! + ask[i]!) / 2);
-        }),
+        onColumns(quotes, (batch) => forEachMid(batch, (symbol, mid) => mids.set(symbol, mid))),
         on(
           portfolio,
           (batch: readonly PortfolioState[]) => {

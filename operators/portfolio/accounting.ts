@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Fill, PortfolioState } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, onColumns } from '../sdk/handle.ts';
+import { forEachMid } from '../sdk/quote-columns.ts';
 import { Ledger } from '../../lib/portfolio/ledger.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
 
@@ -34,10 +35,7 @@ export const accounting = defineOperator({
       return handle<PortfolioState>(
         ctx,
         [
-          onColumns(quotes, (batch) => {
-            const { symbol, bid, ask } = batch.columns;
-            for (let i = batch.start; i < batch.end; i++) ledger.mark(symbol.dictionary[symbol.codes[i]!]!, (bid[i]! + ask[i]!) / 2);
-          }),
+          onColumns(quotes, (batch) => forEachMid(batch, (symbol, mid) => ledger.mark(symbol, mid))),
           on(fills, (batch: readonly Fill[], emit) => {
             for (const f of batch) ledger.apply(f);
             const last = batch[batch.length - 1]!;

@@ -24,6 +24,7 @@ import { PretradeBook } from '../../lib/portfolio/pretrade/book.ts';
 import { checkOrder, workingAtHaltReason, type PretradeLimits } from '../../lib/portfolio/pretrade/rules.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, onColumns } from '../sdk/handle.ts';
+import { forEachMid } from '../sdk/quote-columns.ts';
 
 const inputs = definePorts({
   orders: { schema: 'Order', description: 'Orders to check; those that pass are emitted unchanged.' },
@@ -152,10 +153,7 @@ export const pretrade = defineOperator({
             },
             { feedback: true },
           ),
-          onColumns(quotes, (batch) => {
-            const { symbol, bid, ask } = batch.columns;
-            for (let i = batch.start; i < batch.end; i++) book.touch(symbol.dictionary[symbol.codes[i]!]!, bid[i]!, ask[i]!);
-          }),
+          onColumns(quotes, (batch) => forEachMid(batch, (symbol, mid) => book.mid(symbol, mid))),
           on(orders, (batch, emit) => {
             const out: Order[] = [];
             for (const o of batch) {

@@ -35,17 +35,6 @@ export class SourceMerger {
     this.heads = sources.map((source, order) => ({ source, order, batch: undefined, ts: NONE, seq: NONE, index: 0, end: 0, done: false }));
   }
 
-  /**
-   * The next slice: consecutive records of one source, all before any other source's next record
-   * and strictly before `limit` (the next timer), or null when every source is exhausted.
-   * Returns 'timer' when the earliest record is at or after `limit`.
-   */
-  async next(limit: number): Promise<Slice | 'timer' | null> {
-    // Refill, in source order, only the heads that ran out: most slices need no read, so no await.
-    if (!this.ready()) await this.refill();
-    return this.take(limit);
-  }
-
   /** Whether every source still open has a record in hand, so `take` needs no read. */
   ready(): boolean {
     for (const head of this.heads) if (!head.done && head.index >= head.end) return false;
@@ -71,7 +60,11 @@ export class SourceMerger {
     return best ? best.ts[best.index]! : Infinity;
   }
 
-  /** The next slice from the current heads (each already holds a record unless its source is done). */
+  /**
+   * The next slice from the current heads (call `refill` first unless `ready`): consecutive records of
+   * one source, all before any other source's next record and strictly before `limit` (the next
+   * timer); 'timer' when the earliest record is at or after `limit`; null when every source is done.
+   */
   take(limit: number): Slice | 'timer' | null {
     let best: Head | undefined;
     let second: Head | undefined;

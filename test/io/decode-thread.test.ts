@@ -2,7 +2,7 @@
  * The decode thread (ALPHA_DECODE_THREAD=1) against decoding in-process: the same column batches
  * from a generated dataset, and the same DataError for a file that is not Parquet.
  */
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readManifest } from '../../pipelines/data/manifest.ts';
@@ -58,6 +58,21 @@ describe('the decode thread', () => {
     const threaded = await failure(dir, true);
     expect(threaded).toMatch(/not a readable Parquet file/);
     expect(threaded).toContain(second);
+    expect(threaded).toBe(await failure(dir, false));
+  });
+
+  it('refuses a file outside the data folder before any decoding, on the thread as in-process', async () => {
+    const root = tempDir('decode-thread-outside');
+    const dir = join(root, 'data');
+    cpSync(await dataset({ symbols: 6, days: 3, seed: 3 }), dir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    // A symlink inside the folder that resolves outside it (the manifest's own check refuses `../` names).
+    const first = manifest.datasets.quotes.files[0];
+    cpSync(join(dir, first), join(root, 'outside.parquet'));
+    rmSync(join(dir, first));
+    symlinkSync(join(root, 'outside.parquet'), join(dir, first));
+    const threaded = await failure(dir, true);
+    expect(threaded).toMatch(/outside the data folder/);
     expect(threaded).toBe(await failure(dir, false));
   });
 });

@@ -55,7 +55,8 @@ describe('SourceMerger', () => {
           const out: Rec[] = [];
           for (;;) {
             const limit = timers[0] ?? Infinity;
-            const slice = await merger.next(limit);
+            if (!merger.ready()) await merger.refill();
+            const slice = merger.take(limit);
             if (slice === null) break;
             if (slice === 'timer') {
               timers.shift();

@@ -86,12 +86,11 @@ export class PretradeBook {
 
   /** A quote sets the symbol's mid, unless that is not a positive number. */
   quote(q: Quote): void {
-    this.touch(q.symbol, q.bid, q.ask);
+    this.mid(q.symbol, (q.bid + q.ask) / 2);
   }
 
-  /** A quote's symbol and touch, read from its columns (see {@link quote}). */
-  touch(symbol: string, bid: number, ask: number): void {
-    const mid = (bid + ask) / 2;
+  /** A quote's mid, read from its columns (see {@link quote}). */
+  mid(symbol: string, mid: number): void {
     if (mid > 0 && Number.isFinite(mid)) this.mids.set(symbol, mid);
   }
 

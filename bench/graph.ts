@@ -7,8 +7,8 @@
  * Every graph stage is a topology run by the harness (pipelines/harness: runGraph), so on the real
  * graph builder and event loop of a backtest: the in-memory stages are the topology's own nodes fed
  * by a harness.feed source (feedTopology). A graph stage's time therefore includes building the graph
- * (contexts, subscriptions) and, at every step, the event loop's source merge (SourceMerger: peek,
- * then the next slice cut at the next timer), its held-work check and its awaits, besides the
+ * (contexts, subscriptions) and, at every step, the event loop's source merge (SourceMerger: the next
+ * slice cut at the next timer), its held-work check and any awaits, besides the
  * operators' work. A step's latency (p50/p99) runs from the end of the step before it to its own end
  * (timed by the loop's `done` hook), so it includes that merge; the first step, having no step
  * before it, is left out.

@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { GENERATE_DEFAULTS } from '../data/generate-options.ts';
+import { registerItchCommand } from './itch-command.ts';
 import { registerModelCommand } from './model-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
 import { registerRunCommand } from './run.ts';
@@ -168,6 +169,7 @@ export async function buildProgram(): Promise<Command> {
     });
 
   registerRiskCommand(program);
+  registerItchCommand(program);
   registerModelCommand(program);
   registerTapCommand(program);
   registerRunCommand(program);

@@ -1,8 +1,10 @@
 // colo.node: the Node binding of native/colo. Each feature file exposes Init<Feature>(env, exports).
 #include <napi.h>
 
+void InitItch(Napi::Env env, Napi::Object exports);
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("itchMessageTypes", Napi::Number::New(env, 23));
+  InitItch(env, exports);
   return exports;
 }
 

@@ -1,0 +1,256 @@
+// ItchFile: an ITCH 5.0 file (length-prefixed) replayed through colo's order book, for
+// `alpha itch book` and `alpha itch convert`. The file is memory-mapped; rows come out as
+// typed arrays that own their memory (no copy on the way to JS).
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <napi.h>
+
+#include "colo/itch_replay.h"
+#include "colo/itch_sim.h"
+
+namespace {
+
+using colo::itch::FrameError;
+using colo::itch::ItchReplay;
+
+struct Mapped {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  ~Mapped() {
+    if (data && size) munmap(const_cast<uint8_t*>(data), size);
+  }
+};
+
+template <class T>
+Napi::Value hand_over(Napi::Env env, std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  const size_t n = owned->size();
+  Napi::ArrayBuffer buf;
+  if (n == 0) {
+    delete owned;
+    buf = Napi::ArrayBuffer::New(env, 0);
+  } else {
+    buf = Napi::ArrayBuffer::New(env, owned->data(), n * sizeof(T),
+                                 [](Napi::Env, void*, std::vector<T>* p) { delete p; }, owned);
+  }
+  if constexpr (std::is_same_v<T, double>) return Napi::Float64Array::New(env, n, buf, 0);
+  if constexpr (std::is_same_v<T, uint16_t>) return Napi::Uint16Array::New(env, n, buf, 0);
+  if constexpr (std::is_same_v<T, uint8_t>) return Napi::Uint8Array::New(env, n, buf, 0);
+}
+
+class ItchFile : public Napi::ObjectWrap<ItchFile> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ItchFile",
+                       {InstanceMethod<&ItchFile::Next>("next"),
+                        InstanceMethod<&ItchFile::Run>("run"),
+                        InstanceMethod<&ItchFile::Summary>("summary")});
+  }
+
+  explicit ItchFile(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ItchFile>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString())
+      throw Napi::TypeError::New(env, "ItchFile(path: string, symbols?: string[]): path must be a string");
+    path_ = info[0].As<Napi::String>().Utf8Value();
+    std::unordered_set<std::string> wanted;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!info[1].IsArray()) throw Napi::TypeError::New(env, "ItchFile: symbols must be an array of strings");
+      auto a = info[1].As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Value v = a.Get(i);
+        if (!v.IsString()) throw Napi::TypeError::New(env, "ItchFile: symbols must be an array of strings");
+        wanted.insert(v.As<Napi::String>().Utf8Value());
+      }
+    }
+    const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Napi::Error::New(env, path_ + ": cannot open: " + std::strerror(errno));
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      close(fd);
+      throw Napi::Error::New(env, path_ + ": not a regular file");
+    }
+    map_ = std::make_shared<Mapped>();
+    map_->size = size_t(st.st_size);
+    if (map_->size > 0) {
+      void* p = mmap(nullptr, map_->size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        close(fd);
+        map_->size = 0;
+        throw Napi::Error::New(env, path_ + ": cannot map: " + std::strerror(errno));
+      }
+      madvise(p, map_->size, MADV_SEQUENTIAL);
+      map_->data = static_cast<const uint8_t*>(p);
+    }
+    close(fd);
+    replay_ = std::make_unique<ItchReplay>(map_->data, map_->size);
+    replay_->select(std::move(wanted));
+  }
+
+ private:
+  void check_idle(Napi::Env env) {
+    if (busy_) throw Napi::Error::New(env, "ItchFile: run() is still working on this file");
+  }
+
+  // next(maxRows) → { quotes, trades, done }
+  Napi::Value Next(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    check_idle(env);
+    if (info.Length() < 1 || !info[0].IsNumber())
+      throw Napi::TypeError::New(env, "next(maxRows: number): maxRows must be a number");
+    const double max = info[0].As<Napi::Number>().DoubleValue();
+    if (!(max >= 1 && max <= 1e8)) throw Napi::TypeError::New(env, "next(maxRows): expected 1 .. 1e8 rows");
+    colo::itch::QuoteRows q;
+    colo::itch::TradeRows t;
+    const bool done = replay_->step(size_t(max), &q, &t);
+    Napi::Object quotes = Napi::Object::New(env);
+    quotes.Set("locate", hand_over(env, std::move(q.locate)));
+    quotes.Set("ts_ns", hand_over(env, std::move(q.ts_ns)));
+    quotes.Set("bid", hand_over(env, std::move(q.bid)));
+    quotes.Set("ask", hand_over(env, std::move(q.ask)));
+    quotes.Set("bid_size", hand_over(env, std::move(q.bid_size)));
+    quotes.Set("ask_size", hand_over(env, std::move(q.ask_size)));
+    Napi::Object trades = Napi::Object::New(env);
+    trades.Set("locate", hand_over(env, std::move(t.locate)));
+    trades.Set("ts_ns", hand_over(env, std::move(t.ts_ns)));
+    trades.Set("price", hand_over(env, std::move(t.price)));
+    trades.Set("shares", hand_over(env, std::move(t.shares)));
+    trades.Set("aggressor", hand_over(env, std::move(t.aggressor)));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("quotes", quotes);
+    out.Set("trades", trades);
+    out.Set("done", Napi::Boolean::New(env, done));
+    return out;
+  }
+
+  class RunWorker : public Napi::AsyncWorker {
+   public:
+    RunWorker(Napi::Env env, ItchFile* owner)
+        : Napi::AsyncWorker(env), owner_(owner), deferred_(Napi::Promise::Deferred::New(env)) {
+      owner_->Ref();
+    }
+    ~RunWorker() override { owner_->Unref(); }
+    Napi::Promise promise() { return deferred_.Promise(); }
+    void Execute() override { owner_->replay_->step(0, nullptr, nullptr); }
+    void OnOK() override {
+      owner_->busy_ = false;
+      deferred_.Resolve(Env().Undefined());
+    }
+    void OnError(const Napi::Error& e) override {
+      owner_->busy_ = false;
+      deferred_.Reject(e.Value());
+    }
+
+   private:
+    ItchFile* owner_;
+    Napi::Promise::Deferred deferred_;
+  };
+
+  // run() → Promise<void>: replays the rest of the file off the main thread, collecting no rows.
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    check_idle(info.Env());
+    busy_ = true;
+    auto* w = new RunWorker(info.Env(), this);
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  }
+
+  Napi::Value Summary(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    check_idle(env);
+    const auto& book = replay_->book();
+    const auto& frames = replay_->frames();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("bytes", Napi::Number::New(env, double(map_->size)));
+    out.Set("offset", Napi::Number::New(env, double(replay_->offset())));
+    out.Set("done", Napi::Boolean::New(env, replay_->done()));
+    out.Set("messages", Napi::Number::New(env, double(frames.messages)));
+    Napi::Array frame_errors = Napi::Array::New(env);
+    for (size_t i = 0; i < size_t(FrameError::kCount); ++i) {
+      if (!frames.errors[i]) continue;
+      Napi::Object e = Napi::Object::New(env);
+      e.Set("kind", std::string(colo::itch::frame_error_name(FrameError(i))));
+      e.Set("count", Napi::Number::New(env, double(frames.errors[i])));
+      e.Set("firstOffset", Napi::Number::New(env, double(frames.first_offset[i])));
+      frame_errors.Set(frame_errors.Length(), e);
+    }
+    out.Set("frameErrors", frame_errors);
+    Napi::Array book_errors = Napi::Array::New(env);
+    for (size_t i = 0; i < size_t(colo::book::BookError::kCount); ++i) {
+      if (!book.stats().errors[i]) continue;
+      Napi::Object e = Napi::Object::New(env);
+      e.Set("kind", std::string(colo::book::book_error_name(colo::book::BookError(i))));
+      e.Set("count", Napi::Number::New(env, double(book.stats().errors[i])));
+      book_errors.Set(book_errors.Length(), e);
+    }
+    out.Set("bookErrors", book_errors);
+    Napi::Array symbols = Napi::Array::New(env);
+    for (uint16_t loc : book.locates()) {
+      const colo::book::Instrument* ins = book.instrument(loc);
+      const colo::book::Top top = book.symbol_book(loc)->top();
+      Napi::Object s = Napi::Object::New(env);
+      s.Set("locate", Napi::Number::New(env, loc));
+      s.Set("symbol", ins->symbol);
+      s.Set("bid", top.bid_size ? Napi::Value(Napi::Number::New(env, colo::price4_to_double(top.bid))) : env.Null());
+      s.Set("ask", top.ask_size ? Napi::Value(Napi::Number::New(env, colo::price4_to_double(top.ask))) : env.Null());
+      s.Set("bidSize", Napi::Number::New(env, double(top.bid_size)));
+      s.Set("askSize", Napi::Number::New(env, double(top.ask_size)));
+      s.Set("volume", Napi::Number::New(env, double(ins->traded_shares)));
+      s.Set("trades", Napi::Number::New(env, double(ins->trade_count)));
+      Napi::Object counts = Napi::Object::New(env);
+      for (size_t i = 0; i < ins->messages.size(); ++i)
+        if (ins->messages[i])
+          counts.Set(std::string(1, colo::itch::message_type_at(i)), Napi::Number::New(env, double(ins->messages[i])));
+      s.Set("messages", counts);
+      symbols.Set(symbols.Length(), s);
+    }
+    out.Set("symbols", symbols);
+    return out;
+  }
+
+  std::string path_;
+  std::shared_ptr<Mapped> map_;
+  std::unique_ptr<ItchReplay> replay_;
+  bool busy_ = false;
+};
+
+// simulateItchSession({ messages, symbols, seed }) → Buffer of a length-prefixed ITCH file.
+Napi::Value SimulateItchSession(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "simulateItchSession({ messages, symbols, seed }): expected an object");
+  auto o = info[0].As<Napi::Object>();
+  auto integer = [&](const char* key, double lo, double hi) {
+    Napi::Value v = o.Get(key);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(d >= lo && d <= hi) || std::floor(d) != d)
+      throw Napi::TypeError::New(env, std::string("simulateItchSession: ") + key + " must be an integer from " +
+                                          std::to_string(uint64_t(lo)) + " to " + std::to_string(uint64_t(hi)));
+    return uint64_t(d);
+  };
+  colo::itch::SimOptions so;
+  so.messages = integer("messages", 1, 100'000'000);
+  so.symbols = uint16_t(integer("symbols", 1, 9999));
+  so.seed = integer("seed", 0, 9007199254740991.0);
+  auto* bytes = new std::vector<uint8_t>(colo::itch::simulate_session(so));
+  return Napi::Buffer<uint8_t>::New(env, bytes->data(), bytes->size(),
+                                    [](Napi::Env, uint8_t*, std::vector<uint8_t>* p) { delete p; }, bytes);
+}
+
+}  // namespace
+
+void InitItch(Napi::Env env, Napi::Object exports) {
+  exports.Set("ItchFile", ItchFile::Define(env));
+  Napi::Object names = Napi::Object::New(env);
+  for (size_t i = 0; i < colo::itch::kMessageTypeCount; ++i)
+    names.Set(std::string(1, colo::itch::message_type_at(i)), std::string(colo::itch::message_name_at(i)));
+  exports.Set("itchMessageNames", names);
+  exports.Set("simulateItchSession", Napi::Function::New(env, SimulateItchSession));
+}

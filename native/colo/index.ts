@@ -1,0 +1,69 @@
+/**
+ * Typed wrapper around colo.node, the Node binding of the colo C++ library (README.md): ITCH 5.0
+ * files replayed through the order book, and a synthetic ITCH session for tests and benchmarks.
+ */
+import { addonLoader } from '../load.ts';
+
+/** Columns of top-of-book changes; prices in dollars (NaN for an empty side), sizes in shares. */
+export interface ItchQuoteColumns {
+  readonly locate: Uint16Array;
+  /** Exchange time, ns since midnight (Eastern). */
+  readonly ts_ns: Float64Array;
+  readonly bid: Float64Array;
+  readonly ask: Float64Array;
+  readonly bid_size: Float64Array;
+  readonly ask_size: Float64Array;
+}
+
+export interface ItchTradeColumns {
+  readonly locate: Uint16Array;
+  readonly ts_ns: Float64Array;
+  readonly price: Float64Array;
+  readonly shares: Float64Array;
+  /** Character codes: 'B' (66) buyer crossed, 'S' (83) seller crossed, ' ' (32) unknown (crosses). */
+  readonly aggressor: Uint8Array;
+}
+
+export interface ItchSymbolSummary {
+  readonly locate: number;
+  readonly symbol: string;
+  readonly bid: number | null;
+  readonly ask: number | null;
+  readonly bidSize: number;
+  readonly askSize: number;
+  /** Shares printed (executions of displayed orders, hidden prints and crosses). */
+  readonly volume: number;
+  readonly trades: number;
+  /** Messages of this locate by ITCH type letter. */
+  readonly messages: Readonly<Record<string, number>>;
+}
+
+export interface ItchSummary {
+  readonly bytes: number;
+  readonly offset: number;
+  readonly done: boolean;
+  readonly messages: number;
+  readonly frameErrors: readonly { kind: string; count: number; firstOffset: number }[];
+  readonly bookErrors: readonly { kind: string; count: number }[];
+  readonly symbols: readonly ItchSymbolSummary[];
+}
+
+export interface ItchFile {
+  /** Replays until `maxRows` quote and trade rows were collected, or the file ends. */
+  next(maxRows: number): { quotes: ItchQuoteColumns; trades: ItchTradeColumns; done: boolean };
+  /** Replays the rest of the file off the main thread, collecting no rows. */
+  run(): Promise<void>;
+  summary(): ItchSummary;
+}
+
+interface ColoBinding {
+  ItchFile: new (path: string, symbols?: readonly string[]) => ItchFile;
+  itchMessageNames: Readonly<Record<string, string>>;
+  simulateItchSession(options: { messages: number; symbols: number; seed: number }): Buffer;
+}
+
+export const colo = addonLoader<ColoBinding>(
+  new URL('./colo.node', import.meta.url),
+  'the colo binding (native/colo)',
+  'needs cmake, ninja, g++, GoogleTest and Abseil: native/colo/build.sh installs them with apt-get',
+);

@@ -1,0 +1,97 @@
+/** `alpha itch book | convert | simulate`: ITCH 5.0 files through colo's native feed handler and book. */
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { AlphaError } from '../../lib/core/errors.ts';
+
+const integer =
+  (flag: string, lo: number, hi: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < lo || n > hi)
+      throw new AlphaError(`${flag} is "${value}": expected an integer from ${lo} to ${hi.toLocaleString('en-US')}`);
+    return n;
+  };
+
+export function registerItchCommand(program: Command): void {
+  const itch = program
+    .command('itch')
+    .description('NASDAQ TotalView-ITCH 5.0 files (a 2-byte big-endian length before each message), through the native book.');
+
+  itch
+    .command('book')
+    .description('Print, per symbol, the final top of book (dollars, shares), traded volume and messages by type.')
+    .argument('<file>', 'ITCH 5.0 file')
+    .option('--symbols <list>', 'only these symbols, comma-separated (e.g. AAPL,MSFT)')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (file: string, opts: { symbols?: string; format: string }) => {
+      if (opts.format !== 'table' && opts.format !== 'json') throw new AlphaError(`--format is "${opts.format}": expected table or json`);
+      const [{ parseSymbols }, { itchBook, formatBookTable, problemsOf }] = await Promise.all([
+        import('../itch/symbols-option.ts'),
+        import('../itch/book.ts'),
+      ]);
+      const report = await itchBook(file, parseSymbols(opts.symbols));
+      const { errors, warnings } = problemsOf(report);
+      if (opts.format === 'json') {
+        const { file: _file, ...rest } = report;
+        process.stdout.write(`${JSON.stringify({ file, ...rest, ok: errors.length === 0 }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${formatBookTable(report)}\n`);
+      }
+      for (const w of warnings) process.stderr.write(`alpha: warning: ${w}\n`);
+      for (const e of errors) process.stderr.write(`alpha: ${e}\n`);
+      if (errors.length > 0) process.exitCode = 1;
+    });
+
+  itch
+    .command('convert')
+    .description('Write the quotes (top-of-book changes) and trades of an ITCH file as a dataset that `alpha backtest --data` replays.')
+    .argument('<file>', 'ITCH 5.0 file')
+    .requiredOption('--out <dir>', 'dataset folder to write')
+    .option('--date <date>', 'session date YYYY-MM-DD (default: from a NASDAQ file name, MMDDYYYY…)')
+    .option('--symbols <list>', 'only these symbols, comma-separated')
+    .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
+    .action(async (file: string, opts: { out: string; date?: string; symbols?: string; overwrite?: boolean }) => {
+      const started = Date.now();
+      const [{ parseSymbols }, { convertItch }, { sessionDate }, { wroteLine }] = await Promise.all([
+        import('../itch/symbols-option.ts'),
+        import('../itch/convert.ts'),
+        import('../itch/exchange-time.ts'),
+        import('./report.ts'),
+      ]);
+      const symbols = parseSymbols(opts.symbols);
+      const r = await convertItch(file, {
+        out: opts.out,
+        ...(opts.date !== undefined ? { date: sessionDate('--date', opts.date) } : {}),
+        ...(symbols ? { symbols } : {}),
+        ...(opts.overwrite ? { overwrite: true } : {}),
+      });
+      for (const e of r.report.bookErrors) process.stderr.write(`alpha: warning: ${file}: ${e.count} × ${e.kind} (counted and skipped)\n`);
+      process.stderr.write(
+        `converted ${r.report.messages.toLocaleString('en-US')} messages of ${r.date}: ${r.quotes.toLocaleString('en-US')} quotes, ` +
+          `${r.trades.toLocaleString('en-US')} trades, ${r.symbols} symbol(s); ${r.skippedTops.toLocaleString('en-US')} one-sided or crossed tops not written; ` +
+          `${((Date.now() - started) / 1000).toFixed(1)}s\n${wroteLine(opts.out)}\n`,
+      );
+    });
+
+  itch
+    .command('simulate')
+    .description('Write a synthetic ITCH 5.0 session (directory, then order flow over random walks): for trying the commands above.')
+    .requiredOption('--out <file>', 'file to write')
+    .option('--messages <n>', 'order-flow messages', integer('--messages', 1, 100_000_000), 1_000_000)
+    .option('--symbols <n>', 'symbols (S0001, S0002, …)', integer('--symbols', 1, 9999), 20)
+    .option('--seed <n>', 'random seed', integer('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
+    .option('--overwrite', 'replace --out if it exists')
+    .action(async (opts: { out: string; messages: number; symbols: number; seed: number; overwrite?: boolean }) => {
+      if (existsSync(opts.out) && !opts.overwrite) throw new AlphaError(`--out ${opts.out} exists: pass --overwrite to replace it`);
+      const { colo } = await import('../../native/colo/index.ts');
+      const bytes = colo().simulateItchSession({ messages: opts.messages, symbols: opts.symbols, seed: opts.seed });
+      const tmp = `${opts.out}.${process.pid}.tmp`;
+      try {
+        writeFileSync(tmp, bytes);
+        renameSync(tmp, opts.out);
+      } catch (err) {
+        throw new AlphaError(`--out ${opts.out}: cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      process.stderr.write(`wrote ${opts.out}: ${bytes.length.toLocaleString('en-US')} bytes\n`);
+    });
+}

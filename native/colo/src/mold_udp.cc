@@ -1,0 +1,150 @@
+#include "colo/mold_udp.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace colo::mold {
+namespace {
+
+sockaddr_in loopback(uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+[[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+}  // namespace
+
+UdpSocket UdpSocket::bind_loopback(uint16_t port) {
+  UdpSocket s;
+  s.fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s.fd_ < 0) fail("socket");
+  int buf = 4 << 20;  // room for a burst of packets before the reader runs
+  ::setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  sockaddr_in a = loopback(port);
+  if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) fail("bind 127.0.0.1");
+  socklen_t len = sizeof a;
+  if (::getsockname(s.fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) fail("getsockname");
+  s.port_ = ntohs(a.sin_port);
+  return s;
+}
+
+UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    port_ = o.port_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+UdpSocket::~UdpSocket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool UdpSocket::send_to(uint16_t port, Bytes b) const {
+  sockaddr_in a = loopback(port);
+  ssize_t n = ::sendto(fd_, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  return n == ssize_t(b.size());
+}
+
+std::optional<size_t> UdpSocket::recv(std::span<uint8_t> buf, uint16_t* from_port) const {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  ssize_t n = ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&a), &len);
+  if (n < 0) return std::nullopt;  // EAGAIN (nothing waiting) or an error: both "none"
+  if (from_port) *from_port = ntohs(a.sin_port);
+  return size_t(n);
+}
+
+bool UdpSocket::wait_readable(int timeout_ms) const {
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & POLLIN);
+}
+
+// --- publisher -------------------------------------------------------------------------------
+
+MoldPublisher::MoldPublisher(const Session& session, uint16_t receiver_port, size_t max_payload)
+    : out_(UdpSocket::bind_loopback()),
+      server_(UdpSocket::bind_loopback()),
+      receiver_port_(receiver_port),
+      builder_(session, 1, max_payload),
+      store_(session, 1, 64 << 20, max_payload) {}
+
+void MoldPublisher::send(Bytes b) {
+  if (out_.send_to(receiver_port_, b)) ++packets_sent_;
+}
+
+void MoldPublisher::publish(Bytes message) {
+  if (!builder_.fits(message.size())) flush();
+  if (builder_.append(message)) store_.append(message);
+}
+
+void MoldPublisher::flush(bool drop) {
+  if (builder_.empty()) return;
+  auto pk = builder_.take();
+  if (drop) {
+    ++packets_dropped_;
+  } else {
+    send(Bytes{pk.data(), pk.size()});
+  }
+}
+
+void MoldPublisher::heartbeat() {
+  auto pk = builder_.heartbeat();
+  send(Bytes{pk.data(), pk.size()});
+}
+
+void MoldPublisher::end_of_session() {
+  flush();
+  auto pk = builder_.end_of_session();
+  send(Bytes{pk.data(), pk.size()});
+}
+
+size_t MoldPublisher::serve_requests() {
+  uint8_t buf[64];
+  size_t answered = 0;
+  uint16_t from = 0;
+  while (auto n = server_.recv(buf, &from)) {
+    auto st = store_.answer(buf, *n, [&](Bytes pk) { server_.send_to(from, pk); });
+    if (st == RequestStatus::kOk) {
+      ++answered;
+    } else {
+      ++requests_refused_;
+    }
+  }
+  return answered;
+}
+
+// --- receiver --------------------------------------------------------------------------------
+
+MoldUdpReceiver::MoldUdpReceiver(uint16_t rerequest_port, ReceiverConfig cfg)
+    : sock_(UdpSocket::bind_loopback()), rerequest_port_(rerequest_port), rx_(cfg) {}
+
+size_t MoldUdpReceiver::pump(uint64_t now_ns, MoldReceiver::Deliver deliver) {
+  uint8_t buf[65536];
+  size_t got = 0;
+  while (auto n = sock_.recv(buf)) {
+    rx_.on_packet(buf, *n, now_ns, deliver);
+    ++got;
+  }
+  if (auto req = rx_.poll(now_ns)) {
+    uint8_t out[kRequestLength];
+    write_request(*req, out);
+    sock_.send_to(rerequest_port_, Bytes{out, sizeof out});
+  }
+  return got;
+}
+
+}  // namespace colo::mold

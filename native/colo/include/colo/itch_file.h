@@ -1,0 +1,157 @@
+// Length-prefixed ITCH files, as NASDAQ publishes its historical TotalView-ITCH 5.0 days: each
+// message is preceded by a 2-byte big-endian length. A writer, a reader over a memory-mapped
+// (or caller-held) buffer that yields (offset, message bytes), and scan_file(), which runs
+// itch::dispatch over every message (the hot path colo_bench measures).
+//
+// Gzip'ed files (NASDAQ ships *.gz) are not read here: gunzip them first (`gzip -dc`).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "colo/itch.h"
+
+namespace colo::itch_file {
+
+enum class ErrorKind : uint8_t {
+  kTruncated,    // a length prefix, or the message it announces, runs past the end: stops there
+  kZeroLength,   // a zero length prefix: skipped (2 bytes)
+  kUnknownType,  // a type byte ITCH 5.0 does not define: skipped by its length prefix
+  kBadLength,    // the prefix disagrees with itch::message_length of the type: skipped likewise
+};
+constexpr size_t kErrorKindCount = 4;
+std::string_view kind_name(ErrorKind k);
+
+struct FileError {
+  ErrorKind kind;
+  uint64_t offset;  // of the length prefix
+  friend bool operator==(const FileError&, const FileError&) = default;
+};
+
+// What a pass over a file found. Only the first kMaxKeptErrors errors keep their offsets.
+struct ScanStats {
+  static constexpr size_t kMaxKeptErrors = 16;
+  uint64_t messages = 0;  // well-formed messages (handed to the handler)
+  uint64_t bytes = 0;     // bytes consumed (prefixes included)
+  std::array<uint64_t, itch::kMessageTypeCount> by_type{};  // indexed by itch::message_index
+  std::array<uint64_t, kErrorKindCount> errors_by_kind{};
+  std::vector<FileError> errors;
+
+  uint64_t error_count() const {
+    uint64_t n = 0;
+    for (auto e : errors_by_kind) n += e;
+    return n;
+  }
+  uint64_t count(char type) const {
+    int i = itch::message_index(uint8_t(type));
+    return i < 0 ? 0 : by_type[size_t(i)];
+  }
+  void add_error(ErrorKind k, uint64_t offset) {
+    ++errors_by_kind[size_t(k)];
+    if (errors.size() < kMaxKeptErrors) errors.push_back({k, offset});
+  }
+};
+
+// Calls visit(uint64_t offset, const uint8_t* message, size_t length) for each well-formed
+// record (its offset is that of the length prefix), and counts the others.
+template <class V>
+inline ScanStats for_each_message(const uint8_t* p, size_t n, V&& visit) {
+  ScanStats st;
+  size_t off = 0;
+  while (off < n) {
+    if (n - off < 2) {
+      st.add_error(ErrorKind::kTruncated, off);
+      break;
+    }
+    size_t len = load_u16(p + off);
+    if (len == 0) {
+      st.add_error(ErrorKind::kZeroLength, off);
+      off += 2;
+      continue;
+    }
+    if (n - off - 2 < len) {
+      st.add_error(ErrorKind::kTruncated, off);
+      break;
+    }
+    const uint8_t* m = p + off + 2;
+    int index = itch::message_index(m[0]);
+    if (index < 0) {
+      st.add_error(ErrorKind::kUnknownType, off);
+    } else if (itch::message_length(m[0]) != len) {
+      st.add_error(ErrorKind::kBadLength, off);
+    } else {
+      ++st.messages;
+      ++st.by_type[size_t(index)];
+      visit(uint64_t(off), m, len);
+    }
+    off += 2 + len;
+  }
+  st.bytes = off > n ? n : off;
+  return st;
+}
+
+// Runs itch::dispatch(handler) over every well-formed message of a length-prefixed file.
+template <class H>
+inline ScanStats scan_file(const uint8_t* p, size_t n, H&& handler) {
+  return for_each_message(p, n, [&](uint64_t, const uint8_t* m, size_t len) {
+    itch::dispatch(m, len, handler);
+  });
+}
+
+// A read-only view of a whole file: memory-mapped (empty files map to an empty view). Throws
+// std::system_error when it cannot be opened or mapped.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path);
+  MappedFile(MappedFile&& o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr, o.n_ = 0; }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile();
+
+  const uint8_t* data() const { return p_; }
+  size_t size() const { return n_; }
+  std::span<const uint8_t> bytes() const { return {p_, n_}; }
+
+ private:
+  const uint8_t* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+// Appends length-prefixed messages to a file (buffered; close() or the destructor flushes).
+class Writer {
+ public:
+  // Creates or truncates `path`. Throws std::system_error on failure.
+  explicit Writer(const std::string& path);
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer();
+
+  // false for an empty message or one longer than 65535 bytes (nothing is written).
+  bool append(const uint8_t* p, size_t n);
+  bool append(std::span<const uint8_t> b) { return append(b.data(), b.size()); }
+  // Encodes and appends one ITCH message.
+  bool append(const itch::Message& m);
+
+  uint64_t messages() const { return messages_; }
+  uint64_t bytes() const { return bytes_; }
+  // Flushes and closes; throws std::system_error when the data could not be written.
+  void close();
+
+ private:
+  void flush();
+  std::FILE* f_ = nullptr;
+  std::vector<uint8_t> buf_;
+  uint64_t messages_ = 0, bytes_ = 0;
+};
+
+// Frames messages into a length-prefixed buffer in memory (for tests and tools).
+void append_record(std::vector<uint8_t>& out, const uint8_t* p, size_t n);
+
+}  // namespace colo::itch_file

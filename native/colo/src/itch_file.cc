@@ -1,0 +1,114 @@
+#include "colo/itch_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace colo::itch_file {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+constexpr size_t kWriteBuffer = 1 << 16;
+
+}  // namespace
+
+std::string_view kind_name(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::kTruncated: return "truncated";
+    case ErrorKind::kZeroLength: return "zero length";
+    case ErrorKind::kUnknownType: return "unknown type";
+    case ErrorKind::kBadLength: return "length disagrees with the type";
+  }
+  return "?";
+}
+
+MappedFile::MappedFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("open " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    fail("stat " + path);
+  }
+  n_ = size_t(st.st_size);
+  if (n_ > 0) {
+    void* m = ::mmap(nullptr, n_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      errno = e;
+      fail("mmap " + path);
+    }
+    ::madvise(m, n_, MADV_SEQUENTIAL);
+    p_ = static_cast<const uint8_t*>(m);
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (p_) ::munmap(const_cast<uint8_t*>(p_), n_);
+}
+
+void append_record(std::vector<uint8_t>& out, const uint8_t* p, size_t n) {
+  size_t off = out.size();
+  out.resize(off + 2 + n);
+  store_u16(out.data() + off, uint16_t(n));
+  if (n) std::memcpy(out.data() + off + 2, p, n);
+}
+
+Writer::Writer(const std::string& path) {
+  f_ = std::fopen(path.c_str(), "wb");
+  if (!f_) fail("create " + path);
+  buf_.reserve(kWriteBuffer + 2 + 0xFFFF);
+}
+
+Writer::~Writer() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+bool Writer::append(const uint8_t* p, size_t n) {
+  if (n == 0 || n > 0xFFFF || !f_) return false;
+  append_record(buf_, p, n);
+  ++messages_;
+  bytes_ += 2 + n;
+  if (buf_.size() >= kWriteBuffer) flush();
+  return true;
+}
+
+bool Writer::append(const itch::Message& m) {
+  uint8_t b[itch::kMaxMessageLength];
+  return append(b, itch::encode(m, b));
+}
+
+void Writer::flush() {
+  if (buf_.empty()) return;
+  if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) fail("write");
+  buf_.clear();
+}
+
+void Writer::close() {
+  if (!f_) return;
+  std::FILE* f = f_;
+  try {
+    flush();
+  } catch (...) {
+    f_ = nullptr;
+    std::fclose(f);
+    throw;
+  }
+  f_ = nullptr;
+  if (std::fclose(f) != 0) fail("close");
+}
+
+}  // namespace colo::itch_file

@@ -213,7 +213,7 @@ describe('alpha itch book', () => {
     expect(run2.code).toBe(1);
     expect(run2.stderr).toContain('1 × unknown message type (first at byte 14)');
     expect(run2.stderr).toContain('1 × record of length 0 (first at byte 19)');
-    expect(run2.stderr).toContain('1 × message shorter than its type (first at byte 21)');
+    expect(run2.stderr).toContain('1 × record length disagrees with its message type (first at byte 21)');
   });
 
   it('refuses bad arguments in one line each', async () => {

@@ -1,32 +1,21 @@
 // ItchFile: an ITCH 5.0 file (length-prefixed) replayed through colo's order book, for
 // `alpha itch book` and `alpha itch convert`. The file is memory-mapped; rows come out as
 // typed arrays that own their memory (no copy on the way to JS).
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <memory>
 #include <napi.h>
+#include <system_error>
 
 #include "colo/itch_replay.h"
 #include "colo/itch_sim.h"
 
 namespace {
 
-using colo::itch::FrameError;
 using colo::itch::ItchReplay;
-
-struct Mapped {
-  const uint8_t* data = nullptr;
-  size_t size = 0;
-  ~Mapped() {
-    if (data && size) munmap(const_cast<uint8_t*>(data), size);
-  }
-};
+using colo::itch_file::ErrorKind;
+using colo::itch_file::MappedFile;
 
 template <class T>
 Napi::Value hand_over(Napi::Env env, std::vector<T>&& v) {
@@ -69,27 +58,14 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
         wanted.insert(v.As<Napi::String>().Utf8Value());
       }
     }
-    const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Napi::Error::New(env, path_ + ": cannot open: " + std::strerror(errno));
     struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      close(fd);
-      throw Napi::Error::New(env, path_ + ": not a regular file");
+    if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) throw Napi::Error::New(env, path_ + ": not a regular file");
+    try {
+      map_ = std::make_unique<MappedFile>(path_);
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(env, path_ + ": cannot read: " + e.code().message());
     }
-    map_ = std::make_shared<Mapped>();
-    map_->size = size_t(st.st_size);
-    if (map_->size > 0) {
-      void* p = mmap(nullptr, map_->size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        close(fd);
-        map_->size = 0;
-        throw Napi::Error::New(env, path_ + ": cannot map: " + std::strerror(errno));
-      }
-      madvise(p, map_->size, MADV_SEQUENTIAL);
-      map_->data = static_cast<const uint8_t*>(p);
-    }
-    close(fd);
-    replay_ = std::make_unique<ItchReplay>(map_->data, map_->size);
+    replay_ = std::make_unique<ItchReplay>(map_->data(), map_->size());
     replay_->select(std::move(wanted));
   }
 
@@ -168,16 +144,16 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
     const auto& book = replay_->book();
     const auto& frames = replay_->frames();
     Napi::Object out = Napi::Object::New(env);
-    out.Set("bytes", Napi::Number::New(env, double(map_->size)));
+    out.Set("bytes", Napi::Number::New(env, double(map_->size())));
     out.Set("offset", Napi::Number::New(env, double(replay_->offset())));
     out.Set("done", Napi::Boolean::New(env, replay_->done()));
     out.Set("messages", Napi::Number::New(env, double(frames.messages)));
     Napi::Array frame_errors = Napi::Array::New(env);
-    for (size_t i = 0; i < size_t(FrameError::kCount); ++i) {
-      if (!frames.errors[i]) continue;
+    for (size_t i = 0; i < colo::itch_file::kErrorKindCount; ++i) {
+      if (!frames.errors_by_kind[i]) continue;
       Napi::Object e = Napi::Object::New(env);
-      e.Set("kind", std::string(colo::itch::frame_error_name(FrameError(i))));
-      e.Set("count", Napi::Number::New(env, double(frames.errors[i])));
+      e.Set("kind", std::string(colo::itch_file::kind_name(ErrorKind(i))));
+      e.Set("count", Napi::Number::New(env, double(frames.errors_by_kind[i])));
       e.Set("firstOffset", Napi::Number::New(env, double(frames.first_offset[i])));
       frame_errors.Set(frame_errors.Length(), e);
     }
@@ -216,7 +192,7 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
   }
 
   std::string path_;
-  std::shared_ptr<Mapped> map_;
+  std::unique_ptr<MappedFile> map_;
   std::unique_ptr<ItchReplay> replay_;
   bool busy_ = false;
 };

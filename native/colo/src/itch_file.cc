@@ -20,10 +20,10 @@ constexpr size_t kWriteBuffer = 1 << 16;
 
 std::string_view kind_name(ErrorKind k) {
   switch (k) {
-    case ErrorKind::kTruncated: return "truncated";
-    case ErrorKind::kZeroLength: return "zero length";
-    case ErrorKind::kUnknownType: return "unknown type";
-    case ErrorKind::kBadLength: return "length disagrees with the type";
+    case ErrorKind::kTruncated: return "record runs past the end of the file";
+    case ErrorKind::kZeroLength: return "record of length 0";
+    case ErrorKind::kUnknownType: return "unknown message type";
+    case ErrorKind::kBadLength: return "record length disagrees with its message type";
   }
   return "?";
 }

@@ -15,24 +15,7 @@ void TradeRows::clear() {
   aggressor.clear();
 }
 
-std::string_view frame_error_name(FrameError e) {
-  switch (e) {
-    case FrameError::kTruncatedRecord: return "record runs past the end of the file";
-    case FrameError::kEmptyRecord: return "record of length 0";
-    case FrameError::kUnknownType: return "unknown message type";
-    case FrameError::kTruncatedMessage: return "message shorter than its type";
-    case FrameError::kOverlongMessage: return "message longer than its type";
-    case FrameError::kCount: break;
-  }
-  return "?";
-}
-
-ItchReplay::ItchReplay(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-
-void ItchReplay::frame_error(FrameError e, size_t at) {
-  const size_t i = size_t(e);
-  if (frames_.errors[i]++ == 0) frames_.first_offset[i] = int64_t(at);
-}
+ItchReplay::ItchReplay(const uint8_t* data, size_t size) : cursor_{data, size} {}
 
 bool ItchReplay::selected(uint16_t locate) {
   if (wanted_names_.empty()) return true;
@@ -84,39 +67,18 @@ struct NoRows {
 }  // namespace
 
 bool ItchReplay::step(size_t max_rows, QuoteRows* quotes, TradeRows* trades) {
-  RowSink rows{*this, max_rows ? quotes : nullptr, max_rows ? trades : nullptr};
-  NoRows none;
-  while (offset_ < size_) {
-    if (max_rows && rows.rows >= max_rows) return false;
-    const size_t at = offset_;
-    if (size_ - at < 2) {
-      frame_error(FrameError::kTruncatedRecord, at);
-      offset_ = size_;
-      break;
+  if (max_rows == 0) {
+    NoRows none;
+    while (cursor_.next(frames_, [&](uint64_t, const uint8_t* m, size_t len) { book_.apply_bytes(m, len, none); })) {
     }
-    const size_t len = load_u16(data_ + at);
-    if (len == 0) {
-      frame_error(FrameError::kEmptyRecord, at);
-      offset_ = at + 2;
-      continue;
-    }
-    if (size_ - at - 2 < len) {
-      frame_error(FrameError::kTruncatedRecord, at);
-      offset_ = size_;
-      break;
-    }
-    offset_ = at + 2 + len;
-    const DecodeStatus s = max_rows ? book_.apply_bytes(data_ + at + 2, len, rows)
-                                    : book_.apply_bytes(data_ + at + 2, len, none);
-    switch (s) {
-      case DecodeStatus::kOk: frames_.messages++; break;
-      case DecodeStatus::kUnknownType: frame_error(FrameError::kUnknownType, at); break;
-      case DecodeStatus::kTruncated: frame_error(FrameError::kTruncatedMessage, at); break;
-      case DecodeStatus::kOverlong: frame_error(FrameError::kOverlongMessage, at); break;
-      case DecodeStatus::kEmpty: frame_error(FrameError::kEmptyRecord, at); break;
-    }
+    return true;
   }
-  return true;
+  RowSink rows{*this, quotes, trades};
+  while (rows.rows < max_rows) {
+    if (!cursor_.next(frames_, [&](uint64_t, const uint8_t* m, size_t len) { book_.apply_bytes(m, len, rows); }))
+      return true;
+  }
+  return cursor_.done();
 }
 
 }  // namespace colo::itch

@@ -41,6 +41,7 @@ struct ScanStats {
   uint64_t bytes = 0;     // bytes consumed (prefixes included)
   std::array<uint64_t, itch::kMessageTypeCount> by_type{};  // indexed by itch::message_index
   std::array<uint64_t, kErrorKindCount> errors_by_kind{};
+  std::array<uint64_t, kErrorKindCount> first_offset{};  // valid where errors_by_kind > 0
   std::vector<FileError> errors;
 
   uint64_t error_count() const {
@@ -53,34 +54,44 @@ struct ScanStats {
     return i < 0 ? 0 : by_type[size_t(i)];
   }
   void add_error(ErrorKind k, uint64_t offset) {
-    ++errors_by_kind[size_t(k)];
+    if (errors_by_kind[size_t(k)]++ == 0) first_offset[size_t(k)] = offset;
     if (errors.size() < kMaxKeptErrors) errors.push_back({k, offset});
   }
 };
 
-// Calls visit(uint64_t offset, const uint8_t* message, size_t length) for each well-formed
-// record (its offset is that of the length prefix), and counts the others.
-template <class V>
-inline ScanStats for_each_message(const uint8_t* p, size_t n, V&& visit) {
-  ScanStats st;
+// Walks a length-prefixed buffer one record at a time, so a caller can stop and resume (the
+// replay hands out rows in bounded steps). next() calls visit(uint64_t offset, const uint8_t*
+// message, size_t length) for a well-formed record (offset of its length prefix), counts the
+// others in `st`, and returns false once the buffer is exhausted.
+struct Cursor {
+  const uint8_t* p;
+  size_t n;
   size_t off = 0;
-  while (off < n) {
+
+  bool done() const { return off >= n; }
+
+  template <class V>
+  bool next(ScanStats& st, V&& visit) {
+    if (off >= n) return false;
     if (n - off < 2) {
       st.add_error(ErrorKind::kTruncated, off);
-      break;
+      off = n;
+      return false;
     }
-    size_t len = load_u16(p + off);
+    const size_t len = load_u16(p + off);
     if (len == 0) {
       st.add_error(ErrorKind::kZeroLength, off);
       off += 2;
-      continue;
+      st.bytes = off;
+      return true;
     }
     if (n - off - 2 < len) {
       st.add_error(ErrorKind::kTruncated, off);
-      break;
+      off = n;
+      return false;
     }
     const uint8_t* m = p + off + 2;
-    int index = itch::message_index(m[0]);
+    const int index = itch::message_index(m[0]);
     if (index < 0) {
       st.add_error(ErrorKind::kUnknownType, off);
     } else if (itch::message_length(m[0]) != len) {
@@ -91,8 +102,19 @@ inline ScanStats for_each_message(const uint8_t* p, size_t n, V&& visit) {
       visit(uint64_t(off), m, len);
     }
     off += 2 + len;
+    st.bytes = off;
+    return true;
   }
-  st.bytes = off > n ? n : off;
+};
+
+// Calls visit(uint64_t offset, const uint8_t* message, size_t length) for each well-formed
+// record (its offset is that of the length prefix), and counts the others.
+template <class V>
+inline ScanStats for_each_message(const uint8_t* p, size_t n, V&& visit) {
+  ScanStats st;
+  Cursor c{p, n};
+  while (c.next(st, visit)) {
+  }
   return st;
 }
 

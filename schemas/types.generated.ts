@@ -102,6 +102,10 @@ export interface Fill {
 
 export type OrderType = 'MARKET' | 'LIMIT';
 
+export type TimeInForce = 'DAY' | 'IOC';
+
+export type OrderAction = 'NEW' | 'CANCEL' | 'REPLACE';
+
 /** An order to the broker. */
 export interface Order {
   /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
@@ -114,14 +118,20 @@ export interface Order {
   symbol: string;
   /** Direction. */
   side: Side;
-  /** Shares, positive. */
+  /** Shares, a positive whole number (Avro double: exact up to 2^53; a venue refuses a fraction). */
   qty: number;
-  /** Market or limit. */
+  /** Market or limit. A venue that takes only limits (OUCH) gets a market order as a marketable IOC limit bounded by a collar around ref_price. */
   order_type: OrderType;
   /** Limit price; null for market orders. */
   limit_price: null | number;
   /** Price used to size the order. */
   ref_price: number;
+  /** DAY: works until filled, cancelled or the session ends. IOC: fills what it can on arrival; the rest is cancelled. */
+  time_in_force: TimeInForce;
+  /** NEW: a new order. CANCEL: cancel the working order target_order_id (qty, prices ignored). REPLACE: cancel target_order_id and put this order (same symbol and side) in its place. */
+  action: OrderAction;
+  /** The working order a CANCEL or REPLACE acts on; null for NEW. */
+  target_order_id: null | string;
 }
 
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELLED' | 'REJECTED' | 'EXPIRED';

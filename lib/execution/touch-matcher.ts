@@ -2,7 +2,10 @@
  * The matching rules of the simple simulated broker, apart from any stream: a market order fills in
  * full at the first quote known at least `latencyUs` after it (a buy at the ask, a sell at the bid);
  * a limit order rests, one per symbol (a newer one cancels it), until a trade prints strictly through
- * its price, and fills at its limit. Each call returns the fills and the order-state changes it caused.
+ * its price, and fills at its limit. An IOC limit meets that first quote instead: it fills at the
+ * touch when the touch is at or inside its limit, else it is cancelled. CANCEL removes a working
+ * order; REPLACE removes one and puts itself in its place. Each call returns the fills and the
+ * order-state changes it caused.
  */
 import type { Fill, Order, OrderState, OrderStatus, Quote, Trade } from '../../schemas/types.generated.ts';
 import { columnsOf, type EdgeBatch } from '../core/column-batch.ts';
@@ -26,6 +29,7 @@ const empty = (): MatchResult => ({ fills: [], states: [], rejected: [] });
 const NOTHING: MatchResult = Object.freeze({ fills: [], states: [], rejected: [] });
 
 export class TouchMatcher {
+  /** Orders waiting for their first quote: market orders and IOC limits. */
   private readonly market = new Map<string, Order[]>();
   private readonly limits = new Map<string, Order>();
   private readonly seen = new Set<string>();
@@ -45,11 +49,36 @@ export class TouchMatcher {
         continue;
       }
       this.seen.add(o.order_id);
-      if (!(o.qty > 0)) {
-        reject(o, `bad quantity ${o.qty}`);
+      if (o.action === 'CANCEL') {
+        const target = o.target_order_id === null ? undefined : this.take(o.target_order_id);
+        if (!target) reject(o, `cancel of ${o.target_order_id}: no such working order (filled, cancelled, expired or unknown)`);
+        else out.states.push(stateOf(target, 'CANCELLED', 0, `cancelled by order ${o.order_id}`, o.ts_event, now));
         continue;
       }
-      if (o.order_type === 'LIMIT') {
+      if (!(o.qty > 0 && Number.isInteger(o.qty))) {
+        reject(o, `quantity ${o.qty}: expected a positive whole number of shares`);
+        continue;
+      }
+      if (o.action === 'REPLACE') {
+        const target = o.target_order_id === null ? undefined : this.working(o.target_order_id);
+        if (!target) {
+          reject(o, `replace of ${o.target_order_id}: no such working order (filled, cancelled, expired or unknown)`);
+          continue;
+        }
+        if (target.symbol !== o.symbol || target.side !== o.side) {
+          reject(o, `replace of ${target.order_id}: expected its symbol and side (${target.symbol} ${target.side})`);
+          continue;
+        }
+        this.take(target.order_id);
+        out.states.push(stateOf(target, 'CANCELLED', 0, `replaced by order ${o.order_id}`, o.ts_event, now));
+      }
+      if (o.order_type === 'LIMIT' && o.time_in_force === 'IOC') {
+        if (!(o.limit_price !== null && o.limit_price > 0)) {
+          reject(o, `limit order without a positive limit price (${o.limit_price})`);
+          continue;
+        }
+        this.queue(o);
+      } else if (o.order_type === 'LIMIT') {
         if (!(o.limit_price !== null && o.limit_price > 0)) {
           reject(o, `limit order without a positive limit price (${o.limit_price})`);
           continue;
@@ -58,13 +87,37 @@ export class TouchMatcher {
         if (replaced) out.states.push(stateOf(replaced, 'CANCELLED', 0, `replaced by order ${o.order_id}`, o.ts_event, now));
         this.limits.set(o.symbol, o);
       } else {
-        const queue = this.market.get(o.symbol);
-        if (queue) queue.push(o);
-        else this.market.set(o.symbol, [o]);
+        this.queue(o);
       }
       out.states.push(stateOf(o, 'NEW', 0, null, o.ts_event, now));
     }
     return out;
+  }
+
+  private queue(o: Order): void {
+    const queue = this.market.get(o.symbol);
+    if (queue) queue.push(o);
+    else this.market.set(o.symbol, [o]);
+  }
+
+  /** The working order `id`, if any. */
+  private working(id: string): Order | undefined {
+    for (const o of this.limits.values()) if (o.order_id === id) return o;
+    for (const queue of this.market.values()) for (const o of queue) if (o.order_id === id) return o;
+    return undefined;
+  }
+
+  /** Removes the working order `id` and returns it. */
+  private take(id: string): Order | undefined {
+    const o = this.working(id);
+    if (!o) return undefined;
+    if (this.limits.get(o.symbol) === o) this.limits.delete(o.symbol);
+    const queue = this.market.get(o.symbol);
+    if (queue?.includes(o)) {
+      queue.splice(queue.indexOf(o), 1);
+      if (queue.length === 0) this.market.delete(o.symbol);
+    }
+    return o;
   }
 
   /** Market orders whose latency has passed fill at the touch of these quotes. */
@@ -80,7 +133,13 @@ export class TouchMatcher {
       const known = tsKnown[i]!;
       while (queue.length > 0 && known >= queue[0]!.ts_known + this.config.latencyUs) {
         const o = queue.shift()!;
-        this.filled(out, o, o.side === 'BUY' ? ask[i]! : bid[i]!, tsEvent[i]!, known, 'TAKER', now);
+        const touch = o.side === 'BUY' ? ask[i]! : bid[i]!;
+        if (o.order_type === 'LIMIT' && (o.side === 'BUY' ? touch > o.limit_price! : touch < o.limit_price!)) {
+          const reason = `IOC: the touch ${touch} was outside the limit ${o.limit_price} on arrival`;
+          out.states.push(stateOf(o, 'CANCELLED', 0, reason, tsEvent[i]!, Math.max(now, known)));
+          continue;
+        }
+        this.filled(out, o, touch, tsEvent[i]!, known, 'TAKER', now);
       }
       if (queue.length === 0) this.market.delete(name);
       if (this.market.size === 0) break;

@@ -72,6 +72,9 @@ export const orders = defineOperator({
             order_type: p.order_type,
             limit_price: limit,
             ref_price: mid,
+            time_in_force: 'DAY',
+            action: 'NEW',
+            target_order_id: null,
           });
         });
         return out;

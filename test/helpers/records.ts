@@ -51,7 +51,21 @@ export const minuteBar = (symbol: string, i: number, close: number, d = 0, extra
 
 /** A market order at time 0 with no id, referenced at 100. */
 export function order(symbol: string, side: Order['side'], qty: number, extra: Partial<Order> = {}): Order {
-  return { ts_event: 0, ts_known: 0, order_id: '', symbol, side, qty, order_type: 'MARKET', limit_price: null, ref_price: 100, ...extra };
+  return {
+    ts_event: 0,
+    ts_known: 0,
+    order_id: '',
+    symbol,
+    side,
+    qty,
+    order_type: 'MARKET',
+    limit_price: null,
+    ref_price: 100,
+    time_in_force: 'DAY',
+    action: 'NEW',
+    target_order_id: null,
+    ...extra,
+  };
 }
 
 /** A taker fill at time 0 with no ids and no fee. */

@@ -31,7 +31,7 @@ describe('TouchMatcher', () => {
     const r = m.submit([order('a'), order('b', { qty: 0 }), order('c', { order_type: 'LIMIT', limit_price: null })], 101);
     expect(r.rejected.map((x) => x.reason)).toEqual([
       'duplicate order id a: already executed or working',
-      'bad quantity 0',
+      'quantity 0: expected a positive whole number of shares',
       'limit order without a positive limit price (null)',
     ]);
     expect(r.states.every((s) => s.status === 'REJECTED')).toBe(true);
@@ -45,5 +45,70 @@ describe('TouchMatcher', () => {
     m.submit([order('rest', { order_type: 'LIMIT', limit_price: 1 })], 104);
     expect(m.expireAll(200).states.map((s) => [s.order_id, s.status])).toEqual([['rest', 'EXPIRED']]);
     expect(m.expireAll(201).states).toEqual([]);
+  });
+
+  it('refuses a fraction of a share', () => {
+    const m = new TouchMatcher({ latencyUs: 0, feeBps: 0 });
+    expect(m.submit([order('a', { qty: 12.5 })], 100).rejected.map((x) => x.reason)).toEqual([
+      'quantity 12.5: expected a positive whole number of shares',
+    ]);
+  });
+
+  it('fills an IOC limit at the touch when the touch is inside its limit on arrival, else cancels it', () => {
+    const m = new TouchMatcher({ latencyUs: 10, feeBps: 0 });
+    const ioc = (id: string, side: Order['side'], limit: number): Order =>
+      order(id, { side, order_type: 'LIMIT', limit_price: limit, time_in_force: 'IOC' });
+    m.submit([ioc('buy-in', 'BUY', 10.1), ioc('buy-out', 'BUY', 10.05), ioc('sell-in', 'SELL', 9.9), ioc('sell-out', 'SELL', 9.95)], 100);
+    const r = m.onQuotes([quote(110, 9.9, 10.1)], 110);
+    expect(r.fills.map((f) => [f.order_id, f.price, f.liquidity])).toEqual([
+      ['buy-in', 10.1, 'TAKER'],
+      ['sell-in', 9.9, 'TAKER'],
+    ]);
+    expect(r.states.map((s) => [s.order_id, s.status, s.reason])).toEqual([
+      ['buy-in', 'FILLED', null],
+      ['buy-out', 'CANCELLED', 'IOC: the touch 10.1 was outside the limit 10.05 on arrival'],
+      ['sell-in', 'FILLED', null],
+      ['sell-out', 'CANCELLED', 'IOC: the touch 9.9 was outside the limit 9.95 on arrival'],
+    ]);
+    // An IOC never rests: a later trade through its limit fills nothing.
+    expect(m.onTrades([trade(120, 9)], 120).fills).toEqual([]);
+  });
+
+  it('cancels and replaces working orders, and refuses to act on one that is not working', () => {
+    const m = new TouchMatcher({ latencyUs: 0, feeBps: 0 });
+    m.submit([order('rest', { order_type: 'LIMIT', limit_price: 10 }), order('mkt', { symbol: 'A' })], 100);
+    const cancel = m.submit([order('c1', { action: 'CANCEL', target_order_id: 'mkt' })], 101);
+    expect(cancel.states.map((s) => [s.order_id, s.status, s.reason])).toEqual([['mkt', 'CANCELLED', 'cancelled by order c1']]);
+    expect(m.onQuotes([quote(102, 9.9, 10.1)], 102).fills).toEqual([]);
+
+    const replace = m.submit(
+      [order('r1', { action: 'REPLACE', target_order_id: 'rest', order_type: 'LIMIT', limit_price: 9.5, qty: 7 })],
+      103,
+    );
+    expect(replace.states.map((s) => [s.order_id, s.status, s.reason, s.remaining_qty])).toEqual([
+      ['rest', 'CANCELLED', 'replaced by order r1', 0],
+      ['r1', 'NEW', null, 7],
+    ]);
+    // The replacement works at its own price: 9.6 is not through 9.5, 9.4 is.
+    expect(m.onTrades([trade(104, 9.6)], 104).fills).toEqual([]);
+    expect(m.onTrades([trade(105, 9.4)], 105).fills.map((f) => [f.order_id, f.price, f.qty])).toEqual([['r1', 9.5, 7]]);
+
+    const late = m.submit(
+      [
+        order('c2', { action: 'CANCEL', target_order_id: 'r1' }),
+        order('r2', { action: 'REPLACE', target_order_id: 'nope', order_type: 'LIMIT', limit_price: 9 }),
+      ],
+      106,
+    );
+    expect(late.rejected.map((x) => x.reason)).toEqual([
+      'cancel of r1: no such working order (filled, cancelled, expired or unknown)',
+      'replace of nope: no such working order (filled, cancelled, expired or unknown)',
+    ]);
+    m.submit([order('w', { order_type: 'LIMIT', limit_price: 1 })], 107);
+    const wrongSide = m.submit(
+      [order('r3', { action: 'REPLACE', target_order_id: 'w', side: 'SELL', order_type: 'LIMIT', limit_price: 2 })],
+      108,
+    );
+    expect(wrongSide.rejected.map((x) => x.reason)).toEqual(['replace of w: expected its symbol and side (A BUY)']);
   });
 });

@@ -68,6 +68,9 @@ describe('execution.orders', () => {
       order_type: 'MARKET',
       limit_price: null,
       ref_price: 100,
+      time_in_force: 'DAY',
+      action: 'NEW',
+      target_order_id: null,
     });
     expect(run.metrics['skipped_small']).toBe(1);
     expect(run.deadLetters.map((d) => [JSON.parse(d.payload).symbol, d.reason, d.ts_known])).toEqual([

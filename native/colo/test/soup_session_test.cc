@@ -1,0 +1,306 @@
+// SoupBinTCP sessions: the state machines driven with an injected clock and byte vectors written
+// here from the spec, then a client and a server over loopback TCP with the connection dropped
+// mid-stream: every sequenced message arrives once, in order.
+#include "colo/soup_session.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "colo/soup_tcp.h"
+#include "test_bytes.h"
+
+namespace colo::soup {
+namespace {
+
+constexpr uint64_t kSec = 1'000'000'000;
+
+ClientSession::Config client_config() {
+  ClientSession::Config c;
+  c.username = "alice";
+  c.password = "secret";
+  return c;
+}
+ServerSession::Config server_config() {
+  ServerSession::Config c;
+  c.username = "alice";
+  c.password = "secret";
+  c.session = "TEST01";
+  return c;
+}
+
+std::vector<uint8_t> take_send(SessionOutput& o) {
+  std::vector<uint8_t> b = std::move(o.send);
+  o.send.clear();
+  return b;
+}
+std::string text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
+
+// Moves bytes both ways until neither side has anything to send.
+void shuttle(ClientSession& c, ServerSession& s, uint64_t now) {
+  for (int i = 0; i < 10; ++i) {
+    auto to_server = take_send(c.output());
+    if (!to_server.empty()) s.on_bytes(to_server.data(), to_server.size(), now);
+    auto to_client = take_send(s.output());
+    if (!to_client.empty()) c.on_bytes(to_client.data(), to_client.size(), now);
+    if (to_server.empty() && to_client.empty()) return;
+  }
+}
+
+std::vector<uint64_t> sequenced(SessionOutput& o, std::vector<std::string>* payloads = nullptr) {
+  std::vector<uint64_t> seqs;
+  for (auto& e : o.events) {
+    if (e.kind != SessionEvent::kSequenced) continue;
+    seqs.push_back(e.sequence);
+    if (payloads) payloads->push_back(text(e.payload));
+  }
+  return seqs;
+}
+
+TEST(SoupSession, LoginBytesAndReplayFromTheRequestedNumber) {
+  ServerSession s(server_config());
+  for (const char* m : {"m1", "m2", "m3"}) s.send_sequenced(reinterpret_cast<const uint8_t*>(m), 2, 0);
+  auto cfg = client_config();
+  cfg.next_sequence = 2;
+  ClientSession c(cfg);
+  c.on_connected(0);
+  // Login Request: 47, 'L', "alice ", "secret    ", blank session, sequence 2 left-padded.
+  auto login = take_send(c.output());
+  EXPECT_EQ(login, test::hex("002F" + test::ascii("Lalice secret    ") + test::ascii(std::string(10, ' ')) +
+                             test::ascii(std::string(19, ' ') + "2")));
+  s.on_connected(0);
+  s.on_bytes(login.data(), login.size(), 0);
+  // Login Accepted: 31, 'A', "    TEST01", next sequence 2; then messages 2 and 3.
+  auto reply = take_send(s.output());
+  EXPECT_EQ(reply, test::hex("001F" + test::ascii("A    TEST01") + test::ascii(std::string(19, ' ') + "2") +
+                             "0003" + test::ascii("Sm2") + "0003" + test::ascii("Sm3")));
+  c.on_bytes(reply.data(), reply.size(), 0);
+  EXPECT_EQ(c.state(), ClientSession::State::kLoggedIn);
+  EXPECT_EQ(c.session(), "TEST01");
+  std::vector<std::string> got;
+  EXPECT_EQ(sequenced(c.output(), &got), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(got, (std::vector<std::string>{"m2", "m3"}));
+  EXPECT_EQ(c.next_sequence(), 4u);
+  // A new message goes straight out.
+  s.send_sequenced(reinterpret_cast<const uint8_t*>("m4"), 2, 0);
+  EXPECT_EQ(take_send(s.output()), test::hex("0003" + test::ascii("Sm4")));
+}
+
+TEST(SoupSession, ZeroMeansFromTheMostRecentAndPastTheEndIsClamped) {
+  for (uint64_t asked : {uint64_t(0), uint64_t(99)}) {
+    ServerSession s(server_config());
+    s.send_sequenced(reinterpret_cast<const uint8_t*>("m1"), 2, 0);
+    auto cfg = client_config();
+    cfg.next_sequence = asked;
+    ClientSession c(cfg);
+    c.on_connected(0);
+    s.on_connected(0);
+    shuttle(c, s, 0);
+    EXPECT_EQ(c.next_sequence(), 2u) << asked;
+    EXPECT_TRUE(sequenced(c.output()).empty());
+  }
+}
+
+TEST(SoupSession, RejectsBadCredentialsAndUnknownSessions) {
+  struct Case {
+    const char* password;
+    const char* session;
+    char reason;
+  };
+  for (Case k : {Case{"wrong", "", 'A'}, Case{"secret", "OTHER", 'S'}}) {
+    ServerSession s(server_config());
+    auto cfg = client_config();
+    cfg.password = k.password;
+    cfg.session = k.session;
+    ClientSession c(cfg);
+    c.on_connected(0);
+    s.on_connected(0);
+    auto login = take_send(c.output());
+    s.on_bytes(login.data(), login.size(), 0);
+    auto reply = take_send(s.output());
+    EXPECT_EQ(reply, test::hex("0002" + test::ascii(std::string("J") + k.reason)));
+    EXPECT_TRUE(s.output().close);
+    c.on_bytes(reply.data(), reply.size(), 0);
+    ASSERT_FALSE(c.output().events.empty());
+    EXPECT_EQ(c.output().events.back().kind, SessionEvent::kLoginRejected);
+    EXPECT_EQ(c.output().events.back().reason, k.reason);
+    EXPECT_EQ(c.state(), ClientSession::State::kDone);
+  }
+}
+
+TEST(SoupSession, HeartbeatsAfterOneSecondQuietAndDeadAfterFifteen) {
+  ServerSession s(server_config());
+  ClientSession c(client_config());
+  c.on_connected(0);
+  s.on_connected(0);
+  shuttle(c, s, 0);
+  c.on_tick(kSec - 1);
+  s.on_tick(kSec - 1);
+  EXPECT_TRUE(c.output().send.empty());
+  EXPECT_TRUE(s.output().send.empty());
+  c.on_tick(kSec);
+  s.on_tick(kSec);
+  EXPECT_EQ(take_send(c.output()), test::hex("0001" + test::ascii("R")));
+  EXPECT_EQ(take_send(s.output()), test::hex("0001" + test::ascii("H")));
+  // Sending anything restarts the quiet second.
+  s.send_sequenced(reinterpret_cast<const uint8_t*>("x"), 1, kSec + kSec / 2);
+  take_send(s.output());
+  s.on_tick(2 * kSec);
+  EXPECT_TRUE(s.output().send.empty());
+  // The client hears nothing from t=0 on: dead at 15 s, not before.
+  c.on_tick(15 * kSec - 1);
+  EXPECT_FALSE(c.output().close);
+  c.on_tick(15 * kSec);
+  EXPECT_TRUE(c.output().close);
+  EXPECT_EQ(c.output().events.back().kind, SessionEvent::kPeerDead);
+  EXPECT_EQ(c.state(), ClientSession::State::kDisconnected);
+  // The server heard the heartbeat? No: it was never delivered, so it too times out.
+  s.on_tick(15 * kSec);
+  EXPECT_EQ(s.output().events.back().kind, SessionEvent::kPeerDead);
+}
+
+TEST(SoupSession, ReconnectResumesAfterTheLastReceived) {
+  ServerSession s(server_config());
+  ClientSession c(client_config());
+  c.on_connected(0);
+  s.on_connected(0);
+  shuttle(c, s, 0);
+  for (const char* m : {"a", "b", "c", "d", "e"}) s.send_sequenced(reinterpret_cast<const uint8_t*>(m), 1, 0);
+  auto wire = take_send(s.output());
+  // Only the first two packets (4 bytes each) and half the third reach the client.
+  c.on_bytes(wire.data(), 10, 0);
+  c.on_disconnected(1);
+  s.on_disconnected(1);
+  EXPECT_EQ(c.framer().errors(FrameError::kTruncated), 1u);
+  s.send_sequenced(reinterpret_cast<const uint8_t*>("f"), 1, 1);  // while nobody is connected
+  c.on_connected(2);
+  auto login = take_send(c.output());
+  EXPECT_EQ(login, test::hex("002F" + test::ascii("Lalice secret        TEST01") +
+                             test::ascii(std::string(19, ' ') + "3")));
+  s.on_connected(2);
+  s.on_bytes(login.data(), login.size(), 2);
+  c.on_bytes(s.output().send.data(), s.output().send.size(), 2);
+  std::vector<std::string> got;
+  EXPECT_EQ(sequenced(c.output(), &got), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(got, (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
+}
+
+TEST(SoupSession, UnsequencedLogoutAndEndOfSession) {
+  ServerSession s(server_config());
+  ClientSession c(client_config());
+  c.on_connected(0);
+  s.on_connected(0);
+  shuttle(c, s, 0);
+  EXPECT_TRUE(c.send_unsequenced(reinterpret_cast<const uint8_t*>("order"), 5, 0));
+  EXPECT_EQ(c.output().send, test::hex("0006" + test::ascii("Uorder")));
+  shuttle(c, s, 0);
+  ASSERT_EQ(s.output().events.back().kind, SessionEvent::kUnsequenced);
+  EXPECT_EQ(text(s.output().events.back().payload), "order");
+
+  c.logout(0);
+  EXPECT_EQ(c.output().send, test::hex("0001" + test::ascii("O")));
+  shuttle(c, s, 0);
+  EXPECT_EQ(s.output().events.back().kind, SessionEvent::kLoggedOut);
+  EXPECT_TRUE(s.output().close);
+  EXPECT_EQ(c.state(), ClientSession::State::kDone);
+
+  ServerSession s2(server_config());
+  ClientSession c2(client_config());
+  c2.on_connected(0);
+  s2.on_connected(0);
+  shuttle(c2, s2, 0);
+  s2.end_session(0);
+  EXPECT_EQ(s2.output().send, test::hex("0001" + test::ascii("Z")));
+  shuttle(c2, s2, 0);
+  EXPECT_EQ(c2.output().events.back().kind, SessionEvent::kEndOfSession);
+  EXPECT_EQ(c2.state(), ClientSession::State::kDone);
+  EXPECT_EQ(s2.send_sequenced(reinterpret_cast<const uint8_t*>("x"), 1, 0), 0u);
+}
+
+TEST(SoupSession, ProtocolErrorsDropTheConnection) {
+  ServerSession s(server_config());
+  s.on_connected(0);
+  auto early = test::hex("0002" + test::ascii("Ux"));  // data before Login Request
+  s.on_bytes(early.data(), early.size(), 0);
+  EXPECT_TRUE(s.output().close);
+  EXPECT_EQ(s.output().events.back().kind, SessionEvent::kProtocolError);
+
+  ClientSession c(client_config());
+  c.on_connected(0);
+  auto junk = test::hex("0001" + test::ascii("Q"));  // not a server packet type
+  c.on_bytes(junk.data(), junk.size(), 0);
+  EXPECT_TRUE(c.output().close);
+  EXPECT_EQ(c.output().events.back().kind, SessionEvent::kProtocolError);
+  EXPECT_EQ(c.state(), ClientSession::State::kDisconnected);
+}
+
+// ---- Loopback TCP ----------------------------------------------------------------------------
+
+uint64_t now_ns() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+
+TEST(SoupSessionTcp, DroppedConnectionLosesNothingAndRepeatsNothing) {
+  constexpr uint64_t kMessages = 5000;
+  for (bool client_drops : {true, false}) {
+    tcp::Listener listener;
+    ServerSession server(server_config());
+    ClientSession client(client_config());
+    tcp::Socket server_sock, client_sock;
+    std::vector<uint64_t> got;
+    bool dropped = false;
+    int reconnects = 0;
+    uint64_t produced = 0;
+    const uint64_t deadline = now_ns() + 20 * kSec;
+    while (got.size() < kMessages && now_ns() < deadline) {
+      uint64_t now = now_ns();
+      if (!client_sock.open() && client.state() == ClientSession::State::kDisconnected) {
+        client_sock = tcp::connect_loopback(listener.port());
+        client.on_connected(now);
+        ++reconnects;
+      }
+      if (tcp::Socket in = listener.accept(); in.open()) {
+        if (server_sock.open()) server.on_disconnected(now);  // the old connection is gone
+        server_sock = std::move(in);
+        server.on_connected(now);
+      }
+      // The server's application produces whether or not anyone is connected.
+      for (int i = 0; i < 50 && produced < kMessages; ++i) {
+        std::string m = "msg-" + std::to_string(++produced);
+        server.send_sequenced(reinterpret_cast<const uint8_t*>(m.data()), m.size(), now);
+      }
+      tcp::pump(server_sock, server, now);
+      tcp::pump(client_sock, client, now);
+      for (auto& e : client.output().events) {
+        if (e.kind == SessionEvent::kSequenced) {
+          ASSERT_EQ(text(e.payload), "msg-" + std::to_string(e.sequence));
+          got.push_back(e.sequence);
+        }
+      }
+      client.output().events.clear();
+      server.output().events.clear();
+      if (!dropped && got.size() >= kMessages / 3) {
+        // Drop with unread bytes in flight: a reset, so what the kernel holds is lost.
+        dropped = true;
+        if (client_drops) {
+          client_sock.close(/*reset=*/true);
+          client.on_disconnected(now);
+        } else {
+          server_sock.close(/*reset=*/true);
+          server.on_disconnected(now);
+        }
+      }
+    }
+    ASSERT_EQ(got.size(), kMessages) << "client_drops=" << client_drops;
+    for (uint64_t i = 0; i < kMessages; ++i) ASSERT_EQ(got[i], i + 1);
+    EXPECT_EQ(reconnects, 2) << "client_drops=" << client_drops;
+    EXPECT_TRUE(dropped);
+  }
+}
+
+}  // namespace
+}  // namespace colo::soup

@@ -13,6 +13,9 @@
 #include "colo/itch.h"
 #include "colo/itch_file.h"
 #include "colo/itch_sim.h"
+#include "colo/order_entry.h"
+#include "colo/ouch42.h"
+#include "colo/soupbintcp.h"
 
 using namespace colo;
 using Clock = std::chrono::steady_clock;
@@ -123,6 +126,56 @@ int main(int argc, char** argv) {
     g_sink = sink.check;
   });
 
+  // OUCH: a day's worth of distinct orders (ids as the orders operator makes them), mapped and
+  // framed one by one into a send buffer that is reset every 4096 orders (as a socket write would).
+  const size_t n_orders = 1'000'000;
+  std::vector<order_entry::Order> orders(n_orders);
+  for (size_t i = 0; i < n_orders; ++i) {
+    order_entry::Order& o = orders[i];
+    o.order_id = "orders-" + std::to_string(1704205800000000ULL + i * 1000) + "-" + itch::sim_symbol(uint16_t(1 + i % 500));
+    o.symbol = itch::sim_symbol(uint16_t(1 + i % 500));
+    o.side = i % 2 ? order_entry::Side::kSell : order_entry::Side::kBuy;
+    o.qty = double(100 * (1 + i % 50));
+    o.order_type = i % 3 ? order_entry::OrderType::kLimit : order_entry::OrderType::kMarket;
+    o.limit_price = 100.0 + double(i % 997) * 0.01;
+    o.ref_price = 100.0 + double(i % 991) * 0.01;
+  }
+  std::vector<ouch42::Inbound> mapped(n_orders);
+  for (size_t i = 0; i < n_orders; ++i) mapped[i] = order_entry::to_ouch(orders[i]).message;
+  std::vector<uint8_t> wire;
+  wire.reserve(4096 * 64);
+  uint8_t payload[64];
+  const double t_ouch_full = best_seconds(a.runs, [&] {
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n_orders; ++i) {
+      if ((i & 4095) == 0) acc += wire.size(), wire.clear();
+      const order_entry::Mapped m = order_entry::to_ouch(orders[i]);
+      const size_t n = ouch42::encode(m.message, payload);
+      soup::append_packet(wire, 'U', payload, n);
+    }
+    g_sink = acc + wire.size();
+  });
+  const double t_ouch_frame = best_seconds(a.runs, [&] {
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n_orders; ++i) {
+      if ((i & 4095) == 0) acc += wire.size(), wire.clear();
+      const size_t n = ouch42::encode(mapped[i], payload);
+      soup::append_packet(wire, 'U', payload, n);
+    }
+    g_sink = acc + wire.size();
+  });
+  const size_t packet_bytes = 3 + ouch42::EnterOrder::kLength;
+  std::vector<uint8_t> packet(packet_bytes, 1);
+  const double t_ouch_copy = best_seconds(a.runs, [&] {
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n_orders; ++i) {
+      if ((i & 4095) == 0) acc += wire.size(), wire.clear();
+      packet[0] = uint8_t(i);
+      wire.insert(wire.end(), packet.begin(), packet.end());
+    }
+    g_sink = acc + wire.size();
+  });
+
   struct Row {
     const char* what;
     double seconds;
@@ -134,6 +187,15 @@ int main(int argc, char** argv) {
       {"ITCH decode (framing checks, every field)", t_decode, 30e6},
       {"ITCH decode + L3 book (top-of-book quotes, trades)", t_book, 7e6},
   };
+  struct OuchRow {
+    const char* what;
+    double seconds;
+  };
+  const OuchRow ouch_rows[] = {
+      {"append a 52-byte packet to the send buffer (reference)", t_ouch_copy},
+      {"encode Enter Order + SoupBinTCP 'U' framing", t_ouch_frame},
+      {"Order -> OUCH (checks, tick, collar, SHA-256 token) + encode + framing", t_ouch_full},
+  };
   if (a.json) {
     std::printf("{\"messages\":%llu,\"bytes\":%zu,\"quotes\":%llu,\"trades\":%llu,\"rows\":[",
                 (unsigned long long)total, file.size(), (unsigned long long)quotes,
@@ -142,6 +204,10 @@ int main(int argc, char** argv) {
       std::printf("%s{\"what\":\"%s\",\"seconds\":%.6f,\"msg_per_s\":%.0f,\"ns_per_msg\":%.2f,\"target\":%.0f}",
                   i ? "," : "", rows[i].what, rows[i].seconds, double(total) / rows[i].seconds,
                   rows[i].seconds * 1e9 / double(total), rows[i].target);
+    std::printf("],\"ouch\":[");
+    for (size_t i = 0; i < std::size(ouch_rows); ++i)
+      std::printf("%s{\"what\":\"%s\",\"ns_per_order\":%.2f}", i ? "," : "", ouch_rows[i].what,
+                  ouch_rows[i].seconds * 1e9 / double(n_orders));
     std::printf("]}\n");
     return 0;
   }
@@ -157,5 +223,8 @@ int main(int argc, char** argv) {
     std::printf("%-52s %14.0f %10.2f %10.2f %12s\n", r.what, rate, r.seconds * 1e9 / double(total),
                 double(file.size()) / r.seconds / 1e9, vs);
   }
+  std::printf("\n%-72s %10s %14s\n", "OUCH 4.2 order entry, 1M distinct orders", "ns/order", "orders/s");
+  for (const OuchRow& r : ouch_rows)
+    std::printf("%-72s %10.2f %14.0f\n", r.what, r.seconds * 1e9 / double(n_orders), double(n_orders) / r.seconds);
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
  * Typed wrapper around colo.node, the Node binding of the colo C++ library (README.md): ITCH 5.0
- * files replayed through the order book, and a synthetic ITCH session for tests and benchmarks.
+ * files replayed through the order book, a synthetic ITCH session for tests and benchmarks, and the
+ * Order → OUCH 4.2 mapping.
  */
 import { addonLoader } from '../load.ts';
 
@@ -56,10 +57,28 @@ export interface ItchFile {
   summary(): ItchSummary;
 }
 
+/** The Order fields the OUCH mapping reads (schemas/Order.avsc). */
+export interface OuchOrderInput {
+  readonly order_id: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly qty: number;
+  readonly order_type: 'MARKET' | 'LIMIT';
+  readonly limit_price: number | null;
+  readonly ref_price: number;
+  readonly time_in_force: 'DAY' | 'IOC';
+  readonly action: 'NEW' | 'CANCEL' | 'REPLACE';
+  readonly target_order_id: string | null;
+}
+
 interface ColoBinding {
   ItchFile: new (path: string, symbols?: readonly string[]) => ItchFile;
   itchMessageNames: Readonly<Record<string, string>>;
   simulateItchSession(options: { messages: number; symbols: number; seed: number }): Buffer;
+  /** The OUCH 4.2 inbound message of an order (Enter, Replace or Cancel Order), or why it cannot be sent. */
+  orderToOuch(order: OuchOrderInput, config?: { market_collar?: number }): { ok: true; bytes: Buffer } | { ok: false; error: string };
+  /** The 14-character Order Token of an order id: base-36 of the first 72 bits of its SHA-256. */
+  ouchToken(orderId: string): string;
 }
 
 export const colo = addonLoader<ColoBinding>(

@@ -2,9 +2,11 @@
 #include <napi.h>
 
 void InitItch(Napi::Env env, Napi::Object exports);
+void InitOuch(Napi::Env env, Napi::Object exports);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitItch(env, exports);
+  InitOuch(env, exports);
   return exports;
 }
 

@@ -14,7 +14,7 @@ stamp="$venv/.requirements.sha256"
 start_ns=$(date +%s%N)
 
 # Import names (not distribution names) that must be importable for the venv to count as ready.
-modules='"cvxpy", "clarabel", "osqp", "numpy", "scipy", "pytest", "sklearn", "lightgbm", "onnx", "onnxmltools", "onnxruntime", "pyarrow"'
+modules='"itchcpp", "cvxpy", "clarabel", "osqp", "numpy", "scipy", "pytest", "sklearn", "lightgbm", "onnx", "onnxmltools", "onnxruntime", "pyarrow"'
 
 elapsed() { echo "$(( ($(date +%s%N) - start_ns) / 1000000 )) ms"; }
 

@@ -75,6 +75,15 @@ interface ColoBinding {
   ItchFile: new (path: string, symbols?: readonly string[]) => ItchFile;
   itchMessageNames: Readonly<Record<string, string>>;
   simulateItchSession(options: { messages: number; symbols: number; seed: number }): Buffer;
+  /** Every message of a length-prefixed ITCH buffer, each field by name (raw integers: Price(4) not scaled). */
+  decodeItch(
+    bytes: Uint8Array,
+    maxMessages?: number,
+  ): {
+    messages: Record<string, string | number | bigint>[];
+    errors: { kind: string; offset: number }[];
+    truncated: boolean;
+  };
   /** The OUCH 4.2 inbound message of an order (Enter, Replace or Cancel Order), or why it cannot be sent. */
   orderToOuch(order: OuchOrderInput, config?: { market_collar?: number }): { ok: true; bytes: Buffer } | { ok: false; error: string };
   /** The 14-character Order Token of an order id: base-36 of the first 72 bits of its SHA-256. */

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <napi.h>
 #include <system_error>
 
+#include "colo/itch_file.h"
 #include "colo/itch_replay.h"
 #include "colo/itch_sim.h"
 
@@ -197,6 +199,71 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
   bool busy_ = false;
 };
 
+// Reads fields by name into a JS object (wire.h archive): integers as numbers (BigInt above 2^53),
+// characters and alphanumerics as strings (padding trimmed).
+struct JsObjectReader {
+  Napi::Env env;
+  Napi::Object out;
+  const uint8_t* p;
+  void tag(char t) { out.Set("type", std::string(1, t)), ++p; }
+  void number(const char* name, uint64_t v) {
+    if (v <= 9007199254740991ULL) out.Set(name, Napi::Number::New(env, double(v)));
+    else out.Set(name, Napi::BigInt::New(env, v));
+  }
+  void u8(uint8_t&, const char* name) { number(name, *p++); }
+  void ch(char&, const char* name) { out.Set(name, std::string(1, char(*p++))); }
+  void u16(uint16_t&, const char* name) { number(name, colo::load_u16(p)), p += 2; }
+  void u32(uint32_t&, const char* name) { number(name, colo::load_u32(p)), p += 4; }
+  void u48(uint64_t&, const char* name) { number(name, colo::load_u48(p)), p += 6; }
+  void u64(uint64_t&, const char* name) { number(name, colo::load_u64(p)), p += 8; }
+  template <size_t N>
+  void alpha(colo::Alpha<N>& v, const char* name) {
+    std::memcpy(v.bytes.data(), p, N), p += N;
+    out.Set(name, std::string(v.view()));
+  }
+};
+
+// decodeItch(bytes, maxMessages) → { messages: [{ type, stock_locate, ... }], errors, truncated }:
+// a length-prefixed ITCH buffer, every field by name, for inspection and cross-checks.
+Napi::Value DecodeItch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray())
+    throw Napi::TypeError::New(env, "decodeItch(bytes: Uint8Array, maxMessages?: number)");
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  double max = 1e6;
+  if (info.Length() > 1 && info[1].IsNumber()) max = info[1].As<Napi::Number>().DoubleValue();
+  if (!(max >= 1 && max <= 1e7)) throw Napi::TypeError::New(env, "decodeItch: maxMessages must be 1 .. 1e7");
+  Napi::Array messages = Napi::Array::New(env);
+  colo::itch_file::ScanStats st;
+  colo::itch_file::Cursor cursor{bytes.Data(), bytes.ByteLength()};
+  bool truncated = false;
+  while (cursor.next(st, [&](uint64_t, const uint8_t* m, size_t len) {
+    colo::itch::dispatch(m, len, [&]<class M>(const M&) {
+      JsObjectReader r{env, Napi::Object::New(env), m};
+      M scratch{};
+      M::fields(r, scratch);
+      messages.Set(messages.Length(), r.out);
+    });
+  })) {
+    if (messages.Length() >= max) {
+      truncated = !cursor.done();
+      break;
+    }
+  }
+  Napi::Array errors = Napi::Array::New(env);
+  for (const auto& e : st.errors) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("kind", std::string(colo::itch_file::kind_name(e.kind)));
+    o.Set("offset", Napi::Number::New(env, double(e.offset)));
+    errors.Set(errors.Length(), o);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("messages", messages);
+  out.Set("errors", errors);
+  out.Set("truncated", Napi::Boolean::New(env, truncated));
+  return out;
+}
+
 // simulateItchSession({ messages, symbols, seed }) → Buffer of a length-prefixed ITCH file.
 Napi::Value SimulateItchSession(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -229,4 +296,5 @@ void InitItch(Napi::Env env, Napi::Object exports) {
     names.Set(std::string(1, colo::itch::message_type_at(i)), std::string(colo::itch::message_name_at(i)));
   exports.Set("itchMessageNames", names);
   exports.Set("simulateItchSession", Napi::Function::New(env, SimulateItchSession));
+  exports.Set("decodeItch", Napi::Function::New(env, DecodeItch));
 }

@@ -24,9 +24,9 @@ struct Header {
 
 #define COLO_ITCH_HEADER(io, m) \
   io.tag(kType);                \
-  io.u16(m.h.stock_locate);     \
-  io.u16(m.h.tracking_number);  \
-  io.u48(m.h.timestamp)
+  io.u16(m.h.stock_locate, "stock_locate");     \
+  io.u16(m.h.tracking_number, "tracking_number");  \
+  io.u48(m.h.timestamp, "timestamp")
 
 #define COLO_MESSAGE(Name, TYPE, LENGTH)    \
   static constexpr char kType = TYPE;       \
@@ -39,7 +39,7 @@ struct SystemEvent {
   char event_code = 0;  // O S Q M E C
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.ch(m.event_code);
+    io.ch(m.event_code, "event_code");
   }
   friend bool operator==(const SystemEvent&, const SystemEvent&) = default;
 };
@@ -63,20 +63,20 @@ struct StockDirectory {
   char inverse_indicator = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.ch(m.market_category);
-    io.ch(m.financial_status);
-    io.u32(m.round_lot_size);
-    io.ch(m.round_lots_only);
-    io.ch(m.issue_classification);
-    io.alpha(m.issue_sub_type);
-    io.ch(m.authenticity);
-    io.ch(m.short_sale_threshold);
-    io.ch(m.ipo_flag);
-    io.ch(m.luld_reference_price_tier);
-    io.ch(m.etp_flag);
-    io.u32(m.etp_leverage_factor);
-    io.ch(m.inverse_indicator);
+    io.alpha(m.stock, "stock");
+    io.ch(m.market_category, "market_category");
+    io.ch(m.financial_status, "financial_status");
+    io.u32(m.round_lot_size, "round_lot_size");
+    io.ch(m.round_lots_only, "round_lots_only");
+    io.ch(m.issue_classification, "issue_classification");
+    io.alpha(m.issue_sub_type, "issue_sub_type");
+    io.ch(m.authenticity, "authenticity");
+    io.ch(m.short_sale_threshold, "short_sale_threshold");
+    io.ch(m.ipo_flag, "ipo_flag");
+    io.ch(m.luld_reference_price_tier, "luld_reference_price_tier");
+    io.ch(m.etp_flag, "etp_flag");
+    io.u32(m.etp_leverage_factor, "etp_leverage_factor");
+    io.ch(m.inverse_indicator, "inverse_indicator");
   }
   friend bool operator==(const StockDirectory&, const StockDirectory&) = default;
 };
@@ -90,10 +90,10 @@ struct StockTradingAction {
   Alpha<4> reason;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.ch(m.trading_state);
-    io.ch(m.reserved);
-    io.alpha(m.reason);
+    io.alpha(m.stock, "stock");
+    io.ch(m.trading_state, "trading_state");
+    io.ch(m.reserved, "reserved");
+    io.alpha(m.reason, "reason");
   }
   friend bool operator==(const StockTradingAction&, const StockTradingAction&) = default;
 };
@@ -105,8 +105,8 @@ struct RegShoRestriction {
   char reg_sho_action = 0;  // 0 1 2
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.ch(m.reg_sho_action);
+    io.alpha(m.stock, "stock");
+    io.ch(m.reg_sho_action, "reg_sho_action");
   }
   friend bool operator==(const RegShoRestriction&, const RegShoRestriction&) = default;
 };
@@ -121,11 +121,11 @@ struct MarketParticipantPosition {
   char market_participant_state = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.mpid);
-    io.alpha(m.stock);
-    io.ch(m.primary_market_maker);
-    io.ch(m.market_maker_mode);
-    io.ch(m.market_participant_state);
+    io.alpha(m.mpid, "mpid");
+    io.alpha(m.stock, "stock");
+    io.ch(m.primary_market_maker, "primary_market_maker");
+    io.ch(m.market_maker_mode, "market_maker_mode");
+    io.ch(m.market_participant_state, "market_participant_state");
   }
   friend bool operator==(const MarketParticipantPosition&, const MarketParticipantPosition&) =
       default;
@@ -139,9 +139,9 @@ struct MwcbDeclineLevel {
   uint64_t level3 = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.level1);
-    io.u64(m.level2);
-    io.u64(m.level3);
+    io.u64(m.level1, "level1");
+    io.u64(m.level2, "level2");
+    io.u64(m.level3, "level3");
   }
   friend bool operator==(const MwcbDeclineLevel&, const MwcbDeclineLevel&) = default;
 };
@@ -152,7 +152,7 @@ struct MwcbStatus {
   char breached_level = 0;  // 1 2 3
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.ch(m.breached_level);
+    io.ch(m.breached_level, "breached_level");
   }
   friend bool operator==(const MwcbStatus&, const MwcbStatus&) = default;
 };
@@ -166,10 +166,10 @@ struct IpoQuotingPeriod {
   uint32_t ipo_price = 0;  // Price(4)
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.u32(m.release_time);
-    io.ch(m.release_qualifier);
-    io.u32(m.ipo_price);
+    io.alpha(m.stock, "stock");
+    io.u32(m.release_time, "release_time");
+    io.ch(m.release_qualifier, "release_qualifier");
+    io.u32(m.ipo_price, "ipo_price");
   }
   friend bool operator==(const IpoQuotingPeriod&, const IpoQuotingPeriod&) = default;
 };
@@ -184,11 +184,11 @@ struct LuldAuctionCollar {
   uint32_t extension = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.u32(m.reference_price);
-    io.u32(m.upper_price);
-    io.u32(m.lower_price);
-    io.u32(m.extension);
+    io.alpha(m.stock, "stock");
+    io.u32(m.reference_price, "reference_price");
+    io.u32(m.upper_price, "upper_price");
+    io.u32(m.lower_price, "lower_price");
+    io.u32(m.extension, "extension");
   }
   friend bool operator==(const LuldAuctionCollar&, const LuldAuctionCollar&) = default;
 };
@@ -201,9 +201,9 @@ struct OperationalHalt {
   char action = 0;       // H T
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.ch(m.market_code);
-    io.ch(m.action);
+    io.alpha(m.stock, "stock");
+    io.ch(m.market_code, "market_code");
+    io.ch(m.action, "action");
   }
   friend bool operator==(const OperationalHalt&, const OperationalHalt&) = default;
 };
@@ -218,11 +218,11 @@ struct AddOrder {
   uint32_t price = 0;  // Price(4)
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.order_ref);
-    io.ch(m.side);
-    io.u32(m.shares);
-    io.alpha(m.stock);
-    io.u32(m.price);
+    io.u64(m.order_ref, "order_ref");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
+    io.alpha(m.stock, "stock");
+    io.u32(m.price, "price");
   }
   friend bool operator==(const AddOrder&, const AddOrder&) = default;
 };
@@ -238,12 +238,12 @@ struct AddOrderMpid {
   Alpha<4> attribution;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.order_ref);
-    io.ch(m.side);
-    io.u32(m.shares);
-    io.alpha(m.stock);
-    io.u32(m.price);
-    io.alpha(m.attribution);
+    io.u64(m.order_ref, "order_ref");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
+    io.alpha(m.stock, "stock");
+    io.u32(m.price, "price");
+    io.alpha(m.attribution, "attribution");
   }
   friend bool operator==(const AddOrderMpid&, const AddOrderMpid&) = default;
 };
@@ -256,9 +256,9 @@ struct OrderExecuted {
   uint64_t match_number = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.order_ref);
-    io.u32(m.executed_shares);
-    io.u64(m.match_number);
+    io.u64(m.order_ref, "order_ref");
+    io.u32(m.executed_shares, "executed_shares");
+    io.u64(m.match_number, "match_number");
   }
   friend bool operator==(const OrderExecuted&, const OrderExecuted&) = default;
 };
@@ -273,11 +273,11 @@ struct OrderExecutedWithPrice {
   uint32_t execution_price = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.order_ref);
-    io.u32(m.executed_shares);
-    io.u64(m.match_number);
-    io.ch(m.printable);
-    io.u32(m.execution_price);
+    io.u64(m.order_ref, "order_ref");
+    io.u32(m.executed_shares, "executed_shares");
+    io.u64(m.match_number, "match_number");
+    io.ch(m.printable, "printable");
+    io.u32(m.execution_price, "execution_price");
   }
   friend bool operator==(const OrderExecutedWithPrice&, const OrderExecutedWithPrice&) = default;
 };
@@ -289,8 +289,8 @@ struct OrderCancel {
   uint32_t cancelled_shares = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.order_ref);
-    io.u32(m.cancelled_shares);
+    io.u64(m.order_ref, "order_ref");
+    io.u32(m.cancelled_shares, "cancelled_shares");
   }
   friend bool operator==(const OrderCancel&, const OrderCancel&) = default;
 };
@@ -301,7 +301,7 @@ struct OrderDelete {
   uint64_t order_ref = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.order_ref);
+    io.u64(m.order_ref, "order_ref");
   }
   friend bool operator==(const OrderDelete&, const OrderDelete&) = default;
 };
@@ -315,10 +315,10 @@ struct OrderReplace {
   uint32_t price = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.original_order_ref);
-    io.u64(m.new_order_ref);
-    io.u32(m.shares);
-    io.u32(m.price);
+    io.u64(m.original_order_ref, "original_order_ref");
+    io.u64(m.new_order_ref, "new_order_ref");
+    io.u32(m.shares, "shares");
+    io.u32(m.price, "price");
   }
   friend bool operator==(const OrderReplace&, const OrderReplace&) = default;
 };
@@ -334,12 +334,12 @@ struct TradeNonCross {
   uint64_t match_number = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.order_ref);
-    io.ch(m.side);
-    io.u32(m.shares);
-    io.alpha(m.stock);
-    io.u32(m.price);
-    io.u64(m.match_number);
+    io.u64(m.order_ref, "order_ref");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
+    io.alpha(m.stock, "stock");
+    io.u32(m.price, "price");
+    io.u64(m.match_number, "match_number");
   }
   friend bool operator==(const TradeNonCross&, const TradeNonCross&) = default;
 };
@@ -354,11 +354,11 @@ struct CrossTrade {
   char cross_type = 0;  // O C H I
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.shares);
-    io.alpha(m.stock);
-    io.u32(m.cross_price);
-    io.u64(m.match_number);
-    io.ch(m.cross_type);
+    io.u64(m.shares, "shares");
+    io.alpha(m.stock, "stock");
+    io.u32(m.cross_price, "cross_price");
+    io.u64(m.match_number, "match_number");
+    io.ch(m.cross_type, "cross_type");
   }
   friend bool operator==(const CrossTrade&, const CrossTrade&) = default;
 };
@@ -369,7 +369,7 @@ struct BrokenTrade {
   uint64_t match_number = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.match_number);
+    io.u64(m.match_number, "match_number");
   }
   friend bool operator==(const BrokenTrade&, const BrokenTrade&) = default;
 };
@@ -388,15 +388,15 @@ struct Noii {
   char price_variation_indicator = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.u64(m.paired_shares);
-    io.u64(m.imbalance_shares);
-    io.ch(m.imbalance_direction);
-    io.alpha(m.stock);
-    io.u32(m.far_price);
-    io.u32(m.near_price);
-    io.u32(m.current_reference_price);
-    io.ch(m.cross_type);
-    io.ch(m.price_variation_indicator);
+    io.u64(m.paired_shares, "paired_shares");
+    io.u64(m.imbalance_shares, "imbalance_shares");
+    io.ch(m.imbalance_direction, "imbalance_direction");
+    io.alpha(m.stock, "stock");
+    io.u32(m.far_price, "far_price");
+    io.u32(m.near_price, "near_price");
+    io.u32(m.current_reference_price, "current_reference_price");
+    io.ch(m.cross_type, "cross_type");
+    io.ch(m.price_variation_indicator, "price_variation_indicator");
   }
   friend bool operator==(const Noii&, const Noii&) = default;
 };
@@ -408,8 +408,8 @@ struct Rpii {
   char interest_flag = 0;  // B S A N
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.ch(m.interest_flag);
+    io.alpha(m.stock, "stock");
+    io.ch(m.interest_flag, "interest_flag");
   }
   friend bool operator==(const Rpii&, const Rpii&) = default;
 };
@@ -428,14 +428,14 @@ struct DirectListingPriceDiscovery {
   uint32_t upper_price_range_collar = 0;
   static constexpr void fields(auto& io, auto& m) {
     COLO_ITCH_HEADER(io, m);
-    io.alpha(m.stock);
-    io.ch(m.open_eligibility_status);
-    io.u32(m.minimum_allowable_price);
-    io.u32(m.maximum_allowable_price);
-    io.u32(m.near_execution_price);
-    io.u64(m.near_execution_time);
-    io.u32(m.lower_price_range_collar);
-    io.u32(m.upper_price_range_collar);
+    io.alpha(m.stock, "stock");
+    io.ch(m.open_eligibility_status, "open_eligibility_status");
+    io.u32(m.minimum_allowable_price, "minimum_allowable_price");
+    io.u32(m.maximum_allowable_price, "maximum_allowable_price");
+    io.u32(m.near_execution_price, "near_execution_price");
+    io.u64(m.near_execution_time, "near_execution_time");
+    io.u32(m.lower_price_range_collar, "lower_price_range_collar");
+    io.u32(m.upper_price_range_collar, "upper_price_range_collar");
   }
   friend bool operator==(const DirectListingPriceDiscovery&,
                          const DirectListingPriceDiscovery&) = default;

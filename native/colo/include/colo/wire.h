@@ -75,14 +75,14 @@ inline double price8_to_double(uint64_t p) { return double(p) / kPrice8Scale; }
 struct WireReader {
   const uint8_t* p;
   void tag(char) { ++p; }
-  void u8(uint8_t& v) { v = *p++; }
-  void ch(char& v) { v = char(*p++); }
-  void u16(uint16_t& v) { v = load_u16(p), p += 2; }
-  void u32(uint32_t& v) { v = load_u32(p), p += 4; }
-  void u48(uint64_t& v) { v = load_u48(p), p += 6; }
-  void u64(uint64_t& v) { v = load_u64(p), p += 8; }
+  void u8(uint8_t& v, const char* = nullptr) { v = *p++; }
+  void ch(char& v, const char* = nullptr) { v = char(*p++); }
+  void u16(uint16_t& v, const char* = nullptr) { v = load_u16(p), p += 2; }
+  void u32(uint32_t& v, const char* = nullptr) { v = load_u32(p), p += 4; }
+  void u48(uint64_t& v, const char* = nullptr) { v = load_u48(p), p += 6; }
+  void u64(uint64_t& v, const char* = nullptr) { v = load_u64(p), p += 8; }
   template <size_t N>
-  void alpha(Alpha<N>& v) {
+  void alpha(Alpha<N>& v, const char* = nullptr) {
     std::memcpy(v.bytes.data(), p, N), p += N;
   }
 };
@@ -91,14 +91,14 @@ struct WireReader {
 struct WireWriter {
   uint8_t* p;
   void tag(char t) { *p++ = uint8_t(t); }
-  void u8(const uint8_t& v) { *p++ = v; }
-  void ch(const char& v) { *p++ = uint8_t(v); }
-  void u16(const uint16_t& v) { store_u16(p, v), p += 2; }
-  void u32(const uint32_t& v) { store_u32(p, v), p += 4; }
-  void u48(const uint64_t& v) { store_u48(p, v), p += 6; }
-  void u64(const uint64_t& v) { store_u64(p, v), p += 8; }
+  void u8(const uint8_t& v, const char* = nullptr) { *p++ = v; }
+  void ch(const char& v, const char* = nullptr) { *p++ = uint8_t(v); }
+  void u16(const uint16_t& v, const char* = nullptr) { store_u16(p, v), p += 2; }
+  void u32(const uint32_t& v, const char* = nullptr) { store_u32(p, v), p += 4; }
+  void u48(const uint64_t& v, const char* = nullptr) { store_u48(p, v), p += 6; }
+  void u64(const uint64_t& v, const char* = nullptr) { store_u64(p, v), p += 8; }
   template <size_t N>
-  void alpha(const Alpha<N>& v) {
+  void alpha(const Alpha<N>& v, const char* = nullptr) {
     std::memcpy(p, v.bytes.data(), N), p += N;
   }
 };
@@ -108,24 +108,25 @@ struct WireSizer {
   size_t n = 0;
   constexpr void tag(char) { n += 1; }
   template <class T>
-  constexpr void u8(const T&) { n += 1; }
+  constexpr void u8(const T&, const char* = nullptr) { n += 1; }
   template <class T>
-  constexpr void ch(const T&) { n += 1; }
+  constexpr void ch(const T&, const char* = nullptr) { n += 1; }
   template <class T>
-  constexpr void u16(const T&) { n += 2; }
+  constexpr void u16(const T&, const char* = nullptr) { n += 2; }
   template <class T>
-  constexpr void u32(const T&) { n += 4; }
+  constexpr void u32(const T&, const char* = nullptr) { n += 4; }
   template <class T>
-  constexpr void u48(const T&) { n += 6; }
+  constexpr void u48(const T&, const char* = nullptr) { n += 6; }
   template <class T>
-  constexpr void u64(const T&) { n += 8; }
+  constexpr void u64(const T&, const char* = nullptr) { n += 8; }
   template <size_t N>
-  constexpr void alpha(const Alpha<N>&) { n += N; }
+  constexpr void alpha(const Alpha<N>&, const char* = nullptr) { n += N; }
 };
 
 // A message type M declares `static constexpr char kType`, `static constexpr size_t kLength`
 // (from the spec) and `static constexpr void fields(auto& io, auto& m)` listing its fields in
-// wire order, starting with io.tag(kType).
+// wire order, starting with io.tag(kType). A field may carry its name (io.u32(m.price,
+// "price")) for archives that show fields by name (the addon's decoder for JS).
 template <class M>
 constexpr size_t wire_size() {
   WireSizer s;

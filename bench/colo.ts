@@ -2,7 +2,9 @@
  * `npm run bench:colo`: the colo C++ library on one core (native/colo/bench/colo_bench.cc: ITCH
  * decode, decode + L3 book, OUCH encode + SoupBinTCP framing, beside memcpy and a walk of the
  * same bytes), then the same ITCH session read from Node through the addon (ItchFile.run: the
- * book only; ItchFile.next: the book plus quote/trade columns handed to JS).
+ * book only; ItchFile.next: the book plus quote/trade columns handed to JS), and by PyPI's itchcpp
+ * 1.6.4 (a C++ ITCH parser and book behind Python: BookManager.process_stream, one pass, every
+ * symbol tracked), in .venv/research (bash research/setup.sh).
  *
  * Flags (passed to colo_bench): --messages 20000000 --symbols 500 --runs 5
  */
@@ -60,6 +62,23 @@ try {
     }
     return f.summary().messages;
   });
+  let peer = '';
+  const py = join(root, '.venv/research/bin/python');
+  if (existsSync(py)) {
+    const names = Array.from({ length: symbols }, (_, i) => `S${String(i + 1).padStart(4, '0')}`);
+    const out = execFileSync(
+      pinned ? 'taskset' : py,
+      [...(pinned ? ['-c', '0', py] : []), join(root, 'native/colo/crosscheck/itchcpp_vectors.py'), 'bench', file, String(runs), ...names],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    const seconds = (JSON.parse(out) as { seconds: number }).seconds;
+    peer = `itchcpp 1.6.4 BookManager.process_stream (peer, same file, one core)`;
+    peer = `${peer.padEnd(52)} ${Math.round(runOnly.n / seconds)
+      .toString()
+      .padStart(14)} ${((seconds * 1e9) / runOnly.n).toFixed(2).padStart(10)}\n`;
+  } else {
+    peer = 'itchcpp: .venv/research is missing (bash research/setup.sh): no peer row\n';
+  }
   const line = (what: string, r: { s: number; n: number }): string =>
     `${what.padEnd(52)} ${Math.round(r.n / r.s)
       .toString()
@@ -68,7 +87,7 @@ try {
     `\nfrom Node through colo.node (same session, best of ${runs}; not pinned: the addon's worker thread)\n` +
       `${''.padEnd(52)} ${'msg/s'.padStart(14)} ${'ns/msg'.padStart(10)}\n` +
       `${line('ItchFile.run(): file → book', runOnly)}\n` +
-      `${line(`ItchFile.next(): file → book → ${rows.toLocaleString('en-US')} rows to JS`, drained)}\n`,
+      `${line(`ItchFile.next(): file → book → ${rows.toLocaleString('en-US')} rows to JS`, drained)}\n${peer}`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

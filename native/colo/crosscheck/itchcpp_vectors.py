@@ -6,6 +6,9 @@ cross-check in test/native/itchcpp.test.ts.
                                        of those bytes as JSON lines
   itchcpp_vectors.py book FILE SYMBOL… itchcpp's book over FILE: per symbol its best bid and offer,
                                        and the count of messages by type, as JSON
+  itchcpp_vectors.py bench FILE RUNS SYMBOL…
+                                       the best of RUNS times (s) of itchcpp's one-pass decode + book
+                                       (BookManager.process_stream) over FILE, as JSON (npm run bench:colo)
 """
 
 import json
@@ -87,9 +90,26 @@ def book(path: str, symbols: list[str]) -> None:
     print(json.dumps({"counts": counts, "tops": tops}))
 
 
+def bench(path: str, runs: int, symbols: list[str]) -> None:
+    import time
+
+    data = open(path, "rb").read()
+    best = float("inf")
+    for _ in range(runs):
+        manager = itch_book.BookManager()
+        for s in symbols:
+            manager.track_symbol(s)
+        t0 = time.perf_counter()
+        manager.process_stream(data)
+        best = min(best, time.perf_counter() - t0)
+    print(json.dumps({"seconds": best}))
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "encode":
         encode(sys.argv[2])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "bench":
+        bench(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     elif len(sys.argv) >= 4 and sys.argv[1] == "book":
         book(sys.argv[2], sys.argv[3:])
     else:

@@ -89,11 +89,8 @@ bool Book::add(uint16_t locate, uint64_t ref, char side, uint32_t shares, uint32
   return true;
 }
 
-bool Book::remove(uint64_t ref, uint32_t shares, bool all, uint16_t* locate) {
-  auto it = orders_.find(ref);
-  if (it == orders_.end()) return false;
+void Book::remove(OrderMap::iterator it, uint32_t shares, bool all) {
   Order& o = it->second;
-  if (locate) *locate = o.locate;
   const uint32_t take = all ? o.shares : std::min(shares, o.shares);
   const bool gone = take == o.shares;
   SymbolBook& b = books_[o.locate];
@@ -103,7 +100,6 @@ bool Book::remove(uint64_t ref, uint32_t shares, bool all, uint16_t* locate) {
   } else {
     o.shares -= take;
   }
-  return true;
 }
 
 const SymbolBook* Book::symbol_book(uint16_t locate) const {

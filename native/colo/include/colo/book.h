@@ -144,13 +144,14 @@ class Book {
   void execute(uint64_t ts, uint64_t ref, uint32_t shares,
                const uint32_t* price_override, bool printable, uint64_t match, Sink& sink);
   bool add(uint16_t locate, uint64_t ref, char side, uint32_t shares, uint32_t price);
-  // Removes up to `shares` (all when `all`) from an order; false if the ref is unknown.
-  bool remove(uint64_t ref, uint32_t shares, bool all, uint16_t* locate);
+  using OrderMap = absl::flat_hash_map<uint64_t, Order>;
+  // Removes up to `shares` (all when `all`) from the order at `it`.
+  void remove(OrderMap::iterator it, uint32_t shares, bool all);
 
   std::vector<SymbolBook> books_;        // by locate
   std::vector<Top> last_top_;            // by locate: the last top told to the sink
   std::vector<Instrument> instruments_;  // by locate
-  absl::flat_hash_map<uint64_t, Order> orders_;
+  OrderMap orders_;
   BookStats stats_;
 };
 
@@ -170,12 +171,12 @@ void Book::execute(uint64_t ts, uint64_t ref, uint32_t shares,
                    const uint32_t* price_override, bool printable, uint64_t match, Sink& sink) {
   auto it = orders_.find(ref);
   if (it == orders_.end()) return error(BookError::kUnknownOrder);
-  Order o = it->second;
+  const Order o = it->second;
   if (shares > o.shares) {
     error(BookError::kOverExecution);
     shares = o.shares;
   }
-  remove(ref, shares, false, nullptr);
+  remove(it, shares, false);
   if (printable && shares > 0) {
     Instrument& ins = instrument_for(o.locate);
     ins.traded_shares += shares;
@@ -205,21 +206,24 @@ void Book::on(const M& m, Sink& sink) {
     execute(ts, m.order_ref, m.executed_shares, &m.execution_price, m.printable == 'Y',
             m.match_number, sink);
   } else if constexpr (std::is_same_v<M, itch::OrderCancel>) {
-    uint16_t at;
     auto it = orders_.find(m.order_ref);
-    if (it != orders_.end() && m.cancelled_shares > it->second.shares) error(BookError::kOverExecution);
-    if (!remove(m.order_ref, m.cancelled_shares, false, &at)) return error(BookError::kUnknownOrder);
+    if (it == orders_.end()) return error(BookError::kUnknownOrder);
+    if (m.cancelled_shares > it->second.shares) error(BookError::kOverExecution);
+    const uint16_t at = it->second.locate;
+    remove(it, m.cancelled_shares, false);
     after_change(at, ts, sink);
   } else if constexpr (std::is_same_v<M, itch::OrderDelete>) {
-    uint16_t at;
-    if (!remove(m.order_ref, 0, true, &at)) return error(BookError::kUnknownOrder);
+    auto it = orders_.find(m.order_ref);
+    if (it == orders_.end()) return error(BookError::kUnknownOrder);
+    const uint16_t at = it->second.locate;
+    remove(it, 0, true);
     after_change(at, ts, sink);
   } else if constexpr (std::is_same_v<M, itch::OrderReplace>) {
     auto it = orders_.find(m.original_order_ref);
     if (it == orders_.end()) return error(BookError::kUnknownOrder);
     if (orders_.contains(m.new_order_ref)) return error(BookError::kDuplicateOrder);
     const Order o = it->second;
-    remove(m.original_order_ref, 0, true, nullptr);
+    remove(it, 0, true);
     add(o.locate, m.new_order_ref, o.side, m.shares, m.price);
     after_change(o.locate, ts, sink);
   } else if constexpr (std::is_same_v<M, itch::TradeNonCross>) {

@@ -1,5 +1,5 @@
 /** `alpha itch book | convert | simulate`: ITCH 5.0 files through colo's native feed handler and book. */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 
@@ -90,6 +90,7 @@ export function registerItchCommand(program: Command): void {
         writeFileSync(tmp, bytes);
         renameSync(tmp, opts.out);
       } catch (err) {
+        rmSync(tmp, { force: true });
         throw new AlphaError(`--out ${opts.out}: cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       process.stderr.write(`wrote ${opts.out}: ${bytes.length.toLocaleString('en-US')} bytes\n`);

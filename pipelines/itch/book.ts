@@ -82,9 +82,10 @@ export function formatBookTable(r: BookReport): string {
 
 /** Problems a reader must see: damaged framing, book inconsistencies, symbols not found. */
 export function problemsOf(r: BookReport): { errors: string[]; warnings: string[] } {
-  const errors = r.frameErrors.map(
-    (e) => `${r.file}: ${int(e.count)} × ${e.kind} (first at byte ${int(e.firstOffset)}); the book after it may be incomplete`,
-  );
+  const errors = r.frameErrors.map((e) => {
+    const what = e.kind.startsWith('record runs past') ? 'nothing after it was read' : 'skipped by their length prefixes';
+    return `${r.file}: ${int(e.count)} × ${e.kind} (first at byte ${int(e.firstOffset)}): ${what}, so the book may be incomplete`;
+  });
   for (const s of r.missing) errors.push(`--symbols: ${s} is not in ${r.file} (no directory entry or order names it)`);
   const warnings = r.bookErrors.map((e) => `${r.file}: ${int(e.count)} × ${e.kind} (counted and skipped)`);
   return { errors, warnings };

@@ -50,6 +50,8 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
     if (info.Length() < 1 || !info[0].IsString())
       throw Napi::TypeError::New(env, "ItchFile(path: string, symbols?: string[]): path must be a string");
     path_ = info[0].As<Napi::String>().Utf8Value();
+    if (path_.empty() || path_.find('\0') != std::string::npos)
+      throw Napi::TypeError::New(env, "ItchFile: path must be a non-empty string without NUL characters");
     std::unordered_set<std::string> wanted;
     if (info.Length() > 1 && !info[1].IsUndefined()) {
       if (!info[1].IsArray()) throw Napi::TypeError::New(env, "ItchFile: symbols must be an array of strings");

@@ -11,7 +11,7 @@ using namespace colo;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   itch::Message m;
-  if (itch::decode(data, size, m) == itch::DecodeStatus::kOk) {
+  if (itch::decode(data, size, m) == DecodeStatus::kOk) {
     uint8_t out[itch::kMaxMessageLength];
     size_t n = itch::encode(m, out);
     if (n != size || std::memcmp(out, data, n) != 0) std::abort();  // encode(decode(b)) != b

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           auto st = from == soup::Direction::kFromServer
                         ? ouch42::dispatch_outbound(pk.payload, pk.size, [](const auto&) {})
                         : ouch42::dispatch_inbound(pk.payload, pk.size, [](const auto&) {});
-          if (st == ouch42::DecodeStatus::kOk) {
+          if (st == DecodeStatus::kOk) {
             ouch42::Outbound o;
             ouch42::Inbound in;
             uint8_t again[ouch42::kMaxMessageLength];

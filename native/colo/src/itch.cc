@@ -45,17 +45,6 @@ int message_index(uint8_t type) { return kTable.index[type]; }
 char message_type_at(size_t index) { return kTable.type[index]; }
 std::string_view message_name_at(size_t index) { return kTable.name[index]; }
 
-std::string_view status_name(DecodeStatus s) {
-  switch (s) {
-    case DecodeStatus::kOk: return "ok";
-    case DecodeStatus::kEmpty: return "empty";
-    case DecodeStatus::kUnknownType: return "unknown type";
-    case DecodeStatus::kTruncated: return "truncated";
-    case DecodeStatus::kOverlong: return "over-long";
-  }
-  return "?";
-}
-
 DecodeStatus decode(const uint8_t* p, size_t len, Message& out) {
   return dispatch(p, len, [&](const auto& m) { out = m; });
 }

@@ -1,3 +1,4 @@
+#include "colo/posix.h"
 #include "colo/itch_file.h"
 
 #include <fcntl.h>
@@ -11,9 +12,6 @@
 namespace colo::itch_file {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
 constexpr size_t kWriteBuffer = 1 << 16;
 
 }  // namespace
@@ -30,13 +28,13 @@ std::string_view kind_name(ErrorKind k) {
 
 MappedFile::MappedFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("open " + path);
+  if (fd < 0) posix::fail("open " + path);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
     errno = e;
-    fail("stat " + path);
+    posix::fail("stat " + path);
   }
   n_ = size_t(st.st_size);
   if (n_ > 0) {
@@ -45,7 +43,7 @@ MappedFile::MappedFile(const std::string& path) {
       int e = errno;
       ::close(fd);
       errno = e;
-      fail("mmap " + path);
+      posix::fail("mmap " + path);
     }
     ::madvise(m, n_, MADV_SEQUENTIAL);
     p_ = static_cast<const uint8_t*>(m);
@@ -66,7 +64,7 @@ void append_record(std::vector<uint8_t>& out, const uint8_t* p, size_t n) {
 
 Writer::Writer(const std::string& path) {
   f_ = std::fopen(path.c_str(), "wb");
-  if (!f_) fail("create " + path);
+  if (!f_) posix::fail("create " + path);
   buf_.reserve(kWriteBuffer + 2 + 0xFFFF);
 }
 
@@ -93,7 +91,7 @@ bool Writer::append(const itch::Message& m) {
 
 void Writer::flush() {
   if (buf_.empty()) return;
-  if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) fail("write");
+  if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) posix::fail("write");
   buf_.clear();
 }
 
@@ -108,7 +106,7 @@ void Writer::close() {
     throw;
   }
   f_ = nullptr;
-  if (std::fclose(f) != 0) fail("close");
+  if (std::fclose(f) != 0) posix::fail("close");
 }
 
 }  // namespace colo::itch_file

@@ -1,3 +1,4 @@
+#include "colo/posix.h"
 #include "colo/mold_udp.h"
 
 #include <arpa/inet.h>
@@ -11,30 +12,16 @@
 #include <system_error>
 
 namespace colo::mold {
-namespace {
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-[[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
-
-}  // namespace
-
 UdpSocket UdpSocket::bind_loopback(uint16_t port) {
   UdpSocket s;
   s.fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (s.fd_ < 0) fail("socket");
+  if (s.fd_ < 0) posix::fail("socket");
   int buf = 4 << 20;  // room for a burst of packets before the reader runs
   ::setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-  sockaddr_in a = loopback(port);
-  if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) fail("bind 127.0.0.1");
+  sockaddr_in a = posix::loopback(port);
+  if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) posix::fail("bind 127.0.0.1");
   socklen_t len = sizeof a;
-  if (::getsockname(s.fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) fail("getsockname");
+  if (::getsockname(s.fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) posix::fail("getsockname");
   s.port_ = ntohs(a.sin_port);
   return s;
 }
@@ -54,7 +41,7 @@ UdpSocket::~UdpSocket() {
 }
 
 bool UdpSocket::send_to(uint16_t port, Bytes b) const {
-  sockaddr_in a = loopback(port);
+  sockaddr_in a = posix::loopback(port);
   ssize_t n = ::sendto(fd_, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
   return n == ssize_t(b.size());
 }

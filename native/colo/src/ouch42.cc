@@ -32,17 +32,6 @@ constexpr auto kOutboundLengths =
 
 }  // namespace
 
-std::string_view status_name(DecodeStatus s) {
-  switch (s) {
-    case DecodeStatus::kOk: return "ok";
-    case DecodeStatus::kEmpty: return "empty";
-    case DecodeStatus::kUnknownType: return "unknown type";
-    case DecodeStatus::kTruncated: return "truncated";
-    case DecodeStatus::kOverlong: return "over-long";
-  }
-  return "?";
-}
-
 size_t inbound_length(uint8_t type) { return kInboundLengths[type]; }
 size_t outbound_length(uint8_t type) { return kOutboundLengths[type]; }
 

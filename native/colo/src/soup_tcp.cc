@@ -1,3 +1,4 @@
+#include "colo/posix.h"
 #include "colo/soup_tcp.h"
 
 #include <arpa/inet.h>
@@ -14,24 +15,14 @@
 namespace colo::soup::tcp {
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  throw std::runtime_error(std::string("colo soup tcp: ") + what + ": " + std::strerror(errno));
-}
 
 void nonblocking(int fd) {
   int flags = fcntl(fd, F_GETFL, 0);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) fail("fcntl");
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) posix::fail("fcntl");
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 template <class Session>
 bool pump_any(Socket& s, Session& session, uint64_t now) {
@@ -113,15 +104,15 @@ void Socket::close(bool reset) {
 
 Listener::Listener(uint16_t port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd_ < 0) fail("socket");
+  if (fd_ < 0) posix::fail("socket");
   int one = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a = loopback(port);
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) fail("bind 127.0.0.1");
-  if (::listen(fd_, 8) < 0) fail("listen");
+  sockaddr_in a = posix::loopback(port);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) posix::fail("bind 127.0.0.1");
+  if (::listen(fd_, 8) < 0) posix::fail("listen");
   nonblocking(fd_);
   socklen_t len = sizeof a;
-  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) < 0) fail("getsockname");
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) < 0) posix::fail("getsockname");
   port_ = ntohs(a.sin_port);
 }
 
@@ -138,12 +129,12 @@ Socket Listener::accept() {
 
 Socket connect_loopback(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) fail("socket");
+  if (fd < 0) posix::fail("socket");
   Socket s(fd);
   nonblocking(fd);
-  sockaddr_in a = loopback(port);
+  sockaddr_in a = posix::loopback(port);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS) {
-    fail("connect 127.0.0.1");
+    posix::fail("connect 127.0.0.1");
   }
   return s;
 }

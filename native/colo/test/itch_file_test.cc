@@ -112,7 +112,7 @@ TEST(ItchFile, WriterAndMappedReaderRoundTrip) {
     EXPECT_TRUE(w.append(od));
     itch::Message add;
     auto ab = hex(kAddOrder);
-    ASSERT_EQ(itch::decode(ab.data(), ab.size(), add), itch::DecodeStatus::kOk);
+    ASSERT_EQ(itch::decode(ab.data(), ab.size(), add), DecodeStatus::kOk);
     EXPECT_TRUE(w.append(add));
     EXPECT_FALSE(w.append(se.data(), 0));
     std::vector<uint8_t> huge(70000, 'A');

@@ -114,7 +114,7 @@ class Book {
   }
   // Applies the raw bytes of one framed message (the hot path: no variant).
   template <class Sink>
-  itch::DecodeStatus apply_bytes(const uint8_t* p, size_t len, Sink& sink) {
+  DecodeStatus apply_bytes(const uint8_t* p, size_t len, Sink& sink) {
     return itch::dispatch(p, len, [&](const auto& msg) { on(msg, sink); });
   }
 

@@ -28,11 +28,6 @@ struct Header {
   io.u16(m.h.tracking_number, "tracking_number");  \
   io.u48(m.h.timestamp, "timestamp")
 
-#define COLO_MESSAGE(Name, TYPE, LENGTH)    \
-  static constexpr char kType = TYPE;       \
-  static constexpr size_t kLength = LENGTH; \
-  static constexpr std::string_view kName = #Name
-
 struct SystemEvent {
   COLO_MESSAGE(SystemEvent, 'S', 12);
   Header h;
@@ -461,8 +456,6 @@ int message_index(uint8_t type);
 char message_type_at(size_t index);
 std::string_view message_name_at(size_t index);
 
-enum class DecodeStatus : uint8_t { kOk, kEmpty, kUnknownType, kTruncated, kOverlong };
-std::string_view status_name(DecodeStatus s);
 
 // Decodes one message that occupies exactly `len` bytes (a framed message: MoldUDP64 block,
 // SoupBinTCP payload, or a record of a length-prefixed file).
@@ -476,12 +469,7 @@ size_t encode(const Message& m, uint8_t* out);
 template <class Handler>
 inline DecodeStatus dispatch(const uint8_t* p, size_t len, Handler&& handler) {
   if (len == 0) return DecodeStatus::kEmpty;
-  auto go = [&]<class M>() -> DecodeStatus {
-    if (len < M::kLength) return DecodeStatus::kTruncated;
-    if (len > M::kLength) return DecodeStatus::kOverlong;
-    handler(read_wire<M>(p));
-    return DecodeStatus::kOk;
-  };
+  auto go = [&]<class M>() { return read_exact<M>(p, len, handler); };
   switch (p[0]) {
     case 'S': return go.template operator()<SystemEvent>();
     case 'R': return go.template operator()<StockDirectory>();

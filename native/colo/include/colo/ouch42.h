@@ -18,13 +18,6 @@
 
 namespace colo::ouch42 {
 
-#ifndef COLO_MESSAGE
-#define COLO_MESSAGE(Name, TYPE, LENGTH)    \
-  static constexpr char kType = TYPE;       \
-  static constexpr size_t kLength = LENGTH; \
-  static constexpr std::string_view kName = #Name
-#endif
-
 using Token = Alpha<14>;
 using Firm = Alpha<4>;
 
@@ -370,8 +363,6 @@ constexpr size_t kMaxInboundLength = 49;
 constexpr size_t kMaxOutboundLength = 80;
 constexpr size_t kMaxMessageLength = 80;
 
-enum class DecodeStatus : uint8_t { kOk, kEmpty, kUnknownType, kTruncated, kOverlong };
-std::string_view status_name(DecodeStatus s);
 
 // The spec length of a type byte in each direction, 0 for a type OUCH 4.2 does not define.
 size_t inbound_length(uint8_t type);
@@ -385,26 +376,16 @@ DecodeStatus decode_outbound(const uint8_t* p, size_t len, Outbound& out);
 size_t encode(const Inbound& m, uint8_t* out);
 size_t encode(const Outbound& m, uint8_t* out);
 
-namespace detail {
-template <class M, class Handler>
-inline DecodeStatus go(const uint8_t* p, size_t len, Handler& handler) {
-  if (len < M::kLength) return DecodeStatus::kTruncated;
-  if (len > M::kLength) return DecodeStatus::kOverlong;
-  handler(read_wire<M>(p));
-  return DecodeStatus::kOk;
-}
-}  // namespace detail
-
 // Call handler(const T&) with the typed message, without building a variant. The handler is
 // called only for kOk.
 template <class Handler>
 inline DecodeStatus dispatch_inbound(const uint8_t* p, size_t len, Handler&& handler) {
   if (len == 0) return DecodeStatus::kEmpty;
   switch (p[0]) {
-    case 'O': return detail::go<EnterOrder>(p, len, handler);
-    case 'U': return detail::go<ReplaceOrder>(p, len, handler);
-    case 'X': return detail::go<CancelOrder>(p, len, handler);
-    case 'M': return detail::go<ModifyOrder>(p, len, handler);
+    case 'O': return read_exact<EnterOrder>(p, len, handler);
+    case 'U': return read_exact<ReplaceOrder>(p, len, handler);
+    case 'X': return read_exact<CancelOrder>(p, len, handler);
+    case 'M': return read_exact<ModifyOrder>(p, len, handler);
     default: return DecodeStatus::kUnknownType;
   }
 }
@@ -413,18 +394,18 @@ template <class Handler>
 inline DecodeStatus dispatch_outbound(const uint8_t* p, size_t len, Handler&& handler) {
   if (len == 0) return DecodeStatus::kEmpty;
   switch (p[0]) {
-    case 'S': return detail::go<SystemEvent>(p, len, handler);
-    case 'A': return detail::go<Accepted>(p, len, handler);
-    case 'U': return detail::go<Replaced>(p, len, handler);
-    case 'C': return detail::go<Canceled>(p, len, handler);
-    case 'D': return detail::go<AiqCanceled>(p, len, handler);
-    case 'E': return detail::go<Executed>(p, len, handler);
-    case 'B': return detail::go<BrokenTrade>(p, len, handler);
-    case 'J': return detail::go<Rejected>(p, len, handler);
-    case 'P': return detail::go<CancelPending>(p, len, handler);
-    case 'I': return detail::go<CancelReject>(p, len, handler);
-    case 'T': return detail::go<OrderPriorityUpdate>(p, len, handler);
-    case 'M': return detail::go<OrderModified>(p, len, handler);
+    case 'S': return read_exact<SystemEvent>(p, len, handler);
+    case 'A': return read_exact<Accepted>(p, len, handler);
+    case 'U': return read_exact<Replaced>(p, len, handler);
+    case 'C': return read_exact<Canceled>(p, len, handler);
+    case 'D': return read_exact<AiqCanceled>(p, len, handler);
+    case 'E': return read_exact<Executed>(p, len, handler);
+    case 'B': return read_exact<BrokenTrade>(p, len, handler);
+    case 'J': return read_exact<Rejected>(p, len, handler);
+    case 'P': return read_exact<CancelPending>(p, len, handler);
+    case 'I': return read_exact<CancelReject>(p, len, handler);
+    case 'T': return read_exact<OrderPriorityUpdate>(p, len, handler);
+    case 'M': return read_exact<OrderModified>(p, len, handler);
     default: return DecodeStatus::kUnknownType;
   }
 }

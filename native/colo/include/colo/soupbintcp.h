@@ -28,13 +28,6 @@
 
 namespace colo::soup {
 
-#ifndef COLO_MESSAGE
-#define COLO_MESSAGE(Name, TYPE, LENGTH)    \
-  static constexpr char kType = TYPE;       \
-  static constexpr size_t kLength = LENGTH; \
-  static constexpr std::string_view kName = #Name
-#endif
-
 using SessionId = Alpha<10>;
 using SequenceField = Alpha<20>;
 

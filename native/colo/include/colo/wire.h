@@ -11,6 +11,26 @@
 
 namespace colo {
 
+// The constants every wire message declares (see wire_size below).
+#define COLO_MESSAGE(Name, TYPE, LENGTH)    \
+  static constexpr char kType = TYPE;       \
+  static constexpr size_t kLength = LENGTH; \
+  static constexpr std::string_view kName = #Name
+
+// What decoding one framed message found.
+enum class DecodeStatus : uint8_t { kOk, kEmpty, kUnknownType, kTruncated, kOverlong };
+
+constexpr std::string_view status_name(DecodeStatus s) {
+  switch (s) {
+    case DecodeStatus::kOk: return "ok";
+    case DecodeStatus::kEmpty: return "empty";
+    case DecodeStatus::kUnknownType: return "unknown type";
+    case DecodeStatus::kTruncated: return "truncated";
+    case DecodeStatus::kOverlong: return "over-long";
+  }
+  return "?";
+}
+
 inline uint16_t load_u16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 inline uint32_t load_u32(const uint8_t* p) {
   uint32_t v;
@@ -147,6 +167,15 @@ size_t write_wire(const M& m, uint8_t* out) {
   WireWriter w{out};
   M::fields(w, m);
   return size_t(w.p - out);
+}
+
+// Calls handler(const M&) when `len` is exactly M's length; the status otherwise.
+template <class M, class Handler>
+inline DecodeStatus read_exact(const uint8_t* p, size_t len, Handler& handler) {
+  if (len < M::kLength) return DecodeStatus::kTruncated;
+  if (len > M::kLength) return DecodeStatus::kOverlong;
+  handler(read_wire<M>(p));
+  return DecodeStatus::kOk;
 }
 
 }  // namespace colo

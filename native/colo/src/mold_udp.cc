@@ -12,6 +12,7 @@
 #include <system_error>
 
 namespace colo::mold {
+
 UdpSocket UdpSocket::bind_loopback(uint16_t port) {
   UdpSocket s;
   s.fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

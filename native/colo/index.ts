@@ -84,6 +84,8 @@ interface ColoBinding {
     errors: { kind: string; offset: number }[];
     truncated: boolean;
   };
+  /** A length-prefixed ITCH file of these messages, each field by name (as decodeItch gives them). */
+  encodeItch(messages: readonly Readonly<Record<string, string | number | bigint>>[]): Buffer;
   /** The OUCH 4.2 inbound message of an order (Enter, Replace or Cancel Order), or why it cannot be sent. */
   orderToOuch(order: OuchOrderInput, config?: { market_collar?: number }): { ok: true; bytes: Buffer } | { ok: false; error: string };
   /** The 14-character Order Token of an order id: base-36 of the first 72 bits of its SHA-256. */

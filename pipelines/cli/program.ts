@@ -11,6 +11,7 @@ import { registerModelCommand } from './model-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
 import { registerRunCommand } from './run.ts';
 import { registerTapCommand } from './tap-command.ts';
+import { registerVenueCommand } from './venue-command.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -170,6 +171,7 @@ export async function buildProgram(): Promise<Command> {
 
   registerRiskCommand(program);
   registerItchCommand(program);
+  registerVenueCommand(program);
   registerModelCommand(program);
   registerTapCommand(program);
   registerRunCommand(program);

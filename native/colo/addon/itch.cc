@@ -225,6 +225,102 @@ struct JsObjectReader {
   }
 };
 
+// Writes fields by name from a JS object (the inverse of JsObjectReader); a missing or mistyped
+// field throws a TypeError naming it.
+struct JsObjectWriter {
+  Napi::Env env;
+  Napi::Object in;
+  uint8_t* p;
+  std::string where;
+  [[noreturn]] void bad(const char* name, const char* expected) {
+    throw Napi::TypeError::New(env, where + ": field " + name + " " + expected);
+  }
+  uint64_t integer(const char* name, uint64_t max) {
+    Napi::Value v = in.Get(name);
+    if (v.IsBigInt()) {
+      bool lossless = false;
+      uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
+      if (!lossless || x > max) bad(name, "is out of range");
+      return x;
+    }
+    if (!v.IsNumber()) bad(name, "must be a number");
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || std::floor(d) != d || d > double(max)) bad(name, "must be a whole number in range");
+    return uint64_t(d);
+  }
+  void tag(char t) { *p++ = uint8_t(t); }
+  void u8(const uint8_t&, const char* name) { *p++ = uint8_t(integer(name, 0xFF)); }
+  void ch(const char&, const char* name) {
+    Napi::Value v = in.Get(name);
+    if (!v.IsString()) bad(name, "must be a one-character string");
+    const std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.size() != 1) bad(name, "must be a one-character string");
+    *p++ = uint8_t(s[0]);
+  }
+  void u16(const uint16_t&, const char* name) { colo::store_u16(p, uint16_t(integer(name, 0xFFFF))), p += 2; }
+  void u32(const uint32_t&, const char* name) { colo::store_u32(p, uint32_t(integer(name, 0xFFFFFFFF))), p += 4; }
+  void u48(const uint64_t&, const char* name) { colo::store_u48(p, integer(name, (1ULL << 48) - 1)), p += 6; }
+  void u64(const uint64_t&, const char* name) { colo::store_u64(p, integer(name, ~0ULL)), p += 8; }
+  template <size_t N>
+  void alpha(const colo::Alpha<N>&, const char* name) {
+    Napi::Value v = in.Get(name);
+    std::string s = v.IsUndefined() ? std::string() : v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string(1, '\x01');
+    if (s.size() > N || (s.size() == 1 && s[0] == '\x01')) bad(name, ("must be a string of at most " + std::to_string(N) + " characters").c_str());
+    for (unsigned char c : s)
+      if (c < 0x20 || c > 0x7E) bad(name, "must be printable ASCII");
+    s.resize(N, ' ');
+    std::memcpy(p, s.data(), N), p += N;
+  }
+};
+
+// encodeItch(messages) → Buffer: each { type, stock_locate, tracking_number, timestamp, ... } by
+// field name (as decodeItch gives them), framed as a length-prefixed ITCH file.
+Napi::Value EncodeItch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "encodeItch(messages: object[])");
+  auto list = info[0].As<Napi::Array>();
+  std::vector<uint8_t> out;
+  out.reserve(size_t(list.Length()) * 40);
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Value item = list.Get(i);
+    const std::string where = "encodeItch: message " + std::to_string(i);
+    if (!item.IsObject()) throw Napi::TypeError::New(env, where + " is not an object");
+    auto obj = item.As<Napi::Object>();
+    Napi::Value type = obj.Get("type");
+    const std::string t = type.IsString() ? type.As<Napi::String>().Utf8Value() : std::string();
+    if (t.size() != 1 || colo::itch::message_length(uint8_t(t[0])) == 0)
+      throw Napi::TypeError::New(env, where + ": type must be an ITCH 5.0 message type letter");
+    const size_t at = out.size();
+    const size_t len = colo::itch::message_length(uint8_t(t[0]));
+    out.resize(at + 2 + len);
+    colo::store_u16(&out[at], uint16_t(len));
+    bool done = false;
+    auto encode_as = [&]<class M>() {
+      JsObjectWriter w{env, obj, &out[at + 2], where + " ('" + t + "')"};
+      const M m{};
+      M::fields(w, m);
+      done = true;
+    };
+    switch (t[0]) {
+#define COLO_CASE(M) case M::kType: encode_as.template operator()<M>(); break;
+      COLO_CASE(colo::itch::SystemEvent) COLO_CASE(colo::itch::StockDirectory) COLO_CASE(colo::itch::StockTradingAction)
+      COLO_CASE(colo::itch::RegShoRestriction) COLO_CASE(colo::itch::MarketParticipantPosition)
+      COLO_CASE(colo::itch::MwcbDeclineLevel) COLO_CASE(colo::itch::MwcbStatus) COLO_CASE(colo::itch::IpoQuotingPeriod)
+      COLO_CASE(colo::itch::LuldAuctionCollar) COLO_CASE(colo::itch::OperationalHalt) COLO_CASE(colo::itch::AddOrder)
+      COLO_CASE(colo::itch::AddOrderMpid) COLO_CASE(colo::itch::OrderExecuted) COLO_CASE(colo::itch::OrderExecutedWithPrice)
+      COLO_CASE(colo::itch::OrderCancel) COLO_CASE(colo::itch::OrderDelete) COLO_CASE(colo::itch::OrderReplace)
+      COLO_CASE(colo::itch::TradeNonCross) COLO_CASE(colo::itch::CrossTrade) COLO_CASE(colo::itch::BrokenTrade)
+      COLO_CASE(colo::itch::Noii) COLO_CASE(colo::itch::Rpii) COLO_CASE(colo::itch::DirectListingPriceDiscovery)
+#undef COLO_CASE
+      default: break;
+    }
+    if (!done) throw Napi::TypeError::New(env, where + ": type " + t + " is not encodable");
+  }
+  auto* bytes = new std::vector<uint8_t>(std::move(out));
+  return Napi::Buffer<uint8_t>::New(env, bytes->data(), bytes->size(),
+                                    [](Napi::Env, uint8_t*, std::vector<uint8_t>* p) { delete p; }, bytes);
+}
+
 // decodeItch(bytes, maxMessages) → { messages: [{ type, stock_locate, ... }], errors, truncated }:
 // a length-prefixed ITCH buffer, every field by name, for inspection and cross-checks.
 Napi::Value DecodeItch(const Napi::CallbackInfo& info) {
@@ -299,4 +395,5 @@ void InitItch(Napi::Env env, Napi::Object exports) {
   exports.Set("itchMessageNames", names);
   exports.Set("simulateItchSession", Napi::Function::New(env, SimulateItchSession));
   exports.Set("decodeItch", Napi::Function::New(env, DecodeItch));
+  exports.Set("encodeItch", Napi::Function::New(env, EncodeItch));
 }

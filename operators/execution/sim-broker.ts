@@ -3,9 +3,11 @@
  * market order fills in full at the first quote known at least `latency_us` after the order, buying at
  * the ask and selling at the bid. A limit order rests until a trade prints through its price (strictly
  * below a buy, above a sell) and fills at its limit; a newer order for the same symbol replaces a
- * resting one. Fees in bps of notional. Every change of an order's state goes out on the `states`
- * port: NEW when accepted, FILLED, CANCELLED when replaced, REJECTED (also a dead letter) and EXPIRED
- * for orders still working when the run ends.
+ * resting one. An IOC limit fills at the first quote after the latency when the touch is inside its
+ * limit, else it is cancelled; CANCEL and REPLACE orders act on a working order. Fees in bps of
+ * notional. Every change of an order's state goes out on the `states` port: NEW when accepted,
+ * FILLED, CANCELLED (replaced, cancelled, or an IOC that could not fill), REJECTED (also a dead
+ * letter) and EXPIRED for orders still working when the run ends.
  */
 import { z } from 'zod';
 import { TouchMatcher, type MatchResult } from '../../lib/execution/touch-matcher.ts';

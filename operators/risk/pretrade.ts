@@ -158,6 +158,13 @@ export const pretrade = defineOperator({
             const out: Order[] = [];
             for (const o of batch) {
               const now = ctx.clock.now();
+              if (o.action === 'CANCEL') {
+                // A cancel only takes risk away: it passes in every kill-switch mode, unchecked.
+                passed.inc();
+                book.pass(o, now);
+                out.push(o);
+                continue;
+              }
               const rejection = checkOrder(o, book.view(o, now, kill), limits);
               if (rejection) {
                 ctx.metrics.counter(`rejected_${rejection.rule}`).inc();

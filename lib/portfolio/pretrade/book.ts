@@ -101,8 +101,17 @@ export class PretradeBook {
 
   /** Records an order that passed at `at`: it counts in the rate window, and is pending until filled. */
   pass(o: Order, at: Micros): void {
+    if (o.action === 'CANCEL') {
+      // Not an order of its own: its target stops counting as pending (whatever the venue says later).
+      if (this.options.trackPending && o.target_order_id !== null) this.settle(o.target_order_id, Infinity);
+      return;
+    }
     this.passedAt.push(at);
     if (!this.options.trackPending) return;
+    if (o.action === 'REPLACE' && o.target_order_id !== null) {
+      if (this.pendingLimit.get(o.symbol) === o.target_order_id) this.pendingLimit.delete(o.symbol);
+      this.settle(o.target_order_id, Infinity);
+    }
     if (o.order_type === 'LIMIT') {
       const replaced = this.pendingLimit.get(o.symbol);
       if (replaced !== undefined) this.settle(replaced, Infinity);
@@ -114,7 +123,9 @@ export class PretradeBook {
 
   /** The view `o` is judged on at `now`; exposure and the rate count are worked out when first read. */
   view(o: Order, now: Micros, kill: OrderView['kill']): OrderView {
-    const replacedId = o.order_type === 'LIMIT' ? this.pendingLimit.get(o.symbol) : undefined;
+    // What `o` takes the place of: its REPLACE target, or the symbol's pending limit a new limit supersedes.
+    const replacedId =
+      o.action === 'REPLACE' && o.target_order_id !== null ? o.target_order_id : o.order_type === 'LIMIT' ? this.pendingLimit.get(o.symbol) : undefined;
     const pendingReplaced = replacedId === undefined ? undefined : this.pending.get(replacedId);
     const replaced = pendingReplaced ? signedQty({ side: pendingReplaced.order.side, qty: pendingReplaced.remaining }) : 0;
     const exposures = (): OrderView['exposure'] => this.exposures(o.symbol, -replaced, signedQty(o) - replaced);

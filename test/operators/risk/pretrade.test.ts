@@ -296,6 +296,8 @@ describe('risk.pretrade kill switch', () => {
     h.state(T0 + 8 * s, 1_100_000, [['A', 1000, 100]]);
     expect(h.send(T0 + 9 * s, order('A', 'SELL', 1))).toMatch(/^kill_switch: HALTED/);
     expect(h.metrics()['rejected_kill_switch']).toBe(6);
+    // A cancel only takes risk away: it passes even HALTED, unchecked (its qty is not looked at).
+    expect(h.send(T0 + 10 * s, order('A', 'SELL', 0, { action: 'CANCEL', target_order_id: 'working-1' }))).toBe('passed');
   });
 
   it('the next session open resets to ACTIVE, with the loss measured from the new starting equity', () => {

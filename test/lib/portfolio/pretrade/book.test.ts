@@ -25,6 +25,26 @@ const book = (trackPending = true): PretradeBook => new PretradeBook({ trackPend
 const working = (b: PretradeBook): [string, number][] => [...b.working()].map((p) => [p.order.order_id, p.remaining]);
 
 describe('pre-trade book: positions and pending orders', () => {
+  it('a CANCEL ends its target pending; a REPLACE takes its target place (the view nets the target out)', () => {
+    const b = book();
+    b.portfolio(state(1_000_000, [['A', 100, 100]]));
+    b.pass(order('l1', 'A', 'BUY', 200, 99), 0);
+    b.pass(order('m1', 'A', 'BUY', 50), 0);
+    expect(b.position('A')).toBe(350);
+    const replace = records.order('A', 'BUY', 80, { order_id: 'r1', action: 'REPLACE', target_order_id: 'm1' });
+    // Judged as if m1 were gone: 100 held + 200 pending of l1.
+    expect(b.view(replace, 0, ACTIVE).position).toBe(300);
+    b.pass(replace, 0);
+    expect(working(b)).toEqual([
+      ['l1', 200],
+      ['r1', 80],
+    ]);
+    expect(b.position('A')).toBe(380);
+    b.pass(records.order('A', 'BUY', 0, { order_id: 'c1', action: 'CANCEL', target_order_id: 'l1' }), 0);
+    expect(working(b)).toEqual([['r1', 80]]);
+    expect(b.position('A')).toBe(180);
+  });
+
   it('projects held + pending; the view leaves the order itself out', () => {
     const b = book();
     b.portfolio(state(1_000_000, [['A', 300, 100]]));

@@ -32,7 +32,9 @@ import { Rng } from '../../lib/core/rng.ts';
 import { SESSION_MINUTES } from '../data/calendar.ts';
 import { EventClock } from '../runtime/event-clock.ts';
 import { NodeContext, type RunServices } from '../runtime/node-context.ts';
-import { buildGraph, connectOperator } from '../runtime/graph.ts';
+import { buildGraph, connectOperator, type BuiltGraph } from '../runtime/graph.ts';
+import { driveLive, type LiveDriveOptions } from '../runtime/drive-live.ts';
+import { WallClock, type TimeSource } from '../runtime/wall-clock.ts';
 import { driveGraph, type DriveHooks } from '../runtime/drive.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
 import { edgeEnds, edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
@@ -77,9 +79,34 @@ const DAY_SESSION: Micros = SESSION_MINUTES * MINUTE;
 
 /** Runs a resolved topology over its sources to the end and reports what crossed the observed edges. */
 export async function runGraph(topology: Topology, options: RunOptions = {}): Promise<GraphRun> {
+  const clock = new EventClock(options.sessions?.[0]?.open ?? 0);
+  const { graph, run } = await buildRun(topology, clock, options);
+  const events = await driveGraph(graph, clock, options.sessions ?? [], undefined, options.hooks);
+  return { ...run(), events };
+}
+
+/**
+ * Runs a resolved topology live, on the wall clock of `time` (a test's virtual time, or systemTime),
+ * until its sources end or `live.signal` aborts (pipelines/runtime/drive-live.ts).
+ */
+export async function runLive(
+  topology: Topology,
+  time: TimeSource,
+  options: Omit<RunOptions, 'hooks'> & { live?: Omit<LiveDriveOptions, 'time'> } = {},
+): Promise<GraphRun> {
+  const clock = new WallClock(time);
+  const { graph, run } = await buildRun(topology, clock, options);
+  const events = await driveLive(graph, clock, { ...options.live, time });
+  return { ...run(), events };
+}
+
+async function buildRun(
+  topology: Topology,
+  clock: EventClock | WallClock,
+  options: RunOptions,
+): Promise<{ graph: BuiltGraph; run: () => Omit<GraphRun, 'events'> }> {
   const sessions = options.sessions ?? [];
   const deadLetters: DeadLetter[] = [];
-  const clock = new EventClock(sessions[0]?.open ?? 0);
   const prepared = await prepareNodes(topology, sessions);
   const graph = buildGraph(topology, clock, {
     prepared,
@@ -107,8 +134,10 @@ export async function runGraph(topology: Topology, options: RunOptions = {}): Pr
     edges.set(edge, seen);
     subject.subscribe((batch) => seen.push({ at: clock.now(), records: rowsOf(batch) }));
   }
-  const events = await driveGraph(graph, clock, sessions, undefined, options.hooks);
-  return { edges, deadLetters, events, metrics: new Map([...graph.contexts].map(([n, c]) => [n, c.metrics.snapshot()])) };
+  return {
+    graph,
+    run: () => ({ edges, deadLetters, metrics: new Map([...graph.contexts].map(([n, c]) => [n, c.metrics.snapshot()])) }),
+  };
 }
 
 /** Records of a feed, batch by batch (records or columns), in ts_known order. */

@@ -4,15 +4,19 @@
  * Subject of a node built later, and sources opened as pull readers for the runner to merge.
  */
 import { Observable, type Subject } from 'rxjs';
-import type { InputInfo } from '../../operators/sdk/context.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import { MAIN_PORT, type EdgeBatch, type PortsSpec, type SourceReader, type SourceRecord } from '../../operators/sdk/spec.ts';
 import { edgeEnds, edgeId, type Topology } from '../topology/model.ts';
-import type { EventClock } from './event-clock.ts';
+import type { Clock, InputInfo } from '../../operators/sdk/context.ts';
 import { EdgeSubject } from './edge.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 import { HeldWork } from './held-work.ts';
 import { nodeFeatures, upstreamFeatures } from '../topology/features.ts';
+
+/** What the graph needs of a run's clock: each node's view of it (the backtest's EventClock, the live WallClock). */
+export interface GraphClock {
+  forNode(rank: number): Clock;
+}
 
 export interface BuiltSource {
   name: string;
@@ -36,7 +40,7 @@ export interface BuiltGraph {
  * process group; the other nodes' outputs stay open for their records to arrive from other processes).
  * Ranks, random streams and feature names are those of the whole topology either way.
  */
-export function buildGraph(topology: Topology, clock: EventClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
+export function buildGraph(topology: Topology, clock: GraphClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
   const outputs = new Map<string, EdgeSubject<EdgeBatch<unknown>>>();
   for (const node of topology.nodes) {
     // Every node has its main edge (a sink's only completes); other ports add `node.port` edges.

@@ -4,6 +4,7 @@
  * never depend on a time-zone database.
  */
 import { AlphaError } from '../../lib/core/errors.ts';
+import { formatDate, parseDate } from '../../lib/core/dates.ts';
 import { DAY, MINUTE } from '../../lib/core/time.ts';
 import type { Session } from '../../operators/sdk/context.ts';
 
@@ -11,18 +12,7 @@ export const DEFAULT_START = '2024-01-02';
 export const OPEN_MINUTE_UTC = 14 * 60 + 30;
 export const SESSION_MINUTES = 390;
 
-export function parseDate(date: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
-    throw new AlphaError(`invalid date "${date}": expected a real date YYYY-MM-DD`);
-  }
-  return ms * 1000;
-}
-
-export function formatDate(micros: number): string {
-  return new Date(Math.floor(micros / 1000)).toISOString().slice(0, 10);
-}
+export { formatDate, parseDate };
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 

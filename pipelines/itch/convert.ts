@@ -16,7 +16,8 @@ import { writeParquetFile } from '../../lib/io/parquet.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { openOutput } from '../io/output-folder.ts';
 import { problemsOf, type BookReport } from './book.ts';
-import { dateOfItchFileName, newYorkMidnight, regularSession } from './exchange-time.ts';
+import { dateOfItchFileName } from './exchange-time.ts';
+import { newYorkMidnight, regularSession } from '../../lib/core/exchange-time.ts';
 import { openItchFile } from './book.ts';
 
 export interface ConvertOptions {

@@ -18,7 +18,7 @@ import { colo } from '../../native/colo/index.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
-import { newYorkMidnight, regularSession } from '../itch/exchange-time.ts';
+import { newYorkMidnight, regularSession } from '../../lib/core/exchange-time.ts';
 
 export interface FlowOptions {
   readonly data: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { readManifest } from '../../pipelines/data/manifest.ts';
-import { newYorkMidnight } from '../../pipelines/itch/exchange-time.ts';
+import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { runAlpha } from '../helpers/cli.ts';
 import { ItchWriter } from '../helpers/itch-writer.ts';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { colo } from '../../native/colo/index.ts';
 import { generateDataset } from '../../pipelines/data/generate.ts';
-import { newYorkMidnight } from '../../pipelines/itch/exchange-time.ts';
+import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { writeBackgroundFlow } from '../../pipelines/venue/flow.ts';
 import { runAlpha } from '../helpers/cli.ts';
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -67,11 +68,14 @@ MoldPublisher::MoldPublisher(const Session& session, uint16_t receiver_port, siz
     : out_(UdpSocket::bind_loopback()),
       server_(UdpSocket::bind_loopback()),
       receiver_port_(receiver_port),
+      session_(session),
       builder_(session, 1, max_payload),
       store_(session, 1, 64 << 20, max_payload) {}
 
 void MoldPublisher::send(Bytes b) {
-  if (out_.send_to(receiver_port_, b)) ++packets_sent_;
+  bool sent = receiver_port_ != 0 && out_.send_to(receiver_port_, b);
+  for (uint16_t p : subscribers_) sent = out_.send_to(p, b) || sent;
+  if (sent) ++packets_sent_;
 }
 
 void MoldPublisher::publish(Bytes message) {
@@ -104,7 +108,19 @@ size_t MoldPublisher::serve_requests() {
   uint8_t buf[64];
   size_t answered = 0;
   uint16_t from = 0;
+  const Session blank = Session::of("");
   while (auto n = server_.recv(buf, &from)) {
+    auto join = read_request(buf, *n);
+    if (join && join->count == 0 && (join->session == blank || join->session == session_)) {
+      if (from != receiver_port_ &&
+          std::find(subscribers_.begin(), subscribers_.end(), from) == subscribers_.end())
+        subscribers_.push_back(from);
+      auto hb = builder_.heartbeat();
+      server_.send_to(from, Bytes{hb.data(), hb.size()});
+      ++joins_;
+      ++answered;
+      continue;
+    }
     auto st = store_.answer(buf, *n, [&](Bytes pk) { server_.send_to(from, pk); });
     if (st == RequestStatus::kOk) {
       ++answered;
@@ -133,6 +149,12 @@ size_t MoldUdpReceiver::pump(uint64_t now_ns, MoldReceiver::Deliver deliver) {
     sock_.send_to(rerequest_port_, Bytes{out, sizeof out});
   }
   return got;
+}
+
+void MoldUdpReceiver::join() {
+  uint8_t out[kRequestLength];
+  write_request(Request{Session::of(""), 0, 0}, out);
+  sock_.send_to(rerequest_port_, Bytes{out, sizeof out});
 }
 
 }  // namespace colo::mold

@@ -428,5 +428,62 @@ TEST(MoldUdpLoopback, GapsAreRecoveredFromTheRetransmissionPort) {
   EXPECT_EQ(pub.requests_refused(), 0u);
 }
 
+TEST(MoldUdpLoopback, AJoinGetsAHeartbeatThenTheSessionFromSequenceOne) {
+  ReceiverConfig cfg;
+  cfg.max_request = 100;
+  cfg.request_timeout_ns = 20 * kMs;
+  MoldPublisher pub(kSession, 0, 300);  // no receiver yet
+  for (uint64_t s = 1; s <= 1000; ++s) {  // published before anyone listened
+    uint8_t m[8];
+    store_u64(m, s);
+    pub.publish(Bytes{m, 8});
+  }
+  pub.flush();
+  MoldUdpReceiver rx(pub.rerequest_port(), cfg);
+  std::vector<uint64_t> got;
+  auto deliver = [&](uint64_t s, Bytes m) {
+    EXPECT_EQ(load_u64(m.data()), s);
+    got.push_back(s);
+  };
+  auto now = [] {
+    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch()).count());
+  };
+  rx.join();
+  ASSERT_TRUE(pub.wait_request(1000));
+  EXPECT_EQ(pub.serve_requests(), 1u);
+  ASSERT_EQ(pub.subscribers().size(), 1u);
+  EXPECT_EQ(pub.subscribers()[0], rx.port());
+  EXPECT_EQ(pub.joins(), 1u);
+  // The heartbeat names the session and sequence 1001 next: 1..1000 are re-requested.
+  ASSERT_TRUE(rx.wait_readable(1000));
+  rx.pump(now(), deliver);
+  EXPECT_TRUE(rx.receiver().session_known());
+  EXPECT_EQ(rx.receiver().highest_seen(), 1001u);
+  // Live messages now reach the joined receiver while it catches up.
+  for (uint64_t s = 1001; s <= 1100; ++s) {
+    uint8_t m[8];
+    store_u64(m, s);
+    pub.publish(Bytes{m, 8});
+  }
+  pub.end_of_session();
+  auto deadline = now() + 10'000 * kMs;
+  while (!rx.receiver().ended() && now() < deadline) {
+    rx.pump(now(), deliver);
+    pub.serve_requests();
+    rx.wait_readable(5);
+  }
+  ASSERT_TRUE(rx.receiver().ended());
+  ASSERT_EQ(got.size(), 1100u);
+  for (uint64_t s = 1; s <= 1100; ++s) ASSERT_EQ(got[s - 1], s);
+  EXPECT_GE(rx.receiver().stats().requests, 10u);  // 1000 messages at 100 per request
+  // A second join from the same port is answered but not added twice.
+  rx.join();
+  ASSERT_TRUE(pub.wait_request(1000));
+  pub.serve_requests();
+  EXPECT_EQ(pub.subscribers().size(), 1u);
+  EXPECT_EQ(pub.requests_refused(), 0u);
+}
+
 }  // namespace
 }  // namespace colo::mold

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "colo/moldudp64.h"
 
@@ -43,8 +44,14 @@ class UdpSocket {
 
 // Publishes a session: packs messages into packets to the receiver port, stores them, and
 // answers re-requests that arrive on its own socket (retransmissions go back to the requester).
+//
+// Joining (this project's loopback convention; real MoldUDP64 is multicast): a request with
+// Message Count 0 (session blank or this one) adds the requester's port to the downstream
+// destinations and is answered with a heartbeat carrying the next sequence number, which tells
+// a new receiver the session and how much to re-request from sequence 1.
 class MoldPublisher {
  public:
+  // receiver_port 0: no destination until a receiver joins.
   MoldPublisher(const Session& session, uint16_t receiver_port,
                 size_t max_payload = kDefaultMaxPayload);
 
@@ -56,19 +63,27 @@ class MoldPublisher {
   void flush(bool drop = false);
   void heartbeat();
   void end_of_session();
-  // Answers waiting requests; returns how many were answered.
+  // Answers waiting requests (and joins); returns how many were answered.
   size_t serve_requests();
+  // Waits up to timeout_ms for a request to arrive on the re-request port.
+  bool wait_request(int timeout_ms) const { return server_.wait_readable(timeout_ms); }
 
   const RetransmissionStore& store() const { return store_; }
   uint64_t packets_sent() const { return packets_sent_; }
   uint64_t packets_dropped() const { return packets_dropped_; }
   uint64_t requests_refused() const { return requests_refused_; }
+  uint64_t joins() const { return joins_; }
+  // Ports that joined (beside the constructor's receiver port).
+  const std::vector<uint16_t>& subscribers() const { return subscribers_; }
 
  private:
   void send(Bytes b);
   UdpSocket out_;
   UdpSocket server_;
   uint16_t receiver_port_;
+  Session session_;
+  std::vector<uint16_t> subscribers_;
+  uint64_t joins_ = 0;
   PacketBuilder builder_;
   RetransmissionStore store_;
   uint64_t packets_sent_ = 0, packets_dropped_ = 0, requests_refused_ = 0;
@@ -80,6 +95,9 @@ class MoldUdpReceiver {
   MoldUdpReceiver(uint16_t rerequest_port, ReceiverConfig cfg = {});
   uint16_t port() const { return sock_.port(); }
   void set_rerequest_port(uint16_t p) { rerequest_port_ = p; }
+  // Sends a join (a request with Message Count 0, blank session) to the re-request port; see
+  // MoldPublisher. Until its heartbeat arrives the receiver knows no session.
+  void join();
 
   // Reads every waiting datagram into the receiver, then sends a request if one is due.
   // Returns the datagrams read.

@@ -1,7 +1,7 @@
 /**
  * Typed wrapper around colo.node, the Node binding of the colo C++ library (README.md): ITCH 5.0
- * files replayed through the order book, a synthetic ITCH session for tests and benchmarks, and the
- * Order → OUCH 4.2 mapping.
+ * files replayed through the order book, a live MoldUDP64 ITCH feed (ItchFeed), a synthetic ITCH
+ * session for tests and benchmarks, and the Order → OUCH 4.2 mapping.
  */
 import { addonLoader } from '../load.ts';
 
@@ -57,6 +57,81 @@ export interface ItchFile {
   summary(): ItchSummary;
 }
 
+/** ItchFeed quote columns: ItchQuoteColumns plus the local receive time. */
+export interface ItchFeedQuoteColumns extends ItchQuoteColumns {
+  /** CLOCK_REALTIME ns (Unix epoch) when the feed thread made the row: exact, hence BigInt. */
+  readonly ts_known_ns: BigInt64Array;
+}
+export interface ItchFeedTradeColumns extends ItchTradeColumns {
+  readonly ts_known_ns: BigInt64Array;
+}
+
+export interface ItchFeedStats {
+  /** The feed's own UDP port (127.0.0.1). */
+  readonly port: number;
+  readonly packets: number;
+  readonly heartbeats: number;
+  /** Times a gap was first seen. */
+  readonly gaps: number;
+  /** MoldUDP64 requests sent (first sends and re-sends). */
+  readonly requests: number;
+  readonly requestResends: number;
+  readonly duplicates: number;
+  /** Messages delivered to the book, once each, in sequence order. */
+  readonly delivered: number;
+  readonly bufferOverflow: number;
+  readonly sessionChanges: number;
+  /** parseErrors (malformed datagrams) + itchErrors (delivered messages that did not decode). */
+  readonly errors: number;
+  readonly parseErrors: number;
+  readonly itchErrors: number;
+  /** Messages the book could not apply (unknown reference, ...): counted, not feed errors. */
+  readonly bookErrors: number;
+  /** Join requests sent (until the first heartbeat names the session). */
+  readonly joins: number;
+  /** Times the thread stopped reading because maxRows rows were waiting for take(). */
+  readonly stalls: number;
+  readonly nextSequence: number;
+  readonly rowsPending: number;
+  readonly session: string | null;
+  /** End of Session seen and everything before it delivered. */
+  readonly ended: boolean;
+}
+
+/**
+ * A live MoldUDP64 ITCH feed on 127.0.0.1, read by a native thread into the order book. It joins
+ * the publisher's re-request port (a count-0 request), re-requests the session from sequence 1,
+ * and buffers every top-of-book change and print as columns until take().
+ */
+export interface ItchFeed {
+  /** The rows since the last take(), as typed arrays over native memory (no copy). */
+  take(): { quotes: ItchFeedQuoteColumns; trades: ItchFeedTradeColumns };
+  stats(): ItchFeedStats;
+  /** Locate → symbol for every locate the book has seen. */
+  symbols(): Readonly<Record<number, string>>;
+  /** Calls `callback` when rows are waiting (at most one call pending). Once per feed. */
+  onData(callback: () => void): void;
+  /** Stops and joins the thread. Idempotent. */
+  close(): void;
+}
+
+export interface ItchFeedOptions {
+  readonly rerequestPort: number;
+  /** Rows only for these symbols (the book keeps every symbol). */
+  readonly symbols?: readonly string[];
+  /** Rows held before the thread stops reading until take() (soft bound; default 1 048 576). */
+  readonly maxRows?: number;
+}
+
+/** Tests only: a MoldUDP64 publisher on 127.0.0.1 that answers joins and re-requests. */
+export interface TestMoldPublisher {
+  readonly rerequestPort: number;
+  /** Publishes every message (20 per packet; packets holding a dropped sequence are not sent), then End of Session. Returns the message count. */
+  publish(): number;
+  stats(): { subscribers: number; joins: number; packetsSent: number; packetsDropped: number; requestsRefused: number };
+  stop(): void;
+}
+
 /** The Order fields the OUCH mapping reads (schemas/Order.avsc). */
 export interface OuchOrderInput {
   readonly order_id: string;
@@ -73,6 +148,9 @@ export interface OuchOrderInput {
 
 interface ColoBinding {
   ItchFile: new (path: string, symbols?: readonly string[]) => ItchFile;
+  ItchFeed: new (options: ItchFeedOptions) => ItchFeed;
+  /** Tests only: publishes a length-prefixed ITCH buffer over MoldUDP64 on loopback. */
+  startMoldPublisher(bytes: Uint8Array, options?: { dropSequences?: readonly number[] }): TestMoldPublisher;
   itchMessageNames: Readonly<Record<string, string>>;
   simulateItchSession(options: { messages: number; symbols: number; seed: number }): Buffer;
   /** Every message of a length-prefixed ITCH buffer, each field by name (raw integers: Price(4) not scaled). */

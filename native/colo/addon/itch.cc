@@ -12,6 +12,7 @@
 #include "colo/itch_file.h"
 #include "colo/itch_replay.h"
 #include "colo/itch_sim.h"
+#include "hand_over.h"
 
 namespace {
 
@@ -19,22 +20,7 @@ using colo::itch::ItchReplay;
 using colo::itch_file::ErrorKind;
 using colo::itch_file::MappedFile;
 
-template <class T>
-Napi::Value hand_over(Napi::Env env, std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  const size_t n = owned->size();
-  Napi::ArrayBuffer buf;
-  if (n == 0) {
-    delete owned;
-    buf = Napi::ArrayBuffer::New(env, 0);
-  } else {
-    buf = Napi::ArrayBuffer::New(env, owned->data(), n * sizeof(T),
-                                 [](Napi::Env, void*, std::vector<T>* p) { delete p; }, owned);
-  }
-  if constexpr (std::is_same_v<T, double>) return Napi::Float64Array::New(env, n, buf, 0);
-  if constexpr (std::is_same_v<T, uint16_t>) return Napi::Uint16Array::New(env, n, buf, 0);
-  if constexpr (std::is_same_v<T, uint8_t>) return Napi::Uint8Array::New(env, n, buf, 0);
-}
+using colo_addon::hand_over;
 
 class ItchFile : public Napi::ObjectWrap<ItchFile> {
  public:

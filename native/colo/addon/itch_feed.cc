@@ -1,0 +1,423 @@
+// ItchFeed: the native side of `source.itch`. A thread owns a MoldUDP64 receiver on 127.0.0.1
+// and an order book; it joins the publisher (a count-0 request to the re-request port, answered
+// by a heartbeat naming the session and the next sequence), re-requests the session from
+// sequence 1, and appends every top-of-book change and print to column buffers. JS swaps the
+// buffers with take() and gets typed arrays over their memory (no per-message crossing, no copy).
+//
+// startMoldPublisher (tests only): a MoldPublisher with a thread answering joins and re-requests,
+// publishing a length-prefixed ITCH buffer with chosen packets lost.
+#include <napi.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "colo/book.h"
+#include "colo/itch_file.h"
+#include "colo/itch_replay.h"
+#include "colo/mold_udp.h"
+#include "hand_over.h"
+
+namespace {
+
+using colo_addon::hand_over;
+
+uint64_t steady_ns() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+int64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One side of the double buffer: quotes and trades as columns.
+struct Columns {
+  colo::itch::QuoteRows quotes;
+  std::vector<int64_t> quote_known;  // CLOCK_REALTIME ns when the row was made
+  colo::itch::TradeRows trades;
+  std::vector<int64_t> trade_known;
+  size_t rows() const { return quotes.size() + trades.size(); }
+};
+
+class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ItchFeed",
+                       {InstanceMethod<&ItchFeed::Take>("take"),
+                        InstanceMethod<&ItchFeed::Stats>("stats"),
+                        InstanceMethod<&ItchFeed::Symbols>("symbols"),
+                        InstanceMethod<&ItchFeed::OnData>("onData"),
+                        InstanceMethod<&ItchFeed::Close>("close")});
+  }
+
+  explicit ItchFeed(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ItchFeed>(info) {
+    Napi::Env env = info.Env();
+    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows? })";
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(usage) + ": expected an object");
+    auto o = info[0].As<Napi::Object>();
+    auto integer = [&](const char* key, double lo, double hi, double fallback) {
+      Napi::Value v = o.Get(key);
+      if (v.IsUndefined()) return fallback;
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+      if (!(d >= lo && d <= hi) || std::floor(d) != d)
+        throw Napi::TypeError::New(env, std::string("ItchFeed: ") + key + " must be an integer from " +
+                                            std::to_string(uint64_t(lo)) + " to " + std::to_string(uint64_t(hi)));
+      return d;
+    };
+    const double port = integer("rerequestPort", 1, 65535, NAN);
+    if (std::isnan(port)) throw Napi::TypeError::New(env, std::string(usage) + ": rerequestPort is required");
+    max_rows_ = size_t(integer("maxRows", 1, 1e9, double(1 << 20)));
+    Napi::Value syms = o.Get("symbols");
+    if (!syms.IsUndefined()) {
+      if (!syms.IsArray()) throw Napi::TypeError::New(env, "ItchFeed: symbols must be an array of strings");
+      auto a = syms.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Value v = a.Get(i);
+        if (!v.IsString()) throw Napi::TypeError::New(env, "ItchFeed: symbols must be an array of strings");
+        wanted_names_.insert(v.As<Napi::String>().Utf8Value());
+      }
+    }
+    colo::mold::ReceiverConfig cfg;
+    cfg.request_timeout_ns = 50'000'000;
+    try {
+      rx_ = std::make_unique<colo::mold::MoldUdpReceiver>(uint16_t(port), cfg);
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(env, std::string("ItchFeed: cannot open a UDP socket on 127.0.0.1: ") + e.code().message());
+    }
+    book_.reserve_orders(1 << 16);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~ItchFeed() override { stop(); }
+
+ private:
+  // --- the feed thread ---------------------------------------------------------------------
+
+  bool selected(uint16_t locate) {
+    if (wanted_names_.empty()) return true;
+    if (locate >= wanted_.size()) wanted_.resize(size_t(locate) + 1, -1);
+    int8_t& w = wanted_[locate];
+    if (w < 0) {
+      const colo::book::Instrument* ins = book_.instrument(locate);
+      if (!ins || ins->symbol.empty()) return false;
+      w = wanted_names_.contains(ins->symbol) ? 1 : 0;
+    }
+    return w == 1;
+  }
+
+  struct RowSink {
+    ItchFeed& f;
+    void on_quote(const colo::book::QuoteChange& q) {
+      if (!f.selected(q.locate)) return;
+      Columns& c = f.back_;
+      c.quotes.locate.push_back(q.locate);
+      c.quotes.ts_ns.push_back(double(q.timestamp));
+      c.quote_known.push_back(realtime_ns());
+      c.quotes.bid.push_back(q.top.bid_size ? colo::price4_to_double(q.top.bid) : kNaN);
+      c.quotes.ask.push_back(q.top.ask_size ? colo::price4_to_double(q.top.ask) : kNaN);
+      c.quotes.bid_size.push_back(double(q.top.bid_size));
+      c.quotes.ask_size.push_back(double(q.top.ask_size));
+    }
+    void on_trade(const colo::book::TradePrint& t) {
+      if (!f.selected(t.locate)) return;
+      Columns& c = f.back_;
+      c.trades.locate.push_back(t.locate);
+      c.trades.ts_ns.push_back(double(t.timestamp));
+      c.trade_known.push_back(realtime_ns());
+      c.trades.price.push_back(colo::price4_to_double(t.price));
+      c.trades.shares.push_back(double(t.shares));
+      c.trades.aggressor.push_back(uint8_t(t.aggressor));
+    }
+  };
+
+  void run() {
+    RowSink sink{*this};
+    uint64_t next_join = 0;
+    while (!stop_.load(std::memory_order_relaxed)) {
+      bool added = false;
+      {
+        std::unique_lock lk(mu_);
+        if (back_.rows() >= max_rows_) {
+          ++stalls_;  // JS is behind: stop reading; what the socket drops is re-requested later
+          cv_.wait(lk, [&] { return stop_.load() || back_.rows() < max_rows_; });
+          if (stop_.load()) break;
+        }
+        const uint64_t now = steady_ns();
+        if (!rx_->receiver().session_known() && now >= next_join) {
+          rx_->join();
+          ++joins_;
+          next_join = now + 100'000'000;
+        }
+        const size_t before = back_.rows();
+        rx_->pump(now, [&](uint64_t, colo::mold::Bytes m) {
+          if (book_.apply_bytes(m.data(), m.size(), sink) != colo::DecodeStatus::kOk) ++itch_errors_;
+        });
+        added = back_.rows() > before;
+      }
+      if (added && has_callback_ && !pending_->exchange(true)) {
+        auto pending = pending_;
+        tsfn_.NonBlockingCall([pending](Napi::Env, Napi::Function cb) {
+          pending->store(false);
+          cb.Call({});
+        });
+      }
+      rx_->wait_readable(10);
+    }
+  }
+
+  void stop() {
+    if (thread_.joinable()) {
+      {
+        std::lock_guard lk(mu_);
+        stop_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+    if (has_callback_) {
+      has_callback_ = false;
+      tsfn_.Release();
+    }
+  }
+
+  // --- JS ----------------------------------------------------------------------------------
+
+  // take() → { quotes: {...columns}, trades: {...columns} }: the rows since the last take().
+  Napi::Value Take(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Columns c;
+    {
+      std::lock_guard lk(mu_);
+      std::swap(c, back_);
+    }
+    cv_.notify_all();
+    Napi::Object quotes = Napi::Object::New(env);
+    quotes.Set("locate", hand_over(env, std::move(c.quotes.locate)));
+    quotes.Set("ts_ns", hand_over(env, std::move(c.quotes.ts_ns)));
+    quotes.Set("ts_known_ns", hand_over(env, std::move(c.quote_known)));
+    quotes.Set("bid", hand_over(env, std::move(c.quotes.bid)));
+    quotes.Set("ask", hand_over(env, std::move(c.quotes.ask)));
+    quotes.Set("bid_size", hand_over(env, std::move(c.quotes.bid_size)));
+    quotes.Set("ask_size", hand_over(env, std::move(c.quotes.ask_size)));
+    Napi::Object trades = Napi::Object::New(env);
+    trades.Set("locate", hand_over(env, std::move(c.trades.locate)));
+    trades.Set("ts_ns", hand_over(env, std::move(c.trades.ts_ns)));
+    trades.Set("ts_known_ns", hand_over(env, std::move(c.trade_known)));
+    trades.Set("price", hand_over(env, std::move(c.trades.price)));
+    trades.Set("shares", hand_over(env, std::move(c.trades.shares)));
+    trades.Set("aggressor", hand_over(env, std::move(c.trades.aggressor)));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("quotes", quotes);
+    out.Set("trades", trades);
+    return out;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+    std::lock_guard lk(mu_);
+    const colo::mold::MoldReceiver& r = rx_->receiver();
+    const colo::mold::ReceiverStats& s = r.stats();
+    num("port", rx_->port());
+    num("packets", double(s.packets));
+    num("heartbeats", double(s.heartbeats));
+    num("gaps", double(s.gaps));
+    num("requests", double(s.requests));
+    num("requestResends", double(s.request_resends));
+    num("duplicates", double(s.duplicates));
+    num("delivered", double(s.delivered));
+    num("bufferOverflow", double(s.buffer_overflow));
+    num("sessionChanges", double(s.session_changes));
+    num("parseErrors", double(s.parse_errors.total()));
+    num("itchErrors", double(itch_errors_));
+    num("errors", double(s.parse_errors.total() + itch_errors_));
+    uint64_t book_errors = 0;
+    for (uint64_t e : book_.stats().errors) book_errors += e;
+    num("bookErrors", double(book_errors));
+    num("joins", double(joins_));
+    num("stalls", double(stalls_));
+    num("nextSequence", double(r.next_expected()));
+    num("rowsPending", double(back_.rows()));
+    o.Set("session", r.session_known() ? Napi::Value(Napi::String::New(env, std::string(r.session().view())))
+                                       : env.Null());
+    o.Set("ended", Napi::Boolean::New(env, r.ended()));
+    return o;
+  }
+
+  // symbols() → { [locate]: symbol } for every locate the book has seen.
+  Napi::Value Symbols(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    std::lock_guard lk(mu_);
+    for (uint16_t loc : book_.locates()) {
+      const colo::book::Instrument* ins = book_.instrument(loc);
+      if (ins && !ins->symbol.empty()) o.Set(uint32_t(loc), ins->symbol);
+    }
+    return o;
+  }
+
+  // onData(cb): cb() when rows are waiting; at most one call is pending at a time.
+  Napi::Value OnData(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "onData(callback: () => void)");
+    if (has_callback_ || !thread_.joinable())
+      throw Napi::Error::New(env, "ItchFeed.onData: already set, or the feed is closed");
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "ItchFeed.onData", 0, 1);
+    tsfn_.Unref(env);  // the callback alone does not keep the process alive
+    has_callback_ = true;  // read by the feed thread after this: set before it can matter
+    return env.Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    stop();
+    return info.Env().Undefined();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<colo::mold::MoldUdpReceiver> rx_;
+  colo::book::Book book_;
+  Columns back_;
+  size_t max_rows_ = 1 << 20;
+  std::unordered_set<std::string> wanted_names_;
+  std::vector<int8_t> wanted_;
+  uint64_t itch_errors_ = 0, joins_ = 0, stalls_ = 0;
+  Napi::ThreadSafeFunction tsfn_;
+  std::atomic<bool> has_callback_{false};
+  std::shared_ptr<std::atomic<bool>> pending_ = std::make_shared<std::atomic<bool>>(false);
+  std::thread thread_;
+};
+
+// --- startMoldPublisher (tests) ----------------------------------------------------------------
+
+class TestMoldPublisher : public Napi::ObjectWrap<TestMoldPublisher> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "TestMoldPublisher",
+                       {InstanceMethod<&TestMoldPublisher::Publish>("publish"),
+                        InstanceMethod<&TestMoldPublisher::Stats>("stats"),
+                        InstanceMethod<&TestMoldPublisher::Stop>("stop"),
+                        InstanceAccessor<&TestMoldPublisher::Port>("rerequestPort")});
+  }
+
+  explicit TestMoldPublisher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TestMoldPublisher>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray())
+      throw Napi::TypeError::New(env, "startMoldPublisher(bytes: Uint8Array, { dropSequences? })");
+    auto bytes = info[0].As<Napi::Uint8Array>();
+    bytes_.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    if (info.Length() > 1 && info[1].IsObject()) {
+      Napi::Value d = info[1].As<Napi::Object>().Get("dropSequences");
+      if (d.IsArray()) {
+        auto a = d.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); ++i) drop_.insert(uint64_t(a.Get(i).As<Napi::Number>().DoubleValue()));
+      }
+    }
+    try {
+      pub_ = std::make_unique<colo::mold::MoldPublisher>(colo::mold::Session::of("ALPHATEST1"), 0);
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(env, std::string("startMoldPublisher: ") + e.code().message());
+    }
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        pub_->wait_request(5);
+        std::lock_guard lk(mu_);
+        pub_->serve_requests();
+      }
+    });
+  }
+  ~TestMoldPublisher() override { stop(); }
+
+ private:
+  void stop() {
+    if (thread_.joinable()) {
+      stop_ = true;
+      thread_.join();
+    }
+  }
+  Napi::Value Port(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pub_->rerequest_port()); }
+
+  // publish(): every message, 20 per packet; a packet holding a sequence in dropSequences is
+  // stored but not sent. Then End of Session.
+  Napi::Value Publish(const Napi::CallbackInfo& info) {
+    std::lock_guard lk(mu_);
+    colo::itch_file::ScanStats st;
+    colo::itch_file::Cursor cursor{bytes_.data(), bytes_.size()};
+    uint64_t seq = 1, in_packet = 0;
+    bool drop = false;
+    while (cursor.next(st, [&](uint64_t, const uint8_t* m, size_t len) {
+      pub_->publish(colo::mold::Bytes{m, len});
+      drop = drop || drop_.contains(seq);
+      ++seq;
+      if (++in_packet == 20) {
+        pub_->flush(drop);
+        in_packet = 0;
+        drop = false;
+      }
+    })) {
+    }
+    pub_->flush(drop);
+    pub_->end_of_session();
+    return Napi::Number::New(info.Env(), double(seq - 1));
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::lock_guard lk(mu_);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("subscribers", Napi::Number::New(env, double(pub_->subscribers().size())));
+    o.Set("joins", Napi::Number::New(env, double(pub_->joins())));
+    o.Set("packetsSent", Napi::Number::New(env, double(pub_->packets_sent())));
+    o.Set("packetsDropped", Napi::Number::New(env, double(pub_->packets_dropped())));
+    o.Set("requestsRefused", Napi::Number::New(env, double(pub_->requests_refused())));
+    return o;
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    stop();
+    return info.Env().Undefined();
+  }
+
+  std::vector<uint8_t> bytes_;
+  std::unordered_set<uint64_t> drop_;
+  std::mutex mu_;
+  std::unique_ptr<colo::mold::MoldPublisher> pub_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+void InitItchFeed(Napi::Env env, Napi::Object exports) {
+  exports.Set("ItchFeed", ItchFeed::Define(env));
+  Napi::Function pub = TestMoldPublisher::Define(env);
+  // The constructor stays referenced for the life of the addon (one small leak per environment).
+  auto* ctor = new Napi::FunctionReference(Napi::Persistent(pub));
+  exports.Set("startMoldPublisher",
+              Napi::Function::New(
+                  env,
+                  [](const Napi::CallbackInfo& info) -> Napi::Value {
+                    std::vector<napi_value> args(info.Length());
+                    for (size_t i = 0; i < info.Length(); ++i) args[i] = info[i];
+                    return static_cast<Napi::FunctionReference*>(info.Data())->New(args);
+                  },
+                  "startMoldPublisher", ctor));
+}

@@ -4,20 +4,27 @@
  * same bytes), then the same ITCH session read from Node through the addon (ItchFile.run: the
  * book only; ItchFile.next: the book plus quote/trade columns handed to JS), and by PyPI's itchcpp
  * 1.6.4 (a C++ ITCH parser and book behind Python: BookManager.process_stream, one pass, every
- * symbol tracked), in .venv/research (bash research/setup.sh).
+ * symbol tracked), in .venv/research (bash research/setup.sh). Last, ItchFeed: a session published
+ * over MoldUDP64 on loopback (startMoldPublisher) to a feed that joined first (live: one burst, the
+ * losses re-requested) and to one that joins after (a rebuild from sequence 1), rows taken by JS
+ * with take() on each onData call.
  *
- * Flags (passed to colo_bench): --messages 20000000 --symbols 500 --runs 5
+ * Flags (passed to colo_bench): --messages 20000000 --symbols 500 --runs 5 --triggers 200000;
+ * --feed-messages 2000000 (this script only: the ItchFeed session).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { colo } from '../native/colo/index.ts';
+import { colo, type ItchFeed } from '../native/colo/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bench = join(root, 'native/colo/build/colo_bench');
-const args = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const feedAt = argv.indexOf('--feed-messages');
+const feedMessages = feedAt >= 0 ? Number(argv[feedAt + 1]) : 2_000_000;
+const args = feedAt >= 0 ? [...argv.slice(0, feedAt), ...argv.slice(feedAt + 2)] : argv;
 const flag = (name: string, fallback: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
@@ -89,6 +96,86 @@ try {
       `${line('ItchFile.run(): file → book', runOnly)}\n` +
       `${line(`ItchFile.next(): file → book → ${rows.toLocaleString('en-US')} rows to JS`, drained)}\n${peer}`,
   );
+  await feedBench();
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Takes rows on each onData call (or every 5 ms) until `done`; times the take() calls. */
+async function drainFeed(feed: ItchFeed, done: () => boolean) {
+  let wake: (() => void) | null = null;
+  feed.onData(() => wake?.());
+  let rows = 0;
+  let takes = 0;
+  let takeNs = 0n;
+  const take = () => {
+    const t0 = process.hrtime.bigint();
+    const { quotes, trades } = feed.take();
+    takeNs += process.hrtime.bigint() - t0;
+    rows += quotes.locate.length + trades.locate.length;
+    takes++;
+  };
+  while (!done()) {
+    await new Promise<void>((r) => {
+      wake = r;
+      setTimeout(r, 5);
+    });
+    take();
+  }
+  take();
+  return { rows, takes, takeNs };
+}
+
+async function feedBench(): Promise<void> {
+  const bytes = colo().simulateItchSession({ messages: feedMessages, symbols, seed: 7 });
+  let total = 0;
+  for (let off = 0; off + 2 <= bytes.length; total++) off += 2 + bytes.readUInt16BE(off);
+  const out: string[] = [];
+  const row = (what: string, seconds: number, r: { rows: number; takes: number; takeNs: bigint }, requests: number) =>
+    out.push(
+      `${what.padEnd(52)} ${Math.round(total / seconds)
+        .toString()
+        .padStart(14)} ${Math.round(r.rows / seconds)
+        .toString()
+        .padStart(14)} ${(Number(r.takeNs) / 1e3 / r.takes).toFixed(1).padStart(10)} ${String(requests).padStart(9)}`,
+    );
+
+  // Live: the feed joins, then the whole session goes out in one burst from this thread; what the
+  // kernel drops on the way (the feed's socket holds ~4 MB) is re-requested.
+  {
+    const pub = colo().startMoldPublisher(bytes);
+    const feed = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort });
+    try {
+      while (pub.stats().subscribers === 0) await new Promise((r) => setTimeout(r, 1));
+      const t0 = process.hrtime.bigint();
+      pub.publish();
+      const r = await drainFeed(feed, () => feed.stats().ended);
+      row('live: publish burst → feed → take()', Number(process.hrtime.bigint() - t0) / 1e9, r, feed.stats().requests);
+    } finally {
+      feed.close();
+      pub.stop();
+    }
+  }
+  // Rebuild: everything published before the feed joins; all of it comes by re-request.
+  {
+    const pub = colo().startMoldPublisher(bytes);
+    try {
+      pub.publish();
+      const t0 = process.hrtime.bigint();
+      const feed = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort });
+      try {
+        const r = await drainFeed(feed, () => feed.stats().delivered === total);
+        row('late join: re-request from 1 → feed → take()', Number(process.hrtime.bigint() - t0) / 1e9, r, feed.stats().requests);
+      } finally {
+        feed.close();
+      }
+    } finally {
+      pub.stop();
+    }
+  }
+  process.stdout.write(
+    `\nItchFeed over MoldUDP64 on 127.0.0.1 (${total.toLocaleString('en-US')} messages, ${symbols} symbols; one run, not pinned)\n` +
+      `${''.padEnd(52)} ${'msg/s'.padStart(14)} ${'rows/s to JS'.padStart(14)} ${'µs/take'.padStart(10)} ${'requests'.padStart(9)}\n` +
+      `${out.join('\n')}\n`,
+  );
 }

@@ -95,6 +95,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     }
     colo::mold::ReceiverConfig cfg;
     cfg.request_timeout_ns = 50'000'000;
+    cfg.max_request = 4096;  // ~150 kB of answer per request: well inside the socket buffer
     try {
       rx_ = std::make_unique<colo::mold::MoldUdpReceiver>(uint16_t(port), cfg);
     } catch (const std::system_error& e) {

@@ -59,11 +59,11 @@ export interface ItchFile {
 
 /** ItchFeed quote columns: ItchQuoteColumns plus the local receive time. */
 export interface ItchFeedQuoteColumns extends ItchQuoteColumns {
-  /** CLOCK_REALTIME ns (Unix epoch) when the feed thread made the row: exact, hence BigInt. */
-  readonly ts_known_ns: BigInt64Array;
+  /** CLOCK_REALTIME µs (Unix epoch) when the feed thread made the row: the project's time unit, exact in a double. */
+  readonly ts_known_us: Float64Array;
 }
 export interface ItchFeedTradeColumns extends ItchTradeColumns {
-  readonly ts_known_ns: BigInt64Array;
+  readonly ts_known_us: Float64Array;
 }
 
 export interface ItchFeedStats {

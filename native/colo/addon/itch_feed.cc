@@ -49,9 +49,9 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // One side of the double buffer: quotes and trades as columns.
 struct Columns {
   colo::itch::QuoteRows quotes;
-  std::vector<int64_t> quote_known;  // CLOCK_REALTIME ns when the row was made
+  std::vector<double> quote_known;  // CLOCK_REALTIME µs when the row was made (exact in a double)
   colo::itch::TradeRows trades;
-  std::vector<int64_t> trade_known;
+  std::vector<double> trade_known;
   size_t rows() const { return quotes.size() + trades.size(); }
 };
 
@@ -129,7 +129,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
       Columns& c = f.back_;
       c.quotes.locate.push_back(q.locate);
       c.quotes.ts_ns.push_back(double(q.timestamp));
-      c.quote_known.push_back(realtime_ns());
+      c.quote_known.push_back(double(realtime_ns() / 1000));
       c.quotes.bid.push_back(q.top.bid_size ? colo::price4_to_double(q.top.bid) : kNaN);
       c.quotes.ask.push_back(q.top.ask_size ? colo::price4_to_double(q.top.ask) : kNaN);
       c.quotes.bid_size.push_back(double(q.top.bid_size));
@@ -140,7 +140,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
       Columns& c = f.back_;
       c.trades.locate.push_back(t.locate);
       c.trades.ts_ns.push_back(double(t.timestamp));
-      c.trade_known.push_back(realtime_ns());
+      c.trade_known.push_back(double(realtime_ns() / 1000));
       c.trades.price.push_back(colo::price4_to_double(t.price));
       c.trades.shares.push_back(double(t.shares));
       c.trades.aggressor.push_back(uint8_t(t.aggressor));
@@ -211,7 +211,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     Napi::Object quotes = Napi::Object::New(env);
     quotes.Set("locate", hand_over(env, std::move(c.quotes.locate)));
     quotes.Set("ts_ns", hand_over(env, std::move(c.quotes.ts_ns)));
-    quotes.Set("ts_known_ns", hand_over(env, std::move(c.quote_known)));
+    quotes.Set("ts_known_us", hand_over(env, std::move(c.quote_known)));
     quotes.Set("bid", hand_over(env, std::move(c.quotes.bid)));
     quotes.Set("ask", hand_over(env, std::move(c.quotes.ask)));
     quotes.Set("bid_size", hand_over(env, std::move(c.quotes.bid_size)));
@@ -219,7 +219,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     Napi::Object trades = Napi::Object::New(env);
     trades.Set("locate", hand_over(env, std::move(c.trades.locate)));
     trades.Set("ts_ns", hand_over(env, std::move(c.trades.ts_ns)));
-    trades.Set("ts_known_ns", hand_over(env, std::move(c.trade_known)));
+    trades.Set("ts_known_us", hand_over(env, std::move(c.trade_known)));
     trades.Set("price", hand_over(env, std::move(c.trades.price)));
     trades.Set("shares", hand_over(env, std::move(c.trades.shares)));
     trades.Set("aggressor", hand_over(env, std::move(c.trades.aggressor)));

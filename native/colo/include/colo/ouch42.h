@@ -6,7 +6,8 @@
 // Timestamp, nanoseconds since midnight, after the type. 'U' and 'M' name different messages in
 // each direction (Replace Order / Replaced, Modify Order / Order Modified), so inbound and
 // outbound have separate variants, decoders and dispatchers. Each length below is the spec's and
-// is checked against the field list at compile time.
+// is checked against the field list at compile time. Fields carry their names (io.u32(m.shares,
+// "shares")) for archives that show them by name (the venue's JSON audit trail).
 #pragma once
 
 #include <cstddef>
@@ -45,19 +46,19 @@ struct EnterOrder {
   char customer_type = 0;  // R N ' '
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.alpha(m.order_token);
-    io.ch(m.side);
-    io.u32(m.shares);
-    io.alpha(m.stock);
-    io.u32(m.price);
-    io.u32(m.time_in_force);
-    io.alpha(m.firm);
-    io.ch(m.display);
-    io.ch(m.capacity);
-    io.ch(m.intermarket_sweep);
-    io.u32(m.minimum_quantity);
-    io.ch(m.cross_type);
-    io.ch(m.customer_type);
+    io.alpha(m.order_token, "order_token");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
+    io.alpha(m.stock, "stock");
+    io.u32(m.price, "price");
+    io.u32(m.time_in_force, "time_in_force");
+    io.alpha(m.firm, "firm");
+    io.ch(m.display, "display");
+    io.ch(m.capacity, "capacity");
+    io.ch(m.intermarket_sweep, "intermarket_sweep");
+    io.u32(m.minimum_quantity, "minimum_quantity");
+    io.ch(m.cross_type, "cross_type");
+    io.ch(m.customer_type, "customer_type");
   }
   friend bool operator==(const EnterOrder&, const EnterOrder&) = default;
 };
@@ -74,14 +75,14 @@ struct ReplaceOrder {
   uint32_t minimum_quantity = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.alpha(m.existing_order_token);
-    io.alpha(m.replacement_order_token);
-    io.u32(m.shares);
-    io.u32(m.price);
-    io.u32(m.time_in_force);
-    io.ch(m.display);
-    io.ch(m.intermarket_sweep);
-    io.u32(m.minimum_quantity);
+    io.alpha(m.existing_order_token, "existing_order_token");
+    io.alpha(m.replacement_order_token, "replacement_order_token");
+    io.u32(m.shares, "shares");
+    io.u32(m.price, "price");
+    io.u32(m.time_in_force, "time_in_force");
+    io.ch(m.display, "display");
+    io.ch(m.intermarket_sweep, "intermarket_sweep");
+    io.u32(m.minimum_quantity, "minimum_quantity");
   }
   friend bool operator==(const ReplaceOrder&, const ReplaceOrder&) = default;
 };
@@ -92,8 +93,8 @@ struct CancelOrder {
   uint32_t shares = 0;  // the new intended size: 0 cancels the whole order
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.alpha(m.order_token);
-    io.u32(m.shares);
+    io.alpha(m.order_token, "order_token");
+    io.u32(m.shares, "shares");
   }
   friend bool operator==(const CancelOrder&, const CancelOrder&) = default;
 };
@@ -105,9 +106,9 @@ struct ModifyOrder {
   uint32_t shares = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.alpha(m.order_token);
-    io.ch(m.side);
-    io.u32(m.shares);
+    io.alpha(m.order_token, "order_token");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
   }
   friend bool operator==(const ModifyOrder&, const ModifyOrder&) = default;
 };
@@ -120,8 +121,8 @@ struct SystemEvent {
   char event_code = 0;  // S start of day, E end of day
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.ch(m.event_code);
+    io.u64(m.timestamp, "timestamp");
+    io.ch(m.event_code, "event_code");
   }
   friend bool operator==(const SystemEvent&, const SystemEvent&) = default;
 };
@@ -146,22 +147,22 @@ struct Accepted {
   char bbo_weight_indicator = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.ch(m.side);
-    io.u32(m.shares);
-    io.alpha(m.stock);
-    io.u32(m.price);
-    io.u32(m.time_in_force);
-    io.alpha(m.firm);
-    io.ch(m.display);
-    io.u64(m.order_reference_number);
-    io.ch(m.capacity);
-    io.ch(m.intermarket_sweep);
-    io.u32(m.minimum_quantity);
-    io.ch(m.cross_type);
-    io.ch(m.order_state);
-    io.ch(m.bbo_weight_indicator);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
+    io.alpha(m.stock, "stock");
+    io.u32(m.price, "price");
+    io.u32(m.time_in_force, "time_in_force");
+    io.alpha(m.firm, "firm");
+    io.ch(m.display, "display");
+    io.u64(m.order_reference_number, "order_reference_number");
+    io.ch(m.capacity, "capacity");
+    io.ch(m.intermarket_sweep, "intermarket_sweep");
+    io.u32(m.minimum_quantity, "minimum_quantity");
+    io.ch(m.cross_type, "cross_type");
+    io.ch(m.order_state, "order_state");
+    io.ch(m.bbo_weight_indicator, "bbo_weight_indicator");
   }
   friend bool operator==(const Accepted&, const Accepted&) = default;
 };
@@ -187,23 +188,23 @@ struct Replaced {
   char bbo_weight_indicator = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.replacement_order_token);
-    io.ch(m.side);
-    io.u32(m.shares);
-    io.alpha(m.stock);
-    io.u32(m.price);
-    io.u32(m.time_in_force);
-    io.alpha(m.firm);
-    io.ch(m.display);
-    io.u64(m.order_reference_number);
-    io.ch(m.capacity);
-    io.ch(m.intermarket_sweep);
-    io.u32(m.minimum_quantity);
-    io.ch(m.cross_type);
-    io.ch(m.order_state);
-    io.alpha(m.previous_order_token);
-    io.ch(m.bbo_weight_indicator);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.replacement_order_token, "replacement_order_token");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
+    io.alpha(m.stock, "stock");
+    io.u32(m.price, "price");
+    io.u32(m.time_in_force, "time_in_force");
+    io.alpha(m.firm, "firm");
+    io.ch(m.display, "display");
+    io.u64(m.order_reference_number, "order_reference_number");
+    io.ch(m.capacity, "capacity");
+    io.ch(m.intermarket_sweep, "intermarket_sweep");
+    io.u32(m.minimum_quantity, "minimum_quantity");
+    io.ch(m.cross_type, "cross_type");
+    io.ch(m.order_state, "order_state");
+    io.alpha(m.previous_order_token, "previous_order_token");
+    io.ch(m.bbo_weight_indicator, "bbo_weight_indicator");
   }
   friend bool operator==(const Replaced&, const Replaced&) = default;
 };
@@ -216,10 +217,10 @@ struct Canceled {
   char reason = 0;  // U I T S D Q Z ...
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.u32(m.decrement_shares);
-    io.ch(m.reason);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.u32(m.decrement_shares, "decrement_shares");
+    io.ch(m.reason, "reason");
   }
   friend bool operator==(const Canceled&, const Canceled&) = default;
 };
@@ -235,13 +236,13 @@ struct AiqCanceled {
   char liquidity_flag = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.u32(m.decrement_shares);
-    io.ch(m.reason);
-    io.u32(m.quantity_prevented_from_trading);
-    io.u32(m.execution_price);
-    io.ch(m.liquidity_flag);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.u32(m.decrement_shares, "decrement_shares");
+    io.ch(m.reason, "reason");
+    io.u32(m.quantity_prevented_from_trading, "quantity_prevented_from_trading");
+    io.u32(m.execution_price, "execution_price");
+    io.ch(m.liquidity_flag, "liquidity_flag");
   }
   friend bool operator==(const AiqCanceled&, const AiqCanceled&) = default;
 };
@@ -256,12 +257,12 @@ struct Executed {
   uint64_t match_number = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.u32(m.executed_shares);
-    io.u32(m.execution_price);
-    io.ch(m.liquidity_flag);
-    io.u64(m.match_number);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.u32(m.executed_shares, "executed_shares");
+    io.u32(m.execution_price, "execution_price");
+    io.ch(m.liquidity_flag, "liquidity_flag");
+    io.u64(m.match_number, "match_number");
   }
   friend bool operator==(const Executed&, const Executed&) = default;
 };
@@ -274,10 +275,10 @@ struct BrokenTrade {
   char reason = 0;  // E C S X
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.u64(m.match_number);
-    io.ch(m.reason);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.u64(m.match_number, "match_number");
+    io.ch(m.reason, "reason");
   }
   friend bool operator==(const BrokenTrade&, const BrokenTrade&) = default;
 };
@@ -289,9 +290,9 @@ struct Rejected {
   char reason = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.ch(m.reason);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.ch(m.reason, "reason");
   }
   friend bool operator==(const Rejected&, const Rejected&) = default;
 };
@@ -302,8 +303,8 @@ struct CancelPending {
   Token order_token;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
   }
   friend bool operator==(const CancelPending&, const CancelPending&) = default;
 };
@@ -314,8 +315,8 @@ struct CancelReject {
   Token order_token;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
   }
   friend bool operator==(const CancelReject&, const CancelReject&) = default;
 };
@@ -329,11 +330,11 @@ struct OrderPriorityUpdate {
   uint64_t order_reference_number = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.u32(m.price);
-    io.ch(m.display);
-    io.u64(m.order_reference_number);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.u32(m.price, "price");
+    io.ch(m.display, "display");
+    io.u64(m.order_reference_number, "order_reference_number");
   }
   friend bool operator==(const OrderPriorityUpdate&, const OrderPriorityUpdate&) = default;
 };
@@ -346,10 +347,10 @@ struct OrderModified {
   uint32_t shares = 0;
   static constexpr void fields(auto& io, auto& m) {
     io.tag(kType);
-    io.u64(m.timestamp);
-    io.alpha(m.order_token);
-    io.ch(m.side);
-    io.u32(m.shares);
+    io.u64(m.timestamp, "timestamp");
+    io.alpha(m.order_token, "order_token");
+    io.ch(m.side, "side");
+    io.u32(m.shares, "shares");
   }
   friend bool operator==(const OrderModified&, const OrderModified&) = default;
 };

@@ -131,10 +131,94 @@ size_t MoldPublisher::serve_requests() {
   return answered;
 }
 
+// --- fan-out publisher -----------------------------------------------------------------------
+
+MoldFanout::MoldFanout(const Session& session, uint16_t port, size_t max_subscribers,
+                       size_t max_payload)
+    : session_(session),
+      sock_(UdpSocket::bind_loopback(port)),
+      max_subscribers_(max_subscribers),
+      builder_(session, 1, max_payload),
+      store_(session, 1, 64 << 20, max_payload) {}
+
+void MoldFanout::send_all(Bytes b, uint64_t now_ns) {
+  for (uint16_t p : subscribers_) sock_.send_to(p, b);
+  last_sent_ns_ = now_ns;
+  started_ = true;
+}
+
+uint64_t MoldFanout::publish(Bytes message, uint64_t now_ns) {
+  if (!builder_.fits(message.size())) flush(now_ns);
+  if (!builder_.append(message)) return 0;
+  return store_.append(message);
+}
+
+void MoldFanout::flush(uint64_t now_ns) {
+  if (builder_.empty()) return;
+  const uint64_t first = builder_.first_sequence();
+  auto pk = builder_.take();
+  if (drop_.contains(first)) {
+    ++stats_.packets_dropped;
+    last_sent_ns_ = now_ns;  // lost on the wire, as far as anyone can tell
+    return;
+  }
+  send_all(Bytes{pk.data(), pk.size()}, now_ns);
+  ++stats_.packets_sent;
+}
+
+void MoldFanout::heartbeat_if_idle(uint64_t now_ns, uint64_t idle_ns) {
+  if (started_ && now_ns - last_sent_ns_ < idle_ns) return;
+  auto pk = builder_.heartbeat();
+  send_all(Bytes{pk.data(), pk.size()}, now_ns);
+  ++stats_.heartbeats;
+}
+
+void MoldFanout::end_of_session(uint64_t now_ns) {
+  flush(now_ns);
+  auto pk = builder_.end_of_session();
+  send_all(Bytes{pk.data(), pk.size()}, now_ns);
+}
+
+size_t MoldFanout::serve(uint64_t) {
+  uint8_t buf[64];
+  size_t read = 0;
+  uint16_t from = 0;
+  while (auto n = sock_.recv(buf, &from)) {
+    ++read;
+    auto req = read_request(buf, *n);
+    if (req && req->count == 0) {
+      const bool session_ok = req->session == session_ || req->session == Session::of("");
+      const bool known = std::find(subscribers_.begin(), subscribers_.end(), from) != subscribers_.end();
+      if (!session_ok || (!known && subscribers_.size() >= max_subscribers_)) {
+        ++stats_.joins_refused;
+        continue;
+      }
+      if (!known) subscribers_.push_back(from);
+      ++stats_.joins;
+      auto hb = builder_.heartbeat();
+      sock_.send_to(from, Bytes{hb.data(), hb.size()});
+      continue;
+    }
+    auto st = store_.answer(buf, *n, [&](Bytes pk) { sock_.send_to(from, pk); });
+    if (st == RequestStatus::kOk) {
+      ++stats_.requests_answered;
+    } else {
+      ++stats_.requests_refused;
+    }
+  }
+  return read;
+}
+
 // --- receiver --------------------------------------------------------------------------------
 
 MoldUdpReceiver::MoldUdpReceiver(uint16_t rerequest_port, ReceiverConfig cfg)
     : sock_(UdpSocket::bind_loopback()), rerequest_port_(rerequest_port), rx_(cfg) {}
+
+void MoldUdpReceiver::join(const Session& session) {
+  uint8_t out[kRequestLength];
+  write_request(Request{session, 0, 0}, out);
+  sock_.send_to(rerequest_port_, Bytes{out, sizeof out});
+}
 
 size_t MoldUdpReceiver::pump(uint64_t now_ns, MoldReceiver::Deliver deliver) {
   uint8_t buf[65536];
@@ -149,12 +233,6 @@ size_t MoldUdpReceiver::pump(uint64_t now_ns, MoldReceiver::Deliver deliver) {
     sock_.send_to(rerequest_port_, Bytes{out, sizeof out});
   }
   return got;
-}
-
-void MoldUdpReceiver::join() {
-  uint8_t out[kRequestLength];
-  write_request(Request{Session::of(""), 0, 0}, out);
-  sock_.send_to(rerequest_port_, Bytes{out, sizeof out});
 }
 
 }  // namespace colo::mold

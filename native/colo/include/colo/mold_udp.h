@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -89,15 +90,65 @@ class MoldPublisher {
   uint64_t packets_sent_ = 0, packets_dropped_ = 0, requests_refused_ = 0;
 };
 
+// A publisher for several unicast subscribers (the venue's feed). One socket: downstream packets
+// go from it to every subscriber, and it is the re-request port. A subscriber joins by sending
+// a request packet with Message Count 0 (Session blank or this session's) from the socket it
+// receives on; the answer is a heartbeat carrying the next sequence, so it can re-request what it
+// missed. Other requests are answered from the retransmission store (back to the requester).
+// Subscribers are bounded (further joins are refused and counted). Packets whose first message
+// has a sequence number in the drop set are stored but not sent: deliberate loss for tests.
+class MoldFanout {
+ public:
+  MoldFanout(const Session& session, uint16_t port = 0, size_t max_subscribers = 64,
+             size_t max_payload = kDefaultMaxPayload);
+
+  uint16_t port() const { return sock_.port(); }
+  int fd() const { return sock_.fd(); }
+  void drop_packets_at(std::set<uint64_t> first_sequences) { drop_ = std::move(first_sequences); }
+
+  // Adds a message to the open packet (sending the packet first if it is full); returns the
+  // message's sequence number, 0 when it can never fit a packet.
+  uint64_t publish(Bytes message, uint64_t now_ns);
+  // Sends the open packet (if any) to every subscriber.
+  void flush(uint64_t now_ns);
+  // A heartbeat to every subscriber when nothing was sent for idle_ns.
+  void heartbeat_if_idle(uint64_t now_ns, uint64_t idle_ns);
+  void end_of_session(uint64_t now_ns);
+  // Answers waiting joins and requests; returns how many datagrams were read.
+  size_t serve(uint64_t now_ns);
+
+  uint64_t next_sequence() const { return builder_.next_sequence(); }
+  const std::vector<uint16_t>& subscribers() const { return subscribers_; }
+  const RetransmissionStore& store() const { return store_; }
+  struct Stats {
+    uint64_t packets_sent = 0, packets_dropped = 0, heartbeats = 0;
+    uint64_t joins = 0, joins_refused = 0, requests_answered = 0, requests_refused = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  void send_all(Bytes b, uint64_t now_ns);
+  Session session_;
+  UdpSocket sock_;
+  size_t max_subscribers_;
+  PacketBuilder builder_;
+  RetransmissionStore store_;
+  std::set<uint64_t> drop_;
+  std::vector<uint16_t> subscribers_;
+  uint64_t last_sent_ns_ = 0;
+  bool started_ = false;
+  Stats stats_;
+};
+
 // The receiving end: a socket, a MoldReceiver, and where to send requests.
 class MoldUdpReceiver {
  public:
   MoldUdpReceiver(uint16_t rerequest_port, ReceiverConfig cfg = {});
   uint16_t port() const { return sock_.port(); }
   void set_rerequest_port(uint16_t p) { rerequest_port_ = p; }
-  // Sends a join (a request with Message Count 0, blank session) to the re-request port; see
-  // MoldPublisher. Until its heartbeat arrives the receiver knows no session.
-  void join();
+  // Joins the publisher (MoldPublisher or MoldFanout): a request with Message Count 0 to the
+  // re-request port, answered by a heartbeat that names the session and the next sequence.
+  void join(const Session& session = Session::of(""));
 
   // Reads every waiting datagram into the receiver, then sends a request if one is due.
   // Returns the datagrams read.

@@ -45,6 +45,7 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
   uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
   Socket accept();  // !open() when no connection is waiting
 
  private:

@@ -1,0 +1,308 @@
+#include "colo/venue.h"
+
+#include <poll.h>
+#include <time.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "colo/json_fields.h"
+#include "colo/posix.h"
+
+namespace colo::venue {
+namespace {
+
+constexpr size_t kMaxPending = 64;
+constexpr size_t kLoginPacket = 2 + soup::LoginRequest::kLength;
+
+uint64_t clock_realtime_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_REALTIME, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000ULL + uint64_t(t.tv_nsec);
+}
+
+// `"type":"A","name":"AddOrder","fields":{...}`
+template <class M>
+std::string describe(const M& m) {
+  std::string s = "\"type\":";
+  json::append_string(s, {&M::kType, 1});
+  s += ",\"name\":";
+  json::append_string(s, M::kName);
+  s += ",\"fields\":";
+  s += json::fields_object(m);
+  return s;
+}
+
+std::string quoted(std::string_view v) {
+  std::string s;
+  json::append_string(s, v);
+  return s;
+}
+
+}  // namespace
+
+Venue::Venue(VenueConfig c)
+    : cfg_(std::move(c)),
+      engine_(Engine::Config{cfg_.symbols, cfg_.halted}),
+      feed_(mold::Session::of(cfg_.session), cfg_.rerequest_port, cfg_.max_subscribers),
+      listener_(cfg_.ouch_port),
+      cursor_{cfg_.flow.data(), cfg_.flow.size()} {
+  if (cfg_.session.empty() || cfg_.session.size() > 10) {
+    throw std::runtime_error("session name must be 1..10 characters");
+  }
+  if (!cfg_.realtime_ns) cfg_.realtime_ns = clock_realtime_ns;
+  feed_.drop_packets_at(cfg_.drop);
+  SessionId id = 1;
+  for (const auto& [name, password] : cfg_.users) {
+    soup::ServerSession::Config sc;
+    sc.username = name;
+    sc.password = password;
+    sc.session = cfg_.session;
+    sc.timers = cfg_.timers;
+    users_.push_back(std::make_unique<User>(User{name, id++, soup::ServerSession(sc), {}}));
+  }
+  // The flow's clock starts at its first timestamp.
+  itch_file::ScanStats st;
+  itch_file::Cursor peek{cfg_.flow.data(), cfg_.flow.size()};
+  bool found = false;
+  while (!found && peek.next(st, [&](uint64_t, const uint8_t* m, size_t n) {
+    if (n >= 11) flow_t0_ = load_u48(m + 5), found = true;
+  })) {
+  }
+  last_ts_ = flow_t0_;
+  if (!cfg_.audit_path.empty()) {
+    audit_ = std::fopen(cfg_.audit_path.c_str(), "w");
+    if (!audit_) posix::fail("open audit file " + cfg_.audit_path);
+  }
+}
+
+Venue::~Venue() {
+  if (audit_) std::fclose(audit_);
+}
+
+size_t Venue::clients_connected() const {
+  size_t n = 0;
+  for (const auto& u : users_) n += u->sock.open() ? 1 : 0;
+  return n + pending_.size();
+}
+
+void Venue::audit(uint64_t now_ns, const std::string& body) {
+  if (!audit_) return;
+  std::string line = "{\"mono_ns\":" + std::to_string(now_ns) +
+                     ",\"real_ns\":" + std::to_string(cfg_.realtime_ns()) + "," + body + "}\n";
+  std::fwrite(line.data(), 1, line.size(), audit_);
+}
+
+uint64_t Venue::exchange_time(uint64_t now_ns) {
+  uint64_t t = last_ts_;
+  if (cfg_.speed > 0 && started_) {
+    t = flow_t0_ + uint64_t(double(now_ns - start_ns_) * cfg_.speed);
+  }
+  last_ts_ = std::max(last_ts_, t);
+  return last_ts_;
+}
+
+void Venue::dispatch(uint64_t now_ns) {
+  uint8_t buf[256];
+  for (const auto& m : out_.itch) {
+    const size_t n = itch::encode(m, buf);
+    const uint64_t seq = feed_.publish(mold::Bytes{buf, n}, now_ns);
+    if (audit_) {
+      audit(now_ns, "\"dir\":\"out\",\"proto\":\"itch\",\"seq\":" + std::to_string(seq) + "," +
+                        std::visit([](const auto& x) { return describe(x); }, m));
+    }
+  }
+  for (const auto& o : out_.ouch) {
+    if (o.session == 0 || o.session > users_.size()) continue;
+    User& u = *users_[o.session - 1];
+    const size_t n = ouch42::encode(o.message, buf);
+    const uint64_t seq = u.session.send_sequenced(buf, n, now_ns);
+    if (audit_) {
+      std::string body = "\"dir\":\"out\",\"proto\":\"ouch\",\"session\":" + quoted(u.name) +
+                         ",\"seq\":" + std::to_string(seq) + "," +
+                         std::visit([](const auto& x) { return describe(x); }, o.message);
+      if (!o.reason.empty()) body += ",\"reason\":" + quoted(o.reason);
+      audit(now_ns, body);
+    }
+  }
+  for (const auto& note : out_.notes) {
+    std::string who = note.session >= 1 && note.session <= users_.size()
+                          ? quoted(users_[note.session - 1]->name) : "null";
+    audit(now_ns, "\"dir\":\"note\",\"session\":" + who + ",\"text\":" + quoted(note.text));
+  }
+  out_.clear();
+}
+
+void Venue::handle_events(User& u, uint64_t now_ns) {
+  auto& events = u.session.output().events;
+  for (auto& e : events) {
+    switch (e.kind) {
+      case soup::SessionEvent::kUnsequenced: {
+        if (audit_) {
+          std::string body = "\"dir\":\"in\",\"proto\":\"ouch\",\"session\":" + quoted(u.name) + ",";
+          const auto st = ouch42::dispatch_inbound(e.payload.data(), e.payload.size(),
+                                                   [&](const auto& m) { body += describe(m); });
+          if (st != DecodeStatus::kOk) {
+            body += "\"type\":null,\"error\":" + quoted(status_name(st)) +
+                    ",\"length\":" + std::to_string(e.payload.size());
+          }
+          audit(now_ns, body);
+        }
+        if (!engine_.ended()) engine_.client(u.id, e.payload.data(), e.payload.size(), exchange_time(now_ns), out_);
+        break;
+      }
+      case soup::SessionEvent::kLoginAccepted:
+        audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) +
+                          ",\"event\":\"login accepted\",\"next_sequence\":" + std::to_string(e.sequence));
+        if (!u.opened) {
+          u.opened = true;
+          engine_.open_session(u.id, exchange_time(now_ns), out_);
+        }
+        break;
+      case soup::SessionEvent::kLoginRejected:
+        ++logins_refused_;
+        audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) +
+                          ",\"event\":\"login rejected\",\"reason\":" + quoted({&e.reason, 1}));
+        break;
+      case soup::SessionEvent::kLoggedOut:
+        audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) + ",\"event\":\"logged out\"");
+        break;
+      case soup::SessionEvent::kPeerDead:
+        audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) + ",\"event\":\"peer dead\"");
+        break;
+      case soup::SessionEvent::kProtocolError:
+        audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) +
+                          ",\"event\":\"protocol error\",\"text\":" + quoted(e.text));
+        break;
+      default: break;
+    }
+  }
+  events.clear();
+  dispatch(now_ns);
+}
+
+void Venue::accept_pending(uint64_t now_ns) {
+  for (;;) {
+    soup::tcp::Socket s = listener_.accept();
+    if (!s.open()) break;
+    if (pending_.size() >= kMaxPending) continue;  // closed by the destructor
+    pending_.push_back(Pending{std::move(s), {}, now_ns});
+  }
+  for (size_t i = 0; i < pending_.size();) {
+    Pending& p = pending_[i];
+    uint8_t buf[256];
+    while (p.buf.size() < kLoginPacket) {
+      const size_t n = p.sock.read_some(buf, std::min(sizeof buf, kLoginPacket - p.buf.size()));
+      if (n == 0) break;
+      p.buf.insert(p.buf.end(), buf, buf + n);
+    }
+    auto drop = [&](const std::string& why, char reply) {
+      ++logins_refused_;
+      if (reply) {
+        std::vector<uint8_t> out;
+        soup::append_packet(out, soup::LoginRejected{reply});
+        p.sock.write(out);
+      }
+      audit(now_ns, "\"dir\":\"event\",\"session\":null,\"event\":\"connection refused\",\"text\":" + quoted(why));
+      pending_.erase(pending_.begin() + std::ptrdiff_t(i));
+    };
+    const bool bad_start = (p.buf.size() >= 2 && load_u16(p.buf.data()) != soup::LoginRequest::kLength) ||
+                           (p.buf.size() >= 3 && p.buf[2] != uint8_t(soup::LoginRequest::kType));
+    if (bad_start) { drop("the first packet is not a Login Request", 0); continue; }
+    if (!p.sock.open()) { drop("closed before logging in", 0); continue; }
+    if (p.buf.size() < kLoginPacket) {
+      if (now_ns - p.since >= cfg_.timers.timeout_ns) { drop("no Login Request in time", 0); continue; }
+      ++i;
+      continue;
+    }
+    const auto req = read_wire<soup::LoginRequest>(p.buf.data() + 2);
+    const std::string name(soup::trimmed(req.username));
+    auto it = std::find_if(users_.begin(), users_.end(), [&](const auto& u) { return u->name == name; });
+    if (it == users_.end()) { drop("unknown user '" + name + "'", soup::kRejectNotAuthorized); continue; }
+    User& u = **it;
+    if (u.sock.open()) { drop("user '" + name + "' is already connected", soup::kRejectSessionNotAvailable); continue; }
+    u.sock = std::move(p.sock);
+    u.session.on_connected(now_ns);
+    u.session.on_bytes(p.buf.data(), p.buf.size(), now_ns);
+    pending_.erase(pending_.begin() + std::ptrdiff_t(i));
+    handle_events(u, now_ns);
+  }
+}
+
+void Venue::play_flow(uint64_t now_ns) {
+  if (engine_.ended()) return;
+  const uint64_t ex_now = cfg_.speed > 0 ? flow_t0_ + uint64_t(double(now_ns - start_ns_) * cfg_.speed) : UINT64_MAX;
+  for (size_t played = 0; played < cfg_.max_flow_per_poll && !cursor_.done(); ++played) {
+    // The next record's timestamp, if it has one.
+    const size_t off = cursor_.off;
+    if (cursor_.n - off >= 2 + 11) {
+      const size_t len = load_u16(cursor_.p + off);
+      if (len >= 11 && cursor_.n - off - 2 >= len) {
+        const uint64_t ts = load_u48(cursor_.p + off + 2 + 5);
+        if (ts > ex_now) break;
+      }
+    }
+    cursor_.next(flow_stats_, [&](uint64_t, const uint8_t* m, size_t n) {
+      const uint64_t ts = n >= 11 ? load_u48(m + 5) : last_ts_;
+      last_ts_ = std::max(last_ts_, ts);
+      engine_.background(m, n, last_ts_, out_);
+    });
+  }
+  dispatch(now_ns);
+}
+
+void Venue::poll(uint64_t now_ns) {
+  if (!started_) {
+    started_ = true;
+    start_ns_ = now_ns;
+    engine_.start(exchange_time(now_ns), out_);
+    dispatch(now_ns);
+  }
+  for (auto& u : users_) {
+    if (!u->sock.open()) continue;
+    soup::tcp::pump(u->sock, u->session, now_ns);
+    handle_events(*u, now_ns);
+  }
+  accept_pending(now_ns);
+  play_flow(now_ns);
+  feed_.flush(now_ns);
+  feed_.serve(now_ns);
+  feed_.heartbeat_if_idle(now_ns, cfg_.mold_heartbeat_ns);
+  for (auto& u : users_) {
+    if (!u->sock.open()) continue;
+    soup::tcp::pump(u->sock, u->session, now_ns);
+    if (!u->session.output().events.empty()) handle_events(*u, now_ns);
+  }
+  if (audit_) std::fflush(audit_);
+}
+
+void Venue::end_session(uint64_t now_ns) {
+  if (engine_.ended()) return;
+  if (!started_) poll(now_ns);
+  engine_.end(exchange_time(now_ns), out_);
+  dispatch(now_ns);
+  feed_.end_of_session(now_ns);
+  for (auto& u : users_) {
+    u->session.end_session(now_ns);
+    if (u->sock.open()) soup::tcp::pump(u->sock, u->session, now_ns);
+    handle_events(*u, now_ns);
+  }
+  audit(now_ns, "\"dir\":\"event\",\"session\":null,\"event\":\"end of session\",\"itch_next_sequence\":" +
+                    std::to_string(feed_.next_sequence()));
+  if (audit_) std::fflush(audit_);
+}
+
+void Venue::wait(int timeout_ms) const {
+  std::vector<pollfd> fds;
+  fds.push_back({listener_.fd(), POLLIN, 0});
+  fds.push_back({feed_.fd(), POLLIN, 0});
+  for (const auto& u : users_) {
+    if (u->sock.open()) fds.push_back({u->sock.fd(), POLLIN, 0});
+  }
+  for (const auto& p : pending_) {
+    if (p.sock.open()) fds.push_back({p.sock.fd(), POLLIN, 0});
+  }
+  ::poll(fds.data(), nfds_t(fds.size()), timeout_ms);
+}
+
+}  // namespace colo::venue

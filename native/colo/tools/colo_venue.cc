@@ -1,0 +1,168 @@
+// colo_venue: the exchange the live tests trade against (native/colo/README.md, "Venue").
+// Replays a length-prefixed ITCH 5.0 file as background flow, publishes ITCH 5.0 over
+// MoldUDP64 (unicast to subscribers on 127.0.0.1) and takes OUCH 4.2 orders over SoupBinTCP.
+// Prints one JSON line when ready; bad flags exit 2; SIGTERM / SIGINT end the session and exit 0.
+#include <signal.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "colo/itch_file.h"
+#include "colo/json_fields.h"
+#include "colo/venue.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+uint64_t mono_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000ULL + uint64_t(t.tv_nsec);
+}
+
+[[noreturn]] void usage_error(const std::string& what) {
+  std::fprintf(stderr, "alpha venue: %s\n", what.c_str());
+  std::exit(2);
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string_view::npos) end = s.size();
+    out.emplace_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+uint64_t parse_uint(const std::string& flag, const std::string& v, uint64_t max, const char* accepted) {
+  if (v.empty() || v.size() > 20 || v.find_first_not_of("0123456789") != std::string::npos) {
+    usage_error(flag + " '" + v + "' is not a whole number; " + accepted);
+  }
+  errno = 0;
+  const unsigned long long n = std::strtoull(v.c_str(), nullptr, 10);
+  if (errno != 0 || n > max) usage_error(flag + " " + v + " is out of range; " + accepted);
+  return n;
+}
+
+bool symbol_ok(const std::string& s) {
+  if (s.empty() || s.size() > 8) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  colo::venue::VenueConfig cfg;
+  std::string flow_path;
+  bool exit_at_end = false;
+  cfg.users.clear();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) usage_error(a + " needs a value (after it, as in " + a + " VALUE)");
+      return args[++i];
+    };
+    if (a == "--flow") {
+      flow_path = value();
+    } else if (a == "--speed") {
+      const std::string v = value();
+      char* end = nullptr;
+      const double s = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !std::isfinite(s) || s < 0) {
+        usage_error("--speed '" + v + "' is not a number >= 0; 1 = real time, 60 = a minute per second, 0 = as fast as possible");
+      }
+      cfg.speed = s;
+    } else if (a == "--ouch-port") {
+      cfg.ouch_port = uint16_t(parse_uint(a, value(), 65535, "a TCP port 0..65535 (0 = any free port)"));
+    } else if (a == "--rerequest-port") {
+      cfg.rerequest_port = uint16_t(parse_uint(a, value(), 65535, "a UDP port 0..65535 (0 = any free port)"));
+    } else if (a == "--users") {
+      for (const std::string& up : split(value(), ',')) {
+        const size_t colon = up.find(':');
+        if (colon == std::string::npos || colon == 0 || colon > 6 || up.size() - colon - 1 > 10 ||
+            up.size() - colon - 1 == 0) {
+          usage_error("--users entry '" + up + "' is not name:password; names are 1..6 characters, passwords 1..10 (SoupBinTCP)");
+        }
+        cfg.users[up.substr(0, colon)] = up.substr(colon + 1);
+      }
+    } else if (a == "--session") {
+      cfg.session = value();
+      if (cfg.session.empty() || cfg.session.size() > 10 || cfg.session.find(' ') != std::string::npos) {
+        usage_error("--session '" + cfg.session + "' must be 1..10 characters without spaces");
+      }
+    } else if (a == "--drop") {
+      for (const std::string& s : split(value(), ',')) {
+        cfg.drop.insert(parse_uint(a, s, UINT64_MAX, "MoldUDP64 sequence numbers, comma-separated (e.g. 1,40,41)"));
+      }
+    } else if (a == "--audit") {
+      cfg.audit_path = value();
+    } else if (a == "--symbols-halted") {
+      for (const std::string& s : split(value(), ',')) {
+        if (!symbol_ok(s)) usage_error("--symbols-halted '" + s + "' is not a symbol; 1..8 of A-Z 0-9 .");
+        cfg.halted.push_back(s);
+      }
+    } else if (a == "--exit-at-end") {
+      exit_at_end = true;
+    } else {
+      usage_error("unknown flag '" + a + "'; accepted: --flow FILE --speed X --ouch-port N --rerequest-port N "
+                  "--users name:password,... --session NAME --drop SEQ,... --audit FILE --symbols-halted A,B --exit-at-end");
+    }
+  }
+  if (flow_path.empty()) usage_error("--flow FILE is required (a length-prefixed ITCH 5.0 file, e.g. from `alpha itch simulate`)");
+  if (cfg.users.empty()) cfg.users = {{"alpha", "alpha"}};
+
+  try {
+    colo::itch_file::MappedFile flow(flow_path);
+    cfg.flow = flow.bytes();
+    colo::venue::Venue venue(cfg);
+
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::string ready = "{\"ready\":true,\"ouch_port\":" + std::to_string(venue.ouch_port()) +
+                        ",\"rerequest_port\":" + std::to_string(venue.rerequest_port()) + ",\"session\":";
+    colo::json::append_string(ready, venue.session());
+    ready += "}\n";
+    std::fputs(ready.c_str(), stdout);
+    std::fflush(stdout);
+
+    while (!g_stop) {
+      venue.poll(mono_ns());
+      if (exit_at_end && venue.flow_done() && venue.clients_connected() == 0) break;
+      venue.wait(1);
+    }
+    const uint64_t now = mono_ns();
+    venue.end_session(now);
+    // Serve re-requests a little longer, so subscribers can fill their last gaps.
+    const uint64_t until = now + 500'000'000ULL;
+    while (mono_ns() < until) {
+      venue.poll(mono_ns());
+      venue.wait(5);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "alpha venue: %s\n", e.what());
+    return 1;
+  }
+}

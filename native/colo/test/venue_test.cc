@@ -1,0 +1,302 @@
+// The venue end to end on loopback, in-process: a simulated flow played as fast as possible,
+// MoldUDP64 packets dropped on purpose, a subscriber (MoldUdpReceiver + book::Book) that joins
+// with a count-0 request, and two OUCH clients over SoupBinTCP. Alice's orders partially fill
+// (one IOC, one resting), one is rejected, one is cancelled; she drops her connection while Bob
+// trades against her resting order, and reconnects. Checks: her executions equal the audit
+// trail's, her sequenced stream has no gap and no repeat, and the subscriber's book equals the
+// venue's at the end.
+#include "colo/venue.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "colo/book.h"
+#include "colo/itch_sim.h"
+#include "colo/soup_session.h"
+#include "colo/soup_tcp.h"
+
+namespace colo::venue {
+namespace {
+
+uint64_t now_ns() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+
+struct Client {
+  soup::ClientSession session;
+  soup::tcp::Socket sock;
+  std::vector<uint64_t> seqs;
+  std::vector<ouch42::Outbound> msgs;
+  bool ended = false;
+  Client(const std::string& user, const std::string& pw)
+      : session(soup::ClientSession::Config{user, pw, "", 1, {}, 4096}) {}
+  void connect(uint16_t port, uint64_t t) {
+    sock = soup::tcp::connect_loopback(port);
+    session.on_connected(t);
+  }
+  void pump(uint64_t t) {
+    if (!sock.open()) return;
+    soup::tcp::pump(sock, session, t);
+    for (auto& e : session.output().events) {
+      if (e.kind == soup::SessionEvent::kSequenced) {
+        seqs.push_back(e.sequence);
+        ouch42::Outbound m;
+        EXPECT_EQ(ouch42::decode_outbound(e.payload.data(), e.payload.size(), m), DecodeStatus::kOk);
+        msgs.push_back(m);
+      }
+      if (e.kind == soup::SessionEvent::kEndOfSession) ended = true;
+    }
+    session.output().events.clear();
+  }
+  void send(const ouch42::Inbound& m, uint64_t t) {
+    uint8_t b[ouch42::kMaxMessageLength];
+    const size_t n = ouch42::encode(m, b);
+    ASSERT_TRUE(session.send_unsequenced(b, n, t));
+  }
+  template <class M>
+  std::vector<M> all() const {
+    std::vector<M> v;
+    for (const auto& m : msgs) {
+      if (auto* x = std::get_if<M>(&m)) v.push_back(*x);
+    }
+    return v;
+  }
+};
+
+ouch42::EnterOrder order(const std::string& token, char side, uint32_t shares, const std::string& stock,
+                         uint32_t price, uint32_t tif) {
+  ouch42::EnterOrder m;
+  m.order_token = ouch42::Token::of(token);
+  m.side = side;
+  m.shares = shares;
+  m.stock = Symbol::of(stock);
+  m.price = price;
+  m.time_in_force = tif;
+  m.firm = Alpha<4>::of("");
+  m.display = 'Y';
+  m.capacity = 'P';
+  m.intermarket_sweep = 'N';
+  m.cross_type = 'N';
+  m.customer_type = ' ';
+  return m;
+}
+
+// The number after "key": in a JSON line (the audit's flat numeric fields).
+uint64_t number_after(const std::string& line, const std::string& key) {
+  const size_t at = line.find("\"" + key + "\":");
+  if (at == std::string::npos) return UINT64_MAX;
+  return std::stoull(line.substr(at + key.size() + 3));
+}
+
+TEST(VenueLoopback, ClientsAndASubscriberSeeOneMarketThroughDropsAndAReconnect) {
+  itch::SimOptions so;
+  so.messages = 3000;
+  so.symbols = 3;
+  so.seed = 11;
+  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  const std::string audit_path = ::testing::TempDir() + "venue_audit_" + std::to_string(::getpid()) + ".jsonl";
+
+  VenueConfig cfg;
+  cfg.flow = flow;
+  cfg.speed = 0;
+  cfg.max_flow_per_poll = 10;
+  cfg.users = {{"alice", "pw-a"}, {"bob", "pw-b"}};
+  cfg.session = "TEST1";
+  cfg.audit_path = audit_path;
+  cfg.drop.insert(1);
+  for (uint64_t s = 7; s < 5000; s += 7) cfg.drop.insert(s);
+  Venue v(cfg);
+
+  mold::ReceiverConfig rc;
+  rc.request_timeout_ns = 20'000'000;
+  mold::MoldUdpReceiver rx(v.rerequest_port(), rc);
+  rx.join();
+  book::Book sub;
+  struct NoSink {
+    void on_quote(const book::QuoteChange&) {}
+    void on_trade(const book::TradePrint&) {}
+  } sink;
+
+  Client alice("alice", "pw-a"), bob("bob", "pw-b");
+  alice.connect(v.ouch_port(), now_ns());
+  bob.connect(v.ouch_port(), now_ns());
+
+  enum Phase { kWaitBook, kAwaitAcks, kAliceAway, kBack, kAwaitCancel, kEnding, kDone };
+  Phase phase = kWaitBook;
+  uint32_t resting_price = 0;
+  std::string sym;
+  int reconnects = 0;
+  const uint64_t deadline = now_ns() + 4'000'000'000ULL;
+  while (phase != kDone && now_ns() < deadline) {
+    const uint64_t t = now_ns();
+    v.poll(t);
+    rx.pump(t, [&](uint64_t, mold::Bytes m) { sub.apply_bytes(m.data(), m.size(), sink); });
+    alice.pump(t);
+    bob.pump(t);
+    switch (phase) {
+      case kWaitBook: {
+        if (alice.session.state() != soup::ClientSession::State::kLoggedIn ||
+            bob.session.state() != soup::ClientSession::State::kLoggedIn) {
+          break;
+        }
+        const book::Top top = v.engine().top(1);
+        if (!top.bid || !top.ask) break;
+        sym = v.engine().symbols()[0];
+        // IOC through the ask: part fills, the rest is cancelled.
+        alice.send(order("P1", 'B', uint32_t(top.ask_size) + 100, sym, top.ask, 0), t);
+        // At the ask P1 emptied: above every bid, below the new ask, so it rests as the best bid.
+        resting_price = top.ask;
+        alice.send(order("R1", 'B', 300, sym, resting_price, ouch42::kTifMarketHours), t);
+        alice.send(order("J1", 'B', 100, "NOPE", 10000, ouch42::kTifMarketHours), t);  // unknown symbol
+        phase = kAwaitAcks;
+        break;
+      }
+      case kAwaitAcks:
+        if (alice.all<ouch42::Rejected>().empty() || alice.all<ouch42::Accepted>().size() < 2) break;
+        alice.sock.close();  // the connection drops mid-stream
+        alice.session.on_disconnected(t);
+        // Bob sells into her resting order while she is away.
+        bob.send(order("B1", 'S', 100, sym, resting_price, 0), t);
+        phase = kAliceAway;
+        break;
+      case kAliceAway:
+        if (bob.all<ouch42::Executed>().empty() && bob.all<ouch42::Canceled>().empty()) break;
+        if (v.clients_connected() != 1) break;  // the venue has seen her go
+        alice.connect(v.ouch_port(), t);
+        ++reconnects;
+        phase = kBack;
+        break;
+      case kBack:
+        if (alice.session.state() != soup::ClientSession::State::kLoggedIn) break;
+        alice.send(ouch42::CancelOrder{ouch42::Token::of("R1"), 0}, t);
+        phase = kAwaitCancel;
+        break;
+      case kAwaitCancel: {
+        bool cancelled = false;
+        for (const auto& c : alice.all<ouch42::Canceled>()) cancelled |= c.order_token.view() == "R1";
+        // (R1 may have been filled entirely by the flow: then the cancel is a no-op.)
+        if (!cancelled && v.engine().client_shares(1, "R1") > 0) break;
+        if (!v.flow_done()) break;
+        v.end_session(t);
+        phase = kEnding;
+        break;
+      }
+      case kEnding:
+        if (alice.ended && bob.ended && rx.receiver().ended()) phase = kDone;
+        break;
+      case kDone: break;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_EQ(phase, kDone) << "timed out; delivered " << rx.receiver().stats().delivered << " of "
+                          << v.feed().next_sequence() - 1;
+  EXPECT_EQ(reconnects, 1);
+
+  // Alice's stream: 1..N once each, across the reconnect.
+  for (size_t i = 0; i < alice.seqs.size(); ++i) ASSERT_EQ(alice.seqs[i], i + 1);
+  auto fills = alice.all<ouch42::Executed>();
+  bool removed = false, added = false;
+  for (const auto& f : fills) removed |= f.liquidity_flag == 'R', added |= f.liquidity_flag == 'A';
+  EXPECT_TRUE(removed);
+  EXPECT_TRUE(added);  // Bob (or the flow) hit R1 while she was away
+  bool ioc_rest = false;
+  for (const auto& c : alice.all<ouch42::Canceled>()) ioc_rest |= c.order_token.view() == "P1" && c.reason == 'I';
+  EXPECT_TRUE(ioc_rest);
+  ASSERT_EQ(alice.all<ouch42::Rejected>().size(), 1u);
+  EXPECT_EQ(alice.all<ouch42::Rejected>()[0].reason, reject::kInvalidStock);
+
+  // The audit trail agrees.
+  std::ifstream in(audit_path);
+  std::string line;
+  std::vector<std::pair<uint64_t, uint64_t>> audit_fills;  // match number, shares
+  uint64_t alice_out = 0, itch_out = 0, alice_in = 0;
+  while (std::getline(in, line)) {
+    ASSERT_EQ(line.front(), '{');
+    ASSERT_EQ(line.back(), '}');
+    ASSERT_NE(number_after(line, "real_ns"), UINT64_MAX);
+    const bool is_alice = line.find("\"session\":\"alice\"") != std::string::npos;
+    if (line.find("\"proto\":\"itch\"") != std::string::npos) {
+      EXPECT_EQ(number_after(line, "seq"), ++itch_out);
+    }
+    if (is_alice && line.find("\"dir\":\"in\",\"proto\":\"ouch\"") != std::string::npos) ++alice_in;
+    if (is_alice && line.find("\"dir\":\"out\",\"proto\":\"ouch\"") != std::string::npos) {
+      EXPECT_EQ(number_after(line, "seq"), ++alice_out);
+      if (line.find("\"name\":\"Executed\"") != std::string::npos) {
+        audit_fills.push_back({number_after(line, "match_number"), number_after(line, "executed_shares")});
+      }
+      if (line.find("\"name\":\"Rejected\"") != std::string::npos) {
+        EXPECT_NE(line.find("\"reason\":\"unknown symbol 'NOPE'\""), std::string::npos) << line;
+      }
+    }
+  }
+  EXPECT_EQ(alice_in, 4u);
+  EXPECT_EQ(alice_out, alice.seqs.size());
+  ASSERT_EQ(audit_fills.size(), fills.size());
+  for (size_t i = 0; i < fills.size(); ++i) {
+    EXPECT_EQ(audit_fills[i].first, fills[i].match_number);
+    EXPECT_EQ(audit_fills[i].second, fills[i].executed_shares);
+  }
+  EXPECT_EQ(itch_out, v.feed().next_sequence() - 1);
+
+  // The feed: packets were lost on purpose, recovered, and the books agree.
+  EXPECT_GT(v.feed().stats().packets_dropped, 0u);
+  EXPECT_GT(rx.receiver().stats().gaps, 0u);
+  EXPECT_EQ(rx.receiver().stats().delivered, v.feed().next_sequence() - 1);
+  for (uint16_t loc = 1; loc <= v.engine().symbols().size(); ++loc) {
+    const book::SymbolBook* sb = sub.symbol_book(loc);
+    ASSERT_NE(sb, nullptr);
+    EXPECT_EQ(sb->top(), v.engine().top(loc));
+    auto bids = sb->bids.depth(SIZE_MAX), asks = sb->asks.depth(SIZE_MAX);
+    auto vb = v.engine().depth(loc, 'B'), va = v.engine().depth(loc, 'S');
+    ASSERT_EQ(bids.size(), vb.size());
+    ASSERT_EQ(asks.size(), va.size());
+    for (size_t i = 0; i < bids.size(); ++i) EXPECT_EQ(bids[i].shares, vb[i].shares);
+    for (size_t i = 0; i < asks.size(); ++i) EXPECT_EQ(asks[i].shares, va[i].shares);
+  }
+  for (auto n : sub.stats().errors) EXPECT_EQ(n, 0u);
+  if (!HasFailure()) std::remove(audit_path.c_str());
+}
+
+TEST(VenueLoopback, UnknownUsersAndSecondConnectionsAreRefused) {
+  const std::vector<uint8_t> flow;
+  VenueConfig cfg;
+  cfg.flow = flow;
+  cfg.users = {{"alice", "pw"}};
+  Venue v(cfg);
+  Client a("alice", "pw"), again("alice", "pw"), wrong("mallor", "x");
+  const uint64_t t0 = now_ns();
+  a.connect(v.ouch_port(), t0);
+  for (int i = 0; i < 200 && a.session.state() != soup::ClientSession::State::kLoggedIn; ++i) {
+    v.poll(now_ns());
+    a.pump(now_ns());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_EQ(a.session.state(), soup::ClientSession::State::kLoggedIn);
+  again.connect(v.ouch_port(), now_ns());
+  wrong.connect(v.ouch_port(), now_ns());
+  for (int i = 0; i < 200 && (again.session.state() != soup::ClientSession::State::kDone ||
+                              wrong.session.state() != soup::ClientSession::State::kDone);
+       ++i) {
+    v.poll(now_ns());
+    a.pump(now_ns());
+    again.pump(now_ns());
+    wrong.pump(now_ns());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  EXPECT_EQ(again.session.state(), soup::ClientSession::State::kDone);  // rejected 'S'
+  EXPECT_EQ(wrong.session.state(), soup::ClientSession::State::kDone);  // rejected 'A'
+  EXPECT_EQ(v.logins_refused(), 2u);
+  ASSERT_FALSE(a.msgs.empty());
+  EXPECT_EQ(std::get<ouch42::SystemEvent>(a.msgs[0]).event_code, 'S');
+}
+
+}  // namespace
+}  // namespace colo::venue

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,9 +129,14 @@ int main(int argc, char** argv) {
   if (flow_path.empty()) usage_error("--flow FILE is required (a length-prefixed ITCH 5.0 file, e.g. from `alpha itch simulate`)");
   if (cfg.users.empty()) cfg.users = {{"alpha", "alpha"}};
 
+  std::unique_ptr<colo::itch_file::MappedFile> flow;
   try {
-    colo::itch_file::MappedFile flow(flow_path);
-    cfg.flow = flow.bytes();
+    flow = std::make_unique<colo::itch_file::MappedFile>(flow_path);
+  } catch (const std::exception& e) {
+    usage_error("--flow " + flow_path + ": " + e.what() + "; a readable length-prefixed ITCH 5.0 file is needed");
+  }
+  try {
+    cfg.flow = flow->bytes();
     colo::venue::Venue venue(cfg);
 
     struct sigaction sa {};

@@ -10,6 +10,8 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;  // clang 14 does not deduce aggregates of lambdas
 
 std::string token_text(const ouch42::Token& t) { return std::string(t.view()); }
 

@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           case 0: n = write_wire(itch::OrderExecuted{{}, ref, shares, 0}, buf); break;
           case 1: n = write_wire(itch::OrderCancel{{}, ref, shares}, buf); break;
           case 2: n = write_wire(itch::OrderDelete{{}, ref}, buf); break;
-          default: n = write_wire(itch::OrderReplace{{}, ref, 1 + p[7] % 64, shares, price}, buf);
+          default: n = write_wire(itch::OrderReplace{{}, ref, uint64_t(1 + p[7] % 64), shares, price}, buf);
         }
         e.background(buf, n, ts, out);
         break;

@@ -5,6 +5,7 @@
  */
 import type { AnySpec } from './sdk/spec.ts';
 import { replay } from './source/replay.ts';
+import { itch } from './source/itch.ts';
 import { bars } from './feature/bars.ts';
 import { laggedReturns } from './feature/lagged-returns.ts';
 import { volatility } from './feature/volatility.ts';
@@ -26,6 +27,7 @@ import { parquetSink } from './sink/parquet.ts';
 
 export const operators: readonly AnySpec[] = [
   replay,
+  itch,
   bars,
   laggedReturns,
   volatility,

@@ -95,4 +95,9 @@ export interface SourceContext extends OperatorContext {
    * corrupt file, or a column of another type than the schema's, is a clear error naming it.
    */
   openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]>;
+  /**
+   * The path of `file`, relative to the run's data folder: a DataError naming it when it is not a
+   * regular file inside that folder (after symlinks).
+   */
+  dataFile(file: string): string;
 }

@@ -70,6 +70,8 @@ export interface RunOptions {
   hooks?: DriveHooks;
   /** Opens the datasets that `source.replay` nodes read (default: none; feed records from memory instead). */
   openDataset?: RunServices['openDataset'];
+  /** Resolves files of the data folder that sources read by name (`source.itch` with `file`). */
+  dataFile?: RunServices['dataFile'];
   /** Where sinks write (default: nowhere usable). */
   outDir?: string;
   log?: { info(message: string): void; warn(message: string): void };
@@ -120,6 +122,7 @@ async function buildRun(
       ((name) => {
         throw new Error(`the harness has no data folder (dataset "${name}"): feed records with runOperator or a feed source`);
       }),
+    ...(options.dataFile ? { dataFile: options.dataFile } : {}),
   });
   const edges = new Map<string, SeenBatch[]>();
   const { onBatch } = options;

@@ -15,6 +15,8 @@ import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.t
 import { registry } from '../../operators/index.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
+import { DataError } from '../../lib/core/errors.ts';
+import { checkDataFile } from '../../lib/io/parquet.ts';
 import { openOutput } from '../io/output-folder.ts';
 import { loadTopology } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
@@ -155,6 +157,11 @@ async function runInto(
       log,
       onDeadLetter: (d) => deadLetters.push(d),
       openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, hash) => fileHashes.set(file, hash)),
+      dataFile: (file) => {
+        const problem = checkDataFile(dataDir, file);
+        if (problem) throw new DataError(join(dataDir, file), problem);
+        return join(dataDir, file);
+      },
     },
     members,
   );

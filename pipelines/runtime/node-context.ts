@@ -1,5 +1,6 @@
 /** The engine's implementation of the context each node receives. */
 import { HeldWork } from './held-work.ts';
+import { DataError } from '../../lib/core/errors.ts';
 import type {
   Calendar,
   Counter,
@@ -40,6 +41,8 @@ export interface RunServices {
   log: Logger;
   onDeadLetter(letter: DeadLetter): void;
   openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]>;
+  /** The path of a file of the data folder (a DataError when it is not one: outside, missing, not a regular file). */
+  dataFile?(file: string): string;
   /** Node name → what its operator's `prepare` resolved to (see prepare.ts). */
   prepared?: ReadonlyMap<string, unknown>;
 }
@@ -89,6 +92,11 @@ export class NodeContext implements SourceContext {
 
   atEnd(fn: () => Promise<void> | void): void {
     this.finalizers.push(fn);
+  }
+
+  dataFile(file: string): string {
+    if (!this.services.dataFile) throw new DataError(file, 'this run has no data folder (pass --data)');
+    return this.services.dataFile(file);
   }
 
   openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]> {

@@ -100,6 +100,7 @@ void MoldPublisher::heartbeat() {
 
 void MoldPublisher::end_of_session() {
   flush();
+  ended_ = true;
   auto pk = builder_.end_of_session();
   send(Bytes{pk.data(), pk.size()});
 }
@@ -115,7 +116,8 @@ size_t MoldPublisher::serve_requests() {
       if (from != receiver_port_ &&
           std::find(subscribers_.begin(), subscribers_.end(), from) == subscribers_.end())
         subscribers_.push_back(from);
-      auto hb = builder_.heartbeat();
+      // After the end, a joiner learns it from an End of Session (it still re-requests what it missed).
+      auto hb = ended_ ? builder_.end_of_session() : builder_.heartbeat();
       server_.send_to(from, Bytes{hb.data(), hb.size()});
       ++joins_;
       ++answered;
@@ -175,6 +177,7 @@ void MoldFanout::heartbeat_if_idle(uint64_t now_ns, uint64_t idle_ns) {
 
 void MoldFanout::end_of_session(uint64_t now_ns) {
   flush(now_ns);
+  ended_ = true;
   auto pk = builder_.end_of_session();
   send_all(Bytes{pk.data(), pk.size()}, now_ns);
 }
@@ -195,7 +198,8 @@ size_t MoldFanout::serve(uint64_t) {
       }
       if (!known) subscribers_.push_back(from);
       ++stats_.joins;
-      auto hb = builder_.heartbeat();
+      // After the end, a joiner learns it from an End of Session (it still re-requests what it missed).
+      auto hb = ended_ ? builder_.end_of_session() : builder_.heartbeat();
       sock_.send_to(from, Bytes{hb.data(), hb.size()});
       continue;
     }

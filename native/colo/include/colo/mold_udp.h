@@ -85,6 +85,7 @@ class MoldPublisher {
   Session session_;
   std::vector<uint16_t> subscribers_;
   uint64_t joins_ = 0;
+  bool ended_ = false;
   PacketBuilder builder_;
   RetransmissionStore store_;
   uint64_t packets_sent_ = 0, packets_dropped_ = 0, requests_refused_ = 0;
@@ -137,6 +138,7 @@ class MoldFanout {
   std::vector<uint16_t> subscribers_;
   uint64_t last_sent_ns_ = 0;
   bool started_ = false;
+  bool ended_ = false;
   Stats stats_;
 };
 

@@ -1,0 +1,182 @@
+/**
+ * The readers behind `source.itch`. Live: colo's ItchFeed (a native thread that joins the venue's
+ * MoldUDP64 feed, re-requests what it missed and keeps the order book) hands over the top-of-book
+ * changes and prints as typed arrays; from a file: colo's ItchFile replays it through the same book.
+ * Either way the arrays become column batches of Quote or Trade records with no per-message
+ * crossing of the native boundary. Exchange time (ns since New York midnight) becomes ts_event on
+ * the session's date; ts_known is the feed thread's receive clock (a file has none: ts_event). A
+ * top with an empty side, or crossed, is not a quote the graph can use: it is counted
+ * (`one_sided`), not sent.
+ */
+import { ColumnBatch, type StringColumn } from '../../lib/core/column-batch.ts';
+import { DataError } from '../../lib/core/errors.ts';
+import type { Micros } from '../../lib/core/time.ts';
+import type { ItchFeed, ItchFile, ItchQuoteColumns, ItchTradeColumns } from '../../native/colo/index.ts';
+import type { Quote, Trade } from '../../schemas/types.generated.ts';
+import type { SourceContext } from './context.ts';
+import type { SourceReader } from './spec.ts';
+
+const AGGRESSORS = ['BUY', 'SELL', 'UNKNOWN'] as const;
+
+/** Native columns into column batches of the graph's records, for one source. */
+class Converter {
+  /** One growing dictionary, so every batch of the source shares it. */
+  private readonly dictionary: string[] = [];
+  private readonly byLocate = new Map<number, number>();
+  private seq = 0;
+
+  constructor(
+    private readonly symbolOf: (locate: number) => string | undefined,
+    private readonly midnight: Micros,
+    private readonly oneSided: { inc(by?: number): void },
+  ) {}
+
+  quotes(q: ItchQuoteColumns, known: Float64Array | undefined): ColumnBatch<Quote> | undefined {
+    const n = q.locate.length;
+    let keep: number[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const twoSided = q.bid_size[i]! > 0 && q.ask_size[i]! > 0 && q.bid[i]! <= q.ask[i]!;
+      if (!twoSided && !keep) keep = Array.from({ length: i }, (_, k) => k);
+      else if (twoSided) keep?.push(i);
+    }
+    if (keep) this.oneSided.inc(n - keep.length);
+    if ((keep?.length ?? n) === 0) return undefined;
+    const tsEvent = this.eventTimes(q.ts_ns);
+    const all = ColumnBatch.of<Quote>(n, {
+      ts_event: tsEvent,
+      ts_known: known ?? tsEvent,
+      symbol: this.symbols(q.locate),
+      seq: new Float64Array(n),
+      id: new Float64Array(n),
+      version: new Int32Array(n).fill(1),
+      bid: q.bid,
+      ask: q.ask,
+      bid_size: q.bid_size,
+      ask_size: q.ask_size,
+    });
+    const batch = keep ? all.pick(keep) : all;
+    const seq = batch.columns.seq as Float64Array;
+    const id = batch.columns.id as Float64Array;
+    for (let i = 0; i < batch.length; i++) seq[i] = id[i] = ++this.seq;
+    return batch;
+  }
+
+  trades(t: ItchTradeColumns, known: Float64Array | undefined): ColumnBatch<Trade> | undefined {
+    const n = t.locate.length;
+    if (n === 0) return undefined;
+    const seq = new Float64Array(n);
+    for (let i = 0; i < n; i++) seq[i] = ++this.seq;
+    const aggressor = new Int32Array(n);
+    for (let i = 0; i < n; i++) aggressor[i] = t.aggressor[i] === 66 ? 0 : t.aggressor[i] === 83 ? 1 : 2;
+    const tsEvent = this.eventTimes(t.ts_ns);
+    return ColumnBatch.of<Trade>(n, {
+      ts_event: tsEvent,
+      ts_known: known ?? tsEvent,
+      symbol: this.symbols(t.locate),
+      seq,
+      id: seq.slice(),
+      version: new Int32Array(n).fill(1),
+      price: t.price,
+      size: t.shares,
+      aggressor: { codes: aggressor, dictionary: AGGRESSORS } as StringColumn<Trade['aggressor']>,
+    });
+  }
+
+  private eventTimes(ns: Float64Array): Float64Array {
+    const out = new Float64Array(ns.length);
+    for (let i = 0; i < ns.length; i++) out[i] = this.midnight + Math.floor(ns[i]! / 1000);
+    return out;
+  }
+
+  private symbols(locate: Uint16Array): StringColumn {
+    const codes = new Int32Array(locate.length);
+    for (let i = 0; i < locate.length; i++) {
+      const l = locate[i]!;
+      let code = this.byLocate.get(l);
+      if (code === undefined) {
+        code = this.dictionary.length;
+        this.dictionary.push(this.symbolOf(l) ?? `LOCATE${l}`);
+        this.byLocate.set(l, code);
+      }
+      codes[i] = code;
+    }
+    return { codes, dictionary: this.dictionary };
+  }
+}
+
+/** A live feed: waits for rows, ends once the venue's End of Session has been delivered. */
+export function openItchFeedReader<T extends Quote | Trade>(
+  feed: ItchFeed,
+  schema: 'Quote' | 'Trade',
+  midnight: Micros,
+  ctx: SourceContext,
+): SourceReader<T> {
+  const convert = new Converter((l) => feed.symbols()[l], midnight, ctx.metrics.counter('one_sided'));
+  let wake: (() => void) | undefined;
+  /** Rows arrived since the last take(): the callback runs on this thread, between our steps. */
+  let signalled = false;
+  let closed = false;
+  feed.onData(() => {
+    signalled = true;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  });
+  return {
+    async next() {
+      for (;;) {
+        if (closed) return null;
+        signalled = false;
+        // Read before taking: once the feed has ended, every row is in the buffer take() empties.
+        const ended = feed.stats().ended;
+        const { quotes, trades } = feed.take();
+        const batch = schema === 'Quote' ? convert.quotes(quotes, quotes.ts_known_us) : convert.trades(trades, trades.ts_known_us);
+        if (batch) return batch as unknown as ColumnBatch<T>;
+        if (ended) return null;
+        if (!signalled) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      }
+    },
+    async close() {
+      closed = true;
+      wake?.();
+      feed.close();
+    },
+  };
+}
+
+/** An ITCH file, replayed through the book in steps of `rowsPerStep` rows. */
+export function openItchFileReader<T extends Quote | Trade>(
+  file: ItchFile,
+  path: string,
+  schema: 'Quote' | 'Trade',
+  midnight: Micros,
+  ctx: SourceContext,
+  rowsPerStep = 65_536,
+): SourceReader<T> {
+  let names = new Map<number, string>();
+  const symbolOf = (l: number): string | undefined => {
+    if (!names.has(l)) names = new Map(file.summary().symbols.map((s) => [s.locate, s.symbol]));
+    return names.get(l);
+  };
+  const convert = new Converter(symbolOf, midnight, ctx.metrics.counter('one_sided'));
+  let done = false;
+  return {
+    async next() {
+      while (!done) {
+        const step = file.next(rowsPerStep);
+        done = step.done;
+        const batch = schema === 'Quote' ? convert.quotes(step.quotes, undefined) : convert.trades(step.trades, undefined);
+        if (batch) return batch as unknown as ColumnBatch<T>;
+      }
+      // A damaged file fails the run, as a corrupt Parquet file does: its book cannot be trusted.
+      const e = file.summary().frameErrors[0];
+      if (e) throw new DataError(path, `${e.count} × ${e.kind} (first at byte ${e.firstOffset}): not a well-formed ITCH 5.0 file`);
+      return null;
+    },
+    async close() {},
+  };
+}

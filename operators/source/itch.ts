@@ -1,0 +1,61 @@
+/**
+ * source.itch — quotes (top-of-book changes) or trades of NASDAQ TotalView-ITCH 5.0, through colo's
+ * native feed handler and order book: live from a venue's MoldUDP64 feed (`rerequest_port`: it joins,
+ * re-requests what it missed, and hands the rows over as column batches without crossing the native
+ * boundary per message), or from an ITCH file of the data folder (`file`). Exchange time becomes
+ * ts_event on the session's date (New York); ts_known is the feed's receive clock, or ts_event for a
+ * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`.
+ */
+import { z } from 'zod';
+import { formatDate } from '../../lib/core/dates.ts';
+import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
+import { colo } from '../../native/colo/index.ts';
+import type { Quote, Trade } from '../../schemas/types.generated.ts';
+import { openItchFeedReader, openItchFileReader } from '../sdk/itch-feed.ts';
+import { REPLAYABLE } from '../sdk/replay.ts';
+import { defineSource } from '../sdk/spec.ts';
+
+const params = z
+  .strictObject({
+    schema: z.enum(REPLAYABLE).default('Quote').describe('Record type of the output: Quote (top-of-book changes) or Trade (prints).'),
+    rerequest_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe("The venue's MoldUDP64 re-request port on 127.0.0.1 (live); give this or `file`."),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('An ITCH 5.0 file (2-byte length before each message), relative to the data folder; give this or `rerequest_port`.'),
+    date: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+      .optional()
+      .describe("The session's date, for exchange time (default: the date of the run's first session)."),
+  })
+  .refine((p) => (p.rerequest_port === undefined) !== (p.file === undefined), {
+    message: 'expected exactly one of rerequest_port (a live feed) and file (an ITCH file)',
+  });
+
+export const itch = defineSource({
+  type: 'source.itch',
+  summary: "ITCH 5.0 quotes or trades through colo's native book: live from a venue's MoldUDP64 feed, or from a file.",
+  output: { oneOf: REPLAYABLE, of: (p) => p.schema },
+  params,
+  open: (p, ctx) => {
+    const first = ctx.calendar.sessions[0];
+    const date = p.date ?? (first ? formatDate(first.open) : undefined);
+    if (date === undefined) throw new Error(`source.itch ${ctx.node}: no session to date exchange time by: give params.date`);
+    const midnight = newYorkMidnight(date);
+    const symbols = ctx.universe.map((u) => u.symbol);
+    if (p.file !== undefined) {
+      const path = ctx.dataFile(p.file);
+      return openItchFileReader<Quote | Trade>(new (colo().ItchFile)(path, symbols), path, p.schema, midnight, ctx);
+    }
+    const feed = new (colo().ItchFeed)({ rerequestPort: p.rerequest_port!, symbols });
+    return openItchFeedReader<Quote | Trade>(feed, p.schema, midnight, ctx);
+  },
+});

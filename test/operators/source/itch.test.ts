@@ -1,0 +1,109 @@
+/**
+ * source.itch: an ITCH file and the same bytes published live over MoldUDP64 give the same records;
+ * and bars over source.itch equal bars over source.replay of the dataset `alpha itch convert` made of
+ * the file (the converter and the source share nothing but colo's book).
+ */
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newYorkMidnight } from '../../../lib/core/exchange-time.ts';
+import { HOUR, MINUTE } from '../../../lib/core/time.ts';
+import { colo } from '../../../native/colo/index.ts';
+import { registry } from '../../../operators/index.ts';
+import type { AnySpec } from '../../../operators/sdk/spec.ts';
+import { readManifest } from '../../../pipelines/data/manifest.ts';
+import { runGraph, runLive } from '../../../pipelines/harness/harness.ts';
+import { openDataset } from '../../../pipelines/io/dataset.ts';
+import { convertItch } from '../../../pipelines/itch/convert.ts';
+import { systemTime } from '../../../pipelines/runtime/wall-clock.ts';
+import { loadTopology } from '../../../pipelines/topology/load.ts';
+import { validateTopology } from '../../../pipelines/topology/validate.ts';
+import type { Quote } from '../../../schemas/types.generated.ts';
+import { probeSpec, type Probe } from '../../helpers/memory-graph.ts';
+
+const DATE = '2024-01-03';
+const midnight = newYorkMidnight(DATE);
+// The simulated session runs from 09:30 New York on.
+const sessions = [{ open: midnight + 9 * HOUR + 30 * MINUTE - MINUTE, close: midnight + 16 * HOUR }];
+const universe = ['S0001', 'S0002', 'S0003', 'S0004'].map((symbol) => ({ symbol, sector: 'X' }));
+let dir: string;
+let bytes: Buffer;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'alpha-source-itch-'));
+  bytes = colo().simulateItchSession({ messages: 20_000, symbols: 4, seed: 3 });
+  writeFileSync(join(dir, 'day.itch'), bytes);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function topology(yaml: string, probes: Map<string, Probe>) {
+  const specs = new Map<string, AnySpec>([...registry, ['test.probe', probeSpec(probes)]]);
+  const { topology: t, problems } = validateTopology(loadTopology('test.yaml', [], yaml), specs);
+  if (!t) throw new Error(problems.map((p) => p.message).join('\n'));
+  return t;
+}
+
+const withoutKnown = (records: unknown[]) => (records as Quote[]).map(({ ts_known: _k, ...rest }) => rest);
+
+describe('source.itch', () => {
+  it('gives the same quotes from the file and from the same bytes published live over MoldUDP64', async () => {
+    const fromFile = new Map<string, Probe>();
+    await runGraph(
+      topology(
+        `name: file\nnodes:\n  - { name: quotes, type: source.itch, params: { file: day.itch } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n`,
+        fromFile,
+      ),
+      { sessions, universe, dataFile: (f) => join(dir, f) },
+    );
+    const fileQuotes = fromFile.get('probe')!.records as Quote[];
+    expect(fileQuotes.length).toBeGreaterThan(1000);
+    expect(fileQuotes.every((q) => q.ts_known === q.ts_event && q.bid <= q.ask && q.bid_size > 0)).toBe(true);
+
+    const pub = colo().startMoldPublisher(bytes, { dropSequences: [100, 5000, 12345] });
+    try {
+      pub.publish(); // the source joins late and re-requests everything
+      const live = new Map<string, Probe>();
+      const before = Date.now() * 1000;
+      await runLive(
+        topology(
+          `name: live\nnodes:\n  - { name: quotes, type: source.itch, params: { rerequest_port: ${pub.rerequestPort}, date: '${DATE}' } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n`,
+          live,
+        ),
+        systemTime,
+        { sessions: [], universe },
+      );
+      const liveQuotes = live.get('probe')!.records as Quote[];
+      expect(withoutKnown(liveQuotes)).toEqual(withoutKnown(fileQuotes));
+      expect(liveQuotes.every((q) => q.ts_known >= before && q.ts_known <= Date.now() * 1000)).toBe(true);
+    } finally {
+      pub.stop();
+    }
+  }, 60_000);
+
+  it('feeds feature.bars the same quotes as source.replay over the converted dataset', async () => {
+    const data = join(dir, 'dataset');
+    await convertItch(join(dir, 'day.itch'), { out: data, date: DATE });
+    copyFileSync(join(dir, 'day.itch'), join(data, 'day.itch'));
+    const manifest = readManifest(data);
+    const bars = async (source: string): Promise<unknown[]> => {
+      const probes = new Map<string, Probe>();
+      await runGraph(
+        topology(
+          `name: bars\nnodes:\n  - { name: quotes, ${source} }\n  - { name: bars, type: feature.bars, inputs: { quotes: quotes } }\n  - { name: probe, type: test.probe, inputs: { records: bars } }\n`,
+          probes,
+        ),
+        {
+          sessions: manifest.sessions,
+          universe: manifest.universe,
+          dataFile: (f) => join(data, f),
+          openDataset: (name, schema) => openDataset(data, manifest, name, schema),
+        },
+      );
+      return probes.get('probe')!.records;
+    };
+    const fromItch = await bars('type: source.itch, params: { file: day.itch }');
+    const fromReplay = await bars('type: source.replay, params: { dataset: quotes }');
+    expect(fromItch.length).toBeGreaterThan(100);
+    expect(fromItch).toEqual(fromReplay);
+  }, 60_000);
+});

@@ -4,7 +4,7 @@
 # GoogleTest, Abseil, OpenSSL) are installed with apt-get (as root, or with sudo -n).
 #   --optional  when the toolchain cannot be had, warn and exit 0 (npm ci: `npm start` does not
 #               need the addon); without it (npm test, build:native) that is an error.
-#   --addon     build only colo.node (what `npm ci` needs; test.sh builds the rest).
+#   --addon     build only colo.node and colo_venue (what `npm ci` needs; test.sh builds the rest).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -21,7 +21,7 @@ source "$here/toolchain.sh"
 
 need_packages cmake ninja-build g++ libgtest-dev libabsl-dev libssl-dev || give_up "the colo build packages could not be installed"
 
-if ((addon_only)); then what=(-DCOLO_TESTS=OFF -DCOLO_BENCH=OFF); target=(--target colo_addon); else what=(-DCOLO_TESTS=ON -DCOLO_BENCH=ON); target=(); fi
+if ((addon_only)); then what=(-DCOLO_TESTS=OFF -DCOLO_BENCH=OFF); target=(--target colo_addon colo_venue); else what=(-DCOLO_TESTS=ON -DCOLO_BENCH=ON); target=(); fi
 cmake -S "$here" -B "$here/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${what[@]}" \
   -DNODE_API_HEADERS_DIR="$root/node_modules/node-api-headers/include" \
   -DNODE_ADDON_API_DIR="$root/node_modules/node-addon-api" >"$here/build.log" 2>&1 ||
@@ -29,4 +29,4 @@ cmake -S "$here" -B "$here/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${what[@]
 cmake --build "$here/build" "${target[@]}" -j "${COLO_JOBS:-2}" >>"$here/build.log" 2>&1 ||
   { grep -E -A5 'error|Error' "$here/build.log" | head -60 >&2; give_up "the colo build failed (log: native/colo/build.log)"; }
 cp "$here/build/colo.node" "$here/colo.node.tmp" && mv "$here/colo.node.tmp" "$here/colo.node"
-if ((addon_only)); then echo "[native/colo] built colo.node" >&2; else echo "[native/colo] built colo.node, colo_bench, colo_venue and colo_tests" >&2; fi
+if ((addon_only)); then echo "[native/colo] built colo.node and colo_venue" >&2; else echo "[native/colo] built colo.node, colo_bench, colo_venue and colo_tests" >&2; fi

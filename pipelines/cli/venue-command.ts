@@ -1,8 +1,44 @@
-/** `alpha venue flow`: the background order flow the venue plays, made from a dataset's day. */
+/** `alpha venue start | flow`: the venue on loopback, and the background order flow it plays. */
 import type { Command } from 'commander';
 
 export function registerVenueCommand(program: Command): void {
   const venue = program.command('venue').description('The exchange the live graph trades against on loopback (native/colo).');
+  venue
+    .command('start')
+    .description(
+      'Run the venue in the foreground: ITCH 5.0 over MoldUDP64 and OUCH 4.2 over SoupBinTCP on 127.0.0.1, playing a background flow; prints a ready line with its ports.',
+    )
+    .option('--flow <file>', 'background flow: an ITCH 5.0 file (alpha venue flow, alpha itch simulate)')
+    .option('--data <dir>', 'or make the flow from this dataset…')
+    .option('--date <date>', '…of this trading day')
+    .option('--speed <x>', 'flow time per real time (1 real time, 60 a minute a second, 0 as fast as possible)')
+    .option('--ouch-port <n>', 'OUCH TCP port (0: any free)')
+    .option('--rerequest-port <n>', 'MoldUDP64 join and re-request UDP port (0: any free)')
+    .option('--users <list>', 'SoupBinTCP users name:password,… (default alpha:alpha)')
+    .option('--session <name>', 'session name, 1..10 characters')
+    .option('--drop <seqs>', 'MoldUDP64 sequences whose packets are not sent (gap tests)')
+    .option('--audit <file>', 'audit trail, JSON lines')
+    .option('--exit-at-end', 'End of Session and exit once the flow is played and no client is connected')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const [{ startVenue }, { sessionDate }] = await Promise.all([import('../venue/start.ts'), import('../itch/exchange-time.ts')]);
+      const pass: [string, string][] = [
+        ['speed', '--speed'],
+        ['ouchPort', '--ouch-port'],
+        ['rerequestPort', '--rerequest-port'],
+        ['users', '--users'],
+        ['session', '--session'],
+        ['drop', '--drop'],
+        ['audit', '--audit'],
+      ];
+      const venueArgs = pass.flatMap(([key, flag]) => (typeof opts[key] === 'string' ? [flag, opts[key] as string] : []));
+      if (opts['exitAtEnd']) venueArgs.push('--exit-at-end');
+      process.exitCode = await startVenue({
+        ...(typeof opts['flow'] === 'string' ? { flow: opts['flow'] } : {}),
+        ...(typeof opts['data'] === 'string' ? { data: opts['data'] } : {}),
+        ...(typeof opts['date'] === 'string' ? { date: sessionDate('--date', opts['date']) } : {}),
+        venueArgs,
+      });
+    });
   venue
     .command('flow')
     .description(

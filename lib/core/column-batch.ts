@@ -91,16 +91,22 @@ export class ColumnBatch<T> {
   }
 
   /** A new batch of the given rows (absolute indices, ascending), copied out of these columns. */
-  pick(rows: readonly number[]): ColumnBatch<T> {
+  pick(rows: ArrayLike<number>): ColumnBatch<T> {
+    const n = rows.length;
+    // Plain loops: TypedArray.from with a map function is several times slower in V8.
+    const gather = <A extends Float64Array | Int32Array>(from: A, to: A): A => {
+      for (let k = 0; k < n; k++) to[k] = from[rows[k]!]!;
+      return to;
+    };
     const columns: Record<string, unknown> = {};
     for (const f of this.shared.fields) {
       const c = (this.columns as Record<string, unknown>)[f];
-      if (isStringColumn(c)) columns[f] = { codes: Int32Array.from(rows, (i) => c.codes[i]!), dictionary: c.dictionary };
-      else if (c instanceof Float64Array) columns[f] = Float64Array.from(rows, (i) => c[i]!);
-      else if (c instanceof Int32Array) columns[f] = Int32Array.from(rows, (i) => c[i]!);
-      else columns[f] = rows.map((i) => (c as readonly unknown[])[i]);
+      if (isStringColumn(c)) columns[f] = { codes: gather(c.codes, new Int32Array(n)), dictionary: c.dictionary };
+      else if (c instanceof Float64Array) columns[f] = gather(c, new Float64Array(n));
+      else if (c instanceof Int32Array) columns[f] = gather(c, new Int32Array(n));
+      else columns[f] = Array.from({ length: n }, (_, k) => (c as readonly unknown[])[rows[k]!]);
     }
-    return ColumnBatch.of(rows.length, columns as ColumnsOf<T>);
+    return ColumnBatch.of(n, columns as ColumnsOf<T>);
   }
 
   /** The batch's rows as plain records, built once for all the slices of these columns and then shared: do not modify them. */

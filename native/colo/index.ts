@@ -59,16 +59,24 @@ export interface ItchFile {
 
 /** ItchFeed quote columns: ItchQuoteColumns plus the local receive time. */
 export interface ItchFeedQuoteColumns extends ItchQuoteColumns {
+  /** Exchange time as µs since the epoch: midnightUs + ts_ns / 1000 (truncated). */
+  readonly ts_event_us: Float64Array;
+  /** The locate as an Int32 symbol code (a dictionary indexed by locate names it). */
+  readonly symbol_code: Int32Array;
   /** CLOCK_REALTIME µs (Unix epoch) when the feed thread made the row: the project's time unit, exact in a double. */
   readonly ts_known_us: Float64Array;
 }
 export interface ItchFeedTradeColumns extends ItchTradeColumns {
+  readonly ts_event_us: Float64Array;
+  readonly symbol_code: Int32Array;
   readonly ts_known_us: Float64Array;
 }
 
 export interface ItchFeedStats {
   /** The feed's own UDP port (127.0.0.1). */
   readonly port: number;
+  /** Tops left out by twoSidedOnly. */
+  readonly oneSided: number;
   readonly packets: number;
   readonly heartbeats: number;
   /** Times a gap was first seen. */
@@ -121,6 +129,10 @@ export interface ItchFeedOptions {
   readonly symbols?: readonly string[];
   /** Rows held before the thread stops reading until take() (soft bound; default 1 048 576). */
   readonly maxRows?: number;
+  /** The session date's New York midnight in µs since the epoch, for ts_event_us (default 0). */
+  readonly midnightUs?: number;
+  /** Leave out tops with an empty side or crossed (counted in stats().oneSided). Default false. */
+  readonly twoSidedOnly?: boolean;
 }
 
 /** Tests only: a MoldUDP64 publisher on 127.0.0.1 that answers joins and re-requests. */

@@ -33,14 +33,22 @@ class Converter {
 
   quotes(q: ItchQuoteColumns, known: Float64Array | undefined): ColumnBatch<Quote> | undefined {
     const n = q.locate.length;
-    let keep: number[] | undefined;
+    // The rows to send, when some are not (usually none is dropped: then no copy at all).
+    let keep: Uint32Array | undefined;
+    let kept = 0;
     for (let i = 0; i < n; i++) {
       const twoSided = q.bid_size[i]! > 0 && q.ask_size[i]! > 0 && q.bid[i]! <= q.ask[i]!;
-      if (!twoSided && !keep) keep = Array.from({ length: i }, (_, k) => k);
-      else if (twoSided) keep?.push(i);
+      if (!twoSided && !keep) {
+        keep = new Uint32Array(n);
+        for (let k = 0; k < i; k++) keep[k] = k;
+        kept = i;
+      } else if (twoSided && keep) keep[kept++] = i;
     }
-    if (keep) this.oneSided.inc(n - keep.length);
-    if ((keep?.length ?? n) === 0) return undefined;
+    if (keep) {
+      this.oneSided.inc(n - kept);
+      keep = keep.subarray(0, kept);
+    }
+    if ((keep ? kept : n) === 0) return undefined;
     const tsEvent = this.eventTimes(q.ts_ns);
     const all = ColumnBatch.of<Quote>(n, {
       ts_event: tsEvent,
@@ -104,18 +112,79 @@ class Converter {
   }
 }
 
-/** A live feed: waits for rows, ends once the venue's End of Session has been delivered. */
+/**
+ * A live feed: waits for rows, ends once the venue's End of Session has been delivered. The feed
+ * must be made with `twoSidedOnly` and the session's `midnightUs`: its thread then fills every
+ * column the records need (exchange time in µs, symbol codes = locates), so a batch wraps the
+ * native arrays as they are; only seq and version are made here.
+ */
 export function openItchFeedReader<T extends Quote | Trade>(
   feed: ItchFeed,
   schema: 'Quote' | 'Trade',
-  midnight: Micros,
   ctx: SourceContext,
 ): SourceReader<T> {
-  const convert = new Converter((l) => feed.symbols()[l], midnight, ctx.metrics.counter('one_sided'));
+  const oneSided = ctx.metrics.counter('one_sided');
+  /** Symbol names by locate (the codes the feed hands over). */
+  const dictionary: string[] = [];
+  const named = (codes: Int32Array): StringColumn => {
+    let missing = false;
+    for (let i = 0; i < codes.length && !missing; i++) missing = dictionary[codes[i]!] === undefined;
+    if (missing) {
+      const names = feed.symbols();
+      let top = dictionary.length - 1;
+      for (let i = 0; i < codes.length; i++) top = Math.max(top, codes[i]!);
+      for (let l = 0; l <= top; l++) dictionary[l] = names[l] ?? dictionary[l] ?? `LOCATE${l}`;
+    }
+    return { codes, dictionary };
+  };
+  let seq = 0;
+  const seqs = (n: number): Float64Array => {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = ++seq;
+    return out;
+  };
+  const batchOf = (got: ReturnType<ItchFeed['take']>): ColumnBatch<Quote> | ColumnBatch<Trade> | undefined => {
+    if (schema === 'Quote') {
+      const q = got.quotes;
+      const n = q.locate.length;
+      if (n === 0) return undefined;
+      const s = seqs(n);
+      return ColumnBatch.of<Quote>(n, {
+        ts_event: q.ts_event_us,
+        ts_known: q.ts_known_us,
+        symbol: named(q.symbol_code),
+        seq: s,
+        id: s,
+        version: new Int32Array(n).fill(1),
+        bid: q.bid,
+        ask: q.ask,
+        bid_size: q.bid_size,
+        ask_size: q.ask_size,
+      });
+    }
+    const t = got.trades;
+    const n = t.locate.length;
+    if (n === 0) return undefined;
+    const s = seqs(n);
+    const aggressor = new Int32Array(n);
+    for (let i = 0; i < n; i++) aggressor[i] = t.aggressor[i] === 66 ? 0 : t.aggressor[i] === 83 ? 1 : 2;
+    return ColumnBatch.of<Trade>(n, {
+      ts_event: t.ts_event_us,
+      ts_known: t.ts_known_us,
+      symbol: named(t.symbol_code),
+      seq: s,
+      id: s,
+      version: new Int32Array(n).fill(1),
+      price: t.price,
+      size: t.shares,
+      aggressor: { codes: aggressor, dictionary: AGGRESSORS } as StringColumn<Trade['aggressor']>,
+    });
+  };
   let wake: (() => void) | undefined;
   /** Rows arrived since the last take(): the callback runs on this thread, between our steps. */
   let signalled = false;
   let closed = false;
+  let counted = 0;
   feed.onData(() => {
     signalled = true;
     const w = wake;
@@ -128,11 +197,12 @@ export function openItchFeedReader<T extends Quote | Trade>(
         if (closed) return null;
         signalled = false;
         // Read before taking: once the feed has ended, every row is in the buffer take() empties.
-        const ended = feed.stats().ended;
-        const { quotes, trades } = feed.take();
-        const batch = schema === 'Quote' ? convert.quotes(quotes, quotes.ts_known_us) : convert.trades(trades, trades.ts_known_us);
+        const stats = feed.stats();
+        oneSided.inc(stats.oneSided - counted);
+        counted = stats.oneSided;
+        const batch = batchOf(feed.take());
         if (batch) return batch as unknown as ColumnBatch<T>;
-        if (ended) return null;
+        if (stats.ended) return null;
         if (!signalled) {
           await new Promise<void>((resolve) => {
             wake = resolve;

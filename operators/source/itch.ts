@@ -55,7 +55,7 @@ export const itch = defineSource({
       const path = ctx.dataFile(p.file);
       return openItchFileReader<Quote | Trade>(new (colo().ItchFile)(path, symbols), path, p.schema, midnight, ctx);
     }
-    const feed = new (colo().ItchFeed)({ rerequestPort: p.rerequest_port!, symbols });
-    return openItchFeedReader<Quote | Trade>(feed, p.schema, midnight, ctx);
+    const feed = new (colo().ItchFeed)({ rerequestPort: p.rerequest_port!, symbols, midnightUs: midnight, twoSidedOnly: true });
+    return openItchFeedReader<Quote | Trade>(feed, p.schema, ctx);
   },
 });

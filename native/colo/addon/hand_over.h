@@ -25,6 +25,7 @@ Napi::Value hand_over(Napi::Env env, std::vector<T>&& v) {
   if constexpr (std::is_same_v<T, double>) return Napi::Float64Array::New(env, n, buf, 0);
   if constexpr (std::is_same_v<T, int64_t>) return Napi::BigInt64Array::New(env, n, buf, 0);
   if constexpr (std::is_same_v<T, uint16_t>) return Napi::Uint16Array::New(env, n, buf, 0);
+  if constexpr (std::is_same_v<T, int32_t>) return Napi::Int32Array::New(env, n, buf, 0);
   if constexpr (std::is_same_v<T, uint8_t>) return Napi::Uint8Array::New(env, n, buf, 0);
 }
 

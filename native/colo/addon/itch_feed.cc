@@ -50,8 +50,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct Columns {
   colo::itch::QuoteRows quotes;
   std::vector<double> quote_known;  // CLOCK_REALTIME µs when the row was made (exact in a double)
+  std::vector<double> quote_event;  // exchange time as µs since the epoch (midnightUs + ns / 1000)
+  std::vector<int32_t> quote_code;  // the locate, as an Int32 symbol code
   colo::itch::TradeRows trades;
   std::vector<double> trade_known;
+  std::vector<double> trade_event;
+  std::vector<int32_t> trade_code;
   size_t rows() const { return quotes.size() + trades.size(); }
 };
 
@@ -68,7 +72,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
 
   explicit ItchFeed(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ItchFeed>(info) {
     Napi::Env env = info.Env();
-    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows? })";
+    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly? })";
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(usage) + ": expected an object");
     auto o = info[0].As<Napi::Object>();
     auto integer = [&](const char* key, double lo, double hi, double fallback) {
@@ -83,6 +87,10 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     const double port = integer("rerequestPort", 1, 65535, NAN);
     if (std::isnan(port)) throw Napi::TypeError::New(env, std::string(usage) + ": rerequestPort is required");
     max_rows_ = size_t(integer("maxRows", 1, 1e9, double(1 << 20)));
+    midnight_us_ = integer("midnightUs", 0, 9007199254740991.0, 0);
+    Napi::Value two = o.Get("twoSidedOnly");
+    if (!two.IsUndefined() && !two.IsBoolean()) throw Napi::TypeError::New(env, "ItchFeed: twoSidedOnly must be a boolean");
+    two_sided_only_ = two.IsBoolean() && two.As<Napi::Boolean>().Value();
     Napi::Value syms = o.Get("symbols");
     if (!syms.IsUndefined()) {
       if (!syms.IsArray()) throw Napi::TypeError::New(env, "ItchFeed: symbols must be an array of strings");
@@ -126,7 +134,13 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     ItchFeed& f;
     void on_quote(const colo::book::QuoteChange& q) {
       if (!f.selected(q.locate)) return;
+      if (f.two_sided_only_ && !(q.top.bid_size && q.top.ask_size && q.top.bid <= q.top.ask)) {
+        ++f.one_sided_;  // not a quote the graph can use: counted, not sent
+        return;
+      }
       Columns& c = f.back_;
+      c.quote_event.push_back(f.midnight_us_ + double(q.timestamp / 1000));
+      c.quote_code.push_back(int32_t(q.locate));
       c.quotes.locate.push_back(q.locate);
       c.quotes.ts_ns.push_back(double(q.timestamp));
       c.quote_known.push_back(double(realtime_ns() / 1000));
@@ -138,6 +152,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     void on_trade(const colo::book::TradePrint& t) {
       if (!f.selected(t.locate)) return;
       Columns& c = f.back_;
+      c.trade_event.push_back(f.midnight_us_ + double(t.timestamp / 1000));
+      c.trade_code.push_back(int32_t(t.locate));
       c.trades.locate.push_back(t.locate);
       c.trades.ts_ns.push_back(double(t.timestamp));
       c.trade_known.push_back(double(realtime_ns() / 1000));
@@ -212,6 +228,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     quotes.Set("locate", hand_over(env, std::move(c.quotes.locate)));
     quotes.Set("ts_ns", hand_over(env, std::move(c.quotes.ts_ns)));
     quotes.Set("ts_known_us", hand_over(env, std::move(c.quote_known)));
+    quotes.Set("ts_event_us", hand_over(env, std::move(c.quote_event)));
+    quotes.Set("symbol_code", hand_over(env, std::move(c.quote_code)));
     quotes.Set("bid", hand_over(env, std::move(c.quotes.bid)));
     quotes.Set("ask", hand_over(env, std::move(c.quotes.ask)));
     quotes.Set("bid_size", hand_over(env, std::move(c.quotes.bid_size)));
@@ -220,6 +238,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     trades.Set("locate", hand_over(env, std::move(c.trades.locate)));
     trades.Set("ts_ns", hand_over(env, std::move(c.trades.ts_ns)));
     trades.Set("ts_known_us", hand_over(env, std::move(c.trade_known)));
+    trades.Set("ts_event_us", hand_over(env, std::move(c.trade_event)));
+    trades.Set("symbol_code", hand_over(env, std::move(c.trade_code)));
     trades.Set("price", hand_over(env, std::move(c.trades.price)));
     trades.Set("shares", hand_over(env, std::move(c.trades.shares)));
     trades.Set("aggressor", hand_over(env, std::move(c.trades.aggressor)));
@@ -237,6 +257,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     const colo::mold::MoldReceiver& r = rx_->receiver();
     const colo::mold::ReceiverStats& s = r.stats();
     num("port", rx_->port());
+    num("oneSided", double(one_sided_));
     num("packets", double(s.packets));
     num("heartbeats", double(s.heartbeats));
     num("gaps", double(s.gaps));
@@ -298,6 +319,9 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   colo::book::Book book_;
   Columns back_;
   size_t max_rows_ = 1 << 20;
+  double midnight_us_ = 0;
+  bool two_sided_only_ = false;
+  uint64_t one_sided_ = 0;  // under mu_, like the other counters
   std::unordered_set<std::string> wanted_names_;
   std::vector<int8_t> wanted_;
   uint64_t itch_errors_ = 0, joins_ = 0, stalls_ = 0;

@@ -1,7 +1,8 @@
 /**
  * Typed wrapper around colo.node, the Node binding of the colo C++ library (README.md): ITCH 5.0
  * files replayed through the order book, a live MoldUDP64 ITCH feed (ItchFeed), a synthetic ITCH
- * session for tests and benchmarks, and the Order → OUCH 4.2 mapping.
+ * session for tests and benchmarks, the Order → OUCH 4.2 mapping, and an OUCH 4.2 / SoupBinTCP order
+ * entry client (OuchClient).
  */
 import { addonLoader } from '../load.ts';
 
@@ -158,6 +159,83 @@ export interface OuchOrderInput {
   readonly target_order_id: string | null;
 }
 
+/**
+ * An outbound OUCH 4.2 message (venue to firm), every field by its name in native/colo/include/colo/ouch42.h
+ * (`order_token`, `executed_shares`, `execution_price`, `liquidity_flag`, `match_number`, `reason`, ...)
+ * plus `type` (the message type letter: S A U C D E B J P I T M). Integers are numbers (prices Price(4)
+ * integers, `timestamp` ns since midnight New York; a value above 2^53 would be a BigInt), one-character
+ * fields and alphanumerics strings without their padding.
+ */
+export type OuchOutboundMessage = { readonly type: string } & Readonly<Record<string, string | number | bigint>>;
+
+/** What an OuchClient reports, in order, batched per onEvents call. */
+export type OuchClientEvent =
+  /** Logged in (also after each reconnect): the session and the next sequenced message expected. */
+  | { readonly kind: 'login'; readonly session: string; readonly nextSequence: number }
+  /** Login Rejected: 'A' not authorized, 'S' session not available. The client stops (no retry). */
+  | { readonly kind: 'rejectedLogin'; readonly reason: string; readonly text: string }
+  /** A logged-in connection ended; the client reconnects after a short backoff. */
+  | { readonly kind: 'disconnected'; readonly reason: string }
+  /** A sequenced message; `message` is null (and `error` says why) when it does not decode. */
+  | { readonly kind: 'message'; readonly sequence: number; readonly message: OuchOutboundMessage | null; readonly error?: string }
+  /** End of Session: the venue ended the session; the client stops. */
+  | { readonly kind: 'end' };
+
+export interface OuchClientStats {
+  readonly port: number;
+  /** TCP connections opened, logins accepted, logged-in connections lost, attempts that never logged in. */
+  readonly connects: number;
+  readonly logins: number;
+  readonly disconnects: number;
+  readonly failedConnects: number;
+  /** Messages accepted by send(), written to the socket, and still waiting for a login. */
+  readonly queued: number;
+  readonly sent: number;
+  readonly waiting: number;
+  /** Sequenced messages received. */
+  readonly received: number;
+  readonly session: string | null;
+  readonly closed: boolean;
+}
+
+export interface OuchClientOptions {
+  /** The venue's OUCH (SoupBinTCP) port on 127.0.0.1. */
+  readonly port: number;
+  /** SoupBinTCP username, 1..6 characters. */
+  readonly username: string;
+  /** SoupBinTCP password, 1..10 characters. */
+  readonly password: string;
+  /** The session to log in to; blank or absent: the venue's current one. */
+  readonly session?: string;
+  /** Called on the JS thread with the events since the last call (at most one call pending). */
+  readonly onEvents: (events: readonly OuchClientEvent[]) => void;
+}
+
+/**
+ * An OUCH 4.2 order entry connection over SoupBinTCP 3.0 to 127.0.0.1, run by a native thread: it logs
+ * in, sends queued messages as Unsequenced Data, heartbeats, and on a dropped connection or a dead peer
+ * (15 s of silence) reconnects after a short backoff (20 ms doubling to 0.5 s) and logs in to the same
+ * session at last received + 1, so no sequenced message is lost or repeated. The thread does not keep
+ * the process alive.
+ */
+export interface OuchClient {
+  /**
+   * Queues one OUCH inbound message (the bytes of `orderToOuch`); false after close() or once the
+   * session ended. While disconnected it waits and goes out after the next login. A message already
+   * written to a socket that then dropped is not sent again: its fate is in the venue's answers (an
+   * Enter Order the venue already has is rejected as a duplicate token, never filled twice).
+   */
+  send(bytes: Uint8Array): boolean;
+  stats(): OuchClientStats;
+  /** Tests only: resets the TCP connection (RST) from this side; the client reconnects at once. */
+  dropConnection(): void;
+  /**
+   * Logs out (after sending what is queued, if logged in), joins the thread, and hands the events not
+   * yet delivered to onEvents before returning. Idempotent.
+   */
+  close(): void;
+}
+
 interface ColoBinding {
   ItchFile: new (path: string, symbols?: readonly string[]) => ItchFile;
   ItchFeed: new (options: ItchFeedOptions) => ItchFeed;
@@ -180,6 +258,7 @@ interface ColoBinding {
   orderToOuch(order: OuchOrderInput, config?: { market_collar?: number }): { ok: true; bytes: Buffer } | { ok: false; error: string };
   /** The 14-character Order Token of an order id: base-36 of the first 72 bits of its SHA-256. */
   ouchToken(orderId: string): string;
+  OuchClient: new (options: OuchClientOptions) => OuchClient;
 }
 
 export const colo = addonLoader<ColoBinding>(

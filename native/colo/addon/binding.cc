@@ -4,11 +4,13 @@
 void InitItch(Napi::Env env, Napi::Object exports);
 void InitOuch(Napi::Env env, Napi::Object exports);
 void InitItchFeed(Napi::Env env, Napi::Object exports);
+void InitOuchClient(Napi::Env env, Napi::Object exports);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitItch(env, exports);
   InitOuch(env, exports);
   InitItchFeed(env, exports);
+  InitOuchClient(env, exports);
   return exports;
 }
 

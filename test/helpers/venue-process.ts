@@ -1,0 +1,135 @@
+/**
+ * The venue executable (native/colo/build/colo_venue, built by native/colo/build.sh) as a child process
+ * for live tests: a simulated ITCH session as its background flow, played as fast as possible, its
+ * ready line parsed, its audit trail read back as JSON lines, stopped with SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { colo, type ItchFeed } from '../../native/colo/index.ts';
+
+export const VENUE_BIN = fileURLToPath(new URL('../../native/colo/build/colo_venue', import.meta.url));
+
+export interface VenueProcess {
+  readonly ouchPort: number;
+  readonly rerequestPort: number;
+  readonly session: string;
+  readonly auditPath: string;
+  /** The audit trail so far, one object per line. */
+  audit(): AuditLine[];
+  /** SIGTERM (End of Session, the audit flushed); resolves on exit. */
+  stop(): Promise<void>;
+}
+
+/** One line of the venue's audit trail (native/colo/README.md, Venue). */
+export interface AuditLine {
+  dir: 'in' | 'out' | 'event' | 'note';
+  proto?: 'ouch' | 'itch';
+  session?: string | null;
+  seq?: number;
+  type?: string | null;
+  name?: string;
+  fields?: Record<string, string | number>;
+  reason?: string;
+  event?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Starts colo_venue in `dir` over a simulated session (`simulateItchSession(flow)`), with `users`
+ * (name:password). Resolves once it printed its ready line.
+ */
+export async function startVenue(
+  dir: string,
+  options: { users: readonly string[]; flow?: { messages: number; symbols: number; seed: number }; args?: readonly string[] },
+): Promise<VenueProcess> {
+  if (!existsSync(VENUE_BIN)) throw new Error(`${VENUE_BIN} is missing: run bash native/colo/build.sh`);
+  const flowPath = join(dir, 'flow.itch');
+  const auditPath = join(dir, 'audit.jsonl');
+  writeFileSync(flowPath, colo().simulateItchSession(options.flow ?? { messages: 2000, symbols: 3, seed: 1 }));
+  const child: ChildProcess = spawn(
+    VENUE_BIN,
+    ['--flow', flowPath, '--speed', '0', '--users', options.users.join(','), '--audit', auditPath, ...(options.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<{ ouch_port: number; rerequest_port: number; session: string }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`colo_venue printed no ready line in 5 s; stderr: ${stderr}`)), 5000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.includes('"ready"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`colo_venue exited ${code}: ${stderr}`));
+    });
+  });
+  return {
+    ouchPort: ready.ouch_port,
+    rerequestPort: ready.rerequest_port,
+    session: ready.session,
+    auditPath,
+    audit: () =>
+      existsSync(auditPath)
+        ? readFileSync(auditPath, 'utf8')
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .map((l) => JSON.parse(l) as AuditLine)
+        : [],
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+/** The venue's top of book per symbol once its flow is played: an ItchFeed joined to it, drained until quiet. */
+export async function venueTops(
+  venue: VenueProcess,
+): Promise<Map<string, { bid: number | null; ask: number | null; bidSize: number; askSize: number }>> {
+  const feed: ItchFeed = new (colo().ItchFeed)({ rerequestPort: venue.rerequestPort });
+  try {
+    const last = new Map<number, { bid: number | null; ask: number | null; bidSize: number; askSize: number }>();
+    let quiet = 0;
+    let delivered = -1;
+    while (quiet < 10) {
+      await sleep(20);
+      const { quotes: q } = feed.take();
+      for (let i = 0; i < q.locate.length; i++) {
+        last.set(q.locate[i]!, {
+          bid: Number.isNaN(q.bid[i]!) ? null : q.bid[i]!,
+          ask: Number.isNaN(q.ask[i]!) ? null : q.ask[i]!,
+          bidSize: q.bid_size[i]!,
+          askSize: q.ask_size[i]!,
+        });
+      }
+      const s = feed.stats();
+      quiet = s.delivered === delivered && s.delivered > 0 ? quiet + 1 : 0;
+      delivered = s.delivered;
+    }
+    const symbols = feed.symbols();
+    return new Map([...last].map(([locate, top]) => [symbols[locate]!, top]));
+  } finally {
+    feed.close();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * OuchClient (native/colo/addon/ouch_client.cc) against the venue executable on loopback: messages sent
+ * before the login wait and go out after it; every outbound message arrives decoded by field name;
+ * a connection reset from the client's side is followed by a login at last received + 1, so the
+ * sequenced stream has no gap and no repeat and equals the venue's audit trail.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { colo, type OuchClientEvent, type OuchOrderInput } from '../../native/colo/index.ts';
+import { startVenue, until, type VenueProcess, venueTops } from '../helpers/venue-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-ouch-client-'));
+let venue: VenueProcess;
+let tops: Awaited<ReturnType<typeof venueTops>>;
+
+beforeAll(async () => {
+  venue = await startVenue(dir, { users: ['alice:pw-a', 'bob:pw-b'] });
+  tops = await venueTops(venue);
+});
+afterAll(async () => {
+  await venue?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const order = (o: Partial<OuchOrderInput> & { order_id: string }): Uint8Array => {
+  const r = colo().orderToOuch({
+    symbol: 'S0001',
+    side: 'BUY',
+    qty: 100,
+    order_type: 'LIMIT',
+    limit_price: 1,
+    ref_price: 1,
+    time_in_force: 'DAY',
+    action: 'NEW',
+    target_order_id: null,
+    ...o,
+  });
+  if (!r.ok) throw new Error(r.error);
+  return r.bytes;
+};
+
+describe('OuchClient', () => {
+  it('refuses bad arguments with a TypeError naming the field', () => {
+    const Client = colo().OuchClient;
+    const onEvents = () => {};
+    expect(() => new Client({ port: 0, username: 'a', password: 'b', onEvents })).toThrow(/port must be an integer/);
+    expect(() => new Client({ port: 1, username: 'toolongname', password: 'b', onEvents })).toThrow(/username must be/);
+    expect(() => new Client({ port: 1, username: 'a', password: '', onEvents })).toThrow(/password must be/);
+    expect(() => new Client({ port: 1, username: 'a', password: 'b', session: 'x'.repeat(11), onEvents })).toThrow(/session must be/);
+    expect(() => new Client({ port: 1, username: 'a', password: 'b', onEvents: 3 as never })).toThrow(/onEvents must be a function/);
+    const c = new Client({ port: 1, username: 'a', password: 'b', onEvents });
+    try {
+      expect(() => c.send(new Uint8Array(3))).toThrow(/one OUCH 4.2 inbound message/);
+      expect(() => c.send('O' as never)).toThrow(/Uint8Array/);
+    } finally {
+      c.close();
+      c.close();
+    }
+    expect(c.send(order({ order_id: 'late' }))).toBe(false);
+  });
+
+  it('queues before the login, reconnects at last received + 1 after a reset, and agrees with the audit', async () => {
+    const events: OuchClientEvent[] = [];
+    const client = new (colo().OuchClient)({
+      port: venue.ouchPort,
+      username: 'alice',
+      password: 'pw-a',
+      onEvents: (batch) => events.push(...batch),
+    });
+    const messages = () => events.flatMap((e) => (e.kind === 'message' && e.message ? [e.message] : []));
+    const sym = 'S0001';
+    const top = tops.get(sym)!;
+    // Sent before the connection exists: waits for the login.
+    expect(client.send(order({ order_id: 'q1', symbol: sym, qty: top.askSize + 100, limit_price: top.ask }))).toBe(true);
+    expect(client.send(order({ order_id: 'q2', symbol: 'NOPE' }))).toBe(true);
+    await until('the accepted order and the rejection', () => messages().some((m) => m.type === 'J'));
+    client.dropConnection();
+    await until('a second login', () => events.filter((e) => e.kind === 'login').length === 2);
+    expect(client.send(order({ order_id: 'q3', action: 'CANCEL', target_order_id: 'q1' }))).toBe(true);
+    await until('the cancel', () => messages().some((m) => m.type === 'C'));
+    client.close();
+
+    const token = (id: string) => colo().ouchToken(id);
+    const seqs = events.flatMap((e) => (e.kind === 'message' ? [e.sequence] : []));
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1)); // no gap, no repeat across the reconnect
+    const logins = events.filter((e) => e.kind === 'login');
+    expect(logins).toEqual([
+      { kind: 'login', session: venue.session, nextSequence: 1 },
+      { kind: 'login', session: venue.session, nextSequence: expect.any(Number) },
+    ]);
+    const second = events.indexOf(logins[1]!);
+    const before = events.slice(0, second).filter((e) => e.kind === 'message').length;
+    expect((logins[1] as { nextSequence: number }).nextSequence).toBe(before + 1);
+    expect(events.some((e) => e.kind === 'disconnected' && /dropConnection/.test(e.reason))).toBe(true);
+
+    const accepted = messages().find((m) => m.type === 'A')!;
+    expect(accepted).toMatchObject({ order_token: token('q1'), side: 'B', stock: sym, shares: top.askSize + 100 });
+    expect(accepted.price).toBe(Math.round(top.ask! * 1e4));
+    const executed = messages().filter((m) => m.type === 'E');
+    expect(executed.reduce((s, m) => s + (m.executed_shares as number), 0)).toBe(top.askSize);
+    expect(messages().find((m) => m.type === 'J')).toMatchObject({ order_token: token('q2'), reason: 'S' });
+    expect(messages().find((m) => m.type === 'C')).toMatchObject({ order_token: token('q1'), decrement_shares: 100, reason: 'U' });
+
+    // The venue's audit of alice's stream: the same messages, field for field, at the same sequences.
+    const stats = client.stats();
+    expect(stats).toMatchObject({ connects: 2, logins: 2, disconnects: 1, queued: 3, sent: 3, waiting: 0, closed: true });
+    await until('the logout in the audit', () => venue.audit().some((l) => l.session === 'alice' && l.event === 'logged out'));
+    const audited = venue.audit().filter((l) => l.dir === 'out' && l.proto === 'ouch' && l.session === 'alice');
+    const got = events.flatMap((e) => (e.kind === 'message' ? [e] : []));
+    expect(got.map((e) => ({ seq: e.sequence, type: e.message!.type, fields: { ...e.message, type: undefined } }))).toEqual(
+      audited.slice(0, got.length).map((l) => ({ seq: l.seq, type: l.type, fields: { ...l.fields, type: undefined } })),
+    );
+  });
+});

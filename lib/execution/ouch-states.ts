@@ -1,0 +1,240 @@
+/**
+ * From OUCH 4.2 outbound messages to the project's Fill and OrderState records, apart from any socket:
+ * the logic of `execution.ouch`. Orders are recognised by their Order Token (the token of the order id,
+ * `colo().ouchToken`, injected); the venue's messages map as follows:
+ *
+ * | OUCH outbound            | records                                                                   |
+ * |--------------------------|---------------------------------------------------------------------------|
+ * | Accepted 'A'             | NEW (remaining = the accepted shares)                                     |
+ * | Executed 'E'             | a Fill (`order_id#match_number`, Price(4)/1e4, 'A' MAKER, 'R' TAKER, fee) and PARTIALLY_FILLED or FILLED |
+ * | Canceled 'C', AIQ 'D'    | CANCELLED once nothing is left (reason from the code: 'U' user requested, 'I' immediate or cancel, ...); a partial decrement keeps the status with the smaller remainder |
+ * | Rejected 'J'             | REJECTED (reason code spelled out: 'S' unknown symbol, ...), and a dead letter |
+ * | Replaced 'U'             | the previous order CANCELLED ("replaced by order …"), the replacement NEW |
+ * | others (S B P I T M)     | nothing (counted by the operator); a Broken Trade is a note               |
+ *
+ * Records carry ts_event = the message's timestamp (ns since New York midnight) on the session's
+ * date, in µs since the epoch, and ts_known = the time of receipt.
+ */
+import type { Fill, Order, OrderState, OrderStatus } from '../../schemas/types.generated.ts';
+import type { Micros } from '../core/time.ts';
+
+/** An OUCH outbound message by field name (colo's OuchClient), `type` its letter. */
+export type OuchMessage = { readonly type: string } & Readonly<Record<string, string | number | bigint>>;
+
+export interface OuchStatesConfig {
+  /** Fee per fill, basis points of notional (the venue charges nothing; this is the modelled cost). */
+  feeBps: number;
+  /** The Order Token of an order id (colo().ouchToken). */
+  token(orderId: string): string;
+  /** UTC µs of midnight in New York on the session's date: OUCH timestamps count ns from it. */
+  midnight: Micros;
+}
+
+/** What one call changed. `rejected` orders also go to dead letters; `notes` are for the log. */
+export interface OuchUpdate {
+  fills: Fill[];
+  states: OrderState[];
+  rejected: { order: Order; reason: string; at: { ts_event: Micros; ts_known: Micros } }[];
+  notes: string[];
+  /** The message named no order this run sent (another run's, or a type with no record). */
+  unmatched: number;
+}
+
+/** OUCH 4.2 Canceled reason codes. */
+export const CANCEL_REASONS: Readonly<Record<string, string>> = {
+  U: 'user requested',
+  I: 'immediate or cancel',
+  T: 'timeout',
+  S: 'supervisory',
+  D: 'regulatory restriction',
+  Q: 'self-match prevention',
+  Z: 'system cancel',
+  C: 'cross canceled',
+  K: 'market collars',
+  H: 'halted',
+  X: 'open protection',
+  E: 'closed',
+};
+
+/** OUCH 4.2 Rejected reason codes. */
+export const REJECT_REASONS: Readonly<Record<string, string>> = {
+  T: 'test mode',
+  H: 'halted',
+  Z: 'shares exceed configured safety threshold',
+  S: 'unknown symbol',
+  X: 'invalid price',
+  N: 'invalid minimum quantity',
+  D: 'invalid display type',
+  C: 'exchange closed',
+  L: 'MPID not allowed for this port',
+  M: 'outside of permitted times for clearing destination',
+  R: 'order not allowed at this time',
+  O: 'other',
+  W: 'invalid mid-point post only price',
+  a: 'reject all enabled',
+  b: 'easy to borrow reject',
+  c: 'restricted symbol list reject',
+  d: 'ISO order restriction',
+  e: 'odd lot order restriction',
+  f: 'mid-point order restriction',
+  g: 'pre-market order restriction',
+  h: 'post-market order restriction',
+  i: 'short sale order restriction',
+  j: 'on open order restriction',
+  k: 'on close order restriction',
+  l: 'two sided quote reject',
+  m: 'exceeded shares limit',
+  n: 'exceeded dollar value limit',
+};
+
+const spelled = (table: Readonly<Record<string, string>>, code: string): string => `'${code}' ${table[code] ?? 'unknown code'}`;
+
+interface Tracked {
+  order: Order;
+  filled: number;
+  remaining: number;
+  status: OrderStatus;
+}
+
+export class OuchStates {
+  private readonly byToken = new Map<string, Tracked>();
+
+  constructor(private readonly config: OuchStatesConfig) {}
+
+  /** µs since the epoch of an OUCH timestamp (ns since New York midnight on the session's date). */
+  eventTime(timestampNs: number): Micros {
+    return this.config.midnight + Math.floor(timestampNs / 1000);
+  }
+
+  /** An order handed to the venue: NEW and REPLACE orders are tracked under their token (CANCEL uses its target's). */
+  sent(order: Order): void {
+    if (order.action === 'CANCEL') return;
+    this.byToken.set(this.config.token(order.order_id), { order, filled: 0, remaining: order.qty, status: 'NEW' });
+  }
+
+  /** An order that could not be mapped to OUCH: REJECTED now, and a dead letter. */
+  refused(order: Order, reason: string, now: Micros): OuchUpdate {
+    const out = empty();
+    const at = { ts_event: now, ts_known: now };
+    out.states.push(state(order, 'REJECTED', 0, 0, reason, at));
+    out.rejected.push({ order, reason, at });
+    return out;
+  }
+
+  /** One outbound message received at `now`. */
+  onMessage(m: OuchMessage, now: Micros): OuchUpdate {
+    const out = empty();
+    const at = { ts_event: typeof m['timestamp'] === 'number' ? this.eventTime(m['timestamp']) : now, ts_known: now };
+    const find = (field: string): Tracked | undefined => {
+      const t = this.byToken.get(String(m[field] ?? ''));
+      if (!t) out.unmatched++;
+      return t;
+    };
+    const emit = (t: Tracked, status: OrderStatus, reason: string | null): void => {
+      t.status = status;
+      out.states.push(state(t.order, status, t.filled, t.remaining, reason, at));
+    };
+    switch (m.type) {
+      case 'A': {
+        const t = find('order_token');
+        if (!t) break;
+        t.remaining = Number(m['shares']);
+        emit(t, 'NEW', null);
+        break;
+      }
+      case 'E': {
+        const t = find('order_token');
+        if (!t) break;
+        const qty = Number(m['executed_shares']);
+        const price = Number(m['execution_price']) / 1e4;
+        out.fills.push({
+          ...at,
+          fill_id: `${t.order.order_id}#${String(m['match_number'])}`,
+          order_id: t.order.order_id,
+          symbol: t.order.symbol,
+          side: t.order.side,
+          qty,
+          price,
+          fee: (qty * price * this.config.feeBps) / 1e4,
+          liquidity: m['liquidity_flag'] === 'A' ? 'MAKER' : 'TAKER',
+        });
+        t.filled += qty;
+        t.remaining = Math.max(0, t.remaining - qty);
+        emit(t, t.remaining === 0 ? 'FILLED' : 'PARTIALLY_FILLED', null);
+        break;
+      }
+      case 'C':
+      case 'D': {
+        const t = find('order_token');
+        if (!t) break;
+        t.remaining = Math.max(0, t.remaining - Number(m['decrement_shares']));
+        const reason = spelled(CANCEL_REASONS, String(m['reason']));
+        if (t.remaining === 0) emit(t, 'CANCELLED', reason);
+        else emit(t, t.status, `reduced by ${String(m['decrement_shares'])}: ${reason}`);
+        break;
+      }
+      case 'J': {
+        const t = find('order_token');
+        if (!t) break;
+        const reason = `rejected by the venue: ${spelled(REJECT_REASONS, String(m['reason']))}`;
+        t.remaining = 0;
+        emit(t, 'REJECTED', reason);
+        out.rejected.push({ order: t.order, reason, at });
+        break;
+      }
+      case 'U': {
+        const previous = find('previous_order_token');
+        const next = find('replacement_order_token');
+        if (previous) {
+          previous.remaining = 0;
+          emit(previous, 'CANCELLED', `replaced by order ${next?.order.order_id ?? String(m['replacement_order_token'])}`);
+        }
+        if (next) {
+          next.remaining = Number(m['shares']);
+          emit(next, 'NEW', null);
+        }
+        break;
+      }
+      case 'B':
+        out.notes.push(
+          `Broken Trade: token ${String(m['order_token'])} match ${String(m['match_number'])} reason '${String(m['reason'])}' (the Fill stands)`,
+        );
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
+  /** Orders still working (NEW or PARTIALLY_FILLED with shares left). */
+  working(): Order[] {
+    return [...this.byToken.values()]
+      .filter((t) => t.remaining > 0 && (t.status === 'NEW' || t.status === 'PARTIALLY_FILLED'))
+      .map((t) => t.order);
+  }
+}
+
+function empty(): OuchUpdate {
+  return { fills: [], states: [], rejected: [], notes: [], unmatched: 0 };
+}
+
+function state(
+  order: Order,
+  status: OrderStatus,
+  filled: number,
+  remaining: number,
+  reason: string | null,
+  at: { ts_event: Micros; ts_known: Micros },
+): OrderState {
+  return {
+    ts_event: at.ts_event,
+    ts_known: at.ts_known,
+    order_id: order.order_id,
+    symbol: order.symbol,
+    side: order.side,
+    status,
+    filled_qty: filled,
+    remaining_qty: remaining,
+    reason,
+  };
+}

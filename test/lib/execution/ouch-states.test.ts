@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { OuchStates, type OuchMessage } from '../../../lib/execution/ouch-states.ts';
+import type { Order } from '../../../schemas/types.generated.ts';
+import * as records from '../../helpers/records.ts';
+
+const MIDNIGHT = Date.UTC(2024, 0, 2, 5) * 1000; // New York midnight, 2024-01-02 (EST)
+const token = (id: string) => `T-${id}`;
+const order = (id: string, extra: Partial<Order> = {}): Order =>
+  records.order('ABC', 'BUY', 500, {
+    ts_event: 1,
+    ts_known: 1,
+    order_id: id,
+    ref_price: 10,
+    order_type: 'LIMIT',
+    limit_price: 10,
+    ...extra,
+  });
+const NS = 34_200_000_000_000; // 09:30 in ns since midnight
+const msg = (type: string, fields: Record<string, string | number>): OuchMessage => ({ type, timestamp: NS, ...fields });
+
+describe('OuchStates', () => {
+  it('maps Accepted, Executed and Canceled to NEW, a Fill with PARTIALLY_FILLED, then CANCELLED, stamped in exchange time', () => {
+    const s = new OuchStates({ feeBps: 2, token, midnight: MIDNIGHT });
+    s.sent(order('a'));
+    const acc = s.onMessage(msg('A', { order_token: 'T-a', shares: 500, price: 100000 }), 99);
+    expect(acc.states).toEqual([
+      {
+        ts_event: MIDNIGHT + NS / 1000,
+        ts_known: 99,
+        order_id: 'a',
+        symbol: 'ABC',
+        side: 'BUY',
+        status: 'NEW',
+        filled_qty: 0,
+        remaining_qty: 500,
+        reason: null,
+      },
+    ]);
+    const ex = s.onMessage(
+      msg('E', { order_token: 'T-a', executed_shares: 200, execution_price: 99900, liquidity_flag: 'A', match_number: 17 }),
+      100,
+    );
+    expect(ex.fills).toEqual([
+      {
+        ts_event: MIDNIGHT + NS / 1000,
+        ts_known: 100,
+        fill_id: 'a#17',
+        order_id: 'a',
+        symbol: 'ABC',
+        side: 'BUY',
+        qty: 200,
+        price: 9.99,
+        fee: (200 * 9.99 * 2) / 1e4,
+        liquidity: 'MAKER',
+      },
+    ]);
+    expect(ex.states.map((x) => [x.status, x.filled_qty, x.remaining_qty])).toEqual([['PARTIALLY_FILLED', 200, 300]]);
+    expect(s.working().map((o) => o.order_id)).toEqual(['a']);
+    const c = s.onMessage(msg('C', { order_token: 'T-a', decrement_shares: 300, reason: 'I' }), 101);
+    expect(c.states.map((x) => [x.status, x.filled_qty, x.remaining_qty, x.reason])).toEqual([
+      ['CANCELLED', 200, 0, "'I' immediate or cancel"],
+    ]);
+    expect(s.working()).toEqual([]);
+  });
+
+  it('fills in full as TAKER, and a partial decrement keeps the status', () => {
+    const s = new OuchStates({ feeBps: 0, token, midnight: MIDNIGHT });
+    s.sent(order('b', { qty: 300 }));
+    s.onMessage(msg('A', { order_token: 'T-b', shares: 300 }), 1);
+    expect(
+      s.onMessage(msg('C', { order_token: 'T-b', decrement_shares: 100, reason: 'U' }), 2).states.map((x) => [x.status, x.remaining_qty]),
+    ).toEqual([['NEW', 200]]);
+    const r = s.onMessage(
+      msg('E', { order_token: 'T-b', executed_shares: 200, execution_price: 123456, liquidity_flag: 'R', match_number: 3 }),
+      3,
+    );
+    expect(r.fills.map((f) => [f.fill_id, f.price, f.liquidity])).toEqual([['b#3', 12.3456, 'TAKER']]);
+    expect(r.states.map((x) => [x.status, x.filled_qty, x.remaining_qty])).toEqual([['FILLED', 200, 0]]);
+  });
+
+  it('rejects: a mapping error at once, a venue rejection with its code spelled out; both are dead letters', () => {
+    const s = new OuchStates({ feeBps: 0, token, midnight: MIDNIGHT });
+    const bad = order('x', { qty: 1.5 });
+    const refused = s.refused(bad, 'qty 1.5 is not a whole number', 7);
+    expect(refused.states.map((x) => [x.order_id, x.status, x.reason, x.ts_event])).toEqual([
+      ['x', 'REJECTED', 'qty 1.5 is not a whole number', 7],
+    ]);
+    expect(refused.rejected).toEqual([{ order: bad, reason: 'qty 1.5 is not a whole number', at: { ts_event: 7, ts_known: 7 } }]);
+    s.sent(order('y', { symbol: 'NOPE' }));
+    const j = s.onMessage(msg('J', { order_token: 'T-y', reason: 'S' }), 8);
+    expect(j.states.map((x) => [x.status, x.reason])).toEqual([['REJECTED', "rejected by the venue: 'S' unknown symbol"]]);
+    expect(j.rejected.map((r) => r.order.order_id)).toEqual(['y']);
+  });
+
+  it('maps Replaced to the old order CANCELLED and the new one NEW; a CANCEL order is tracked by its target', () => {
+    const s = new OuchStates({ feeBps: 0, token, midnight: MIDNIGHT });
+    s.sent(order('old'));
+    s.onMessage(msg('A', { order_token: 'T-old', shares: 500 }), 1);
+    s.sent(order('new', { action: 'REPLACE', target_order_id: 'old', qty: 400 }));
+    const r = s.onMessage(msg('U', { replacement_order_token: 'T-new', previous_order_token: 'T-old', shares: 400 }), 2);
+    expect(r.states.map((x) => [x.order_id, x.status, x.remaining_qty, x.reason])).toEqual([
+      ['old', 'CANCELLED', 0, 'replaced by order new'],
+      ['new', 'NEW', 400, null],
+    ]);
+    s.sent(order('cx', { action: 'CANCEL', target_order_id: 'new' }));
+    const c = s.onMessage(msg('C', { order_token: 'T-new', decrement_shares: 400, reason: 'U' }), 3);
+    expect(c.states.map((x) => [x.order_id, x.status])).toEqual([['new', 'CANCELLED']]);
+  });
+
+  it('counts messages for tokens it did not send, and notes a Broken Trade', () => {
+    const s = new OuchStates({ feeBps: 0, token, midnight: MIDNIGHT });
+    expect(
+      s.onMessage(msg('E', { order_token: 'T-zz', executed_shares: 1, execution_price: 1, liquidity_flag: 'R', match_number: 1 }), 1),
+    ).toMatchObject({ fills: [], unmatched: 1 });
+    expect(s.onMessage(msg('B', { order_token: 'T-zz', match_number: 1, reason: 'E' }), 1).notes).toHaveLength(1);
+    expect(s.onMessage(msg('S', { event_code: 'S' }), 1)).toMatchObject({ fills: [], states: [], unmatched: 0 });
+  });
+});

@@ -57,8 +57,13 @@ export interface Hooks<TEmit> {
    * must see is emitted from a timer.
    */
   start?: (emit: TEmit) => void;
-  /** When every non-feedback input has completed. */
-  end?: (emit: TEmit) => void;
+  /**
+   * When every non-feedback input has completed. It may return a promise: the outputs then stay open,
+   * and `emit` keeps working, until it settles (a rejection is a dead letter), and the run waits for
+   * it (through `ctx.atEnd`) before the end-of-run hooks of the nodes after this one. For operators
+   * whose answers arrive asynchronously after their last input (a venue connection draining).
+   */
+  end?: (emit: TEmit) => void | Promise<void>;
 }
 
 /**
@@ -221,8 +226,20 @@ function run<TEmit>(
   };
   let open = inputs.filter((i) => i.bound && !i.feedback).length;
   const finish = (): void => {
-    if (hooks.end) guarded(() => hooks.end!(emit), { event: 'end' });
-    out.complete();
+    let pending: Promise<void> | undefined;
+    if (hooks.end) guarded(() => (pending = hooks.end!(emit) ?? undefined), { event: 'end' });
+    if (!(pending instanceof Promise)) {
+      out.complete();
+      return;
+    }
+    const settled = pending.then(
+      () => out.complete(),
+      (err: unknown) => {
+        fail({ event: 'end' }, err);
+        out.complete();
+      },
+    );
+    ctx.atEnd(() => settled);
   };
   const subscriptions = inputs.map((input) =>
     input.connect({

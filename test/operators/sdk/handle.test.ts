@@ -1,7 +1,12 @@
+import { Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { handle, on } from '../../../operators/sdk/handle.ts';
-import { standaloneContext } from '../../../pipelines/harness/harness.ts';
+import { defineOperator } from '../../../operators/sdk/spec.ts';
+import { runOperator, standaloneContext } from '../../../pipelines/harness/harness.ts';
+import type { Quote } from '../../../schemas/types.generated.ts';
+import * as records from '../../helpers/records.ts';
 import type { NodeContext } from '../../../pipelines/runtime/node-context.ts';
 
 const context = (): NodeContext => standaloneContext({ node: 'n' }).ctx;
@@ -54,5 +59,58 @@ describe('operate() (marble tests)', () => {
       ]);
       expectObservable(out).toBe('-a-----|', { a: [1] });
     });
+  });
+
+  it('keeps the outputs open until an async end settles, emitting meanwhile; the run waits for it (atEnd)', async () => {
+    const { ctx, deadLetters } = standaloneContext({ node: 'n' });
+    const input = new Subject<number[]>();
+    const seen: unknown[] = [];
+    let completed = false;
+    handle<number>(ctx, [on(input, (b: readonly number[], emit) => emit(b))], {
+      end: async (emit) => {
+        await new Promise((r) => setTimeout(r, 5));
+        emit([99]);
+      },
+    }).subscribe({ next: (b) => seen.push(...(b as number[])), complete: () => (completed = true) });
+    input.next([1]);
+    input.complete();
+    expect(completed).toBe(false);
+    expect(ctx.finalizers).toHaveLength(1);
+    await ctx.finalizers[0]!();
+    expect(seen).toEqual([1, 99]);
+    expect(completed).toBe(true);
+    expect(deadLetters).toEqual([]);
+
+    const failing = standaloneContext({ node: 'f' });
+    const input2 = new Subject<number[]>();
+    let done = false;
+    handle<number>(failing.ctx, [on(input2, () => {})], { end: () => Promise.reject(new Error('drain failed')) }).subscribe({
+      complete: () => (done = true),
+    });
+    input2.complete();
+    await failing.ctx.finalizers[0]!();
+    expect(done).toBe(true);
+    expect(failing.deadLetters.map((d) => d.reason)).toEqual(['operator error: drain failed']);
+  });
+
+  it('delivers what an async end emits to the nodes after it before the run ends', async () => {
+    const late = defineOperator({
+      type: 'test.late',
+      summary: 'Emits one more quote after its input ends, asynchronously.',
+      inputs: { quotes: { schema: 'Quote', description: 'Quotes.' } },
+      output: 'Quote',
+      params: z.strictObject({}),
+      create:
+        (_p, ctx) =>
+        ({ quotes }) =>
+          handle<Quote>(ctx, [on(quotes, (b, emit) => emit(b))], {
+            end: async (emit) => {
+              await new Promise((r) => setTimeout(r, 5));
+              emit([records.quote('LATE', records.T0, 1, 2, records.T0)]);
+            },
+          }),
+    });
+    const run = await runOperator(late, {}, { quotes: [[records.quote('A', records.T0, 1, 2, records.T0)]] });
+    expect((run.outputs['out'] as Quote[]).map((q) => q.symbol)).toEqual(['A', 'LATE']);
   });
 });

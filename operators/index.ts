@@ -22,6 +22,7 @@ import { mvo } from './risk/mvo.ts';
 import { accounting } from './portfolio/accounting.ts';
 import { orders } from './execution/orders.ts';
 import { simBroker } from './execution/sim-broker.ts';
+import { ouch } from './execution/ouch.ts';
 import { pretrade } from './risk/pretrade.ts';
 import { parquetSink } from './sink/parquet.ts';
 
@@ -45,6 +46,7 @@ export const operators: readonly AnySpec[] = [
   pretrade,
   orders,
   simBroker,
+  ouch,
   parquetSink,
 ];
 

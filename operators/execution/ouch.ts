@@ -1,0 +1,129 @@
+/**
+ * execution.ouch — live order entry to a venue over OUCH 4.2 / SoupBinTCP (127.0.0.1, e.g. colo_venue).
+ * Each order is mapped with the Order → OUCH rules (native/colo/README.md: Enter, Cancel or Replace
+ * Order; a market order becomes a marketable IOC limit within `market_collar` of its ref_price) and
+ * sent; an order that cannot be mapped is REJECTED and a dead letter. The venue's answers become
+ * records as they arrive (lib/execution/ouch-states.ts): Accepted → NEW, Executed → a Fill
+ * (`order_id#match_number`) and PARTIALLY_FILLED / FILLED, Canceled → CANCELLED, Rejected → REJECTED
+ * (also a dead letter), Replaced → the old order CANCELLED and the new one NEW. They carry ts_event =
+ * the message's exchange timestamp on the run's session date and ts_known = the clock at receipt, and
+ * are emitted from a timer at that time (the clock's way to emit outside an input handler). A dropped
+ * connection reconnects by itself at the next sequence number; orders meanwhile wait and go out after
+ * the login. At the end of the run it waits up to 1 s for the answers to what it sent, then logs out.
+ */
+import { z } from 'zod';
+import { formatDate } from '../../lib/core/dates.ts';
+import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
+import { OuchSession } from '../../lib/execution/ouch-session.ts';
+import type { OuchUpdate } from '../../lib/execution/ouch-states.ts';
+import type { Fill, OrderState } from '../../schemas/types.generated.ts';
+import { type Emitters, handlePorts, on } from '../sdk/handle.ts';
+import { defineOperator, definePorts } from '../sdk/spec.ts';
+
+const inputs = definePorts({
+  orders: { schema: 'Order', description: 'Orders to send to the venue.' },
+});
+
+const params = z.strictObject({
+  port: z.number().int().min(1).max(65535).describe('The venue’s OUCH (SoupBinTCP) port on 127.0.0.1. Required.'),
+  username: z.string().min(1).max(6).default('alpha').describe('SoupBinTCP username, 1..6 characters.'),
+  password: z.string().min(1).max(10).default('alpha').describe('SoupBinTCP password, 1..10 characters.'),
+  session: z.string().max(10).default('').describe('SoupBinTCP session to log in to; blank: the venue’s current one.'),
+  market_collar: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.05)
+    .describe('A market order is sent as an IOC limit this fraction through its ref_price (buy above, sell below).'),
+  fee_bps: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(0.5)
+    .describe('Fee per fill in basis points of notional, written on each Fill (the venue itself charges nothing).'),
+});
+
+/** Wall-clock ms the end of a run waits for the venue's answers to what was sent. */
+const DRAIN_MS = 1000;
+
+type Ports = { out: Fill; states: OrderState };
+
+/** The sessions of the running execution.ouch nodes by node name: for tests (a forced reconnect) and operations tools. */
+export const liveOuchSessions = new Map<string, OuchSession>();
+
+export const ouch = defineOperator({
+  type: 'execution.ouch',
+  summary: 'Live order entry over OUCH 4.2 / SoupBinTCP: orders to the venue, its executions back as fills and order states.',
+  inputs,
+  output: 'Fill',
+  outputs: { states: 'OrderState' },
+  params,
+  create:
+    (p, ctx) =>
+    ({ orders }) => {
+      // OUCH timestamps count ns from New York midnight of the session's date (the run's first session).
+      const first = ctx.calendar.sessions[0]?.open ?? ctx.clock.now();
+      const midnight = newYorkMidnight(formatDate(first));
+      const unmatched = ctx.metrics.counter('unmatched_messages');
+      const disconnects = ctx.metrics.counter('disconnects');
+      let emit: Emitters<Ports> | undefined;
+      let ending = false;
+      let armed = false;
+      let pending: OuchUpdate[] = [];
+      const report = (u: OuchUpdate, to: Emitters<Ports>): void => {
+        for (const r of u.rejected) ctx.deadLetter(r.order, r.reason, r.at);
+        for (const n of u.notes) ctx.log.warn(n);
+        unmatched.inc(u.unmatched);
+        to.out(u.fills);
+        to.states(u.states);
+      };
+      const flush = (): void => {
+        armed = false;
+        const updates = pending;
+        pending = [];
+        if (emit) for (const u of updates) report(u, emit);
+      };
+      const session = new OuchSession({
+        port: p.port,
+        username: p.username,
+        password: p.password,
+        session: p.session,
+        marketCollar: p.market_collar,
+        feeBps: p.fee_bps,
+        midnight,
+        now: () => ctx.clock.now(),
+        onUpdate: (u) => {
+          pending.push(u);
+          if (ending) flush();
+          else if (!armed) {
+            armed = true;
+            ctx.clock.schedule(ctx.clock.now(), flush);
+          }
+        },
+        onSessionEvent: (e) => {
+          if (e.kind === 'disconnected') {
+            disconnects.inc();
+            ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
+          } else if (e.kind === 'rejectedLogin') ctx.log.warn(`OUCH login rejected: '${e.reason}' ${e.text}`);
+          else if (e.kind === 'end') ctx.log.warn('the venue ended the OUCH session');
+          else ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
+        },
+      });
+      liveOuchSessions.set(ctx.node, session);
+      return handlePorts<Ports>(ctx, ['out', 'states'], [on(orders, (batch, to) => report(session.submit(batch, ctx.clock.now()), to))], {
+        start: (to) => {
+          emit = to;
+        },
+        end: async (to) => {
+          emit = to;
+          ending = true;
+          flush();
+          try {
+            await session.drain(DRAIN_MS);
+          } finally {
+            liveOuchSessions.delete(ctx.node);
+          }
+        },
+      });
+    },
+});

@@ -130,7 +130,7 @@ describe('execution.ouch', () => {
       open: () => ({
         next: async () => {
           const batch = step < steps.length ? await steps[step++]!() : null;
-          return batch?.map((o, i) => ({ ...o, seq: step * 100 + i }));
+          return batch === null ? null : batch.map((o, i) => ({ ...o, seq: step * 100 + i }));
         },
         close: async () => {},
       }),

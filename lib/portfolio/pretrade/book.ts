@@ -125,7 +125,11 @@ export class PretradeBook {
   view(o: Order, now: Micros, kill: OrderView['kill']): OrderView {
     // What `o` takes the place of: its REPLACE target, or the symbol's pending limit a new limit supersedes.
     const replacedId =
-      o.action === 'REPLACE' && o.target_order_id !== null ? o.target_order_id : o.order_type === 'LIMIT' ? this.pendingLimit.get(o.symbol) : undefined;
+      o.action === 'REPLACE' && o.target_order_id !== null
+        ? o.target_order_id
+        : o.order_type === 'LIMIT'
+          ? this.pendingLimit.get(o.symbol)
+          : undefined;
     const pendingReplaced = replacedId === undefined ? undefined : this.pending.get(replacedId);
     const replaced = pendingReplaced ? signedQty({ side: pendingReplaced.order.side, qty: pendingReplaced.remaining }) : 0;
     const exposures = (): OrderView['exposure'] => this.exposures(o.symbol, -replaced, signedQty(o) - replaced);

@@ -164,7 +164,10 @@ void MoldFanout::flush(uint64_t now_ns) {
     last_sent_ns_ = now_ns;  // lost on the wire, as far as anyone can tell
     return;
   }
+  const uint64_t count = builder_.next_sequence() - first;
+  if (send_hook_) send_hook_(first, count, true);
   send_all(Bytes{pk.data(), pk.size()}, now_ns);
+  if (send_hook_) send_hook_(first, count, false);
   ++stats_.packets_sent;
 }
 

@@ -21,6 +21,12 @@ uint64_t clock_realtime_ns() {
   return uint64_t(t.tv_sec) * 1'000'000'000ULL + uint64_t(t.tv_nsec);
 }
 
+uint64_t clock_monotonic_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000ULL + uint64_t(t.tv_nsec);
+}
+
 // `"type":"A","name":"AddOrder","fields":{...}`
 template <class M>
 std::string describe(const M& m) {
@@ -51,6 +57,7 @@ Venue::Venue(VenueConfig c)
     throw std::runtime_error("session name must be 1..10 characters");
   }
   if (!cfg_.realtime_ns) cfg_.realtime_ns = clock_realtime_ns;
+  if (!cfg_.monotonic_ns) cfg_.monotonic_ns = clock_monotonic_ns;
   feed_.drop_packets_at(cfg_.drop);
   SessionId id = 1;
   for (const auto& [name, password] : cfg_.users) {
@@ -73,6 +80,16 @@ Venue::Venue(VenueConfig c)
   if (!cfg_.audit_path.empty()) {
     audit_ = std::fopen(cfg_.audit_path.c_str(), "w");
     if (!audit_) posix::fail("open audit file " + cfg_.audit_path);
+    // One line per data packet sent, stamped just before it went out (the line itself is
+    // written after the send, so formatting it does not delay the packet).
+    feed_.set_send_hook([this](uint64_t first, uint64_t count, bool before) {
+      if (before) {
+        send_start_ns_ = cfg_.monotonic_ns();
+        return;
+      }
+      audit(last_poll_ns_, "\"dir\":\"out\",\"proto\":\"moldudp64\",\"seq\":" + std::to_string(first) +
+                               ",\"count\":" + std::to_string(count) + ",\"send_ns\":" + std::to_string(send_start_ns_));
+    });
   }
 }
 
@@ -146,6 +163,7 @@ void Venue::handle_events(User& u, uint64_t now_ns) {
             body += "\"type\":null,\"error\":" + quoted(status_name(st)) +
                     ",\"length\":" + std::to_string(e.payload.size());
           }
+          body += ",\"read_ns\":" + std::to_string(read_ns_);
           audit(now_ns, body);
         }
         if (!engine_.ended()) engine_.client(u.id, e.payload.data(), e.payload.size(), exchange_time(now_ns), out_);
@@ -224,6 +242,7 @@ void Venue::accept_pending(uint64_t now_ns) {
     u.sock = std::move(p.sock);
     u.session.on_connected(now_ns);
     u.session.on_bytes(p.buf.data(), p.buf.size(), now_ns);
+    read_ns_ = cfg_.monotonic_ns();
     pending_.erase(pending_.begin() + std::ptrdiff_t(i));
     handle_events(u, now_ns);
   }
@@ -252,6 +271,7 @@ void Venue::play_flow(uint64_t now_ns) {
 }
 
 void Venue::poll(uint64_t now_ns) {
+  last_poll_ns_ = now_ns;
   if (!started_) {
     started_ = true;
     start_ns_ = now_ns;
@@ -261,6 +281,7 @@ void Venue::poll(uint64_t now_ns) {
   for (auto& u : users_) {
     if (!u->sock.open()) continue;
     soup::tcp::pump(u->sock, u->session, now_ns);
+    read_ns_ = cfg_.monotonic_ns();
     handle_events(*u, now_ns);
   }
   accept_pending(now_ns);
@@ -271,6 +292,7 @@ void Venue::poll(uint64_t now_ns) {
   for (auto& u : users_) {
     if (!u->sock.open()) continue;
     soup::tcp::pump(u->sock, u->session, now_ns);
+    read_ns_ = cfg_.monotonic_ns();
     if (!u->session.output().events.empty()) handle_events(*u, now_ns);
   }
   if (audit_) std::fflush(audit_);
@@ -279,12 +301,14 @@ void Venue::poll(uint64_t now_ns) {
 void Venue::end_session(uint64_t now_ns) {
   if (engine_.ended()) return;
   if (!started_) poll(now_ns);
+  last_poll_ns_ = now_ns;
   engine_.end(exchange_time(now_ns), out_);
   dispatch(now_ns);
   feed_.end_of_session(now_ns);
   for (auto& u : users_) {
     u->session.end_session(now_ns);
     if (u->sock.open()) soup::tcp::pump(u->sock, u->session, now_ns);
+    read_ns_ = cfg_.monotonic_ns();
     handle_events(*u, now_ns);
   }
   audit(now_ns, "\"dir\":\"event\",\"session\":null,\"event\":\"end of session\",\"itch_next_sequence\":" +

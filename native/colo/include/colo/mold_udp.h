@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <span>
@@ -106,6 +107,11 @@ class MoldFanout {
   uint16_t port() const { return sock_.port(); }
   int fd() const { return sock_.fd(); }
   void drop_packets_at(std::set<uint64_t> first_sequences) { drop_ = std::move(first_sequences); }
+  // Called around the sends of each downstream data packet (not heartbeats, End of Session or
+  // retransmissions): with before = true just before the first sendto, with false after the
+  // last. The venue's audit uses it to stamp the moment a packet left.
+  using SendHook = std::function<void(uint64_t first_sequence, uint64_t count, bool before)>;
+  void set_send_hook(SendHook h) { send_hook_ = std::move(h); }
 
   // Adds a message to the open packet (sending the packet first if it is full); returns the
   // message's sequence number, 0 when it can never fit a packet.
@@ -135,6 +141,7 @@ class MoldFanout {
   PacketBuilder builder_;
   RetransmissionStore store_;
   std::set<uint64_t> drop_;
+  SendHook send_hook_;
   std::vector<uint16_t> subscribers_;
   uint64_t last_sent_ns_ = 0;
   bool started_ = false;

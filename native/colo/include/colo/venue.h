@@ -12,7 +12,9 @@
 //   The background flow (a length-prefixed ITCH 5.0 file) plays at real time relative to its
 //     first timestamp times `speed` (60 = a minute per second; 0 = as fast as possible).
 //   The audit trail: JSON lines, one per inbound and outbound message (and per login, logout,
-//     note), flushed at the end of every poll().
+//     note, and per MoldUDP64 data packet sent), flushed at the end of every poll(). Each line's
+//     mono_ns is the poll's time; the exact moments are send_ns (packet lines: just before the
+//     first sendto) and read_ns (OUCH input: just after the read that returned it).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,9 @@ struct VenueConfig {
   soup::SessionTimers timers;
   size_t max_flow_per_poll = 4096;               // flow records played per poll at most
   std::function<uint64_t()> realtime_ns;         // audit's CLOCK_REALTIME (default: the real one)
+  // The audit's exact stamps (send_ns of a MoldUDP64 packet, read_ns of an OUCH message):
+  // CLOCK_MONOTONIC by default, whatever clock poll() is given.
+  std::function<uint64_t()> monotonic_ns;
 };
 
 class Venue {
@@ -115,6 +120,9 @@ class Venue {
   uint64_t flow_t0_ = 0;
   uint64_t last_ts_ = 0;  // exchange time last used (never goes back)
   uint64_t logins_refused_ = 0;
+  uint64_t last_poll_ns_ = 0;  // the time poll() / end_session() was given
+  uint64_t read_ns_ = 0;       // monotonic_ns() right after the read of the connection being handled
+  uint64_t send_start_ns_ = 0;  // monotonic_ns() just before the packet being sent went out
 };
 
 }  // namespace colo::venue

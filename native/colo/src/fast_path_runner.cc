@@ -125,6 +125,7 @@ void Runner::send_orders(uint64_t recv_ns, bool gap_fill) {
     off += 2 + len;
   }
   tt_.clear_out();
+  const uint64_t ready_ns = monotonic_ns();
   if (!sent_.empty()) {
     tcp_.write(session_.output().send);
     session_.output().send.clear();
@@ -157,6 +158,7 @@ void Runner::send_orders(uint64_t recv_ns, bool gap_fill) {
       }
     }
     s.recv_ns = recv_ns;
+    s.ready_ns = ready_ns;
     s.send_ns = send_ns;
     s.gap_fill = gap_fill;
     on_order_(s);

@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
       colo::json::append_string(line, o.symbol);
       line += ",\"seq\":" + std::to_string(o.sequence) + ",\"shares\":" + std::to_string(o.shares) +
               ",\"price\":" + std::to_string(o.price) + ",\"recv_ns\":" + std::to_string(o.recv_ns) +
+              ",\"ready_ns\":" + std::to_string(o.ready_ns) +
               ",\"send_ns\":" + std::to_string(o.send_ns) + ",\"gap_fill\":" + (o.gap_fill ? "true" : "false") + "}\n";
       std::fwrite(line.data(), 1, line.size(), log);
     });

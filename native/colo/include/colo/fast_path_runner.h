@@ -9,8 +9,10 @@
 // is logged in: nothing is traded that could not be sent.
 //
 // Clock: CLOCK_MONOTONIC (shared by every process on the machine, so a venue's audit stamps and
-// these compare). recv_ns is read right after recvfrom returned the datagram; send_ns right after
-// send(2) took the order's bytes.
+// these compare). recv_ns is read right after recvfrom returned the datagram, ready_ns just before
+// send(2) is called with the datagram's orders, send_ns right after it returned. On loopback,
+// send(2) carries the bytes through the receiver's TCP stack and wakes it, so ready_ns is when
+// the order left this process in all but name.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +59,7 @@ struct SentOrder {
   uint32_t shares = 0;
   uint32_t price = 0;     // Price(4)
   uint64_t recv_ns = 0;   // CLOCK_MONOTONIC: the triggering datagram was read
+  uint64_t ready_ns = 0;  // CLOCK_MONOTONIC: the datagram's orders framed, just before send(2)
   uint64_t send_ns = 0;   // CLOCK_MONOTONIC: send(2) returned with the order's bytes
   bool gap_fill = false;  // the datagram closed a gap (a re-request answer or a held-back packet)
 };

@@ -1,0 +1,344 @@
+/**
+ * `npm run bench:venue`: tick-to-trade through the venue, on this machine, against the kernel's
+ * floor (issue 13, item 4).
+ *
+ * - reference: colo_pingpong (a UDP datagram out, a TCP message back, blocking sockets, two
+ *   threads): the least any tick-to-trade over loopback can take;
+ * - native: colo_venue plays a simulated ITCH session (colo().simulateItchSession) at --speed;
+ *   colo_fastpath joins its MoldUDP64 feed and sends an Enter Order on every Nth top of book.
+ *   Per order, from the venue's audit: `send_ns` of the MoldUDP64 packet holding the triggering
+ *   sequence (stamped just before sendto) → `read_ns` of the Enter Order with the order's token
+ *   (stamped just after the read). CLOCK_MONOTONIC is one clock for every process here, so
+ *   colo_fastpath's own stamps (recv_ns, send_ns in its --log) split it into three legs. Orders
+ *   raised by a datagram that closed a gap (the join's re-request, or a loss) are counted, not
+ *   timed: their tick was not the packet's first send. Blocking, then busy-polling (--spin).
+ * - in-process: colo_bench's tick-to-trade row (packet bytes → book → checks → OUCH bytes).
+ * - JS graph and JS hand-off: placeholders (jsRows below) until source.itch / execution.ouch land.
+ *
+ * Flags: --seconds 5 --speed 0.02 --every 10 --messages 300000 --symbols 50 --rounds 20000
+ * --no-spin. Prints a table and one JSON line with every figure.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { colo } from '../native/colo/index.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const build = join(root, 'native/colo/build');
+const bin = (name: string) => join(build, name);
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(argv[i + 1]);
+  if (!Number.isFinite(v) || v < 0) {
+    process.stderr.write(`alpha bench:venue: --${name} '${argv[i + 1]}' is not a number >= 0\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const opts = {
+  seconds: flag('seconds', 5),
+  speed: flag('speed', 0.02),
+  every: flag('every', 10),
+  messages: flag('messages', 300_000),
+  symbols: flag('symbols', 50),
+  rounds: flag('rounds', 20_000),
+  spin: !argv.includes('--no-spin'),
+};
+for (const b of ['colo_pingpong', 'colo_bench', 'colo_venue', 'colo_fastpath']) {
+  if (!existsSync(bin(b))) {
+    execFileSync('bash', [join(root, 'native/colo/build.sh')], { stdio: 'inherit' });
+    break;
+  }
+}
+
+interface Dist {
+  n: number;
+  p50: number;
+  p99: number;
+  p999?: number;
+  max?: number;
+}
+const dist = (xs: number[]): Dist => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : Number.NaN);
+  return { n: s.length, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: s.length ? s[s.length - 1] : Number.NaN };
+};
+
+/** Reads a child's stdout JSON lines; `line(key)` resolves with the first one holding `key`. */
+function jsonLines(child: ChildProcess) {
+  const got: Record<string, unknown>[] = [];
+  const waiters: { key: string; resolve: (j: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
+  let closed = false;
+  if (!child.stdout) throw new Error('no stdout');
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    if (!l.startsWith('{')) return;
+    const j = JSON.parse(l) as Record<string, unknown>;
+    got.push(j);
+    for (const w of [...waiters]) {
+      if (w.key in j) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(j);
+      }
+    }
+  });
+  child.once('close', (code) => {
+    closed = true;
+    for (const w of waiters.splice(0)) w.reject(new Error(`exited with ${code} before its ${w.key} line`));
+  });
+  return (key: string, timeoutMs: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const have = got.find((j) => key in j);
+      if (have) return resolve(have);
+      if (closed) return reject(new Error(`exited before its ${key} line`));
+      const timer = setTimeout(() => reject(new Error(`no ${key} line in ${timeoutMs} ms`)), timeoutMs);
+      waiters.push({
+        key,
+        resolve: (j) => (clearTimeout(timer), resolve(j)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+    });
+}
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c))));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// --- reference: colo_pingpong ---------------------------------------------------------------
+const pp = JSON.parse(execFileSync(bin('colo_pingpong'), ['--rounds', String(opts.rounds)], { encoding: 'utf8' })) as {
+  p50_ns: number;
+  p99_ns: number;
+  p999_ns: number;
+  max_ns: number;
+};
+const pingpong: Dist = { n: opts.rounds, p50: pp.p50_ns, p99: pp.p99_ns, p999: pp.p999_ns, max: pp.max_ns };
+
+// --- native tick-to-trade through the venue ---------------------------------------------------
+interface VenueRun {
+  mode: 'blocking' | 'spin';
+  total: Dist;
+  toColo: Dist; // venue packet send → colo_fastpath recv
+  inColo: Dist; // colo_fastpath recv → orders framed (just before send(2))
+  sendCall: Dist; // colo_fastpath's send(2) call
+  toVenue: Dist; // colo_fastpath just before send(2) → venue read
+  orders: number;
+  timed: number;
+  gapFill: number;
+  missing: number; // logged orders the audit has no Enter Order (or no packet) for
+  topsPerSecond: number;
+  fastpath: Record<string, unknown>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-bench-venue-'));
+const runs: VenueRun[] = [];
+try {
+  const flow = join(dir, 'flow.itch');
+  writeFileSync(flow, colo().simulateItchSession({ messages: opts.messages, symbols: opts.symbols, seed: 11 }));
+  runs.push(await venueRun(flow, 'blocking'));
+  if (opts.spin) runs.push(await venueRun(flow, 'spin'));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function venueRun(flow: string, mode: 'blocking' | 'spin'): Promise<VenueRun> {
+  const audit = join(dir, `audit-${mode}.jsonl`);
+  const log = join(dir, `orders-${mode}.jsonl`);
+  const venue = spawn(bin('colo_venue'), ['--flow', flow, '--speed', String(opts.speed), '--audit', audit], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let fp: ChildProcess | undefined;
+  try {
+    const ready = (await jsonLines(venue)('ready', 5000)) as { ouch_port: number; rerequest_port: number };
+    fp = spawn(
+      bin('colo_fastpath'),
+      [
+        '--ouch-port', String(ready.ouch_port),
+        '--rerequest-port', String(ready.rerequest_port),
+        '--trigger', `every:${opts.every}`,
+        '--max-orders', '1000000',
+        '--max-orders-per-second', '5000',
+        '--log', log,
+        ...(mode === 'spin' ? ['--spin'] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const line = jsonLines(fp);
+    await line('ready', 5000);
+    await sleep(opts.seconds * 1000);
+    fp.kill('SIGTERM');
+    const fastpath = await line('done', 10_000);
+    if ((await exited(fp)) !== 0) throw new Error(`colo_fastpath (${mode}) exited with ${fp.exitCode}`);
+    venue.kill('SIGTERM');
+    await exited(venue);
+    return measure(mode, audit, log, fastpath);
+  } finally {
+    if (fp && fp.exitCode === null) fp.kill('SIGKILL');
+    if (venue.exitCode === null) venue.kill('SIGKILL');
+  }
+}
+
+function measure(mode: 'blocking' | 'spin', auditPath: string, logPath: string, fastpath: Record<string, unknown>): VenueRun {
+  // The audit: packets (first sequence, count, send_ns) in sending order, and Enter Orders by token.
+  const firsts: number[] = [];
+  const counts: number[] = [];
+  const sent: number[] = [];
+  const enter = new Map<string, number>();
+  const seen = new Map<string, number>();
+  for (const line of readFileSync(auditPath, 'utf8').split('\n')) {
+    if (line.includes('"proto":"moldudp64"')) {
+      const j = JSON.parse(line) as { seq: number; count: number; send_ns: number };
+      firsts.push(j.seq);
+      counts.push(j.count);
+      sent.push(j.send_ns);
+    } else if (line.includes('"dir":"in"') && line.includes('"name":"EnterOrder"')) {
+      // read_ns is an integer beyond 2^53 only after ~104 days of uptime; parsed as a string anyway.
+      const token = /"order_token":"([^"]*)"/.exec(line)?.[1] ?? '';
+      const read = /"read_ns":(\d+)/.exec(line)?.[1];
+      seen.set(token, (seen.get(token) ?? 0) + 1);
+      if (read) enter.set(token, Number(read));
+    }
+  }
+  const packetOf = (seq: number): number => {
+    let lo = 0;
+    let hi = firsts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (firsts[mid] > seq) hi = mid - 1;
+      else if (firsts[mid] + counts[mid] <= seq) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  };
+  const total: number[] = [];
+  const toColo: number[] = [];
+  const inColo: number[] = [];
+  const sendCall: number[] = [];
+  const toVenue: number[] = [];
+  let orders = 0;
+  let gapFill = 0;
+  let missing = 0;
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line) continue;
+    orders++;
+    const o = JSON.parse(line) as { token: string; seq: number; recv_ns: number; ready_ns: number; send_ns: number; gap_fill: boolean };
+    if (o.gap_fill) {
+      gapFill++;
+      continue;
+    }
+    const k = packetOf(o.seq);
+    const read = enter.get(o.token);
+    if (k < 0 || read === undefined || seen.get(o.token) !== 1) {
+      missing++;
+      continue;
+    }
+    total.push(read - sent[k]);
+    toColo.push(o.recv_ns - sent[k]);
+    inColo.push(o.ready_ns - o.recv_ns);
+    sendCall.push(o.send_ns - o.ready_ns);
+    toVenue.push(read - o.ready_ns);
+  }
+  return {
+    mode,
+    total: dist(total),
+    toColo: dist(toColo),
+    inColo: dist(inColo),
+    sendCall: dist(sendCall),
+    toVenue: dist(toVenue),
+    orders,
+    timed: total.length,
+    gapFill,
+    missing,
+    topsPerSecond: Math.round(Number(fastpath.evaluated ?? 0) / opts.seconds),
+    fastpath,
+  };
+}
+
+// --- in-process: colo_bench's tick-to-trade row ----------------------------------------------
+const benchJson = JSON.parse(
+  execFileSync(bin('colo_bench'), ['--messages', '100000', '--runs', '1', '--json'], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+) as { tick_to_trade: { p50_ns: number; p99_ns: number; p999_ns: number; max_ns: number; triggering_packets: number } };
+const t2t = benchJson.tick_to_trade;
+const inProcess: Dist = { n: t2t.triggering_packets, p50: t2t.p50_ns, p99: t2t.p99_ns, p999: t2t.p999_ns, max: t2t.max_ns };
+
+// --- the JS rows: wired by the lead once source.itch and execution.ouch land ---------------------
+interface JsRow {
+  what: string;
+  target: string;
+  value: null | { unit: string; figure: number };
+}
+/**
+ * JS-graph path (source.itch → a trivial signal → execution.ouch against this same colo_venue:
+ * tick-to-trade p99 ≤ 3× ping-pong p99) and JS hand-off (records/s from source.itch into
+ * feature.bars ≥ 5M/s). Not measured yet: fill `value` here once those operators exist.
+ */
+function jsRows(_ref: { pingpong: Dist }): JsRow[] {
+  return [
+    { what: 'JS graph: source.itch → signal → execution.ouch', target: 'p99 ≤ 3× ping-pong p99', value: null },
+    { what: 'JS hand-off: records/s into feature.bars', target: '≥ 5M records/s', value: null },
+  ];
+}
+const js = jsRows({ pingpong });
+
+// --- report -------------------------------------------------------------------------------------
+const us = (ns: number) => (Number.isFinite(ns) ? (ns / 1000).toFixed(1) : '-');
+const row = (what: string, d: Dist, vs: string, target = '') =>
+  `${what.padEnd(62)} ${us(d.p50).padStart(8)} ${us(d.p99).padStart(8)} ${String(d.n).padStart(8)} ${vs.padStart(14)}  ${target}`;
+const ratio = (d: Dist) => `${(d.p50 / pingpong.p50).toFixed(2)}× / ${(d.p99 / pingpong.p99).toFixed(2)}×`;
+const lines: string[] = [];
+lines.push(
+  `\nvenue tick-to-trade on 127.0.0.1 (${opts.symbols} symbols at --speed ${opts.speed}, an order every ${opts.every}th top, ${opts.seconds} s per run; not pinned)`,
+  `${''.padEnd(62)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'samples'.padStart(8)} ${'p50/p99 vs pp'.padStart(14)}  target`,
+  row('reference: colo_pingpong (UDP out, TCP back, blocking)', pingpong, '1.00× / 1.00×'),
+);
+for (const r of runs) {
+  const ok = r.total.p50 <= 1.5 * pingpong.p50 ? 'met' : 'missed';
+  lines.push(
+    row(`native (${r.mode}): venue ITCH send → colo_fastpath → OUCH read`, r.total, ratio(r.total), r.mode === 'blocking' ? `p50 ≤ 1.5× pp: ${ok}` : ''),
+    row('  venue → colo_fastpath (UDP, to recvfrom returned)', r.toColo, ''),
+    row('  colo_fastpath: recvfrom → book → checks → OUCH bytes', r.inColo, ''),
+    row('  colo_fastpath → venue (TCP: send(2) called → the venue’s read)', r.toVenue, ''),
+    row('    (of which colo_fastpath’s send(2) call itself)', r.sendCall, ''),
+  );
+}
+lines.push(
+  row('in-process: colo_bench tick-to-trade (bytes → OUCH bytes)', inProcess, '', `p50 < 2 µs: ${inProcess.p50 < 2000 ? 'met' : 'missed'}`),
+);
+for (const j of js) lines.push(`${j.what.padEnd(62)} ${'not measured yet'.padStart(32)}  ${j.target}`);
+for (const r of runs) {
+  lines.push(
+    `  ${r.mode}: ${r.orders} orders (${r.timed} timed, ${r.gapFill} raised by a gap-closing datagram, ${r.missing} not found once in the audit), ~${r.topsPerSecond} tops/s evaluated`,
+  );
+}
+lines.push(
+  '  stamps: venue send_ns just before sendto, read_ns just after the read (its audit mono_ns is the poll time); colo_fastpath recv_ns/send_ns; all CLOCK_MONOTONIC',
+);
+process.stdout.write(`${lines.join('\n')}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    bench: 'venue',
+    options: opts,
+    pingpong_ns: pingpong,
+    native: runs.map((r) => ({
+      mode: r.mode,
+      tick_to_trade_ns: r.total,
+      venue_to_colo_ns: r.toColo,
+      in_colo_ns: r.inColo,
+      send_call_ns: r.sendCall,
+      colo_to_venue_ns: r.toVenue,
+      ratio_p50: r.total.p50 / pingpong.p50,
+      ratio_p99: r.total.p99 / pingpong.p99,
+      target_p50_met: r.total.p50 <= 1.5 * pingpong.p50,
+      orders: r.orders,
+      timed: r.timed,
+      gap_fill: r.gapFill,
+      missing: r.missing,
+      tops_per_second: r.topsPerSecond,
+      fastpath: r.fastpath,
+    })),
+    in_process_ns: inProcess,
+    js: js.map((j) => ({ what: j.what, target: j.target, value: j.value ?? 'not measured yet' })),
+  })}\n`,
+);

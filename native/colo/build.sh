@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds native/colo in Release: the library, the Node addon (copied to native/colo/colo.node), colo_venue,
+# Builds native/colo in Release: the library, the Node addon (copied to native/colo/colo.node), colo_venue, colo_fastpath,
 # colo_bench and the GoogleTest suite. Missing Debian build packages (cmake, ninja, g++,
 # GoogleTest, Abseil, OpenSSL) are installed with apt-get (as root, or with sudo -n).
 #   --optional  when the toolchain cannot be had, warn and exit 0 (npm ci: `npm start` does not
@@ -29,4 +29,4 @@ cmake -S "$here" -B "$here/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${what[@]
 cmake --build "$here/build" "${target[@]}" -j "${COLO_JOBS:-2}" >>"$here/build.log" 2>&1 ||
   { grep -E -A5 'error|Error' "$here/build.log" | head -60 >&2; give_up "the colo build failed (log: native/colo/build.log)"; }
 cp "$here/build/colo.node" "$here/colo.node.tmp" && mv "$here/colo.node.tmp" "$here/colo.node"
-if ((addon_only)); then echo "[native/colo] built colo.node and colo_venue" >&2; else echo "[native/colo] built colo.node, colo_bench, colo_venue and colo_tests" >&2; fi
+if ((addon_only)); then echo "[native/colo] built colo.node and colo_venue" >&2; else echo "[native/colo] built colo.node, colo_bench, colo_venue, colo_fastpath and colo_tests" >&2; fi

@@ -114,13 +114,18 @@ const exited = (child: ChildProcess) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- reference: colo_pingpong ---------------------------------------------------------------
-const pp = JSON.parse(execFileSync(bin('colo_pingpong'), ['--rounds', String(opts.rounds)], { encoding: 'utf8' })) as {
-  p50_ns: number;
-  p99_ns: number;
-  p999_ns: number;
-  max_ns: number;
+/** One colo_pingpong run. It is run before and after the venue runs (the machine is shared, and
+ * its load moves the floor); the lower p50 of the two is the reference, so ratios are conservative. */
+const pingpongRun = (): Dist => {
+  const pp = JSON.parse(execFileSync(bin('colo_pingpong'), ['--rounds', String(opts.rounds)], { encoding: 'utf8' })) as {
+    p50_ns: number;
+    p99_ns: number;
+    p999_ns: number;
+    max_ns: number;
+  };
+  return { n: opts.rounds, p50: pp.p50_ns, p99: pp.p99_ns, p999: pp.p999_ns, max: pp.max_ns };
 };
-const pingpong: Dist = { n: opts.rounds, p50: pp.p50_ns, p99: pp.p99_ns, p999: pp.p999_ns, max: pp.max_ns };
+const pingpongRuns: Dist[] = [pingpongRun()];
 
 // --- native tick-to-trade through the venue ---------------------------------------------------
 interface VenueRun {
@@ -269,6 +274,9 @@ function measure(mode: 'blocking' | 'spin', auditPath: string, logPath: string, 
   };
 }
 
+pingpongRuns.push(pingpongRun());
+const pingpong: Dist = pingpongRuns.reduce((a, b) => (b.p50 < a.p50 ? b : a));
+
 // --- in-process: colo_bench's tick-to-trade row ----------------------------------------------
 const benchJson = JSON.parse(
   execFileSync(bin('colo_bench'), ['--messages', '100000', '--runs', '1', '--json'], { encoding: 'utf8', maxBuffer: 1 << 20 }),
@@ -305,6 +313,7 @@ lines.push(
   `\nvenue tick-to-trade on 127.0.0.1 (${opts.symbols} symbols at --speed ${opts.speed}, an order every ${opts.every}th top, ${opts.seconds} s per run; not pinned)`,
   `${''.padEnd(62)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'samples'.padStart(8)} ${'p50/p99 vs pp'.padStart(14)}  target`,
   row('reference: colo_pingpong (UDP out, TCP back, blocking)', pingpong, '1.00× / 1.00×'),
+  `  (ping-pong before / after the venue runs: p50 ${pingpongRuns.map((d) => us(d.p50)).join(' / ')} µs, p99 ${pingpongRuns.map((d) => us(d.p99)).join(' / ')} µs; the lower p50 is the reference)`,
 );
 for (const r of runs) {
   const ok = r.total.p50 <= 1.5 * pingpong.p50 ? 'met' : 'missed';
@@ -339,6 +348,7 @@ process.stdout.write(
     bench: 'venue',
     options: opts,
     pingpong_ns: pingpong,
+    pingpong_runs_ns: pingpongRuns,
     native: runs.map((r) => ({
       mode: r.mode,
       tick_to_trade_ns: r.total,

@@ -213,6 +213,16 @@ export function openItchFeedReader<T extends Quote | Trade>(
     async close() {
       closed = true;
       wake?.();
+      // What the feed went through, in the run's metrics: losses found and filled, and errors.
+      const s = feed.stats();
+      for (const [name, value] of [
+        ['gaps', s.gaps],
+        ['rerequests', s.requests],
+        ['duplicates', s.duplicates],
+        ['messages', s.delivered],
+        ['feed_errors', s.errors],
+      ] as const)
+        ctx.metrics.counter(name).inc(value);
       feed.close();
     },
   };

@@ -42,15 +42,30 @@ export interface AuditLine {
  */
 export async function startVenue(
   dir: string,
-  options: { users: readonly string[]; flow?: { messages: number; symbols: number; seed: number }; args?: readonly string[] },
+  options: {
+    users: readonly string[];
+    flow?: { messages: number; symbols: number; seed: number };
+    /** A flow file to play instead of a simulated session. */
+    flowPath?: string;
+    args?: readonly string[];
+  },
 ): Promise<VenueProcess> {
   if (!existsSync(VENUE_BIN)) throw new Error(`${VENUE_BIN} is missing: run bash native/colo/build.sh`);
-  const flowPath = join(dir, 'flow.itch');
+  const flowPath = options.flowPath ?? join(dir, 'flow.itch');
   const auditPath = join(dir, 'audit.jsonl');
-  writeFileSync(flowPath, colo().simulateItchSession(options.flow ?? { messages: 2000, symbols: 3, seed: 1 }));
+  if (!options.flowPath) writeFileSync(flowPath, colo().simulateItchSession(options.flow ?? { messages: 2000, symbols: 3, seed: 1 }));
   const child: ChildProcess = spawn(
     VENUE_BIN,
-    ['--flow', flowPath, '--speed', '0', '--users', options.users.join(','), '--audit', auditPath, ...(options.args ?? [])],
+    [
+      '--flow',
+      flowPath,
+      ...(options.args?.includes('--speed') ? [] : ['--speed', '0']),
+      '--users',
+      options.users.join(','),
+      '--audit',
+      auditPath,
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

@@ -15,6 +15,8 @@ export interface ItchQuoteColumns {
   readonly ask: Float64Array;
   readonly bid_size: Float64Array;
   readonly ask_size: Float64Array;
+  /** ItchFile: the 1-based number of the (well-formed) message in the file that made the row; empty from ItchFeed. */
+  readonly message: Float64Array;
 }
 
 export interface ItchTradeColumns {
@@ -24,6 +26,8 @@ export interface ItchTradeColumns {
   readonly shares: Float64Array;
   /** Character codes: 'B' (66) buyer crossed, 'S' (83) seller crossed, ' ' (32) unknown (crosses). */
   readonly aggressor: Uint8Array;
+  /** ItchFile: as ItchQuoteColumns.message. */
+  readonly message: Float64Array;
 }
 
 export interface ItchSymbolSummary {
@@ -64,12 +68,15 @@ export interface ItchFeedQuoteColumns extends ItchQuoteColumns {
   readonly ts_event_us: Float64Array;
   /** The locate as an Int32 symbol code (a dictionary indexed by locate names it). */
   readonly symbol_code: Int32Array;
+  /** MoldUDP64 sequence number of the ITCH message that made the row. */
+  readonly mold_seq: Float64Array;
   /** CLOCK_REALTIME µs (Unix epoch) when the feed thread made the row: the project's time unit, exact in a double. */
   readonly ts_known_us: Float64Array;
 }
 export interface ItchFeedTradeColumns extends ItchTradeColumns {
   readonly ts_event_us: Float64Array;
   readonly symbol_code: Int32Array;
+  readonly mold_seq: Float64Array;
   readonly ts_known_us: Float64Array;
 }
 

@@ -18,7 +18,7 @@ import type { SourceReader } from './spec.ts';
 
 const AGGRESSORS = ['BUY', 'SELL', 'UNKNOWN'] as const;
 
-/** Native columns into column batches of the graph's records, for one source. */
+/** ItchFile's columns into column batches of the graph's records; `id` is the message's number in the file. */
 class Converter {
   /** One growing dictionary, so every batch of the source shares it. */
   private readonly dictionary: string[] = [];
@@ -55,7 +55,7 @@ class Converter {
       ts_known: known ?? tsEvent,
       symbol: this.symbols(q.locate),
       seq: new Float64Array(n),
-      id: new Float64Array(n),
+      id: q.message,
       version: new Int32Array(n).fill(1),
       bid: q.bid,
       ask: q.ask,
@@ -64,8 +64,7 @@ class Converter {
     });
     const batch = keep ? all.pick(keep) : all;
     const seq = batch.columns.seq as Float64Array;
-    const id = batch.columns.id as Float64Array;
-    for (let i = 0; i < batch.length; i++) seq[i] = id[i] = ++this.seq;
+    for (let i = 0; i < batch.length; i++) seq[i] = ++this.seq;
     return batch;
   }
 
@@ -82,7 +81,7 @@ class Converter {
       ts_known: known ?? tsEvent,
       symbol: this.symbols(t.locate),
       seq,
-      id: seq.slice(),
+      id: t.message,
       version: new Int32Array(n).fill(1),
       price: t.price,
       size: t.shares,
@@ -116,7 +115,8 @@ class Converter {
  * A live feed: waits for rows, ends once the venue's End of Session has been delivered. The feed
  * must be made with `twoSidedOnly` and the session's `midnightUs`: its thread then fills every
  * column the records need (exchange time in µs, symbol codes = locates), so a batch wraps the
- * native arrays as they are; only seq and version are made here.
+ * native arrays as they are; only seq and version are made here. A record's `id` is the MoldUDP64
+ * sequence number of the ITCH message that made it: its identity on the venue's feed.
  */
 export function openItchFeedReader<T extends Quote | Trade>(
   feed: ItchFeed,
@@ -154,7 +154,7 @@ export function openItchFeedReader<T extends Quote | Trade>(
         ts_known: q.ts_known_us,
         symbol: named(q.symbol_code),
         seq: s,
-        id: s,
+        id: q.mold_seq,
         version: new Int32Array(n).fill(1),
         bid: q.bid,
         ask: q.ask,
@@ -173,7 +173,7 @@ export function openItchFeedReader<T extends Quote | Trade>(
       ts_known: t.ts_known_us,
       symbol: named(t.symbol_code),
       seq: s,
-      id: s,
+      id: t.mold_seq,
       version: new Int32Array(n).fill(1),
       price: t.price,
       size: t.shares,

@@ -62,7 +62,7 @@ function scriptSpec(start: number): AnySpec {
     create:
       (p, ctx) =>
       ({ quotes }) => {
-        let touch: { bid: number; ask: number; askSize: number } | undefined;
+        let touch: { bid: number; ask: number } | undefined;
         let step = 0;
         const order = (id: string, extra: Partial<Order>): Order => ({
           ts_event: ctx.clock.now(),
@@ -81,16 +81,17 @@ function scriptSpec(start: number): AnySpec {
         });
         return handle<Order>(ctx, [
           onColumns(quotes, (b, emit) => {
-            const { symbol, bid, ask, ask_size } = b.columns;
+            const { symbol, bid, ask } = b.columns;
             for (let i = b.start; i < b.end; i++)
-              if (symbol.dictionary[symbol.codes[i]!] === p.symbol) touch = { bid: bid[i]!, ask: ask[i]!, askSize: ask_size[i]! };
+              if (symbol.dictionary[symbol.codes[i]!] === p.symbol) touch = { bid: bid[i]!, ask: ask[i]! };
             if (!touch) return;
             const now = ctx.clock.now();
             if (step === 0 && now >= start + 500_000) {
               step = 1;
               emit([
-                // Through the whole best ask and 100 more: a partial fill, the rest rests.
-                order('a', { qty: touch.askSize + 100, limit_price: touch.ask }),
+                // 1% through the ask for more than the book holds (the flow moves while the order
+                // travels): it takes what is there and the rest rests.
+                order('a', { qty: 100_000, limit_price: Math.round(touch.ask * 101) / 100 }),
                 // Far below the market: rests, cancelled later.
                 order('b', { limit_price: Math.round((touch.bid - 1) * 100) / 100 }),
                 // A symbol the venue does not list: rejected.

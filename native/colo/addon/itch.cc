@@ -82,12 +82,14 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
     quotes.Set("ask", hand_over(env, std::move(q.ask)));
     quotes.Set("bid_size", hand_over(env, std::move(q.bid_size)));
     quotes.Set("ask_size", hand_over(env, std::move(q.ask_size)));
+    quotes.Set("message", hand_over(env, std::move(q.message)));
     Napi::Object trades = Napi::Object::New(env);
     trades.Set("locate", hand_over(env, std::move(t.locate)));
     trades.Set("ts_ns", hand_over(env, std::move(t.ts_ns)));
     trades.Set("price", hand_over(env, std::move(t.price)));
     trades.Set("shares", hand_over(env, std::move(t.shares)));
     trades.Set("aggressor", hand_over(env, std::move(t.aggressor)));
+    trades.Set("message", hand_over(env, std::move(t.message)));
     Napi::Object out = Napi::Object::New(env);
     out.Set("quotes", quotes);
     out.Set("trades", trades);

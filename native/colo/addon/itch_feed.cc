@@ -52,10 +52,12 @@ struct Columns {
   std::vector<double> quote_known;  // CLOCK_REALTIME µs when the row was made (exact in a double)
   std::vector<double> quote_event;  // exchange time as µs since the epoch (midnightUs + ns / 1000)
   std::vector<int32_t> quote_code;  // the locate, as an Int32 symbol code
+  std::vector<double> quote_mold;   // MoldUDP64 sequence number of the message that made the row
   colo::itch::TradeRows trades;
   std::vector<double> trade_known;
   std::vector<double> trade_event;
   std::vector<int32_t> trade_code;
+  std::vector<double> trade_mold;
   size_t rows() const { return quotes.size() + trades.size(); }
 };
 
@@ -141,6 +143,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
       Columns& c = f.back_;
       c.quote_event.push_back(f.midnight_us_ + double(q.timestamp / 1000));
       c.quote_code.push_back(int32_t(q.locate));
+      c.quote_mold.push_back(double(f.current_seq_));
       c.quotes.locate.push_back(q.locate);
       c.quotes.ts_ns.push_back(double(q.timestamp));
       c.quote_known.push_back(double(realtime_ns() / 1000));
@@ -154,6 +157,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
       Columns& c = f.back_;
       c.trade_event.push_back(f.midnight_us_ + double(t.timestamp / 1000));
       c.trade_code.push_back(int32_t(t.locate));
+      c.trade_mold.push_back(double(f.current_seq_));
       c.trades.locate.push_back(t.locate);
       c.trades.ts_ns.push_back(double(t.timestamp));
       c.trade_known.push_back(double(realtime_ns() / 1000));
@@ -182,7 +186,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
           next_join = now + 100'000'000;
         }
         const size_t before = back_.rows();
-        rx_->pump(now, [&](uint64_t, colo::mold::Bytes m) {
+        rx_->pump(now, [&](uint64_t seq, colo::mold::Bytes m) {
+          current_seq_ = seq;
           if (book_.apply_bytes(m.data(), m.size(), sink) != colo::DecodeStatus::kOk) ++itch_errors_;
         });
         added = back_.rows() > before;
@@ -230,6 +235,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     quotes.Set("ts_known_us", hand_over(env, std::move(c.quote_known)));
     quotes.Set("ts_event_us", hand_over(env, std::move(c.quote_event)));
     quotes.Set("symbol_code", hand_over(env, std::move(c.quote_code)));
+    quotes.Set("mold_seq", hand_over(env, std::move(c.quote_mold)));
     quotes.Set("bid", hand_over(env, std::move(c.quotes.bid)));
     quotes.Set("ask", hand_over(env, std::move(c.quotes.ask)));
     quotes.Set("bid_size", hand_over(env, std::move(c.quotes.bid_size)));
@@ -240,6 +246,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     trades.Set("ts_known_us", hand_over(env, std::move(c.trade_known)));
     trades.Set("ts_event_us", hand_over(env, std::move(c.trade_event)));
     trades.Set("symbol_code", hand_over(env, std::move(c.trade_code)));
+    trades.Set("mold_seq", hand_over(env, std::move(c.trade_mold)));
     trades.Set("price", hand_over(env, std::move(c.trades.price)));
     trades.Set("shares", hand_over(env, std::move(c.trades.shares)));
     trades.Set("aggressor", hand_over(env, std::move(c.trades.aggressor)));
@@ -320,6 +327,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   Columns back_;
   size_t max_rows_ = 1 << 20;
   double midnight_us_ = 0;
+  uint64_t current_seq_ = 0;  // the feed thread's: sequence of the message being applied
   bool two_sided_only_ = false;
   uint64_t one_sided_ = 0;  // under mu_, like the other counters
   std::unordered_set<std::string> wanted_names_;

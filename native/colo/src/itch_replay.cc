@@ -6,11 +6,11 @@
 namespace colo::itch {
 
 void QuoteRows::clear() {
-  for (auto* v : {&ts_ns, &bid, &ask, &bid_size, &ask_size}) v->clear();
+  for (auto* v : {&ts_ns, &bid, &ask, &bid_size, &ask_size, &message}) v->clear();
   locate.clear();
 }
 void TradeRows::clear() {
-  for (auto* v : {&ts_ns, &price, &shares}) v->clear();
+  for (auto* v : {&ts_ns, &price, &shares, &message}) v->clear();
   locate.clear();
   aggressor.clear();
 }
@@ -46,6 +46,7 @@ struct RowSink {
     quotes->ask.push_back(q.top.ask_size ? price4_to_double(q.top.ask) : kNaN);
     quotes->bid_size.push_back(double(q.top.bid_size));
     quotes->ask_size.push_back(double(q.top.ask_size));
+    quotes->message.push_back(double(replay.frames().messages));
     ++rows;
   }
   void on_trade(const book::TradePrint& t) {
@@ -55,6 +56,7 @@ struct RowSink {
     trades->price.push_back(price4_to_double(t.price));
     trades->shares.push_back(double(t.shares));
     trades->aggressor.push_back(uint8_t(t.aggressor));
+    trades->message.push_back(double(replay.frames().messages));
     ++rows;
   }
 };

@@ -19,6 +19,7 @@ struct QuoteRows {
   std::vector<uint16_t> locate;
   std::vector<double> ts_ns;  // exchange ns since midnight
   std::vector<double> bid, ask, bid_size, ask_size;  // dollars, shares; NaN price for an empty side
+  std::vector<double> message;  // ItchReplay: 1-based number of the message in the file (well-formed ones)
   size_t size() const { return locate.size(); }
   void clear();
 };
@@ -28,6 +29,7 @@ struct TradeRows {
   std::vector<double> ts_ns;
   std::vector<double> price, shares;
   std::vector<uint8_t> aggressor;  // 'B', 'S' or ' '
+  std::vector<double> message;     // ItchReplay: as QuoteRows::message
   size_t size() const { return locate.size(); }
   void clear();
 };

@@ -32,12 +32,7 @@ std::optional<Intent> OneTickSpreadTrigger::on_top(const TopView& v) {
   const bool narrowed = one_tick && !was_one_tick_[v.locate];
   was_one_tick_[v.locate] = one_tick;
   if (!narrowed) return std::nullopt;
-  Intent in;
-  in.side = order_entry::Side::kBuy;
-  in.shares = shares_;
-  in.price = t.ask;
-  in.symbol = Symbol::of(v.symbol);
-  return in;
+  return Intent::buy_at_ask(v, shares_);
 }
 
 struct TickToTrade::Sink {

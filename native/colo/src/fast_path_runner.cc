@@ -20,12 +20,7 @@ std::optional<Intent> EveryNthTopTrigger::on_top(const TopView& v) {
   const book::Top& t = v.top;
   if (t.bid_size == 0 || t.ask_size == 0 || t.ask <= t.bid) return std::nullopt;
   if (++seen_ % n_ != 0) return std::nullopt;
-  Intent in;
-  in.side = order_entry::Side::kBuy;
-  in.shares = shares_;
-  in.price = t.ask;
-  in.symbol = Symbol::of(v.symbol);
-  return in;
+  return Intent::buy_at_ask(v, shares_);
 }
 
 std::optional<Intent> Runner::Recorder::on_top(const TopView& v) {

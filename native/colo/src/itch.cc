@@ -53,4 +53,23 @@ size_t encode(const Message& m, uint8_t* out) {
   return std::visit([&](const auto& v) { return write_wire(v, out); }, m);
 }
 
+StockDirectory common_stock(uint16_t locate, uint16_t tracking, uint64_t timestamp, std::string_view symbol) {
+  StockDirectory d;
+  d.h = Header{locate, tracking, timestamp};
+  d.stock = Symbol::of(symbol);
+  d.market_category = 'Q';
+  d.financial_status = 'N';
+  d.round_lot_size = 100;
+  d.round_lots_only = 'N';
+  d.issue_classification = 'C';
+  d.issue_sub_type = Alpha<2>::of("Z");
+  d.authenticity = 'P';
+  d.short_sale_threshold = 'N';
+  d.ipo_flag = 'N';
+  d.luld_reference_price_tier = '1';
+  d.etp_flag = 'N';
+  d.inverse_indicator = 'N';
+  return d;
+}
+
 }  // namespace colo::itch

@@ -75,21 +75,8 @@ std::vector<uint8_t> simulate_session(const SimOptions& o) {
   w.put(start);
   std::vector<SymbolState> syms(size_t(o.symbols) + 1);
   for (uint16_t loc = 1; loc <= o.symbols; ++loc) {
-    StockDirectory d;
-    d.h = header(loc);
-    d.stock = Symbol::of(sim_symbol(loc));
-    d.market_category = 'Q';
-    d.financial_status = 'N';
-    d.round_lot_size = 100;
-    d.round_lots_only = 'N';
-    d.issue_classification = 'C';
-    d.issue_sub_type = Alpha<2>::of("Z");
-    d.authenticity = 'P';
-    d.short_sale_threshold = 'N';
-    d.ipo_flag = 'N';
-    d.luld_reference_price_tier = '1';
-    d.etp_flag = 'N';
-    d.inverse_indicator = 'N';
+    const Header hd = header(loc);
+    StockDirectory d = common_stock(hd.stock_locate, hd.tracking_number, hd.timestamp, sim_symbol(loc));
     w.put(d);
     syms[loc].mid = uint32_t(1'000 + rng() % 40'000) * 100;  // $10 .. $410 on the cent grid
   }

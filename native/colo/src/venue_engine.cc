@@ -57,19 +57,8 @@ void Engine::system_event(char code, uint64_t ts, Output& out) {
 void Engine::directory(uint16_t loc, uint64_t ts, Output& out) {
   itch::StockDirectory d;
   header(d, loc, ts);
-  d.stock = Symbol::of(symbols_[loc - 1]);
-  d.market_category = 'Q';
-  d.financial_status = 'N';
-  d.round_lot_size = 100;
-  d.round_lots_only = 'N';
-  d.issue_classification = 'C';
-  d.issue_sub_type = Alpha<2>::of("Z");
-  d.authenticity = 'P';
-  d.short_sale_threshold = 'N';
-  d.ipo_flag = 'N';
-  d.luld_reference_price_tier = '1';
-  d.etp_flag = 'N';
-  d.inverse_indicator = 'N';
+  const itch::Header h = d.h;
+  d = itch::common_stock(h.stock_locate, h.tracking_number, h.timestamp, symbols_[loc - 1]);
   out.itch.push_back(d);
   if (halted_.contains(symbols_[loc - 1])) {
     itch::StockTradingAction h;

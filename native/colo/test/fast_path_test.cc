@@ -37,24 +37,7 @@ class Packets {
   mold::PacketBuilder b_{mold::Session::of("FASTPATH01"), 1};
 };
 
-StockDirectory directory(uint16_t loc, const char* sym) {
-  StockDirectory d;
-  d.h = Header{loc, 0, 1000};
-  d.stock = Symbol::of(sym);
-  d.market_category = 'Q';
-  d.financial_status = 'N';
-  d.round_lot_size = 100;
-  d.round_lots_only = 'N';
-  d.issue_classification = 'C';
-  d.issue_sub_type = Alpha<2>::of("Z");
-  d.authenticity = 'P';
-  d.short_sale_threshold = 'N';
-  d.ipo_flag = 'N';
-  d.luld_reference_price_tier = '1';
-  d.etp_flag = 'N';
-  d.inverse_indicator = 'N';
-  return d;
-}
+StockDirectory directory(uint16_t loc, const char* sym) { return common_stock(loc, 0, 1000, sym); }
 
 AddOrder add(uint16_t loc, const char* sym, uint64_t ref, char side, uint32_t shares, uint32_t price,
              uint64_t ts = 2000) {

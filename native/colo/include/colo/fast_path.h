@@ -44,6 +44,16 @@ struct Intent {
   uint32_t price = 0;  // Price(4)
   Symbol symbol;       // the symbol to trade (usually TopView::symbol)
   order_entry::TimeInForce time_in_force = order_entry::TimeInForce::kIoc;
+
+  // A buy of `shares` at the ask of `v`'s top, IOC: what the sample triggers send.
+  static Intent buy_at_ask(const TopView& v, uint32_t shares) {
+    Intent in;
+    in.side = order_entry::Side::kBuy;
+    in.shares = shares;
+    in.price = v.top.ask;
+    in.symbol = Symbol::of(v.symbol);
+    return in;
+  }
 };
 
 class Trigger {

@@ -446,6 +446,10 @@ using Message =
                  CrossTrade, BrokenTrade, Noii, Rpii, DirectListingPriceDiscovery>;
 
 constexpr size_t kMessageTypeCount = std::variant_size_v<Message>;
+
+// The Stock Directory entry of an ordinary NASDAQ common stock (category Q, round lot 100, no
+// flags): what the simulator, the venue and tests announce a symbol with.
+StockDirectory common_stock(uint16_t locate, uint16_t tracking, uint64_t timestamp, std::string_view symbol);
 constexpr size_t kMaxMessageLength = 50;
 
 // The spec length of a message type byte, 0 for a type ITCH 5.0 does not define.

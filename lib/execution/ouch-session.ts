@@ -33,6 +33,8 @@ export class OuchSession {
   private readonly states: OuchStates;
   /** Tokens sent and not yet named by any answer. */
   private readonly awaiting = new Set<string>();
+  /** The order behind each token sent (a cancel's: the cancel request). */
+  private readonly sentBy = new Map<string, Order>();
   private answered: (() => void) | undefined;
   private closed = false;
 
@@ -64,7 +66,10 @@ export class OuchSession {
         continue;
       }
       const token = c.ouchToken(o.action === 'CANCEL' ? (o.target_order_id ?? '') : o.order_id);
-      if (o.action !== 'CANCEL' || this.states.working().some((w) => w.order_id === o.target_order_id)) this.awaiting.add(token);
+      if (o.action !== 'CANCEL' || this.states.working().some((w) => w.order_id === o.target_order_id)) {
+        this.awaiting.add(token);
+        this.sentBy.set(token, o);
+      }
       this.states.sent(o);
       if (!this.client.send(mapped.bytes)) {
         this.awaiting.delete(token);
@@ -81,6 +86,14 @@ export class OuchSession {
 
   stats() {
     return { ...this.client.stats(), awaiting: this.awaiting.size };
+  }
+
+  /** The orders sent that the venue has not answered at all (their state at the venue is unknown). */
+  unanswered(): Order[] {
+    return [...this.awaiting].flatMap((t) => {
+      const o = this.sentBy.get(t);
+      return o ? [o] : [];
+    });
   }
 
   /** Waits until every message sent had an answer, or `ms` of wall time, then logs out. Idempotent. */

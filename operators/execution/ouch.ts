@@ -9,7 +9,9 @@
  * the message's exchange timestamp on the run's session date and ts_known = the clock at receipt, and
  * are emitted from a timer at that time (the clock's way to emit outside an input handler). A dropped
  * connection reconnects by itself at the next sequence number; orders meanwhile wait and go out after
- * the login. At the end of the run it waits up to 1 s for the answers to what it sent, then logs out.
+ * the login. At the end of the run it waits up to 1 s for the answers to what it sent, then logs out;
+ * an order still unanswered (the venue down or unreachable) becomes a dead letter and is counted as
+ * `unanswered_orders`, never a silent gap.
  */
 import { z } from 'zod';
 import { formatDate } from '../../lib/core/dates.ts';
@@ -120,6 +122,14 @@ export const ouch = defineOperator({
           flush();
           try {
             await session.drain(DRAIN_MS);
+            // Never silent: an order the venue did not answer (down, unreachable) is reported, not assumed.
+            const silent = session.unanswered();
+            if (silent.length > 0) {
+              ctx.metrics.counter('unanswered_orders').inc(silent.length);
+              ctx.log.warn(`${silent.length} order(s) had no answer from the venue on port ${p.port} by the end of the run`);
+              for (const o of silent)
+                ctx.deadLetter(o, `no answer from the venue (127.0.0.1:${p.port}) before the run ended: its state there is unknown`);
+            }
           } finally {
             liveOuchSessions.delete(ctx.node);
           }

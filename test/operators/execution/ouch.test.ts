@@ -218,6 +218,11 @@ describe('execution.ouch', () => {
       l.session === 'alice' && l.event === 'login accepted' ? [{ at: i, next: l['next_sequence'] }] : [],
     );
     const sentBefore = lines.slice(0, logins[1]!.at).filter((l) => l.dir === 'out' && l.proto === 'ouch' && l.session === 'alice').length;
-    expect(logins.map((l) => l.next)).toEqual([1, sentBefore + 1]);
+    // At most what the venue had sent + 1: a message in flight when the connection was reset is asked
+    // for again (the stream above shows it arrived once).
+    expect(logins.map((l) => l.next)).toHaveLength(2);
+    expect(logins[0]!.next).toBe(1);
+    expect(Number(logins[1]!.next)).toBeGreaterThan(1);
+    expect(Number(logins[1]!.next)).toBeLessThanOrEqual(sentBefore + 1);
   }, 20_000);
 });

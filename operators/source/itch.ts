@@ -7,7 +7,7 @@
  * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`.
  */
 import { z } from 'zod';
-import { formatDate } from '../../lib/core/dates.ts';
+import { formatDate, parseDate } from '../../lib/core/dates.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { colo } from '../../native/colo/index.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
@@ -32,13 +32,27 @@ const params = z
       .describe('An ITCH 5.0 file (2-byte length before each message), relative to the data folder; give this or `rerequest_port`.'),
     date: z
       .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+      .refine(isDate, 'expected a real date YYYY-MM-DD')
       .optional()
       .describe("The session's date, for exchange time (default: the date of the run's first session)."),
   })
-  .refine((p) => (p.rerequest_port === undefined) !== (p.file === undefined), {
-    message: 'expected exactly one of rerequest_port (a live feed) and file (an ITCH file)',
+  .superRefine((p, ctx) => {
+    if ((p.rerequest_port === undefined) !== (p.file === undefined)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: [p.file === undefined ? 'rerequest_port' : 'file'],
+      message: 'expected exactly one of rerequest_port (a live feed) and file (an ITCH file of the data folder)',
+    });
   });
+
+function isDate(s: string): boolean {
+  try {
+    parseDate(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const itch = defineSource({
   type: 'source.itch',

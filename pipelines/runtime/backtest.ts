@@ -159,7 +159,8 @@ async function runInto(
       openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, hash) => fileHashes.set(file, hash)),
       dataFile: (file) => {
         const problem = checkDataFile(dataDir, file);
-        if (problem) throw new DataError(join(dataDir, file), problem);
+        // Named as given (not normalised), so the message shows what the topology asked for.
+        if (problem) throw new DataError(`${dataDir}/${file}`, problem);
         return join(dataDir, file);
       },
     },

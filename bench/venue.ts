@@ -18,7 +18,7 @@
  * - JS hand-off: records/s from ItchFeed through source.itch into feature.bars (bench/venue-handoff.ts).
  *
  * Flags: --seconds 5 --speed 0.02 --every 10 --messages 300000 --symbols 50 --rounds 20000
- * --no-spin. Prints a table and one JSON line with every figure.
+ * --no-spin --js-only (the reference and the JS rows only). Prints a table and one JSON line with every figure.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -150,8 +150,8 @@ const runs: VenueRun[] = [];
 try {
   const flow = join(dir, 'flow.itch');
   writeFileSync(flow, colo().simulateItchSession({ messages: opts.messages, symbols: opts.symbols, seed: 11 }));
-  runs.push(await venueRun(flow, 'blocking'));
-  if (opts.spin) runs.push(await venueRun(flow, 'spin'));
+  if (!argv.includes('--js-only')) runs.push(await venueRun(flow, 'blocking'));
+  if (opts.spin && !argv.includes('--js-only')) runs.push(await venueRun(flow, 'spin'));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -15,3 +15,13 @@ export function parseDate(date: string): number {
 export function formatDate(micros: number): string {
   return new Date(Math.floor(micros / 1000)).toISOString().slice(0, 10);
 }
+
+/** Whether `date` is a real date YYYY-MM-DD. */
+export function isDate(date: string): boolean {
+  try {
+    parseDate(date);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -7,7 +7,7 @@
  * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`.
  */
 import { z } from 'zod';
-import { formatDate, parseDate } from '../../lib/core/dates.ts';
+import { formatDate, isDate } from '../../lib/core/dates.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { colo } from '../../native/colo/index.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
@@ -44,15 +44,6 @@ const params = z
       message: 'expected exactly one of rerequest_port (a live feed) and file (an ITCH file of the data folder)',
     });
   });
-
-function isDate(s: string): boolean {
-  try {
-    parseDate(s);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const itch = defineSource({
   type: 'source.itch',

@@ -1,5 +1,5 @@
 /** `alpha itch book | convert | simulate`: ITCH 5.0 files through colo's native feed handler and book. */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 
@@ -85,14 +85,8 @@ export function registerItchCommand(program: Command): void {
       if (existsSync(opts.out) && !opts.overwrite) throw new AlphaError(`--out ${opts.out} exists: pass --overwrite to replace it`);
       const { colo } = await import('../../native/colo/index.ts');
       const bytes = colo().simulateItchSession({ messages: opts.messages, symbols: opts.symbols, seed: opts.seed });
-      const tmp = `${opts.out}.${process.pid}.tmp`;
-      try {
-        writeFileSync(tmp, bytes);
-        renameSync(tmp, opts.out);
-      } catch (err) {
-        rmSync(tmp, { force: true });
-        throw new AlphaError(`--out ${opts.out}: cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      }
+      const { writeFileAtomically } = await import('../io/write-file.ts');
+      writeFileAtomically('--out', opts.out, bytes);
       process.stderr.write(`wrote ${opts.out}: ${bytes.length.toLocaleString('en-US')} bytes\n`);
     });
 }

@@ -13,16 +13,9 @@ import { DAY } from '../../lib/core/time.ts';
 import { avroSchemas } from '../../schemas/avro.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import { parseDate } from './calendar.ts';
+import { isDate } from '../../lib/core/dates.ts';
 import { checkDataFile, lexicalProblem } from '../../lib/io/parquet.ts';
 
-const isDate = (s: string): boolean => {
-  try {
-    parseDate(s);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const date = z.string().refine(isDate, 'expected a real date YYYY-MM-DD');
 const micros = z.number().int('expected whole microseconds since the epoch').min(0).max(Number.MAX_SAFE_INTEGER);
 const count = z.number().int('expected a whole number').min(0);

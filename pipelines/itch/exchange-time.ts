@@ -1,6 +1,6 @@
 /** Session dates of ITCH files and the `--date` flag of the `alpha itch` and `alpha venue` commands. */
 import { AlphaError } from '../../lib/core/errors.ts';
-import { parseDate } from '../../lib/core/dates.ts';
+import { isDate } from '../../lib/core/dates.ts';
 
 /**
  * The session date in one of NASDAQ's historical ITCH file names, which start MMDDYYYY
@@ -10,20 +10,11 @@ export function dateOfItchFileName(name: string): string | undefined {
   const m = /^(\d{2})(\d{2})(\d{4})[._-]/.exec(name);
   if (!m) return undefined;
   const date = `${m[3]}-${m[1]}-${m[2]}`;
-  try {
-    parseDate(date);
-    return date;
-  } catch {
-    return undefined;
-  }
+  return isDate(date) ? date : undefined;
 }
 
 /** `date` checked as a real YYYY-MM-DD, or an AlphaError naming `flag`. */
 export function sessionDate(flag: string, date: string): string {
-  try {
-    parseDate(date);
-    return date;
-  } catch {
-    throw new AlphaError(`${flag} is "${date}": expected a real date YYYY-MM-DD`);
-  }
+  if (!isDate(date)) throw new AlphaError(`${flag} is "${date}": expected a real date YYYY-MM-DD`);
+  return date;
 }

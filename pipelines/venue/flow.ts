@@ -11,7 +11,8 @@
  * fills first. Prints away from the touch, or without an aggressor, become hidden-liquidity prints (P);
  * corrections are left out (a venue cannot take a print back). Timestamps are ns since New York midnight.
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeFileAtomically } from '../io/write-file.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { columnsOf } from '../../lib/core/column-batch.ts';
 import { colo } from '../../native/colo/index.ts';
@@ -243,14 +244,6 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
   system('C', last);
 
   const bytes = colo().encodeItch(out);
-  // Written beside --out and renamed into place: a reader never sees half a file.
-  const tmp = `${o.out}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, o.out);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new AlphaError(`--out ${o.out}: cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+  writeFileAtomically('--out', o.out, bytes);
   return { messages: out.length, quotes: quoteCount, trades: tradeCount, hiddenPrints, corrections, symbols };
 }

@@ -37,7 +37,11 @@ export function openItchFile(file: string, symbols?: readonly string[]): ItchFil
 export async function itchBook(file: string, symbols?: readonly string[]): Promise<BookReport> {
   const itch = openItchFile(file, symbols);
   await itch.run();
-  const s = itch.summary();
+  return reportOf(file, itch.summary(), symbols);
+}
+
+/** The report of a replayed file: its named symbols (those asked for), its errors, the symbols it lacks. */
+export function reportOf(file: string, s: ItchSummary, symbols?: readonly string[]): BookReport {
   const named = s.symbols.filter((x) => x.symbol !== '');
   const wanted = symbols ? new Set(symbols) : undefined;
   return {

@@ -15,7 +15,7 @@ import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { openOutput } from '../io/output-folder.ts';
-import { problemsOf, type BookReport } from './book.ts';
+import { problemsOf, reportOf, type BookReport } from './book.ts';
 import { dateOfItchFileName } from './exchange-time.ts';
 import { newYorkMidnight, regularSession } from '../../lib/core/exchange-time.ts';
 import { openItchFile } from './book.ts';
@@ -99,17 +99,8 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
     if (step.done) break;
   }
   const summary = itch.summary();
+  const report = reportOf(file, summary, o.symbols);
   const named = summary.symbols.filter((s) => s.symbol !== '');
-  const wanted = o.symbols ? new Set(o.symbols) : undefined;
-  const report: BookReport = {
-    file,
-    bytes: summary.bytes,
-    messages: summary.messages,
-    symbols: wanted ? named.filter((s) => wanted.has(s.symbol)) : named,
-    frameErrors: summary.frameErrors,
-    bookErrors: summary.bookErrors,
-    missing: o.symbols ? o.symbols.filter((s) => !named.some((n) => n.symbol === s)) : [],
-  };
   const problems = problemsOf(report);
   if (problems.errors.length > 0) throw new AlphaError(`${problems.errors.join('\nalpha: ')}\nalpha: nothing written to ${o.out}`);
 

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "colo/itch_file.h"
+#include "js_fields.h"
 #include "colo/itch_replay.h"
 #include "colo/itch_sim.h"
 #include "hand_over.h"
@@ -38,16 +39,8 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
     path_ = info[0].As<Napi::String>().Utf8Value();
     if (path_.empty() || path_.find('\0') != std::string::npos)
       throw Napi::TypeError::New(env, "ItchFile: path must be a non-empty string without NUL characters");
-    std::unordered_set<std::string> wanted;
-    if (info.Length() > 1 && !info[1].IsUndefined()) {
-      if (!info[1].IsArray()) throw Napi::TypeError::New(env, "ItchFile: symbols must be an array of strings");
-      auto a = info[1].As<Napi::Array>();
-      for (uint32_t i = 0; i < a.Length(); ++i) {
-        Napi::Value v = a.Get(i);
-        if (!v.IsString()) throw Napi::TypeError::New(env, "ItchFile: symbols must be an array of strings");
-        wanted.insert(v.As<Napi::String>().Utf8Value());
-      }
-    }
+    std::unordered_set<std::string> wanted =
+        colo_addon::symbols_option(info.Length() > 1 ? info[1] : env.Undefined(), "ItchFile");
     struct stat st {};
     if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) throw Napi::Error::New(env, path_ + ": not a regular file");
     try {
@@ -189,31 +182,7 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
   bool busy_ = false;
 };
 
-// Reads fields by name into a JS object (wire.h archive): integers as numbers (BigInt above 2^53),
-// characters and alphanumerics as strings (padding trimmed).
-struct JsObjectReader {
-  Napi::Env env;
-  Napi::Object out;
-  const uint8_t* p;
-  void tag(char t) { out.Set("type", std::string(1, t)), ++p; }
-  void number(const char* name, uint64_t v) {
-    if (v <= 9007199254740991ULL) out.Set(name, Napi::Number::New(env, double(v)));
-    else out.Set(name, Napi::BigInt::New(env, v));
-  }
-  void u8(uint8_t&, const char* name) { number(name, *p++); }
-  void ch(char&, const char* name) { out.Set(name, std::string(1, char(*p++))); }
-  void u16(uint16_t&, const char* name) { number(name, colo::load_u16(p)), p += 2; }
-  void u32(uint32_t&, const char* name) { number(name, colo::load_u32(p)), p += 4; }
-  void u48(uint64_t&, const char* name) { number(name, colo::load_u48(p)), p += 6; }
-  void u64(uint64_t&, const char* name) { number(name, colo::load_u64(p)), p += 8; }
-  template <size_t N>
-  void alpha(colo::Alpha<N>& v, const char* name) {
-    std::memcpy(v.bytes.data(), p, N), p += N;
-    out.Set(name, std::string(v.view()));
-  }
-};
-
-// Writes fields by name from a JS object (the inverse of JsObjectReader); a missing or mistyped
+// Writes fields by name from a JS object (the inverse of JsFields); a missing or mistyped
 // field throws a TypeError naming it.
 struct JsObjectWriter {
   Napi::Env env;
@@ -324,11 +293,11 @@ Napi::Value DecodeItch(const Napi::CallbackInfo& info) {
   colo::itch_file::Cursor cursor{bytes.Data(), bytes.ByteLength()};
   bool truncated = false;
   while (cursor.next(st, [&](uint64_t, const uint8_t* m, size_t len) {
-    colo::itch::dispatch(m, len, [&]<class M>(const M&) {
-      JsObjectReader r{env, Napi::Object::New(env), m};
-      M scratch{};
-      M::fields(r, scratch);
-      messages.Set(messages.Length(), r.out);
+    colo::itch::dispatch(m, len, [&]<class M>(const M& msg) {
+      colo_addon::JsFields w{env, Napi::Object::New(env)};
+      w.o.Set("type", std::string(1, M::kType));
+      M::fields(w, msg);
+      messages.Set(messages.Length(), w.o);
     });
   })) {
     if (messages.Length() >= max) {
@@ -357,12 +326,7 @@ Napi::Value SimulateItchSession(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "simulateItchSession({ messages, symbols, seed }): expected an object");
   auto o = info[0].As<Napi::Object>();
   auto integer = [&](const char* key, double lo, double hi) {
-    Napi::Value v = o.Get(key);
-    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-    if (!(d >= lo && d <= hi) || std::floor(d) != d)
-      throw Napi::TypeError::New(env, std::string("simulateItchSession: ") + key + " must be an integer from " +
-                                          std::to_string(uint64_t(lo)) + " to " + std::to_string(uint64_t(hi)));
-    return uint64_t(d);
+    return uint64_t(colo_addon::integer_option(o, "simulateItchSession", key, lo, hi));
   };
   colo::itch::SimOptions so;
   so.messages = integer("messages", 1, 100'000'000);

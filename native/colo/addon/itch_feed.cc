@@ -28,6 +28,7 @@
 #include "colo/itch_replay.h"
 #include "colo/mold_udp.h"
 #include "hand_over.h"
+#include "js_fields.h"
 
 namespace {
 
@@ -77,32 +78,17 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly? })";
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(usage) + ": expected an object");
     auto o = info[0].As<Napi::Object>();
-    auto integer = [&](const char* key, double lo, double hi, double fallback) {
-      Napi::Value v = o.Get(key);
-      if (v.IsUndefined()) return fallback;
-      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-      if (!(d >= lo && d <= hi) || std::floor(d) != d)
-        throw Napi::TypeError::New(env, std::string("ItchFeed: ") + key + " must be an integer from " +
-                                            std::to_string(uint64_t(lo)) + " to " + std::to_string(uint64_t(hi)));
-      return d;
+    auto integer = [&](const char* key, double lo, double hi, std::optional<double> fallback) {
+      return colo_addon::integer_option(o, "ItchFeed", key, lo, hi, fallback);
     };
-    const double port = integer("rerequestPort", 1, 65535, NAN);
-    if (std::isnan(port)) throw Napi::TypeError::New(env, std::string(usage) + ": rerequestPort is required");
+    if (o.Get("rerequestPort").IsUndefined()) throw Napi::TypeError::New(env, std::string(usage) + ": rerequestPort is required");
+    const double port = integer("rerequestPort", 1, 65535, std::nullopt);
     max_rows_ = size_t(integer("maxRows", 1, 1e9, double(1 << 20)));
     midnight_us_ = integer("midnightUs", 0, 9007199254740991.0, 0);
     Napi::Value two = o.Get("twoSidedOnly");
     if (!two.IsUndefined() && !two.IsBoolean()) throw Napi::TypeError::New(env, "ItchFeed: twoSidedOnly must be a boolean");
     two_sided_only_ = two.IsBoolean() && two.As<Napi::Boolean>().Value();
-    Napi::Value syms = o.Get("symbols");
-    if (!syms.IsUndefined()) {
-      if (!syms.IsArray()) throw Napi::TypeError::New(env, "ItchFeed: symbols must be an array of strings");
-      auto a = syms.As<Napi::Array>();
-      for (uint32_t i = 0; i < a.Length(); ++i) {
-        Napi::Value v = a.Get(i);
-        if (!v.IsString()) throw Napi::TypeError::New(env, "ItchFeed: symbols must be an array of strings");
-        wanted_names_.insert(v.As<Napi::String>().Utf8Value());
-      }
-    }
+    filter_.select(colo_addon::symbols_option(o.Get("symbols"), "ItchFeed"));
     colo::mold::ReceiverConfig cfg;
     cfg.request_timeout_ns = 50'000'000;
     cfg.max_request = 4096;  // ~150 kB of answer per request: well inside the socket buffer
@@ -120,17 +106,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
  private:
   // --- the feed thread ---------------------------------------------------------------------
 
-  bool selected(uint16_t locate) {
-    if (wanted_names_.empty()) return true;
-    if (locate >= wanted_.size()) wanted_.resize(size_t(locate) + 1, -1);
-    int8_t& w = wanted_[locate];
-    if (w < 0) {
-      const colo::book::Instrument* ins = book_.instrument(locate);
-      if (!ins || ins->symbol.empty()) return false;
-      w = wanted_names_.contains(ins->symbol) ? 1 : 0;
-    }
-    return w == 1;
-  }
+  bool selected(uint16_t locate) { return filter_.selected(book_, locate); }
 
   struct RowSink {
     ItchFeed& f;
@@ -330,8 +306,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   uint64_t current_seq_ = 0;  // the feed thread's: sequence of the message being applied
   bool two_sided_only_ = false;
   uint64_t one_sided_ = 0;  // under mu_, like the other counters
-  std::unordered_set<std::string> wanted_names_;
-  std::vector<int8_t> wanted_;
+  colo::book::SymbolFilter filter_;
   uint64_t itch_errors_ = 0, joins_ = 0, stalls_ = 0;
   Napi::ThreadSafeFunction tsfn_;
   std::atomic<bool> has_callback_{false};

@@ -9,6 +9,7 @@
 // coalesced: at most one call is pending.
 #include <napi.h>
 #include <poll.h>
+
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -28,6 +29,7 @@
 #include "colo/ouch42.h"
 #include "colo/soup_session.h"
 #include "colo/soup_tcp.h"
+#include "js_fields.h"
 
 namespace {
 
@@ -62,31 +64,6 @@ struct Outbox {
   std::atomic<bool> pending{false};
 };
 
-// Sets each field of a message on a JS object by its name in the field list (colo/ouch42.h):
-// integers as numbers (BigInt above 2^53), chars and alphanumerics as strings without padding.
-struct NapiFields {
-  Napi::Env env;
-  Napi::Object o;
-  void tag(char) {}
-  void number(const char* name, uint64_t v) {
-    if (v <= (uint64_t(1) << 53)) {
-      o.Set(name, Napi::Number::New(env, double(v)));
-    } else {
-      o.Set(name, Napi::BigInt::New(env, v));
-    }
-  }
-  void u8(const uint8_t& v, const char* name) { number(name, v); }
-  void ch(const char& v, const char* name) { o.Set(name, Napi::String::New(env, std::string(1, v))); }
-  void u16(const uint16_t& v, const char* name) { number(name, v); }
-  void u32(const uint32_t& v, const char* name) { number(name, v); }
-  void u48(const uint64_t& v, const char* name) { number(name, v); }
-  void u64(const uint64_t& v, const char* name) { number(name, v); }
-  template <size_t N>
-  void alpha(const colo::Alpha<N>& v, const char* name) {
-    o.Set(name, Napi::String::New(env, std::string(soup::trimmed(v))));
-  }
-};
-
 class OuchClient : public Napi::ObjectWrap<OuchClient> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -102,10 +79,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     const std::string usage = "new OuchClient({ port, username, password, session?, onEvents })";
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, usage + ": expected an object");
     auto o = info[0].As<Napi::Object>();
-    Napi::Value port = o.Get("port");
-    const double p = port.IsNumber() ? port.As<Napi::Number>().DoubleValue() : NAN;
-    if (!(p >= 1 && p <= 65535) || std::floor(p) != p)
-      throw Napi::TypeError::New(env, "OuchClient: port must be an integer from 1 to 65535");
+    const double p = colo_addon::integer_option(o, "OuchClient", "port", 1, 65535);
     auto text = [&](const char* key, size_t lo, size_t hi, bool required) {
       Napi::Value v = o.Get(key);
       if (!required && v.IsUndefined()) return std::string();
@@ -345,7 +319,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
               [&](const auto& x) {
                 using M = std::decay_t<decltype(x)>;
                 msg.Set("type", std::string(1, M::kType));
-                NapiFields f{env, msg};
+                colo_addon::JsFields f{env, msg};
                 M::fields(f, x);
               },
               m);

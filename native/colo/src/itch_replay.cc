@@ -17,18 +17,6 @@ void TradeRows::clear() {
 
 ItchReplay::ItchReplay(const uint8_t* data, size_t size) : cursor_{data, size} {}
 
-bool ItchReplay::selected(uint16_t locate) {
-  if (wanted_names_.empty()) return true;
-  if (locate >= wanted_.size()) wanted_.resize(size_t(locate) + 1, -1);
-  int8_t& w = wanted_[locate];
-  if (w < 0) {
-    const book::Instrument* ins = book_.instrument(locate);
-    if (!ins || ins->symbol.empty()) return false;  // decided once the symbol is known
-    w = wanted_names_.contains(ins->symbol) ? 1 : 0;
-  }
-  return w == 1;
-}
-
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_orders.h"
+
 #include <random>
 #include <string>
 #include <vector>
@@ -19,20 +21,7 @@ constexpr uint32_t usd(double d) { return uint32_t(d * 10000 + 0.5); }
 
 ouch42::EnterOrder order(const std::string& token, char side, uint32_t shares, const std::string& stock,
                          uint32_t price, uint32_t tif = ouch42::kTifMarketHours) {
-  ouch42::EnterOrder m;
-  m.order_token = ouch42::Token::of(token);
-  m.side = side;
-  m.shares = shares;
-  m.stock = Symbol::of(stock);
-  m.price = price;
-  m.time_in_force = tif;
-  m.firm = Alpha<4>::of("");
-  m.display = 'Y';
-  m.capacity = 'P';
-  m.intermarket_sweep = 'N';
-  m.cross_type = 'N';
-  m.customer_type = ' ';
-  return m;
+  return test::enter_order(token, side, shares, stock, price, tif);
 }
 
 // Encodes one background ITCH message (the flow's bytes).

@@ -8,6 +8,8 @@
 #include "colo/venue.h"
 
 #include <gtest/gtest.h>
+
+#include "test_orders.h"
 #include <unistd.h>
 
 #include <chrono>
@@ -72,21 +74,8 @@ struct Client {
 };
 
 ouch42::EnterOrder order(const std::string& token, char side, uint32_t shares, const std::string& stock,
-                         uint32_t price, uint32_t tif) {
-  ouch42::EnterOrder m;
-  m.order_token = ouch42::Token::of(token);
-  m.side = side;
-  m.shares = shares;
-  m.stock = Symbol::of(stock);
-  m.price = price;
-  m.time_in_force = tif;
-  m.firm = Alpha<4>::of("");
-  m.display = 'Y';
-  m.capacity = 'P';
-  m.intermarket_sweep = 'N';
-  m.cross_type = 'N';
-  m.customer_type = ' ';
-  return m;
+                         uint32_t price, uint32_t tif = ouch42::kTifMarketHours) {
+  return test::enter_order(token, side, shares, stock, price, tif);
 }
 
 // The number after "key": in a JSON line (the audit's flat numeric fields).

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "colo/itch.h"
@@ -153,6 +154,29 @@ class Book {
   std::vector<Instrument> instruments_;  // by locate
   OrderMap orders_;
   BookStats stats_;
+};
+
+// Which locates' rows a consumer of a book keeps: those whose symbol is one of a set (all when the
+// set is empty), decided per locate once the book knows its symbol.
+class SymbolFilter {
+ public:
+  void select(std::unordered_set<std::string> symbols) { names_ = std::move(symbols); }
+  bool empty() const { return names_.empty(); }
+  bool selected(const Book& book, uint16_t locate) {
+    if (names_.empty()) return true;
+    if (locate >= decided_.size()) decided_.resize(size_t(locate) + 1, -1);
+    int8_t& d = decided_[locate];
+    if (d < 0) {
+      const Instrument* ins = book.instrument(locate);
+      if (!ins || ins->symbol.empty()) return false;  // decided once the symbol is known
+      d = names_.contains(ins->symbol) ? 1 : 0;
+    }
+    return d == 1;
+  }
+
+ private:
+  std::unordered_set<std::string> names_;
+  std::vector<int8_t> decided_;  // by locate: -1 undecided, 0 no, 1 yes
 };
 
 // ---------------------------------------------------------------------- template definitions

@@ -38,7 +38,7 @@ class ItchReplay {
  public:
   ItchReplay(const uint8_t* data, size_t size);
   // Collect rows only for these symbols (all when empty).
-  void select(std::unordered_set<std::string> symbols) { wanted_names_ = std::move(symbols); }
+  void select(std::unordered_set<std::string> symbols) { filter_.select(std::move(symbols)); }
   // Applies messages until `max_rows` quote+trade rows were collected or the file ends.
   // Returns true when the file has ended. With max_rows == 0 rows are not collected at all.
   bool step(size_t max_rows, QuoteRows* quotes, TradeRows* trades);
@@ -48,14 +48,13 @@ class ItchReplay {
   const book::Book& book() const { return book_; }
   const itch_file::ScanStats& frames() const { return frames_; }
   // Whether rows of `locate` are collected (decided from its symbol once it is known).
-  bool selected(uint16_t locate);
+  bool selected(uint16_t locate) { return filter_.selected(book_, locate); }
 
  private:
   itch_file::Cursor cursor_;
   book::Book book_;
   itch_file::ScanStats frames_;
-  std::unordered_set<std::string> wanted_names_;
-  std::vector<int8_t> wanted_;  // by locate: -1 undecided, 0 no, 1 yes
+  book::SymbolFilter filter_;
 };
 
 }  // namespace colo::itch

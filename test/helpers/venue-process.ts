@@ -20,6 +20,8 @@ export interface VenueProcess {
   audit(): AuditLine[];
   /** SIGTERM (End of Session, the audit flushed); resolves on exit. */
   stop(): Promise<void>;
+  /** SIGKILL: the venue dies at once (no End of Session, no logout). */
+  kill(): void;
 }
 
 /** One line of the venue's audit trail (native/colo/README.md, Venue). */
@@ -101,6 +103,9 @@ export async function startVenue(
             .filter((l) => l.trim() !== '')
             .map((l) => JSON.parse(l) as AuditLine)
         : [],
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

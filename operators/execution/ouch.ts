@@ -28,8 +28,16 @@ const inputs = definePorts({
 
 const params = z.strictObject({
   port: z.number().int().min(1).max(65535).describe('The venue’s OUCH (SoupBinTCP) port on 127.0.0.1. Required.'),
-  username: z.string().min(1).max(6).default('alpha').describe('SoupBinTCP username, 1..6 characters.'),
-  password: z.string().min(1).max(10).default('alpha').describe('SoupBinTCP password, 1..10 characters.'),
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,6}$/, 'expected 1..6 letters or digits (a SoupBinTCP username)')
+    .default('alpha')
+    .describe('SoupBinTCP username, 1..6 letters or digits.'),
+  password: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,10}$/, 'expected 1..10 letters or digits (a SoupBinTCP password)')
+    .default('alpha')
+    .describe('SoupBinTCP password, 1..10 letters or digits.'),
   session: z.string().max(10).default('').describe('SoupBinTCP session to log in to; blank: the venue’s current one.'),
   market_collar: z
     .number()

@@ -16,7 +16,7 @@ let venue: VenueProcess;
 let tops: Awaited<ReturnType<typeof venueTops>>;
 
 beforeAll(async () => {
-  venue = await startVenue(dir, { users: ['alice:pw-a', 'bob:pw-b'] });
+  venue = await startVenue(dir, { users: ['alice:pwa', 'bob:pwb'] });
   tops = await venueTops(venue);
 });
 afterAll(async () => {
@@ -66,7 +66,7 @@ describe('OuchClient', () => {
     const client = new (colo().OuchClient)({
       port: venue.ouchPort,
       username: 'alice',
-      password: 'pw-a',
+      password: 'pwa',
       onEvents: (batch) => events.push(...batch),
     });
     const messages = () => events.flatMap((e) => (e.kind === 'message' && e.message ? [e.message] : []));

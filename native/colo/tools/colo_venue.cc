@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -101,6 +102,13 @@ int main(int argc, char** argv) {
             up.size() - colon - 1 == 0) {
           usage_error("--users entry '" + up + "' is not name:password; names are 1..6 characters, passwords 1..10 (SoupBinTCP)");
         }
+        const auto alnum = [](std::string_view t) {
+          for (unsigned char c : t)
+            if (!std::isalnum(c)) return false;
+          return true;
+        };
+        if (!alnum(up.substr(0, colon)) || !alnum(up.substr(colon + 1)))
+          usage_error("--users entry '" + up + "': names and passwords are letters and digits (SoupBinTCP alphanumerics)");
         cfg.users[up.substr(0, colon)] = up.substr(colon + 1);
       }
     } else if (a == "--session") {
@@ -134,6 +142,17 @@ int main(int argc, char** argv) {
     flow = std::make_unique<colo::itch_file::MappedFile>(flow_path);
   } catch (const std::exception& e) {
     usage_error("--flow " + flow_path + ": " + e.what() + "; a readable length-prefixed ITCH 5.0 file is needed");
+  }
+  // A damaged flow is refused whole: a venue that played half of it would look like a good session.
+  {
+    const auto scan = colo::itch_file::for_each_message(flow->data(), flow->size(), [](uint64_t, const uint8_t*, size_t) {});
+    for (size_t k = 0; k < colo::itch_file::kErrorKindCount; ++k) {
+      if (scan.errors_by_kind[k] == 0) continue;
+      usage_error("--flow " + flow_path + ": " + std::to_string(scan.errors_by_kind[k]) + " x " +
+                  std::string(colo::itch_file::kind_name(colo::itch_file::ErrorKind(k))) + " (first at byte " +
+                  std::to_string(scan.first_offset[k]) + "); a well-formed length-prefixed ITCH 5.0 file is needed");
+    }
+    if (scan.messages == 0) usage_error("--flow " + flow_path + ": no ITCH message in it");
   }
   try {
     cfg.flow = flow->bytes();

@@ -30,7 +30,7 @@ let venue: VenueProcess;
 let tops: Awaited<ReturnType<typeof venueTops>>;
 
 beforeAll(async () => {
-  venue = await startVenue(dir, { users: ['alice:pw-a', 'bob:pw-b'] });
+  venue = await startVenue(dir, { users: ['alice:pwa', 'bob:pwb'] });
   tops = await venueTops(venue);
 });
 afterAll(async () => {
@@ -107,7 +107,7 @@ describe('execution.ouch', () => {
         const bob = new (colo().OuchClient)({
           port: venue.ouchPort,
           username: 'bob',
-          password: 'pw-b',
+          password: 'pwb',
           onEvents: (e) => events.push(...e),
         });
         const sell = colo().orderToOuch({ ...order('bob-1', { side: 'SELL', qty: 50, limit_price: s1.ask }) });
@@ -147,7 +147,7 @@ describe('execution.ouch', () => {
         node(
           'venue',
           ouch,
-          ouch.params.parse({ port: venue.ouchPort, username: 'alice', password: 'pw-a' }),
+          ouch.params.parse({ port: venue.ouchPort, username: 'alice', password: 'pwa' }),
           { orders: ['orders'] },
           { out: 'Fill', states: 'OrderState' },
         ),

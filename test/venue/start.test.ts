@@ -1,0 +1,46 @@
+/**
+ * `alpha venue start` refuses what it cannot play or serve, in one line and before it is ready: a
+ * truncated or garbage flow (with the offset), an empty one, users that are not SoupBinTCP
+ * alphanumerics, a missing --flow/--data.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { colo } from '../../native/colo/index.ts';
+import { runAlpha } from '../helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-venue-start-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('alpha venue start', () => {
+  it('refuses a damaged flow, bad users and a missing flow, before printing ready', async () => {
+    const good = colo().simulateItchSession({ messages: 200, symbols: 2, seed: 1 });
+    const cut = join(dir, 'cut.itch');
+    writeFileSync(cut, good.subarray(0, good.length - 5));
+    const garbage = join(dir, 'garbage.itch');
+    writeFileSync(garbage, 'not ITCH at all');
+    const empty = join(dir, 'empty.itch');
+    writeFileSync(empty, '');
+    const whole = join(dir, 'whole.itch');
+    writeFileSync(whole, good);
+    const cases: [string[], number, RegExp][] = [
+      [['--flow', cut], 2, /alpha venue: --flow .*cut\.itch: 1 x record runs past the end of the file \(first at byte \d+\)/],
+      [['--flow', garbage], 2, /alpha venue: --flow .*garbage\.itch: .*\(first at byte 0\)/],
+      [['--flow', empty], 2, /alpha venue: --flow .*empty\.itch: no ITCH message in it/],
+      [
+        ['--flow', whole, '--users', 'ok:pw,../x:y'],
+        2,
+        /alpha venue: --users entry '\.\.\/x:y': names and passwords are letters and digits/,
+      ],
+      [[], 1, /alpha: give the flow as --flow FILE \(an ITCH file\) or as --data DIR --date DATE/],
+    ];
+    for (const [args, code, pattern] of cases) {
+      const run = await runAlpha(['venue', 'start', ...args], 20_000);
+      expect(run.code, args.join(' ')).toBe(code);
+      expect(run.stderr, args.join(' ')).toMatch(pattern);
+      expect(run.stdout).not.toContain('"ready"');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 60_000);
+});

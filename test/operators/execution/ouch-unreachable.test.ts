@@ -38,7 +38,11 @@ describe('execution.ouch without a venue', () => {
       output: 'Order',
       params: z.strictObject({}),
       open: () => ({
-        next: async () => (sent ? null : ((sent = true), orders.map((o, i) => ({ ...o, seq: i + 1 })))),
+        next: async () => {
+          if (sent) return null;
+          sent = true;
+          return orders.map((o, i) => ({ ...o, seq: i + 1 }));
+        },
         close: async () => {},
       }),
     });

@@ -58,6 +58,7 @@ export async function measureHandOff(messages: number, symbols: number): Promise
       maxRows: 1_000_000_000,
       midnightUs: midnight,
       twoSidedOnly: true,
+      rows: 'quotes',
     });
     const deadline = Date.now() + 120_000;
     while (!feed.stats().ended) {

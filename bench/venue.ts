@@ -22,7 +22,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,7 @@ const pingpongRun = (): Dist => {
   };
   return { n: opts.rounds, p50: pp.p50_ns, p99: pp.p99_ns, p999: pp.p999_ns, max: pp.max_ns };
 };
+const loadBefore = loadavg();
 const pingpongRuns: Dist[] = [pingpongRun()];
 
 // --- native tick-to-trade through the venue ---------------------------------------------------
@@ -456,6 +457,7 @@ const ratio = (d: Dist) => `${(d.p50 / pingpong.p50).toFixed(2)}× / ${(d.p99 / 
 const lines: string[] = [];
 lines.push(
   `\nvenue tick-to-trade on 127.0.0.1 (${opts.symbols} symbols at --speed ${opts.speed}, an order every ${opts.every}th top, ${opts.seconds} s per run; not pinned)`,
+  `  JS process: node ${process.execArgv.filter((a) => a.startsWith('--max-semi-space-size')).join(' ') || '(default young generation)'}; load average before the runs ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   `${''.padEnd(62)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'samples'.padStart(8)} ${'p50/p99 vs pp'.padStart(14)}  target`,
   row('reference: colo_pingpong (UDP out, TCP back, blocking)', pingpong, '1.00× / 1.00×'),
   `  (ping-pong before / after the venue runs: p50 ${pingpongRuns.map((d) => us(d.p50)).join(' / ')} µs, p99 ${pingpongRuns.map((d) => us(d.p99)).join(' / ')} µs; the lower p50 is the reference)`,
@@ -501,6 +503,8 @@ process.stdout.write(
   `${JSON.stringify({
     bench: 'venue',
     options: opts,
+    node_flags: process.execArgv.filter((a) => a.startsWith('--max-semi-space-size')),
+    load_average_before: loadBefore,
     pingpong_ns: pingpong,
     pingpong_runs_ns: pingpongRuns,
     native: runs.map((r) => ({

@@ -24,7 +24,8 @@ need_packages cmake ninja-build g++ libgtest-dev libabsl-dev libssl-dev || give_
 if ((addon_only)); then what=(-DCOLO_TESTS=OFF -DCOLO_BENCH=OFF); target=(--target colo_addon colo_venue); else what=(-DCOLO_TESTS=ON -DCOLO_BENCH=ON); target=(); fi
 cmake -S "$here" -B "$here/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${what[@]}" \
   -DNODE_API_HEADERS_DIR="$root/node_modules/node-api-headers/include" \
-  -DNODE_ADDON_API_DIR="$root/node_modules/node-addon-api" >"$here/build.log" 2>&1 ||
+  -DNODE_ADDON_API_DIR="$root/node_modules/node-addon-api" \
+  -DNODE_INCLUDE_DIR="$(node -p "require('node:path').resolve(process.execPath, '../../include/node')")" >"$here/build.log" 2>&1 ||
   { tail -30 "$here/build.log" >&2; give_up "cmake configure failed (log: native/colo/build.log)"; }
 cmake --build "$here/build" "${target[@]}" -j "${COLO_JOBS:-2}" >>"$here/build.log" 2>&1 ||
   { grep -E -A5 'error|Error' "$here/build.log" | head -60 >&2; give_up "the colo build failed (log: native/colo/build.log)"; }

@@ -105,7 +105,7 @@ export interface ItchFeedStats {
   readonly bookErrors: number;
   /** Join requests sent (until the first heartbeat names the session). */
   readonly joins: number;
-  /** Times the thread stopped reading because maxRows rows were waiting for take(). */
+  /** Times the feed stopped reading because maxRows rows were waiting for take(). */
   readonly stalls: number;
   readonly nextSequence: number;
   readonly rowsPending: number;
@@ -115,19 +115,25 @@ export interface ItchFeedStats {
 }
 
 /**
- * A live MoldUDP64 ITCH feed on 127.0.0.1, read by a native thread into the order book. It joins
- * the publisher's re-request port (a count-0 request), re-requests the session from sequence 1,
- * and buffers every top-of-book change and print as columns until take().
+ * A live MoldUDP64 ITCH feed on 127.0.0.1, read into the order book on Node's event loop (no
+ * thread: the socket is read when it is readable). It joins the publisher's re-request port (a
+ * count-0 request), re-requests the session from sequence 1, and buffers every top-of-book change
+ * and print as columns until take().
  */
 export interface ItchFeed {
-  /** The rows since the last take(), as typed arrays over native memory (no copy). */
-  take(): { quotes: ItchFeedQuoteColumns; trades: ItchFeedTradeColumns };
+  /**
+   * The rows since the last take() as typed arrays (large columns over native memory, no copy;
+   * small ones copied, which is cheaper than an external buffer), the tops left out by twoSidedOnly
+   * so far, and `ended`: End of Session seen and everything before it delivered (these are the
+   * last rows). A kind left out by the `rows` option comes back as empty columns.
+   */
+  take(): { quotes: ItchFeedQuoteColumns; trades: ItchFeedTradeColumns; oneSided: number; ended: boolean };
   stats(): ItchFeedStats;
   /** Locate → symbol for every locate the book has seen. */
   symbols(): Readonly<Record<number, string>>;
-  /** Calls `callback` when rows are waiting (at most one call pending). Once per feed. */
+  /** Calls `callback` on the event loop after rows were added. Once per feed. */
   onData(callback: () => void): void;
-  /** Stops and joins the thread. Idempotent. */
+  /** Stops reading and closes the socket's watchers. Idempotent. */
   close(): void;
 }
 
@@ -135,12 +141,14 @@ export interface ItchFeedOptions {
   readonly rerequestPort: number;
   /** Rows only for these symbols (the book keeps every symbol). */
   readonly symbols?: readonly string[];
-  /** Rows held before the thread stops reading until take() (soft bound; default 1 048 576). */
+  /** Rows held before the feed stops reading until take() (soft bound; default 1 048 576). */
   readonly maxRows?: number;
   /** The session date's New York midnight in µs since the epoch, for ts_event_us (default 0). */
   readonly midnightUs?: number;
   /** Leave out tops with an empty side or crossed (counted in stats().oneSided). Default false. */
   readonly twoSidedOnly?: boolean;
+  /** Which rows to make: 'quotes', 'trades' or 'both' (default). */
+  readonly rows?: 'quotes' | 'trades' | 'both';
 }
 
 /** Tests only: a MoldUDP64 publisher on 127.0.0.1 that answers joins and re-requests. */
@@ -198,6 +206,8 @@ export interface OuchClientStats {
   /** Messages accepted by send(), written to the socket, and still waiting for a login. */
   readonly queued: number;
   readonly sent: number;
+  /** Of `sent`, the messages send() wrote at once from the calling thread (the session was logged in and free). */
+  readonly sentDirect: number;
   readonly waiting: number;
   /** Sequenced messages received. */
   readonly received: number;

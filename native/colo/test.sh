@@ -40,7 +40,8 @@ run_ctest() { # run_ctest DIR LABEL CTEST-ARGS...
 start=$(date +%s)
 build "$here/build" -DCMAKE_BUILD_TYPE=Release -DCOLO_TESTS=ON -DCOLO_BENCH=ON \
   -DNODE_API_HEADERS_DIR="$root/node_modules/node-api-headers/include" \
-  -DNODE_ADDON_API_DIR="$root/node_modules/node-addon-api"
+  -DNODE_ADDON_API_DIR="$root/node_modules/node-addon-api" \
+  -DNODE_INCLUDE_DIR="$(node -p "require('node:path').resolve(process.execPath, '../../include/node')")"
 run_ctest "$here/build" "GoogleTest (Release)"
 
 build "$here/build-asan" -DCMAKE_BUILD_TYPE=Debug -DCOLO_SANITIZE=ON -DCOLO_TESTS=ON -DCOLO_ADDON=OFF -DCOLO_BENCH=OFF

@@ -113,10 +113,10 @@ class Converter {
 
 /**
  * A live feed: waits for rows, ends once the venue's End of Session has been delivered. The feed
- * must be made with `twoSidedOnly` and the session's `midnightUs`: its thread then fills every
- * column the records need (exchange time in µs, symbol codes = locates), so a batch wraps the
- * native arrays as they are; only seq and version are made here. A record's `id` is the MoldUDP64
- * sequence number of the ITCH message that made it: its identity on the venue's feed.
+ * must be made with `twoSidedOnly`, the session's `midnightUs` and `rows` for the schema: it then
+ * fills every column the records need (exchange time in µs, symbol codes = locates), so a batch
+ * wraps the arrays as they are; only seq and version are made here. A record's `id` is the
+ * MoldUDP64 sequence number of the ITCH message that made it: its identity on the venue's feed.
  */
 export function openItchFeedReader<T extends Quote | Trade>(
   feed: ItchFeed,
@@ -196,13 +196,13 @@ export function openItchFeedReader<T extends Quote | Trade>(
       for (;;) {
         if (closed) return null;
         signalled = false;
-        // Read before taking: once the feed has ended, every row is in the buffer take() empties.
-        const stats = feed.stats();
-        oneSided.inc(stats.oneSided - counted);
-        counted = stats.oneSided;
-        const batch = batchOf(feed.take());
+        const got = feed.take();
+        oneSided.inc(got.oneSided - counted);
+        counted = got.oneSided;
+        const batch = batchOf(got);
         if (batch) return batch as unknown as ColumnBatch<T>;
-        if (stats.ended) return null;
+        // `ended` comes with the rows: once it is set, these were the last.
+        if (got.ended) return null;
         if (!signalled) {
           await new Promise<void>((resolve) => {
             wake = resolve;

@@ -60,7 +60,13 @@ export const itch = defineSource({
       const path = ctx.dataFile(p.file);
       return openItchFileReader<Quote | Trade>(new (colo().ItchFile)(path, symbols), path, p.schema, midnight, ctx);
     }
-    const feed = new (colo().ItchFeed)({ rerequestPort: p.rerequest_port!, symbols, midnightUs: midnight, twoSidedOnly: true });
+    const feed = new (colo().ItchFeed)({
+      rerequestPort: p.rerequest_port!,
+      symbols,
+      midnightUs: midnight,
+      twoSidedOnly: true,
+      rows: p.schema === 'Quote' ? 'quotes' : 'trades',
+    });
     return openItchFeedReader<Quote | Trade>(feed, p.schema, ctx);
   },
 });

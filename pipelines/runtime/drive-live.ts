@@ -43,10 +43,31 @@ export async function driveLive(graph: BuiltGraph, clock: WallClock, options: Li
   };
   clock.onFired = () => void serial(() => {});
 
-  let stop!: () => void;
-  const stopped = new Promise<null>((resolve) => {
-    stop = () => resolve(null);
-  });
+  // The reads a stop must end. Not Promise.race with one long-lived promise: each race leaves a
+  // reaction on it that keeps its result (a batch) alive for the rest of the run.
+  let halted = false;
+  const waiting = new Set<(v: null) => void>();
+  const stop = (): void => {
+    halted = true;
+    for (const w of waiting) w(null);
+    waiting.clear();
+  };
+  const nextOrStop = <T>(read: Promise<T>): Promise<T | null> => {
+    if (halted) return Promise.resolve(null);
+    return new Promise<T | null>((resolve, reject) => {
+      waiting.add(resolve);
+      read.then(
+        (v) => {
+          waiting.delete(resolve);
+          resolve(v);
+        },
+        (e: unknown) => {
+          waiting.delete(resolve);
+          reject(e);
+        },
+      );
+    });
+  };
   options.signal?.addEventListener('abort', stop, { once: true });
   if (options.signal?.aborted) stop();
   const cancelUntil = options.until !== undefined && options.time ? options.time.wakeAt(options.until, stop) : undefined;
@@ -54,7 +75,7 @@ export async function driveLive(graph: BuiltGraph, clock: WallClock, options: Li
   await Promise.all(
     graph.sources.map(async (s) => {
       for (;;) {
-        const batch = await Promise.race([s.reader.next(), stopped]);
+        const batch = await nextOrStop(s.reader.next());
         if (batch === null || failure !== undefined) return;
         events += batch.length;
         await serial(() => s.subject.next(batch));

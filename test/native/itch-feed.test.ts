@@ -139,7 +139,7 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
       expect(pub.publish()).toBe(total); // nobody listens yet: stored, sent to no one
       const feed = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort, symbols: ['S0004'], maxRows: 50 });
       try {
-        // Not taking: the thread stops reading once 50 rows wait, and resumes after take().
+        // Not taking: the feed stops reading once 50 rows wait, and resumes after take().
         await until('a stall', () => feed.stats().stalls > 0);
         expect(feed.stats().rowsPending).toBeGreaterThanOrEqual(50);
         const got = await drain(feed, () => feed.stats().delivered === total);
@@ -156,8 +156,50 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
     }
   });
 
+  it('makes only the rows asked for, and take() carries the one-sided count and the end', async () => {
+    const bytes = colo().simulateItchSession({ messages: 5_000, symbols: 5, seed: 9 });
+    const total = countMessages(bytes);
+    const pub = colo().startMoldPublisher(bytes, {});
+    const both = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort, twoSidedOnly: true });
+    const quotes = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort, twoSidedOnly: true, rows: 'quotes' });
+    const trades = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort, rows: 'trades' });
+    try {
+      await until('three joins', () => pub.stats().subscribers === 3);
+      pub.publish();
+      const counts = async (feed: ItchFeed) => {
+        let q = 0;
+        let t = 0;
+        for (;;) {
+          const got = feed.take();
+          q += got.quotes.bid.length;
+          t += got.trades.price.length;
+          // ended comes with the last rows: nothing is left after it.
+          if (got.ended) {
+            expect(feed.stats().delivered).toBe(total);
+            const after = feed.take();
+            expect(after.quotes.bid.length + after.trades.price.length).toBe(0);
+            return { q, t, oneSided: got.oneSided };
+          }
+          await sleep(2);
+        }
+      };
+      const [b, q, t] = [await counts(both), await counts(quotes), await counts(trades)];
+      expect(b.q).toBeGreaterThan(0);
+      expect(b.t).toBeGreaterThan(0);
+      expect(q).toEqual({ q: b.q, t: 0, oneSided: b.oneSided });
+      expect(t.q).toBe(0);
+      expect(t.t).toBe(b.t);
+      expect(b.oneSided).toBe(both.stats().oneSided);
+      expect(t.oneSided).toBe(0); // not twoSidedOnly
+    } finally {
+      for (const f of [both, quotes, trades]) f.close();
+      pub.stop();
+    }
+  });
+
   it('refuses bad options', () => {
     const Feed = colo().ItchFeed;
+    expect(() => new Feed({ rerequestPort: 9, rows: 'bars' as never })).toThrow(/rows must be 'quotes', 'trades' or 'both'/);
     expect(() => new Feed({} as never)).toThrow(/rerequestPort is required/);
     expect(() => new Feed({ rerequestPort: 70_000 })).toThrow(/rerequestPort must be an integer/);
     expect(() => new Feed({ rerequestPort: 9, symbols: 'S0001' as never })).toThrow(/symbols must be an array/);

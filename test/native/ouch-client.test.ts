@@ -61,6 +61,30 @@ describe('OuchClient', () => {
     expect(c.send(order({ order_id: 'late' }))).toBe(false);
   });
 
+  it('sends from the calling thread while logged in, and every message reaches the venue once', async () => {
+    const events: OuchClientEvent[] = [];
+    const client = new (colo().OuchClient)({ port: venue.ouchPort, username: 'bob', password: 'pwb', onEvents: (b) => events.push(...b) });
+    try {
+      await until('the login', () => events.some((e) => e.kind === 'login'));
+      const ids = Array.from({ length: 20 }, (_, i) => `direct-${i}`);
+      for (const id of ids) {
+        expect(client.send(order({ order_id: id, symbol: 'S0002', limit_price: 0.01 }))).toBe(true);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      await until('20 answers', () => events.filter((e) => e.kind === 'message').length >= 20);
+      const stats = client.stats();
+      expect(stats).toMatchObject({ queued: 20, sent: 20, waiting: 0 });
+      // The session thread may hold the session now and then (a heartbeat, an answer being read):
+      // those sends go through it. Most go out at once.
+      expect(stats.sentDirect).toBeGreaterThanOrEqual(10);
+      const tokens = new Set(ids.map((id) => colo().ouchToken(id)));
+      const audited = venue.audit().filter((l) => l.dir === 'in' && l.session === 'bob' && l.name === 'EnterOrder');
+      expect(audited.map((l) => (l.fields as { order_token: string }).order_token).sort()).toEqual([...tokens].sort());
+    } finally {
+      client.close();
+    }
+  });
+
   it('queues before the login, reconnects at last received + 1 after a reset, and agrees with the audit', async () => {
     const events: OuchClientEvent[] = [];
     const client = new (colo().OuchClient)({
@@ -106,6 +130,8 @@ describe('OuchClient', () => {
     // The venue's audit of alice's stream: the same messages, field for field, at the same sequences.
     const stats = client.stats();
     expect(stats).toMatchObject({ connects: 2, logins: 2, disconnects: 1, queued: 3, sent: 3, waiting: 0, closed: true });
+    // q1 and q2 waited for the login: the session thread sent them.
+    expect(stats.sentDirect).toBeLessThanOrEqual(1);
     await until('the logout in the audit', () => venue.audit().some((l) => l.session === 'alice' && l.event === 'logged out'));
     const audited = venue.audit().filter((l) => l.dir === 'out' && l.proto === 'ouch' && l.session === 'alice');
     const got = events.flatMap((e) => (e.kind === 'message' ? [e] : []));

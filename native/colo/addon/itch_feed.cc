@@ -1,20 +1,28 @@
-// ItchFeed: the native side of `source.itch`. A thread owns a MoldUDP64 receiver on 127.0.0.1
-// and an order book; it joins the publisher (a count-0 request to the re-request port, answered
-// by a heartbeat naming the session and the next sequence), re-requests the session from
-// sequence 1, and appends every top-of-book change and print to column buffers. JS swaps the
-// buffers with take() and gets typed arrays over their memory (no per-message crossing, no copy).
+// ItchFeed: the native side of `source.itch`. It owns a MoldUDP64 receiver on 127.0.0.1 and an
+// order book, and runs on Node's event loop (libuv): when the socket is readable the main thread
+// reads the waiting datagrams, applies them to the book and appends every top-of-book change and
+// print to column buffers, then calls onData's callback; JS takes the buffers with take() as typed
+// arrays over their memory (no per-message crossing, no copy). It joins the publisher (a count-0
+// request to the re-request port, answered by a heartbeat naming the session and the next
+// sequence) and re-requests the session from sequence 1; a timer drives the join and the
+// re-request timeouts.
+//
+// Why not a thread: on the tick-to-trade path a feed thread costs a second wake-up (the kernel
+// wakes the thread, the thread wakes the main thread); measured through the venue, that hand-off
+// was the largest part of the JS path's latency and of its tail (docs/benchmarks.md). The
+// kernel's socket buffer holds what arrives while JS is busy, and a loss is re-requested.
 //
 // startMoldPublisher (tests only): a MoldPublisher with a thread answering joins and re-requests,
 // publishing a length-prefixed ITCH buffer with chosen packets lost.
 #include <napi.h>
 #include <time.h>
+#include <uv.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +40,7 @@
 
 namespace {
 
+using colo_addon::hand_out;
 using colo_addon::hand_over;
 
 uint64_t steady_ns() {
@@ -46,8 +55,13 @@ int64_t realtime_ns() {
 }
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Datagrams read per readable event before JS gets a turn (the rest wait in the socket buffer).
+constexpr size_t kDatagramsPerTurn = 64;
+// The timer that drives joins and re-request timeouts.
+constexpr uint64_t kTickMs = 10;
+constexpr uint64_t kJoinEveryNs = 100'000'000;
 
-// One side of the double buffer: quotes and trades as columns.
+// The rows made since the last take(): quotes and trades as columns.
 struct Columns {
   colo::itch::QuoteRows quotes;
   std::vector<double> quote_known;  // CLOCK_REALTIME µs when the row was made (exact in a double)
@@ -73,9 +87,9 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
                         InstanceMethod<&ItchFeed::Close>("close")});
   }
 
-  explicit ItchFeed(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ItchFeed>(info) {
+  explicit ItchFeed(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ItchFeed>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
-    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly? })";
+    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly?, rows? })";
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(usage) + ": expected an object");
     auto o = info[0].As<Napi::Object>();
     auto integer = [&](const char* key, double lo, double hi, std::optional<double> fallback) {
@@ -89,6 +103,14 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     if (!two.IsUndefined() && !two.IsBoolean()) throw Napi::TypeError::New(env, "ItchFeed: twoSidedOnly must be a boolean");
     two_sided_only_ = two.IsBoolean() && two.As<Napi::Boolean>().Value();
     filter_.select(colo_addon::symbols_option(o.Get("symbols"), "ItchFeed"));
+    Napi::Value rows = o.Get("rows");
+    if (!rows.IsUndefined()) {
+      const std::string r = rows.IsString() ? rows.As<Napi::String>().Utf8Value() : std::string();
+      if (r != "quotes" && r != "trades" && r != "both")
+        throw Napi::TypeError::New(env, "ItchFeed: rows must be 'quotes', 'trades' or 'both'");
+      keep_quotes_ = r != "trades";
+      keep_trades_ = r != "quotes";
+    }
     colo::mold::ReceiverConfig cfg;
     cfg.request_timeout_ns = 50'000'000;
     cfg.max_request = 4096;  // ~150 kB of answer per request: well inside the socket buffer
@@ -98,20 +120,38 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
       throw Napi::Error::New(env, std::string("ItchFeed: cannot open a UDP socket on 127.0.0.1: ") + e.code().message());
     }
     book_.reserve_orders(1 << 16);
-    thread_ = std::thread([this] { run(); });
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
+      throw Napi::Error::New(env, "ItchFeed: no event loop");
+    poll_ = new uv_poll_t;
+    timer_ = new uv_timer_t;
+    if (uv_poll_init(loop, poll_, rx_->fd()) != 0 || uv_timer_init(loop, timer_) != 0) {
+      delete poll_;
+      delete timer_;
+      poll_ = nullptr;
+      timer_ = nullptr;
+      throw Napi::Error::New(env, "ItchFeed: cannot watch the UDP socket");
+    }
+    poll_->data = this;
+    timer_->data = this;
+    // The feed alone does not keep the process alive (as a socket that is only read from).
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+    uv_timer_start(timer_, &ItchFeed::OnTimer, 0, kTickMs);
+    watch(true);
   }
 
   ~ItchFeed() override { stop(); }
 
  private:
-  // --- the feed thread ---------------------------------------------------------------------
+  // --- the event loop's side ----------------------------------------------------------------
 
   bool selected(uint16_t locate) { return filter_.selected(book_, locate); }
 
   struct RowSink {
     ItchFeed& f;
     void on_quote(const colo::book::QuoteChange& q) {
-      if (!f.selected(q.locate)) return;
+      if (!f.keep_quotes_ || !f.selected(q.locate)) return;
       if (f.two_sided_only_ && !(q.top.bid_size && q.top.ask_size && q.top.bid <= q.top.ask)) {
         ++f.one_sided_;  // not a quote the graph can use: counted, not sent
         return;
@@ -129,7 +169,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
       c.quotes.ask_size.push_back(double(q.top.ask_size));
     }
     void on_trade(const colo::book::TradePrint& t) {
-      if (!f.selected(t.locate)) return;
+      if (!f.keep_trades_ || !f.selected(t.locate)) return;
       Columns& c = f.back_;
       c.trade_event.push_back(f.midnight_us_ + double(t.timestamp / 1000));
       c.trade_code.push_back(int32_t(t.locate));
@@ -143,92 +183,119 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     }
   };
 
-  void run() {
+  // Reads up to `max` datagrams into the book and the columns, joins while the session is not
+  // known, and sends a re-request when one is due. Returns whether rows were added.
+  bool pump(size_t max) {
     RowSink sink{*this};
-    uint64_t next_join = 0;
-    while (!stop_.load(std::memory_order_relaxed)) {
-      bool added = false;
-      {
-        std::unique_lock lk(mu_);
-        if (back_.rows() >= max_rows_) {
-          ++stalls_;  // JS is behind: stop reading; what the socket drops is re-requested later
-          cv_.wait(lk, [&] { return stop_.load() || back_.rows() < max_rows_; });
-          if (stop_.load()) break;
-        }
-        const uint64_t now = steady_ns();
-        if (!rx_->receiver().session_known() && now >= next_join) {
-          rx_->join();
-          ++joins_;
-          next_join = now + 100'000'000;
-        }
-        const size_t before = back_.rows();
-        rx_->pump(now, [&](uint64_t seq, colo::mold::Bytes m) {
+    const uint64_t now = steady_ns();
+    if (!rx_->receiver().session_known() && now >= next_join_) {
+      rx_->join();
+      ++joins_;
+      next_join_ = now + kJoinEveryNs;
+    }
+    const size_t before = back_.rows();
+    rx_->pump(
+        now,
+        [&](uint64_t seq, colo::mold::Bytes m) {
           current_seq_ = seq;
           if (book_.apply_bytes(m.data(), m.size(), sink) != colo::DecodeStatus::kOk) ++itch_errors_;
-        });
-        added = back_.rows() > before;
-      }
-      if (added && has_callback_ && !pending_->exchange(true)) {
-        auto pending = pending_;
-        tsfn_.NonBlockingCall([pending](Napi::Env, Napi::Function cb) {
-          pending->store(false);
-          cb.Call({});
-        });
-      }
-      rx_->wait_readable(10);
+        },
+        max);
+    if (back_.rows() >= max_rows_ && watching_) {
+      ++stalls_;  // JS is behind: stop reading; what the socket drops is re-requested later
+      watch(false);
+    }
+    return back_.rows() > before;
+  }
+
+  void watch(bool on) {
+    if (closed_ || on == watching_) return;
+    watching_ = on;
+    if (on) uv_poll_start(poll_, UV_READABLE, &ItchFeed::OnReadable);
+    else uv_poll_stop(poll_);
+  }
+
+  static void OnReadable(uv_poll_t* h, int status, int) {
+    auto* self = static_cast<ItchFeed*>(h->data);
+    if (status < 0) ++self->poll_errors_;
+    if (self->pump(kDatagramsPerTurn)) self->notify();
+  }
+
+  static void OnTimer(uv_timer_t* h) {
+    auto* self = static_cast<ItchFeed*>(h->data);
+    if (self->pump(0)) self->notify();
+  }
+
+  // Calls onData's callback (its microtasks run as it returns: the reader takes the rows then).
+  void notify() {
+    if (callback_.IsEmpty()) return;
+    Napi::HandleScope scope(env_);
+    try {
+      callback_.MakeCallback(env_.Global(), {});
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env_, e.Value());
     }
   }
 
   void stop() {
-    if (thread_.joinable()) {
-      {
-        std::lock_guard lk(mu_);
-        stop_ = true;
-      }
-      cv_.notify_all();
-      thread_.join();
-    }
-    if (has_callback_) {
-      has_callback_ = false;
-      tsfn_.Release();
-    }
+    if (closed_) return;
+    watch(false);
+    closed_ = true;
+    uv_timer_stop(timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    poll_ = nullptr;
+    timer_ = nullptr;
+    callback_.Reset();
   }
 
   // --- JS ----------------------------------------------------------------------------------
 
-  // take() → { quotes: {...columns}, trades: {...columns} }: the rows since the last take().
+  // take() → { quotes, trades, oneSided, ended }: the rows since the last take() as columns (a
+  // kind left out by the rows option: the same empty columns each time), the tops left out by
+  // twoSidedOnly so far, and whether End of Session was seen with everything before it delivered
+  // (then these are the last rows).
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Columns c;
-    {
-      std::lock_guard lk(mu_);
-      std::swap(c, back_);
-    }
-    cv_.notify_all();
-    Napi::Object quotes = Napi::Object::New(env);
-    quotes.Set("locate", hand_over(env, std::move(c.quotes.locate)));
-    quotes.Set("ts_ns", hand_over(env, std::move(c.quotes.ts_ns)));
-    quotes.Set("ts_known_us", hand_over(env, std::move(c.quote_known)));
-    quotes.Set("ts_event_us", hand_over(env, std::move(c.quote_event)));
-    quotes.Set("symbol_code", hand_over(env, std::move(c.quote_code)));
-    quotes.Set("mold_seq", hand_over(env, std::move(c.quote_mold)));
-    quotes.Set("bid", hand_over(env, std::move(c.quotes.bid)));
-    quotes.Set("ask", hand_over(env, std::move(c.quotes.ask)));
-    quotes.Set("bid_size", hand_over(env, std::move(c.quotes.bid_size)));
-    quotes.Set("ask_size", hand_over(env, std::move(c.quotes.ask_size)));
-    Napi::Object trades = Napi::Object::New(env);
-    trades.Set("locate", hand_over(env, std::move(c.trades.locate)));
-    trades.Set("ts_ns", hand_over(env, std::move(c.trades.ts_ns)));
-    trades.Set("ts_known_us", hand_over(env, std::move(c.trade_known)));
-    trades.Set("ts_event_us", hand_over(env, std::move(c.trade_event)));
-    trades.Set("symbol_code", hand_over(env, std::move(c.trade_code)));
-    trades.Set("mold_seq", hand_over(env, std::move(c.trade_mold)));
-    trades.Set("price", hand_over(env, std::move(c.trades.price)));
-    trades.Set("shares", hand_over(env, std::move(c.trades.shares)));
-    trades.Set("aggressor", hand_over(env, std::move(c.trades.aggressor)));
+    Columns& c = back_;
+    auto quotes = [&](bool keep) {
+      Napi::Object q = Napi::Object::New(env);
+      q.Set("locate", keep ? hand_out(env, c.quotes.locate) : hand_over(env, std::vector<uint16_t>{}));
+      q.Set("ts_ns", keep ? hand_out(env, c.quotes.ts_ns) : hand_over(env, std::vector<double>{}));
+      q.Set("ts_known_us", keep ? hand_out(env, c.quote_known) : hand_over(env, std::vector<double>{}));
+      q.Set("ts_event_us", keep ? hand_out(env, c.quote_event) : hand_over(env, std::vector<double>{}));
+      q.Set("symbol_code", keep ? hand_out(env, c.quote_code) : hand_over(env, std::vector<int32_t>{}));
+      q.Set("mold_seq", keep ? hand_out(env, c.quote_mold) : hand_over(env, std::vector<double>{}));
+      q.Set("bid", keep ? hand_out(env, c.quotes.bid) : hand_over(env, std::vector<double>{}));
+      q.Set("ask", keep ? hand_out(env, c.quotes.ask) : hand_over(env, std::vector<double>{}));
+      q.Set("bid_size", keep ? hand_out(env, c.quotes.bid_size) : hand_over(env, std::vector<double>{}));
+      q.Set("ask_size", keep ? hand_out(env, c.quotes.ask_size) : hand_over(env, std::vector<double>{}));
+      return q;
+    };
+    auto trades = [&](bool keep) {
+      Napi::Object t = Napi::Object::New(env);
+      t.Set("locate", keep ? hand_out(env, c.trades.locate) : hand_over(env, std::vector<uint16_t>{}));
+      t.Set("ts_ns", keep ? hand_out(env, c.trades.ts_ns) : hand_over(env, std::vector<double>{}));
+      t.Set("ts_known_us", keep ? hand_out(env, c.trade_known) : hand_over(env, std::vector<double>{}));
+      t.Set("ts_event_us", keep ? hand_out(env, c.trade_event) : hand_over(env, std::vector<double>{}));
+      t.Set("symbol_code", keep ? hand_out(env, c.trade_code) : hand_over(env, std::vector<int32_t>{}));
+      t.Set("mold_seq", keep ? hand_out(env, c.trade_mold) : hand_over(env, std::vector<double>{}));
+      t.Set("price", keep ? hand_out(env, c.trades.price) : hand_over(env, std::vector<double>{}));
+      t.Set("shares", keep ? hand_out(env, c.trades.shares) : hand_over(env, std::vector<double>{}));
+      t.Set("aggressor", keep ? hand_out(env, c.trades.aggressor) : hand_over(env, std::vector<uint8_t>{}));
+      return t;
+    };
+    // The columns of a kind left out are made once and handed out again (nothing to allocate).
+    auto empty = [&](Napi::ObjectReference& ref, bool is_quotes) {
+      if (ref.IsEmpty()) ref = Napi::Persistent(is_quotes ? quotes(false) : trades(false));
+      return ref.Value();
+    };
     Napi::Object out = Napi::Object::New(env);
-    out.Set("quotes", quotes);
-    out.Set("trades", trades);
+    out.Set("quotes", keep_quotes_ ? quotes(true) : empty(empty_quotes_, true));
+    out.Set("trades", keep_trades_ ? trades(true) : empty(empty_trades_, false));
+    out.Set("oneSided", Napi::Number::New(env, double(one_sided_)));
+    out.Set("ended", Napi::Boolean::New(env, rx_->receiver().ended()));
+    watch(true);
     return out;
   }
 
@@ -236,7 +303,6 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
-    std::lock_guard lk(mu_);
     const colo::mold::MoldReceiver& r = rx_->receiver();
     const colo::mold::ReceiverStats& s = r.stats();
     num("port", rx_->port());
@@ -252,7 +318,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     num("sessionChanges", double(s.session_changes));
     num("parseErrors", double(s.parse_errors.total()));
     num("itchErrors", double(itch_errors_));
-    num("errors", double(s.parse_errors.total() + itch_errors_));
+    num("errors", double(s.parse_errors.total() + itch_errors_ + poll_errors_));
     uint64_t book_errors = 0;
     for (uint64_t e : book_.stats().errors) book_errors += e;
     num("bookErrors", double(book_errors));
@@ -270,7 +336,6 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   Napi::Value Symbols(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    std::lock_guard lk(mu_);
     for (uint16_t loc : book_.locates()) {
       const colo::book::Instrument* ins = book_.instrument(loc);
       if (ins && !ins->symbol.empty()) o.Set(uint32_t(loc), ins->symbol);
@@ -278,15 +343,12 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     return o;
   }
 
-  // onData(cb): cb() when rows are waiting; at most one call is pending at a time.
+  // onData(cb): cb() on the event loop after rows were added.
   Napi::Value OnData(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "onData(callback: () => void)");
-    if (has_callback_ || !thread_.joinable())
-      throw Napi::Error::New(env, "ItchFeed.onData: already set, or the feed is closed");
-    tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "ItchFeed.onData", 0, 1);
-    tsfn_.Unref(env);  // the callback alone does not keep the process alive
-    has_callback_ = true;  // read by the feed thread after this: set before it can matter
+    if (!callback_.IsEmpty() || closed_) throw Napi::Error::New(env, "ItchFeed.onData: already set, or the feed is closed");
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
     return env.Undefined();
   }
 
@@ -295,23 +357,26 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     return info.Env().Undefined();
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::atomic<bool> stop_{false};
+  Napi::Env env_;
   std::unique_ptr<colo::mold::MoldUdpReceiver> rx_;
+  uv_poll_t* poll_ = nullptr;   // freed by uv_close's callback
+  uv_timer_t* timer_ = nullptr;
+  bool watching_ = false;
+  bool closed_ = false;
   colo::book::Book book_;
   Columns back_;
   size_t max_rows_ = 1 << 20;
   double midnight_us_ = 0;
-  uint64_t current_seq_ = 0;  // the feed thread's: sequence of the message being applied
+  uint64_t current_seq_ = 0;  // sequence of the message being applied
+  uint64_t next_join_ = 0;
   bool two_sided_only_ = false;
-  uint64_t one_sided_ = 0;  // under mu_, like the other counters
+  bool keep_quotes_ = true;
+  bool keep_trades_ = true;
+  Napi::ObjectReference empty_quotes_, empty_trades_;
+  uint64_t one_sided_ = 0;
   colo::book::SymbolFilter filter_;
-  uint64_t itch_errors_ = 0, joins_ = 0, stalls_ = 0;
-  Napi::ThreadSafeFunction tsfn_;
-  std::atomic<bool> has_callback_{false};
-  std::shared_ptr<std::atomic<bool>> pending_ = std::make_shared<std::atomic<bool>>(false);
-  std::thread thread_;
+  uint64_t itch_errors_ = 0, joins_ = 0, stalls_ = 0, poll_errors_ = 0;
+  Napi::FunctionReference callback_;
 };
 
 // --- startMoldPublisher (tests) ----------------------------------------------------------------
@@ -345,10 +410,18 @@ class TestMoldPublisher : public Napi::ObjectWrap<TestMoldPublisher> {
       throw Napi::Error::New(env, std::string("startMoldPublisher: ") + e.code().message());
     }
     thread_ = std::thread([this] {
+      auto last_beat = std::chrono::steady_clock::now();
       while (!stop_.load()) {
         pub_->wait_request(5);
         std::lock_guard lk(mu_);
         pub_->serve_requests();
+        // Heartbeats once something was published, so a receiver that lost the tail of a burst
+        // (End of Session included) learns the next sequence and re-requests the rest.
+        const auto now = std::chrono::steady_clock::now();
+        if (published_ && now - last_beat >= std::chrono::milliseconds(50)) {
+          pub_->heartbeat();
+          last_beat = now;
+        }
       }
     });
   }
@@ -384,6 +457,7 @@ class TestMoldPublisher : public Napi::ObjectWrap<TestMoldPublisher> {
     }
     pub_->flush(drop);
     pub_->end_of_session();
+    published_ = true;
     return Napi::Number::New(info.Env(), double(seq - 1));
   }
 
@@ -407,6 +481,7 @@ class TestMoldPublisher : public Napi::ObjectWrap<TestMoldPublisher> {
   std::vector<uint8_t> bytes_;
   std::unordered_set<uint64_t> drop_;
   std::mutex mu_;
+  bool published_ = false;  // under mu_
   std::unique_ptr<colo::mold::MoldPublisher> pub_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -1,10 +1,13 @@
 // OuchClient: the native side of `execution.ouch`. A thread owns a SoupBinTCP client session
 // (colo::soup::ClientSession) over non-blocking loopback TCP (colo::soup::tcp) to a venue's OUCH
-// port. It logs in, sends the OUCH messages JS queued with send() as Unsequenced Data, ticks the
-// session (heartbeats, a dead peer), and when the connection drops it reconnects after a short
+// port. It logs in, ticks the session (heartbeats, a dead peer), and when the connection drops it
+// reconnects after a short
 // backoff and logs in again with the same session and next sequence = last received + 1, so every
-// sequenced message arrives once, in order. Messages queued while disconnected wait and go out
-// after the next login. Events (login, rejected login, disconnected, each sequenced OUCH message
+// sequenced message arrives once, in order. send() writes an OUCH message as Unsequenced Data
+// straight from the JS thread when the session is logged in and the thread is not using it (one
+// fewer thread hand-off on the tick-to-trade path); otherwise it queues the message for the
+// thread, and messages queued while disconnected go out after the next login. io_mu_ guards the
+// session and the socket, which both threads use. Events (login, rejected login, disconnected, each sequenced OUCH message
 // decoded by field name, End of Session) reach JS in batches through one ThreadSafeFunction,
 // coalesced: at most one call is pending.
 #include <napi.h>
@@ -194,20 +197,25 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     }
   }
 
-  void send_queued(uint64_t now) {
+  // Returns the messages sent.
+  size_t send_queued(uint64_t now) {
     std::lock_guard lk(mu_);
+    size_t sent = 0;
     while (!queue_.empty() && session_->state() == soup::ClientSession::State::kLoggedIn) {
       const std::vector<uint8_t>& m = queue_.front();
       if (!session_->send_unsequenced(m.data(), m.size(), now)) break;
       queue_.pop_front();
       ++st_sent_;
+      ++sent;
     }
+    return sent;
   }
 
   void run() {
     uint64_t now = steady_ns();
     next_connect_ = now;
     for (;;) {
+      std::unique_lock io(io_mu_);
       now = steady_ns();
       const bool stopping = stop_.load();
       if (drop_.exchange(false) && sock_.open()) {
@@ -248,7 +256,9 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
         if (!sock_.open()) lost(why.empty() ? "connection closed by the venue" : why, now);
       }
       pollfd fds[2] = {{wake_[0], POLLIN, 0}, {sock_.fd(), POLLIN, 0}};
-      ::poll(fds, sock_.open() ? 2 : 1, kPollMs);
+      const nfds_t nfds = sock_.open() ? 2 : 1;
+      io.unlock();
+      ::poll(fds, nfds, kPollMs);
       if (fds[0].revents & POLLIN) {
         uint8_t buf[64];
         while (::read(wake_[0], buf, sizeof buf) > 0) {
@@ -351,8 +361,27 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
       queue_.emplace_back(b.Data(), b.Data() + n);
       ++st_queued_;
     }
-    wake();
+    if (!send_now()) wake();
     return Napi::Boolean::New(env, true);
+  }
+
+  // The JS thread's write: what is queued goes out now if the session is logged in and the thread
+  // is not in the middle of a round (then it is left to the thread, which is woken). True when
+  // nothing is left for the thread to do.
+  bool send_now() {
+    std::unique_lock io(io_mu_, std::try_to_lock);
+    if (!io.owns_lock() || !sock_.open() || !logged_in_) return false;
+    const uint64_t now = steady_ns();
+    st_sent_direct_ += send_queued(now);
+    soup::SessionOutput& out = session_->output();
+    sock_.write(out.send);
+    out.send.clear();
+    if (!sock_.open()) {
+      session_->on_disconnected(now);
+      lost("connection lost while sending", now);
+      return false;
+    }
+    return sock_.pending() == 0;
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -367,6 +396,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     num("failedConnects", st_failed_connects_);
     num("queued", st_queued_);
     num("sent", st_sent_);
+    num("sentDirect", st_sent_direct_);
     num("waiting", queue_.size());
     num("received", st_received_);
     o.Set("session", session_name_.empty() ? env.Null() : Napi::Value(Napi::String::New(env, session_name_)));
@@ -399,7 +429,8 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   std::atomic<bool> stop_{false};
   std::atomic<bool> drop_{false};
   bool released_ = false;
-  // thread only
+  // under io_mu_ (with session_ and sock_): the thread's between polls, send_now()'s on the JS thread
+  std::mutex io_mu_;
   bool logged_in_ = false;
   uint64_t next_connect_ = 0;
   uint64_t backoff_ = kFirstBackoffNs;
@@ -409,6 +440,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   std::string session_name_;
   bool done_ = false;
   uint64_t st_connects_ = 0, st_logins_ = 0, st_disconnects_ = 0, st_failed_connects_ = 0, st_queued_ = 0, st_sent_ = 0, st_received_ = 0;
+  std::atomic<uint64_t> st_sent_direct_{0};  // send() calls that wrote from the JS thread
   Napi::FunctionReference callback_;
   Napi::ThreadSafeFunction tsfn_;
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();

@@ -94,7 +94,9 @@ void MoldPublisher::flush(bool drop) {
 }
 
 void MoldPublisher::heartbeat() {
-  auto pk = builder_.heartbeat();
+  // After the end, the heartbeat is an End of Session (MoldUDP64 repeats it): a receiver that lost
+  // the first one learns the session ended and how far it went.
+  auto pk = ended_ ? builder_.end_of_session() : builder_.heartbeat();
   send(Bytes{pk.data(), pk.size()});
 }
 
@@ -227,10 +229,12 @@ void MoldUdpReceiver::join(const Session& session) {
   sock_.send_to(rerequest_port_, Bytes{out, sizeof out});
 }
 
-size_t MoldUdpReceiver::pump(uint64_t now_ns, MoldReceiver::Deliver deliver) {
+size_t MoldUdpReceiver::pump(uint64_t now_ns, MoldReceiver::Deliver deliver, size_t max_datagrams) {
   uint8_t buf[65536];
   size_t got = 0;
-  while (auto n = sock_.recv(buf)) {
+  while (got < max_datagrams) {
+    auto n = sock_.recv(buf);
+    if (!n) break;
     rx_.on_packet(buf, *n, now_ns, deliver);
     ++got;
   }

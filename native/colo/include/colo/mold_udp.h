@@ -63,6 +63,7 @@ class MoldPublisher {
   // Sends the open packet (if any). With drop = true it is built and stored but not sent: a
   // deliberately lost packet, for tests.
   void flush(bool drop = false);
+  // A heartbeat with the next sequence (an End of Session once the session ended).
   void heartbeat();
   void end_of_session();
   // Answers waiting requests (and joins); returns how many were answered.
@@ -154,14 +155,15 @@ class MoldUdpReceiver {
  public:
   MoldUdpReceiver(uint16_t rerequest_port, ReceiverConfig cfg = {});
   uint16_t port() const { return sock_.port(); }
+  int fd() const { return sock_.fd(); }
   void set_rerequest_port(uint16_t p) { rerequest_port_ = p; }
   // Joins the publisher (MoldPublisher or MoldFanout): a request with Message Count 0 to the
   // re-request port, answered by a heartbeat that names the session and the next sequence.
   void join(const Session& session = Session::of(""));
 
-  // Reads every waiting datagram into the receiver, then sends a request if one is due.
-  // Returns the datagrams read.
-  size_t pump(uint64_t now_ns, MoldReceiver::Deliver deliver);
+  // Reads the waiting datagrams (at most max_datagrams) into the receiver, then sends a request
+  // if one is due. Returns the datagrams read.
+  size_t pump(uint64_t now_ns, MoldReceiver::Deliver deliver, size_t max_datagrams = SIZE_MAX);
   bool wait_readable(int timeout_ms) const { return sock_.wait_readable(timeout_ms); }
 
   const MoldReceiver& receiver() const { return rx_; }

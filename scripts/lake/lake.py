@@ -1,0 +1,269 @@
+"""The `lake` tool: what the Delta Lake warm tier needs that DuckDB's delta extension cannot do.
+
+DuckDB (the runtime path, lib/io/lake/) reads Delta tables with time travel and appends to them, but
+cannot create a table nor Z-order one. This tool, on delta-rs (the `deltalake` package), creates
+tables, Z-orders and vacuums them, and reads and appends for the cross-checks of the tests. It runs
+in its own venv (.venv/lake, made by scripts/lake/setup.sh); `alpha data lake …` calls it.
+
+    python lake.py create   --table DIR --columns JSON [--partition date] [--name N] [--description D]
+    python lake.py append   --table DIR --file FILE.parquet
+    python lake.py read     --table DIR --out FILE.parquet [--version N] [--as-of MICROS --key a,b --latest c,d] [--order a,b]
+    python lake.py optimize --table DIR [--zorder symbol,ts_event]
+    python lake.py vacuum   --table DIR [--retain-hours H] [--dry-run]
+    python lake.py info     --table DIR
+
+Each command prints one JSON object on stdout. A refusal or failure prints `lake: <what>` on stderr
+and exits 2; nothing else is printed. Reads go through deltalake's QueryBuilder (DataFusion SQL)
+rather than DeltaTable.to_pyarrow_table() (see docs/lake.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+
+TYPES = {
+    "timestamp": "timestamp",
+    "string": "string",
+    "long": "int64",
+    "integer": "int32",
+    "double": "float64",
+    "date": "date32",
+}
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Refused(Exception):
+    """A refusal with a message for the user."""
+
+
+def idents(value: str, flag: str) -> list[str]:
+    names = [v for v in value.split(",") if v != ""]
+    for n in names:
+        if not IDENT.match(n):
+            raise Refused(f'{flag}: "{n}" is not a column name (letters, digits and "_")')
+    if not names:
+        raise Refused(f"{flag}: expected at least one column name")
+    return names
+
+
+def quoted(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def arrow_schema(columns: list[dict]):
+    import pyarrow as pa
+
+    fields = []
+    for c in columns:
+        name, kind = c.get("name"), c.get("type")
+        if not isinstance(name, str) or not IDENT.match(name):
+            raise Refused(f"--columns: {name!r} is not a column name")
+        if kind not in TYPES:
+            raise Refused(f"--columns: column {name}: type {kind!r}: expected one of {', '.join(TYPES)}")
+        t = pa.timestamp("us", tz="UTC") if kind == "timestamp" else getattr(pa, TYPES[kind])()
+        fields.append(pa.field(name, t, nullable=False))
+    return pa.schema(fields)
+
+
+def open_table(path: str, version: int | None = None):
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    try:
+        dt = DeltaTable(path)
+    except TableNotFoundError:
+        raise Refused(f"{path}: not a Delta table (no _delta_log)") from None
+    if version is not None:
+        latest = dt.version()
+        if version < 0 or version > latest:
+            raise Refused(f"--version {version}: the table has versions 0 to {latest}")
+        dt.load_as_version(version)
+    return dt
+
+
+def plain_types(table):
+    """QueryBuilder gives string_view columns; Parquet readers expect plain strings."""
+    import pyarrow as pa
+
+    fields = [pa.field(f.name, pa.string(), f.nullable) if pa.types.is_string_view(f.type) else f for f in table.schema]
+    return table.cast(pa.schema(fields))
+
+
+def write_parquet(table, out: str) -> None:
+    import pyarrow.parquet as pq
+
+    tmp = f"{out}.{os.getpid()}.tmp"
+    try:
+        pq.write_table(table, tmp, coerce_timestamps="us")
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def cmd_create(a) -> dict:
+    from deltalake import DeltaTable
+
+    try:
+        columns = json.loads(a.columns)
+    except json.JSONDecodeError as e:
+        raise Refused(f"--columns: not JSON ({e})") from None
+    if not isinstance(columns, list) or not all(isinstance(c, dict) for c in columns):
+        raise Refused('--columns: expected a JSON list of {"name", "type"} objects')
+    schema = arrow_schema(columns)
+    partition = idents(a.partition, "--partition") if a.partition else []
+    for p in partition:
+        if p not in schema.names:
+            raise Refused(f"--partition: {p} is not one of the columns")
+    if os.path.isdir(os.path.join(a.table, "_delta_log")):
+        raise Refused(f"{a.table}: a Delta table exists there already")
+    dt = DeltaTable.create(
+        a.table,
+        schema=schema,
+        partition_by=partition or None,
+        name=a.name,
+        description=a.description,
+        # Append-only: a remove of data (a DELETE, an overwrite) is refused; OPTIMIZE's rewrites are not data changes.
+        configuration={"delta.appendOnly": "true"},
+    )
+    return {"version": dt.version(), **protocol(dt)}
+
+
+def cmd_append(a) -> dict:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    from deltalake import write_deltalake
+
+    dt = open_table(a.table)
+    table = pq.read_table(a.file)
+    names = [f.name for f in dt.schema().fields]
+    if "date" in names and "date" not in table.column_names:
+        table = table.append_column("date", pc.cast(table["ts_known"], "date32"))
+    missing = [n for n in names if n not in table.column_names]
+    if missing:
+        raise Refused(f"{a.file}: missing column(s) {', '.join(missing)} of the table")
+    table = table.select(names).cast(arrow_schema_of(dt))
+    write_deltalake(dt, table, mode="append")
+    dt = open_table(a.table)
+    return {"version": dt.version(), "rows": table.num_rows}
+
+
+def arrow_schema_of(dt):
+    import pyarrow as pa
+
+    return pa.schema(dt.schema().to_arrow())
+
+
+def cmd_read(a) -> dict:
+    import pyarrow as pa
+    from deltalake import QueryBuilder
+
+    dt = open_table(a.table, a.version)
+    if a.as_of is not None:
+        key, latest = idents(a.key or "", "--key"), idents(a.latest or "", "--latest")
+        rank = ", ".join(f'"{c}" DESC' for c in latest)
+        # Knowledge time: what had been learnt by T, then the latest version of each record.
+        sql = (
+            f"SELECT * EXCLUDE (__rank) FROM (SELECT *, row_number() OVER (PARTITION BY {quoted(key)} ORDER BY {rank}) AS __rank "
+            f"FROM t WHERE arrow_cast(ts_known, 'Int64') <= {int(a.as_of)}) WHERE __rank = 1"
+        )
+    else:
+        sql = "SELECT * FROM t"
+    if a.order:
+        sql += f" ORDER BY {quoted(idents(a.order, '--order'))}"
+    table = pa.table(QueryBuilder().register("t", dt).execute(sql).read_all())
+    write_parquet(plain_types(table), a.out)
+    return {"version": dt.version(), "rows": table.num_rows}
+
+
+def cmd_optimize(a) -> dict:
+    dt = open_table(a.table)
+    metrics = dt.optimize.z_order(idents(a.zorder, "--zorder"))
+    return {"version": open_table(a.table).version(), "metrics": metrics}
+
+
+def cmd_vacuum(a) -> dict:
+    dt = open_table(a.table)
+    if a.retain_hours is not None and a.retain_hours < 0:
+        raise Refused(f"--retain-hours {a.retain_hours}: expected 0 or more")
+    removed = dt.vacuum(
+        retention_hours=a.retain_hours,
+        dry_run=a.dry_run,
+        enforce_retention_duration=False,
+    )
+    return {"version": open_table(a.table).version(), "dry_run": a.dry_run, "files": sorted(removed)}
+
+
+def protocol(dt) -> dict:
+    p = dt.protocol()
+    return {
+        "min_reader_version": p.min_reader_version,
+        "min_writer_version": p.min_writer_version,
+        "reader_features": p.reader_features,
+        "writer_features": p.writer_features,
+    }
+
+
+def cmd_info(a) -> dict:
+    dt = open_table(a.table)
+    m = dt.metadata()
+    return {
+        "version": dt.version(),
+        **protocol(dt),
+        "name": m.name,
+        "description": m.description,
+        "partition_columns": m.partition_columns,
+        "configuration": m.configuration,
+        "files": len(dt.file_uris()),
+        "history": [{"version": h.get("version"), "operation": h.get("operation")} for h in dt.history()],
+    }
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lake", description="Delta Lake tables of the warm tier (delta-rs).")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("create", "append", "read", "optimize", "vacuum", "info"):
+        s = sub.add_parser(name)
+        s.add_argument("--table", required=True)
+    c = sub.choices
+    c["create"].add_argument("--columns", required=True)
+    c["create"].add_argument("--partition", default="")
+    c["create"].add_argument("--name")
+    c["create"].add_argument("--description")
+    c["append"].add_argument("--file", required=True)
+    c["read"].add_argument("--out", required=True)
+    c["read"].add_argument("--version", type=int)
+    c["read"].add_argument("--as-of", type=int)
+    c["read"].add_argument("--key")
+    c["read"].add_argument("--latest")
+    c["read"].add_argument("--order")
+    c["optimize"].add_argument("--zorder", default="symbol,ts_event")
+    c["vacuum"].add_argument("--retain-hours", type=int)
+    c["vacuum"].add_argument("--dry-run", action="store_true")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    p = parser()
+    p.error = lambda message: (_ for _ in ()).throw(Refused(message))  # type: ignore[method-assign]
+    for s in p._subparsers._group_actions[0].choices.values():  # type: ignore[union-attr]
+        s.error = p.error  # type: ignore[method-assign]
+    try:
+        a = p.parse_args(argv)
+        result = globals()[f"cmd_{a.command}"](a)
+    except Refused as e:
+        print(f"lake: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - delta-rs and pyarrow errors become one line for the CLI
+        print(f"lake: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr)
+        return 2
+    sys.stdout.write(json.dumps(result, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

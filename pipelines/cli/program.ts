@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { GENERATE_DEFAULTS } from '../data/generate-options.ts';
 import { registerItchCommand } from './itch-command.ts';
+import { registerLakeCommands } from './lake-command.ts';
 import { registerModelCommand } from './model-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
 import { registerRunCommand } from './run.ts';
@@ -119,6 +120,7 @@ export async function buildProgram(): Promise<Command> {
         );
       },
     );
+  registerLakeCommands(data);
 
   replayOptions(
     program
@@ -175,5 +177,15 @@ export async function buildProgram(): Promise<Command> {
   registerModelCommand(program);
   registerTapCommand(program);
   registerRunCommand(program);
+  // `alpha data query --version N` is the table's version: the program's own -V/--version and --debug
+  // are read only before the command (positional options), and --debug is accepted after it too.
+  program.enablePositionalOptions();
+  const acceptDebug = (command: Command): void => {
+    for (const sub of command.commands) {
+      if (!sub.options.some((o) => o.long === '--debug')) sub.addOption(new Option('--debug').hideHelp());
+      acceptDebug(sub);
+    }
+  };
+  acceptDebug(program);
   return program;
 }

@@ -14,7 +14,7 @@ export interface Layer {
   forbiddenPackages?: readonly string[];
 }
 
-const STORAGE = ['apache-arrow', 'parquet-wasm', 'kafkajs', '@platformatic/kafka'];
+const STORAGE = ['apache-arrow', 'parquet-wasm', '@duckdb/node-api', 'kafkajs', '@platformatic/kafka'];
 
 /** Most specific folder first: a file belongs to the first layer whose folder holds it. */
 export const LAYERS: readonly Layer[] = [

@@ -1,0 +1,121 @@
+/**
+ * Appends Parquet files to a dataset's Delta table through DuckDB (`INSERT` into the attached table):
+ * one commit for all of them, or none. Each row goes to the partition of its `ts_known` date.
+ *
+ * Idempotent: a row whose identity and version (e.g. `id`, `version`, `ts_known` of a Trade) the
+ * table already holds is not added again, so re-running an append that was interrupted — before its
+ * commit, which leaves the table at its previous version, or after it — adds each row once. Rows
+ * with a NULL, or repeating another row's identity and version, refuse the whole append.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { AlphaError } from '../../core/errors.ts';
+import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
+import { lockPath, PARTITION, tablePath } from './layout.ts';
+import { withLock } from './lock.ts';
+import { tableSchema, tableVersion } from './table.ts';
+import { duckdbType, type LakeSchema } from './table-schema.ts';
+
+export interface AppendResult {
+  /** Rows added by this append. */
+  added: number;
+  /** Rows the table held already (from an earlier run of the same append). */
+  skipped: number;
+  /** The table's version before and after (equal when nothing was added). */
+  before: number;
+  version: number;
+}
+
+export interface AppendOptions {
+  /** Called with the number of rows just before the commit is attempted (progress output). */
+  onInsert?: (rows: number) => void;
+}
+
+export async function appendFiles(
+  lake: string,
+  dataset: string,
+  files: readonly string[],
+  options: AppendOptions = {},
+): Promise<AppendResult> {
+  const table = tablePath(lake, dataset, true);
+  if (files.length === 0) throw new AlphaError('expected at least one Parquet file to append');
+  for (const f of files) {
+    if (!existsSync(f)) throw new AlphaError(`${f}: file not found`);
+    if (!statSync(f).isFile()) throw new AlphaError(`${f}: not a regular file`);
+  }
+  return withLock(lockPath(table), `dataset "${dataset}"`, async () => {
+    const duck = await openDuck();
+    try {
+      const schema = await tableSchema(duck, table);
+      const before = tableVersion(table);
+      const rows = await stage(duck, schema, files);
+      const identity = [...schema.key, ...schema.latest.filter((c) => !schema.key.includes(c))];
+      await checkBatch(duck, schema, identity);
+      const dates = (await all(duck, `SELECT DISTINCT strftime(${ident(PARTITION)}, '%Y-%m-%d') AS d FROM batch ORDER BY d`)).map((r) =>
+        String(r['d']),
+      );
+      if (rows === 0) return { added: 0, skipped: 0, before, version: before };
+      await duck.connection.run(`ATTACH ${literal(table.dir)} AS lake (TYPE delta)`);
+      const same = identity.map((c) => `t.${ident(c)} = b.${ident(c)}`).join(' AND ');
+      const inDates = `t.${ident(PARTITION)} IN (${dates.map((d) => `DATE ${literal(d)}`).join(', ')})`;
+      options.onInsert?.(rows);
+      let added: number;
+      try {
+        const r = await duck.connection.runAndReadAll(
+          `INSERT INTO lake BY NAME SELECT * FROM batch b WHERE NOT EXISTS (SELECT 1 FROM lake t WHERE ${inDates} AND ${same})`,
+        );
+        added = Number(r.getRowsJS()[0]?.[0] ?? 0);
+      } catch (err) {
+        throw new AlphaError(`dataset "${dataset}": the append failed, the table stays at version ${before} (${message(err)})`);
+      }
+      return { added, skipped: rows - added, before, version: tableVersion(table) };
+    } finally {
+      duck.close();
+    }
+  });
+}
+
+async function all(duck: Duck, sql: string): Promise<Record<string, unknown>[]> {
+  return (await duck.connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+}
+
+/** Loads the files into the temp table `batch`, with the table's columns and types; returns its rows. */
+async function stage(duck: Duck, schema: LakeSchema, files: readonly string[]): Promise<number> {
+  const fields = schema.columns.filter((c) => c.name !== PARTITION);
+  for (const f of files) {
+    let have: Set<string>;
+    try {
+      have = new Set((await all(duck, `DESCRIBE SELECT * FROM read_parquet(${literal(f)})`)).map((r) => String(r['column_name'])));
+    } catch (err) {
+      throw new AlphaError(`${f}: not a readable Parquet file (${message(err)})`);
+    }
+    const missing = fields.filter((c) => !have.has(c.name)).map((c) => c.name);
+    if (missing.length > 0)
+      throw new AlphaError(
+        `${f}: no column ${missing.join(', ')}: expected the fields of ${schema.name} (${fields.map((c) => c.name).join(', ')})`,
+      );
+  }
+  const select = fields.map((c) => `CAST(${ident(c.name)} AS ${duckdbType(c)}) AS ${ident(c.name)}`).join(', ');
+  try {
+    await duck.connection.run(
+      `CREATE TEMP TABLE batch AS SELECT ${select}, CAST(${ident('ts_known')} AS DATE) AS ${ident(PARTITION)} ` +
+        `FROM read_parquet([${files.map(literal).join(', ')}])`,
+    );
+  } catch (err) {
+    throw new AlphaError(`${files.join(', ')}: cannot read the rows as ${schema.name} (${message(err)})`);
+  }
+  return Number((await all(duck, 'SELECT count(*) AS n FROM batch'))[0]?.['n'] ?? 0);
+}
+
+async function checkBatch(duck: Duck, schema: LakeSchema, identity: readonly string[]): Promise<void> {
+  const anyNull = schema.columns.map((c) => `${ident(c.name)} IS NULL`).join(' OR ');
+  const nulls = Number((await all(duck, `SELECT count(*) AS n FROM batch WHERE ${anyNull}`))[0]?.['n'] ?? 0);
+  if (nulls > 0) throw new AlphaError(`${nulls} row(s) with a NULL: expected a value in every column of ${schema.name}`);
+  const keys = identity.map(ident).join(', ');
+  const repeated = await all(duck, `SELECT ${keys}, count(*) AS n FROM batch GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
+  if (repeated.length > 0) {
+    const r = repeated[0]!;
+    throw new AlphaError(
+      `${r['n']} rows with the same ${identity.map((c) => `${c} ${String(r[c])}`).join(', ')}: expected each version of a record once`,
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * An in-memory DuckDB with the delta extension loaded from the project's extension folder
+ * (lib/io/lake/install.ts), never from the network: autoinstall and autoload are off, the extension
+ * directory is set explicitly, and DuckDB checks the extension's signature as it loads it.
+ */
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { AlphaError } from '../../core/errors.ts';
+import { lakeInstall } from './install.ts';
+
+export interface Duck {
+  connection: DuckDBConnection;
+  close(): void;
+}
+
+export async function openDuck(): Promise<Duck> {
+  const { extensionDir } = lakeInstall();
+  const instance = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    extension_directory: extensionDir,
+    threads: '2',
+  });
+  const connection = await instance.connect();
+  try {
+    await connection.run('LOAD delta');
+    // Dates of TIMESTAMPTZ values (the partition of a row, --from/--to) are UTC dates.
+    await connection.run("SET TimeZone = 'UTC'");
+  } catch (err) {
+    connection.closeSync();
+    instance.closeSync();
+    throw new AlphaError(
+      `cannot load DuckDB's delta extension from ${extensionDir} (${message(err)}): run bash scripts/lake/setup.sh --force`,
+    );
+  }
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** A DuckDB identifier, quoted. */
+export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** A DuckDB string literal (for what cannot be a bound parameter, such as a table function's path). */
+export const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;

@@ -7,8 +7,9 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 240_000,
     pool: 'forks',
-    // Starts Kafka, the schema registry and Redis when a selected file needs them (test/kafka/, *.kafka.test.ts).
-    globalSetup: ['./test/helpers/services-setup.ts'],
+    // Starts Kafka, the schema registry and Redis when a selected file needs them (test/kafka/, *.kafka.test.ts);
+    // installs the lake's venv and DuckDB extension when one needs them (test/lib/io/lake/, *.lake.test.ts).
+    globalSetup: ['./test/helpers/services-setup.ts', './test/helpers/lake-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

@@ -7,7 +7,7 @@ in its own venv (.venv/lake, made by scripts/lake/setup.sh); `alpha data lake â€
 
     python lake.py create   --table DIR --columns JSON [--partition date] [--name N] [--description D]
     python lake.py append   --table DIR --file FILE.parquet
-    python lake.py read     --table DIR --out FILE.parquet [--version N] [--as-of MICROS --key a,b --latest c,d] [--order a,b]
+    python lake.py read     --table DIR [--out FILE.parquet] [--version N] [--as-of MICROS --key a,b --latest c,d] [--order a,b]
     python lake.py optimize --table DIR [--zorder symbol,ts_event]
     python lake.py vacuum   --table DIR [--retain-hours H] [--dry-run]
     python lake.py info     --table DIR
@@ -175,9 +175,19 @@ def cmd_read(a) -> dict:
         sql = "SELECT * FROM t"
     if a.order:
         sql += f" ORDER BY {quoted(idents(a.order, '--order'))}"
-    table = pa.table(QueryBuilder().register("t", dt).execute(sql).read_all())
-    write_parquet(plain_types(table), a.out)
-    return {"version": dt.version(), "rows": table.num_rows}
+    table = plain_types(pa.table(QueryBuilder().register("t", dt).execute(sql).read_all()))
+    if a.out:
+        write_parquet(table, a.out)
+        return {"version": dt.version(), "rows": table.num_rows}
+    return {"version": dt.version(), "rows": table.num_rows, "records": records(table)}
+
+
+def records(table) -> list[dict]:
+    """Rows as JSON-ready objects: timestamps as whole Âµs since the epoch, dates as YYYY-MM-DD."""
+    import pyarrow as pa
+
+    cols = [table[n].cast(pa.int64()) if pa.types.is_timestamp(table.schema.field(n).type) else table[n] for n in table.column_names]
+    return pa.table(cols, names=table.column_names).to_pylist()
 
 
 def cmd_optimize(a) -> dict:
@@ -235,7 +245,7 @@ def parser() -> argparse.ArgumentParser:
     c["create"].add_argument("--name")
     c["create"].add_argument("--description")
     c["append"].add_argument("--file", required=True)
-    c["read"].add_argument("--out", required=True)
+    c["read"].add_argument("--out", help="write a Parquet file (default: the rows in the JSON answer)")
     c["read"].add_argument("--version", type=int)
     c["read"].add_argument("--as-of", type=int)
     c["read"].add_argument("--key")

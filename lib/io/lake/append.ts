@@ -1,6 +1,7 @@
 /**
- * Appends Parquet files to a dataset's Delta table through DuckDB (`INSERT` into the attached table):
- * one commit for all of them, or none. Each row goes to the partition of its `ts_known` date.
+ * Appends Parquet files to a dataset's Delta table through DuckDB (`INSERT` into the attached table,
+ * one per partition, in one transaction): one commit for all of them, or none. Each row goes to the
+ * partition of its `ts_known` date.
  *
  * Idempotent: a row whose identity and version (e.g. `id`, `version`, `ts_known` of a Trade) the
  * table already holds is not added again, so re-running an append that was interrupted — before its
@@ -50,21 +51,28 @@ export async function appendFiles(
       const rows = await stage(duck, schema, files);
       const identity = [...schema.key, ...schema.latest.filter((c) => !schema.key.includes(c))];
       await checkBatch(duck, schema, identity);
-      const dates = (await all(duck, `SELECT DISTINCT strftime(${ident(PARTITION)}, '%Y-%m-%d') AS d FROM batch ORDER BY d`)).map((r) =>
-        String(r['d']),
-      );
       if (rows === 0) return { added: 0, skipped: 0, before, version: before };
       await duck.connection.run(`ATTACH ${literal(table.dir)} AS lake (TYPE delta)`);
+      // The rows the table lacks, found before any write: the delta extension cannot scan a table
+      // that the open transaction has written to.
+      const batchDates = await datesOf(duck, 'batch');
       const same = identity.map((c) => `t.${ident(c)} = b.${ident(c)}`).join(' AND ');
-      const inDates = `t.${ident(PARTITION)} IN (${dates.map((d) => `DATE ${literal(d)}`).join(', ')})`;
-      options.onInsert?.(rows);
-      let added: number;
+      const inDates = `t.${ident(PARTITION)} IN (${batchDates.map((d) => `DATE ${literal(d)}`).join(', ')})`;
+      await duck.connection.run(
+        `CREATE TEMP TABLE fresh AS SELECT * FROM batch b WHERE NOT EXISTS (SELECT 1 FROM lake t WHERE ${inDates} AND ${same})`,
+      );
+      const added = Number((await all(duck, 'SELECT count(*) AS n FROM fresh'))[0]?.['n'] ?? 0);
+      if (added === 0) return { added: 0, skipped: rows, before, version: before };
+      options.onInsert?.(added);
+      // One INSERT per partition (the extension writes one partition per statement), one transaction:
+      // one Delta commit, written when the transaction commits, or none.
       try {
-        const r = await duck.connection.runAndReadAll(
-          `INSERT INTO lake BY NAME SELECT * FROM batch b WHERE NOT EXISTS (SELECT 1 FROM lake t WHERE ${inDates} AND ${same})`,
-        );
-        added = Number(r.getRowsJS()[0]?.[0] ?? 0);
+        await duck.connection.run('BEGIN TRANSACTION');
+        for (const d of await datesOf(duck, 'fresh'))
+          await duck.connection.run(`INSERT INTO lake BY NAME SELECT * FROM fresh WHERE ${ident(PARTITION)} = DATE ${literal(d)}`);
+        await duck.connection.run('COMMIT');
       } catch (err) {
+        await duck.connection.run('ROLLBACK').catch(() => undefined);
         throw new AlphaError(`dataset "${dataset}": the append failed, the table stays at version ${before} (${message(err)})`);
       }
       return { added, skipped: rows - added, before, version: tableVersion(table) };
@@ -72,6 +80,11 @@ export async function appendFiles(
       duck.close();
     }
   });
+}
+
+async function datesOf(duck: Duck, table: string): Promise<string[]> {
+  const rows = await all(duck, `SELECT DISTINCT strftime(${ident(PARTITION)}, '%Y-%m-%d') AS d FROM ${table} ORDER BY d`);
+  return rows.map((r) => String(r['d']));
 }
 
 async function all(duck: Duck, sql: string): Promise<Record<string, unknown>[]> {

@@ -204,6 +204,9 @@ def cmd_vacuum(a) -> dict:
         retention_hours=a.retain_hours,
         dry_run=a.dry_run,
         enforce_retention_duration=False,
+        # Every file no version needs, including those no commit ever named (an append killed before
+        # its commit), not only those since the last checkpoint.
+        full=True,
     )
     return {"version": open_table(a.table).version(), "dry_run": a.dry_run, "files": sorted(removed)}
 

@@ -1,6 +1,6 @@
 /**
  * vitest globalSetup: when a selected test file needs the lake (a file under test/lib/io/lake/, or
- * named `*.lake.test.ts`), runs scripts/lake/setup.sh first, so one such file runs from a fresh clone
+ * whose name starts with `lake`, such as test/hostile/lake.test.ts), runs scripts/lake/setup.sh first, so one such file runs from a fresh clone
  * by itself. The script is idempotent (a few hundred ms when the venv and the DuckDB extension are
  * there; `npm test` runs it before vitest as `npm run setup:lake`) and bounded here to 10 minutes.
  */
@@ -12,7 +12,7 @@ import type { TestProject } from 'vitest/node';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export const needsLake = (file: string): boolean =>
-  /(^|[/\\])test[/\\]lib[/\\]io[/\\]lake[/\\]/.test(file) || /\.lake\.test\.[cm]?[jt]s$/.test(file);
+  /(^|[/\\])test[/\\]lib[/\\]io[/\\]lake[/\\]/.test(file) || /(^|[/\\])lake[^/\\]*\.test\.[cm]?[jt]s$/.test(file);
 
 export default async function setup(project: TestProject): Promise<void> {
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;

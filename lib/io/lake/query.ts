@@ -116,7 +116,7 @@ export async function queryLakeToParquet(q: LakeQuery, out: string): Promise<{ r
     const p = await plan(duck, q, false);
     let rows: number;
     try {
-      const r = await duck.connection.runAndReadAll(`COPY (${p.sql}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`, p.params);
+      const r = await duck.connection.runAndReadAll(`COPY (${p.sql}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`, p.params);
       rows = Number(r.getRowsJS()[0]?.[0] ?? 0);
     } catch (err) {
       throw failed(q, err);

@@ -48,7 +48,7 @@ fi
 want="$(cat "$req" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1) $("$python" -c 'import platform; print(platform.python_version())')"
 ready() {
   [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -s "$ext" ]] \
-    && "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ("deltalake", "pyarrow")) else 1)' 2>/dev/null
+    && "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ("deltalake", "pyarrow", "pytest")) else 1)' 2>/dev/null
 }
 if [[ "${1:-}" != "--force" ]] && ready; then
   echo "${LAKE_VENV:-.venv/lake} is up to date ($(elapsed))"
@@ -93,6 +93,6 @@ with open(tmp, "wb") as f:
 os.replace(tmp, target)
 PY
 
-"$venv/bin/python" -c 'import deltalake, pyarrow' || die "installed, but an import failed (see above)"
+"$venv/bin/python" -c 'import deltalake, pyarrow, pytest' || die "installed, but an import failed (see above)"
 echo "$want" > "$stamp"
 echo "${LAKE_VENV:-.venv/lake} ready: $("$venv/bin/python" -c 'import deltalake, pyarrow; print(f"deltalake {deltalake.__version__}, pyarrow {pyarrow.__version__}")'), DuckDB delta extension v$DUCKDB_VERSION $platform ($(elapsed))"

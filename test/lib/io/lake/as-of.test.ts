@@ -3,7 +3,7 @@
  * (each batch a table version, in an order unrelated to ts_known), the lake's answer at knowledge time
  * T — and at T on an earlier table version — equals a reconstruction by brute force: of the rows known
  * by T (ts_known ≤ T) in the versions up to N, the one with the highest `version` of each id (then the
- * later ts_known). DuckDB answers every T; delta-rs (lake.py read --as-of) answers one T per history.
+ * later ts_known), then the records of one symbol and of one date of ts_event when the query asks. DuckDB answers every T; delta-rs (lake.py read --as-of) answers one T per history.
  */
 import fc from 'fast-check';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { createTable } from '../../../../lib/io/lake/create.ts';
 import { tablePath } from '../../../../lib/io/lake/layout.ts';
 import { queryLake } from '../../../../lib/io/lake/query.ts';
 import { writeRecordsParquet } from '../../../../lib/io/parquet.ts';
+import { formatDate } from '../../../../lib/core/dates.ts';
 import { HOUR, MINUTE } from '../../../../lib/core/time.ts';
 import type { Trade } from '../../../../schemas/types.generated.ts';
 import { asObjects, deltaRsRows, sortTrades, tempLake, tradeRow } from '../../../helpers/lake.ts';
@@ -38,6 +39,8 @@ const historyArb = fc.record({
   batchOf: fc.array(fc.nat(), { minLength: 200, maxLength: 200 }),
   times: fc.array(fc.integer({ min: 0, max: 1050 }), { minLength: 3, maxLength: 3 }),
   symbolFilter: fc.option(fc.constantFrom(...SYMBOLS), { nil: undefined }),
+  // --from = --to = one UTC date of ts_event (the histories cross midnight).
+  dateFilter: fc.option(fc.constantFrom('2024-01-02', '2024-01-03'), { nil: undefined }),
 });
 
 type History = typeof historyArb extends fc.Arbitrary<infer T> ? T : never;
@@ -58,15 +61,18 @@ function rowsOf(h: History): Trade[] {
   return rows;
 }
 
-/** What was known at T: the latest version of each id among `rows` with ts_known ≤ T, then the symbol filter. */
-function bruteForce(rows: readonly Trade[], t: number, symbol: string | undefined): Record<string, unknown>[] {
+/** What was known at T: the latest version of each id among `rows` with ts_known ≤ T, then the symbol and date filters. */
+function bruteForce(rows: readonly Trade[], t: number, symbol: string | undefined, date?: string): Record<string, unknown>[] {
   const latest = new Map<number, Trade>();
   for (const r of rows) {
     if (r.ts_known > t) continue;
     const have = latest.get(r.id);
     if (!have || r.version > have.version || (r.version === have.version && r.ts_known > have.ts_known)) latest.set(r.id, r);
   }
-  return sortTrades([...latest.values()].filter((r) => symbol === undefined || r.symbol === symbol).map(tradeRow));
+  const chosen = [...latest.values()].filter(
+    (r) => (symbol === undefined || r.symbol === symbol) && (date === undefined || formatDate(r.ts_event) === date),
+  );
+  return sortTrades(chosen.map(tradeRow));
 }
 
 describe('as-of reads of the lake', () => {
@@ -96,9 +102,16 @@ describe('as-of reads of the lake', () => {
           const k = h.batches - (i % h.batches);
           const version = batches.slice(0, k).filter((b) => b.length > 0).length;
           const known = batches.slice(0, k).flat();
-          const q = { lake: dir, dataset: 'trades', asOf: t, version, ...(h.symbolFilter ? { symbols: [h.symbolFilter] } : {}) };
+          const q = {
+            lake: dir,
+            dataset: 'trades',
+            asOf: t,
+            version,
+            ...(h.symbolFilter ? { symbols: [h.symbolFilter] } : {}),
+            ...(h.dateFilter ? { from: h.dateFilter, to: h.dateFilter } : {}),
+          };
           const got = sortTrades(asObjects(await queryLake(q)));
-          expect(got).toEqual(bruteForce(known, t, h.symbolFilter));
+          expect(got).toEqual(bruteForce(known, t, h.symbolFilter, h.dateFilter));
         }
         // delta-rs, at the latest version, at the middle T.
         expect(deltaRsRows(table, { asOf: times[1]! })).toEqual(bruteForce(rows, times[1]!, undefined));

@@ -40,7 +40,6 @@
 
 namespace {
 
-using colo_addon::hand_out;
 using colo_addon::hand_over;
 
 uint64_t steady_ns() {
@@ -258,32 +257,61 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Columns& c = back_;
+    // Each kind's columns packed into one buffer (see hand_over.h); a kind left out is empty.
     auto quotes = [&](bool keep) {
-      Napi::Object q = Napi::Object::New(env);
-      q.Set("locate", keep ? hand_out(env, c.quotes.locate) : hand_over(env, std::vector<uint16_t>{}));
-      q.Set("ts_ns", keep ? hand_out(env, c.quotes.ts_ns) : hand_over(env, std::vector<double>{}));
-      q.Set("ts_known_us", keep ? hand_out(env, c.quote_known) : hand_over(env, std::vector<double>{}));
-      q.Set("ts_event_us", keep ? hand_out(env, c.quote_event) : hand_over(env, std::vector<double>{}));
-      q.Set("symbol_code", keep ? hand_out(env, c.quote_code) : hand_over(env, std::vector<int32_t>{}));
-      q.Set("mold_seq", keep ? hand_out(env, c.quote_mold) : hand_over(env, std::vector<double>{}));
-      q.Set("bid", keep ? hand_out(env, c.quotes.bid) : hand_over(env, std::vector<double>{}));
-      q.Set("ask", keep ? hand_out(env, c.quotes.ask) : hand_over(env, std::vector<double>{}));
-      q.Set("bid_size", keep ? hand_out(env, c.quotes.bid_size) : hand_over(env, std::vector<double>{}));
-      q.Set("ask_size", keep ? hand_out(env, c.quotes.ask_size) : hand_over(env, std::vector<double>{}));
-      return q;
+      colo_addon::Packer pack(env);
+      std::vector<uint16_t> no16;
+      std::vector<int32_t> no32;
+      std::vector<double> no;
+      auto& q = c.quotes;
+      auto d = [&](std::vector<double>& v) -> std::vector<double>& { return keep ? v : no; };
+      std::vector<uint16_t>& locate = keep ? q.locate : no16;
+      std::vector<int32_t>& code = keep ? c.quote_code : no32;
+      for (auto* v : {&d(q.ts_ns), &d(c.quote_known), &d(c.quote_event), &d(c.quote_mold), &d(q.bid), &d(q.ask),
+                      &d(q.bid_size), &d(q.ask_size)})
+        pack.add(*v);
+      pack.add(locate);
+      pack.add(code);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("ts_ns", pack.take(d(q.ts_ns)));
+      o.Set("ts_known_us", pack.take(d(c.quote_known)));
+      o.Set("ts_event_us", pack.take(d(c.quote_event)));
+      o.Set("mold_seq", pack.take(d(c.quote_mold)));
+      o.Set("bid", pack.take(d(q.bid)));
+      o.Set("ask", pack.take(d(q.ask)));
+      o.Set("bid_size", pack.take(d(q.bid_size)));
+      o.Set("ask_size", pack.take(d(q.ask_size)));
+      o.Set("locate", pack.take(locate));
+      o.Set("symbol_code", pack.take(code));
+      return o;
     };
     auto trades = [&](bool keep) {
-      Napi::Object t = Napi::Object::New(env);
-      t.Set("locate", keep ? hand_out(env, c.trades.locate) : hand_over(env, std::vector<uint16_t>{}));
-      t.Set("ts_ns", keep ? hand_out(env, c.trades.ts_ns) : hand_over(env, std::vector<double>{}));
-      t.Set("ts_known_us", keep ? hand_out(env, c.trade_known) : hand_over(env, std::vector<double>{}));
-      t.Set("ts_event_us", keep ? hand_out(env, c.trade_event) : hand_over(env, std::vector<double>{}));
-      t.Set("symbol_code", keep ? hand_out(env, c.trade_code) : hand_over(env, std::vector<int32_t>{}));
-      t.Set("mold_seq", keep ? hand_out(env, c.trade_mold) : hand_over(env, std::vector<double>{}));
-      t.Set("price", keep ? hand_out(env, c.trades.price) : hand_over(env, std::vector<double>{}));
-      t.Set("shares", keep ? hand_out(env, c.trades.shares) : hand_over(env, std::vector<double>{}));
-      t.Set("aggressor", keep ? hand_out(env, c.trades.aggressor) : hand_over(env, std::vector<uint8_t>{}));
-      return t;
+      colo_addon::Packer pack(env);
+      std::vector<uint16_t> no16;
+      std::vector<int32_t> no32;
+      std::vector<uint8_t> no8;
+      std::vector<double> no;
+      auto& t = c.trades;
+      auto d = [&](std::vector<double>& v) -> std::vector<double>& { return keep ? v : no; };
+      std::vector<uint16_t>& locate = keep ? t.locate : no16;
+      std::vector<int32_t>& code = keep ? c.trade_code : no32;
+      std::vector<uint8_t>& aggressor = keep ? t.aggressor : no8;
+      for (auto* v : {&d(t.ts_ns), &d(c.trade_known), &d(c.trade_event), &d(c.trade_mold), &d(t.price), &d(t.shares)})
+        pack.add(*v);
+      pack.add(locate);
+      pack.add(code);
+      pack.add(aggressor);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("ts_ns", pack.take(d(t.ts_ns)));
+      o.Set("ts_known_us", pack.take(d(c.trade_known)));
+      o.Set("ts_event_us", pack.take(d(c.trade_event)));
+      o.Set("mold_seq", pack.take(d(c.trade_mold)));
+      o.Set("price", pack.take(d(t.price)));
+      o.Set("shares", pack.take(d(t.shares)));
+      o.Set("locate", pack.take(locate));
+      o.Set("symbol_code", pack.take(code));
+      o.Set("aggressor", pack.take(aggressor));
+      return o;
     };
     // The columns of a kind left out are made once and handed out again (nothing to allocate).
     auto empty = [&](Napi::ObjectReference& ref, bool is_quotes) {

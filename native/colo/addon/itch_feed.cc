@@ -136,8 +136,11 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     // The feed alone does not keep the process alive (as a socket that is only read from).
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+    closed_ = false;
     uv_timer_start(timer_, &ItchFeed::OnTimer, 0, kTickMs);
     watch(true);
+    // An environment torn down first (a worker thread ending) closes the handles before its loop goes.
+    hooked_ = napi_add_env_cleanup_hook(env, &ItchFeed::OnEnvCleanup, this) == napi_ok;
   }
 
   ~ItchFeed() override { stop(); }
@@ -236,8 +239,18 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     }
   }
 
+  static void OnEnvCleanup(void* self) {
+    auto* feed = static_cast<ItchFeed*>(self);
+    feed->hooked_ = false;  // a hook is removed as it runs
+    feed->stop();
+  }
+
   void stop() {
     if (closed_) return;
+    if (hooked_) {
+      napi_remove_env_cleanup_hook(env_, &ItchFeed::OnEnvCleanup, this);
+      hooked_ = false;
+    }
     watch(false);
     closed_ = true;
     uv_timer_stop(timer_);
@@ -390,7 +403,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   uv_poll_t* poll_ = nullptr;   // freed by uv_close's callback
   uv_timer_t* timer_ = nullptr;
   bool watching_ = false;
-  bool closed_ = false;
+  bool closed_ = true;  // until the handles exist
+  bool hooked_ = false;  // the env cleanup hook is registered
   colo::book::Book book_;
   Columns back_;
   size_t max_rows_ = 1 << 20;

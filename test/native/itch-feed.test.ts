@@ -88,6 +88,8 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
         wakes++;
       });
       await until('the join', () => pub.stats().subscribers === 1);
+      // The publisher answered the join with a heartbeat naming its session; the feed reads it on the event loop.
+      await until('the session named', () => feed.stats().session !== null);
       expect(feed.stats().session).toBe('ALPHATEST1');
       expect(pub.publish()).toBe(total);
       expect(pub.stats().packetsDropped).toBe(5);
@@ -95,7 +97,7 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
 
       const s = feed.stats();
       expect(s.delivered).toBe(total);
-      // The burst arrives before the thread reads it, so the holes are found while the first is
+      // The burst arrives before the feed reads it, so the holes are found while the first is
       // still open (gaps counts a gap when none was open): at least one. Each of the four holes
       // (packets 1, 51-52, 1500 and the last) needs a request of its own.
       expect(s.gaps).toBeGreaterThanOrEqual(1);
@@ -103,7 +105,7 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
       expect(s.errors).toBe(0);
       expect(s.joins).toBeGreaterThanOrEqual(1);
       expect(pub.stats().requestsRefused).toBe(0);
-      await until('an onData call', () => wakes > 0); // queued by the thread; runs on the event loop
+      await until('an onData call', () => wakes > 0); // called on the event loop after rows were added
       expect(got.knownOk).toBe(true);
 
       const summary = summaryOf(bytes, 'session.itch');

@@ -89,12 +89,20 @@ export interface DatasetReader<T> {
   close(): Promise<void>;
 }
 
+/**
+ * Where a dataset is read from: the run's data folder (the default), or the run's lake (a Delta table
+ * of the dataset's name, docs/lake.md), as known at `asOf` (only rows with ts_known ≤ it) and in table
+ * version `version` (default the latest).
+ */
+export type DatasetStore = { store: 'files' } | { store: 'lake'; asOf?: Micros | undefined; version?: number | undefined };
+
 export interface SourceContext extends OperatorContext {
   /**
-   * Opens a dataset (e.g. "quotes") of the run's data folder as records of `schema`; a missing or
-   * corrupt file, or a column of another type than the schema's, is a clear error naming it.
+   * Opens a dataset (e.g. "quotes") of the run's data folder, or of its lake (`from`), as records of
+   * `schema`, over the run's trading days; a missing or corrupt file or table, or a column of another
+   * type than the schema's, is a clear error naming it.
    */
-  openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]>;
+  openDataset<TName extends SchemaName>(name: string, schema: TName, from?: DatasetStore): DatasetReader<SchemaTypes[TName]>;
   /**
    * The path of `file`, relative to the run's data folder: a DataError naming it when it is not a
    * regular file inside that folder (after symlinks).

@@ -5,7 +5,7 @@
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import type { Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
-import type { SourceContext } from './context.ts';
+import type { DatasetStore, SourceContext } from './context.ts';
 import type { SourceReader } from './spec.ts';
 
 /** The schemas a replay can decode. */
@@ -22,10 +22,12 @@ export function openReplay<TName extends keyof Replayable>(
   schema: TName,
   batchSize: number,
   ctx: SourceContext,
+  from?: DatasetStore,
 ): SourceReader<SchemaTypes[TName]> {
   type T = SchemaTypes[TName];
   const decode = DECODERS[schema] as Decoder<T>;
-  const files = ctx.openDataset(dataset, schema);
+  // The default call keeps the two-argument form that every run service and test double takes.
+  const files = from ? ctx.openDataset(dataset, schema, from) : ctx.openDataset(dataset, schema);
   const check = new OrderCheck(ctx);
   let pending: ColumnBatch<T> | undefined;
   let offset = 0;

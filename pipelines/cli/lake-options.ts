@@ -4,26 +4,7 @@ import { isDate } from '../../lib/core/dates.ts';
 
 export const DEFAULT_LAKE = 'data/lake';
 
-const INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z$/;
-
-/**
- * A knowledge time: whole µs since the epoch (`1704205800000000`) or an ISO-8601 UTC time
- * (`2024-01-02T14:30:00Z`, up to 6 decimals).
- */
-export function parseInstant(flag: string, value: string): number {
-  const hint = `expected µs since the epoch (e.g. 1704205800000000) or a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z`;
-  if (/^\d{1,16}$/.test(value)) {
-    const n = Number(value);
-    if (Number.isSafeInteger(n)) return n;
-  }
-  const m = INSTANT.exec(value);
-  if (m && isDate(m[1]!)) {
-    const [h, min, s] = [Number(m[2]), Number(m[3]), Number(m[4])];
-    if (h < 24 && min < 60 && s < 60)
-      return Date.parse(`${m[1]}T00:00:00Z`) * 1000 + ((h * 60 + min) * 60 + s) * 1e6 + Number((m[5] ?? '').padEnd(6, '0'));
-  }
-  throw new AlphaError(`${flag} is "${value}": ${hint}`);
-}
+export { parseInstant } from '../../lib/core/instant.ts';
 
 export const integer =
   (flag: string, lo: number, hi: number) =>

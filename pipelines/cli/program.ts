@@ -106,10 +106,24 @@ export async function buildProgram(): Promise<Command> {
     .option('--seed <n>', 'random seed (changes the noise, not the planted alpha)', number('--seed'), GENERATE_DEFAULTS.seed)
     .option('--alpha <x>', 'strength of the planted alpha (0 = pure noise)', number('--alpha'), GENERATE_DEFAULTS.alpha)
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
+    .option(
+      '--lake <dir>',
+      'also append the quotes and trades to the Delta tables of this lake (created when missing; needs npm run setup:lake)',
+    )
     .action(
-      async (opts: { out: string; symbols: number; days: number; start: string; seed: number; alpha: number; overwrite?: boolean }) => {
+      async (opts: {
+        out: string;
+        symbols: number;
+        days: number;
+        start: string;
+        seed: number;
+        alpha: number;
+        overwrite?: boolean;
+        lake?: string;
+      }) => {
         const started = Date.now();
         const [{ generateDataset }, { wroteLine }] = await Promise.all([import('../data/generate.ts'), import('./report.ts')]);
+        if (opts.lake !== undefined) (await import('../data/sample-to-lake.ts')).checkLake(opts.lake, opts.out);
         const manifest = await generateDataset(opts);
         const q = manifest.datasets['quotes']!;
         const t = manifest.datasets['trades']!;
@@ -118,6 +132,13 @@ export async function buildProgram(): Promise<Command> {
             `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n` +
             `${wroteLine(opts.out)}\n`,
         );
+        if (opts.lake !== undefined) {
+          const { sampleToLake } = await import('../data/sample-to-lake.ts');
+          for (const r of await sampleToLake(opts.out, manifest, opts.lake))
+            process.stderr.write(
+              `lake ${opts.lake}: "${r.dataset}" ${r.created ? 'created, ' : ''}${r.added} rows appended (${r.skipped} already there), version ${r.version}\n`,
+            );
+        }
       },
     );
   registerLakeCommands(data);
@@ -150,6 +171,7 @@ export async function buildProgram(): Promise<Command> {
         outDir: opts.out,
         overwrite: opts.overwrite ?? false,
         ...(dataDir ? { dataDir } : {}),
+        lakeDir: opts.lake,
         ...(opts.from ? { from: opts.from } : {}),
         ...(opts.to ? { to: opts.to } : {}),
       };

@@ -38,6 +38,7 @@ export function registerRunCommand(program: Command): void {
       sets: opts.set,
       outDir: opts.out,
       ...(opts.data ? { dataDir: opts.data } : {}),
+      lakeDir: opts.lake,
       ...(opts.from ? { from: opts.from } : {}),
       ...(opts.to ? { to: opts.to } : {}),
       ...(opts.quiet ? {} : { onProgress: progressPrinter() }),

@@ -15,6 +15,7 @@ import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.t
 import { registry } from '../../operators/index.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
+import { DEFAULT_RUN_LAKE, openLakeDataset } from '../io/lake-dataset.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { checkDataFile } from '../../lib/io/parquet.ts';
 import { openOutput } from '../io/output-folder.ts';
@@ -37,6 +38,8 @@ export interface BacktestOptions {
   topology?: Topology;
   /** Overrides the topology's `data:` for every replay source. */
   dataDir?: string;
+  /** The lake folder that replay sources with `store: lake` read (default data/lake). */
+  lakeDir?: string;
   /**
    * Output folder. A run writes into a staging folder beside it and moves it into place when done
    * (pipelines/io/output-folder.ts); a group run (`group`) writes into it directly, since the split
@@ -126,6 +129,8 @@ async function runInto(
   const deadLetters: DeadLetter[] = [];
   /** sha256 of each data file, taken as the replay reads it, so the data hash costs no second read. */
   const fileHashes = new Map<string, string>();
+  /** What was read from the lake: dataset → table version, as-of and partitions (part of the data hash). */
+  const lakeReads = new Map<string, string>();
   const sessions = manifest.sessions.map(({ open, close }) => ({ open, close }));
   const group = options.group ? findGroup(topology, options.group.name) : undefined;
   const members = group ? new Set(group.nodes) : undefined;
@@ -156,7 +161,15 @@ async function runInto(
       outDir,
       log,
       onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: (name, schema) => openDataset(dataDir, manifest, name, schema, (file, hash) => fileHashes.set(file, hash)),
+      openDataset: (name, schema, from) =>
+        from?.store === 'lake'
+          ? openLakeDataset(options.lakeDir ?? DEFAULT_RUN_LAKE, manifest, name, schema, from, (dataset, read) =>
+              lakeReads.set(
+                dataset,
+                JSON.stringify({ version: read.version, as_of: from.asOf ?? null, dates: [read.dates[0], read.dates.at(-1)] }),
+              ),
+            )
+          : openDataset(dataDir, manifest, name, schema, (file, hash) => fileHashes.set(file, hash)),
       dataFile: (file) => {
         const problem = checkDataFile(dataDir, file);
         // Named as given (not normalised), so the message shows what the topology asked for.
@@ -250,7 +263,7 @@ async function runInto(
     seed: topology.seed,
     git_commit: await commit,
     topology_sha256: sha256(resolvedText),
-    data_sha256: dataHash(dataDir, manifest, fileHashes),
+    data_sha256: dataHash(dataDir, manifest, fileHashes, lakeReads),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
   };
@@ -282,13 +295,22 @@ function resolvedTopologyYaml(topology: Topology): string {
   });
 }
 
-/** sha256 of the manifest and of every listed file's sha256, in manifest order (unread files are read here). */
-function dataHash(dir: string, manifest: ReturnType<typeof readManifest>, read: ReadonlyMap<string, string>): string {
+/**
+ * sha256 of the manifest and of every listed file's sha256, in manifest order (unread files are read
+ * here), then of each lake read (dataset, table version, as-of, partitions), when there were any.
+ */
+function dataHash(
+  dir: string,
+  manifest: ReturnType<typeof readManifest>,
+  read: ReadonlyMap<string, string>,
+  lake: ReadonlyMap<string, string>,
+): string {
   const hash = createHash('sha256');
   hash.update(readFileSync(join(dir, 'manifest.json')));
   for (const entry of Object.values(manifest.datasets)) {
     for (const f of entry.files) hash.update(read.get(f) ?? sha256(readFileSync(join(dir, f))));
   }
+  for (const [dataset, what] of [...lake].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`lake ${dataset} ${what}`);
   return hash.digest('hex');
 }
 

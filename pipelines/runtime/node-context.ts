@@ -10,6 +10,7 @@ import type {
   SourceContext,
   UniverseMember,
   DatasetReader,
+  DatasetStore,
   Clock,
 } from '../../operators/sdk/context.ts';
 import type { Rng } from '../../lib/core/rng.ts';
@@ -40,7 +41,7 @@ export interface RunServices {
   outDir: string;
   log: Logger;
   onDeadLetter(letter: DeadLetter): void;
-  openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]>;
+  openDataset<TName extends SchemaName>(name: string, schema: TName, from?: DatasetStore): DatasetReader<SchemaTypes[TName]>;
   /** The path of a file of the data folder (a DataError when it is not one: outside, missing, not a regular file). */
   dataFile?(file: string): string;
   /** Node name → what its operator's `prepare` resolved to (see prepare.ts). */
@@ -99,8 +100,8 @@ export class NodeContext implements SourceContext {
     return this.services.dataFile(file);
   }
 
-  openDataset<TName extends SchemaName>(name: string, schema: TName): DatasetReader<SchemaTypes[TName]> {
-    return this.services.openDataset(name, schema);
+  openDataset<TName extends SchemaName>(name: string, schema: TName, from?: DatasetStore): DatasetReader<SchemaTypes[TName]> {
+    return this.services.openDataset(name, schema, from);
   }
 }
 

@@ -32,6 +32,7 @@ export function paramDocs(spec: AnySpec): ParamDoc[] {
 function describeType(p: Record<string, unknown>): string {
   if (Array.isArray(p['enum'])) return (p['enum'] as unknown[]).map((e) => JSON.stringify(e)).join(' | ');
   if (p['const'] !== undefined) return JSON.stringify(p['const']);
+  if (Array.isArray(p['anyOf'])) return (p['anyOf'] as Record<string, unknown>[]).map(describeType).join(' | ');
   const type = String(p['type'] ?? 'any');
   const bounds: string[] = [];
   if (p['minimum'] !== undefined) bounds.push(`>= ${String(p['minimum'])}`);

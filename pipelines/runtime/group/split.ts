@@ -20,6 +20,8 @@ export interface SplitOptions {
   topologyFile: string;
   sets?: readonly string[];
   dataDir?: string;
+  /** The lake folder of replay sources with `store: lake` (passed to every group). */
+  lakeDir?: string;
   /** Output folder: the launcher holds its lock and staging folder, which its groups write into. */
   outDir: string;
   /** Replace an existing non-empty `outDir` whole (default: refuse it). */
@@ -135,6 +137,7 @@ async function runGroups(
     outDir,
     '--quiet',
     ...(o.dataDir ? ['--data', o.dataDir] : []),
+    ...(o.lakeDir ? ['--lake', o.lakeDir] : []),
     ...(o.from ? ['--from', o.from] : []),
     ...(o.to ? ['--to', o.to] : []),
     ...(o.sets ?? []).flatMap((s) => ['--set', s]),

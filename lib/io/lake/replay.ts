@@ -121,7 +121,7 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
       values.map((r) => String(r[0])),
     );
   }
-  const select = columns.map((c) => `${selectOf(c, dictionaries.get(c.name))} AS ${ident(c.name)}`).join(', ');
+  const select = columns.map((c) => `${nonNull(c, selectOf(c, dictionaries.get(c.name)))} AS ${ident(c.name)}`).join(', ');
   const order = schema.order.map(ident).join(', ');
   const batchRows = q.batchRows ?? 65_536;
   const query = (date: string): Promise<DuckDBMaterializedResult> =>
@@ -157,6 +157,21 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
     },
   };
 }
+
+/**
+ * The typed array a DOUBLE or INTEGER vector of @duckdb/node-api (pinned 1.5.5-r.5) reads its values
+ * from, a view of DuckDB's own memory: its `items` field, which the package keeps private. Copying it
+ * whole is 12–17× faster than `getItem` per value (which also tests a validity bit per value). Absent or
+ * of another kind in another version of the package, the caller falls back to `getItem`.
+ */
+function itemsOf(vector: unknown): Float64Array | Int32Array | undefined {
+  const items = (vector as { items?: unknown }).items;
+  return items instanceof Float64Array || items instanceof Int32Array ? items : undefined;
+}
+
+/** A column that stops the query with a message naming it when a row holds a NULL. */
+const nonNull = (c: LakeColumn, sql: string): string =>
+  `CASE WHEN ${ident(c.name)} IS NULL THEN error('column ${c.name} holds a NULL: expected a value in every row') ELSE ${sql} END`;
 
 /** The SQL of one column as the replay reads it: times as µs, longs as doubles (refused beyond ±2^53), strings as codes. */
 function selectOf(c: LakeColumn, dictionary: readonly string[] | undefined): string {
@@ -203,6 +218,12 @@ function batchesOf(
       for (let k = 0; k < columns.length; k++) {
         const vector = ch.getColumnVector(k);
         const into = arrays[k]!;
+        const items = itemsOf(vector);
+        if (items && items.constructor === into.constructor) {
+          // NULLs were refused by the query (nonNull), so the values are the whole story.
+          into.set(items.subarray(offset, offset + take), filled);
+          continue;
+        }
         for (let i = 0; i < take; i++) {
           const v = vector.getItem(offset + i);
           if (v === null) throw new AlphaError(`${where}: column ${columns[k]!.name} holds a NULL: expected a value in every row`);

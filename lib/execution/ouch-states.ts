@@ -12,11 +12,15 @@
  * | Replaced 'U'             | the previous order CANCELLED ("replaced by order …"), the replacement NEW |
  * | others (S B P I T M)     | nothing (counted by the operator); a Broken Trade is a note               |
  *
+ * Every state change goes through the order state machine shared with the simulated broker
+ * (order-machine.ts); a change it refuses (an execution after a cancel, say) becomes a note.
+ *
  * Records carry ts_event = the message's timestamp (ns since New York midnight) on the session's
  * date, in µs since the epoch, and ts_known = the time of receipt.
  */
-import type { Fill, Order, OrderState, OrderStatus } from '../../schemas/types.generated.ts';
+import type { Fill, Order, OrderState } from '../../schemas/types.generated.ts';
 import type { Micros } from '../core/time.ts';
+import { isWorking, type OrderEvent, type OrderTrack, step, track } from './order-machine.ts';
 
 /** An OUCH outbound message by field name (colo's OuchClient), `type` its letter. */
 export type OuchMessage = { readonly type: string } & Readonly<Record<string, string | number | bigint>>;
@@ -89,15 +93,8 @@ export const REJECT_REASONS: Readonly<Record<string, string>> = {
 
 const spelled = (table: Readonly<Record<string, string>>, code: string): string => `'${code}' ${table[code] ?? 'unknown code'}`;
 
-interface Tracked {
-  order: Order;
-  filled: number;
-  remaining: number;
-  status: OrderStatus;
-}
-
 export class OuchStates {
-  private readonly byToken = new Map<string, Tracked>();
+  private readonly byToken = new Map<string, OrderTrack>();
 
   constructor(private readonly config: OuchStatesConfig) {}
 
@@ -109,14 +106,14 @@ export class OuchStates {
   /** An order handed to the venue: NEW and REPLACE orders are tracked under their token (CANCEL uses its target's). */
   sent(order: Order): void {
     if (order.action === 'CANCEL') return;
-    this.byToken.set(this.config.token(order.order_id), { order, filled: 0, remaining: order.qty, status: 'NEW' });
+    this.byToken.set(this.config.token(order.order_id), track(order));
   }
 
   /** An order that could not be mapped to OUCH: REJECTED now, and a dead letter. */
   refused(order: Order, reason: string, now: Micros): OuchUpdate {
     const out = empty();
     const at = { ts_event: now, ts_known: now };
-    out.states.push(state(order, 'REJECTED', 0, 0, reason, at));
+    out.states.push(step(track(order), { kind: 'reject', reason }, at) as OrderState);
     out.rejected.push({ order, reason, at });
     return out;
   }
@@ -125,21 +122,22 @@ export class OuchStates {
   onMessage(m: OuchMessage, now: Micros): OuchUpdate {
     const out = empty();
     const at = { ts_event: typeof m['timestamp'] === 'number' ? this.eventTime(m['timestamp']) : now, ts_known: now };
-    const find = (field: string): Tracked | undefined => {
+    const find = (field: string): OrderTrack | undefined => {
       const t = this.byToken.get(String(m[field] ?? ''));
       if (!t) out.unmatched++;
       return t;
     };
-    const emit = (t: Tracked, status: OrderStatus, reason: string | null): void => {
-      t.status = status;
-      out.states.push(state(t.order, status, t.filled, t.remaining, reason, at));
+    // Every change goes through the shared state machine; a change it refuses (an execution after a
+    // cancel, say) is a note, and the track keeps its state.
+    const apply = (t: OrderTrack, e: OrderEvent): void => {
+      const r = step(t, e, at);
+      if (typeof r === 'string') out.notes.push(`OUCH '${m.type}': ${r}`);
+      else out.states.push(r);
     };
     switch (m.type) {
       case 'A': {
         const t = find('order_token');
-        if (!t) break;
-        t.remaining = Number(m['shares']);
-        emit(t, 'NEW', null);
+        if (t) apply(t, { kind: 'accept', remaining: Number(m['shares']) });
         break;
       }
       case 'E': {
@@ -158,41 +156,29 @@ export class OuchStates {
           fee: (qty * price * this.config.feeBps) / 1e4,
           liquidity: m['liquidity_flag'] === 'A' ? 'MAKER' : 'TAKER',
         });
-        t.filled += qty;
-        t.remaining = Math.max(0, t.remaining - qty);
-        emit(t, t.remaining === 0 ? 'FILLED' : 'PARTIALLY_FILLED', null);
+        apply(t, { kind: 'fill', qty });
         break;
       }
       case 'C':
       case 'D': {
         const t = find('order_token');
-        if (!t) break;
-        t.remaining = Math.max(0, t.remaining - Number(m['decrement_shares']));
-        const reason = spelled(CANCEL_REASONS, String(m['reason']));
-        if (t.remaining === 0) emit(t, 'CANCELLED', reason);
-        else emit(t, t.status, `reduced by ${String(m['decrement_shares'])}: ${reason}`);
+        if (t) apply(t, { kind: 'reduce', by: Number(m['decrement_shares']), reason: spelled(CANCEL_REASONS, String(m['reason'])) });
         break;
       }
       case 'J': {
         const t = find('order_token');
         if (!t) break;
         const reason = `rejected by the venue: ${spelled(REJECT_REASONS, String(m['reason']))}`;
-        t.remaining = 0;
-        emit(t, 'REJECTED', reason);
+        apply(t, { kind: 'reject', reason });
         out.rejected.push({ order: t.order, reason, at });
         break;
       }
       case 'U': {
         const previous = find('previous_order_token');
         const next = find('replacement_order_token');
-        if (previous) {
-          previous.remaining = 0;
-          emit(previous, 'CANCELLED', `replaced by order ${next?.order.order_id ?? String(m['replacement_order_token'])}`);
-        }
-        if (next) {
-          next.remaining = Number(m['shares']);
-          emit(next, 'NEW', null);
-        }
+        if (previous)
+          apply(previous, { kind: 'cancel', reason: `replaced by order ${next?.order.order_id ?? String(m['replacement_order_token'])}` });
+        if (next) apply(next, { kind: 'accept', remaining: Number(m['shares']) });
         break;
       }
       case 'B':
@@ -208,33 +194,10 @@ export class OuchStates {
 
   /** Orders still working (NEW or PARTIALLY_FILLED with shares left). */
   working(): Order[] {
-    return [...this.byToken.values()]
-      .filter((t) => t.remaining > 0 && (t.status === 'NEW' || t.status === 'PARTIALLY_FILLED'))
-      .map((t) => t.order);
+    return [...this.byToken.values()].filter(isWorking).map((t) => t.order);
   }
 }
 
 function empty(): OuchUpdate {
   return { fills: [], states: [], rejected: [], notes: [], unmatched: 0 };
-}
-
-function state(
-  order: Order,
-  status: OrderStatus,
-  filled: number,
-  remaining: number,
-  reason: string | null,
-  at: { ts_event: Micros; ts_known: Micros },
-): OrderState {
-  return {
-    ts_event: at.ts_event,
-    ts_known: at.ts_known,
-    order_id: order.order_id,
-    symbol: order.symbol,
-    side: order.side,
-    status,
-    filled_qty: filled,
-    remaining_qty: remaining,
-    reason,
-  };
 }

@@ -21,6 +21,7 @@ import { proportional } from './portfolio/proportional.ts';
 import { mvo } from './risk/mvo.ts';
 import { accounting } from './portfolio/accounting.ts';
 import { orders } from './execution/orders.ts';
+import { bookBroker } from './execution/book-broker.ts';
 import { simBroker } from './execution/sim-broker.ts';
 import { ouch } from './execution/ouch.ts';
 import { pretrade } from './risk/pretrade.ts';
@@ -46,6 +47,7 @@ export const operators: readonly AnySpec[] = [
   pretrade,
   orders,
   simBroker,
+  bookBroker,
   ouch,
   parquetSink,
 ];

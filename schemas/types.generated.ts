@@ -60,6 +60,30 @@ export interface DeadLetter {
   payload: string;
 }
 
+/** The costs of one fill (spread, impact, fee) or of one symbol's overnight carry (borrow, financing), each in currency: positive a cost, negative a gain (a rebate, a maker's half spread). */
+export interface ExecutionCost {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** The fill these costs belong to; null for a carry accrual. */
+  fill_id: null | string;
+  /** What the costs are charged on, in currency: the fill's qty × price, or the position's |qty| × mid for a carry accrual. */
+  notional: number;
+  /** (touch − mid) × qty on the paying side: half the spread for a taker, negative for a maker filled inside the mid's opposite side. */
+  spread: number;
+  /** (fill price − touch) × qty on the paying side: the square-root market impact, temporary and permanent. */
+  impact: number;
+  /** Maker or taker fee (the Fill's fee; negative for a rebate). */
+  fee: number;
+  /** Short borrow cost accrued on the position held at the close. */
+  borrow: number;
+  /** Financing of the position's gross notional accrued at the close. */
+  financing: number;
+}
+
 /** Per-symbol feature values; the names are declared by the producing operator. */
 export interface FeatureVector {
   /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
@@ -286,6 +310,7 @@ export interface SchemaTypes {
   Bar: Bar;
   CrossSection: CrossSection;
   DeadLetter: DeadLetter;
+  ExecutionCost: ExecutionCost;
   FeatureVector: FeatureVector;
   Fill: Fill;
   Order: Order;
@@ -300,4 +325,4 @@ export interface SchemaTypes {
 
 export type SchemaName = keyof SchemaTypes;
 
-export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];
+export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'ExecutionCost', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];

@@ -179,7 +179,7 @@ export class BookMatcher {
       return;
     }
     if (!this.open(venue)) {
-      this.reject(out, o, `reached the venue at ${new Date(venue / 1000).toISOString()} with the market closed`, false, venue, known);
+      this.reject(out, o, 'reached the venue outside a session (the market is closed)', false, venue, known);
       return;
     }
     if (o.action === 'REPLACE') {

@@ -135,69 +135,91 @@ export const bookBroker = defineOperator({
       });
       const duplicates = ctx.metrics.counter('duplicate_orders');
       let emit: Emitters<Ports> | undefined;
-      // Records wait here until the clock reaches their ts_known (one timer per distinct time).
+      // A record known at the instant of the event that made it goes out with that event's batch;
+      // one known later (the latencies) waits in the outbox for a timer at its ts_known, and so does
+      // every record after it, so each port stays in ts_known order.
       const outbox = new Map<number, Reports>();
+      let pendingMin = Infinity;
+      let inline = noReports();
+      const send = (r: Reports, to: Emitters<Ports>): void => {
+        for (const { order: o, reason, duplicate, at } of r.rejected) {
+          if (duplicate) duplicates.inc();
+          ctx.deadLetter(o, reason, at);
+        }
+        if (r.fills.length > 0) to.out(r.fills);
+        if (r.states.length > 0) to.states(r.states);
+        if (r.costs.length > 0) to.costs(r.costs);
+      };
       const flush = (at: number): void => {
         const r = outbox.get(at);
         outbox.delete(at);
-        if (!r || !emit) return;
-        for (const { order: o, reason, duplicate, at: when } of r.rejected) {
-          if (duplicate) duplicates.inc();
-          ctx.deadLetter(o, reason, when);
-        }
-        if (r.fills.length > 0) emit.out(r.fills);
-        if (r.states.length > 0) emit.states(r.states);
-        if (r.costs.length > 0) emit.costs(r.costs);
+        pendingMin = outbox.size === 0 ? Infinity : Math.min(...outbox.keys());
+        if (r && emit) send(r, emit);
       };
-      const post = (r: Reports): void => {
-        const add = <T extends { ts_known: number }>(list: readonly T[], pick: (b: Reports) => T[]): void => {
-          for (const x of list) {
-            let box = outbox.get(x.ts_known);
-            if (!box) {
-              outbox.set(x.ts_known, (box = noReports()));
-              ctx.clock.schedule(x.ts_known, flush);
-            }
-            pick(box).push(x);
-          }
-        };
-        add(r.fills, (b) => b.fills);
-        add(r.states, (b) => b.states);
-        add(r.costs, (b) => b.costs);
-        add(
-          r.rejected.map((x) => ({ ...x, ts_known: x.at.ts_known })),
-          (b) => b.rejected as (Reports['rejected'][number] & { ts_known: number })[],
-        );
+      const boxAt = (t: number): Reports => {
+        let box = outbox.get(t);
+        if (!box) {
+          outbox.set(t, (box = noReports()));
+          if (t < pendingMin) pendingMin = t;
+          ctx.clock.schedule(t, flush);
+        }
+        return box;
+      };
+      /** Sorts the records of an event at `at` (null: each record's own ts_known) into this batch's or the outbox. */
+      const post = (r: Reports, at: number | null): void => {
+        const now = (t: number): boolean => (at === null || t === at) && pendingMin >= t;
+        for (const x of r.fills) (now(x.ts_known) ? inline : boxAt(x.ts_known)).fills.push(x);
+        for (const x of r.states) (now(x.ts_known) ? inline : boxAt(x.ts_known)).states.push(x);
+        for (const x of r.costs) (now(x.ts_known) ? inline : boxAt(x.ts_known)).costs.push(x);
+        for (const x of r.rejected) (now(x.at.ts_known) ? inline : boxAt(x.at.ts_known)).rejected.push(x);
+      };
+      const hasAny = (r: Reports): boolean => r.states.length > 0 || r.costs.length > 0 || r.rejected.length > 0;
+      const done = (to: Emitters<Ports>): void => {
+        if (!hasAny(inline)) return;
+        const r = inline;
+        inline = noReports();
+        send(r, to);
       };
       const activate = (ins: Instruction): void => {
         const r = noReports();
         matcher.activate(ins, r);
-        post(r);
+        post(r, ins.at);
+        if (emit) done(emit);
       };
       return handlePorts<Ports>(
         ctx,
         ['out', 'states', 'costs'],
         [
-          on(orders, (batch) => {
+          on(orders, (batch, to) => {
             const r = noReports();
             for (const ins of matcher.submit(batch, ctx.clock.now(), r)) ctx.clock.schedule(ins.at, () => activate(ins));
-            post(r);
+            post(r, null);
+            done(to);
           }),
-          onColumns(quotes, (batch) => {
+          onColumns(quotes, (batch, to) => {
             const { symbol, ts_known: known, bid, ask, bid_size: bidSize, ask_size: askSize } = batch.columns;
-            const r = noReports();
+            let r = noReports();
             for (let i = batch.start; i < batch.end; i++) {
               matcher.onQuote(symbol.dictionary[symbol.codes[i]!]!, known[i]!, bid[i]!, ask[i]!, bidSize[i]!, askSize[i]!, r);
+              if (hasAny(r)) {
+                post(r, known[i]!);
+                r = noReports();
+              }
             }
-            post(r);
+            done(to);
           }),
-          onColumns(trades, (batch) => {
+          onColumns(trades, (batch, to) => {
             const { symbol, ts_known: known, price, size, aggressor, version } = batch.columns;
-            const r = noReports();
+            let r = noReports();
             for (let i = batch.start; i < batch.end; i++) {
               const side = aggressor.dictionary[aggressor.codes[i]!]!;
               matcher.onTrade(symbol.dictionary[symbol.codes[i]!]!, known[i]!, price[i]!, size[i]!, side, version[i]!, r);
+              if (hasAny(r)) {
+                post(r, known[i]!);
+                r = noReports();
+              }
             }
-            post(r);
+            done(to);
           }),
         ],
         {
@@ -207,7 +229,8 @@ export const bookBroker = defineOperator({
               ctx.clock.schedule(s.close, () => {
                 const r = noReports();
                 matcher.close(s.close, sessions[i + 1]?.close, r);
-                post(r);
+                post(r, s.close);
+                if (emit) done(emit);
               }),
             );
           },

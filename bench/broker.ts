@@ -1,0 +1,93 @@
+/**
+ * The cost of a realistic broker (issue 14): the default backtest with execution.sim-broker
+ * (topology.yaml) and with execution.book-broker (examples/book-broker.yaml: the same graph, the
+ * broker swapped), each `alpha backtest` in its own process, alternating on the same data in the same
+ * run, so both see the same machine load. Prints each run's events/s over the drive loop and over the
+ * whole process, the fills, and the ratio of the book broker's drive time to the simple one's (paired
+ * runs, and medians; target ≤ 1.3×).
+ *
+ *   npm run bench:broker -- [--runs 3] [--data data/sample]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, data: { type: 'string', default: 'data/sample' } },
+});
+const runs = Number(args.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs is "${args.runs}": expected an integer >= 1`);
+
+const variants = [
+  { name: 'execution.sim-broker', topology: 'topology.yaml' },
+  { name: 'execution.book-broker', topology: 'examples/book-broker.yaml' },
+] as const;
+
+interface Run {
+  events: number;
+  drive: number;
+  wall: number;
+  fills: number;
+  totalReturn: number;
+}
+
+function backtest(topology: string, first: boolean): Run {
+  const out = mkdtempSync(join(tmpdir(), 'alpha-bench-broker-'));
+  const t0 = performance.now();
+  execFileSync(
+    process.execPath,
+    [
+      'bin/alpha.mjs',
+      'backtest',
+      topology,
+      '--data',
+      args.data,
+      '--out',
+      out,
+      '--overwrite',
+      '--quiet',
+      ...(first ? ['--generate-if-missing'] : []),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    events: number;
+    wall_seconds: number;
+    fills: number;
+    total_return: number;
+  };
+  rmSync(out, { recursive: true, force: true });
+  return { events: s.events, drive: s.wall_seconds, wall, fills: s.fills, totalReturn: s.total_return };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+const results: Run[][] = [[], []];
+for (let i = 0; i < runs; i++) {
+  // Alternate which goes first, so neither always runs on a warmer machine.
+  const order = i % 2 === 0 ? [0, 1] : [1, 0];
+  for (const v of order) {
+    const r = backtest(variants[v]!.topology, i === 0 && v === order[0]);
+    results[v]!.push(r);
+    console.log(
+      `run ${i + 1} ${variants[v]!.name.padEnd(22)} ${fmt(r.events / r.drive)} events/s drive (${r.drive.toFixed(2)} s), ` +
+        `${fmt(r.events / r.wall)} events/s whole process (${r.wall.toFixed(2)} s), ${fmt(r.fills)} fills, total return ${(r.totalReturn * 100).toFixed(2)}%`,
+    );
+  }
+}
+const paired = results[0]!.map((a, i) => results[1]![i]!.drive / a.drive);
+const [simple, book] = [median(results[0]!.map((r) => r.drive)), median(results[1]!.map((r) => r.drive))];
+const [simpleWall, bookWall] = [median(results[0]!.map((r) => r.wall)), median(results[1]!.map((r) => r.wall))];
+console.log(
+  `\nbook-broker / sim-broker drive time: median ${(book / simple).toFixed(2)}× (paired runs ${paired.map((x) => x.toFixed(2)).join(', ')}; target ≤ 1.3×); ` +
+    `whole process ${(bookWall / simpleWall).toFixed(2)}×`,
+);

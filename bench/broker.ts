@@ -3,8 +3,9 @@
  * (topology.yaml) and with execution.book-broker (examples/book-broker.yaml: the same graph, the
  * broker swapped), each `alpha backtest` in its own process, alternating on the same data in the same
  * run, so both see the same machine load. Prints each run's events/s over the drive loop and over the
- * whole process, the fills, and the ratio of the book broker's drive time to the simple one's (paired
- * runs, and medians; target ≤ 1.3×).
+ * whole process, its CPU time (user + system, all threads, from bash's `times`: unlike wall time it
+ * does not grow while the process waits for a core on a busy machine), the fills, and the ratios of the
+ * book broker's CPU and drive time to the simple one's (paired runs and medians; target ≤ 1.3×).
  *
  *   npm run bench:broker -- [--runs 3] [--data data/sample]
  */
@@ -30,29 +31,29 @@ interface Run {
   events: number;
   drive: number;
   wall: number;
+  cpu: number;
   fills: number;
   totalReturn: number;
 }
 
+/** Seconds of a `times` figure such as 1m2.345s. */
+const seconds = (text: string): number => {
+  const m = /^(\d+)m([\d.]+)s$/.exec(text);
+  if (!m) throw new Error(`unexpected output of bash times: "${text}"`);
+  return Number(m[1]) * 60 + Number(m[2]);
+};
+
 function backtest(topology: string, first: boolean): Run {
   const out = mkdtempSync(join(tmpdir(), 'alpha-bench-broker-'));
   const t0 = performance.now();
-  execFileSync(
-    process.execPath,
-    [
-      'bin/alpha.mjs',
-      'backtest',
-      topology,
-      '--data',
-      args.data,
-      '--out',
-      out,
-      '--overwrite',
-      '--quiet',
-      ...(first ? ['--generate-if-missing'] : []),
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const argv = ['bin/alpha.mjs', 'backtest', topology, '--data', args.data, '--out', out, '--overwrite', '--quiet'];
+  if (first) argv.push('--generate-if-missing');
+  // bash runs the backtest, then `times` prints its children's user and system time (second line).
+  const times = execFileSync('bash', ['-c', '"$@" > /dev/null; times', 'bash', process.execPath, ...argv], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  const [user, system] = times.trim().split('\n')[1]!.trim().split(/\s+/).map(seconds) as [number, number];
   const wall = (performance.now() - t0) / 1000;
   const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
     events: number;
@@ -61,7 +62,7 @@ function backtest(topology: string, first: boolean): Run {
     total_return: number;
   };
   rmSync(out, { recursive: true, force: true });
-  return { events: s.events, drive: s.wall_seconds, wall, fills: s.fills, totalReturn: s.total_return };
+  return { events: s.events, drive: s.wall_seconds, wall, cpu: user + system, fills: s.fills, totalReturn: s.total_return };
 }
 
 const median = (xs: number[]): number => {
@@ -80,14 +81,19 @@ for (let i = 0; i < runs; i++) {
     results[v]!.push(r);
     console.log(
       `run ${i + 1} ${variants[v]!.name.padEnd(22)} ${fmt(r.events / r.drive)} events/s drive (${r.drive.toFixed(2)} s), ` +
-        `${fmt(r.events / r.wall)} events/s whole process (${r.wall.toFixed(2)} s), ${fmt(r.fills)} fills, total return ${(r.totalReturn * 100).toFixed(2)}%`,
+        `${fmt(r.events / r.wall)} events/s whole process (${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s), ${fmt(r.fills)} fills, total return ${(r.totalReturn * 100).toFixed(2)}%`,
     );
   }
 }
 const paired = results[0]!.map((a, i) => results[1]![i]!.drive / a.drive);
+const pairedCpu = results[0]!.map((a, i) => results[1]![i]!.cpu / a.cpu);
+const [simpleCpu, bookCpu] = [median(results[0]!.map((r) => r.cpu)), median(results[1]!.map((r) => r.cpu))];
 const [simple, book] = [median(results[0]!.map((r) => r.drive)), median(results[1]!.map((r) => r.drive))];
 const [simpleWall, bookWall] = [median(results[0]!.map((r) => r.wall)), median(results[1]!.map((r) => r.wall))];
 console.log(
-  `\nbook-broker / sim-broker drive time: median ${(book / simple).toFixed(2)}× (paired runs ${paired.map((x) => x.toFixed(2)).join(', ')}; target ≤ 1.3×); ` +
+  `\nbook-broker / sim-broker CPU time: median ${(bookCpu / simpleCpu).toFixed(2)}× (${bookCpu.toFixed(2)} / ${simpleCpu.toFixed(2)} s; paired runs ${pairedCpu.map((x) => x.toFixed(2)).join(', ')}; target ≤ 1.3×)`,
+);
+console.log(
+  `book-broker / sim-broker drive time: median ${(book / simple).toFixed(2)}× (paired runs ${paired.map((x) => x.toFixed(2)).join(', ')}; target ≤ 1.3×); ` +
     `whole process ${(bookWall / simpleWall).toFixed(2)}×`,
 );

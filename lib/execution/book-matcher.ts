@@ -74,6 +74,9 @@ interface Working {
   fills: number;
 }
 
+/** One symbol's state at the matcher: from `symbol(name)`, for callers that look names up once. */
+export type SymbolHandle = Sym;
+
 interface Sym {
   name: string;
   quoted: boolean;
@@ -97,6 +100,10 @@ export class BookMatcher {
   private session = 0;
 
   constructor(private readonly config: BookMatcherConfig) {}
+
+  symbol(name: string): SymbolHandle {
+    return this.sym(name);
+  }
 
   private sym(name: string): Sym {
     let s = this.syms.get(name);
@@ -218,9 +225,9 @@ export class BookMatcher {
     this.drop(s);
   }
 
-  /** One quote of `name`, known at `k`. */
-  onQuote(name: string, k: Micros, bid: number, ask: number, bidSize: number, askSize: number, out: Reports): void {
-    const s = this.sym(name);
+  /** One quote of a symbol (its name, or its handle), known at `k`. */
+  onQuote(symbol: string | SymbolHandle, k: Micros, bid: number, ask: number, bidSize: number, askSize: number, out: Reports): void {
+    const s = typeof symbol === 'string' ? this.sym(symbol) : symbol;
     if (!s.quoted || ask !== s.ask) s.takenAsk = 0;
     if (!s.quoted || bid !== s.bid) s.takenBid = 0;
     s.quoted = true;
@@ -241,9 +248,9 @@ export class BookMatcher {
   }
 
   /** One trade of `name`, known at `k`: resting limits at or through its price fill (corrections are ignored). */
-  onTrade(name: string, k: Micros, price: number, size: number, aggressor: string, version: number, out: Reports): void {
+  onTrade(symbol: string | SymbolHandle, k: Micros, price: number, size: number, aggressor: string, version: number, out: Reports): void {
     if (version > 1) return;
-    const s = this.sym(name);
+    const s = typeof symbol === 'string' ? this.sym(symbol) : symbol;
     s.impact.traded(size);
     if (s.working.length === 0) return;
     let left = size;

@@ -10,7 +10,7 @@
  * Records are emitted at their ts_known (a timer), which the latencies put after the event.
  */
 import { z } from 'zod';
-import { BookMatcher, type Instruction, noReports, type Reports } from '../../lib/execution/book-matcher.ts';
+import { BookMatcher, type Instruction, noReports, type Reports, type SymbolHandle } from '../../lib/execution/book-matcher.ts';
 import { type Latency, readLatencies, sampleLatency } from '../../lib/execution/latency.ts';
 import type { ExecutionCost, Fill, OrderState } from '../../schemas/types.generated.ts';
 import { type Emitters, handlePorts, on, onColumns } from '../sdk/handle.ts';
@@ -173,6 +173,13 @@ export const bookBroker = defineOperator({
         for (const x of r.costs) (now(x.ts_known) ? inline : boxAt(x.ts_known)).costs.push(x);
         for (const x of r.rejected) (now(x.at.ts_known) ? inline : boxAt(x.at.ts_known)).rejected.push(x);
       };
+      // The matcher's state of each dictionary code, looked up once per dictionary (batches share them).
+      const handles = new WeakMap<readonly string[], SymbolHandle[]>();
+      const handlesOf = (dictionary: readonly string[]): SymbolHandle[] => {
+        let h = handles.get(dictionary);
+        if (!h) handles.set(dictionary, (h = dictionary.map((name) => matcher.symbol(name))));
+        return h;
+      };
       const hasAny = (r: Reports): boolean => r.states.length > 0 || r.costs.length > 0 || r.rejected.length > 0;
       const done = (to: Emitters<Ports>): void => {
         if (!hasAny(inline)) return;
@@ -180,11 +187,23 @@ export const bookBroker = defineOperator({
         inline = noReports();
         send(r, to);
       };
-      const activate = (ins: Instruction): void => {
+      // Instructions taking effect at the same instant share one timer, so their reports go out as one batch.
+      const arriving = new Map<number, Instruction[]>();
+      const activate = (at: number): void => {
+        const due = arriving.get(at) ?? [];
+        arriving.delete(at);
         const r = noReports();
-        matcher.activate(ins, r);
-        post(r, ins.at);
+        for (const ins of due) matcher.activate(ins, r);
+        post(r, at);
         if (emit) done(emit);
+      };
+      const arrive = (ins: Instruction): void => {
+        const due = arriving.get(ins.at);
+        if (due) due.push(ins);
+        else {
+          arriving.set(ins.at, [ins]);
+          ctx.clock.schedule(ins.at, activate);
+        }
       };
       return handlePorts<Ports>(
         ctx,
@@ -192,15 +211,16 @@ export const bookBroker = defineOperator({
         [
           on(orders, (batch, to) => {
             const r = noReports();
-            for (const ins of matcher.submit(batch, ctx.clock.now(), r)) ctx.clock.schedule(ins.at, () => activate(ins));
+            for (const ins of matcher.submit(batch, ctx.clock.now(), r)) arrive(ins);
             post(r, null);
             done(to);
           }),
           onColumns(quotes, (batch, to) => {
             const { symbol, ts_known: known, bid, ask, bid_size: bidSize, ask_size: askSize } = batch.columns;
+            const syms = handlesOf(symbol.dictionary);
             let r = noReports();
             for (let i = batch.start; i < batch.end; i++) {
-              matcher.onQuote(symbol.dictionary[symbol.codes[i]!]!, known[i]!, bid[i]!, ask[i]!, bidSize[i]!, askSize[i]!, r);
+              matcher.onQuote(syms[symbol.codes[i]!]!, known[i]!, bid[i]!, ask[i]!, bidSize[i]!, askSize[i]!, r);
               if (hasAny(r)) {
                 post(r, known[i]!);
                 r = noReports();
@@ -210,10 +230,11 @@ export const bookBroker = defineOperator({
           }),
           onColumns(trades, (batch, to) => {
             const { symbol, ts_known: known, price, size, aggressor, version } = batch.columns;
+            const syms = handlesOf(symbol.dictionary);
             let r = noReports();
             for (let i = batch.start; i < batch.end; i++) {
               const side = aggressor.dictionary[aggressor.codes[i]!]!;
-              matcher.onTrade(symbol.dictionary[symbol.codes[i]!]!, known[i]!, price[i]!, size[i]!, side, version[i]!, r);
+              matcher.onTrade(syms[symbol.codes[i]!]!, known[i]!, price[i]!, size[i]!, side, version[i]!, r);
               if (hasAny(r)) {
                 post(r, known[i]!);
                 r = noReports();

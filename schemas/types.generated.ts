@@ -72,9 +72,9 @@ export interface ExecutionCost {
   fill_id: null | string;
   /** What the costs are charged on, in currency: the fill's qty × price, or the position's |qty| × mid for a carry accrual. */
   notional: number;
-  /** (touch − mid) × qty on the paying side: half the spread for a taker, negative for a maker filled inside the mid's opposite side. */
+  /** s·(reference − mid)·qty, s = +1 for a buy and −1 for a sell; the reference is the touch for a taker (half the spread, paid) and the fill price for a maker (negative when it earns it). */
   spread: number;
-  /** (fill price − touch) × qty on the paying side: the square-root market impact, temporary and permanent. */
+  /** s·(fill price − touch)·qty: the square-root market impact, temporary and permanent, of a taker fill (0 for a maker). */
   impact: number;
   /** Maker or taker fee (the Fill's fee; negative for a rebate). */
   fee: number;

@@ -10,6 +10,7 @@
  * Records are emitted at their ts_known (a timer), which the latencies put after the event.
  */
 import { z } from 'zod';
+import { DataError } from '../../lib/core/errors.ts';
 import { BookMatcher, type Instruction, noReports, type Reports, type SymbolHandle } from '../../lib/execution/book-matcher.ts';
 import { type Latency, readLatencies, sampleLatency } from '../../lib/execution/latency.ts';
 import type { ExecutionCost, Fill, OrderState } from '../../schemas/types.generated.ts';
@@ -104,10 +105,17 @@ export const bookBroker = defineOperator({
   output: 'Fill',
   outputs: { states: 'OrderState', costs: 'ExecutionCost' },
   params,
-  prepare: async (p): Promise<Prepared> => ({
-    order: p.order_latency_file === null ? null : readLatencies(p.order_latency_file),
-    feed: p.feed_latency_file === null ? null : readLatencies(p.feed_latency_file),
-  }),
+  prepare: async (p, run): Promise<Prepared> => {
+    const load = (param: string, file: string | null): Latency | null => {
+      if (file === null) return null;
+      try {
+        return readLatencies(file);
+      } catch (err) {
+        throw new DataError(`node "${run.node}" param ${param}`, (err as Error).message);
+      }
+    };
+    return { order: load('order_latency_file', p.order_latency_file), feed: load('feed_latency_file', p.feed_latency_file) };
+  },
   create:
     (p, ctx) =>
     ({ orders, quotes, trades }) => {

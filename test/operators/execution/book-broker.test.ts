@@ -230,6 +230,13 @@ describe('execution.book-broker', () => {
       (await runOperator(bookBroker, params, feed, { seed })).outputs['out']!.map(
         (f) => (f as Fill).ts_event - Number((f as Fill).order_id.slice(1)) * 10_000 - 10_000 - T0,
       );
+    await expect(runOperator(bookBroker, { ...plain, feed_latency_file: dir }, feed)).rejects.toThrow(
+      /^node "subject" param feed_latency_file: .*: not a regular file/,
+    );
+    writeFileSync(join(dir, 'empty.txt'), '# nothing\n\n');
+    await expect(runOperator(bookBroker, { ...plain, feed_latency_file: join(dir, 'empty.txt') }, feed)).rejects.toThrow(
+      /no latency values/,
+    );
     const a = await delays(1);
     // With reports held back by the latencies, every port still carries its records in ts_known order.
     const run = await runOperator(bookBroker, params, feed, { seed: 1 });
@@ -241,10 +248,10 @@ describe('execution.book-broker', () => {
     expect(new Set(a)).toEqual(new Set([100, 700]));
     expect(await delays(1)).toEqual(a);
     expect(await delays(2)).not.toEqual(a);
-    // A bad file is refused before the run, naming the line.
+    // A bad file is refused before the run, naming the node, the param, the file and the line; so is a folder.
     writeFileSync(join(dir, 'bad.txt'), '100\n-5\n');
     await expect(runOperator(bookBroker, { ...plain, order_latency_file: join(dir, 'bad.txt') }, feed)).rejects.toThrow(
-      /bad\.txt:2: latency "-5"/,
+      /^node "subject" param order_latency_file: .*bad\.txt:2: latency "-5": expected a whole number of microseconds/,
     );
   });
 

@@ -9,7 +9,8 @@ export default defineConfig({
     pool: 'forks',
     // Starts Kafka, the schema registry and Redis when a selected file needs them (test/kafka/, *.kafka.test.ts);
     // installs the lake's venv and DuckDB extension when one needs them (test/lib/io/lake/, *.lake.test.ts).
-    globalSetup: ['./test/helpers/services-setup.ts', './test/helpers/lake-setup.ts'],
+    // Installs Debian's chromium when a selected file drives a browser (*.browser.test.ts).
+    globalSetup: ['./test/helpers/services-setup.ts', './test/helpers/lake-setup.ts', './test/helpers/browser-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

@@ -99,7 +99,9 @@ export function drawdowns(returns: readonly number[]): number[] {
 /** The worst drawdown, a number ≤ 0 (−0.1 is a 10% fall from a peak); NaN for no returns. */
 export function maxDrawdown(returns: readonly number[]): number {
   if (returns.length < 1) return Number.NaN;
-  return Math.min(0, ...drawdowns(returns));
+  let worst = 0;
+  for (const d of drawdowns(returns)) worst = Math.min(worst, d);
+  return worst;
 }
 
 /** Annual return over |max drawdown|; NaN when there was no drawdown. */

@@ -9,6 +9,7 @@ import { GENERATE_DEFAULTS } from '../data/generate-options.ts';
 import { registerItchCommand } from './itch-command.ts';
 import { registerLakeCommands } from './lake-command.ts';
 import { registerModelCommand } from './model-command.ts';
+import { registerReportCommand } from './report-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
 import { registerRunCommand } from './run.ts';
 import { registerTapCommand } from './tap-command.ts';
@@ -199,6 +200,7 @@ export async function buildProgram(): Promise<Command> {
   registerModelCommand(program);
   registerTapCommand(program);
   registerRunCommand(program);
+  registerReportCommand(program);
   // `alpha data query --version N` is the table's version: the program's own -V/--version and --debug
   // are read only before the command (positional options), and --debug is accepted after it too.
   program.enablePositionalOptions();

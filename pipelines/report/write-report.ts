@@ -1,0 +1,74 @@
+/**
+ * `alpha report RUN_DIR`: reads a run folder, computes its tear sheet and writes it as one
+ * self-contained HTML file inside that folder (report.html unless --out names another file there),
+ * atomically. ECharts' browser build is inlined, so the page needs no network when it is viewed.
+ */
+import { lstatSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { tearSheetHtml } from '../../lib/report/html.ts';
+import { tearSheet, type TearSheet } from '../../lib/report/tear-sheet.ts';
+import { readManifest } from '../data/manifest.ts';
+import { writeFileAtomically } from '../io/write-file.ts';
+import { readRunFolder } from './run-folder.ts';
+
+export interface ReportOptions {
+  runDir: string;
+  /** File name of the report inside the run folder (default report.html). */
+  out?: string;
+  /** The dataset the run replayed: its manifest gives each symbol's sector. */
+  data?: string;
+}
+
+export interface ReportResult {
+  path: string;
+  bytes: number;
+  sheet: TearSheet;
+}
+
+/** Why `name` cannot be the report's file name inside the run folder, or undefined. */
+export function outNameProblem(name: string): string | undefined {
+  if (name === '' || name.includes('/') || name.includes('\\') || name.includes('\0') || name === '.' || name === '..')
+    return 'expected a file name inside the run folder, without a path (e.g. report.html)';
+  if (name.startsWith('.')) return 'expected a file name that does not start with a dot (e.g. report.html)';
+  if (!/\.html?$/i.test(name)) return 'expected a file name ending in .html (e.g. report.html)';
+  if (name.length > 200) return 'expected a file name of at most 200 characters';
+  return undefined;
+}
+
+function chartLibrary(): string {
+  const require = createRequire(import.meta.url);
+  return readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
+}
+
+export function writeReport(options: ReportOptions): ReportResult {
+  const name = options.out ?? 'report.html';
+  const problem = outNameProblem(name);
+  if (problem) throw new AlphaError(`report --out ${JSON.stringify(name)}: ${problem}`);
+  const run = readRunFolder(options.runDir);
+  const path = join(options.runDir, name);
+  let existing: ReturnType<typeof lstatSync> | undefined;
+  try {
+    existing = lstatSync(path);
+  } catch {
+    existing = undefined;
+  }
+  if (existing && !existing.isFile())
+    throw new AlphaError(
+      `report --out ${path}: exists and is not a regular file (a ${existing.isSymbolicLink() ? 'symlink' : 'folder or device'}): expected a new file or an earlier report`,
+    );
+  let sectors: Map<string, string> | undefined;
+  if (options.data !== undefined) {
+    const manifest = readManifest(options.data);
+    sectors = new Map(manifest.universe.map((u) => [u.symbol, u.sector]));
+  }
+  const sheet = tearSheet(run, sectors);
+  const html = tearSheetHtml(sheet, run.summary, {
+    chartLibrary: chartLibrary(),
+    runName: basename(options.runDir.replace(/\/+$/, '')) || options.runDir,
+  });
+  const bytes = new TextEncoder().encode(html);
+  writeFileAtomically('report --out', path, bytes);
+  return { path, bytes: bytes.length, sheet };
+}

@@ -5,7 +5,7 @@ export function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description('Write the HTML tear sheet of a run folder (one self-contained file, charts inlined) into that folder.')
-    .argument('<run_dir>', 'a run folder written by alpha backtest (summary.json, equity.parquet, fills.parquet, orders.parquet)')
+    .argument('<dir>', 'a run folder written by alpha backtest (summary.json, equity.parquet, fills.parquet, orders.parquet)')
     .option('--out <name>', 'file name of the report inside the run folder', 'report.html')
     .option('--data <dir>', "the dataset the run replayed: its manifest's sectors give PnL by sector")
     .action(async (runDir: string, opts: { out: string; data?: string }) => {

@@ -169,6 +169,25 @@ function charts(s: TearSheet): Chart[] {
         'PnL by sector (after fees)',
       ),
     );
+  if (s.ic)
+    out.push({
+      id: 'ic',
+      title: `Prediction IC by horizon (mean rank IC over ${Math.max(...s.ic.map((x) => x.sections))} cross-sections)`,
+      option: {
+        tooltip,
+        legend: { top: 0 },
+        grid,
+        xAxis: { type: 'category', data: s.ic.map((x) => `${x.minutes} min`), name: 'horizon' },
+        yAxis: [
+          { type: 'value', name: 'IC' },
+          { type: 'value', name: 't', splitLine: { show: false } },
+        ],
+        series: [
+          { name: 'mean IC', type: 'bar', data: s.ic.map((x) => round(x.mean, 5)) },
+          { name: 't-stat', type: 'line', yAxisIndex: 1, data: s.ic.map((x) => round(x.t, 4)) },
+        ],
+      },
+    });
   const sh = histogramBars(s.fills.slippageBps, '', 1);
   out.push({
     id: 'slippage',

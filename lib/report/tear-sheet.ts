@@ -4,6 +4,7 @@
  * symbol and sector, fill statistics, and, for every figure the run lacks the data for, what is
  * missing. Pure: the same run gives the same sheet.
  */
+import { formatDate } from '../core/dates.ts';
 import {
   annualReturn,
   annualVolatility,
@@ -16,6 +17,7 @@ import {
   stability,
   tailRatio,
 } from './metrics.ts';
+import { type HorizonIc, type MidSeries, predictionIc } from './ic.ts';
 import { COST_COLUMNS, type CostColumn, type RunData } from './run-data.ts';
 
 /** Trading days in the rolling Sharpe's window. */
@@ -49,6 +51,8 @@ export interface TearSheet {
   costs: CostLine[];
   pnlBySymbol: { symbol: string; pnl: number }[];
   pnlBySector?: { sector: string; pnl: number }[];
+  /** Mean rank IC of the model's predictions by horizon, when the run has them and prices were given. */
+  ic?: HorizonIc[];
   fills: {
     count: number;
     /** Fill price against the arrival mid (the order's ref_price), in bps, + = paid. */
@@ -62,11 +66,6 @@ export interface TearSheet {
   };
   /** What a figure needed and the run did not have, by figure. */
   missing: Record<string, string>;
-}
-
-/** YYYY-MM-DD (UTC) of a time in µs since the epoch. */
-export function utcDate(us: number): string {
-  return new Date(Math.floor(us / 1000)).toISOString().slice(0, 10);
 }
 
 /** `bins` equal bins from the least to the greatest value (one bin when they are all equal). */
@@ -92,7 +91,7 @@ function dayCloses(ts: Float64Array): { days: string[]; last: number[] } {
   const days: string[] = [];
   const last: number[] = [];
   for (let i = 0; i < ts.length; i++) {
-    const d = utcDate(ts[i]!);
+    const d = formatDate(ts[i]!);
     if (days[days.length - 1] === d) last[last.length - 1] = i;
     else {
       days.push(d);
@@ -102,11 +101,16 @@ function dayCloses(ts: Float64Array): { days: string[]; last: number[] } {
   return { days, last };
 }
 
-/**
- * The tear sheet of a run. `sectors` (symbol → sector, from the dataset's manifest) gives PnL by
- * sector; without it that figure is listed as missing.
- */
-export function tearSheet(run: RunData, sectors?: ReadonlyMap<string, string>): TearSheet {
+export interface SheetInputs {
+  /** Symbol → sector (the dataset's manifest): PnL by sector. */
+  sectors?: ReadonlyMap<string, string>;
+  /** Each symbol's mids (the dataset's quotes): the predictions' IC. */
+  mids?: ReadonlyMap<string, MidSeries>;
+}
+
+/** The tear sheet of a run; a figure whose input is absent is listed in `missing`. */
+export function tearSheet(run: RunData, inputs: SheetInputs = {}): TearSheet {
+  const { sectors, mids } = inputs;
   const { equity: eq, fills, orders } = run;
   const missing: Record<string, string> = {};
   const n = eq.ts.length;
@@ -229,8 +233,10 @@ export function tearSheet(run: RunData, sectors?: ReadonlyMap<string, string>): 
 
   missing['participation'] =
     'the market volume traded while each order worked (participation = shares filled / shares traded needs the trades of the dataset)';
+  let ic: HorizonIc[] | undefined;
   if (!run.predictions) missing['ic'] = "the model's predictions (predictions.parquet in the run folder)";
-  else missing['ic'] = 'forward returns of each symbol to score the predictions against (prices are not in the run folder)';
+  else if (!mids) missing['ic'] = 'prices to score the predictions against: pass --data DIR, the dataset the run replayed';
+  else ic = predictionIc(run.predictions, mids);
 
   const bins = Math.max(5, Math.ceil(Math.sqrt(dailyReturns.length)));
   return {
@@ -244,6 +250,7 @@ export function tearSheet(run: RunData, sectors?: ReadonlyMap<string, string>): 
     costs,
     pnlBySymbol,
     ...(pnlBySector ? { pnlBySector } : {}),
+    ...(ic ? { ic } : {}),
     fills: {
       count: fills.ts.length,
       slippageBps: histogram(slippage, Math.max(5, Math.min(40, Math.ceil(Math.sqrt(slippage.length))))),

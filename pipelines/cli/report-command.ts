@@ -10,7 +10,7 @@ export function registerReportCommand(program: Command): void {
     .option('--data <dir>', "the dataset the run replayed: its manifest's sectors give PnL by sector")
     .action(async (runDir: string, opts: { out: string; data?: string }) => {
       const { writeReport } = await import('../report/write-report.ts');
-      const r = writeReport({ runDir, out: opts.out, ...(opts.data !== undefined ? { data: opts.data } : {}) });
+      const r = await writeReport({ runDir, out: opts.out, ...(opts.data !== undefined ? { data: opts.data } : {}) });
       const missing = Object.values(r.sheet.missing);
       process.stdout.write(
         `wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB): sharpe ${r.sheet.metrics['sharpe']!.toFixed(2)} over ${r.sheet.days.length} days, ` +

@@ -8,8 +8,10 @@ import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { tearSheetHtml } from '../../lib/report/html.ts';
+import type { MidSeries } from '../../lib/report/ic.ts';
 import { tearSheet, type TearSheet } from '../../lib/report/tear-sheet.ts';
 import { readManifest } from '../data/manifest.ts';
+import { readMids } from './mids.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { readRunFolder } from './run-folder.ts';
 
@@ -42,7 +44,7 @@ function chartLibrary(): string {
   return readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
 }
 
-export function writeReport(options: ReportOptions): ReportResult {
+export async function writeReport(options: ReportOptions): Promise<ReportResult> {
   const name = options.out ?? 'report.html';
   const problem = outNameProblem(name);
   if (problem) throw new AlphaError(`report --out ${JSON.stringify(name)}: ${problem}`);
@@ -59,11 +61,14 @@ export function writeReport(options: ReportOptions): ReportResult {
       `report --out ${path}: exists and is not a regular file (a ${existing.isSymbolicLink() ? 'symlink' : 'folder or device'}): expected a new file or an earlier report`,
     );
   let sectors: Map<string, string> | undefined;
+  let mids: Map<string, MidSeries> | undefined;
   if (options.data !== undefined) {
     const manifest = readManifest(options.data);
     sectors = new Map(manifest.universe.map((u) => [u.symbol, u.sector]));
+    // The quotes are read only to score predictions.
+    if (run.predictions) mids = await readMids(options.data, manifest);
   }
-  const sheet = tearSheet(run, sectors);
+  const sheet = tearSheet(run, { ...(sectors ? { sectors } : {}), ...(mids ? { mids } : {}) });
   const html = tearSheetHtml(sheet, run.summary, {
     chartLibrary: chartLibrary(),
     runName: basename(options.runDir.replace(/\/+$/, '')) || options.runDir,

@@ -1,6 +1,7 @@
 /**
  * `alpha report` end to end in a real browser: a small backtest of the default topology (limit orders,
- * so the limit fill ratio has something to measure), its tear sheet written by the command line, then
+ * so the limit fill ratio has something to measure; the model's predictions kept beside it, so the IC
+ * has something to score), its tear sheet written by the command line, then
  * loaded from disk in Debian's chromium driven by playwright-core with every network request refused.
  * The page must log no error, every chart must have drawn (ECharts' `finished` event and a canvas of
  * non-zero size with pixels on it), and the figures it shows must be the run's. A screenshot goes to
@@ -46,7 +47,17 @@ async function rows(dir: string, file: string): Promise<Record<string, unknown>[
 beforeAll(async () => {
   data = await dataset({ symbols: 12, days: 6, seed: 5 });
   run = tempDir('report-run');
-  await runBacktest({ topologyFile, dataDir: data, outDir: run, sets: ['orders.order_type=LIMIT', 'orders.limit_offset_bps=1'] });
+  // The model's predictions, as the run's observers see its output edge, kept as predictions.parquet.
+  const predictions: Record<string, unknown>[] = [];
+  await runBacktest({
+    topologyFile,
+    dataDir: data,
+    outDir: run,
+    sets: ['orders.order_type=LIMIT', 'orders.limit_offset_bps=1'],
+    observers: { model: (batch) => predictions.push(...(batch as Record<string, unknown>[])) },
+  });
+  expect(predictions.length).toBeGreaterThan(0);
+  writeRecordsParquet(join(run, 'predictions.parquet'), 'Prediction', predictions);
   const executablePath = inject('chromiumPath');
   // As root, Chromium's sandbox cannot start: it must be told to run without it.
   browser = await chromium.launch({ executablePath, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
@@ -106,7 +117,7 @@ describe('alpha report in headless chromium', () => {
         };
       }),
     );
-    // Six days: enough for the 5-day rolling Sharpe; --data gives the sectors.
+    // Six days: enough for the 5-day rolling Sharpe; --data gives the sectors and the quotes the IC is scored on.
     expect(charts.map((c) => c.id)).toEqual([
       'equity',
       'rolling-sharpe',
@@ -116,6 +127,7 @@ describe('alpha report in headless chromium', () => {
       'costs',
       'pnl-symbol',
       'pnl-sector',
+      'ic',
       'slippage',
     ]);
     for (const c of charts) {
@@ -125,7 +137,7 @@ describe('alpha report in headless chromium', () => {
       expect(c.inked, c.id!).toBeGreaterThan(2000);
     }
     // What the run does not hold is said, not drawn.
-    for (const id of ['ic', 'participation']) expect(await page.textContent(`#panel-${id}`)).toContain('not in this run');
+    expect(await page.textContent('#panel-participation')).toContain('not in this run');
     expect(await page.textContent('#panel-costs')).toContain('not in this run: impact, borrow, financing');
 
     mkdirSync(SHOTS, { recursive: true });
@@ -166,6 +178,7 @@ describe('alpha report in headless chromium', () => {
   it('shows a hostile symbol name as text: no markup from the data runs, in the page or a tooltip', async () => {
     const dir = tempDir('report-hostile');
     for (const f of ['summary.json', 'orders.parquet', 'order_states.parquet']) copyFileSync(join(run, f), join(dir, f));
+    // Without predictions, the IC is a panel saying so.
     const victim = 'SYM000';
     const rename = (r: Record<string, unknown>): Record<string, unknown> => (r['symbol'] === victim ? { ...r, symbol: HOSTILE } : r);
     const toNumber = (r: Record<string, unknown>): Record<string, unknown> =>
@@ -192,6 +205,7 @@ describe('alpha report in headless chromium', () => {
     const { page, errors, requests } = await open(join(dir, 'report.html'));
     // The name is shown as the text it is.
     expect(await page.textContent('h1')).toContain(HOSTILE);
+    expect(await page.textContent('#panel-ic')).toContain('not in this run: the model');
     // Hover the hostile symbol's bar of PnL by symbol: the tooltip shows the name and injects nothing.
     const tips = await page.evaluate((name) => {
       const page = globalThis as unknown as PageGlobals;

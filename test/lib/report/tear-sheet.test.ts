@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { sharpeRatio } from '../../../lib/report/metrics.ts';
 import type { RunData } from '../../../lib/report/run-data.ts';
-import { histogram, tearSheet, utcDate } from '../../../lib/report/tear-sheet.ts';
+import { histogram, tearSheet } from '../../../lib/report/tear-sheet.ts';
 
 const us = (iso: string): number => Date.parse(iso) * 1000;
 const f64 = (xs: number[]): Float64Array => Float64Array.from(xs);
@@ -89,7 +89,7 @@ describe('tearSheet', () => {
   });
 
   it('PnL by sector from a symbol → sector map', () => {
-    const t = tearSheet(run(), new Map([['A', 'TECH']]));
+    const t = tearSheet(run(), { sectors: new Map([['A', 'TECH']]) });
     expect(t.pnlBySector!.map((x) => x.sector)).toEqual(['TECH', '(no sector)']);
     expect(t.pnlBySector![0]!.pnl).toBeCloseTo(7.75, 12);
     expect(t.missing['pnl-sector']).toBeUndefined();
@@ -141,11 +141,6 @@ describe('tearSheet', () => {
 });
 
 describe('helpers', () => {
-  it('utcDate', () => {
-    expect(utcDate(us('2024-01-02T23:59:59.999Z'))).toBe('2024-01-02');
-    expect(utcDate(us('2024-01-03T00:00:00Z'))).toBe('2024-01-03');
-  });
-
   it('histogram: equal bins from the least to the greatest value, the greatest in the last bin', () => {
     expect(histogram([0, 1, 2, 3, 4], 4)).toEqual({ edges: [0, 1, 2, 3, 4], counts: [1, 1, 1, 2] });
     expect(histogram([2, 2, Number.NaN], 5)).toEqual({ edges: [1.5, 2.5], counts: [2] });

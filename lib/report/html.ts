@@ -188,6 +188,21 @@ function charts(s: TearSheet): Chart[] {
         ],
       },
     });
+  const part = s.fills.participation;
+  if (part) {
+    const ph = histogramBars(part.histogram, '%', 1);
+    out.push({
+      id: 'participation',
+      title: `Participation: shares filled / shares printed while the order worked (${part.orders} orders)`,
+      option: {
+        tooltip,
+        grid,
+        xAxis: { type: 'category', data: ph.categories, name: 'of prints' },
+        yAxis: { type: 'value', name: 'orders', minInterval: 1 },
+        series: [{ name: 'orders', type: 'bar', data: ph.counts }],
+      },
+    });
+  }
   const sh = histogramBars(s.fills.slippageBps, '', 1);
   out.push({
     id: 'slippage',
@@ -236,6 +251,12 @@ export function tearSheetHtml(s: TearSheet, summary: Record<string, unknown>, op
     ['fills', String(s.fills.count)],
     ['mean slippage vs arrival', `${formatMetric('bps', s.fills.meanSlippageBps)} bps`],
     ['median slippage vs arrival', `${formatMetric('bps', s.fills.medianSlippageBps)} bps`],
+    [
+      'participation (median)',
+      s.fills.participation
+        ? `${(s.fills.participation.median * 100).toFixed(1)}% of prints (${s.fills.participation.noPrints} orders with none)`
+        : 'n/a (pass --data)',
+    ],
     ['maker share of fills', Number.isNaN(s.fills.makerShare) ? 'n/a' : `${(s.fills.makerShare * 100).toFixed(1)}%`],
     [
       'fill ratio of limit orders',

@@ -37,6 +37,8 @@ export interface FillColumns {
 }
 
 export interface OrderColumns {
+  /** When the order was known (its arrival), µs. */
+  ts: Float64Array;
   orderId: string[];
   symbol: string[];
   qty: Float64Array;

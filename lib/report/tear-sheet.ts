@@ -18,6 +18,7 @@ import {
   tailRatio,
 } from './metrics.ts';
 import { type HorizonIc, type MidSeries, predictionIc } from './ic.ts';
+import { participation, type VolumeSeries } from './participation.ts';
 import { COST_COLUMNS, type CostColumn, type RunData } from './run-data.ts';
 
 /** Trading days in the rolling Sharpe's window. */
@@ -63,6 +64,8 @@ export interface TearSheet {
     /** Shares filled of limit orders over shares ordered (NaN without limit orders). */
     limitFillRatio: number;
     makerShare: number;
+    /** Shares filled over shares printed while each order worked (with --data). */
+    participation?: { histogram: Histogram; median: number; orders: number; noPrints: number };
   };
   /** What a figure needed and the run did not have, by figure. */
   missing: Record<string, string>;
@@ -106,11 +109,13 @@ export interface SheetInputs {
   sectors?: ReadonlyMap<string, string>;
   /** Each symbol's mids (the dataset's quotes): the predictions' IC. */
   mids?: ReadonlyMap<string, MidSeries>;
+  /** Each symbol's prints (the dataset's trades): participation. */
+  volumes?: ReadonlyMap<string, VolumeSeries>;
 }
 
 /** The tear sheet of a run; a figure whose input is absent is listed in `missing`. */
 export function tearSheet(run: RunData, inputs: SheetInputs = {}): TearSheet {
-  const { sectors, mids } = inputs;
+  const { sectors, mids, volumes } = inputs;
   const { equity: eq, fills, orders } = run;
   const missing: Record<string, string> = {};
   const n = eq.ts.length;
@@ -231,8 +236,21 @@ export function tearSheet(run: RunData, inputs: SheetInputs = {}): TearSheet {
     pnlBySector = [...bySector].map(([sector, v]) => ({ sector, pnl: v })).sort((a, b) => b.pnl - a.pnl);
   } else missing['pnl-sector'] = "each symbol's sector: pass --data DIR, the dataset the run replayed (its manifest.json lists them)";
 
-  missing['participation'] =
-    'the market volume traded while each order worked (participation = shares filled / shares traded needs the trades of the dataset)';
+  let part: TearSheet['fills']['participation'];
+  if (volumes) {
+    const p = participation(orders, fills, volumes);
+    part = {
+      histogram: histogram(
+        p.values.map((x) => x * 100),
+        Math.max(5, Math.min(40, Math.ceil(Math.sqrt(p.values.length)))),
+      ),
+      median: percentile(p.values, 50),
+      orders: p.values.length,
+      noPrints: p.noPrints,
+    };
+  } else
+    missing['participation'] =
+      'the market volume printed while each order worked (participation = shares filled / shares printed): pass --data DIR, the dataset the run replayed';
   let ic: HorizonIc[] | undefined;
   if (!run.predictions) missing['ic'] = "the model's predictions (predictions.parquet in the run folder)";
   else if (!mids) missing['ic'] = 'prices to score the predictions against: pass --data DIR, the dataset the run replayed';
@@ -259,6 +277,7 @@ export function tearSheet(run: RunData, inputs: SheetInputs = {}): TearSheet {
       limitOrders,
       limitFillRatio: limitOrdered > 0 ? limitFilled / limitOrdered : Number.NaN,
       makerShare: fills.ts.length ? makers / fills.ts.length : Number.NaN,
+      ...(part ? { participation: part } : {}),
     },
     missing,
   };

@@ -187,6 +187,7 @@ function readOrders(dir: string): OrderColumns {
   const t = readTable(dir, f);
   const str = (name: string): string[] => column(dir, f, t, name, 'string');
   return {
+    ts: column(dir, f, t, 'ts_known', 'time'),
     orderId: str('order_id'),
     symbol: str('symbol'),
     qty: column(dir, f, t, 'qty', 'number'),

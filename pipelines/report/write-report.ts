@@ -11,7 +11,8 @@ import { tearSheetHtml } from '../../lib/report/html.ts';
 import type { MidSeries } from '../../lib/report/ic.ts';
 import { tearSheet, type TearSheet } from '../../lib/report/tear-sheet.ts';
 import { readManifest } from '../data/manifest.ts';
-import { readMids } from './mids.ts';
+import type { VolumeSeries } from '../../lib/report/participation.ts';
+import { readMids, readVolumes } from './market-data.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { readRunFolder } from './run-folder.ts';
 
@@ -62,13 +63,15 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     );
   let sectors: Map<string, string> | undefined;
   let mids: Map<string, MidSeries> | undefined;
+  let volumes: Map<string, VolumeSeries> | undefined;
   if (options.data !== undefined) {
     const manifest = readManifest(options.data);
     sectors = new Map(manifest.universe.map((u) => [u.symbol, u.sector]));
     // The quotes are read only to score predictions.
     if (run.predictions) mids = await readMids(options.data, manifest);
+    volumes = await readVolumes(options.data, manifest);
   }
-  const sheet = tearSheet(run, { ...(sectors ? { sectors } : {}), ...(mids ? { mids } : {}) });
+  const sheet = tearSheet(run, { ...(sectors ? { sectors } : {}), ...(mids ? { mids } : {}), ...(volumes ? { volumes } : {}) });
   const html = tearSheetHtml(sheet, run.summary, {
     chartLibrary: chartLibrary(),
     runName: basename(options.runDir.replace(/\/+$/, '')) || options.runDir,

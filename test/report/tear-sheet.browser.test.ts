@@ -117,7 +117,8 @@ describe('alpha report in headless chromium', () => {
         };
       }),
     );
-    // Six days: enough for the 5-day rolling Sharpe; --data gives the sectors and the quotes the IC is scored on.
+    // Six days: enough for the 5-day rolling Sharpe; --data gives the sectors, the quotes the IC is
+    // scored on and the prints participation is measured against.
     expect(charts.map((c) => c.id)).toEqual([
       'equity',
       'rolling-sharpe',
@@ -128,6 +129,7 @@ describe('alpha report in headless chromium', () => {
       'pnl-symbol',
       'pnl-sector',
       'ic',
+      'participation',
       'slippage',
     ]);
     for (const c of charts) {
@@ -137,7 +139,6 @@ describe('alpha report in headless chromium', () => {
       expect(c.inked, c.id!).toBeGreaterThan(2000);
     }
     // What the run does not hold is said, not drawn.
-    expect(await page.textContent('#panel-participation')).toContain('not in this run');
     expect(await page.textContent('#panel-costs')).toContain('not in this run: impact, borrow, financing');
 
     mkdirSync(SHOTS, { recursive: true });
@@ -206,6 +207,7 @@ describe('alpha report in headless chromium', () => {
     // The name is shown as the text it is.
     expect(await page.textContent('h1')).toContain(HOSTILE);
     expect(await page.textContent('#panel-ic')).toContain('not in this run: the model');
+    expect(await page.textContent('#panel-participation')).toContain('not in this run: the market volume');
     // Hover the hostile symbol's bar of PnL by symbol: the tooltip shows the name and injects nothing.
     const tips = await page.evaluate((name) => {
       const page = globalThis as unknown as PageGlobals;

@@ -42,6 +42,7 @@ function run(extra: Partial<Pick<RunData['fills'], 'costs'>> = {}): RunData {
       costs: extra.costs ?? {},
     },
     orders: {
+      ts: f64([us('2024-01-02T14:59:00Z'), us('2024-01-03T14:59:00Z'), us('2024-01-03T15:59:00Z'), us('2024-01-03T17:00:00Z')]),
       orderId: ['o1', 'o2', 'o3', 'o4'],
       symbol: ['A', 'A', 'B', 'A'],
       qty: f64([10, 8, 2, 0]),
@@ -129,6 +130,21 @@ describe('tearSheet', () => {
     expect(s.missing['participation']).toContain('market volume');
     expect(s.missing['rolling-sharpe']).toContain('the run has 2');
     expect(s.rollingSharpe.values).toEqual([]);
+  });
+
+  it('participation from the prints of each symbol', () => {
+    // A printed 200 shares in o1's first minute and 100 in o2's; B 10 in o3's.
+    const at = (iso: string): number => us(iso);
+    const t = tearSheet(run(), {
+      volumes: new Map([
+        ['A', { ts: f64([at('2024-01-02T14:59:30Z'), at('2024-01-03T14:59:30Z')]), cum: f64([200, 300]) }],
+        ['B', { ts: f64([at('2024-01-03T16:00:00Z')]), cum: f64([10]) }],
+      ]),
+    });
+    // o1: 10 of 200; o2: 5 of 100; o3: 2 of 10 (its window runs to its fill at 16:00).
+    expect(t.fills.participation!.orders).toBe(3);
+    expect(t.fills.participation!.median).toBeCloseTo(0.05, 14);
+    expect(t.missing['participation']).toBeUndefined();
   });
 
   it('a fill whose order is not in orders.parquet is left out of the spread, and said', () => {

@@ -6,6 +6,7 @@
 import type { AnySpec } from './sdk/spec.ts';
 import { replay } from './source/replay.ts';
 import { itch } from './source/itch.ts';
+import { redisSource } from './source/redis.ts';
 import { bars } from './feature/bars.ts';
 import { laggedReturns } from './feature/lagged-returns.ts';
 import { volatility } from './feature/volatility.ts';
@@ -26,10 +27,12 @@ import { simBroker } from './execution/sim-broker.ts';
 import { ouch } from './execution/ouch.ts';
 import { pretrade } from './risk/pretrade.ts';
 import { parquetSink } from './sink/parquet.ts';
+import { redisSink } from './sink/redis.ts';
 
 export const operators: readonly AnySpec[] = [
   replay,
   itch,
+  redisSource,
   bars,
   laggedReturns,
   volatility,
@@ -50,6 +53,7 @@ export const operators: readonly AnySpec[] = [
   bookBroker,
   ouch,
   parquetSink,
+  redisSink,
 ];
 
 export const registry: ReadonlyMap<string, AnySpec> = new Map(operators.map((s) => [s.type, s]));

@@ -1,6 +1,6 @@
 /**
  * vitest globalSetup: when a selected test file needs the real services (a file under test/kafka/ or
- * named `*.kafka.test.ts`), runs scripts/services/up.sh (idempotent: reuses services that answer)
+ * test/redis/, or named `*.kafka.test.ts`), runs scripts/services/up.sh (idempotent: reuses services that answer)
  * and hands their addresses to the tests as KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL (in the
  * environment of the test workers, and through `inject()`).
  *
@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPTS = join(ROOT, 'scripts/services');
 
 export const needsServices = (file: string): boolean =>
-  /(^|[/\\])test[/\\]kafka[/\\]/.test(file) || /\.kafka\.test\.[cm]?[jt]s$/.test(file);
+  /(^|[/\\])test[/\\](kafka|redis)[/\\]/.test(file) || /\.kafka\.test\.[cm]?[jt]s$/.test(file);
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,0 +1,98 @@
+/**
+ * source.redis — reads a dataset of the Redis hot tier (what sink.redis wrote: a stream per symbol
+ * of the run's universe) through a consumer group: `group` and `consumer` name the reader, so a run
+ * that stops and starts again under the same names resumes where it stopped — first what it had
+ * been given but not acknowledged, then the entries it has not seen (a new group starts at the
+ * oldest entry kept). A batch is acknowledged once the graph has taken it (at the next read or at
+ * the end). The run's source ends after `limit` records, or after `idle_ms` without a new entry;
+ * with neither, it reads until the run is stopped (a live run). Entries of one read come in
+ * ts_known order across symbols.
+ */
+import { z } from 'zod';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { nameProblem, nameRule } from '../../lib/core/names.ts';
+import { DEFAULT_REDIS_URL, openRedis, redisAddress } from '../../lib/io/redis/connect.ts';
+import { GroupReader } from '../../lib/io/redis/group-reader.ts';
+import type { Quote, Trade } from '../../schemas/types.generated.ts';
+import { REPLAYABLE } from '../sdk/replay.ts';
+import { defineSource } from '../sdk/spec.ts';
+
+const name = z.string().refine((n) => nameProblem(n) === undefined, { message: `a name: ${nameRule()}` });
+
+const params = z.strictObject({
+  url: z
+    .string()
+    .refine((u) => typeof redisAddress(u) !== 'string', { message: `expected redis://HOST:PORT[/DB], e.g. ${DEFAULT_REDIS_URL}` })
+    .default(DEFAULT_REDIS_URL)
+    .describe('The Redis server: redis://HOST:PORT[/DB].'),
+  dataset: name.describe('Name of the dataset: its streams are alpha:<dataset>:<symbol>.'),
+  schema: z.enum(REPLAYABLE).default('Quote').describe('Record type of the dataset, and so of the output: Quote or Trade.'),
+  group: name.default('alpha').describe('Consumer group: readers of one group share the entries, each read once.'),
+  consumer: name.optional().describe("This reader's name in the group (default: the node's name); reuse it to resume."),
+  count: z.number().int().min(1).max(100_000).default(1000).describe('Most entries per symbol per read.'),
+  block_ms: z.number().int().min(1).max(60_000).default(100).describe('How long one read waits for new entries.'),
+  limit: z.number().int().min(1).optional().describe('End after this many records (they are all acknowledged).'),
+  idle_ms: z.number().int().min(1).optional().describe('End after this long without a new entry (counted in reads of block_ms).'),
+});
+
+export const redisSource = defineSource({
+  type: 'source.redis',
+  summary: 'Quotes or trades from the Redis hot tier through a consumer group that resumes where it stopped.',
+  output: { oneOf: REPLAYABLE, of: (p) => p.schema },
+  params,
+  open: (p, ctx) => {
+    type R = Quote | Trade;
+    const what = `source.redis ${ctx.node}`;
+    const symbols = ctx.universe.map((u) => u.symbol);
+    if (symbols.length === 0) throw new AlphaError(`${what}: the run has no universe: no streams to read`);
+    const undecodable = ctx.metrics.counter('undecodable');
+    const opened = openRedis(p.url, what).then(async (redis) => {
+      try {
+        return { redis, reader: await GroupReader.open<R>(redis, p.dataset, p.schema, symbols, p.group, p.consumer ?? ctx.node) };
+      } catch (err) {
+        redis.disconnect();
+        throw err;
+      }
+    });
+    opened.catch(() => {}); // reported by next()
+    let delivered = 0;
+    let seen = 0;
+    let done = false;
+    return {
+      async next() {
+        if (done) return null;
+        const { reader } = await opened;
+        await reader.ack(); // the graph has taken the last batch
+        // Idle: reads in a row that waited block_ms each and brought nothing (no wall clock read here).
+        let empty = 0;
+        for (;;) {
+          const want = p.limit === undefined ? p.count : Math.min(p.count, p.limit - delivered);
+          if (want <= 0) return null;
+          let records = await reader.read(want, p.block_ms);
+          undecodable.inc(reader.undecodable - seen);
+          seen = reader.undecodable;
+          if (p.limit !== undefined && delivered + records.length > p.limit) {
+            // Over the limit (a read is per symbol): the rest stays unacknowledged, given again next time.
+            records = records.slice(0, p.limit - delivered);
+            reader.keepOnly(records.length);
+          }
+          if (records.length > 0) {
+            delivered += records.length;
+            return records as never;
+          }
+          if (p.idle_ms !== undefined && ++empty * p.block_ms >= p.idle_ms) return null;
+        }
+      },
+      async close() {
+        done = true;
+        const got = await opened.catch(() => undefined);
+        if (!got) return;
+        try {
+          await got.reader.ack();
+        } finally {
+          got.redis.disconnect();
+        }
+      },
+    };
+  },
+});

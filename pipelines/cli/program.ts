@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { GENERATE_DEFAULTS } from '../data/generate-options.ts';
+import { registerIngestCommand } from './ingest-command.ts';
 import { registerItchCommand } from './itch-command.ts';
 import { registerLakeCommands } from './lake-command.ts';
 import { registerModelCommand } from './model-command.ts';
@@ -143,6 +144,7 @@ export async function buildProgram(): Promise<Command> {
       },
     );
   registerLakeCommands(data);
+  registerIngestCommand(data);
 
   replayOptions(
     program

@@ -1,0 +1,97 @@
+/**
+ * Hostile input to `alpha data ingest`, through the real command line: each refusal is exit 1 and one
+ * line `alpha: <what, where, what would be accepted>`, never a stack trace, and nothing is written to
+ * the lake; files outside their place (inside the lake, devices, folders) are refused.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTable } from '../../lib/io/lake/create.ts';
+import { runAlpha } from '../helpers/cli.ts';
+import { tempLake } from '../helpers/lake.ts';
+
+const tmp = tempLake('ingest-hostile');
+afterAll(() => tmp.remove());
+const lake = join(tmp.dir, 'lake');
+const f = (name: string): string => join(tmp.dir, name);
+const rejects = f('rejects.txt');
+
+beforeAll(async () => {
+  await createTable(lake, 'quotes', 'Quote');
+  writeFileSync(f('good.csv'), 'time,symbol,bid,ask\n2024-01-02 15:00,AAA,1,2\n');
+  writeFileSync(f('unknown.csv'), 'time,symbol,bid,ask,mood\n2024-01-02 15:00,AAA,1,2,calm\n');
+  writeFileSync(f('noask.csv'), 'time,symbol,bid\n2024-01-02 15:00,AAA,1\n');
+  writeFileSync(f('twice.csv'), 'time,timestamp,symbol,bid,ask\n');
+  writeFileSync(f('empty.csv'), '');
+  writeFileSync(f('latin1.csv'), Buffer.from([0x74, 0x69, 0x6d, 0x65, 0xe9, 0x0a]));
+  writeFileSync(f('allbad.csv'), 'time,symbol,bid,ask\n2024-01-02 15:00,AAA,-1,2\n2024-01-02 15:00,../x,1,2\n');
+  writeFileSync(f('map-header.csv'), 'source,target\nA,B\n');
+  writeFileSync(f('map-symbol.csv'), 'from,to\nA,"B C"\n');
+  writeFileSync(f('map-twice.csv'), 'from,to\nA,B\nA,C\n');
+  mkdirSync(f('folder.csv'));
+  execFileSync('mkfifo', [f('fifo.csv')]);
+  mkdirSync(join(lake, 'stash'), { recursive: true });
+  writeFileSync(join(lake, 'stash', 'in-lake.csv'), 'time,symbol,bid,ask\n2024-01-02 15:00,AAA,1,2\n');
+  symlinkSync(join(lake, 'stash', 'in-lake.csv'), f('link.csv'));
+});
+
+const ingest = (...args: string[]): string[] => ['data', 'ingest', '--lake', lake, '--rejects', rejects, ...args];
+const q = (file: string, ...args: string[]): string[] => ingest(f(file), '--dataset', 'quotes', '--format', 'quotes', ...args);
+
+const refusals: [string[], RegExp][] = [
+  [ingest(f('good.csv'), '--dataset', 'quotes', '--format', 'ticks'), /--format is "ticks": expected quotes, trades, ohlcv, itch/],
+  [ingest(f('good.csv'), '--dataset', '../etc', '--format', 'quotes'), /--dataset "\.\.\/etc" is not a name: expected a letter/],
+  [q('good.csv', '--records', 'trades'), /--records is for --format itch only/],
+  [ingest(f('good.csv'), '--dataset', 'q2', '--format', 'itch', '--records', 'bars'), /--records is "bars": expected quotes or trades/],
+  [ingest(f('good.csv'), '--dataset', 'q2', '--format', 'itch', '--date', '2024-02-30'), /--date is "2024-02-30": expected a real date/],
+  [q('good.csv', '--tz', 'Mars/Olympus'), /--tz is "Mars\/Olympus": not a time zone: expected an IANA zone/],
+  [q('good.csv', '--day-time', '4pm'), /--day-time is "4pm": expected a time of day HH:MM/],
+  [q('missing.csv'), /missing\.csv: file not found/],
+  [q('folder.csv'), /folder\.csv: not a regular file \(a folder\)/],
+  [q('fifo.csv'), /fifo\.csv: not a regular file \(a device, pipe or socket\)/],
+  [
+    ['data', 'ingest', '/dev/zero', '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', rejects],
+    /\/dev\/zero: not a regular file/,
+  ],
+  [q('link.csv'), /link\.csv: resolves to .*in-lake\.csv, inside the lake folder/],
+  [q('unknown.csv'), /unknown\.csv:1: unknown column "mood" for --format quotes: expected columns among ts_event\|time/],
+  [q('noask.csv'), /noask\.csv:1: no column ask: --format quotes needs it/],
+  [q('twice.csv'), /twice\.csv:1: column "timestamp" repeats ts_event: expected each column once/],
+  [q('empty.csv'), /empty\.csv: empty: expected a header line/],
+  [q('latin1.csv'), /latin1\.csv: not UTF-8 text/],
+  [q('allbad.csv'), /no row of .*allbad\.csv could be ingested: 2 rejected, see .*rejects\.txt/],
+  [q('good.csv', '--symbol-map', f('map-header.csv')), /--symbol-map .*map-header\.csv:1: the header is "source,target": expected from,to/],
+  [q('good.csv', '--symbol-map', f('map-symbol.csv')), /--symbol-map .*map-symbol\.csv:2: symbol "B C": expected 1 to 16 letters/],
+  [q('good.csv', '--symbol-map', f('map-twice.csv')), /map-twice\.csv:3: "A" is mapped twice/],
+  [q('good.csv', '--symbol-map', f('nowhere.csv')), /--symbol-map .*nowhere\.csv: file not found/],
+  [
+    ingest(f('good.csv'), '--dataset', 'quotes', '--format', 'trades'),
+    /--dataset quotes: its table holds Quote records: --format trades gives Trade/,
+  ],
+  [
+    ['data', 'ingest', f('good.csv'), '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', join(lake, 'r.txt')],
+    /--rejects .*r\.txt: inside the lake folder/,
+  ],
+  [
+    ['data', 'ingest', f('good.csv'), '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', f('no/such/r.txt')],
+    /--rejects .*: the folder .* does not exist/,
+  ],
+];
+
+describe('alpha data ingest refuses hostile input', () => {
+  it.each(refusals.map(([args, message]) => [message.source, args, message] as const))('%s', async (_name, args, message) => {
+    const run = await runAlpha(args, 60_000);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[lines.length - 1]).toMatch(/^alpha: /);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(lake, 'q2'))).toBe(false);
+  });
+
+  it('leaves the table at its version after every refusal', async () => {
+    const run = await runAlpha(['data', 'lake', 'info', 'quotes', '--lake', lake], 60_000);
+    expect(JSON.parse(run.stdout).version).toBe(0);
+  });
+});

@@ -28,6 +28,10 @@ import { ouch } from './execution/ouch.ts';
 import { pretrade } from './risk/pretrade.ts';
 import { parquetSink } from './sink/parquet.ts';
 import { redisSink } from './sink/redis.ts';
+import { barReplay } from './source/bar-replay.ts';
+import { barQuotes } from './feature/bar-quotes.ts';
+import { linear } from './model/linear.ts';
+import { barBroker } from './execution/bar-broker.ts';
 
 export const operators: readonly AnySpec[] = [
   replay,
@@ -54,6 +58,10 @@ export const operators: readonly AnySpec[] = [
   ouch,
   parquetSink,
   redisSink,
+  barReplay,
+  barQuotes,
+  linear,
+  barBroker,
 ];
 
 export const registry: ReadonlyMap<string, AnySpec> = new Map(operators.map((s) => [s.type, s]));

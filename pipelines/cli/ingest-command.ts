@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
-import { DEFAULT_LAKE, parseDay } from './lake-options.ts';
+import { DEFAULT_LAKE, parseDay, parseInstant } from './lake-options.ts';
 
 const FORMATS = ['quotes', 'trades', 'ohlcv', 'itch'] as const;
 const DEFAULT_REJECTS_DIR = 'out/ingest';
@@ -21,6 +21,31 @@ interface IngestOpts {
 }
 
 export function registerIngestCommand(data: Command): void {
+  const lake = data.commands.find((c) => c.name() === 'lake');
+  lake
+    ?.command('export')
+    .description(
+      'Write a dataset of the lake as a data folder that alpha backtest --data replays (manifest.json, DATASET/DATE.parquet per date of ts_known).',
+    )
+    .argument('<dataset>', 'dataset name')
+    .requiredOption('--out <dir>', 'the data folder to write')
+    .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', DEFAULT_LAKE)
+    .option('--as-of <time>', 'what was known at this time (µs since the epoch or YYYY-MM-DDTHH:MM:SS[.ffffff]Z); default: the latest')
+    .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
+    .action(async (dataset: string, opts: { out: string; lake: string; asOf?: string; overwrite?: boolean }) => {
+      const { exportDataset } = await import('../data/lake-export.ts');
+      const r = await exportDataset({
+        lake: opts.lake,
+        dataset,
+        out: opts.out,
+        ...(opts.asOf !== undefined ? { asOf: parseInstant('--as-of', opts.asOf) } : {}),
+        ...(opts.overwrite ? { overwrite: true } : {}),
+      });
+      process.stderr.write(
+        `exported "${dataset}" (${r.schema}, table version ${r.version}): ${r.rows} rows, ${r.symbols} symbols, ${r.dates} dates to ${opts.out}\n`,
+      );
+    });
+
   data
     .command('ingest')
     .description(

@@ -9,7 +9,7 @@
  * lake's append skips what the table holds, so ingesting the same file again adds nothing.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
@@ -59,7 +59,11 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
   const schema = SCHEMA_OF[rowFormat];
   const table = tablePath(o.lake, o.dataset, false);
   checkRejects(o.rejects, table.lake);
-  for (const f of o.files) checkInput(f, table.lake);
+  for (const f of o.files) {
+    checkInput(f, table.lake);
+    if (existsSync(o.rejects) && realpathSync(f) === realpathSync(o.rejects))
+      throw new AlphaError(`--rejects ${o.rejects}: is the input file ${f}: expected another file (it is written whole)`);
+  }
   const exists = existsSync(join(table.dir, '_delta_log'));
   if (exists) {
     const duck = await openDuck();

@@ -77,6 +77,10 @@ const refusals: [string[], RegExp][] = [
     ['data', 'ingest', f('good.csv'), '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', f('no/such/r.txt')],
     /--rejects .*: the folder .* does not exist/,
   ],
+  [
+    ['data', 'ingest', f('good.csv'), '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', f('good.csv')],
+    /--rejects .*good\.csv: is the input file/,
+  ],
 ];
 
 describe('alpha data ingest refuses hostile input', () => {

@@ -419,7 +419,7 @@ describe('the default topology.yaml', () => {
     const returns = topology?.nodes.find((n) => n.name === 'returns');
     expect(returns?.params).toMatchObject({ intraday: true, scaled: true, scale_window: 60 });
     const quotes = topology?.nodes.find((n) => n.name === 'quotes');
-    expect(quotes?.params).toEqual({ dataset: 'quotes', schema: 'Quote', batch_size: 8192 });
+    expect(quotes?.params).toEqual({ dataset: 'quotes', schema: 'Quote', batch_size: 8192, store: 'files' });
   });
 
   it('reports a real cycle made in it (relative reads normalised, which reads relative)', () => {

@@ -57,7 +57,7 @@ export class StreamWriter<T extends HotRecord> {
   private args: (string | Buffer)[] = [''];
   private inBatch = 0;
   private newestMs = 0;
-  private latestJson = new Map<string, string>();
+  private latestOf = new Map<string, T>();
   private readonly inFlight = new Set<Promise<void>>();
   readonly stats: StreamWriterStats = { added: 0, duplicates: 0, batches: 0, failed: 0, firstError: undefined };
 
@@ -101,7 +101,7 @@ export class StreamWriter<T extends HotRecord> {
       }
       this.args.push(key, this.ids.next(key, r.ts_known), payload);
       this.newestMs = Math.max(this.newestMs, Math.floor(r.ts_known / 1000));
-      if (this.options.latest) this.latestJson.set(r.symbol, JSON.stringify(r));
+      if (this.options.latest) this.latestOf.set(r.symbol, r);
       if (++this.inBatch >= this.batchRecords) this.send();
     }
   }
@@ -126,10 +126,11 @@ export class StreamWriter<T extends HotRecord> {
   private send(): void {
     const args = this.args;
     args[0] = this.options.retentionMs > 0 ? String(Math.max(0, this.newestMs - this.options.retentionMs)) : '';
-    const latest = this.latestJson;
+    // Only each symbol's last record of the batch is written as the latest.
+    const latest = new Map([...this.latestOf].map(([symbol, r]) => [symbol, JSON.stringify(r)]));
     this.args = [''];
     this.inBatch = 0;
-    this.latestJson = new Map();
+    this.latestOf = new Map();
     const call = (async () => {
       try {
         const [added, dup] = await this.redis.alphaAddEntries(...args);

@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:redis`: the hot tier's write rate (issue 17, item 1) against redis-benchmark's own
+ * XADD figure on the same server in the same run. Needs the services' Redis (`npm run services:up`;
+ * REDIS_URL, default redis://127.0.0.1:6379).
+ *
+ * - reference: redis-benchmark, XADD of one small field, pipelined (-P 64), one connection;
+ * - ours: lib/io/redis/stream-writer.ts, Quote records of 50 symbols (Avro under `v`, ids from
+ *   ts_known, MINID trimming, the latest per symbol), batches of 1000 in one Lua call each;
+ * - naive: one awaited ioredis XADD per record (what a first try looks like), on fewer records.
+ * Flags: --records 500000 --naive 20000. Prints a table and one JSON line.
+ */
+import { execFileSync } from 'node:child_process';
+import { DEFAULT_REDIS_URL, openRedis, redisAddress } from '../lib/io/redis/connect.ts';
+import { streamKey } from '../lib/io/redis/hot-streams.ts';
+import { StreamWriter } from '../lib/io/redis/stream-writer.ts';
+import type { Quote } from '../schemas/types.generated.ts';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  const v = i < 0 ? fallback : Number(argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) {
+    process.stderr.write(`alpha bench:redis: --${name} '${argv[i + 1]}' is not a whole number ≥ 1\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const records = flag('records', 500_000);
+const naiveRecords = flag('naive', 20_000);
+const url = process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
+const address = redisAddress(url);
+if (typeof address === 'string') {
+  process.stderr.write(`alpha bench:redis: REDIS_URL ${address}\n`);
+  process.exit(2);
+}
+const redis = await openRedis(url, 'bench:redis').catch((err: Error) => {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+});
+const tag = `bench${process.pid}`;
+const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
+const quotes: Quote[] = Array.from({ length: records }, (_, i) => ({
+  ts_event: T0 + i * 50,
+  ts_known: T0 + i * 50,
+  symbol: `S${String(i % 50).padStart(4, '0')}`,
+  seq: i + 1,
+  id: i + 1,
+  version: 1,
+  bid: 10 + (i % 97) / 100,
+  ask: 10.01 + (i % 97) / 100,
+  bid_size: 100 + (i % 7) * 100,
+  ask_size: 200 + (i % 5) * 100,
+}));
+
+async function clean(): Promise<void> {
+  const keys = await redis.keys(`alpha:*${tag}*`);
+  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+  await redis.del(`${tag}:rb`);
+}
+
+try {
+  // Reference: redis-benchmark on the same server.
+  const rbOut = execFileSync(
+    'redis-benchmark',
+    [
+      '-h',
+      address.host,
+      '-p',
+      String(address.port),
+      '-n',
+      String(records),
+      '-P',
+      '64',
+      '-c',
+      '1',
+      '-q',
+      'XADD',
+      `${tag}:rb`,
+      '*',
+      'v',
+      'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    ],
+    { encoding: 'utf8' },
+  );
+  const rb = Number(/([\d.]+) requests per second/.exec(rbOut.split('\r').pop() ?? rbOut)?.[1] ?? Number.NaN);
+
+  // Ours.
+  const ds = `quotes_${tag}`;
+  const writer = await StreamWriter.open<Quote>(redis, ds, 'Quote', { retentionMs: 24 * 3_600_000, latest: true });
+  const t0 = performance.now();
+  for (let i = 0; i < quotes.length; i += 8192) {
+    writer.write(quotes.slice(i, i + 8192));
+    if (writer.pending > 4) await writer.drained();
+  }
+  const stats = await writer.flush();
+  const ours = records / ((performance.now() - t0) / 1000);
+  if (stats.added !== records || stats.failed > 0)
+    throw new Error(`wrote ${stats.added} of ${records} (${stats.failed} failed: ${stats.firstError})`);
+  const kept = await redis.xlen(streamKey(ds, 'S0000'));
+
+  // Naive: one awaited XADD per record.
+  const t1 = performance.now();
+  for (let i = 0; i < naiveRecords; i++) {
+    const q = quotes[i]!;
+    await redis.xadd(`alpha:naive_${tag}:${q.symbol}`, '*', 'v', JSON.stringify(q));
+  }
+  const naive = naiveRecords / ((performance.now() - t1) / 1000);
+
+  const line = (what: string, perS: number, note = '') =>
+    `${what.padEnd(64)} ${Math.round(perS).toLocaleString('en-US').padStart(12)} /s ${(perS / rb).toFixed(2).padStart(6)}×  ${note}`;
+  process.stdout.write(
+    `\nRedis hot tier writes (${address.host}:${address.port}, ${records.toLocaleString('en-US')} Quote records of 50 symbols; one process)\n` +
+      `${line('reference: redis-benchmark XADD, -P 64, one connection', rb)}\n` +
+      `${line('sink.redis writer: Avro entries, 1000 per Lua call, ≤ 4 in flight', ours, `target ≥ 200,000/s: ${ours >= 200_000 ? 'met' : 'missed'}`)}\n` +
+      `${line(`naive: one awaited ioredis XADD per record (${naiveRecords.toLocaleString('en-US')})`, naive)}\n` +
+      `  ${kept} entries kept in alpha:${ds}:S0000 (every record of the symbol: the sample spans ${((records * 50) / 1e6).toFixed(0)} s)\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'redis', records, redis_benchmark_xadd_per_s: rb, writer_per_s: ours, naive_per_s: naive })}\n`,
+  );
+} finally {
+  await clean();
+  redis.disconnect();
+}

@@ -56,7 +56,12 @@ describe('--set overrides that are valid', () => {
   });
 
   it('add params to a node that declares none', () => {
-    expect(paramsOf(small, ['quotes.batch_size=100'], 'quotes')).toEqual({ dataset: 'quotes', schema: 'Quote', batch_size: 100, store: 'files' });
+    expect(paramsOf(small, ['quotes.batch_size=100'], 'quotes')).toEqual({
+      dataset: 'quotes',
+      schema: 'Quote',
+      batch_size: 100,
+      store: 'files',
+    });
   });
 
   it('apply in order, the last one winning', () => {
@@ -66,7 +71,12 @@ describe('--set overrides that are valid', () => {
   it('leave the other nodes alone', () => {
     const { topology } = validate(small, ['bars.minutes=2']);
     expect(topology?.nodes.find((n) => n.name === 'out')?.params).toEqual({ file: 'bars.parquet' });
-    expect(topology?.nodes.find((n) => n.name === 'quotes')?.params).toEqual({ dataset: 'quotes', schema: 'Quote', batch_size: 8192, store: 'files' });
+    expect(topology?.nodes.find((n) => n.name === 'quotes')?.params).toEqual({
+      dataset: 'quotes',
+      schema: 'Quote',
+      batch_size: 8192,
+      store: 'files',
+    });
   });
 });
 

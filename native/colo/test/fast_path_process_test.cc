@@ -186,6 +186,9 @@ class FastPathProcess : public ::testing::Test {
     const std::string done = fp.line_with("done", 10'000);
     EXPECT_EQ(fp.wait(10'000), 0) << fp.stderr_text();
     EXPECT_NE(done.find("\"reason\":\"signal\""), std::string::npos) << done;
+    // colo_fastpath sent its Logout before exiting; give the venue time to read it (on a busy
+    // machine a poll round can lag) before stopping it, or its audit ends at a disconnect.
+    for (int i = 0; i < 500 && !read_audit().logged_out; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ::kill(venue_.pid, SIGTERM);
     EXPECT_EQ(venue_.wait(10'000), 0) << venue_.stderr_text();
     return done;

@@ -13,6 +13,7 @@ import { registerModelCommand } from './model-command.ts';
 import { registerReportCommand } from './report-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
 import { registerRunCommand } from './run.ts';
+import { registerSweepCommand } from './sweep-command.ts';
 import { registerTapCommand } from './tap-command.ts';
 import { registerVenueCommand } from './venue-command.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
@@ -203,6 +204,7 @@ export async function buildProgram(): Promise<Command> {
   registerTapCommand(program);
   registerRunCommand(program);
   registerReportCommand(program);
+  registerSweepCommand(program);
   // `alpha data query --version N` is the table's version: the program's own -V/--version and --debug
   // are read only before the command (positional options), and --debug is accepted after it too.
   program.enablePositionalOptions();

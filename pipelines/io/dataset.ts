@@ -14,6 +14,7 @@ import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import type { DecodedFile } from './decode-file.ts';
 import { decodeDataFile, decodesInBackground } from './decode-thread.ts';
+import { decodedOnce } from './decoded-cache.ts';
 
 /**
  * `onFile` is told each file's path (relative to `dir`) and sha256 as it is read (one hash serves the
@@ -40,7 +41,8 @@ export function openDataset<TName extends SchemaName>(
   let rows = 0;
   const request = (k: number): Promise<DecodedFile> | undefined => {
     if (k >= entry.files.length) return undefined;
-    const decoding = decodeDataFile(dir, entry.files[k]!, schema, entry.sha256?.[k] !== undefined || onFile !== undefined);
+    const hash = entry.sha256?.[k] !== undefined || onFile !== undefined;
+    const decoding = decodedOnce(dir, entry.files[k]!, schema, hash, (h) => decodeDataFile(dir, entry.files[k]!, schema, h));
     decoding.catch(() => {}); // reported when the reader reaches it
     return decoding;
   };

@@ -1,0 +1,30 @@
+/** The messages between `alpha sweep` (pool.ts) and its workers (worker.ts). */
+import type { BacktestSummary } from '../runtime/backtest.ts';
+
+/** Run one point: a backtest of the topology with these overrides, into `outDir`. */
+export interface RunPoint {
+  kind: 'run';
+  index: number;
+  topologyFile: string;
+  sets: string[];
+  outDir: string;
+  dataDir?: string;
+  from?: string;
+  to?: string;
+}
+
+/** The point ran: its summary. */
+export interface PointDone {
+  kind: 'done';
+  index: number;
+  summary: BacktestSummary;
+}
+
+/** The point failed: the error, as `alpha:` would print it (without the prefix). */
+export interface PointFailed {
+  kind: 'failed';
+  index: number;
+  message: string;
+}
+
+export type WorkerReply = PointDone | PointFailed;

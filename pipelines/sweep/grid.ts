@@ -59,7 +59,7 @@ export function parseGrid(flags: readonly string[]): { axes: Axis[]; problems: s
     const param = target.slice(dot + 1);
     const badName = [node, ...param.split('.')].find((part) => !IDENTIFIER.test(part));
     if (badName !== undefined) {
-      problems.push(`${where}: ${show(badName)} is not a name, expected NODE.PARAM with identifiers (letters, digits, _)`);
+      problems.push(`${where}: "${show(badName)}" is not a name, expected NODE.PARAM with identifiers (letters, digits, _)`);
       continue;
     }
     const key = `${node}.${param}`;
@@ -87,7 +87,7 @@ export function parseGrid(flags: readonly string[]): { axes: Axis[]; problems: s
     }
     const twice = split.find((v, i) => split.indexOf(v) !== i);
     if (twice !== undefined) {
-      problems.push(`${where}: the value ${show(twice)} is listed twice, expected each value once (a point is run once)`);
+      problems.push(`${where}: the value "${show(twice)}" is listed twice, expected each value once (a point is run once)`);
       continue;
     }
     axes.push({ flag, node, param, values: split });

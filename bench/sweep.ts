@@ -6,7 +6,10 @@
  * loaded once, no process start-ups). Then the same sweep on worker threads (`--workers thread`).
  * Prints the wall times and the ratios, and checks that every point's figures equal the reference's.
  *
- * Flags: --points 16 (the first N values)  --jobs 2  --no-threads  --data data/sample
+ * CPU seconds are this process's for the reference and the sweep process's with its workers for the
+ * sweeps (from /proc/self/stat), so a loaded machine shows in wall time but not in CPU.
+ *
+ * Flags: --points 16 (the first N values)  --jobs 2  --rounds 1  --no-threads  --data data/sample
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -38,24 +41,22 @@ process.stderr.write(
     .join(' ')} on this machine\n`,
 );
 
-// Reference: the points one after another in this process.
-const reference = new Map<number, { sharpe: number; total_return: number; fills: number }>();
-let t = process.hrtime.bigint();
-for (const gamma of gammas) {
-  const s = await runBacktest({
-    topologyFile: 'topology.yaml',
-    dataDir: data,
-    sets: [`sizing.gamma=${gamma}`],
-    outDir: join(tmp, `seq-${gamma}`),
-  });
-  reference.set(gamma, { sharpe: s.sharpe, total_return: s.total_return, fills: s.fills });
-  process.stderr.write(`  sequential gamma ${gamma}: ${s.wall_seconds.toFixed(1)}s drive\n`);
+/** CPU seconds of the children this process has waited for (their own waited-for children included). */
+function childrenCpu(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of /proc/PID/stat (cutime, cstime), in clock ticks (100 a second on Linux).
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
-const sequential = Number(process.hrtime.bigint() - t) / 1e9;
+const ownCpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
-async function sweep(workers: 'process' | 'thread'): Promise<number> {
-  const out = join(tmp, `sweep-${workers}`);
-  t = process.hrtime.bigint();
+async function sweep(workers: 'process' | 'thread', round: number): Promise<{ wall: number; cpu: number }> {
+  const out = join(tmp, `sweep-${workers}-${round}`);
+  const t = process.hrtime.bigint();
+  const c0 = childrenCpu();
   execFileSync(
     process.execPath,
     [
@@ -77,6 +78,7 @@ async function sweep(workers: 'process' | 'thread'): Promise<number> {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu = childrenCpu() - c0;
   const bytes = readFileSync(join(out, 'sweep.parquet'));
   const rows = (await parquetReadObjects({ file: Uint8Array.from(bytes).buffer })) as Record<string, unknown>[];
   for (const row of rows) {
@@ -92,22 +94,42 @@ async function sweep(workers: 'process' | 'thread'): Promise<number> {
         `sweep (${workers}) point ${String(row['point'])} differs from the sequential run: ${JSON.stringify(row)} vs ${JSON.stringify(want)}`,
       );
   }
-  return seconds;
+  return { wall: seconds, cpu };
 }
 
-const processes = await sweep('process');
-const threads = args.includes('--no-threads') ? undefined : await sweep('thread');
-rmSync(tmp, { recursive: true, force: true });
-
-const line = (what: string, s: number): string => `${what.padEnd(44)} ${s.toFixed(1).padStart(6)} s   ${(sequential / s).toFixed(2)}×`;
-process.stdout.write(
-  `${[
-    `sweep of ${gammas.length} points (sizing.gamma) on ${data}, figures equal to the sequential runs'`,
-    `${'16 sequential runs in this process (reference)'.replace('16', String(gammas.length)).padEnd(44)} ${sequential.toFixed(1).padStart(6)} s   1.00×`,
-    line(`alpha sweep --jobs ${jobs} (worker processes)`, processes),
-    ...(threads !== undefined ? [line(`alpha sweep --jobs ${jobs} --workers thread`, threads)] : []),
-    `load average after: ${loadavg()
+const rounds = Number(flag('rounds', '1'));
+const reference = new Map<number, { sharpe: number; total_return: number; fills: number }>();
+const table: string[] = [];
+const row = (what: string, wall: number, cpu: number, ref: number): string =>
+  `${what.padEnd(46)} ${wall.toFixed(1).padStart(6)} s wall ${cpu.toFixed(1).padStart(6)} s cpu   ${(ref / wall).toFixed(2)}×`;
+for (let round = 1; round <= rounds; round++) {
+  // Reference: the points one after another in this process.
+  const t = process.hrtime.bigint();
+  const cpu0 = ownCpu();
+  for (const gamma of gammas) {
+    const s = await runBacktest({
+      topologyFile: 'topology.yaml',
+      dataDir: data,
+      sets: [`sizing.gamma=${gamma}`],
+      outDir: join(tmp, `seq-${round}-${gamma}`),
+    });
+    reference.set(gamma, { sharpe: s.sharpe, total_return: s.total_return, fills: s.fills });
+  }
+  const sequential = Number(process.hrtime.bigint() - t) / 1e9;
+  const sequentialCpu = ownCpu() - cpu0;
+  const processes = await sweep('process', round);
+  const threads = args.includes('--no-threads') ? undefined : await sweep('thread', round);
+  table.push(
+    `round ${round} (load average ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  ].join('\n')}\n`,
+      .join(' ')})`,
+    row(`${gammas.length} sequential runs in this process (reference)`, sequential, sequentialCpu, sequential),
+    row(`alpha sweep --jobs ${jobs} (worker processes)`, processes.wall, processes.cpu, sequential),
+    ...(threads !== undefined ? [row(`alpha sweep --jobs ${jobs} --workers thread`, threads.wall, threads.cpu, sequential)] : []),
+  );
+  process.stderr.write(`${table.slice(-(threads ? 4 : 3)).join('\n')}\n`);
+}
+rmSync(tmp, { recursive: true, force: true });
+process.stdout.write(
+  `sweep of ${gammas.length} points (sizing.gamma) on ${data}; every point's figures equal the sequential run's\n${table.join('\n')}\n`,
 );

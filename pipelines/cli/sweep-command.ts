@@ -2,7 +2,8 @@
  * `alpha sweep FILE --grid NODE.PARAM=v1,v2,… [--grid …] [--jobs N]`: a topology run once per grid
  * point in parallel workers (pipelines/sweep/), the figures of every point in OUT/sweep.parquet and
  * printed. Exit 0 when every point ran, 2 when the table was written but a point failed, 1 when the
- * sweep was refused (nothing ran), 130 when interrupted (the output folder left as it was).
+ * sweep was refused (nothing ran), 130 (SIGINT) or 143 (SIGTERM) when interrupted (the output folder
+ * left as it was).
  */
 import { type Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
@@ -89,7 +90,8 @@ export function registerSweepCommand(program: Command): void {
         );
         if (failed > 0) process.exitCode = 2;
       } catch (err) {
-        if (controller.signal.aborted) process.exitCode = 130;
+        // 128 + the signal's number, as a shell reports a process the signal ended.
+        if (controller.signal.aborted) process.exitCode = controller.signal.reason === 'SIGTERM' ? 143 : 130;
         throw err;
       } finally {
         process.off('SIGINT', onSignal);

@@ -2,8 +2,8 @@
  * `alpha sweep` end to end, through the real command line on a small generated dataset: each point's
  * figures equal those of a single `alpha backtest` with the same params, the table and the points'
  * outputs are byte-identical whatever --jobs and worker kind, a failing point is reported while the
- * others complete (exit 2), a worker killed mid-point fails only that point, and Ctrl-C or a killed
- * sweep leaves no worker process and no table behind.
+ * others complete (exit 2), a worker killed mid-point fails only that point, and Ctrl-C, SIGTERM or a
+ * killed sweep leaves no worker process and no table behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -178,8 +178,11 @@ describe('alpha sweep when processes die', () => {
     expect(rows.map((r) => r['status'])).toEqual(['failed', 'ok', 'ok']);
   });
 
-  it('on Ctrl-C (SIGINT) stops every worker, exits 130, and writes no table', async () => {
-    const out = join(tmp, 'interrupted');
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('on %s (Ctrl-C) mid-run stops every worker, exits %i, and writes no table', async (signal, code) => {
+    const out = join(tmp, `interrupted-${signal}`);
     const { child, ended } = startSweep([
       '--data',
       data,
@@ -195,11 +198,17 @@ describe('alpha sweep when processes die', () => {
       const c = childrenOf(child.pid!);
       return c.length >= 2 ? c : undefined;
     });
-    child.kill('SIGINT');
+    // Mid-run: a point's backtest has opened its output folder inside the sweep's staging folder.
+    await until('a point running', () => {
+      const staging = readdirSync(tmp).find((e) => e.startsWith(`.interrupted-${signal}.staging-`));
+      const points = staging && join(tmp, staging, 'points');
+      return points && existsSync(points) && readdirSync(points).some((e) => e.includes('.staging-')) ? true : undefined;
+    });
+    child.kill(signal);
     const run = await ended;
-    expect(run.code, run.stderr).toBe(130);
-    expect(run.stderr).toMatch(/alpha: SIGINT: stopping the workers/);
-    expect(run.stderr).toMatch(/alpha: interrupted \(SIGINT\) after \d of 4 points/);
+    expect(run.code, run.stderr).toBe(code);
+    expect(run.stderr).toContain(`alpha: ${signal}: stopping the workers`);
+    expect(run.stderr).toMatch(new RegExp(`alpha: interrupted \\(${signal}\\) after \\d of 4 points`));
     expect(run.stderr).not.toMatch(/\n\s+at /);
     await until('the workers to end', () => (workers.some(alive) ? undefined : true), 10_000);
     expect(existsSync(out)).toBe(false);

@@ -62,7 +62,11 @@ export function runPool(tasks: readonly RunPoint[], jobs: number, kind: WorkerKi
       if (!task || r.index !== task.index) return;
       task = undefined;
       onReply(r);
-      next(w);
+      if (r.kind === 'failed' && r.fatal) {
+        // The worker is on its way out: a fresh one takes the points left.
+        w.kill();
+        start();
+      } else next(w);
     };
     const onEnd = (w: Running, how: string): void => {
       if (ended) return;

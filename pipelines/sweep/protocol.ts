@@ -25,6 +25,8 @@ export interface PointFailed {
   kind: 'failed';
   index: number;
   message: string;
+  /** The worker is exiting (an error outside the run): send it nothing more. */
+  fatal?: boolean;
 }
 
 export type WorkerReply = PointDone | PointFailed;

@@ -39,7 +39,7 @@ export function serve(): void {
   // worker exits: its state is no longer known (the pool starts another).
   for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.on(event, (err: unknown) => {
-      const failed: WorkerReply = { kind: 'failed', index: current ?? -1, message: messageOf(err) };
+      const failed: WorkerReply = { kind: 'failed', index: current ?? -1, message: messageOf(err), fatal: true };
       if (current === undefined || !process.send?.(failed, undefined, undefined, () => process.exit(1))) process.exit(1);
     });
   }

@@ -70,6 +70,7 @@ export function registerSweepCommand(program: Command): void {
           signal: controller.signal,
           ...(jobs !== undefined ? { jobs } : {}),
           ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
+          lakeDir: opts.lake,
           ...(opts.from !== undefined ? { from: opts.from } : {}),
           ...(opts.to !== undefined ? { to: opts.to } : {}),
           onPoint: (r, finished, total) => {

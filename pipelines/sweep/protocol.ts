@@ -9,6 +9,8 @@ export interface RunPoint {
   sets: string[];
   outDir: string;
   dataDir?: string;
+  /** The lake folder that replay sources with `store: lake` read. */
+  lakeDir?: string;
   from?: string;
   to?: string;
 }

@@ -31,6 +31,8 @@ export interface SweepOptions {
   outDir: string;
   overwrite?: boolean;
   dataDir?: string;
+  /** The lake folder that replay sources with `store: lake` read (as `alpha backtest --lake`). */
+  lakeDir?: string;
   from?: string;
   to?: string;
   workers?: WorkerKind;
@@ -79,6 +81,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       sets: [...sets, ...p.sets],
       outDir: join(output.dir, 'points', String(p.index).padStart(digits, '0')),
       dataDir,
+      ...(o.lakeDir !== undefined ? { lakeDir: o.lakeDir } : {}),
       ...(o.from !== undefined ? { from: o.from } : {}),
       ...(o.to !== undefined ? { to: o.to } : {}),
     }));

@@ -52,6 +52,7 @@ async function runPoint(m: RunPoint): Promise<WorkerReply> {
       sets: m.sets,
       outDir: m.outDir,
       ...(m.dataDir !== undefined ? { dataDir: m.dataDir } : {}),
+      ...(m.lakeDir !== undefined ? { lakeDir: m.lakeDir } : {}),
       ...(m.from !== undefined ? { from: m.from } : {}),
       ...(m.to !== undefined ? { to: m.to } : {}),
     });

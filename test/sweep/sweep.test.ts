@@ -239,4 +239,26 @@ describe('alpha sweep when processes die', () => {
     await until('the orphaned workers to end', () => (workers.some(alive) ? undefined : true), 15_000);
     expect(existsSync(join(out, 'sweep.parquet'))).toBe(false);
   });
+  it('hands --lake to every point (a lake that is not there fails each point, naming it)', async () => {
+    const missing = join(tmp, 'no-lake-here');
+    const run = await alpha(
+      'sweep',
+      'topology.yaml',
+      '--data',
+      data,
+      '--out',
+      join(tmp, 'lake'),
+      '--grid',
+      'sizing.gamma=500,2000',
+      '--set',
+      'quotes.store=lake',
+      '--lake',
+      missing,
+      '--quiet',
+    );
+    expect(run.code).toBe(2);
+    const failures = run.stderr.split('\n').filter((l) => l.startsWith('alpha: point'));
+    expect(failures).toHaveLength(2);
+    for (const f of failures) expect(f).toContain(missing);
+  }, 120_000);
 });

@@ -7,9 +7,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-# need_packages PKG...: apt-get install those dpkg does not list as installed (shared with the colo build).
-# shellcheck source=../../native/colo/toolchain.sh
-source "$root/native/colo/toolchain.sh"
+# need_packages PKG...: apt-get install those dpkg does not list as installed.
+# shellcheck source=../lib/need-packages.sh
+source "$root/scripts/lib/need-packages.sh"
 
 need_packages chromium || { echo "scripts/browser/setup.sh: cannot install Debian's chromium (apt-get install chromium)" >&2; exit 1; }
 bin="$(command -v chromium || true)"

@@ -16,23 +16,8 @@ if [[ "${1:-}" != --force && -f "$stamp" && "$(cat "$stamp")" == "$want" && -s "
   exit 0
 fi
 
-need_packages() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  command -v apt-get >/dev/null 2>&1 || { echo "scripts/data/r-datasets.sh: apt-get not found; install ${missing[*]}" >&2; return 1; }
-  local sudo=()
-  if [[ $EUID -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || { echo "scripts/data/r-datasets.sh: need root to install ${missing[*]}" >&2; return 1; }
-    sudo=(sudo -n)
-  fi
-  echo "scripts/data/r-datasets.sh: apt-get install ${missing[*]}" >&2
-  local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}")
-  flock /tmp/apt.lock "${install[@]}" >/dev/null 2>&1 ||
-    { flock /tmp/apt.lock "${sudo[@]}" apt-get update -q >/dev/null 2>&1 && flock /tmp/apt.lock "${install[@]}" >/dev/null; }
-}
+# shellcheck source=../lib/need-packages.sh
+source "$root/scripts/lib/need-packages.sh"
 need_packages r-base-core r-cran-fbasics
 
 mkdir -p "$out"

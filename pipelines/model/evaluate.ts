@@ -5,6 +5,7 @@
  * `alpha model train` measures).
  */
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
+import { pearson, ranks } from '../../lib/core/correlation.ts';
 
 export interface IcReport {
   snapshots: number;
@@ -61,32 +62,4 @@ export function informationCoefficient(
     ic_t: mean / (std / Math.sqrt(n)),
     hit_rate: n ? ics.filter((v) => v > 0).length / n : NaN,
   };
-}
-
-/** Average ranks (ties share their mean rank). */
-export function ranks(xs: readonly number[]): number[] {
-  const order = xs.map((_, i) => i).sort((a, b) => xs[a]! - xs[b]! || a - b);
-  const out = new Array<number>(xs.length);
-  for (let start = 0; start < order.length; ) {
-    let end = start + 1;
-    while (end < order.length && xs[order[end]!] === xs[order[start]!]) end++;
-    for (let k = start; k < end; k++) out[order[k]!] = (start + end - 1) / 2;
-    start = end;
-  }
-  return out;
-}
-
-export function pearson(x: readonly number[], y: readonly number[]): number {
-  const n = x.length;
-  const mx = x.reduce((a, b) => a + b, 0) / n;
-  const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
 }

@@ -1,6 +1,7 @@
 /** Rank IC of predictions against forward mid returns, on series written by hand. */
 import { describe, expect, it } from 'vitest';
-import { forwardReturn, type MidSeries, predictionIc, ranks, spearman } from '../../../lib/report/ic.ts';
+import { ranks, spearman } from '../../../lib/core/correlation.ts';
+import { forwardReturn, type MidSeries, predictionIc } from '../../../lib/report/ic.ts';
 
 const us = (iso: string): number => Date.parse(iso) * 1000;
 

@@ -6,7 +6,7 @@
  */
 import type { PredictionColumns } from './run-data.ts';
 import { formatDate } from '../core/dates.ts';
-import { ranks, spearman } from '../core/correlation.ts';
+import { spearman } from '../core/correlation.ts';
 
 /** A symbol's mids in time order: ts in µs since the epoch. */
 export interface MidSeries {

@@ -169,7 +169,7 @@ describe('property: random topologies', () => {
 describe('dataset names', () => {
   it('refuses a replay dataset that is not a name, at validation', () => {
     expect(problemsOf(node('q'), ['q.dataset=../../etc'])).toEqual([
-      '--set q.dataset=../../etc node "q": param "dataset" is "../../etc" — a dataset name: a letter, then letters, digits, "_", "-"; at most 64 characters (Name of the dataset in the data folder.)',
+      '--set q.dataset=../../etc node "q": param "dataset" is "../../etc" — a dataset name: a letter, then letters, digits, "_", "-"; at most 64 characters (Name of the dataset in the data folder (or of its table in the lake).)',
     ]);
   });
 });

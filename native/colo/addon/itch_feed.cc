@@ -270,70 +270,54 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Columns& c = back_;
-    // Each kind's columns packed into one buffer (see hand_over.h); a kind left out is empty.
-    auto quotes = [&](bool keep) {
+    // Each kind's columns packed into one buffer (see hand_over.h). A kind left out by `rows` has
+    // no rows (RowSink skips it): its empty columns are made once and handed out again.
+    auto quotes = [&] {
       colo_addon::Packer pack(env);
-      std::vector<uint16_t> no16;
-      std::vector<int32_t> no32;
-      std::vector<double> no;
       auto& q = c.quotes;
-      auto d = [&](std::vector<double>& v) -> std::vector<double>& { return keep ? v : no; };
-      std::vector<uint16_t>& locate = keep ? q.locate : no16;
-      std::vector<int32_t>& code = keep ? c.quote_code : no32;
-      for (auto* v : {&d(q.ts_ns), &d(c.quote_known), &d(c.quote_event), &d(c.quote_mold), &d(q.bid), &d(q.ask),
-                      &d(q.bid_size), &d(q.ask_size)})
+      for (auto* v : {&q.ts_ns, &c.quote_known, &c.quote_event, &c.quote_mold, &q.bid, &q.ask, &q.bid_size, &q.ask_size})
         pack.add(*v);
-      pack.add(locate);
-      pack.add(code);
+      pack.add(q.locate);
+      pack.add(c.quote_code);
       Napi::Object o = Napi::Object::New(env);
-      o.Set("ts_ns", pack.take(d(q.ts_ns)));
-      o.Set("ts_known_us", pack.take(d(c.quote_known)));
-      o.Set("ts_event_us", pack.take(d(c.quote_event)));
-      o.Set("mold_seq", pack.take(d(c.quote_mold)));
-      o.Set("bid", pack.take(d(q.bid)));
-      o.Set("ask", pack.take(d(q.ask)));
-      o.Set("bid_size", pack.take(d(q.bid_size)));
-      o.Set("ask_size", pack.take(d(q.ask_size)));
-      o.Set("locate", pack.take(locate));
-      o.Set("symbol_code", pack.take(code));
+      o.Set("ts_ns", pack.take(q.ts_ns));
+      o.Set("ts_known_us", pack.take(c.quote_known));
+      o.Set("ts_event_us", pack.take(c.quote_event));
+      o.Set("mold_seq", pack.take(c.quote_mold));
+      o.Set("bid", pack.take(q.bid));
+      o.Set("ask", pack.take(q.ask));
+      o.Set("bid_size", pack.take(q.bid_size));
+      o.Set("ask_size", pack.take(q.ask_size));
+      o.Set("locate", pack.take(q.locate));
+      o.Set("symbol_code", pack.take(c.quote_code));
       return o;
     };
-    auto trades = [&](bool keep) {
+    auto trades = [&] {
       colo_addon::Packer pack(env);
-      std::vector<uint16_t> no16;
-      std::vector<int32_t> no32;
-      std::vector<uint8_t> no8;
-      std::vector<double> no;
       auto& t = c.trades;
-      auto d = [&](std::vector<double>& v) -> std::vector<double>& { return keep ? v : no; };
-      std::vector<uint16_t>& locate = keep ? t.locate : no16;
-      std::vector<int32_t>& code = keep ? c.trade_code : no32;
-      std::vector<uint8_t>& aggressor = keep ? t.aggressor : no8;
-      for (auto* v : {&d(t.ts_ns), &d(c.trade_known), &d(c.trade_event), &d(c.trade_mold), &d(t.price), &d(t.shares)})
-        pack.add(*v);
-      pack.add(locate);
-      pack.add(code);
-      pack.add(aggressor);
+      for (auto* v : {&t.ts_ns, &c.trade_known, &c.trade_event, &c.trade_mold, &t.price, &t.shares}) pack.add(*v);
+      pack.add(t.locate);
+      pack.add(c.trade_code);
+      pack.add(t.aggressor);
       Napi::Object o = Napi::Object::New(env);
-      o.Set("ts_ns", pack.take(d(t.ts_ns)));
-      o.Set("ts_known_us", pack.take(d(c.trade_known)));
-      o.Set("ts_event_us", pack.take(d(c.trade_event)));
-      o.Set("mold_seq", pack.take(d(c.trade_mold)));
-      o.Set("price", pack.take(d(t.price)));
-      o.Set("shares", pack.take(d(t.shares)));
-      o.Set("locate", pack.take(locate));
-      o.Set("symbol_code", pack.take(code));
-      o.Set("aggressor", pack.take(aggressor));
+      o.Set("ts_ns", pack.take(t.ts_ns));
+      o.Set("ts_known_us", pack.take(c.trade_known));
+      o.Set("ts_event_us", pack.take(c.trade_event));
+      o.Set("mold_seq", pack.take(c.trade_mold));
+      o.Set("price", pack.take(t.price));
+      o.Set("shares", pack.take(t.shares));
+      o.Set("locate", pack.take(t.locate));
+      o.Set("symbol_code", pack.take(c.trade_code));
+      o.Set("aggressor", pack.take(t.aggressor));
       return o;
     };
-    // The columns of a kind left out are made once and handed out again (nothing to allocate).
-    auto empty = [&](Napi::ObjectReference& ref, bool is_quotes) {
-      if (ref.IsEmpty()) ref = Napi::Persistent(is_quotes ? quotes(false) : trades(false));
+    auto cached = [](Napi::ObjectReference& ref, auto make) {
+      if (ref.IsEmpty()) ref = Napi::Persistent(make());
       return ref.Value();
     };
     Napi::Object out = Napi::Object::New(env);
-    out.Set("quotes", keep_quotes_ ? quotes(true) : empty(empty_quotes_, true));
-    out.Set("trades", keep_trades_ ? trades(true) : empty(empty_trades_, false));
+    out.Set("quotes", keep_quotes_ ? quotes() : cached(empty_quotes_, quotes));
+    out.Set("trades", keep_trades_ ? trades() : cached(empty_trades_, trades));
     out.Set("oneSided", Napi::Number::New(env, double(one_sided_)));
     out.Set("ended", Napi::Boolean::New(env, rx_->receiver().ended()));
     watch(true);

@@ -70,7 +70,7 @@ export class OuchSession {
         this.awaiting.add(token);
         this.sentBy.set(token, o);
       }
-      this.states.sent(o);
+      this.states.sent(o, token);
       if (!this.client.send(mapped.bytes)) {
         this.awaiting.delete(token);
         refuse(o, `order ${o.order_id}: the OUCH session has ended (End of Session, a rejected login, or closed)`);

@@ -104,9 +104,9 @@ export class OuchStates {
   }
 
   /** An order handed to the venue: NEW and REPLACE orders are tracked under their token (CANCEL uses its target's). */
-  sent(order: Order): void {
+  sent(order: Order, token = this.config.token(order.order_id)): void {
     if (order.action === 'CANCEL') return;
-    this.byToken.set(this.config.token(order.order_id), track(order));
+    this.byToken.set(token, track(order));
   }
 
   /** An order that could not be mapped to OUCH: REJECTED now, and a dead letter. */

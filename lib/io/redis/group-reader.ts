@@ -99,7 +99,11 @@ export class GroupReader<T> {
   async ack(): Promise<void> {
     if (this.unacked.length === 0) return;
     const byKey = new Map<string, string[]>();
-    for (const e of this.unacked) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e.id]);
+    for (const e of this.unacked) {
+      const ids = byKey.get(e.key);
+      if (ids) ids.push(e.id);
+      else byKey.set(e.key, [e.id]);
+    }
     const p = this.redis.pipeline();
     for (const [key, ids] of byKey) p.xack(key, this.group, ...ids);
     const results = await p.exec();

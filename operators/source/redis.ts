@@ -58,29 +58,37 @@ export const redisSource = defineSource({
     let delivered = 0;
     let seen = 0;
     let done = false;
+    const read = async (): Promise<R[] | null> => {
+      const { reader } = await opened;
+      await reader.ack(); // the graph has taken the last batch
+      // Idle: reads in a row that waited block_ms each and brought nothing (no wall clock read here).
+      let empty = 0;
+      for (;;) {
+        const want = p.limit === undefined ? p.count : Math.min(p.count, p.limit - delivered);
+        if (want <= 0) return null;
+        let records = await reader.read(want, p.block_ms);
+        undecodable.inc(reader.undecodable - seen);
+        seen = reader.undecodable;
+        if (p.limit !== undefined && delivered + records.length > p.limit) {
+          // Over the limit (a read is per symbol): the rest stays unacknowledged, given again next time.
+          records = records.slice(0, p.limit - delivered);
+          reader.keepOnly(records.length);
+        }
+        if (records.length > 0) {
+          delivered += records.length;
+          return records;
+        }
+        if (p.idle_ms !== undefined && ++empty * p.block_ms >= p.idle_ms) return null;
+      }
+    };
     return {
       async next() {
         if (done) return null;
-        const { reader } = await opened;
-        await reader.ack(); // the graph has taken the last batch
-        // Idle: reads in a row that waited block_ms each and brought nothing (no wall clock read here).
-        let empty = 0;
-        for (;;) {
-          const want = p.limit === undefined ? p.count : Math.min(p.count, p.limit - delivered);
-          if (want <= 0) return null;
-          let records = await reader.read(want, p.block_ms);
-          undecodable.inc(reader.undecodable - seen);
-          seen = reader.undecodable;
-          if (p.limit !== undefined && delivered + records.length > p.limit) {
-            // Over the limit (a read is per symbol): the rest stays unacknowledged, given again next time.
-            records = records.slice(0, p.limit - delivered);
-            reader.keepOnly(records.length);
-          }
-          if (records.length > 0) {
-            delivered += records.length;
-            return records as never;
-          }
-          if (p.idle_ms !== undefined && ++empty * p.block_ms >= p.idle_ms) return null;
+        try {
+          return (await read()) as never;
+        } catch (err) {
+          if (err instanceof AlphaError) throw err;
+          throw new AlphaError(`${what}: reading dataset "${p.dataset}" from ${p.url} failed: ${(err as Error).message}`);
         }
       },
       async close() {
@@ -88,7 +96,8 @@ export const redisSource = defineSource({
         const got = await opened.catch(() => undefined);
         if (!got) return;
         try {
-          await got.reader.ack();
+          // Redis gone (the run is failing already): the batch stays pending, given again next time.
+          await got.reader.ack().catch(() => {});
         } finally {
           got.redis.disconnect();
         }

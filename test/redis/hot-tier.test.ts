@@ -5,11 +5,14 @@
  * of ts_known; source.redis reads them back in a consumer group, and a reader stopped after part of
  * the stream resumes under the same name with the rest, nothing lost or repeated.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HOUR, MINUTE } from '../../lib/core/time.ts';
 import { avroType } from '../../lib/io/redis/avro-type.ts';
 import { latestKey, metaKey, streamKey } from '../../lib/io/redis/hot-streams.ts';
+import { StreamWriter } from '../../lib/io/redis/stream-writer.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { runInMemory, T0 } from '../helpers/memory-graph.ts';
 import { quote } from '../helpers/records.ts';
@@ -133,4 +136,89 @@ describe('Redis hot tier', () => {
       /expected redis:\/\/HOST:PORT/,
     );
   });
+  it('counts an entry that does not decode, delivers the rest, and does not give it again', async () => {
+    const ds = dataset('garbage');
+    const rows = quotes(9);
+    await runInMemory(sinkYaml(ds), { quotes: rows });
+    // A truncated record between the good ones, with an id after theirs.
+    await redis.xadd(streamKey(ds, 'AAA'), `${Math.floor(rows.at(-1)!.ts_known / 1000) + 1}-0`, 'v', Buffer.from([2, 0x80]));
+    const universe = ['AAA', 'BBB', 'CCC'].map((symbol) => ({ symbol, sector: 'X' }));
+    const run = await runInMemory(sourceYaml(ds, ', idle_ms: 60, consumer: g1'), { universe });
+    expect(run.probes.get('probe')!.records).toHaveLength(9);
+    expect(run.metrics.get('hot')).toMatchObject({ undecodable: 1 });
+    const again = await runInMemory(sourceYaml(ds, ', idle_ms: 60, consumer: g1'), { universe });
+    expect(again.probes.get('probe')?.records ?? []).toHaveLength(0);
+    expect(again.metrics.get('hot')?.['undecodable'] ?? 0).toBe(0);
+  });
+
+  it('fails with a message naming Redis when it is killed mid-run, writing or reading', async () => {
+    const port = await freePort();
+    let server = startRedis(port);
+    const url2 = `redis://127.0.0.1:${port}`;
+    try {
+      await waitForRedis(port);
+      // Writer: a batch lands, Redis dies, the next batches fail and the flush says so.
+      const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+      r.on('error', () => {});
+      await r.connect();
+      const w = await StreamWriter.open(r, 'killed', 'Quote', { retentionMs: 0, latest: false, batchRecords: 10 });
+      w.write(quotes(10));
+      expect((await w.flush()).added).toBe(10);
+      server.kill('SIGKILL');
+      await new Promise((res) => server.once('exit', res));
+      w.write(quotes(20, T0 + HOUR));
+      const s = await w.flush();
+      expect(s.added).toBe(10);
+      expect(s.failed).toBeGreaterThan(0);
+      expect(s.firstError).toBeTruthy();
+      r.disconnect();
+
+      // Reader: Redis dies while source.redis waits for entries; the run fails, naming the dataset and Redis.
+      server = startRedis(port);
+      await waitForRedis(port);
+      const universe = [{ symbol: 'AAA', sector: 'X' }];
+      const running = runInMemory(
+        `name: read\nnodes:\n  - { name: hot, type: source.redis, params: { url: '${url2}', dataset: gone, block_ms: 20, idle_ms: 20000 } }\n  - { name: probe, type: test.probe, inputs: hot }\n`,
+        { universe },
+      );
+      setTimeout(() => server.kill('SIGKILL'), 400);
+      await expect(running).rejects.toThrow(/source\.redis hot: reading dataset "gone" from redis:\/\/127\.0\.0\.1:\d+ failed/);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  }, 30_000);
 });
+
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A private redis-server on 127.0.0.1:port, nothing kept on disk. */
+function startRedis(port: number): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+}
+
+async function waitForRedis(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null });
+    r.on('error', () => {});
+    try {
+      await r.connect();
+      r.disconnect();
+      return;
+    } catch {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+  throw new Error(`redis-server on ${port} did not answer`);
+}

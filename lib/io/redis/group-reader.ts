@@ -28,6 +28,8 @@ export class GroupReader<T> {
   private backlog = true;
   private unacked: Entry<T>[] = [];
   private lastRead = 0;
+  /** Entries that did not decode: counted, and acknowledged with the next batch (never given again). */
+  private skipped: { key: string; id: string }[] = [];
   undecodable = 0;
 
   private constructor(
@@ -97,9 +99,9 @@ export class GroupReader<T> {
 
   /** Acknowledges every entry returned so far. */
   async ack(): Promise<void> {
-    if (this.unacked.length === 0) return;
+    if (this.unacked.length === 0 && this.skipped.length === 0) return;
     const byKey = new Map<string, string[]>();
-    for (const e of this.unacked) {
+    for (const e of [...this.unacked, ...this.skipped]) {
       const ids = byKey.get(e.key);
       if (ids) ids.push(e.id);
       else byKey.set(e.key, [e.id]);
@@ -110,6 +112,7 @@ export class GroupReader<T> {
     const failed = results?.find(([err]) => err);
     if (failed) throw new AlphaError(`hot tier: acknowledging ${this.dataset} entries failed: ${failed[0]?.message}`);
     this.unacked = [];
+    this.skipped = [];
   }
 
   private entries(reply: Reply): Entry<T>[] {
@@ -129,6 +132,7 @@ export class GroupReader<T> {
         }
         if (record === undefined) {
           this.undecodable++;
+          this.skipped.push({ key, id });
           continue;
         }
         out.push({ key, id, ms: Number(id.slice(0, dash)), n: Number(id.slice(dash + 1)), record });

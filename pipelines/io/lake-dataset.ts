@@ -7,7 +7,7 @@
  */
 import type { DatasetReader, DatasetStore } from '../../operators/sdk/context.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
-import { openLakeReplay } from '../../lib/io/lake/replay.ts';
+import type { openLakeReplay } from '../../lib/io/lake/replay.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 
 /** The default lake folder of a run, as for `alpha data …`. */
@@ -21,25 +21,35 @@ export function openLakeDataset<TName extends SchemaName>(
   from: Extract<DatasetStore, { store: 'lake' }>,
   onRead?: (dataset: string, read: { version: number; dates: readonly string[] }) => void,
 ): DatasetReader<SchemaTypes[TName]> {
-  const reader = openLakeReplay<SchemaTypes[TName]>({
-    lake,
-    dataset: name,
-    schema,
-    from: manifest.dates[0]!,
-    to: manifest.dates[manifest.dates.length - 1]!,
-    ...(from.asOf !== undefined ? { asOf: from.asOf } : {}),
-    ...(from.version !== undefined ? { version: from.version } : {}),
-  });
+  // DuckDB is loaded when a lake source first reads, not with every run (its module costs ~170 ms).
+  type Reader = ReturnType<typeof openLakeReplay<SchemaTypes[TName]>>;
+  let reader: Reader | undefined;
+  const open = async (): Promise<Reader> => {
+    const { openLakeReplay } = await import('../../lib/io/lake/replay.ts');
+    reader ??= openLakeReplay<SchemaTypes[TName]>({
+      lake,
+      dataset: name,
+      schema,
+      from: manifest.dates[0]!,
+      to: manifest.dates[manifest.dates.length - 1]!,
+      ...(from.asOf !== undefined ? { asOf: from.asOf } : {}),
+      ...(from.version !== undefined ? { version: from.version } : {}),
+    });
+    return reader;
+  };
   let told = false;
   return {
     async next() {
-      const batch = await reader.next();
-      if (!told && reader.read) {
+      const r = await open();
+      const batch = await r.next();
+      if (!told && r.read) {
         told = true;
-        onRead?.(name, reader.read);
+        onRead?.(name, r.read);
       }
       return batch;
     },
-    close: () => reader.close(),
+    close: async () => {
+      await reader?.close();
+    },
   };
 }

@@ -3,7 +3,7 @@
  * option is read from it), connected before use, failing fast with an `alpha:` message instead of
  * retrying forever: a sink or source that cannot reach Redis stops the run, it does not hang it.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AlphaError } from '../../core/errors.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -35,7 +35,9 @@ export function redisAddress(url: string): RedisAddress | string {
 export async function openRedis(url: string, what: string): Promise<Redis> {
   const a = redisAddress(url);
   if (typeof a === 'string') throw new AlphaError(`${what}: ${a}`);
-  const redis = new Redis({
+  // ioredis is loaded by the first connection, not with the operator registry at every start.
+  const { Redis: Client } = await import('ioredis');
+  const redis = new Client({
     host: a.host,
     port: a.port,
     db: a.db,

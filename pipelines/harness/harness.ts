@@ -109,7 +109,14 @@ export async function runLive(
   const externals = new ExternalInputs();
   const { graph, run } = await buildRun(topology, clock, options, (node, deliver) => externals.queue(node, deliver));
   const nodes = capturedNodes(topology);
-  const capture = options.capture ? new CaptureWriter(options.capture, { start: clock.now(), nodes }) : undefined;
+  const capture = options.capture
+    ? new CaptureWriter(options.capture, {
+        start: clock.now(),
+        universe: [...(options.universe ?? [])],
+        sessions: [...(options.sessions ?? [])],
+        nodes,
+      })
+    : undefined;
   try {
     const live = await driveLive(graph, clock, externals, {
       ...options.live,

@@ -34,6 +34,9 @@ export interface CaptureHeader {
   format: typeof FORMAT;
   /** The run's time when it started (its clock's first time). */
   start: Micros;
+  /** The instruments and trading sessions the live run was given (the replay is given the same). */
+  universe: { symbol: string; sector: string }[];
+  sessions: { open: Micros; close: Micros }[];
   nodes: CapturedNode[];
 }
 
@@ -231,6 +234,10 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     h &&
     h.format === FORMAT &&
     Number.isFinite(h.start) &&
+    Array.isArray(h.universe) &&
+    h.universe.every((u) => typeof u?.symbol === 'string' && typeof u.sector === 'string') &&
+    Array.isArray(h.sessions) &&
+    h.sessions.every((x) => Number.isFinite(x?.open) && Number.isFinite(x.close)) &&
     Array.isArray(h.nodes) &&
     h.nodes.every(
       (n) =>

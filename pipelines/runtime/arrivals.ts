@@ -20,6 +20,8 @@ export class ArrivalSteps {
   constructor(
     private readonly clock: EventClock,
     private readonly held: HeldWork,
+    /** A live source's receive stamps (system clock) as the run's wall time (a speed factor); none on replay. */
+    private readonly fromSystem?: (system: Micros) => Micros,
   ) {}
 
   /** Fires every timer due by `t`, each a step of its own, then sets the time to `t` (never back). */
@@ -28,20 +30,26 @@ export class ArrivalSteps {
     this.clock.advanceTo(t);
   }
 
-  /** Raises ts_known that is before the run's time, or before the record ahead of it, to that time (in place). */
+  /**
+   * Stamps a live batch for delivery (in place): receive stamps on the run's wall time, raised to the
+   * run's time, or to the record ahead's, where they are behind it.
+   */
   restamp(batch: EdgeBatch<SourceRecord>): void {
     let floor = this.clock.now();
+    const map = this.fromSystem;
     if (batch instanceof ColumnBatch) {
       const ts = batch.columns.ts_known as Float64Array;
       for (let i = batch.start; i < batch.end; i++) {
-        if (ts[i]! < floor) ts[i] = floor;
-        else floor = ts[i]!;
+        const t = map ? map(ts[i]!) : ts[i]!;
+        if (t < floor) ts[i] = floor;
+        else ts[i] = floor = t;
       }
       return;
     }
     for (const r of batch as SourceRecord[]) {
-      if (r.ts_known < floor) r.ts_known = floor;
-      else floor = r.ts_known;
+      const t = map ? map(r.ts_known) : r.ts_known;
+      if (t < floor) r.ts_known = floor;
+      else r.ts_known = floor = t;
     }
   }
 

@@ -56,7 +56,7 @@ export async function driveLive(
   externals: ExternalInputs,
   options: LiveDriveOptions = {},
 ): Promise<LiveRun> {
-  const steps = new ArrivalSteps(clock, graph.held);
+  const steps = new ArrivalSteps(clock, graph.held, (system) => clock.fromSystem(system));
   const capture = options.capture;
   let events = 0;
   let uncaptured = 0;

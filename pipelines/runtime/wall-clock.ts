@@ -16,6 +16,23 @@ export interface TimeSource {
   now(): Micros;
   /** Calls `fn` once the time is at or after `at`; returns a function that cancels it. */
   wakeAt(at: Micros, fn: () => void): () => void;
+  /** This source's time at a system clock time (a feed's receive stamp); the same time when absent. */
+  fromSystem?(system: Micros): Micros;
+}
+
+/**
+ * The system clock run `speed` times faster, reading `origin` now: a demo or a test replays a trading
+ * day in minutes against a venue playing the same day at the same speed (`colo_venue --speed`).
+ * Receive stamps taken on the system clock map through `fromSystem`.
+ */
+export function scaledTime(speed: number, origin: Micros, base: TimeSource = systemTime): TimeSource {
+  const start = base.now();
+  const fromSystem = (system: Micros): Micros => origin + Math.round((system - start) * speed);
+  return {
+    now: () => fromSystem(base.now()),
+    wakeAt: (at, fn) => base.wakeAt(start + Math.ceil((at - origin) / speed), fn),
+    fromSystem,
+  };
 }
 
 /** The system's wall clock, with Node's timers. */
@@ -42,6 +59,11 @@ export class WallClock extends EventClock {
   /** The wall clock's time (not the run's: see now()). */
   wallNow(): Micros {
     return this.time.now();
+  }
+
+  /** A receive stamp taken on the system clock, as the wall clock's time (they differ at a speed factor). */
+  fromSystem(system: Micros): Micros {
+    return this.time.fromSystem ? this.time.fromSystem(system) : system;
   }
 
   override schedule(at: Micros, fn: (at: Micros) => void, rank = 0): void {

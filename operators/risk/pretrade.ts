@@ -12,9 +12,11 @@
  *
  * The kill switch (lib/portfolio/kill-switch.ts) follows the loss of equity since the session's start
  * (a timer at each session open of the calendar resets it): REDUCING lets through only orders that
- * shrink |position| without flipping it, HALTED nothing. The Order schema has no cancel, so on HALTED
- * the orders still working (passed, not filled) are reported as `kill_switch_cancel` dead letters and
- * counted as `working_at_halt`; they are not cancelled at the broker and stay pending for the checks.
+ * shrink |position| without flipping it, HALTED nothing but cancels. On HALTED the orders still working
+ * (passed, not filled; known with the fills port) are counted as `working_at_halt` and, with
+ * `cancel_at_halt` (the default), cancelled: a CANCEL order for each (`halt-ORDER_ID`) goes out at the
+ * halt time, so a live run's venue cancels them (`cancelled_at_halt`). Without it they are reported as
+ * `kill_switch_cancel` dead letters and stay pending for the checks.
  */
 import { z } from 'zod';
 import type { Order } from '../../schemas/types.generated.ts';
@@ -79,6 +81,16 @@ const params = z
       .default(0.03)
       .describe('Loss since the session start, as a fraction of its starting equity, that moves the kill switch to HALTED.'),
     start_halted: z.boolean().default(false).describe('Start HALTED (a manual halt: no session start releases it).'),
+    limit_replaces: z
+      .boolean()
+      .default(true)
+      .describe(
+        'A new LIMIT order replaces the symbol’s pending one, as the simulated brokers do; false for a venue, where orders work side by side (execution.ouch).',
+      ),
+    cancel_at_halt: z
+      .boolean()
+      .default(true)
+      .describe('On HALTED, send a CANCEL for every order still working (false: report them as dead letters only).'),
   })
   // Cross-field rules judge only values that are valid on their own (those report their own problem).
   .refine((p) => !(isFraction(p.daily_loss_reduce) && isFraction(p.daily_loss_halt)) || p.daily_loss_reduce <= p.daily_loss_halt, {
@@ -102,33 +114,59 @@ export const pretrade = defineOperator({
     (p, ctx) =>
     ({ orders, quotes, portfolio, fills }) => {
       const limits = toLimits(p);
-      const book = new PretradeBook({ trackPending: fills !== undefined, rateWindow: p.rate_window_seconds * SECOND });
+      const book = new PretradeBook({
+        trackPending: fills !== undefined,
+        rateWindow: p.rate_window_seconds * SECOND,
+        limitReplaces: p.limit_replaces,
+      });
       const passed = ctx.metrics.counter('passed');
       let kill = initialKillState(p.start_halted ? 'start_halted param' : undefined);
       const killLimits = { reduceAtLoss: p.daily_loss_reduce, haltAtLoss: p.daily_loss_halt };
 
-      const onTransition = (t: KillTransition): void => {
+      const onTransition = (t: KillTransition, emit: (orders: Order[]) => void): void => {
         ctx.metrics.counter(`kill_switch_${t.to.toLowerCase()}`).inc();
         const line = `kill switch ${t.from} → ${t.to} at ${isoTime(t.at)}: ${t.reason}`;
         if (t.to === 'ACTIVE') ctx.log.info(line);
         else ctx.log.warn(line);
         if (t.to !== 'HALTED') return;
         if (!fills) ctx.log.warn('kill switch HALTED: working orders unknown (the fills port is not bound)');
-        for (const working of book.working()) {
+        const cancels: Order[] = [];
+        for (const working of [...book.working()]) {
           ctx.metrics.counter('working_at_halt').inc();
-          ctx.deadLetter(working.order, workingAtHaltReason(working, ctx.node), { ts_event: t.at, ts_known: t.at });
+          if (!p.cancel_at_halt) {
+            ctx.deadLetter(working.order, workingAtHaltReason(working, ctx.node), { ts_event: t.at, ts_known: t.at });
+            continue;
+          }
+          const o = working.order;
+          cancels.push({
+            ...o,
+            ts_event: t.at,
+            ts_known: t.at,
+            order_id: `halt-${o.order_id}`,
+            qty: working.remaining,
+            action: 'CANCEL',
+            target_order_id: o.order_id,
+          });
+        }
+        for (const c of cancels) book.pass(c, t.at);
+        if (cancels.length > 0) {
+          ctx.metrics.counter('cancelled_at_halt').inc(cancels.length);
+          passed.inc(cancels.length);
+          emit(cancels);
         }
       };
-      const step = (event: KillEvent): void => {
+      const step = (event: KillEvent, emit: (orders: Order[]) => void): void => {
         const r = stepKillSwitch(kill, event, killLimits);
         kill = r.state;
-        if (r.transition) onTransition(r.transition);
+        if (r.transition) onTransition(r.transition, emit);
       };
+      /** The emitter outside the input handlers (a session start is a timer). */
+      let emitAny: (orders: Order[]) => void = () => {};
       const armSessionStart = (after: Micros): void => {
         const next = ctx.calendar.sessions.find((s) => s.open >= after);
         if (!next) return;
         ctx.clock.schedule(next.open, (at) => {
-          step({ kind: 'session_start', at, equity: book.equity ?? null });
+          step({ kind: 'session_start', at, equity: book.equity ?? null }, emitAny);
           armSessionStart(at + 1);
         });
       };
@@ -138,10 +176,10 @@ export const pretrade = defineOperator({
         [
           on(
             portfolio,
-            (batch) => {
+            (batch, emit) => {
               for (const s of batch) {
                 book.portfolio(s);
-                step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity });
+                step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity }, emit);
               }
             },
             { feedback: true },
@@ -179,7 +217,8 @@ export const pretrade = defineOperator({
           }),
         ],
         {
-          start: () => {
+          start: (emit) => {
+            emitAny = emit;
             if (kill.mode === 'HALTED') {
               ctx.metrics.counter('kill_switch_halted').inc();
               ctx.log.warn(`kill switch starts HALTED: ${kill.reason}`);

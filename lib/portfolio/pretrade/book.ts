@@ -5,8 +5,9 @@
  * judges nothing itself.
  *
  * Positions are projected: held + pending, as if every pending order filled in full. A passed LIMIT
- * order replaces the pending LIMIT order of its symbol, as it does at the venue, so an order is judged
- * without the LIMIT order it would replace. Pending orders are tracked only with `trackPending` (the
+ * order replaces the pending LIMIT order of its symbol, as it does at the simulated brokers, so an
+ * order is judged without the LIMIT order it would replace (`limitReplaces: false`: orders work side by
+ * side, as at a venue). Pending orders are tracked only with `trackPending` (the
  * operator has a fills port); without it the projection is the portfolio state alone.
  */
 import type { Order, PortfolioState, Position, Quote } from '../../../schemas/types.generated.ts';
@@ -45,6 +46,11 @@ export interface BookOptions {
   trackPending: boolean;
   /** Length of the rate window. */
   rateWindow: Micros;
+  /**
+   * Whether a new LIMIT order replaces the symbol's pending one, as the simulated brokers do (one
+   * resting limit per symbol); at a venue orders work side by side (false). Default true.
+   */
+  limitReplaces?: boolean;
 }
 
 /** Quantity of an order with its sign: + buys, − sells. */
@@ -112,7 +118,7 @@ export class PretradeBook {
       if (this.pendingLimit.get(o.symbol) === o.target_order_id) this.pendingLimit.delete(o.symbol);
       this.settle(o.target_order_id, Infinity);
     }
-    if (o.order_type === 'LIMIT') {
+    if (o.order_type === 'LIMIT' && this.options.limitReplaces !== false) {
       const replaced = this.pendingLimit.get(o.symbol);
       if (replaced !== undefined) this.settle(replaced, Infinity);
       this.pendingLimit.set(o.symbol, o.order_id);
@@ -127,7 +133,7 @@ export class PretradeBook {
     const replacedId =
       o.action === 'REPLACE' && o.target_order_id !== null
         ? o.target_order_id
-        : o.order_type === 'LIMIT'
+        : o.order_type === 'LIMIT' && this.options.limitReplaces !== false
           ? this.pendingLimit.get(o.symbol)
           : undefined;
     const pendingReplaced = replacedId === undefined ? undefined : this.pending.get(replacedId);

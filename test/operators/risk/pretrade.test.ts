@@ -252,7 +252,7 @@ describe('risk.pretrade kill switch', () => {
   ];
 
   it('ACTIVE → REDUCING → HALTED on the session loss; REDUCING passes only reducing orders; HALTED blocks all and reports working orders', () => {
-    const h = harness({ daily_loss_reduce: 0.02, daily_loss_halt: 0.03 }, { sessions });
+    const h = harness({ daily_loss_reduce: 0.02, daily_loss_halt: 0.03, cancel_at_halt: false }, { sessions });
     h.quote('A', T0 + s, 100);
     h.quote('B', T0 + s, 100);
     h.state(T0 + s, 1_000_000, [['A', 1000, 100]]);
@@ -300,6 +300,30 @@ describe('risk.pretrade kill switch', () => {
     expect(h.send(T0 + 10 * s, order('A', 'SELL', 0, { action: 'CANCEL', target_order_id: 'working-1' }))).toBe('passed');
   });
 
+  it('on HALTED sends a CANCEL for each order still working, for what is left of it, at the halt time', () => {
+    const h = harness({ daily_loss_reduce: 0.02, daily_loss_halt: 0.03 }, { sessions });
+    h.quote('A', T0 + s, 100);
+    h.quote('B', T0 + s, 100);
+    h.state(T0 + s, 1_000_000, [['A', 1000, 100]]);
+    const a = order('A', 'SELL', 500, { order_id: 'a' });
+    const b = order('B', 'BUY', 300, { order_id: 'b' });
+    const c = order('B', 'SELL', 50, { order_id: 'c' });
+    expect([h.send(T0 + 2 * s, a), h.send(T0 + 2 * s, b), h.send(T0 + 2 * s, c)]).toEqual(['passed', 'passed', 'passed']);
+    h.fill(T0 + 3 * s, a, 200); // 300 of a left
+    h.fill(T0 + 3 * s, c); // c done
+    const before = h.passed.length;
+    const letters = h.deadLetters.length;
+    h.state(T0 + 6 * s, 960_000, [['A', 800, 100]]);
+    const cancels = h.passed.slice(before);
+    expect(cancels.map((o) => [o.order_id, o.action, o.target_order_id, o.symbol, o.side, o.qty, o.ts_known])).toEqual([
+      ['halt-a', 'CANCEL', 'a', 'A', 'SELL', 300, T0 + 6 * s],
+      ['halt-b', 'CANCEL', 'b', 'B', 'BUY', 300, T0 + 6 * s],
+    ]);
+    expect(h.deadLetters.length).toBe(letters);
+    expect(h.metrics()).toMatchObject({ kill_switch_halted: 1, working_at_halt: 2, cancelled_at_halt: 2 });
+    // Nothing else passes, and the cancelled orders no longer count as pending: a second halt cancels nothing.
+    expect(h.send(T0 + 7 * s, order('A', 'SELL', 1))).toMatch(/^kill_switch: HALTED/);
+  });
   it('the next session open resets to ACTIVE, with the loss measured from the new starting equity', () => {
     const h = harness({ daily_loss_reduce: 0.02, daily_loss_halt: 0.03 }, { sessions });
     h.quote('A', T0 + s, 100);
@@ -372,6 +396,8 @@ describe('risk.pretrade params', () => {
       daily_loss_reduce: 0.02,
       daily_loss_halt: 0.03,
       start_halted: false,
+      limit_replaces: true,
+      cancel_at_halt: true,
     });
   });
 
@@ -519,7 +545,8 @@ nodes:
       sessions,
     );
 
-    expect((probes.get('passed') as Order[]).map((x) => x.order_id)).toEqual(['buy', 'cut', 'rest', 'next']);
+    // At HALTED the resting limit is cancelled at the broker (cancel_at_halt, the default).
+    expect((probes.get('passed') as Order[]).map((x) => x.order_id)).toEqual(['buy', 'cut', 'rest', 'halt-rest', 'next']);
     expect((probes.get('fills') as Fill[]).map((f) => [f.order_id, f.price])).toEqual([
       ['buy', 100.5],
       ['cut', 79.5],
@@ -528,24 +555,24 @@ nodes:
     expect(risk.map((d) => [JSON.parse(d.payload).order_id, d.reason.split(':')[0], d.ts_known - T0])).toEqual([
       ['restricted', 'restricted', 20 * s],
       ['add', 'kill_switch', 130 * s],
-      ['rest', 'kill_switch_cancel', 4 * MINUTE],
       ['late', 'kill_switch', 250 * s],
     ]);
     expect(risk[1]!.reason).toMatch(
       /^kill_switch: REDUCING \(daily loss 2\.05% of session start equity 1,000,000 \(equity now 979,500\) >= reduce limit 2\.00%\)/,
     );
-    expect(risk[3]!.reason).toMatch(
+    expect(risk[2]!.reason).toMatch(
       /^kill_switch: HALTED \(daily loss 3\.08% of session start equity 1,000,000 \(equity now 969,250\) >= halt limit 3\.00%\)/,
     );
     expect(metrics).toMatchObject({
-      passed: 4,
+      passed: 5,
       rejected_restricted: 1,
       rejected_kill_switch: 2,
       kill_switch_reducing: 1,
       kill_switch_halted: 1,
       kill_switch_active: 1,
       working_at_halt: 1,
-      dead_letters: 4,
+      cancelled_at_halt: 1,
+      dead_letters: 3,
     });
     expect(logs.filter((l) => l.startsWith('[risk]')).map((l) => l.replace(/ at \S+: .*/, ''))).toEqual([
       '[risk] kill switch ACTIVE → REDUCING',

@@ -1,0 +1,150 @@
+/**
+ * The kill switch, live, against the venue (colo_venue on loopback): five bids rest far below the
+ * market, then one buy takes the offer; its fill costs the spread and the fee, which is more than the
+ * daily loss the test allows, so risk.pretrade goes HALTED. It must cancel the five at the venue and
+ * refuse what comes after. Checked in the venue's audit trail: a Cancel Order in and a Canceled out
+ * for each of the five, and the later order never arrived.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { colo } from '../../native/colo/index.ts';
+import { registry } from '../../operators/index.ts';
+import { handle, onColumns } from '../../operators/sdk/handle.ts';
+import { defineOperator, definePorts, type AnySpec } from '../../operators/sdk/spec.ts';
+import { generateDataset } from '../../pipelines/data/generate.ts';
+import { readManifest } from '../../pipelines/data/manifest.ts';
+import { runLive } from '../../pipelines/harness/harness.ts';
+import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
+import { loadTopology } from '../../pipelines/topology/load.ts';
+import { validateTopology } from '../../pipelines/topology/validate.ts';
+import { writeBackgroundFlow } from '../../pipelines/venue/flow.ts';
+import type { Order, OrderState } from '../../schemas/types.generated.ts';
+import { probeSpec, type Probe } from '../helpers/memory-graph.ts';
+import { startVenue, type VenueProcess } from '../helpers/venue-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-kill-switch-'));
+let venue: VenueProcess;
+let date: string;
+let symbol: string;
+
+beforeAll(async () => {
+  const data = join(dir, 'data');
+  await generateDataset({ out: data, symbols: 2, days: 1, seed: 5 });
+  const manifest = readManifest(data);
+  date = manifest.dates[0]!;
+  symbol = manifest.universe[0]!.symbol;
+  await writeBackgroundFlow({ data, date, out: join(dir, 'flow.itch') });
+  venue = await startVenue(dir, { users: ['risk:pw'], flowPath: join(dir, 'flow.itch'), args: ['--speed', '1000'] });
+}, 60_000);
+afterAll(async () => {
+  await venue?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const MS = 1000;
+
+/** Five resting bids 3–7% under the bid at 300 ms, a buy through the offer at 800 ms, one more bid at 1500 ms. */
+function traderSpec(sym: string): AnySpec {
+  const spec = defineOperator({
+    type: 'test.halting-trader',
+    summary: 'Test: rests, takes, then tries again.',
+    inputs: definePorts({ quotes: { schema: 'Quote', description: 'Quotes.' } }),
+    output: 'Order',
+    params: z.strictObject({}),
+    create:
+      (_p, ctx) =>
+      ({ quotes }) => {
+        let start: number | undefined;
+        let step = 0;
+        const order = (id: string, price: number, qty = 100): Order => ({
+          ts_event: ctx.clock.now(),
+          ts_known: ctx.clock.now(),
+          order_id: id,
+          symbol: sym,
+          side: 'BUY',
+          qty,
+          order_type: 'LIMIT',
+          limit_price: Math.round(price * 100) / 100,
+          ref_price: price,
+          time_in_force: 'DAY',
+          action: 'NEW',
+          target_order_id: null,
+        });
+        return handle<Order>(ctx, [
+          onColumns(quotes, (b, emit) => {
+            const { symbol, bid, ask } = b.columns;
+            let touch: { bid: number; ask: number } | undefined;
+            for (let i = b.start; i < b.end; i++) if (symbol.dictionary[symbol.codes[i]!] === sym) touch = { bid: bid[i]!, ask: ask[i]! };
+            if (!touch) return;
+            const now = ctx.clock.now();
+            start ??= now;
+            if (step === 0 && now >= start + 300 * MS) {
+              step = 1;
+              emit([1, 2, 3, 4, 5].map((k) => order(`rest${k}`, touch!.bid * (1 - 0.02 - 0.01 * k))));
+            } else if (step === 1 && now >= start + 800 * MS) {
+              step = 2;
+              emit([order('take', touch.ask * 1.01)]);
+            } else if (step === 2 && now >= start + 1500 * MS) {
+              step = 3;
+              emit([order('late', touch.bid * 0.99)]);
+            }
+          }),
+        ]);
+      },
+  });
+  return spec as AnySpec;
+}
+
+describe('the kill switch, live', () => {
+  it('cancels the working orders at the venue when it halts, and refuses new ones', async () => {
+    const probes = new Map<string, Probe>();
+    const specs = new Map<string, AnySpec>([...registry, ['test.probe', probeSpec(probes)], ['test.halting-trader', traderSpec(symbol)]]);
+    const yaml = `
+name: kill
+nodes:
+  - { name: quotes, type: source.itch, params: { rerequest_port: ${venue.rerequestPort}, date: '${date}' } }
+  - { name: trader, type: test.halting-trader, inputs: { quotes: quotes } }
+  - name: pretrade
+    type: risk.pretrade
+    inputs: { orders: trader, quotes: quotes, portfolio: accounting, fills: venue }
+    params: { daily_loss_reduce: 0.0000001, daily_loss_halt: 0.0000001, limit_replaces: false, collar_bps: 1000 }
+  - { name: venue, type: execution.ouch, params: { port: ${venue.ouchPort}, username: risk, password: pw }, inputs: { orders: pretrade } }
+  - { name: accounting, type: portfolio.accounting, inputs: { fills: venue, quotes: quotes }, params: { initial_cash: 1000000 } }
+  - { name: passed, type: test.probe, inputs: { records: pretrade } }
+  - { name: states, type: test.probe, inputs: { records: venue.states } }
+`;
+    const { topology, problems } = validateTopology(loadTopology('kill.yaml', [], yaml), specs);
+    if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
+    const run = await runLive(topology, systemTime, {
+      sessions: [],
+      universe: [{ symbol, sector: 'X' }],
+      live: { until: Date.now() * 1000 + 2_500_000 },
+    });
+
+    const passed = probes.get('passed')!.records as Order[];
+    const rests = ['rest1', 'rest2', 'rest3', 'rest4', 'rest5'];
+    expect(passed.map((o) => o.order_id)).toEqual([...rests, 'take', ...rests.map((id) => `halt-${id}`)]);
+    expect(run.metrics.get('pretrade')).toMatchObject({ kill_switch_halted: 1, cancelled_at_halt: 5, rejected_kill_switch: 1 });
+    expect(run.deadLetters.some((d) => d.node === 'pretrade' && JSON.parse(d.payload).order_id === 'late')).toBe(true);
+    const states = probes.get('states')!.records as OrderState[];
+    for (const id of rests) expect(states.filter((s) => s.order_id === id).at(-1)?.status, id).toBe('CANCELLED');
+
+    // At the venue: a Cancel Order in and a Canceled out for each resting bid; the late order never came.
+    const audit = venue.audit().filter((l) => l.proto === 'ouch' && l.session === 'risk');
+    const token = (id: string): string => colo().ouchToken(id);
+    for (const id of rests) {
+      expect(
+        audit.some((l) => l.dir === 'in' && l.type === 'X' && l.fields!['order_token'] === token(id)),
+        `cancel in ${id}`,
+      ).toBe(true);
+      expect(
+        audit.some((l) => l.dir === 'out' && l.type === 'C' && l.fields!['order_token'] === token(id)),
+        `canceled out ${id}`,
+      ).toBe(true);
+    }
+    expect(audit.some((l) => l.dir === 'in' && l.fields?.['order_token'] === token('late'))).toBe(false);
+  }, 60_000);
+});

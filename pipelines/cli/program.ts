@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { GENERATE_DEFAULTS } from '../data/generate-options.ts';
+import { GENERATE_DEFAULTS, TRADE_PRICE_RULES, type TradePriceRule } from '../data/generate-options.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerItchCommand } from './itch-command.ts';
 import { registerLakeCommands } from './lake-command.ts';
@@ -116,23 +116,39 @@ export async function buildProgram(): Promise<Command> {
     .option('--start <date>', 'first trading day (YYYY-MM-DD)', GENERATE_DEFAULTS.start)
     .option('--seed <n>', 'random seed (changes the noise, not the planted alpha)', number('--seed'), GENERATE_DEFAULTS.seed)
     .option('--alpha <x>', 'strength of the planted alpha (0 = pure noise)', number('--alpha'), GENERATE_DEFAULTS.alpha)
+    .option(
+      '--ic <x>',
+      "set the planted alpha by its information coefficient instead of --alpha: mean Spearman correlation of the signal with the next 15 minutes' returns (docs/data.md)",
+      number('--ic'),
+    )
+    .option(
+      '--trade-prices <rule>',
+      `where trades print: ${TRADE_PRICE_RULES.join(' (default), ')} (the touch of the quote in force at the trade)`,
+    )
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .option(
       '--lake <dir>',
       'also append the quotes and trades to the Delta tables of this lake (created when missing; needs npm run setup:lake)',
     )
     .action(
-      async (opts: {
-        out: string;
-        symbols: number;
-        days: number;
-        start: string;
-        seed: number;
-        alpha: number;
-        overwrite?: boolean;
-        lake?: string;
-      }) => {
+      async (
+        opts: {
+          out: string;
+          symbols: number;
+          days: number;
+          start: string;
+          seed: number;
+          alpha: number;
+          ic?: number;
+          tradePrices?: TradePriceRule;
+          overwrite?: boolean;
+          lake?: string;
+        },
+        command: Command,
+      ) => {
         const started = Date.now();
+        // --alpha's default gives way to --ic; both given on the command line is refused by the generator.
+        if (opts.ic !== undefined && command.getOptionValueSource('alpha') !== 'cli') delete (opts as { alpha?: number }).alpha;
         const [{ generateDataset }, { wroteLine }] = await Promise.all([import('../data/generate.ts'), import('./report.ts')]);
         if (opts.lake !== undefined) (await import('../data/sample-to-lake.ts')).checkLake(opts.lake, opts.out);
         const manifest = await generateDataset(opts);

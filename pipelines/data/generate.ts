@@ -12,16 +12,18 @@ import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { openOutput } from '../io/output-folder.ts';
 import { sessionOf, tradingDays } from './calendar.ts';
-import { GENERATE_DEFAULTS, GENERATE_LIMITS } from './generate-options.ts';
+import { GENERATE_DEFAULTS, GENERATE_LIMITS, TRADE_PRICE_RULES, type TradePriceRule } from './generate-options.ts';
 import type { DatasetManifest } from './manifest.ts';
 import {
   drawUniverse,
+  MAX_IC,
   marketFactor,
   overnightMarket,
   PLANTED_ALPHA_DESCRIPTION,
   sectorFactor,
   seasonality,
   SECTORS,
+  strengthForIC,
   SymbolPath,
 } from './market-model.ts';
 
@@ -32,6 +34,10 @@ export interface GenerateOptions {
   start?: string;
   seed?: number;
   alpha?: number;
+  /** The planted alpha's target information coefficient (market-model.ts), instead of `alpha`. */
+  ic?: number;
+  /** Where a trade prints (generate-options.ts); default `last-touch`. */
+  tradePrices?: TradePriceRule;
   /** Fraction of trades later corrected (a new version with a later ts_known). */
   correctionRate?: number;
   /** Replace an existing non-empty `out` whole (default: refuse it). */
@@ -52,8 +58,10 @@ class Columns {
   }
 }
 
+type Resolved = Required<Omit<GenerateOptions, 'overwrite' | 'ic' | 'tradePrices'>> & Pick<GenerateOptions, 'ic' | 'tradePrices'>;
+
 export async function generateDataset(options: GenerateOptions): Promise<DatasetManifest> {
-  const o = { ...GENERATE_DEFAULTS, ...stripUndefined(options), out: options.out };
+  const o: Resolved = { ...GENERATE_DEFAULTS, ...stripUndefined(options), out: options.out };
   const { symbols: maxSymbols, days: maxDays, symbolDays } = GENERATE_LIMITS;
   if (!Number.isInteger(o.symbols) || o.symbols < 1 || o.symbols > maxSymbols) {
     throw new AlphaError(`--symbols is ${o.symbols}: expected an integer from 1 to ${maxSymbols.toLocaleString('en-US')}`);
@@ -68,6 +76,14 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
     );
   }
   if (!Number.isFinite(o.alpha) || o.alpha < 0) throw new AlphaError(`--alpha is ${o.alpha}: expected a number >= 0`);
+  if (o.ic !== undefined) {
+    if (options.alpha !== undefined) throw new AlphaError('--ic and --alpha both set the planted alpha: expected one of them');
+    if (!Number.isFinite(o.ic) || o.ic < 0 || o.ic > MAX_IC) throw new AlphaError(`--ic is ${o.ic}: expected a number from 0 to ${MAX_IC}`);
+    o.alpha = strengthForIC(o.ic);
+  }
+  if (o.tradePrices !== undefined && !TRADE_PRICE_RULES.includes(o.tradePrices)) {
+    throw new AlphaError(`--trade-prices is "${o.tradePrices}": expected one of ${TRADE_PRICE_RULES.join(', ')}`);
+  }
   if (!Number.isSafeInteger(o.seed)) throw new AlphaError(`--seed is ${o.seed}: expected an integer`);
   // Written into a staging folder moved into place when complete (pipelines/io/output-folder.ts).
   const output = openOutput(options.out, { overwrite: options.overwrite ?? false });
@@ -80,7 +96,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   }
 }
 
-async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Promise<DatasetManifest> {
+async function writeMarket(o: Resolved): Promise<DatasetManifest> {
   const dates = tradingDays(o.start, o.days);
   const root = new Rng(o.seed);
   const universe = drawUniverse(root.fork('universe'), o.symbols);
@@ -97,6 +113,11 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
   let quoteRows = 0;
   let tradeRows = 0;
   let corrections = 0;
+  const inForce = o.tradePrices === 'quote-in-force';
+  // The minute's quotes of the current symbol, for trades printed at the quote in force.
+  const minuteTimes: number[] = [];
+  const minuteBids: number[] = [];
+  const minuteAsks: number[] = [];
 
   for (const [dayIndex, date] of dates.entries()) {
     const session = sessionOf(date);
@@ -125,6 +146,9 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
         // Quotes: Poisson arrivals, mid interpolated along the minute's move with a little noise.
         const nQuotes = poisson(rng, params.quotesPerMinute * season);
         const times = sortedOffsets(rng, nQuotes);
+        const prevBid = lastBid[s]!;
+        const prevAsk = lastAsk[s]!;
+        minuteTimes.length = minuteBids.length = minuteAsks.length = 0;
         for (let k = 0; k < nQuotes; k++) {
           const u = times[k]! / MINUTE;
           const mid = Math.exp(startLog + r * u + 0.25 * params.sigma * vol * rng.normal());
@@ -142,23 +166,45 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
           q['ask_size']!.push(100 * (1 + rng.int(20)));
           lastBid[s] = bid;
           lastAsk[s] = ask;
+          if (inForce) {
+            minuteTimes.push(times[k]!);
+            minuteBids.push(bid);
+            minuteAsks.push(ask);
+          }
         }
-        // Trades at the prevailing touch.
+        // Trades at the touch: the minute's last quote, or the quote in force when they print.
         const nTrades = poisson(rng, params.tradesPerMinute * season);
         const tradeTimes = sortedOffsets(rng, nTrades);
+        let inForceAt = -1;
         for (let k = 0; k < nTrades; k++) {
           if (lastAsk[s] === 0) continue;
           const buy = rng.next() < 0.5;
           const ts = minuteStart + tradeTimes[k]!;
-          const price = round2(buy ? lastAsk[s]! : lastBid[s]!);
+          let price = round2(buy ? lastAsk[s]! : lastBid[s]!);
+          if (inForce) {
+            while (inForceAt + 1 < minuteTimes.length && minuteTimes[inForceAt + 1]! <= tradeTimes[k]!) inForceAt++;
+            // Before the dataset's first quote of this symbol no quote is in force: the trade is drawn
+            // (the same random draws as by default, so the quotes stay the same) but not printed.
+            price =
+              inForceAt >= 0
+                ? round2(buy ? minuteAsks[inForceAt]! : minuteBids[inForceAt]!)
+                : prevAsk === 0
+                  ? Number.NaN
+                  : round2(buy ? prevAsk : prevBid);
+          }
           const size = 100 * (1 + rng.int(10));
           const id = ++tradeId;
-          pushTrade(t, ts, ts + 100 + rng.int(400), s, id, 1, price, size, buy ? 0 : 1);
+          const known = ts + 100 + rng.int(400);
+          const printed = !Number.isNaN(price);
+          if (printed) pushTrade(t, ts, known, s, id, 1, price, size, buy ? 0 : 1);
           if (rng.next() < o.correctionRate) {
             // A late correction: same id, next version, known minutes later.
-            const known = ts + MINUTE + rng.int(44 * MINUTE);
-            pushTrade(t, ts, known, s, id, 2, price, Math.max(100, size - 100 * (1 + rng.int(3))), buy ? 0 : 1);
-            corrections++;
+            const correctionKnown = ts + MINUTE + rng.int(44 * MINUTE);
+            const corrected = Math.max(100, size - 100 * (1 + rng.int(3)));
+            if (printed) {
+              pushTrade(t, ts, correctionKnown, s, id, 2, price, corrected, buy ? 0 : 1);
+              corrections++;
+            }
           }
         }
       }
@@ -182,6 +228,8 @@ async function writeMarket(o: Required<Omit<GenerateOptions, 'overwrite'>>): Pro
     generator: 'alpha-factory synthetic market v1',
     seed: o.seed,
     alpha: o.alpha,
+    ...(o.ic === undefined ? {} : { ic: o.ic }),
+    ...(o.tradePrices === undefined ? {} : { trade_prices: o.tradePrices }),
     symbols: o.symbols,
     start: o.start,
     dates,

@@ -41,6 +41,8 @@ const manifestSchema = z
     generator: z.string().optional(),
     seed: z.number().optional(),
     alpha: z.number().optional(),
+    ic: z.number().optional(),
+    trade_prices: z.string().optional(),
     symbols: count.optional(),
     start: date.optional(),
     dates: z.array(date).min(1, 'expected at least one trading day'),
@@ -93,6 +95,10 @@ export interface DatasetManifest {
   generator?: string;
   seed?: number;
   alpha?: number;
+  /** The target IC `alpha` was derived from (`--ic`), when given. */
+  ic?: number;
+  /** Where trades print (`--trade-prices`), when given. */
+  trade_prices?: string;
   symbols?: number;
   start?: string;
   dates: string[];

@@ -633,6 +633,11 @@ describe('generator arguments', () => {
     [{ symbols: 1000, days: 100 }, '--symbols 1000 × --days 100 is 100,000 symbol-days: expected at most 20,000'],
     [{ alpha: Number.NaN }, '--alpha is NaN: expected a number >= 0'],
     [{ seed: 1.5 }, '--seed is 1.5: expected an integer'],
+    [{ ic: 0.3 }, '--ic is 0.3: expected a number from 0 to 0.15'],
+    [{ ic: -0.01 }, '--ic is -0.01: expected a number from 0 to 0.15'],
+    [{ ic: Number.NaN }, '--ic is NaN: expected a number from 0 to 0.15'],
+    [{ ic: 0.05, alpha: 1 }, '--ic and --alpha both set the planted alpha: expected one of them'],
+    [{ tradePrices: 'mid' as 'last-touch' }, '--trade-prices is "mid": expected one of last-touch, quote-in-force'],
   ])('refuses %j before writing anything', async (args, message) => {
     const out = join(tempDir('hostile-gen'), 'out');
     await expect(generateDataset({ out, ...args })).rejects.toThrow(message);

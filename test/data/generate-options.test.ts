@@ -1,0 +1,151 @@
+/**
+ * The generator's opt-in options: `--ic` (the planted alpha set by its information coefficient) and
+ * `--trade-prices quote-in-force`. The defaults are covered by test/e2e/backtest.test.ts (byte-identical
+ * files) and by the default run's fills, which these options must not change.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { spearman } from '../../lib/core/correlation.ts';
+import { readParquetFile } from '../../lib/io/parquet.ts';
+import { Rng } from '../../lib/core/rng.ts';
+import { generateDataset } from '../../pipelines/data/generate.ts';
+import {
+  drawUniverse,
+  marketFactor,
+  overnightMarket,
+  SECTORS,
+  sectorFactor,
+  seasonality,
+  strengthForIC,
+  SymbolPath,
+} from '../../pipelines/data/market-model.ts';
+import { runAlpha } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/datasets.ts';
+
+const HORIZON = 15;
+
+/**
+ * The realised IC of the market model at `strength`, measured as market-model.ts defines it: per
+ * snapshot (minutes 30, 45, … 375 of each session), the Spearman correlation across symbols of the
+ * planted signal with the total log return of the next 15 minutes; the mean over snapshots.
+ */
+function realisedIC(strength: number, symbols: number, days: number, seed: number): { ic: number; snapshots: number } {
+  const root = new Rng(seed);
+  const paths = drawUniverse(root.fork('universe'), symbols).map((p) => new SymbolPath(p, root.fork(p.symbol)));
+  const rng = root.fork('market');
+  const ics: number[] = [];
+  for (let d = 0; d < days; d++) {
+    if (d > 0) {
+      const gap = overnightMarket(rng);
+      for (const p of paths) p.overnight(rng, gap);
+    }
+    const signals: number[][] = [];
+    const returns: number[][] = [];
+    for (let m = 0; m < 390; m++) {
+      const market = marketFactor(rng, m);
+      const sectors = SECTORS.map(() => sectorFactor(rng, m));
+      signals.push(paths.map((p) => p.signal(seasonality(m))));
+      returns.push(paths.map((p) => p.step(rng, strength, m, market, sectors[p.params.sector]!)));
+    }
+    for (let m = 30; m + HORIZON <= 390; m += HORIZON) {
+      const ahead = paths.map((_, i) => returns.slice(m, m + HORIZON).reduce((sum, r) => sum + r[i]!, 0));
+      ics.push(spearman(signals[m]!, ahead));
+    }
+  }
+  return { ic: ics.reduce((a, b) => a + b, 0) / ics.length, snapshots: ics.length };
+}
+
+describe('--ic: the planted alpha set by its information coefficient', () => {
+  // 200 symbols × 20 days = 480 snapshots, on a seed other than the calibration's. Under the null a
+  // snapshot's Spearman correlation has a standard deviation of about 1/√(symbols − 1), so the mean of
+  // 480 has a standard error of 1/√(199 · 480) ≈ 0.0032; the calibration's own error is about half of
+  // that. Tolerance: 4 standard errors of both.
+  const symbols = 200;
+  const days = 20;
+  it.each([0, 0.03, 0.08])('realises an IC of %s within the sampling error', (target) => {
+    const { ic, snapshots } = realisedIC(strengthForIC(target), symbols, days, 11);
+    expect(snapshots).toBe(days * 24);
+    const standardError = Math.hypot(1 / Math.sqrt((symbols - 1) * snapshots), 0.0016);
+    expect(Math.abs(ic - target)).toBeLessThan(4 * standardError);
+  });
+
+  it('is the default strength at about 0.134 and grows with the strength', () => {
+    expect(strengthForIC(0)).toBe(0);
+    expect(strengthForIC(0.134)).toBeCloseTo(1, 2);
+    expect(strengthForIC(0.08)).toBeLessThan(strengthForIC(0.1));
+  });
+
+  it('writes the strength and the target IC into the manifest', async () => {
+    const out = join(tempDir('gen-ic'), 'd');
+    const manifest = await generateDataset({ out, symbols: 2, days: 1, ic: 0.08 });
+    expect(manifest.ic).toBe(0.08);
+    expect(manifest.alpha).toBe(strengthForIC(0.08));
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))).toMatchObject({ ic: 0.08, alpha: manifest.alpha });
+  });
+});
+
+interface Row {
+  ts_event: number;
+  symbol: string;
+  bid?: number;
+  ask?: number;
+  price?: number;
+  aggressor?: string;
+  version?: number;
+}
+
+function rows(dir: string, file: string): Row[] {
+  return readParquetFile(join(dir, file))
+    .toArray()
+    .map((r) => r.toJSON() as Row);
+}
+
+describe('alpha data generate --ic', () => {
+  it('replaces the default --alpha, and refuses both given', async () => {
+    const dir = tempDir('gen-ic-cli');
+    const ok = await runAlpha(['data', 'generate', '--out', join(dir, 'a'), '--symbols', '2', '--days', '1', '--ic', '0.05'], 60_000);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'a', 'manifest.json'), 'utf8'))).toMatchObject({ ic: 0.05, alpha: strengthForIC(0.05) });
+    const both = await runAlpha(['data', 'generate', '--out', join(dir, 'b'), '--ic', '0.05', '--alpha', '1'], 60_000);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toBe('alpha: --ic and --alpha both set the planted alpha: expected one of them\n');
+  });
+});
+
+describe('--trade-prices quote-in-force', () => {
+  it('prints each trade at the touch of the latest quote at or before it; the quotes are those of the default', async () => {
+    const base = { symbols: 4, days: 2, seed: 5 };
+    const [a, b] = [join(tempDir('gen-touch'), 'd'), join(tempDir('gen-inforce'), 'd')];
+    await generateDataset({ ...base, out: a });
+    const manifest = await generateDataset({ ...base, out: b, tradePrices: 'quote-in-force' });
+    expect(manifest.trade_prices).toBe('quote-in-force');
+    for (const day of manifest.dates) {
+      const file = `quotes/${day}.parquet`;
+      expect(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), file).toBe(true);
+    }
+    // Quotes of both days by symbol, in event order (the files are in ts_known order).
+    const quotes = new Map<string, Row[]>();
+    for (const day of manifest.dates)
+      for (const q of rows(b, `quotes/${day}.parquet`)) quotes.set(q.symbol, [...(quotes.get(q.symbol) ?? []), q]);
+    for (const list of quotes.values()) list.sort((x, y) => x.ts_event - y.ts_event);
+    let checked = 0;
+    let differFromLastTouch = 0;
+    const defaultTrades = new Map(
+      manifest.dates.flatMap((day) => rows(a, `trades/${day}.parquet`)).map((t) => [`${t.symbol}@${t.ts_event}@${t.version}`, t]),
+    );
+    for (const day of manifest.dates) {
+      for (const t of rows(b, `trades/${day}.parquet`)) {
+        const list = quotes.get(t.symbol)!;
+        const inForce = list.filter((q) => q.ts_event <= t.ts_event).at(-1);
+        expect(inForce, `${t.symbol} trade at ${t.ts_event}`).toBeDefined();
+        expect(t.price).toBe(t.aggressor === 'BUY' ? inForce!.ask : inForce!.bid);
+        if (defaultTrades.get(`${t.symbol}@${t.ts_event}@${t.version}`)?.price !== t.price) differFromLastTouch++;
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+    // Most trades print before their minute's last quote, so the default prices most of them elsewhere.
+    expect(differFromLastTouch / checked).toBeGreaterThan(0.3);
+  });
+});

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SENTINEL_SEEDS, sentinelT } from '../helpers/sentinel.ts';
+import { SENTINEL_IC, SENTINEL_SEEDS, SENTINEL_SIZE, sentinelRun } from '../helpers/sentinel.ts';
 
-describe('look-ahead sentinel: default planted alpha', () => {
-  it.each(SENTINEL_SEEDS)('finds the edge with seed %i (t > 3)', async (seed) => {
-    const r = await sentinelT(undefined, seed);
-    expect(r.days).toBe(40);
-    expect(r.t).toBeGreaterThan(3);
+describe(`look-ahead sentinel: planted alpha of IC ${SENTINEL_IC} (--ic ${SENTINEL_IC})`, () => {
+  it.each(SENTINEL_SEEDS)('finds the edge before costs with seed %i (t > 3)', async (seed) => {
+    const r = await sentinelRun({ ic: SENTINEL_IC }, seed);
+    process.stderr.write(`sentinel alpha seed ${seed}: gross t ${r.grossT.toFixed(2)}, net t ${r.netT.toFixed(2)}, ${r.fills} fills\n`);
+    expect(r.days).toBe(SENTINEL_SIZE.days);
+    expect(r.grossT).toBeGreaterThan(3);
   });
 });

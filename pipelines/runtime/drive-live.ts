@@ -7,7 +7,8 @@
  * `beforeStop` hooks run (arrivals still delivered meanwhile), the timers due by then fire, the
  * streams complete and the end-of-run hooks run (sinks flush there).
  */
-import { rowsOf } from '../../lib/core/column-batch.ts';
+import { ColumnBatch, type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
+import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import type { CaptureWriter } from '../io/capture-log.ts';
 import { edgeId } from '../topology/model.ts';
@@ -26,6 +27,11 @@ export interface LiveDriveOptions {
   capture?: CaptureWriter;
   /** Each external node's output ports (edge ids), for the capture: see liveCaptureNodes. */
   externalPorts?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Called as each source batch's step starts, with how long its first record waited since it was
+   * received (µs of system time): the run's lag behind its feed.
+   */
+  onLag?: (micros: number) => void;
 }
 
 export interface LiveRun {
@@ -142,6 +148,7 @@ export async function driveLive(
         if (batch === null || failure !== undefined) return;
         events += batch.length;
         await serial(async () => {
+          if (options.onLag && batch.length > 0) options.onLag(systemMicros() - firstStamp(batch));
           steps.restamp(batch);
           capture?.source(s.name, rowsOf(batch));
           await steps.deliver(batch, (records) => s.subject.next(records));
@@ -168,4 +175,13 @@ export async function driveLive(
   }
   for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
   return { events, uncaptured };
+}
+
+function firstStamp(batch: EdgeBatch<SourceRecord>): number {
+  return batch instanceof ColumnBatch ? batch.columns.ts_known[batch.start]! : batch[0]!.ts_known;
+}
+
+/** The system clock in µs with sub-millisecond resolution (Date.now() has whole ms; receive stamps are finer). */
+function systemMicros(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the Delta Lake warm tier needs (docs/lake.md), idempotently:
 #   1. the venv .venv/lake with scripts/lake/requirements.txt (deltalake, pyarrow), for scripts/lake/lake.py;
-#   2. DuckDB's `delta` extension for @duckdb/node-api, unzipped from the PyPI wheel
-#      duckdb-extension-delta into .venv/lake/duckdb-extensions/v$DUCKDB_VERSION/<platform>/
-#      (DuckDB cannot download extensions at run time here; the extension is signed, and DuckDB checks
-#      the signature when it loads it).
+#   2. DuckDB's `delta` and `httpfs` extensions for @duckdb/node-api, unzipped from the PyPI wheels
+#      duckdb-extension-delta and duckdb-extension-httpfs into
+#      .venv/lake/duckdb-extensions/v$DUCKDB_VERSION/<platform>/ (DuckDB cannot download extensions at
+#      run time here; the extensions are signed, and DuckDB checks the signature when it loads them).
+#      httpfs reads the cold tier's Parquet files from the object store (docs/lake.md).
 # The wheels are kept in the services cache (.services/cache/lake-wheels, like the Kafka downloads), so
 # a second install — a fresh venv, another worktree sharing the cache — needs no network.
 # A stamp in the venv (sha256 of requirements.txt and of this script, and the interpreter's version)
@@ -21,16 +22,19 @@ req="$here/requirements.txt"
 stamp="$venv/.lake-setup.sha256"
 start_ns=$(date +%s%N)
 
-# The DuckDB engine inside @duckdb/node-api (package.json pins 1.5.5-r.5) and its delta extension.
+# The DuckDB engine inside @duckdb/node-api (package.json pins 1.5.5-r.5) and its extensions, each
+# from the PyPI wheel duckdb-extension-NAME==$DUCKDB_VERSION, checked against its sha256.
 DUCKDB_VERSION=1.5.5
-DELTA_WHEEL_SPEC="duckdb-extension-delta==$DUCKDB_VERSION"
+EXTENSIONS=(delta httpfs)
 case "$(uname -m)" in
-  x86_64) platform=linux_amd64; delta_sha256=24b10f221b799a82f2aec588102702540fb79b34ba4be7f47328333a02fd4e1e ;;
-  aarch64) platform=linux_arm64; delta_sha256= ;;
-  *) echo "scripts/lake/setup.sh: no DuckDB delta extension for $(uname -m)" >&2; exit 1 ;;
+  x86_64) platform=linux_amd64
+    declare -A ext_sha256=(
+      [delta]=24b10f221b799a82f2aec588102702540fb79b34ba4be7f47328333a02fd4e1e
+      [httpfs]=887c392b1e49128d11667c81e3698d8b00dfdeb456771acf66d05a0f74f7b7d8) ;;
+  aarch64) platform=linux_arm64; declare -A ext_sha256=([delta]= [httpfs]=) ;;
+  *) echo "scripts/lake/setup.sh: no DuckDB extensions for $(uname -m)" >&2; exit 1 ;;
 esac
 ext_dir="$venv/duckdb-extensions/v$DUCKDB_VERSION/$platform"
-ext="$ext_dir/delta.duckdb_extension"
 
 elapsed() { echo "$(( ($(date +%s%N) - start_ns) / 1000000 )) ms"; }
 die() { echo "scripts/lake/setup.sh: $*" >&2; exit 1; }
@@ -47,7 +51,9 @@ fi
 
 want="$(cat "$req" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1) $("$python" -c 'import platform; print(platform.python_version())')"
 ready() {
-  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -s "$ext" ]] \
+  local name
+  for name in "${EXTENSIONS[@]}"; do [[ -s "$ext_dir/$name.duckdb_extension" ]] || return 1; done
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
     && "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ("deltalake", "pyarrow", "pytest")) else 1)' 2>/dev/null
 }
 if [[ "${1:-}" != "--force" ]] && ready; then
@@ -70,18 +76,20 @@ if ! pipq install --no-index --find-links "$cache" -r "$req" 2>/dev/null; then
   pipq install --no-index --find-links "$cache" -r "$req" || die "could not install $req from $cache"
 fi
 
-# The extension: the wheel (no dependencies: its `duckdb` Python package is not needed) → the file.
-wheel="$(find "$cache" -maxdepth 1 -name "duckdb_extension_delta-$DUCKDB_VERSION-*.whl" | head -n 1)"
-if [[ -z "$wheel" ]]; then
-  pipq download --no-deps -d "$cache" "$DELTA_WHEEL_SPEC" || die "could not download $DELTA_WHEEL_SPEC into $cache"
-  wheel="$(find "$cache" -maxdepth 1 -name "duckdb_extension_delta-$DUCKDB_VERSION-*.whl" | head -n 1)"
-  [[ -n "$wheel" ]] || die "pip downloaded no wheel for $DELTA_WHEEL_SPEC"
-fi
+# The extensions: each wheel (no dependencies: its `duckdb` Python package is not needed) → the file.
 mkdir -p "$ext_dir"
-"$venv/bin/python" - "$wheel" "$ext" "v$DUCKDB_VERSION" "$delta_sha256" <<'PY' || die "could not unpack the delta extension from $wheel"
+for name in "${EXTENSIONS[@]}"; do
+  spec="duckdb-extension-$name==$DUCKDB_VERSION"
+  wheel="$(find "$cache" -maxdepth 1 -name "duckdb_extension_$name-$DUCKDB_VERSION-*.whl" | head -n 1)"
+  if [[ -z "$wheel" ]]; then
+    pipq download --no-deps -d "$cache" "$spec" || die "could not download $spec into $cache"
+    wheel="$(find "$cache" -maxdepth 1 -name "duckdb_extension_$name-$DUCKDB_VERSION-*.whl" | head -n 1)"
+    [[ -n "$wheel" ]] || die "pip downloaded no wheel for $spec"
+  fi
+  "$venv/bin/python" - "$wheel" "$ext_dir/$name.duckdb_extension" "v$DUCKDB_VERSION" "${ext_sha256[$name]}" "$name" <<'PY' || die "could not unpack the $name extension from $wheel"
 import hashlib, os, sys, zipfile
-wheel, target, version, want = sys.argv[1:5]
-member = f"duckdb_extension_delta/extensions/{version}/delta.duckdb_extension"
+wheel, target, version, want, name = sys.argv[1:6]
+member = f"duckdb_extension_{name}/extensions/{version}/{name}.duckdb_extension"
 with zipfile.ZipFile(wheel) as z:
     data = z.read(member)
 got = hashlib.sha256(data).hexdigest()
@@ -92,7 +100,8 @@ with open(tmp, "wb") as f:
     f.write(data)
 os.replace(tmp, target)
 PY
+done
 
 "$venv/bin/python" -c 'import deltalake, pyarrow, pytest' || die "installed, but an import failed (see above)"
 echo "$want" > "$stamp"
-echo "${LAKE_VENV:-.venv/lake} ready: $("$venv/bin/python" -c 'import deltalake, pyarrow; print(f"deltalake {deltalake.__version__}, pyarrow {pyarrow.__version__}")'), DuckDB delta extension v$DUCKDB_VERSION $platform ($(elapsed))"
+echo "${LAKE_VENV:-.venv/lake} ready: $("$venv/bin/python" -c 'import deltalake, pyarrow; print(f"deltalake {deltalake.__version__}, pyarrow {pyarrow.__version__}")'), DuckDB extensions ${EXTENSIONS[*]} v$DUCKDB_VERSION $platform ($(elapsed))"

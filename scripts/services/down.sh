@@ -3,7 +3,7 @@
 # that up.sh found already running and reused is left alone.
 #   --purge   also delete their data (Kafka log dirs, registry temp files); the download
 #             cache in .services/cache is kept.
-#   --only=NAME  stop only this service (kafka, schema-registry, redis, venue); repeatable.
+#   --only=NAME  stop only this service (kafka, schema-registry, redis, venue, seaweedfs); repeatable.
 # The venue (scripts/services/venue.sh) is stopped too when it runs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,7 +13,7 @@ ONLY=()
 for arg in "$@"; do
   case "$arg" in
     --purge) PURGE=1 ;;
-    --only=kafka|--only=schema-registry|--only=redis|--only=venue) ONLY+=("${arg#--only=}") ;;
+    --only=kafka|--only=schema-registry|--only=redis|--only=venue|--only=seaweedfs) ONLY+=("${arg#--only=}") ;;
     -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
@@ -43,12 +43,13 @@ if wanted schema-registry; then stop schema-registry "$REGISTRY_DIR/registry.pid
 if wanted redis; then stop redis "$REDIS_DIR/redis.pid" redis-server "$REDIS_PORT" 10 & fi
 if wanted kafka; then stop kafka "$KAFKA_DIR/kafka.pid" kafka.Kafka "$KAFKA_PORT" 60 & fi
 if wanted venue && [[ -f "$SERVICES_DIR/venue/venue.pid" ]]; then bash "$SERVICES_SCRIPTS/venue.sh" down & fi
+if wanted seaweedfs; then bash "$SERVICES_SCRIPTS/seaweedfs.sh" down & fi
 wait
 
 if ((PURGE)) && ((${#ONLY[@]})); then
   warn "--purge with --only: purging nothing (purge stops and drops everything)"
 elif ((PURGE)); then
-  rm -rf "$KAFKA_DIR" "$REGISTRY_DIR" "$REDIS_DIR" "$SERVICES_DIR/env"
+  rm -rf "$KAFKA_DIR" "$REGISTRY_DIR" "$REDIS_DIR" "$SERVICES_DIR/env" "$SERVICES_DIR/seaweedfs"
   log "purged data in $SERVICES_DIR (kept the download cache)"
 fi
 log "down in $(elapsed "$T_START")"

@@ -21,4 +21,5 @@ show() {
 show kafka kafka_healthy "127.0.0.1:$KAFKA_PORT" "$KAFKA_DIR/kafka.pid" kafka.Kafka
 show schema-registry schema_registry_healthy "$SCHEMA_REGISTRY_URL" "$REGISTRY_DIR/registry.pid" apicurio-registry-
 show redis redis_healthy "127.0.0.1:$REDIS_PORT" "$REDIS_DIR/redis.pid" redis-server
+bash "$SERVICES_SCRIPTS/seaweedfs.sh" status || DOWN=1
 exit "$DOWN"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start the local services without Docker: Kafka 4 (KRaft, single node), Apicurio Registry 3
-# (Confluent-compatible API) and Redis. Idempotent: a service that already answers on its
+# (Confluent-compatible API), Redis and SeaweedFS (S3, scripts/services/seaweedfs.sh). Idempotent: a service that already answers on its
 # port is reused. Logs, data and pid files go to .services/ at the repo root.
 # Ports and other settings: see the header of lib.sh. `bash scripts/services/down.sh` stops
 # what this started.
@@ -368,11 +368,15 @@ await kafka kafka_healthy "$KAFKA_DIR/logs/stdout.log|$KAFKA_DIR/logs/server.log
 await schema-registry schema_registry_healthy "$REGISTRY_DIR/registry.log" \
   "$REGISTRY_DIR/registry.pid" apicurio-registry- "$REGISTRY_STATE"
 
+# The cold tier's object store (its own script; its credentials stay out of the env file).
+bash "$SERVICES_SCRIPTS/seaweedfs.sh" up || FAILED+=(seaweedfs)
+
 cat >"$SERVICES_DIR/env" <<EOF
 KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
 SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 EOF
+echo "ALPHA_S3_ENDPOINT=http://127.0.0.1:${ALPHA_S3_PORT:-8333}" >>"$SERVICES_DIR/env"
 
 if ((${#FAILED[@]})); then
   log "FAILED: ${FAILED[*]} (after $(elapsed "$T_START")); 'bash scripts/services/down.sh' stops the others"

@@ -11,6 +11,7 @@ in its own venv (.venv/lake, made by scripts/lake/setup.sh); `alpha data lake â€
     python lake.py optimize --table DIR [--zorder symbol,ts_event]
     python lake.py vacuum   --table DIR [--retain-hours H] [--dry-run]
     python lake.py info     --table DIR
+    python lake.py files    --table DIR   (the data files of the latest version: path, size, date, rows)
 
 Each command prints one JSON object on stdout. A refusal or failure prints `lake: <what>` on stderr
 and exits 2; nothing else is printed. Reads go through deltalake's QueryBuilder (DataFusion SQL)
@@ -236,10 +237,28 @@ def cmd_info(a) -> dict:
     }
 
 
+def cmd_files(a) -> dict:
+    import pyarrow as pa
+
+    dt = open_table(a.table)
+    rows = pa.table(dt.get_add_actions(flatten=True)).to_pylist()
+    files = [
+        {
+            "path": r["path"],
+            "size": r["size_bytes"],
+            "modification_time": r["modification_time"],
+            "num_records": r.get("num_records"),
+            "date": str(r.get("partition.date")),
+        }
+        for r in rows
+    ]
+    return {"version": dt.version(), "files": sorted(files, key=lambda f: f["path"])}
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lake", description="Delta Lake tables of the warm tier (delta-rs).")
     sub = p.add_subparsers(dest="command", required=True)
-    for name in ("create", "append", "read", "optimize", "vacuum", "info"):
+    for name in ("create", "append", "read", "optimize", "vacuum", "info", "files"):
         s = sub.add_parser(name)
         s.add_argument("--table", required=True)
     c = sub.choices

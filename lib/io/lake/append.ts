@@ -10,6 +10,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { AlphaError } from '../../core/errors.ts';
+import { coldSource } from './cold-read.ts';
 import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
 import { lockPath, PARTITION, tablePath } from './layout.ts';
 import { withLock } from './lock.ts';
@@ -53,13 +54,16 @@ export async function appendFiles(
       await checkBatch(duck, schema, identity);
       if (rows === 0) return { added: 0, skipped: 0, before, version: before };
       await duck.connection.run(`ATTACH ${literal(table.dir)} AS lake (TYPE delta)`);
+      // Rows of archived partitions count as held too: the cold tier's files join the warm table's.
+      const cold = await coldSource(duck, table, schema);
+      await duck.connection.run(`CREATE TEMP VIEW held AS SELECT * FROM lake${cold?.sql ? ` UNION ALL BY NAME ${cold.sql}` : ''}`);
       // The rows the table lacks, found before any write: the delta extension cannot scan a table
       // that the open transaction has written to.
       const batchDates = await datesOf(duck, 'batch');
       const same = identity.map((c) => `t.${ident(c)} = b.${ident(c)}`).join(' AND ');
       const inDates = `t.${ident(PARTITION)} IN (${batchDates.map((d) => `DATE ${literal(d)}`).join(', ')})`;
       await duck.connection.run(
-        `CREATE TEMP TABLE fresh AS SELECT * FROM batch b WHERE NOT EXISTS (SELECT 1 FROM lake t WHERE ${inDates} AND ${same})`,
+        `CREATE TEMP TABLE fresh AS SELECT * FROM batch b WHERE NOT EXISTS (SELECT 1 FROM held t WHERE ${inDates} AND ${same})`,
       );
       const added = Number((await all(duck, 'SELECT count(*) AS n FROM fresh'))[0]?.['n'] ?? 0);
       if (added === 0) return { added: 0, skipped: rows, before, version: before };

@@ -7,11 +7,13 @@
  * given); with it, every row version. Symbols and the `from`/`to` dates (UTC dates of `ts_event`) then
  * select records, after the latest version is chosen, so a correction is never mixed with an older
  * version of another date. Rows come in delivery order (ts_known, then seq or symbol).
+ * Partitions archived to the object store (the cold tier) are read with the table's, transparently.
  */
 import { renameSync, rmSync } from 'node:fs';
 import { AlphaError } from '../../core/errors.ts';
 import { parseDate } from '../../core/dates.ts';
 import { DAY } from '../../core/time.ts';
+import { checkVersion, coldSource } from './cold-read.ts';
 import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
 import { PARTITION, tablePath } from './layout.ts';
 import { tableSchema, tableVersion } from './table.ts';
@@ -58,7 +60,11 @@ async function plan(duck: Duck, q: LakeQuery, timestampsAsMicros: boolean): Prom
     params.push(v);
     return `$${params.length}`;
   };
-  const scan = `delta_scan(${literal(table.dir)}${q.version !== undefined ? `, version => ${q.version}` : ''})`;
+  const cold = await coldSource(duck, table, schema);
+  checkVersion(cold, q.version, q.dataset);
+  const warm = `delta_scan(${literal(table.dir)}${q.version !== undefined ? `, version => ${q.version}` : ''})`;
+  // The cold tier's files join the warm table's: together they hold each row once (cold-manifest.ts).
+  const scan = cold?.sql ? `(SELECT * FROM ${warm} UNION ALL BY NAME ${cold.sql})` : warm;
   const inner: string[] = [];
   if (q.asOf !== undefined) {
     const t = param(BigInt(q.asOf));

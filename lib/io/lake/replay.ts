@@ -8,6 +8,8 @@
  * the caller works on this one. Each partition's rows come in batches of at most `batchRows`, as a
  * data folder's day file does (PARQUET_BATCH_ROWS), so a replay slices them the same way.
  *
+ * Partitions archived to the object store (the cold tier) are read with the warm ones, transparently.
+ *
  * Every row version with ts_known ≤ T is delivered (a correction after its original, at its own
  * ts_known), as a live feed would have delivered them; the latest-version view is `queryLake`'s.
  */
@@ -15,6 +17,7 @@ import { ColumnBatch } from '../../core/column-batch.ts';
 import { AlphaError } from '../../core/errors.ts';
 import { formatDate, isDate } from '../../core/dates.ts';
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
+import { checkVersion, coldSource } from './cold-read.ts';
 import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
 import { PARTITION, tablePath, type TablePath } from './layout.ts';
 import { tableSchema, tableVersion } from './table.ts';
@@ -103,7 +106,15 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
   if (schema.name !== q.schema)
     throw new AlphaError(`dataset "${q.dataset}" of the lake ${q.lake} holds ${schema.name} records: the replay reads it as ${q.schema}`);
   const version = q.version ?? latest;
-  await duck.connection.run(`ATTACH ${literal(table.dir)} AS replayed (TYPE delta, VERSION ${version})`);
+  const cold = await coldSource(duck, table, schema);
+  checkVersion(cold, version, q.dataset);
+  if (cold?.sql) {
+    // Warm and cold partitions as one relation; a partition's query reads only its date's files of each.
+    await duck.connection.run(`ATTACH ${literal(table.dir)} AS warm (TYPE delta, VERSION ${version})`);
+    await duck.connection.run(`CREATE TEMP VIEW replayed AS SELECT * FROM warm UNION ALL BY NAME ${cold.sql}`);
+  } else {
+    await duck.connection.run(`ATTACH ${literal(table.dir)} AS replayed (TYPE delta, VERSION ${version})`);
+  }
   const last = q.asOf !== undefined && formatDate(q.asOf) < q.to ? formatDate(q.asOf) : q.to;
   const inRange = `${ident(PARTITION)} BETWEEN DATE ${literal(q.from)} AND DATE ${literal(last)}`;
   const known = q.asOf !== undefined ? ` AND ts_known <= make_timestamp(${BigInt(q.asOf)}::BIGINT)::TIMESTAMPTZ` : '';

@@ -1,0 +1,257 @@
+/**
+ * Moves a dataset's partitions between the warm tier (the Delta table's folder) and the cold tier (a
+ * bucket of the object store), and back, crash-safe and idempotent (docs/lake.md, docs/decisions.md).
+ *
+ * Archive (partitions whose date, the UTC date of ts_known, is before D): upload each file of the
+ * table's latest version, checking size and MD5 → write the manifest with the entries pending →
+ * commit the `remove` of the files (dataChange false) → settle the manifest → delete the local copies.
+ * Restore: download each chosen file (checked) → manifest pending → commit its original `add` →
+ * settle → delete the objects. Every run first finishes what an interrupted run left (`settle`), so
+ * a rerun after a kill at any step leaves each row readable exactly once; a second run does nothing.
+ *
+ * `killAt` names a step at which the process kills itself with SIGKILL: the crash tests' fault point.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AlphaError } from '../../core/errors.ts';
+import { type ColdEntry, type ColdManifest, readColdManifest, writeColdManifest } from './cold-manifest.ts';
+import { findAdd, isCommitted, writeCommit } from './delta-commit.ts';
+import { runLakeTool } from './lake-tool.ts';
+import { lockPath, PARTITION, type TablePath, tablePath } from './layout.ts';
+import { withLock } from './lock.ts';
+import type { ObjectStore } from './object-store.ts';
+import { tableVersion } from './table.ts';
+
+export interface MoveResult {
+  dataset: string;
+  files: number;
+  bytes: number;
+  rows: number;
+  /** The table version of the move's commit (unchanged when nothing moved). */
+  version: number;
+  /** Steps an earlier, interrupted run had left and this one finished. */
+  finished: number;
+}
+
+interface MoveOptions {
+  store: ObjectStore;
+  /** The step at which to SIGKILL this process (crash tests). */
+  killAt?: string;
+  onProgress?: (line: string) => void;
+}
+
+export interface ArchiveOptions extends MoveOptions {
+  /** Partitions (UTC dates of ts_known) strictly before this date move. */
+  before: string;
+  bucket: string;
+  storageClass: string;
+}
+
+export interface RestoreOptions extends MoveOptions {
+  from?: string;
+  to?: string;
+}
+
+interface TableFile {
+  path: string;
+  size: number;
+  modification_time: number;
+  num_records: number | null;
+  date: string;
+}
+
+const emptyManifest = (dataset: string): ColdManifest => ({ format: 1, dataset, since_version: -1, entries: [], released: [] });
+
+function fault(options: MoveOptions, step: string): void {
+  if (options.killAt === step) process.kill(process.pid, 'SIGKILL');
+}
+
+/** The lake's id, made once: object keys start with it, so two lakes never share a key in one bucket. */
+function lakeId(table: TablePath): string {
+  const f = join(table.lake, '.cold', 'lake-id');
+  if (!existsSync(f)) {
+    mkdirSync(dirname(f), { recursive: true });
+    const tmp = `${f}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${randomUUID()}\n`);
+    try {
+      linkSync(tmp, f);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  return readFileSync(f, 'utf8').trim();
+}
+
+export async function archiveDataset(lake: string, dataset: string, o: ArchiveOptions): Promise<MoveResult> {
+  const table = tablePath(lake, dataset, true);
+  return withLock(lockPath(table), `dataset "${dataset}"`, async () => {
+    let m = readColdManifest(table) ?? emptyManifest(dataset);
+    const finished = await settle(table, m, o);
+    m = readColdManifest(table) ?? m;
+    const latest = tableVersion(table);
+    const { files } = await runLakeTool<{ files: TableFile[] }>('files', ['--table', table.dir]);
+    const moving = files.filter((f) => f.date < o.before);
+    const result = { dataset, files: 0, bytes: 0, rows: 0, version: latest, finished };
+    if (moving.length === 0) return result;
+    await o.store.checkBucket(o.bucket);
+    const id = lakeId(table);
+    const version = latest + 1;
+    const txn = randomUUID();
+    const entries: ColdEntry[] = [];
+    for (const f of moving) {
+      const local = join(table.dir, f.path);
+      if (!existsSync(local))
+        throw new AlphaError(`dataset "${dataset}": ${local} is named by the table's version ${latest} but is not there`);
+      const key = `${id}/${dataset}/${f.path}`;
+      const stored = await o.store.putFile(o.bucket, key, local, o.storageClass);
+      const add = findAdd(table, latest, f.path) ?? {
+        path: f.path,
+        partitionValues: { [PARTITION]: f.date },
+        size: f.size,
+        modificationTime: f.modification_time,
+        dataChange: true,
+        ...(f.num_records !== null ? { stats: JSON.stringify({ numRecords: f.num_records }) } : {}),
+      };
+      entries.push({
+        path: f.path,
+        date: f.date,
+        bucket: o.bucket,
+        key,
+        size: stored.size,
+        md5: stored.md5,
+        storage_class: stored.storageClass,
+        rows: f.num_records ?? -1,
+        add,
+        pending: { op: 'archive', version, txn },
+      });
+      result.files++;
+      result.bytes += stored.size;
+      result.rows += f.num_records ?? 0;
+      fault(o, 'uploaded-one');
+    }
+    fault(o, 'uploaded');
+    m.entries.push(...entries);
+    writeColdManifest(table, m);
+    fault(o, 'manifest');
+    const now = Date.now();
+    writeCommit(table, {
+      version,
+      txn,
+      operation: 'ALPHA ARCHIVE',
+      parameters: { before: o.before, bucket: o.bucket, files: String(entries.length) },
+      actions: entries.map((e) => ({
+        remove: {
+          path: e.add['path'] ?? e.path,
+          deletionTimestamp: now,
+          dataChange: false,
+          extendedFileMetadata: true,
+          partitionValues: { [PARTITION]: e.date },
+          size: e.size,
+        },
+      })),
+    });
+    fault(o, 'committed');
+    await settle(table, m, o, true);
+    return { ...result, version };
+  });
+}
+
+export async function restoreDataset(lake: string, dataset: string, o: RestoreOptions): Promise<MoveResult> {
+  const table = tablePath(lake, dataset, true);
+  return withLock(lockPath(table), `dataset "${dataset}"`, async () => {
+    let m = readColdManifest(table);
+    if (!m) return { dataset, files: 0, bytes: 0, rows: 0, version: tableVersion(table), finished: 0 };
+    const finished = await settle(table, m, o);
+    m = readColdManifest(table) ?? m;
+    const chosen = m.entries.filter(
+      (e) => !e.pending && (o.from === undefined || e.date >= o.from) && (o.to === undefined || e.date <= o.to),
+    );
+    const latest = tableVersion(table);
+    const result = { dataset, files: 0, bytes: 0, rows: 0, version: latest, finished };
+    if (chosen.length === 0) return result;
+    for (const e of chosen) {
+      const local = join(table.dir, e.path);
+      mkdirSync(dirname(local), { recursive: true });
+      await o.store.getFile(e.bucket, e.key, local, { size: e.size, md5: e.md5 });
+      result.files++;
+      result.bytes += e.size;
+      result.rows += Math.max(e.rows, 0);
+      fault(o, 'downloaded-one');
+    }
+    fault(o, 'downloaded');
+    const version = latest + 1;
+    const txn = randomUUID();
+    for (const e of chosen) e.pending = { op: 'restore', version, txn };
+    writeColdManifest(table, m);
+    fault(o, 'manifest');
+    writeCommit(table, {
+      version,
+      txn,
+      operation: 'ALPHA RESTORE',
+      parameters: { files: String(chosen.length) },
+      actions: chosen.map((e) => ({ add: { ...e.add, dataChange: false } })),
+    });
+    fault(o, 'committed');
+    await settle(table, m, o, true);
+    return { ...result, version };
+  });
+}
+
+/**
+ * Finishes the moves the manifest has under way: a pending entry whose commit exists is settled (an
+ * archived file is now cold; a restored one leaves the manifest and its object is released), one
+ * whose commit does not is rolled back (an archive's upload is forgotten; a restore's download is
+ * deleted). Then the local copies of cold files and the released objects are deleted. Returns how
+ * many entries and files it had to finish.
+ */
+const settled = ({ pending: _pending, ...e }: ColdEntry): ColdEntry => e;
+
+async function settle(table: TablePath, m: ColdManifest, o: MoveOptions, afterCommit = false): Promise<number> {
+  const step = (name: string): void => {
+    if (afterCommit) fault(o, name);
+  };
+  let finished = 0;
+  let changed = false;
+  const kept: ColdEntry[] = [];
+  for (const e of m.entries) {
+    const p = e.pending;
+    if (!p) {
+      kept.push(e);
+      continue;
+    }
+    changed = true;
+    finished++;
+    const committed = isCommitted(table, p.version, p.txn);
+    if (committed) m.since_version = Math.max(m.since_version, p.version);
+    if (p.op === 'archive') {
+      if (committed) kept.push(settled(e));
+    } else if (committed) {
+      m.released.push({ bucket: e.bucket, key: e.key });
+    } else {
+      rmSync(join(table.dir, e.path), { force: true });
+      kept.push(settled(e));
+    }
+  }
+  m.entries = kept;
+  if (changed) writeColdManifest(table, m);
+  step('settled');
+  for (const e of m.entries) {
+    const local = join(table.dir, e.path);
+    if (!existsSync(local)) continue;
+    rmSync(local);
+    finished++;
+    step('deleted-one');
+  }
+  if (m.released.length > 0) {
+    for (const r of [...m.released]) {
+      await o.store.delete(r.bucket, r.key);
+      step('released-one');
+    }
+    m.released = [];
+    writeColdManifest(table, m);
+  }
+  return finished;
+}

@@ -62,6 +62,7 @@ export function registerColdCommands(data: Command): void {
       const datasets = datasetsOf(opts.lake, opts.dataset);
       const store = await openObjectStore();
       try {
+        await store.checkBucket(bucket);
         for (const dataset of datasets) {
           const t0 = performance.now();
           const r = await archiveDataset(opts.lake, dataset, { before, bucket, storageClass: opts.storageClass, store, ...killAt() });

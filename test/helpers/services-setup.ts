@@ -4,6 +4,11 @@
  * and hands their addresses to the tests as KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL (in the
  * environment of the test workers, and through `inject()`).
  *
+ * A file under test/cold/ needs the object store only: scripts/services/seaweedfs.sh up starts SeaweedFS
+ * (not Kafka), and its S3 endpoint and identity reach the tests as ALPHA_S3_ENDPOINT,
+ * ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY (from the environment when set, else the pair the script
+ * keeps in the services cache).
+ *
  * Afterwards the services are left running, so the next run starts in seconds and other processes
  * using them are not cut off; with CI=true (or SERVICES_STOP_AFTER_TESTS=1) the services that this
  * run started, and only those, are stopped again.
@@ -19,6 +24,8 @@ const SCRIPTS = join(ROOT, 'scripts/services');
 
 export const needsServices = (file: string): boolean =>
   /(^|[/\\])test[/\\](kafka|redis)[/\\]/.test(file) || /\.kafka\.test\.[cm]?[jt]s$/.test(file);
+
+export const needsObjectStore = (file: string): boolean => /(^|[/\\])test[/\\]cold[/\\]/.test(file);
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -52,11 +59,30 @@ function upNow(): Set<string> {
   );
 }
 
+/** Starts SeaweedFS when it is not up, and puts its endpoint and identity in the environment; returns its stop, under CI. */
+function startObjectStore(): (() => void) | undefined {
+  const script = join(SCRIPTS, 'seaweedfs.sh');
+  const wasUp = spawnSync('bash', [script, 'status'], { encoding: 'utf8' }).status === 0;
+  const r = spawnSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 5 * 60_000 });
+  if (r.status !== 0)
+    throw new Error(`scripts/services/seaweedfs.sh up exited with ${r.status ?? r.signal}: the cold-tier tests need the real object store`);
+  const cache = process.env['SERVICES_CACHE_DIR'] ?? join(servicesDir(), 'cache');
+  const pair = readFileSync(join(cache, 'seaweedfs-s3.env'), 'utf8');
+  for (const line of pair.split('\n')) {
+    const m = /^(ALPHA_S3_ACCESS_KEY|ALPHA_S3_SECRET_KEY)=(.+)$/.exec(line.trim());
+    if (m) process.env[m[1]!] ??= m[2]!;
+  }
+  process.env['ALPHA_S3_ENDPOINT'] ??= `http://127.0.0.1:${process.env['ALPHA_S3_PORT'] ?? '8333'}`;
+  const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
+  return stopAfter && !wasUp ? () => void spawnSync('bash', [script, 'down'], { stdio: 'inherit' }) : undefined;
+}
+
 export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
   // The CLI's file filters (internal field of vitest 4; without it, assume the services are needed).
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
   const files = (await project.globTestFiles(filters)).testFiles;
-  if (!files.some(needsServices)) return undefined;
+  const stopObjectStore = files.some(needsObjectStore) ? startObjectStore() : undefined;
+  if (!files.some(needsServices)) return stopObjectStore;
 
   const before = upNow();
   const t0 = performance.now();
@@ -81,8 +107,9 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   }
 
   const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
-  if (!stopAfter) return undefined;
+  if (!stopAfter) return stopObjectStore;
   return () => {
+    stopObjectStore?.();
     const started = ['kafka', 'schema-registry', 'redis'].filter((s) => !before.has(s));
     if (started.length === 0) return;
     // down.sh stops only what up.sh started (by pid file); services that were up before this run stay.

@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archiveDataset, restoreDataset } from '../lib/io/lake/archive.ts';
 import { objectStoreConfig, openObjectStore } from '../lib/io/lake/object-store.ts';
@@ -129,7 +129,7 @@ try {
   const row = (what: string, value: string, ref: string): string => `${what.padEnd(34)}${value.padStart(16)}   ${ref}`;
   const f1 = (x: number): string => x.toFixed(1);
   console.log(
-    `cold tier on ${symbols} symbols × ${days} days: ${local.length} files, ${(bytes / 1e6).toFixed(1)} MB (SeaweedFS at ${config.endpoint})`,
+    `cold tier on ${symbols} symbols × ${days} days: ${local.length} files, ${(bytes / 1e6).toFixed(1)} MB (SeaweedFS at ${config.endpoint}; load average ${loadavg()[0]!.toFixed(1)})`,
   );
   console.log(
     row(
@@ -162,6 +162,7 @@ try {
       get_loop_mbps: mbps(bytes, getMs),
       replay_cold_eps: cold,
       replay_warm_eps: warm,
+      load: loadavg()[0],
     }),
   );
 } finally {

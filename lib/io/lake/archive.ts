@@ -16,7 +16,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } 
 import { dirname, join } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { type ColdEntry, type ColdManifest, readColdManifest, writeColdManifest } from './cold-manifest.ts';
-import { findAdd, isCommitted, writeCommit } from './delta-commit.ts';
+import { addActions, isCommitted, writeCommit } from './delta-commit.ts';
 import { runLakeTool } from './lake-tool.ts';
 import { lockPath, PARTITION, type TablePath, tablePath } from './layout.ts';
 import { withLock } from './lock.ts';
@@ -61,6 +61,23 @@ interface TableFile {
   date: string;
 }
 
+/** Transfers in flight at once: one file at a time leaves the server and the link idle between requests. */
+const UPLOADS_IN_FLIGHT = 4;
+
+/** `fn` over `items`, at most `limit` at a time; results in the items' order; the first failure fails it all. */
+async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 const emptyManifest = (dataset: string): ColdManifest => ({ format: 1, dataset, since_version: -1, entries: [], released: [] });
 
 function fault(options: MoveOptions, step: string): void {
@@ -100,22 +117,15 @@ export async function archiveDataset(lake: string, dataset: string, o: ArchiveOp
     const id = lakeId(table);
     const version = latest + 1;
     const txn = randomUUID();
-    const entries: ColdEntry[] = [];
-    for (const f of moving) {
+    const adds = addActions(table, latest);
+    const entries = await inParallel(moving, UPLOADS_IN_FLIGHT, async (f): Promise<ColdEntry> => {
       const local = join(table.dir, f.path);
       if (!existsSync(local))
         throw new AlphaError(`dataset "${dataset}": ${local} is named by the table's version ${latest} but is not there`);
       const key = `${id}/${dataset}/${f.path}`;
       const stored = await o.store.putFile(o.bucket, key, local, o.storageClass);
-      const add = findAdd(table, latest, f.path) ?? {
-        path: f.path,
-        partitionValues: { [PARTITION]: f.date },
-        size: f.size,
-        modificationTime: f.modification_time,
-        dataChange: true,
-        ...(f.num_records !== null ? { stats: JSON.stringify({ numRecords: f.num_records }) } : {}),
-      };
-      entries.push({
+      fault(o, 'uploaded-one');
+      return {
         path: f.path,
         date: f.date,
         bucket: o.bucket,
@@ -124,13 +134,21 @@ export async function archiveDataset(lake: string, dataset: string, o: ArchiveOp
         md5: stored.md5,
         storage_class: stored.storageClass,
         rows: f.num_records ?? -1,
-        add,
+        add: adds.get(f.path) ?? {
+          path: f.path,
+          partitionValues: { [PARTITION]: f.date },
+          size: f.size,
+          modificationTime: f.modification_time,
+          dataChange: true,
+          ...(f.num_records !== null ? { stats: JSON.stringify({ numRecords: f.num_records }) } : {}),
+        },
         pending: { op: 'archive', version, txn },
-      });
+      };
+    });
+    for (const e of entries) {
       result.files++;
-      result.bytes += stored.size;
-      result.rows += f.num_records ?? 0;
-      fault(o, 'uploaded-one');
+      result.bytes += e.size;
+      result.rows += Math.max(e.rows, 0);
     }
     fault(o, 'uploaded');
     m.entries.push(...entries);
@@ -172,14 +190,16 @@ export async function restoreDataset(lake: string, dataset: string, o: RestoreOp
     const latest = tableVersion(table);
     const result = { dataset, files: 0, bytes: 0, rows: 0, version: latest, finished };
     if (chosen.length === 0) return result;
-    for (const e of chosen) {
+    await inParallel(chosen, UPLOADS_IN_FLIGHT, async (e) => {
       const local = join(table.dir, e.path);
       mkdirSync(dirname(local), { recursive: true });
       await o.store.getFile(e.bucket, e.key, local, { size: e.size, md5: e.md5 });
+      fault(o, 'downloaded-one');
+    });
+    for (const e of chosen) {
       result.files++;
       result.bytes += e.size;
       result.rows += Math.max(e.rows, 0);
-      fault(o, 'downloaded-one');
     }
     fault(o, 'downloaded');
     const version = latest + 1;
@@ -246,10 +266,10 @@ async function settle(table: TablePath, m: ColdManifest, o: MoveOptions, afterCo
     step('deleted-one');
   }
   if (m.released.length > 0) {
-    for (const r of [...m.released]) {
+    await inParallel(m.released, UPLOADS_IN_FLIGHT, async (r) => {
       await o.store.delete(r.bucket, r.key);
       step('released-one');
-    }
+    });
     m.released = [];
     writeColdManifest(table, m);
   }

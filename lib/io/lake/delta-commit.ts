@@ -55,18 +55,19 @@ export function writeCommit(table: TablePath, c: MoveCommit): void {
 }
 
 /**
- * The `add` action that put `path` into the table, from the JSON commits (newest first), so a
- * restored file gets its statistics back; undefined when a checkpoint holds it instead.
+ * The `add` actions of the JSON commits by path (decoded), the latest for each, so a restored file
+ * gets its statistics back; a path only a checkpoint names is missing (the caller makes a plain add).
  */
-export function findAdd(table: TablePath, latest: number, path: string): Record<string, unknown> | undefined {
-  for (let v = latest; v >= 0; v--) {
+export function addActions(table: TablePath, latest: number): Map<string, Record<string, unknown>> {
+  const adds = new Map<string, Record<string, unknown>>();
+  for (let v = 0; v <= latest; v++) {
     const f = commitFile(table, v);
-    if (!existsSync(f)) break;
+    if (!existsSync(f)) continue;
     for (const line of readFileSync(f, 'utf8').split('\n')) {
-      if (!line.includes('"add"')) continue;
-      const action = (JSON.parse(line) as { add?: Record<string, unknown> }).add;
-      if (action && (action['path'] === path || decodeURIComponent(String(action['path'])) === path)) return action;
+      if (!line.startsWith('{"add"')) continue;
+      const action = (JSON.parse(line) as { add: Record<string, unknown> }).add;
+      adds.set(decodeURIComponent(String(action['path'])), action);
     }
   }
-  return undefined;
+  return adds;
 }

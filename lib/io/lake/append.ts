@@ -55,7 +55,7 @@ export async function appendFiles(
       if (rows === 0) return { added: 0, skipped: 0, before, version: before };
       await duck.connection.run(`ATTACH ${literal(table.dir)} AS lake (TYPE delta)`);
       // Rows of archived partitions count as held too: the cold tier's files join the warm table's.
-      const cold = await coldSource(duck, table, schema);
+      const cold = await coldSource(duck, table, schema, before);
       await duck.connection.run(`CREATE TEMP VIEW held AS SELECT * FROM lake${cold?.sql ? ` UNION ALL BY NAME ${cold.sql}` : ''}`);
       // The rows the table lacks, found before any write: the delta extension cannot scan a table
       // that the open transaction has written to.

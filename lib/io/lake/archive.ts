@@ -185,7 +185,8 @@ export async function restoreDataset(lake: string, dataset: string, o: RestoreOp
     const finished = await settle(table, m, o);
     m = readColdManifest(table) ?? m;
     const chosen = m.entries.filter(
-      (e) => !e.pending && (o.from === undefined || e.date >= o.from) && (o.to === undefined || e.date <= o.to),
+      (e) =>
+        !e.pending && e.restored_at === undefined && (o.from === undefined || e.date >= o.from) && (o.to === undefined || e.date <= o.to),
     );
     const latest = tableVersion(table);
     const result = { dataset, files: 0, bytes: 0, rows: 0, version: latest, finished };
@@ -222,10 +223,11 @@ export async function restoreDataset(lake: string, dataset: string, o: RestoreOp
 
 /**
  * Finishes the moves the manifest has under way: a pending entry whose commit exists is settled (an
- * archived file is now cold; a restored one leaves the manifest and its object is released), one
- * whose commit does not is rolled back (an archive's upload is forgotten; a restore's download is
- * deleted). Then the local copies of cold files and the released objects are deleted. Returns how
- * many entries and files it had to finish.
+ * archived file is cold from that version; a restored one is marked restored at it and its object is
+ * released), one whose commit does not is rolled back (an archive's upload is forgotten; a restore's
+ * download is deleted). Entries restored by an earlier run are dropped (a reader of a version before
+ * that restore has had its run). Then the local copies of cold files and the released objects are
+ * deleted. Returns how many entries and files it had to finish.
  */
 const settled = ({ pending: _pending, ...e }: ColdEntry): ColdEntry => e;
 
@@ -239,7 +241,8 @@ async function settle(table: TablePath, m: ColdManifest, o: MoveOptions, afterCo
   for (const e of m.entries) {
     const p = e.pending;
     if (!p) {
-      kept.push(e);
+      if (e.restored_at !== undefined && !afterCommit) changed = true;
+      else kept.push(e);
       continue;
     }
     changed = true;
@@ -247,8 +250,9 @@ async function settle(table: TablePath, m: ColdManifest, o: MoveOptions, afterCo
     const committed = isCommitted(table, p.version, p.txn);
     if (committed) m.since_version = Math.max(m.since_version, p.version);
     if (p.op === 'archive') {
-      if (committed) kept.push(settled(e));
+      if (committed) kept.push({ ...settled(e), cold_from: p.version });
     } else if (committed) {
+      kept.push({ ...settled(e), restored_at: p.version });
       m.released.push({ bucket: e.bucket, key: e.key });
     } else {
       rmSync(join(table.dir, e.path), { force: true });
@@ -260,7 +264,7 @@ async function settle(table: TablePath, m: ColdManifest, o: MoveOptions, afterCo
   step('settled');
   for (const e of m.entries) {
     const local = join(table.dir, e.path);
-    if (!existsSync(local)) continue;
+    if (e.restored_at !== undefined || !existsSync(local)) continue;
     rmSync(local);
     finished++;
     step('deleted-one');

@@ -9,6 +9,11 @@
  * pending archive whose commit exists, or a pending restore whose commit does not: whatever step a
  * crash stopped at, a file is in the table's latest version or in the cold list, never both, never
  * neither (docs/decisions.md).
+ *
+ * Each entry also says from which table version it is cold (`cold_from`, the archive's commit) and,
+ * once restored, until which (`restored_at`, kept until the next move): a reader pins the table
+ * version V it reads and takes the entries cold at V, so a read that runs while a move commits sees
+ * each file once too.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +34,10 @@ export interface ColdEntry {
   /** The `add` action the table had for it, put back by a restore. */
   add: Record<string, unknown>;
   pending?: { op: 'archive' | 'restore'; version: number; txn: string };
+  /** The table version whose commit archived it. */
+  cold_from?: number;
+  /** The table version whose commit restored it (the entry is dropped by the next move). */
+  restored_at?: number;
 }
 
 export interface ColdManifest {
@@ -76,11 +85,19 @@ function writeFileSyncDurable(file: string, text: string): void {
   }
 }
 
-/** Whether the entry's file is in the cold tier now (see the module's comment). */
-export function isCold(table: TablePath, e: ColdEntry): boolean {
-  if (!e.pending) return true;
-  const committed = isCommitted(table, e.pending.version, e.pending.txn);
-  return e.pending.op === 'archive' ? committed : !committed;
+/** The table versions [from, until) in which the entry's file is cold (see the module's comment). */
+function coldRange(table: TablePath, e: ColdEntry): [number, number] {
+  const p = e.pending;
+  const committed = p !== undefined && isCommitted(table, p.version, p.txn);
+  const from = p?.op === 'archive' ? (committed ? p.version : Number.POSITIVE_INFINITY) : (e.cold_from ?? -1);
+  const until = e.restored_at ?? (p?.op === 'restore' && committed ? p.version : Number.POSITIVE_INFINITY);
+  return [from, until];
+}
+
+/** Whether the entry's file is cold in table version `version`. */
+export function isColdAt(table: TablePath, e: ColdEntry, version: number): boolean {
+  const [from, until] = coldRange(table, e);
+  return from <= version && version < until;
 }
 
 export interface ColdView {
@@ -89,13 +106,14 @@ export interface ColdView {
   sinceVersion: number;
 }
 
-/** The files the cold tier holds now, or undefined when it holds none. */
-export function coldView(table: TablePath): ColdView | undefined {
+/** The files the cold tier holds in table version `version`, or undefined when the dataset never had a cold tier. */
+export function coldView(table: TablePath, version: number): ColdView | undefined {
   const m = readColdManifest(table);
   if (!m) return undefined;
   let since = m.since_version;
-  for (const e of m.entries)
+  for (const e of m.entries) {
+    if (e.restored_at !== undefined) since = Math.max(since, e.restored_at);
     if (e.pending && isCommitted(table, e.pending.version, e.pending.txn)) since = Math.max(since, e.pending.version);
-  const entries = m.entries.filter((e) => isCold(table, e));
-  return entries.length > 0 || since >= 0 ? { entries, sinceVersion: since } : undefined;
+  }
+  return { entries: m.entries.filter((e) => isColdAt(table, e, version)), sinceVersion: since };
 }

@@ -20,9 +20,12 @@ export interface ColdSource {
   sinceVersion: number;
 }
 
-/** The dataset's cold rows for `duck`, or undefined when the dataset never had a cold tier. */
-export async function coldSource(duck: Duck, table: TablePath, schema: LakeSchema): Promise<ColdSource | undefined> {
-  const view = coldView(table);
+/**
+ * The dataset's cold rows in table version `version` for `duck`, or undefined when the dataset never
+ * had a cold tier. The caller reads the warm table at the same version, found before this call.
+ */
+export async function coldSource(duck: Duck, table: TablePath, schema: LakeSchema, version: number): Promise<ColdSource | undefined> {
+  const view = coldView(table, version);
   if (!view) return undefined;
   if (view.entries.length === 0) return { sql: undefined, entries: [], sinceVersion: view.sinceVersion };
   const config = objectStoreConfig();

@@ -60,9 +60,11 @@ async function plan(duck: Duck, q: LakeQuery, timestampsAsMicros: boolean): Prom
     params.push(v);
     return `$${params.length}`;
   };
-  const cold = await coldSource(duck, table, schema);
+  const cold = await coldSource(duck, table, schema, q.version ?? latest);
   checkVersion(cold, q.version, q.dataset);
-  const warm = `delta_scan(${literal(table.dir)}${q.version !== undefined ? `, version => ${q.version}` : ''})`;
+  // With a cold tier, the warm table is read at the version the cold entries were chosen for.
+  const version = q.version ?? (cold ? latest : undefined);
+  const warm = `delta_scan(${literal(table.dir)}${version !== undefined ? `, version => ${version}` : ''})`;
   // The cold tier's files join the warm table's: together they hold each row once (cold-manifest.ts).
   const scan = cold?.sql ? `(SELECT * FROM ${warm} UNION ALL BY NAME ${cold.sql})` : warm;
   const inner: string[] = [];

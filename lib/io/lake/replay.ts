@@ -106,7 +106,7 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
   if (schema.name !== q.schema)
     throw new AlphaError(`dataset "${q.dataset}" of the lake ${q.lake} holds ${schema.name} records: the replay reads it as ${q.schema}`);
   const version = q.version ?? latest;
-  const cold = await coldSource(duck, table, schema);
+  const cold = await coldSource(duck, table, schema, version);
   checkVersion(cold, version, q.dataset);
   if (cold?.sql) {
     // Warm and cold partitions as one relation; a partition's query reads only its date's files of each.

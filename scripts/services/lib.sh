@@ -7,6 +7,8 @@
 #   SCHEMA_REGISTRY_PORT=8081       Apicurio Registry (Confluent API at /apis/ccompat/v7)
 #   SCHEMA_REGISTRY_MANAGEMENT_PORT=9000  Apicurio's Quarkus management port (health, metrics)
 #   REDIS_PORT=6379
+#   ALPHA_REDIS_USER=alpha  ALPHA_REDIS_PASSWORD=<generated once, kept in $SERVICES_DIR/redis/credentials>
+#                                   the ACL user Redis is started with (the default user is off)
 #   SERVICES_DIR=<repo>/.services   logs, data, pid files, cached downloads
 #   SERVICES_CACHE_DIR=$SERVICES_DIR/cache   the downloads (jars, registry bundle, Java); a
 #                                   second SERVICES_DIR can share the first one's
@@ -154,8 +156,46 @@ schema_registry_healthy() {
   curl -fsS -m 3 -o /dev/null "$SCHEMA_REGISTRY_URL/subjects" 2>/dev/null
 }
 
+# A Redis answers on the port: PONG, or a refusal of the login (a Redis all the same).
 redis_healthy() {
-  [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]
+  local reply
+  reply="$(redis_cli ping 2>/dev/null)"
+  [[ "$reply" == PONG || "$reply" == NOAUTH* || "$reply" == WRONGPASS* ]]
+}
+
+# Redis takes the credentials in the environment (redis_credentials): PONG to them.
+redis_login_ok() {
+  [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]
+}
+
+# redis-cli with the credentials, the password through REDISCLI_AUTH (never on a command line).
+redis_cli() {
+  if [[ -n "${ALPHA_REDIS_PASSWORD:-}" ]]; then
+    REDISCLI_AUTH="$ALPHA_REDIS_PASSWORD" redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" --user "${ALPHA_REDIS_USER:-alpha}" "$@"
+  else
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+  fi
+}
+
+# The ACL user: ALPHA_REDIS_USER / ALPHA_REDIS_PASSWORD from the environment, else the ones kept in
+# $REDIS_DIR/credentials (mode 600), else user "alpha" with a random password, kept there.
+redis_credentials() {
+  local file="$REDIS_DIR/credentials"
+  if [[ -z "${ALPHA_REDIS_PASSWORD:-}" && -s "$file" ]]; then
+    ALPHA_REDIS_USER="$(sed -n 's/^ALPHA_REDIS_USER=//p' "$file")"
+    ALPHA_REDIS_PASSWORD="$(sed -n 's/^ALPHA_REDIS_PASSWORD=//p' "$file")"
+  fi
+  ALPHA_REDIS_USER="${ALPHA_REDIS_USER:-alpha}"
+  if [[ -z "${ALPHA_REDIS_PASSWORD:-}" ]]; then
+    ALPHA_REDIS_PASSWORD="$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)"
+  fi
+  [[ "$ALPHA_REDIS_USER" =~ ^[A-Za-z][A-Za-z0-9_-]{0,63}$ ]] ||
+    die "ALPHA_REDIS_USER: expected a letter, then letters, digits, _ or - (at most 64)"
+  [[ "$ALPHA_REDIS_PASSWORD" =~ ^[A-Za-z0-9_.~+=@%,:-]{16,256}$ ]] ||
+    die "ALPHA_REDIS_PASSWORD: expected 16 to 256 of the characters A-Z a-z 0-9 _ . ~ + = @ % , : -"
+  mkdir -p "$REDIS_DIR"
+  (umask 077 && printf 'ALPHA_REDIS_USER=%s\nALPHA_REDIS_PASSWORD=%s\n' "$ALPHA_REDIS_USER" "$ALPHA_REDIS_PASSWORD" >"$file.tmp" && mv "$file.tmp" "$file")
+  export ALPHA_REDIS_USER ALPHA_REDIS_PASSWORD
 }
 
 # tail_logs "FILE1|FILE2...": tail_log each non-empty one, after the last few error lines.

@@ -2,7 +2,8 @@
  * vitest globalSetup: when a selected test file needs the real services (a file under test/kafka/ or
  * test/redis/, or named `*.kafka.test.ts`), runs scripts/services/up.sh (idempotent: reuses services that answer)
  * and hands their addresses to the tests as KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL (in the
- * environment of the test workers, and through `inject()`).
+ * environment of the test workers, and through `inject()`), and Redis's ACL login as
+ * ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD (environment only; from .services/redis/credentials).
  *
  * A file under test/cold/ needs the object store only: scripts/services/seaweedfs.sh up starts SeaweedFS
  * (not Kafka), and its S3 endpoint and identity reach the tests as ALPHA_S3_ENDPOINT,
@@ -14,7 +15,7 @@
  * run started, and only those, are stopped again.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
@@ -39,9 +40,9 @@ function servicesDir(): string {
   return process.env['SERVICES_DIR'] ?? join(ROOT, '.services');
 }
 
-function readEnv(): Record<string, string> {
+function readEnv(file = join(servicesDir(), 'env')): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of readFileSync(join(servicesDir(), 'env'), 'utf8').split('\n')) {
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
     if (m) out[m[1]!] = m[2]!;
   }
@@ -105,6 +106,10 @@ export default async function setup(project: TestProject): Promise<(() => void) 
     process.env[k] ??= v;
     project.provide(k as keyof typeof addresses, process.env[k]!);
   }
+  // Redis's ACL login, for the tests and the processes they start (environment only, never provided).
+  const credentials = join(servicesDir(), 'redis', 'credentials');
+  if (existsSync(credentials) && process.env['ALPHA_REDIS_PASSWORD'] === undefined)
+    for (const [k, v] of Object.entries(readEnv(credentials))) if (k.startsWith('ALPHA_REDIS_')) process.env[k] = v;
 
   const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
   if (!stopAfter) return stopObjectStore;

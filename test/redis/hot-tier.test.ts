@@ -5,9 +5,7 @@
  * of ts_known; source.redis reads them back in a consumer group, and a reader stopped after part of
  * the stream resumes under the same name with the rest, nothing lost or repeated.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HOUR, MINUTE } from '../../lib/core/time.ts';
 import { avroType } from '../../lib/io/redis/avro-type.ts';
@@ -16,6 +14,7 @@ import { StreamWriter } from '../../lib/io/redis/stream-writer.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { runInMemory, T0 } from '../helpers/memory-graph.ts';
 import { quote } from '../helpers/records.ts';
+import { freePort, startRedis, testRedis, waitForRedis } from '../helpers/redis.ts';
 
 const url = inject('REDIS_URL');
 let redis: Redis;
@@ -24,9 +23,7 @@ const tag = `t${process.pid}${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g,
 const dataset = (name: string) => `${name}_${tag}`;
 
 beforeAll(async () => {
-  const u = new URL(url);
-  redis = new Redis({ host: u.hostname, port: Number(u.port || 6379), lazyConnect: true });
-  await redis.connect();
+  redis = await testRedis(url);
 });
 afterAll(async () => {
   const keys = await redis.keys(`alpha:*${tag}*`);
@@ -158,9 +155,7 @@ describe('Redis hot tier', () => {
     try {
       await waitForRedis(port);
       // Writer: a batch lands, Redis dies, the next batches fail and the flush says so.
-      const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
-      r.on('error', () => {});
-      await r.connect();
+      const r = await testRedis(url2, { retry: false });
       const w = await StreamWriter.open(r, 'killed', 'Quote', { retentionMs: 0, latest: false, batchRecords: 10 });
       w.write(quotes(10));
       expect((await w.flush()).added).toBe(10);
@@ -188,37 +183,3 @@ describe('Redis hot tier', () => {
     }
   }, 30_000);
 });
-
-/** A port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** A private redis-server on 127.0.0.1:port, nothing kept on disk. */
-function startRedis(port: number): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-}
-
-async function waitForRedis(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      r.disconnect();
-      return;
-    } catch {
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  }
-  throw new Error(`redis-server on ${port} did not answer`);
-}

@@ -2,6 +2,10 @@
  * A Redis connection for the hot tier: host and port from a `redis://HOST:PORT[/DB]` URL (no other
  * option is read from it), connected before use, failing fast with an `alpha:` message instead of
  * retrying forever: a sink or source that cannot reach Redis stops the run, it does not hang it.
+ *
+ * The login comes from the environment only, ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD (the
+ * services script starts Redis with that ACL user and the default user off): never from a URL or a
+ * topology file, and the password is never part of a message.
  */
 import type { Redis } from 'ioredis';
 import { AlphaError } from '../../core/errors.ts';
@@ -31,16 +35,47 @@ export function redisAddress(url: string): RedisAddress | string {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port, db };
 }
 
+export interface RedisLogin {
+  username: string;
+  password: string;
+}
+
+/** The login in the environment (both variables or neither), or undefined for none. */
+export function redisLogin(env: NodeJS.ProcessEnv = process.env): RedisLogin | undefined {
+  const username = env['ALPHA_REDIS_USER'];
+  const password = env['ALPHA_REDIS_PASSWORD'];
+  if (!username && !password) return undefined;
+  if (!username || !password)
+    throw new AlphaError(
+      `Redis login: ${username ? 'ALPHA_REDIS_PASSWORD' : 'ALPHA_REDIS_USER'} is not set: set both ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD, or neither`,
+    );
+  return { username, password };
+}
+
+/** Why the connection failed, in words that name the user but never the password. */
+function refusal(err: unknown, a: RedisAddress, login: RedisLogin | undefined): string {
+  let text = err instanceof Error ? err.message : String(err);
+  if (login) text = text.replaceAll(login.password, '***');
+  if (/WRONGPASS|invalid username-password/i.test(text))
+    return `Redis at ${a.host}:${a.port} refused the login of user "${login?.username}" (wrong password, unknown or disabled user): check ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD`;
+  if (/NOAUTH|Authentication required/i.test(text))
+    return `Redis at ${a.host}:${a.port} requires a login: set ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD (the services script writes the project's to .services/redis/credentials)`;
+  if (/NOPERM/i.test(text)) return `Redis at ${a.host}:${a.port}: user "${login?.username ?? 'default'}" lacks a permission (${text})`;
+  return `cannot connect to Redis at ${a.host}:${a.port} (${text}); \`npm run services:up\` starts the project's Redis`;
+}
+
 /** Connects, or throws an AlphaError naming the address. */
 export async function openRedis(url: string, what: string): Promise<Redis> {
   const a = redisAddress(url);
   if (typeof a === 'string') throw new AlphaError(`${what}: ${a}`);
+  const login = redisLogin();
   // ioredis is loaded by the first connection, not with the operator registry at every start.
   const { Redis: Client } = await import('ioredis');
   const redis = new Client({
     host: a.host,
     port: a.port,
     db: a.db,
+    ...(login ?? {}),
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 1,
@@ -48,14 +83,17 @@ export async function openRedis(url: string, what: string): Promise<Redis> {
     // No reconnect loop behind the run's back: a lost connection fails the commands that need it.
     retryStrategy: () => null,
   });
-  redis.on('error', () => {}); // reported through the failing command, not as an unhandled event
+  // Reported through the failing command, not as an unhandled event; a refused login arrives only
+  // here (connect() then just says the connection closed).
+  let refused: unknown;
+  redis.on('error', (err: unknown) => {
+    refused ??= err;
+  });
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new AlphaError(
-      `${what}: cannot connect to Redis at ${a.host}:${a.port} (${(err as Error).message}); \`npm run services:up\` starts the project's Redis`,
-    );
+    throw new AlphaError(`${what}: ${refusal(refused ?? err, a, login)}`);
   }
   return redis;
 }

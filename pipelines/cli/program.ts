@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { GENERATE_DEFAULTS, TRADE_PRICE_RULES, type TradePriceRule } from '../data/generate-options.ts';
 import { registerColdCommands } from './cold-command.ts';
+import { registerFlushCommand } from './flush-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerItchCommand } from './itch-command.ts';
 import { registerLakeCommands } from './lake-command.ts';
@@ -172,6 +173,7 @@ export async function buildProgram(): Promise<Command> {
   registerLakeCommands(data);
   registerColdCommands(data);
   registerIngestCommand(data);
+  registerFlushCommand(data);
 
   replayOptions(
     program

@@ -30,6 +30,8 @@ export interface AppendResult {
 export interface AppendOptions {
   /** Called with the number of rows just before the commit is attempted (progress output). */
   onInsert?: (rows: number) => void;
+  /** Called after the rows are inserted (data files written), just before the commit. */
+  beforeCommit?: () => void;
 }
 
 export async function appendFiles(
@@ -74,6 +76,7 @@ export async function appendFiles(
         await duck.connection.run('BEGIN TRANSACTION');
         for (const d of await datesOf(duck, 'fresh'))
           await duck.connection.run(`INSERT INTO lake BY NAME SELECT * FROM fresh WHERE ${ident(PARTITION)} = DATE ${literal(d)}`);
+        options.beforeCommit?.();
         await duck.connection.run('COMMIT');
       } catch (err) {
         await duck.connection.run('ROLLBACK').catch(() => undefined);

@@ -1,0 +1,194 @@
+/**
+ * `alpha data flush --date D`: the end-of-day move of one UTC day from the Redis hot tier into the
+ * lake's Delta tables (the warm tier), then out of Redis. Per dataset, holding the flush lock:
+ *
+ *   1. read the day's entries of every stream of the dataset (lib/io/redis/hot-day.ts);
+ *   2. stage them as one Parquet file, `LAKE/.flush/DATASET/DATE.parquet` (written whole, renamed);
+ *   3. append it to the table (lib/io/lake/append.ts: one Delta commit, or none; rows the table
+ *      already holds, by identity and version, are skipped — so a commit made by a run that died
+ *      before it could record it is found in the table, not repeated);
+ *   4. check that the table at the version it is now at holds every staged row, and record that in
+ *      the ledger `LAKE/.flush/DATASET/DATE.json` (state `committed`, the Delta version);
+ *   5. remove exactly the entries read from Redis, then mark the ledger `trimmed` and drop the stage.
+ *
+ * A run killed anywhere leaves either the entries in Redis (before 5) or the rows in the lake (from
+ * 3 on), and a rerun completes it: each record ends in the table once, and none is lost. A second
+ * run after a complete one finds nothing of the day in Redis and adds nothing.
+ *
+ * ALPHA_FLUSH_CRASH_AT=<point> kills the process (SIGKILL) at that point; only the crash test sets
+ * it (points: before-write, after-data, after-commit, before-trim, mid-trim).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { nameProblem, nameRule } from '../../lib/core/names.ts';
+import { appendFiles } from '../../lib/io/lake/append.ts';
+import { createTable } from '../../lib/io/lake/create.ts';
+import { rowsHeld } from '../../lib/io/lake/holds.ts';
+import { tablePath } from '../../lib/io/lake/layout.ts';
+import { withLock } from '../../lib/io/lake/lock.ts';
+import { lakeSchemas } from '../../lib/io/lake/table-schema.ts';
+import { writeRecordsParquet } from '../../lib/io/parquet.ts';
+import { hotDatasets, hotSchema, readHotDay, removeHotDay } from '../../lib/io/redis/hot-day.ts';
+
+export const CRASH_POINTS = ['before-write', 'after-data', 'after-commit', 'before-trim', 'mid-trim'] as const;
+
+function crashPoint(name: (typeof CRASH_POINTS)[number]): void {
+  if (process.env['ALPHA_FLUSH_CRASH_AT'] === name) process.kill(process.pid, 'SIGKILL');
+}
+
+export interface FlushLedger {
+  flush_id: string;
+  dataset: string;
+  date: string;
+  schema: string;
+  state: 'committed' | 'trimmed';
+  /** Records of the day read from Redis by the run that wrote this. */
+  rows: number;
+  added: number;
+  /** Rows the table already held (a rerun after a commit). */
+  skipped: number;
+  version_before: number;
+  /** The table version that holds every row of the flush. */
+  version: number;
+  /** Entries removed from Redis (once trimmed). */
+  removed?: number;
+}
+
+export interface FlushResult {
+  dataset: string;
+  schema: string;
+  rows: number;
+  added: number;
+  skipped: number;
+  undecodable: number;
+  removed: number;
+  created: boolean;
+  version: number | undefined;
+  /** The ledger of an earlier run of this day, when Redis held nothing of it any more. */
+  earlier: FlushLedger | undefined;
+}
+
+export interface FlushOptions {
+  lake: string;
+  date: string;
+  /** Datasets to flush; default: every dataset in Redis whose schema can be a lake table. */
+  datasets?: readonly string[];
+  onDataset?: (dataset: string, rows: number) => void;
+}
+
+const flushDir = (lake: string, dataset: string): string => join(lake, '.flush', dataset);
+
+function readLedger(path: string): FlushLedger | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as FlushLedger;
+  } catch (err) {
+    throw new AlphaError(`${path}: not a flush ledger (${(err as Error).message}); move it away to flush this day again`);
+  }
+}
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** The datasets to flush, each with its schema; one whose schema cannot be a lake table is refused. */
+async function chooseDatasets(redis: Redis, wanted: readonly string[] | undefined): Promise<[string, string][]> {
+  const lakeable = lakeSchemas();
+  if (wanted === undefined)
+    return [...(await hotDatasets(redis))].filter(([, schema]) => lakeable.has(schema)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const out: [string, string][] = [];
+  for (const dataset of wanted) {
+    const problem = nameProblem(dataset);
+    if (problem) throw new AlphaError(`--dataset "${dataset}" ${problem.replace(/ \(.*\)$/, '')}: expected ${nameRule()}`);
+    const schema = await hotSchema(redis, dataset);
+    if (!lakeable.has(schema))
+      throw new AlphaError(
+        `dataset "${dataset}" holds ${schema} records, which cannot be a lake table: expected ${[...lakeable.keys()].join(', ')}`,
+      );
+    out.push([dataset, schema]);
+  }
+  return out;
+}
+
+export async function flushDay(redis: Redis, o: FlushOptions): Promise<FlushResult[]> {
+  const results: FlushResult[] = [];
+  for (const [dataset, schema] of await chooseDatasets(redis, o.datasets)) {
+    const table = tablePath(o.lake, dataset, false);
+    const dir = flushDir(table.lake, dataset);
+    mkdirSync(dir, { recursive: true });
+    results.push(
+      await withLock(join(table.lake, '.locks', `${dataset}.flush.lock`), `the flush of dataset "${dataset}"`, () =>
+        flushDataset(redis, o, dataset, schema, dir),
+      ),
+    );
+  }
+  return results;
+}
+
+async function flushDataset(redis: Redis, o: FlushOptions, dataset: string, schema: string, dir: string): Promise<FlushResult> {
+  const ledgerPath = join(dir, `${o.date}.json`);
+  const stage = join(dir, `${o.date}.parquet`);
+  const earlier = readLedger(ledgerPath);
+  const day = await readHotDay<Record<string, unknown>>(redis, dataset, schema as never, o.date);
+  const result: FlushResult = {
+    dataset,
+    schema,
+    rows: day.records.length,
+    added: 0,
+    skipped: 0,
+    undecodable: day.undecodable,
+    removed: 0,
+    created: false,
+    version: earlier?.version,
+    earlier: undefined,
+  };
+  if (day.records.length === 0) {
+    rmSync(stage, { force: true });
+    return { ...result, earlier };
+  }
+  o.onDataset?.(dataset, day.records.length);
+
+  writeRecordsParquet(`${stage}.tmp`, schema, day.records);
+  renameSync(`${stage}.tmp`, stage);
+  crashPoint('before-write');
+
+  const table = tablePath(o.lake, dataset, false);
+  if (!existsSync(join(table.dir, '_delta_log'))) {
+    await createTable(o.lake, dataset, schema);
+    result.created = true;
+  }
+  const appended = await appendFiles(o.lake, dataset, [stage], { beforeCommit: () => crashPoint('after-data') });
+  crashPoint('after-commit');
+
+  // Redis is trimmed only once the table is seen to hold every row of the day.
+  const { rows, held } = await rowsHeld(o.lake, dataset, [stage], appended.version);
+  if (rows !== day.records.length || held !== rows)
+    throw new AlphaError(
+      `dataset "${dataset}", ${o.date}: the table at version ${appended.version} holds ${held} of the ${rows} rows flushed; Redis is left as it was`,
+    );
+  const ledger: FlushLedger = {
+    flush_id: `flush:${dataset}:${o.date}`,
+    dataset,
+    date: o.date,
+    schema,
+    state: 'committed',
+    rows,
+    added: appended.added,
+    skipped: appended.skipped,
+    version_before: appended.before,
+    version: appended.version,
+  };
+  writeAtomic(ledgerPath, `${JSON.stringify(ledger, null, 2)}\n`);
+  crashPoint('before-trim');
+
+  let streams = 0;
+  const removed = await removeHotDay(redis, day, () => {
+    if (++streams === 1) crashPoint('mid-trim');
+  });
+  writeAtomic(ledgerPath, `${JSON.stringify({ ...ledger, state: 'trimmed', removed }, null, 2)}\n`);
+  rmSync(stage, { force: true });
+  return { ...result, added: appended.added, skipped: appended.skipped, removed, version: appended.version };
+}

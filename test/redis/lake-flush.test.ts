@@ -1,0 +1,179 @@
+/**
+ * `alpha data flush --date D` against the services' Redis and a real Delta table: the process is
+ * killed (SIGKILL, through the test-only ALPHA_FLUSH_CRASH_AT) before the write, after the data
+ * files, after the commit, before and during the trim of Redis; a rerun then leaves every record of
+ * the day in the table exactly once, none lost, and nothing of the day in Redis, while the days
+ * around it stay in Redis untouched; a third run adds nothing. Expected rows are the records the
+ * test wrote to Redis, split by day here; the table is read back with delta-rs (lake.py), not
+ * with the DuckDB path the flush writes through.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { avroType } from '../../lib/io/redis/avro-type.ts';
+import { streamKey } from '../../lib/io/redis/hot-streams.ts';
+import { StreamWriter } from '../../lib/io/redis/stream-writer.ts';
+import type { Quote } from '../../schemas/types.generated.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { deltaRsRows, tempLake } from '../helpers/lake.ts';
+import { quote } from '../helpers/records.ts';
+import { testRedis } from '../helpers/redis.ts';
+
+const url = inject('REDIS_URL');
+const tag = `f${process.pid}${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g, '');
+const lake = tempLake('flush');
+let redis: Redis;
+
+beforeAll(async () => {
+  redis = await testRedis(url);
+});
+afterAll(async () => {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `alpha:*${tag}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+  lake.remove();
+});
+
+const DAY = '2024-03-05';
+const DAY_US = Date.parse(`${DAY}T00:00:00Z`) * 1000;
+const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD'];
+
+/** Quotes of four symbols from 22:00 the day before to 02:00 the day after, every 30 s, and on both edges of the day. */
+function records(): Quote[] {
+  const out: Quote[] = [];
+  let seq = 0;
+  for (let t = DAY_US - 2 * 3600e6; t < DAY_US + 26 * 3600e6; t += 30_000_000) {
+    for (const s of SYMBOLS) out.push(quote(s, t, 10 + (seq % 13) / 100, 10.02 + (seq % 13) / 100, ++seq));
+  }
+  // The last µs of the day and the first of the next, in one ms each: the edges of the day.
+  for (const s of SYMBOLS) out.push(quote(s, DAY_US + 86_400e6 - 1, 11, 11.01, ++seq));
+  for (const s of SYMBOLS) out.push(quote(s, DAY_US + 86_400e6, 11, 11.01, ++seq));
+  return out.sort((a, b) => a.ts_known - b.ts_known || a.seq - b.seq);
+}
+
+const onDay = (q: Quote) => q.ts_known >= DAY_US && q.ts_known < DAY_US + 86_400e6;
+
+async function writeToRedis(dataset: string, rows: Quote[]): Promise<void> {
+  const w = await StreamWriter.open<Quote>(redis, dataset, 'Quote', { retentionMs: 0, latest: true, batchRecords: 500 });
+  w.write(rows);
+  const s = await w.flush();
+  expect(s).toMatchObject({ added: rows.length, failed: 0 });
+}
+
+/** What Redis holds of a dataset, decoded, in (ts_known, seq) order. */
+async function inRedis(dataset: string): Promise<Quote[]> {
+  const type = avroType('Quote');
+  const out: Quote[] = [];
+  for (const s of SYMBOLS) {
+    const entries = (await redis.xrangeBuffer(streamKey(dataset, s), '-', '+')) as unknown as [Buffer, Buffer[]][];
+    for (const [, f] of entries) out.push({ ...(type.fromBuffer(f[1]!) as Quote) });
+  }
+  return out.sort((a, b) => a.ts_known - b.ts_known || a.seq - b.seq);
+}
+
+interface Run {
+  code: number | null;
+  signal: string | null;
+  stderr: string;
+}
+
+function flush(dataset: string, crashAt?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: url };
+    if (crashAt) env['ALPHA_FLUSH_CRASH_AT'] = crashAt;
+    else delete env['ALPHA_FLUSH_CRASH_AT'];
+    execFile(
+      process.execPath,
+      ['bin/alpha.mjs', 'data', 'flush', '--date', DAY, '--dataset', dataset, '--lake', lake.dir],
+      { cwd: ROOT, env, timeout: 60_000 },
+      (err, _stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, signal: err?.signal ?? null, stderr }),
+    );
+  });
+}
+
+const version = (dataset: string): number =>
+  existsSync(join(lake.dir, dataset, '_delta_log'))
+    ? Math.max(...readdirSync(join(lake.dir, dataset, '_delta_log')).map((f) => (/^\d{20}\.json$/.test(f) ? Number(f.slice(0, 20)) : -1)))
+    : -1;
+
+const ledger = (dataset: string): Record<string, unknown> | undefined => {
+  const f = join(lake.dir, '.flush', dataset, `${DAY}.json`);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>) : undefined;
+};
+
+/** The table's rows as delta-rs reads them, as Quotes sorted by id. */
+const lakeRows = (dataset: string): Record<string, unknown>[] => deltaRsRows(join(lake.dir, dataset));
+
+const asRows = (qs: Quote[]): Record<string, unknown>[] =>
+  [...qs].sort((a, b) => a.id - b.id).map((q) => ({ ...q }) as unknown as Record<string, unknown>);
+
+describe('alpha data flush --date D: crash-safe, idempotent', () => {
+  const all = records();
+  const day = all.filter(onDay);
+  const rest = all.filter((q) => !onDay(q));
+
+  it('the fixture spans three days, with records on both edges of the day', () => {
+    expect(day.length).toBe(4 * 2880 + 4);
+    expect(rest.length).toBe(4 * 480 + 4);
+    expect(day.at(-1)!.ts_known).toBe(DAY_US + 86_400e6 - 1);
+  });
+
+  // State after the kill, before the rerun: what each point has done and not done.
+  const after: Record<string, (ds: string) => Promise<void>> = {
+    'before-write': async (ds) => {
+      expect(version(ds)).toBe(-1); // no table yet: it is created with the first append
+      expect(await inRedis(ds)).toEqual(all);
+    },
+    'after-data': async (ds) => {
+      expect(version(ds)).toBe(0); // created, not appended: the commit file was never written
+      // ... though the data files were.
+      expect(readdirSync(join(lake.dir, ds, `date=${DAY}`)).filter((f) => f.endsWith('.parquet')).length).toBeGreaterThan(0);
+      expect(await inRedis(ds)).toEqual(all);
+    },
+    'after-commit': async (ds) => {
+      expect(version(ds)).toBe(1);
+      expect(ledger(ds)).toBeUndefined(); // the run that committed never recorded it
+      expect(await inRedis(ds)).toEqual(all);
+    },
+    'before-trim': async (ds) => {
+      expect(ledger(ds)).toMatchObject({ state: 'committed', version: 1, rows: day.length });
+      expect(await inRedis(ds)).toEqual(all);
+    },
+    'mid-trim': async (ds) => {
+      expect(ledger(ds)).toMatchObject({ state: 'committed', version: 1 });
+      const left = (await inRedis(ds)).length;
+      expect(left).toBeLessThan(all.length);
+      expect(left).toBeGreaterThan(rest.length); // one stream trimmed, the others not yet
+    },
+  };
+
+  for (const [i, point] of Object.keys(after).entries()) {
+    it.concurrent(`killed ${point}: a rerun leaves each record of the day once in the table, none in Redis`, async () => {
+      const ds = `fq${i}_${tag}`;
+      await writeToRedis(ds, all);
+      const crashed = await flush(ds, point);
+      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+      await after[point]!(ds);
+
+      const rerun = await flush(ds);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(lakeRows(ds)).toEqual(asRows(day));
+      expect(await inRedis(ds)).toEqual(rest);
+      expect(ledger(ds)).toMatchObject({ state: 'trimmed', version: 1 });
+
+      if (i > 0) return;
+      // Again (once is enough): nothing of the day is left in Redis, nothing is added.
+      const third = await flush(ds);
+      expect(third.code, third.stderr).toBe(0);
+      expect(third.stderr).toContain('nothing in Redis');
+      expect(version(ds)).toBe(1); // an append-only table at the same version holds the same rows
+    }, 60_000);
+  }
+});

@@ -9,11 +9,9 @@
  * - naive: one awaited ioredis XADD per record (what a first try looks like), on fewer records.
  * Flags: --records 500000 --naive 20000. Prints a table and one JSON line.
  */
-import { execFileSync } from 'node:child_process';
 import { DEFAULT_REDIS_URL, openRedis, redisAddress } from '../lib/io/redis/connect.ts';
 import { streamKey } from '../lib/io/redis/hot-streams.ts';
-import { StreamWriter } from '../lib/io/redis/stream-writer.ts';
-import type { Quote } from '../schemas/types.generated.ts';
+import { benchQuotes, deleteKeys, loadRedisLogin, redisBenchmarkXadd, writerRate } from './redis-writes.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -33,69 +31,26 @@ if (typeof address === 'string') {
   process.stderr.write(`alpha bench:redis: REDIS_URL ${address}\n`);
   process.exit(2);
 }
+loadRedisLogin();
 const redis = await openRedis(url, 'bench:redis').catch((err: Error) => {
   process.stderr.write(`${err.message}\n`);
   process.exit(2);
 });
 const tag = `bench${process.pid}`;
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const quotes: Quote[] = Array.from({ length: records }, (_, i) => ({
-  ts_event: T0 + i * 50,
-  ts_known: T0 + i * 50,
-  symbol: `S${String(i % 50).padStart(4, '0')}`,
-  seq: i + 1,
-  id: i + 1,
-  version: 1,
-  bid: 10 + (i % 97) / 100,
-  ask: 10.01 + (i % 97) / 100,
-  bid_size: 100 + (i % 7) * 100,
-  ask_size: 200 + (i % 5) * 100,
-}));
+const quotes = benchQuotes(records);
 
 async function clean(): Promise<void> {
-  const keys = await redis.keys(`alpha:*${tag}*`);
-  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+  await deleteKeys(redis, `alpha:*${tag}*`);
   await redis.del(`${tag}:rb`);
 }
 
 try {
   // Reference: redis-benchmark on the same server.
-  const rbOut = execFileSync(
-    'redis-benchmark',
-    [
-      '-h',
-      address.host,
-      '-p',
-      String(address.port),
-      '-n',
-      String(records),
-      '-P',
-      '64',
-      '-c',
-      '1',
-      '-q',
-      'XADD',
-      `${tag}:rb`,
-      '*',
-      'v',
-      'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
-    ],
-    { encoding: 'utf8' },
-  );
-  const rb = Number(/([\d.]+) requests per second/.exec(rbOut.split('\r').pop() ?? rbOut)?.[1] ?? Number.NaN);
+  const rb = redisBenchmarkXadd(address, records, `${tag}:rb`);
 
   // Ours.
   const ds = `quotes_${tag}`;
-  const writer = await StreamWriter.open<Quote>(redis, ds, 'Quote', { retentionMs: 24 * 3_600_000, latest: true });
-  const t0 = performance.now();
-  for (let i = 0; i < quotes.length; i += 8192) {
-    writer.write(quotes.slice(i, i + 8192));
-    if (writer.pending > 4) await writer.drained();
-  }
-  const stats = await writer.flush();
-  const ours = records / ((performance.now() - t0) / 1000);
-  if (stats.added !== records || stats.failed > 0)
-    throw new Error(`wrote ${stats.added} of ${records} (${stats.failed} failed: ${stats.firstError})`);
+  const ours = await writerRate(redis, ds, quotes);
   const kept = await redis.xlen(streamKey(ds, 'S0000'));
 
   // Naive: one awaited XADD per record.

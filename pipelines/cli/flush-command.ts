@@ -4,7 +4,7 @@ import { DEFAULT_LAKE, parseDay } from './lake-options.ts';
 
 interface FlushOpts {
   date: string;
-  dataset: string[];
+  dataset?: string[];
   lake: string;
   redis?: string;
 }
@@ -19,8 +19,7 @@ export function registerFlushCommand(data: Command): void {
     .option(
       '--dataset <name>',
       'a dataset to flush (repeatable; default: every dataset in Redis that can be a lake table)',
-      (v: string, p: string[]) => [...p, v],
-      [],
+      (v: string, p: string[] | undefined) => [...(p ?? []), v],
     )
     .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', DEFAULT_LAKE)
     .option(
@@ -39,7 +38,7 @@ export function registerFlushCommand(data: Command): void {
         const results = await flushDay(redis, {
           lake: opts.lake,
           date,
-          ...(opts.dataset.length > 0 ? { datasets: opts.dataset } : {}),
+          ...(opts.dataset !== undefined ? { datasets: opts.dataset } : {}),
           onDataset: (dataset, rows) => process.stderr.write(`flushing ${rows} records of "${dataset}" for ${date}\n`),
         });
         if (results.length === 0) process.stderr.write(`no dataset in Redis to flush\n`);

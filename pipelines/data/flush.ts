@@ -25,7 +25,6 @@ import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { appendFiles } from '../../lib/io/lake/append.ts';
 import { createTable } from '../../lib/io/lake/create.ts';
-import { rowsHeld } from '../../lib/io/lake/holds.ts';
 import { tablePath } from '../../lib/io/lake/layout.ts';
 import { withLock } from '../../lib/io/lake/lock.ts';
 import { lakeSchemas } from '../../lib/io/lake/table-schema.ts';
@@ -160,11 +159,11 @@ async function flushDataset(redis: Redis, o: FlushOptions, dataset: string, sche
     await createTable(o.lake, dataset, schema);
     result.created = true;
   }
-  const appended = await appendFiles(o.lake, dataset, [stage], { beforeCommit: () => crashPoint('after-data') });
+  // Redis is trimmed only once the table is seen to hold every row of the day (`check`).
+  const appended = await appendFiles(o.lake, dataset, [stage], { beforeCommit: () => crashPoint('after-data'), check: true });
   crashPoint('after-commit');
-
-  // Redis is trimmed only once the table is seen to hold every row of the day.
-  const { rows, held } = await rowsHeld(o.lake, dataset, [stage], appended.version);
+  const rows = appended.added + appended.skipped;
+  const held = appended.held ?? 0;
   if (rows !== day.records.length || held !== rows)
     throw new AlphaError(
       `dataset "${dataset}", ${o.date}: the table at version ${appended.version} holds ${held} of the ${rows} rows flushed; Redis is left as it was`,

@@ -25,6 +25,8 @@ export interface AppendResult {
   /** The table's version before and after (equal when nothing was added). */
   before: number;
   version: number;
+  /** With `check`: how many rows of the files the table holds at `version` (all of them, unless something is wrong). */
+  held?: number;
 }
 
 export interface AppendOptions {
@@ -32,6 +34,8 @@ export interface AppendOptions {
   onInsert?: (rows: number) => void;
   /** Called after the rows are inserted (data files written), just before the commit. */
   beforeCommit?: () => void;
+  /** Afterwards, count the rows of the files that the table holds at its new version (`held`). */
+  check?: boolean;
 }
 
 export async function appendFiles(
@@ -54,7 +58,8 @@ export async function appendFiles(
       const rows = await stage(duck, schema, files);
       const identity = [...schema.key, ...schema.latest.filter((c) => !schema.key.includes(c))];
       await checkBatch(duck, schema, identity);
-      if (rows === 0) return { added: 0, skipped: 0, before, version: before };
+      if (rows === 0) return { added: 0, skipped: 0, before, version: before, ...(options.check ? { held: 0 } : {}) };
+      const held = async (version: number) => (options.check ? { held: await rowsHeld(duck, table.dir, identity, version) } : {});
       await duck.connection.run(`ATTACH ${literal(table.dir)} AS lake (TYPE delta)`);
       // Rows of archived partitions count as held too: the cold tier's files join the warm table's.
       const cold = await coldSource(duck, table, schema, before);
@@ -68,7 +73,7 @@ export async function appendFiles(
         `CREATE TEMP TABLE fresh AS SELECT * FROM batch b WHERE NOT EXISTS (SELECT 1 FROM held t WHERE ${inDates} AND ${same})`,
       );
       const added = Number((await all(duck, 'SELECT count(*) AS n FROM fresh'))[0]?.['n'] ?? 0);
-      if (added === 0) return { added: 0, skipped: rows, before, version: before };
+      if (added === 0) return { added: 0, skipped: rows, before, version: before, ...(await held(before)) };
       options.onInsert?.(added);
       // One INSERT per partition (the extension writes one partition per statement), one transaction:
       // one Delta commit, written when the transaction commits, or none.
@@ -82,11 +87,21 @@ export async function appendFiles(
         await duck.connection.run('ROLLBACK').catch(() => undefined);
         throw new AlphaError(`dataset "${dataset}": the append failed, the table stays at version ${before} (${message(err)})`);
       }
-      return { added, skipped: rows - added, before, version: tableVersion(table) };
+      const version = tableVersion(table);
+      return { added, skipped: rows - added, before, version, ...(await held(version)) };
     } finally {
       duck.close();
     }
   });
+}
+
+/** The rows of the temp table `batch` that the table holds at `version`, matched by identity in their partitions. */
+async function rowsHeld(duck: Duck, dir: string, identity: readonly string[], version: number): Promise<number> {
+  const same = identity.map((c) => `t.${ident(c)} = b.${ident(c)}`).join(' AND ');
+  const sql =
+    `SELECT count(*) AS n FROM batch b WHERE EXISTS (SELECT 1 FROM delta_scan(${literal(dir)}, version => ${version}) t ` +
+    `WHERE t.${ident(PARTITION)} = b.${ident(PARTITION)} AND ${same})`;
+  return Number((await all(duck, sql))[0]?.['n'] ?? 0);
 }
 
 async function datesOf(duck: Duck, table: string): Promise<string[]> {

@@ -1,5 +1,8 @@
 /** `alpha data flush --date D`: one day of the Redis hot tier into the lake's Delta tables, then out of Redis (docs/lake.md). */
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { DEFAULT_LAKE, parseDay } from './lake-options.ts';
 
 interface FlushOpts {
@@ -28,11 +31,16 @@ export function registerFlushCommand(data: Command): void {
     )
     .action(async (opts: FlushOpts) => {
       const date = parseDay('--date', opts.date);
+      for (const name of opts.dataset ?? []) {
+        const problem = nameProblem(name);
+        if (problem) throw new AlphaError(`--dataset "${name}" ${problem.replace(/ \(.*\)$/, '')}: expected ${nameRule()}`);
+      }
       const [{ DEFAULT_REDIS_URL, openRedis }, { flushDay }] = await Promise.all([
         import('../../lib/io/redis/connect.ts'),
         import('../data/flush.ts'),
       ]);
       const url = opts.redis ?? process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
+      if (existsSync(opts.lake) && !statSync(opts.lake).isDirectory()) throw new AlphaError(`--lake ${opts.lake}: not a folder`);
       const redis = await openRedis(url, 'data flush');
       try {
         const results = await flushDay(redis, {

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { flushDay } from '../../pipelines/data/flush.ts';
 import { avroType } from '../../lib/io/redis/avro-type.ts';
 import { streamKey } from '../../lib/io/redis/hot-streams.ts';
 import { StreamWriter } from '../../lib/io/redis/stream-writer.ts';
@@ -176,4 +177,33 @@ describe('alpha data flush --date D: crash-safe, idempotent', () => {
       expect(version(ds)).toBe(1); // an append-only table at the same version holds the same rows
     }, 60_000);
   }
+
+  it('refuses an unknown dataset and one that cannot be a lake table; leaves an entry that does not decode in Redis', async () => {
+    await expect(flushDay(redis, { lake: lake.dir, date: DAY, datasets: [`none_${tag}`] })).rejects.toThrow(
+      `hot tier: no dataset "none_${tag}" in Redis`,
+    );
+    await redis.hset(`alpha:orders_${tag}`, 'schema', 'Order');
+    await expect(flushDay(redis, { lake: lake.dir, date: DAY, datasets: [`orders_${tag}`] })).rejects.toThrow(
+      /dataset "orders_\w+" holds Order records, which cannot be a lake table: expected .*Quote/,
+    );
+
+    const ds = `bad_${tag}`;
+    const rows = all.filter((q) => q.symbol === 'AAA').slice(0, 1000);
+    await writeToRedis(ds, rows);
+    const key = streamKey(ds, 'AAA');
+    const garbageId = `${Math.floor(DAY_US / 1000) + 3_600_000 * 23}-0`; // 23:00 on the day, after every written entry of the day
+    expect(rows.filter(onDay).every((q) => q.ts_known < DAY_US + 23 * 3600e6)).toBe(true);
+    await redis.del(key);
+    await writeToRedis(
+      ds,
+      rows.filter((q) => q.ts_known < DAY_US + 23 * 3600e6),
+    );
+    await redis.xadd(key, garbageId, 'v', Buffer.from([0xff, 0xff, 0xff]));
+    const [r] = await flushDay(redis, { lake: lake.dir, date: DAY, datasets: [ds] });
+    const dayRows = rows.filter((q) => onDay(q) && q.ts_known < DAY_US + 23 * 3600e6);
+    expect(r).toMatchObject({ rows: dayRows.length, added: dayRows.length, undecodable: 1, removed: dayRows.length });
+    expect(lakeRows(ds)).toEqual(asRows(dayRows));
+    const left = (await redis.xrange(key, '-', '+')).map(([id]) => id);
+    expect(left).toContain(garbageId);
+  }, 60_000);
 });

@@ -148,6 +148,24 @@ describe('Redis hot tier', () => {
     expect(again.metrics.get('hot')?.['undecodable'] ?? 0).toBe(0);
   });
 
+  it('a reader whose pending entries were removed since (a flush, a trim) resumes with the rest', async () => {
+    const ds = dataset('gone');
+    const rows = quotes(30);
+    await runInMemory(sinkYaml(ds), { quotes: rows });
+    const universe = ['AAA', 'BBB', 'CCC'].map((symbol) => ({ symbol, sector: 'X' }));
+    // 6 taken of a read of up to 5 per symbol: 9 given and left pending.
+    const part = await runInMemory(sourceYaml(ds, ', count: 5, limit: 6, consumer: p1'), { universe });
+    expect(part.probes.get('probe')!.records).toHaveLength(6);
+    const pending = (await redis.xpending(streamKey(ds, 'AAA'), 'alpha', '-', '+', 100)) as [string][];
+    expect(pending.length).toBeGreaterThan(0);
+    await redis.xdel(streamKey(ds, 'AAA'), ...pending.map(([id]) => id));
+    const rest = await runInMemory(sourceYaml(ds, ', count: 5, idle_ms: 100, consumer: p1'), { universe });
+    const got = rest.probes.get('probe')!.records as Quote[];
+    expect(got).toHaveLength(30 - 6 - pending.length);
+    expect(rest.metrics.get('hot')?.['undecodable'] ?? 0).toBe(0);
+    expect(((await redis.xpending(streamKey(ds, 'AAA'), 'alpha')) as unknown[])[0]).toBe(0); // acknowledged
+  });
+
   it('fails with a message naming Redis when it is killed mid-run, writing or reading', async () => {
     const port = await freePort();
     let server = startRedis(port);

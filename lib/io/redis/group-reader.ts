@@ -11,7 +11,8 @@ import { AlphaError } from '../../core/errors.ts';
 import { avroType } from './avro-type.ts';
 import { type HotSchema, metaKey, streamKey } from './hot-streams.ts';
 
-type Reply = [key: Buffer, entries: [id: Buffer, fields: Buffer[]][]][] | null;
+// A pending entry deleted since it was given (flushed to the lake, trimmed) comes back without fields.
+type Reply = [key: Buffer, entries: [id: Buffer, fields: Buffer[] | null][]][] | null;
 
 interface Entry<T> {
   key: string;
@@ -122,6 +123,10 @@ export class GroupReader<T> {
       for (const [idBuf, fields] of entries) {
         const id = idBuf.toString();
         const dash = id.indexOf('-');
+        if (fields === null) {
+          this.skipped.push({ key, id }); // gone from the stream: acknowledged, not counted as undecodable
+          continue;
+        }
         const v = fields[0]?.toString() === 'v' ? fields[1] : undefined;
         let record: T | undefined;
         try {

@@ -163,9 +163,11 @@ redis_healthy() {
   [[ "$reply" == PONG || "$reply" == NOAUTH* || "$reply" == WRONGPASS* ]]
 }
 
-# Redis takes the credentials in the environment (redis_credentials): PONG to them.
+# Redis takes the credentials in the environment (redis_credentials) and refuses anyone else. (A
+# failed AUTH leaves a connection logged in as an open default user: ask who it is.)
 redis_login_ok() {
-  [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]
+  [[ "$(redis_cli acl whoami 2>/dev/null)" == "$ALPHA_REDIS_USER" ]] &&
+    [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" != PONG ]]
 }
 
 # redis-cli with the credentials, the password through REDISCLI_AUTH (never on a command line).

@@ -333,6 +333,10 @@ report_state() {  # NAME STATE PORT PIDFILE
 report_state schema-registry "$REGISTRY_STATE" "$SCHEMA_REGISTRY_PORT" "$REGISTRY_DIR/registry.pid"
 report_state kafka "$KAFKA_STATE" "$KAFKA_PORT" "$KAFKA_DIR/kafka.pid"
 report_state redis "$REDIS_STATE" "$REDIS_PORT" "$REDIS_DIR/redis.pid"
+if [[ "$REDIS_STATE" == foreign ]] && ! redis_login_ok; then
+  warn "redis: the Redis on port $REDIS_PORT does not take ALPHA_REDIS_USER=$ALPHA_REDIS_USER (or lets in the default user):" \
+       "set ALPHA_REDIS_USER/ALPHA_REDIS_PASSWORD to its ACL login, or stop it and run up.sh again"
+fi
 
 # The slowest first; the three then start side by side.
 declare -A T0

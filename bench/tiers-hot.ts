@@ -12,7 +12,7 @@
  * Flags: --records 500000 (writes) --flush-records 200000. Prints a table and one JSON line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flushDay } from '../pipelines/data/flush.ts';
 import { appendFiles } from '../lib/io/lake/append.ts';
@@ -88,7 +88,7 @@ try {
   const line = (what: string, rate: number, ref: number) =>
     `${what.padEnd(70)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} /s ${(rate / ref).toFixed(2).padStart(6)}×`;
   process.stdout.write(
-    `\nHot tier (Redis ${address.host}:${address.port}) and end-of-day flush into the lake; one process\n` +
+    `\nHot tier (Redis ${address.host}:${address.port}) and end-of-day flush into the lake; one process; load average ${loadavg()[0]!.toFixed(1)}\n` +
       `ticks into Redis (${records.toLocaleString('en-US')} Quote records of 50 symbols)\n` +
       `${line('reference: redis-benchmark XADD, -P 64, one connection', rb, rb)}\n` +
       `${line('sink.redis writer: Avro entries, 1000 per Lua call, ≤ 4 in flight', writer, rb)}\n` +
@@ -98,7 +98,7 @@ try {
       `${line('alpha data flush: Redis → Parquet stage → append → check → ledger → trim', flushRate, appendRate)}\n`,
   );
   process.stdout.write(
-    `${JSON.stringify({ bench: 'tiers-hot', records, flush_records: flushRecords, redis_benchmark_xadd_per_s: rb, writer_per_s: writer, flush_rows_per_s: flushRate, append_rows_per_s: appendRate, duckdb_read_rows_per_s: duckRate })}\n`,
+    `${JSON.stringify({ bench: 'tiers-hot', load_average: loadavg()[0], records, flush_records: flushRecords, redis_benchmark_xadd_per_s: rb, writer_per_s: writer, flush_rows_per_s: flushRate, append_rows_per_s: appendRate, duckdb_read_rows_per_s: duckRate })}\n`,
   );
 } finally {
   await deleteKeys(redis, `alpha:*${tag}*`);

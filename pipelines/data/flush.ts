@@ -28,7 +28,8 @@ import { createTable } from '../../lib/io/lake/create.ts';
 import { tablePath } from '../../lib/io/lake/layout.ts';
 import { withLock } from '../../lib/io/lake/lock.ts';
 import { lakeSchemas } from '../../lib/io/lake/table-schema.ts';
-import { writeRecordsParquet } from '../../lib/io/parquet.ts';
+import { tableFromColumns, typedColumnsOf } from '../../lib/io/avro-arrow.ts';
+import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { hotDatasets, hotSchema, readHotDay, removeHotDay } from '../../lib/io/redis/hot-day.ts';
 
 export const CRASH_POINTS = ['before-write', 'after-data', 'after-commit', 'before-trim', 'mid-trim'] as const;
@@ -150,7 +151,7 @@ async function flushDataset(redis: Redis, o: FlushOptions, dataset: string, sche
   }
   o.onDataset?.(dataset, day.records.length);
 
-  writeRecordsParquet(`${stage}.tmp`, schema, day.records);
+  writeParquetFile(`${stage}.tmp`, tableFromColumns(schema, typedColumnsOf(schema, day.records), day.records.length));
   renameSync(`${stage}.tmp`, stage);
   crashPoint('before-write');
 

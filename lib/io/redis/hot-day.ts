@@ -89,7 +89,8 @@ export async function readHotDay<T>(redis: Redis, dataset: string, schema: HotSc
         const v = fields && fields[0]?.toString() === 'v' ? fields[1] : undefined;
         let record: T | undefined;
         try {
-          record = v ? ({ ...(type.fromBuffer(v) as object) } as T) : undefined;
+          // avsc's record object as is (no copy): the flush turns the day into columns at once.
+          record = v ? (type.fromBuffer(v) as T) : undefined;
         } catch {
           record = undefined;
         }

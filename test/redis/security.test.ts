@@ -3,10 +3,11 @@
  * (ALPHA_REDIS_USER / ALPHA_REDIS_PASSWORD) cannot administer the server, Redis listens on
  * 127.0.0.1 only, and no secret reaches an output: a wrong password gives one `alpha:` line naming
  * the user and the server but not the password, and runs with the right one (a backtest writing
- * through sink.redis, a flush) write it to none of their outputs.
+ * through sink.redis, a flush) write it to none of their outputs; nor do the services script and
+ * Redis's log.
  */
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -124,5 +125,13 @@ describe('Redis security', () => {
     const written = [...filesUnder(dir), ...filesUnder(lake.dir)];
     expect(written.some((f) => f.file.endsWith('summary.json'))).toBe(true);
     for (const { file, text } of written) expect(text.includes(password), file).toBe(false);
+
+    // The services script (it reuses the running services) and Redis's own log.
+    const up = spawnSync('bash', [join(ROOT, 'scripts/services/up.sh')], { encoding: 'utf8', timeout: 60_000 });
+    expect(up.status, up.stderr).toBe(0);
+    expect(`${up.stdout}${up.stderr}`).not.toContain(password);
+    const services = process.env['SERVICES_DIR'] ?? join(ROOT, '.services');
+    for (const log of [join(services, 'redis', 'redis.log'), join(services, 'env')])
+      if (existsSync(log)) expect(readFileSync(log, 'latin1').includes(password), log).toBe(false);
   }, 60_000);
 });

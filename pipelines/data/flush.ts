@@ -31,6 +31,7 @@ import { lakeSchemas } from '../../lib/io/lake/table-schema.ts';
 import { tableFromColumns, typedColumnsOf } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { hotDatasets, hotSchema, readHotDay, removeHotDay } from '../../lib/io/redis/hot-day.ts';
+import { HOT_SCHEMAS, type HotSchema } from '../../lib/io/redis/hot-streams.ts';
 
 export const CRASH_POINTS = ['before-write', 'after-data', 'after-commit', 'before-trim', 'mid-trim'] as const;
 
@@ -95,11 +96,13 @@ function writeAtomic(path: string, text: string): void {
 }
 
 /** The datasets to flush, each with its schema; one whose schema cannot be a lake table is refused. */
-async function chooseDatasets(redis: Redis, wanted: readonly string[] | undefined): Promise<[string, string][]> {
+async function chooseDatasets(redis: Redis, wanted: readonly string[] | undefined): Promise<[string, HotSchema][]> {
   const lakeable = lakeSchemas();
   if (wanted === undefined)
-    return [...(await hotDatasets(redis))].filter(([, schema]) => lakeable.has(schema)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const out: [string, string][] = [];
+    return [...(await hotDatasets(redis))]
+      .filter((d): d is [string, HotSchema] => lakeable.has(d[1]) && (HOT_SCHEMAS as readonly string[]).includes(d[1]))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const out: [string, HotSchema][] = [];
   for (const dataset of wanted) {
     const problem = nameProblem(dataset);
     if (problem) throw new AlphaError(`--dataset "${dataset}" ${problem.replace(/ \(.*\)$/, '')}: expected ${nameRule()}`);
@@ -128,11 +131,11 @@ export async function flushDay(redis: Redis, o: FlushOptions): Promise<FlushResu
   return results;
 }
 
-async function flushDataset(redis: Redis, o: FlushOptions, dataset: string, schema: string, dir: string): Promise<FlushResult> {
+async function flushDataset(redis: Redis, o: FlushOptions, dataset: string, schema: HotSchema, dir: string): Promise<FlushResult> {
   const ledgerPath = join(dir, `${o.date}.json`);
   const stage = join(dir, `${o.date}.parquet`);
   const earlier = readLedger(ledgerPath);
-  const day = await readHotDay<Record<string, unknown>>(redis, dataset, schema as never, o.date);
+  const day = await readHotDay<Record<string, unknown>>(redis, dataset, schema, o.date);
   const result: FlushResult = {
     dataset,
     schema,

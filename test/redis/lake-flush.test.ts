@@ -20,7 +20,7 @@ import type { Quote } from '../../schemas/types.generated.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { deltaRsRows, tempLake } from '../helpers/lake.ts';
 import { quote } from '../helpers/records.ts';
-import { testRedis } from '../helpers/redis.ts';
+import { freePort, startRedis, testRedis, waitForRedis } from '../helpers/redis.ts';
 
 const url = inject('REDIS_URL');
 const tag = `f${process.pid}${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g, '');
@@ -205,5 +205,28 @@ describe('alpha data flush --date D: crash-safe, idempotent', () => {
     expect(lakeRows(ds)).toEqual(asRows(dayRows));
     const left = (await redis.xrange(key, '-', '+')).map(([id]) => id);
     expect(left).toContain(garbageId);
+  }, 60_000);
+
+  it('without --dataset flushes every dataset in Redis that can be a lake table (on a private Redis)', async () => {
+    const port = await freePort();
+    const server = startRedis(port);
+    try {
+      await waitForRedis(port);
+      const own = await testRedis(`redis://127.0.0.1:${port}`, { retry: false });
+      try {
+        const rows = all.filter((q) => q.symbol === 'BBB').slice(0, 600);
+        const w = await StreamWriter.open<Quote>(own, 'quotes', 'Quote', { retentionMs: 0, latest: true });
+        w.write(rows);
+        await w.flush();
+        await own.hset('alpha:orders', 'schema', 'Order'); // no lake table for orders: passed over
+        const results = await flushDay(own, { lake: lake.dir, date: DAY });
+        expect(results.map((r) => [r.dataset, r.added])).toEqual([['quotes', rows.filter(onDay).length]]);
+        expect(lakeRows('quotes')).toEqual(asRows(rows.filter(onDay)));
+      } finally {
+        own.disconnect();
+      }
+    } finally {
+      server.kill('SIGKILL');
+    }
   }, 60_000);
 });

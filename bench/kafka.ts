@@ -1,6 +1,6 @@
 /**
  * One Kafka edge with Quote records: Avro in the Confluent wire format (magic 0, 4-byte schema id,
- * Avro body), key = symbol. The project's adapter (pipelines/kafka: EdgeWriter → broker → EdgeReader,
+ * Avro body), key = symbol. The project's adapter (lib/io/kafka: EdgeWriter → broker → EdgeReader,
  * end to end with commits), with latency percentiles from a send stamp carried in `ts_known`; `kcat`
  * on the same bytes is the ceiling. (The pure-JS clients, kafkajs and @platformatic/kafka, were
  * measured here until the adapter moved to librdkafka: see bench/README.md for their figures.)
@@ -22,10 +22,10 @@ import { parseArgs } from 'node:util';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { Quote } from '../schemas/types.generated.ts';
-import { TopicAdmin } from '../pipelines/kafka/admin.ts';
-import { EdgeReader } from '../pipelines/kafka/edge-reader.ts';
-import { EdgeWriter } from '../pipelines/kafka/edge-writer.ts';
-import { kafkaSettings } from '../pipelines/kafka/settings.ts';
+import { TopicAdmin } from '../lib/io/kafka/admin.ts';
+import { EdgeReader } from '../lib/io/kafka/edge-reader.ts';
+import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
+import { kafkaSettings } from '../lib/io/kafka/settings.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
@@ -361,7 +361,7 @@ function fmt(x: number): string {
 let splitLine: string | undefined;
 try {
   if (only('adapter')) {
-    console.log('… adapter (pipelines/kafka: librdkafka through native/kafka)');
+    console.log('… adapter (lib/io/kafka: librdkafka through native/kafka)');
     await benchAdapter();
   }
   if (only('kcat')) {

@@ -13,7 +13,7 @@
  * good point instead (a group's process replays its run, and the consumer drops what it already has).
  * librdkafka itself retries through a broker restart (for up to `message.timeout.ms`) before a send fails.
  */
-import { mergeColumns, RdProducer, toColumns, type ProducedColumns, type ProducedRecord } from '../../native/kafka/index.ts';
+import { mergeColumns, RdProducer, toColumns, type ProducedColumns, type ProducedRecord } from '../../../native/kafka/index.ts';
 import type { KafkaSettings } from './settings.ts';
 import { KafkaEdgeError } from './errors.ts';
 

@@ -4,7 +4,7 @@
  * committed only by `commit()`, never automatically. Broker restarts and coordinator moves are
  * retried underneath; other errors fail `next()`.
  */
-import { RdConsumer, recordsOf, type ConsumedColumns, type ConsumedRecord } from '../../native/kafka/index.ts';
+import { RdConsumer, recordsOf, type ConsumedColumns, type ConsumedRecord } from '../../../native/kafka/index.ts';
 import { KafkaEdgeError } from './errors.ts';
 import type { KafkaSettings } from './settings.ts';
 

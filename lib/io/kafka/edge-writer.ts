@@ -3,7 +3,7 @@
  * the record's key (the symbol), partition = murmur2(key) like the Java client, idempotent producer.
  *
  * @example
- * import type { Quote } from '../../schemas/types.generated.ts';
+ * import type { Quote } from '../../../schemas/types.generated.ts';
  * import { kafkaSettings } from './settings.ts';
  * declare const q: Quote;
  * const w = await EdgeWriter.open(kafkaSettings(), { topic: 'demo.quotes', schema: 'Quote', partitions: 4 });
@@ -11,7 +11,7 @@
  * await w.writeControl({ end: true });
  * await w.close();
  */
-import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.ts';
 import { TopicAdmin } from './admin.ts';
 import { controlHeaders } from './control.ts';
 import type { Control } from './control.ts';
@@ -19,7 +19,7 @@ import { KafkaEdgeError } from './errors.ts';
 import { partitionOf } from './murmur2.ts';
 import { SerialProducer } from './producer.ts';
 import type { OutRecord } from './producer.ts';
-import { joined } from '../../native/kafka/index.ts';
+import { joined } from '../../../native/kafka/index.ts';
 import { SchemaCodec } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 

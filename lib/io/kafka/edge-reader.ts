@@ -11,11 +11,11 @@
  * // … process items …
  * await r.commit(items);
  */
-import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.ts';
 import { TopicAdmin } from './admin.ts';
 import { PullConsumer } from './consumer.ts';
 import type { RawRecord } from './consumer.ts';
-import type { ConsumedColumns } from '../../native/kafka/index.ts';
+import type { ConsumedColumns } from '../../../native/kafka/index.ts';
 import { parseControl } from './control.ts';
 import { DeadLetterWriter } from './dead-letters.ts';
 import { KafkaEdgeError } from './errors.ts';

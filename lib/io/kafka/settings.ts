@@ -16,7 +16,7 @@ export interface KafkaSettings {
   clientId: string;
 }
 
-const SERVICES_ENV = fileURLToPath(new URL('../../.services/env', import.meta.url));
+const SERVICES_ENV = fileURLToPath(new URL('../../../.services/env', import.meta.url));
 
 /** KEY=VALUE lines of `.services/env` (missing file: nothing). */
 export function servicesEnv(file = SERVICES_ENV): Record<string, string> {

@@ -38,8 +38,9 @@ export class SerialProducer {
   private held: Held[] = [];
   private releaseScheduled = false;
 
-  constructor(s: KafkaSettings, name: string) {
-    this.producer = new RdProducer({ brokers: s.brokers, clientId: `${s.clientId}-${name}` });
+  /** `extra`: librdkafka properties over the binding's defaults (linger.ms, batch.num.messages, …). */
+  constructor(s: KafkaSettings, name: string, extra?: Record<string, string>) {
+    this.producer = new RdProducer({ brokers: s.brokers, clientId: `${s.clientId}-${name}`, ...(extra ? { extra } : {}) });
   }
 
   /** Whether the producer is idempotent (always, unless librdkafka was told otherwise). */

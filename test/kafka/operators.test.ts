@@ -3,10 +3,12 @@
  * the records written (ts_known becomes the receive stamp), a reader restarted in its group resumes
  * with nothing lost or repeated, and what cannot work is refused with a message naming it.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { SerialProducer } from '../../lib/io/kafka/producer.ts';
 import { kafkaSink } from '../../operators/sink/kafka.ts';
+import { defineSource } from '../../operators/sdk/spec.ts';
 import { registry as operators } from '../../operators/index.ts';
 import { feedTopology, runGraph, runLive } from '../../pipelines/harness/harness.ts';
 import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
@@ -14,6 +16,7 @@ import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import type { Order, Quote } from '../../schemas/types.generated.ts';
 import { kafkaTestFile, withAdmin } from '../helpers/kafka.ts';
+import { privateBroker, type PrivateBroker } from '../helpers/private-broker.ts';
 import { type Probe, probeSpec, runInMemory } from '../helpers/memory-graph.ts';
 import { order, quote, T0 } from '../helpers/records.ts';
 
@@ -198,4 +201,68 @@ describe('sink.kafka and source.kafka refuse what they cannot use', () => {
     // Committed past it: the group finds nothing more.
     expect((await read(t, ', group: g-garbage, until_offsets: end')).records).toHaveLength(0);
   });
+});
+
+describe('sink.kafka when its broker dies mid-run', () => {
+  let broker: PrivateBroker;
+  beforeAll(async () => {
+    broker = await privateBroker();
+  }, 180_000);
+  afterAll(() => broker?.stop());
+
+  it('fails the run with an error naming the topic and the broker once delivery times out: no hang', async () => {
+    const t = topic('ops-lost');
+    // Quotes in two batches; the second waits until the test has killed the broker.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const rows = quotes(20);
+    let step = 0;
+    const gated = defineSource({
+      type: 'test.gated-quotes',
+      summary: 'Two batches of quotes, the second after a gate opens.',
+      output: 'Quote',
+      params: z.strictObject({}),
+      open: () => ({
+        next: async () => {
+          step++;
+          if (step === 1) return rows.slice(0, 10);
+          if (step === 2) return gate.then(() => rows.slice(10));
+          return null;
+        },
+        close: async () => {},
+      }),
+    });
+    const yaml = `name: lost
+nodes:
+  - { name: quotes, type: test.gated-quotes }
+  - { name: kafka, type: sink.kafka, inputs: quotes, params: { topic: ${t}, schema: Quote, brokers: '${broker.brokers}', registry: '${registry}', delivery_timeout_ms: 2000 } }
+`;
+    const { topology, problems } = validateTopology(
+      loadTopology('lost.yaml', [], yaml),
+      new Map([...operators, ['test.gated-quotes', gated]]),
+    );
+    if (!topology) throw new Error(problems.map((p) => p.message).join('; '));
+    const run = runGraph(topology, { observe: [] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const lost = { ...s, brokers: [broker.brokers] };
+    // The first batch is on the broker: then it dies, and the second batch is sent.
+    for (let i = 0; i < 200; i++) {
+      const offsets = await withAdmin(lost, (admin) => admin.offsets(t)).catch(() => []);
+      if (offsets.reduce((n, p) => n + p.high, 0) >= 10) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    broker.kill();
+    const killedAt = Date.now();
+    open();
+    const failure = await run;
+    expect(failure).toBeInstanceOf(AlphaError);
+    expect((failure as Error).message).toMatch(
+      new RegExp(`^sink\\.kafka kafka: writing topic "${t.replaceAll('.', '\\.')}" on broker ${broker.brokers} failed: `),
+    );
+    expect(Date.now() - killedAt).toBeLessThan(20_000); // the delivery timeout (2 s) and the client's close, not a hang
+  }, 60_000);
 });

@@ -48,3 +48,9 @@ export function regularSession(date: string): { open: Micros; close: Micros } {
   const midnight = newYorkMidnight(date);
   return { open: midnight + 9 * HOUR + 30 * MINUTE, close: midnight + 16 * HOUR };
 }
+
+/** The date (YYYY-MM-DD) in New York at the instant `utc` (µs since the epoch). */
+export function newYorkDate(utc: Micros): string {
+  const p = Object.fromEntries(newYork.formatToParts(utc / 1000).map((x) => [x.type, x.value]));
+  return `${p['year']}-${p['month']}-${p['day']}`;
+}

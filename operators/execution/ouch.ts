@@ -5,13 +5,14 @@
  * sent; an order that cannot be mapped is REJECTED and a dead letter. The venue's answers become
  * records as they arrive (lib/execution/ouch-states.ts): Accepted → NEW, Executed → a Fill
  * (`order_id#match_number`) and PARTIALLY_FILLED / FILLED, Canceled → CANCELLED, Rejected → REJECTED
- * (also a dead letter), Replaced → the old order CANCELLED and the new one NEW. They carry ts_event =
- * the message's exchange timestamp on the run's session date and ts_known = the clock at receipt, and
- * are emitted from a timer at that time (the clock's way to emit outside an input handler). A dropped
- * connection reconnects by itself at the next sequence number; orders meanwhile wait and go out after
- * the login. At the end of the run it waits up to 1 s for the answers to what it sent, then logs out;
- * an order still unanswered (the venue down or unreachable) becomes a dead letter and is counted as
- * `unanswered_orders`, never a silent gap.
+ * (also a dead letter), Replaced → the old order CANCELLED and the new one NEW. Each answer, and each
+ * order refused before it was sent, is an external arrival of the live run (ctx.external): a step of
+ * its own, captured, so the replay of the capture emits it at the same point. They carry ts_event =
+ * the message's exchange timestamp on the run's session date and ts_known = the run's time at that
+ * step. A dropped connection reconnects by itself at the next sequence number; orders meanwhile wait
+ * and go out after the login. When the run stops it waits up to 1 s for the answers to what it sent
+ * (the answers still arrive as steps), then logs out; an order still unanswered (the venue down or
+ * unreachable) becomes a dead letter and is counted as `unanswered_orders`, never a silent gap.
  */
 import { z } from 'zod';
 import { formatDate } from '../../lib/core/dates.ts';
@@ -64,6 +65,7 @@ export const liveOuchSessions = new Map<string, OuchSession>();
 export const ouch = defineOperator({
   type: 'execution.ouch',
   summary: 'Live order entry over OUCH 4.2 / SoupBinTCP: orders to the venue, its executions back as fills and order states.',
+  external: true,
   inputs,
   output: 'Fill',
   outputs: { states: 'OrderState' },
@@ -78,8 +80,6 @@ export const ouch = defineOperator({
       const disconnects = ctx.metrics.counter('disconnects');
       let emit: Emitters<Ports> | undefined;
       let ending = false;
-      let armed = false;
-      let pending: OuchUpdate[] = [];
       const report = (u: OuchUpdate, to: Emitters<Ports>): void => {
         for (const r of u.rejected) ctx.deadLetter(r.order, r.reason, r.at);
         for (const n of u.notes) ctx.log.warn(n);
@@ -87,11 +87,19 @@ export const ouch = defineOperator({
         to.out(u.fills);
         to.states(u.states);
       };
-      const flush = (): void => {
-        armed = false;
-        const updates = pending;
-        pending = [];
-        if (emit) for (const u of updates) report(u, emit);
+      /** An update becomes a step of the run: stamped with the run's time when the step is taken. */
+      const arrive = (u: OuchUpdate): void => {
+        if (u.fills.length + u.states.length + u.rejected.length + u.notes.length + u.unmatched === 0) return;
+        if (ending) {
+          report(u, emit!); // after the stop: straight out (not in the capture)
+          return;
+        }
+        ctx.external(() => {
+          const now = ctx.clock.now();
+          for (const f of u.fills) f.ts_known = now;
+          for (const st of u.states) st.ts_known = now;
+          report(u, emit!);
+        });
       };
       const session = new OuchSession({
         port: p.port,
@@ -102,14 +110,7 @@ export const ouch = defineOperator({
         feeBps: p.fee_bps,
         midnight,
         now: () => ctx.clock.now(),
-        onUpdate: (u) => {
-          pending.push(u);
-          if (ending) flush();
-          else if (!armed) {
-            armed = true;
-            ctx.clock.schedule(ctx.clock.now(), flush);
-          }
-        },
+        onUpdate: arrive,
         onSessionEvent: (e) => {
           if (e.kind === 'disconnected') {
             disconnects.inc();
@@ -120,27 +121,31 @@ export const ouch = defineOperator({
         },
       });
       liveOuchSessions.set(ctx.node, session);
-      return handlePorts<Ports>(ctx, ['out', 'states'], [on(orders, (batch, to) => report(session.submit(batch, ctx.clock.now()), to))], {
+      // Never silent: an order the venue did not answer (down, unreachable) is reported, not assumed.
+      const reported = new Set<string>();
+      const reportUnanswered = (): void => {
+        const silent = session.unanswered().filter((o) => !reported.has(o.order_id));
+        if (silent.length === 0) return;
+        ctx.metrics.counter('unanswered_orders').inc(silent.length);
+        ctx.log.warn(`${silent.length} order(s) had no answer from the venue on port ${p.port} by the end of the run`);
+        for (const o of silent) {
+          reported.add(o.order_id);
+          ctx.deadLetter(o, `no answer from the venue (127.0.0.1:${p.port}) before the run ended: its state there is unknown`);
+        }
+      };
+      ctx.beforeStop(async () => {
+        await session.drain(DRAIN_MS);
+        reportUnanswered();
+      });
+      return handlePorts<Ports>(ctx, ['out', 'states'], [on(orders, (batch) => arrive(session.submit(batch, ctx.clock.now())))], {
         start: (to) => {
           emit = to;
         },
-        end: async (to) => {
-          emit = to;
+        end: () => {
           ending = true;
-          flush();
-          try {
-            await session.drain(DRAIN_MS);
-            // Never silent: an order the venue did not answer (down, unreachable) is reported, not assumed.
-            const silent = session.unanswered();
-            if (silent.length > 0) {
-              ctx.metrics.counter('unanswered_orders').inc(silent.length);
-              ctx.log.warn(`${silent.length} order(s) had no answer from the venue on port ${p.port} by the end of the run`);
-              for (const o of silent)
-                ctx.deadLetter(o, `no answer from the venue (127.0.0.1:${p.port}) before the run ended: its state there is unknown`);
-            }
-          } finally {
-            liveOuchSessions.delete(ctx.node);
-          }
+          session.close();
+          reportUnanswered();
+          liveOuchSessions.delete(ctx.node);
         },
       });
     },

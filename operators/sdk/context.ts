@@ -73,6 +73,15 @@ export interface OperatorContext<TPrepared = unknown> {
   hold(work: Promise<unknown>): void;
   /** Runs when every input has completed and before the run reports; sinks flush here. */
   atEnd(fn: () => Promise<void> | void): void;
+  /**
+   * Live runs: what reached this node from outside the graph (a venue's answer) becomes a step of its
+   * own. `deliver` runs when the driver takes that step, with the clock at the arrival's time, and
+   * what it emits is captured, so the replay of the capture emits it at the same point. A node emits
+   * outside its input handlers and timers only this way. Outside a live run it throws.
+   */
+  external(deliver: () => void): void;
+  /** Live runs: runs after the sources stopped and before the streams complete (an order entry node awaits its last answers). */
+  beforeStop(fn: () => Promise<void>): void;
   /** Folder where sinks write (a backtest's --out). */
   readonly outDir: string;
   /** The instruments the run trades, with their sectors. */

@@ -100,6 +100,11 @@ export interface OperatorSpec<
    * of such stages can run as several replicas, each on a share of the symbols.
    */
   partitionable?: boolean;
+  /**
+   * The node receives from outside the graph (a venue's answers) through `ctx.external`: a live run
+   * captures what it emits, and the replay of the capture emits that in its place.
+   */
+  external?: boolean;
   params: z.ZodType<TParams>;
   /**
    * Feature operators name the columns they emit, in order; `upstream` holds the names their inputs

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { formatDate, isDate } from '../../lib/core/dates.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { colo } from '../../native/colo/index.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
@@ -53,7 +54,7 @@ export const itch = defineSource({
   open: (p, ctx) => {
     const first = ctx.calendar.sessions[0];
     const date = p.date ?? (first ? formatDate(first.open) : undefined);
-    if (date === undefined) throw new Error(`source.itch ${ctx.node}: no session to date exchange time by: give params.date`);
+    if (date === undefined) throw new AlphaError(`source.itch ${ctx.node}: no session to date exchange time by: give params.date`);
     const midnight = newYorkMidnight(date);
     const symbols = ctx.universe.map((u) => u.symbol);
     if (p.file !== undefined) {

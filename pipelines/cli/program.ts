@@ -12,6 +12,7 @@ import { registerLakeCommands } from './lake-command.ts';
 import { registerModelCommand } from './model-command.ts';
 import { registerReportCommand } from './report-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
+import { registerLiveCommand } from './live-command.ts';
 import { registerRunCommand } from './run.ts';
 import { registerSweepCommand } from './sweep-command.ts';
 import { registerTapCommand } from './tap-command.ts';
@@ -47,11 +48,18 @@ export async function buildProgram(): Promise<Command> {
         import('../topology/validate.ts'),
         import('../topology/problems.ts'),
       ]);
-      const { topology, problems } = validateTopology(loadTopology(file, opts.set), registry);
+      const loaded = loadTopology(file, opts.set);
+      const { topology, problems } = validateTopology(loaded, registry);
+      // A file with a live: section holds two graphs: the live one is checked too.
+      if (!loaded.syntaxErrors && hasLiveSection(file)) {
+        const seen = new Set(problems.map((p) => JSON.stringify(p)));
+        for (const p of validateTopology(loadTopology(file, opts.set, undefined, 'live'), registry).problems)
+          if (!seen.has(JSON.stringify(p))) problems.push({ ...p, message: `live graph: ${p.message}` });
+      }
       if (opts.format === 'json') {
         process.stdout.write(`${JSON.stringify({ file, valid: problems.length === 0, problems }, null, 2)}\n`);
-      } else if (topology) {
-        process.stdout.write(`${file}: valid (${topology.nodes.length} nodes)\n`);
+      } else if (topology && problems.length === 0) {
+        process.stdout.write(`${file}: valid (${topology.nodes.length} nodes${hasLiveSection(file) ? ', and its live graph' : ''})\n`);
       } else {
         process.stderr.write(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem(s) in ${file}\n`);
       }
@@ -155,47 +163,71 @@ export async function buildProgram(): Promise<Command> {
     'out/backtest',
   )
     .option('--split', 'run each process group (topology "groups:") in its own OS process, joined through Kafka')
+    .option(
+      '--capture <file>',
+      'replay the capture of a live run (alpha live: OUT/capture.alog) through the live graph, its executions in place of the venue, instead of a dataset',
+    )
     .option('--generate-if-missing', 'generate the dataset with default options when the data folder does not exist')
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
-    .action(async (file: string, opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean; overwrite?: boolean }) => {
-      const [{ resolveTopology, runBacktest }, { printSummary, progressPrinter }] = await Promise.all([
-        import('../runtime/backtest.ts'),
-        import('./report.ts'),
-      ]);
-      const topology = resolveTopology(file, opts.set);
-      const dataDir = opts.data ?? topology.data;
-      if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
-        process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
-        const { generateDataset } = await import('../data/generate.ts');
-        await generateDataset({ out: dataDir });
-      }
-      const common = {
-        topologyFile: file,
-        sets: opts.set,
-        outDir: opts.out,
-        overwrite: opts.overwrite ?? false,
-        ...(dataDir ? { dataDir } : {}),
-        lakeDir: opts.lake,
-        ...(opts.from ? { from: opts.from } : {}),
-        ...(opts.to ? { to: opts.to } : {}),
-      };
-      if (opts.split) {
-        const { runSplit } = await import('../runtime/group/split.ts');
-        const summary = await runSplit({
+    .action(
+      async (
+        file: string,
+        opts: ReplayOptions & { split?: boolean; generateIfMissing?: boolean; overwrite?: boolean; capture?: string },
+      ) => {
+        if (opts.capture !== undefined) {
+          if (opts.split || opts.data || opts.from || opts.to)
+            throw new AlphaError('--capture replays a live run: it takes no --split, --data, --from or --to');
+          const [{ replayCaptureRun }, { printSummary }] = await Promise.all([import('../runtime/live.ts'), import('./report.ts')]);
+          const summary = await replayCaptureRun({
+            topologyFile: file,
+            sets: opts.set,
+            capture: opts.capture,
+            outDir: opts.out,
+            overwrite: opts.overwrite ?? false,
+            log: { info: () => {}, warn: (m) => process.stderr.write(`${m}\n`) },
+          });
+          printSummary(summary, opts.out);
+          return;
+        }
+        const [{ resolveTopology, runBacktest }, { printSummary, progressPrinter }] = await Promise.all([
+          import('../runtime/backtest.ts'),
+          import('./report.ts'),
+        ]);
+        const topology = resolveTopology(file, opts.set);
+        const dataDir = opts.data ?? topology.data;
+        if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
+          process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
+          const { generateDataset } = await import('../data/generate.ts');
+          await generateDataset({ out: dataDir });
+        }
+        const common = {
+          topologyFile: file,
+          sets: opts.set,
+          outDir: opts.out,
+          overwrite: opts.overwrite ?? false,
+          ...(dataDir ? { dataDir } : {}),
+          lakeDir: opts.lake,
+          ...(opts.from ? { from: opts.from } : {}),
+          ...(opts.to ? { to: opts.to } : {}),
+        };
+        if (opts.split) {
+          const { runSplit } = await import('../runtime/group/split.ts');
+          const summary = await runSplit({
+            ...common,
+            ...(opts.quiet ? {} : { onLine: (group: string, line: string) => process.stderr.write(`[${group}] ${line}\n`) }),
+          });
+          printSummary(summary, opts.out);
+          process.stderr.write(`  split into ${Object.keys(summary.groups).join(', ')} (run ${summary.run_id})\n`);
+          return;
+        }
+        const summary = await runBacktest({
           ...common,
-          ...(opts.quiet ? {} : { onLine: (group: string, line: string) => process.stderr.write(`[${group}] ${line}\n`) }),
+          topology,
+          ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
         });
         printSummary(summary, opts.out);
-        process.stderr.write(`  split into ${Object.keys(summary.groups).join(', ')} (run ${summary.run_id})\n`);
-        return;
-      }
-      const summary = await runBacktest({
-        ...common,
-        topology,
-        ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
-      });
-      printSummary(summary, opts.out);
-    });
+      },
+    );
 
   registerRiskCommand(program);
   registerItchCommand(program);
@@ -203,6 +235,7 @@ export async function buildProgram(): Promise<Command> {
   registerModelCommand(program);
   registerTapCommand(program);
   registerRunCommand(program);
+  registerLiveCommand(program);
   registerReportCommand(program);
   registerSweepCommand(program);
   // `alpha data query --version N` is the table's version: the program's own -V/--version and --debug
@@ -216,4 +249,13 @@ export async function buildProgram(): Promise<Command> {
   };
   acceptDebug(program);
   return program;
+}
+
+/** Whether a topology file has a top-level live: section (read again: the loader removes it). */
+function hasLiveSection(file: string): boolean {
+  try {
+    return /^live:/m.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
 }

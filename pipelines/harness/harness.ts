@@ -33,7 +33,9 @@ import { SESSION_MINUTES } from '../data/calendar.ts';
 import { EventClock } from '../runtime/event-clock.ts';
 import { NodeContext, type RunServices } from '../runtime/node-context.ts';
 import { buildGraph, connectOperator, type BuiltGraph } from '../runtime/graph.ts';
-import { driveLive, type LiveDriveOptions } from '../runtime/drive-live.ts';
+import { driveLive, ExternalInputs, type LiveDriveOptions } from '../runtime/drive-live.ts';
+import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from '../runtime/drive-capture.ts';
+import { CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { WallClock, type TimeSource } from '../runtime/wall-clock.ts';
 import { driveGraph, type DriveHooks } from '../runtime/drive.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
@@ -87,18 +89,56 @@ export async function runGraph(topology: Topology, options: RunOptions = {}): Pr
   return { ...run(), events };
 }
 
+/** What a live run of the harness adds to a run's report. */
+export interface LiveGraphRun extends GraphRun {
+  /** What external nodes emitted outside their steps (not in the capture). */
+  uncaptured: number;
+}
+
 /**
  * Runs a resolved topology live, on the wall clock of `time` (a test's virtual time, or systemTime),
- * until its sources end or `live.signal` aborts (pipelines/runtime/drive-live.ts).
+ * until its sources end or `live.signal` aborts (pipelines/runtime/drive-live.ts); with `capture`, the
+ * arrivals are written to that file (a new one) for {@link runCapture}.
  */
 export async function runLive(
   topology: Topology,
   time: TimeSource,
-  options: Omit<RunOptions, 'hooks'> & { live?: Omit<LiveDriveOptions, 'time'> } = {},
-): Promise<GraphRun> {
+  options: Omit<RunOptions, 'hooks'> & { live?: Omit<LiveDriveOptions, 'time' | 'capture' | 'externalPorts'>; capture?: string } = {},
+): Promise<LiveGraphRun> {
   const clock = new WallClock(time);
-  const { graph, run } = await buildRun(topology, clock, options);
-  const events = await driveLive(graph, clock, { ...options.live, time });
+  const externals = new ExternalInputs();
+  const { graph, run } = await buildRun(topology, clock, options, (node, deliver) => externals.queue(node, deliver));
+  const nodes = capturedNodes(topology);
+  const capture = options.capture
+    ? new CaptureWriter(options.capture, {
+        start: clock.now(),
+        universe: [...(options.universe ?? [])],
+        sessions: [...(options.sessions ?? [])],
+        nodes,
+      })
+    : undefined;
+  try {
+    const live = await driveLive(graph, clock, externals, {
+      ...options.live,
+      time,
+      ...(capture ? { capture, externalPorts: externalPorts(nodes) } : {}),
+    });
+    return { ...run(), events: live.events, uncaptured: live.uncaptured };
+  } finally {
+    capture?.close();
+  }
+}
+
+/**
+ * Replays the capture of a live run of `topology` (pipelines/runtime/drive-capture.ts): the sources
+ * and external nodes stand aside and the captured arrivals take their place, so every other node
+ * sees what it saw live.
+ */
+export async function runCapture(topology: Topology, file: string, options: Omit<RunOptions, 'hooks'> = {}): Promise<GraphRun> {
+  const capture = readCapture(file);
+  const clock = replayClock(capture.header.start);
+  const { graph, run } = await buildRun(replayTopology(topology, capture.header.nodes, file), clock, options);
+  const events = await driveCapture(graph, clock, capture);
   return { ...run(), events };
 }
 
@@ -106,6 +146,7 @@ async function buildRun(
   topology: Topology,
   clock: EventClock | WallClock,
   options: RunOptions,
+  external?: RunServices['external'],
 ): Promise<{ graph: BuiltGraph; run: () => Omit<GraphRun, 'events'> }> {
   const sessions = options.sessions ?? [];
   const deadLetters: DeadLetter[] = [];
@@ -123,6 +164,7 @@ async function buildRun(
         throw new Error(`the harness has no data folder (dataset "${name}"): feed records with runOperator or a feed source`);
       }),
     ...(options.dataFile ? { dataFile: options.dataFile } : {}),
+    ...(external ? { external } : {}),
   });
   const edges = new Map<string, SeenBatch[]>();
   const { onBatch } = options;

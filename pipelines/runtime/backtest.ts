@@ -4,14 +4,11 @@
  * whatever the topology's sinks write.
  */
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
 import type { Logger } from '../../operators/sdk/context.ts';
-import { rowsOf } from '../../lib/core/column-batch.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
-import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
+import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { registry } from '../../operators/index.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
@@ -19,7 +16,7 @@ import { DEFAULT_RUN_LAKE, openLakeDataset } from '../io/lake-dataset.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { checkDataFile } from '../../lib/io/parquet.ts';
 import { openOutput } from '../io/output-folder.ts';
-import { loadTopology } from '../topology/load.ts';
+import { loadTopology, type TopologyMode } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
 import { validateTopology } from '../topology/validate.ts';
 import type { Topology } from '../topology/model.ts';
@@ -28,8 +25,7 @@ import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
 import { prepareNodes } from './prepare.ts';
 import type { EdgeFactory } from './group/edges.ts';
-import { toJson } from './node-context.ts';
-import { performance as stats, type PerformanceStats } from './performance.ts';
+import { gitCommit, RunObserver, type RunSummary, sha256 } from './run-report.ts';
 
 export interface BacktestOptions {
   topologyFile: string;
@@ -66,27 +62,17 @@ export interface BacktestOptions {
   onProgress?: (fraction: number, events: number) => void;
 }
 
-export interface BacktestSummary extends Omit<PerformanceStats, 'daily_returns'> {
-  topology: string;
-  events: number;
-  events_per_sec: number;
-  wall_seconds: number;
-  fills: number;
-  orders: number;
-  dead_letters: number;
-  dead_letter_reasons: Record<string, number>;
-  seed: number;
-  git_commit: string | null;
-  topology_sha256: string;
-  data_sha256: string;
-  peak_rss_mb: number;
-  nodes: Record<string, Record<string, number>>;
-}
+export type BacktestSummary = RunSummary;
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
 
-export function resolveTopology(file: string, sets: readonly string[] = [], specs: ReadonlyMap<string, AnySpec> = registry): Topology {
-  const loaded = loadTopology(file, sets);
+export function resolveTopology(
+  file: string,
+  sets: readonly string[] = [],
+  specs: ReadonlyMap<string, AnySpec> = registry,
+  mode: TopologyMode = 'backtest',
+): Topology {
+  const loaded = loadTopology(file, sets, undefined, mode);
   const { topology, problems } = validateTopology(loaded, specs);
   if (!topology) throw new TopologyError(problems);
   return topology;
@@ -199,27 +185,7 @@ async function runInto(
     : undefined;
 
   // Observe the results the summary needs, and the taps, without changing the graph.
-  const states: PortfolioState[] = [];
-  let fills = 0;
-  let orders = 0;
-  const taps = new Map<string, string[]>();
-  const accounting = topology.nodes.find((n) => n.output === 'PortfolioState');
-  for (const node of topology.nodes) {
-    if (!graph.contexts.has(node.name)) continue; // another process group's node
-    const out = graph.outputs.get(node.name)!;
-    if (node === accounting) out.subscribe((b) => states.push(...(b as PortfolioState[])));
-    if (node.output === 'Fill') out.subscribe((b) => (fills += b.length));
-    // Orders sent to a broker (a node emitting fills), not every Order edge (risk checks re-emit them).
-    const feedsBroker = topology.nodes.some((n) => n.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
-    if (node.output === 'Order' && feedsBroker) out.subscribe((b) => (orders += b.length));
-    const observer = options.observers?.[node.name];
-    if (observer) out.subscribe((b) => observer(rowsOf(b)));
-    if (topology.taps.includes(node.name)) {
-      const lines: string[] = [];
-      taps.set(node.name, lines);
-      out.subscribe((b) => rowsOf(b).forEach((r) => lines.push(toJson(r))));
-    }
-  }
+  const observed = new RunObserver(topology, graph, options.observers);
 
   // Asked now, answered while the graph runs (a child process started at the end cost ~25 ms of wall time).
   const commit = gitCommit();
@@ -232,41 +198,14 @@ async function runInto(
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
 
-  writeFileSync(join(metaDir, 'dead_letters.jsonl'), deadLetters.map((d) => `${toJson(d)}\n`).join(''));
-  const resolvedText = resolvedTopologyYaml(topology);
-  writeFileSync(join(metaDir, 'topology.resolved.yaml'), resolvedText);
-  if (taps.size > 0) {
-    mkdirSync(join(outDir, 'taps'), { recursive: true });
-    for (const [name, lines] of taps) writeFileSync(join(outDir, 'taps', `${name}.jsonl`), lines.map((l) => `${l}\n`).join(''));
-  }
-  const perf = stats(states, sessions);
-  const reasons: Record<string, number> = {};
-  for (const d of deadLetters) {
-    const key = `${d.node}: ${d.reason.split(':')[0]}`;
-    reasons[key] = (reasons[key] ?? 0) + 1;
-  }
-  const summary: BacktestSummary = {
-    topology: topology.name,
-    events: events,
-    events_per_sec: Math.round(events / wall),
-    wall_seconds: round(wall, 3),
-    fills,
-    orders,
-    total_return: round(perf.total_return, 8),
-    sharpe: round(perf.sharpe, 6),
-    max_drawdown: round(perf.max_drawdown, 8),
-    turnover: round(perf.turnover, 6),
-    fees: round(perf.fees, 2),
-    days: perf.days,
-    dead_letters: deadLetters.length,
-    dead_letter_reasons: reasons,
-    seed: topology.seed,
-    git_commit: await commit,
-    topology_sha256: sha256(resolvedText),
-    data_sha256: dataHash(dataDir, manifest, fileHashes, lakeReads),
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
-  };
+  const summary = observed.finish(outDir, metaDir, {
+    events,
+    wall,
+    deadLetters,
+    sessions,
+    commit: await commit,
+    dataSha256: dataHash(dataDir, manifest, fileHashes, lakeReads),
+  });
   const written = connection
     ? {
         ...summary,
@@ -275,24 +214,6 @@ async function runInto(
     : summary;
   writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);
   return summary;
-}
-
-function resolvedTopologyYaml(topology: Topology): string {
-  return stringify({
-    name: topology.name,
-    seed: topology.seed,
-    ...(topology.taps.length ? { taps: topology.taps } : {}),
-    ...(topology.groups.length
-      ? { groups: Object.fromEntries(topology.groups.map((g) => [g.name, { nodes: g.nodes, replicas: g.replicas }])) }
-      : {}),
-    nodes: topology.nodes.map((n) => ({
-      name: n.name,
-      type: n.type,
-      inputs: n.inputs,
-      params: n.params,
-      ...(n.transport.kind === 'kafka' ? { transport: n.transport } : {}),
-    })),
-  });
 }
 
 /**
@@ -312,22 +233,6 @@ function dataHash(
   }
   for (const [dataset, what] of [...lake].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`lake ${dataset} ${what}`);
   return hash.digest('hex');
-}
-
-/** The checkout's commit, or null outside a git checkout (or without git). */
-function gitCommit(): Promise<string | null> {
-  return new Promise((done) => {
-    execFile('git', ['rev-parse', 'HEAD'], (err, stdout) => done(err ? null : stdout.trim()));
-  });
-}
-
-function sha256(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 /** A group of the topology, or a clear error when it has no such group. */

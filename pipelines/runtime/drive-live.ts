@@ -1,50 +1,67 @@
 /**
- * The live event loop (the wall-clock driver): each source's batches are pushed into its edge as
- * they arrive, one delivery at a time, and timers fire when the wall clock reaches them; after each
- * delivery or timer the held work settles, as in the backtest. The run ends when every source has
- * ended, when `signal` aborts, or at `until`; then, as in the backtest, the timers due by then fire,
- * the streams complete and the nodes' end-of-run hooks run (sinks flush there).
- *
- * Unlike driveGraph, arrival order across sources is the wall clock's, not (ts_known, seq): a live
- * run is reproduced from its capture, not from the sources. `alpha live` builds on this.
+ * The live event loop (the wall-clock driver). Each arrival — a source's batch, a node's external
+ * input (ctx.external), a wall-clock wake that releases due timers — is one step, taken one at a time
+ * in arrival order by the backtest's rules (arrivals.ts), with the held work settled after each, and
+ * written to the capture when there is one, so `driveCapture` can take the same steps again. The run
+ * ends when every source has ended, when `signal` aborts, or at `until`: the sources stop, the nodes'
+ * `beforeStop` hooks run (arrivals still delivered meanwhile), the timers due by then fire, the
+ * streams complete and the end-of-run hooks run (sinks flush there).
  */
+import { rowsOf } from '../../lib/core/column-batch.ts';
 import type { Micros } from '../../lib/core/time.ts';
+import type { CaptureWriter } from '../io/capture-log.ts';
+import { edgeId } from '../topology/model.ts';
+import { ArrivalSteps } from './arrivals.ts';
 import type { BuiltGraph } from './graph.ts';
 import type { TimeSource, WallClock } from './wall-clock.ts';
 
 export interface LiveDriveOptions {
   /** Ends the run: the sources are closed and the run finishes as if they had ended. */
   signal?: AbortSignal;
-  /** Ends the run at this time (e.g. the last session's close), whatever the sources do. */
+  /** Ends the run at this wall time (e.g. the session's close), whatever the sources do. */
   until?: Micros;
   /** Needed with `until`: the time source of `clock`. */
   time?: TimeSource;
+  /** Where the arrivals are written as they are delivered. */
+  capture?: CaptureWriter;
+  /** Each external node's output ports (edge ids), for the capture: see liveCaptureNodes. */
+  externalPorts?: ReadonlyMap<string, readonly string[]>;
 }
 
-/** Drives `graph` on `clock` until the sources end or the run is stopped; returns the records delivered. */
-export async function driveLive(graph: BuiltGraph, clock: WallClock, options: LiveDriveOptions = {}): Promise<number> {
-  const held = graph.held;
+export interface LiveRun {
+  /** Records the sources delivered. */
+  events: number;
+  /** What external nodes emitted outside their external steps (e.g. answers after the stop): not in the capture. */
+  uncaptured: number;
+}
+
+/** The entry point of the graph's external arrivals: `services.external` routes here once the driver runs. */
+export class ExternalInputs {
+  private take: ((node: string, deliver: () => void) => void) | undefined;
+  readonly early: { node: string; deliver: () => void }[] = [];
+  queue(node: string, deliver: () => void): void {
+    if (this.take) this.take(node, deliver);
+    else this.early.push({ node, deliver });
+  }
+  attach(take: (node: string, deliver: () => void) => void): void {
+    this.take = take;
+    for (const e of this.early.splice(0)) take(e.node, e.deliver);
+  }
+}
+
+/** Drives `graph` on `clock` until the sources end or the run is stopped. */
+export async function driveLive(
+  graph: BuiltGraph,
+  clock: WallClock,
+  externals: ExternalInputs,
+  options: LiveDriveOptions = {},
+): Promise<LiveRun> {
+  const steps = new ArrivalSteps(clock, graph.held, (system) => clock.fromSystem(system));
+  const capture = options.capture;
   let events = 0;
+  let uncaptured = 0;
   let queue: Promise<void> = Promise.resolve();
   let failure: unknown;
-  /** One delivery at a time, each followed by the work it held. */
-  const serial = (work: () => void): Promise<void> => {
-    queue = queue.then(async () => {
-      if (failure !== undefined) return;
-      try {
-        clock.fireDue();
-        work();
-        if (held.size > 0) await held.settle();
-      } catch (err) {
-        failure = err;
-      }
-    });
-    return queue;
-  };
-  clock.onFired = () => void serial(() => {});
-
-  // The reads a stop must end. Not Promise.race with one long-lived promise: each race leaves a
-  // reaction on it that keeps its result (a batch) alive for the rest of the run.
   let halted = false;
   const waiting = new Set<(v: null) => void>();
   const stop = (): void => {
@@ -52,6 +69,52 @@ export async function driveLive(graph: BuiltGraph, clock: WallClock, options: Li
     for (const w of waiting) w(null);
     waiting.clear();
   };
+  /** One step at a time, in arrival order. */
+  const serial = (work: () => Promise<void>): Promise<void> => {
+    queue = queue.then(async () => {
+      if (failure !== undefined) return;
+      try {
+        await work();
+      } catch (err) {
+        failure = err;
+        stop();
+      }
+    });
+    return queue;
+  };
+
+  // What external nodes emit, gathered while their step runs.
+  let collecting: string | undefined;
+  let emitted: { port: string; records: unknown[] }[] = [];
+  for (const [node, edges] of options.externalPorts ?? [])
+    for (const port of edges)
+      graph.outputs.get(edgeId(node, port))!.subscribe((batch) => {
+        if (collecting === node) emitted.push({ port, records: rowsOf(batch) as unknown[] });
+        else uncaptured += batch.length;
+      });
+
+  clock.onDue = (wall) =>
+    void serial(async () => {
+      if (clock.nextTimerAt() > wall) return; // an arrival already fired them
+      capture?.wake(wall);
+      await steps.advance(wall);
+    });
+  externals.attach((node, deliver) =>
+    serial(async () => {
+      const at = Math.max(clock.wallNow(), clock.now());
+      collecting = node;
+      emitted = [];
+      try {
+        await steps.external(at, deliver);
+      } finally {
+        collecting = undefined;
+      }
+      capture?.external(node, at, emitted);
+    }),
+  );
+
+  // The reads a stop must end. Not Promise.race with one long-lived promise: each race leaves a
+  // reaction on it that keeps its result (a batch) alive for the rest of the run.
   const nextOrStop = <T>(read: Promise<T>): Promise<T | null> => {
     if (halted) return Promise.resolve(null);
     return new Promise<T | null>((resolve, reject) => {
@@ -78,20 +141,31 @@ export async function driveLive(graph: BuiltGraph, clock: WallClock, options: Li
         const batch = await nextOrStop(s.reader.next());
         if (batch === null || failure !== undefined) return;
         events += batch.length;
-        await serial(() => s.subject.next(batch));
+        await serial(async () => {
+          steps.restamp(batch);
+          capture?.source(s.name, rowsOf(batch));
+          await steps.deliver(batch, (records) => s.subject.next(records));
+        });
       }
     }),
   );
   await queue;
   cancelUntil?.();
+  if (failure === undefined) for (const ctx of graph.contexts.values()) for (const fn of ctx.stoppers) await fn();
+  await queue;
+  // From here on nothing takes steps: what still arrives from outside is delivered at once (uncaptured).
+  externals.attach((_node, deliver) => deliver());
   clock.stop();
   if (failure !== undefined) throw failure;
-  clock.fireUntil(options.until !== undefined ? Math.min(options.until, clock.now()) : clock.now());
-  if (held.size > 0) await held.settle();
+  // The timers due by the end (the wall time, or `until` when it came first) fire before the streams complete.
+  const wall = clock.wallNow();
+  const end = Math.max(clock.now(), options.until !== undefined ? Math.min(options.until, wall) : wall);
+  capture?.end(end);
+  await steps.advance(end);
   for (const s of graph.sources) {
     await s.reader.close();
     s.subject.complete();
   }
   for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
-  return events;
+  return { events, uncaptured };
 }

@@ -46,11 +46,14 @@ export interface RunServices {
   dataFile?(file: string): string;
   /** Node name → what its operator's `prepare` resolved to (see prepare.ts). */
   prepared?: ReadonlyMap<string, unknown>;
+  /** Live runs: queues a node's external arrival as a step (see OperatorContext.external). */
+  external?(node: string, deliver: () => void): void;
 }
 
 export class NodeContext implements SourceContext {
   readonly metrics = new NodeMetrics();
   readonly finalizers: (() => Promise<void> | void)[] = [];
+  readonly stoppers: (() => Promise<void>)[] = [];
 
   constructor(
     readonly node: string,
@@ -93,6 +96,15 @@ export class NodeContext implements SourceContext {
 
   atEnd(fn: () => Promise<void> | void): void {
     this.finalizers.push(fn);
+  }
+
+  external(deliver: () => void): void {
+    if (!this.services.external) throw new Error(`${this.node}: external input is only for live runs`);
+    this.services.external(this.node, deliver);
+  }
+
+  beforeStop(fn: () => Promise<void>): void {
+    this.stoppers.push(fn);
   }
 
   dataFile(file: string): string {

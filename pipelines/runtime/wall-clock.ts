@@ -1,18 +1,38 @@
 /**
- * The live clock: time is the wall clock's (µs since the epoch, UTC), and timers fire when it reaches
- * them, in the same order as the backtest's (time, node rank, scheduling order), each called with the
- * time it was scheduled for. Time comes from a {@link TimeSource}, so a test runs the live driver in
- * virtual time and the process in real time.
+ * The live clock. Its time is logical, as in the backtest: the ts_known of the record being
+ * delivered, or the time of the timer firing, and it never goes back. Timers fire by the backtest's
+ * rule (before any record stamped at or after them, in (time, node rank, scheduling order)). The wall
+ * clock only decides when due timers are released while no record arrives: when it reaches the
+ * earliest timer, `onDue(wall)` asks the live driver to advance to that wall time as a step of its
+ * own. That is what lets a capture of the arrivals reproduce a live run exactly.
+ *
+ * Wall time comes from a {@link TimeSource}, so a test runs the live driver in virtual time.
  */
-import type { Clock } from '../../operators/sdk/context.ts';
-import { Heap } from '../../lib/core/heap.ts';
 import type { Micros } from '../../lib/core/time.ts';
+import { EventClock } from './event-clock.ts';
 
-/** Where a live run's time comes from. */
+/** Where a live run's wall time comes from. */
 export interface TimeSource {
   now(): Micros;
   /** Calls `fn` once the time is at or after `at`; returns a function that cancels it. */
   wakeAt(at: Micros, fn: () => void): () => void;
+  /** This source's time at a system clock time (a feed's receive stamp); the same time when absent. */
+  fromSystem?(system: Micros): Micros;
+}
+
+/**
+ * The system clock run `speed` times faster, reading `origin` now: a demo or a test replays a trading
+ * day in minutes against a venue playing the same day at the same speed (`colo_venue --speed`).
+ * Receive stamps taken on the system clock map through `fromSystem`.
+ */
+export function scaledTime(speed: number, origin: Micros, base: TimeSource = systemTime): TimeSource {
+  const start = base.now();
+  const fromSystem = (system: Micros): Micros => origin + Math.round((system - start) * speed);
+  return {
+    now: () => fromSystem(base.now()),
+    wakeAt: (at, fn) => base.wakeAt(start + Math.ceil((at - origin) / speed), fn),
+    fromSystem,
+  };
 }
 
 /** The system's wall clock, with Node's timers. */
@@ -24,78 +44,50 @@ export const systemTime: TimeSource = {
   },
 };
 
-interface Timer {
-  at: Micros;
-  rank: number;
-  order: number;
-  fn: (at: Micros) => void;
-}
-
-export class WallClock implements Clock {
-  private readonly heap = new Heap<Timer>(
-    (a, b) => a.at < b.at || (a.at === b.at && (a.rank < b.rank || (a.rank === b.rank && a.order < b.order))),
-  );
-  private scheduled = 0;
+export class WallClock extends EventClock {
   private armedAt = Infinity;
   private cancelWake: (() => void) | undefined;
   private stopped = false;
 
-  /** Runs after timers fired on a wake-up (the live driver settles the work they started there). */
-  onFired: () => void = () => {};
+  /** Called when the wall clock reaches the earliest timer, with the wall time then. */
+  onDue: (wall: Micros) => void = () => {};
 
-  constructor(private readonly time: TimeSource) {}
+  constructor(private readonly time: TimeSource) {
+    super(time.now());
+  }
 
-  now(): Micros {
+  /** The wall clock's time (not the run's: see now()). */
+  wallNow(): Micros {
     return this.time.now();
   }
 
-  schedule(at: Micros, fn: (at: Micros) => void, rank = 0): void {
+  /** A receive stamp taken on the system clock, as the wall clock's time (they differ at a speed factor). */
+  fromSystem(system: Micros): Micros {
+    return this.time.fromSystem ? this.time.fromSystem(system) : system;
+  }
+
+  override schedule(at: Micros, fn: (at: Micros) => void, rank = 0): void {
     if (this.stopped) return;
-    this.heap.push({ at, rank, order: this.scheduled++, fn });
+    super.schedule(at, fn, rank);
     this.arm();
   }
 
-  /** The clock as one node sees it: its timers rank by the node's topological position. */
-  forNode(rank: number): Clock {
-    return { now: () => this.now(), schedule: (at, fn) => this.schedule(at, fn, rank) };
-  }
-
-  /** Time of the earliest pending timer, or Infinity. */
-  nextTimerAt(): Micros {
-    return this.heap.peek()?.at ?? Infinity;
-  }
-
-  /** Fires, in order, every timer due by now (timers they schedule for now or earlier included). */
-  fireDue(): number {
-    let fired = 0;
-    for (;;) {
-      const next = this.heap.peek();
-      if (next === undefined || next.at > this.now()) break;
-      this.heap.pop();
-      next.fn(next.at);
-      fired++;
-    }
+  override fireNext(t: Micros): boolean {
+    const fired = super.fireNext(t);
     this.arm();
     return fired;
   }
 
-  /** Fires every timer due by `t` regardless of the time (the end of a run: the last session's close). */
-  fireUntil(t: Micros): number {
-    let fired = 0;
-    for (let next = this.heap.peek(); next !== undefined && next.at <= t; next = this.heap.peek()) {
-      this.heap.pop();
-      next.fn(next.at);
-      fired++;
-    }
-    return fired;
-  }
-
-  /** No more wake-ups: pending timers stay for {@link fireUntil}, new ones are ignored. */
+  /** No more wake-ups: pending timers stay for the end of the run, new ones are ignored. */
   stop(): void {
     this.stopped = true;
     this.cancelWake?.();
     this.cancelWake = undefined;
     this.armedAt = Infinity;
+  }
+
+  protected override get acceptsPast(): boolean {
+    return true;
   }
 
   private arm(): void {
@@ -109,7 +101,7 @@ export class WallClock implements Clock {
     this.cancelWake = this.time.wakeAt(at, () => {
       this.armedAt = Infinity;
       this.cancelWake = undefined;
-      if (this.fireDue() > 0) this.onFired();
+      this.onDue(Math.max(at, this.time.now()));
     });
   }
 }

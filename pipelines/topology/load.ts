@@ -3,7 +3,7 @@
  * `--set NODE.PARAM=VALUE` overrides to it before validation.
  */
 import { readFileSync, type Stats, statSync } from 'node:fs';
-import { LineCounter, parseDocument, parse as parseYaml, isMap, isSeq, type Document } from 'yaml';
+import { LineCounter, parseDocument, parse as parseYaml, isMap, isScalar, isSeq, type Document } from 'yaml';
 import type { Problem } from './problems.ts';
 
 export interface LoadedTopology {
@@ -20,7 +20,13 @@ export interface LoadedTopology {
 /** The largest topology file read (docs/topology.md). */
 export const MAX_TOPOLOGY_BYTES = 1024 * 1024;
 
-export function loadTopology(file: string, sets: readonly string[] = [], text?: string): LoadedTopology {
+/**
+ * Which graph of the file to load: `backtest` (the `nodes:` as written) or `live` (with the nodes
+ * named under `live:` replaced, see applyMode).
+ */
+export type TopologyMode = 'backtest' | 'live';
+
+export function loadTopology(file: string, sets: readonly string[] = [], text?: string, mode: TopologyMode = 'backtest'): LoadedTopology {
   const unreadable = (message: string, hint = 'pass the path of a topology.yaml'): LoadedTopology => ({
     file,
     doc: parseDocument(''),
@@ -63,6 +69,7 @@ export function loadTopology(file: string, sets: readonly string[] = [], text?: 
   });
   const overrides: LoadedTopology['overrides'] = [];
   if (problems.length === 0) {
+    applyMode(file, doc, lines, mode, problems);
     for (const flag of sets) applySet(doc, flag, overrides, problems);
   }
   return { file, doc, lines, overrides, problems, syntaxErrors: doc.errors.length > 0 };
@@ -107,6 +114,63 @@ function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology[
     return;
   }
   overrides.push({ path, flag: `--set ${flag}` });
+}
+
+const LIVE_KEYS = ['type', 'params', 'inputs'];
+
+/**
+ * `live:` maps node names to what replaces them in a live run (`type`, `params`, `inputs`; each
+ * replaces the node's own whole, what is not given is kept), so one file serves both modes: a replay
+ * source becomes source.itch, the simulated broker execution.ouch, and every edge stays. Checked in
+ * both modes (each name a node of `nodes:`, only those keys); applied in live mode, then removed.
+ */
+function applyMode(file: string, doc: Document.Parsed, lines: LineCounter, mode: TopologyMode, problems: Problem[]): void {
+  if (!isMap(doc.contents)) return;
+  const live = doc.contents.get('live', true);
+  if (live === undefined) return;
+  doc.contents.delete('live');
+  const at = (node: unknown, message: string, hint: string): void => {
+    const range = (node as { range?: [number, number] } | undefined)?.range;
+    const pos = range ? lines.linePos(range[0]) : { line: 1, col: 1 };
+    problems.push({ file, line: pos.line, col: pos.col, message, hint });
+  };
+  if (!isMap(live)) {
+    at(
+      live,
+      'live: is not a mapping',
+      'map node names to their live replacement, e.g. live: { quotes: { type: source.itch, params: {…} } }',
+    );
+    return;
+  }
+  const nodes = doc.get('nodes', true);
+  const list = isSeq(nodes) ? nodes.items : [];
+  const names = list.map((n) => (isMap(n) ? String(n.get('name')) : ''));
+  for (const pair of live.items) {
+    const name = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const index = names.indexOf(name);
+    if (index < 0) {
+      at(pair.key, `live: no node named "${name}"`, `name a node of nodes: (${names.filter(Boolean).join(', ')})`);
+      continue;
+    }
+    if (!isMap(pair.value)) {
+      at(pair.value ?? pair.key, `live.${name} is not a mapping`, `give any of ${LIVE_KEYS.join(', ')}`);
+      continue;
+    }
+    let ok = true;
+    for (const field of pair.value.items) {
+      const key = isScalar(field.key) ? String(field.key.value) : String(field.key);
+      if (!LIVE_KEYS.includes(key)) {
+        at(field.key, `live.${name}: unknown key "${key}"`, `only ${LIVE_KEYS.join(', ')} (the node keeps its name and transport)`);
+        ok = false;
+      }
+    }
+    if (!ok || mode !== 'live') continue;
+    const target = list[index]!;
+    if (!isMap(target)) continue;
+    for (const field of pair.value.items) target.set(field.key, field.value);
+    // A params mapping given for a new type replaces the old type's params whole.
+    if (pair.value.has('type') && !pair.value.has('params')) target.delete('params');
+  }
 }
 
 function firstLine(s: string): string {

@@ -179,6 +179,16 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
           ],
         },
       },
+      live: {
+        type: 'object',
+        description:
+          'What replaces a node in a live run (alpha live): node name → its live type, params and/or inputs; the rest of the graph is the same.',
+        additionalProperties: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { type: { enum: specs.map((s) => s.type) }, params: { type: 'object' }, inputs },
+        },
+      },
       nodes: {
         type: 'array',
         items: {

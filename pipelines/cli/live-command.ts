@@ -1,0 +1,88 @@
+/**
+ * `alpha live FILE`: the topology's live graph on the wall clock, captured as it runs
+ * (pipelines/runtime/live.ts). Ctrl-C (or SIGTERM) stops it cleanly: sources stop, working orders get
+ * their answers, sinks flush, the summary is written; a second Ctrl-C exits at once.
+ */
+import type { Command } from 'commander';
+import { isDate } from '../../lib/core/dates.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { collect } from './replay-options.ts';
+
+interface LiveCommandOptions {
+  data?: string;
+  out: string;
+  set: string[];
+  seconds?: string;
+  date?: string;
+  speed: string;
+  statusEvery: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+export function registerLiveCommand(program: Command): void {
+  program
+    .command('live')
+    .description(
+      'Run the live graph of a topology (its "live:" replacements applied) on the wall clock against live feeds and a venue; captures every arrival in OUT/capture.alog for `alpha backtest FILE --capture`.',
+    )
+    .argument('<file>', 'topology.yaml')
+    .option('--data <dir>', 'dataset whose manifest gives the instruments (default: the topology\'s "data:")')
+    .option('--out <dir>', 'output folder: capture.alog, summary.json, what the sinks write', 'out/live')
+    .option('--set <NODE.PARAM=VALUE>', 'override one param of the live graph (repeatable)', collect, [])
+    .option('--date <date>', "the trading day: its session is the run's and the run's clock starts at its open (YYYY-MM-DD)")
+    .option('--speed <x>', 'with --date: the clock runs this many times faster than the wall (as the venue’s --speed)', '1')
+    .option('--seconds <s>', 'stop after this many seconds of wall time (default: when the sources end, or Ctrl-C)')
+    .option('--status-every <s>', 'print a status line every this many seconds (0: none)', '5')
+    .option('--overwrite', 'replace an existing non-empty --out (default: refuse it)')
+    .option('--quiet', 'no status lines')
+    .action(async (file: string, opts: LiveCommandOptions) => {
+      const seconds = opts.seconds === undefined ? undefined : positive('--seconds', opts.seconds, false);
+      const every = positive('--status-every', opts.statusEvery, true);
+      const speed = positive('--speed', opts.speed, false);
+      if (opts.date !== undefined && !isDate(opts.date))
+        throw new AlphaError(`--date ${JSON.stringify(opts.date)}: expected a real date YYYY-MM-DD`);
+      if (opts.date === undefined && speed !== 1)
+        throw new AlphaError('--speed needs --date: the trading day whose session the faster clock runs through');
+      const { runLiveSession } = await import('../runtime/live.ts');
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (stop.signal.aborted) process.exit(130);
+        process.stderr.write('stopping: sources closed, waiting for the venue’s last answers (Ctrl-C again to exit at once)\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const s = await runLiveSession({
+          topologyFile: file,
+          sets: opts.set,
+          outDir: opts.out,
+          overwrite: opts.overwrite ?? false,
+          ...(opts.data ? { dataDir: opts.data } : {}),
+          ...(seconds !== undefined ? { seconds } : {}),
+          ...(opts.date !== undefined ? { date: opts.date, speed } : {}),
+          signal: stop.signal,
+          statusSeconds: opts.quiet ? 0 : every,
+          onStatus: (line) => process.stderr.write(`live ${line}\n`),
+          log: { info: () => {}, warn: (m) => process.stderr.write(`${m}\n`) },
+        });
+        process.stdout.write(
+          `live "${s.topology}": ${s.events.toLocaleString('en-US')} events in ${s.wall_seconds.toFixed(1)}s, ${s.orders} orders, ${s.fills} fills, ${s.dead_letters} dead letters\n` +
+            `  captured ${s.captured} arrivals in ${s.capture}; replay: alpha backtest ${file} --capture ${s.capture} --out OUT\n`,
+        );
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
+
+function positive(flag: string, value: string, zeroOk: boolean): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0 || (!zeroOk && x === 0) || x > 86_400 * 7)
+    throw new AlphaError(
+      `${flag} ${JSON.stringify(value)}: expected ${zeroOk ? 'a number of seconds ≥ 0' : 'a number of seconds > 0'}, at most a week`,
+    );
+  return x;
+}

@@ -1,0 +1,288 @@
+/**
+ * The capture of a live run: every arrival the live driver delivered, in its order, as it was
+ * delivered. An arrival is a source's batch (records restamped by the driver, see arrivals.ts), what a
+ * node received from outside the graph (`external`: e.g. the venue's executions), a wall-clock wake
+ * that released due timers, or the end of the run. Replaying the arrivals in order through the same
+ * graph reproduces what the live graph did (pipelines/runtime/drive-capture.ts).
+ *
+ * The file is a sequence of frames, each `u32 length · u32 CRC-32 · payload` (little-endian), written
+ * with one write per arrival, so a run killed at any moment leaves every complete frame readable; a
+ * torn last frame is detected (length or CRC) and dropped, never read as data. Records are Avro (the
+ * schemas of schemas/), an array per batch. The first frame is a JSON header naming the captured
+ * nodes and their ports' schemas.
+ */
+import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import avro from 'avsc';
+import { DataError } from '../../lib/core/errors.ts';
+import type { Micros } from '../../lib/core/time.ts';
+import { avroSchema } from '../../schemas/avro.ts';
+import { SCHEMA_NAMES, type SchemaName } from '../../schemas/types.generated.ts';
+
+export const CAPTURE_FILE = 'capture.alog';
+const FORMAT = 'alpha-capture/1';
+
+export interface CapturedNode {
+  node: string;
+  /** `source`: its batches are arrivals; `external`: it receives from outside the graph. */
+  kind: 'source' | 'external';
+  /** Port → schema of what is captured (a source's `out`; every output port of an external node). */
+  ports: Record<string, SchemaName>;
+}
+
+export interface CaptureHeader {
+  format: typeof FORMAT;
+  /** The run's time when it started (its clock's first time). */
+  start: Micros;
+  /** The instruments and trading sessions the live run was given (the replay is given the same). */
+  universe: { symbol: string; sector: string }[];
+  sessions: { open: Micros; close: Micros }[];
+  nodes: CapturedNode[];
+}
+
+export type Arrival =
+  | { kind: 'source'; node: string; records: unknown[] }
+  | { kind: 'external'; node: string; at: Micros; emitted: { port: string; records: unknown[] }[] }
+  | { kind: 'wake'; at: Micros }
+  | { kind: 'end'; at: Micros };
+
+const KIND = { source: 1, external: 2, wake: 3, end: 4 } as const;
+const HEADER = 0;
+
+interface Codec {
+  node: CapturedNode;
+  ports: string[];
+  types: avro.Type[];
+}
+
+function codecs(nodes: readonly CapturedNode[]): Codec[] {
+  return nodes.map((node) => {
+    const ports = Object.keys(node.ports);
+    return { node, ports, types: ports.map((p) => avroArray(node.ports[p]!)) };
+  });
+}
+
+const arrayTypes = new Map<SchemaName, avro.Type>();
+function avroArray(schema: SchemaName): avro.Type {
+  let t = arrayTypes.get(schema);
+  if (!t) {
+    t = avro.Type.forSchema({ type: 'array', items: avroSchema(schema) } as avro.Schema, { wrapUnions: false });
+    arrayTypes.set(schema, t);
+  }
+  return t;
+}
+
+/** Appends arrivals to a capture file it creates (never over an existing one). */
+export class CaptureWriter {
+  private readonly fd: number;
+  private readonly codecs: Codec[];
+  private readonly index = new Map<string, number>();
+  arrivals = 0;
+
+  constructor(
+    readonly path: string,
+    header: Omit<CaptureHeader, 'format'>,
+  ) {
+    this.fd = openSync(path, 'wx');
+    this.codecs = codecs(header.nodes);
+    header.nodes.forEach((n, i) => this.index.set(n.node, i));
+    const json = Buffer.from(JSON.stringify({ format: FORMAT, ...header }));
+    this.frame(Buffer.concat([Buffer.of(HEADER), json]));
+  }
+
+  source(node: string, records: readonly unknown[]): void {
+    const i = this.nodeIndex(node);
+    const head = Buffer.alloc(3);
+    head[0] = KIND.source;
+    head.writeUInt16LE(i, 1);
+    this.frame(Buffer.concat([head, this.codecs[i]!.types[0]!.toBuffer(records)]));
+  }
+
+  external(node: string, at: Micros, emitted: readonly { port: string; records: readonly unknown[] }[]): void {
+    const i = this.nodeIndex(node);
+    const codec = this.codecs[i]!;
+    const parts: Buffer[] = [];
+    const head = Buffer.alloc(1 + 2 + 8 + 2);
+    head[0] = KIND.external;
+    head.writeUInt16LE(i, 1);
+    head.writeDoubleLE(at, 3);
+    head.writeUInt16LE(emitted.length, 11);
+    parts.push(head);
+    for (const e of emitted) {
+      const p = codec.ports.indexOf(e.port);
+      if (p < 0) throw new Error(`capture: node ${node} has no captured port ${e.port}`);
+      const body = codec.types[p]!.toBuffer(e.records);
+      const len = Buffer.alloc(5);
+      len[0] = p;
+      len.writeUInt32LE(body.length, 1);
+      parts.push(len, body);
+    }
+    this.frame(Buffer.concat(parts));
+  }
+
+  wake(at: Micros): void {
+    this.timed(KIND.wake, at);
+  }
+
+  end(at: Micros): void {
+    this.timed(KIND.end, at);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private timed(kind: number, at: Micros): void {
+    const b = Buffer.alloc(9);
+    b[0] = kind;
+    b.writeDoubleLE(at, 1);
+    this.frame(b);
+  }
+
+  private nodeIndex(node: string): number {
+    const i = this.index.get(node);
+    if (i === undefined) throw new Error(`capture: node ${node} is not in the capture's header`);
+    return i;
+  }
+
+  private frame(payload: Buffer): void {
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(payload.length, 0);
+    head.writeUInt32LE(crc32(payload), 4);
+    writeSync(this.fd, Buffer.concat([head, payload]));
+    this.arrivals++;
+  }
+}
+
+export interface Capture {
+  header: CaptureHeader;
+  arrivals: Arrival[];
+  /** Whether the file ended with the run's end frame (false: the run was killed; its arrivals up to there are here). */
+  ended: boolean;
+  /** Bytes of a torn last frame that were dropped (0 when the file ends on a frame boundary). */
+  tornBytes: number;
+}
+
+/** Reads a capture file; a file that is not one, or damaged before its last frame, is a DataError naming it. */
+export function readCapture(path: string): Capture {
+  let bytes: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      if (!fstatSync(fd).isFile()) throw new DataError(path, 'not a regular file: expected a capture written by `alpha live`');
+    } finally {
+      closeSync(fd);
+    }
+    bytes = readFileSync(path);
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(path, `cannot read the capture (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const frames: Buffer[] = [];
+  let at = 0;
+  let torn = 0;
+  while (at < bytes.length) {
+    if (bytes.length - at < 8) {
+      torn = bytes.length - at;
+      break;
+    }
+    const len = bytes.readUInt32LE(at);
+    const crc = bytes.readUInt32LE(at + 4);
+    if (at + 8 + len > bytes.length) {
+      torn = bytes.length - at;
+      break;
+    }
+    const payload = bytes.subarray(at + 8, at + 8 + len);
+    if (crc32(payload) !== crc) {
+      // Only the last frame may be torn (a run killed mid-write); a bad frame before it is damage.
+      if (at + 8 + len === bytes.length) {
+        torn = bytes.length - at;
+        break;
+      }
+      throw new DataError(path, `frame at byte ${at} fails its checksum: the capture is damaged`);
+    }
+    frames.push(payload);
+    at += 8 + len;
+  }
+  const first = frames[0];
+  if (!first || first[0] !== HEADER) throw new DataError(path, 'no capture header: expected a file written by `alpha live`');
+  const header = parseHeader(path, first.subarray(1));
+  const cs = codecs(header.nodes);
+  const arrivals: Arrival[] = [];
+  let ended = false;
+  for (let f = 1; f < frames.length; f++) {
+    const p = frames[f]!;
+    try {
+      arrivals.push(decodeArrival(p, cs));
+    } catch (err) {
+      throw new DataError(path, `arrival ${f}: ${(err as Error).message}`);
+    }
+    if (p[0] === KIND.end) ended = true;
+  }
+  return { header, arrivals, ended, tornBytes: torn };
+}
+
+function parseHeader(path: string, json: Buffer): CaptureHeader {
+  let h: CaptureHeader;
+  try {
+    h = JSON.parse(json.toString('utf8')) as CaptureHeader;
+  } catch {
+    throw new DataError(path, 'the capture header is not JSON');
+  }
+  const schemas = new Set<string>(SCHEMA_NAMES);
+  const ok =
+    h &&
+    h.format === FORMAT &&
+    Number.isFinite(h.start) &&
+    Array.isArray(h.universe) &&
+    h.universe.every((u) => typeof u?.symbol === 'string' && typeof u.sector === 'string') &&
+    Array.isArray(h.sessions) &&
+    h.sessions.every((x) => Number.isFinite(x?.open) && Number.isFinite(x.close)) &&
+    Array.isArray(h.nodes) &&
+    h.nodes.every(
+      (n) =>
+        typeof n.node === 'string' &&
+        (n.kind === 'source' || n.kind === 'external') &&
+        n.ports !== null &&
+        typeof n.ports === 'object' &&
+        Object.values(n.ports).every((s) => schemas.has(s as string)),
+    );
+  if (!ok) throw new DataError(path, `the capture header is not ${FORMAT} (nodes with their ports' schemas)`);
+  return h;
+}
+
+function decodeArrival(p: Buffer, cs: readonly Codec[]): Arrival {
+  const codec = (i: number): Codec => {
+    const c = cs[i];
+    if (!c) throw new Error(`node #${i} is not in the header`);
+    return c;
+  };
+  switch (p[0]) {
+    case KIND.source: {
+      const c = codec(p.readUInt16LE(1));
+      return { kind: 'source', node: c.node.node, records: c.types[0]!.fromBuffer(p.subarray(3)) as unknown[] };
+    }
+    case KIND.external: {
+      const c = codec(p.readUInt16LE(1));
+      const at = p.readDoubleLE(3);
+      const n = p.readUInt16LE(11);
+      let o = 13;
+      const emitted: { port: string; records: unknown[] }[] = [];
+      for (let k = 0; k < n; k++) {
+        const port = p[o]!;
+        const len = p.readUInt32LE(o + 1);
+        const type = c.types[port];
+        if (!type) throw new Error(`port #${port} of ${c.node.node} is not in the header`);
+        emitted.push({ port: c.ports[port]!, records: type.fromBuffer(p.subarray(o + 5, o + 5 + len)) as unknown[] });
+        o += 5 + len;
+      }
+      return { kind: 'external', node: c.node.node, at, emitted };
+    }
+    case KIND.wake:
+      return { kind: 'wake', at: p.readDoubleLE(1) };
+    case KIND.end:
+      return { kind: 'end', at: p.readDoubleLE(1) };
+    default:
+      throw new Error(`unknown arrival kind ${p[0]}`);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * How a live run takes its steps, and how the replay of its capture takes the same ones: the rules of
+ * the backtest's event loop applied to arrivals (a source's batch, a node's external input, a wall
+ * clock wake) instead of merged stored data.
+ *
+ * - A source's records are stamped no earlier than the run's time (the driver raises a ts_known that
+ *   is behind it, and keeps them non-decreasing), so the capture is in ts_known order.
+ * - Timers fire before any record stamped at or after them, one step each, as in the backtest; a
+ *   batch that spans a timer is cut there.
+ * - A wake advances the time to the wall time it fired at, firing what is due.
+ */
+import { ColumnBatch, type EdgeBatch } from '../../lib/core/column-batch.ts';
+import type { Micros } from '../../lib/core/time.ts';
+import type { SourceRecord } from '../../operators/sdk/spec.ts';
+import type { EventClock } from './event-clock.ts';
+import type { HeldWork } from './held-work.ts';
+import { runEnd } from './merge.ts';
+
+export class ArrivalSteps {
+  constructor(
+    private readonly clock: EventClock,
+    private readonly held: HeldWork,
+    /** A live source's receive stamps (system clock) as the run's wall time (a speed factor); none on replay. */
+    private readonly fromSystem?: (system: Micros) => Micros,
+  ) {}
+
+  /** Fires every timer due by `t`, each a step of its own, then sets the time to `t` (never back). */
+  async advance(t: Micros): Promise<void> {
+    while (this.clock.fireNext(t)) if (this.held.size > 0) await this.held.settle();
+    this.clock.advanceTo(t);
+  }
+
+  /**
+   * Stamps a live batch for delivery (in place): receive stamps on the run's wall time, raised to the
+   * run's time, or to the record ahead's, where they are behind it.
+   */
+  restamp(batch: EdgeBatch<SourceRecord>): void {
+    let floor = this.clock.now();
+    const map = this.fromSystem;
+    if (batch instanceof ColumnBatch) {
+      const ts = batch.columns.ts_known as Float64Array;
+      for (let i = batch.start; i < batch.end; i++) {
+        const t = map ? map(ts[i]!) : ts[i]!;
+        if (t < floor) ts[i] = floor;
+        else ts[i] = floor = t;
+      }
+      return;
+    }
+    for (const r of batch as SourceRecord[]) {
+      const t = map ? map(r.ts_known) : r.ts_known;
+      if (t < floor) r.ts_known = floor;
+      else r.ts_known = floor = t;
+    }
+  }
+
+  /** Delivers a restamped batch to `next` in runs cut at timers, each after the timers due before it. */
+  async deliver(batch: EdgeBatch<SourceRecord>, next: (records: EdgeBatch<SourceRecord>) => void): Promise<void> {
+    const columns = batch instanceof ColumnBatch;
+    const ts: ArrayLike<number> = columns ? batch.columns.ts_known : Float64Array.from(batch, (r) => r.ts_known);
+    const start = columns ? batch.start : 0;
+    const end = columns ? batch.end : batch.length;
+    for (let i = start; i < end; ) {
+      const t = ts[i]!;
+      await this.advance(t);
+      const to = runEnd(ts, i + 1, end, this.clock.nextTimerAt(), false);
+      next(to - i === end - start ? batch : columns ? batch.slice(i - start, to - start) : batch.slice(i, to));
+      if (this.held.size > 0) await this.held.settle();
+      i = to;
+    }
+  }
+
+  /** Runs an external arrival at `at` (not before the run's time): timers due by then first. */
+  async external(at: Micros, deliver: () => void): Promise<void> {
+    await this.advance(Math.max(at, this.clock.now()));
+    deliver();
+    if (this.held.size > 0) await this.held.settle();
+  }
+}

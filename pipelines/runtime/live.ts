@@ -1,0 +1,247 @@
+/**
+ * `alpha live FILE`: runs a topology's live graph (its `live:` replacements applied) on the wall clock
+ * until its sources end, `seconds` pass, or the signal aborts (SIGINT/SIGTERM: the sources stop, the
+ * order entry nodes await their last answers, the sinks flush). Every arrival is captured in
+ * OUT/capture.alog as it is delivered; `alpha backtest FILE --capture OUT/capture.alog` replays it to
+ * the same orders. Writes into OUT directly (not a staging folder), so a killed run leaves its capture
+ * where the replay looks for it; the summary is written last.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AlphaError } from '../../lib/core/errors.ts';
+import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
+import type { AnySpec } from '../../operators/sdk/spec.ts';
+import { registry } from '../../operators/index.ts';
+import type { DeadLetter } from '../../schemas/types.generated.ts';
+import { readManifest } from '../data/manifest.ts';
+import { CAPTURE_FILE, CaptureWriter, readCapture } from '../io/capture-log.ts';
+import { openOutput } from '../io/output-folder.ts';
+import { writeFileAtomically } from '../io/write-file.ts';
+import { resolveTopology } from './backtest.ts';
+import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
+import { driveLive, ExternalInputs } from './drive-live.ts';
+import { buildGraph } from './graph.ts';
+import { prepareNodes } from './prepare.ts';
+import { gitCommit, RunObserver, type RunSummary, sha256 } from './run-report.ts';
+import { scaledTime, systemTime, type TimeSource, WallClock } from './wall-clock.ts';
+import { newYorkDate, regularSession } from '../../lib/core/exchange-time.ts';
+
+export interface LiveOptions {
+  topologyFile: string;
+  sets?: readonly string[];
+  /** Operator types to resolve the topology against (default: the registry). */
+  registry?: ReadonlyMap<string, AnySpec>;
+  /** The instruments: the universe of this dataset's manifest (default: the topology's data folder, if any). */
+  dataDir?: string;
+  outDir: string;
+  /** Replace an existing non-empty `outDir` (default: refuse it). */
+  overwrite?: boolean;
+  /** Wall seconds after which the run stops (default: until the sources end or the signal). */
+  seconds?: number;
+  /**
+   * A trading day to run through (YYYY-MM-DD): the run's clock starts at its open and runs `speed`
+   * times faster than the wall (the venue plays that day at the same speed). Without it the clock is
+   * the wall clock, and the session is today's (New York) regular session.
+   */
+  date?: string;
+  speed?: number;
+  signal?: AbortSignal;
+  log?: Logger;
+  /** Status line every `statusSeconds` of wall time (default 5; 0: none). */
+  onStatus?: (line: string) => void;
+  statusSeconds?: number;
+  /** Wall time (tests run in virtual time). */
+  time?: TimeSource;
+}
+
+export interface LiveSummary extends RunSummary {
+  mode: 'live';
+  /** What looked wrong (a source that delivered nothing: a feed that never answered). */
+  warnings: string[];
+  /** Arrivals written to the capture. */
+  captured: number;
+  capture: string;
+}
+
+const quiet: Logger = { info: () => {}, warn: () => {} };
+
+export async function runLiveSession(options: LiveOptions): Promise<LiveSummary> {
+  const log = options.log ?? quiet;
+  const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
+  const universe = liveUniverse(options.dataDir ?? topology.data);
+  const base = options.time ?? systemTime;
+  const sessions: Session[] = [regularSession(options.date ?? newYorkDate(base.now()))];
+  const time = options.date ? scaledTime(options.speed ?? 1, sessions[0]!.open, base) : base;
+  const outDir = liveFolder(options.outDir, options.overwrite ?? false);
+  const deadLetters: DeadLetter[] = [];
+  const externals = new ExternalInputs();
+  const prepared = await prepareNodes(topology, sessions);
+  const clock = new WallClock(time);
+  const graph = buildGraph(topology, clock, {
+    prepared,
+    calendar: { sessions },
+    universe,
+    outDir,
+    log,
+    onDeadLetter: (d) => deadLetters.push(d),
+    openDataset: (name) => {
+      throw new AlphaError(
+        `the live graph reads dataset "${name}" from a replay source: give it a live replacement under live: in ${topology.file}`,
+      );
+    },
+    external: (node, deliver) => externals.queue(node, deliver),
+  });
+  const observed = new RunObserver(topology, graph);
+  const nodes = capturedNodes(topology);
+  const capturePath = join(outDir, CAPTURE_FILE);
+  const capture = new CaptureWriter(capturePath, { start: clock.now(), universe: [...universe], sessions, nodes });
+  const commit = gitCommit();
+  const started = process.hrtime.bigint();
+  const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+  let events = 0;
+  const bySource = new Map<string, number>(graph.sources.map((s) => [s.name, 0]));
+  for (const s of graph.sources) {
+    const next = s.reader.next.bind(s.reader);
+    s.reader.next = async () => {
+      const b = await next();
+      if (b) {
+        events += b.length;
+        bySource.set(s.name, bySource.get(s.name)! + b.length);
+      }
+      return b;
+    };
+  }
+  const every = options.statusSeconds ?? 5;
+  const status =
+    options.onStatus && every > 0
+      ? setInterval(() => options.onStatus!(statusLine(seconds(), events, observed, deadLetters.length)), every * 1000)
+      : undefined;
+  try {
+    const run = await driveLive(graph, clock, externals, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      // `seconds` of wall time are `speed` times as many of the run's.
+      ...(options.seconds !== undefined
+        ? { until: time.now() + Math.round(options.seconds * 1e6 * (options.date ? (options.speed ?? 1) : 1)) }
+        : {}),
+      time,
+      capture,
+      externalPorts: externalPorts(nodes),
+    });
+    if (run.uncaptured > 0)
+      log.warn(`${run.uncaptured} record(s) from the venue arrived after the stop: they are in the outputs, not in the capture`);
+  } finally {
+    if (status) clearInterval(status);
+    capture.close();
+  }
+  // A feed that never answered is not a quiet market: say so.
+  const warnings = [...bySource].filter(([, n]) => n === 0).map(([name]) => `${name}: the source delivered no record in the whole run`);
+  for (const w of warnings) log.warn(w);
+  const summary: LiveSummary = {
+    mode: 'live',
+    warnings,
+    ...observed.finish(outDir, outDir, {
+      events,
+      wall: seconds(),
+      deadLetters,
+      sessions,
+      commit: await commit,
+      dataSha256: sha256(readFileSync(capturePath)),
+    }),
+    captured: capture.arrivals - 1,
+    capture: capturePath,
+  };
+  writeFileAtomically('--out', join(outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));
+  return summary;
+}
+
+export interface CaptureReplayOptions {
+  topologyFile: string;
+  sets?: readonly string[];
+  registry?: ReadonlyMap<string, AnySpec>;
+  /** The capture of a live run of this topology (OUT/capture.alog of `alpha live`). */
+  capture: string;
+  outDir: string;
+  overwrite?: boolean;
+  log?: Logger;
+}
+
+/**
+ * `alpha backtest FILE --capture CAPTURE`: the live graph of FILE over the capture of a live run, its
+ * sources and order entry standing aside for the captured arrivals and executions. Its sinks write
+ * what the live run's wrote (orders.parquet byte for byte): the cardinal rule, checked.
+ */
+export async function replayCaptureRun(options: CaptureReplayOptions): Promise<RunSummary> {
+  const log = options.log ?? quiet;
+  const capture = readCapture(options.capture);
+  if (!capture.ended)
+    log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
+  const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
+  const topology = replayTopology(live, capture.header.nodes, options.capture);
+  const { sessions, universe } = capture.header;
+  const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false });
+  try {
+    const deadLetters: DeadLetter[] = [];
+    const prepared = await prepareNodes(topology, sessions);
+    const clock = replayClock(capture.header.start);
+    const graph = buildGraph(topology, clock, {
+      prepared,
+      calendar: { sessions },
+      universe,
+      outDir: output.dir,
+      log,
+      onDeadLetter: (d) => deadLetters.push(d),
+      openDataset: (name) => {
+        throw new AlphaError(`a capture replay reads no dataset (asked for "${name}")`);
+      },
+    });
+    const observed = new RunObserver(topology, graph);
+    const commit = gitCommit();
+    const started = process.hrtime.bigint();
+    const events = await driveCapture(graph, clock, capture);
+    const summary = observed.finish(output.dir, output.dir, {
+      events,
+      wall: Number(process.hrtime.bigint() - started) / 1e9,
+      deadLetters,
+      sessions,
+      commit: await commit,
+      dataSha256: sha256(readFileSync(options.capture)),
+    });
+    writeFileAtomically('--out', join(output.dir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));
+    output.commit();
+    return summary;
+  } catch (err) {
+    throw output.abort(err);
+  }
+}
+
+/** One status line: `12.0s  45,312 events (3,776/s)  120 orders  64 fills  equity 10,001,234  0 dead letters`. */
+export function statusLine(seconds: number, events: number, observed: RunObserver, deadLetters: number): string {
+  const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+  const equity = observed.states.at(-1)?.equity;
+  return [
+    `${seconds.toFixed(1)}s`,
+    `${n(events)} events (${n(events / Math.max(seconds, 1e-9))}/s)`,
+    `${n(observed.orders)} orders`,
+    `${n(observed.fills)} fills`,
+    equity === undefined ? 'equity –' : `equity ${n(equity)}`,
+    `${n(deadLetters)} dead letters`,
+  ].join('  ');
+}
+
+function liveUniverse(dataDir: string | undefined): UniverseMember[] {
+  if (!dataDir) return [];
+  return readManifest(dataDir).universe.map((u) => ({ symbol: u.symbol, sector: u.sector }));
+}
+
+/** The run's folder: created, or emptied with `overwrite`; a non-empty one is refused otherwise. */
+function liveFolder(out: string, overwrite: boolean): string {
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new AlphaError(`--out ${out}: not a folder`);
+    if (readdirSync(out).length > 0) {
+      if (!overwrite) throw new AlphaError(`--out ${out}: the folder is not empty (pass --overwrite to replace it)`);
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  mkdirSync(out, { recursive: true });
+  return out;
+}

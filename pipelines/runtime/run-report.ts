@@ -1,0 +1,150 @@
+/**
+ * What a run reports, backtest or live: it watches the graph's edges for the figures of the summary
+ * (the portfolio's states, the fills, the orders sent to a broker), the taps and the observers, then
+ * writes dead_letters.jsonl, topology.resolved.yaml, taps/ and returns the summary.
+ */
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { rowsOf } from '../../lib/core/column-batch.ts';
+import type { Session } from '../../operators/sdk/context.ts';
+import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
+import type { Topology } from '../topology/model.ts';
+import type { BuiltGraph } from './graph.ts';
+import { toJson } from './node-context.ts';
+import { performance as stats, type PerformanceStats } from './performance.ts';
+
+export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
+  topology: string;
+  events: number;
+  events_per_sec: number;
+  wall_seconds: number;
+  fills: number;
+  orders: number;
+  dead_letters: number;
+  dead_letter_reasons: Record<string, number>;
+  seed: number;
+  git_commit: string | null;
+  topology_sha256: string;
+  data_sha256: string;
+  peak_rss_mb: number;
+  nodes: Record<string, Record<string, number>>;
+}
+
+export class RunObserver {
+  readonly states: PortfolioState[] = [];
+  fills = 0;
+  orders = 0;
+  private readonly taps = new Map<string, string[]>();
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly graph: BuiltGraph,
+    observers?: Readonly<Record<string, (batch: readonly unknown[]) => void>>,
+  ) {
+    const accounting = topology.nodes.find((n) => n.output === 'PortfolioState');
+    for (const node of topology.nodes) {
+      if (!graph.contexts.has(node.name)) continue; // another process group's node
+      const out = graph.outputs.get(node.name)!;
+      if (node === accounting) out.subscribe((b) => this.states.push(...(rowsOf(b) as PortfolioState[])));
+      if (node.output === 'Fill') out.subscribe((b) => (this.fills += b.length));
+      // Orders sent to a broker (a node emitting fills), not every Order edge (risk checks re-emit them).
+      const feedsBroker = topology.nodes.some((n) => n.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
+      if (node.output === 'Order' && feedsBroker) out.subscribe((b) => (this.orders += b.length));
+      const observer = observers?.[node.name];
+      if (observer) out.subscribe((b) => observer(rowsOf(b)));
+      if (topology.taps.includes(node.name)) {
+        const lines: string[] = [];
+        this.taps.set(node.name, lines);
+        out.subscribe((b) => rowsOf(b).forEach((r) => lines.push(toJson(r))));
+      }
+    }
+  }
+
+  /** Writes the run's files (taps to `outDir`, the rest to `metaDir`) and returns its summary. */
+  finish(
+    outDir: string,
+    metaDir: string,
+    run: {
+      events: number;
+      wall: number;
+      deadLetters: readonly DeadLetter[];
+      sessions: readonly Session[];
+      commit: string | null;
+      dataSha256: string;
+    },
+  ): RunSummary {
+    const { topology, graph } = this;
+    writeFileSync(join(metaDir, 'dead_letters.jsonl'), run.deadLetters.map((d) => `${toJson(d)}\n`).join(''));
+    const resolvedText = resolvedTopologyYaml(topology);
+    writeFileSync(join(metaDir, 'topology.resolved.yaml'), resolvedText);
+    if (this.taps.size > 0) {
+      mkdirSync(join(outDir, 'taps'), { recursive: true });
+      for (const [name, lines] of this.taps) writeFileSync(join(outDir, 'taps', `${name}.jsonl`), lines.map((l) => `${l}\n`).join(''));
+    }
+    const perf = stats(this.states, run.sessions);
+    const reasons: Record<string, number> = {};
+    for (const d of run.deadLetters) {
+      const key = `${d.node}: ${d.reason.split(':')[0]}`;
+      reasons[key] = (reasons[key] ?? 0) + 1;
+    }
+    return {
+      topology: topology.name,
+      events: run.events,
+      events_per_sec: Math.round(run.events / run.wall),
+      wall_seconds: round(run.wall, 3),
+      fills: this.fills,
+      orders: this.orders,
+      total_return: round(perf.total_return, 8),
+      sharpe: round(perf.sharpe, 6),
+      max_drawdown: round(perf.max_drawdown, 8),
+      turnover: round(perf.turnover, 6),
+      fees: round(perf.fees, 2),
+      days: perf.days,
+      dead_letters: run.deadLetters.length,
+      dead_letter_reasons: reasons,
+      seed: topology.seed,
+      git_commit: run.commit,
+      topology_sha256: sha256(resolvedText),
+      data_sha256: run.dataSha256,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
+    };
+  }
+}
+
+function resolvedTopologyYaml(topology: Topology): string {
+  return stringify({
+    name: topology.name,
+    seed: topology.seed,
+    ...(topology.taps.length ? { taps: topology.taps } : {}),
+    ...(topology.groups.length
+      ? { groups: Object.fromEntries(topology.groups.map((g) => [g.name, { nodes: g.nodes, replicas: g.replicas }])) }
+      : {}),
+    nodes: topology.nodes.map((n) => ({
+      name: n.name,
+      type: n.type,
+      inputs: n.inputs,
+      params: n.params,
+      ...(n.transport.kind === 'kafka' ? { transport: n.transport } : {}),
+    })),
+  });
+}
+
+/** The checkout's commit, or null outside a git checkout (or without git). */
+export function gitCommit(): Promise<string | null> {
+  return new Promise((done) => {
+    execFile('git', ['rev-parse', 'HEAD'], (err, stdout) => done(err ? null : stdout.trim()));
+  });
+}
+
+export function sha256(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,11 +1,15 @@
 /**
  * One Kafka edge with Quote records: Avro in the Confluent wire format (magic 0, 4-byte schema id,
- * Avro body), key = symbol. The project's adapter (pipelines/kafka: EdgeWriter → broker → EdgeReader,
+ * Avro body), key = symbol. The project's adapter (lib/io/kafka: EdgeWriter → broker → EdgeReader,
  * end to end with commits), with latency percentiles from a send stamp carried in `ts_known`; `kcat`
  * on the same bytes is the ceiling. (The pure-JS clients, kafkajs and @platformatic/kafka, were
  * measured here until the adapter moved to librdkafka: see bench/README.md for their figures.)
  *
- *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,kcat,split]
+ *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,ops,kcat,split]
+ *
+ * `ops` runs the operators on the same adapter inside graphs: sink.kafka writes the quotes from a
+ * harness feed (to the broker's last acknowledgement), then source.kafka reads them back to the end
+ * offsets into a counting sink; each beside the adapter's and kcat's figures of the same run.
  *
  * `split` (not run unless named) times `alpha backtest examples/kafka-split.yaml` in one process and
  * with `--split`, and checks that both write the same fills.
@@ -21,11 +25,19 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import { z } from 'zod';
 import type { Quote } from '../schemas/types.generated.ts';
-import { TopicAdmin } from '../pipelines/kafka/admin.ts';
-import { EdgeReader } from '../pipelines/kafka/edge-reader.ts';
-import { EdgeWriter } from '../pipelines/kafka/edge-writer.ts';
-import { kafkaSettings } from '../pipelines/kafka/settings.ts';
+import { ColumnBatch } from '../lib/core/column-batch.ts';
+import { TopicAdmin } from '../lib/io/kafka/admin.ts';
+import { kafkaSink } from '../operators/sink/kafka.ts';
+import { kafkaSource } from '../operators/source/kafka.ts';
+import { handle, onColumns } from '../operators/sdk/handle.ts';
+import { defineOperator, type AnySpec } from '../operators/sdk/spec.ts';
+import { feedTopology, runGraph } from '../pipelines/harness/harness.ts';
+import type { ResolvedNode } from '../pipelines/topology/model.ts';
+import { EdgeReader } from '../lib/io/kafka/edge-reader.ts';
+import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
+import { kafkaSettings } from '../lib/io/kafka/settings.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
@@ -220,6 +232,79 @@ async function benchAdapter(): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------- the operators: sink.kafka → source.kafka
+
+/** A node of `spec` for the harness, its params parsed as validation would. */
+function node(name: string, spec: AnySpec, params: unknown, inputs: Record<string, string[]>): ResolvedNode {
+  const parsed = spec.params.parse(params);
+  const output = spec.kind === 'source' ? (params as { schema: 'Quote' }).schema : null;
+  return {
+    name,
+    type: spec.type,
+    spec,
+    inputs,
+    params: parsed,
+    output,
+    ports: output ? { out: output } : {},
+    transport: { kind: 'inline' },
+  };
+}
+
+async function benchOperators(): Promise<void> {
+  const settings = kafkaSettings();
+  const topic = `bench.quote.${RUN}.ops`;
+  createdTopics.push(topic, `${topic}.dlq`);
+  const at = { brokers: settings.brokers.join(','), registry: settings.registryUrl };
+  const t = nowMicros();
+  const batches: ColumnBatch<Quote>[] = [];
+  for (let from = 0; from < N; from += BATCH) {
+    const records: Quote[] = [];
+    for (let i = from; i < Math.min(N, from + BATCH); i++) records.push(quote(i, t + i));
+    batches.push(ColumnBatch.fromRecords(records));
+  }
+  const sink = node('sink', kafkaSink, { topic, schema: 'Quote', partitions: PARTITIONS, ...at }, { records: ['quotes'] });
+  let t0 = performance.now();
+  await runGraph(feedTopology([sink], { quotes: { schema: 'Quote', batches } }), { observe: [] });
+  const produceMs = performance.now() - t0;
+  const written = await endOffsetSum(topic);
+  if (written !== N) quirks.push(`ops: ${written} records in the topic after sink.kafka wrote ${N}`);
+
+  let count = 0;
+  const counter = defineOperator({
+    type: 'bench.count',
+    summary: 'Counts the rows it is given.',
+    inputs: { records: { schema: '*', description: 'Anything.' } },
+    output: null,
+    params: z.strictObject({}),
+    create: (_p, ctx) => (ports) =>
+      handle<never>(ctx, [
+        onColumns(ports.records as never, (b: ColumnBatch<unknown>) => {
+          count += b.length;
+        }),
+      ]),
+  });
+  const source = node(
+    'source',
+    kafkaSource,
+    { topic, schema: 'Quote', group: `${topic}.g`, start: 'earliest', until_offsets: 'end', ...at },
+    {},
+  );
+  const topology = { ...feedTopology([], {}), nodes: [source, node('count', counter, {}, { records: ['source'] })] };
+  t0 = performance.now();
+  await runGraph(topology, { observe: [] });
+  const consumeMs = performance.now() - t0;
+  if (count !== N) quirks.push(`ops: source.kafka delivered ${count} of ${N} records`);
+  rows.push({
+    client: 'sink.kafka / source.kafka (graphs)',
+    produce: N / (produceMs / 1000),
+    consume: N / (consumeMs / 1000),
+    e2e: NaN,
+    p50: NaN,
+    p99: NaN,
+    bytes: 0,
+  });
+}
+
 // ---------------------------------------------------------------- kcat, same bytes
 
 function run(cmd: string, args: string[], stdinFile?: string): Promise<number> {
@@ -361,8 +446,12 @@ function fmt(x: number): string {
 let splitLine: string | undefined;
 try {
   if (only('adapter')) {
-    console.log('… adapter (pipelines/kafka: librdkafka through native/kafka)');
+    console.log('… adapter (lib/io/kafka: librdkafka through native/kafka)');
     await benchAdapter();
+  }
+  if (only('ops')) {
+    console.log('… operators (sink.kafka → source.kafka, through graphs on the harness)');
+    await benchOperators();
   }
   if (only('kcat')) {
     console.log('… kcat');
@@ -399,6 +488,13 @@ if (adapterRow) {
   console.log(
     `adapter: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
       `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`,
+  );
+}
+const opsRow = rows.find((r) => r.client.startsWith('sink.kafka'));
+if (opsRow) {
+  console.log(
+    `operators: sink.kafka ${fmt(opsRow.produce)} rec/s (${ratio(opsRow.produce, kc?.produce)} kcat), source.kafka ${fmt(opsRow.consume)} rec/s (${ratio(opsRow.consume, kc?.consume)} kcat); ` +
+      `one after the other ${fmt(1 / (1 / opsRow.produce + 1 / opsRow.consume))} rec/s`,
   );
 }
 if (splitLine) console.log(splitLine);

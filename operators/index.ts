@@ -7,6 +7,7 @@ import type { AnySpec } from './sdk/spec.ts';
 import { replay } from './source/replay.ts';
 import { itch } from './source/itch.ts';
 import { redisSource } from './source/redis.ts';
+import { kafkaSource } from './source/kafka.ts';
 import { bars } from './feature/bars.ts';
 import { laggedReturns } from './feature/lagged-returns.ts';
 import { volatility } from './feature/volatility.ts';
@@ -28,6 +29,7 @@ import { ouch } from './execution/ouch.ts';
 import { pretrade } from './risk/pretrade.ts';
 import { parquetSink } from './sink/parquet.ts';
 import { redisSink } from './sink/redis.ts';
+import { kafkaSink } from './sink/kafka.ts';
 import { barReplay } from './source/bar-replay.ts';
 import { barQuotes } from './feature/bar-quotes.ts';
 import { linear } from './model/linear.ts';
@@ -37,6 +39,7 @@ export const operators: readonly AnySpec[] = [
   replay,
   itch,
   redisSource,
+  kafkaSource,
   bars,
   laggedReturns,
   volatility,
@@ -58,6 +61,7 @@ export const operators: readonly AnySpec[] = [
   ouch,
   parquetSink,
   redisSink,
+  kafkaSink,
   barReplay,
   barQuotes,
   linear,

@@ -61,6 +61,7 @@ interface NativeConsumer {
   next(max: number, waitMs: number): Promise<ConsumedColumns>;
   commit(partitions: Int32Array, nextOffsets: Float64Array, wait: boolean): Promise<void>;
   assigned(): number;
+  committed(timeoutMs: number): Promise<{ partition: number; offset: number }[]>;
   close(): Promise<void>;
 }
 interface NativeAdmin {
@@ -404,6 +405,14 @@ export class RdConsumer {
   async commit(offsets: ReadonlyMap<number, number>, wait = true): Promise<void> {
     if (offsets.size === 0) return;
     await this.#native.commit(Int32Array.from(offsets.keys()), Float64Array.from(offsets.values()), wait);
+  }
+
+  /**
+   * The group's committed offset (the next record to read) of each partition assigned to this
+   * consumer, or -1 where the group has committed none; asks the group's coordinator.
+   */
+  committed(timeoutMs = 10_000): Promise<{ partition: number; offset: number }[]> {
+    return this.#native.committed(timeoutMs);
   }
 
   /** Partitions assigned to this consumer by its group (0 until it has joined). */

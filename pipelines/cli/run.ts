@@ -29,7 +29,7 @@ export function registerRunCommand(program: Command): void {
     "output folder (the group's summary goes to OUT/groups/NAME/)",
   ).action(async (file: string, opts: RunOptions) => {
     const [{ kafkaSettings }, { runBacktest }, { kafkaEdges }] = await Promise.all([
-      import('../kafka/settings.ts'),
+      import('../../lib/io/kafka/settings.ts'),
       import('../runtime/backtest.ts'),
       import('../runtime/group/kafka-edges.ts'),
     ]);

@@ -1,9 +1,9 @@
 /** Shared pieces of the Kafka tests: settings from the services setup, unique topic names, cleanup. */
 import { afterAll, inject } from 'vitest';
 import type { ConsumedRecord, RdConsumer } from '../../native/kafka/index.ts';
-import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
-import { kafkaSettings } from '../../pipelines/kafka/settings.ts';
-import type { KafkaSettings } from '../../pipelines/kafka/settings.ts';
+import { TopicAdmin } from '../../lib/io/kafka/admin.ts';
+import { kafkaSettings } from '../../lib/io/kafka/settings.ts';
+import type { KafkaSettings } from '../../lib/io/kafka/settings.ts';
 
 export function testSettings(): KafkaSettings {
   return kafkaSettings({

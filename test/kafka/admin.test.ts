@@ -7,8 +7,8 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RdAdmin, RdConsumer, RdProducer } from '../../native/kafka/index.ts';
-import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
-import { KafkaEdgeError } from '../../pipelines/kafka/errors.ts';
+import { TopicAdmin } from '../../lib/io/kafka/admin.ts';
+import { KafkaEdgeError } from '../../lib/io/kafka/errors.ts';
 import { kafkaTestFile, readAtLeast, uniqueTopic, withAdmin } from '../helpers/kafka.ts';
 
 const { s, topic } = kafkaTestFile();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PullConsumer } from '../../pipelines/kafka/consumer.ts';
-import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC } from '../../pipelines/kafka/dead-letters.ts';
-import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
-import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
-import { SerialProducer } from '../../pipelines/kafka/producer.ts';
-import { avroType } from '../../pipelines/kafka/schema-codec.ts';
-import { frame } from '../../pipelines/kafka/wire.ts';
+import { PullConsumer } from '../../lib/io/kafka/consumer.ts';
+import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC } from '../../lib/io/kafka/dead-letters.ts';
+import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
+import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
+import { SerialProducer } from '../../lib/io/kafka/producer.ts';
+import { avroType } from '../../lib/io/kafka/schema-codec.ts';
+import { frame } from '../../lib/io/kafka/wire.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
 import { quote as quoteAt } from '../helpers/records.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
-import type { ConsumedItem } from '../../pipelines/kafka/edge-reader.ts';
-import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
-import { partitionOf } from '../../pipelines/kafka/murmur2.ts';
+import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
+import type { ConsumedItem } from '../../lib/io/kafka/edge-reader.ts';
+import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
+import { partitionOf } from '../../lib/io/kafka/murmur2.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { AvroType } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';

@@ -56,7 +56,9 @@ describe('native/kafka (real broker)', () => {
     await p.close();
     const first = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
     await readAtLeast(first, 10);
+    expect(await first.committed()).toEqual([{ partition: 0, offset: -1 }]); // nothing committed yet
     await first.commit(new Map([[0, 6]]));
+    expect(await first.committed()).toEqual([{ partition: 0, offset: 6 }]);
     await first.close();
     const second = new RdConsumer({ brokers: s.brokers, clientId: 'native-test', groupId: `${t}.g`, topic: t, fromBeginning: true });
     const rest = await readAtLeast(second, 4);

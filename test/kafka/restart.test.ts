@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { EdgeReader } from '../../pipelines/kafka/edge-reader.ts';
-import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
+import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
+import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
 import { quote as quoteAt } from '../helpers/records.ts';

@@ -2,9 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { EdgeWriter } from '../../pipelines/kafka/edge-writer.ts';
-import { TopicAdmin } from '../../pipelines/kafka/admin.ts';
-import { murmur2, partitionOf } from '../../pipelines/kafka/murmur2.ts';
+import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
+import { TopicAdmin } from '../../lib/io/kafka/admin.ts';
+import { murmur2, partitionOf } from '../../lib/io/kafka/murmur2.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { kafkaTestFile } from '../helpers/kafka.ts';
 

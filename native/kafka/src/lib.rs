@@ -672,6 +672,40 @@ impl Task for Commit {
     }
 }
 
+/// A partition's committed offset in the group: the next record to read, -1 when none is committed.
+#[napi(object)]
+pub struct CommittedOffset {
+    pub partition: i32,
+    pub offset: f64,
+}
+
+pub struct Committed {
+    consumer: Arc<BaseConsumer>,
+    timeout: Duration,
+}
+
+impl Task for Committed {
+    type Output = Vec<CommittedOffset>;
+    type JsValue = Vec<CommittedOffset>;
+    fn compute(&mut self) -> Result<Vec<CommittedOffset>> {
+        let list = self.consumer.committed(self.timeout).map_err(|e| fail("reading the committed offsets", e))?;
+        Ok(list
+            .elements()
+            .iter()
+            .map(|e| CommittedOffset {
+                partition: e.partition(),
+                offset: match e.offset() {
+                    Offset::Offset(o) => o as f64,
+                    _ => -1.0,
+                },
+            })
+            .collect())
+    }
+    fn resolve(&mut self, _env: Env, out: Vec<CommittedOffset>) -> Result<Vec<CommittedOffset>> {
+        Ok(out)
+    }
+}
+
 #[napi]
 pub struct NativeConsumer {
     consumer: Handle<BaseConsumer>,
@@ -734,6 +768,13 @@ impl NativeConsumer {
     pub fn assigned(&self) -> Result<u32> {
         let assignment = self.consumer.get()?.assignment().map_err(|e| fail("reading the assignment", e))?;
         Ok(assignment.count() as u32)
+    }
+
+    /// The group's committed offsets of the partitions assigned to this consumer, asked of the
+    /// group's coordinator (up to `timeout_ms`), off the JS thread.
+    #[napi]
+    pub fn committed(&self, timeout_ms: u32) -> Result<AsyncTask<Committed>> {
+        Ok(AsyncTask::new(Committed { consumer: self.consumer.get()?, timeout: Duration::from_millis(timeout_ms as u64) }))
     }
 
     /// Leaves the group and destroys the consumer, off the JS thread.

@@ -1,6 +1,6 @@
 /**
  * What a process group needs of a transport: publish records and controls on an edge, and read an
- * edge back in partition order. The Kafka adapter (pipelines/kafka) provides it; tests of the
+ * edge back in partition order. The Kafka adapter (lib/io/kafka) provides it; tests of the
  * protocol use an in-memory one.
  */
 import type { SchemaName } from '../../../schemas/types.generated.ts';

@@ -1,11 +1,11 @@
 /**
- * Process-group edges on Kafka, through the project's adapter (pipelines/kafka): one topic per edge
+ * Process-group edges on Kafka, through the project's adapter (lib/io/kafka): one topic per edge
  * and run, Avro values in the Confluent wire format, the group's consumer group committing what the
  * event loop has delivered.
  */
-import { EdgeReader } from '../../kafka/edge-reader.ts';
-import { EdgeWriter } from '../../kafka/edge-writer.ts';
-import type { KafkaSettings } from '../../kafka/settings.ts';
+import { EdgeReader } from '../../../lib/io/kafka/edge-reader.ts';
+import { EdgeWriter } from '../../../lib/io/kafka/edge-writer.ts';
+import type { KafkaSettings } from '../../../lib/io/kafka/settings.ts';
 import type { EdgeFactory, InboundItem } from './edges.ts';
 
 export function kafkaEdges(settings: KafkaSettings): EdgeFactory {

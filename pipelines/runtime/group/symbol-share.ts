@@ -5,7 +5,7 @@
  */
 import { ColumnBatch, type EdgeBatch, type StringColumn } from '../../../lib/core/column-batch.ts';
 import type { SourceReader, SourceRecord } from '../../../operators/sdk/spec.ts';
-import { partitionOf } from '../../kafka/murmur2.ts';
+import { partitionOf } from '../../../lib/io/kafka/murmur2.ts';
 
 export function symbolShare<T extends SourceRecord>(reader: SourceReader<T>, replica: number, replicas: number): SourceReader<T> {
   const mine = new Map<string, boolean>();

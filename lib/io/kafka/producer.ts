@@ -13,7 +13,7 @@
  * good point instead (a group's process replays its run, and the consumer drops what it already has).
  * librdkafka itself retries through a broker restart (for up to `message.timeout.ms`) before a send fails.
  */
-import { mergeColumns, RdProducer, toColumns, type ProducedColumns, type ProducedRecord } from '../../native/kafka/index.ts';
+import { mergeColumns, RdProducer, toColumns, type ProducedColumns, type ProducedRecord } from '../../../native/kafka/index.ts';
 import type { KafkaSettings } from './settings.ts';
 import { KafkaEdgeError } from './errors.ts';
 
@@ -38,8 +38,9 @@ export class SerialProducer {
   private held: Held[] = [];
   private releaseScheduled = false;
 
-  constructor(s: KafkaSettings, name: string) {
-    this.producer = new RdProducer({ brokers: s.brokers, clientId: `${s.clientId}-${name}` });
+  /** `extra`: librdkafka properties over the binding's defaults (linger.ms, batch.num.messages, …). */
+  constructor(s: KafkaSettings, name: string, extra?: Record<string, string>) {
+    this.producer = new RdProducer({ brokers: s.brokers, clientId: `${s.clientId}-${name}`, ...(extra ? { extra } : {}) });
   }
 
   /** Whether the producer is idempotent (always, unless librdkafka was told otherwise). */

@@ -4,7 +4,7 @@
  * committed only by `commit()`, never automatically. Broker restarts and coordinator moves are
  * retried underneath; other errors fail `next()`.
  */
-import { RdConsumer, recordsOf, type ConsumedColumns, type ConsumedRecord } from '../../native/kafka/index.ts';
+import { RdConsumer, recordsOf, type ConsumedColumns, type ConsumedRecord } from '../../../native/kafka/index.ts';
 import { KafkaEdgeError } from './errors.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -75,18 +75,31 @@ export class PullConsumer {
 
   /** {@link next} as columns, without an object per record (see native/kafka); `count` ≥ 1. */
   async nextColumns(): Promise<ConsumedColumns> {
+    for (;;) {
+      const batch = await this.poll(POLL_MS);
+      if (batch.count > 0) return batch;
+    }
+  }
+
+  /** The records fetched within `waitMs` as columns (`count` 0 when none came). */
+  async poll(waitMs: number): Promise<ConsumedColumns> {
     const early = this.early.shift();
     if (early) return early;
-    for (;;) {
+    if (this.closed) throw new KafkaEdgeError(`reader of "${this.topic}" is closed`);
+    try {
+      return await this.consumer.nextColumns(MAX_BATCH, waitMs);
+    } catch (err) {
       if (this.closed) throw new KafkaEdgeError(`reader of "${this.topic}" is closed`);
-      let batch: ConsumedColumns;
-      try {
-        batch = await this.consumer.nextColumns(MAX_BATCH, POLL_MS);
-      } catch (err) {
-        if (this.closed) throw new KafkaEdgeError(`reader of "${this.topic}" is closed`);
-        throw new KafkaEdgeError(`consumer of "${this.topic}" failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (batch.count > 0) return batch;
+      throw new KafkaEdgeError(`consumer of "${this.topic}" failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Per partition assigned to this consumer: the group's committed offset, or -1 where it has none. */
+  async committed(): Promise<Map<number, number>> {
+    try {
+      return new Map((await this.consumer.committed()).map((c) => [c.partition, c.offset]));
+    } catch (err) {
+      throw new KafkaEdgeError(`consumer of "${this.topic}": ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

@@ -2,7 +2,7 @@
  * Topic housekeeping for the edges: create a topic with its partitions, or check the one that exists;
  * read its offsets; delete topics and consumer groups. On librdkafka's admin client (native/kafka).
  */
-import { RdAdmin } from '../../native/kafka/index.ts';
+import { RdAdmin } from '../../../native/kafka/index.ts';
 import type { KafkaSettings } from './settings.ts';
 import { KafkaEdgeError } from './errors.ts';
 

@@ -6,8 +6,8 @@
  */
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { avroSchema } from '../../schemas/avro.ts';
-import type { SchemaName } from '../../schemas/types.generated.ts';
+import { avroSchema } from '../../../schemas/avro.ts';
+import type { SchemaName } from '../../../schemas/types.generated.ts';
 import { KafkaEdgeError } from './errors.ts';
 import { frame, HEADER_BYTES, MAGIC, schemaIdOf, writeHeader } from './wire.ts';
 

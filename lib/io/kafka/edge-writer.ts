@@ -3,7 +3,7 @@
  * the record's key (the symbol), partition = murmur2(key) like the Java client, idempotent producer.
  *
  * @example
- * import type { Quote } from '../../schemas/types.generated.ts';
+ * import type { Quote } from '../../../schemas/types.generated.ts';
  * import { kafkaSettings } from './settings.ts';
  * declare const q: Quote;
  * const w = await EdgeWriter.open(kafkaSettings(), { topic: 'demo.quotes', schema: 'Quote', partitions: 4 });
@@ -11,7 +11,7 @@
  * await w.writeControl({ end: true });
  * await w.close();
  */
-import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.ts';
 import { TopicAdmin } from './admin.ts';
 import { controlHeaders } from './control.ts';
 import type { Control } from './control.ts';
@@ -19,7 +19,7 @@ import { KafkaEdgeError } from './errors.ts';
 import { partitionOf } from './murmur2.ts';
 import { SerialProducer } from './producer.ts';
 import type { OutRecord } from './producer.ts';
-import { joined } from '../../native/kafka/index.ts';
+import { joined } from '../../../native/kafka/index.ts';
 import { SchemaCodec } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -34,7 +34,10 @@ export interface EdgeRecord<T> {
 export interface EdgeWriterOptions<TName extends SchemaName> {
   topic: string;
   schema: TName;
-  partitions: number;
+  /** The topic's partitions (a topic that has another count is refused); without it, those of the topic, or 1 for a new one. */
+  partitions?: number;
+  /** librdkafka properties of the producer over the binding's defaults (linger.ms, batch.num.messages, …). */
+  producer?: Record<string, string>;
 }
 
 export class EdgeWriter<T> {
@@ -52,15 +55,22 @@ export class EdgeWriter<T> {
   /** Creates the topic if missing, registers `<topic>-value` (BACKWARD), connects an idempotent producer. */
   static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeWriterOptions<TName>): Promise<EdgeWriter<SchemaTypes[TName]>> {
     const admin = await TopicAdmin.connect(s);
+    let partitions: number;
     try {
-      await admin.ensureTopic(o.topic, o.partitions);
+      partitions = o.partitions ?? (await admin.partitions(o.topic)) ?? 1;
+      await admin.ensureTopic(o.topic, partitions);
     } finally {
       await admin.close();
     }
     const codec = await SchemaCodec.open<SchemaTypes[TName]>(s.registryUrl, o.topic, o.schema);
-    const producer = new SerialProducer(s, `writer-${o.topic}`);
-    await producer.prepare(o.topic);
-    return new EdgeWriter(o.topic, o.partitions, codec.schemaId, codec, producer);
+    const producer = new SerialProducer(s, `writer-${o.topic}`, o.producer);
+    try {
+      await producer.prepare(o.topic);
+    } catch (err) {
+      await producer.close();
+      throw err;
+    }
+    return new EdgeWriter(o.topic, partitions, codec.schemaId, codec, producer);
   }
 
   /** Encodes and sends; resolves when the broker has acknowledged every record (acks = all). */

@@ -16,7 +16,7 @@ export interface KafkaSettings {
   clientId: string;
 }
 
-const SERVICES_ENV = fileURLToPath(new URL('../../.services/env', import.meta.url));
+const SERVICES_ENV = fileURLToPath(new URL('../../../.services/env', import.meta.url));
 
 /** KEY=VALUE lines of `.services/env` (missing file: nothing). */
 export function servicesEnv(file = SERVICES_ENV): Record<string, string> {
@@ -60,4 +60,23 @@ export function kafkaSettings(env: NodeJS.ProcessEnv = process.env, file = SERVI
   ).replace(/\/+$/, '');
   if (!/^https?:\/\/\S+$/.test(registryUrl)) throw new KafkaEdgeError(`SCHEMA_REGISTRY_URL is "${registryUrl}": expected an http(s) URL`);
   return { brokers, registryUrl, clientId: env['KAFKA_CLIENT_ID'] ?? 'alpha' };
+}
+
+/** Why `brokers` is not a broker list (undefined when it is). */
+export function brokersProblem(brokers: string): string | undefined {
+  const list = brokers.split(',').map((b) => b.trim());
+  const bad = list.find((b) => !/^[^\s:/]+:\d{1,5}$/.test(b));
+  return bad === undefined ? undefined : `"${bad}" is not host:port`;
+}
+
+/**
+ * The settings of an operator that names its broker or registry (each optional: {@link kafkaSettings}
+ * gives the rest, by default the local services' loopback ports).
+ */
+export function settingsFor(o: { brokers?: string | undefined; registry?: string | undefined }): KafkaSettings {
+  return kafkaSettings({
+    ...process.env,
+    ...(o.brokers !== undefined ? { KAFKA_BROKERS: o.brokers } : {}),
+    ...(o.registry !== undefined ? { SCHEMA_REGISTRY_URL: o.registry } : {}),
+  });
 }

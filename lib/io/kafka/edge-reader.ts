@@ -11,14 +11,15 @@
  * // … process items …
  * await r.commit(items);
  */
-import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.ts';
 import { TopicAdmin } from './admin.ts';
 import { PullConsumer } from './consumer.ts';
 import type { RawRecord } from './consumer.ts';
-import type { ConsumedColumns } from '../../native/kafka/index.ts';
+import type { ConsumedColumns } from '../../../native/kafka/index.ts';
 import { parseControl } from './control.ts';
 import { DeadLetterWriter } from './dead-letters.ts';
 import { KafkaEdgeError } from './errors.ts';
+import { receiveStamp } from './receive-stamp.ts';
 import { SchemaCodec } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -42,6 +43,8 @@ export interface EdgeReaderOptions<TName extends SchemaName> {
   fromBeginning?: boolean;
   /** Create the topic with this many partitions if it is missing; without it a missing topic is an error. */
   partitions?: number;
+  /** Told of each record sent to `<topic>.dlq`, once it is there. */
+  onDeadLetter?: (letter: { partition: number; offset: number; error: string }) => void;
 }
 
 /** The headers of every record that has none (frozen: items are read, not changed). */
@@ -54,12 +57,18 @@ export class EdgeReader<T> {
   /** Per partition: offset after the last item handed to the caller. */
   private readonly returned = new Map<number, number>();
   private readonly committed = new Map<number, number>();
+  /**
+   * When the last batch handed out was taken from the consumer: µs since the epoch on this
+   * process's monotonic clock (receive-stamp.ts).
+   */
+  receivedAt = 0;
 
   private constructor(
     readonly topic: string,
     private readonly codec: SchemaCodec<T>,
     private readonly consumer: PullConsumer,
     private readonly dlq: DeadLetterWriter,
+    private readonly onDeadLetter: EdgeReaderOptions<SchemaName>['onDeadLetter'],
   ) {}
 
   static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeReaderOptions<TName>): Promise<EdgeReader<SchemaTypes[TName]>> {
@@ -83,7 +92,7 @@ export class EdgeReader<T> {
       fromBeginning: o.fromBeginning ?? false,
       partitions,
     });
-    return new EdgeReader(o.topic, codec, consumer, new DeadLetterWriter(s, o.topic));
+    return new EdgeReader(o.topic, codec, consumer, new DeadLetterWriter(s, o.topic), o.onDeadLetter);
   }
 
   /** Records sent to `<topic>.dlq` by this reader. */
@@ -97,60 +106,86 @@ export class EdgeReader<T> {
    */
   async next(): Promise<ConsumedItem<T>[]> {
     for (;;) {
-      const b = await this.consumer.nextColumns();
-      const items: ConsumedItem<T>[] = [];
-      const letters: { record: RawRecord; error: string }[] = [];
-      // Straight from the batch's columns: no buffer or object per record beyond the item itself.
-      let k = 0;
-      let v = 0;
-      let h = 0;
-      let hv = 0;
-      for (let i = 0; i < b.count; i++) {
-        const partition = b.partitions[i]!;
-        const offset = b.offsets[i]!;
-        const keyLength = b.keyLengths[i]!;
-        const valueLength = b.valueLengths[i]!;
-        const ks = k;
-        const vs = v;
-        const hs = h;
-        const hvs = hv;
-        if (keyLength > 0) k += keyLength;
-        if (valueLength > 0) v += valueLength;
-        const headerCount = b.headerCounts[i]!;
-        const headers: Record<string, string> = headerCount === 0 ? NO_HEADERS : {};
-        for (const end = h + headerCount; h < end; h++) {
-          const len = b.headerValueLengths[h]!;
-          headers[b.headerNames[b.headerNameIndex[h]!]!] = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
-          if (len > 0) hv += len;
-        }
-        let item: ConsumedItem<T> | { error: string };
-        if (valueLength < 0) item = this.control(partition, offset, headers);
-        else if (keyLength < 0) item = { error: 'record without a key (expected the symbol)' };
-        else {
-          const d = this.codec.decodeAt(b.values, vs, v) ?? (await this.codec.decode(b.values.subarray(vs, v)));
-          item = d.ok
-            ? {
-                kind: 'record',
-                topic: this.topic,
-                partition,
-                offset: String(offset),
-                headers,
-                key: b.keys.toString('utf8', ks, k),
-                value: d.value,
-              }
-            : { error: d.error };
-        }
-        if ('error' in item) letters.push({ record: rawRecord(b, i, { k: ks, v: vs, h: hs, hv: hvs }), error: item.error });
-        else {
-          items.push(item);
-          this.returned.set(partition, offset + 1);
-        }
-        this.scanned.set(partition, offset + 1);
-      }
-      await this.dlq.write(letters);
-      this.dead += letters.length;
+      const items = await this.take(await this.consumer.nextColumns());
       if (items.length > 0) return items;
     }
+  }
+
+  /**
+   * {@link next} waiting at most `waitMs` for a batch: [] when none came, or when the batch held only
+   * dead letters (see `positions` for how far it read).
+   */
+  async poll(waitMs: number): Promise<ConsumedItem<T>[]> {
+    const b = await this.consumer.poll(waitMs);
+    return b.count === 0 ? [] : this.take(b);
+  }
+
+  /** Per partition: the offset after the last record fetched (dead letters included). */
+  get positions(): ReadonlyMap<number, number> {
+    return this.scanned;
+  }
+
+  /** Per partition assigned to this reader: the group's committed offset, or -1 where it has none. */
+  committedOffsets(): Promise<Map<number, number>> {
+    return this.consumer.committed();
+  }
+
+  /** Decodes a fetched batch; what does not decode goes to `<topic>.dlq` first. */
+  private async take(b: ConsumedColumns): Promise<ConsumedItem<T>[]> {
+    this.receivedAt = receiveStamp();
+    const items: ConsumedItem<T>[] = [];
+    const letters: { record: RawRecord; error: string }[] = [];
+    // Straight from the batch's columns: no buffer or object per record beyond the item itself.
+    let k = 0;
+    let v = 0;
+    let h = 0;
+    let hv = 0;
+    for (let i = 0; i < b.count; i++) {
+      const partition = b.partitions[i]!;
+      const offset = b.offsets[i]!;
+      const keyLength = b.keyLengths[i]!;
+      const valueLength = b.valueLengths[i]!;
+      const ks = k;
+      const vs = v;
+      const hs = h;
+      const hvs = hv;
+      if (keyLength > 0) k += keyLength;
+      if (valueLength > 0) v += valueLength;
+      const headerCount = b.headerCounts[i]!;
+      const headers: Record<string, string> = headerCount === 0 ? NO_HEADERS : {};
+      for (const end = h + headerCount; h < end; h++) {
+        const len = b.headerValueLengths[h]!;
+        headers[b.headerNames[b.headerNameIndex[h]!]!] = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
+        if (len > 0) hv += len;
+      }
+      let item: ConsumedItem<T> | { error: string };
+      if (valueLength < 0) item = this.control(partition, offset, headers);
+      else if (keyLength < 0) item = { error: 'record without a key (expected the symbol)' };
+      else {
+        const d = this.codec.decodeAt(b.values, vs, v) ?? (await this.codec.decode(b.values.subarray(vs, v)));
+        item = d.ok
+          ? {
+              kind: 'record',
+              topic: this.topic,
+              partition,
+              offset: String(offset),
+              headers,
+              key: b.keys.toString('utf8', ks, k),
+              value: d.value,
+            }
+          : { error: d.error };
+      }
+      if ('error' in item) letters.push({ record: rawRecord(b, i, { k: ks, v: vs, h: hs, hv: hvs }), error: item.error });
+      else {
+        items.push(item);
+        this.returned.set(partition, offset + 1);
+      }
+      this.scanned.set(partition, offset + 1);
+    }
+    await this.dlq.write(letters);
+    this.dead += letters.length;
+    for (const l of letters) this.onDeadLetter?.({ partition: l.record.partition, offset: l.record.offset, error: l.error });
+    return items;
   }
 
   /**

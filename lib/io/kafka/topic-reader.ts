@@ -1,0 +1,183 @@
+/**
+ * Reading a topic of any schema as a live source (what `source.kafka` is built on): an EdgeReader in
+ * a consumer group that starts where `start` says, hands out the decoded values of each fetched
+ * batch with the batch's receive stamp, and commits a batch only when it is asked for the next one
+ * (the caller has handed the batch on) — so a reader restarted in the same group resumes after the
+ * last batch handed on, with nothing lost or repeated. It ends after `limit` values, or, with
+ * `untilEnd`, at the end offsets the topic had when it opened; otherwise only `close` ends it.
+ *
+ * @example
+ * import { kafkaSettings } from './settings.ts';
+ * const r = await TopicReader.open(kafkaSettings(), { topic: 'demo.orders', schema: 'Order', groupId: 'g', start: 'earliest', untilEnd: true });
+ * for (let b = await r.next(); b !== null; b = await r.next()) console.log(b.values.length, b.receivedAt);
+ * await r.close();
+ */
+import type { Micros } from '../../core/time.ts';
+import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.ts';
+import { TopicAdmin } from './admin.ts';
+import { EdgeReader, type ConsumedItem, type EdgeReaderOptions } from './edge-reader.ts';
+import { KafkaEdgeError } from './errors.ts';
+import type { KafkaSettings } from './settings.ts';
+
+export const KAFKA_STARTS = ['committed', 'earliest', 'latest'] as const;
+/**
+ * `committed`: the group's committed offsets (a partition without one starts at its earliest record);
+ * `earliest` / `latest`: the first record kept / only records written from now on, whatever the group
+ * had committed (its offsets are deleted first, so no member of the group may be running).
+ */
+export type KafkaStart = (typeof KAFKA_STARTS)[number];
+
+export interface TopicReaderOptions<TName extends SchemaName> {
+  topic: string;
+  schema: TName;
+  groupId: string;
+  start: KafkaStart;
+  /** End at the end offsets the topic had when the reader opened (tests, catching up). */
+  untilEnd?: boolean;
+  /** End after this many values. */
+  limit?: number;
+  onDeadLetter?: EdgeReaderOptions<TName>['onDeadLetter'];
+}
+
+/** How long one poll waits for records before the reader checks whether it should end. */
+const POLL_MS = 100;
+
+export class TopicReader<T> {
+  /** The items of the last batch handed out, committed when the next is asked for. */
+  private handed: ConsumedItem<T>[] | undefined;
+  private delivered = 0;
+  private closing = false;
+  private reading: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly reader: EdgeReader<T>,
+    /** Per partition still to read with `untilEnd`: the end offset, and where the reader started. */
+    private readonly ends: ReadonlyMap<number, { end: number; from: number }> | undefined,
+    private readonly limit: number | undefined,
+  ) {}
+
+  static async open<TName extends SchemaName>(s: KafkaSettings, o: TopicReaderOptions<TName>): Promise<TopicReader<SchemaTypes[TName]>> {
+    const where = `topic "${o.topic}" on ${s.brokers.join(',')}`;
+    const admin = await TopicAdmin.connect(s);
+    try {
+      if ((await admin.partitions(o.topic)) === undefined)
+        throw new KafkaEdgeError(`${where} does not exist (sink.kafka, or another producer, creates it)`);
+      if (o.start !== 'committed') await resetGroup(admin, o.groupId, where);
+    } finally {
+      await admin.close();
+    }
+    const reader = await EdgeReader.open(s, {
+      topic: o.topic,
+      schema: o.schema,
+      groupId: o.groupId,
+      fromBeginning: o.start !== 'latest',
+      ...(o.onDeadLetter ? { onDeadLetter: o.onDeadLetter } : {}),
+    });
+    try {
+      const ends = o.untilEnd ? await endsOf(s, reader, o) : undefined;
+      return new TopicReader(reader, ends, o.limit);
+    } catch (err) {
+      await reader.close();
+      throw err;
+    }
+  }
+
+  /** Values of the next batch with its receive stamp, or null at the end; commits the batch handed out before. */
+  next(): Promise<{ values: T[]; receivedAt: Micros } | null> {
+    const read = this.read();
+    this.reading = read.catch(() => undefined);
+    return read;
+  }
+
+  private async read(): Promise<{ values: T[]; receivedAt: Micros } | null> {
+    if (this.handed) {
+      await this.reader.commit(this.handed);
+      this.handed = undefined;
+    }
+    for (;;) {
+      if (this.closing || (this.limit !== undefined && this.delivered >= this.limit)) return null;
+      if (this.atEnd()) {
+        await this.reader.commit([]); // past dead letters at the end
+        return null;
+      }
+      const items = await this.reader.poll(POLL_MS);
+      if (this.closing) return null; // not handed out: read again after a restart
+      const taken: ConsumedItem<T>[] = [];
+      const values: T[] = [];
+      for (const it of items) {
+        if (this.limit !== undefined && this.delivered + values.length >= this.limit) break;
+        const end = this.ends?.get(it.partition)?.end;
+        if (this.ends && (end === undefined || Number(it.offset) >= end)) continue; // written after the reader opened
+        taken.push(it);
+        if (it.kind === 'record') values.push(it.value);
+      }
+      if (values.length === 0) {
+        if (taken.length > 0) await this.reader.commit(taken); // control records only
+        continue;
+      }
+      this.handed = taken;
+      this.delivered += values.length;
+      return { values, receivedAt: this.reader.receivedAt };
+    }
+  }
+
+  /** Records sent to `<topic>.dlq` so far. */
+  get deadLettered(): number {
+    return this.reader.deadLettered;
+  }
+
+  /**
+   * Stops reading: a read in progress ends with null, and what it fetched is not committed; the
+   * batch handed out last is not committed either (nothing asked for the next one: it may not have
+   * been handed on).
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.reading;
+    await this.reader.close();
+  }
+
+  private atEnd(): boolean {
+    if (!this.ends) return false;
+    for (const [p, { end, from }] of this.ends) if ((this.reader.positions.get(p) ?? from) < end) return false;
+    return true;
+  }
+}
+
+/** Deletes the group's committed offsets (it must have no running member); a group never seen is fine. */
+async function resetGroup(admin: TopicAdmin, groupId: string, where: string): Promise<void> {
+  try {
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    const m = err instanceof Error ? err.message : String(err);
+    if (m.includes('GroupIdNotFound')) return;
+    throw new KafkaEdgeError(
+      `${where}: cannot reset consumer group "${groupId}" to read from its start param (${m}); ` +
+        'stop its running members, or use start: committed',
+    );
+  }
+}
+
+/** Per partition assigned to `reader` that has records to read: the end offset now, and where the reader starts. */
+async function endsOf<T>(
+  s: KafkaSettings,
+  reader: EdgeReader<T>,
+  o: TopicReaderOptions<SchemaName>,
+): Promise<Map<number, { end: number; from: number }>> {
+  const admin = await TopicAdmin.connect(s);
+  let offsets: { partition: number; low: number; high: number }[];
+  try {
+    offsets = await admin.offsets(o.topic);
+  } finally {
+    await admin.close();
+  }
+  const committed = await reader.committedOffsets();
+  const ends = new Map<number, { end: number; from: number }>();
+  for (const { partition, low, high } of offsets) {
+    const c = committed.get(partition);
+    if (c === undefined) continue; // another member of the group reads it
+    const from = c >= low ? c : o.start === 'latest' ? high : low;
+    if (from < high) ends.set(partition, { end: high, from });
+  }
+  return ends;
+}

@@ -1,0 +1,104 @@
+/**
+ * source.kafka — records of a project schema from a Kafka topic (Avro in the registry's wire format,
+ * what sink.kafka writes), read in a consumer group and delivered as column batches, one per batch
+ * fetched. ts_known is the receive stamp: when this process took the batch from the consumer (µs
+ * since the epoch, never going back; every record of a batch shares it, and seq, the arrival order,
+ * breaks the tie), so a live run's records carry what the live graph knew and when; the producer's
+ * ts_known is not kept. A batch is committed once the graph has taken it (when the next is asked
+ * for, or the source ends), so a reader restarted in the same group resumes after the last batch
+ * the graph took: nothing lost, nothing given twice. A record that does not decode into the schema
+ * goes to `<topic>.dlq` with the reason, and is a dead letter of the run (counted), never dropped.
+ * It ends after `limit` records, or with `until_offsets: end` at the topic's end offsets when the
+ * source opened; with neither, when the run is stopped (a live run).
+ */
+import { z } from 'zod';
+import { ColumnBatch } from '../../lib/core/column-batch.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { nameProblem, nameRule } from '../../lib/core/names.ts';
+import { brokersProblem, settingsFor } from '../../lib/io/kafka/settings.ts';
+import { KAFKA_STARTS, TopicReader } from '../../lib/io/kafka/topic-reader.ts';
+import { avroSchema } from '../../schemas/avro.ts';
+import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
+import { defineSource, type SourceRecord } from '../sdk/spec.ts';
+
+const params = z.strictObject({
+  topic: z
+    .string()
+    .refine((t) => nameProblem(t, { dots: true }) === undefined, { message: `a topic name: ${nameRule({ dots: true })}` })
+    .describe('The topic read.'),
+  schema: z.enum(SCHEMA_NAMES).describe('Project schema of the records (schemas/*.avsc), and so of the output.'),
+  group: z
+    .string()
+    .refine((g) => nameProblem(g, { dots: true }) === undefined, { message: `a consumer group id: ${nameRule({ dots: true })}` })
+    .describe('Consumer group id: a reader restarted in the same group resumes where the last one stopped.'),
+  start: z
+    .enum(KAFKA_STARTS)
+    .default('committed')
+    .describe(
+      "committed: the group's committed offsets (else the earliest); earliest / latest: the first record kept / only new ones, resetting the group's offsets (no member may be running).",
+    ),
+  until_offsets: z
+    .enum(['end'])
+    .optional()
+    .describe('end: stop at the end offsets the topic had when the source opened (tests, catching up).'),
+  limit: z.number().int().min(1).optional().describe('Stop after this many records (the rest stays for the next reader of the group).'),
+  brokers: z
+    .string()
+    .refine((b) => brokersProblem(b) === undefined, { message: 'expected host:port[,host:port…]' })
+    .optional()
+    .describe("Kafka bootstrap brokers, host:port[,…] (default: the local services', 127.0.0.1:9092 or KAFKA_BROKERS)."),
+  registry: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'expected an http(s) URL')
+    .optional()
+    .describe("Schema registry URL (default: the local services', or SCHEMA_REGISTRY_URL)."),
+});
+
+export const kafkaSource = defineSource({
+  type: 'source.kafka',
+  summary: 'Records of any project schema from a Kafka topic in a consumer group; ts_known is the receive stamp.',
+  output: { oneOf: SCHEMA_NAMES, of: (p) => p.schema },
+  params,
+  open: (p, ctx) => {
+    const what = `source.kafka ${ctx.node}`;
+    const settings = settingsFor(p);
+    const where = `topic "${p.topic}" on broker ${settings.brokers.join(',')}`;
+    const fields = avroSchema(p.schema).fields.map((f) => f.name);
+    if (!fields.includes('seq')) fields.push('seq'); // the arrival order, for the merge's ties
+    const opening = TopicReader.open(settings, {
+      topic: p.topic,
+      schema: p.schema,
+      groupId: p.group,
+      start: p.start,
+      untilEnd: p.until_offsets === 'end',
+      ...(p.limit !== undefined ? { limit: p.limit } : {}),
+      onDeadLetter: (l) =>
+        ctx.deadLetter(
+          { topic: p.topic, partition: l.partition, offset: l.offset },
+          `undecodable record, kept in ${p.topic}.dlq: ${l.error}`,
+        ),
+    });
+    opening.catch(() => {}); // reported by next()
+    const fail = (err: unknown): never => {
+      throw new AlphaError(`${what}: reading ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
+    };
+    let seq = 0;
+    return {
+      async next() {
+        const reader = await opening.catch(fail);
+        const got = await reader.next().catch(fail);
+        if (got === null) return null;
+        const rows = got.values as unknown as (SourceRecord & Record<string, unknown>)[];
+        for (const r of rows) {
+          r.ts_known = got.receivedAt;
+          r.seq = ++seq;
+        }
+        return ColumnBatch.fromRecords(rows, fields) as never;
+      },
+      async close() {
+        const reader = await opening.catch(() => undefined);
+        await reader?.close();
+      },
+    };
+  },
+});

@@ -26,6 +26,9 @@ import { orders } from './execution/orders.ts';
 import { bookBroker } from './execution/book-broker.ts';
 import { simBroker } from './execution/sim-broker.ts';
 import { ouch } from './execution/ouch.ts';
+import { twap } from './execution/twap.ts';
+import { vwap } from './execution/vwap.ts';
+import { pov } from './execution/pov.ts';
 import { pretrade } from './risk/pretrade.ts';
 import { parquetSink } from './sink/parquet.ts';
 import { redisSink } from './sink/redis.ts';
@@ -56,6 +59,9 @@ export const operators: readonly AnySpec[] = [
   mvo,
   pretrade,
   orders,
+  twap,
+  vwap,
+  pov,
   simBroker,
   bookBroker,
   ouch,

@@ -182,6 +182,54 @@ export interface OrderState {
   reason: null | string;
 }
 
+export type ParentStatus = 'FILLED' | 'REPLACED' | 'CANCELLED' | 'EXPIRED' | 'ENDED';
+
+/** How an execution algorithm worked one parent order, once its work is over: what it filled, and its implementation shortfall against the arrival price (the mid when the algorithm received it). Costs in currency, positive a cost: with s = +1 for a buy and −1 for a sell, trading_cost = s·(avg_price − arrival_mid)·filled_qty, opportunity_cost = s·(end_mid − arrival_mid)·(qty − filled_qty), shortfall = trading_cost + opportunity_cost + fees; delay_cost = s·(arrival_mid − decision_price)·filled_qty is the cost before arrival, outside the shortfall. */
+export interface ParentOrderReport {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** The parent order; its children's ids are PARENT/1, PARENT/2, … */
+  parent_order_id: string;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Direction. */
+  side: Side;
+  /** The algorithm: TWAP, VWAP or POV. */
+  algo: string;
+  /** How its work ended: FILLED in full; REPLACED by a new parent for the symbol; CANCELLED by a CANCEL of it; EXPIRED at the session close; ENDED with the run. */
+  status: ParentStatus;
+  /** When the algorithm received the parent. */
+  arrival_ts: number;
+  /** The parent's shares. */
+  qty: number;
+  /** Shares its children filled. */
+  filled_qty: number;
+  /** Child orders sent. */
+  children: number;
+  /** The parent's ref_price: the price it was decided and sized at. */
+  decision_price: number;
+  /** Mid of the symbol's last quote when the algorithm received the parent. */
+  arrival_mid: number;
+  /** Average fill price of its children; null when nothing filled. */
+  avg_price: null | number;
+  /** Mid of the symbol's last quote when its work ended (what the unfilled rest is valued at). */
+  end_mid: number;
+  /** Fees of its children's fills, in currency. */
+  fees: number;
+  /** s·(avg_price − arrival_mid)·filled_qty, in currency. */
+  trading_cost: number;
+  /** s·(end_mid − arrival_mid)·(qty − filled_qty), in currency: what the unfilled rest missed. */
+  opportunity_cost: number;
+  /** s·(arrival_mid − decision_price)·filled_qty, in currency: the move between the decision and the arrival (not in shortfall). */
+  delay_cost: number;
+  /** Implementation shortfall against the arrival price: trading_cost + opportunity_cost + fees, in currency. */
+  shortfall: number;
+  /** shortfall / (qty × arrival_mid) × 10,000. */
+  shortfall_bps: number;
+}
+
 /** Holding of one symbol. */
 export interface Position {
   /** Instrument identifier. */
@@ -315,6 +363,7 @@ export interface SchemaTypes {
   Fill: Fill;
   Order: Order;
   OrderState: OrderState;
+  ParentOrderReport: ParentOrderReport;
   PortfolioState: PortfolioState;
   Prediction: Prediction;
   Quote: Quote;
@@ -325,4 +374,4 @@ export interface SchemaTypes {
 
 export type SchemaName = keyof SchemaTypes;
 
-export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'ExecutionCost', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];
+export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'ExecutionCost', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'ParentOrderReport', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];

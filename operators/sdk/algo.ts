@@ -1,0 +1,151 @@
+/**
+ * What the execution algorithms (execution.twap, execution.vwap, execution.pov) share: the ports, the
+ * parent book (lib/execution/parent-book.ts), each symbol's last mid, the timers that step each
+ * parent on the injected clock, the end of each session and of the run. Each algorithm supplies only
+ * how a parent's cumulative target moves with time (`Work`), and may follow the trades.
+ *
+ * End of day: a parent is worked only inside the session it arrived in; schedules end by the close,
+ * and at the close whatever is unfilled expires (the report says EXPIRED, its rest valued at the last
+ * mid). A parent arriving outside a session is a dead letter.
+ */
+import { LatestValues } from '../../lib/core/latest-values.ts';
+import type { Micros } from '../../lib/core/time.ts';
+import { type Parent, ParentBook } from '../../lib/execution/parent-book.ts';
+import type { Fill, Order, OrderState, ParentOrderReport, Quote, Trade } from '../../schemas/types.generated.ts';
+import type { Observable } from 'rxjs';
+import type { EdgeBatch } from '../../lib/core/column-batch.ts';
+import type { OperatorContext, Session } from './context.ts';
+import { type Emitters, handlePorts, on, onColumns } from './handle.ts';
+import { forEachMid } from './quote-columns.ts';
+import { definePorts } from './spec.ts';
+
+export const algoInputs = definePorts({
+  orders: { schema: 'Order', description: 'Parent orders: each new one for a symbol replaces the one being worked.' },
+  quotes: { schema: 'Quote', description: 'Quotes: the arrival mid, and each child’s ref_price.' },
+  trades: { schema: 'Trade', description: 'Trades: the volume the algorithm follows or learns its profile from.' },
+  fills: { schema: 'Fill', feedback: true, description: 'The broker’s fills, attributed to parents by child order id.' },
+  states: { schema: 'OrderState', feedback: true, description: 'The broker’s order states: when a child is done.' },
+});
+
+export const algoOutputs = { reports: 'ParentOrderReport' } as const;
+
+/** How one parent's cumulative target moves: asked at arrival and at each time it names next. */
+export interface Work {
+  /** The shares the parent should have filled (or working) by now, at most `cap` more at once, and when to ask again. */
+  step(at: Micros): { target: number; cap?: number; next: Micros | undefined };
+}
+
+export interface Algorithm {
+  /** TWAP, VWAP or POV: the reports' `algo`. */
+  readonly name: string;
+  /** The work of a parent arriving at `at` in `session`. */
+  begin(order: Order, at: Micros, session: Session): Work;
+  /** A trade, `offset` µs after its session's open. */
+  trade?(symbol: string, at: Micros, size: number, offset: Micros): void;
+  /** A session has closed. */
+  close?(session: Session): void;
+}
+
+type Ports = { out: Order; reports: ParentOrderReport };
+type Streams = {
+  orders: Observable<EdgeBatch<Order>>;
+  quotes: Observable<EdgeBatch<Quote>>;
+  trades: Observable<EdgeBatch<Trade>>;
+  fills: Observable<EdgeBatch<Fill>>;
+  states: Observable<EdgeBatch<OrderState>>;
+};
+
+/** The graph side of an execution algorithm: children on `out`, one ParentOrderReport per parent on `reports`. */
+export function runAlgorithm(ctx: OperatorContext, algo: Algorithm, { orders, quotes, trades, fills, states }: Streams) {
+  const book = new ParentBook(algo.name);
+  const mids = new LatestValues();
+  const sessions = ctx.calendar.sessions;
+  let emit: Emitters<Ports> | undefined;
+  let current = -1;
+  const sessionAt = (t: Micros): number => {
+    const s = sessions[current];
+    if (s && t > s.open && t < s.close) return current;
+    current = sessions.findIndex((x) => t > x.open && t < x.close);
+    return current;
+  };
+  const report = (to: Emitters<Ports>, all = false): void => {
+    to.reports(book.reports(ctx.clock.now(), (s) => mids.get(s), all));
+  };
+  const step = (parent: Parent, work: Work, at: Micros, close: Micros, to: Emitters<Ports>): void => {
+    if (!book.isWorking(parent)) return;
+    const { target, cap, next } = work.step(at);
+    const child = book.child(parent, target, at, mids.get(parent.order.symbol) ?? parent.arrivalMid, cap);
+    if (child) to.out([child]);
+    if (next !== undefined && next > at && next < close)
+      ctx.clock.schedule(next, (t) => {
+        if (emit) step(parent, work, t, close, emit);
+      });
+  };
+  const arrive = (o: Order, to: Emitters<Ports>): void => {
+    const at = ctx.clock.now();
+    const i = sessionAt(at);
+    const mid = mids.get(o.symbol);
+    const refused =
+      o.action === 'CANCEL'
+        ? undefined
+        : i < 0
+          ? 'parent order outside a trading session (a parent at or after the close is not worked)'
+          : mid === undefined
+            ? `no quote for ${o.symbol} yet: no arrival price`
+            : undefined;
+    if (refused) {
+      ctx.deadLetter(o, `${algo.name}: ${refused}`);
+      return;
+    }
+    const { parent, duplicate } = book.arrive(o, at, mid ?? 0);
+    if (duplicate) ctx.deadLetter(o, `${algo.name}: parent order id already seen`);
+    if (parent) step(parent, algo.begin(o, at, sessions[i]!), at, sessions[i]!.close, to);
+  };
+  return handlePorts<Ports>(
+    ctx,
+    ['out', 'reports'],
+    [
+      on(orders, (batch, to) => {
+        for (const o of batch) arrive(o, to);
+        report(to);
+      }),
+      onColumns(quotes, (batch) => forEachMid(batch, (symbol, mid) => mids.set(symbol, mid))),
+      onColumns(trades, (batch) => {
+        if (!algo.trade) return;
+        const { symbol, ts_known: known, size } = batch.columns;
+        for (let r = batch.start; r < batch.end; r++) {
+          const i = sessionAt(known[r]!);
+          if (i >= 0) algo.trade(symbol.dictionary[symbol.codes[r]!]!, known[r]!, size[r]!, known[r]! - sessions[i]!.open);
+        }
+      }),
+      on(
+        fills,
+        (batch, to) => {
+          for (const f of batch) book.onFill(f);
+          report(to);
+        },
+        { feedback: true },
+      ),
+      on(
+        states,
+        (batch, to) => {
+          for (const s of batch) book.onState(s);
+          report(to);
+        },
+        { feedback: true },
+      ),
+    ],
+    {
+      start: (to) => {
+        emit = to;
+        for (const s of sessions)
+          ctx.clock.schedule(s.close, (at) => {
+            book.endAll('EXPIRED', at);
+            algo.close?.(s);
+            if (emit) report(emit);
+          });
+      },
+      end: (to) => report(to, true),
+    },
+  );
+}

@@ -28,7 +28,7 @@ const params = z
     lot_size: z.number().int().min(1).default(1).describe('Shares per lot: each slice but the last is whole lots.'),
   })
   .superRefine((p, issue) => {
-    if (p.slice_minutes > p.horizon_minutes)
+    if (p.horizon_minutes > 0 && p.slice_minutes > p.horizon_minutes)
       issue.addIssue({ code: 'custom', path: ['slice_minutes'], message: `expected at most horizon_minutes (${p.horizon_minutes})` });
   });
 

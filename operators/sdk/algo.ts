@@ -85,14 +85,7 @@ export function runAlgorithm(ctx: OperatorContext, algo: Algorithm, { orders, qu
     const at = ctx.clock.now();
     const i = sessionAt(at);
     const mid = mids.get(o.symbol);
-    const refused =
-      o.action === 'CANCEL'
-        ? undefined
-        : i < 0
-          ? 'parent order outside a trading session (a parent at or after the close is not worked)'
-          : mid === undefined
-            ? `no quote for ${o.symbol} yet: no arrival price`
-            : undefined;
+    const refused = o.action === 'CANCEL' ? undefined : refusal(o, i >= 0, mid);
     if (refused) {
       ctx.deadLetter(o, `${algo.name}: ${refused}`);
       return;
@@ -148,4 +141,13 @@ export function runAlgorithm(ctx: OperatorContext, algo: Algorithm, { orders, qu
       end: (to) => report(to, true),
     },
   );
+}
+
+/** Why a new parent cannot be worked, or undefined. */
+function refusal(o: Order, inSession: boolean, mid: number | undefined): string | undefined {
+  if (!(Number.isInteger(o.qty) && o.qty > 0)) return `qty ${o.qty} is not a positive whole number of shares`;
+  if (!(Number.isFinite(o.ref_price) && o.ref_price > 0)) return `ref_price ${o.ref_price} is not a positive price`;
+  if (!inSession) return 'parent order outside a trading session (a parent at or after the close is not worked)';
+  if (mid === undefined) return `no quote for ${o.symbol} yet: no arrival price`;
+  return undefined;
 }

@@ -11,8 +11,20 @@ import { TopologyError } from '../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import { registry } from '../../operators/index.ts';
 import type { Session } from '../../operators/sdk/context.ts';
+import { MINUTE, SECOND } from '../../lib/core/time.ts';
+import { T0, quote } from './records.ts';
 import type { DeadLetter, Fill, Order, OrderState, ParentOrderReport, Quote, Trade } from '../../schemas/types.generated.ts';
 
+/**
+ * A quote at k minutes 30 seconds, every minute to `minutes`: mid 100 + 0.01·(k mod 2), spread 2 cents,
+ * `size` shown each side. The price moves every minute, so each quote is a fresh level.
+ */
+export function quotes(minutes: number, size: number, t0 = T0, symbol = 'A'): Quote[][] {
+  return Array.from({ length: minutes }, (_, k) => {
+    const mid = 100 + 0.01 * (k % 2);
+    return [quote(symbol, t0 + k * MINUTE + 30 * SECOND, mid - 0.01, mid + 0.01, k + 1, { bid_size: size, ask_size: size })];
+  });
+}
 /** The book-broker with nothing but the book: no latency, impact, fees or carry. */
 export const plainBroker = {
   order_latency_us: 0,

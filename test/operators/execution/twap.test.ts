@@ -4,23 +4,13 @@
  * and the shortfall report. Every expected value is worked out in the test.
  */
 import { describe, expect, it } from 'vitest';
-import { MINUTE, SECOND } from '../../../lib/core/time.ts';
-import type { Order, Quote } from '../../../schemas/types.generated.ts';
-import { runAlgoGraph } from '../../helpers/algo-graph.ts';
+import { MINUTE } from '../../../lib/core/time.ts';
+import type { Order } from '../../../schemas/types.generated.ts';
+import { quotes, runAlgoGraph } from '../../helpers/algo-graph.ts';
 import { expectNear } from '../../helpers/expect-near.ts';
 import * as records from '../../helpers/records.ts';
 import { T0 } from '../../helpers/records.ts';
 
-/**
- * A quote at k minutes 30 seconds, every minute to `minutes`: mid 100 + 0.01·(k mod 2), spread 2 cents,
- * `size` shown each side. The price moves every minute, so each quote is a fresh level.
- */
-export function quotes(minutes: number, size: number, t0 = T0): Quote[][] {
-  return Array.from({ length: minutes }, (_, k) => {
-    const mid = 100 + 0.01 * (k % 2);
-    return [records.quote('A', t0 + k * MINUTE + 30 * SECOND, mid - 0.01, mid + 0.01, k + 1, { bid_size: size, ask_size: size })];
-  });
-}
 const midAt = (minute: number): number => 100 + 0.01 * ((Math.ceil(minute - 0.5) - 1) % 2); // the last quote before `minute`
 const parent = (atMinute: number, id: string, side: Order['side'], qty: number, extra: Partial<Order> = {}): Order =>
   records.order('A', side, qty, {

@@ -89,7 +89,7 @@ ${market}
   const run = await runGraph(topology, {
     sessions: options.sessions,
     observe: ['algo', 'algo.reports', 'broker', 'broker.states'],
-    ...(data && manifest ? { openDataset: (name, schema) => openDataset(data, manifest, name, schema) } : {}),
+    ...(data && manifest ? { openDataset: (name, schema) => openDataset(data, manifest, name, schema), universe: manifest.universe } : {}),
   });
   const records = <T>(edge: string): T[] => (run.edges.get(edge) ?? []).flatMap((b) => b.records as T[]);
   const children = (run.edges.get('algo') ?? []).flatMap((b: SeenBatch) => b.records.map((order) => ({ at: b.at, order: order as Order })));

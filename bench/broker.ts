@@ -6,8 +6,11 @@
  * whole process, its CPU time (user + system, all threads, from bash's `times`: unlike wall time it
  * does not grow while the process waits for a core on a busy machine), the fills, and the ratios of the
  * book broker's CPU and drive time to the simple one's (paired runs and medians; target ≤ 1.3×).
+ * With `--algos` (`npm run bench:algos`) a third graph runs in the rotation, examples/execution-algos.yaml
+ * (the book-broker graph with execution.vwap before the broker), and its CPU is compared with the
+ * book-broker graph's: the cost of working every order as a parent in IOC children.
  *
- *   npm run bench:broker -- [--runs 3] [--data data/sample]
+ *   npm run bench:broker -- [--runs 3] [--data data/sample] [--algos]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +20,11 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, data: { type: 'string', default: 'data/sample' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    data: { type: 'string', default: 'data/sample' },
+    algos: { type: 'boolean', default: false },
+  },
 });
 const runs = Number(args.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs is "${args.runs}": expected an integer >= 1`);
@@ -25,7 +32,8 @@ if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs is "${args
 const variants = [
   { name: 'execution.sim-broker', topology: 'topology.yaml' },
   { name: 'execution.book-broker', topology: 'examples/book-broker.yaml' },
-] as const;
+  ...(args.algos ? [{ name: 'execution.vwap + book', topology: 'examples/execution-algos.yaml' }] : []),
+];
 
 interface Run {
   events: number;
@@ -72,10 +80,10 @@ const median = (xs: number[]): number => {
 };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-const results: Run[][] = [[], []];
+const results: Run[][] = variants.map(() => []);
 for (let i = 0; i < runs; i++) {
-  // Alternate which goes first, so neither always runs on a warmer machine.
-  const order = i % 2 === 0 ? [0, 1] : [1, 0];
+  // Rotate which goes first, so none always runs on a warmer machine.
+  const order = variants.map((_, k) => (k + i) % variants.length);
   for (const v of order) {
     const r = backtest(variants[v]!.topology, i === 0 && v === order[0]);
     results[v]!.push(r);
@@ -97,3 +105,12 @@ console.log(
   `book-broker / sim-broker drive time: median ${(book / simple).toFixed(2)}× (paired runs ${paired.map((x) => x.toFixed(2)).join(', ')}; target ≤ 1.3×); ` +
     `whole process ${(bookWall / simpleWall).toFixed(2)}×`,
 );
+if (args.algos) {
+  const algos = results[2]!;
+  const cpu = median(algos.map((r) => r.cpu));
+  const pairedAlgos = results[1]!.map((b, i) => algos[i]!.cpu / b.cpu);
+  console.log(
+    `execution-algos / book-broker CPU time: median ${(cpu / bookCpu).toFixed(2)}× (${cpu.toFixed(2)} / ${bookCpu.toFixed(2)} s; paired runs ${pairedAlgos.map((x) => x.toFixed(2)).join(', ')}); ` +
+      `drive ${fmt(median(algos.map((r) => r.events / r.drive)))} vs ${fmt(median(results[1]!.map((r) => r.events / r.drive)))} events/s`,
+  );
+}

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE } from '../../lib/core/time.ts';
+import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import type { Order, ParentOrderReport } from '../../schemas/types.generated.ts';
 import { type AlgoRun, runAlgoGraph } from '../helpers/algo-graph.ts';
-import { dataset } from '../helpers/datasets.ts';
+import { dataset, tempDir } from '../helpers/datasets.ts';
 import * as records from '../helpers/records.ts';
 
 interface Manifest {
@@ -180,4 +181,29 @@ describe('execution algorithms on a generated dataset, through execution.book-br
     }
     expect(checked).toBeGreaterThan(10);
   }, 60_000);
+
+  it('examples/execution-algos.yaml runs whole (model, sizing, pre-trade, VWAP, book broker) and its parent reports match its fills', async () => {
+    const out = tempDir('algos-example');
+    const data12 = await dataset({ symbols: 12, days: 4, seed: 3 });
+    const topologyFile = new URL('../../examples/execution-algos.yaml', import.meta.url).pathname;
+    const summary = await runBacktest({ topologyFile, dataDir: data12, outDir: out });
+    const read = async <T>(file: string) =>
+      (await parquetReadObjects({
+        file: Uint8Array.from(readFileSync(join(out, file))).buffer,
+        utf8: true,
+        parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never,
+      })) as T[];
+    const reports = await read<ParentOrderReport>('parent_reports.parquet');
+    const fills = await read<{ order_id: string; qty: number }>('fills.parquet');
+    const children = await read<Order>('child_orders.parquet');
+    expect(summary.fills).toBe(fills.length);
+    expect(reports.length).toBeGreaterThan(10);
+    expect(reports.reduce((a, r) => a + r.children, 0)).toBe(children.length);
+    const filled = new Map<string, number>();
+    for (const f of fills) filled.set(parentOf(f.order_id), (filled.get(parentOf(f.order_id)) ?? 0) + f.qty);
+    for (const r of reports) expect(r.filled_qty, r.parent_order_id).toBe(filled.get(r.parent_order_id) ?? 0);
+    // Every fill belongs to a reported parent.
+    const ids = new Set(reports.map((r) => r.parent_order_id));
+    expect(fills.every((f) => ids.has(parentOf(f.order_id)))).toBe(true);
+  }, 120_000);
 });

@@ -11,13 +11,11 @@
 import { LatestValues } from '../../lib/core/latest-values.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import { type Parent, ParentBook } from '../../lib/execution/parent-book.ts';
-import type { Fill, Order, OrderState, ParentOrderReport, Quote, Trade } from '../../schemas/types.generated.ts';
-import type { Observable } from 'rxjs';
-import type { EdgeBatch } from '../../lib/core/column-batch.ts';
+import type { Order, ParentOrderReport } from '../../schemas/types.generated.ts';
 import type { OperatorContext, Session } from './context.ts';
 import { type Emitters, handlePorts, on, onColumns } from './handle.ts';
 import { forEachMid } from './quote-columns.ts';
-import { definePorts } from './spec.ts';
+import { definePorts, type PortStreams } from './spec.ts';
 
 export const algoInputs = definePorts({
   orders: { schema: 'Order', description: 'Parent orders: each new one for a symbol replaces the one being worked.' },
@@ -47,16 +45,13 @@ export interface Algorithm {
 }
 
 type Ports = { out: Order; reports: ParentOrderReport };
-type Streams = {
-  orders: Observable<EdgeBatch<Order>>;
-  quotes: Observable<EdgeBatch<Quote>>;
-  trades: Observable<EdgeBatch<Trade>>;
-  fills: Observable<EdgeBatch<Fill>>;
-  states: Observable<EdgeBatch<OrderState>>;
-};
 
 /** The graph side of an execution algorithm: children on `out`, one ParentOrderReport per parent on `reports`. */
-export function runAlgorithm(ctx: OperatorContext, algo: Algorithm, { orders, quotes, trades, fills, states }: Streams) {
+export function runAlgorithm(
+  ctx: OperatorContext,
+  algo: Algorithm,
+  { orders, quotes, trades, fills, states }: PortStreams<typeof algoInputs>,
+) {
   const book = new ParentBook(algo.name);
   const mids = new LatestValues();
   const sessions = ctx.calendar.sessions;

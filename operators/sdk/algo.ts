@@ -94,7 +94,18 @@ export function runAlgorithm(
     ['out', 'reports'],
     [
       on(orders, (batch, to) => {
-        for (const o of batch) arrive(o, to);
+        const now = ctx.clock.now();
+        for (const o of batch) {
+          // A batch handed on at its first record's time: a later parent arrives at its own ts_known,
+          // after the quotes before it.
+          if (o.ts_known > now)
+            ctx.clock.schedule(o.ts_known, () => {
+              if (!emit) return;
+              arrive(o, emit);
+              report(emit);
+            });
+          else arrive(o, to);
+        }
         report(to);
       }),
       onColumns(quotes, (batch) => forEachMid(batch, (symbol, mid) => mids.set(symbol, mid))),

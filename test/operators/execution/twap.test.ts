@@ -156,4 +156,20 @@ describe('execution.twap', () => {
       'TWAP: parent order id already seen',
     ]);
   });
+
+  it('parents handed on in one slice (no quote or timer between) each arrive at their own ts_known', async () => {
+    const run = await runAlgoGraph({
+      type: 'execution.twap',
+      params: { horizon_minutes: 20, slice_minutes: 5 },
+      orders: [[parent(10, 'P1', 'BUY', 100), parent(10.25, 'P2', 'BUY', 100)]],
+      quotes: quotes(60, 1000),
+      sessions: [session],
+    });
+    // Nothing from another source between 10:00 and 10:15, so the runner hands both on at 10:00;
+    // P2 still arrives, and sends its first child, at 10:15.
+    const p2 = run.reports.find((r) => r.parent_order_id === 'P2')!;
+    const at = T0 + 10.25 * MINUTE;
+    expect([p2.arrival_ts, run.children.find((c) => c.order.order_id === 'P2/1')!.at]).toEqual([at, at]);
+    expect(run.reports.find((r) => r.parent_order_id === 'P1')!.status).toBe('REPLACED');
+  });
 });

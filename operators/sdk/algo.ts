@@ -82,11 +82,11 @@ export function runAlgorithm(
     const mid = mids.get(o.symbol);
     const refused = o.action === 'CANCEL' ? undefined : refusal(o, i >= 0, mid);
     if (refused) {
-      ctx.deadLetter(o, `${algo.name}: ${refused}`);
+      ctx.deadLetter(o, `${refused} (${algo.name})`);
       return;
     }
     const { parent, duplicate } = book.arrive(o, at, mid ?? 0);
-    if (duplicate) ctx.deadLetter(o, `${algo.name}: parent order id already seen`);
+    if (duplicate) ctx.deadLetter(o, `duplicate parent: order id ${o.order_id} already seen (${algo.name})`);
     if (parent) step(parent, algo.begin(o, at, sessions[i]!), at, sessions[i]!.close, to);
   };
   return handlePorts<Ports>(
@@ -149,11 +149,11 @@ export function runAlgorithm(
   );
 }
 
-/** Why a new parent cannot be worked, or undefined. */
+/** Why a new parent cannot be worked, or undefined: the cause (what the run's summary counts), then the detail. */
 function refusal(o: Order, inSession: boolean, mid: number | undefined): string | undefined {
-  if (!(Number.isInteger(o.qty) && o.qty > 0)) return `qty ${o.qty} is not a positive whole number of shares`;
-  if (!(Number.isFinite(o.ref_price) && o.ref_price > 0)) return `ref_price ${o.ref_price} is not a positive price`;
-  if (!inSession) return 'parent order outside a trading session (a parent at or after the close is not worked)';
-  if (mid === undefined) return `no quote for ${o.symbol} yet: no arrival price`;
+  if (!(Number.isInteger(o.qty) && o.qty > 0)) return `bad parent qty: ${o.qty} is not a positive whole number of shares`;
+  if (!(Number.isFinite(o.ref_price) && o.ref_price > 0)) return `bad parent ref_price: ${o.ref_price} is not a positive price`;
+  if (!inSession) return 'parent outside a trading session: one at or after the close is not worked';
+  if (mid === undefined) return `no arrival price: no quote for ${o.symbol} yet`;
   return undefined;
 }

@@ -81,10 +81,10 @@ describe('execution algorithm parent orders', () => {
       sessions: [{ open: T0, close: T0 + 390 * MINUTE }],
     });
     expect(run.deadLetters.map((d) => d.reason)).toEqual([
-      'TWAP: qty -100 is not a positive whole number of shares',
-      'TWAP: qty 10.5 is not a positive whole number of shares',
-      'TWAP: qty NaN is not a positive whole number of shares',
-      'TWAP: ref_price Infinity is not a positive price',
+      'bad parent qty: -100 is not a positive whole number of shares (TWAP)',
+      'bad parent qty: 10.5 is not a positive whole number of shares (TWAP)',
+      'bad parent qty: NaN is not a positive whole number of shares (TWAP)',
+      'bad parent ref_price: Infinity is not a positive price (TWAP)',
     ]);
     expect(run.reports.map((r) => [r.parent_order_id, r.status, r.filled_qty])).toEqual([['ok', 'FILLED', 100]]);
   });

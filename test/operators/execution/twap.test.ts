@@ -135,7 +135,7 @@ describe('execution.twap', () => {
     expect(r.opportunity_cost).toBeCloseTo((midAt(30) - midAt(20)) * 800, 8);
     // The parent after the close is refused, by name.
     expect(run.deadLetters.map((d) => [d.node, d.reason])).toEqual([
-      ['algo', 'TWAP: parent order outside a trading session (a parent at or after the close is not worked)'],
+      ['algo', 'parent outside a trading session: one at or after the close is not worked (TWAP)'],
     ]);
   });
 
@@ -152,8 +152,8 @@ describe('execution.twap', () => {
       sessions: [session],
     });
     expect(run.deadLetters.map((d) => d.reason)).toEqual([
-      'TWAP: no quote for B yet: no arrival price',
-      'TWAP: parent order id already seen',
+      'no arrival price: no quote for B yet (TWAP)',
+      'duplicate parent: order id P already seen (TWAP)',
     ]);
   });
 

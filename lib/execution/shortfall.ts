@@ -34,7 +34,7 @@ export interface Shortfall {
  * @example
  * implementationShortfall({ side: 'BUY', qty: 100, decision: 10, arrival: 10.01, endMid: 10.05,
  *   fills: [{ qty: 60, price: 10.02, fee: 0.3 }] });
- * // trading 0.6, opportunity 1.6, fees 0.3: shortfall 2.5 = 25 bps of 1001; delay 0.6
+ * // trading 0.6, opportunity 1.6, fees 0.3: shortfall 2.5, 2.5 / (100 × 10.01) = 24.98 bps; delay 0.6
  */
 export function implementationShortfall(x: ShortfallInput): Shortfall {
   const s = x.side === 'BUY' ? 1 : -1;

@@ -1,0 +1,69 @@
+/**
+ * Hostile input to `alpha live` and `alpha backtest --capture`: each case is one `alpha:` line (or the
+ * topology's located problems) and a non-zero exit, never a stack trace or a run that looks valid.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runAlpha } from '../helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-live-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const full = join(dir, 'full');
+mkdirSync(full);
+writeFileSync(join(full, 'x.txt'), 'keep me');
+const notCapture = join(dir, 'not.alog');
+writeFileSync(notCapture, 'PAR1 not a capture at all');
+
+describe('alpha live and alpha backtest --capture refuse', () => {
+  it.each([
+    [
+      'a bad --seconds',
+      ['live', 'examples/live-venue.yaml', '--seconds', 'soon'],
+      /^alpha: --seconds "soon": expected a number of seconds > 0/m,
+    ],
+    ['zero --seconds', ['live', 'examples/live-venue.yaml', '--seconds', '0'], /^alpha: --seconds "0"/m],
+    ['--speed without --date', ['live', 'examples/live-venue.yaml', '--speed', '60'], /^alpha: --speed needs --date/m],
+    [
+      'a date that is not one',
+      ['live', 'examples/live-venue.yaml', '--date', '2024-02-30'],
+      /^alpha: --date "2024-02-30": expected a real date/m,
+    ],
+    ['a non-empty --out', ['live', 'examples/live-venue.yaml', '--out', full, '--seconds', '1'], /^alpha: --out .*not empty.*--overwrite/m],
+    [
+      'a bad live param',
+      ['live', 'examples/live-venue.yaml', '--set', 'broker.port=0', '--out', join(dir, 'o1')],
+      /^--set broker\.port=0 node "broker": param "port" is 0/m,
+    ],
+    [
+      'a file that is not a capture',
+      ['backtest', 'examples/live-venue.yaml', '--capture', notCapture, '--out', join(dir, 'o2')],
+      /^alpha: .*not\.alog: no capture header/m,
+    ],
+    [
+      'a capture that does not exist',
+      ['backtest', 'examples/live-venue.yaml', '--capture', join(dir, 'missing.alog'), '--out', join(dir, 'o3')],
+      /^alpha: .*cannot read the capture \(ENOENT\)/m,
+    ],
+    [
+      '--capture with --split',
+      ['backtest', 'examples/live-venue.yaml', '--capture', notCapture, '--split'],
+      /^alpha: --capture replays a live run: it takes no --split/m,
+    ],
+  ])('%s', async (_what, args, message) => {
+    const r = await runAlpha(args, 30_000);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.code).not.toBeNull();
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('leaves a non-empty --out as it was', async () => {
+    await runAlpha(['live', 'examples/live-venue.yaml', '--out', full, '--seconds', '1'], 30_000);
+    const { readdirSync, readFileSync } = await import('node:fs');
+    expect(readdirSync(full)).toEqual(['x.txt']);
+    expect(readFileSync(join(full, 'x.txt'), 'utf8')).toBe('keep me');
+  });
+});

@@ -90,8 +90,11 @@ const playSeconds = (speed: number): number => 23_400 / speed;
 interface Row {
   speed: number;
   events: number;
-  /** Records over the seconds the feed was playing (the day may end before --seconds). */
+  /** Records over the span from the first batch read to the last: the rate the graph took them at. */
   events_per_sec: number;
+  /** Records over the time the venue was playing the day: the rate it offered. */
+  offered_per_sec: number;
+  feed_seconds: number;
   /** Packets the feed found missing (each re-requested): the kernel dropped what the graph did not read in time. */
   gaps: number;
   lag_ms: { p50: number; p99: number; max: number };
@@ -116,15 +119,21 @@ for (const speed of speeds) {
       seconds: Math.min(seconds, playSeconds(speed) + 2),
       statusSeconds: 0,
     });
-    const gaps = (s.nodes['quotes']?.['gaps'] ?? 0) + (s.nodes['trades']?.['gaps'] ?? 0);
+    // Each feed joins late and re-requests the session from its start: that first gap is the join.
+    const gaps = ['quotes', 'trades'].reduce((n, f) => n + Math.max(0, (s.nodes[f]?.['gaps'] ?? 0) - 1), 0);
+    const span = Math.max(s.feed_seconds, 1e-3);
     rows.push({
       speed,
       events: s.events,
-      events_per_sec: Math.round(s.events / Math.min(seconds, playSeconds(speed))),
+      events_per_sec: Math.round(s.events / span),
+      offered_per_sec: Math.round(s.events / Math.min(seconds, playSeconds(speed))),
+      feed_seconds: s.feed_seconds,
       gaps,
       lag_ms: s.lag_ms,
       orders: s.orders,
-      kept_up: s.lag_ms.p99 <= keepUpMs && gaps === 0,
+      // Kept up: no loss beyond the join, the batch lag bounded, and the day delivered within 10% (and
+      // 50 ms) of the time the venue took to play it: a backlog in the socket would stretch that.
+      kept_up: gaps === 0 && s.lag_ms.p99 <= keepUpMs && (playSeconds(speed) > seconds || span <= playSeconds(speed) * 1.1 + 0.05),
     });
     lastCapture = s.capture;
   } finally {
@@ -143,22 +152,22 @@ const pp = JSON.parse(execFileSync(bin('colo_pingpong'), ['--rounds', '20000'], 
 
 const best = rows
   .filter((r) => r.kept_up)
-  .reduce<Row | undefined>((a, r) => (!a || r.events_per_sec > a.events_per_sec ? r : a), undefined);
+  .reduce<Row | undefined>((a, r) => (!a || r.offered_per_sec > a.offered_per_sec ? r : a), undefined);
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 const lines = [
   `bench:live — examples/live-venue.yaml against colo_venue, ${symbols} symbols, ${seconds} s per speed (load average ${load.toFixed(2)})`,
   '',
-  `| venue speed | feed records/s | lag p50 / p99 / max (ms) | gaps | orders | keeps up (lag p99 ≤ ${keepUpMs} ms, no gap) |`,
-  '|---|---|---|---|---|---|',
+  `| venue speed | offered records/s | taken records/s (span) | lag p50 / p99 / max (ms) | gaps after the join | orders | keeps up |`,
+  '|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.speed}× | ${fmt(r.events_per_sec)} | ${r.lag_ms.p50.toFixed(2)} / ${r.lag_ms.p99.toFixed(2)} / ${r.lag_ms.max.toFixed(2)} | ${r.gaps} | ${fmt(r.orders)} | ${r.kept_up ? 'yes' : 'no'} |`,
+      `| ${r.speed}× | ${fmt(r.offered_per_sec)} | ${fmt(r.events_per_sec)} (${r.feed_seconds.toFixed(2)} s) | ${r.lag_ms.p50.toFixed(2)} / ${r.lag_ms.p99.toFixed(2)} / ${r.lag_ms.max.toFixed(2)} | ${r.gaps} | ${fmt(r.orders)} | ${r.kept_up ? 'yes' : 'no'} |`,
   ),
-  `| reference: the last capture replayed offline | ${fmt(replay.events_per_sec)} | – | – | ${fmt(replay.orders)} | – |`,
+  `| reference: the last capture replayed offline | – | ${fmt(replay.events_per_sec)} | – | – | ${fmt(replay.orders)} | – |`,
   '',
   best
-    ? `largest feed rate kept up with: ${fmt(best.events_per_sec)} records/s (${best.speed}×) = ${(best.events_per_sec / replay.events_per_sec).toFixed(3)}× the offline replay's rate`
-    : `kept up with none of the speeds (lag p99 > ${keepUpMs} ms at each)`,
+    ? `largest feed rate kept up with: ${fmt(best.offered_per_sec)} records/s (${best.speed}×) = ${(best.offered_per_sec / replay.events_per_sec).toFixed(3)}× the offline replay's rate`
+    : 'kept up with none of the speeds',
   `loopback floor (colo_pingpong): p50 ${(pp.p50_ns / 1000).toFixed(1)} µs, p99 ${(pp.p99_ns / 1000).toFixed(1)} µs; tick-to-trade through this driver: npm run bench:venue (JS graph row)`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

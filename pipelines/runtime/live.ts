@@ -56,6 +56,8 @@ export interface LiveOptions {
 
 export interface LiveSummary extends RunSummary {
   mode: 'live';
+  /** Seconds from the first source batch read to the last (the span the feeds delivered over). */
+  feed_seconds: number;
   /** How long source batches waited between their receipt and their step, in ms (system clock). */
   lag_ms: { p50: number; p99: number; max: number };
   /** What looked wrong (a source that delivered nothing: a feed that never answered). */
@@ -101,12 +103,18 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const started = process.hrtime.bigint();
   const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
   let events = 0;
+  /** When the first and the last source batch were read (s, monotonic): the span the feed was active. */
+  let firstAt: number | undefined;
+  let lastAt: number | undefined;
   const bySource = new Map<string, number>(graph.sources.map((s) => [s.name, 0]));
   for (const s of graph.sources) {
     const next = s.reader.next.bind(s.reader);
     s.reader.next = async () => {
       const b = await next();
       if (b) {
+        const t = performance.now() / 1000;
+        firstAt ??= t;
+        lastAt = t;
         events += b.length;
         bySource.set(s.name, bySource.get(s.name)! + b.length);
       }
@@ -144,6 +152,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
     mode: 'live',
     warnings,
     lag_ms: lags.overall(),
+    feed_seconds: firstAt === undefined ? 0 : Math.round((lastAt! - firstAt) * 1000) / 1000,
     ...observed.finish(outDir, outDir, {
       events,
       wall: seconds(),

@@ -121,8 +121,15 @@ function startProcess(
     },
   };
   child.on('message', (r: WorkerReply) => onMessage(w, r));
-  child.on('error', (err) => onEnd(w, `could not run (${err.message})`));
+  let exited = false;
+  child.on('error', (err) => {
+    // A send to a worker that was just killed fails (EPIPE) before its exit is seen: its exit says
+    // what happened. Only a worker that never started, or does not exit, is reported by the error.
+    if (child.pid === undefined) onEnd(w, `could not run (${err.message})`);
+    else setTimeout(() => exited || onEnd(w, `could not run (${err.message})`), 2000).unref();
+  });
   child.on('exit', (code, signal) => {
+    exited = true;
     children.delete(child);
     const last = stderr.trim().split('\n').at(-1);
     onEnd(w, `${signal ? `was ended by ${signal}` : `exited with code ${code}`}${last ? ` (its last words: ${last})` : ''}`);

@@ -12,10 +12,11 @@ import { z } from 'zod';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
-import { brokersProblem, settingsFor } from '../../lib/io/kafka/settings.ts';
+import { settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { handle, on } from '../sdk/handle.ts';
+import { kafkaAddressParams } from '../sdk/kafka-params.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 
 const inputs = definePorts({ records: { schema: '*', description: 'Records of the schema named by `schema`.' } });
@@ -41,16 +42,7 @@ const params = z
       .max(10_000)
       .optional()
       .describe('Partitions of the topic; a topic with another count is refused (default: those it has, or 1 for a new one).'),
-    brokers: z
-      .string()
-      .refine((b) => brokersProblem(b) === undefined, { message: 'expected host:port[,host:port…]' })
-      .optional()
-      .describe("Kafka bootstrap brokers, host:port[,…] (default: the local services', 127.0.0.1:9092 or KAFKA_BROKERS)."),
-    registry: z
-      .string()
-      .regex(/^https?:\/\/\S+$/, 'expected an http(s) URL')
-      .optional()
-      .describe("Schema registry URL (default: the local services', or SCHEMA_REGISTRY_URL)."),
+    ...kafkaAddressParams,
     batch: z.number().int().min(1).max(1_000_000).default(10_000).describe('Most records per request to the broker (batch.num.messages).'),
     linger_ms: z.number().int().min(0).max(60_000).default(1).describe('How long the client waits to fill a request (linger.ms).'),
     delivery_timeout_ms: z

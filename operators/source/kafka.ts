@@ -15,10 +15,11 @@ import { z } from 'zod';
 import { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
-import { brokersProblem, settingsFor } from '../../lib/io/kafka/settings.ts';
+import { settingsFor } from '../../lib/io/kafka/settings.ts';
 import { KAFKA_STARTS, TopicReader } from '../../lib/io/kafka/topic-reader.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
+import { kafkaAddressParams } from '../sdk/kafka-params.ts';
 import { defineSource, type SourceRecord } from '../sdk/spec.ts';
 
 const params = z.strictObject({
@@ -42,16 +43,7 @@ const params = z.strictObject({
     .optional()
     .describe('end: stop at the end offsets the topic had when the source opened (tests, catching up).'),
   limit: z.number().int().min(1).optional().describe('Stop after this many records (the rest stays for the next reader of the group).'),
-  brokers: z
-    .string()
-    .refine((b) => brokersProblem(b) === undefined, { message: 'expected host:port[,host:port…]' })
-    .optional()
-    .describe("Kafka bootstrap brokers, host:port[,…] (default: the local services', 127.0.0.1:9092 or KAFKA_BROKERS)."),
-  registry: z
-    .string()
-    .regex(/^https?:\/\/\S+$/, 'expected an http(s) URL')
-    .optional()
-    .describe("Schema registry URL (default: the local services', or SCHEMA_REGISTRY_URL)."),
+  ...kafkaAddressParams,
 });
 
 export const kafkaSource = defineSource({

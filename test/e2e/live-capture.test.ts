@@ -14,18 +14,15 @@ import { z } from 'zod';
 import { registry } from '../../operators/index.ts';
 import { handle, on, onColumns } from '../../operators/sdk/handle.ts';
 import { defineOperator, definePorts, type AnySpec } from '../../operators/sdk/spec.ts';
-import { readManifest } from '../../pipelines/data/manifest.ts';
-import { generateDataset } from '../../pipelines/data/generate.ts';
 import { runCapture, runLive } from '../../pipelines/harness/harness.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
 import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import type { Topology } from '../../pipelines/topology/model.ts';
-import { writeBackgroundFlow } from '../../pipelines/venue/flow.ts';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import type { Fill, Order, OrderState } from '../../schemas/types.generated.ts';
-import { startVenue, type VenueProcess } from '../helpers/venue-process.ts';
+import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
 
 /** A Parquet file's rows as plain objects (the fields these checks read). */
 function rows(file: string): Record<string, unknown>[] {
@@ -40,17 +37,12 @@ let date: string;
 let symbols: string[];
 
 beforeAll(async () => {
-  const data = join(dir, 'data');
-  await generateDataset({ out: data, symbols: 3, days: 1, seed: 7 });
-  const manifest = readManifest(data);
-  date = manifest.dates[0]!;
-  symbols = manifest.universe.map((u) => u.symbol);
-  await writeBackgroundFlow({ data, date, out: join(dir, 'flow.itch') });
-  venue = await startVenue(dir, {
+  ({ venue, date, symbols } = await startVenueDay(dir, {
+    symbols: 3,
+    seed: 7,
     users: ['alice:pw'],
-    flowPath: join(dir, 'flow.itch'),
     args: ['--speed', '5000', '--drop', '3000,7000'],
-  });
+  }));
 }, 60_000);
 afterAll(async () => {
   await venue?.stop();

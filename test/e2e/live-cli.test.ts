@@ -10,23 +10,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDataset } from '../../pipelines/data/generate.ts';
-import { readManifest } from '../../pipelines/data/manifest.ts';
-import { writeBackgroundFlow } from '../../pipelines/venue/flow.ts';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { ROOT, runAlpha } from '../helpers/cli.ts';
-import { startVenue, type VenueProcess } from '../helpers/venue-process.ts';
+import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-cli-'));
-const data = join(dir, 'data');
+let data: string;
 let venue: VenueProcess;
 let date: string;
 
 beforeAll(async () => {
-  await generateDataset({ out: data, symbols: 12, days: 1, seed: 3 });
-  date = readManifest(data).dates[0]!;
-  await writeBackgroundFlow({ data, date, out: join(dir, 'flow.itch') });
-  venue = await startVenue(dir, { users: ['alpha:alpha'], flowPath: join(dir, 'flow.itch'), args: ['--speed', '600'] });
+  ({ venue, date, data } = await startVenueDay(dir, { symbols: 12, seed: 3, users: ['alpha:alpha'], args: ['--speed', '600'] }));
 }, 60_000);
 afterAll(async () => {
   await venue?.stop();

@@ -14,16 +14,13 @@ import { colo } from '../../native/colo/index.ts';
 import { registry } from '../../operators/index.ts';
 import { handle, onColumns } from '../../operators/sdk/handle.ts';
 import { defineOperator, definePorts, type AnySpec } from '../../operators/sdk/spec.ts';
-import { generateDataset } from '../../pipelines/data/generate.ts';
-import { readManifest } from '../../pipelines/data/manifest.ts';
 import { runLive } from '../../pipelines/harness/harness.ts';
 import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
-import { writeBackgroundFlow } from '../../pipelines/venue/flow.ts';
 import type { Order, OrderState } from '../../schemas/types.generated.ts';
 import { probeSpec, type Probe } from '../helpers/memory-graph.ts';
-import { startVenue, type VenueProcess } from '../helpers/venue-process.ts';
+import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-kill-switch-'));
 let venue: VenueProcess;
@@ -31,13 +28,9 @@ let date: string;
 let symbol: string;
 
 beforeAll(async () => {
-  const data = join(dir, 'data');
-  await generateDataset({ out: data, symbols: 2, days: 1, seed: 5 });
-  const manifest = readManifest(data);
-  date = manifest.dates[0]!;
-  symbol = manifest.universe[0]!.symbol;
-  await writeBackgroundFlow({ data, date, out: join(dir, 'flow.itch') });
-  venue = await startVenue(dir, { users: ['risk:pw'], flowPath: join(dir, 'flow.itch'), args: ['--speed', '1000'] });
+  let symbols: string[];
+  ({ venue, date, symbols } = await startVenueDay(dir, { symbols: 2, seed: 5, users: ['risk:pw'], args: ['--speed', '1000'] }));
+  symbol = symbols[0]!;
 }, 60_000);
 afterAll(async () => {
   await venue?.stop();

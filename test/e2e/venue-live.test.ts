@@ -16,16 +16,13 @@ import { liveOuchSessions } from '../../operators/execution/ouch.ts';
 import { registry } from '../../operators/index.ts';
 import { handle, onColumns } from '../../operators/sdk/handle.ts';
 import { defineOperator, definePorts, type AnySpec } from '../../operators/sdk/spec.ts';
-import { readManifest } from '../../pipelines/data/manifest.ts';
-import { generateDataset } from '../../pipelines/data/generate.ts';
 import { runLive } from '../../pipelines/harness/harness.ts';
 import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
-import { writeBackgroundFlow } from '../../pipelines/venue/flow.ts';
 import type { Fill, Order, OrderState, Quote } from '../../schemas/types.generated.ts';
 import { probeSpec, type Probe } from '../helpers/memory-graph.ts';
-import { startVenue, type VenueProcess, venueTops } from '../helpers/venue-process.ts';
+import { startVenueDay, type VenueProcess, venueTops } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-venue-live-'));
 let venue: VenueProcess;
@@ -33,18 +30,13 @@ let date: string;
 let symbols: string[];
 
 beforeAll(async () => {
-  const data = join(dir, 'data');
-  await generateDataset({ out: data, symbols: 2, days: 1, seed: 4 });
-  const manifest = readManifest(data);
-  date = manifest.dates[0]!;
-  symbols = manifest.universe.map((u) => u.symbol);
-  await writeBackgroundFlow({ data, date, out: join(dir, 'flow.itch') });
   // 6.5 hours of flow in about 4.7 s; two of the venue's packets are dropped on the way.
-  venue = await startVenue(dir, {
+  ({ venue, date, symbols } = await startVenueDay(dir, {
+    symbols: 2,
+    seed: 4,
     users: ['alice:pw'],
-    flowPath: join(dir, 'flow.itch'),
     args: ['--speed', '5000', '--drop', '4000,9000'],
-  });
+  }));
 }, 60_000);
 afterAll(async () => {
   await venue?.stop();

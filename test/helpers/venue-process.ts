@@ -153,3 +153,34 @@ export async function venueTops(
     feed.close();
   }
 }
+
+/** A venue playing a generated dataset's first day: its date, symbols and data folder with it. */
+export interface VenueDay {
+  venue: VenueProcess;
+  date: string;
+  symbols: string[];
+  data: string;
+}
+
+/**
+ * Generates a one-day dataset in DIR/data (`symbols`, `seed`), writes its day as background flow and
+ * starts colo_venue playing it with `users` and `args` (a --speed, dropped packets…).
+ */
+export async function startVenueDay(
+  dir: string,
+  options: { symbols: number; seed: number; users: readonly string[]; args: readonly string[] },
+): Promise<VenueDay> {
+  const [{ generateDataset }, { readManifest }, { writeBackgroundFlow }] = await Promise.all([
+    import('../../pipelines/data/generate.ts'),
+    import('../../pipelines/data/manifest.ts'),
+    import('../../pipelines/venue/flow.ts'),
+  ]);
+  const data = join(dir, 'data');
+  await generateDataset({ out: data, symbols: options.symbols, days: 1, seed: options.seed });
+  const manifest = readManifest(data);
+  const date = manifest.dates[0]!;
+  const flowPath = join(dir, 'flow.itch');
+  await writeBackgroundFlow({ data, date, out: flowPath });
+  const venue = await startVenue(dir, { users: options.users, flowPath, args: options.args });
+  return { venue, date, symbols: manifest.universe.map((u) => u.symbol), data };
+}

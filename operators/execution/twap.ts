@@ -9,24 +9,15 @@ import { z } from 'zod';
 import { MINUTE } from '../../lib/core/time.ts';
 import { twapSchedule } from '../../lib/execution/slicing.ts';
 import { algoInputs, algoOutputs, runAlgorithm } from '../sdk/algo.ts';
-import { scheduleWork } from '../sdk/algo-schedule.ts';
+import { checkHorizon, horizonParams, scheduleWork } from '../sdk/algo-schedule.ts';
 import { defineOperator } from '../sdk/spec.ts';
 
 const params = z
   .strictObject({
-    horizon_minutes: z
-      .number()
-      .gt(0)
-      .max(1440)
-      .default(30)
-      .describe('Minutes from a parent’s arrival over which it is spread (at most to the close).'),
-    slice_minutes: z.number().gt(0).max(1440).default(5).describe('Minutes between child orders; at most horizon_minutes.'),
+    ...horizonParams,
     lot_size: z.number().int().min(1).default(1).describe('Shares per lot: each slice but the last is whole lots.'),
   })
-  .superRefine((p, issue) => {
-    if (p.horizon_minutes > 0 && p.slice_minutes > p.horizon_minutes)
-      issue.addIssue({ code: 'custom', path: ['slice_minutes'], message: `expected at most horizon_minutes (${p.horizon_minutes})` });
-  });
+  .superRefine(checkHorizon);
 
 export const twap = defineOperator({
   type: 'execution.twap',

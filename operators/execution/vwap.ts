@@ -11,26 +11,17 @@ import { MINUTE } from '../../lib/core/time.ts';
 import { vwapSchedule } from '../../lib/execution/slicing.ts';
 import { VolumeProfile } from '../../lib/execution/volume-profile.ts';
 import { algoInputs, algoOutputs, runAlgorithm } from '../sdk/algo.ts';
-import { scheduleWork } from '../sdk/algo-schedule.ts';
+import { checkHorizon, horizonParams, scheduleWork } from '../sdk/algo-schedule.ts';
 import { defineOperator } from '../sdk/spec.ts';
 
 const params = z
   .strictObject({
-    horizon_minutes: z
-      .number()
-      .gt(0)
-      .max(1440)
-      .default(30)
-      .describe('Minutes from a parent’s arrival over which it is spread (at most to the close).'),
-    slice_minutes: z.number().gt(0).max(1440).default(5).describe('Minutes between child orders; at most horizon_minutes.'),
+    ...horizonParams,
     bucket_minutes: z.number().gt(0).max(1440).default(15).describe('Width of the volume profile’s buckets, minutes from the open.'),
     lookback_days: z.number().int().min(1).max(260).default(5).describe('Complete sessions the volume profile averages (the latest seen).'),
     lot_size: z.number().int().min(1).default(1).describe('Shares per lot: each slice but the last is whole lots.'),
   })
-  .superRefine((p, issue) => {
-    if (p.horizon_minutes > 0 && p.slice_minutes > p.horizon_minutes)
-      issue.addIssue({ code: 'custom', path: ['slice_minutes'], message: `expected at most horizon_minutes (${p.horizon_minutes})` });
-  });
+  .superRefine(checkHorizon);
 
 export const vwap = defineOperator({
   type: 'execution.vwap',

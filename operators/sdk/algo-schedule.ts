@@ -1,4 +1,5 @@
 /** A parent worked along a fixed schedule of slices (TWAP, VWAP), then caught up every interval. */
+import { z } from 'zod';
 import type { Micros } from '../../lib/core/time.ts';
 import type { Slice } from '../../lib/execution/slicing.ts';
 import type { Work } from './algo.ts';
@@ -18,4 +19,21 @@ export function scheduleWork(slices: readonly Slice[], qty: number, interval: Mi
       return { target: i === slices.length - 1 ? qty : target, next };
     },
   };
+}
+
+/** The params of a schedule over a horizon (TWAP, VWAP): how long, and how often a child goes out. */
+export const horizonParams = {
+  horizon_minutes: z
+    .number()
+    .gt(0)
+    .max(1440)
+    .default(30)
+    .describe('Minutes from a parent’s arrival over which it is spread (at most to the close).'),
+  slice_minutes: z.number().gt(0).max(1440).default(5).describe('Minutes between child orders; at most horizon_minutes.'),
+};
+
+/** Refuses a slice longer than the horizon (for the `superRefine` of a schema with {@link horizonParams}). */
+export function checkHorizon(p: { horizon_minutes: number; slice_minutes: number }, issue: z.RefinementCtx): void {
+  if (p.horizon_minutes > 0 && p.slice_minutes > p.horizon_minutes)
+    issue.addIssue({ code: 'custom', path: ['slice_minutes'], message: `expected at most horizon_minutes (${p.horizon_minutes})` });
 }

@@ -63,3 +63,13 @@ export async function waitForRedis(port: number): Promise<void> {
   }
   throw new Error(`redis-server on ${port} did not answer`);
 }
+
+/** Deletes the keys a test wrote (`alpha:*TAG*`), so the shared Redis keeps no test's data. */
+export async function deleteTagged(redis: Redis, tag: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `alpha:*${tag}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}

@@ -15,7 +15,7 @@ import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 import { tempLake } from '../helpers/lake.ts';
-import { testRedis } from '../helpers/redis.ts';
+import { testRedis, deleteTagged } from '../helpers/redis.ts';
 
 const url = inject('REDIS_URL');
 const tag = `r${process.pid}${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g, '');
@@ -29,12 +29,7 @@ beforeAll(async () => {
   data = await dataset({ symbols: 6, days: 3, correctionRate: 0.05 });
 }, 60_000);
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `alpha:*${tag}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteTagged(redis, tag);
   redis.disconnect();
   lake.remove();
 });

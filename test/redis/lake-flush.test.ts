@@ -20,7 +20,7 @@ import type { Quote } from '../../schemas/types.generated.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { deltaRsRows, tempLake } from '../helpers/lake.ts';
 import { quote } from '../helpers/records.ts';
-import { freePort, startRedis, testRedis, waitForRedis } from '../helpers/redis.ts';
+import { freePort, startRedis, testRedis, waitForRedis, deleteTagged } from '../helpers/redis.ts';
 
 const url = inject('REDIS_URL');
 const tag = `f${process.pid}${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g, '');
@@ -31,12 +31,7 @@ beforeAll(async () => {
   redis = await testRedis(url);
 });
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `alpha:*${tag}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteTagged(redis, tag);
   redis.disconnect();
   lake.remove();
 });

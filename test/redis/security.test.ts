@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROOT } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 import { tempLake } from '../helpers/lake.ts';
-import { redisLogin, testRedis } from '../helpers/redis.ts';
+import { redisLogin, testRedis, deleteTagged } from '../helpers/redis.ts';
 
 const url = inject('REDIS_URL');
 const port = Number(new URL(url).port || 6379);
@@ -27,12 +27,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   const redis = await testRedis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `alpha:*${tag}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteTagged(redis, tag);
   redis.disconnect();
   lake.remove();
 });

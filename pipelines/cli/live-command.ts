@@ -16,6 +16,8 @@ interface LiveCommandOptions {
   date?: string;
   speed: string;
   statusEvery: string;
+  hot?: string;
+  hotRetentionHours: string;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -34,6 +36,11 @@ export function registerLiveCommand(program: Command): void {
     .option('--speed <x>', 'with --date: the clock runs this many times faster than the wall (as the venue’s --speed)', '1')
     .option('--seconds <s>', 'stop after this many seconds of wall time (default: when the sources end, or Ctrl-C)')
     .option('--status-every <s>', 'print a status line every this many seconds (0: none)', '5')
+    .option(
+      '--hot <url>',
+      'also write what arrives, and the portfolio state, to the Redis hot tier at this redis:// URL (login from ALPHA_REDIS_USER / ALPHA_REDIS_PASSWORD)',
+    )
+    .option('--hot-retention-hours <h>', 'with --hot: hours of data time each stream keeps', '24')
     .option('--overwrite', 'replace an existing non-empty --out (default: refuse it)')
     .option('--quiet', 'no status lines')
     .action(async (file: string, opts: LiveCommandOptions) => {
@@ -62,6 +69,9 @@ export function registerLiveCommand(program: Command): void {
           ...(opts.data ? { dataDir: opts.data } : {}),
           ...(seconds !== undefined ? { seconds } : {}),
           ...(opts.date !== undefined ? { date: opts.date, speed } : {}),
+          ...(opts.hot !== undefined
+            ? { hot: { url: opts.hot, retentionHours: positive('--hot-retention-hours', opts.hotRetentionHours, false) } }
+            : {}),
           signal: stop.signal,
           statusSeconds: opts.quiet ? 0 : every,
           onStatus: (line) => process.stderr.write(`live ${line}\n`),

@@ -52,6 +52,8 @@ export interface LiveOptions {
   statusSeconds?: number;
   /** Wall time (tests run in virtual time). */
   time?: TimeSource;
+  /** Also write what arrives, and the portfolio's latest state, to the Redis hot tier (live-hot-tier.ts). */
+  hot?: { url: string; retentionHours: number };
 }
 
 export interface LiveSummary extends RunSummary {
@@ -62,6 +64,8 @@ export interface LiveSummary extends RunSummary {
   lag_ms: { p50: number; p99: number; max: number };
   /** What looked wrong (a source that delivered nothing: a feed that never answered). */
   warnings: string[];
+  /** Stream entries written to the hot tier (with --hot). */
+  hot_entries?: number;
   /** Arrivals written to the capture. */
   captured: number;
   capture: string;
@@ -99,6 +103,8 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const nodes = capturedNodes(topology);
   const capturePath = join(outDir, CAPTURE_FILE);
   const capture = new CaptureWriter(capturePath, { start: clock.now(), universe: [...universe], sessions, nodes });
+  // ioredis loads only for a run that writes the hot tier.
+  const hot = options.hot ? await (await import('./live-hot-tier.ts')).attachHotTier(topology, graph, nodes, options.hot) : undefined;
   const commit = gitCommit();
   const started = process.hrtime.bigint();
   const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
@@ -145,6 +151,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
     if (status) clearInterval(status);
     capture.close();
   }
+  const hotEntries = hot ? await hot.close() : undefined;
   // A feed that never answered is not a quiet market: say so.
   const warnings = [...bySource].filter(([, n]) => n === 0).map(([name]) => `${name}: the source delivered no record in the whole run`);
   for (const w of warnings) log.warn(w);
@@ -162,6 +169,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
       dataSha256: sha256(readFileSync(capturePath)),
     }),
     captured: capture.arrivals - 1,
+    ...(hotEntries !== undefined ? { hot_entries: hotEntries } : {}),
     capture: capturePath,
   };
   writeFileAtomically('--out', join(outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));

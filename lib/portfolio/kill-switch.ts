@@ -13,7 +13,8 @@
  */
 import type { Micros } from '../core/time.ts';
 
-export type KillMode = 'ACTIVE' | 'REDUCING' | 'HALTED';
+export const KILL_MODES = ['ACTIVE', 'REDUCING', 'HALTED'] as const;
+export type KillMode = (typeof KILL_MODES)[number];
 
 export interface KillLimits {
   /** Fraction of the session's starting equity whose loss moves ACTIVE to REDUCING. */

@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import type { Order } from '../../schemas/types.generated.ts';
 import { isoTime, SECOND, type Micros } from '../../lib/core/time.ts';
-import { initialKillState, stepKillSwitch, type KillEvent, type KillTransition } from '../../lib/portfolio/kill-switch.ts';
+import { initialKillState, KILL_MODES, stepKillSwitch, type KillEvent, type KillTransition } from '../../lib/portfolio/kill-switch.ts';
 import { PretradeBook } from '../../lib/portfolio/pretrade/book.ts';
 import { checkOrder, workingAtHaltReason, type PretradeLimits } from '../../lib/portfolio/pretrade/rules.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
@@ -123,8 +123,12 @@ export const pretrade = defineOperator({
       let kill = initialKillState(p.start_halted ? 'start_halted param' : undefined);
       const killLimits = { reduceAtLoss: p.daily_loss_reduce, haltAtLoss: p.daily_loss_halt };
 
+      // The mode now, for a live run's status line and the hot tier: 0 ACTIVE, 1 REDUCING, 2 HALTED.
+      const mode = ctx.metrics.gauge('kill_switch_mode');
+      mode.set(KILL_MODES.indexOf(kill.mode));
       const onTransition = (t: KillTransition, emit: (orders: Order[]) => void): void => {
         ctx.metrics.counter(`kill_switch_${t.to.toLowerCase()}`).inc();
+        mode.set(KILL_MODES.indexOf(t.to));
         const line = `kill switch ${t.from} → ${t.to} at ${isoTime(t.at)}: ${t.reason}`;
         if (t.to === 'ACTIVE') ctx.log.info(line);
         else ctx.log.warn(line);

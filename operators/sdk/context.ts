@@ -34,8 +34,14 @@ export interface Counter {
   inc(by?: number): void;
   readonly value: number;
 }
+/** A value that is set, not added to (a mode, a level). */
+export interface Gauge {
+  set(value: number): void;
+  readonly value: number;
+}
 export interface Metrics {
   counter(name: string): Counter;
+  gauge(name: string): Gauge;
 }
 
 export interface Logger {

@@ -3,8 +3,8 @@
  * delivered, beside the capture. Each source's records (and each external node's executions and order
  * states) go to the per-symbol streams of a dataset named after the node (lib/io/redis/hot-streams.ts),
  * trimmed to the last `retentionHours` of data time, with each symbol's latest record as JSON; the
- * portfolio's latest state (equity, cash, positions) is kept in the hash `alpha:live:<topology>`, for
- * dashboards. `alpha data flush --date D` later moves a day of those streams into the lake.
+ * portfolio's latest state (equity, cash, positions, the kill switch's mode) is kept in the hash
+ * `alpha:live:<topology>`, for dashboards. `alpha data flush --date D` later moves a day of those streams into the lake.
  */
 import type { Redis } from 'ioredis';
 import { rowsOf } from '../../lib/core/column-batch.ts';
@@ -16,6 +16,7 @@ import type { PortfolioState } from '../../schemas/types.generated.ts';
 import type { CapturedNode } from '../io/capture-log.ts';
 import { edgeId, type Topology } from '../topology/model.ts';
 import type { BuiltGraph } from './graph.ts';
+import { killSwitchMode } from './run-report.ts';
 
 export interface HotTierOptions {
   url: string;
@@ -69,6 +70,7 @@ export async function attachHotTier(
           equity: String(s.equity),
           cash: String(s.cash),
           positions: JSON.stringify(s.positions),
+          kill_switch: killSwitchMode(graph) ?? 'none',
         }),
       );
       if (stateWrites.length > 64) void Promise.allSettled(stateWrites.splice(0, 32));

@@ -21,8 +21,9 @@ import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
 import { driveLive, ExternalInputs } from './drive-live.ts';
 import { buildGraph } from './graph.ts';
+import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { prepareNodes } from './prepare.ts';
-import { gitCommit, RunObserver, type RunSummary, sha256 } from './run-report.ts';
+import { gitCommit, killSwitchMode, RunObserver, type RunSummary, sha256 } from './run-report.ts';
 import { scaledTime, systemTime, type TimeSource, WallClock } from './wall-clock.ts';
 import { newYorkDate, regularSession } from '../../lib/core/exchange-time.ts';
 
@@ -131,7 +132,10 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const every = options.statusSeconds ?? 5;
   const status =
     options.onStatus && every > 0
-      ? setInterval(() => options.onStatus!(statusLine(seconds(), events, observed, deadLetters.length, lags.recent())), every * 1000)
+      ? setInterval(
+          () => options.onStatus!(statusLine(seconds(), events, observed, deadLetters.length, lags.recent(), killSwitchMode(graph))),
+          every * 1000,
+        )
       : undefined;
   try {
     const run = await driveLive(graph, clock, externals, {
@@ -267,17 +271,31 @@ class LagWindow {
   }
 }
 
-/** One status line: `12.0s  45,312 events (3,776/s)  120 orders  64 fills  equity 10,001,234  lag ≤ 1.2 ms  0 dead letters`. */
-export function statusLine(seconds: number, events: number, observed: RunObserver, deadLetters: number, lagMs: number): string {
+/**
+ * One status line: `12.0s  45,312 events (3,776/s)  120 orders  64 fills  equity 10,001,234 (PnL
+ * +1,234)  lag ≤ 1.2 ms  kill switch ACTIVE  0 dead letters`.
+ */
+export function statusLine(
+  seconds: number,
+  events: number,
+  observed: RunObserver,
+  deadLetters: number,
+  lagMs: number,
+  kill: KillMode | undefined,
+): string {
   const n = (x: number): string => Math.round(x).toLocaleString('en-US');
   const equity = observed.states.at(-1)?.equity;
+  const start = observed.states[0]?.equity;
   return [
     `${seconds.toFixed(1)}s`,
     `${n(events)} events (${n(events / Math.max(seconds, 1e-9))}/s)`,
     `${n(observed.orders)} orders`,
     `${n(observed.fills)} fills`,
-    equity === undefined ? 'equity –' : `equity ${n(equity)}`,
+    equity === undefined || start === undefined
+      ? 'equity –'
+      : `equity ${n(equity)} (PnL ${equity >= start ? '+' : ''}${n(equity - start)})`,
     `lag ≤ ${lagMs.toFixed(1)} ms`,
+    ...(kill ? [`kill switch ${kill}`] : []),
     `${n(deadLetters)} dead letters`,
   ].join('  ');
 }

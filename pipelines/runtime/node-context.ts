@@ -4,6 +4,7 @@ import { DataError } from '../../lib/core/errors.ts';
 import type {
   Calendar,
   Counter,
+  Gauge,
   InputInfo,
   Logger,
   Metrics,
@@ -23,12 +24,26 @@ export class CounterImpl implements Counter {
   }
 }
 
+export class GaugeImpl implements Gauge {
+  value = 0;
+  set(value: number): void {
+    this.value = value;
+  }
+}
+
 export class NodeMetrics implements Metrics {
-  readonly counters = new Map<string, CounterImpl>();
+  readonly counters = new Map<string, CounterImpl | GaugeImpl>();
   counter(name: string): Counter {
     let c = this.counters.get(name);
     if (!c) this.counters.set(name, (c = new CounterImpl()));
+    if (!(c instanceof CounterImpl)) throw new Error(`metric ${name} is a gauge, not a counter`);
     return c;
+  }
+  gauge(name: string): Gauge {
+    let g = this.counters.get(name);
+    if (!g) this.counters.set(name, (g = new GaugeImpl()));
+    if (!(g instanceof GaugeImpl)) throw new Error(`metric ${name} is a counter, not a gauge`);
+    return g;
   }
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => [k, c.value]));

@@ -13,7 +13,8 @@ import type { Session } from '../../operators/sdk/context.ts';
 import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
 import type { Topology } from '../topology/model.ts';
 import type { BuiltGraph } from './graph.ts';
-import { toJson } from './node-context.ts';
+import { GaugeImpl, toJson } from './node-context.ts';
+import { KILL_MODES, type KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { performance as stats, type PerformanceStats } from './performance.ts';
 
 export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
@@ -147,4 +148,14 @@ export function sha256(text: string | Uint8Array): string {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** The most severe kill-switch mode among the graph's pre-trade nodes (undefined without one). */
+export function killSwitchMode(graph: BuiltGraph): KillMode | undefined {
+  let worst = -1;
+  for (const ctx of graph.contexts.values()) {
+    const g = ctx.metrics.counters.get('kill_switch_mode');
+    if (g instanceof GaugeImpl && g.value > worst) worst = g.value;
+  }
+  return worst < 0 ? undefined : KILL_MODES[worst];
 }

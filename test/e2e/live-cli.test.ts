@@ -70,6 +70,10 @@ describe('alpha live', () => {
     child.kill('SIGINT');
     expect(await exited, stderr).toBe(0);
     expect(stderr).toMatch(/stopping: sources closed/);
+    // The status line: events, orders, fills, equity and PnL, lag, the kill switch.
+    expect(stderr).toMatch(
+      /^live [\d.]+s {2}[\d,]+ events \([\d,]+\/s\) {2}[\d,]+ orders {2}[\d,]+ fills {2}equity [\d,]+ \(PnL [+-][\d,]+\) {2}lag ≤ [\d.]+ ms {2}kill switch (ACTIVE|REDUCING|HALTED) {2}\d+ dead letters$/m,
+    );
     expect(stdout).toMatch(/^live "live-venue": [\d,]+ events/);
 
     const summary = JSON.parse(readFileSync(join(live, 'summary.json'), 'utf8')) as {

@@ -120,7 +120,12 @@ nodes:
     const passed = probes.get('passed')!.records as Order[];
     const rests = ['rest1', 'rest2', 'rest3', 'rest4', 'rest5'];
     expect(passed.map((o) => o.order_id)).toEqual([...rests, 'take', ...rests.map((id) => `halt-${id}`)]);
-    expect(run.metrics.get('pretrade')).toMatchObject({ kill_switch_halted: 1, cancelled_at_halt: 5, rejected_kill_switch: 1 });
+    expect(run.metrics.get('pretrade')).toMatchObject({
+      kill_switch_halted: 1,
+      kill_switch_mode: 2,
+      cancelled_at_halt: 5,
+      rejected_kill_switch: 1,
+    });
     expect(run.deadLetters.some((d) => d.node === 'pretrade' && JSON.parse(d.payload).order_id === 'late')).toBe(true);
     const states = probes.get('states')!.records as OrderState[];
     for (const id of rests) expect(states.filter((s) => s.order_id === id).at(-1)?.status, id).toBe('CANCELLED');

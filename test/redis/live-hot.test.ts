@@ -82,6 +82,7 @@ describe('alpha live --hot', () => {
     const state = await redis.hgetall(liveStateKey('live-venue'));
     expect(Number.isFinite(Number(state['equity']))).toBe(true);
     expect(Array.isArray(JSON.parse(state['positions']!))).toBe(true);
+    expect(state['kill_switch']).toBe('ACTIVE');
 
     // The end-of-day flush moves the day into the lake: there it is the capture's quotes, once each.
     const [result] = await flushDay(redis, { lake: lake.dir, date, datasets: ['quotes'] });

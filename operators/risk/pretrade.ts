@@ -11,7 +11,8 @@
  * without it the checks see the portfolio state alone.
  *
  * The kill switch (lib/portfolio/kill-switch.ts) follows the loss of equity since the session's start
- * (a timer at each session open of the calendar resets it): REDUCING lets through only orders that
+ * (a timer at each session open of the calendar resets it), and a live run's `alpha kill` halts it by
+ * hand (no session start releases that): REDUCING lets through only orders that
  * shrink |position| without flipping it, HALTED nothing but cancels. On HALTED the orders still working
  * (passed, not filled; known with the fills port) are counted as `working_at_halt` and, with
  * `cancel_at_halt` (the default), cancelled: a CANCEL order for each (`halt-ORDER_ID`) goes out at the
@@ -174,6 +175,9 @@ export const pretrade = defineOperator({
           armSessionStart(at + 1);
         });
       };
+
+      // `alpha kill`: a manual halt; only a person releases it (no session start does).
+      ctx.onCommand('halt', (reason) => step({ kind: 'manual_halt', at: ctx.clock.now(), reason }, emitAny));
 
       return handle<Order>(
         ctx,

@@ -20,6 +20,9 @@ export interface Clock {
   schedule(at: Micros, fn: (at: Micros) => void): void;
 }
 
+/** What a person can tell a running live graph. */
+export type LiveCommand = 'halt';
+
 export interface Session {
   open: Micros;
   close: Micros;
@@ -88,6 +91,11 @@ export interface OperatorContext<TPrepared = unknown> {
   external(deliver: () => void): void;
   /** Live runs: runs after the sources stopped and before the streams complete (an order entry node awaits its last answers). */
   beforeStop(fn: () => Promise<void>): void;
+  /**
+   * Live runs: `fn` runs when an operator gives the command (`alpha kill`: `halt`, with its reason),
+   * as a step of its own, captured, so the replay of the capture gives it at the same point.
+   */
+  onCommand(command: LiveCommand, fn: (text: string) => void): void;
   /** Folder where sinks write (a backtest's --out). */
   readonly outDir: string;
   /** The instruments the run trades, with their sectors. */

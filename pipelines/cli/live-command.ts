@@ -96,3 +96,18 @@ function positive(flag: string, value: string, zeroOk: boolean): number {
     );
   return x;
 }
+
+export function registerKillCommand(program: Command): void {
+  program
+    .command('kill')
+    .description(
+      'Halt a running alpha live by hand: its risk.pretrade nodes go HALTED (only a person releases that), cancel what is working and pass nothing more.',
+    )
+    .argument('<out>', 'the --out folder of the running alpha live')
+    .option('--reason <text>', 'why, for the logs and the capture', 'alpha kill')
+    .action(async (out: string, opts: { reason: string }) => {
+      const { requestHalt } = await import('../runtime/live-control.ts');
+      const pid = await requestHalt(out, opts.reason);
+      process.stdout.write(`alpha kill: the live run writing ${out} (pid ${pid}) took the halt\n`);
+    });
+}

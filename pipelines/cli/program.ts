@@ -14,7 +14,7 @@ import { registerLakeCommands } from './lake-command.ts';
 import { registerModelCommand } from './model-command.ts';
 import { registerReportCommand } from './report-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
-import { registerLiveCommand } from './live-command.ts';
+import { registerKillCommand, registerLiveCommand } from './live-command.ts';
 import { registerRunCommand } from './run.ts';
 import { registerSweepCommand } from './sweep-command.ts';
 import { registerTapCommand } from './tap-command.ts';
@@ -256,6 +256,7 @@ export async function buildProgram(): Promise<Command> {
   registerTapCommand(program);
   registerRunCommand(program);
   registerLiveCommand(program);
+  registerKillCommand(program);
   registerReportCommand(program);
   registerSweepCommand(program);
   // `alpha data query --version N` is the table's version: the program's own -V/--version and --debug

@@ -2,7 +2,7 @@
  * The capture of a live run: every arrival the live driver delivered, in its order, as it was
  * delivered. An arrival is a source's batch (records restamped by the driver, see arrivals.ts), what a
  * node received from outside the graph (`external`: e.g. the venue's executions), a wall-clock wake
- * that released due timers, or the end of the run. Replaying the arrivals in order through the same
+ * that released due timers, an operator's command (`alpha kill`), or the end of the run. Replaying the arrivals in order through the same
  * graph reproduces what the live graph did (pipelines/runtime/drive-capture.ts).
  *
  * The file is a sequence of frames, each `u32 length · u32 CRC-32 · payload` (little-endian), written
@@ -17,6 +17,7 @@ import avro from 'avsc';
 import { DataError } from '../../lib/core/errors.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import { avroSchema } from '../../schemas/avro.ts';
+import type { LiveCommand } from '../../operators/sdk/context.ts';
 import { SCHEMA_NAMES, type SchemaName } from '../../schemas/types.generated.ts';
 
 export const CAPTURE_FILE = 'capture.alog';
@@ -44,9 +45,11 @@ export type Arrival =
   | { kind: 'source'; node: string; records: unknown[] }
   | { kind: 'external'; node: string; at: Micros; emitted: { port: string; records: unknown[] }[] }
   | { kind: 'wake'; at: Micros }
+  | { kind: 'command'; at: Micros; command: LiveCommand; text: string }
   | { kind: 'end'; at: Micros };
 
-const KIND = { source: 1, external: 2, wake: 3, end: 4 } as const;
+const KIND = { source: 1, external: 2, wake: 3, end: 4, command: 5 } as const;
+const COMMANDS: readonly LiveCommand[] = ['halt'];
 const HEADER = 0;
 
 interface Codec {
@@ -126,6 +129,13 @@ export class CaptureWriter {
 
   end(at: Micros): void {
     this.timed(KIND.end, at);
+  }
+
+  command(at: Micros, command: LiveCommand, text: string): void {
+    const head = Buffer.alloc(9);
+    head[0] = KIND.command;
+    head.writeDoubleLE(at, 1);
+    this.frame(Buffer.concat([head, Buffer.from(JSON.stringify({ command, text }))]));
   }
 
   close(): void {
@@ -280,6 +290,11 @@ function decodeArrival(p: Buffer, cs: readonly Codec[]): Arrival {
     }
     case KIND.wake:
       return { kind: 'wake', at: p.readDoubleLE(1) };
+    case KIND.command: {
+      const c = JSON.parse(p.subarray(9).toString('utf8')) as { command: LiveCommand; text: string };
+      if (!COMMANDS.includes(c.command) || typeof c.text !== 'string') throw new Error('a command that is not one');
+      return { kind: 'command', at: p.readDoubleLE(1), command: c.command, text: c.text };
+    }
     case KIND.end:
       return { kind: 'end', at: p.readDoubleLE(1) };
     default:

@@ -11,7 +11,9 @@
  */
 import { ColumnBatch, type EdgeBatch } from '../../lib/core/column-batch.ts';
 import type { Micros } from '../../lib/core/time.ts';
+import type { LiveCommand } from '../../operators/sdk/context.ts';
 import type { SourceRecord } from '../../operators/sdk/spec.ts';
+import type { NodeContext } from './node-context.ts';
 import type { EventClock } from './event-clock.ts';
 import type { HeldWork } from './held-work.ts';
 import { runEnd } from './merge.ts';
@@ -67,6 +69,13 @@ export class ArrivalSteps {
       if (this.held.size > 0) await this.held.settle();
       i = to;
     }
+  }
+
+  /** Gives a command to every node that listens for it, in the graph's order, at `at`: timers due by then first. */
+  async command(at: Micros, command: LiveCommand, text: string, contexts: Iterable<NodeContext>): Promise<void> {
+    await this.advance(Math.max(at, this.clock.now()));
+    for (const ctx of contexts) for (const c of ctx.commands) if (c.command === command) c.fn(text);
+    if (this.held.size > 0) await this.held.settle();
   }
 
   /** Runs an external arrival at `at` (not before the run's time): timers due by then first. */

@@ -85,6 +85,8 @@ export async function driveCapture(graph: BuiltGraph, clock: WallClock, capture:
       await steps.external(a.at, () => {
         for (const e of a.emitted) graph.outputs.get(edgeId(a.node, e.port))!.next(e.records);
       });
+    } else if (a.kind === 'command') {
+      await steps.command(a.at, a.command, a.text, graph.contexts.values());
     } else {
       // Live, the clock stopped taking timers before the end's timers fired.
       if (a.kind === 'end') clock.stop();

@@ -8,6 +8,7 @@
  * streams complete and the end-of-run hooks run (sinks flush there).
  */
 import { ColumnBatch, type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
+import type { LiveCommand } from '../../operators/sdk/context.ts';
 import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import type { CaptureWriter } from '../io/capture-log.ts';
@@ -25,6 +26,8 @@ export interface LiveDriveOptions {
   time?: TimeSource;
   /** Where the arrivals are written as they are delivered. */
   capture?: CaptureWriter;
+  /** Where an operator's commands come in. */
+  commands?: LiveCommands;
   /** Each external node's output ports (edge ids), for the capture: see liveCaptureNodes. */
   externalPorts?: ReadonlyMap<string, readonly string[]>;
   /**
@@ -52,6 +55,28 @@ export class ExternalInputs {
   attach(take: (node: string, deliver: () => void) => void): void {
     this.take = take;
     for (const e of this.early.splice(0)) take(e.node, e.deliver);
+  }
+}
+
+/**
+ * Commands an operator gives a running live graph (`alpha kill`): `queue` makes each a step (those
+ * given before the driver starts wait for it); once the run is stopping, a command is refused.
+ */
+export class LiveCommands {
+  private take: ((command: LiveCommand, text: string) => void) | undefined;
+  private early: { command: LiveCommand; text: string }[] | undefined = [];
+  queue(command: LiveCommand, text: string): void {
+    if (this.take) this.take(command, text);
+    else if (this.early) this.early.push({ command, text });
+    else throw new Error('the live run is stopping: it takes no more commands');
+  }
+  attach(take: (command: LiveCommand, text: string) => void): void {
+    this.take = take;
+    for (const c of this.early?.splice(0) ?? []) take(c.command, c.text);
+  }
+  detach(): void {
+    this.take = undefined;
+    this.early = undefined;
   }
 }
 
@@ -105,6 +130,14 @@ export async function driveLive(
       capture?.wake(wall);
       await steps.advance(wall);
     });
+  options.commands?.attach(
+    (command, text) =>
+      void serial(async () => {
+        const at = Math.max(clock.wallNow(), clock.now());
+        capture?.command(at, command, text);
+        await steps.command(at, command, text, graph.contexts.values());
+      }),
+  );
   externals.attach((node, deliver) =>
     serial(async () => {
       const at = Math.max(clock.wallNow(), clock.now());
@@ -162,6 +195,7 @@ export async function driveLive(
   await queue;
   // From here on nothing takes steps: what still arrives from outside is delivered at once (uncaptured).
   externals.attach((_node, deliver) => deliver());
+  options.commands?.detach();
   clock.stop();
   if (failure !== undefined) throw failure;
   // The timers due by the end (the wall time, or `until` when it came first) fire before the streams complete.

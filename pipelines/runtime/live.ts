@@ -19,7 +19,8 @@ import { openOutput } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
-import { driveLive, ExternalInputs } from './drive-live.ts';
+import { driveLive, ExternalInputs, LiveCommands } from './drive-live.ts';
+import { watchControl } from './live-control.ts';
 import { buildGraph } from './graph.ts';
 import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { prepareNodes } from './prepare.ts';
@@ -129,6 +130,19 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
     };
   }
   const lags = new LagWindow();
+  const commands = new LiveCommands();
+  const stopControl = watchControl(
+    outDir,
+    (reason) => {
+      log.warn(`alpha kill: halting (${reason})`);
+      try {
+        commands.queue('halt', reason);
+      } catch (err) {
+        log.warn(`alpha kill: ${(err as Error).message}`);
+      }
+    },
+    log.warn,
+  );
   const every = options.statusSeconds ?? 5;
   const status =
     options.onStatus && every > 0
@@ -148,11 +162,13 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
       capture,
       externalPorts: externalPorts(nodes),
       onLag: (us) => lags.add(us),
+      commands,
     });
     if (run.uncaptured > 0)
       log.warn(`${run.uncaptured} record(s) from the venue arrived after the stop: they are in the outputs, not in the capture`);
   } finally {
     if (status) clearInterval(status);
+    stopControl();
     capture.close();
   }
   const hotEntries = hot ? await hot.close() : undefined;

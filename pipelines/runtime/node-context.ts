@@ -5,6 +5,7 @@ import type {
   Calendar,
   Counter,
   Gauge,
+  LiveCommand,
   InputInfo,
   Logger,
   Metrics,
@@ -69,6 +70,7 @@ export class NodeContext implements SourceContext {
   readonly metrics = new NodeMetrics();
   readonly finalizers: (() => Promise<void> | void)[] = [];
   readonly stoppers: (() => Promise<void>)[] = [];
+  readonly commands: { command: LiveCommand; fn: (text: string) => void }[] = [];
 
   constructor(
     readonly node: string,
@@ -120,6 +122,10 @@ export class NodeContext implements SourceContext {
 
   beforeStop(fn: () => Promise<void>): void {
     this.stoppers.push(fn);
+  }
+
+  onCommand(command: LiveCommand, fn: (text: string) => void): void {
+    this.commands.push({ command, fn });
   }
 
   dataFile(file: string): string {

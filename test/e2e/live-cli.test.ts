@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
+import { readCapture } from '../../pipelines/io/capture-log.ts';
 import { ROOT, runAlpha } from '../helpers/cli.ts';
 import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
 
@@ -67,6 +68,11 @@ describe('alpha live', () => {
     // Wait for orders to flow (status lines every second), then Ctrl-C.
     const deadline = Date.now() + 40_000;
     while (!/ [1-9][\d,]{2,} orders/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    // A manual halt by an operator: pre-trade goes HALTED, cancels what works, passes nothing more.
+    const kill = await runAlpha(['kill', live, '--reason', 'test: halt by hand'], 20_000);
+    expect(kill.code, kill.stderr).toBe(0);
+    expect(kill.stdout).toMatch(/took the halt/);
+    await new Promise((r) => setTimeout(r, 1000));
     child.kill('SIGINT');
     expect(await exited, stderr).toBe(0);
     expect(stderr).toMatch(/stopping: sources closed/);
@@ -81,8 +87,19 @@ describe('alpha live', () => {
       fills: number;
       warnings: string[];
       mode: string;
+      nodes: Record<string, Record<string, number>>;
     };
     expect(summary.mode).toBe('live');
+    expect(summary.nodes['pretrade']).toMatchObject({ kill_switch_mode: 2, kill_switch_halted: 1 });
+    expect(stderr).toMatch(/alpha kill: halting \(test: halt by hand\)/);
+    // The halt is a step of the capture, and after it only the halt's cancels pass.
+    const halt = readCapture(join(live, 'capture.alog')).arrivals.findIndex((a) => a.kind === 'command');
+    expect(halt).toBeGreaterThan(0);
+    const passed = readParquetFile(join(live, 'orders.parquet'))
+      .toArray()
+      .map((r) => r.toJSON() as { order_id: string; action: string });
+    const firstHaltCancel = passed.findIndex((o) => o.order_id.startsWith('halt-'));
+    if (firstHaltCancel >= 0) expect(passed.slice(firstHaltCancel).every((o) => o.action === 'CANCEL')).toBe(true);
     expect(summary.orders).toBeGreaterThanOrEqual(50);
     expect(summary.fills).toBeGreaterThan(0);
     expect(summary.warnings).toEqual([]);

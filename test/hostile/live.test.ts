@@ -47,6 +47,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       ['backtest', 'examples/live-venue.yaml', '--capture', join(dir, 'missing.alog'), '--out', join(dir, 'o3')],
       /^alpha: .*cannot read the capture \(ENOENT\)/m,
     ],
+    ['alpha kill on a folder no live run writes', ['kill', full], /^alpha: .*full: no live run is writing this folder \(no live\.pid\)/m],
     [
       '--capture with --split',
       ['backtest', 'examples/live-venue.yaml', '--capture', notCapture, '--split'],

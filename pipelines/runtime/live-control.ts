@@ -1,0 +1,79 @@
+/**
+ * How `alpha kill` reaches a running `alpha live`: the live run writes its pid to OUT/live.pid while
+ * it runs and watches OUT for OUT/kill.json, which `alpha kill` writes whole (a rename) with the
+ * reason. The live run takes the file, removes it (that is the acknowledgement `alpha kill` waits
+ * for), and gives the graph the `halt` command as a step of its own.
+ */
+import { existsSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AlphaError } from '../../lib/core/errors.ts';
+
+export const PID_FILE = 'live.pid';
+export const KILL_FILE = 'kill.json';
+/** The longest reason kept (the rest is cut). */
+const MAX_REASON = 200;
+
+/** Watches `outDir` for a halt; returns the function that stops watching (and removes the pid file). */
+export function watchControl(outDir: string, onHalt: (reason: string) => void, warn: (m: string) => void): () => void {
+  writeFileSync(join(outDir, PID_FILE), `${process.pid}\n`);
+  const take = (): void => {
+    const file = join(outDir, KILL_FILE);
+    if (!existsSync(file)) return;
+    let reason = 'alpha kill';
+    try {
+      const j = JSON.parse(readFileSync(file, 'utf8')) as { reason?: unknown };
+      if (typeof j.reason === 'string' && j.reason.trim() !== '') reason = cleanReason(j.reason);
+    } catch {
+      warn(`${file}: not the JSON alpha kill writes; halting anyway`);
+    }
+    rmSync(file, { force: true });
+    onHalt(reason);
+  };
+  const watcher = watch(outDir, (_event, name) => {
+    if (name === KILL_FILE) take();
+  });
+  take(); // one written before the watch started
+  return () => {
+    watcher.close();
+    rmSync(join(outDir, PID_FILE), { force: true });
+  };
+}
+
+/** A reason as one short line of printable text. */
+export function cleanReason(text: string): string {
+  const line = text
+    .replace(/[^\P{C}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON)}…` : line;
+}
+
+/**
+ * `alpha kill OUT`: asks the live run writing OUT to halt; resolves with its pid once the run took
+ * the request, or throws an AlphaError (no run there, not running, did not answer in `timeoutMs`).
+ */
+export async function requestHalt(outDir: string, reason: string, timeoutMs = 5000): Promise<number> {
+  const pidFile = join(outDir, PID_FILE);
+  if (!existsSync(pidFile))
+    throw new AlphaError(`${outDir}: no live run is writing this folder (no ${PID_FILE}); give the --out of a running alpha live`);
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new AlphaError(`${pidFile}: not a process id`);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    throw new AlphaError(`${outDir}: the live run (pid ${pid}) is not running any more`);
+  }
+  const file = join(outDir, KILL_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ reason: cleanReason(reason) }));
+  renameSync(tmp, file);
+  const deadline = Date.now() + timeoutMs;
+  while (existsSync(file)) {
+    if (Date.now() > deadline) {
+      rmSync(file, { force: true });
+      throw new AlphaError(`${outDir}: the live run (pid ${pid}) did not take the halt within ${timeoutMs / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pid;
+}

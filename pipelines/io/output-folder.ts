@@ -61,14 +61,9 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
   const flag = options.flag ?? '--out';
   const note = options.note ?? ((line: string) => process.stderr.write(`alpha: ${line}\n`));
   const where = `${flag} ${path}`;
-  const out = resolve(path);
+  const out = ownFolder(path, flag);
   const parent = dirname(out);
   const name = basename(out);
-  checkFolderPath(out, where);
-  if (out === parent || isWithin(process.cwd(), out) || out === homedir())
-    throw new AlphaError(
-      `${where}: is ${out === parent ? 'the root folder' : out === homedir() ? 'the home folder' : 'the working folder or one of its parents'}, expected a folder of its own (e.g. out/NAME)`,
-    );
   try {
     mkdirSync(parent, { recursive: true });
   } catch (err) {
@@ -252,6 +247,22 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * `path` as an absolute folder a run may own (create, empty, replace): not the root, the home folder,
+ * the working folder or one of its parents, and a sound path; else an AlphaError naming `flag`.
+ */
+export function ownFolder(path: string, flag = '--out'): string {
+  const where = `${flag} ${path}`;
+  const out = resolve(path);
+  const parent = dirname(out);
+  checkFolderPath(out, where);
+  if (out === parent || isWithin(process.cwd(), out) || out === homedir())
+    throw new AlphaError(
+      `${where}: is ${out === parent ? 'the root folder' : out === homedir() ? 'the home folder' : 'the working folder or one of its parents'}, expected a folder of its own (e.g. out/NAME)`,
+    );
+  return out;
 }
 
 function isWithin(path: string, folder: string): boolean {

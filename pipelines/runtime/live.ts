@@ -15,7 +15,7 @@ import { registry } from '../../operators/index.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { readManifest } from '../data/manifest.ts';
 import { CAPTURE_FILE, CaptureWriter, readCapture } from '../io/capture-log.ts';
-import { openOutput } from '../io/output-folder.ts';
+import { openOutput, ownFolder } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
@@ -77,6 +77,7 @@ const quiet: Logger = { info: () => {}, warn: () => {} };
 
 export async function runLiveSession(options: LiveOptions): Promise<LiveSummary> {
   const log = options.log ?? quiet;
+  ownFolder(options.outDir); // refused before anything else is read
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   const universe = liveUniverse(options.dataDir ?? topology.data);
   const base = options.time ?? systemTime;
@@ -322,14 +323,15 @@ function liveUniverse(dataDir: string | undefined): UniverseMember[] {
 }
 
 /** The run's folder: created, or emptied with `overwrite`; a non-empty one is refused otherwise. */
-function liveFolder(out: string, overwrite: boolean): string {
+function liveFolder(path: string, overwrite: boolean): string {
+  const out = ownFolder(path);
   if (existsSync(out)) {
-    if (!statSync(out).isDirectory()) throw new AlphaError(`--out ${out}: not a folder`);
+    if (!statSync(out).isDirectory()) throw new AlphaError(`--out ${path}: not a folder`);
     if (readdirSync(out).length > 0) {
-      if (!overwrite) throw new AlphaError(`--out ${out}: the folder is not empty (pass --overwrite to replace it)`);
+      if (!overwrite) throw new AlphaError(`--out ${path}: the folder is not empty (pass --overwrite to replace it)`);
       rmSync(out, { recursive: true, force: true });
     }
   }
   mkdirSync(out, { recursive: true });
-  return out;
+  return path;
 }

@@ -2,11 +2,12 @@
  * Hostile input to `alpha live` and `alpha backtest --capture`: each case is one `alpha:` line (or the
  * topology's located problems) and a non-zero exit, never a stack trace or a run that looks valid.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runAlpha } from '../helpers/cli.ts';
+import { ROOT, runAlpha } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,6 +60,25 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     expect(r.code).not.toBeNull();
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to own the working folder, its parents, the root or the home folder, even with --overwrite', async () => {
+    // Run from a folder of its own: were the guard broken, the most it could remove is that folder.
+    const cwd = join(dir, 'cwd');
+    mkdirSync(join(cwd, 'sub'), { recursive: true });
+    writeFileSync(join(cwd, 'keep.txt'), 'keep me');
+    const alpha = join(ROOT, 'bin/alpha.mjs');
+    const topology = join(ROOT, 'examples/live-venue.yaml');
+    for (const out of ['.', '..', '/', homedir()]) {
+      const r = spawnSync(process.execPath, [alpha, 'live', topology, '--out', out, '--overwrite', '--seconds', '1'], {
+        cwd: join(cwd, 'sub'),
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, out).toBe(1);
+      expect(r.stderr, out).toMatch(/^alpha: --out .*: is the (root|home|working) folder/m);
+    }
+    expect(readFileSync(join(cwd, 'keep.txt'), 'utf8')).toBe('keep me');
   });
 
   it('leaves a non-empty --out as it was', async () => {

@@ -1,25 +1,11 @@
 /**
  * Measures the planted alpha's information coefficient at several strengths and fits the curve
  * `IC ≈ IC_SLOPE · k − IC_CURVE · k²` that `alpha data generate --ic` inverts (pipelines/data/market-model.ts,
- * where the IC is defined). Runs the market model's price path only (no quotes or trades are drawn).
+ * where the IC is defined; measured by pipelines/data/planted-ic.ts).
  *   node --import tsx scripts/data/calibrate-ic.ts [--symbols 400] [--days 40] [--seed 7] [--strengths 0.1,0.3,0.6,1,1.2]
  */
 import { parseArgs } from 'node:util';
-import { spearman } from '../../lib/core/correlation.ts';
-import { Rng } from '../../lib/core/rng.ts';
-import { SESSION_MINUTES } from '../../pipelines/data/calendar.ts';
-import {
-  drawUniverse,
-  marketFactor,
-  overnightMarket,
-  SECTORS,
-  sectorFactor,
-  seasonality,
-  SymbolPath,
-} from '../../pipelines/data/market-model.ts';
-
-const HORIZON = 15;
-const FIRST = 30;
+import { plantedICs } from '../../pipelines/data/planted-ic.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,28 +20,7 @@ const days = Number(values.days);
 const strengths = values.strengths.split(',').map(Number);
 
 function meanIC(strength: number): { ic: number; se: number } {
-  const root = new Rng(Number(values.seed));
-  const paths = drawUniverse(root.fork('universe'), symbols).map((p) => new SymbolPath(p, root.fork(p.symbol)));
-  const rng = root.fork('market');
-  const ics: number[] = [];
-  for (let d = 0; d < days; d++) {
-    if (d > 0) {
-      const gap = overnightMarket(rng);
-      for (const p of paths) p.overnight(rng, gap);
-    }
-    const signals: number[][] = [];
-    const returns: number[][] = [];
-    for (let m = 0; m < SESSION_MINUTES; m++) {
-      const market = marketFactor(rng, m);
-      const sectors = SECTORS.map(() => sectorFactor(rng, m));
-      signals.push(paths.map((p) => p.signal(seasonality(m))));
-      returns.push(paths.map((p) => p.step(rng, strength, m, market, sectors[p.params.sector]!)));
-    }
-    for (let m = FIRST; m + HORIZON <= SESSION_MINUTES; m += HORIZON) {
-      const ahead = paths.map((_, i) => returns.slice(m, m + HORIZON).reduce((sum, r) => sum + r[i]!, 0));
-      ics.push(spearman(signals[m]!, ahead));
-    }
-  }
+  const ics = plantedICs(strength, symbols, days, Number(values.seed));
   const ic = ics.reduce((a, b) => a + b, 0) / ics.length;
   const sd = Math.sqrt(ics.reduce((a, b) => a + (b - ic) ** 2, 0) / (ics.length - 1));
   return { ic, se: sd / Math.sqrt(ics.length) };

@@ -6,53 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spearman } from '../../lib/core/correlation.ts';
 import { readParquetFile } from '../../lib/io/parquet.ts';
-import { Rng } from '../../lib/core/rng.ts';
 import { generateDataset } from '../../pipelines/data/generate.ts';
-import {
-  drawUniverse,
-  marketFactor,
-  overnightMarket,
-  SECTORS,
-  sectorFactor,
-  seasonality,
-  strengthForIC,
-  SymbolPath,
-} from '../../pipelines/data/market-model.ts';
+import { strengthForIC } from '../../pipelines/data/market-model.ts';
+import { plantedICs } from '../../pipelines/data/planted-ic.ts';
 import { runAlpha } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/datasets.ts';
 
-const HORIZON = 15;
-
-/**
- * The realised IC of the market model at `strength`, measured as market-model.ts defines it: per
- * snapshot (minutes 30, 45, … 375 of each session), the Spearman correlation across symbols of the
- * planted signal with the total log return of the next 15 minutes; the mean over snapshots.
- */
+/** The realised IC at `strength`: the mean over the snapshots (pipelines/data/planted-ic.ts). */
 function realisedIC(strength: number, symbols: number, days: number, seed: number): { ic: number; snapshots: number } {
-  const root = new Rng(seed);
-  const paths = drawUniverse(root.fork('universe'), symbols).map((p) => new SymbolPath(p, root.fork(p.symbol)));
-  const rng = root.fork('market');
-  const ics: number[] = [];
-  for (let d = 0; d < days; d++) {
-    if (d > 0) {
-      const gap = overnightMarket(rng);
-      for (const p of paths) p.overnight(rng, gap);
-    }
-    const signals: number[][] = [];
-    const returns: number[][] = [];
-    for (let m = 0; m < 390; m++) {
-      const market = marketFactor(rng, m);
-      const sectors = SECTORS.map(() => sectorFactor(rng, m));
-      signals.push(paths.map((p) => p.signal(seasonality(m))));
-      returns.push(paths.map((p) => p.step(rng, strength, m, market, sectors[p.params.sector]!)));
-    }
-    for (let m = 30; m + HORIZON <= 390; m += HORIZON) {
-      const ahead = paths.map((_, i) => returns.slice(m, m + HORIZON).reduce((sum, r) => sum + r[i]!, 0));
-      ics.push(spearman(signals[m]!, ahead));
-    }
-  }
+  const ics = plantedICs(strength, symbols, days, seed);
   return { ic: ics.reduce((a, b) => a + b, 0) / ics.length, snapshots: ics.length };
 }
 

@@ -25,7 +25,7 @@ export function quotes(minutes: number, size: number, t0 = T0, symbol = 'A'): Qu
     return [quote(symbol, t0 + k * MINUTE + 30 * SECOND, mid - 0.01, mid + 0.01, k + 1, { bid_size: size, ask_size: size })];
   });
 }
-/** The book-broker with nothing but the book: no latency, impact, fees or carry. */
+/** The book-broker with nothing but the book: no latency, impact, fees or carry (each test turns on what it is about). */
 export const plainBroker = {
   order_latency_us: 0,
   feed_latency_us: 0,

@@ -11,6 +11,7 @@ import { bookBroker } from '../../../operators/execution/book-broker.ts';
 import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { Fill, Order, OrderState, Quote, Trade } from '../../../schemas/types.generated.ts';
 import { order as makeOrder, quote, T0, trade } from '../../helpers/records.ts';
+import { plainBroker } from '../../helpers/algo-graph.ts';
 
 type Step =
   | { add: { id: number; side: 'B' | 'S'; price: number; shares: number } }
@@ -80,16 +81,7 @@ function feeds(steps: readonly Step[]) {
   return { orders, quotes, trades };
 }
 
-const zero = {
-  order_latency_us: 0,
-  feed_latency_us: 0,
-  impact_temporary: 0,
-  impact_permanent: 0,
-  taker_fee_bps: 0,
-  maker_fee_bps: 0,
-  borrow_bps_annual: 0,
-  financing_bps_annual: 0,
-};
+const zero = plainBroker;
 
 describe('broker conformance table: execution.book-broker', () => {
   it('has cases, each saying how the venue answers', () => {

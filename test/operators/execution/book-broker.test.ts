@@ -14,18 +14,9 @@ import { runOperator } from '../../../pipelines/harness/harness.ts';
 import type { ExecutionCost, Fill, Order, OrderState } from '../../../schemas/types.generated.ts';
 import * as records from '../../helpers/records.ts';
 import { T0, quote, session, trade } from '../../helpers/records.ts';
+import { plainBroker } from '../../helpers/algo-graph.ts';
 
-/** No latency, no impact, no fees, no carry: each test turns on what it is about. */
-const plain = {
-  order_latency_us: 0,
-  feed_latency_us: 0,
-  impact_temporary: 0,
-  impact_permanent: 0,
-  taker_fee_bps: 0,
-  maker_fee_bps: 0,
-  borrow_bps_annual: 0,
-  financing_bps_annual: 0,
-};
+const plain = plainBroker;
 const order = (at: number, id: string, side: Order['side'], qty: number, extra: Partial<Order> = {}): Order =>
   records.order('A', side, qty, { ts_event: at, ts_known: at, order_id: id, ...extra });
 const limit = (at: number, id: string, side: Order['side'], qty: number, price: number, extra: Partial<Order> = {}): Order =>

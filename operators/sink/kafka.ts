@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
-import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
+import type { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
@@ -82,16 +82,19 @@ export const kafkaSink = defineOperator({
       const failed = (err: unknown): AlphaError =>
         new AlphaError(`${what}: writing ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
       const written = ctx.metrics.counter('written');
-      const opening = EdgeWriter.open(settings, {
-        topic: p.topic,
-        schema: p.schema,
-        ...(p.partitions !== undefined ? { partitions: p.partitions } : {}),
-        producer: {
-          'batch.num.messages': String(p.batch),
-          'linger.ms': String(p.linger_ms),
-          'message.timeout.ms': String(p.delivery_timeout_ms),
-        },
-      });
+      // The Kafka client loads when a run writes a topic, not with the operator registry at every start.
+      const opening = import('../../lib/io/kafka/edge-writer.ts').then(({ EdgeWriter }) =>
+        EdgeWriter.open(settings, {
+          topic: p.topic,
+          schema: p.schema,
+          ...(p.partitions !== undefined ? { partitions: p.partitions } : {}),
+          producer: {
+            'batch.num.messages': String(p.batch),
+            'linger.ms': String(p.linger_ms),
+            'message.timeout.ms': String(p.delivery_timeout_ms),
+          },
+        }),
+      );
       let writer: EdgeWriter<Record<string, unknown>> | undefined;
       let failure: AlphaError | undefined;
       let early: Record<string, unknown>[] = [];

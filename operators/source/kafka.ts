@@ -15,8 +15,7 @@ import { z } from 'zod';
 import { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
-import { settingsFor } from '../../lib/io/kafka/settings.ts';
-import { KAFKA_STARTS, TopicReader } from '../../lib/io/kafka/topic-reader.ts';
+import { KAFKA_STARTS, settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { kafkaAddressParams } from '../sdk/kafka-params.ts';
@@ -57,19 +56,22 @@ export const kafkaSource = defineSource({
     const where = `topic "${p.topic}" on broker ${settings.brokers.join(',')}`;
     const fields = avroSchema(p.schema).fields.map((f) => f.name);
     if (!fields.includes('seq')) fields.push('seq'); // the arrival order, for the merge's ties
-    const opening = TopicReader.open(settings, {
-      topic: p.topic,
-      schema: p.schema,
-      groupId: p.group,
-      start: p.start,
-      untilEnd: p.until_offsets === 'end',
-      ...(p.limit !== undefined ? { limit: p.limit } : {}),
-      onDeadLetter: (l) =>
-        ctx.deadLetter(
-          { topic: p.topic, partition: l.partition, offset: l.offset },
-          `undecodable record, kept in ${p.topic}.dlq: ${l.error}`,
-        ),
-    });
+    // The Kafka client loads when a run reads a topic, not with the operator registry at every start.
+    const opening = import('../../lib/io/kafka/topic-reader.ts').then(({ TopicReader }) =>
+      TopicReader.open(settings, {
+        topic: p.topic,
+        schema: p.schema,
+        groupId: p.group,
+        start: p.start,
+        untilEnd: p.until_offsets === 'end',
+        ...(p.limit !== undefined ? { limit: p.limit } : {}),
+        onDeadLetter: (l) =>
+          ctx.deadLetter(
+            { topic: p.topic, partition: l.partition, offset: l.offset },
+            `undecodable record, kept in ${p.topic}.dlq: ${l.error}`,
+          ),
+      }),
+    );
     opening.catch(() => {}); // reported by next()
     const fail = (err: unknown): never => {
       throw new AlphaError(`${what}: reading ${where} failed: ${err instanceof Error ? err.message : String(err)}`);

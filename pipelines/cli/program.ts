@@ -53,7 +53,7 @@ export async function buildProgram(): Promise<Command> {
       const loaded = loadTopology(file, opts.set);
       const { topology, problems } = validateTopology(loaded, registry);
       // A file with a live: section holds two graphs: the live one is checked too.
-      if (!loaded.syntaxErrors && hasLiveSection(file)) {
+      if (!loaded.syntaxErrors && loaded.hasLive) {
         const seen = new Set(problems.map((p) => JSON.stringify(p)));
         for (const p of validateTopology(loadTopology(file, opts.set, undefined, 'live'), registry).problems)
           if (!seen.has(JSON.stringify(p))) problems.push({ ...p, message: `live graph: ${p.message}` });
@@ -61,7 +61,7 @@ export async function buildProgram(): Promise<Command> {
       if (opts.format === 'json') {
         process.stdout.write(`${JSON.stringify({ file, valid: problems.length === 0, problems }, null, 2)}\n`);
       } else if (topology && problems.length === 0) {
-        process.stdout.write(`${file}: valid (${topology.nodes.length} nodes${hasLiveSection(file) ? ', and its live graph' : ''})\n`);
+        process.stdout.write(`${file}: valid (${topology.nodes.length} nodes${loaded.hasLive ? ', and its live graph' : ''})\n`);
       } else {
         process.stderr.write(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem(s) in ${file}\n`);
       }
@@ -270,13 +270,4 @@ export async function buildProgram(): Promise<Command> {
   };
   acceptDebug(program);
   return program;
-}
-
-/** Whether a topology file has a top-level live: section (read again: the loader removes it). */
-function hasLiveSection(file: string): boolean {
-  try {
-    return /^live:/m.test(readFileSync(file, 'utf8'));
-  } catch {
-    return false;
-  }
 }

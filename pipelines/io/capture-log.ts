@@ -91,6 +91,7 @@ export class CaptureWriter {
     header.nodes.forEach((n, i) => this.index.set(n.node, i));
     const json = Buffer.from(JSON.stringify({ format: FORMAT, ...header }));
     this.frame(Buffer.concat([Buffer.of(HEADER), json]));
+    this.arrivals = 0; // the header is not one
   }
 
   source(node: string, records: readonly unknown[]): void {

@@ -30,11 +30,15 @@ export interface LiveDriveOptions {
   commands?: LiveCommands;
   /** Each external node's output ports (edge ids), for the capture: see liveCaptureNodes. */
   externalPorts?: ReadonlyMap<string, readonly string[]>;
-  /**
-   * Called as each source batch's step starts, with how long its first record waited since it was
-   * received (µs of system time): the run's lag behind its feed.
-   */
-  onLag?: (micros: number) => void;
+  /** Sees each source batch when it is read, and how long it then waited for its step. */
+  feed?: FeedObserver;
+}
+
+export interface FeedObserver {
+  /** A batch of `records` read from `source`. */
+  read(source: string, records: number): void;
+  /** A source batch's step starts, `micros` after its first record was received (system clock). */
+  stepped(micros: number): void;
 }
 
 export interface LiveRun {
@@ -180,8 +184,9 @@ export async function driveLive(
         const batch = await nextOrStop(s.reader.next());
         if (batch === null || failure !== undefined) return;
         events += batch.length;
+        options.feed?.read(s.name, batch.length);
         await serial(async () => {
-          if (options.onLag && batch.length > 0) options.onLag(systemMicros() - firstStamp(batch));
+          if (options.feed && batch.length > 0) options.feed.stepped(systemMicros() - firstStamp(batch));
           steps.restamp(batch);
           capture?.source(s.name, rowsOf(batch));
           await steps.deliver(batch, (records) => s.subject.next(records));

@@ -59,21 +59,24 @@ export async function attachHotTier(
   }
   const accounting = topology.nodes.find((n) => n.output === 'PortfolioState');
   const stateKey = liveStateKey(topology.name);
-  const stateWrites: Promise<unknown>[] = [];
+  // One connection runs its commands in order: the last state write settles after every earlier one.
+  let lastState: Promise<unknown> = Promise.resolve();
+  let stateError: string | undefined;
   if (accounting)
     graph.outputs.get(accounting.name)!.subscribe((b) => {
       const s = rowsOf(b).at(-1) as PortfolioState | undefined;
       if (!s) return;
-      stateWrites.push(
-        redis.hset(stateKey, {
+      lastState = redis
+        .hset(stateKey, {
           ts_known: String(s.ts_known),
           equity: String(s.equity),
           cash: String(s.cash),
           positions: JSON.stringify(s.positions),
           kill_switch: killSwitchMode(graph) ?? 'none',
-        }),
-      );
-      if (stateWrites.length > 64) void Promise.allSettled(stateWrites.splice(0, 32));
+        })
+        .catch((err: unknown) => {
+          stateError ??= (err as Error).message;
+        });
     });
   return {
     async close() {
@@ -85,8 +88,8 @@ export async function attachHotTier(
           added += s.added;
           if (s.failed > 0) failures.push(`${s.failed} write(s) failed; the first: ${s.firstError}`);
         }
-        for (const r of await Promise.allSettled(stateWrites))
-          if (r.status === 'rejected') failures.push(`the portfolio state: ${(r.reason as Error).message}`);
+        await lastState;
+        if (stateError !== undefined) failures.push(`the portfolio state: ${stateError}`);
         if (failures.length > 0) throw new AlphaError(`${what}: ${failures.join('; ')}`);
         return added;
       } finally {

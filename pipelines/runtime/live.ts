@@ -20,6 +20,7 @@ import { writeFileAtomically } from '../io/write-file.ts';
 import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
 import { driveLive, ExternalInputs, LiveCommands } from './drive-live.ts';
+import { FeedStats } from './feed-stats.ts';
 import { watchControl } from './live-control.ts';
 import { buildGraph } from './graph.ts';
 import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
@@ -104,33 +105,15 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   });
   const observed = new RunObserver(topology, graph);
   const nodes = capturedNodes(topology);
+  // ioredis loads only for a run that writes the hot tier; a Redis that is not there stops the run
+  // before the capture is opened.
+  const hot = options.hot ? await (await import('./live-hot-tier.ts')).attachHotTier(topology, graph, nodes, options.hot) : undefined;
   const capturePath = join(outDir, CAPTURE_FILE);
   const capture = new CaptureWriter(capturePath, { start: clock.now(), universe: [...universe], sessions, nodes });
-  // ioredis loads only for a run that writes the hot tier.
-  const hot = options.hot ? await (await import('./live-hot-tier.ts')).attachHotTier(topology, graph, nodes, options.hot) : undefined;
   const commit = gitCommit();
   const started = process.hrtime.bigint();
   const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-  let events = 0;
-  /** When the first and the last source batch were read (s, monotonic): the span the feed was active. */
-  let firstAt: number | undefined;
-  let lastAt: number | undefined;
-  const bySource = new Map<string, number>(graph.sources.map((s) => [s.name, 0]));
-  for (const s of graph.sources) {
-    const next = s.reader.next.bind(s.reader);
-    s.reader.next = async () => {
-      const b = await next();
-      if (b) {
-        const t = performance.now() / 1000;
-        firstAt ??= t;
-        lastAt = t;
-        events += b.length;
-        bySource.set(s.name, bySource.get(s.name)! + b.length);
-      }
-      return b;
-    };
-  }
-  const lags = new LagWindow();
+  const feed = new FeedStats(graph.sources.map((s) => s.name));
   const commands = new LiveCommands();
   const stopControl = watchControl(
     outDir,
@@ -148,10 +131,13 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const status =
     options.onStatus && every > 0
       ? setInterval(
-          () => options.onStatus!(statusLine(seconds(), events, observed, deadLetters.length, lags.recent(), killSwitchMode(graph))),
+          () =>
+            options.onStatus!(statusLine(seconds(), feed.events, observed, deadLetters.length, feed.recentLagMs(), killSwitchMode(graph))),
           every * 1000,
         )
       : undefined;
+  let driven = false;
+  let hotEntries: number | undefined;
   try {
     const run = await driveLive(graph, clock, externals, {
       ...(options.signal ? { signal: options.signal } : {}),
@@ -162,34 +148,41 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
       time,
       capture,
       externalPorts: externalPorts(nodes),
-      onLag: (us) => lags.add(us),
+      feed,
       commands,
     });
     if (run.uncaptured > 0)
       log.warn(`${run.uncaptured} record(s) from the venue arrived after the stop: they are in the outputs, not in the capture`);
+    driven = true;
   } finally {
     if (status) clearInterval(status);
     stopControl();
     capture.close();
+    // Closed whatever happened (an open Redis connection keeps the process alive); its own failure
+    // is the run's error only when the run itself went well.
+    if (hot)
+      hotEntries = await hot.close().catch((err: unknown) => {
+        if (driven) throw err;
+        return undefined;
+      });
   }
-  const hotEntries = hot ? await hot.close() : undefined;
   // A feed that never answered is not a quiet market: say so.
-  const warnings = [...bySource].filter(([, n]) => n === 0).map(([name]) => `${name}: the source delivered no record in the whole run`);
+  const warnings = feed.silent().map((name) => `${name}: the source delivered no record in the whole run`);
   for (const w of warnings) log.warn(w);
   const summary: LiveSummary = {
     mode: 'live',
     warnings,
-    lag_ms: lags.overall(),
-    feed_seconds: firstAt === undefined ? 0 : Math.round((lastAt! - firstAt) * 1000) / 1000,
+    lag_ms: feed.lagMs(),
+    feed_seconds: feed.seconds(),
     ...observed.finish(outDir, outDir, {
-      events,
+      events: feed.events,
       wall: seconds(),
       deadLetters,
       sessions,
       commit: await commit,
       dataSha256: sha256(readFileSync(capturePath)),
     }),
-    captured: capture.arrivals - 1,
+    captured: capture.arrivals,
     ...(hotEntries !== undefined ? { hot_entries: hotEntries } : {}),
     capture: capturePath,
   };
@@ -254,37 +247,6 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     return summary;
   } catch (err) {
     throw output.abort(err);
-  }
-}
-
-/**
- * Lag samples (µs) for the summary's quantiles (a uniform sample of at most a million: a long run's
- * memory stays bounded), and the last interval's maximum.
- */
-class LagWindow {
-  private readonly all: number[] = [];
-  private seen = 0;
-  private worst = 0;
-  add(us: number): void {
-    this.seen++;
-    if (this.all.length < 1_000_000) this.all.push(us);
-    else {
-      // Reservoir sampling; a metric of the run, not an operator's input, so Math.random is fine here.
-      const k = Math.floor(Math.random() * this.seen);
-      if (k < this.all.length) this.all[k] = us;
-    }
-    if (us > this.worst) this.worst = us;
-  }
-  /** The largest lag since the last call, in ms. */
-  recent(): number {
-    const w = this.worst;
-    this.worst = 0;
-    return w / 1000;
-  }
-  overall(): { p50: number; p99: number; max: number } {
-    const s = Float64Array.from(this.all).sort();
-    const q = (p: number): number => (s.length === 0 ? 0 : Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! / 10) / 100);
-    return { p50: q(0.5), p99: q(0.99), max: q(1) };
   }
 }
 

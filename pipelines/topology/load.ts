@@ -15,6 +15,8 @@ export interface LoadedTopology {
   problems: Problem[];
   /** True when the file is not valid YAML: nothing else can be checked then. */
   syntaxErrors: boolean;
+  /** The file has a `live:` section: it holds a live graph too (applied in live mode). */
+  hasLive: boolean;
 }
 
 /** The largest topology file read (docs/topology.md). */
@@ -33,6 +35,7 @@ export function loadTopology(file: string, sets: readonly string[] = [], text?: 
     lines: new LineCounter(),
     overrides: [],
     syntaxErrors: true,
+    hasLive: false,
     problems: [{ file, line: 1, col: 1, message, hint }],
   });
   let source: string;
@@ -68,11 +71,12 @@ export function loadTopology(file: string, sets: readonly string[] = [], text?: 
     return { file, line: pos.line, col: pos.col, message: `YAML syntax error: ${firstLine(e.message)}`, hint: 'fix the YAML syntax' };
   });
   const overrides: LoadedTopology['overrides'] = [];
+  const hasLive = isMap(doc.contents) && doc.contents.has('live');
   if (problems.length === 0) {
     applyMode(file, doc, lines, mode, problems);
     for (const flag of sets) applySet(doc, flag, overrides, problems);
   }
-  return { file, doc, lines, overrides, problems, syntaxErrors: doc.errors.length > 0 };
+  return { file, doc, lines, overrides, problems, syntaxErrors: doc.errors.length > 0, hasLive };
 }
 
 function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology['overrides'], problems: Problem[]): void {

@@ -7,6 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KafkaEdgeError } from './errors.ts';
 
+/** Where a topic reader starts: its group's committed offsets, the topic's start, or its end. */
+export const KAFKA_STARTS = ['committed', 'earliest', 'latest'] as const;
+export type KafkaStart = (typeof KAFKA_STARTS)[number];
+
 export interface KafkaSettings {
   /** `host:port` of each bootstrap broker. */
   brokers: string[];

@@ -17,15 +17,14 @@ import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.t
 import { TopicAdmin } from './admin.ts';
 import { EdgeReader, type ConsumedItem, type EdgeReaderOptions } from './edge-reader.ts';
 import { KafkaEdgeError } from './errors.ts';
-import type { KafkaSettings } from './settings.ts';
+import type { KafkaSettings, KafkaStart } from './settings.ts';
+export { KAFKA_STARTS, type KafkaStart } from './settings.ts';
 
-export const KAFKA_STARTS = ['committed', 'earliest', 'latest'] as const;
 /**
  * `committed`: the group's committed offsets (a partition without one starts at its earliest record);
  * `earliest` / `latest`: the first record kept / only records written from now on, whatever the group
  * had committed (its offsets are deleted first, so no member of the group may be running).
  */
-export type KafkaStart = (typeof KAFKA_STARTS)[number];
 
 export interface TopicReaderOptions<TName extends SchemaName> {
   topic: string;

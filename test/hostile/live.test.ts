@@ -50,6 +50,16 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     ],
     ['alpha kill on a folder no live run writes', ['kill', full], /^alpha: .*full: no live run is writing this folder \(no live\.pid\)/m],
     [
+      '--hot with a login in the URL (never echoed: the login comes from the environment)',
+      ['live', 'examples/live-venue.yaml', '--hot', 'redis://u:s3cr3tpw@127.0.0.1:6379', '--out', join(dir, 'o4')],
+      /^alpha: alpha live --hot: "redis:\/\/\*\*\*@127\.0\.0\.1:6379": only redis:\/\/HOST:PORT/m,
+    ],
+    [
+      '--hot on a port no Redis listens on',
+      ['live', 'examples/live-venue.yaml', '--hot', 'redis://127.0.0.1:1', '--out', join(dir, 'o5')],
+      /^alpha: alpha live --hot: cannot connect to Redis at 127\.0\.0\.1:1/m,
+    ],
+    [
       '--capture with --split',
       ['backtest', 'examples/live-venue.yaml', '--capture', notCapture, '--split'],
       /^alpha: --capture replays a live run: it takes no --split/m,
@@ -60,6 +70,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     expect(r.code).not.toBeNull();
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).not.toContain('s3cr3tpw');
   });
 
   it('refuses to own the working folder, its parents, the root or the home folder, even with --overwrite', async () => {

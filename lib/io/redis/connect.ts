@@ -20,18 +20,20 @@ export interface RedisAddress {
 
 /** The address in a redis:// URL, or the reason it is not one. */
 export function redisAddress(url: string): RedisAddress | string {
+  // A URL given with a login is named without it: a password never reaches a message.
+  const shown = url.replace(/\/\/[^/@]*@/, '//***@');
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return `"${url}" is not a URL: expected redis://HOST:PORT, e.g. ${DEFAULT_REDIS_URL}`;
+    return `"${shown}" is not a URL: expected redis://HOST:PORT, e.g. ${DEFAULT_REDIS_URL}`;
   }
-  if (u.protocol !== 'redis:') return `"${url}": expected the redis:// scheme, e.g. ${DEFAULT_REDIS_URL}`;
+  if (u.protocol !== 'redis:') return `"${shown}": expected the redis:// scheme, e.g. ${DEFAULT_REDIS_URL}`;
   if (u.username || u.password || u.search || u.hash)
-    return `"${url}": only redis://HOST:PORT[/DB] is read (no user, password, query or fragment)`;
+    return `"${shown}": only redis://HOST:PORT[/DB] is read (no user, password, query or fragment; the login comes from ALPHA_REDIS_USER / ALPHA_REDIS_PASSWORD)`;
   const port = u.port === '' ? 6379 : Number(u.port);
   const db = u.pathname === '' || u.pathname === '/' ? 0 : Number(u.pathname.slice(1));
-  if (!Number.isInteger(db) || db < 0 || db > 15) return `"${url}": the database must be 0 to 15`;
+  if (!Number.isInteger(db) || db < 0 || db > 15) return `"${shown}": the database must be 0 to 15`;
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port, db };
 }
 

@@ -39,7 +39,7 @@ export async function attachHotTier(
 ): Promise<HotTier> {
   const what = 'alpha live --hot';
   const redis: Redis = await openRedis(options.url, what);
-  const writers: StreamWriter<HotRecord>[] = [];
+  const writers: { dataset: string; w: StreamWriter<HotRecord> }[] = [];
   try {
     for (const node of captured) {
       for (const [port, schema] of Object.entries(node.ports)) {
@@ -49,7 +49,7 @@ export async function attachHotTier(
           retentionMs: options.retentionHours * 3_600_000,
           latest: true,
         });
-        writers.push(w);
+        writers.push({ dataset, w });
         graph.outputs.get(edgeId(node.node, port))!.subscribe((b) => w.write(rowsOf(b) as unknown as HotRecord[]));
       }
     }
@@ -83,14 +83,20 @@ export async function attachHotTier(
       try {
         let added = 0;
         const failures: string[] = [];
-        for (const w of writers) {
+        let first = stateError;
+        for (const { dataset, w } of writers) {
           const s = await w.flush();
           added += s.added;
-          if (s.failed > 0) failures.push(`${s.failed} write(s) failed; the first: ${s.firstError}`);
+          if (s.failed === 0) continue;
+          failures.push(`${dataset} (${s.failed} batch${s.failed === 1 ? '' : 'es'})`);
+          first ??= s.firstError;
         }
         await lastState;
-        if (stateError !== undefined) failures.push(`the portfolio state: ${stateError}`);
-        if (failures.length > 0) throw new AlphaError(`${what}: ${failures.join('; ')}`);
+        if (stateError !== undefined) failures.push('the portfolio state');
+        if (failures.length > 0)
+          throw new AlphaError(
+            `${what}: writes to Redis failed for ${failures.join(', ')}; the first error: ${first ?? stateError}. The run's capture and outputs are complete; the hot tier misses those writes`,
+          );
         return added;
       } finally {
         redis.disconnect();

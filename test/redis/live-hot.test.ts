@@ -3,14 +3,16 @@
  * a private Redis (the services' ACL user, nothing shared with other tests). Every record the run
  * captured from each feed is in that feed's per-symbol streams, in order, each symbol's latest record
  * is the last one captured, and the portfolio's latest state is there for dashboards. The end-of-day
- * flush then moves the day into the lake, where it is exactly the capture's records.
+ * flush then moves the day into the lake, where it is exactly the capture's records. A Redis killed
+ * mid-run is reported by name once the run has ended, its capture complete.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { avroType } from '../../lib/io/redis/avro-type.ts';
 import { streamKey } from '../../lib/io/redis/hot-streams.ts';
 import { flushDay } from '../../pipelines/data/flush.ts';
@@ -34,7 +36,7 @@ beforeAll(async () => {
   server = startRedis(port);
   await waitForRedis(port);
   redis = await testRedis(`redis://127.0.0.1:${port}`);
-  day = await startVenueDay(dir, { symbols: 4, seed: 9, users: ['alpha:alpha'], args: ['--speed', '2400'] });
+  day = await startVenueDay(dir, { symbols: 4, seed: 9, users: ['alpha:alpha'], args: ['--speed', '1200'] });
 }, 60_000);
 afterAll(async () => {
   redis?.disconnect();
@@ -59,7 +61,7 @@ describe('alpha live --hot', () => {
       dataDir: data,
       outDir: join(dir, 'live'),
       date,
-      speed: 2400,
+      speed: 1200,
       seconds: 4,
       statusSeconds: 0,
       hot: { url: `redis://127.0.0.1:${port}`, retentionHours: 24 },
@@ -92,4 +94,40 @@ describe('alpha live --hot', () => {
     const key = (r: Row): string => `${r.symbol}|${Number(r.ts_known)}|${Number(r.seq)}|${Number(r.id)}`;
     expect(rows.map(key).sort()).toEqual(captured.map(key).sort());
   }, 90_000);
+
+  it('reports a Redis killed mid-run by name, after a complete capture, and writes no summary', async () => {
+    const { venue, date, data } = day;
+    const port2 = await freePort();
+    const server2 = startRedis(port2);
+    await waitForRedis(port2);
+    const out = join(dir, 'killed');
+    const killer = setTimeout(() => server2.kill('SIGKILL'), 1500);
+    let error: unknown;
+    try {
+      await runLiveSession({
+        topologyFile: 'examples/live-venue.yaml',
+        sets: [
+          `quotes.rerequest_port=${venue.rerequestPort}`,
+          `trades.rerequest_port=${venue.rerequestPort}`,
+          `broker.port=${venue.ouchPort}`,
+        ],
+        dataDir: data,
+        outDir: out,
+        date,
+        speed: 1200,
+        seconds: 3,
+        statusSeconds: 0,
+        hot: { url: `redis://127.0.0.1:${port2}`, retentionHours: 24 },
+      });
+    } catch (err) {
+      error = err;
+    } finally {
+      clearTimeout(killer);
+      server2.kill('SIGKILL');
+    }
+    expect(error).toBeInstanceOf(AlphaError);
+    expect((error as Error).message).toMatch(/^alpha live --hot: writes to Redis failed for .*quotes \(\d+ batch/);
+    expect(readCapture(join(out, 'capture.alog')).ended).toBe(true);
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+  }, 60_000);
 });

@@ -19,4 +19,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   report(err);
+  // A failed command ends here: a connection it opened before failing (a venue session, a client)
+  // must not keep the process waiting.
+  process.exit();
 }

@@ -31,14 +31,21 @@ export interface HotTier {
 /** The key of a live run's latest portfolio state. */
 export const liveStateKey = (topology: string): string => `alpha:live:${topology}`;
 
+const what = 'alpha live --hot';
+
+/** The hot tier's connection, opened before the graph is built so a missing Redis stops the run first. */
+export function connectHotTier(options: HotTierOptions): Promise<Redis> {
+  return openRedis(options.url, what);
+}
+
+/** Subscribes the hot tier's writers to the graph; `redis` (from connectHotTier) is the tier's to close. */
 export async function attachHotTier(
+  redis: Redis,
   topology: Topology,
   graph: BuiltGraph,
   captured: readonly CapturedNode[],
   options: HotTierOptions,
 ): Promise<HotTier> {
-  const what = 'alpha live --hot';
-  const redis: Redis = await openRedis(options.url, what);
   const writers: { dataset: string; w: StreamWriter<HotRecord> }[] = [];
   try {
     for (const node of captured) {

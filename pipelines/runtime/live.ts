@@ -6,6 +6,7 @@
  * the same orders. Writes into OUT directly (not a staging folder), so a killed run leaves its capture
  * where the replay looks for it; the summary is written last.
  */
+import type { Redis } from 'ioredis';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
@@ -17,11 +18,13 @@ import { readManifest } from '../data/manifest.ts';
 import { CAPTURE_FILE, CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { openOutput, ownFolder } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
+import type { Topology } from '../topology/model.ts';
 import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
 import { driveLive, ExternalInputs, LiveCommands } from './drive-live.ts';
 import { FeedStats } from './feed-stats.ts';
 import { watchControl } from './live-control.ts';
+import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
 import { buildGraph } from './graph.ts';
 import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { prepareNodes } from './prepare.ts';
@@ -78,12 +81,28 @@ const quiet: Logger = { info: () => {}, warn: () => {} };
 
 export async function runLiveSession(options: LiveOptions): Promise<LiveSummary> {
   const log = options.log ?? quiet;
-  ownFolder(options.outDir); // refused before anything else is read
+  checkLiveFolder(options.outDir, options.overwrite ?? false); // refused before anything else is read
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   const universe = liveUniverse(options.dataDir ?? topology.data);
   const base = options.time ?? systemTime;
   const sessions: Session[] = [regularSession(options.date ?? newYorkDate(base.now()))];
   const time = options.date ? scaledTime(options.speed ?? 1, sessions[0]!.open, base) : base;
+  // A Redis that is not there stops the run before the venue is connected or the folder touched.
+  const redis = options.hot ? await connectHotTier(options.hot) : undefined;
+  try {
+    return await runSession(options, log, topology, { universe, sessions, time }, redis);
+  } finally {
+    redis?.disconnect(); // also when the run failed before the hot tier took it (its close is idempotent)
+  }
+}
+
+async function runSession(
+  options: LiveOptions,
+  log: Logger,
+  topology: Topology,
+  { universe, sessions, time }: { universe: readonly UniverseMember[]; sessions: Session[]; time: TimeSource },
+  redis: Redis | undefined,
+): Promise<LiveSummary> {
   const outDir = liveFolder(options.outDir, options.overwrite ?? false);
   const deadLetters: DeadLetter[] = [];
   const externals = new ExternalInputs();
@@ -105,9 +124,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   });
   const observed = new RunObserver(topology, graph);
   const nodes = capturedNodes(topology);
-  // ioredis loads only for a run that writes the hot tier; a Redis that is not there stops the run
-  // before the capture is opened.
-  const hot = options.hot ? await (await import('./live-hot-tier.ts')).attachHotTier(topology, graph, nodes, options.hot) : undefined;
+  const hot = redis ? await attachHotTier(redis, topology, graph, nodes, options.hot!) : undefined;
   const capturePath = join(outDir, CAPTURE_FILE);
   const capture = new CaptureWriter(capturePath, { start: clock.now(), universe: [...universe], sessions, nodes });
   const commit = gitCommit();
@@ -284,16 +301,19 @@ function liveUniverse(dataDir: string | undefined): UniverseMember[] {
   return readManifest(dataDir).universe.map((u) => ({ symbol: u.symbol, sector: u.sector }));
 }
 
+/** Whether the run may own `path`; true when it exists and holds files (to replace with `overwrite`). */
+function checkLiveFolder(path: string, overwrite: boolean): boolean {
+  const out = ownFolder(path);
+  if (!existsSync(out)) return false;
+  if (!statSync(out).isDirectory()) throw new AlphaError(`--out ${path}: not a folder`);
+  if (readdirSync(out).length === 0) return false;
+  if (!overwrite) throw new AlphaError(`--out ${path}: the folder is not empty (pass --overwrite to replace it)`);
+  return true;
+}
+
 /** The run's folder: created, or emptied with `overwrite`; a non-empty one is refused otherwise. */
 function liveFolder(path: string, overwrite: boolean): string {
-  const out = ownFolder(path);
-  if (existsSync(out)) {
-    if (!statSync(out).isDirectory()) throw new AlphaError(`--out ${path}: not a folder`);
-    if (readdirSync(out).length > 0) {
-      if (!overwrite) throw new AlphaError(`--out ${path}: the folder is not empty (pass --overwrite to replace it)`);
-      rmSync(out, { recursive: true, force: true });
-    }
-  }
-  mkdirSync(out, { recursive: true });
+  if (checkLiveFolder(path, overwrite)) rmSync(ownFolder(path), { recursive: true, force: true });
+  mkdirSync(ownFolder(path), { recursive: true });
   return path;
 }

@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runAlpha } from '../helpers/cli.ts';
+import { dataset } from '../helpers/datasets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +18,11 @@ mkdirSync(full);
 writeFileSync(join(full, 'x.txt'), 'keep me');
 const notCapture = join(dir, 'not.alog');
 writeFileSync(notCapture, 'PAR1 not a capture at all');
+// The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
+let data = '';
+beforeAll(async () => {
+  data = await dataset({ symbols: 2, days: 1, seed: 5 });
+}, 60_000);
 
 describe('alpha live and alpha backtest --capture refuse', () => {
   it.each([
@@ -65,7 +71,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^alpha: --capture replays a live run: it takes no --split/m,
     ],
   ])('%s', async (_what, args, message) => {
-    const r = await runAlpha(args, 30_000);
+    const r = await runAlpha(withData(args), 30_000);
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.code).not.toBeNull();
     expect(r.stderr).toMatch(message);
@@ -93,9 +99,14 @@ describe('alpha live and alpha backtest --capture refuse', () => {
   });
 
   it('leaves a non-empty --out as it was', async () => {
-    await runAlpha(['live', 'examples/live-venue.yaml', '--out', full, '--seconds', '1'], 30_000);
+    await runAlpha(withData(['live', 'examples/live-venue.yaml', '--out', full, '--seconds', '1']), 30_000);
     const { readdirSync, readFileSync } = await import('node:fs');
     expect(readdirSync(full)).toEqual(['x.txt']);
     expect(readFileSync(join(full, 'x.txt'), 'utf8')).toBe('keep me');
   });
 });
+
+/** `alpha live` reads its instruments from a dataset: give it one that exists whatever ran before. */
+function withData(args: string[]): string[] {
+  return args[0] === 'live' ? [...args, '--data', data] : args;
+}

@@ -73,8 +73,8 @@ export const ouch = defineOperator({
   create:
     (p, ctx) =>
     ({ orders }) => {
-      // OUCH timestamps count ns from New York midnight of the session's date (the run's first session).
-      const first = ctx.calendar.sessions[0]?.open ?? ctx.clock.now();
+      // OUCH timestamps count ns from New York midnight of the traded session's date.
+      const first = (ctx.calendar.live ?? ctx.calendar.sessions[0])?.open ?? ctx.clock.now();
       const midnight = newYorkMidnight(formatDate(first));
       const unmatched = ctx.metrics.counter('unmatched_messages');
       const disconnects = ctx.metrics.counter('disconnects');

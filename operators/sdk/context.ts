@@ -20,8 +20,11 @@ export interface Clock {
   schedule(at: Micros, fn: (at: Micros) => void): void;
 }
 
-/** What a person can tell a running live graph. */
-export type LiveCommand = 'halt';
+/**
+ * What a running live graph is told: `halt` (a person, `alpha kill`), `go-live` (the runner, when a
+ * warm-up on history ends and the live feed takes over: from then on decisions reach the venue).
+ */
+export type LiveCommand = 'halt' | 'go-live';
 
 export interface Session {
   open: Micros;
@@ -31,6 +34,8 @@ export interface Session {
 /** Trading sessions, so timers fire only while the market is open. */
 export interface Calendar {
   readonly sessions: readonly Session[];
+  /** A live run: the session it trades (its last; the ones before it are its warm-up). Absent in a backtest. */
+  readonly live?: Session;
 }
 
 export interface Counter {
@@ -92,8 +97,9 @@ export interface OperatorContext<TPrepared = unknown> {
   /** Live runs: runs after the sources stopped and before the streams complete (an order entry node awaits its last answers). */
   beforeStop(fn: () => Promise<void>): void;
   /**
-   * Live runs: `fn` runs when an operator gives the command (`alpha kill`: `halt`, with its reason),
-   * as a step of its own, captured, so the replay of the capture gives it at the same point.
+   * Live runs: `fn` runs when the command is given (`alpha kill`: `halt`, with its reason; the
+   * runner's `go-live` after a warm-up), as a step of its own, captured, so the replay of the capture
+   * gives it at the same point.
    */
   onCommand(command: LiveCommand, fn: (text: string) => void): void;
   /** Folder where sinks write (a backtest's --out). */

@@ -52,7 +52,8 @@ export const itch = defineSource({
   output: { oneOf: REPLAYABLE, of: (p) => p.schema },
   params,
   open: (p, ctx) => {
-    const first = ctx.calendar.sessions[0];
+    // A live feed is the traded session's; a file, by default, the run's first session's.
+    const first = p.file === undefined ? (ctx.calendar.live ?? ctx.calendar.sessions[0]) : ctx.calendar.sessions[0];
     const date = p.date ?? (first ? formatDate(first.open) : undefined);
     if (date === undefined) throw new AlphaError(`source.itch ${ctx.node}: no session to date exchange time by: give params.date`);
     const midnight = newYorkMidnight(date);

@@ -18,6 +18,7 @@ interface LiveCommandOptions {
   statusEvery: string;
   hot?: string;
   hotRetentionHours: string;
+  warm?: string;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -40,6 +41,10 @@ export function registerLiveCommand(program: Command): void {
       '--hot <url>',
       'also write what arrives, and the portfolio state, to the Redis hot tier at this redis:// URL (login from ALPHA_REDIS_USER / ALPHA_REDIS_PASSWORD)',
     )
+    .option(
+      '--warm <days>',
+      'warm start: first replay this many trading days of the data folder before the session through the same graph (features, models and risk history ready; no order is decided meanwhile)',
+    )
     .option('--hot-retention-hours <h>', 'with --hot: hours of data time each stream keeps', '24')
     .option('--overwrite', 'replace an existing non-empty --out (default: refuse it)')
     .option('--quiet', 'no status lines')
@@ -51,6 +56,7 @@ export function registerLiveCommand(program: Command): void {
         throw new AlphaError(`--date ${JSON.stringify(opts.date)}: expected a real date YYYY-MM-DD`);
       if (opts.date === undefined && speed !== 1)
         throw new AlphaError('--speed needs --date: the trading day whose session the faster clock runs through');
+      const warm = opts.warm === undefined ? undefined : wholeDays(opts.warm);
       const { runLiveSession } = await import('../runtime/live.ts');
       const stop = new AbortController();
       const onSignal = (): void => {
@@ -68,6 +74,7 @@ export function registerLiveCommand(program: Command): void {
           overwrite: opts.overwrite ?? false,
           ...(opts.data ? { dataDir: opts.data } : {}),
           ...(seconds !== undefined ? { seconds } : {}),
+          ...(warm !== undefined ? { warm } : {}),
           ...(opts.date !== undefined ? { date: opts.date, speed } : {}),
           ...(opts.hot !== undefined
             ? { hot: { url: opts.hot, retentionHours: positive('--hot-retention-hours', opts.hotRetentionHours, false) } }
@@ -79,6 +86,9 @@ export function registerLiveCommand(program: Command): void {
         });
         process.stdout.write(
           `live "${s.topology}": ${s.events.toLocaleString('en-US')} events in ${s.wall_seconds.toFixed(1)}s, ${s.orders} orders, ${s.fills} fills, ${s.dead_letters} dead letters\n` +
+            (s.warm_up
+              ? `  warm-up: ${s.warm_up.events.toLocaleString('en-US')} records of ${s.warm_up.dates.join(', ')}, ${s.warm_up.held_decisions.toLocaleString('en-US')} decisions held back\n`
+              : '') +
             `  captured ${s.captured} arrivals in ${s.capture}; replay: alpha backtest ${file} --capture ${s.capture} --out OUT\n`,
         );
       } finally {
@@ -86,6 +96,13 @@ export function registerLiveCommand(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/** A count of trading days (its range is checked with the data: warm-start.ts). */
+function wholeDays(value: string): number {
+  if (!/^\d{1,4}$/.test(value.trim()))
+    throw new AlphaError(`--warm ${JSON.stringify(value)}: expected a whole number of trading days, e.g. --warm 2`);
+  return Number(value);
 }
 
 function positive(flag: string, value: string, zeroOk: boolean): number {

@@ -15,6 +15,7 @@ import type { LiveCommand } from '../../operators/sdk/context.ts';
 import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import type { NodeContext } from './node-context.ts';
 import type { EventClock } from './event-clock.ts';
+import type { DecisionGate } from './graph.ts';
 import type { HeldWork } from './held-work.ts';
 import { runEnd } from './merge.ts';
 
@@ -24,6 +25,8 @@ export class ArrivalSteps {
     private readonly held: HeldWork,
     /** A live source's receive stamps (system clock) as the run's wall time (a speed factor); none on replay. */
     private readonly fromSystem?: (system: Micros) => Micros,
+    /** A run that warmed up: `go-live` opens it, after the timers due by then (still warm-up work) fired. */
+    private readonly gate?: DecisionGate,
   ) {}
 
   /** Fires every timer due by `t`, each a step of its own, then sets the time to `t` (never back). */
@@ -74,6 +77,7 @@ export class ArrivalSteps {
   /** Gives a command to every node that listens for it, in the graph's order, at `at`: timers due by then first. */
   async command(at: Micros, command: LiveCommand, text: string, contexts: Iterable<NodeContext>): Promise<void> {
     await this.advance(Math.max(at, this.clock.now()));
+    if (command === 'go-live') this.gate?.open();
     for (const ctx of contexts) for (const c of ctx.commands) if (c.command === command) c.fn(text);
     if (this.held.size > 0) await this.held.settle();
   }

@@ -73,7 +73,7 @@ export function replayClock(start: Micros): WallClock {
 
 /** Takes the capture's arrivals again on `graph` (built from replayTopology); returns the source records delivered. */
 export async function driveCapture(graph: BuiltGraph, clock: WallClock, capture: Capture): Promise<number> {
-  const steps = new ArrivalSteps(clock, graph.held);
+  const steps = new ArrivalSteps(clock, graph.held, undefined, graph.gate);
   const sources = new Map(graph.sources.map((s) => [s.name, s]));
   let events = 0;
   for (const a of capture.arrivals) {

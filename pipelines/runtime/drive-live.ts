@@ -14,7 +14,8 @@ import type { Micros } from '../../lib/core/time.ts';
 import type { CaptureWriter } from '../io/capture-log.ts';
 import { edgeId } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
-import type { BuiltGraph } from './graph.ts';
+import type { BuiltGraph, BuiltSource } from './graph.ts';
+import { driveWarmUp } from './warm-start.ts';
 import type { TimeSource, WallClock } from './wall-clock.ts';
 
 export interface LiveDriveOptions {
@@ -32,6 +33,11 @@ export interface LiveDriveOptions {
   externalPorts?: ReadonlyMap<string, readonly string[]>;
   /** Sees each source batch when it is read, and how long it then waited for its step. */
   feed?: FeedObserver;
+  /**
+   * A warm start (warm-start.ts): these sources' history is delivered first, up to `end` (the last
+   * warm session's close), then `go-live` is given and the live sources take over.
+   */
+  warm?: { sources: readonly BuiltSource[]; end: Micros; days: readonly string[] };
 }
 
 export interface FeedObserver {
@@ -42,8 +48,10 @@ export interface FeedObserver {
 }
 
 export interface LiveRun {
-  /** Records the sources delivered. */
+  /** Records the sources delivered (live). */
   events: number;
+  /** Records the warm-up delivered. */
+  warmEvents: number;
   /** What external nodes emitted outside their external steps (e.g. answers after the stop): not in the capture. */
   uncaptured: number;
 }
@@ -91,7 +99,7 @@ export async function driveLive(
   externals: ExternalInputs,
   options: LiveDriveOptions = {},
 ): Promise<LiveRun> {
-  const steps = new ArrivalSteps(clock, graph.held, (system) => clock.fromSystem(system));
+  const steps = new ArrivalSteps(clock, graph.held, (system) => clock.fromSystem(system), graph.gate);
   const capture = options.capture;
   let events = 0;
   let uncaptured = 0;
@@ -178,6 +186,17 @@ export async function driveLive(
   if (options.signal?.aborted) stop();
   const cancelUntil = options.until !== undefined && options.time ? options.time.wakeAt(options.until, stop) : undefined;
 
+  let warmEvents = 0;
+  const warm = options.warm;
+  if (warm)
+    await serial(async () => {
+      warmEvents = await driveWarmUp(warm.sources, steps, warm.end, capture);
+      const at = Math.max(clock.wallNow(), clock.now());
+      const text = `warm-up on ${warm.days.join(', ')} done`;
+      capture?.command(at, 'go-live', text);
+      await steps.command(at, 'go-live', text, graph.contexts.values());
+    });
+
   await Promise.all(
     graph.sources.map(async (s) => {
       for (;;) {
@@ -213,7 +232,7 @@ export async function driveLive(
     s.subject.complete();
   }
   for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
-  return { events, uncaptured };
+  return { events, warmEvents, uncaptured };
 }
 
 function firstStamp(batch: EdgeBatch<SourceRecord>): number {

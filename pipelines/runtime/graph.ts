@@ -3,7 +3,7 @@
  * subscribed in topological order (so delivery order is deterministic), feedback ports wired to the
  * Subject of a node built later, and sources opened as pull readers for the runner to merge.
  */
-import { Observable, type Subject } from 'rxjs';
+import { filter, Observable, type Subject } from 'rxjs';
 import { Rng } from '../../lib/core/rng.ts';
 import { MAIN_PORT, type EdgeBatch, type PortsSpec, type SourceReader, type SourceRecord } from '../../operators/sdk/spec.ts';
 import { edgeEnds, edgeId, type Topology } from '../topology/model.ts';
@@ -33,6 +33,36 @@ export interface BuiltGraph {
   held: HeldWork;
   /** Feature names each node emits (empty for nodes that emit none). */
   features: Map<string, readonly string[]>;
+  /** Closed while a live run warms up (see DecisionGate); undefined when the run has no warm-up. */
+  gate?: DecisionGate;
+}
+
+/** The schemas that decide trades: while a live run warms up on history, none reaches its consumers. */
+export const DECISION_SCHEMAS: readonly string[] = ['TargetWeights', 'Order'];
+
+/**
+ * Holds back every record of a decision schema (target weights, orders) from the nodes that consume
+ * it: a live run's warm-up replays history through the whole graph, so features, models and risk
+ * histories are ready, but nothing is sized, ordered or sent. Opened once, at the switch to live.
+ */
+export class DecisionGate {
+  private opened = false;
+  /** Records held back while closed. */
+  held = 0;
+  get isOpen(): boolean {
+    return this.opened;
+  }
+  open(): void {
+    this.opened = true;
+  }
+  pass = <T>(stream: Observable<EdgeBatch<T>>): Observable<EdgeBatch<T>> =>
+    stream.pipe(
+      filter((b) => {
+        if (this.opened) return true;
+        this.held += b.length;
+        return false;
+      }),
+    );
 }
 
 /**
@@ -40,7 +70,13 @@ export interface BuiltGraph {
  * process group; the other nodes' outputs stay open for their records to arrive from other processes).
  * Ranks, random streams and feature names are those of the whole topology either way.
  */
-export function buildGraph(topology: Topology, clock: GraphClock, services: RunServices, members?: ReadonlySet<string>): BuiltGraph {
+export function buildGraph(
+  topology: Topology,
+  clock: GraphClock,
+  services: RunServices,
+  members?: ReadonlySet<string>,
+  gate?: DecisionGate,
+): BuiltGraph {
   const outputs = new Map<string, EdgeSubject<EdgeBatch<unknown>>>();
   for (const node of topology.nodes) {
     // Every node has its main edge (a sink's only completes); other ports add `node.port` edges.
@@ -75,13 +111,17 @@ export function buildGraph(topology: Topology, clock: GraphClock, services: RunS
     }
     const streams: Record<string, Observable<EdgeBatch<unknown>> | Observable<EdgeBatch<unknown>>[] | undefined> = {};
     for (const [port, portSpec] of Object.entries(spec.inputs as PortsSpec)) {
-      const producers = (node.inputs[port] ?? []).map((p) => outputs.get(p)!.stream);
+      const producers = (node.inputs[port] ?? []).map((p) => {
+        const stream = outputs.get(p)!.stream;
+        const ends = edgeEnds(p);
+        return gate && DECISION_SCHEMAS.includes(byName.get(ends.node)?.ports[ends.port] ?? '') ? gate.pass(stream) : stream;
+      });
       streams[port] = portSpec.variadic ? producers : producers[0];
     }
     const ports = connectOperator(spec, node.params, ctx, streams);
     for (const [port, stream] of Object.entries(ports)) forward(stream, outputs.get(edgeId(node.name, port))!);
   });
-  return { outputs, sources, contexts, features, held };
+  return { outputs, sources, contexts, features, held, ...(gate ? { gate } : {}) };
 }
 
 /**

@@ -25,7 +25,8 @@ import { driveLive, ExternalInputs, LiveCommands } from './drive-live.ts';
 import { FeedStats } from './feed-stats.ts';
 import { watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
-import { buildGraph } from './graph.ts';
+import { buildGraph, DecisionGate } from './graph.ts';
+import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
 import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { prepareNodes } from './prepare.ts';
 import { gitCommit, killSwitchMode, RunObserver, type RunSummary, sha256 } from './run-report.ts';
@@ -60,6 +61,8 @@ export interface LiveOptions {
   time?: TimeSource;
   /** Also write what arrives, and the portfolio's latest state, to the Redis hot tier (live-hot-tier.ts). */
   hot?: { url: string; retentionHours: number };
+  /** Warm start: first replay this many trading days of the data folder before the session (warm-start.ts). */
+  warm?: number;
 }
 
 export interface LiveSummary extends RunSummary {
@@ -75,6 +78,8 @@ export interface LiveSummary extends RunSummary {
   /** Arrivals written to the capture. */
   captured: number;
   capture: string;
+  /** With a warm start: the days replayed, their records, and the decisions held back meanwhile. */
+  warm_up?: { dates: string[]; events: number; held_decisions: number };
 }
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
@@ -83,14 +88,18 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const log = options.log ?? quiet;
   checkLiveFolder(options.outDir, options.overwrite ?? false); // refused before anything else is read
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
-  const universe = liveUniverse(options.dataDir ?? topology.data);
+  const dataDir = options.dataDir ?? topology.data;
+  const universe = liveUniverse(dataDir);
   const base = options.time ?? systemTime;
-  const sessions: Session[] = [regularSession(options.date ?? newYorkDate(base.now()))];
-  const time = options.date ? scaledTime(options.speed ?? 1, sessions[0]!.open, base) : base;
+  const date = options.date ?? newYorkDate(base.now());
+  const liveSession = regularSession(date);
+  const warm = options.warm !== undefined ? planWarmUp(dataDir, date, options.warm) : undefined;
+  const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
+  const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
   // A Redis that is not there stops the run before the venue is connected or the folder touched.
   const redis = options.hot ? await connectHotTier(options.hot) : undefined;
   try {
-    return await runSession(options, log, topology, { universe, sessions, time }, redis);
+    return await runSession(options, log, topology, { universe, sessions, time, warm }, redis);
   } finally {
     redis?.disconnect(); // also when the run failed before the hot tier took it (its close is idempotent)
   }
@@ -100,28 +109,56 @@ async function runSession(
   options: LiveOptions,
   log: Logger,
   topology: Topology,
-  { universe, sessions, time }: { universe: readonly UniverseMember[]; sessions: Session[]; time: TimeSource },
+  {
+    universe,
+    sessions,
+    time,
+    warm,
+  }: { universe: readonly UniverseMember[]; sessions: Session[]; time: TimeSource; warm: WarmUpPlan | undefined },
   redis: Redis | undefined,
 ): Promise<LiveSummary> {
   const outDir = liveFolder(options.outDir, options.overwrite ?? false);
   const deadLetters: DeadLetter[] = [];
   const externals = new ExternalInputs();
   const prepared = await prepareNodes(topology, sessions);
-  const clock = new WallClock(time);
-  const graph = buildGraph(topology, clock, {
-    prepared,
-    calendar: { sessions },
-    universe,
-    outDir,
-    log,
-    onDeadLetter: (d) => deadLetters.push(d),
-    openDataset: (name) => {
-      throw new AlphaError(
-        `the live graph reads dataset "${name}" from a replay source: give it a live replacement under live: in ${topology.file}`,
-      );
+  // A warm start runs the clock from the first warm session's open, as a backtest of those days would.
+  const clock = new WallClock(time, warm ? sessions[0]!.open : undefined);
+  const calendar = { sessions, live: sessions.at(-1)! };
+  const graph = buildGraph(
+    topology,
+    clock,
+    {
+      prepared,
+      calendar,
+      universe,
+      outDir,
+      log,
+      onDeadLetter: (d) => deadLetters.push(d),
+      openDataset: (name) => {
+        throw new AlphaError(
+          `the live graph reads dataset "${name}" from a replay source: give it a live replacement under live: in ${topology.file}`,
+        );
+      },
+      external: (node, deliver) => externals.queue(node, deliver),
     },
-    external: (node, deliver) => externals.queue(node, deliver),
-  });
+    undefined,
+    warm ? new DecisionGate() : undefined,
+  );
+  const warmSources = warm
+    ? openWarmSources({
+        topologyFile: options.topologyFile,
+        registry: options.registry ?? registry,
+        plan: warm,
+        live: graph,
+        liveSchemas: new Map(topology.nodes.map((n) => [n.name, n.ports['out'] ?? ''])),
+        clock,
+        calendar,
+        universe,
+        outDir,
+        log,
+        onDeadLetter: (d) => deadLetters.push(d),
+      })
+    : undefined;
   const observed = new RunObserver(topology, graph);
   const nodes = capturedNodes(topology);
   const hot = redis ? await attachHotTier(redis, topology, graph, nodes, options.hot!) : undefined;
@@ -154,6 +191,7 @@ async function runSession(
         )
       : undefined;
   let driven = false;
+  let warmEvents = 0;
   let hotEntries: number | undefined;
   try {
     const run = await driveLive(graph, clock, externals, {
@@ -167,7 +205,9 @@ async function runSession(
       externalPorts: externalPorts(nodes),
       feed,
       commands,
+      ...(warmSources ? { warm: { sources: warmSources, end: warm!.sessions.at(-1)!.close, days: warm!.dates } } : {}),
     });
+    warmEvents = run.warmEvents;
     if (run.uncaptured > 0)
       log.warn(`${run.uncaptured} record(s) from the venue arrived after the stop: they are in the outputs, not in the capture`);
     driven = true;
@@ -200,6 +240,7 @@ async function runSession(
       dataSha256: sha256(readFileSync(capturePath)),
     }),
     captured: capture.arrivals,
+    ...(warm ? { warm_up: { dates: warm.dates, events: warmEvents, held_decisions: graph.gate?.held ?? 0 } } : {}),
     ...(hotEntries !== undefined ? { hot_entries: hotEntries } : {}),
     capture: capturePath,
   };
@@ -236,17 +277,25 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     const deadLetters: DeadLetter[] = [];
     const prepared = await prepareNodes(topology, sessions);
     const clock = replayClock(capture.header.start);
-    const graph = buildGraph(topology, clock, {
-      prepared,
-      calendar: { sessions },
-      universe,
-      outDir: output.dir,
-      log,
-      onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: (name) => {
-        throw new AlphaError(`a capture replay reads no dataset (asked for "${name}")`);
+    // A warm-started run held its decisions back until its go-live: so does its replay.
+    const warmed = capture.arrivals.some((a) => a.kind === 'command' && a.command === 'go-live');
+    const graph = buildGraph(
+      topology,
+      clock,
+      {
+        prepared,
+        calendar: { sessions, live: sessions.at(-1)! },
+        universe,
+        outDir: output.dir,
+        log,
+        onDeadLetter: (d) => deadLetters.push(d),
+        openDataset: (name) => {
+          throw new AlphaError(`a capture replay reads no dataset (asked for "${name}")`);
+        },
       },
-    });
+      undefined,
+      warmed ? new DecisionGate() : undefined,
+    );
     const observed = new RunObserver(topology, graph);
     const commit = gitCommit();
     const started = process.hrtime.bigint();

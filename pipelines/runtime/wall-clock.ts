@@ -52,8 +52,12 @@ export class WallClock extends EventClock {
   /** Called when the wall clock reaches the earliest timer, with the wall time then. */
   onDue: (wall: Micros) => void = () => {};
 
-  constructor(private readonly time: TimeSource) {
-    super(time.now());
+  /** `start`: the run's time at first (default: the wall time; a warm start's first warm session's open). */
+  constructor(
+    private readonly time: TimeSource,
+    start: Micros = time.now(),
+  ) {
+    super(start);
   }
 
   /** The wall clock's time (not the run's: see now()). */

@@ -163,12 +163,12 @@ export interface VenueDay {
 }
 
 /**
- * Generates a one-day dataset in DIR/data (`symbols`, `seed`), writes its day as background flow and
- * starts colo_venue playing it with `users` and `args` (a --speed, dropped packets…).
+ * Generates a dataset of `days` (default 1) in DIR/data (`symbols`, `seed`), writes its last day as
+ * background flow and starts colo_venue playing it with `users` and `args` (a --speed, dropped packets…).
  */
 export async function startVenueDay(
   dir: string,
-  options: { symbols: number; seed: number; users: readonly string[]; args: readonly string[] },
+  options: { symbols: number; seed: number; users: readonly string[]; args: readonly string[]; days?: number },
 ): Promise<VenueDay> {
   const [{ generateDataset }, { readManifest }, { writeBackgroundFlow }] = await Promise.all([
     import('../../pipelines/data/generate.ts'),
@@ -176,9 +176,10 @@ export async function startVenueDay(
     import('../../pipelines/venue/flow.ts'),
   ]);
   const data = join(dir, 'data');
-  await generateDataset({ out: data, symbols: options.symbols, days: 1, seed: options.seed });
+  await generateDataset({ out: data, symbols: options.symbols, days: options.days ?? 1, seed: options.seed });
   const manifest = readManifest(data);
-  const date = manifest.dates[0]!;
+  // The venue plays the last day; the days before it are history (a live run's warm start).
+  const date = manifest.dates.at(-1)!;
   const flowPath = join(dir, 'flow.itch');
   await writeBackgroundFlow({ data, date, out: flowPath });
   const venue = await startVenue(dir, { users: options.users, flowPath, args: options.args });

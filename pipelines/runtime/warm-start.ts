@@ -1,0 +1,130 @@
+/**
+ * A live run's warm start (`alpha live --warm N`): before the first live record, the same graph
+ * replays the N trading days of the data folder before the live session, so rolling features, the
+ * models' inputs and the risk model's return history are ready when the live feed takes over.
+ *
+ * - Each live source is fed by its backtest counterpart (the node of the same name in the topology's
+ *   backtest graph: the replay source that `live:` replaces), merged in (ts_known, source, seq)
+ *   order as in a backtest.
+ * - The warm-up decides nothing: a DecisionGate holds back target weights and orders (graph.ts), so
+ *   nothing is sized, ordered or sent to the venue, and the portfolio starts flat.
+ * - Every warm-up batch is an arrival of the capture, like a live one, and the switch is a `go-live`
+ *   command: the replay of the capture takes the same steps without reading the data folder.
+ */
+import { AlphaError } from '../../lib/core/errors.ts';
+import { rowsOf } from '../../lib/core/column-batch.ts';
+import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
+import type { AnySpec } from '../../operators/sdk/spec.ts';
+import type { DeadLetter } from '../../schemas/types.generated.ts';
+import { type DatasetManifest, manifestWindow, readManifest } from '../data/manifest.ts';
+import type { CaptureWriter } from '../io/capture-log.ts';
+import { openDataset } from '../io/dataset.ts';
+import type { ArrivalSteps } from './arrivals.ts';
+import { resolveTopology } from './backtest.ts';
+import { type BuiltGraph, type BuiltSource, buildGraph, type GraphClock } from './graph.ts';
+import { SourceMerger } from './merge.ts';
+
+/** The most trading days a warm-up replays. */
+export const MAX_WARM_SESSIONS = 60;
+
+export interface WarmUpPlan {
+  /** The data folder the warm-up reads. */
+  dataDir: string;
+  /** Its trading days replayed, oldest first (the sessions before the live one). */
+  dates: string[];
+  sessions: Session[];
+  manifest: DatasetManifest;
+}
+
+/** The `sessions` trading days of `dataDir` before `liveDate`; refused when the data has fewer. */
+export function planWarmUp(dataDir: string | undefined, liveDate: string, sessions: number): WarmUpPlan {
+  if (!Number.isInteger(sessions) || sessions < 1 || sessions > MAX_WARM_SESSIONS)
+    throw new AlphaError(`--warm ${sessions}: expected a whole number of trading days from 1 to ${MAX_WARM_SESSIONS}`);
+  if (!dataDir) throw new AlphaError(`--warm ${sessions}: no data folder to warm up from: pass --data DIR or set "data:" in the topology`);
+  const manifest = readManifest(dataDir);
+  const before = manifest.dates.filter((d) => d < liveDate);
+  if (before.length < sessions)
+    throw new AlphaError(
+      `--warm ${sessions}: ${dataDir} has ${before.length} trading day(s) before ${liveDate} (${manifest.dates[0]} … ${manifest.dates.at(-1)}); ask for at most ${before.length}, or give a later --date`,
+    );
+  const dates = before.slice(-sessions);
+  const window = manifestWindow(dataDir, manifest, dates[0], dates.at(-1));
+  return { dataDir, dates, sessions: window.sessions.map(({ open, close }) => ({ open, close })), manifest: window };
+}
+
+/**
+ * The warm-up's readers, one per live source, each its backtest counterpart reading the plan's days,
+ * delivering into the live graph's edge of that source.
+ */
+export function openWarmSources(o: {
+  topologyFile: string;
+  registry: ReadonlyMap<string, AnySpec>;
+  plan: WarmUpPlan;
+  live: BuiltGraph;
+  liveSchemas: ReadonlyMap<string, string>;
+  clock: GraphClock;
+  calendar: { sessions: readonly Session[]; live: Session };
+  universe: readonly UniverseMember[];
+  outDir: string;
+  log: Logger;
+  onDeadLetter: (d: DeadLetter) => void;
+}): BuiltSource[] {
+  // As written: --set names the live graph's params (a venue's port), which its twins may not have.
+  const backtest = resolveTopology(o.topologyFile, [], o.registry, 'backtest');
+  const { plan } = o;
+  for (const s of o.live.sources) {
+    const twin = backtest.nodes.find((n) => n.name === s.name);
+    if (twin?.spec.kind !== 'source')
+      throw new AlphaError(
+        `--warm: the live source "${s.name}" has no source of that name in the backtest graph of ${o.topologyFile}: the warm-up replays each live source's backtest counterpart (the node its live: entry replaces)`,
+      );
+    const schema = twin.ports['out'];
+    if (schema !== o.liveSchemas.get(s.name))
+      throw new AlphaError(
+        `--warm: source "${s.name}" emits ${o.liveSchemas.get(s.name)} live but ${schema} in the backtest graph: a warm-up needs the same records`,
+      );
+  }
+  const names = new Set(o.live.sources.map((s) => s.name));
+  const historic = buildGraph(
+    { ...backtest, nodes: backtest.nodes.filter((n) => names.has(n.name)) },
+    o.clock,
+    {
+      calendar: o.calendar,
+      universe: o.universe,
+      outDir: o.outDir,
+      log: o.log,
+      onDeadLetter: o.onDeadLetter,
+      openDataset: (name, schema, from) => {
+        if (from?.store === 'lake')
+          throw new AlphaError(`--warm: a warm-up reads the data folder ${plan.dataDir}; dataset "${name}" is read from the lake`);
+        return openDataset(plan.dataDir, plan.manifest, name, schema);
+      },
+    },
+    new Set(),
+  );
+  return historic.sources.map((s) => ({ name: s.name, reader: s.reader, subject: o.live.outputs.get(s.name)! as BuiltSource['subject'] }));
+}
+
+/**
+ * Replays the warm-up's sources through the live graph as arrivals (captured), then fires the timers
+ * due by the last warm session's close. Returns the records delivered.
+ */
+export async function driveWarmUp(
+  sources: readonly BuiltSource[],
+  steps: ArrivalSteps,
+  end: number,
+  capture: CaptureWriter | undefined,
+): Promise<number> {
+  const merger = new SourceMerger(sources);
+  for (;;) {
+    if (!merger.ready()) await merger.refill();
+    const slice = merger.take(Infinity);
+    if (slice === null || slice === 'timer') break;
+    capture?.source(slice.source.name, rowsOf(slice.records));
+    await steps.deliver(slice.records, (records) => slice.source.subject.next(records));
+  }
+  for (const s of sources) await s.reader.close();
+  capture?.wake(end);
+  await steps.advance(end);
+  return merger.events;
+}

@@ -19,6 +19,8 @@ interface LiveCommandOptions {
   hot?: string;
   hotRetentionHours: string;
   warm?: string;
+  group?: string;
+  runId?: string;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -45,6 +47,8 @@ export function registerLiveCommand(program: Command): void {
       '--warm <days>',
       'warm start: first replay this many trading days of the data folder before the session through the same graph (features, models and risk history ready; no order is decided meanwhile)',
     )
+    .option('--group <name>', 'run one process group of the topology (its groups:), joined to the others by Kafka topics')
+    .option('--run-id <id>', "with --group: suffix of the run's topics and consumer groups, the same for every group (default: live-DATE)")
     .option('--hot-retention-hours <h>', 'with --hot: hours of data time each stream keeps', '24')
     .option('--overwrite', 'replace an existing non-empty --out (default: refuse it)')
     .option('--quiet', 'no status lines')
@@ -57,6 +61,10 @@ export function registerLiveCommand(program: Command): void {
       if (opts.date === undefined && speed !== 1)
         throw new AlphaError('--speed needs --date: the trading day whose session the faster clock runs through');
       const warm = opts.warm === undefined ? undefined : wholeDays(opts.warm);
+      if (opts.runId !== undefined && opts.group === undefined) throw new AlphaError('--run-id names a group run: give --group too');
+      const runId = opts.runId ?? `live-${(opts.date ?? new Date().toISOString().slice(0, 10)).replaceAll('-', '')}`;
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId))
+        throw new AlphaError(`--run-id ${JSON.stringify(runId)}: expected 1–64 letters, digits, "_" or "-" (it ends topic names)`);
       const { runLiveSession } = await import('../runtime/live.ts');
       const stop = new AbortController();
       const onSignal = (): void => {
@@ -75,6 +83,7 @@ export function registerLiveCommand(program: Command): void {
           ...(opts.data ? { dataDir: opts.data } : {}),
           ...(seconds !== undefined ? { seconds } : {}),
           ...(warm !== undefined ? { warm } : {}),
+          ...(opts.group !== undefined ? { group: { name: opts.group, runId } } : {}),
           ...(opts.date !== undefined ? { date: opts.date, speed } : {}),
           ...(opts.hot !== undefined
             ? { hot: { url: opts.hot, retentionHours: positive('--hot-retention-hours', opts.hotRetentionHours, false) } }

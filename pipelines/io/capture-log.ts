@@ -40,6 +40,8 @@ export interface CaptureHeader {
   universe: { symbol: string; sector: string }[];
   sessions: { open: Micros; close: Micros }[];
   nodes: CapturedNode[];
+  /** A group's live run (`alpha live --group`): the group whose nodes ran (its replay runs them alone). */
+  group?: string;
 }
 
 export type Arrival =
@@ -250,6 +252,7 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     h.universe.every((u) => typeof u?.symbol === 'string' && typeof u.sector === 'string') &&
     Array.isArray(h.sessions) &&
     h.sessions.every((x) => Number.isFinite(x?.open) && Number.isFinite(x.close)) &&
+    (h.group === undefined || typeof h.group === 'string') &&
     Array.isArray(h.nodes) &&
     h.nodes.every(
       (n) =>

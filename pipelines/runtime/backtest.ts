@@ -119,6 +119,7 @@ async function runInto(
   const lakeReads = new Map<string, string>();
   const sessions = manifest.sessions.map(({ open, close }) => ({ open, close }));
   const group = options.group ? findGroup(topology, options.group.name) : undefined;
+  if (options.group) (await import('./group/connect.ts')).refuseGroupCycle(topology, `alpha run --group ${options.group.name}`);
   const members = group ? new Set(group.nodes) : undefined;
   const replicas = group?.replicas ?? 1;
   const replica = options.group?.replica ?? 0;

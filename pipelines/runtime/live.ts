@@ -27,6 +27,17 @@ import { watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
 import { buildGraph, DecisionGate } from './graph.ts';
 import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
+import {
+  capturedGroupNodes,
+  ensureGroupTopics,
+  type LiveGroup,
+  openGroupInputs,
+  openGroupOutputs,
+  planGroup,
+  replayGroupInputs,
+} from './live-group.ts';
+import type { RunServices } from './node-context.ts';
+import { type KafkaSettings, kafkaSettings } from '../../lib/io/kafka/settings.ts';
 import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { prepareNodes } from './prepare.ts';
 import { gitCommit, killSwitchMode, RunObserver, type RunSummary, sha256 } from './run-report.ts';
@@ -63,6 +74,10 @@ export interface LiveOptions {
   hot?: { url: string; retentionHours: number };
   /** Warm start: first replay this many trading days of the data folder before the session (warm-start.ts). */
   warm?: number;
+  /** Run one process group of the topology, joined to the others by Kafka (live-group.ts). */
+  group?: LiveGroup;
+  /** The Kafka of a group run (default: the local services'). */
+  kafka?: KafkaSettings;
 }
 
 export interface LiveSummary extends RunSummary {
@@ -80,6 +95,8 @@ export interface LiveSummary extends RunSummary {
   capture: string;
   /** With a warm start: the days replayed, their records, and the decisions held back meanwhile. */
   warm_up?: { dates: string[]; events: number; held_decisions: number };
+  /** A group run: the group, its run id, the edges it read from and wrote to Kafka. */
+  group?: { name: string; run_id: string; read: string[]; published: string[] };
 }
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
@@ -93,6 +110,10 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const base = options.time ?? systemTime;
   const date = options.date ?? newYorkDate(base.now());
   const liveSession = regularSession(date);
+  if (options.group && options.warm !== undefined)
+    throw new AlphaError(
+      `--warm with --group: a group's warm-up would need its Kafka inputs' history (not built yet); warm up a one-process run`,
+    );
   const warm = options.warm !== undefined ? planWarmUp(dataDir, date, options.warm) : undefined;
   const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
@@ -120,30 +141,34 @@ async function runSession(
   const outDir = liveFolder(options.outDir, options.overwrite ?? false);
   const deadLetters: DeadLetter[] = [];
   const externals = new ExternalInputs();
-  const prepared = await prepareNodes(topology, sessions);
+  const group = options.group ? planGroup(topology, options.group.name) : undefined;
+  const built = group?.topology ?? topology;
+  const prepared = await prepareNodes(built, sessions, group?.members);
   // A warm start runs the clock from the first warm session's open, as a backtest of those days would.
   const clock = new WallClock(time, warm ? sessions[0]!.open : undefined);
   const calendar = { sessions, live: sessions.at(-1)! };
-  const graph = buildGraph(
-    topology,
-    clock,
-    {
-      prepared,
-      calendar,
-      universe,
-      outDir,
-      log,
-      onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: (name) => {
-        throw new AlphaError(
-          `the live graph reads dataset "${name}" from a replay source: give it a live replacement under live: in ${topology.file}`,
-        );
-      },
-      external: (node, deliver) => externals.queue(node, deliver),
+  const services: RunServices = {
+    prepared,
+    calendar,
+    universe,
+    outDir,
+    log,
+    onDeadLetter: (d) => deadLetters.push(d),
+    openDataset: (name) => {
+      throw new AlphaError(
+        `the live graph reads dataset "${name}" from a replay source: give it a live replacement under live: in ${topology.file}`,
+      );
     },
-    undefined,
-    warm ? new DecisionGate() : undefined,
-  );
+    external: (node, deliver) => externals.queue(node, deliver),
+  };
+  const graph = buildGraph(built, clock, services, group?.members, warm ? new DecisionGate() : undefined);
+  const kafka = group ? (options.kafka ?? kafkaSettings()) : undefined;
+  if (group) {
+    await ensureGroupTopics(group, options.group!, kafka!);
+    graph.sources.push(...openGroupInputs(group, options.group!, graph, clock, services, kafka!));
+  }
+  // Opened before the first step, so a Kafka that is not there stops the run before it trades.
+  const published = group && group.published.length > 0 ? await openGroupOutputs(group, options.group!, graph, kafka!) : undefined;
   const warmSources = warm
     ? openWarmSources({
         topologyFile: options.topologyFile,
@@ -160,10 +185,16 @@ async function runSession(
       })
     : undefined;
   const observed = new RunObserver(topology, graph);
-  const nodes = capturedNodes(topology);
+  const nodes = group ? capturedGroupNodes(group) : capturedNodes(topology);
   const hot = redis ? await attachHotTier(redis, topology, graph, nodes, options.hot!) : undefined;
   const capturePath = join(outDir, CAPTURE_FILE);
-  const capture = new CaptureWriter(capturePath, { start: clock.now(), universe: [...universe], sessions, nodes });
+  const capture = new CaptureWriter(capturePath, {
+    start: clock.now(),
+    universe: [...universe],
+    sessions,
+    nodes,
+    ...(options.group ? { group: options.group.name } : {}),
+  });
   const commit = gitCommit();
   const started = process.hrtime.bigint();
   const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
@@ -222,6 +253,9 @@ async function runSession(
         if (driven) throw err;
         return undefined;
       });
+    await published?.close().catch((err: unknown) => {
+      if (driven) throw err;
+    });
   }
   // A feed that never answered is not a quiet market: say so.
   const warnings = feed.silent().map((name) => `${name}: the source delivered no record in the whole run`);
@@ -240,6 +274,7 @@ async function runSession(
       dataSha256: sha256(readFileSync(capturePath)),
     }),
     captured: capture.arrivals,
+    ...(group ? { group: { name: options.group!.name, run_id: options.group!.runId, read: group.read, published: group.published } } : {}),
     ...(warm ? { warm_up: { dates: warm.dates, events: warmEvents, held_decisions: graph.gate?.held ?? 0 } } : {}),
     ...(hotEntries !== undefined ? { hot_entries: hotEntries } : {}),
     capture: capturePath,
@@ -270,12 +305,16 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
   if (!capture.ended)
     log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
   const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
-  const topology = replayTopology(live, capture.header.nodes, options.capture);
+  // A group's capture replays that group alone, its Kafka inputs as they arrived.
+  const group = capture.header.group === undefined ? undefined : planGroup(live, capture.header.group);
+  const topology = group
+    ? replayTopology(group.topology, capture.header.nodes, options.capture, capturedGroupNodes(group))
+    : replayTopology(live, capture.header.nodes, options.capture);
   const { sessions, universe } = capture.header;
   const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false });
   try {
     const deadLetters: DeadLetter[] = [];
-    const prepared = await prepareNodes(topology, sessions);
+    const prepared = await prepareNodes(topology, sessions, group?.members);
     const clock = replayClock(capture.header.start);
     // A warm-started run held its decisions back until its go-live: so does its replay.
     const warmed = capture.arrivals.some((a) => a.kind === 'command' && a.command === 'go-live');
@@ -293,9 +332,10 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
           throw new AlphaError(`a capture replay reads no dataset (asked for "${name}")`);
         },
       },
-      undefined,
+      group?.members,
       warmed ? new DecisionGate() : undefined,
     );
+    if (group) graph.sources.push(...replayGroupInputs(group, graph));
     const observed = new RunObserver(topology, graph);
     const commit = gitCommit();
     const started = process.hrtime.bigint();

@@ -45,6 +45,49 @@ export function groupEdges(topology: Topology, group: string): GroupEdges {
   return { published: [...published], read: [...read] };
 }
 
+/**
+ * Refuses groups whose Kafka edges form a cycle (colo → cloud → colo) for a backtest split: each
+ * process waits for the others' steps before its own, in event-time order, so around a cycle each
+ * would wait for the other forever. A live run of the groups (`alpha live --group`) has no such wait.
+ */
+export function refuseGroupCycle(topology: Topology, what: string): void {
+  const next = new Map(topology.groups.map((g) => [g.name, new Set<string>()]));
+  const groupOf = new Map(topology.groups.flatMap((g) => g.nodes.map((n) => [n, g.name] as const)));
+  const via = new Map<string, string>();
+  for (const node of topology.nodes) {
+    const to = groupOf.get(node.name);
+    for (const edge of Object.values(node.inputs).flat()) {
+      const from = groupOf.get(edge.split('.')[0]!);
+      if (from === undefined || to === undefined || from === to) continue;
+      next.get(from)!.add(to);
+      via.set(`${from}>${to}`, `${edge} → ${node.name}`);
+    }
+  }
+  const path: string[] = [];
+  const done = new Set<string>();
+  const visit = (g: string): string[] | undefined => {
+    const at = path.indexOf(g);
+    if (at >= 0) return [...path.slice(at), g];
+    if (done.has(g)) return undefined;
+    path.push(g);
+    for (const n of next.get(g)!) {
+      const cycle = visit(n);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    done.add(g);
+    return undefined;
+  };
+  for (const g of next.keys()) {
+    const cycle = visit(g);
+    if (!cycle) continue;
+    const edges = cycle.slice(1).map((to, i) => via.get(`${cycle[i]}>${to}`));
+    throw new AlphaError(
+      `${what}: the groups of ${topology.file} form a cycle, ${cycle.join(' → ')} (${edges.join(', ')}): a backtest split orders each step after the other processes' earlier ones and cannot follow a cycle; run the backtest in one process (without --split), or the groups live (alpha live --group)`,
+    );
+  }
+}
+
 /** The topic of a node's output in one run (`alpha tap NODE --run ID` reads it): runs never read each other's records. */
 export function runTopic(topology: Topology, node: string, runId: string): string {
   return `${topicOf(topology, node)}.${runId}`;

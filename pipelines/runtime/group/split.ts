@@ -12,7 +12,7 @@ import { kafkaSettings } from '../../../lib/io/kafka/settings.ts';
 import type { BacktestSummary } from '../backtest.ts';
 import { resolveTopology } from '../backtest.ts';
 import { openOutput } from '../../io/output-folder.ts';
-import { groupEdges, runTopic } from './connect.ts';
+import { groupEdges, refuseGroupCycle, runTopic } from './connect.ts';
 
 const ALPHA = resolve(import.meta.dirname, '../../../bin/alpha.mjs');
 
@@ -103,6 +103,7 @@ function supervise(
 export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run_id: string; groups: Record<string, unknown> }> {
   const topology = resolveTopology(o.topologyFile, o.sets);
   if (topology.groups.length === 0) throw new AlphaError(`${o.topologyFile}: no "groups:" to split into (see examples/kafka-split.yaml)`);
+  refuseGroupCycle(topology, '--split');
   // Fail early, with the fix, when there is no broker.
   await (await TopicAdmin.connect(kafkaSettings())).close();
 

@@ -1,0 +1,206 @@
+/**
+ * One process group of a live run (`alpha live FILE --group NAME`): the hybrid topology's colo group
+ * near the venue and its cloud group, each its own process, joined by Kafka topics only.
+ *
+ * - The process runs its group's nodes, and the sources they read (no other: the cloud group opens
+ *   no feed of its own when it reads the colo group's bars).
+ * - Each edge it reads from another group is a live source in this process: a consumer of that
+ *   edge's run topic (`<topic>.<run id>`) in the group's consumer group, its records stamped when
+ *   this process received them, and captured like any other source. A restarted process goes on
+ *   after the last batch its graph took.
+ * - Each of its outputs another group reads is written to that run topic as it is emitted.
+ *
+ * The group's capture names the group, so `alpha backtest FILE --capture` replays that group alone,
+ * with its Kafka inputs as captured: each group's replay matches its own live outputs.
+ */
+import { AlphaError } from '../../lib/core/errors.ts';
+import { rowsOf } from '../../lib/core/column-batch.ts';
+import { Rng } from '../../lib/core/rng.ts';
+import type { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
+import type { KafkaSettings } from '../../lib/io/kafka/settings.ts';
+import { kafkaSource } from '../../operators/source/kafka.ts';
+import type { SchemaName } from '../../schemas/types.generated.ts';
+import type { CapturedNode } from '../io/capture-log.ts';
+import { edgeEnds, type Topology } from '../topology/model.ts';
+import { topicOf } from '../topology/transport.ts';
+import type { BuiltGraph, BuiltSource, GraphClock } from './graph.ts';
+import { groupEdges } from './group/connect.ts';
+import { NodeContext, type RunServices } from './node-context.ts';
+
+export interface LiveGroup {
+  name: string;
+  /** Suffix of the run's topics and consumer groups: every group of one live run uses the same. */
+  runId: string;
+}
+
+export interface GroupPlan {
+  /** The topology with only the sources this group reads (ranks stay those of the whole). */
+  topology: Topology;
+  members: Set<string>;
+  /** Producer nodes of other groups whose outputs this group reads, and those of its own that others read. */
+  read: string[];
+  published: string[];
+}
+
+/** What a group's process runs: its nodes, the sources they read, its Kafka inputs and outputs. */
+export function planGroup(topology: Topology, group: string): GroupPlan {
+  if (topology.groups.length === 0)
+    throw new AlphaError(`--group ${group}: ${topology.file} has no groups: (a live run of it is one process; drop --group)`);
+  const g = topology.groups.find((x) => x.name === group);
+  if (!g)
+    throw new AlphaError(
+      `--group ${group}: ${topology.file} has no group "${group}" (groups: ${topology.groups.map((x) => x.name).join(', ')})`,
+    );
+  if (g.replicas > 1)
+    throw new AlphaError(`--group ${group}: a live group runs as one process; its replicas: ${g.replicas} are for backtests`);
+  const members = new Set(g.nodes);
+  const readByMembers = new Set(
+    topology.nodes
+      .filter((n) => members.has(n.name))
+      .flatMap((n) => Object.values(n.inputs).flatMap((edges) => edges.map((e) => edgeEnds(e).node))),
+  );
+  const { published, read } = groupEdges(topology, group);
+  return {
+    // A source no member reads stays closed here (another group's process owns it). Removing it does
+    // not reorder the rest: sources come first, and every process of the run removes the same.
+    topology: { ...topology, nodes: topology.nodes.filter((n) => n.spec.kind !== 'source' || readByMembers.has(n.name)) },
+    members,
+    read,
+    published,
+  };
+}
+
+/** The nodes a group's live run captures: its sources, its Kafka inputs (as sources), its external nodes. */
+export function capturedGroupNodes(plan: GroupPlan): CapturedNode[] {
+  const nodes: CapturedNode[] = [];
+  for (const n of plan.topology.nodes) {
+    if (n.spec.kind === 'source' || plan.read.includes(n.name))
+      nodes.push({ node: n.name, kind: 'source', ports: { out: n.ports['out']! } });
+    else if (n.spec.external && plan.members.has(n.name)) nodes.push({ node: n.name, kind: 'external', ports: { ...n.ports } });
+  }
+  return nodes;
+}
+
+const topicOfRun = (topology: Topology, node: string, runId: string): string => `${topicOf(topology, node)}.${runId}`;
+
+/**
+ * Creates the run topics this group reads and writes (with their edges' partitions) when missing, so
+ * either group's process may start first. A Kafka that is not there stops the run before it trades.
+ */
+export async function ensureGroupTopics(plan: GroupPlan, group: LiveGroup, settings: KafkaSettings): Promise<void> {
+  const { TopicAdmin } = await import('../../lib/io/kafka/admin.ts');
+  let admin: Awaited<ReturnType<typeof TopicAdmin.connect>>;
+  try {
+    admin = await TopicAdmin.connect(settings);
+  } catch (err) {
+    throw new AlphaError(`--group ${group.name}: ${(err as Error).message}`);
+  }
+  try {
+    for (const name of [...plan.read, ...plan.published]) {
+      const t = plan.topology.nodes.find((n) => n.name === name)!.transport;
+      await admin.ensureTopic(topicOfRun(plan.topology, name, group.runId), t.kind === 'kafka' ? t.partitions : 1);
+    }
+  } catch (err) {
+    throw new AlphaError(`--group ${group.name}: ${(err as Error).message}`);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The group's Kafka inputs as live sources delivering into the graph's edges of their producers. */
+export function openGroupInputs(
+  plan: GroupPlan,
+  group: LiveGroup,
+  graph: BuiltGraph,
+  clock: GraphClock,
+  services: RunServices,
+  settings: KafkaSettings,
+): BuiltSource[] {
+  const { topology } = plan;
+  const root = new Rng(topology.seed);
+  return plan.read.map((name) => {
+    const rank = topology.nodes.findIndex((n) => n.name === name);
+    const node = topology.nodes[rank]!;
+    const params = kafkaSource.params.parse({
+      topic: topicOfRun(topology, name, group.runId),
+      schema: node.ports['out'],
+      group: `${topology.name}.${group.name}.${name}.${group.runId}`,
+      start: 'committed',
+      brokers: settings.brokers.join(','),
+      registry: settings.registryUrl,
+    });
+    const ctx = new NodeContext(name, clock.forNode(rank), root.fork(name), {}, services, graph.held);
+    return {
+      name,
+      reader: kafkaSource.open(params, ctx) as BuiltSource['reader'],
+      subject: graph.outputs.get(name)! as BuiltSource['subject'],
+    };
+  });
+}
+
+/** Stand-ins for a group's Kafka inputs on replay: the capture delivers their records. */
+export function replayGroupInputs(plan: GroupPlan, graph: BuiltGraph): BuiltSource[] {
+  return plan.read.map((name) => ({
+    name,
+    reader: { next: async () => null, close: async () => {} },
+    subject: graph.outputs.get(name)! as BuiltSource['subject'],
+  }));
+}
+
+export interface GroupOutputs {
+  /** Waits until the broker has every record written; throws an AlphaError when a write failed. */
+  close(): Promise<void>;
+}
+
+/** Writes each published edge to its run topic as the graph emits it (keyed by symbol, in order). */
+export async function openGroupOutputs(
+  plan: GroupPlan,
+  group: LiveGroup,
+  graph: BuiltGraph,
+  settings: KafkaSettings,
+): Promise<GroupOutputs> {
+  const { EdgeWriter } = await import('../../lib/io/kafka/edge-writer.ts');
+  const { topology } = plan;
+  const writers: { topic: string; w: EdgeWriter<unknown> }[] = [];
+  let failure: AlphaError | undefined;
+  const sends: Promise<void>[] = [];
+  try {
+    for (const name of plan.published) {
+      const node = topology.nodes.find((n) => n.name === name)!;
+      const topic = topicOfRun(topology, name, group.runId);
+      const partitions = node.transport.kind === 'kafka' ? node.transport.partitions : 1;
+      const w = (await EdgeWriter.open(settings, {
+        topic,
+        schema: node.ports['out'] as SchemaName,
+        partitions,
+        producer: { 'linger.ms': '0' },
+      })) as EdgeWriter<unknown>;
+      writers.push({ topic, w });
+      graph.outputs.get(name)!.subscribe((batch) => {
+        if (failure) return;
+        const records = (rowsOf(batch) as Record<string, unknown>[]).map((value) => ({
+          key: typeof value['symbol'] === 'string' ? value['symbol'] : name,
+          value,
+        }));
+        const sent = w.write(records).catch((err: unknown) => {
+          failure ??= new AlphaError(`--group ${group.name}: writing ${name} to topic "${topic}" failed: ${(err as Error).message}`);
+        });
+        sends.push(sent);
+        void sent.then(() => sends.splice(sends.indexOf(sent), 1));
+      });
+    }
+  } catch (err) {
+    await Promise.allSettled(writers.map(({ w }) => w.close()));
+    throw new AlphaError(`--group ${group.name}: cannot open the group's Kafka outputs: ${(err as Error).message}`);
+  }
+  return {
+    async close() {
+      await Promise.all(sends);
+      const flushed = await Promise.allSettled(writers.map(({ w }) => w.flush()));
+      await Promise.allSettled(writers.map(({ w }) => w.close()));
+      const lost = flushed.findIndex((r) => r.status === 'rejected');
+      if (lost >= 0) failure ??= new AlphaError(`--group ${group.name}: flushing topic "${writers[lost]!.topic}" failed`);
+      if (failure) throw failure;
+    },
+  };
+}

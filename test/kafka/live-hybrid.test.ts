@@ -1,0 +1,162 @@
+/**
+ * The hybrid topology live (examples/hybrid.yaml): the colo group (the venue's feed, bars, orders,
+ * pre-trade risk, order entry) and the cloud group (features, model, signal, sizing), each its own
+ * `alpha live --group` process, joined only by Kafka topics, against colo_venue at 600×. Checked: the
+ * bars went up and the targets came down through Kafka (each group's summary), the cloud process
+ * opened no feed, the colo group traded (the venue's audit trail holds exactly its orders), and each
+ * group's capture replays to its own live outputs byte for byte (colo: orders and fills; cloud: the
+ * targets it sent).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readParquetFile } from '../../lib/io/parquet.ts';
+import { readCapture } from '../../pipelines/io/capture-log.ts';
+import { ROOT, runAlpha } from '../helpers/cli.ts';
+import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-live-hybrid-'));
+let data: string;
+let venue: VenueProcess;
+let date: string;
+
+beforeAll(async () => {
+  ({ venue, date, data } = await startVenueDay(dir, { symbols: 10, seed: 9, users: ['alpha:alpha'], args: ['--speed', '600'] }));
+}, 60_000);
+afterAll(async () => {
+  await venue?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const runId = `hybrid${process.pid}`;
+
+function liveGroup(group: string, seconds: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/alpha.mjs',
+      'live',
+      'examples/hybrid.yaml',
+      '--group',
+      group,
+      '--run-id',
+      runId,
+      '--data',
+      data,
+      '--date',
+      date,
+      '--speed',
+      '600',
+      '--seconds',
+      String(seconds),
+      '--out',
+      join(dir, group),
+      '--quiet',
+      '--set',
+      `quotes.rerequest_port=${venue.rerequestPort}`,
+      '--set',
+      `trades.rerequest_port=${venue.rerequestPort}`,
+      '--set',
+      `broker.port=${venue.ouchPort}`,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+interface GroupSummary {
+  orders: number;
+  group: { name: string; read: string[]; published: string[] };
+  nodes: Record<string, Record<string, number>>;
+  captured: number;
+}
+const summaryOf = (group: string): GroupSummary => JSON.parse(readFileSync(join(dir, group, 'summary.json'), 'utf8')) as GroupSummary;
+
+describe('alpha live --group (the hybrid topology)', () => {
+  it('runs colo and cloud as two processes joined by Kafka, and each group replays to its own outputs', async () => {
+    // The cloud group outlives the colo group, so it takes every bar colo sent.
+    const [colo, cloud] = await Promise.all([liveGroup('colo', 25), liveGroup('cloud', 30)]);
+    expect(colo.code, colo.stderr).toBe(0);
+    expect(cloud.code, cloud.stderr).toBe(0);
+
+    const c = summaryOf('colo');
+    const k = summaryOf('cloud');
+    expect(c.group).toMatchObject({ name: 'colo', read: ['sizing'], published: ['bars'] });
+    expect(k.group).toMatchObject({ name: 'cloud', read: ['bars'], published: ['sizing'] });
+    // The cloud process opened no feed: its capture holds only what Kafka brought.
+    expect(readCapture(join(dir, 'cloud', 'capture.alog')).header.nodes.map((n) => n.node)).toEqual(['bars']);
+    expect(readCapture(join(dir, 'colo', 'capture.alog')).header.nodes.map((n) => n.node)).toEqual([
+      'quotes',
+      'trades',
+      'sizing',
+      'broker',
+    ]);
+    // Targets went down: what colo's orders node took is what cloud's sizing sent (some, at least).
+    const targets = readParquetFile(join(dir, 'cloud', 'targets.parquet')).numRows;
+    expect(targets).toBeGreaterThan(0);
+    const coloCapture = readCapture(join(dir, 'colo', 'capture.alog'));
+    const targetsIn = coloCapture.arrivals.reduce((n, a) => n + (a.kind === 'source' && a.node === 'sizing' ? a.records.length : 0), 0);
+    expect(targetsIn).toBeGreaterThan(0);
+    expect(targetsIn).toBeLessThanOrEqual(targets);
+    // Colo traded, and the venue received exactly the orders it wrote.
+    const orders = readParquetFile(join(dir, 'colo', 'orders.parquet')).numRows;
+    expect(orders).toBeGreaterThan(0);
+    const inbound = venue
+      .audit()
+      .filter((l) => l.dir === 'in' && l.proto === 'ouch' && l.session === 'alpha' && (l.type === 'O' || l.type === 'X'));
+    expect(inbound.length).toBe(orders);
+
+    // Each group's capture replays that group alone to its own outputs.
+    const replays: [string, string[]][] = [
+      ['colo', ['orders.parquet', 'fills.parquet']],
+      ['cloud', ['targets.parquet']],
+    ];
+    for (const [group, files] of replays) {
+      const out = join(dir, `${group}-replay`);
+      const r = await runAlpha(['backtest', 'examples/hybrid.yaml', '--capture', join(dir, group, 'capture.alog'), '--out', out], 90_000);
+      expect(r.code, r.stderr).toBe(0);
+      for (const file of files)
+        expect(readFileSync(join(out, file)).equals(readFileSync(join(dir, group, file))), `${group}: ${file}`).toBe(true);
+    }
+  }, 150_000);
+
+  it.each([
+    [
+      'a group the topology does not have',
+      ['live', 'examples/hybrid.yaml', '--group', 'edge'],
+      /^alpha: --group edge: .* has no group "edge" \(groups: colo, cloud\)/m,
+    ],
+    [
+      '--group on a topology without groups',
+      ['live', 'examples/live-venue.yaml', '--group', 'colo'],
+      /^alpha: --group colo: .* has no groups:/m,
+    ],
+    [
+      '--run-id without --group',
+      ['live', 'examples/hybrid.yaml', '--run-id', 'x'],
+      /^alpha: --run-id names a group run: give --group too/m,
+    ],
+    [
+      'a run id that is not a name',
+      ['live', 'examples/hybrid.yaml', '--group', 'colo', '--run-id', '../x'],
+      /^alpha: --run-id "\.\.\/x": expected 1–64 letters/m,
+    ],
+    ['--warm with --group', ['live', 'examples/hybrid.yaml', '--group', 'cloud', '--warm', '1'], /^alpha: --warm with --group:/m],
+    [
+      'a split backtest of groups in a cycle',
+      ['backtest', 'examples/hybrid.yaml', '--split'],
+      /^alpha: --split: the groups of .* form a cycle, colo → cloud → colo/m,
+    ],
+  ])('refuses %s', async (_what, args, message) => {
+    const r = await runAlpha([...args, '--data', data, '--out', join(dir, `bad-${args.join('-').replace(/\W/g, '')}`)], 30_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -4,7 +4,8 @@
  * tested alone; `risk.pretrade` feeds it session starts and portfolio equity and logs what it returns.
  *
  *   ACTIVE → REDUCING      the session's loss reaches reduceAtLoss
- *   ACTIVE | REDUCING → HALTED   the loss reaches haltAtLoss, equity is not finite, or a manual halt
+ *   ACTIVE | REDUCING → HALTED   the loss reaches haltAtLoss, equity is not finite, an order over the
+ *                                rate limit (when the operator trips on it), or a manual halt
  *   REDUCING | HALTED → ACTIVE   the next session starts (never after a manual halt)
  *
  * Loss is the fraction of the session's starting equity lost since the session started. The switch
@@ -35,7 +36,9 @@ export interface KillState {
 export type KillEvent =
   | { kind: 'session_start'; at: Micros; equity: number | null }
   | { kind: 'equity'; at: Micros; equity: number }
-  | { kind: 'manual_halt'; at: Micros; reason: string };
+  | { kind: 'manual_halt'; at: Micros; reason: string }
+  /** An order over the rate limit: `reason` names the count and the limit. */
+  | { kind: 'rate_limit'; at: Micros; reason: string };
 
 export interface KillTransition {
   from: KillMode;
@@ -66,6 +69,9 @@ export function stepKillSwitch(
     case 'manual_halt':
       if (state.mode === 'HALTED' && state.manual) return { state, transition: null };
       return move({ ...state, mode: 'HALTED', reason: `manual halt: ${event.reason}`, manual: true });
+    case 'rate_limit':
+      if (state.mode === 'HALTED') return { state, transition: null };
+      return move({ ...state, mode: 'HALTED', reason: `rate limit: ${event.reason}` });
     case 'session_start': {
       const startEquity = event.equity !== null && Number.isFinite(event.equity) ? event.equity : null;
       if (state.manual || state.mode === 'ACTIVE') return { state: { ...state, startEquity }, transition: null };

@@ -17,13 +17,20 @@
  * (passed, not filled; known with the fills port) are counted as `working_at_halt` and, with
  * `cancel_at_halt` (the default), cancelled: a CANCEL order for each (`halt-ORDER_ID`) goes out at the
  * halt time, so a live run's venue cancels them (`cancelled_at_halt`). Without it they are reported as
- * `kill_switch_cancel` dead letters and stay pending for the checks.
+ * `kill_switch_cancel` dead letters and stay pending for the checks. An order refused by the rate limit
+ * also trips the switch to HALTED (`halt_on_rate_limit`, the default): a strategy that floods the venue
+ * is stopped, not just thinned; the next session start releases it, as it does a loss-limit halt.
+ *
+ * When a live run stops (the `stop` command, a captured step the driver gives after the sources stop),
+ * `cancel_at_stop` (the default) sends a CANCEL (`stop-ORDER_ID`) for every working order that can rest
+ * at a venue (a DAY limit: a market or IOC order never rests), counted as `cancelled_at_stop`, and
+ * passes no new order after it (`rejected_stopping`).
  */
 import { z } from 'zod';
 import type { Order } from '../../schemas/types.generated.ts';
 import { isoTime, SECOND, type Micros } from '../../lib/core/time.ts';
 import { initialKillState, KILL_MODES, stepKillSwitch, type KillEvent, type KillTransition } from '../../lib/portfolio/kill-switch.ts';
-import { PretradeBook } from '../../lib/portfolio/pretrade/book.ts';
+import { PretradeBook, type PendingOrder } from '../../lib/portfolio/pretrade/book.ts';
 import { checkOrder, workingAtHaltReason, type PretradeLimits } from '../../lib/portfolio/pretrade/rules.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, onColumns } from '../sdk/handle.ts';
@@ -92,6 +99,18 @@ const params = z
       .boolean()
       .default(true)
       .describe('On HALTED, send a CANCEL for every order still working (false: report them as dead letters only).'),
+    halt_on_rate_limit: z
+      .boolean()
+      .default(true)
+      .describe(
+        'An order refused by the rate limit (max_orders) also trips the kill switch to HALTED until the next session (false: that order alone is refused).',
+      ),
+    cancel_at_stop: z
+      .boolean()
+      .default(true)
+      .describe(
+        'When a live run stops (Ctrl-C, SIGTERM, --seconds), send a CANCEL for every working DAY limit order and pass no new order, so nothing is left working at the venue (false: leave them working).',
+      ),
   })
   // Cross-field rules judge only values that are valid on their own (those report their own problem).
   .refine((p) => !(isFraction(p.daily_loss_reduce) && isFraction(p.daily_loss_halt)) || p.daily_loss_reduce <= p.daily_loss_halt, {
@@ -127,57 +146,78 @@ export const pretrade = defineOperator({
       // The mode now, for a live run's status line and the hot tier: 0 ACTIVE, 1 REDUCING, 2 HALTED.
       const mode = ctx.metrics.gauge('kill_switch_mode');
       mode.set(KILL_MODES.indexOf(kill.mode));
-      const onTransition = (t: KillTransition, emit: (orders: Order[]) => void): void => {
+      /** A CANCEL, at `at`, for what is left of a working order. */
+      const cancelOf = ({ order: o, remaining }: Readonly<PendingOrder>, at: Micros, prefix: string): Order => ({
+        ...o,
+        ts_event: at,
+        ts_known: at,
+        order_id: `${prefix}-${o.order_id}`,
+        qty: remaining,
+        action: 'CANCEL',
+        target_order_id: o.order_id,
+      });
+      /** Passes `cancels` (they settle their targets) and counts them under `counter`. */
+      const passCancels = (cancels: Order[], at: Micros, counter: string): Order[] => {
+        for (const c of cancels) book.pass(c, at);
+        if (cancels.length > 0) {
+          ctx.metrics.counter(counter).inc(cancels.length);
+          passed.inc(cancels.length);
+        }
+        return cancels;
+      };
+      /** Logs a transition; on HALTED returns the cancels of the orders still working (to emit). */
+      const onTransition = (t: KillTransition): Order[] => {
         ctx.metrics.counter(`kill_switch_${t.to.toLowerCase()}`).inc();
         mode.set(KILL_MODES.indexOf(t.to));
         const line = `kill switch ${t.from} → ${t.to} at ${isoTime(t.at)}: ${t.reason}`;
         if (t.to === 'ACTIVE') ctx.log.info(line);
         else ctx.log.warn(line);
-        if (t.to !== 'HALTED') return;
+        if (t.to !== 'HALTED') return [];
         if (!fills) ctx.log.warn('kill switch HALTED: working orders unknown (the fills port is not bound)');
         const cancels: Order[] = [];
         for (const working of [...book.working()]) {
           ctx.metrics.counter('working_at_halt').inc();
-          if (!p.cancel_at_halt) {
-            ctx.deadLetter(working.order, workingAtHaltReason(working, ctx.node), { ts_event: t.at, ts_known: t.at });
-            continue;
-          }
-          const o = working.order;
-          cancels.push({
-            ...o,
-            ts_event: t.at,
-            ts_known: t.at,
-            order_id: `halt-${o.order_id}`,
-            qty: working.remaining,
-            action: 'CANCEL',
-            target_order_id: o.order_id,
-          });
+          if (p.cancel_at_halt) cancels.push(cancelOf(working, t.at, 'halt'));
+          else ctx.deadLetter(working.order, workingAtHaltReason(working, ctx.node), { ts_event: t.at, ts_known: t.at });
         }
-        for (const c of cancels) book.pass(c, t.at);
-        if (cancels.length > 0) {
-          ctx.metrics.counter('cancelled_at_halt').inc(cancels.length);
-          passed.inc(cancels.length);
-          emit(cancels);
-        }
+        return passCancels(cancels, t.at, 'cancelled_at_halt');
       };
-      const step = (event: KillEvent, emit: (orders: Order[]) => void): void => {
+      /** Steps the kill switch; returns the cancels a HALTED sends. */
+      const step = (event: KillEvent): Order[] => {
         const r = stepKillSwitch(kill, event, killLimits);
         kill = r.state;
-        if (r.transition) onTransition(r.transition, emit);
+        return r.transition ? onTransition(r.transition) : [];
       };
+      /** Set by the live run's `stop`: nothing new passes after it. */
+      let stopping = false;
       /** The emitter outside the input handlers (a session start is a timer). */
       let emitAny: (orders: Order[]) => void = () => {};
       const armSessionStart = (after: Micros): void => {
         const next = ctx.calendar.sessions.find((s) => s.open >= after);
         if (!next) return;
         ctx.clock.schedule(next.open, (at) => {
-          step({ kind: 'session_start', at, equity: book.equity ?? null }, emitAny);
+          emitAny(step({ kind: 'session_start', at, equity: book.equity ?? null }));
           armSessionStart(at + 1);
         });
       };
 
       // `alpha kill`: a manual halt; only a person releases it (no session start does).
-      ctx.onCommand('halt', (reason) => step({ kind: 'manual_halt', at: ctx.clock.now(), reason }, emitAny));
+      ctx.onCommand('halt', (reason) => emitAny(step({ kind: 'manual_halt', at: ctx.clock.now(), reason })));
+      // The live run stops: cancel what can rest at the venue, before the sinks flush and the session ends.
+      if (p.cancel_at_stop)
+        ctx.onCommand('stop', () => {
+          const at = ctx.clock.now();
+          stopping = true;
+          if (!fills) ctx.log.warn('stopping: working orders unknown (the fills port is not bound); none cancelled');
+          const resting = [...book.working()].filter(({ order: o }) => o.order_type === 'LIMIT' && o.time_in_force === 'DAY');
+          const cancels = passCancels(
+            resting.map((w) => cancelOf(w, at, 'stop')),
+            at,
+            'cancelled_at_stop',
+          );
+          if (cancels.length > 0) ctx.log.info(`stopping: cancelling ${cancels.length} working order(s)`);
+          emitAny(cancels);
+        });
 
       return handle<Order>(
         ctx,
@@ -187,7 +227,7 @@ export const pretrade = defineOperator({
             (batch, emit) => {
               for (const s of batch) {
                 book.portfolio(s);
-                step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity }, emit);
+                emit(step({ kind: 'equity', at: ctx.clock.now(), equity: s.equity }));
               }
             },
             { feedback: true },
@@ -211,10 +251,18 @@ export const pretrade = defineOperator({
                 out.push(o);
                 continue;
               }
+              if (stopping) {
+                ctx.metrics.counter('rejected_stopping').inc();
+                ctx.deadLetter(o, `stopping: the live run is stopping (cancel_at_stop); order ${o.order_id} not sent`);
+                continue;
+              }
               const rejection = checkOrder(o, book.view(o, now, kill), limits);
               if (rejection) {
                 ctx.metrics.counter(`rejected_${rejection.rule}`).inc();
                 ctx.deadLetter(o, rejection.reason);
+                // After the orders of this batch that passed before it, so each cancel follows its order.
+                if (rejection.rule === 'rate_limit' && p.halt_on_rate_limit)
+                  out.push(...step({ kind: 'rate_limit', at: now, reason: `order ${o.order_id} refused (${rejection.reason})` }));
                 continue;
               }
               passed.inc();

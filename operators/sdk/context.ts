@@ -21,10 +21,11 @@ export interface Clock {
 }
 
 /**
- * What a running live graph is told: `halt` (a person, `alpha kill`), `go-live` (the runner, when a
- * warm-up on history ends and the live feed takes over: from then on decisions reach the venue).
+ * What a running live graph is told: `halt` by a person (`alpha kill`); `go-live` by the runner when a
+ * warm-up on history ends and the live feed takes over (from then on decisions reach the venue);
+ * `stop` by the driver when the run stops (after the sources stopped, before the `beforeStop` hooks).
  */
-export type LiveCommand = 'halt' | 'go-live';
+export type LiveCommand = 'halt' | 'go-live' | 'stop';
 
 export interface Session {
   open: Micros;
@@ -98,8 +99,8 @@ export interface OperatorContext<TPrepared = unknown> {
   beforeStop(fn: () => Promise<void>): void;
   /**
    * Live runs: `fn` runs when the command is given (`alpha kill`: `halt`, with its reason; the
-   * runner's `go-live` after a warm-up), as a step of its own, captured, so the replay of the capture
-   * gives it at the same point.
+   * runner's `go-live` after a warm-up; the run stopping: `stop`, with what stopped it), as a step of
+   * its own, captured, so the replay of the capture gives it at the same point.
    */
   onCommand(command: LiveCommand, fn: (text: string) => void): void;
   /** Folder where sinks write (a backtest's --out). */

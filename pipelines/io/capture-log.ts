@@ -2,9 +2,9 @@
  * The capture of a live run: every arrival the live driver delivered, in its order, as it was
  * delivered. An arrival is a source's batch (records restamped by the driver, see arrivals.ts), what a
  * node received from outside the graph (`external`: e.g. the venue's executions), a wall-clock wake
- * that released due timers, a command (`alpha kill`'s halt, a warm start's go-live), or the end of
- * the run. Replaying the arrivals in order through the same graph reproduces what the live graph did
- * (pipelines/runtime/drive-capture.ts).
+ * that released due timers, a command (`alpha kill`'s halt, a warm start's go-live, the run's stop),
+ * or the end of the run. Replaying the arrivals in order through the same graph reproduces what the
+ * live graph did (pipelines/runtime/drive-capture.ts).
  *
  * The file is a sequence of frames, each `u32 length · u32 CRC-32 · payload` (little-endian), written
  * with one write per arrival, so a run killed at any moment leaves every complete frame readable; a
@@ -52,7 +52,7 @@ export type Arrival =
   | { kind: 'end'; at: Micros };
 
 const KIND = { source: 1, external: 2, wake: 3, end: 4, command: 5 } as const;
-const COMMANDS: readonly LiveCommand[] = ['halt', 'go-live'];
+const COMMANDS: readonly LiveCommand[] = ['halt', 'go-live', 'stop'];
 const HEADER = 0;
 
 interface Codec {

@@ -3,9 +3,10 @@
  * input (ctx.external), a wall-clock wake that releases due timers — is one step, taken one at a time
  * in arrival order by the backtest's rules (arrivals.ts), with the held work settled after each, and
  * written to the capture when there is one, so `driveCapture` can take the same steps again. The run
- * ends when every source has ended, when `signal` aborts, or at `until`: the sources stop, the nodes'
- * `beforeStop` hooks run (arrivals still delivered meanwhile), the timers due by then fire, the
- * streams complete and the end-of-run hooks run (sinks flush there).
+ * ends when every source has ended, when `signal` aborts, or at `until`: the sources stop, the graph
+ * is given the `stop` command as a step (risk.pretrade cancels its working orders there), the nodes'
+ * `beforeStop` hooks run (arrivals still delivered meanwhile: the venue's answers to those cancels),
+ * the timers due by then fire, the streams complete and the end-of-run hooks run (sinks flush there).
  */
 import { ColumnBatch, type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import type { LiveCommand } from '../../operators/sdk/context.ts';
@@ -106,8 +107,11 @@ export async function driveLive(
   let queue: Promise<void> = Promise.resolve();
   let failure: unknown;
   let halted = false;
+  /** What stopped the run (the `stop` command's text). */
+  let stoppedBy = 'the sources ended';
   const waiting = new Set<(v: null) => void>();
-  const stop = (): void => {
+  const stop = (why: string): void => {
+    if (!halted) stoppedBy = why;
     halted = true;
     for (const w of waiting) w(null);
     waiting.clear();
@@ -120,7 +124,7 @@ export async function driveLive(
         await work();
       } catch (err) {
         failure = err;
-        stop();
+        stop('a failure');
       }
     });
     return queue;
@@ -182,9 +186,11 @@ export async function driveLive(
       );
     });
   };
-  options.signal?.addEventListener('abort', stop, { once: true });
-  if (options.signal?.aborted) stop();
-  const cancelUntil = options.until !== undefined && options.time ? options.time.wakeAt(options.until, stop) : undefined;
+  const bySignal = (): void => stop('the stop signal');
+  options.signal?.addEventListener('abort', bySignal, { once: true });
+  if (options.signal?.aborted) bySignal();
+  const cancelUntil =
+    options.until !== undefined && options.time ? options.time.wakeAt(options.until, () => stop('the end time')) : undefined;
 
   let warmEvents = 0;
   const warm = options.warm;
@@ -215,6 +221,19 @@ export async function driveLive(
   );
   await queue;
   cancelUntil?.();
+  /** The run's end: the wall time, or `until` when it came first. */
+  const endAt = (): Micros => {
+    const wall = clock.wallNow();
+    return Math.max(clock.now(), options.until !== undefined ? Math.min(options.until, wall) : wall);
+  };
+  // The stop is a step, captured like a command, so the replay cancels what the live run cancelled.
+  const listens = [...graph.contexts.values()].some((ctx) => ctx.commands.some((c) => c.command === 'stop'));
+  if (failure === undefined && listens)
+    await serial(async () => {
+      const at = endAt();
+      capture?.command(at, 'stop', stoppedBy);
+      await steps.command(at, 'stop', stoppedBy, graph.contexts.values());
+    });
   if (failure === undefined) for (const ctx of graph.contexts.values()) for (const fn of ctx.stoppers) await fn();
   await queue;
   // From here on nothing takes steps: what still arrives from outside is delivered at once (uncaptured).
@@ -222,9 +241,8 @@ export async function driveLive(
   options.commands?.detach();
   clock.stop();
   if (failure !== undefined) throw failure;
-  // The timers due by the end (the wall time, or `until` when it came first) fire before the streams complete.
-  const wall = clock.wallNow();
-  const end = Math.max(clock.now(), options.until !== undefined ? Math.min(options.until, wall) : wall);
+  // The timers due by the end fire before the streams complete.
+  const end = endAt();
   capture?.end(end);
   await steps.advance(end);
   for (const s of graph.sources) {

@@ -77,6 +77,25 @@ describe('kill switch', () => {
     expect(started.transitions).toEqual([]);
   });
 
+  it('an order over the rate limit halts from ACTIVE or REDUCING; the next session start releases it (not a manual halt)', () => {
+    const rate = (at: number): KillEvent => ({ kind: 'rate_limit', at, reason: 'order x refused (3 in 1 s, limit 3)' });
+    const fromActive = run([open(1), rate(2), rate(3), open(4)]);
+    expect(fromActive.transitions.map((t) => [t.from, t.to, t.at, t.reason])).toEqual([
+      ['ACTIVE', 'HALTED', 2, 'rate limit: order x refused (3 in 1 s, limit 3)'],
+      ['HALTED', 'ACTIVE', 4, 'session start: reset (start equity 1,000,000)'],
+    ]);
+    // 2% down: REDUCING; then the rate limit.
+    const fromReducing = run([open(1), equity(2, 980_000), rate(3)]);
+    expect(fromReducing.transitions.map((t) => [t.from, t.to])).toEqual([
+      ['ACTIVE', 'REDUCING'],
+      ['REDUCING', 'HALTED'],
+    ]);
+    expect(fromReducing.state.manual).toBe(false);
+    // A manual halt stays manual (sticky) when the rate limit comes after it.
+    const manual = run([open(1), { kind: 'manual_halt', at: 2, reason: 'desk' }, rate(3), open(4)]);
+    expect(manual.state).toMatchObject({ mode: 'HALTED', manual: true, reason: 'manual halt: desk' });
+  });
+
   it('fails closed: a non-finite equity or a non-positive starting equity halts', () => {
     expect(run([open(1), equity(2, Number.NaN)]).state).toMatchObject({ mode: 'HALTED', reason: 'equity NaN is not a finite number' });
     expect(run([open(1, 0), equity(2, 0)]).state).toMatchObject({ mode: 'HALTED', reason: 'session start equity 0 is not positive' });

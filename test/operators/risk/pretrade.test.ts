@@ -40,6 +40,11 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
     deadLetters,
     logs,
     metrics: () => ctx.metrics.snapshot(),
+    /** Gives the node a live command at time t (as the live driver does). */
+    command(t: number, command: 'halt' | 'stop', text: string) {
+      h.at(t);
+      for (const c of ctx.commands) if (c.command === command) c.fn(text);
+    },
     at: (t: number) => clock.advanceTo(t),
     quote(symbol: string, t: number, mid: number) {
       h.at(t);
@@ -57,6 +62,13 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
       inputs.fills.next([
         fill(o.symbol, o.side, qty, o.ref_price, { ts_event: t, ts_known: t, fill_id: `${o.order_id}#1`, order_id: o.order_id }),
       ]);
+    },
+    /** Sends `orders` in one batch at time t; returns what passed. */
+    batch(t: number, orders: Order[]): Order[] {
+      h.at(t);
+      const n = passed.length;
+      inputs.orders.next(orders.map((o) => ({ ...o, ts_event: t, ts_known: t })));
+      return passed.slice(n);
     },
     /** Sends an order at time t; returns the reason it was rejected, or 'passed'. */
     send(t: number, o: Order): string {
@@ -233,7 +245,7 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
   });
 
   it('order rate over a rolling window of event time; rejected orders do not use the budget', () => {
-    const h = ready({ max_orders: 3, rate_window_seconds: 1 });
+    const h = ready({ max_orders: 3, rate_window_seconds: 1, halt_on_rate_limit: false });
     const t = T0 + 10 * s;
     for (let i = 0; i < 3; i++) expect(h.send(t, order('A', 'BUY', 1))).toBe('passed');
     expect(h.send(t, order('A', 'BUY', 1))).toBe('rate_limit: 3 orders passed in the last 1 s, limit 3');
@@ -346,6 +358,49 @@ describe('risk.pretrade kill switch', () => {
     );
   });
 
+  it('an order over the rate limit trips HALTED: the working orders are cancelled after the orders of its batch, nothing passes until the next session', () => {
+    const h = harness({ max_orders: 3, rate_window_seconds: 1, limit_replaces: false }, { sessions });
+    h.quote('A', T0 + s, 100);
+    h.state(T0 + s, 1_000_000);
+    const limit = (id: string): Order => order('A', 'BUY', 100, { order_id: id, order_type: 'LIMIT', limit_price: 99 });
+    // One batch of five at T0 + 2 s: three fill the window (limit 3), the fourth is over it and halts,
+    // the fifth meets the HALTED switch. The halt cancels the three, after them, at the same time.
+    const t = T0 + 2 * s;
+    const out = h.batch(t, ['a', 'b', 'c', 'd', 'e'].map(limit));
+    expect(out.map((o) => [o.order_id, o.action, o.target_order_id, o.qty, o.ts_known])).toEqual([
+      ['a', 'NEW', null, 100, t],
+      ['b', 'NEW', null, 100, t],
+      ['c', 'NEW', null, 100, t],
+      ['halt-a', 'CANCEL', 'a', 100, t],
+      ['halt-b', 'CANCEL', 'b', 100, t],
+      ['halt-c', 'CANCEL', 'c', 100, t],
+    ]);
+    expect(h.deadLetters.map((d) => d.reason)).toEqual([
+      'rate_limit: 3 orders passed in the last 1 s, limit 3',
+      'kill_switch: HALTED (rate limit: order d refused (rate_limit: 3 orders passed in the last 1 s, limit 3)): no order passes',
+    ]);
+    // Two seconds on, the window is empty: what refuses now is the switch, not the rate.
+    expect(h.send(t + 2 * s, limit('f'))).toMatch(/^kill_switch: HALTED \(rate limit: /);
+    expect(h.metrics()).toMatchObject({
+      rejected_rate_limit: 1,
+      rejected_kill_switch: 2,
+      kill_switch_halted: 1,
+      kill_switch_mode: 2,
+      cancelled_at_halt: 3,
+    });
+    // The next session open releases it.
+    h.at(day2);
+    expect(h.send(day2 + s, limit('g'))).toBe('passed');
+  });
+
+  it('halt_on_rate_limit: false refuses the order over the rate and nothing more', () => {
+    const h = ready({ max_orders: 1, rate_window_seconds: 1, halt_on_rate_limit: false });
+    expect(h.send(T0 + 2 * s, order('A', 'BUY', 1))).toBe('passed');
+    expect(h.send(T0 + 2 * s, order('A', 'BUY', 1))).toMatch(/^rate_limit: /);
+    expect(h.send(T0 + 3 * s, order('A', 'BUY', 1))).toBe('passed');
+    expect(h.metrics()['kill_switch_halted']).toBeUndefined();
+  });
+
   it('start_halted is a manual halt: nothing passes, and no session open releases it', () => {
     const h = harness({ start_halted: true }, { sessions });
     h.quote('A', T0 + s, 100);
@@ -356,6 +411,56 @@ describe('risk.pretrade kill switch', () => {
     expect(h.metrics()).toMatchObject({ kill_switch_halted: 1, rejected_kill_switch: 2 });
     expect(h.metrics()['kill_switch_active']).toBeUndefined();
     expect(h.logs).toEqual(['[risk] kill switch starts HALTED: manual halt: start_halted param']);
+  });
+});
+
+describe('risk.pretrade when a live run stops', () => {
+  const limit = (id: string, qty: number, extra: Partial<Order> = {}): Order =>
+    order('A', 'BUY', qty, { order_id: id, order_type: 'LIMIT', limit_price: 99, ...extra });
+
+  it('cancels every working DAY limit for what is left of it, at the stop, and passes no new order after it', () => {
+    const h = ready({ limit_replaces: false });
+    for (const o of [
+      limit('day', 100),
+      limit('part', 100),
+      limit('ioc', 100, { time_in_force: 'IOC' }),
+      order('A', 'BUY', 10, { order_id: 'mkt' }),
+      limit('done', 20),
+    ])
+      expect(h.send(T0 + 2 * s, o)).toBe('passed');
+    h.fill(T0 + 3 * s, limit('part', 100), 40);
+    h.fill(T0 + 3 * s, limit('done', 20));
+    const before = h.passed.length;
+    h.command(T0 + 5 * s, 'stop', 'the stop signal');
+    // A market or IOC order never rests at a venue; 'done' filled; 'part' has 60 left.
+    expect(h.passed.slice(before).map((o) => [o.order_id, o.action, o.target_order_id, o.qty, o.ts_known])).toEqual([
+      ['stop-day', 'CANCEL', 'day', 100, T0 + 5 * s],
+      ['stop-part', 'CANCEL', 'part', 60, T0 + 5 * s],
+    ]);
+    expect(h.send(T0 + 6 * s, limit('late', 1))).toBe('stopping: the live run is stopping (cancel_at_stop); order late not sent');
+    // A cancel still passes.
+    expect(h.send(T0 + 6 * s, limit('c', 1, { action: 'CANCEL', target_order_id: 'ioc' }))).toBe('passed');
+    expect(h.metrics()).toMatchObject({ cancelled_at_stop: 2, rejected_stopping: 1 });
+  });
+
+  it('after a halt cancelled everything, the stop has nothing left to cancel', () => {
+    const h = ready();
+    expect(h.send(T0 + 2 * s, limit('a', 100))).toBe('passed');
+    h.command(T0 + 3 * s, 'halt', 'desk');
+    const before = h.passed.length;
+    h.command(T0 + 4 * s, 'stop', 'the end time');
+    expect(h.passed.length).toBe(before);
+    expect(h.metrics()).toMatchObject({ cancelled_at_halt: 1 });
+    expect(h.metrics()['cancelled_at_stop']).toBeUndefined();
+  });
+
+  it('cancel_at_stop: false leaves the working orders and keeps passing', () => {
+    const h = ready({ cancel_at_stop: false });
+    expect(h.send(T0 + 2 * s, limit('a', 100))).toBe('passed');
+    const before = h.passed.length;
+    h.command(T0 + 3 * s, 'stop', 'the stop signal');
+    expect(h.passed.length).toBe(before);
+    expect(h.send(T0 + 4 * s, limit('b', 1))).toBe('passed');
   });
 });
 
@@ -398,6 +503,8 @@ describe('risk.pretrade params', () => {
       start_halted: false,
       limit_replaces: true,
       cancel_at_halt: true,
+      halt_on_rate_limit: true,
+      cancel_at_stop: true,
     });
   });
 
@@ -579,5 +686,80 @@ nodes:
       '[risk] kill switch REDUCING → HALTED',
       '[risk] kill switch HALTED → ACTIVE',
     ]);
+  });
+
+  it('a burst over the rate limit halts the backtest the same way every run: the resting limit is cancelled, the rest refused until the next session', async () => {
+    const day2 = T0 + DAY;
+    const sessions = [
+      { open: T0, close: T0 + 10 * MINUTE },
+      { open: day2, close: day2 + 2 * MINUTE },
+    ];
+    let seq = 0;
+    const ms = 1000;
+    const burst = (i: number): Order & { seq: number } => ({
+      ...order('A', 'BUY', 10, { order_type: 'LIMIT', limit_price: 99 }),
+      ts_event: T0 + 10 * s + i * 100 * ms,
+      ts_known: T0 + 10 * s + i * 100 * ms,
+      order_id: `b${i}`,
+      seq: ++seq,
+    });
+    const next = (): Order & { seq: number } => ({
+      ...order('A', 'BUY', 10),
+      ts_event: day2 + s,
+      ts_known: day2 + s,
+      order_id: 'next',
+      seq: ++seq,
+    });
+    const yaml = `
+nodes:
+  - { name: quotes, type: test.quotes }
+  - { name: orders, type: test.orders }
+  - name: risk
+    type: risk.pretrade
+    inputs: { orders: orders, quotes: quotes, portfolio: accounting, fills: broker }
+    params: { max_orders: 5, rate_window_seconds: 1 }
+  - { name: broker, type: execution.sim-broker, inputs: { orders: risk, quotes: quotes }, params: { latency_us: 0, fee_bps: 0 } }
+  - { name: accounting, type: portfolio.accounting, inputs: { fills: broker, quotes: quotes }, params: { initial_cash: 1000000 } }
+  - { name: passed, type: test.probe, inputs: risk }
+`;
+    const once = () => {
+      seq = 0;
+      return run(yaml, [quote('A', T0 + s, 99.5, 100.5, 0)], [...Array.from({ length: 10 }, (_, i) => burst(i)), next()], sessions);
+    };
+    const { probes, deadLetters, metrics } = await once();
+    // Ten orders 100 ms apart, at most 5 per 1 s. No timer falls between them, so the backtest delivers
+    // them as one step at the first one's time, 10.0 s, and judges all ten then: b0..b4 pass, b5 sees
+    // those five in its window, is refused and halts. Each limit replaced the one before at the
+    // simulated broker, so only b4 is working: it is cancelled at the step's time, 10.0 s. b6..b9 meet
+    // the HALTED switch; the next session's order passes.
+    const passed = probes.get('passed') as Order[];
+    expect(passed.map((o) => [o.order_id, o.action, (o.ts_known - T0) / ms])).toEqual([
+      ['b0', 'NEW', 10_000],
+      ['b1', 'NEW', 10_100],
+      ['b2', 'NEW', 10_200],
+      ['b3', 'NEW', 10_300],
+      ['b4', 'NEW', 10_400],
+      ['halt-b4', 'CANCEL', 10_000],
+      ['next', 'NEW', DAY / ms + 1000],
+    ]);
+    const risk = deadLetters.filter((d) => d.node === 'risk');
+    expect(risk.map((d) => [JSON.parse(d.payload).order_id, d.reason.split(':')[0]])).toEqual([
+      ['b5', 'rate_limit'],
+      ['b6', 'kill_switch'],
+      ['b7', 'kill_switch'],
+      ['b8', 'kill_switch'],
+      ['b9', 'kill_switch'],
+    ]);
+    expect(metrics).toMatchObject({
+      rejected_rate_limit: 1,
+      rejected_kill_switch: 4,
+      kill_switch_halted: 1,
+      kill_switch_active: 1,
+      cancelled_at_halt: 1,
+    });
+    // Event time only: a second run decides the same.
+    const again = await once();
+    expect(again.probes.get('passed')).toEqual(passed);
+    expect(again.deadLetters.map((d) => d.reason)).toEqual(deadLetters.map((d) => d.reason));
   });
 });

@@ -126,7 +126,8 @@ export type PretradeParams = z.output<typeof params>;
 
 export const pretrade = defineOperator({
   type: 'risk.pretrade',
-  summary: 'Pre-trade risk: size, price collar, position, exposure, rate and restricted-list checks, and a daily-loss kill switch.',
+  summary:
+    'Pre-trade risk: size, price collar, position, exposure, rate and restricted-list checks, and a kill switch (daily loss, rate limit, manual halt).',
   inputs,
   output: 'Order',
   params,

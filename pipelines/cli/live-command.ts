@@ -1,7 +1,8 @@
 /**
  * `alpha live FILE`: the topology's live graph on the wall clock, captured as it runs
- * (pipelines/runtime/live.ts). Ctrl-C (or SIGTERM) stops it cleanly: sources stop, working orders get
- * their answers, sinks flush, the summary is written; a second Ctrl-C exits at once.
+ * (pipelines/runtime/live.ts). Ctrl-C (or SIGTERM) stops it cleanly: sources stop, risk.pretrade
+ * cancels the working orders at the venue, their answers arrive, sinks flush, the summary is written;
+ * a second Ctrl-C exits at once.
  */
 import type { Command } from 'commander';
 import { isDate } from '../../lib/core/dates.ts';
@@ -69,7 +70,9 @@ export function registerLiveCommand(program: Command): void {
       const stop = new AbortController();
       const onSignal = (): void => {
         if (stop.signal.aborted) process.exit(130);
-        process.stderr.write('stopping: sources closed, waiting for the venue’s last answers (Ctrl-C again to exit at once)\n');
+        process.stderr.write(
+          'stopping: sources closed, cancelling working orders, waiting for the venue’s last answers (Ctrl-C again to exit at once)\n',
+        );
         stop.abort();
       };
       process.on('SIGINT', onSignal);

@@ -1,7 +1,8 @@
 /**
  * `alpha live FILE`: runs a topology's live graph (its `live:` replacements applied) on the wall clock
  * until its sources end, `seconds` pass, or the signal aborts (SIGINT/SIGTERM: the sources stop, the
- * order entry nodes await their last answers, the sinks flush). Every arrival is captured in
+ * graph's `stop` step cancels the working orders, the order entry nodes await their last answers, the
+ * sinks flush). Every arrival is captured in
  * OUT/capture.alog as it is delivered; `alpha backtest FILE --capture OUT/capture.alog` replays it to
  * the same orders. Writes into OUT directly (not a staging folder), so a killed run leaves its capture
  * where the replay looks for it; the summary is written last.

@@ -3,7 +3,9 @@
  * pre-trade risk, accounting) with its live: replacements, against colo_venue playing a generated day
  * at 600×, stopped by Ctrl-C (SIGINT). It exits 0 with a summary, then `alpha backtest --capture`
  * writes the live run's orders.parquet and fills.parquet byte for byte, and the venue's audit trail
- * holds exactly the orders the run wrote.
+ * holds exactly the orders the run wrote. Then the same example with limit orders that rest far
+ * from the market, ended by --seconds: the stop cancels every one of them at the venue before the run
+ * exits, and the replay still writes the same orders (the cancels included).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +23,12 @@ let venue: VenueProcess;
 let date: string;
 
 beforeAll(async () => {
-  ({ venue, date, data } = await startVenueDay(dir, { symbols: 12, seed: 3, users: ['alpha:alpha'], args: ['--speed', '600'] }));
+  ({ venue, date, data } = await startVenueDay(dir, {
+    symbols: 12,
+    seed: 3,
+    users: ['alpha:alpha', 'rester:rester'],
+    args: ['--speed', '600'],
+  }));
 }, 60_000);
 afterAll(async () => {
   await venue?.stop();
@@ -128,5 +135,55 @@ describe('alpha live', () => {
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(/^alpha: .*capture was made by another topology/m);
     expect(other.stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
+
+  it('stops at --seconds with nothing left working at the venue: each resting order cancelled, and the replay writes the same orders', async () => {
+    const live = join(dir, 'live-rest');
+    // Limit orders 1.5% inside the mid rest (the venue's spread is far narrower), under the 2% collar.
+    const resting = ['--set', 'orders.order_type=LIMIT', '--set', 'orders.limit_offset_bps=150'];
+    const login = ['--set', 'broker.username=rester', '--set', 'broker.password=rester'];
+    const args = ['--data', data, '--date', date, '--speed', '600', '--seconds', '5', '--out', live, '--quiet'];
+    const r = await runAlpha(['live', 'examples/live-venue.yaml', ...args, ...ports(), ...resting, ...login], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(live, 'summary.json'), 'utf8')) as {
+      nodes: Record<string, Record<string, number>>;
+      warnings: string[];
+    };
+    expect(summary.warnings).toEqual([]);
+    const orders = readParquetFile(join(live, 'orders.parquet'))
+      .toArray()
+      .map((x) => x.toJSON() as { order_id: string; action: string; target_order_id: string | null });
+    const cancels = orders.filter((o) => o.order_id.startsWith('stop-'));
+    expect(cancels.length).toBeGreaterThan(0);
+    expect(summary.nodes['pretrade']?.['cancelled_at_stop']).toBe(cancels.length);
+    // The stop's cancels are the last orders the run wrote.
+    expect(orders.slice(-cancels.length)).toEqual(cancels);
+    expect(cancels.every((c) => c.action === 'CANCEL' && c.target_order_id === c.order_id.slice('stop-'.length))).toBe(true);
+
+    // At the venue, every order this session entered is done: its shares executed or cancelled.
+    const audit = venue.audit().filter((l) => l.proto === 'ouch' && l.session === 'rester' && l.dir === 'out');
+    const open = new Map<string, number>();
+    const take = (token: unknown, n: unknown): void => {
+      open.set(String(token), (open.get(String(token)) ?? 0) - Number(n));
+    };
+    for (const l of audit) {
+      const f = l.fields ?? {};
+      if (l.type === 'A') open.set(String(f['order_token']), (open.get(String(f['order_token'])) ?? 0) + Number(f['shares']));
+      else if (l.type === 'E') take(f['order_token'], f['executed_shares']);
+      else if (l.type === 'C') take(f['order_token'], f['decrement_shares']);
+    }
+    expect(open.size).toBeGreaterThanOrEqual(cancels.length);
+    expect([...open].filter(([, left]) => left !== 0)).toEqual([]);
+    const canceled = audit.filter((l) => l.type === 'C').length;
+    expect(canceled).toBeGreaterThanOrEqual(cancels.length);
+
+    const replay = join(dir, 'replay-rest');
+    const b = await runAlpha(
+      ['backtest', 'examples/live-venue.yaml', '--capture', join(live, 'capture.alog'), '--out', replay, ...ports(), ...resting, ...login],
+      60_000,
+    );
+    expect(b.code, b.stderr).toBe(0);
+    for (const file of ['orders.parquet', 'fills.parquet'])
+      expect(readFileSync(join(replay, file)).equals(readFileSync(join(live, file))), file).toBe(true);
   }, 120_000);
 });

@@ -32,13 +32,28 @@ describe('default backtest, end to end', () => {
   it('trades after the model warm-up and writes every output', () => {
     expect(first.summary.fills).toBeGreaterThan(100);
     expect(first.summary.orders).toBeGreaterThanOrEqual(first.summary.fills);
-    for (const f of ['summary.json', 'fills.parquet', 'orders.parquet', 'equity.parquet', 'dead_letters.jsonl', 'topology.resolved.yaml']) {
+    for (const f of [
+      'summary.json',
+      'fills.parquet',
+      'orders.parquet',
+      'equity.parquet',
+      'predictions.parquet',
+      'dead_letters.jsonl',
+      'topology.resolved.yaml',
+    ]) {
       expect(readdirSync(first.out)).toContain(f);
     }
   });
 
   it('is deterministic: byte-identical fills, orders and equity whatever the output folder', () => {
-    for (const f of ['fills.parquet', 'orders.parquet', 'equity.parquet', 'dead_letters.jsonl', 'topology.resolved.yaml']) {
+    for (const f of [
+      'fills.parquet',
+      'orders.parquet',
+      'equity.parquet',
+      'predictions.parquet',
+      'dead_letters.jsonl',
+      'topology.resolved.yaml',
+    ]) {
       expect(bytes(second.out, f).equals(bytes(first.out, f)), f).toBe(true);
     }
     const strip = ({ wall_seconds: _w, events_per_sec: _e, peak_rss_mb: _r, ...rest }: BacktestSummary) => rest;

@@ -1,7 +1,7 @@
 /**
  * `alpha report` end to end in a real browser: a small backtest of the default topology (limit orders,
- * so the limit fill ratio has something to measure; the model's predictions kept beside it, so the IC
- * has something to score), its tear sheet written by the command line, then
+ * so the limit fill ratio has something to measure; the topology's predictions.parquet gives the IC
+ * something to score), its tear sheet written by the command line, then
  * loaded from disk in Debian's chromium driven by playwright-core with every network request refused.
  * The page must log no error, every chart must have drawn (ECharts' `finished` event and a canvas of
  * non-zero size with pixels on it), and the figures it shows must be the run's. A screenshot goes to
@@ -47,7 +47,7 @@ async function rows(dir: string, file: string): Promise<Record<string, unknown>[
 beforeAll(async () => {
   data = await dataset({ symbols: 12, days: 6, seed: 5 });
   run = tempDir('report-run');
-  // The model's predictions, as the run's observers see its output edge, kept as predictions.parquet.
+  // The model's predictions, as its output edge carried them: predictions.parquet must hold exactly these.
   const predictions: Record<string, unknown>[] = [];
   await runBacktest({
     topologyFile,
@@ -57,7 +57,11 @@ beforeAll(async () => {
     observers: { model: (batch) => predictions.push(...(batch as Record<string, unknown>[])) },
   });
   expect(predictions.length).toBeGreaterThan(0);
-  writeRecordsParquet(join(run, 'predictions.parquet'), 'Prediction', predictions);
+  const written = await rows(run, 'predictions.parquet');
+  // hyparquet reads a TIMESTAMP(MICROS) as a Date (ms); the snapshots fall on whole minutes.
+  expect(written.map((r) => [(r['ts_known'] as Date).getTime() * 1000, r['symbol'], r['value']])).toEqual(
+    predictions.map((r) => [r['ts_known'], r['symbol'], r['value']]),
+  );
   const executablePath = inject('chromiumPath');
   // As root, Chromium's sandbox cannot start: it must be told to run without it.
   browser = await chromium.launch({ executablePath, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });

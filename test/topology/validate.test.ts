@@ -377,6 +377,7 @@ describe('the default topology.yaml', () => {
       'order_states_out',
       'orders',
       'orders_out',
+      'predictions_out',
       'pretrade',
       'quotes',
       'relative',

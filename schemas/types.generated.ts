@@ -258,6 +258,10 @@ export interface PortfolioState {
   unrealized_pnl: number;
   /** Fees paid so far. */
   fees: number;
+  /** Short borrow cost paid so far (the broker's carry accruals, ExecutionCost.borrow). */
+  borrow: number;
+  /** Financing of the gross book paid so far (the broker's carry accruals, ExecutionCost.financing). */
+  financing: number;
   /** Sum of |position value|. */
   gross_exposure: number;
   /** Sum of position values. */

@@ -1,8 +1,9 @@
 /**
- * Portfolio accounting, pure: positions at average cost, cash, realised and unrealised PnL, fees.
- * Invariant (property-tested): cash + Σ qty·mark = initial cash + realised + unrealised − fees.
+ * Portfolio accounting, pure: positions at average cost, cash, realised and unrealised PnL, fees, and
+ * the carry a broker charges outside its fills (short borrow, financing of the gross).
+ * Invariant (property-tested): cash + Σ qty·mark = initial cash + realised + unrealised − fees − borrow − financing.
  */
-import type { Fill, PortfolioState, Position } from '../../schemas/types.generated.ts';
+import type { ExecutionCost, Fill, PortfolioState, Position } from '../../schemas/types.generated.ts';
 
 interface Holding {
   qty: number;
@@ -16,6 +17,8 @@ export class Ledger {
   cash: number;
   realized = 0;
   fees = 0;
+  borrow = 0;
+  financing = 0;
   tradedNotional = 0;
   private readonly holdings = new Map<string, Holding>();
   /**
@@ -61,6 +64,18 @@ export class Ledger {
     }
   }
 
+  /**
+   * Pays a cost record's carry (borrow and financing) out of cash; returns whether cash moved. Its
+   * spread, impact and fee are not charged: they are already in its fill's price and fee.
+   */
+  charge(cost: Pick<ExecutionCost, 'borrow' | 'financing'>): boolean {
+    if (cost.borrow === 0 && cost.financing === 0) return false;
+    this.cash -= cost.borrow + cost.financing;
+    this.borrow += cost.borrow;
+    this.financing += cost.financing;
+    return true;
+  }
+
   /** Records the latest mark of a symbol; returns false when the symbol is not held. */
   mark(symbol: string, price: number): boolean {
     const m = this.marks.get(symbol);
@@ -103,6 +118,8 @@ export class Ledger {
       realized_pnl: this.realized,
       unrealized_pnl: unrealized,
       fees: this.fees,
+      borrow: this.borrow,
+      financing: this.financing,
       gross_exposure: gross,
       net_exposure: net,
       traded_notional: this.tradedNotional,

@@ -1,10 +1,11 @@
 /**
- * portfolio.accounting — books fills into positions and cash, marks positions to the latest mid, and
- * emits the portfolio state after every batch of fills and every N minutes of the session (the equity
- * curve). Its output feeds back into sizing and order generation.
+ * portfolio.accounting — books fills into positions and cash, pays the broker's carry (borrow and
+ * financing, from its optional `costs` input) out of cash, marks positions to the latest mid, and
+ * emits the portfolio state after every batch of fills or of carry and every N minutes of the session
+ * (the equity curve). Its output feeds back into sizing and order generation.
  */
 import { z } from 'zod';
-import type { Fill, PortfolioState } from '../../schemas/types.generated.ts';
+import type { ExecutionCost, Fill, PortfolioState } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, onColumns } from '../sdk/handle.ts';
 import { forEachMid } from '../sdk/quote-columns.ts';
@@ -14,6 +15,12 @@ import { everySession, MINUTE } from '../sdk/timers.ts';
 const inputs = definePorts({
   fills: { schema: 'Fill', description: 'Executions to book.' },
   quotes: { schema: 'Quote', description: 'Quotes, to mark positions at the mid.' },
+  costs: {
+    schema: 'ExecutionCost',
+    optional: true,
+    description:
+      'The broker’s costs (execution.book-broker’s `costs` port): borrow and financing are paid out of cash at their ts_known; spread, impact and fee are not, being in the fills’ prices and fees already.',
+  },
 });
 
 const params = z.strictObject({
@@ -23,13 +30,13 @@ const params = z.strictObject({
 
 export const accounting = defineOperator({
   type: 'portfolio.accounting',
-  summary: 'Positions, cash and PnL from fills, marked to market; the equity curve.',
+  summary: 'Positions, cash and PnL from fills (and the broker’s borrow and financing, from costs), marked to market; the equity curve.',
   inputs,
   output: 'PortfolioState',
   params,
   create:
     (p, ctx) =>
-    ({ fills, quotes }) => {
+    ({ fills, quotes, costs }) => {
       const ledger = new Ledger(p.initial_cash);
       const now = (): PortfolioState => ledger.state(ctx.clock.now(), ctx.clock.now());
       return handle<PortfolioState>(
@@ -40,6 +47,18 @@ export const accounting = defineOperator({
             for (const f of batch) ledger.apply(f);
             const last = batch[batch.length - 1]!;
             emit([ledger.state(last.ts_event, last.ts_known)]);
+          }),
+          on(costs, (batch: readonly ExecutionCost[], emit) => {
+            let last: ExecutionCost | undefined;
+            for (const c of batch) {
+              if (!Number.isFinite(c.borrow) || !Number.isFinite(c.financing)) {
+                ctx.deadLetter(c, `borrow ${c.borrow}, financing ${c.financing}: expected finite amounts of currency`);
+                continue;
+              }
+              if (ledger.charge(c)) last = c;
+            }
+            // A state only when cash moved: the cost records of fills (no carry) change nothing here.
+            if (last) emit([ledger.state(last.ts_event, last.ts_known)]);
           }),
         ],
         {

@@ -1,6 +1,7 @@
 /** What the CLI prints while and after a backtest runs. */
 import { listFiles } from '../io/output-folder.ts';
 import type { BacktestSummary } from '../runtime/backtest.ts';
+import { COST_KINDS, type CostBreakdown } from '../runtime/cost-breakdown.ts';
 
 export function progressPrinter(): (fraction: number, events: number) => void {
   return (fraction, events) => {
@@ -23,6 +24,7 @@ export function printSummary(s: BacktestSummary, outDir: string): void {
       `${processSeconds.toFixed(1)}s wall (${rate(s.events_per_sec)} drive, ${rate(s.events / processSeconds)} wall)`,
     `  orders ${s.orders}  fills ${s.fills}  fees ${s.fees.toFixed(0)}  turnover ${pct(s.turnover)}/day`,
     `  total return ${pct(s.total_return)}  sharpe ${s.sharpe.toFixed(2)}  max drawdown ${pct(s.max_drawdown)}`,
+    ...(s.costs ? [costsLine(s.costs, s.gross_return, s.total_return)] : []),
     `  dead letters ${s.dead_letters}${
       Object.keys(s.dead_letter_reasons).length
         ? ` (${Object.entries(s.dead_letter_reasons)
@@ -33,6 +35,14 @@ export function printSummary(s: BacktestSummary, outDir: string): void {
     `  ${wroteLine(outDir)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `gross G%  net N%  costs T (spread …, impact …, fee …, borrow …, financing …)`, from a broker's costs port. */
+function costsLine(c: CostBreakdown, gross: number | undefined, net: number): string {
+  const money = (x: number): string => Math.round(x).toLocaleString('en-US');
+  const kinds = COST_KINDS.map((k) => `${k} ${money(c[k])}`).join(', ');
+  const returns = gross === undefined ? '' : `gross ${(gross * 100).toFixed(2)}%  net ${(net * 100).toFixed(2)}%  `;
+  return `  ${returns}costs ${money(c.total)} (${kinds})`;
 }
 
 /** `wrote OUT/: every file in it` (the folder was replaced whole, so that is exactly what the run wrote). */

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { rowsOf } from '../../lib/core/column-batch.ts';
 import type { Session } from '../../operators/sdk/context.ts';
-import type { DeadLetter, PortfolioState } from '../../schemas/types.generated.ts';
-import type { Topology } from '../topology/model.ts';
+import type { DeadLetter, ExecutionCost, PortfolioState } from '../../schemas/types.generated.ts';
+import { edgeId, type Topology } from '../topology/model.ts';
+import { type CostBreakdown, CostTally, grossReturn } from './cost-breakdown.ts';
 import type { BuiltGraph } from './graph.ts';
 import { GaugeImpl, toJson } from './node-context.ts';
 import { KILL_MODES, type KillMode } from '../../lib/portfolio/kill-switch.ts';
@@ -32,12 +33,18 @@ export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
   data_sha256: string;
   peak_rss_mb: number;
   nodes: Record<string, Record<string, number>>;
+  /** With a broker that reports its costs (an ExecutionCost port): the return before them, … */
+  gross_return?: number;
+  /** … and their sums by kind over the run, in currency. */
+  costs?: CostBreakdown;
 }
 
 export class RunObserver {
   readonly states: PortfolioState[] = [];
   fills = 0;
   orders = 0;
+  /** Set when a node of this process reports costs. */
+  private costs: CostTally | undefined;
   private readonly taps = new Map<string, string[]>();
 
   constructor(
@@ -51,6 +58,11 @@ export class RunObserver {
       const out = graph.outputs.get(node.name)!;
       if (node === accounting) out.subscribe((b) => this.states.push(...(rowsOf(b) as PortfolioState[])));
       if (node.output === 'Fill') out.subscribe((b) => (this.fills += b.length));
+      for (const [port, schema] of Object.entries(node.ports)) {
+        if (schema !== 'ExecutionCost') continue;
+        const tally = (this.costs ??= new CostTally());
+        graph.outputs.get(edgeId(node.name, port))!.subscribe((b) => tally.add(rowsOf(b) as ExecutionCost[]));
+      }
       // Orders sent to a broker (a node emitting fills), not every Order edge (risk checks re-emit them).
       const feedsBroker = topology.nodes.some((n) => n.output === 'Fill' && Object.values(n.inputs).some((ps) => ps.includes(node.name)));
       if (node.output === 'Order' && feedsBroker) out.subscribe((b) => (this.orders += b.length));
@@ -86,6 +98,8 @@ export class RunObserver {
       for (const [name, lines] of this.taps) writeFileSync(join(outDir, 'taps', `${name}.jsonl`), lines.map((l) => `${l}\n`).join(''));
     }
     const perf = stats(this.states, run.sessions);
+    const costs = this.costs?.breakdown();
+    const [first, last] = [this.states[0], this.states.at(-1)];
     const reasons: Record<string, number> = {};
     for (const d of run.deadLetters) {
       const key = `${d.node}: ${d.reason.split(':')[0]}`;
@@ -112,6 +126,8 @@ export class RunObserver {
       data_sha256: run.dataSha256,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
+      ...(costs && first && last ? { gross_return: round(grossReturn(first, last, costs), 8) } : {}),
+      ...(costs ? { costs: Object.fromEntries(Object.entries(costs).map(([k, v]) => [k, round(v, 2)])) as CostBreakdown } : {}),
     };
   }
 }

@@ -99,6 +99,8 @@ export function portfolio(
     realized_pnl: 0,
     unrealized_pnl: 0,
     fees: 0,
+    borrow: 0,
+    financing: 0,
     gross_exposure: 0,
     net_exposure: 0,
     traded_notional: 0,

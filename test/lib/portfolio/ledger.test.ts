@@ -17,15 +17,26 @@ const event = fc.oneof(
     symbol: fc.constantFrom(...symbols),
     price: fc.double({ min: 1, max: 500, noNaN: true }),
   }),
+  // A broker's cost record: its carry is paid; spread, impact and fee (already in a fill) are not.
+  fc.record({
+    kind: fc.constant('cost' as const),
+    spread: fc.double({ min: -10, max: 10, noNaN: true }),
+    impact: fc.double({ min: 0, max: 10, noNaN: true }),
+    fee: fc.double({ min: -1, max: 10, noNaN: true }),
+    borrow: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 50, noNaN: true })),
+    financing: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 50, noNaN: true })),
+  }),
 );
 
 describe('Ledger', () => {
-  it('cash plus positions at marks reconciles with the fills and fees', () => {
+  it('cash plus positions at marks reconciles with the fills, fees and carry', () => {
     fc.assert(
       fc.property(fc.array(event, { maxLength: 80 }), (events) => {
         const ledger = new Ledger(1_000_000);
         let expectedCash = 1_000_000;
         let fees = 0;
+        let borrow = 0;
+        let financing = 0;
         const qty = new Map<string, number>();
         const mark = new Map<string, number>();
         const latest = new Map<string, number>();
@@ -40,6 +51,11 @@ describe('Ledger', () => {
             if (!mark.has(e.symbol) || (qty.get(e.symbol) ?? 0) === 0) mark.delete(e.symbol);
             // A new position starts at the symbol's latest mark, or at its fill price when it never had one.
             if ((qty.get(e.symbol) ?? 0) !== 0 && !mark.has(e.symbol)) mark.set(e.symbol, latest.get(e.symbol) ?? e.price);
+          } else if (e.kind === 'cost') {
+            expect(ledger.charge(e)).toBe(e.borrow !== 0 || e.financing !== 0);
+            expectedCash -= e.borrow + e.financing;
+            borrow += e.borrow;
+            financing += e.financing;
           } else {
             latest.set(e.symbol, e.price);
             if (ledger.mark(e.symbol, e.price)) mark.set(e.symbol, e.price);
@@ -54,11 +70,13 @@ describe('Ledger', () => {
         const tol = 1e-6 * (1 + Math.abs(expectedCash));
         expect(s.cash).toBeCloseTo(expectedCash, 4);
         expect(s.fees).toBeCloseTo(fees, 6);
+        expect(s.borrow).toBeCloseTo(borrow, 6);
+        expect(s.financing).toBeCloseTo(financing, 6);
         let positionsValue = 0;
         for (const [symbol, q] of qty) if (q !== 0) positionsValue += q * mark.get(symbol)!;
         expect(Math.abs(s.equity - (expectedCash + positionsValue))).toBeLessThan(tol);
-        // The PnL decomposition: equity = initial + realised + unrealised − fees.
-        expect(Math.abs(s.equity - (1_000_000 + s.realized_pnl + s.unrealized_pnl - s.fees))).toBeLessThan(tol);
+        // The PnL decomposition: equity = initial + realised + unrealised − fees − borrow − financing.
+        expect(Math.abs(s.equity - (1_000_000 + s.realized_pnl + s.unrealized_pnl - s.fees - s.borrow - s.financing))).toBeLessThan(tol);
         expect(s.positions.map((p) => p.symbol)).toEqual([...s.positions.map((p) => p.symbol)].sort());
         expect(s.positions.every((p) => p.qty !== 0)).toBe(true);
       }),

@@ -34,6 +34,8 @@ export interface FillColumns {
   fee: Float64Array;
   maker: Uint8Array;
   costs: Partial<Record<CostColumn, Float64Array>>;
+  /** The file (stem) the per-fill costs came from when not fills.parquet: `costs` (the broker's costs.parquet). */
+  costsFrom?: string;
 }
 
 export interface OrderColumns {

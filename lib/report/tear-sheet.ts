@@ -208,7 +208,7 @@ export function tearSheet(run: RunData, inputs: SheetInputs = {}): TearSheet {
   for (const c of COST_COLUMNS) {
     const perFill = fills.costs[c];
     const cumulative = eq.costs[c];
-    if (perFill) costs.push({ name: c, amount: perFill.reduce((a, b) => a + b, 0), source: `sum of fills.${c}` });
+    if (perFill) costs.push({ name: c, amount: perFill.reduce((a, b) => a + b, 0), source: `sum of ${fills.costsFrom ?? 'fills'}.${c}` });
     else if (cumulative) costs.push({ name: c, amount: cumulative[n - 1]!, source: `equity.${c} at the end of the run` });
     else absent.push(c);
   }

@@ -1,7 +1,7 @@
 /**
  * Reads a run folder (what `alpha backtest` writes) into plain columns for the tear sheet: the
  * portfolio states, fills, orders and order states, summary.json, and the optional files and columns
- * a run may add (model predictions, cost columns). Every file must be a regular file inside the folder
+ * a run may add (model predictions, cost columns, the broker's costs.parquet). Every file must be a regular file inside the folder
  * (symlinks resolved); a missing folder, a folder that is not a run, a damaged Parquet file or a column
  * of the wrong type is an AlphaError naming the file and what was expected.
  */
@@ -37,7 +37,7 @@ export function readRunFolder(dir: string): RunData {
   return {
     summary: readSummary(dir),
     equity: readEquity(dir),
-    fills: readFills(dir),
+    fills: readFills(dir, has('costs.parquet')),
     orders: readOrders(dir),
     ...(has('order_states.parquet') ? { orderStates: readOrderStates(dir) } : {}),
     ...(has('predictions.parquet') ? { predictions: readPredictions(dir) } : {}),
@@ -159,12 +159,14 @@ function readEquity(dir: string): EquityColumns {
   };
 }
 
-function readFills(dir: string): FillColumns {
+function readFills(dir: string, withCostsFile: boolean): FillColumns {
   const f = 'fills.parquet';
   const t = readTable(dir, f);
   const str = (name: string): string[] => column(dir, f, t, name, 'string');
   const side = str('side');
   const liquidity = str('liquidity');
+  const own = costs(dir, f, t);
+  const fromFile = withCostsFile && !own.impact ? { impact: fillImpact(dir, str('fill_id')), costsFrom: 'costs' } : undefined;
   return {
     ts: column(dir, f, t, 'ts_known', 'time'),
     orderId: str('order_id'),
@@ -178,8 +180,37 @@ function readFills(dir: string): FillColumns {
     price: column(dir, f, t, 'price', 'number'),
     fee: column(dir, f, t, 'fee', 'number'),
     maker: Uint8Array.from(liquidity, (l) => (l === 'MAKER' ? 1 : 0)),
-    costs: costs(dir, f, t),
+    costs: fromFile ? { ...own, impact: fromFile.impact } : own,
+    ...(fromFile ? { costsFrom: fromFile.costsFrom } : {}),
   };
+}
+
+/**
+ * Each fill's impact from costs.parquet (execution.book-broker's `costs` port: one row per fill, and
+ * carry rows with no fill_id, which the books already hold), in fills.parquet's row order.
+ */
+function fillImpact(dir: string, fillIds: readonly string[]): Float64Array {
+  const f = 'costs.parquet';
+  const t = readTable(dir, f);
+  column(dir, f, t, 'fill_id', 'string'); // its type, checked
+  const impact = column(dir, f, t, 'impact', 'number');
+  const ids = t.getChild('fill_id')!;
+  const byFill = new Map<string, number>();
+  for (let i = 0; i < t.numRows; i++) {
+    const id = ids.get(i) as string | null;
+    if (id === null) continue;
+    if (byFill.has(id)) throw new DataError(join(dir, f), `row ${i}: fill_id "${id}" again: expected one row per fill`);
+    byFill.set(id, impact[i]!);
+  }
+  return Float64Array.from(fillIds, (id, i) => {
+    const x = byFill.get(id);
+    if (x === undefined)
+      throw new DataError(
+        join(dir, f),
+        `no row for fill "${id}" (fills.parquet row ${i}): expected one row per fill, as the broker's costs port writes`,
+      );
+    return x;
+  });
 }
 
 function readOrders(dir: string): OrderColumns {

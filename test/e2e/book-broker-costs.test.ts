@@ -1,6 +1,7 @@
 /**
  * examples/book-broker.yaml end to end through the command line: the broker's carry reaches the
- * equity (accounting's `costs` input), and the run reports gross and net with the cost breakdown.
+ * equity (accounting's `costs` input), the run reports gross and net with the cost breakdown, and
+ * its tear sheet shows all five costs.
  * Expected figures come from the run's Parquet files read with hyparquet (costs.parquet, the broker's
  * own record of every cost; equity.parquet, the books), not from the summary's code.
  */
@@ -8,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tearSheet } from '../../lib/report/tear-sheet.ts';
+import { readRunFolder } from '../../pipelines/report/run-folder.ts';
 import { runAlpha } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
@@ -33,6 +36,20 @@ beforeAll(async () => {
 }, 90_000);
 
 describe('examples/book-broker.yaml: costs that add up', () => {
+  it("shows every cost in the tear sheet: impact from the broker's costs.parquet, the carry from the books", async () => {
+    const costs = await rows('costs.parquet');
+    const sum = (k: string, fills: boolean) =>
+      costs.filter((c) => (c['fill_id'] !== null) === fills).reduce((a, c) => a + (c[k] as number), 0);
+    const sheet = tearSheet(readRunFolder(out));
+    const line = (name: string) => sheet.costs.find((c) => c.name === name);
+    expect(line('impact')).toMatchObject({ source: 'sum of costs.impact' });
+    expect(line('impact')!.amount).toBeCloseTo(sum('impact', true), 6);
+    expect(line('fees')!.amount).toBeCloseTo(sum('fee', true), 6);
+    expect(line('borrow')!.amount).toBeCloseTo(sum('borrow', false), 6);
+    expect(line('financing')!.amount).toBeCloseTo(sum('financing', false), 6);
+    expect(sheet.missing['costs']).toBeUndefined();
+  });
+
   it('books the carry the broker reported, and reports gross and net with each cost', async () => {
     const costs = await rows('costs.parquet');
     const sum = (k: string) => costs.reduce((a, c) => a + (c[k] as number), 0);

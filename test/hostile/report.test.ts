@@ -1,6 +1,7 @@
 /**
  * Hostile input to `alpha report`, through the real command line: a folder that is missing, a file,
- * not a run, a run with a damaged, truncated, mistyped or symlinked-out file, a summary that is not
+ * not a run, a run with a damaged, truncated, mistyped or symlinked-out file, a broker's costs file
+ * that does not match the fills, a summary that is not
  * JSON, and --out names that would leave the run folder or overwrite what is not a report. Each is one
  * line `alpha: …` naming the file and what would be accepted, exit 1, no stack trace (unless --debug),
  * and no report written anywhere.
@@ -8,6 +9,7 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeRecordsParquet } from '../../lib/io/parquet.ts';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
@@ -70,6 +72,36 @@ describe('alpha report refuses what is not a run folder', () => {
   it('random bytes as equity.parquet', async () => {
     const dir = damaged((d) => writeFileSync(join(d, 'equity.parquet'), Buffer.from('PAR1 this is not parquet PAR1')));
     await refused([dir], 'equity.parquet', 'not a readable Parquet file');
+  });
+
+  it("a broker's costs.parquet without a row for each fill, or of random bytes", async () => {
+    const carry = { ts_event: 0, ts_known: 0, symbol: 'SYM000', notional: 1, spread: 0, impact: 0, fee: 0, borrow: 1, financing: 0 };
+    // One fill (this short run has none) and cost rows that are not its.
+    const fill = {
+      ts_event: 0,
+      ts_known: 0,
+      fill_id: 'f1',
+      order_id: 'o1',
+      symbol: 'SYM000',
+      side: 'BUY',
+      qty: 1,
+      price: 10,
+      fee: 0,
+      liquidity: 'TAKER',
+    };
+    const lacking = damaged((d) => {
+      writeRecordsParquet(join(d, 'fills.parquet'), 'Fill', [fill]);
+      writeRecordsParquet(join(d, 'costs.parquet'), 'ExecutionCost', [
+        { ...carry, fill_id: null },
+        { ...carry, fill_id: 'f2', impact: 2 },
+      ]);
+    });
+    const garbage = damaged((d) => writeFileSync(join(d, 'costs.parquet'), Buffer.from('PAR1 not parquet PAR1')));
+    await Promise.all([
+      refused([lacking], 'costs.parquet', /no row for fill "f1" \(fills.parquet row 0\): expected one row per fill/),
+      refused([garbage], 'costs.parquet', 'not a readable Parquet file'),
+    ]);
+    noReport(lacking);
   });
 
   it("another file's schema: orders as fills", async () => {

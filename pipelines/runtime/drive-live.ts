@@ -196,7 +196,7 @@ export async function driveLive(
   const warm = options.warm;
   if (warm)
     await serial(async () => {
-      warmEvents = await driveWarmUp(warm.sources, steps, warm.end, capture);
+      warmEvents = await driveWarmUp(warm.sources, steps, warm.end, capture, () => halted);
       const at = Math.max(clock.wallNow(), clock.now());
       const text = `warm-up on ${warm.days.join(', ')} done`;
       capture?.command(at, 'go-live', text);

@@ -114,9 +114,11 @@ export async function driveWarmUp(
   steps: ArrivalSteps,
   end: number,
   capture: CaptureWriter | undefined,
+  /** A stop asked for meanwhile (Ctrl-C) ends the warm-up early; the switch to live still follows. */
+  stopped: () => boolean = () => false,
 ): Promise<number> {
   const merger = new SourceMerger(sources);
-  for (;;) {
+  while (!stopped()) {
     if (!merger.ready()) await merger.refill();
     const slice = merger.take(Infinity);
     if (slice === null || slice === 'timer') break;

@@ -14,7 +14,8 @@
  *   last moved; the rest waits for the next quotes (market, DAY) or is cancelled (IOC). A marketable
  *   limit's rest then rests at its limit. Taker fills pay the square-root impact (impact.ts).
  * - **Resting limits** keep a queue position (queue-position.ts). A trade at the order's price from the
- *   other side fills what of it reaches the order; a trade through the price fills what remains; a
+ *   other side fills what of it reaches the order; a trade through the price fills up to the trade's
+ *   size (its aggressor would have met the better-priced order first, but took no more than it printed); a
  *   quote whose opposite touch crosses the limit fills up to its size (a seller arriving at or below a
  *   resting buy trades with it). These are MAKER fills at the limit.
  * - **Sessions.** An instruction that reaches the venue outside a session is rejected; DAY orders
@@ -253,19 +254,26 @@ export class BookMatcher {
     const s = typeof symbol === 'string' ? this.sym(symbol) : symbol;
     s.impact.traded(size);
     if (s.working.length === 0) return;
+    // The print's aggressor would have met our orders priced better than the print first, best price
+    // first, then in arrival order, up to the size it printed; what is left reaches our orders at the
+    // print's price through their queue.
     let left = size;
-    for (const w of s.working) {
-      if (!w.passive || !isWorking(w.t)) continue;
-      const limit = w.limit!;
-      let qty = 0;
-      if (w.sign > 0 ? price < limit : price > limit) qty = w.t.remaining;
-      else if (price === limit && aggressor !== w.t.order.side && left > 0) {
-        // What an earlier order of ours at this level filled is not in front of this one any more.
-        const reach = tradeAtLevel(w.queue, left);
-        qty = Math.min(w.t.remaining, Math.floor(reach));
-        left -= qty;
-      }
-      if (qty > 0) this.fill(s, w, qty, limit, limit, 'MAKER', k - w.lf, k - w.lf + Math.max(w.lo, w.lf), out);
+    const resting = s.working.filter((w) => w.passive && isWorking(w.t));
+    const through = resting
+      .filter((w) => (w.sign > 0 ? price < w.limit! : price > w.limit!))
+      .sort((a, b) => (a.sign > 0 ? b.limit! - a.limit! : a.limit! - b.limit!));
+    for (const w of through) {
+      const qty = Math.min(w.t.remaining, Math.floor(left));
+      if (qty <= 0) break;
+      left -= qty;
+      this.fill(s, w, qty, w.limit!, w.limit!, 'MAKER', k - w.lf, k - w.lf + Math.max(w.lo, w.lf), out);
+    }
+    for (const w of resting) {
+      if (w.limit !== price || aggressor === w.t.order.side || left <= 0 || !isWorking(w.t)) continue;
+      // What an earlier order of ours at this level filled is not in front of this one any more.
+      const qty = Math.min(w.t.remaining, Math.floor(tradeAtLevel(w.queue, left)));
+      left -= qty;
+      if (qty > 0) this.fill(s, w, qty, w.limit, w.limit, 'MAKER', k - w.lf, k - w.lf + Math.max(w.lo, w.lf), out);
     }
     this.drop(s);
   }

@@ -37,6 +37,8 @@ export class OuchSession {
   private readonly sentBy = new Map<string, Order>();
   private answered: (() => void) | undefined;
   private closed = false;
+  /** Sequenced messages handed to the state machine so far. */
+  private handled = 0;
 
   constructor(private readonly options: OuchSessionOptions) {
     const c = colo();
@@ -85,7 +87,7 @@ export class OuchSession {
   }
 
   stats() {
-    return { ...this.client.stats(), awaiting: this.awaiting.size };
+    return { ...this.client.stats(), awaiting: this.awaiting.size, handled: this.handled };
   }
 
   /** The orders sent that the venue has not answered at all (their state at the venue is unknown). */
@@ -125,6 +127,7 @@ export class OuchSession {
         this.options.onSessionEvent?.(e);
         continue;
       }
+      this.handled++;
       if (!e.message) {
         out.notes.push(`sequenced message ${e.sequence} does not decode: ${e.error ?? 'unknown error'}`);
         continue;

@@ -129,13 +129,32 @@ describe('execution.book-broker', () => {
     expect(states(run).at(-1)).toEqual(['b', 'EXPIRED', 70, 0]);
   });
 
-  it('a trade through its price fills a resting limit in full at its limit', async () => {
+  it('a trade through its price fills a resting limit at its limit, up to the trade’s size', async () => {
     const run = await runOperator(bookBroker, plain, {
       orders: [[limit(T0 + 20, 's', 'SELL', 700, 100.2)]],
       quotes: [[q(T0 + 10, 100, 100.1, 500, 100, 1)]],
-      trades: [[trade('A', T0 + 30, 100.25, 10, 2)]],
+      // The buyer of each print would have met the better-priced sell first, taking no more than it printed:
+      // 10, then 1000 capped by the 690 left.
+      trades: [[trade('A', T0 + 30, 100.25, 10, 2), trade('A', T0 + 40, 100.3, 1000, 3)]],
     });
-    expect(fills(run)).toEqual([['s', 700, 100.2, 'MAKER']]);
+    expect(fills(run)).toEqual([
+      ['s', 10, 100.2, 'MAKER'],
+      ['s', 690, 100.2, 'MAKER'],
+    ]);
+  });
+
+  it('a trade through several resting limits reaches the best-priced first, then the earlier', async () => {
+    const run = await runOperator(bookBroker, plain, {
+      orders: [[limit(T0 + 20, 'a', 'SELL', 100, 100.3), limit(T0 + 20, 'b', 'SELL', 100, 100.2), limit(T0 + 20, 'c', 'SELL', 100, 100.2)]],
+      quotes: [[q(T0 + 10, 100, 100.1, 500, 100, 1)]],
+      // A buyer of 250 at 100.4: b (100.20, first at that price), c (100.20), then 50 of a (100.30).
+      trades: [[trade('A', T0 + 30, 100.4, 250, 2)]],
+    });
+    expect(fills(run)).toEqual([
+      ['b', 100, 100.2, 'MAKER'],
+      ['c', 100, 100.2, 'MAKER'],
+      ['a', 50, 100.3, 'MAKER'],
+    ]);
   });
 
   it('cancel and replace: a cancel ends a working order; a replace cancels it and joins at the back at its new price', async () => {
@@ -275,7 +294,7 @@ describe('execution.book-broker', () => {
       {
         orders: [[order(T0 + 20, 't', 'BUY', 100), limit(T0 + 20, 'm', 'SELL', 200, 101)]],
         quotes: [[q(T0 + 10, 100, 100.5, 500, 500, 1)]],
-        trades: [[trade('A', T0 + 30, 101.5, 1, 2)]],
+        trades: [[trade('A', T0 + 30, 101.5, 200, 2)]],
       },
     );
     const f = run.outputs['out'] as Fill[];

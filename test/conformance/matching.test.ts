@@ -1,0 +1,55 @@
+/**
+ * One table of matching cases (test/fixtures/execution/broker-conformance.json), two implementations:
+ * the simulated broker execution.book-broker, fed what a market-data feed shows, and colo_venue, a real
+ * process on loopback, driven through the OUCH client of execution.ouch. Each must give the rules'
+ * fills and order states, or, where the table marks a deliberate difference and says why, its own.
+ * Rules and differences: docs/execution.md.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBroker } from './broker-runner.ts';
+import { type Case, cases, expected } from './cases.ts';
+import { VenueRunner } from './venue-runner.ts';
+
+describe('the conformance table', () => {
+  it('has cases, each saying how the broker and the venue answer, with their own outcome where they differ', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(12);
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+    for (const c of cases) {
+      for (const side of ['broker', 'venue'] as const) {
+        expect(c[side], `${c.name}: ${side}`).toMatch(/^(same|differs: .+)/);
+        expect(() => expected(c, side), c.name).not.toThrow();
+      }
+    }
+  });
+});
+
+describe('execution.book-broker', () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c: Case) => {
+    const want = expected(c, 'broker');
+    const got = await runBroker(c.steps);
+    expect(got.fills).toEqual(want.fills);
+    expect(got.states).toEqual(want.states);
+  });
+});
+
+describe('colo_venue through OUCH', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alpha-conformance-'));
+  let venue: VenueRunner;
+  beforeAll(async () => {
+    venue = await VenueRunner.start(dir, cases.length);
+  });
+  afterAll(async () => {
+    await venue?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c: Case, index: number) => {
+    const want = expected(c, 'venue');
+    const got = await venue.run(c, index);
+    expect(got.fills).toEqual(want.fills);
+    expect(got.states).toEqual(want.states);
+    expect(got.auditFills).toEqual(got.fills);
+  });
+});

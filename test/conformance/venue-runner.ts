@@ -20,7 +20,7 @@ import { colo, type OuchClient } from '../../native/colo/index.ts';
 import type { Order } from '../../schemas/types.generated.ts';
 import { ItchWriter } from '../helpers/itch-writer.ts';
 import { order as makeOrder } from '../helpers/records.ts';
-import { type AuditLine, startVenue, until, type VenueProcess } from '../helpers/venue-process.ts';
+import { type AuditLine, sleep, startVenue, until, type VenueProcess } from '../helpers/venue-process.ts';
 import type { Case, FillRow, Side, StateRow } from './cases.ts';
 
 /** The audit trail read as it grows: complete lines only (the venue may be mid-write). */
@@ -111,16 +111,22 @@ export class VenueRunner {
     return runner;
   }
 
-  /** Waits until the venue has read every message sent and each user has handled every answer it was sent. */
+  /**
+   * Waits until the venue has read every message sent and each user has handled every answer it was
+   * sent; then once more after a pause, since the venue flushes its audit trail at the end of a poll and
+   * a large poll may reach the file in two writes.
+   */
   private async settle(): Promise<void> {
-    await until(
-      'the venue read every message',
-      () => this.audit.count('in', 'cli') === this.cliSent && this.audit.count('in', 'bg') === this.bgSent,
-    );
-    await until(
-      'every answer handled',
-      () => this.cli.stats().handled === this.audit.count('out', 'cli') && this.bgHandled === this.audit.count('out', 'bg'),
-    );
+    const done = (): boolean =>
+      this.audit.count('in', 'cli') === this.cliSent &&
+      this.audit.count('in', 'bg') === this.bgSent &&
+      this.cli.stats().handled === this.audit.count('out', 'cli') &&
+      this.bgHandled === this.audit.count('out', 'bg');
+    for (let lines = -1; lines !== this.audit.read().length; ) {
+      await until('the venue read every message and each user handled every answer', done);
+      lines = this.audit.read().length;
+      await sleep(3);
+    }
   }
 
   async run(c: Case, index: number): Promise<VenueResult> {

@@ -288,9 +288,11 @@ void Engine::background(const uint8_t* p, size_t n, uint64_t ts, Output& out) {
     if (it == flow_refs_.end()) return stats_.unknown_flow_refs++, nullptr;
     return &orders_[it->second];
   };
+  // The recorded aggressor meets a client order priced better than R before R's level (price
+  // priority), then that level's queue (time priority).
   auto trade = [&](uint64_t flow_ref, uint32_t shares) {
     Order* o = find(flow_ref);
-    if (o) take_level(o->locate, o->side, o->price, shares, bg, ts, out);
+    if (o) match(o->locate, o->side == 'B' ? 'S' : 'B', o->price, shares, bg, ts, out);
   };
   auto remove = [&](Order& o, uint32_t shares) {
     if (shares >= o.shares) {

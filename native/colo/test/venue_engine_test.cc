@@ -1,6 +1,6 @@
 // The venue's matching engine: price-time priority, partial fills across levels, IOC, cancel,
-// replace (losing priority), every rejection, background trades that fill a client order queued
-// ahead of the flow's order, and — property — a colo::book::Book fed the engine's published ITCH
+// replace (losing priority), every rejection, background trades that fill a client order priced
+// better than the flow's order or queued ahead of it, and — property — a colo::book::Book fed the engine's published ITCH
 // equals the engine's own book after a random stream of operations.
 #include "colo/venue_engine.h"
 
@@ -311,6 +311,30 @@ TEST_F(EngineTest, BackgroundTradeFillsAClientOrderQueuedAheadFirst) {
   bg(bg_exec(77, 1));  // gone: counted
   bg(bg_exec(999, 1));
   EXPECT_EQ(e.stats().unknown_flow_refs, 2u);
+}
+
+TEST_F(EngineTest, BackgroundTradeThroughABetterClientPriceMeetsTheClientFirst) {
+  bg(bg_add(77, 'S', 500, "AAPL", usd(10.30)));
+  bg(bg_add(78, 'B', 100, "AAPL", usd(10.00)));
+  enter(1, order("C1", 'S', 100, "AAPL", usd(10.20)));  // better than the flow's 10.30
+  out.clear();
+  bg(bg_exec(77, 50));  // the flow's buyer of 50 at 10.30 would have paid 10.20 to the client
+  auto fills = ouch_of<ouch42::Executed>(out, 1);
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].executed_shares, 50u);
+  EXPECT_EQ(fills[0].execution_price, usd(10.20));
+  EXPECT_EQ(fills[0].liquidity_flag, 'A');
+  EXPECT_EQ(e.top(1), (book::Top{usd(10.00), usd(10.20), 100, 50}));
+
+  out.clear();
+  bg(bg_exec(77, 80));  // the client's last 50, then 30 of 77 at its own price
+  fills = ouch_of<ouch42::Executed>(out, 1);
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].executed_shares, 50u);
+  auto ex = itch_of<itch::OrderExecuted>(out);
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[1].executed_shares, 30u);
+  EXPECT_EQ(e.top(1), (book::Top{usd(10.00), usd(10.30), 100, 470}));
 }
 
 TEST_F(EngineTest, BackgroundAddThatCrossesAClientOrderTradesWithIt) {

@@ -12,9 +12,10 @@
 //   'R'      registers the symbol (the venue assigns its own locate, publishes its own 'R')
 //   'A' 'F'  a background limit order: it matches whatever it crosses (client orders a real
 //            book would have let it trade with), the rest rests at the back of its level's queue
-//   'E' 'C'  a background trade of N shares on order R: a background aggressor takes N shares at
-//            R's price through that level's FIFO queue in time priority, so a client order queued
-//            ahead of R fills first; if the level holds fewer than N, it takes what is there
+//   'E' 'C'  a background trade of N shares on order R: a background aggressor takes N shares up
+//            to R's price, best price first — a client order priced better than R, then R's level
+//            through its FIFO queue in time priority, so a client order queued ahead of R fills
+//            first; if those hold fewer than N, it takes what is there
 //   'X' 'D'  cancel part / all of R (what remains of it)
 //   'U'      replace R: it loses priority (and matches first if the new price crosses)
 //   others   counted as ignored ('S' 'H' 'P' 'Q' ...); the venue publishes its own 'S' events

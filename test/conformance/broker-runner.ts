@@ -67,12 +67,12 @@ function feeds(steps: readonly Step[]) {
 }
 
 /** The broker's fills and order states for a case's steps (states up to the end of the steps: orders still working then expire when the run ends, which the table leaves out). */
-export async function runBroker(steps: readonly Step[]): Promise<{ fills: FillRow[]; states: StateRow[] }> {
+export async function runBroker(steps: readonly Step[]): Promise<{ fills: FillRow[]; states: StateRow[]; reasons: [string, string][] }> {
   const run = await runOperator(bookBroker, plainBroker, feeds(steps));
+  const states = run.outputs['states'] as OrderState[];
   return {
+    reasons: states.filter((s) => s.status === 'REJECTED').map((s) => [s.order_id, s.reason ?? ''] as [string, string]),
     fills: (run.outputs['out'] as Fill[]).map((f) => [f.order_id, f.qty, f.price, f.liquidity] as FillRow),
-    states: (run.outputs['states'] as OrderState[])
-      .filter((s) => s.status !== 'EXPIRED')
-      .map((s) => [s.order_id, s.status, s.filled_qty, s.remaining_qty] as StateRow),
+    states: states.filter((s) => s.status !== 'EXPIRED').map((s) => [s.order_id, s.status, s.filled_qty, s.remaining_qty] as StateRow),
   };
 }

@@ -19,18 +19,32 @@ export type Step =
 export type FillRow = [string, number, number, 'MAKER' | 'TAKER'];
 /** [order id, status, filled, remaining] */
 export type StateRow = [string, string, number, number];
+/** [order id, reason class] of a REJECTED state */
+export type RejectRow = [string, RejectClass];
+
+/** What a rejection's reason must say, by class: the two implementations word it differently. */
+export const REJECT_CLASSES = {
+  shares: /\b(qty|quantity|shares)\b/i,
+  price: /price/i,
+  'no such order': /no such working order|not a live order/i,
+} as const;
+export type RejectClass = keyof typeof REJECT_CLASSES;
 
 export interface Case {
   name: string;
   steps: Step[];
   fills: FillRow[];
   states: StateRow[];
+  /** The reason class of each REJECTED state (none: no rejection). */
+  rejects?: RejectRow[];
   broker: string;
   venue: string;
   broker_fills?: FillRow[];
   broker_states?: StateRow[];
+  broker_rejects?: RejectRow[];
   venue_fills?: FillRow[];
   venue_states?: StateRow[];
+  venue_rejects?: RejectRow[];
 }
 
 export type Implementation = 'broker' | 'venue';
@@ -40,11 +54,11 @@ export const cases: Case[] = (
 ).cases;
 
 /** What `side` must give for `c`: the rules' fills and states unless the table says it differs. */
-export function expected(c: Case, side: Implementation): { fills: FillRow[]; states: StateRow[]; differs: boolean } {
+export function expected(c: Case, side: Implementation): { fills: FillRow[]; states: StateRow[]; rejects: RejectRow[]; differs: boolean } {
   const differs = c[side].startsWith('differs');
-  if (!differs) return { fills: c.fills, states: c.states, differs };
+  if (!differs) return { fills: c.fills, states: c.states, rejects: c.rejects ?? [], differs };
   const fills = c[`${side}_fills`];
   const states = c[`${side}_states`];
   if (!fills || !states) throw new Error(`case "${c.name}": ${side} differs but gives no ${side}_fills / ${side}_states`);
-  return { fills, states, differs };
+  return { fills, states, rejects: (side === 'venue' ? c.venue_rejects : c.broker_rejects) ?? [], differs };
 }

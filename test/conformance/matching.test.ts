@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBroker } from './broker-runner.ts';
-import { type Case, cases, expected, type FillRow, type Implementation, type StateRow } from './cases.ts';
+import { type Case, cases, expected, type FillRow, type Implementation, REJECT_CLASSES, type StateRow } from './cases.ts';
 import { VenueRunner } from './venue-runner.ts';
 
 describe('the conformance table', () => {
@@ -29,7 +29,7 @@ describe('the conformance table', () => {
 /** One implementation behind the table: started once, then each case in turn. */
 interface Runner {
   start(): Promise<void>;
-  run(c: Case, index: number): Promise<{ fills: FillRow[]; states: StateRow[]; auditFills?: FillRow[] }>;
+  run(c: Case, index: number): Promise<{ fills: FillRow[]; states: StateRow[]; reasons: [string, string][]; auditFills?: FillRow[] }>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +61,8 @@ describe.each([
     const got = await runner.run(c, index);
     expect(got.fills).toEqual(want.fills);
     expect(got.states).toEqual(want.states);
+    expect(got.reasons.map(([id]) => id)).toEqual(want.rejects.map(([id]) => id));
+    want.rejects.forEach(([id, kind], i) => expect(got.reasons[i]![1], `${id}: ${kind}`).toMatch(REJECT_CLASSES[kind]));
     // The venue's answers as the client read them are the venue's own record of them.
     if (got.auditFills) expect(got.auditFills).toEqual(got.fills);
   });

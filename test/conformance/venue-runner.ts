@@ -47,6 +47,8 @@ class AuditTail {
 export interface VenueResult {
   fills: FillRow[];
   states: StateRow[];
+  /** [order id, reason] of each REJECTED state. */
+  reasons: [string, string][];
   /** The client's executions as the venue's audit trail records them (Executed to `cli`). */
   auditFills: FillRow[];
 }
@@ -237,6 +239,9 @@ export class VenueRunner {
     return {
       fills: this.updates.flatMap((u) => u.fills.map((f) => [id(f.order_id), f.qty, f.price, f.liquidity] as FillRow)),
       states: this.updates.flatMap((u) => u.states.map((s) => [id(s.order_id), s.status, s.filled_qty, s.remaining_qty] as StateRow)),
+      reasons: this.updates.flatMap((u) =>
+        u.states.filter((s) => s.status === 'REJECTED').map((s) => [id(s.order_id), s.reason ?? ''] as [string, string]),
+      ),
       auditFills,
     };
   }

@@ -78,7 +78,12 @@ export class VenueRunner {
     writeFileSync(flowPath, flow.bytes());
     const venue = await startVenue(dir, { users: ['cli:cli', 'bg:bg'], flowPath });
     const audit = new AuditTail(venue.auditPath);
-    await until('the flow played', () => audit.read().filter((l) => l.proto === 'itch' && l.type === 'R').length === cases);
+    try {
+      await until('the flow played', () => audit.read().filter((l) => l.proto === 'itch' && l.type === 'R').length === cases);
+    } catch (err) {
+      await venue.stop();
+      throw err;
+    }
     let runner: VenueRunner | undefined;
     let cliIn = false;
     let bgIn = false;
@@ -108,8 +113,13 @@ export class VenueRunner {
       },
     });
     runner = new VenueRunner(venue, audit, cli, bg);
-    await until('both users logged in', () => cliIn && bgIn);
-    await runner.settle();
+    try {
+      await until('both users logged in', () => cliIn && bgIn);
+      await runner.settle();
+    } catch (err) {
+      await runner.stop();
+      throw err;
+    }
     return runner;
   }
 

@@ -14,8 +14,9 @@
  *   last moved; the rest waits for the next quotes (market, DAY) or is cancelled (IOC). A marketable
  *   limit's rest then rests at its limit. Taker fills pay the square-root impact (impact.ts).
  * - **Resting limits** keep a queue position (queue-position.ts). A trade at the order's price from the
- *   other side fills what of it reaches the order; a trade through the price fills up to the trade's
- *   size (its aggressor would have met the better-priced order first, but took no more than it printed); a
+ *   other side fills what of it reaches the order; a trade through the price from the other side fills
+ *   up to the trade's size (its aggressor would have met the better-priced order first, but took no
+ *   more than it printed); a
  *   quote whose opposite touch crosses the limit fills up to its size (a seller arriving at or below a
  *   resting buy trades with it). These are MAKER fills at the limit.
  * - **Sessions.** An instruction that reaches the venue outside a session is rejected; DAY orders
@@ -256,9 +257,10 @@ export class BookMatcher {
     if (s.working.length === 0) return;
     // The print's aggressor would have met our orders priced better than the print first, best price
     // first, then in arrival order, up to the size it printed; what is left reaches our orders at the
-    // print's price through their queue.
+    // print's price through their queue. A print whose aggressor is on our order's side took a resting
+    // order on the other side that crossed ours: the quote that showed it has filled ours already.
     let left = size;
-    const resting = s.working.filter((w) => w.passive && isWorking(w.t));
+    const resting = s.working.filter((w) => w.passive && isWorking(w.t) && aggressor !== w.t.order.side);
     const through = resting
       .filter((w) => (w.sign > 0 ? price < w.limit! : price > w.limit!))
       .sort((a, b) => (a.sign > 0 ? b.limit! - a.limit! : a.limit! - b.limit!));
@@ -269,7 +271,7 @@ export class BookMatcher {
       this.fill(s, w, qty, w.limit!, w.limit!, 'MAKER', k - w.lf, k - w.lf + Math.max(w.lo, w.lf), out);
     }
     for (const w of resting) {
-      if (w.limit !== price || aggressor === w.t.order.side || left <= 0 || !isWorking(w.t)) continue;
+      if (w.limit !== price || left <= 0 || !isWorking(w.t)) continue;
       // What an earlier order of ours at this level filled is not in front of this one any more.
       const qty = Math.min(w.t.remaining, Math.floor(tradeAtLevel(w.queue, left)));
       left -= qty;

@@ -143,6 +143,17 @@ describe('execution.book-broker', () => {
     ]);
   });
 
+  it('a buyer arriving above a resting sell fills it once: from the quote that shows it, not again from its print', async () => {
+    const run = await runOperator(bookBroker, plain, {
+      orders: [[limit(T0 + 20, 's', 'SELL', 700, 100.2)]],
+      // A bid of 80 at 100.25 crosses the sell (80 filled), then a seller hits that bid: a print through
+      // the sell's price whose aggressor is on the sell's own side, which reaches nothing of it.
+      quotes: [[q(T0 + 10, 100, 100.1, 500, 100, 1), q(T0 + 25, 100.25, 100.3, 80, 100, 2)]],
+      trades: [[trade('A', T0 + 30, 100.25, 80, 3, { aggressor: 'SELL' })]],
+    });
+    expect(fills(run)).toEqual([['s', 80, 100.2, 'MAKER']]);
+  });
+
   it('a trade through several resting limits reaches the best-priced first, then the earlier', async () => {
     const run = await runOperator(bookBroker, plain, {
       orders: [[limit(T0 + 20, 'a', 'SELL', 100, 100.3), limit(T0 + 20, 'b', 'SELL', 100, 100.2), limit(T0 + 20, 'c', 'SELL', 100, 100.2)]],

@@ -18,7 +18,7 @@
  *   up to the trade's size (its aggressor would have met the better-priced order first, but took no
  *   more than it printed); a
  *   quote whose opposite touch crosses the limit fills up to its size (a seller arriving at or below a
- *   resting buy trades with it). These are MAKER fills at the limit.
+ *   resting buy trades with it), our orders in price priority. These are MAKER fills at the limit.
  * - **Sessions.** An instruction that reaches the venue outside a session is rejected; DAY orders
  *   expire at the session's close; the permanent impact resets there, and the carry of the positions
  *   the broker's own fills built is accrued (borrow on shorts, financing of the gross, ACT/360 for the
@@ -95,6 +95,9 @@ interface Sym {
   /** When the symbol's last instruction takes effect (instructions keep their order). */
   lastAt: Micros;
 }
+
+/** Sort key of price priority among orders of one side: a market order first, then the best limit. */
+const priority = (w: Working): number => (w.limit === null ? -Infinity : -w.sign * w.limit);
 
 export class BookMatcher {
   private readonly syms = new Map<string, Sym>();
@@ -239,7 +242,9 @@ export class BookMatcher {
     s.askSize = askSize;
     s.impact.mid(k, (bid + ask) / 2);
     if (s.working.length === 0) return;
-    for (const w of s.working) {
+    // What the quote shows goes to our orders in price priority (market orders first), then arrival.
+    const byPriority = s.working.length > 1 ? [...s.working].sort((a, b) => priority(a) - priority(b)) : s.working;
+    for (const w of byPriority) {
       const venue = k - w.lf;
       const known = venue + Math.max(w.lo, w.lf);
       if (!w.passive) this.take(s, w, venue, known, out);

@@ -154,6 +154,18 @@ describe('execution.book-broker', () => {
     expect(fills(run)).toEqual([['s', 80, 100.2, 'MAKER']]);
   });
 
+  it('a seller crossing several resting buys fills them in price priority, then arrival', async () => {
+    const run = await runOperator(bookBroker, plain, {
+      orders: [[limit(T0 + 20, 'a', 'BUY', 100, 99.85), limit(T0 + 20, 'b', 'BUY', 100, 99.9), limit(T0 + 20, 'c', 'BUY', 100, 99.9)]],
+      // An offer of 150 at 99.80 crosses all three: b (99.90, first there), then 50 of c; a (99.85) gets none.
+      quotes: [[q(T0 + 10, 99.7, 100.1, 100, 100, 1), q(T0 + 30, 99.7, 99.8, 100, 150, 2)]],
+    });
+    expect(fills(run)).toEqual([
+      ['b', 100, 99.9, 'MAKER'],
+      ['c', 50, 99.9, 'MAKER'],
+    ]);
+  });
+
   it('a trade through several resting limits reaches the best-priced first, then the earlier', async () => {
     const run = await runOperator(bookBroker, plain, {
       orders: [[limit(T0 + 20, 'a', 'SELL', 100, 100.3), limit(T0 + 20, 'b', 'SELL', 100, 100.2), limit(T0 + 20, 'c', 'SELL', 100, 100.2)]],

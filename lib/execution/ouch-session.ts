@@ -62,6 +62,12 @@ export class OuchSession {
     };
     const c = colo();
     for (const o of orders) {
+      // OUCH's Replace Order carries no side or symbol: the venue would keep the original's.
+      const target = o.action === 'REPLACE' ? this.states.working().find((w) => w.order_id === o.target_order_id) : undefined;
+      if (target && (target.side !== o.side || target.symbol !== o.symbol)) {
+        refuse(o, `replace of ${target.order_id}: expected its side ${target.side} and symbol ${target.symbol}, got ${o.side} ${o.symbol}`);
+        continue;
+      }
       const mapped = c.orderToOuch(o, { market_collar: this.options.marketCollar });
       if (!mapped.ok) {
         refuse(o, mapped.error);

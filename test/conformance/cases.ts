@@ -27,6 +27,7 @@ export const REJECT_CLASSES = {
   shares: /\b(qty|quantity|shares)\b/i,
   price: /price/i,
   'no such order': /no such working order|not a live order/i,
+  side: /\bside\b/i,
 } as const;
 export type RejectClass = keyof typeof REJECT_CLASSES;
 

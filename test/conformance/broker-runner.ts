@@ -47,7 +47,15 @@ function feeds(steps: readonly Step[]) {
       show(t + 1);
     } else if ('order' in step) {
       const o = step.order;
-      client({ order_id: o.id, side: o.side, qty: o.qty, order_type: o.type, limit_price: o.price ?? null, time_in_force: o.tif ?? 'DAY' });
+      client({
+        order_id: o.id,
+        side: o.side,
+        qty: o.qty,
+        order_type: o.type,
+        limit_price: o.price ?? null,
+        ref_price: o.ref ?? 100,
+        time_in_force: o.tif ?? 'DAY',
+      });
     } else if ('cancel' in step) {
       client({ order_id: step.cancel.id, side: 'BUY', qty: 0, action: 'CANCEL', target_order_id: step.cancel.target });
     } else {

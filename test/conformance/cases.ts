@@ -11,7 +11,18 @@ export type Step =
   | { execute: { id: number; shares: number } }
   | { reduce: { id: number; shares: number } }
   | { delete: { id: number } }
-  | { order: { id: string; side: 'BUY' | 'SELL'; qty: number; type: 'MARKET' | 'LIMIT'; price?: number; tif?: 'DAY' | 'IOC' } }
+  | {
+      order: {
+        id: string;
+        side: 'BUY' | 'SELL';
+        qty: number;
+        type: 'MARKET' | 'LIMIT';
+        price?: number;
+        tif?: 'DAY' | 'IOC';
+        /** ref_price: a market order's collar is set from it (default 100) */
+        ref?: number;
+      };
+    }
   | { cancel: { id: string; target: string } }
   | { replace: { id: string; target: string; qty: number; price: number; side?: 'BUY' | 'SELL' } };
 

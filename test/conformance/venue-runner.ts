@@ -206,6 +206,7 @@ export class VenueRunner {
           qty: o.qty,
           order_type: o.type,
           limit_price: o.price ?? null,
+          ref_price: o.ref ?? 100,
           time_in_force: o.tif ?? 'DAY',
         });
       } else if ('cancel' in step) {

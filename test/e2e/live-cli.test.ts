@@ -7,15 +7,14 @@
  * from the market, ended by --seconds: the stop cancels every one of them at the venue before the run
  * exits, and the replay still writes the same orders (the cancels included).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
-import { ROOT, runAlpha } from '../helpers/cli.ts';
-import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
+import { runAlpha, startAlpha } from '../helpers/cli.ts';
+import { startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-cli-'));
 let data: string;
@@ -35,53 +34,37 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ports = (): string[] => [
-  '--set',
-  `quotes.rerequest_port=${venue.rerequestPort}`,
-  '--set',
-  `trades.rerequest_port=${venue.rerequestPort}`,
-  '--set',
-  `broker.port=${venue.ouchPort}`,
-];
+const ports = (): string[] => venueSets(venue);
 
 describe('alpha live', () => {
   it('trades the example against the venue, stops cleanly on Ctrl-C, and its capture replays to the same orders', async () => {
     const live = join(dir, 'live');
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/alpha.mjs',
-        'live',
-        'examples/live-venue.yaml',
-        '--data',
-        data,
-        '--date',
-        date,
-        '--speed',
-        '600',
-        '--out',
-        live,
-        '--status-every',
-        '1',
-        ...ports(),
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    let stdout = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, output, exited } = startAlpha([
+      'live',
+      'examples/live-venue.yaml',
+      '--data',
+      data,
+      '--date',
+      date,
+      '--speed',
+      '600',
+      '--out',
+      live,
+      '--status-every',
+      '1',
+      ...ports(),
+    ]);
     // Wait for orders to flow (status lines every second), then Ctrl-C.
     const deadline = Date.now() + 40_000;
-    while (!/ [1-9][\d,]{2,} orders/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!/ [1-9][\d,]{2,} orders/.test(output.stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     // A manual halt by an operator: pre-trade goes HALTED, cancels what works, passes nothing more.
     const kill = await runAlpha(['kill', live, '--reason', 'test: halt by hand'], 20_000);
     expect(kill.code, kill.stderr).toBe(0);
     expect(kill.stdout).toMatch(/took the halt/);
     await new Promise((r) => setTimeout(r, 1000));
     child.kill('SIGINT');
-    expect(await exited, stderr).toBe(0);
+    const { code, stdout, stderr } = await exited;
+    expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/stopping: sources closed/);
     // The status line: events, orders, fills, equity and PnL, lag, the kill switch.
     expect(stderr).toMatch(

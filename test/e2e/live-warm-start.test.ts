@@ -5,7 +5,6 @@
  * held each decision back (no order is stamped before the live open, and the venue received exactly
  * the orders the run wrote), and the capture, warm-up included, replays to the same orders and fills.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +13,8 @@ import { regularSession } from '../../lib/core/exchange-time.ts';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { readManifest } from '../../pipelines/data/manifest.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
-import { ROOT, runAlpha } from '../helpers/cli.ts';
-import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
+import { type CliRun, runAlpha, startAlpha } from '../helpers/cli.ts';
+import { startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-warm-'));
 let data: string;
@@ -36,41 +35,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ports = (): string[] => [
-  '--set',
-  `quotes.rerequest_port=${venue.rerequestPort}`,
-  '--set',
-  `trades.rerequest_port=${venue.rerequestPort}`,
-  '--set',
-  `broker.port=${venue.ouchPort}`,
-];
-
-function runLive(out: string, extra: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/alpha.mjs',
-      'live',
-      'examples/live-venue.yaml',
-      '--data',
-      data,
-      '--date',
-      date,
-      '--speed',
-      '600',
-      '--out',
-      out,
-      '--quiet',
-      ...extra,
-      ...ports(),
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+function runLive(out: string, extra: string[]): Promise<CliRun> {
+  return startAlpha([
+    'live',
+    'examples/live-venue.yaml',
+    '--data',
+    data,
+    '--date',
+    date,
+    '--speed',
+    '600',
+    '--out',
+    out,
+    '--quiet',
+    ...extra,
+    ...venueSets(venue),
+  ]).exited;
 }
 
 describe('alpha live --warm', () => {

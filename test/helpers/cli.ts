@@ -1,5 +1,5 @@
 /** Runs the `alpha` command line as a child process (`node bin/alpha.mjs …` in the repository root), as a user would. */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, where the command runs. */
@@ -22,4 +22,18 @@ export function runAlpha(args: readonly string[], timeoutMs: number): Promise<Cl
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });
+}
+
+/** `alpha ...args` started in the background: its output so far, and its end (for a signal, or to wait). */
+export function startAlpha(args: readonly string[]): {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  exited: Promise<CliRun>;
+} {
+  const child = spawn(process.execPath, ['bin/alpha.mjs', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d: Buffer) => (output.stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output.stderr += d.toString()));
+  const exited = new Promise<CliRun>((resolve) => child.once('exit', (code) => resolve({ code, ...output })));
+  return { child, output, exited };
 }

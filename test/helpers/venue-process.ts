@@ -185,3 +185,15 @@ export async function startVenueDay(
   const venue = await startVenue(dir, { users: options.users, flowPath, args: options.args });
   return { venue, date, symbols: manifest.universe.map((u) => u.symbol), data };
 }
+
+/** `--set`s that point a live example's feed sources (`quotes`, `trades`) and order entry (`broker`) at `venue`. */
+export function venueSets(venue: VenueProcess): string[] {
+  return [
+    '--set',
+    `quotes.rerequest_port=${venue.rerequestPort}`,
+    '--set',
+    `trades.rerequest_port=${venue.rerequestPort}`,
+    '--set',
+    `broker.port=${venue.ouchPort}`,
+  ];
+}

@@ -7,15 +7,14 @@
  * group's capture replays to its own live outputs byte for byte (colo: orders and fills; cloud: the
  * targets it sent).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
-import { ROOT, runAlpha } from '../helpers/cli.ts';
-import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
+import { type CliRun, runAlpha, startAlpha } from '../helpers/cli.ts';
+import { startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-hybrid-'));
 let data: string;
@@ -32,42 +31,27 @@ afterAll(async () => {
 
 const runId = `hybrid${process.pid}`;
 
-function liveGroup(group: string, seconds: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/alpha.mjs',
-      'live',
-      'examples/hybrid.yaml',
-      '--group',
-      group,
-      '--run-id',
-      runId,
-      '--data',
-      data,
-      '--date',
-      date,
-      '--speed',
-      '600',
-      '--seconds',
-      String(seconds),
-      '--out',
-      join(dir, group),
-      '--quiet',
-      '--set',
-      `quotes.rerequest_port=${venue.rerequestPort}`,
-      '--set',
-      `trades.rerequest_port=${venue.rerequestPort}`,
-      '--set',
-      `broker.port=${venue.ouchPort}`,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+function liveGroup(group: string, seconds: number): Promise<CliRun> {
+  return startAlpha([
+    'live',
+    'examples/hybrid.yaml',
+    '--group',
+    group,
+    '--run-id',
+    runId,
+    '--data',
+    data,
+    '--date',
+    date,
+    '--speed',
+    '600',
+    '--seconds',
+    String(seconds),
+    '--out',
+    join(dir, group),
+    '--quiet',
+    ...venueSets(venue),
+  ]).exited;
 }
 
 interface GroupSummary {

@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { colo } from '../../native/colo/index.ts';
 import { registry } from '../../operators/index.ts';
 import { handle, onColumns } from '../../operators/sdk/handle.ts';
 import { defineOperator, definePorts, type AnySpec } from '../../operators/sdk/spec.ts';
@@ -24,7 +23,7 @@ import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import type { Order, OrderState } from '../../schemas/types.generated.ts';
 import { probeSpec, type Probe } from '../helpers/memory-graph.ts';
-import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
+import { liveRiskYaml, reachedVenue, startVenueDay, type VenueProcess, venueCancels } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-kill-switch-'));
 let venue: VenueProcess;
@@ -154,24 +153,23 @@ function traderSpec(sym: string): AnySpec {
   return spec as AnySpec;
 }
 
+const PROBES = `  - { name: passed, type: test.probe, inputs: { records: pretrade } }
+  - { name: states, type: test.probe, inputs: { records: venue.states } }
+`;
+
 describe('the kill switch, live', () => {
   it('cancels the working orders at the venue when it halts, and refuses new ones', async () => {
     const probes = new Map<string, Probe>();
     const specs = new Map<string, AnySpec>([...registry, ['test.probe', probeSpec(probes)], ['test.halting-trader', traderSpec(symbol)]]);
-    const yaml = `
-name: kill
-nodes:
-  - { name: quotes, type: source.itch, params: { rerequest_port: ${venue.rerequestPort}, date: '${date}' } }
-  - { name: trader, type: test.halting-trader, inputs: { quotes: quotes } }
-  - name: pretrade
-    type: risk.pretrade
-    inputs: { orders: trader, quotes: quotes, portfolio: accounting, fills: venue }
-    params: { daily_loss_reduce: 0.0000001, daily_loss_halt: 0.0000001, limit_replaces: false, collar_bps: 1000 }
-  - { name: venue, type: execution.ouch, params: { port: ${venue.ouchPort}, username: risk, password: pw }, inputs: { orders: pretrade } }
-  - { name: accounting, type: portfolio.accounting, inputs: { fills: venue, quotes: quotes }, params: { initial_cash: 1000000 } }
-  - { name: passed, type: test.probe, inputs: { records: pretrade } }
-  - { name: states, type: test.probe, inputs: { records: venue.states } }
-`;
+    const yaml = liveRiskYaml({
+      name: 'kill',
+      trader: 'test.halting-trader',
+      pretrade: '{ daily_loss_reduce: 0.0000001, daily_loss_halt: 0.0000001, limit_replaces: false, collar_bps: 1000 }',
+      username: 'risk',
+      venue,
+      date,
+      extra: PROBES,
+    });
     const { topology, problems } = validateTopology(loadTopology('kill.yaml', [], yaml), specs);
     if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
     const run = await runLive(topology, systemTime, {
@@ -194,39 +192,23 @@ nodes:
     for (const id of rests) expect(states.filter((s) => s.order_id === id).at(-1)?.status, id).toBe('CANCELLED');
 
     // At the venue: a Cancel Order in and a Canceled out for each resting bid; the late order never came.
-    const audit = venue.audit().filter((l) => l.proto === 'ouch' && l.session === 'risk');
-    const token = (id: string): string => colo().ouchToken(id);
-    for (const id of rests) {
-      expect(
-        audit.some((l) => l.dir === 'in' && l.type === 'X' && l.fields!['order_token'] === token(id)),
-        `cancel in ${id}`,
-      ).toBe(true);
-      expect(
-        audit.some((l) => l.dir === 'out' && l.type === 'C' && l.fields!['order_token'] === token(id)),
-        `canceled out ${id}`,
-      ).toBe(true);
-    }
-    expect(audit.some((l) => l.dir === 'in' && l.fields?.['order_token'] === token('late'))).toBe(false);
+    expect(venueCancels(venue, 'risk', rests)).toEqual(Object.fromEntries(rests.map((id) => [id, { in: 1, out: 1 }])));
+    expect(reachedVenue(venue, 'risk', 'late')).toBe(false);
   }, 60_000);
 
   it('trips on the rate limit: cancels the working orders at the venue and refuses the rest of the burst', async () => {
     const probes = new Map<string, Probe>();
     const specs = new Map<string, AnySpec>([...registry, ['test.probe', probeSpec(probes)], ['test.bursting-trader', burstSpec(symbol)]]);
     // At most 6 orders per 60 s of the run's clock: the whole run is one window, whatever the wall does.
-    const yaml = `
-name: rate
-nodes:
-  - { name: quotes, type: source.itch, params: { rerequest_port: ${venue.rerequestPort}, date: '${date}' } }
-  - { name: trader, type: test.bursting-trader, inputs: { quotes: quotes } }
-  - name: pretrade
-    type: risk.pretrade
-    inputs: { orders: trader, quotes: quotes, portfolio: accounting, fills: venue }
-    params: { max_orders: 6, rate_window_seconds: 60, limit_replaces: false, collar_bps: 2000 }
-  - { name: venue, type: execution.ouch, params: { port: ${venue.ouchPort}, username: rate, password: pw }, inputs: { orders: pretrade } }
-  - { name: accounting, type: portfolio.accounting, inputs: { fills: venue, quotes: quotes }, params: { initial_cash: 1000000 } }
-  - { name: passed, type: test.probe, inputs: { records: pretrade } }
-  - { name: states, type: test.probe, inputs: { records: venue.states } }
-`;
+    const yaml = liveRiskYaml({
+      name: 'rate',
+      trader: 'test.bursting-trader',
+      pretrade: '{ max_orders: 6, rate_window_seconds: 60, limit_replaces: false, collar_bps: 2000 }',
+      username: 'rate',
+      venue,
+      date,
+      extra: PROBES,
+    });
     const { topology, problems } = validateTopology(loadTopology('rate.yaml', [], yaml), specs);
     if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
     const run = await runLive(topology, systemTime, {
@@ -254,22 +236,7 @@ nodes:
     for (const id of working) expect(states.filter((s) => s.order_id === id).at(-1)?.status, id).toBe('CANCELLED');
 
     // At the venue: a Cancel Order in and a Canceled out for each working order; the refused ones never came.
-    const audit = venue.audit().filter((l) => l.proto === 'ouch' && l.session === 'rate');
-    const token = (id: string): string => colo().ouchToken(id);
-    for (const id of working) {
-      expect(
-        audit.some((l) => l.dir === 'in' && l.type === 'X' && l.fields!['order_token'] === token(id)),
-        `cancel in ${id}`,
-      ).toBe(true);
-      expect(
-        audit.some((l) => l.dir === 'out' && l.type === 'C' && l.fields!['order_token'] === token(id)),
-        `canceled out ${id}`,
-      ).toBe(true);
-    }
-    for (const id of [...BURST.slice(3), 'flood-late'])
-      expect(
-        audit.some((l) => l.dir === 'in' && l.fields?.['order_token'] === token(id)),
-        id,
-      ).toBe(false);
+    expect(venueCancels(venue, 'rate', working)).toEqual(Object.fromEntries(working.map((id) => [id, { in: 1, out: 1 }])));
+    for (const id of [...BURST.slice(3), 'flood-late']) expect(reachedVenue(venue, 'rate', id), id).toBe(false);
   }, 60_000);
 });

@@ -22,7 +22,7 @@ import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import type { Order, OrderState } from '../../schemas/types.generated.ts';
-import { startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
+import { liveRiskYaml, startVenueDay, type VenueProcess, venueCancels } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-stop-'));
 let venue: VenueProcess;
@@ -97,20 +97,17 @@ function rows<T>(file: string): T[] {
 describe('a graceful stop, live', () => {
   it('cancels the working orders at the venue before the run ends, and the replay writes the same orders', async () => {
     const specs = new Map<string, AnySpec>([...registry, ['test.rester', resterSpec(symbol)]]);
-    const yaml = `
-name: stop
-nodes:
-  - { name: quotes, type: source.itch, params: { rerequest_port: ${venue.rerequestPort}, date: '${date}' } }
-  - { name: trader, type: test.rester, inputs: { quotes: quotes } }
-  - name: pretrade
-    type: risk.pretrade
-    inputs: { orders: trader, quotes: quotes, portfolio: accounting, fills: venue }
-    params: { limit_replaces: false, collar_bps: 1000 }
-  - { name: venue, type: execution.ouch, params: { port: ${venue.ouchPort}, username: stop, password: pw }, inputs: { orders: pretrade } }
-  - { name: accounting, type: portfolio.accounting, inputs: { fills: venue, quotes: quotes }, params: { initial_cash: 1000000 } }
-  - { name: orders_out, type: sink.parquet, inputs: pretrade, params: { file: orders.parquet } }
+    const yaml = liveRiskYaml({
+      name: 'stop',
+      trader: 'test.rester',
+      pretrade: '{ limit_replaces: false, collar_bps: 1000 }',
+      username: 'stop',
+      venue,
+      date,
+      extra: `  - { name: orders_out, type: sink.parquet, inputs: pretrade, params: { file: orders.parquet } }
   - { name: states_out, type: sink.parquet, inputs: venue.states, params: { file: states.parquet } }
-`;
+`,
+    });
     const { topology, problems } = validateTopology(loadTopology('stop.yaml', [], yaml), specs);
     if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
     const universe = [{ symbol, sector: 'X' }];
@@ -154,18 +151,9 @@ nodes:
 
     // At the venue: a Cancel Order in and a Canceled out for each bid, and no order left working
     // (every order it accepted from this session was cancelled).
+    expect(venueCancels(venue, 'stop', RESTS)).toEqual(Object.fromEntries(RESTS.map((id) => [id, { in: 1, out: 1 }])));
     const audit = venue.audit().filter((l) => l.proto === 'ouch' && l.session === 'stop');
     const token = (id: string): string => colo().ouchToken(id);
-    for (const id of RESTS) {
-      expect(
-        audit.filter((l) => l.dir === 'in' && l.type === 'X' && l.fields!['order_token'] === token(id)).length,
-        `cancel in ${id}`,
-      ).toBe(1);
-      expect(
-        audit.filter((l) => l.dir === 'out' && l.type === 'C' && l.fields!['order_token'] === token(id)).length,
-        `canceled out ${id}`,
-      ).toBe(1);
-    }
     const accepted = audit.filter((l) => l.dir === 'out' && l.type === 'A').map((l) => l.fields!['order_token']);
     const canceled = new Set(audit.filter((l) => l.dir === 'out' && l.type === 'C').map((l) => l.fields!['order_token']));
     expect(accepted.sort()).toEqual(RESTS.map(token).sort());

@@ -197,3 +197,47 @@ export function venueSets(venue: VenueProcess): string[] {
     `broker.port=${venue.ouchPort}`,
   ];
 }
+
+/**
+ * A live graph for risk tests against `venue`: `source.itch` quotes of `date` → `trader` (a test
+ * operator type) → `risk.pretrade` (its `pretrade` params, YAML flow) → `execution.ouch` logged in as
+ * `username` (password `pw`) → accounting; `extra` adds node lines (probes, sinks).
+ */
+export function liveRiskYaml(o: {
+  name: string;
+  trader: string;
+  pretrade: string;
+  username: string;
+  venue: VenueProcess;
+  date: string;
+  extra: string;
+}): string {
+  return `
+name: ${o.name}
+nodes:
+  - { name: quotes, type: source.itch, params: { rerequest_port: ${o.venue.rerequestPort}, date: '${o.date}' } }
+  - { name: trader, type: ${o.trader}, inputs: { quotes: quotes } }
+  - name: pretrade
+    type: risk.pretrade
+    inputs: { orders: trader, quotes: quotes, portfolio: accounting, fills: venue }
+    params: ${o.pretrade}
+  - { name: venue, type: execution.ouch, params: { port: ${o.venue.ouchPort}, username: ${o.username}, password: pw }, inputs: { orders: pretrade } }
+  - { name: accounting, type: portfolio.accounting, inputs: { fills: venue, quotes: quotes }, params: { initial_cash: 1000000 } }
+${o.extra}`;
+}
+
+/** Per order id, from `session`'s OUCH audit trail: the Cancel Orders the venue took in and the Canceled answers it sent. */
+export function venueCancels(venue: VenueProcess, session: string, ids: readonly string[]): Record<string, { in: number; out: number }> {
+  const audit = venue.audit().filter((l) => l.proto === 'ouch' && l.session === session);
+  const count = (dir: string, type: string, token: string): number =>
+    audit.filter((l) => l.dir === dir && l.type === type && l.fields?.['order_token'] === token).length;
+  return Object.fromEntries(
+    ids.map((id) => [id, { in: count('in', 'X', colo().ouchToken(id)), out: count('out', 'C', colo().ouchToken(id)) }]),
+  );
+}
+
+/** Whether any message about order `id` reached the venue from `session`. */
+export function reachedVenue(venue: VenueProcess, session: string, id: string): boolean {
+  const token = colo().ouchToken(id);
+  return venue.audit().some((l) => l.proto === 'ouch' && l.session === session && l.dir === 'in' && l.fields?.['order_token'] === token);
+}

@@ -45,7 +45,9 @@ export async function tap(node: string, opts: TapOptions): Promise<void> {
   try {
     const partitions = await admin.partitions(topic);
     if (partitions === undefined)
-      throw new AlphaError(`topic "${topic}" (node "${node}") does not exist on ${s.brokers.join(',')}: nothing has written this edge yet`);
+      throw new AlphaError(
+        `topic "${topic}" (node "${node}") does not exist on ${s.brokers.join(',')}: ${opts.run === undefined ? 'nothing has written this edge yet' : `no run "${opts.run}" published or mirrored this node (a Kafka edge between groups, or a node under taps:)`}`,
+      );
     // Without --follow: read up to the end offsets as they are now.
     const remaining = new Map<number, number>();
     if (!opts.follow) {

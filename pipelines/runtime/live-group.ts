@@ -8,7 +8,8 @@
  *   edge's run topic (`<topic>.<run id>`) in the group's consumer group, its records stamped when
  *   this process received them, and captured like any other source. A restarted process goes on
  *   after the last batch its graph took.
- * - Each of its outputs another group reads is written to that run topic as it is emitted.
+ * - Each of its outputs another group reads is written to that run topic as it is emitted, and so is
+ *   each of its nodes listed under `taps:` (one partition: in emission order), for `alpha tap --run`.
  *
  * The group's capture names the group, so `alpha backtest FILE --capture` replays that group alone,
  * with its Kafka inputs as captured: each group's replay matches its own live outputs.
@@ -22,9 +23,8 @@ import { kafkaSource } from '../../operators/source/kafka.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import type { CapturedNode } from '../io/capture-log.ts';
 import { edgeEnds, type Topology } from '../topology/model.ts';
-import { topicOf } from '../topology/transport.ts';
 import type { BuiltGraph, BuiltSource, GraphClock } from './graph.ts';
-import { groupEdges } from './group/connect.ts';
+import { groupEdges, runTopic } from './group/connect.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 
 export interface LiveGroup {
@@ -40,6 +40,8 @@ export interface GroupPlan {
   /** Producer nodes of other groups whose outputs this group reads, and those of its own that others read. */
   read: string[];
   published: string[];
+  /** Its nodes under `taps:` that no other group reads: mirrored to their run topics for `alpha tap`. */
+  mirrored: string[];
 }
 
 /** What a group's process runs: its nodes, the sources they read, its Kafka inputs and outputs. */
@@ -60,6 +62,7 @@ export function planGroup(topology: Topology, group: string): GroupPlan {
       .flatMap((n) => Object.values(n.inputs).flatMap((edges) => edges.map((e) => edgeEnds(e).node))),
   );
   const { published, read } = groupEdges(topology, group);
+  const mirrored = topology.taps.filter((n) => members.has(n) && !published.includes(n));
   return {
     // A source no member reads stays closed here (another group's process owns it). Removing it does
     // not reorder the rest: sources come first, and every process of the run removes the same.
@@ -67,6 +70,7 @@ export function planGroup(topology: Topology, group: string): GroupPlan {
     members,
     read,
     published,
+    mirrored,
   };
 }
 
@@ -81,8 +85,6 @@ export function capturedGroupNodes(plan: GroupPlan): CapturedNode[] {
   return nodes;
 }
 
-const topicOfRun = (topology: Topology, node: string, runId: string): string => `${topicOf(topology, node)}.${runId}`;
-
 /**
  * Creates the run topics this group reads and writes (with their edges' partitions) when missing, so
  * either group's process may start first. A Kafka that is not there stops the run before it trades.
@@ -96,10 +98,8 @@ export async function ensureGroupTopics(plan: GroupPlan, group: LiveGroup, setti
     throw new AlphaError(`--group ${group.name}: ${(err as Error).message}`);
   }
   try {
-    for (const name of [...plan.read, ...plan.published]) {
-      const t = plan.topology.nodes.find((n) => n.name === name)!.transport;
-      await admin.ensureTopic(topicOfRun(plan.topology, name, group.runId), t.kind === 'kafka' ? t.partitions : 1);
-    }
+    for (const name of [...plan.read, ...plan.published, ...plan.mirrored])
+      await admin.ensureTopic(runTopic(plan.topology, name, group.runId), partitionsOf(plan, name));
   } catch (err) {
     throw new AlphaError(`--group ${group.name}: ${(err as Error).message}`);
   } finally {
@@ -122,7 +122,7 @@ export function openGroupInputs(
     const rank = topology.nodes.findIndex((n) => n.name === name);
     const node = topology.nodes[rank]!;
     const params = kafkaSource.params.parse({
-      topic: topicOfRun(topology, name, group.runId),
+      topic: runTopic(topology, name, group.runId),
       schema: node.ports['out'],
       group: `${topology.name}.${group.name}.${name}.${group.runId}`,
       start: 'committed',
@@ -152,7 +152,13 @@ export interface GroupOutputs {
   close(): Promise<void>;
 }
 
-/** Writes each published edge to its run topic as the graph emits it (keyed by symbol, in order). */
+/** A published edge's partitions; a tap's mirror has one, so it reads in emission order. */
+function partitionsOf(plan: GroupPlan, name: string): number {
+  const t = plan.topology.nodes.find((n) => n.name === name)!.transport;
+  return t.kind === 'kafka' && !plan.mirrored.includes(name) ? t.partitions : 1;
+}
+
+/** Writes each published edge and mirrored tap to its run topic as the graph emits it (keyed by symbol, in order). */
 export async function openGroupOutputs(
   plan: GroupPlan,
   group: LiveGroup,
@@ -165,14 +171,12 @@ export async function openGroupOutputs(
   let failure: AlphaError | undefined;
   const sends: Promise<void>[] = [];
   try {
-    for (const name of plan.published) {
-      const node = topology.nodes.find((n) => n.name === name)!;
-      const topic = topicOfRun(topology, name, group.runId);
-      const partitions = node.transport.kind === 'kafka' ? node.transport.partitions : 1;
+    for (const name of [...plan.published, ...plan.mirrored]) {
+      const topic = runTopic(topology, name, group.runId);
       const w = (await EdgeWriter.open(settings, {
         topic,
-        schema: node.ports['out'] as SchemaName,
-        partitions,
+        schema: topology.nodes.find((n) => n.name === name)!.ports['out'] as SchemaName,
+        partitions: partitionsOf(plan, name),
         producer: { 'linger.ms': '0' },
       })) as EdgeWriter<unknown>;
       writers.push({ topic, w });

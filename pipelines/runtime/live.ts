@@ -169,7 +169,8 @@ async function runSession(
     graph.sources.push(...openGroupInputs(group, options.group!, graph, clock, services, kafka!));
   }
   // Opened before the first step, so a Kafka that is not there stops the run before it trades.
-  const published = group && group.published.length > 0 ? await openGroupOutputs(group, options.group!, graph, kafka!) : undefined;
+  const published =
+    group && group.published.length + group.mirrored.length > 0 ? await openGroupOutputs(group, options.group!, graph, kafka!) : undefined;
   const warmSources = warm
     ? openWarmSources({
         topologyFile: options.topologyFile,

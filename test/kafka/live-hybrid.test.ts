@@ -96,6 +96,31 @@ describe('alpha live --group (the hybrid topology)', () => {
       .filter((l) => l.dir === 'in' && l.proto === 'ouch' && l.session === 'alpha' && (l.type === 'O' || l.type === 'X'));
     expect(inbound.length).toBe(orders);
 
+    // `alpha tap --run` shows what the run sent: the Kafka edges between the groups, and colo's tap
+    // (pretrade, under taps:) mirrored in emission order, the same records as its taps/ file.
+    const tapped = async (node: string): Promise<{ key: string | null; value: Record<string, unknown> }[]> => {
+      const r = await runAlpha(
+        ['tap', node, '--topology', 'examples/hybrid.yaml', '--run', runId, '--from-beginning', '--format', 'json'],
+        30_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { key: string | null; value: Record<string, unknown> });
+    };
+    const [sizing, bars, pretrade] = await Promise.all([tapped('sizing'), tapped('bars'), tapped('pretrade')]);
+    expect(sizing.length).toBe(targets);
+    const cloudCapture = readCapture(join(dir, 'cloud', 'capture.alog'));
+    const barsIn = cloudCapture.arrivals.reduce((n, a) => n + (a.kind === 'source' && a.node === 'bars' ? a.records.length : 0), 0);
+    expect(bars.length).toBe(barsIn);
+    expect(new Set(bars.map((b) => b.key))).toEqual(new Set(bars.map((b) => b.value['symbol'])));
+    const tapFile = readFileSync(join(dir, 'colo', 'taps', 'pretrade.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(pretrade.length).toBe(orders);
+    expect(pretrade.map((o) => o.value['order_id'])).toEqual(tapFile.map((l) => (JSON.parse(l) as { order_id: unknown }).order_id));
+
     // Each group's capture replays that group alone to its own outputs.
     const replays: [string, string[]][] = [
       ['colo', ['orders.parquet', 'fills.parquet']],
@@ -131,6 +156,21 @@ describe('alpha live --group (the hybrid topology)', () => {
       ['live', 'examples/hybrid.yaml', '--group', 'colo', '--run-id', '../x'],
       /^alpha: --run-id "\.\.\/x": expected 1–64 letters/m,
     ],
+    [
+      'a tap of a node the topology does not have',
+      ['tap', 'nope', '--topology', 'examples/hybrid.yaml', '--run', runId],
+      /^alpha: examples\/hybrid\.yaml: no node "nope" \(nodes: /m,
+    ],
+    [
+      'a tap of a run that never ran',
+      ['tap', 'sizing', '--topology', 'examples/hybrid.yaml', '--run', `never${process.pid}`],
+      /^alpha: topic "hybrid\.sizing\.never\d+" \(node "sizing"\) does not exist on .*: no run "never\d+" published or mirrored this node/m,
+    ],
+    [
+      'a tap of a run id that is not a name',
+      ['tap', 'sizing', '--topology', 'examples/hybrid.yaml', '--run', '../x'],
+      /^alpha: --run "\.\.\/x": expected a run id/m,
+    ],
     ['--warm with --group', ['live', 'examples/hybrid.yaml', '--group', 'cloud', '--warm', '1'], /^alpha: --warm with --group:/m],
     [
       'a split backtest of groups in a cycle',
@@ -138,9 +178,11 @@ describe('alpha live --group (the hybrid topology)', () => {
       /^alpha: --split: the groups of .* form a cycle, colo → cloud → colo/m,
     ],
   ])('refuses %s', async (_what, args, message) => {
-    const r = await runAlpha([...args, '--data', data, '--out', join(dir, `bad-${args.join('-').replace(/\W/g, '')}`)], 30_000);
+    const run = args[0] === 'tap' ? [] : ['--data', data, '--out', join(dir, `bad-${args.join('-').replace(/\W/g, '')}`)];
+    const r = await runAlpha([...args, ...run], 30_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr.match(/^alpha:/gm)).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -11,10 +11,14 @@
  *   late lets the kernel drop datagrams: the lag of what it did read would not show that).
  * - reference: the replay of the fastest run's capture (`alpha backtest --capture`), the same
  *   operators over the same records with no feed to wait for: the rate the graph can reach.
- * - floor: colo_pingpong's loopback round trip (UDP out, TCP back), as in bench:venue, whose JS-graph
- *   row is the tick-to-trade through this driver.
+ * - tick-to-trade (bench/live-t2t.ts): venue ITCH send → OUCH Enter Order read, from the venue's audit
+ *   trail, through a small live graph (quotes → every Nth quote → an IOC order → OUCH) run as one
+ *   process and split in two processes joined by Kafka, at --t2t-speed; p50 / p99 / p99.9 as ratios to
+ * - the reference: colo_pingpong's loopback round trip (UDP out, TCP back), as in bench:venue, run
+ *   before and after the tick-to-trade runs (the lower p50 of the two).
  *
- * Flags: --speeds 600,2400,9600,38400,153600 --seconds 8 --symbols 40 --keep-up-ms 50. One JSON line at the end.
+ * Flags: --speeds 600,2400,9600,38400,153600 --seconds 8 --symbols 40 --keep-up-ms 50 --t2t-speed 1200
+ * --every 20 --skip-seconds 5 --rounds 20000 --t2t-only (no feed-rate sweep). One JSON line at the end.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +26,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type T2tResult, tickToTrade } from './live-t2t.ts';
+import type { Dist } from './venue-audit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name: string): string => join(root, 'native/colo/build', name);
@@ -46,6 +52,11 @@ if (speeds.some((s) => !Number.isFinite(s) || s <= 0)) {
 const seconds = num('seconds', 8);
 const symbols = num('symbols', 40);
 const keepUpMs = num('keep-up-ms', 50);
+const t2tSpeed = num('t2t-speed', 1200);
+const every = num('every', 20);
+const skipSeconds = num('skip-seconds', 5);
+const rounds = num('rounds', 20_000);
+const t2tOnly = argv.includes('--t2t-only');
 
 for (const b of ['colo_venue', 'colo_pingpong']) {
   if (!existsSync(bin(b))) {
@@ -104,7 +115,7 @@ interface Row {
 const rows: Row[] = [];
 let lastCapture = '';
 const load = loadavg()[0]!;
-for (const speed of speeds) {
+for (const speed of t2tOnly ? [] : speeds) {
   const v = await venue(speed);
   try {
     const out = join(dir, `live-${speed}`);
@@ -140,20 +151,49 @@ for (const speed of speeds) {
     v.child.kill('SIGTERM');
   }
 }
-const replay = await replayCaptureRun({
-  topologyFile: join(root, 'examples/live-venue.yaml'),
-  capture: lastCapture,
-  outDir: join(dir, 'replay'),
-});
-const pp = JSON.parse(execFileSync(bin('colo_pingpong'), ['--rounds', '20000'], { encoding: 'utf8' })) as {
-  p50_ns: number;
-  p99_ns: number;
+const replay = t2tOnly
+  ? { events_per_sec: Number.NaN, orders: Number.NaN }
+  : await replayCaptureRun({
+      topologyFile: join(root, 'examples/live-venue.yaml'),
+      capture: lastCapture,
+      outDir: join(dir, 'replay'),
+    });
+
+const pingpongRun = (): Dist => {
+  const r = JSON.parse(execFileSync(bin('colo_pingpong'), ['--rounds', String(rounds)], { encoding: 'utf8' })) as {
+    p50_ns: number;
+    p99_ns: number;
+    p999_ns: number;
+    max_ns: number;
+  };
+  return { n: rounds, p50: r.p50_ns, p99: r.p99_ns, p999: r.p999_ns, max: r.max_ns };
 };
+const loadT2t = loadavg();
+const pingpongRuns = [pingpongRun()];
+const t2t: T2tResult[] = [];
+for (const mode of ['one process', 'split'] as const)
+  t2t.push(await tickToTrade({ mode, dir, flow, data, date, speed: t2tSpeed, every, skipSeconds }));
+pingpongRuns.push(pingpongRun());
+const pp = pingpongRuns.reduce((a, b) => (b.p50 < a.p50 ? b : a));
 
 const best = rows
   .filter((r) => r.kept_up)
   .reduce<Row | undefined>((a, r) => (!a || r.offered_per_sec > a.offered_per_sec ? r : a), undefined);
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const us = (ns: number | undefined): string => (ns !== undefined && Number.isFinite(ns) ? (ns / 1000).toFixed(1) : '-');
+const x = (a: number | undefined, b: number | undefined): string => (a !== undefined && b ? `${(a / b).toFixed(1)}×` : '-');
+const t2tLines = [
+  `tick-to-trade: venue ITCH send → OUCH Enter Order read (the venue's audit), quotes → every ${every}th → IOC order → OUCH, venue at ${t2tSpeed}×, packets of the first ${skipSeconds} s not timed (load average ${loadT2t.map((l) => l.toFixed(2)).join(' ')})`,
+  '',
+  '| path | feed (venue messages/s) | p50 µs | p99 µs | p99.9 µs | p50 / p99 / p99.9 vs ping-pong | orders timed |',
+  '|---|---|---|---|---|---|---|',
+  `| reference: colo_pingpong (UDP out, TCP back) | – | ${us(pp.p50)} | ${us(pp.p99)} | ${us(pp.p999)} | 1× / 1× / 1× | ${fmt(pp.n)} round trips |`,
+  ...t2t.map(
+    (r) =>
+      `| ${r.mode === 'split' ? 'split: colo → Kafka → cloud → Kafka → colo' : 'one process'} | ${fmt(r.feed_messages_per_sec)} | ${us(r.total.p50)} | ${us(r.total.p99)} | ${us(r.total.p999)} | ${x(r.total.p50, pp.p50)} / ${x(r.total.p99, pp.p99)} / ${x(r.total.p999, pp.p999)} | ${fmt(r.timed)} of ${fmt(r.orders)} (${r.skipped} in the first ${skipSeconds} s, ${r.missing} not found once) |`,
+  ),
+  `  (ping-pong before / after: p50 ${pingpongRuns.map((d) => us(d.p50)).join(' / ')} µs; the lower p50 is the reference)`,
+];
 const lines = [
   `bench:live — examples/live-venue.yaml against colo_venue, ${symbols} symbols, ${seconds} s per speed (load average ${load.toFixed(2)})`,
   '',
@@ -168,10 +208,11 @@ const lines = [
   best
     ? `largest feed rate kept up with: ${fmt(best.offered_per_sec)} records/s (${best.speed}×) = ${(best.offered_per_sec / replay.events_per_sec).toFixed(3)}× the offline replay's rate`
     : 'kept up with none of the speeds',
-  `loopback floor (colo_pingpong): p50 ${(pp.p50_ns / 1000).toFixed(1)} µs, p99 ${(pp.p99_ns / 1000).toFixed(1)} µs; tick-to-trade through this driver: npm run bench:venue (JS graph row)`,
+  '',
+  ...t2tLines,
 ];
-process.stdout.write(`${lines.join('\n')}\n`);
+process.stdout.write(`${(t2tOnly ? t2tLines : lines).join('\n')}\n`);
 process.stdout.write(
-  `${JSON.stringify({ bench: 'live', load, rows, replay_events_per_sec: replay.events_per_sec, pingpong: pp, kept_up: best ?? null })}\n`,
+  `${JSON.stringify({ bench: 'live', load, rows, replay_events_per_sec: replay.events_per_sec, pingpong_ns: pp, pingpong_runs_ns: pingpongRuns, load_t2t: loadT2t, tick_to_trade_ns: t2t, kept_up: best ?? null })}\n`,
 );
 rmSync(dir, { recursive: true, force: true });

@@ -27,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { colo } from '../native/colo/index.ts';
+import { type Dist, dist, packetFinder, readAudit } from './venue-audit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const build = join(root, 'native/colo/build');
@@ -57,19 +58,6 @@ for (const b of ['colo_pingpong', 'colo_bench', 'colo_venue', 'colo_fastpath']) 
     break;
   }
 }
-
-interface Dist {
-  n: number;
-  p50: number;
-  p99: number;
-  p999?: number;
-  max?: number;
-}
-const dist = (xs: number[]): Dist => {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
-  return { n: s.length, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: s[s.length - 1] ?? Number.NaN };
-};
 
 /** Reads a child's stdout JSON lines; `line(key)` resolves with the first one holding `key`. */
 function jsonLines(child: ChildProcess) {
@@ -198,46 +186,6 @@ async function venueRun(flow: string, mode: 'blocking' | 'spin'): Promise<VenueR
     if (fp && fp.exitCode === null) fp.kill('SIGKILL');
     if (venue.exitCode === null) venue.kill('SIGKILL');
   }
-}
-
-/** The audit: packets (first sequence, count, send_ns) in sending order, and Enter Orders by token (read_ns, times seen). */
-function readAudit(auditPath: string) {
-  const firsts: number[] = [];
-  const counts: number[] = [];
-  const sent: number[] = [];
-  const enter = new Map<string, number>();
-  const seen = new Map<string, number>();
-  for (const line of readFileSync(auditPath, 'utf8').split('\n')) {
-    if (line.includes('"proto":"moldudp64"')) {
-      const j = JSON.parse(line) as { seq: number; count: number; send_ns: number };
-      firsts.push(j.seq);
-      counts.push(j.count);
-      sent.push(j.send_ns);
-    } else if (line.includes('"dir":"in"') && line.includes('"name":"EnterOrder"')) {
-      // CLOCK_MONOTONIC ns stay below 2^53 (exact in a double) for the first ~104 days of uptime.
-      const token = /"order_token":"([^"]*)"/.exec(line)?.[1] ?? '';
-      const read = /"read_ns":(\d+)/.exec(line)?.[1];
-      seen.set(token, (seen.get(token) ?? 0) + 1);
-      if (read) enter.set(token, Number(read));
-    }
-  }
-  return { firsts, counts, sent, enter, seen };
-}
-
-/** The index of the packet holding MoldUDP64 sequence `seq` (binary search over the packets' first sequences), or -1. */
-function packetFinder(firsts: readonly number[], counts: readonly number[]): (seq: number) => number {
-  return (seq) => {
-    let lo = 0;
-    let hi = firsts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const first = firsts[mid] ?? 0;
-      if (first > seq) hi = mid - 1;
-      else if (first + (counts[mid] ?? 0) <= seq) lo = mid + 1;
-      else return mid;
-    }
-    return -1;
-  };
 }
 
 function measure(mode: 'blocking' | 'spin', auditPath: string, logPath: string, fastpath: Record<string, unknown>): VenueRun {

@@ -59,6 +59,10 @@ const symbols = num('symbols', 40);
 const keepUpMs = num('keep-up-ms', 50);
 const t2tSpeed = num('t2t-speed', 1200);
 const every = num('every', 20);
+if (!Number.isInteger(every)) {
+  process.stderr.write(`alpha bench:live: --every '${arg('every', '')}' is not a whole number of quotes\n`);
+  process.exit(2);
+}
 const skipSeconds = num('skip-seconds', 5);
 const rounds = num('rounds', 20_000);
 const t2tOnly = argv.includes('--t2t-only');

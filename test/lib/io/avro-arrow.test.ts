@@ -1,0 +1,104 @@
+/**
+ * tableFromRecords lays required numbers, dictionary strings and lists of structs out in typed arrays
+ * instead of Arrow's generic builders: the Parquet bytes must be those the generic builders give, and
+ * the values read back must be the records'.
+ */
+import * as arrow from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { arrowSchema, tableFromRecords } from '../../../lib/io/avro-arrow.ts';
+import { parquetBytes, parquetToIpc } from '../../../lib/io/parquet.ts';
+
+const T0 = 1_704_380_400_000_000;
+
+/** The table as Arrow's generic builders make it, one column at a time (timestamps as given, in µs). */
+function genericTable(schemaName: string, records: readonly Record<string, unknown>[]): arrow.Table {
+  const schema = arrowSchema(schemaName);
+  const children = schema.fields.map((f) => {
+    const values = records.map((r) => r[f.name]);
+    if (f.type instanceof arrow.Timestamp) {
+      return arrow.makeData({ type: f.type, length: values.length, data: BigInt64Array.from(values as number[], (v) => BigInt(v)) });
+    }
+    return arrow.vectorFromArray(values, f.type).data[0]!;
+  });
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: records.length, nullCount: 0, children });
+  return new arrow.Table(schema, new arrow.RecordBatch(schema, struct));
+}
+
+const readBack = (bytes: Uint8Array): arrow.Table => arrow.tableFromIPC(parquetToIpc(bytes));
+
+const states = [
+  { sym: ['SYM002', 'SYM000'], qty: [100, -50] },
+  { sym: [], qty: [] },
+  { sym: ['SYM000', 'SYM001', 'SYM002'], qty: [-50, 30, 0.5] },
+].map((p, i) => ({
+  ts_event: T0 + i * 300_000_000,
+  ts_known: T0 + i * 300_000_000 + 1,
+  cash: 1e7 - i * 1234.5,
+  equity: 1e7 + i,
+  realized_pnl: i * 0.25,
+  unrealized_pnl: -i,
+  fees: i * 3,
+  borrow: 0,
+  financing: i * 0.01,
+  gross_exposure: 2e6,
+  net_exposure: -i * 10,
+  traded_notional: i * 1e5,
+  positions: p.sym.map((symbol, k) => ({ symbol, qty: p.qty[k]!, avg_price: 10 + k, mark: 10.5 + k })),
+}));
+
+describe('tableFromRecords', () => {
+  it('writes portfolio states (a list of position structs) as the generic builders do', () => {
+    const bytes = parquetBytes(tableFromRecords('PortfolioState', states));
+    expect(Buffer.from(bytes).equals(Buffer.from(parquetBytes(genericTable('PortfolioState', states))))).toBe(true);
+    const positions = readBack(bytes).getChild('positions')!;
+    expect(positions.length).toBe(3);
+    const rows = [0, 1, 2].map((i) => [...(positions.get(i) as arrow.Vector)].map((p) => ({ ...p.toJSON() })));
+    expect(rows).toEqual(states.map((s) => s.positions));
+  });
+
+  it('writes fills (dictionary strings, enums) and execution costs (a nullable string) as the generic builders do', () => {
+    const fills = [0, 1, 2, 3].map((i) => ({
+      ts_event: T0 + i,
+      ts_known: T0 + i + 500,
+      fill_id: `o${i}#1`,
+      order_id: `o${i}`,
+      symbol: ['SYM001', 'SYM000', 'SYM001', 'SYM002'][i]!,
+      side: i % 2 ? 'SELL' : 'BUY',
+      qty: 100 + i,
+      price: 10 + i / 3,
+      fee: i * 0.01,
+      liquidity: i === 2 ? 'MAKER' : 'TAKER',
+    }));
+    const costs = [0, 1, 2].map((i) => ({
+      ts_event: T0 + i,
+      ts_known: T0 + i,
+      symbol: 'SYM000',
+      fill_id: i === 1 ? null : `o${i}#1`,
+      notional: 1000 * i,
+      spread: 0.5,
+      impact: 0.25 * i,
+      fee: 0.1,
+      borrow: 0,
+      financing: 0,
+    }));
+    for (const [name, records] of [
+      ['Fill', fills],
+      ['ExecutionCost', costs],
+    ] as const) {
+      const bytes = parquetBytes(tableFromRecords(name, records));
+      expect(Buffer.from(bytes).equals(Buffer.from(parquetBytes(genericTable(name, records))))).toBe(true);
+    }
+    const fillsBack = readBack(parquetBytes(tableFromRecords('Fill', fills)));
+    expect([...fillsBack.getChild('symbol')!]).toEqual(['SYM001', 'SYM000', 'SYM001', 'SYM002']);
+    expect([...fillsBack.getChild('liquidity')!]).toEqual(['TAKER', 'TAKER', 'MAKER', 'TAKER']);
+    expect([...fillsBack.getChild('ts_known')!].map(Number)).toEqual(fills.map((f) => f.ts_known / 1000));
+    expect([...readBack(parquetBytes(tableFromRecords('ExecutionCost', costs))).getChild('fill_id')!]).toEqual(['o0#1', null, 'o2#1']);
+  });
+
+  it('takes the generic path for a value of an unexpected kind, as before', () => {
+    const odd = [{ ...states[0]!, cash: '5' as unknown as number }];
+    const bytes = parquetBytes(tableFromRecords('PortfolioState', odd));
+    expect(Buffer.from(bytes).equals(Buffer.from(parquetBytes(genericTable('PortfolioState', odd))))).toBe(true);
+    expect(readBack(bytes).getChild('cash')!.get(0)).toBe(5);
+  });
+});

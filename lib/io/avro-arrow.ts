@@ -107,8 +107,8 @@ export function tableFromRecords(schemaName: string, records: readonly Record<st
 }
 
 /**
- * One column of record values as Arrow data. Required numbers, dictionary strings and lists of
- * structs of those (a portfolio state's positions) are laid out directly in typed arrays; anything
+ * One column of record values as Arrow data. Required numbers, strings, dictionary strings and lists
+ * of structs of those (a portfolio state's positions) are laid out directly in typed arrays; anything
  * else (nullable fields, plain strings, booleans, a value of an unexpected kind) goes through Arrow's
  * generic builders, which cost several times more per value: a run's outputs have tens of thousands
  * of fills and states. Both give the same data, so the same Parquet bytes.
@@ -138,6 +138,10 @@ function dataOf(f: arrow.Field, values: readonly unknown[]): arrow.Data {
       const dictionary = arrow.vectorFromArray([...codes.keys()], new arrow.Utf8());
       return arrow.makeData({ type: t, length: n, data: indices, dictionary });
     }
+    if (t instanceof arrow.Utf8 && values.every(isString)) {
+      const utf8 = asciiColumn(values as string[]);
+      if (utf8) return arrow.makeData({ type: t, length: n, nullCount: 0, valueOffsets: utf8.offsets, data: utf8.bytes });
+    }
     if (
       t instanceof arrow.List &&
       t.children[0]!.type instanceof arrow.Struct &&
@@ -157,6 +161,19 @@ function dataOf(f: arrow.Field, values: readonly unknown[]): arrow.Data {
     }
   }
   return arrow.vectorFromArray(values as unknown[], t).data[0]!;
+}
+
+const ENCODER = new TextEncoder();
+
+/**
+ * ASCII strings (ids) as one UTF-8 buffer and its offsets, from one encoding of their concatenation
+ * rather than one per string; undefined when any is not ASCII (its UTF-8 is longer than its length).
+ */
+function asciiColumn(values: readonly string[]): { offsets: Int32Array; bytes: Uint8Array } | undefined {
+  const bytes = ENCODER.encode(values.join(''));
+  const offsets = new Int32Array(values.length + 1);
+  for (let i = 0; i < values.length; i++) offsets[i + 1] = offsets[i]! + values[i]!.length;
+  return bytes.length === offsets[values.length] ? { offsets, bytes } : undefined;
 }
 
 const pluckers = new Map<string, (records: readonly Record<string, unknown>[]) => unknown[]>();

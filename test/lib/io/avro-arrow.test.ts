@@ -95,6 +95,28 @@ describe('tableFromRecords', () => {
     expect([...readBack(parquetBytes(tableFromRecords('ExecutionCost', costs))).getChild('fill_id')!]).toEqual(['o0#1', null, 'o2#1']);
   });
 
+  it('writes ids that are not ASCII (or empty) as the generic builders do', () => {
+    const ids = ['ordre-é', '', '注文-1', 'o\uD800x', 'plain'];
+    const fills = ids.map((id, i) => ({
+      ts_event: T0 + i,
+      ts_known: T0 + i,
+      fill_id: `${id}#1`,
+      order_id: id,
+      symbol: 'SYM000',
+      side: 'BUY',
+      qty: 1,
+      price: 1,
+      fee: 0,
+      liquidity: 'TAKER',
+    }));
+    const ascii = fills.filter((f) => f.order_id === '' || f.order_id === 'plain');
+    for (const records of [fills, ascii]) {
+      const bytes = parquetBytes(tableFromRecords('Fill', records));
+      expect(Buffer.from(bytes).equals(Buffer.from(parquetBytes(genericTable('Fill', records))))).toBe(true);
+      expect([...readBack(bytes).getChild('order_id')!]).toEqual(records.map((f) => f.order_id.replace('\uD800', '\uFFFD')));
+    }
+  });
+
   it('takes the generic path for a value of an unexpected kind, as before', () => {
     const odd = [{ ...states[0]!, cash: '5' as unknown as number }];
     const bytes = parquetBytes(tableFromRecords('PortfolioState', odd));

@@ -118,9 +118,14 @@ describe('tableFromRecords', () => {
   });
 
   it('takes the generic path for a value of an unexpected kind, as before', () => {
-    const odd = [{ ...states[0]!, cash: '5' as unknown as number }];
+    const oddPosition = { ...states[0]!.positions[0]!, qty: '7' as unknown as number };
+    const odd = [
+      { ...states[0]!, cash: '5' as unknown as number },
+      { ...states[2]!, positions: [...states[2]!.positions, oddPosition] },
+    ];
     const bytes = parquetBytes(tableFromRecords('PortfolioState', odd));
     expect(Buffer.from(bytes).equals(Buffer.from(parquetBytes(genericTable('PortfolioState', odd))))).toBe(true);
     expect(readBack(bytes).getChild('cash')!.get(0)).toBe(5);
+    expect((readBack(bytes).getChild('positions')!.get(1) as arrow.Vector).get(3).qty).toBe(7);
   });
 });

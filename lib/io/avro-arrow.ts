@@ -109,9 +109,9 @@ export function tableFromRecords(schemaName: string, records: readonly Record<st
 /**
  * One column of record values as Arrow data. Required numbers, strings, dictionary strings and lists
  * of structs of those (a portfolio state's positions) are laid out directly in typed arrays; anything
- * else (nullable fields, plain strings, booleans, a value of an unexpected kind) goes through Arrow's
- * generic builders, which cost several times more per value: a run's outputs have tens of thousands
- * of fills and states. Both give the same data, so the same Parquet bytes.
+ * else (nullable fields, booleans, strings that are not ASCII, a value of an unexpected kind) goes
+ * through Arrow's generic builders, which cost several times more per value: a run's outputs have
+ * tens of thousands of fills and states. Both give the same data, so the same Parquet bytes.
  */
 function dataOf(f: arrow.Field, values: readonly unknown[]): arrow.Data {
   const n = values.length;
@@ -168,7 +168,7 @@ const pluckers = new Map<string, (records: readonly Record<string, unknown>[]) =
 /**
  * `records.map((r) => r[name])`, by a function written for the one name: its property read then sees
  * one or two shapes of record and stays fast, where one read shared by every field of every schema
- * turns megamorphic (most of the time of a portfolio state's 40 positions × 4 fields).
+ * turns megamorphic.
  */
 function pluck(records: readonly Record<string, unknown>[], name: string): unknown[] {
   let f = pluckers.get(name);

@@ -44,17 +44,20 @@ export interface GroupPlan {
   mirrored: string[];
 }
 
-/** What a group's process runs: its nodes, the sources they read, its Kafka inputs and outputs. */
-export function planGroup(topology: Topology, group: string): GroupPlan {
+/**
+ * What a group's process runs: its nodes, the sources they read, its Kafka inputs and outputs.
+ * `capture`: the file whose header named the group (a replay), for the messages.
+ */
+export function planGroup(topology: Topology, group: string, capture?: string): GroupPlan {
+  const what = capture ? `${capture}: the capture of group "${group}"` : `--group ${group}`;
   if (topology.groups.length === 0)
-    throw new AlphaError(`--group ${group}: ${topology.file} has no groups: (a live run of it is one process; drop --group)`);
+    throw new AlphaError(
+      `${what}: ${topology.file} has no groups:${capture ? ' (replay it with the topology that ran the group)' : ' (a live run of it is one process; drop --group)'}`,
+    );
   const g = topology.groups.find((x) => x.name === group);
   if (!g)
-    throw new AlphaError(
-      `--group ${group}: ${topology.file} has no group "${group}" (groups: ${topology.groups.map((x) => x.name).join(', ')})`,
-    );
-  if (g.replicas > 1)
-    throw new AlphaError(`--group ${group}: a live group runs as one process; its replicas: ${g.replicas} are for backtests`);
+    throw new AlphaError(`${what}: ${topology.file} has no group "${group}" (groups: ${topology.groups.map((x) => x.name).join(', ')})`);
+  if (g.replicas > 1) throw new AlphaError(`${what}: a live group runs as one process; its replicas: ${g.replicas} are for backtests`);
   const members = new Set(g.nodes);
   const readByMembers = new Set(
     topology.nodes

@@ -308,7 +308,7 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
   const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   // A group's capture replays that group alone, its Kafka inputs as they arrived.
-  const group = capture.header.group === undefined ? undefined : planGroup(live, capture.header.group);
+  const group = capture.header.group === undefined ? undefined : planGroup(live, capture.header.group, options.capture);
   const topology = group
     ? replayTopology(group.topology, capture.header.nodes, options.capture, capturedGroupNodes(group))
     : replayTopology(live, capture.header.nodes, options.capture);

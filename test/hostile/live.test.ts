@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset } from '../helpers/datasets.ts';
+import { CaptureWriter } from '../../pipelines/io/capture-log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,6 +19,11 @@ mkdirSync(full);
 writeFileSync(join(full, 'x.txt'), 'keep me');
 const notCapture = join(dir, 'not.alog');
 writeFileSync(notCapture, 'PAR1 not a capture at all');
+// A well-formed capture of a group the topologies below do not have.
+const otherGroup = join(dir, 'other-group.alog');
+const w = new CaptureWriter(otherGroup, { start: 1, universe: [], sessions: [], nodes: [], group: 'edge' });
+w.end(2);
+w.close();
 // The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
 let data = '';
 beforeAll(async () => {
@@ -64,6 +70,16 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       '--hot on a port no Redis listens on',
       ['live', 'examples/live-venue.yaml', '--hot', 'redis://127.0.0.1:1', '--out', join(dir, 'o5')],
       /^alpha: alpha live --hot: cannot connect to Redis at 127\.0\.0\.1:1/m,
+    ],
+    [
+      "a group's capture replayed with a topology without that group",
+      ['backtest', 'examples/hybrid.yaml', '--capture', otherGroup, '--out', join(dir, 'o6')],
+      /^alpha: .*other-group\.alog: the capture of group "edge": examples\/hybrid\.yaml has no group "edge" \(groups: colo, cloud\)/m,
+    ],
+    [
+      "a group's capture replayed with a topology without groups",
+      ['backtest', 'examples/live-venue.yaml', '--capture', otherGroup, '--out', join(dir, 'o7')],
+      /^alpha: .*other-group\.alog: the capture of group "edge": examples\/live-venue\.yaml has no groups: \(replay it with the topology that ran the group\)/m,
     ],
     [
       '--capture with --split',

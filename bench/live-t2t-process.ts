@@ -17,6 +17,7 @@ import { handle, onColumns } from '../operators/sdk/handle.ts';
 import { type AnySpec, defineOperator, definePorts } from '../operators/sdk/spec.ts';
 import { runLiveSession } from '../pipelines/runtime/live.ts';
 import type { Order, Quote } from '../schemas/types.generated.ts';
+import { iocAtAsk } from './t2t-order.ts';
 
 export interface T2tProcessArgs {
   topology: string;
@@ -65,22 +66,9 @@ const ioc = defineOperator({
           const out: Order[] = [];
           const { symbol, ask, id } = b.columns;
           for (let i = b.start; i < b.end; i++) {
-            const orderId = `t2t-${id[i]}`;
-            ids.push(orderId);
-            out.push({
-              ts_event: ctx.clock.now(),
-              ts_known: ctx.clock.now(),
-              order_id: orderId,
-              symbol: symbol.dictionary[symbol.codes[i]!]!,
-              side: 'BUY',
-              qty: 100,
-              order_type: 'LIMIT',
-              limit_price: ask[i]!,
-              ref_price: ask[i]!,
-              time_in_force: 'IOC',
-              action: 'NEW',
-              target_order_id: null,
-            });
+            const order = iocAtAsk('t2t', id[i]!, symbol.dictionary[symbol.codes[i]!]!, ask[i]!, ctx.clock.now());
+            ids.push(order.order_id);
+            out.push(order);
           }
           emit(out);
         }),

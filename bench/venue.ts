@@ -27,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { colo } from '../native/colo/index.ts';
+import { iocAtAsk } from './t2t-order.ts';
 import { type Dist, dist, packetFinder, readAudit } from './venue-audit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -295,22 +296,9 @@ async function jsGraphRun(flow: string): Promise<{ dist: Dist; warm: Dist; order
               const { symbol, ask, id } = b.columns;
               for (let i = b.start; i < b.end; i++) {
                 if (++n % p.every !== 0) continue;
-                const orderId = `js-${id[i]}`;
-                ids.push(orderId);
-                out.push({
-                  ts_event: ctx.clock.now(),
-                  ts_known: ctx.clock.now(),
-                  order_id: orderId,
-                  symbol: symbol.dictionary[symbol.codes[i]!]!,
-                  side: 'BUY',
-                  qty: 100,
-                  order_type: 'LIMIT',
-                  limit_price: ask[i]!,
-                  ref_price: ask[i]!,
-                  time_in_force: 'IOC',
-                  action: 'NEW',
-                  target_order_id: null,
-                });
+                const order = iocAtAsk('js', id[i]!, symbol.dictionary[symbol.codes[i]!]!, ask[i]!, ctx.clock.now());
+                ids.push(order.order_id);
+                out.push(order);
               }
               emit(out);
             }),

@@ -107,7 +107,9 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   checkLiveFolder(options.outDir, options.overwrite ?? false); // refused before anything else is read
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   const dataDir = options.dataDir ?? topology.data;
-  const universe = liveUniverse(dataDir);
+  // Read once: the universe and, for a warm start, the days before the session.
+  const manifest = dataDir ? readManifest(dataDir) : undefined;
+  const universe: UniverseMember[] = manifest?.universe.map((u) => ({ symbol: u.symbol, sector: u.sector })) ?? [];
   const base = options.time ?? systemTime;
   const date = options.date ?? newYorkDate(base.now());
   const liveSession = regularSession(date);
@@ -115,7 +117,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
     throw new AlphaError(
       `--warm with --group: a group's warm-up would need its Kafka inputs' history (not built yet); warm up a one-process run`,
     );
-  const warm = options.warm !== undefined ? planWarmUp(dataDir, date, options.warm) : undefined;
+  const warm = options.warm !== undefined ? planWarmUp(dataDir, manifest, date, options.warm) : undefined;
   const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
   // A Redis that is not there stops the run before the venue is connected or the folder touched.
@@ -385,11 +387,6 @@ export function statusLine(
     ...(kill ? [`kill switch ${kill}`] : []),
     `${n(deadLetters)} dead letters`,
   ].join('  ');
-}
-
-function liveUniverse(dataDir: string | undefined): UniverseMember[] {
-  if (!dataDir) return [];
-  return readManifest(dataDir).universe.map((u) => ({ symbol: u.symbol, sector: u.sector }));
 }
 
 /** Whether the run may own `path`; true when it exists and holds files (to replace with `overwrite`). */

@@ -16,7 +16,7 @@ import { rowsOf } from '../../lib/core/column-batch.ts';
 import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
-import { type DatasetManifest, manifestWindow, readManifest } from '../data/manifest.ts';
+import { type DatasetManifest, manifestWindow } from '../data/manifest.ts';
 import type { CaptureWriter } from '../io/capture-log.ts';
 import { openDataset } from '../io/dataset.ts';
 import type { ArrivalSteps } from './arrivals.ts';
@@ -36,12 +36,17 @@ export interface WarmUpPlan {
   manifest: DatasetManifest;
 }
 
-/** The `sessions` trading days of `dataDir` before `liveDate`; refused when the data has fewer. */
-export function planWarmUp(dataDir: string | undefined, liveDate: string, sessions: number): WarmUpPlan {
+/** The `sessions` trading days of `dataDir` (its `manifest`) before `liveDate`; refused when the data has fewer. */
+export function planWarmUp(
+  dataDir: string | undefined,
+  manifest: DatasetManifest | undefined,
+  liveDate: string,
+  sessions: number,
+): WarmUpPlan {
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > MAX_WARM_SESSIONS)
     throw new AlphaError(`--warm ${sessions}: expected a whole number of trading days from 1 to ${MAX_WARM_SESSIONS}`);
-  if (!dataDir) throw new AlphaError(`--warm ${sessions}: no data folder to warm up from: pass --data DIR or set "data:" in the topology`);
-  const manifest = readManifest(dataDir);
+  if (!dataDir || !manifest)
+    throw new AlphaError(`--warm ${sessions}: no data folder to warm up from: pass --data DIR or set "data:" in the topology`);
   const before = manifest.dates.filter((d) => d < liveDate);
   if (before.length < sessions)
     throw new AlphaError(

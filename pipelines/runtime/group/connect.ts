@@ -6,7 +6,7 @@
 import type { Subject } from 'rxjs';
 import type { EdgeBatch } from '../../../lib/core/column-batch.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
-import type { Topology } from '../../topology/model.ts';
+import { edgeEnds, type Topology } from '../../topology/model.ts';
 import { AlphaError } from '../../../lib/core/errors.ts';
 import type { DriveHooks } from '../drive.ts';
 import type { EventClock } from '../event-clock.ts';
@@ -57,7 +57,7 @@ export function refuseGroupCycle(topology: Topology, what: string): void {
   for (const node of topology.nodes) {
     const to = groupOf.get(node.name);
     for (const edge of Object.values(node.inputs).flat()) {
-      const from = groupOf.get(edge.split('.')[0]!);
+      const from = groupOf.get(edgeEnds(edge).node);
       if (from === undefined || to === undefined || from === to) continue;
       next.get(from)!.add(to);
       via.set(`${from}>${to}`, `${edge} → ${node.name}`);

@@ -115,6 +115,10 @@ export class OuchSession {
     const deadline = Date.now() + ms;
     // How long the session is: a login that asks for nothing old is told the next sequence number.
     const last = (await this.login(0, deadline, where)) - 1;
+    if (last < handled)
+      throw new AlphaError(
+        `resume: ${where} holds ${last} messages but the dead run had handled ${handled}: it is another session (was the venue restarted?); its orders cannot be reconciled`,
+      );
     await this.login(1, deadline, where, (client) => {
       this.client = client;
     });

@@ -1,7 +1,8 @@
 /**
  * Durable live state: `alpha live` trading examples/live-venue.yaml against colo_venue is killed with
  * SIGKILL mid-session, then `alpha live --resume` on the same folder rebuilds the graph from the dead
- * run's capture, reconciles with the venue's OUCH session and trades on. Checked against the venue's
+ * run's capture, reconciles with the venue's OUCH session and trades on; killed again, it resumes
+ * again from both lives. Checked against the venue's
  * audit trail: no order token was entered twice, every execution the venue sent is a fill of the run,
  * and the run's positions (its accounting's last state) are the venue's executions summed by symbol.
  * The resumed capture then replays to the same orders and fills, byte for byte.
@@ -68,17 +69,29 @@ describe('alpha live --resume', () => {
     expect(sentBefore).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 2000)); // 20 minutes of the session at 600×: the venue trades on
 
+    // The resumed process dies too, after it reconciled and traded on; the second resume starts from both.
+    const second = startAlpha([...args, '--resume', '--status-every', '1']);
+    const again = Date.now() + 40_000;
+    while (!/resumed: .*\n(.*\n)*live .*\n(.*\n)*live .*\n/.test(second.output.stderr) && Date.now() < again)
+      await new Promise((r) => setTimeout(r, 100));
+    second.child.kill('SIGKILL');
+    expect((await second.exited).code, second.output.stderr).toBeNull();
+    const [, handledFirst, missedFirst] =
+      /resumed: (\d+) venue message\(s\) the dead run had handled, (\d+) it had not/.exec(second.output.stderr) ?? [];
+    expect(Number(handledFirst), second.output.stderr).toBeGreaterThan(0);
+    expect(Number(missedFirst), second.output.stderr).toBeGreaterThan(0); // executions of its resting limits while it was dead
+    const twiceDead = readCapture(join(out, 'capture.alog'));
+    expect(twiceDead.arrivals.length).toBeGreaterThan(dead.arrivals.length);
+
     const resumed = await runAlpha([...args, '--resume', '--seconds', '12', '--quiet'], 90_000);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/resumed: [\d,]+ arrivals of the run that died taken again/);
-    const [, handled, missed] = /resumed: (\d+) venue message\(s\) the dead run had handled, (\d+) it had not/.exec(resumed.stderr) ?? [];
-    expect(Number(handled), resumed.stderr).toBeGreaterThan(0);
-    expect(Number(missed), resumed.stderr).toBeGreaterThan(0); // executions of its resting limits while it was dead
+    expect(resumed.stderr).toMatch(/resumed: \d+ venue message\(s\) the dead run had handled, \d+ it had not/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
       resumed: { arrivals: number; duplicates: number };
       orders: number;
     };
-    expect(summary.resumed.arrivals).toBe(dead.arrivals.length);
+    expect(summary.resumed.arrivals).toBe(twiceDead.arrivals.length);
     expect(summary.resumed.duplicates).toBeGreaterThan(0); // the feed re-delivered what the dead run saw
 
     // No order sent twice: each Enter Order token once in the venue's audit, and orders went out after the restart.

@@ -44,6 +44,7 @@ const ended = liveFolder('ended', liveNodes, true);
 const otherTopology = liveFolder('other-topology', [], false);
 const stillRunning = liveFolder('running', liveNodes, false);
 writeFileSync(join(stillRunning, 'live.pid'), `${process.pid}\n`);
+const noVenue = liveFolder('no-venue', liveNodes, false);
 const atSpeed = liveFolder('at-speed', liveNodes, false, { time: { speed: 600, origin: 1, system: 1 } });
 // The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
 let data = '';
@@ -141,6 +142,11 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       '--resume of a run at a speed, without its --date',
       ['live', 'examples/live-venue.yaml', '--resume', '--out', atSpeed],
       /^alpha: --resume: the run of .* ran a trading day at 600×: give its --date and --speed again/m,
+    ],
+    [
+      '--resume with no venue to reconcile with',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', noVenue, '--set', 'broker.port=1', '--seconds', '30'],
+      /^alpha: resume: the venue's OUCH port 127\.0\.0\.1:1 did not accept a login in time: cannot reconcile/m,
     ],
     [
       '--resume at another speed',

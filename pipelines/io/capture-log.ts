@@ -42,6 +42,8 @@ export interface CaptureHeader {
   nodes: CapturedNode[];
   /** A group's live run (`alpha live --group`): the group whose nodes ran (its replay runs them alone). */
   group?: string;
+  /** A group's run id (its topics and consumer groups): a resume reads the same. */
+  run_id?: string;
   /** A run at a speed factor: its time was `origin` at system time `system` (µs), `speed` times faster since (a resume keeps it). */
   time?: { speed: number; origin: Micros; system: Micros };
 }
@@ -276,6 +278,7 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     Array.isArray(h.sessions) &&
     h.sessions.every((x) => Number.isFinite(x?.open) && Number.isFinite(x.close)) &&
     (h.group === undefined || typeof h.group === 'string') &&
+    (h.run_id === undefined || typeof h.run_id === 'string') &&
     (h.time === undefined || [h.time?.speed, h.time?.origin, h.time?.system].every(Number.isFinite)) &&
     Array.isArray(h.nodes) &&
     h.nodes.every(

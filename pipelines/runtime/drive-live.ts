@@ -46,7 +46,14 @@ export interface LiveDriveOptions {
    * (order entry reconciles with the venue), and the live sources deliver only what the dead run's
    * capture does not hold already (resume.ts).
    */
-  resume?: { capture: Capture; recovery: { active: boolean } };
+  resume?: {
+    capture: Capture;
+    recovery: { active: boolean };
+    /** A group's Kafka inputs: what the dead run took but had not committed comes again (resume.ts). */
+    kafkaInputs?: ReadonlySet<string>;
+    /** Runs once the capture was taken again, before the nodes' onRecovered hooks (a group's outputs publish what Kafka lacks). */
+    afterRetake?: () => Promise<unknown>;
+  };
 }
 
 export interface FeedObserver {
@@ -211,11 +218,12 @@ export async function driveLive(
       retaking = true;
       resume.recovery.active = true;
       try {
-        resumed = await retake(graph, steps, resume.capture);
+        resumed = await retake(graph, steps, resume.capture, resume.kafkaInputs);
       } finally {
         retaking = false;
         resume.recovery.active = false;
       }
+      await resume.afterRetake?.();
       for (const ctx of graph.contexts.values()) for (const fn of ctx.recoverers) await fn(resumed.marks.get(ctx.node));
     });
 

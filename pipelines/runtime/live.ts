@@ -140,7 +140,20 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
 /** A resumed run: the dead run's instruments, sessions and clock, its capture taken again first. */
 async function resumeSession(options: LiveOptions, log: Logger, topology: Topology, dead: Capture): Promise<LiveSummary> {
   const file = join(options.outDir, CAPTURE_FILE);
-  replayTopology(topology, dead.header.nodes, file); // refused when another topology made it
+  const { group } = dead.header;
+  if (group !== options.group?.name)
+    throw new AlphaError(
+      group === undefined
+        ? `--resume --group ${options.group!.name}: ${file} is the capture of a one-process run: resume it without --group`
+        : `--resume: ${file} is the capture of group "${group}": resume it with --group ${group}${options.group ? ` (not ${options.group.name})` : ''}`,
+    );
+  if (options.group && dead.header.run_id !== options.group.runId)
+    throw new AlphaError(`--resume --run-id ${options.group.runId}: the run of ${file} had --run-id ${dead.header.run_id ?? '(none)'}: give the same`);
+  // Refused when another topology made it.
+  if (options.group) {
+    const plan = planGroup(topology, options.group.name);
+    replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
+  } else replayTopology(topology, dead.header.nodes, file);
   const { universe, sessions, time: was } = dead.header;
   const base = options.time ?? systemTime;
   if ((was === undefined) !== (options.date === undefined))
@@ -212,7 +225,9 @@ async function runSession(
   }
   // Opened before the first step, so a Kafka that is not there stops the run before it trades.
   const published =
-    group && group.published.length + group.mirrored.length > 0 ? await openGroupOutputs(group, options.group!, graph, kafka!) : undefined;
+    group && group.published.length + group.mirrored.length > 0
+      ? await openGroupOutputs(group, options.group!, graph, kafka!, dead ? recovery : undefined)
+      : undefined;
   const warmSources = warm
     ? openWarmSources({
         topologyFile: options.topologyFile,
@@ -239,7 +254,7 @@ async function runSession(
       universe: [...universe],
       sessions,
       nodes,
-      ...(options.group ? { group: options.group.name } : {}),
+      ...(options.group ? { group: options.group.name, run_id: options.group.runId } : {}),
       ...(time.scale ? { time: time.scale } : {}),
     },
     dead,
@@ -287,7 +302,16 @@ async function runSession(
       feed,
       commands,
       ...(warmSources ? { warm: { sources: warmSources, end: warm!.sessions.at(-1)!.close, days: warm!.dates } } : {}),
-      ...(dead ? { resume: { capture: dead, recovery } } : {}),
+      ...(dead
+        ? {
+            resume: {
+              capture: dead,
+              recovery,
+              kafkaInputs: new Set(group?.read ?? []),
+              ...(published ? { afterRetake: () => published.publishMissing() } : {}),
+            },
+          }
+        : {}),
     });
     warmEvents = run.warmEvents;
     resumed = run.resumed;
@@ -441,8 +465,6 @@ export function statusLine(
 /** The capture of the run that died writing `--out`, to resume: refused when there is none to resume. */
 function deadRun(options: LiveOptions): Capture {
   if (options.overwrite) throw new AlphaError('--resume with --overwrite: a resume continues the run in --out; give one of them');
-  if (options.group)
-    throw new AlphaError('--resume with --group: resuming a group of a split run is not built yet; resume a one-process run');
   if (options.warm !== undefined) throw new AlphaError('--resume with --warm: the capture being resumed holds its own warm-up already');
   const out = ownFolder(options.outDir);
   const file = join(options.outDir, CAPTURE_FILE);

@@ -119,9 +119,9 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^alpha: --resume with --warm/m,
     ],
     [
-      '--resume with --group',
-      ['live', 'examples/hybrid.yaml', '--group', 'colo', '--resume', '--out', ended],
-      /^alpha: --resume with --group: .*not built yet/m,
+      '--resume --group of a one-process run',
+      ['live', 'examples/hybrid.yaml', '--group', 'colo', '--resume', '--out', noVenue],
+      /^alpha: --resume --group colo: .* is the capture of a one-process run: resume it without --group/m,
     ],
     [
       '--resume of a run that ended',

@@ -23,7 +23,7 @@ import { kafkaSource } from '../../operators/source/kafka.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import type { CapturedNode } from '../io/capture-log.ts';
 import { edgeEnds, type Topology } from '../topology/model.ts';
-import type { BuiltGraph, BuiltSource, GraphClock } from './graph.ts';
+import { type BuiltGraph, type BuiltSource, DECISION_SCHEMAS, type GraphClock } from './graph.ts';
 import { groupEdges, runTopic } from './group/connect.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 
@@ -192,8 +192,10 @@ export async function openGroupOutputs(
       })) as EdgeWriter<unknown>;
       const held: { key: string; value: unknown }[] = [];
       writers.push({ topic, w, held });
+      // A warm-up's decisions are held back from other groups too, as from this group's own nodes.
+      const gated = graph.gate !== undefined && DECISION_SCHEMAS.includes(topology.nodes.find((n) => n.name === name)!.ports['out'] ?? '');
       graph.outputs.get(name)!.subscribe((batch) => {
-        if (failure) return;
+        if (failure || (gated && !graph.gate!.isOpen)) return;
         const records = (rowsOf(batch) as Record<string, unknown>[]).map((value) => ({
           key: typeof value['symbol'] === 'string' ? value['symbol'] : name,
           value,

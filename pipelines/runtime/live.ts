@@ -121,10 +121,6 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const base = options.time ?? systemTime;
   const date = options.date ?? newYorkDate(base.now());
   const liveSession = regularSession(date);
-  if (options.group && options.warm !== undefined)
-    throw new AlphaError(
-      `--warm with --group: a group's warm-up would need its Kafka inputs' history (not built yet); warm up a one-process run`,
-    );
   const warm = options.warm !== undefined ? planWarmUp(dataDir, manifest, date, options.warm) : undefined;
   const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
@@ -148,7 +144,9 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
         : `--resume: ${file} is the capture of group "${group}": resume it with --group ${group}${options.group ? ` (not ${options.group.name})` : ''}`,
     );
   if (options.group && dead.header.run_id !== options.group.runId)
-    throw new AlphaError(`--resume --run-id ${options.group.runId}: the run of ${file} had --run-id ${dead.header.run_id ?? '(none)'}: give the same`);
+    throw new AlphaError(
+      `--resume --run-id ${options.group.runId}: the run of ${file} had --run-id ${dead.header.run_id ?? '(none)'}: give the same`,
+    );
   // Refused when another topology made it.
   if (options.group) {
     const plan = planGroup(topology, options.group.name);
@@ -241,6 +239,7 @@ async function runSession(
         outDir,
         log,
         onDeadLetter: (d) => deadLetters.push(d),
+        ...(group ? { kafkaInputs: new Set(group.read) } : {}),
       })
     : undefined;
   const observed = new RunObserver(topology, graph);

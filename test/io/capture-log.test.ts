@@ -124,7 +124,13 @@ describe('the capture log', () => {
     writeFileSync(path, whole.subarray(0, whole.length - 4)); // the wake torn, as kill -9 leaves it
     const dead = readCapture(path);
     expect(dead.tornBytes).toBeGreaterThan(0);
-    expect(dead.arrivals.at(-1)).toEqual({ kind: 'external', node: 'venue', at: 30, emitted: [{ port: 'out', records: [fill] }], mark: 17 });
+    expect(dead.arrivals.at(-1)).toEqual({
+      kind: 'external',
+      node: 'venue',
+      at: 30,
+      emitted: [{ port: 'out', records: [fill] }],
+      mark: 17,
+    });
     const resumed = new CaptureWriter(path, header, dead);
     expect(resumed.arrivals).toBe(2);
     resumed.wake(50);

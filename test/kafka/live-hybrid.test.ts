@@ -26,7 +26,8 @@ beforeAll(async () => {
   ({ venue, date, data } = await startVenueDay(dir, {
     symbols: 10,
     seed: 9,
-    users: ['alpha:alpha', 'colo2:colo2'],
+    users: ['alpha:alpha'],
+    days: 3,
     args: ['--speed', '600'],
   }));
 }, 60_000);
@@ -42,8 +43,8 @@ function groupArgs(group: string, run = runId, out = join(dir, group), at: Venue
   return ['live', 'examples/hybrid.yaml', '--group', group, '--run-id', run, ...day, '--out', out, ...venueSets(at.venue)];
 }
 
-function liveGroup(group: string, seconds: number): Promise<CliRun> {
-  return startAlpha([...groupArgs(group), '--seconds', String(seconds), '--quiet']).exited;
+function liveGroup(group: string, seconds: number, extra: string[] = []): Promise<CliRun> {
+  return startAlpha([...groupArgs(group), '--seconds', String(seconds), '--quiet', ...extra]).exited;
 }
 
 interface GroupSummary {
@@ -51,18 +52,28 @@ interface GroupSummary {
   group: { name: string; read: string[]; published: string[] };
   nodes: Record<string, Record<string, number>>;
   captured: number;
+  warm_up?: { dates: string[]; events: number; held_decisions: number };
 }
 const summaryOf = (group: string): GroupSummary => JSON.parse(readFileSync(join(dir, group, 'summary.json'), 'utf8')) as GroupSummary;
 
 describe('alpha live --group (the hybrid topology)', () => {
   it('runs colo and cloud as two processes joined by Kafka, and each group replays to its own outputs', async () => {
     // The cloud group outlives the colo group, so it takes every bar colo sent.
-    const [colo, cloud] = await Promise.all([liveGroup('colo', 25), liveGroup('cloud', 30)]);
+    // The cloud warms up on the two days before the session: its bars computed from the data folder as
+    // colo would have sent them, so its features and sizing are ready at the open.
+    const [colo, cloud] = await Promise.all([liveGroup('colo', 25), liveGroup('cloud', 30, ['--warm', '2'])]);
     expect(colo.code, colo.stderr).toBe(0);
     expect(cloud.code, cloud.stderr).toBe(0);
 
     const c = summaryOf('colo');
     const k = summaryOf('cloud');
+    expect(k.warm_up!.dates).toHaveLength(2);
+    expect(k.warm_up!.events).toBeGreaterThan(0);
+    expect(k.warm_up!.held_decisions).toBeGreaterThan(0); // features, model and sizing ran on the history
+    const goLive = readCapture(join(dir, 'cloud', 'capture.alog')).arrivals.findIndex(
+      (a) => a.kind === 'command' && a.command === 'go-live',
+    );
+    expect(goLive).toBeGreaterThan(0);
     expect(c.group).toMatchObject({ name: 'colo', read: ['sizing'], published: ['bars'] });
     expect(k.group).toMatchObject({ name: 'cloud', read: ['bars'], published: ['sizing'] });
     // The cloud process opened no feed: its capture holds only what Kafka brought.
@@ -104,8 +115,17 @@ describe('alpha live --group (the hybrid topology)', () => {
     const [sizing, bars, pretrade] = await Promise.all([tapped('sizing'), tapped('bars'), tapped('pretrade')]);
     expect(sizing.length).toBe(targets);
     const cloudCapture = readCapture(join(dir, 'cloud', 'capture.alog'));
-    const barsIn = cloudCapture.arrivals.reduce((n, a) => n + (a.kind === 'source' && a.node === 'bars' ? a.records.length : 0), 0);
+    // Live, after the warm-up's go-live: the bars Kafka brought.
+    const barsIn = cloudCapture.arrivals
+      .slice(goLive)
+      .reduce((n, a) => n + (a.kind === 'source' && a.node === 'bars' ? a.records.length : 0), 0);
     expect(bars.length).toBe(barsIn);
+    // The warm-up's bars: one per symbol and minute of the two days (the generator quotes every minute).
+    const warm = cloudCapture.arrivals
+      .slice(0, goLive)
+      .reduce((n, a) => n + (a.kind === 'source' && a.node === 'bars' ? a.records.length : 0), 0);
+    expect(warm).toBe(k.warm_up!.events);
+    expect(warm).toBe(2 * 10 * 390);
     expect(new Set(bars.map((b) => b.key))).toEqual(new Set(bars.map((b) => b.value['symbol'])));
     const tapFile = readFileSync(join(dir, 'colo', 'taps', 'pretrade.jsonl'), 'utf8')
       .trim()
@@ -230,7 +250,6 @@ describe('alpha live --group (the hybrid topology)', () => {
       ['tap', 'sizing', '--topology', 'examples/hybrid.yaml', '--run', '../x'],
       /^alpha: --run "\.\.\/x": expected a run id/m,
     ],
-    ['--warm with --group', ['live', 'examples/hybrid.yaml', '--group', 'cloud', '--warm', '1'], /^alpha: --warm with --group:/m],
     [
       '--resume with no capture in --out',
       ['live', 'examples/hybrid.yaml', '--group', 'colo', '--resume'],

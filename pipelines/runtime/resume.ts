@@ -33,6 +33,11 @@ export function checkResumable(capture: Capture, file: string): void {
     throw new AlphaError(
       `--resume: ${file} is the capture of a run that ended: there is nothing to resume (start a new run with --overwrite)`,
     );
+  // A warm start's sessions come before the live one; the switch to live is its go-live.
+  if (capture.header.sessions.length > 1 && !capture.arrivals.some((a) => a.kind === 'command' && a.command === 'go-live'))
+    throw new AlphaError(
+      `--resume: the run of ${file} died during its warm-up, before it went live: start a new run (--warm, --overwrite)`,
+    );
   if (capture.arrivals.some((a) => a.kind === 'command' && a.command === 'stop'))
     throw new AlphaError(
       `--resume: the run of ${file} died while it was stopping (its working orders were being cancelled): start a new run with --overwrite`,

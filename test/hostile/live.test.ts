@@ -45,6 +45,12 @@ const otherTopology = liveFolder('other-topology', [], false);
 const stillRunning = liveFolder('running', liveNodes, false);
 writeFileSync(join(stillRunning, 'live.pid'), `${process.pid}\n`);
 const noVenue = liveFolder('no-venue', liveNodes, false);
+const diedWarming = liveFolder('warming', liveNodes, false, {
+  sessions: [
+    { open: 1, close: 2 },
+    { open: 3, close: 4 },
+  ],
+});
 const atSpeed = liveFolder('at-speed', liveNodes, false, { time: { speed: 600, origin: 1, system: 1 } });
 // The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
 let data = '';
@@ -147,6 +153,11 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       '--resume with no venue to reconcile with',
       ['live', 'examples/live-venue.yaml', '--resume', '--out', noVenue, '--set', 'broker.port=1', '--seconds', '30'],
       /^alpha: resume: the venue's OUCH port 127\.0\.0\.1:1 did not accept a login in time: cannot reconcile/m,
+    ],
+    [
+      '--resume of a run that died warming up',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', diedWarming],
+      /^alpha: --resume: the run of .* died during its warm-up, before it went live/m,
     ],
     [
       '--resume at another speed',

@@ -32,6 +32,11 @@ export interface OuchSessionOptions {
   onUpdate: (update: OuchUpdate) => void;
   /** A resumed run: no connection before `reconcile`. */
   recovering?: boolean;
+  /**
+   * After `reconcile`: each sequenced message as it arrives, unhandled, for the caller to `handle` at
+   * its own step (so the backlog's messages and the ones after it are handled in the session's order).
+   */
+  onStepwise?: (sequence: number, message: OuchMessage | null, error?: string) => void;
   /** Session events (login, disconnected, rejected login, end). */
   onSessionEvent?: (event: Exclude<OuchClientEvent, { kind: 'message' }>) => void;
 }
@@ -39,7 +44,7 @@ export interface OuchSessionOptions {
 /** What `reconcile` found at the venue. */
 export interface Reconciled {
   /** Messages after the dead run's last captured one, in order, to handle as new (`handle`). */
-  backlog: { sequence: number; message: OuchMessage }[];
+  backlog: { sequence: number; message: OuchMessage | null; error?: string }[];
   /** Orders the dead run decided that the venue never received (REJECTED records, not sent now). */
   unsent: OuchUpdate;
   /** Messages of the session the dead run had handled already (state rebuilt, no record). */
@@ -66,6 +71,8 @@ export class OuchSession {
   /** While reconciling: the session's messages as they arrive. */
   private history: Extract<OuchClientEvent, { kind: 'message' }>[] | undefined;
   private historyArrived: (() => void) | undefined;
+  /** Reconciled: messages go to onStepwise, one step each, instead of onUpdate in batches. */
+  private stepwise = false;
   /** Tokens sent and not yet named by any answer. */
   private readonly awaiting = new Set<string>();
   /** The order behind each token sent (a cancel's: the cancel request). */
@@ -145,11 +152,10 @@ export class OuchSession {
     let replayed = 0;
     const backlog: Reconciled['backlog'] = [];
     for (const h of history) {
-      if (!h.message) continue;
       if (h.sequence <= handled) {
-        this.states.onMessage(h.message, now); // what the dead run made of it is in its capture
+        if (h.message) this.states.onMessage(h.message, now); // what the dead run made of it is in its capture
         replayed++;
-      } else backlog.push({ sequence: h.sequence, message: h.message });
+      } else backlog.push({ sequence: h.sequence, message: h.message, ...(h.error ? { error: h.error } : {}) });
     }
     this.handled = history.at(-1)?.sequence ?? 0;
     const unsent: OuchUpdate = { fills: [], states: [], rejected: [], notes: [], unmatched: 0 };
@@ -161,6 +167,7 @@ export class OuchSession {
         unsent.rejected.push(...u.rejected);
       }
     this.recorded.clear();
+    this.stepwise = true;
     return { backlog, unsent, replayed };
   }
 
@@ -199,8 +206,17 @@ export class OuchSession {
     }
   }
 
-  /** One message of the reconciled backlog, handled now (after the graph took the ones before it). */
-  handle(m: OuchMessage, sequence: number, now: Micros): OuchUpdate {
+  /** One message after `reconcile`, handled now (after the graph took the ones before it). */
+  handle(m: OuchMessage | null, sequence: number, now: Micros, error?: string): OuchUpdate {
+    if (!m)
+      return {
+        fills: [],
+        states: [],
+        rejected: [],
+        notes: [`sequenced message ${sequence} does not decode: ${error ?? 'unknown error'}`],
+        unmatched: 0,
+        sequence,
+      };
     return { ...this.states.onMessage(m, now), sequence };
   }
 
@@ -283,6 +299,22 @@ export class OuchSession {
   }
 
   private onEvents(events: readonly OuchClientEvent[]): void {
+    if (this.stepwise && this.options.onStepwise) {
+      for (const e of events) {
+        if (e.kind !== 'message') {
+          this.options.onSessionEvent?.(e);
+          continue;
+        }
+        this.handled++;
+        for (const field of TOKEN_FIELDS) {
+          const t = e.message?.[field];
+          if (typeof t === 'string') this.awaiting.delete(t);
+        }
+        this.options.onStepwise(e.sequence, e.message, e.error);
+      }
+      if (this.awaiting.size === 0) this.answered?.();
+      return;
+    }
     const now = this.options.now();
     const out: OuchUpdate = { fills: [], states: [], rejected: [], notes: [], unmatched: 0 };
     for (const e of events) {

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { formatDate } from '../../lib/core/dates.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { OuchSession } from '../../lib/execution/ouch-session.ts';
-import type { OuchUpdate } from '../../lib/execution/ouch-states.ts';
+import type { OuchMessage, OuchUpdate } from '../../lib/execution/ouch-states.ts';
 import type { Fill, Order, OrderState } from '../../schemas/types.generated.ts';
 import { type Emitters, handlePorts, on } from '../sdk/handle.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
@@ -101,6 +101,16 @@ export const ouch = defineOperator({
           report(u, emit!);
         }, u.sequence);
       };
+      /** A resumed run's venue messages, each handled at a step of its own, in the session's order. */
+      const stepwise = (sequence: number, message: OuchMessage | null, error?: string): void => {
+        const take = (): void => {
+          const u = session.handle(message, sequence, ctx.clock.now(), error);
+          report(u, emit!);
+        };
+        if (ending)
+          take(); // after the stop: straight out (not in the capture)
+        else ctx.external(take, sequence);
+      };
       const session = new OuchSession({
         port: p.port,
         username: p.username,
@@ -112,6 +122,7 @@ export const ouch = defineOperator({
         now: () => ctx.clock.now(),
         onUpdate: arrive,
         recovering: ctx.recovering,
+        onStepwise: stepwise,
         onSessionEvent: (e) => {
           if (e.kind === 'disconnected') {
             disconnects.inc();
@@ -135,15 +146,7 @@ export const ouch = defineOperator({
         ctx.metrics.counter('resume_backlog').inc(r.backlog.length);
         ctx.metrics.counter('resume_unsent').inc(r.unsent.states.length);
         if (r.unsent.states.length > 0) arrive(r.unsent);
-        for (const b of r.backlog)
-          ctx.external(() => {
-            const u = session.handle(b.message, b.sequence, ctx.clock.now());
-            for (const n of u.notes) ctx.log.warn(n);
-            for (const x of u.rejected) ctx.deadLetter(x.order, x.reason, x.at);
-            unmatched.inc(u.unmatched);
-            emit!.out(u.fills);
-            emit!.states(u.states);
-          }, b.sequence);
+        for (const b of r.backlog) stepwise(b.sequence, b.message, b.error);
       });
       // Never silent: an order the venue did not answer (down, unreachable) is reported, not assumed.
       const reported = new Set<string>();

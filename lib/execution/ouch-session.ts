@@ -4,11 +4,17 @@
  * turned into Fill and OrderState records by {@link OuchStates}, handed to `onUpdate` as they arrive.
  * `drain(ms)` waits (wall time, at most `ms`) until every message sent has had its first answer, then
  * logs out.
+ *
+ * A resumed run (`recovering`) connects only in `reconcile`: until then `register` records the orders
+ * the dead run decided without sending them; `reconcile` reads the venue's whole session again and
+ * says which of its messages the dead run had handled, which it had not, and which recorded orders
+ * never reached the venue. From then on an order whose token the venue has seen is never sent again.
  */
 import { colo, type OuchClient, type OuchClientEvent } from '../../native/colo/index.ts';
 import type { Order } from '../../schemas/types.generated.ts';
+import { AlphaError } from '../core/errors.ts';
 import type { Micros } from '../core/time.ts';
-import { OuchStates, type OuchUpdate } from './ouch-states.ts';
+import { type OuchMessage, OuchStates, type OuchUpdate } from './ouch-states.ts';
 
 export interface OuchSessionOptions {
   port: number;
@@ -24,13 +30,42 @@ export interface OuchSessionOptions {
   now: () => Micros;
   /** The records of each batch of venue messages, in order. */
   onUpdate: (update: OuchUpdate) => void;
+  /** A resumed run: no connection before `reconcile`. */
+  recovering?: boolean;
   /** Session events (login, disconnected, rejected login, end). */
   onSessionEvent?: (event: Exclude<OuchClientEvent, { kind: 'message' }>) => void;
 }
 
+/** What `reconcile` found at the venue. */
+export interface Reconciled {
+  /** Messages after the dead run's last captured one, in order, to handle as new (`handle`). */
+  backlog: { sequence: number; message: OuchMessage }[];
+  /** Orders the dead run decided that the venue never received (REJECTED records, not sent now). */
+  unsent: OuchUpdate;
+  /** Messages of the session the dead run had handled already (state rebuilt, no record). */
+  replayed: number;
+}
+
+const TOKEN_FIELDS = ['order_token', 'replacement_order_token', 'previous_order_token'] as const;
+
+/** Resolves as `p`, or rejects at the wall time `deadline` (ms since the epoch). */
+function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('deadline')), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export class OuchSession {
-  private readonly client: OuchClient;
+  private client: OuchClient | undefined;
   private readonly states: OuchStates;
+  /** A resume: the tokens the venue's session names (never sent again), and the orders recorded before it reconciled. */
+  private readonly known = new Set<string>();
+  private readonly recorded = new Map<string, Order>();
+  /** While reconciling: the session's messages as they arrive. */
+  private history: Extract<OuchClientEvent, { kind: 'message' }>[] | undefined;
+  private historyArrived: (() => void) | undefined;
   /** Tokens sent and not yet named by any answer. */
   private readonly awaiting = new Set<string>();
   /** The order behind each token sent (a cancel's: the cancel request). */
@@ -43,13 +78,130 @@ export class OuchSession {
   constructor(private readonly options: OuchSessionOptions) {
     const c = colo();
     this.states = new OuchStates({ feeBps: options.feeBps, token: c.ouchToken, midnight: options.midnight });
-    this.client = new c.OuchClient({
-      port: options.port,
-      username: options.username,
-      password: options.password,
-      ...(options.session.trim() === '' ? {} : { session: options.session.trim() }),
-      onEvents: (events) => this.onEvents(events),
+    if (!options.recovering) this.client = this.connect(1, (events) => this.onEvents(events));
+  }
+
+  private connect(nextSequence: number, onEvents: (events: readonly OuchClientEvent[]) => void): OuchClient {
+    return new (colo().OuchClient)({
+      port: this.options.port,
+      username: this.options.username,
+      password: this.options.password,
+      ...(this.options.session.trim() === '' ? {} : { session: this.options.session.trim() }),
+      nextSequence,
+      onEvents,
     });
+  }
+
+  /** A resume, before `reconcile`: the dead run decided these orders; recorded, not sent. */
+  register(orders: readonly Order[]): void {
+    const c = colo();
+    for (const o of orders) {
+      if (o.action === 'CANCEL') continue;
+      // What the dead run could not map it refused (that refusal is in its capture).
+      if (!c.orderToOuch(o, { market_collar: this.options.marketCollar }).ok) continue;
+      const token = c.ouchToken(o.order_id);
+      this.states.sent(o, token);
+      this.recorded.set(token, o);
+    }
+  }
+
+  /**
+   * A resume: logs in, reads the venue's session from its first message, rebuilds the orders'
+   * states from the messages up to `handled` (the dead run's last captured one), and returns what
+   * follows it. Fails (AlphaError) when the venue does not answer or replay in `ms` of wall time.
+   */
+  async reconcile(handled: number, now: Micros, ms = 10_000): Promise<Reconciled> {
+    const where = `the venue's OUCH port 127.0.0.1:${this.options.port}`;
+    const deadline = Date.now() + ms;
+    // How long the session is: a login that asks for nothing old is told the next sequence number.
+    const last = (await this.login(0, deadline, where)) - 1;
+    if (last < handled)
+      throw new AlphaError(
+        `resume: ${where} holds ${last} messages but the dead run had handled ${handled}: it is another session (was the venue restarted?); its orders cannot be reconciled`,
+      );
+    await this.login(1, deadline, where, (client) => {
+      this.client = client;
+    });
+    const history = this.history!;
+    if (history.length < last) {
+      const arrived = new Promise<void>((resolve) => {
+        this.historyArrived = () => {
+          if (history.length >= last) resolve();
+        };
+      });
+      const ok = await withDeadline(arrived, deadline).then(
+        () => true,
+        () => false,
+      );
+      if (!ok)
+        throw new AlphaError(`resume: ${where} replayed ${history.length} of its ${last} messages in ${ms / 1000} s: cannot reconcile`);
+    }
+    this.history = undefined;
+    for (const h of history)
+      for (const field of TOKEN_FIELDS) {
+        const t = h.message?.[field];
+        if (typeof t === 'string') this.known.add(t);
+      }
+    let replayed = 0;
+    const backlog: Reconciled['backlog'] = [];
+    for (const h of history) {
+      if (!h.message) continue;
+      if (h.sequence <= handled) {
+        this.states.onMessage(h.message, now); // what the dead run made of it is in its capture
+        replayed++;
+      } else backlog.push({ sequence: h.sequence, message: h.message });
+    }
+    this.handled = history.at(-1)?.sequence ?? 0;
+    const unsent: OuchUpdate = { fills: [], states: [], rejected: [], notes: [], unmatched: 0 };
+    for (const [token, o] of this.recorded)
+      if (!this.known.has(token)) {
+        const reason = `order ${o.order_id} was decided before the restart and never reached the venue: not sent (stale)`;
+        const u = this.states.refused(o, reason, now);
+        unsent.states.push(...u.states);
+        unsent.rejected.push(...u.rejected);
+      }
+    this.recorded.clear();
+    return { backlog, unsent, replayed };
+  }
+
+  /**
+   * Logs in asking for `nextSequence`: resolves with the next sequence number the venue names. With
+   * `keep` the client stays (its messages go to `history` until reconciled); without it, it logs out.
+   * A login refused as 'S' (the dead run's connection not yet gone at the venue) is tried again.
+   */
+  private async login(nextSequence: number, deadline: number, where: string, keep?: (client: OuchClient) => void): Promise<number> {
+    for (;;) {
+      let answer: (a: { next: number } | { refused: string; retry: boolean }) => void = () => {};
+      const answered = new Promise<{ next: number } | { refused: string; retry: boolean }>((r) => {
+        answer = r;
+      });
+      if (keep) this.history = [];
+      const client = this.connect(nextSequence, (events) => {
+        for (const e of events)
+          if (e.kind === 'login') answer({ next: e.nextSequence });
+          else if (e.kind === 'rejectedLogin') answer({ refused: `login rejected ('${e.reason}' ${e.text})`, retry: e.reason === 'S' });
+          else if (e.kind === 'end') answer({ refused: 'the venue ended the session', retry: false });
+        if (this.history && keep) {
+          for (const e of events) if (e.kind === 'message') this.history.push(e);
+          this.historyArrived?.();
+        } else if (keep) this.onEvents(events);
+      });
+      const a = await withDeadline(answered, deadline).catch(() => undefined);
+      if (a && 'next' in a) {
+        if (keep) keep(client);
+        else client.close();
+        return a.next;
+      }
+      client.close();
+      if (a === undefined) throw new AlphaError(`resume: ${where} did not accept a login in time: cannot reconcile`);
+      if (!a.retry || Date.now() > deadline) throw new AlphaError(`resume: ${where}: ${a.refused}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** One message of the reconciled backlog, handled now (after the graph took the ones before it). */
+  handle(m: OuchMessage, sequence: number, now: Micros): OuchUpdate {
+    return { ...this.states.onMessage(m, now), sequence };
   }
 
   /** Sends each order; the ones that cannot be mapped (or sent) come back REJECTED at once. */
@@ -74,12 +226,17 @@ export class OuchSession {
         continue;
       }
       const token = c.ouchToken(o.action === 'CANCEL' ? (o.target_order_id ?? '') : o.order_id);
+      if (o.action !== 'CANCEL' && this.known.has(token)) {
+        // A resume decided it again: the venue has it already (its messages tell its fate), so it is not sent twice.
+        if (!this.states.tracks(token)) this.states.sent(o, token);
+        continue;
+      }
       if (o.action !== 'CANCEL' || this.states.working().some((w) => w.order_id === o.target_order_id)) {
         this.awaiting.add(token);
         this.sentBy.set(token, o);
       }
       this.states.sent(o, token);
-      if (!this.client.send(mapped.bytes)) {
+      if (!this.client?.send(mapped.bytes)) {
         this.awaiting.delete(token);
         refuse(o, `order ${o.order_id}: the OUCH session has ended (End of Session, a rejected login, or closed)`);
       }
@@ -89,11 +246,11 @@ export class OuchSession {
 
   /** Test only: resets the connection from this side; the client reconnects. */
   dropConnection(): void {
-    this.client.dropConnection();
+    this.client?.dropConnection();
   }
 
   stats() {
-    return { ...this.client.stats(), awaiting: this.awaiting.size, handled: this.handled };
+    return { ...this.client?.stats(), awaiting: this.awaiting.size, handled: this.handled };
   }
 
   /** The orders sent that the venue has not answered at all (their state at the venue is unknown). */
@@ -122,7 +279,7 @@ export class OuchSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.client.close();
+    this.client?.close();
   }
 
   private onEvents(events: readonly OuchClientEvent[]): void {
@@ -138,10 +295,11 @@ export class OuchSession {
         out.notes.push(`sequenced message ${e.sequence} does not decode: ${e.error ?? 'unknown error'}`);
         continue;
       }
-      for (const field of ['order_token', 'replacement_order_token', 'previous_order_token']) {
+      for (const field of TOKEN_FIELDS) {
         const t = e.message[field];
         if (typeof t === 'string') this.awaiting.delete(t);
       }
+      out.sequence = e.sequence;
       const u = this.states.onMessage(e.message, now);
       out.fills.push(...u.fills);
       out.states.push(...u.states);

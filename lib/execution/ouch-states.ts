@@ -42,6 +42,8 @@ export interface OuchUpdate {
   notes: string[];
   /** The message named no order this run sent (another run's, or a type with no record). */
   unmatched: number;
+  /** The session's sequence number of the last message in it (none for refusals). */
+  sequence?: number;
 }
 
 /** OUCH 4.2 Canceled reason codes. */
@@ -190,6 +192,11 @@ export class OuchStates {
         break;
     }
     return out;
+  }
+
+  /** Whether an order is tracked under `token`. */
+  tracks(token: string): boolean {
+    return this.byToken.has(token);
   }
 
   /** Orders still working (NEW or PARTIALLY_FILLED with shares left). */

@@ -224,6 +224,11 @@ export interface OuchClientOptions {
   readonly password: string;
   /** The session to log in to; blank or absent: the venue's current one. */
   readonly session?: string;
+  /**
+   * The first sequenced message wanted at login (default 1: the session's whole history, each
+   * message again); 0: only what the venue sends after the login (its Login Accepted names the next).
+   */
+  readonly nextSequence?: number;
   /** Called on the JS thread with the events since the last call (at most one call pending). */
   readonly onEvents: (events: readonly OuchClientEvent[]) => void;
 }

@@ -19,7 +19,7 @@ import { formatDate } from '../../lib/core/dates.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { OuchSession } from '../../lib/execution/ouch-session.ts';
 import type { OuchUpdate } from '../../lib/execution/ouch-states.ts';
-import type { Fill, OrderState } from '../../schemas/types.generated.ts';
+import type { Fill, Order, OrderState } from '../../schemas/types.generated.ts';
 import { type Emitters, handlePorts, on } from '../sdk/handle.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 
@@ -99,7 +99,7 @@ export const ouch = defineOperator({
           for (const f of u.fills) f.ts_known = now;
           for (const st of u.states) st.ts_known = now;
           report(u, emit!);
-        });
+        }, u.sequence);
       };
       const session = new OuchSession({
         port: p.port,
@@ -111,6 +111,7 @@ export const ouch = defineOperator({
         midnight,
         now: () => ctx.clock.now(),
         onUpdate: arrive,
+        recovering: ctx.recovering,
         onSessionEvent: (e) => {
           if (e.kind === 'disconnected') {
             disconnects.inc();
@@ -121,6 +122,29 @@ export const ouch = defineOperator({
         },
       });
       liveOuchSessions.set(ctx.node, session);
+      // A resume: the dead run's orders were recorded while its capture was taken again; now the venue
+      // says what became of them. Each message the dead run had not handled is a step of its own, in
+      // the session's order, so an order the graph decides again on one of them is known (and not
+      // sent) before the venue's answers to it are handled.
+      ctx.onRecovered(async (mark) => {
+        const r = await session.reconcile(mark ?? 0, ctx.clock.now());
+        ctx.log.warn(
+          `resumed: ${r.replayed} venue message(s) the dead run had handled, ${r.backlog.length} it had not, ` +
+            `${r.unsent.states.length} of its orders never reached the venue`,
+        );
+        ctx.metrics.counter('resume_backlog').inc(r.backlog.length);
+        ctx.metrics.counter('resume_unsent').inc(r.unsent.states.length);
+        if (r.unsent.states.length > 0) arrive(r.unsent);
+        for (const b of r.backlog)
+          ctx.external(() => {
+            const u = session.handle(b.message, b.sequence, ctx.clock.now());
+            for (const n of u.notes) ctx.log.warn(n);
+            for (const x of u.rejected) ctx.deadLetter(x.order, x.reason, x.at);
+            unmatched.inc(u.unmatched);
+            emit!.out(u.fills);
+            emit!.states(u.states);
+          }, b.sequence);
+      });
       // Never silent: an order the venue did not answer (down, unreachable) is reported, not assumed.
       const reported = new Set<string>();
       const reportUnanswered = (): void => {
@@ -137,7 +161,11 @@ export const ouch = defineOperator({
         await session.drain(DRAIN_MS);
         reportUnanswered();
       });
-      return handlePorts<Ports>(ctx, ['out', 'states'], [on(orders, (batch) => arrive(session.submit(batch, ctx.clock.now())))], {
+      const submit = (batch: readonly Order[]): void => {
+        if (ctx.recovering) session.register(batch);
+        else arrive(session.submit(batch, ctx.clock.now()));
+      };
+      return handlePorts<Ports>(ctx, ['out', 'states'], [on(orders, submit)], {
         start: (to) => {
           emit = to;
         },

@@ -92,9 +92,22 @@ export interface OperatorContext<TPrepared = unknown> {
    * Live runs: what reached this node from outside the graph (a venue's answer) becomes a step of its
    * own. `deliver` runs when the driver takes that step, with the clock at the arrival's time, and
    * what it emits is captured, so the replay of the capture emits it at the same point. A node emits
-   * outside its input handlers and timers only this way. Outside a live run it throws.
+   * outside its input handlers and timers only this way. Outside a live run it throws. `mark` is
+   * kept with the arrival in the capture for a resume (see onRecovered).
    */
-  external(deliver: () => void): void;
+  external(deliver: () => void, mark?: number): void;
+  /**
+   * A live run resumed after its process died (`alpha live --resume`): true while the capture of the
+   * run that died is taken again to rebuild every node's state. What the graph decides meanwhile was
+   * decided before: an order entry node records it and sends nothing.
+   */
+  readonly recovering: boolean;
+  /**
+   * A resumed live run: `fn` runs once the capture was taken again and before any live arrival, with
+   * the last `mark` this node gave `external` in that capture (an order entry node logs in and
+   * reconciles with the venue here).
+   */
+  onRecovered(fn: (mark: number | undefined) => Promise<void>): void;
   /** Live runs: runs after the sources stopped and before the streams complete (an order entry node awaits its last answers). */
   beforeStop(fn: () => Promise<void>): void;
   /**

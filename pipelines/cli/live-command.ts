@@ -23,6 +23,7 @@ interface LiveCommandOptions {
   group?: string;
   runId?: string;
   overwrite?: boolean;
+  resume?: boolean;
   quiet?: boolean;
 }
 
@@ -52,6 +53,10 @@ export function registerLiveCommand(program: Command): void {
     .option('--run-id <id>', "with --group: suffix of the run's topics and consumer groups, the same for every group (default: live-DATE)")
     .option('--hot-retention-hours <h>', 'with --hot: hours of data time each stream keeps', '24')
     .option('--overwrite', 'replace an existing non-empty --out (default: refuse it)')
+    .option(
+      '--resume',
+      "resume the run whose process died writing --out (kill -9, a crash): its capture is taken again to rebuild the graph's state, the order entry reconciles with the venue, then the run goes on (the same --date and --speed)",
+    )
     .option('--quiet', 'no status lines')
     .action(async (file: string, opts: LiveCommandOptions) => {
       const seconds = opts.seconds === undefined ? undefined : positive('--seconds', opts.seconds, false);
@@ -83,6 +88,7 @@ export function registerLiveCommand(program: Command): void {
           sets: opts.set,
           outDir: opts.out,
           overwrite: opts.overwrite ?? false,
+          ...(opts.resume ? { resume: true } : {}),
           ...(opts.data ? { dataDir: opts.data } : {}),
           ...(seconds !== undefined ? { seconds } : {}),
           ...(warm !== undefined ? { warm } : {}),
@@ -98,6 +104,9 @@ export function registerLiveCommand(program: Command): void {
         });
         process.stdout.write(
           `live "${s.topology}": ${s.events.toLocaleString('en-US')} events in ${s.wall_seconds.toFixed(1)}s, ${s.orders} orders, ${s.fills} fills, ${s.dead_letters} dead letters\n` +
+            (s.resumed
+              ? `  resumed: ${s.resumed.arrivals.toLocaleString('en-US')} arrivals of the run that died taken again, ${s.resumed.duplicates.toLocaleString('en-US')} records the feed delivered again dropped\n`
+              : '') +
             (s.warm_up
               ? `  warm-up: ${s.warm_up.events.toLocaleString('en-US')} records of ${s.warm_up.dates.join(', ')}, ${s.warm_up.held_decisions.toLocaleString('en-US')} decisions held back\n`
               : '') +

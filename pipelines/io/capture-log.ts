@@ -12,7 +12,7 @@
  * schemas of schemas/), an array per batch. The first frame is a JSON header naming the captured
  * nodes and their ports' schemas.
  */
-import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import avro from 'avsc';
 import { DataError } from '../../lib/core/errors.ts';
@@ -42,11 +42,16 @@ export interface CaptureHeader {
   nodes: CapturedNode[];
   /** A group's live run (`alpha live --group`): the group whose nodes ran (its replay runs them alone). */
   group?: string;
+  /** A group's run id (its topics and consumer groups): a resume reads the same. */
+  run_id?: string;
+  /** A run at a speed factor: its time was `origin` at system time `system` (µs), `speed` times faster since (a resume keeps it). */
+  time?: { speed: number; origin: Micros; system: Micros };
 }
 
 export type Arrival =
   | { kind: 'source'; node: string; records: unknown[] }
-  | { kind: 'external'; node: string; at: Micros; emitted: { port: string; records: unknown[] }[] }
+  /** `mark`: what the node says this arrival brought it up to (execution.ouch: the venue's last sequenced message), for a resume. */
+  | { kind: 'external'; node: string; at: Micros; emitted: { port: string; records: unknown[] }[]; mark?: number }
   | { kind: 'wake'; at: Micros }
   | { kind: 'command'; at: Micros; command: LiveCommand; text: string }
   | { kind: 'end'; at: Micros };
@@ -83,15 +88,26 @@ export class CaptureWriter {
   private readonly fd: number;
   private readonly codecs: Codec[];
   private readonly index = new Map<string, number>();
+  private position = 0;
   arrivals = 0;
 
+  /** A new capture at `path` (never over an existing file), or with `resume` the end of that capture, appended to. */
   constructor(
     readonly path: string,
     header: Omit<CaptureHeader, 'format'>,
+    resume?: Capture,
   ) {
-    this.fd = openSync(path, 'wx');
     this.codecs = codecs(header.nodes);
     header.nodes.forEach((n, i) => this.index.set(n.node, i));
+    if (resume) {
+      // A torn last frame (the run was killed while writing it) is cut off before anything is appended.
+      this.fd = openSync(path, 'r+');
+      ftruncateSync(this.fd, resume.bytes);
+      this.position = resume.bytes;
+      this.arrivals = resume.arrivals.length;
+      return;
+    }
+    this.fd = openSync(path, 'wx');
     const json = Buffer.from(JSON.stringify({ format: FORMAT, ...header }));
     this.frame(Buffer.concat([Buffer.of(HEADER), json]));
     this.arrivals = 0; // the header is not one
@@ -105,7 +121,7 @@ export class CaptureWriter {
     this.frame(Buffer.concat([head, this.codecs[i]!.types[0]!.toBuffer(records)]));
   }
 
-  external(node: string, at: Micros, emitted: readonly { port: string; records: readonly unknown[] }[]): void {
+  external(node: string, at: Micros, emitted: readonly { port: string; records: readonly unknown[] }[], mark?: number): void {
     const i = this.nodeIndex(node);
     const codec = this.codecs[i]!;
     const parts: Buffer[] = [];
@@ -123,6 +139,11 @@ export class CaptureWriter {
       len[0] = p;
       len.writeUInt32LE(body.length, 1);
       parts.push(len, body);
+    }
+    if (mark !== undefined) {
+      const m = Buffer.alloc(8);
+      m.writeDoubleLE(mark, 0);
+      parts.push(m);
     }
     this.frame(Buffer.concat(parts));
   }
@@ -163,7 +184,9 @@ export class CaptureWriter {
     const head = Buffer.alloc(8);
     head.writeUInt32LE(payload.length, 0);
     head.writeUInt32LE(crc32(payload), 4);
-    writeSync(this.fd, Buffer.concat([head, payload]));
+    const frame = Buffer.concat([head, payload]);
+    writeSync(this.fd, frame, 0, frame.length, this.position);
+    this.position += frame.length;
     this.arrivals++;
   }
 }
@@ -175,6 +198,8 @@ export interface Capture {
   ended: boolean;
   /** Bytes of a torn last frame that were dropped (0 when the file ends on a frame boundary). */
   tornBytes: number;
+  /** Bytes of the complete frames (where a resumed run appends). */
+  bytes: number;
 }
 
 /** Reads a capture file; a file that is not one, or damaged before its last frame, is a DataError naming it. */
@@ -233,7 +258,7 @@ export function readCapture(path: string): Capture {
     }
     if (p[0] === KIND.end) ended = true;
   }
-  return { header, arrivals, ended, tornBytes: torn };
+  return { header, arrivals, ended, tornBytes: torn, bytes: bytes.length - torn };
 }
 
 function parseHeader(path: string, json: Buffer): CaptureHeader {
@@ -253,6 +278,8 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     Array.isArray(h.sessions) &&
     h.sessions.every((x) => Number.isFinite(x?.open) && Number.isFinite(x.close)) &&
     (h.group === undefined || typeof h.group === 'string') &&
+    (h.run_id === undefined || typeof h.run_id === 'string') &&
+    (h.time === undefined || [h.time?.speed, h.time?.origin, h.time?.system].every(Number.isFinite)) &&
     Array.isArray(h.nodes) &&
     h.nodes.every(
       (n) =>
@@ -291,7 +318,9 @@ function decodeArrival(p: Buffer, cs: readonly Codec[]): Arrival {
         emitted.push({ port: c.ports[port]!, records: type.fromBuffer(p.subarray(o + 5, o + 5 + len)) as unknown[] });
         o += 5 + len;
       }
-      return { kind: 'external', node: c.node.node, at, emitted };
+      if (o === p.length) return { kind: 'external', node: c.node.node, at, emitted };
+      if (o + 8 !== p.length) throw new Error(`${p.length - o} bytes after the records of ${c.node.node}'s arrival`);
+      return { kind: 'external', node: c.node.node, at, emitted, mark: p.readDoubleLE(o) };
     }
     case KIND.wake:
       return { kind: 'wake', at: p.readDoubleLE(1) };

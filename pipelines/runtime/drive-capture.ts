@@ -9,10 +9,10 @@ import { EMPTY, ignoreElements, merge, type Observable } from 'rxjs';
 import { AlphaError } from '../../lib/core/errors.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import type { AnySpec, EdgeBatch } from '../../operators/sdk/spec.ts';
-import type { Capture, CapturedNode } from '../io/capture-log.ts';
+import type { Arrival, Capture, CapturedNode } from '../io/capture-log.ts';
 import { edgeId, type Topology } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
-import type { BuiltGraph } from './graph.ts';
+import type { BuiltGraph, BuiltSource } from './graph.ts';
 import { WallClock } from './wall-clock.ts';
 
 /** The nodes whose arrivals a live run of `topology` captures: its sources and its external nodes. */
@@ -76,27 +76,36 @@ export function replayClock(start: Micros): WallClock {
   return new WallClock({ now: () => start, wakeAt: () => () => {} });
 }
 
+/** Takes one captured arrival again on `graph`, as the live run took it. */
+export async function takeArrival(
+  a: Arrival,
+  graph: BuiltGraph,
+  sources: ReadonlyMap<string, BuiltSource>,
+  steps: ArrivalSteps,
+): Promise<void> {
+  if (a.kind === 'source') {
+    await steps.deliver(a.records as never, (records) => sources.get(a.node)!.subject.next(records));
+  } else if (a.kind === 'external') {
+    await steps.external(a.at, () => {
+      for (const e of a.emitted) graph.outputs.get(edgeId(a.node, e.port))!.next(e.records);
+    });
+  } else if (a.kind === 'command') {
+    await steps.command(a.at, a.command, a.text, graph.contexts.values());
+  } else {
+    await steps.advance(a.at);
+  }
+}
+
 /** Takes the capture's arrivals again on `graph` (built from replayTopology); returns the source records delivered. */
 export async function driveCapture(graph: BuiltGraph, clock: WallClock, capture: Capture): Promise<number> {
   const steps = new ArrivalSteps(clock, graph.held, undefined, graph.gate);
   const sources = new Map(graph.sources.map((s) => [s.name, s]));
   let events = 0;
   for (const a of capture.arrivals) {
-    if (a.kind === 'source') {
-      const source = sources.get(a.node)!;
-      events += a.records.length;
-      await steps.deliver(a.records as never, (records) => source.subject.next(records));
-    } else if (a.kind === 'external') {
-      await steps.external(a.at, () => {
-        for (const e of a.emitted) graph.outputs.get(edgeId(a.node, e.port))!.next(e.records);
-      });
-    } else if (a.kind === 'command') {
-      await steps.command(a.at, a.command, a.text, graph.contexts.values());
-    } else {
-      // Live, the clock stopped taking timers before the end's timers fired.
-      if (a.kind === 'end') clock.stop();
-      await steps.advance(a.at);
-    }
+    if (a.kind === 'source') events += a.records.length;
+    // Live, the clock stopped taking timers before the end's timers fired.
+    if (a.kind === 'end') clock.stop();
+    await takeArrival(a, graph, sources, steps);
   }
   clock.stop();
   for (const s of graph.sources) {

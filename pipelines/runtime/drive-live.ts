@@ -13,10 +13,11 @@ import { ColumnBatch, type EdgeBatch, rowsOf } from '../../lib/core/column-batch
 import type { LiveCommand } from '../../operators/sdk/context.ts';
 import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import type { Micros } from '../../lib/core/time.ts';
-import type { CaptureWriter } from '../io/capture-log.ts';
+import type { Capture, CaptureWriter } from '../io/capture-log.ts';
 import { edgeId } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
 import type { BuiltGraph, BuiltSource } from './graph.ts';
+import { type Resumed, retake } from './resume.ts';
 import { driveWarmUp } from './warm-start.ts';
 import type { TimeSource, WallClock } from './wall-clock.ts';
 
@@ -40,6 +41,20 @@ export interface LiveDriveOptions {
    * warm session's close), then `go-live` is given and the live sources take over.
    */
   warm?: { sources: readonly BuiltSource[]; end: Micros; days: readonly string[] };
+  /**
+   * A resume (`alpha live --resume`): the capture of the run that died is taken again first, with
+   * `recovery.active` set (order entry records, sends nothing); then each node's onRecovered hooks run
+   * (order entry reconciles with the venue), and the live sources deliver only what the dead run's
+   * capture does not hold already (resume.ts).
+   */
+  resume?: {
+    capture: Capture;
+    recovery: { active: boolean };
+    /** A group's Kafka inputs: what the dead run took but had not committed comes again (resume.ts). */
+    kafkaInputs?: ReadonlySet<string>;
+    /** Runs once the capture was taken again, before the nodes' onRecovered hooks (a group's outputs publish what Kafka lacks). */
+    afterRetake?: () => Promise<unknown>;
+  };
 }
 
 export interface FeedObserver {
@@ -56,19 +71,21 @@ export interface LiveRun {
   warmEvents: number;
   /** What external nodes emitted outside their external steps (e.g. answers after the stop): not in the capture. */
   uncaptured: number;
+  /** A resume: the dead run's arrivals taken again, and the live records dropped as already in them. */
+  resumed?: { arrivals: number; duplicates: number };
 }
 
 /** The entry point of the graph's external arrivals: `services.external` routes here once the driver runs. */
 export class ExternalInputs {
-  private take: ((node: string, deliver: () => void) => void) | undefined;
-  readonly early: { node: string; deliver: () => void }[] = [];
-  queue(node: string, deliver: () => void): void {
-    if (this.take) this.take(node, deliver);
-    else this.early.push({ node, deliver });
+  private take: ((node: string, deliver: () => void, mark?: number) => void) | undefined;
+  readonly early: { node: string; deliver: () => void; mark: number | undefined }[] = [];
+  queue(node: string, deliver: () => void, mark?: number): void {
+    if (this.take) this.take(node, deliver, mark);
+    else this.early.push({ node, deliver, mark });
   }
-  attach(take: (node: string, deliver: () => void) => void): void {
+  attach(take: (node: string, deliver: () => void, mark?: number) => void): void {
     this.take = take;
-    for (const e of this.early.splice(0)) take(e.node, e.deliver);
+    for (const e of this.early.splice(0)) take(e.node, e.deliver, e.mark);
   }
 }
 
@@ -133,12 +150,14 @@ export async function driveLive(
 
   // What external nodes emit, gathered while their step runs.
   let collecting: string | undefined;
+  /** A resume is taking the dead run's capture again (what external nodes emit then is in it already). */
+  let retaking = false;
   let emitted: { port: string; records: unknown[] }[] = [];
   for (const [node, edges] of options.externalPorts ?? [])
     for (const port of edges)
       graph.outputs.get(edgeId(node, port))!.subscribe((batch) => {
         if (collecting === node) emitted.push({ port, records: rowsOf(batch) as unknown[] });
-        else uncaptured += batch.length;
+        else if (!retaking) uncaptured += batch.length;
       });
 
   clock.onDue = (wall) =>
@@ -155,7 +174,7 @@ export async function driveLive(
         await steps.command(at, command, text, graph.contexts.values());
       }),
   );
-  externals.attach((node, deliver) =>
+  externals.attach((node, deliver, mark) =>
     serial(async () => {
       const at = Math.max(clock.wallNow(), clock.now());
       collecting = node;
@@ -165,7 +184,7 @@ export async function driveLive(
       } finally {
         collecting = undefined;
       }
-      capture?.external(node, at, emitted);
+      capture?.external(node, at, emitted, mark);
     }),
   );
 
@@ -193,6 +212,22 @@ export async function driveLive(
   const cancelUntil =
     options.until !== undefined && options.time ? options.time.wakeAt(options.until, () => stop('the end time')) : undefined;
 
+  let resumed: Resumed | undefined;
+  const resume = options.resume;
+  if (resume)
+    await serial(async () => {
+      retaking = true;
+      resume.recovery.active = true;
+      try {
+        resumed = await retake(graph, steps, resume.capture, resume.kafkaInputs);
+      } finally {
+        retaking = false;
+        resume.recovery.active = false;
+      }
+      await resume.afterRetake?.();
+      for (const ctx of graph.contexts.values()) for (const fn of ctx.recoverers) await fn(resumed.marks.get(ctx.node));
+    });
+
   let warmEvents = 0;
   const warm = options.warm;
   if (warm)
@@ -207,8 +242,10 @@ export async function driveLive(
   await Promise.all(
     graph.sources.map(async (s) => {
       for (;;) {
-        const batch = await nextOrStop(s.reader.next());
-        if (batch === null || failure !== undefined) return;
+        const read = await nextOrStop(s.reader.next());
+        if (read === null || failure !== undefined) return;
+        const batch = resumed ? resumed.fresh(s.name, read) : read;
+        if (batch.length === 0) continue;
         events += batch.length;
         options.feed?.read(s.name, batch.length);
         await serial(async () => {
@@ -257,7 +294,12 @@ export async function driveLive(
   }
   for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
   if (unclosed !== undefined) throw unclosed;
-  return { events, warmEvents, uncaptured };
+  return {
+    events,
+    warmEvents,
+    uncaptured,
+    ...(resumed ? { resumed: { arrivals: resume!.capture.arrivals.length, duplicates: resumed.duplicates } } : {}),
+  };
 }
 
 function firstStamp(batch: EdgeBatch<SourceRecord>): number {

@@ -23,7 +23,7 @@ import { kafkaSource } from '../../operators/source/kafka.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import type { CapturedNode } from '../io/capture-log.ts';
 import { edgeEnds, type Topology } from '../topology/model.ts';
-import type { BuiltGraph, BuiltSource, GraphClock } from './graph.ts';
+import { type BuiltGraph, type BuiltSource, DECISION_SCHEMAS, type GraphClock } from './graph.ts';
 import { groupEdges, runTopic } from './group/connect.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 
@@ -156,6 +156,12 @@ export interface GroupOutputs {
    * acknowledged by then is given up. Throws an AlphaError when a write failed or was given up.
    */
   close(): Promise<void>;
+  /**
+   * A resume: what the graph emitted while the dead run's capture was taken again was held back; each
+   * topic already has a prefix of it (per partition, in order), and what the dead run emitted but
+   * Kafka never got is written now. Returns the records written.
+   */
+  publishMissing(): Promise<number>;
 }
 
 /** A published edge's partitions; a tap's mirror has one, so it reads in emission order. */
@@ -170,10 +176,12 @@ export async function openGroupOutputs(
   group: LiveGroup,
   graph: BuiltGraph,
   settings: KafkaSettings,
+  /** A resume: while `active`, what is emitted is held back for publishMissing. */
+  recovery?: { active: boolean },
 ): Promise<GroupOutputs> {
   const { EdgeWriter } = await import('../../lib/io/kafka/edge-writer.ts');
   const { topology } = plan;
-  const writers: { topic: string; w: EdgeWriter<unknown> }[] = [];
+  const writers: { topic: string; w: EdgeWriter<unknown>; held: { key: string; value: unknown }[] }[] = [];
   let failure: AlphaError | undefined;
   const sends: Promise<void>[] = [];
   try {
@@ -185,13 +193,20 @@ export async function openGroupOutputs(
         partitions: partitionsOf(plan, name),
         producer: { 'linger.ms': '0' },
       })) as EdgeWriter<unknown>;
-      writers.push({ topic, w });
+      const held: { key: string; value: unknown }[] = [];
+      writers.push({ topic, w, held });
+      // A warm-up's decisions are held back from other groups too, as from this group's own nodes.
+      const gated = graph.gate !== undefined && DECISION_SCHEMAS.includes(topology.nodes.find((n) => n.name === name)!.ports['out'] ?? '');
       graph.outputs.get(name)!.subscribe((batch) => {
-        if (failure) return;
+        if (failure || (gated && !graph.gate!.isOpen)) return;
         const records = (rowsOf(batch) as Record<string, unknown>[]).map((value) => ({
           key: typeof value['symbol'] === 'string' ? value['symbol'] : name,
           value,
         }));
+        if (recovery?.active) {
+          held.push(...records);
+          return;
+        }
         const sent = w.write(records).catch((err: unknown) => {
           failure ??= new AlphaError(`--group ${group.name}: writing ${name} to topic "${topic}" failed: ${(err as Error).message}`);
         });
@@ -204,6 +219,38 @@ export async function openGroupOutputs(
     throw new AlphaError(`--group ${group.name}: cannot open the group's Kafka outputs: ${(err as Error).message}`);
   }
   return {
+    async publishMissing() {
+      const { TopicAdmin } = await import('../../lib/io/kafka/admin.ts');
+      const { partitionOf } = await import('../../lib/io/kafka/murmur2.ts');
+      const admin = await TopicAdmin.connect(settings);
+      let written = 0;
+      try {
+        for (const { topic, w, held } of writers) {
+          const has = new Map((await admin.offsets(topic)).map((o) => [o.partition, o.high]));
+          const seen = new Map<number, number>();
+          const missing = held.filter((r) => {
+            const p = partitionOf(Buffer.from(r.key), w.partitions);
+            const n = (seen.get(p) ?? 0) + 1;
+            seen.set(p, n);
+            return n > (has.get(p) ?? 0);
+          });
+          for (const [p, n] of seen)
+            if ((has.get(p) ?? 0) > n)
+              throw new AlphaError(
+                `--resume: topic "${topic}" partition ${p} holds ${has.get(p)} records, but the dead run emitted ${n}: another run wrote it (give the run's own --run-id)`,
+              );
+          held.length = 0;
+          if (missing.length > 0)
+            await w.write(missing).catch((err: unknown) => {
+              throw new AlphaError(`--resume: writing what topic "${topic}" lacks failed: ${(err as Error).message}`);
+            });
+          written += missing.length;
+        }
+      } finally {
+        await admin.close();
+      }
+      return written;
+    },
     async close() {
       // Each writer's close waits for its sends (the broker's acknowledgements), within the bound.
       const closed = await Promise.allSettled(writers.map(({ w }) => w.close(KAFKA_STOP_WITHIN_MS)));

@@ -16,15 +16,16 @@ import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { registry } from '../../operators/index.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { readManifest } from '../data/manifest.ts';
-import { CAPTURE_FILE, CaptureWriter, readCapture } from '../io/capture-log.ts';
+import { type Capture, CAPTURE_FILE, CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { openOutput, ownFolder } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import type { Topology } from '../topology/model.ts';
 import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
-import { driveLive, ExternalInputs, LiveCommands } from './drive-live.ts';
+import { driveLive, ExternalInputs, LiveCommands, type LiveRun } from './drive-live.ts';
+import { checkResumable } from './resume.ts';
 import { FeedStats } from './feed-stats.ts';
-import { watchControl } from './live-control.ts';
+import { PID_FILE, watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
 import { buildGraph, DecisionGate } from './graph.ts';
 import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
@@ -79,6 +80,8 @@ export interface LiveOptions {
   group?: LiveGroup;
   /** The Kafka of a group run (default: the local services'). */
   kafka?: KafkaSettings;
+  /** Resume the run whose process died writing `outDir`: its capture is taken again, then the run goes on (resume.ts). */
+  resume?: boolean;
 }
 
 export interface LiveSummary extends RunSummary {
@@ -98,14 +101,19 @@ export interface LiveSummary extends RunSummary {
   warm_up?: { dates: string[]; events: number; held_decisions: number };
   /** A group run: the group, its run id, the edges it read from and wrote to Kafka. */
   group?: { name: string; run_id: string; read: string[]; published: string[] };
+  /** A resumed run: the dead run's arrivals taken again, and the live records dropped as already captured. */
+  resumed?: { arrivals: number; duplicates: number };
 }
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
 
 export async function runLiveSession(options: LiveOptions): Promise<LiveSummary> {
   const log = options.log ?? quiet;
-  checkLiveFolder(options.outDir, options.overwrite ?? false); // refused before anything else is read
+  // Refused before anything else is read.
+  const dead = options.resume ? deadRun(options) : undefined;
+  if (!dead) checkLiveFolder(options.outDir, options.overwrite ?? false);
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
+  if (dead) return resumeSession(options, log, topology, dead);
   const dataDir = options.dataDir ?? topology.data;
   // Read once: the universe and, for a warm start, the days before the session.
   const manifest = dataDir ? readManifest(dataDir) : undefined;
@@ -113,10 +121,6 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const base = options.time ?? systemTime;
   const date = options.date ?? newYorkDate(base.now());
   const liveSession = regularSession(date);
-  if (options.group && options.warm !== undefined)
-    throw new AlphaError(
-      `--warm with --group: a group's warm-up would need its Kafka inputs' history (not built yet); warm up a one-process run`,
-    );
   const warm = options.warm !== undefined ? planWarmUp(dataDir, manifest, date, options.warm) : undefined;
   const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
@@ -129,6 +133,47 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   }
 }
 
+/** A resumed run: the dead run's instruments, sessions and clock, its capture taken again first. */
+async function resumeSession(options: LiveOptions, log: Logger, topology: Topology, dead: Capture): Promise<LiveSummary> {
+  const file = join(options.outDir, CAPTURE_FILE);
+  const { group } = dead.header;
+  if (group !== options.group?.name)
+    throw new AlphaError(
+      group === undefined
+        ? `--resume --group ${options.group!.name}: ${file} is the capture of a one-process run: resume it without --group`
+        : `--resume: ${file} is the capture of group "${group}": resume it with --group ${group}${options.group ? ` (not ${options.group.name})` : ''}`,
+    );
+  if (options.group && dead.header.run_id !== options.group.runId)
+    throw new AlphaError(
+      `--resume --run-id ${options.group.runId}: the run of ${file} had --run-id ${dead.header.run_id ?? '(none)'}: give the same`,
+    );
+  // Refused when another topology made it.
+  if (options.group) {
+    const plan = planGroup(topology, options.group.name);
+    replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
+  } else replayTopology(topology, dead.header.nodes, file);
+  const { universe, sessions, time: was } = dead.header;
+  const base = options.time ?? systemTime;
+  if ((was === undefined) !== (options.date === undefined))
+    throw new AlphaError(
+      was
+        ? `--resume: the run of ${file} ran a trading day at ${was.speed}×: give its --date and --speed again`
+        : `--resume: the run of ${file} ran on the wall clock: resume it without --date`,
+    );
+  if (was && (options.speed ?? 1) !== was.speed)
+    throw new AlphaError(
+      `--resume --speed ${options.speed ?? 1}: the run of ${file} ran at ${was.speed}× (the venue's speed): give --speed ${was.speed}`,
+    );
+  const time = was ? scaledTime(was.speed, was.origin, base, was.system) : base;
+  if (dead.tornBytes > 0) log.warn(`${file}: the last ${dead.tornBytes} bytes were a torn arrival (the run died writing it): cut off`);
+  const redis = options.hot ? await connectHotTier(options.hot) : undefined;
+  try {
+    return await runSession(options, log, topology, { universe, sessions, time, warm: undefined, dead }, redis);
+  } finally {
+    redis?.disconnect();
+  }
+}
+
 async function runSession(
   options: LiveOptions,
   log: Logger,
@@ -138,17 +183,20 @@ async function runSession(
     sessions,
     time,
     warm,
-  }: { universe: readonly UniverseMember[]; sessions: Session[]; time: TimeSource; warm: WarmUpPlan | undefined },
+    dead,
+  }: { universe: readonly UniverseMember[]; sessions: Session[]; time: TimeSource; warm: WarmUpPlan | undefined; dead?: Capture },
   redis: Redis | undefined,
 ): Promise<LiveSummary> {
-  const outDir = liveFolder(options.outDir, options.overwrite ?? false);
+  const outDir = dead ? options.outDir : liveFolder(options.outDir, options.overwrite ?? false);
   const deadLetters: DeadLetter[] = [];
   const externals = new ExternalInputs();
+  // Set from the start: nodes are created before the driver takes the dead run's capture again.
+  const recovery = { active: dead !== undefined };
   const group = options.group ? planGroup(topology, options.group.name) : undefined;
   const built = group?.topology ?? topology;
   const prepared = await prepareNodes(built, sessions, group?.members);
   // A warm start runs the clock from the first warm session's open, as a backtest of those days would.
-  const clock = new WallClock(time, warm ? sessions[0]!.open : undefined);
+  const clock = new WallClock(time, dead ? dead.header.start : warm ? sessions[0]!.open : undefined);
   const calendar = { sessions, live: sessions.at(-1)! };
   const services: RunServices = {
     prepared,
@@ -162,9 +210,12 @@ async function runSession(
         `the live graph reads dataset "${name}" from a replay source: give it a live replacement under live: in ${topology.file}`,
       );
     },
-    external: (node, deliver) => externals.queue(node, deliver),
+    external: (node, deliver, mark) => externals.queue(node, deliver, mark),
+    ...(dead ? { recovery } : {}),
   };
-  const graph = buildGraph(built, clock, services, group?.members, warm ? new DecisionGate() : undefined);
+  // A warm-started run holds its decisions back until its go-live (also when it is resumed).
+  const gated = warm !== undefined || dead?.arrivals.some((a) => a.kind === 'command' && a.command === 'go-live');
+  const graph = buildGraph(built, clock, services, group?.members, gated ? new DecisionGate() : undefined);
   const kafka = group ? (options.kafka ?? kafkaSettings()) : undefined;
   if (group) {
     await ensureGroupTopics(group, options.group!, kafka!);
@@ -172,7 +223,9 @@ async function runSession(
   }
   // Opened before the first step, so a Kafka that is not there stops the run before it trades.
   const published =
-    group && group.published.length + group.mirrored.length > 0 ? await openGroupOutputs(group, options.group!, graph, kafka!) : undefined;
+    group && group.published.length + group.mirrored.length > 0
+      ? await openGroupOutputs(group, options.group!, graph, kafka!, dead ? recovery : undefined)
+      : undefined;
   const warmSources = warm
     ? openWarmSources({
         topologyFile: options.topologyFile,
@@ -186,19 +239,25 @@ async function runSession(
         outDir,
         log,
         onDeadLetter: (d) => deadLetters.push(d),
+        ...(group ? { kafkaInputs: new Set(group.read) } : {}),
       })
     : undefined;
   const observed = new RunObserver(topology, graph);
   const nodes = group ? capturedGroupNodes(group) : capturedNodes(topology);
   const hot = redis ? await attachHotTier(redis, topology, graph, nodes, options.hot!) : undefined;
   const capturePath = join(outDir, CAPTURE_FILE);
-  const capture = new CaptureWriter(capturePath, {
-    start: clock.now(),
-    universe: [...universe],
-    sessions,
-    nodes,
-    ...(options.group ? { group: options.group.name } : {}),
-  });
+  const capture = new CaptureWriter(
+    capturePath,
+    {
+      start: clock.now(),
+      universe: [...universe],
+      sessions,
+      nodes,
+      ...(options.group ? { group: options.group.name, run_id: options.group.runId } : {}),
+      ...(time.scale ? { time: time.scale } : {}),
+    },
+    dead,
+  );
   const commit = gitCommit();
   const started = process.hrtime.bigint();
   const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
@@ -226,6 +285,7 @@ async function runSession(
         )
       : undefined;
   let warmEvents = 0;
+  let resumed: LiveRun['resumed'];
   let hotEntries: number | undefined;
   let failure: unknown;
   try {
@@ -241,8 +301,19 @@ async function runSession(
       feed,
       commands,
       ...(warmSources ? { warm: { sources: warmSources, end: warm!.sessions.at(-1)!.close, days: warm!.dates } } : {}),
+      ...(dead
+        ? {
+            resume: {
+              capture: dead,
+              recovery,
+              kafkaInputs: new Set(group?.read ?? []),
+              ...(published ? { afterRetake: () => published.publishMissing() } : {}),
+            },
+          }
+        : {}),
     });
     warmEvents = run.warmEvents;
+    resumed = run.resumed;
     if (run.uncaptured > 0)
       log.warn(`${run.uncaptured} record(s) from the venue arrived after the stop: they are in the outputs, not in the capture`);
   } catch (err) {
@@ -284,6 +355,7 @@ async function runSession(
     ...(group ? { group: { name: options.group!.name, run_id: options.group!.runId, read: group.read, published: group.published } } : {}),
     ...(warm ? { warm_up: { dates: warm.dates, events: warmEvents, held_decisions: graph.gate?.held ?? 0 } } : {}),
     ...(hotEntries !== undefined ? { hot_entries: hotEntries } : {}),
+    ...(resumed ? { resumed } : {}),
     capture: capturePath,
   };
   writeFileAtomically('--out', join(outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));
@@ -390,6 +462,31 @@ export function statusLine(
     ...(kill ? [`kill switch ${kill}`] : []),
     `${n(deadLetters)} dead letters`,
   ].join('  ');
+}
+
+/** The capture of the run that died writing `--out`, to resume: refused when there is none to resume. */
+function deadRun(options: LiveOptions): Capture {
+  if (options.overwrite) throw new AlphaError('--resume with --overwrite: a resume continues the run in --out; give one of them');
+  if (options.warm !== undefined) throw new AlphaError('--resume with --warm: the capture being resumed holds its own warm-up already');
+  const out = ownFolder(options.outDir);
+  const file = join(options.outDir, CAPTURE_FILE);
+  if (!existsSync(join(out, CAPTURE_FILE)))
+    throw new AlphaError(`--resume: ${file} does not exist: give the --out of the live run that died`);
+  const pid = existsSync(join(out, PID_FILE)) ? Number(readFileSync(join(out, PID_FILE), 'utf8').trim()) : Number.NaN;
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid))
+    throw new AlphaError(`--resume: a live run (pid ${pid}) is still writing ${options.outDir}: stop it first (alpha kill, or SIGTERM)`);
+  const dead = readCapture(file);
+  checkResumable(dead, file);
+  return dead;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Two failures of one run as one error (both AlphaErrors: one line); else the first. */

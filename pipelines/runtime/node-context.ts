@@ -63,13 +63,16 @@ export interface RunServices {
   /** Node name → what its operator's `prepare` resolved to (see prepare.ts). */
   prepared?: ReadonlyMap<string, unknown>;
   /** Live runs: queues a node's external arrival as a step (see OperatorContext.external). */
-  external?(node: string, deliver: () => void): void;
+  external?(node: string, deliver: () => void, mark?: number): void;
+  /** A resumed live run: `active` while the dead run's capture is taken again (OperatorContext.recovering). */
+  recovery?: { active: boolean };
 }
 
 export class NodeContext implements SourceContext {
   readonly metrics = new NodeMetrics();
   readonly finalizers: (() => Promise<void> | void)[] = [];
   readonly stoppers: (() => Promise<void>)[] = [];
+  readonly recoverers: ((mark: number | undefined) => Promise<void>)[] = [];
   readonly commands: { command: LiveCommand; fn: (text: string) => void }[] = [];
 
   constructor(
@@ -115,9 +118,17 @@ export class NodeContext implements SourceContext {
     this.finalizers.push(fn);
   }
 
-  external(deliver: () => void): void {
+  external(deliver: () => void, mark?: number): void {
     if (!this.services.external) throw new Error(`${this.node}: external input is only for live runs`);
-    this.services.external(this.node, deliver);
+    this.services.external(this.node, deliver, mark);
+  }
+
+  get recovering(): boolean {
+    return this.services.recovery?.active ?? false;
+  }
+
+  onRecovered(fn: (mark: number | undefined) => Promise<void>): void {
+    this.recoverers.push(fn);
   }
 
   beforeStop(fn: () => Promise<void>): void {

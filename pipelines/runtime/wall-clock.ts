@@ -18,20 +18,23 @@ export interface TimeSource {
   wakeAt(at: Micros, fn: () => void): () => void;
   /** This source's time at a system clock time (a feed's receive stamp); the same time when absent. */
   fromSystem?(system: Micros): Micros;
+  /** A scaled time (scaledTime): it read `origin` at base time `system`, and runs `speed` times faster. */
+  readonly scale?: { speed: number; origin: Micros; system: Micros };
 }
 
 /**
  * The system clock run `speed` times faster, reading `origin` now: a demo or a test replays a trading
  * day in minutes against a venue playing the same day at the same speed (`colo_venue --speed`).
- * Receive stamps taken on the system clock map through `fromSystem`.
+ * Receive stamps taken on the system clock map through `fromSystem`. `start`: the base time at which
+ * it reads `origin` (default now; a resumed run keeps the dead run's).
  */
-export function scaledTime(speed: number, origin: Micros, base: TimeSource = systemTime): TimeSource {
-  const start = base.now();
+export function scaledTime(speed: number, origin: Micros, base: TimeSource = systemTime, start: Micros = base.now()): TimeSource {
   const fromSystem = (system: Micros): Micros => origin + Math.round((system - start) * speed);
   return {
     now: () => fromSystem(base.now()),
     wakeAt: (at, fn) => base.wakeAt(start + Math.ceil((at - origin) / speed), fn),
     fromSystem,
+    scale: { speed, origin, system: start },
   };
 }
 

@@ -21,7 +21,12 @@ import type { CaptureWriter } from '../io/capture-log.ts';
 import { openDataset } from '../io/dataset.ts';
 import type { ArrivalSteps } from './arrivals.ts';
 import { resolveTopology } from './backtest.ts';
-import { type BuiltGraph, type BuiltSource, buildGraph, type GraphClock } from './graph.ts';
+import type { SourceReader, SourceRecord } from '../../operators/sdk/spec.ts';
+import { edgeEnds, type Topology } from '../topology/model.ts';
+import { driveGraph } from './drive.ts';
+import { EventClock } from './event-clock.ts';
+import { type BuiltGraph, type BuiltSource, buildGraph, DECISION_SCHEMAS, type GraphClock } from './graph.ts';
+import { prepareNodes } from './prepare.ts';
 import { SourceMerger } from './merge.ts';
 
 /** The most trading days a warm-up replays. */
@@ -73,11 +78,24 @@ export function openWarmSources(o: {
   outDir: string;
   log: Logger;
   onDeadLetter: (d: DeadLetter) => void;
+  /** A group's Kafka inputs (live-group.ts): warmed up from the backtest nodes that compute them. */
+  kafkaInputs?: ReadonlySet<string>;
 }): BuiltSource[] {
   // As written: --set names the live graph's params (a venue's port), which its twins may not have.
   const backtest = resolveTopology(o.topologyFile, [], o.registry, 'backtest');
   const { plan } = o;
-  for (const s of o.live.sources) {
+  const inputs = o.kafkaInputs ?? new Set<string>();
+  const derived: BuiltSource[] = [];
+  for (const s of o.live.sources.filter((x) => inputs.has(x.name))) {
+    // Decisions (target weights, orders) are held back through the warm-up anyway: nothing to compute.
+    if (DECISION_SCHEMAS.includes(o.liveSchemas.get(s.name) ?? '')) continue;
+    derived.push({
+      name: s.name,
+      reader: computedHistory(backtest, s.name, o),
+      subject: o.live.outputs.get(s.name)! as BuiltSource['subject'],
+    });
+  }
+  for (const s of o.live.sources.filter((x) => !inputs.has(x.name))) {
     const twin = backtest.nodes.find((n) => n.name === s.name);
     if (twin?.spec.kind !== 'source')
       throw new AlphaError(
@@ -89,7 +107,7 @@ export function openWarmSources(o: {
         `--warm: source "${s.name}" emits ${o.liveSchemas.get(s.name)} live but ${schema} in the backtest graph: a warm-up needs the same records`,
       );
   }
-  const names = new Set(o.live.sources.map((s) => s.name));
+  const names = new Set(o.live.sources.filter((s) => !inputs.has(s.name)).map((s) => s.name));
   const historic = buildGraph(
     { ...backtest, nodes: backtest.nodes.filter((n) => names.has(n.name)) },
     o.clock,
@@ -107,7 +125,57 @@ export function openWarmSources(o: {
     },
     new Set(),
   );
-  return historic.sources.map((s) => ({ name: s.name, reader: s.reader, subject: o.live.outputs.get(s.name)! as BuiltSource['subject'] }));
+  return [
+    ...historic.sources.map((s) => ({ name: s.name, reader: s.reader, subject: o.live.outputs.get(s.name)! as BuiltSource['subject'] })),
+    ...derived,
+  ];
+}
+
+/**
+ * A group's Kafka input warmed up: what its producer (a node of another group) would have sent over
+ * the warm days, computed here by a backtest of that producer and every node it depends on, over
+ * the plan's days, then delivered in the order it was emitted (ts_known order: the backtest's clock).
+ */
+function computedHistory(backtest: Topology, node: string, o: Parameters<typeof openWarmSources>[0]): SourceReader<SourceRecord> {
+  const needed = new Set<string>();
+  const visit = (name: string): void => {
+    if (needed.has(name)) return;
+    needed.add(name);
+    const n = backtest.nodes.find((x) => x.name === name)!;
+    for (const edges of Object.values(n.inputs)) for (const e of edges) visit(edgeEnds(e).node);
+  };
+  visit(node);
+  const sub: Topology = { ...backtest, nodes: backtest.nodes.filter((n) => needed.has(n.name)) };
+  const { plan } = o;
+  let records: SourceRecord[] | undefined;
+  return {
+    async next() {
+      if (records) return null;
+      const prepared = await prepareNodes(sub, plan.sessions);
+      const clock = new EventClock(plan.sessions[0]?.open ?? 0);
+      const graph = buildGraph(sub, clock, {
+        prepared,
+        calendar: { sessions: plan.sessions },
+        universe: o.universe,
+        outDir: o.outDir,
+        log: o.log,
+        onDeadLetter: o.onDeadLetter,
+        openDataset: (name, schema, from) => {
+          if (from?.store === 'lake')
+            throw new AlphaError(`--warm: a warm-up reads the data folder ${plan.dataDir}; dataset "${name}" is read from the lake`);
+          return openDataset(plan.dataDir, plan.manifest, name, schema);
+        },
+      });
+      const out: SourceRecord[] = [];
+      graph.outputs.get(node)!.subscribe((batch) => {
+        for (const r of rowsOf(batch) as SourceRecord[]) out.push({ ...r, seq: out.length });
+      });
+      await driveGraph(graph, clock, plan.sessions);
+      records = out.sort((a, b) => a.ts_known - b.ts_known || a.seq - b.seq);
+      return out.length > 0 ? out : null;
+    },
+    async close() {},
+  };
 }
 
 /**

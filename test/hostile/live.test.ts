@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset } from '../helpers/datasets.ts';
-import { CaptureWriter } from '../../pipelines/io/capture-log.ts';
+import { type CapturedNode, CaptureWriter } from '../../pipelines/io/capture-log.ts';
+import { registry } from '../../operators/index.ts';
+import { resolveTopology } from '../../pipelines/runtime/backtest.ts';
+import { capturedNodes } from '../../pipelines/runtime/drive-capture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,6 +27,31 @@ const otherGroup = join(dir, 'other-group.alog');
 const w = new CaptureWriter(otherGroup, { start: 1, universe: [], sessions: [], nodes: [], group: 'edge' });
 w.end(2);
 w.close();
+// Folders of live runs to resume: one that ended, one of another topology, one still written by a
+// live process (this one), and runs of the example that ran a day at 600× (resumed without --date
+// or at another speed).
+const liveNodes = capturedNodes(resolveTopology('examples/live-venue.yaml', [], registry, 'live'));
+function liveFolder(name: string, nodes: CapturedNode[], end: boolean, extra: Record<string, unknown> = {}): string {
+  const folder = join(dir, name);
+  mkdirSync(folder);
+  const c = new CaptureWriter(join(folder, 'capture.alog'), { start: 1, universe: [], sessions: [{ open: 1, close: 2 }], nodes, ...extra });
+  c.wake(1);
+  if (end) c.end(2);
+  c.close();
+  return folder;
+}
+const ended = liveFolder('ended', liveNodes, true);
+const otherTopology = liveFolder('other-topology', [], false);
+const stillRunning = liveFolder('running', liveNodes, false);
+writeFileSync(join(stillRunning, 'live.pid'), `${process.pid}\n`);
+const noVenue = liveFolder('no-venue', liveNodes, false);
+const diedWarming = liveFolder('warming', liveNodes, false, {
+  sessions: [
+    { open: 1, close: 2 },
+    { open: 3, close: 4 },
+  ],
+});
+const atSpeed = liveFolder('at-speed', liveNodes, false, { time: { speed: 600, origin: 1, system: 1 } });
 // The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
 let data = '';
 beforeAll(async () => {
@@ -80,6 +108,61 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       "a group's capture replayed with a topology without groups",
       ['backtest', 'examples/live-venue.yaml', '--capture', otherGroup, '--out', join(dir, 'o7')],
       /^alpha: .*other-group\.alog: the capture of group "edge": examples\/live-venue\.yaml has no groups: \(replay it with the topology that ran the group\)/m,
+    ],
+    [
+      '--resume of a folder with no capture',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', full],
+      /^alpha: --resume: .*full\/capture\.alog does not exist/m,
+    ],
+    [
+      '--resume with --overwrite',
+      ['live', 'examples/live-venue.yaml', '--resume', '--overwrite', '--out', ended],
+      /^alpha: --resume with --overwrite/m,
+    ],
+    [
+      '--resume with --warm',
+      ['live', 'examples/live-venue.yaml', '--resume', '--warm', '1', '--out', ended],
+      /^alpha: --resume with --warm/m,
+    ],
+    [
+      '--resume --group of a one-process run',
+      ['live', 'examples/hybrid.yaml', '--group', 'colo', '--resume', '--out', noVenue],
+      /^alpha: --resume --group colo: .* is the capture of a one-process run: resume it without --group/m,
+    ],
+    [
+      '--resume of a run that ended',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', ended],
+      /^alpha: --resume: .*ended: there is nothing to resume/m,
+    ],
+    [
+      '--resume of a run of another topology',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', otherTopology],
+      /^alpha: .*capture\.alog: the capture was made by another topology/m,
+    ],
+    [
+      '--resume of a folder a live run still writes',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', stillRunning],
+      /^alpha: --resume: a live run \(pid \d+\) is still writing/m,
+    ],
+    [
+      '--resume of a run at a speed, without its --date',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', atSpeed],
+      /^alpha: --resume: the run of .* ran a trading day at 600×: give its --date and --speed again/m,
+    ],
+    [
+      '--resume with no venue to reconcile with',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', noVenue, '--set', 'broker.port=1', '--seconds', '30'],
+      /^alpha: resume: the venue's OUCH port 127\.0\.0\.1:1 did not accept a login in time: cannot reconcile/m,
+    ],
+    [
+      '--resume of a run that died warming up',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', diedWarming],
+      /^alpha: --resume: the run of .* died during its warm-up, before it went live/m,
+    ],
+    [
+      '--resume at another speed',
+      ['live', 'examples/live-venue.yaml', '--resume', '--date', '2024-01-02', '--speed', '60', '--out', atSpeed],
+      /^alpha: --resume --speed 60: the run of .* ran at 600×/m,
     ],
     [
       '--capture with --split',

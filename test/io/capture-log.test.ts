@@ -113,6 +113,36 @@ describe('the capture log', () => {
     }
   });
 
+  it("keeps an external arrival's mark, and a resumed writer cuts a torn frame off and appends after the last whole one", () => {
+    const path = join(dir, 'resume.alog');
+    const w = new CaptureWriter(path, header);
+    w.source('quotes', [quote('A', 10, 9.99, 10.01, 1)]);
+    w.external('venue', 30, [{ port: 'out', records: [fill] }], 17);
+    w.wake(35);
+    w.close();
+    const whole = readFileSync(path);
+    writeFileSync(path, whole.subarray(0, whole.length - 4)); // the wake torn, as kill -9 leaves it
+    const dead = readCapture(path);
+    expect(dead.tornBytes).toBeGreaterThan(0);
+    expect(dead.arrivals.at(-1)).toEqual({
+      kind: 'external',
+      node: 'venue',
+      at: 30,
+      emitted: [{ port: 'out', records: [fill] }],
+      mark: 17,
+    });
+    const resumed = new CaptureWriter(path, header, dead);
+    expect(resumed.arrivals).toBe(2);
+    resumed.wake(50);
+    resumed.end(60);
+    resumed.close();
+    const c = readCapture(path);
+    expect(c.tornBytes).toBe(0);
+    expect(c.ended).toBe(true);
+    expect(c.arrivals.map((a) => a.kind)).toEqual(['source', 'external', 'wake', 'end']);
+    expect(c.arrivals[2]).toEqual({ kind: 'wake', at: 50 });
+  });
+
   it('never writes over an existing file', () => {
     const path = write('once.alog');
     expect(() => new CaptureWriter(path, header)).toThrow(/EEXIST/);

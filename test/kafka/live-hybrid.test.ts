@@ -7,14 +7,15 @@
  * group's capture replays to its own live outputs byte for byte (colo: orders and fills; cloud: the
  * targets it sent).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
+import { colo as colo_ } from '../../native/colo/index.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
 import { type CliRun, runAlpha, startAlpha } from '../helpers/cli.ts';
-import { startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
+import { startVenueDay, type VenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-hybrid-'));
 let data: string;
@@ -22,7 +23,13 @@ let venue: VenueProcess;
 let date: string;
 
 beforeAll(async () => {
-  ({ venue, date, data } = await startVenueDay(dir, { symbols: 10, seed: 9, users: ['alpha:alpha'], args: ['--speed', '600'] }));
+  ({ venue, date, data } = await startVenueDay(dir, {
+    symbols: 10,
+    seed: 9,
+    users: ['alpha:alpha'],
+    days: 3,
+    args: ['--speed', '600'],
+  }));
 }, 60_000);
 afterAll(async () => {
   await venue?.stop();
@@ -31,27 +38,13 @@ afterAll(async () => {
 
 const runId = `hybrid${process.pid}`;
 
-function liveGroup(group: string, seconds: number): Promise<CliRun> {
-  return startAlpha([
-    'live',
-    'examples/hybrid.yaml',
-    '--group',
-    group,
-    '--run-id',
-    runId,
-    '--data',
-    data,
-    '--date',
-    date,
-    '--speed',
-    '600',
-    '--seconds',
-    String(seconds),
-    '--out',
-    join(dir, group),
-    '--quiet',
-    ...venueSets(venue),
-  ]).exited;
+function groupArgs(group: string, run = runId, out = join(dir, group), at: VenueDay = { venue, date, data, symbols: [] }): string[] {
+  const day = ['--data', at.data, '--date', at.date, '--speed', '600'];
+  return ['live', 'examples/hybrid.yaml', '--group', group, '--run-id', run, ...day, '--out', out, ...venueSets(at.venue)];
+}
+
+function liveGroup(group: string, seconds: number, extra: string[] = []): Promise<CliRun> {
+  return startAlpha([...groupArgs(group), '--seconds', String(seconds), '--quiet', ...extra]).exited;
 }
 
 interface GroupSummary {
@@ -59,18 +52,28 @@ interface GroupSummary {
   group: { name: string; read: string[]; published: string[] };
   nodes: Record<string, Record<string, number>>;
   captured: number;
+  warm_up?: { dates: string[]; events: number; held_decisions: number };
 }
 const summaryOf = (group: string): GroupSummary => JSON.parse(readFileSync(join(dir, group, 'summary.json'), 'utf8')) as GroupSummary;
 
 describe('alpha live --group (the hybrid topology)', () => {
   it('runs colo and cloud as two processes joined by Kafka, and each group replays to its own outputs', async () => {
     // The cloud group outlives the colo group, so it takes every bar colo sent.
-    const [colo, cloud] = await Promise.all([liveGroup('colo', 25), liveGroup('cloud', 30)]);
+    // The cloud warms up on the two days before the session: its bars computed from the data folder as
+    // colo would have sent them, so its features and sizing are ready at the open.
+    const [colo, cloud] = await Promise.all([liveGroup('colo', 25), liveGroup('cloud', 30, ['--warm', '2'])]);
     expect(colo.code, colo.stderr).toBe(0);
     expect(cloud.code, cloud.stderr).toBe(0);
 
     const c = summaryOf('colo');
     const k = summaryOf('cloud');
+    expect(k.warm_up!.dates).toHaveLength(2);
+    expect(k.warm_up!.events).toBeGreaterThan(0);
+    expect(k.warm_up!.held_decisions).toBeGreaterThan(0); // features, model and sizing ran on the history
+    const goLive = readCapture(join(dir, 'cloud', 'capture.alog')).arrivals.findIndex(
+      (a) => a.kind === 'command' && a.command === 'go-live',
+    );
+    expect(goLive).toBeGreaterThan(0);
     expect(c.group).toMatchObject({ name: 'colo', read: ['sizing'], published: ['bars'] });
     expect(k.group).toMatchObject({ name: 'cloud', read: ['bars'], published: ['sizing'] });
     // The cloud process opened no feed: its capture holds only what Kafka brought.
@@ -112,8 +115,17 @@ describe('alpha live --group (the hybrid topology)', () => {
     const [sizing, bars, pretrade] = await Promise.all([tapped('sizing'), tapped('bars'), tapped('pretrade')]);
     expect(sizing.length).toBe(targets);
     const cloudCapture = readCapture(join(dir, 'cloud', 'capture.alog'));
-    const barsIn = cloudCapture.arrivals.reduce((n, a) => n + (a.kind === 'source' && a.node === 'bars' ? a.records.length : 0), 0);
+    // Live, after the warm-up's go-live: the bars Kafka brought.
+    const barsIn = cloudCapture.arrivals
+      .slice(goLive)
+      .reduce((n, a) => n + (a.kind === 'source' && a.node === 'bars' ? a.records.length : 0), 0);
     expect(bars.length).toBe(barsIn);
+    // The warm-up's bars: one per symbol and minute of the two days (the generator quotes every minute).
+    const warm = cloudCapture.arrivals
+      .slice(0, goLive)
+      .reduce((n, a) => n + (a.kind === 'source' && a.node === 'bars' ? a.records.length : 0), 0);
+    expect(warm).toBe(k.warm_up!.events);
+    expect(warm).toBe(2 * 10 * 390);
     expect(new Set(bars.map((b) => b.key))).toEqual(new Set(bars.map((b) => b.value['symbol'])));
     const tapFile = readFileSync(join(dir, 'colo', 'taps', 'pretrade.jsonl'), 'utf8')
       .trim()
@@ -133,6 +145,73 @@ describe('alpha live --group (the hybrid topology)', () => {
       for (const file of files)
         expect(readFileSync(join(out, file)).equals(readFileSync(join(dir, group, file))), `${group}: ${file}`).toBe(true);
     }
+  }, 150_000);
+
+  it('resumes the colo process after kill -9: no order sent twice, no execution lost, no bar sent twice, and its capture replays', async () => {
+    // A venue of its own: the first case's day is over by now (the venue plays it at 600×).
+    const here = join(dir, 'resume');
+    mkdirSync(here);
+    const day = await startVenueDay(here, { symbols: 10, seed: 4, users: ['colo2:colo2'], args: ['--speed', '600'] });
+    const args = (group: string, run: string, out: string): string[] => groupArgs(group, run, out, day);
+    const run = `resume${process.pid}`;
+    const login = ['--set', 'broker.username=colo2', '--set', 'broker.password=colo2'];
+    const coloOut = join(dir, 'colo-resumed');
+    const cloud = startAlpha([...args('cloud', run, join(dir, 'cloud-resumed')), '--seconds', '40', '--quiet']).exited;
+    const colo = startAlpha([...args('colo', run, coloOut), ...login, '--status-every', '1']);
+    const deadline = Date.now() + 40_000;
+    while (!/ [1-9]\d* orders/.test(colo.output.stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    colo.child.kill('SIGKILL');
+    expect((await colo.exited).code).toBeNull();
+    const dead = readCapture(join(coloOut, 'capture.alog'));
+    expect(dead.ended).toBe(false);
+    await new Promise((r) => setTimeout(r, 1500));
+    // The same flags; a resume of another group's or run's capture is refused.
+    const wrongGroup = await runAlpha([...args('cloud', run, coloOut), '--resume'], 30_000);
+    expect(wrongGroup.stderr).toMatch(/^alpha: --resume: .* is the capture of group "colo": resume it with --group colo \(not cloud\)/m);
+    const wrongRun = await runAlpha([...args('colo', `other${process.pid}`, coloOut), ...login, '--resume'], 30_000);
+    expect(wrongRun.stderr).toMatch(/^alpha: --resume --run-id other\d+: the run of .* had --run-id resume\d+: give the same/m);
+
+    const resumed = await runAlpha([...args('colo', run, coloOut), ...login, '--resume', '--seconds', '15', '--quiet'], 90_000);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed: \d+ venue message\(s\) the dead run had handled/);
+    expect((await cloud).code).toBe(0);
+
+    // The venue's audit trail: each Order Token entered once, and its executions are colo's fills.
+    const audit = day.venue.audit().filter((l) => l.proto === 'ouch' && l.session === 'colo2');
+    const tokens = audit.filter((l) => l.dir === 'in' && l.type === 'O').map((l) => String(l.fields!['order_token']));
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(new Set(tokens).size).toBe(tokens.length);
+    const executions = audit
+      .filter((l) => l.dir === 'out' && l.type === 'E')
+      .map((l) => `${String(l.fields!['order_token'])}#${String(l.fields!['match_number'])}`)
+      .sort();
+    const fills = readParquetFile(join(coloOut, 'fills.parquet'))
+      .toArray()
+      .map((r) => r.toJSON() as { order_id: string; fill_id: string });
+    expect(fills.map((f) => `${colo_().ouchToken(f.order_id)}#${f.fill_id.split('#')[1]}`).sort()).toEqual(executions);
+
+    // The bars topic holds each bar once: what the restart took again was not sent again.
+    const tap = await runAlpha(
+      ['tap', 'bars', '--topology', 'examples/hybrid.yaml', '--run', run, '--from-beginning', '--format', 'json'],
+      30_000,
+    );
+    expect(tap.code, tap.stderr).toBe(0);
+    const bars = tap.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { value: { symbol: string; ts_event: number } }).value);
+    expect(bars.length).toBeGreaterThan(0);
+    expect(new Set(bars.map((b) => `${b.symbol}@${b.ts_event}`)).size).toBe(bars.length);
+
+    const replay = join(dir, 'colo-resumed-replay');
+    const r = await runAlpha(
+      ['backtest', 'examples/hybrid.yaml', '--capture', join(coloOut, 'capture.alog'), '--out', replay, ...login],
+      90_000,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    for (const file of ['orders.parquet', 'fills.parquet'])
+      expect(readFileSync(join(replay, file)).equals(readFileSync(join(coloOut, file))), file).toBe(true);
+    await day.venue.stop();
   }, 150_000);
 
   it.each([
@@ -171,7 +250,11 @@ describe('alpha live --group (the hybrid topology)', () => {
       ['tap', 'sizing', '--topology', 'examples/hybrid.yaml', '--run', '../x'],
       /^alpha: --run "\.\.\/x": expected a run id/m,
     ],
-    ['--warm with --group', ['live', 'examples/hybrid.yaml', '--group', 'cloud', '--warm', '1'], /^alpha: --warm with --group:/m],
+    [
+      '--resume with no capture in --out',
+      ['live', 'examples/hybrid.yaml', '--group', 'colo', '--resume'],
+      /^alpha: --resume: .*capture\.alog does not exist/m,
+    ],
     [
       'a split backtest of groups in a cycle',
       ['backtest', 'examples/hybrid.yaml', '--split'],

@@ -98,7 +98,10 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     cfg.username = text("username", 1, 6, true);
     cfg.password = text("password", 1, 10, true);
     cfg.session = text("session", 0, 10, false);
+    // SoupBinTCP: 1 replays the session from its first message; 0 starts after the last one sent.
     cfg.next_sequence = 1;
+    if (!o.Get("nextSequence").IsUndefined())
+      cfg.next_sequence = uint64_t(colo_addon::integer_option(o, "OuchClient", "nextSequence", 0, 9007199254740991.0));
     Napi::Value cb = o.Get("onEvents");
     if (!cb.IsFunction()) throw Napi::TypeError::New(env, "OuchClient: onEvents must be a function (events) => void");
     port_ = uint16_t(p);

@@ -442,7 +442,8 @@ export class RdConsumer {
    * coordinator that is gone): the close goes on, abandoned, and nothing waits for it.
    */
   async close(withinMs?: number): Promise<boolean> {
-    return withinMs === undefined ? this.#native.close() : this.#native.close(timeout('close', withinMs));
+    const closed = await (withinMs === undefined ? this.#native.close() : this.#native.close(timeout('close', withinMs)));
+    return closed !== false; // a build before the bound resolves nothing, having waited to the end
   }
 }
 

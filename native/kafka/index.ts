@@ -55,14 +55,15 @@ interface NativeProducer {
     headerValues: Buffer,
     headerValueLengths: Int32Array,
   ): number;
+  purge(reason: string): void;
   close(): Promise<void>;
 }
 interface NativeConsumer {
   next(max: number, waitMs: number): Promise<ConsumedColumns>;
-  commit(partitions: Int32Array, nextOffsets: Float64Array, wait: boolean): Promise<void>;
+  commit(partitions: Int32Array, nextOffsets: Float64Array, wait: boolean, withinMs?: number): Promise<void>;
   assigned(): number;
   committed(timeoutMs: number): Promise<{ partition: number; offset: number }[]>;
-  close(): Promise<void>;
+  close(withinMs?: number): Promise<boolean>;
 }
 interface NativeAdmin {
   topics(timeoutMs: number): Promise<string[]>;
@@ -360,6 +361,17 @@ export class RdProducer {
     await this.sendColumns(toColumns(records));
   }
 
+  /**
+   * Gives up on every record not yet acknowledged: the sends waiting settle at once, rejected with
+   * `reason`, and so does every later one (a stop that cannot wait out librdkafka's retries for a
+   * broker that is gone). Old builds of the binding lack it: `npm run build:native`.
+   */
+  purge(reason: string): void {
+    if (typeof this.#native.purge !== 'function')
+      throw new Error('this build of native/kafka cannot purge a producer: run npm run build:native');
+    this.#native.purge(reason);
+  }
+
   /** Waits for what is queued, then releases the producer. */
   async close(): Promise<void> {
     await this.#native.close();
@@ -400,11 +412,15 @@ export class RdConsumer {
 
   /**
    * Commits `offsets` (partition → the offset of the next record to read). With `wait`, resolves once
-   * the broker has them; otherwise they are sent in the background (see src/lib.rs).
+   * the broker has them (rejects when it has not answered within `withinMs`, when given); otherwise
+   * they are sent in the background (see src/lib.rs).
    */
-  async commit(offsets: ReadonlyMap<number, number>, wait = true): Promise<void> {
+  async commit(offsets: ReadonlyMap<number, number>, wait = true, withinMs?: number): Promise<void> {
     if (offsets.size === 0) return;
-    await this.#native.commit(Int32Array.from(offsets.keys()), Float64Array.from(offsets.values()), wait);
+    const partitions = Int32Array.from(offsets.keys());
+    const next = Float64Array.from(offsets.values());
+    if (withinMs === undefined) await this.#native.commit(partitions, next, wait);
+    else await this.#native.commit(partitions, next, wait, timeout('commit', withinMs));
   }
 
   /**
@@ -420,9 +436,14 @@ export class RdConsumer {
     return this.#native.assigned();
   }
 
-  /** Leaves the group and releases the consumer. */
-  async close(): Promise<void> {
-    await this.#native.close();
+  /**
+   * Leaves the group and releases the consumer; resolves true once done. With `withinMs`, resolves
+   * false when that has not happened by then (librdkafka's close can wait without end for a group
+   * coordinator that is gone): the close goes on, abandoned, and nothing waits for it.
+   */
+  async close(withinMs?: number): Promise<boolean> {
+    const closed = await (withinMs === undefined ? this.#native.close() : this.#native.close(timeout('close', withinMs)));
+    return closed !== false; // a build before the bound resolves nothing, having waited to the end
   }
 }
 

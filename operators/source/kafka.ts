@@ -9,7 +9,8 @@
  * the graph took: nothing lost, nothing given twice. A record that does not decode into the schema
  * goes to `<topic>.dlq` with the reason, and is a dead letter of the run (counted), never dropped.
  * It ends after `limit` records, or with `until_offsets: end` at the topic's end offsets when the
- * source opened; with neither, when the run is stopped (a live run).
+ * source opened; with neither, when the run is stopped (a live run). At the stop the broker has a few
+ * seconds to confirm the last commit; when it does not (it is gone), the close fails the run, saying so.
  */
 import { z } from 'zod';
 import { ColumnBatch } from '../../lib/core/column-batch.ts';
@@ -57,6 +58,8 @@ export const kafkaSource = defineSource({
     const fields = avroSchema(p.schema).fields.map((f) => f.name);
     if (!fields.includes('seq')) fields.push('seq'); // the arrival order, for the merge's ties
     // The Kafka client loads when a run reads a topic, not with the operator registry at every start.
+    // A stop while the consumer is still joining its group gives that up (the broker may be gone).
+    const stopping = new AbortController();
     const opening = import('../../lib/io/kafka/topic-reader.ts').then(({ TopicReader }) =>
       TopicReader.open(settings, {
         topic: p.topic,
@@ -64,6 +67,7 @@ export const kafkaSource = defineSource({
         groupId: p.group,
         start: p.start,
         untilEnd: p.until_offsets === 'end',
+        signal: stopping.signal,
         ...(p.limit !== undefined ? { limit: p.limit } : {}),
         onDeadLetter: (l) =>
           ctx.deadLetter(
@@ -90,8 +94,13 @@ export const kafkaSource = defineSource({
         return ColumnBatch.fromRecords(rows, fields) as never;
       },
       async close() {
+        stopping.abort();
         const reader = await opening.catch(() => undefined);
-        await reader?.close();
+        await reader?.close().catch((err: unknown) => {
+          throw new AlphaError(
+            `${what}: at the stop, ${err instanceof Error ? err.message : String(err)} on broker ${settings.brokers.join(',')} (is it up?): a reader restarted in group "${p.group}" reads again from its last confirmed commit`,
+          );
+        });
       },
     };
   },

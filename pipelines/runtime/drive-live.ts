@@ -7,6 +7,7 @@
  * is given the `stop` command as a step (risk.pretrade cancels its working orders there), the nodes'
  * `beforeStop` hooks run (arrivals still delivered meanwhile: the venue's answers to those cancels),
  * the timers due by then fire, the streams complete and the end-of-run hooks run (sinks flush there).
+ * A source that fails to close (a Kafka source whose broker is gone) fails the run after all that.
  */
 import { ColumnBatch, type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import type { LiveCommand } from '../../operators/sdk/context.ts';
@@ -282,11 +283,17 @@ export async function driveLive(
   const end = endAt();
   capture?.end(end);
   await steps.advance(end);
+  // A source whose close failed (a Kafka source whose broker is gone could not commit) fails the
+  // run, after the rest of the stop: the other sources close and the sinks flush all the same.
+  let unclosed: unknown;
   for (const s of graph.sources) {
-    await s.reader.close();
+    await s.reader.close().catch((err: unknown) => {
+      unclosed ??= err;
+    });
     s.subject.complete();
   }
   for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
+  if (unclosed !== undefined) throw unclosed;
   return {
     events,
     warmEvents,

@@ -18,7 +18,7 @@ import { AlphaError } from '../../lib/core/errors.ts';
 import { rowsOf } from '../../lib/core/column-batch.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import type { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
-import type { KafkaSettings } from '../../lib/io/kafka/settings.ts';
+import { KAFKA_STOP_WITHIN_MS, type KafkaSettings } from '../../lib/io/kafka/settings.ts';
 import { kafkaSource } from '../../operators/source/kafka.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import type { CapturedNode } from '../io/capture-log.ts';
@@ -151,7 +151,10 @@ export function replayGroupInputs(plan: GroupPlan, graph: BuiltGraph): BuiltSour
 }
 
 export interface GroupOutputs {
-  /** Waits until the broker has every record written; throws an AlphaError when a write failed. */
+  /**
+   * Waits until the broker has every record written, at most KAFKA_STOP_WITHIN_MS: what it has not
+   * acknowledged by then is given up. Throws an AlphaError when a write failed or was given up.
+   */
   close(): Promise<void>;
   /**
    * A resume: what the graph emitted while the dead run's capture was taken again was held back; each
@@ -249,11 +252,12 @@ export async function openGroupOutputs(
       return written;
     },
     async close() {
-      await Promise.all(sends);
-      const flushed = await Promise.allSettled(writers.map(({ w }) => w.flush()));
-      await Promise.allSettled(writers.map(({ w }) => w.close()));
-      const lost = flushed.findIndex((r) => r.status === 'rejected');
-      if (lost >= 0) failure ??= new AlphaError(`--group ${group.name}: flushing topic "${writers[lost]!.topic}" failed`);
+      // Each writer's close waits for its sends (the broker's acknowledgements), within the bound.
+      const closed = await Promise.allSettled(writers.map(({ w }) => w.close(KAFKA_STOP_WITHIN_MS)));
+      await Promise.allSettled(sends);
+      // A send given up at the stop rejected too: the close's reason says what and why.
+      const given = closed.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      if (given.length > 0) throw new AlphaError(`--group ${group.name}: at the stop, ${given.join('; ')}`);
       if (failure) throw failure;
     },
   };

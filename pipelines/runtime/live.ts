@@ -284,10 +284,10 @@ async function runSession(
           every * 1000,
         )
       : undefined;
-  let driven = false;
   let warmEvents = 0;
   let resumed: LiveRun['resumed'];
   let hotEntries: number | undefined;
+  let failure: unknown;
   try {
     const run = await driveLive(graph, clock, externals, {
       ...(options.signal ? { signal: options.signal } : {}),
@@ -316,22 +316,25 @@ async function runSession(
     resumed = run.resumed;
     if (run.uncaptured > 0)
       log.warn(`${run.uncaptured} record(s) from the venue arrived after the stop: they are in the outputs, not in the capture`);
-    driven = true;
-  } finally {
-    if (status) clearInterval(status);
-    stopControl();
-    capture.close();
-    // Closed whatever happened (an open Redis connection keeps the process alive); its own failure
-    // is the run's error only when the run itself went well.
-    if (hot)
-      hotEntries = await hot.close().catch((err: unknown) => {
-        if (driven) throw err;
-        return undefined;
-      });
-    await published?.close().catch((err: unknown) => {
-      if (driven) throw err;
-    });
+  } catch (err) {
+    failure = err;
   }
+  if (status) clearInterval(status);
+  stopControl();
+  capture.close();
+  // Closed whatever happened (an open Redis connection keeps the process alive); its own failure
+  // is the run's error only when the run itself went well.
+  if (hot)
+    hotEntries = await hot.close().catch((err: unknown) => {
+      failure ??= err;
+      return undefined;
+    });
+  // What the group wrote and the broker did not take is said too when the run failed otherwise (e.g.
+  // its Kafka input could not commit: the broker is gone), in the same line.
+  await published?.close().catch((err: unknown) => {
+    failure = failure === undefined ? err : alongside(failure, err);
+  });
+  if (failure !== undefined) throw failure;
   // A feed that never answered is not a quiet market: say so.
   const warnings = feed.silent().map((name) => `${name}: the source delivered no record in the whole run`);
   for (const w of warnings) log.warn(w);
@@ -484,6 +487,12 @@ function isRunning(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Two failures of one run as one error (both AlphaErrors: one line); else the first. */
+function alongside(first: unknown, second: unknown): unknown {
+  if (!(first instanceof AlphaError) || !(second instanceof AlphaError)) return first;
+  return new AlphaError(`${first.message}; and ${second.message}`);
 }
 
 /** Whether the run may own `path`; true when it exists and holds files (to replace with `overwrite`). */

@@ -25,12 +25,15 @@ export function runAlpha(args: readonly string[], timeoutMs: number): Promise<Cl
 }
 
 /** `alpha ...args` started in the background: its output so far, and its end (for a signal, or to wait). */
-export function startAlpha(args: readonly string[]): {
+export function startAlpha(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): {
   child: ChildProcess;
   output: { stdout: string; stderr: string };
   exited: Promise<CliRun>;
 } {
-  const child = spawn(process.execPath, ['bin/alpha.mjs', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/alpha.mjs', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d: Buffer) => (output.stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output.stderr += d.toString()));

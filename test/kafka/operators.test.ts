@@ -203,7 +203,7 @@ describe('sink.kafka and source.kafka refuse what they cannot use', () => {
   });
 });
 
-describe('sink.kafka when its broker dies mid-run', () => {
+describe('sink.kafka and source.kafka when their broker dies mid-run', () => {
   let broker: PrivateBroker;
   beforeAll(async () => {
     broker = await privateBroker();
@@ -265,4 +265,45 @@ nodes:
     );
     expect(Date.now() - killedAt).toBeLessThan(20_000); // the delivery timeout (2 s) and the client's close, not a hang
   }, 60_000);
+  it('source.kafka: a live run stopped after its broker died ends in bounded time, failing on the offsets it could not commit', async () => {
+    broker.start(); // the test before killed it
+    const t = topic('ops-src-lost');
+    const on = `brokers: '${broker.brokers}', registry: '${registry}'`;
+    await runInMemory(
+      `name: out
+nodes:
+  - { name: quotes, type: test.memory-quotes, params: { batch: 25 } }
+  - { name: kafka, type: sink.kafka, inputs: quotes, params: { topic: ${t}, schema: Quote, ${on} } }
+`,
+      { quotes: quotes(100) },
+    );
+    const probes = new Map<string, Probe>();
+    const specs = new Map([...operators, ['test.probe', probeSpec(probes)]]);
+    const yaml = `name: in
+nodes:
+  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: Quote, group: g-src-lost, ${on} } }
+  - { name: probe, type: test.probe, inputs: kafka }
+`;
+    const { topology, problems } = validateTopology(loadTopology('live.yaml', [], yaml), specs);
+    if (!topology) throw new Error(problems.map((p) => p.message).join('; '));
+    const stop = new AbortController();
+    const run = runLive(topology, systemTime, { live: { signal: stop.signal } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // The graph took every record (each batch is committed in the background when the next is asked for).
+    for (let i = 0; i < 800 && (probes.get('probe')?.records.length ?? 0) < 100; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(probes.get('probe')?.records).toHaveLength(100);
+    broker.kill();
+    const killedAt = Date.now();
+    stop.abort();
+    const failure = await run;
+    expect(failure).toBeInstanceOf(AlphaError);
+    expect((failure as Error).message).toContain(
+      `source.kafka kafka: at the stop, the offsets read from "${t}" were not committed (committing offsets: no answer from the group's coordinator`,
+    );
+    expect((failure as Error).message).toContain(`on broker ${broker.brokers} (is it up?)`);
+    // The bounded commit and the bounded close (5 s each), not librdkafka's waits for a coordinator that is gone.
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
+  }, 90_000);
 });

@@ -32,11 +32,12 @@ export class PullConsumer {
 
   /**
    * Joins the group and resolves once it has assigned this consumer its partitions, so a reader that
-   * starts at the end (`fromBeginning: false`) misses nothing written after `open` resolves.
+   * starts at the end (`fromBeginning: false`) misses nothing written after `open` resolves. `signal`
+   * gives up waiting (a run stopped meanwhile, its broker perhaps gone).
    */
   static async open(
     s: KafkaSettings,
-    o: { topic: string; groupId: string; fromBeginning: boolean; partitions: number },
+    o: { topic: string; groupId: string; fromBeginning: boolean; partitions: number; signal?: AbortSignal },
   ): Promise<PullConsumer> {
     const where = `consumer group "${o.groupId}" on topic "${o.topic}" (${s.brokers.join(',')})`;
     let self: PullConsumer;
@@ -56,6 +57,10 @@ export class PullConsumer {
     }
     const started = Date.now();
     while (self.consumer.assigned === 0) {
+      if (o.signal?.aborted) {
+        await self.close();
+        throw new KafkaEdgeError(`${where}: stopped before the group assigned partitions`);
+      }
       if (Date.now() - started > JOIN_TIMEOUT_MS) {
         await self.close();
         throw new KafkaEdgeError(
@@ -113,10 +118,26 @@ export class PullConsumer {
     await this.consumer.commit(offsets, wait);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Commits the last offsets again, waiting for the broker, and leaves the group. With `withinMs`,
+   * each of the two waits at most that long (with the broker gone, librdkafka's close waits for the
+   * commits in flight, or for good), and one that did not finish fails the close: a reader restarted
+   * in the group reads again from the last commit the broker confirmed.
+   */
+  async close(withinMs?: number): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.lastCommit) await this.consumer.commit(this.lastCommit, true).catch(() => undefined);
-    await this.consumer.close();
+    let unconfirmed: unknown;
+    if (this.lastCommit)
+      await this.consumer.commit(this.lastCommit, true, withinMs).catch((err: unknown) => {
+        unconfirmed = err;
+      });
+    const left = await this.consumer.close(withinMs);
+    if (withinMs === undefined) return;
+    if (unconfirmed !== undefined)
+      throw new KafkaEdgeError(
+        `the offsets read from "${this.topic}" were not committed (${unconfirmed instanceof Error ? unconfirmed.message : String(unconfirmed)})`,
+      );
+    if (!left) throw new KafkaEdgeError(`the consumer of "${this.topic}" did not leave its group within ${withinMs / 1000} s: abandoned`);
   }
 }

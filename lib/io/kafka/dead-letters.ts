@@ -56,7 +56,8 @@ export class DeadLetterWriter {
     );
   }
 
-  async close(): Promise<void> {
-    await this.producer?.close();
+  /** Waits until the broker has every dead letter (at most `withinMs`, else failing: see SerialProducer.close). */
+  async close(withinMs?: number): Promise<void> {
+    await this.producer?.close(withinMs);
   }
 }

@@ -45,6 +45,8 @@ export interface EdgeReaderOptions<TName extends SchemaName> {
   partitions?: number;
   /** Told of each record sent to `<topic>.dlq`, once it is there. */
   onDeadLetter?: (letter: { partition: number; offset: number; error: string }) => void;
+  /** Gives up joining the group (see PullConsumer.open). */
+  signal?: AbortSignal;
 }
 
 /** The headers of every record that has none (frozen: items are read, not changed). */
@@ -91,6 +93,7 @@ export class EdgeReader<T> {
       groupId: o.groupId,
       fromBeginning: o.fromBeginning ?? false,
       partitions,
+      ...(o.signal ? { signal: o.signal } : {}),
     });
     return new EdgeReader(o.topic, codec, consumer, new DeadLetterWriter(s, o.topic), o.onDeadLetter);
   }
@@ -215,9 +218,13 @@ export class EdgeReader<T> {
     for (const [p, next] of target) this.committed.set(p, next);
   }
 
-  async close(): Promise<void> {
-    await this.consumer.close();
-    await this.dlq.close();
+  /** Commits the last offsets, waiting for the broker (at most `withinMs`, else failing: see PullConsumer.close), and releases the reader. */
+  async close(withinMs?: number): Promise<void> {
+    try {
+      await this.consumer.close(withinMs);
+    } finally {
+      await this.dlq.close(withinMs);
+    }
   }
 
   private control(partition: number, offset: number, headers: Record<string, string>): ConsumedItem<T> | { error: string } {

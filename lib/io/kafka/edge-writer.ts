@@ -150,7 +150,8 @@ export class EdgeWriter<T> {
     return this.producer.flush();
   }
 
-  close(): Promise<void> {
-    return this.producer.close();
+  /** Releases the producer once every send has settled; `withinMs`: gives up then, failing (see SerialProducer.close). */
+  close(withinMs?: number): Promise<void> {
+    return this.producer.close(withinMs);
   }
 }

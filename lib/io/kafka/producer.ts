@@ -37,9 +37,13 @@ export class SerialProducer {
   /** Sends not yet handed to the binding, in call order. */
   private held: Held[] = [];
   private releaseScheduled = false;
+  /** Records sent and not yet settled (acknowledged or failed), per topic. */
+  private readonly unsettled = new Map<string, number>();
+  private readonly brokers: string;
 
   /** `extra`: librdkafka properties over the binding's defaults (linger.ms, batch.num.messages, …). */
   constructor(s: KafkaSettings, name: string, extra?: Record<string, string>) {
+    this.brokers = s.brokers.join(',');
     this.producer = new RdProducer({ brokers: s.brokers, clientId: `${s.clientId}-${name}`, ...(extra ? { extra } : {}) });
   }
 
@@ -72,8 +76,25 @@ export class SerialProducer {
     if (this.closed) return Promise.reject(new KafkaEdgeError('producer is closed'));
     if (this.broken) return Promise.reject(this.broken);
     if (batch.partitions.length === 0) return this.flush();
+    const n = batch.partitions.length;
+    this.unsettled.set(batch.topic, (this.unsettled.get(batch.topic) ?? 0) + n);
+    const settle = (): void => {
+      const left = this.unsettled.get(batch.topic)! - n;
+      if (left === 0) this.unsettled.delete(batch.topic);
+      else this.unsettled.set(batch.topic, left);
+    };
     return new Promise<void>((resolve, reject) => {
-      this.held.push({ batch, resolve, reject });
+      this.held.push({
+        batch,
+        resolve: () => {
+          settle();
+          resolve();
+        },
+        reject: (err) => {
+          settle();
+          reject(err);
+        },
+      });
       if (this.held.length >= HOLD_SENDS) this.release();
       else if (!this.releaseScheduled) {
         this.releaseScheduled = true;
@@ -120,10 +141,35 @@ export class SerialProducer {
     if (this.broken) throw this.broken;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Waits until every send so far has settled, then releases the producer. With `withinMs`: when the
+   * broker has not acknowledged everything by then (it is gone, and librdkafka would retry for
+   * message.timeout.ms), what is left is given up (purged) and the close fails naming it, once the
+   * producer is released. Without: a failed send is the sender's to report, and the wait is librdkafka's.
+   */
+  async close(withinMs?: number): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flush().catch(() => undefined);
+    let lost: KafkaEdgeError | undefined;
+    if (withinMs === undefined) await this.flush().catch(() => undefined);
+    else {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const flushed = this.flush().then(
+        () => true,
+        () => true,
+      );
+      const inTime = await Promise.race([flushed, new Promise<false>((r) => (timer = setTimeout(() => r(false), withinMs)))]);
+      clearTimeout(timer);
+      if (!inTime) {
+        const left = [...this.unsettled].map(([topic, n]) => `${n} record(s) to topic "${topic}"`).join(', ');
+        lost = new KafkaEdgeError(
+          `${left || 'records'} not acknowledged by the broker at ${this.brokers} within ${withinMs / 1000} s (is it up?): given up, not delivered`,
+        );
+        this.producer.purge(lost.message);
+        await flushed;
+      }
+    }
     await this.producer.close();
+    if (lost) throw lost;
   }
 }

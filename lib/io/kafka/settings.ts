@@ -66,6 +66,14 @@ export function kafkaSettings(env: NodeJS.ProcessEnv = process.env, file = SERVI
   return { brokers, registryUrl, clientId: env['KAFKA_CLIENT_ID'] ?? 'alpha' };
 }
 
+/**
+ * How long a live run's stop waits for the broker (its last commit, the acknowledgement of what it
+ * wrote) before giving up on it: a broker that is up answers in milliseconds; one killed mid-run would
+ * be retried for minutes (librdkafka's message.timeout.ms), and the stop must end. What was not done
+ * is then the run's error (docs/live.md).
+ */
+export const KAFKA_STOP_WITHIN_MS = 5_000;
+
 /** Why `brokers` is not a broker list (undefined when it is). */
 export function brokersProblem(brokers: string): string | undefined {
   const list = brokers.split(',').map((b) => b.trim());

@@ -17,7 +17,7 @@ import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.t
 import { TopicAdmin } from './admin.ts';
 import { EdgeReader, type ConsumedItem, type EdgeReaderOptions } from './edge-reader.ts';
 import { KafkaEdgeError } from './errors.ts';
-import type { KafkaSettings, KafkaStart } from './settings.ts';
+import { KAFKA_STOP_WITHIN_MS, type KafkaSettings, type KafkaStart } from './settings.ts';
 export { KAFKA_STARTS, type KafkaStart } from './settings.ts';
 
 /**
@@ -36,6 +36,8 @@ export interface TopicReaderOptions<TName extends SchemaName> {
   /** End after this many values. */
   limit?: number;
   onDeadLetter?: EdgeReaderOptions<TName>['onDeadLetter'];
+  /** Gives up opening (a run stopped while its consumer was joining the group). */
+  signal?: AbortSignal;
 }
 
 /** How long one poll waits for records before the reader checks whether it should end. */
@@ -70,6 +72,7 @@ export class TopicReader<T> {
       schema: o.schema,
       groupId: o.groupId,
       fromBeginning: o.start !== 'latest',
+      ...(o.signal ? { signal: o.signal } : {}),
       ...(o.onDeadLetter ? { onDeadLetter: o.onDeadLetter } : {}),
     });
     try {
@@ -128,12 +131,14 @@ export class TopicReader<T> {
   /**
    * Stops reading: a read in progress ends with null, and what it fetched is not committed; the
    * batch handed out last is not committed either (nothing asked for the next one: it may not have
-   * been handed on).
+   * been handed on). The broker gets KAFKA_STOP_WITHIN_MS to confirm the last commit; when it has not
+   * (it is gone), the close fails once the reader is released: a restart reads again from the last
+   * confirmed commit.
    */
   async close(): Promise<void> {
     this.closing = true;
     await this.reading;
-    await this.reader.close();
+    await this.reader.close(KAFKA_STOP_WITHIN_MS);
   }
 
   private atEnd(): boolean {

@@ -179,6 +179,8 @@ struct PumpState {
     /// The first failure: every later send fails with it, and nothing more is queued in librdkafka.
     broken: Option<String>,
     closing: bool,
+    /// `purge` was called: a round that queued records after it purges them too.
+    purged: bool,
 }
 
 /// The sends waiting for the pump thread, which takes them all at once after each round trip.
@@ -208,7 +210,7 @@ fn pump(producer: Arc<ThreadedProducer<DeliveryContext>>, pump: Arc<Pump>, settl
         };
         let outcome = match broken {
             Some(e) => Err(e),
-            None => round(&producer, &jobs),
+            None => round(&producer, &pump, &jobs),
         };
         if let Err(e) = &outcome {
             pump.state.lock().unwrap().broken.get_or_insert_with(|| e.clone());
@@ -220,7 +222,7 @@ fn pump(producer: Arc<ThreadedProducer<DeliveryContext>>, pump: Arc<Pump>, settl
 }
 
 /// Queues every record of `jobs` in librdkafka and waits until the broker has acknowledged them all.
-fn round(producer: &ThreadedProducer<DeliveryContext>, jobs: &[Job]) -> std::result::Result<(), String> {
+fn round(producer: &ThreadedProducer<DeliveryContext>, pump: &Pump, jobs: &[Job]) -> std::result::Result<(), String> {
     let total: usize = jobs.iter().map(|j| j.batch.partitions.len()).sum();
     let (tx, rx) = mpsc::channel::<()>();
     // One extra count, released after the loop, so the round cannot settle while being queued.
@@ -276,6 +278,10 @@ fn round(producer: &ThreadedProducer<DeliveryContext>, jobs: &[Job]) -> std::res
             }
             left -= 1;
         }
+    }
+    // `purge` ran while this round queued its records: those it did not see go the same way.
+    if pump.state.lock().unwrap().purged {
+        purge_all(producer);
     }
     // The records queued before a failure still settle; the rest never will.
     for _ in 0..left {
@@ -395,6 +401,21 @@ impl NativeProducer {
         Ok(AsyncTask::new(Prepare { producer: self.producer.get()?, topic, timeout: Duration::from_millis(timeout_ms as u64) }))
     }
 
+    /// Gives up on every record not yet acknowledged (rd_kafka_purge, queued and in flight): each
+    /// round waiting settles at once, failed with `reason`, and so does every later send. For a stop
+    /// that cannot wait for a broker that is gone (librdkafka would retry for message.timeout.ms).
+    #[napi]
+    pub fn purge(&self, reason: String) -> Result<()> {
+        let producer = self.producer.get()?;
+        {
+            let mut st = self.pump.state.lock().unwrap();
+            st.purged = true;
+            st.broken.get_or_insert(reason);
+        }
+        purge_all(&producer);
+        Ok(())
+    }
+
     /// Waits (off the JS thread) for every send to settle, then destroys the producer.
     #[napi]
     pub fn close(&self) -> AsyncTask<CloseProducer> {
@@ -408,6 +429,11 @@ impl NativeProducer {
     pub fn idempotent(&self) -> bool {
         self.idempotent
     }
+}
+
+fn purge_all(producer: &ThreadedProducer<DeliveryContext>) {
+    use rdkafka::producer::{Producer as _, PurgeConfig};
+    producer.purge(PurgeConfig::default().queue().inflight());
 }
 
 /// Joins the pump thread (it ends once the sends queued before `close` have settled), then drops the producer.
@@ -511,6 +537,38 @@ impl<T: Send + Sync + 'static> Task for Release<T> {
 }
 
 // ---------------------------------------------------------------- consumer
+
+/// Releases a consumer (see [`Release`]), waiting at most `within` when given. The release runs on a
+/// thread of its own, not the libuv pool's: one blocked for good there would also block the process's
+/// exit, which waits for the pool's threads.
+pub struct CloseConsumer {
+    release: Option<Release<BaseConsumer>>,
+    within: Option<Duration>,
+}
+
+impl Task for CloseConsumer {
+    type Output = bool;
+    type JsValue = bool;
+    fn compute(&mut self) -> Result<bool> {
+        let Some(mut release) = self.release.take() else { return Ok(true) };
+        let Some(within) = self.within else {
+            release.compute()?;
+            return Ok(true);
+        };
+        let (tx, rx) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("rdkafka-close".into())
+            .spawn(move || {
+                let _ = release.compute();
+                let _ = tx.send(());
+            })
+            .map_err(|e| fail("starting the consumer's close", e))?;
+        Ok(rx.recv_timeout(within).is_ok())
+    }
+    fn resolve(&mut self, _env: Env, closed: bool) -> Result<bool> {
+        Ok(closed)
+    }
+}
 
 #[napi(object)]
 pub struct ConsumerOptions {
@@ -659,16 +717,64 @@ pub struct Commit {
     consumer: Arc<BaseConsumer>,
     offsets: TopicPartitionList,
     mode: CommitMode,
+    /// With `CommitMode::Sync`: give up waiting for the broker after this long (else as long as librdkafka waits).
+    within: Option<Duration>,
 }
 
 impl Task for Commit {
     type Output = ();
     type JsValue = ();
     fn compute(&mut self) -> Result<()> {
-        self.consumer.commit(&self.offsets, self.mode).map_err(|e| fail("committing offsets", e))
+        match (self.mode, self.within) {
+            (CommitMode::Sync, Some(within)) => commit_within(&self.consumer, &self.offsets, within),
+            _ => self.consumer.commit(&self.offsets, self.mode).map_err(|e| fail("committing offsets", e)),
+        }
     }
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
         Ok(())
+    }
+}
+
+/// A commit that waits for the broker's answer at most `within` (a sync commit waits for the group's
+/// coordinator as long as librdkafka does: 30 s and more when the broker is gone). On time out the
+/// commit may still reach a broker that comes back; the caller cannot count on it.
+fn commit_within(consumer: &BaseConsumer, offsets: &TopicPartitionList, within: Duration) -> Result<()> {
+    use rdkafka::bindings as rd;
+    let rk = consumer.client().native_ptr();
+    let ms = within.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: `rk` and `offsets` outlive the calls; librdkafka copies `offsets`, and the queue is
+    // reference-counted (a result posted after it is destroyed here is dropped by librdkafka).
+    unsafe {
+        let queue = rd::rd_kafka_queue_new(rk);
+        let err = rd::rd_kafka_commit_queue(rk, offsets.ptr(), queue, None, std::ptr::null_mut());
+        if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            rd::rd_kafka_queue_destroy(queue);
+            return Err(fail("committing offsets", RDKafkaErrorCode::from(err)));
+        }
+        let event = rd::rd_kafka_queue_poll(queue, ms);
+        rd::rd_kafka_queue_destroy(queue);
+        if event.is_null() {
+            return Err(Error::from_reason(format!("committing offsets: no answer from the group's coordinator within {ms} ms")));
+        }
+        let mut problem = match rd::rd_kafka_event_error(event) {
+            rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => None,
+            e => Some(RDKafkaErrorCode::from(e).to_string()),
+        };
+        let list = rd::rd_kafka_event_topic_partition_list(event);
+        if problem.is_none() && !list.is_null() {
+            for i in 0..(*list).cnt as usize {
+                let part = &*(*list).elems.add(i);
+                if part.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                    problem = Some(format!("partition {}: {}", part.partition, RDKafkaErrorCode::from(part.err)));
+                    break;
+                }
+            }
+        }
+        rd::rd_kafka_event_destroy(event);
+        match problem {
+            Some(p) => Err(Error::from_reason(format!("committing offsets: {p}"))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -747,8 +853,9 @@ impl NativeConsumer {
     /// Commits, per partition, the offset of the next record to read: with `wait`, on a worker thread
     /// until the broker has it; without, sent in the background (the next commit, or the last one
     /// before `close`, supersedes one that fails: a restart then re-reads a little, never skips).
+    /// `within_ms` (with `wait`): fail when the broker has not answered within this many ms.
     #[napi]
-    pub fn commit(&self, partitions: Int32Array, next_offsets: Float64Array, wait: bool) -> Result<AsyncTask<Commit>> {
+    pub fn commit(&self, partitions: Int32Array, next_offsets: Float64Array, wait: bool, within_ms: Option<u32>) -> Result<AsyncTask<Commit>> {
         if partitions.len() != next_offsets.len() {
             return Err(Error::from_reason("commit: partitions and offsets differ in length"));
         }
@@ -759,7 +866,8 @@ impl NativeConsumer {
                 .map_err(|e| fail("commit", e))?;
         }
         let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
-        Ok(AsyncTask::new(Commit { consumer: self.consumer.get()?, offsets, mode }))
+        let within = within_ms.map(|ms| Duration::from_millis(ms as u64));
+        Ok(AsyncTask::new(Commit { consumer: self.consumer.get()?, offsets, mode, within }))
     }
 
     /// How many partitions the group has assigned to this consumer (0 until it has joined; the join
@@ -777,9 +885,14 @@ impl NativeConsumer {
         Ok(AsyncTask::new(Committed { consumer: self.consumer.get()?, timeout: Duration::from_millis(timeout_ms as u64) }))
     }
 
-    /// Leaves the group and destroys the consumer, off the JS thread.
+    /// Leaves the group and destroys the consumer, off the JS thread; resolves true once done. With
+    /// `within_ms`, resolves false when that has not happened by then: librdkafka's close can wait
+    /// without end for a group coordinator that is gone; it goes on, abandoned, on a thread of its own.
     #[napi]
-    pub fn close(&self) -> AsyncTask<Release<BaseConsumer>> {
-        self.consumer.close()
+    pub fn close(&self, within_ms: Option<u32>) -> AsyncTask<CloseConsumer> {
+        AsyncTask::new(CloseConsumer {
+            release: Some(self.consumer.close_now()),
+            within: within_ms.map(|ms| Duration::from_millis(ms as u64)),
+        })
     }
 }

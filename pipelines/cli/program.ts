@@ -117,15 +117,17 @@ export async function buildProgram(): Promise<Command> {
     .option('--days <n>', 'number of trading days', number('--days'), GENERATE_DEFAULTS.days)
     .option('--start <date>', 'first trading day (YYYY-MM-DD)', GENERATE_DEFAULTS.start)
     .option('--seed <n>', 'random seed (changes the noise, not the planted alpha)', number('--seed'), GENERATE_DEFAULTS.seed)
-    .option('--alpha <x>', 'strength of the planted alpha (0 = pure noise)', number('--alpha'), GENERATE_DEFAULTS.alpha)
+    .option('--alpha <x>', 'strength of the planted alpha instead of --ic (0 = pure noise, 1 = an IC of 0.132)', number('--alpha'))
     .option(
       '--ic <x>',
-      "set the planted alpha by its information coefficient instead of --alpha: mean Spearman correlation of the signal with the next 15 minutes' returns (docs/data.md)",
+      "the planted alpha's information coefficient: mean Spearman correlation of the signal with the next 15 minutes' returns " +
+        `(docs/data.md; default ${GENERATE_DEFAULTS.ic} unless --alpha is given)`,
       number('--ic'),
     )
     .option(
       '--trade-prices <rule>',
-      `where trades print: ${TRADE_PRICE_RULES.join(' (default), ')} (the touch of the quote in force at the trade)`,
+      `where trades print: ${TRADE_PRICE_RULES[0]} (the touch of the quote in force at the trade; default) or ` +
+        `${TRADE_PRICE_RULES[1]} (the touch of the last quote of its minute, the older flattering rule)`,
     )
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .option(
@@ -133,24 +135,19 @@ export async function buildProgram(): Promise<Command> {
       'also append the quotes and trades to the Delta tables of this lake (created when missing; needs npm run setup:lake)',
     )
     .action(
-      async (
-        opts: {
-          out: string;
-          symbols: number;
-          days: number;
-          start: string;
-          seed: number;
-          alpha: number;
-          ic?: number;
-          tradePrices?: TradePriceRule;
-          overwrite?: boolean;
-          lake?: string;
-        },
-        command: Command,
-      ) => {
+      async (opts: {
+        out: string;
+        symbols: number;
+        days: number;
+        start: string;
+        seed: number;
+        alpha?: number;
+        ic?: number;
+        tradePrices?: TradePriceRule;
+        overwrite?: boolean;
+        lake?: string;
+      }) => {
         const started = Date.now();
-        // --alpha's default gives way to --ic; both given on the command line is refused by the generator.
-        if (opts.ic !== undefined && command.getOptionValueSource('alpha') !== 'cli') delete (opts as { alpha?: number }).alpha;
         const [{ generateDataset }, { wroteLine }] = await Promise.all([import('../data/generate.ts'), import('./report.ts')]);
         if (opts.lake !== undefined) (await import('../data/sample-to-lake.ts')).checkLake(opts.lake, opts.out);
         const manifest = await generateDataset(opts);

@@ -4,13 +4,28 @@ import { DEFAULT_START } from './calendar.ts';
 /** Bounds on a generated dataset (docs/data.md): a symbol-day is about 1,900 quotes and 60 KB of Parquet. */
 export const GENERATE_LIMITS = { symbols: 10_000, days: 2_520, symbolDays: 20_000 };
 
-export const GENERATE_DEFAULTS = { symbols: 40, days: 20, start: DEFAULT_START, seed: 1, alpha: 1, correctionRate: 0.003 };
+/**
+ * Where a generated trade prints. `quote-in-force` (the default): at the touch of the latest quote at
+ * or before the trade (the previous minute's last quote when the minute has none yet). `last-touch`:
+ * at the touch of the last quote of its minute, even when that quote comes after the trade — the rule
+ * of the samples before issue 14, which flatters limit orders filled on a trade-through.
+ */
+export const TRADE_PRICE_RULES = ['quote-in-force', 'last-touch'] as const;
+export type TradePriceRule = (typeof TRADE_PRICE_RULES)[number];
 
 /**
- * Where a generated trade prints. `last-touch` (the default, kept so that existing samples and the
- * models trained on them stay byte-identical): at the touch of the last quote of its minute, even when
- * that quote comes after the trade. `quote-in-force`: at the touch of the latest quote at or before
- * the trade (the previous minute's last quote when the minute has none yet).
+ * The planted alpha's default strength, as its information coefficient over 15 minutes: at the top of
+ * the 0.01–0.03 of real intraday signals, where the default model still learns part of it
+ * (docs/decisions.md, "The default sample's planted IC"). `--alpha` sets a strength directly instead.
  */
-export const TRADE_PRICE_RULES = ['last-touch', 'quote-in-force'] as const;
-export type TradePriceRule = (typeof TRADE_PRICE_RULES)[number];
+export const DEFAULT_IC = 0.03;
+
+export const GENERATE_DEFAULTS = {
+  symbols: 40,
+  days: 20,
+  start: DEFAULT_START,
+  seed: 1,
+  ic: DEFAULT_IC,
+  tradePrices: 'quote-in-force' as TradePriceRule,
+  correctionRate: 0.003,
+};

@@ -34,9 +34,9 @@ export interface GenerateOptions {
   start?: string;
   seed?: number;
   alpha?: number;
-  /** The planted alpha's target information coefficient (market-model.ts), instead of `alpha`. */
+  /** The planted alpha's target information coefficient (market-model.ts), instead of `alpha`; default DEFAULT_IC. */
   ic?: number;
-  /** Where a trade prints (generate-options.ts); default `last-touch`. */
+  /** Where a trade prints (generate-options.ts); default `quote-in-force`. */
   tradePrices?: TradePriceRule;
   /** Fraction of trades later corrected (a new version with a later ts_known). */
   correctionRate?: number;
@@ -58,10 +58,15 @@ class Columns {
   }
 }
 
-type Resolved = Required<Omit<GenerateOptions, 'overwrite' | 'ic' | 'tradePrices'>> & Pick<GenerateOptions, 'ic' | 'tradePrices'>;
+type Resolved = Required<Omit<GenerateOptions, 'overwrite' | 'ic'>> & { ic: number | undefined };
 
 export async function generateDataset(options: GenerateOptions): Promise<DatasetManifest> {
-  const o: Resolved = { ...GENERATE_DEFAULTS, ...stripUndefined(options), out: options.out };
+  const given = stripUndefined(options);
+  if (given.ic !== undefined && given.alpha !== undefined)
+    throw new AlphaError('--ic and --alpha both set the planted alpha: expected one of them');
+  // The planted alpha is set by its IC unless a strength is given.
+  const ic = given.alpha === undefined ? (given.ic ?? GENERATE_DEFAULTS.ic) : undefined;
+  const o: Resolved = { ...GENERATE_DEFAULTS, alpha: 0, ...given, ic, out: options.out };
   const { symbols: maxSymbols, days: maxDays, symbolDays } = GENERATE_LIMITS;
   if (!Number.isInteger(o.symbols) || o.symbols < 1 || o.symbols > maxSymbols) {
     throw new AlphaError(`--symbols is ${o.symbols}: expected an integer from 1 to ${maxSymbols.toLocaleString('en-US')}`);
@@ -77,11 +82,10 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   }
   if (!Number.isFinite(o.alpha) || o.alpha < 0) throw new AlphaError(`--alpha is ${o.alpha}: expected a number >= 0`);
   if (o.ic !== undefined) {
-    if (options.alpha !== undefined) throw new AlphaError('--ic and --alpha both set the planted alpha: expected one of them');
     if (!Number.isFinite(o.ic) || o.ic < 0 || o.ic > MAX_IC) throw new AlphaError(`--ic is ${o.ic}: expected a number from 0 to ${MAX_IC}`);
     o.alpha = strengthForIC(o.ic);
   }
-  if (o.tradePrices !== undefined && !TRADE_PRICE_RULES.includes(o.tradePrices)) {
+  if (!TRADE_PRICE_RULES.includes(o.tradePrices)) {
     throw new AlphaError(`--trade-prices is "${o.tradePrices}": expected one of ${TRADE_PRICE_RULES.join(', ')}`);
   }
   if (!Number.isSafeInteger(o.seed)) throw new AlphaError(`--seed is ${o.seed}: expected an integer`);
@@ -229,7 +233,7 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
     seed: o.seed,
     alpha: o.alpha,
     ...(o.ic === undefined ? {} : { ic: o.ic }),
-    ...(o.tradePrices === undefined ? {} : { trade_prices: o.tradePrices }),
+    trade_prices: o.tradePrices,
     symbols: o.symbols,
     start: o.start,
     dates,

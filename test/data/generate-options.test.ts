@@ -1,7 +1,7 @@
 /**
- * The generator's opt-in options: `--ic` (the planted alpha set by its information coefficient) and
- * `--trade-prices quote-in-force`. The defaults are covered by test/e2e/backtest.test.ts (byte-identical
- * files) and by the default run's fills, which these options must not change.
+ * The generator's planted alpha (`--ic`, by default 0.03; `--alpha` instead) and where its trades
+ * print (`--trade-prices`, by default quote-in-force; last-touch the older flattering rule). Byte-identical
+ * files for the same options are covered by test/e2e/backtest.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ describe('--ic: the planted alpha set by its information coefficient', () => {
     expect(Math.abs(ic - target)).toBeLessThan(4 * standardError);
   });
 
-  it('is the default strength at about 0.1325 and grows with the strength', () => {
+  it('is strength 1 at about 0.1325 and grows with the strength', () => {
     expect(strengthForIC(0)).toBe(0);
     expect(strengthForIC(0.1325)).toBeCloseTo(1, 2);
     expect(strengthForIC(0.08)).toBeLessThan(strengthForIC(0.1));
@@ -65,23 +65,35 @@ function rows(dir: string, file: string): Row[] {
 }
 
 describe('alpha data generate --ic', () => {
-  it('replaces the default --alpha, and refuses both given', async () => {
+  it('sets the planted alpha (0.03 by default, --alpha instead), and refuses both given', async () => {
     const dir = tempDir('gen-ic-cli');
     const ok = await runAlpha(['data', 'generate', '--out', join(dir, 'a'), '--symbols', '2', '--days', '1', '--ic', '0.05'], 60_000);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'a', 'manifest.json'), 'utf8'))).toMatchObject({ ic: 0.05, alpha: strengthForIC(0.05) });
+    const byDefault = await runAlpha(['data', 'generate', '--out', join(dir, 'c'), '--symbols', '2', '--days', '1'], 60_000);
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'c', 'manifest.json'), 'utf8'))).toMatchObject({
+      ic: 0.03,
+      alpha: strengthForIC(0.03),
+      trade_prices: 'quote-in-force',
+    });
+    const strength = await runAlpha(['data', 'generate', '--out', join(dir, 'd'), '--symbols', '2', '--days', '1', '--alpha', '1'], 60_000);
+    expect(strength.code, strength.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'd', 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest['alpha']).toBe(1);
+    expect(manifest['ic']).toBeUndefined();
     const both = await runAlpha(['data', 'generate', '--out', join(dir, 'b'), '--ic', '0.05', '--alpha', '1'], 60_000);
     expect(both.code).toBe(1);
     expect(both.stderr).toBe('alpha: --ic and --alpha both set the planted alpha: expected one of them\n');
   });
 });
 
-describe('--trade-prices quote-in-force', () => {
-  it('prints each trade at the touch of the latest quote at or before it; the quotes are those of the default', async () => {
+describe('--trade-prices quote-in-force, the default', () => {
+  it('prints each trade at the touch of the latest quote at or before it; the quotes are those of last-touch', async () => {
     const base = { symbols: 4, days: 2, seed: 5 };
     const [a, b] = [join(tempDir('gen-touch'), 'd'), join(tempDir('gen-inforce'), 'd')];
-    await generateDataset({ ...base, out: a });
-    const manifest = await generateDataset({ ...base, out: b, tradePrices: 'quote-in-force' });
+    await generateDataset({ ...base, out: a, tradePrices: 'last-touch' });
+    const manifest = await generateDataset({ ...base, out: b });
     expect(manifest.trade_prices).toBe('quote-in-force');
     for (const day of manifest.dates) {
       const file = `quotes/${day}.parquet`;
@@ -94,7 +106,7 @@ describe('--trade-prices quote-in-force', () => {
     for (const list of quotes.values()) list.sort((x, y) => x.ts_event - y.ts_event);
     let checked = 0;
     let differFromLastTouch = 0;
-    const defaultTrades = new Map(
+    const lastTouchTrades = new Map(
       manifest.dates.flatMap((day) => rows(a, `trades/${day}.parquet`)).map((t) => [`${t.symbol}@${t.ts_event}@${t.version}`, t]),
     );
     for (const day of manifest.dates) {
@@ -103,12 +115,12 @@ describe('--trade-prices quote-in-force', () => {
         const inForce = list.filter((q) => q.ts_event <= t.ts_event).at(-1);
         expect(inForce, `${t.symbol} trade at ${t.ts_event}`).toBeDefined();
         expect(t.price).toBe(t.aggressor === 'BUY' ? inForce!.ask : inForce!.bid);
-        if (defaultTrades.get(`${t.symbol}@${t.ts_event}@${t.version}`)?.price !== t.price) differFromLastTouch++;
+        if (lastTouchTrades.get(`${t.symbol}@${t.ts_event}@${t.version}`)?.price !== t.price) differFromLastTouch++;
         checked++;
       }
     }
     expect(checked).toBeGreaterThan(1000);
-    // Most trades print before their minute's last quote, so the default prices most of them elsewhere.
+    // Most trades print before their minute's last quote, so last-touch prices most of them elsewhere.
     expect(differFromLastTouch / checked).toBeGreaterThan(0.3);
   });
 });

@@ -637,7 +637,7 @@ describe('generator arguments', () => {
     [{ ic: -0.01 }, '--ic is -0.01: expected a number from 0 to 0.15'],
     [{ ic: Number.NaN }, '--ic is NaN: expected a number from 0 to 0.15'],
     [{ ic: 0.05, alpha: 1 }, '--ic and --alpha both set the planted alpha: expected one of them'],
-    [{ tradePrices: 'mid' as 'last-touch' }, '--trade-prices is "mid": expected one of last-touch, quote-in-force'],
+    [{ tradePrices: 'mid' as 'last-touch' }, '--trade-prices is "mid": expected one of quote-in-force, last-touch'],
   ])('refuses %j before writing anything', async (args, message) => {
     const out = join(tempDir('hostile-gen'), 'out');
     await expect(generateDataset({ out, ...args })).rejects.toThrow(message);

@@ -1,7 +1,7 @@
 /**
  * The cost of a realistic broker (issue 14): the default backtest with execution.sim-broker
- * (topology.yaml) and with execution.book-broker (examples/book-broker.yaml: the same graph, the
- * broker swapped), each `alpha backtest` in its own process, alternating on the same data in the same
+ * (examples/sim-broker.yaml: the same graph, the broker swapped) and with execution.book-broker
+ * (topology.yaml), each `alpha backtest` in its own process, alternating on the same data in the same
  * run, so both see the same machine load. Prints each run's events/s over the drive loop and over the
  * whole process, its CPU time (user + system, all threads, from bash's `times`: unlike wall time it
  * does not grow while the process waits for a core on a busy machine), the fills, and the ratios of the
@@ -30,8 +30,8 @@ const runs = Number(args.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs is "${args.runs}": expected an integer >= 1`);
 
 const variants = [
-  { name: 'execution.sim-broker', topology: 'topology.yaml' },
-  { name: 'execution.book-broker', topology: 'examples/book-broker.yaml' },
+  { name: 'execution.sim-broker', topology: 'examples/sim-broker.yaml' },
+  { name: 'execution.book-broker', topology: 'topology.yaml' },
   ...(args.algos ? [{ name: 'execution.vwap + book', topology: 'examples/execution-algos.yaml' }] : []),
 ];
 

@@ -4,6 +4,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest, type BacktestSummary } from '../../pipelines/runtime/backtest.ts';
 import { generateDataset } from '../../pipelines/data/generate.ts';
+import { strengthForIC } from '../../pipelines/data/market-model.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
 const topologyFile = new URL('../../topology.yaml', import.meta.url).pathname;
@@ -31,11 +32,13 @@ function arrayBuffer(dir: string, file: string): ArrayBuffer {
 describe('default backtest, end to end', () => {
   it('trades after the model warm-up and writes every output', () => {
     expect(first.summary.fills).toBeGreaterThan(100);
-    expect(first.summary.orders).toBeGreaterThanOrEqual(first.summary.fills);
+    expect(first.summary.orders).toBeGreaterThan(0);
     for (const f of [
       'summary.json',
       'fills.parquet',
       'orders.parquet',
+      'costs.parquet',
+      'order_states.parquet',
       'equity.parquet',
       'predictions.parquet',
       'dead_letters.jsonl',
@@ -43,6 +46,21 @@ describe('default backtest, end to end', () => {
     ]) {
       expect(readdirSync(first.out)).toContain(f);
     }
+  });
+
+  it('fills no order beyond its quantity (the broker fills in parts, never more than was ordered)', async () => {
+    const read = async (f: string) =>
+      (await parquetReadObjects({ file: arrayBuffer(first.out, f), utf8: true })) as { order_id: string; qty: number }[];
+    const ordered = new Map((await read('orders.parquet')).map((o) => [o.order_id, o.qty]));
+    const filled = new Map<string, number>();
+    for (const f of await read('fills.parquet')) filled.set(f.order_id, (filled.get(f.order_id) ?? 0) + f.qty);
+    expect(filled.size).toBeGreaterThan(0);
+    for (const [id, qty] of filled) {
+      expect(ordered.has(id), id).toBe(true);
+      expect(qty, id).toBeLessThanOrEqual(ordered.get(id)!);
+    }
+    // Partial fills: more fills than filled orders.
+    expect(first.summary.fills).toBeGreaterThan(filled.size);
   });
 
   it('is deterministic: byte-identical fills, orders and equity whatever the output folder', () => {
@@ -127,6 +145,14 @@ describe('alpha data generate', () => {
     }
     expect(bytes(a, 'quotes/2024-01-02.parquet').equals(bytes(c, 'quotes/2024-01-02.parquet'))).toBe(false);
     const manifest = JSON.parse(bytes(a, 'manifest.json').toString()) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ seed: 1, alpha: 1, symbols: 3, start: '2024-01-02', dates: ['2024-01-02', '2024-01-03'] });
+    expect(manifest).toMatchObject({
+      seed: 1,
+      ic: 0.03,
+      alpha: strengthForIC(0.03),
+      trade_prices: 'quote-in-force',
+      symbols: 3,
+      start: '2024-01-02',
+      dates: ['2024-01-02', '2024-01-03'],
+    });
   });
 });

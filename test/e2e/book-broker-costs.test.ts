@@ -1,7 +1,7 @@
 /**
- * examples/book-broker.yaml end to end through the command line: the broker's carry reaches the
- * equity (accounting's `costs` input), the run reports gross and net with the cost breakdown, and
- * its tear sheet shows all five costs.
+ * topology.yaml (the default graph, with execution.book-broker) end to end through the command line:
+ * the broker's carry reaches the equity (accounting's `costs` input), the run reports gross and net
+ * with the cost breakdown, and its tear sheet shows all five costs.
  * Expected figures come from the run's Parquet files read with hyparquet (costs.parquet, the broker's
  * own record of every cost; equity.parquet, the books), not from the summary's code.
  */
@@ -29,13 +29,13 @@ async function rows(file: string): Promise<Record<string, unknown>[]> {
 beforeAll(async () => {
   const data = await dataset({ symbols: 10, days: 3, seed: 9 });
   out = join(tempDir('book-broker-costs'), 'run');
-  const r = await runAlpha(['backtest', 'examples/book-broker.yaml', '--data', data, '--out', out], 60_000);
+  const r = await runAlpha(['backtest', 'topology.yaml', '--data', data, '--out', out], 60_000);
   expect(r.stderr.split('\n').filter((l) => l.startsWith('alpha:'))).toEqual([]);
   expect(r.code).toBe(0);
   stdout = r.stdout;
 }, 90_000);
 
-describe('examples/book-broker.yaml: costs that add up', () => {
+describe('topology.yaml: costs that add up', () => {
   it("shows every cost in the tear sheet: impact from the broker's costs.parquet, the carry from the books", async () => {
     const costs = await rows('costs.parquet');
     const sum = (k: string, fills: boolean) =>

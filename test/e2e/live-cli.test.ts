@@ -112,7 +112,7 @@ describe('alpha live', () => {
 
     // A capture replayed through another topology is refused, naming what differs.
     const other = await runAlpha(
-      ['backtest', 'examples/book-broker.yaml', '--capture', join(live, 'capture.alog'), '--out', join(dir, 'other')],
+      ['backtest', 'examples/sim-broker.yaml', '--capture', join(live, 'capture.alog'), '--out', join(dir, 'other')],
       30_000,
     );
     expect(other.code).not.toBe(0);

@@ -32,11 +32,11 @@ const CASES: Case[] = [
       o,
       '--data',
       d,
-      ...grid('sizing.gamma=abc,1', 'nosuch.x=1', 'sizing.gama=1', 'broker', 'broker.fee_bps=1,,2'),
+      ...grid('sizing.gamma=abc,1', 'nosuch.x=1', 'sizing.gama=1', 'broker', 'broker.taker_fee_bps=1,,2'),
     ],
     lines: [
       /^alpha: --grid broker: expected NODE\.PARAM=v1,v2,…/,
-      /^alpha: --grid broker\.fee_bps=1,,2: value 2 of 3 is empty/,
+      /^alpha: --grid broker\.taker_fee_bps=1,,2: value 2 of 3 is empty/,
       /^alpha: --grid sizing\.gamma=abc,1: value abc: node "sizing": param "gamma" is "abc" — /,
       /^alpha: --grid nosuch\.x=1: no node "nosuch" in topology\.yaml, expected one of: quotes, /,
       /^alpha: --grid sizing\.gama=1: node "sizing" \(risk\.mvo\) has no param "gama" \(did you mean "gamma"\?\)/,
@@ -60,7 +60,7 @@ const CASES: Case[] = [
     name: 'too many points',
     args: (o, d) => {
       const values = Array.from({ length: 40 }, (_, i) => i + 1).join(',');
-      return ['--out', o, '--data', d, ...grid(`sizing.gamma=${values}`, `broker.fee_bps=${values}`)];
+      return ['--out', o, '--data', d, ...grid(`sizing.gamma=${values}`, `broker.taker_fee_bps=${values}`)];
     },
     lines: [/^alpha: --grid: 40 × 40 = 1600 points, expected at most 1000: fewer values or axes$/, /refusing to sweep/],
   },
@@ -93,8 +93,8 @@ const CASES: Case[] = [
   },
   {
     name: 'a bad base --set is a topology problem',
-    args: (o, d) => ['--out', o, '--data', d, ...OK, '--set', 'broker.latency_us=-5'],
-    lines: [/^--set broker\.latency_us=-5 node "broker": param "latency_us" is -5/, /^refusing to run: 1 problem/],
+    args: (o, d) => ['--out', o, '--data', d, ...OK, '--set', 'broker.order_latency_us=-5'],
+    lines: [/^--set broker\.order_latency_us=-5 node "broker": param "order_latency_us" is -5/, /^refusing to run: 1 problem/],
   },
 ];
 

@@ -142,9 +142,10 @@ describe('alpha report in headless chromium', () => {
       // A chart with axes, labels and data inks far more than a few hundred pixels.
       expect(c.inked, c.id!).toBeGreaterThan(2000);
     }
-    // What the run does not hold is said, not drawn: the simple broker reports no impact. Borrow and
-    // financing are the books' (equity.parquet), which the simple broker never charges.
-    expect(await page.textContent('#panel-costs')).toContain('not in this run: impact (no "impact" column');
+    // The default graph's broker reports every cost: the table lists all five, and the panel says none is missing.
+    const rows = await page.$$eval('table#costs th', (ths) => ths.map((th) => th.textContent));
+    expect(rows).toEqual(['fees', 'spread', 'impact', 'borrow', 'financing']);
+    expect(await page.textContent('#panel-costs')).not.toContain('not in this run');
 
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'tear-sheet.png'), fullPage: true });

@@ -82,14 +82,15 @@ describe('the columnar path', () => {
     expect(reference.broker!.length).toBeGreaterThan(50);
     expect(reference['broker.states']!.length).toBeGreaterThan(reference.broker!.length);
     expect(fromParquet.events).toBe(quotes.flat().length + trades.flat().length);
-    expect(fromParquet.deadLetters).toEqual([]);
+    // The data is clean: what is refused is the trading loop's own (pre-trade limits, an order reaching a closed market).
+    expect(fromParquet.deadLetters.filter((d) => d.node !== 'pretrade' && d.node !== 'broker')).toEqual([]);
 
     // The replay's own batches, as records and as columns.
     for (const run of [await fed(quotes, trades), await fed(asColumns(quotes), asColumns(trades))]) {
       expect(run.events).toBe(fromParquet.events);
       const got = flatten(run);
       for (const edge of observe) expect(got[edge], edge).toEqual(reference[edge]);
-      expect(run.deadLetters).toEqual([]);
+      expect(run.deadLetters).toEqual(fromParquet.deadLetters);
     }
 
     // Random batches, the same cut as records and as columns.

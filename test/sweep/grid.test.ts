@@ -102,7 +102,7 @@ describe('planSweep against topology.yaml', () => {
   };
 
   it('plans a valid grid', () => {
-    const p = plan(['sizing.gamma=500,1000', 'broker.fee_bps=0,1']);
+    const p = plan(['sizing.gamma=500,1000', 'broker.taker_fee_bps=0,1']);
     expect(p.points).toHaveLength(4);
     expect(p.topology.nodes.find((n) => n.name === 'sizing')?.type).toBe('risk.mvo');
   });
@@ -119,14 +119,14 @@ describe('planSweep against topology.yaml', () => {
   });
 
   it("checks every value with the operator's own param schema, all problems at once", () => {
-    const problems = problemsOf(['broker.latency_us=1000,1.5,-3,abc', 'sizing.gamma=500']);
-    // latency_us is a whole number ≥ 0 in execution.sim-broker's schema: 1.5, -3 and "abc" fail it.
+    const problems = problemsOf(['broker.order_latency_us=1000,1.5,-3,abc', 'sizing.gamma=500']);
+    // order_latency_us is a whole number ≥ 0 in execution.book-broker's schema: 1.5, -3 and "abc" fail it.
     expect(problems.map((p) => p.split(':').slice(0, 2).join(''))).toEqual([
-      '--grid broker.latency_us=1000,1.5,-3,abc value 1.5',
-      '--grid broker.latency_us=1000,1.5,-3,abc value -3',
-      '--grid broker.latency_us=1000,1.5,-3,abc value abc',
+      '--grid broker.order_latency_us=1000,1.5,-3,abc value 1.5',
+      '--grid broker.order_latency_us=1000,1.5,-3,abc value -3',
+      '--grid broker.order_latency_us=1000,1.5,-3,abc value abc',
     ]);
-    expect(problems[0]).toMatch(/node "broker": param "latency_us" is 1\.5 — .*int/);
+    expect(problems[0]).toMatch(/node "broker": param "order_latency_us" is 1\.5 — .*int/);
   });
 
   it('checks each combination too (a rule across params)', () => {

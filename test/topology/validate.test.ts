@@ -369,6 +369,7 @@ describe('the default topology.yaml', () => {
       'bar_stats',
       'bars',
       'broker',
+      'costs_out',
       'equity_out',
       'fills_out',
       'microstructure',

@@ -26,6 +26,7 @@ import { edgeEnds, type Topology } from '../topology/model.ts';
 import { driveGraph } from './drive.ts';
 import { EventClock } from './event-clock.ts';
 import { type BuiltGraph, type BuiltSource, buildGraph, DECISION_SCHEMAS, type GraphClock } from './graph.ts';
+import type { RunServices } from './node-context.ts';
 import { prepareNodes } from './prepare.ts';
 import { SourceMerger } from './merge.ts';
 
@@ -83,7 +84,6 @@ export function openWarmSources(o: {
 }): BuiltSource[] {
   // As written: --set names the live graph's params (a venue's port), which its twins may not have.
   const backtest = resolveTopology(o.topologyFile, [], o.registry, 'backtest');
-  const { plan } = o;
   const inputs = o.kafkaInputs ?? new Set<string>();
   const derived: BuiltSource[] = [];
   for (const s of o.live.sources.filter((x) => inputs.has(x.name))) {
@@ -111,24 +111,29 @@ export function openWarmSources(o: {
   const historic = buildGraph(
     { ...backtest, nodes: backtest.nodes.filter((n) => names.has(n.name)) },
     o.clock,
-    {
-      calendar: o.calendar,
-      universe: o.universe,
-      outDir: o.outDir,
-      log: o.log,
-      onDeadLetter: o.onDeadLetter,
-      openDataset: (name, schema, from) => {
-        if (from?.store === 'lake')
-          throw new AlphaError(`--warm: a warm-up reads the data folder ${plan.dataDir}; dataset "${name}" is read from the lake`);
-        return openDataset(plan.dataDir, plan.manifest, name, schema);
-      },
-    },
+    { ...warmServices(o), calendar: o.calendar },
     new Set(),
   );
   return [
     ...historic.sources.map((s) => ({ name: s.name, reader: s.reader, subject: o.live.outputs.get(s.name)! as BuiltSource['subject'] })),
     ...derived,
   ];
+}
+
+/** What a warm-up's graphs are given: the plan's data folder (never the lake) and the run's outputs. */
+function warmServices(o: Parameters<typeof openWarmSources>[0]): Omit<RunServices, 'calendar'> {
+  const { plan } = o;
+  return {
+    universe: o.universe,
+    outDir: o.outDir,
+    log: o.log,
+    onDeadLetter: o.onDeadLetter,
+    openDataset: (name, schema, from) => {
+      if (from?.store === 'lake')
+        throw new AlphaError(`--warm: a warm-up reads the data folder ${plan.dataDir}; dataset "${name}" is read from the lake`);
+      return openDataset(plan.dataDir, plan.manifest, name, schema);
+    },
+  };
 }
 
 /**
@@ -153,19 +158,7 @@ function computedHistory(backtest: Topology, node: string, o: Parameters<typeof 
       if (records) return null;
       const prepared = await prepareNodes(sub, plan.sessions);
       const clock = new EventClock(plan.sessions[0]?.open ?? 0);
-      const graph = buildGraph(sub, clock, {
-        prepared,
-        calendar: { sessions: plan.sessions },
-        universe: o.universe,
-        outDir: o.outDir,
-        log: o.log,
-        onDeadLetter: o.onDeadLetter,
-        openDataset: (name, schema, from) => {
-          if (from?.store === 'lake')
-            throw new AlphaError(`--warm: a warm-up reads the data folder ${plan.dataDir}; dataset "${name}" is read from the lake`);
-          return openDataset(plan.dataDir, plan.manifest, name, schema);
-        },
-      });
+      const graph = buildGraph(sub, clock, { ...warmServices(o), prepared, calendar: { sessions: plan.sessions } });
       const out: SourceRecord[] = [];
       graph.outputs.get(node)!.subscribe((batch) => {
         for (const r of rowsOf(batch) as SourceRecord[]) out.push({ ...r, seq: out.length });

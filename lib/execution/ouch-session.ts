@@ -51,7 +51,11 @@ export interface Reconciled {
   replayed: number;
 }
 
-const TOKEN_FIELDS = ['order_token', 'replacement_order_token', 'previous_order_token'] as const;
+/** The Order Tokens a venue message names. */
+function tokensOf(m: OuchMessage | null): string[] {
+  if (!m) return [];
+  return ['order_token', 'replacement_order_token', 'previous_order_token'].flatMap((f) => (typeof m[f] === 'string' ? [m[f]] : []));
+}
 
 /** Resolves as `p`, or rejects at the wall time `deadline` (ms since the epoch). */
 function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
@@ -144,11 +148,7 @@ export class OuchSession {
         throw new AlphaError(`resume: ${where} replayed ${history.length} of its ${last} messages in ${ms / 1000} s: cannot reconcile`);
     }
     this.history = undefined;
-    for (const h of history)
-      for (const field of TOKEN_FIELDS) {
-        const t = h.message?.[field];
-        if (typeof t === 'string') this.known.add(t);
-      }
+    for (const h of history) for (const t of tokensOf(h.message)) this.known.add(t);
     let replayed = 0;
     const backlog: Reconciled['backlog'] = [];
     for (const h of history) {
@@ -299,22 +299,6 @@ export class OuchSession {
   }
 
   private onEvents(events: readonly OuchClientEvent[]): void {
-    if (this.stepwise && this.options.onStepwise) {
-      for (const e of events) {
-        if (e.kind !== 'message') {
-          this.options.onSessionEvent?.(e);
-          continue;
-        }
-        this.handled++;
-        for (const field of TOKEN_FIELDS) {
-          const t = e.message?.[field];
-          if (typeof t === 'string') this.awaiting.delete(t);
-        }
-        this.options.onStepwise(e.sequence, e.message, e.error);
-      }
-      if (this.awaiting.size === 0) this.answered?.();
-      return;
-    }
     const now = this.options.now();
     const out: OuchUpdate = { fills: [], states: [], rejected: [], notes: [], unmatched: 0 };
     for (const e of events) {
@@ -323,23 +307,21 @@ export class OuchSession {
         continue;
       }
       this.handled++;
-      if (!e.message) {
-        out.notes.push(`sequenced message ${e.sequence} does not decode: ${e.error ?? 'unknown error'}`);
+      for (const t of tokensOf(e.message)) this.awaiting.delete(t);
+      // Reconciled (a resume): each message is the caller's, handled at a step of its own.
+      if (this.stepwise && this.options.onStepwise) {
+        this.options.onStepwise(e.sequence, e.message, e.error);
         continue;
       }
-      for (const field of TOKEN_FIELDS) {
-        const t = e.message[field];
-        if (typeof t === 'string') this.awaiting.delete(t);
-      }
+      const u = this.handle(e.message, e.sequence, now, e.error);
       out.sequence = e.sequence;
-      const u = this.states.onMessage(e.message, now);
       out.fills.push(...u.fills);
       out.states.push(...u.states);
       out.rejected.push(...u.rejected);
       out.notes.push(...u.notes);
       out.unmatched += u.unmatched;
     }
-    this.options.onUpdate(out);
+    if (!this.stepwise || !this.options.onStepwise) this.options.onUpdate(out);
     if (this.awaiting.size === 0) this.answered?.();
   }
 }

@@ -221,7 +221,6 @@ export async function openGroupOutputs(
   return {
     async publishMissing() {
       const { TopicAdmin } = await import('../../lib/io/kafka/admin.ts');
-      const { partitionOf } = await import('../../lib/io/kafka/murmur2.ts');
       const admin = await TopicAdmin.connect(settings);
       let written = 0;
       try {
@@ -229,7 +228,7 @@ export async function openGroupOutputs(
           const has = new Map((await admin.offsets(topic)).map((o) => [o.partition, o.high]));
           const seen = new Map<number, number>();
           const missing = held.filter((r) => {
-            const p = partitionOf(Buffer.from(r.key), w.partitions);
+            const p = w.partitionOf(r.key);
             const n = (seen.get(p) ?? 0) + 1;
             seen.set(p, n);
             return n > (has.get(p) ?? 0);

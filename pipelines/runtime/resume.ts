@@ -10,7 +10,7 @@
  * the last batch it took (not yet committed): what the capture already holds is dropped (feedPrefix,
  * uncommitted below).
  */
-import { ColumnBatch, type EdgeBatch } from '../../lib/core/column-batch.ts';
+import { ColumnBatch, type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import type { Capture } from '../io/capture-log.ts';
@@ -82,20 +82,11 @@ export async function retake(
   return resumed;
 }
 
-/** A record of a batch by field (a column batch's row, or the record itself). */
+/** Field `name` of row `i` of a batch (undefined when its records have no such field). */
 function field(batch: EdgeBatch<SourceRecord>, i: number, name: string): unknown {
-  if (batch instanceof ColumnBatch) {
-    const c = (batch.columns as Record<string, unknown>)[name];
-    if (c === undefined) return undefined;
-    const row = batch.start + i;
-    if (c instanceof Float64Array || c instanceof Int32Array) return c[row];
-    if (c && typeof c === 'object' && 'codes' in c) {
-      const s = c as { codes: Int32Array; dictionary: readonly string[] };
-      return s.dictionary[s.codes[row]!];
-    }
-    return (c as readonly unknown[])[row];
-  }
-  return ((batch as SourceRecord[])[i] as unknown as Record<string, unknown>)[name];
+  if (!(batch instanceof ColumnBatch)) return ((batch as SourceRecord[])[i] as unknown as Record<string, unknown>)[name];
+  if (!(name in batch.columns)) return undefined;
+  return batch.value(name as keyof SourceRecord & string, batch.start + i);
 }
 
 /**
@@ -138,8 +129,7 @@ function uncommitted(records: readonly unknown[]): (batch: EdgeBatch<SourceRecor
   return (batch) => {
     if (pending.size === 0) return 'all';
     const keep: number[] = [];
-    const rows = batch instanceof ColumnBatch ? batch.toRecords() : (batch as SourceRecord[]);
-    rows.forEach((r, i) => {
+    rowsOf(batch).forEach((r, i) => {
       const k = identity(r as unknown as Record<string, unknown>);
       const n = pending.get(k);
       if (n === undefined) keep.push(i);

@@ -121,6 +121,11 @@ export class EdgeWriter<T> {
     });
   }
 
+  /** The partition a record of `key` goes to (murmur2 of the key, as the Java client). */
+  partitionOf(key: string): number {
+    return this.keyOf(key).partition;
+  }
+
   /** A key's bytes and murmur2 partition, kept per distinct key (the symbols: a few thousand at most). */
   private keyOf(key: string): { bytes: Buffer; partition: number } {
     let k = this.keys.get(key);

@@ -8,7 +8,7 @@
  * where the replay looks for it; the summary is written last.
  */
 import type { Redis } from 'ioredis';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
@@ -472,6 +472,9 @@ function deadRun(options: LiveOptions): Capture {
   const file = join(options.outDir, CAPTURE_FILE);
   if (!existsSync(join(out, CAPTURE_FILE)))
     throw new AlphaError(`--resume: ${file} does not exist: give the --out of the live run that died`);
+  // The resumed run appends to it: a link would have it write outside --out.
+  if (lstatSync(join(out, CAPTURE_FILE)).isSymbolicLink())
+    throw new AlphaError(`--resume: ${file} is a symbolic link: a resume appends to the capture in --out itself; expected a regular file`);
   const pid = existsSync(join(out, PID_FILE)) ? Number(readFileSync(join(out, PID_FILE), 'utf8').trim()) : Number.NaN;
   if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid))
     throw new AlphaError(`--resume: a live run (pid ${pid}) is still writing ${options.outDir}: stop it first (alpha kill, or SIGTERM)`);

@@ -3,7 +3,7 @@
  * topology's located problems) and a non-zero exit, never a stack trace or a run that looks valid.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,10 @@ const diedWarming = liveFolder('warming', liveNodes, false, {
     { open: 3, close: 4 },
   ],
 });
+// A capture that is a link to a resumable capture elsewhere: a resume would append outside --out.
+const linkedCapture = join(dir, 'linked');
+mkdirSync(linkedCapture);
+symlinkSync(join(noVenue, 'capture.alog'), join(linkedCapture, 'capture.alog'));
 const atSpeed = liveFolder('at-speed', liveNodes, false, { time: { speed: 600, origin: 1, system: 1 } });
 // The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
 let data = '';
@@ -158,6 +162,11 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       '--resume of a run that died warming up',
       ['live', 'examples/live-venue.yaml', '--resume', '--out', diedWarming],
       /^alpha: --resume: the run of .* died during its warm-up, before it went live/m,
+    ],
+    [
+      '--resume of a capture that is a symbolic link',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', linkedCapture],
+      /^alpha: --resume: .*linked\/capture\.alog is a symbolic link: .* expected a regular file/m,
     ],
     [
       '--resume at another speed',

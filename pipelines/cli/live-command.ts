@@ -22,6 +22,7 @@ interface LiveCommandOptions {
   warm?: string;
   group?: string;
   runId?: string;
+  replica?: string;
   overwrite?: boolean;
   resume?: boolean;
   quiet?: boolean;
@@ -51,6 +52,10 @@ export function registerLiveCommand(program: Command): void {
     )
     .option('--group <name>', 'run one process group of the topology (its groups:), joined to the others by Kafka topics')
     .option('--run-id <id>', "with --group: suffix of the run's topics and consumer groups, the same for every group (default: live-DATE)")
+    .option(
+      '--replica <i>',
+      'with --group: which replica of a replicated group (replicas: N) this process is, 0 … N-1; it takes the symbols that hash to it',
+    )
     .option('--hot-retention-hours <h>', 'with --hot: hours of data time each stream keeps', '24')
     .option('--overwrite', 'replace an existing non-empty --out (default: refuse it)')
     .option(
@@ -68,6 +73,10 @@ export function registerLiveCommand(program: Command): void {
         throw new AlphaError('--speed needs --date: the trading day whose session the faster clock runs through');
       const warm = opts.warm === undefined ? undefined : wholeDays(opts.warm);
       if (opts.runId !== undefined && opts.group === undefined) throw new AlphaError('--run-id names a group run: give --group too');
+      if (opts.replica !== undefined && opts.group === undefined)
+        throw new AlphaError('--replica names a replica of a group: give --group too');
+      if (opts.replica !== undefined && !/^\d{1,4}$/.test(opts.replica.trim()))
+        throw new AlphaError(`--replica ${JSON.stringify(opts.replica)}: expected a replica index, a whole number from 0`);
       const runId = opts.runId ?? `live-${(opts.date ?? new Date().toISOString().slice(0, 10)).replaceAll('-', '')}`;
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId))
         throw new AlphaError(`--run-id ${JSON.stringify(runId)}: expected 1–64 letters, digits, "_" or "-" (it ends topic names)`);
@@ -92,7 +101,9 @@ export function registerLiveCommand(program: Command): void {
           ...(opts.data ? { dataDir: opts.data } : {}),
           ...(seconds !== undefined ? { seconds } : {}),
           ...(warm !== undefined ? { warm } : {}),
-          ...(opts.group !== undefined ? { group: { name: opts.group, runId } } : {}),
+          ...(opts.group !== undefined
+            ? { group: { name: opts.group, runId, ...(opts.replica !== undefined ? { replica: Number(opts.replica) } : {}) } }
+            : {}),
           ...(opts.date !== undefined ? { date: opts.date, speed } : {}),
           ...(opts.hot !== undefined
             ? { hot: { url: opts.hot, retentionHours: positive('--hot-retention-hours', opts.hotRetentionHours, false) } }

@@ -44,6 +44,8 @@ export interface CaptureHeader {
   group?: string;
   /** A group's run id (its topics and consumer groups): a resume reads the same. */
   run_id?: string;
+  /** A replica of a replicated group (`--replica`): its index and the group's replica count (it captured its share of the symbols). */
+  replica?: { index: number; of: number };
   /** A run at a speed factor: its time was `origin` at system time `system` (µs), `speed` times faster since (a resume keeps it). */
   time?: { speed: number; origin: Micros; system: Micros };
 }
@@ -279,6 +281,8 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     h.sessions.every((x) => Number.isFinite(x?.open) && Number.isFinite(x.close)) &&
     (h.group === undefined || typeof h.group === 'string') &&
     (h.run_id === undefined || typeof h.run_id === 'string') &&
+    (h.replica === undefined ||
+      (Number.isInteger(h.replica?.index) && Number.isInteger(h.replica.of) && h.replica.index >= 0 && h.replica.index < h.replica.of)) &&
     (h.time === undefined || [h.time?.speed, h.time?.origin, h.time?.system].every(Number.isFinite)) &&
     Array.isArray(h.nodes) &&
     h.nodes.every(

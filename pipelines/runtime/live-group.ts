@@ -13,6 +13,12 @@
  *
  * The group's capture names the group, so `alpha backtest FILE --capture` replays that group alone,
  * with its Kafka inputs as captured: each group's replay matches its own live outputs.
+ *
+ * A group of per-symbol stages with `replicas: N` runs as N processes (`--replica I`), each taking the
+ * records of its share of the symbols (murmur2 of the symbol modulo N, as in a split backtest) from
+ * every source and Kafka input, with a consumer group and a capture of its own. Each partition of
+ * what it publishes has one writer (the partition count is a multiple of N, so a symbol's partition
+ * fixes its replica), which is what lets a resumed replica count what Kafka already has from it.
  */
 import { AlphaError } from '../../lib/core/errors.ts';
 import { rowsOf } from '../../lib/core/column-batch.ts';
@@ -31,6 +37,8 @@ export interface LiveGroup {
   name: string;
   /** Suffix of the run's topics and consumer groups: every group of one live run uses the same. */
   runId: string;
+  /** Which replica of a replicated group this process is (0-based; default 0). */
+  replica?: number;
 }
 
 export interface GroupPlan {
@@ -42,13 +50,16 @@ export interface GroupPlan {
   published: string[];
   /** Its nodes under `taps:` that no other group reads: mirrored to their run topics for `alpha tap`. */
   mirrored: string[];
+  /** The group's replica count and this process's index among them. */
+  replicas: number;
+  replica: number;
 }
 
 /**
  * What a group's process runs: its nodes, the sources they read, its Kafka inputs and outputs.
  * `capture`: the file whose header named the group (a replay), for the messages.
  */
-export function planGroup(topology: Topology, group: string, capture?: string): GroupPlan {
+export function planGroup(topology: Topology, group: string, capture?: string, given?: number): GroupPlan {
   const what = capture ? `${capture}: the capture of group "${group}"` : `--group ${group}`;
   if (topology.groups.length === 0)
     throw new AlphaError(
@@ -57,7 +68,17 @@ export function planGroup(topology: Topology, group: string, capture?: string): 
   const g = topology.groups.find((x) => x.name === group);
   if (!g)
     throw new AlphaError(`${what}: ${topology.file} has no group "${group}" (groups: ${topology.groups.map((x) => x.name).join(', ')})`);
-  if (g.replicas > 1) throw new AlphaError(`${what}: a live group runs as one process; its replicas: ${g.replicas} are for backtests`);
+  if (given === undefined && g.replicas > 1)
+    throw new AlphaError(
+      `${what}: group "${group}" has replicas: ${g.replicas}: run one process per replica, each with --replica 0 … ${g.replicas - 1}`,
+    );
+  const replica = given ?? 0;
+  if (!Number.isInteger(replica) || replica < 0 || replica >= g.replicas)
+    throw new AlphaError(
+      g.replicas === 1
+        ? `${what} --replica ${replica}: group "${group}" has no replicas in ${topology.file} (it runs as one process): drop --replica`
+        : `${what} --replica ${replica}: expected 0 … ${g.replicas - 1} (group "${group}" has replicas: ${g.replicas})`,
+    );
   const members = new Set(g.nodes);
   const readByMembers = new Set(
     topology.nodes
@@ -66,6 +87,15 @@ export function planGroup(topology: Topology, group: string, capture?: string): 
   );
   const { published, read } = groupEdges(topology, group);
   const mirrored = topology.taps.filter((n) => members.has(n) && !published.includes(n));
+  if (g.replicas > 1)
+    for (const name of published) {
+      const t = topology.nodes.find((n) => n.name === name)!.transport;
+      const partitions = t.kind === 'kafka' ? t.partitions : 1;
+      if (partitions % g.replicas !== 0)
+        throw new AlphaError(
+          `${what}: edge "${name}" has ${partitions} partitions and group "${group}" ${g.replicas} replicas: live, each partition needs one writer (a resumed replica counts what Kafka holds of its own); give it a multiple of ${g.replicas} partitions`,
+        );
+    }
   return {
     // A source no member reads stays closed here (another group's process owns it). Removing it does
     // not reorder the rest: sources come first, and every process of the run removes the same.
@@ -74,6 +104,8 @@ export function planGroup(topology: Topology, group: string, capture?: string): 
     read,
     published,
     mirrored,
+    replicas: g.replicas,
+    replica,
   };
 }
 
@@ -127,7 +159,7 @@ export function openGroupInputs(
     const params = kafkaSource.params.parse({
       topic: runTopic(topology, name, group.runId),
       schema: node.ports['out'],
-      group: `${topology.name}.${group.name}.${name}.${group.runId}`,
+      group: `${topology.name}.${replicaName(plan, group.name)}.${name}.${group.runId}`,
       start: 'committed',
       brokers: settings.brokers.join(','),
       registry: settings.registryUrl,
@@ -164,10 +196,18 @@ export interface GroupOutputs {
   publishMissing(): Promise<number>;
 }
 
-/** A published edge's partitions; a tap's mirror has one, so it reads in emission order. */
+/**
+ * A published edge's partitions. A tap's mirror has one per replica (keyed by symbol, a replica's
+ * records fall in its own partition), so each replica's records read in emission order.
+ */
 function partitionsOf(plan: GroupPlan, name: string): number {
   const t = plan.topology.nodes.find((n) => n.name === name)!.transport;
-  return t.kind === 'kafka' && !plan.mirrored.includes(name) ? t.partitions : 1;
+  return t.kind === 'kafka' && !plan.mirrored.includes(name) ? t.partitions : plan.replicas;
+}
+
+/** The group as processes are named: `bars.1` for a replica of a replicated group, else the group's name. */
+export function replicaName(plan: Pick<GroupPlan, 'replicas' | 'replica'>, group: string): string {
+  return plan.replicas > 1 ? `${group}.${plan.replica}` : group;
 }
 
 /** Writes each published edge and mirrored tap to its run topic as the graph emits it (keyed by symbol, in order). */

@@ -16,7 +16,7 @@ import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { registry } from '../../operators/index.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { readManifest } from '../data/manifest.ts';
-import { type Capture, CAPTURE_FILE, CaptureWriter, readCapture } from '../io/capture-log.ts';
+import { type Capture, CAPTURE_FILE, type CaptureHeader, CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { openOutput, ownFolder } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import type { Topology } from '../topology/model.ts';
@@ -32,6 +32,7 @@ import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
 import {
   capturedGroupNodes,
   ensureGroupTopics,
+  type GroupPlan,
   type LiveGroup,
   openGroupInputs,
   openGroupOutputs,
@@ -100,7 +101,7 @@ export interface LiveSummary extends RunSummary {
   /** With a warm start: the days replayed, their records, and the decisions held back meanwhile. */
   warm_up?: { dates: string[]; events: number; held_decisions: number };
   /** A group run: the group, its run id, the edges it read from and wrote to Kafka. */
-  group?: { name: string; run_id: string; read: string[]; published: string[] };
+  group?: { name: string; run_id: string; replica?: number; replicas?: number; read: string[]; published: string[] };
   /** A resumed run: the dead run's arrivals taken again, and the live records dropped as already captured. */
   resumed?: { arrivals: number; duplicates: number };
 }
@@ -114,6 +115,8 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   if (!dead) checkLiveFolder(options.outDir, options.overwrite ?? false);
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   if (dead) return resumeSession(options, log, topology, dead);
+  // A group that is not there, or a replica it does not have, is refused before anything is read.
+  if (options.group) planGroup(topology, options.group.name, undefined, options.group.replica);
   const dataDir = options.dataDir ?? topology.data;
   // Read once: the universe and, for a warm start, the days before the session.
   const manifest = dataDir ? readManifest(dataDir) : undefined;
@@ -147,9 +150,15 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
     throw new AlphaError(
       `--resume --run-id ${options.group.runId}: the run of ${file} had --run-id ${dead.header.run_id ?? '(none)'}: give the same`,
     );
+  const replica = options.group?.replica;
+  if (options.group && dead.header.replica?.index !== replica)
+    throw new AlphaError(
+      `--resume${replica === undefined ? ' without --replica' : ` --replica ${replica}`}: the run of ${file} was ${dead.header.replica ? `replica ${dead.header.replica.index} of group "${group}"` : `group "${group}" without replicas`}: give the same --replica`,
+    );
   // Refused when another topology made it.
   if (options.group) {
-    const plan = planGroup(topology, options.group.name);
+    const plan = planGroup(topology, options.group.name, undefined, replica);
+    checkReplicaCount(plan, dead.header, file);
     replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
   } else replayTopology(topology, dead.header.nodes, file);
   const { universe, sessions, time: was } = dead.header;
@@ -192,7 +201,7 @@ async function runSession(
   const externals = new ExternalInputs();
   // Set from the start: nodes are created before the driver takes the dead run's capture again.
   const recovery = { active: dead !== undefined };
-  const group = options.group ? planGroup(topology, options.group.name) : undefined;
+  const group = options.group ? planGroup(topology, options.group.name, undefined, options.group.replica) : undefined;
   const built = group?.topology ?? topology;
   const prepared = await prepareNodes(built, sessions, group?.members);
   // A warm start runs the clock from the first warm session's open, as a backtest of those days would.
@@ -226,7 +235,7 @@ async function runSession(
     group && group.published.length + group.mirrored.length > 0
       ? await openGroupOutputs(group, options.group!, graph, kafka!, dead ? recovery : undefined)
       : undefined;
-  const warmSources = warm
+  const warmed = warm
     ? openWarmSources({
         topologyFile: options.topologyFile,
         registry: options.registry ?? registry,
@@ -242,6 +251,12 @@ async function runSession(
         ...(group ? { kafkaInputs: new Set(group.read) } : {}),
       })
     : undefined;
+  // A replica of a per-symbol group takes only its share of the symbols, warm-up included.
+  const share = group && group.replicas > 1 ? (await import('./group/symbol-share.ts')).symbolShare : undefined;
+  if (share) for (const source of graph.sources) source.reader = share(source.reader, group!.replica, group!.replicas);
+  const warmSources = share
+    ? warmed?.map((source) => ({ ...source, reader: share(source.reader, group!.replica, group!.replicas) }))
+    : warmed;
   const observed = new RunObserver(topology, graph);
   const nodes = group ? capturedGroupNodes(group) : capturedNodes(topology);
   const hot = redis ? await attachHotTier(redis, topology, graph, nodes, options.hot!) : undefined;
@@ -254,6 +269,7 @@ async function runSession(
       sessions,
       nodes,
       ...(options.group ? { group: options.group.name, run_id: options.group.runId } : {}),
+      ...(group && group.replicas > 1 ? { replica: { index: group.replica, of: group.replicas } } : {}),
       ...(time.scale ? { time: time.scale } : {}),
     },
     dead,
@@ -352,7 +368,17 @@ async function runSession(
       dataSha256: sha256(readFileSync(capturePath)),
     }),
     captured: capture.arrivals,
-    ...(group ? { group: { name: options.group!.name, run_id: options.group!.runId, read: group.read, published: group.published } } : {}),
+    ...(group
+      ? {
+          group: {
+            name: options.group!.name,
+            run_id: options.group!.runId,
+            ...(group.replicas > 1 ? { replica: group.replica, replicas: group.replicas } : {}),
+            read: group.read,
+            published: group.published,
+          },
+        }
+      : {}),
     ...(warm ? { warm_up: { dates: warm.dates, events: warmEvents, held_decisions: graph.gate?.held ?? 0 } } : {}),
     ...(hotEntries !== undefined ? { hot_entries: hotEntries } : {}),
     ...(resumed ? { resumed } : {}),
@@ -385,7 +411,11 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
   const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   // A group's capture replays that group alone, its Kafka inputs as they arrived.
-  const group = capture.header.group === undefined ? undefined : planGroup(live, capture.header.group, options.capture);
+  const group =
+    capture.header.group === undefined
+      ? undefined
+      : planGroup(live, capture.header.group, options.capture, capture.header.replica?.index ?? 0);
+  if (group) checkReplicaCount(group, capture.header, options.capture);
   const topology = group
     ? replayTopology(group.topology, capture.header.nodes, options.capture, capturedGroupNodes(group))
     : replayTopology(live, capture.header.nodes, options.capture);
@@ -481,6 +511,15 @@ function deadRun(options: LiveOptions): Capture {
   const dead = readCapture(file);
   checkResumable(dead, file);
   return dead;
+}
+
+/** A replica's capture holds its share of the symbols: it replays (or resumes) only with the same replica count. */
+function checkReplicaCount(plan: GroupPlan, header: CaptureHeader, file: string): void {
+  const of = header.replica?.of ?? 1;
+  if (of !== plan.replicas)
+    throw new AlphaError(
+      `${file}: the capture of group "${header.group}" was taken with replicas: ${of}, but the topology gives it replicas: ${plan.replicas}: a replica's capture holds its share of the symbols; use the topology that ran it`,
+    );
 }
 
 function isRunning(pid: number): boolean {

@@ -13,6 +13,7 @@ import { type CapturedNode, CaptureWriter } from '../../pipelines/io/capture-log
 import { registry } from '../../operators/index.ts';
 import { resolveTopology } from '../../pipelines/runtime/backtest.ts';
 import { capturedNodes } from '../../pipelines/runtime/drive-capture.ts';
+import { writeHybridReplicas } from '../helpers/hybrid-replicas.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +57,15 @@ const linkedCapture = join(dir, 'linked');
 mkdirSync(linkedCapture);
 symlinkSync(join(noVenue, 'capture.alog'), join(linkedCapture, 'capture.alog'));
 const atSpeed = liveFolder('at-speed', liveNodes, false, { time: { speed: 600, origin: 1, system: 1 } });
+// examples/hybrid.yaml with its bars group in two replicas (and a variant whose bars edge has 3
+// partitions); a replica's capture replayed with another replica count; a replica resumed as another.
+const replicated = writeHybridReplicas(dir);
+const threePartitions = writeHybridReplicas(dir, { partitions: 3 });
+const ofThree = join(dir, 'of-three.alog');
+const w3 = new CaptureWriter(ofThree, { start: 1, universe: [], sessions: [], nodes: [], group: 'bars', replica: { index: 0, of: 3 } });
+w3.end(2);
+w3.close();
+const deadReplica = liveFolder('dead-replica', [], false, { group: 'bars', run_id: 'r1', replica: { index: 1, of: 2 } });
 // The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
 let data = '';
 beforeAll(async () => {
@@ -172,6 +182,46 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       '--resume at another speed',
       ['live', 'examples/live-venue.yaml', '--resume', '--date', '2024-01-02', '--speed', '60', '--out', atSpeed],
       /^alpha: --resume --speed 60: the run of .* ran at 600×/m,
+    ],
+    [
+      '--replica without --group',
+      ['live', replicated, '--replica', '1'],
+      /^alpha: --replica names a replica of a group: give --group too/m,
+    ],
+    [
+      'a --replica that is not an index',
+      ['live', replicated, '--group', 'bars', '--replica', '-1'],
+      /^alpha: --replica "-1": expected a replica index/m,
+    ],
+    [
+      'a replicated group without --replica',
+      ['live', replicated, '--group', 'bars'],
+      /^alpha: --group bars: group "bars" has replicas: 2: run one process per replica, each with --replica 0 … 1/m,
+    ],
+    [
+      'a replica the group does not have',
+      ['live', replicated, '--group', 'bars', '--replica', '2'],
+      /^alpha: --group bars --replica 2: expected 0 … 1 \(group "bars" has replicas: 2\)/m,
+    ],
+    [
+      '--replica of a group without replicas',
+      ['live', replicated, '--group', 'colo', '--replica', '1'],
+      /^alpha: --group colo --replica 1: group "colo" has no replicas in .*: drop --replica/m,
+    ],
+    [
+      'replicas whose Kafka edge has partitions shared between them',
+      ['live', threePartitions, '--group', 'bars', '--replica', '0'],
+      /^alpha: --group bars: edge "bars" has 3 partitions and group "bars" 2 replicas: .*give it a multiple of 2 partitions/m,
+    ],
+    [
+      "a replica's capture replayed with another replica count",
+      ['backtest', replicated, '--capture', ofThree, '--out', join(dir, 'o8')],
+      /^alpha: .*of-three\.alog: the capture of group "bars" was taken with replicas: 3, but the topology gives it replicas: 2/m,
+    ],
+    [
+      'a replica resumed as another',
+      ['live', replicated, '--group', 'bars', '--run-id', 'r1', '--replica', '0', '--resume', '--out', deadReplica],
+      /^alpha: --resume --replica 0: the run of .* was replica 1 of group "bars": give the same --replica/m,
     ],
     [
       '--capture with --split',

@@ -16,6 +16,9 @@ import { colo as colo_ } from '../../native/colo/index.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
 import { type CliRun, runAlpha, startAlpha } from '../helpers/cli.ts';
 import { startVenueDay, type VenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
+import { writeHybridReplicas } from '../helpers/hybrid-replicas.ts';
+import { partitionOf } from '../../lib/io/kafka/murmur2.ts';
+import type { Bar } from '../../schemas/types.generated.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-hybrid-'));
 let data: string;
@@ -49,7 +52,7 @@ function liveGroup(group: string, seconds: number, extra: string[] = []): Promis
 
 interface GroupSummary {
   orders: number;
-  group: { name: string; read: string[]; published: string[] };
+  group: { name: string; replica?: number; replicas?: number; read: string[]; published: string[] };
   nodes: Record<string, Record<string, number>>;
   captured: number;
   warm_up?: { dates: string[]; events: number; held_decisions: number };
@@ -211,6 +214,91 @@ describe('alpha live --group (the hybrid topology)', () => {
     expect(r.code, r.stderr).toBe(0);
     for (const file of ['orders.parquet', 'fills.parquet'])
       expect(readFileSync(join(replay, file)).equals(readFileSync(join(coloOut, file))), file).toBe(true);
+    await day.venue.stop();
+  }, 150_000);
+
+  it('runs a per-symbol group as replicas, each on its share of the symbols, resumes one after kill -9, and each replica replays to its own outputs', async () => {
+    // examples/hybrid.yaml with its bars in a group of two replicas: four processes and the venue.
+    const here = join(dir, 'replicas');
+    mkdirSync(here);
+    const topology = writeHybridReplicas(here);
+    const day = await startVenueDay(here, { symbols: 10, seed: 6, users: ['alpha:alpha'], args: ['--speed', '600'] });
+    const run = `replicas${process.pid}`;
+    const out = (name: string): string => join(here, name);
+    const args = (group: string, name: string, extra: string[]): string[] => [
+      ...['live', topology, '--group', group, '--run-id', run, '--data', day.data, '--date', day.date, '--speed', '600'],
+      ...['--out', out(name), ...venueSets(day.venue), ...extra],
+    ];
+    const live = (group: string, name: string, seconds: number, extra: string[] = []): Promise<CliRun> =>
+      startAlpha(args(group, name, ['--seconds', String(seconds), '--quiet', ...extra])).exited;
+    // The cloud outlives the replicas, so it takes every bar they sent. Replica 1 is killed (kill -9)
+    // once it has sent bars, and resumed: the topic must hold its bars once each, none lost.
+    const others = Promise.all([live('bars', 'bars.0', 20, ['--replica', '0']), live('cloud', 'cloud', 30), live('colo', 'colo', 24)]);
+    const killed = startAlpha(args('bars', 'bars.1', ['--replica', '1', '--status-every', '1']));
+    const deadline = Date.now() + 30_000;
+    while (!/ [1-9]\d{3,} events/.test(killed.output.stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 2000)); // some bars sent (a minute of the day is 0.1 s)
+    killed.child.kill('SIGKILL');
+    expect((await killed.exited).code).toBeNull();
+    const wrong = await runAlpha([...args('bars', 'bars.1', ['--replica', '0']), '--resume'], 30_000);
+    expect(wrong.stderr).toMatch(/^alpha: --resume --replica 0: the run of .* was replica 1 of group "bars": give the same --replica/m);
+    const resumed = await runAlpha(args('bars', 'bars.1', ['--replica', '1', '--resume', '--seconds', '10', '--quiet']), 60_000);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resumed: [1-9][\d,]* arrivals of the run that died taken again/);
+    for (const r of await others) expect(r.code, r.stderr).toBe(0);
+
+    const symbolsOf = (capture: ReturnType<typeof readCapture>, node: string): Set<string> =>
+      new Set(
+        capture.arrivals.flatMap((a) =>
+          a.kind === 'source' && a.node === node ? a.records.map((r) => (r as { symbol: string }).symbol) : [],
+        ),
+      );
+    const shares: Set<string>[] = [];
+    const tapped = await runAlpha(['tap', 'bars', '--topology', topology, '--run', run, '--from-beginning', '--format', 'json'], 30_000);
+    expect(tapped.code, tapped.stderr).toBe(0);
+    const key = (b: Bar): string => `${b.symbol}@${b.ts_event}`;
+    const topic = tapped.stdout
+      .trim()
+      .split('\n')
+      .map((l) => key((JSON.parse(l) as { value: Bar }).value));
+    for (const replica of [0, 1]) {
+      const summary = JSON.parse(readFileSync(join(out(`bars.${replica}`), 'summary.json'), 'utf8')) as GroupSummary;
+      expect(summary.group).toMatchObject({ name: 'bars', replica, replicas: 2, read: [], published: ['bars'] });
+      const capture = readCapture(join(out(`bars.${replica}`), 'capture.alog'));
+      expect(capture.header.replica).toEqual({ index: replica, of: 2 });
+      // Each replica took its share of the feed: the symbols Kafka's partitioner gives it of two.
+      const share = symbolsOf(capture, 'quotes');
+      expect(share.size).toBeGreaterThan(0);
+      for (const symbol of share) expect(partitionOf(symbol, 2), symbol).toBe(replica);
+      for (const symbol of symbolsOf(capture, 'trades')) expect(share.has(symbol), symbol).toBe(true);
+      shares.push(share);
+      // The bars topic holds each bar the replica emitted (its taps/ file) once: the resumed replica
+      // sent none twice and lost none.
+      const emitted = readFileSync(join(out(`bars.${replica}`), 'taps', 'bars.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => key(JSON.parse(l) as Bar));
+      expect(topic.filter((k) => share.has(k.split('@')[0]!)).sort(), `replica ${replica}`).toEqual(emitted.sort());
+    }
+    // Between them the replicas cover the universe, each symbol once.
+    expect([...shares[0]!, ...shares[1]!].sort()).toEqual([...day.symbols].sort());
+    // The cloud took bars of both replicas, once each, and sized from them: colo traded on its targets.
+    const cloud = readCapture(join(out('cloud'), 'capture.alog'));
+    expect(symbolsOf(cloud, 'bars')).toEqual(new Set(day.symbols));
+    const taken = cloud.arrivals.flatMap((a) => (a.kind === 'source' && a.node === 'bars' ? a.records.map((r) => key(r as Bar)) : []));
+    expect(new Set(taken).size).toBe(taken.length);
+    const published = new Set(topic);
+    expect(taken.every((k) => published.has(k))).toBe(true);
+    expect(readParquetFile(join(out('colo'), 'orders.parquet')).numRows).toBeGreaterThan(0);
+
+    // Each replica's capture replays that replica alone: the bars it emitted, byte for byte.
+    for (const replica of [0, 1]) {
+      const replay = join(here, `bars.${replica}-replay`);
+      const r = await runAlpha(['backtest', topology, '--capture', join(out(`bars.${replica}`), 'capture.alog'), '--out', replay], 90_000);
+      expect(r.code, r.stderr).toBe(0);
+      const file = join('taps', 'bars.jsonl');
+      expect(readFileSync(join(replay, file)).equals(readFileSync(join(out(`bars.${replica}`), file))), `replica ${replica}`).toBe(true);
+    }
     await day.venue.stop();
   }, 150_000);
 

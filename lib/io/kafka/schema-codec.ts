@@ -23,6 +23,22 @@ export function avroType(schema: SchemaName | object): avro.Type {
   return avro.Type.forSchema(raw as avro.Schema, { wrapUnions: false });
 }
 
+/**
+ * Two processes registering a new subject at once (the replicas of a group) race on its
+ * compatibility rule: the loser is told the rule already exists. Registering again finds the subject
+ * and the same schema, so a few tries settle it; a real refusal (an incompatible schema) fails each.
+ */
+async function registerOnce(register: () => Promise<{ id: number }>): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await register()).id;
+    } catch (err) {
+      if (attempt >= 4 || !/already exists/i.test(describe(err))) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
 export class SchemaCodec<T> {
   private readonly readers = new Map<number, Promise<Reader | { error: string }>>();
   /** The readers already looked up, for the synchronous path. */
@@ -41,7 +57,9 @@ export class SchemaCodec<T> {
     const text = JSON.stringify(avroSchema(schema));
     let id: number;
     try {
-      ({ id } = await registry.register({ type: SchemaType.AVRO, schema: text }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
+      id = await registerOnce(() =>
+        registry.register({ type: SchemaType.AVRO, schema: text }, { subject, compatibility: COMPATIBILITY.BACKWARD }),
+      );
     } catch (err) {
       throw new KafkaEdgeError(
         `schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${describe(err)}` +

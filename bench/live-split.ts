@@ -42,10 +42,13 @@ export async function splitRun(o: {
   seconds: number;
   headStartSeconds: number;
   venue: (speed: number) => Promise<{ child: { kill(signal: NodeJS.Signals): boolean }; ouch: number; rerequest: number }>;
+  /** Tells this run's folders and run id from the others' of one bench (default: the speed). */
+  tag?: string;
 }): Promise<{ colo: GroupRun; cloud: GroupRun }> {
-  const runId = `split${process.pid}x${o.speed}`;
+  const tag = o.tag ?? String(o.speed);
+  const runId = `split${process.pid}x${o.speed}n${tag}`;
   const common = ['--run-id', runId, '--data', o.data, '--date', o.date, '--speed', String(o.speed)];
-  const out = (g: string) => join(o.dir, `split-${o.speed}-${g}`);
+  const out = (g: string) => join(o.dir, `split-${o.speed}-${tag}-${g}`);
   const cloud = alphaLive([...common, '--group', 'cloud', '--seconds', String(o.headStartSeconds + o.seconds + 8), '--out', out('cloud')]);
   await new Promise((r) => setTimeout(r, o.headStartSeconds * 1000));
   const v = await o.venue(o.speed);

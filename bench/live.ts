@@ -18,11 +18,15 @@
  *   before and after the tick-to-trade runs (the lower p50 of the two).
  *
  * - split: examples/hybrid.yaml as its two `alpha live --group` processes joined by Kafka
- *   (bench/live-split.ts), at each speed whose day lasts at least --seconds, by the same keep-up
- *   rule (the cloud process's lag too).
+ *   (bench/live-split.ts), by the same keep-up rule (the cloud process's lag too). Its processes
+ *   join the feed a second or two after the venue starts, so a day shorter than --seconds would
+ *   measure their start-up. The split's feed rate is therefore raised by the universe, not the
+ *   speed: one day of --split-symbols instruments each, at --split-speed (default: the fastest of
+ *   --speeds whose day lasts --seconds).
  *
- * Flags: --speeds 600,2400,9600,38400,153600 --seconds 8 --symbols 40 --keep-up-ms 50 --t2t-speed 1200
- * --every 20 --skip-seconds 5 --rounds 20000 --t2t-only (no feed-rate sweep) --no-split. One JSON line at the end.
+ * Flags: --speeds 600,2400,9600,38400,153600 --seconds 8 --symbols 40 --split-symbols 40,160,640
+ * --split-speed S --keep-up-ms 50 --t2t-speed 1200 --every 20 --skip-seconds 5 --rounds 20000
+ * --t2t-only (no feed-rate sweep) --no-split. One JSON line at the end.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -56,6 +60,13 @@ if (speeds.some((s) => !Number.isFinite(s) || s <= 0)) {
 }
 const seconds = num('seconds', 8);
 const symbols = num('symbols', 40);
+const splitSymbols = arg('split-symbols', '40,160,640').split(',').map(Number);
+if (splitSymbols.some((n) => !Number.isInteger(n) || n <= 0 || n > 5000)) {
+  process.stderr.write(
+    `alpha bench:live: --split-symbols '${arg('split-symbols', '')}': expected whole numbers 1 … 5000, comma-separated\n`,
+  );
+  process.exit(2);
+}
 const keepUpMs = num('keep-up-ms', 50);
 const t2tSpeed = num('t2t-speed', 1200);
 const every = num('every', 20);
@@ -83,15 +94,21 @@ const [{ generateDataset }, { readManifest }, { writeBackgroundFlow }, { runLive
 ]);
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-bench-live-'));
-const data = join(dir, 'data');
-await generateDataset({ out: data, symbols, days: 1, seed: 11 });
-const date = readManifest(data).dates[0]!;
-const flow = join(dir, 'flow.itch');
-await writeBackgroundFlow({ data, date, out: flow });
 
-/** Starts colo_venue on the flow at `speed`; resolves with its ports once it printed its ready line. */
-async function venue(speed: number): Promise<{ child: ChildProcess; ouch: number; rerequest: number }> {
-  const child = spawn(bin('colo_venue'), ['--flow', flow, '--speed', String(speed), '--users', 'alpha:alpha'], {
+/** One generated day of `n` instruments and the venue's background flow made from it. */
+async function day(n: number): Promise<{ data: string; date: string; flow: string }> {
+  const data = join(dir, `data-${n}`);
+  await generateDataset({ out: data, symbols: n, days: 1, seed: 11 });
+  const date = readManifest(data).dates[0]!;
+  const flow = join(dir, `flow-${n}.itch`);
+  await writeBackgroundFlow({ data, date, out: flow });
+  return { data, date, flow };
+}
+const { data, date, flow } = await day(symbols);
+
+/** Starts colo_venue on a flow (default: the --symbols day's) at `speed`; resolves with its ports once it printed its ready line. */
+async function venue(speed: number, flowFile = flow): Promise<{ child: ChildProcess; ouch: number; rerequest: number }> {
+  const child = spawn(bin('colo_venue'), ['--flow', flowFile, '--speed', String(speed), '--users', 'alpha:alpha'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ready = await new Promise<{ ouch_port: number; rerequest_port: number }>((resolve, reject) => {
@@ -110,6 +127,8 @@ const playSeconds = (speed: number): number => 23_400 / speed;
 
 interface Row {
   speed: number;
+  /** The instruments of the day the venue played. */
+  symbols: number;
   events: number;
   /** Records over the span from the first batch read to the last: the rate the graph took them at. */
   events_per_sec: number;
@@ -126,12 +145,13 @@ interface Row {
 }
 
 /** A row from a live run's summary (the colo group's, for the split, with the cloud group's). */
-function rowOf(speed: number, s: GroupRun, cloud?: GroupRun): Row {
+function rowOf(speed: number, universe: number, s: GroupRun, cloud?: GroupRun): Row {
   // Each feed joins late and re-requests the session from its start: that first gap is the join.
   const gaps = ['quotes', 'trades'].reduce((n, f) => n + Math.max(0, (s.nodes[f]?.['gaps'] ?? 0) - 1), 0);
   const span = Math.max(s.feed_seconds, 1e-3);
   return {
     speed,
+    symbols: universe,
     events: s.events,
     events_per_sec: Math.round(s.events / span),
     offered_per_sec: Math.round(s.events / Math.min(seconds, playSeconds(speed))),
@@ -168,17 +188,32 @@ for (const speed of t2tOnly ? [] : speeds) {
       seconds: Math.min(seconds, playSeconds(speed) + 2),
       statusSeconds: 0,
     });
-    rows.push(rowOf(speed, s));
+    rows.push(rowOf(speed, symbols, s));
     lastCapture = s.capture;
   } finally {
     v.child.kill('SIGTERM');
   }
-  // The split's processes join the venue's feed a second or two after it starts playing (each is an
-  // `alpha live` process starting up) and re-request what they missed: on a day shorter than the run
-  // that catch-up burst is most of the day, and the row would measure the start-up, not keeping up.
-  if (noSplit || playSeconds(speed) < seconds) continue;
-  const split = await splitRun({ dir, data, date, speed, seconds: Math.min(seconds, playSeconds(speed) + 2), headStartSeconds: 5, venue });
-  splitRows.push(rowOf(speed, split.colo, split.cloud));
+}
+// The split's processes join the venue's feed a second or two after it starts playing (each is an
+// `alpha live` process starting up) and re-request what they missed: on a day shorter than the run
+// that catch-up burst is most of the day, and the row would measure the start-up, not keeping up. So
+// its feed rate grows with the universe, at a speed whose day lasts the whole run.
+const splitSpeed = argv.includes('--split-speed')
+  ? num('split-speed', 1)
+  : Math.max(...speeds.filter((s) => playSeconds(s) >= seconds), Math.min(...speeds));
+for (const n of t2tOnly || noSplit ? [] : splitSymbols) {
+  const at = n === symbols ? { data, date, flow } : await day(n);
+  const split = await splitRun({
+    dir,
+    data: at.data,
+    date: at.date,
+    speed: splitSpeed,
+    seconds: Math.min(seconds, playSeconds(splitSpeed) + 2),
+    headStartSeconds: 5,
+    venue: (speed) => venue(speed, at.flow),
+    tag: String(n),
+  });
+  splitRows.push(rowOf(splitSpeed, n, split.colo, split.cloud));
 }
 const replay = t2tOnly
   ? { events_per_sec: Number.NaN, orders: Number.NaN }
@@ -226,17 +261,15 @@ const t2tLines = [
 ];
 const lag = (l: { p50: number; p99: number; max: number }): string => `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.max.toFixed(2)}`;
 const rowLine = (run: string, r: Row): string =>
-  `| ${run} | ${r.speed}× | ${fmt(r.offered_per_sec)} | ${fmt(r.events_per_sec)} (${r.feed_seconds.toFixed(2)} s) | ${lag(r.lag_ms)}${r.cloud_lag_ms ? ` (cloud: ${lag(r.cloud_lag_ms)})` : ''} | ${r.gaps} | ${fmt(r.orders)} | ${r.kept_up ? 'yes' : 'no'} |`;
+  `| ${run} | ${r.speed}× | ${r.symbols} | ${fmt(r.offered_per_sec)} | ${fmt(r.events_per_sec)} (${r.feed_seconds.toFixed(2)} s) | ${lag(r.lag_ms)}${r.cloud_lag_ms ? ` (cloud: ${lag(r.cloud_lag_ms)})` : ''} | ${r.gaps} | ${fmt(r.orders)} | ${r.kept_up ? 'yes' : 'no'} |`;
 const lines = [
-  `bench:live — examples/live-venue.yaml against colo_venue, ${symbols} symbols, ${seconds} s per speed (load average ${load.toFixed(2)})`,
+  `bench:live — examples/live-venue.yaml (one process) and examples/hybrid.yaml (split) against colo_venue, ${seconds} s per run (load average ${load.toFixed(2)})`,
   '',
-  `| run | venue speed | offered records/s | taken records/s (span) | lag p50 / p99 / max (ms) | gaps after the join | orders | keeps up |`,
-  '|---|---|---|---|---|---|---|---|',
-  ...rows.flatMap((r) => {
-    const sr = splitRows.find((x) => x.speed === r.speed);
-    return [rowLine('one process', r), ...(sr ? [rowLine('split (hybrid.yaml, colo)', sr)] : [])];
-  }),
-  `| reference: the last capture replayed offline | – | – | ${fmt(replay.events_per_sec)} | – | – | ${fmt(replay.orders)} | – |`,
+  `| run | venue speed | symbols | offered records/s | taken records/s (span) | lag p50 / p99 / max (ms) | gaps after the join | orders | keeps up |`,
+  '|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => rowLine('one process', r)),
+  ...splitRows.map((r) => rowLine('split (hybrid.yaml, colo)', r)),
+  `| reference: the last one-process capture replayed offline | – | ${symbols} | – | ${fmt(replay.events_per_sec)} | – | – | ${fmt(replay.orders)} | – |`,
   '',
   best
     ? `largest feed rate kept up with, one process: ${fmt(best.offered_per_sec)} records/s (${best.speed}×) = ${(best.offered_per_sec / replay.events_per_sec).toFixed(3)}× the offline replay's rate`
@@ -244,9 +277,9 @@ const lines = [
   ...(noSplit
     ? []
     : [
-        `split: run at the speeds whose day lasts at least --seconds (${seconds} s): ${splitRows.map((r) => `${r.speed}×`).join(', ') || 'none'}`,
+        `split: at ${splitSpeed}× (a day of ${playSeconds(splitSpeed).toFixed(1)} s, the run ${seconds} s), the feed rate raised by the universe: ${splitSymbols.join(', ')} symbols`,
         bestSplit
-          ? `largest feed rate kept up with, split: ${fmt(bestSplit.offered_per_sec)} records/s (${bestSplit.speed}×) = ${(bestSplit.offered_per_sec / replay.events_per_sec).toFixed(3)}× the offline replay's rate`
+          ? `largest feed rate kept up with, split: ${fmt(bestSplit.offered_per_sec)} records/s (${bestSplit.symbols} symbols at ${bestSplit.speed}×) = ${(bestSplit.offered_per_sec / replay.events_per_sec).toFixed(3)}× the offline replay's rate`
           : 'the split kept up with none of the speeds',
       ]),
   '',

@@ -32,7 +32,6 @@ import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
 import {
   capturedGroupNodes,
   ensureGroupTopics,
-  type GroupPlan,
   type LiveGroup,
   openGroupInputs,
   openGroupOutputs,
@@ -157,8 +156,8 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
     );
   // Refused when another topology made it.
   if (options.group) {
+    checkReplicaCount(topology, dead.header, file);
     const plan = planGroup(topology, options.group.name, undefined, replica);
-    checkReplicaCount(plan, dead.header, file);
     replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
   } else replayTopology(topology, dead.header.nodes, file);
   const { universe, sessions, time: was } = dead.header;
@@ -411,11 +410,9 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
   const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   // A group's capture replays that group alone, its Kafka inputs as they arrived.
+  if (capture.header.group !== undefined) checkReplicaCount(live, capture.header, options.capture);
   const group =
-    capture.header.group === undefined
-      ? undefined
-      : planGroup(live, capture.header.group, options.capture, capture.header.replica?.index ?? 0);
-  if (group) checkReplicaCount(group, capture.header, options.capture);
+    capture.header.group === undefined ? undefined : planGroup(live, capture.header.group, options.capture, capture.header.replica?.index);
   const topology = group
     ? replayTopology(group.topology, capture.header.nodes, options.capture, capturedGroupNodes(group))
     : replayTopology(live, capture.header.nodes, options.capture);
@@ -513,12 +510,16 @@ function deadRun(options: LiveOptions): Capture {
   return dead;
 }
 
-/** A replica's capture holds its share of the symbols: it replays (or resumes) only with the same replica count. */
-function checkReplicaCount(plan: GroupPlan, header: CaptureHeader, file: string): void {
+/**
+ * A replica's capture holds its share of the symbols: it replays (or resumes) only with the same
+ * replica count. A group the topology lacks is planGroup's to refuse.
+ */
+function checkReplicaCount(topology: Topology, header: CaptureHeader, file: string): void {
+  const replicas = topology.groups.find((g) => g.name === header.group)?.replicas;
   const of = header.replica?.of ?? 1;
-  if (of !== plan.replicas)
+  if (replicas !== undefined && of !== replicas)
     throw new AlphaError(
-      `${file}: the capture of group "${header.group}" was taken with replicas: ${of}, but the topology gives it replicas: ${plan.replicas}: a replica's capture holds its share of the symbols; use the topology that ran it`,
+      `${file}: the capture of group "${header.group}" was taken with replicas: ${of}, but ${topology.file} gives it replicas: ${replicas}: a replica's capture holds its share of the symbols; use the topology that ran it`,
     );
 }
 

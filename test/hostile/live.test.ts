@@ -65,6 +65,10 @@ const ofThree = join(dir, 'of-three.alog');
 const w3 = new CaptureWriter(ofThree, { start: 1, universe: [], sessions: [], nodes: [], group: 'bars', replica: { index: 0, of: 3 } });
 w3.end(2);
 w3.close();
+const wholeGroup = join(dir, 'whole-group.alog');
+const w1 = new CaptureWriter(wholeGroup, { start: 1, universe: [], sessions: [], nodes: [], group: 'bars' });
+w1.end(2);
+w1.close();
 const deadReplica = liveFolder('dead-replica', [], false, { group: 'bars', run_id: 'r1', replica: { index: 1, of: 2 } });
 // The example's data: folder (data/sample) exists only after `npm start`; CI runs `npm test` alone.
 let data = '';
@@ -216,7 +220,12 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     [
       "a replica's capture replayed with another replica count",
       ['backtest', replicated, '--capture', ofThree, '--out', join(dir, 'o8')],
-      /^alpha: .*of-three\.alog: the capture of group "bars" was taken with replicas: 3, but the topology gives it replicas: 2/m,
+      /^alpha: .*of-three\.alog: the capture of group "bars" was taken with replicas: 3, but .* gives it replicas: 2/m,
+    ],
+    [
+      "a one-process group's capture replayed with a topology that replicates the group",
+      ['backtest', replicated, '--capture', wholeGroup, '--out', join(dir, 'o9')],
+      /^alpha: .*whole-group\.alog: the capture of group "bars" was taken with replicas: 1, but .* gives it replicas: 2/m,
     ],
     [
       'a replica resumed as another',

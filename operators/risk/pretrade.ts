@@ -7,14 +7,16 @@
  * lib/portfolio/pretrade/rules.ts; what they judge on (positions held and pending, mids, the rate
  * window) is kept by lib/portfolio/pretrade/book.ts. This file wires the ports to them.
  *
- * Pending orders (passed, not filled) are known only when the optional `fills` feedback port is bound;
- * without it the checks see the portfolio state alone.
+ * Pending orders (passed, not done) are known only when the optional `fills` or `states` feedback
+ * port is bound; without them the checks see the portfolio state alone. With fills alone an order
+ * counts until it is filled, so one the broker rejected, cancelled or expired counts for ever: bind
+ * the broker's `states`, which end it.
  *
  * The kill switch (lib/portfolio/kill-switch.ts) follows the loss of equity since the session's start
  * (a timer at each session open of the calendar resets it), and a live run's `alpha kill` halts it by
  * hand (no session start releases that): REDUCING lets through only orders that
  * shrink |position| without flipping it, HALTED nothing but cancels. On HALTED the orders still working
- * (passed, not filled; known with the fills port) are counted as `working_at_halt` and, with
+ * (passed, not done; known with the fills or states port) are counted as `working_at_halt` and, with
  * `cancel_at_halt` (the default), cancelled: a CANCEL order for each (`halt-ORDER_ID`) goes out at the
  * halt time, so a live run's venue cancels them (`cancelled_at_halt`). Without it they are reported as
  * `kill_switch_cancel` dead letters and stay pending for the checks. An order refused by the rate limit
@@ -41,6 +43,13 @@ const inputs = definePorts({
   quotes: { schema: 'Quote', description: 'Quotes, for the last mid of each symbol.' },
   portfolio: { schema: 'PortfolioState', feedback: true, description: 'Positions, equity and exposure.' },
   fills: { schema: 'Fill', optional: true, feedback: true, description: 'Fills of the passed orders, to track the pending ones.' },
+  states: {
+    schema: 'OrderState',
+    optional: true,
+    feedback: true,
+    description:
+      "The broker's order states, to track the pending orders instead of the fills: an order it rejected, cancelled or expired stops counting (with fills alone it counts until filled).",
+  },
 });
 
 const params = z
@@ -133,10 +142,10 @@ export const pretrade = defineOperator({
   params,
   create:
     (p, ctx) =>
-    ({ orders, quotes, portfolio, fills }) => {
+    ({ orders, quotes, portfolio, fills, states }) => {
       const limits = toLimits(p);
       const book = new PretradeBook({
-        trackPending: fills !== undefined,
+        trackPending: fills !== undefined || states !== undefined,
         rateWindow: p.rate_window_seconds * SECOND,
         limitReplaces: p.limit_replaces,
       });
@@ -174,7 +183,7 @@ export const pretrade = defineOperator({
         if (t.to === 'ACTIVE') ctx.log.info(line);
         else ctx.log.warn(line);
         if (t.to !== 'HALTED') return [];
-        if (!fills) ctx.log.warn('kill switch HALTED: working orders unknown (the fills port is not bound)');
+        if (!fills && !states) ctx.log.warn('kill switch HALTED: working orders unknown (neither the fills nor the states port is bound)');
         const cancels: Order[] = [];
         for (const working of [...book.working()]) {
           ctx.metrics.counter('working_at_halt').inc();
@@ -209,7 +218,8 @@ export const pretrade = defineOperator({
         ctx.onCommand('stop', () => {
           const at = ctx.clock.now();
           stopping = true;
-          if (!fills) ctx.log.warn('stopping: working orders unknown (the fills port is not bound); none cancelled');
+          if (!fills && !states)
+            ctx.log.warn('stopping: working orders unknown (neither the fills nor the states port is bound); none cancelled');
           const resting = [...book.working()].filter(({ order: o }) => o.order_type === 'LIMIT' && o.time_in_force === 'DAY');
           const cancels = passCancels(
             resting.map((w) => cancelOf(w, at, 'stop')),
@@ -233,10 +243,18 @@ export const pretrade = defineOperator({
             },
             { feedback: true },
           ),
+          // With states bound they alone say what is left (a fill and the state reporting it would count twice).
           on(
             fills,
             (batch) => {
-              for (const f of batch) book.fill(f.order_id, f.qty);
+              if (states === undefined) for (const f of batch) book.fill(f.order_id, f.qty);
+            },
+            { feedback: true },
+          ),
+          on(
+            states,
+            (batch) => {
+              for (const s of batch) book.state(s.order_id, s.remaining_qty);
             },
             { feedback: true },
           ),

@@ -393,7 +393,7 @@ describe('the default topology.yaml', () => {
     expect(topology?.data).toBe('data/sample');
   });
 
-  it('does not count the feedback ports (sizing.portfolio, orders.portfolio, pretrade.portfolio/fills) as a cycle', () => {
+  it('does not count the feedback ports (sizing.portfolio, orders.portfolio, pretrade.portfolio/states) as a cycle', () => {
     const { topology } = validate(defaultText, [], 'topology.yaml');
     const order = topology?.nodes.map((n) => n.name) ?? [];
     const sizing = topology?.nodes.find((n) => n.name === 'sizing');
@@ -405,7 +405,7 @@ describe('the default topology.yaml', () => {
       orders: ['orders'],
       quotes: ['quotes'],
       portfolio: ['accounting'],
-      fills: ['broker'],
+      states: ['broker.states'],
     });
     // …but excluded from the order: accounting (fed by the broker, fed by orders) comes after them.
     expect(order.indexOf('sizing')).toBeLessThan(order.indexOf('orders'));

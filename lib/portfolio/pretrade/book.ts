@@ -8,7 +8,9 @@
  * order replaces the pending LIMIT order of its symbol, as it does at the simulated brokers, so an
  * order is judged without the LIMIT order it would replace (`limitReplaces: false`: orders work side by
  * side, as at a venue). Pending orders are tracked only with `trackPending` (the
- * operator has a fills port); without it the projection is the portfolio state alone.
+ * operator has a fills or an order-states port); without it the projection is the portfolio state
+ * alone. Fills take their quantity off; order states cap what is left, so an order the broker
+ * rejected, cancelled or expired stops counting.
  */
 import type { Order, PortfolioState, Position, Quote } from '../../../schemas/types.generated.ts';
 import { LatestValues } from '../../core/latest-values.ts';
@@ -103,6 +105,16 @@ export class PretradeBook {
   /** A fill takes its quantity off its pending order (fills of unknown orders are ignored). */
   fill(orderId: string, qty: number): void {
     this.settle(orderId, qty);
+  }
+
+  /**
+   * The broker's word on an order: at most `remaining` shares of it still work (0 once it is filled,
+   * cancelled, rejected or expired). Only ever takes quantity off, so a state that arrives after the
+   * fill it reports, or before it, settles the order once.
+   */
+  state(orderId: string, remaining: number): void {
+    const entry = this.pending.get(orderId);
+    if (entry && remaining < entry.remaining) this.settle(orderId, entry.remaining - Math.max(0, remaining));
   }
 
   /** Records an order that passed at `at`: it counts in the rate window, and is pending until filled. */

@@ -13,7 +13,7 @@ import { runGraph, stepOperator } from '../../../pipelines/harness/harness.ts';
 import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { TopologyError } from '../../../pipelines/topology/problems.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
-import type { Fill, Order, PortfolioState, Quote } from '../../../schemas/types.generated.ts';
+import type { Fill, Order, OrderState, PortfolioState, Quote } from '../../../schemas/types.generated.ts';
 import { MINUTE, T0, probeSpec, type Probe } from '../../helpers/memory-graph.ts';
 import { fill, order, portfolio, quote } from '../../helpers/records.ts';
 import { validate } from '../../topology/helpers.ts';
@@ -22,9 +22,10 @@ const s = 1_000_000;
 const DAY = 24 * 60 * MINUTE;
 
 /** The operator alone, fed through Subjects on an event clock: each input is delivered at its time. */
-function harness(params: Record<string, unknown> = {}, opts: { sessions?: Session[]; fills?: boolean } = {}) {
+function harness(params: Record<string, unknown> = {}, opts: { sessions?: Session[]; fills?: boolean; states?: boolean } = {}) {
   const sessions = opts.sessions ?? [{ open: T0, close: T0 + 390 * MINUTE }];
-  const op = stepOperator(pretrade, params, { sessions, node: 'risk', ...(opts.fills === false ? { unbound: ['fills'] } : {}) });
+  const unbound = [...(opts.fills === false ? ['fills'] : []), ...(opts.states ? [] : ['states'])];
+  const op = stepOperator(pretrade, params, { sessions, node: 'risk', unbound });
   const { deadLetters, logs, ctx } = op;
   const passed = op.outputs['out'] as Order[];
   const inputs = {
@@ -32,6 +33,7 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
     quotes: { next: (b: Batch<Quote>) => op.push('quotes', b) },
     portfolio: { next: (b: Batch<PortfolioState>) => op.push('portfolio', b) },
     fills: { next: (b: Batch<Fill>) => op.push('fills', b) },
+    states: { next: (b: Batch<OrderState>) => op.push('states', b) },
   };
   const clock = op.clock;
   let seq = 0;
@@ -63,6 +65,14 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
         fill(o.symbol, o.side, qty, o.ref_price, { ts_event: t, ts_known: t, fill_id: `${o.order_id}#1`, order_id: o.order_id }),
       ]);
     },
+    /** The broker's state of `o` at time t: `filled` shares so far, `remaining` still working. */
+    orderState(t: number, o: Order, status: OrderState['status'], filled: number, remaining: number) {
+      h.at(t);
+      const { symbol, side, order_id } = o;
+      inputs.states.next([
+        { ts_event: t, ts_known: t, order_id, symbol, side, status, filled_qty: filled, remaining_qty: remaining, reason: null },
+      ]);
+    },
     /** Sends `orders` in one batch at time t; returns what passed. */
     batch(t: number, orders: Order[]): Order[] {
       h.at(t);
@@ -89,7 +99,11 @@ function harness(params: Record<string, unknown> = {}, opts: { sessions?: Sessio
 }
 
 /** A harness with a quote for A and B at mid 100 and a flat portfolio of equity 1,000,000. */
-function ready(params: Record<string, unknown> = {}, positions: [string, number, number][] = [], opts: { fills?: boolean } = {}) {
+function ready(
+  params: Record<string, unknown> = {},
+  positions: [string, number, number][] = [],
+  opts: { fills?: boolean; states?: boolean } = {},
+) {
   const h = harness(params, opts);
   h.quote('A', T0 + s, 100);
   h.quote('B', T0 + s, 100);
@@ -208,6 +222,36 @@ describe('risk.pretrade rules (just inside passes, just outside is a dead letter
     expect(h.send(T0 + 2 * s, order('A', 'BUY', 600, limit))).toBe('passed');
     expect(h.send(T0 + 2 * s, order('B', 'BUY', 600))).toBe('passed');
     expect(h.send(T0 + 2 * s, order('B', 'BUY', 600))).toMatch(/^max_position_qty: \|position\| of B after the order 1,200/);
+  });
+
+  it("with fills alone, an order the broker rejected counts as pending for ever; with the broker's states it stops counting", () => {
+    const rejected = order('A', 'BUY', 1000, { order_id: 'rejected' });
+    // Fills only: nothing ever says the order is gone, so its 1000 shares still count.
+    const fillsOnly = ready({ max_position_qty: 1000 });
+    expect(fillsOnly.send(T0 + 2 * s, rejected)).toBe('passed');
+    expect(fillsOnly.send(T0 + 60 * s, order('A', 'BUY', 1))).toMatch(/^max_position_qty: .* 1,001 > limit 1,000/);
+    // With states: the REJECTED state ends it.
+    const h = ready({ max_position_qty: 1000 }, [], { states: true });
+    expect(h.send(T0 + 2 * s, rejected)).toBe('passed');
+    expect(h.send(T0 + 2 * s, order('A', 'BUY', 1))).toMatch(/^max_position_qty: .* 1,001 > limit 1,000/);
+    h.orderState(T0 + 3 * s, rejected, 'REJECTED', 0, 0);
+    expect(h.send(T0 + 4 * s, order('A', 'BUY', 1000))).toBe('passed');
+  });
+
+  it('with states, a partial fill is counted once (state and fill both arrive), and an expired rest stops counting', () => {
+    const h = ready({ max_position_qty: 1000 }, [], { states: true });
+    const part = order('A', 'BUY', 1000, { order_id: 'part', order_type: 'LIMIT', limit_price: 100 });
+    expect(h.send(T0 + 2 * s, part)).toBe('passed');
+    h.orderState(T0 + 3 * s, part, 'PARTIALLY_FILLED', 400, 600);
+    h.fill(T0 + 3 * s, part, 400);
+    h.state(T0 + 3 * s, 1_000_000, [['A', 400, 100]]);
+    // 400 held + 600 still working = 1000: the fill of 400 did not come off a second time.
+    expect(h.send(T0 + 4 * s, order('A', 'BUY', 1))).toMatch(/after the order 1,001 > limit 1,000/);
+    expect(h.send(T0 + 4 * s, order('A', 'SELL', 1))).toBe('passed');
+    h.orderState(T0 + 5 * s, part, 'EXPIRED', 400, 0);
+    // The SELL of 1 is still pending: 400 − 1 + 601 = 1000.
+    expect(h.send(T0 + 6 * s, order('A', 'BUY', 601))).toBe('passed');
+    expect(h.send(T0 + 6 * s, order('A', 'BUY', 1))).toMatch(/after the order 1,001 > limit 1,000/);
   });
 
   it('without the fills port, pending orders are not tracked: checks see the portfolio state alone', () => {

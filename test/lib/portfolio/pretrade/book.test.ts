@@ -45,6 +45,22 @@ describe('pre-trade book: positions and pending orders', () => {
     expect(b.position('A')).toBe(180);
   });
 
+  it('an order state caps what is left of its order, once: before or after the fill it reports, and 0 ends it', () => {
+    const b = book();
+    b.pass(order('a', 'A', 'BUY', 100), 0);
+    b.pass(order('b', 'A', 'BUY', 100), 0);
+    b.state('a', 70); // 30 filled, reported by its state
+    b.state('a', 80); // an older word: never adds back
+    expect(working(b)).toEqual([
+      ['a', 70],
+      ['b', 100],
+    ]);
+    b.state('b', 0); // rejected, cancelled or expired
+    b.state('nope', 0); // an order it never passed
+    expect(working(b)).toEqual([['a', 70]]);
+    expect(b.position('A')).toBe(70);
+  });
+
   it('projects held + pending; the view leaves the order itself out', () => {
     const b = book();
     b.portfolio(state(1_000_000, [['A', 300, 100]]));

@@ -30,6 +30,28 @@ export interface Bar {
   imbalance: number;
 }
 
+export type BookSide = 'BID' | 'ASK';
+
+/** One price level of a symbol's book beyond the top (the top is the Quote). The rows of one picture of the book share ts_event and ts_known and follow each other in seq order, each side's levels from 2 upwards: a level-2 row starts a new picture of its side (the side's earlier levels are gone), a level-L row extends it after level L-1, each further from the touch. A level of size 0 shows nothing there. */
+export interface BookDepth {
+  /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it could first have been known (knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** Per-source sequence number; breaks ties in ts_known and orders the rows of a picture. */
+  seq: number;
+  /** Side of the book: BID (buyers resting below the best bid) or ASK (sellers above the best ask). */
+  side: BookSide;
+  /** Level number: 2 is the first price beyond the touch (level 1, the Quote), 3 the next, and so on. */
+  level: number;
+  /** Price of the level. */
+  price: number;
+  /** Size displayed at the level, shares. */
+  size: number;
+}
+
 /** A snapshot of the universe: one row per symbol, one column per feature. */
 export interface CrossSection {
   /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
@@ -360,6 +382,7 @@ export interface Trade {
 
 export interface SchemaTypes {
   Bar: Bar;
+  BookDepth: BookDepth;
   CrossSection: CrossSection;
   DeadLetter: DeadLetter;
   ExecutionCost: ExecutionCost;
@@ -378,4 +401,4 @@ export interface SchemaTypes {
 
 export type SchemaName = keyof SchemaTypes;
 
-export const SCHEMA_NAMES = ['Bar', 'CrossSection', 'DeadLetter', 'ExecutionCost', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'ParentOrderReport', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];
+export const SCHEMA_NAMES = ['Bar', 'BookDepth', 'CrossSection', 'DeadLetter', 'ExecutionCost', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'ParentOrderReport', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];

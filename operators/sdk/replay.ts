@@ -1,21 +1,30 @@
 /**
  * The replay source's decoding: turns column batches of a stored dataset into records, and refuses
  * those that cannot be trusted (out of (ts_known, seq) order, unknown symbol, NaN or non-positive
- * prices, crossed quotes) as dead letters with their reason.
+ * prices, crossed quotes, depth levels that are not a level beyond the top) as dead letters with their reason.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
-import type { Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
+import type { BookDepth, Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { DatasetStore, SourceContext } from './context.ts';
 import type { SourceReader } from './spec.ts';
 
 /** The schemas a replay can decode. */
-export type Replayable = Pick<SchemaTypes, 'Quote' | 'Trade'>;
+export type Replayable = Pick<SchemaTypes, 'Quote' | 'Trade' | 'BookDepth'>;
+type Replayed = Replayable[keyof Replayable];
 
-export const REPLAYABLE = ['Quote', 'Trade'] as const satisfies readonly (keyof Replayable)[];
+/** What a market-data source (a stored replay, the ITCH feed, the hot tier) can deliver. */
+export const MARKET_DATA = ['Quote', 'Trade'] as const satisfies readonly (keyof Replayable)[];
+
+/** What a stored replay can deliver: market data, and the book's levels beyond the top. */
+export const REPLAYABLE = [...MARKET_DATA, 'BookDepth'] as const satisfies readonly (keyof Replayable)[];
 
 type Decoder<T> = (batch: ColumnBatch<T>, ctx: SourceContext, check: OrderCheck) => ColumnBatch<T>;
 
-const DECODERS: { [K in keyof Replayable]: Decoder<Replayable[K]> } = { Quote: decodeQuotes, Trade: decodeTrades };
+const DECODERS: { [K in keyof Replayable]: Decoder<Replayable[K]> } = {
+  Quote: decodeQuotes,
+  Trade: decodeTrades,
+  BookDepth: decodeDepth,
+};
 
 export function openReplay<TName extends keyof Replayable>(
   dataset: string,
@@ -57,7 +66,7 @@ export class OrderCheck {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
   }
   /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
-  accept(record: Quote | Trade, symbolKnown?: boolean): boolean {
+  accept(record: Replayed, symbolKnown?: boolean): boolean {
     if (record.ts_known < this.lastKnown || (record.ts_known === this.lastKnown && record.seq <= this.lastSeq)) {
       this.ctx.deadLetter(
         record,
@@ -112,14 +121,14 @@ function describeTradeProblem(t: Trade): string | undefined {
  * through `OrderCheck.accept` and `problem`, so refusals and their messages are those of the plain
  * path. Returns the batch itself when every row passed, else a copy of the rows that did.
  */
-function validated<T extends Quote | Trade>(
+function validated<T extends Replayed>(
   batch: ColumnBatch<T>,
   ctx: SourceContext,
   check: OrderCheck,
   sane: (i: number) => boolean,
   problem: (record: T) => string | undefined,
 ): ColumnBatch<T> {
-  const c = batch.columns as ColumnBatch<Quote | Trade>['columns'];
+  const c = batch.columns as ColumnBatch<Replayed>['columns'];
   const { ts_known: tsKnown, seq } = c;
   const codes = c.symbol.codes;
   const known = check.known(c.symbol.dictionary);
@@ -165,4 +174,21 @@ function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: Orde
     return p > 0 && Number.isFinite(p) && size[i]! > 0;
   };
   return validated(batch, ctx, check, sane, tradeProblem);
+}
+
+export function depthProblem(d: BookDepth): string | undefined {
+  if (!(Number.isInteger(d.level) && d.level >= 2)) return `bad level ${d.level} (level 2 is the first beyond the top, the quote)`;
+  if (!(d.price > 0 && Number.isFinite(d.price))) return `bad depth price ${d.price} (must be a positive finite number)`;
+  if (!(d.size >= 0 && Number.isFinite(d.size))) return `bad depth size ${d.size} (must be a finite number >= 0)`;
+  return undefined;
+}
+
+function decodeDepth(batch: ColumnBatch<BookDepth>, ctx: SourceContext, check: OrderCheck): ColumnBatch<BookDepth> {
+  const { level, price, size } = batch.columns;
+  const sane = (i: number): boolean => {
+    const p = price[i]!;
+    const n = size[i]!;
+    return level[i]! >= 2 && p > 0 && Number.isFinite(p) && n >= 0 && Number.isFinite(n);
+  };
+  return validated(batch, ctx, check, sane, depthProblem);
 }

@@ -13,12 +13,12 @@ import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { colo } from '../../native/colo/index.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import { openItchFeedReader, openItchFileReader } from '../sdk/itch-feed.ts';
-import { REPLAYABLE } from '../sdk/replay.ts';
+import { MARKET_DATA } from '../sdk/replay.ts';
 import { defineSource } from '../sdk/spec.ts';
 
 const params = z
   .strictObject({
-    schema: z.enum(REPLAYABLE).default('Quote').describe('Record type of the output: Quote (top-of-book changes) or Trade (prints).'),
+    schema: z.enum(MARKET_DATA).default('Quote').describe('Record type of the output: Quote (top-of-book changes) or Trade (prints).'),
     rerequest_port: z
       .number()
       .int()
@@ -49,7 +49,7 @@ const params = z
 export const itch = defineSource({
   type: 'source.itch',
   summary: "ITCH 5.0 quotes or trades through colo's native book: live from a venue's MoldUDP64 feed, or from a file.",
-  output: { oneOf: REPLAYABLE, of: (p) => p.schema },
+  output: { oneOf: MARKET_DATA, of: (p) => p.schema },
   params,
   open: (p, ctx) => {
     // A live feed is the traded session's; a file, by default, the run's first session's.

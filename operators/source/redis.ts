@@ -14,7 +14,7 @@ import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { DEFAULT_REDIS_URL, openRedis, redisAddress } from '../../lib/io/redis/connect.ts';
 import { GroupReader } from '../../lib/io/redis/group-reader.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
-import { REPLAYABLE } from '../sdk/replay.ts';
+import { MARKET_DATA } from '../sdk/replay.ts';
 import { defineSource } from '../sdk/spec.ts';
 
 const name = z.string().refine((n) => nameProblem(n) === undefined, { message: `a name: ${nameRule()}` });
@@ -26,7 +26,7 @@ const params = z.strictObject({
     .default(DEFAULT_REDIS_URL)
     .describe('The Redis server: redis://HOST:PORT[/DB].'),
   dataset: name.describe('Name of the dataset: its streams are alpha:<dataset>:<symbol>.'),
-  schema: z.enum(REPLAYABLE).default('Quote').describe('Record type of the dataset, and so of the output: Quote or Trade.'),
+  schema: z.enum(MARKET_DATA).default('Quote').describe('Record type of the dataset, and so of the output: Quote or Trade.'),
   group: name.default('alpha').describe('Consumer group: readers of one group share the entries, each read once.'),
   consumer: name.optional().describe("This reader's name in the group (default: the node's name); reuse it to resume."),
   count: z.number().int().min(1).max(100_000).default(1000).describe('Most entries per symbol per read.'),
@@ -38,7 +38,7 @@ const params = z.strictObject({
 export const redisSource = defineSource({
   type: 'source.redis',
   summary: 'Quotes or trades from the Redis hot tier through a consumer group that resumes where it stopped.',
-  output: { oneOf: REPLAYABLE, of: (p) => p.schema },
+  output: { oneOf: MARKET_DATA, of: (p) => p.schema },
   params,
   open: (p, ctx) => {
     type R = Quote | Trade;

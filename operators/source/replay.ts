@@ -1,5 +1,5 @@
 /**
- * source.replay — replays a stored dataset of quotes or trades in ts_known order: from the run's data
+ * source.replay — replays a stored dataset of quotes, trades or book depth in ts_known order: from the run's data
  * folder (`--data DIR`), or from its lake (`store: lake`, a Delta table of `--lake DIR`), as known at
  * `as_of` and in table `version` when given. A correction is a record with a later ts_known, so no
  * operator sees it before then. Bad records become dead letters. The output schema is the `schema` param's.
@@ -17,7 +17,10 @@ const params = z
       .refine((name) => nameProblem(name) === undefined, { message: `a dataset name: ${nameRule()}` })
       .default('quotes')
       .describe('Name of the dataset in the data folder (or of its table in the lake).'),
-    schema: z.enum(REPLAYABLE).default('Quote').describe('Record type of the dataset, and so of the output: Quote or Trade.'),
+    schema: z
+      .enum(REPLAYABLE)
+      .default('Quote')
+      .describe('Record type of the dataset, and so of the output: Quote, Trade or BookDepth (levels beyond the top).'),
     batch_size: z.number().int().min(1).max(1_000_000).default(8192).describe('Most records per emitted batch.'),
     store: z
       .enum(['files', 'lake'])
@@ -43,7 +46,8 @@ const params = z
 
 export const replay = defineSource({
   type: 'source.replay',
-  summary: 'Replays a stored dataset of quotes or trades (data folder or lake) in ts_known order; bad records become dead letters.',
+  summary:
+    'Replays a stored dataset of quotes, trades or book depth (data folder or lake) in ts_known order; bad records become dead letters.',
   output: { oneOf: REPLAYABLE, of: (p) => p.schema },
   params,
   open: (p, ctx) =>

@@ -20,7 +20,17 @@ import { replay } from '../../../operators/source/replay.ts';
 import { simBroker } from '../../../operators/execution/sim-broker.ts';
 import type { onnxModel } from '../../../operators/model/onnx.ts';
 import type { NodeContext } from '../../../pipelines/runtime/node-context.ts';
-import type { Bar, FeatureVector, Fill, OrderState, PortfolioState, Quote, SchemaName, Trade } from '../../../schemas/types.generated.ts';
+import type {
+  Bar,
+  BookDepth,
+  FeatureVector,
+  Fill,
+  OrderState,
+  PortfolioState,
+  Quote,
+  SchemaName,
+  Trade,
+} from '../../../schemas/types.generated.ts';
 import { bars } from '../../../operators/feature/bars.ts';
 import type { crossSection } from '../../../operators/feature/cross-section.ts';
 
@@ -152,11 +162,12 @@ describe('output schemas chosen by the params', () => {
   it('give the union of the possible records, and the one the params choose', () => {
     type Reader = ReturnType<typeof replay.open>;
     expectTypeOf<Awaited<ReturnType<Reader['next']>>>().toEqualTypeOf<EdgeBatch<
-      (Quote | Trade) & { ts_known: number; seq: number }
+      (Quote | Trade | BookDepth) & { ts_known: number; seq: number }
     > | null>();
     expect(outputSchema(replay, replay.params.parse({}))).toBe('Quote');
     expect(outputSchema(replay, replay.params.parse({ schema: 'Trade' }))).toBe('Trade');
-    expect(outputSchemas(replay)).toEqual(['Quote', 'Trade']);
+    expect(outputSchema(replay, replay.params.parse({ schema: 'BookDepth' }))).toBe('BookDepth');
+    expect(outputSchemas(replay)).toEqual(['Quote', 'Trade', 'BookDepth']);
   });
 
   it('refuse a choice outside the declared schemas', () => {

@@ -1,6 +1,7 @@
 /**
  * The matching rules of `execution.book-broker`, apart from any stream: a broker that honours the
- * displayed book (top of book: the Quote schema has one level), in the observer's time (ts_known).
+ * displayed book (the top from quotes, the levels beyond it from depth rows when given), in the
+ * observer's time (ts_known).
  *
  * - **Latency.** An instruction (NEW, CANCEL, REPLACE) sent at s reaches the venue at A = s + Lo
  *   (order latency) and acts on the book the venue had then, which the feed shows at A + Lf (feed
@@ -13,6 +14,11 @@
  *   shown at the touch, less what it and earlier orders already took at that price since the touch
  *   last moved; the rest waits for the next quotes (market, DAY) or is cancelled (IOC). A marketable
  *   limit's rest then rests at its limit. Taker fills pay the square-root impact (impact.ts).
+ * - **Depth.** When the broker is given the levels beyond the touch (`onDepth`, book-depth.ts), a
+ *   taker that the touch did not fill walks them, best first, within its limit: at each level's
+ *   price, up to its size less what was taken there while it was displayed; each level is a fill of
+ *   its own (its price paid, plus the impact of its size). Only levels strictly beyond the touch in
+ *   force count. What it still lacks follows the rule above.
  * - **Resting limits** keep a queue position (queue-position.ts). A trade at the order's price from the
  *   other side fills what of it reaches the order; a trade through the price from the other side fills
  *   up to the trade's size (its aggressor would have met the better-priced order first, but took no
@@ -30,6 +36,7 @@ import type { ExecutionCost, Fill, Order, OrderState } from '../../schemas/types
 import { DAY, type Micros } from '../core/time.ts';
 import { ImpactEstimate, type ImpactConfig } from './impact.ts';
 import { isWorking, type OrderEvent, type OrderTrack, step, track } from './order-machine.ts';
+import { DepthSide, walkLevels } from './book-depth.ts';
 import { joinQueue, type QueueModel, type QueuePosition, quoteAtLevel, tradeAtLevel } from './queue-position.ts';
 
 export interface BookMatcherConfig {
@@ -94,6 +101,8 @@ interface Sym {
   position: number;
   /** When the symbol's last instruction takes effect (instructions keep their order). */
   lastAt: Micros;
+  /** The levels beyond the touch, once a depth row of the symbol has been seen. */
+  depth: { bid: DepthSide; ask: DepthSide } | null;
 }
 
 /** Sort key of price priority among orders of one side: a market order first, then the best limit. */
@@ -126,6 +135,7 @@ export class BookMatcher {
         impact: new ImpactEstimate(this.config.impact),
         position: 0,
         lastAt: -Infinity,
+        depth: null,
       };
       this.syms.set(name, s);
     }
@@ -220,7 +230,11 @@ export class BookMatcher {
     s.working.push(w);
     if (s.quoted) this.take(s, w, venue, known, out);
     if (w.ioc && isWorking(w.t)) {
-      const shown = s.quoted ? 'beyond the size shown at the touch' : 'with no quote at the venue yet';
+      const shown = !s.quoted
+        ? 'with no quote at the venue yet'
+        : s.depth
+          ? 'beyond the size shown at the touch and the levels within its limit'
+          : 'beyond the size shown at the touch';
       this.transition(out, w, { kind: 'cancel', reason: `IOC: ${w.t.remaining} shares ${shown} on arrival` }, venue, known);
     } else if (isWorking(w.t) && w.limit !== null) {
       w.passive = true;
@@ -233,8 +247,11 @@ export class BookMatcher {
   /** One quote of a symbol (its name, or its handle), known at `k`. */
   onQuote(symbol: string | SymbolHandle, k: Micros, bid: number, ask: number, bidSize: number, askSize: number, out: Reports): void {
     const s = typeof symbol === 'string' ? this.sym(symbol) : symbol;
-    if (!s.quoted || ask !== s.ask) s.takenAsk = 0;
-    if (!s.quoted || bid !== s.bid) s.takenBid = 0;
+    if (s.depth !== null) this.moveTouch(s, s.depth, bid, ask);
+    else {
+      if (!s.quoted || ask !== s.ask) s.takenAsk = 0;
+      if (!s.quoted || bid !== s.bid) s.takenBid = 0;
+    }
     s.quoted = true;
     s.bid = bid;
     s.ask = ask;
@@ -252,6 +269,28 @@ export class BookMatcher {
       else quoteAtLevel(w.queue, this.level(s, w), this.config.queue, this.config.queuePower);
     }
     this.drop(s);
+  }
+
+  /**
+   * One row of a symbol's depth (schemas/BookDepth.avsc), known at `k`: the levels beyond the touch
+   * that takers walk. Returns why the row is refused (it does not extend the side's picture), or null.
+   */
+  onDepth(symbol: string | SymbolHandle, tsEvent: Micros, side: 'BID' | 'ASK', level: number, price: number, size: number): string | null {
+    const s = typeof symbol === 'string' ? this.sym(symbol) : symbol;
+    s.depth ??= { bid: new DepthSide(true), ask: new DepthSide(false) };
+    return (side === 'BID' ? s.depth.bid : s.depth.ask).add(tsEvent, level, price, size);
+  }
+
+  /** With depth, what was taken at a touch price is remembered while the price stays displayed (book-depth.ts). */
+  private moveTouch(s: Sym, depth: { bid: DepthSide; ask: DepthSide }, bid: number, ask: number): void {
+    if (!s.quoted || ask !== s.ask) {
+      if (s.quoted) depth.ask.leftTouch(s.ask, s.takenAsk);
+      s.takenAsk = depth.ask.takenAt(ask);
+    }
+    if (!s.quoted || bid !== s.bid) {
+      if (s.quoted) depth.bid.leftTouch(s.bid, s.takenBid);
+      s.takenBid = depth.bid.takenAt(bid);
+    }
   }
 
   /** One trade of `name`, known at `k`: resting limits at or through its price fill (corrections are ignored). */
@@ -350,11 +389,21 @@ export class BookMatcher {
     if (w.limit !== null && (buy ? touch > w.limit : touch < w.limit)) return;
     const available = buy ? s.askSize - s.takenAsk : s.bidSize - s.takenBid;
     const qty = Math.min(w.t.remaining, Math.floor(available));
-    if (qty <= 0) return;
-    if (buy) s.takenAsk += qty;
-    else s.takenBid += qty;
-    if (w.passive) this.fill(s, w, qty, w.limit!, w.limit!, 'MAKER', venue, known, out);
-    else this.fill(s, w, qty, s.impact.price(touch, qty, w.sign).price, touch, 'TAKER', venue, known, out);
+    if (qty > 0) {
+      if (buy) s.takenAsk += qty;
+      else s.takenBid += qty;
+      if (w.passive) this.fill(s, w, qty, w.limit!, w.limit!, 'MAKER', venue, known, out);
+      else this.fill(s, w, qty, s.impact.price(touch, qty, w.sign).price, touch, 'TAKER', venue, known, out);
+    }
+    if (s.depth !== null && !w.passive && isWorking(w.t)) this.walk(s, w, buy ? s.depth.ask : s.depth.bid, touch, venue, known, out);
+  }
+
+  /** A taker walks the levels beyond the touch: a fill at each level's price, the level's spread and impact its own. */
+  private walk(s: Sym, w: Working, side: DepthSide, touch: number, venue: Micros, known: Micros, out: Reports): void {
+    for (const f of walkLevels(side.prices, side.available(), w.t.remaining, w.sign > 0, touch, w.limit)) {
+      side.taken[f.index]! += f.qty;
+      this.fill(s, w, f.qty, s.impact.price(f.price, f.qty, w.sign).price, f.price, 'TAKER', venue, known, out);
+    }
   }
 
   private fill(

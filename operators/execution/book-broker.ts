@@ -1,7 +1,8 @@
 /**
  * execution.book-broker — a simulated broker that honours the displayed book (rules in
- * lib/execution/book-matcher.ts): fills limited by the size shown at the touch, the rest waiting for
- * the next quotes (the Quote schema has one level, so there is no deeper book to walk); partial fills;
+ * lib/execution/book-matcher.ts): fills limited by the size shown at the touch; with the optional
+ * `depth` input (BookDepth rows: the levels beyond the touch), takers walk those levels within their
+ * limit; the rest waits for the next quotes; partial fills;
  * resting limits with a queue position (conservative or probabilistic); cancel/replace, IOC, DAY
  * orders expiring at the close; order and feed latency, each constant or drawn from a file of µs
  * values; square-root impact; maker/taker fees; short borrow and financing of the gross accrued at
@@ -21,6 +22,11 @@ const inputs = definePorts({
   orders: { schema: 'Order', description: 'Orders to execute.' },
   quotes: { schema: 'Quote', description: 'Top of book: what takers fill against, and the queue of resting limits.' },
   trades: { schema: 'Trade', optional: true, description: 'Trades: what fills resting limits, and the volume impact is scaled by.' },
+  depth: {
+    schema: 'BookDepth',
+    optional: true,
+    description: 'Levels beyond the touch: what a taker larger than the touch walks, within its limit. Without it the rest waits.',
+  },
 });
 
 const latencyFile = z
@@ -118,7 +124,7 @@ export const bookBroker = defineOperator({
   },
   create:
     (p, ctx) =>
-    ({ orders, quotes, trades }) => {
+    ({ orders, quotes, trades, depth }) => {
       const files = ctx.prepared ?? { order: null, feed: null };
       const order: Latency = files.order ?? { kind: 'constant', us: p.order_latency_us };
       const feed: Latency = files.feed ?? { kind: 'constant', us: p.feed_latency_us };
@@ -249,6 +255,21 @@ export const bookBroker = defineOperator({
               }
             }
             done(to);
+          }),
+          onColumns(depth, (batch) => {
+            const { symbol, ts_event: event, side, level, price, size } = batch.columns;
+            const syms = handlesOf(symbol.dictionary);
+            for (let i = batch.start; i < batch.end; i++) {
+              const why = matcher.onDepth(
+                syms[symbol.codes[i]!]!,
+                event[i]!,
+                side.dictionary[side.codes[i]!]!,
+                level[i]!,
+                price[i]!,
+                size[i]!,
+              );
+              if (why !== null) ctx.deadLetter(batch.record(i), why);
+            }
           }),
         ],
         {

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { GENERATE_DEFAULTS, TRADE_PRICE_RULES, type TradePriceRule } from '../data/generate-options.ts';
+import { GENERATE_DEFAULTS, MAX_DEPTH, TRADE_PRICE_RULES, type TradePriceRule } from '../data/generate-options.ts';
 import { registerColdCommands } from './cold-command.ts';
 import { registerFlushCommand } from './flush-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
@@ -129,6 +129,12 @@ export async function buildProgram(): Promise<Command> {
       `where trades print: ${TRADE_PRICE_RULES[0]} (the touch of the quote in force at the trade; default) or ` +
         `${TRADE_PRICE_RULES[1]} (the touch of the last quote of its minute, the older flattering rule)`,
     )
+    .option(
+      '--depth <n>',
+      `levels of the book in all, the top included: 2 to ${MAX_DEPTH} also writes a "depth" dataset (BookDepth) of levels 2…N beside each quote; ` +
+        '0 (default) none',
+      number('--depth'),
+    )
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .option(
       '--lake <dir>',
@@ -144,6 +150,7 @@ export async function buildProgram(): Promise<Command> {
         alpha?: number;
         ic?: number;
         tradePrices?: TradePriceRule;
+        depth?: number;
         overwrite?: boolean;
         lake?: string;
       }) => {
@@ -153,9 +160,10 @@ export async function buildProgram(): Promise<Command> {
         const manifest = await generateDataset(opts);
         const q = manifest.datasets['quotes']!;
         const t = manifest.datasets['trades']!;
+        const d = manifest.datasets['depth'];
         process.stderr.write(
           `generated ${manifest.symbols} symbols × ${manifest.dates.length} days, ` +
-            `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections) in ${((Date.now() - started) / 1000).toFixed(1)}s\n` +
+            `${q.rows} quotes, ${t.rows} trades (${t.corrections} corrections)${d ? `, ${d.rows} depth levels` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s\n` +
             `${wroteLine(opts.out)}\n`,
         );
         if (opts.lake !== undefined) {

@@ -28,4 +28,25 @@ export const GENERATE_DEFAULTS = {
   ic: DEFAULT_IC,
   tradePrices: 'quote-in-force' as TradePriceRule,
   correctionRate: 0.003,
+  depth: 0,
 };
+
+/** Most levels `--depth` writes (the top included): each adds two rows per quote. */
+export const MAX_DEPTH = 10;
+
+/**
+ * Why `--depth` cannot be `depth` for a dataset of `symbolDays` symbol-days, or undefined: 0 or a
+ * whole number of levels from 2 to MAX_DEPTH, and with each level beyond the top two more rows per
+ * quote, at most GENERATE_LIMITS.symbolDays symbol-days × levels beyond the top.
+ */
+export function depthProblem(depth: number, symbolDays: number): string | undefined {
+  if (!(Number.isInteger(depth) && (depth === 0 || (depth >= 2 && depth <= MAX_DEPTH))))
+    return `--depth is ${depth}: expected 0 (no depth dataset) or a whole number of levels from 2 to ${MAX_DEPTH}, the top included`;
+  const cells = symbolDays * Math.max(0, depth - 1);
+  if (cells > GENERATE_LIMITS.symbolDays)
+    return (
+      `--depth ${depth} on ${symbolDays.toLocaleString('en-US')} symbol-days is ${cells.toLocaleString('en-US')} symbol-days × levels beyond the top: ` +
+      `expected at most ${GENERATE_LIMITS.symbolDays.toLocaleString('en-US')} (fewer levels, symbols or days)`
+    );
+  return undefined;
+}

@@ -1,6 +1,8 @@
 /**
  * `alpha data generate`: writes a synthetic market (quotes and trades, one Parquet file per trading
- * day and dataset, sorted by ts_known) plus manifest.json. Same options, byte-identical files.
+ * day and dataset, sorted by ts_known) plus manifest.json. Same options, byte-identical files. With
+ * `depth` ≥ 2, also the book's levels 2…depth beside each quote (book-depth-model.ts), drawn from
+ * a generator of their own so the quotes and trades are the same files as without.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,8 @@ import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { openOutput } from '../io/output-folder.ts';
 import { sessionOf, tradingDays } from './calendar.ts';
-import { GENERATE_DEFAULTS, GENERATE_LIMITS, TRADE_PRICE_RULES, type TradePriceRule } from './generate-options.ts';
+import { depthLevels, type DepthRows, newDepthRows, writeDepth } from './book-depth-model.ts';
+import { depthProblem, GENERATE_DEFAULTS, GENERATE_LIMITS, TRADE_PRICE_RULES, type TradePriceRule } from './generate-options.ts';
 import type { DatasetManifest } from './manifest.ts';
 import {
   drawUniverse,
@@ -40,6 +43,8 @@ export interface GenerateOptions {
   tradePrices?: TradePriceRule;
   /** Fraction of trades later corrected (a new version with a later ts_known). */
   correctionRate?: number;
+  /** Levels of the book in all, the top included: 0 (the default) writes no depth dataset, N ≥ 2 levels 2…N. */
+  depth?: number;
   /** Replace an existing non-empty `out` whole (default: refuse it). */
   overwrite?: boolean;
 }
@@ -89,6 +94,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
     throw new AlphaError(`--trade-prices is "${o.tradePrices}": expected one of ${TRADE_PRICE_RULES.join(', ')}`);
   }
   if (!Number.isSafeInteger(o.seed)) throw new AlphaError(`--seed is ${o.seed}: expected an integer`);
+  const depth = depthProblem(o.depth, o.symbols * o.days);
+  if (depth) throw new AlphaError(depth);
   // Written into a staging folder moved into place when complete (pipelines/io/output-folder.ts).
   const output = openOutput(options.out, { overwrite: options.overwrite ?? false });
   try {
@@ -106,7 +113,13 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
   const universe = drawUniverse(root.fork('universe'), o.symbols);
   const paths = universe.map((p) => new SymbolPath(p, root.fork(`path:${p.symbol}`)));
   const rng = root.fork('market');
+  // Its own generator: the market's draws, and so the quotes and trades, are those of a run without depth.
+  const depthRng = o.depth >= 2 ? root.fork('depth') : null;
   mkdirSync(o.out, { recursive: true });
+  let depthSeq = 0;
+  let depthRows = 0;
+  const depthFiles: string[] = [];
+  const depthHashes: string[] = [];
 
   let quoteSeq = 0;
   let tradeSeq = 0;
@@ -135,6 +148,7 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
     const t = trades.data as Record<string, number[]>;
     const lastBid = new Float64Array(paths.length);
     const lastAsk = new Float64Array(paths.length);
+    const levels: DepthRows | null = depthRng ? newDepthRows() : null;
 
     for (let m = 0; m < 390; m++) {
       const minuteStart = session.open + m * MINUTE;
@@ -168,6 +182,7 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
           q['ask']!.push(round2(ask));
           q['bid_size']!.push(100 * (1 + rng.int(20)));
           q['ask_size']!.push(100 * (1 + rng.int(20)));
+          if (levels && depthRng) depthLevels(levels, depthRng, o.depth, round2(bid), round2(ask));
           lastBid[s] = bid;
           lastAsk[s] = ask;
           if (inForce) {
@@ -225,6 +240,13 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
     hashes.trades.push(wroteTrades.sha256);
     quoteRows += quotes.length;
     tradeRows += trades.length;
+    if (levels) {
+      const wrote = writeDepth(join(o.out, file('depth')), levels, knownOrder(q), q, symbols, depthSeq);
+      depthSeq = wrote.seq;
+      depthRows += wrote.rows;
+      depthFiles.push(file('depth'));
+      depthHashes.push(wrote.sha256);
+    }
   }
 
   const manifest: DatasetManifest = {
@@ -234,6 +256,7 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
     alpha: o.alpha,
     ...(o.ic === undefined ? {} : { ic: o.ic }),
     trade_prices: o.tradePrices,
+    ...(depthRng ? { depth: o.depth } : {}),
     symbols: o.symbols,
     start: o.start,
     dates,
@@ -242,6 +265,7 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
     datasets: {
       quotes: { schema: 'Quote', files: files.quotes, sha256: hashes.quotes, rows: quoteRows, corrections: 0 },
       trades: { schema: 'Trade', files: files.trades, sha256: hashes.trades, rows: tradeRows, corrections },
+      ...(depthRng ? { depth: { schema: 'BookDepth', files: depthFiles, sha256: depthHashes, rows: depthRows, corrections: 0 } } : {}),
     },
     planted_alpha: PLANTED_ALPHA_DESCRIPTION,
   };

@@ -43,6 +43,7 @@ const manifestSchema = z
     alpha: z.number().optional(),
     ic: z.number().optional(),
     trade_prices: z.string().optional(),
+    depth: count.optional(),
     symbols: count.optional(),
     start: date.optional(),
     dates: z.array(date).min(1, 'expected at least one trading day'),
@@ -99,6 +100,8 @@ export interface DatasetManifest {
   ic?: number;
   /** Where trades print (`--trade-prices`), when given. */
   trade_prices?: string;
+  /** Levels of the book in the `depth` dataset, the top included (`--depth`), when written. */
+  depth?: number;
   symbols?: number;
   start?: string;
   dates: string[];

@@ -638,6 +638,14 @@ describe('generator arguments', () => {
     [{ ic: Number.NaN }, '--ic is NaN: expected a number from 0 to 0.15'],
     [{ ic: 0.05, alpha: 1 }, '--ic and --alpha both set the planted alpha: expected one of them'],
     [{ tradePrices: 'mid' as 'last-touch' }, '--trade-prices is "mid": expected one of quote-in-force, last-touch'],
+    ...[-1, 1, 2.5, 11, 1e9, Number.NaN, Number.POSITIVE_INFINITY].map((depth): [{ depth: number }, string] => [
+      { depth },
+      `--depth is ${depth}: expected 0 (no depth dataset) or a whole number of levels from 2 to 10, the top included`,
+    ]),
+    [
+      { symbols: 1000, days: 10, depth: 4 },
+      '--depth 4 on 10,000 symbol-days is 30,000 symbol-days × levels beyond the top: expected at most 20,000 (fewer levels, symbols or days)',
+    ],
   ])('refuses %j before writing anything', async (args, message) => {
     const out = join(tempDir('hostile-gen'), 'out');
     await expect(generateDataset({ out, ...args })).rejects.toThrow(message);

@@ -1,9 +1,9 @@
 /**
- * source.replay: reads the dataset named by its params as column batches of its schema (Quote or
- * Trade) and hands the records on in stored order, in batches of at most batch_size. It refuses, as
+ * source.replay: reads the dataset named by its params as column batches of its schema (Quote,
+ * Trade or BookDepth) and hands the records on in stored order, in batches of at most batch_size. It refuses, as
  * dead letters with the reason, a record out of (ts_known, seq) order, of a symbol outside the
  * universe, with a non-positive or non-finite price, a crossed quote, a negative quote size or a
- * non-positive trade size; the records around it go on.
+ * non-positive trade size, a depth row below level 2 or with a bad price or size; the records around it go on.
  *
  * The source is opened on a stub context whose datasets are real: one Parquet file per stored batch
  * in a temporary folder, read through pipelines/io/dataset.ts as in a backtest.
@@ -18,7 +18,7 @@ import { type EdgeBatch, rowsOf } from '../../../lib/core/column-batch.ts';
 import { replay } from '../../../operators/source/replay.ts';
 import type { DatasetManifest } from '../../../pipelines/data/manifest.ts';
 import { openDataset } from '../../../pipelines/io/dataset.ts';
-import type { Quote, Trade } from '../../../schemas/types.generated.ts';
+import type { BookDepth, Quote, Trade } from '../../../schemas/types.generated.ts';
 import { feedTopology, runGraph } from '../../../pipelines/harness/harness.ts';
 import { tempDir } from '../../helpers/datasets.ts';
 import { T0, quote, session, trade } from '../../helpers/records.ts';
@@ -32,7 +32,12 @@ afterAll(() => {
  * A context whose dataset `name` holds `stored`, one Parquet file per inner array, and that records
  * what the source opens, closes and refuses.
  */
-function stubContext(name: string, schema: 'Quote' | 'Trade', stored: readonly (Quote | Trade)[][], symbols = ['A', 'B']) {
+function stubContext(
+  name: string,
+  schema: 'Quote' | 'Trade' | 'BookDepth',
+  stored: readonly (Quote | Trade | BookDepth)[][],
+  symbols = ['A', 'B'],
+) {
   const dir = tempDir('replay');
   folders.push(dir);
   const files = stored.map((records, i) => {
@@ -138,6 +143,41 @@ describe('source.replay', () => {
     expect(seen.deadLetters.map((d) => d.reason)).toEqual([
       'bad trade price -1 (must be a positive finite number)',
       'bad trade size 0 (must be positive)',
+    ]);
+  });
+
+  it('replays book depth when its schema is BookDepth, refusing a level below 2, a bad price or a bad size', async () => {
+    const level = (seq: number, lvl: number, price: number, size: number): BookDepth => ({
+      ts_event: T0 + seq,
+      ts_known: T0 + seq,
+      symbol: 'A',
+      seq,
+      side: 'ASK',
+      level: lvl,
+      price,
+      size,
+    });
+    const good = [level(1, 2, 10.03, 100), level(2, 3, 10.04, 0), level(7, 2, 10.05, 300)];
+    const stored = [
+      [
+        good[0]!,
+        good[1]!,
+        level(3, 1, 10.02, 100),
+        level(4, 2, Number.NaN, 100),
+        level(5, 2, -1, 100),
+        level(6, 2, 10.03, Number.POSITIVE_INFINITY),
+        good[2]!,
+      ],
+    ];
+    const { ctx, seen } = stubContext('depth', 'BookDepth', stored);
+    const batches = plain(await drain(replay.open(replay.params.parse({ dataset: 'depth', schema: 'BookDepth' }), ctx)));
+    expect(batches.flat()).toEqual(good);
+    expect(seen.opened).toEqual(['depth as BookDepth']);
+    expect(seen.deadLetters.map((d) => [d.record.seq, d.reason])).toEqual([
+      [3, 'bad level 1 (level 2 is the first beyond the top, the quote)'],
+      [4, 'bad depth price NaN (must be a positive finite number)'],
+      [5, 'bad depth price -1 (must be a positive finite number)'],
+      [6, 'bad depth size Infinity (must be a finite number >= 0)'],
     ]);
   });
 });

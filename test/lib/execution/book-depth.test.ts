@@ -52,7 +52,12 @@ describe('DepthSide', () => {
 
   it('a level-2 row starts a new picture; later levels extend it, each further from the touch', () => {
     const asks = new DepthSide(false);
-    expect(picture(asks, 1, [[10.02, 100], [10.03, 200]])).toEqual([null, null]);
+    expect(
+      picture(asks, 1, [
+        [10.02, 100],
+        [10.03, 200],
+      ]),
+    ).toEqual([null, null]);
     expect(asks.prices).toEqual([10.02, 10.03]);
     expect(picture(asks, 2, [[10.05, 300]])).toEqual([null]);
     expect(asks.prices).toEqual([10.05]);

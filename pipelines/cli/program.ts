@@ -111,7 +111,9 @@ export async function buildProgram(): Promise<Command> {
   const data = program.command('data').description('Datasets.');
   data
     .command('generate')
-    .description('Write a synthetic market (quotes and trades as Parquet, plus manifest.json) with a planted alpha.')
+    .description(
+      'Write a synthetic market (quotes and trades as Parquet, plus manifest.json; with --depth, the book beyond the top) with a planted alpha.',
+    )
     .requiredOption('--out <dir>', 'output folder')
     .option('--symbols <n>', 'number of symbols', number('--symbols'), GENERATE_DEFAULTS.symbols)
     .option('--days <n>', 'number of trading days', number('--days'), GENERATE_DEFAULTS.days)

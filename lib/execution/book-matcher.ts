@@ -272,8 +272,8 @@ export class BookMatcher {
   }
 
   /**
-   * One row of a symbol's depth (schemas/BookDepth.avsc), known at `k`: the levels beyond the touch
-   * that takers walk. Returns why the row is refused (it does not extend the side's picture), or null.
+   * One row of a symbol's depth (schemas/BookDepth.avsc), as the feed shows it: the levels beyond the
+   * touch that takers walk. Returns why the row is refused (it does not extend the side's picture), or null.
    */
   onDepth(symbol: string | SymbolHandle, tsEvent: Micros, side: 'BID' | 'ASK', level: number, price: number, size: number): string | null {
     const s = typeof symbol === 'string' ? this.sym(symbol) : symbol;

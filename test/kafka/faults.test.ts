@@ -112,5 +112,35 @@ describe('faults during a split run', () => {
       expect(code, stderr).toBe(0);
       expect(readFileSync(join(out, 'fills.parquet')).equals(reference), stderr).toBe(true);
     });
+
+    it('SIGKILL of the broker for good: the run ends, naming the broker, once a send and the wait for it have given up', async () => {
+      const out = tempDir('broker-gone');
+      const giveUp = 5;
+      const run = startSplit(out, { ...broker.env, ALPHA_KAFKA_GIVE_UP_SECONDS: String(giveUp) });
+      const runId = await run.runId;
+      await underWay(runId, 100, broker.env);
+      broker.kill();
+      const killed = Date.now();
+      const { code, stderr } = await run.done;
+      const seconds = (Date.now() - killed) / 1000;
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^alpha: group "\w+" failed \(exit 1\):/m);
+      expect(stderr).toMatch(
+        new RegExp(`the Kafka broker \\(127\\.0\\.0\\.1:\\d+\\) did not answer within ${giveUp} s: not started again`),
+      );
+      expect(stderr).not.toMatch(/\n\s+at /);
+      // A send gives up after `giveUp` s, the launcher waits as long for the broker: with start-up and
+      // the stop of the other group, well under a minute (librdkafka's own default alone is five).
+      expect(seconds).toBeLessThan(60);
+    }, 120_000);
+  });
+
+  it('refuses an ALPHA_KAFKA_GIVE_UP_SECONDS that is not whole seconds from 5 to 600, before any process starts', async () => {
+    for (const bad of ['0', 'soon', '601']) {
+      const { code, stderr } = await startSplit(tempDir(`give-up-${bad}`), { ...process.env, ALPHA_KAFKA_GIVE_UP_SECONDS: bad }).done;
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^alpha: ALPHA_KAFKA_GIVE_UP_SECONDS="${bad}": expected whole seconds from 5 to 600`, 'm'));
+      expect(stderr).not.toMatch(/\[split\] run /);
+    }
   });
 });

@@ -3,6 +3,7 @@
  * `.services/env` that scripts/services/up.sh writes (so port overrides given to up.sh carry over),
  * then the defaults of scripts/services/lib.sh.
  */
+import { AlphaError } from '../../core/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KafkaEdgeError } from './errors.ts';
@@ -91,4 +92,20 @@ export function settingsFor(o: { brokers?: string | undefined; registry?: string
     ...(o.brokers !== undefined ? { KAFKA_BROKERS: o.brokers } : {}),
     ...(o.registry !== undefined ? { SCHEMA_REGISTRY_URL: o.registry } : {}),
   });
+}
+
+/**
+ * How long a split run's edge retries a send while no broker answers before its process fails
+ * (librdkafka's default, message.timeout.ms, is 5 minutes). Its launcher then waits as long again
+ * for the broker to come back and restarts the process, or ends the run: a broker killed for good
+ * ends a split run in about two minutes, not seven. `ALPHA_KAFKA_GIVE_UP_SECONDS` (5 … 600) sets
+ * it, for a test that cannot wait that long.
+ */
+export function kafkaGiveUpMs(env: NodeJS.ProcessEnv = process.env): number {
+  const given = env['ALPHA_KAFKA_GIVE_UP_SECONDS'];
+  if (given === undefined) return 60_000;
+  const seconds = Number(given);
+  if (given.trim() === '' || !Number.isInteger(seconds) || seconds < 5 || seconds > 600)
+    throw new AlphaError(`ALPHA_KAFKA_GIVE_UP_SECONDS=${JSON.stringify(given)}: expected whole seconds from 5 to 600`);
+  return seconds * 1000;
 }

@@ -5,13 +5,18 @@
  */
 import { EdgeReader } from '../../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../../lib/io/kafka/edge-writer.ts';
-import type { KafkaSettings } from '../../../lib/io/kafka/settings.ts';
+import { kafkaGiveUpMs, type KafkaSettings } from '../../../lib/io/kafka/settings.ts';
 import type { EdgeFactory, InboundItem } from './edges.ts';
 
 export function kafkaEdges(settings: KafkaSettings): EdgeFactory {
   return {
     async outbound({ topic, schema, partitions }) {
-      const writer = await EdgeWriter.open(settings, { topic, schema, partitions });
+      const writer = await EdgeWriter.open(settings, {
+        topic,
+        schema,
+        partitions,
+        producer: { 'message.timeout.ms': String(kafkaGiveUpMs()) },
+      });
       return {
         write: (records) => writer.write(records as never),
         writeControl: (control, headers) => writer.writeControl(control, headers),

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, copyFileSync, existsSync, mkdirSync } from
 import { join, resolve } from 'node:path';
 import { AlphaError } from '../../../lib/core/errors.ts';
 import { TopicAdmin } from '../../../lib/io/kafka/admin.ts';
-import { kafkaSettings } from '../../../lib/io/kafka/settings.ts';
+import { kafkaGiveUpMs, kafkaSettings } from '../../../lib/io/kafka/settings.ts';
 import type { BacktestSummary } from '../backtest.ts';
 import { resolveTopology } from '../backtest.ts';
 import { openOutput } from '../../io/output-folder.ts';
@@ -35,8 +35,6 @@ export interface SplitOptions {
 }
 
 const DEFAULT_RESTARTS = 3;
-/** How long a restart waits for the broker to come back. */
-const BROKER_WAIT_MS = 120_000;
 
 /** Polls the broker once a second until it accepts a connection or `ms` have passed. */
 async function brokerAnswers(ms: number): Promise<boolean> {
@@ -85,7 +83,14 @@ function supervise(
       const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
       if (code === 0 || stopped || attempt >= restarts) return code;
       onLine?.(group, `process exited with ${code}: starting it again once the broker answers (attempt ${attempt + 2} of ${restarts + 1})`);
-      if (!(await brokerAnswers(BROKER_WAIT_MS))) return code;
+      // A restart waits for the broker to come back as long as an edge retried it.
+      if (!(await brokerAnswers(kafkaGiveUpMs()))) {
+        const why = `the Kafka broker (${kafkaSettings().brokers.join(',')}) did not answer within ${kafkaGiveUpMs() / 1000} s: not started again`;
+        tail.push(why);
+        log.push(why);
+        onLine?.(group, why);
+        return code;
+      }
     }
   })();
   return {
@@ -104,6 +109,7 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
   const topology = resolveTopology(o.topologyFile, o.sets);
   if (topology.groups.length === 0) throw new AlphaError(`${o.topologyFile}: no "groups:" to split into (see examples/kafka-split.yaml)`);
   refuseGroupCycle(topology, '--split');
+  kafkaGiveUpMs(); // a bad ALPHA_KAFKA_GIVE_UP_SECONDS is refused before any process starts
   // Fail early, with the fix, when there is no broker.
   await (await TopicAdmin.connect(kafkaSettings())).close();
 

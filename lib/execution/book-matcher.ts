@@ -22,7 +22,8 @@
  * - **Resting limits** keep a queue position (queue-position.ts). A trade at the order's price from the
  *   other side fills what of it reaches the order; a trade through the price from the other side fills
  *   up to the trade's size (its aggressor would have met the better-priced order first, but took no
- *   more than it printed); a
+ *   more than it printed). A print with no aggressor (UNKNOWN) is given
+ *   one by the midpoint rule, and one at the mid fills nothing of ours. A
  *   quote whose opposite touch crosses the limit fills up to its size (a seller arriving at or below a
  *   resting buy trades with it), our orders in price priority. These are MAKER fills at the limit.
  * - **Sessions.** An instruction that reaches the venue outside a session is rejected; DAY orders
@@ -303,8 +304,13 @@ export class BookMatcher {
     // first, then in arrival order, up to the size it printed; what is left reaches our orders at the
     // print's price through their queue. A print whose aggressor is on our order's side took a resting
     // order on the other side that crossed ours: the quote that showed it has filled ours already.
+    // A print that does not say who took (UNKNOWN: data ingested without it) is classed by the quote
+    // in force, the midpoint rule: above the mid a buyer took, below it a seller. At the mid, or before
+    // any quote, it fills none of ours: a print has one taker, and it cannot tell which side.
+    const taker = aggressor === 'BUY' || aggressor === 'SELL' ? aggressor : takerByMid(s, price);
+    if (taker === undefined) return;
     let left = size;
-    const resting = s.working.filter((w) => w.passive && isWorking(w.t) && aggressor !== w.t.order.side);
+    const resting = s.working.filter((w) => w.passive && isWorking(w.t) && taker !== w.t.order.side);
     const through = resting
       .filter((w) => (w.sign > 0 ? price < w.limit! : price > w.limit!))
       .sort((a, b) => (a.sign > 0 ? b.limit! - a.limit! : a.limit! - b.limit!));
@@ -467,4 +473,11 @@ export class BookMatcher {
   private drop(s: Sym): void {
     if (s.working.some((w) => !isWorking(w.t))) s.working = s.working.filter((w) => isWorking(w.t));
   }
+}
+
+/** Who took a print that does not say, by the midpoint rule; undefined at the mid or with no quote. */
+function takerByMid(s: Pick<Sym, 'quoted' | 'bid' | 'ask'>, price: number): 'BUY' | 'SELL' | undefined {
+  if (!s.quoted) return undefined;
+  const mid = (s.bid + s.ask) / 2;
+  return price > mid ? 'BUY' : price < mid ? 'SELL' : undefined;
 }

@@ -129,6 +129,26 @@ describe('execution.book-broker', () => {
     expect(states(run).at(-1)).toEqual(['b', 'EXPIRED', 70, 0]);
   });
 
+  it('a print with no aggressor (UNKNOWN) is classed by the midpoint rule: it fills one side of ours, never both; at the mid, none', async () => {
+    // A buy and a sell of ours rest at 100.0 inside the spread 99.9 / 100.1 (mid 100.0).
+    const both = [limit(T0 + 20, 'b', 'BUY', 100, 100), limit(T0 + 20, 's', 'SELL', 100, 100)];
+    const run = await runOperator(bookBroker, plain, {
+      orders: [both],
+      quotes: [[q(T0 + 10, 99.9, 100.1, 500, 500, 1)]],
+      trades: [
+        [
+          trade('A', T0 + 30, 100, 300, 2, { aggressor: 'UNKNOWN' }), // at the mid: which side took cannot be told
+          trade('A', T0 + 31, 100.05, 30, 3, { aggressor: 'UNKNOWN' }), // above the mid: a buyer, through our sell
+          trade('A', T0 + 32, 99.95, 40, 4, { aggressor: 'UNKNOWN' }), // below: a seller, through our buy
+        ],
+      ],
+    });
+    expect(fills(run)).toEqual([
+      ['s', 30, 100, 'MAKER'],
+      ['b', 40, 100, 'MAKER'],
+    ]);
+  });
+
   it('a trade through its price fills a resting limit at its limit, up to the trade’s size', async () => {
     const run = await runOperator(bookBroker, plain, {
       orders: [[limit(T0 + 20, 's', 'SELL', 700, 100.2)]],

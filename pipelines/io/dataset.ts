@@ -31,7 +31,9 @@ export function openDataset<TName extends SchemaName>(
   const manifestFile = join(dir, 'manifest.json');
   const entry = manifest.datasets[name];
   if (!entry) {
-    throw new DataError(manifestFile, `no dataset "${name}" (datasets: ${Object.keys(manifest.datasets).join(', ')})`);
+    // The generator writes book depth only when asked: say how to get it.
+    const how = schema === 'BookDepth' ? '; `alpha data generate --depth N` writes one' : '';
+    throw new DataError(manifestFile, `no dataset "${name}" (datasets: ${Object.keys(manifest.datasets).join(', ')})${how}`);
   }
   if (entry.schema !== undefined && entry.schema !== schema)
     throw new DataError(manifestFile, `datasets.${name}.schema is "${entry.schema}": the replay reads it as ${schema}`);

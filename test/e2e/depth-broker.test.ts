@@ -120,4 +120,11 @@ describe('examples/depth-broker.yaml on a generated dataset with depth', () => {
     expect(plainRun.summary.fills).toBeGreaterThan(100);
     expect(walks(await read<FillRow>(plainRun.out, 'fills.parquet'))).toEqual([]);
   });
+
+  it('on data without depth, refuses naming the missing dataset and how to make one', async () => {
+    const plain = await dataset({ symbols: 2, days: 1, seed: 3 });
+    await expect(runBacktest({ topologyFile: example, dataDir: plain, outDir: tempDir('depth-missing') })).rejects.toThrow(
+      /no dataset "depth" \(datasets: quotes, trades\); `alpha data generate --depth N` writes one/,
+    );
+  });
 });

@@ -26,6 +26,8 @@ export interface AvroRecord {
   namespace?: string;
   doc?: string;
   fields: AvroField[];
+  /** The fields that identify a record across its corrections, when it has no `id` and `version` (lib/io/lake/table-schema.ts). */
+  'alpha.identity'?: string[];
 }
 
 export const SCHEMA_DIR = fileURLToPath(new URL('.', import.meta.url));

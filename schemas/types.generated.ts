@@ -52,6 +52,24 @@ export interface BookDepth {
   size: number;
 }
 
+export type CorporateActionKind = 'SPLIT' | 'DIVIDEND';
+
+/** A split or a cash dividend of one instrument. A correction is a later row of the same identity (symbol, kind, ts_event) with a later ts_known. */
+export interface CorporateAction {
+  /** The effective (ex) date: the first session the price trades without the dividend or on the new share count (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When it was announced (or corrected; knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** SPLIT or DIVIDEND. */
+  kind: CorporateActionKind;
+  /** SPLIT: shares after per share before (2-for-1: 2; 1-for-10 reverse: 0.1). DIVIDEND: 1. */
+  ratio: number;
+  /** DIVIDEND: cash per share, in the instrument's currency. SPLIT: 0. */
+  amount: number;
+}
+
 /** A snapshot of the universe: one row per symbol, one column per feature. */
 export interface CrossSection {
   /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
@@ -144,6 +162,22 @@ export interface Fill {
   fee: number;
   /** Whether the fill took or made liquidity. */
   liquidity: Liquidity;
+}
+
+/** One reported value of one fundamental item of one company for one fiscal period. A restatement is a later row of the same identity (symbol, item, period, ts_event) with a later ts_known. */
+export interface Fundamental {
+  /** The end of the fiscal period the value is about (valid time), µs since the Unix epoch, UTC. */
+  ts_event: number;
+  /** When the value was reported (report or restatement date; knowledge time), µs since the Unix epoch, UTC. */
+  ts_known: number;
+  /** Instrument identifier. */
+  symbol: string;
+  /** The item reported, lower case, e.g. eps, revenue, net_income. */
+  item: string;
+  /** The fiscal period's label, e.g. 2023Q4 or FY2023 (empty when the source gives none); tells apart periods that end on the same day. */
+  period: string;
+  /** The reported value, in the units the source reports it in. */
+  value: number;
 }
 
 export type OrderType = 'MARKET' | 'LIMIT';
@@ -383,11 +417,13 @@ export interface Trade {
 export interface SchemaTypes {
   Bar: Bar;
   BookDepth: BookDepth;
+  CorporateAction: CorporateAction;
   CrossSection: CrossSection;
   DeadLetter: DeadLetter;
   ExecutionCost: ExecutionCost;
   FeatureVector: FeatureVector;
   Fill: Fill;
+  Fundamental: Fundamental;
   Order: Order;
   OrderState: OrderState;
   ParentOrderReport: ParentOrderReport;
@@ -401,4 +437,4 @@ export interface SchemaTypes {
 
 export type SchemaName = keyof SchemaTypes;
 
-export const SCHEMA_NAMES = ['Bar', 'BookDepth', 'CrossSection', 'DeadLetter', 'ExecutionCost', 'FeatureVector', 'Fill', 'Order', 'OrderState', 'ParentOrderReport', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];
+export const SCHEMA_NAMES = ['Bar', 'BookDepth', 'CorporateAction', 'CrossSection', 'DeadLetter', 'ExecutionCost', 'FeatureVector', 'Fill', 'Fundamental', 'Order', 'OrderState', 'ParentOrderReport', 'PortfolioState', 'Prediction', 'Quote', 'Signal', 'TargetWeights', 'Trade'] as const satisfies readonly SchemaName[];

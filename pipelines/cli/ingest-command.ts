@@ -5,7 +5,7 @@ import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { DEFAULT_LAKE, parseDay, parseInstant } from './lake-options.ts';
 
-const FORMATS = ['quotes', 'trades', 'ohlcv', 'itch'] as const;
+const FORMATS = ['quotes', 'trades', 'ohlcv', 'itch', 'fundamentals', 'corporate-actions'] as const;
 const DEFAULT_REJECTS_DIR = 'out/ingest';
 
 interface IngestOpts {
@@ -53,7 +53,10 @@ export function registerIngestCommand(data: Command): void {
     )
     .argument('<files...>', 'CSV (UTF-8, a header line) or Parquet files; ITCH 5.0 files with --format itch')
     .requiredOption('--dataset <name>', 'dataset name: a letter, then letters, digits, _ and -')
-    .requiredOption('--format <format>', 'quotes, trades, ohlcv (Quote, Trade, Bar records) or itch')
+    .requiredOption(
+      '--format <format>',
+      'quotes, trades, ohlcv, fundamentals, corporate-actions (Quote, Trade, Bar, Fundamental, CorporateAction records) or itch',
+    )
     .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', DEFAULT_LAKE)
     .option('--tz <zone>', 'IANA time zone of times written without Z or an offset', 'UTC')
     .option('--day-time <HH:MM>', 'time of day (in --tz) of a date written without one: when a daily row became known', '16:00')

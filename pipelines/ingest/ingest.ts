@@ -1,11 +1,12 @@
 /**
- * `alpha data ingest FILE… --dataset NAME --format quotes|trades|ohlcv|itch`: real files into a dataset's
+ * `alpha data ingest FILE… --dataset NAME --format quotes|trades|ohlcv|fundamentals|corporate-actions|itch`: real files into a dataset's
  * Delta table (created with the format's schema when missing). Each row becomes a record or a line
  * `file:line: reason` of the reject file; the good rows land in one append.
  *
  * Idempotent: a record's identity comes from the file's content. A Quote or Trade without an `id`
  * column gets `id` = 52 bits of the SHA-256 of its fields (and of how many identical rows came before
- * it in the file) and `seq` = its row number, a Bar is identified by (symbol, ts_event, ts_known); the
+ * it in the file) and `seq` = its row number; a Bar is identified by (symbol, ts_event, ts_known), a Fundamental or
+ * CorporateAction by its schema's identity fields and ts_known; the
  * lake's append skips what the table holds, so ingesting the same file again adds nothing.
  */
 import { createHash } from 'node:crypto';
@@ -18,6 +19,7 @@ import { createTable } from '../../lib/io/lake/create.ts';
 import { openDuck } from '../../lib/io/lake/duckdb.ts';
 import { tablePath } from '../../lib/io/lake/layout.ts';
 import { tableSchema } from '../../lib/io/lake/table.ts';
+import { lakeSchema } from '../../lib/io/lake/table-schema.ts';
 import { writeRecordsParquet } from '../../lib/io/parquet.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { type IngestFormat, mapHeader, type Row, type RowFormat, SCHEMA_OF, toRecord } from './columns.ts';
@@ -78,6 +80,10 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
     }
   }
 
+  // A row version's identity in the file: id and version, or the schema's identity fields and ts_known.
+  const withId = schema === 'Quote' || schema === 'Trade';
+  const identity = withId ? ['id', 'version'] : [...lakeSchema(schema).key, 'ts_known'];
+  const identityText = `${identity.slice(0, -1).join(', ')} and ${identity.at(-1)}`;
   const rejects: string[] = [];
   const good: Row[] = [];
   const seen = new Map<string, string>();
@@ -105,16 +111,14 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
         rejects.push(`${at}: ${r}`);
         continue;
       }
-      if (schema !== 'Bar') {
+      if (withId) {
         if (r['id'] === undefined) r['id'] = contentId(schema, r, occurrences);
         r['seq'] ??= line;
       }
-      const key = schema === 'Bar' ? [r['symbol'], r['ts_event'], r['ts_known']].join(FIELD_SEP) : `${r['id']}${FIELD_SEP}${r['version']}`;
+      const key = identity.map((c) => r[c]).join(FIELD_SEP);
       const first = seen.get(key);
       if (first !== undefined) {
-        rejects.push(
-          `${at}: the same ${schema === 'Bar' ? 'symbol, ts_event and ts_known' : 'id and version'} as ${first}: expected each record version once`,
-        );
+        rejects.push(`${at}: the same ${identityText} as ${first}: expected each record version once`);
         continue;
       }
       seen.set(key, at);

@@ -5,8 +5,8 @@
  * `ts_event`, `ts_known` and `symbol` go in the lake (Quote, Trade, Bar, …).
  *
  * It also says what a bitemporal read needs: the identity of a record (`id` where the schema has one,
- * else symbol and ts_event) and how its versions rank (`version`, then the later `ts_known`), and the
- * replay order of rows (ts_known, then seq or symbol).
+ * else the fields its schema names in `alpha.identity`, else symbol and ts_event) and how its versions
+ * rank (`version`, then the later `ts_known`), and the replay order of rows (ts_known, then seq or symbol).
  */
 import { AlphaError } from '../../core/errors.ts';
 import { type AvroRecord, avroSchemas } from '../../../schemas/avro.ts';
@@ -65,12 +65,20 @@ function derive(record: AvroRecord): LakeSchema | string {
   for (const needed of ['ts_event', 'ts_known', 'symbol']) if (!names.has(needed)) return `${record.name} has no ${needed} field`;
   if (names.has(PARTITION)) return `${record.name} has a field named ${PARTITION}, the partition column`;
   const versioned = names.has('id') && names.has('version');
+  const declared = record['alpha.identity'];
+  if (declared !== undefined) {
+    if (versioned) return `${record.name} has id and version and also declares alpha.identity: expected one of the two`;
+    const unknown = declared.filter((f) => !names.has(f) || f === 'ts_known' || f === 'seq');
+    if (declared.length === 0 || unknown.length > 0 || !declared.includes('ts_event'))
+      return `${record.name}'s alpha.identity ${JSON.stringify(declared)}: expected fields of the record, ts_event among them, not ts_known or seq`;
+  }
   return {
     name: record.name,
     columns: [...columns, { name: PARTITION, type: 'date' }],
-    key: versioned ? ['id'] : ['symbol', 'ts_event'],
+    key: versioned ? ['id'] : (declared ?? ['symbol', 'ts_event']),
     latest: [...(versioned ? ['version'] : []), 'ts_known', ...(names.has('seq') ? ['seq'] : [])],
-    order: ['ts_known', names.has('seq') ? 'seq' : 'symbol'],
+    // A declared identity orders the rows of one ts_known (several items of one symbol) fully.
+    order: ['ts_known', ...(names.has('seq') ? ['seq'] : (declared ?? ['symbol']))],
   };
 }
 

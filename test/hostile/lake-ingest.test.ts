@@ -24,6 +24,7 @@ beforeAll(async () => {
   writeFileSync(f('noask.csv'), 'time,symbol,bid\n2024-01-02 15:00,AAA,1\n');
   writeFileSync(f('twice.csv'), 'time,timestamp,symbol,bid,ask\n');
   writeFileSync(f('empty.csv'), '');
+  writeFileSync(f('unreported.csv'), 'symbol,item,period_end,value\nAAA,eps,2023-12-31,1\n');
   writeFileSync(f('latin1.csv'), Buffer.from([0x74, 0x69, 0x6d, 0x65, 0xe9, 0x0a]));
   writeFileSync(f('allbad.csv'), 'time,symbol,bid,ask\n2024-01-02 15:00,AAA,-1,2\n2024-01-02 15:00,../x,1,2\n');
   writeFileSync(f('map-header.csv'), 'source,target\nA,B\n');
@@ -40,7 +41,10 @@ const ingest = (...args: string[]): string[] => ['data', 'ingest', '--lake', lak
 const q = (file: string, ...args: string[]): string[] => ingest(f(file), '--dataset', 'quotes', '--format', 'quotes', ...args);
 
 const refusals: [string[], RegExp][] = [
-  [ingest(f('good.csv'), '--dataset', 'quotes', '--format', 'ticks'), /--format is "ticks": expected quotes, trades, ohlcv, itch/],
+  [
+    ingest(f('good.csv'), '--dataset', 'quotes', '--format', 'ticks'),
+    /--format is "ticks": expected quotes, trades, ohlcv, itch, fundamentals, corporate-actions/,
+  ],
   [ingest(f('good.csv'), '--dataset', '../etc', '--format', 'quotes'), /--dataset "\.\.\/etc" is not a name: expected a letter/],
   [q('good.csv', '--records', 'trades'), /--records is for --format itch only/],
   [ingest(f('good.csv'), '--dataset', 'q2', '--format', 'itch', '--records', 'bars'), /--records is "bars": expected quotes or trades/],
@@ -59,6 +63,10 @@ const refusals: [string[], RegExp][] = [
   [q('noask.csv'), /noask\.csv:1: no column ask: --format quotes needs it/],
   [q('twice.csv'), /twice\.csv:1: column "timestamp" repeats ts_event: expected each column once/],
   [q('empty.csv'), /empty\.csv: empty: expected a header line/],
+  [
+    ingest(f('unreported.csv'), '--dataset', 'q2', '--format', 'fundamentals'),
+    /unreported\.csv:1: no column ts_known\|report_date: --format fundamentals needs it/,
+  ],
   [q('latin1.csv'), /latin1\.csv: not UTF-8 text/],
   [q('allbad.csv'), /no row of .*allbad\.csv could be ingested: 2 rejected, see .*rejects\.txt/],
   [q('good.csv', '--symbol-map', f('map-header.csv')), /--symbol-map .*map-header\.csv:1: the header is "source,target": expected from,to/],

@@ -127,7 +127,7 @@ describe('alpha graph', () => {
     expect(edges).toContain('accounting -.->|PortfolioState| sizing');
     expect(edges).toContain('accounting -.->|PortfolioState| orders');
     expect(edges).toContain('accounting -.->|PortfolioState| pretrade');
-    expect(edges).toContain('broker -.->|Fill| pretrade');
+    expect(edges).toContain('broker -.->|states: OrderState| pretrade');
     expect(edges).toContain('broker -->|Fill| accounting');
     expect(edges.filter((e) => e.includes('-.->'))).toHaveLength(4);
   });

@@ -82,7 +82,7 @@ const refusals: [string[], string][] = [
   [['data', 'lake', 'create', 'bad name', '--schema', 'Trade', '--lake', lake], 'dataset "bad name" is not a name'],
   [
     ['data', 'lake', 'create', 'things', '--schema', 'Nope', '--lake', lake],
-    '--schema Nope: "Nope" is not a schema: expected one of Bar, Fill, Prediction, Quote, Signal, Trade',
+    '--schema Nope: "Nope" is not a schema: expected one of Bar, BookDepth, CorporateAction, Fill, Fundamental, Prediction, Quote, Signal, Trade',
   ],
   [['data', 'lake', 'create', 'things', '--schema', 'CrossSection', '--lake', lake], 'not a flat column'],
   [['data', 'lake', 'create', 'trades', '--schema', 'Trade', '--lake', lake], 'a Delta table exists there already'],

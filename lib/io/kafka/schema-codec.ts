@@ -25,16 +25,18 @@ export function avroType(schema: SchemaName | object): avro.Type {
 
 /**
  * Two processes registering a new subject at once (the replicas of a group) race on its
- * compatibility rule: the loser is told the rule already exists. Registering again finds the subject
- * and the same schema, so a few tries settle it; a real refusal (an incompatible schema) fails each.
+ * compatibility rule: the loser is told the rule already exists, or that the compatibility does not
+ * match while the other's rule is half made. Registering again finds the subject and the same schema,
+ * so a few tries settle it; a real refusal (an incompatible schema) fails each, and its last answer
+ * is the error.
  */
 async function registerOnce(register: () => Promise<{ id: number }>): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
       return (await register()).id;
     } catch (err) {
-      if (attempt >= 4 || !/already exists/i.test(describe(err))) throw err;
-      await new Promise((r) => setTimeout(r, 100 * attempt));
+      if (attempt >= 4) throw err;
+      await new Promise((r) => setTimeout(r, 150 * attempt));
     }
   }
 }

@@ -61,20 +61,12 @@ if [[ "${1:-}" != "--force" ]] && ready; then
   exit 0
 fi
 
-mkdir -p "$cache"
-pipq() { "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q "$@"; }
-
-if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-fi
 rm -f "$stamp"
-
 # The pinned wheels from the cache; what is missing there is downloaded into it first.
-if ! pipq install --no-index --find-links "$cache" -r "$req" 2>/dev/null; then
-  pipq download -d "$cache" -r "$req" || die "could not download the wheels of $req into $cache"
-  pipq install --no-index --find-links "$cache" -r "$req" || die "could not install $req from $cache"
-fi
+# shellcheck source=../lib/cached-venv.sh
+source "$root/scripts/lib/cached-venv.sh"
+CACHED_VENV_WHO=scripts/lake/setup.sh cached_venv "$venv" "$python" "$req" "$cache" download || exit 1
+pipq() { "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q "$@"; }
 
 # The extensions: each wheel (no dependencies: its `duckdb` Python package is not needed) → the file.
 mkdir -p "$ext_dir"

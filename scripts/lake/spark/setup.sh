@@ -84,21 +84,12 @@ if [[ "${1:-}" != "--force" ]] && ready; then
   exit 0
 fi
 
-mkdir -p "$wheels"
-pipq() { "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q "$@"; }
-
-if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-fi
 rm -f "$stamp"
-
 # The pinned wheels from the cache; what is missing there is downloaded (and pyspark's source archive
 # built into a wheel) into it first.
-if ! pipq install --no-index --find-links "$wheels" -r "$req" 2>/dev/null; then
-  pipq wheel -w "$wheels" -r "$req" || die "could not download or build the wheels of $req into $wheels"
-  pipq install --no-index --find-links "$wheels" -r "$req" || die "could not install $req from $wheels"
-fi
+# shellcheck source=../../lib/cached-venv.sh
+source "$root/scripts/lib/cached-venv.sh"
+CACHED_VENV_WHO=scripts/lake/spark/setup.sh cached_venv "$venv" "$python" "$req" "$wheels" wheel || exit 1
 
 # Delta's jars: Maven copies them into a cache folder named after the pom's hash, once.
 jars="$cache/spark-jars-$(sha256sum "$pom" | cut -c1-12)"

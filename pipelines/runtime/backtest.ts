@@ -20,6 +20,7 @@ import { loadTopology, type TopologyMode } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
 import { validateTopology } from '../topology/validate.ts';
 import type { Topology } from '../topology/model.ts';
+import { processName } from '../topology/groups.ts';
 import { EventClock } from './event-clock.ts';
 import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
@@ -134,7 +135,7 @@ async function runInto(
       },
     ]);
   }
-  const metaDir = options.group ? join(outDir, 'groups', replicas > 1 ? `${options.group.name}.${replica}` : options.group.name) : outDir;
+  const metaDir = options.group ? join(outDir, 'groups', processName(options.group.name, replica, replicas)) : outDir;
   mkdirSync(metaDir, { recursive: true });
   const prepared = await prepareNodes(topology, sessions, members);
   const clock = new EventClock(sessions[0]?.open ?? 0);

@@ -28,6 +28,7 @@ import { KAFKA_STOP_WITHIN_MS, type KafkaSettings } from '../../lib/io/kafka/set
 import { kafkaSource } from '../../operators/source/kafka.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 import type { CapturedNode } from '../io/capture-log.ts';
+import { processName } from '../topology/groups.ts';
 import { edgeEnds, type Topology } from '../topology/model.ts';
 import { type BuiltGraph, type BuiltSource, DECISION_SCHEMAS, type GraphClock } from './graph.ts';
 import { groupEdges, runTopic } from './group/connect.ts';
@@ -159,7 +160,7 @@ export function openGroupInputs(
     const params = kafkaSource.params.parse({
       topic: runTopic(topology, name, group.runId),
       schema: node.ports['out'],
-      group: `${topology.name}.${replicaName(plan, group.name)}.${name}.${group.runId}`,
+      group: `${topology.name}.${processName(group.name, plan.replica, plan.replicas)}.${name}.${group.runId}`,
       start: 'committed',
       brokers: settings.brokers.join(','),
       registry: settings.registryUrl,
@@ -203,11 +204,6 @@ export interface GroupOutputs {
 function partitionsOf(plan: GroupPlan, name: string): number {
   const t = plan.topology.nodes.find((n) => n.name === name)!.transport;
   return t.kind === 'kafka' && !plan.mirrored.includes(name) ? t.partitions : plan.replicas;
-}
-
-/** The group as processes are named: `bars.1` for a replica of a replicated group, else the group's name. */
-export function replicaName(plan: Pick<GroupPlan, 'replicas' | 'replica'>, group: string): string {
-  return plan.replicas > 1 ? `${group}.${plan.replica}` : group;
 }
 
 /** Writes each published edge and mirrored tap to its run topic as the graph emits it (keyed by symbol, in order). */

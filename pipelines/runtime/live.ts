@@ -32,6 +32,7 @@ import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
 import {
   capturedGroupNodes,
   ensureGroupTopics,
+  type GroupPlan,
   type LiveGroup,
   openGroupInputs,
   openGroupOutputs,
@@ -115,7 +116,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   if (dead) return resumeSession(options, log, topology, dead);
   // A group that is not there, or a replica it does not have, is refused before anything is read.
-  if (options.group) planGroup(topology, options.group.name, undefined, options.group.replica);
+  const group = options.group ? planGroup(topology, options.group.name, undefined, options.group.replica) : undefined;
   const dataDir = options.dataDir ?? topology.data;
   // Read once: the universe and, for a warm start, the days before the session.
   const manifest = dataDir ? readManifest(dataDir) : undefined;
@@ -129,7 +130,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   // A Redis that is not there stops the run before the venue is connected or the folder touched.
   const redis = options.hot ? await connectHotTier(options.hot) : undefined;
   try {
-    return await runSession(options, log, topology, { universe, sessions, time, warm }, redis);
+    return await runSession(options, log, topology, { group, universe, sessions, time, warm }, redis);
   } finally {
     redis?.disconnect(); // also when the run failed before the hot tier took it (its close is idempotent)
   }
@@ -155,11 +156,10 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
       `--resume${replica === undefined ? ' without --replica' : ` --replica ${replica}`}: the run of ${file} was ${dead.header.replica ? `replica ${dead.header.replica.index} of group "${group}"` : `group "${group}" without replicas`}: give the same --replica`,
     );
   // Refused when another topology made it.
-  if (options.group) {
-    checkReplicaCount(topology, dead.header, file);
-    const plan = planGroup(topology, options.group.name, undefined, replica);
-    replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
-  } else replayTopology(topology, dead.header.nodes, file);
+  if (options.group) checkReplicaCount(topology, dead.header, file);
+  const plan = options.group ? planGroup(topology, options.group.name, undefined, replica) : undefined;
+  if (plan) replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
+  else replayTopology(topology, dead.header.nodes, file);
   const { universe, sessions, time: was } = dead.header;
   const base = options.time ?? systemTime;
   if ((was === undefined) !== (options.date === undefined))
@@ -176,7 +176,7 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   if (dead.tornBytes > 0) log.warn(`${file}: the last ${dead.tornBytes} bytes were a torn arrival (the run died writing it): cut off`);
   const redis = options.hot ? await connectHotTier(options.hot) : undefined;
   try {
-    return await runSession(options, log, topology, { universe, sessions, time, warm: undefined, dead }, redis);
+    return await runSession(options, log, topology, { group: plan, universe, sessions, time, warm: undefined, dead }, redis);
   } finally {
     redis?.disconnect();
   }
@@ -187,12 +187,21 @@ async function runSession(
   log: Logger,
   topology: Topology,
   {
+    group,
     universe,
     sessions,
     time,
     warm,
     dead,
-  }: { universe: readonly UniverseMember[]; sessions: Session[]; time: TimeSource; warm: WarmUpPlan | undefined; dead?: Capture },
+  }: {
+    /** The group this process runs (planGroup), for `--group`. */
+    group: GroupPlan | undefined;
+    universe: readonly UniverseMember[];
+    sessions: Session[];
+    time: TimeSource;
+    warm: WarmUpPlan | undefined;
+    dead?: Capture;
+  },
   redis: Redis | undefined,
 ): Promise<LiveSummary> {
   const outDir = dead ? options.outDir : liveFolder(options.outDir, options.overwrite ?? false);
@@ -200,7 +209,6 @@ async function runSession(
   const externals = new ExternalInputs();
   // Set from the start: nodes are created before the driver takes the dead run's capture again.
   const recovery = { active: dead !== undefined };
-  const group = options.group ? planGroup(topology, options.group.name, undefined, options.group.replica) : undefined;
   const built = group?.topology ?? topology;
   const prepared = await prepareNodes(built, sessions, group?.members);
   // A warm start runs the clock from the first warm session's open, as a backtest of those days would.

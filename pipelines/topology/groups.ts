@@ -28,6 +28,11 @@ export interface Group {
 }
 
 /** Reads a node's `transport:`; undefined (with a problem reported) when it is malformed. */
+/** A group's process as it is named (folders, consumer groups): `bars.1` for a replica of a replicated group, else the group's name. */
+export function processName(group: string, replica: number, replicas: number): string {
+  return replicas > 1 ? `${group}.${replica}` : group;
+}
+
 export function parseTransport(raw: unknown, topologyName: string, node: string, path: Path, at: Report): Transport | undefined {
   if (raw === undefined || raw === 'inline') return { kind: 'inline' };
   if (raw === 'kafka') return { kind: 'kafka', topic: defaultTopic(topologyName, node), partitions: DEFAULT_PARTITIONS };

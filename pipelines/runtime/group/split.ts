@@ -12,6 +12,7 @@ import { kafkaGiveUpMs, kafkaSettings } from '../../../lib/io/kafka/settings.ts'
 import type { BacktestSummary } from '../backtest.ts';
 import { resolveTopology } from '../backtest.ts';
 import { openOutput } from '../../io/output-folder.ts';
+import { processName } from '../../topology/groups.ts';
 import { groupEdges, refuseGroupCycle, runTopic } from './connect.ts';
 
 const ALPHA = resolve(import.meta.dirname, '../../../bin/alpha.mjs');
@@ -154,7 +155,7 @@ async function runGroups(
     Array.from({ length: g.replicas }, (_, i) => ({
       group: g.name,
       replica: i,
-      name: g.replicas > 1 ? `${g.name}.${i}` : g.name,
+      name: processName(g.name, i, g.replicas),
     })),
   );
   const children = processes.map((p) =>

@@ -75,7 +75,7 @@ export function registerLiveCommand(program: Command): void {
       if (opts.runId !== undefined && opts.group === undefined) throw new AlphaError('--run-id names a group run: give --group too');
       if (opts.replica !== undefined && opts.group === undefined)
         throw new AlphaError('--replica names a replica of a group: give --group too');
-      if (opts.replica !== undefined && !/^\d{1,4}$/.test(opts.replica.trim()))
+      if (opts.replica !== undefined && !/^\d{1,9}$/.test(opts.replica.trim()))
         throw new AlphaError(`--replica ${JSON.stringify(opts.replica)}: expected a replica index, a whole number from 0`);
       const runId = opts.runId ?? `live-${(opts.date ?? new Date().toISOString().slice(0, 10)).replaceAll('-', '')}`;
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId))

@@ -208,6 +208,11 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^alpha: --group bars --replica 2: expected 0 … 1 \(group "bars" has replicas: 2\)/m,
     ],
     [
+      'a replica index far out of range',
+      ['live', replicated, '--group', 'bars', '--replica', '99999'],
+      /^alpha: --group bars --replica 99999: expected 0 … 1 \(group "bars" has replicas: 2\)/m,
+    ],
+    [
       '--replica of a group without replicas',
       ['live', replicated, '--group', 'colo', '--replica', '1'],
       /^alpha: --group colo --replica 1: group "colo" has no replicas in .*: drop --replica/m,

@@ -45,6 +45,39 @@ describe('pre-trade book: positions and pending orders', () => {
     expect(b.position('A')).toBe(180);
   });
 
+  it("holds exactly the last state's positions: a symbol gone is flat, one added counts, in the state's order", () => {
+    const b = book(false);
+    const mid = (symbol: string, price: number): void => b.quote(quote(symbol, price - 0.01, price + 0.01));
+    mid('A', 100);
+    mid('B', 50);
+    mid('C', 10);
+    b.portfolio(
+      state(1_000_000, [
+        ['A', 10, 100],
+        ['B', -20, 50],
+      ]),
+    );
+    b.portfolio(
+      state(1_000_000, [
+        ['A', 30, 100],
+        ['B', -40, 50],
+      ]),
+    ); // same symbols: updated in place
+    expect([b.position('A'), b.position('B')]).toEqual([30, -40]);
+    b.portfolio(
+      state(1_000_000, [
+        ['A', 5, 100],
+        ['C', 7, 10],
+      ]),
+    ); // as many symbols: B closed, C opened
+    expect([b.position('A'), b.position('B'), b.position('C')]).toEqual([5, 0, 7]);
+    // Exposure at the mids of what is held now: |5 × 100| + |7 × 10|, B left out.
+    const view = b.view(order('x', 'C', 'BUY', 0), 0, ACTIVE);
+    expect(view.exposure.before).toEqual({ gross: 570, net: 570 });
+    b.portfolio(state(1_000_000, [['C', 7, 10]])); // A closed
+    expect([b.position('A'), b.position('C')]).toEqual([0, 7]);
+  });
+
   it('an order state caps what is left of its order, once: before or after the fill it reports, and 0 ends it', () => {
     const b = book();
     b.pass(order('a', 'A', 'BUY', 100), 0);

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
-import { tableFromRecords } from '../../lib/io/avro-arrow.ts';
+import { writeParquetFile, writeRecordsParquet } from '../../lib/io/parquet.ts';
 import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
-import { writeParquetInBackground } from '../../lib/io/parquet-write-thread.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
 
 const inputs = definePorts({ records: { schema: '*', description: 'Records of any schema.' } });
@@ -36,16 +35,10 @@ export const parquetSink = defineOperator({
       const schema = ctx.inputs['records']?.[0]?.schema ?? '';
       const rows: Record<string, unknown>[] = [];
       const path = join(ctx.outDir, p.file);
-      // Started when the input completes, so this file is encoded on the write thread while the
-      // sinks after this one build their tables; the run waits for it at its end.
-      let written: Promise<void> | undefined;
-      const write = (): Promise<void> => {
-        const table =
-          schema === 'CrossSection' ? crossSectionTable(rows as unknown as CrossSection[], features) : tableFromRecords(schema, rows);
-        rows.length = 0;
-        return writeParquetInBackground(path, table);
-      };
-      ctx.atEnd(() => (written ??= write()));
+      ctx.atEnd(() => {
+        if (schema !== 'CrossSection') return writeRecordsParquet(path, schema, rows);
+        writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
+      });
       const features = ctx.inputs['records']?.[0]?.features ?? [];
       const conforms = (r: unknown): boolean => {
         if (schema !== 'CrossSection') return true;
@@ -54,19 +47,10 @@ export const parquetSink = defineOperator({
         ctx.deadLetter(r, `cross-section columns [${names.join(', ')}] differ from the declared [${features.join(', ')}]`);
         return false;
       };
-      return handle<never>(
-        ctx,
-        [
-          on(records, (batch) => {
-            for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>);
-          }),
-        ],
-        {
-          end: () => {
-            written ??= Promise.resolve().then(write); // a failure is reported by the run's end (atEnd)
-            written.catch(() => {});
-          },
-        },
-      );
+      return handle<never>(ctx, [
+        on(records, (batch) => {
+          for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>);
+        }),
+      ]);
     },
 });

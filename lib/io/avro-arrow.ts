@@ -101,8 +101,16 @@ export function tableFromColumns(schemaName: string, columns: Record<string, Col
 /** Builds an Arrow table from records shaped like the schema's TypeScript type. */
 export function tableFromRecords(schemaName: string, records: readonly Record<string, unknown>[]): arrow.Table {
   const schema = arrowSchema(schemaName);
-  const children = schema.fields.map((f) => dataOf(f, pluck(records, f.name)));
-  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: records.length, nullCount: 0, children });
+  return tableOfChildren(
+    schema,
+    schema.fields.map((f) => columnData(f, pluck(records, f.name))),
+    records.length,
+  );
+}
+
+/** A one-batch table of `schema` from its columns' data, each of `length` rows. */
+export function tableOfChildren(schema: arrow.Schema, children: arrow.Data[], length: number): arrow.Table {
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children });
   return new arrow.Table(schema, new arrow.RecordBatch(schema, struct));
 }
 
@@ -113,7 +121,7 @@ export function tableFromRecords(schemaName: string, records: readonly Record<st
  * through Arrow's generic builders, which cost several times more per value: a run's outputs have
  * tens of thousands of fills and states. Both give the same data, so the same Parquet bytes.
  */
-function dataOf(f: arrow.Field, values: readonly unknown[]): arrow.Data {
+export function columnData(f: arrow.Field, values: readonly unknown[]): arrow.Data {
   const n = values.length;
   const t = f.type;
   if (t instanceof arrow.Timestamp || t instanceof arrow.Int64) {
@@ -170,7 +178,7 @@ const pluckers = new Map<string, (records: readonly Record<string, unknown>[]) =
  * one or two shapes of record and stays fast, where one read shared by every field of every schema
  * turns megamorphic.
  */
-function pluck(records: readonly Record<string, unknown>[], name: string): unknown[] {
+export function pluck(records: readonly Record<string, unknown>[], name: string): unknown[] {
   let f = pluckers.get(name);
   if (!f) {
     const body = `const n = r.length, out = new Array(n); for (let i = 0; i < n; i++) out[i] = r[i][${JSON.stringify(name)}]; return out;`;
@@ -219,7 +227,7 @@ export function typedColumnsOf(schemaName: string, records: readonly Record<stri
 
 const isUtf8Dictionary = (t: arrow.DataType): boolean => t instanceof arrow.Dictionary && t.dictionary instanceof arrow.Utf8;
 
-type StructFiller = (
+export type StructFiller = (
   lists: readonly unknown[],
   columns: (Float64Array | Int32Array)[],
   codes: Map<string, number>[],
@@ -233,11 +241,8 @@ const structFillers = new Map<string, StructFiller>();
  * written for the struct's fields; undefined when the type or any value is of another kind.
  */
 function listOfStructs(t: arrow.List, lists: readonly unknown[]): arrow.Data | undefined {
-  const item = t.children[0]!;
-  if (!(item.type instanceof arrow.Struct) || item.nullable) return undefined;
-  const type = item.type as arrow.Struct;
-  const fields = type.children;
-  if (!fields.every((f) => !f.nullable && (f.type instanceof arrow.Float64 || isUtf8Dictionary(f.type)))) return undefined;
+  if (!isListOfPlainStructs(t)) return undefined;
+  const fields = t.children[0]!.type.children;
   let total = 0;
   for (const list of lists) {
     if (!Array.isArray(list)) return undefined;
@@ -247,21 +252,49 @@ function listOfStructs(t: arrow.List, lists: readonly unknown[]): arrow.Data | u
   const codes = fields.map(() => new Map<string, number>());
   const offsets = new Int32Array(lists.length + 1);
   if (!structFiller(fields)(lists, columns, codes, offsets)) return undefined;
-  const children = fields.map((f, k) =>
+  return listOfStructsData(
+    t,
+    offsets,
+    columns,
+    codes.map((c) => [...c.keys()]),
+  );
+}
+
+/** True when `t` is a list of required structs whose fields are all required doubles or dictionary strings. */
+export function isListOfPlainStructs(t: arrow.DataType): t is arrow.List<arrow.Struct> {
+  if (!(t instanceof arrow.List)) return false;
+  const item = t.children[0]!;
+  if (!(item.type instanceof arrow.Struct) || item.nullable) return false;
+  return (item.type as arrow.Struct).children.every((f) => !f.nullable && (f.type instanceof arrow.Float64 || isUtf8Dictionary(f.type)));
+}
+
+/**
+ * A list of structs as Arrow data from its filled columns: `offsets` (one more than the lists), one
+ * column per struct field of `offsets.at(-1)` values (doubles, or codes into that field's `dictionaries` entry).
+ */
+export function listOfStructsData(
+  t: arrow.List,
+  offsets: Int32Array,
+  columns: readonly (Float64Array | Int32Array)[],
+  dictionaries: readonly (readonly string[])[],
+): arrow.Data {
+  const type = t.children[0]!.type as arrow.Struct;
+  const total = offsets[offsets.length - 1]!;
+  const children = type.children.map((f, k) =>
     f.type instanceof arrow.Float64
       ? arrow.makeData({ type: f.type, length: total, data: columns[k] as Float64Array })
       : arrow.makeData({
           type: f.type as arrow.Dictionary<arrow.Utf8, arrow.Int32>,
           length: total,
           data: columns[k] as Int32Array,
-          dictionary: arrow.vectorFromArray([...codes[k]!.keys()], new arrow.Utf8()),
+          dictionary: arrow.vectorFromArray([...dictionaries[k]!], new arrow.Utf8()),
         }),
   );
   const child = arrow.makeData({ type, length: total, nullCount: 0, children });
-  return arrow.makeData({ type: t, length: lists.length, nullCount: 0, valueOffsets: offsets, child });
+  return arrow.makeData({ type: t, length: offsets.length - 1, nullCount: 0, valueOffsets: offsets, child });
 }
 
-function structFiller(fields: readonly arrow.Field[]): StructFiller {
+export function structFiller(fields: readonly arrow.Field[]): StructFiller {
   const key = fields.map((f) => `${f.name}:${f.type instanceof arrow.Float64 ? 'f' : 'd'}`).join(',');
   let fill = structFillers.get(key);
   if (!fill) {

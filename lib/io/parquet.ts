@@ -129,14 +129,24 @@ export function readParquetFile(path: string): arrow.Table {
 }
 
 export function parquetBytes(table: arrow.Table): Uint8Array {
+  return parquetOfIpc(arrow.tableToIPC(table, 'stream'));
+}
+
+/** Parquet bytes of a table given as an Arrow IPC stream (what parquet-wasm takes in). */
+export function parquetOfIpc(ipc: Uint8Array): Uint8Array {
   const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy('alpha-factory').build();
-  return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
+  return pw.writeParquet(pw.Table.fromIPCStream(ipc), props);
 }
 
 /** Writes `table` as a Parquet file and returns the bytes written (to hash them without reading the file back). */
 export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
+  return writeParquetIpc(path, arrow.tableToIPC(table, 'stream'));
+}
+
+/** Writes a table given as an Arrow IPC stream as a Parquet file; returns the bytes written. */
+export function writeParquetIpc(path: string, ipc: Uint8Array): Uint8Array {
   mkdirSync(dirname(path), { recursive: true });
-  const bytes = parquetBytes(table);
+  const bytes = parquetOfIpc(ipc);
   writeFileSync(path, bytes);
   return bytes;
 }

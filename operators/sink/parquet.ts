@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
-import { writeParquetFile, writeRecordsParquet } from '../../lib/io/parquet.ts';
+import { writeParquetFile, writeParquetIpc } from '../../lib/io/parquet.ts';
+import { RecordColumns } from '../../lib/io/record-columns.ts';
 import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
 
@@ -33,15 +34,19 @@ export const parquetSink = defineOperator({
     (p, ctx) =>
     ({ records }) => {
       const schema = ctx.inputs['records']?.[0]?.schema ?? '';
-      const rows: Record<string, unknown>[] = [];
+      // Records are kept as columns while the run lasts (a run's states and fills are hundreds of
+      // thousands of objects otherwise); a CrossSection is kept whole for its wide table.
+      let columns: RecordColumns | undefined = schema === 'CrossSection' ? undefined : new RecordColumns(schema);
+      let rows: Record<string, unknown>[] = [];
       const path = join(ctx.outDir, p.file);
       ctx.atEnd(() => {
-        if (schema !== 'CrossSection') return writeRecordsParquet(path, schema, rows);
-        writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
+        if (columns) writeParquetIpc(path, columns.ipc());
+        else writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
+        columns = undefined;
+        rows = [];
       });
       const features = ctx.inputs['records']?.[0]?.features ?? [];
       const conforms = (r: unknown): boolean => {
-        if (schema !== 'CrossSection') return true;
         const names = (r as CrossSection).features;
         if (names.length === features.length && names.every((f, j) => f === features[j])) return true;
         ctx.deadLetter(r, `cross-section columns [${names.join(', ')}] differ from the declared [${features.join(', ')}]`);
@@ -49,7 +54,8 @@ export const parquetSink = defineOperator({
       };
       return handle<never>(ctx, [
         on(records, (batch) => {
-          for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>);
+          if (columns) columns.append(batch as readonly Record<string, unknown>[]);
+          else for (const r of batch) if (conforms(r)) rows.push(r as Record<string, unknown>);
         }),
       ]);
     },

@@ -27,7 +27,11 @@ export class CostTally {
  * settle spread, impact and fee in their prices and fees; borrow and financing are the ledger's, so
  * carry the accounting was not given is not added back), over the first equity.
  */
-export function grossReturn(first: PortfolioState, last: PortfolioState, costs: CostBreakdown): number {
+export function grossReturn(
+  first: Pick<PortfolioState, 'equity'>,
+  last: Pick<PortfolioState, 'equity' | 'fees' | 'borrow' | 'financing'>,
+  costs: CostBreakdown,
+): number {
   if (first.equity === 0) return 0;
   const paid = costs.spread + costs.impact + last.fees + last.borrow + last.financing;
   return (last.equity + paid) / first.equity - 1;

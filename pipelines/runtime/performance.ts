@@ -13,8 +13,22 @@ export interface PerformanceStats {
   daily_returns: number[];
 }
 
+/** What the statistics read of a portfolio state (a run keeps these, not its states with their positions). */
+export type EquityPoint = Pick<PortfolioState, 'ts_known' | 'equity' | 'fees' | 'borrow' | 'financing' | 'traded_notional'>;
+
+export function equityPoint(s: PortfolioState): EquityPoint {
+  return {
+    ts_known: s.ts_known,
+    equity: s.equity,
+    fees: s.fees,
+    borrow: s.borrow,
+    financing: s.financing,
+    traded_notional: s.traded_notional,
+  };
+}
+
 /** Sharpe = mean of daily returns / their standard deviation × √252, and 0 when equity never moves. */
-export function performance(states: readonly PortfolioState[], sessions: readonly Session[]): PerformanceStats {
+export function performance(states: readonly EquityPoint[], sessions: readonly Session[]): PerformanceStats {
   if (states.length === 0) return { total_return: 0, sharpe: 0, max_drawdown: 0, turnover: 0, fees: 0, days: 0, daily_returns: [] };
   const first = states[0]!;
   const last = states[states.length - 1]!;

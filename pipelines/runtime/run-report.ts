@@ -16,7 +16,7 @@ import { type CostBreakdown, CostTally, grossReturn } from './cost-breakdown.ts'
 import type { BuiltGraph } from './graph.ts';
 import { GaugeImpl, toJson } from './node-context.ts';
 import { KILL_MODES, type KillMode } from '../../lib/portfolio/kill-switch.ts';
-import { performance as stats, type PerformanceStats } from './performance.ts';
+import { type EquityPoint, equityPoint, performance as stats, type PerformanceStats } from './performance.ts';
 
 export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
   topology: string;
@@ -40,7 +40,8 @@ export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
 }
 
 export class RunObserver {
-  readonly states: PortfolioState[] = [];
+  /** The portfolio's states as the summary reads them (without their positions, which sinks keep). */
+  readonly states: EquityPoint[] = [];
   fills = 0;
   orders = 0;
   /** Set when a node of this process reports costs. */
@@ -56,7 +57,7 @@ export class RunObserver {
     for (const node of topology.nodes) {
       if (!graph.contexts.has(node.name)) continue; // another process group's node
       const out = graph.outputs.get(node.name)!;
-      if (node === accounting) out.subscribe((b) => this.states.push(...(rowsOf(b) as PortfolioState[])));
+      if (node === accounting) out.subscribe((b) => this.states.push(...(rowsOf(b) as PortfolioState[]).map(equityPoint)));
       if (node.output === 'Fill') out.subscribe((b) => (this.fills += b.length));
       for (const [port, schema] of Object.entries(node.ports)) {
         if (schema !== 'ExecutionCost') continue;

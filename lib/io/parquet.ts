@@ -129,22 +129,33 @@ export function readParquetFile(path: string): arrow.Table {
 }
 
 export function parquetBytes(table: arrow.Table): Uint8Array {
-  return parquetOfIpc(arrow.tableToIPC(table, 'stream'));
+  return parquetOfIpc(ipcOf(table));
 }
 
-/** Parquet bytes of a table given as an Arrow IPC stream (what parquet-wasm takes in). */
-export function parquetOfIpc(ipc: Uint8Array): Uint8Array {
+/** An Arrow IPC stream, and how to give its memory back once parquet-wasm has copied it in. */
+export interface IpcStream {
+  bytes: Uint8Array;
+  release(): void;
+}
+
+const ipcOf = (table: arrow.Table): IpcStream => ({ bytes: arrow.tableToIPC(table, 'stream'), release: () => {} });
+
+/** Parquet bytes of a table given as an Arrow IPC stream (what parquet-wasm takes in); the stream is released once read. */
+export function parquetOfIpc(ipc: IpcStream): Uint8Array {
   const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy('alpha-factory').build();
-  return pw.writeParquet(pw.Table.fromIPCStream(ipc), props);
+  const table = pw.Table.fromIPCStream(ipc.bytes);
+  // The table is in WebAssembly memory now: the stream's own copy can go before the writer needs room.
+  ipc.release();
+  return pw.writeParquet(table, props);
 }
 
 /** Writes `table` as a Parquet file and returns the bytes written (to hash them without reading the file back). */
 export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
-  return writeParquetIpc(path, arrow.tableToIPC(table, 'stream'));
+  return writeParquetIpc(path, ipcOf(table));
 }
 
 /** Writes a table given as an Arrow IPC stream as a Parquet file; returns the bytes written. */
-export function writeParquetIpc(path: string, ipc: Uint8Array): Uint8Array {
+export function writeParquetIpc(path: string, ipc: IpcStream): Uint8Array {
   mkdirSync(dirname(path), { recursive: true });
   const bytes = parquetOfIpc(ipc);
   writeFileSync(path, bytes);

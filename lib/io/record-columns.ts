@@ -7,7 +7,10 @@
  * falls back to keeping the values themselves and handing them all to `columnData` at the end.
  */
 import * as arrow from 'apache-arrow';
+import type { IpcStream } from './parquet.ts';
 import { arrowSchema, columnData, isListOfPlainStructs, listOfStructsData, pluck, structFiller, tableOfChildren } from './avro-arrow.ts';
+
+const PENDING_ROWS = 1024;
 
 interface Column {
   append(values: readonly unknown[]): void;
@@ -20,6 +23,7 @@ export class RecordColumns {
   private readonly schema: arrow.Schema;
   private readonly columns: Column[];
   private rows = 0;
+  private pending: Record<string, unknown>[] = [];
 
   constructor(schemaName: string) {
     this.schema = arrowSchema(schemaName);
@@ -27,28 +31,42 @@ export class RecordColumns {
   }
 
   get length(): number {
-    return this.rows;
+    return this.rows + this.pending.length;
   }
 
+  /** Appends records; they reach the columns PENDING_ROWS at a time (a portfolio state comes alone, and each append has a cost per column). */
   append(records: readonly Record<string, unknown>[]): void {
+    for (const r of records) this.pending.push(r);
+    if (this.pending.length >= PENDING_ROWS) this.flush();
+  }
+
+  private flush(): void {
+    const records = this.pending;
     if (records.length === 0) return;
-    this.schema.fields.forEach((f, k) => this.columns[k]!.append(pluck(records, f.name)));
+    this.pending = [];
+    const fields = this.schema.fields;
+    for (let k = 0; k < fields.length; k++) this.columns[k]!.append(pluck(records, fields[k]!.name));
     this.rows += records.length;
   }
 
   /**
    * The records as an Arrow IPC stream, the columns given back as soon as it is written (their pages
-   * return to the system at once, not at the collector's next pass): the columns are empty after.
+   * return to the system at once, not at the collector's next pass): the columns are empty after. The
+   * stream's own memory goes back the same way when its reader calls `release()`.
    */
-  ipc(): Uint8Array {
-    const ipc = arrow.tableToIPC(this.table(), 'stream');
+  ipc(): IpcStream {
+    const bytes = new IpcBytes();
+    const writer = new arrow.RecordBatchStreamWriter({ compressionType: null });
+    writer.reset(bytes);
+    writer.writeAll(this.table());
     for (const c of this.columns) c.release();
     this.rows = 0;
-    return ipc;
+    return bytes.stream();
   }
 
   /** The records as an Arrow table whose columns view this one's: valid until `ipc()` empties them. */
   table(): arrow.Table {
+    this.flush();
     return tableOfChildren(
       this.schema,
       this.columns.map((c) => c.data()),
@@ -87,7 +105,7 @@ class Values implements Column {
 /** The most bytes one column may take: 128M doubles (Arrow's int32 offsets cap a list column below that). */
 const MAX_COLUMN_BYTES = 2 ** 30;
 
-type NumberArray = Float64Array | Int32Array;
+type NumberArray = Float64Array | Int32Array | Uint8Array;
 type ResizableBuffer = ArrayBuffer & { resize(bytes: number): void };
 /** ES2024's resizable ArrayBuffer (Node ≥ 20), which the project's TypeScript lib does not declare yet. */
 const Resizable = ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ResizableBuffer;
@@ -101,8 +119,11 @@ class Growing<TArray extends NumberArray> {
   private readonly buffer: ResizableBuffer;
   private view: TArray;
   private n = 0;
-  constructor(private readonly make: (buffer: ArrayBuffer, length?: number) => TArray) {
-    this.buffer = new Resizable(0, { maxByteLength: MAX_COLUMN_BYTES });
+  constructor(
+    private readonly make: (buffer: ArrayBuffer, length?: number) => TArray,
+    private readonly maxBytes = MAX_COLUMN_BYTES,
+  ) {
+    this.buffer = new Resizable(0, { maxByteLength: maxBytes });
     this.view = make(this.buffer, 0);
   }
   get length(): number {
@@ -111,14 +132,10 @@ class Growing<TArray extends NumberArray> {
   at(i: number): number {
     return this.view[i]!;
   }
-  push(v: number): void {
-    if (this.n === this.view.length) this.room(1);
-    this.view[this.n++] = v;
-  }
   append(values: ArrayLike<number>): void {
     this.room(values.length);
-    if (Array.isArray(values)) for (let i = 0; i < values.length; i++) this.view[this.n + i] = values[i] as number;
-    else this.view.set(values as TArray, this.n);
+    // One copy by the engine, whatever the array kind (a loop here would store into three kinds of array).
+    this.view.set(values, this.n);
     this.n += values.length;
   }
   /** Empties the array and decommits its pages (views taken before are then empty). */
@@ -135,9 +152,23 @@ class Growing<TArray extends NumberArray> {
     const size = this.view.BYTES_PER_ELEMENT;
     const need = (this.n + more) * size;
     if (need <= this.buffer.byteLength) return;
-    if (need > MAX_COLUMN_BYTES) throw new RangeError(`a column of more than ${MAX_COLUMN_BYTES / size} values: too large to write`);
-    this.buffer.resize(Math.min(MAX_COLUMN_BYTES, Math.max(need, Math.ceil(this.buffer.byteLength * 1.5), 65536)));
+    if (need > this.maxBytes) throw new RangeError(`more than ${this.maxBytes / size} values in one column or stream: too large to write`);
+    this.buffer.resize(Math.min(this.maxBytes, Math.max(need, Math.ceil(this.buffer.byteLength * 1.5), 65536)));
     this.view = this.make(this.buffer, this.buffer.byteLength / size);
+  }
+}
+
+/** The largest IPC stream: 2 GiB (parquet-wasm holds it twice in its 4 GiB memory while decoding it). */
+const MAX_IPC_BYTES = 2 ** 31;
+
+/** Where an Arrow IPC writer writes: the bytes go into a growing buffer, not a queue of chunks to join. */
+class IpcBytes extends arrow.AsyncByteQueue {
+  private readonly bytes = new Growing((b, n) => new Uint8Array(b, 0, n), MAX_IPC_BYTES);
+  override write(value: Uint8Array): void {
+    this.bytes.append(value);
+  }
+  stream(): IpcStream {
+    return { bytes: this.bytes.values(), release: () => this.bytes.release() };
   }
 }
 
@@ -194,11 +225,14 @@ class Codes implements Column {
       this.kept.append(values);
       return;
     }
-    for (const v of values as string[]) {
+    const codes = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as string;
       let c = this.dictionary.get(v);
       if (c === undefined) this.dictionary.set(v, (c = this.dictionary.size));
-      this.codes.push(c);
+      codes[i] = c;
     }
+    this.codes.append(codes);
   }
   data(): arrow.Data {
     if (this.kept) return this.kept.data();
@@ -223,7 +257,7 @@ class StructLists implements Column {
   private readonly fields: readonly arrow.Field[];
   /** Where each list ends among the items (a list starts where the one before it ends, the first at 0). */
   private readonly ends = int32s();
-  private readonly columns: Growing<NumberArray>[];
+  private readonly columns: Growing<Float64Array | Int32Array>[];
   private readonly dictionaries: Map<string, number>[];
   private items = 0;
   private kept: Values | undefined;
@@ -232,7 +266,9 @@ class StructLists implements Column {
     private readonly type: arrow.List<arrow.Struct>,
   ) {
     this.fields = type.children[0]!.type.children;
-    this.columns = this.fields.map((f) => (f.type instanceof arrow.Float64 ? (float64s() as Growing<NumberArray>) : int32s()));
+    this.columns = this.fields.map((f) =>
+      f.type instanceof arrow.Float64 ? (float64s() as Growing<Float64Array | Int32Array>) : int32s(),
+    );
     this.dictionaries = this.fields.map(() => new Map());
   }
   append(values: readonly unknown[]): void {
@@ -254,7 +290,9 @@ class StructLists implements Column {
     // New dictionary entries from a batch that fails are harmless: codes already stored stay as they were.
     if (!structFiller(this.fields)(values, batch, this.dictionaries, offsets)) return false;
     this.columns.forEach((c, k) => c.append(batch[k]!));
-    for (let i = 1; i <= values.length; i++) this.ends.push(this.items + offsets[i]!);
+    const ends = offsets.subarray(1);
+    for (let i = 0; i < ends.length; i++) ends[i] = ends[i]! + this.items;
+    this.ends.append(ends);
     this.items += items;
     return true;
   }

@@ -1,5 +1,5 @@
 /**
- * RecordColumns keeps a sink's records as typed columns while they arrive, batch by batch: the Parquet
+ * RecordColumns keeps a sink's records as typed columns while they arrive (1,024 at a time): the Parquet
  * bytes it gives must be those tableFromRecords gives for all the records at once (the path the sink
  * took before, and the reference here), whatever the batches, including a value of an unexpected kind
  * in a later batch (the column then falls back to the values themselves, as tableFromRecords does).
@@ -79,8 +79,12 @@ function both(schema: string, records: readonly Record<string, unknown>[], sizes
   const columns = new RecordColumns(schema);
   for (const b of batches(records, sizes)) columns.append(b);
   expect(columns.length).toBe(records.length);
-  const gathered = Buffer.from(parquetOfIpc(columns.ipc()));
-  return { gathered, reference: Buffer.from(parquetBytes(tableFromRecords(schema, records))), columns };
+  const table = tableFromRecords(schema, records);
+  const ipc = columns.ipc();
+  expect(arrow.tableFromIPC(ipc.bytes).numRows).toBe(records.length);
+  const gathered = Buffer.from(parquetOfIpc(ipc));
+  expect(ipc.bytes.length).toBe(0); // given back once parquet-wasm has read it
+  return { gathered, reference: Buffer.from(parquetBytes(table)), columns };
 }
 
 describe('RecordColumns', () => {
@@ -112,19 +116,20 @@ describe('RecordColumns', () => {
   });
 
   it('falls back to the generic path when a later batch holds a value of another kind, as tableFromRecords does', () => {
-    const states = Array.from({ length: 20 }, (_, i) => state(i, 3));
-    const oddCash = { ...states[12]!, cash: '5' };
-    const oddPosition = { ...states[15]!, positions: [{ ...(states[15]!['positions'] as object[])[0]!, qty: '7' }] };
-    const odd = [...states.slice(0, 12), oddCash, ...states.slice(13, 15), oddPosition, ...states.slice(16)];
-    const { gathered, reference } = both('PortfolioState', odd, [10, 5]);
+    // Records reach the columns 1,024 at a time: the odd values come after the first two thousand.
+    const states = Array.from({ length: 3000 }, (_, i) => state(i, 3));
+    const oddCash = { ...states[2100]!, cash: '5' };
+    const oddPosition = { ...states[2600]!, positions: [{ ...(states[2600]!['positions'] as object[])[0]!, qty: '7' }] };
+    const odd = [...states.slice(0, 2100), oddCash, ...states.slice(2101, 2600), oddPosition, ...states.slice(2601)];
+    const { gathered, reference } = both('PortfolioState', odd, [1000, 1000, 500]);
     expect(gathered.equals(reference)).toBe(true);
     const back = arrow.tableFromIPC(parquetToIpc(gathered));
-    expect(back.getChild('cash')!.get(12)).toBe(5);
-    expect((back.getChild('positions')!.get(15) as arrow.Vector).get(0).qty).toBe(7);
+    expect(back.getChild('cash')!.get(2100)).toBe(5);
+    expect((back.getChild('positions')!.get(2600) as arrow.Vector).get(0).qty).toBe(7);
 
-    const fills = Array.from({ length: 9 }, (_, i) => fill(i));
-    const oddSide = [...fills.slice(0, 6), { ...fills[6]!, side: 1 }, ...fills.slice(7)];
-    const sides = both('Fill', oddSide as Record<string, unknown>[], [6]);
+    const fills = Array.from({ length: 3000 }, (_, i) => fill(i));
+    const oddSide = [...fills.slice(0, 2500), { ...fills[2500]!, side: 1 }, ...fills.slice(2501)];
+    const sides = both('Fill', oddSide as Record<string, unknown>[], [2000]);
     expect(sides.gathered.equals(sides.reference)).toBe(true);
   });
 

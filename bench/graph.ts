@@ -205,9 +205,8 @@ async function parquetStages(expectBars: number, maxSteps: number): Promise<Row[
       runs,
       async (lat) => {
         const { run, steps } = await runStage(fromParquet, options, lat);
-        const vectors = featuresOf(nodes).reduce((n, f) => n + emitted(run, f), 0);
-        if (run.events !== nQuotes || vectors !== 3 * expectBars)
-          throw new Error(`end to end: ${run.events} quotes, ${vectors} vectors, expected ${nQuotes} and ${3 * expectBars}`);
+        if (run.events !== nQuotes || vectors(run) !== 3 * expectBars)
+          throw new Error(`end to end: ${run.events} quotes, ${vectors(run)} vectors, expected ${nQuotes} and ${3 * expectBars}`);
         return steps;
       },
       maxSteps,
@@ -227,6 +226,11 @@ function childArgs(): string[] {
 
 /** Records `node` emitted on its main output in `run`. */
 const emitted = (run: GraphRun, node: ResolvedNode): number => run.metrics.get(node.name)?.['out'] ?? 0;
+
+/** Feature vectors the three feature nodes emitted in `run`. */
+function vectors(run: GraphRun): number {
+  return featuresOf(nodes).reduce((n, f) => n + emitted(run, f), 0);
+}
 
 // ---------------------------------------------------------------------------------------------------
 // The hand-written loop: same bars, same features, flat typed arrays, no RxJS
@@ -827,8 +831,6 @@ for (const f of featuresOf(nodes)) {
   );
   rows.push({ stage, records: nBars, events: nQuotes, ...r });
 }
-/** Feature vectors the three feature nodes emitted in `run`. */
-const vectors = (run: GraphRun): number => featuresOf(nodes).reduce((n, f) => n + emitted(run, f), 0);
 if (selected('quotes → bars → 3 features (graph)')) {
   chainRow = {
     stage: 'quotes → bars → 3 features (graph)',

@@ -227,7 +227,7 @@ export function typedColumnsOf(schemaName: string, records: readonly Record<stri
 
 const isUtf8Dictionary = (t: arrow.DataType): boolean => t instanceof arrow.Dictionary && t.dictionary instanceof arrow.Utf8;
 
-export type StructFiller = (
+type StructFiller = (
   lists: readonly unknown[],
   columns: (Float64Array | Int32Array)[],
   codes: Map<string, number>[],

@@ -198,10 +198,7 @@ class Numbers implements Column {
     if (this.kept) return this.kept.data();
     const values = this.values.values();
     if (!this.asBigInt) return arrow.makeData({ type: this.field.type as arrow.Float64, length: values.length, data: values });
-    // As columnData: Arrow's builder would read a timestamp as milliseconds, so microseconds go in as they are.
-    const big = new BigInt64Array(values.length);
-    for (let i = 0; i < values.length; i++) big[i] = BigInt(values[i]!);
-    return arrow.makeData({ type: this.field.type as arrow.Int64, length: values.length, data: big });
+    return columnData(this.field, values as unknown as readonly unknown[]);
   }
   release(): void {
     this.values.release();

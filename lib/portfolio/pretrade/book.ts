@@ -63,8 +63,6 @@ export function signedQty(o: Pick<Order, 'side' | 'qty'>): number {
 export class PretradeBook {
   /** The positions of the last portfolio state (records are immutable: kept, not copied). */
   private readonly held = new Map<string, Readonly<Pick<Position, 'qty' | 'mark'>>>();
-  /** The symbols of `held`, in its order. */
-  private readonly heldOrder: string[] = [];
   private readonly mids = new LatestValues();
   private readonly pending = new Map<string, PendingOrder>();
   /** Σ signed remaining of the pending orders, by symbol. */
@@ -93,18 +91,14 @@ export class PretradeBook {
     const positions = state.positions;
     // The same symbols in the same order as the last state (the usual case): overwrite in place,
     // which keeps the map's order; else rebuild it in the state's order (exposures sum in that order).
-    let same = positions.length === this.heldOrder.length;
-    for (let i = 0; same && i < positions.length; i++) same = positions[i]!.symbol === this.heldOrder[i];
-    if (same) {
-      for (const p of positions) this.held.set(p.symbol, p);
-      return;
+    let same = positions.length === this.held.size;
+    let i = 0;
+    for (const symbol of this.held.keys()) {
+      if (!same) break;
+      same = positions[i++]!.symbol === symbol;
     }
-    this.held.clear();
-    this.heldOrder.length = 0;
-    for (const p of positions) {
-      this.held.set(p.symbol, p);
-      this.heldOrder.push(p.symbol);
-    }
+    if (!same) this.held.clear();
+    for (const p of positions) this.held.set(p.symbol, p);
   }
 
   /** A quote sets the symbol's mid, unless that is not a positive number. */

@@ -9,12 +9,10 @@
  * npm run bench's data folders are under $TMPDIR/alpha-factory-bench/.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as arrow from 'apache-arrow';
 import { columnBatchOf } from '../lib/io/arrow-columns.ts';
-import { parquetToIpc } from '../lib/io/parquet.ts';
+import { parquetToIpc, readDataFileBytes } from '../lib/io/parquet.ts';
 import { readManifest } from '../pipelines/data/manifest.ts';
 import type { SchemaName } from '../schemas/types.generated.ts';
 
@@ -26,17 +24,37 @@ const { values: args, positionals } = parseArgs({
     runs: { type: 'string', default: '5' },
   },
 });
-const dir = positionals[0];
-if (!dir) throw new Error('usage: bench/decode-steps.ts DATA_FOLDER [--dataset quotes] [--schema Quote] [--runs 5]');
-const entry = readManifest(dir).datasets[args.dataset];
-if (!entry) throw new Error(`${dir}: no dataset "${args.dataset}"`);
-const files = entry.files.map((f) => readFileSync(join(dir, f)));
-const schema = args.schema as SchemaName;
+/** A one-line refusal, as the other benches give (no stack trace). */
+function refuse(message: string): never {
+  process.stderr.write(`alpha bench decode-steps: ${message}\n`);
+  process.exit(2);
+}
+const dir = positionals[0] ?? refuse('expected DATA_FOLDER [--dataset quotes] [--schema Quote] [--runs 5]');
+const runs = Number(args.runs);
+if (!Number.isInteger(runs) || runs < 1) refuse(`--runs '${args.runs}': expected an integer >= 1`);
+let manifest: ReturnType<typeof readManifest>;
+try {
+  manifest = readManifest(dir);
+} catch (err) {
+  refuse(err instanceof Error ? err.message : String(err));
+}
+const entry =
+  manifest.datasets[args.dataset] ??
+  refuse(`${dir}: no dataset "${args.dataset}" (datasets: ${Object.keys(manifest.datasets).join(', ')})`);
+const schema = (entry.schema ?? args.schema) as SchemaName;
+// Files inside the folder only, as the replay reads them (readDataFileBytes refuses a path that leaves it).
+const files = entry.files.map((f) => {
+  try {
+    return readDataFileBytes(dir, f);
+  } catch (err) {
+    return refuse(err instanceof Error ? err.message : String(err));
+  }
+});
 
 const steps = ['sha256', 'parquet-wasm → IPC', 'IPC → Arrow table', 'Arrow → column batches'] as const;
 const best = new Map<string, number>(steps.map((s) => [s, Infinity]));
 let rows = 0;
-for (let r = 0; r < Number(args.runs); r++) {
+for (let r = 0; r < runs; r++) {
   const ms = new Map<string, number>(steps.map((s) => [s, 0]));
   rows = 0;
   const timed = <T>(step: (typeof steps)[number], f: () => T): T => {

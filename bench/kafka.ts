@@ -19,6 +19,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +39,7 @@ import type { ResolvedNode } from '../pipelines/topology/model.ts';
 import { EdgeReader } from '../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
 import { kafkaSettings } from '../lib/io/kafka/settings.ts';
+import { nowMicros, quote as quoteOf, symbolNames, writeQuotes } from './kafka-quotes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
@@ -95,26 +97,9 @@ async function register(topic: string): Promise<number> {
   }
 }
 
-const nowMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
-const SYMBOL_NAMES = Array.from({ length: SYMBOLS }, (_, i) => `SYM${String(i).padStart(4, '0')}`);
+const SYMBOL_NAMES = symbolNames(SYMBOLS);
 const SYMBOL_KEYS = SYMBOL_NAMES.map((s) => Buffer.from(s));
-
-/** The i-th quote; `ts_known` is the wall-clock send time in µs (the latency stamp). */
-function quote(i: number, sendMicros: number): Quote {
-  const mid = 100 + (i % 997) * 0.01;
-  return {
-    ts_event: sendMicros - 50,
-    ts_known: sendMicros,
-    symbol: SYMBOL_NAMES[i % SYMBOLS]!,
-    seq: i,
-    id: i,
-    version: 1,
-    bid: mid - 0.01,
-    ask: mid + 0.01,
-    bid_size: 100 + (i % 7) * 100,
-    ask_size: 200 + (i % 5) * 100,
-  };
-}
+const quote = (i: number, sendMicros: number): Quote => quoteOf(SYMBOL_NAMES, i, sendMicros);
 
 /** Confluent wire format: 0x00, schema id (int32 BE), Avro body. */
 function encode(schemaId: number, q: Quote): Buffer {
@@ -174,27 +159,10 @@ async function endOffsetSum(topic: string): Promise<number> {
 
 // ---------------------------------------------------------------- the adapter: one edge end to end
 
-async function benchAdapter(): Promise<void> {
-  const settings = { ...kafkaSettings(), clientId: 'bench-adapter' };
-  const topic = `bench.quote.${RUN}.adapter`;
-  createdTopics.push(topic, `${topic}.dlq`);
-  const writer = await EdgeWriter.open(settings, { topic, schema: 'Quote', partitions: PARTITIONS });
-  const reader = await EdgeReader.open(settings, { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true });
+/** Reads the N quotes of one edge; `t0` is when the first send began. */
+async function readEdge(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs: number; p50: number; p99: number }> {
   const latencies = new Float64Array(N);
   let count = 0;
-  const t0 = performance.now();
-  const produce = (async () => {
-    for (let from = 0; from < N; from += BATCH) {
-      const t = nowMicros();
-      const records = new Array(Math.min(BATCH, N - from));
-      for (let i = 0; i < records.length; i++) {
-        const q = quote(from + i, t);
-        records[i] = { key: q.symbol, value: q };
-      }
-      await writer.write(records);
-    }
-    return performance.now() - t0;
-  })();
   const seen = new Uint8Array(N);
   let duplicates = 0;
   while (count < N) {
@@ -214,22 +182,81 @@ async function benchAdapter(): Promise<void> {
       console.log(`  read ${count}/${N}, ${duplicates} duplicates`);
   }
   const e2eMs = performance.now() - t0;
-  const produceMs = await produce;
-  await writer.close();
-  await reader.close();
   if (duplicates > 0) quirks.push(`adapter: ${duplicates} duplicate records consumed`);
   if (reader.deadLettered > 0) quirks.push(`adapter: ${reader.deadLettered} records dead-lettered`);
   const sorted = latencies.slice(0, count).sort();
   const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
+}
+
+/** Both ends in this process, on one JavaScript thread (which also builds every Quote). */
+async function benchAdapter(): Promise<void> {
+  const settings = { ...kafkaSettings(), clientId: 'bench-adapter' };
+  const topic = `bench.quote.${RUN}.adapter`;
+  createdTopics.push(topic, `${topic}.dlq`);
+  const writer = await EdgeWriter.open(settings, { topic, schema: 'Quote', partitions: PARTITIONS });
+  const reader = await EdgeReader.open(settings, { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true });
+  const t0 = performance.now();
+  const produce = writeQuotes(writer, SYMBOL_NAMES, N, BATCH).then(() => performance.now() - t0);
+  const read = await readEdge(reader, t0);
+  const produceMs = await produce;
+  await writer.close();
+  await reader.close();
   rows.push({
-    client: 'adapter (EdgeWriter→EdgeReader)',
+    client: 'adapter, one process (EdgeWriter→EdgeReader)',
     produce: N / (produceMs / 1000),
     consume: NaN,
-    e2e: N / (e2eMs / 1000),
-    p50: pct(0.5) / 1000,
-    p99: pct(0.99) / 1000,
+    e2e: N / (read.e2eMs / 1000),
+    p50: read.p50,
+    p99: read.p99,
     bytes: 0,
   });
+}
+
+/**
+ * The writer in a process of its own (bench/kafka-edge-writer.ts), the reader here: an edge of a
+ * split run, and the layout of kcat's end-to-end pair (a producer process and a consumer process).
+ * Timed from the writer's go (opened, topic and schema ready) to the last record read.
+ */
+async function benchAdapterTwoProcesses(): Promise<void> {
+  const topic = `bench.quote.${RUN}.adapter2`;
+  createdTopics.push(topic, `${topic}.dlq`);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench/kafka-edge-writer.ts'), topic, String(N), String(BATCH), String(PARTITIONS), String(SYMBOLS)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const lines = createInterface({ input: child.stdout! });
+  const line = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      lines.once('line', resolve);
+      void exited.then((code) => reject(new Error(`bench/kafka-edge-writer.ts exited with ${code}`)));
+    });
+  try {
+    if ((await line()) !== 'ready') throw new Error('bench/kafka-edge-writer.ts did not say ready');
+    const reader = await EdgeReader.open(
+      { ...kafkaSettings(), clientId: 'bench-adapter-reader' },
+      { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true },
+    );
+    const t0 = performance.now();
+    const done = line();
+    child.stdin!.write('go\n');
+    const read = await readEdge(reader, t0);
+    const { produceMs } = JSON.parse(await done) as { produceMs: number };
+    await reader.close();
+    rows.push({
+      client: 'adapter, writer and reader processes',
+      produce: N / (produceMs / 1000),
+      consume: NaN,
+      e2e: N / (read.e2eMs / 1000),
+      p50: read.p50,
+      p99: read.p99,
+      bytes: 0,
+    });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 }
 
 // ---------------------------------------------------------------- the operators: sink.kafka → source.kafka
@@ -446,8 +473,12 @@ function fmt(x: number): string {
 let splitLine: string | undefined;
 try {
   if (only('adapter')) {
-    console.log('… adapter (lib/io/kafka: librdkafka through native/kafka)');
+    console.log('… adapter (lib/io/kafka: librdkafka through native/kafka), both ends in this process');
     await benchAdapter();
+  }
+  if (only('adapter2')) {
+    console.log('… adapter, the writer in a process of its own');
+    await benchAdapterTwoProcesses();
   }
   if (only('ops')) {
     console.log('… operators (sink.kafka → source.kafka, through graphs on the harness)');
@@ -483,10 +514,9 @@ const table = rows.map((r) => ({
 }));
 if (rows.length > 0) console.table(table);
 
-const adapterRow = rows.find((r) => r.client.startsWith('adapter'));
-if (adapterRow) {
+for (const adapterRow of rows.filter((r) => r.client.startsWith('adapter'))) {
   console.log(
-    `adapter: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
+    `${adapterRow.client}: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
       `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`,
   );
 }

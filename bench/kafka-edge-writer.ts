@@ -1,0 +1,39 @@
+/**
+ * The writing end of bench/kafka.ts's two-process edge (`--only adapter2`): opens an EdgeWriter on
+ * the topic, says `ready` on stdout, waits for a line on stdin, writes the quotes in batches as sink.kafka does, closes
+ * (every record acknowledged) and prints `{"produceMs": …}`. Internal to the bench.
+ *
+ *   node --import tsx bench/kafka-edge-writer.ts TOPIC RECORDS BATCH PARTITIONS SYMBOLS
+ */
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
+import { kafkaSettings } from '../lib/io/kafka/settings.ts';
+import { symbolNames, writeQuotes } from './kafka-quotes.ts';
+
+const [topic, ...numbers] = process.argv.slice(2);
+const [n, batch, partitions, symbols] = numbers.map(Number);
+if (
+  !topic ||
+  !/^[A-Za-z0-9._-]{1,249}$/.test(topic) ||
+  numbers.length !== 4 ||
+  [n, batch, partitions, symbols].some((x) => !Number.isInteger(x) || x! <= 0)
+) {
+  process.stderr.write(
+    `alpha bench kafka-edge-writer: arguments '${process.argv.slice(2).join(' ')}': expected TOPIC (Kafka's letters, digits, '.', '_', '-') RECORDS BATCH PARTITIONS SYMBOLS (positive integers)\n`,
+  );
+  process.exit(2);
+}
+const names = symbolNames(symbols!);
+const writer = await EdgeWriter.open(
+  { ...kafkaSettings(), clientId: 'bench-adapter-writer' },
+  { topic, schema: 'Quote', partitions: partitions! },
+);
+process.stdout.write('ready\n');
+const lines = createInterface({ input: process.stdin });
+await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+lines.close();
+const t0 = performance.now();
+await writeQuotes(writer, names, n!, batch!);
+await writer.close();
+process.stdout.write(`${JSON.stringify({ produceMs: performance.now() - t0 })}\n`);

@@ -5,7 +5,11 @@
  * on the same bytes is the ceiling. (The pure-JS clients, kafkajs and @platformatic/kafka, were
  * measured here until the adapter moved to librdkafka: see bench/README.md for their figures.)
  *
- *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--only adapter,ops,kcat,split]
+ *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--rounds R] [--only adapter,adapter2,ops,kcat,split]
+ *
+ * `adapter` runs both ends in this process; `adapter2` the writer in a process of its own
+ * (bench/kafka-edge-writer.ts), as kcat's pair and a split run's edge are. Those two and kcat run in
+ * `--rounds` alternating rounds, each adapter figure read against kcat's of the same round.
  *
  * `ops` runs the operators on the same adapter inside graphs: sink.kafka writes the quotes from a
  * harness feed (to the broker's last acknowledgement), then source.kafka reads them back to the end
@@ -45,21 +49,45 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7';
 
-const { values: opts } = parseArgs({
-  options: {
-    records: { type: 'string', default: '500000' },
-    partitions: { type: 'string', default: '6' },
-    batch: { type: 'string', default: '8000' },
-    symbols: { type: 'string', default: '100' },
-    only: { type: 'string' },
-  },
-});
-const N = Number(opts.records);
-const PARTITIONS = Number(opts.partitions);
-const BATCH = Number(opts.batch);
-const SYMBOLS = Number(opts.symbols);
+function refuse(message: string): never {
+  process.stderr.write(`alpha bench:kafka: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exit(2);
+}
+const opts = (() => {
+  try {
+    return parseArgs({
+      options: {
+        records: { type: 'string', default: '500000' },
+        partitions: { type: 'string', default: '6' },
+        batch: { type: 'string', default: '8000' },
+        symbols: { type: 'string', default: '100' },
+        only: { type: 'string' },
+        rounds: { type: 'string', default: '3' },
+      },
+    }).values;
+  } catch (err) {
+    return refuse(`${err instanceof Error ? err.message : String(err)} (flags: --records --partitions --batch --symbols --rounds --only)`);
+  }
+})();
+function positive(name: string, max: number): number {
+  const text = (opts as Record<string, string | undefined>)[name]!;
+  const v = Number(text);
+  if (!/^[0-9]+$/.test(text) || v < 1 || v > max)
+    refuse(`--${name} '${text}': expected a whole number from 1 to ${max.toLocaleString('en-US')}`);
+  return v;
+}
+const N = positive('records', 50_000_000);
+const PARTITIONS = positive('partitions', 1000);
+const BATCH = positive('batch', 1_000_000);
+const SYMBOLS = positive('symbols', 100_000);
+/** Rounds of the adapter and kcat, each ratio taken within its round (kcat's own rate moves 2× between minutes). */
+const ROUNDS = positive('rounds', 100);
+let round = 0;
 const DEBUG = process.env['BENCH_DEBUG'] === '1';
-const only = (name: string): boolean => (opts.only === undefined ? name !== 'split' : opts.only.split(',').includes(name));
+const PARTS = ['adapter', 'adapter2', 'ops', 'kcat', 'split'];
+const chosen = opts.only?.split(',');
+for (const part of chosen ?? []) if (!PARTS.includes(part)) refuse(`--only: '${part}' is not one of ${PARTS.join(', ')}`);
+const only = (name: string): boolean => (chosen === undefined ? name !== 'split' : chosen.includes(name));
 
 // ---------------------------------------------------------------- services
 
@@ -131,6 +159,7 @@ function encodeBatch(schemaId: number, from: number, to: number): Msg[] {
 // ---------------------------------------------------------------- results
 
 interface Row {
+  round: number;
   client: string;
   produce: number; // records/s
   consume: number; // records/s, first record → last
@@ -146,7 +175,7 @@ const RUN = `${Date.now().toString(36)}`;
 const createdTopics: string[] = [];
 
 async function freshTopic(name: string): Promise<{ topic: string; schemaId: number }> {
-  const topic = `bench.quote.${RUN}.${name.replace(/[^A-Za-z0-9._-]/g, '')}`;
+  const topic = `bench.quote.${RUN}.${round}.${name.replace(/[^A-Za-z0-9._-]/g, '')}`;
   await admin.ensureTopic(topic, PARTITIONS);
   createdTopics.push(topic);
   return { topic, schemaId: await register(topic) };
@@ -192,7 +221,7 @@ async function readEdge(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs:
 /** Both ends in this process, on one JavaScript thread (which also builds every Quote). */
 async function benchAdapter(): Promise<void> {
   const settings = { ...kafkaSettings(), clientId: 'bench-adapter' };
-  const topic = `bench.quote.${RUN}.adapter`;
+  const topic = `bench.quote.${RUN}.${round}.adapter`;
   createdTopics.push(topic, `${topic}.dlq`);
   const writer = await EdgeWriter.open(settings, { topic, schema: 'Quote', partitions: PARTITIONS });
   const reader = await EdgeReader.open(settings, { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true });
@@ -203,6 +232,7 @@ async function benchAdapter(): Promise<void> {
   await writer.close();
   await reader.close();
   rows.push({
+    round,
     client: 'adapter, one process (EdgeWriter→EdgeReader)',
     produce: N / (produceMs / 1000),
     consume: NaN,
@@ -219,7 +249,7 @@ async function benchAdapter(): Promise<void> {
  * Timed from the writer's go (opened, topic and schema ready) to the last record read.
  */
 async function benchAdapterTwoProcesses(): Promise<void> {
-  const topic = `bench.quote.${RUN}.adapter2`;
+  const topic = `bench.quote.${RUN}.${round}.adapter2`;
   createdTopics.push(topic, `${topic}.dlq`);
   const child = spawn(
     process.execPath,
@@ -246,6 +276,7 @@ async function benchAdapterTwoProcesses(): Promise<void> {
     const { produceMs } = JSON.parse(await done) as { produceMs: number };
     await reader.close();
     rows.push({
+      round,
       client: 'adapter, writer and reader processes',
       produce: N / (produceMs / 1000),
       consume: NaN,
@@ -322,6 +353,7 @@ async function benchOperators(): Promise<void> {
   const consumeMs = performance.now() - t0;
   if (count !== N) quirks.push(`ops: source.kafka delivered ${count} of ${N} records`);
   rows.push({
+    round,
     client: 'sink.kafka / source.kafka (graphs)',
     produce: N / (produceMs / 1000),
     consume: N / (consumeMs / 1000),
@@ -403,6 +435,7 @@ async function benchKcat(): Promise<void> {
   const e2eMs = performance.now() - t1;
   rmSync(dir, { recursive: true, force: true });
   rows.push({
+    round,
     client: 'kcat (ceiling)',
     produce: N / (produceMs / 1000),
     consume: N / (consumeMs / 1000),
@@ -472,21 +505,25 @@ function fmt(x: number): string {
 
 let splitLine: string | undefined;
 try {
-  if (only('adapter')) {
-    console.log('… adapter (lib/io/kafka: librdkafka through native/kafka), both ends in this process');
-    await benchAdapter();
+  for (round = 0; round < ROUNDS; round++) {
+    const of = ROUNDS > 1 ? ` (round ${round + 1} of ${ROUNDS})` : '';
+    if (only('adapter')) {
+      console.log(`… adapter (lib/io/kafka: librdkafka through native/kafka), both ends in this process${of}`);
+      await benchAdapter();
+    }
+    if (only('adapter2')) {
+      console.log(`… adapter, the writer in a process of its own${of}`);
+      await benchAdapterTwoProcesses();
+    }
+    if (only('kcat')) {
+      console.log(`… kcat${of}`);
+      await benchKcat();
+    }
   }
-  if (only('adapter2')) {
-    console.log('… adapter, the writer in a process of its own');
-    await benchAdapterTwoProcesses();
-  }
+  round = 0;
   if (only('ops')) {
     console.log('… operators (sink.kafka → source.kafka, through graphs on the harness)');
     await benchOperators();
-  }
-  if (only('kcat')) {
-    console.log('… kcat');
-    await benchKcat();
   }
   if (only('split')) {
     console.log('… the default graph, one process then --split');
@@ -499,25 +536,44 @@ try {
   await admin.close();
 }
 
+/** kcat's row of the same round as `r` (each adapter figure is read against it). */
+const kcatOf = (r: Row): Row | undefined => rows.find((k) => k.round === r.round && k.client.startsWith('kcat'));
 const kc = rows.find((r) => r.client.startsWith('kcat'));
 const ratio = (x: number, y: number | undefined): string => (y && Number.isFinite(x) ? `${(x / y).toFixed(2)}×` : '–');
-const table = rows.map((r) => ({
-  client: r.client,
-  'produce rec/s': fmt(r.produce),
-  'consume rec/s': fmt(r.consume),
-  'e2e rec/s': fmt(r.e2e),
-  'e2e p50 ms': Number.isFinite(r.p50) ? r.p50.toFixed(1) : '–',
-  'e2e p99 ms': Number.isFinite(r.p99) ? r.p99.toFixed(1) : '–',
-  'e2e / kcat': r === kc ? '1.00×' : ratio(r.e2e, kc?.e2e),
-  'produce / kcat': r === kc ? '1.00×' : ratio(r.produce, kc?.produce),
-  'consume / kcat': r === kc ? '1.00×' : ratio(r.consume, kc?.consume),
-}));
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const table = rows.map((r) => {
+  const k = r.client.startsWith('sink.kafka') ? kc : kcatOf(r);
+  return {
+    client: ROUNDS > 1 && !r.client.startsWith('sink.kafka') ? `${r.client} #${r.round + 1}` : r.client,
+    'produce rec/s': fmt(r.produce),
+    'consume rec/s': fmt(r.consume),
+    'e2e rec/s': fmt(r.e2e),
+    'e2e p50 ms': Number.isFinite(r.p50) ? r.p50.toFixed(1) : '–',
+    'e2e p99 ms': Number.isFinite(r.p99) ? r.p99.toFixed(1) : '–',
+    'e2e / kcat': r === k ? '1.00×' : ratio(r.e2e, k?.e2e),
+    'produce / kcat': r === k ? '1.00×' : ratio(r.produce, k?.produce),
+    'consume / kcat': r === k ? '1.00×' : ratio(r.consume, k?.consume),
+  };
+});
 if (rows.length > 0) console.table(table);
 
-for (const adapterRow of rows.filter((r) => r.client.startsWith('adapter'))) {
+for (const client of new Set(rows.filter((r) => r.client.startsWith('adapter')).map((r) => r.client))) {
+  const mine = rows.filter((r) => r.client === client);
+  const e2e = mine.map((r) => r.e2e);
+  const ratios = mine.flatMap((r) => {
+    const k = kcatOf(r);
+    return k ? [r.e2e / k.e2e] : [];
+  });
+  const m = ratios.length > 0 ? median(ratios) : NaN;
   console.log(
-    `${adapterRow.client}: ${fmt(adapterRow.e2e)} rec/s through one edge end to end${kc ? ` = ${ratio(adapterRow.e2e, kc.e2e)} kcat's ${fmt(kc.e2e)}` : ''}; ` +
-      `target ≥ 200,000 rec/s: ${adapterRow.e2e >= 200_000 ? 'met' : 'missed'}; ≥ ½ kcat: ${kc ? (adapterRow.e2e >= kc.e2e / 2 ? 'met' : 'missed') : 'unmeasured'}`,
+    `${client}: ${fmt(median(e2e))} rec/s through one edge end to end (median of ${mine.length}: ${e2e.map(fmt).join(', ')}); ` +
+      `target ≥ 200,000 rec/s: ${median(e2e) >= 200_000 ? 'met' : 'missed'}; ` +
+      (ratios.length > 0
+        ? `against kcat in the same round ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')} (median ${m.toFixed(2)}×); ≥ ½ kcat: ${m >= 0.5 ? 'met' : 'missed'}`
+        : '≥ ½ kcat: unmeasured'),
   );
 }
 const opsRow = rows.find((r) => r.client.startsWith('sink.kafka'));

@@ -31,8 +31,17 @@ const writer = await EdgeWriter.open(
 );
 process.stdout.write('ready\n');
 const lines = createInterface({ input: process.stdin });
-await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+// The bench gone before its go (stdin closed): nothing to write for.
+const go = await new Promise<boolean>((resolve) => {
+  lines.once('line', () => resolve(true));
+  lines.once('close', () => resolve(false));
+});
 lines.close();
+if (!go) {
+  await writer.close();
+  process.stderr.write('alpha bench kafka-edge-writer: stdin closed before the go: nothing written\n');
+  process.exit(2);
+}
 const t0 = performance.now();
 await writeQuotes(writer, names, n!, batch!);
 await writer.close();

@@ -218,6 +218,15 @@ async function readEdge(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs:
   return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
 }
 
+/** Fails a minute after every record was written and acknowledged, if the reader has not had them all by then. */
+const readTimeout = (topic: string): Promise<never> =>
+  new Promise((_, reject) => {
+    setTimeout(
+      () => reject(new Error(`${topic}: every record acknowledged, and the reader still short of ${N} a minute later`)),
+      60_000,
+    ).unref();
+  });
+
 /** Both ends in this process, on one JavaScript thread (which also builds every Quote). */
 async function benchAdapter(): Promise<void> {
   const settings = { ...kafkaSettings(), clientId: 'bench-adapter' };
@@ -227,7 +236,8 @@ async function benchAdapter(): Promise<void> {
   const reader = await EdgeReader.open(settings, { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true });
   const t0 = performance.now();
   const produce = writeQuotes(writer, SYMBOL_NAMES, N, BATCH).then(() => performance.now() - t0);
-  const read = await readEdge(reader, t0);
+  // A failed write ends the wait for records that will not come, and so does a minute with all written.
+  const read = await Promise.race([readEdge(reader, t0), produce.then(() => readTimeout(topic))]);
   const produceMs = await produce;
   await writer.close();
   await reader.close();
@@ -256,12 +266,14 @@ async function benchAdapterTwoProcesses(): Promise<void> {
     ['--import', 'tsx', join(ROOT, 'bench/kafka-edge-writer.ts'), topic, String(N), String(BATCH), String(PARTITIONS), String(SYMBOLS)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ? `was killed (${signal})` : `exited with ${code}`)),
+  );
   const lines = createInterface({ input: child.stdout! });
   const line = (): Promise<string> =>
     new Promise((resolve, reject) => {
       lines.once('line', resolve);
-      void exited.then((code) => reject(new Error(`bench/kafka-edge-writer.ts exited with ${code}`)));
+      void exited.then((how) => reject(new Error(`the writer process (bench/kafka-edge-writer.ts) ${how}`)));
     });
   try {
     if ((await line()) !== 'ready') throw new Error('bench/kafka-edge-writer.ts did not say ready');
@@ -272,7 +284,8 @@ async function benchAdapterTwoProcesses(): Promise<void> {
     const t0 = performance.now();
     const done = line();
     child.stdin!.write('go\n');
-    const read = await readEdge(reader, t0);
+    // The writer failing ends the wait for records that will not come, and so does a minute with all written.
+    const read = await Promise.race([readEdge(reader, t0), done.then(() => readTimeout(topic))]);
     const { produceMs } = JSON.parse(await done) as { produceMs: number };
     await reader.close();
     rows.push({
@@ -504,6 +517,7 @@ function fmt(x: number): string {
 }
 
 let splitLine: string | undefined;
+let failed = false;
 try {
   for (round = 0; round < ROUNDS; round++) {
     const of = ROUNDS > 1 ? ` (round ${round + 1} of ${ROUNDS})` : '';
@@ -529,12 +543,17 @@ try {
     console.log('… the default graph, one process then --split');
     splitLine = benchSplit();
   }
+} catch (err) {
+  failed = true;
+  process.stderr.write(`alpha bench:kafka: ${err instanceof Error ? err.message : String(err)}\n`);
 } finally {
   const existing = [];
   for (const t of createdTopics) if ((await admin.partitions(t)) !== undefined) existing.push(t);
   await admin.deleteTopics(existing).catch(() => undefined);
   await admin.close();
 }
+// A failed part leaves no figures to read as a result.
+if (failed) process.exit(1);
 
 /** kcat's row of the same round as `r` (each adapter figure is read against it). */
 const kcatOf = (r: Row): Row | undefined => rows.find((k) => k.round === r.round && k.client.startsWith('kcat'));

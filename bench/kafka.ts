@@ -218,6 +218,18 @@ async function readEdge(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs:
   return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
 }
 
+/** An adapter's row of this round: the writer's own rate, and the edge's end to end. */
+const adapterRow = (client: string, produceMs: number, read: { e2eMs: number; p50: number; p99: number }): Row => ({
+  round,
+  client,
+  produce: N / (produceMs / 1000),
+  consume: NaN,
+  e2e: N / (read.e2eMs / 1000),
+  p50: read.p50,
+  p99: read.p99,
+  bytes: 0,
+});
+
 /** Fails a minute after every record was written and acknowledged, if the reader has not had them all by then. */
 const readTimeout = (topic: string): Promise<never> =>
   new Promise((_, reject) => {
@@ -241,16 +253,7 @@ async function benchAdapter(): Promise<void> {
   const produceMs = await produce;
   await writer.close();
   await reader.close();
-  rows.push({
-    round,
-    client: 'adapter, one process (EdgeWriter→EdgeReader)',
-    produce: N / (produceMs / 1000),
-    consume: NaN,
-    e2e: N / (read.e2eMs / 1000),
-    p50: read.p50,
-    p99: read.p99,
-    bytes: 0,
-  });
+  rows.push(adapterRow('adapter, one process (EdgeWriter→EdgeReader)', produceMs, read));
 }
 
 /**
@@ -288,16 +291,7 @@ async function benchAdapterTwoProcesses(): Promise<void> {
     const read = await Promise.race([readEdge(reader, t0), done.then(() => readTimeout(topic))]);
     const { produceMs } = JSON.parse(await done) as { produceMs: number };
     await reader.close();
-    rows.push({
-      round,
-      client: 'adapter, writer and reader processes',
-      produce: N / (produceMs / 1000),
-      consume: NaN,
-      e2e: N / (read.e2eMs / 1000),
-      p50: read.p50,
-      p99: read.p99,
-      bytes: 0,
-    });
+    rows.push(adapterRow('adapter, writer and reader processes', produceMs, read));
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -27,7 +27,6 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { z } from 'zod';
@@ -43,50 +42,30 @@ import type { ResolvedNode } from '../pipelines/topology/model.ts';
 import { EdgeReader } from '../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
 import { kafkaSettings } from '../lib/io/kafka/settings.ts';
+import { benchFlags, namesFrom, wholeNumber } from './flags.ts';
 import { nowMicros, quote as quoteOf, symbolNames, writeQuotes } from './kafka-quotes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
 const REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7';
 
-function refuse(message: string): never {
-  process.stderr.write(`alpha bench:kafka: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exit(2);
-}
-const opts = (() => {
-  try {
-    return parseArgs({
-      options: {
-        records: { type: 'string', default: '500000' },
-        partitions: { type: 'string', default: '6' },
-        batch: { type: 'string', default: '8000' },
-        symbols: { type: 'string', default: '100' },
-        only: { type: 'string' },
-        rounds: { type: 'string', default: '3' },
-      },
-    }).values;
-  } catch (err) {
-    return refuse(`${err instanceof Error ? err.message : String(err)} (flags: --records --partitions --batch --symbols --rounds --only)`);
-  }
-})();
-function positive(name: string, max: number): number {
-  const text = (opts as Record<string, string | undefined>)[name]!;
-  const v = Number(text);
-  if (!/^[0-9]+$/.test(text) || v < 1 || v > max)
-    refuse(`--${name} '${text}': expected a whole number from 1 to ${max.toLocaleString('en-US')}`);
-  return v;
-}
-const N = positive('records', 50_000_000);
-const PARTITIONS = positive('partitions', 1000);
-const BATCH = positive('batch', 1_000_000);
-const SYMBOLS = positive('symbols', 100_000);
+const flags = benchFlags('kafka', {
+  records: { type: 'string', default: '500000' },
+  partitions: { type: 'string', default: '6' },
+  batch: { type: 'string', default: '8000' },
+  symbols: { type: 'string', default: '100' },
+  rounds: { type: 'string', default: '3' },
+  only: { type: 'string' },
+});
+const N = wholeNumber(flags, 'records', { max: 50_000_000 });
+const PARTITIONS = wholeNumber(flags, 'partitions', { max: 1000 });
+const BATCH = wholeNumber(flags, 'batch', { max: 1_000_000 });
+const SYMBOLS = wholeNumber(flags, 'symbols', { max: 100_000 });
 /** Rounds of the adapter and kcat, each ratio taken within its round (kcat's own rate moves 2× between minutes). */
-const ROUNDS = positive('rounds', 100);
+const ROUNDS = wholeNumber(flags, 'rounds', { max: 100 });
 let round = 0;
 const DEBUG = process.env['BENCH_DEBUG'] === '1';
-const PARTS = ['adapter', 'adapter2', 'ops', 'kcat', 'split'];
-const chosen = opts.only?.split(',');
-for (const part of chosen ?? []) if (!PARTS.includes(part)) refuse(`--only: '${part}' is not one of ${PARTS.join(', ')}`);
+const chosen = flags.values.only === undefined ? undefined : namesFrom(flags, 'only', ['adapter', 'adapter2', 'ops', 'kcat', 'split']);
 const only = (name: string): boolean => (chosen === undefined ? name !== 'split' : chosen.includes(name));
 
 // ---------------------------------------------------------------- services

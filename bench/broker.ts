@@ -17,17 +17,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchFlags, refuse, wholeNumber } from './flags.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    data: { type: 'string', default: 'data/sample' },
-    algos: { type: 'boolean', default: false },
-  },
+const flags = benchFlags('broker', {
+  runs: { type: 'string', default: '3' },
+  data: { type: 'string', default: 'data/sample' },
+  algos: { type: 'boolean', default: false },
 });
-const runs = Number(args.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs is "${args.runs}": expected an integer >= 1`);
+const args = flags.values;
+const runs = wholeNumber(flags, 'runs', { max: 10_000 });
+if (args.data === '') refuse('broker', "--data '': expected a dataset directory (generated there on the first run if missing)");
 
 const variants = [
   { name: 'execution.sim-broker', topology: 'examples/sim-broker.yaml' },

@@ -16,18 +16,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../lib/core/rng.ts';
-import { readModelBytes, readModelCard } from '../lib/model/model-card.ts';
+import { type ModelCard, readModelBytes, readModelCard } from '../lib/model/model-card.ts';
 import { SESSION_OPTIONS } from '../operators/model/onnx.ts';
 import { ensureResearchEnv, RESEARCH_PYTHON } from '../pipelines/cli/model.ts';
+import { benchFlags, refuse, wholeNumber } from './flags.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
-const modelDir = flag('model', 'models/default');
-const rows = Number(flag('rows', '500'));
-const iterations = Number(flag('iterations', '2000'));
+const flags = benchFlags('model', {
+  model: { type: 'string', default: 'models/default' },
+  rows: { type: 'string', default: '500' },
+  iterations: { type: 'string', default: '2000' },
+  'no-python': { type: 'boolean' },
+});
+const modelDir = flags.values.model;
+const rows = wholeNumber(flags, 'rows', { max: 100_000 });
+const iterations = wholeNumber(flags, 'iterations', { max: 1_000_000 });
 const WARMUP = 50;
 
 interface Timing {
@@ -43,7 +45,14 @@ function summarise(us: Float64Array): Timing {
   return { p50_us: at(0.5), p99_us: at(0.99), mean_us: us.reduce((a, b) => a + b, 0) / us.length, min_us: sorted[0]! };
 }
 
-const card = readModelCard(modelDir);
+const { card, modelBytes } = ((): { card: ModelCard; modelBytes: Uint8Array } => {
+  try {
+    const card = readModelCard(modelDir);
+    return { card, modelBytes: readModelBytes(card) };
+  } catch (err) {
+    return refuse('model', `--model '${modelDir}': ${err instanceof Error ? err.message : String(err)}`);
+  }
+})();
 const k = card.feature_names.length;
 const rng = new Rng(7);
 const x = new Float32Array(rows * k);
@@ -51,7 +60,7 @@ for (let i = 0; i < x.length; i++) x[i] = rng.normal();
 const values = Array.from(x);
 const symbols = Array.from({ length: rows }, (_, i) => `S${i}`);
 
-const session = await ort.InferenceSession.create(readModelBytes(card), SESSION_OPTIONS);
+const session = await ort.InferenceSession.create(modelBytes, SESSION_OPTIONS);
 const input = session.inputNames[0]!;
 const output = session.outputNames[0]!;
 
@@ -76,7 +85,7 @@ const operatorPath = await time(async () => {
 });
 
 let py: (Timing & { onnxruntime_version: string }) | undefined;
-if (!args.includes('--no-python')) {
+if (flags.values['no-python'] !== true) {
   ensureResearchEnv();
   const inputFile = join(mkdtempSync(join(tmpdir(), 'bench-model-')), 'rows.f32');
   writeFileSync(inputFile, x);

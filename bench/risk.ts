@@ -26,16 +26,18 @@ import { join } from 'node:path';
 import { Rng } from '../lib/core/rng.ts';
 import { MvoProblem } from '../lib/optimise/problem.ts';
 import { MvoOptimizer } from '../lib/optimise/optimizer.ts';
+import { benchFlags, wholeNumber, wholeNumbers } from './flags.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
-const sizes = flag('sizes', '100,500,2000').split(',').map(Number);
-const repeats = Number(flag('repeats', '20'));
-const colds = Number(flag('cold', '7'));
-const python = !args.includes('--no-python');
+const flags = benchFlags('risk', {
+  sizes: { type: 'string', default: '100,500,2000' },
+  repeats: { type: 'string', default: '20' },
+  cold: { type: 'string', default: '7' },
+  'no-python': { type: 'boolean' },
+});
+const sizes = wholeNumbers(flags, 'sizes', { max: 100_000 });
+const repeats = wholeNumber(flags, 'repeats', { max: 10_000 });
+const colds = wholeNumber(flags, 'cold', { max: 1000 });
+const python = flags.values['no-python'] !== true;
 const K = 20;
 const EPS = 1e-6;
 

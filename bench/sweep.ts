@@ -18,16 +18,22 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { generateDataset } from '../pipelines/data/generate.ts';
 import { runBacktest } from '../pipelines/runtime/backtest.ts';
+import { benchFlags, refuse, wholeNumber } from './flags.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
 const GAMMAS = [200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000, 5000, 6000];
-const points = Number(flag('points', '16'));
-const jobs = flag('jobs', '2');
-const data = flag('data', 'data/sample');
+const flags = benchFlags('sweep', {
+  points: { type: 'string', default: '16' },
+  jobs: { type: 'string', default: '2' },
+  rounds: { type: 'string', default: '1' },
+  'no-threads': { type: 'boolean' },
+  data: { type: 'string', default: 'data/sample' },
+});
+const points = wholeNumber(flags, 'points', { max: GAMMAS.length });
+/** `alpha sweep --jobs` takes 1 to 64. */
+const jobs = String(wholeNumber(flags, 'jobs', { max: 64 }));
+const rounds = wholeNumber(flags, 'rounds', { max: 100 });
+const data = flags.values.data;
+if (data === '') refuse('sweep', "--data '': expected a dataset directory (generated there if it has no manifest.json)");
 const gammas = GAMMAS.slice(0, points);
 const tmp = mkdtempSync(join(tmpdir(), 'alpha-bench-sweep-'));
 
@@ -97,7 +103,6 @@ async function sweep(workers: 'process' | 'thread', round: number): Promise<{ wa
   return { wall: seconds, cpu };
 }
 
-const rounds = Number(flag('rounds', '1'));
 const reference = new Map<number, { sharpe: number; total_return: number; fills: number }>();
 const table: string[] = [];
 const row = (what: string, wall: number, cpu: number, ref: number): string =>
@@ -118,7 +123,7 @@ for (let round = 1; round <= rounds; round++) {
   const sequential = Number(process.hrtime.bigint() - t) / 1e9;
   const sequentialCpu = ownCpu() - cpu0;
   const processes = await sweep('process', round);
-  const threads = args.includes('--no-threads') ? undefined : await sweep('thread', round);
+  const threads = flags.values['no-threads'] === true ? undefined : await sweep('thread', round);
   table.push(
     `round ${round} (load average ${loadavg()
       .map((x) => x.toFixed(2))

@@ -83,6 +83,15 @@ export function wholeNumbers<O extends Options>(
   return out;
 }
 
+/** A comma list of decimal numbers, each within [min, max]. */
+export function decimals<O extends Options>(flags: BenchFlags<O>, name: keyof O & string, range: { min: number; max: number }): number[] {
+  const t = text(flags, name) ?? '';
+  const out = t.split(',').map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
+  if (out.some((v) => !Number.isFinite(v) || v < range.min || v > range.max))
+    refuse(flags.bench, `--${name} '${t}': expected numbers from ${range.min} to ${range.max}, separated by commas`);
+  return out;
+}
+
 /** A comma list of names from `allowed`. */
 export function namesFrom<O extends Options>(flags: BenchFlags<O>, name: keyof O & string, allowed: readonly string[]): string[] {
   const t = text(flags, name) ?? '';

@@ -34,50 +34,41 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { benchFlags, decimal, decimals, wholeNumber, wholeNumbers } from './flags.ts';
 import { type GroupRun, splitRun } from './live-split.ts';
 import { type T2tResult, tickToTrade } from './live-t2t.ts';
 import type { Dist } from './venue-audit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name: string): string => join(root, 'native/colo/build', name);
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : (argv[i + 1] ?? '');
-};
-const num = (name: string, fallback: number): number => {
-  const v = Number(arg(name, String(fallback)));
-  if (!Number.isFinite(v) || v <= 0) {
-    process.stderr.write(`alpha bench:live: --${name} '${arg(name, '')}' is not a number > 0\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const speeds = arg('speeds', '600,2400,9600,38400,153600').split(',').map(Number);
-if (speeds.some((s) => !Number.isFinite(s) || s <= 0)) {
-  process.stderr.write(`alpha bench:live: --speeds '${arg('speeds', '')}': expected speeds > 0, comma-separated\n`);
-  process.exit(2);
-}
-const seconds = num('seconds', 8);
-const symbols = num('symbols', 40);
-const splitSymbols = arg('split-symbols', '40,160,640').split(',').map(Number);
-if (splitSymbols.some((n) => !Number.isInteger(n) || n <= 0 || n > 5000)) {
-  process.stderr.write(
-    `alpha bench:live: --split-symbols '${arg('split-symbols', '')}': expected whole numbers 1 … 5000, comma-separated\n`,
-  );
-  process.exit(2);
-}
-const keepUpMs = num('keep-up-ms', 50);
-const t2tSpeed = num('t2t-speed', 1200);
-const every = num('every', 20);
-if (!Number.isInteger(every)) {
-  process.stderr.write(`alpha bench:live: --every '${arg('every', '')}' is not a whole number of quotes\n`);
-  process.exit(2);
-}
-const skipSeconds = num('skip-seconds', 5);
-const rounds = num('rounds', 20_000);
-const t2tOnly = argv.includes('--t2t-only');
-const noSplit = argv.includes('--no-split');
+const flags = benchFlags('live', {
+  speeds: { type: 'string', default: '600,2400,9600,38400,153600' },
+  seconds: { type: 'string', default: '8' },
+  symbols: { type: 'string', default: '40' },
+  'split-symbols': { type: 'string', default: '40,160,640' },
+  'split-speed': { type: 'string' },
+  'keep-up-ms': { type: 'string', default: '50' },
+  't2t-speed': { type: 'string', default: '1200' },
+  every: { type: 'string', default: '20' },
+  'skip-seconds': { type: 'string', default: '5' },
+  rounds: { type: 'string', default: '20000' },
+  't2t-only': { type: 'boolean' },
+  'no-split': { type: 'boolean' },
+});
+const speeds = decimals(flags, 'speeds', { min: 0.01, max: 10_000_000 });
+const seconds = decimal(flags, 'seconds', { min: 0.1, max: 3600 });
+const symbols = wholeNumber(flags, 'symbols', { max: 5000 });
+const splitSymbols = wholeNumbers(flags, 'split-symbols', { max: 5000 });
+const keepUpMs = decimal(flags, 'keep-up-ms', { min: 0.001, max: 60_000 });
+const t2tSpeed = decimal(flags, 't2t-speed', { min: 0.01, max: 10_000_000 });
+const every = wholeNumber(flags, 'every', { max: 1_000_000 });
+const skipSeconds = decimal(flags, 'skip-seconds', { min: 0, max: 3600 });
+// colo_pingpong's own limit.
+const rounds = wholeNumber(flags, 'rounds', { max: 60_000 });
+const t2tOnly = flags.values['t2t-only'] === true;
+const noSplit = flags.values['no-split'] === true;
+const givenSplitSpeed =
+  flags.values['split-speed'] === undefined ? undefined : decimal(flags, 'split-speed', { min: 0.01, max: 10_000_000 });
 
 for (const b of ['colo_venue', 'colo_pingpong']) {
   if (!existsSync(bin(b))) {
@@ -198,9 +189,7 @@ for (const speed of t2tOnly ? [] : speeds) {
 // `alpha live` process starting up) and re-request what they missed: on a day shorter than the run
 // that catch-up burst is most of the day, and the row would measure the start-up, not keeping up. So
 // its feed rate grows with the universe, at a speed whose day lasts the whole run.
-const splitSpeed = argv.includes('--split-speed')
-  ? num('split-speed', 1)
-  : Math.max(...speeds.filter((s) => playSeconds(s) >= seconds), Math.min(...speeds));
+const splitSpeed = givenSplitSpeed ?? Math.max(...speeds.filter((s) => playSeconds(s) >= seconds), Math.min(...speeds));
 for (const n of t2tOnly || noSplit ? [] : splitSymbols) {
   const at = n === symbols ? { data, date, flow } : await day(n);
   const split = await splitRun({

@@ -27,32 +27,34 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { colo } from '../native/colo/index.ts';
+import { benchFlags, decimal, wholeNumber } from './flags.ts';
 import { iocAtAsk } from './t2t-order.ts';
 import { type Dist, dist, packetFinder, readAudit } from './venue-audit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const build = join(root, 'native/colo/build');
 const bin = (name: string) => join(build, name);
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) {
-    process.stderr.write(`alpha bench:venue: --${name} '${argv[i + 1]}' is not a number >= 0\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const flags = benchFlags('venue', {
+  seconds: { type: 'string', default: '5' },
+  speed: { type: 'string', default: '0.02' },
+  every: { type: 'string', default: '10' },
+  messages: { type: 'string', default: '300000' },
+  symbols: { type: 'string', default: '50' },
+  rounds: { type: 'string', default: '20000' },
+  'no-spin': { type: 'boolean' },
+  'js-only': { type: 'boolean' },
+});
 const opts = {
-  seconds: flag('seconds', 5),
-  speed: flag('speed', 0.02),
-  every: flag('every', 10),
-  messages: flag('messages', 300_000),
-  symbols: flag('symbols', 50),
-  rounds: flag('rounds', 20_000),
-  spin: !argv.includes('--no-spin'),
+  seconds: decimal(flags, 'seconds', { min: 0.1, max: 3600 }),
+  speed: decimal(flags, 'speed', { min: 0, max: 1_000_000 }),
+  every: wholeNumber(flags, 'every', { max: 1_000_000 }),
+  // simulateItchSession's and colo_pingpong's own limits.
+  messages: wholeNumber(flags, 'messages', { max: 100_000_000 }),
+  symbols: wholeNumber(flags, 'symbols', { max: 9999 }),
+  rounds: wholeNumber(flags, 'rounds', { max: 60_000 }),
+  spin: flags.values['no-spin'] !== true,
 };
+const jsOnly = flags.values['js-only'] === true;
 for (const b of ['colo_pingpong', 'colo_bench', 'colo_venue', 'colo_fastpath']) {
   if (!existsSync(bin(b))) {
     execFileSync('bash', [join(root, 'native/colo/build.sh')], { stdio: 'inherit' });
@@ -140,8 +142,8 @@ const runs: VenueRun[] = [];
 try {
   const flow = join(dir, 'flow.itch');
   writeFileSync(flow, colo().simulateItchSession({ messages: opts.messages, symbols: opts.symbols, seed: 11 }));
-  if (!argv.includes('--js-only')) runs.push(await venueRun(flow, 'blocking'));
-  if (opts.spin && !argv.includes('--js-only')) runs.push(await venueRun(flow, 'spin'));
+  if (!jsOnly) runs.push(await venueRun(flow, 'blocking'));
+  if (opts.spin && !jsOnly) runs.push(await venueRun(flow, 'spin'));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,7 +9,8 @@
  * losses re-requested) and to one that joins after (a rebuild from sequence 1), rows taken by JS
  * with take() on each onData call.
  *
- * Flags (passed to colo_bench): --messages 20000000 --symbols 500 --runs 5 --triggers 200000;
+ * Flags (passed to colo_bench): --messages 20000000 --symbols 500 --runs 5 --triggers 200000 --json
+ * (its table as JSON);
  * --feed-messages 2000000 (this script only: the ItchFeed session).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,17 +19,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { colo, type ItchFeed } from '../native/colo/index.ts';
+import { benchFlags, wholeNumber } from './flags.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bench = join(root, 'native/colo/build/colo_bench');
-const argv = process.argv.slice(2);
-const feedAt = argv.indexOf('--feed-messages');
-const feedMessages = feedAt >= 0 ? Number(argv[feedAt + 1]) : 2_000_000;
-const args = feedAt >= 0 ? [...argv.slice(0, feedAt), ...argv.slice(feedAt + 2)] : argv;
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+// --messages, --symbols, --runs, --triggers and --json are colo_bench's (passed on once checked; its
+// defaults are the same); the first three size this script's Node rows too.
+const flags = benchFlags('colo', {
+  messages: { type: 'string', default: '20000000' },
+  symbols: { type: 'string', default: '500' },
+  runs: { type: 'string', default: '5' },
+  triggers: { type: 'string', default: '200000' },
+  json: { type: 'boolean' },
+  'feed-messages': { type: 'string', default: '2000000' },
+});
+// simulateItchSession's limits; colo_bench takes them too.
+const messages = wholeNumber(flags, 'messages', { max: 100_000_000 });
+const symbols = wholeNumber(flags, 'symbols', { max: 9999 });
+const runs = wholeNumber(flags, 'runs', { max: 1000 });
+const triggers = wholeNumber(flags, 'triggers', { max: 100_000_000 });
+const feedMessages = wholeNumber(flags, 'feed-messages', { max: 100_000_000 });
+const args = [
+  ...['--messages', messages, '--symbols', symbols, '--runs', runs, '--triggers', triggers].map(String),
+  ...(flags.values.json === true ? ['--json'] : []),
+];
 if (!existsSync(bench)) execFileSync('bash', [join(root, 'native/colo/build.sh')], { stdio: 'inherit' });
 
 // One core, as the issue's targets are stated; taskset is in util-linux on every Debian.
@@ -36,9 +50,6 @@ const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const run = pinned ? spawnSync('taskset', ['-c', '0', bench, ...args], { stdio: 'inherit' }) : spawnSync(bench, args, { stdio: 'inherit' });
 if (run.status !== 0) process.exit(run.status ?? 1);
 
-const messages = flag('messages', 20_000_000);
-const symbols = flag('symbols', 500);
-const runs = flag('runs', 5);
 const dir = mkdtempSync(join(tmpdir(), 'alpha-bench-colo-'));
 try {
   const file = join(dir, 'session.itch');

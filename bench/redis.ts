@@ -11,20 +11,13 @@
  */
 import { DEFAULT_REDIS_URL, openRedis, redisAddress } from '../lib/io/redis/connect.ts';
 import { streamKey } from '../lib/io/redis/hot-streams.ts';
+import { benchFlags, wholeNumber } from './flags.ts';
 import { benchQuotes, deleteKeys, loadRedisLogin, redisBenchmarkXadd, writerRate } from './redis-writes.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = argv.indexOf(`--${name}`);
-  const v = i < 0 ? fallback : Number(argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) {
-    process.stderr.write(`alpha bench:redis: --${name} '${argv[i + 1]}' is not a whole number ≥ 1\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const records = flag('records', 500_000);
-const naiveRecords = flag('naive', 20_000);
+const flags = benchFlags('redis', { records: { type: 'string', default: '500000' }, naive: { type: 'string', default: '20000' } });
+const records = wholeNumber(flags, 'records', { max: 20_000_000 });
+// The naive loop writes the first --naive of the records.
+const naiveRecords = wholeNumber(flags, 'naive', { max: Math.min(records, 1_000_000) });
 const url = process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
 const address = redisAddress(url);
 if (typeof address === 'string') {

@@ -22,20 +22,10 @@ import { objectStoreConfig, openObjectStore } from '../lib/io/lake/object-store.
 import { openLakeReplay } from '../lib/io/lake/replay.ts';
 import { generateDataset } from '../pipelines/data/generate.ts';
 import { sampleToLake } from '../pipelines/data/sample-to-lake.ts';
+import { benchFlags } from './flags.ts';
+import { coldOptions, coldValues } from './tiers-flags.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  const v = i < 0 ? fallback : Number(args[i + 1]);
-  if (!Number.isInteger(v) || v < 1) {
-    process.stderr.write(`alpha bench:tiers-cold: --${name} '${args[i + 1]}' is not a whole number ≥ 1\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const symbols = flag('symbols', 40);
-const days = flag('days', 20);
-const runs = flag('runs', 3);
+const { symbols, days, runs } = coldValues(benchFlags('tiers-cold', coldOptions));
 
 let config: ReturnType<typeof objectStoreConfig>;
 try {

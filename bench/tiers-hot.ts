@@ -22,20 +22,11 @@ import { writeRecordsParquet } from '../lib/io/parquet.ts';
 import { DEFAULT_REDIS_URL, openRedis, redisAddress } from '../lib/io/redis/connect.ts';
 import { StreamWriter } from '../lib/io/redis/stream-writer.ts';
 import type { Quote } from '../schemas/types.generated.ts';
+import { benchFlags } from './flags.ts';
 import { benchQuotes, deleteKeys, loadRedisLogin, redisBenchmarkXadd, writerRate } from './redis-writes.ts';
+import { hotOptions, hotValues } from './tiers-flags.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = argv.indexOf(`--${name}`);
-  const v = i < 0 ? fallback : Number(argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) {
-    process.stderr.write(`alpha bench:tiers-hot: --${name} '${argv[i + 1]}' is not a whole number ≥ 1\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const records = flag('records', 500_000);
-const flushRecords = flag('flush-records', 200_000);
+const { records, flushRecords } = hotValues(benchFlags('tiers-hot', hotOptions));
 const url = process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
 const address = redisAddress(url);
 if (typeof address === 'string') {

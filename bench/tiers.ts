@@ -7,11 +7,23 @@
  * Needs `npm run services:up` and `npm run setup:lake`. The object store's identity comes from the
  * environment, else from the pair the services script keeps (.services/cache/seaweedfs-s3.env), as
  * the tests take it; it is never printed.
+ * Flags: those of both parts (--records --flush-records; --symbols --days --runs), each passed to its part.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchFlags } from './flags.ts';
+import { coldOptions, coldValues, hotOptions, hotValues } from './tiers-flags.ts';
+
+// Both parts' flags, checked before either runs; each part is given its own.
+const flags = benchFlags('tiers', { ...hotOptions, ...coldOptions });
+const hot = hotValues(flags);
+const cold = coldValues(flags);
+const partArgs: Record<string, string[]> = {
+  'tiers-hot.ts': ['--records', String(hot.records), '--flush-records', String(hot.flushRecords)],
+  'tiers-cold.ts': ['--symbols', String(cold.symbols), '--days', String(cold.days), '--runs', String(cold.runs)],
+};
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pairFile = join(process.env['SERVICES_CACHE_DIR'] ?? join(root, '.services/cache'), 'seaweedfs-s3.env');
@@ -24,7 +36,7 @@ if (!env['ALPHA_S3_ACCESS_KEY'] && existsSync(pairFile)) {
 }
 let failed = 0;
 for (const part of ['tiers-hot.ts', 'tiers-cold.ts']) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', part), ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', part), ...partArgs[part]!], {
     cwd: root,
     env,
     stdio: 'inherit',

@@ -13,7 +13,7 @@
  * (timed by the loop's `done` hook), so it includes that merge; the first step, having no step
  * before it, is left out.
  *
- *   npm run bench -- [--quotes 1000000] [--runs 10] [--symbols 100] [--backtest-runs 1] [--no-backtest] [--only TEXT] [--fresh]
+ *   npm run bench -- [--quotes 1000000] [--runs 10] [--symbols 100] [--backtest-runs 1] [--no-backtest] [--only TEXT] [--fresh] [--topology topology.yaml]
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,7 +21,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Calendar, Session } from '../operators/sdk/context.ts';
@@ -30,39 +29,71 @@ import { MINUTE } from '../lib/core/time.ts';
 import type { Batch } from '../operators/sdk/spec.ts';
 import type { Bar, FeatureVector, Quote } from '../schemas/types.generated.ts';
 import { generateDataset } from '../pipelines/data/generate.ts';
+import { GENERATE_LIMITS } from '../pipelines/data/generate-options.ts';
 import { readManifest, type DatasetManifest } from '../pipelines/data/manifest.ts';
 import { feedTopology, runGraph, type GraphRun, type RunOptions } from '../pipelines/harness/harness.ts';
 import { openDataset } from '../pipelines/io/dataset.ts';
 import { resolveTopology } from '../pipelines/runtime/backtest.ts';
 import type { ResolvedNode, Topology } from '../pipelines/topology/model.ts';
+import { benchFlags, refuse, wholeNumber } from './flags.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Options and data
 
-const { values: args } = parseArgs({
-  options: {
-    quotes: { type: 'string', default: '1000000' },
-    runs: { type: 'string', default: '10' },
-    symbols: { type: 'string', default: '100' },
-    topology: { type: 'string', default: 'topology.yaml' },
-    'backtest-runs': { type: 'string', default: '1' },
-    'no-backtest': { type: 'boolean', default: false },
-    fresh: { type: 'boolean', default: false },
-    /** Only the stages whose name contains this text (for profiling). */
-    only: { type: 'string', default: '' },
-    /** Internal: run only the Parquet stages, expecting this many bars, and print their rows as JSON (see parquetStages). */
-    'parquet-child': { type: 'string' },
-  },
+const flags = benchFlags('graph', {
+  quotes: { type: 'string', default: '1000000' },
+  runs: { type: 'string', default: '10' },
+  symbols: { type: 'string', default: '100' },
+  topology: { type: 'string', default: 'topology.yaml' },
+  'backtest-runs': { type: 'string', default: '1' },
+  'no-backtest': { type: 'boolean', default: false },
+  fresh: { type: 'boolean', default: false },
+  /** Only the stages whose name contains this text (for profiling). */
+  only: { type: 'string' },
+  /** Internal: run only the Parquet stages, expecting this many bars and at most this many steps, and print their rows as JSON (see parquetStages). */
+  'parquet-child': { type: 'string' },
 });
-const wantQuotes = positiveInt('quotes', args.quotes);
-const runs = positiveInt('runs', args.runs);
-const symbols = positiveInt('symbols', args.symbols);
-const backtestRuns = positiveInt('backtest-runs', args['backtest-runs']);
+const args = flags.values;
+const wantQuotes = wholeNumber(flags, 'quotes', { max: 20_000_000 });
+const runs = wholeNumber(flags, 'runs', { max: 1000 });
+const symbols = wholeNumber(flags, 'symbols', { max: GENERATE_LIMITS.symbols });
+const backtestRuns = wholeNumber(flags, 'backtest-runs', { max: 100 });
+const onlyText = args.only ?? '';
+const parquetChild = args['parquet-child'] === undefined ? undefined : barsAndSteps(args['parquet-child']);
+const { topology, nodes } = benchTopology(args.topology);
+/** About how many quotes the generator makes per symbol-day (1,990 in the 40 × 20 sample): the first guess at the days needed. */
+const QUOTES_PER_SYMBOL_DAY = 1900;
+{
+  const days = Math.max(1, Math.ceil(wantQuotes / (symbols * QUOTES_PER_SYMBOL_DAY)));
+  if (days > GENERATE_LIMITS.days || symbols * days > GENERATE_LIMITS.symbolDays)
+    refuse(
+      'graph',
+      `--quotes ${wantQuotes} of --symbols ${symbols} takes about ${days.toLocaleString('en-US')} days, ${(symbols * days).toLocaleString('en-US')} symbol-days: ` +
+        `the generator makes at most ${GENERATE_LIMITS.days.toLocaleString('en-US')} days and ${GENERATE_LIMITS.symbolDays.toLocaleString('en-US')} symbol-days (fewer quotes or more symbols)`,
+    );
+}
 
-function positiveInt(name: string, text: string): number {
-  const n = Number(text.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} is "${text}": expected an integer >= 1`);
-  return n;
+/** `--parquet-child BARS:STEPS`, two whole numbers: what the parent passes its child (see childArgs); at 20M quotes both are far below 100M. */
+function barsAndSteps(text: string): [number, number] {
+  const max = 100_000_000;
+  const parts = text.split(':');
+  const numbers = parts.map((p) => (/^[0-9][0-9_]*$/.test(p) ? Number(p.replace(/_/g, '')) : Number.NaN));
+  if (numbers.length !== 2 || numbers.some((n) => !Number.isSafeInteger(n) || n < 1 || n > max))
+    refuse(
+      'graph',
+      `--parquet-child '${text}': expected BARS:STEPS, two whole numbers from 1 to ${max.toLocaleString('en-US')} (an internal flag the bench passes its own child)`,
+    );
+  return [numbers[0]!, numbers[1]!];
+}
+
+/** The topology whose nodes and params the stages run, or one line saying why it cannot be used. */
+function benchTopology(file: string): { topology: Topology; nodes: Nodes } {
+  try {
+    const topology = resolveTopology(file);
+    return { topology, nodes: nodesOf(topology) };
+  } catch (err) {
+    return refuse('graph', `--topology '${file}': ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** Generated datasets are cached under the temp folder, keyed by the generator's own source. */
@@ -93,7 +124,7 @@ async function dataset(nSymbols: number, days: number): Promise<{ dir: string; m
 
 /** Enough whole days of `symbols` instruments for at least `wantQuotes` quotes. */
 async function quoteDataset(): Promise<{ dir: string; manifest: DatasetManifest }> {
-  let days = Math.max(1, Math.ceil(wantQuotes / (symbols * 1900)));
+  let days = Math.max(1, Math.ceil(wantQuotes / (symbols * QUOTES_PER_SYMBOL_DAY)));
   for (;;) {
     const d = await dataset(symbols, days);
     const rows = d.manifest.datasets['quotes']?.rows ?? 0;
@@ -732,20 +763,17 @@ function printTable(rows: Row[]): void {
 // ---------------------------------------------------------------------------------------------------
 // Main
 
-const topology = resolveTopology(args.topology);
-const nodes = nodesOf(topology);
 const params = loopParams(nodes);
 const { dir, manifest } = await quoteDataset();
 const options = runOptions(dir, manifest);
 const calendar: Calendar = { sessions: options.sessions ?? [] };
-const selected = (stage: string): boolean => stage.includes(args.only);
+const selected = (stage: string): boolean => stage.includes(onlyText);
 /** The feed and the nodes of a stage, as a topology with the seed of the one under test. */
 const staged = (nodeList: ResolvedNode[], feeds: Parameters<typeof feedTopology>[1]): Topology =>
   feedTopology(nodeList, feeds, { name: `bench of ${topology.name}`, seed: topology.seed });
 
-if (args['parquet-child'] !== undefined) {
-  const [bars, steps] = args['parquet-child'].split(':');
-  const rows = await parquetStages(positiveInt('parquet-child', bars ?? ''), positiveInt('parquet-child', steps ?? ''));
+if (parquetChild !== undefined) {
+  const rows = await parquetStages(...parquetChild);
   process.stdout.write(`${JSON.stringify(rows)}\n`);
   process.exit(0);
 }

@@ -8,7 +8,7 @@
  *
  * Files: a synthetic quote CSV (`--rows N`, default 1,000,000: 50 symbols, one quote a second from
  * 2024-01-02 14:30 UTC, seeded), and DowJones30 when `scripts/data/r-datasets.sh` has cached it.
- * Flags: --rows N  --runs N (best of; default 3)
+ * Flags: --rows N (1 to 5,000,000)  --runs N (best of; default 3, up to 100)
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,14 +19,15 @@ import { literal, openDuck } from '../lib/io/lake/duckdb.ts';
 import { ingestFiles } from '../pipelines/ingest/ingest.ts';
 import type { RowFormat } from '../pipelines/ingest/columns.ts';
 import { timeParser } from '../pipelines/ingest/times.ts';
+import { benchFlags, wholeNumber } from './flags.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const rows = flag('--rows', 1_000_000);
-const runs = flag('--runs', 3);
+const flags = benchFlags('lake-ingest', {
+  rows: { type: 'string', default: '1000000' },
+  runs: { type: 'string', default: '3' },
+});
+/** At most 5M rows: the synthetic file is built as one string, which V8 caps at about 10M of these lines. */
+const rows = wholeNumber(flags, 'rows', { max: 5_000_000 });
+const runs = wholeNumber(flags, 'runs', { max: 100 });
 const dir = mkdtempSync(join(tmpdir(), 'alpha-bench-ingest-'));
 
 function syntheticQuotes(n: number): string {

@@ -15,7 +15,7 @@
  *   the same rows sorted by (symbol, ts_event) into date partitions; then the replay again, on the
  *   Z-ordered files.
  *
- * Flags: --data DIR (an existing sample; default: generated into a temporary folder)  --queries 50  --runs 3
+ * Flags: --data DIR (an existing sample; default: generated into a temporary folder)  --queries 50 (1 to 100,000)  --runs 3 (1 to 1,000)
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,14 +28,31 @@ import { openLakeReplay } from '../lib/io/lake/replay.ts';
 import { generateDataset } from '../pipelines/data/generate.ts';
 import { type DatasetManifest, readManifest } from '../pipelines/data/manifest.ts';
 import { openDataset } from '../pipelines/io/dataset.ts';
+import { benchFlags, refuse, wholeNumber } from './flags.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
-const queries = Number(flag('queries', '50'));
-const runs = Number(flag('runs', '3'));
+const flags = benchFlags('lake', {
+  data: { type: 'string' },
+  queries: { type: 'string', default: '50' },
+  runs: { type: 'string', default: '3' },
+});
+const queries = wholeNumber(flags, 'queries', { max: 100_000 });
+const runs = wholeNumber(flags, 'runs', { max: 1000 });
+/** The sample `--data` names, checked before the lake is made; undefined when one is to be generated. */
+const given = flags.values.data === undefined ? undefined : sample(flags.values.data);
+
+/** `--data DIR`'s manifest, with the quotes and trades the bench reads, or one line saying why not. */
+function sample(dir: string): { dir: string; manifest: DatasetManifest } {
+  let manifest: DatasetManifest;
+  try {
+    manifest = readManifest(dir);
+  } catch (err) {
+    return refuse('lake', `--data '${dir}': ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const dataset of ['quotes', 'trades'])
+    if (!manifest.datasets[dataset])
+      refuse('lake', `--data '${dir}': its manifest lists no ${dataset} (the bench reads quotes and trades)`);
+  return { dir, manifest };
+}
 const work = mkdtempSync(join(tmpdir(), 'alpha-bench-lake-'));
 const lake = join(work, 'lake');
 
@@ -119,13 +136,13 @@ const row = (what: string, lakeFigure: string, reference: string, ratio: string)
   void lines.push([what, lakeFigure, reference, ratio]);
 
 async function main(): Promise<void> {
-  let data = flag('data', '');
-  if (!data) {
+  let data = given?.dir;
+  if (data === undefined) {
     data = join(work, 'sample');
     process.stderr.write('generating the sample (40 symbols × 20 days)…\n');
     await generateDataset({ out: data });
   }
-  const manifest = readManifest(data);
+  const manifest = given?.manifest ?? readManifest(data);
   const quoteFiles = manifest.datasets['quotes']!.files.map((f) => join(data, f));
   const tradeFiles = manifest.datasets['trades']!.files.map((f) => join(data, f));
 

@@ -56,10 +56,13 @@ export function wholeNumber<O extends Options>(flags: BenchFlags<O>, name: keyof
   return v;
 }
 
+/** A plain decimal (digits, one point, a leading minus), or NaN: Number() would also take '0x10', '1e3', '' and padding. */
+const plainDecimal = (t: string): number => (/^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(t) ? Number(t) : Number.NaN);
+
 /** A decimal number flag within [min, max]. */
 export function decimal<O extends Options>(flags: BenchFlags<O>, name: keyof O & string, range: { min: number; max: number }): number {
   const t = text(flags, name);
-  const v = t === undefined || t.trim() === '' ? Number.NaN : Number(t);
+  const v = t === undefined ? Number.NaN : plainDecimal(t);
   if (!Number.isFinite(v) || v < range.min || v > range.max)
     refuse(flags.bench, `--${name} '${t ?? ''}': expected a number from ${range.min} to ${range.max}`);
   return v;
@@ -86,7 +89,7 @@ export function wholeNumbers<O extends Options>(
 /** A comma list of decimal numbers, each within [min, max]. */
 export function decimals<O extends Options>(flags: BenchFlags<O>, name: keyof O & string, range: { min: number; max: number }): number[] {
   const t = text(flags, name) ?? '';
-  const out = t.split(',').map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
+  const out = t.split(',').map(plainDecimal);
   if (out.some((v) => !Number.isFinite(v) || v < range.min || v > range.max))
     refuse(flags.bench, `--${name} '${t}': expected numbers from ${range.min} to ${range.max}, separated by commas`);
   return out;

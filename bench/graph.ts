@@ -130,6 +130,12 @@ async function quoteDataset(): Promise<{ dir: string; manifest: DatasetManifest 
     const rows = d.manifest.datasets['quotes']?.rows ?? 0;
     if (rows >= wantQuotes) return d;
     days = Math.ceil((days * wantQuotes) / Math.max(1, rows)) + (rows > 0 ? 0 : 1);
+    if (days > GENERATE_LIMITS.days || symbols * days > GENERATE_LIMITS.symbolDays)
+      refuse(
+        'graph',
+        `--quotes ${wantQuotes} of --symbols ${symbols}: ${days.toLocaleString('en-US')} days would be needed (${rows.toLocaleString('en-US')} quotes in the last try), ` +
+          `past the generator's ${GENERATE_LIMITS.days.toLocaleString('en-US')} days or ${GENERATE_LIMITS.symbolDays.toLocaleString('en-US')} symbol-days (fewer quotes or more symbols)`,
+      );
   }
 }
 

@@ -252,7 +252,7 @@ async function main(): Promise<void> {
 
 main()
   .catch((err: unknown) => {
-    process.stderr.write(`alpha: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`alpha bench:lake: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   })
   .finally(() => rmSync(work, { recursive: true, force: true }));

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { benchFlags, refuse, wholeNumber } from './flags.ts';
+import { median } from './median.ts';
 
 const flags = benchFlags('broker', {
   runs: { type: 'string', default: '3' },
@@ -72,11 +73,6 @@ function backtest(topology: string, first: boolean): Run {
   return { events: s.events, drive: s.wall_seconds, wall, cpu: user + system, fills: s.fills, totalReturn: s.total_return };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 const results: Run[][] = variants.map(() => []);

@@ -43,12 +43,15 @@ function text<O extends Options>(flags: BenchFlags<O>, name: keyof O & string): 
   return typeof v === 'string' ? v : undefined;
 }
 
-/** A whole number flag (digits, `_` allowed between them) from `min` (default 1) to `max`; undefined when absent with no default. */
+/** A whole number written in digits (`_` allowed between them, as in 1_000_000), or NaN. */
+export const plainWhole = (t: string): number => (/^[0-9][0-9_]*$/.test(t) ? Number(t.replace(/_/g, '')) : Number.NaN);
+
+/** A whole number flag from `min` (default 1) to `max` (see plainWhole). */
 export function wholeNumber<O extends Options>(flags: BenchFlags<O>, name: keyof O & string, range: { min?: number; max: number }): number {
   const t = text(flags, name);
   const min = range.min ?? 1;
-  const v = t === undefined ? Number.NaN : Number(t.replace(/_/g, ''));
-  if (t === undefined || !/^[0-9][0-9_]*$/.test(t) || !Number.isSafeInteger(v) || v < min || v > range.max)
+  const v = t === undefined ? Number.NaN : plainWhole(t);
+  if (!Number.isSafeInteger(v) || v < min || v > range.max)
     refuse(
       flags.bench,
       `--${name} '${t ?? ''}': expected a whole number from ${min.toLocaleString('en-US')} to ${range.max.toLocaleString('en-US')}`,
@@ -76,8 +79,7 @@ export function wholeNumbers<O extends Options>(
 ): number[] {
   const t = text(flags, name) ?? '';
   const min = range.min ?? 1;
-  const parts = t.split(',');
-  const out = parts.map((p) => (/^[0-9][0-9_]*$/.test(p) ? Number(p.replace(/_/g, '')) : Number.NaN));
+  const out = t.split(',').map(plainWhole);
   if (out.some((v) => !Number.isSafeInteger(v) || v < min || v > range.max))
     refuse(
       flags.bench,

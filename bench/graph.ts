@@ -35,7 +35,7 @@ import { feedTopology, runGraph, type GraphRun, type RunOptions } from '../pipel
 import { openDataset } from '../pipelines/io/dataset.ts';
 import { resolveTopology } from '../pipelines/runtime/backtest.ts';
 import type { ResolvedNode, Topology } from '../pipelines/topology/model.ts';
-import { benchFlags, refuse, wholeNumber } from './flags.ts';
+import { benchFlags, plainWhole, refuse, wholeNumber } from './flags.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Options and data
@@ -63,21 +63,24 @@ const parquetChild = args['parquet-child'] === undefined ? undefined : barsAndSt
 const { topology, nodes } = benchTopology(args.topology);
 /** About how many quotes the generator makes per symbol-day (1,990 in the 40 × 20 sample): the first guess at the days needed. */
 const QUOTES_PER_SYMBOL_DAY = 1900;
-{
-  const days = Math.max(1, Math.ceil(wantQuotes / (symbols * QUOTES_PER_SYMBOL_DAY)));
+const firstGuessDays = withinGenerator(Math.max(1, Math.ceil(wantQuotes / (symbols * QUOTES_PER_SYMBOL_DAY))));
+
+/** `days` of `symbols` instruments, or one line when the generator does not make that many. */
+function withinGenerator(days: number): number {
   if (days > GENERATE_LIMITS.days || symbols * days > GENERATE_LIMITS.symbolDays)
     refuse(
       'graph',
       `--quotes ${wantQuotes} of --symbols ${symbols} takes about ${days.toLocaleString('en-US')} days, ${(symbols * days).toLocaleString('en-US')} symbol-days: ` +
         `the generator makes at most ${GENERATE_LIMITS.days.toLocaleString('en-US')} days and ${GENERATE_LIMITS.symbolDays.toLocaleString('en-US')} symbol-days (fewer quotes or more symbols)`,
     );
+  return days;
 }
 
 /** `--parquet-child BARS:STEPS`, two whole numbers: what the parent passes its child (see childArgs); at 20M quotes both are far below 100M. */
 function barsAndSteps(text: string): [number, number] {
   const max = 100_000_000;
   const parts = text.split(':');
-  const numbers = parts.map((p) => (/^[0-9][0-9_]*$/.test(p) ? Number(p.replace(/_/g, '')) : Number.NaN));
+  const numbers = parts.map(plainWhole);
   if (numbers.length !== 2 || numbers.some((n) => !Number.isSafeInteger(n) || n < 1 || n > max))
     refuse(
       'graph',
@@ -124,18 +127,12 @@ async function dataset(nSymbols: number, days: number): Promise<{ dir: string; m
 
 /** Enough whole days of `symbols` instruments for at least `wantQuotes` quotes. */
 async function quoteDataset(): Promise<{ dir: string; manifest: DatasetManifest }> {
-  let days = Math.max(1, Math.ceil(wantQuotes / (symbols * QUOTES_PER_SYMBOL_DAY)));
+  let days = firstGuessDays;
   for (;;) {
     const d = await dataset(symbols, days);
     const rows = d.manifest.datasets['quotes']?.rows ?? 0;
     if (rows >= wantQuotes) return d;
-    days = Math.ceil((days * wantQuotes) / Math.max(1, rows)) + (rows > 0 ? 0 : 1);
-    if (days > GENERATE_LIMITS.days || symbols * days > GENERATE_LIMITS.symbolDays)
-      refuse(
-        'graph',
-        `--quotes ${wantQuotes} of --symbols ${symbols}: ${days.toLocaleString('en-US')} days would be needed (${rows.toLocaleString('en-US')} quotes in the last try), ` +
-          `past the generator's ${GENERATE_LIMITS.days.toLocaleString('en-US')} days or ${GENERATE_LIMITS.symbolDays.toLocaleString('en-US')} symbol-days (fewer quotes or more symbols)`,
-      );
+    days = withinGenerator(Math.ceil((days * wantQuotes) / Math.max(1, rows)) + (rows > 0 ? 0 : 1));
   }
 }
 

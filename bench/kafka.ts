@@ -43,6 +43,7 @@ import { EdgeReader } from '../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
 import { kafkaSettings } from '../lib/io/kafka/settings.ts';
 import { benchFlags, namesFrom, wholeNumber } from './flags.ts';
+import { median } from './median.ts';
 import { nowMicros, quote as quoteOf, symbolNames, writeQuotes } from './kafka-quotes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -528,16 +529,11 @@ try {
 // A failed part leaves no figures to read as a result.
 if (failed) process.exit(1);
 
-/** kcat's row of the same round as `r` (each adapter figure is read against it). */
+/** kcat's row of the same round as `r` (each figure is read against it; the operators run in round 0). */
 const kcatOf = (r: Row): Row | undefined => rows.find((k) => k.round === r.round && k.client.startsWith('kcat'));
-const kc = rows.find((r) => r.client.startsWith('kcat'));
 const ratio = (x: number, y: number | undefined): string => (y && Number.isFinite(x) ? `${(x / y).toFixed(2)}×` : '–');
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const table = rows.map((r) => {
-  const k = r.client.startsWith('sink.kafka') ? kc : kcatOf(r);
+  const k = kcatOf(r);
   return {
     client: ROUNDS > 1 && !r.client.startsWith('sink.kafka') ? `${r.client} #${r.round + 1}` : r.client,
     'produce rec/s': fmt(r.produce),
@@ -571,7 +567,7 @@ for (const client of new Set(rows.filter((r) => r.client.startsWith('adapter')).
 const opsRow = rows.find((r) => r.client.startsWith('sink.kafka'));
 if (opsRow) {
   console.log(
-    `operators: sink.kafka ${fmt(opsRow.produce)} rec/s (${ratio(opsRow.produce, kc?.produce)} kcat), source.kafka ${fmt(opsRow.consume)} rec/s (${ratio(opsRow.consume, kc?.consume)} kcat); ` +
+    `operators: sink.kafka ${fmt(opsRow.produce)} rec/s (${ratio(opsRow.produce, kcatOf(opsRow)?.produce)} kcat), source.kafka ${fmt(opsRow.consume)} rec/s (${ratio(opsRow.consume, kcatOf(opsRow)?.consume)} kcat); ` +
       `one after the other ${fmt(1 / (1 / opsRow.produce + 1 / opsRow.consume))} rec/s`,
   );
 }

@@ -41,7 +41,7 @@ import { feedTopology, runGraph } from '../pipelines/harness/harness.ts';
 import type { ResolvedNode } from '../pipelines/topology/model.ts';
 import { EdgeReader } from '../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
-import { kafkaSettings } from '../lib/io/kafka/settings.ts';
+import { kafkaGiveUpMs, kafkaSettings } from '../lib/io/kafka/settings.ts';
 import { benchFlags, namesFrom, wholeNumber } from './flags.ts';
 import { median } from './median.ts';
 import { nowMicros, quote as quoteOf, symbolNames, writeQuotes } from './kafka-quotes.ts';
@@ -58,7 +58,8 @@ const flags = benchFlags('kafka', {
   rounds: { type: 'string', default: '3' },
   only: { type: 'string' },
 });
-const N = wholeNumber(flags, 'records', { max: 50_000_000 });
+// The codec line holds every record encoded at once (~150 B each in the heap): 5M stays well inside Node's default heap.
+const N = wholeNumber(flags, 'records', { max: 5_000_000 });
 const PARTITIONS = wholeNumber(flags, 'partitions', { max: 1000 });
 const BATCH = wholeNumber(flags, 'batch', { max: 1_000_000 });
 const SYMBOLS = wholeNumber(flags, 'symbols', { max: 100_000 });
@@ -224,7 +225,12 @@ async function benchAdapter(): Promise<void> {
   const settings = { ...kafkaSettings(), clientId: 'bench-adapter' };
   const topic = `bench.quote.${RUN}.${round}.adapter`;
   createdTopics.push(topic, `${topic}.dlq`);
-  const writer = await EdgeWriter.open(settings, { topic, schema: 'Quote', partitions: PARTITIONS });
+  const writer = await EdgeWriter.open(settings, {
+    topic,
+    schema: 'Quote',
+    partitions: PARTITIONS,
+    producer: { 'message.timeout.ms': String(kafkaGiveUpMs()) },
+  });
   const reader = await EdgeReader.open(settings, { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true });
   const t0 = performance.now();
   const produce = writeQuotes(writer, SYMBOL_NAMES, N, BATCH).then(() => performance.now() - t0);
@@ -521,10 +527,18 @@ try {
   failed = true;
   process.stderr.write(`alpha bench:kafka: ${err instanceof Error ? err.message : String(err)}\n`);
 } finally {
-  const existing = [];
-  for (const t of createdTopics) if ((await admin.partitions(t)) !== undefined) existing.push(t);
-  await admin.deleteTopics(existing).catch(() => undefined);
-  await admin.close();
+  // A broker gone mid-run leaves the topics: say which, in one line.
+  try {
+    const existing = [];
+    for (const t of createdTopics) if ((await admin.partitions(t)) !== undefined) existing.push(t);
+    await admin.deleteTopics(existing).catch(() => undefined);
+  } catch (err) {
+    failed = true;
+    process.stderr.write(
+      `alpha bench:kafka: the bench's topics (bench.quote.${RUN}.*) were not deleted: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+  }
+  await admin.close().catch(() => undefined);
 }
 // A failed part leaves no figures to read as a result.
 if (failed) process.exit(1);

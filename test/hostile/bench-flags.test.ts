@@ -56,13 +56,19 @@ const cases: [string, string, string[], RegExp][] = [
   ['lake', 'bench/lake.ts', ['--queries', '1.5'], /--queries '1.5': expected a whole number from 1 to 100,000$/],
   ['lake', 'bench/lake.ts', ['--data', '/nonexistent'], /--data '\/nonexistent': .*manifest/],
   ['lake-ingest', 'bench/lake-ingest.ts', ['--rows', '5_000_001'], /--rows '5_000_001': expected a whole number from 1 to 5,000,000$/],
-  ['kafka', 'bench/kafka.ts', ['--records', 'abc'], /--records 'abc': expected a whole number from 1 to 50,000,000$/],
+  ['kafka', 'bench/kafka.ts', ['--records', 'abc'], /--records 'abc': expected a whole number from 1 to 5,000,000$/],
   ['kafka', 'bench/kafka.ts', ['--partitions', '-3'], /Option '--partitions' argument is ambiguous/],
   ['kafka', 'bench/kafka.ts', ['--only', 'adapter,bogus'], /--only: 'bogus' is not one of adapter, adapter2, ops, kcat, split$/],
 ];
 
 /** bench:kafka's writer process takes TOPIC RECORDS BATCH PARTITIONS SYMBOLS, no flags. */
-const writerCases: string[][] = [[], ['t', '10', '10', '6', '5', 'extra'], ['../t', '10', '10', '6', '5'], ['t', '10', '10', '1.5', '5']];
+const writerCases: string[][] = [
+  [],
+  ['t', '10', '10', '6', '5', 'extra'],
+  ['../t', '10', '10', '6', '5'],
+  ['t', '10', '10', '1.5', '5'],
+  ['t', '1e3', '10', '6', '5'],
+];
 
 const results = new Map<string, Ran>();
 const key = (script: string, args: readonly string[]): string => `${script} ${JSON.stringify(args)}`;

@@ -238,6 +238,12 @@ void Venue::accept_pending(uint64_t now_ns) {
     auto it = std::find_if(users_.begin(), users_.end(), [&](const auto& u) { return u->name == name; });
     if (it == users_.end()) { drop("unknown user '" + name + "'", soup::kRejectNotAuthorized); continue; }
     User& u = **it;
+    if (u.sock.open()) {
+      // A client that reset its connection and logged in again at once can be read here before
+      // this poll has read the reset: read the old connection first, and refuse only a live one.
+      soup::tcp::pump(u.sock, u.session, now_ns);
+      handle_events(u, now_ns);
+    }
     if (u.sock.open()) { drop("user '" + name + "' is already connected", soup::kRejectSessionNotAvailable); continue; }
     u.sock = std::move(p.sock);
     u.session.on_connected(now_ns);

@@ -49,9 +49,11 @@ export function registerRunCommand(program: Command): void {
         replica: Number(opts.replica),
         edges: kafkaEdges(kafkaSettings()),
       },
-    }).catch((err: unknown): never => {
+    }).catch(async (err: unknown): Promise<never> => {
       // A worker exits at once on any failure (open Kafka clients would keep it alive), so a supervisor
-      // (--split) can start it again.
+      // (--split) can start it again, unless its input is refused: then every attempt would fail alike.
+      const { EXIT_INPUT_REFUSED, failsEveryAttempt } = await import('../runtime/group/exit-code.ts');
+      if (failsEveryAttempt(err)) process.exitCode = EXIT_INPUT_REFUSED;
       report(err);
       process.exit();
     });

@@ -41,6 +41,21 @@ describe('alpha backtest --split', () => {
     expect(trading.nodes['bars']).toBeUndefined();
   });
 
+  it('does not start a group again when its input is refused: every attempt would fail alike', () => {
+    const missing = join(tempDir('no-dataset'), 'none');
+    const out = join(tempDir('refused-input'), 'out');
+    const run = spawnSync(process.execPath, [alpha, 'backtest', split, '--split', '--data', missing, '--out', out, ...sets], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).not.toContain('starting it again');
+    expect(run.stderr).toMatch(/alpha: group "(features|trading)" failed \(exit 65\)/);
+    for (const group of ['features', 'trading'])
+      expect(
+        run.stderr.split('\n').filter((l) => l.startsWith(`[${group}] alpha: `) && l.includes('dataset manifest not found')),
+      ).toHaveLength(1);
+  });
+
   it('refuses a topology without groups, and explains', () => {
     const run = spawnSync(process.execPath, [alpha, 'backtest', 'topology.yaml', '--split', '--out', tempDir('no-groups'), '--quiet'], {
       encoding: 'utf8',

@@ -14,6 +14,7 @@ import { resolveTopology } from '../backtest.ts';
 import { openOutput } from '../../io/output-folder.ts';
 import { processName } from '../../topology/groups.ts';
 import { groupEdges, refuseGroupCycle, runTopic } from './connect.ts';
+import { EXIT_INPUT_REFUSED } from './exit-code.ts';
 
 const ALPHA = resolve(import.meta.dirname, '../../../bin/alpha.mjs');
 
@@ -52,8 +53,8 @@ async function brokerAnswers(ms: number): Promise<boolean> {
 }
 
 /**
- * Runs a group's process, and starts it again when it dies (a signal or a non-zero exit), up to
- * `restarts` times: the new process replays the run from the start with fresh consumer groups, and
+ * Runs a group's process, and starts it again when it dies (a signal or a non-zero exit other than
+ * {@link EXIT_INPUT_REFUSED}: its input refused, which every attempt would be), up to `restarts` times: the new process replays the run from the start with fresh consumer groups, and
  * what it sends again is recognised downstream by its step keys and dropped.
  */
 function supervise(
@@ -82,7 +83,7 @@ function supervise(
         }
       });
       const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
-      if (code === 0 || stopped || attempt >= restarts) return code;
+      if (code === 0 || code === EXIT_INPUT_REFUSED || stopped || attempt >= restarts) return code;
       onLine?.(group, `process exited with ${code}: starting it again once the broker answers (attempt ${attempt + 2} of ${restarts + 1})`);
       // A restart waits for the broker to come back as long as an edge retried it.
       if (!(await brokerAnswers(kafkaGiveUpMs()))) {

@@ -172,15 +172,19 @@ async function runGroups(
       o.onLine,
     ),
   );
+  /** The process that failed first: the others may then fail because they were stopped. */
+  let failed = -1;
   const codes = await Promise.all(
-    children.map(async (c) => {
+    children.map(async (c, i) => {
       const code = await c.done;
       // A group that failed for good leaves the others waiting for its records: stop them.
-      if (code !== 0) for (const other of children) if (other !== c) other.stop();
+      if (code !== 0 && failed < 0) {
+        failed = i;
+        for (const other of children) if (other !== c) other.stop();
+      }
       return code;
     }),
   );
-  const failed = codes.findIndex((c) => c !== 0);
   if (failed >= 0) {
     const first = children[failed]!;
     mkdirSync(join(outDir, 'logs'), { recursive: true });

@@ -183,13 +183,14 @@ const featuresOf = (n: Nodes): ResolvedNode[] => [n.returns, n.volatility, n.mic
 function stepTimer(lat: Float64Array): { hooks: NonNullable<RunOptions['hooks']>; steps: () => number } {
   let last = NaN;
   let steps = 0;
-  const done = (): void => {
+  const done = (): undefined => {
     const now = performance.now();
     if (!Number.isNaN(last)) {
       if (steps < lat.length) lat[steps] = (now - last) * 1000;
       steps++;
     }
     last = now;
+    return undefined;
   };
   return { hooks: { done }, steps: () => steps };
 }

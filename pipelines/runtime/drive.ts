@@ -15,10 +15,13 @@ import { SourceMerger } from './merge.ts';
 import { END_KEY, type StepKey } from './step.ts';
 
 export interface DriveHooks {
-  /** Resolves when the step may run; it may schedule timers that come before it. */
-  ready?(key: StepKey): Promise<void>;
-  /** After the step and the work it held have finished. */
-  done?(key: StepKey): Promise<void> | void;
+  /**
+   * Before each step: a promise when the step must wait (it may schedule timers that come before it),
+   * nothing when it may run now. The loop awaits only a promise: an await per step costs allocation.
+   */
+  ready?(key: StepKey): Promise<void> | undefined;
+  /** After the step and the work it held have finished: a promise when the next step must wait for it. */
+  done?(key: StepKey): Promise<void> | undefined;
   /** Before the streams complete: everything emitted has been published or received. */
   finish?(): Promise<void>;
   /** After the sources completed: complete the edges fed from other processes. */
@@ -47,12 +50,16 @@ export async function driveGraph(
       if (at > limit) return false;
       const key: StepKey = { t: at, phase: 0, order: clock.nextTimerRank(), seq: 0 };
       if (ready) {
-        await ready(key);
+        const wait = ready(key);
+        if (wait) await wait;
         if (clock.nextTimerAt() !== at || clock.nextTimerRank() !== key.order) continue; // an earlier timer arrived
       }
       clock.fireNext(limit);
       if (held.size > 0) await held.settle();
-      if (done) await done(key);
+      if (done) {
+        const wait = done(key);
+        if (wait) await wait;
+      }
       return true;
     }
   };
@@ -64,13 +71,11 @@ export async function driveGraph(
     const t = merger.headTime();
     if (t === Infinity) break;
     if (clock.nextTimerAt() <= t && (await timerStep(t))) continue;
-    let key: StepKey | undefined;
-    if (ready || done) {
-      const head = (await merger.peek())!;
-      key = { t, phase: 1, order: head.order, seq: head.seq };
-    }
+    // The merger is ready here (refilled above, and a timer step reads nothing).
+    const key = ready || done ? merger.headKey()! : undefined;
     if (ready) {
-      await ready(key!);
+      const wait = ready(key!);
+      if (wait) await wait;
       if (clock.nextTimerAt() <= t) continue; // a timer before this slice arrived
     }
     const slice = merger.take(clock.nextTimerAt());
@@ -78,7 +83,10 @@ export async function driveGraph(
     clock.advanceTo(t);
     slice.source.subject.next(slice.records);
     if (held.size > 0) await held.settle();
-    if (done) await done(key!);
+    if (done) {
+      const wait = done(key!);
+      if (wait) await wait;
+    }
     if (onProgress && ++sinceReport >= 4096) {
       sinceReport = 0;
       if (Date.now() - lastReport > 1000) {

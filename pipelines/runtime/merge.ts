@@ -7,6 +7,7 @@
 import { ColumnBatch, type EdgeBatch } from '../../lib/core/column-batch.ts';
 import type { SourceRecord } from '../../operators/sdk/spec.ts';
 import type { BuiltSource } from './graph.ts';
+import type { StepKey } from './step.ts';
 
 interface Head {
   readonly source: BuiltSource;
@@ -46,12 +47,10 @@ export class SourceMerger {
     for (const head of this.heads) if (!head.done && head.index >= head.end) await this.fill(head);
   }
 
-  /** Key of the record the next slice would start with (ts_known, source order, seq), or null at the end. */
-  async peek(): Promise<{ t: number; order: number; seq: number } | null> {
-    if (!this.ready()) await this.refill();
+  /** The key of the step the next slice would be (ts_known, source order, seq; call `refill` first unless `ready`), or null at the end. */
+  headKey(): StepKey | null {
     const best = this.best();
-    if (!best) return null;
-    return { t: best.ts[best.index]!, order: best.order, seq: best.seq[best.index]! };
+    return best ? { t: best.ts[best.index]!, phase: 1, order: best.order, seq: best.seq[best.index]! } : null;
   }
 
   /** ts_known of the next record (after `refill`), or Infinity at the end. */

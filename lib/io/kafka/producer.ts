@@ -106,14 +106,21 @@ export class SerialProducer {
     });
   }
 
-  /** Hands the held sends to the binding, consecutive ones to the same topic as one batch. */
+  /**
+   * Hands the held sends to the binding, those to one topic as one batch in call order. Topics have
+   * no order between them, and the binding queues every send waiting for a round in that one round,
+   * so this is the order it would apply anyway; a group's sends alternate between its edges' topics
+   * (records, then a watermark on each edge), and a call per run of one topic cost ~10 µs each.
+   */
   private release(): void {
-    const held = this.held;
+    const byTopic = new Map<string, Held[]>();
+    for (const h of this.held) {
+      const group = byTopic.get(h.batch.topic);
+      if (group) group.push(h);
+      else byTopic.set(h.batch.topic, [h]);
+    }
     this.held = [];
-    for (let i = 0; i < held.length; ) {
-      let j = i + 1;
-      while (j < held.length && held[j]!.batch.topic === held[i]!.batch.topic) j++;
-      const group = held.slice(i, j);
+    for (const group of byTopic.values()) {
       const batch = mergeColumns(group.map((h) => h.batch));
       const sent = this.producer.sendColumns(batch).catch((err: unknown) => {
         this.broken ??= new KafkaEdgeError(
@@ -130,7 +137,6 @@ export class SerialProducer {
         },
       );
       this.last = sent.catch(() => undefined);
-      i = j;
     }
   }
 

@@ -18,7 +18,7 @@ export const STEP_HEADER = 'alpha.step';
 export const BATCH_HEADER = 'alpha.batch';
 /** Which replica of a replicated group sent the record (0 without replicas). */
 export const REPLICA_HEADER = 'alpha.replica';
-const WATERMARK_EVERY = 64;
+const WATERMARK_EVERY = 1024;
 /**
  * Sends issued and not yet seen acknowledged before a step waits for the oldest half of them. The
  * edge runs its round trips off the JS thread, so those are usually acknowledged already and the wait
@@ -50,8 +50,32 @@ export class EdgePublisher {
 
   /** Called after each step: queues the step's batches and, when due, a watermark. */
   async stepDone(key: StepKey): Promise<void> {
+    const wait = this.stepDoneOrWait(key);
+    if (wait) await wait;
+  }
+
+  /**
+   * {@link stepDone} without a promise unless the step must wait for sends in flight (rarely): the
+   * group calls it after every step, and an await per step was a large part of a split run's allocation.
+   */
+  stepDoneOrWait(key: StepKey): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     const emitted = this.pending.length > 0;
+    if (emitted) this.sendPending();
+    if (key.t === Infinity) {
+      this.enqueue(() => this.edge.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }));
+    } else if (key.phase === 0 || emitted || ++this.sinceWatermark >= WATERMARK_EVERY) {
+      this.sinceWatermark = 0;
+      this.enqueue(() =>
+        this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }),
+      );
+    }
+    // Bound the queue: when too many sends are in flight, wait for the oldest half.
+    return this.inFlight.length > MAX_IN_FLIGHT ? this.drainHalf() : undefined;
+  }
+
+  /** Queues the batches emitted in this step, each record stamped with its step, batch and place. */
+  private sendPending(): void {
     for (const { key: at, batch } of this.pending) {
       if (at.phase === 1 && at.t !== Infinity && !this.mirror) {
         throw new AlphaError(
@@ -70,16 +94,10 @@ export class EdgePublisher {
       this.enqueue(() => this.edge.write(records));
     }
     this.pending = [];
-    if (key.t === Infinity) {
-      this.enqueue(() => this.edge.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }));
-    } else if (key.phase === 0 || emitted || ++this.sinceWatermark >= WATERMARK_EVERY) {
-      this.sinceWatermark = 0;
-      this.enqueue(() =>
-        this.edge.writeControl({ watermark: key.t }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }),
-      );
-    }
-    // Bound the queue: when too many sends are in flight, wait for the oldest half.
-    if (this.inFlight.length > MAX_IN_FLIGHT) while (this.inFlight.length > MAX_IN_FLIGHT / 2) await this.inFlight.shift();
+  }
+
+  private async drainHalf(): Promise<void> {
+    while (this.inFlight.length > MAX_IN_FLIGHT / 2) await this.inFlight.shift();
   }
 
   /** Resolves when everything queued has been acknowledged. */

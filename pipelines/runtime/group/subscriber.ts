@@ -79,6 +79,23 @@ export class EdgeSubscriber {
 
   /** Resolves once every remote step up to `key` is on the clock. */
   async ready(key: StepKey): Promise<void> {
+    const wait = this.readyOrWait(key);
+    if (wait) await wait;
+  }
+
+  /**
+   * {@link ready} without a promise when the watermark has passed `key` already, as it has before
+   * most steps: the group calls it before every step, and an await per step was a large part of a
+   * split run's allocation. A promise only when the step must wait for the producer.
+   */
+  readyOrWait(key: StepKey): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    if (compareKeys(this.watermark, key) < 0) return this.waitFor(key);
+    this.schedule();
+    return undefined;
+  }
+
+  private async waitFor(key: StepKey): Promise<void> {
     while (compareKeys(this.watermark, key) < 0) {
       if (this.failure) throw this.failure;
       await new Promise<void>((resolve) => (this.waiting = resolve));

@@ -183,7 +183,8 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
   const partitions = new Int32Array(records.length);
   const counts = new Uint32Array(records.length);
   const names: string[] = [];
-  const headerValues: Buffer[] = [];
+  const headerValues: (string | Buffer)[] = [];
+  let text = true;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (r.topic !== topic) throw new TypeError(`send: one topic per call (${topic}, then ${r.topic})`);
@@ -191,7 +192,8 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
     for (const name in r.headers) {
       const v = r.headers[name]!;
       names.push(name);
-      headerValues.push(typeof v === 'string' ? Buffer.from(v) : v);
+      headerValues.push(v);
+      if (typeof v !== 'string') text = false;
       counts[i]!++;
     }
   }
@@ -200,8 +202,25 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
     partitions,
     keys: joined(records.map((r) => r.key)),
     values: joined(records.map((r) => r.value)),
-    headers: { counts, names, values: joined(headerValues) },
+    headers: {
+      counts,
+      names,
+      values: text ? joinedText(headerValues as string[]) : joined(headerValues.map((v) => (typeof v === 'string' ? Buffer.from(v) : v))),
+    },
   };
+}
+
+/**
+ * {@link joined} for text parts (header values), encoded as UTF-8 in one go: no buffer per part.
+ * When the bytes are as many as the characters, every part is ASCII and its length in bytes is its length.
+ */
+export function joinedText(parts: readonly string[]): Joined {
+  const lengths = new Int32Array(parts.length);
+  const text = parts.join('');
+  const data = Buffer.from(text, 'utf8');
+  if (data.length === text.length) for (let i = 0; i < parts.length; i++) lengths[i] = parts[i]!.length;
+  else for (let i = 0; i < parts.length; i++) lengths[i] = Buffer.byteLength(parts[i]!, 'utf8');
+  return { data, lengths };
 }
 
 /** Lengths of the parts (-1 for null) and the parts joined. */

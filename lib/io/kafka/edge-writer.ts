@@ -19,7 +19,7 @@ import { KafkaEdgeError } from './errors.ts';
 import { partitionOf } from './murmur2.ts';
 import { SerialProducer } from './producer.ts';
 import type { OutRecord } from './producer.ts';
-import { joined } from '../../../native/kafka/index.ts';
+import { joinedText } from '../../../native/kafka/index.ts';
 import { SchemaCodec } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -81,7 +81,7 @@ export class EdgeWriter<T> {
     const keyBytes: Buffer[] = new Array<Buffer>(n);
     const counts = new Uint32Array(n);
     const names: string[] = [];
-    const headerValues: Buffer[] = [];
+    const headerValues: string[] = [];
     const values: T[] = new Array<T>(n);
     let keyTotal = 0;
     for (let i = 0; i < n; i++) {
@@ -101,7 +101,7 @@ export class EdgeWriter<T> {
       if (r.headers) {
         for (const name in r.headers) {
           names.push(name);
-          headerValues.push(Buffer.from(r.headers[name]!, 'utf8'));
+          headerValues.push(r.headers[name]!);
           counts[i]!++;
         }
       }
@@ -117,7 +117,7 @@ export class EdgeWriter<T> {
       partitions,
       keys: { data: keys, lengths: keyLengths },
       values: this.codec.encodeAll(values),
-      headers: { counts, names, values: joined(headerValues) },
+      headers: { counts, names, values: joinedText(headerValues) },
     });
   }
 

@@ -23,6 +23,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -55,6 +56,18 @@ export interface OutputOptions {
   flag?: string;
   /** Where notes go (a stale lock taken over, leftovers removed); default stderr. */
   note?: (line: string) => void;
+  /**
+   * What the run reads (its data folder, topology file, …): `--out` may not be one of them, hold one
+   * (--overwrite would delete it) or be inside a folder of them (the run would write into its input).
+   */
+  inputs?: readonly RunInput[];
+}
+
+/** A file or folder a run reads, named for messages: `{ what: 'the data folder (--data)', path, folder: true }`. */
+export interface RunInput {
+  what: string;
+  path: string;
+  folder?: boolean;
 }
 
 export function openOutput(path: string, options: OutputOptions = {}): OutputFolder {
@@ -62,6 +75,7 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
   const note = options.note ?? ((line: string) => process.stderr.write(`alpha: ${line}\n`));
   const where = `${flag} ${path}`;
   const out = ownFolder(path, flag);
+  refuseInputs(out, options.inputs ?? [], where);
   const parent = dirname(out);
   const name = basename(out);
   try {
@@ -263,6 +277,38 @@ export function ownFolder(path: string, flag = '--out'): string {
       `${where}: is ${out === parent ? 'the root folder' : out === homedir() ? 'the home folder' : 'the working folder or one of its parents'}, expected a folder of its own (e.g. out/NAME)`,
     );
   return out;
+}
+
+/** What a run of `topologyFile` over `dataDir` reads, which its --out must keep clear of. */
+export function runInputs(topologyFile: string, dataDir: string | undefined): RunInput[] {
+  return [...(dataDir ? [{ what: 'the data folder', path: dataDir, folder: true }] : []), { what: 'the topology', path: topologyFile }];
+}
+
+/** `out` neither is nor holds an input, nor lies inside an input folder (symlinks followed on both sides). */
+function refuseInputs(out: string, inputs: readonly RunInput[], where: string): void {
+  const real = realPath(out);
+  for (const input of inputs) {
+    const p = realPath(resolve(input.path));
+    if (isWithin(p, real))
+      throw new AlphaError(
+        `${where}: ${p === real ? 'is' : 'holds'} ${input.what} ${input.path}, which this run reads; expected a folder of its own outside it (e.g. out/NAME)`,
+      );
+    if (input.folder && isWithin(real, p))
+      throw new AlphaError(`${where}: is inside ${input.what} ${input.path}; expected a folder of its own outside it (e.g. out/NAME)`);
+  }
+}
+
+/** `path` with the symlinks of its longest existing part resolved, the rest appended as it is. */
+function realPath(path: string): string {
+  const rest: string[] = [];
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return join(realpathSync(p), ...rest.reverse());
+    } catch {
+      if (dirname(p) === p) return path;
+      rest.push(basename(p));
+    }
+  }
 }
 
 function isWithin(path: string, folder: string): boolean {

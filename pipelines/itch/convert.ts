@@ -113,7 +113,7 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
   const code = new Map(bySymbol.map((s, i) => [s.locate, i]));
   const dictionary = bySymbol.map((s) => s.symbol);
 
-  const output = openOutput(o.out, { overwrite: o.overwrite ?? false });
+  const output = openOutput(o.out, { overwrite: o.overwrite ?? false, inputs: [{ what: 'the ITCH file', path: file }] });
   try {
     mkdirSync(join(output.dir, 'quotes'));
     mkdirSync(join(output.dir, 'trades'));

@@ -15,7 +15,7 @@ import { openDataset } from '../io/dataset.ts';
 import { DEFAULT_RUN_LAKE, openLakeDataset } from '../io/lake-dataset.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { checkDataFile } from '../../lib/io/parquet.ts';
-import { openOutput } from '../io/output-folder.ts';
+import { openOutput, runInputs } from '../io/output-folder.ts';
 import { loadTopology, type TopologyMode } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
 import { validateTopology } from '../topology/validate.ts';
@@ -93,7 +93,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     mkdirSync(outDir, { recursive: true });
     return runInto(options, topology, dataDir, manifest, outDir, log);
   }
-  const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false });
+  const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false, inputs: runInputs(options.topologyFile, dataDir) });
   let summary: BacktestSummary;
   try {
     summary = await runInto(options, topology, dataDir, manifest, output.dir, log);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
-import { openOutput } from '../io/output-folder.ts';
+import { openOutput, runInputs } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { TopologyError } from '../topology/problems.ts';
 import type { Axis } from './grid.ts';
@@ -70,7 +70,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   // The data folder and the window, checked once here rather than failing every point.
   manifestWindow(dataDir, readManifest(dataDir), o.from, o.to);
   const jobs = Math.min(o.jobs ?? availableParallelism(), plan.points.length);
-  const output = openOutput(o.outDir, { overwrite: o.overwrite ?? false });
+  const output = openOutput(o.outDir, { overwrite: o.overwrite ?? false, inputs: runInputs(o.topologyFile, dataDir) });
   const started = process.hrtime.bigint();
   try {
     const digits = String(plan.points.length - 1).length;

@@ -11,7 +11,7 @@ import { TopicAdmin } from '../../../lib/io/kafka/admin.ts';
 import { kafkaGiveUpMs, kafkaSettings } from '../../../lib/io/kafka/settings.ts';
 import type { BacktestSummary } from '../backtest.ts';
 import { resolveTopology } from '../backtest.ts';
-import { openOutput } from '../../io/output-folder.ts';
+import { openOutput, runInputs } from '../../io/output-folder.ts';
 import { processName } from '../../topology/groups.ts';
 import { groupEdges, refuseGroupCycle, runTopic } from './connect.ts';
 import { EXIT_INPUT_REFUSED } from './exit-code.ts';
@@ -115,7 +115,10 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
   // Fail early, with the fix, when there is no broker.
   await (await TopicAdmin.connect(kafkaSettings())).close();
 
-  const output = openOutput(o.outDir, { overwrite: o.overwrite ?? false });
+  const output = openOutput(o.outDir, {
+    overwrite: o.overwrite ?? false,
+    inputs: runInputs(o.topologyFile, o.dataDir ?? topology.data),
+  });
   try {
     const summary = await runGroups(o, topology, output.dir);
     output.commit();

@@ -1,0 +1,95 @@
+/**
+ * An --out that is, holds or lies inside what the run reads is refused before anything is written:
+ * with --overwrite, `alpha backtest --data D --out D` replaced the dataset it had just read by its
+ * own results (and a folder holding the topology lost it); without, an --out inside the data folder
+ * wrote the run into the dataset. Through the real CLI, the launches side by side.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dataset, tempDir } from '../helpers/datasets.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function alpha(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Every file and folder under `dir` with its size and mtime. */
+function snapshot(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .sort()
+    .map((p) => {
+      const s = statSync(join(dir, p));
+      return `${p} ${s.isDirectory() ? 'dir' : s.size} ${s.mtimeMs}`;
+    });
+}
+
+let top: string;
+let data: string;
+let before: { data: string[]; top: string[] };
+let runs: Record<string, Run>;
+
+beforeAll(async () => {
+  top = tempDir('out-inputs');
+  data = join(top, 'nest', 'data');
+  mkdirSync(join(top, 'nest'));
+  cpSync(await dataset({ symbols: 2, days: 1, seed: 3 }), data, { recursive: true });
+  symlinkSync(data, join(top, 'data-link'));
+  mkdirSync(join(top, 'topo'));
+  copyFileSync(join(ROOT, 'topology.yaml'), join(top, 'topo', 'topology.yaml'));
+  before = { data: snapshot(data), top: snapshot(top) };
+  const backtest = (out: string, topology = 'topology.yaml') => [
+    'backtest',
+    topology,
+    '--data',
+    data,
+    '--out',
+    out,
+    '--quiet',
+    '--overwrite',
+  ];
+  const cases: Record<string, string[]> = {
+    same: backtest(data),
+    link: backtest(join(top, 'data-link')),
+    parent: backtest(join(top, 'nest')),
+    inside: backtest(join(data, 'quotes', 'run')),
+    topology: backtest(join(top, 'topo'), join(top, 'topo', 'topology.yaml')),
+    sweep: ['sweep', 'topology.yaml', '--data', data, '--out', data, '--grid', 'sizing.gamma=1', '--overwrite', '--quiet'],
+  };
+  const results = await Promise.all(Object.values(cases).map(alpha));
+  runs = Object.fromEntries(Object.keys(cases).map((k, i) => [k, results[i]!]));
+}, 60_000);
+
+describe('--out and what the run reads', () => {
+  it.each([
+    ['same', /--out \S+\/nest\/data: is the data folder \S+\/nest\/data, which this run reads; expected a folder of its own outside it/],
+    ['link', /--out \S+\/data-link: is the data folder \S+\/nest\/data, which this run reads/],
+    ['parent', /--out \S+\/nest: holds the data folder \S+\/nest\/data, which this run reads/],
+    ['inside', /--out \S+\/nest\/data\/quotes\/run: is inside the data folder \S+\/nest\/data; expected a folder of its own outside it/],
+    ['topology', /--out \S+\/topo: holds the topology \S+\/topo\/topology\.yaml, which this run reads/],
+    ['sweep', /--out \S+\/nest\/data: is the data folder/],
+  ])('refuses the case %s in one line, exit 1', (name, message) => {
+    const r = runs[name]!;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^alpha: ${message.source}[^\\n]*\\n$`));
+    expect(r.stdout).toBe('');
+  });
+
+  it('leaves the data, the topology and the folders around them as they were (no lock or staging folder either)', () => {
+    expect(snapshot(data)).toEqual(before.data);
+    expect(snapshot(top)).toEqual(before.top);
+  });
+});

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { isDate } from '../../lib/core/dates.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { collect } from './replay-options.ts';
+import { collect, given } from './replay-options.ts';
 
 interface LiveCommandOptions {
   data?: string;
@@ -35,7 +35,11 @@ export function registerLiveCommand(program: Command): void {
       'Run the live graph of a topology (its "live:" replacements applied) on the wall clock against live feeds and a venue; captures every arrival in OUT/capture.alog for `alpha backtest FILE --capture`.',
     )
     .argument('<file>', 'topology.yaml')
-    .option('--data <dir>', 'dataset whose manifest gives the instruments (default: the topology\'s "data:")')
+    .option(
+      '--data <dir>',
+      'dataset whose manifest gives the instruments (default: the topology\'s "data:")',
+      given('--data', 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"'),
+    )
     .option('--out <dir>', 'output folder: capture.alog, summary.json, what the sinks write', 'out/live')
     .option('--set <NODE.PARAM=VALUE>', 'override one param of the live graph (repeatable)', collect, [])
     .option('--date <date>', "the trading day: its session is the run's and the run's clock starts at its open (YYYY-MM-DD)")

@@ -1,5 +1,6 @@
 /** `alpha model train` and `alpha model evaluate`: their options; pipelines/cli/model.ts runs them. */
 import type { Command } from 'commander';
+import { given } from './replay-options.ts';
 import type { EvaluateOptions, TrainOptions } from './model.ts';
 
 export function registerModelCommand(program: Command): void {
@@ -11,7 +12,11 @@ export function registerModelCommand(program: Command): void {
     .requiredOption('--to <date>', 'last trading day of the training window (YYYY-MM-DD)')
     .requiredOption('--out <dir>', 'model folder to write (e.g. models/NAME)')
     .option('--topology <file>', 'topology whose model input is the training data', 'topology.yaml')
-    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
+    .option(
+      '--data <dir>',
+      'dataset folder (default: the topology\'s "data:")',
+      given('--data', 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"'),
+    )
     .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
     .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>, replaced each run)')
     .option('--bottleneck <n>', 'autoencoder bottleneck size')
@@ -29,9 +34,13 @@ export function registerModelCommand(program: Command): void {
     .command('evaluate')
     .description("Backtest a topology and report its model's out-of-sample information coefficient next to the backtest's Sharpe.")
     .option('--topology <file>', 'topology to run', 'topology.yaml')
-    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")')
-    .option('--from <date>', 'first trading day (YYYY-MM-DD)')
-    .option('--to <date>', 'last trading day (YYYY-MM-DD)')
+    .option(
+      '--data <dir>',
+      'dataset folder (default: the topology\'s "data:")',
+      given('--data', 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"'),
+    )
+    .option('--from <date>', 'first trading day (YYYY-MM-DD)', given('--from', 'a date YYYY-MM-DD, or no --from for the first day'))
+    .option('--to <date>', 'last trading day (YYYY-MM-DD)', given('--to', 'a date YYYY-MM-DD, or no --to for the last day'))
     .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
     .option('--out <dir>', 'backtest output folder (replaced by each run)', 'out/model-evaluate')
     .option('--format <format>', 'text or json', 'text')

@@ -2,10 +2,10 @@
  * `DIR/manifest.json`: what a dataset holds and how it was made. It is validated as a whole before a
  * run reads anything: real dates in order, one session per date (open < close, not overlapping), a
  * non-empty universe, and for each dataset one file per date, each a relative path that stays inside
- * the data folder. A problem is a DataError `DIR/manifest.json: PATH is VALUE: what would be accepted`.
+ * the data folder, no file listed twice. A problem is a DataError `DIR/manifest.json: PATH is VALUE: what would be accepted`.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../../lib/core/errors.ts';
 import { describeIssues } from '../../lib/core/zod-issues.ts';
@@ -83,6 +83,15 @@ const manifestSchema = z
       symbols.add(u.symbol);
     });
     if (Object.keys(m.datasets).length === 0) at(['datasets'], 'expected at least one dataset');
+    // A file listed twice would be replayed as two days (or two datasets) holding the same records.
+    const listed = new Map<string, string>();
+    for (const [name, d] of Object.entries(m.datasets))
+      d.files.forEach((f, i) => {
+        const key = posix.normalize(f);
+        const first = listed.get(key);
+        if (first !== undefined) at(['datasets', name, 'files', i], `expected each file once: ${first} lists it already`);
+        else listed.set(key, `datasets.${name}.files[${i}]`);
+      });
     for (const [name, d] of Object.entries(m.datasets)) {
       if (d.files.length !== m.dates.length)
         at(['datasets', name, 'files'], `expected one file per date: ${d.files.length} file(s) for ${m.dates.length} date(s)`);

@@ -260,6 +260,21 @@ const manifestCases: [string, (m: DatasetManifest) => unknown, RegExp][] = [
     }),
     /datasets\.trades\.files\[0\] is .*: outside the data folder/,
   ],
+  [
+    'a file listed twice',
+    change((m) => {
+      const q = m.datasets['quotes']!;
+      q.files[1] = `./${q.files[0]}`;
+    }),
+    /datasets\.quotes\.files\[1\] is "\.\/quotes\/2024-01-02\.parquet": expected each file once: datasets\.quotes\.files\[0\] lists it already/,
+  ],
+  [
+    'a file listed by two datasets',
+    change((m) => {
+      m.datasets['trades']!.files[0] = m.datasets['quotes']!.files[0]!;
+    }),
+    /datasets\.trades\.files\[0\] is "quotes\/2024-01-02\.parquet": expected each file once: datasets\.quotes\.files\[0\] lists it already/,
+  ],
 ];
 
 describe('dataset manifests', () => {

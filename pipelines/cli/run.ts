@@ -4,6 +4,7 @@
  * its group's nodes, publishes its Kafka edges that other groups read and reads the ones it needs.
  */
 import type { Command } from 'commander';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { report } from './report-error.ts';
 import { progressPrinter } from './report.ts';
 import { replayOptions, type ReplayOptions } from './replay-options.ts';
@@ -28,6 +29,14 @@ export function registerRunCommand(program: Command): void {
     'out/run',
     "output folder (the group's summary goes to OUT/groups/NAME/)",
   ).action(async (file: string, opts: RunOptions) => {
+    // The run id ends topic and consumer group names; the counts are plain whole numbers ('1e3', '0x1' and '' are not).
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.runId))
+      throw new AlphaError(`--run-id ${JSON.stringify(opts.runId)}: expected 1–64 letters, digits, "_" or "-" (it ends topic names)`);
+    for (const [flag, value, what] of [
+      ['--replica', opts.replica, 'a replica index'],
+      ['--attempt', opts.attempt, 'a count of earlier starts'],
+    ] as const)
+      if (!/^\d{1,9}$/.test(value)) throw new AlphaError(`${flag} ${JSON.stringify(value)}: expected ${what}, a whole number from 0`);
     const [{ kafkaSettings }, { runBacktest }, { kafkaEdges }] = await Promise.all([
       import('../../lib/io/kafka/settings.ts'),
       import('../runtime/backtest.ts'),

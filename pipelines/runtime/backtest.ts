@@ -88,11 +88,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
       { file: options.topologyFile, line: 1, col: 1, message: 'no data folder', hint: 'pass --data DIR or set "data:" in the topology' },
     ]);
   const manifest = manifestWindow(dataDir, readManifest(dataDir), options.from, options.to);
-  if (options.group) {
-    const outDir = resolve(options.outDir);
-    mkdirSync(outDir, { recursive: true });
-    return runInto(options, topology, dataDir, manifest, outDir, log);
-  }
+  // A group writes OUT/groups/NAME/ itself (runInto creates it once the group is checked).
+  if (options.group) return runInto(options, topology, dataDir, manifest, resolve(options.outDir), log);
   const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false, inputs: runInputs(options.topologyFile, dataDir) });
   let summary: BacktestSummary;
   try {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/datasets.ts';
+import { dataset, tempDir } from '../helpers/datasets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -54,6 +54,15 @@ beforeAll(async () => {
     ],
     ['live --data ""', ['live', 'topology.yaml', '--data', '', '--out', out('e')], `--data is empty: expected ${empty}`],
   );
+  // alpha run's run id ends topic names and reached the broker unchecked; its counts went through Number().
+  const run = (name: string, ...more: string[]) => ['run', 'examples/kafka-split.yaml', '--group', 'features', '--out', out(name), ...more];
+  const runId = 'expected 1–64 letters, digits, "_" or "-" (it ends topic names)';
+  cases.push(
+    ['run --run-id ../x', run('f', '--run-id', '../x'), `--run-id "../x": ${runId}`],
+    ['run --run-id ""', run('g', '--run-id', ''), `--run-id "": ${runId}`],
+    ['run --attempt NaN', run('h', '--attempt', 'NaN'), '--attempt "NaN": expected a count of earlier starts, a whole number from 0'],
+    ['run --replica 0x1', run('i', '--replica', '0x1'), '--replica "0x1": expected a replica index, a whole number from 0'],
+  );
   runs = await Promise.all(cases.map(([, args]) => alpha(args)));
 }, 60_000);
 
@@ -68,6 +77,15 @@ describe('hostile flag values', () => {
         stdout: '',
       });
     });
-    for (const name of ['a', 'b', 'c', 'd', 'e']) expect(existsSync(join(top, name))).toBe(false);
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) expect(existsSync(join(top, name))).toBe(false);
+  });
+
+  it('alpha run refused for its group leaves no --out behind (it made an empty one)', async () => {
+    const data = await dataset({ symbols: 2, days: 1, seed: 3 });
+    const out = join(top, 'no-group');
+    const r = await alpha(['run', 'examples/kafka-split.yaml', '--group', 'nosuch', '--data', data, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no group "nosuch" — groups: features, trading');
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { DEFAULT_LAKE, parseDay } from './lake-options.ts';
+import { DEFAULT_LAKE, lakeFolder, parseDay } from './lake-options.ts';
 
 /** S3's storage classes; the default keeps archived files readable without a thaw request. */
 export const STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR'] as const;
@@ -44,7 +44,7 @@ export function registerColdCommands(data: Command): void {
     )
     .requiredOption('--before <date>', 'partitions strictly before this date (YYYY-MM-DD) move')
     .option('--dataset <names>', 'only these datasets, comma-separated (default: every table of the lake)')
-    .option('--lake <dir>', 'the lake folder', DEFAULT_LAKE)
+    .option('--lake <dir>', 'the lake folder', lakeFolder, DEFAULT_LAKE)
     .option('--bucket <name>', 'the bucket (default: $ALPHA_S3_BUCKET, else alpha-cold); it must exist')
     .option('--storage-class <class>', `the S3 storage class of the objects: ${STORAGE_CLASSES.join(', ')}`, DEFAULT_STORAGE_CLASS)
     .action(async (opts: Common & { before: string; storageClass: string }) => {
@@ -84,7 +84,7 @@ export function registerColdCommands(data: Command): void {
     .option('--from <date>', 'first partition date (YYYY-MM-DD) to restore')
     .option('--to <date>', 'last partition date (YYYY-MM-DD) to restore')
     .option('--dataset <names>', 'only these datasets, comma-separated (default: every table of the lake)')
-    .option('--lake <dir>', 'the lake folder', DEFAULT_LAKE)
+    .option('--lake <dir>', 'the lake folder', lakeFolder, DEFAULT_LAKE)
     .action(async (opts: Common & { from?: string; to?: string }) => {
       const from = opts.from !== undefined ? parseDay('--from', opts.from) : undefined;
       const to = opts.to !== undefined ? parseDay('--to', opts.to) : undefined;

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
-import { DEFAULT_LAKE, parseDay } from './lake-options.ts';
+import { DEFAULT_LAKE, lakeFolder, parseDay } from './lake-options.ts';
 
 interface FlushOpts {
   date: string;
@@ -24,7 +24,7 @@ export function registerFlushCommand(data: Command): void {
       'a dataset to flush (repeatable; default: every dataset in Redis that can be a lake table)',
       (v: string, p: string[] | undefined) => [...(p ?? []), v],
     )
-    .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', DEFAULT_LAKE)
+    .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', lakeFolder, DEFAULT_LAKE)
     .option(
       '--redis <url>',
       'the Redis server, redis://HOST:PORT[/DB] (default: $REDIS_URL or redis://127.0.0.1:6379); login from ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD',

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
-import { DEFAULT_LAKE, parseDay, parseInstant } from './lake-options.ts';
+import { DEFAULT_LAKE, lakeFolder, parseDay, parseInstant } from './lake-options.ts';
 
 const FORMATS = ['quotes', 'trades', 'ohlcv', 'itch', 'fundamentals', 'corporate-actions'] as const;
 const DEFAULT_REJECTS_DIR = 'out/ingest';
@@ -29,7 +29,7 @@ export function registerIngestCommand(data: Command): void {
     )
     .argument('<dataset>', 'dataset name')
     .requiredOption('--out <dir>', 'the data folder to write')
-    .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', DEFAULT_LAKE)
+    .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', lakeFolder, DEFAULT_LAKE)
     .option('--as-of <time>', 'what was known at this time (µs since the epoch or YYYY-MM-DDTHH:MM:SS[.ffffff]Z); default: the latest')
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .action(async (dataset: string, opts: { out: string; lake: string; asOf?: string; overwrite?: boolean }) => {
@@ -57,7 +57,7 @@ export function registerIngestCommand(data: Command): void {
       '--format <format>',
       'quotes, trades, ohlcv, fundamentals, corporate-actions (Quote, Trade, Bar, Fundamental, CorporateAction records) or itch',
     )
-    .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', DEFAULT_LAKE)
+    .option('--lake <dir>', 'the lake folder (one Delta table per dataset)', lakeFolder, DEFAULT_LAKE)
     .option('--tz <zone>', 'IANA time zone of times written without Z or an offset', 'UTC')
     .option('--day-time <HH:MM>', 'time of day (in --tz) of a date written without one: when a daily row became known', '16:00')
     .option('--symbol-map <file>', 'CSV from,to: source symbols renamed as they are ingested')

@@ -7,9 +7,9 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { DEFAULT_LAKE, type Format, integer, parseDay, parseFormat, parseInstant, parseSymbolList } from './lake-options.ts';
+import { DEFAULT_LAKE, type Format, integer, lakeFolder, parseDay, parseFormat, parseInstant, parseSymbolList } from './lake-options.ts';
 
-const lakeOption = ['--lake <dir>', 'the lake folder (one Delta table per dataset)', DEFAULT_LAKE] as const;
+const lakeOption = ['--lake <dir>', 'the lake folder (one Delta table per dataset)', lakeFolder, DEFAULT_LAKE] as const;
 
 interface QueryOpts {
   lake: string;

@@ -4,6 +4,12 @@ import { isDate } from '../../lib/core/dates.ts';
 
 export const DEFAULT_LAKE = 'data/lake';
 
+/** `--lake DIR`; an empty one would be the working folder (`alpha data ingest --lake ""` made its table there). */
+export function lakeFolder(value: string): string {
+  if (value.trim() === '') throw new AlphaError(`--lake is empty: expected a lake folder (default ${DEFAULT_LAKE})`);
+  return value;
+}
+
 export { parseInstant } from '../../lib/core/instant.ts';
 
 export const integer =

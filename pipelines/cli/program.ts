@@ -20,6 +20,7 @@ import { registerSweepCommand } from './sweep-command.ts';
 import { registerTapCommand } from './tap-command.ts';
 import { registerVenueCommand } from './venue-command.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
+import { lakeFolder } from './lake-options.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const number =
@@ -141,6 +142,7 @@ export async function buildProgram(): Promise<Command> {
     .option(
       '--lake <dir>',
       'also append the quotes and trades to the Delta tables of this lake (created when missing; needs npm run setup:lake)',
+      lakeFolder,
     )
     .action(
       async (opts: {

@@ -1,6 +1,7 @@
 /** The options of every command that replays a dataset through a topology (backtest, run, sweep). */
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { lakeFolder } from './lake-options.ts';
 
 export interface ReplayOptions {
   data?: string;
@@ -32,12 +33,7 @@ export function replayOptions(command: Command, defaultOut: string, outHelp = 'o
       'dataset folder for every replay source (default: the topology\'s "data:")',
       given('--data', 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"'),
     )
-    .option(
-      '--lake <dir>',
-      'the lake folder that replay sources with store: lake read (docs/lake.md)',
-      given('--lake', 'a lake folder'),
-      'data/lake',
-    )
+    .option('--lake <dir>', 'the lake folder that replay sources with store: lake read (docs/lake.md)', lakeFolder, 'data/lake')
     .option('--out <dir>', outHelp, given('--out', 'an output folder'), defaultOut)
     .option('--set <NODE.PARAM=VALUE>', 'override one param (repeatable)', collect, [])
     .option(

@@ -4,13 +4,15 @@
  * launches side by side; none reaches a dataset, a broker or an output folder.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TOPOLOGY = join(ROOT, 'topology.yaml');
+const SPLIT = join(ROOT, 'examples/kafka-split.yaml');
 
 interface Run {
   code: number | null;
@@ -18,9 +20,9 @@ interface Run {
   stderr: string;
 }
 
-function alpha(args: readonly string[]): Promise<Run> {
+function alpha(args: readonly string[], cwd = ROOT): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], { cwd, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });
@@ -36,26 +38,26 @@ beforeAll(async () => {
   // An empty value fell back to the default: `--data ""` ran the topology's own data folder.
   const empty = 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"';
   cases.push(
-    ['backtest --data ""', ['backtest', 'topology.yaml', '--data', '', '--out', out('a')], `--data is empty: expected ${empty}`],
+    ['backtest --data ""', ['backtest', TOPOLOGY, '--data', '', '--out', out('a')], `--data is empty: expected ${empty}`],
     [
       'backtest --from " "',
-      ['backtest', 'topology.yaml', '--from', ' ', '--out', out('b')],
+      ['backtest', TOPOLOGY, '--from', ' ', '--out', out('b')],
       '--from is empty: expected a date YYYY-MM-DD, or no --from for the first day',
     ],
     [
       'backtest --to=',
-      ['backtest', 'topology.yaml', '--to=', '--out', out('c')],
+      ['backtest', TOPOLOGY, '--to=', '--out', out('c')],
       '--to is empty: expected a date YYYY-MM-DD, or no --to for the last day',
     ],
     [
       'sweep --data ""',
-      ['sweep', 'topology.yaml', '--data', '', '--grid', 'sizing.gamma=1', '--out', out('d')],
+      ['sweep', TOPOLOGY, '--data', '', '--grid', 'sizing.gamma=1', '--out', out('d')],
       `--data is empty: expected ${empty}`,
     ],
-    ['live --data ""', ['live', 'topology.yaml', '--data', '', '--out', out('e')], `--data is empty: expected ${empty}`],
+    ['live --data ""', ['live', TOPOLOGY, '--data', '', '--out', out('e')], `--data is empty: expected ${empty}`],
   );
   // alpha run's run id ends topic names and reached the broker unchecked; its counts went through Number().
-  const run = (name: string, ...more: string[]) => ['run', 'examples/kafka-split.yaml', '--group', 'features', '--out', out(name), ...more];
+  const run = (name: string, ...more: string[]) => ['run', SPLIT, '--group', 'features', '--out', out(name), ...more];
   const runId = 'expected 1–64 letters, digits, "_" or "-" (it ends topic names)';
   cases.push(
     ['run --run-id ../x', run('f', '--run-id', '../x'), `--run-id "../x": ${runId}`],
@@ -63,7 +65,18 @@ beforeAll(async () => {
     ['run --attempt NaN', run('h', '--attempt', 'NaN'), '--attempt "NaN": expected a count of earlier starts, a whole number from 0'],
     ['run --replica 0x1', run('i', '--replica', '0x1'), '--replica "0x1": expected a replica index, a whole number from 0'],
   );
-  runs = await Promise.all(cases.map(([, args]) => alpha(args)));
+  // An empty --lake was the working folder: `alpha data ingest F --lake ""` created its table there.
+  const csv = join(top, 'q.csv');
+  writeFileSync(csv, 'symbol,ts_event,bid,ask,bid_size,ask_size\nAAA,2024-01-02T15:00:00Z,10,10.1,100,100\n');
+  const lake = '--lake is empty: expected a lake folder (default data/lake)';
+  const rejects = ['--rejects', join(top, 'rejects.txt')];
+  cases.push(
+    ['data ingest --lake ""', ['data', 'ingest', csv, '--format', 'quotes', '--dataset', 'q', '--lake', '', ...rejects], lake],
+    ['data query --lake " "', ['data', 'query', 'q', '--lake', ' '], lake],
+    ['backtest --lake ""', ['backtest', TOPOLOGY, '--lake', '', '--out', out('j')], lake],
+  );
+  // In the temporary folder, so that a table made in the working folder would show there.
+  runs = await Promise.all(cases.map(([, args]) => alpha(args, top)));
 }, 60_000);
 
 describe('hostile flag values', () => {
@@ -77,13 +90,14 @@ describe('hostile flag values', () => {
         stdout: '',
       });
     });
-    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) expect(existsSync(join(top, name))).toBe(false);
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'q', 'rejects.txt'])
+      expect(existsSync(join(top, name))).toBe(false);
   });
 
   it('alpha run refused for its group leaves no --out behind (it made an empty one)', async () => {
     const data = await dataset({ symbols: 2, days: 1, seed: 3 });
     const out = join(top, 'no-group');
-    const r = await alpha(['run', 'examples/kafka-split.yaml', '--group', 'nosuch', '--data', data, '--out', out]);
+    const r = await alpha(['run', SPLIT, '--group', 'nosuch', '--data', data, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no group "nosuch" — groups: features, trading');
     expect(existsSync(out)).toBe(false);

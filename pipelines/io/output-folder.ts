@@ -284,17 +284,24 @@ export function runInputs(topologyFile: string, dataDir: string | undefined): Ru
   return [...(dataDir ? [{ what: 'the data folder', path: dataDir, folder: true }] : []), { what: 'the topology', path: topologyFile }];
 }
 
-/** `out` neither is nor holds an input, nor lies inside an input folder (symlinks followed on both sides). */
-function refuseInputs(out: string, inputs: readonly RunInput[], where: string): void {
-  const real = realPath(out);
+/**
+ * `out` (a folder or a file a run writes) neither is nor holds an input, nor lies inside an input
+ * folder (symlinks followed on both sides); else an AlphaError starting with `where`.
+ */
+export function refuseInputs(
+  out: string,
+  inputs: readonly RunInput[],
+  where: string,
+  accepted = 'a folder of its own outside it (e.g. out/NAME)',
+): void {
+  const real = realPath(resolve(out));
   for (const input of inputs) {
     const p = realPath(resolve(input.path));
     if (isWithin(p, real))
       throw new AlphaError(
-        `${where}: ${p === real ? 'is' : 'holds'} ${input.what} ${input.path}, which this run reads; expected a folder of its own outside it (e.g. out/NAME)`,
+        `${where}: ${p === real ? 'is' : 'holds'} ${input.what} ${input.path}, which this run reads; expected ${accepted}`,
       );
-    if (input.folder && isWithin(real, p))
-      throw new AlphaError(`${where}: is inside ${input.what} ${input.path}; expected a folder of its own outside it (e.g. out/NAME)`);
+    if (input.folder && isWithin(real, p)) throw new AlphaError(`${where}: is inside ${input.what} ${input.path}; expected ${accepted}`);
   }
 }
 

@@ -19,6 +19,7 @@ import { colo } from '../../native/colo/index.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
+import { refuseInputs } from '../io/output-folder.ts';
 import { newYorkMidnight, regularSession } from '../../lib/core/exchange-time.ts';
 
 export interface FlowOptions {
@@ -60,6 +61,7 @@ const ITCH_SYMBOL = /^[A-Z0-9.]{1,8}$/;
 
 export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
   if (existsSync(o.out) && !o.overwrite) throw new AlphaError(`--out ${o.out} exists: pass --overwrite to replace it`);
+  refuseInputs(o.out, [{ what: 'the data folder', path: o.data, folder: true }], `--out ${o.out}`, 'a file outside it');
   const manifest = readManifest(o.data);
   if (!manifest.dates.includes(o.date)) {
     throw new AlphaError(

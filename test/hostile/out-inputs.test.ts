@@ -2,7 +2,7 @@
  * An --out that is, holds or lies inside what the run reads is refused before anything is written:
  * with --overwrite, `alpha backtest --data D --out D` replaced the dataset it had just read by its
  * own results (and a folder holding the topology lost it); without, an --out inside the data folder
- * wrote the run into the dataset. Through the real CLI, the launches side by side.
+ * wrote the run into the dataset (and `alpha venue flow --out` its ITCH file over the manifest). Through the real CLI, the launches side by side.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
@@ -68,6 +68,8 @@ beforeAll(async () => {
     inside: backtest(join(data, 'quotes', 'run')),
     topology: backtest(join(top, 'topo'), join(top, 'topo', 'topology.yaml')),
     sweep: ['sweep', 'topology.yaml', '--data', data, '--out', data, '--grid', 'sizing.gamma=1', '--overwrite', '--quiet'],
+    // A file: the background flow of the dataset's day, written into that dataset.
+    flow: ['venue', 'flow', '--data', data, '--date', '2024-01-02', '--out', join(data, 'manifest.json'), '--overwrite'],
   };
   const results = await Promise.all(Object.values(cases).map(alpha));
   runs = Object.fromEntries(Object.keys(cases).map((k, i) => [k, results[i]!]));
@@ -81,6 +83,7 @@ describe('--out and what the run reads', () => {
     ['inside', /--out \S+\/nest\/data\/quotes\/run: is inside the data folder \S+\/nest\/data; expected a folder of its own outside it/],
     ['topology', /--out \S+\/topo: holds the topology \S+\/topo\/topology\.yaml, which this run reads/],
     ['sweep', /--out \S+\/nest\/data: is the data folder/],
+    ['flow', /--out \S+\/nest\/data\/manifest\.json: is inside the data folder \S+\/nest\/data; expected a file outside it/],
   ])('refuses the case %s in one line, exit 1', (name, message) => {
     const r = runs[name]!;
     expect(r.code).toBe(1);

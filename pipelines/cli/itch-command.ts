@@ -2,15 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-
-const integer =
-  (flag: string, lo: number, hi: number) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < lo || n > hi)
-      throw new AlphaError(`${flag} is "${value}": expected an integer from ${lo} to ${hi.toLocaleString('en-US')}`);
-    return n;
-  };
+import { whole } from './numbers.ts';
 
 export function registerItchCommand(program: Command): void {
   const itch = program
@@ -77,9 +69,9 @@ export function registerItchCommand(program: Command): void {
     .command('simulate')
     .description('Write a synthetic ITCH 5.0 session (directory, then order flow over random walks): for trying the commands above.')
     .requiredOption('--out <file>', 'file to write')
-    .option('--messages <n>', 'order-flow messages', integer('--messages', 1, 100_000_000), 1_000_000)
-    .option('--symbols <n>', 'symbols (S0001, S0002, …)', integer('--symbols', 1, 9999), 20)
-    .option('--seed <n>', 'random seed', integer('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
+    .option('--messages <n>', 'order-flow messages', whole('--messages', 1, 100_000_000), 1_000_000)
+    .option('--symbols <n>', 'symbols (S0001, S0002, …)', whole('--symbols', 1, 9999), 20)
+    .option('--seed <n>', 'random seed', whole('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option('--overwrite', 'replace --out if it exists')
     .action(async (opts: { out: string; messages: number; symbols: number; seed: number; overwrite?: boolean }) => {
       if (existsSync(opts.out) && !opts.overwrite) throw new AlphaError(`--out ${opts.out} exists: pass --overwrite to replace it`);

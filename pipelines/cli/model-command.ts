@@ -1,5 +1,7 @@
 /** `alpha model train` and `alpha model evaluate`: their options; pipelines/cli/model.ts runs them. */
 import type { Command } from 'commander';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { decimal, whole } from './numbers.ts';
 import { given } from './replay-options.ts';
 import type { EvaluateOptions, TrainOptions } from './model.ts';
 
@@ -19,11 +21,16 @@ export function registerModelCommand(program: Command): void {
     )
     .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
     .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>, replaced each run)')
-    .option('--bottleneck <n>', 'autoencoder bottleneck size')
-    .option('--noise <x>', 'autoencoder input noise (std)')
-    .option('--horizon <n>', 'label horizon, in snapshots')
-    .option('--holdout <x>', "fraction of the window's sessions held out for metrics")
-    .option('--seed <n>', 'training seed')
+    // Checked here, not by train.py after the features run: as train.py accepts them, but in plain digits.
+    .option('--bottleneck <n>', 'autoencoder bottleneck size', asText(whole('--bottleneck', 1, 100_000)))
+    .option('--noise <x>', 'autoencoder input noise (std)', asText(decimalIn('--noise', 0, 100, 'a standard deviation from 0 to 100')))
+    .option('--horizon <n>', 'label horizon, in snapshots', asText(whole('--horizon', 1, 100_000)))
+    .option(
+      '--holdout <x>',
+      "fraction of the window's sessions held out for metrics",
+      asText(decimalIn('--holdout', 0, 1, 'a fraction from 0 up to (not including) 1', false)),
+    )
+    .option('--seed <n>', 'training seed', asText(whole('--seed', 0, 2 ** 32 - 1)))
     .option('--quiet', 'no progress output')
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .action(async (opts: TrainOptions) => {
@@ -58,3 +65,20 @@ export function registerModelCommand(program: Command): void {
       }
     });
 }
+
+/** The value as given once `parse` accepts it (train.py reads it again). */
+const asText =
+  (parse: (value: string) => number) =>
+  (value: string): string => {
+    parse(value);
+    return value;
+  };
+
+/** A commander parser: a decimal from `lo` to `hi` (`hi` itself only when `hiIn`). */
+const decimalIn =
+  (flag: string, lo: number, hi: number, accepted: string, hiIn = true) =>
+  (value: string): number => {
+    const x = decimal(flag, value);
+    if (x < lo || x > hi || (!hiIn && x === hi)) throw new AlphaError(`${flag} is "${value}": expected ${accepted}`);
+    return x;
+  };

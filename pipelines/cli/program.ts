@@ -20,16 +20,11 @@ import { registerSweepCommand } from './sweep-command.ts';
 import { registerTapCommand } from './tap-command.ts';
 import { registerVenueCommand } from './venue-command.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
+import { decimal } from './numbers.ts';
 import { lakeFolder } from './lake-options.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const number =
-  (name: string) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n)) throw new AlphaError(`${name} is "${value}": expected a number`);
-    return n;
-  };
+const number = (name: string) => (value: string) => decimal(name, value);
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('alpha')

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { whole } from './numbers.ts';
 import type { TapOptions } from './tap.ts';
 
 export function registerTapCommand(program: Command): void {
@@ -17,11 +18,7 @@ export function registerTapCommand(program: Command): void {
     .option('--from-beginning', 'start at the earliest record (default: at the end of the topic)')
     .option('--follow', 'keep waiting for new records (default: exit at the end of the topic)')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
-    .option('--max <n>', 'stop after N records', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new AlphaError(`--max is "${v}": expected a positive integer`);
-      return n;
-    })
+    .option('--max <n>', 'stop after N records', whole('--max', 1, Number.MAX_SAFE_INTEGER))
     .option('--dlq', "read the edge's dead letters (<topic>.dlq): the error, where the record came from, its bytes")
     .action(async (node: string, opts: TapOptions) => {
       if (opts.run !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(opts.run))

@@ -136,7 +136,7 @@ describe('alpha data generate --depth', () => {
     const out = join(tempDir('gen-depth-cli'), 'd');
     const run = await runAlpha(['data', 'generate', '--out', out, '--symbols', '2', '--days', '1', '--depth', 'lots'], 60_000);
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe('alpha: --depth is "lots": expected a number');
+    expect(run.stderr.trim()).toBe('alpha: --depth is "lots": expected a number in plain digits (e.g. 40 or 0.03)');
     const one = await runAlpha(['data', 'generate', '--out', out, '--symbols', '2', '--days', '1', '--depth', '1'], 60_000);
     expect(one.code).toBe(1);
     expect(one.stderr.trim()).toBe(

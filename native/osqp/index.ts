@@ -235,7 +235,7 @@ const SETTINGS: Record<keyof QpSettings, readonly ['number', Check, string] | re
   epsRel: ['number', nonNegative, 'a number >= 0'],
   epsPrimInf: ['number', positive, 'a number > 0'],
   epsDualInf: ['number', positive, 'a number > 0'],
-  maxIter: ['number', (v) => count(v) && v >= 1, 'an integer >= 1'],
+  maxIter: ['number', (v) => count(v) && v >= 1, 'an integer from 1 to 2,147,483,647'],
   rho: ['number', positive, 'a number > 0'],
   sigma: ['number', positive, 'a number > 0'],
   alpha: ['number', (v) => v > 0 && v < 2, 'a number in (0, 2)'],

@@ -6,6 +6,11 @@ import type { QpSettings } from '../../native/osqp/index.ts';
 /** The solver settings of `alpha risk solve` (its --eps and --max-iter change them). */
 export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 200_000 };
 
+/** The most iterations the OSQP binding takes (native/osqp/index.ts). */
+const MAX_ITER = 0x7fffffff;
+
+const text = (value: string): string | number => value;
+
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 export function registerRiskCommand(program: Command): void {
@@ -16,9 +21,14 @@ export function registerRiskCommand(program: Command): void {
       'Solve one mean-variance problem (JSON, see docs/cli.md) with OSQP; print {status, weights, objective, iterations, solve_ms}.',
     )
     .argument('<problem>', 'PROBLEM.json')
-    .option('--eps <x>', 'OSQP absolute and relative tolerance', (v) => Number(v), EXACT.epsAbs)
-    .option('--max-iter <n>', 'most ADMM iterations', (v) => Number(v), EXACT.maxIter)
-    .action(async (file: string, opts: { eps: number; maxIter: number }) => {
+    .option('--eps <x>', 'OSQP absolute and relative tolerance', text, EXACT.epsAbs)
+    .option('--max-iter <n>', 'most ADMM iterations', text, EXACT.maxIter)
+    .action(async (file: string, given: { eps: number | string; maxIter: number | string }) => {
+      // Given flags arrive as text: '' is not 0, and the iterations are plain digits ('0x10', '1e15' are not).
+      const opts = {
+        eps: typeof given.eps === 'number' ? given.eps : given.eps.trim() === '' ? Number.NaN : Number(given.eps),
+        maxIter: typeof given.maxIter === 'number' ? given.maxIter : /^\d+$/.test(given.maxIter) ? Number(given.maxIter) : Number.NaN,
+      };
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -34,8 +44,15 @@ export function registerRiskCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      if (!(opts.eps > 0) || !Number.isInteger(opts.maxIter) || opts.maxIter < 1) {
-        process.stderr.write(`--eps is ${opts.eps} and --max-iter ${opts.maxIter}: expected a number > 0 and an integer >= 1\n`);
+      if (
+        !(opts.eps > 0 && opts.eps < Number.POSITIVE_INFINITY) ||
+        !Number.isInteger(opts.maxIter) ||
+        opts.maxIter < 1 ||
+        opts.maxIter > MAX_ITER
+      ) {
+        process.stderr.write(
+          `--eps is ${JSON.stringify(String(given.eps))} and --max-iter ${JSON.stringify(String(given.maxIter))}: expected a number > 0 and an integer from 1 to ${MAX_ITER.toLocaleString('en-US')}\n`,
+        );
         process.exitCode = 2;
         return;
       }

@@ -110,3 +110,18 @@ describe('the solver never throws on well-formed random problems', () => {
     );
   });
 });
+
+describe('alpha risk solve refuses solver flags it cannot honour, exit 2', () => {
+  // '' was read as 0 and '0x10' as 16; 1e15 iterations reached the binding, which took at most 2^31 − 1 and
+  // said "expected an integer >= 1" (exit 1, a status-error line on stdout).
+  it.each([
+    ['--eps', '', '--eps is "" and --max-iter "200000"'],
+    ['--max-iter', '0x10', '--eps is "1e-8" and --max-iter "0x10"'],
+    ['--max-iter', '1000000000000000', '--eps is "1e-8" and --max-iter "1000000000000000"'],
+  ])('%s %j', async (flag, value, seen) => {
+    const path = join(dir, 'flags.json');
+    writeFileSync(path, JSON.stringify({ mu: [0.1], gamma: 1, risk: { sigma: [[0.04]] } }));
+    const run = await runAlpha(['risk', 'solve', path, flag, value], 60_000);
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `${seen}: expected a number > 0 and an integer from 1 to 2,147,483,647\n` });
+  });
+});

@@ -397,7 +397,7 @@ describe('native OSQP binding', () => {
           ]),
         }),
     ).toThrow(/P has entries below the diagonal, so it must be symmetric/);
-    expect(() => new QpSolver(p, { maxIter: 0 })).toThrow(/settings.maxIter must be an integer >= 1, got number 0/);
+    expect(() => new QpSolver(p, { maxIter: 0 })).toThrow(/settings.maxIter must be an integer from 1 to 2,147,483,647, got number 0/);
     expect(() => new QpSolver(p, { maxIters: 10 } as never)).toThrow(/settings.maxIters is not a setting/);
 
     const solver = new QpSolver(p);

@@ -1,5 +1,6 @@
 /** Runs the `alpha` command line as a child process (`node bin/alpha.mjs …` in the repository root), as a user would. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, where the command runs. */
@@ -12,13 +13,13 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `alpha ...args`; resolves (never rejects) once the process has ended or `timeoutMs` has passed. */
-export function runAlpha(args: readonly string[], timeoutMs: number): Promise<CliRun> {
+/** `alpha ...args` in `cwd`; resolves (never rejects) once the process has ended or `timeoutMs` has passed. */
+export function runAlpha(args: readonly string[], timeoutMs: number, cwd = ROOT): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/alpha.mjs', ...args],
-      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      [join(ROOT, 'bin/alpha.mjs'), ...args],
+      { cwd, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });

@@ -1,36 +1,21 @@
 /**
- * Flags of the replaying commands given hostile values: each is refused in one `alpha: …` line with
- * exit 1 before anything runs, never taken as if the flag were absent. Through the real CLI, the
- * launches side by side; none reaches a dataset, a broker or an output folder.
+ * Hostile flag values (empty, '0x10', '1e1', a run id that is not a name) on the commands that take
+ * them: each is refused in one `alpha: …` line with exit 1 before anything runs, never taken as if the
+ * flag were absent or as a number it does not spell. Through the real CLI, the launches side by side in
+ * a temporary working folder; none reaches a dataset, a broker or an output folder.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOPOLOGY = join(ROOT, 'topology.yaml');
 const SPLIT = join(ROOT, 'examples/kafka-split.yaml');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function alpha(args: readonly string[], cwd = ROOT): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], { cwd, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
-
 let top: string;
 const cases: [string, string[], string][] = [];
-let runs: Run[];
+let runs: CliRun[];
 
 beforeAll(async () => {
   top = tempDir('cli-flags');
@@ -104,7 +89,7 @@ beforeAll(async () => {
     ['model train --holdout 1', train('--holdout', '1'), '--holdout is "1": expected a fraction from 0 up to (not including) 1'],
   );
   // In the temporary folder, so that a table made in the working folder would show there.
-  runs = await Promise.all(cases.map(([, args]) => alpha(args, top)));
+  runs = await Promise.all(cases.map(([, args]) => runAlpha(args, 60_000, top)));
 }, 60_000);
 
 describe('hostile flag values', () => {
@@ -125,7 +110,7 @@ describe('hostile flag values', () => {
   it('alpha run refused for its group leaves no --out behind (it made an empty one)', async () => {
     const data = await dataset({ symbols: 2, days: 1, seed: 3 });
     const out = join(top, 'no-group');
-    const r = await alpha(['run', SPLIT, '--group', 'nosuch', '--data', data, '--out', out]);
+    const r = await runAlpha(['run', SPLIT, '--group', 'nosuch', '--data', data, '--out', out], 60_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no group "nosuch" — groups: features, trading');
     expect(existsSync(out)).toBe(false);

@@ -4,28 +4,11 @@
  * own results (and a folder holding the topology lost it); without, an --out inside the data folder
  * wrote the run into the dataset (and `alpha venue flow --out` its ITCH file over the manifest). Through the real CLI, the launches side by side.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function alpha(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** Every file and folder under `dir` with its size and mtime. */
 function snapshot(dir: string): string[] {
@@ -40,7 +23,7 @@ function snapshot(dir: string): string[] {
 let top: string;
 let data: string;
 let before: { data: string[]; top: string[] };
-let runs: Record<string, Run>;
+let runs: Record<string, CliRun>;
 
 beforeAll(async () => {
   top = tempDir('out-inputs');
@@ -71,7 +54,7 @@ beforeAll(async () => {
     // A file: the background flow of the dataset's day, written into that dataset.
     flow: ['venue', 'flow', '--data', data, '--date', '2024-01-02', '--out', join(data, 'manifest.json'), '--overwrite'],
   };
-  const results = await Promise.all(Object.values(cases).map(alpha));
+  const results = await Promise.all(Object.values(cases).map((args) => runAlpha(args, 60_000)));
   runs = Object.fromEntries(Object.keys(cases).map((k, i) => [k, results[i]!]));
 }, 60_000);
 

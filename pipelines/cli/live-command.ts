@@ -70,7 +70,7 @@ export function registerLiveCommand(program: Command): void {
     .action(async (file: string, opts: LiveCommandOptions) => {
       const seconds = opts.seconds === undefined ? undefined : positive('--seconds', opts.seconds, false);
       const every = positive('--status-every', opts.statusEvery, true);
-      const speed = positive('--speed', opts.speed, false);
+      const speed = positive('--speed', opts.speed, false, 'a speed factor (1 the wall clock, 60 a minute a second)', 'at most 604,800');
       if (opts.date !== undefined && !isDate(opts.date))
         throw new AlphaError(`--date ${JSON.stringify(opts.date)}: expected a real date YYYY-MM-DD`);
       if (opts.date === undefined && speed !== 1)
@@ -141,12 +141,11 @@ function wholeDays(value: string): number {
   return Number(value);
 }
 
-function positive(flag: string, value: string, zeroOk: boolean): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x < 0 || (!zeroOk && x === 0) || x > 86_400 * 7)
-    throw new AlphaError(
-      `${flag} ${JSON.stringify(value)}: expected ${zeroOk ? 'a number of seconds ≥ 0' : 'a number of seconds > 0'}, at most a week`,
-    );
+/** A plain decimal ('0x10', '1e3' and '' are not) > 0 (≥ 0 when `zeroOk`), at most `most`. */
+function positive(flag: string, value: string, zeroOk: boolean, what = 'a number of seconds', most = 'at most a week'): number {
+  const x = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(x) || (!zeroOk && x === 0) || x > 86_400 * 7)
+    throw new AlphaError(`${flag} ${JSON.stringify(value)}: expected ${what} ${zeroOk ? '≥ 0' : '> 0'}, ${most}`);
   return x;
 }
 

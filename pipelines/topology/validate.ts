@@ -70,10 +70,9 @@ export function validateTopology(
     root['name'] === undefined ? undefined : typeof root['name'] !== 'string' ? 'is not a string' : nameProblem(name, { dots: true });
   if (nameIssue) at(['name'], undefined, `topology name ${JSON.stringify(root['name'])} ${nameIssue}`, nameRule({ dots: true }));
   const seed = root['seed'] ?? 1;
-  if (!Number.isSafeInteger(seed) || (seed as number) < 0)
-    at(['seed'], undefined, `seed is ${JSON.stringify(seed)}`, 'a non-negative integer');
+  if (!Number.isSafeInteger(seed) || (seed as number) < 0) at(['seed'], undefined, `seed is ${showValue(seed)}`, 'a non-negative integer');
   const data = root['data'];
-  if (data !== undefined && typeof data !== 'string') at(['data'], undefined, `data is ${JSON.stringify(data)}`, 'a folder path');
+  if (data !== undefined && typeof data !== 'string') at(['data'], undefined, `data is ${showValue(data)}`, 'a folder path');
   const rawNodes = root['nodes'];
   if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
     at(rawNodes === undefined ? [] : ['nodes'], undefined, 'no nodes', 'a "nodes:" list with at least a source and a sink');
@@ -157,8 +156,7 @@ export function validateTopology(
   );
 
   const rawTaps = root['taps'];
-  if (rawTaps !== undefined && !Array.isArray(rawTaps))
-    at(['taps'], undefined, `taps is ${JSON.stringify(rawTaps)}`, 'a list of node names');
+  if (rawTaps !== undefined && !Array.isArray(rawTaps)) at(['taps'], undefined, `taps is ${showValue(rawTaps)}`, 'a list of node names');
   const taps = Array.isArray(rawTaps) ? (rawTaps as unknown[]) : [];
   taps.forEach((tap, i) => {
     if (typeof tap !== 'string' || !byName.has(tap)) {
@@ -274,7 +272,7 @@ function bindInputs(
       else bind(port, value, [...base, port]);
     }
   } else {
-    at(base, node.name, `inputs is ${JSON.stringify(raw)}`, 'a node name, a list of node names, or a mapping port: node');
+    at(base, node.name, `inputs is ${showValue(raw)}`, 'a node name, a list of node names, or a mapping port: node');
     return undefined;
   }
   for (const [port, spec] of ports) {

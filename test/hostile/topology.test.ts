@@ -61,6 +61,15 @@ describe('shapes that used to be ignored', () => {
     expect(problemsOf(node('q'), ['q.batch_size=-.inf']).join('\n')).toContain('param "batch_size" is -Infinity');
   });
 
+  it('shows a seed, data or inputs of .inf, .nan or 1e999 as Infinity and NaN, not null', () => {
+    const text =
+      'name: t\nseed: 1e999\ndata: .nan\nnodes:\n  - name: q\n    type: source.replay\n  - name: b\n    type: feature.bars\n    inputs: -.inf\n';
+    const problems = problemsOf(text).join('\n');
+    expect(problems).toContain('t.yaml:2:7: seed is Infinity — a non-negative integer');
+    expect(problems).toContain('data is NaN');
+    expect(problems).toContain('inputs is -Infinity');
+  });
+
   it('locates a --set problem at the flag, not at a line of the file', () => {
     expect(problemsOf(node('q'), ['q.batch_size=0'])[0]).toMatch(/^--set q\.batch_size=0 node "q": param "batch_size" is 0 — /);
   });

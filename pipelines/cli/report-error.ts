@@ -6,23 +6,31 @@ import { formatProblem, TopologyError } from '../topology/problems.ts';
 const debug = process.argv.includes('--debug');
 
 /**
+ * Control characters other than newline and tab as \xNN: a message may quote the bytes of a hostile
+ * file (JSON.parse quotes the start of what it could not read), and an escape sequence there would
+ * reach the terminal (a manifest.json of ESC ] 0 ; … BEL retitled it, ESC [ 2 J cleared it).
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it replaces.
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const write = (text: string): void => void process.stderr.write(printable(redactSecrets(text)));
+
+/**
  * `alpha: <what went wrong>` on stderr (a topology's problems one per line), a stack trace only with
  * `--debug`, and exit code 1 unless the command set its own. A secret the process holds is blanked.
  */
 export function report(err: unknown): void {
   if (err instanceof TopologyError) {
-    process.stderr.write(
-      redactSecrets(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`),
-    );
+    write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
   } else if (err instanceof AlphaError) {
-    process.stderr.write(redactSecrets(`alpha: ${err.message}\n`));
+    write(`alpha: ${err.message}\n`);
   } else {
     // Not refused on purpose: a bug, or a failure nothing anticipated. Say so, and where to look.
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(
-      redactSecrets(`alpha: unexpected error: ${message}${debug ? '' : ' (run again with --debug for the stack trace)'}\n`),
-    );
+    write(`alpha: unexpected error: ${message}${debug ? '' : ' (run again with --debug for the stack trace)'}\n`);
   }
-  if (debug && err instanceof Error && err.stack) process.stderr.write(redactSecrets(`${err.stack}\n`));
+  if (debug && err instanceof Error && err.stack) write(`${err.stack}\n`);
   if (!process.exitCode) process.exitCode = 1;
 }

@@ -614,8 +614,15 @@ describe('through the command line', () => {
     symlinkSync('/dev/zero', join(zero, 'zero.parquet'));
     const noColumn = copyWith();
     rewriteQuotes(noColumn, 0, ({ ask: _ask, ...rest }) => rest);
+    // Terminal escapes (retitle, clear the screen, a C1 CSI) that JSON.parse's message quotes back.
+    const escapes = copyWith();
+    writeFileSync(join(escapes, 'manifest.json'), '\x1b]0;pwned\x07\x1b[2J\u009b31m');
     const cases: [string[], RegExp][] = [
       [['backtest', topologyFile, '--data', nullManifest], /manifest\.json: is null: expected an object/],
+      [
+        ['backtest', topologyFile, '--data', escapes],
+        /manifest\.json: not valid JSON \(Unexpected token '\\x1b', "\\x1b]0;pwned\\x07\\x1b\[2J\\x9b31m"/,
+      ],
       [['backtest', topologyFile, '--data', outside], /datasets\.quotes\.files\[2\] is "\.\.\/\.\.\/etc\/passwd": outside the data folder/],
       [['backtest', topologyFile, '--data', zero], /datasets\.trades\.files\[0\] is "zero\.parquet": outside the data folder/],
       [['backtest', topologyFile, '--data', noColumn], /quotes\/2024-01-02\.parquet: column "ask" missing/],
@@ -635,6 +642,8 @@ describe('through the command line', () => {
       expect(run.stderr, cases[i]![0].join(' ')).toMatch(cases[i]![1]);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(/^(error|alpha): /);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character but the line ends reaches the terminal.
+      expect(run.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
       expect(run.stderr).not.toMatch(/\n\s+at |unexpected error/);
     }
   }, 60_000);

@@ -21,16 +21,19 @@ interface QueryOpts {
   allVersions?: boolean;
   format: string;
   out?: string;
+  overwrite?: boolean;
   limit?: number;
 }
 
-function checkOut(out: string | undefined, format: Format, lake: string): void {
+function checkOut(out: string | undefined, format: Format, lake: string, overwrite: boolean): void {
   if (format === 'parquet' && out === undefined)
     throw new AlphaError('--format parquet: expected --out FILE.parquet (Parquet is not written to a terminal)');
   if (out === undefined) return;
   const dir = dirname(resolve(out));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AlphaError(`--out ${out}: the folder ${dir} does not exist`);
   if (existsSync(out) && !statSync(out).isFile()) throw new AlphaError(`--out ${out}: not a regular file`);
+  // As alpha itch simulate and alpha venue flow: a file already there is replaced only when asked.
+  if (existsSync(out) && !overwrite) throw new AlphaError(`--out ${out} exists: pass --overwrite to replace it`);
   if (resolve(out).startsWith(`${resolve(lake)}/`))
     throw new AlphaError(`--out ${out}: inside the lake folder ${lake}: expected a file outside it`);
 }
@@ -54,6 +57,7 @@ export function registerLakeCommands(data: Command): void {
     .option('--all-versions', 'every row version (with --as-of: those known by then), not only the latest of each record')
     .option('--format <format>', 'table, csv, json (one object per line) or parquet (needs --out)', 'table')
     .option('--out <file>', 'write to this file (atomically) instead of stdout')
+    .option('--overwrite', 'replace --out if it exists')
     .option('--limit <n>', 'at most this many rows', integer('--limit', 0, Number.MAX_SAFE_INTEGER))
     .action(async (dataset: string, opts: QueryOpts) => {
       const format = parseFormat(opts.format);
@@ -61,7 +65,7 @@ export function registerLakeCommands(data: Command): void {
       const to = opts.to !== undefined ? parseDay('--to', opts.to) : undefined;
       if (from !== undefined && to !== undefined && from > to)
         throw new AlphaError(`--from ${from} is after --to ${to}: expected from ≤ to`);
-      checkOut(opts.out, format, opts.lake);
+      checkOut(opts.out, format, opts.lake, opts.overwrite ?? false);
       const query = {
         lake: opts.lake,
         dataset,

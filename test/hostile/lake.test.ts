@@ -125,6 +125,17 @@ describe('the lake commands refuse hostile input', () => {
     expect(r!.stderr).toMatch(/^error: option '--version <n>' argument missing/);
   });
 
+  it('replaces a file already at --out only with --overwrite (it was replaced silently)', async () => {
+    const file = join(tmp.dir, 'keep.csv');
+    writeFileSync(file, 'not ours\n');
+    const [refused] = await runAll([q('--format', 'csv', '--out', file)]);
+    expect(refused).toEqual({ code: 1, stdout: '', stderr: `alpha: --out ${file} exists: pass --overwrite to replace it\n` });
+    expect(readFileSync(file, 'utf8')).toBe('not ours\n');
+    const [replaced] = await runAll([q('--format', 'csv', '--out', file, '--overwrite')]);
+    expect(replaced!.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^ts_event,ts_known,symbol,/);
+  });
+
   it('quotes hostile text in csv, escapes it in a table, keeps it exact in json and Parquet', async () => {
     const out = join(tmp.dir, 'answer.parquet');
     const [csv, table, json, parquet] = await runAll([

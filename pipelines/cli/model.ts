@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
-import { openOutput, runInputs } from '../io/output-folder.ts';
+import { openOutput, refuseInputs, runInputs } from '../io/output-folder.ts';
 import { progressPrinter, wroteLine } from './report.ts';
 import { informationCoefficient, type IcReport } from '../model/evaluate.ts';
 import { microsToDate } from '../../lib/model/model-card.ts';
@@ -61,6 +61,13 @@ export async function trainModel(opts: TrainOptions): Promise<void> {
   const edge = featureEdge(topology, opts.edge);
   const name = resolve(opts.out).split('/').pop()!;
   const work = resolve(opts.work ?? join('out/model-train', name));
+  // The features run replaces --work whole and locks it: as --out (or around it) it met its own lock.
+  refuseInputs(
+    work,
+    [{ what: 'the model folder (--out)', path: opts.out, folder: true, role: 'which this run writes' }],
+    `--work ${opts.work ?? work}`,
+    'a folder apart from it',
+  );
   // The model folder is written atomically: staged beside --out, moved into place once trained.
   const output = openOutput(opts.out, { overwrite: opts.overwrite ?? false, inputs: runInputs(opts.topology, opts.data ?? topology.data) });
   try {

@@ -68,6 +68,8 @@ export interface RunInput {
   what: string;
   path: string;
   folder?: boolean;
+  /** What the run does with it, for messages (default "which this run reads"). */
+  role?: string;
 }
 
 export function openOutput(path: string, options: OutputOptions = {}): OutputFolder {
@@ -299,7 +301,7 @@ export function refuseInputs(
     const p = realPath(resolve(input.path));
     if (isWithin(p, real))
       throw new AlphaError(
-        `${where}: ${p === real ? 'is' : 'holds'} ${input.what} ${input.path}, which this run reads; expected ${accepted}`,
+        `${where}: ${p === real ? 'is' : 'holds'} ${input.what} ${input.path}, ${input.role ?? 'which this run reads'}; expected ${accepted}`,
       );
     if (input.folder && isWithin(real, p)) throw new AlphaError(`${where}: is inside ${input.what} ${input.path}; expected ${accepted}`);
   }

@@ -52,6 +52,21 @@ beforeAll(async () => {
     topology: backtest(join(top, 'topo'), join(top, 'topo', 'topology.yaml')),
     sweep: ['sweep', 'topology.yaml', '--data', data, '--out', data, '--grid', 'sizing.gamma=1', '--overwrite', '--quiet'],
     // A file: the background flow of the dataset's day, written into that dataset.
+    // model train's features run replaces --work whole: as --out, the run met its own lock.
+    work: [
+      'model',
+      'train',
+      '--data',
+      data,
+      '--from',
+      '2024-01-02',
+      '--to',
+      '2024-01-02',
+      '--out',
+      join(top, 'm'),
+      '--work',
+      join(top, 'm'),
+    ],
     flow: ['venue', 'flow', '--data', data, '--date', '2024-01-02', '--out', join(data, 'manifest.json'), '--overwrite'],
   };
   const results = await Promise.all(Object.values(cases).map((args) => runAlpha(args, 60_000)));
@@ -66,6 +81,7 @@ describe('--out and what the run reads', () => {
     ['inside', /--out \S+\/nest\/data\/quotes\/run: is inside the data folder \S+\/nest\/data; expected a folder of its own outside it/],
     ['topology', /--out \S+\/topo: holds the topology \S+\/topo\/topology\.yaml, which this run reads/],
     ['sweep', /--out \S+\/nest\/data: is the data folder/],
+    ['work', /--work \S+\/m: is the model folder \(--out\) \S+\/m, which this run writes; expected a folder apart from it/],
     ['flow', /--out \S+\/nest\/data\/manifest\.json: is inside the data folder \S+\/nest\/data; expected a file outside it/],
   ])('refuses the case %s in one line, exit 1', (name, message) => {
     const r = runs[name]!;

@@ -17,7 +17,7 @@ import { registry } from '../../operators/index.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { readManifest } from '../data/manifest.ts';
 import { type Capture, CAPTURE_FILE, type CaptureHeader, CaptureWriter, readCapture } from '../io/capture-log.ts';
-import { openOutput, ownFolder } from '../io/output-folder.ts';
+import { openOutput, ownFolder, refuseInputs, runInputs } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import type { Topology } from '../topology/model.ts';
 import { resolveTopology } from './backtest.ts';
@@ -118,6 +118,8 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   // A group that is not there, or a replica it does not have, is refused before anything is read.
   const group = options.group ? planGroup(topology, options.group.name, undefined, options.group.replica) : undefined;
   const dataDir = options.dataDir ?? topology.data;
+  // Before --overwrite empties --out: it may not be the data folder or hold the topology.
+  refuseInputs(options.outDir, runInputs(options.topologyFile, dataDir), `--out ${options.outDir}`);
   // Read once: the universe and, for a warm start, the days before the session.
   const manifest = dataDir ? readManifest(dataDir) : undefined;
   const universe: UniverseMember[] = manifest?.universe.map((u) => ({ symbol: u.symbol, sector: u.sector })) ?? [];
@@ -425,7 +427,10 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     ? replayTopology(group.topology, capture.header.nodes, options.capture, capturedGroupNodes(group))
     : replayTopology(live, capture.header.nodes, options.capture);
   const { sessions, universe } = capture.header;
-  const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false });
+  const output = openOutput(options.outDir, {
+    overwrite: options.overwrite ?? false,
+    inputs: [...runInputs(options.topologyFile, undefined), { what: 'the capture', path: options.capture }],
+  });
   try {
     const deadLetters: DeadLetter[] = [];
     const prepared = await prepareNodes(topology, sessions, group?.members);

@@ -2,11 +2,16 @@
  * An --out that is, holds or lies inside what the run reads is refused before anything is written:
  * with --overwrite, `alpha backtest --data D --out D` replaced the dataset it had just read by its
  * own results (and a folder holding the topology lost it); without, an --out inside the data folder
- * wrote the run into the dataset (and `alpha venue flow --out` its ITCH file over the manifest). Through the real CLI, the launches side by side.
+ * wrote the run into the dataset (and `alpha venue flow --out` its ITCH file over the manifest); `alpha
+ * live` emptied the data folder, and a capture replay replaced the live run's folder, capture and all. Through the real CLI, the launches side by side.
  */
 import { copyFileSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '../../operators/index.ts';
+import { CaptureWriter } from '../../pipelines/io/capture-log.ts';
+import { resolveTopology } from '../../pipelines/runtime/backtest.ts';
+import { capturedNodes } from '../../pipelines/runtime/drive-capture.ts';
 import { type CliRun, ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
@@ -33,6 +38,18 @@ beforeAll(async () => {
   symlinkSync(data, join(top, 'data-link'));
   mkdirSync(join(top, 'topo'));
   copyFileSync(join(ROOT, 'topology.yaml'), join(top, 'topo', 'topology.yaml'));
+  // The folder of a live run, its capture in it.
+  mkdirSync(join(top, 'live-run'));
+  const nodes = capturedNodes(resolveTopology(join(ROOT, 'examples/live-venue.yaml'), [], registry, 'live'));
+  const capture = new CaptureWriter(join(top, 'live-run', 'capture.alog'), {
+    start: 1,
+    universe: [],
+    sessions: [{ open: 1, close: 2 }],
+    nodes,
+  });
+  capture.wake(1);
+  capture.end(2);
+  capture.close();
   before = { data: snapshot(data), top: snapshot(top) };
   const backtest = (out: string, topology = 'topology.yaml') => [
     'backtest',
@@ -51,6 +68,17 @@ beforeAll(async () => {
     inside: backtest(join(data, 'quotes', 'run')),
     topology: backtest(join(top, 'topo'), join(top, 'topo', 'topology.yaml')),
     sweep: ['sweep', 'topology.yaml', '--data', data, '--out', data, '--grid', 'sizing.gamma=1', '--overwrite', '--quiet'],
+    live: ['live', 'examples/live-venue.yaml', '--data', data, '--out', data, '--overwrite', '--seconds', '2', '--quiet'],
+    // Its results would replace the live run's folder, capture and all.
+    capture: [
+      'backtest',
+      'examples/live-venue.yaml',
+      '--capture',
+      join(top, 'live-run', 'capture.alog'),
+      '--out',
+      join(top, 'live-run'),
+      '--overwrite',
+    ],
     // A file: the background flow of the dataset's day, written into that dataset.
     // model train's features run replaces --work whole: as --out, the run met its own lock.
     work: [
@@ -81,6 +109,8 @@ describe('--out and what the run reads', () => {
     ['inside', /--out \S+\/nest\/data\/quotes\/run: is inside the data folder \S+\/nest\/data; expected a folder of its own outside it/],
     ['topology', /--out \S+\/topo: holds the topology \S+\/topo\/topology\.yaml, which this run reads/],
     ['sweep', /--out \S+\/nest\/data: is the data folder/],
+    ['live', /--out \S+\/nest\/data: is the data folder \S+\/nest\/data, which this run reads/],
+    ['capture', /--out \S+\/live-run: holds the capture \S+\/live-run\/capture\.alog, which this run reads/],
     ['work', /--work \S+\/m: is the model folder \(--out\) \S+\/m, which this run writes; expected a folder apart from it/],
     ['flow', /--out \S+\/nest\/data\/manifest\.json: is inside the data folder \S+\/nest\/data; expected a file outside it/],
   ])('refuses the case %s in one line, exit 1', (name, message) => {

@@ -87,7 +87,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     // --speed is a factor, not seconds; '0x10' was read as 16.
     [
       'a --speed in hex',
-      ['live', 'examples/live-venue.yaml', '--date', '2024-01-02', '--speed', '0x10'],
+      ['live', 'examples/live-venue.yaml', '--date', '2024-01-02', '--speed', '0x10', '--out', join(dir, 'o-speed')],
       /^alpha: --speed "0x10": expected a speed factor \(1 the wall clock, 60 a minute a second\) > 0, at most 604,800$/m,
     ],
     ['--speed without --date', ['live', 'examples/live-venue.yaml', '--speed', '60'], /^alpha: --speed needs --date/m],

@@ -1,5 +1,6 @@
 /** `alpha data ingest FILE… --dataset NAME --format …`: CSV, Parquet and ITCH files into a lake dataset (docs/lake.md). */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
@@ -85,8 +86,10 @@ export function registerIngestCommand(data: Command): void {
       const times = timeParser(opts.tz, parseDayTime(opts.dayTime));
       const symbols = opts.symbolMap !== undefined ? readSymbolMap(opts.symbolMap) : new Map<string, string>();
       let rejects = opts.rejects;
+      /** The first folder made for the default reject file, if any: removed again (while empty) when the ingest fails. */
+      let made: string | undefined;
       if (rejects === undefined) {
-        if (!existsSync(DEFAULT_REJECTS_DIR)) mkdirSync(DEFAULT_REJECTS_DIR, { recursive: true });
+        if (!existsSync(DEFAULT_REJECTS_DIR)) made = mkdirSync(DEFAULT_REJECTS_DIR, { recursive: true });
         rejects = `${DEFAULT_REJECTS_DIR}/${opts.dataset}.rejects.txt`;
       }
       const r = await ingestFiles({
@@ -100,6 +103,10 @@ export function registerIngestCommand(data: Command): void {
         ...(opts.records !== undefined ? { itchRecords: opts.records as 'quotes' | 'trades' } : {}),
         ...(date !== undefined ? { itchDate: date } : {}),
         onInsert: (rows) => process.stderr.write(`appending ${rows} rows to "${opts.dataset}"\n`),
+      }).catch((err: unknown) => {
+        // A refused ingest leaves no empty out/ingest/ behind (a reject file it wrote stays, with its folder).
+        if (made !== undefined) removeEmpty(DEFAULT_REJECTS_DIR, made);
+        throw err;
       });
       process.stderr.write(
         `ingested ${files.length} file(s) into "${opts.dataset}"${r.created ? ' (table created)' : ''}: ${r.rows} rows read, ` +
@@ -107,4 +114,16 @@ export function registerIngestCommand(data: Command): void {
       );
       if (r.rejected > 0) process.stderr.write(`alpha: warning: ${r.rejected} row(s) rejected: see ${rejects}\n`);
     });
+}
+
+/** Removes `dir` and its parents up to `top` (included) while they are empty. */
+function removeEmpty(dir: string, top: string): void {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === resolve(top) || dirname(d) === d) return;
+  }
 }

@@ -107,3 +107,18 @@ describe('alpha data ingest refuses hostile input', () => {
     expect(JSON.parse(run.stdout).version).toBe(0);
   });
 });
+
+describe('the default reject file', () => {
+  it('a refused ingest leaves no empty out/ingest/ in the working folder (it made one)', async () => {
+    const cwd = f('cwd');
+    mkdirSync(cwd);
+    const run = await runAlpha(
+      ['data', 'ingest', '--lake', lake, '--dataset', 'quotes', '--format', 'quotes', f('missing.csv')],
+      60_000,
+      cwd,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`alpha: ${f('missing.csv')}: file not found\n`);
+    expect(existsSync(join(cwd, 'out'))).toBe(false);
+  });
+});

@@ -111,7 +111,7 @@ describe('hostile flag values', () => {
     const data = await dataset({ symbols: 2, days: 1, seed: 3 });
     const out = join(top, 'no-group');
     const r = await runAlpha(['run', SPLIT, '--group', 'nosuch', '--data', data, '--out', out], 60_000);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(65); // its input refused: a --split launcher does not start it again
     expect(r.stderr).toContain('no group "nosuch" — groups: features, trading');
     expect(existsSync(out)).toBe(false);
   });

@@ -18,14 +18,15 @@ export interface OutboundEdge {
   close(): Promise<void>;
 }
 
+/** `offset`: its place in the partition (decimal), where the transport has one (Kafka's does). */
 export type InboundItem =
-  | { kind: 'record'; partition: number; value: unknown; headers: Headers }
-  | { kind: 'control'; partition: number; watermark?: number; end?: boolean; headers: Headers };
+  | { kind: 'record'; partition: number; offset?: string; value: unknown; headers: Headers }
+  | { kind: 'control'; partition: number; offset?: string; watermark?: number; end?: boolean; headers: Headers };
 
 export interface InboundEdge {
   /** Waits for the next items, in offset order within each partition. */
   next(): Promise<readonly InboundItem[]>;
-  /** Marks items as processed (a restarted reader resumes after them). */
+  /** Marks items as processed (a restarted reader resumes after the last of each partition). */
   commit(items: readonly InboundItem[]): Promise<void>;
   /** Records that did not decode into the edge's schema, sent to the dead-letter topic. */
   deadLettered(): number;

@@ -26,6 +26,9 @@ interface RemoteStep {
   items: InboundItem[];
 }
 
+/** Items (records and controls) read ahead of the group's steps before reading pauses. */
+const MAX_BUFFERED = 65_536;
+
 const BEFORE_ALL: StepKey = { t: -Infinity, phase: 0, order: -Infinity, seq: -Infinity };
 
 export class EdgeSubscriber {
@@ -33,8 +36,15 @@ export class EdgeSubscriber {
   private readonly marks: StepKey[][];
   private readonly steps = new Map<string, RemoteStep>();
   private readonly order = new Heap<RemoteStep>((a, b) => compareKeys(a.key, b.key) < 0);
-  /** Items whose steps were delivered, not yet committed. */
-  private processed: InboundItem[] = [];
+  /**
+   * Per partition, the last item whose step was delivered, not yet committed: a commit takes the
+   * offset after the last one, so the others need not be kept (they held their records for up to a
+   * second of commits).
+   */
+  private readonly processed = new Map<number, InboundItem>();
+  /** Items taken into steps not yet delivered: reading pauses at MAX_BUFFERED unless the group waits for this edge. */
+  private buffered = 0;
+  private resume: (() => void) | undefined;
   private waiting: (() => void) | undefined;
   private failure: unknown;
   private closed = false;
@@ -98,6 +108,7 @@ export class EdgeSubscriber {
   private async waitFor(key: StepKey): Promise<void> {
     while (compareKeys(this.watermark, key) < 0) {
       if (this.failure) throw this.failure;
+      this.resumeReading(); // the group waits for this edge: read on, however much is buffered
       await new Promise<void>((resolve) => (this.waiting = resolve));
     }
     if (this.failure) throw this.failure;
@@ -108,6 +119,7 @@ export class EdgeSubscriber {
     await this.commitProcessed();
     this.closed = true;
     this.waiting?.();
+    this.resumeReading();
     await this.edge.close();
     await this.pump.catch(() => undefined);
   }
@@ -115,6 +127,10 @@ export class EdgeSubscriber {
   private async run(): Promise<void> {
     try {
       while (!this.closed && compareKeys(this.watermark, END_KEY) < 0) {
+        // A producer ahead of this group (or a topic written before it started) would otherwise be
+        // read into memory whole: wait for the group's steps to take what is buffered.
+        if (this.buffered >= MAX_BUFFERED && this.waiting === undefined) await new Promise<void>((r) => (this.resume = r));
+        if (this.closed) break;
         const items = await this.edge.next();
         for (const item of items) this.take(item);
         this.waiting?.();
@@ -144,17 +160,17 @@ export class EdgeSubscriber {
       const mark = item.end ? END_KEY : key;
       if (compareKeys(mark, marks[replica]!) > 0) marks[replica] = mark;
       // Committed with its step, after the records before it were delivered.
-      if (compareKeys(key, this.delivered) <= 0) this.processed.push(item);
-      else this.stepOf(key).items.push(item);
+      if (compareKeys(key, this.delivered) <= 0) this.markProcessed(item);
+      else this.hold(this.stepOf(key), item);
       return;
     }
     if (compareKeys(key, this.delivered) <= 0) {
       this.duplicates++;
-      this.processed.push(item);
+      this.markProcessed(item);
       return;
     }
     const step = this.stepOf(key);
-    step.items.push(item);
+    this.hold(step, item);
     const [batchNo, index, count] = batchFields(item.headers[BATCH_HEADER] ?? '');
     if (!Number.isInteger(batchNo) || !Number.isInteger(index) || !Number.isInteger(count)) {
       throw new AlphaError(`edge of "${this.producer}": malformed ${BATCH_HEADER} header "${item.headers[BATCH_HEADER]}"`);
@@ -209,7 +225,7 @@ export class EdgeSubscriber {
         });
       const deliver = (): void => {
         for (const records of batches) this.subject.next(records);
-        for (const item of step.items) this.processed.push(item);
+        this.release(step.items);
       };
       if (step.key.t === Infinity) {
         // Emitted while the producer finished: delivered before this group finishes (see connect.ts).
@@ -221,16 +237,41 @@ export class EdgeSubscriber {
           `edge of "${this.producer}": records emitted on a data step (${encodeKey(step.key)}) cannot be placed in event time`,
         );
       } else {
-        for (const item of step.items) this.processed.push(item);
+        this.release(step.items);
       }
     }
   }
 
+  private hold(step: RemoteStep, item: InboundItem): void {
+    step.items.push(item);
+    this.buffered++;
+  }
+
+  /** A delivered step's items: processed, and no longer buffered. */
+  private release(items: readonly InboundItem[]): void {
+    for (const item of items) this.markProcessed(item);
+    this.buffered -= items.length;
+    if (this.buffered < MAX_BUFFERED / 2) this.resumeReading();
+  }
+
+  /** Keeps the item of the partition's highest offset (a copy of a delivered step is processed when read, before items held for a later step). */
+  private markProcessed(item: InboundItem): void {
+    const last = this.processed.get(item.partition);
+    if (last === undefined || last.offset === undefined || item.offset === undefined || Number(item.offset) > Number(last.offset))
+      this.processed.set(item.partition, item);
+  }
+
+  private resumeReading(): void {
+    const r = this.resume;
+    this.resume = undefined;
+    r?.();
+  }
+
   /** Commits what has been delivered (offsets are committed after processing). */
   async commitProcessed(): Promise<void> {
-    if (this.processed.length === 0) return;
-    const items = this.processed;
-    this.processed = [];
+    if (this.processed.size === 0) return;
+    const items = [...this.processed.values()];
+    this.processed.clear();
     await this.edge.commit(items);
   }
 

@@ -5,7 +5,7 @@
  * wrote the run into the dataset (and `alpha venue flow --out` its ITCH file over the manifest); `alpha
  * live` emptied the data folder, and a capture replay replaced the live run's folder, capture and all. Through the real CLI, the launches side by side.
  */
-import { copyFileSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../operators/index.ts';
@@ -14,16 +14,7 @@ import { resolveTopology } from '../../pipelines/runtime/backtest.ts';
 import { capturedNodes } from '../../pipelines/runtime/drive-capture.ts';
 import { type CliRun, ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
-
-/** Every file and folder under `dir` with its size and mtime. */
-function snapshot(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .sort()
-    .map((p) => {
-      const s = statSync(join(dir, p));
-      return `${p} ${s.isDirectory() ? 'dir' : s.size} ${s.mtimeMs}`;
-    });
-}
+import { snapshot } from '../helpers/tree.ts';
 
 let top: string;
 let data: string;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles } from '../../pipelines/io/output-folder.ts';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
+import { snapshot } from '../helpers/tree.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOPOLOGY = join(ROOT, 'topology.yaml');
@@ -33,16 +34,6 @@ function alpha(args: readonly string[], unprivileged = false): Promise<Run> {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });
-}
-
-/** Every file and folder under `dir` with its size and mtime: equal snapshots mean nothing there changed. */
-function snapshot(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .sort()
-    .map((p) => {
-      const s = statSync(join(dir, p));
-      return `${p} ${s.isDirectory() ? 'dir' : s.size} ${s.mtimeMs}`;
-    });
 }
 
 /** The files a closing line `wrote DIR/: a, b/c, …` names. */

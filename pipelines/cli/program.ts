@@ -31,7 +31,12 @@ export async function buildProgram(): Promise<Command> {
     .description('Alpha Factory: a typed operator graph for the dataflow of a quantitative fund.')
     .version(pkg.version, '-V, --version')
     .option('--debug', 'print the stack trace of an error')
-    .showHelpAfterError();
+    // A malformed command line is one `alpha:` line like every other refusal (commander's own
+    // `error: …` came with the whole usage after it); subcommands inherit this.
+    .configureOutput({
+      outputError: (text, write) =>
+        write(text.startsWith('error: ') ? `alpha: ${text.slice('error: '.length).trimEnd()} (--help lists what is accepted)\n` : text),
+    });
 
   program
     .command('validate')

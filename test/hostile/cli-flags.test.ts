@@ -88,6 +88,13 @@ beforeAll(async () => {
     ['model train --bottleneck ""', train('--bottleneck', ''), '--bottleneck is "": expected an integer from 1 to 100,000'],
     ['model train --holdout 1', train('--holdout', '1'), '--holdout is "1": expected a fraction from 0 up to (not including) 1'],
   );
+  // A malformed command line: commander's `error: …` came with the whole usage after it.
+  const hint = '(--help lists what is accepted)';
+  cases.push(
+    ['backtest --bogus', ['backtest', TOPOLOGY, '--bogus', '--out', out('r')], `unknown option '--bogus' ${hint}`],
+    ['no such command', ['nosuchcmd'], `unknown command 'nosuchcmd' ${hint}`],
+    ['backtest without its file', ['backtest', '--out', out('s')], `missing required argument 'file' ${hint}`],
+  );
   // In the temporary folder, so that a table made in the working folder would show there.
   runs = await Promise.all(cases.map(([, args]) => runAlpha(args, 60_000, top)));
 }, 60_000);
@@ -103,7 +110,7 @@ describe('hostile flag values', () => {
         stdout: '',
       });
     });
-    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p.itch', 'q', 'rejects.txt'])
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p.itch', 'q', 'r', 's', 'rejects.txt'])
       expect(existsSync(join(top, name))).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 /**
  * Hostile input to the lake's commands (`alpha data query`, `alpha data lake …`, `alpha data optimize`),
  * through the real command line: every refusal is exit code 1 and one line `alpha: <what, where, what
- * would be accepted>` (or commander's `error: …` for a malformed command line), never a stack trace;
+ * would be accepted>` (a malformed command line too), never a stack trace;
  * names never reach outside the lake folder; hostile text in the data comes out quoted (csv) or escaped
  * (table). The lake tools are installed by the vitest setup (test/helpers/lake-setup.ts).
  */
@@ -119,10 +119,10 @@ describe('the lake commands refuse hostile input', () => {
     });
   });
 
-  it("a malformed command line is commander's one-line error, exit 1", async () => {
+  it('a malformed command line is one alpha: line, exit 1', async () => {
     const [r] = await runAll([q('--version')]);
     expect(r!.code).toBe(1);
-    expect(r!.stderr).toMatch(/^error: option '--version <n>' argument missing/);
+    expect(r!.stderr).toMatch(/^alpha: option '--version <n>' argument missing \(--help lists what is accepted\)\n$/);
   });
 
   it('replaces a file already at --out only with --overwrite (it was replaced silently)', async () => {

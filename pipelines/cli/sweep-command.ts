@@ -73,6 +73,7 @@ export function registerSweepCommand(program: Command): void {
           lakeDir: opts.lake,
           ...(opts.from !== undefined ? { from: opts.from } : {}),
           ...(opts.to !== undefined ? { to: opts.to } : {}),
+          onNote: (text) => process.stderr.write(`alpha: note: ${text}\n`),
           onPoint: (r, finished, total) => {
             const label = `point ${r.point.index} (${r.point.sets.map(show).join(', ')})`;
             if (!r.outcome.ok) {

@@ -37,6 +37,8 @@ export interface SweepOptions {
   to?: string;
   workers?: WorkerKind;
   specs: ReadonlyMap<string, AnySpec>;
+  /** Told of each base override the grid replaces at every point (before any point runs). */
+  onNote?: (text: string) => void;
   /** Told of each point as it ends, in the order they end. */
   onPoint?: (result: PointResult, finished: number, total: number) => void;
   /** Aborting it stops every worker and leaves the output folder as it was. */
@@ -60,6 +62,7 @@ export const MAX_JOBS = 64;
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const sets = o.sets ?? [];
   const plan = planSweep(o.topologyFile, sets, o.grid, o.specs);
+  for (const note of plan.overridden) o.onNote?.(note);
   if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1 || o.jobs > MAX_JOBS))
     throw new AlphaError(`--jobs is ${o.jobs}: expected a whole number of workers from 1 to ${MAX_JOBS}`);
   const dataDir = o.dataDir ?? plan.topology.data;

@@ -26,6 +26,8 @@ export interface SweepPlan {
   topology: Topology;
   axes: Axis[];
   points: GridPoint[];
+  /** A base override (`--set`) of a param an axis sweeps, or of a part of it: the grid's values replace it at every point. */
+  overridden: string[];
 }
 
 /**
@@ -79,7 +81,17 @@ export function planSweep(file: string, sets: readonly string[], flags: readonly
     }
   }
   if (problems.length > 0) throw new GridError(problems);
-  return { topology, axes: usable, points: gridPoints(usable) };
+  // Not refused: a base value still counts when each value of another axis is checked on its own.
+  const overridden: string[] = [];
+  for (const axis of usable) {
+    const path = `${axis.node}.${axis.param}`;
+    for (const set of sets) {
+      const key = set.slice(0, Math.max(0, set.indexOf('=')));
+      if (key === path || key.startsWith(`${path}.`))
+        overridden.push(`--set ${show(set)} is replaced at every point by --grid ${show(axis.flag)}: no point runs it`);
+    }
+  }
+  return { topology, axes: usable, points: gridPoints(usable), overridden };
 }
 
 /** The problems of the topology with `extra` overrides after the base ones, each as one line. */

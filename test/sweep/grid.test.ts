@@ -140,6 +140,19 @@ describe('planSweep against topology.yaml', () => {
     );
   });
 
+  it('names a base --set that an axis replaces at every point (the grid won without a word)', () => {
+    const p = plan(
+      ['sizing.gamma=1,2', 'sizing.constraints.gross=1,2'],
+      ['sizing.gamma=5', 'sizing.constraints.gross=1.5', 'sizing.tcost_bps=7'],
+    );
+    expect(p.overridden).toEqual([
+      '--set sizing.gamma=5 is replaced at every point by --grid sizing.gamma=1,2: no point runs it',
+      '--set sizing.constraints.gross=1.5 is replaced at every point by --grid sizing.constraints.gross=1,2: no point runs it',
+    ]);
+    // A --set of the object an axis goes into is the base the grid's value lands in: nothing to say.
+    expect(plan(['sizing.constraints.gross=1,2'], ['sizing.constraints.max_weight=0.1']).overridden).toEqual([]);
+  });
+
   it('refuses no --grid, and an invalid base topology as a topology error', () => {
     expect(problemsOf([])).toEqual(['--grid: none given, expected at least one --grid NODE.PARAM=v1,v2,…']);
     expect(() => plan(['sizing.gamma=1'], ['sizing.gamma=oops'])).toThrow(TopologyError);

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { whole } from './numbers.ts';
+import { whole } from './flag-values.ts';
 
 export function registerItchCommand(program: Command): void {
   const itch = program

@@ -1,14 +1,12 @@
 /** The flags of `alpha data query` and `alpha data lake …`, each checked with an `alpha: …` refusal. */
 import { AlphaError } from '../../lib/core/errors.ts';
 import { isDate } from '../../lib/core/dates.ts';
+import { given } from './flag-values.ts';
 
 export const DEFAULT_LAKE = 'data/lake';
 
 /** `--lake DIR`; an empty one would be the working folder (`alpha data ingest --lake ""` made its table there). */
-export function lakeFolder(value: string): string {
-  if (value.trim() === '') throw new AlphaError(`--lake is empty: expected a lake folder (default ${DEFAULT_LAKE})`);
-  return value;
-}
+export const lakeFolder = given('--lake', `a lake folder (default ${DEFAULT_LAKE})`);
 
 export { parseInstant } from '../../lib/core/instant.ts';
 

@@ -7,7 +7,8 @@
 import type { Command } from 'commander';
 import { isDate } from '../../lib/core/dates.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { collect, given } from './replay-options.ts';
+import { checkRunId, dataFolder } from './flag-values.ts';
+import { collect } from './replay-options.ts';
 
 interface LiveCommandOptions {
   data?: string;
@@ -35,11 +36,7 @@ export function registerLiveCommand(program: Command): void {
       'Run the live graph of a topology (its "live:" replacements applied) on the wall clock against live feeds and a venue; captures every arrival in OUT/capture.alog for `alpha backtest FILE --capture`.',
     )
     .argument('<file>', 'topology.yaml')
-    .option(
-      '--data <dir>',
-      'dataset whose manifest gives the instruments (default: the topology\'s "data:")',
-      given('--data', 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"'),
-    )
+    .option('--data <dir>', 'dataset whose manifest gives the instruments (default: the topology\'s "data:")', dataFolder)
     .option('--out <dir>', 'output folder: capture.alog, summary.json, what the sinks write', 'out/live')
     .option('--set <NODE.PARAM=VALUE>', 'override one param of the live graph (repeatable)', collect, [])
     .option('--date <date>', "the trading day: its session is the run's and the run's clock starts at its open (YYYY-MM-DD)")
@@ -82,8 +79,7 @@ export function registerLiveCommand(program: Command): void {
       if (opts.replica !== undefined && !/^\d{1,9}$/.test(opts.replica.trim()))
         throw new AlphaError(`--replica ${JSON.stringify(opts.replica)}: expected a replica index, a whole number from 0`);
       const runId = opts.runId ?? `live-${(opts.date ?? new Date().toISOString().slice(0, 10)).replaceAll('-', '')}`;
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId))
-        throw new AlphaError(`--run-id ${JSON.stringify(runId)}: expected 1–64 letters, digits, "_" or "-" (it ends topic names)`);
+      checkRunId(runId);
       const { runLiveSession } = await import('../runtime/live.ts');
       const stop = new AbortController();
       const onSignal = (): void => {

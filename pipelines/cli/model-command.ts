@@ -1,8 +1,7 @@
 /** `alpha model train` and `alpha model evaluate`: their options; pipelines/cli/model.ts runs them. */
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { decimal, whole } from './numbers.ts';
-import { given } from './replay-options.ts';
+import { dataFolder, decimal, fromDay, toDay, whole } from './flag-values.ts';
 import type { EvaluateOptions, TrainOptions } from './model.ts';
 
 export function registerModelCommand(program: Command): void {
@@ -14,11 +13,7 @@ export function registerModelCommand(program: Command): void {
     .requiredOption('--to <date>', 'last trading day of the training window (YYYY-MM-DD)')
     .requiredOption('--out <dir>', 'model folder to write (e.g. models/NAME)')
     .option('--topology <file>', 'topology whose model input is the training data', 'topology.yaml')
-    .option(
-      '--data <dir>',
-      'dataset folder (default: the topology\'s "data:")',
-      given('--data', 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"'),
-    )
+    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")', dataFolder)
     .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
     .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>, replaced each run)')
     // Checked here, not by train.py after the features run: as train.py accepts them, but in plain digits.
@@ -41,13 +36,9 @@ export function registerModelCommand(program: Command): void {
     .command('evaluate')
     .description("Backtest a topology and report its model's out-of-sample information coefficient next to the backtest's Sharpe.")
     .option('--topology <file>', 'topology to run', 'topology.yaml')
-    .option(
-      '--data <dir>',
-      'dataset folder (default: the topology\'s "data:")',
-      given('--data', 'a dataset folder (manifest.json), or no --data for the topology\'s "data:"'),
-    )
-    .option('--from <date>', 'first trading day (YYYY-MM-DD)', given('--from', 'a date YYYY-MM-DD, or no --from for the first day'))
-    .option('--to <date>', 'last trading day (YYYY-MM-DD)', given('--to', 'a date YYYY-MM-DD, or no --to for the last day'))
+    .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")', dataFolder)
+    .option('--from <date>', 'first trading day (YYYY-MM-DD)', fromDay)
+    .option('--to <date>', 'last trading day (YYYY-MM-DD)', toDay)
     .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
     .option('--out <dir>', 'backtest output folder (replaced by each run)', 'out/model-evaluate')
     .option('--format <format>', 'text or json', 'text')

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { checkRunId } from './flag-values.ts';
 import { report } from './report-error.ts';
 import { progressPrinter } from './report.ts';
 import { replayOptions, type ReplayOptions } from './replay-options.ts';
@@ -29,9 +30,8 @@ export function registerRunCommand(program: Command): void {
     'out/run',
     "output folder (the group's summary goes to OUT/groups/NAME/)",
   ).action(async (file: string, opts: RunOptions) => {
-    // The run id ends topic and consumer group names; the counts are plain whole numbers ('1e3', '0x1' and '' are not).
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.runId))
-      throw new AlphaError(`--run-id ${JSON.stringify(opts.runId)}: expected 1–64 letters, digits, "_" or "-" (it ends topic names)`);
+    // The counts are plain whole numbers ('1e3', '0x1' and '' are not).
+    checkRunId(opts.runId);
     for (const [flag, value, what] of [
       ['--replica', opts.replica, 'a replica index'],
       ['--attempt', opts.attempt, 'a count of earlier starts'],

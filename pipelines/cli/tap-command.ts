@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { whole } from './numbers.ts';
+import { RUN_ID, whole } from './flag-values.ts';
 import type { TapOptions } from './tap.ts';
 
 export function registerTapCommand(program: Command): void {
@@ -21,7 +21,7 @@ export function registerTapCommand(program: Command): void {
     .option('--max <n>', 'stop after N records', whole('--max', 1, Number.MAX_SAFE_INTEGER))
     .option('--dlq', "read the edge's dead letters (<topic>.dlq): the error, where the record came from, its bytes")
     .action(async (node: string, opts: TapOptions) => {
-      if (opts.run !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(opts.run))
+      if (opts.run !== undefined && !RUN_ID.test(opts.run))
         throw new AlphaError(`--run ${JSON.stringify(opts.run)}: expected a run id, 1–64 letters, digits, "_" or "-"`);
       await (await import('./tap.ts')).tap(node, opts);
     });

@@ -22,6 +22,7 @@ import { registerVenueCommand } from './venue-command.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
 import { decimal } from './flag-values.ts';
 import { lakeFolder } from './lake-options.ts';
+import { printable } from './report-error.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const number = (name: string) => (value: string) => decimal(name, value);
@@ -35,7 +36,11 @@ export async function buildProgram(): Promise<Command> {
     // `error: …` came with the whole usage after it); subcommands inherit this.
     .configureOutput({
       outputError: (text, write) =>
-        write(text.startsWith('error: ') ? `alpha: ${text.slice('error: '.length).trimEnd()} (--help lists what is accepted)\n` : text),
+        write(
+          printable(
+            text.startsWith('error: ') ? `alpha: ${text.slice('error: '.length).trimEnd()} (--help lists what is accepted)\n` : text,
+          ),
+        ),
     });
 
   program

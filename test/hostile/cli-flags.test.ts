@@ -94,6 +94,12 @@ beforeAll(async () => {
     ['backtest --bogus', ['backtest', TOPOLOGY, '--bogus', '--out', out('r')], `unknown option '--bogus' ${hint}`],
     ['no such command', ['nosuchcmd'], `unknown command 'nosuchcmd' ${hint}`],
     ['backtest without its file', ['backtest', '--out', out('s')], `missing required argument 'file' ${hint}`],
+    // The flag is quoted back: an escape sequence in it reached the terminal as it was.
+    [
+      'an escape sequence in an unknown flag',
+      ['backtest', TOPOLOGY, '--bo\u001b]0;pwned\u0007gus'],
+      `unknown option '--bo\\x1b]0;pwned\\x07gus' ${hint}`,
+    ],
   );
   // In the temporary folder, so that a table made in the working folder would show there.
   runs = await Promise.all(cases.map(([, args]) => runAlpha(args, 60_000, top)));

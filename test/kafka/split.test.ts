@@ -3,8 +3,8 @@
  * OS process, joined by Kafka topics, writes the fills, orders and equity of the one-process run of
  * the same file, byte for byte.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/datasets.ts';
@@ -55,6 +55,26 @@ describe('alpha backtest --split', () => {
       const lines = run.stderr.split('\n').filter((l) => l.startsWith(`[${group}] alpha: `));
       expect(lines.length).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('stops its group processes when it is interrupted, and writes no --out', async () => {
+    const data = await splitData();
+    const out = join(tempDir('interrupted'), 'out');
+    const run = spawn(process.execPath, [alpha, 'backtest', split, '--split', '--data', data, '--out', out, ...sets]);
+    let stderr = '';
+    run.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => run.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!/\[split\] run \S+:/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const runId = /\[split\] run (\S+):/.exec(stderr)![1]!;
+    await new Promise((r) => setTimeout(r, 1000)); // the group processes have started
+    run.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toContain('alpha: SIGTERM: the group processes were stopped; the run is incomplete');
+    expect(existsSync(out)).toBe(false);
+    // They were left running, orphaned, writing into the staging folder.
+    const left = spawnSync('pgrep', ['-f', '--', `--run-id ${runId}`], { encoding: 'utf8' }).stdout.trim();
+    expect(left).toBe('');
   });
 
   it('refuses a topology without groups, and explains', () => {

@@ -93,6 +93,7 @@ function supervise(
         onLine?.(group, why);
         return code;
       }
+      if (stopped) return code; // stopped while it waited for the broker: not started again
     }
   })();
   return {
@@ -177,17 +178,36 @@ async function runGroups(
   );
   /** The process that failed first: the others may then fail because they were stopped. */
   let failed = -1;
-  const codes = await Promise.all(
-    children.map(async (c, i) => {
-      const code = await c.done;
-      // A group that failed for good leaves the others waiting for its records: stop them.
-      if (code !== 0 && failed < 0) {
-        failed = i;
-        for (const other of children) if (other !== c) other.stop();
-      }
-      return code;
-    }),
-  );
+  // Interrupted, the launcher stops its group processes (they would run on, orphaned, into the staging folder).
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted ??= signal;
+    for (const c of children) c.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let codes: number[];
+  try {
+    codes = await Promise.all(
+      children.map(async (c, i) => {
+        const code = await c.done;
+        // A group that failed for good leaves the others waiting for its records: stop them.
+        if (code !== 0 && failed < 0 && interrupted === undefined) {
+          failed = i;
+          for (const other of children) if (other !== c) other.stop();
+        }
+        return code;
+      }),
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted !== undefined) {
+    // 128 + the signal's number, as a shell reports a process the signal ended.
+    process.exitCode = interrupted === 'SIGTERM' ? 143 : 130;
+    throw new AlphaError(`${interrupted}: the group processes were stopped; the run is incomplete`);
+  }
   if (failed >= 0) {
     const first = children[failed]!;
     mkdirSync(join(outDir, 'logs'), { recursive: true });

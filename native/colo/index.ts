@@ -131,7 +131,7 @@ export interface ItchFeed {
   stats(): ItchFeedStats;
   /** Locate → symbol for every locate the book has seen. */
   symbols(): Readonly<Record<number, string>>;
-  /** Calls `callback` on the event loop after rows were added. Once per feed. */
+  /** Calls `callback` on the event loop after rows were added, and when End of Session was reached. Once per feed. */
   onData(callback: () => void): void;
   /** Stops reading and closes the socket's watchers. Idempotent. */
   close(): void;

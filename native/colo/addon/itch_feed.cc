@@ -186,9 +186,11 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   };
 
   // Reads up to `max` datagrams into the book and the columns, joins while the session is not
-  // known, and sends a re-request when one is due. Returns whether rows were added.
+  // known, and sends a re-request when one is due. Returns whether there is news for take(): rows
+  // were added, or the end was reached (End of Session may come alone, after the last rows were taken).
   bool pump(size_t max) {
     RowSink sink{*this};
+    const bool was_ended = rx_->receiver().ended();
     const uint64_t now = steady_ns();
     if (!rx_->receiver().session_known() && now >= next_join_) {
       rx_->join();
@@ -207,7 +209,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
       ++stalls_;  // JS is behind: stop reading; what the socket drops is re-requested later
       watch(false);
     }
-    return back_.rows() > before;
+    return back_.rows() > before || (!was_ended && rx_->receiver().ended());
   }
 
   void watch(bool on) {
@@ -228,7 +230,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     if (self->pump(0)) self->notify();
   }
 
-  // Calls onData's callback (its microtasks run as it returns: the reader takes the rows then).
+  // Calls onData's callback (its microtasks run as it returns: the reader takes the rows, or the end, then).
   void notify() {
     if (callback_.IsEmpty()) return;
     Napi::HandleScope scope(env_);

@@ -43,6 +43,15 @@ function topology(yaml: string, probes: Map<string, Probe>) {
   return t;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The first `n` messages of a length-prefixed ITCH buffer (2-byte big-endian length, then the message). */
+function firstMessages(b: Uint8Array, n: number): Uint8Array {
+  let off = 0;
+  for (let i = 0; i < n; i++) off += 2 + ((b[off]! << 8) | b[off + 1]!);
+  return b.subarray(0, off);
+}
+
 const withoutKnown = (records: unknown[]) => (records as Quote[]).map(({ ts_known: _k, ...rest }) => rest);
 
 describe('source.itch', () => {
@@ -79,6 +88,31 @@ describe('source.itch', () => {
       pub.stop();
     }
   }, 60_000);
+
+  it('ends at End of Session when it comes in a datagram of its own, after the last rows were taken', async () => {
+    // 64 packets of 20 messages: one read turn of the feed, so End of Session is read alone, in the
+    // next turn, with no rows (before the fix the feed called back only when rows came: the run hung).
+    const cut = firstMessages(bytes, 64 * 20);
+    writeFileSync(join(dir, 'cut.itch'), cut);
+    const fromFile = new Map<string, Probe>();
+    const probeOf = (source: string) =>
+      `name: cut\nnodes:\n  - { name: quotes, type: source.itch, params: { ${source} } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n`;
+    await runGraph(topology(probeOf('file: cut.itch'), fromFile), { sessions, universe, dataFile: (f) => join(dir, f) });
+    const pub = colo().startMoldPublisher(cut, {});
+    try {
+      const live = new Map<string, Probe>();
+      const run = runLive(topology(probeOf(`rerequest_port: ${pub.rerequestPort}, date: '${DATE}'`), live), systemTime, {
+        sessions: [],
+        universe,
+      });
+      for (const end = Date.now() + 20_000; pub.stats().subscribers === 0 && Date.now() < end; ) await sleep(2);
+      pub.publish();
+      await run;
+      expect(withoutKnown(live.get('probe')!.records)).toEqual(withoutKnown(fromFile.get('probe')!.records));
+    } finally {
+      pub.stop();
+    }
+  }, 30_000);
 
   it('feeds feature.bars the same quotes as source.replay over the converted dataset', async () => {
     const data = join(dir, 'dataset');

@@ -181,8 +181,11 @@ export function openItchFeedReader<T extends Quote | Trade>(
     });
   };
   let wake: (() => void) | undefined;
-  /** Rows arrived since the last take(): the callback runs on this thread, between our steps. */
-  let signalled = false;
+  /**
+   * Rows may have arrived since the last take() (the feed calls back on this thread, between our
+   * steps, when it adds rows): until it does, a take() would find nothing, so none is made.
+   */
+  let signalled = true;
   let closed = false;
   let counted = 0;
   feed.onData(() => {
@@ -191,23 +194,34 @@ export function openItchFeedReader<T extends Quote | Trade>(
     wake = undefined;
     w?.();
   });
+  /** The last take() said End of Session: its rows were the last. */
+  let ended = false;
+  const poll = (): ColumnBatch<T> | null | undefined => {
+    if (closed || ended) return null;
+    if (!signalled) return undefined;
+    signalled = false;
+    const got = feed.take();
+    oneSided.inc(got.oneSided - counted);
+    counted = got.oneSided;
+    ended = got.ended;
+    const batch = batchOf(got);
+    if (batch) return batch as unknown as ColumnBatch<T>;
+    return ended ? null : undefined;
+  };
+  const ready = (): Promise<void> =>
+    signalled || closed || ended
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          wake = resolve;
+        });
   return {
+    poll,
+    ready,
     async next() {
       for (;;) {
-        if (closed) return null;
-        signalled = false;
-        const got = feed.take();
-        oneSided.inc(got.oneSided - counted);
-        counted = got.oneSided;
-        const batch = batchOf(got);
-        if (batch) return batch as unknown as ColumnBatch<T>;
-        // `ended` comes with the rows: once it is set, these were the last.
-        if (got.ended) return null;
-        if (!signalled) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
+        const batch = poll();
+        if (batch !== undefined) return batch;
+        await ready();
       }
     },
     async close() {

@@ -158,6 +158,15 @@ export interface SourceReader<TRecord extends SourceRecord> {
   /** Next batch (records or columns) in (ts_known, seq) order, or null at the end. Batches may be any size. */
   next(): Promise<EdgeBatch<TRecord> | null>;
   close(): Promise<void>;
+  /**
+   * A live reader may also offer the batch it holds without a promise (the live driver then takes a
+   * tick in the callback that brought it): what has arrived, null at the end, undefined when nothing
+   * has. What arrives later comes between turns of the event loop, so polling again at once finds
+   * nothing. Offered together with `ready`.
+   */
+  poll?(): EdgeBatch<TRecord> | null | undefined;
+  /** Resolves when `poll` may have something (a batch, or the end). */
+  ready?(): Promise<void>;
 }
 
 export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaName> {

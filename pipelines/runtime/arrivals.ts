@@ -29,10 +29,20 @@ export class ArrivalSteps {
     private readonly gate?: DecisionGate,
   ) {}
 
-  /** Fires every timer due by `t`, each a step of its own, then sets the time to `t` (never back). */
-  async advance(t: Micros): Promise<void> {
-    while (this.clock.fireNext(t)) if (this.held.size > 0) await this.held.settle();
+  /**
+   * Fires every timer due by `t`, each a step of its own, then sets the time to `t` (never back).
+   * Like every step here it returns a promise only when it must wait (held work to settle): a live
+   * tick is then taken in the callback that brought it, with no promise per step.
+   */
+  advance(t: Micros): Promise<void> | undefined {
+    while (this.clock.fireNext(t)) if (this.held.size > 0) return this.settleThenAdvance(t);
     this.clock.advanceTo(t);
+    return undefined;
+  }
+
+  private async settleThenAdvance(t: Micros): Promise<void> {
+    await this.held.settle();
+    await this.advance(t);
   }
 
   /**
@@ -59,33 +69,75 @@ export class ArrivalSteps {
   }
 
   /** Delivers a restamped batch to `next` in runs cut at timers, each after the timers due before it. */
-  async deliver(batch: EdgeBatch<SourceRecord>, next: (records: EdgeBatch<SourceRecord>) => void): Promise<void> {
-    const columns = batch instanceof ColumnBatch;
-    const ts: ArrayLike<number> = columns ? batch.columns.ts_known : Float64Array.from(batch, (r) => r.ts_known);
-    const start = columns ? batch.start : 0;
-    const end = columns ? batch.end : batch.length;
-    for (let i = start; i < end; ) {
-      const t = ts[i]!;
-      await this.advance(t);
-      const to = runEnd(ts, i + 1, end, this.clock.nextTimerAt(), false);
-      next(to - i === end - start ? batch : columns ? batch.slice(i - start, to - start) : batch.slice(i, to));
+  deliver(batch: EdgeBatch<SourceRecord>, next: (records: EdgeBatch<SourceRecord>) => void): Promise<void> | undefined {
+    const run = new BatchRuns(batch);
+    for (let i = run.start; i < run.end; ) {
+      const waiting = this.advance(run.ts[i]!);
+      if (waiting) return this.deliverAfter(waiting, run, i, next);
+      i = this.deliverRun(run, i, next);
+      if (this.held.size > 0) return this.deliverAfter(this.held.settle(), run, i, next);
+    }
+    return undefined;
+  }
+
+  /** The rest of `deliver` once `waiting` is over, from row `from` (whose timers may not all have fired yet). */
+  private async deliverAfter(
+    waiting: Promise<void>,
+    run: BatchRuns,
+    from: number,
+    next: (records: EdgeBatch<SourceRecord>) => void,
+  ): Promise<void> {
+    await waiting;
+    for (let i = from; i < run.end; ) {
+      await this.advance(run.ts[i]!);
+      i = this.deliverRun(run, i, next);
       if (this.held.size > 0) await this.held.settle();
-      i = to;
     }
   }
 
+  /** Hands on the run from row `i` up to the next timer (or the batch's end); returns where it ended. */
+  private deliverRun(run: BatchRuns, i: number, next: (records: EdgeBatch<SourceRecord>) => void): number {
+    const { batch, ts, start, end } = run;
+    const to = runEnd(ts, i + 1, end, this.clock.nextTimerAt(), false);
+    const whole = to - i === end - start;
+    next(whole ? batch : batch instanceof ColumnBatch ? batch.slice(i - start, to - start) : batch.slice(i, to));
+    return to;
+  }
+
   /** Gives a command to every node that listens for it, in the graph's order, at `at`: timers due by then first. */
-  async command(at: Micros, command: LiveCommand, text: string, contexts: Iterable<NodeContext>): Promise<void> {
-    await this.advance(Math.max(at, this.clock.now()));
-    if (command === 'go-live') this.gate?.open();
-    for (const ctx of contexts) for (const c of ctx.commands) if (c.command === command) c.fn(text);
-    if (this.held.size > 0) await this.held.settle();
+  command(at: Micros, command: LiveCommand, text: string, contexts: Iterable<NodeContext>): Promise<void> | undefined {
+    return this.afterWaiting(this.advance(Math.max(at, this.clock.now())), () => {
+      if (command === 'go-live') this.gate?.open();
+      for (const ctx of contexts) for (const c of ctx.commands) if (c.command === command) c.fn(text);
+    });
   }
 
   /** Runs an external arrival at `at` (not before the run's time): timers due by then first. */
-  async external(at: Micros, deliver: () => void): Promise<void> {
-    await this.advance(Math.max(at, this.clock.now()));
-    deliver();
-    if (this.held.size > 0) await this.held.settle();
+  external(at: Micros, deliver: () => void): Promise<void> | undefined {
+    return this.afterWaiting(this.advance(Math.max(at, this.clock.now())), deliver);
+  }
+
+  /** `work` once `waiting` (if any) is over, then the held work it left settled. */
+  private afterWaiting(waiting: Promise<void> | undefined, work: () => void): Promise<void> | undefined {
+    if (waiting)
+      return waiting.then(() => {
+        work();
+        return this.held.size > 0 ? this.held.settle() : undefined;
+      });
+    work();
+    return this.held.size > 0 ? this.held.settle() : undefined;
+  }
+}
+
+/** A batch's ts_known and bounds, for cutting it into runs. */
+class BatchRuns {
+  readonly ts: ArrayLike<number>;
+  readonly start: number;
+  readonly end: number;
+  constructor(readonly batch: EdgeBatch<SourceRecord>) {
+    const columns = batch instanceof ColumnBatch;
+    this.ts = columns ? batch.columns.ts_known : Float64Array.from(batch, (r) => r.ts_known);
+    this.start = columns ? batch.start : 0;
+    this.end = columns ? batch.end : batch.length;
   }
 }

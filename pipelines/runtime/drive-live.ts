@@ -16,6 +16,7 @@ import type { Micros } from '../../lib/core/time.ts';
 import type { Capture, CaptureWriter } from '../io/capture-log.ts';
 import { edgeId } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
+import { SerialSteps, type Step } from './serial-steps.ts';
 import type { BuiltGraph, BuiltSource } from './graph.ts';
 import { type Resumed, retake } from './resume.ts';
 import { driveWarmUp } from './warm-start.ts';
@@ -122,7 +123,6 @@ export async function driveLive(
   const capture = options.capture;
   let events = 0;
   let uncaptured = 0;
-  let queue: Promise<void> = Promise.resolve();
   let failure: unknown;
   let halted = false;
   /** What stopped the run (the `stop` command's text). */
@@ -134,19 +134,17 @@ export async function driveLive(
     for (const w of waiting) w(null);
     waiting.clear();
   };
-  /** One step at a time, in arrival order. */
-  const serial = (work: () => Promise<void>): Promise<void> => {
-    queue = queue.then(async () => {
-      if (failure !== undefined) return;
-      try {
-        await work();
-      } catch (err) {
-        failure = err;
-        stop('a failure');
-      }
-    });
-    return queue;
+  const fail = (err: unknown): void => {
+    failure = err;
+    stop('a failure');
   };
+  /**
+   * One step at a time, in arrival order. A step that comes while none is running is taken at once,
+   * in the callback that brought it (a tick from the feed's socket, the venue's answer): no promise
+   * is made unless the step has to wait, and then `serial` returns the promise of its end.
+   */
+  const steps$ = new SerialSteps(fail, () => failure !== undefined);
+  const serial = (work: Step): Promise<void> | undefined => steps$.run(work);
 
   // What external nodes emit, gathered while their step runs.
   let collecting: string | undefined;
@@ -161,31 +159,45 @@ export async function driveLive(
       });
 
   clock.onDue = (wall) =>
-    void serial(async () => {
-      if (clock.nextTimerAt() > wall) return; // an arrival already fired them
+    void serial(() => {
+      if (clock.nextTimerAt() > wall) return undefined; // an arrival already fired them
       capture?.wake(wall);
-      await steps.advance(wall);
+      return steps.advance(wall);
     });
   options.commands?.attach(
     (command, text) =>
-      void serial(async () => {
+      void serial(() => {
         const at = Math.max(clock.wallNow(), clock.now());
         capture?.command(at, command, text);
-        await steps.command(at, command, text, graph.contexts.values());
+        return steps.command(at, command, text, graph.contexts.values());
       }),
   );
-  externals.attach((node, deliver, mark) =>
-    serial(async () => {
-      const at = Math.max(clock.wallNow(), clock.now());
-      collecting = node;
-      emitted = [];
-      try {
-        await steps.external(at, deliver);
-      } finally {
-        collecting = undefined;
-      }
-      capture?.external(node, at, emitted, mark);
-    }),
+  externals.attach(
+    (node, deliver, mark) =>
+      void serial(() => {
+        const at = Math.max(clock.wallNow(), clock.now());
+        collecting = node;
+        emitted = [];
+        const done = (): void => {
+          collecting = undefined;
+          capture?.external(node, at, emitted, mark);
+        };
+        let waiting: Promise<void> | undefined;
+        try {
+          waiting = steps.external(at, deliver);
+        } catch (err) {
+          collecting = undefined;
+          throw err;
+        }
+        if (!waiting) {
+          done();
+          return undefined;
+        }
+        return waiting.then(done, (err: unknown) => {
+          collecting = undefined;
+          throw err;
+        });
+      }),
   );
 
   // The reads a stop must end. Not Promise.race with one long-lived promise: each race leaves a
@@ -215,7 +227,7 @@ export async function driveLive(
   let resumed: Resumed | undefined;
   const resume = options.resume;
   if (resume)
-    await serial(async () => {
+    await steps$.runAwaited(async () => {
       retaking = true;
       resume.recovery.active = true;
       try {
@@ -231,7 +243,7 @@ export async function driveLive(
   let warmEvents = 0;
   const warm = options.warm;
   if (warm)
-    await serial(async () => {
+    await steps$.runAwaited(async () => {
       warmEvents = await driveWarmUp(warm.sources, steps, warm.end, capture, () => halted);
       const at = Math.max(clock.wallNow(), clock.now());
       const text = `warm-up on ${warm.days.join(', ')} done`;
@@ -241,23 +253,36 @@ export async function driveLive(
 
   await Promise.all(
     graph.sources.map(async (s) => {
-      for (;;) {
-        const read = await nextOrStop(s.reader.next());
+      const reader = s.reader;
+      const next = (records: EdgeBatch<SourceRecord>): void => s.subject.next(records);
+      for (let taken = 0; ; taken++) {
+        let read: EdgeBatch<SourceRecord> | null | undefined;
+        if (reader.poll) {
+          // What has arrived is taken now; a wait only when nothing has.
+          read = halted ? null : reader.poll();
+          if (read === undefined) {
+            if ((await nextOrStop(reader.ready!())) === null) return;
+            continue;
+          }
+          // Never more than a few steps without letting the other sources and arrivals in.
+          if (taken % 16 === 15) await null;
+        } else read = await nextOrStop(reader.next());
         if (read === null || failure !== undefined) return;
         const batch = resumed ? resumed.fresh(s.name, read) : read;
         if (batch.length === 0) continue;
         events += batch.length;
         options.feed?.read(s.name, batch.length);
-        await serial(async () => {
+        const waiting = serial(() => {
           if (options.feed && batch.length > 0) options.feed.stepped(systemMicros() - firstStamp(batch));
           steps.restamp(batch);
           capture?.source(s.name, rowsOf(batch));
-          await steps.deliver(batch, (records) => s.subject.next(records));
+          return steps.deliver(batch, next);
         });
+        if (waiting) await waiting;
       }
     }),
   );
-  await queue;
+  await steps$.idle();
   cancelUntil?.();
   /** The run's end: the wall time, or `until` when it came first. */
   const endAt = (): Micros => {
@@ -267,13 +292,13 @@ export async function driveLive(
   // The stop is a step, captured like a command, so the replay cancels what the live run cancelled.
   const listens = [...graph.contexts.values()].some((ctx) => ctx.commands.some((c) => c.command === 'stop'));
   if (failure === undefined && listens)
-    await serial(async () => {
+    await steps$.runAwaited(() => {
       const at = endAt();
       capture?.command(at, 'stop', stoppedBy);
-      await steps.command(at, 'stop', stoppedBy, graph.contexts.values());
+      return steps.command(at, 'stop', stoppedBy, graph.contexts.values());
     });
   if (failure === undefined) for (const ctx of graph.contexts.values()) for (const fn of ctx.stoppers) await fn();
-  await queue;
+  await steps$.idle();
   // From here on nothing takes steps: what still arrives from outside is delivered at once (uncaptured).
   externals.attach((_node, deliver) => deliver());
   options.commands?.detach();

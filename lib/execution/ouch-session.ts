@@ -52,9 +52,16 @@ export interface Reconciled {
 }
 
 /** The Order Tokens a venue message names. */
+const TOKEN_FIELDS = ['order_token', 'replacement_order_token', 'previous_order_token'] as const;
+
 function tokensOf(m: OuchMessage | null): string[] {
-  if (!m) return [];
-  return ['order_token', 'replacement_order_token', 'previous_order_token'].flatMap((f) => (typeof m[f] === 'string' ? [m[f]] : []));
+  const tokens: string[] = [];
+  if (m)
+    for (const f of TOKEN_FIELDS) {
+      const t = m[f];
+      if (typeof t === 'string') tokens.push(t);
+    }
+  return tokens;
 }
 
 /** Resolves as `p`, or rejects at the wall time `deadline` (ms since the epoch). */
@@ -307,7 +314,11 @@ export class OuchSession {
         continue;
       }
       this.handled++;
-      for (const t of tokensOf(e.message)) this.awaiting.delete(t);
+      if (e.message)
+        for (const f of TOKEN_FIELDS) {
+          const t = e.message[f];
+          if (typeof t === 'string') this.awaiting.delete(t);
+        }
       // Reconciled (a resume): each message is the caller's, handled at a step of its own.
       if (this.stepwise && this.options.onStepwise) {
         this.options.onStepwise(e.sequence, e.message, e.error);

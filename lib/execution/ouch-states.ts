@@ -124,26 +124,14 @@ export class OuchStates {
   onMessage(m: OuchMessage, now: Micros): OuchUpdate {
     const out = empty();
     const at = { ts_event: typeof m['timestamp'] === 'number' ? this.eventTime(m['timestamp']) : now, ts_known: now };
-    const find = (field: string): OrderTrack | undefined => {
-      const t = this.byToken.get(String(m[field] ?? ''));
-      if (!t) out.unmatched++;
-      return t;
-    };
-    // Every change goes through the shared state machine; a change it refuses (an execution after a
-    // cancel, say) is a note, and the track keeps its state.
-    const apply = (t: OrderTrack, e: OrderEvent): void => {
-      const r = step(t, e, at);
-      if (typeof r === 'string') out.notes.push(`OUCH '${m.type}': ${r}`);
-      else out.states.push(r);
-    };
     switch (m.type) {
       case 'A': {
-        const t = find('order_token');
-        if (t) apply(t, { kind: 'accept', remaining: Number(m['shares']) });
+        const t = this.find(m, out, 'order_token');
+        if (t) this.apply(m, out, at, t, { kind: 'accept', remaining: Number(m['shares']) });
         break;
       }
       case 'E': {
-        const t = find('order_token');
+        const t = this.find(m, out, 'order_token');
         if (!t) break;
         const qty = Number(m['executed_shares']);
         const price = Number(m['execution_price']) / 1e4;
@@ -158,29 +146,37 @@ export class OuchStates {
           fee: (qty * price * this.config.feeBps) / 1e4,
           liquidity: m['liquidity_flag'] === 'A' ? 'MAKER' : 'TAKER',
         });
-        apply(t, { kind: 'fill', qty });
+        this.apply(m, out, at, t, { kind: 'fill', qty });
         break;
       }
       case 'C':
       case 'D': {
-        const t = find('order_token');
-        if (t) apply(t, { kind: 'reduce', by: Number(m['decrement_shares']), reason: spelled(CANCEL_REASONS, String(m['reason'])) });
+        const t = this.find(m, out, 'order_token');
+        if (t)
+          this.apply(m, out, at, t, {
+            kind: 'reduce',
+            by: Number(m['decrement_shares']),
+            reason: spelled(CANCEL_REASONS, String(m['reason'])),
+          });
         break;
       }
       case 'J': {
-        const t = find('order_token');
+        const t = this.find(m, out, 'order_token');
         if (!t) break;
         const reason = `rejected by the venue: ${spelled(REJECT_REASONS, String(m['reason']))}`;
-        apply(t, { kind: 'reject', reason });
+        this.apply(m, out, at, t, { kind: 'reject', reason });
         out.rejected.push({ order: t.order, reason, at });
         break;
       }
       case 'U': {
-        const previous = find('previous_order_token');
-        const next = find('replacement_order_token');
+        const previous = this.find(m, out, 'previous_order_token');
+        const next = this.find(m, out, 'replacement_order_token');
         if (previous)
-          apply(previous, { kind: 'cancel', reason: `replaced by order ${next?.order.order_id ?? String(m['replacement_order_token'])}` });
-        if (next) apply(next, { kind: 'accept', remaining: Number(m['shares']) });
+          this.apply(m, out, at, previous, {
+            kind: 'cancel',
+            reason: `replaced by order ${next?.order.order_id ?? String(m['replacement_order_token'])}`,
+          });
+        if (next) this.apply(m, out, at, next, { kind: 'accept', remaining: Number(m['shares']) });
         break;
       }
       case 'B':
@@ -192,6 +188,23 @@ export class OuchStates {
         break;
     }
     return out;
+  }
+
+  /** The order a message's token field names; a miss is counted as unmatched. */
+  private find(m: OuchMessage, out: OuchUpdate, field: string): OrderTrack | undefined {
+    const t = this.byToken.get(String(m[field] ?? ''));
+    if (!t) out.unmatched++;
+    return t;
+  }
+
+  /**
+   * Every change goes through the shared state machine; a change it refuses (an execution after a
+   * cancel, say) is a note, and the track keeps its state.
+   */
+  private apply(m: OuchMessage, out: OuchUpdate, at: { ts_event: Micros; ts_known: Micros }, t: OrderTrack, e: OrderEvent): void {
+    const r = step(t, e, at);
+    if (typeof r === 'string') out.notes.push(`OUCH '${m.type}': ${r}`);
+    else out.states.push(r);
   }
 
   /** Whether an order is tracked under `token`. */

@@ -261,6 +261,7 @@ export class OuchSession {
       this.states.sent(o, token);
       if (!this.client?.send(mapped.bytes)) {
         this.awaiting.delete(token);
+        this.sentBy.delete(token);
         refuse(o, `order ${o.order_id}: the OUCH session has ended (End of Session, a rejected login, or closed)`);
       }
     }
@@ -317,7 +318,7 @@ export class OuchSession {
       if (e.message)
         for (const f of TOKEN_FIELDS) {
           const t = e.message[f];
-          if (typeof t === 'string') this.awaiting.delete(t);
+          if (typeof t === 'string' && this.awaiting.delete(t)) this.sentBy.delete(t);
         }
       // Reconciled (a resume): each message is the caller's, handled at a step of its own.
       if (this.stepwise && this.options.onStepwise) {

@@ -20,7 +20,7 @@
  */
 import type { Fill, Order, OrderState } from '../../schemas/types.generated.ts';
 import type { Micros } from '../core/time.ts';
-import { isWorking, type OrderEvent, type OrderTrack, step, track } from './order-machine.ts';
+import { isTerminal, isWorking, type OrderEvent, type OrderTrack, step, track } from './order-machine.ts';
 
 /** An OUCH outbound message by field name (colo's OuchClient), `type` its letter. */
 export type OuchMessage = { readonly type: string } & Readonly<Record<string, string | number | bigint>>;
@@ -32,6 +32,12 @@ export interface OuchStatesConfig {
   token(orderId: string): string;
   /** UTC µs of midnight in New York on the session's date: OUCH timestamps count ns from it. */
   midnight: Micros;
+  /**
+   * Finished orders (filled, cancelled, rejected) kept by token so a late message about one (an
+   * execution after a cancel) is a note on it: the most recent this many (default 100,000). An older
+   * one's messages count as unmatched, so a day of orders does not grow the memory without bound.
+   */
+  finishedKept?: number;
 }
 
 /** What one call changed. `rejected` orders also go to dead letters; `notes` are for the log. */
@@ -96,9 +102,17 @@ export const REJECT_REASONS: Readonly<Record<string, string>> = {
 const spelled = (table: Readonly<Record<string, string>>, code: string): string => `'${code}' ${table[code] ?? 'unknown code'}`;
 
 export class OuchStates {
+  /** The orders not finished yet, by token. */
   private readonly byToken = new Map<string, OrderTrack>();
+  /** The most recent finished ones, oldest first (a Map keeps insertion order). */
+  private readonly finished = new Map<string, OrderTrack>();
+  private readonly finishedKept: number;
+  /** The token of each working track. */
+  private readonly tokenOf = new Map<OrderTrack, string>();
 
-  constructor(private readonly config: OuchStatesConfig) {}
+  constructor(private readonly config: OuchStatesConfig) {
+    this.finishedKept = config.finishedKept ?? 100_000;
+  }
 
   /** µs since the epoch of an OUCH timestamp (ns since New York midnight on the session's date). */
   eventTime(timestampNs: number): Micros {
@@ -108,7 +122,11 @@ export class OuchStates {
   /** An order handed to the venue: NEW and REPLACE orders are tracked under their token (CANCEL uses its target's). */
   sent(order: Order, token = this.config.token(order.order_id)): void {
     if (order.action === 'CANCEL') return;
-    this.byToken.set(token, track(order));
+    const t = track(order);
+    const before = this.byToken.get(token);
+    if (before) this.tokenOf.delete(before);
+    this.byToken.set(token, t);
+    this.tokenOf.set(t, token);
   }
 
   /** An order that could not be mapped to OUCH: REJECTED now, and a dead letter. */
@@ -192,7 +210,8 @@ export class OuchStates {
 
   /** The order a message's token field names; a miss is counted as unmatched. */
   private find(m: OuchMessage, out: OuchUpdate, field: string): OrderTrack | undefined {
-    const t = this.byToken.get(String(m[field] ?? ''));
+    const token = String(m[field] ?? '');
+    const t = this.byToken.get(token) ?? this.finished.get(token);
     if (!t) out.unmatched++;
     return t;
   }
@@ -204,12 +223,25 @@ export class OuchStates {
   private apply(m: OuchMessage, out: OuchUpdate, at: { ts_event: Micros; ts_known: Micros }, t: OrderTrack, e: OrderEvent): void {
     const r = step(t, e, at);
     if (typeof r === 'string') out.notes.push(`OUCH '${m.type}': ${r}`);
-    else out.states.push(r);
+    else {
+      out.states.push(r);
+      if (isTerminal(t.status)) this.finish(t);
+    }
+  }
+
+  /** Moves a finished order's track out of the working ones, forgetting the oldest beyond `finishedKept`. */
+  private finish(t: OrderTrack): void {
+    const token = this.tokenOf.get(t);
+    if (token === undefined) return; // finished already
+    this.tokenOf.delete(t);
+    this.byToken.delete(token);
+    this.finished.set(token, t);
+    if (this.finished.size > this.finishedKept) this.finished.delete(this.finished.keys().next().value!);
   }
 
   /** Whether an order is tracked under `token`. */
   tracks(token: string): boolean {
-    return this.byToken.has(token);
+    return this.byToken.has(token) || this.finished.has(token);
   }
 
   /** Orders still working (NEW or PARTIALLY_FILLED with shares left). */

@@ -116,3 +116,27 @@ describe('OuchStates', () => {
     expect(s.onMessage(msg('S', { event_code: 'S' }), 1)).toMatchObject({ fills: [], states: [], unmatched: 0 });
   });
 });
+
+describe('OuchStates memory over a long session', () => {
+  it('keeps finished orders apart, answers a late message on one with a note, and forgets the oldest beyond finishedKept', () => {
+    const s = new OuchStates({ feeBps: 0, token, midnight: MIDNIGHT, finishedKept: 3 });
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      s.sent(order(id));
+      s.onMessage(msg('A', { order_token: `T-${id}`, shares: 500, price: 100000 }), 1);
+    }
+    s.onMessage(msg('E', { order_token: 'T-a', executed_shares: 500, execution_price: 100000, liquidity_flag: 'R', match_number: 1 }), 2);
+    for (const id of ['b', 'c', 'd']) s.onMessage(msg('C', { order_token: `T-${id}`, decrement_shares: 500, reason: 'U' }), 3);
+    expect(s.working().map((o) => o.order_id)).toEqual(['e']);
+    // d, c and b are the three most recent finished: a late execution on d is a fill and a note, not unmatched.
+    const late = s.onMessage(
+      msg('E', { order_token: 'T-d', executed_shares: 100, execution_price: 100000, liquidity_flag: 'R', match_number: 2 }),
+      4,
+    );
+    expect(late.unmatched).toBe(0);
+    expect(late.fills.map((f) => [f.order_id, f.qty])).toEqual([['d', 100]]);
+    expect(late.notes).toEqual(["OUCH 'E': order d is CANCELLED: cannot fill"]);
+    expect([...'abcde'].map((id) => s.tracks(`T-${id}`))).toEqual([false, true, true, true, true]);
+    // a, the oldest finished, is forgotten: its messages are unmatched, as another run's would be.
+    expect(s.onMessage(msg('C', { order_token: 'T-a', decrement_shares: 0, reason: 'U' }), 5).unmatched).toBe(1);
+  });
+});

@@ -17,6 +17,10 @@
  *
  * Records carry ts_event = the message's timestamp (ns since New York midnight) on the session's
  * date, in µs since the epoch, and ts_known = the time of receipt.
+ *
+ * Over a long session the memory stays bounded: an order leaves the working set when it is finished,
+ * and the most recent 100,000 finished ones are kept by token (a message naming an older one counts
+ * as unmatched, as another run's would).
  */
 import type { Fill, Order, OrderState } from '../../schemas/types.generated.ts';
 import type { Micros } from '../core/time.ts';

@@ -257,11 +257,11 @@ export async function driveLive(
       const next = (records: EdgeBatch<SourceRecord>): void => s.subject.next(records);
       for (let taken = 0; ; taken++) {
         let read: EdgeBatch<SourceRecord> | null | undefined;
-        if (reader.poll) {
+        if (reader.poll && reader.ready) {
           // What has arrived is taken now; a wait only when nothing has.
           read = halted ? null : reader.poll();
           if (read === undefined) {
-            if ((await nextOrStop(reader.ready!())) === null) return;
+            if ((await nextOrStop(reader.ready())) === null) return;
             continue;
           }
           // Never more than a few steps without letting the other sources and arrivals in.

@@ -60,11 +60,10 @@ export const isWorking = (t: Readonly<OrderTrack>): boolean => !TERMINAL.has(t.s
 
 /** The state after `e`, or why `e` is not allowed now. Pure. */
 export function transition(t: Readonly<OrderTrack>, e: OrderEvent): Transition {
-  const refuse = (): Transition => ({ ok: false, error: `order ${t.order.order_id} is ${t.status}: cannot ${e.kind}` });
-  if (TERMINAL.has(t.status)) return refuse();
+  if (TERMINAL.has(t.status)) return refused(t, e);
   switch (e.kind) {
     case 'accept':
-      if (t.status !== 'NEW') return refuse();
+      if (t.status !== 'NEW') return refused(t, e);
       return { ok: true, status: 'NEW', filled: t.filled, remaining: e.remaining ?? t.remaining, reason: null };
     case 'fill': {
       if (!(e.qty > 0)) return { ok: false, error: `order ${t.order.order_id}: fill of ${e.qty} shares, expected a positive number` };
@@ -81,9 +80,14 @@ export function transition(t: Readonly<OrderTrack>, e: OrderEvent): Transition {
     case 'expire':
       return { ok: true, status: 'EXPIRED', filled: t.filled, remaining: 0, reason: e.reason };
     case 'reject':
-      if (t.status !== 'NEW' || t.filled > 0) return refuse();
+      if (t.status !== 'NEW' || t.filled > 0) return refused(t, e);
       return { ok: true, status: 'REJECTED', filled: t.filled, remaining: 0, reason: e.reason };
   }
+}
+
+/** Why `e` is not allowed in `t`'s state. (A function of the module, not a closure made per transition: this runs per order event.) */
+function refused(t: Readonly<OrderTrack>, e: OrderEvent): Transition {
+  return { ok: false, error: `order ${t.order.order_id} is ${t.status}: cannot ${e.kind}` };
 }
 
 /** Applies `e` to `t` (mutating it) and returns its record, or the error string when `e` is not allowed (`t` unchanged). */

@@ -215,16 +215,15 @@ export class OuchSession {
 
   /** One message after `reconcile`, handled now (after the graph took the ones before it). */
   handle(m: OuchMessage | null, sequence: number, now: Micros, error?: string): OuchUpdate {
-    if (!m)
-      return {
-        fills: [],
-        states: [],
-        rejected: [],
-        notes: [`sequenced message ${sequence} does not decode: ${error ?? 'unknown error'}`],
-        unmatched: 0,
-        sequence,
-      };
-    return { ...this.states.onMessage(m, now), sequence };
+    return this.handleInto({ fills: [], states: [], rejected: [], notes: [], unmatched: 0 }, m, sequence, now, error);
+  }
+
+  /** `handle`, adding to `out` (the answers of one delivery go into one update, with no copies). */
+  private handleInto(out: OuchUpdate, m: OuchMessage | null, sequence: number, now: Micros, error?: string): OuchUpdate {
+    if (m) this.states.onMessage(m, now, out);
+    else out.notes.push(`sequenced message ${sequence} does not decode: ${error ?? 'unknown error'}`);
+    out.sequence = sequence;
+    return out;
   }
 
   /** Sends each order; the ones that cannot be mapped (or sent) come back REJECTED at once. */
@@ -325,13 +324,7 @@ export class OuchSession {
         this.options.onStepwise(e.sequence, e.message, e.error);
         continue;
       }
-      const u = this.handle(e.message, e.sequence, now, e.error);
-      out.sequence = e.sequence;
-      out.fills.push(...u.fills);
-      out.states.push(...u.states);
-      out.rejected.push(...u.rejected);
-      out.notes.push(...u.notes);
-      out.unmatched += u.unmatched;
+      this.handleInto(out, e.message, e.sequence, now, e.error);
     }
     if (!this.stepwise || !this.options.onStepwise) this.options.onUpdate(out);
     if (this.awaiting.size === 0) this.answered?.();

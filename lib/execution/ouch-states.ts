@@ -142,9 +142,8 @@ export class OuchStates {
     return out;
   }
 
-  /** One outbound message received at `now`. */
-  onMessage(m: OuchMessage, now: Micros): OuchUpdate {
-    const out = empty();
+  /** One outbound message received at `now`; what it changed is added to `out` (a new update by default). */
+  onMessage(m: OuchMessage, now: Micros, out: OuchUpdate = empty()): OuchUpdate {
     const at = { ts_event: typeof m['timestamp'] === 'number' ? this.eventTime(m['timestamp']) : now, ts_known: now };
     switch (m.type) {
       case 'A': {

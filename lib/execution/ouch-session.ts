@@ -51,9 +51,9 @@ export interface Reconciled {
   replayed: number;
 }
 
-/** The Order Tokens a venue message names. */
 const TOKEN_FIELDS = ['order_token', 'replacement_order_token', 'previous_order_token'] as const;
 
+/** The Order Tokens a venue message names. */
 function tokensOf(m: OuchMessage | null): string[] {
   const tokens: string[] = [];
   if (m)
@@ -314,11 +314,7 @@ export class OuchSession {
         continue;
       }
       this.handled++;
-      if (e.message)
-        for (const f of TOKEN_FIELDS) {
-          const t = e.message[f];
-          if (typeof t === 'string' && this.awaiting.delete(t)) this.sentBy.delete(t);
-        }
+      for (const t of tokensOf(e.message)) if (this.awaiting.delete(t)) this.sentBy.delete(t);
       // Reconciled (a resume): each message is the caller's, handled at a step of its own.
       if (this.stepwise && this.options.onStepwise) {
         this.options.onStepwise(e.sequence, e.message, e.error);

@@ -105,14 +105,15 @@ export const REJECT_REASONS: Readonly<Record<string, string>> = {
 
 const spelled = (table: Readonly<Record<string, string>>, code: string): string => `'${code}' ${table[code] ?? 'unknown code'}`;
 
+/** A track kept under the token it was sent with. */
+type TokenTrack = OrderTrack & { readonly token: string };
+
 export class OuchStates {
   /** The orders not finished yet, by token. */
-  private readonly byToken = new Map<string, OrderTrack>();
+  private readonly byToken = new Map<string, TokenTrack>();
   /** The most recent finished ones, oldest first (a Map keeps insertion order). */
-  private readonly finished = new Map<string, OrderTrack>();
+  private readonly finished = new Map<string, TokenTrack>();
   private readonly finishedKept: number;
-  /** The token of each working track. */
-  private readonly tokenOf = new Map<OrderTrack, string>();
 
   constructor(private readonly config: OuchStatesConfig) {
     this.finishedKept = config.finishedKept ?? 100_000;
@@ -126,11 +127,7 @@ export class OuchStates {
   /** An order handed to the venue: NEW and REPLACE orders are tracked under their token (CANCEL uses its target's). */
   sent(order: Order, token = this.config.token(order.order_id)): void {
     if (order.action === 'CANCEL') return;
-    const t = track(order);
-    const before = this.byToken.get(token);
-    if (before) this.tokenOf.delete(before);
-    this.byToken.set(token, t);
-    this.tokenOf.set(t, token);
+    this.byToken.set(token, { ...track(order), token });
   }
 
   /** An order that could not be mapped to OUCH: REJECTED now, and a dead letter. */
@@ -212,7 +209,7 @@ export class OuchStates {
   }
 
   /** The order a message's token field names; a miss is counted as unmatched. */
-  private find(m: OuchMessage, out: OuchUpdate, field: string): OrderTrack | undefined {
+  private find(m: OuchMessage, out: OuchUpdate, field: string): TokenTrack | undefined {
     const token = String(m[field] ?? '');
     const t = this.byToken.get(token) ?? this.finished.get(token);
     if (!t) out.unmatched++;
@@ -223,7 +220,7 @@ export class OuchStates {
    * Every change goes through the shared state machine; a change it refuses (an execution after a
    * cancel, say) is a note, and the track keeps its state.
    */
-  private apply(m: OuchMessage, out: OuchUpdate, at: { ts_event: Micros; ts_known: Micros }, t: OrderTrack, e: OrderEvent): void {
+  private apply(m: OuchMessage, out: OuchUpdate, at: { ts_event: Micros; ts_known: Micros }, t: TokenTrack, e: OrderEvent): void {
     const r = step(t, e, at);
     if (typeof r === 'string') out.notes.push(`OUCH '${m.type}': ${r}`);
     else {
@@ -233,12 +230,10 @@ export class OuchStates {
   }
 
   /** Moves a finished order's track out of the working ones, forgetting the oldest beyond `finishedKept`. */
-  private finish(t: OrderTrack): void {
-    const token = this.tokenOf.get(t);
-    if (token === undefined) return; // finished already
-    this.tokenOf.delete(t);
-    this.byToken.delete(token);
-    this.finished.set(token, t);
+  private finish(t: TokenTrack): void {
+    if (this.byToken.get(t.token) !== t) return; // finished already
+    this.byToken.delete(t.token);
+    this.finished.set(t.token, t);
     if (this.finished.size > this.finishedKept) this.finished.delete(this.finished.keys().next().value!);
   }
 

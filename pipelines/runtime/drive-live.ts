@@ -16,7 +16,7 @@ import type { Micros } from '../../lib/core/time.ts';
 import type { Capture, CaptureWriter } from '../io/capture-log.ts';
 import { edgeId } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
-import { SerialSteps, type Step } from './serial-steps.ts';
+import { SerialSteps } from './serial-steps.ts';
 import type { BuiltGraph, BuiltSource } from './graph.ts';
 import { type Resumed, retake } from './resume.ts';
 import { driveWarmUp } from './warm-start.ts';
@@ -141,10 +141,9 @@ export async function driveLive(
   /**
    * One step at a time, in arrival order. A step that comes while none is running is taken at once,
    * in the callback that brought it (a tick from the feed's socket, the venue's answer): no promise
-   * is made unless the step has to wait, and then `serial` returns the promise of its end.
+   * is made unless the step has to wait, and then `serial.run` returns the promise of its end.
    */
-  const steps$ = new SerialSteps(fail, () => failure !== undefined);
-  const serial = (work: Step): Promise<void> | undefined => steps$.run(work);
+  const serial = new SerialSteps(fail, () => failure !== undefined);
 
   // What external nodes emit, gathered while their step runs.
   let collecting: string | undefined;
@@ -159,14 +158,14 @@ export async function driveLive(
       });
 
   clock.onDue = (wall) =>
-    void serial(() => {
+    void serial.run(() => {
       if (clock.nextTimerAt() > wall) return undefined; // an arrival already fired them
       capture?.wake(wall);
       return steps.advance(wall);
     });
   options.commands?.attach(
     (command, text) =>
-      void serial(() => {
+      void serial.run(() => {
         const at = Math.max(clock.wallNow(), clock.now());
         capture?.command(at, command, text);
         return steps.command(at, command, text, graph.contexts.values());
@@ -174,29 +173,26 @@ export async function driveLive(
   );
   externals.attach(
     (node, deliver, mark) =>
-      void serial(() => {
+      void serial.run(() => {
         const at = Math.max(clock.wallNow(), clock.now());
         collecting = node;
         emitted = [];
-        const done = (): void => {
-          collecting = undefined;
-          capture?.external(node, at, emitted, mark);
-        };
+        const captured = (): void => capture?.external(node, at, emitted, mark);
         let waiting: Promise<void> | undefined;
         try {
           waiting = steps.external(at, deliver);
-        } catch (err) {
-          collecting = undefined;
-          throw err;
+        } finally {
+          if (!waiting) collecting = undefined;
         }
         if (!waiting) {
-          done();
+          captured();
           return undefined;
         }
-        return waiting.then(done, (err: unknown) => {
-          collecting = undefined;
-          throw err;
-        });
+        return waiting
+          .finally(() => {
+            collecting = undefined;
+          })
+          .then(captured);
       }),
   );
 
@@ -227,7 +223,7 @@ export async function driveLive(
   let resumed: Resumed | undefined;
   const resume = options.resume;
   if (resume)
-    await steps$.runAwaited(async () => {
+    await serial.runAwaited(async () => {
       retaking = true;
       resume.recovery.active = true;
       try {
@@ -243,7 +239,7 @@ export async function driveLive(
   let warmEvents = 0;
   const warm = options.warm;
   if (warm)
-    await steps$.runAwaited(async () => {
+    await serial.runAwaited(async () => {
       warmEvents = await driveWarmUp(warm.sources, steps, warm.end, capture, () => halted);
       const at = Math.max(clock.wallNow(), clock.now());
       const text = `warm-up on ${warm.days.join(', ')} done`;
@@ -272,7 +268,7 @@ export async function driveLive(
         if (batch.length === 0) continue;
         events += batch.length;
         options.feed?.read(s.name, batch.length);
-        const waiting = serial(() => {
+        const waiting = serial.run(() => {
           if (options.feed && batch.length > 0) options.feed.stepped(systemMicros() - firstStamp(batch));
           steps.restamp(batch);
           capture?.source(s.name, rowsOf(batch));
@@ -282,7 +278,7 @@ export async function driveLive(
       }
     }),
   );
-  await steps$.idle();
+  await serial.idle();
   cancelUntil?.();
   /** The run's end: the wall time, or `until` when it came first. */
   const endAt = (): Micros => {
@@ -292,13 +288,13 @@ export async function driveLive(
   // The stop is a step, captured like a command, so the replay cancels what the live run cancelled.
   const listens = [...graph.contexts.values()].some((ctx) => ctx.commands.some((c) => c.command === 'stop'));
   if (failure === undefined && listens)
-    await steps$.runAwaited(() => {
+    await serial.runAwaited(() => {
       const at = endAt();
       capture?.command(at, 'stop', stoppedBy);
       return steps.command(at, 'stop', stoppedBy, graph.contexts.values());
     });
   if (failure === undefined) for (const ctx of graph.contexts.values()) for (const fn of ctx.stoppers) await fn();
-  await steps$.idle();
+  await serial.idle();
   // From here on nothing takes steps: what still arrives from outside is delivered at once (uncaptured).
   externals.attach((_node, deliver) => deliver());
   options.commands?.detach();

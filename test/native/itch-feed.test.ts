@@ -3,6 +3,7 @@
  * simulated ITCH session is published with packets lost on purpose; the feed must join, re-request
  * the gaps, and end with the same top of book per symbol as ItchFile's replay of the same bytes.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,50 @@ function summaryOf(bytes: Uint8Array, name: string): ItchSummary {
 }
 
 describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
+  it('survives hostile datagrams on its port: counts them as errors and still ends with the same tops', async () => {
+    const bytes = colo().simulateItchSession({ messages: 5_000, symbols: 5, seed: 21 });
+    const total = countMessages(bytes);
+    const pub = colo().startMoldPublisher(bytes, {});
+    const feed = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort });
+    const sock = createSocket('udp4');
+    try {
+      await until('the join', () => pub.stats().subscribers === 1);
+      await until('the session named', () => feed.stats().session !== null);
+      const header = (session: string, seq: bigint, count: number) => {
+        const b = Buffer.alloc(20);
+        b.write(session.padEnd(10), 0, 'ascii');
+        b.writeBigUInt64BE(seq, 10);
+        b.writeUInt16BE(count, 18);
+        return b;
+      };
+      const hostile = [
+        Buffer.alloc(0), // empty
+        Buffer.from('short'), // shorter than a MoldUDP64 header
+        Buffer.concat([header('ALPHATEST1', 1n, 3), Buffer.from([0x00, 0x40, 0x41])]), // a message length past the datagram
+        Buffer.concat([header('ALPHATEST1', 2n ** 63n, 1), Buffer.from([0x00, 0x01, 0x53])]), // a sequence far ahead
+        Buffer.concat([header('OTHERSESS1', 1n, 1), Buffer.from([0x00, 0x01, 0x53])]), // another session
+        Buffer.from(Array.from({ length: 1400 }, (_, i) => (i * 37 + 11) % 251)), // noise
+      ];
+      const port = feed.stats().port;
+      for (const d of hostile) await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
+      pub.publish();
+      const got = await drain(feed, () => feed.stats().ended);
+      const s = feed.stats();
+      expect(s.delivered).toBe(total);
+      // The four that are not MoldUDP64 are parse errors; the other session's packet is counted and dropped.
+      expect([s.parseErrors, s.sessionChanges, s.bookErrors]).toEqual([4, 1, 0]);
+      const summary = summaryOf(bytes, 'hostile.itch');
+      for (const sym of summary.symbols) {
+        if (sym.bid === null && sym.ask === null) continue;
+        expect(got.last.get(sym.locate), sym.symbol).toEqual({ bid: sym.bid, ask: sym.ask, bidSize: sym.bidSize, askSize: sym.askSize });
+      }
+    } finally {
+      sock.close();
+      feed.close();
+      pub.stop();
+    }
+  });
+
   it('joins, recovers lost packets by re-request, and ends with the same tops as ItchFile', async () => {
     const bytes = colo().simulateItchSession({ messages: 60_000, symbols: 25, seed: 11 });
     const total = countMessages(bytes);

@@ -254,7 +254,7 @@ const inProcess: Dist = { n: t2t.triggering_packets, p50: t2t.p50_ns, p99: t2t.p
 interface JsRow {
   what: string;
   target: string;
-  value: null | { unit: string; figure: number; dist?: Dist; met: boolean; detail: string };
+  value: null | { unit: string; figure: number; dist?: Dist; parts?: { what: string; dist: Dist }[]; met: boolean; detail: string };
 }
 
 /**
@@ -264,7 +264,9 @@ interface JsRow {
  * flow. Per order, from the venue's audit: send_ns of the packet holding that sequence → read_ns
  * of the Enter Order. Target: p99 ≤ 3× the ping-pong's p99.
  */
-async function jsGraphRun(flow: string): Promise<{ dist: Dist; warm: Dist; orders: number; timed: number; quotes: number; cpuMs: number }> {
+async function jsGraphRun(
+  flow: string,
+): Promise<{ dist: Dist; warm: Dist; toSignal: Dist; fromSignal: Dist; orders: number; timed: number; quotes: number; cpuMs: number }> {
   const [{ z }, { registry }, { handle, onColumns }, spec, { runLive }, { systemTime }, { loadTopology }, { validateTopology }] =
     await Promise.all([
       import('zod'),
@@ -282,6 +284,8 @@ async function jsGraphRun(flow: string): Promise<{ dist: Dist; warm: Dist; order
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ids: string[] = [];
+  /** CLOCK_MONOTONIC ns when the signal made each order (process.hrtime is that clock, as the audit's stamps are). */
+  const decided: number[] = [];
   let quotesSeen = 0;
   let cpuMs = 0;
   try {
@@ -305,6 +309,7 @@ async function jsGraphRun(flow: string): Promise<{ dist: Dist; warm: Dist; order
                 if (++n % p.every !== 0) continue;
                 const order = iocAtAsk('js', id[i]!, symbol.dictionary[symbol.codes[i]!]!, ask[i]!, ctx.clock.now());
                 ids.push(order.order_id);
+                decided.push(Number(process.hrtime.bigint()));
                 out.push(order);
               }
               if (out.length > 0) emit(out);
@@ -344,17 +349,32 @@ nodes:
   const packetOf = packetFinder(firsts, counts);
   const lat: number[] = [];
   const warm: number[] = [];
+  const toSignal: number[] = [];
+  const fromSignal: number[] = [];
   const first = sent[0] ?? 0;
-  for (const orderId of ids) {
+  for (const [k, orderId] of ids.entries()) {
     const seq = Number(orderId.slice(3));
     const at = sent[packetOf(seq)];
     const read = enter.get(colo().ouchToken(orderId));
     if (at === undefined || read === undefined) continue;
     lat.push(read - at);
     // After the first second: V8 has compiled the path (the first orders run the interpreter).
-    if (at - first >= 1e9) warm.push(read - at);
+    if (at - first >= 1e9) {
+      warm.push(read - at);
+      toSignal.push(decided[k]! - at);
+      fromSignal.push(read - decided[k]!);
+    }
   }
-  return { dist: dist(lat), warm: dist(warm), orders: ids.length, timed: lat.length, quotes: quotesSeen, cpuMs };
+  return {
+    dist: dist(lat),
+    warm: dist(warm),
+    toSignal: dist(toSignal),
+    fromSignal: dist(fromSignal),
+    orders: ids.length,
+    timed: lat.length,
+    quotes: quotesSeen,
+    cpuMs,
+  };
 }
 
 function tickToTrade(js: Awaited<ReturnType<typeof jsGraphRun>>, ref: { pingpong: Dist }): JsRow {
@@ -365,6 +385,11 @@ function tickToTrade(js: Awaited<ReturnType<typeof jsGraphRun>>, ref: { pingpong
       unit: 'ns',
       figure: js.warm.p99,
       dist: js.warm,
+      // The signal's own monotonic stamp splits each order's way in two.
+      parts: [
+        { what: '  venue ITCH send → the signal made the order (UDP, book, graph)', dist: js.toSignal },
+        { what: '  the signal → OUCH read (execution.ouch, TCP, the venue’s read)', dist: js.fromSignal },
+      ],
       met: js.warm.p99 <= 3 * ref.pingpong.p99,
       detail:
         `after the first second (JIT warm-up) ${js.warm.n} orders; all ${js.timed} of ${js.orders}: ` +
@@ -447,7 +472,12 @@ lines.push(
 for (const j of js) {
   const v = j.value;
   if (!v) lines.push(`${j.what.padEnd(62)} ${'not measured'.padStart(32)}  ${j.target}`);
-  else if (v.dist) lines.push(row(j.what, v.dist, ratio(v.dist), `${j.target}: ${v.met ? 'met' : 'missed'}`), `  ${v.detail}`);
+  else if (v.dist)
+    lines.push(
+      row(j.what, v.dist, ratio(v.dist), `${j.target}: ${v.met ? 'met' : 'missed'}`),
+      ...(v.parts ?? []).map((p) => row(p.what, p.dist, '')),
+      `  ${v.detail}`,
+    );
   else {
     const figure = v.figure < 100 ? v.figure.toFixed(1) : Math.round(v.figure).toLocaleString('en-US');
     const verdict = j.target ? `  ${j.target}: ${v.met ? 'met' : 'missed'}` : '';

@@ -128,6 +128,13 @@ export interface ItchFeed {
    * last rows). A kind left out by the `rows` option comes back as empty columns.
    */
   take(): { quotes: ItchFeedQuoteColumns; trades: ItchFeedTradeColumns; oneSided: number; ended: boolean };
+  /**
+   * take() with nothing made per call (take-packed.ts reads it): `header` gets [quote rows, trade
+   * rows, oneSided, ended ? 1 : 0, byte offset] and the columns are copied into an arena that later
+   * takes fill on; it is returned when this take started a new one, undefined otherwise. take()'s
+   * object when a column is large enough to hand over without a copy.
+   */
+  takePacked(header: Float64Array): ArrayBuffer | undefined | ReturnType<ItchFeed['take']>;
   stats(): ItchFeedStats;
   /** Locate → symbol for every locate the book has seen. */
   symbols(): Readonly<Record<number, string>>;

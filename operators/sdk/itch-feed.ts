@@ -12,6 +12,7 @@ import { ColumnBatch, type StringColumn } from '../../lib/core/column-batch.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import type { ItchFeed, ItchFile, ItchQuoteColumns, ItchTradeColumns } from '../../native/colo/index.ts';
+import { PackedTaker } from '../../native/colo/take-packed.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import type { SourceContext } from './context.ts';
 import type { SourceReader } from './spec.ts';
@@ -196,11 +197,12 @@ export function openItchFeedReader<T extends Quote | Trade>(
   });
   /** The last take() said End of Session: its rows were the last. */
   let ended = false;
+  const taker = new PackedTaker(feed);
   const poll = (): ColumnBatch<T> | null | undefined => {
     if (closed || ended) return null;
     if (!signalled) return undefined;
     signalled = false;
-    const got = feed.take();
+    const got = taker.take();
     oneSided.inc(got.oneSided - counted);
     counted = got.oneSided;
     ended = got.ended;

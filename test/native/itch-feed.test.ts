@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { colo, type ItchFeed, type ItchSummary } from '../../native/colo/index.ts';
+import { PackedTaker } from '../../native/colo/take-packed.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-itch-feed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -174,6 +175,74 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
     } finally {
       feed.close();
       feed.close(); // idempotent
+      pub.stop();
+    }
+  });
+
+  it('takePacked gives take()’s columns: packed for a few rows, handed over when JS fell behind', async () => {
+    const bytes = colo().simulateItchSession({ messages: 80_000, symbols: 20, seed: 7 });
+    const pub = colo().startMoldPublisher(bytes, {});
+    const feeds = [0, 1, 2].map(() => new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort }));
+    const takers = feeds.map((f) => new PackedTaker(f));
+    const arenas = new Set<ArrayBufferLike>();
+    type Got = ReturnType<ItchFeed['take']>;
+    const columns = new Map<string, number[]>();
+    /** Every column's values by feed (ts_known_us left out: each feed stamps its own rows). */
+    const keep = (f: number, got: Got): void => {
+      for (const kind of ['quotes', 'trades'] as const)
+        for (const [name, values] of Object.entries(got[kind])) {
+          if (name === 'ts_known_us' || name === 'message') continue;
+          const key = `${f} ${kind}.${name}`;
+          const all = columns.get(key) ?? [];
+          for (let i = 0; i < (values as ArrayLike<number>).length; i++) all.push((values as ArrayLike<number>)[i]!);
+          columns.set(key, all);
+        }
+    };
+    let packedCalls = 0;
+    let handedOver = 0;
+    const packed = (f: number): void => {
+      const got = takers[f]!.take();
+      // Packed: the columns are views of the feed's arena. Handed over: the large ones each over its own.
+      if (got.quotes.bid.buffer === got.quotes.ask.buffer) {
+        packedCalls++;
+        if (got.quotes.bid.length > 0) arenas.add(got.quotes.bid.buffer);
+      } else handedOver++;
+      keep(f, got);
+      // Hostile: JS detaches the arena (transfers it away); the feed must start a new one, not write into it.
+      if (f === 1 && packedCalls === 3 && got.quotes.locate.length > 0) {
+        structuredClone(got.quotes.bid.buffer, { transfer: [got.quotes.bid.buffer as ArrayBuffer] });
+        detached = true;
+      }
+    };
+    let detached = false;
+    try {
+      await until('the joins', () => pub.stats().subscribers === 3);
+      await until('the sessions named', () => feeds.every((f) => f.stats().session !== null));
+      pub.publish();
+      // Feed 0 through take() and feed 1 through takePacked as rows come; feed 2 only at the end.
+      while (!feeds.every((f) => f.stats().ended)) {
+        keep(0, feeds[0]!.take());
+        packed(1);
+        await sleep(1);
+      }
+      keep(0, feeds[0]!.take());
+      packed(1);
+      packed(2);
+      expect(handedOver).toBe(1);
+      expect(detached).toBe(true);
+      expect(packedCalls).toBeGreaterThan(1);
+      // Takes fill an arena on and start another when it is full (1 MiB: ~14,000 quote rows).
+      expect(arenas.size).toBeGreaterThan(1);
+      const names = [...columns.keys()].filter((k) => k.startsWith('0 ')).map((k) => k.slice(2));
+      expect(names.length).toBe(17);
+      for (const name of names) {
+        const want = columns.get(`0 ${name}`)!;
+        expect(want.length, name).toBeGreaterThan(1000);
+        expect(columns.get(`1 ${name}`), `${name} (packed)`).toEqual(want);
+        expect(columns.get(`2 ${name}`), `${name} (handed over)`).toEqual(want);
+      }
+    } finally {
+      for (const f of feeds) f.close();
       pub.stop();
     }
   });

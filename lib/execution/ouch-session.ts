@@ -235,6 +235,7 @@ export class OuchSession {
       out.rejected.push(...u.rejected);
     };
     const c = colo();
+    let held = false;
     for (const o of orders) {
       // OUCH's Replace Order carries no side or symbol: the venue would keep the original's.
       const target = o.action === 'REPLACE' ? this.states.working().find((w) => w.order_id === o.target_order_id) : undefined;
@@ -258,12 +259,16 @@ export class OuchSession {
         this.sentBy.set(token, o);
       }
       this.states.sent(o, token);
-      if (!this.client?.send(mapped.bytes)) {
+      held = true;
+      if (!this.client?.send(mapped.bytes, true)) {
         this.awaiting.delete(token);
         this.sentBy.delete(token);
         refuse(o, `order ${o.order_id}: the OUCH session has ended (End of Session, a rejected login, or closed)`);
       }
     }
+    // The step's orders go out in one write: each written alone waits for the write before it,
+    // which on loopback runs the venue's side of TCP (and often the venue) before it returns.
+    if (held) this.client?.flush();
     return out;
   }
 

@@ -215,6 +215,8 @@ export interface OuchClientStats {
   readonly sent: number;
   /** Of `sent`, the messages send() wrote at once from the calling thread (the session was logged in and free). */
   readonly sentDirect: number;
+  /** Socket writes from the calling thread: one per send(), or one per flush() of held messages. */
+  readonly directWrites: number;
   readonly waiting: number;
   /** Sequenced messages received. */
   readonly received: number;
@@ -252,9 +254,12 @@ export interface OuchClient {
    * Queues one OUCH inbound message (the bytes of `orderToOuch`); false after close() or once the
    * session ended. While disconnected it waits and goes out after the next login. A message already
    * written to a socket that then dropped is not sent again: its fate is in the venue's answers (an
-   * Enter Order the venue already has is rejected as a duplicate token, never filled twice).
+   * Enter Order the venue already has is rejected as a duplicate token, never filled twice). With
+   * `hold` it is only queued, for flush() to write with the messages after it.
    */
-  send(bytes: Uint8Array): boolean;
+  send(bytes: Uint8Array, hold?: boolean): boolean;
+  /** Writes what `send(bytes, true)` queued: the messages of one step in one write. */
+  flush(): void;
   stats(): OuchClientStats;
   /** Tests only: resets the TCP connection (RST) from this side; the client reconnects at once. */
   dropConnection(): void;

@@ -85,6 +85,39 @@ describe('OuchClient', () => {
     }
   });
 
+  it('send(bytes, true) holds a message for flush(): one step’s orders reach the venue in one read', async () => {
+    const events: OuchClientEvent[] = [];
+    const client = new (colo().OuchClient)({ port: venue.ouchPort, username: 'bob', password: 'pwb', onEvents: (b) => events.push(...b) });
+    try {
+      await until('the login', () => events.some((e) => e.kind === 'login'));
+      expect(() => client.send(order({ order_id: 'x' }), 1 as never)).toThrow(/hold must be a boolean/);
+      const bursts = Array.from({ length: 20 }, (_, b) => [0, 1, 2].map((i) => `burst-${b}-${i}`));
+      const writesBefore = client.stats().directWrites;
+      for (const burst of bursts) {
+        for (const id of burst) expect(client.send(order({ order_id: id, symbol: 'S0003', limit_price: 0.01 }), true)).toBe(true);
+        client.flush();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await until('60 answers', () => events.filter((e) => e.kind === 'message').length >= 60);
+      const readAt = new Map(
+        venue
+          .audit()
+          .filter((l) => l.dir === 'in' && l.session === 'bob' && l.name === 'EnterOrder')
+          .map((l) => [(l.fields as { order_token: string }).order_token, l.read_ns as number]),
+      );
+      expect(bursts.flat().every((id) => readAt.has(colo().ouchToken(id)))).toBe(true);
+      // One write per burst, from flush(). (The session thread's round, every 5 ms, may write a
+      // held message before flush() does: then that flush writes nothing.)
+      expect(client.stats().directWrites - writesBefore).toBeLessThanOrEqual(20);
+      expect(client.stats().directWrites - writesBefore).toBeGreaterThanOrEqual(15);
+      // Written at once, a burst is read at once.
+      const together = bursts.filter((burst) => new Set(burst.map((id) => readAt.get(colo().ouchToken(id)))).size === 1);
+      expect(together.length).toBeGreaterThanOrEqual(15);
+    } finally {
+      client.close();
+    }
+  });
+
   it('queues before the login, reconnects at last received + 1 after a reset, and agrees with the audit', async () => {
     const events: OuchClientEvent[] = [];
     const client = new (colo().OuchClient)({

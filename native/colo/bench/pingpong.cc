@@ -1,17 +1,22 @@
 // colo_pingpong — the kernel's floor for tick-to-trade on loopback: a UDP datagram out, a TCP
 // message back, between two threads with blocking sockets (as the venue and a colo process talk:
 // ITCH over UDP, OUCH over TCP). Prints p50/p99/p99.9 of the round trip in ns as one JSON line.
-//   colo_pingpong [--rounds N] [--size BYTES]   (defaults 20000 rounds, 64-byte datagrams)
+//   colo_pingpong [--rounds N] [--size BYTES] [--gap-us US]
+// Defaults: 20000 rounds, 64-byte datagrams, back to back. --gap-us sleeps that long before each
+// round, so both sides block with the CPUs idle in between, as a paced flow finds them
+// (docs/benchmarks.md: the back-to-back rounds are the slower ones on this VM).
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,18 +43,32 @@ void read_exact(int fd, uint8_t* p, size_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t rounds = 20000, size = 64;
+  size_t rounds = 20000, size = 64, gap_us = 0;
+  // A flag's value: a whole number in [lo, hi], all of it (\"10x\" is refused, not read as 10).
+  auto whole = [](const char* text, long lo, long hi) -> std::optional<size_t> {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || v < lo || v > hi) return std::nullopt;
+    return size_t(v);
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if ((k == "--rounds" || k == "--size") && i + 1 < argc) {
-      const long v = std::strtol(argv[++i], nullptr, 10);
-      if (v <= 0 || v > 60000) {
-        std::fprintf(stderr, "alpha: colo_pingpong: %s must be 1 .. 60000\n", k.c_str());
+    const bool sized = k == "--rounds" || k == "--size";
+    if ((sized || k == "--gap-us") && i + 1 < argc) {
+      const char* text = argv[++i];
+      const auto v = sized ? whole(text, 1, 60000) : whole(text, 0, 1'000'000);
+      if (!v) {
+        std::fprintf(stderr, "alpha: colo_pingpong: %s must be a whole number, %s (got '%s')\n", k.c_str(),
+                     sized ? "1 .. 60000" : "0 .. 1000000 µs", text);
         return 2;
       }
-      (k == "--rounds" ? rounds : size) = size_t(v);
+      (k == "--rounds" ? rounds : k == "--size" ? size : gap_us) = *v;
+    } else if (sized || k == "--gap-us") {
+      std::fprintf(stderr, "alpha: colo_pingpong: %s needs a value\n", k.c_str());
+      return 2;
     } else {
-      std::fprintf(stderr, "alpha: colo_pingpong: unknown flag %s (accepted: --rounds N --size BYTES)\n", k.c_str());
+      std::fprintf(stderr, "alpha: colo_pingpong: unknown flag %s (accepted: --rounds N --size BYTES --gap-us US)\n", k.c_str());
       return 2;
     }
   }
@@ -90,6 +109,7 @@ int main(int argc, char** argv) {
     std::vector<double> ns;
     ns.reserve(rounds);
     for (size_t r = 0; r < rounds; ++r) {
+      if (gap_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
       std::memcpy(msg.data(), &r, std::min(sizeof r, size));
       const auto t0 = Clock::now();
       if (::sendto(udp_out, msg.data(), msg.size(), 0, reinterpret_cast<const sockaddr*>(&udp_to), sizeof udp_to) < 0)
@@ -100,8 +120,8 @@ int main(int argc, char** argv) {
     colo_side.join();
     std::sort(ns.begin(), ns.end());
     auto q = [&](double p) { return ns[std::min(ns.size() - 1, size_t(p * double(ns.size())))]; };
-    std::printf("{\"rounds\":%zu,\"size\":%zu,\"p50_ns\":%.0f,\"p99_ns\":%.0f,\"p999_ns\":%.0f,\"max_ns\":%.0f}\n", rounds,
-                size, q(0.5), q(0.99), q(0.999), ns.back());
+    std::printf("{\"rounds\":%zu,\"size\":%zu,\"gap_us\":%zu,\"p50_ns\":%.0f,\"p99_ns\":%.0f,\"p999_ns\":%.0f,\"max_ns\":%.0f}\n",
+                rounds, size, gap_us, q(0.5), q(0.99), q(0.999), ns.back());
     ::close(venue_tcp), ::close(listener), ::close(udp_in), ::close(udp_out);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "alpha: colo_pingpong: %s\n", e.what());

@@ -181,7 +181,9 @@ export function openItchFeedReader<T extends Quote | Trade>(
       aggressor: { codes: aggressor, dictionary: AGGRESSORS } as StringColumn<Trade['aggressor']>,
     });
   };
+  /** next()'s wait, and the live driver's onReady callback. */
   let wake: (() => void) | undefined;
+  let listener: (() => void) | undefined;
   /**
    * Rows may have arrived since the last take() (the feed calls back on this thread, between our
    * steps, when it adds rows): until it does, a take() would find nothing, so none is made.
@@ -194,6 +196,7 @@ export function openItchFeedReader<T extends Quote | Trade>(
     const w = wake;
     wake = undefined;
     w?.();
+    listener?.();
   });
   /** The last take() said End of Session: its rows were the last. */
   let ended = false;
@@ -218,7 +221,9 @@ export function openItchFeedReader<T extends Quote | Trade>(
         });
   return {
     poll,
-    ready,
+    onReady(callback) {
+      listener = callback;
+    },
     async next() {
       for (;;) {
         const batch = poll();

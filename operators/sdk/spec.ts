@@ -162,11 +162,14 @@ export interface SourceReader<TRecord extends SourceRecord> {
    * A live reader may also offer the batch it holds without a promise (the live driver then takes a
    * tick in the callback that brought it): what has arrived, null at the end, undefined when nothing
    * has. What arrives later comes between turns of the event loop, so polling again at once finds
-   * nothing. Offered together with `ready`.
+   * nothing. Offered together with `onReady`.
    */
   poll?(): EdgeBatch<TRecord> | null | undefined;
-  /** Resolves when `poll` may have something (a batch, or the end). */
-  ready?(): Promise<void>;
+  /**
+   * Calls `callback` on the event loop, between steps, each time `poll` may have something new (a
+   * batch, or the end). Once per reader; the live driver then takes no promise per batch.
+   */
+  onReady?(callback: () => void): void;
 }
 
 export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaName> {

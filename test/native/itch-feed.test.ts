@@ -216,6 +216,8 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
     };
     let detached = false;
     try {
+      for (const bad of [undefined, new Float64Array(4), new Float32Array(5), [0, 0, 0, 0, 0]])
+        expect(() => feeds[0]!.takePacked(bad as never)).toThrow(/takePacked\(header: Float64Array of 5 or more\)/);
       await until('the joins', () => pub.stats().subscribers === 3);
       await until('the sessions named', () => feeds.every((f) => f.stats().session !== null));
       pub.publish();

@@ -59,6 +59,8 @@ describe('OuchClient', () => {
       c.close();
     }
     expect(c.send(order({ order_id: 'late' }))).toBe(false);
+    expect(c.send(order({ order_id: 'late-held' }), true)).toBe(false);
+    expect(c.flush()).toBeUndefined(); // after close: nothing to write, no error
   });
 
   it('sends from the calling thread while logged in, and every message reaches the venue once', async () => {

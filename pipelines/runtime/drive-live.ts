@@ -293,11 +293,13 @@ export async function driveLive(
       const finish = (err?: unknown): void => {
         if (done) return;
         done = true;
-        waiting.delete(finish);
+        waiting.delete(stopped);
         if (err === undefined) resolve();
         else reject(err);
       };
-      waiting.add(() => finish());
+      /** The stop ends the source as it ends a read. */
+      const stopped = (): void => finish();
+      waiting.add(stopped);
       const resume = (): void => {
         busy = false;
         take();

@@ -332,7 +332,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
 
   // takePacked(header: Float64Array(5)) → ArrayBuffer | undefined | take()'s object: take() for a
   // live feed's usual few rows, with nothing made per call. header gets [quote rows, trade rows,
-  // oneSided, ended, byte offset]; the columns are copied, in the order packedLayout reads them
+  // oneSided, ended, byte offset]; the columns are copied, in the order PackedTaker reads them
   // (native/colo/take-packed.ts), each at an 8-byte-aligned offset, into an arena: an ArrayBuffer V8
   // owns that later takes fill on from where this one ended. It is returned when this take started
   // a new one (the old one stays alive as long as JS holds views of it), undefined otherwise. A
@@ -355,7 +355,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     if (nq * sizeof(double) >= colo_addon::kCopyBelowBytes || nt * sizeof(double) >= colo_addon::kCopyBelowBytes) return Take(info);
     auto& q = c.quotes;
     auto& t = c.trades;
-    // The columns in packedLayout's order: quotes, then trades.
+    // The columns in PackedTaker's order: quotes, then trades.
     auto each = [&](auto&& f) {
       f(q.ts_ns), f(c.quote_known), f(c.quote_event), f(c.quote_mold), f(q.bid), f(q.ask), f(q.bid_size), f(q.ask_size), f(q.locate), f(c.quote_code);
       f(t.ts_ns), f(c.trade_known), f(c.trade_event), f(c.trade_mold), f(t.price), f(t.shares), f(t.locate), f(c.trade_code), f(t.aggressor);

@@ -459,8 +459,8 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   std::string session_name_;
   bool done_ = false;
   uint64_t st_connects_ = 0, st_logins_ = 0, st_disconnects_ = 0, st_failed_connects_ = 0, st_queued_ = 0, st_sent_ = 0, st_received_ = 0;
-  std::atomic<uint64_t> st_sent_direct_{0};
-  std::atomic<uint64_t> st_direct_writes_{0};  // writes from the JS thread (one per send(), or per flush() of held ones)  // send() calls that wrote from the JS thread
+  std::atomic<uint64_t> st_sent_direct_{0};    // messages the JS thread wrote (send() or flush())
+  std::atomic<uint64_t> st_direct_writes_{0};  // the JS thread's writes: one per send(), or per flush() of held messages
   Napi::FunctionReference callback_;
   Napi::ThreadSafeFunction tsfn_;
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();

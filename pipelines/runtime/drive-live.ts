@@ -311,7 +311,10 @@ export async function driveLive(
           // Never more than a few steps in one go without letting the other sources and arrivals in.
           for (let taken = 0; taken < 16; taken++) {
             const read = halted || failure !== undefined ? null : poll();
-            if (read === null) return finish();
+            if (read === null) {
+              finish();
+              return;
+            }
             if (read === undefined) {
               busy = false; // onReady calls take() again
               return;

@@ -8,15 +8,18 @@ import type { ItchFeed } from './index.ts';
 
 export type ItchFeedTake = ReturnType<ItchFeed['take']>;
 
-const NO_MESSAGES = new Float64Array(0);
 const NONE = { f64: new Float64Array(0), i32: new Int32Array(0), u16: new Uint16Array(0), u8: new Uint8Array(0) };
 
 /** Reads the packed columns in order from `at`; each column starts at an 8-byte boundary. */
 class Columns {
-  constructor(
-    private readonly buffer: ArrayBuffer,
-    private at: number,
-  ) {}
+  private buffer = new ArrayBuffer(0);
+  private at = 0;
+  /** Reads on from byte `at` of `buffer` (one reader per feed, reused by every take). */
+  from(buffer: ArrayBuffer, at: number): this {
+    this.buffer = buffer;
+    this.at = at;
+    return this;
+  }
   private start(bytes: number): number {
     const at = (this.at + 7) & ~7;
     this.at = at + bytes;
@@ -42,6 +45,7 @@ export class PackedTaker {
   /** [quote rows, trade rows, oneSided, ended, byte offset], written by each takePacked. */
   private readonly header = new Float64Array(5);
   private arena: ArrayBuffer | undefined;
+  private readonly columns = new Columns();
   constructor(private readonly feed: ItchFeed) {}
 
   take(): ItchFeedTake {
@@ -51,7 +55,7 @@ export class PackedTaker {
     else if (got !== undefined) return got; // large columns, handed over as take() hands them
     const nq = header[0]!;
     const nt = header[1]!;
-    const c = new Columns(this.arena!, header[4]!);
+    const c = this.columns.from(this.arena!, header[4]!);
     // Property order is evaluation order: the native side's column order.
     const quotes = {
       ts_ns: c.f64(nq),
@@ -64,7 +68,7 @@ export class PackedTaker {
       ask_size: c.f64(nq),
       locate: c.u16(nq),
       symbol_code: c.i32(nq),
-      message: NO_MESSAGES,
+      message: NONE.f64,
     };
     const trades = {
       ts_ns: c.f64(nt),
@@ -76,7 +80,7 @@ export class PackedTaker {
       locate: c.u16(nt),
       symbol_code: c.i32(nt),
       aggressor: c.u8(nt),
-      message: NO_MESSAGES,
+      message: NONE.f64,
     };
     return { quotes, trades, oneSided: header[2]!, ended: header[3] === 1 };
   }

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registry } from '../../operators/index.ts';
 import { defineSource, type AnySpec } from '../../operators/sdk/spec.ts';
-import { runLive } from '../../pipelines/harness/harness.ts';
+import { runCapture, runLive } from '../../pipelines/harness/harness.ts';
 import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
@@ -62,11 +62,9 @@ nodes:
     if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
     const start = Date.now();
     const kill = setTimeout(() => venue.kill(), 800);
-    const run = await runLive(topology, systemTime, {
-      sessions: [],
-      universe: [...tops.keys()].map((s) => ({ symbol: s, sector: 'X' })),
-      live: { until: (start + 4000) * 1000 },
-    });
+    const universe = [...tops.keys()].map((s) => ({ symbol: s, sector: 'X' }));
+    const capture = join(dir, 'capture.alog');
+    const run = await runLive(topology, systemTime, { sessions: [], universe, capture, live: { until: (start + 4000) * 1000 } });
     clearTimeout(kill);
     expect(Date.now() - start).toBeLessThan(10_000);
     const states = probes.get('states')!.records as OrderState[];
@@ -76,6 +74,12 @@ nodes:
     expect(run.deadLetters.map((d) => [JSON.parse(d.payload).order_id, d.reason])).toEqual([
       ['after', `no answer from the venue (127.0.0.1:${venue.ouchPort}) before the run ended: its state there is unknown`],
     ]);
-    expect(probes.get('seen')!.records.length).toBeGreaterThan(0);
+    const seen = probes.get('seen')!.records.length;
+    expect(seen).toBeGreaterThan(0);
+    // The capture of a run whose venue died replays to the same order states and the same quotes.
+    const replay = await runCapture(topology, capture, { sessions: [], universe });
+    expect(replay.events).toBe(run.events);
+    expect(probes.get('states')!.records).toEqual(states);
+    expect(probes.get('seen')!.records.length).toBe(seen);
   }, 30_000);
 });

@@ -264,9 +264,17 @@ interface JsRow {
  * flow. Per order, from the venue's audit: send_ns of the packet holding that sequence → read_ns
  * of the Enter Order. Target: p99 ≤ 3× the ping-pong's p99.
  */
-async function jsGraphRun(
-  flow: string,
-): Promise<{ dist: Dist; warm: Dist; toSignal: Dist; fromSignal: Dist; orders: number; timed: number; quotes: number; cpuMs: number }> {
+async function jsGraphRun(flow: string): Promise<{
+  dist: Dist;
+  warm: Dist;
+  toSignal: Dist;
+  fromSignal: Dist;
+  orders: number;
+  timed: number;
+  quotes: number;
+  cpuMs: number;
+  switches: number;
+}> {
   const [{ z }, { registry }, { handle, onColumns }, spec, { runLive }, { systemTime }, { loadTopology }, { validateTopology }] =
     await Promise.all([
       import('zod'),
@@ -288,6 +296,7 @@ async function jsGraphRun(
   const decided: number[] = [];
   let quotesSeen = 0;
   let cpuMs = 0;
+  let switches = 0;
   try {
     const ready = (await jsonLines(venue)('ready', 5000)) as { ouch_port: number; rerequest_port: number };
     const signal = spec.defineOperator({
@@ -331,6 +340,8 @@ nodes:
     // The JS process's CPU over the live run: a figure of the path's cost that the machine's
     // scheduling noise (which owns the p99) hardly moves.
     const cpu = process.cpuUsage();
+    // Context switches of all the process's threads: each is a wake-up the kernel had to schedule.
+    const usage = process.resourceUsage();
     await runLive(topology, systemTime, {
       sessions: [],
       universe: Array.from({ length: opts.symbols }, (_, i) => ({ symbol: `S${String(i + 1).padStart(4, '0')}`, sector: 'X' })),
@@ -340,6 +351,9 @@ nodes:
     clearTimeout(timer);
     const used = process.cpuUsage(cpu);
     cpuMs = (used.user + used.system) / 1000;
+    const after = process.resourceUsage();
+    switches =
+      after.voluntaryContextSwitches - usage.voluntaryContextSwitches + after.involuntaryContextSwitches - usage.involuntaryContextSwitches;
     venue.kill('SIGTERM');
     await exited(venue);
   } finally {
@@ -374,6 +388,7 @@ nodes:
     timed: lat.length,
     quotes: quotesSeen,
     cpuMs,
+    switches,
   };
 }
 
@@ -408,7 +423,7 @@ async function jsRows(ref: { pingpong: Dist }, flow: string): Promise<JsRow[]> {
       unit: 'µs',
       figure: (js.cpuMs * 1000) / Math.max(1, js.quotes),
       met: true,
-      detail: `${js.cpuMs.toFixed(0)} ms of CPU for ${js.quotes} quotes and ${js.orders} orders in ${opts.seconds} s`,
+      detail: `${js.cpuMs.toFixed(0)} ms of CPU for ${js.quotes} quotes and ${js.orders} orders in ${opts.seconds} s; ${js.switches} context switches (${(js.switches / Math.max(1, js.orders)).toFixed(1)} per order)`,
     },
   };
   if (flags.values['no-handoff'] === true) return [tickToTrade(js, ref), cpuRow];

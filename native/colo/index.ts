@@ -213,13 +213,15 @@ export interface OuchClientStats {
   /** Messages accepted by send(), written to the socket, and still waiting for a login. */
   readonly queued: number;
   readonly sent: number;
-  /** Of `sent`, the messages send() wrote at once from the calling thread (the session was logged in and free). */
+  /** Of `sent`, the messages send() or flush() wrote at once (logged in); the rest waited for a login. */
   readonly sentDirect: number;
-  /** Socket writes from the calling thread: one per send(), or one per flush() of held messages. */
+  /** Their socket writes: one per send(), or one per flush() of held messages. */
   readonly directWrites: number;
   readonly waiting: number;
   /** Sequenced messages received. */
   readonly received: number;
+  /** Errors the event loop reported on the socket (the round after each one reads what is wrong). */
+  readonly pollErrors: number;
   readonly session: string | null;
   readonly closed: boolean;
 }
@@ -238,16 +240,16 @@ export interface OuchClientOptions {
    * message again); 0: only what the venue sends after the login (its Login Accepted names the next).
    */
   readonly nextSequence?: number;
-  /** Called on the JS thread with the events since the last call (at most one call pending). */
+  /** Called on the event loop with each round's events (one call per round that had any). */
   readonly onEvents: (events: readonly OuchClientEvent[]) => void;
 }
 
 /**
- * An OUCH 4.2 order entry connection over SoupBinTCP 3.0 to 127.0.0.1, run by a native thread: it logs
- * in, sends queued messages as Unsequenced Data, heartbeats, and on a dropped connection or a dead peer
- * (15 s of silence) reconnects after a short backoff (20 ms doubling to 0.5 s) and logs in to the same
- * session at last received + 1, so no sequenced message is lost or repeated. The thread does not keep
- * the process alive.
+ * An OUCH 4.2 order entry connection over SoupBinTCP 3.0 to 127.0.0.1, run on Node's event loop (a
+ * poll handle on the socket and a 5 ms timer; no thread): it logs in, sends queued messages as
+ * Unsequenced Data, heartbeats, and on a dropped connection or a dead peer (15 s of silence)
+ * reconnects after a short backoff (20 ms doubling to 0.5 s) and logs in to the same session at last
+ * received + 1, so no sequenced message is lost or repeated. It does not keep the process alive.
  */
 export interface OuchClient {
   /**
@@ -264,8 +266,8 @@ export interface OuchClient {
   /** Tests only: resets the TCP connection (RST) from this side; the client reconnects at once. */
   dropConnection(): void;
   /**
-   * Logs out (after sending what is queued, if logged in), joins the thread, and hands the events not
-   * yet delivered to onEvents before returning. Idempotent.
+   * Logs out (after sending what is queued, if logged in), closes the connection, and hands the events
+   * not yet delivered to onEvents before returning. Idempotent; it may be called from onEvents.
    */
   close(): void;
 }

@@ -1,31 +1,29 @@
-// OuchClient: the native side of `execution.ouch`. A thread owns a SoupBinTCP client session
+// OuchClient: the native side of `execution.ouch`. It owns a SoupBinTCP client session
 // (colo::soup::ClientSession) over non-blocking loopback TCP (colo::soup::tcp) to a venue's OUCH
-// port. It logs in, ticks the session (heartbeats, a dead peer), and when the connection drops it
-// reconnects after a short
-// backoff and logs in again with the same session and next sequence = last received + 1, so every
-// sequenced message arrives once, in order. send() writes an OUCH message as Unsequenced Data
-// straight from the JS thread when the session is logged in and the thread is not using it (one
-// fewer thread hand-off on the tick-to-trade path); otherwise it queues the message for the
-// thread, and messages queued while disconnected go out after the next login. io_mu_ guards the
-// session and the socket, which both threads use. Events (login, rejected login, disconnected, each sequenced OUCH message
-// decoded by field name, End of Session) reach JS in batches through one ThreadSafeFunction,
-// coalesced: at most one call is pending.
+// port and runs on Node's event loop (libuv), as ItchFeed does: a poll handle on the socket and a
+// 5 ms timer drive rounds that read what arrived, tick the session (heartbeats, a dead peer), log
+// in, and write what is queued. When the connection drops it reconnects after a short backoff and
+// logs in again with the same session and next sequence = last received + 1, so every sequenced
+// message arrives once, in order. send() writes straight from the JS thread when logged in. Each
+// round's events (login, rejected login, disconnected, each sequenced OUCH message decoded by field
+// name, End of Session) go to onEvents in one call at the end of the round.
+//
+// Why not a thread (as this client had until 2026-12-04): the venue's answers woke the thread, which
+// then woke the main thread through a ThreadSafeFunction: two wake-ups per answer on a 2-core host
+// where the venue and the feed compete for the same CPUs, and a send() that found the thread in
+// its round (~1% of the orders in bench:venue) waited for its next one. docs/benchmarks.md has the
+// figures. The cost: nothing is read or heartbeated while JS is busy; the kernel's socket buffer
+// holds the venue's answers meanwhile, and a SoupBinTCP peer waits 15 s before calling us dead.
 #include <napi.h>
-#include <poll.h>
-
-#include <unistd.h>
-#include <fcntl.h>
+#include <uv.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
@@ -47,9 +45,9 @@ uint64_t steady_ns() {
 
 constexpr uint64_t kFirstBackoffNs = 20'000'000;   // 20 ms after a drop, doubling ...
 constexpr uint64_t kMaxBackoffNs = 500'000'000;    // ... up to 0.5 s
-constexpr int kPollMs = 5;                         // the longest the thread sleeps between ticks
+constexpr uint64_t kTickMs = 5;                    // rounds without socket activity: heartbeats, reconnects
 
-// One event for JS, kept as plain data until the main thread converts it.
+// One event for JS, kept as plain data until the round ends.
 struct Event {
   enum Kind : uint8_t { kLogin, kRejectedLogin, kDisconnected, kMessage, kEnd };
   Kind kind;
@@ -57,14 +55,6 @@ struct Event {
   std::string text;  // session (login), reason (disconnected)
   char code = 0;     // rejected login reason
   std::vector<uint8_t> payload;
-};
-
-// What the thread hands the main thread; shared with the ThreadSafeFunction's calls, which may
-// run after the client object is gone.
-struct Outbox {
-  std::mutex mu;
-  std::vector<Event> events;
-  std::atomic<bool> pending{false};
 };
 
 class OuchClient : public Napi::ObjectWrap<OuchClient> {
@@ -78,7 +68,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
                         InstanceMethod<&OuchClient::Close>("close")});
   }
 
-  explicit OuchClient(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OuchClient>(info) {
+  explicit OuchClient(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OuchClient>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
     const std::string usage = "new OuchClient({ port, username, password, session?, onEvents })";
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, usage + ": expected an object");
@@ -108,52 +98,39 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     port_ = uint16_t(p);
     session_ = std::make_unique<soup::ClientSession>(cfg);
     callback_ = Napi::Persistent(cb.As<Napi::Function>());
-    if (::pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0)
-      throw Napi::Error::New(env, "OuchClient: cannot create the wake-up pipe");
-    tsfn_ = Napi::ThreadSafeFunction::New(env, cb.As<Napi::Function>(), "OuchClient.onEvents", 0, 1);
-    tsfn_.Unref(env);  // the client alone does not keep the process alive
-    thread_ = std::thread([this] { run(); });
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw Napi::Error::New(env, "OuchClient: no event loop");
+    loop_ = loop;
+    timer_ = new uv_timer_t;
+    if (uv_timer_init(loop, timer_) != 0) {
+      delete timer_;
+      timer_ = nullptr;
+      throw Napi::Error::New(env, "OuchClient: cannot start a timer");
+    }
+    timer_->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // the client alone does not keep the process alive
+    closed_ = false;
+    next_connect_ = steady_ns();
+    uv_timer_start(timer_, &OuchClient::OnTimer, 0, kTickMs);  // the first round (the connect) at once
+    // An environment torn down first (a worker thread ending) closes the handles before its loop goes.
+    hooked_ = napi_add_env_cleanup_hook(env, &OuchClient::OnEnvCleanup, this) == napi_ok;
   }
 
-  ~OuchClient() override {
-    stop();
-    if (wake_[0] >= 0) ::close(wake_[0]);
-    if (wake_[1] >= 0) ::close(wake_[1]);
-  }
+  ~OuchClient() override { stop(false); }
 
  private:
-  // --- the session thread --------------------------------------------------------------------
+  // --- the event loop's side -------------------------------------------------------------------
 
-  void wake() {
-    const uint8_t b = 1;
-    [[maybe_unused]] ssize_t n = ::write(wake_[1], &b, 1);
-  }
-
-  void push(Event e) {
-    {
-      std::lock_guard lk(outbox_->mu);
-      outbox_->events.push_back(std::move(e));
-    }
-    if (!outbox_->pending.exchange(true)) {
-      auto box = outbox_;
-      tsfn_.NonBlockingCall([box](Napi::Env env, Napi::Function cb) {
-        box->pending.store(false);
-        if (env != nullptr && !cb.IsEmpty()) deliver(env, *box, cb);
-      });
-    }
-  }
+  void push(Event e) { events_.push_back(std::move(e)); }
 
   // A connection ended: `disconnected` for one that had logged in (not after End of Session),
   // and the next attempt after the backoff.
   void lost(const std::string& why, uint64_t now) {
     const bool done = session_->state() == soup::ClientSession::State::kDone;
     if (logged_in_ && !done) push(Event{Event::kDisconnected, 0, why, 0, {}});
-    {
-      std::lock_guard lk(mu_);
-      if (logged_in_) ++st_disconnects_;
-      else ++st_failed_connects_;
-      if (done) done_ = true;
-    }
+    if (logged_in_) ++st_disconnects_;
+    else ++st_failed_connects_;
+    if (done) done_ = true;
     logged_in_ = false;
     next_connect_ = now + backoff_;
     backoff_ = std::min(backoff_ * 2, kMaxBackoffNs);
@@ -163,29 +140,18 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     auto& events = session_->output().events;
     for (auto& e : events) {
       switch (e.kind) {
-        case soup::SessionEvent::kLoginAccepted: {
+        case soup::SessionEvent::kLoginAccepted:
           logged_in_ = true;
           backoff_ = kFirstBackoffNs;
-          {
-            std::lock_guard lk(mu_);
-            ++st_logins_;
-            session_name_ = e.text;
-          }
+          ++st_logins_;
+          session_name_ = e.text;
           push(Event{Event::kLogin, e.sequence, e.text, 0, {}});
           break;
-        }
-        case soup::SessionEvent::kLoginRejected: {
-          push(Event{Event::kRejectedLogin, 0, {}, e.reason, {}});
-          break;
-        }
-        case soup::SessionEvent::kSequenced: {
-          {
-            std::lock_guard lk(mu_);
-            ++st_received_;
-          }
+        case soup::SessionEvent::kLoginRejected: push(Event{Event::kRejectedLogin, 0, {}, e.reason, {}}); break;
+        case soup::SessionEvent::kSequenced:
+          ++st_received_;
           push(Event{Event::kMessage, e.sequence, {}, 0, std::move(e.payload)});
           break;
-        }
         case soup::SessionEvent::kEndOfSession: push(Event{Event::kEnd, 0, {}, 0, {}}); break;
         case soup::SessionEvent::kPeerDead: why = "peer dead: nothing received for 15 s"; break;
         case soup::SessionEvent::kProtocolError: why = "protocol error: " + e.text; break;
@@ -195,15 +161,11 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
       }
     }
     events.clear();
-    if (session_->state() == soup::ClientSession::State::kDone) {
-      std::lock_guard lk(mu_);
-      done_ = true;
-    }
+    if (session_->state() == soup::ClientSession::State::kDone) done_ = true;
   }
 
-  // Returns the messages sent.
+  // Hands what is queued to the session while logged in; returns the messages handed over.
   size_t send_queued(uint64_t now) {
-    std::lock_guard lk(mu_);
     size_t sent = 0;
     while (!queue_.empty() && session_->state() == soup::ClientSession::State::kLoggedIn) {
       const std::vector<uint8_t>& m = queue_.front();
@@ -215,85 +177,129 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     return sent;
   }
 
-  void run() {
-    uint64_t now = steady_ns();
-    next_connect_ = now;
-    for (;;) {
-      std::unique_lock io(io_mu_);
-      now = steady_ns();
-      const bool stopping = stop_.load();
-      if (drop_.exchange(false) && sock_.open()) {
-        sock_.close(/*reset=*/true);
-        session_->on_disconnected(now);
-        lost("connection dropped by the client (dropConnection)", now);
-        next_connect_ = now;  // reconnect at once: the test wants the reconnect, not the backoff
+  // One round: the reset dropConnection() asked for, a connect when one is due, then read, tick,
+  // log in and write. Ends by watching the socket again and handing the round's events to JS.
+  void round() {
+    const uint64_t now = steady_ns();
+    if (drop_ && sock_.open()) {
+      sock_.close(/*reset=*/true);
+      session_->on_disconnected(now);
+      lost("connection dropped by the client (dropConnection)", now);
+      next_connect_ = now;  // reconnect at once: the test wants the reconnect, not the backoff
+    }
+    drop_ = false;
+    if (!sock_.open() && session_->state() != soup::ClientSession::State::kDone && now >= next_connect_) {
+      try {
+        sock_ = soup::tcp::connect_loopback(port_);
+        ++generation_;
+        session_->on_connected(now);
+        ++st_connects_;
+      } catch (const std::runtime_error&) {
+        lost("connect failed", now);  // counted; the next attempt after the backoff
       }
-      if (stopping) {
-        if (sock_.open()) {
-          if (session_->state() == soup::ClientSession::State::kLoggedIn) send_queued(now);
-          session_->logout(now);
-          soup::tcp::pump(sock_, *session_, now);
-          std::string why;
-          handle_events(why);
-          sock_.flush();
-          sock_.close();
-        }
-        break;
+    }
+    if (sock_.open()) {
+      send_queued(now);
+      const bool open = soup::tcp::pump(sock_, *session_, now);
+      std::string why;
+      handle_events(why);
+      send_queued(now);  // a login in this round: what waited goes out now
+      if (open) soup::tcp::pump(sock_, *session_, now), handle_events(why);
+      if (!sock_.open()) lost(why.empty() ? "connection closed by the venue" : why, now);
+    }
+    watch();
+    deliver();  // last: onEvents may close this client
+  }
+
+  // Points the poll handle at the current socket: readable always, writable while bytes wait.
+  // A handle is never left on a closed socket (libuv must stop watching an fd before it is
+  // reused), and a new connection gets a new handle, even on the same fd number.
+  void watch() {
+    if (poll_ != nullptr && (!sock_.open() || polled_generation_ != generation_)) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    if (closed_ || !sock_.open()) return;
+    if (poll_ == nullptr) {
+      auto* h = new uv_poll_t;
+      if (uv_poll_init(loop_, h, sock_.fd()) != 0) {
+        delete h;  // not pollable: the timer's rounds still read it, every 5 ms
+        ++st_poll_errors_;
+        return;
       }
-      if (!sock_.open() && session_->state() != soup::ClientSession::State::kDone && now >= next_connect_) {
-        try {
-          sock_ = soup::tcp::connect_loopback(port_);
-          session_->on_connected(now);
-          std::lock_guard lk(mu_);
-          ++st_connects_;
-        } catch (const std::runtime_error&) {
-          lost("connect failed", now);  // counted; the next attempt after the backoff
-        }
-      }
-      if (sock_.open()) {
-        send_queued(now);
-        const bool open = soup::tcp::pump(sock_, *session_, now);
-        std::string why;
-        handle_events(why);
-        send_queued(now);  // a login in this round: what waited goes out now
-        if (open) soup::tcp::pump(sock_, *session_, now), handle_events(why);
-        if (!sock_.open()) lost(why.empty() ? "connection closed by the venue" : why, now);
-      }
-      pollfd fds[2] = {{wake_[0], POLLIN, 0}, {sock_.fd(), POLLIN, 0}};
-      const nfds_t nfds = sock_.open() ? 2 : 1;
-      io.unlock();
-      ::poll(fds, nfds, kPollMs);
-      if (fds[0].revents & POLLIN) {
-        uint8_t buf[64];
-        while (::read(wake_[0], buf, sizeof buf) > 0) {
-        }
-      }
+      h->data = this;
+      uv_unref(reinterpret_cast<uv_handle_t*>(h));
+      poll_ = h;
+      polled_generation_ = generation_;
+      poll_events_ = 0;
+    }
+    const int events = UV_READABLE | (sock_.pending() > 0 ? UV_WRITABLE : 0);
+    if (events != poll_events_) {
+      uv_poll_start(poll_, events, &OuchClient::OnSocket);
+      poll_events_ = events;
     }
   }
 
-  void stop() {
-    if (thread_.joinable()) {
-      stop_ = true;
-      wake();
-      thread_.join();
+  static void OnSocket(uv_poll_t* h, int status, int) {
+    auto* self = static_cast<OuchClient*>(h->data);
+    if (status < 0) ++self->st_poll_errors_;  // the round's read finds what is wrong
+    self->round();
+  }
+
+  static void OnTimer(uv_timer_t* h) { static_cast<OuchClient*>(h->data)->round(); }
+
+  static void OnEnvCleanup(void* self) {
+    auto* client = static_cast<OuchClient*>(self);
+    client->hooked_ = false;  // a hook is removed as it runs
+    client->stop(false);
+  }
+
+  // Logs out (after writing what is queued, when `logout` and logged in) and closes the socket and
+  // the handles. Idempotent; the events it makes stay in events_ for Close() to deliver.
+  void stop(bool logout) {
+    if (closed_) return;
+    closed_ = true;
+    if (hooked_) {
+      napi_remove_env_cleanup_hook(env_, &OuchClient::OnEnvCleanup, this);
+      hooked_ = false;
     }
-    if (!released_) {
-      released_ = true;
-      tsfn_.Release();
+    if (sock_.open() && logout) {
+      const uint64_t now = steady_ns();
+      if (session_->state() == soup::ClientSession::State::kLoggedIn) send_queued(now);
+      session_->logout(now);
+      soup::tcp::pump(sock_, *session_, now);
+      std::string why;
+      handle_events(why);
+      sock_.flush();
     }
+    sock_.close();
+    watch();  // closes the poll handle
+    uv_timer_stop(timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    timer_ = nullptr;
   }
 
   // --- JS ------------------------------------------------------------------------------------
 
-  // Converts and hands the waiting events to onEvents (main thread).
-  static void deliver(Napi::Env env, Outbox& box, Napi::Function cb) {
+  // Converts the round's events and hands them to onEvents in one call (its microtasks run as it
+  // returns). A throw from onEvents is an uncaught exception, as from any event loop callback.
+  void deliver() {
+    if (events_.empty() || callback_.IsEmpty()) return;
     std::vector<Event> events;
-    {
-      std::lock_guard lk(box.mu);
-      std::swap(events, box.events);
-    }
-    if (events.empty()) return;
+    std::swap(events, events_);
+    Napi::Env env = env_;
     Napi::HandleScope scope(env);
+    Napi::Array out = to_js(env, events);
+    Napi::FunctionReference& cb = callback_;
+    try {
+      cb.MakeCallback(env.Global(), {out});
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  static Napi::Array to_js(Napi::Env env, std::vector<Event>& events) {
     Napi::Array out = Napi::Array::New(env, events.size());
     uint32_t i = 0;
     for (Event& e : events) {
@@ -343,15 +349,15 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
       }
       out.Set(i++, o);
     }
-    cb.Call({out});
+    return out;
   }
 
   // send(bytes, hold?): queues one OUCH inbound message and writes what is queued; false once the
   // client is closed or the session ended (End of Session, or a rejected login). With hold = true
-  // it is only queued, for flush() (or the thread's next round) to write with the ones after it:
-  // the orders of one step go out in one write, so the venue reads them at once. Written one by
-  // one, each order after the first waited for the write before it, which on loopback runs the
-  // venue's side of TCP and often the venue itself before it returns: ~60 µs an order here.
+  // it is only queued, for flush() to write with the ones after it: the orders of one step go out
+  // in one write, so the venue reads them at once. Written one by one, each order after the first
+  // waited for the write before it, which on loopback runs the venue's side of TCP and often the
+  // venue itself before it returns: ~60 µs an order here. Not logged in, it waits for the login.
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsTypedArray() ||
@@ -365,29 +371,23 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     if (n == 0 || ouch42::inbound_length(b.Data()[0]) != n)
       throw Napi::TypeError::New(env, "OuchClient.send: bytes must be one OUCH 4.2 inbound message (Enter, Replace, Cancel "
                                       "or Modify Order at its spec length), got " + std::to_string(n) + " bytes");
-    if (stop_.load()) return Napi::Boolean::New(env, false);
-    {
-      std::lock_guard lk(mu_);
-      if (done_) return Napi::Boolean::New(env, false);
-      queue_.emplace_back(b.Data(), b.Data() + n);
-      ++st_queued_;
-    }
-    if (!hold && !send_now()) wake();
+    if (closed_ || done_) return Napi::Boolean::New(env, false);
+    queue_.emplace_back(b.Data(), b.Data() + n);
+    ++st_queued_;
+    if (!hold) send_now();
     return Napi::Boolean::New(env, true);
   }
 
-  // flush(): writes what send(bytes, true) queued (or leaves it to the thread, as send() does).
+  // flush(): writes what send(bytes, true) queued.
   Napi::Value Flush(const Napi::CallbackInfo& info) {
-    if (!stop_.load() && !send_now()) wake();
+    if (!closed_) send_now();
     return info.Env().Undefined();
   }
 
-  // The JS thread's write: what is queued goes out now if the session is logged in and the thread
-  // is not in the middle of a round (then it is left to the thread, which is woken). True when
-  // nothing is left for the thread to do.
-  bool send_now() {
-    std::unique_lock io(io_mu_, std::try_to_lock);
-    if (!io.owns_lock() || !sock_.open() || !logged_in_) return false;
+  // The JS call's write: what is queued goes out now when logged in (else it waits for the login's
+  // round). A write the socket does not take whole waits for the poll handle's writable event.
+  void send_now() {
+    if (!sock_.open() || !logged_in_ || queue_.empty()) return;
     const uint64_t now = steady_ns();
     st_sent_direct_ += send_queued(now);
     soup::SessionOutput& out = session_->output();
@@ -397,16 +397,15 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     if (!sock_.open()) {
       session_->on_disconnected(now);
       lost("connection lost while sending", now);
-      return false;
+      // Reported by the next round (a timer tick), not inside this call.
     }
-    return sock_.pending() == 0;
+    watch();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     auto num = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, double(v))); };
-    std::lock_guard lk(mu_);
     num("port", port_);
     num("connects", st_connects_);
     num("logins", st_logins_);
@@ -418,53 +417,58 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     num("directWrites", st_direct_writes_);
     num("waiting", queue_.size());
     num("received", st_received_);
+    num("pollErrors", st_poll_errors_);
     o.Set("session", session_name_.empty() ? env.Null() : Napi::Value(Napi::String::New(env, session_name_)));
-    o.Set("closed", Napi::Boolean::New(env, stop_.load()));
+    o.Set("closed", Napi::Boolean::New(env, closed_));
     return o;
   }
 
-  // Test only: closes the socket from this side with a reset (RST); the thread reconnects.
+  // Test only: closes the socket from this side with a reset (RST) in the next round (at once,
+  // on the event loop); the client reconnects.
   Napi::Value DropConnection(const Napi::CallbackInfo& info) {
-    drop_ = true;
-    wake();
+    if (!closed_) {
+      drop_ = true;
+      uv_timer_start(timer_, &OuchClient::OnTimer, 0, kTickMs);
+    }
     return info.Env().Undefined();
   }
 
-  // close(): logs out (after sending what is queued, if logged in), joins the thread, and hands
-  // the events not yet delivered to onEvents before returning. Idempotent.
+  // close(): logs out (after sending what is queued, if logged in), closes the connection, and
+  // hands the events not yet delivered to onEvents before returning. Idempotent.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!thread_.joinable()) return env.Undefined();
-    stop();
-    deliver(env, *outbox_, callback_.Value());
+    if (closed_) return env.Undefined();
+    stop(true);
+    deliver();
     callback_.Reset();
     return env.Undefined();
   }
 
+  Napi::Env env_;
+  uv_loop_t* loop_ = nullptr;
+  uv_timer_t* timer_ = nullptr;  // freed by uv_close's callback, as poll_
+  uv_poll_t* poll_ = nullptr;
+  int poll_events_ = 0;
+  uint64_t generation_ = 0;         // connections opened: a new one gets a new poll handle
+  uint64_t polled_generation_ = 0;  // the connection poll_ watches
+  bool closed_ = true;              // until the handles exist
+  bool hooked_ = false;             // the env cleanup hook is registered
+  bool drop_ = false;
   uint16_t port_ = 0;
   std::unique_ptr<soup::ClientSession> session_;
   soup::tcp::Socket sock_;
-  int wake_[2] = {-1, -1};
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> drop_{false};
-  bool released_ = false;
-  // under io_mu_ (with session_ and sock_): the thread's between polls, send_now()'s on the JS thread
-  std::mutex io_mu_;
   bool logged_in_ = false;
+  bool done_ = false;
   uint64_t next_connect_ = 0;
   uint64_t backoff_ = kFirstBackoffNs;
-  // under mu_
-  std::mutex mu_;
   std::deque<std::vector<uint8_t>> queue_;
+  std::vector<Event> events_;  // made by this round, delivered at its end
   std::string session_name_;
-  bool done_ = false;
   uint64_t st_connects_ = 0, st_logins_ = 0, st_disconnects_ = 0, st_failed_connects_ = 0, st_queued_ = 0, st_sent_ = 0, st_received_ = 0;
-  std::atomic<uint64_t> st_sent_direct_{0};    // messages the JS thread wrote (send() or flush())
-  std::atomic<uint64_t> st_direct_writes_{0};  // the JS thread's writes: one per send(), or per flush() of held messages
+  uint64_t st_sent_direct_ = 0;    // messages written by send() or flush()
+  uint64_t st_direct_writes_ = 0;  // their writes: one per send(), or per flush() of held messages
+  uint64_t st_poll_errors_ = 0;
   Napi::FunctionReference callback_;
-  Napi::ThreadSafeFunction tsfn_;
-  std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
-  std::thread thread_;
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 /**
- * An OUCH 4.2 order entry session for `execution.ouch`: orders mapped with `colo().orderToOuch` and
+ * An OUCH 4.2 order entry session for `execution.ouch`: orders mapped by an {@link OrderEncoder} and
  * sent through a native OuchClient (reconnecting, queueing while disconnected), the venue's answers
  * turned into Fill and OrderState records by {@link OuchStates}, handed to `onUpdate` as they arrive.
  * `drain(ms)` waits (wall time, at most `ms`) until every message sent has had its first answer, then
@@ -14,6 +14,7 @@ import { colo, type OuchClient, type OuchClientEvent } from '../../native/colo/i
 import type { Order } from '../../schemas/types.generated.ts';
 import { AlphaError } from '../core/errors.ts';
 import type { Micros } from '../core/time.ts';
+import { OrderEncoder } from './order-encoder.ts';
 import { type OuchMessage, OuchStates, type OuchUpdate } from './ouch-states.ts';
 
 export interface OuchSessionOptions {
@@ -76,6 +77,7 @@ function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
 export class OuchSession {
   private client: OuchClient | undefined;
   private readonly states: OuchStates;
+  private readonly encoder: OrderEncoder;
   /** A resume: the tokens the venue's session names (never sent again), and the orders recorded before it reconciled. */
   private readonly known = new Set<string>();
   private readonly recorded = new Map<string, Order>();
@@ -96,6 +98,7 @@ export class OuchSession {
   constructor(private readonly options: OuchSessionOptions) {
     const c = colo();
     this.states = new OuchStates({ feeBps: options.feeBps, token: c.ouchToken, midnight: options.midnight });
+    this.encoder = new OrderEncoder(options.marketCollar);
     if (!options.recovering) this.client = this.connect(1, (events) => this.onEvents(events));
   }
 
@@ -116,7 +119,7 @@ export class OuchSession {
     for (const o of orders) {
       if (o.action === 'CANCEL') continue;
       // What the dead run could not map it refused (that refusal is in its capture).
-      if (!c.orderToOuch(o, { market_collar: this.options.marketCollar }).ok) continue;
+      if (!this.encoder.encode(o).ok) continue;
       const token = c.ouchToken(o.order_id);
       this.states.sent(o, token);
       this.recorded.set(token, o);
@@ -243,7 +246,7 @@ export class OuchSession {
         refuse(o, `replace of ${target.order_id}: expected its side ${target.side} and symbol ${target.symbol}, got ${o.side} ${o.symbol}`);
         continue;
       }
-      const mapped = c.orderToOuch(o, { market_collar: this.options.marketCollar });
+      const mapped = this.encoder.encode(o);
       if (!mapped.ok) {
         refuse(o, mapped.error);
         continue;

@@ -292,6 +292,26 @@ interface ColoBinding {
   encodeItch(messages: readonly Readonly<Record<string, string | number | bigint>>[]): Buffer;
   /** The OUCH 4.2 inbound message of an order (Enter, Replace or Cancel Order), or why it cannot be sent. */
   orderToOuch(order: OuchOrderInput, config?: { market_collar?: number }): { ok: true; bytes: Buffer } | { ok: false; error: string };
+  /**
+   * orderToOuch with the order's fields as arguments (enums as their index: side BUY 0 SELL 1; action
+   * NEW 0 CANCEL 1 REPLACE 2; time_in_force DAY 0 IOC 1; order_type MARKET 0 LIMIT 1; -1 for anything
+   * else; no limit price: null): the bytes written to `out` (64 bytes or more), or why it cannot be
+   * sent. For the live path (lib/execution/order-encoder.ts): nothing is made per call but the result.
+   */
+  encodeOrder(
+    out: Uint8Array,
+    orderId: string,
+    symbol: string,
+    side: number,
+    action: number,
+    timeInForce: number,
+    orderType: number,
+    qty: number,
+    refPrice: number,
+    limitPrice: number | null | undefined,
+    targetOrderId: string | null,
+    marketCollar: number | undefined,
+  ): number | string;
   /** The 14-character Order Token of an order id: base-36 of the first 72 bits of its SHA-256. */
   ouchToken(orderId: string): string;
   OuchClient: new (options: OuchClientOptions) => OuchClient;

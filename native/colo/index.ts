@@ -254,7 +254,10 @@ export interface OuchClientOptions {
 export interface OuchClient {
   /**
    * Queues one OUCH inbound message (the bytes of `orderToOuch`); false after close() or once the
-   * session ended. While disconnected it waits and goes out after the next login. A message already
+   * client has read the end of the session (End of Session, a rejected login): an End of Session
+   * that arrived while JS was busy is read at the next turn of the event loop, and a message sent
+   * before then goes unanswered (OuchSession reports it with the orders the venue never answered).
+   * While disconnected it waits and goes out after the next login. A message already
    * written to a socket that then dropped is not sent again: its fate is in the venue's answers (an
    * Enter Order the venue already has is rejected as a duplicate token, never filled twice). With
    * `hold` it is only queued, for flush() to write with the messages after it.

@@ -109,8 +109,7 @@ describe('OuchClient', () => {
           .map((l) => [(l.fields as { order_token: string }).order_token, l.read_ns as number]),
       );
       expect(bursts.flat().every((id) => readAt.has(colo().ouchToken(id)))).toBe(true);
-      // One write per burst, from flush(): a held message waits for it (the client's timer rounds
-      // write only what waited for a login).
+      // One write per burst, from flush(): nothing else runs between the sends and the flush.
       expect(client.stats().directWrites - writesBefore).toBe(20);
       // Written at once, a burst is read at once.
       const together = bursts.filter((burst) => new Set(burst.map((id) => readAt.get(colo().ouchToken(id)))).size === 1);
@@ -151,6 +150,56 @@ describe('OuchClient', () => {
       w.once('error', reject);
     });
     expect(await w.terminate()).toBe(1);
+  });
+
+  it('close() reads and delivers the answers that waited in the socket while JS was busy, and a throw from onEvents comes out of it', async () => {
+    // Nothing is read while JS runs: the venue's answers wait in the socket until close() reads them.
+    const seen: OuchClientEvent[] = [];
+    const c = new (colo().OuchClient)({
+      port: venue.ouchPort,
+      username: 'bob',
+      password: 'pwb',
+      nextSequence: 0,
+      onEvents: (b) => seen.push(...b),
+    });
+    await until('the login', () => seen.some((e) => e.kind === 'login'));
+    const ids = Array.from({ length: 5 }, (_, i) => `busy-${i}`);
+    for (const id of ids) c.send(order({ order_id: id, symbol: 'NOPE' })); // each rejected at once
+    const tokens = new Set(ids.map((id) => colo().ouchToken(id)));
+    const answered = () =>
+      venue.audit().filter((l) => l.dir === 'out' && l.proto === 'ouch' && tokens.has((l.fields as { order_token: string }).order_token));
+    const start = Date.now();
+    while (answered().length < 5 && Date.now() - start < 5000) {} // busy: no turn of the event loop
+    expect(answered()).toHaveLength(5);
+    expect(seen.filter((e) => e.kind === 'message')).toHaveLength(0);
+    c.close();
+    const got = seen.flatMap((e) => (e.kind === 'message' && e.message ? [e.message] : []));
+    expect(got.map((m) => [m.type, m.order_token]).sort()).toEqual([...tokens].map((t) => ['J', t]).sort());
+
+    // A throw from onEvents while close() delivers reaches close()'s caller.
+    let armed = false;
+    const logins: OuchClientEvent[] = [];
+    const t = new (colo().OuchClient)({
+      port: venue.ouchPort,
+      username: 'bob',
+      password: 'pwb',
+      nextSequence: 0,
+      onEvents: (b) => {
+        logins.push(...b);
+        if (armed) throw new Error('thrown by onEvents');
+      },
+    });
+    await until('the second login', () => logins.some((e) => e.kind === 'login'));
+    t.send(order({ order_id: 'busy-throw', symbol: 'NOPE' }));
+    const token = colo().ouchToken('busy-throw');
+    const since = Date.now();
+    while (
+      !venue.audit().some((l) => l.dir === 'out' && (l.fields as { order_token?: string } | undefined)?.order_token === token) &&
+      Date.now() - since < 5000
+    ) {}
+    armed = true;
+    expect(() => t.close()).toThrow('thrown by onEvents');
+    expect(t.stats().closed).toBe(true);
   });
 
   it('queues before the login, reconnects at last received + 1 after a reset, and agrees with the audit', async () => {

@@ -243,7 +243,10 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
 
   static void OnSocket(uv_poll_t* h, int status, int) {
     auto* self = static_cast<OuchClient*>(h->data);
-    if (status < 0) ++self->st_poll_errors_;  // the round's read finds what is wrong
+    if (status < 0) {
+      ++self->st_poll_errors_;    // the round's read finds what is wrong
+      self->poll_events_ = 0;     // libuv stopped the handle: watch() starts it again if the socket stays open
+    }
     self->round();
   }
 
@@ -263,6 +266,14 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     if (hooked_) {
       napi_remove_env_cleanup_hook(env_, &OuchClient::OnEnvCleanup, this);
       hooked_ = false;
+    }
+    if (sock_.open() && logout) {
+      const uint64_t now = steady_ns();
+      // First what waits in the socket (answers that came while JS was busy): once logged out, the
+      // session drops what it reads.
+      std::string why;
+      soup::tcp::pump(sock_, *session_, now);
+      handle_events(why);
     }
     if (sock_.open() && logout) {
       const uint64_t now = steady_ns();
@@ -291,9 +302,8 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     Napi::Env env = env_;
     Napi::HandleScope scope(env);
     Napi::Array out = to_js(env, events);
-    Napi::FunctionReference& cb = callback_;
     try {
-      cb.MakeCallback(env.Global(), {out});
+      callback_.MakeCallback(env.Global(), {out});
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
@@ -439,7 +449,13 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     Napi::Env env = info.Env();
     if (closed_) return env.Undefined();
     stop(true);
-    deliver();
+    if (!events_.empty() && !callback_.IsEmpty()) {
+      std::vector<Event> events;
+      std::swap(events, events_);
+      Napi::Function cb = callback_.Value();
+      callback_.Reset();
+      cb.Call({to_js(env, events)});  // a throw from onEvents comes out of close(), to its caller
+    }
     callback_.Reset();
     return env.Undefined();
   }

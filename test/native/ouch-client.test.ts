@@ -43,6 +43,30 @@ const order = (o: Partial<OuchOrderInput> & { order_id: string }): Uint8Array =>
   return r.bytes;
 };
 
+/** A client of the venue's user bob. */
+const bob = (onEvents: (events: readonly OuchClientEvent[]) => void, nextSequence?: number) =>
+  new (colo().OuchClient)({
+    port: venue.ouchPort,
+    username: 'bob',
+    password: 'pwb',
+    ...(nextSequence === undefined ? {} : { nextSequence }),
+    onEvents,
+  });
+
+/** Keeps JS busy, with no turn of the event loop, until the venue's audit has an answer to each order id (5 s at most). */
+function busyUntilAnswered(ids: readonly string[]): number {
+  const tokens = new Set(ids.map((id) => colo().ouchToken(id)));
+  const answered = () =>
+    venue
+      .audit()
+      .filter(
+        (l) => l.dir === 'out' && l.proto === 'ouch' && tokens.has((l.fields as { order_token?: string } | undefined)?.order_token ?? ''),
+      ).length;
+  const start = Date.now();
+  while (answered() < ids.length && Date.now() - start < 5000) {}
+  return answered();
+}
+
 describe('OuchClient', () => {
   it('refuses bad arguments with a TypeError naming the field', () => {
     const Client = colo().OuchClient;
@@ -67,7 +91,7 @@ describe('OuchClient', () => {
 
   it('sends from the calling thread while logged in, and every message reaches the venue once', async () => {
     const events: OuchClientEvent[] = [];
-    const client = new (colo().OuchClient)({ port: venue.ouchPort, username: 'bob', password: 'pwb', onEvents: (b) => events.push(...b) });
+    const client = bob((b) => events.push(...b));
     try {
       await until('the login', () => events.some((e) => e.kind === 'login'));
       const ids = Array.from({ length: 20 }, (_, i) => `direct-${i}`);
@@ -90,7 +114,7 @@ describe('OuchClient', () => {
 
   it('send(bytes, true) holds a message for flush(): one step’s orders reach the venue in one read', async () => {
     const events: OuchClientEvent[] = [];
-    const client = new (colo().OuchClient)({ port: venue.ouchPort, username: 'bob', password: 'pwb', onEvents: (b) => events.push(...b) });
+    const client = bob((b) => events.push(...b));
     try {
       await until('the login', () => events.some((e) => e.kind === 'login'));
       expect(() => client.send(order({ order_id: 'x' }), 1 as never)).toThrow(/hold must be a boolean/);
@@ -121,15 +145,10 @@ describe('OuchClient', () => {
 
   it('can be closed from inside onEvents, and goes with a worker that ends without closing it', async () => {
     const seen: OuchClientEvent[] = [];
-    const c = new (colo().OuchClient)({
-      port: venue.ouchPort,
-      username: 'bob',
-      password: 'pwb',
-      onEvents: (batch) => {
-        seen.push(...batch);
-        c.close(); // re-entrant: the round that called us is over with the client
-        c.close();
-      },
+    const c = bob((batch) => {
+      seen.push(...batch);
+      c.close(); // re-entrant: the round that called us is over with the client
+      c.close();
     });
     await until('the login', () => seen.some((e) => e.kind === 'login'));
     expect(c.stats().closed).toBe(true);
@@ -155,48 +174,26 @@ describe('OuchClient', () => {
   it('close() reads and delivers the answers that waited in the socket while JS was busy, and a throw from onEvents comes out of it', async () => {
     // Nothing is read while JS runs: the venue's answers wait in the socket until close() reads them.
     const seen: OuchClientEvent[] = [];
-    const c = new (colo().OuchClient)({
-      port: venue.ouchPort,
-      username: 'bob',
-      password: 'pwb',
-      nextSequence: 0,
-      onEvents: (b) => seen.push(...b),
-    });
+    const c = bob((b) => seen.push(...b), 0);
     await until('the login', () => seen.some((e) => e.kind === 'login'));
     const ids = Array.from({ length: 5 }, (_, i) => `busy-${i}`);
     for (const id of ids) c.send(order({ order_id: id, symbol: 'NOPE' })); // each rejected at once
-    const tokens = new Set(ids.map((id) => colo().ouchToken(id)));
-    const answered = () =>
-      venue.audit().filter((l) => l.dir === 'out' && l.proto === 'ouch' && tokens.has((l.fields as { order_token: string }).order_token));
-    const start = Date.now();
-    while (answered().length < 5 && Date.now() - start < 5000) {} // busy: no turn of the event loop
-    expect(answered()).toHaveLength(5);
+    expect(busyUntilAnswered(ids)).toBe(5);
     expect(seen.filter((e) => e.kind === 'message')).toHaveLength(0);
     c.close();
     const got = seen.flatMap((e) => (e.kind === 'message' && e.message ? [e.message] : []));
-    expect(got.map((m) => [m.type, m.order_token]).sort()).toEqual([...tokens].map((t) => ['J', t]).sort());
+    expect(got.map((m) => [m.type, m.order_token]).sort()).toEqual(ids.map((id) => ['J', colo().ouchToken(id)]).sort());
 
     // A throw from onEvents while close() delivers reaches close()'s caller.
     let armed = false;
     const logins: OuchClientEvent[] = [];
-    const t = new (colo().OuchClient)({
-      port: venue.ouchPort,
-      username: 'bob',
-      password: 'pwb',
-      nextSequence: 0,
-      onEvents: (b) => {
-        logins.push(...b);
-        if (armed) throw new Error('thrown by onEvents');
-      },
-    });
+    const t = bob((b) => {
+      logins.push(...b);
+      if (armed) throw new Error('thrown by onEvents');
+    }, 0);
     await until('the second login', () => logins.some((e) => e.kind === 'login'));
     t.send(order({ order_id: 'busy-throw', symbol: 'NOPE' }));
-    const token = colo().ouchToken('busy-throw');
-    const since = Date.now();
-    while (
-      !venue.audit().some((l) => l.dir === 'out' && (l.fields as { order_token?: string } | undefined)?.order_token === token) &&
-      Date.now() - since < 5000
-    ) {}
+    expect(busyUntilAnswered(['busy-throw'])).toBe(1);
     armed = true;
     expect(() => t.close()).toThrow('thrown by onEvents');
     expect(t.stats().closed).toBe(true);

@@ -116,7 +116,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     hooked_ = napi_add_env_cleanup_hook(env, &OuchClient::OnEnvCleanup, this) == napi_ok;
   }
 
-  ~OuchClient() override { stop(false); }
+  ~OuchClient() override { stop(); }  // garbage collected: logs out as close() does
 
  private:
   // --- the event loop's side -------------------------------------------------------------------
@@ -255,34 +255,32 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   static void OnEnvCleanup(void* self) {
     auto* client = static_cast<OuchClient*>(self);
     client->hooked_ = false;  // a hook is removed as it runs
-    client->stop(false);
+    client->stop();
   }
 
-  // Logs out (after writing what is queued, when `logout` and logged in) and closes the socket and
-  // the handles. Idempotent; the events it makes stay in events_ for Close() to deliver.
-  void stop(bool logout) {
+  // Reads what waits, logs out (after writing what is queued, if logged in), and closes the socket
+  // and the handles. Idempotent; the events it makes stay in events_ for Close() to deliver.
+  void stop() {
     if (closed_) return;
     closed_ = true;
     if (hooked_) {
       napi_remove_env_cleanup_hook(env_, &OuchClient::OnEnvCleanup, this);
       hooked_ = false;
     }
-    if (sock_.open() && logout) {
+    if (sock_.open()) {
       const uint64_t now = steady_ns();
+      std::string why;
       // First what waits in the socket (answers that came while JS was busy): once logged out, the
       // session drops what it reads.
-      std::string why;
       soup::tcp::pump(sock_, *session_, now);
       handle_events(why);
-    }
-    if (sock_.open() && logout) {
-      const uint64_t now = steady_ns();
-      if (session_->state() == soup::ClientSession::State::kLoggedIn) send_queued(now);
-      session_->logout(now);
-      soup::tcp::pump(sock_, *session_, now);
-      std::string why;
-      handle_events(why);
-      sock_.flush();
+      if (sock_.open()) {
+        if (session_->state() == soup::ClientSession::State::kLoggedIn) send_queued(now);
+        session_->logout(now);
+        soup::tcp::pump(sock_, *session_, now);
+        handle_events(why);
+        sock_.flush();
+      }
     }
     sock_.close();
     watch();  // closes the poll handle
@@ -448,7 +446,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) return env.Undefined();
-    stop(true);
+    stop();
     if (!events_.empty() && !callback_.IsEmpty()) {
       std::vector<Event> events;
       std::swap(events, events_);

@@ -2,8 +2,9 @@
  * Orders as OUCH 4.2 inbound bytes for the live path: colo's Order → OUCH mapping (native/colo/README.md)
  * through `encodeOrder`, which takes the order's fields as arguments and writes into one buffer, where
  * `orderToOuch` reads the order object through N-API and makes a result object and a Buffer per call
- * (7 µs of a live order's way at p50, against about 1 µs here: docs/benchmarks.md). Same bytes, same
- * refusals (test/lib/execution/order-encoder.test.ts compares the two on random orders).
+ * (per order in bench:venue's live run, p50 7.3 µs against 2.6–3.0 µs here; 2.1 against 0.55 µs in a
+ * hot loop: docs/benchmarks.md). Same bytes, same refusals (test/lib/execution/order-encoder.test.ts
+ * compares the two on random orders).
  */
 import { colo, type OuchOrderInput } from '../../native/colo/index.ts';
 

@@ -4,6 +4,8 @@
 #include <napi.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "colo/order_entry.h"
 
@@ -11,62 +13,89 @@ namespace {
 
 namespace oe = colo::order_entry;
 
-std::string text(const Napi::Object& o, const char* key, bool required) {
-  Napi::Value v = o.Get(key);
-  if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-  if (!required && (v.IsUndefined() || v.IsNull())) return {};
-  throw Napi::TypeError::New(o.Env(), std::string("orderToOuch: order.") + key + " must be a string");
+// The Order fields JS gives, in the order they are read (the first bad one is the one reported):
+// by name from an object (orderToOuch), or as arguments in this order (encodeOrder).
+constexpr const char* kFields[] = {"order_id", "symbol",    "side",        "action",      "time_in_force",
+                                   "order_type", "qty",     "ref_price",   "limit_price", "target_order_id"};
+enum Field { kOrderId, kSymbol, kSide, kAction, kTif, kType, kQty, kRefPrice, kLimitPrice, kTarget };
+
+Napi::TypeError bad(Napi::Env env, Field f, const std::string& what) {
+  return Napi::TypeError::New(env, std::string("orderToOuch: order.") + kFields[f] + " " + what);
 }
 
-double number(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("orderToOuch: order.") + key + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-template <class E>
-E choice(const Napi::Object& o, const char* key, std::initializer_list<std::pair<const char*, E>> options, E fallback) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return fallback;
-  if (v.IsString()) {
+// An enum field: its name (orderToOuch) or its index in `options` (encodeOrder, `indexed`); absent,
+// the first option.
+template <class E, size_t N>
+E choice(Napi::Env env, Napi::Value v, Field f, const std::pair<const char*, E> (&options)[N], bool indexed) {
+  if (v.IsUndefined()) return options[0].second;
+  if (indexed && v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d >= 0 && d < double(N) && d == std::floor(d)) return options[size_t(d)].second;
+  } else if (!indexed && v.IsString()) {
     const std::string s = v.As<Napi::String>().Utf8Value();
     for (const auto& [name, value] : options)
       if (s == name) return value;
   }
   std::string accepted;
   for (const auto& [name, value] : options) accepted += (accepted.empty() ? "" : ", ") + std::string(name);
-  throw Napi::TypeError::New(o.Env(), std::string("orderToOuch: order.") + key + " must be one of " + accepted);
+  throw bad(env, f, "must be one of " + accepted);
+}
+
+constexpr std::pair<const char*, oe::Side> kSides[] = {{"BUY", oe::Side::kBuy}, {"SELL", oe::Side::kSell}};
+constexpr std::pair<const char*, oe::Action> kActions[] = {
+    {"NEW", oe::Action::kNew}, {"CANCEL", oe::Action::kCancel}, {"REPLACE", oe::Action::kReplace}};
+constexpr std::pair<const char*, oe::TimeInForce> kTifs[] = {{"DAY", oe::TimeInForce::kDay}, {"IOC", oe::TimeInForce::kIoc}};
+constexpr std::pair<const char*, oe::OrderType> kTypes[] = {{"MARKET", oe::OrderType::kMarket}, {"LIMIT", oe::OrderType::kLimit}};
+
+// The order from `field(f)`, each field checked; a TypeError names the first bad one.
+template <class Get>
+oe::Order read_order(Napi::Env env, Get field, bool indexed) {
+  auto text = [&](Field f, bool required) -> std::string {
+    Napi::Value v = field(f);
+    if (v.IsString()) return v.As<Napi::String>().Utf8Value();
+    if (!required && (v.IsUndefined() || v.IsNull())) return {};
+    throw bad(env, f, "must be a string");
+  };
+  auto number = [&](Field f) {
+    Napi::Value v = field(f);
+    if (!v.IsNumber()) throw bad(env, f, "must be a number");
+    return v.As<Napi::Number>().DoubleValue();
+  };
+  oe::Order order;
+  order.order_id = text(kOrderId, true);
+  order.symbol = text(kSymbol, false);
+  order.side = choice(env, field(kSide), kSide, kSides, indexed);
+  order.action = choice(env, field(kAction), kAction, kActions, indexed);
+  order.time_in_force = choice(env, field(kTif), kTif, kTifs, indexed);
+  order.order_type = choice(env, field(kType), kType, kTypes, indexed);
+  if (order.action != oe::Action::kCancel) {
+    order.qty = number(kQty);
+    order.ref_price = number(kRefPrice);
+    Napi::Value limit = field(kLimitPrice);
+    if (limit.IsNumber()) order.limit_price = limit.As<Napi::Number>().DoubleValue();
+  }
+  order.target_order_id = text(kTarget, false);
+  return order;
+}
+
+// The mapping, with the market collar when `collar` is a number.
+oe::Mapped map_order(Napi::Env env, const oe::Order& order, Napi::Value collar) {
+  oe::Config config;
+  if (collar.IsNumber()) {
+    config.market_collar = collar.As<Napi::Number>().DoubleValue();
+    if (!(config.market_collar > 0 && config.market_collar < 1))
+      throw Napi::TypeError::New(env, "orderToOuch: config.market_collar must be a fraction in (0, 1)");
+  }
+  return oe::to_ouch(order, config);
 }
 
 Napi::Value OrderToOuch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "orderToOuch(order, config?): order must be an object");
   const auto o = info[0].As<Napi::Object>();
-  oe::Order order;
-  order.order_id = text(o, "order_id", true);
-  order.symbol = text(o, "symbol", false);
-  order.side = choice(o, "side", {{"BUY", oe::Side::kBuy}, {"SELL", oe::Side::kSell}}, oe::Side::kBuy);
-  order.action = choice(o, "action", {{"NEW", oe::Action::kNew}, {"CANCEL", oe::Action::kCancel}, {"REPLACE", oe::Action::kReplace}},
-                        oe::Action::kNew);
-  order.time_in_force = choice(o, "time_in_force", {{"DAY", oe::TimeInForce::kDay}, {"IOC", oe::TimeInForce::kIoc}}, oe::TimeInForce::kDay);
-  order.order_type = choice(o, "order_type", {{"MARKET", oe::OrderType::kMarket}, {"LIMIT", oe::OrderType::kLimit}}, oe::OrderType::kMarket);
-  if (order.action != oe::Action::kCancel) {
-    order.qty = number(o, "qty");
-    order.ref_price = number(o, "ref_price");
-    Napi::Value limit = o.Get("limit_price");
-    if (limit.IsNumber()) order.limit_price = limit.As<Napi::Number>().DoubleValue();
-  }
-  order.target_order_id = text(o, "target_order_id", false);
-  oe::Config config;
-  if (info.Length() > 1 && info[1].IsObject()) {
-    Napi::Value collar = info[1].As<Napi::Object>().Get("market_collar");
-    if (collar.IsNumber()) {
-      config.market_collar = collar.As<Napi::Number>().DoubleValue();
-      if (!(config.market_collar > 0 && config.market_collar < 1))
-        throw Napi::TypeError::New(env, "orderToOuch: config.market_collar must be a fraction in (0, 1)");
-    }
-  }
-  const oe::Mapped m = oe::to_ouch(order, config);
+  const oe::Order order = read_order(env, [&](Field f) { return o.Get(kFields[f]); }, false);
+  const Napi::Value collar = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>().Get("market_collar") : env.Undefined();
+  const oe::Mapped m = map_order(env, order, collar);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ok", Napi::Boolean::New(env, m.ok));
   if (!m.ok) {
@@ -81,11 +110,11 @@ Napi::Value OrderToOuch(const Napi::CallbackInfo& info) {
 
 // encodeOrder(out: Uint8Array, order_id, symbol, side, action, time_in_force, order_type, qty,
 // ref_price, limit_price, target_order_id, market_collar) → the bytes written to `out`, or the
-// error string orderToOuch would give. The enums come as their index in the lists below (-1: not
-// one of them) and an absent limit price or target as null or undefined. What orderToOuch costs is
-// reading the order object through N-API (a property lookup, and a string made for its key, per
-// field) and making its result object and Buffer: ~2 µs a call in a hot loop, ~7 µs in the live
-// run (lib/execution/order-encoder.ts reads the fields in JS, where reading them is cheap).
+// error string orderToOuch would give. The enums come as their index in the lists above, an absent
+// limit price or target as null or undefined. What orderToOuch costs is reading the order object
+// through N-API (a property lookup, and a string made for its key, per field) and making its result
+// object and Buffer: ~2 µs a call in a hot loop, ~7 µs in the live run
+// (lib/execution/order-encoder.ts reads the fields in JS, where reading them is cheap).
 Napi::Value EncodeOrder(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage =
@@ -95,41 +124,8 @@ Napi::Value EncodeOrder(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, usage);
   auto out = info[0].As<Napi::Uint8Array>();
   if (out.ByteLength() < 64) throw Napi::TypeError::New(env, "encodeOrder: out must hold 64 bytes or more");
-  auto str = [&](size_t i, const char* key, bool required) -> std::string {
-    if (info[i].IsString()) return info[i].As<Napi::String>().Utf8Value();
-    if (!required && (info[i].IsUndefined() || info[i].IsNull())) return {};
-    throw Napi::TypeError::New(env, std::string("orderToOuch: order.") + key + " must be a string");
-  };
-  auto num = [&](size_t i, const char* key) {
-    if (!info[i].IsNumber()) throw Napi::TypeError::New(env, std::string("orderToOuch: order.") + key + " must be a number");
-    return info[i].As<Napi::Number>().DoubleValue();
-  };
-  auto code = [&](size_t i, const char* key, const char* accepted, int n) {
-    const double v = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
-    if (!(v >= 0 && v < n && v == std::floor(v)))
-      throw Napi::TypeError::New(env, std::string("orderToOuch: order.") + key + " must be one of " + accepted);
-    return int(v);
-  };
-  oe::Order order;
-  order.order_id = str(1, "order_id", true);
-  order.symbol = str(2, "symbol", false);
-  order.side = code(3, "side", "BUY, SELL", 2) == 0 ? oe::Side::kBuy : oe::Side::kSell;
-  order.action = oe::Action(code(4, "action", "NEW, CANCEL, REPLACE", 3));
-  order.time_in_force = code(5, "time_in_force", "DAY, IOC", 2) == 0 ? oe::TimeInForce::kDay : oe::TimeInForce::kIoc;
-  order.order_type = code(6, "order_type", "MARKET, LIMIT", 2) == 0 ? oe::OrderType::kMarket : oe::OrderType::kLimit;
-  if (order.action != oe::Action::kCancel) {
-    order.qty = num(7, "qty");
-    order.ref_price = num(8, "ref_price");
-    if (info[9].IsNumber()) order.limit_price = info[9].As<Napi::Number>().DoubleValue();
-  }
-  order.target_order_id = str(10, "target_order_id", false);
-  oe::Config config;
-  if (info[11].IsNumber()) {
-    config.market_collar = info[11].As<Napi::Number>().DoubleValue();
-    if (!(config.market_collar > 0 && config.market_collar < 1))
-      throw Napi::TypeError::New(env, "orderToOuch: config.market_collar must be a fraction in (0, 1)");
-  }
-  const oe::Mapped m = oe::to_ouch(order, config);
+  const oe::Order order = read_order(env, [&](Field f) { return info[1 + size_t(f)]; }, true);
+  const oe::Mapped m = map_order(env, order, info[11]);
   if (!m.ok) return Napi::String::New(env, m.error);
   return Napi::Number::New(env, double(colo::ouch42::encode(m.message, out.Data())));
 }

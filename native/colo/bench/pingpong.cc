@@ -44,7 +44,7 @@ void read_exact(int fd, uint8_t* p, size_t n) {
 
 int main(int argc, char** argv) {
   size_t rounds = 20000, size = 64, gap_us = 0;
-  // A flag's value: a whole number in [lo, hi], all of it (\"10x\" is refused, not read as 10).
+  // A flag's value: a whole number in [lo, hi], all of it ("10x" is refused, not read as 10).
   auto whole = [](const char* text, long lo, long hi) -> std::optional<size_t> {
     char* end = nullptr;
     errno = 0;

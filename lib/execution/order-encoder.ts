@@ -10,8 +10,8 @@ import { colo, type OuchOrderInput } from '../../native/colo/index.ts';
 
 export type Encoded = { ok: true; bytes: Uint8Array } | { ok: false; error: string };
 
-const code = <T extends string>(value: T | undefined, names: readonly T[], absent: number): number =>
-  value === undefined ? absent : names.indexOf(value);
+/** An enum as its index in `names` (-1: not one of them); absent, 0: the first name is orderToOuch's fallback. */
+const code = <T extends string>(value: T | undefined, names: readonly T[]): number => (value === undefined ? 0 : names.indexOf(value));
 
 const SIDES = ['BUY', 'SELL'] as const;
 const ACTIONS = ['NEW', 'CANCEL', 'REPLACE'] as const;
@@ -25,15 +25,14 @@ export class OrderEncoder {
 
   /** The order's bytes (a view of this encoder's buffer, valid until the next call), or why it cannot be sent. */
   encode(o: OuchOrderInput): Encoded {
-    // An absent enum takes orderToOuch's fallback (BUY, NEW, DAY, MARKET).
     const r = colo().encodeOrder(
       this.out,
       o.order_id,
       o.symbol,
-      code(o.side, SIDES, 0),
-      code(o.action, ACTIONS, 0),
-      code(o.time_in_force, TIFS, 0),
-      code(o.order_type, TYPES, 0),
+      code(o.side, SIDES),
+      code(o.action, ACTIONS),
+      code(o.time_in_force, TIFS),
+      code(o.order_type, TYPES),
       o.qty,
       o.ref_price,
       o.limit_price,

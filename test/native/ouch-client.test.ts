@@ -5,6 +5,7 @@
  * sequenced stream has no gap and no repeat and equals the venue's audit trail.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,6 +198,38 @@ describe('OuchClient', () => {
     armed = true;
     expect(() => t.close()).toThrow('thrown by onEvents');
     expect(t.stats().closed).toBe(true);
+  });
+
+  it('against a hostile peer (garbage, silence, a close mid-login) counts failed connects, backs off, and never logs in or throws', async () => {
+    for (const peer of ['garbage', 'silent', 'close'] as const) {
+      const sockets: Socket[] = [];
+      const server = createServer((sock) => {
+        sockets.push(sock);
+        sock.on('error', () => {});
+        if (peer === 'garbage') sock.write(Buffer.from('\x00\x05Zjunk-that-is-not-soupbintcp\xff\xff\xff'));
+        if (peer === 'close') sock.once('data', () => sock.destroy());
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      const events: OuchClientEvent[] = [];
+      const c = new (colo().OuchClient)({ port, username: 'bob', password: 'pwb', onEvents: (b) => events.push(...b) });
+      try {
+        expect(c.send(order({ order_id: `${peer}-1` }))).toBe(true); // waits for a login that never comes
+        await until(`a connection from the client (${peer})`, () => sockets.length >= 1);
+        if (peer !== 'silent') await until(`a failed connect (${peer})`, () => c.stats().failedConnects >= 1);
+        await new Promise((r) => setTimeout(r, 100));
+        const stats = c.stats();
+        expect(stats.logins).toBe(0);
+        expect(stats).toMatchObject({ queued: 1, sent: 0, waiting: 1 });
+        // Backing off (20 ms doubling): a handful of attempts in 100 ms, not one per 5 ms round.
+        expect(stats.connects).toBeLessThanOrEqual(peer === 'silent' ? 1 : 6);
+        expect(events.filter((e) => e.kind === 'login' || e.kind === 'message')).toEqual([]);
+      } finally {
+        c.close();
+        for (const sock of sockets) sock.destroy();
+        await new Promise((r) => server.close(r));
+      }
+    }
   });
 
   it('queues before the login, reconnects at last received + 1 after a reset, and agrees with the audit', async () => {

@@ -71,6 +71,20 @@ describe('OrderEncoder', () => {
       expect(outcome(() => new OrderEncoder(collar).encode(o))).toBe(outcome(() => colo().orderToOuch(o, { market_collar: collar })));
   });
 
+  it('refuses encodeOrder calls without its twelve arguments or a 64-byte buffer, in one TypeError each', () => {
+    const encode = colo().encodeOrder as unknown as (...a: unknown[]) => unknown;
+    const args = ['o-1', 'AAPL', 0, 0, 0, 1, 100, 10, 10, null, 0.05];
+    expect(() => encode()).toThrow(TypeError);
+    expect(() => encode(new Uint8Array(64), ...args.slice(0, 5))).toThrow(/encodeOrder\(out: Uint8Array/);
+    expect(() => encode(new Uint16Array(64), ...args)).toThrow(/encodeOrder\(out: Uint8Array/);
+    expect(() => encode(new Uint8Array(48), ...args)).toThrow(/out must hold 64 bytes or more/);
+    expect(() => encode(new Uint8Array(64), ...args.slice(0, 2), 2, ...args.slice(3))).toThrow(/order\.side must be one of BUY, SELL/);
+    expect(() => encode(new Uint8Array(64), ...args.slice(0, 3), 0.5, ...args.slice(4))).toThrow(
+      /order\.action must be one of NEW, CANCEL, REPLACE/,
+    );
+    expect(encode(new Uint8Array(64), ...args)).toBe(49); // an Enter Order
+  });
+
   it('hands out a view that the next order overwrites (send copies it)', () => {
     const encoder = new OrderEncoder();
     const a = encoder.encode({

@@ -1,7 +1,8 @@
 /**
  * Where decoding a dataset's Parquet files goes, step by step, on this thread: the sha256 of the
- * bytes, parquet-wasm (decompression, decoding, the Arrow IPC stream), apache-arrow's parse of the
- * stream, and the column batches of the schema (pipelines/io/decode-file.ts's steps, timed apart).
+ * bytes and the native decoder into column batches (what pipelines/io/decode-file.ts runs on the
+ * thread pool), and for comparison parquet-wasm's path (decompression, decoding, the Arrow IPC
+ * stream; apache-arrow's parse of the stream; the column batches of the schema), each timed apart.
  * Best of --runs over the files of one dataset, read into memory first.
  *
  *   node --import tsx bench/decode-steps.ts DATA_FOLDER [--dataset quotes] [--schema Quote] [--runs 5]
@@ -12,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as arrow from 'apache-arrow';
 import { columnBatchOf } from '../lib/io/arrow-columns.ts';
-import { parquetToIpc, readDataFileBytes } from '../lib/io/parquet.ts';
+import { nativeColumnBatches } from '../lib/io/native-columns.ts';
+import { PARQUET_BATCH_ROWS, parquetToIpc, readDataFileBytes } from '../lib/io/parquet.ts';
 import { readManifest } from '../pipelines/data/manifest.ts';
 import type { SchemaName } from '../schemas/types.generated.ts';
 
@@ -51,7 +53,8 @@ const files = entry.files.map((f) => {
   }
 });
 
-const steps = ['sha256', 'parquet-wasm → IPC', 'IPC → Arrow table', 'Arrow → column batches'] as const;
+const steps = ['sha256', 'native → column batches', 'parquet-wasm → IPC', 'IPC → Arrow table', 'Arrow → column batches'] as const;
+const native = new Set<string>(['sha256', 'native → column batches']);
 const best = new Map<string, number>(steps.map((s) => [s, Infinity]));
 let rows = 0;
 for (let r = 0; r < runs; r++) {
@@ -65,13 +68,25 @@ for (let r = 0; r < runs; r++) {
   };
   for (const bytes of files) {
     timed('sha256', () => createHash('sha256').update(bytes).digest('hex'));
+    const batches = timed('native → column batches', () => nativeColumnBatches(bytes, schema, PARQUET_BATCH_ROWS));
+    if (!batches) refuse('the native decoder did not take a file (a schema with nested or nullable fields?)');
     const ipc = timed('parquet-wasm → IPC', () => parquetToIpc(bytes));
     const table = timed('IPC → Arrow table', () => arrow.tableFromIPC(ipc));
     rows += timed('Arrow → column batches', () => table.batches.reduce((n, b) => n + columnBatchOf(b, schema).length, 0));
   }
   for (const s of steps) best.set(s, Math.min(best.get(s)!, ms.get(s)!));
 }
-const total = steps.reduce((t, s) => t + best.get(s)!, 0);
+const total = (which: (s: string) => boolean): number => steps.filter(which).reduce((t, s) => t + best.get(s)!, 0);
+const line = (label: string, ms: number): void => console.log(`  ${label.padEnd(30)} ${ms.toFixed(1).padStart(8)} ms`);
 console.log(`${rows.toLocaleString('en-US')} rows of ${args.dataset} in ${files.length} files (${dir}), best of ${args.runs} per step`);
-for (const s of steps) console.log(`  ${s.padEnd(24)} ${best.get(s)!.toFixed(1).padStart(8)} ms`);
-console.log(`  ${'all'.padEnd(24)} ${total.toFixed(1).padStart(8)} ms = ${(rows / total / 1e3).toFixed(2)}M rows/s`);
+for (const s of steps) line(s, best.get(s)!);
+const hashAnd = (what: string, ms: number): void =>
+  console.log(`  ${`sha256 + ${what}`.padEnd(30)} ${ms.toFixed(1).padStart(8)} ms = ${(rows / ms / 1e3).toFixed(2)}M rows/s`);
+hashAnd(
+  'native',
+  total((s) => native.has(s)),
+);
+hashAnd(
+  'parquet-wasm path',
+  total((s) => s === 'sha256' || !native.has(s)),
+);

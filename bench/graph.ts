@@ -206,14 +206,13 @@ async function runStage(topology: Topology, options: RunOptions, lat: Float64Arr
 
 /**
  * The path from storage on the dataset's files, each stage best of `runs`: Parquet decoded into column
- * batches of the Quote schema alone (the decode limit: parquet-wasm → Arrow → typed arrays, no graph),
- * then the topology's replay source decoding the files into the chain, on this thread and with the
- * decode thread (ALPHA_DECODE_THREAD=1). Run in a child process by the main flow.
+ * batches of the Quote schema alone (the decode limit: the replay's reader, native decoding on libuv's
+ * thread pool, no graph), then the topology's replay source decoding the files into the chain. Run in
+ * a child process by the main flow.
  */
 async function parquetStages(expectBars: number, maxSteps: number): Promise<Row[]> {
   const nQuotes = manifest.datasets.quotes?.rows;
   if (nQuotes === undefined) throw new Error(`${dir}/manifest.json gives no row count for quotes`);
-  delete process.env.ALPHA_DECODE_THREAD; // the first two stages decode on this thread, whatever the caller's setting
   const decode: Row = {
     stage: 'parquet → column batches (decode limit)',
     records: nQuotes,
@@ -247,11 +246,7 @@ async function parquetStages(expectBars: number, maxSteps: number): Promise<Row[
       maxSteps,
     )),
   });
-  const inProcess = await chainFromParquet('parquet → replay → bars → 3 features');
-  process.env.ALPHA_DECODE_THREAD = '1';
-  const threaded = await chainFromParquet('  the same, decoding on the decode thread');
-  delete process.env.ALPHA_DECODE_THREAD;
-  return [decode, inProcess, threaded];
+  return [decode, await chainFromParquet('parquet → replay → bars → 3 features')];
 }
 
 /** This run's own flags, for the child that measures the Parquet stages on the same dataset. */
@@ -905,7 +900,6 @@ if (selected('quotes → bars → 3 features (hand loop)')) {
 // path's allocations cost it about half its rate (2.7M against 5.7M rows/s for the decode alone).
 let decodeRow: Row | undefined;
 let parquetRow: Row | undefined;
-let threadRow: Row | undefined;
 if (selected('parquet')) {
   const child = execFileSync(
     process.execPath,
@@ -913,7 +907,7 @@ if (selected('parquet')) {
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
   );
   const measured = JSON.parse(child.trim().split('\n').pop()!) as Row[];
-  [decodeRow, parquetRow, threadRow] = measured;
+  [decodeRow, parquetRow] = measured;
   rows.push(...measured);
 }
 
@@ -951,17 +945,12 @@ if (!args['no-backtest'] && selected(backtestStage)) {
 printTable(rows);
 console.log(`\n${nBars.toLocaleString('en-US')} bars; the hand loop's bars and features equal the graph's, value for value.`);
 if (parquetRow && decodeRow) {
-  const inMemory = (row: Row): string =>
-    chainRow ? `, ${((chainRow.seconds / row.seconds) * 100).toFixed(0)}% of the in-memory chain's rate (target ≥ 50%)` : '';
-  for (const [how, row] of [
-    ['decoding on the graph thread', parquetRow],
-    ['on the decode thread', threadRow],
-  ] as const) {
-    if (!row) continue;
-    console.log(
-      `parquet → features, ${how}: ${(nQuotes / row.seconds / 1e6).toFixed(2)}M quote events/s (target ≥ 3M), ${((decodeRow.seconds / row.seconds) * 100).toFixed(0)}% of the decode limit${inMemory(row)}`,
-    );
-  }
+  const inMemory = chainRow
+    ? `, ${((chainRow.seconds / parquetRow.seconds) * 100).toFixed(0)}% of the in-memory chain's rate (target ≥ 50%)`
+    : '';
+  console.log(
+    `parquet → features: ${(nQuotes / parquetRow.seconds / 1e6).toFixed(2)}M quote events/s (target ≥ 3M), ${((decodeRow.seconds / parquetRow.seconds) * 100).toFixed(0)}% of the decode limit${inMemory}`,
+  );
 }
 if (backtestRun) {
   const { events, wall, drive, rssMb } = backtestRun;

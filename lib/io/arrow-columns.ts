@@ -76,7 +76,7 @@ function checkType(field: AvroField, type: DataType, schemaName: string): void {
 
 /** What `type` should have been for an Avro field of `avro`, or undefined when it fits. */
 function expectedType(avro: AvroType, type: DataType): string | undefined {
-  const micros = typeof avro === 'object' && !Array.isArray(avro) && (avro as { logicalType?: string }).logicalType === 'timestamp-micros';
+  const micros = isMicros(avro);
   const int64 = DataType.isInt(type) && type.bitWidth === 64 && type.isSigned;
   switch (fieldKind(avro)) {
     case 'long':
@@ -94,6 +94,11 @@ function expectedType(avro: AvroType, type: DataType): string | undefined {
     case 'other':
       return undefined;
   }
+}
+
+/** Whether an Avro field type is a timestamp in microseconds. */
+export function isMicros(avro: AvroType): boolean {
+  return typeof avro === 'object' && !Array.isArray(avro) && (avro as { logicalType?: string }).logicalType === 'timestamp-micros';
 }
 
 /**
@@ -136,7 +141,8 @@ export function columnBatchOf<TName extends SchemaName>(batch: RecordBatch, sche
   return ColumnBatch.of(batch.numRows, columns as ColumnsOf<SchemaTypes[TName]>);
 }
 
-function fieldKind(type: AvroType): 'long' | 'int' | 'double' | 'string' | 'other' {
+/** How a field of an Avro schema is held in a column batch. */
+export function fieldKind(type: AvroType): 'long' | 'int' | 'double' | 'string' | 'other' {
   if (typeof type === 'string') {
     if (type === 'long') return 'long';
     if (type === 'int') return 'int';

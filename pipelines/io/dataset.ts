@@ -3,8 +3,8 @@
  * schema. Each file is checked before its rows are read: it stays inside the folder (after symlinks), is
  * a regular file of bounded size, is readable Parquet, and its columns match the schema (name, type,
  * nullability, timestamp unit), and has the sha256 the manifest gives for it, if any. Any problem is
- * a DataError naming the file. With the decode thread on (decode-thread.ts), the next file is decoded
- * there while the graph runs on this one.
+ * a DataError naming the file. The next file is decoded on libuv's thread pool while the graph runs
+ * on this one (decode-file.ts).
  */
 import { join } from 'node:path';
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
@@ -12,8 +12,7 @@ import type { DatasetReader } from '../../operators/sdk/context.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
-import type { DecodedFile } from './decode-file.ts';
-import { decodeDataFile, decodesInBackground } from './decode-thread.ts';
+import { type DecodedFile, decodeDataFile } from './decode-file.ts';
 import { decodedOnce } from './decoded-cache.ts';
 
 /**
@@ -48,9 +47,8 @@ export function openDataset<TName extends SchemaName>(
     decoding.catch(() => {}); // reported when the reader reaches it
     return decoding;
   };
-  // On the decode thread, the next file is asked for as soon as this one is taken; in-process, when it is needed.
-  const background = decodesInBackground();
-  let ahead = background ? request(0) : undefined;
+  // The next file is asked for as soon as this one is taken: it decodes while the graph runs on this one.
+  let ahead = request(0);
   return {
     async next() {
       while (index >= batches.length) {
@@ -64,7 +62,7 @@ export function openDataset<TName extends SchemaName>(
         const want = entry.sha256?.[file];
         const decoded = await (ahead ?? request(file)!);
         file++;
-        ahead = background ? request(file) : undefined;
+        ahead = request(file);
         if (decoded.sha256 !== undefined) {
           if (want !== undefined && decoded.sha256 !== want)
             throw new DataError(path, `sha256 is ${decoded.sha256}, the manifest says ${want}: the file was changed or is corrupt`);

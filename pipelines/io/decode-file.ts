@@ -1,16 +1,19 @@
 /**
- * Decoding one data file of a dataset into column batches, in two halves: `readDataFile` on the
- * calling thread (the path and file checks, the read) and `decodeBytes` (the hash and parquet-wasm's
- * decoding, the costly part), which decode-thread.ts can run on its worker. Neither throws: the
- * result says what failed, so problems are reported in a plain read's order (the hash first).
+ * Decoding one data file of a dataset into column batches: the path and file checks and the read on
+ * this thread, then the hash and the decoding (the costly part) on libuv's thread pool, natively
+ * (lib/io/native-columns.ts), so the next file decodes while the graph runs on this one. A file the
+ * native decoder does not take whole (a schema with nested or nullable fields, another column type, a
+ * corrupt file) is decoded by parquet-wasm on this thread, whose checks name what is wrong. Nothing
+ * here throws: the result says what failed, so problems are reported in a plain read's order (the
+ * hash first).
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { checkColumns, columnBatchOf } from '../../lib/io/arrow-columns.ts';
-import { parquetToIpc, readDataFileBytes, unreadableParquet } from '../../lib/io/parquet.ts';
+import { decodeNatively } from '../../lib/io/native-columns.ts';
+import { PARQUET_BATCH_ROWS, parquetToIpc, readDataFileBytes, unreadableParquet } from '../../lib/io/parquet.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 
 /** A failure: `file` and `message` of the DataError to raise (`message` without the file's prefix). */
@@ -19,9 +22,11 @@ export interface DecodeFailure {
   message: string;
 }
 
-/** What the costly half makes of a file's bytes: their hash (when asked for), and an Arrow IPC stream or why not. */
+/** What decoding makes of a file's bytes: their hash (when asked for), and column batches, an Arrow IPC stream or why not. */
 export interface DecodedBytes {
   sha256?: string | undefined;
+  /** The natively decoded file, its columns already checked. */
+  batches?: ColumnBatch<unknown>[] | undefined;
   ipc?: Uint8Array | undefined;
   /** Why parquet-wasm could not decode the bytes. */
   unreadable?: string | undefined;
@@ -43,13 +48,27 @@ export function readDataFile(dir: string, file: string): { bytes: Uint8Array } |
   }
 }
 
-/** The hash and decoding of a file's bytes (what the decode thread runs). */
-export function decodeBytes(bytes: Uint8Array, hash: boolean): DecodedBytes {
-  const sha256 = hash ? createHash('sha256').update(bytes).digest('hex') : undefined;
+/** Reads and decodes `file` of data folder `dir` into column batches of `schema`. */
+export async function decodeDataFile(dir: string, file: string, schema: SchemaName, hash: boolean): Promise<DecodedFile> {
+  const read = readDataFile(dir, file);
+  if ('failure' in read) return { failure: read.failure };
+  return columnsOfFile(join(dir, file), await decodeBytesOnPool(read.bytes, hash, schema), schema);
+}
+
+/**
+ * The hash and the native decoding of a file's bytes on libuv's thread pool (parquet-wasm's, on this
+ * thread, for a file the native decoder does not take); `bytes` must not change until it settles.
+ */
+export async function decodeBytesOnPool(bytes: Uint8Array, hash: boolean, schema: SchemaName): Promise<DecodedBytes> {
+  const { sha256, batches } = await decodeNatively(bytes, schema, PARQUET_BATCH_ROWS, hash);
+  return batches ? { sha256, batches } : { sha256, ...decodeWithWasm(bytes) };
+}
+
+function decodeWithWasm(bytes: Uint8Array): { ipc: Uint8Array } | { unreadable: string } {
   try {
-    return { sha256, ipc: parquetToIpc(bytes) };
+    return { ipc: parquetToIpc(bytes) };
   } catch (err) {
-    return { sha256, unreadable: unreadableParquet(err) };
+    return { unreadable: unreadableParquet(err) };
   }
 }
 
@@ -57,6 +76,7 @@ export function decodeBytes(bytes: Uint8Array, hash: boolean): DecodedBytes {
 export function columnsOfFile(path: string, decoded: DecodedBytes, schema: SchemaName): DecodedFile {
   const { sha256 } = decoded;
   if (decoded.unreadable !== undefined) return { sha256, failure: { file: path, message: decoded.unreadable } };
+  if (decoded.batches) return { sha256, batches: decoded.batches, rows: decoded.batches.reduce((n, b) => n + b.length, 0) };
   try {
     const table = arrow.tableFromIPC(decoded.ipc!);
     checkColumns(table.schema, schema);

@@ -1,0 +1,87 @@
+/**
+ * Typed wrapper around the native Parquet column decoder (./parquet.node, built by `napi build`, see
+ * README.md): a flat data file's fields decoded by arrow-rs straight into typed arrays that JavaScript
+ * allocated, or `undefined` when the binding does not take the file whole (another type, a null, a
+ * long beyond ±2^53, a corrupt file), which the caller then decodes with parquet-wasm, whose checks say
+ * what is wrong.
+ *
+ * @example
+ * const decoded = decodeColumns(bytes, [{ name: 'ts_known', kind: 'micros' }, { name: 'symbol', kind: 'string' }], 65536);
+ * decoded?.columns[0]; // Float64Array: ts_known of every row; batch b is rows b * 65536 … of it
+ */
+import { addonLoader } from '../load.ts';
+
+/** micros: TIMESTAMP(MICROS) or INT64; long: INT64; int: INT32; double: DOUBLE; string: UTF8, plain or dictionary. */
+export type ColumnKind = 'micros' | 'long' | 'int' | 'double' | 'string';
+export interface ColumnSpec {
+  readonly name: string;
+  readonly kind: ColumnKind;
+}
+
+/** A file's columns, whole: batch b is the `rows[b]` rows after the earlier batches' in every column. */
+export interface DecodedColumns {
+  /** Rows in each batch. */
+  rows: number[];
+  /** One per field: numbers as Float64Array, ints and the codes of strings as Int32Array. */
+  columns: (Float64Array | Int32Array)[];
+  /** The dictionary of string column f in batch b at `b * fields + f` (its codes index it); empty for other columns. */
+  dictionaries: string[][];
+}
+
+type Columns = (Float64Array | Int32Array)[];
+interface Decoded {
+  rows: number[];
+  dictionaries: string[][];
+}
+interface Binding {
+  parquetRows(bytes: Uint8Array): number | null;
+  decodeColumns(bytes: Uint8Array, fields: ColumnSpec[], batchRows: number, columns: Columns): Decoded | null;
+  decodeFile(
+    bytes: Uint8Array,
+    hash: boolean,
+    fields: ColumnSpec[] | null,
+    batchRows: number,
+    columns: Columns,
+  ): Promise<{ sha256?: string | null; decoded?: Decoded | null }>;
+}
+
+const binding = addonLoader<Binding>(new URL('./parquet.node', import.meta.url), 'the Parquet column decoder', 'needs cargo');
+
+/**
+ * Decoded columns may take this many times the file's bytes (plus 16 MiB) before the file is left to
+ * parquet-wasm: a footer that claims more rows than the bytes can plausibly hold allocates nothing here.
+ */
+const EXPANSION = 64;
+
+/** Arrays for every row of `fields`, as the file's footer counts them, or undefined (no footer, or implausibly many rows). */
+function columnsFor(bytes: Uint8Array, fields: readonly ColumnSpec[]): Columns | undefined {
+  const rows = binding().parquetRows(bytes);
+  const rowBytes = fields.reduce((n, f) => n + (f.kind === 'int' || f.kind === 'string' ? 4 : 8), 0);
+  if (rows === null || !Number.isSafeInteger(rows) || rows < 0 || rows * rowBytes > EXPANSION * bytes.length + 16 * 2 ** 20)
+    return undefined;
+  return fields.map((f) => (f.kind === 'int' || f.kind === 'string' ? new Int32Array(rows) : new Float64Array(rows)));
+}
+
+/** `fields` of the Parquet file in `bytes`, in batches of `batchRows` rows, or undefined (see above). */
+export function decodeColumns(bytes: Uint8Array, fields: readonly ColumnSpec[], batchRows: number): DecodedColumns | undefined {
+  const columns = columnsFor(bytes, fields);
+  const decoded = columns && binding().decodeColumns(bytes, fields as ColumnSpec[], batchRows, columns);
+  return decoded ? { rows: decoded.rows, columns: columns!, dictionaries: decoded.dictionaries } : undefined;
+}
+
+/**
+ * The same on libuv's thread pool, with the sha256 of the bytes when `hash` (also when the columns
+ * are left to parquet-wasm, or `fields` is null: hash only). `bytes` must not change until it settles.
+ */
+export async function decodeFile(
+  bytes: Uint8Array,
+  hash: boolean,
+  fields: readonly ColumnSpec[] | null,
+  batchRows: number,
+): Promise<{ sha256: string | undefined; decoded: DecodedColumns | undefined }> {
+  const columns = fields ? columnsFor(bytes, fields) : undefined;
+  const out = await binding().decodeFile(bytes, hash, columns ? (fields as ColumnSpec[]) : null, batchRows, columns ?? []);
+  const sha256 = out.sha256 ?? undefined;
+  const decoded = out.decoded ? { rows: out.decoded.rows, columns: columns!, dictionaries: out.decoded.dictionaries } : undefined;
+  return { sha256, decoded };
+}

@@ -1,0 +1,383 @@
+//! Decodes a flat Parquet data file straight into the column arrays of the replay's column batches:
+//! longs and timestamps as exact `f64`s, ints as `i32`s, doubles as `f64`s, strings as dictionary
+//! codes. This is arrow-rs's reader, the one parquet-wasm runs as WebAssembly, run natively and
+//! read column by column instead of through an Arrow IPC stream that JavaScript parses again.
+//!
+//! It only takes files it can decode whole and exactly: anything else (a missing column, another
+//! type, a null, a long beyond ±2^53, a corrupt file, a panic in the reader) gives `null`, and the
+//! caller decodes the file with parquet-wasm, whose checks name what is wrong. So this binding has
+//! no error messages of its own to keep in step with the JavaScript ones.
+
+use std::collections::HashMap;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, TimeUnit};
+use bytes::Bytes;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+
+/// A field of the schema being read: its column name and how it is read.
+#[napi(object)]
+pub struct ColumnSpec {
+    pub name: String,
+    /// `micros` (TIMESTAMP(MICROS) or INT64), `long` (INT64), `int` (INT32), `double` (DOUBLE) or `string` (UTF8, plain or dictionary).
+    pub kind: String,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Micros,
+    Long,
+    Int,
+    Double,
+    Text,
+}
+
+/// A field to read: its column's name and how it is read.
+type Field = (String, Kind);
+
+fn kind_of(name: &str) -> Option<Kind> {
+    Some(match name {
+        "micros" => Kind::Micros,
+        "long" => Kind::Long,
+        "int" => Kind::Int,
+        "double" => Kind::Double,
+        "string" => Kind::Text,
+        _ => return None,
+    })
+}
+
+/// Whether a column of `t` is read exactly by this binding as `kind` (the JavaScript checks accept
+/// more, such as FLOAT for a double: those files go to parquet-wasm).
+fn takes(kind: Kind, t: &DataType) -> bool {
+    match kind {
+        Kind::Micros => matches!(
+            t,
+            DataType::Int64 | DataType::Timestamp(TimeUnit::Microsecond, _)
+        ),
+        Kind::Long => matches!(t, DataType::Int64),
+        Kind::Int => matches!(t, DataType::Int32),
+        Kind::Double => matches!(t, DataType::Float64),
+        Kind::Text => match t {
+            DataType::Utf8 => true,
+            DataType::Dictionary(k, v) => **k == DataType::Int32 && **v == DataType::Utf8,
+            _ => false,
+        },
+    }
+}
+
+/// What was decoded besides the columns: each batch's rows and each string column's dictionary.
+#[napi(object)]
+pub struct Decoded {
+    /// Rows in each batch.
+    pub rows: Vec<u32>,
+    /// The dictionary of string column `f` of batch `b` at `b * fields + f` (its codes index it); empty for other columns.
+    pub dictionaries: Vec<Vec<String>>,
+}
+
+/// 2^53: a long is exact as a JavaScript number when -2^53 < v < 2^53.
+const EXACT: i64 = 1 << 53;
+
+fn exact_numbers(values: &[i64], out: &mut [f64]) -> Option<()> {
+    for (o, &v) in out.iter_mut().zip(values) {
+        if v <= -EXACT || v >= EXACT {
+            return None;
+        }
+        *o = v as f64;
+    }
+    Some(())
+}
+
+/// The destination of one column: the whole file's rows, batch after batch.
+enum Out<'a> {
+    Numbers(&'a mut [f64]),
+    Ints(&'a mut [i32]),
+}
+
+/// Writes one column of one batch at `out[at..]`; its dictionary for a string column. `None` when it
+/// has a null or a value this binding does not take.
+fn column(kind: Kind, array: &ArrayRef, out: &mut Out, at: usize) -> Option<Vec<String>> {
+    if array.null_count() > 0 {
+        return None;
+    }
+    let n = array.len();
+    match (kind, array.data_type(), out) {
+        (Kind::Micros, DataType::Timestamp(..), Out::Numbers(o)) => exact_numbers(
+            array.as_primitive::<TimestampMicrosecondType>().values(),
+            o.get_mut(at..at + n)?,
+        )?,
+        (Kind::Micros | Kind::Long, DataType::Int64, Out::Numbers(o)) => exact_numbers(
+            array.as_primitive::<Int64Type>().values(),
+            o.get_mut(at..at + n)?,
+        )?,
+        (Kind::Int, DataType::Int32, Out::Ints(o)) => o
+            .get_mut(at..at + n)?
+            .copy_from_slice(array.as_primitive::<Int32Type>().values()),
+        (Kind::Double, DataType::Float64, Out::Numbers(o)) => o
+            .get_mut(at..at + n)?
+            .copy_from_slice(array.as_primitive::<Float64Type>().values()),
+        (Kind::Text, DataType::Dictionary(..), Out::Ints(o)) => {
+            let dict = array.as_dictionary::<Int32Type>();
+            let words = dict.values().as_string_opt::<i32>()?;
+            if words.null_count() > 0 {
+                return None;
+            }
+            o.get_mut(at..at + n)?.copy_from_slice(dict.keys().values());
+            return Some(
+                words
+                    .iter()
+                    .map(|w| w.unwrap_or_default().to_owned())
+                    .collect(),
+            );
+        }
+        (Kind::Text, DataType::Utf8, Out::Ints(o)) => {
+            // Plain strings: codes in order of first appearance, as the JavaScript reader makes them.
+            let words = array.as_string_opt::<i32>()?;
+            let mut lookup: HashMap<&str, i32> = HashMap::new();
+            let mut dictionary = Vec::new();
+            for (code, w) in o.get_mut(at..at + n)?.iter_mut().zip(words.iter()) {
+                let w = w.unwrap_or_default();
+                let next = dictionary.len() as i32;
+                *code = *lookup.entry(w).or_insert_with(|| {
+                    dictionary.push(w.to_owned());
+                    next
+                });
+            }
+            return Some(dictionary);
+        }
+        _ => return None,
+    }
+    Some(Vec::new())
+}
+
+fn reader_of(bytes: &[u8]) -> Option<ParquetRecordBatchReaderBuilder<Bytes>> {
+    ParquetRecordBatchReaderBuilder::try_new(Bytes::copy_from_slice(bytes)).ok()
+}
+
+fn decode(bytes: &[u8], fields: &[Field], batch_rows: usize, outs: &mut [Out]) -> Option<Decoded> {
+    let builder = reader_of(bytes)?;
+    let schema = builder.schema().clone();
+    let mut roots = Vec::with_capacity(fields.len());
+    for (name, kind) in fields {
+        let (index, field) = schema.column_with_name(name)?;
+        if !takes(*kind, field.data_type()) {
+            return None;
+        }
+        roots.push(index);
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder
+        .with_batch_size(batch_rows)
+        .with_projection(mask)
+        .build()
+        .ok()?;
+    let mut decoded = Decoded {
+        rows: Vec::new(),
+        dictionaries: Vec::new(),
+    };
+    let mut at = 0;
+    for batch in reader {
+        let batch = batch.ok()?;
+        decoded.rows.push(u32::try_from(batch.num_rows()).ok()?);
+        for ((name, kind), out) in fields.iter().zip(outs.iter_mut()) {
+            decoded
+                .dictionaries
+                .push(column(*kind, batch.column_by_name(name)?, out, at)?);
+        }
+        at += batch.num_rows();
+    }
+    // Every row of every column written: the file held exactly the rows its footer promised.
+    if outs.iter().any(|o| match o {
+        Out::Numbers(v) => v.len() != at,
+        Out::Ints(v) => v.len() != at,
+    }) {
+        return None;
+    }
+    Some(decoded)
+}
+
+/// A panic in the reader means a file it could not read: parquet-wasm says why, so nothing is printed
+/// (the hook is this addon's own: each Rust addon links its own standard library).
+static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
+
+fn quietly<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
+    QUIET_PANICS.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(None)
+}
+
+/// The rows of the Parquet file in `bytes`, as its footer gives them, or `null` when there is no
+/// readable footer.
+#[napi]
+pub fn parquet_rows(bytes: Uint8Array) -> Option<f64> {
+    let data: &[u8] = &bytes;
+    quietly(|| Some(reader_of(data)?.metadata().file_metadata().num_rows() as f64))
+}
+
+/// The destinations of `columns` for `fields`, checked: one array per field, of the field's type, none
+/// sharing memory with another.
+fn destinations<'a>(
+    fields: Vec<ColumnSpec>,
+    columns: &'a mut [Either<Float64Array, Int32Array>],
+) -> Result<(Vec<Field>, Vec<Out<'a>>)> {
+    if columns.len() != fields.len() {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!("{} columns for {} fields", columns.len(), fields.len()),
+        ));
+    }
+    let mut specs = Vec::with_capacity(fields.len());
+    let mut outs = Vec::with_capacity(fields.len());
+    for (f, c) in fields.into_iter().zip(columns.iter_mut()) {
+        let kind = kind_of(&f.kind).ok_or_else(|| {
+            Error::new(
+                Status::InvalidArg,
+                format!(
+                    "field \"{}\" has kind \"{}\": expected micros, long, int, double or string",
+                    f.name, f.kind
+                ),
+            )
+        })?;
+        // SAFETY: the arrays are the call's arguments, kept alive by it, and not read by JavaScript until it settles.
+        let out = match (kind, c) {
+            (Kind::Int | Kind::Text, Either::B(ints)) => Out::Ints(unsafe { ints.as_mut() }),
+            (Kind::Micros | Kind::Long | Kind::Double, Either::A(numbers)) => {
+                Out::Numbers(unsafe { numbers.as_mut() })
+            }
+            _ => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!(
+                        "field \"{}\" ({}) needs {}",
+                        f.name,
+                        f.kind,
+                        if matches!(kind, Kind::Int | Kind::Text) {
+                            "an Int32Array"
+                        } else {
+                            "a Float64Array"
+                        }
+                    ),
+                ))
+            }
+        };
+        specs.push((f.name, kind));
+        outs.push(out);
+    }
+    let mut spans: Vec<(usize, usize)> = outs
+        .iter()
+        .map(|o| match o {
+            Out::Numbers(v) => (v.as_ptr() as usize, std::mem::size_of_val(*v)),
+            Out::Ints(v) => (v.as_ptr() as usize, std::mem::size_of_val(*v)),
+        })
+        .filter(|&(_, len)| len > 0)
+        .collect();
+    spans.sort_unstable();
+    if spans.windows(2).any(|w| w[0].0 + w[0].1 > w[1].0) {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "two columns share memory: pass one array per field".to_owned(),
+        ));
+    }
+    Ok((specs, outs))
+}
+
+fn check_batch_rows(batch_rows: u32) -> Result<()> {
+    if batch_rows == 0 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "batchRows must be at least 1".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes `fields` of the Parquet file in `bytes` into `columns` (one per field, as long as the
+/// file has rows: Float64Array for micros, long and double; Int32Array for int and the codes of a
+/// string; the arrays must not overlap), in batches of `batch_rows` rows. Returns each batch's rows
+/// and string dictionaries, or `null` when this binding does not decode the file whole and exactly
+/// (see the module's comment: parquet-wasm then decodes it).
+#[napi]
+pub fn decode_columns(
+    bytes: Uint8Array,
+    fields: Vec<ColumnSpec>,
+    batch_rows: u32,
+    mut columns: Vec<Either<Float64Array, Int32Array>>,
+) -> Result<Option<Decoded>> {
+    check_batch_rows(batch_rows)?;
+    let (specs, mut outs) = destinations(fields, &mut columns)?;
+    let data: &[u8] = &bytes;
+    Ok(quietly(|| {
+        decode(data, &specs, batch_rows as usize, &mut outs)
+    }))
+}
+
+/// A file's sha256 and decoded columns, from the thread pool.
+#[napi(object)]
+pub struct DecodedFile {
+    /// The hex sha256 of the bytes, when asked for.
+    pub sha256: Option<String>,
+    /// As {@link decodeColumns} returns it: `null` when parquet-wasm must decode the file.
+    pub decoded: Option<Decoded>,
+}
+
+pub struct DecodeFile {
+    bytes: Uint8Array,
+    hash: bool,
+    fields: Option<Vec<ColumnSpec>>,
+    batch_rows: u32,
+    columns: Vec<Either<Float64Array, Int32Array>>,
+}
+
+impl Task for DecodeFile {
+    type Output = DecodedFile;
+    type JsValue = DecodedFile;
+
+    fn compute(&mut self) -> Result<DecodedFile> {
+        let data: &[u8] = &self.bytes;
+        let sha256 = self.hash.then(|| {
+            use sha2::Digest;
+            sha2::Sha256::digest(data)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        });
+        let decoded = match self.fields.take() {
+            Some(fields) => {
+                let (specs, mut outs) = destinations(fields, &mut self.columns)?;
+                quietly(|| decode(data, &specs, self.batch_rows as usize, &mut outs))
+            }
+            None => None,
+        };
+        Ok(DecodedFile { sha256, decoded })
+    }
+
+    fn resolve(&mut self, _env: Env, output: DecodedFile) -> Result<DecodedFile> {
+        Ok(output)
+    }
+}
+
+/// {@link decodeColumns} (unless `fields` is null) and the sha256 of the bytes (when `hash`), on
+/// libuv's thread pool: the file's columns are written while JavaScript runs on. Neither `bytes` nor
+/// `columns` may be touched until the promise settles.
+#[napi(ts_return_type = "Promise<DecodedFile>")]
+pub fn decode_file(
+    bytes: Uint8Array,
+    hash: bool,
+    fields: Option<Vec<ColumnSpec>>,
+    batch_rows: u32,
+    columns: Vec<Either<Float64Array, Int32Array>>,
+) -> Result<AsyncTask<DecodeFile>> {
+    check_batch_rows(batch_rows)?;
+    Ok(AsyncTask::new(DecodeFile {
+        bytes,
+        hash,
+        fields,
+        batch_rows,
+        columns,
+    }))
+}

@@ -1,0 +1,201 @@
+/**
+ * The native Parquet decoder (native/parquet through lib/io/native-columns.ts) against parquet-wasm
+ * → Arrow → columnBatchOf, the path it stands in for: on random files the same batches, byte for byte;
+ * on files it must not take (another type, a null, a long beyond ±2^53, other compression, a corrupt
+ * or cut file) `undefined`, never a throw or a crash, so the caller falls back to parquet-wasm.
+ */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { describe, expect, it } from 'vitest';
+import type { ColumnBatch } from '../../../lib/core/column-batch.ts';
+import { Rng } from '../../../lib/core/rng.ts';
+import { columnBatchOf } from '../../../lib/io/arrow-columns.ts';
+import { decodeNatively, nativeColumnBatches } from '../../../lib/io/native-columns.ts';
+import { decodeColumns } from '../../../native/parquet/index.ts';
+import type { SchemaName } from '../../../schemas/types.generated.ts';
+
+interface WriteOptions {
+  rowGroup?: number;
+  dictionary?: boolean;
+  compression?: pw.Compression;
+}
+
+function parquetOf(columns: Record<string, unknown>, o: WriteOptions = {}): Uint8Array {
+  const table = arrow.tableFromArrays(columns as Parameters<typeof arrow.tableFromArrays>[0]);
+  let props = new pw.WriterPropertiesBuilder().setCompression(o.compression ?? pw.Compression.SNAPPY);
+  if (o.rowGroup) props = props.setMaxRowGroupSize(o.rowGroup);
+  if (o.dictionary !== undefined) props = props.setDictionaryEnabled(o.dictionary);
+  return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props.build());
+}
+
+/** What the replay read before: parquet-wasm → IPC → Arrow → column batches. */
+function viaWasm(bytes: Uint8Array, schema: SchemaName, batchRows: number): ColumnBatch<unknown>[] {
+  const table = arrow.tableFromIPC(pw.readParquet(bytes, { batchSize: batchRows }).intoIPCStream());
+  return table.batches.map((b) => columnBatchOf(b, schema) as ColumnBatch<unknown>);
+}
+
+/** A batch's columns as comparable values: numbers by their bytes (NaN payloads and -0 included), strings as codes and dictionary. */
+function snapshot(batches: ColumnBatch<unknown>[]): unknown[] {
+  return batches.map((b) => ({
+    rows: b.length,
+    columns: Object.entries(b.columns as Record<string, unknown>).map(([name, c]) => {
+      if (c instanceof Float64Array || c instanceof Int32Array) {
+        const v = c.subarray(b.start, b.end);
+        return [name, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')];
+      }
+      const s = c as { codes: Int32Array; dictionary: readonly string[] };
+      return [name, [...s.codes.subarray(b.start, b.end)], [...s.dictionary]];
+    }),
+  }));
+}
+
+const EXACT = 2 ** 53;
+
+function randomLong(rng: Rng): bigint {
+  switch (rng.int(4)) {
+    case 0:
+      return BigInt(rng.int(1000));
+    case 1:
+      return BigInt(EXACT - 1 - rng.int(5)) * (rng.int(2) ? 1n : -1n);
+    default:
+      return BigInt(Math.floor((rng.next() * 2 - 1) * (EXACT - 1)));
+  }
+}
+
+function randomDouble(rng: Rng): number {
+  const special = [Number.NaN, -0, 0, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE, -1e-310];
+  return rng.int(6) === 0 ? special[rng.int(special.length)]! : (rng.next() - 0.5) * 10 ** (rng.int(30) - 15);
+}
+
+const WORDS = ['AAPL', 'MSFT', '', 'ÆØÅ', '株式', 'x'.repeat(300), 'B', 'C'];
+
+function randomQuotes(rng: Rng, rows: number, words: number): Record<string, unknown> {
+  const longs = (): BigInt64Array => BigInt64Array.from({ length: rows }, () => randomLong(rng));
+  const doubles = (): Float64Array => Float64Array.from({ length: rows }, () => randomDouble(rng));
+  const texts = Array.from({ length: rows }, () => WORDS[rng.int(words)]!);
+  // As the data files hold it (an Arrow dictionary) or as plain UTF8 strings.
+  const type = rng.int(2) ? new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()) : new arrow.Utf8();
+  const symbols = arrow.vectorFromArray(texts, type);
+  return {
+    ts_event: longs(),
+    ts_known: longs(),
+    symbol: symbols,
+    seq: longs(),
+    id: longs(),
+    version: Int32Array.from({ length: rows }, () => (rng.int(3) === 0 ? 2 ** 31 - 1 - rng.int(3) : rng.int(100) - 50)),
+    bid: doubles(),
+    ask: doubles(),
+    bid_size: doubles(),
+    ask_size: doubles(),
+  };
+}
+
+describe('the native Parquet decoder', () => {
+  it('gives parquet-wasm’s column batches, byte for byte, on random files (row groups, dictionaries on and off, batch sizes)', () => {
+    const rng = new Rng(11);
+    for (let k = 0; k < 40; k++) {
+      const rows = k === 0 ? 0 : rng.int(5000);
+      const options: WriteOptions = { rowGroup: 1 + rng.int(3000), dictionary: rng.int(2) === 0 };
+      const bytes = parquetOf(randomQuotes(rng, rows, 1 + rng.int(WORDS.length)), options);
+      const batchRows = 1 + rng.int(2500);
+      const native = nativeColumnBatches(bytes, 'Quote', batchRows);
+      expect(native, `file ${k}: ${rows} rows, ${JSON.stringify(options)}`).toBeDefined();
+      expect(snapshot(native!)).toEqual(snapshot(viaWasm(bytes, 'Quote', batchRows)));
+    }
+  });
+
+  it('reads the generated datasets’ layout: timestamps in microseconds, dictionary strings, an enum (Trade)', () => {
+    const rows = 3;
+    const table = {
+      ts_event: BigInt64Array.of(1n, 2n, 3n),
+      ts_known: BigInt64Array.of(4n, 5n, 6n),
+      symbol: ['A', 'B', 'A'],
+      seq: BigInt64Array.of(1n, 2n, 3n),
+      id: BigInt64Array.of(7n, 8n, 9n),
+      version: Int32Array.of(1, 1, 1),
+      price: Float64Array.of(10, 11, 12),
+      size: Float64Array.of(100, 200, 300),
+      aggressor: ['BUY', 'SELL', 'NONE'],
+    };
+    const bytes = parquetOf(table);
+    const native = nativeColumnBatches(bytes, 'Trade', 65536)!;
+    expect(native.map((b) => b.length)).toEqual([rows]);
+    expect(native[0]!.toRecords()[1]).toMatchObject({ ts_known: 5, symbol: 'B', aggressor: 'SELL', price: 11 });
+    expect(snapshot(native)).toEqual(snapshot(viaWasm(bytes, 'Trade', 65536)));
+  });
+
+  it('leaves to parquet-wasm the files it must not take', () => {
+    const rng = new Rng(5);
+    const base = randomQuotes(rng, 50, 3);
+    const refused: [string, Uint8Array][] = [
+      ['a long beyond 2^53', parquetOf({ ...base, seq: BigInt64Array.from({ length: 50 }, (_, i) => (i === 7 ? 2n ** 53n : 1n)) })],
+      ['a long at -2^53', parquetOf({ ...base, id: BigInt64Array.from({ length: 50 }, (_, i) => (i === 3 ? -(2n ** 53n) : 1n)) })],
+      ['a float column for a double', parquetOf({ ...base, bid: Float32Array.from({ length: 50 }, () => 1.5) })],
+      ['an int64 where an int belongs', parquetOf({ ...base, version: BigInt64Array.from({ length: 50 }, () => 1n) })],
+      ['a null in a double', parquetOf({ ...base, ask: Array.from({ length: 50 }, (_, i) => (i === 9 ? null : 1)) })],
+      ['a missing column', parquetOf(Object.fromEntries(Object.entries(base).filter(([k]) => k !== 'ask_size')))],
+      ['zstd pages', parquetOf(base, { compression: pw.Compression.ZSTD })],
+      ['not Parquet', new TextEncoder().encode('PAR1 not really PAR1')],
+      ['nothing', new Uint8Array(0)],
+    ];
+    for (const [what, bytes] of refused) expect(nativeColumnBatches(bytes, 'Quote', 64), what).toBeUndefined();
+    // A schema with a field that is not a number or a string is never decoded natively.
+    expect(nativeColumnBatches(parquetOf(base), 'Order', 64)).toBeUndefined();
+  });
+
+  it('survives cut and corrupted files: undefined or exactly what parquet-wasm reads, never a throw', () => {
+    const rng = new Rng(23);
+    const good = parquetOf(randomQuotes(rng, 400, 4), { rowGroup: 150 });
+    const deadline = performance.now() + 4000;
+    let tried = 0;
+    let taken = 0;
+    for (; tried < 600 && performance.now() < deadline; tried++) {
+      const bytes = good.slice(0, tried % 3 === 0 ? rng.int(good.length) : good.length);
+      for (let f = 1 + rng.int(4); f > 0 && bytes.length > 0; f--) bytes[rng.int(bytes.length)] = rng.int(256);
+      const native = nativeColumnBatches(bytes, 'Quote', 100);
+      if (!native) continue;
+      taken++;
+      // Taken: parquet-wasm must read the same (both are arrow-rs; a flipped value byte reads the same).
+      expect(snapshot(native)).toEqual(snapshot(viaWasm(bytes, 'Quote', 100)));
+    }
+    expect(tried).toBeGreaterThan(100);
+    expect(taken).toBeGreaterThan(0);
+  });
+
+  it('hashes on the thread pool as node:crypto does, also for a file it leaves to parquet-wasm', async () => {
+    const bytes = parquetOf(randomQuotes(new Rng(2), 1000, 3));
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const pooled = await decodeNatively(bytes, 'Quote', 300, true);
+    expect(pooled.sha256).toBe(sha);
+    expect(snapshot(pooled.batches!)).toEqual(snapshot(viaWasm(bytes, 'Quote', 300)));
+    expect(await decodeNatively(bytes, 'Order', 300, true)).toEqual({ sha256: sha, batches: undefined });
+    expect(await decodeNatively(bytes, 'Quote', 300, false)).toMatchObject({ sha256: undefined });
+  });
+
+  it('refuses malformed arguments with an error naming them', () => {
+    const bytes = parquetOf(randomQuotes(new Rng(3), 10, 2));
+    expect(() => decodeColumns(bytes, [{ name: 'bid', kind: 'bogus' as never }], 8)).toThrow(
+      /kind "bogus": expected micros, long, int, double or string/,
+    );
+    expect(() => decodeColumns(bytes, [{ name: 'bid', kind: 'double' }], 0)).toThrow(/batchRows must be at least 1/);
+    // The binding itself: arrays of the wrong type, or sharing memory, are refused before anything is written.
+    const binding = createRequire(import.meta.url)('../../../native/parquet/parquet.node') as {
+      decodeColumns(b: Uint8Array, f: { name: string; kind: string }[], n: number, c: (Float64Array | Int32Array)[]): unknown;
+    };
+    const two = [
+      { name: 'bid', kind: 'double' },
+      { name: 'ask', kind: 'double' },
+    ];
+    expect(() => binding.decodeColumns(bytes, two, 8, [new Float64Array(10)])).toThrow(/1 columns for 2 fields/);
+    expect(() => binding.decodeColumns(bytes, two, 8, [new Float64Array(10), new Int32Array(10)])).toThrow(
+      /"ask" \(double\) needs a Float64Array/,
+    );
+    const shared = new Float64Array(15);
+    expect(() => binding.decodeColumns(bytes, two, 8, [shared.subarray(0, 10), shared.subarray(5, 15)])).toThrow(/share memory/);
+    // Arrays of the wrong length: the file is not taken (null), nothing written past them.
+    const short = [new Float64Array(4), new Float64Array(4)];
+    expect(binding.decodeColumns(bytes, two, 8, short)).toBeNull();
+  });
+});

@@ -44,16 +44,15 @@ export function nativeColumnBatches<TName extends SchemaName>(
 
 /**
  * The same on libuv's thread pool, with the sha256 of the bytes when `hash` (taken also when the
- * batches are undefined). `bytes` must not change until it settles.
+ * batches are undefined). Bytes whose sha256 is not `expect` (when given) are not decoded.
  */
 export async function decodeNatively<TName extends SchemaName>(
   bytes: Uint8Array,
   schema: TName,
-  batchRows: number,
-  hash: boolean,
+  o: { batchRows: number; hash: boolean; expect?: string | undefined },
 ): Promise<{ sha256: string | undefined; batches: ColumnBatch<SchemaTypes[TName]>[] | undefined }> {
   const specs = columnSpecs(schema);
-  const { sha256, decoded } = await decodeFile(bytes, hash, specs, batchRows);
+  const { sha256, decoded } = await decodeFile(bytes, { hash: o.hash, expect: o.expect, fields: specs, batchRows: o.batchRows });
   return { sha256, batches: decoded && batchesOf<TName>(specs!, decoded) };
 }
 

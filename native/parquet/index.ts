@@ -33,16 +33,17 @@ interface Decoded {
   rows: number[];
   dictionaries: string[][];
 }
+/** The file's bytes, copied and held by the binding between inspectFile and decodeFile. */
+type HeldFile = { readonly __held: unique symbol };
 interface Binding {
   parquetRows(bytes: Uint8Array): number | null;
   decodeColumns(bytes: Uint8Array, fields: ColumnSpec[], batchRows: number, columns: Columns): Decoded | null;
-  decodeFile(
+  inspectFile(
     bytes: Uint8Array,
     hash: boolean,
-    fields: ColumnSpec[] | null,
-    batchRows: number,
-    columns: Columns,
-  ): Promise<{ sha256?: string | null; decoded?: Decoded | null }>;
+    expect: string | null,
+  ): Promise<{ sha256?: string | null; rows?: number | null; file?: HeldFile | null }>;
+  decodeFile(file: HeldFile, fields: ColumnSpec[], batchRows: number, columns: Columns): Promise<Decoded | null>;
 }
 
 const binding = addonLoader<Binding>(new URL('./parquet.node', import.meta.url), 'the Parquet column decoder', 'needs cargo');
@@ -53,35 +54,36 @@ const binding = addonLoader<Binding>(new URL('./parquet.node', import.meta.url),
  */
 const EXPANSION = 64;
 
-/** Arrays for every row of `fields`, as the file's footer counts them, or undefined (no footer, or implausibly many rows). */
-function columnsFor(bytes: Uint8Array, fields: readonly ColumnSpec[]): Columns | undefined {
-  const rows = binding().parquetRows(bytes);
+/** Arrays for `rows` rows of `fields`, or undefined when that is implausibly many for a file of `fileBytes`. */
+function columnsFor(rows: number, fields: readonly ColumnSpec[], fileBytes: number): Columns | undefined {
   const rowBytes = fields.reduce((n, f) => n + (f.kind === 'int' || f.kind === 'string' ? 4 : 8), 0);
-  if (rows === null || !Number.isSafeInteger(rows) || rows < 0 || rows * rowBytes > EXPANSION * bytes.length + 16 * 2 ** 20)
-    return undefined;
+  if (!Number.isSafeInteger(rows) || rows < 0 || rows * rowBytes > EXPANSION * fileBytes + 16 * 2 ** 20) return undefined;
   return fields.map((f) => (f.kind === 'int' || f.kind === 'string' ? new Int32Array(rows) : new Float64Array(rows)));
 }
 
 /** `fields` of the Parquet file in `bytes`, in batches of `batchRows` rows, or undefined (see above). */
 export function decodeColumns(bytes: Uint8Array, fields: readonly ColumnSpec[], batchRows: number): DecodedColumns | undefined {
-  const columns = columnsFor(bytes, fields);
+  const rows = binding().parquetRows(bytes);
+  const columns = rows === null ? undefined : columnsFor(rows, fields, bytes.length);
   const decoded = columns && binding().decodeColumns(bytes, fields as ColumnSpec[], batchRows, columns);
   return decoded ? { rows: decoded.rows, columns: columns!, dictionaries: decoded.dictionaries } : undefined;
 }
 
 /**
- * The same on libuv's thread pool, with the sha256 of the bytes when `hash` (also when the columns
- * are left to parquet-wasm, or `fields` is null: hash only). `bytes` must not change until it settles.
+ * The same on libuv's thread pool (the bytes are copied first), with the sha256 of the bytes when
+ * `hash`, also when the columns are left to parquet-wasm or `fields` is null (hash only). When
+ * `expect` is given and the bytes do not have that sha256, nothing is decoded.
  */
 export async function decodeFile(
   bytes: Uint8Array,
-  hash: boolean,
-  fields: readonly ColumnSpec[] | null,
-  batchRows: number,
+  o: { hash: boolean; expect?: string | undefined; fields: readonly ColumnSpec[] | null; batchRows: number },
 ): Promise<{ sha256: string | undefined; decoded: DecodedColumns | undefined }> {
-  const columns = fields ? columnsFor(bytes, fields) : undefined;
-  const out = await binding().decodeFile(bytes, hash, columns ? (fields as ColumnSpec[]) : null, batchRows, columns ?? []);
-  const sha256 = out.sha256 ?? undefined;
-  const decoded = out.decoded ? { rows: out.decoded.rows, columns: columns!, dictionaries: out.decoded.dictionaries } : undefined;
-  return { sha256, decoded };
+  const b = binding();
+  const inspected = await b.inspectFile(bytes, o.hash, o.expect ?? null);
+  const sha256 = inspected.sha256 ?? undefined;
+  const rows = inspected.rows ?? undefined;
+  const columns = o.fields && rows !== undefined && inspected.file ? columnsFor(rows, o.fields, bytes.length) : undefined;
+  if (!columns) return { sha256, decoded: undefined };
+  const decoded = await b.decodeFile(inspected.file!, o.fields as ColumnSpec[], o.batchRows, columns);
+  return { sha256, decoded: decoded ? { rows: decoded.rows, columns, dictionaries: decoded.dictionaries } : undefined };
 }

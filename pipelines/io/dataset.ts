@@ -43,7 +43,10 @@ export function openDataset<TName extends SchemaName>(
   const request = (k: number): Promise<DecodedFile> | undefined => {
     if (k >= entry.files.length) return undefined;
     const hash = entry.sha256?.[k] !== undefined || onFile !== undefined;
-    const decoding = decodedOnce(dir, entry.files[k]!, schema, hash, (h) => decodeDataFile(dir, entry.files[k]!, schema, h));
+    const expect = entry.sha256?.[k];
+    const decoding = decodedOnce(dir, entry.files[k]!, schema, hash, (h) =>
+      decodeDataFile(dir, entry.files[k]!, schema, { hash: h, expect }),
+    );
     decoding.catch(() => {}); // reported when the reader reaches it
     return decoding;
   };

@@ -48,20 +48,36 @@ export function readDataFile(dir: string, file: string): { bytes: Uint8Array } |
   }
 }
 
-/** Reads and decodes `file` of data folder `dir` into column batches of `schema`. */
-export async function decodeDataFile(dir: string, file: string, schema: SchemaName, hash: boolean): Promise<DecodedFile> {
+/**
+ * Reads and decodes `file` of data folder `dir` into column batches of `schema`. A file whose sha256
+ * is not `expect` (the manifest's, when it gives one) is hashed and not decoded: the caller reports
+ * the mismatch.
+ */
+export async function decodeDataFile(
+  dir: string,
+  file: string,
+  schema: SchemaName,
+  o: { hash: boolean; expect?: string | undefined },
+): Promise<DecodedFile> {
   const read = readDataFile(dir, file);
   if ('failure' in read) return { failure: read.failure };
-  return columnsOfFile(join(dir, file), await decodeBytesOnPool(read.bytes, hash, schema), schema);
+  return columnsOfFile(join(dir, file), await decodeBytesOnPool(read.bytes, schema, o), schema);
 }
 
 /**
  * The hash and the native decoding of a file's bytes on libuv's thread pool (parquet-wasm's, on this
- * thread, for a file the native decoder does not take); `bytes` must not change until it settles.
+ * thread, for a file the native decoder does not take); bytes without the `expect`ed sha256 are not
+ * decoded at all.
  */
-export async function decodeBytesOnPool(bytes: Uint8Array, hash: boolean, schema: SchemaName): Promise<DecodedBytes> {
-  const { sha256, batches } = await decodeNatively(bytes, schema, PARQUET_BATCH_ROWS, hash);
-  return batches ? { sha256, batches } : { sha256, ...decodeWithWasm(bytes) };
+export async function decodeBytesOnPool(
+  bytes: Uint8Array,
+  schema: SchemaName,
+  o: { hash: boolean; expect?: string | undefined },
+): Promise<DecodedBytes> {
+  const { sha256, batches } = await decodeNatively(bytes, schema, { batchRows: PARQUET_BATCH_ROWS, ...o });
+  if (batches) return { sha256, batches };
+  if (o.expect !== undefined && sha256 !== o.expect) return { sha256, unreadable: 'not decoded: its sha256 is not the expected one' };
+  return { sha256, ...decodeWithWasm(bytes) };
 }
 
 function decodeWithWasm(bytes: Uint8Array): { ipc: Uint8Array } | { unreadable: string } {

@@ -6,7 +6,10 @@
 //! It only takes files it can decode whole and exactly: anything else (a missing column, another
 //! type, a null, a long beyond ±2^53, a corrupt file, a panic in the reader) gives `null`, and the
 //! caller decodes the file with parquet-wasm, whose checks name what is wrong. So this binding has
-//! no error messages of its own to keep in step with the JavaScript ones.
+//! no error messages of its own to keep in step with the JavaScript ones. What the reader cannot
+//! survive (an allocation it cannot make aborts the process; a deep schema overflows the stack) is
+//! kept from it: footers are checked first (footer.rs), dictionaries against their pages, and on the
+//! thread pool a file is hashed, and compared with the hash its manifest gives, before it is read.
 
 use std::collections::HashMap;
 
@@ -21,6 +24,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
+use parquet::basic::Type as Physical;
+use parquet::column::page::Page;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+mod footer;
 
 /// A field of the schema being read: its column name and how it is read.
 #[napi(object)]
@@ -156,12 +164,57 @@ fn column(kind: Kind, array: &ArrayRef, out: &mut Out, at: usize) -> Option<Vec<
     Some(Vec::new())
 }
 
-fn reader_of(bytes: &[u8]) -> Option<ParquetRecordBatchReaderBuilder<Bytes>> {
-    ParquetRecordBatchReaderBuilder::try_new(Bytes::copy_from_slice(bytes)).ok()
+/// The rows the file's footer declares, when the footer is plausible (footer.rs), parses, and its row
+/// groups add up to it.
+fn rows_of(bytes: &Bytes) -> Option<u64> {
+    if !footer::plausible(bytes) {
+        return None;
+    }
+    let file = SerializedFileReader::new(bytes.clone()).ok()?;
+    let meta = file.metadata();
+    let rows = meta.file_metadata().num_rows();
+    let groups: i64 = meta.row_groups().iter().map(|g| g.num_rows()).sum();
+    (groups == rows).then_some(u64::try_from(rows).ok()?)
 }
 
-fn decode(bytes: &[u8], fields: &[Field], batch_rows: usize, outs: &mut [Out]) -> Option<Decoded> {
-    let builder = reader_of(bytes)?;
+/// Whether each dictionary page of the `leaves` holds the values it declares: the reader sizes a
+/// dictionary by its declared count before decoding it (2^31 doubles: a 16 GiB memset).
+fn dictionaries_fit(bytes: &Bytes, leaves: &[usize]) -> Option<()> {
+    let file = SerializedFileReader::new(bytes.clone()).ok()?;
+    for g in 0..file.num_row_groups() {
+        let group = file.get_row_group(g).ok()?;
+        for &c in leaves {
+            let column = group.metadata().column(c);
+            let width = match column.column_type() {
+                Physical::BOOLEAN => 0,
+                Physical::INT32 | Physical::FLOAT | Physical::BYTE_ARRAY => 4,
+                Physical::INT64 | Physical::DOUBLE => 8,
+                Physical::INT96 => 12,
+                Physical::FIXED_LEN_BYTE_ARRAY => {
+                    usize::try_from(column.column_descr().type_length())
+                        .ok()?
+                        .max(1)
+                }
+            };
+            let mut pages = group.get_column_page_reader(c).ok()?;
+            if let Some(Page::DictionaryPage {
+                buf, num_values, ..
+            }) = pages.get_next_page().ok()?
+            {
+                if (num_values as usize).checked_mul(width)? > buf.len() {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(())
+}
+
+fn decode(bytes: &Bytes, fields: &[Field], batch_rows: usize, outs: &mut [Out]) -> Option<Decoded> {
+    if !footer::plausible(bytes) {
+        return None;
+    }
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).ok()?;
     let schema = builder.schema().clone();
     let mut roots = Vec::with_capacity(fields.len());
     for (name, kind) in fields {
@@ -171,6 +224,8 @@ fn decode(bytes: &[u8], fields: &[Field], batch_rows: usize, outs: &mut [Out]) -
         }
         roots.push(index);
     }
+    // The schema is flat (footer.rs): root i is leaf column i.
+    dictionaries_fit(bytes, &roots)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder
         .with_batch_size(batch_rows)
@@ -211,12 +266,12 @@ fn quietly<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(None)
 }
 
-/// The rows of the Parquet file in `bytes`, as its footer gives them, or `null` when there is no
-/// readable footer.
+/// The rows of the Parquet file in `bytes`, as its footer gives them, or `null` when this binding
+/// does not take the file (see footer.rs).
 #[napi]
 pub fn parquet_rows(bytes: Uint8Array) -> Option<f64> {
-    let data: &[u8] = &bytes;
-    quietly(|| Some(reader_of(data)?.metadata().file_metadata().num_rows() as f64))
+    let data = Bytes::copy_from_slice(&bytes);
+    quietly(|| rows_of(&data)).map(|rows| rows as f64)
 }
 
 /// The destinations of `columns` for `fields`, checked: one array per field, of the field's type, none
@@ -310,73 +365,112 @@ pub fn decode_columns(
 ) -> Result<Option<Decoded>> {
     check_batch_rows(batch_rows)?;
     let (specs, mut outs) = destinations(fields, &mut columns)?;
-    let data: &[u8] = &bytes;
+    let data = Bytes::copy_from_slice(&bytes);
     Ok(quietly(|| {
-        decode(data, &specs, batch_rows as usize, &mut outs)
+        decode(&data, &specs, batch_rows as usize, &mut outs)
     }))
 }
 
-/// A file's sha256 and decoded columns, from the thread pool.
-#[napi(object)]
-pub struct DecodedFile {
-    /// The hex sha256 of the bytes, when asked for.
+/// What the thread pool made of a file's bytes before decoding them.
+#[napi(object, object_from_js = false)]
+pub struct InspectedFile {
+    /// The hex sha256 of the bytes, when asked for (or when a hash to match was given).
     pub sha256: Option<String>,
-    /// As {@link decodeColumns} returns it: `null` when parquet-wasm must decode the file.
-    pub decoded: Option<Decoded>,
+    /// The rows the footer declares; `null` when the file is not to be decoded here (a footer this
+    /// binding does not take, or bytes that do not have the expected hash).
+    pub rows: Option<f64>,
+    /// The bytes, held for {@link decodeFile}; `null` with `rows`.
+    pub file: Option<External<Bytes>>,
+}
+
+pub struct InspectFile {
+    bytes: Bytes,
+    hash: bool,
+    expect: Option<String>,
+}
+
+impl Task for InspectFile {
+    type Output = (Option<String>, Option<u64>);
+    type JsValue = InspectedFile;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let sha256 = (self.hash || self.expect.is_some()).then(|| {
+            use sha2::Digest;
+            sha2::Sha256::digest(&self.bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        });
+        // A file that is not the one the manifest names is never decoded: its hash is the news.
+        if self.expect.is_some() && self.expect != sha256 {
+            return Ok((sha256, None));
+        }
+        Ok((sha256, quietly(|| rows_of(&self.bytes))))
+    }
+
+    fn resolve(&mut self, _env: Env, (sha256, rows): Self::Output) -> Result<InspectedFile> {
+        Ok(InspectedFile {
+            sha256: sha256.filter(|_| self.hash),
+            rows: rows.map(|r| r as f64),
+            file: rows.map(|_| External::new(self.bytes.clone())),
+        })
+    }
+}
+
+/// Copies `bytes` (so nothing JavaScript does to them later reaches the thread pool), then on the
+/// pool takes their sha256 (when `hash`, or to compare with `expect`) and reads the footer. A file
+/// whose hash is not `expect` is not read further.
+#[napi(ts_return_type = "Promise<InspectedFile>")]
+pub fn inspect_file(
+    bytes: Uint8Array,
+    hash: bool,
+    expect: Option<String>,
+) -> AsyncTask<InspectFile> {
+    AsyncTask::new(InspectFile {
+        bytes: Bytes::copy_from_slice(&bytes),
+        hash,
+        expect,
+    })
 }
 
 pub struct DecodeFile {
-    bytes: Uint8Array,
-    hash: bool,
+    bytes: Bytes,
     fields: Option<Vec<ColumnSpec>>,
     batch_rows: u32,
     columns: Vec<Either<Float64Array, Int32Array>>,
 }
 
 impl Task for DecodeFile {
-    type Output = DecodedFile;
-    type JsValue = DecodedFile;
+    type Output = Option<Decoded>;
+    type JsValue = Option<Decoded>;
 
-    fn compute(&mut self) -> Result<DecodedFile> {
-        let data: &[u8] = &self.bytes;
-        let sha256 = self.hash.then(|| {
-            use sha2::Digest;
-            sha2::Sha256::digest(data)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        });
-        let decoded = match self.fields.take() {
-            Some(fields) => {
-                let (specs, mut outs) = destinations(fields, &mut self.columns)?;
-                quietly(|| decode(data, &specs, self.batch_rows as usize, &mut outs))
-            }
-            None => None,
-        };
-        Ok(DecodedFile { sha256, decoded })
+    fn compute(&mut self) -> Result<Option<Decoded>> {
+        let (specs, mut outs) =
+            destinations(self.fields.take().unwrap_or_default(), &mut self.columns)?;
+        Ok(quietly(|| {
+            decode(&self.bytes, &specs, self.batch_rows as usize, &mut outs)
+        }))
     }
 
-    fn resolve(&mut self, _env: Env, output: DecodedFile) -> Result<DecodedFile> {
+    fn resolve(&mut self, _env: Env, output: Option<Decoded>) -> Result<Option<Decoded>> {
         Ok(output)
     }
 }
 
-/// {@link decodeColumns} (unless `fields` is null) and the sha256 of the bytes (when `hash`), on
-/// libuv's thread pool: the file's columns are written while JavaScript runs on. Neither `bytes` nor
-/// `columns` may be touched until the promise settles.
-#[napi(ts_return_type = "Promise<DecodedFile>")]
+/// {@link decodeColumns} on libuv's thread pool, for a file {@link inspectFile} took: the columns are
+/// written while JavaScript runs on, and must not be touched until the promise settles (they are new
+/// arrays the caller keeps to itself).
+#[napi(ts_return_type = "Promise<Decoded | null>")]
 pub fn decode_file(
-    bytes: Uint8Array,
-    hash: bool,
-    fields: Option<Vec<ColumnSpec>>,
+    file: &External<Bytes>,
+    fields: Vec<ColumnSpec>,
     batch_rows: u32,
     columns: Vec<Either<Float64Array, Int32Array>>,
 ) -> Result<AsyncTask<DecodeFile>> {
     check_batch_rows(batch_rows)?;
     Ok(AsyncTask::new(DecodeFile {
-        bytes,
-        hash,
-        fields,
+        bytes: Bytes::clone(file),
+        fields: Some(fields),
         batch_rows,
         columns,
     }))

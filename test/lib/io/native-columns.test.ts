@@ -15,6 +15,7 @@ import { columnBatchOf } from '../../../lib/io/arrow-columns.ts';
 import { decodeNatively, nativeColumnBatches } from '../../../lib/io/native-columns.ts';
 import { decodeColumns } from '../../../native/parquet/index.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
+import { BINARY, editPages, field, I32, I64, LIST, STRUCT, setField, type ThriftStruct, withFooter } from '../../helpers/parquet-forge.ts';
 
 interface WriteOptions {
   rowGroup?: number;
@@ -167,11 +168,63 @@ describe('the native Parquet decoder', () => {
   it('hashes on the thread pool as node:crypto does, also for a file it leaves to parquet-wasm', async () => {
     const bytes = parquetOf(randomQuotes(new Rng(2), 1000, 3));
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const pooled = await decodeNatively(bytes, 'Quote', 300, true);
+    const pooled = await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: true });
     expect(pooled.sha256).toBe(sha);
     expect(snapshot(pooled.batches!)).toEqual(snapshot(viaWasm(bytes, 'Quote', 300)));
-    expect(await decodeNatively(bytes, 'Order', 300, true)).toEqual({ sha256: sha, batches: undefined });
-    expect(await decodeNatively(bytes, 'Quote', 300, false)).toMatchObject({ sha256: undefined });
+    expect(await decodeNatively(bytes, 'Order', { batchRows: 300, hash: true })).toEqual({ sha256: sha, batches: undefined });
+    expect(await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: false })).toMatchObject({ sha256: undefined });
+    // With the sha256 the manifest expects: decoded when it matches, not even read when it does not.
+    expect((await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: true, expect: sha })).batches).toHaveLength(4);
+    const other = '0'.repeat(64);
+    expect(await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: true, expect: other })).toEqual({
+      sha256: sha,
+      batches: undefined,
+    });
+  });
+
+  it('leaves forged footers and pages to parquet-wasm before arrow-rs can abort, overflow or allocate on their word', () => {
+    const before = process.resourceUsage().maxRSS;
+    const meta = (schema: ThriftStruct[], rows = 0n): ThriftStruct => [
+      { id: 1, type: I32, value: 1n },
+      { id: 2, type: LIST, value: { type: STRUCT, items: schema } },
+      { id: 3, type: I64, value: rows },
+      { id: 4, type: LIST, value: { type: STRUCT, items: [] } },
+    ];
+    const element = (name: string, children?: number, physical?: number): ThriftStruct => [
+      ...(physical === undefined ? [] : [{ id: 1, type: I32, value: BigInt(physical) }]),
+      { id: 3, type: I32, value: 0n },
+      { id: 4, type: BINARY, value: Buffer.from(name) },
+      ...(children === undefined ? [] : [{ id: 5, type: I32, value: BigInt(children) }]),
+    ];
+    const magic = Buffer.from('PAR1');
+    // A schema list that declares 2^31 − 1 elements in 24 bytes (the crate reserves room for them all).
+    const longList = withFooter(magic, [{ id: 2, type: LIST, value: { type: STRUCT, items: [], size: 2 ** 31 - 1 } }]);
+    // 20,000 nested groups (the crate builds the schema tree recursively).
+    const deep = withFooter(
+      magic,
+      meta([element('schema', 1), ...Array.from({ length: 20_000 }, () => element('g', 1)), element('ts_known', undefined, 2)]),
+    );
+    // A real file whose dictionary page for `bid` declares 2^31 − 1 doubles (16 GiB zeroed on its word).
+    const base = parquetOf(randomQuotes(new Rng(8), 200, 3), { dictionary: true });
+    const bomb = editPages(base, (header, column) => {
+      const dictionary = field(header, 7)?.value as ThriftStruct | undefined;
+      if (column === 'bid' && dictionary) setField(dictionary, 1, I32, 2n ** 31n - 1n);
+    });
+    expect(
+      nativeColumnBatches(
+        editPages(base, () => {}),
+        'Quote',
+        64,
+      ),
+    ).toBeDefined(); // the rewriting alone keeps it readable
+    for (const [what, bytes] of [
+      ['long list', longList],
+      ['deep schema', deep],
+      ['dictionary bomb', bomb],
+    ] as const) {
+      expect(nativeColumnBatches(bytes, 'Quote', 64), what).toBeUndefined();
+    }
+    expect(process.resourceUsage().maxRSS - before).toBeLessThan(1024 * 1024); // KB: under 1 GiB more at the peak
   });
 
   it('refuses malformed arguments with an error naming them', () => {

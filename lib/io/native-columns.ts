@@ -1,15 +1,17 @@
 /**
  * A Parquet data file straight into the column batches of a schema, decoded natively
  * (native/parquet: arrow-rs's reader without the Arrow IPC stream and its parse in JavaScript).
- * Only for schemas whose fields are all numbers and strings, and only for files the binding takes
- * whole: anything else is `undefined`, and the caller decodes the file with parquet-wasm
- * (arrow-columns.ts), whose checks say what is wrong with it.
+ * Only for schemas whose fields are all numbers and strings, and only for files whose footer
+ * parquet-wasm parses first (parquet.ts: footerParses) and the binding takes whole: anything else is
+ * `undefined`, and the caller decodes the file with parquet-wasm (arrow-columns.ts), whose checks say
+ * what is wrong with it.
  */
 import { type ColumnKind, type ColumnSpec, type DecodedColumns, decodeColumns, decodeFile } from '../../native/parquet/index.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import { ColumnBatch, type ColumnsOf } from '../core/column-batch.ts';
 import { fieldKind, isMicros } from './arrow-columns.ts';
+import { footerParses } from './parquet.ts';
 
 const specsOf = new Map<SchemaName, readonly ColumnSpec[] | null>();
 
@@ -38,7 +40,7 @@ export function nativeColumnBatches<TName extends SchemaName>(
   batchRows: number,
 ): ColumnBatch<SchemaTypes[TName]>[] | undefined {
   const specs = columnSpecs(schema);
-  const decoded = specs ? decodeColumns(bytes, specs, batchRows) : undefined;
+  const decoded = specs && footerParses(bytes) ? decodeColumns(bytes, specs, batchRows) : undefined;
   return decoded && batchesOf<TName>(specs!, decoded);
 }
 
@@ -52,7 +54,8 @@ export async function decodeNatively<TName extends SchemaName>(
   o: { batchRows: number; hash: boolean; expect?: string | undefined },
 ): Promise<{ sha256: string | undefined; batches: ColumnBatch<SchemaTypes[TName]>[] | undefined }> {
   const specs = columnSpecs(schema);
-  const { sha256, decoded } = await decodeFile(bytes, { hash: o.hash, expect: o.expect, fields: specs, batchRows: o.batchRows });
+  const fields = specs && footerParses(bytes) ? specs : null;
+  const { sha256, decoded } = await decodeFile(bytes, { hash: o.hash, expect: o.expect, fields, batchRows: o.batchRows });
   return { sha256, batches: decoded && batchesOf<TName>(specs!, decoded) };
 }
 

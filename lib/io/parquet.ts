@@ -110,6 +110,29 @@ export function parquetToIpc(bytes: Uint8Array): Uint8Array {
   return pw.readParquet(bytes, { batchSize: PARQUET_BATCH_ROWS }).intoIPCStream();
 }
 
+/**
+ * Whether parquet-wasm parses the footer of the Parquet file in `bytes` (given only the footer, a
+ * few KB, not the file). The native decoder (native/parquet) runs the same crate at the same version
+ * natively, where a footer that declares 2^31 list entries aborts the process and one nested 20,000
+ * deep overflows the stack; in WebAssembly both only trap. So a file goes to the native decoder only
+ * once its footer has parsed here.
+ */
+export function footerParses(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  if (n < 12) return false;
+  const len = new DataView(bytes.buffer, bytes.byteOffset, n).getUint32(n - 8, true);
+  if (len > 1 << 20 || len + 12 > n) return false;
+  const footerOnly = new Uint8Array(len + 12);
+  footerOnly.set(bytes.subarray(0, 4));
+  footerOnly.set(bytes.subarray(n - 8 - len), 4);
+  try {
+    pw.readSchema(footerOnly).free();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The message of the DataError for bytes parquet-wasm cannot decode. */
 export function unreadableParquet(err: unknown): string {
   return `not a readable Parquet file (${err instanceof Error ? err.message : String(err)})`;

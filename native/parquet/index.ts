@@ -42,6 +42,7 @@ interface Binding {
     bytes: Uint8Array,
     hash: boolean,
     expect: string | null,
+    read: boolean,
   ): Promise<{ sha256?: string | null; rows?: number | null; file?: HeldFile | null }>;
   decodeFile(file: HeldFile, fields: ColumnSpec[], batchRows: number, columns: Columns): Promise<Decoded | null>;
 }
@@ -79,7 +80,7 @@ export async function decodeFile(
   o: { hash: boolean; expect?: string | undefined; fields: readonly ColumnSpec[] | null; batchRows: number },
 ): Promise<{ sha256: string | undefined; decoded: DecodedColumns | undefined }> {
   const b = binding();
-  const inspected = await b.inspectFile(bytes, o.hash, o.expect ?? null);
+  const inspected = await b.inspectFile(bytes, o.hash, o.expect ?? null, o.fields !== null);
   const sha256 = inspected.sha256 ?? undefined;
   const rows = inspected.rows ?? undefined;
   const columns = o.fields && rows !== undefined && inspected.file ? columnsFor(rows, o.fields, bytes.length) : undefined;

@@ -6,7 +6,11 @@
 //! protocol whose lists are no longer than the bytes left, nested no deeper than Parquet's own
 //! structures need, and a flat schema (a root and its leaf columns, as every schema the replay reads).
 //! This walks the encoding without building anything; the thrift crate has no bounded validator, and
-//! its reader allocates a binary's declared length before reading it.
+//! its reader allocates a binary's declared length before reading it. It is not the whole defence:
+//! the crate reads fields by id whatever wire type the bytes give them, which this walk cannot
+//! follow without the whole Parquet definition, so parquet-wasm (the same crate, in WebAssembly,
+//! where a failed allocation or a deep recursion only traps) parses the footer first
+//! (lib/io/native-columns.ts).
 
 /// Larger footers are left to parquet-wasm (the project's files have footers of a few KB).
 const MAX_FOOTER: usize = 1 << 20;
@@ -62,6 +66,9 @@ impl Walk<'_> {
     /// A value of compact type `t`; `in_list`: a boolean takes a byte of its own (in a field its
     /// value is the type).
     fn value(&mut self, t: u8, in_list: bool, depth: u32) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         match t {
             1 | 2 => {
                 if in_list {
@@ -173,11 +180,15 @@ pub fn plausible(bytes: &[u8]) -> bool {
         for i in 0..count {
             let mut children = 0;
             w.fields(1, |w, id, t| {
-                if id == 5 && t == 5 {
-                    children = w.zigzag_i32()?;
-                    return Some(true);
+                // The crate reads field 5 as an i32 by its id, whatever type the bytes claim.
+                if id != 5 {
+                    return Some(false);
                 }
-                Some(false)
+                if !(4..=6).contains(&t) {
+                    return None;
+                }
+                children = w.zigzag_i32()?;
+                Some(true)
             })?;
             if i == 0 {
                 root_children = Some(children);

@@ -178,7 +178,8 @@ fn rows_of(bytes: &Bytes) -> Option<u64> {
 }
 
 /// Whether each dictionary page of the `leaves` holds the values it declares: the reader sizes a
-/// dictionary by its declared count before decoding it (2^31 doubles: a 16 GiB memset).
+/// dictionary by its declared count before decoding it (2^31 doubles: a 16 GiB memset). Every page
+/// header is looked at (a dictionary page may come after data pages); only dictionary pages are read.
 fn dictionaries_fit(bytes: &Bytes, leaves: &[usize]) -> Option<()> {
     let file = SerializedFileReader::new(bytes.clone()).ok()?;
     for g in 0..file.num_row_groups() {
@@ -197,12 +198,16 @@ fn dictionaries_fit(bytes: &Bytes, leaves: &[usize]) -> Option<()> {
                 }
             };
             let mut pages = group.get_column_page_reader(c).ok()?;
-            if let Some(Page::DictionaryPage {
-                buf, num_values, ..
-            }) = pages.get_next_page().ok()?
-            {
-                if (num_values as usize).checked_mul(width)? > buf.len() {
-                    return None;
+            while let Some(page) = pages.peek_next_page().ok()? {
+                if !page.is_dict {
+                    pages.skip_next_page().ok()?;
+                    continue;
+                }
+                match pages.get_next_page().ok()? {
+                    Some(Page::DictionaryPage {
+                        buf, num_values, ..
+                    }) if (num_values as usize).checked_mul(width)? <= buf.len() => {}
+                    _ => return None,
                 }
             }
         }
@@ -387,6 +392,7 @@ pub struct InspectFile {
     bytes: Bytes,
     hash: bool,
     expect: Option<String>,
+    read: bool,
 }
 
 impl Task for InspectFile {
@@ -402,7 +408,7 @@ impl Task for InspectFile {
                 .collect::<String>()
         });
         // A file that is not the one the manifest names is never decoded: its hash is the news.
-        if self.expect.is_some() && self.expect != sha256 {
+        if !self.read || (self.expect.is_some() && self.expect != sha256) {
             return Ok((sha256, None));
         }
         Ok((sha256, quietly(|| rows_of(&self.bytes))))
@@ -418,18 +424,21 @@ impl Task for InspectFile {
 }
 
 /// Copies `bytes` (so nothing JavaScript does to them later reaches the thread pool), then on the
-/// pool takes their sha256 (when `hash`, or to compare with `expect`) and reads the footer. A file
-/// whose hash is not `expect` is not read further.
+/// pool takes their sha256 (when `hash`, or to compare with `expect`) and, when `read`, reads the
+/// footer (only once parquet-wasm has parsed it: lib/io/native-columns.ts). A file whose hash is not
+/// `expect` is not read further.
 #[napi(ts_return_type = "Promise<InspectedFile>")]
 pub fn inspect_file(
     bytes: Uint8Array,
     hash: bool,
     expect: Option<String>,
+    read: bool,
 ) -> AsyncTask<InspectFile> {
     AsyncTask::new(InspectFile {
         bytes: Bytes::copy_from_slice(&bytes),
         hash,
         expect,
+        read,
     })
 }
 

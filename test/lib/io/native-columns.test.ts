@@ -182,51 +182,6 @@ describe('the native Parquet decoder', () => {
     });
   });
 
-  it('leaves forged footers and pages to parquet-wasm before arrow-rs can abort, overflow or allocate on their word', () => {
-    const before = process.resourceUsage().maxRSS;
-    const meta = (schema: ThriftStruct[], rows = 0n): ThriftStruct => [
-      { id: 1, type: I32, value: 1n },
-      { id: 2, type: LIST, value: { type: STRUCT, items: schema } },
-      { id: 3, type: I64, value: rows },
-      { id: 4, type: LIST, value: { type: STRUCT, items: [] } },
-    ];
-    const element = (name: string, children?: number, physical?: number): ThriftStruct => [
-      ...(physical === undefined ? [] : [{ id: 1, type: I32, value: BigInt(physical) }]),
-      { id: 3, type: I32, value: 0n },
-      { id: 4, type: BINARY, value: Buffer.from(name) },
-      ...(children === undefined ? [] : [{ id: 5, type: I32, value: BigInt(children) }]),
-    ];
-    const magic = Buffer.from('PAR1');
-    // A schema list that declares 2^31 − 1 elements in 24 bytes (the crate reserves room for them all).
-    const longList = withFooter(magic, [{ id: 2, type: LIST, value: { type: STRUCT, items: [], size: 2 ** 31 - 1 } }]);
-    // 20,000 nested groups (the crate builds the schema tree recursively).
-    const deep = withFooter(
-      magic,
-      meta([element('schema', 1), ...Array.from({ length: 20_000 }, () => element('g', 1)), element('ts_known', undefined, 2)]),
-    );
-    // A real file whose dictionary page for `bid` declares 2^31 − 1 doubles (16 GiB zeroed on its word).
-    const base = parquetOf(randomQuotes(new Rng(8), 200, 3), { dictionary: true });
-    const bomb = editPages(base, (header, column) => {
-      const dictionary = field(header, 7)?.value as ThriftStruct | undefined;
-      if (column === 'bid' && dictionary) setField(dictionary, 1, I32, 2n ** 31n - 1n);
-    });
-    expect(
-      nativeColumnBatches(
-        editPages(base, () => {}),
-        'Quote',
-        64,
-      ),
-    ).toBeDefined(); // the rewriting alone keeps it readable
-    for (const [what, bytes] of [
-      ['long list', longList],
-      ['deep schema', deep],
-      ['dictionary bomb', bomb],
-    ] as const) {
-      expect(nativeColumnBatches(bytes, 'Quote', 64), what).toBeUndefined();
-    }
-    expect(process.resourceUsage().maxRSS - before).toBeLessThan(1024 * 1024); // KB: under 1 GiB more at the peak
-  });
-
   it('refuses malformed arguments with an error naming them', () => {
     const bytes = parquetOf(randomQuotes(new Rng(3), 10, 2));
     expect(() => decodeColumns(bytes, [{ name: 'bid', kind: 'bogus' as never }], 8)).toThrow(
@@ -250,5 +205,74 @@ describe('the native Parquet decoder', () => {
     // Arrays of the wrong length: the file is not taken (null), nothing written past them.
     const short = [new Float64Array(4), new Float64Array(4)];
     expect(binding.decodeColumns(bytes, two, 8, short)).toBeNull();
+  });
+  // Last: parquet-wasm's instance does not recover from a trap, and the gate traps on these footers
+  // (the run that reads such a file fails on it anyway).
+  it('leaves forged footers and pages to parquet-wasm before arrow-rs can abort, overflow or allocate on their word', async () => {
+    const before = process.resourceUsage().maxRSS;
+    const meta = (schema: ThriftStruct[], rows = 0n): ThriftStruct => [
+      { id: 1, type: I32, value: 1n },
+      { id: 2, type: LIST, value: { type: STRUCT, items: schema } },
+      { id: 3, type: I64, value: rows },
+      { id: 4, type: LIST, value: { type: STRUCT, items: [] } },
+    ];
+    const element = (name: string, children?: number, physical?: number, childrenType = I32): ThriftStruct => [
+      ...(physical === undefined ? [] : [{ id: 1, type: I32, value: BigInt(physical) }]),
+      { id: 3, type: I32, value: 0n },
+      { id: 4, type: BINARY, value: Buffer.from(name) },
+      ...(children === undefined ? [] : [{ id: 5, type: childrenType, value: BigInt(children) }]),
+    ];
+    const magic = Buffer.from('PAR1');
+    // A schema list that declares 2^31 − 1 elements in 24 bytes (the crate reserves room for them all).
+    const longList = withFooter(magic, [{ id: 2, type: LIST, value: { type: STRUCT, items: [], size: 2 ** 31 - 1 } }]);
+    // 20,000 nested groups (the crate builds the schema tree recursively).
+    const deep = withFooter(
+      magic,
+      meta([element('schema', 1), ...Array.from({ length: 20_000 }, () => element('g', 1)), element('ts_known', undefined, 2)]),
+    );
+    // The same depth with the groups' num_children sent as i64: the crate reads field 5 by its id.
+    const deepTyped = withFooter(
+      magic,
+      meta([
+        element('schema', 1),
+        ...Array.from({ length: 20_000 }, () => element('g', 1, undefined, I64)),
+        element('ts_known', undefined, 2),
+      ]),
+    );
+    // 200,000 lists nested in FileMetaData field 1 (a walk that recursed on them unbounded overflowed).
+    const nestedFooter = Buffer.concat([Buffer.from([0x19]), Buffer.alloc(200_000, 0x19), Buffer.from([0x05, 0x00])]);
+    const nestedLists = Buffer.concat([magic, nestedFooter, Buffer.from(new Uint32Array([nestedFooter.length]).buffer), magic]);
+    // key_value_metadata (5) sent as an i32 whose varint bytes are, to the crate, a list header of 2^31 − 1 entries.
+    const confused = Buffer.from(
+      '504152311502192c35001806736368656d6115020015042500180874735f6b6e6f776e001600190c15fcffffffff07002c00000050415231',
+      'hex',
+    );
+    // A real file whose dictionary page for `bid` declares 2^31 − 1 doubles (16 GiB zeroed on its word).
+    const base = parquetOf(randomQuotes(new Rng(8), 200, 3), { dictionary: true });
+    const bomb = editPages(base, (header, column) => {
+      const dictionary = field(header, 7)?.value as ThriftStruct | undefined;
+      if (column === 'bid' && dictionary) setField(dictionary, 1, I32, 2n ** 31n - 1n);
+    });
+    expect(
+      nativeColumnBatches(
+        editPages(base, () => {}),
+        'Quote',
+        64,
+      ),
+    ).toBeDefined(); // the rewriting alone keeps it readable
+    for (const [what, bytes] of [
+      ['long list', longList],
+      ['deep schema', deep],
+      ['deep schema, num_children as i64', deepTyped],
+      ['nested lists', nestedLists],
+      ['an i32 that is a list header', confused],
+      ['dictionary bomb', bomb],
+    ] as const) {
+      expect(nativeColumnBatches(bytes, 'Quote', 64), what).toBeUndefined();
+    }
+    // On the thread pool too (there the footer is read only once the gate has passed it).
+    expect(await decodeNatively(confused, 'Quote', { batchRows: 64, hash: true })).toMatchObject({ batches: undefined });
+    expect(await decodeNatively(deepTyped, 'Quote', { batchRows: 64, hash: false })).toEqual({ sha256: undefined, batches: undefined });
+    expect(process.resourceUsage().maxRSS - before).toBeLessThan(1024 * 1024); // KB: under 1 GiB more at the peak
   });
 });

@@ -201,3 +201,74 @@ pub fn plausible(bytes: &[u8]) -> bool {
     });
     well_formed.is_some() && flat && walk.left() == 0
 }
+
+/// An integer field's value, whatever integer wire type the bytes give it (the crate reads fields by
+/// id); `None` for a field of another type, so the caller refuses the page.
+fn integer(w: &mut Walk, t: u8) -> Option<i64> {
+    if !(4..=6).contains(&t) {
+        return None;
+    }
+    let n = w.varint()?;
+    Some((n >> 1) as i64 ^ -((n & 1) as i64))
+}
+
+/// Whether every dictionary page among the page headers from `start` to `end` holds the values it
+/// declares (`num_values × width ≤ uncompressed_page_size`): the reader sizes a dictionary by its
+/// declared count before decoding it. Only headers are read; page bodies are skipped.
+pub fn dictionaries_fit(bytes: &[u8], start: usize, end: usize, width: usize) -> bool {
+    let Some(chunk) = bytes.get(start..end.min(bytes.len())) else {
+        return false;
+    };
+    let mut walk = Walk {
+        bytes: chunk,
+        at: 0,
+    };
+    while walk.left() > 0 {
+        let (mut kind, mut uncompressed, mut compressed, mut values) = (None, None, None, None);
+        let header = walk.fields(0, |w, id, t| {
+            match id {
+                1 => kind = Some(integer(w, t)?),
+                2 => uncompressed = Some(integer(w, t)?),
+                3 => compressed = Some(integer(w, t)?),
+                7 if t == STRUCT => {
+                    w.fields(1, |w, id, t| {
+                        if id != 1 {
+                            return Some(false);
+                        }
+                        values = Some(integer(w, t)?);
+                        Some(true)
+                    })?;
+                }
+                7 => return None,
+                _ => return Some(false),
+            }
+            Some(true)
+        });
+        let (Some(()), Some(kind), Some(uncompressed), Some(compressed)) =
+            (header, kind, uncompressed, compressed)
+        else {
+            return false;
+        };
+        // DICTIONARY_PAGE is 2 in PageType.
+        if kind == 2 {
+            let (Some(values), Ok(size)) = (values, usize::try_from(uncompressed)) else {
+                return false;
+            };
+            match usize::try_from(values)
+                .ok()
+                .and_then(|v| v.checked_mul(width))
+            {
+                Some(need) if need <= size => {}
+                _ => return false,
+            }
+        }
+        if usize::try_from(compressed)
+            .ok()
+            .and_then(|n| walk.skip(n))
+            .is_none()
+        {
+            return false;
+        }
+    }
+    true
+}

@@ -25,7 +25,7 @@ use napi_derive::napi;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::basic::Type as Physical;
-use parquet::column::page::Page;
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 mod footer;
@@ -177,15 +177,12 @@ fn rows_of(bytes: &Bytes) -> Option<u64> {
     (groups == rows).then_some(u64::try_from(rows).ok()?)
 }
 
-/// Whether each dictionary page of the `leaves` holds the values it declares: the reader sizes a
-/// dictionary by its declared count before decoding it (2^31 doubles: a 16 GiB memset). Every page
-/// header is looked at (a dictionary page may come after data pages); only dictionary pages are read.
-fn dictionaries_fit(bytes: &Bytes, leaves: &[usize]) -> Option<()> {
-    let file = SerializedFileReader::new(bytes.clone()).ok()?;
-    for g in 0..file.num_row_groups() {
-        let group = file.get_row_group(g).ok()?;
+/// Whether each dictionary page of the `leaves` holds the values it declares (footer.rs reads the
+/// page headers of each column chunk: a dictionary page may also come after data pages).
+fn dictionaries_fit(bytes: &Bytes, meta: &ParquetMetaData, leaves: &[usize]) -> Option<()> {
+    for group in meta.row_groups() {
         for &c in leaves {
-            let column = group.metadata().column(c);
+            let column = group.column(c);
             let width = match column.column_type() {
                 Physical::BOOLEAN => 0,
                 Physical::INT32 | Physical::FLOAT | Physical::BYTE_ARRAY => 4,
@@ -197,18 +194,11 @@ fn dictionaries_fit(bytes: &Bytes, leaves: &[usize]) -> Option<()> {
                         .max(1)
                 }
             };
-            let mut pages = group.get_column_page_reader(c).ok()?;
-            while let Some(page) = pages.peek_next_page().ok()? {
-                if !page.is_dict {
-                    pages.skip_next_page().ok()?;
-                    continue;
-                }
-                match pages.get_next_page().ok()? {
-                    Some(Page::DictionaryPage {
-                        buf, num_values, ..
-                    }) if (num_values as usize).checked_mul(width)? <= buf.len() => {}
-                    _ => return None,
-                }
+            let (start, length) = column.byte_range();
+            let start = usize::try_from(start).ok()?;
+            let end = start.checked_add(usize::try_from(length).ok()?)?;
+            if !footer::dictionaries_fit(bytes, start, end, width) {
+                return None;
             }
         }
     }
@@ -230,7 +220,7 @@ fn decode(bytes: &Bytes, fields: &[Field], batch_rows: usize, outs: &mut [Out]) 
         roots.push(index);
     }
     // The schema is flat (footer.rs): root i is leaf column i.
-    dictionaries_fit(bytes, &roots)?;
+    dictionaries_fit(bytes, builder.metadata(), &roots)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder
         .with_batch_size(batch_rows)

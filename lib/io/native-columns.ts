@@ -46,17 +46,18 @@ export function nativeColumnBatches<TName extends SchemaName>(
 
 /**
  * The same on libuv's thread pool, with the sha256 of the bytes when `hash` (taken also when the
- * batches are undefined). Bytes whose sha256 is not `expect` (when given) are not decoded.
+ * batches are undefined). Bytes whose sha256 is not `expect` (when given) are not decoded; `problem`
+ * says why a file whose footer contradicts itself is corrupt.
  */
 export async function decodeNatively<TName extends SchemaName>(
   bytes: Uint8Array,
   schema: TName,
   o: { batchRows: number; hash: boolean; expect?: string | undefined },
-): Promise<{ sha256: string | undefined; batches: ColumnBatch<SchemaTypes[TName]>[] | undefined }> {
+): Promise<{ sha256: string | undefined; batches: ColumnBatch<SchemaTypes[TName]>[] | undefined; problem?: string }> {
   const specs = columnSpecs(schema);
   const fields = specs && footerParses(bytes) ? specs : null;
-  const { sha256, decoded } = await decodeFile(bytes, { hash: o.hash, expect: o.expect, fields, batchRows: o.batchRows });
-  return { sha256, batches: decoded && batchesOf<TName>(specs!, decoded) };
+  const { sha256, decoded, problem } = await decodeFile(bytes, { hash: o.hash, expect: o.expect, fields, batchRows: o.batchRows });
+  return { sha256, batches: decoded && batchesOf<TName>(specs!, decoded), ...(problem ? { problem } : {}) };
 }
 
 function batchesOf<TName extends SchemaName>(specs: readonly ColumnSpec[], decoded: DecodedColumns): ColumnBatch<SchemaTypes[TName]>[] {

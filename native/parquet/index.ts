@@ -43,7 +43,7 @@ interface Binding {
     hash: boolean,
     expect: string | null,
     read: boolean,
-  ): Promise<{ sha256?: string | null; rows?: number | null; file?: HeldFile | null }>;
+  ): Promise<{ sha256?: string | null; rows?: number | null; problem?: string | null; file?: HeldFile | null }>;
   decodeFile(file: HeldFile, fields: ColumnSpec[], batchRows: number, columns: Columns): Promise<Decoded | null>;
 }
 
@@ -73,15 +73,17 @@ export function decodeColumns(bytes: Uint8Array, fields: readonly ColumnSpec[], 
 /**
  * The same on libuv's thread pool (the bytes are copied first), with the sha256 of the bytes when
  * `hash`, also when the columns are left to parquet-wasm or `fields` is null (hash only). When
- * `expect` is given and the bytes do not have that sha256, nothing is decoded.
+ * `expect` is given and the bytes do not have that sha256, nothing is decoded. `problem`: why the
+ * file is corrupt, when its footer says so itself (its row groups do not add up to its row count).
  */
 export async function decodeFile(
   bytes: Uint8Array,
   o: { hash: boolean; expect?: string | undefined; fields: readonly ColumnSpec[] | null; batchRows: number },
-): Promise<{ sha256: string | undefined; decoded: DecodedColumns | undefined }> {
+): Promise<{ sha256: string | undefined; decoded: DecodedColumns | undefined; problem?: string }> {
   const b = binding();
   const inspected = await b.inspectFile(bytes, o.hash, o.expect ?? null, o.fields !== null);
   const sha256 = inspected.sha256 ?? undefined;
+  if (inspected.problem) return { sha256, decoded: undefined, problem: inspected.problem };
   const rows = inspected.rows ?? undefined;
   const columns = o.fields && rows !== undefined && inspected.file ? columnsFor(rows, o.fields, bytes.length) : undefined;
   if (!columns) return { sha256, decoded: undefined };

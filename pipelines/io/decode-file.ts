@@ -74,8 +74,9 @@ export async function decodeBytesOnPool(
   schema: SchemaName,
   o: { hash: boolean; expect?: string | undefined },
 ): Promise<DecodedBytes> {
-  const { sha256, batches } = await decodeNatively(bytes, schema, { batchRows: PARQUET_BATCH_ROWS, ...o });
+  const { sha256, batches, problem } = await decodeNatively(bytes, schema, { batchRows: PARQUET_BATCH_ROWS, ...o });
   if (batches) return { sha256, batches };
+  if (problem) return { sha256, unreadable: problem };
   if (o.expect !== undefined && sha256 !== o.expect) return { sha256, unreadable: 'not decoded: its sha256 is not the expected one' };
   return { sha256, ...decodeWithWasm(bytes) };
 }

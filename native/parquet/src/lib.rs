@@ -166,15 +166,27 @@ fn column(kind: Kind, array: &ArrayRef, out: &mut Out, at: usize) -> Option<Vec<
 
 /// The rows the file's footer declares, when the footer is plausible (footer.rs), parses, and its row
 /// groups add up to it.
-fn rows_of(bytes: &Bytes) -> Option<u64> {
+fn rows_of(bytes: &Bytes) -> Option<std::result::Result<u64, String>> {
     if !footer::plausible(bytes) {
         return None;
     }
     let file = SerializedFileReader::new(bytes.clone()).ok()?;
     let meta = file.metadata();
     let rows = meta.file_metadata().num_rows();
-    let groups: i64 = meta.row_groups().iter().map(|g| g.num_rows()).sum();
-    (groups == rows).then_some(u64::try_from(rows).ok()?)
+    let groups = meta.row_groups().iter().try_fold(0i64, |n, g| {
+        n.checked_add(g.num_rows()).filter(|_| g.num_rows() >= 0)
+    });
+    // Both decoders would read what the footer counts, and a file whose row groups hold more would
+    // lose rows without a word: say so instead.
+    Some(match (u64::try_from(rows), groups) {
+        (Ok(r), Some(g)) if g == rows => Ok(r),
+        (_, Some(g)) => Err(format!(
+            "its footer counts {rows} rows and its row groups {g}: the file is corrupt"
+        )),
+        _ => Err(format!(
+            "its footer counts {rows} rows and its row groups a count that is negative or too large: the file is corrupt"
+        )),
+    })
 }
 
 /// Whether each dictionary page of the `leaves` holds the values it declares (footer.rs reads the
@@ -266,7 +278,9 @@ fn quietly<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
 #[napi]
 pub fn parquet_rows(bytes: Uint8Array) -> Option<f64> {
     let data = Bytes::copy_from_slice(&bytes);
-    quietly(|| rows_of(&data)).map(|rows| rows as f64)
+    quietly(|| rows_of(&data))
+        .and_then(std::result::Result::ok)
+        .map(|rows| rows as f64)
 }
 
 /// The destinations of `columns` for `fields`, checked: one array per field, of the field's type, none
@@ -372,8 +386,11 @@ pub struct InspectedFile {
     /// The hex sha256 of the bytes, when asked for (or when a hash to match was given).
     pub sha256: Option<String>,
     /// The rows the footer declares; `null` when the file is not to be decoded here (a footer this
-    /// binding does not take, or bytes that do not have the expected hash).
+    /// binding does not take, bytes that do not have the expected hash, or a `problem`).
     pub rows: Option<f64>,
+    /// Why the file is corrupt, when its footer says so itself (its row groups do not add up to its
+    /// row count, which both decoders would follow, dropping rows without a word).
+    pub problem: Option<String>,
     /// The bytes, held for {@link decodeFile}; `null` with `rows`.
     pub file: Option<External<Bytes>>,
 }
@@ -386,7 +403,7 @@ pub struct InspectFile {
 }
 
 impl Task for InspectFile {
-    type Output = (Option<String>, Option<u64>);
+    type Output = (Option<String>, Option<std::result::Result<u64, String>>);
     type JsValue = InspectedFile;
 
     fn compute(&mut self) -> Result<Self::Output> {
@@ -404,10 +421,12 @@ impl Task for InspectFile {
         Ok((sha256, quietly(|| rows_of(&self.bytes))))
     }
 
-    fn resolve(&mut self, _env: Env, (sha256, rows): Self::Output) -> Result<InspectedFile> {
+    fn resolve(&mut self, _env: Env, (sha256, read): Self::Output) -> Result<InspectedFile> {
+        let rows = read.as_ref().and_then(|r| r.as_ref().ok()).copied();
         Ok(InspectedFile {
             sha256: sha256.filter(|_| self.hash),
             rows: rows.map(|r| r as f64),
+            problem: read.and_then(std::result::Result::err),
             file: rows.map(|_| External::new(self.bytes.clone())),
         })
     }

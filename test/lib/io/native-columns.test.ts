@@ -15,7 +15,19 @@ import { columnBatchOf } from '../../../lib/io/arrow-columns.ts';
 import { decodeNatively, nativeColumnBatches } from '../../../lib/io/native-columns.ts';
 import { decodeColumns } from '../../../native/parquet/index.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
-import { BINARY, editPages, field, I32, I64, LIST, STRUCT, setField, type ThriftStruct, withFooter } from '../../helpers/parquet-forge.ts';
+import {
+  BINARY,
+  editPages,
+  field,
+  footerOf,
+  I32,
+  I64,
+  LIST,
+  STRUCT,
+  setField,
+  type ThriftStruct,
+  withFooter,
+} from '../../helpers/parquet-forge.ts';
 
 interface WriteOptions {
   rowGroup?: number;
@@ -180,6 +192,20 @@ describe('the native Parquet decoder', () => {
       sha256: sha,
       batches: undefined,
     });
+  });
+
+  it('says a file is corrupt when its footer counts other rows than its row groups hold (both decoders would drop them)', async () => {
+    const bytes = Buffer.from(parquetOf(randomQuotes(new Rng(4), 300, 3), { rowGroup: 100 }));
+    const meta = footerOf(bytes);
+    setField(meta, 3, I64, 0n);
+    const body = bytes.subarray(0, bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8));
+    const lying = withFooter(body, meta);
+    expect(await decodeNatively(lying, 'Quote', { batchRows: 64, hash: false })).toEqual({
+      sha256: undefined,
+      batches: undefined,
+      problem: 'its footer counts 0 rows and its row groups 300: the file is corrupt',
+    });
+    expect(nativeColumnBatches(lying, 'Quote', 64)).toBeUndefined();
   });
 
   it('refuses malformed arguments with an error naming them', () => {

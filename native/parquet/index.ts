@@ -6,6 +6,7 @@
  * what is wrong.
  *
  * @example
+ * declare const bytes: Uint8Array; // a Parquet file's bytes
  * const decoded = decodeColumns(bytes, [{ name: 'ts_known', kind: 'micros' }, { name: 'symbol', kind: 'string' }], 65536);
  * decoded?.columns[0]; // Float64Array: ts_known of every row; batch b is rows b * 65536 … of it
  */

@@ -42,8 +42,8 @@ export function openDataset<TName extends SchemaName>(
   let rows = 0;
   const request = (k: number): Promise<DecodedFile> | undefined => {
     if (k >= entry.files.length) return undefined;
-    const hash = entry.sha256?.[k] !== undefined || onFile !== undefined;
     const expect = entry.sha256?.[k];
+    const hash = expect !== undefined || onFile !== undefined;
     const decoding = decodedOnce(dir, entry.files[k]!, schema, hash, (h) =>
       decodeDataFile(dir, entry.files[k]!, schema, { hash: h, expect }),
     );

@@ -23,7 +23,7 @@ export interface DecodeFailure {
 }
 
 /** What decoding makes of a file's bytes: their hash (when asked for), and column batches, an Arrow IPC stream or why not. */
-export interface DecodedBytes {
+interface DecodedBytes {
   sha256?: string | undefined;
   /** The natively decoded file, its columns already checked. */
   batches?: ColumnBatch<unknown>[] | undefined;
@@ -39,15 +39,6 @@ export interface DecodedFile {
   failure?: DecodeFailure | undefined;
 }
 
-/** The bytes of `file` of data folder `dir`, or why they may not be read. */
-export function readDataFile(dir: string, file: string): { bytes: Uint8Array } | { failure: DecodeFailure } {
-  try {
-    return { bytes: readDataFileBytes(dir, file) };
-  } catch (err) {
-    return { failure: failureOf(err, join(dir, file)) };
-  }
-}
-
 /**
  * Reads and decodes `file` of data folder `dir` into column batches of `schema`. A file whose sha256
  * is not `expect` (the manifest's, when it gives one) is hashed and not decoded: the caller reports
@@ -59,9 +50,13 @@ export async function decodeDataFile(
   schema: SchemaName,
   o: { hash: boolean; expect?: string | undefined },
 ): Promise<DecodedFile> {
-  const read = readDataFile(dir, file);
-  if ('failure' in read) return { failure: read.failure };
-  return columnsOfFile(join(dir, file), await decodeBytesOnPool(read.bytes, schema, o), schema);
+  let bytes: Uint8Array;
+  try {
+    bytes = readDataFileBytes(dir, file);
+  } catch (err) {
+    return { failure: failureOf(err, join(dir, file)) };
+  }
+  return columnsOfFile(join(dir, file), await decodeBytesOnPool(bytes, schema, o), schema);
 }
 
 /**
@@ -69,7 +64,7 @@ export async function decodeDataFile(
  * thread, for a file the native decoder does not take); bytes without the `expect`ed sha256 are not
  * decoded at all.
  */
-export async function decodeBytesOnPool(
+async function decodeBytesOnPool(
   bytes: Uint8Array,
   schema: SchemaName,
   o: { hash: boolean; expect?: string | undefined },
@@ -90,7 +85,7 @@ function decodeWithWasm(bytes: Uint8Array): { ipc: Uint8Array } | { unreadable: 
 }
 
 /** Column batches of `schema` from a decoded file, its columns checked first. */
-export function columnsOfFile(path: string, decoded: DecodedBytes, schema: SchemaName): DecodedFile {
+function columnsOfFile(path: string, decoded: DecodedBytes, schema: SchemaName): DecodedFile {
   const { sha256 } = decoded;
   if (decoded.unreadable !== undefined) return { sha256, failure: { file: path, message: decoded.unreadable } };
   if (decoded.batches) return { sha256, batches: decoded.batches, rows: decoded.batches.reduce((n, b) => n + b.length, 0) };

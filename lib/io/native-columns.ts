@@ -6,12 +6,12 @@
  * `undefined`, and the caller decodes the file with parquet-wasm (arrow-columns.ts), whose checks say
  * what is wrong with it.
  */
-import { type ColumnKind, type ColumnSpec, type DecodedColumns, decodeColumns, decodeFile } from '../../native/parquet/index.ts';
+import { type ColumnKind, type ColumnSpec, type DecodedColumns, decodeColumns, decodeOpenFile } from '../../native/parquet/index.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import { ColumnBatch, type ColumnsOf } from '../core/column-batch.ts';
 import { fieldKind, isMicros } from './arrow-columns.ts';
-import { footerParses } from './parquet.ts';
+import { footerParses, parsedFooter } from './parquet.ts';
 
 const specsOf = new Map<SchemaName, readonly ColumnSpec[] | null>();
 
@@ -45,19 +45,21 @@ export function nativeColumnBatches<TName extends SchemaName>(
 }
 
 /**
- * The same on libuv's thread pool, with the sha256 of the bytes when `hash` (taken also when the
- * batches are undefined). Bytes whose sha256 is not `expect` (when given) are not decoded; `problem`
- * says why a file whose footer contradicts itself is corrupt.
+ * The same on libuv's thread pool, for the `size` bytes of the open data file `fd` (read there), with
+ * their sha256 when `hash`. Bytes whose sha256 is not `expect` (when given) are not decoded. `bytes`:
+ * the bytes read, when they were not decoded here (for parquet-wasm); `problem`: why the file cannot
+ * be read, or is corrupt by its own footer.
  */
 export async function decodeNatively<TName extends SchemaName>(
-  bytes: Uint8Array,
+  file: { fd: number; size: number },
   schema: TName,
   o: { batchRows: number; hash: boolean; expect?: string | undefined },
-): Promise<{ sha256: string | undefined; batches: ColumnBatch<SchemaTypes[TName]>[] | undefined; problem?: string }> {
+): Promise<{ sha256: string | undefined; batches?: ColumnBatch<SchemaTypes[TName]>[]; bytes?: Uint8Array; problem?: string }> {
   const specs = columnSpecs(schema);
-  const fields = specs && footerParses(bytes) ? specs : null;
-  const { sha256, decoded, problem } = await decodeFile(bytes, { hash: o.hash, expect: o.expect, fields, batchRows: o.batchRows });
-  return { sha256, batches: decoded && batchesOf<TName>(specs!, decoded), ...(problem ? { problem } : {}) };
+  const footer = specs ? (parsedFooter(file.fd, file.size) ?? null) : null;
+  const { sha256, decoded, bytes, problem } = await decodeOpenFile(file.fd, file.size, { ...o, footer, fields: specs });
+  if (decoded) return { sha256, batches: batchesOf<TName>(specs!, decoded) };
+  return { sha256, ...(bytes ? { bytes } : {}), ...(problem ? { problem } : {}) };
 }
 
 function batchesOf<TName extends SchemaName>(specs: readonly ColumnSpec[], decoded: DecodedColumns): ColumnBatch<SchemaTypes[TName]>[] {

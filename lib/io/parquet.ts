@@ -60,10 +60,11 @@ function fileProblem(st: { isFile(): boolean; isDirectory(): boolean; size: numb
 }
 
 /**
- * The bytes of a regular file of at most MAX_DATA_FILE_BYTES. Opened without blocking (a pipe) and
- * checked on the open descriptor, so a device or a file swapped after an earlier check is refused.
+ * `path` opened for reading: a regular file of at most MAX_DATA_FILE_BYTES. Opened without blocking
+ * (a pipe) and checked on the open descriptor, so a device or a file swapped after an earlier check is
+ * refused. The caller closes `fd`.
  */
-export function readDataBytes(path: string): Uint8Array {
+function openDataBytes(path: string): { fd: number; size: number } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -75,7 +76,19 @@ export function readDataBytes(path: string): Uint8Array {
     const st = fstatSync(fd);
     const problem = fileProblem(st);
     if (problem) throw new DataError(path, problem);
-    const bytes = new Uint8Array(st.size);
+    return { fd, size: st.size };
+  } catch (err) {
+    closeSync(fd);
+    if (err instanceof DataError) throw err;
+    throw new DataError(path, `cannot read: ${String(err)}`);
+  }
+}
+
+/** The bytes of a regular file of at most MAX_DATA_FILE_BYTES (see openDataBytes). */
+export function readDataBytes(path: string): Uint8Array {
+  const { fd, size } = openDataBytes(path);
+  try {
+    const bytes = new Uint8Array(size);
     let at = 0;
     while (at < bytes.length) {
       const n = readSync(fd, bytes, at, bytes.length - at, at);
@@ -91,18 +104,31 @@ export function readDataBytes(path: string): Uint8Array {
   }
 }
 
-/**
- * The bytes of `file` of data folder `dir` (as listed in its manifest), refusing a path that leaves the
- * folder (after symlinks), a file that is not regular, or one over MAX_DATA_FILE_BYTES. Errors are
- * DataErrors naming `dir/file`. (pipelines/io/decode-file.ts decodes them.)
- */
-export function readDataFileBytes(dir: string, file: string): Uint8Array {
+/** The real path of `file` of data folder `dir`, once it passes the checks of readDataFileBytes (else a DataError). */
+function checkedDataPath(dir: string, file: string): string {
   const path = join(dir, file);
   const problem = lexicalProblem(file);
   if (problem) throw new DataError(path, problem);
   const resolved = resolveProblem(dir, file);
   if (resolved.problem !== undefined) throw new DataError(path, resolved.problem);
-  return readDataBytes(resolved.real!);
+  return resolved.real!;
+}
+
+/**
+ * The bytes of `file` of data folder `dir` (as listed in its manifest), refusing a path that leaves the
+ * folder (after symlinks), a file that is not regular, or one over MAX_DATA_FILE_BYTES. Errors are
+ * DataErrors naming `dir/file`.
+ */
+export function readDataFileBytes(dir: string, file: string): Uint8Array {
+  return readDataBytes(checkedDataPath(dir, file));
+}
+
+/**
+ * `file` of data folder `dir` opened, after the checks of readDataFileBytes, for a reader elsewhere
+ * (pipelines/io/decode-file.ts reads it on libuv's thread pool). The caller closes `fd`.
+ */
+export function openDataFile(dir: string, file: string): { fd: number; size: number } {
+  return openDataBytes(checkedDataPath(dir, file));
 }
 
 /** Parquet bytes as an Arrow IPC stream (what parquet-wasm decodes to), or the reason they are not readable Parquet. */
@@ -119,12 +145,39 @@ export function parquetToIpc(bytes: Uint8Array): Uint8Array {
  */
 export function footerParses(bytes: Uint8Array): boolean {
   const n = bytes.length;
-  if (n < 12) return false;
-  const len = new DataView(bytes.buffer, bytes.byteOffset, n).getUint32(n - 8, true);
-  if (len > 1 << 20 || len + 12 > n) return false;
+  const len = footerLength(n, n < 12 ? undefined : bytes.subarray(n - 8));
+  if (len === undefined) return false;
   const footerOnly = new Uint8Array(len + 12);
   footerOnly.set(bytes.subarray(0, 4));
   footerOnly.set(bytes.subarray(n - 8 - len), 4);
+  return parsesAsFooter(footerOnly);
+}
+
+/**
+ * The file's first 4 bytes, its footer, the footer's length and its last 4 bytes, read from `fd`
+ * (`size` bytes), when parquet-wasm parses that footer (see footerParses); else undefined.
+ */
+export function parsedFooter(fd: number, size: number): Uint8Array | undefined {
+  try {
+    const tail = new Uint8Array(8);
+    const len = size < 12 || readSync(fd, tail, 0, 8, size - 8) !== 8 ? undefined : footerLength(size, tail);
+    if (len === undefined) return undefined;
+    const footerOnly = new Uint8Array(len + 12);
+    if (readSync(fd, footerOnly, 0, 4, 0) !== 4 || readSync(fd, footerOnly, 4, len + 8, size - 8 - len) !== len + 8) return undefined;
+    return parsesAsFooter(footerOnly) ? footerOnly : undefined;
+  } catch {
+    return undefined; // the read on the pool says what is wrong
+  }
+}
+
+/** The footer's length from the file's last 8 bytes, when it fits the file and is at most 1 MiB. */
+function footerLength(size: number, tail: Uint8Array | undefined): number | undefined {
+  if (!tail) return undefined;
+  const len = new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true);
+  return len > 1 << 20 || len + 12 > size ? undefined : len;
+}
+
+function parsesAsFooter(footerOnly: Uint8Array): boolean {
   try {
     pw.readSchema(footerOnly).free();
     return true;

@@ -34,18 +34,24 @@ interface Decoded {
   rows: number[];
   dictionaries: string[][];
 }
-/** The file's bytes, copied and held by the binding between inspectFile and decodeFile. */
+/** A file's bytes, read and held by the binding for heldBytes. */
 type HeldFile = { readonly __held: unique symbol };
 interface Binding {
   parquetRows(bytes: Uint8Array): number | null;
   decodeColumns(bytes: Uint8Array, fields: ColumnSpec[], batchRows: number, columns: Columns): Decoded | null;
-  inspectFile(
-    bytes: Uint8Array,
+  footerRows(footer: Uint8Array): { rows?: number | null; problem?: string | null } | null;
+  readFile(
+    fd: number,
+    size: number,
     hash: boolean,
     expect: string | null,
-    read: boolean,
-  ): Promise<{ sha256?: string | null; rows?: number | null; problem?: string | null; file?: HeldFile | null }>;
-  decodeFile(file: HeldFile, fields: ColumnSpec[], batchRows: number, columns: Columns): Promise<Decoded | null>;
+    footer: Uint8Array | null,
+    rows: number | null,
+    fields: ColumnSpec[] | null,
+    batchRows: number,
+    columns: Columns | null,
+  ): Promise<{ sha256?: string | null; problem?: string | null; decoded?: Decoded | null; file?: HeldFile | null }>;
+  heldBytes(file: HeldFile): Uint8Array;
 }
 
 const binding = addonLoader<Binding>(new URL('./parquet.node', import.meta.url), 'the Parquet column decoder', 'needs cargo');
@@ -72,22 +78,31 @@ export function decodeColumns(bytes: Uint8Array, fields: readonly ColumnSpec[], 
 }
 
 /**
- * The same on libuv's thread pool (the bytes are copied first), with the sha256 of the bytes when
- * `hash`, also when the columns are left to parquet-wasm or `fields` is null (hash only). When
- * `expect` is given and the bytes do not have that sha256, nothing is decoded. `problem`: why the
- * file is corrupt, when its footer says so itself (its row groups do not add up to its row count).
+ * The same on libuv's thread pool, for the `size` bytes of the open regular file `fd` (read there;
+ * the descriptor may be closed once this returns), with their sha256 when `hash`, in one task: read,
+ * hash and decode. The columns are decoded only when `footer` is given and the bytes end with it (the
+ * footer parquet-wasm parsed: lib/io/native-columns.ts), and, when `expect` is given, the bytes have
+ * that sha256. `bytes`: the bytes read, when they are the expected ones and were not decoded here (for
+ * parquet-wasm). `problem`: why the file cannot be read, or is corrupt by its own footer (its row
+ * groups do not add up to its row count).
  */
-export async function decodeFile(
-  bytes: Uint8Array,
-  o: { hash: boolean; expect?: string | undefined; fields: readonly ColumnSpec[] | null; batchRows: number },
-): Promise<{ sha256: string | undefined; decoded: DecodedColumns | undefined; problem?: string }> {
+export async function decodeOpenFile(
+  fd: number,
+  size: number,
+  o: { hash: boolean; expect?: string | undefined; footer: Uint8Array | null; fields: readonly ColumnSpec[] | null; batchRows: number },
+): Promise<{ sha256: string | undefined; decoded?: DecodedColumns; bytes?: Uint8Array; problem?: string }> {
   const b = binding();
-  const inspected = await b.inspectFile(bytes, o.hash, o.expect ?? null, o.fields !== null);
-  const sha256 = inspected.sha256 ?? undefined;
-  if (inspected.problem) return { sha256, decoded: undefined, problem: inspected.problem };
-  const rows = inspected.rows ?? undefined;
-  const columns = o.fields && rows !== undefined && inspected.file ? columnsFor(rows, o.fields, bytes.length) : undefined;
-  if (!columns) return { sha256, decoded: undefined };
-  const decoded = await b.decodeFile(inspected.file!, o.fields as ColumnSpec[], o.batchRows, columns);
-  return { sha256, decoded: decoded ? { rows: decoded.rows, columns, dictionaries: decoded.dictionaries } : undefined };
+  const declared = o.fields && o.footer ? b.footerRows(o.footer) : null;
+  const rows = declared?.rows ?? null;
+  const columns = (o.fields && rows !== null && columnsFor(rows, o.fields, size)) || null;
+  const read = columns
+    ? await b.readFile(fd, size, o.hash, o.expect ?? null, o.footer, rows, o.fields as ColumnSpec[], o.batchRows, columns)
+    : await b.readFile(fd, size, o.hash, o.expect ?? null, null, null, null, 1, null);
+  const sha256 = read.sha256 ?? undefined;
+  if (read.problem) return { sha256, problem: read.problem };
+  if (read.decoded) return { sha256, decoded: { rows: read.decoded.rows, columns: columns!, dictionaries: read.decoded.dictionaries } };
+  if (!read.file) return { sha256 }; // not the expected bytes
+  // The footer's own contradiction, once the bytes are known to be the expected ones.
+  if (declared?.problem) return { sha256, problem: declared.problem };
+  return { sha256, bytes: b.heldBytes(read.file) };
 }

@@ -1,19 +1,20 @@
 /**
- * Decoding one data file of a dataset into column batches: the path and file checks and the read on
- * this thread, then the hash and the decoding (the costly part) on libuv's thread pool, natively
+ * Decoding one data file of a dataset into column batches: the path and file checks on this thread,
+ * then the read, the hash and the decoding (the costly part) on libuv's thread pool, natively
  * (lib/io/native-columns.ts), so the next file decodes while the graph runs on this one. A file the
  * native decoder does not take whole (a schema with nested or nullable fields, another column type, a
  * corrupt file) is decoded by parquet-wasm on this thread, whose checks name what is wrong. Nothing
  * here throws: the result says what failed, so problems are reported in a plain read's order (the
  * hash first).
  */
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { checkColumns, columnBatchOf } from '../../lib/io/arrow-columns.ts';
 import { decodeNatively } from '../../lib/io/native-columns.ts';
-import { PARQUET_BATCH_ROWS, parquetToIpc, readDataFileBytes, unreadableParquet } from '../../lib/io/parquet.ts';
+import { openDataFile, PARQUET_BATCH_ROWS, parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 
 /** A failure: `file` and `message` of the DataError to raise (`message` without the file's prefix). */
@@ -50,29 +51,33 @@ export async function decodeDataFile(
   schema: SchemaName,
   o: { hash: boolean; expect?: string | undefined },
 ): Promise<DecodedFile> {
-  let bytes: Uint8Array;
+  let opened: { fd: number; size: number };
   try {
-    bytes = readDataFileBytes(dir, file);
+    opened = openDataFile(dir, file);
   } catch (err) {
     return { failure: failureOf(err, join(dir, file)) };
   }
-  return columnsOfFile(join(dir, file), await decodeBytesOnPool(bytes, schema, o), schema);
+  try {
+    return columnsOfFile(join(dir, file), await decodeOnPool(opened, schema, o), schema);
+  } finally {
+    closeSync(opened.fd);
+  }
 }
 
 /**
- * The hash and the native decoding of a file's bytes on libuv's thread pool (parquet-wasm's, on this
- * thread, for a file the native decoder does not take); bytes without the `expect`ed sha256 are not
- * decoded at all.
+ * The read, the hash and the native decoding of a data file on libuv's thread pool (parquet-wasm's, on
+ * this thread, for a file the native decoder does not take); bytes without the `expect`ed sha256 are
+ * not decoded at all.
  */
-async function decodeBytesOnPool(
-  bytes: Uint8Array,
+async function decodeOnPool(
+  opened: { fd: number; size: number },
   schema: SchemaName,
   o: { hash: boolean; expect?: string | undefined },
 ): Promise<DecodedBytes> {
-  const { sha256, batches, problem } = await decodeNatively(bytes, schema, { batchRows: PARQUET_BATCH_ROWS, ...o });
+  const { sha256, batches, bytes, problem } = await decodeNatively(opened, schema, { batchRows: PARQUET_BATCH_ROWS, ...o });
   if (batches) return { sha256, batches };
   if (problem) return { sha256, unreadable: problem };
-  if (o.expect !== undefined && sha256 !== o.expect) return { sha256, unreadable: 'not decoded: its sha256 is not the expected one' };
+  if (!bytes) return { sha256, unreadable: 'not decoded: its sha256 is not the expected one' };
   return { sha256, ...decodeWithWasm(bytes) };
 }
 

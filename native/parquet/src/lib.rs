@@ -32,6 +32,7 @@ mod footer;
 
 /// A field of the schema being read: its column name and how it is read.
 #[napi(object)]
+#[derive(Clone)]
 pub struct ColumnSpec {
     pub name: String,
     /// `micros` (TIMESTAMP(MICROS) or INT64), `long` (INT64), `int` (INT32), `double` (DOUBLE) or `string` (UTF8, plain or dictionary).
@@ -380,116 +381,219 @@ pub fn decode_columns(
     }))
 }
 
-/// What the thread pool made of a file's bytes before decoding them.
+/// What {@link footerRows} makes of a footer: the rows it declares, or why the file is corrupt.
 #[napi(object, object_from_js = false)]
-pub struct InspectedFile {
-    /// The hex sha256 of the bytes, when asked for (or when a hash to match was given).
-    pub sha256: Option<String>,
-    /// The rows the footer declares; `null` when the file is not to be decoded here (a footer this
-    /// binding does not take, bytes that do not have the expected hash, or a `problem`).
+pub struct FooterRows {
     pub rows: Option<f64>,
     /// Why the file is corrupt, when its footer says so itself (its row groups do not add up to its
     /// row count, which both decoders would follow, dropping rows without a word).
     pub problem: Option<String>,
-    /// The bytes, held for {@link decodeFile}; `null` with `rows`.
+}
+
+/// The rows that `footer` (a file's first 4 bytes, its footer, the footer's length and its last 4
+/// bytes, once parquet-wasm parsed it: lib/io/native-columns.ts) declares, or `null` when this binding
+/// does not take the footer (footer.rs). Cheap: a few KB are parsed on this thread, so the columns can
+/// be allocated before the file is read.
+#[napi]
+pub fn footer_rows(footer: Uint8Array) -> Option<FooterRows> {
+    let footer = Bytes::copy_from_slice(&footer);
+    quietly(|| rows_of(&footer)).map(|read| match read {
+        Ok(rows) => FooterRows {
+            rows: Some(rows as f64),
+            problem: None,
+        },
+        Err(problem) => FooterRows {
+            rows: None,
+            problem: Some(problem),
+        },
+    })
+}
+
+/// What the thread pool made of a data file.
+#[napi(object, object_from_js = false)]
+pub struct ReadOutcome {
+    /// The hex sha256 of the bytes, when asked for (or when a hash to match was given).
+    pub sha256: Option<String>,
+    /// Why the file cannot be read (it shrank, a read failed).
+    pub problem: Option<String>,
+    /// The columns' batches and dictionaries, when decoded here.
+    pub decoded: Option<Decoded>,
+    /// The bytes, when they were read whole, have the expected hash, and were not decoded here: held
+    /// for {@link heldBytes}.
     pub file: Option<External<Bytes>>,
 }
 
-pub struct InspectFile {
-    bytes: Bytes,
-    hash: bool,
-    expect: Option<String>,
-    read: bool,
+/// The columns to decode a file into, and the rows its checked footer declares.
+pub struct Destination {
+    fields: Vec<ColumnSpec>,
+    batch_rows: u32,
+    columns: Vec<Either<Float64Array, Int32Array>>,
+    footer: Vec<u8>,
+    rows: u64,
 }
 
-impl Task for InspectFile {
-    type Output = (Option<String>, Option<std::result::Result<u64, String>>);
-    type JsValue = InspectedFile;
+pub struct ReadFile {
+    file: std::fs::File,
+    size: usize,
+    hash: bool,
+    expect: Option<String>,
+    into: Option<Destination>,
+}
 
-    fn compute(&mut self) -> Result<Self::Output> {
+/// What the pool made of the file: its hash, why it could not be read, its decoding, or its bytes.
+type Outcome = (
+    Option<String>,
+    Option<String>,
+    Option<Decoded>,
+    Option<Bytes>,
+);
+
+/// `size` bytes of `file` from its start, or why not (the messages of lib/io/parquet.ts: readDataBytes).
+fn read_whole(file: &std::fs::File, size: usize) -> std::result::Result<Vec<u8>, String> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = vec![0u8; size];
+    let mut at = 0;
+    while at < size {
+        match file.read_at(&mut bytes[at..], at as u64) {
+            Ok(0) => return Err(format!("shrank while read ({at} of {size} bytes)")),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("cannot read: {e}")),
+        }
+    }
+    Ok(bytes)
+}
+
+/// Whether `bytes` end with the footer that was checked (`footer`: the file's first 4 bytes, then
+/// its footer, its length and its last 4), so the reader parses only a footer that parquet-wasm parsed.
+fn has_footer(bytes: &[u8], footer: &[u8]) -> bool {
+    footer.len() >= 12
+        && bytes.len() >= footer.len()
+        && bytes[..4] == footer[..4]
+        && bytes[bytes.len() - (footer.len() - 4)..] == footer[4..]
+}
+
+/// Decodes `bytes` into `into`'s columns when they end with its footer and declare its rows.
+fn decode_into(bytes: &Bytes, into: &mut Destination) -> Result<Option<Decoded>> {
+    if !has_footer(bytes, &into.footer) {
+        return Ok(None);
+    }
+    let fields = std::mem::take(&mut into.fields);
+    let (specs, mut outs) = destinations(fields, &mut into.columns)?;
+    let rows = into.rows;
+    let batch_rows = into.batch_rows as usize;
+    Ok(quietly(|| {
+        matches!(rows_of(bytes), Some(Ok(r)) if r == rows)
+            .then(|| decode(bytes, &specs, batch_rows, &mut outs))
+            .flatten()
+    }))
+}
+
+impl Task for ReadFile {
+    type Output = Outcome;
+    type JsValue = ReadOutcome;
+
+    fn compute(&mut self) -> Result<Outcome> {
+        let bytes = match read_whole(&self.file, self.size) {
+            Ok(b) => Bytes::from(b),
+            Err(why) => return Ok((None, Some(why), None, None)),
+        };
         let sha256 = (self.hash || self.expect.is_some()).then(|| {
             use sha2::Digest;
-            sha2::Sha256::digest(&self.bytes)
+            sha2::Sha256::digest(&bytes)
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         });
         // A file that is not the one the manifest names is never decoded: its hash is the news.
-        if !self.read || (self.expect.is_some() && self.expect != sha256) {
-            return Ok((sha256, None));
+        if self.expect.is_some() && self.expect != sha256 {
+            return Ok((sha256, None, None, None));
         }
-        Ok((sha256, quietly(|| rows_of(&self.bytes))))
+        let decoded = match self.into.as_mut() {
+            Some(into) => decode_into(&bytes, into)?,
+            None => None,
+        };
+        Ok(match decoded {
+            Some(d) => (sha256, None, Some(d), None),
+            None => (sha256, None, None, Some(bytes)),
+        })
     }
 
-    fn resolve(&mut self, _env: Env, (sha256, read): Self::Output) -> Result<InspectedFile> {
-        let rows = read.as_ref().and_then(|r| r.as_ref().ok()).copied();
-        Ok(InspectedFile {
+    fn resolve(
+        &mut self,
+        _env: Env,
+        (sha256, problem, decoded, bytes): Outcome,
+    ) -> Result<ReadOutcome> {
+        Ok(ReadOutcome {
             sha256: sha256.filter(|_| self.hash),
-            rows: rows.map(|r| r as f64),
-            problem: read.and_then(std::result::Result::err),
-            file: rows.map(|_| External::new(self.bytes.clone())),
+            problem,
+            decoded,
+            file: bytes.map(External::new),
         })
     }
 }
 
-/// Copies `bytes` (so nothing JavaScript does to them later reaches the thread pool), then on the
-/// pool takes their sha256 (when `hash`, or to compare with `expect`) and, when `read`, reads the
-/// footer (only once parquet-wasm has parsed it: lib/io/native-columns.ts). A file whose hash is not
-/// `expect` is not read further.
-#[napi(ts_return_type = "Promise<InspectedFile>")]
-pub fn inspect_file(
-    bytes: Uint8Array,
+/// Reads the `size` bytes of the open file `fd` (duplicated here: the caller may close its own as
+/// soon as this returns) on libuv's thread pool, takes their sha256 (when `hash`, or to compare with
+/// `expect`) and decodes `fields` into `columns` (see {@link decodeColumns}) when the bytes end with
+/// `footer` (the one {@link footerRows} read `rows` from) and declare those rows; all in one task, so
+/// the decoding does not wait for JavaScript between the read and the decode. A file whose hash is
+/// not `expect` is not read further. The columns must not be touched until the promise settles.
+#[napi(ts_return_type = "Promise<ReadOutcome>")]
+#[allow(clippy::too_many_arguments)]
+pub fn read_file(
+    fd: i32,
+    size: f64,
     hash: bool,
     expect: Option<String>,
-    read: bool,
-) -> AsyncTask<InspectFile> {
-    AsyncTask::new(InspectFile {
-        bytes: Bytes::copy_from_slice(&bytes),
-        hash,
-        expect,
-        read,
-    })
-}
-
-pub struct DecodeFile {
-    bytes: Bytes,
+    footer: Option<Uint8Array>,
+    rows: Option<f64>,
     fields: Option<Vec<ColumnSpec>>,
     batch_rows: u32,
-    columns: Vec<Either<Float64Array, Int32Array>>,
-}
-
-impl Task for DecodeFile {
-    type Output = Option<Decoded>;
-    type JsValue = Option<Decoded>;
-
-    fn compute(&mut self) -> Result<Option<Decoded>> {
-        let (specs, mut outs) =
-            destinations(self.fields.take().unwrap_or_default(), &mut self.columns)?;
-        Ok(quietly(|| {
-            decode(&self.bytes, &specs, self.batch_rows as usize, &mut outs)
-        }))
+    columns: Option<Vec<Either<Float64Array, Int32Array>>>,
+) -> Result<AsyncTask<ReadFile>> {
+    use std::os::fd::BorrowedFd;
+    if fd < 0 || !(0.0..=f64::from(u32::MAX)).contains(&size) || size.fract() != 0.0 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!("fd {fd} and size {size}: expected an open descriptor and a whole number of bytes below 2^32"),
+        ));
     }
-
-    fn resolve(&mut self, _env: Env, output: Option<Decoded>) -> Result<Option<Decoded>> {
-        Ok(output)
-    }
-}
-
-/// {@link decodeColumns} on libuv's thread pool, for a file {@link inspectFile} took: the columns are
-/// written while JavaScript runs on, and must not be touched until the promise settles (they are new
-/// arrays the caller keeps to itself).
-#[napi(ts_return_type = "Promise<Decoded | null>")]
-pub fn decode_file(
-    file: &External<Bytes>,
-    fields: Vec<ColumnSpec>,
-    batch_rows: u32,
-    columns: Vec<Either<Float64Array, Int32Array>>,
-) -> Result<AsyncTask<DecodeFile>> {
-    check_batch_rows(batch_rows)?;
-    Ok(AsyncTask::new(DecodeFile {
-        bytes: Bytes::clone(file),
-        fields: Some(fields),
-        batch_rows,
-        columns,
+    let into = match (footer, rows, fields, columns) {
+        (Some(footer), Some(rows), Some(fields), Some(mut columns)) => {
+            check_batch_rows(batch_rows)?;
+            destinations(fields.clone(), &mut columns)?; // refused here, not on the pool
+            if !(rows >= 0.0 && rows.fract() == 0.0 && rows < 2f64.powi(53)) {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("rows {rows}: expected a whole number"),
+                ));
+            }
+            Some(Destination {
+                fields,
+                batch_rows,
+                columns,
+                footer: footer.to_vec(),
+                rows: rows as u64,
+            })
+        }
+        _ => None,
+    };
+    // SAFETY: only borrowed for the duplication; an fd that is not open fails it.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) }
+        .try_clone_to_owned()
+        .map_err(|e| Error::new(Status::InvalidArg, format!("fd {fd}: {e}")))?;
+    Ok(AsyncTask::new(ReadFile {
+        file: std::fs::File::from(fd),
+        size: size as usize,
+        hash,
+        expect,
+        into,
     }))
+}
+
+/// A copy of the bytes {@link readFile} held, for parquet-wasm when this binding does not decode them.
+#[napi]
+pub fn held_bytes(file: &External<Bytes>) -> Buffer {
+    Buffer::from(file.to_vec())
 }

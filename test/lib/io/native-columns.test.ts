@@ -5,7 +5,10 @@
  * or cut file) `undefined`, never a throw or a crash, so the caller falls back to parquet-wasm.
  */
 import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +16,7 @@ import type { ColumnBatch } from '../../../lib/core/column-batch.ts';
 import { Rng } from '../../../lib/core/rng.ts';
 import { columnBatchOf } from '../../../lib/io/arrow-columns.ts';
 import { decodeNatively, nativeColumnBatches } from '../../../lib/io/native-columns.ts';
-import { decodeColumns } from '../../../native/parquet/index.ts';
+import { decodeColumns, decodeOpenFile } from '../../../native/parquet/index.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
 import {
   BINARY,
@@ -41,6 +44,24 @@ function parquetOf(columns: Record<string, unknown>, o: WriteOptions = {}): Uint
   if (o.rowGroup) props = props.setMaxRowGroupSize(o.rowGroup);
   if (o.dictionary !== undefined) props = props.setDictionaryEnabled(o.dictionary);
   return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props.build());
+}
+
+/** `bytes` written to a file and decoded on the thread pool, as the replay reads a data file. */
+async function onPool(bytes: Uint8Array, schema: SchemaName, o: { batchRows: number; hash: boolean; expect?: string }) {
+  return withOpenFile(bytes, (fd) => decodeNatively({ fd, size: bytes.length }, schema, o));
+}
+
+async function withOpenFile<T>(bytes: Uint8Array, f: (fd: number) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'alpha-native-columns-'));
+  const path = join(dir, 'file.parquet');
+  writeFileSync(path, bytes);
+  const fd = openSync(path, 'r');
+  try {
+    return await f(fd);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** What the replay read before: parquet-wasm → IPC → Arrow → column batches. */
@@ -177,21 +198,49 @@ describe('the native Parquet decoder', () => {
     expect(taken).toBeGreaterThan(0);
   });
 
-  it('hashes on the thread pool as node:crypto does, also for a file it leaves to parquet-wasm', async () => {
+  it('reads and hashes on the thread pool as node:crypto does, and gives back the bytes it leaves to parquet-wasm', async () => {
     const bytes = parquetOf(randomQuotes(new Rng(2), 1000, 3));
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const pooled = await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: true });
+    const pooled = await onPool(bytes, 'Quote', { batchRows: 300, hash: true });
     expect(pooled.sha256).toBe(sha);
     expect(snapshot(pooled.batches!)).toEqual(snapshot(viaWasm(bytes, 'Quote', 300)));
-    expect(await decodeNatively(bytes, 'Order', { batchRows: 300, hash: true })).toEqual({ sha256: sha, batches: undefined });
-    expect(await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: false })).toMatchObject({ sha256: undefined });
+    // A schema the native decoder does not take: hashed, and the same bytes back.
+    const left = await onPool(bytes, 'Order', { batchRows: 300, hash: true });
+    expect(left).toEqual({ sha256: sha, bytes: expect.any(Uint8Array) });
+    expect(Buffer.compare(left.bytes!, bytes)).toBe(0);
+    expect(await onPool(bytes, 'Quote', { batchRows: 300, hash: false })).toMatchObject({ sha256: undefined });
     // With the sha256 the manifest expects: decoded when it matches, not even read when it does not.
-    expect((await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: true, expect: sha })).batches).toHaveLength(4);
+    expect((await onPool(bytes, 'Quote', { batchRows: 300, hash: true, expect: sha })).batches).toHaveLength(4);
     const other = '0'.repeat(64);
-    expect(await decodeNatively(bytes, 'Quote', { batchRows: 300, hash: true, expect: other })).toEqual({
-      sha256: sha,
-      batches: undefined,
+    expect(await onPool(bytes, 'Quote', { batchRows: 300, hash: true, expect: other })).toEqual({ sha256: sha });
+  });
+
+  it('decodes only bytes that end with the footer that was checked, and says why a file cannot be read', async () => {
+    const fields = [{ name: 'bid', kind: 'double' }] as const;
+    const bytes = parquetOf(randomQuotes(new Rng(5), 200, 3));
+    const otherFooter = (b: Uint8Array) =>
+      Buffer.concat([b.subarray(0, 4), b.subarray(b.length - 8 - Buffer.from(b).readUInt32LE(b.length - 8))]);
+    const own = otherFooter(bytes);
+    const o = { hash: false, fields, batchRows: 64 };
+    const decoded = await withOpenFile(bytes, (fd) => decodeOpenFile(fd, bytes.length, { ...o, footer: own }));
+    expect(decoded.decoded?.rows.reduce((a, b) => a + b, 0)).toBe(200);
+    // The footer of another file (the file changed after its footer was checked): left to parquet-wasm.
+    const foreign = otherFooter(parquetOf(randomQuotes(new Rng(6), 300, 3)));
+    const left = await withOpenFile(bytes, (fd) => decodeOpenFile(fd, bytes.length, { ...o, footer: foreign }));
+    expect(left).toEqual({ sha256: undefined, bytes: expect.any(Uint8Array) });
+    expect(await withOpenFile(bytes, (fd) => decodeOpenFile(fd, bytes.length, { ...o, footer: null }))).toEqual(left);
+    // A file shorter than its size said (it shrank), and a descriptor that is not a file.
+    expect(await withOpenFile(bytes, (fd) => decodeOpenFile(fd, bytes.length + 10, { ...o, footer: own }))).toEqual({
+      sha256: undefined,
+      problem: `shrank while read (${bytes.length} of ${bytes.length + 10} bytes)`,
     });
+    const dir = openSync(tmpdir(), 'r');
+    try {
+      expect((await decodeOpenFile(dir, 100, { ...o, footer: own })).problem).toMatch(/^cannot read: Is a directory/);
+    } finally {
+      closeSync(dir);
+    }
+    await expect(decodeOpenFile(-1, 10, { ...o, footer: null })).rejects.toThrow(/fd -1 and size 10: expected an open descriptor/);
   });
 
   it('says a file is corrupt when its footer counts other rows than its row groups hold (both decoders would drop them)', async () => {
@@ -200,9 +249,8 @@ describe('the native Parquet decoder', () => {
     setField(meta, 3, I64, 0n);
     const body = bytes.subarray(0, bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8));
     const lying = withFooter(body, meta);
-    expect(await decodeNatively(lying, 'Quote', { batchRows: 64, hash: false })).toEqual({
+    expect(await onPool(lying, 'Quote', { batchRows: 64, hash: false })).toEqual({
       sha256: undefined,
-      batches: undefined,
       problem: 'its footer counts 0 rows and its row groups 300: the file is corrupt',
     });
     expect(nativeColumnBatches(lying, 'Quote', 64)).toBeUndefined();
@@ -297,8 +345,11 @@ describe('the native Parquet decoder', () => {
       expect(nativeColumnBatches(bytes, 'Quote', 64), what).toBeUndefined();
     }
     // On the thread pool too (there the footer is read only once the gate has passed it).
-    expect(await decodeNatively(confused, 'Quote', { batchRows: 64, hash: true })).toMatchObject({ batches: undefined });
-    expect(await decodeNatively(deepTyped, 'Quote', { batchRows: 64, hash: false })).toEqual({ sha256: undefined, batches: undefined });
+    expect(await onPool(confused, 'Quote', { batchRows: 64, hash: true })).toEqual({
+      sha256: expect.any(String),
+      bytes: expect.any(Uint8Array),
+    });
+    expect(await onPool(deepTyped, 'Quote', { batchRows: 64, hash: false })).toEqual({ sha256: undefined, bytes: expect.any(Uint8Array) });
     expect(process.resourceUsage().maxRSS - before).toBeLessThan(1024 * 1024); // KB: under 1 GiB more at the peak
   });
 });

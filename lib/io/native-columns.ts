@@ -47,19 +47,25 @@ export function nativeColumnBatches<TName extends SchemaName>(
 /**
  * The same on libuv's thread pool, for the `size` bytes of the open data file `fd` (read there), with
  * their sha256 when `hash`. Bytes whose sha256 is not `expect` (when given) are not decoded. `bytes`:
- * the bytes read, when they were not decoded here (for parquet-wasm); `problem`: why the file cannot
- * be read, or is corrupt by its own footer.
+ * the bytes read, when they were not decoded here (for parquet-wasm), and `rows`, the rows their
+ * footer declares, when the binding read it; `problem`: why the file cannot be read, or is corrupt by
+ * its own footer.
  */
 export async function decodeNatively<TName extends SchemaName>(
   file: { fd: number; size: number },
   schema: TName,
   o: { batchRows: number; hash: boolean; expect?: string | undefined },
-): Promise<{ sha256: string | undefined; batches?: ColumnBatch<SchemaTypes[TName]>[]; bytes?: Uint8Array; problem?: string }> {
+): Promise<{
+  sha256: string | undefined;
+  batches?: ColumnBatch<SchemaTypes[TName]>[];
+  bytes?: Uint8Array;
+  rows?: number;
+  problem?: string;
+}> {
   const specs = columnSpecs(schema);
   const footer = specs ? (parsedFooter(file.fd, file.size) ?? null) : null;
-  const { sha256, decoded, bytes, problem } = await decodeOpenFile(file.fd, file.size, { ...o, footer, fields: specs });
-  if (decoded) return { sha256, batches: batchesOf<TName>(specs!, decoded) };
-  return { sha256, ...(bytes ? { bytes } : {}), ...(problem ? { problem } : {}) };
+  const { decoded, ...rest } = await decodeOpenFile(file.fd, file.size, { ...o, footer, fields: specs });
+  return decoded ? { sha256: rest.sha256, batches: batchesOf<TName>(specs!, decoded) } : rest;
 }
 
 function batchesOf<TName extends SchemaName>(specs: readonly ColumnSpec[], decoded: DecodedColumns): ColumnBatch<SchemaTypes[TName]>[] {

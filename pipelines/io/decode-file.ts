@@ -29,6 +29,8 @@ interface DecodedBytes {
   /** The natively decoded file, its columns already checked. */
   batches?: ColumnBatch<unknown>[] | undefined;
   ipc?: Uint8Array | undefined;
+  /** The rows the file's footer declares, when the native binding read it (parquet-wasm must find as many). */
+  footerRows?: number | undefined;
   /** Why parquet-wasm could not decode the bytes. */
   unreadable?: string | undefined;
 }
@@ -74,11 +76,11 @@ async function decodeOnPool(
   schema: SchemaName,
   o: { hash: boolean; expect?: string | undefined },
 ): Promise<DecodedBytes> {
-  const { sha256, batches, bytes, problem } = await decodeNatively(opened, schema, { batchRows: PARQUET_BATCH_ROWS, ...o });
+  const { sha256, batches, bytes, rows, problem } = await decodeNatively(opened, schema, { batchRows: PARQUET_BATCH_ROWS, ...o });
   if (batches) return { sha256, batches };
   if (problem) return { sha256, unreadable: problem };
   if (!bytes) return { sha256, unreadable: 'not decoded: its sha256 is not the expected one' };
-  return { sha256, ...decodeWithWasm(bytes) };
+  return { sha256, footerRows: rows, ...decodeWithWasm(bytes) };
 }
 
 function decodeWithWasm(bytes: Uint8Array): { ipc: Uint8Array } | { unreadable: string } {
@@ -96,6 +98,15 @@ function columnsOfFile(path: string, decoded: DecodedBytes, schema: SchemaName):
   if (decoded.batches) return { sha256, batches: decoded.batches, rows: decoded.batches.reduce((n, b) => n + b.length, 0) };
   try {
     const table = arrow.tableFromIPC(decoded.ipc!);
+    // parquet-wasm stops where the pages end: rows its footer counts and the pages do not hold would be lost without a word.
+    if (decoded.footerRows !== undefined && table.numRows !== decoded.footerRows)
+      return {
+        sha256,
+        failure: {
+          file: path,
+          message: `its footer counts ${decoded.footerRows} rows and its pages hold ${table.numRows}: the file is corrupt`,
+        },
+      };
     checkColumns(table.schema, schema);
     const batches = table.batches.map((b) => columnBatchOf(b, schema) as ColumnBatch<unknown>);
     return { sha256, batches, rows: table.numRows };

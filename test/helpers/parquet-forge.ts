@@ -208,3 +208,20 @@ export function editPages(bytes: Uint8Array, edit: (header: ThriftStruct, column
   }
   return withFooter(Buffer.concat(parts), meta);
 }
+
+/**
+ * The file with a footer that counts `rows` rows, consistently: the file's count, the last row group's
+ * (the others keep theirs) and that group's column chunks' value counts, whatever its pages hold.
+ */
+export function withRowCount(bytes: Uint8Array, rows: bigint): Buffer {
+  const file = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const meta = footerOf(file);
+  setField(meta, 3, I64, rows);
+  const groups = (field(meta, 4)!.value as ThriftList).items as ThriftStruct[];
+  const before = groups.slice(0, -1).reduce((n, g) => n + BigInt(field(g, 3)!.value as bigint), 0n);
+  const last = groups[groups.length - 1]!;
+  setField(last, 3, I64, rows - before);
+  for (const chunk of (field(last, 1)!.value as ThriftList).items as ThriftStruct[])
+    setField(field(chunk, 3)!.value as ThriftStruct, 5, I64, rows - before);
+  return withFooter(file.subarray(0, file.length - 8 - file.readUInt32LE(file.length - 8)), meta);
+}

@@ -81,14 +81,51 @@ fn takes(kind: Kind, t: &DataType) -> bool {
     }
 }
 
-/// What was decoded besides the columns: each batch's rows and each string column's dictionary.
-#[napi(object)]
+/// A decoded file: each batch's rows, each string column's dictionaries, and the columns, whole.
+#[napi(object, object_from_js = false)]
 pub struct Decoded {
     /// Rows in each batch.
     pub rows: Vec<u32>,
     /// The dictionary of string column `f` of batch `b` at `b * fields + f` (its codes index it); empty for other columns.
     pub dictionaries: Vec<Vec<String>>,
+    /// One per field, every row of the file (batch `b` is the `rows[b]` rows after the earlier
+    /// batches'): Float64Array for micros, long and double, Int32Array for int and a string's codes.
+    pub columns: Vec<Either<Float64Array, Int32Array>>,
 }
+
+/// One column of the whole file, as decoded (on any thread; typed arrays are made on JavaScript's).
+pub enum Column {
+    Numbers(Vec<f64>),
+    Ints(Vec<i32>),
+}
+
+/// A decoded file before it becomes a {@link Decoded}.
+pub struct Columns {
+    rows: Vec<u32>,
+    dictionaries: Vec<Vec<String>>,
+    columns: Vec<Column>,
+}
+
+impl From<Columns> for Decoded {
+    fn from(c: Columns) -> Decoded {
+        Decoded {
+            rows: c.rows,
+            dictionaries: c.dictionaries,
+            columns: c
+                .columns
+                .into_iter()
+                .map(|column| match column {
+                    Column::Numbers(v) => Either::A(Float64Array::new(v)),
+                    Column::Ints(v) => Either::B(Int32Array::new(v)),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Decoded columns may take this many times the file's bytes (plus 16 MiB): a footer that claims more
+/// rows than the bytes can plausibly hold allocates nothing, and the file is left to parquet-wasm.
+const EXPANSION: usize = 64;
 
 /// 2^53: a long is exact as a JavaScript number when -2^53 < v < 2^53.
 const EXACT: i64 = 1 << 53;
@@ -103,35 +140,29 @@ fn exact_numbers(values: &[i64], out: &mut [f64]) -> Option<()> {
     Some(())
 }
 
-/// The destination of one column: the whole file's rows, batch after batch.
-enum Out<'a> {
-    Numbers(&'a mut [f64]),
-    Ints(&'a mut [i32]),
-}
-
 /// Writes one column of one batch at `out[at..]`; its dictionary for a string column. `None` when it
 /// has a null or a value this binding does not take.
-fn column(kind: Kind, array: &ArrayRef, out: &mut Out, at: usize) -> Option<Vec<String>> {
+fn column(kind: Kind, array: &ArrayRef, out: &mut Column, at: usize) -> Option<Vec<String>> {
     if array.null_count() > 0 {
         return None;
     }
     let n = array.len();
     match (kind, array.data_type(), out) {
-        (Kind::Micros, DataType::Timestamp(..), Out::Numbers(o)) => exact_numbers(
+        (Kind::Micros, DataType::Timestamp(..), Column::Numbers(o)) => exact_numbers(
             array.as_primitive::<TimestampMicrosecondType>().values(),
             o.get_mut(at..at + n)?,
         )?,
-        (Kind::Micros | Kind::Long, DataType::Int64, Out::Numbers(o)) => exact_numbers(
+        (Kind::Micros | Kind::Long, DataType::Int64, Column::Numbers(o)) => exact_numbers(
             array.as_primitive::<Int64Type>().values(),
             o.get_mut(at..at + n)?,
         )?,
-        (Kind::Int, DataType::Int32, Out::Ints(o)) => o
+        (Kind::Int, DataType::Int32, Column::Ints(o)) => o
             .get_mut(at..at + n)?
             .copy_from_slice(array.as_primitive::<Int32Type>().values()),
-        (Kind::Double, DataType::Float64, Out::Numbers(o)) => o
+        (Kind::Double, DataType::Float64, Column::Numbers(o)) => o
             .get_mut(at..at + n)?
             .copy_from_slice(array.as_primitive::<Float64Type>().values()),
-        (Kind::Text, DataType::Dictionary(..), Out::Ints(o)) => {
+        (Kind::Text, DataType::Dictionary(..), Column::Ints(o)) => {
             let dict = array.as_dictionary::<Int32Type>();
             let words = dict.values().as_string_opt::<i32>()?;
             if words.null_count() > 0 {
@@ -145,7 +176,7 @@ fn column(kind: Kind, array: &ArrayRef, out: &mut Out, at: usize) -> Option<Vec<
                     .collect(),
             );
         }
-        (Kind::Text, DataType::Utf8, Out::Ints(o)) => {
+        (Kind::Text, DataType::Utf8, Column::Ints(o)) => {
             // Plain strings: codes in order of first appearance, as the JavaScript reader makes them.
             let words = array.as_string_opt::<i32>()?;
             let mut lookup: HashMap<&str, i32> = HashMap::new();
@@ -218,8 +249,38 @@ fn dictionaries_fit(bytes: &Bytes, meta: &ParquetMetaData, leaves: &[usize]) -> 
     Some(())
 }
 
-fn decode(bytes: &Bytes, fields: &[Field], batch_rows: usize, outs: &mut [Out]) -> Option<Decoded> {
-    if !footer::plausible(bytes) {
+/// `fields` of the file in `bytes`, in batches of `batch_rows` rows; `Err` when the file says itself
+/// that it is corrupt (its row groups, or its pages, hold other rows than its footer counts); `None`
+/// when this binding does not decode it whole and exactly (see the module's comment).
+fn decode(
+    bytes: &Bytes,
+    fields: &[Field],
+    batch_rows: usize,
+) -> Option<std::result::Result<Columns, String>> {
+    match rows_of(bytes)? {
+        Ok(rows) => decode_rows(bytes, fields, batch_rows, usize::try_from(rows).ok()?),
+        Err(problem) => Some(Err(problem)),
+    }
+}
+
+/// {@link decode} of a file whose footer declares `rows` (rows_of).
+fn decode_rows(
+    bytes: &Bytes,
+    fields: &[Field],
+    batch_rows: usize,
+    rows: usize,
+) -> Option<std::result::Result<Columns, String>> {
+    let row_bytes: usize = fields
+        .iter()
+        .map(|(_, k)| {
+            if matches!(k, Kind::Int | Kind::Text) {
+                4
+            } else {
+                8
+            }
+        })
+        .sum();
+    if rows.checked_mul(row_bytes)? > EXPANSION.checked_mul(bytes.len())? + (16 << 20) {
         return None;
     }
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).ok()?;
@@ -240,29 +301,36 @@ fn decode(bytes: &Bytes, fields: &[Field], batch_rows: usize, outs: &mut [Out]) 
         .with_projection(mask)
         .build()
         .ok()?;
-    let mut decoded = Decoded {
+    let mut decoded = Columns {
         rows: Vec::new(),
         dictionaries: Vec::new(),
+        columns: fields
+            .iter()
+            .map(|(_, k)| match k {
+                Kind::Int | Kind::Text => Column::Ints(vec![0; rows]),
+                _ => Column::Numbers(vec![0.0; rows]),
+            })
+            .collect(),
     };
     let mut at = 0;
     for batch in reader {
         let batch = batch.ok()?;
         decoded.rows.push(u32::try_from(batch.num_rows()).ok()?);
-        for ((name, kind), out) in fields.iter().zip(outs.iter_mut()) {
+        for ((name, kind), out) in fields.iter().zip(decoded.columns.iter_mut()) {
             decoded
                 .dictionaries
                 .push(column(*kind, batch.column_by_name(name)?, out, at)?);
         }
         at += batch.num_rows();
     }
-    // Every row of every column written: the file held exactly the rows its footer promised.
-    if outs.iter().any(|o| match o {
-        Out::Numbers(v) => v.len() != at,
-        Out::Ints(v) => v.len() != at,
-    }) {
-        return None;
+    // Both decoders stop where the pages end: fewer rows than the footer promised would be lost
+    // without a word (parquet-wasm gives what it found).
+    if at != rows {
+        return Some(Err(format!(
+            "its footer counts {rows} rows and its pages hold {at}: the file is corrupt"
+        )));
     }
-    Some(decoded)
+    Some(Ok(decoded))
 }
 
 /// A panic in the reader means a file it could not read: parquet-wasm says why, so nothing is printed
@@ -274,81 +342,23 @@ fn quietly<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(None)
 }
 
-/// The rows of the Parquet file in `bytes`, as its footer gives them, or `null` when this binding
-/// does not take the file (see footer.rs).
-#[napi]
-pub fn parquet_rows(bytes: Uint8Array) -> Option<f64> {
-    let data = Bytes::copy_from_slice(&bytes);
-    quietly(|| rows_of(&data))
-        .and_then(std::result::Result::ok)
-        .map(|rows| rows as f64)
-}
-
-/// The destinations of `columns` for `fields`, checked: one array per field, of the field's type, none
-/// sharing memory with another.
-fn destinations<'a>(
-    fields: Vec<ColumnSpec>,
-    columns: &'a mut [Either<Float64Array, Int32Array>],
-) -> Result<(Vec<Field>, Vec<Out<'a>>)> {
-    if columns.len() != fields.len() {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!("{} columns for {} fields", columns.len(), fields.len()),
-        ));
-    }
-    let mut specs = Vec::with_capacity(fields.len());
-    let mut outs = Vec::with_capacity(fields.len());
-    for (f, c) in fields.into_iter().zip(columns.iter_mut()) {
-        let kind = kind_of(&f.kind).ok_or_else(|| {
-            Error::new(
-                Status::InvalidArg,
-                format!(
-                    "field \"{}\" has kind \"{}\": expected micros, long, int, double or string",
-                    f.name, f.kind
-                ),
-            )
-        })?;
-        // SAFETY: the arrays are the call's arguments, kept alive by it, and not read by JavaScript until it settles.
-        let out = match (kind, c) {
-            (Kind::Int | Kind::Text, Either::B(ints)) => Out::Ints(unsafe { ints.as_mut() }),
-            (Kind::Micros | Kind::Long | Kind::Double, Either::A(numbers)) => {
-                Out::Numbers(unsafe { numbers.as_mut() })
-            }
-            _ => {
-                return Err(Error::new(
+/// The fields of a call, checked: each kind one this binding reads.
+fn fields_of(fields: Vec<ColumnSpec>) -> Result<Vec<Field>> {
+    fields
+        .into_iter()
+        .map(|f| {
+            let kind = kind_of(&f.kind).ok_or_else(|| {
+                Error::new(
                     Status::InvalidArg,
                     format!(
-                        "field \"{}\" ({}) needs {}",
-                        f.name,
-                        f.kind,
-                        if matches!(kind, Kind::Int | Kind::Text) {
-                            "an Int32Array"
-                        } else {
-                            "a Float64Array"
-                        }
+                        "field \"{}\" has kind \"{}\": expected micros, long, int, double or string",
+                        f.name, f.kind
                     ),
-                ))
-            }
-        };
-        specs.push((f.name, kind));
-        outs.push(out);
-    }
-    let mut spans: Vec<(usize, usize)> = outs
-        .iter()
-        .map(|o| match o {
-            Out::Numbers(v) => (v.as_ptr() as usize, std::mem::size_of_val(*v)),
-            Out::Ints(v) => (v.as_ptr() as usize, std::mem::size_of_val(*v)),
+                )
+            })?;
+            Ok((f.name, kind))
         })
-        .filter(|&(_, len)| len > 0)
-        .collect();
-    spans.sort_unstable();
-    if spans.windows(2).any(|w| w[0].0 + w[0].1 > w[1].0) {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "two columns share memory: pass one array per field".to_owned(),
-        ));
-    }
-    Ok((specs, outs))
+        .collect()
 }
 
 fn check_batch_rows(batch_rows: u32) -> Result<()> {
@@ -361,52 +371,23 @@ fn check_batch_rows(batch_rows: u32) -> Result<()> {
     Ok(())
 }
 
-/// Decodes `fields` of the Parquet file in `bytes` into `columns` (one per field, as long as the
-/// file has rows: Float64Array for micros, long and double; Int32Array for int and the codes of a
-/// string; the arrays must not overlap), in batches of `batch_rows` rows. Returns each batch's rows
-/// and string dictionaries, or `null` when this binding does not decode the file whole and exactly
-/// (see the module's comment: parquet-wasm then decodes it).
+/// Decodes `fields` of the Parquet file in `bytes` in batches of `batch_rows` rows, on this thread.
+/// Returns each batch's rows and string dictionaries and the columns (Float64Array for micros, long and
+/// double; Int32Array for int and the codes of a string), or `null` when this binding does not decode
+/// the file whole and exactly, or the file says itself that it is corrupt (see the module's comment:
+/// parquet-wasm then decodes it).
 #[napi]
 pub fn decode_columns(
     bytes: Uint8Array,
     fields: Vec<ColumnSpec>,
     batch_rows: u32,
-    mut columns: Vec<Either<Float64Array, Int32Array>>,
 ) -> Result<Option<Decoded>> {
     check_batch_rows(batch_rows)?;
-    let (specs, mut outs) = destinations(fields, &mut columns)?;
+    let fields = fields_of(fields)?;
     let data = Bytes::copy_from_slice(&bytes);
-    Ok(quietly(|| {
-        decode(&data, &specs, batch_rows as usize, &mut outs)
-    }))
-}
-
-/// What {@link footerRows} makes of a footer: the rows it declares, or why the file is corrupt.
-#[napi(object, object_from_js = false)]
-pub struct FooterRows {
-    pub rows: Option<f64>,
-    /// Why the file is corrupt, when its footer says so itself (its row groups do not add up to its
-    /// row count, which both decoders would follow, dropping rows without a word).
-    pub problem: Option<String>,
-}
-
-/// The rows that `footer` (a file's first 4 bytes, its footer, the footer's length and its last 4
-/// bytes, once parquet-wasm parsed it: lib/io/native-columns.ts) declares, or `null` when this binding
-/// does not take the footer (footer.rs). Cheap: a few KB are parsed on this thread, so the columns can
-/// be allocated before the file is read.
-#[napi]
-pub fn footer_rows(footer: Uint8Array) -> Option<FooterRows> {
-    let footer = Bytes::copy_from_slice(&footer);
-    quietly(|| rows_of(&footer)).map(|read| match read {
-        Ok(rows) => FooterRows {
-            rows: Some(rows as f64),
-            problem: None,
-        },
-        Err(problem) => FooterRows {
-            rows: None,
-            problem: Some(problem),
-        },
-    })
+    Ok(quietly(|| decode(&data, &fields, batch_rows as usize))
+        .and_then(std::result::Result::ok)
+        .map(Decoded::from))
 }
 
 /// What the thread pool made of a data file.
@@ -414,22 +395,23 @@ pub fn footer_rows(footer: Uint8Array) -> Option<FooterRows> {
 pub struct ReadOutcome {
     /// The hex sha256 of the bytes, when asked for (or when a hash to match was given).
     pub sha256: Option<String>,
-    /// Why the file cannot be read (it shrank, a read failed).
+    /// Why the file cannot be read (it shrank, a read failed), or why it is corrupt by its own
+    /// footer (its row groups, or its pages, hold other rows than it counts).
     pub problem: Option<String>,
-    /// The columns' batches and dictionaries, when decoded here.
+    /// The file decoded, when this binding decoded it.
     pub decoded: Option<Decoded>,
-    /// The bytes, when they were read whole, have the expected hash, and were not decoded here: held
-    /// for {@link heldBytes}.
-    pub file: Option<External<Bytes>>,
+    /// The bytes read, when they have the expected hash and were not decoded here (for parquet-wasm).
+    pub bytes: Option<Buffer>,
+    /// The rows the footer declares, when it was the checked footer and this binding read it: what
+    /// parquet-wasm must find too, when it decodes the bytes.
+    pub rows: Option<f64>,
 }
 
-/// The columns to decode a file into, and the rows its checked footer declares.
-pub struct Destination {
-    fields: Vec<ColumnSpec>,
-    batch_rows: u32,
-    columns: Vec<Either<Float64Array, Int32Array>>,
+/// What to decode a file into: its fields, the batches' size, and the footer parquet-wasm parsed.
+struct Target {
+    fields: Vec<Field>,
+    batch_rows: usize,
     footer: Vec<u8>,
-    rows: u64,
 }
 
 pub struct ReadFile {
@@ -437,15 +419,17 @@ pub struct ReadFile {
     size: usize,
     hash: bool,
     expect: Option<String>,
-    into: Option<Destination>,
+    into: Option<Target>,
 }
 
-/// What the pool made of the file: its hash, why it could not be read, its decoding, or its bytes.
+/// What the pool made of the file: its hash, why it could not be read or is corrupt, its columns or
+/// its bytes, and the rows its checked footer declares.
 type Outcome = (
     Option<String>,
     Option<String>,
-    Option<Decoded>,
-    Option<Bytes>,
+    Option<Columns>,
+    Option<Vec<u8>>,
+    Option<u64>,
 );
 
 /// `size` bytes of `file` from its start, or why not (the messages of lib/io/parquet.ts: readDataBytes).
@@ -473,22 +457,6 @@ fn has_footer(bytes: &[u8], footer: &[u8]) -> bool {
         && bytes[bytes.len() - (footer.len() - 4)..] == footer[4..]
 }
 
-/// Decodes `bytes` into `into`'s columns when they end with its footer and declare its rows.
-fn decode_into(bytes: &Bytes, into: &mut Destination) -> Result<Option<Decoded>> {
-    if !has_footer(bytes, &into.footer) {
-        return Ok(None);
-    }
-    let fields = std::mem::take(&mut into.fields);
-    let (specs, mut outs) = destinations(fields, &mut into.columns)?;
-    let rows = into.rows;
-    let batch_rows = into.batch_rows as usize;
-    Ok(quietly(|| {
-        matches!(rows_of(bytes), Some(Ok(r)) if r == rows)
-            .then(|| decode(bytes, &specs, batch_rows, &mut outs))
-            .flatten()
-    }))
-}
-
 impl Task for ReadFile {
     type Output = Outcome;
     type JsValue = ReadOutcome;
@@ -496,7 +464,7 @@ impl Task for ReadFile {
     fn compute(&mut self) -> Result<Outcome> {
         let bytes = match read_whole(&self.file, self.size) {
             Ok(b) => Bytes::from(b),
-            Err(why) => return Ok((None, Some(why), None, None)),
+            Err(why) => return Ok((None, Some(why), None, None, None)),
         };
         let sha256 = (self.hash || self.expect.is_some()).then(|| {
             use sha2::Digest;
@@ -507,50 +475,59 @@ impl Task for ReadFile {
         });
         // A file that is not the one the manifest names is never decoded: its hash is the news.
         if self.expect.is_some() && self.expect != sha256 {
-            return Ok((sha256, None, None, None));
+            return Ok((sha256, None, None, None, None));
         }
-        let decoded = match self.into.as_mut() {
-            Some(into) => decode_into(&bytes, into)?,
-            None => None,
+        let (rows, decoded) = match &self.into {
+            Some(t) if has_footer(&bytes, &t.footer) => match quietly(|| rows_of(&bytes)) {
+                Some(Ok(rows)) => (
+                    Some(rows),
+                    quietly(|| {
+                        decode_rows(&bytes, &t.fields, t.batch_rows, usize::try_from(rows).ok()?)
+                    }),
+                ),
+                Some(Err(problem)) => (None, Some(Err(problem))),
+                None => (None, None),
+            },
+            _ => (None, None),
         };
         Ok(match decoded {
-            Some(d) => (sha256, None, Some(d), None),
-            None => (sha256, None, None, Some(bytes)),
+            Some(Ok(columns)) => (sha256, None, Some(columns), None, rows),
+            Some(Err(problem)) => (sha256, Some(problem), None, None, rows),
+            // Back to a Vec without a copy: the reader's clones are gone.
+            None => (sha256, None, None, Some(Vec::from(bytes)), rows),
         })
     }
 
     fn resolve(
         &mut self,
         _env: Env,
-        (sha256, problem, decoded, bytes): Outcome,
+        (sha256, problem, columns, bytes, rows): Outcome,
     ) -> Result<ReadOutcome> {
         Ok(ReadOutcome {
             sha256: sha256.filter(|_| self.hash),
             problem,
-            decoded,
-            file: bytes.map(External::new),
+            decoded: columns.map(Decoded::from),
+            bytes: bytes.map(Buffer::from),
+            rows: rows.map(|r| r as f64),
         })
     }
 }
 
 /// Reads the `size` bytes of the open file `fd` (duplicated here: the caller may close its own as
 /// soon as this returns) on libuv's thread pool, takes their sha256 (when `hash`, or to compare with
-/// `expect`) and decodes `fields` into `columns` (see {@link decodeColumns}) when the bytes end with
-/// `footer` (the one {@link footerRows} read `rows` from) and declare those rows; all in one task, so
-/// the decoding does not wait for JavaScript between the read and the decode. A file whose hash is
-/// not `expect` is not read further. The columns must not be touched until the promise settles.
+/// `expect`), and decodes `fields` in batches of `batch_rows` (see {@link decodeColumns}) when the
+/// bytes end with `footer` (the one parquet-wasm parsed: lib/io/native-columns.ts); all in one task,
+/// so nothing waits for JavaScript between the read and the decoding, and nothing is allocated for
+/// the columns before the hash is known to match. A file whose hash is not `expect` is not read further.
 #[napi(ts_return_type = "Promise<ReadOutcome>")]
-#[allow(clippy::too_many_arguments)]
 pub fn read_file(
     fd: i32,
     size: f64,
     hash: bool,
     expect: Option<String>,
     footer: Option<Uint8Array>,
-    rows: Option<f64>,
     fields: Option<Vec<ColumnSpec>>,
     batch_rows: u32,
-    columns: Option<Vec<Either<Float64Array, Int32Array>>>,
 ) -> Result<AsyncTask<ReadFile>> {
     use std::os::fd::BorrowedFd;
     if fd < 0 || !(0.0..=f64::from(u32::MAX)).contains(&size) || size.fract() != 0.0 {
@@ -559,24 +536,13 @@ pub fn read_file(
             format!("fd {fd} and size {size}: expected an open descriptor and a whole number of bytes below 2^32"),
         ));
     }
-    let into = match (footer, rows, fields, columns) {
-        (Some(footer), Some(rows), Some(fields), Some(mut columns)) => {
-            check_batch_rows(batch_rows)?;
-            destinations(fields.clone(), &mut columns)?; // refused here, not on the pool
-            if !(rows >= 0.0 && rows.fract() == 0.0 && rows < 2f64.powi(53)) {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("rows {rows}: expected a whole number"),
-                ));
-            }
-            Some(Destination {
-                fields,
-                batch_rows,
-                columns,
-                footer: footer.to_vec(),
-                rows: rows as u64,
-            })
-        }
+    check_batch_rows(batch_rows)?;
+    let into = match (footer, fields) {
+        (Some(footer), Some(fields)) => Some(Target {
+            fields: fields_of(fields)?,
+            batch_rows: batch_rows as usize,
+            footer: footer.to_vec(),
+        }),
         _ => None,
     };
     // SAFETY: only borrowed for the duplication; an fd that is not open fails it.
@@ -590,10 +556,4 @@ pub fn read_file(
         expect,
         into,
     }))
-}
-
-/// A copy of the bytes {@link readFile} held, for parquet-wasm when this binding does not decode them.
-#[napi]
-pub fn held_bytes(file: &External<Bytes>) -> Buffer {
-    Buffer::from(file.to_vec())
 }

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
@@ -17,6 +16,7 @@ import { Rng } from '../../../lib/core/rng.ts';
 import { columnBatchOf } from '../../../lib/io/arrow-columns.ts';
 import { decodeNatively, nativeColumnBatches } from '../../../lib/io/native-columns.ts';
 import { decodeColumns, decodeOpenFile } from '../../../native/parquet/index.ts';
+import { decodeDataFile } from '../../../pipelines/io/decode-file.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
 import {
   BINARY,
@@ -30,6 +30,7 @@ import {
   setField,
   type ThriftStruct,
   withFooter,
+  withRowCount,
 } from '../../helpers/parquet-forge.ts';
 
 interface WriteOptions {
@@ -240,7 +241,6 @@ describe('the native Parquet decoder', () => {
     } finally {
       closeSync(dir);
     }
-    await expect(decodeOpenFile(-1, 10, { ...o, footer: null })).rejects.toThrow(/fd -1 and size 10: expected an open descriptor/);
   });
 
   it('says a file is corrupt when its footer counts other rows than its row groups hold (both decoders would drop them)', async () => {
@@ -256,29 +256,55 @@ describe('the native Parquet decoder', () => {
     expect(nativeColumnBatches(lying, 'Quote', 64)).toBeUndefined();
   });
 
-  it('refuses malformed arguments with an error naming them', () => {
+  it('says a file is corrupt when its footer, row groups and chunks all count more rows than its pages hold', async () => {
+    const bytes = parquetOf(randomQuotes(new Rng(9), 300, 3), { rowGroup: 100 });
+    // Few enough for the native decoder to take: it finds 300.
+    expect(await onPool(withRowCount(bytes, 305n), 'Quote', { batchRows: 64, hash: false })).toEqual({
+      sha256: undefined,
+      problem: 'its footer counts 305 rows and its pages hold 300: the file is corrupt',
+    });
+    // Too many for it (columns over 64 times the file): the bytes go to parquet-wasm, with the count to check there.
+    const huge = withRowCount(bytes, 10n ** 12n);
+    expect(await onPool(huge, 'Quote', { batchRows: 64, hash: false })).toEqual({
+      sha256: undefined,
+      bytes: expect.any(Uint8Array),
+      rows: 1e12,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'alpha-native-columns-'));
+    try {
+      writeFileSync(join(dir, 'q.parquet'), huge);
+      expect(await decodeDataFile(dir, 'q.parquet', 'Quote', { hash: false })).toEqual({
+        failure: {
+          file: join(dir, 'q.parquet'),
+          message: 'its footer counts 1000000000000 rows and its pages hold 300: the file is corrupt',
+        },
+      });
+      // With another expected hash, nothing but the hash: no column is sized from an unverified footer.
+      const sha = createHash('sha256').update(huge).digest('hex');
+      expect(await decodeDataFile(dir, 'q.parquet', 'Quote', { hash: true, expect: '0'.repeat(64) })).toEqual({
+        sha256: sha,
+        failure: { file: join(dir, 'q.parquet'), message: 'not decoded: its sha256 is not the expected one' },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses malformed arguments with an error naming them', async () => {
     const bytes = parquetOf(randomQuotes(new Rng(3), 10, 2));
     expect(() => decodeColumns(bytes, [{ name: 'bid', kind: 'bogus' as never }], 8)).toThrow(
       /kind "bogus": expected micros, long, int, double or string/,
     );
     expect(() => decodeColumns(bytes, [{ name: 'bid', kind: 'double' }], 0)).toThrow(/batchRows must be at least 1/);
-    // The binding itself: arrays of the wrong type, or sharing memory, are refused before anything is written.
-    const binding = createRequire(import.meta.url)('../../../native/parquet/parquet.node') as {
-      decodeColumns(b: Uint8Array, f: { name: string; kind: string }[], n: number, c: (Float64Array | Int32Array)[]): unknown;
-    };
-    const two = [
-      { name: 'bid', kind: 'double' },
-      { name: 'ask', kind: 'double' },
-    ];
-    expect(() => binding.decodeColumns(bytes, two, 8, [new Float64Array(10)])).toThrow(/1 columns for 2 fields/);
-    expect(() => binding.decodeColumns(bytes, two, 8, [new Float64Array(10), new Int32Array(10)])).toThrow(
-      /"ask" \(double\) needs a Float64Array/,
+    // On the thread pool, before anything is read.
+    const fd = -1;
+    await expect(decodeOpenFile(fd, 10, { hash: false, footer: null, fields: null, batchRows: 8 })).rejects.toThrow(
+      /fd -1 and size 10: expected an open descriptor/,
     );
-    const shared = new Float64Array(15);
-    expect(() => binding.decodeColumns(bytes, two, 8, [shared.subarray(0, 10), shared.subarray(5, 15)])).toThrow(/share memory/);
-    // Arrays of the wrong length: the file is not taken (null), nothing written past them.
-    const short = [new Float64Array(4), new Float64Array(4)];
-    expect(binding.decodeColumns(bytes, two, 8, short)).toBeNull();
+    await expect(decodeOpenFile(0, 1.5, { hash: false, footer: null, fields: null, batchRows: 8 })).rejects.toThrow(/size 1.5/);
+    await expect(
+      decodeOpenFile(0, 10, { hash: false, footer: new Uint8Array(12), fields: [{ name: 'bid', kind: 'bogus' as never }], batchRows: 8 }),
+    ).rejects.toThrow(/kind "bogus"/);
   });
   // Last: parquet-wasm's instance does not recover from a trap, and the gate traps on these footers
   // (the run that reads such a file fails on it anyway).

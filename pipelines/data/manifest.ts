@@ -4,7 +4,7 @@
  * non-empty universe, and for each dataset one file per date, each a relative path that stays inside
  * the data folder, no file listed twice. A problem is a DataError `DIR/manifest.json: PATH is VALUE: what would be accepted`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../../lib/core/errors.ts';
@@ -143,10 +143,21 @@ export function readManifest(dir: string): DatasetManifest {
     throw new DataError(file, `not valid JSON (${(err as Error).message})`);
   }
   const manifest = validateManifest(file, json);
+  // The same file under two names (a symlink or a hard link) would be replayed twice, as the same path would.
+  const seen = new Map<string, string>();
   for (const [name, entry] of Object.entries(manifest.datasets)) {
     entry.files.forEach((f, i) => {
       const problem = checkDataFile(dir, f);
       if (problem) throw new DataError(file, `datasets.${name}.files[${i}] is ${JSON.stringify(f)}: ${problem}`);
+      const st = statSync(join(dir, f), { bigint: true });
+      const id = `${st.dev}:${st.ino}`;
+      const first = seen.get(id);
+      if (first !== undefined)
+        throw new DataError(
+          file,
+          `datasets.${name}.files[${i}] is ${JSON.stringify(f)}: the same file as ${first} (a link): expected each file once`,
+        );
+      seen.set(id, `datasets.${name}.files[${i}]`);
     });
   }
   return manifest;

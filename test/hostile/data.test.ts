@@ -8,7 +8,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as arrow from 'apache-arrow';
@@ -380,6 +380,20 @@ describe('dataset manifests', () => {
     symlinkSync(join(dir, 'quotes', '2024-01-02.parquet'), join(dir, 'alias.parquet'));
     const manifest = readManifest(dir);
     expect(await readAll(dir, manifest, 'quotes', 'Quote')).toBe(await readAll(clean, cleanManifest, 'quotes', 'Quote'));
+  });
+
+  it('refuses one file listed under two names, through a symlink or a hard link', () => {
+    for (const link of [symlinkSync, linkSync]) {
+      const dir = copyWith(
+        change((m) => {
+          m.datasets['quotes']!.files[1] = 'alias.parquet';
+        }),
+      );
+      link(join(dir, 'quotes', '2024-01-02.parquet'), join(dir, 'alias.parquet'));
+      expect(() => readManifest(dir)).toThrow(
+        /manifest\.json: datasets\.quotes\.files\[1\] is "alias\.parquet": the same file as datasets\.quotes\.files\[0\] \(a link\): expected each file once$/,
+      );
+    }
   });
 
   it('refuses a window of no trading day, dates that do not exist, and --from after --to', () => {

@@ -6,7 +6,8 @@
 //! It only takes files it can decode whole and exactly: anything else (a missing column, another
 //! type, a null, a long beyond ±2^53, a corrupt file, a panic in the reader) gives `null`, and the
 //! caller decodes the file with parquet-wasm, whose checks name what is wrong. So this binding has
-//! no error messages of its own to keep in step with the JavaScript ones. What the reader cannot
+//! no error messages of its own to keep in step with the JavaScript ones, but for two that only it
+//! can say: a footer whose row groups, or whose pages, hold other rows than it counts. What the reader cannot
 //! survive (an allocation it cannot make aborts the process; a deep schema overflows the stack) is
 //! kept from it: footers are checked first (footer.rs), dictionaries against their pages, and on the
 //! thread pool a file is hashed, and compared with the hash its manifest gives, before it is read.
@@ -263,7 +264,8 @@ fn decode(
     }
 }
 
-/// {@link decode} of a file whose footer declares `rows` (rows_of).
+/// {@link decode} of a file whose footer declares `rows`, as rows_of read them (so the footer passed
+/// footer.rs's checks: call it after rows_of only).
 fn decode_rows(
     bytes: &Bytes,
     fields: &[Field],

@@ -29,7 +29,7 @@ export function lexicalProblem(file: string): string | undefined {
 
 /**
  * Why `file` (relative to `dir`) may not be read as data, or undefined when it may: it must resolve,
- * after symlinks, inside `dir`, and be a regular file of at most MAX_DATA_FILE_BYTES.
+ * after symlinks, inside `dir`, and be a regular file, not empty, of at most MAX_DATA_FILE_BYTES.
  */
 export function checkDataFile(dir: string, file: string): string | undefined {
   return lexicalProblem(file) ?? resolveProblem(dir, file).problem;
@@ -49,7 +49,7 @@ function resolveProblem(dir: string, file: string): { problem?: string; real?: s
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
     return { problem: `outside the data folder (it resolves to ${real}, the folder is ${root})` };
   const st = statSync(real);
-  const problem = fileProblem(st);
+  const problem = fileProblem(st) ?? (st.size === 0 ? 'empty (0 bytes): expected a Parquet file' : undefined);
   return problem ? { problem } : { real };
 }
 

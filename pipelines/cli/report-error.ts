@@ -29,7 +29,10 @@ export function report(err: unknown): void {
   } else {
     // Not refused on purpose: a bug, or a failure nothing anticipated. Say so, and where to look.
     const message = err instanceof Error ? err.message : String(err);
-    write(`alpha: unexpected error: ${message}${debug ? '' : ' (run again with --debug for the stack trace)'}\n`);
+    // The hint ends the first line: later lines are notes added on the way out (the --out folder's fate).
+    const cut = message.includes('\n') ? message.indexOf('\n') : message.length;
+    const hint = debug ? '' : ' (run again with --debug for the stack trace)';
+    write(`alpha: unexpected error: ${message.slice(0, cut)}${hint}${message.slice(cut)}\n`);
   }
   if (debug && err instanceof Error && err.stack) write(`${err.stack}\n`);
   if (!process.exitCode) process.exitCode = 1;

@@ -327,6 +327,7 @@ describe('dataset manifests', () => {
     // A sparse file: one byte over the limit without writing it.
     writeFileSync(join(dir, 'big.parquet'), '');
     truncateSync(join(dir, 'big.parquet'), MAX_DATA_FILE_BYTES + 1);
+    writeFileSync(join(dir, 'empty.parquet'), '');
     const check = (files: Record<string, string[]>, words: RegExp): void => {
       writeFileSync(
         join(dir, M),
@@ -359,8 +360,13 @@ describe('dataset manifests', () => {
       { quotes: [q[0]!, 'big.parquet', q[2]!] },
       /datasets\.quotes\.files\[1\] is "big\.parquet": 536870913 bytes: larger than the limit of 536870912 bytes/,
     );
+    check(
+      { quotes: [q[0]!, 'empty.parquet', q[2]!] },
+      /datasets\.quotes\.files\[1\] is "empty\.parquet": empty \(0 bytes\): expected a Parquet file$/,
+    );
     // Read directly (a manifest not checked before), the reader refuses them too, naming the file.
     for (const [f, words] of [
+      ['empty.parquet', /empty\.parquet: empty \(0 bytes\): expected a Parquet file$/],
       ['link-zero.parquet', /link-zero\.parquet: outside the data folder/],
       ['fifo.parquet', /fifo\.parquet: not a regular file/],
       ['big.parquet', /big\.parquet: 536870913 bytes: larger than the limit/],
@@ -498,6 +504,11 @@ describe('data files', () => {
       const bytes = readFileSync(join(clean, file));
       const keep = cut > 0 && cut < 1 ? Math.floor(bytes.length * cut) : cut < 0 ? bytes.length + cut : cut;
       writeFileSync(join(dir, file), bytes.subarray(0, keep));
+      if (keep === 0) {
+        // Empty: refused with the manifest's other file checks, before a row is read.
+        expect(() => readManifest(dir)).toThrow(/datasets\.quotes\.files\[1\] is .*: empty \(0 bytes\): expected a Parquet file$/);
+        continue;
+      }
       const err = await rejectionOf(readAll(dir, readManifest(dir), 'quotes', 'Quote'));
       expect(err).toBeInstanceOf(DataError);
       expect(err.message).toMatch(new RegExp(`^${join(dir, file)}: not a readable Parquet file`));

@@ -212,25 +212,28 @@ fn integer(w: &mut Walk, t: u8) -> Option<i64> {
     Some((n >> 1) as i64 ^ -((n & 1) as i64))
 }
 
-/// Whether every dictionary page among the page headers from `start` to `end` holds the values it
-/// declares (`num_values × width ≤ uncompressed_page_size`): the reader sizes a dictionary by its
-/// declared count before decoding it. Only headers are read; page bodies are skipped.
-pub fn dictionaries_fit(bytes: &[u8], start: usize, end: usize, width: usize) -> bool {
-    let Some(chunk) = bytes.get(start..end.min(bytes.len())) else {
-        return false;
-    };
+/// The values of the data pages among the page headers from `start` to `end` (a column chunk), once
+/// every dictionary page there is found to hold the values it declares (`num_values × width ≤
+/// uncompressed_page_size`: the reader sizes a dictionary by its declared count before decoding it);
+/// `None` when a header is malformed or a dictionary does not fit. Only headers are read; page bodies
+/// are skipped.
+pub fn chunk_values(bytes: &[u8], start: usize, end: usize, width: usize) -> Option<u64> {
+    let chunk = bytes.get(start..end.min(bytes.len()))?;
     let mut walk = Walk {
         bytes: chunk,
         at: 0,
     };
+    let mut data_values: u64 = 0;
     while walk.left() > 0 {
         let (mut kind, mut uncompressed, mut compressed, mut values) = (None, None, None, None);
-        let header = walk.fields(0, |w, id, t| {
+        walk.fields(0, |w, id, t| {
             match id {
                 1 => kind = Some(integer(w, t)?),
                 2 => uncompressed = Some(integer(w, t)?),
                 3 => compressed = Some(integer(w, t)?),
-                7 if t == STRUCT => {
+                // DataPageHeader (5), DictionaryPageHeader (7) and DataPageHeaderV2 (8) all start
+                // with num_values.
+                5 | 7 | 8 if t == STRUCT => {
                     w.fields(1, |w, id, t| {
                         if id != 1 {
                             return Some(false);
@@ -239,36 +242,24 @@ pub fn dictionaries_fit(bytes: &[u8], start: usize, end: usize, width: usize) ->
                         Some(true)
                     })?;
                 }
-                7 => return None,
+                5 | 7 | 8 => return None,
                 _ => return Some(false),
             }
             Some(true)
-        });
-        let (Some(()), Some(kind), Some(uncompressed), Some(compressed)) =
-            (header, kind, uncompressed, compressed)
-        else {
-            return false;
-        };
-        // DICTIONARY_PAGE is 2 in PageType.
-        if kind == 2 {
-            let (Some(values), Ok(size)) = (values, usize::try_from(uncompressed)) else {
-                return false;
-            };
-            match usize::try_from(values)
-                .ok()
-                .and_then(|v| v.checked_mul(width))
-            {
-                Some(need) if need <= size => {}
-                _ => return false,
+        })?;
+        let (kind, uncompressed, compressed) = (kind?, uncompressed?, compressed?);
+        // PageType: DATA_PAGE 0, INDEX_PAGE 1, DICTIONARY_PAGE 2, DATA_PAGE_V2 3.
+        match kind {
+            2 => {
+                let need = usize::try_from(values?).ok()?.checked_mul(width)?;
+                if need > usize::try_from(uncompressed).ok()? {
+                    return None;
+                }
             }
+            0 | 3 => data_values = data_values.checked_add(u64::try_from(values?).ok()?)?,
+            _ => {}
         }
-        if usize::try_from(compressed)
-            .ok()
-            .and_then(|n| walk.skip(n))
-            .is_none()
-        {
-            return false;
-        }
+        walk.skip(usize::try_from(compressed).ok()?)?;
     }
-    true
+    Some(data_values)
 }

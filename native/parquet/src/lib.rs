@@ -131,45 +131,66 @@ const EXPANSION: usize = 64;
 /// 2^53: a long is exact as a JavaScript number when -2^53 < v < 2^53.
 const EXACT: i64 = 1 << 53;
 
-fn exact_numbers(values: &[i64], out: &mut [f64]) -> Option<()> {
-    for (o, &v) in out.iter_mut().zip(values) {
-        if v <= -EXACT || v >= EXACT {
-            return None;
-        }
-        *o = v as f64;
+/// Appends `values` to `out` as exact numbers, or `None` when one is beyond ±2^53.
+fn exact_numbers(values: &[i64], out: &mut Vec<f64>) -> Option<()> {
+    if values.iter().any(|&v| v <= -EXACT || v >= EXACT) {
+        return None;
     }
+    out.extend(values.iter().map(|&v| v as f64));
     Some(())
 }
 
-/// Writes one column of one batch at `out[at..]`; its dictionary for a string column. `None` when it
-/// has a null or a value this binding does not take.
-fn column(kind: Kind, array: &ArrayRef, out: &mut Column, at: usize) -> Option<Vec<String>> {
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Numbers(v) => v.len(),
+            Column::Ints(v) => v.len(),
+        }
+    }
+
+    /// Room for `n` more rows, or `None` when it cannot be had (an allocation that fails is a file
+    /// left to parquet-wasm, not an abort).
+    fn reserve(&mut self, n: usize, exact: bool) -> Option<()> {
+        match (self, exact) {
+            (Column::Numbers(v), true) => v.try_reserve_exact(n).ok(),
+            (Column::Numbers(v), false) => v.try_reserve(n).ok(),
+            (Column::Ints(v), true) => v.try_reserve_exact(n).ok(),
+            (Column::Ints(v), false) => v.try_reserve(n).ok(),
+        }
+    }
+}
+
+/// Appends one column of one batch to `out`; its dictionary for a string column. `None` when it has
+/// a null or a value this binding does not take, or would take `out` past `limit` rows.
+fn column(kind: Kind, array: &ArrayRef, out: &mut Column, limit: usize) -> Option<Vec<String>> {
     if array.null_count() > 0 {
         return None;
     }
     let n = array.len();
+    if out.len().checked_add(n)? > limit {
+        return None;
+    }
+    out.reserve(n, false)?;
     match (kind, array.data_type(), out) {
-        (Kind::Micros, DataType::Timestamp(..), Column::Numbers(o)) => exact_numbers(
-            array.as_primitive::<TimestampMicrosecondType>().values(),
-            o.get_mut(at..at + n)?,
-        )?,
-        (Kind::Micros | Kind::Long, DataType::Int64, Column::Numbers(o)) => exact_numbers(
-            array.as_primitive::<Int64Type>().values(),
-            o.get_mut(at..at + n)?,
-        )?,
-        (Kind::Int, DataType::Int32, Column::Ints(o)) => o
-            .get_mut(at..at + n)?
-            .copy_from_slice(array.as_primitive::<Int32Type>().values()),
-        (Kind::Double, DataType::Float64, Column::Numbers(o)) => o
-            .get_mut(at..at + n)?
-            .copy_from_slice(array.as_primitive::<Float64Type>().values()),
+        (Kind::Micros, DataType::Timestamp(..), Column::Numbers(o)) => {
+            exact_numbers(array.as_primitive::<TimestampMicrosecondType>().values(), o)?
+        }
+        (Kind::Micros | Kind::Long, DataType::Int64, Column::Numbers(o)) => {
+            exact_numbers(array.as_primitive::<Int64Type>().values(), o)?
+        }
+        (Kind::Int, DataType::Int32, Column::Ints(o)) => {
+            o.extend_from_slice(array.as_primitive::<Int32Type>().values())
+        }
+        (Kind::Double, DataType::Float64, Column::Numbers(o)) => {
+            o.extend_from_slice(array.as_primitive::<Float64Type>().values())
+        }
         (Kind::Text, DataType::Dictionary(..), Column::Ints(o)) => {
             let dict = array.as_dictionary::<Int32Type>();
             let words = dict.values().as_string_opt::<i32>()?;
             if words.null_count() > 0 {
                 return None;
             }
-            o.get_mut(at..at + n)?.copy_from_slice(dict.keys().values());
+            o.extend_from_slice(dict.keys().values());
             return Some(
                 words
                     .iter()
@@ -182,13 +203,13 @@ fn column(kind: Kind, array: &ArrayRef, out: &mut Column, at: usize) -> Option<V
             let words = array.as_string_opt::<i32>()?;
             let mut lookup: HashMap<&str, i32> = HashMap::new();
             let mut dictionary = Vec::new();
-            for (code, w) in o.get_mut(at..at + n)?.iter_mut().zip(words.iter()) {
+            for w in words.iter() {
                 let w = w.unwrap_or_default();
                 let next = dictionary.len() as i32;
-                *code = *lookup.entry(w).or_insert_with(|| {
+                o.push(*lookup.entry(w).or_insert_with(|| {
                     dictionary.push(w.to_owned());
                     next
-                });
+                }));
             }
             return Some(dictionary);
         }
@@ -206,6 +227,16 @@ fn rows_of(bytes: &Bytes) -> Option<std::result::Result<u64, String>> {
     let file = SerializedFileReader::new(bytes.clone()).ok()?;
     let meta = file.metadata();
     let rows = meta.file_metadata().num_rows();
+    // Pages no row group lists would be skipped without a word: a footer stripped of its row groups
+    // reads as an empty file. (A file written without rows has nothing between its magic and footer.)
+    let n = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().ok()?) as usize;
+    let unlisted = n.checked_sub(12 + footer_len)?;
+    if meta.row_groups().is_empty() && unlisted > 0 {
+        return Some(Err(format!(
+            "its footer lists no row groups, but {unlisted} bytes lie before it: the file is corrupt"
+        )));
+    }
     let groups = meta.row_groups().iter().try_fold(0i64, |n, g| {
         n.checked_add(g.num_rows()).filter(|_| g.num_rows() >= 0)
     });
@@ -222,10 +253,18 @@ fn rows_of(bytes: &Bytes) -> Option<std::result::Result<u64, String>> {
     })
 }
 
-/// Whether each dictionary page of the `leaves` holds the values it declares (footer.rs reads the
-/// page headers of each column chunk: a dictionary page may also come after data pages).
-fn dictionaries_fit(bytes: &Bytes, meta: &ParquetMetaData, leaves: &[usize]) -> Option<()> {
-    for group in meta.row_groups() {
+/// Whether the pages of the `leaves` are what the footer says (footer.rs reads their headers): each
+/// dictionary page holds the values it declares, and each column chunk's data pages hold its row
+/// group's rows (the schema is flat: one value a row). `None` when a header is malformed or a
+/// dictionary does not fit; `Err` when the pages hold other rows than the footer counts, which both
+/// decoders would follow without a word (a footer that counts 0 rows over a day's pages reads as an
+/// empty day).
+fn pages_fit(
+    bytes: &Bytes,
+    meta: &ParquetMetaData,
+    leaves: &[usize],
+) -> Option<std::result::Result<(), String>> {
+    for (g, group) in meta.row_groups().iter().enumerate() {
         for &c in leaves {
             let column = group.column(c);
             let width = match column.column_type() {
@@ -242,12 +281,17 @@ fn dictionaries_fit(bytes: &Bytes, meta: &ParquetMetaData, leaves: &[usize]) -> 
             let (start, length) = column.byte_range();
             let start = usize::try_from(start).ok()?;
             let end = start.checked_add(usize::try_from(length).ok()?)?;
-            if !footer::dictionaries_fit(bytes, start, end, width) {
-                return None;
+            let values = footer::chunk_values(bytes, start, end, width)?;
+            if i64::try_from(values).ok() != Some(group.num_rows()) {
+                return Some(Err(format!(
+                    "its row group {g} counts {} rows and the pages of its column \"{}\" hold {values}: the file is corrupt",
+                    group.num_rows(),
+                    column.column_descr().name()
+                )));
             }
         }
     }
-    Some(())
+    Some(Ok(()))
 }
 
 /// `fields` of the file in `bytes`, in batches of `batch_rows` rows; `Err` when the file says itself
@@ -296,7 +340,9 @@ fn decode_rows(
         roots.push(index);
     }
     // The schema is flat (footer.rs): root i is leaf column i.
-    dictionaries_fit(bytes, builder.metadata(), &roots)?;
+    if let Err(problem) = pages_fit(bytes, builder.metadata(), &roots)? {
+        return Some(Err(problem));
+    }
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder
         .with_batch_size(batch_rows)
@@ -309,11 +355,18 @@ fn decode_rows(
         columns: fields
             .iter()
             .map(|(_, k)| match k {
-                Kind::Int | Kind::Text => Column::Ints(vec![0; rows]),
-                _ => Column::Numbers(vec![0.0; rows]),
+                Kind::Int | Kind::Text => Column::Ints(Vec::new()),
+                _ => Column::Numbers(Vec::new()),
             })
             .collect(),
     };
+    // Room for the footer's rows as long as the bytes plausibly hold them (8 times the file, where
+    // these files decode to 2 or 3 times it); past that, the columns grow with the rows the pages
+    // hold, so a footer's claim alone allocates nothing.
+    let likely = (8 * bytes.len()) / row_bytes.max(1) + batch_rows;
+    for out in decoded.columns.iter_mut() {
+        out.reserve(rows.min(likely), true)?;
+    }
     let mut at = 0;
     for batch in reader {
         let batch = batch.ok()?;
@@ -321,7 +374,7 @@ fn decode_rows(
         for ((name, kind), out) in fields.iter().zip(decoded.columns.iter_mut()) {
             decoded
                 .dictionaries
-                .push(column(*kind, batch.column_by_name(name)?, out, at)?);
+                .push(column(*kind, batch.column_by_name(name)?, out, rows)?);
         }
         at += batch.num_rows();
     }

@@ -256,13 +256,31 @@ describe('the native Parquet decoder', () => {
     expect(nativeColumnBatches(lying, 'Quote', 64)).toBeUndefined();
   });
 
-  it('says a file is corrupt when its footer, row groups and chunks all count more rows than its pages hold', async () => {
+  it('says a file is corrupt when its footer, row groups and chunks all count other rows than its pages hold', async () => {
     const bytes = parquetOf(randomQuotes(new Rng(9), 300, 3), { rowGroup: 100 });
-    // Few enough for the native decoder to take: it finds 300.
+    // Few enough for the native decoder to take: the last row group's pages hold 100.
     expect(await onPool(withRowCount(bytes, 305n), 'Quote', { batchRows: 64, hash: false })).toEqual({
       sha256: undefined,
-      problem: 'its footer counts 305 rows and its pages hold 300: the file is corrupt',
+      problem: 'its row group 2 counts 105 rows and the pages of its column "ts_event" hold 100: the file is corrupt',
     });
+    // A footer that counts no rows over a day's pages would read as an empty day.
+    const one = parquetOf(randomQuotes(new Rng(10), 300, 3));
+    expect(await onPool(withRowCount(one, 0n), 'Quote', { batchRows: 64, hash: false })).toEqual({
+      sha256: undefined,
+      problem: 'its row group 0 counts 0 rows and the pages of its column "ts_event" hold 300: the file is corrupt',
+    });
+    // A footer stripped of its row groups: the pages no group lists would be skipped.
+    const meta = footerOf(one);
+    setField(meta, 3, I64, 0n);
+    setField(meta, 4, LIST, { type: STRUCT, items: [] });
+    const oneBuf = Buffer.from(one);
+    const stripped = withFooter(oneBuf.subarray(0, oneBuf.length - 8 - oneBuf.readUInt32LE(oneBuf.length - 8)), meta);
+    expect(await onPool(stripped, 'Quote', { batchRows: 64, hash: false })).toEqual({
+      sha256: undefined,
+      problem: expect.stringMatching(/^its footer lists no row groups, but \d+ bytes lie before it: the file is corrupt$/),
+    });
+    // A file written without rows has none, and reads as one empty batch.
+    expect(nativeColumnBatches(parquetOf(randomQuotes(new Rng(11), 0, 3)), 'Quote', 64)?.map((b) => b.length)).toEqual([0]);
     // Too many for it (columns over 64 times the file): the bytes go to parquet-wasm, with the count to check there.
     const huge = withRowCount(bytes, 10n ** 12n);
     expect(await onPool(huge, 'Quote', { batchRows: 64, hash: false })).toEqual({

@@ -126,7 +126,8 @@ export interface DatasetManifest {
 
 /**
  * Reads and validates `DIR/manifest.json`, then checks every listed file: it must resolve (after
- * symlinks) inside DIR and be a regular file of at most MAX_DATA_FILE_BYTES (lib/io/parquet.ts).
+ * symlinks) inside DIR, be a regular file, not empty, of at most MAX_DATA_FILE_BYTES
+ * (lib/io/parquet.ts), and be listed once (not under two names either).
  */
 export function readManifest(dir: string): DatasetManifest {
   const file = join(dir, 'manifest.json');

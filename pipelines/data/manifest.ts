@@ -92,15 +92,6 @@ const manifestSchema = z
         if (first !== undefined) at(['datasets', name, 'files', i], `expected each file once: ${first} lists it already`);
         else listed.set(key, `datasets.${name}.files[${i}]`);
       });
-    // A copy of a file under another name, caught where the manifest gives the hashes.
-    const hashed = new Map<string, string>();
-    for (const [name, d] of Object.entries(m.datasets))
-      d.sha256?.forEach((h, i) => {
-        const first = hashed.get(h);
-        if (first !== undefined)
-          at(['datasets', name, 'sha256', i], `expected each file once: ${first} has the same sha256 (a copy of that file)`);
-        else hashed.set(h, `datasets.${name}.sha256[${i}]`);
-      });
     for (const [name, d] of Object.entries(m.datasets)) {
       if (d.files.length !== m.dates.length)
         at(['datasets', name, 'files'], `expected one file per date: ${d.files.length} file(s) for ${m.dates.length} date(s)`);

@@ -269,16 +269,6 @@ const manifestCases: [string, (m: DatasetManifest) => unknown, RegExp][] = [
     /datasets\.quotes\.files\[1\] is "\.\/quotes\/2024-01-02\.parquet": expected each file once: datasets\.quotes\.files\[0\] lists it already/,
   ],
   [
-    'a copy of a file under another name (the same sha256)',
-    (m) => {
-      const q = m.datasets['quotes']!;
-      q.sha256 = q.files.map((_, i) => (i === 2 ? '1'.repeat(64) : `${i}`.repeat(64)));
-      q.sha256[2] = q.sha256[0]!;
-      return m;
-    },
-    /datasets\.quotes\.sha256\[2\] is "0+…: expected each file once: datasets\.quotes\.sha256\[0\] has the same sha256 \(a copy of that file\)/,
-  ],
-  [
     'a file listed by two datasets',
     change((m) => {
       m.datasets['trades']!.files[0] = m.datasets['quotes']!.files[0]!;

@@ -40,6 +40,8 @@ export function openDataset<TName extends SchemaName>(
   let batches: ColumnBatch<SchemaTypes[TName]>[] = [];
   let index = 0;
   let rows = 0;
+  /** The file each sha256 was first seen in (files with rows, when hashed). */
+  const copies = new Map<string, string>();
   const request = (k: number): Promise<DecodedFile> | undefined => {
     if (k >= entry.files.length) return undefined;
     const expect = entry.sha256?.[k];
@@ -72,6 +74,13 @@ export function openDataset<TName extends SchemaName>(
           onFile?.(relative, decoded.sha256);
         }
         if (decoded.failure) throw new DataError(decoded.failure.file, decoded.failure.message);
+        // A copy of an earlier file under another name: its rows would be replayed twice (and dropped as duplicates).
+        if (decoded.sha256 !== undefined && decoded.rows! > 0) {
+          const first = copies.get(decoded.sha256);
+          if (first !== undefined)
+            throw new DataError(path, `holds the same bytes as ${first} (sha256 ${decoded.sha256}): expected each file once, not a copy`);
+          copies.set(decoded.sha256, relative);
+        }
         batches = decoded.batches as ColumnBatch<SchemaTypes[TName]>[];
         rows += decoded.rows!;
         index = 0;

@@ -302,6 +302,23 @@ describe('dataset manifests', () => {
     expect(await readAll(dir, manifestWindow(dir, readManifest(dir), undefined, '2024-01-02'), 'quotes', 'Quote')).toBeGreaterThan(0);
   });
 
+  it("refuses a copy of one day's file under another day's name, each with its own hash right", async () => {
+    const q = cleanManifest.datasets['quotes']!;
+    const dir = copyWith(
+      change((m) => {
+        m.datasets['quotes']!.sha256![1] = q.sha256![0]!;
+        delete m.datasets['quotes']!.rows;
+      }),
+      true,
+    );
+    writeFileSync(join(dir, q.files[1]!), readFileSync(join(dir, q.files[0]!)));
+    await expect(readAll(dir, readManifest(dir), 'quotes', 'Quote')).rejects.toThrow(
+      new RegExp(
+        `^${join(dir, q.files[1]!)}: holds the same bytes as ${q.files[0]} \\(sha256 ${q.sha256![0]}\\): expected each file once, not a copy$`,
+      ),
+    );
+  });
+
   it('reports a malformed date once, not again in the checks that compare with it', () => {
     const dir = copyWith(
       change((m) => {

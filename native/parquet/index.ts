@@ -29,6 +29,7 @@ export interface DecodedColumns {
 }
 
 interface Binding {
+  fixMmapThreshold(bytes: number): boolean;
   decodeColumns(bytes: Uint8Array, fields: ColumnSpec[], batchRows: number): DecodedColumns | null;
   readFile(
     fd: number,
@@ -48,6 +49,19 @@ interface Binding {
 }
 
 const binding = addonLoader<Binding>(new URL('./parquet.node', import.meta.url), 'the Parquet column decoder', 'needs cargo');
+
+/**
+ * Fixes glibc's mmap threshold for the whole process (see src/lib.rs): called first thing by the
+ * `alpha` command. False where it does not apply (another C library) or the addon is not built (its
+ * first real use says so).
+ */
+export function fixMmapThreshold(bytes: number): boolean {
+  try {
+    return binding().fixMmapThreshold(bytes);
+  } catch {
+    return false;
+  }
+}
 
 /** `fields` of the Parquet file in `bytes`, in batches of `batchRows` rows, or undefined (see above). */
 export function decodeColumns(bytes: Uint8Array, fields: readonly ColumnSpec[], batchRows: number): DecodedColumns | undefined {

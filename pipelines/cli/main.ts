@@ -3,8 +3,13 @@
  * `alpha: <what went wrong>` on stderr and exit 1 (a command may set another documented code first),
  * the topology's problems one per line, and a stack trace only with `--debug`.
  */
+import { fixMmapThreshold } from '../../native/parquet/index.ts';
 import { report } from './report-error.ts';
 import { buildProgram } from './program.ts';
+
+// Large blocks go back to the system when freed, instead of staying in glibc's per-thread arenas
+// (docs/benchmarks.md, "Memory of the default backtest"); ALPHA_MMAP_THRESHOLD=0 leaves glibc's default.
+if (process.env['ALPHA_MMAP_THRESHOLD'] !== '0') fixMmapThreshold(128 * 1024);
 
 // Errors thrown outside the command's promise (a stream's subscriber, a timer) end the run the same way.
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {

@@ -32,10 +32,21 @@ export function lexicalProblem(file: string): string | undefined {
  * after symlinks, inside `dir`, and be a regular file, not empty, of at most MAX_DATA_FILE_BYTES.
  */
 export function checkDataFile(dir: string, file: string): string | undefined {
-  return lexicalProblem(file) ?? resolveProblem(dir, file).problem;
+  return dataFileIdentity(dir, file).problem;
 }
 
-function resolveProblem(dir: string, file: string): { problem?: string; real?: string } {
+/**
+ * checkDataFile's answer, and when there is no problem the file's identity (device and inode, after
+ * symlinks): two names with the same identity are the same file.
+ */
+export function dataFileIdentity(dir: string, file: string): { problem?: string; id?: string } {
+  const problem = lexicalProblem(file);
+  if (problem) return { problem };
+  const resolved = resolveProblem(dir, file);
+  return resolved.problem !== undefined ? { problem: resolved.problem } : { id: resolved.id! };
+}
+
+function resolveProblem(dir: string, file: string): { problem?: string; real?: string; id?: string } {
   let real: string;
   let root: string;
   try {
@@ -48,14 +59,15 @@ function resolveProblem(dir: string, file: string): { problem?: string; real?: s
   const rel = relative(root, real);
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
     return { problem: `outside the data folder (it resolves to ${real}, the folder is ${root})` };
-  const st = statSync(real);
-  const problem = fileProblem(st) ?? (st.size === 0 ? 'empty (0 bytes): expected a Parquet file' : undefined);
-  return problem ? { problem } : { real };
+  const st = statSync(real, { bigint: true }); // bigint: an inode number may pass 2^53
+  const problem = fileProblem(st) ?? (st.size === 0n ? 'empty (0 bytes): expected a Parquet file' : undefined);
+  return problem ? { problem } : { real, id: `${st.dev}:${st.ino}` };
 }
 
-function fileProblem(st: { isFile(): boolean; isDirectory(): boolean; size: number }): string | undefined {
+function fileProblem(st: { isFile(): boolean; isDirectory(): boolean; size: number | bigint }): string | undefined {
   if (!st.isFile()) return `not a regular file (a ${st.isDirectory() ? 'folder' : 'device, pipe or socket'})`;
-  if (st.size > MAX_DATA_FILE_BYTES) return `${st.size} bytes: larger than the limit of ${MAX_DATA_FILE_BYTES} bytes for a data file`;
+  if (Number(st.size) > MAX_DATA_FILE_BYTES)
+    return `${st.size} bytes: larger than the limit of ${MAX_DATA_FILE_BYTES} bytes for a data file`;
   return undefined;
 }
 

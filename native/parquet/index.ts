@@ -88,5 +88,5 @@ export async function decodeOpenFile(
   if (read.problem) return { sha256, problem: read.problem };
   if (read.decoded) return { sha256, decoded: read.decoded };
   if (!read.bytes) return { sha256 }; // not the expected bytes
-  return read.rows === null || read.rows === undefined ? { sha256, bytes: read.bytes } : { sha256, bytes: read.bytes, rows: read.rows };
+  return { sha256, bytes: read.bytes, ...(read.rows != null ? { rows: read.rows } : {}) };
 }

@@ -4,7 +4,7 @@
  * non-empty universe, and for each dataset one file per date, each a relative path that stays inside
  * the data folder, no file listed twice. A problem is a DataError `DIR/manifest.json: PATH is VALUE: what would be accepted`.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../../lib/core/errors.ts';
@@ -14,7 +14,7 @@ import { avroSchemas } from '../../schemas/avro.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import { parseDate } from './calendar.ts';
 import { isDate } from '../../lib/core/dates.ts';
-import { checkDataFile, lexicalProblem } from '../../lib/io/parquet.ts';
+import { dataFileIdentity, lexicalProblem } from '../../lib/io/parquet.ts';
 
 const date = z.string().refine(isDate, 'expected a real date YYYY-MM-DD');
 const micros = z.number().int('expected whole microseconds since the epoch').min(0).max(Number.MAX_SAFE_INTEGER);
@@ -148,17 +148,15 @@ export function readManifest(dir: string): DatasetManifest {
   const seen = new Map<string, string>();
   for (const [name, entry] of Object.entries(manifest.datasets)) {
     entry.files.forEach((f, i) => {
-      const problem = checkDataFile(dir, f);
+      const { problem, id } = dataFileIdentity(dir, f);
       if (problem) throw new DataError(file, `datasets.${name}.files[${i}] is ${JSON.stringify(f)}: ${problem}`);
-      const st = statSync(join(dir, f), { bigint: true });
-      const id = `${st.dev}:${st.ino}`;
-      const first = seen.get(id);
+      const first = seen.get(id!);
       if (first !== undefined)
         throw new DataError(
           file,
           `datasets.${name}.files[${i}] is ${JSON.stringify(f)}: the same file as ${first} (a link): expected each file once`,
         );
-      seen.set(id, `datasets.${name}.files[${i}]`);
+      seen.set(id!, `datasets.${name}.files[${i}]`);
     });
   }
   return manifest;

@@ -33,7 +33,6 @@ mod footer;
 
 /// A field of the schema being read: its column name and how it is read.
 #[napi(object)]
-#[derive(Clone)]
 pub struct ColumnSpec {
     pub name: String,
     /// `micros` (TIMESTAMP(MICROS) or INT64), `long` (INT64), `int` (INT32), `double` (DOUBLE) or `string` (UTF8, plain or dictionary).
@@ -294,22 +293,28 @@ fn pages_fit(
     Some(Ok(()))
 }
 
-/// `fields` of the file in `bytes`, in batches of `batch_rows` rows; `Err` when the file says itself
-/// that it is corrupt (its row groups, or its pages, hold other rows than its footer counts); `None`
-/// when this binding does not decode it whole and exactly (see the module's comment).
+/// `fields` of the file in `bytes`, in batches of `batch_rows` rows, with the rows its footer declares
+/// (when footer.rs passes it and it parses; a panic in the reader is `None`). The decoding is `Err`
+/// when the file says itself that it is corrupt (its row groups, or its pages, hold other rows than its
+/// footer counts), `None` when this binding does not decode it whole and exactly (see the module's
+/// comment).
 fn decode(
     bytes: &Bytes,
     fields: &[Field],
     batch_rows: usize,
-) -> Option<std::result::Result<Columns, String>> {
-    match rows_of(bytes)? {
-        Ok(rows) => decode_rows(bytes, fields, batch_rows, usize::try_from(rows).ok()?),
-        Err(problem) => Some(Err(problem)),
+) -> (Option<u64>, Option<std::result::Result<Columns, String>>) {
+    match quietly(|| rows_of(bytes)) {
+        Some(Ok(rows)) => (
+            Some(rows),
+            quietly(|| decode_rows(bytes, fields, batch_rows, usize::try_from(rows).ok()?)),
+        ),
+        Some(Err(problem)) => (None, Some(Err(problem))),
+        None => (None, None),
     }
 }
 
 /// {@link decode} of a file whose footer declares `rows`, as rows_of read them (so the footer passed
-/// footer.rs's checks: call it after rows_of only).
+/// footer.rs's checks: decode calls it after rows_of only).
 fn decode_rows(
     bytes: &Bytes,
     fields: &[Field],
@@ -440,7 +445,8 @@ pub fn decode_columns(
     check_batch_rows(batch_rows)?;
     let fields = fields_of(fields)?;
     let data = Bytes::copy_from_slice(&bytes);
-    Ok(quietly(|| decode(&data, &fields, batch_rows as usize))
+    Ok(decode(&data, &fields, batch_rows as usize)
+        .1
         .and_then(std::result::Result::ok)
         .map(Decoded::from))
 }
@@ -533,16 +539,7 @@ impl Task for ReadFile {
             return Ok((sha256, None, None, None, None));
         }
         let (rows, decoded) = match &self.into {
-            Some(t) if has_footer(&bytes, &t.footer) => match quietly(|| rows_of(&bytes)) {
-                Some(Ok(rows)) => (
-                    Some(rows),
-                    quietly(|| {
-                        decode_rows(&bytes, &t.fields, t.batch_rows, usize::try_from(rows).ok()?)
-                    }),
-                ),
-                Some(Err(problem)) => (None, Some(Err(problem))),
-                None => (None, None),
-            },
+            Some(t) if has_footer(&bytes, &t.footer) => decode(&bytes, &t.fields, t.batch_rows),
             _ => (None, None),
         };
         Ok(match decoded {

@@ -1,13 +1,15 @@
 /**
  * Parquet files in and out, through parquet-wasm (Rust's parquet crate compiled to WebAssembly; chosen
- * by measurement, see docs/benchmarks.md) and Apache Arrow. A missing or corrupt file is a DataError
- * naming the file. Written bytes depend only on the records.
+ * by measurement, see docs/benchmarks.md) and Apache Arrow; a run's outputs are encoded by the same
+ * crate natively (native/parquet, on the thread pool). A missing or corrupt file is a DataError naming
+ * the file. Written bytes depend only on the records.
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { DataError } from '../core/errors.ts';
+import { parquetOfIpcOnPool } from '../../native/parquet/index.ts';
 import { tableFromRecords } from './avro-arrow.ts';
 
 /**
@@ -220,6 +222,9 @@ export function parquetBytes(table: arrow.Table): Uint8Array {
   return parquetOfIpc(ipcOf(table));
 }
 
+/** What the files this project writes say wrote them. */
+const CREATED_BY = 'alpha-factory';
+
 /** An Arrow IPC stream, and how to give its memory back once parquet-wasm has copied it in. */
 export interface IpcStream {
   bytes: Uint8Array;
@@ -230,7 +235,7 @@ const ipcOf = (table: arrow.Table): IpcStream => ({ bytes: arrow.tableToIPC(tabl
 
 /** Parquet bytes of a table given as an Arrow IPC stream (what parquet-wasm takes in); the stream is released once read. */
 export function parquetOfIpc(ipc: IpcStream): Uint8Array {
-  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy('alpha-factory').build();
+  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy(CREATED_BY).build();
   const table = pw.Table.fromIPCStream(ipc.bytes);
   // The table is in WebAssembly memory now: the stream's own copy can go before the writer needs room.
   ipc.release();
@@ -239,13 +244,26 @@ export function parquetOfIpc(ipc: IpcStream): Uint8Array {
 
 /** Writes `table` as a Parquet file and returns the bytes written (to hash them without reading the file back). */
 export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
-  return writeParquetIpc(path, ipcOf(table));
+  mkdirSync(dirname(path), { recursive: true });
+  const bytes = parquetOfIpc(ipcOf(table));
+  writeFileSync(path, bytes);
+  return bytes;
 }
 
-/** Writes a table given as an Arrow IPC stream as a Parquet file; returns the bytes written. */
-export function writeParquetIpc(path: string, ipc: IpcStream): Uint8Array {
+/**
+ * Writes a table given as an Arrow IPC stream as a Parquet file, encoded natively on libuv's thread
+ * pool (native/parquet: arrow-rs's writer, the crate parquet-wasm compiles, without dictionaries for
+ * floating-point columns, whose values rarely repeat); the graph thread goes on meanwhile. The stream
+ * is released once written. Resolves to the bytes written.
+ */
+export async function writeParquetIpcOnPool(path: string, ipc: IpcStream): Promise<Uint8Array> {
   mkdirSync(dirname(path), { recursive: true });
-  const bytes = parquetOfIpc(ipc);
+  let bytes: Uint8Array;
+  try {
+    bytes = await parquetOfIpcOnPool(ipc.bytes, CREATED_BY);
+  } finally {
+    ipc.release();
+  }
   writeFileSync(path, bytes);
   return bytes;
 }

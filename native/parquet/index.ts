@@ -31,6 +31,7 @@ export interface DecodedColumns {
 interface Binding {
   fixMmapThreshold(bytes: number): boolean;
   decodeColumns(bytes: Uint8Array, fields: ColumnSpec[], batchRows: number): DecodedColumns | null;
+  parquetOfIpc(ipc: Uint8Array, createdBy: string): Promise<Uint8Array>;
   readFile(
     fd: number,
     size: number,
@@ -89,4 +90,13 @@ export async function decodeOpenFile(
   if (read.decoded) return { sha256, decoded: read.decoded };
   if (!read.bytes) return { sha256 }; // not the expected bytes
   return { sha256, bytes: read.bytes, ...(read.rows != null ? { rows: read.rows } : {}) };
+}
+
+/**
+ * The Parquet bytes of an Arrow IPC stream, encoded by arrow-rs's writer on libuv's thread pool
+ * (src/write.rs): snappy, `createdBy` in the footer, no dictionary for floating-point columns. `ipc`
+ * is read, not copied, while the task runs: its memory must stay as it is until the promise settles.
+ */
+export function parquetOfIpcOnPool(ipc: Uint8Array, createdBy: string): Promise<Uint8Array> {
+  return binding().parquetOfIpc(ipc, createdBy);
 }

@@ -1,6 +1,7 @@
 /**
  * sink.parquet — writes every record of its input to a Parquet file in the run's output folder when
- * the run ends, with column types from the input's Avro schema (timestamps as TIMESTAMP(MICROS, UTC)).
+ * the run ends, with column types from the input's Avro schema (timestamps as TIMESTAMP(MICROS, UTC)),
+ * encoded on libuv's thread pool while the run's other end-of-run work goes on.
  * Rows keep arrival order, so the same run gives the same bytes. A CrossSection input is written wide
  * (one row per snapshot and symbol, one column per feature: see cross-section-table.ts), the layout
  * `alpha model train` reads.
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
-import { writeParquetFile, writeParquetIpc } from '../../lib/io/parquet.ts';
+import { writeParquetFile, writeParquetIpcOnPool } from '../../lib/io/parquet.ts';
 import { RecordColumns } from '../../lib/io/record-columns.ts';
 import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
@@ -39,10 +40,11 @@ export const parquetSink = defineOperator({
       let columns: RecordColumns | undefined = schema === 'CrossSection' ? undefined : new RecordColumns(schema);
       let rows: Record<string, unknown>[] = [];
       const path = join(ctx.outDir, p.file);
-      ctx.atEnd(() => {
-        if (columns) writeParquetIpc(path, columns.ipc());
-        else writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
+      ctx.atEnd(async () => {
+        const kept = columns;
         columns = undefined;
+        if (kept) await writeParquetIpcOnPool(path, kept.ipc());
+        else writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
         rows = [];
       });
       const features = ctx.inputs['records']?.[0]?.features ?? [];

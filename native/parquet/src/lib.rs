@@ -30,6 +30,7 @@ use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 mod footer;
+mod write;
 
 /// A field of the schema being read: its column name and how it is read.
 #[napi(object)]

@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// The `alpha` command. Runs the TypeScript sources through tsx's loader, so there is no build step.
-import { register as registerHooks } from 'node:module';
-import { register } from 'tsx/esm/api';
+// The `alpha` command: the TypeScript sources as one bundle, rebuilt whenever they change
+// (cli-bundle.mjs), or through tsx's loader when the bundle cannot be built or ALPHA_TSX=1.
+import { bundledEntry } from './cli-bundle.mjs';
 
-register();
-registerHooks('./require-builds.mjs', import.meta.url);
-await import('../pipelines/cli/main.ts');
+const bundle = process.env['ALPHA_TSX'] === '1' ? undefined : await bundledEntry();
+if (bundle) {
+  // Stack traces (--debug) name the TypeScript sources' lines.
+  if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+  await import(bundle);
+} else {
+  const [{ register: registerHooks }, { register }] = await Promise.all([import('node:module'), import('tsx/esm/api')]);
+  register();
+  registerHooks('./require-builds.mjs', import.meta.url);
+  await import('../pipelines/cli/main.ts');
+}

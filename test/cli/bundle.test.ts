@@ -1,0 +1,78 @@
+/**
+ * bin/cli-bundle.mjs, the cache the `alpha` command runs from: in a temporary tree with a small
+ * entry, a first start builds the bundle, a second reuses it, a changed or deleted source rebuilds it,
+ * each module keeps its own import.meta.url and import.meta.dirname, and a source that does not
+ * compile gives no bundle (bin/alpha.mjs then runs the sources through tsx).
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const REPO = join(import.meta.dirname, '../..');
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'alpha-bundle-')));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+mkdirSync(join(root, 'bin'));
+mkdirSync(join(root, 'pipelines/cli'), { recursive: true });
+mkdirSync(join(root, 'lib/deep'), { recursive: true });
+copyFileSync(join(REPO, 'bin/cli-bundle.mjs'), join(root, 'bin/cli-bundle.mjs'));
+symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
+writeFileSync(
+  join(root, 'bin/run.mjs'),
+  "import { bundledEntry } from './cli-bundle.mjs';\nconst url = await bundledEntry();\nif (url) await import(url);\nelse console.log('no bundle');\n",
+);
+const write = (file: string, text: string) => writeFileSync(join(root, file), text);
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a TypeScript source, written as it is
+write('lib/deep/where.ts', 'export const where = (): string => `${import.meta.url} ${import.meta.dirname}`;\n');
+write(
+  'pipelines/cli/main.ts',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a TypeScript source, written as it is
+  "import { where } from '../../lib/deep/where.ts';\nconst n: number = 1;\nconsole.log(`main ${n} ${import.meta.url}`);\nconsole.log(`where ${where()}`);\n",
+);
+
+const run = (): string => execFileSync(process.execPath, [join(root, 'bin/run.mjs')], { encoding: 'utf8' });
+const builds = (): string[] => readdirSync(join(root, '.cache/cli')).filter((d) => d.startsWith('b-'));
+
+describe('the CLI bundle', () => {
+  it('builds once, keeps each source its own import.meta, and reuses the build', () => {
+    const first = run();
+    expect(first).toContain(`main 1 file://${root}/pipelines/cli/main.ts`);
+    expect(first).toContain(`where file://${root}/lib/deep/where.ts ${root}/lib/deep`);
+    expect(builds()).toHaveLength(1);
+    expect(run()).toBe(first);
+    expect(builds()).toHaveLength(1);
+  });
+
+  it('rebuilds when a source changes, even to the same size', () => {
+    const before = builds();
+    write('pipelines/cli/main.ts', readFileSync(join(root, 'pipelines/cli/main.ts'), 'utf8').replace('n: number = 1', 'n: number = 2'));
+    expect(run()).toContain('main 2 ');
+    expect(builds()).toHaveLength(before.length + 1);
+    // Same bytes, another modification time: rebuilt all the same (make's rule, not a hash).
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(root, 'lib/deep/where.ts'), later, later);
+    run();
+    expect(builds()).toHaveLength(before.length + 2);
+  });
+
+  it('gives no bundle for a source that does not compile, and builds again once it does', () => {
+    write('lib/deep/where.ts', 'export const where = (: string => ;\n');
+    expect(run().trim()).toBe('no bundle');
+    write('lib/deep/where.ts', "export const where = (): string => 'fixed';\n");
+    expect(run()).toContain('where fixed');
+  });
+});

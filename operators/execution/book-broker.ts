@@ -194,6 +194,17 @@ export const bookBroker = defineOperator({
         if (!h) handles.set(dictionary, (h = dictionary.map((name) => matcher.symbol(name))));
         return h;
       };
+      // The quote and trade handlers' reports, reused: most ticks report nothing (a Reports is five
+      // allocations, and a replay hands over a million short runs of ticks), and post() moves what one
+      // reported into the batch's or the outbox's own reports.
+      const scratch = noReports();
+      const cleared = (r: Reports): Reports => {
+        r.fills.length = 0;
+        r.states.length = 0;
+        r.costs.length = 0;
+        r.rejected.length = 0;
+        return r;
+      };
       const hasAny = (r: Reports): boolean => r.states.length > 0 || r.costs.length > 0 || r.rejected.length > 0;
       const done = (to: Emitters<Ports>): void => {
         if (!hasAny(inline)) return;
@@ -232,12 +243,12 @@ export const bookBroker = defineOperator({
           onColumns(quotes, (batch, to) => {
             const { symbol, ts_known: known, bid, ask, bid_size: bidSize, ask_size: askSize } = batch.columns;
             const syms = handlesOf(symbol.dictionary);
-            let r = noReports();
+            const r = cleared(scratch);
             for (let i = batch.start; i < batch.end; i++) {
               matcher.onQuote(syms[symbol.codes[i]!]!, known[i]!, bid[i]!, ask[i]!, bidSize[i]!, askSize[i]!, r);
               if (hasAny(r)) {
                 post(r, known[i]!);
-                r = noReports();
+                cleared(r);
               }
             }
             done(to);
@@ -245,13 +256,13 @@ export const bookBroker = defineOperator({
           onColumns(trades, (batch, to) => {
             const { symbol, ts_known: known, price, size, aggressor, version } = batch.columns;
             const syms = handlesOf(symbol.dictionary);
-            let r = noReports();
+            const r = cleared(scratch);
             for (let i = batch.start; i < batch.end; i++) {
               const side = aggressor.dictionary[aggressor.codes[i]!]!;
               matcher.onTrade(syms[symbol.codes[i]!]!, known[i]!, price[i]!, size[i]!, side, version[i]!, r);
               if (hasAny(r)) {
                 post(r, known[i]!);
-                r = noReports();
+                cleared(r);
               }
             }
             done(to);

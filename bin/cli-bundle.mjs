@@ -57,14 +57,16 @@ async function rebuild(entry) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
-    keepNames: true,
+    // The bundled packages' ES module builds; a CommonJS one among them may still require() a builtin.
+    mainFields: ['module', 'main'],
+    conditions: ['import'],
+    banner: { js: "import { createRequire as __alphaRequire } from 'node:module'; const require = __alphaRequire(import.meta.url);" },
     sourcemap: 'linked',
     outdir,
     absWorkingDir: ROOT,
     metafile: true,
     logLevel: 'silent',
-    plugins: [sourceUrls(outdir)],
+    plugins: [externalPackages, sourceUrls(outdir)],
   });
   // This file and the package manifest decide how the bundle is built and what it imports.
   const files = [...Object.keys(result.metafile.inputs), relative(ROOT, fileURLToPath(import.meta.url)), 'package.json'];
@@ -78,6 +80,24 @@ async function rebuild(entry) {
   removeOldBuilds(dir);
   return pathToFileURL(join(outdir, 'main.js')).href;
 }
+
+/**
+ * Packages stay outside the bundle (Node loads them from node_modules as before), but for pure
+ * JavaScript ones of many small modules, which Node would load file by file (apache-arrow alone is
+ * ~300 files): those go into the bundle. Packages that find files beside themselves (addons,
+ * WebAssembly) must stay out.
+ */
+const BUNDLED = new Set(['apache-arrow', 'zod', 'rxjs', 'yaml', 'flatbuffers', 'tslib']);
+const externalPackages = {
+  name: 'external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { external: true };
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+      return BUNDLED.has(name) ? undefined : { external: true };
+    });
+  },
+};
 
 /**
  * Each module keeps its own `import.meta.url` and `import.meta.dirname` (the sources find the addons,

@@ -1,7 +1,7 @@
 // The `alpha` command's TypeScript as one esbuild bundle, kept in .cache/cli/ and rebuilt whenever a
 // file it was built from changed. Loading ~250 modules through tsx's loader thread, each a round trip,
-// took 0.2 s of every start (0.35 s of CPU); the bundle loads in a few milliseconds and builds in
-// ~0.2 s. Why a cache and not a build step: docs/decisions.md ("The CLI runs from a bundle").
+// and ~500 files of packages one by one, took 0.3 s of every start; the bundle builds in ~0.3 s.
+// Why a cache and not a build step: docs/decisions.md ("No build step; the CLI runs from a bundle").
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -12,20 +12,25 @@ const CURRENT = join(CACHE, 'current.json');
 /** Builds older than this, other than the current one, are removed (a running command may still import its chunks). */
 const KEEP_MS = 24 * 3600 * 1000;
 
+/** The bundle's entry points: the command line, and a sweep's worker (pipelines/sweep/worker-entry.mjs). */
+const ENTRIES = { main: 'pipelines/cli/main.ts', 'sweep-worker': 'pipelines/sweep/worker.ts' };
+
 /**
- * The URL of the bundle's entry, built first when missing or stale; undefined when it cannot be built
- * (a source that does not compile, a read-only checkout, esbuild missing): the caller then runs the
- * sources through tsx, whose error names the file.
+ * The URL of the bundle's entry `name` (a key of ENTRIES), built first when missing or stale;
+ * undefined when it cannot be built (a source that does not compile, a read-only checkout, esbuild
+ * missing): the caller then runs the sources through tsx, whose error names the file.
  */
-export async function bundledEntry(entry = 'pipelines/cli/main.ts') {
+export async function bundledEntry(name = 'main') {
   try {
     const current = readCurrent();
-    if (current && current.entry === entry && fresh(current.inputs)) return pathToFileURL(join(CACHE, current.dir, 'main.js')).href;
-    return await rebuild(entry);
+    const dir = current && sameEntries(current.entries) && fresh(current.inputs) ? current.dir : await rebuild();
+    return pathToFileURL(join(CACHE, dir, `${name}.js`)).href;
   } catch {
     return undefined;
   }
 }
+
+const sameEntries = (entries) => JSON.stringify(entries) === JSON.stringify(ENTRIES);
 
 function readCurrent() {
   try {
@@ -45,13 +50,13 @@ function fresh(inputs) {
   return true;
 }
 
-async function rebuild(entry) {
+async function rebuild() {
   const { build } = await import('esbuild');
   mkdirSync(CACHE, { recursive: true });
   const dir = `b-${process.pid}-${Date.now().toString(36)}`;
   const outdir = join(CACHE, dir);
   const result = await build({
-    entryPoints: { main: join(ROOT, entry) },
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, join(ROOT, file)])),
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -75,10 +80,10 @@ async function rebuild(entry) {
     return [file, st.size, st.mtimeMs];
   });
   const tmp = `${CURRENT}.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify({ entry, dir, inputs }));
+  writeFileSync(tmp, JSON.stringify({ entries: ENTRIES, dir, inputs }));
   renameSync(tmp, CURRENT);
   removeOldBuilds(dir);
-  return pathToFileURL(join(outdir, 'main.js')).href;
+  return dir;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * bin/cli-bundle.mjs, the cache the `alpha` command runs from: in a temporary tree with a small
- * entry, a first start builds the bundle, a second reuses it, a changed or deleted source rebuilds it,
+ * entry, a first start builds the bundle (the sweep worker's entry with it), a second reuses it, a changed or deleted source rebuilds it,
  * each module keeps its own import.meta.url and import.meta.dirname, and a source that does not
  * compile gives no bundle (bin/alpha.mjs then runs the sources through tsx).
  */
@@ -28,6 +28,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 mkdirSync(join(root, 'bin'));
 mkdirSync(join(root, 'pipelines/cli'), { recursive: true });
 mkdirSync(join(root, 'lib/deep'), { recursive: true });
+mkdirSync(join(root, 'pipelines/sweep'), { recursive: true });
 copyFileSync(join(REPO, 'bin/cli-bundle.mjs'), join(root, 'bin/cli-bundle.mjs'));
 symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
 writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
@@ -44,6 +45,8 @@ write(
   "import { where } from '../../lib/deep/where.ts';\nconst n: number = 1;\nconsole.log(`main ${n} ${import.meta.url}`);\nconsole.log(`where ${where()}`);\n",
 );
 
+write('pipelines/sweep/worker.ts', "export const serve = (): void => console.log('serving');\n");
+
 const run = (): string => execFileSync(process.execPath, [join(root, 'bin/run.mjs')], { encoding: 'utf8' });
 const builds = (): string[] => readdirSync(join(root, '.cache/cli')).filter((d) => d.startsWith('b-'));
 
@@ -54,6 +57,11 @@ describe('the CLI bundle', () => {
     expect(first).toContain(`where file://${root}/lib/deep/where.ts ${root}/lib/deep`);
     expect(builds()).toHaveLength(1);
     expect(run()).toBe(first);
+    expect(builds()).toHaveLength(1);
+    // The sweep's worker comes from the same build.
+    const worker = "import { bundledEntry } from './cli-bundle.mjs';\n(await import(await bundledEntry('sweep-worker'))).serve();\n";
+    writeFileSync(join(root, 'bin/worker.mjs'), worker);
+    expect(execFileSync(process.execPath, [join(root, 'bin/worker.mjs')], { encoding: 'utf8' })).toBe('serving\n');
     expect(builds()).toHaveLength(1);
   });
 

@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = join(ROOT, '.cache', 'cli');
 const CURRENT = join(CACHE, 'current.json');
-/** Builds older than this, other than the current one, are removed (a running command may still import its chunks). */
-const KEEP_MS = 24 * 3600 * 1000;
+/** Builds older than this, other than the current one, are removed (a command started from one may still import its chunks). */
+const KEEP_MS = 3600 * 1000;
 
 /** The bundle's entry points: the command line, and a sweep's worker (pipelines/sweep/worker-entry.mjs). */
 const ENTRIES = { main: 'pipelines/cli/main.ts', 'sweep-worker': 'pipelines/sweep/worker.ts' };
@@ -23,12 +23,16 @@ const ENTRIES = { main: 'pipelines/cli/main.ts', 'sweep-worker': 'pipelines/swee
 export async function bundledEntry(name = 'main') {
   try {
     const current = readCurrent();
-    const dir = current && sameEntries(current.entries) && fresh(current.inputs) ? current.dir : await rebuild();
+    const usable = current && BUILD_DIR.test(current.dir) && sameEntries(current.entries) && fresh(current.inputs);
+    const dir = usable ? current.dir : await rebuild();
     return pathToFileURL(join(CACHE, dir, `${name}.js`)).href;
   } catch {
     return undefined;
   }
 }
+
+/** A build's folder name, as rebuild() makes it: the manifest names nothing outside the cache. */
+const BUILD_DIR = /^b-\d+-[0-9a-z]+$/;
 
 const sameEntries = (entries) => JSON.stringify(entries) === JSON.stringify(ENTRIES);
 
@@ -52,6 +56,7 @@ function fresh(inputs) {
 
 async function rebuild() {
   const { build } = await import('esbuild');
+  const started = Date.now();
   mkdirSync(CACHE, { recursive: true });
   const dir = `b-${process.pid}-${Date.now().toString(36)}`;
   const outdir = join(CACHE, dir);
@@ -75,9 +80,11 @@ async function rebuild() {
   });
   // This file and the package manifest decide how the bundle is built and what it imports.
   const files = [...Object.keys(result.metafile.inputs), relative(ROOT, fileURLToPath(import.meta.url)), 'package.json'];
+  // A file changed while the build read it may be in the bundle as it was: recorded as changed, so the
+  // next start builds again (a second of slack for coarse file-system clocks).
   const inputs = files.map((file) => {
     const st = statSync(join(ROOT, file));
-    return [file, st.size, st.mtimeMs];
+    return [file, st.size, st.mtimeMs >= started - 1000 ? -1 : st.mtimeMs];
   });
   const tmp = `${CURRENT}.${process.pid}`;
   writeFileSync(tmp, JSON.stringify({ entries: ENTRIES, dir, inputs }));

@@ -5,18 +5,7 @@
  * compile gives no bundle (bin/alpha.mjs then runs the sources through tsx).
  */
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,14 +18,17 @@ mkdirSync(join(root, 'bin'));
 mkdirSync(join(root, 'pipelines/cli'), { recursive: true });
 mkdirSync(join(root, 'lib/deep'), { recursive: true });
 mkdirSync(join(root, 'pipelines/sweep'), { recursive: true });
-copyFileSync(join(REPO, 'bin/cli-bundle.mjs'), join(root, 'bin/cli-bundle.mjs'));
 symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
 writeFileSync(
   join(root, 'bin/run.mjs'),
   "import { bundledEntry } from './cli-bundle.mjs';\nconst url = await bundledEntry();\nif (url) await import(url);\nelse console.log('no bundle');\n",
 );
-const write = (file: string, text: string) => writeFileSync(join(root, file), text);
+/** Written ten seconds in the past: a file changed in the second before a build is built again (cli-bundle.mjs). */
+const write = (file: string, text: string) => {
+  writeFileSync(join(root, file), text);
+  const past = new Date(Date.now() - 10_000);
+  utimesSync(join(root, file), past, past);
+};
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a TypeScript source, written as it is
 write('lib/deep/where.ts', 'export const where = (): string => `${import.meta.url} ${import.meta.dirname}`;\n');
 write(
@@ -46,6 +38,9 @@ write(
 );
 
 write('pipelines/sweep/worker.ts', "export const serve = (): void => console.log('serving');\n");
+
+write('bin/cli-bundle.mjs', readFileSync(join(REPO, 'bin/cli-bundle.mjs'), 'utf8'));
+write('package.json', '{ "type": "module" }\n');
 
 const run = (): string => execFileSync(process.execPath, [join(root, 'bin/run.mjs')], { encoding: 'utf8' });
 const builds = (): string[] => readdirSync(join(root, '.cache/cli')).filter((d) => d.startsWith('b-'));
@@ -75,6 +70,25 @@ describe('the CLI bundle', () => {
     utimesSync(join(root, 'lib/deep/where.ts'), later, later);
     run();
     expect(builds()).toHaveLength(before.length + 2);
+  });
+
+  it('builds again after a build that may have read a file while it changed', () => {
+    const before = builds().length;
+    writeFileSync(join(root, 'lib/deep/where.ts'), "export const where = (): string => 'just now';\n");
+    expect(run()).toContain('where just now');
+    expect(run()).toContain('where just now');
+    expect(builds()).toHaveLength(before + 2);
+  });
+
+  it('takes no build folder from the manifest other than its own kind', () => {
+    write('lib/deep/where.ts', "export const where = (): string => 'settled';\n");
+    expect(run()).toContain('where settled');
+    const current = join(root, '.cache/cli/current.json');
+    const manifest = JSON.parse(readFileSync(current, 'utf8')) as { dir: string };
+    mkdirSync(join(root, 'elsewhere'), { recursive: true });
+    writeFileSync(join(root, 'elsewhere/main.js'), "console.log('not the bundle');\n");
+    writeFileSync(current, JSON.stringify({ ...manifest, dir: '../../elsewhere' }));
+    expect(run()).toContain('where settled');
   });
 
   it('gives no bundle for a source that does not compile, and builds again once it does', () => {

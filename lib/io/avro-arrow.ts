@@ -77,7 +77,7 @@ export function tableFromColumns(schemaName: string, columns: Record<string, Col
     if (!values) throw new Error(`column "${f.name}" missing for ${schemaName}`);
     if (isDictionaryColumn(values)) {
       if (!(f.type instanceof arrow.Dictionary)) throw new Error(`column "${f.name}" is not dictionary-encoded`);
-      const dictionary = arrow.vectorFromArray([...values.dictionary], new arrow.Utf8());
+      const dictionary = utf8Vector([...values.dictionary]);
       return arrow.makeData({ type: f.type, length, data: values.indices, dictionary });
     }
     if (values.length !== length) throw new Error(`column "${f.name}" has ${values.length} values, expected ${length}`);
@@ -143,7 +143,7 @@ export function columnData(f: arrow.Field, values: readonly unknown[]): arrow.Da
         if (c === undefined) codes.set(v, (c = codes.size));
         indices[i] = c;
       }
-      const dictionary = arrow.vectorFromArray([...codes.keys()], new arrow.Utf8());
+      const dictionary = utf8Vector([...codes.keys()]);
       return arrow.makeData({ type: t, length: n, data: indices, dictionary });
     }
     if (t instanceof arrow.Utf8 && values.every(isString)) {
@@ -159,6 +159,17 @@ export function columnData(f: arrow.Field, values: readonly unknown[]): arrow.Da
 }
 
 const ENCODER = new TextEncoder();
+
+/**
+ * Strings as an Arrow Utf8 vector (a dictionary's values, say): ASCII ones from one encoding of their
+ * concatenation, others through Arrow's builder, which encodes each string on its own.
+ */
+export function utf8Vector(values: readonly string[]): arrow.Vector<arrow.Utf8> {
+  const utf8 = asciiColumn(values);
+  if (!utf8) return arrow.vectorFromArray(values as string[], new arrow.Utf8());
+  const type = new arrow.Utf8();
+  return arrow.makeVector(arrow.makeData({ type, length: values.length, nullCount: 0, valueOffsets: utf8.offsets, data: utf8.bytes }));
+}
 
 /**
  * ASCII strings (ids) as one UTF-8 buffer and its offsets, from one encoding of their concatenation
@@ -287,7 +298,7 @@ export function listOfStructsData(
           type: f.type as arrow.Dictionary<arrow.Utf8, arrow.Int32>,
           length: total,
           data: columns[k] as Int32Array,
-          dictionary: arrow.vectorFromArray([...dictionaries[k]!], new arrow.Utf8()),
+          dictionary: utf8Vector([...dictionaries[k]!]),
         }),
   );
   const child = arrow.makeData({ type, length: total, nullCount: 0, children });

@@ -8,7 +8,7 @@
  */
 import * as arrow from 'apache-arrow';
 import type { IpcStream } from './parquet.ts';
-import { arrowSchema, columnData, isListOfPlainStructs, listOfStructsData, pluck, structFiller, tableOfChildren } from './avro-arrow.ts';
+import { arrowSchema, columnData, isListOfPlainStructs, listOfStructsData, pluck, structFiller, tableOfChildren, utf8Vector } from './avro-arrow.ts';
 
 const PENDING_ROWS = 1024;
 
@@ -234,7 +234,7 @@ class Codes implements Column {
   data(): arrow.Data {
     if (this.kept) return this.kept.data();
     const codes = this.codes.values();
-    const dictionary = arrow.vectorFromArray([...this.dictionary.keys()], new arrow.Utf8());
+    const dictionary = utf8Vector([...this.dictionary.keys()]);
     return arrow.makeData({
       type: this.field.type as arrow.Dictionary<arrow.Utf8, arrow.Int32>,
       length: codes.length,

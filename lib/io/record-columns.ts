@@ -8,7 +8,16 @@
  */
 import * as arrow from 'apache-arrow';
 import type { IpcStream } from './parquet.ts';
-import { arrowSchema, columnData, isListOfPlainStructs, listOfStructsData, pluck, structFiller, tableOfChildren, utf8Vector } from './avro-arrow.ts';
+import {
+  arrowSchema,
+  columnData,
+  isListOfPlainStructs,
+  listOfStructsData,
+  pluck,
+  structFiller,
+  tableOfChildren,
+  utf8Vector,
+} from './avro-arrow.ts';
 
 const PENDING_ROWS = 1024;
 

@@ -254,16 +254,18 @@ export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
  * Writes a table given as an Arrow IPC stream as a Parquet file, encoded natively on libuv's thread
  * pool (native/parquet: arrow-rs's writer, the crate parquet-wasm compiles, without dictionaries for
  * floating-point columns, whose values rarely repeat); the graph thread goes on meanwhile. The stream
- * is released once written. Resolves to the bytes written.
+ * is released once handed over. Resolves to the bytes written.
  */
 export async function writeParquetIpcOnPool(path: string, ipc: IpcStream): Promise<Uint8Array> {
   mkdirSync(dirname(path), { recursive: true });
-  let bytes: Uint8Array;
+  let encoding: Promise<Uint8Array>;
   try {
-    bytes = await parquetOfIpcOnPool(ipc.bytes, CREATED_BY);
+    encoding = parquetOfIpcOnPool(ipc.bytes, CREATED_BY);
   } finally {
+    // The binding took its own copy: the stream's memory goes back before the encoding needs room.
     ipc.release();
   }
+  const bytes = await encoding;
   writeFileSync(path, bytes);
   return bytes;
 }

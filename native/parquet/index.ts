@@ -95,7 +95,7 @@ export async function decodeOpenFile(
 /**
  * The Parquet bytes of an Arrow IPC stream, encoded by arrow-rs's writer on libuv's thread pool
  * (src/write.rs): snappy, `createdBy` in the footer, no dictionary for floating-point columns. `ipc`
- * is read, not copied, while the task runs: its memory must stay as it is until the promise settles.
+ * is copied before this returns; a stream the writer cannot take (cut, forged lengths) is a rejection.
  */
 export function parquetOfIpcOnPool(ipc: Uint8Array, createdBy: string): Promise<Uint8Array> {
   return binding().parquetOfIpc(ipc, createdBy);

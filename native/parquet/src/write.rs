@@ -3,7 +3,6 @@
 //! thread pool, so the graph thread only builds the stream.
 
 use std::io::Cursor;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use arrow_ipc::reader::StreamReader;
 use napi::bindgen_prelude::*;
@@ -35,6 +34,7 @@ fn properties(
 
 /// Parquet bytes of the Arrow IPC stream `ipc`, or why it cannot be written.
 fn parquet_of(ipc: &[u8], created_by: &str) -> std::result::Result<Vec<u8>, String> {
+    check_framing(ipc)?;
     let reader = StreamReader::try_new(Cursor::new(ipc), None)
         .map_err(|e| format!("not an Arrow IPC stream: {e}"))?;
     let schema = reader.schema();
@@ -52,8 +52,65 @@ fn parquet_of(ipc: &[u8], created_by: &str) -> std::result::Result<Vec<u8>, Stri
     writer.into_inner().map_err(|e| e.to_string())
 }
 
+/// Rows a record batch may claim beyond what its bytes could hold at a bit a row (columns of nulls
+/// hold none): enough for any batch this project writes, and a bounded allocation for a forged one.
+const SLACK_ROWS: i64 = 1 << 20;
+
+/// Walks the stream's messages before the reader does: arrow-rs allocates what a message's lengths
+/// claim before it reads, and an allocation that fails aborts the process (no `catch_unwind` helps).
+/// So every metadata and body length must fit in the bytes left, and every record batch claim no more
+/// rows than its body could hold.
+fn check_framing(ipc: &[u8]) -> std::result::Result<(), String> {
+    let word = |at: usize| {
+        ipc.get(at..at + 4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let cut = |at: usize| {
+        format!(
+            "not an Arrow IPC stream: it is cut at byte {at} of {}",
+            ipc.len()
+        )
+    };
+    let mut at = 0;
+    while at < ipc.len() {
+        let mut len = word(at).ok_or_else(|| cut(at))?;
+        at += 4;
+        if len == -1 {
+            // The continuation marker before each message's length (Arrow ≥ 0.15).
+            len = word(at).ok_or_else(|| cut(at))?;
+            at += 4;
+        }
+        if len == 0 {
+            return Ok(()); // the end-of-stream marker
+        }
+        let left = ipc.len() - at;
+        let len = usize::try_from(len).ok().filter(|&n| n <= left).ok_or_else(|| {
+            format!("not an Arrow IPC stream: a message at byte {at} claims {len} bytes of metadata, {left} are left")
+        })?;
+        let message = arrow_ipc::root_as_message(&ipc[at..at + len])
+            .map_err(|e| format!("not an Arrow IPC stream: the message at byte {at}: {e}"))?;
+        at += len;
+        let left = ipc.len() - at;
+        let body = message.bodyLength();
+        let body = usize::try_from(body).ok().filter(|&n| n <= left).ok_or_else(|| {
+            format!("not an Arrow IPC stream: a message at byte {at} claims a body of {body} bytes, {left} are left")
+        })?;
+        if let Some(batch) = message.header_as_record_batch() {
+            let most = (body as i64).saturating_mul(8).saturating_add(SLACK_ROWS);
+            if !(0..=most).contains(&batch.length()) {
+                return Err(format!(
+                    "not an Arrow IPC stream: a record batch at byte {at} claims {} rows in a body of {body} bytes",
+                    batch.length()
+                ));
+            }
+        }
+        at += body;
+    }
+    Ok(())
+}
+
 pub struct WriteParquet {
-    ipc: Uint8Array,
+    ipc: Vec<u8>,
     created_by: String,
 }
 
@@ -62,9 +119,12 @@ impl Task for WriteParquet {
     type JsValue = Buffer;
 
     fn compute(&mut self) -> Result<Vec<u8>> {
-        // A stream this binding cannot take is an error for the caller, not a panic across the pool thread.
-        catch_unwind(AssertUnwindSafe(|| parquet_of(&self.ipc, &self.created_by)))
-            .unwrap_or_else(|_| Err("the Parquet writer failed on this stream".to_string()))
+        // A stream the reader or the writer cannot take is an error for the caller, not a panic
+        // across the pool thread.
+        crate::quietly(|| Some(parquet_of(&self.ipc, &self.created_by)))
+            .unwrap_or_else(|| {
+                Err("not an Arrow IPC stream the Parquet writer can take".to_string())
+            })
             .map_err(|why| Error::new(Status::GenericFailure, why))
     }
 
@@ -73,9 +133,13 @@ impl Task for WriteParquet {
     }
 }
 
-/// The Parquet bytes of the Arrow IPC stream `ipc` (held, not copied, until the task ends), written
-/// on libuv's thread pool: snappy, `created_by` in the footer, no dictionary for floating-point columns.
+/// The Parquet bytes of the Arrow IPC stream `ipc`, written on libuv's thread pool: snappy,
+/// `created_by` in the footer, no dictionary for floating-point columns. The stream is copied first,
+/// so JavaScript may release (or detach) its memory as soon as this returns.
 #[napi(ts_return_type = "Promise<Buffer>")]
 pub fn parquet_of_ipc(ipc: Uint8Array, created_by: String) -> AsyncTask<WriteParquet> {
-    AsyncTask::new(WriteParquet { ipc, created_by })
+    AsyncTask::new(WriteParquet {
+        ipc: ipc.to_vec(),
+        created_by,
+    })
 }

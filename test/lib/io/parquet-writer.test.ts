@@ -114,6 +114,51 @@ describe('the native Parquet writer', () => {
     expect(Buffer.compare(a, b)).toBe(0);
   });
 
+  it('rejects, without allocating them, lengths a forged stream claims beyond its bytes', async () => {
+    const rows = 1_000;
+    const ipc = arrow.tableToIPC(arrow.tableFromArrays({ a: Float64Array.from({ length: rows }, (_, i) => i) }), 'stream');
+    // The batch's message: after the schema's (continuation, length, metadata); its body runs to the end marker.
+    const view = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength);
+    const batchAt = 8 + view.getInt32(4, true);
+    const metaLength = view.getInt32(batchAt + 4, true);
+    const meta = [batchAt + 8, batchAt + 8 + metaLength] as const;
+    const body = BigInt(ipc.length - meta[1] - 8);
+    /** The stream with every 64-bit `from` in the batch's metadata set to `to`. */
+    const forged = (from: bigint, to: bigint): Uint8Array => {
+      const out = ipc.slice();
+      const v = new DataView(out.buffer);
+      let found = 0;
+      for (let i = meta[0]; i + 8 <= meta[1]; i++) {
+        if (v.getBigInt64(i, true) !== from) continue;
+        v.setBigInt64(i, to, true);
+        found++;
+      }
+      expect(found).toBeGreaterThan(0);
+      return out;
+    };
+    const reason = (bytes: Uint8Array) =>
+      parquetOfIpcOnPool(bytes, 'alpha-factory').then(
+        () => 'written',
+        (e: Error) => e.message,
+      );
+    // A failed allocation of what they claim would abort the process, where a rejection is an error.
+    expect(await reason(forged(body, 1n << 36n))).toMatch(/claims a body of 68719476736 bytes, \d+ are left/);
+    expect(await reason(forged(body, -8n))).toMatch(/claims a body of -8 bytes/);
+    expect(await reason(forged(BigInt(rows), 1n << 40n))).toMatch(/claims 1099511627776 rows in a body of/);
+    const metadata = new Uint8Array(ipc.slice(0, 8 + 16));
+    new DataView(metadata.buffer).setInt32(4, 0x7fffffff, true);
+    expect(await reason(metadata)).toMatch(/claims 2147483647 bytes of metadata, 16 are left/);
+  });
+
+  it('copies the stream, so its memory may go as soon as the call returns', async () => {
+    const records = fills(new Rng(7), 5_000);
+    const stream = streamOf('Fill', records);
+    const writing = parquetOfIpcOnPool(stream.bytes, 'alpha-factory');
+    stream.bytes.fill(0xaa);
+    stream.release();
+    expect(Buffer.compare(parquetToIpc(await writing), parquetToIpc(parquetOfIpc(streamOf('Fill', records))))).toBe(0);
+  });
+
   it('rejects a stream it cannot read, cut or garbage, with a reason', async () => {
     const whole = streamOf('Fill', fills(new Rng(5), 2_000)).bytes;
     const rng = new Rng(6);

@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = join(ROOT, '.cache', 'cli');
 const CURRENT = join(CACHE, 'current.json');
-/** Builds older than this, other than the current one, are removed (a command started from one may still import its chunks). */
-const KEEP_MS = 3600 * 1000;
+/** Builds are never removed younger than this, whether or not a process claimed them yet. */
+const KEEP_MS = 60 * 1000;
 
 /** The bundle's entry points: the command line, and a sweep's worker (pipelines/sweep/worker-entry.mjs). */
 const ENTRIES = { main: 'pipelines/cli/main.ts', 'sweep-worker': 'pipelines/sweep/worker.ts' };
@@ -18,26 +18,65 @@ const ENTRIES = { main: 'pipelines/cli/main.ts', 'sweep-worker': 'pipelines/swee
 /**
  * The URL of the bundle's entry `name` (a key of ENTRIES), built first when missing or stale;
  * undefined when it cannot be built (a source that does not compile, a read-only checkout, esbuild
- * missing): the caller then runs the sources through tsx, whose error names the file.
+ * missing): the caller then runs the sources through tsx, whose error names the file. A process the
+ * CLI started (a sweep's worker) takes its parent's build (ALPHA_CLI_BUILD), so both run the same code.
  */
 export async function bundledEntry(name = 'main') {
   try {
+    const inherited = process.env['ALPHA_CLI_BUILD'];
+    if (inherited && BUILD_DIR.test(inherited) && claim(inherited, name)) return pathToFileURL(entryFile(inherited, name)).href;
     const current = readCurrent();
-    const usable = current && BUILD_DIR.test(current.dir) && sameEntries(current.entries) && fresh(current.inputs);
-    const dir = usable ? current.dir : await rebuild();
-    return pathToFileURL(join(CACHE, dir, `${name}.js`)).href;
+    let dir = current !== undefined && usableBuild(current) ? current.dir : undefined;
+    // Claimed before it is loaded: a later start that builds again removes only builds nobody runs.
+    if (dir === undefined || !claim(dir, name)) {
+      dir = await rebuild();
+      if (!claim(dir, name)) return undefined;
+    }
+    process.env['ALPHA_CLI_BUILD'] = dir;
+    return pathToFileURL(entryFile(dir, name)).href;
   } catch {
     return undefined;
   }
 }
 
+/**
+ * Marks build `dir` as run by this process (`users/PID`: a command loads its chunks as it goes, so
+ * the build must stay while it runs), then says whether its entry is still there.
+ */
+function claim(dir, name) {
+  try {
+    mkdirSync(join(CACHE, dir, 'users'), { recursive: true });
+    writeFileSync(join(CACHE, dir, 'users', String(process.pid)), '');
+  } catch {
+    // A read-only checkout: nothing removes builds there either.
+  }
+  return statSync(entryFile(dir, name), { throwIfNoEntry: false })?.isFile() === true;
+}
+
 /** A build's folder name, as rebuild() makes it: the manifest names nothing outside the cache. */
 const BUILD_DIR = /^b-\d+-[0-9a-z]+$/;
 
-const sameEntries = (entries) => JSON.stringify(entries) === JSON.stringify(ENTRIES);
+const entryFile = (dir, name) => join(CACHE, dir, `${name}.js`);
 
+/** Whether the manifest names a build of these entries from inputs none of which changed since. */
+function usableBuild(current) {
+  try {
+    return (
+      typeof current.dir === 'string' &&
+      BUILD_DIR.test(current.dir) &&
+      JSON.stringify(current.entries) === JSON.stringify(ENTRIES) &&
+      fresh(current.inputs)
+    );
+  } catch {
+    return false; // a manifest of another shape: built again
+  }
+}
+
+/** The manifest, when it is a small regular file holding JSON (not a pipe, a device or a link to one). */
 function readCurrent() {
   try {
+    const st = statSync(CURRENT, { throwIfNoEntry: false });
+    if (!st?.isFile() || st.size > 4 * 1024 * 1024) return undefined;
     return JSON.parse(readFileSync(CURRENT, 'utf8'));
   } catch {
     return undefined;
@@ -78,13 +117,16 @@ async function rebuild() {
     logLevel: 'silent',
     plugins: [externalPackages, sourceUrls(outdir)],
   });
-  // This file and the package manifest decide how the bundle is built and what it imports.
-  const files = [...Object.keys(result.metafile.inputs), relative(ROOT, fileURLToPath(import.meta.url)), 'package.json'];
+  // This file, the package manifest and tsconfig.json decide how the bundle is built and what it imports.
+  const settings = [relative(ROOT, fileURLToPath(import.meta.url)), 'package.json', 'tsconfig.json'];
+  const files = [...Object.keys(result.metafile.inputs), ...settings.filter((f) => statSync(join(ROOT, f), { throwIfNoEntry: false }))];
   // A file changed while the build read it may be in the bundle as it was: recorded as changed, so the
-  // next start builds again (a second of slack for coarse file-system clocks).
+  // next start builds again (a second of slack for coarse file-system clocks). A file dated after the
+  // build (a clock ahead, an unpacked archive) was not changed during it.
+  const ended = Date.now();
   const inputs = files.map((file) => {
     const st = statSync(join(ROOT, file));
-    return [file, st.size, st.mtimeMs >= started - 1000 ? -1 : st.mtimeMs];
+    return [file, st.size, st.mtimeMs >= started - 1000 && st.mtimeMs <= ended ? -1 : st.mtimeMs];
   });
   const tmp = `${CURRENT}.${process.pid}`;
   writeFileSync(tmp, JSON.stringify({ entries: ENTRIES, dir, inputs }));
@@ -136,11 +178,31 @@ function sourceUrls(outdir) {
   };
 }
 
+/** Removes the builds other than `keep` that no running process started from (and a minute old, at least). */
 function removeOldBuilds(keep) {
   for (const name of readdirSync(CACHE)) {
-    if (!name.startsWith('b-') || name === keep) continue;
+    if (!BUILD_DIR.test(name) || name === keep) continue;
     const path = join(CACHE, name);
     const st = statSync(path, { throwIfNoEntry: false });
-    if (st && Date.now() - st.mtimeMs > KEEP_MS) rmSync(path, { recursive: true, force: true });
+    if (!st || Date.now() - st.mtimeMs < KEEP_MS || inUse(path)) continue;
+    rmSync(path, { recursive: true, force: true });
   }
+}
+
+/** Whether a process that claimed the build at `path` still runs. */
+function inUse(path) {
+  let users = [];
+  try {
+    users = readdirSync(join(path, 'users'));
+  } catch {
+    return false;
+  }
+  return users.some((pid) => {
+    try {
+      process.kill(Number(pid), 0);
+      return true;
+    } catch (err) {
+      return err.code === 'EPERM'; // running, as another user
+    }
+  });
 }

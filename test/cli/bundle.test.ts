@@ -5,7 +5,18 @@
  * compile gives no bundle (bin/alpha.mjs then runs the sources through tsx).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -89,6 +100,49 @@ describe('the CLI bundle', () => {
     writeFileSync(join(root, 'elsewhere/main.js'), "console.log('not the bundle');\n");
     writeFileSync(current, JSON.stringify({ ...manifest, dir: '../../elsewhere' }));
     expect(run()).toContain('where settled');
+  });
+
+  it('removes, when it builds again, the old builds no running process started from', () => {
+    const cache = join(root, '.cache/cli');
+    const old = new Date(Date.now() - 120_000);
+    const fake = (dir: string, users: number[]) => {
+      mkdirSync(join(cache, dir, 'users'), { recursive: true });
+      writeFileSync(join(cache, dir, 'main.js'), '');
+      for (const pid of users) writeFileSync(join(cache, dir, 'users', String(pid)), '');
+      utimesSync(join(cache, dir), old, old);
+    };
+    fake('b-1-running', [process.pid]); // this test's process: running
+    fake('b-2-gone', [2 ** 22 + 1]); // above Linux's largest pid: no such process
+    fake('b-3-unclaimed', []);
+    write('lib/deep/where.ts', "export const where = (): string => 'again';\n");
+    expect(run()).toContain('where again');
+    expect(builds()).toContain('b-1-running');
+    expect(builds()).not.toContain('b-2-gone');
+    expect(builds()).not.toContain('b-3-unclaimed');
+  });
+
+  it('builds again when the current build is gone, or the manifest is not a file of JSON', () => {
+    const cache = join(root, '.cache/cli');
+    const { dir } = JSON.parse(readFileSync(join(cache, 'current.json'), 'utf8')) as { dir: string };
+    rmSync(join(cache, dir), { recursive: true });
+    expect(run()).toContain('main 2 ');
+    expect(existsSync(join(cache, (JSON.parse(readFileSync(join(cache, 'current.json'), 'utf8')) as { dir: string }).dir))).toBe(true);
+    writeFileSync(join(cache, 'current.json'), JSON.stringify({ dir: 7, inputs: [null] }));
+    expect(run()).toContain('main 2 ');
+    rmSync(join(cache, 'current.json'));
+    execFileSync('mkfifo', [join(cache, 'current.json')]);
+    // A pipe would block a read for ever: it is not read, and the new manifest replaces it.
+    expect(execFileSync(process.execPath, [join(root, 'bin/run.mjs')], { encoding: 'utf8', timeout: 20_000 })).toContain('main 2 ');
+  });
+
+  it('takes a file dated in the future as it is, without building at every start', () => {
+    const ahead = new Date(Date.now() + 86_400_000);
+    utimesSync(join(root, 'lib/deep/where.ts'), ahead, ahead);
+    run();
+    const before = builds().length;
+    run();
+    run();
+    expect(builds()).toHaveLength(before);
   });
 
   it('gives no bundle for a source that does not compile, and builds again once it does', () => {

@@ -198,11 +198,12 @@ export const bookBroker = defineOperator({
       // allocations, and a replay hands over a million short runs of ticks), and post() moves what one
       // reported into the batch's or the outbox's own reports.
       const scratch = noReports();
+      // Setting an array's length goes through the runtime even when it is already 0: only when needed.
       const cleared = (r: Reports): Reports => {
-        r.fills.length = 0;
-        r.states.length = 0;
-        r.costs.length = 0;
-        r.rejected.length = 0;
+        if (r.fills.length > 0) r.fills.length = 0;
+        if (r.states.length > 0) r.states.length = 0;
+        if (r.costs.length > 0) r.costs.length = 0;
+        if (r.rejected.length > 0) r.rejected.length = 0;
         return r;
       };
       const hasAny = (r: Reports): boolean => r.states.length > 0 || r.costs.length > 0 || r.rejected.length > 0;

@@ -20,33 +20,25 @@ const params = z.strictObject({
   intraday: z.boolean().default(true).describe('Start afresh each session, so no window spans the overnight gap.'),
 });
 
-/** The values of a block of w bars, one array per statistic. */
-interface Block {
-  high: Float64Array;
-  low: Float64Array;
-  notional: Float64Array;
-  volume: Float64Array;
-  ups: Float64Array;
-}
-
-const block = (w: number): Block => ({
-  high: new Float64Array(w),
-  low: new Float64Array(w),
-  notional: new Float64Array(w),
-  volume: new Float64Array(w),
-  ups: new Float64Array(w),
-});
+/** Slots of a bar in a block: its high, low, notional, volume and up count, side by side. */
+const HIGH = 0;
+const LOW = 1;
+const NOTIONAL = 2;
+const VOLUME = 3;
+const UPS = 4;
+const SLOTS = 5;
 
 /**
  * One window of w bars, in O(1) amortised per bar: the bars are cut into blocks of w, so the last w
  * bars are a tail of the previous block (whose suffix aggregates are worked out once, when it fills)
  * and the head of the current one (whose aggregates run as its bars come). Max and min are exact in
- * any order, and so are the up counts.
+ * any order, and so are the up counts. A block keeps each bar's five values side by side (one array,
+ * SLOTS apart): a push touches one place in each block, not five arrays in each.
  */
 class Window {
   /** The current block's bars; when it fills, turned in place into suffix aggregates and swapped into `tail`. */
-  private head: Block;
-  private tail: Block;
+  private head: Float64Array;
+  private tail: Float64Array;
   private at = 0;
   private full = false;
   /** Aggregates of the current block's bars so far. */
@@ -63,19 +55,20 @@ class Window {
   ups = 0;
 
   constructor(readonly w: number) {
-    this.head = block(w);
-    this.tail = block(w);
+    this.head = new Float64Array(w * SLOTS);
+    this.tail = new Float64Array(w * SLOTS);
   }
 
   /** Takes in one bar, then leaves the last w bars' aggregates in `high`, `low`, `notional`, `volume`, `ups`. */
   push(high: number, low: number, notional: number, volume: number, up: number): void {
     const { head, tail, w } = this;
     const i = this.at;
-    head.high[i] = high;
-    head.low[i] = low;
-    head.notional[i] = notional;
-    head.volume[i] = volume;
-    head.ups[i] = up;
+    const o = i * SLOTS;
+    head[o + HIGH] = high;
+    head[o + LOW] = low;
+    head[o + NOTIONAL] = notional;
+    head[o + VOLUME] = volume;
+    head[o + UPS] = up;
     const h = Math.max(this.runHigh, high);
     const l = Math.min(this.runLow, low);
     const n = this.runNotional + notional;
@@ -85,11 +78,12 @@ class Window {
     if (this.full && j < w) {
       // Sums of non-negative terms in any order lie within (w−1)·2⁻⁵³ relative of the exact sum, as does the
       // rescan's newest-to-oldest sum: the two differ by under 2.3e-13 relative for w ≤ 1000, and are 0 together.
-      this.high = Math.max(tail.high[j]!, h);
-      this.low = Math.min(tail.low[j]!, l);
-      this.notional = tail.notional[j]! + n;
-      this.volume = tail.volume[j]! + v;
-      this.ups = tail.ups[j]! + u;
+      const t = j * SLOTS;
+      this.high = Math.max(tail[t + HIGH]!, h);
+      this.low = Math.min(tail[t + LOW]!, l);
+      this.notional = tail[t + NOTIONAL]! + n;
+      this.volume = tail[t + VOLUME]! + v;
+      this.ups = tail[t + UPS]! + u;
     } else {
       this.high = h;
       this.low = l;
@@ -106,12 +100,13 @@ class Window {
       this.runUps = u;
       return;
     }
-    for (let k = w - 2; k >= 0; k--) {
-      head.high[k] = Math.max(head.high[k]!, head.high[k + 1]!);
-      head.low[k] = Math.min(head.low[k]!, head.low[k + 1]!);
-      head.notional[k] = head.notional[k]! + head.notional[k + 1]!;
-      head.volume[k] = head.volume[k]! + head.volume[k + 1]!;
-      head.ups[k] = head.ups[k]! + head.ups[k + 1]!;
+    for (let k = (w - 2) * SLOTS; k >= 0; k -= SLOTS) {
+      const next = k + SLOTS;
+      head[k + HIGH] = Math.max(head[k + HIGH]!, head[next + HIGH]!);
+      head[k + LOW] = Math.min(head[k + LOW]!, head[next + LOW]!);
+      head[k + NOTIONAL] = head[k + NOTIONAL]! + head[next + NOTIONAL]!;
+      head[k + VOLUME] = head[k + VOLUME]! + head[next + VOLUME]!;
+      head[k + UPS] = head[k + UPS]! + head[next + UPS]!;
     }
     this.head = tail;
     this.tail = head;

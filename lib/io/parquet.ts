@@ -252,9 +252,9 @@ export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
 
 /**
  * Writes a table given as an Arrow IPC stream as a Parquet file, encoded natively on libuv's thread
- * pool (native/parquet: arrow-rs's writer, the crate parquet-wasm compiles, without dictionaries for
- * floating-point columns, whose values rarely repeat); the graph thread goes on meanwhile. The stream
- * is released once handed over. Resolves to the bytes written.
+ * pool (native/parquet: arrow-rs's writer, the crate parquet-wasm compiles, with parquet-wasm's
+ * settings but for floating-point columns inside lists, written without a dictionary); the graph thread
+ * goes on meanwhile. The stream is released once handed over. Resolves to the bytes written.
  */
 export async function writeParquetIpcOnPool(path: string, ipc: IpcStream): Promise<Uint8Array> {
   mkdirSync(dirname(path), { recursive: true });

@@ -94,7 +94,8 @@ export async function decodeOpenFile(
 
 /**
  * The Parquet bytes of an Arrow IPC stream, encoded by arrow-rs's writer on libuv's thread pool
- * (src/write.rs): snappy, `createdBy` in the footer, no dictionary for floating-point columns. `ipc`
+ * (src/write.rs): parquet-wasm's settings (snappy, `createdBy` in the footer) but no dictionary for
+ * floating-point columns inside lists. `ipc`
  * is copied before this returns; a stream the writer cannot take (cut, forged lengths) is a rejection.
  */
 export function parquetOfIpcOnPool(ipc: Uint8Array, createdBy: string): Promise<Uint8Array> {

@@ -11,9 +11,10 @@ use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, Type as Physical};
 use parquet::file::properties::WriterProperties;
 
-/// The writer's settings: snappy, `created_by`, and a dictionary for every column but floating-point
-/// ones: doubles (prices, quantities, P&L) rarely repeat, and building their dictionary until the
-/// writer gave up on it was most of the encoding time (the equity file's positions: 250 of 300 ms).
+/// The writer's settings: parquet-wasm's (snappy, `created_by`, a dictionary for every column), so a
+/// flat file comes out byte for byte as parquet-wasm wrote it (fills, orders, costs), but for the
+/// floating-point columns inside lists: the equity file's positions, a million doubles a run, whose
+/// dictionary the writer built until it gave up on it (250 of its 300 ms).
 fn properties(
     schema: &arrow_schema::Schema,
     created_by: &str,
@@ -25,7 +26,8 @@ fn properties(
         .set_compression(Compression::SNAPPY)
         .set_created_by(created_by.to_string());
     for column in parquet.columns() {
-        if matches!(column.physical_type(), Physical::DOUBLE | Physical::FLOAT) {
+        let nested = column.path().parts().len() > 1;
+        if nested && matches!(column.physical_type(), Physical::DOUBLE | Physical::FLOAT) {
             props = props.set_column_dictionary_enabled(column.path().clone(), false);
         }
     }
@@ -134,7 +136,7 @@ impl Task for WriteParquet {
 }
 
 /// The Parquet bytes of the Arrow IPC stream `ipc`, written on libuv's thread pool: snappy,
-/// `created_by` in the footer, no dictionary for floating-point columns. The stream is copied first,
+/// `created_by` in the footer, no dictionary for floating-point columns inside lists. The stream is copied first,
 /// so JavaScript may release (or detach) its memory as soon as this returns.
 #[napi(ts_return_type = "Promise<Buffer>")]
 pub fn parquet_of_ipc(ipc: Uint8Array, created_by: String) -> AsyncTask<WriteParquet> {

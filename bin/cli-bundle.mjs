@@ -16,6 +16,26 @@ const KEEP_MS = 60 * 1000;
 const ENTRIES = { main: 'pipelines/cli/main.ts', 'sweep-worker': 'pipelines/sweep/worker.ts' };
 
 /**
+ * Imports entry `name` (a key of ENTRIES) from the bundle, or, when there is none, it cannot load or
+ * ALPHA_TSX=1, the TypeScript at `source` (a URL) through tsx. The entry's module, once evaluated: for
+ * the command line, once its command has run (main.ts reports every error of a command itself, so a
+ * rejection of the bundle's import is a bundle that did not load, and no command ran).
+ */
+export async function importEntry(name, source) {
+  const bundle = process.env['ALPHA_TSX'] === '1' ? undefined : await bundledEntry(name);
+  if (bundle) {
+    // Stack traces (--debug) name the TypeScript sources' lines.
+    if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+    const loaded = await import(bundle).catch(() => undefined);
+    if (loaded) return loaded;
+  }
+  const [{ register: registerHooks }, { register }] = await Promise.all([import('node:module'), import('tsx/esm/api')]);
+  register();
+  registerHooks('./require-builds.mjs', import.meta.url);
+  return import(source);
+}
+
+/**
  * The URL of the bundle's entry `name` (a key of ENTRIES), built first when missing or stale;
  * undefined when it cannot be built (a source that does not compile, a read-only checkout, esbuild
  * missing): the caller then runs the sources through tsx, whose error names the file. A process the

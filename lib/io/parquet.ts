@@ -244,8 +244,12 @@ export function parquetOfIpc(ipc: IpcStream): Uint8Array {
 
 /** Writes `table` as a Parquet file and returns the bytes written (to hash them without reading the file back). */
 export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
+  return writtenTo(path, parquetOfIpc(ipcOf(table)));
+}
+
+/** `bytes`, written to `path` (its folder made first). */
+function writtenTo(path: string, bytes: Uint8Array): Uint8Array {
   mkdirSync(dirname(path), { recursive: true });
-  const bytes = parquetOfIpc(ipcOf(table));
   writeFileSync(path, bytes);
   return bytes;
 }
@@ -257,7 +261,6 @@ export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
  * goes on meanwhile. The stream is released once handed over. Resolves to the bytes written.
  */
 export async function writeParquetIpcOnPool(path: string, ipc: IpcStream): Promise<Uint8Array> {
-  mkdirSync(dirname(path), { recursive: true });
   let encoding: Promise<Uint8Array>;
   try {
     encoding = parquetOfIpcOnPool(ipc.bytes, CREATED_BY);
@@ -265,9 +268,7 @@ export async function writeParquetIpcOnPool(path: string, ipc: IpcStream): Promi
     // The binding took its own copy: the stream's memory goes back before the encoding needs room.
     ipc.release();
   }
-  const bytes = await encoding;
-  writeFileSync(path, bytes);
-  return bytes;
+  return writtenTo(path, await encoding);
 }
 
 /** Writes records of the named schema to a Parquet file (an empty file with the schema when there are none). */

@@ -78,14 +78,15 @@ const BUILD_DIR = /^b-\d+-[0-9a-z]+$/;
 
 const entryFile = (dir, name) => join(CACHE, dir, `${name}.js`);
 
-/** Whether the manifest names a build of these entries from inputs none of which changed since. */
+/** Whether the manifest names a build of these entries, whole, from inputs none of which changed since. */
 function usableBuild(current) {
   try {
     return (
       typeof current.dir === 'string' &&
       BUILD_DIR.test(current.dir) &&
       JSON.stringify(current.entries) === JSON.stringify(ENTRIES) &&
-      fresh(current.inputs)
+      fresh(current.inputs) &&
+      whole(current.dir, current.outputs)
     );
   } catch {
     return false; // a manifest of another shape: built again
@@ -111,6 +112,12 @@ function fresh(inputs) {
     if (!st || st.size !== size || st.mtimeMs !== mtime) return false;
   }
   return true;
+}
+
+/** Whether the build's files all have the sizes esbuild wrote (not cut by a full disk or a hand). */
+function whole(dir, outputs) {
+  if (!Array.isArray(outputs) || outputs.length === 0) return false;
+  return outputs.every(([file, size]) => statSync(join(CACHE, dir, file), { throwIfNoEntry: false })?.size === size);
 }
 
 async function rebuild() {
@@ -149,7 +156,8 @@ async function rebuild() {
     return [file, st.size, st.mtimeMs >= started - 1000 && st.mtimeMs <= ended ? -1 : st.mtimeMs];
   });
   const tmp = `${CURRENT}.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify({ entries: ENTRIES, dir, inputs }));
+  const outputs = Object.entries(result.metafile.outputs).map(([file, o]) => [relative(outdir, join(ROOT, file)), o.bytes]);
+  writeFileSync(tmp, JSON.stringify({ entries: ENTRIES, dir, inputs, outputs }));
   renameSync(tmp, CURRENT);
   removeOldBuilds(dir);
   return dir;

@@ -135,6 +135,15 @@ describe('the CLI bundle', () => {
     expect(execFileSync(process.execPath, [join(root, 'bin/run.mjs')], { encoding: 'utf8', timeout: 20_000 })).toContain('main 2 ');
   });
 
+  it('builds again when a file of the build was cut (a full disk, a hand)', () => {
+    const cache = join(root, '.cache/cli');
+    const { dir } = JSON.parse(readFileSync(join(cache, 'current.json'), 'utf8')) as { dir: string };
+    const main = join(cache, dir, 'main.js');
+    writeFileSync(main, readFileSync(main, 'utf8').slice(0, 40));
+    expect(run()).toContain('main 2 ');
+    expect((JSON.parse(readFileSync(join(cache, 'current.json'), 'utf8')) as { dir: string }).dir).not.toBe(dir);
+  });
+
   it('takes a file dated in the future as it is, without building at every start', () => {
     const ahead = new Date(Date.now() + 86_400_000);
     utimesSync(join(root, 'lib/deep/where.ts'), ahead, ahead);

@@ -1,5 +1,6 @@
 /** The Quote records bench/kafka.ts sends through an edge, shared with its writer process (bench/kafka-edge-writer.ts). */
 import { performance } from 'node:perf_hooks';
+import { ColumnBatch } from '../lib/core/column-batch.ts';
 import type { Quote } from '../schemas/types.generated.ts';
 
 /** Wall-clock µs since the epoch, comparable between the bench's processes on one machine. */
@@ -44,6 +45,63 @@ export async function writeQuotes(
       records[i] = { key: q.symbol, value: q };
     }
     const sent = writer.write(records);
+    inFlight.add(sent);
+    void sent.then(
+      () => inFlight.delete(sent),
+      () => undefined,
+    );
+    if (inFlight.size > 4) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+
+/** Quotes `from` … `from + n − 1` as a column batch (what sink.kafka gets from a graph): the same values as {@link quote}. */
+export function quoteColumns(names: readonly string[], from: number, n: number, sendMicros: number): ColumnBatch<Quote> {
+  const ts_event = new Float64Array(n).fill(sendMicros - 50);
+  const ts_known = new Float64Array(n).fill(sendMicros);
+  const codes = new Int32Array(n);
+  const seq = new Float64Array(n);
+  const id = new Float64Array(n);
+  const version = new Float64Array(n).fill(1);
+  const bid = new Float64Array(n);
+  const ask = new Float64Array(n);
+  const bid_size = new Float64Array(n);
+  const ask_size = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = from + k;
+    const mid = 100 + (i % 997) * 0.01;
+    codes[k] = i % names.length;
+    seq[k] = i;
+    id[k] = i;
+    bid[k] = mid - 0.01;
+    ask[k] = mid + 0.01;
+    bid_size[k] = 100 + (i % 7) * 100;
+    ask_size[k] = 200 + (i % 5) * 100;
+  }
+  return ColumnBatch.of<Quote>(n, {
+    ts_event,
+    ts_known,
+    symbol: { codes, dictionary: names },
+    seq,
+    id,
+    version,
+    bid,
+    ask,
+    bid_size,
+    ask_size,
+  });
+}
+
+/** {@link writeQuotes} from column batches, through `writeColumns` (as sink.kafka writes). */
+export async function writeQuoteColumns(
+  writer: { writeColumns(batch: ColumnBatch<Quote>, key: 'symbol'): Promise<void> },
+  names: readonly string[],
+  n: number,
+  batch: number,
+): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  for (let from = 0; from < n; from += batch) {
+    const sent = writer.writeColumns(quoteColumns(names, from, Math.min(batch, n - from), nowMicros()), 'symbol');
     inFlight.add(sent);
     void sent.then(
       () => inFlight.delete(sent),

@@ -5,11 +5,13 @@
  * on the same bytes is the ceiling. (The pure-JS clients, kafkajs and @platformatic/kafka, were
  * measured here until the adapter moved to librdkafka: see bench/README.md for their figures.)
  *
- *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--rounds R] [--only adapter,adapter2,ops,kcat,split]
+ *   node --import tsx bench/kafka.ts [--records N] [--partitions P] [--batch B] [--rounds R] [--only adapter,columns,adapter2,ops,kcat,split]
  *
- * `adapter` runs both ends in this process; `adapter2` the writer in a process of its own
- * (bench/kafka-edge-writer.ts), as kcat's pair and a split run's edge are. Those two and kcat run in
- * `--rounds` alternating rounds, each adapter figure read against kcat's of the same round.
+ * `adapter` runs both ends in this process, a record object per quote on each side (`write` →
+ * `next`, as the split's group edges use it); `columns` the same with column batches on both sides
+ * (`writeColumns` → `nextBatch`, as sink.kafka and source.kafka use it); `adapter2` the writer in a
+ * process of its own (bench/kafka-edge-writer.ts), as kcat's pair and a split run's edge are. Those
+ * and kcat run in `--rounds` alternating rounds, each adapter figure read against kcat's of the same round.
  *
  * `ops` runs the operators on the same adapter inside graphs: sink.kafka writes the quotes from a
  * harness feed (to the broker's last acknowledgement), then source.kafka reads them back to the end
@@ -44,7 +46,7 @@ import { EdgeWriter } from '../lib/io/kafka/edge-writer.ts';
 import { kafkaGiveUpMs, kafkaSettings } from '../lib/io/kafka/settings.ts';
 import { benchFlags, namesFrom, wholeNumber } from './flags.ts';
 import { median } from './median.ts';
-import { nowMicros, quote as quoteOf, symbolNames, writeQuotes } from './kafka-quotes.ts';
+import { nowMicros, quote as quoteOf, symbolNames, writeQuoteColumns, writeQuotes } from './kafka-quotes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
@@ -67,7 +69,8 @@ const SYMBOLS = wholeNumber(flags, 'symbols', { max: 100_000 });
 const ROUNDS = wholeNumber(flags, 'rounds', { max: 100 });
 let round = 0;
 const DEBUG = process.env['BENCH_DEBUG'] === '1';
-const chosen = flags.values.only === undefined ? undefined : namesFrom(flags, 'only', ['adapter', 'adapter2', 'ops', 'kcat', 'split']);
+const chosen =
+  flags.values.only === undefined ? undefined : namesFrom(flags, 'only', ['adapter', 'columns', 'adapter2', 'ops', 'kcat', 'split']);
 const only = (name: string): boolean => (chosen === undefined ? name !== 'split' : chosen.includes(name));
 
 // ---------------------------------------------------------------- services
@@ -199,6 +202,35 @@ async function readEdge(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs:
   return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
 }
 
+/** {@link readEdge} through the column path: `nextBatch`, the quotes' seq and ts_known read from their columns. */
+async function readEdgeColumns(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs: number; p50: number; p99: number }> {
+  const latencies = new Float64Array(N);
+  let count = 0;
+  const seen = new Uint8Array(N);
+  let duplicates = 0;
+  while (count < N) {
+    const b = await reader.nextBatch();
+    const now = nowMicros();
+    const { seq, ts_known } = b.records.columns as { seq: Float64Array; ts_known: Float64Array };
+    for (let i = b.records.start; i < b.records.end; i++) {
+      const s = seq[i]!;
+      if (seen[s] === 1) {
+        duplicates++;
+        continue;
+      }
+      seen[s] = 1;
+      latencies[count++] = now - ts_known[i]!;
+    }
+    await reader.commitBatch(b);
+  }
+  const e2eMs = performance.now() - t0;
+  if (duplicates > 0) quirks.push(`adapter (columns): ${duplicates} duplicate records consumed`);
+  if (reader.deadLettered > 0) quirks.push(`adapter (columns): ${reader.deadLettered} records dead-lettered`);
+  const sorted = latencies.slice(0, count).sort();
+  const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
+}
+
 /** An adapter's row of this round: the writer's own rate, and the edge's end to end. */
 const adapterRow = (client: string, produceMs: number, read: { e2eMs: number; p50: number; p99: number }): Row => ({
   round,
@@ -220,10 +252,13 @@ const readTimeout = (topic: string): Promise<never> =>
     ).unref();
   });
 
-/** Both ends in this process, on one JavaScript thread (which also builds every Quote). */
-async function benchAdapter(): Promise<void> {
+/**
+ * Both ends in this process, on one JavaScript thread (which also builds every Quote): as records
+ * (`write` → `next`), or as column batches (`writeColumns` → `nextBatch`).
+ */
+async function benchAdapter(columns = false): Promise<void> {
   const settings = { ...kafkaSettings(), clientId: 'bench-adapter' };
-  const topic = `bench.quote.${RUN}.${round}.adapter`;
+  const topic = `bench.quote.${RUN}.${round}.adapter${columns ? '-columns' : ''}`;
   createdTopics.push(topic, `${topic}.dlq`);
   const writer = await EdgeWriter.open(settings, {
     topic,
@@ -233,13 +268,21 @@ async function benchAdapter(): Promise<void> {
   });
   const reader = await EdgeReader.open(settings, { topic, schema: 'Quote', groupId: `${topic}.g`, fromBeginning: true });
   const t0 = performance.now();
-  const produce = writeQuotes(writer, SYMBOL_NAMES, N, BATCH).then(() => performance.now() - t0);
+  const produce = (columns ? writeQuoteColumns(writer, SYMBOL_NAMES, N, BATCH) : writeQuotes(writer, SYMBOL_NAMES, N, BATCH)).then(
+    () => performance.now() - t0,
+  );
   // A failed write ends the wait for records that will not come, and so does a minute with all written.
-  const read = await Promise.race([readEdge(reader, t0), produce.then(() => readTimeout(topic))]);
+  const read = await Promise.race([(columns ? readEdgeColumns : readEdge)(reader, t0), produce.then(() => readTimeout(topic))]);
   const produceMs = await produce;
   await writer.close();
   await reader.close();
-  rows.push(adapterRow('adapter, one process (EdgeWriter→EdgeReader)', produceMs, read));
+  rows.push(
+    adapterRow(
+      columns ? 'adapter, one process, columns (writeColumns→nextBatch)' : 'adapter, one process (EdgeWriter→EdgeReader)',
+      produceMs,
+      read,
+    ),
+  );
 }
 
 /**
@@ -504,6 +547,10 @@ try {
     if (only('adapter')) {
       console.log(`… adapter (lib/io/kafka: librdkafka through native/kafka), both ends in this process${of}`);
       await benchAdapter();
+    }
+    if (only('columns')) {
+      console.log(`… adapter, column batches on both ends, in this process${of}`);
+      await benchAdapter(true);
     }
     if (only('adapter2')) {
       console.log(`… adapter, the writer in a process of its own${of}`);

@@ -9,13 +9,14 @@
  * an error naming the topic and the broker.
  */
 import { z } from 'zod';
+import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import type { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
-import { handle, on } from '../sdk/handle.ts';
+import { handle, onColumns } from '../sdk/handle.ts';
 import { kafkaAddressParams } from '../sdk/kafka-params.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 
@@ -97,12 +98,13 @@ export const kafkaSink = defineOperator({
       );
       let writer: EdgeWriter<Record<string, unknown>> | undefined;
       let failure: AlphaError | undefined;
-      let early: Record<string, unknown>[] = [];
+      let early: ColumnBatch<Record<string, unknown>>[] = [];
       const inFlight: Promise<void>[] = [];
-      const send = (rows: readonly Record<string, unknown>[]): void => {
+      const send = (batch: ColumnBatch<Record<string, unknown>>): void => {
         const w = writer!;
-        const sent = w.write(rows.map((value) => ({ key: String(value[p.key]), value }))).then(
-          () => written.inc(rows.length),
+        // Encoded straight from the columns (see lib/io/kafka/avro-columns.ts).
+        const sent = w.writeColumns(batch, p.key).then(
+          () => written.inc(batch.length),
           (err: unknown) => {
             failure ??= failed(err);
           },
@@ -117,7 +119,7 @@ export const kafkaSink = defineOperator({
         opening.then(
           (w) => {
             writer = w as unknown as EdgeWriter<Record<string, unknown>>;
-            if (early.length > 0) send(early);
+            for (const batch of early) send(batch);
             early = [];
           },
           (err: unknown) => {
@@ -136,11 +138,11 @@ export const kafkaSink = defineOperator({
         if (failure) throw failure;
       });
       return handle<never>(ctx, [
-        on(records, (batch) => {
+        onColumns(records, (batch) => {
           if (failure) return;
-          const rows = batch as unknown as Record<string, unknown>[];
-          if (writer) send(rows);
-          else early.push(...rows);
+          const b = batch as unknown as ColumnBatch<Record<string, unknown>>;
+          if (writer) send(b);
+          else early.push(b);
         }),
       ]);
     },

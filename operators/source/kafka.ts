@@ -20,7 +20,7 @@ import { KAFKA_STARTS, settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { kafkaAddressParams } from '../sdk/kafka-params.ts';
-import { defineSource, type SourceRecord } from '../sdk/spec.ts';
+import { defineSource } from '../sdk/spec.ts';
 
 const params = z.strictObject({
   topic: z
@@ -86,12 +86,19 @@ export const kafkaSource = defineSource({
         const reader = await opening.catch(fail);
         const got = await reader.next().catch(fail);
         if (got === null) return null;
-        const rows = got.values as unknown as (SourceRecord & Record<string, unknown>)[];
-        for (const r of rows) {
-          r.ts_known = got.receivedAt;
-          r.seq = ++seq;
-        }
-        return ColumnBatch.fromRecords(rows, fields) as never;
+        // The batch's own columns (decoded for this batch alone): ts_known and seq are set in place.
+        const { receivedAt } = got;
+        const batch =
+          got.batch.start === 0 ? got.batch : got.batch.pick(Array.from({ length: got.batch.length }, (_, i) => got.batch.start + i));
+        const columns: Record<string, unknown> = { ...(batch.columns as Record<string, unknown>) };
+        const known = new Float64Array(batch.length).fill(receivedAt);
+        const order = new Float64Array(batch.length);
+        for (let i = 0; i < order.length; i++) order[i] = ++seq;
+        columns['ts_known'] = known;
+        columns['seq'] = order;
+        const out: Record<string, unknown> = {};
+        for (const f of fields) out[f] = columns[f];
+        return ColumnBatch.of(batch.length, out as never) as never;
       },
       async close() {
         stopping.abort();

@@ -116,4 +116,76 @@ describe('dead letters (real broker and registry)', () => {
     expect(again.map((it) => (it.kind === 'record' ? it.value.seq : -1))).toEqual([1]);
     expect(r2.deadLettered).toBe(0);
   });
+
+  it('the column path (nextBatch) reads what the item path reads: the same rows in order, a resolved writer schema among them, the same dead letters and controls', async () => {
+    const t = topic('dlq-columns');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 2 });
+    // A writer schema with one field more: avsc resolves it to the edge's Quote (the field is skipped).
+    const wider = {
+      type: 'record',
+      name: 'Quote',
+      namespace: 'alpha',
+      fields: [...(avroType('Quote') as unknown as { schema(): { fields: object[] } }).schema().fields, { name: 'venue', type: 'string' }],
+    };
+    const widerId = await register(`${t}-wider-value`, wider);
+    const good = w.codec.encode(quote(0));
+    const raw = new SerialProducer(s, 'test-columns');
+    let seq = 0;
+    for (let round = 0; round < 3; round++) {
+      await w.write(Array.from({ length: 50 }, () => ({ key: ++seq % 2 ? 'AAA' : 'BBB', value: quote(seq) })));
+      await raw.send([
+        {
+          topic: t,
+          partition: round % 2,
+          key: Buffer.from('w'),
+          value: frame(widerId, avroType(wider).toBuffer({ ...quote(1000 + round), venue: 'X' })),
+          headers: {},
+        },
+        { topic: t, partition: 0, key: Buffer.from('cut'), value: good.subarray(0, good.length - 3), headers: {} },
+        { topic: t, partition: 1, key: Buffer.from('more'), value: Buffer.concat([good, Buffer.from([1])]), headers: {} },
+        { topic: t, partition: 1, key: null, value: good, headers: {} },
+      ]);
+      await w.writeControl({ watermark: 1000 + round });
+    }
+    await raw.close();
+    await w.close();
+    const expected = 3 * 50 + 3; // the quotes and the wider ones
+
+    const items = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.items`, fromBeginning: true });
+    const got = await readUntil(
+      () => items.next(),
+      (all) => all.filter((it) => it.kind === 'record').length >= expected && all.filter((it) => it.kind === 'control').length >= 6,
+    );
+    await items.commit(got);
+    await items.close();
+    const columns = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.columns`, fromBeginning: true });
+    const batches = await readUntil(
+      async () => [await columns.nextBatch()],
+      (all) => all.reduce((n, b) => n + b.records.length, 0) >= expected && all.reduce((n, b) => n + b.controls.length, 0) >= 6,
+    );
+    for (const b of batches) await columns.commitBatch(b);
+    await columns.close();
+
+    // Per partition, in offset order: the same records, and the same control offsets.
+    const byPartition = (rows: { partition: number; offset: number; value: unknown }[]) =>
+      [0, 1].map((p) => rows.filter((r) => r.partition === p).map((r) => [r.offset, r.value]));
+    const fromItems = got.flatMap((it) =>
+      it.kind === 'record' ? [{ partition: it.partition, offset: Number(it.offset), value: it.value }] : [],
+    );
+    const fromColumns = batches.flatMap((b) =>
+      b.records.toRecords().map((value, r) => ({ partition: b.partitions[r]!, offset: b.offsets[r]!, value })),
+    );
+    expect(fromColumns).toHaveLength(expected);
+    expect(byPartition(fromColumns)).toEqual(byPartition(fromItems));
+    expect(
+      fromColumns
+        .filter((r) => (r.value as Quote).seq >= 1000)
+        .map((r) => (r.value as Quote).seq)
+        .sort(),
+    ).toEqual([1000, 1001, 1002]);
+    const controlsOf = (cs: { partition: number; offset: string }[]) => cs.map((c) => `${c.partition}@${c.offset}`).sort();
+    expect(controlsOf(batches.flatMap((b) => b.controls))).toEqual(controlsOf(got.filter((it) => it.kind === 'control')));
+    expect(columns.deadLettered).toBe(9);
+    expect(items.deadLettered).toBe(9);
+  });
 });

@@ -12,7 +12,9 @@
  * await r.commit(items);
  */
 import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.ts';
+import { ColumnBatch } from '../../core/column-batch.ts';
 import { TopicAdmin } from './admin.ts';
+import { AvroColumns } from './avro-columns.ts';
 import { PullConsumer } from './consumer.ts';
 import type { RawRecord } from './consumer.ts';
 import type { ConsumedColumns } from '../../../native/kafka/index.ts';
@@ -35,6 +37,23 @@ export type ConsumedItem<T> =
       headers: Record<string, string>;
     };
 
+type ControlItem<T> = Extract<ConsumedItem<T>, { kind: 'control' }>;
+
+/**
+ * A fetched batch as columns ({@link EdgeReader.nextBatch}): the records that decoded, in fetch order
+ * (offset order within each partition), with no object per record; their keys and headers are not
+ * kept. Control records come apart from them, with their offsets.
+ */
+export interface ConsumedBatch<T> {
+  records: ColumnBatch<T>;
+  /** Row i of `records` came from partition `partitions[i]` at offset `offsets[i]`. */
+  partitions: Int32Array;
+  offsets: Float64Array;
+  controls: ControlItem<T>[];
+  /** Per partition: the offset after the last record or control of the batch (what `commitBatch` commits). */
+  through: Map<number, number>;
+}
+
 export interface EdgeReaderOptions<TName extends SchemaName> {
   topic: string;
   schema: TName;
@@ -54,6 +73,8 @@ const NO_HEADERS: Record<string, string> = Object.freeze({});
 
 export class EdgeReader<T> {
   private dead = 0;
+  /** The column codec of the edge's schema, when it is flat (see avro-columns.ts). */
+  private readonly columns: AvroColumns<T> | undefined;
   /** Per partition: offset after the last record fetched (dead letters included). */
   private readonly scanned = new Map<number, number>();
   /** Per partition: offset after the last item handed to the caller. */
@@ -71,7 +92,9 @@ export class EdgeReader<T> {
     private readonly consumer: PullConsumer,
     private readonly dlq: DeadLetterWriter,
     private readonly onDeadLetter: EdgeReaderOptions<SchemaName>['onDeadLetter'],
-  ) {}
+  ) {
+    this.columns = AvroColumns.of<T>(codec.type);
+  }
 
   static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeReaderOptions<TName>): Promise<EdgeReader<SchemaTypes[TName]>> {
     const admin = await TopicAdmin.connect(s);
@@ -123,6 +146,23 @@ export class EdgeReader<T> {
     return b.count === 0 ? [] : this.take(b);
   }
 
+  /**
+   * The next batch as columns: {@link next} without an object per record. A record that does not
+   * decode is in `<topic>.dlq` before this returns, as with `next`. Never empty (a record or a
+   * control).
+   */
+  async nextBatch(): Promise<ConsumedBatch<T>> {
+    for (;;) {
+      const b = await this.takeBatch(await this.consumer.nextColumns());
+      if (b.records.length > 0 || b.controls.length > 0) return b;
+    }
+  }
+
+  /** {@link nextBatch} waiting at most `waitMs`: a batch without rows or controls when none came. */
+  async pollBatch(waitMs: number): Promise<ConsumedBatch<T>> {
+    return this.takeBatch(await this.consumer.poll(waitMs));
+  }
+
   /** Per partition: the offset after the last record fetched (dead letters included). */
   get positions(): ReadonlyMap<number, number> {
     return this.scanned;
@@ -131,6 +171,134 @@ export class EdgeReader<T> {
   /** Per partition assigned to this reader: the group's committed offset, or -1 where it has none. */
   committedOffsets(): Promise<Map<number, number>> {
     return this.consumer.committed();
+  }
+
+  /**
+   * Decodes a fetched batch into columns: the values of the one writer schema that is the edge's own
+   * straight into them (avro-columns.ts), any other through avsc into the same rows; what does not
+   * decode goes to `<topic>.dlq` first.
+   */
+  private async takeBatch(b: ConsumedColumns): Promise<ConsumedBatch<T>> {
+    this.receivedAt = receiveStamp();
+    const n = b.count;
+    const valueStarts = new Float64Array(n);
+    const keyStarts = new Float64Array(n);
+    const headerStarts = new Int32Array(n);
+    const headerValueStarts = new Float64Array(n);
+    const records: number[] = [];
+    const controls: ControlItem<T>[] = [];
+    const letters: { record: RawRecord; error: string }[] = [];
+    const through = new Map<number, number>();
+    const ids = new Set<number>();
+    let k = 0;
+    let v = 0;
+    let h = 0;
+    let hv = 0;
+    for (let i = 0; i < n; i++) {
+      keyStarts[i] = k;
+      valueStarts[i] = v;
+      headerStarts[i] = h;
+      headerValueStarts[i] = hv;
+      const keyLength = b.keyLengths[i]!;
+      const valueLength = b.valueLengths[i]!;
+      if (keyLength > 0) k += keyLength;
+      if (valueLength > 0) v += valueLength;
+      const headerCount = b.headerCounts[i]!;
+      if (valueLength < 0) {
+        const headers: Record<string, string> = headerCount === 0 ? NO_HEADERS : {};
+        for (const end = h + headerCount; h < end; h++) {
+          const len = b.headerValueLengths[h]!;
+          headers[b.headerNames[b.headerNameIndex[h]!]!] = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
+          if (len > 0) hv += len;
+        }
+        const control = this.control(b.partitions[i]!, b.offsets[i]!, headers);
+        if ('error' in control)
+          letters.push({
+            record: rawRecord(b, i, this.at(i, keyStarts, valueStarts, headerStarts, headerValueStarts)),
+            error: control.error,
+          });
+        else controls.push(control as ControlItem<T>);
+        continue;
+      }
+      for (const end = h + headerCount; h < end; h++) {
+        const len = b.headerValueLengths[h]!;
+        if (len > 0) hv += len;
+      }
+      if (keyLength < 0) {
+        letters.push({
+          record: rawRecord(b, i, this.at(i, keyStarts, valueStarts, headerStarts, headerValueStarts)),
+          error: 'record without a key (expected the symbol)',
+        });
+        continue;
+      }
+      records.push(i);
+      const s = valueStarts[i]!;
+      if (valueLength >= 5 && b.values[s] === 0) ids.add(b.values.readInt32BE(s + 1));
+    }
+    // Every writer schema of the batch looked up now, so that the fallback decodes without waiting.
+    let fast: number | undefined;
+    for (const id of ids) if ((await this.codec.prepare(id)) && fast === undefined) fast = id;
+    const fallback = (i: number) => {
+      const s = valueStarts[i]!;
+      return (
+        this.codec.decodeAt(b.values, s, s + b.valueLengths[i]!) ?? { ok: false as const, error: `schema id of the value not looked up` }
+      );
+    };
+    const decoded = this.columns
+      ? this.columns.decode(b.values, valueStarts, b.valueLengths, records, fast, fallback)
+      : this.objectRows(records, fallback);
+    for (const r of decoded.refused)
+      letters.push({
+        record: rawRecord(b, r.index, this.at(r.index, keyStarts, valueStarts, headerStarts, headerValueStarts)),
+        error: r.error,
+      });
+    const rows = decoded.taken.length;
+    const partitions = new Int32Array(rows);
+    const offsets = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const i = decoded.taken[r]!;
+      partitions[r] = b.partitions[i]!;
+      offsets[r] = b.offsets[i]!;
+      through.set(partitions[r]!, offsets[r]! + 1);
+    }
+    for (const c of controls) through.set(c.partition, Math.max(through.get(c.partition) ?? 0, Number(c.offset) + 1));
+    for (const [p, next] of through) this.returned.set(p, next);
+    for (let i = 0; i < n; i++) this.scanned.set(b.partitions[i]!, b.offsets[i]! + 1);
+    await this.dlq.write(letters);
+    this.dead += letters.length;
+    for (const l of letters) this.onDeadLetter?.({ partition: l.record.partition, offset: l.record.offset, error: l.error });
+    return { records: decoded.batch, partitions, offsets, controls, through };
+  }
+
+  /** The column path of a schema that is not flat: avsc's records, made into columns. */
+  private objectRows(
+    records: readonly number[],
+    decode: (i: number) => { ok: true; value: T } | { ok: false; error: string },
+  ): { batch: ColumnBatch<T>; taken: Int32Array; refused: { index: number; error: string }[] } {
+    const values: T[] = [];
+    const taken: number[] = [];
+    const refused: { index: number; error: string }[] = [];
+    for (const i of records) {
+      const d = decode(i);
+      if (d.ok) {
+        values.push(d.value);
+        taken.push(i);
+      } else refused.push({ index: i, error: d.error });
+    }
+    const fields = (this.codec.type as unknown as { fields: { name: string }[] }).fields.map((f) => f.name) as (keyof T & string)[];
+    const batch = ColumnBatch.fromRecords(values as (T & object)[], fields as never) as unknown as ColumnBatch<T>;
+    return { batch, taken: Int32Array.from(taken), refused };
+  }
+
+  /** Where record i's bytes start in a fetched batch (for its dead letter). */
+  private at(
+    i: number,
+    k: Float64Array,
+    v: Float64Array,
+    h: Int32Array,
+    hv: Float64Array,
+  ): { k: number; v: number; h: number; hv: number } {
+    return { k: k[i]!, v: v[i]!, h: h[i]!, hv: hv[i]! };
   }
 
   /** Decodes a fetched batch; what does not decode goes to `<topic>.dlq` first. */
@@ -204,6 +372,16 @@ export class EdgeReader<T> {
       const next = Number(it.offset) + 1;
       target.set(it.partition, Math.max(target.get(it.partition) ?? 0, next));
     }
+    await this.commitThrough(target);
+  }
+
+  /** {@link commit} for a batch of {@link nextBatch}: its records and controls are processed. */
+  commitBatch(batch: Pick<ConsumedBatch<T>, 'through'>): Promise<void> {
+    return this.commitThrough(new Map(batch.through));
+  }
+
+  /** Commits per partition the offset after what was processed (`target`, which it changes). */
+  private async commitThrough(target: Map<number, number>): Promise<void> {
     for (const [p, next] of target) {
       if (next === this.returned.get(p)) target.set(p, Math.max(next, this.scanned.get(p) ?? next));
     }

@@ -20,6 +20,8 @@ import { partitionOf } from './murmur2.ts';
 import { SerialProducer } from './producer.ts';
 import type { OutRecord } from './producer.ts';
 import { joinedText } from '../../../native/kafka/index.ts';
+import type { ColumnBatch, StringColumn } from '../../core/column-batch.ts';
+import { AvroColumns } from './avro-columns.ts';
 import { SchemaCodec } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -42,6 +44,8 @@ export interface EdgeWriterOptions<TName extends SchemaName> {
 
 export class EdgeWriter<T> {
   private readonly keys = new Map<string, { bytes: Buffer; partition: number }>();
+  /** The column codec of the edge's schema, when it is flat (see avro-columns.ts). */
+  private readonly columns: AvroColumns<T> | undefined;
 
   private constructor(
     readonly topic: string,
@@ -50,7 +54,9 @@ export class EdgeWriter<T> {
     /** The edge's Avro codec (encode a value to the exact bytes `write` sends). */
     readonly codec: SchemaCodec<T>,
     private readonly producer: SerialProducer,
-  ) {}
+  ) {
+    this.columns = AvroColumns.of<T>(codec.type);
+  }
 
   /** Creates the topic if missing, registers `<topic>-value` (BACKWARD), connects an idempotent producer. */
   static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeWriterOptions<TName>): Promise<EdgeWriter<SchemaTypes[TName]>> {
@@ -118,6 +124,43 @@ export class EdgeWriter<T> {
       keys: { data: keys, lengths: keyLengths },
       values: this.codec.encodeAll(values),
       headers: { counts, names, values: joinedText(headerValues) },
+    });
+  }
+
+  /**
+   * {@link write} for a column batch, keyed by its string column `key` (the symbol): the values are
+   * encoded straight from the columns, the same bytes `write` sends for the batch's records. A batch
+   * whose columns do not fit the schema goes through `write`, which names the field.
+   */
+  writeColumns(batch: ColumnBatch<T>, key: keyof T & string): Promise<void> {
+    const column = batch.columns[key] as unknown as StringColumn | undefined;
+    const entries =
+      column && typeof column === 'object' && 'codes' in column && column.codes instanceof Int32Array
+        ? column.dictionary.map((k) => (typeof k === 'string' ? this.keyOf(k) : undefined))
+        : undefined;
+    const encoded = entries && !entries.includes(undefined) ? this.columns?.encode(batch, this.schemaId) : undefined;
+    if (!encoded) return this.write(batch.toRecords().map((value) => ({ key: String((value as Record<string, unknown>)[key]), value })));
+    const n = batch.length;
+    const partitions = new Int32Array(n);
+    const keyLengths = new Int32Array(n);
+    let keyTotal = 0;
+    for (let i = 0; i < n; i++) {
+      const e = entries![column!.codes[batch.start + i]!]!;
+      partitions[i] = e.partition;
+      keyLengths[i] = e.bytes.length;
+      keyTotal += e.bytes.length;
+    }
+    const keys = Buffer.allocUnsafe(keyTotal);
+    for (let i = 0, at = 0; i < n; i++) {
+      const bytes = entries![column!.codes[batch.start + i]!]!.bytes;
+      for (let j = 0; j < bytes.length; j++) keys[at++] = bytes[j]!;
+    }
+    return this.producer.sendColumns({
+      topic: this.topic,
+      partitions,
+      keys: { data: keys, lengths: keyLengths },
+      values: encoded,
+      headers: { counts: new Uint32Array(n), names: [], values: joinedText([]) },
     });
   }
 

@@ -127,6 +127,18 @@ export class SchemaCodec<T> {
     }
   }
 
+  /**
+   * Looks up the writer schema of `id` (once per id) so that `decodeAt` decodes its values without
+   * waiting; true when that schema is the edge's own (its bodies read as the edge's type, unresolved).
+   * Fails as `decode` does when the registry cannot answer.
+   */
+  async prepare(id: number): Promise<boolean> {
+    if (id === this.schemaId) return true;
+    const reader = this.known.get(id) ?? (await this.readerFor(id));
+    this.known.set(id, reader);
+    return reader === this.type;
+  }
+
   /** Decodes a framed value into the edge's schema, resolving from the writer's schema when it differs. */
   async decode(value: Buffer | null): Promise<Decoded<T>> {
     const quick = this.decodeKnown(value);

@@ -1,7 +1,7 @@
 /**
  * Reading a topic of any schema as a live source (what `source.kafka` is built on): an EdgeReader in
- * a consumer group that starts where `start` says, hands out the decoded values of each fetched
- * batch with the batch's receive stamp, and commits a batch only when it is asked for the next one
+ * a consumer group that starts where `start` says, hands out each fetched batch decoded into columns
+ * (no object per record: see avro-columns.ts) with the batch's receive stamp, and commits a batch only when it is asked for the next one
  * (the caller has handed the batch on) — so a reader restarted in the same group resumes after the
  * last batch handed on, with nothing lost or repeated. It ends after `limit` values, or, with
  * `untilEnd`, at the end offsets the topic had when it opened; otherwise only `close` ends it.
@@ -9,13 +9,14 @@
  * @example
  * import { kafkaSettings } from './settings.ts';
  * const r = await TopicReader.open(kafkaSettings(), { topic: 'demo.orders', schema: 'Order', groupId: 'g', start: 'earliest', untilEnd: true });
- * for (let b = await r.next(); b !== null; b = await r.next()) console.log(b.values.length, b.receivedAt);
+ * for (let b = await r.next(); b !== null; b = await r.next()) console.log(b.batch.length, b.receivedAt);
  * await r.close();
  */
+import type { ColumnBatch } from '../../core/column-batch.ts';
 import type { Micros } from '../../core/time.ts';
 import type { SchemaName, SchemaTypes } from '../../../schemas/types.generated.ts';
 import { TopicAdmin } from './admin.ts';
-import { EdgeReader, type ConsumedItem, type EdgeReaderOptions } from './edge-reader.ts';
+import { EdgeReader, type ConsumedBatch, type EdgeReaderOptions } from './edge-reader.ts';
 import { KafkaEdgeError } from './errors.ts';
 import { KAFKA_STOP_WITHIN_MS, type KafkaSettings, type KafkaStart } from './settings.ts';
 export { KAFKA_STARTS, type KafkaStart } from './settings.ts';
@@ -44,8 +45,8 @@ export interface TopicReaderOptions<TName extends SchemaName> {
 const POLL_MS = 100;
 
 export class TopicReader<T> {
-  /** The items of the last batch handed out, committed when the next is asked for. */
-  private handed: ConsumedItem<T>[] | undefined;
+  /** What the last batch handed out read through, committed when the next is asked for. */
+  private handed: Pick<ConsumedBatch<T>, 'through'> | undefined;
   private delivered = 0;
   private closing = false;
   private reading: Promise<unknown> = Promise.resolve();
@@ -84,16 +85,16 @@ export class TopicReader<T> {
     }
   }
 
-  /** Values of the next batch with its receive stamp, or null at the end; commits the batch handed out before. */
-  next(): Promise<{ values: T[]; receivedAt: Micros } | null> {
+  /** The next batch's records with its receive stamp, or null at the end; commits the batch handed out before. */
+  next(): Promise<{ batch: ColumnBatch<T>; receivedAt: Micros } | null> {
     const read = this.read();
     this.reading = read.catch(() => undefined);
     return read;
   }
 
-  private async read(): Promise<{ values: T[]; receivedAt: Micros } | null> {
+  private async read(): Promise<{ batch: ColumnBatch<T>; receivedAt: Micros } | null> {
     if (this.handed) {
-      await this.reader.commit(this.handed);
+      await this.reader.commitBatch(this.handed);
       this.handed = undefined;
     }
     for (;;) {
@@ -102,24 +103,46 @@ export class TopicReader<T> {
         await this.reader.commit([]); // past dead letters at the end
         return null;
       }
-      const items = await this.reader.poll(POLL_MS);
+      const got = await this.reader.pollBatch(POLL_MS);
       if (this.closing) return null; // not handed out: read again after a restart
-      const taken: ConsumedItem<T>[] = [];
-      const values: T[] = [];
-      for (const it of items) {
-        if (this.limit !== undefined && this.delivered + values.length >= this.limit) break;
-        const end = this.ends?.get(it.partition)?.end;
-        if (this.ends && (end === undefined || Number(it.offset) >= end)) continue; // written after the reader opened
-        taken.push(it);
-        if (it.kind === 'record') values.push(it.value);
+      let batch = got.records;
+      let through = got.through;
+      // Rows past the limit, or written after the reader opened, are not handed out (nor committed).
+      const room = this.limit === undefined ? Number.POSITIVE_INFINITY : this.limit - this.delivered;
+      if (this.ends || batch.length > room) {
+        const keep: number[] = [];
+        /** Per partition: the offset of its first record left out by the limit (nothing from there on is committed). */
+        const cut = new Map<number, number>();
+        through = new Map();
+        const written = (p: number, offset: number): boolean => {
+          const end = this.ends?.get(p)?.end;
+          return !this.ends || (end !== undefined && offset < end);
+        };
+        for (let r = 0; r < batch.length; r++) {
+          const p = got.partitions[r]!;
+          const offset = got.offsets[r]!;
+          if (!written(p, offset)) continue;
+          if (keep.length >= room || cut.has(p)) {
+            if (!cut.has(p)) cut.set(p, offset);
+            continue;
+          }
+          keep.push(batch.start + r);
+          through.set(p, Math.max(through.get(p) ?? 0, offset + 1));
+        }
+        for (const c of got.controls) {
+          const offset = Number(c.offset);
+          if (written(c.partition, offset) && offset < (cut.get(c.partition) ?? Number.POSITIVE_INFINITY))
+            through.set(c.partition, Math.max(through.get(c.partition) ?? 0, offset + 1));
+        }
+        if (keep.length < batch.length) batch = batch.pick(keep);
       }
-      if (values.length === 0) {
-        if (taken.length > 0) await this.reader.commit(taken); // control records only
+      if (batch.length === 0) {
+        if (through.size > 0) await this.reader.commitBatch({ through }); // control records only
         continue;
       }
-      this.handed = taken;
-      this.delivered += values.length;
-      return { values, receivedAt: this.reader.receivedAt };
+      this.handed = { through };
+      this.delivered += batch.length;
+      return { batch, receivedAt: this.reader.receivedAt };
     }
   }
 

@@ -458,12 +458,20 @@ function writeLong(buf: Uint8Array, pos: number, x: number): number {
     buf[pos++] = m;
     return pos;
   }
-  let f = x >= 0 ? x * 2 : -x * 2 - 1;
-  while (f >= 128) {
-    buf[pos++] = (f % 128) | 0x80;
-    f = Math.floor(f / 128);
+  // |x| ≥ 2^30: the zigzag value is 2^31 … 2^54, so it has more than 28 bits. Its low 28 bits go out
+  // as four 7-bit groups, then the rest (under 2^26) with integer shifts.
+  const z = x >= 0 ? x * 2 : -x * 2 - 1;
+  const lo = z % 268435456;
+  let hi = (z - lo) / 268435456;
+  buf[pos++] = (lo & 0x7f) | 0x80;
+  buf[pos++] = ((lo >>> 7) & 0x7f) | 0x80;
+  buf[pos++] = ((lo >>> 14) & 0x7f) | 0x80;
+  buf[pos++] = ((lo >>> 21) & 0x7f) | 0x80;
+  while (hi > 0x7f) {
+    buf[pos++] = (hi & 0x7f) | 0x80;
+    hi >>>= 7;
   }
-  buf[pos++] = f;
+  buf[pos++] = hi;
   return pos;
 }
 

@@ -144,6 +144,8 @@ describe('dead letters (real broker and registry)', () => {
         { topic: t, partition: 0, key: Buffer.from('cut'), value: good.subarray(0, good.length - 3), headers: {} },
         { topic: t, partition: 1, key: Buffer.from('more'), value: Buffer.concat([good, Buffer.from([1])]), headers: {} },
         { topic: t, partition: 1, key: null, value: good, headers: {} },
+        // id -1 (ff ff ff ff): the reader's own "no id", never taken for the edge's schema
+        { topic: t, partition: 1, key: Buffer.from('minus'), value: frame(-1, good.subarray(5)), headers: {} },
       ]);
       await w.writeControl({ watermark: 1000 + round });
     }
@@ -185,7 +187,21 @@ describe('dead letters (real broker and registry)', () => {
     ).toEqual([1000, 1001, 1002]);
     const controlsOf = (cs: { partition: number; offset: string }[]) => cs.map((c) => `${c.partition}@${c.offset}`).sort();
     expect(controlsOf(batches.flatMap((b) => b.controls))).toEqual(controlsOf(got.filter((it) => it.kind === 'control')));
-    expect(columns.deadLettered).toBe(9);
-    expect(items.deadLettered).toBe(9);
+    expect(columns.deadLettered).toBe(12);
+    expect(items.deadLettered).toBe(12);
+    // <topic>.dlq: the item reader's letters, then the column reader's, each in fetch order (per partition, by offset)
+    const dlq = await PullConsumer.open(s, { topic: `${t}.dlq`, groupId: `${t}.dlq.g`, fromBeginning: true, partitions: 1 });
+    const letters = await readUntil(
+      () => dlq.next(),
+      (all) => all.length >= 24,
+    );
+    await dlq.close();
+    const where = (l: (typeof letters)[number]) => `${l.headers[DLQ_PARTITION]?.toString()}@${l.headers[DLQ_OFFSET]?.toString()}`;
+    const perPartition = (ls: typeof letters) =>
+      [0, 1].map((p) => ls.filter((l) => l.headers[DLQ_PARTITION]?.toString() === String(p)).map(where));
+    expect(perPartition(letters.slice(12))).toEqual(perPartition(letters.slice(0, 12)));
+    for (const part of perPartition(letters.slice(12)))
+      expect(part).toEqual([...part].sort((a, b) => Number(a.split('@')[1]) - Number(b.split('@')[1])));
+    expect(letters.filter((l) => /unknown schema id -1/.test(l.headers[DLQ_ERROR]?.toString() ?? ''))).toHaveLength(6);
   });
 });

@@ -14,7 +14,7 @@
  * import { avroType } from './schema-codec.ts';
  * const codec = AvroColumns.of<{ symbol: string; bid: number }>(avroType({ type: 'record', name: 'Q', fields: [{ name: 'symbol', type: 'string' }, { name: 'bid', type: 'double' }] }));
  */
-import type avro from 'avsc';
+import avro from 'avsc';
 import { ColumnBatch, type ColumnsOf, type StringColumn } from '../../core/column-batch.ts';
 import { HEADER_BYTES, MAGIC } from './wire.ts';
 
@@ -26,6 +26,9 @@ const BOOLEAN = 4;
 const STRING = 5;
 const ENUM = 6;
 const KINDS: Record<string, number> = { long: LONG, int: INT, double: DOUBLE, float: FLOAT, boolean: BOOLEAN, string: STRING, enum: ENUM };
+
+/** avsc's string type: the length and bytes it writes for a string (what `encode` must write). */
+const STRING_TYPE = avro.Type.forSchema('string');
 
 /** The largest magnitude avsc reads or writes as a long (2^53 − 2: its own bound, one below Number.MAX_SAFE_INTEGER). */
 const LONG_LIMIT = 9007199254740990;
@@ -48,15 +51,20 @@ interface CacheEntry {
 class StringCache {
   private table = new Map<number, CacheEntry>();
   private size = 0;
-  /** The batch being decoded: its dictionary, and the codes of strings too long for the table. */
+  /** The batch being decoded: its dictionary, and each text's code in it (a text appears once). */
   private batch = 0;
   dictionary: string[] = [];
-  private long = new Map<string, number>();
+  private codes = new Map<string, number>();
 
+  /** Starts a batch's dictionary; the table starts again here, never within a batch, once it is full. */
   startBatch(): void {
     this.batch++;
     this.dictionary = [];
-    this.long = new Map();
+    this.codes = new Map();
+    if (this.size >= CACHE_LIMIT) {
+      this.table = new Map();
+      this.size = 0;
+    }
   }
 
   /** The batch's code of the UTF-8 string at `[start, end)` of `buf`. */
@@ -74,10 +82,6 @@ class StringCache {
       if (i === n) break;
     }
     if (e === undefined) {
-      if (this.size >= CACHE_LIMIT) {
-        this.table = new Map();
-        this.size = 0;
-      }
       // A copy: a view would keep the whole fetched batch alive.
       const bytes = new Uint8Array(buf.subarray(start, end));
       e = { bytes, text: buf.toString('utf8', start, end), code: 0, batch: 0, next: this.table.get(h) };
@@ -86,17 +90,16 @@ class StringCache {
     }
     if (e.batch !== this.batch) {
       e.batch = this.batch;
-      e.code = this.dictionary.push(e.text) - 1;
+      // Two byte strings can decode to one text (invalid UTF-8 becomes U+FFFD): one code for it.
+      e.code = this.codeOfText(e.text);
     }
     return e.code;
   }
 
-  /** The batch's code of `text` (a value avsc decoded, or a long string). */
+  /** The batch's code of `text`. */
   codeOfText(text: string): number {
-    const bytes = Buffer.from(text, 'utf8');
-    if (bytes.length <= CACHED_BYTES) return this.codeAt(bytes, 0, bytes.length);
-    let code = this.long.get(text);
-    if (code === undefined) this.long.set(text, (code = this.dictionary.push(text) - 1));
+    let code = this.codes.get(text);
+    if (code === undefined) this.codes.set(text, (code = this.dictionary.push(text) - 1));
     return code;
   }
 }
@@ -282,14 +285,7 @@ export class AvroColumns<T> {
             const index = field.indices.get(text);
             if (index === undefined) return undefined;
             encoded[d] = varint(index);
-          } else {
-            const bytes = Buffer.from(text, 'utf8');
-            const length = varint(bytes.length);
-            const out = new Uint8Array(length.length + bytes.length);
-            out.set(length, 0);
-            out.set(bytes, length.length);
-            encoded[d] = out;
-          }
+          } else encoded[d] = STRING_TYPE.toBuffer(text); // avsc's bytes: it writes a lone surrogate as 3 bytes, Buffer.from as U+FFFD
         }
         for (let i = batch.start; i < batch.end; i++) if (encoded[codes[i]!] === undefined) return undefined;
         columns.push(codes);

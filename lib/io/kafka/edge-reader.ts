@@ -187,7 +187,8 @@ export class EdgeReader<T> {
     const headerValueStarts = new Float64Array(n);
     const records: number[] = [];
     const controls: ControlItem<T>[] = [];
-    const letters: { record: RawRecord; error: string }[] = [];
+    /** Dead letters with their place in the batch: written in that order, as the item path writes them. */
+    const letters: { at: number; record: RawRecord; error: string }[] = [];
     const through = new Map<number, number>();
     const ids = new Set<number>();
     let k = 0;
@@ -214,6 +215,7 @@ export class EdgeReader<T> {
         const control = this.control(b.partitions[i]!, b.offsets[i]!, headers);
         if ('error' in control)
           letters.push({
+            at: i,
             record: rawRecord(b, i, this.at(i, keyStarts, valueStarts, headerStarts, headerValueStarts)),
             error: control.error,
           });
@@ -226,6 +228,7 @@ export class EdgeReader<T> {
       }
       if (keyLength < 0) {
         letters.push({
+          at: i,
           record: rawRecord(b, i, this.at(i, keyStarts, valueStarts, headerStarts, headerValueStarts)),
           error: 'record without a key (expected the symbol)',
         });
@@ -249,6 +252,7 @@ export class EdgeReader<T> {
       : this.objectRows(records, fallback);
     for (const r of decoded.refused)
       letters.push({
+        at: r.index,
         record: rawRecord(b, r.index, this.at(r.index, keyStarts, valueStarts, headerStarts, headerValueStarts)),
         error: r.error,
       });
@@ -264,6 +268,7 @@ export class EdgeReader<T> {
     for (const c of controls) through.set(c.partition, Math.max(through.get(c.partition) ?? 0, Number(c.offset) + 1));
     for (const [p, next] of through) this.returned.set(p, next);
     for (let i = 0; i < n; i++) this.scanned.set(b.partitions[i]!, b.offsets[i]! + 1);
+    letters.sort((x, y) => x.at - y.at);
     await this.dlq.write(letters);
     this.dead += letters.length;
     for (const l of letters) this.onDeadLetter?.({ partition: l.record.partition, offset: l.record.offset, error: l.error });

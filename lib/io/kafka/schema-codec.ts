@@ -133,10 +133,19 @@ export class SchemaCodec<T> {
    * Fails as `decode` does when the registry cannot answer.
    */
   async prepare(id: number): Promise<boolean> {
-    if (id === this.schemaId) return true;
+    if (this.isOwn(id)) return true;
     const reader = this.known.get(id) ?? (await this.readerFor(id));
     this.known.set(id, reader);
     return reader === this.type;
+  }
+
+  /**
+   * Whether `id` is the id this codec registered. A reader registers nothing (its id is -1), so a
+   * value framed with id -1 (bytes ff ff ff ff) is looked up in the registry like any other, not taken
+   * as the edge's own schema.
+   */
+  private isOwn(id: number): boolean {
+    return this.schemaId >= 0 && id === this.schemaId;
   }
 
   /** Decodes a framed value into the edge's schema, resolving from the writer's schema when it differs. */
@@ -153,7 +162,7 @@ export class SchemaCodec<T> {
     if (value === null) return { ok: false, error: 'null value without an alpha.watermark or alpha.end header' };
     const header = schemaIdOf(value);
     if ('error' in header) return { ok: false, error: header.error };
-    const reader = header.id === this.schemaId ? this.type : this.known.get(header.id);
+    const reader = this.isOwn(header.id) ? this.type : this.known.get(header.id);
     return reader ? this.decodeWith(value, header.id, reader) : undefined;
   }
 
@@ -164,7 +173,7 @@ export class SchemaCodec<T> {
   decodeAt(buf: Buffer, start: number, end: number): Decoded<T> | undefined {
     if (end - start >= HEADER_BYTES && buf[start] === MAGIC) {
       const id = buf.readInt32BE(start + 1);
-      const reader = id === this.schemaId ? this.type : this.known.get(id);
+      const reader = this.isOwn(id) ? this.type : this.known.get(id);
       if (reader && !('error' in reader)) {
         try {
           const { value, offset } = reader.decode(buf, start + HEADER_BYTES);

@@ -67,7 +67,8 @@ function randomValue(type: avro.Type, rand: () => number, words: readonly string
   }
 }
 
-const WORDS = ['AAPL', 'MSFT', '', 'café', '𝄞 clef', 'x'.repeat(60), 'SYM0042', 'a\u0000b', 'BRK.B'];
+// Lone surrogates included: avsc writes one as 3 bytes in strings of up to 64 bytes, Buffer.from as U+FFFD.
+const WORDS = ['AAPL', 'MSFT', '', 'café', '𝄞 clef', 'x'.repeat(60), 'SYM0042', 'a\u0000b', 'BRK.B', 'A\ud800', `${'y'.repeat(70)}\udc00`];
 
 function records(type: avro.Type, n: number, seed: number): Record<string, unknown>[] {
   const rand = generator(seed);
@@ -253,5 +254,35 @@ describe('AvroColumns', () => {
       [side]: { codes: Int32Array.of(0, 0), dictionary: ['SIDEWAYS'] },
     } as never);
     expect(fills.encode(wrong, SCHEMA_ID)).toBeUndefined();
+  });
+
+  it("gives each text one code in a batch's dictionary: byte strings that decode alike, and past the cache's limit", () => {
+    const type = avroType({ type: 'record', name: 'S', fields: [{ name: 's', type: 'string' }] });
+    const codec = AvroColumns.of<{ s: string }>(type)!;
+    const value = (bytes: number[]) => Buffer.from([0, 1, 2, 3, 4, bytes.length * 2, ...bytes]);
+    // 0xff, 0xfe and U+FFFD's own bytes all read as "\ufffd"
+    const parts = [value([0xff]), value([0xfe]), value([0xef, 0xbf, 0xbd]), value([0x41])];
+    const { data, starts, lengths } = pack(parts);
+    const read = codec.decode(data, starts, lengths, [0, 1, 2, 3], SCHEMA_ID, () => ({ ok: false, error: 'x' }));
+    const column = read.batch.columns.s as { codes: Int32Array; dictionary: readonly string[] };
+    expect(column.dictionary).toEqual(['\ufffd', 'A']);
+    expect([...column.codes]).toEqual([0, 0, 0, 1]);
+    // 70,000 distinct strings in one batch (beyond the cache's 65,536 entries), then the first again
+    const many = Array.from({ length: 70_000 }, (_, i) => `s${i}`);
+    const big = avscValues(
+      type,
+      [...many, 's0'].map((x) => ({ s: x })),
+    );
+    const all = codec.decode(
+      big.data,
+      big.starts,
+      big.lengths,
+      Int32Array.from({ length: 70_001 }, (_, i) => i),
+      SCHEMA_ID,
+      () => ({ ok: false, error: 'x' }),
+    );
+    const c = all.batch.columns.s as { codes: Int32Array; dictionary: readonly string[] };
+    expect(c.dictionary).toHaveLength(70_000);
+    expect(c.codes[70_000]).toBe(0);
   });
 });

@@ -30,21 +30,28 @@ export function quote(names: readonly string[], i: number, sendMicros: number): 
  * broker's acknowledgement while the next batch is built (the producer sends those made during a
  * round trip together in the next one). Resolves when every record is acknowledged.
  */
-export async function writeQuotes(
+export function writeQuotes(
   writer: { write(records: { key: string; value: Quote }[]): Promise<void> },
   names: readonly string[],
   n: number,
   batch: number,
 ): Promise<void> {
-  const inFlight = new Set<Promise<void>>();
-  for (let from = 0; from < n; from += batch) {
+  return inBatches(n, batch, (from, count) => {
     const t = nowMicros();
-    const records = new Array<{ key: string; value: Quote }>(Math.min(batch, n - from));
-    for (let i = 0; i < records.length; i++) {
+    const records = new Array<{ key: string; value: Quote }>(count);
+    for (let i = 0; i < count; i++) {
       const q = quote(names, from + i, t);
       records[i] = { key: q.symbol, value: q };
     }
-    const sent = writer.write(records);
+    return writer.write(records);
+  });
+}
+
+/** Sends `send(from, count)` for each batch of 0 … n-1, keeping up to four unacknowledged while the next is built. */
+async function inBatches(n: number, batch: number, send: (from: number, count: number) => Promise<void>): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  for (let from = 0; from < n; from += batch) {
+    const sent = send(from, Math.min(batch, n - from));
     inFlight.add(sent);
     void sent.then(
       () => inFlight.delete(sent),
@@ -93,21 +100,11 @@ export function quoteColumns(names: readonly string[], from: number, n: number, 
 }
 
 /** {@link writeQuotes} from column batches, through `writeColumns` (as sink.kafka writes). */
-export async function writeQuoteColumns(
+export function writeQuoteColumns(
   writer: { writeColumns(batch: ColumnBatch<Quote>, key: 'symbol'): Promise<void> },
   names: readonly string[],
   n: number,
   batch: number,
 ): Promise<void> {
-  const inFlight = new Set<Promise<void>>();
-  for (let from = 0; from < n; from += batch) {
-    const sent = writer.writeColumns(quoteColumns(names, from, Math.min(batch, n - from), nowMicros()), 'symbol');
-    inFlight.add(sent);
-    void sent.then(
-      () => inFlight.delete(sent),
-      () => undefined,
-    );
-    if (inFlight.size > 4) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
+  return inBatches(n, batch, (from, count) => writer.writeColumns(quoteColumns(names, from, count, nowMicros()), 'symbol'));
 }

@@ -174,63 +174,59 @@ async function endOffsetSum(topic: string): Promise<number> {
 
 // ---------------------------------------------------------------- the adapter: one edge end to end
 
+/** The quotes an edge's reader got: each seq once, the latency of each, and how many came twice. */
+class Arrivals {
+  readonly latencies = new Float64Array(N);
+  count = 0;
+  duplicates = 0;
+  private readonly seen = new Uint8Array(N);
+
+  add(seq: number, tsKnown: number, now: number): void {
+    if (this.seen[seq] === 1) {
+      this.duplicates++;
+      return;
+    }
+    this.seen[seq] = 1;
+    this.latencies[this.count++] = now - tsKnown;
+  }
+
+  /** The edge's time from `t0` and its latency percentiles; duplicates and dead letters are noted as `who`'s. */
+  done(t0: number, who: string, deadLettered: number): { e2eMs: number; p50: number; p99: number } {
+    const e2eMs = performance.now() - t0;
+    if (this.duplicates > 0) quirks.push(`${who}: ${this.duplicates} duplicate records consumed`);
+    if (deadLettered > 0) quirks.push(`${who}: ${deadLettered} records dead-lettered`);
+    const sorted = this.latencies.slice(0, this.count).sort();
+    const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+    return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
+  }
+}
+
 /** Reads the N quotes of one edge; `t0` is when the first send began. */
 async function readEdge(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs: number; p50: number; p99: number }> {
-  const latencies = new Float64Array(N);
-  let count = 0;
-  const seen = new Uint8Array(N);
-  let duplicates = 0;
-  while (count < N) {
+  const got = new Arrivals();
+  while (got.count < N) {
     const items = await reader.next();
     const now = nowMicros();
-    for (const it of items) {
-      if (it.kind !== 'record') continue;
-      if (seen[it.value.seq] === 1) {
-        duplicates++;
-        continue;
-      }
-      seen[it.value.seq] = 1;
-      latencies[count++] = now - it.value.ts_known;
-    }
+    const before = got.count;
+    for (const it of items) if (it.kind === 'record') got.add(it.value.seq, it.value.ts_known, now);
     await reader.commit(items);
-    if (DEBUG && Math.floor(count / 50_000) > Math.floor((count - items.length) / 50_000))
-      console.log(`  read ${count}/${N}, ${duplicates} duplicates`);
+    if (DEBUG && Math.floor(got.count / 50_000) > Math.floor(before / 50_000))
+      console.log(`  read ${got.count}/${N}, ${got.duplicates} duplicates`);
   }
-  const e2eMs = performance.now() - t0;
-  if (duplicates > 0) quirks.push(`adapter: ${duplicates} duplicate records consumed`);
-  if (reader.deadLettered > 0) quirks.push(`adapter: ${reader.deadLettered} records dead-lettered`);
-  const sorted = latencies.slice(0, count).sort();
-  const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-  return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
+  return got.done(t0, 'adapter', reader.deadLettered);
 }
 
 /** {@link readEdge} through the column path: `nextBatch`, the quotes' seq and ts_known read from their columns. */
 async function readEdgeColumns(reader: EdgeReader<Quote>, t0: number): Promise<{ e2eMs: number; p50: number; p99: number }> {
-  const latencies = new Float64Array(N);
-  let count = 0;
-  const seen = new Uint8Array(N);
-  let duplicates = 0;
-  while (count < N) {
+  const got = new Arrivals();
+  while (got.count < N) {
     const b = await reader.nextBatch();
     const now = nowMicros();
     const { seq, ts_known } = b.records.columns as { seq: Float64Array; ts_known: Float64Array };
-    for (let i = b.records.start; i < b.records.end; i++) {
-      const s = seq[i]!;
-      if (seen[s] === 1) {
-        duplicates++;
-        continue;
-      }
-      seen[s] = 1;
-      latencies[count++] = now - ts_known[i]!;
-    }
+    for (let i = b.records.start; i < b.records.end; i++) got.add(seq[i]!, ts_known[i]!, now);
     await reader.commitBatch(b);
   }
-  const e2eMs = performance.now() - t0;
-  if (duplicates > 0) quirks.push(`adapter (columns): ${duplicates} duplicate records consumed`);
-  if (reader.deadLettered > 0) quirks.push(`adapter (columns): ${reader.deadLettered} records dead-lettered`);
-  const sorted = latencies.slice(0, count).sort();
-  const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-  return { e2eMs, p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 };
+  return got.done(t0, 'adapter (columns)', reader.deadLettered);
 }
 
 /** An adapter's row of this round: the writer's own rate, and the edge's end to end. */

@@ -7,6 +7,7 @@
 import type avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { ColumnBatch } from '../../../lib/core/column-batch.ts';
+import { Rng } from '../../../lib/core/rng.ts';
 import { AvroColumns } from '../../../lib/io/kafka/avro-columns.ts';
 import { avroType } from '../../../lib/io/kafka/schema-codec.ts';
 import { HEADER_BYTES } from '../../../lib/io/kafka/wire.ts';
@@ -14,16 +15,10 @@ import { SCHEMA_NAMES } from '../../../schemas/types.generated.ts';
 
 const SCHEMA_ID = 0x01020304;
 
-/** A seeded generator (mulberry32): the same cases on every run. */
+/** A seeded generator (the project's own): the same cases on every run. */
 function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;

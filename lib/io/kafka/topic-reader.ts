@@ -1,7 +1,8 @@
 /**
  * Reading a topic of any schema as a live source (what `source.kafka` is built on): an EdgeReader in
  * a consumer group that starts where `start` says, hands out each fetched batch decoded into columns
- * (no object per record: see avro-columns.ts) with the batch's receive stamp, and commits a batch only when it is asked for the next one
+ * (no object per record: see avro-columns.ts) with the batch's receive stamp, and commits a batch
+ * only when it is asked for the next one
  * (the caller has handed the batch on) — so a reader restarted in the same group resumes after the
  * last batch handed on, with nothing lost or repeated. It ends after `limit` values, or, with
  * `untilEnd`, at the end offsets the topic had when it opened; otherwise only `close` ends it.

@@ -59,7 +59,7 @@ const cases: [string, string, string[], RegExp][] = [
   ['lake-ingest', 'bench/lake-ingest.ts', ['--rows', '5_000_001'], /--rows '5_000_001': expected a whole number from 1 to 5,000,000$/],
   ['kafka', 'bench/kafka.ts', ['--records', 'abc'], /--records 'abc': expected a whole number from 1 to 5,000,000$/],
   ['kafka', 'bench/kafka.ts', ['--partitions', '-3'], /Option '--partitions' argument is ambiguous/],
-  ['kafka', 'bench/kafka.ts', ['--only', 'adapter,bogus'], /--only: 'bogus' is not one of adapter, adapter2, ops, kcat, split$/],
+  ['kafka', 'bench/kafka.ts', ['--only', 'adapter,bogus'], /--only: 'bogus' is not one of adapter, columns, adapter2, ops, kcat, split$/],
 ];
 
 /** bench:kafka's writer process takes TOPIC RECORDS BATCH PARTITIONS SYMBOLS, no flags. */

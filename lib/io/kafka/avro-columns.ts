@@ -4,11 +4,11 @@
  * no object per record on either side of a Kafka edge.
  *
  * avsc stays the reference and the fallback. The fast path takes only what it can read exactly as
- * avsc reads it: a value it does not take (another schema id, a varint longer than 10 bytes, a
- * long past avsc's 2^53 − 2, an enum index out of range, a body that does not end where the value ends, …)
- * is handed back to the caller, which decodes it with avsc (a writer schema resolved, or a dead
- * letter with avsc's reason). A batch whose columns do not fit the schema is encoded through avsc's
- * record path, which names the field that does not fit.
+ * avsc reads it: a value it does not take (another schema id, a varint longer than 10 bytes, a long
+ * past avsc's 2^53 − 2, an enum index out of range, a body that does not end where the value
+ * ends, …) is handed back to the caller, which decodes it with avsc (a writer schema resolved, or a
+ * dead letter with avsc's reason). A batch whose columns do not fit the schema is encoded through
+ * avsc's record path, which names the field that does not fit.
  *
  * @example
  * import { avroType } from './schema-codec.ts';
@@ -119,7 +119,7 @@ export interface DecodedColumns<T> {
   batch: ColumnBatch<T>;
   /** For each row of `batch`: the index of its value (into the caller's lists). */
   taken: Int32Array;
-  /** The indices of the values that did not decode, neither here nor by the fallback, with its reason. */
+  /** The values that did not decode, neither here nor by the fallback: their indices, with the reason. */
   refused: { index: number; error: string }[];
 }
 

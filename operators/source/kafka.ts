@@ -86,18 +86,15 @@ export const kafkaSource = defineSource({
         const reader = await opening.catch(fail);
         const got = await reader.next().catch(fail);
         if (got === null) return null;
-        // The batch's own columns (decoded for this batch alone): ts_known and seq are set in place.
-        const { receivedAt } = got;
+        // The batch's own columns (decoded for this batch alone), with the receive stamp and arrival order.
         const batch =
           got.batch.start === 0 ? got.batch : got.batch.pick(Array.from({ length: got.batch.length }, (_, i) => got.batch.start + i));
-        const columns: Record<string, unknown> = { ...(batch.columns as Record<string, unknown>) };
-        const known = new Float64Array(batch.length).fill(receivedAt);
         const order = new Float64Array(batch.length);
         for (let i = 0; i < order.length; i++) order[i] = ++seq;
-        columns['ts_known'] = known;
-        columns['seq'] = order;
+        const columns = batch.columns as Record<string, unknown>;
         const out: Record<string, unknown> = {};
-        for (const f of fields) out[f] = columns[f];
+        for (const f of fields)
+          out[f] = f === 'seq' ? order : f === 'ts_known' ? new Float64Array(batch.length).fill(got.receivedAt) : columns[f];
         return ColumnBatch.of(batch.length, out as never) as never;
       },
       async close() {

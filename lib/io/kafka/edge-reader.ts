@@ -73,8 +73,8 @@ const NO_HEADERS: Record<string, string> = Object.freeze({});
 
 export class EdgeReader<T> {
   private dead = 0;
-  /** The column codec of the edge's schema, when it is flat (see avro-columns.ts). */
-  private readonly columns: AvroColumns<T> | undefined;
+  /** The column codec of the edge's schema when it is flat (see avro-columns.ts), made at the first `nextBatch`. */
+  private columns: AvroColumns<T> | null | undefined;
   /** Per partition: offset after the last record fetched (dead letters included). */
   private readonly scanned = new Map<number, number>();
   /** Per partition: offset after the last item handed to the caller. */
@@ -92,9 +92,7 @@ export class EdgeReader<T> {
     private readonly consumer: PullConsumer,
     private readonly dlq: DeadLetterWriter,
     private readonly onDeadLetter: EdgeReaderOptions<SchemaName>['onDeadLetter'],
-  ) {
-    this.columns = AvroColumns.of<T>(codec.type);
-  }
+  ) {}
 
   static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeReaderOptions<TName>): Promise<EdgeReader<SchemaTypes[TName]>> {
     const admin = await TopicAdmin.connect(s);
@@ -185,6 +183,8 @@ export class EdgeReader<T> {
     const keyStarts = new Float64Array(n);
     const headerStarts = new Int32Array(n);
     const headerValueStarts = new Float64Array(n);
+    /** Where record i's bytes start (for its dead letter). */
+    const at = (i: number) => ({ k: keyStarts[i]!, v: valueStarts[i]!, h: headerStarts[i]!, hv: headerValueStarts[i]! });
     const records: number[] = [];
     const controls: ControlItem<T>[] = [];
     /** Dead letters with their place in the batch: written in that order, as the item path writes them. */
@@ -216,7 +216,7 @@ export class EdgeReader<T> {
         if ('error' in control)
           letters.push({
             at: i,
-            record: rawRecord(b, i, this.at(i, keyStarts, valueStarts, headerStarts, headerValueStarts)),
+            record: rawRecord(b, i, at(i)),
             error: control.error,
           });
         else controls.push(control as ControlItem<T>);
@@ -229,7 +229,7 @@ export class EdgeReader<T> {
       if (keyLength < 0) {
         letters.push({
           at: i,
-          record: rawRecord(b, i, this.at(i, keyStarts, valueStarts, headerStarts, headerValueStarts)),
+          record: rawRecord(b, i, at(i)),
           error: 'record without a key (expected the symbol)',
         });
         continue;
@@ -247,13 +247,14 @@ export class EdgeReader<T> {
         this.codec.decodeAt(b.values, s, s + b.valueLengths[i]!) ?? { ok: false as const, error: `schema id of the value not looked up` }
       );
     };
+    if (this.columns === undefined) this.columns = AvroColumns.of<T>(this.codec.type) ?? null;
     const decoded = this.columns
       ? this.columns.decode(b.values, valueStarts, b.valueLengths, records, fast, fallback)
       : this.objectRows(records, fallback);
     for (const r of decoded.refused)
       letters.push({
         at: r.index,
-        record: rawRecord(b, r.index, this.at(r.index, keyStarts, valueStarts, headerStarts, headerValueStarts)),
+        record: rawRecord(b, r.index, at(r.index)),
         error: r.error,
       });
     const rows = decoded.taken.length;
@@ -293,17 +294,6 @@ export class EdgeReader<T> {
     const fields = (this.codec.type as unknown as { fields: { name: string }[] }).fields.map((f) => f.name) as (keyof T & string)[];
     const batch = ColumnBatch.fromRecords(values as (T & object)[], fields as never) as unknown as ColumnBatch<T>;
     return { batch, taken: Int32Array.from(taken), refused };
-  }
-
-  /** Where record i's bytes start in a fetched batch (for its dead letter). */
-  private at(
-    i: number,
-    k: Float64Array,
-    v: Float64Array,
-    h: Int32Array,
-    hv: Float64Array,
-  ): { k: number; v: number; h: number; hv: number } {
-    return { k: k[i]!, v: v[i]!, h: h[i]!, hv: hv[i]! };
   }
 
   /** Decodes a fetched batch; what does not decode goes to `<topic>.dlq` first. */

@@ -44,8 +44,8 @@ export interface EdgeWriterOptions<TName extends SchemaName> {
 
 export class EdgeWriter<T> {
   private readonly keys = new Map<string, { bytes: Buffer; partition: number }>();
-  /** The column codec of the edge's schema, when it is flat (see avro-columns.ts). */
-  private readonly columns: AvroColumns<T> | undefined;
+  /** The column codec of the edge's schema when it is flat (see avro-columns.ts), made at the first `writeColumns`. */
+  private columns: AvroColumns<T> | null | undefined;
 
   private constructor(
     readonly topic: string,
@@ -54,9 +54,7 @@ export class EdgeWriter<T> {
     /** The edge's Avro codec (encode a value to the exact bytes `write` sends). */
     readonly codec: SchemaCodec<T>,
     private readonly producer: SerialProducer,
-  ) {
-    this.columns = AvroColumns.of<T>(codec.type);
-  }
+  ) {}
 
   /** Creates the topic if missing, registers `<topic>-value` (BACKWARD), connects an idempotent producer. */
   static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeWriterOptions<TName>): Promise<EdgeWriter<SchemaTypes[TName]>> {
@@ -138,6 +136,7 @@ export class EdgeWriter<T> {
       column && typeof column === 'object' && 'codes' in column && column.codes instanceof Int32Array
         ? column.dictionary.map((k) => (typeof k === 'string' ? this.keyOf(k) : undefined))
         : undefined;
+    if (this.columns === undefined) this.columns = AvroColumns.of<T>(this.codec.type) ?? null;
     const encoded = entries && !entries.includes(undefined) ? this.columns?.encode(batch, this.schemaId) : undefined;
     if (!encoded) return this.write(batch.toRecords().map((value) => ({ key: String((value as Record<string, unknown>)[key]), value })));
     const n = batch.length;

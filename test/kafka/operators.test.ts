@@ -183,6 +183,27 @@ describe('sink.kafka and source.kafka refuse what they cannot use', () => {
     );
   });
 
+  it('a record that does not fit the schema: a dead letter naming the field, and nothing of its batch on the topic', async () => {
+    // The column encoder refuses the batch, and avsc's record path names what does not fit.
+    for (const [field, bad, why] of [
+      ['seq', Number.NaN, /value does not match schema alpha\.Quote: seq = null/],
+      ['bid', 'ten', /value does not match schema alpha\.Quote: bid = "ten"/],
+    ] as const) {
+      const t = topic(`ops-misfit-${field}`);
+      const rows = quotes(30) as unknown as Record<string, unknown>[];
+      rows[27] = { ...rows[27]!, [field]: bad };
+      const run = await runInMemory(sinkYaml(t), { quotes: rows as unknown as Quote[] });
+      expect(
+        run.deadLetters.map((d) => d.reason),
+        field,
+      ).toEqual([expect.stringMatching(why)]);
+      // The first batch (25 records) went out; the batch holding the misfit sent nothing.
+      expect(run.metrics.get('kafka')?.['written']).toBe(25);
+      const held = await withAdmin(s, (admin) => admin.offsets(t));
+      expect(held.reduce((n, p) => n + p.high - p.low, 0)).toBe(25);
+    }
+  });
+
   it('a message that is not Avro goes to <topic>.dlq and the run dead letters, and the rest is delivered', async () => {
     const t = topic('ops-garbage');
     const rows = quotes(20);

@@ -14,11 +14,15 @@
  *   timed: their tick was not the packet's first send. Blocking, then busy-polling (--spin).
  * - in-process: colo_bench's tick-to-trade row (packet bytes → book → checks → OUCH bytes).
  * - JS graph: the same venue and flow, source.itch → a trivial signal → execution.ouch live in this
- *   process; per order, packet send_ns → Enter Order read_ns from the audit (jsGraphRun below).
+ *   process; per order, packet send_ns → Enter Order read_ns from the audit (jsGraphRun below). Run
+ *   twice: blocking, then with source.itch's `spin: true` (the event loop busy-polls; a core's worth
+ *   of CPU). The triggering quote's ts_known (the feed's realtime stamp, set against the monotonic
+ *   clock by realtimeOffsetNs) splits the way to the signal into the kernel's part and JS's.
  * - JS hand-off: records/s from ItchFeed through source.itch into feature.bars (bench/venue-handoff.ts).
  *
  * Flags: --seconds 5 --speed 0.02 --every 10 --messages 300000 --symbols 50 --rounds 20000
- * --no-spin --js-only (the reference and the JS rows only) --no-handoff (without the hand-off row). Prints a
+ * --no-spin --js-only (the reference and the JS rows only) --no-handoff (without the hand-off row)
+ * --no-js-spin (the JS graph blocking only). Prints a
  * table and one JSON line with every figure.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -45,6 +49,7 @@ const flags = benchFlags('venue', {
   'no-spin': { type: 'boolean' },
   'js-only': { type: 'boolean' },
   'no-handoff': { type: 'boolean' },
+  'no-js-spin': { type: 'boolean' },
 });
 const opts = {
   seconds: decimal(flags, 'seconds', { min: 0.1, max: 3600 }),
@@ -264,9 +269,31 @@ interface JsRow {
  * flow. Per order, from the venue's audit: send_ns of the packet holding that sequence → read_ns
  * of the Enter Order. Target: p99 ≤ 3× the ping-pong's p99.
  */
-async function jsGraphRun(flow: string): Promise<{
+/**
+ * CLOCK_REALTIME − CLOCK_MONOTONIC in ns, to ~1 µs: read at the instant Date.now() turns to a new
+ * millisecond (the median of 5), so the feed's receive stamps (realtime µs) can be set against the
+ * audit's monotonic ones.
+ */
+function realtimeOffsetNs(): number {
+  const offsets: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const from = Date.now();
+    let now = from;
+    while (now === from) now = Date.now();
+    offsets.push(now * 1e6 - Number(process.hrtime.bigint()));
+  }
+  return offsets.sort((a, b) => a - b)[2]!;
+}
+
+async function jsGraphRun(
+  flow: string,
+  spin: boolean,
+): Promise<{
+  spin: boolean;
   dist: Dist;
   warm: Dist;
+  toReceipt: Dist;
+  receiptToSignal: Dist;
   toSignal: Dist;
   fromSignal: Dist;
   orders: number;
@@ -294,9 +321,13 @@ async function jsGraphRun(flow: string): Promise<{
   const ids: string[] = [];
   /** CLOCK_MONOTONIC ns when the signal made each order (process.hrtime is that clock, as the audit's stamps are). */
   const decided: number[] = [];
+  /** The triggering quote's ts_known: CLOCK_REALTIME µs when the feed made its row (itch_feed.cc). */
+  const received: number[] = [];
   let quotesSeen = 0;
   let cpuMs = 0;
   let switches = 0;
+  let offsetBefore = 0;
+  let offsetAfter = 0;
   try {
     const ready = (await jsonLines(venue)('ready', 5000)) as { ouch_port: number; rerequest_port: number };
     const signal = spec.defineOperator({
@@ -312,13 +343,14 @@ async function jsGraphRun(flow: string): Promise<{
           return handle<Order>(ctx, [
             onColumns(quotes, (b, emit) => {
               const out: Order[] = [];
-              const { symbol, ask, id } = b.columns;
+              const { symbol, ask, id, ts_known } = b.columns;
               quotesSeen += b.end - b.start;
               for (let i = b.start; i < b.end; i++) {
                 if (++n % p.every !== 0) continue;
                 const order = iocAtAsk('js', id[i]!, symbol.dictionary[symbol.codes[i]!]!, ask[i]!, ctx.clock.now());
                 ids.push(order.order_id);
                 decided.push(Number(process.hrtime.bigint()));
+                received.push(ts_known[i]!);
                 out.push(order);
               }
               if (out.length > 0) emit(out);
@@ -329,7 +361,7 @@ async function jsGraphRun(flow: string): Promise<{
     const specs = new Map<string, import('../operators/sdk/spec.ts').AnySpec>([...registry, ['bench.signal', signal]]);
     const yaml = `name: js-path
 nodes:
-  - { name: quotes, type: source.itch, params: { rerequest_port: ${ready.rerequest_port}, date: '2024-01-03' } }
+  - { name: quotes, type: source.itch, params: { rerequest_port: ${ready.rerequest_port}, date: '2024-01-03', spin: ${spin} } }
   - { name: signal, type: bench.signal, params: { every: ${opts.every} }, inputs: { quotes: quotes } }
   - { name: venue, type: execution.ouch, params: { port: ${ready.ouch_port} }, inputs: { orders: signal } }
 `;
@@ -340,6 +372,7 @@ nodes:
     // The JS process's CPU over the live run: a figure of the path's cost that the machine's
     // scheduling noise (which owns the p99) hardly moves.
     const cpu = process.cpuUsage();
+    offsetBefore = realtimeOffsetNs();
     // Context switches of all the process's threads: each is a wake-up the kernel had to schedule.
     const usage = process.resourceUsage();
     await runLive(topology, systemTime, {
@@ -349,6 +382,7 @@ nodes:
       live: { signal: stop.signal },
     });
     clearTimeout(timer);
+    offsetAfter = realtimeOffsetNs();
     const used = process.cpuUsage(cpu);
     cpuMs = (used.user + used.system) / 1000;
     const after = process.resourceUsage();
@@ -365,6 +399,9 @@ nodes:
   const warm: number[] = [];
   const toSignal: number[] = [];
   const fromSignal: number[] = [];
+  const toReceipt: number[] = [];
+  const receiptToSignal: number[] = [];
+  const offset = (offsetBefore + offsetAfter) / 2;
   const first = sent[0] ?? 0;
   for (const [k, orderId] of ids.entries()) {
     const seq = Number(orderId.slice(3));
@@ -377,11 +414,17 @@ nodes:
       warm.push(read - at);
       toSignal.push(decided[k]! - at);
       fromSignal.push(read - decided[k]!);
+      const receipt = received[k]! * 1000 - offset;
+      toReceipt.push(receipt - at);
+      receiptToSignal.push(decided[k]! - receipt);
     }
   }
   return {
+    spin,
     dist: dist(lat),
     warm: dist(warm),
+    toReceipt: dist(toReceipt),
+    receiptToSignal: dist(receiptToSignal),
     toSignal: dist(toSignal),
     fromSignal: dist(fromSignal),
     orders: ids.length,
@@ -394,7 +437,7 @@ nodes:
 
 function tickToTrade(js: Awaited<ReturnType<typeof jsGraphRun>>, ref: { pingpong: Dist }): JsRow {
   return {
-    what: 'JS graph: venue ITCH send → source.itch → signal → execution.ouch → OUCH read',
+    what: `JS graph (${js.spin ? 'source.itch spin: true' : 'blocking'}): venue ITCH send → source.itch → signal → execution.ouch → OUCH read`,
     target: 'p99 ≤ 3× ping-pong p99',
     value: {
       unit: 'ns',
@@ -403,6 +446,8 @@ function tickToTrade(js: Awaited<ReturnType<typeof jsGraphRun>>, ref: { pingpong
       // The signal's own monotonic stamp splits each order's way in two.
       parts: [
         { what: '  venue ITCH send → the signal made the order (UDP, book, graph)', dist: js.toSignal },
+        { what: '    venue ITCH send → the feed made the quote row (UDP, wake-up, book)', dist: js.toReceipt },
+        { what: '    the quote row → the signal made the order (JS: hand-off, graph)', dist: js.receiptToSignal },
         { what: '  the signal → OUCH read (execution.ouch, TCP, the venue’s read)', dist: js.fromSignal },
       ],
       met: js.warm.p99 <= 3 * ref.pingpong.p99,
@@ -414,34 +459,35 @@ function tickToTrade(js: Awaited<ReturnType<typeof jsGraphRun>>, ref: { pingpong
 }
 
 async function jsRows(ref: { pingpong: Dist }, flow: string): Promise<JsRow[]> {
-  const js = await jsGraphRun(flow);
-  const { measureHandOff } = await import('./venue-handoff.ts');
-  const cpuRow: JsRow = {
-    what: 'JS process CPU over the live run, per quote delivered',
-    target: '',
-    value: {
-      unit: 'µs',
-      figure: (js.cpuMs * 1000) / Math.max(1, js.quotes),
-      met: true,
-      detail: `${js.cpuMs.toFixed(0)} ms of CPU for ${js.quotes} quotes and ${js.orders} orders in ${opts.seconds} s; ${js.switches} context switches (${(js.switches / Math.max(1, js.orders)).toFixed(1)} per order)`,
-    },
-  };
-  if (flags.values['no-handoff'] === true) return [tickToTrade(js, ref), cpuRow];
-  const h = await measureHandOff(2_000_000, 500);
-  return [
-    tickToTrade(js, ref),
-    cpuRow,
-    {
-      what: 'JS hand-off: ItchFeed → source.itch → feature.bars',
-      target: '≥ 5M records/s',
+  const rows: JsRow[] = [];
+  // Blocking (the feed sleeps in the event loop's poll), then busy-polling (source.itch spin: true).
+  for (const spin of flags.values['no-js-spin'] === true ? [false] : [false, true]) {
+    const js = await jsGraphRun(flow, spin);
+    rows.push(tickToTrade(js, ref), {
+      what: `JS process CPU over the live run (${spin ? 'spin' : 'blocking'}), per quote delivered`,
+      target: '',
       value: {
-        unit: 'records/s',
-        figure: h.handOffPerS,
-        met: h.handOffPerS >= 5e6,
-        detail: `${h.quotes} quotes; the same batches from memory: ${Math.round(h.inMemoryPerS).toLocaleString('en-US')}/s`,
+        unit: 'µs',
+        figure: (js.cpuMs * 1000) / Math.max(1, js.quotes),
+        met: true,
+        detail: `${js.cpuMs.toFixed(0)} ms of CPU for ${js.quotes} quotes and ${js.orders} orders in ${opts.seconds} s; ${js.switches} context switches (${(js.switches / Math.max(1, js.orders)).toFixed(1)} per order)`,
       },
+    });
+  }
+  if (flags.values['no-handoff'] === true) return rows;
+  const { measureHandOff } = await import('./venue-handoff.ts');
+  const h = await measureHandOff(2_000_000, 500);
+  rows.push({
+    what: 'JS hand-off: ItchFeed → source.itch → feature.bars',
+    target: '≥ 5M records/s',
+    value: {
+      unit: 'records/s',
+      figure: h.handOffPerS,
+      met: h.handOffPerS >= 5e6,
+      detail: `${h.quotes} quotes; the same batches from memory: ${Math.round(h.inMemoryPerS).toLocaleString('en-US')}/s`,
     },
-  ];
+  });
+  return rows;
 }
 const jsFlowDir = mkdtempSync(join(tmpdir(), 'alpha-bench-venue-js-'));
 let js: JsRow[];

@@ -156,6 +156,12 @@ export interface ItchFeedOptions {
   readonly twoSidedOnly?: boolean;
   /** Which rows to make: 'quotes', 'trades' or 'both' (default). */
   readonly rows?: 'quotes' | 'trades' | 'both';
+  /**
+   * Busy-poll: while the feed is open, Node's event loop never sleeps (it polls with a zero
+   * timeout), so a datagram is read at the loop's next turn instead of after a wake-up. Takes a
+   * whole core. Default false.
+   */
+  readonly spin?: boolean;
 }
 
 /** Tests only: a MoldUDP64 publisher on 127.0.0.1 that answers joins and re-requests. */

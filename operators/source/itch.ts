@@ -4,7 +4,8 @@
  * re-requests what it missed, and hands the rows over as column batches without crossing the native
  * boundary per message), or from an ITCH file of the data folder (`file`). Exchange time becomes
  * ts_event on the session's date (New York); ts_known is the feed's receive clock, or ts_event for a
- * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`.
+ * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`. `spin` trades a
+ * core for the wake-up on each datagram (see docs/live.md).
  */
 import { z } from 'zod';
 import { formatDate, isDate } from '../../lib/core/dates.ts';
@@ -36,8 +37,20 @@ const params = z
       .refine(isDate, 'expected a real date YYYY-MM-DD')
       .optional()
       .describe("The session's date, for exchange time (default: the date of the run's first session)."),
+    spin: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Live only: busy-poll the feed. The process's event loop never sleeps, so a datagram is read at the loop's next turn instead of after a wake-up (lower tick-to-trade), at the cost of a whole core.",
+      ),
   })
   .superRefine((p, ctx) => {
+    if (p.spin && p.file !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spin'],
+        message: 'spin busy-polls a live feed: expected it only with rerequest_port, not with file',
+      });
     if ((p.rerequest_port === undefined) !== (p.file === undefined)) return;
     ctx.addIssue({
       code: 'custom',
@@ -68,6 +81,7 @@ export const itch = defineSource({
       midnightUs: midnight,
       twoSidedOnly: true,
       rows: p.schema === 'Quote' ? 'quotes' : 'trades',
+      spin: p.spin,
     });
     return openItchFeedReader<Quote | Trade>(feed, p.schema, ctx);
   },

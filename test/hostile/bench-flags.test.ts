@@ -37,7 +37,12 @@ const cases: [string, string, string[], RegExp][] = [
   ['venue', 'bench/venue.ts', ['--seconds', 'abc'], /--seconds 'abc': expected a number from 0.1 to 3600$/],
   ['venue', 'bench/venue.ts', ['--speed=-1'], /--speed '-1': expected a number from 0/],
   ['venue', 'bench/venue.ts', ['--speed', '0x10'], /--speed '0x10': expected a number from 0/],
-  ['venue', 'bench/venue.ts', ['--no-handoff=1'], /Option '--no-handoff' does not take an argument \(flags: .* --js-only --no-handoff\)$/],
+  [
+    'venue',
+    'bench/venue.ts',
+    ['--no-handoff=1'],
+    /Option '--no-handoff' does not take an argument \(flags: .* --js-only --no-handoff --no-js-spin\)$/,
+  ],
   ['live', 'bench/live.ts', ['--speeds', '600,1e3'], /--speeds '600,1e3': expected numbers/],
   ['live', 'bench/live.ts', ['--speeds', '600,x'], /--speeds '600,x': expected numbers from 0.01 to 10000000, separated by commas$/],
   ['live', 'bench/live.ts', ['stray'], /Unexpected argument 'stray'/],

@@ -315,7 +315,42 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
     }
   });
 
+  it('spin keeps the event loop polling while the feed is open, and reads the same session', async () => {
+    /** The share of `ms` the main thread spent out of its poll's sleep (1: never slept). */
+    const busy = async (ms: number) => {
+      const from = performance.eventLoopUtilization();
+      await sleep(ms);
+      return performance.eventLoopUtilization(from).utilization;
+    };
+    const bytes = colo().simulateItchSession({ messages: 20_000, symbols: 10, seed: 9 });
+    const pub = colo().startMoldPublisher(bytes, { dropSequences: [40, 7000] });
+    const blocking = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort });
+    let spinning: ItchFeed | undefined;
+    try {
+      const asleep = await busy(300);
+      spinning = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort, spin: true });
+      const awake = await busy(300);
+      // Spinning, the loop polls with a zero timeout and never sleeps; without, it sleeps between the 10 ms ticks.
+      expect(awake).toBeGreaterThan(0.9);
+      expect(asleep).toBeLessThan(0.5);
+      await until('the joins', () => pub.stats().subscribers === 2);
+      pub.publish();
+      const [a, b] = [blocking, spinning].map((f) => drain(f, () => f.stats().ended));
+      const [got, spun] = [await a!, await b!];
+      expect(spun.quotes).toBe(got.quotes);
+      expect(spun.trades).toBe(got.trades);
+      expect([...spun.last]).toEqual([...got.last]);
+      spinning.close();
+      expect(await busy(300)).toBeLessThan(0.5); // closed: the loop sleeps again
+    } finally {
+      blocking.close();
+      spinning?.close();
+      pub.stop();
+    }
+  });
+
   it('refuses bad options', () => {
+    expect(() => new (colo().ItchFeed)({ rerequestPort: 9, spin: 'yes' as never })).toThrow(/spin must be a boolean/);
     const Feed = colo().ItchFeed;
     expect(() => new Feed({ rerequestPort: 9, rows: 'bars' as never })).toThrow(/rows must be 'quotes', 'trades' or 'both'/);
     expect(() => new Feed({} as never)).toThrow(/rerequestPort is required/);

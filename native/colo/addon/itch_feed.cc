@@ -7,6 +7,9 @@
 // sequence) and re-requests the session from sequence 1; a timer drives the join and the
 // re-request timeouts.
 //
+// With spin, the event loop busy-polls (an idle handle: libuv's poll never blocks), which takes a
+// core but saves the wake-up from a blocking epoll_wait on every datagram.
+//
 // Why not a thread: on the tick-to-trade path a feed thread costs a second wake-up (the kernel
 // wakes the thread, the thread wakes the main thread); measured through the venue, that hand-off
 // was the largest part of the JS path's latency and of its tail (docs/benchmarks.md). The
@@ -92,7 +95,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
 
   explicit ItchFeed(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ItchFeed>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
-    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly?, rows? })";
+    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly?, rows?, spin? })";
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(usage) + ": expected an object");
     auto o = info[0].As<Napi::Object>();
     auto integer = [&](const char* key, double lo, double hi, std::optional<double> fallback) {
@@ -105,6 +108,9 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     Napi::Value two = o.Get("twoSidedOnly");
     if (!two.IsUndefined() && !two.IsBoolean()) throw Napi::TypeError::New(env, "ItchFeed: twoSidedOnly must be a boolean");
     two_sided_only_ = two.IsBoolean() && two.As<Napi::Boolean>().Value();
+    Napi::Value spin = o.Get("spin");
+    if (!spin.IsUndefined() && !spin.IsBoolean()) throw Napi::TypeError::New(env, "ItchFeed: spin must be a boolean");
+    spin_ = spin.IsBoolean() && spin.As<Napi::Boolean>().Value();
     filter_.select(colo_addon::symbols_option(o.Get("symbols"), "ItchFeed"));
     Napi::Value rows = o.Get("rows");
     if (!rows.IsUndefined()) {
@@ -142,6 +148,13 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
     closed_ = false;
     uv_timer_start(timer_, &ItchFeed::OnTimer, 0, kTickMs);
+    if (spin_) {
+      idle_ = new uv_idle_t;
+      uv_idle_init(loop, idle_);
+      idle_->data = this;
+      uv_unref(reinterpret_cast<uv_handle_t*>(idle_));
+      uv_idle_start(idle_, &ItchFeed::OnIdle);
+    }
     watch(true);
     // An environment torn down first (a worker thread ending) closes the handles before its loop goes.
     hooked_ = napi_add_env_cleanup_hook(env, &ItchFeed::OnEnvCleanup, this) == napi_ok;
@@ -229,6 +242,10 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     if (self->pump(kDatagramsPerTurn)) self->notify();
   }
 
+  // Nothing to do: an active idle handle alone makes libuv poll with a zero timeout, so the loop
+  // never sleeps and the socket's readiness is seen at its next turn (OnReadable reads it).
+  static void OnIdle(uv_idle_t*) {}
+
   static void OnTimer(uv_timer_t* h) {
     auto* self = static_cast<ItchFeed*>(h->data);
     if (self->pump(0)) self->notify();
@@ -260,6 +277,11 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     watch(false);
     closed_ = true;
     uv_timer_stop(timer_);
+    if (idle_ != nullptr) {
+      uv_idle_stop(idle_);
+      uv_close(reinterpret_cast<uv_handle_t*>(idle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+      idle_ = nullptr;
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     poll_ = nullptr;
@@ -454,6 +476,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   Napi::Env env_;
   std::unique_ptr<colo::mold::MoldUdpReceiver> rx_;
   uv_poll_t* poll_ = nullptr;   // freed by uv_close's callback
+  uv_idle_t* idle_ = nullptr;   // with spin: the loop never sleeps; freed by uv_close's callback
+  bool spin_ = false;
   uv_timer_t* timer_ = nullptr;
   bool watching_ = false;
   bool closed_ = true;  // until the handles exist

@@ -84,10 +84,33 @@ describe('source.itch', () => {
       const liveQuotes = live.get('probe')!.records as Quote[];
       expect(withoutKnown(liveQuotes)).toEqual(withoutKnown(fileQuotes));
       expect(liveQuotes.every((q) => q.ts_known >= before && q.ts_known <= Date.now() * 1000)).toBe(true);
+      // Busy-polling changes when the feed is read, not what it gives.
+      const spun = new Map<string, Probe>();
+      await runLive(
+        topology(
+          `name: spun\nnodes:\n  - { name: quotes, type: source.itch, params: { rerequest_port: ${pub.rerequestPort}, date: '${DATE}', spin: true } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n`,
+          spun,
+        ),
+        systemTime,
+        { sessions: [], universe },
+      );
+      expect(withoutKnown(spun.get('probe')!.records)).toEqual(withoutKnown(fileQuotes));
     } finally {
       pub.stop();
     }
   }, 60_000);
+
+  it('refuses spin on a file: there is no feed to busy-poll', () => {
+    const yaml = `name: file\nnodes:\n  - { name: quotes, type: source.itch, params: { file: day.itch, spin: true } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n`;
+    const { topology: t, problems } = validateTopology(
+      loadTopology('test.yaml', [], yaml),
+      new Map([...registry, ['test.probe', probeSpec(new Map())]]),
+    );
+    expect(t).toBeUndefined();
+    expect(problems.map((p) => `${p.message}: ${p.hint}`).join('\n')).toMatch(
+      /param "spin" is true: spin busy-polls a live feed: expected it only with rerequest_port/,
+    );
+  });
 
   it('ends at End of Session when it comes in a datagram of its own, after the last rows were taken', async () => {
     // 64 packets of 20 messages: one read turn of the feed, so End of Session is read alone, in the

@@ -41,10 +41,16 @@ async function registerOnce(register: () => Promise<{ id: number }>): Promise<nu
   }
 }
 
+/** Most bytes `encodeAll` sets aside before it has encoded anything of a batch. */
+const INITIAL_ROOM_MAX = 8 << 20;
+
 export class SchemaCodec<T> {
   private readonly readers = new Map<number, Promise<Reader | { error: string }>>();
   /** The readers already looked up, for the synchronous path. */
   private readonly known = new Map<number, Reader | { error: string }>();
+  /** The largest framed value encoded so far: how much room `encodeAll` starts with per value. */
+  private sizeHint = 96;
+
   private constructor(
     private readonly registryUrl: string,
     readonly subject: string,
@@ -95,21 +101,28 @@ export class SchemaCodec<T> {
    */
   encodeAll(values: readonly T[]): { data: Buffer; lengths: Int32Array } {
     const lengths = new Int32Array(values.length);
-    let buf = Buffer.allocUnsafe(Math.max(1024, values.length * 96));
+    // Room for values as large as the largest so far, within reason (one huge value must not make
+    // every later batch of small ones allocate that much per value): past it, the buffer grows.
+    let buf = Buffer.allocUnsafe(Math.max(1024, Math.min(values.length * this.sizeHint, INITIAL_ROOM_MAX)));
     let pos = 0;
     for (let i = 0; i < values.length; i++) {
+      const start = pos;
       for (;;) {
-        const start = pos;
+        let needed = start + HEADER_BYTES + this.sizeHint;
         if (start + HEADER_BYTES <= buf.length) {
-          writeHeader(buf, start, this.schemaId);
           const end = this.encodeBody(values[i]!, buf, start + HEADER_BYTES);
           if (end >= 0) {
+            writeHeader(buf, start, this.schemaId);
             lengths[i] = end - start;
+            if (lengths[i]! > this.sizeHint) this.sizeHint = lengths[i]!;
             pos = end;
             break;
           }
+          // avsc wrote the whole value past the end and says how many bytes were missing: grow to
+          // fit it at once (doubling until it fitted wrote a 40 kB cross-section six times over).
+          needed = buf.length - end;
         }
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, needed));
         buf.copy(bigger, 0, 0, pos);
         buf = bigger;
       }

@@ -17,6 +17,10 @@
  * harness feed (to the broker's last acknowledgement), then source.kafka reads them back to the end
  * offsets into a counting sink; each beside the adapter's and kcat's figures of the same run.
  *
+ * Before those, always: the codec alone (avsc and the column codec on the run's quotes), and the
+ * split's normalised edge's value (a 40×116 CrossSection) framed by SchemaCodec.encodeAll beside
+ * avsc's toBuffer.
+ *
  * `split` (not run unless named) times `alpha backtest examples/kafka-split.yaml` in one process and
  * with `--split`, and checks that both write the same fills.
  *
@@ -32,7 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { z } from 'zod';
-import type { Quote } from '../schemas/types.generated.ts';
+import type { CrossSection, Quote } from '../schemas/types.generated.ts';
 import { ColumnBatch } from '../lib/core/column-batch.ts';
 import { TopicAdmin } from '../lib/io/kafka/admin.ts';
 import { kafkaSink } from '../operators/sink/kafka.ts';
@@ -48,7 +52,7 @@ import { benchFlags, namesFrom, wholeNumber } from './flags.ts';
 import { median } from './median.ts';
 import { nowMicros, quote as quoteOf, quoteColumns, symbolNames, writeQuoteColumns, writeQuotes } from './kafka-quotes.ts';
 import { AvroColumns } from '../lib/io/kafka/avro-columns.ts';
-import { avroType } from '../lib/io/kafka/schema-codec.ts';
+import { avroType, SchemaCodec } from '../lib/io/kafka/schema-codec.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER = '127.0.0.1:9092';
@@ -552,6 +556,41 @@ console.log(
   if (rowsBack !== N) quirks.push(`codec: the column decoder gave ${rowsBack} of ${N} rows`);
   console.log(
     `codec: encode ${fmt((N / encMs) * 1000)}/s, decode ${fmt((N / decMs) * 1000)}/s (avsc direct); columns encode ${fmt((N / colEncMs) * 1000)}/s, decode ${fmt((N / colDecMs) * 1000)}/s (avro-columns, batches of ${BATCH}); registry.decode() ${fmt((viaClient / clientDecMs) * 1000)}/s; ${avg.toFixed(1)} B/value (schema id ${id})${s < 0 ? '!' : ''}`,
+  );
+}
+
+// The split's normalised edge: one CrossSection per step (the default graph's 40 symbols × 116
+// features, ~39 kB), framed by SchemaCodec.encodeAll as EdgeWriter.write does, beside avsc's
+// toBuffer of the same value (its bytes, unframed, checked against it).
+{
+  const codec = SchemaCodec.reader<CrossSection>(REGISTRY, `bench.cross.${RUN}`, 'CrossSection');
+  const type = avroType('CrossSection');
+  const symbols = SYMBOL_NAMES.slice(0, 40);
+  const features = Array.from({ length: 116 }, (_, j) => `feature_${j}`);
+  const snapshots = Array.from({ length: 500 }, (_, k) => ({
+    ts_event: 1_700_000_000_000_000 + k * 900_000_000,
+    ts_known: 1_700_000_000_000_000 + k * 900_000_000,
+    symbols,
+    features,
+    values: Array.from({ length: symbols.length * features.length }, (_, i) => Math.sin(k * 7919 + i)),
+    prices: symbols.map((_, i) => 100 + i),
+  }));
+  // Best of three rounds each, alternating (the first round of each runs before V8 has optimised it).
+  let framed: Buffer[] = [];
+  let bodies: Buffer[] = [];
+  let framedMs = Infinity;
+  let avscMs = Infinity;
+  for (let round = 0; round < 3; round++) {
+    let t = performance.now();
+    framed = snapshots.map((c) => codec.encodeAll([c]).data);
+    framedMs = Math.min(framedMs, performance.now() - t);
+    t = performance.now();
+    bodies = snapshots.map((c) => type.toBuffer(c));
+    avscMs = Math.min(avscMs, performance.now() - t);
+  }
+  if (!framed.every((f, k) => f.subarray(5).equals(bodies[k]!))) quirks.push('codec: encodeAll wrote other cross-section bytes than avsc');
+  console.log(
+    `codec (cross-sections of ${symbols.length}×${features.length}, ${(bodies[0]!.length / 1024).toFixed(1)} kB): encodeAll ${fmt((snapshots.length / framedMs) * 1000)}/s, avsc toBuffer ${fmt((snapshots.length / avscMs) * 1000)}/s (${(framedMs / avscMs).toFixed(2)}× its time)`,
   );
 }
 

@@ -48,7 +48,7 @@ export class SchemaCodec<T> {
   private readonly readers = new Map<number, Promise<Reader | { error: string }>>();
   /** The readers already looked up, for the synchronous path. */
   private readonly known = new Map<number, Reader | { error: string }>();
-  /** The largest framed value encoded so far: how much room `encodeAll` starts with per value. */
+  /** The average framed value of the last batch: how much room `encodeAll` starts with per value. */
   private sizeHint = 96;
 
   private constructor(
@@ -101,8 +101,8 @@ export class SchemaCodec<T> {
    */
   encodeAll(values: readonly T[]): { data: Buffer; lengths: Int32Array } {
     const lengths = new Int32Array(values.length);
-    // Room for values as large as the largest so far, within reason (one huge value must not make
-    // every later batch of small ones allocate that much per value): past it, the buffer grows.
+    // Room for values the size of the last batch's, on average (not its largest: one huge value would
+    // make every later batch of small ones allocate, and hold, that much per value); past it, the buffer grows.
     let buf = Buffer.allocUnsafe(Math.max(1024, Math.min(values.length * this.sizeHint, INITIAL_ROOM_MAX)));
     let pos = 0;
     for (let i = 0; i < values.length; i++) {
@@ -114,7 +114,6 @@ export class SchemaCodec<T> {
           if (end >= 0) {
             writeHeader(buf, start, this.schemaId);
             lengths[i] = end - start;
-            if (lengths[i]! > this.sizeHint) this.sizeHint = lengths[i]!;
             pos = end;
             break;
           }
@@ -127,6 +126,7 @@ export class SchemaCodec<T> {
         buf = bigger;
       }
     }
+    if (values.length > 0) this.sizeHint = Math.ceil(pos / values.length);
     return { data: buf.subarray(0, pos), lengths };
   }
 

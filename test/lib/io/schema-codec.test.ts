@@ -63,13 +63,24 @@ describe('SchemaCodec.encodeAll', () => {
     expect(out.data.equals(codec.encode(big))).toBe(true);
     expect([...out.lengths]).toEqual([out.data.length]);
     expect(calls.n).toBe(2);
-    // Next batches start with room for values of that size.
+    // The next batch starts with room for values of that size (on average).
     calls.n = 0;
     const batch = [crossSection(40, 116, 2), crossSection(3, 2, 3), crossSection(80, 116, 4), crossSection(40, 116, 5)];
     const all = codec.encodeAll(batch);
     expect(all.data.equals(Buffer.concat(batch.map((v) => codec.encode(v))))).toBe(true);
     expect([...all.lengths]).toEqual(batch.map((v) => codec.encode(v).length));
     expect(calls.n).toBeLessThanOrEqual(batch.length + 1); // one value (the 80-symbol one) past the room
+  });
+
+  it('does not keep sizing batches by one huge value: the room follows the last batch’s average', () => {
+    const cs = counted<CrossSection>('CrossSection').codec;
+    cs.encodeAll([crossSection(400, 116, 1)]); // ~380 kB
+    const small = Array.from({ length: 50 }, (_, i) => crossSection(1, 1, i));
+    cs.encodeAll(small); // the one batch sized by the huge value
+    const again = cs.encodeAll(small);
+    expect(again.data.equals(Buffer.concat(small.map((v) => cs.encode(v))))).toBe(true);
+    // Its buffer (what a held send keeps alive) is about the batch, not 50 huge values.
+    expect(again.data.buffer.byteLength).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('packs many small values and some huge ones: the same bytes as encode() one by one', () => {

@@ -17,7 +17,7 @@
  *   process; per order, packet send_ns → Enter Order read_ns from the audit (jsGraphRun below). Run
  *   twice: blocking, then with source.itch's `spin: true` (the event loop busy-polls; a core's worth
  *   of CPU). The triggering quote's ts_known (the feed's realtime stamp, set against the monotonic
- *   clock by realtimeOffsetNs) splits the way to the signal into the kernel's part and JS's.
+ *   clock by realtimeOffsetUs) splits the way to the signal into the kernel's part and JS's.
  * - JS hand-off: records/s from ItchFeed through source.itch into feature.bars (bench/venue-handoff.ts).
  *
  * Flags: --seconds 5 --speed 0.02 --every 10 --messages 300000 --symbols 50 --rounds 20000
@@ -270,19 +270,30 @@ interface JsRow {
  * of the Enter Order. Target: p99 ≤ 3× the ping-pong's p99.
  */
 /**
- * CLOCK_REALTIME − CLOCK_MONOTONIC in ns, to ~1 µs: read at the instant Date.now() turns to a new
- * millisecond (the median of 5), so the feed's receive stamps (realtime µs) can be set against the
- * audit's monotonic ones.
+ * CLOCK_REALTIME − CLOCK_MONOTONIC in µs, to well under 1 µs. Date.now() turns to a new millisecond
+ * after the last call that saw the old one read the clock and before the first that sees the new one
+ * did: between the monotonic stamp taken before the first of those two calls and the one taken after
+ * the second. Of 25 such brackets, after five cold ones left out (their calls take µs), the narrowest
+ * gives the offset, at its middle. In µs, so a double keeps sub-ns precision.
  */
-function realtimeOffsetNs(): number {
-  const offsets: number[] = [];
-  for (let k = 0; k < 5; k++) {
+function realtimeOffsetUs(): number {
+  const mono = () => Number(process.hrtime.bigint()) / 1000;
+  let best = { width: Number.POSITIVE_INFINITY, offset: 0 };
+  for (let k = 0; k < 30; k++) {
     const from = Date.now();
-    let now = from;
-    while (now === from) now = Date.now();
-    offsets.push(now * 1e6 - Number(process.hrtime.bigint()));
+    let beforeOld = mono(); // before the call that sees the old millisecond (last)
+    let beforeNew = beforeOld; // before the call that sees the new one
+    let now = Date.now();
+    let after = mono();
+    while (now === from) {
+      beforeOld = beforeNew;
+      beforeNew = after;
+      now = Date.now();
+      after = mono();
+    }
+    if (k >= 5 && after - beforeOld < best.width) best = { width: after - beforeOld, offset: now * 1000 - (beforeOld + after) / 2 };
   }
-  return offsets.sort((a, b) => a - b)[2]!;
+  return best.offset;
 }
 
 async function jsGraphRun(
@@ -371,8 +382,8 @@ nodes:
     const timer = setTimeout(() => stop.abort(), opts.seconds * 1000);
     // The JS process's CPU over the live run: a figure of the path's cost that the machine's
     // scheduling noise (which owns the p99) hardly moves.
+    offsetBefore = realtimeOffsetUs(); // before the CPU window: it busy-waits ~30 ms
     const cpu = process.cpuUsage();
-    offsetBefore = realtimeOffsetNs();
     // Context switches of all the process's threads: each is a wake-up the kernel had to schedule.
     const usage = process.resourceUsage();
     await runLive(topology, systemTime, {
@@ -382,9 +393,9 @@ nodes:
       live: { signal: stop.signal },
     });
     clearTimeout(timer);
-    offsetAfter = realtimeOffsetNs();
     const used = process.cpuUsage(cpu);
     cpuMs = (used.user + used.system) / 1000;
+    offsetAfter = realtimeOffsetUs();
     const after = process.resourceUsage();
     switches =
       after.voluntaryContextSwitches - usage.voluntaryContextSwitches + after.involuntaryContextSwitches - usage.involuntaryContextSwitches;
@@ -401,7 +412,8 @@ nodes:
   const fromSignal: number[] = [];
   const toReceipt: number[] = [];
   const receiptToSignal: number[] = [];
-  const offset = (offsetBefore + offsetAfter) / 2;
+  /** CLOCK_REALTIME − CLOCK_MONOTONIC, µs (the mean of the two reads; they differ by under a µs unless the clock was stepped). */
+  const offsetUs = (offsetBefore + offsetAfter) / 2;
   const first = sent[0] ?? 0;
   for (const [k, orderId] of ids.entries()) {
     const seq = Number(orderId.slice(3));
@@ -414,7 +426,7 @@ nodes:
       warm.push(read - at);
       toSignal.push(decided[k]! - at);
       fromSignal.push(read - decided[k]!);
-      const receipt = received[k]! * 1000 - offset;
+      const receipt = (received[k]! - offsetUs) * 1000;
       toReceipt.push(receipt - at);
       receiptToSignal.push(decided[k]! - receipt);
     }

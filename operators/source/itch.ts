@@ -45,7 +45,7 @@ const params = z
       ),
   })
   .superRefine((p, ctx) => {
-    if (p.spin && p.file !== undefined)
+    if (p.spin && p.file !== undefined && p.rerequest_port === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['spin'],

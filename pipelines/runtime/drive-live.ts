@@ -362,7 +362,12 @@ export async function driveLive(
   externals.attach((_node, deliver) => deliver());
   options.commands?.detach();
   clock.stop();
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    // The sources close all the same (a live feed would read on, or busy-poll a core with `spin`,
+    // until collected); an error of theirs is not the run's.
+    for (const s of graph.sources) await Promise.resolve().then(() => s.reader.close()).catch(() => undefined);
+    throw failure;
+  }
   // The timers due by the end fire before the streams complete.
   const end = endAt();
   capture?.end(end);

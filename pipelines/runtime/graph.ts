@@ -91,7 +91,17 @@ export function buildGraph(
   const held = new HeldWork();
   const byName = new Map(topology.nodes.map((n) => [n.name, n]));
 
-  topology.nodes.forEach((node, rank) => {
+  try {
+    topology.nodes.forEach((node, rank) => buildNode(node, rank));
+  } catch (err) {
+    // A node that could not be made fails the build; the sources opened before it close (a live feed
+    // would read on, or busy-poll a core with `spin`, until the process ends).
+    for (const s of sources) void Promise.resolve().then(() => s.reader.close()).catch(() => undefined);
+    throw err;
+  }
+  return { outputs, sources, contexts, features, held, ...(gate ? { gate } : {}) };
+
+  function buildNode(node: Topology['nodes'][number], rank: number): void {
     const inputs: Record<string, InputInfo[]> = {};
     for (const [port, producers] of Object.entries(node.inputs)) {
       inputs[port] = producers.map((p) => {
@@ -120,8 +130,7 @@ export function buildGraph(
     }
     const ports = connectOperator(spec, node.params, ctx, streams);
     for (const [port, stream] of Object.entries(ports)) forward(stream, outputs.get(edgeId(node.name, port))!);
-  });
-  return { outputs, sources, contexts, features, held, ...(gate ? { gate } : {}) };
+  }
 }
 
 /**

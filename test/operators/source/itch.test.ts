@@ -7,11 +7,12 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { newYorkMidnight } from '../../../lib/core/exchange-time.ts';
 import { HOUR, MINUTE } from '../../../lib/core/time.ts';
 import { colo } from '../../../native/colo/index.ts';
 import { registry } from '../../../operators/index.ts';
-import type { AnySpec } from '../../../operators/sdk/spec.ts';
+import { type AnySpec, defineOperator } from '../../../operators/sdk/spec.ts';
 import { readManifest } from '../../../pipelines/data/manifest.ts';
 import { runGraph, runLive } from '../../../pipelines/harness/harness.ts';
 import { openDataset } from '../../../pipelines/io/dataset.ts';
@@ -110,6 +111,33 @@ describe('source.itch', () => {
     expect(problems.map((p) => `${p.message}: ${p.hint}`).join('\n')).toMatch(
       /param "spin" is true: spin busy-polls a live feed: expected it only with rerequest_port/,
     );
+  });
+
+  it('a live run that fails to build closes the spinning feed it had opened: the loop sleeps again', async () => {
+    const broken = defineOperator({
+      type: 'test.broken',
+      summary: 'Test operator whose creation fails.',
+      inputs: { records: { schema: '*', description: 'Anything.' } },
+      output: null,
+      params: z.strictObject({}),
+      create: () => {
+        throw new Error('cannot be made');
+      },
+    });
+    const pub = colo().startMoldPublisher(bytes, {});
+    try {
+      const yaml = `name: broken\nnodes:\n  - { name: quotes, type: source.itch, params: { rerequest_port: ${pub.rerequestPort}, date: '${DATE}', spin: true } }\n  - { name: b, type: test.broken, inputs: { records: quotes } }\n`;
+      const specs = new Map<string, AnySpec>([...registry, ['test.broken', broken as AnySpec]]);
+      const { topology: t, problems } = validateTopology(loadTopology('broken.yaml', [], yaml), specs);
+      if (!t) throw new Error(problems.map((p) => p.message).join('\n'));
+      await expect(runLive(t, systemTime, { sessions: [], universe })).rejects.toThrow(/cannot be made/);
+      const from = performance.eventLoopUtilization();
+      await sleep(300);
+      // Left open, the feed's idle handle would keep the loop polling: utilization near 1.
+      expect(performance.eventLoopUtilization(from).utilization).toBeLessThan(0.5);
+    } finally {
+      pub.stop();
+    }
   });
 
   it('ends at End of Session when it comes in a datagram of its own, after the last rows were taken', async () => {

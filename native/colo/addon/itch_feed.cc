@@ -40,6 +40,7 @@
 #include "colo/itch_replay.h"
 #include "colo/mold_udp.h"
 #include "hand_over.h"
+#include "loop_handles.h"
 #include "js_fields.h"
 
 namespace {
@@ -132,11 +133,16 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
       throw Napi::Error::New(env, "ItchFeed: no event loop");
-    poll_ = new uv_poll_t;
-    timer_ = new uv_timer_t;
-    if (uv_poll_init(loop, poll_, rx_->fd()) != 0 || uv_timer_init(loop, timer_) != 0) {
-      delete poll_;
-      delete timer_;
+    handles_ = new colo_addon::LoopHandles(env, [this] { stop(); });
+    poll_ = handles_->make<uv_poll_t>();
+    timer_ = handles_->make<uv_timer_t>();
+    const bool polled = uv_poll_init(loop, poll_, rx_->fd()) == 0;
+    if (!polled || uv_timer_init(loop, timer_) != 0) {
+      if (polled) handles_->close(poll_);
+      else handles_->discard(poll_);
+      handles_->discard(timer_);
+      handles_->release();
+      handles_ = nullptr;
       poll_ = nullptr;
       timer_ = nullptr;
       throw Napi::Error::New(env, "ItchFeed: cannot watch the UDP socket");
@@ -149,15 +155,13 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     closed_ = false;
     uv_timer_start(timer_, &ItchFeed::OnTimer, 0, kTickMs);
     if (spin_) {
-      idle_ = new uv_idle_t;
+      idle_ = handles_->make<uv_idle_t>();
       uv_idle_init(loop, idle_);
       idle_->data = this;
       uv_unref(reinterpret_cast<uv_handle_t*>(idle_));
       uv_idle_start(idle_, &ItchFeed::OnIdle);
     }
     watch(true);
-    // An environment torn down first (a worker thread ending) closes the handles before its loop goes.
-    hooked_ = napi_add_env_cleanup_hook(env, &ItchFeed::OnEnvCleanup, this) == napi_ok;
   }
 
   ~ItchFeed() override { stop(); }
@@ -262,28 +266,22 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     }
   }
 
-  static void OnEnvCleanup(void* self) {
-    auto* feed = static_cast<ItchFeed*>(self);
-    feed->hooked_ = false;  // a hook is removed as it runs
-    feed->stop();
-  }
-
+  // Closes the handles (close(), garbage collection, or the environment ending first: see
+  // loop_handles.h). Idempotent.
   void stop() {
     if (closed_) return;
-    if (hooked_) {
-      napi_remove_env_cleanup_hook(env_, &ItchFeed::OnEnvCleanup, this);
-      hooked_ = false;
-    }
     watch(false);
     closed_ = true;
     uv_timer_stop(timer_);
     if (idle_ != nullptr) {
       uv_idle_stop(idle_);
-      uv_close(reinterpret_cast<uv_handle_t*>(idle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+      handles_->close(idle_);
       idle_ = nullptr;
     }
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    handles_->close(poll_);
+    handles_->close(timer_);
+    handles_->release();
+    handles_ = nullptr;
     poll_ = nullptr;
     timer_ = nullptr;
     callback_.Reset();
@@ -475,13 +473,13 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
 
   Napi::Env env_;
   std::unique_ptr<colo::mold::MoldUdpReceiver> rx_;
-  uv_poll_t* poll_ = nullptr;   // freed by uv_close's callback
-  uv_idle_t* idle_ = nullptr;   // with spin: the loop never sleeps; freed by uv_close's callback
+  colo_addon::LoopHandles* handles_ = nullptr;  // until stop(); see loop_handles.h
+  uv_poll_t* poll_ = nullptr;   // from handles_, freed once closed
+  uv_idle_t* idle_ = nullptr;   // with spin: the loop never sleeps; from handles_
   bool spin_ = false;
   uv_timer_t* timer_ = nullptr;
   bool watching_ = false;
   bool closed_ = true;  // until the handles exist
-  bool hooked_ = false;  // the env cleanup hook is registered
   colo::book::Book book_;
   Columns back_;
   size_t max_rows_ = 1 << 20;

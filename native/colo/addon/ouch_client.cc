@@ -31,6 +31,7 @@
 #include "colo/soup_session.h"
 #include "colo/soup_tcp.h"
 #include "js_fields.h"
+#include "loop_handles.h"
 
 namespace {
 
@@ -101,9 +102,12 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw Napi::Error::New(env, "OuchClient: no event loop");
     loop_ = loop;
-    timer_ = new uv_timer_t;
+    handles_ = new colo_addon::LoopHandles(env, [this] { stop(); });
+    timer_ = handles_->make<uv_timer_t>();
     if (uv_timer_init(loop, timer_) != 0) {
-      delete timer_;
+      handles_->discard(timer_);
+      handles_->release();
+      handles_ = nullptr;
       timer_ = nullptr;
       throw Napi::Error::New(env, "OuchClient: cannot start a timer");
     }
@@ -112,8 +116,6 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     closed_ = false;
     next_connect_ = steady_ns();
     uv_timer_start(timer_, &OuchClient::OnTimer, 0, kTickMs);  // the first round (the connect) at once
-    // An environment torn down first (a worker thread ending) closes the handles before its loop goes.
-    hooked_ = napi_add_env_cleanup_hook(env, &OuchClient::OnEnvCleanup, this) == napi_ok;
   }
 
   ~OuchClient() override { stop(); }  // garbage collected: logs out as close() does
@@ -217,14 +219,14 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   void watch() {
     if (poll_ != nullptr && (!sock_.open() || polled_generation_ != generation_)) {
       uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      handles_->close(poll_);
       poll_ = nullptr;
     }
     if (closed_ || !sock_.open()) return;
     if (poll_ == nullptr) {
-      auto* h = new uv_poll_t;
+      auto* h = handles_->make<uv_poll_t>();
       if (uv_poll_init(loop_, h, sock_.fd()) != 0) {
-        delete h;  // not pollable: the timer's rounds still read it, every 5 ms
+        handles_->discard(h);  // not pollable: the timer's rounds still read it, every 5 ms
         ++st_poll_errors_;
         return;
       }
@@ -252,21 +254,11 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
 
   static void OnTimer(uv_timer_t* h) { static_cast<OuchClient*>(h->data)->round(); }
 
-  static void OnEnvCleanup(void* self) {
-    auto* client = static_cast<OuchClient*>(self);
-    client->hooked_ = false;  // a hook is removed as it runs
-    client->stop();
-  }
-
   // Reads what waits, logs out (after writing what is queued, if logged in), and closes the socket
   // and the handles. Idempotent; the events it makes stay in events_ for Close() to deliver.
   void stop() {
     if (closed_) return;
     closed_ = true;
-    if (hooked_) {
-      napi_remove_env_cleanup_hook(env_, &OuchClient::OnEnvCleanup, this);
-      hooked_ = false;
-    }
     if (sock_.open()) {
       const uint64_t now = steady_ns();
       std::string why;
@@ -285,7 +277,9 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     sock_.close();
     watch();  // closes the poll handle
     uv_timer_stop(timer_);
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    handles_->close(timer_);
+    handles_->release();  // see loop_handles.h: the environment waits for these closes
+    handles_ = nullptr;
     timer_ = nullptr;
   }
 
@@ -460,13 +454,13 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
 
   Napi::Env env_;
   uv_loop_t* loop_ = nullptr;
-  uv_timer_t* timer_ = nullptr;  // freed by uv_close's callback, as poll_
+  colo_addon::LoopHandles* handles_ = nullptr;  // until stop(); see loop_handles.h
+  uv_timer_t* timer_ = nullptr;  // from handles_, freed once closed, as poll_
   uv_poll_t* poll_ = nullptr;
   int poll_events_ = 0;
   uint64_t generation_ = 0;         // connections opened: a new one gets a new poll handle
   uint64_t polled_generation_ = 0;  // the connection poll_ watches
   bool closed_ = true;              // until the handles exist
-  bool hooked_ = false;             // the env cleanup hook is registered
   bool drop_ = false;
   uint16_t port_ = 0;
   std::unique_ptr<soup::ClientSession> session_;

@@ -365,7 +365,10 @@ export async function driveLive(
   if (failure !== undefined) {
     // The sources close all the same (a live feed would read on, or busy-poll a core with `spin`,
     // until collected); an error of theirs is not the run's.
-    for (const s of graph.sources) await Promise.resolve().then(() => s.reader.close()).catch(() => undefined);
+    for (const s of graph.sources)
+      await Promise.resolve()
+        .then(() => s.reader.close())
+        .catch(() => undefined);
     throw failure;
   }
   // The timers due by the end fire before the streams complete.

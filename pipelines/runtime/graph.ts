@@ -96,7 +96,10 @@ export function buildGraph(
   } catch (err) {
     // A node that could not be made fails the build; the sources opened before it close (a live feed
     // would read on, or busy-poll a core with `spin`, until the process ends).
-    for (const s of sources) void Promise.resolve().then(() => s.reader.close()).catch(() => undefined);
+    for (const s of sources)
+      void Promise.resolve()
+        .then(() => s.reader.close())
+        .catch(() => undefined);
     throw err;
   }
   return { outputs, sources, contexts, features, held, ...(gate ? { gate } : {}) };

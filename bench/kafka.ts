@@ -22,7 +22,7 @@
  * avsc's toBuffer.
  *
  * `split` (not run unless named) times `alpha backtest examples/kafka-split.yaml` in one process and
- * with `--split`, and checks that both write the same fills.
+ * with `--split`, in `--rounds` alternating pairs, and checks that both write the same fills.
  *
  * Traffic goes to 127.0.0.1 only. Starts the services with scripts/services/up.sh if they are down.
  */
@@ -495,16 +495,31 @@ function alphaSeconds(args: string[]): number {
   return (performance.now() - t0) / 1000;
 }
 
+/**
+ * `--rounds` pairs, alternating: the one-process run, then the split run of the same graph (a single
+ * pair moved by ±20% here with the host's load). Each pair's ratio, their median, and whether every
+ * split run wrote the one-process run's fills.
+ */
 function benchSplit(): string {
   const dir = mkdtempSync(join(tmpdir(), 'split-bench-'));
   try {
     const file = 'examples/kafka-split.yaml';
-    const one = alphaSeconds(['backtest', file, '--out', join(dir, 'one')]);
-    const split = alphaSeconds(['backtest', file, '--split', '--out', join(dir, 'split')]);
-    const same = readFileSync(join(dir, 'one', 'fills.parquet')).equals(readFileSync(join(dir, 'split', 'fills.parquet')));
+    const pairs: { one: number; split: number; same: boolean }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (ROUNDS > 1) console.log(`… the default graph, one process then --split (round ${round + 1} of ${ROUNDS})`);
+      const out = (what: string) => join(dir, `${what}-${round}`);
+      const one = alphaSeconds(['backtest', file, '--out', out('one')]);
+      const split = alphaSeconds(['backtest', file, '--split', '--out', out('split')]);
+      const same = readFileSync(join(out('one'), 'fills.parquet')).equals(readFileSync(join(out('split'), 'fills.parquet')));
+      pairs.push({ one, split, same });
+    }
+    const ratios = pairs.map((p) => p.split / p.one);
+    const mid = median(ratios);
+    const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} s`;
     return (
-      `split: alpha backtest ${file} --split ${split.toFixed(1)} s vs ${one.toFixed(1)} s in one process = ` +
-      `${(split / one).toFixed(2)}× (target ≤ 1.3×: ${split <= 1.3 * one ? 'met' : 'missed'}); fills ${same ? 'identical' : 'DIFFER'}`
+      `split: alpha backtest ${file} --split ${range(pairs.map((p) => p.split))} vs ${range(pairs.map((p) => p.one))} in one process, ` +
+      `${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} in ${pairs.length} alternating pair${pairs.length > 1 ? 's' : ''} ` +
+      `(median ${mid.toFixed(2)}×; target ≤ 1.3×: ${mid <= 1.3 ? 'met' : 'missed'}); fills ${pairs.every((p) => p.same) ? 'identical' : 'DIFFER'}`
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -626,7 +641,7 @@ try {
     await benchOperators();
   }
   if (only('split')) {
-    console.log('… the default graph, one process then --split');
+    if (ROUNDS === 1) console.log('… the default graph, one process then --split');
     splitLine = benchSplit();
   }
 } catch (err) {

@@ -338,7 +338,11 @@ export async function driveLive(
     graph.sources.map((s) => {
       const next = (records: EdgeBatch<SourceRecord>): void => s.subject.next(records);
       const { poll, onReady } = s.reader;
-      return poll && onReady ? drivePolled(s, next, poll.bind(s.reader), onReady.bind(s.reader)) : driveRead(s, next);
+      const driven = poll && onReady ? drivePolled(s, next, poll.bind(s.reader), onReady.bind(s.reader)) : driveRead(s, next);
+      // A source that fails fails the run as a failed step does: the others stop, and all close below.
+      return driven.catch((err: unknown) => {
+        if (failure === undefined) fail(err);
+      });
     }),
   );
   await serial.idle();

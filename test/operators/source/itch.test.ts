@@ -12,7 +12,7 @@ import { newYorkMidnight } from '../../../lib/core/exchange-time.ts';
 import { HOUR, MINUTE } from '../../../lib/core/time.ts';
 import { colo } from '../../../native/colo/index.ts';
 import { registry } from '../../../operators/index.ts';
-import { type AnySpec, defineOperator } from '../../../operators/sdk/spec.ts';
+import { type AnySpec, defineOperator, defineSource } from '../../../operators/sdk/spec.ts';
 import { readManifest } from '../../../pipelines/data/manifest.ts';
 import { runGraph, runLive } from '../../../pipelines/harness/harness.ts';
 import { openDataset } from '../../../pipelines/io/dataset.ts';
@@ -134,6 +134,41 @@ describe('source.itch', () => {
       const from = performance.eventLoopUtilization();
       await sleep(300);
       // Left open, the feed's idle handle would keep the loop polling: utilization near 1.
+      expect(performance.eventLoopUtilization(from).utilization).toBeLessThan(0.5);
+    } finally {
+      pub.stop();
+    }
+  });
+
+  it('a live run whose other source fails stops, and closes the spinning feed', async () => {
+    const failing = defineSource({
+      type: 'test.failing',
+      summary: 'Test source whose second read fails.',
+      output: 'Quote',
+      params: z.strictObject({}),
+      open: () => {
+        let reads = 0;
+        return {
+          next: async () => {
+            await sleep(50);
+            if (++reads === 2) throw new Error('the source broke');
+            return [];
+          },
+          close: async () => {},
+        };
+      },
+    });
+    const pub = colo().startMoldPublisher(bytes, {});
+    try {
+      const yaml = `name: failing\nnodes:\n  - { name: quotes, type: source.itch, params: { rerequest_port: ${pub.rerequestPort}, date: '${DATE}', spin: true } }\n  - { name: other, type: test.failing }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n  - { name: probe2, type: test.probe, inputs: { records: other } }\n`;
+      const probes = new Map<string, Probe>();
+      const specs = new Map<string, AnySpec>([...registry, ['test.failing', failing as AnySpec], ['test.probe', probeSpec(probes)]]);
+      const { topology: t, problems } = validateTopology(loadTopology('failing.yaml', [], yaml), specs);
+      if (!t) throw new Error(problems.map((p) => p.message).join('\n'));
+      // Without the failure ending it, the run would wait for the feed's End of Session: never published.
+      await expect(runLive(t, systemTime, { sessions: [], universe })).rejects.toThrow(/the source broke/);
+      const from = performance.eventLoopUtilization();
+      await sleep(300);
       expect(performance.eventLoopUtilization(from).utilization).toBeLessThan(0.5);
     } finally {
       pub.stop();

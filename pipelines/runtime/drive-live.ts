@@ -17,7 +17,7 @@ import type { Capture, CaptureWriter } from '../io/capture-log.ts';
 import { edgeId } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
 import { SerialSteps } from './serial-steps.ts';
-import type { BuiltGraph, BuiltSource } from './graph.ts';
+import { type BuiltGraph, type BuiltSource, closeSourcesQuietly } from './graph.ts';
 import { type Resumed, retake } from './resume.ts';
 import { driveWarmUp } from './warm-start.ts';
 import type { TimeSource, WallClock } from './wall-clock.ts';
@@ -367,12 +367,7 @@ export async function driveLive(
   options.commands?.detach();
   clock.stop();
   if (failure !== undefined) {
-    // The sources close all the same (a live feed would read on, or busy-poll a core with `spin`,
-    // until collected); an error of theirs is not the run's.
-    for (const s of graph.sources)
-      await Promise.resolve()
-        .then(() => s.reader.close())
-        .catch(() => undefined);
+    await closeSourcesQuietly(graph.sources);
     throw failure;
   }
   // The timers due by the end fire before the streams complete.

@@ -94,12 +94,8 @@ export function buildGraph(
   try {
     topology.nodes.forEach((node, rank) => buildNode(node, rank));
   } catch (err) {
-    // A node that could not be made fails the build; the sources opened before it close (a live feed
-    // would read on, or busy-poll a core with `spin`, until the process ends).
-    for (const s of sources)
-      void Promise.resolve()
-        .then(() => s.reader.close())
-        .catch(() => undefined);
+    // A node that could not be made fails the build; the sources opened before it close.
+    void closeSourcesQuietly(sources);
     throw err;
   }
   return { outputs, sources, contexts, features, held, ...(gate ? { gate } : {}) };
@@ -134,6 +130,17 @@ export function buildGraph(
     const ports = connectOperator(spec, node.params, ctx, streams);
     for (const [port, stream] of Object.entries(ports)) forward(stream, outputs.get(edgeId(node.name, port))!);
   }
+}
+
+/**
+ * Closes the sources of a run that failed (a live feed would read on, or busy-poll a core with `spin`,
+ * until collected); an error of theirs, thrown or rejected, is not the run's.
+ */
+export async function closeSourcesQuietly(sources: readonly BuiltSource[]): Promise<void> {
+  for (const s of sources)
+    await Promise.resolve()
+      .then(() => s.reader.close())
+      .catch(() => undefined);
 }
 
 /**

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { colo, type ItchFeed, type ItchSummary } from '../../native/colo/index.ts';
 import { PackedTaker } from '../../native/colo/take-packed.ts';
+import { loopBusyShare } from '../helpers/event-loop.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-itch-feed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -316,20 +317,14 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
   });
 
   it('spin keeps the event loop polling while the feed is open, and reads the same session', async () => {
-    /** The share of `ms` the main thread spent out of its poll's sleep (1: never slept). */
-    const busy = async (ms: number) => {
-      const from = performance.eventLoopUtilization();
-      await sleep(ms);
-      return performance.eventLoopUtilization(from).utilization;
-    };
     const bytes = colo().simulateItchSession({ messages: 20_000, symbols: 10, seed: 9 });
     const pub = colo().startMoldPublisher(bytes, { dropSequences: [40, 7000] });
     const blocking = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort });
     let spinning: ItchFeed | undefined;
     try {
-      const asleep = await busy(300);
+      const asleep = await loopBusyShare(300);
       spinning = new (colo().ItchFeed)({ rerequestPort: pub.rerequestPort, spin: true });
-      const awake = await busy(300);
+      const awake = await loopBusyShare(300);
       // Spinning, the loop polls with a zero timeout and never sleeps; without, it sleeps between the 10 ms ticks.
       expect(awake).toBeGreaterThan(0.9);
       expect(asleep).toBeLessThan(0.5);
@@ -341,7 +336,7 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
       expect(spun.trades).toBe(got.trades);
       expect([...spun.last]).toEqual([...got.last]);
       spinning.close();
-      expect(await busy(300)).toBeLessThan(0.5); // closed: the loop sleeps again
+      expect(await loopBusyShare(300)).toBeLessThan(0.5); // closed: the loop sleeps again
     } finally {
       blocking.close();
       spinning?.close();

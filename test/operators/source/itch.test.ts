@@ -21,6 +21,7 @@ import { systemTime } from '../../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
 import type { Quote } from '../../../schemas/types.generated.ts';
+import { loopBusyShare } from '../../helpers/event-loop.ts';
 import { probeSpec, type Probe } from '../../helpers/memory-graph.ts';
 
 const DATE = '2024-01-03';
@@ -113,6 +114,24 @@ describe('source.itch', () => {
     );
   });
 
+  /**
+   * Runs `nodes` (YAML lines) live after a spinning source.itch named `quotes`, with `specs` beside
+   * the registry: the run must fail with `error`, and the event loop sleep again afterwards (the
+   * feed's idle handle, left open, would keep it polling: utilization near 1).
+   */
+  async function expectFailedRunClosesSpinningFeed(nodes: string, specs: [string, AnySpec][], error: RegExp): Promise<void> {
+    const pub = colo().startMoldPublisher(bytes, {});
+    try {
+      const yaml = `name: failed\nnodes:\n  - { name: quotes, type: source.itch, params: { rerequest_port: ${pub.rerequestPort}, date: '${DATE}', spin: true } }\n${nodes}`;
+      const { topology: t, problems } = validateTopology(loadTopology('failed.yaml', [], yaml), new Map([...registry, ...specs]));
+      if (!t) throw new Error(problems.map((p) => p.message).join('\n'));
+      await expect(runLive(t, systemTime, { sessions: [], universe })).rejects.toThrow(error);
+      expect(await loopBusyShare(300)).toBeLessThan(0.5);
+    } finally {
+      pub.stop();
+    }
+  }
+
   it('a live run that fails to build closes the spinning feed it had opened: the loop sleeps again', async () => {
     const broken = defineOperator({
       type: 'test.broken',
@@ -124,20 +143,11 @@ describe('source.itch', () => {
         throw new Error('cannot be made');
       },
     });
-    const pub = colo().startMoldPublisher(bytes, {});
-    try {
-      const yaml = `name: broken\nnodes:\n  - { name: quotes, type: source.itch, params: { rerequest_port: ${pub.rerequestPort}, date: '${DATE}', spin: true } }\n  - { name: b, type: test.broken, inputs: { records: quotes } }\n`;
-      const specs = new Map<string, AnySpec>([...registry, ['test.broken', broken as AnySpec]]);
-      const { topology: t, problems } = validateTopology(loadTopology('broken.yaml', [], yaml), specs);
-      if (!t) throw new Error(problems.map((p) => p.message).join('\n'));
-      await expect(runLive(t, systemTime, { sessions: [], universe })).rejects.toThrow(/cannot be made/);
-      const from = performance.eventLoopUtilization();
-      await sleep(300);
-      // Left open, the feed's idle handle would keep the loop polling: utilization near 1.
-      expect(performance.eventLoopUtilization(from).utilization).toBeLessThan(0.5);
-    } finally {
-      pub.stop();
-    }
+    await expectFailedRunClosesSpinningFeed(
+      '  - { name: b, type: test.broken, inputs: { records: quotes } }\n',
+      [['test.broken', broken as AnySpec]],
+      /cannot be made/,
+    );
   });
 
   it('a live run whose other source fails stops, and closes the spinning feed', async () => {
@@ -158,21 +168,15 @@ describe('source.itch', () => {
         };
       },
     });
-    const pub = colo().startMoldPublisher(bytes, {});
-    try {
-      const yaml = `name: failing\nnodes:\n  - { name: quotes, type: source.itch, params: { rerequest_port: ${pub.rerequestPort}, date: '${DATE}', spin: true } }\n  - { name: other, type: test.failing }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n  - { name: probe2, type: test.probe, inputs: { records: other } }\n`;
-      const probes = new Map<string, Probe>();
-      const specs = new Map<string, AnySpec>([...registry, ['test.failing', failing as AnySpec], ['test.probe', probeSpec(probes)]]);
-      const { topology: t, problems } = validateTopology(loadTopology('failing.yaml', [], yaml), specs);
-      if (!t) throw new Error(problems.map((p) => p.message).join('\n'));
-      // Without the failure ending it, the run would wait for the feed's End of Session: never published.
-      await expect(runLive(t, systemTime, { sessions: [], universe })).rejects.toThrow(/the source broke/);
-      const from = performance.eventLoopUtilization();
-      await sleep(300);
-      expect(performance.eventLoopUtilization(from).utilization).toBeLessThan(0.5);
-    } finally {
-      pub.stop();
-    }
+    // Without the failure ending it, the run would wait for the feed's End of Session: never published.
+    await expectFailedRunClosesSpinningFeed(
+      '  - { name: other, type: test.failing }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n  - { name: probe2, type: test.probe, inputs: { records: other } }\n',
+      [
+        ['test.failing', failing as AnySpec],
+        ['test.probe', probeSpec(new Map())],
+      ],
+      /the source broke/,
+    );
   });
 
   it('ends at End of Session when it comes in a datagram of its own, after the last rows were taken', async () => {

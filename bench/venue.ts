@@ -263,13 +263,6 @@ interface JsRow {
 }
 
 /**
- * JS-graph path: source.itch (the venue's feed) → a trivial signal (an IOC buy of 100 at the ask on
- * every --every-th quote, its order id naming the ITCH message's MoldUDP64 sequence) →
- * execution.ouch (SoupBinTCP to the venue), run live in this process against the same colo_venue and
- * flow. Per order, from the venue's audit: send_ns of the packet holding that sequence → read_ns
- * of the Enter Order. Target: p99 ≤ 3× the ping-pong's p99.
- */
-/**
  * CLOCK_REALTIME − CLOCK_MONOTONIC in µs, to well under 1 µs. Date.now() turns to a new millisecond
  * after the last call that saw the old one read the clock and before the first that sees the new one
  * did: between the monotonic stamp taken before the first of those two calls and the one taken after
@@ -296,6 +289,13 @@ function realtimeOffsetUs(): number {
   return best.offset;
 }
 
+/**
+ * JS-graph path: source.itch (the venue's feed) → a trivial signal (an IOC buy of 100 at the ask on
+ * every --every-th quote, its order id naming the ITCH message's MoldUDP64 sequence) →
+ * execution.ouch (SoupBinTCP to the venue), run live in this process against the same colo_venue and
+ * flow. Per order, from the venue's audit: send_ns of the packet holding that sequence → read_ns
+ * of the Enter Order. Target: p99 ≤ 3× the ping-pong's p99.
+ */
 async function jsGraphRun(
   flow: string,
   spin: boolean,
@@ -395,10 +395,10 @@ nodes:
     clearTimeout(timer);
     const used = process.cpuUsage(cpu);
     cpuMs = (used.user + used.system) / 1000;
-    offsetAfter = realtimeOffsetUs();
     const after = process.resourceUsage();
     switches =
       after.voluntaryContextSwitches - usage.voluntaryContextSwitches + after.involuntaryContextSwitches - usage.involuntaryContextSwitches;
+    offsetAfter = realtimeOffsetUs(); // after the CPU and context-switch windows
     venue.kill('SIGTERM');
     await exited(venue);
   } finally {

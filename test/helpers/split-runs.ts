@@ -19,14 +19,26 @@ export async function oneProcess(file: string, data: string): Promise<{ out: str
   return { out, summary: await runBacktest({ topologyFile: file, dataDir: data, outDir: out, sets: SPLIT_SETS }) };
 }
 
-/** The example with its bars in a group of their own, run as two replicas. */
+/** The example's `bars` node, as declared (the tests that change the example's cut find it by this). */
+export const BARS_NODE =
+  '  - name: bars\n    type: feature.bars\n    inputs: { quotes: quotes, trades: trades }\n    params: { minutes: 1 }\n';
+
+/**
+ * The example with its bars in a group of their own, run as two replicas: the features group reads
+ * them over a Kafka edge keyed by symbol (4 partitions), written by both replicas.
+ */
 export function replicatedSplitTopology(): string {
   const file = join(tempDir('replicas'), 'replicated.yaml');
+  const example = readFileSync(SPLIT, 'utf8');
+  const grouped = '  features: [bars, returns,';
+  if (!example.includes(BARS_NODE) || !example.includes(grouped))
+    throw new Error(`${SPLIT} changed: replicatedSplitTopology no longer fits it`);
   writeFileSync(
     file,
-    readFileSync(SPLIT, 'utf8')
+    example
       .replace('$schema=../topology.schema.json', '')
-      .replace('  features: [bars, returns,', '  ticks: { nodes: [bars], replicas: 2 }\n  features: [returns,'),
+      .replace(grouped, '  ticks: { nodes: [bars], replicas: 2 }\n  features: [returns,')
+      .replace(BARS_NODE, `${BARS_NODE}    transport: kafka\n`),
   );
   return file;
 }

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { tempDir } from '../helpers/datasets.ts';
 import { memoryEdges } from '../helpers/memory-edges.ts';
-import { expectSameOutputs, oneProcess, replicatedSplitTopology, SPLIT, SPLIT_SETS, splitData } from '../helpers/split-runs.ts';
+import { BARS_NODE, expectSameOutputs, oneProcess, replicatedSplitTopology, SPLIT, SPLIT_SETS, splitData } from '../helpers/split-runs.ts';
 import { validate } from '../topology/helpers.ts';
 
 describe('process groups joined by the event-time edge protocol (in-memory transport)', () => {
@@ -23,9 +23,32 @@ describe('process groups joined by the event-time edge protocol (in-memory trans
     expect(trading!.fills).toBe(whole.summary.fills);
     expect(features!.fills).toBe(0);
     expectSameOutputs(parts, whole.out);
-    // What crossed: the bars and the snapshots, each group's own summary and dead letters apart.
-    expect([...edges.topics.keys()].sort()).toEqual(['kafka-split.bars.r1', 'kafka-split.normalised.r1']);
+    // What crossed: the snapshots alone (the trading group made its own bars for sizing, the same
+    // ones), each group's own summary and dead letters apart.
+    expect([...edges.topics.keys()]).toEqual(['kafka-split.normalised.r1']);
+    expect(trading!.nodes['risk_bars']!['out']).toBe(whole.summary.nodes['bars']!['out']);
     expect(readFileSync(join(parts, 'groups', 'trading', 'summary.json'), 'utf8')).toContain('"fills"');
+  });
+
+  it("the trading group's own bars give sizing what the features group's bars would: the same fills as shipping them", async () => {
+    const data = await splitData();
+    const example = readFileSync(SPLIT, 'utf8');
+    const reads = 'bars: risk_bars, portfolio';
+    expect(example).toContain(reads);
+    expect(example).toContain(BARS_NODE);
+    // The cut the example made before: sizing reads `bars` across groups, over a Kafka edge.
+    const shipped = join(tempDir('shipped'), 'shipped.yaml');
+    writeFileSync(
+      shipped,
+      example
+        .replace('$schema=../topology.schema.json', '')
+        .replace(reads, 'bars: bars, portfolio')
+        .replace(BARS_NODE, `${BARS_NODE}    transport: kafka\n`),
+    );
+    const made = await oneProcess(SPLIT, data);
+    const sent = await oneProcess(shipped, data);
+    expect(made.summary.fills).toBeGreaterThan(50);
+    expectSameOutputs(made.out, sent.out);
   });
 });
 

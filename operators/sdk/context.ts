@@ -89,6 +89,12 @@ export interface OperatorContext<TPrepared = unknown> {
   /** Runs when every input has completed and before the run reports; sinks flush here. */
   atEnd(fn: () => Promise<void> | void): void;
   /**
+   * A file the node is writing in the background at the end (a sink's encoding on libuv's thread
+   * pool): the end-of-run hooks of the nodes after it run meanwhile, and the run reports only once
+   * every such write has settled. One that failed fails the run (the first in node order).
+   */
+  writing(work: Promise<unknown>): void;
+  /**
    * Live runs: what reached this node from outside the graph (a venue's answer) becomes a step of its
    * own. `deliver` runs when the driver takes that step, with the clock at the arrival's time, and
    * what it emits is captured, so the replay of the capture emits it at the same point. A node emits

@@ -1,7 +1,7 @@
 /**
  * sink.parquet — writes every record of its input to a Parquet file in the run's output folder when
  * the run ends, with column types from the input's Avro schema (timestamps as TIMESTAMP(MICROS, UTC)),
- * encoded on libuv's thread pool while the run's other end-of-run work goes on.
+ * encoded on libuv's thread pool while the run's other end-of-run work goes on (the other sinks' too).
  * Rows keep arrival order, so the same run gives the same bytes. A CrossSection input is written wide
  * (one row per snapshot and symbol, one column per feature: see cross-section-table.ts), the layout
  * `alpha model train` reads.
@@ -40,10 +40,12 @@ export const parquetSink = defineOperator({
       let columns: RecordColumns | undefined = schema === 'CrossSection' ? undefined : new RecordColumns(schema);
       let rows: Record<string, unknown>[] = [];
       const path = join(ctx.outDir, p.file);
-      ctx.atEnd(async () => {
+      ctx.atEnd(() => {
         const kept = columns;
         columns = undefined;
-        if (kept) await writeParquetIpcOnPool(path, kept.ipc());
+        // The encoding runs on the pool while the nodes after this one finish (their Arrow streams
+        // are built on this thread meanwhile); the run waits for the file before it reports.
+        if (kept) ctx.writing(writeParquetIpcOnPool(path, kept.ipc()));
         else writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
         rows = [];
       });

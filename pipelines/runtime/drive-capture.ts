@@ -14,6 +14,7 @@ import { edgeId, type Topology } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
 import type { BuiltGraph, BuiltSource } from './graph.ts';
 import { WallClock } from './wall-clock.ts';
+import { finishNodes } from './finish-nodes.ts';
 
 /** The nodes whose arrivals a live run of `topology` captures: its sources and its external nodes. */
 export function capturedNodes(topology: Topology): CapturedNode[] {
@@ -112,6 +113,6 @@ export async function driveCapture(graph: BuiltGraph, clock: WallClock, capture:
     await s.reader.close();
     s.subject.complete();
   }
-  for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
+  await finishNodes(graph.contexts.values());
   return events;
 }

@@ -21,6 +21,7 @@ import { type BuiltGraph, type BuiltSource, closeSourcesQuietly } from './graph.
 import { type Resumed, retake } from './resume.ts';
 import { driveWarmUp } from './warm-start.ts';
 import type { TimeSource, WallClock } from './wall-clock.ts';
+import { finishNodes } from './finish-nodes.ts';
 
 export interface LiveDriveOptions {
   /** Ends the run: the sources are closed and the run finishes as if they had ended. */
@@ -383,7 +384,7 @@ export async function driveLive(
     });
     s.subject.complete();
   }
-  for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
+  await finishNodes(graph.contexts.values());
   if (unclosed !== undefined) throw unclosed;
   return {
     events,

@@ -13,6 +13,7 @@ import type { EventClock } from './event-clock.ts';
 import type { BuiltGraph } from './graph.ts';
 import { SourceMerger } from './merge.ts';
 import { END_KEY, type StepKey } from './step.ts';
+import { finishNodes } from './finish-nodes.ts';
 
 export interface DriveHooks {
   /**
@@ -109,7 +110,7 @@ export async function driveGraph(
     s.subject.complete();
   }
   hooks.complete?.();
-  for (const ctx of graph.contexts.values()) for (const fn of ctx.finalizers) await fn();
+  await finishNodes(graph.contexts.values());
   if (done) await done(END_KEY);
   return merger.events;
 }

@@ -71,6 +71,8 @@ export interface RunServices {
 export class NodeContext implements SourceContext {
   readonly metrics = new NodeMetrics();
   readonly finalizers: (() => Promise<void> | void)[] = [];
+  /** Background writes started by the finalizers (see OperatorContext.writing). */
+  readonly writes: Promise<unknown>[] = [];
   readonly stoppers: (() => Promise<void>)[] = [];
   readonly recoverers: ((mark: number | undefined) => Promise<void>)[] = [];
   readonly commands: { command: LiveCommand; fn: (text: string) => void }[] = [];
@@ -116,6 +118,12 @@ export class NodeContext implements SourceContext {
 
   atEnd(fn: () => Promise<void> | void): void {
     this.finalizers.push(fn);
+  }
+
+  writing(work: Promise<unknown>): void {
+    // Awaited by finishNodes; until then a failure is not an unhandled rejection.
+    work.catch(() => undefined);
+    this.writes.push(work);
   }
 
   external(deliver: () => void, mark?: number): void {

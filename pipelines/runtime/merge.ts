@@ -138,11 +138,10 @@ function cut(head: Head, from: number, to: number): EdgeBatch<SourceRecord> {
  * keys ascend. Gallops from `from`, since most runs are short, then bisects.
  */
 export function runEnd(ts: ArrayLike<number>, from: number, end: number, bound: number, inclusive: boolean): number {
-  const past = inclusive ? (t: number) => t > bound : (t: number) => t >= bound;
   let lo = from;
   let step = 1;
   let hi = from;
-  while (hi < end && !past(ts[hi]!)) {
+  while (hi < end && !past(ts[hi]!, bound, inclusive)) {
     lo = hi + 1;
     hi = from + step;
     step *= 2;
@@ -150,10 +149,15 @@ export function runEnd(ts: ArrayLike<number>, from: number, end: number, bound: 
   if (hi > end) hi = end;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (past(ts[mid]!)) hi = mid;
+    if (past(ts[mid]!, bound, inclusive)) hi = mid;
     else lo = mid + 1;
   }
   return lo;
+}
+
+/** Whether key `t` ends a run bounded by `bound`: at or after it, or after it when `inclusive` (no closure per run: one is made per step). */
+function past(t: number, bound: number, inclusive: boolean): boolean {
+  return t > bound || (t === bound && !inclusive);
 }
 
 function before(a: Head, b: Head): boolean {

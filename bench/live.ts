@@ -14,8 +14,8 @@
  * - tick-to-trade (bench/live-t2t.ts): venue ITCH send → OUCH Enter Order read, from the venue's audit
  *   trail, through a small live graph (quotes → every Nth quote → an IOC order → OUCH) run as one
  *   process and split in two processes joined by Kafka, at --t2t-speed; p50 / p99 / p99.9 as ratios to
- * - the reference: colo_pingpong's loopback round trip (UDP out, TCP back), as in bench:venue, run
- *   before and after the tick-to-trade runs (the lower p50 of the two).
+ * - the reference: colo_pingpong's loopback round trip (UDP out, TCP back), back to back, run
+ *   before and after the tick-to-trade runs (the lower p50 of the two; bench:venue also runs it paced).
  *
  * - split: examples/hybrid.yaml as its two `alpha live --group` processes joined by Kafka
  *   (bench/live-split.ts), by the same keep-up rule (the cloud process's lag too). Its processes

@@ -248,7 +248,7 @@ export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
 }
 
 /** `bytes`, written to `path` (its folder made first). */
-function writtenTo(path: string, bytes: Uint8Array): Uint8Array {
+export function writtenTo(path: string, bytes: Uint8Array): Uint8Array {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, bytes);
   return bytes;
@@ -261,14 +261,17 @@ function writtenTo(path: string, bytes: Uint8Array): Uint8Array {
  * goes on meanwhile. The stream is released once handed over. Resolves to the bytes written.
  */
 export async function writeParquetIpcOnPool(path: string, ipc: IpcStream): Promise<Uint8Array> {
-  let encoding: Promise<Uint8Array>;
+  return writtenTo(path, await encodeIpcOnPool(ipc));
+}
+
+/** The Parquet bytes of an Arrow IPC stream, encoded on libuv's thread pool as writeParquetIpcOnPool does; the stream is released once handed over. */
+export function encodeIpcOnPool(ipc: IpcStream): Promise<Uint8Array> {
   try {
-    encoding = parquetOfIpcOnPool(ipc.bytes, CREATED_BY);
+    return parquetOfIpcOnPool(ipc.bytes, CREATED_BY);
   } finally {
     // The binding took its own copy: the stream's memory goes back before the encoding needs room.
     ipc.release();
   }
-  return writtenTo(path, await encoding);
 }
 
 /** Writes records of the named schema to a Parquet file (an empty file with the schema when there are none). */

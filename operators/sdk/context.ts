@@ -89,11 +89,12 @@ export interface OperatorContext<TPrepared = unknown> {
   /** Runs when every input has completed and before the run reports; sinks flush here. */
   atEnd(fn: () => Promise<void> | void): void;
   /**
-   * A file the node is writing in the background at the end (a sink's encoding on libuv's thread
-   * pool): the end-of-run hooks of the nodes after it run meanwhile, and the run reports only once
-   * every such write has settled. One that failed fails the run (the first in node order).
+   * From an `atEnd` hook: `work` runs off the graph thread (a sink's encoding on libuv's thread pool)
+   * and `write` puts its result in place (the file) once it is done. The hooks of the nodes after this
+   * one run meanwhile; the results are written in node order, the run reports only once all are
+   * written, and the first failure in node order (a hook's or a write's) fails it.
    */
-  writing(work: Promise<unknown>): void;
+  writing<T>(work: Promise<T>, write: (result: T) => void): void;
   /**
    * Live runs: what reached this node from outside the graph (a venue's answer) becomes a step of its
    * own. `deliver` runs when the driver takes that step, with the clock at the arrival's time, and

@@ -1,7 +1,8 @@
 /**
  * sink.parquet — writes every record of its input to a Parquet file in the run's output folder when
  * the run ends, with column types from the input's Avro schema (timestamps as TIMESTAMP(MICROS, UTC)),
- * encoded on libuv's thread pool while the run's other end-of-run work goes on (the other sinks' too).
+ * encoded on libuv's thread pool while the run's other end-of-run work goes on (the other sinks' too;
+ * the files are written in node order).
  * Rows keep arrival order, so the same run gives the same bytes. A CrossSection input is written wide
  * (one row per snapshot and symbol, one column per feature: see cross-section-table.ts), the layout
  * `alpha model train` reads.
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
-import { writeParquetFile, writeParquetIpcOnPool } from '../../lib/io/parquet.ts';
+import { encodeIpcOnPool, writeParquetFile, writtenTo } from '../../lib/io/parquet.ts';
 import { RecordColumns } from '../../lib/io/record-columns.ts';
 import { crossSectionTable } from '../../lib/io/cross-section-table.ts';
 import type { CrossSection } from '../../schemas/types.generated.ts';
@@ -44,8 +45,8 @@ export const parquetSink = defineOperator({
         const kept = columns;
         columns = undefined;
         // The encoding runs on the pool while the nodes after this one finish (their Arrow streams
-        // are built on this thread meanwhile); the run waits for the file before it reports.
-        if (kept) ctx.writing(writeParquetIpcOnPool(path, kept.ipc()));
+        // are built on this thread meanwhile); the file is written in node order once it is done.
+        if (kept) ctx.writing(encodeIpcOnPool(kept.ipc()), (bytes) => writtenTo(path, bytes));
         else writeParquetFile(path, crossSectionTable(rows as unknown as CrossSection[], features));
         rows = [];
       });

@@ -71,8 +71,10 @@ export interface RunServices {
 export class NodeContext implements SourceContext {
   readonly metrics = new NodeMetrics();
   readonly finalizers: (() => Promise<void> | void)[] = [];
-  /** Background writes started by the finalizers (see OperatorContext.writing). */
-  readonly writes: Promise<unknown>[] = [];
+  /** Background work started by the finalizers, and how to write each result (see OperatorContext.writing). */
+  readonly writes: { work: Promise<unknown>; write: (result: unknown) => void }[] = [];
+  /** Set once finishNodes has taken this node's writes: a later `writing` would go unwaited. */
+  writesTaken = false;
   readonly stoppers: (() => Promise<void>)[] = [];
   readonly recoverers: ((mark: number | undefined) => Promise<void>)[] = [];
   readonly commands: { command: LiveCommand; fn: (text: string) => void }[] = [];
@@ -120,10 +122,13 @@ export class NodeContext implements SourceContext {
     this.finalizers.push(fn);
   }
 
-  writing(work: Promise<unknown>): void {
+  writing<T>(work: Promise<T>, write: (result: T) => void): void {
+    if (this.writesTaken) {
+      throw new Error(`${this.node}: ctx.writing() after its end-of-run hooks returned; call it from an atEnd hook`);
+    }
     // Awaited by finishNodes; until then a failure is not an unhandled rejection.
     work.catch(() => undefined);
-    this.writes.push(work);
+    this.writes.push({ work, write: write as (result: unknown) => void });
   }
 
   external(deliver: () => void, mark?: number): void {

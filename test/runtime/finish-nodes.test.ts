@@ -1,6 +1,7 @@
 /**
- * The end of a run's graph (finishNodes): end-of-run hooks in node order, background writes waited
- * for, and a failure of either reported only once nothing is still being written.
+ * The end of a run's graph (finishNodes): end-of-run hooks in node order, the work they start off the
+ * graph thread running meanwhile (at most two at a time), results written in node order, and the first
+ * failure in node order reported only once nothing is still being written.
  */
 import { describe, expect, it } from 'vitest';
 import { standaloneContext } from '../../pipelines/harness/harness.ts';
@@ -18,15 +19,16 @@ function deferred<T = void>() {
 }
 
 const context = (node: string) => standaloneContext({ node }).ctx;
+const turn = () => new Promise((r) => setImmediate(r));
 
 describe('finishNodes', () => {
-  it("runs a later node's hook while an earlier node's write goes on, and returns only once the write is done", async () => {
+  it("runs a later node's hook while an earlier node's work goes on, and returns only once its result is written", async () => {
     const [a, b] = [context('a'), context('b')];
-    const write = deferred();
+    const work = deferred<string>();
     const seen: string[] = [];
     a.atEnd(() => {
       seen.push('a hook');
-      a.writing(write.promise.then(() => seen.push('a written')));
+      a.writing(work.promise, (r) => seen.push(`a wrote ${r}`));
     });
     b.atEnd(() => {
       seen.push('b hook');
@@ -35,36 +37,72 @@ describe('finishNodes', () => {
     const done = finishNodes([a, b]).then(() => {
       finished = true;
     });
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(seen).toEqual(['a hook', 'b hook']);
     expect(finished).toBe(false);
-    write.resolve();
+    work.resolve('bytes');
     await done;
-    expect(seen).toEqual(['a hook', 'b hook', 'a written']);
+    expect(seen).toEqual(['a hook', 'b hook', 'a wrote bytes']);
   });
 
-  it('fails with the first failed write in node order, once every write has settled', async () => {
+  it('writes the results in node order, whatever order the work finishes in', async () => {
+    const nodes = ['a', 'b'].map(context);
+    const works = nodes.map(() => deferred<string>());
+    const written: string[] = [];
+    nodes.forEach((ctx, i) => ctx.atEnd(() => ctx.writing(works[i]!.promise, (r) => written.push(r))));
+    const done = finishNodes(nodes);
+    works[1]!.resolve('b');
+    await turn();
+    expect(written).toEqual([]);
+    works[0]!.resolve('a');
+    await done;
+    expect(written).toEqual(['a', 'b']);
+  });
+
+  it('keeps at most two pieces of work running: a fourth node finishes once the first one is written', async () => {
+    const nodes = ['a', 'b', 'c', 'd'].map(context);
+    const works = nodes.map(() => deferred<string>());
+    const seen: string[] = [];
+    nodes.forEach((ctx, i) =>
+      ctx.atEnd(() => {
+        seen.push(`${ctx.node} hook`);
+        ctx.writing(works[i]!.promise, (r) => seen.push(`wrote ${r}`));
+      }),
+    );
+    const done = finishNodes(nodes);
+    await turn();
+    expect(seen).toEqual(['a hook', 'b hook', 'c hook']);
+    works[0]!.resolve('a');
+    await turn();
+    expect(seen).toEqual(['a hook', 'b hook', 'c hook', 'wrote a', 'd hook']);
+    for (const w of works.slice(1)) w.resolve('x');
+    await done;
+  });
+
+  it('fails with the first failure in node order, a write before a later hook, once everything started has settled', async () => {
     const [a, b, c] = [context('a'), context('b'), context('c')];
-    const slow = deferred();
+    const slow = deferred<string>();
     const events: string[] = [];
-    a.atEnd(() => a.writing(slow.promise.then(() => events.push('a written'))));
-    b.atEnd(() => b.writing(Promise.reject(new Error('b: disk full'))));
-    c.atEnd(() => c.writing(Promise.reject(new Error('c: disk full'))));
+    a.atEnd(() => a.writing(slow.promise, () => events.push('a written')));
+    b.atEnd(() => b.writing(Promise.reject(new Error('b: disk full')), () => events.push('b written')));
+    c.atEnd(() => {
+      throw new Error('c: cannot flush');
+    });
     const done = finishNodes([a, b, c]).catch((err: unknown) => {
       events.push(`failed: ${(err as Error).message}`);
     });
-    await new Promise((r) => setImmediate(r));
-    expect(events).toEqual([]); // a's write still runs: the failure waits for it
-    slow.resolve();
+    await turn();
+    expect(events).toEqual([]); // a's work still runs: the failure waits for it
+    slow.resolve('x');
     await done;
     expect(events).toEqual(['a written', 'failed: b: disk full']);
   });
 
-  it("reports a hook's failure after the writes already started have settled, and runs no later hook", async () => {
+  it("reports a hook's failure after the work already started is written, and runs no later hook", async () => {
     const [a, b, c] = [context('a'), context('b'), context('c')];
-    const write = deferred();
+    const work = deferred<string>();
     const events: string[] = [];
-    a.atEnd(() => a.writing(write.promise.then(() => events.push('a written'))));
+    a.atEnd(() => a.writing(work.promise, () => events.push('a written')));
     b.atEnd(() => {
       throw new Error('b: cannot flush');
     });
@@ -74,10 +112,19 @@ describe('finishNodes', () => {
     const done = finishNodes([a, b, c]).catch((err: unknown) => {
       events.push(`failed: ${(err as Error).message}`);
     });
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(events).toEqual([]);
-    write.resolve();
+    work.resolve('x');
     await done;
     expect(events).toEqual(['a written', 'failed: b: cannot flush']);
+  });
+
+  it('refuses work handed over after the hooks returned: it would not be waited for', async () => {
+    const a = context('a');
+    a.atEnd(() => undefined);
+    await finishNodes([a]);
+    expect(() => a.writing(Promise.resolve('late'), () => undefined)).toThrow(
+      'a: ctx.writing() after its end-of-run hooks returned; call it from an atEnd hook',
+    );
   });
 });

@@ -8,7 +8,7 @@
  * with the records fed. The sink is run through runGraph from a YAML topology, so that its input can
  * be of any schema (runOperator feeds a `*` port as DeadLetter records).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -126,5 +126,34 @@ describe('sink.parquet', () => {
     for (const file of ['../fills.parquet', 'out/fills.parquet', 'fills.csv', '']) {
       expect(parquetSink.params.safeParse({ file }).success, file).toBe(false);
     }
+  });
+});
+
+describe('sink.parquet at the end of a run', () => {
+  it("fails the run with a file's write error, once the other sinks' files are written whole", async () => {
+    const feeds = new Map<string, FeedBatches>([['in', [[order(T0, 'A')]]]]);
+    const specs = new Map<string, AnySpec>([...registry, ['harness.feed', feedSpec(feeds)]]);
+    const { topology, problems } = validateTopology(
+      loadTopology(
+        'sinks.yaml',
+        [],
+        `
+nodes:
+  - { name: in, type: harness.feed, params: { schema: Order, name: in } }
+  - { name: first, type: sink.parquet, inputs: in, params: { file: first.parquet } }
+  - { name: second, type: sink.parquet, inputs: in, params: { file: second.parquet } }
+  - { name: third, type: sink.parquet, inputs: in, params: { file: third.parquet } }
+`,
+      ),
+      specs,
+    );
+    expect(problems).toEqual([]);
+    const dir = tempDir('sinks');
+    folders.push(dir);
+    mkdirSync(join(dir, 'second.parquet')); // a folder where the file goes: its write fails (EISDIR)
+    await expect(
+      runGraph(topology!, { sessions: [{ open: T0 - MINUTE, close: T0 + 10 * MINUTE }], outDir: dir, observe: [] }),
+    ).rejects.toThrow(/EISDIR/);
+    for (const f of ['first.parquet', 'third.parquet']) expect(await read(readFileSync(join(dir, f))), f).toEqual([order(T0, 'A')]);
   });
 });

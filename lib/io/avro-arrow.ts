@@ -154,8 +154,39 @@ export function columnData(f: arrow.Field, values: readonly unknown[]): arrow.Da
       const data = listOfStructs(t, values);
       if (data) return data;
     }
+  } else if (t instanceof arrow.Utf8 || t instanceof arrow.Float64) {
+    const data = nullableColumn(t, values);
+    if (data) return data;
   }
   return arrow.vectorFromArray(values as unknown[], t).data[0]!;
+}
+
+/**
+ * A nullable string or double column (a reason, a limit price) as Arrow's builder makes it, without
+ * the builder's cost per value (40 ms for 60,000 strings): ASCII strings from one encoding of their
+ * concatenation. Undefined when a value is neither null nor of the column's kind (undefined included:
+ * the builder makes a double of it, not a null), or a string not ASCII: the builder takes those.
+ */
+function nullableColumn(t: arrow.Utf8 | arrow.Float64, values: readonly unknown[]): arrow.Data | undefined {
+  const n = values.length;
+  const valid = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  const isValue = t instanceof arrow.Utf8 ? isString : isNumber;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null) nulls++;
+    else if (isValue(v)) valid[i >> 3]! |= 1 << (i & 7);
+    else return undefined;
+  }
+  const nullBitmap = nulls > 0 ? valid : undefined;
+  if (t instanceof arrow.Float64) {
+    const data = new Float64Array(n);
+    for (let i = 0; i < n; i++) if (typeof values[i] === 'number') data[i] = values[i] as number;
+    return arrow.makeData({ type: t, length: n, nullCount: nulls, nullBitmap, data });
+  }
+  const utf8 = asciiColumn(values.map((v) => (typeof v === 'string' ? v : '')));
+  if (!utf8) return undefined;
+  return arrow.makeData({ type: t, length: n, nullCount: nulls, nullBitmap, valueOffsets: utf8.offsets, data: utf8.bytes });
 }
 
 const ENCODER = new TextEncoder();

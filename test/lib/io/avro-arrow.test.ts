@@ -117,6 +117,50 @@ describe('tableFromRecords', () => {
     }
   });
 
+  it('writes nullable strings and doubles (reasons, limit prices) as the generic builders do: nulls, undefined, none, all, not ASCII', () => {
+    const order = (i: number, limit: unknown, target: unknown) => ({
+      ts_event: T0 + i,
+      ts_known: T0 + i,
+      order_id: `o${i}`,
+      symbol: 'SYM000',
+      side: 'BUY',
+      qty: 10,
+      order_type: limit === null ? 'MARKET' : 'LIMIT',
+      limit_price: limit,
+      ref_price: 10.5,
+      time_in_force: 'DAY',
+      action: target === null ? 'NEW' : 'CANCEL',
+      target_order_id: target,
+    });
+    const state = (i: number, reason: unknown) => ({
+      ts_event: T0 + i,
+      ts_known: T0 + i,
+      order_id: `o${i}`,
+      symbol: 'SYM000',
+      side: 'SELL',
+      status: 'CANCELLED',
+      filled_qty: i,
+      remaining_qty: 10 - i,
+      reason,
+    });
+    const cases: [string, Record<string, unknown>[]][] = [
+      ['Order', Array.from({ length: 20 }, (_, i) => order(i, i % 3 ? 9.5 + i / 7 : null, i % 4 ? null : `o${i - 1}`))],
+      ['Order', Array.from({ length: 9 }, (_, i) => order(i, undefined, undefined))],
+      ['Order', Array.from({ length: 9 }, (_, i) => order(i, i * 0.5, `o${i}`))],
+      ['OrderState', Array.from({ length: 17 }, (_, i) => state(i, i % 2 ? null : `IOC: ${i} shares unfilled`))],
+      ['OrderState', Array.from({ length: 5 }, (_, i) => state(i, i === 3 ? 'annulé' : i === 1 ? '' : null))],
+      ['OrderState', Array.from({ length: 5 }, (_, i) => state(i, i === 2 ? 7 : null))],
+    ];
+    for (const [name, records] of cases) {
+      const bytes = parquetBytes(tableFromRecords(name, records));
+      expect(Buffer.from(bytes).equals(Buffer.from(parquetBytes(genericTable(name, records)))), name).toBe(true);
+    }
+    const back = readBack(parquetBytes(tableFromRecords('OrderState', cases[4]![1])));
+    expect([...back.getChild('reason')!]).toEqual([null, '', null, 'annulé', null]);
+    const limits = readBack(parquetBytes(tableFromRecords('Order', cases[0]![1]))).getChild('limit_price')!;
+    expect([...limits]).toEqual(cases[0]![1].map((o) => o['limit_price']));
+  });
+
   it('takes the generic path for a value of an unexpected kind, as before', () => {
     const oddPosition = { ...states[0]!.positions[0]!, qty: '7' as unknown as number };
     const odd = [

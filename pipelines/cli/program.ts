@@ -248,6 +248,7 @@ export async function buildProgram(): Promise<Command> {
           const { runSplit } = await import('../runtime/group/split.ts');
           const summary = await runSplit({
             ...common,
+            topology,
             ...(opts.quiet ? {} : { onLine: (group: string, line: string) => process.stderr.write(`[${group}] ${line}\n`) }),
           });
           printSummary(summary, opts.out);

@@ -255,16 +255,11 @@ export function writtenTo(path: string, bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Writes a table given as an Arrow IPC stream as a Parquet file, encoded natively on libuv's thread
- * pool (native/parquet: arrow-rs's writer, the crate parquet-wasm compiles, with parquet-wasm's
- * settings but for floating-point columns inside lists, written without a dictionary); the graph thread
- * goes on meanwhile. The stream is released once handed over. Resolves to the bytes written.
+ * The Parquet bytes of a table given as an Arrow IPC stream, encoded natively on libuv's thread pool
+ * (native/parquet: arrow-rs's writer, the crate parquet-wasm compiles, with parquet-wasm's settings but
+ * for floating-point columns inside lists, written without a dictionary); the graph thread goes on
+ * meanwhile. The stream is released once handed over. `writtenTo` puts the bytes in a file.
  */
-export async function writeParquetIpcOnPool(path: string, ipc: IpcStream): Promise<Uint8Array> {
-  return writtenTo(path, await encodeIpcOnPool(ipc));
-}
-
-/** The Parquet bytes of an Arrow IPC stream, encoded on libuv's thread pool as writeParquetIpcOnPool does; the stream is released once handed over. */
 export function encodeIpcOnPool(ipc: IpcStream): Promise<Uint8Array> {
   try {
     return parquetOfIpcOnPool(ipc.bytes, CREATED_BY);

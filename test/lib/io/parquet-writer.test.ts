@@ -1,5 +1,5 @@
 /**
- * The native Parquet writer (native/parquet's parquetOfIpc, through writeParquetIpcOnPool), which
+ * The native Parquet writer (native/parquet's parquetOfIpc, through encodeIpcOnPool), which
  * writes sink.parquet's files, against parquet-wasm's writer, the reference it replaced: on random
  * records of flat and nested schemas, both files read back to the same Arrow stream, byte for byte, and
  * a flat file's bytes are parquet-wasm's. Its one intended difference: floating-point columns inside
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../lib/core/rng.ts';
-import { parquetOfIpc, parquetToIpc, writeParquetIpcOnPool } from '../../../lib/io/parquet.ts';
+import { encodeIpcOnPool, parquetOfIpc, parquetToIpc, writtenTo } from '../../../lib/io/parquet.ts';
 import { RecordColumns } from '../../../lib/io/record-columns.ts';
 import { parquetOfIpcOnPool } from '../../../native/parquet/index.ts';
 import { field, footerOf, type ThriftList, type ThriftStruct } from '../../helpers/parquet-forge.ts';
@@ -91,7 +91,7 @@ describe('the native Parquet writer', () => {
       for (const seed of [1, 2]) {
         const records = make(new Rng(seed), n);
         const path = join(dir, `${schema}-${n}-${seed}.parquet`);
-        const written = await writeParquetIpcOnPool(path, streamOf(schema, records));
+        const written = writtenTo(path, await encodeIpcOnPool(streamOf(schema, records)));
         expect(Buffer.compare(readFileSync(path), written)).toBe(0);
         const reference = parquetOfIpc(streamOf(schema, records));
         expect(Buffer.compare(parquetToIpc(written), parquetToIpc(reference))).toBe(0);
@@ -102,7 +102,7 @@ describe('the native Parquet writer', () => {
   }
 
   it('writes floating-point columns inside lists without a dictionary and keeps the others', async () => {
-    const bytes = await writeParquetIpcOnPool(join(dir, 'dict.parquet'), streamOf('PortfolioState', states(new Rng(3), 500)));
+    const bytes = writtenTo(join(dir, 'dict.parquet'), await encodeIpcOnPool(streamOf('PortfolioState', states(new Rng(3), 500))));
     const dictionaries = dictionaryColumns(bytes);
     for (const c of ['ts_event', 'cash', 'fees', 'positions.list.item.symbol']) expect(dictionaries).toContain(c);
     for (const c of ['positions.list.item.qty', 'positions.list.item.avg_price', 'positions.list.item.mark'])

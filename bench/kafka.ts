@@ -506,7 +506,7 @@ function benchSplit(): string {
     const file = 'examples/kafka-split.yaml';
     const pairs: { one: number; split: number; same: boolean }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      if (ROUNDS > 1) console.log(`… the default graph, one process then --split (round ${round + 1} of ${ROUNDS})`);
+      console.log(`… the default graph, one process then --split${ROUNDS > 1 ? ` (round ${round + 1} of ${ROUNDS})` : ''}`);
       const out = (what: string) => join(dir, `${what}-${round}`);
       const one = alphaSeconds(['backtest', file, '--out', out('one')]);
       const split = alphaSeconds(['backtest', file, '--split', '--out', out('split')]);
@@ -641,7 +641,6 @@ try {
     await benchOperators();
   }
   if (only('split')) {
-    if (ROUNDS === 1) console.log('… the default graph, one process then --split');
     splitLine = benchSplit();
   }
 } catch (err) {

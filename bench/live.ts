@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { benchFlags, decimal, decimals, wholeNumber, wholeNumbers } from './flags.ts';
 import { type GroupRun, splitRun } from './live-split.ts';
 import { type T2tResult, tickToTrade } from './live-t2t.ts';
-import type { Dist } from './venue-audit.ts';
+import { type Dist, pingpongRun as runPingpong } from './venue-audit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name: string): string => join(root, 'native/colo/build', name);
@@ -212,15 +212,7 @@ const replay = t2tOnly
       outDir: join(dir, 'replay'),
     });
 
-const pingpongRun = (): Dist => {
-  const r = JSON.parse(execFileSync(bin('colo_pingpong'), ['--rounds', String(rounds)], { encoding: 'utf8' })) as {
-    p50_ns: number;
-    p99_ns: number;
-    p999_ns: number;
-    max_ns: number;
-  };
-  return { n: rounds, p50: r.p50_ns, p99: r.p99_ns, p999: r.p999_ns, max: r.max_ns };
-};
+const pingpongRun = (): Dist => runPingpong(bin('colo_pingpong'), rounds);
 const loadT2t = loadavg();
 const pingpongRuns = [pingpongRun()];
 const t2t: T2tResult[] = [];

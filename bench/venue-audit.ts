@@ -1,4 +1,5 @@
 /** Reading colo_venue's audit trail for tick-to-trade: bench:venue and bench:live measure the same way. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface Dist {
@@ -52,4 +53,18 @@ export function packetFinder(firsts: readonly number[], counts: readonly number[
     }
     return -1;
   };
+}
+
+/**
+ * One run of colo_pingpong (the binary at `pingpong`): `rounds` UDP-out/TCP-back round trips, back to
+ * back, or with both sides asleep for `gapUs` before each round.
+ */
+export function pingpongRun(pingpong: string, rounds: number, gapUs = 0): Dist & { gap_us: number } {
+  const pp = JSON.parse(execFileSync(pingpong, ['--rounds', String(rounds), '--gap-us', String(gapUs)], { encoding: 'utf8' })) as {
+    p50_ns: number;
+    p99_ns: number;
+    p999_ns: number;
+    max_ns: number;
+  };
+  return { n: rounds, gap_us: gapUs, p50: pp.p50_ns, p99: pp.p99_ns, p999: pp.p999_ns, max: pp.max_ns };
 }

@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { colo } from '../native/colo/index.ts';
 import { benchFlags, decimal, wholeNumber } from './flags.ts';
 import { iocAtAsk } from './t2t-order.ts';
-import { type Dist, dist, packetFinder, readAudit } from './venue-audit.ts';
+import { type Dist, dist, packetFinder, pingpongRun as runPingpong, readAudit } from './venue-audit.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const build = join(root, 'native/colo/build');
@@ -126,13 +126,8 @@ const PACED_ROUNDS = 3000;
  * depends on the host (docs/benchmarks.md), so the reference takes the lowest p50 and the lowest p99 of
  * the four, and the ratios are conservative.
  */
-const pingpongRun = (gapUs = 0): Dist & { gap_us: number } => {
-  const rounds = gapUs > 0 ? Math.min(opts.rounds, PACED_ROUNDS) : opts.rounds;
-  const pp = JSON.parse(
-    execFileSync(bin('colo_pingpong'), ['--rounds', String(rounds), '--gap-us', String(gapUs)], { encoding: 'utf8' }),
-  ) as { p50_ns: number; p99_ns: number; p999_ns: number; max_ns: number };
-  return { n: rounds, gap_us: gapUs, p50: pp.p50_ns, p99: pp.p99_ns, p999: pp.p999_ns, max: pp.max_ns };
-};
+const pingpongRun = (gapUs = 0): Dist & { gap_us: number } =>
+  runPingpong(bin('colo_pingpong'), gapUs > 0 ? Math.min(opts.rounds, PACED_ROUNDS) : opts.rounds, gapUs);
 const loadBefore = loadavg();
 const pingpongRuns = [pingpongRun(), pingpongRun(PACED_GAP_US)];
 

@@ -29,7 +29,7 @@ void on_kill(int) { g_kill = 1; }
 constexpr const char* kFlags =
     "--rerequest-port N --ouch-port N [--user name:password] [--trigger one-tick|every:N] [--shares N] "
     "[--max-orders N] [--max-shares N] [--max-notional DOLLARS] [--max-orders-per-second N] [--collar-bps N] "
-    "[--kill-switch] [--spin] [--log FILE] [--ready-timeout-ms N]";
+    "[--kill-switch] [--spin] [--log FILE] [--ready-timeout-ms N] [--stats-ms N]";
 
 [[noreturn]] void usage_error(const std::string& what) {
   std::fprintf(stderr, "alpha colo_fastpath: %s\n", what.c_str());
@@ -46,6 +46,30 @@ uint64_t parse_uint(const std::string& flag, const std::string& v, uint64_t min,
   return n;
 }
 
+// The counts of the done line and of --stats-ms lines, after their first field.
+std::string counts_json(const colo::fast_path::Runner& runner) {
+  using namespace colo::fast_path;
+  const Stats& st = runner.tick_to_trade().stats();
+  const RunnerStats& rs = runner.stats();
+  std::string out = "\"datagrams\":" + std::to_string(st.datagrams) + ",\"messages\":" + std::to_string(st.messages) +
+                    ",\"evaluated\":" + std::to_string(st.evaluated) + ",\"suppressed\":" + std::to_string(st.suppressed) +
+                    ",\"intents\":" + std::to_string(st.intents) + ",\"orders\":" + std::to_string(rs.orders_sent) +
+                    ",\"over_max_orders\":" + std::to_string(rs.over_max_orders) +
+                    ",\"not_logged_in\":" + std::to_string(rs.not_logged_in) + ",\"rejected\":{";
+  for (size_t r = 0; r < kRejectCount; ++r) {
+    if (r) out += ",";
+    colo::json::append_string(out, reject_name(Reject(r)));
+    out += ':';
+    out += std::to_string(st.rejected[r]);
+  }
+  out += "},\"venue\":{\"accepted\":" + std::to_string(rs.accepted) + ",\"rejected\":" + std::to_string(rs.rejected) +
+         ",\"executed\":" + std::to_string(rs.executed) + ",\"canceled\":" + std::to_string(rs.canceled) +
+         ",\"other\":" + std::to_string(rs.other_ouch) + "},\"joins\":" + std::to_string(rs.joins_sent) +
+         ",\"requests\":" + std::to_string(rs.requests_sent) + ",\"kill_switch\":" +
+         (runner.tick_to_trade().kill_switch() ? "true" : "false");
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,6 +79,7 @@ int main(int argc, char** argv) {
   std::string trigger_spec = "one-tick", log_path;
   uint32_t shares = 100;
   uint64_t ready_timeout_ms = 5000;
+  uint64_t stats_ms = 0;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -107,6 +132,8 @@ int main(int argc, char** argv) {
       log_path = value();
     } else if (a == "--ready-timeout-ms") {
       ready_timeout_ms = parse_uint(a, value(), 1, 3'600'000, "milliseconds to log in and join, 1..3600000");
+    } else if (a == "--stats-ms") {
+      stats_ms = parse_uint(a, value(), 1, 3'600'000, "milliseconds between stats lines, 1..3600000");
     } else {
       usage_error("unknown flag '" + a + "'; accepted: " + kFlags);
     }
@@ -156,6 +183,7 @@ int main(int argc, char** argv) {
     const uint64_t start = monotonic_ns();
     bool ready = false;
     uint64_t last_flush = start;
+    uint64_t last_stats = start;
     while (!g_stop && runner.state() != Runner::State::kDone) {
       runner.step(timeout);
       if (g_kill) runner.tick_to_trade().set_kill_switch(true);
@@ -177,6 +205,12 @@ int main(int argc, char** argv) {
           return 1;
         }
       }
+      if (ready && stats_ms > 0 && now - last_stats >= stats_ms * 1'000'000ULL) {
+        const std::string stats = "{\"stats\":true," + counts_json(runner) + "}\n";
+        std::fputs(stats.c_str(), stdout);
+        std::fflush(stdout);
+        last_stats = now;
+      }
       if (log && now - last_flush > 100'000'000ULL) {
         std::fflush(log);
         last_flush = now;
@@ -186,26 +220,9 @@ int main(int argc, char** argv) {
     if (stopped) runner.logout();
     if (log) std::fclose(log);
 
-    const Stats& st = runner.tick_to_trade().stats();
-    const RunnerStats& rs = runner.stats();
     std::string done = "{\"done\":true,\"reason\":";
     colo::json::append_string(done, stopped ? std::string("signal") : runner.done_reason());
-    done += ",\"datagrams\":" + std::to_string(st.datagrams) + ",\"messages\":" + std::to_string(st.messages) +
-            ",\"evaluated\":" + std::to_string(st.evaluated) + ",\"suppressed\":" + std::to_string(st.suppressed) +
-            ",\"intents\":" + std::to_string(st.intents) + ",\"orders\":" + std::to_string(rs.orders_sent) +
-            ",\"over_max_orders\":" + std::to_string(rs.over_max_orders) +
-            ",\"not_logged_in\":" + std::to_string(rs.not_logged_in) + ",\"rejected\":{";
-    for (size_t r = 0; r < kRejectCount; ++r) {
-      if (r) done += ",";
-      colo::json::append_string(done, reject_name(Reject(r)));
-      done += ':';
-      done += std::to_string(st.rejected[r]);
-    }
-    done += "},\"venue\":{\"accepted\":" + std::to_string(rs.accepted) + ",\"rejected\":" + std::to_string(rs.rejected) +
-            ",\"executed\":" + std::to_string(rs.executed) + ",\"canceled\":" + std::to_string(rs.canceled) +
-            ",\"other\":" + std::to_string(rs.other_ouch) + "},\"joins\":" + std::to_string(rs.joins_sent) +
-            ",\"requests\":" + std::to_string(rs.requests_sent) + ",\"kill_switch\":" +
-            (runner.tick_to_trade().kill_switch() ? "true" : "false") + "}\n";
+    done += "," + counts_json(runner) + "}\n";
     std::fputs(done.c_str(), stdout);
     std::fflush(stdout);
     if (!stopped && runner.done_reason() != "the venue ended the session") {

@@ -31,7 +31,9 @@ run_ctest() { # run_ctest DIR LABEL CTEST-ARGS...
   shift 2
   local out
   if ! out="$(cd "$dir" && ctest --output-on-failure -j "$jobs" "$@" 2>&1)"; then
-    echo "$out" | tail -60 >&2
+    # The failures' own lines first: with -j the failing test's output can be far from the end.
+    echo "$out" | grep -E -A8 ': Failure|ERROR: AddressSanitizer|runtime error:' | head -80 >&2 || true
+    echo "$out" | tail -30 >&2
     give_up "$label: GoogleTest failures"
   fi
   echo "[native/colo] $label: $(echo "$out" | grep -E 'tests passed' | tail -1)"

@@ -21,6 +21,9 @@ import { DEFAULT_PARTITIONS, defaultTopic, type Transport } from './transport.ts
 type Path = (string | number)[];
 type Report = (path: Path, node: string | undefined, message: string, hint?: string) => void;
 
+/** The most processes one group may run as: `--split` starts one per replica. */
+export const MAX_REPLICAS = 64;
+
 export interface Group {
   name: string;
   nodes: string[];
@@ -86,8 +89,8 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
       at(path, undefined, `group "${name}" is ${JSON.stringify(value)}`, 'a list of node names, or { nodes: [...], replicas: N }');
       continue;
     }
-    if (!Number.isInteger(replicas) || (replicas as number) < 1)
-      at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, 'an integer >= 1');
+    if (!Number.isInteger(replicas) || (replicas as number) < 1 || (replicas as number) > MAX_REPLICAS)
+      at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, `an integer from 1 to ${MAX_REPLICAS}`);
     const members: string[] = [];
     list.forEach((n: unknown, i) => {
       const itemPath = Array.isArray(value) ? [...path, i] : [...path, 'nodes', i];

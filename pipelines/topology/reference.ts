@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAIN_PORT, outputSchemas, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';
 import { edgeEnds, type Topology } from './model.ts';
+import { MAX_REPLICAS } from './groups.ts';
 
 interface ParamDoc {
   name: string;
@@ -173,7 +174,7 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
               required: ['nodes'],
               properties: {
                 nodes: { type: 'array', items: { type: 'string' } },
-                replicas: { type: 'integer', minimum: 1, description: 'Processes sharing the symbols (per-symbol stages only).' },
+                replicas: { type: 'integer', minimum: 1, maximum: MAX_REPLICAS, description: 'Processes sharing the symbols (per-symbol stages only).' },
               },
             },
           ],

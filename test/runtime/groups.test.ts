@@ -92,4 +92,18 @@ describe('a replicated per-symbol group', () => {
       'group "features" has 2 replicas but snapshot, relative, normalised need the whole universe',
     ]);
   });
+
+  it('is refused for more replicas than --split would start processes for', () => {
+    for (const [replicas, refused] of [
+      [64, false],
+      [65, true],
+      [1e9, true],
+    ] as const) {
+      const text = readFileSync(SPLIT, 'utf8')
+        .replace('  features: [bars,', `  features: { replicas: ${replicas}, nodes: [bars,`)
+        .replace('normalised]\n  trading', 'normalised] }\n  trading');
+      const messages = validate(text).problems.map((p) => p.message);
+      expect(messages.some((m) => m === `replicas is ${replicas}`)).toBe(refused);
+    }
+  });
 });

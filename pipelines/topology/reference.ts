@@ -174,7 +174,12 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
               required: ['nodes'],
               properties: {
                 nodes: { type: 'array', items: { type: 'string' } },
-                replicas: { type: 'integer', minimum: 1, maximum: MAX_REPLICAS, description: 'Processes sharing the symbols (per-symbol stages only).' },
+                replicas: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: MAX_REPLICAS,
+                  description: 'Processes sharing the symbols (per-symbol stages only).',
+                },
               },
             },
           ],

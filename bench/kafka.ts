@@ -22,7 +22,8 @@
  * avsc's toBuffer.
  *
  * `split` (not run unless named) times `alpha backtest examples/kafka-split.yaml` in one process and
- * with `--split`, in `--rounds` alternating pairs, and checks that both write the same fills.
+ * with `--split`, in `--rounds` alternating pairs, and checks that both write the same fills; beside
+ * each wall time, the CPU it took (its processes', and the broker's and registry's during the split).
  *
  * Traffic goes to 127.0.0.1 only. Starts the services with scripts/services/up.sh if they are down.
  */
@@ -487,12 +488,48 @@ async function benchKcat(): Promise<void> {
 
 // ---------------------------------------------------------------- the default graph split in two processes
 
-/** Wall seconds of `alpha ARGS` (start-up included), failing with its stderr. */
-function alphaSeconds(args: string[]): number {
+/**
+ * CPU seconds (user + system) of this process's waited-for children so far, from /proc/self/stat:
+ * a launcher waits for its group processes, so theirs count too; the broker's do not.
+ */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // Fields after the command name (which may hold spaces) in parentheses; cutime and cstime are the 16th and 17th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+/** sysconf(_SC_CLK_TCK): 100 on Linux for every architecture Node supports. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds so far of the broker and the registry (their pid files in .services/), or undefined when unknown. */
+function servicesCpuSeconds(): number | undefined {
+  let total = 0;
+  for (const pidFile of ['.services/kafka/kafka.pid', '.services/schema-registry/registry.pid']) {
+    try {
+      const pid = readFileSync(join(ROOT, pidFile), 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}
+
+/** Wall and CPU seconds of `alpha ARGS` (start-up included), failing with its stderr. */
+function alphaSeconds(args: string[]): { wall: number; cpu: number; services: number } {
+  const cpu0 = childrenCpuSeconds();
+  const services0 = servicesCpuSeconds();
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/alpha.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`alpha ${args.join(' ')} → ${r.status}: ${r.stderr}`);
-  return (performance.now() - t0) / 1000;
+  const services1 = servicesCpuSeconds();
+  return {
+    wall: (performance.now() - t0) / 1000,
+    cpu: childrenCpuSeconds() - cpu0,
+    services: services0 === undefined || services1 === undefined ? Number.NaN : services1 - services0,
+  };
 }
 
 /**
@@ -504,22 +541,28 @@ function benchSplit(): string {
   const dir = mkdtempSync(join(tmpdir(), 'split-bench-'));
   try {
     const file = 'examples/kafka-split.yaml';
-    const pairs: { one: number; split: number; same: boolean }[] = [];
+    const pairs: { one: number; split: number; oneCpu: number; splitCpu: number; servicesCpu: number; same: boolean }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       console.log(`… the default graph, one process then --split${ROUNDS > 1 ? ` (round ${round + 1} of ${ROUNDS})` : ''}`);
       const out = (what: string) => join(dir, `${what}-${round}`);
       const one = alphaSeconds(['backtest', file, '--out', out('one')]);
       const split = alphaSeconds(['backtest', file, '--split', '--out', out('split')]);
       const same = readFileSync(join(out('one'), 'fills.parquet')).equals(readFileSync(join(out('split'), 'fills.parquet')));
-      pairs.push({ one, split, same });
+      pairs.push({ one: one.wall, split: split.wall, oneCpu: one.cpu, splitCpu: split.cpu, servicesCpu: split.services, same });
     }
     const ratios = pairs.map((p) => p.split / p.one);
     const mid = median(ratios);
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} s`;
+    // CPU beside wall time: on 2 cores a split run's wall time is bounded below by its CPU over the
+    // cores, and CPU seconds move less with the host's load than wall seconds.
+    const cpuRatio = median(pairs.map((p) => p.splitCpu / p.oneCpu));
+    const services = pairs.map((p) => p.servicesCpu);
     return (
       `split: alpha backtest ${file} --split ${range(pairs.map((p) => p.split))} vs ${range(pairs.map((p) => p.one))} in one process, ` +
       `${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} in ${pairs.length} alternating pair${pairs.length > 1 ? 's' : ''} ` +
-      `(median ${mid.toFixed(2)}×; target ≤ 1.3×: ${mid <= 1.3 ? 'met' : 'missed'}); fills ${pairs.every((p) => p.same) ? 'identical' : 'DIFFER'}`
+      `(median ${mid.toFixed(2)}×; target ≤ 1.3×: ${mid <= 1.3 ? 'met' : 'missed'}); fills ${pairs.every((p) => p.same) ? 'identical' : 'DIFFER'}; ` +
+      `CPU (user + system) ${range(pairs.map((p) => p.splitCpu))} vs ${range(pairs.map((p) => p.oneCpu))}, median ${cpuRatio.toFixed(2)}×` +
+      (services.every(Number.isFinite) ? `, and the broker and registry ${range(services)} more during the split run` : '')
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,10 @@ import { DEFAULT_PARTITIONS, defaultTopic, type Transport } from './transport.ts
 type Path = (string | number)[];
 type Report = (path: Path, node: string | undefined, message: string, hint?: string) => void;
 
-/** The most processes one group may run as: `--split` starts one per replica. */
+/**
+ * The most processes the groups of one topology may run as, and so the most replicas of one group:
+ * `--split` starts one per replica of each group, each a Node process of about 0.4 GB.
+ */
 export const MAX_REPLICAS = 64;
 
 export interface Group {
@@ -91,6 +94,7 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
     }
     if (!Number.isInteger(replicas) || (replicas as number) < 1 || (replicas as number) > MAX_REPLICAS)
       at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, `an integer from 1 to ${MAX_REPLICAS}`);
+    if (list.length === 0) at(path, undefined, `group "${name}" has no nodes`, 'list the nodes it runs, or leave the group out');
     const members: string[] = [];
     list.forEach((n: unknown, i) => {
       const itemPath = Array.isArray(value) ? [...path, i] : [...path, 'nodes', i];
@@ -111,6 +115,9 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
     });
     groups.push({ name, nodes: members, replicas: Number.isInteger(replicas) ? (replicas as number) : 1 });
   }
+  const processes = groups.reduce((n, g) => n + g.replicas, 0);
+  if (processes > MAX_REPLICAS)
+    at(['groups'], undefined, `the groups run as ${processes} processes`, `at most ${MAX_REPLICAS} in all (a group's replicas each count)`);
   for (const [name, node] of nodes) {
     if (node.spec && node.spec.kind !== 'source' && !owner.has(name) && groups.length > 0) {
       at(['groups'], name, `node "${name}" is in no group`, `add it to one of: ${groups.map((g) => g.name).join(', ')}`);

@@ -93,6 +93,18 @@ describe('a replicated per-symbol group', () => {
     ]);
   });
 
+  it('is refused for an empty group, and for groups that make more than 64 processes in all', () => {
+    const base = readFileSync(SPLIT, 'utf8');
+    const empty = base.replace('\ngroups:\n', '\ngroups:\n  idle: []\n');
+    expect(validate(empty).problems.map((p) => p.message)).toEqual(['group "idle" has no nodes']);
+    // Two per-symbol groups of 40 replicas each: each within its bound, 82 processes with the others.
+    const many = base.replace(
+      '  features: [bars, returns, volatility, microstructure, bar_stats,',
+      '  ticks: { replicas: 40, nodes: [bars] }\n  more: { replicas: 40, nodes: [returns] }\n  features: [volatility, microstructure, bar_stats,',
+    );
+    expect(validate(many).problems.map((p) => p.message)).toContain('the groups run as 82 processes');
+  });
+
   it('is refused for more replicas than --split would start processes for', () => {
     for (const [replicas, refused] of [
       [64, false],

@@ -13,7 +13,7 @@ import { defineOperator } from '../sdk/spec.ts';
 
 const params = z.strictObject({
   rate: z.number().gt(0).max(1).default(0.1).describe('Target participation: the fraction of the volume traded since arrival, in (0, 1].'),
-  interval_seconds: z.number().gt(0).max(3600).default(60).describe('Seconds between looks at the volume (and child orders).'),
+  interval_seconds: z.number().min(1).max(3600).default(60).describe('Seconds between looks at the volume (and child orders), from one.'),
   max_child_qty: z.number().int().min(1).nullable().default(null).describe('Most shares of one child order; null: no cap.'),
   lot_size: z.number().int().min(1).default(1).describe('Shares per lot: targets are whole lots.'),
 });

@@ -17,7 +17,12 @@ import { defineOperator } from '../sdk/spec.ts';
 const params = z
   .strictObject({
     ...horizonParams,
-    bucket_minutes: z.number().gt(0).max(1440).default(15).describe('Width of the volume profile’s buckets, minutes from the open.'),
+    bucket_minutes: z
+      .number()
+      .min(1)
+      .max(1440)
+      .default(15)
+      .describe('Width of the volume profile’s buckets, minutes from the open (from one).'),
     lookback_days: z.number().int().min(1).max(260).default(5).describe('Complete sessions the volume profile averages (the latest seen).'),
     lot_size: z.number().int().min(1).default(1).describe('Shares per lot: each slice but the last is whole lots.'),
   })

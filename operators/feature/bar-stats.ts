@@ -6,6 +6,7 @@
  *   up_share_w   the share of the last w bars that closed up, minus one half.
  */
 import { z } from 'zod';
+import { barCounts } from '../sdk/params.ts';
 import type { Bar, FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
@@ -16,7 +17,7 @@ const STATS = ['range', 'close_loc', 'vwap_gap', 'up_share'] as const;
 const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
-  windows: z.array(z.number().int().min(2).max(1_000)).min(1).default([10, 30, 60]).describe('Windows, in bars.'),
+  windows: barCounts(2, 1_000).default([10, 30, 60]).describe('Windows, in bars.'),
   intraday: z.boolean().default(true).describe('Start afresh each session, so no window spans the overnight gap.'),
 });
 

@@ -3,6 +3,7 @@
  * ratio of recent volatility to the symbol's long-run level (its volatility regime).
  */
 import { z } from 'zod';
+import { barCounts } from '../sdk/params.ts';
 import type { FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on } from '../sdk/handle.ts';
@@ -12,7 +13,7 @@ import { perSymbolFeatures, sessionLookup } from '../sdk/per-symbol.ts';
 const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
-  windows: z.array(z.number().int().min(2).max(10_000)).min(1).default([15, 60]).describe('Windows, in bars.'),
+  windows: barCounts(2, 10_000).default([15, 60]).describe('Windows, in bars.'),
   long_run_halflife: z
     .number()
     .positive()

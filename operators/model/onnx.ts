@@ -29,6 +29,9 @@ const inputs = definePorts({
   cross_section: { schema: 'CrossSection', description: 'Normalised features, in the order of the model card.' },
 });
 
+/** The most models of a walk-forward schedule: each is loaded into its own session before the run starts. */
+const MAX_SCHEDULE = 256;
+
 const params = z
   .strictObject({
     model: z.string().min(1).optional().describe('Folder of one model (card.json, model.onnx) that scores the whole run.'),
@@ -40,6 +43,7 @@ const params = z
         }),
       )
       .min(1)
+      .max(MAX_SCHEDULE)
       .optional()
       .describe('Walk-forward: models in order of `from`; each scores from its date until the next one starts.'),
   })

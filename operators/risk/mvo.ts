@@ -98,7 +98,7 @@ const params = z
       ),
     solver: z
       .strictObject({
-        eps: z.number().positive().max(1).default(1e-6).describe('OSQP absolute and relative tolerance.'),
+        eps: z.number().min(1e-12).max(1).default(1e-6).describe('OSQP absolute and relative tolerance, from 1e-12.'),
         max_iter: z.int().min(1).max(10_000_000).default(20_000).describe('Most ADMM iterations per solve.'),
         polish: z.boolean().default(true).describe('Refine each solution on its active set.'),
       })

@@ -22,6 +22,11 @@ export function scheduleWork(slices: readonly Slice[], qty: number, interval: Mi
 }
 
 /** The params of a schedule over a horizon (TWAP, VWAP): how long, and how often a child goes out. */
+/** The most child orders a parent is sliced into: its whole schedule is made when it arrives. */
+export const MAX_SLICES = 1440;
+/** The shortest slice: one second. */
+const MIN_SLICE_MINUTES = 1 / 60;
+
 export const horizonParams = {
   horizon_minutes: z
     .number()
@@ -29,11 +34,22 @@ export const horizonParams = {
     .max(1440)
     .default(30)
     .describe('Minutes from a parent’s arrival over which it is spread (at most to the close).'),
-  slice_minutes: z.number().gt(0).max(1440).default(5).describe('Minutes between child orders; at most horizon_minutes.'),
+  slice_minutes: z
+    .number()
+    .min(MIN_SLICE_MINUTES)
+    .max(1440)
+    .default(5)
+    .describe(`Minutes between child orders, from one second; at most horizon_minutes, and at most ${MAX_SLICES} slices in a horizon.`),
 };
 
-/** Refuses a slice longer than the horizon (for the `superRefine` of a schema with {@link horizonParams}). */
+/** Refuses a slice longer than the horizon, or so short that a parent makes more than MAX_SLICES children (for the `superRefine` of a schema with {@link horizonParams}). */
 export function checkHorizon(p: { horizon_minutes: number; slice_minutes: number }, issue: z.RefinementCtx): void {
   if (p.horizon_minutes > 0 && p.slice_minutes > p.horizon_minutes)
     issue.addIssue({ code: 'custom', path: ['slice_minutes'], message: `expected at most horizon_minutes (${p.horizon_minutes})` });
+  else if (p.slice_minutes >= MIN_SLICE_MINUTES && p.horizon_minutes / p.slice_minutes > MAX_SLICES)
+    issue.addIssue({
+      code: 'custom',
+      path: ['slice_minutes'],
+      message: `expected at least horizon_minutes / ${MAX_SLICES} (${p.horizon_minutes / MAX_SLICES}): a parent's slices are planned at its arrival`,
+    });
 }

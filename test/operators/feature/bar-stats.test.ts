@@ -170,11 +170,11 @@ describe('feature.bar-stats, updated bar by bar, matches a rescan of every windo
       return { symbol, bar: [high, low, c, v, p] };
     });
 
-  it('for random bars, sessions, missing prices and windows in any order, repeated', async () => {
+  it('for random bars, sessions, missing prices and windows in any order (distinct, as params require)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.array(fedArb, { maxLength: 40 }), { minLength: 1, maxLength: 3 }),
-        fc.array(fc.integer({ min: 2, max: 12 }), { minLength: 1, maxLength: 5 }),
+        fc.uniqueArray(fc.integer({ min: 2, max: 12 }), { minLength: 1, maxLength: 5 }),
         fc.boolean(),
         async (days, windows, intraday) => {
           const fed = days.flatMap((bars, d) => bars.map((b): Fed => ({ ...b, d })));

@@ -66,10 +66,19 @@ function resolveProblem(dir: string, file: string): { problem?: string; real?: s
   return problem ? { problem } : { real, id: `${st.dev}:${st.ino}` };
 }
 
-function fileProblem(st: { isFile(): boolean; isDirectory(): boolean; size: number | bigint }): string | undefined {
+/** What a file should be at most: its size, and what the limit is for (in the refusal). */
+export interface FileLimit {
+  bytes: number;
+  of: string;
+}
+const DATA_FILE: FileLimit = { bytes: MAX_DATA_FILE_BYTES, of: 'a data file' };
+
+function fileProblem(
+  st: { isFile(): boolean; isDirectory(): boolean; size: number | bigint },
+  limit: FileLimit = DATA_FILE,
+): string | undefined {
   if (!st.isFile()) return `not a regular file (a ${st.isDirectory() ? 'folder' : 'device, pipe or socket'})`;
-  if (Number(st.size) > MAX_DATA_FILE_BYTES)
-    return `${st.size} bytes: larger than the limit of ${MAX_DATA_FILE_BYTES} bytes for a data file`;
+  if (Number(st.size) > limit.bytes) return `${st.size} bytes: larger than the limit of ${limit.bytes} bytes for ${limit.of}`;
   return undefined;
 }
 
@@ -78,7 +87,7 @@ function fileProblem(st: { isFile(): boolean; isDirectory(): boolean; size: numb
  * (a pipe) and checked on the open descriptor, so a device or a file swapped after an earlier check is
  * refused. The caller closes `fd`.
  */
-function openDataBytes(path: string): { fd: number; size: number } {
+function openDataBytes(path: string, limit: FileLimit = DATA_FILE): { fd: number; size: number } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -88,7 +97,7 @@ function openDataBytes(path: string): { fd: number; size: number } {
   }
   try {
     const st = fstatSync(fd);
-    const problem = fileProblem(st);
+    const problem = fileProblem(st, limit);
     if (problem) throw new DataError(path, problem);
     return { fd, size: st.size };
   } catch (err) {
@@ -98,9 +107,12 @@ function openDataBytes(path: string): { fd: number; size: number } {
   }
 }
 
-/** The bytes of a regular file of at most MAX_DATA_FILE_BYTES (see openDataBytes). */
-export function readDataBytes(path: string): Uint8Array {
-  const { fd, size } = openDataBytes(path);
+/**
+ * The bytes of a regular file of at most `limit` (MAX_DATA_FILE_BYTES unless given; see openDataBytes):
+ * a pipe, a device or a huge file is a DataError, not a read that blocks or runs out of memory.
+ */
+export function readDataBytes(path: string, limit: FileLimit = DATA_FILE): Uint8Array {
+  const { fd, size } = openDataBytes(path, limit);
   try {
     const bytes = new Uint8Array(size);
     let at = 0;

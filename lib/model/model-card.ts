@@ -4,10 +4,10 @@
  * validation can refuse a topology whose features differ from the card's before anything runs.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AlphaError } from '../core/errors.ts';
+import { AlphaError, DataError } from '../core/errors.ts';
+import { MAX_DATA_FILE_BYTES, readDataBytes } from '../io/parquet.ts';
 import { describeIssues } from '../core/zod-issues.ts';
 import { isoTime, type Micros } from '../core/time.ts';
 
@@ -29,6 +29,9 @@ const cardSchema = z
 
 export type ModelCard = z.infer<typeof cardSchema> & { readonly dir: string; readonly cutoff: Micros };
 
+/** The largest model card read (a card is a few kilobytes). */
+const MAX_CARD_BYTES = 1024 * 1024;
+
 export class ModelCardError extends AlphaError {
   override readonly name = 'ModelCardError';
 }
@@ -38,8 +41,9 @@ export function readModelCard(dir: string): ModelCard {
   const file = join(dir, 'card.json');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
+    text = new TextDecoder().decode(readDataBytes(file, { bytes: MAX_CARD_BYTES, of: 'a model card' }));
+  } catch (err) {
+    if (err instanceof DataError && !err.message.endsWith(': file not found')) throw new ModelCardError(err.message);
     throw new ModelCardError(`${file}: no model card (train a model with \`alpha model train --out ${dir}\`)`);
   }
   let raw: unknown;
@@ -61,8 +65,9 @@ export function readModelBytes(card: ModelCard): Uint8Array {
   const file = join(card.dir, 'model.onnx');
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
-  } catch {
+    bytes = readDataBytes(file, { bytes: MAX_DATA_FILE_BYTES, of: 'a model file' });
+  } catch (err) {
+    if (err instanceof DataError && !err.message.endsWith(': file not found')) throw new ModelCardError(err.message);
     throw new ModelCardError(`${file}: model file not found (the card lists it)`);
   }
   const want = card.files['model.onnx']!.sha256;

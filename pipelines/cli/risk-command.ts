@@ -1,13 +1,18 @@
 /** `alpha risk solve`: its options and exit codes (pipelines/cli/risk.ts has the problem file and the solve). */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { QpSettings } from '../../native/osqp/index.ts';
 
 /** The solver settings of `alpha risk solve` (its --eps and --max-iter change them). */
 export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 200_000 };
 
-/** The most iterations the OSQP binding takes (native/osqp/index.ts). */
-const MAX_ITER = 0x7fffffff;
+/** The most ADMM iterations asked for: 50 times the default. */
+const MAX_ITER = 10_000_000;
+/** The tightest tolerance asked for: below it doubles cannot tell the residuals apart. */
+const MIN_EPS = 1e-12;
+/** The longest a solve may take before OSQP stops with time_limit_reached (exit 1). */
+const TIME_LIMIT_MS = 10 * 60 * 1000;
+/** The largest problem file read (a covariance of 1,000 assets is about 20 MB of JSON). */
+const MAX_PROBLEM_BYTES = 64 * 1024 * 1024;
 
 const text = (value: string): string | number => value;
 
@@ -31,9 +36,11 @@ export function registerRiskCommand(program: Command): void {
       };
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        const { readDataBytes } = await import('../../lib/io/parquet.ts');
+        text = new TextDecoder().decode(readDataBytes(file, { bytes: MAX_PROBLEM_BYTES, of: 'a problem file' }));
       } catch (err) {
-        process.stderr.write(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}\n`);
+        // readDataBytes's errors name the file; a pipe, a folder or a file over the limit is refused, not read.
+        process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
         process.exitCode = 2;
         return;
       }
@@ -45,20 +52,26 @@ export function registerRiskCommand(program: Command): void {
         return;
       }
       if (
-        !(opts.eps > 0 && opts.eps < Number.POSITIVE_INFINITY) ||
+        !(opts.eps >= MIN_EPS && opts.eps < Number.POSITIVE_INFINITY) ||
         !Number.isInteger(opts.maxIter) ||
         opts.maxIter < 1 ||
         opts.maxIter > MAX_ITER
       ) {
         process.stderr.write(
-          `--eps is ${JSON.stringify(String(given.eps))} and --max-iter ${JSON.stringify(String(given.maxIter))}: expected a number > 0 and an integer from 1 to ${MAX_ITER.toLocaleString('en-US')}\n`,
+          `--eps is ${JSON.stringify(String(given.eps))} and --max-iter ${JSON.stringify(String(given.maxIter))}: expected a number from ${MIN_EPS} and an integer from 1 to ${MAX_ITER.toLocaleString('en-US')}\n`,
         );
         process.exitCode = 2;
         return;
       }
       let r: ReturnType<typeof solveProblem>;
       try {
-        r = solveProblem(parsed.problem, { ...EXACT, epsAbs: opts.eps, epsRel: opts.eps, maxIter: opts.maxIter });
+        r = solveProblem(parsed.problem, {
+          ...EXACT,
+          epsAbs: opts.eps,
+          epsRel: opts.eps,
+          maxIter: opts.maxIter,
+          timeLimitMs: TIME_LIMIT_MS,
+        });
       } catch (err) {
         // The contract holds whatever happens inside: a JSON result on stdout, a reason on stderr, exit 1.
         process.stdout.write(`${JSON.stringify({ status: 'error', weights: null, objective: null, iterations: 0, solve_ms: 0 })}\n`);

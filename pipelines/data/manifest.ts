@@ -4,7 +4,6 @@
  * non-empty universe, and for each dataset one file per date, each a relative path that stays inside
  * the data folder, no file listed twice. A problem is a DataError `DIR/manifest.json: PATH is VALUE: what would be accepted`.
  */
-import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../../lib/core/errors.ts';
@@ -14,7 +13,7 @@ import { avroSchemas } from '../../schemas/avro.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import { parseDate } from './calendar.ts';
 import { isDate } from '../../lib/core/dates.ts';
-import { dataFileIdentity, lexicalProblem } from '../../lib/io/parquet.ts';
+import { dataFileIdentity, lexicalProblem, readDataBytes } from '../../lib/io/parquet.ts';
 
 const date = z.string().refine(isDate, 'expected a real date YYYY-MM-DD');
 const micros = z.number().int('expected whole microseconds since the epoch').min(0).max(Number.MAX_SAFE_INTEGER);
@@ -129,12 +128,16 @@ export interface DatasetManifest {
  * symlinks) inside DIR, be a regular file, not empty, of at most MAX_DATA_FILE_BYTES
  * (lib/io/parquet.ts), and be listed once (not under two names either).
  */
+/** The largest manifest read: the generated ones are up to about 1.3 MB (20,000 symbol-days). */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 export function readManifest(dir: string): DatasetManifest {
   const file = join(dir, 'manifest.json');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
+    text = new TextDecoder().decode(readDataBytes(file, { bytes: MAX_MANIFEST_BYTES, of: 'a manifest' }));
+  } catch (err) {
+    if (err instanceof DataError && !err.message.endsWith(': file not found')) throw err; // a pipe, a folder, too large
     throw new DataError(file, 'dataset manifest not found — create a dataset with `alpha data generate --out DIR`');
   }
   let json: unknown;

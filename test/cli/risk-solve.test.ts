@@ -140,7 +140,7 @@ describe('alpha risk solve', () => {
     expect(runs.notJson.stderr).toMatch(/broken\.json: not valid JSON/);
     expect(runs.notJson.stdout).toBe('');
     expect(runs.missing.code).toBe(2);
-    expect(runs.missing.stderr).toMatch(/nope\.json: cannot read/);
+    expect(runs.missing.stderr).toMatch(/nope\.json: file not found/);
     expect(runs.missing.stdout).toBe('');
   });
 

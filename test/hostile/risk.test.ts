@@ -118,10 +118,13 @@ describe('alpha risk solve refuses solver flags it cannot honour, exit 2', () =>
     ['--eps', '', '--eps is "" and --max-iter "200000"'],
     ['--max-iter', '0x10', '--eps is "1e-8" and --max-iter "0x10"'],
     ['--max-iter', '1000000000000000', '--eps is "1e-8" and --max-iter "1000000000000000"'],
+    // 2^31 − 1 iterations at a tolerance never met ran for days; a file that is a pipe blocked the read.
+    ['--max-iter', '10000001', '--eps is "1e-8" and --max-iter "10000001"'],
+    ['--eps', '1e-300', '--eps is "1e-300" and --max-iter "200000"'],
   ])('%s %j', async (flag, value, seen) => {
     const path = join(dir, 'flags.json');
     writeFileSync(path, JSON.stringify({ mu: [0.1], gamma: 1, risk: { sigma: [[0.04]] } }));
     const run = await runAlpha(['risk', 'solve', path, flag, value], 60_000);
-    expect(run).toEqual({ code: 2, stdout: '', stderr: `${seen}: expected a number > 0 and an integer from 1 to 2,147,483,647\n` });
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `${seen}: expected a number from 1e-12 and an integer from 1 to 10,000,000\n` });
   });
 });

@@ -67,6 +67,10 @@ export function registerLiveCommand(program: Command): void {
     .action(async (file: string, opts: LiveCommandOptions) => {
       const seconds = opts.seconds === undefined ? undefined : positive('--seconds', opts.seconds, false);
       const every = positive('--status-every', opts.statusEvery, true);
+      if (every > 0 && every < MIN_STATUS_SECONDS)
+        throw new AlphaError(
+          `--status-every ${JSON.stringify(opts.statusEvery)}: expected 0 (no status lines) or at least ${MIN_STATUS_SECONDS} s`,
+        );
       const speed = positive('--speed', opts.speed, false, 'a speed factor (1 the wall clock, 60 a minute a second)', 'at most 604,800');
       if (opts.date !== undefined && !isDate(opts.date))
         throw new AlphaError(`--date ${JSON.stringify(opts.date)}: expected a real date YYYY-MM-DD`);
@@ -106,7 +110,19 @@ export function registerLiveCommand(program: Command): void {
             : {}),
           ...(opts.date !== undefined ? { date: opts.date, speed } : {}),
           ...(opts.hot !== undefined
-            ? { hot: { url: opts.hot, retentionHours: positive('--hot-retention-hours', opts.hotRetentionHours, false) } }
+            ? {
+                hot: {
+                  url: opts.hot,
+                  retentionHours: positive(
+                    '--hot-retention-hours',
+                    opts.hotRetentionHours,
+                    false,
+                    'a number of hours',
+                    'at most 8,784 (a leap year)',
+                    24 * 366,
+                  ),
+                },
+              }
             : {}),
           signal: stop.signal,
           statusSeconds: opts.quiet ? 0 : every,
@@ -138,9 +154,19 @@ function wholeDays(value: string): number {
 }
 
 /** A plain decimal ('0x10', '1e3' and '' are not) > 0 (≥ 0 when `zeroOk`), at most `most`. */
-function positive(flag: string, value: string, zeroOk: boolean, what = 'a number of seconds', most = 'at most a week'): number {
+/** The shortest time between status lines: ten a second already scroll faster than anyone reads. */
+const MIN_STATUS_SECONDS = 0.1;
+
+function positive(
+  flag: string,
+  value: string,
+  zeroOk: boolean,
+  what = 'a number of seconds',
+  most = 'at most a week',
+  max = 86_400 * 7,
+): number {
   const x = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(x) || (!zeroOk && x === 0) || x > 86_400 * 7)
+  if (!Number.isFinite(x) || (!zeroOk && x === 0) || x > max)
     throw new AlphaError(`${flag} ${JSON.stringify(value)}: expected ${what} ${zeroOk ? '≥ 0' : '> 0'}, ${most}`);
   return x;
 }

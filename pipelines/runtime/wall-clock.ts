@@ -38,11 +38,21 @@ export function scaledTime(speed: number, origin: Micros, base: TimeSource = sys
   };
 }
 
+/** The longest delay Node's setTimeout takes (2^31 − 1 ms, 24.8 days): a longer one fires after 1 ms. */
+const MAX_TIMEOUT_MS = 0x7fffffff;
+
 /** The system's wall clock, with Node's timers. */
 export const systemTime: TimeSource = {
   now: () => Date.now() * 1000,
   wakeAt(at, fn) {
-    const timer = setTimeout(fn, Math.max(0, Math.ceil((at - Date.now() * 1000) / 1000)));
+    let timer: NodeJS.Timeout;
+    // A wake further than Node's longest delay (a slow --speed stretches hours into weeks) waits in
+    // steps of it, so it does not fire at once.
+    const wait = (): void => {
+      const ms = Math.max(0, Math.ceil((at - Date.now() * 1000) / 1000));
+      timer = ms > MAX_TIMEOUT_MS ? setTimeout(wait, MAX_TIMEOUT_MS) : setTimeout(fn, ms);
+    };
+    wait();
     return () => clearTimeout(timer);
   },
 };

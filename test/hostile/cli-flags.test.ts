@@ -85,7 +85,9 @@ beforeAll(async () => {
       '--seed is "": expected an integer from 0 to 9,007,199,254,740,991',
     ],
     ['tap --max 0x10', ['tap', 'model', '--max', '0x10'], '--max is "0x10": expected an integer from 1 to 9,007,199,254,740,991'],
-    ['model train --bottleneck ""', train('--bottleneck', ''), '--bottleneck is "": expected an integer from 1 to 100,000'],
+    ['model train --bottleneck ""', train('--bottleneck', ''), '--bottleneck is "": expected an integer from 1 to 1,024'],
+    // A rows × bottleneck array of doubles: 100,000 on the sample's ~20,000 snapshot rows was 16 GB.
+    ['model train --bottleneck 1025', train('--bottleneck', '1025'), '--bottleneck is "1025": expected an integer from 1 to 1,024'],
     ['model train --holdout 1', train('--holdout', '1'), '--holdout is "1": expected a fraction from 0 up to (not including) 1'],
   );
   // A malformed command line: commander's `error: …` came with the whole usage after it.

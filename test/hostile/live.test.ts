@@ -91,6 +91,17 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^alpha: --speed "0x10": expected a speed factor \(1 the wall clock, 60 a minute a second\) > 0, at most 604,800$/m,
     ],
     ['--speed without --date', ['live', 'examples/live-venue.yaml', '--speed', '60'], /^alpha: --speed needs --date/m],
+    // A status line every microsecond; hours of Redis retention read as if they were seconds (up to 69 years).
+    [
+      'a --status-every under a tenth of a second',
+      ['live', 'examples/live-venue.yaml', '--status-every', '0.000001'],
+      /^alpha: --status-every "0.000001": expected 0 \(no status lines\) or at least 0.1 s$/m,
+    ],
+    [
+      'a --hot-retention-hours over a year',
+      ['live', 'examples/live-venue.yaml', '--hot', 'redis://127.0.0.1:1', '--hot-retention-hours', '8785'],
+      /^alpha: --hot-retention-hours "8785": expected a number of hours > 0, at most 8,784 \(a leap year\)$/m,
+    ],
     [
       'a date that is not one',
       ['live', 'examples/live-venue.yaml', '--date', '2024-02-30'],

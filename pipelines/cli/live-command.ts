@@ -42,7 +42,7 @@ export function registerLiveCommand(program: Command): void {
     .option('--date <date>', "the trading day: its session is the run's and the run's clock starts at its open (YYYY-MM-DD)")
     .option('--speed <x>', 'with --date: the clock runs this many times faster than the wall (as the venue’s --speed)', '1')
     .option('--seconds <s>', 'stop after this many seconds of wall time (default: when the sources end, or Ctrl-C)')
-    .option('--status-every <s>', 'print a status line every this many seconds (0: none)', '5')
+    .option('--status-every <s>', 'print a status line every this many seconds (0: none; else from 0.1)', '5')
     .option(
       '--hot <url>',
       'also write what arrives, and the portfolio state, to the Redis hot tier at this redis:// URL (login from ALPHA_REDIS_USER / ALPHA_REDIS_PASSWORD)',
@@ -57,7 +57,7 @@ export function registerLiveCommand(program: Command): void {
       '--replica <i>',
       'with --group: which replica of a replicated group (replicas: N) this process is, 0 … N-1; it takes the symbols that hash to it',
     )
-    .option('--hot-retention-hours <h>', 'with --hot: hours of data time each stream keeps', '24')
+    .option('--hot-retention-hours <h>', 'with --hot: hours of data time each stream keeps (at most 8,784)', '24')
     .option('--overwrite', 'replace an existing non-empty --out (default: refuse it)')
     .option(
       '--resume',

@@ -26,8 +26,8 @@ export function registerRiskCommand(program: Command): void {
       'Solve one mean-variance problem (JSON, see docs/cli.md) with OSQP; print {status, weights, objective, iterations, solve_ms}.',
     )
     .argument('<problem>', 'PROBLEM.json')
-    .option('--eps <x>', 'OSQP absolute and relative tolerance', text, EXACT.epsAbs)
-    .option('--max-iter <n>', 'most ADMM iterations', text, EXACT.maxIter)
+    .option('--eps <x>', 'OSQP absolute and relative tolerance, from 1e-12', text, EXACT.epsAbs)
+    .option('--max-iter <n>', 'most ADMM iterations, at most 10,000,000 (a solve also stops after 10 minutes)', text, EXACT.maxIter)
     .action(async (file: string, given: { eps: number | string; maxIter: number | string }) => {
       // Given flags arrive as text: '' is not 0, and the iterations are plain digits ('0x10', '1e15' are not).
       const opts = {

@@ -33,6 +33,9 @@ describe('alpha venue start', () => {
         2,
         /alpha venue: --users entry '\.\.\/x:y': names and passwords are letters and digits/,
       ],
+      // 1e300 overflowed the flow clock's conversion (undefined behaviour); 1e-9 never played the flow.
+      [['--flow', whole, '--speed', '1e300'], 2, /alpha venue: --speed '1e300' is not 0 or a number from 0.0001 to 1000000/],
+      [['--flow', whole, '--speed', '1e-9'], 2, /alpha venue: --speed '1e-9' is not 0 or a number from 0.0001 to 1000000/],
       [[], 1, /alpha: give the flow as --flow FILE \(an ITCH file\) or as --data DIR --date DATE/],
     ];
     for (const [args, code, pattern] of cases) {

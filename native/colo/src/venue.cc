@@ -110,10 +110,18 @@ void Venue::audit(uint64_t now_ns, const std::string& body) {
   std::fwrite(line.data(), 1, line.size(), audit_);
 }
 
+// The flow's time at wall time `now_ns`: its start plus the wall time since, scaled by `speed`,
+// saturating rather than overflowing the conversion (a large --speed, a long-running venue).
+static uint64_t scaled_flow_time(uint64_t flow_t0, uint64_t wall_elapsed_ns, double speed) {
+  const double elapsed = double(wall_elapsed_ns) * speed;
+  constexpr double kMax = 9.0e18;  // below 2^63: flow_t0 (a day's nanoseconds) still fits on top
+  return flow_t0 + (elapsed >= kMax ? uint64_t(kMax) : uint64_t(elapsed));
+}
+
 uint64_t Venue::exchange_time(uint64_t now_ns) {
   uint64_t t = last_ts_;
   if (cfg_.speed > 0 && started_) {
-    t = flow_t0_ + uint64_t(double(now_ns - start_ns_) * cfg_.speed);
+    t = scaled_flow_time(flow_t0_, now_ns - start_ns_, cfg_.speed);
   }
   last_ts_ = std::max(last_ts_, t);
   return last_ts_;
@@ -256,7 +264,7 @@ void Venue::accept_pending(uint64_t now_ns) {
 
 void Venue::play_flow(uint64_t now_ns) {
   if (engine_.ended()) return;
-  const uint64_t ex_now = cfg_.speed > 0 ? flow_t0_ + uint64_t(double(now_ns - start_ns_) * cfg_.speed) : UINT64_MAX;
+  const uint64_t ex_now = cfg_.speed > 0 ? scaled_flow_time(flow_t0_, now_ns - start_ns_, cfg_.speed) : UINT64_MAX;
   for (size_t played = 0; played < cfg_.max_flow_per_poll && !cursor_.done(); ++played) {
     // The next record's timestamp, if it has one.
     const size_t off = cursor_.off;

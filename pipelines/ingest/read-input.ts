@@ -76,6 +76,9 @@ export function readCsv(file: string): InputRows {
   return { header, rows: { [Symbol.iterator]: () => records }, notes: [] };
 }
 
+/** The most rows read from one Parquet file: about 5 GB of rows as text, a CSV file's limit many times over. */
+export const MAX_INGEST_ROWS = 20_000_000;
+
 /** Every column of a Parquet file as text; `drop` leaves columns out (by name). */
 export async function readParquet(file: string, drop: readonly string[] = []): Promise<InputRows> {
   const duck = await openDuck();
@@ -87,6 +90,12 @@ export async function readParquet(file: string, drop: readonly string[] = []): P
     } catch (err) {
       throw new AlphaError(`${file}: not a readable Parquet file (${message(err)})`);
     }
+    // Its rows are all read as text: a small file of repeated values can declare billions.
+    const count = (await duck.connection.runAndReadAll(`SELECT count(*) FROM read_parquet(${path})`)).getRowsJS()[0]?.[0];
+    if (Number(count) > MAX_INGEST_ROWS)
+      throw new AlphaError(
+        `${file}: ${Number(count)} rows: more than the ${MAX_INGEST_ROWS.toLocaleString('en-US')} an ingest takes from one file; split it by day`,
+      );
     const columns = described
       .map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }))
       .filter((c) => !drop.includes(c.name));

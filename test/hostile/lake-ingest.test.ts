@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable } from '../../lib/io/lake/create.ts';
+import { literal, openDuck } from '../../lib/io/lake/duckdb.ts';
+import { MAX_INGEST_ROWS } from '../../pipelines/ingest/read-input.ts';
 import { runAlpha } from '../helpers/cli.ts';
 import { tempLake } from '../helpers/lake.ts';
 
@@ -35,6 +37,15 @@ beforeAll(async () => {
   mkdirSync(join(lake, 'stash'), { recursive: true });
   writeFileSync(join(lake, 'stash', 'in-lake.csv'), 'time,symbol,bid,ask\n2024-01-02 15:00,AAA,1,2\n');
   symlinkSync(join(lake, 'stash', 'in-lake.csv'), f('link.csv'));
+  // One row more than an ingest takes, of repeated values: a few hundred kilobytes of Parquet.
+  const duck = await openDuck();
+  try {
+    await duck.connection.run(
+      `COPY (SELECT TIMESTAMP '2024-01-02 15:00:00' AS time, 'AAA' AS symbol, 1.0 AS bid, 2.0 AS ask FROM range(${MAX_INGEST_ROWS + 1})) TO ${literal(f('many.parquet'))} (FORMAT parquet)`,
+    );
+  } finally {
+    duck.close();
+  }
 });
 
 const ingest = (...args: string[]): string[] => ['data', 'ingest', '--lake', lake, '--rejects', rejects, ...args];
@@ -69,6 +80,7 @@ const refusals: [string[], RegExp][] = [
   ],
   [q('latin1.csv'), /latin1\.csv: not UTF-8 text/],
   [q('allbad.csv'), /no row of .*allbad\.csv could be ingested: 2 rejected, see .*rejects\.txt/],
+  [q('many.parquet'), /many\.parquet: 20000001 rows: more than the 20,000,000 an ingest takes from one file; split it by day/],
   [q('good.csv', '--symbol-map', f('map-header.csv')), /--symbol-map .*map-header\.csv:1: the header is "source,target": expected from,to/],
   [q('good.csv', '--symbol-map', f('map-symbol.csv')), /--symbol-map .*map-symbol\.csv:2: symbol "B C": expected 1 to 16 letters/],
   [q('good.csv', '--symbol-map', f('map-twice.csv')), /map-twice\.csv:3: "A" is mapped twice/],

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { brokersProblem } from '../../lib/io/kafka/settings.ts';
 
+/** The most partitions of a topic the project creates: each is a log with its own files and threads on the broker. */
+export const MAX_PARTITIONS = 256;
+
 export const kafkaAddressParams = {
   brokers: z
     .string()

@@ -17,7 +17,7 @@ import { settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { handle, onColumns } from '../sdk/handle.ts';
-import { kafkaAddressParams } from '../sdk/kafka-params.ts';
+import { kafkaAddressParams, MAX_PARTITIONS } from '../sdk/kafka-params.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 
 const inputs = definePorts({ records: { schema: '*', description: 'Records of the schema named by `schema`.' } });
@@ -40,7 +40,7 @@ const params = z
       .number()
       .int()
       .min(1)
-      .max(10_000)
+      .max(MAX_PARTITIONS)
       .optional()
       .describe('Partitions of the topic; a topic with another count is refused (default: those it has, or 1 for a new one).'),
     ...kafkaAddressParams,

@@ -15,6 +15,7 @@
  */
 import { MAIN_PORT, type AnySpec } from '../../operators/sdk/spec.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
+import { MAX_PARTITIONS } from '../../operators/sdk/kafka-params.ts';
 import { edgeEnds } from './model.ts';
 import { DEFAULT_PARTITIONS, defaultTopic, type Transport } from './transport.ts';
 
@@ -59,8 +60,13 @@ export function parseTransport(raw: unknown, topologyName: string, node: string,
       );
     }
     const partitions = r['partitions'] ?? DEFAULT_PARTITIONS;
-    if (!Number.isInteger(partitions) || (partitions as number) < 1 || (partitions as number) > 1000) {
-      return void at([...path, 'partitions'], node, `partitions is ${JSON.stringify(partitions)}`, 'an integer from 1 to 1000');
+    if (!Number.isInteger(partitions) || (partitions as number) < 1 || (partitions as number) > MAX_PARTITIONS) {
+      return void at(
+        [...path, 'partitions'],
+        node,
+        `partitions is ${JSON.stringify(partitions)}`,
+        `an integer from 1 to ${MAX_PARTITIONS}`,
+      );
     }
     return { kind: 'kafka', topic, partitions: partitions as number };
   }

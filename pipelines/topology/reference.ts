@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAIN_PORT, outputSchemas, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';
 import { edgeEnds, type Topology } from './model.ts';
+import { MAX_PARTITIONS } from '../../operators/sdk/kafka-params.ts';
 import { MAX_REPLICAS } from './groups.ts';
 
 interface ParamDoc {
@@ -146,7 +147,7 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
         properties: {
           kind: { enum: ['inline', 'kafka'] },
           topic: { type: 'string' },
-          partitions: { type: 'integer', minimum: 1, maximum: 1000 },
+          partitions: { type: 'integer', minimum: 1, maximum: MAX_PARTITIONS },
         },
       },
     ],

@@ -20,6 +20,17 @@ describe('bounded params', () => {
     expect(messages(node('5, 10, 5')).join('\n')).toContain('has an entry twice; each must differ');
   });
 
+  it('a Kafka edge or a sink.kafka topic has at most 256 partitions', () => {
+    const edge = (n: number) =>
+      afterBars('  - name: f', '    type: feature.volatility', '    inputs: bars', `    transport: { kind: kafka, partitions: ${n} }`);
+    expect(messages(edge(256))).toEqual([]);
+    expect(messages(edge(257))).toEqual(['partitions is 257 — an integer from 1 to 256']);
+    const sink = (n: number) =>
+      afterBars('  - name: out', '    type: sink.kafka', '    inputs: bars', `    params: { topic: t, schema: Bar, partitions: ${n} }`);
+    expect(messages(sink(256))).toEqual([]);
+    expect(messages(sink(257)).join('\n')).toContain('expected number to be <=256');
+  });
+
   it('model.onnx takes a schedule of at most 256 models', () => {
     const schedule = (n: number) =>
       Array.from(

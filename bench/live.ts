@@ -55,12 +55,12 @@ const flags = benchFlags('live', {
   't2t-only': { type: 'boolean' },
   'no-split': { type: 'boolean' },
 });
-const speeds = decimals(flags, 'speeds', { min: 0.01, max: 10_000_000 });
+const speeds = decimals(flags, 'speeds', { min: 0.01, max: 1_000_000 });
 const seconds = decimal(flags, 'seconds', { min: 0.1, max: 3600 });
 const symbols = wholeNumber(flags, 'symbols', { max: 5000 });
 const splitSymbols = wholeNumbers(flags, 'split-symbols', { max: 5000 });
 const keepUpMs = decimal(flags, 'keep-up-ms', { min: 0.001, max: 60_000 });
-const t2tSpeed = decimal(flags, 't2t-speed', { min: 0.01, max: 10_000_000 });
+const t2tSpeed = decimal(flags, 't2t-speed', { min: 0.01, max: 1_000_000 });
 const every = wholeNumber(flags, 'every', { max: 1_000_000 });
 const skipSeconds = decimal(flags, 'skip-seconds', { min: 0, max: 3600 });
 // colo_pingpong's own limit.
@@ -68,7 +68,7 @@ const rounds = wholeNumber(flags, 'rounds', { max: 60_000 });
 const t2tOnly = flags.values['t2t-only'] === true;
 const noSplit = flags.values['no-split'] === true;
 const givenSplitSpeed =
-  flags.values['split-speed'] === undefined ? undefined : decimal(flags, 'split-speed', { min: 0.01, max: 10_000_000 });
+  flags.values['split-speed'] === undefined ? undefined : decimal(flags, 'split-speed', { min: 0.01, max: 1_000_000 });
 
 for (const b of ['colo_venue', 'colo_pingpong']) {
   if (!existsSync(bin(b))) {

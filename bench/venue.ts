@@ -55,7 +55,7 @@ const flags = benchFlags('venue', {
 });
 const opts = {
   seconds: decimal(flags, 'seconds', { min: 0.1, max: 3600 }),
-  speed: decimal(flags, 'speed', { min: 0, max: 1_000_000 }),
+  speed: decimal(flags, 'speed', { min: 0.0001, max: 1_000_000 }),
   every: wholeNumber(flags, 'every', { max: 1_000_000 }),
   // simulateItchSession's and colo_pingpong's own limits.
   messages: wholeNumber(flags, 'messages', { max: 100_000_000 }),

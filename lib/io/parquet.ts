@@ -93,7 +93,8 @@ function openDataBytes(path: string, limit: FileLimit = DATA_FILE): { fd: number
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(path, code === 'ENOENT' ? 'file not found' : `cannot read: ${String(err)}`);
+    // ENOTDIR: a part of the path is a file (a card.json given as the model folder).
+    throw new DataError(path, code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : `cannot read: ${String(err)}`);
   }
   try {
     const st = fstatSync(fd);

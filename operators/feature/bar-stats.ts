@@ -17,7 +17,7 @@ const STATS = ['range', 'close_loc', 'vwap_gap', 'up_share'] as const;
 const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
-  windows: barCounts(2, 1_000).default([10, 30, 60]).describe('Windows, in bars.'),
+  windows: barCounts(2, 1_000).default([10, 30, 60]).describe('Windows, in bars (at most 32, distinct).'),
   intraday: z.boolean().default(true).describe('Start afresh each session, so no window spans the overnight gap.'),
 });
 

@@ -14,7 +14,7 @@ import { perSymbolFeatures } from '../sdk/per-symbol.ts';
 const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
-  horizons: barCounts(1, 10_000).default([1, 5, 15, 30, 60]).describe('Return horizons, in bars.'),
+  horizons: barCounts(1, 10_000).default([1, 5, 15, 30, 60]).describe('Return horizons, in bars (at most 32, distinct).'),
   intraday: z.boolean().default(true).describe('Start afresh each session, so no return spans the overnight gap.'),
   scaled: z.boolean().default(false).describe('Also emit `zret_<h>`: each return over σ₁·√h (σ₁ = RMS of one-bar returns).'),
   scale_window: z.number().int().min(5).max(10_000).default(60).describe('Bars of one-bar returns behind σ₁ (`scaled` only).'),

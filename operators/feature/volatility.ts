@@ -13,7 +13,7 @@ import { perSymbolFeatures, sessionLookup } from '../sdk/per-symbol.ts';
 const inputs = definePorts({ bars: { schema: 'Bar', description: 'Bars of each symbol.' } });
 
 const params = z.strictObject({
-  windows: barCounts(2, 10_000).default([15, 60]).describe('Windows, in bars.'),
+  windows: barCounts(2, 10_000).default([15, 60]).describe('Windows, in bars (at most 32, distinct).'),
   long_run_halflife: z
     .number()
     .positive()

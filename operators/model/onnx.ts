@@ -45,7 +45,7 @@ const params = z
       .min(1)
       .max(MAX_SCHEDULE)
       .optional()
-      .describe('Walk-forward: models in order of `from`; each scores from its date until the next one starts.'),
+      .describe('Walk-forward: models in order of `from`; each scores from its date until the next one starts (at most 256).'),
   })
   .refine((p) => (p.model === undefined) !== (p.schedule === undefined), {
     message: 'give either "model" or "schedule", not both and not neither',

@@ -21,12 +21,12 @@ export function scheduleWork(slices: readonly Slice[], qty: number, interval: Mi
   };
 }
 
-/** The params of a schedule over a horizon (TWAP, VWAP): how long, and how often a child goes out. */
 /** The most child orders a parent is sliced into: its whole schedule is made when it arrives. */
 export const MAX_SLICES = 1440;
 /** The shortest slice: one second. */
 const MIN_SLICE_MINUTES = 1 / 60;
 
+/** The params of a schedule over a horizon (TWAP, VWAP): how long, and how often a child goes out. */
 export const horizonParams = {
   horizon_minutes: z
     .number()
@@ -50,6 +50,6 @@ export function checkHorizon(p: { horizon_minutes: number; slice_minutes: number
     issue.addIssue({
       code: 'custom',
       path: ['slice_minutes'],
-      message: `expected at least horizon_minutes / ${MAX_SLICES} (${p.horizon_minutes / MAX_SLICES}): a parent's slices are planned at its arrival`,
+      message: `expected at least horizon_minutes / ${MAX_SLICES} (${Number((p.horizon_minutes / MAX_SLICES).toPrecision(3))}): a parent's slices are planned at its arrival`,
     });
 }

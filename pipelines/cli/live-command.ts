@@ -72,6 +72,10 @@ export function registerLiveCommand(program: Command): void {
           `--status-every ${JSON.stringify(opts.statusEvery)}: expected 0 (no status lines) or at least ${MIN_STATUS_SECONDS} s`,
         );
       const speed = positive('--speed', opts.speed, false, 'a speed factor (1 the wall clock, 60 a minute a second)', 'at most 604,800');
+      if (speed < MIN_SPEED)
+        throw new AlphaError(
+          `--speed ${JSON.stringify(opts.speed)}: expected a speed factor from ${MIN_SPEED} (as colo_venue's), at most 604,800`,
+        );
       if (opts.date !== undefined && !isDate(opts.date))
         throw new AlphaError(`--date ${JSON.stringify(opts.date)}: expected a real date YYYY-MM-DD`);
       if (opts.date === undefined && speed !== 1)
@@ -153,10 +157,12 @@ function wholeDays(value: string): number {
   return Number(value);
 }
 
-/** A plain decimal ('0x10', '1e3' and '' are not) > 0 (≥ 0 when `zeroOk`), at most `most`. */
 /** The shortest time between status lines: ten a second already scroll faster than anyone reads. */
 const MIN_STATUS_SECONDS = 0.1;
+/** The slowest --speed: colo_venue's lowest, the venue a live run at a speed trades against. */
+const MIN_SPEED = 0.0001;
 
+/** A plain decimal ('0x10', '1e3' and '' are not) > 0 (≥ 0 when `zeroOk`), at most `max` (said as `most`). */
 function positive(
   flag: string,
   value: string,

@@ -123,14 +123,14 @@ export interface DatasetManifest {
   planted_alpha?: string;
 }
 
+/** The largest manifest read: the generated ones are up to about 1.3 MB (20,000 symbol-days). */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 /**
  * Reads and validates `DIR/manifest.json`, then checks every listed file: it must resolve (after
  * symlinks) inside DIR, be a regular file, not empty, of at most MAX_DATA_FILE_BYTES
  * (lib/io/parquet.ts), and be listed once (not under two names either).
  */
-/** The largest manifest read: the generated ones are up to about 1.3 MB (20,000 symbol-days). */
-export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
-
 export function readManifest(dir: string): DatasetManifest {
   const file = join(dir, 'manifest.json');
   let text: string;

@@ -91,7 +91,12 @@ export async function readParquet(file: string, drop: readonly string[] = []): P
       throw new AlphaError(`${file}: not a readable Parquet file (${message(err)})`);
     }
     // Its rows are all read as text: a small file of repeated values can declare billions.
-    const count = (await duck.connection.runAndReadAll(`SELECT count(*) FROM read_parquet(${path})`)).getRowsJS()[0]?.[0];
+    let count: unknown;
+    try {
+      count = (await duck.connection.runAndReadAll(`SELECT count(*) FROM read_parquet(${path})`)).getRowsJS()[0]?.[0];
+    } catch (err) {
+      throw new AlphaError(`${file}: cannot count its rows (${message(err)})`);
+    }
     if (Number(count) > MAX_INGEST_ROWS)
       throw new AlphaError(
         `${file}: ${Number(count)} rows: more than the ${MAX_INGEST_ROWS.toLocaleString('en-US')} an ingest takes from one file; split it by day`,

@@ -4,17 +4,17 @@
  * whatever the topology's sinks write.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { registry } from '../../operators/index.ts';
-import { manifestWindow, readManifest } from '../data/manifest.ts';
+import { MAX_MANIFEST_BYTES, manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
 import { DEFAULT_RUN_LAKE, openLakeDataset } from '../io/lake-dataset.ts';
 import { DataError } from '../../lib/core/errors.ts';
-import { checkDataFile } from '../../lib/io/parquet.ts';
+import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/parquet.ts';
 import { openOutput, runInputs } from '../io/output-folder.ts';
 import { loadTopology, type TopologyMode } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
@@ -226,9 +226,10 @@ function dataHash(
   lake: ReadonlyMap<string, string>,
 ): string {
   const hash = createHash('sha256');
-  hash.update(readFileSync(join(dir, 'manifest.json')));
+  // Read again as readManifest and the replay read them: the same checks if a file changed meanwhile.
+  hash.update(readDataBytes(join(dir, 'manifest.json'), { bytes: MAX_MANIFEST_BYTES, of: 'a manifest' }));
   for (const entry of Object.values(manifest.datasets)) {
-    for (const f of entry.files) hash.update(read.get(f) ?? sha256(readFileSync(join(dir, f))));
+    for (const f of entry.files) hash.update(read.get(f) ?? sha256(readDataFileBytes(dir, f)));
   }
   for (const [dataset, what] of [...lake].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`lake ${dataset} ${what}`);
   return hash.digest('hex');

@@ -98,7 +98,8 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
       at(path, undefined, `group "${name}" is ${JSON.stringify(value)}`, 'a list of node names, or { nodes: [...], replicas: N }');
       continue;
     }
-    if (!Number.isInteger(replicas) || (replicas as number) < 1 || (replicas as number) > MAX_REPLICAS)
+    const replicasOk = Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= MAX_REPLICAS;
+    if (!replicasOk)
       at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, `an integer from 1 to ${MAX_REPLICAS}`);
     if (list.length === 0) at(path, undefined, `group "${name}" has no nodes`, 'list the nodes it runs, or leave the group out');
     const members: string[] = [];
@@ -119,7 +120,8 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
       owner.set(n, name);
       members.push(n);
     });
-    groups.push({ name, nodes: members, replicas: Number.isInteger(replicas) ? (replicas as number) : 1 });
+    // A refused count counts as one process below: one bad value, one problem.
+    groups.push({ name, nodes: members, replicas: replicasOk ? (replicas as number) : 1 });
   }
   const processes = groups.reduce((n, g) => n + g.replicas, 0);
   if (processes > MAX_REPLICAS)

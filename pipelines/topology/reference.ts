@@ -168,13 +168,13 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
         description: 'Process groups: group name → its nodes (sources excluded). Edges between groups must be Kafka edges.',
         additionalProperties: {
           anyOf: [
-            { type: 'array', items: { type: 'string' } },
+            { type: 'array', items: { type: 'string' }, minItems: 1 },
             {
               type: 'object',
               additionalProperties: false,
               required: ['nodes'],
               properties: {
-                nodes: { type: 'array', items: { type: 'string' } },
+                nodes: { type: 'array', items: { type: 'string' }, minItems: 1 },
                 replicas: {
                   type: 'integer',
                   minimum: 1,

@@ -91,6 +91,11 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^alpha: --speed "0x10": expected a speed factor \(1 the wall clock, 60 a minute a second\) > 0, at most 604,800$/m,
     ],
     ['--speed without --date', ['live', 'examples/live-venue.yaml', '--speed', '60'], /^alpha: --speed needs --date/m],
+    [
+      'a --speed slower than the venue plays',
+      ['live', 'examples/live-venue.yaml', '--date', '2024-01-02', '--speed', '0.00001', '--out', join(dir, 'o-slow')],
+      /^alpha: --speed "0.00001": expected a speed factor from 0.0001 \(as colo_venue's\), at most 604,800$/m,
+    ],
     // A status line every microsecond; hours of Redis retention read as if they were seconds (up to 69 years).
     [
       'a --status-every under a tenth of a second',

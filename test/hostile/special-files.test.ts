@@ -33,6 +33,12 @@ describe('files read whole', () => {
     expect(() => readManifest(tempDir('none'))).toThrow(/dataset manifest not found — create a dataset with `alpha data generate/);
   });
 
+  it('a card.json given as the model folder still says there is no model card there', () => {
+    const dir = tempDir('card-as-folder');
+    writeFileSync(join(dir, 'card.json'), '{}');
+    expect(() => readModelCard(join(dir, 'card.json'))).toThrow(/card\.json\/card\.json: no model card \(train a model with/);
+  });
+
   it('a model card that is a pipe is refused, and one over 1 MiB', () => {
     expect(() => readModelCard(withFifo('card.json'))).toThrow(/card\.json: not a regular file/);
     const big = tempDir('big-card');

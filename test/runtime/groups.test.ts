@@ -116,6 +116,8 @@ describe('a replicated per-symbol group', () => {
         .replace('normalised]\n  trading', 'normalised] }\n  trading');
       const messages = validate(text).problems.map((p) => p.message);
       expect(messages.some((m) => m === `replicas is ${replicas}`)).toBe(refused);
+      // One bad value, one problem: a refused count is not counted again in the processes' total.
+      expect(messages.filter((m) => m.startsWith('the groups run as'))).toEqual(refused ? [] : ['the groups run as 65 processes']);
     }
   });
 });

@@ -111,7 +111,8 @@ void Venue::audit(uint64_t now_ns, const std::string& body) {
 }
 
 // The flow's time at wall time `now_ns`: its start plus the wall time since, scaled by `speed`,
-// saturating rather than overflowing the conversion (a large --speed, a long-running venue).
+// saturating rather than overflowing the double → integer conversion, which was undefined behaviour
+// for a huge --speed. (ITCH's 48-bit timestamps wrap far earlier, after 78 h of flow time.)
 static uint64_t scaled_flow_time(uint64_t flow_t0, uint64_t wall_elapsed_ns, double speed) {
   const double elapsed = double(wall_elapsed_ns) * speed;
   constexpr double kMax = 9.0e18;  // below 2^63: flow_t0 (a day's nanoseconds) still fits on top

@@ -27,6 +27,7 @@
  *
  * Traffic goes to 127.0.0.1 only. Starts the services with scripts/services/up.sh if they are down.
  */
+import { childrenCpuSeconds, processCpuSeconds } from './proc-cpu.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -488,28 +489,12 @@ async function benchKcat(): Promise<void> {
 
 // ---------------------------------------------------------------- the default graph split in two processes
 
-/**
- * CPU seconds (user + system) of this process's waited-for children so far, from /proc/self/stat:
- * a launcher waits for its group processes, so theirs count too; the broker's do not.
- */
-function childrenCpuSeconds(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  // Fields after the command name (which may hold spaces) in parentheses; cutime and cstime are the 16th and 17th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-}
-/** sysconf(_SC_CLK_TCK): 100 on Linux for every architecture Node supports. */
-const CLOCK_TICKS = 100;
-
 /** CPU seconds so far of the broker and the registry (their pid files in .services/), or undefined when unknown. */
 function servicesCpuSeconds(): number | undefined {
   let total = 0;
   for (const pidFile of ['.services/kafka/kafka.pid', '.services/schema-registry/registry.pid']) {
     try {
-      const pid = readFileSync(join(ROOT, pidFile), 'utf8').trim();
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      total += processCpuSeconds(Number(readFileSync(join(ROOT, pidFile), 'utf8').trim()));
     } catch {
       return undefined;
     }

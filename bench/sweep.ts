@@ -11,6 +11,7 @@
  *
  * Flags: --points 16 (the first N values)  --jobs 2  --rounds 1  --no-threads  --data data/sample
  */
+import { childrenCpuSeconds } from './proc-cpu.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -47,13 +48,6 @@ process.stderr.write(
     .join(' ')} on this machine\n`,
 );
 
-/** CPU seconds of the children this process has waited for (their own waited-for children included). */
-function childrenCpu(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 16 and 17 of /proc/PID/stat (cutime, cstime), in clock ticks (100 a second on Linux).
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
 const ownCpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -62,7 +56,7 @@ const ownCpu = (): number => {
 async function sweep(workers: 'process' | 'thread', round: number): Promise<{ wall: number; cpu: number }> {
   const out = join(tmp, `sweep-${workers}-${round}`);
   const t = process.hrtime.bigint();
-  const c0 = childrenCpu();
+  const c0 = childrenCpuSeconds();
   execFileSync(
     process.execPath,
     [
@@ -84,7 +78,7 @@ async function sweep(workers: 'process' | 'thread', round: number): Promise<{ wa
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const cpu = childrenCpu() - c0;
+  const cpu = childrenCpuSeconds() - c0;
   const bytes = readFileSync(join(out, 'sweep.parquet'));
   const rows = (await parquetReadObjects({ file: Uint8Array.from(bytes).buffer })) as Record<string, unknown>[];
   for (const row of rows) {

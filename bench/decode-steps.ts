@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import * as arrow from 'apache-arrow';
 import { columnBatchOf } from '../lib/io/arrow-columns.ts';
 import { nativeColumnBatches } from '../lib/io/native-columns.ts';
-import { PARQUET_BATCH_ROWS, parquetToIpc, readDataFileBytes } from '../lib/io/parquet.ts';
+import { readDataFileBytes } from '../lib/io/data-file.ts';
+import { PARQUET_BATCH_ROWS, parquetToIpc } from '../lib/io/parquet.ts';
 import { readManifest } from '../pipelines/data/manifest.ts';
 import type { SchemaName } from '../schemas/types.generated.ts';
 

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AlphaError, DataError } from '../core/errors.ts';
-import { MAX_DATA_FILE_BYTES, readDataBytes } from '../io/parquet.ts';
+import { AlphaError } from '../core/errors.ts';
+import { DataFileMissing, MAX_DATA_FILE_BYTES, readDataBytes } from '../io/data-file.ts';
 import { describeIssues } from '../core/zod-issues.ts';
 import { isoTime, type Micros } from '../core/time.ts';
 
@@ -43,7 +43,7 @@ export function readModelCard(dir: string): ModelCard {
   try {
     text = new TextDecoder().decode(readDataBytes(file, { bytes: MAX_CARD_BYTES, of: 'a model card' }));
   } catch (err) {
-    if (err instanceof DataError && !err.message.endsWith(': file not found')) throw new ModelCardError(err.message);
+    if (!(err instanceof DataFileMissing)) throw new ModelCardError(err instanceof Error ? err.message : String(err));
     throw new ModelCardError(`${file}: no model card (train a model with \`alpha model train --out ${dir}\`)`);
   }
   let raw: unknown;
@@ -67,7 +67,7 @@ export function readModelBytes(card: ModelCard): Uint8Array {
   try {
     bytes = readDataBytes(file, { bytes: MAX_DATA_FILE_BYTES, of: 'a model file' });
   } catch (err) {
-    if (err instanceof DataError && !err.message.endsWith(': file not found')) throw new ModelCardError(err.message);
+    if (!(err instanceof DataFileMissing)) throw new ModelCardError(err instanceof Error ? err.message : String(err));
     throw new ModelCardError(`${file}: model file not found (the card lists it)`);
   }
   const want = card.files['model.onnx']!.sha256;

@@ -44,7 +44,7 @@ export function registerRiskCommand(program: Command): void {
       };
       let text: string;
       try {
-        const { readDataBytes } = await import('../../lib/io/parquet.ts');
+        const { readDataBytes } = await import('../../lib/io/data-file.ts');
         text = new TextDecoder().decode(readDataBytes(file, { bytes: MAX_PROBLEM_BYTES, of: 'a problem file' }));
       } catch (err) {
         // readDataBytes's errors name the file; a pipe, a folder or a file over the limit is refused, not read.

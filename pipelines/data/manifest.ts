@@ -13,7 +13,7 @@ import { avroSchemas } from '../../schemas/avro.ts';
 import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
 import { parseDate } from './calendar.ts';
 import { isDate } from '../../lib/core/dates.ts';
-import { dataFileIdentity, lexicalProblem, readDataBytes } from '../../lib/io/parquet.ts';
+import { DataFileMissing, dataFileIdentity, lexicalProblem, readDataBytes } from '../../lib/io/data-file.ts';
 
 const date = z.string().refine(isDate, 'expected a real date YYYY-MM-DD');
 const micros = z.number().int('expected whole microseconds since the epoch').min(0).max(Number.MAX_SAFE_INTEGER);
@@ -129,7 +129,7 @@ export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 /**
  * Reads and validates `DIR/manifest.json`, then checks every listed file: it must resolve (after
  * symlinks) inside DIR, be a regular file, not empty, of at most MAX_DATA_FILE_BYTES
- * (lib/io/parquet.ts), and be listed once (not under two names either).
+ * (lib/io/data-file.ts), and be listed once (not under two names either).
  */
 export function readManifest(dir: string): DatasetManifest {
   const file = join(dir, 'manifest.json');
@@ -137,7 +137,7 @@ export function readManifest(dir: string): DatasetManifest {
   try {
     text = new TextDecoder().decode(readDataBytes(file, { bytes: MAX_MANIFEST_BYTES, of: 'a manifest' }));
   } catch (err) {
-    if (err instanceof DataError && !err.message.endsWith(': file not found')) throw err; // a pipe, a folder, too large
+    if (!(err instanceof DataFileMissing)) throw err; // a pipe, a folder, too large
     throw new DataError(file, 'dataset manifest not found — create a dataset with `alpha data generate --out DIR`');
   }
   let json: unknown;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { ident, literal, message, openDuck } from '../../lib/io/lake/duckdb.ts';
-import { MAX_DATA_FILE_BYTES, readDataBytes } from '../../lib/io/parquet.ts';
+import { MAX_DATA_FILE_BYTES, readDataBytes } from '../../lib/io/data-file.ts';
 import { convertItch } from '../itch/convert.ts';
 import { csvRecords } from './csv.ts';
 

@@ -6,7 +6,7 @@
 import { AlphaError } from '../../lib/core/errors.ts';
 import { csvRecords } from './csv.ts';
 import { symbolProblem } from './columns.ts';
-import { readDataBytes } from '../../lib/io/parquet.ts';
+import { readDataBytes } from '../../lib/io/data-file.ts';
 
 export function readSymbolMap(file: string): Map<string, string> {
   let text: string;

@@ -14,7 +14,8 @@ import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { checkColumns, columnBatchOf } from '../../lib/io/arrow-columns.ts';
 import { decodeNatively } from '../../lib/io/native-columns.ts';
-import { openDataFile, PARQUET_BATCH_ROWS, parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
+import { openDataFile } from '../../lib/io/data-file.ts';
+import { PARQUET_BATCH_ROWS, parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
 
 /** A failure: `file` and `message` of the DataError to raise (`message` without the file's prefix). */

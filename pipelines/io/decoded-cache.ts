@@ -8,7 +8,7 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkDataFile } from '../../lib/io/parquet.ts';
+import { checkDataFile } from '../../lib/io/data-file.ts';
 import type { DecodedFile } from './decode-file.ts';
 
 let cache: Map<string, Promise<DecodedFile>> | undefined;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
-import { checkDataFile, parquetToIpc, readDataFileBytes, unreadableParquet } from '../../lib/io/parquet.ts';
+import { checkDataFile, readDataFileBytes } from '../../lib/io/data-file.ts';
+import { parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
 import {
   COST_COLUMNS,
   type CostColumn,

@@ -14,7 +14,7 @@ import { MAX_MANIFEST_BYTES, manifestWindow, readManifest } from '../data/manife
 import { openDataset } from '../io/dataset.ts';
 import { DEFAULT_RUN_LAKE, openLakeDataset } from '../io/lake-dataset.ts';
 import { DataError } from '../../lib/core/errors.ts';
-import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/parquet.ts';
+import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/data-file.ts';
 import { openOutput, runInputs } from '../io/output-folder.ts';
 import { loadTopology, type TopologyMode } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';

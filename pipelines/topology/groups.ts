@@ -26,7 +26,7 @@ type Report = (path: Path, node: string | undefined, message: string, hint?: str
  * The most processes the groups of one topology may run as, and so the most replicas of one group:
  * `--split` starts one per replica of each group, each a Node process of about 0.4 GB.
  */
-export const MAX_REPLICAS = 64;
+export const MAX_GROUP_PROCESSES = 64;
 
 export interface Group {
   name: string;
@@ -98,9 +98,9 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
       at(path, undefined, `group "${name}" is ${JSON.stringify(value)}`, 'a list of node names, or { nodes: [...], replicas: N }');
       continue;
     }
-    const replicasOk = Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= MAX_REPLICAS;
+    const replicasOk = Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= MAX_GROUP_PROCESSES;
     if (!replicasOk)
-      at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, `an integer from 1 to ${MAX_REPLICAS}`);
+      at([...path, 'replicas'], undefined, `replicas is ${JSON.stringify(replicas)}`, `an integer from 1 to ${MAX_GROUP_PROCESSES}`);
     if (list.length === 0) at(path, undefined, `group "${name}" has no nodes`, 'list the nodes it runs, or leave the group out');
     const members: string[] = [];
     list.forEach((n: unknown, i) => {
@@ -124,8 +124,13 @@ export function parseGroups(raw: unknown, nodes: ReadonlyMap<string, { spec: Any
     groups.push({ name, nodes: members, replicas: replicasOk ? (replicas as number) : 1 });
   }
   const processes = groups.reduce((n, g) => n + g.replicas, 0);
-  if (processes > MAX_REPLICAS)
-    at(['groups'], undefined, `the groups run as ${processes} processes`, `at most ${MAX_REPLICAS} in all (a group's replicas each count)`);
+  if (processes > MAX_GROUP_PROCESSES)
+    at(
+      ['groups'],
+      undefined,
+      `the groups run as ${processes} processes`,
+      `at most ${MAX_GROUP_PROCESSES} in all (a group's replicas each count)`,
+    );
   for (const [name, node] of nodes) {
     if (node.spec && node.spec.kind !== 'source' && !owner.has(name) && groups.length > 0) {
       at(['groups'], name, `node "${name}" is in no group`, `add it to one of: ${groups.map((g) => g.name).join(', ')}`);

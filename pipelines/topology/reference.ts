@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { MAIN_PORT, outputSchemas, type AnySpec, type PortSpec } from '../../operators/sdk/spec.ts';
 import { edgeEnds, type Topology } from './model.ts';
 import { MAX_PARTITIONS } from '../../operators/sdk/kafka-params.ts';
-import { MAX_REPLICAS } from './groups.ts';
+import { MAX_GROUP_PROCESSES } from './groups.ts';
 
 interface ParamDoc {
   name: string;
@@ -178,7 +178,7 @@ export function topologyJsonSchema(specs: readonly AnySpec[]): Record<string, un
                 replicas: {
                   type: 'integer',
                   minimum: 1,
-                  maximum: MAX_REPLICAS,
+                  maximum: MAX_GROUP_PROCESSES,
                   description: 'Processes sharing the symbols (per-symbol stages only).',
                 },
               },

@@ -149,6 +149,19 @@ describe('Kafka edge (real broker and registry)', () => {
     }
   });
 
+  it('a writer whose registry is down fails naming it, and one whose broker is down too names the broker', async () => {
+    // The subject is registered while the topic is made: the registry's error must still surface, and
+    // a broker failure (reported first before) must not be hidden behind it.
+    const noRegistry = { ...s, registryUrl: 'http://127.0.0.1:1' };
+    await expect(EdgeWriter.open(noRegistry, { topic: topic('no-registry'), schema: 'Quote', partitions: 1 })).rejects.toThrow(
+      /schema registry http:\/\/127\.0\.0\.1:1: registering Quote as subject ".*no-registry.*-value" failed/,
+    );
+    const neither = { ...noRegistry, brokers: ['127.0.0.1:1'] };
+    await expect(EdgeWriter.open(neither, { topic: topic('neither'), schema: 'Quote', partitions: 1 })).rejects.toThrow(
+      /Kafka brokers 127\.0\.0\.1:1: cannot connect/,
+    );
+  }, 60_000);
+
   it('writers of one new subject registering at once (the replicas of a live group) all open, with one schema id', async () => {
     // The registry's compatibility rule is made by the first register of a subject; those racing it
     // were told the rule already exists (4 of 60 in a run before the retry).

@@ -14,7 +14,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import avro from 'avsc';
+import avro from '../../lib/io/avro-bounds.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import { avroSchema } from '../../schemas/avro.ts';

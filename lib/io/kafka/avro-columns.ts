@@ -14,7 +14,7 @@
  * import { avroType } from './schema-codec.ts';
  * const codec = AvroColumns.of<{ symbol: string; bid: number }>(avroType({ type: 'record', name: 'Q', fields: [{ name: 'symbol', type: 'string' }, { name: 'bid', type: 'double' }] }));
  */
-import avro from 'avsc';
+import avro from '../avro-bounds.ts';
 import { ColumnBatch, type ColumnsOf, type StringColumn } from '../../core/column-batch.ts';
 import { HEADER_BYTES, MAGIC } from './wire.ts';
 

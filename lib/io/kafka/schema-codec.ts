@@ -5,7 +5,7 @@
  * so the reader can dead-letter it.
  */
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
-import avro from 'avsc';
+import avro from '../avro-bounds.ts';
 import { avroSchema } from '../../../schemas/avro.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
 import { KafkaEdgeError } from './errors.ts';

@@ -119,10 +119,15 @@ static uint64_t scaled_flow_time(uint64_t flow_t0, uint64_t wall_elapsed_ns, dou
   return flow_t0 + (elapsed >= kMax ? uint64_t(kMax) : uint64_t(elapsed));
 }
 
+// ITCH and OUCH stamp nanoseconds since midnight (ITCH in 48 bits, which wrap after 78 h): the
+// venue's own clock stops at the day's last nanosecond instead of running past midnight, which a
+// fast --speed reaches in moments (at 1e6, 52 ms of wall time from 09:30).
+constexpr uint64_t kLastNanosecondOfDay = 86'400'000'000'000ULL - 1;
+
 uint64_t Venue::exchange_time(uint64_t now_ns) {
   uint64_t t = last_ts_;
   if (cfg_.speed > 0 && started_) {
-    t = scaled_flow_time(flow_t0_, now_ns - start_ns_, cfg_.speed);
+    t = std::min(kLastNanosecondOfDay, scaled_flow_time(flow_t0_, now_ns - start_ns_, cfg_.speed));
   }
   last_ts_ = std::max(last_ts_, t);
   return last_ts_;

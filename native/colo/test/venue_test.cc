@@ -287,5 +287,42 @@ TEST(VenueLoopback, UnknownUsersAndSecondConnectionsAreRefused) {
   EXPECT_EQ(std::get<ouch42::SystemEvent>(a.msgs[0]).event_code, 'S');
 }
 
+TEST(VenueLoopback, AFastClockStopsAtTheDaysLastNanosecond) {
+  // At --speed 1e6 one wall second is 11.6 days of flow time: past midnight, and past the 78 h that
+  // ITCH's and OUCH's 48-bit nanoseconds since midnight can hold (the stamps wrapped to small values).
+  itch::SimOptions so;
+  so.messages = 50;
+  so.symbols = 1;
+  so.seed = 3;
+  VenueConfig cfg;
+  cfg.flow = itch::simulate_session(so);
+  cfg.speed = 1e6;
+  cfg.users = {{"alice", "pw"}};
+  Venue v(cfg);
+  Client a("alice", "pw");
+  a.connect(v.ouch_port(), now_ns());
+  for (int i = 0; i < 200 && a.session.state() != soup::ClientSession::State::kLoggedIn; ++i) {
+    v.poll(now_ns());
+    a.pump(now_ns());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_EQ(a.session.state(), soup::ClientSession::State::kLoggedIn);
+  const size_t before = a.msgs.size();
+  a.send(order("LATE1", 'B', 100, "NOSUCH", 100'0000), now_ns());
+  const uint64_t later = now_ns() + 1'000'000'000ULL;
+  for (int i = 0; i < 200 && a.msgs.size() == before; ++i) {
+    a.pump(now_ns());
+    v.poll(later + uint64_t(i) * 1000);
+    a.pump(now_ns());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_GT(a.msgs.size(), before);  // the refusal of the order for an unknown stock
+  constexpr uint64_t kLastOfDay = 86'400'000'000'000ULL - 1;
+  for (size_t i = before; i < a.msgs.size(); ++i) {
+    const uint64_t ts = std::visit([](const auto& m) { return uint64_t(m.timestamp); }, a.msgs[i]);
+    EXPECT_EQ(ts, kLastOfDay) << "message " << i;
+  }
+}
+
 }  // namespace
 }  // namespace colo::venue

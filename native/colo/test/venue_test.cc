@@ -294,8 +294,9 @@ TEST(VenueLoopback, AFastClockStopsAtTheDaysLastNanosecond) {
   so.messages = 50;
   so.symbols = 1;
   so.seed = 3;
+  const std::vector<uint8_t> flow = itch::simulate_session(so);  // the config holds a view of it
   VenueConfig cfg;
-  cfg.flow = itch::simulate_session(so);
+  cfg.flow = flow;
   cfg.speed = 1e6;
   cfg.users = {{"alice", "pw"}};
   Venue v(cfg);

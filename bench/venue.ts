@@ -23,8 +23,9 @@
  * - JS hand-off: records/s from ItchFeed through source.itch into feature.bars (bench/venue-handoff.ts).
  *
  * Flags: --seconds 5 --speed 0.02 --every 10 --messages 300000 --symbols 50 --rounds 20000
- * --no-spin --js-only (the reference and the JS rows only) --no-handoff (without the hand-off row)
- * --no-js-spin (the JS graph blocking only). Prints a
+ * --no-spin --js-only (the reference and the JS rows only) --native-only (the reference, the native and
+ * in-process rows only) --no-handoff (without the hand-off row) --no-js-spin (the JS graph blocking
+ * only). Prints a
  * table and one JSON line with every figure.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -50,6 +51,7 @@ const flags = benchFlags('venue', {
   rounds: { type: 'string', default: '20000' },
   'no-spin': { type: 'boolean' },
   'js-only': { type: 'boolean' },
+  'native-only': { type: 'boolean' },
   'no-handoff': { type: 'boolean' },
   'no-js-spin': { type: 'boolean' },
 });
@@ -64,6 +66,11 @@ const opts = {
   spin: flags.values['no-spin'] !== true,
 };
 const jsOnly = flags.values['js-only'] === true;
+const nativeOnly = flags.values['native-only'] === true;
+if (jsOnly && nativeOnly) {
+  console.error('alpha: bench:venue: --js-only and --native-only leave nothing to measure together (give one of them)');
+  process.exit(2);
+}
 for (const b of ['colo_pingpong', 'colo_bench', 'colo_venue', 'colo_fastpath']) {
   if (!existsSync(bin(b))) {
     execFileSync('bash', [join(root, 'native/colo/build.sh')], { stdio: 'inherit' });
@@ -513,7 +520,7 @@ let js: JsRow[];
 try {
   const flow = join(jsFlowDir, 'flow.itch');
   writeFileSync(flow, colo().simulateItchSession({ messages: opts.messages, symbols: opts.symbols, seed: 11 }));
-  js = await jsRows({ pingpong }, flow);
+  js = nativeOnly ? [] : await jsRows({ pingpong }, flow);
 } finally {
   rmSync(jsFlowDir, { recursive: true, force: true });
 }

@@ -47,7 +47,7 @@ struct TickToTrade::Sink {
 };
 
 TickToTrade::TickToTrade(Trigger& trigger, Config cfg)
-    : trigger_(trigger), cfg_(cfg), rx_(cfg.receiver), changed_at_(65536, 0) {
+    : trigger_(trigger), cfg_(cfg), rx_(cfg.receiver), changed_at_(65536, 0), last_at_(65536, 0) {
   if (cfg_.limits.max_orders_per_second > kMaxRate) cfg_.limits.max_orders_per_second = kMaxRate;
   const double n4 = cfg_.limits.max_notional * kPrice4Scale;
   max_notional4_ = n4 > 0 ? (n4 >= 1.8e19 ? UINT64_MAX : uint64_t(std::llround(n4))) : 0;
@@ -57,18 +57,48 @@ TickToTrade::TickToTrade(Trigger& trigger, Config cfg)
   book_.reserve_orders(1 << 16);
 }
 
+uint64_t TickToTrade::plan_by_symbol(const uint8_t* p, size_t n) {
+  if (rx_.has_gap() || !rx_.session_known()) return 0;
+  const mold::Packet pk = mold::parse_packet(p, n);
+  if (!pk.ok() || pk.message_count() == 0 || pk.h.sequence != rx_.next_expected()) return 0;
+  uint16_t i = 0;
+  pk.for_each([&](uint64_t, mold::Bytes m) {
+    ++i;
+    if (m.size() < 3) return;
+    const uint16_t loc = load_u16(m.data() + 1);
+    if (last_at_[loc] == 0) planned_.push_back(loc);
+    last_at_[loc] = i;
+  });
+  return pk.h.sequence;
+}
+
+void TickToTrade::after_message(uint64_t first, uint64_t seq, const uint8_t* m, size_t len, uint64_t now_ns) {
+  if (len < 3) return;
+  const uint16_t loc = load_u16(m + 1);
+  if (last_at_[loc] != seq - first + 1 || changed_at_[loc] == 0) return;
+  // The symbol's last message in the datagram: its top is final.
+  evaluate(loc, now_ns);
+  changed_at_[loc] = 0;
+  if (on_orders_ && !out_.empty()) on_orders_();
+}
+
 size_t TickToTrade::on_packet(const uint8_t* p, size_t n, uint64_t now_ns) {
   ++stats_.datagrams;
   Sink sink{*this};
+  const size_t before = stats_.orders;
+  const uint64_t first = plan_by_symbol(p, n);
   rx_.on_packet(p, n, now_ns, [&](uint64_t seq, mold::Bytes m) {
     ++stats_.messages;
     sink.sequence = seq;
     if (book_.apply_bytes(m.data(), m.size(), sink) != DecodeStatus::kOk) ++stats_.itch_errors;
+    if (first != 0) after_message(first, seq, m.data(), m.size(), now_ns);
   });
-  if (changed_.empty()) return 0;
-  const size_t before = stats_.orders;
+  for (uint16_t loc : planned_) last_at_[loc] = 0;
+  planned_.clear();
+  if (changed_.empty()) return size_t(stats_.orders - before);
   const bool hole = rx_.has_gap();
   for (uint16_t loc : changed_) {
+    if (changed_at_[loc] == 0) continue;  // shown after its last message
     if (hole) {
       ++stats_.suppressed;
     } else {

@@ -49,6 +49,8 @@ Runner::Runner(Trigger& trigger, RunnerConfig cfg)
       rx_buf_(65536) {
   recorder_.raised.reserve(64);
   sent_.reserve(64 << 10);
+  // Orders raised while a datagram is applied go out at once (see TickToTrade::on_orders).
+  tt_.on_orders([this] { send_orders(recv_ns_, had_gap_); });
   session_.on_connected(monotonic_ns());  // queues the Login Request; written by the first pump
 }
 
@@ -91,10 +93,11 @@ void Runner::step(int timeout_ms) {
 
 void Runner::read_feed() {
   while (auto n = udp_.recv(rx_buf_)) {
-    const uint64_t recv_ns = monotonic_ns();
-    const bool had_gap = tt_.receiver().has_gap();
+    recv_ns_ = monotonic_ns();
+    had_gap_ = tt_.receiver().has_gap();
     recorder_.raised.clear();
-    if (tt_.on_packet(rx_buf_.data(), *n, recv_ns) > 0 || !tt_.out().empty()) send_orders(recv_ns, had_gap);
+    tt_.on_packet(rx_buf_.data(), *n, recv_ns_);
+    if (!tt_.out().empty()) send_orders(recv_ns_, had_gap_);
   }
 }
 
@@ -127,7 +130,10 @@ void Runner::send_orders(uint64_t recv_ns, bool gap_fill) {
   }
   const uint64_t send_ns = monotonic_ns();
   if (stats_.orders_sent >= cfg_.max_orders) tt_.set_kill_switch(true);
-  if (sent_.empty() || !on_order_) return;
+  if (sent_.empty() || !on_order_) {
+    recorder_.raised.clear();
+    return;
+  }
 
   // Bookkeeping: which top raised each order. Orders come out in the order their intents were
   // raised (some intents refused by the checks in between), and each token is the order id's.
@@ -159,6 +165,7 @@ void Runner::send_orders(uint64_t recv_ns, bool gap_fill) {
     on_order_(s);
     o += 2 + len;
   }
+  recorder_.raised.clear();  // the intents of these orders (and any refused before them)
 }
 
 void Runner::read_ouch(uint64_t now) {

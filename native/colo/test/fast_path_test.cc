@@ -327,6 +327,67 @@ TEST(FastPath, NoTradingWhileAGapIsOpenThenTheCaughtUpBookIsUsed) {
   EXPECT_EQ(t.stats().itch_errors, 0u);
 }
 
+TEST(FastPath, EachSymbolIsShownAfterItsLastMessageAndItsOrderHandedOnAtOnce) {
+  OneTickSpreadTrigger trig(100);
+  TickToTrade t(trig);
+  // Each hand-off: how many messages of the datagram had been applied, and the orders' bytes.
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> handed;
+  uint64_t at_start = 0;
+  t.on_orders([&] {
+    handed.emplace_back(t.stats().messages - at_start, t.out());
+    t.clear_out();
+  });
+  Packets p;
+  p.add(directory(1, "AAA")).add(directory(2, "BBB"))                              // seq 1, 2
+      .add(add(1, "AAA", 1, 'B', 100, 1'000'000)).add(add(1, "AAA", 2, 'S', 100, 1'000'200))   // 3, 4
+      .add(add(2, "BBB", 3, 'B', 100, 2'000'000)).add(add(2, "BBB", 4, 'S', 100, 2'000'200));  // 5, 6
+  EXPECT_EQ(feed(t, p.take()), 0u);  // two ticks each (and the first packet names the session)
+  EXPECT_TRUE(handed.empty());
+
+  at_start = t.stats().messages;
+  p.add(add(1, "AAA", 5, 'S', 50, 1'000'100))    // seq 7: AAA one tick
+      .add(add(2, "BBB", 6, 'S', 50, 2'000'100))  // seq 8: BBB one tick
+      .add(add(1, "AAA", 7, 'B', 100, 1'000'000)) // seq 9: AAA's bid grows: its top changes again
+      .add(add(2, "BBB", 8, 'B', 10, 1'999'900))  // seq 10: below BBB's bid: BBB's last message
+      .add(add(1, "AAA", 9, 'S', 10, 3'000'000)); // seq 11: far from AAA's ask: AAA's last message
+  EXPECT_EQ(feed(t, p.take()), 2u);
+  // BBB's last message is the datagram's 4th, AAA's its 5th: BBB's order goes first, after 4
+  // messages, then AAA's after 5; each named by the last message that changed its top.
+  ASSERT_EQ(handed.size(), 2u);
+  EXPECT_EQ(handed[0].first, 4u);
+  EXPECT_EQ(handed[0].second, test::hex(enter_order_packet(std::string(order_entry::order_token("BBB-8").view()), 'B',
+                                                           100, "BBB     ", 2'000'100, 0)));
+  EXPECT_EQ(handed[1].first, 5u);
+  EXPECT_EQ(handed[1].second, test::hex(enter_order_packet(std::string(order_entry::order_token("AAA-9").view()), 'B',
+                                                           100, "AAA     ", 1'000'100, 0)));
+  EXPECT_TRUE(t.out().empty());
+  EXPECT_EQ(t.stats().evaluated, 4u);  // 2 in the first packet, 2 here
+
+  // A message that names BBB but deletes an order of AAA, after AAA's last message in the datagram:
+  // AAA's top changes after it was shown, so it is shown again after the datagram.
+  handed.clear();
+  at_start = t.stats().messages;
+  p.add(add(1, "AAA", 10, 'B', 5, 1'000'000))  // seq 12: AAA's bid grows: AAA's last message, shown
+      .add(del(2, 5));                          // seq 13: deletes AAA's ask at 100.01 (order 5)
+  EXPECT_EQ(feed(t, p.take()), 0u);
+  EXPECT_TRUE(handed.empty());         // one tick, then two: no narrowing, no order
+  EXPECT_EQ(t.stats().evaluated, 6u);  // AAA after seq 12, and again after the datagram
+  EXPECT_EQ(t.book().symbol_book(1)->top(), (book::Top{1'000'000, 1'000'200, 205, 100}));
+
+  // Behind a gap nothing is shown until the gap is filled; the datagram that fills it is shown
+  // after it is applied whole, and its orders wait in out(), not handed on one by one.
+  handed.clear();
+  p.add(add(1, "AAA", 11, 'S', 10, 1'000'100));  // seq 14: AAA one tick again (lost at first)
+  auto lost = p.take();
+  p.add(add(2, "BBB", 12, 'B', 10, 2'000'000));  // seq 15
+  auto next = p.take();
+  EXPECT_EQ(feed(t, next), 0u);
+  EXPECT_EQ(feed(t, lost), 1u);
+  EXPECT_TRUE(handed.empty());
+  EXPECT_EQ(t.out(), test::hex(enter_order_packet(std::string(order_entry::order_token("AAA-14").view()), 'B', 100,
+                                                  "AAA     ", 1'000'100, 0)));
+}
+
 TEST(FastPath, SampleTriggerUsesTheSubDollarTick) {
   OneTickSpreadTrigger trig(100);
   TopView v{1, "PENNY", 0, 1, book::Top{5'000, 5'001, 100, 100}};  // $0.5000 × $0.5001

@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "colo/huge_pages.h"
 #include "colo/itch.h"
 
 namespace colo::book {
@@ -145,7 +146,8 @@ class Book {
   void execute(uint64_t ts, uint64_t ref, uint32_t shares,
                const uint32_t* price_override, bool printable, uint64_t match, Sink& sink);
   bool add(uint16_t locate, uint64_t ref, char side, uint32_t shares, uint32_t price);
-  using OrderMap = absl::flat_hash_map<uint64_t, Order>;
+  using OrderMap = absl::flat_hash_map<uint64_t, Order, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
+                                       HugePageAllocator<std::pair<const uint64_t, Order>>>;
   // Removes up to `shares` (all when `all`) from the order at `it`.
   void remove(OrderMap::iterator it, uint32_t shares, bool all);
 

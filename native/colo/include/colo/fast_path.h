@@ -4,11 +4,18 @@
 // Unsequenced Data packet, appended to a buffer the caller sends. No JS, no allocation per
 // packet beyond the book's own; time is the caller's (injected, like MoldReceiver's).
 //
-// When a trigger is asked. After each datagram, for every symbol whose top of book changed in
-// it, the trigger sees that symbol's final top — but only if the receiver holds no gap: while a
-// message is missing (the messages after it are held back, so the book is stale) nothing is
-// evaluated, and the tops are counted as suppressed. The datagram that fills the gap lets the
-// book catch up and the trigger then sees the current tops.
+// When a trigger is asked. For every symbol whose top of book changed in a datagram, the trigger
+// sees that symbol's final top in it — but only if the receiver holds no gap: while a message is
+// missing (the messages after it are held back, so the book is stale) nothing is evaluated, and
+// the tops are counted as suppressed. The datagram that fills the gap lets the book catch up and
+// the trigger then sees the current tops, after the whole datagram.
+// A datagram that comes in order with no gap open is delivered whole at once, so its symbols are
+// known before it is applied: each symbol is shown to the trigger right after its last message in
+// the datagram (its top is final there), and the orders raised are handed to `on_orders` before the
+// rest of the datagram is applied (a datagram carries ~20 messages of many symbols; waiting for its
+// end cost the order the time to apply all of them). Symbols are then shown in the order of their
+// last messages, not of their first changes. A message whose order belongs to another symbol than
+// the one it names (a malformed feed) changes that symbol again: it is shown again after the datagram.
 //
 // Order ids. An intent for symbol SYM raised by the message with MoldUDP64 sequence N (the
 // last one in the datagram that changed SYM's top) becomes order id "SYM-N", and its OUCH Order
@@ -17,6 +24,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -129,6 +137,10 @@ class TickToTrade {
   // A MoldUDP64 request to send to the re-request port, when a gap is open (MoldReceiver::poll).
   std::optional<mold::Request> poll(uint64_t now_ns) { return rx_.poll(now_ns); }
 
+  // Called while a datagram is being applied, when orders are waiting in out(): the caller may send
+  // them (and clear_out()) at once. Without it they wait for the end of on_packet, as all others do.
+  void on_orders(std::function<void()> f) { on_orders_ = std::move(f); }
+
   // Framed OUCH bytes waiting to be sent; the caller sends them and calls clear_out().
   const std::vector<uint8_t>& out() const { return out_; }
   void clear_out() { out_.clear(); }
@@ -143,6 +155,10 @@ class TickToTrade {
  private:
   struct Sink;
   void evaluate(uint16_t locate, uint64_t now_ns);
+  // For a datagram delivered whole and in order: marks each symbol's last message in it and returns
+  // the datagram's first sequence; 0 when the datagram is not one (then tops wait for its end).
+  uint64_t plan_by_symbol(const uint8_t* p, size_t n);
+  void after_message(uint64_t first, uint64_t seq, const uint8_t* m, size_t len, uint64_t now_ns);
   bool check(const Intent& in, const book::Top& top, uint64_t now_ns);
   bool rate_ok(uint64_t now_ns) const;
 
@@ -153,6 +169,9 @@ class TickToTrade {
   book::Book book_;
   std::vector<uint16_t> changed_;     // locates whose top changed in this datagram
   std::vector<uint64_t> changed_at_;  // by locate: sequence of the change, 0 = not in changed_
+  std::vector<uint16_t> last_at_;     // by locate: 1 + index of its last message in this datagram
+  std::vector<uint16_t> planned_;     // locates with last_at_ set, to clear after the datagram
+  std::function<void()> on_orders_;
   std::vector<uint64_t> sent_ns_;     // ring of the last max_orders_per_second send times
   size_t sent_head_ = 0, sent_count_ = 0;
   bool kill_ = false;

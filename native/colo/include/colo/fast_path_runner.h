@@ -125,6 +125,8 @@ class Runner {
   std::string done_reason_;
   uint64_t last_join_ns_ = 0;
   std::vector<uint8_t> rx_buf_;
+  uint64_t recv_ns_ = 0;  // the datagram being applied: when it was read,
+  bool had_gap_ = false;  // and whether a gap was open before it
   std::vector<uint8_t> sent_;  // the last datagram's order packets, for bookkeeping
   std::function<void(const SentOrder&)> on_order_;
   RunnerStats stats_;

@@ -111,6 +111,8 @@ export const bookBroker = defineOperator({
   output: 'Fill',
   outputs: { states: 'OrderState', costs: 'ExecutionCost' },
   params,
+  reads: (p) =>
+    (['order_latency_file', 'feed_latency_file'] as const).flatMap((param) => (p[param] === null ? [] : [{ param, path: p[param] }])),
   prepare: async (p, run): Promise<Prepared> => {
     const load = (param: string, file: string | null): Latency | null => {
       if (file === null) return null;

@@ -144,6 +144,7 @@ export const onnxModel = defineOperator({
     }
     return problems;
   },
+  reads: (p) => entries(p).map((e) => ({ param: e.param.join('.'), path: e.model, folder: true })),
   prepare: async (p, run) => {
     const models: LoadedModel[] = [];
     for (const e of entries(p)) {

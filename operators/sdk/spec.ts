@@ -123,6 +123,11 @@ export interface OperatorSpec<
    */
   writes?: (params: TParams) => readonly string[];
   /**
+   * The files and folders the node reads besides the data folder (a model's folder, a latency file):
+   * a run's --out may not be one, hold one or lie inside one, since an --overwrite would delete it.
+   */
+  reads?: (params: TParams) => readonly NodeRead[];
+  /**
    * Asynchronous set-up before the run starts (loading a model, say); a throw refuses the run with its
    * message. What it resolves to is the node's `ctx.prepared`.
    */
@@ -131,6 +136,13 @@ export interface OperatorSpec<
     params: TParams,
     ctx: OperatorContext<NoInfer<TPrepared>>,
   ): (inputs: PortStreams<TPorts>) => OperatorOutputs<TOut, NoInfer<TExtra>>;
+}
+
+/** A file or folder a node reads (`reads`), named as its param is (`model`, `order_latency_file`). */
+export interface NodeRead {
+  param: string;
+  path: string;
+  folder?: boolean;
 }
 
 /** What an operator's `prepare` knows of the run. */
@@ -181,6 +193,8 @@ export interface SourceSpec<TParams = unknown, TOut extends SchemaName = SchemaN
   params: z.ZodType<TParams>;
   /** A source of CrossSections names its columns, like a feature operator. */
   features?: (params: TParams) => string[];
+  /** The files and folders it reads besides the data folder (as an operator's `reads`). */
+  reads?: (params: TParams) => readonly NodeRead[];
   open(params: TParams, ctx: SourceContext): SourceReader<SchemaTypes[TOut] & SourceRecord>;
 }
 

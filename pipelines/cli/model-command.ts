@@ -40,7 +40,8 @@ export function registerModelCommand(program: Command): void {
     .option('--from <date>', 'first trading day (YYYY-MM-DD)', fromDay)
     .option('--to <date>', 'last trading day (YYYY-MM-DD)', toDay)
     .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
-    .option('--out <dir>', 'backtest output folder (replaced by each run)', 'out/model-evaluate')
+    .option('--out <dir>', 'backtest output folder (an earlier evaluate run there is replaced)', 'out/model-evaluate')
+    .option('--overwrite', 'replace an existing non-empty --out that is not an earlier run (default: refuse it)')
     .option('--format <format>', 'text or json', 'text')
     .option('--quiet', 'no progress output')
     .action(async (opts: EvaluateOptions) => {

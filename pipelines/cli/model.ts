@@ -5,7 +5,7 @@
  * and golden.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
@@ -34,6 +34,7 @@ export interface EvaluateOptions {
   to?: string;
   node?: string;
   out: string;
+  overwrite?: boolean;
   format: string;
   quiet?: boolean;
 }
@@ -136,6 +137,17 @@ async function train(
   if (train.status !== 0) throw new AlphaError(`research/model/train.py failed (exit ${train.status ?? train.signal})`);
 }
 
+/** A folder a run wrote (its summary and resolved topology are there): what `evaluate` replaces unasked. */
+function isRunFolder(dir: string): boolean {
+  return ['summary.json', 'topology.resolved.yaml'].every((f) => {
+    try {
+      return lstatSync(join(dir, f)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
 export async function evaluateModel(opts: EvaluateOptions): Promise<{
   topology: string;
   node: string;
@@ -156,8 +168,8 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
   const summary = await runBacktest({
     topologyFile: opts.topology,
     outDir: opts.out,
-    // A scratch backtest for the report, replaced by each run as before (the atomic-output rule covers backtest, data generate and model train).
-    overwrite: true,
+    // A scratch backtest for the report: an earlier run's folder is replaced, anything else only with --overwrite.
+    overwrite: opts.overwrite === true || isRunFolder(opts.out),
     ...(dataDir ? { dataDir } : {}),
     ...(opts.from ? { from: opts.from } : {}),
     ...(opts.to ? { to: opts.to } : {}),

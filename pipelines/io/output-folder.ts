@@ -34,6 +34,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
+import type { Topology } from '../topology/model.ts';
 
 export interface OutputFolder {
   /** The final folder (absolute). */
@@ -281,9 +282,28 @@ export function ownFolder(path: string, flag = '--out'): string {
   return out;
 }
 
-/** What a run of `topologyFile` over `dataDir` reads, which its --out must keep clear of. */
-export function runInputs(topologyFile: string, dataDir: string | undefined): RunInput[] {
-  return [...(dataDir ? [{ what: 'the data folder', path: dataDir, folder: true }] : []), { what: 'the topology', path: topologyFile }];
+/**
+ * What a run of `topologyFile` over `dataDir` reads, which its --out must keep clear of: with the
+ * resolved topology, also what its nodes read (model folders, latency files), and the lake folder
+ * its `store: lake` sources read.
+ */
+export function runInputs(
+  topologyFile: string,
+  dataDir: string | undefined,
+  topology?: Pick<Topology, 'nodes'>,
+  lakeDir?: string,
+): RunInput[] {
+  const nodes = (topology?.nodes ?? []).flatMap((n) =>
+    (n.spec.reads?.(n.params as never) ?? []).map(
+      (r): RunInput => ({ what: `the ${r.param} of node "${n.name}"`, path: r.path, ...(r.folder ? { folder: true } : {}) }),
+    ),
+  );
+  return [
+    ...(dataDir ? [{ what: 'the data folder', path: dataDir, folder: true }] : []),
+    { what: 'the topology', path: topologyFile },
+    ...nodes,
+    ...(lakeDir ? [{ what: 'the lake', path: lakeDir, folder: true }] : []),
+  ];
 }
 
 /**

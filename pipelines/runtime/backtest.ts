@@ -90,7 +90,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const manifest = manifestWindow(dataDir, readManifest(dataDir), options.from, options.to);
   // A group writes OUT/groups/NAME/ itself (runInto creates it once the group is checked).
   if (options.group) return runInto(options, topology, dataDir, manifest, resolve(options.outDir), log);
-  const output = openOutput(options.outDir, { overwrite: options.overwrite ?? false, inputs: runInputs(options.topologyFile, dataDir) });
+  const output = openOutput(options.outDir, {
+    overwrite: options.overwrite ?? false,
+    inputs: runInputs(options.topologyFile, dataDir, topology, options.lakeDir ?? DEFAULT_RUN_LAKE),
+  });
   let summary: BacktestSummary;
   try {
     summary = await runInto(options, topology, dataDir, manifest, output.dir, log);

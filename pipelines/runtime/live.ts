@@ -119,7 +119,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const group = options.group ? planGroup(topology, options.group.name, undefined, options.group.replica) : undefined;
   const dataDir = options.dataDir ?? topology.data;
   // Before --overwrite empties --out: it may not be the data folder or hold the topology.
-  refuseInputs(options.outDir, runInputs(options.topologyFile, dataDir), `--out ${options.outDir}`);
+  refuseInputs(options.outDir, runInputs(options.topologyFile, dataDir, topology), `--out ${options.outDir}`);
   // Read once: the universe and, for a warm start, the days before the session.
   const manifest = dataDir ? readManifest(dataDir) : undefined;
   const universe: UniverseMember[] = manifest?.universe.map((u) => ({ symbol: u.symbol, sector: u.sector })) ?? [];
@@ -429,7 +429,7 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
   const { sessions, universe } = capture.header;
   const output = openOutput(options.outDir, {
     overwrite: options.overwrite ?? false,
-    inputs: [...runInputs(options.topologyFile, undefined), { what: 'the capture', path: options.capture }],
+    inputs: [...runInputs(options.topologyFile, undefined, topology), { what: 'the capture', path: options.capture }],
   });
   try {
     const deadLetters: DeadLetter[] = [];

@@ -12,6 +12,7 @@ import { AlphaError } from '../../lib/core/errors.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openOutput, runInputs } from '../io/output-folder.ts';
+import { DEFAULT_RUN_LAKE } from '../io/lake-dataset.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { TopologyError } from '../topology/problems.ts';
 import type { Axis } from './grid.ts';
@@ -73,7 +74,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   // The data folder and the window, checked once here rather than failing every point.
   manifestWindow(dataDir, readManifest(dataDir), o.from, o.to);
   const jobs = Math.min(o.jobs ?? availableParallelism(), plan.points.length);
-  const output = openOutput(o.outDir, { overwrite: o.overwrite ?? false, inputs: runInputs(o.topologyFile, dataDir) });
+  const output = openOutput(o.outDir, {
+    overwrite: o.overwrite ?? false,
+    inputs: runInputs(o.topologyFile, dataDir, plan.topology, o.lakeDir ?? DEFAULT_RUN_LAKE),
+  });
   const started = process.hrtime.bigint();
   try {
     const digits = String(plan.points.length - 1).length;

@@ -5,7 +5,7 @@
  * wrote the run into the dataset (and `alpha venue flow --out` its ITCH file over the manifest); `alpha
  * live` emptied the data folder, and a capture replay replaced the live run's folder, capture and all. Through the real CLI, the launches side by side.
  */
-import { copyFileSync, cpSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../operators/index.ts';
@@ -41,7 +41,26 @@ beforeAll(async () => {
   capture.wake(1);
   capture.end(2);
   capture.close();
+  // What the topology's nodes read besides the data: a copy of the model, a latency file, a lake.
+  cpSync(join(ROOT, 'models/default'), join(top, 'model'), { recursive: true });
+  mkdirSync(join(top, 'latency'));
+  writeFileSync(join(top, 'latency', 'order.txt'), '100\n');
+  mkdirSync(join(top, 'lake'));
+  writeFileSync(join(top, 'lake', 'keep.txt'), 'a table would be here\n');
+  // A folder of the user's that `model evaluate` would have replaced without being asked.
+  mkdirSync(join(top, 'notes'));
+  writeFileSync(join(top, 'notes', 'notes.txt'), 'my notes\n');
+  // model evaluate takes no --set: the topology, its model moved to the copy.
+  const modelTopology = join(top, 'topo', 'own-model.yaml');
+  writeFileSync(
+    modelTopology,
+    readFileSync(join(ROOT, 'topology.yaml'), 'utf8').replace(
+      'params: { model: models/default }',
+      `params: { model: ${join(top, 'model')} }`,
+    ),
+  );
   before = { data: snapshot(data), top: snapshot(top) };
+  const ownModel = ['--set', `model.model=${join(top, 'model')}`];
   const backtest = (out: string, topology = 'topology.yaml') => [
     'backtest',
     topology,
@@ -87,6 +106,26 @@ beforeAll(async () => {
       join(top, 'm'),
     ],
     flow: ['venue', 'flow', '--data', data, '--date', '2024-01-02', '--out', join(data, 'manifest.json'), '--overwrite'],
+    // --overwrite deleted the model folder a node reads, a latency file's folder, the lake.
+    model: [...backtest(join(top, 'model')), ...ownModel],
+    latency: [...backtest(join(top, 'latency')), '--set', `broker.order_latency_file=${join(top, 'latency', 'order.txt')}`],
+    lake: [...backtest(join(top, 'lake')), '--lake', join(top, 'lake')],
+    sweepModel: [
+      'sweep',
+      'topology.yaml',
+      '--data',
+      data,
+      '--out',
+      join(top, 'model'),
+      '--grid',
+      'sizing.gamma=1',
+      '--overwrite',
+      '--quiet',
+      ...ownModel,
+    ],
+    // model evaluate replaced any --out, unasked: the model folder, and a folder of the user's.
+    evaluateModel: ['model', 'evaluate', '--data', data, '--out', join(top, 'model'), '--quiet', '--topology', modelTopology],
+    evaluateNotes: ['model', 'evaluate', '--data', data, '--out', join(top, 'notes'), '--quiet'],
   };
   const results = await Promise.all(Object.values(cases).map((args) => runAlpha(args, 60_000)));
   runs = Object.fromEntries(Object.keys(cases).map((k, i) => [k, results[i]!]));
@@ -104,6 +143,15 @@ describe('--out and what the run reads', () => {
     ['capture', /--out \S+\/live-run: holds the capture \S+\/live-run\/capture\.alog, which this run reads/],
     ['work', /--work \S+\/m: is the model folder \(--out\) \S+\/m, which this run writes; expected a folder apart from it/],
     ['flow', /--out \S+\/nest\/data\/manifest\.json: is inside the data folder \S+\/nest\/data; expected a file outside it/],
+    ['model', /--out \S+\/model: is the model of node "model" \S+\/model, which this run reads; expected a folder of its own outside it/],
+    ['latency', /--out \S+\/latency: holds the order_latency_file of node "broker" \S+\/latency\/order\.txt, which this run reads/],
+    ['lake', /--out \S+\/lake: is the lake \S+\/lake, which this run reads/],
+    ['sweepModel', /--out \S+\/model: is the model of node "model"/],
+    ['evaluateModel', /--out \S+\/model: is the model of node "model"/],
+    [
+      'evaluateNotes',
+      /--out \S+\/notes: not empty \(1 entries: notes\.txt\), expected a new or empty folder, or --overwrite to replace it whole/,
+    ],
   ])('refuses the case %s in one line, exit 1', (name, message) => {
     const r = runs[name]!;
     expect(r.code).toBe(1);

@@ -12,6 +12,7 @@ import { kafkaGiveUpMs, kafkaSettings } from '../../../lib/io/kafka/settings.ts'
 import type { BacktestSummary } from '../backtest.ts';
 import { resolveTopology } from '../backtest.ts';
 import { openOutput, runInputs } from '../../io/output-folder.ts';
+import { DEFAULT_RUN_LAKE } from '../../io/lake-dataset.ts';
 import { processName } from '../../topology/groups.ts';
 import { groupEdges, refuseGroupCycle, runTopic } from './connect.ts';
 import { EXIT_INPUT_REFUSED } from './exit-code.ts';
@@ -121,7 +122,7 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
 
   const output = openOutput(o.outDir, {
     overwrite: o.overwrite ?? false,
-    inputs: runInputs(o.topologyFile, o.dataDir ?? topology.data),
+    inputs: runInputs(o.topologyFile, o.dataDir ?? topology.data, topology, o.lakeDir ?? DEFAULT_RUN_LAKE),
   });
   try {
     const summary = await runGroups(o, topology, output.dir);

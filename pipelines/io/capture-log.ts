@@ -12,10 +12,11 @@
  * schemas of schemas/), an array per batch. The first frame is a JSON header naming the captured
  * nodes and their ports' schemas.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import avro from '../../lib/io/avro-bounds.ts';
 import { DataError } from '../../lib/core/errors.ts';
+import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { LiveCommand } from '../../operators/sdk/context.ts';
@@ -204,25 +205,35 @@ export interface Capture {
   bytes: number;
 }
 
-/** Reads a capture file; a file that is not one, or damaged before its last frame, is a DataError naming it. */
+/**
+ * The largest capture read: 2 GiB, what one read of a file can hold (a day of a live run at 2400×
+ * captures a few hundred MiB).
+ */
+const MAX_CAPTURE_BYTES = 2 ** 31 - 1;
+
+/**
+ * Reads a capture file; a file that is not one, or damaged before its last frame, is a DataError naming
+ * it. A pipe, a device or a file over MAX_CAPTURE_BYTES is refused before it is read; the header frame
+ * is checked first and each arrival decoded as it is met, so a file that is not a capture fails at once.
+ */
 export function readCapture(path: string): Capture {
   let bytes: Buffer;
   try {
-    const fd = openSync(path, 'r');
-    try {
-      if (!fstatSync(fd).isFile()) throw new DataError(path, 'not a regular file: expected a capture written by `alpha live`');
-    } finally {
-      closeSync(fd);
-    }
-    bytes = readFileSync(path);
+    const raw = readDataBytes(path, { bytes: MAX_CAPTURE_BYTES, of: 'a capture' });
+    bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   } catch (err) {
-    if (err instanceof DataError) throw err;
-    throw new DataError(path, `cannot read the capture (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    if (err instanceof DataFileMissing) throw new DataError(path, 'cannot read the capture (ENOENT)');
+    if (err instanceof DataError)
+      throw new DataError(path, `${err.message.slice(path.length + 2)}: expected a capture written by \`alpha live\``);
+    throw err;
   }
-  const frames: Buffer[] = [];
+  let header: CaptureHeader | undefined;
+  let cs: Codec[] = [];
+  const arrivals: Arrival[] = [];
+  let ended = false;
   let at = 0;
   let torn = 0;
-  while (at < bytes.length) {
+  for (let f = 0; at < bytes.length; f++) {
     if (bytes.length - at < 8) {
       torn = bytes.length - at;
       break;
@@ -242,24 +253,25 @@ export function readCapture(path: string): Capture {
       }
       throw new DataError(path, `frame at byte ${at} fails its checksum: the capture is damaged`);
     }
-    frames.push(payload);
+    if (!header) {
+      if (payload[0] !== HEADER) throw new DataError(path, 'no capture header: expected a file written by `alpha live`');
+      header = parseHeader(path, payload.subarray(1));
+      cs = codecs(header.nodes);
+    } else {
+      let arrival: Arrival;
+      try {
+        arrival = decodeArrival(payload, cs);
+      } catch (err) {
+        throw new DataError(path, `arrival ${f}: ${(err as Error).message}`);
+      }
+      if ('at' in arrival && !Number.isFinite(arrival.at))
+        throw new DataError(path, `arrival ${f}: a ${arrival.kind} at ${arrival.at}: expected a time (µs since the epoch)`);
+      arrivals.push(arrival);
+      if (arrival.kind === 'end') ended = true;
+    }
     at += 8 + len;
   }
-  const first = frames[0];
-  if (!first || first[0] !== HEADER) throw new DataError(path, 'no capture header: expected a file written by `alpha live`');
-  const header = parseHeader(path, first.subarray(1));
-  const cs = codecs(header.nodes);
-  const arrivals: Arrival[] = [];
-  let ended = false;
-  for (let f = 1; f < frames.length; f++) {
-    const p = frames[f]!;
-    try {
-      arrivals.push(decodeArrival(p, cs));
-    } catch (err) {
-      throw new DataError(path, `arrival ${f}: ${(err as Error).message}`);
-    }
-    if (p[0] === KIND.end) ended = true;
-  }
+  if (!header) throw new DataError(path, 'no capture header: expected a file written by `alpha live`');
   return { header, arrivals, ended, tornBytes: torn, bytes: bytes.length - torn };
 }
 
@@ -272,13 +284,20 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
   }
   const schemas = new Set<string>(SCHEMA_NAMES);
   const ok =
-    h &&
+    h !== null &&
+    typeof h === 'object' &&
     h.format === FORMAT &&
     Number.isFinite(h.start) &&
+    h.start >= 0 &&
+    h.start <= Number.MAX_SAFE_INTEGER &&
     Array.isArray(h.universe) &&
     h.universe.every((u) => typeof u?.symbol === 'string' && typeof u.sector === 'string') &&
+    new Set(h.universe.map((u) => u.symbol)).size === h.universe.length &&
     Array.isArray(h.sessions) &&
-    h.sessions.every((x) => Number.isFinite(x?.open) && Number.isFinite(x.close)) &&
+    // Each session opens before it closes, after the one before it closed.
+    h.sessions.every(
+      (x, i) => Number.isFinite(x?.open) && Number.isFinite(x.close) && x.open < x.close && (i === 0 || x.open >= h.sessions[i - 1]!.close),
+    ) &&
     (h.group === undefined || typeof h.group === 'string') &&
     (h.run_id === undefined || typeof h.run_id === 'string') &&
     (h.replica === undefined ||
@@ -287,13 +306,22 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     Array.isArray(h.nodes) &&
     h.nodes.every(
       (n) =>
+        n !== null &&
+        typeof n === 'object' &&
         typeof n.node === 'string' &&
         (n.kind === 'source' || n.kind === 'external') &&
         n.ports !== null &&
         typeof n.ports === 'object' &&
+        Object.keys(n.ports).length > 0 &&
         Object.values(n.ports).every((s) => schemas.has(s as string)),
+    ) &&
+    new Set(h.nodes.map((n) => n.node)).size === h.nodes.length;
+  if (!ok)
+    throw new DataError(
+      path,
+      `the capture header is not ${FORMAT}: expected its start (µs), its sessions (none, or each opening before it closes, in order), ` +
+        "its universe (each symbol once) and its nodes (each once, with its ports' schemas)",
     );
-  if (!ok) throw new DataError(path, `the capture header is not ${FORMAT} (nodes with their ports' schemas)`);
   return h;
 }
 
@@ -303,20 +331,27 @@ function decodeArrival(p: Buffer, cs: readonly Codec[]): Arrival {
     if (!c) throw new Error(`node #${i} is not in the header`);
     return c;
   };
+  const atLeast = (n: number, what: string): void => {
+    if (p.length < n) throw new Error(`a ${what} arrival of ${p.length} bytes: expected ${n} at least`);
+  };
   switch (p[0]) {
     case KIND.source: {
+      atLeast(3, 'source');
       const c = codec(p.readUInt16LE(1));
       return { kind: 'source', node: c.node.node, records: c.types[0]!.fromBuffer(p.subarray(3)) as unknown[] };
     }
     case KIND.external: {
+      atLeast(13, 'external');
       const c = codec(p.readUInt16LE(1));
       const at = p.readDoubleLE(3);
       const n = p.readUInt16LE(11);
       let o = 13;
       const emitted: { port: string; records: unknown[] }[] = [];
       for (let k = 0; k < n; k++) {
+        if (o + 5 > p.length) throw new Error(`${c.node.node}'s arrival ends inside its record #${k} header`);
         const port = p[o]!;
         const len = p.readUInt32LE(o + 1);
+        if (o + 5 + len > p.length) throw new Error(`${c.node.node}'s records #${k} claim ${len} bytes past the arrival's end`);
         const type = c.types[port];
         if (!type) throw new Error(`port #${port} of ${c.node.node} is not in the header`);
         emitted.push({ port: c.ports[port]!, records: type.fromBuffer(p.subarray(o + 5, o + 5 + len)) as unknown[] });
@@ -327,13 +362,16 @@ function decodeArrival(p: Buffer, cs: readonly Codec[]): Arrival {
       return { kind: 'external', node: c.node.node, at, emitted, mark: p.readDoubleLE(o) };
     }
     case KIND.wake:
+      atLeast(9, 'wake');
       return { kind: 'wake', at: p.readDoubleLE(1) };
     case KIND.command: {
+      atLeast(9, 'command');
       const c = JSON.parse(p.subarray(9).toString('utf8')) as { command: LiveCommand; text: string };
       if (!COMMANDS.includes(c.command) || typeof c.text !== 'string') throw new Error('a command that is not one');
       return { kind: 'command', at: p.readDoubleLE(1), command: c.command, text: c.text };
     }
     case KIND.end:
+      atLeast(9, 'end');
       return { kind: 'end', at: p.readDoubleLE(1) };
     default:
       throw new Error(`unknown arrival kind ${p[0]}`);

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlphaError } from '../../lib/core/errors.ts';
+import { AlphaError, DataError } from '../../lib/core/errors.ts';
+import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
 
 export const PID_FILE = 'live.pid';
 export const KILL_FILE = 'kill.json';
@@ -15,7 +16,7 @@ const MAX_REASON = 200;
 
 /** Watches `outDir` for a halt; returns the function that stops watching (and removes the pid file). */
 export function watchControl(outDir: string, onHalt: (reason: string) => void, warn: (m: string) => void): () => void {
-  writeFileSync(join(outDir, PID_FILE), `${process.pid}\n`);
+  writePid(outDir);
   const take = (): void => {
     const file = join(outDir, KILL_FILE);
     if (!existsSync(file)) return;
@@ -39,6 +40,37 @@ export function watchControl(outDir: string, onHalt: (reason: string) => void, w
   };
 }
 
+/**
+ * Writes OUT/live.pid whole, through a rename: a live.pid left in a resumed --out as a symbolic link
+ * is replaced, not followed (writing through it wrote the pid into whatever file it named).
+ */
+function writePid(outDir: string): void {
+  const file = join(outDir, PID_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${process.pid}\n`, { flag: 'wx' });
+  renameSync(tmp, file);
+}
+
+/**
+ * The pid in OUT/live.pid, NaN when there is no such file; a file that is not what `alpha live` writes
+ * (a pipe, a device, a link to /dev/zero, a large file) is an AlphaError naming it, not a read that
+ * blocks or fills memory.
+ */
+export function readPid(outDir: string): number {
+  const file = join(outDir, PID_FILE);
+  let text: string;
+  try {
+    text = Buffer.from(readDataBytes(file, { bytes: 64, of: 'the pid file alpha live writes' })).toString('utf8');
+  } catch (err) {
+    if (err instanceof DataFileMissing) return Number.NaN;
+    if (err instanceof DataError) throw new AlphaError(`${err.message}; expected the pid file alpha live writes`);
+    throw err;
+  }
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new AlphaError(`${file}: not a process id; expected the pid file alpha live writes`);
+  return pid;
+}
+
 /** A reason as one short line of printable text. */
 export function cleanReason(text: string): string {
   const line = text
@@ -53,11 +85,9 @@ export function cleanReason(text: string): string {
  * the request, or throws an AlphaError (no run there, not running, did not answer in `timeoutMs`).
  */
 export async function requestHalt(outDir: string, reason: string, timeoutMs = 5000): Promise<number> {
-  const pidFile = join(outDir, PID_FILE);
-  if (!existsSync(pidFile))
+  const pid = readPid(outDir);
+  if (Number.isNaN(pid))
     throw new AlphaError(`${outDir}: no live run is writing this folder (no ${PID_FILE}); give the --out of a running alpha live`);
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new AlphaError(`${pidFile}: not a process id`);
   try {
     process.kill(pid, 0);
   } catch {

@@ -25,7 +25,7 @@ import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology
 import { driveLive, ExternalInputs, LiveCommands, type LiveRun } from './drive-live.ts';
 import { checkResumable } from './resume.ts';
 import { FeedStats } from './feed-stats.ts';
-import { PID_FILE, watchControl } from './live-control.ts';
+import { readPid, watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
 import { buildGraph, DecisionGate } from './graph.ts';
 import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
@@ -515,8 +515,8 @@ function deadRun(options: LiveOptions): Capture {
   // The resumed run appends to it: a link would have it write outside --out.
   if (lstatSync(join(out, CAPTURE_FILE)).isSymbolicLink())
     throw new AlphaError(`--resume: ${file} is a symbolic link: a resume appends to the capture in --out itself; expected a regular file`);
-  const pid = existsSync(join(out, PID_FILE)) ? Number(readFileSync(join(out, PID_FILE), 'utf8').trim()) : Number.NaN;
-  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid))
+  const pid = readPid(out);
+  if (!Number.isNaN(pid) && pid !== process.pid && isRunning(pid))
     throw new AlphaError(`--resume: a live run (pid ${pid}) is still writing ${options.outDir}: stop it first (alpha kill, or SIGTERM)`);
   const dead = readCapture(file);
   checkResumable(dead, file);

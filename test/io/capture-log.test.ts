@@ -3,6 +3,7 @@
  * frame (a killed run) is dropped and reported; damage before it, a file that is not a capture, a
  * header naming an unknown schema, and a folder are each one DataError naming the file.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,70 @@ describe('the capture log', () => {
       [folder, /not a regular file/],
       [join(dir, 'missing.alog'), /cannot read the capture \(ENOENT\)/],
     ] as const) {
+      let error: unknown;
+      try {
+        readCapture(path);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, path).toBeInstanceOf(DataError);
+      expect((error as Error).message, path).toMatch(pattern);
+      expect((error as Error).message, path).toContain(path);
+    }
+  });
+
+  it('refuses at once, in one DataError, a pipe, a file of zeros, a header of nonsense and arrivals cut short or out of time', () => {
+    /** A file of framed payloads, each with its length and CRC-32 (as a live run writes them). */
+    const framed = (name: string, ...payloads: Buffer[]): string => {
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        Buffer.concat(
+          payloads.flatMap((p) => {
+            const head = Buffer.alloc(8);
+            head.writeUInt32LE(p.length, 0);
+            head.writeUInt32LE(crc32(p), 4);
+            return [head, p];
+          }),
+        ),
+      );
+      return path;
+    };
+    const headerFrame = (h: object) => Buffer.concat([Buffer.of(0), Buffer.from(JSON.stringify({ format: 'alpha-capture/1', ...h }))]);
+    const timed = (kind: number, at: number) => {
+      const b = Buffer.alloc(9);
+      b[0] = kind;
+      b.writeDoubleLE(at, 1);
+      return b;
+    };
+    const fifo = join(dir, 'fifo.alog');
+    execFileSync('mkfifo', [fifo]); // opened without blocking: it used to wait for a writer for ever
+    // 16 MiB of zeros: frames of length 0 whose CRC-32 is 0 (it held 381 MB before failing).
+    const zeros = join(dir, 'zeros.alog');
+    writeFileSync(zeros, Buffer.alloc(16 << 20));
+    const cases: [string, RegExp][] = [
+      [fifo, /not a regular file \(a device, pipe or socket\): expected a capture written by `alpha live`/],
+      [zeros, /no capture header/],
+      [framed('null-node.alog', headerFrame({ ...header, nodes: [null] })), /capture header is not alpha-capture\/1: expected/],
+      [framed('no-port.alog', headerFrame({ ...header, nodes: [{ node: 'q', kind: 'source', ports: {} }] })), /capture header is not/],
+      [framed('twice.alog', headerFrame({ ...header, nodes: [header.nodes[0], header.nodes[0]] })), /nodes \(each once/],
+      [framed('same-symbol.alog', headerFrame({ ...header, universe: [header.universe[0], header.universe[0]] })), /each symbol once/],
+      [framed('backwards.alog', headerFrame({ ...header, sessions: [{ open: 5, close: 1 }] })), /each opening before it closes/],
+      [framed('huge-start.alog', headerFrame({ ...header, start: 1e300 })), /its start \(µs\)/],
+      [framed('short-source.alog', headerFrame(header), Buffer.of(1, 0)), /arrival 1: a source arrival of 2 bytes: expected 3 at least/],
+      [framed('short-wake.alog', headerFrame(header), Buffer.of(3, 0, 0)), /arrival 1: a wake arrival of 3 bytes: expected 9 at least/],
+      [framed('nan-wake.alog', headerFrame(header), timed(3, Number.NaN)), /arrival 1: a wake at NaN: expected a time/],
+      [framed('inf-end.alog', headerFrame(header), timed(3, 1), timed(4, Number.POSITIVE_INFINITY)), /arrival 2: a end at Infinity/],
+      [
+        framed(
+          'external-past-end.alog',
+          headerFrame(header),
+          Buffer.concat([Buffer.of(2, 1, 0), Buffer.alloc(8), Buffer.of(1, 0), Buffer.of(0, 0xff, 0xff, 0, 0)]),
+        ),
+        /arrival 1: venue's records #0 claim 65535 bytes past the arrival's end/,
+      ],
+    ];
+    for (const [path, pattern] of cases) {
       let error: unknown;
       try {
         readCapture(path);

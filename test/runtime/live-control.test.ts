@@ -1,0 +1,69 @@
+/**
+ * OUT/live.pid (pipelines/runtime/live-control.ts), which `alpha kill` and `alpha live --resume` read
+ * and a live run writes: what is there that a live run did not write is refused in one AlphaError (a
+ * link to /dev/zero took 16.9 GB, a pipe blocked for ever), and a link left in a resumed --out is
+ * replaced, not written through (the pid landed in the file it named).
+ */
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { PID_FILE, readPid, requestHalt, watchControl } from '../../pipelines/runtime/live-control.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-live-control-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function folder(name: string, pid: (file: string) => void): string {
+  const out = join(dir, name);
+  mkdirSync(out);
+  pid(join(out, PID_FILE));
+  return out;
+}
+
+describe('OUT/live.pid', () => {
+  it('reads the pid a live run wrote, and NaN when there is none', () => {
+    expect(readPid(folder('ok', (f) => writeFileSync(f, '4242\n')))).toBe(4242);
+    expect(readPid(folder('none', () => undefined))).toBeNaN();
+  });
+
+  it.each([
+    [
+      'a link to /dev/zero',
+      (f: string) => symlinkSync('/dev/zero', f),
+      /not a regular file \(a device, pipe or socket\); expected the pid file/,
+    ],
+    ['a pipe', (f: string) => execFileSync('mkfifo', [f]), /not a regular file \(a device, pipe or socket\); expected the pid file/],
+    ['a folder', (f: string) => mkdirSync(f), /not a regular file \(a folder\); expected the pid file/],
+    [
+      'a large file',
+      (f: string) => writeFileSync(f, '1'.repeat(65)),
+      /65 bytes: larger than the limit of 64 bytes for the pid file alpha live writes/,
+    ],
+    ['text', (f: string) => writeFileSync(f, 'ORIGINAL\n'), /live\.pid: not a process id; expected the pid file alpha live writes/],
+  ])('refuses %s in one AlphaError naming the file, for alpha kill as for --resume', async (name, make, message) => {
+    const out = folder(name.replaceAll(' ', '-').replaceAll('/', '_'), make);
+    expect(() => readPid(out)).toThrow(AlphaError);
+    expect(() => readPid(out)).toThrow(message);
+    await expect(requestHalt(out, 'test', 100)).rejects.toThrow(message);
+  });
+
+  it('replaces a link left as live.pid instead of writing the pid into the file it names', () => {
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'ORIGINAL\n');
+    const out = folder('linked', (f) => symlinkSync(victim, f));
+    const stop = watchControl(
+      out,
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      expect(lstatSync(join(out, PID_FILE)).isFile()).toBe(true);
+      expect(readPid(out)).toBe(process.pid);
+      expect(readFileSync(victim, 'utf8')).toBe('ORIGINAL\n');
+    } finally {
+      stop();
+    }
+  });
+});

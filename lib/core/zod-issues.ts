@@ -4,6 +4,7 @@
  * whose params carry `phrase: true` reads as a phrase after the path (`FILE: PATH must …`).
  */
 import type { z } from 'zod';
+import { shortJson } from './short-json.ts';
 
 /** `a.b[2].c` for a path; `(the file)` for the root. */
 export function pathLabel(path: readonly PropertyKey[]): string {
@@ -20,7 +21,7 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function showValue(value: unknown): string {
   // JSON would print NaN and ±Infinity (YAML's .nan, .inf) as null.
   if (typeof value === 'number') return String(value);
-  const s = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${v}` : v)) ?? String(value);
+  const s = shortJson(value, 61);
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
 

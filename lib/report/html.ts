@@ -5,6 +5,7 @@
  * escaped: as HTML text where the page shows it, and as JSON (with `<` written `\u003c`) where the
  * charts read it; the charts draw names on a canvas and escape them in their tooltips.
  */
+import { shortJson } from '../core/short-json.ts';
 import type { Histogram, TearSheet } from './tear-sheet.ts';
 
 /** `s` as HTML text or a double-quoted attribute value. */
@@ -243,7 +244,8 @@ export interface PageOptions {
 /** The whole page. */
 export function tearSheetHtml(s: TearSheet, summary: Record<string, unknown>, options: PageOptions): string {
   const list = charts(s);
-  const text = (v: unknown): string => escapeHtml(typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+  // A summary field as text, cut at 2,000 characters (a hostile summary.json may nest a value 200k deep).
+  const text = (v: unknown): string => escapeHtml(typeof v === 'string' ? v.slice(0, 2000) : v === undefined ? '' : shortJson(v, 2000));
   const metricRows = Object.entries(s.metrics)
     .map(([k, v]) => `<tr><th>${escapeHtml(k.replaceAll('_', ' '))}</th><td>${escapeHtml(formatMetric(k, v))}</td></tr>`)
     .join('');

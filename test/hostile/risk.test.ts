@@ -41,6 +41,13 @@ const CASES: [string, unknown, number, string | null][] = [
   ['a number too large for a double', '{"mu": [1e400], "gamma": 1, "risk": {"sigma": [[1]]}}', 2, null],
   ['nested garbage', { mu: [[1]], gamma: {}, risk: [] }, 2, null],
   ['null', null, 2, null],
+  // JSON.parse takes it; showing it in the message overflowed the stack (exit 1, "unexpected error").
+  [
+    'an array nested a million deep',
+    `{"mu": ${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}, "gamma": 1, "risk": {"sigma": [[1]]}}`,
+    2,
+    null,
+  ],
 ];
 
 let runs: CliRun[];

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { appendFiles } from '../../lib/io/lake/append.ts';
 import { createTable } from '../../lib/io/lake/create.ts';
@@ -66,6 +66,12 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
     if (existsSync(o.rejects) && realpathSync(f) === realpathSync(o.rejects))
       throw new AlphaError(`--rejects ${o.rejects}: is the input file ${f}: expected another file (it is written whole)`);
   }
+  // It is written whole: an existing file is replaced only when its name says it is a reject file (an
+  // earlier ingest's), not a file given by mistake (a topology, a manifest).
+  if (existsSync(o.rejects) && !basename(o.rejects).includes('rejects'))
+    throw new AlphaError(
+      `--rejects ${o.rejects}: exists and is not a reject file: expected a new file, or one whose name holds "rejects" (an earlier ingest's, replaced whole)`,
+    );
   const exists = existsSync(join(table.dir, '_delta_log'));
   if (exists) {
     const duck = await openDuck();
@@ -84,31 +90,29 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
   const withId = schema === 'Quote' || schema === 'Trade';
   const identity = withId ? ['id', 'version'] : [...lakeSchema(schema).key, 'ts_known'];
   const identityText = `${identity.slice(0, -1).join(', ')} and ${identity.at(-1)}`;
-  const rejects: string[] = [];
+  const rejects = new RejectLines();
   const good: Row[] = [];
   const seen = new Map<string, string>();
   let rows = 0;
-  let notes = 0;
   for (const file of o.files) {
     const input = await readInput(file, o);
-    rejects.push(...input.notes);
-    notes += input.notes.length;
+    for (const note of input.notes) rejects.note(note);
     const map = mapHeader(file, rowFormat, input.header);
     const occurrences = new Map<string, number>();
     for (const { line, fields } of input.rows) {
       rows++;
       const at = `${file}:${line}`;
       if (!Array.isArray(fields)) {
-        rejects.push(`${at}: ${fields.problem}`);
+        rejects.row(`${at}: ${fields.problem}`);
         continue;
       }
       if (fields.length !== input.header.length) {
-        rejects.push(`${at}: ${fields.length} fields: expected ${input.header.length}, as in the header`);
+        rejects.row(`${at}: ${fields.length} fields: expected ${input.header.length}, as in the header`);
         continue;
       }
       const r = toRecord(rowFormat, map, fields, { times: o.times, symbols: o.symbols });
       if (typeof r === 'string') {
-        rejects.push(`${at}: ${r}`);
+        rejects.row(`${at}: ${r}`);
         continue;
       }
       if (withId) {
@@ -118,15 +122,15 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
       const key = identity.map((c) => r[c]).join(FIELD_SEP);
       const first = seen.get(key);
       if (first !== undefined) {
-        rejects.push(`${at}: the same ${identityText} as ${first}: expected each record version once`);
+        rejects.row(`${at}: the same ${identityText} as ${first}: expected each record version once`);
         continue;
       }
       seen.set(key, at);
       good.push(r);
     }
   }
-  writeFileAtomically('--rejects', o.rejects, new TextEncoder().encode(rejects.map((l) => `${l}\n`).join('')));
-  const rejected = rejects.length - notes;
+  writeFileAtomically('--rejects', o.rejects, new TextEncoder().encode(rejects.text()));
+  const rejected = rejects.rows;
   if (good.length === 0)
     throw new AlphaError(
       rows === 0
@@ -169,10 +173,41 @@ function contentId(schema: string, r: Row, occurrences: Map<string, number>): nu
 }
 
 /** The reject file: a file (not a folder) in an existing folder, outside the lake. */
+/** Lines of the reject file kept, and the longest line: a file of millions of bad rows, or of one huge field, gives a reject file of bounded size. */
+const MAX_REJECT_LINES = 100_000;
+const MAX_REJECT_LINE = 500;
+
+/** The reject file's lines: one per refused row and per note about a file, the first MAX_REJECT_LINES of them, each cut at MAX_REJECT_LINE characters. */
+class RejectLines {
+  private readonly lines: string[] = [];
+  private left = 0;
+  /** Rows refused (whether or not their line was kept). */
+  rows = 0;
+  row(line: string): void {
+    this.rows++;
+    this.add(line);
+  }
+  note(line: string): void {
+    this.add(line);
+  }
+  private add(line: string): void {
+    if (this.lines.length >= MAX_REJECT_LINES) {
+      this.left++;
+      return;
+    }
+    this.lines.push(line.length > MAX_REJECT_LINE ? `${line.slice(0, MAX_REJECT_LINE - 1)}…` : line);
+  }
+  text(): string {
+    const more = this.left > 0 ? [`… and ${this.left} more line(s), not listed (the first ${MAX_REJECT_LINES} are above)`] : [];
+    return [...this.lines, ...more].map((l) => `${l}\n`).join('');
+  }
+}
+
 function checkRejects(path: string, lake: string): void {
   const dir = dirname(resolve(path));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AlphaError(`--rejects ${path}: the folder ${dir} does not exist`);
   if (existsSync(path) && !statSync(path).isFile()) throw new AlphaError(`--rejects ${path}: not a regular file`);
+
   if (`${resolve(path)}/`.startsWith(`${lake}/`))
     throw new AlphaError(`--rejects ${path}: inside the lake folder ${lake}: expected a file outside it `);
 }

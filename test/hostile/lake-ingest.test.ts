@@ -4,7 +4,7 @@
  * the lake; files outside their place (inside the lake, devices, folders) are refused.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable } from '../../lib/io/lake/create.ts';
@@ -22,6 +22,10 @@ const rejects = f('rejects.txt');
 beforeAll(async () => {
   await createTable(lake, 'quotes', 'Quote');
   writeFileSync(f('good.csv'), 'time,symbol,bid,ask\n2024-01-02 15:00,AAA,1,2\n');
+  writeFileSync(f('notes.txt'), 'my notes\n');
+  // 150,000 rows to refuse, and one field of 1 MB: the reject file held every line whole (a 32 MB
+  // file of bad rows ended the ingest with "Invalid string length" after 1.5 GB).
+  writeFileSync(f('manybad.csv'), `time,symbol,bid,ask\n2024-01-02 15:00,${'S'.repeat(1 << 20)},1,2\n${'x,y,z,w\n'.repeat(150_000)}`);
   writeFileSync(f('unknown.csv'), 'time,symbol,bid,ask,mood\n2024-01-02 15:00,AAA,1,2,calm\n');
   writeFileSync(f('noask.csv'), 'time,symbol,bid\n2024-01-02 15:00,AAA,1\n');
   writeFileSync(f('twice.csv'), 'time,timestamp,symbol,bid,ask\n');
@@ -101,6 +105,11 @@ const refusals: [string[], RegExp][] = [
     ['data', 'ingest', f('good.csv'), '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', f('good.csv')],
     /--rejects .*good\.csv: is the input file/,
   ],
+  // Written whole: it replaced any file (a topology, a manifest) given by mistake.
+  [
+    ['data', 'ingest', f('allbad.csv'), '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', f('notes.txt')],
+    /--rejects .*notes\.txt: exists and is not a reject file: expected a new file, or one whose name holds "rejects"/,
+  ],
 ];
 
 describe('alpha data ingest refuses hostile input', () => {
@@ -117,6 +126,24 @@ describe('alpha data ingest refuses hostile input', () => {
   it('leaves the table at its version after every refusal', async () => {
     const run = await runAlpha(['data', 'lake', 'info', 'quotes', '--lake', lake], 60_000);
     expect(JSON.parse(run.stdout).version).toBe(0);
+  });
+});
+
+describe('the reject file', () => {
+  it('keeps its first 100,000 lines, each cut at 500 characters, and counts the rest; a file of notes is left as it was', async () => {
+    const out = f('many.rejects.txt');
+    const run = await runAlpha(
+      q('manybad.csv').map((a) => (a === rejects ? out : a)),
+      120_000,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no row of .*manybad\.csv could be ingested: 150001 rejected, see .*many\.rejects\.txt/);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(100_001);
+    expect(lines.at(-1)).toBe('… and 50001 more line(s), not listed (the first 100000 are above)');
+    expect(lines[0]).toMatch(/manybad\.csv:2: .*SSSS…$/);
+    expect(Math.max(...lines.map((l) => l.length))).toBe(500);
+    expect(readFileSync(f('notes.txt'), 'utf8')).toBe('my notes\n');
   });
 });
 

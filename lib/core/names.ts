@@ -15,7 +15,8 @@ export function nameProblem(name: string, options: { dots?: boolean } = {}): str
   if (name.length > NAME_MAX) return `has ${name.length} characters, more than ${NAME_MAX}`;
   const pattern = options.dots ? DOTTED : IDENT;
   if (!pattern.test(name) || (options.dots && (name.includes('..') || name.endsWith('.')))) {
-    return options.dots ? 'is not a name' : 'is not a name (a dot separates a node from its output port)';
+    // The dot is the one character worth a word: `node.port` names an output port, not a node.
+    return !options.dots && name.includes('.') ? 'is not a name (a dot separates a node from its output port)' : 'is not a name';
   }
   return undefined;
 }

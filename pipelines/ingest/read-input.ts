@@ -125,7 +125,15 @@ export async function readItch(file: string, records: 'quotes' | 'trades', date:
   const dir = mkdtempSync(join(tmpdir(), 'alpha-ingest-itch-'));
   try {
     const out = join(dir, 'day');
-    const r = await convertItch(file, { out, ...(date !== undefined ? { date } : {}) });
+    let r: Awaited<ReturnType<typeof convertItch>>;
+    try {
+      r = await convertItch(file, { out, ...(date !== undefined ? { date } : {}) });
+    } catch (err) {
+      // The converter's last line names its output, a temporary folder the user never gave.
+      if (err instanceof AlphaError)
+        throw new AlphaError(err.message.replace(`\nalpha: nothing written to ${out}`, '\nalpha: nothing ingested'));
+      throw err;
+    }
     // The converter numbers ids 1…n in each file; ingest gives records ids from their content instead,
     // so that two days' files do not share ids.
     const rows = await readParquet(join(out, records, `${r.date}.parquet`), ['id']);

@@ -23,6 +23,7 @@ beforeAll(async () => {
   await createTable(lake, 'quotes', 'Quote');
   writeFileSync(f('good.csv'), 'time,symbol,bid,ask\n2024-01-02 15:00,AAA,1,2\n');
   writeFileSync(f('notes.txt'), 'my notes\n');
+  writeFileSync(f('cut.itch'), Buffer.from([0x00, 0x03, 0x41, 0x42])); // a record of 3 bytes with 2 left
   // 150,000 rows to refuse, and one field of 1 MB: the reject file held every line whole (a 32 MB
   // file of bad rows ended the ingest with "Invalid string length" after 1.5 GB).
   writeFileSync(f('manybad.csv'), `time,symbol,bid,ask\n2024-01-02 15:00,${'S'.repeat(1 << 20)},1,2\n${'x,y,z,w\n'.repeat(150_000)}`);
@@ -104,6 +105,11 @@ const refusals: [string[], RegExp][] = [
   [
     ['data', 'ingest', f('good.csv'), '--dataset', 'quotes', '--format', 'quotes', '--lake', lake, '--rejects', f('good.csv')],
     /--rejects .*good\.csv: is the input file/,
+  ],
+  // The converter's refusal named its temporary folder ("nothing written to /tmp/alpha-ingest-itch-…/day").
+  [
+    ingest(f('cut.itch'), '--dataset', 'q2', '--format', 'itch', '--date', '2024-01-02'),
+    /cut\.itch: 1 × record runs past the end of the file \(first at byte 0\)[^\n]*\nalpha: nothing ingested\n$/,
   ],
   // Written whole: it replaced any file (a topology, a manifest) given by mistake.
   [

@@ -50,6 +50,19 @@ function write(name: string): string {
   return path;
 }
 
+/** readCapture(path) throws one DataError naming the file, its message matching `pattern`. */
+function expectRefused(path: string, pattern: RegExp): void {
+  let error: unknown;
+  try {
+    readCapture(path);
+  } catch (err) {
+    error = err;
+  }
+  expect(error, path).toBeInstanceOf(DataError);
+  expect((error as Error).message, path).toMatch(pattern);
+  expect((error as Error).message, path).toContain(path);
+}
+
 describe('the capture log', () => {
   it('reads back every arrival as written, and the end', () => {
     const c = readCapture(write('whole.alog'));
@@ -102,15 +115,7 @@ describe('the capture log', () => {
       [folder, /not a regular file/],
       [join(dir, 'missing.alog'), /cannot read the capture \(ENOENT\)/],
     ] as const) {
-      let error: unknown;
-      try {
-        readCapture(path);
-      } catch (err) {
-        error = err;
-      }
-      expect(error, path).toBeInstanceOf(DataError);
-      expect((error as Error).message, path).toMatch(pattern);
-      expect((error as Error).message, path).toContain(path);
+      expectRefused(path, pattern);
     }
   });
 
@@ -166,15 +171,7 @@ describe('the capture log', () => {
       ],
     ];
     for (const [path, pattern] of cases) {
-      let error: unknown;
-      try {
-        readCapture(path);
-      } catch (err) {
-        error = err;
-      }
-      expect(error, path).toBeInstanceOf(DataError);
-      expect((error as Error).message, path).toMatch(pattern);
-      expect((error as Error).message, path).toContain(path);
+      expectRefused(path, pattern);
     }
   });
 

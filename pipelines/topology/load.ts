@@ -68,6 +68,15 @@ export function loadTopology(file: string, sets: readonly string[] = [], text?: 
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
+    // The parser recurses per level of nesting: a file nested thousands deep runs it out of stack.
+    if (/Maximum call stack size exceeded/.test(e.message))
+      return {
+        file,
+        line: pos.line,
+        col: pos.col,
+        message: 'YAML nested too deeply to read',
+        hint: 'a topology nests a few levels (nodes, params, lists)',
+      };
     return { file, line: pos.line, col: pos.col, message: `YAML syntax error: ${firstLine(e.message)}`, hint: 'fix the YAML syntax' };
   });
   const overrides: LoadedTopology['overrides'] = [];

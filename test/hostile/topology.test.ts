@@ -19,6 +19,15 @@ const problemsOf = (yaml: string, sets: string[] = []): string[] =>
 
 const node = (name: string): string => `name: t\nnodes:\n  - name: ${JSON.stringify(name)}\n    type: source.replay\n`;
 
+describe('YAML nested thousands deep', () => {
+  it('is one problem saying so, where it was, not the parser running out of stack', () => {
+    const deep = `name: t\nnodes: ${'['.repeat(200_000)}${']'.repeat(200_000)}\n`;
+    const problems = problemsOf(deep);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^t\.yaml:2:\d+: YAML nested too deeply to read — a topology nests a few levels/);
+  });
+});
+
 describe('names are identifiers', () => {
   it.each([
     ['../../etc/evil', 'is not a name'],

@@ -90,8 +90,10 @@ export function loadTopology(file: string, sets: readonly string[] = [], text?: 
 
 function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology['overrides'], problems: Problem[]): void {
   const match = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(flag);
+  // Named in problems as given, cut at 80 characters (a flag of 60 kB was printed whole).
+  const label = `--set ${flag.length > 80 ? `${flag.slice(0, 79)}…` : flag}`;
   const bad = (message: string, hint: string): void => {
-    problems.push({ file: `--set ${flag}`, line: 1, col: 1, message, hint });
+    problems.push({ file: label, line: 1, col: 1, message, hint });
   };
   if (!match) {
     bad('malformed override', 'use --set NODE.PARAM=VALUE, e.g. --set model.lambda=10');
@@ -126,7 +128,7 @@ function applySet(doc: Document.Parsed, flag: string, overrides: LoadedTopology[
     );
     return;
   }
-  overrides.push({ path, flag: `--set ${flag}` });
+  overrides.push({ path, flag: label });
 }
 
 const LIVE_KEYS = ['type', 'params', 'inputs'];

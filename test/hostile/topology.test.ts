@@ -186,6 +186,15 @@ describe('property: random topologies', () => {
   });
 });
 
+describe('a long --set', () => {
+  it('is named cut at 80 characters in its problem, not echoed whole', () => {
+    const flag = `q.dataset=${'x'.repeat(60_000)}`;
+    const [p] = problemsOf(node('q'), [flag]);
+    expect(p!.startsWith(`--set ${flag.slice(0, 79)}… node "q": param "dataset"`)).toBe(true);
+    expect(p!.length).toBeLessThan(400);
+  });
+});
+
 describe('dataset names', () => {
   it('refuses a replay dataset that is not a name, at validation', () => {
     expect(problemsOf(node('q'), ['q.dataset=../../etc'])).toEqual([

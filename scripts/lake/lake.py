@@ -291,7 +291,12 @@ def main(argv: list[str]) -> int:
         print(f"lake: {e}", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - delta-rs and pyarrow errors become one line for the CLI
-        print(f"lake: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr)
+        # Named with the table it was reading and what would be accepted: delta-rs's own words say
+        # neither (a log entry it cannot parse reads "Invalid JSON in file stats ...").
+        table = getattr(locals().get("a"), "table", None)
+        where = f"table {table}: " if table else ""
+        first = f"{type(e).__name__}: {e}".splitlines()[0]
+        print(f"lake: {where}{first}: expected a Delta table written by alpha (a damaged _delta_log?)", file=sys.stderr)
         return 2
     sys.stdout.write(json.dumps(result, default=str) + "\n")
     return 0

@@ -46,6 +46,9 @@ beforeAll(async () => {
   writeFileSync(join(tmp.dir, 'not-parquet.parquet'), 'PAR1 this is not Parquet');
   writeRecordsParquet(join(tmp.dir, 'quotes.parquet'), 'Quote', []);
   writeFileSync(join(tmp.dir, 'a-file'), '');
+  // A table whose first commit is not one delta-rs can read: its error named neither the table nor a way out.
+  mkdirSync(join(lake, 'damaged', '_delta_log'), { recursive: true });
+  writeFileSync(join(lake, 'damaged', '_delta_log', '00000000000000000000.json'), '{"commitInfo": [[1]]}\n');
   mkdirSync(join(tmp.dir, 'a-folder.parquet'));
 });
 
@@ -95,6 +98,10 @@ const refusals: [string[], string][] = [
   ],
   [['data', 'lake', 'vacuum', 'trades', '--retain-hours=-5', '--lake', lake], '--retain-hours is "-5"'],
   [['data', 'optimize', '../trades', '--lake', lake], 'is not a name'],
+  [
+    ['data', 'lake', 'info', 'damaged', '--lake', lake],
+    'damaged: DeltaError: Kernel error: No table metadata or protocol found in delta log.: expected a Delta table written by alpha',
+  ],
 ];
 
 /** Runs the command lines two at a time (the machine has two cores). */

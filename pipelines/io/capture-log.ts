@@ -16,6 +16,7 @@ import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import avro from '../../lib/io/avro-bounds.ts';
 import { DataError } from '../../lib/core/errors.ts';
+import { nameProblem } from '../../lib/core/names.ts';
 import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import { avroSchema } from '../../schemas/avro.ts';
@@ -309,10 +310,13 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
         n !== null &&
         typeof n === 'object' &&
         typeof n.node === 'string' &&
+        nameProblem(n.node) === undefined &&
         (n.kind === 'source' || n.kind === 'external') &&
         n.ports !== null &&
         typeof n.ports === 'object' &&
         Object.keys(n.ports).length > 0 &&
+        // Node and port names are identifiers, as in a topology ("__proto__" read back as another object's).
+        Object.keys(n.ports).every((port) => nameProblem(port) === undefined) &&
         Object.values(n.ports).every((s) => schemas.has(s as string)),
     ) &&
     new Set(h.nodes.map((n) => n.node)).size === h.nodes.length;

@@ -154,6 +154,18 @@ describe('the capture log', () => {
       [framed('null-node.alog', headerFrame({ ...header, nodes: [null] })), /capture header is not alpha-capture\/1: expected/],
       [framed('no-port.alog', headerFrame({ ...header, nodes: [{ node: 'q', kind: 'source', ports: {} }] })), /capture header is not/],
       [framed('twice.alog', headerFrame({ ...header, nodes: [header.nodes[0], header.nodes[0]] })), /nodes \(each once/],
+      [
+        framed(
+          'proto.alog',
+          Buffer.concat([
+            Buffer.of(0),
+            Buffer.from(
+              `{"format":"alpha-capture/1","start":1,"universe":[],"sessions":[],"nodes":[{"node":"q","kind":"source","ports":{"__proto__":"Quote"}}]}`,
+            ),
+          ]),
+        ),
+        /capture header is not/,
+      ],
       [framed('same-symbol.alog', headerFrame({ ...header, universe: [header.universe[0], header.universe[0]] })), /each symbol once/],
       [framed('backwards.alog', headerFrame({ ...header, sessions: [{ open: 5, close: 1 }] })), /each opening before it closes/],
       [framed('huge-start.alog', headerFrame({ ...header, start: 1e300 })), /its start \(µs\)/],

@@ -68,7 +68,7 @@ const opts = {
 const jsOnly = flags.values['js-only'] === true;
 const nativeOnly = flags.values['native-only'] === true;
 if (jsOnly && nativeOnly) {
-  console.error('alpha: bench:venue: --js-only and --native-only leave nothing to measure together (give one of them)');
+  console.error('alpha bench:venue: --js-only and --native-only leave nothing to measure together (give one of them)');
   process.exit(2);
 }
 for (const b of ['colo_pingpong', 'colo_bench', 'colo_venue', 'colo_fastpath']) {

@@ -81,7 +81,17 @@ export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
 };
 
-async function loadModel(card: ModelCard, from: string | undefined, firstScored: Micros | undefined, node: string): Promise<LoadedModel> {
+/**
+ * A model as scored from `from` on. `opened` holds the sessions already made in this prepare, by
+ * folder: a schedule that names one folder twice (a model back after another) shares one session.
+ */
+async function loadModel(
+  card: ModelCard,
+  from: string | undefined,
+  firstScored: Micros | undefined,
+  node: string,
+  opened: Map<string, Promise<ort.InferenceSession>>,
+): Promise<LoadedModel> {
   if (firstScored !== undefined && card.cutoff > firstScored) {
     throw new ModelCardError(
       `node "${node}": the model in ${card.dir} was trained on data known until ${card.ts_known_cutoff}, ` +
@@ -89,9 +99,15 @@ async function loadModel(card: ModelCard, from: string | undefined, firstScored:
         `score only after the cut-off${from ? ' (move its "from")' : ' (replay from a later --from)'} or train on an earlier window`,
     );
   }
+  const dir = resolve(card.dir);
+  let pending = opened.get(dir);
+  if (!pending) {
+    pending = (async () => ort.InferenceSession.create(readModelBytes(card), SESSION_OPTIONS))();
+    opened.set(dir, pending);
+  }
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(readModelBytes(card), SESSION_OPTIONS);
+    session = await pending;
   } catch (err) {
     if (err instanceof ModelCardError) throw err;
     throw new ModelCardError(`${resolve(card.dir, 'model.onnx')}: ONNX Runtime cannot load it: ${(err as Error).message}`);
@@ -147,10 +163,11 @@ export const onnxModel = defineOperator({
   reads: (p) => entries(p).map((e) => ({ param: e.param.join('.'), path: e.model, folder: true })),
   prepare: async (p, run) => {
     const models: LoadedModel[] = [];
+    const opened = new Map<string, Promise<ort.InferenceSession>>();
     for (const e of entries(p)) {
       const card = readModelCard(e.model);
       const first = run.sessions.find((s) => e.from === undefined || microsToDate(s.open) >= e.from);
-      models.push(await loadModel(card, e.from, first?.open, run.node));
+      models.push(await loadModel(card, e.from, first?.open, run.node, opened));
     }
     return models;
   },

@@ -1,7 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it, vi } from 'vitest';
 import type { CrossSection, Prediction } from '../../../schemas/types.generated.ts';
 import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
 
@@ -178,6 +179,33 @@ describe('model.onnx', () => {
         [dayOf(days[3]!), `later@${card.ts_known_cutoff}`],
       ]);
       expect(metrics.get('model')!['unscheduled']).toBe(1);
+    });
+
+    it('opens one ONNX session for a folder the schedule names twice (a model back after another)', async () => {
+      const other = modelCopy({ name: 'other' });
+      const days = [1, 2, 3].map((d) => T0 + d * DAY);
+      const create = vi.spyOn(ort.InferenceSession, 'create');
+      try {
+        const { probes } = await runInMemory(
+          topology(
+            `{ schedule: [{ from: "${dayOf(days[0]!)}", model: ${MODEL} }, { from: "${dayOf(days[1]!)}", model: ${other} }, { from: "${dayOf(days[2]!)}", model: ${MODEL} }] }`,
+          ),
+          {
+            crossSections: days.map((d) => snapshot(d + 30 * MINUTE, golden.inputs.slice(0, 3))),
+            sessions: days.map((open) => ({ open, close: open + 390 * MINUTE })),
+          },
+        );
+        expect(create).toHaveBeenCalledTimes(2);
+        const byDay = new Map<string, string>();
+        for (const p of probes.get('out')!.records as Prediction[]) byDay.set(dayOf(p.ts_known), p.model);
+        expect([...byDay.values()]).toEqual([
+          `${card.name}@${card.ts_known_cutoff}`,
+          `other@${card.ts_known_cutoff}`,
+          `${card.name}@${card.ts_known_cutoff}`,
+        ]);
+      } finally {
+        create.mockRestore();
+      }
     });
   });
 });

@@ -9,7 +9,9 @@ import { AlphaError } from '../../lib/core/errors.ts';
 export function writeFileAtomically(flag: string, path: string, bytes: Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, bytes);
+    // A file or link already at the temporary name (a crashed run's, a planted link) is removed, not written through.
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, bytes, { flag: 'wx' });
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -4,10 +4,11 @@
  * reason. The live run takes the file, removes it (that is the acknowledgement `alpha kill` waits
  * for), and gives the graph the `halt` command as a step of its own.
  */
-import { existsSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
+import { writeFileAtomically } from '../io/write-file.ts';
 
 export const PID_FILE = 'live.pid';
 export const KILL_FILE = 'kill.json';
@@ -45,10 +46,7 @@ export function watchControl(outDir: string, onHalt: (reason: string) => void, w
  * is replaced, not followed (writing through it wrote the pid into whatever file it named).
  */
 function writePid(outDir: string): void {
-  const file = join(outDir, PID_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${process.pid}\n`, { flag: 'wx' });
-  renameSync(tmp, file);
+  writeFileAtomically('--out', join(outDir, PID_FILE), new TextEncoder().encode(`${process.pid}\n`));
 }
 
 /**
@@ -94,9 +92,7 @@ export async function requestHalt(outDir: string, reason: string, timeoutMs = 50
     throw new AlphaError(`${outDir}: the live run (pid ${pid}) is not running any more`);
   }
   const file = join(outDir, KILL_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ reason: cleanReason(reason) }));
-  renameSync(tmp, file);
+  writeFileAtomically('alpha kill', file, new TextEncoder().encode(JSON.stringify({ reason: cleanReason(reason) })));
   const deadline = Date.now() + timeoutMs;
   while (existsSync(file)) {
     if (Date.now() > deadline) {

@@ -57,9 +57,8 @@ TickToTrade::TickToTrade(Trigger& trigger, Config cfg)
   book_.reserve_orders(1 << 16);
 }
 
-uint64_t TickToTrade::plan_by_symbol(const uint8_t* p, size_t n) {
+uint64_t TickToTrade::plan_by_symbol(const mold::Packet& pk) {
   if (rx_.has_gap() || !rx_.session_known()) return 0;
-  const mold::Packet pk = mold::parse_packet(p, n);
   if (!pk.ok() || pk.message_count() == 0 || pk.h.sequence != rx_.next_expected()) return 0;
   uint16_t i = 0;
   pk.for_each([&](uint64_t, mold::Bytes m) {
@@ -86,8 +85,9 @@ size_t TickToTrade::on_packet(const uint8_t* p, size_t n, uint64_t now_ns) {
   ++stats_.datagrams;
   Sink sink{*this};
   const size_t before = stats_.orders;
-  const uint64_t first = plan_by_symbol(p, n);
-  rx_.on_packet(p, n, now_ns, [&](uint64_t seq, mold::Bytes m) {
+  const mold::Packet pk = mold::parse_packet(p, n);
+  const uint64_t first = plan_by_symbol(pk);
+  rx_.on_packet(pk, now_ns, [&](uint64_t seq, mold::Bytes m) {
     ++stats_.messages;
     sink.sequence = seq;
     if (book_.apply_bytes(m.data(), m.size(), sink) != DecodeStatus::kOk) ++stats_.itch_errors;

@@ -129,8 +129,11 @@ MoldReceiver::MoldReceiver(ReceiverConfig cfg)
 }
 
 void MoldReceiver::on_packet(const uint8_t* p, size_t n, uint64_t now_ns, Deliver deliver) {
+  on_packet(parse_packet(p, n), now_ns, deliver);
+}
+
+void MoldReceiver::on_packet(const Packet& pk, uint64_t now_ns, Deliver deliver) {
   (void)now_ns;
-  Packet pk = parse_packet(p, n);
   if (!pk.ok()) {
     stats_.parse_errors.add(pk);
     return;

@@ -24,13 +24,19 @@ void nonblocking(int fd) {
 }
 
 
-template <class Session>
-bool pump_any(Socket& s, Session& session, uint64_t now) {
+struct NoStamp {
+  void operator()() const {}
+};
+
+// `stamp` is called once, right after the first read that returned bytes (before they are handled).
+template <class Session, class Stamp = NoStamp>
+bool pump_any(Socket& s, Session& session, uint64_t now, Stamp stamp = {}) {
   if (!s.open()) return false;
   uint8_t buf[16384];
-  for (;;) {
+  for (bool first = true;; first = false) {
     size_t n = s.read_some(buf, sizeof buf);
     if (n == 0) break;
+    if (first) stamp();
     session.on_bytes(buf, n, now);
   }
   session.on_tick(now);
@@ -141,5 +147,14 @@ Socket connect_loopback(uint16_t port) {
 
 bool pump(Socket& s, ClientSession& session, uint64_t now) { return pump_any(s, session, now); }
 bool pump(Socket& s, ServerSession& session, uint64_t now) { return pump_any(s, session, now); }
+bool pump(Socket& s, ServerSession& session, uint64_t now, const std::function<uint64_t()>& clock, uint64_t& read_ns) {
+  bool read = false;
+  const bool open = pump_any(s, session, now, [&] {
+    read_ns = clock();
+    read = true;
+  });
+  if (!read) read_ns = clock();
+  return open;
+}
 
 }  // namespace colo::soup::tcp

@@ -255,7 +255,7 @@ void Venue::accept_pending(uint64_t now_ns) {
     if (u.sock.open()) {
       // A client that reset its connection and logged in again at once can be read here before
       // this poll has read the reset: read the old connection first, and refuse only a live one.
-      soup::tcp::pump(u.sock, u.session, now_ns);
+      soup::tcp::pump(u.sock, u.session, now_ns, cfg_.monotonic_ns, read_ns_);
       handle_events(u, now_ns);
     }
     if (u.sock.open()) { drop("user '" + name + "' is already connected", soup::kRejectSessionNotAvailable); continue; }
@@ -300,8 +300,7 @@ void Venue::poll(uint64_t now_ns) {
   }
   for (auto& u : users_) {
     if (!u->sock.open()) continue;
-    soup::tcp::pump(u->sock, u->session, now_ns);
-    read_ns_ = cfg_.monotonic_ns();
+    soup::tcp::pump(u->sock, u->session, now_ns, cfg_.monotonic_ns, read_ns_);
     handle_events(*u, now_ns);
   }
   accept_pending(now_ns);
@@ -311,8 +310,7 @@ void Venue::poll(uint64_t now_ns) {
   feed_.heartbeat_if_idle(now_ns, cfg_.mold_heartbeat_ns);
   for (auto& u : users_) {
     if (!u->sock.open()) continue;
-    soup::tcp::pump(u->sock, u->session, now_ns);
-    read_ns_ = cfg_.monotonic_ns();
+    soup::tcp::pump(u->sock, u->session, now_ns, cfg_.monotonic_ns, read_ns_);
     if (!u->session.output().events.empty()) handle_events(*u, now_ns);
   }
   if (audit_) std::fflush(audit_);

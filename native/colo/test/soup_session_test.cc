@@ -302,5 +302,45 @@ TEST(SoupSessionTcp, DroppedConnectionLosesNothingAndRepeatsNothing) {
   }
 }
 
+// The venue's audit stamps an inbound message's read_ns through this pump: right after the read that
+// returned it, before the session has handled its bytes; a round that reads nothing stamps at its end.
+TEST(SoupSessionTcp, PumpStampsTheReadBeforeTheSessionHandlesIt) {
+  tcp::Listener listener;
+  ServerSession server(server_config());
+  ClientSession client(client_config());
+  tcp::Socket client_sock = tcp::connect_loopback(listener.port());
+  tcp::Socket server_sock;
+  const uint64_t deadline = now_ns() + 5 * kSec;
+  while (!server_sock.open() && now_ns() < deadline) server_sock = listener.accept();
+  ASSERT_TRUE(server_sock.open());
+  server.on_connected(0);
+  client.on_connected(0);
+  tcp::pump(client_sock, client, 0);  // the login request goes out
+
+  size_t events_at_stamp = SIZE_MAX;
+  int clock_calls = 0;
+  const std::function<uint64_t()> clock = [&]() -> uint64_t {
+    events_at_stamp = server.output().events.size();
+    return uint64_t(++clock_calls) * 1000;
+  };
+  uint64_t read_ns = 0;
+  while (server.output().events.empty() && now_ns() < deadline) {
+    clock_calls = 0;
+    tcp::pump(server_sock, server, 0, clock, read_ns);
+    ASSERT_EQ(clock_calls, 1);
+  }
+  ASSERT_FALSE(server.output().events.empty()) << "the login never arrived";
+  EXPECT_EQ(events_at_stamp, 0u) << "stamped after the session handled the bytes";
+  EXPECT_EQ(read_ns, 1000u);
+
+  // Nothing to read: stamped once, at the end of the round.
+  server.output().events.clear();
+  events_at_stamp = SIZE_MAX;
+  clock_calls = 0;
+  tcp::pump(server_sock, server, 0, clock, read_ns);
+  EXPECT_EQ(clock_calls, 1);
+  EXPECT_EQ(read_ns, 1000u);
+}
+
 }  // namespace
 }  // namespace colo::soup

@@ -157,7 +157,7 @@ class TickToTrade {
   void evaluate(uint16_t locate, uint64_t now_ns);
   // For a datagram delivered whole and in order: marks each symbol's last message in it and returns
   // the datagram's first sequence; 0 when the datagram is not one (then tops wait for its end).
-  uint64_t plan_by_symbol(const uint8_t* p, size_t n);
+  uint64_t plan_by_symbol(const mold::Packet& pk);
   void after_message(uint64_t first, uint64_t seq, const uint8_t* m, size_t len, uint64_t now_ns);
   bool check(const Intent& in, const book::Top& top, uint64_t now_ns);
   bool rate_ok(uint64_t now_ns) const;

@@ -194,6 +194,8 @@ class MoldReceiver {
 
   // Feeds one datagram (downstream or retransmitted: they are alike).
   void on_packet(const uint8_t* p, size_t n, uint64_t now_ns, Deliver deliver);
+  // The same, for a datagram the caller has parsed already (parse_packet's result, whatever it was).
+  void on_packet(const Packet& pk, uint64_t now_ns, Deliver deliver);
   // A request to send now, if a gap is open and no request is pending (or it timed out).
   std::optional<Request> poll(uint64_t now_ns);
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "colo/soup_session.h"
@@ -61,5 +62,8 @@ Socket connect_loopback(uint16_t port);
 // Returns false when the socket is (now) closed.
 bool pump(Socket& s, ClientSession& session, uint64_t now);
 bool pump(Socket& s, ServerSession& session, uint64_t now);
+// The same, setting `read_ns` to clock() right after the first read that returned bytes (before
+// the session handles them), or after the round when nothing was read: when a message arrived.
+bool pump(Socket& s, ServerSession& session, uint64_t now, const std::function<uint64_t()>& clock, uint64_t& read_ns);
 
 }  // namespace colo::soup::tcp

@@ -167,6 +167,7 @@ export function registerLakeCommands(data: Command): void {
         ...(opts.dryRun ? { dryRun: true } : {}),
       });
       for (const f of r.files) process.stdout.write(`${f}\n`);
-      process.stderr.write(`${r.dry_run ? 'would delete' : 'deleted'} ${r.files.length} file(s) of "${dataset}"\n`);
+      const gone = r.missing.length > 0 ? `; ${r.missing.length} more the log names were already gone` : '';
+      process.stderr.write(`${r.dry_run ? 'would delete' : 'deleted'} ${r.files.length} file(s) of "${dataset}"${gone}\n`);
     });
 }

@@ -90,6 +90,10 @@ export function problemsOf(r: BookReport): { errors: string[]; warnings: string[
     const what = e.kind.startsWith('record runs past') ? 'nothing after it was read' : 'skipped by their length prefixes';
     return `${r.file}: ${int(e.count)} × ${e.kind} (first at byte ${int(e.firstOffset)}): ${what}, so the book may be incomplete`;
   });
+  // An empty file is no ITCH session: an empty table with exit 0 would read as a file that was checked.
+  if (r.messages === 0 && r.frameErrors.length === 0) {
+    errors.push(`${r.file}: no ITCH message in it (${int(r.bytes)} bytes; expected an ITCH 5.0 file: 2-byte length before each message)`);
+  }
   for (const s of r.missing) errors.push(`--symbols: ${s} is not in ${r.file} (no directory entry or order names it)`);
   const warnings = r.bookErrors.map((e) => `${r.file}: ${int(e.count)} × ${e.kind} (counted and skipped)`);
   return { errors, warnings };

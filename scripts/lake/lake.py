@@ -25,6 +25,7 @@ import json
 import os
 import re
 import sys
+from urllib.parse import unquote
 
 TYPES = {
     "timestamp": "timestamp",
@@ -201,15 +202,29 @@ def cmd_vacuum(a) -> dict:
     dt = open_table(a.table)
     if a.retain_hours is not None and a.retain_hours < 0:
         raise Refused(f"--retain-hours {a.retain_hours}: expected 0 or more")
-    removed = dt.vacuum(
-        retention_hours=a.retain_hours,
-        dry_run=a.dry_run,
-        enforce_retention_duration=False,
-        # Every file no version needs, including those no commit ever named (an append killed before
-        # its commit), not only those since the last checkpoint.
-        full=True,
-    )
-    return {"version": open_table(a.table).version(), "dry_run": a.dry_run, "files": sorted(removed)}
+    def vacuum(dry_run: bool) -> list[str]:
+        return dt.vacuum(
+            retention_hours=a.retain_hours,
+            dry_run=dry_run,
+            enforce_retention_duration=False,
+            # Every file no version needs, including those no commit ever named (an append killed before
+            # its commit), not only those since the last checkpoint.
+            full=True,
+        )
+
+    # delta-rs lists the files it was to delete, found or not: count as deleted only those that were
+    # there, and name the others apart (a log that names files someone removed by hand).
+    candidates = vacuum(True)
+    root = os.path.realpath(a.table)
+    present = {f for f in candidates if os.path.lexists(os.path.join(root, unquote(f)))}
+    if not a.dry_run and candidates:
+        vacuum(False)
+    return {
+        "version": open_table(a.table).version(),
+        "dry_run": a.dry_run,
+        "files": sorted(present),
+        "missing": sorted(set(candidates) - present),
+    }
 
 
 def protocol(dt) -> dict:

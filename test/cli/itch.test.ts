@@ -218,12 +218,15 @@ describe('alpha itch book', () => {
 
   it('refuses bad arguments in one line each', async () => {
     const file = join(dir, 'book-1.itch');
+    const empty = join(dir, 'empty.itch');
+    writeFileSync(empty, '');
     const cases: [string[], RegExp][] = [
       [['itch', 'book', join(dir, 'missing.itch')], /alpha: .*missing\.itch: cannot read: ENOENT/],
       [['itch', 'book', dir], /alpha: .*: not a file/],
       [['itch', 'book', file, '--format', 'xml'], /alpha: --format is "xml": expected table or json/],
       [['itch', 'book', file, '--symbols', 'AAPL,TOO-LONG-SYM'], /alpha: --symbols: "TOO-LONG-SYM" is not an ITCH stock symbol/],
       [['itch', 'book', file, '--symbols', 'NOPE'], /alpha: --symbols: NOPE is not in /],
+      [['itch', 'book', empty], /alpha: .*empty\.itch: no ITCH message in it \(0 bytes/],
     ];
     for (const [args, pattern] of cases) {
       const run = await runAlpha(args, 30_000);

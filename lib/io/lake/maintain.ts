@@ -19,7 +19,7 @@ export async function vacuumTable(
   lake: string,
   dataset: string,
   options: { retainHours?: number; dryRun?: boolean },
-): Promise<{ version: number; dry_run: boolean; files: string[] }> {
+): Promise<{ version: number; dry_run: boolean; files: string[]; missing: string[] }> {
   const table = tablePath(lake, dataset, true);
   const args = ['--table', table.dir];
   if (options.retainHours !== undefined) args.push('--retain-hours', String(options.retainHours));

@@ -3,7 +3,7 @@
  * `date=YYYY-MM-DD` partition), and `LAKE/.locks/DATASET.lock` for the writers. A dataset name is an
  * identifier, and the table folder must resolve, after symlinks, inside the lake folder.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { nameProblem, nameRule } from '../../core/names.ts';
@@ -36,7 +36,25 @@ export function tablePath(lake: string, dataset: string, mustExist: boolean): Ta
         ? `dataset "${dataset}": no Delta table at ${dir} (create it with alpha data lake create ${dataset} --schema NAME)`
         : `--lake ${lake}: no such folder`,
     );
+  if (mustExist) checkLogEntries(dataset, join(dir, '_delta_log'));
   return { lake: root, dataset, dir };
+}
+
+/** The log's own files: commits, checkpoints, checksums and the last-checkpoint pointer. */
+const LOG_FILE = /^(\d{20}\.(json|crc|checkpoint(\.\d+\.\d+)?\.parquet)|_last_checkpoint)$/;
+
+/**
+ * Refuses a log whose commit, checkpoint or checksum is not a regular file: delta-rs and DuckDB pass
+ * over a FIFO or a folder at a commit's name and read the version before it as the latest, and a
+ * symlink would take the log's reads outside the table.
+ */
+function checkLogEntries(dataset: string, log: string): void {
+  if (!statSync(log).isDirectory()) throw new AlphaError(`dataset "${dataset}": ${log} is not a folder (a Delta table's log is one)`);
+  for (const e of readdirSync(log, { withFileTypes: true })) {
+    if (e.isFile() || !LOG_FILE.test(e.name)) continue;
+    const kind = e.isSymbolicLink() ? 'a symlink' : e.isDirectory() ? 'a folder' : e.isFIFO() ? 'a FIFO' : 'not a regular file';
+    throw new AlphaError(`dataset "${dataset}": ${join(log, e.name)} is ${kind}; each entry of a Delta log must be a regular file`);
+  }
 }
 
 export function lockPath(table: TablePath): string {

@@ -1,6 +1,6 @@
 /**
  * `alpha venue start` refuses what it cannot play or serve, in one line and before it is ready: a
- * truncated or garbage flow (with the offset), an empty one, users that are not SoupBinTCP
+ * truncated or garbage flow (with the offset), an empty one, one stamped past midnight, users that are not SoupBinTCP
  * alphanumerics, a missing --flow/--data.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,10 +24,27 @@ describe('alpha venue start', () => {
     writeFileSync(empty, '');
     const whole = join(dir, 'whole.itch');
     writeFileSync(whole, good);
+    // System Event messages (length 12): the second is stamped 5 ns past midnight, which the venue's
+    // clock (stopping at 23:59:59.999999999) never reaches: it waited for it forever.
+    const systemEvent = (ns: bigint): Buffer => {
+      const b = Buffer.alloc(14);
+      b.writeUInt16BE(12, 0);
+      b.write('S', 2, 'latin1');
+      b.writeUIntBE(Number(ns), 7, 6);
+      b.write('O', 13, 'latin1');
+      return b;
+    };
+    const late = join(dir, 'late.itch');
+    writeFileSync(late, Buffer.concat([systemEvent(1000n), systemEvent(86_400_000_000_005n)]));
     const cases: [string[], number, RegExp][] = [
       [['--flow', cut], 2, /alpha venue: --flow .*cut\.itch: 1 x record runs past the end of the file \(first at byte \d+\)/],
       [['--flow', garbage], 2, /alpha venue: --flow .*garbage\.itch: .*\(first at byte 0\)/],
       [['--flow', empty], 2, /alpha venue: --flow .*empty\.itch: no ITCH message in it/],
+      [
+        ['--flow', late],
+        2,
+        /alpha venue: --flow .*late\.itch: 1 x timestamp past the day's end \(first at byte 14\); an ITCH 5\.0 timestamp is ns since midnight/,
+      ],
       [
         ['--flow', whole, '--users', 'ok:pw,../x:y'],
         2,

@@ -20,6 +20,7 @@
 #include "colo/itch_file.h"
 #include "colo/json_fields.h"
 #include "colo/venue.h"
+#include "colo/wire.h"
 
 namespace {
 
@@ -146,7 +147,14 @@ int main(int argc, char** argv) {
   }
   // A damaged flow is refused whole: a venue that played half of it would look like a good session.
   {
-    const auto scan = colo::itch_file::for_each_message(flow->data(), flow->size(), [](uint64_t, const uint8_t*, size_t) {});
+    // An ITCH timestamp is ns since midnight: one from past the day's end would wait for a clock that
+    // stops at 23:59:59.999999999, and the venue would never finish its flow.
+    constexpr uint64_t kNsPerDay = 86'400'000'000'000ULL;
+    uint64_t past_midnight = 0, first_past = 0;
+    const auto scan = colo::itch_file::for_each_message(flow->data(), flow->size(), [&](uint64_t off, const uint8_t* m, size_t n) {
+      if (n < 11 || colo::load_u48(m + 5) < kNsPerDay) return;
+      if (past_midnight++ == 0) first_past = off;
+    });
     for (size_t k = 0; k < colo::itch_file::kErrorKindCount; ++k) {
       if (scan.errors_by_kind[k] == 0) continue;
       usage_error("--flow " + flow_path + ": " + std::to_string(scan.errors_by_kind[k]) + " x " +
@@ -154,6 +162,10 @@ int main(int argc, char** argv) {
                   std::to_string(scan.first_offset[k]) + "); a well-formed length-prefixed ITCH 5.0 file is needed");
     }
     if (scan.messages == 0) usage_error("--flow " + flow_path + ": no ITCH message in it");
+    if (past_midnight > 0) {
+      usage_error("--flow " + flow_path + ": " + std::to_string(past_midnight) + " x timestamp past the day's end (first at byte " +
+                  std::to_string(first_past) + "); an ITCH 5.0 timestamp is ns since midnight, below 86400000000000");
+    }
   }
   try {
     cfg.flow = flow->bytes();

@@ -8,8 +8,9 @@ export class DataError extends AlphaError {
   override readonly name = 'DataError';
   constructor(
     readonly file: string,
-    message: string,
+    /** What is wrong with the file, without its name. */
+    readonly detail: string,
   ) {
-    super(`${file}: ${message}`);
+    super(`${file}: ${detail}`);
   }
 }

@@ -225,7 +225,7 @@ export function readCapture(path: string): Capture {
   } catch (err) {
     if (err instanceof DataFileMissing) throw new DataError(path, 'cannot read the capture (ENOENT)');
     if (err instanceof DataError)
-      throw new DataError(path, `${err.message.slice(path.length + 2)}: expected a capture written by \`alpha live\``);
+      throw new DataError(path, `${err.detail}: expected a capture written by \`alpha live\``);
     throw err;
   }
   let header: CaptureHeader | undefined;

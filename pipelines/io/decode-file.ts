@@ -117,6 +117,6 @@ function columnsOfFile(path: string, decoded: DecodedBytes, schema: SchemaName):
 }
 
 function failureOf(err: unknown, path: string): DecodeFailure {
-  if (err instanceof DataError) return { file: err.file, message: err.message.slice(err.file.length + 2) };
+  if (err instanceof DataError) return { file: err.file, message: err.detail };
   return { file: path, message: err instanceof Error ? err.message : String(err) };
 }

@@ -82,21 +82,20 @@ Instrument& Book::instrument_for(uint16_t locate) {
 bool Book::add(uint16_t locate, uint64_t ref, char side, uint32_t shares, uint32_t price) {
   if (side != 'B' && side != 'S') return error(BookError::kBadSide), false;
   if (shares == 0) return error(BookError::kZeroShares), false;
-  auto [it, inserted] = orders_.try_emplace(ref, Order{price, shares, locate, side});
-  if (!inserted) return error(BookError::kDuplicateOrder), false;
+  if (!orders_.insert(ref, Order{price, shares, locate, side})) return error(BookError::kDuplicateOrder), false;
   SymbolBook& b = book_for(locate);
   (side == 'B' ? b.bids : b.asks).add(price, shares);
   return true;
 }
 
-void Book::remove(OrderMap::iterator it, uint32_t shares, bool all) {
-  Order& o = it->second;
+void Book::remove(uint64_t ref, Order* live, uint32_t shares, bool all) {
+  Order& o = *live;
   const uint32_t take = all ? o.shares : std::min(shares, o.shares);
   const bool gone = take == o.shares;
   SymbolBook& b = books_[o.locate];
   (o.side == 'B' ? b.bids : b.asks).reduce(o.price, take, gone);
   if (gone) {
-    orders_.erase(it);
+    orders_.erase(ref, live);
   } else {
     o.shares -= take;
   }
@@ -119,8 +118,7 @@ std::vector<uint16_t> Book::locates() const {
   return out;
 }
 const Order* Book::order(uint64_t ref) const {
-  auto it = orders_.find(ref);
-  return it == orders_.end() ? nullptr : &it->second;
+  return orders_.find(ref);
 }
 
 }  // namespace colo::book

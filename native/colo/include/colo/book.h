@@ -5,16 +5,14 @@
 // order has) are counted, never trusted: the book stays consistent.
 #pragma once
 
-#include <absl/container/flat_hash_map.h>
-
 #include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
-#include "colo/huge_pages.h"
 #include "colo/itch.h"
+#include "colo/order_index.h"
 
 namespace colo::book {
 
@@ -87,13 +85,6 @@ struct BookStats {
   uint64_t quotes = 0, trades = 0;
 };
 
-struct Order {
-  uint32_t price;
-  uint32_t shares;
-  uint16_t locate;
-  char side;
-};
-
 // Per-locate metadata learned from Stock Directory messages.
 struct Instrument {
   std::string symbol;  // trimmed
@@ -146,15 +137,13 @@ class Book {
   void execute(uint64_t ts, uint64_t ref, uint32_t shares,
                const uint32_t* price_override, bool printable, uint64_t match, Sink& sink);
   bool add(uint16_t locate, uint64_t ref, char side, uint32_t shares, uint32_t price);
-  using OrderMap = absl::flat_hash_map<uint64_t, Order, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
-                                       HugePageAllocator<std::pair<const uint64_t, Order>>>;
-  // Removes up to `shares` (all when `all`) from the order at `it`.
-  void remove(OrderMap::iterator it, uint32_t shares, bool all);
+  // Removes up to `shares` (all when `all`) from the live order `o` (orders_.find(ref)).
+  void remove(uint64_t ref, Order* o, uint32_t shares, bool all);
 
   std::vector<SymbolBook> books_;        // by locate
   std::vector<Top> last_top_;            // by locate: the last top told to the sink
   std::vector<Instrument> instruments_;  // by locate
-  OrderMap orders_;
+  OrderIndex orders_;
   BookStats stats_;
 };
 
@@ -195,14 +184,14 @@ void Book::after_change(uint16_t locate, uint64_t ts, Sink& sink) {
 template <class Sink>
 void Book::execute(uint64_t ts, uint64_t ref, uint32_t shares,
                    const uint32_t* price_override, bool printable, uint64_t match, Sink& sink) {
-  auto it = orders_.find(ref);
-  if (it == orders_.end()) return error(BookError::kUnknownOrder);
-  const Order o = it->second;
+  Order* live = orders_.find(ref);
+  if (!live) return error(BookError::kUnknownOrder);
+  const Order o = *live;
   if (shares > o.shares) {
     error(BookError::kOverExecution);
     shares = o.shares;
   }
-  remove(it, shares, false);
+  remove(ref, live, shares, false);
   if (printable && shares > 0) {
     Instrument& ins = instrument_for(o.locate);
     ins.traded_shares += shares;
@@ -232,24 +221,24 @@ void Book::on(const M& m, Sink& sink) {
     execute(ts, m.order_ref, m.executed_shares, &m.execution_price, m.printable == 'Y',
             m.match_number, sink);
   } else if constexpr (std::is_same_v<M, itch::OrderCancel>) {
-    auto it = orders_.find(m.order_ref);
-    if (it == orders_.end()) return error(BookError::kUnknownOrder);
-    if (m.cancelled_shares > it->second.shares) error(BookError::kOverExecution);
-    const uint16_t at = it->second.locate;
-    remove(it, m.cancelled_shares, false);
+    Order* o = orders_.find(m.order_ref);
+    if (!o) return error(BookError::kUnknownOrder);
+    if (m.cancelled_shares > o->shares) error(BookError::kOverExecution);
+    const uint16_t at = o->locate;
+    remove(m.order_ref, o, m.cancelled_shares, false);
     after_change(at, ts, sink);
   } else if constexpr (std::is_same_v<M, itch::OrderDelete>) {
-    auto it = orders_.find(m.order_ref);
-    if (it == orders_.end()) return error(BookError::kUnknownOrder);
-    const uint16_t at = it->second.locate;
-    remove(it, 0, true);
+    Order* o = orders_.find(m.order_ref);
+    if (!o) return error(BookError::kUnknownOrder);
+    const uint16_t at = o->locate;
+    remove(m.order_ref, o, 0, true);
     after_change(at, ts, sink);
   } else if constexpr (std::is_same_v<M, itch::OrderReplace>) {
-    auto it = orders_.find(m.original_order_ref);
-    if (it == orders_.end()) return error(BookError::kUnknownOrder);
+    Order* live = orders_.find(m.original_order_ref);
+    if (!live) return error(BookError::kUnknownOrder);
     if (orders_.contains(m.new_order_ref)) return error(BookError::kDuplicateOrder);
-    const Order o = it->second;
-    remove(it, 0, true);
+    const Order o = *live;
+    remove(m.original_order_ref, live, 0, true);
     add(o.locate, m.new_order_ref, o.side, m.shares, m.price);
     after_change(o.locate, ts, sink);
   } else if constexpr (std::is_same_v<M, itch::TradeNonCross>) {

@@ -1,0 +1,111 @@
+// OrderIndex (colo/order_index.h): live orders by reference number, in a table indexed by the
+// number's low bits with a hash map beside it. Checked against a std::map over random adds and
+// removals whose numbers are made to share slots, and at the edges: a number too large for a tag,
+// a slot freed while its rival waits in the hash map, a duplicate add.
+#include "colo/order_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <vector>
+
+namespace colo::book {
+namespace {
+
+constexpr uint64_t kSlots = OrderIndex::kSlots;
+
+Order order(uint32_t shares) { return Order{100'0000, shares, 7, 'B'}; }
+
+TEST(OrderIndex, NumbersThatShareASlotAreAllFoundAndEachRemovedAlone) {
+  OrderIndex idx;
+  const uint64_t a = 5, b = 5 + kSlots, c = 5 + 3 * kSlots;
+  ASSERT_TRUE(idx.insert(a, order(1)));
+  ASSERT_TRUE(idx.insert(b, order(2)));  // the slot is a's: b goes beside the table
+  ASSERT_TRUE(idx.insert(c, order(3)));
+  EXPECT_FALSE(idx.insert(b, order(9))) << "b is live already";
+  EXPECT_EQ(idx.size(), 3u);
+  EXPECT_EQ(idx.find(a)->shares, 1u);
+  EXPECT_EQ(idx.find(b)->shares, 2u);
+  EXPECT_EQ(idx.find(c)->shares, 3u);
+  EXPECT_EQ(idx.find(5 + 2 * kSlots), nullptr);
+
+  // a leaves its slot empty; b and c are still found in the map, and a new number takes the slot.
+  idx.erase(a, idx.find(a));
+  EXPECT_EQ(idx.find(a), nullptr);
+  EXPECT_EQ(idx.find(b)->shares, 2u);
+  EXPECT_FALSE(idx.insert(c, order(9)));
+  const uint64_t d = 5 + 4 * kSlots;
+  ASSERT_TRUE(idx.insert(d, order(4)));
+  idx.erase(b, idx.find(b));
+  EXPECT_EQ(idx.find(b), nullptr);
+  EXPECT_EQ(idx.find(c)->shares, 3u);
+  EXPECT_EQ(idx.find(d)->shares, 4u);
+  EXPECT_EQ(idx.size(), 2u);
+}
+
+TEST(OrderIndex, NumbersTooLargeForATagAndZeroWork) {
+  OrderIndex idx;
+  const uint64_t huge = UINT64_MAX, also = UINT64_MAX - kSlots;  // same low bits, no tag
+  ASSERT_TRUE(idx.insert(huge, order(1)));
+  ASSERT_TRUE(idx.insert(also, order(2)));
+  ASSERT_TRUE(idx.insert(0, order(3)));
+  ASSERT_TRUE(idx.insert(UINT64_MAX & (kSlots - 1), order(4)));  // the slot the huge ones would take
+  EXPECT_EQ(idx.find(huge)->shares, 1u);
+  EXPECT_EQ(idx.find(also)->shares, 2u);
+  EXPECT_EQ(idx.find(0)->shares, 3u);
+  EXPECT_EQ(idx.find(UINT64_MAX & (kSlots - 1))->shares, 4u);
+  idx.erase(huge, idx.find(huge));
+  EXPECT_EQ(idx.find(huge), nullptr);
+  EXPECT_EQ(idx.find(also)->shares, 2u);
+  EXPECT_EQ(idx.size(), 3u);
+}
+
+TEST(OrderIndex, AgreesWithAMapOverRandomAddsAndRemovals) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    std::mt19937_64 rng(seed);
+    OrderIndex idx;
+    std::map<uint64_t, uint32_t> ref;  // number → shares
+    std::vector<uint64_t> live;
+    uint64_t next = 1;
+    for (int step = 0; step < 200'000; ++step) {
+      const uint64_t k = rng() % 100;
+      if (k < 45 || live.empty()) {
+        // Mostly the next number; some far ahead in the same slot as a live one, some huge.
+        uint64_t n = next++;
+        if (k < 5 && !live.empty()) n = live[rng() % live.size()] + kSlots * (1 + rng() % 4);
+        if (k == 5) n = UINT64_MAX - rng() % 8;
+        const uint32_t shares = uint32_t(1 + rng() % 1000);
+        const bool added = idx.insert(n, order(shares));
+        ASSERT_EQ(added, !ref.contains(n)) << "seed " << seed << " step " << step << " number " << n;
+        if (added) {
+          ref[n] = shares;
+          live.push_back(n);
+        }
+      } else if (k < 60) {
+        const uint64_t n = k < 55 ? live[rng() % live.size()] : next + rng() % 1000;
+        Order* o = idx.find(n);
+        ASSERT_EQ(o != nullptr, ref.contains(n));
+        if (o) {
+          ASSERT_EQ(o->shares, ref[n]);
+        }
+      } else {
+        // Remove one of the recent ones mostly, as a feed's cancels do; an old one otherwise.
+        const size_t at = k < 90 && live.size() > 50 ? live.size() - 1 - rng() % 50 : rng() % live.size();
+        const uint64_t n = live[at];
+        live[at] = live.back();
+        live.pop_back();
+        Order* o = idx.find(n);
+        ASSERT_NE(o, nullptr);
+        idx.erase(n, o);
+        ref.erase(n);
+      }
+      ASSERT_EQ(idx.size(), ref.size());
+    }
+    for (const auto& [n, shares] : ref) ASSERT_EQ(idx.find(n)->shares, shares);
+  }
+}
+
+}  // namespace
+}  // namespace colo::book

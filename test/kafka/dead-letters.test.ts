@@ -204,4 +204,54 @@ describe('dead letters (real broker and registry)', () => {
       expect(part).toEqual([...part].sort((a, b) => Number(a.split('@')[1]) - Number(b.split('@')[1])));
     expect(letters.filter((l) => /unknown schema id -1/.test(l.headers[DLQ_ERROR]?.toString() ?? ''))).toHaveLength(6);
   });
+  it('a batch of made-up schema ids: each record a dead letter that names its id, the good record after them delivered', async () => {
+    const t = topic('dlq-many-ids');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    const body = w.codec.encode(quote(0)).subarray(5);
+    const made = 40;
+    const raw = new SerialProducer(s, 'test-many-ids');
+    // One produce call: one record batch on the broker, read back as one batch.
+    await raw.send([
+      ...Array.from({ length: made }, (_, i) => ({
+        topic: t,
+        partition: 0,
+        key: Buffer.from('AAA'),
+        value: frame(1_900_000_000 + i, body),
+        headers: {},
+      })),
+      { topic: t, partition: 0, key: Buffer.from('AAA'), value: w.codec.encode(quote(7)), headers: {} },
+    ]);
+    await raw.close();
+    await w.close();
+    for (const path of ['items', 'columns'] as const) {
+      const errors: string[] = [];
+      const r = await EdgeReader.open(s, {
+        topic: t,
+        schema: 'Quote',
+        groupId: `${t}.${path}`,
+        fromBeginning: true,
+        onDeadLetter: (l) => errors.push(l.error),
+      });
+      const seqs =
+        path === 'items'
+          ? (
+              await readUntil(
+                () => r.next(),
+                (all) => all.length >= 1,
+              )
+            ).map((it) => (it.kind === 'record' ? it.value.seq : -1))
+          : (
+              await readUntil(
+                async () => [await r.nextBatch()],
+                (all) => all.some((b) => b.records.length > 0),
+              )
+            ).flatMap((b) => b.records.toRecords().map((q) => q.seq));
+      await r.close();
+      expect(seqs, path).toEqual([7]);
+      expect(errors, path).toHaveLength(made);
+      expect([...errors].sort(), path).toEqual(
+        Array.from({ length: made }, (_, k) => `unknown schema id ${1_900_000_000 + k} (not in the registry)`).sort(),
+      );
+    }
+  });
 });

@@ -70,6 +70,17 @@ export interface EdgeReaderOptions<TName extends SchemaName> {
 
 /** The headers of every record that has none (frozen: items are read, not changed). */
 const NO_HEADERS: Record<string, string> = Object.freeze({});
+/** The schema ids in the headers of a batch's values (each value that has a 5-byte header). */
+function schemaIdsOf(b: ConsumedColumns): Set<number> {
+  const ids = new Set<number>();
+  let v = 0;
+  for (let i = 0; i < b.count; i++) {
+    const len = b.valueLengths[i]!;
+    if (len >= 5 && b.values[v] === 0) ids.add(b.values.readInt32BE(v + 1));
+    if (len > 0) v += len;
+  }
+  return ids;
+}
 
 export class EdgeReader<T> {
   private dead = 0;
@@ -238,9 +249,9 @@ export class EdgeReader<T> {
       const s = valueStarts[i]!;
       if (valueLength >= 5 && b.values[s] === 0) ids.add(b.values.readInt32BE(s + 1));
     }
-    // Every writer schema of the batch looked up now, so that the fallback decodes without waiting.
-    let fast: number | undefined;
-    for (const id of ids) if ((await this.codec.prepare(id)) && fast === undefined) fast = id;
+    // Every writer schema of the batch looked up now (those not remembered yet side by side), so that
+    // the fallback decodes without waiting.
+    const fast = await this.codec.prepareAll(ids);
     const fallback = (i: number) => {
       const s = valueStarts[i]!;
       return (
@@ -301,6 +312,8 @@ export class EdgeReader<T> {
     this.receivedAt = receiveStamp();
     const items: ConsumedItem<T>[] = [];
     const letters: { record: RawRecord; error: string }[] = [];
+    // The batch's writer schemas looked up side by side first, not one record after another.
+    await this.codec.prepareAll(schemaIdsOf(b));
     // Straight from the batch's columns: no buffer or object per record beyond the item itself.
     let k = 0;
     let v = 0;

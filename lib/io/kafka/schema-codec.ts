@@ -43,6 +43,38 @@ async function registerOnce(register: () => Promise<{ id: number }>): Promise<nu
 
 /** Most bytes `encodeAll` sets aside before it has encoded anything of a batch. */
 const INITIAL_ROOM_MAX = 8 << 20;
+/** How long one registry lookup may take, and how large its answer may be (a schema is a few kB). */
+const REGISTRY_TIMEOUT_MS = 10_000;
+const REGISTRY_ANSWER_MAX = 1 << 20;
+/**
+ * Writer schemas remembered at most between batches. Each id a record names is looked up once and
+ * remembered (an unknown one too, so it is not asked for again), and ids come from the records:
+ * without a bound, a topic of made-up ids would grow the cache for as long as the process runs.
+ */
+export const MAX_REMEMBERED_IDS = 1024;
+/** Registry lookups a batch runs side by side (a topic of made-up ids took 4 ms a record one by one). */
+const LOOKUPS_AT_ONCE = 16;
+
+/** The body of a registry answer, as text, refused past `max` bytes (a declared length, or what arrived). */
+async function readCapped(res: Response, max: number, what: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel();
+    throw new KafkaEdgeError(`${what}: the answer declares ${declared} bytes, more than the ${max} a schema takes`);
+  }
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > max) {
+      await res.body.cancel().catch(() => undefined);
+      throw new KafkaEdgeError(`${what}: the answer runs past ${max} bytes, more than a schema takes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export class SchemaCodec<T> {
   private readonly readers = new Map<number, Promise<Reader | { error: string }>>();
@@ -56,6 +88,8 @@ export class SchemaCodec<T> {
     readonly subject: string,
     readonly schemaId: number,
     readonly type: avro.Type,
+    /** How long one registry lookup may take. */
+    private readonly timeoutMs = REGISTRY_TIMEOUT_MS,
   ) {}
 
   /** Registers `schema` under `<topic>-value` (reusing the id when the same schema is there). */
@@ -78,8 +112,8 @@ export class SchemaCodec<T> {
   }
 
   /** Decodes only (registers nothing): every writer schema is looked up by its id. */
-  static reader<T>(registryUrl: string, topic: string, schema: SchemaName): SchemaCodec<T> {
-    return new SchemaCodec<T>(registryUrl, `${topic}-value`, -1, avroType(schema));
+  static reader<T>(registryUrl: string, topic: string, schema: SchemaName, options: { timeoutMs?: number } = {}): SchemaCodec<T> {
+    return new SchemaCodec<T>(registryUrl, `${topic}-value`, -1, avroType(schema), options.timeoutMs);
   }
 
   /** The framed value; names the first field that does not fit the schema. */
@@ -148,8 +182,56 @@ export class SchemaCodec<T> {
   async prepare(id: number): Promise<boolean> {
     if (this.isOwn(id)) return true;
     const reader = this.known.get(id) ?? (await this.readerFor(id));
-    this.known.set(id, reader);
+    if (this.readers.has(id)) this.known.set(id, reader);
     return reader === this.type;
+  }
+
+  /** Whether the writer schema of `id` has been looked up (and is still remembered). */
+  remembers(id: number): boolean {
+    return this.isOwn(id) || this.readers.has(id);
+  }
+
+  /**
+   * Looks up every id of a batch not looked up yet, LOOKUPS_AT_ONCE at a time, after forgetting the
+   * oldest past MAX_REMEMBERED_IDS (between batches, so that a batch's own ids all stay until it is
+   * decoded). Returns the first id whose schema is the edge's own, if any.
+   */
+  async prepareAll(ids: Iterable<number>): Promise<number | undefined> {
+    this.forgetOldest();
+    const all = [...ids];
+    const own = new Array<boolean>(all.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < all.length) {
+        const k = next++;
+        own[k] = await this.prepare(all[k]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOOKUPS_AT_ONCE, all.length) }, worker));
+    return all.find((_, k) => own[k]);
+  }
+
+  private remember(id: number, p: Promise<Reader | { error: string }>): void {
+    this.readers.set(id, p);
+  }
+
+  /** Past MAX_REMEMBERED_IDS, forgets ids that name no schema first, then the oldest. */
+  private forgetOldest(): void {
+    let over = this.readers.size - MAX_REMEMBERED_IDS;
+    if (over <= 0) return;
+    for (const [id, reader] of this.known) {
+      if (over <= 0) break;
+      if ('error' in reader) {
+        this.readers.delete(id);
+        this.known.delete(id);
+        over--;
+      }
+    }
+    for (const id of this.readers.keys()) {
+      if (over-- <= 0) break;
+      this.readers.delete(id);
+      this.known.delete(id);
+    }
   }
 
   /**
@@ -221,14 +303,26 @@ export class SchemaCodec<T> {
     if (!p) {
       p = (async (): Promise<Reader | { error: string }> => {
         let writerSchema: unknown;
+        const what = `schema registry ${this.registryUrl}: GET /schemas/ids/${id}`;
         try {
-          const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`);
-          if (res.status === 404) return { error: `unknown schema id ${id} (not in the registry)` };
-          if (!res.ok) throw new KafkaEdgeError(`schema registry: GET /schemas/ids/${id} answered ${res.status} ${await res.text()}`);
-          writerSchema = JSON.parse(((await res.json()) as { schema: string }).schema);
+          const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`, { signal: AbortSignal.timeout(this.timeoutMs) });
+          if (res.status === 404) {
+            await res.body?.cancel();
+            return { error: `unknown schema id ${id} (not in the registry)` };
+          }
+          const body = await readCapped(res, REGISTRY_ANSWER_MAX, what);
+          if (!res.ok) throw new KafkaEdgeError(`${what} answered ${res.status} ${body.slice(0, 200)}`);
+          const answer = schemaOfAnswer(body, id, what);
+          if ('error' in answer) return answer;
+          writerSchema = answer.schema;
         } catch (err) {
           if (err instanceof KafkaEdgeError) throw err;
-          throw new KafkaEdgeError(`schema registry: fetching schema id ${id} failed: ${describe(err)}`);
+          const timedOut = err instanceof Error && err.name === 'TimeoutError';
+          throw new KafkaEdgeError(
+            timedOut
+              ? `${what}: no answer in ${this.timeoutMs / 1000} s`
+              : `schema registry: fetching schema id ${id} failed: ${describe(err)}`,
+          );
         }
         let writer: avro.Type;
         try {
@@ -246,9 +340,11 @@ export class SchemaCodec<T> {
           };
         }
       })();
-      this.readers.set(id, p);
+      this.remember(id, p);
       p.then(
-        (r) => this.known.set(id, r),
+        (r) => {
+          if (this.readers.get(id) === p) this.known.set(id, r);
+        },
         () => undefined,
       );
       // A failed lookup (registry down) is not cached: the next record asks again.
@@ -260,4 +356,29 @@ export class SchemaCodec<T> {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The writer schema in a registry's answer to GET /schemas/ids/N: `{"schema": "<schema as JSON text>"}`.
+ * An answer of another shape is the registry's fault, not the record's: it fails the lookup (and is
+ * not remembered) rather than dead-lettering good records. A schema of another type (Protobuf, JSON
+ * Schema) is the record's: it becomes that record's reason.
+ */
+function schemaOfAnswer(body: string, id: number, what: string): { schema: unknown } | { error: string } {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    throw new KafkaEdgeError(`${what} answered something that is not JSON: expected {"schema": "<Avro schema>"}`);
+  }
+  const a = answer as { schema?: unknown; schemaType?: unknown } | null;
+  if (typeof a !== 'object' || a === null || typeof a.schema !== 'string')
+    throw new KafkaEdgeError(`${what} answered without a "schema" string: expected {"schema": "<Avro schema>"}`);
+  if (a.schemaType !== undefined && a.schemaType !== 'AVRO')
+    return { error: `schema id ${id} is a ${String(a.schemaType).slice(0, 40)} schema, not Avro` };
+  try {
+    return { schema: JSON.parse(a.schema) as unknown };
+  } catch {
+    throw new KafkaEdgeError(`${what} answered a "schema" that is not JSON: expected the text of an Avro schema`);
+  }
 }

@@ -1,0 +1,135 @@
+/**
+ * What SchemaCodec does with a schema registry that answers badly, against a hostile registry on
+ * loopback: an answer too large (declared, or streamed without a length) and one that never comes
+ * fail the lookup in one line, where they crashed Node (a 4 GB body) or hung the reader; an answer
+ * without a schema string is the registry's fault (the lookup fails and is asked again), where it
+ * dead-lettered good records and was remembered for good; a schema of another type is the record's
+ * reason; made-up ids are remembered up to a bound between batches.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REMEMBERED_IDS, SchemaCodec } from '../../../lib/io/kafka/schema-codec.ts';
+import { frame } from '../../../lib/io/kafka/wire.ts';
+import { KafkaEdgeError } from '../../../lib/io/kafka/errors.ts';
+import { avroType } from '../../../lib/io/kafka/schema-codec.ts';
+import type { Quote } from '../../../schemas/types.generated.ts';
+
+const quote: Quote = {
+  ts_event: 1,
+  ts_known: 2,
+  symbol: 'AAA',
+  seq: 3,
+  id: 4,
+  version: 1,
+  bid: 10,
+  ask: 10.01,
+  bid_size: 100,
+  ask_size: 200,
+};
+const quoteSchema = JSON.stringify((avroType('Quote') as unknown as { schema(): unknown }).schema());
+
+/** What the registry answers for each schema id: an id picks the behaviour. */
+const requests = new Map<number, number>();
+let server: Server;
+let url = '';
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const id = Number(/\/schemas\/ids\/(-?\d+)/.exec(req.url ?? '')?.[1]);
+    requests.set(id, (requests.get(id) ?? 0) + 1);
+    res.on('error', () => undefined);
+    switch (id) {
+      case 1: // the edge's own schema, properly
+        return void res.end(JSON.stringify({ schema: quoteSchema }));
+      case 2: // declares 2^40 bytes
+        res.writeHead(200, { 'content-length': String(2 ** 40) });
+        return void res.write('{"schema":"');
+      case 3: {
+        // streams without a length, forever
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 << 10, 0x20);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        return void pump();
+      }
+      case 4: // headers, then nothing
+        return void res.writeHead(200, { 'content-type': 'application/json' });
+      case 5:
+        return void res.end('{"schema":42}');
+      case 6:
+        return void res.end(JSON.stringify({ schemaType: 'PROTOBUF', schema: 'syntax = "proto3"; message Q {}' }));
+      default:
+        res.writeHead(404);
+        return void res.end('{"error_code":40403,"message":"Schema not found"}');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const codec = () => SchemaCodec.reader<Quote>(url, 'hostile', 'Quote', { timeoutMs: 1500 });
+const valueWithId = (id: number) => frame(id, avroType('Quote').toBuffer(quote));
+
+describe('SchemaCodec against a hostile registry', () => {
+  it('decodes with a well-answered schema', async () => {
+    expect(await codec().decode(valueWithId(1))).toEqual({ ok: true, value: quote });
+  });
+
+  it('refuses an answer too large or too slow in one line, in bounded time and memory', async () => {
+    const rssBefore = process.memoryUsage().rss;
+    const cases: [number, RegExp][] = [
+      [2, /GET \/schemas\/ids\/2: the answer declares 1099511627776 bytes, more than the 1048576 a schema takes/],
+      [3, /GET \/schemas\/ids\/3: the answer runs past 1048576 bytes, more than a schema takes/],
+      [4, /GET \/schemas\/ids\/4: no answer in 1.5 s/],
+    ];
+    for (const [id, says] of cases) {
+      const started = Date.now();
+      const err = await codec()
+        .decode(valueWithId(id))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err, `id ${id}`).toBeInstanceOf(KafkaEdgeError);
+      expect((err as Error).message, `id ${id}`).toMatch(says);
+      expect(Date.now() - started, `id ${id}`).toBeLessThan(8000);
+    }
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 << 20);
+  }, 30_000);
+
+  it('fails the lookup on an answer without a schema string, and asks again next time', async () => {
+    const c = codec();
+    for (let k = 0; k < 2; k++) {
+      await expect(c.decode(valueWithId(5))).rejects.toThrow(/GET \/schemas\/ids\/5 answered without a "schema" string/);
+    }
+    expect(requests.get(5)).toBe(2);
+  });
+
+  it('makes a schema of another type the record’s reason', async () => {
+    expect(await codec().decode(valueWithId(6))).toEqual({ ok: false, error: 'schema id 6 is a PROTOBUF schema, not Avro' });
+  });
+
+  it('remembers made-up ids up to a bound between batches, those that name no schema forgotten first', async () => {
+    const c = codec();
+    const made = Array.from({ length: MAX_REMEMBERED_IDS + 50 }, (_, k) => 1000 + k);
+    const remembered = () => made.filter((id) => c.remembers(id)).length;
+    // One batch keeps all of its own until it is decoded…
+    expect(await c.prepareAll(made)).toBeUndefined();
+    expect(remembered()).toBe(made.length);
+    for (const id of made.slice(0, 3))
+      expect(await c.decode(valueWithId(id))).toEqual({ ok: false, error: `unknown schema id ${id} (not in the registry)` });
+    // …and the next batch starts by forgetting the excess, the made-up ids before the edge's own schema.
+    expect(await c.prepareAll([1])).toBe(1);
+    expect(remembered()).toBe(MAX_REMEMBERED_IDS);
+    expect(await c.prepareAll([])).toBeUndefined();
+    expect(remembered()).toBe(MAX_REMEMBERED_IDS - 1);
+    expect(c.remembers(1)).toBe(true);
+    expect(await c.decode(valueWithId(1))).toEqual({ ok: true, value: quote });
+  }, 30_000);
+});

@@ -52,7 +52,7 @@ export function memoryEdges(): EdgeFactory & { topics: Map<string, InboundItem[]
           for (;;) {
             const out: InboundItem[] = [];
             parts.forEach((p, i) => {
-              out.push(...p.slice(cursors[i]!));
+              for (let k = cursors[i]!; k < p.length; k++) out.push(p[k]!); // not push(...): a long backlog overflowed the stack
               cursors[i] = p.length;
             });
             if (out.length > 0 || closed) return out;

@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { EventClock } from '../../pipelines/runtime/event-clock.ts';
 import type { Headers, InboundEdge, InboundItem, OutboundEdge } from '../../pipelines/runtime/group/edges.ts';
 import { BATCH_HEADER, REPLICA_HEADER, STEP_HEADER } from '../../pipelines/runtime/group/publisher.ts';
@@ -194,7 +195,7 @@ describe('EdgeSubscriber', () => {
     const { out, sub, clock, delivered } = await setup();
     const first = timer(100);
     await out.write(batchOf(first, 0, ['a', 'b']));
-    await out.write(batchOf(first, 0, ['a'], { only: [0] })); // a copy before delivery
+    await out.write(batchOf(first, 0, ['a', 'b'], { only: [0] })); // a copy before delivery
     await confirm(out, first);
     await sub.ready(first);
     clock.advanceTo(100);
@@ -309,8 +310,53 @@ describe('EdgeSubscriber', () => {
     it('a malformed batch header', async () => {
       await expect(
         refusal((out) => out.write([{ key: 'k', value: 1, headers: { [STEP_HEADER]: encodeKey(timer(5)), [BATCH_HEADER]: 'x' } }])),
-      ).rejects.toThrow(`edge of "bars": malformed ${BATCH_HEADER} header "x"`);
+      ).rejects.toThrow(/^edge of "bars": partition 0: malformed alpha\.batch header "x" \(expected batch:index:count/);
     });
+
+    // Each of these was a TypeError or a RangeError ("unexpected error"), or a record put where none was expected.
+    it.each([
+      ['an index past the count', '0:5:2'],
+      ['a negative index', '0:-1:2'],
+      ['a count no batch holds', '0:0:4294967296'],
+      ['a count of 0', '0:0:0'],
+      ['a negative batch number', '-1:0:1'],
+    ])('a batch header with %s', async (_, header) => {
+      await expect(
+        refusal((out) => out.write([{ key: 'k', value: 1, headers: { [STEP_HEADER]: encodeKey(timer(5)), [BATCH_HEADER]: header } }])),
+      ).rejects.toThrow(`malformed ${BATCH_HEADER} header "${header}" (expected batch:index:count, 0 ≤ index < count ≤ 16777216)`);
+    });
+
+    it('records of one batch that disagree on its count', async () => {
+      await expect(
+        refusal((out) =>
+          out.write([
+            { key: 'k', value: 1, headers: { [STEP_HEADER]: encodeKey(timer(5)), [BATCH_HEADER]: '0:0:2' } },
+            { key: 'k', value: 2, headers: { [STEP_HEADER]: encodeKey(timer(5)), [BATCH_HEADER]: '0:1:3' } },
+          ]),
+        ),
+      ).rejects.toThrow(`batch 0 of step ${encodeKey(timer(5))} said 2 records, this record says 3`);
+    });
+
+    it('a malformed step header, cut short in the message', async () => {
+      const garbage = `garbage${'x'.repeat(1000)}`;
+      const err = await refusal((out) => out.write([{ key: 'k', value: 1, headers: { [STEP_HEADER]: garbage } }])).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AlphaError);
+      expect((err as Error).message).toMatch(
+        /^edge of "bars": partition 0: malformed step key "garbagex{33}…" \(expected t:phase:order:seq\)$/,
+      );
+    });
+
+    it('records held past the bound while the group waits: a step far ahead never confirmed (it was read into memory whole)', async () => {
+      const far = timer(9e15);
+      const values = Array.from({ length: 1 << 16 }, (_, i) => i);
+      await expect(
+        refusal(async (out) => {
+          for (let b = 0; b < 5; b++) await out.write(batchOf(far, b, values));
+        }),
+      ).rejects.toThrow(
+        /^edge of "bars": \d+ records held for steps past the watermark \(nothing confirmed yet\) \(the first at 9000000000000000:0:1:0\): at most 262144 are held/,
+      );
+    }, 30_000);
 
     it('a replica outside those expected', async () => {
       await expect(refusal((out) => confirm(out, timer(5), 2), { producers: 2 })).rejects.toThrow(
@@ -335,5 +381,20 @@ describe('EdgeSubscriber', () => {
         }),
       ).rejects.toThrow(`edge of "bars": records emitted on a data step (${encodeKey(dataStep(5, 7))}) cannot be placed in event time`);
     });
+  });
+
+  it('says which steps were never delivered at the end of the run: records put on the clock past its end', async () => {
+    const { out, sub, clock, delivered } = await setup();
+    await out.write(batchOf(timer(5), 0, ['on time']));
+    await out.write(batchOf(timer(9e15), 0, ['far ahead']));
+    await confirm(out, END_KEY);
+    await sub.ready(END_KEY);
+    clock.advanceTo(1000); // the run ends here
+    expect(delivered.map((d) => d.records)).toEqual([['on time']]);
+    expect(sub.undelivered()).toBe(
+      'edge of "bars": 1 step(s) of records never delivered, at 9000000000000000:0:1:0 among them (past the end of the run); expected steps within the run’s sessions',
+    );
+    clock.advanceTo(9e15);
+    expect(sub.undelivered()).toBeUndefined();
   });
 });

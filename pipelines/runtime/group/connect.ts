@@ -194,6 +194,10 @@ export async function connectGroup(o: {
     finish: async () => {
       current = END_KEY;
       for (const s of subscribers) for (const deliver of s.atEnd) deliver();
+      for (const s of subscribers) {
+        const why = s.undelivered();
+        if (why) throw new AlphaError(why);
+      }
     },
     complete: () => {
       for (const name of read) outputs.get(name)!.complete();

@@ -28,6 +28,15 @@ interface RemoteStep {
 
 /** Items (records and controls) read ahead of the group's steps before reading pauses. */
 const MAX_BUFFERED = 65_536;
+/**
+ * Items held at most while the group waits for this edge (it then reads on past MAX_BUFFERED: the
+ * watermark it needs may be behind them). Partitions of one producer run a few steps apart; records
+ * piling up past this are steps the watermark will not reach soon (a producer's steps out of order,
+ * or records stamped far ahead), and holding on would take memory without bound.
+ */
+const MAX_HELD_WAITING = 4 * MAX_BUFFERED;
+/** The most records a producer's batch holds (publisher.ts cuts batches far smaller). */
+const MAX_BATCH_RECORDS = 1 << 24;
 
 const BEFORE_ALL: StepKey = { t: -Infinity, phase: 0, order: -Infinity, seq: -Infinity };
 
@@ -60,6 +69,9 @@ export class EdgeSubscriber {
   };
   /** Steps up to this key have been put on the clock. */
   private delivered: StepKey = BEFORE_ALL;
+  /** Steps put on the clock whose time has not come yet, and the last step put there. */
+  private scheduled = 0;
+  private lastScheduled: StepKey = BEFORE_ALL;
 
   constructor(
     readonly producer: string,
@@ -131,6 +143,15 @@ export class EdgeSubscriber {
         // read into memory whole: wait for the group's steps to take what is buffered.
         if (this.buffered >= MAX_BUFFERED && this.waiting === undefined) await new Promise<void>((r) => (this.resume = r));
         if (this.closed) break;
+        if (this.buffered >= MAX_HELD_WAITING) {
+          const first = this.order.peek();
+          throw new AlphaError(
+            `edge of "${this.producer}": ${this.buffered} records held for steps past the watermark ` +
+              `(${this.watermark.t === -Infinity ? 'nothing confirmed yet' : `at ${encodeKey(this.watermark)}`})` +
+              `${first ? ` (the first at ${encodeKey(first.key)})` : ''}: at most ${MAX_HELD_WAITING} are held;` +
+              ' expected a producer whose partitions confirm their steps in order',
+          );
+        }
         const items = await this.edge.next();
         for (const item of items) this.take(item);
         this.waiting?.();
@@ -146,7 +167,7 @@ export class EdgeSubscriber {
     if (stepText === undefined)
       throw new AlphaError(`edge of "${this.producer}": a record without the ${STEP_HEADER} header in partition ${item.partition}`);
     // The records of one batch arrive together and share their step: decoded once for all of them.
-    if (stepText !== this.last.text) this.last = { text: stepText, key: decodeKey(stepText), step: undefined };
+    if (stepText !== this.last.text) this.last = { text: stepText, key: this.stepKeyOf(stepText, item), step: undefined };
     const key = this.last.key;
     const replicaText = item.headers[REPLICA_HEADER];
     const replica = replicaText === undefined || replicaText === '0' ? 0 : Number(replicaText);
@@ -172,19 +193,59 @@ export class EdgeSubscriber {
     const step = this.stepOf(key);
     this.hold(step, item);
     const [batchNo, index, count] = batchFields(item.headers[BATCH_HEADER] ?? '');
-    if (!Number.isInteger(batchNo) || !Number.isInteger(index) || !Number.isInteger(count)) {
-      throw new AlphaError(`edge of "${this.producer}": malformed ${BATCH_HEADER} header "${item.headers[BATCH_HEADER]}"`);
+    if (
+      !Number.isSafeInteger(batchNo) ||
+      !Number.isInteger(index) ||
+      !Number.isInteger(count) ||
+      batchNo < 0 ||
+      count < 1 ||
+      count > MAX_BATCH_RECORDS ||
+      index < 0 ||
+      index >= count
+    ) {
+      throw new AlphaError(
+        `edge of "${this.producer}": ${where(item)}: malformed ${BATCH_HEADER} header "${shortHeader(item.headers[BATCH_HEADER])}"` +
+          ` (expected batch:index:count, 0 ≤ index < count ≤ ${MAX_BATCH_RECORDS})`,
+      );
     }
     const id = `${replica}:${batchNo}`;
     let batch = step.batches.get(id);
-    if (!batch) step.batches.set(id, (batch = { replica, n: batchNo!, records: new Array<unknown>(count), count: count!, received: 0 }));
-    if (batch.records[index!] !== undefined) {
+    if (!batch) step.batches.set(id, (batch = { replica, n: batchNo, records: new Array<unknown>(count), count, received: 0 }));
+    else if (batch.count !== count)
+      throw new AlphaError(
+        `edge of "${this.producer}": ${where(item)}: batch ${batchNo} of step ${encodeKey(key)} said ${batch.count} records, this record says ${count}`,
+      );
+    if (batch.records[index] !== undefined) {
       this.duplicates++;
       return;
     }
-    batch.records[index!] = item.value;
+    batch.records[index] = item.value;
     batch.received++;
     this.received++;
+  }
+
+  private stepKeyOf(text: string, item: InboundItem): StepKey {
+    try {
+      return decodeKey(text);
+    } catch (err) {
+      throw new AlphaError(
+        `edge of "${this.producer}": ${where(item)}: ${err instanceof Error ? err.message.replace(text, shortHeader(text)) : String(err)}`,
+      );
+    }
+  }
+
+  /**
+   * Why the edge is not done at the end of the run: a step it put on the clock past the run's end
+   * (the clock never got there), or one it still holds. Every step a producer emits is within the
+   * run's sessions, as the group's are, so either means records never delivered.
+   */
+  undelivered(): string | undefined {
+    if (this.scheduled === 0 && this.order.size === 0) return undefined;
+    const last = this.order.size > 0 ? this.order.peek()!.key : this.lastScheduled;
+    return (
+      `edge of "${this.producer}": ${this.scheduled + this.order.size} step(s) of records never delivered, at ${encodeKey(last)} among them` +
+      ' (past the end of the run); expected steps within the run’s sessions'
+    );
   }
 
   /**
@@ -231,7 +292,13 @@ export class EdgeSubscriber {
         // Emitted while the producer finished: delivered before this group finishes (see connect.ts).
         this.atEnd.push(deliver);
       } else if (step.key.phase === 0) {
-        this.clock.schedule(step.key.t, deliver, step.key.order); // the rank of the producer's timer
+        this.scheduled++;
+        this.lastScheduled = step.key;
+        const counted = (): void => {
+          this.scheduled--;
+          deliver();
+        };
+        this.clock.schedule(step.key.t, counted, step.key.order); // the rank of the producer's timer
       } else if (batches.length > 0) {
         throw new AlphaError(
           `edge of "${this.producer}": records emitted on a data step (${encodeKey(step.key)}) cannot be placed in event time`,
@@ -286,4 +353,15 @@ function batchFields(text: string): [number, number, number] {
   if (b < 0) return [Number.NaN, Number.NaN, Number.NaN];
   const c = text.indexOf(':', b + 1);
   return [Number(text.slice(0, a)), Number(text.slice(a + 1, b)), Number(text.slice(b + 1, c < 0 ? text.length : c))];
+}
+
+/** A header as a message shows it: cut at 40 characters. */
+function shortHeader(text: string | undefined): string {
+  if (text === undefined) return '';
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** Where an item was read: its partition, and its offset when the edge has offsets. */
+function where(item: InboundItem): string {
+  return item.offset === undefined ? `partition ${item.partition}` : `partition ${item.partition} offset ${item.offset}`;
 }

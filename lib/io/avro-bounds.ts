@@ -13,6 +13,8 @@
  * (a resolver copies its array's read function when it is created).
  */
 import avro from 'avsc';
+// avsc's binary reader and writer, whose long methods are replaced below (avsc has no exports map).
+import tapModule from 'avsc/lib/utils.js';
 
 /** Items allowed in one block of a type whose items may take no bytes (an array of nulls). */
 const MAX_EMPTY_ITEMS = 1 << 20;
@@ -98,10 +100,67 @@ const types = avro.types as unknown as {
   MapType: { prototype: { _read(this: MapLike, tap: Tap): unknown } };
 };
 
+/**
+ * avsc's Tap reads and writes a long past 28 bits through the zigzag value as a double, which past
+ * 2^53 drops its lowest bit, the sign: −6000000000000001 was written and read as +6000000000000000.
+ * These take the sign apart and carry the magnitude (exact up to 2^53; past it avsc's LongType
+ * refuses the value as a precision loss). Only the long's methods: readInt/writeInt stay avsc's.
+ */
+type LongTap = { buf: Uint8Array; pos: number };
+function readLong(this: LongTap): number {
+  const buf = this.buf;
+  let b = buf[this.pos++]!;
+  let n = b & 0x7f;
+  let k = 7;
+  while (b & 0x80 && k < 28) {
+    b = buf[this.pos++]!; // past the end: undefined, read as 0, and the caller sees pos past the end
+    n |= (b & 0x7f) << k;
+    k += 7;
+  }
+  if (!(b & 0x80)) return (n >> 1) ^ -(n & 1);
+  const negative = n & 1;
+  let m = n >>> 1;
+  let scale = 134217728; // 2^27
+  do {
+    b = buf[this.pos++]!;
+    m += (b & 0x7f) * scale;
+    scale *= 128;
+  } while (b & 0x80);
+  return negative ? -m - 1 : m;
+}
+function writeLong(this: LongTap, x: number): void {
+  const buf = this.buf;
+  if (x >= -1073741824 && x < 1073741824) {
+    let z = x >= 0 ? x << 1 : (~x << 1) | 1;
+    while (z > 0x7f) {
+      buf[this.pos++] = (z & 0x7f) | 0x80; // past the end: ignored, and the caller sees pos past it
+      z >>>= 7;
+    }
+    buf[this.pos++] = z;
+    return;
+  }
+  const m = x >= 0 ? x : -x - 1;
+  const low = m % 134217728;
+  let rest = (m - low) / 134217728;
+  let byte = low * 2 + (x < 0 ? 1 : 0); // the zigzag value's low 28 bits
+  for (let group = 0; group < 4; group++) {
+    buf[this.pos++] = (byte & 0x7f) | 0x80;
+    byte >>>= 7;
+  }
+  while (rest > 0x7f) {
+    buf[this.pos++] = (rest % 128) | 0x80;
+    rest = Math.floor(rest / 128);
+  }
+  buf[this.pos++] = rest;
+}
+
 const PATCHED = Symbol.for('alpha.avro-bounds');
 const marks = avro as unknown as Record<symbol, boolean>;
 if (!marks[PATCHED]) {
   marks[PATCHED] = true;
+  const tap = tapModule.Tap.prototype;
+  tap['readLong'] = readLong;
+  tap['writeLong'] = writeLong;
   types.ArrayType.prototype._read = function readArray(this: ArrayLike, tap: Tap): unknown[] {
     const items = this.itemsType;
     const least = fewestBytes(items);

@@ -426,15 +426,20 @@ function readLong(buf: Buffer, pos: number, end: number): number {
     k += 7;
   } while (b & 0x80 && k < 28);
   if (b & 0x80) {
-    let scale = 268435456;
+    // Past 28 bits the zigzag value can pass 2^53, where a double drops its lowest bit: the sign.
+    // So the sign is taken from bit 0 now, and the magnitude (the value's bits from bit 1 on) summed
+    // apart, exact up to 2^53.
+    const negative = n & 1;
+    let m = n >>> 1;
+    let scale = 134217728; // 2^27
     let bytes = 4;
     do {
       if (pos >= end || ++bytes > 10) return Number.NaN;
       b = buf[pos++]!;
-      n += (b & 0x7f) * scale;
+      m += (b & 0x7f) * scale;
       scale *= 128;
     } while (b & 0x80);
-    const value = (n % 2 ? -(n + 1) : n) / 2;
+    const value = negative ? -m - 1 : m;
     if (!(value >= -LONG_LIMIT && value <= LONG_LIMIT)) return Number.NaN;
     at = pos;
     return value;
@@ -454,11 +459,13 @@ function writeLong(buf: Uint8Array, pos: number, x: number): number {
     buf[pos++] = m;
     return pos;
   }
-  // |x| ≥ 2^30: the zigzag value is 2^31 … 2^54, so it has more than 28 bits. Its low 28 bits go out
-  // as four 7-bit groups, then the rest (under 2^26) with integer shifts.
-  const z = x >= 0 ? x * 2 : -x * 2 - 1;
-  const lo = z % 268435456;
-  let hi = (z - lo) / 268435456;
+  // |x| ≥ 2^30: the zigzag value 2m + sign (m = x or −x − 1) is 2^31 … 2^54, more than 28 bits, and
+  // past 2^53 a double cannot hold it. Its low 28 bits (m's low 27 and the sign) go out as four 7-bit
+  // groups, then the rest (m >> 27, under 2^26) with integer shifts.
+  const m = x >= 0 ? x : -x - 1;
+  const low = m % 134217728;
+  const lo = low * 2 + (x < 0 ? 1 : 0);
+  let hi = (m - low) / 134217728;
   buf[pos++] = (lo & 0x7f) | 0x80;
   buf[pos++] = ((lo >>> 7) & 0x7f) | 0x80;
   buf[pos++] = ((lo >>> 14) & 0x7f) | 0x80;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the Delta Lake warm tier needs (docs/lake.md), idempotently:
 #   1. the venv .venv/lake with scripts/lake/requirements.txt (deltalake, pyarrow), for scripts/lake/lake.py;
-#   2. DuckDB's `delta` and `httpfs` extensions for @duckdb/node-api, unzipped from the PyPI wheels
-#      duckdb-extension-delta and duckdb-extension-httpfs into
-#      .venv/lake/duckdb-extensions/v$DUCKDB_VERSION/<platform>/ (DuckDB cannot download extensions at
-#      run time here; the extensions are signed, and DuckDB checks the signature when it loads them).
-#      httpfs reads the cold tier's Parquet files from the object store (docs/lake.md).
+#   2. DuckDB's `delta` extension for @duckdb/node-api, unzipped from the PyPI wheel
+#      duckdb-extension-delta into .venv/lake/duckdb-extensions/v$DUCKDB_VERSION/<platform>/ (DuckDB
+#      cannot download extensions at run time here; the extensions are signed, and DuckDB checks the
+#      signature when it loads them). The cold tier's files are fetched by the project's S3 client, not
+#      httpfs (docs/decisions.md, "The cold tier is fetched and checked before DuckDB reads it").
 # The wheels are kept in the services cache (.services/cache/lake-wheels, like the Kafka downloads), so
 # a second install — a fresh venv, another worktree sharing the cache — needs no network.
 # A stamp in the venv (sha256 of requirements.txt and of this script, and the interpreter's version)
@@ -25,13 +25,11 @@ start_ns=$(date +%s%N)
 # The DuckDB engine inside @duckdb/node-api (package.json pins 1.5.5-r.5) and its extensions, each
 # from the PyPI wheel duckdb-extension-NAME==$DUCKDB_VERSION, checked against its sha256.
 DUCKDB_VERSION=1.5.5
-EXTENSIONS=(delta httpfs)
+EXTENSIONS=(delta)
 case "$(uname -m)" in
   x86_64) platform=linux_amd64
-    declare -A ext_sha256=(
-      [delta]=24b10f221b799a82f2aec588102702540fb79b34ba4be7f47328333a02fd4e1e
-      [httpfs]=887c392b1e49128d11667c81e3698d8b00dfdeb456771acf66d05a0f74f7b7d8) ;;
-  aarch64) platform=linux_arm64; declare -A ext_sha256=([delta]= [httpfs]=) ;;
+    declare -A ext_sha256=([delta]=24b10f221b799a82f2aec588102702540fb79b34ba4be7f47328333a02fd4e1e) ;;
+  aarch64) platform=linux_arm64; declare -A ext_sha256=([delta]=) ;;
   *) echo "scripts/lake/setup.sh: no DuckDB extensions for $(uname -m)" >&2; exit 1 ;;
 esac
 ext_dir="$venv/duckdb-extensions/v$DUCKDB_VERSION/$platform"

@@ -61,12 +61,13 @@ export async function appendFiles(
       if (rows === 0) return { added: 0, skipped: 0, before, version: before, ...(options.check ? { held: 0 } : {}) };
       const held = async (version: number) => (options.check ? { held: await rowsHeld(duck, table.dir, identity, version) } : {});
       await duck.connection.run(`ATTACH ${literal(table.dir)} AS lake (TYPE delta)`);
-      // Rows of archived partitions count as held too: the cold tier's files join the warm table's.
-      const cold = await coldSource(duck, table, schema, before);
+      // Rows of archived partitions count as held too: the cold tier's files join the warm table's
+      // (only those of the batch's dates are fetched).
+      const batchDates = await datesOf(duck, 'batch');
+      const cold = await coldSource(duck, table, schema, before, { from: batchDates[0]!, to: batchDates.at(-1)! });
       await duck.connection.run(`CREATE TEMP VIEW held AS SELECT * FROM lake${cold?.sql ? ` UNION ALL BY NAME ${cold.sql}` : ''}`);
       // The rows the table lacks, found before any write: the delta extension cannot scan a table
       // that the open transaction has written to.
-      const batchDates = await datesOf(duck, 'batch');
       const same = identity.map((c) => `t.${ident(c)} = b.${ident(c)}`).join(' AND ');
       const inDates = `t.${ident(PARTITION)} IN (${batchDates.map((d) => `DATE ${literal(d)}`).join(', ')})`;
       await duck.connection.run(

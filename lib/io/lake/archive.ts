@@ -13,14 +13,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { type ColdEntry, type ColdManifest, readColdManifest, writeColdManifest } from './cold-manifest.ts';
 import { addActions, isCommitted, writeCommit } from './delta-commit.ts';
 import { runLakeTool } from './lake-tool.ts';
 import { lockPath, PARTITION, type TablePath, tablePath } from './layout.ts';
 import { withLock } from './lock.ts';
-import type { ObjectStore } from './object-store.ts';
+import { inParallel, type ObjectStore } from './object-store.ts';
 import { tableVersion } from './table.ts';
 
 export interface MoveResult {
@@ -63,20 +63,6 @@ interface TableFile {
 
 /** Transfers in flight at once: one file at a time leaves the server and the link idle between requests. */
 const UPLOADS_IN_FLIGHT = 4;
-
-/** `fn` over `items`, at most `limit` at a time; results in the items' order; the first failure fails it all. */
-async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 const emptyManifest = (dataset: string): ColdManifest => ({ format: 1, dataset, since_version: -1, entries: [], released: [] });
 
@@ -191,12 +177,25 @@ export async function restoreDataset(lake: string, dataset: string, o: RestoreOp
     const latest = tableVersion(table);
     const result = { dataset, files: 0, bytes: 0, rows: 0, version: latest, finished };
     if (chosen.length === 0) return result;
-    await inParallel(chosen, UPLOADS_IN_FLIGHT, async (e) => {
-      const local = join(table.dir, e.path);
-      mkdirSync(dirname(local), { recursive: true });
-      await o.store.getFile(e.bucket, e.key, local, { size: e.size, md5: e.md5 });
-      fault(o, 'downloaded-one');
-    });
+    for (const e of chosen)
+      if (typeof e.path !== 'string' || isAbsolute(e.path) || e.path.split(/[\\/]/).includes('..'))
+        throw new AlphaError(
+          `dataset "${dataset}": the cold tier's manifest names the file ${JSON.stringify(e.path)}: expected a path inside the table's folder`,
+        );
+    const downloaded: string[] = [];
+    try {
+      await inParallel(chosen, UPLOADS_IN_FLIGHT, async (e) => {
+        const local = join(table.dir, e.path);
+        mkdirSync(dirname(local), { recursive: true });
+        await o.store.getFile(e.bucket, e.key, local, { size: e.size, md5: e.md5 });
+        downloaded.push(local);
+        fault(o, 'downloaded-one');
+      });
+    } catch (err) {
+      // Nothing is committed yet: the files this run brought back are still cold, so they go again.
+      for (const f of downloaded) rmSync(f, { force: true });
+      throw err;
+    }
     for (const e of chosen) {
       result.files++;
       result.bytes += e.size;

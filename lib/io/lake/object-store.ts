@@ -6,9 +6,14 @@
  *   ALPHA_S3_ACCESS_KEY, ALPHA_S3_SECRET_KEY   the identity (required; the secret is never printed)
  *   ALPHA_S3_REGION      us-east-1 (SigV4 needs one; the local server ignores it)
  * The AWS SDK is loaded by the first request, not with the CLI: it costs start-up time.
+ *
+ * The server is a peer, not trusted to be sane: every request is bounded in time (a connection in
+ * CONNECT_MS, no silence longer than IDLE_MS, a download at MIN_RATE at worst), and a download is
+ * bounded in size by what the manifest records (cut off at the first byte more) and checked by MD5.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { AlphaError } from '../../core/errors.ts';
 import { redactSecrets, rememberSecret } from '../../core/secrets.ts';
 
@@ -75,7 +80,10 @@ export interface ObjectStore {
   /** Uploads a file, and checks what the server holds against its size and MD5. */
   putFile(bucket: string, key: string, file: string, storageClass: string): Promise<StoredObject>;
   head(bucket: string, key: string): Promise<StoredObject | undefined>;
-  /** Downloads to `file` (whole or not at all), checking the size and MD5 given. */
+  /**
+   * Downloads to `file` (whole or not at all), checking the size and MD5 given: a body that announces
+   * or sends another size is cut off there, one that stalls or crawls is abandoned (see the limits).
+   */
   getFile(bucket: string, key: string, file: string, want: { size: number; md5: string }): Promise<void>;
   delete(bucket: string, key: string): Promise<void>;
   close(): void;
@@ -93,6 +101,25 @@ function loadS3(): Promise<S3Module> {
   return s3Module;
 }
 
+/**
+ * Time limits of every request. The store is on loopback: a connection takes well under a second, and
+ * a server silent for 10 s (no header, no byte of a body, no read of an upload) is stuck, not busy.
+ * A transfer must also average MIN_RATE after its first IDLE_MS, so a server dripping a byte at a
+ * time cannot hold a download for ever. (The SDK's `requestTimeout` runs from the request's start to
+ * the response's headers, upload included, so it is not used: it would cut a large upload short.)
+ */
+export const CONNECT_MS = 5_000;
+export const IDLE_MS = 10_000;
+/** Bytes per second. */
+export const MIN_RATE = 1 << 20;
+/** A request without a body to move (HEAD, DELETE): both attempts of its retry within this. */
+const SMALL_MS = 2 * IDLE_MS + CONNECT_MS;
+
+const transferMs = (bytes: number): number => IDLE_MS + Math.ceil((bytes / MIN_RATE) * 1000);
+
+/** 102400 → "102,400". */
+export const bytes = (n: number): string => n.toLocaleString('en-US');
+
 export async function openObjectStore(config: ObjectStoreConfig = objectStoreConfig()): Promise<ObjectStore> {
   const s3 = await loadS3();
   const client = new s3.S3Client({
@@ -103,13 +130,28 @@ export async function openObjectStore(config: ObjectStoreConfig = objectStoreCon
     maxAttempts: 2,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // socketTimeout: silence on the socket, while waiting for headers and while reading a body.
+    requestHandler: { connectionTimeout: CONNECT_MS, socketTimeout: IDLE_MS },
   });
   const fail = (what: string, err: unknown): AlphaError => new AlphaError(redactSecrets(`${what}: ${describe(err, config.endpoint)}`));
+  /** A request within `ms` (both attempts of its retry), a late answer as one line saying so. */
+  const bounded = async <T>(what: string, ms: number, request: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+    const deadline = AbortSignal.timeout(ms);
+    try {
+      return await request(deadline);
+    } catch (err) {
+      if (deadline.aborted) throw new AlphaError(`${what}: the object store at ${config.endpoint} did not answer within ${ms / 1000} s`);
+      throw err;
+    }
+  };
   const head = async (bucket: string, key: string): Promise<StoredObject | undefined> => {
     try {
-      const r = await client.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await bounded(`s3://${bucket}/${key}`, SMALL_MS, (abortSignal) =>
+        client.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+      );
       return { size: r.ContentLength ?? -1, md5: (r.ETag ?? '').replaceAll('"', ''), storageClass: r.StorageClass ?? 'STANDARD' };
     } catch (err) {
+      if (err instanceof AlphaError) throw err;
       if (statusOf(err) === 404 && nameOf(err) !== 'NoSuchBucket') return undefined;
       throw fail(`s3://${bucket}/${key}`, err);
     }
@@ -118,8 +160,11 @@ export async function openObjectStore(config: ObjectStoreConfig = objectStoreCon
     endpoint: config.endpoint,
     async checkBucket(bucket) {
       try {
-        await client.send(new s3.HeadBucketCommand({ Bucket: bucket }));
+        await bounded(`bucket "${bucket}"`, SMALL_MS, (abortSignal) =>
+          client.send(new s3.HeadBucketCommand({ Bucket: bucket }), { abortSignal }),
+        );
       } catch (err) {
+        if (err instanceof AlphaError) throw err;
         if (statusOf(err) === 404)
           throw new AlphaError(`bucket "${bucket}" does not exist at ${config.endpoint}: create it, or name another with --bucket`);
         throw fail(`bucket "${bucket}"`, err);
@@ -128,18 +173,22 @@ export async function openObjectStore(config: ObjectStoreConfig = objectStoreCon
     async putFile(bucket, key, file, storageClass) {
       const body = readFileSync(file);
       const md5 = createHash('md5').update(body).digest();
+      const what = `uploading ${file} to s3://${bucket}/${key}`;
       try {
-        await client.send(
-          new s3.PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: body,
-            ContentMD5: md5.toString('base64'),
-            StorageClass: storageClass as never,
-          }),
+        await bounded(what, 2 * transferMs(body.length), (abortSignal) =>
+          client.send(
+            new s3.PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: body,
+              ContentMD5: md5.toString('base64'),
+              StorageClass: storageClass as never,
+            }),
+            { abortSignal },
+          ),
         );
       } catch (err) {
-        throw fail(`uploading ${file} to s3://${bucket}/${key}`, err);
+        throw err instanceof AlphaError ? err : fail(what, err);
       }
       const stored = await head(bucket, key);
       if (!stored || stored.size !== body.length || stored.md5 !== md5.toString('hex'))
@@ -150,34 +199,91 @@ export async function openObjectStore(config: ObjectStoreConfig = objectStoreCon
     },
     head,
     async getFile(bucket, key, file, want) {
+      const where = `s3://${bucket}/${key}`;
+      // Without a whole size and an MD5 there would be nothing to bound or check the body by.
+      if (!Number.isSafeInteger(want.size) || want.size < 0 || typeof want.md5 !== 'string' || !/^[0-9a-f]{32}$/.test(want.md5))
+        throw new AlphaError(
+          `${where}: the manifest records ${JSON.stringify(want.size)} bytes, MD5 ${JSON.stringify(want.md5)}: expected a whole number of bytes and an MD5 of 32 hex digits`,
+        );
+      const expected = `the ${bytes(want.size)} bytes the manifest records`;
       const tmp = `${file}.${process.pid}.download`;
+      const limitMs = transferMs(want.size);
+      const deadline = AbortSignal.timeout(limitMs);
+      let received = 0;
+      let body: (AsyncIterable<Uint8Array> & { destroy(err?: Error): void }) | undefined;
+      const cut = (): void => body?.destroy(new Error('deadline'));
+      deadline.addEventListener('abort', cut, { once: true });
+      // A local failure (no room, no right to write) is said as such, not blamed on the store.
+      const local = (err: unknown): AlphaError =>
+        new AlphaError(`${tmp}: cannot write the download of ${where} (${codeOf(err) ?? (err as Error).message})`);
+      const out = await open(tmp, 'w').catch((err: unknown) => {
+        throw local(err);
+      });
       try {
-        const r = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
-        const hash = createHash('md5');
-        let size = 0;
-        const out = createWriteStream(tmp);
-        for await (const chunk of r.Body as AsyncIterable<Uint8Array>) {
-          hash.update(chunk);
-          size += chunk.length;
-          if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+        try {
+          const r = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: deadline });
+          body = r.Body as unknown as typeof body;
+          if (r.ContentLength !== undefined && r.ContentLength !== want.size)
+            throw new AlphaError(`${where}: the store announced ${bytes(r.ContentLength)} bytes; expected ${expected}`);
+          if (!body) throw new AlphaError(`${where}: the store answered without a body; expected ${expected}`);
+          const hash = createHash('md5');
+          for await (const chunk of body) {
+            received += chunk.length;
+            if (received > want.size) throw new AlphaError(`${where}: the store sent more than ${expected}`);
+            hash.update(chunk);
+            await out.write(chunk).catch((err: unknown) => {
+              throw local(err);
+            });
+          }
+          if (received !== want.size) throw new AlphaError(`${where}: the store sent ${bytes(received)} bytes; expected ${expected}`);
+          const md5 = hash.digest('hex');
+          if (md5 !== want.md5)
+            throw new AlphaError(
+              `${where}: the store sent ${bytes(received)} bytes with MD5 ${md5}; expected MD5 ${want.md5}, as the manifest records (another or a damaged object)`,
+            );
+        } catch (err) {
+          body?.destroy();
+          if (err instanceof AlphaError) throw err;
+          if (deadline.aborted)
+            throw new AlphaError(
+              `${where}: the object store at ${config.endpoint} sent ${bytes(received)} of ${expected} in ${(limitMs / 1000).toFixed(1)} s, ` +
+                `the time a download of that size is allowed (${IDLE_MS / 1000} s, and 1 s per ${bytes(MIN_RATE)} bytes)`,
+            );
+          if (nameOf(err) === 'TimeoutError')
+            throw new AlphaError(
+              `${where}: the object store at ${config.endpoint} sent nothing for ${IDLE_MS / 1000} s after ${bytes(received)} of ${expected}`,
+            );
+          if (body !== undefined)
+            throw new AlphaError(
+              redactSecrets(
+                `${where}: the object store at ${config.endpoint} broke off after ${bytes(received)} of ${expected} (${codeOf(err) ?? nameOf(err)})`,
+              ),
+            );
+          throw fail(`downloading ${where}`, err);
         }
-        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-        const md5 = hash.digest('hex');
-        if (size !== want.size || md5 !== want.md5)
-          throw new AlphaError(
-            `s3://${bucket}/${key}: downloaded ${size} bytes, MD5 ${md5}; the manifest says ${want.size} bytes, MD5 ${want.md5}`,
-          );
-        renameSync(tmp, file);
+        await out.close().catch((err: unknown) => {
+          throw local(err);
+        });
+        try {
+          renameSync(tmp, file);
+        } catch (err) {
+          throw local(err);
+        }
       } catch (err) {
+        await out.close().catch(() => undefined);
         rmSync(tmp, { force: true });
-        throw err instanceof AlphaError ? err : fail(`downloading s3://${bucket}/${key}`, err);
+        throw err;
+      } finally {
+        deadline.removeEventListener('abort', cut);
       }
     },
     async delete(bucket, key) {
       try {
-        await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        await bounded(`deleting s3://${bucket}/${key}`, SMALL_MS, (abortSignal) =>
+          client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+        );
       } catch (err) {
-        throw fail(`deleting s3://${bucket}/${key}`, err);
+        throw err instanceof AlphaError ? err : fail(`deleting s3://${bucket}/${key}`, err);
       }
     },
     close: () => client.destroy(),
@@ -187,15 +293,44 @@ export async function openObjectStore(config: ObjectStoreConfig = objectStoreCon
 const nameOf = (err: unknown): string => String((err as { name?: unknown; Code?: unknown }).Code ?? (err as { name?: unknown }).name ?? '');
 const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
+const codeOf = (err: unknown): string | undefined =>
+  (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+
 /** One line about an SDK or network error, without the SDK's stack or request details. */
 function describe(err: unknown, endpoint: string): string {
-  const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
-  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || nameOf(err) === 'TimeoutError')
-    return `cannot reach the object store at ${endpoint} (${code ?? 'timed out'}): is it running? (npm run services:up starts it)`;
+  const code = codeOf(err);
+  if (nameOf(err) === 'TimeoutError')
+    return `the object store at ${endpoint} sent nothing for ${IDLE_MS / 1000} s (or took more than ${CONNECT_MS / 1000} s to connect)`;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT')
+    return `cannot reach the object store at ${endpoint} (${code}): is it running? (npm run services:up starts it)`;
   const name = nameOf(err);
   if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden'].includes(name) || statusOf(err) === 403)
-    return `the object store at ${endpoint} refused the credentials in ALPHA_S3_ACCESS_KEY / ALPHA_S3_SECRET_KEY (${name || 'HTTP 403'})`;
+    return `HTTP ${statusOf(err) ?? 403}${name ? ` ${name}` : ''}: the object store at ${endpoint} refused the credentials in ALPHA_S3_ACCESS_KEY / ALPHA_S3_SECRET_KEY`;
   if (name === 'NoSuchBucket') return `the bucket does not exist at ${endpoint}`;
   const text = err instanceof Error ? err.message : String(err);
   return `${name ? `${name}: ` : ''}${text.split('\n')[0]}`;
+}
+
+/**
+ * `fn` over `items`, at most `limit` at a time; results in the items' order. The first failure stops
+ * new items from starting, and is thrown once every item started has settled: a caller that cleans up
+ * after a failure (or exits) never races a transfer still writing its temporary file.
+ */
+export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+  return out;
 }

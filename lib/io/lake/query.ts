@@ -11,7 +11,7 @@
  */
 import { renameSync, rmSync } from 'node:fs';
 import { AlphaError } from '../../core/errors.ts';
-import { parseDate } from '../../core/dates.ts';
+import { formatDate, parseDate } from '../../core/dates.ts';
 import { DAY } from '../../core/time.ts';
 import { checkVersion, coldSource } from './cold-read.ts';
 import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
@@ -60,7 +60,9 @@ async function plan(duck: Duck, q: LakeQuery, timestampsAsMicros: boolean): Prom
     params.push(v);
     return `$${params.length}`;
   };
-  const cold = await coldSource(duck, table, schema, q.version ?? latest);
+  // With --as-of, the cold partitions past its date are not fetched: a partition is ts_known's date
+  // (the filter below reads no later one either).
+  const cold = await coldSource(duck, table, schema, q.version ?? latest, q.asOf !== undefined ? { to: formatDate(q.asOf) } : {});
   checkVersion(cold, q.version, q.dataset);
   // With a cold tier, the warm table is read at the version the cold entries were chosen for.
   const version = q.version ?? (cold ? latest : undefined);

@@ -106,7 +106,9 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
   if (schema.name !== q.schema)
     throw new AlphaError(`dataset "${q.dataset}" of the lake ${q.lake} holds ${schema.name} records: the replay reads it as ${q.schema}`);
   const version = q.version ?? latest;
-  const cold = await coldSource(duck, table, schema, version);
+  const last = q.asOf !== undefined && formatDate(q.asOf) < q.to ? formatDate(q.asOf) : q.to;
+  // Only the cold partitions of the dates replayed are fetched.
+  const cold = await coldSource(duck, table, schema, version, { from: q.from, to: last });
   checkVersion(cold, version, q.dataset);
   if (cold?.sql) {
     // Warm and cold partitions as one relation; a partition's query reads only its date's files of each.
@@ -115,7 +117,6 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
   } else {
     await duck.connection.run(`ATTACH ${literal(table.dir)} AS replayed (TYPE delta, VERSION ${version})`);
   }
-  const last = q.asOf !== undefined && formatDate(q.asOf) < q.to ? formatDate(q.asOf) : q.to;
   const inRange = `${ident(PARTITION)} BETWEEN DATE ${literal(q.from)} AND DATE ${literal(last)}`;
   const known = q.asOf !== undefined ? ` AND ts_known <= make_timestamp(${BigInt(q.asOf)}::BIGINT)::TIMESTAMPTZ` : '';
   const all = async (sql: string): Promise<unknown[][]> => (await duck.connection.runAndReadAll(sql)).getRowsJS() as unknown[][];

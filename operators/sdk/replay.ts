@@ -2,6 +2,8 @@
  * The replay source's decoding: turns column batches of a stored dataset into records, and refuses
  * those that cannot be trusted (out of (ts_known, seq) order, unknown symbol, NaN or non-positive
  * prices, crossed quotes, depth levels that are not a level beyond the top) as dead letters with their reason.
+ * The same row checks guard the network sources (source.kafka on its columns with {@link checkRows},
+ * source.redis record by record with {@link recordProblem}), so every market-data source refuses the same rows.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import type { BookDepth, Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
@@ -56,14 +58,30 @@ export function openReplay<TName extends keyof Replayable>(
   };
 }
 
-/** Refuses records that break (ts_known, seq) order within the source, or name a symbol outside the universe. */
+/** Longest symbol accepted when the run has no universe to check symbols against (see {@link OrderCheck}). */
+export const SYMBOL_MAX = 64;
+
+/** A symbol for a message: a long one cut to its first characters, with its length. */
+const shownSymbol = (s: string): string => (s.length <= SYMBOL_MAX ? `"${s}"` : `"${s.slice(0, SYMBOL_MAX)}…" (${s.length} characters)`);
+
+/**
+ * Refuses records that break (ts_known, seq) order within the source, or name a symbol outside the
+ * universe. `anySymbolWithoutUniverse` (a network source in a run without a data folder, whose
+ * universe is empty): with no universe, a symbol is refused only when empty or over
+ * {@link SYMBOL_MAX} characters; a replay always has its dataset's universe.
+ */
 export class OrderCheck {
   /** The last accepted record's keys (the decoders' fast path reads and advances them). */
   lastKnown = -Infinity;
   lastSeq = -Infinity;
   private readonly symbols: Set<string>;
-  constructor(private readonly ctx: SourceContext) {
+  private readonly open: boolean;
+  constructor(
+    private readonly ctx: SourceContext,
+    options: { anySymbolWithoutUniverse?: boolean } = {},
+  ) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
+    this.open = (options.anySymbolWithoutUniverse ?? false) && this.symbols.size === 0;
   }
   /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
   accept(record: Replayed, symbolKnown?: boolean): boolean {
@@ -76,17 +94,55 @@ export class OrderCheck {
     }
     this.lastKnown = record.ts_known;
     this.lastSeq = record.seq;
-    if (!(symbolKnown ?? this.symbols.has(record.symbol))) {
-      this.ctx.deadLetter(record, `unknown symbol "${record.symbol}": not in the dataset's universe`);
+    const why = this.symbolProblem(record.symbol, symbolKnown);
+    if (why) {
+      this.ctx.deadLetter(record, why);
       return false;
     }
     return true;
   }
 
+  /** Why `symbol` is refused, or undefined; `known` is the membership already looked up. */
+  symbolProblem(symbol: string, known = this.isKnown(symbol)): string | undefined {
+    if (known) return undefined;
+    if (this.open) return `symbol ${shownSymbol(symbol)}: the run has no universe; expected 1 to ${SYMBOL_MAX} characters`;
+    return `unknown symbol ${shownSymbol(symbol)}: not in the dataset's universe`;
+  }
+
   /** For each entry of a dictionary, 1 when that symbol is in the universe: one set lookup per symbol, not per record. */
   known(dictionary: readonly string[]): Uint8Array {
-    return Uint8Array.from(dictionary, (s) => (this.symbols.has(s) ? 1 : 0));
+    return Uint8Array.from(dictionary, (s) => (this.isKnown(s) ? 1 : 0));
   }
+
+  private isKnown(symbol: string): boolean {
+    return this.open ? symbol.length > 0 && symbol.length <= SYMBOL_MAX : this.symbols.has(symbol);
+  }
+}
+
+/**
+ * The rows of a batch of `schema` that pass the replay's checks ({@link OrderCheck}, then
+ * quoteProblem / tradeProblem / depthProblem), the others dead-lettered with their reason: the batch
+ * itself when every row passed. Checked on the columns; a record is built only for a refused row.
+ */
+export function checkRows<TName extends keyof Replayable>(
+  schema: TName,
+  batch: ColumnBatch<Replayable[TName]>,
+  ctx: SourceContext,
+  check: OrderCheck,
+): ColumnBatch<Replayable[TName]> {
+  return (DECODERS[schema] as Decoder<Replayable[TName]>)(batch, ctx, check);
+}
+
+/**
+ * Why a record of a source that keeps no (ts_known, seq) order of its own (the hot tier's reads)
+ * cannot be used, with the replay's reasons: a symbol outside the universe, bad prices or sizes.
+ */
+export function recordProblem<TName extends keyof Replayable>(
+  schema: TName,
+  record: Replayable[TName],
+  check: OrderCheck,
+): string | undefined {
+  return check.symbolProblem(record.symbol) ?? (PROBLEMS[schema] as (r: Replayable[TName]) => string | undefined)(record);
 }
 
 export function quoteProblem(q: Quote): string | undefined {
@@ -192,3 +248,9 @@ function decodeDepth(batch: ColumnBatch<BookDepth>, ctx: SourceContext, check: O
   };
   return validated(batch, ctx, check, sane, depthProblem);
 }
+
+const PROBLEMS: { [K in keyof Replayable]: (record: Replayable[K]) => string | undefined } = {
+  Quote: quoteProblem,
+  Trade: tradeProblem,
+  BookDepth: depthProblem,
+};

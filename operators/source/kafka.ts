@@ -8,6 +8,10 @@
  * for, or the source ends), so a reader restarted in the same group resumes after the last batch
  * the graph took: nothing lost, nothing given twice. A record that does not decode into the schema
  * goes to `<topic>.dlq` with the reason, and is a dead letter of the run (counted), never dropped.
+ * Quotes, trades and book depth go through source.replay's row checks (operators/sdk/replay.ts, on
+ * the columns): a row with a NaN, infinite or non-positive price, a bad size, a crossed quote or a
+ * symbol outside the run's universe is a dead letter with the replay's reason (in a run without a
+ * universe, a symbol is refused only when empty or over 64 characters).
  * It ends after `limit` records, or with `until_offsets: end` at the topic's end offsets when the
  * source opened; with neither, when the run is stopped (a live run). At the stop the broker has a few
  * seconds to confirm the last commit; when it does not (it is gone), the close fails the run, saying so.
@@ -20,6 +24,7 @@ import { KAFKA_STARTS, settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { kafkaAddressParams } from '../sdk/kafka-params.ts';
+import { checkRows, OrderCheck, REPLAYABLE, type Replayable } from '../sdk/replay.ts';
 import { defineSource } from '../sdk/spec.ts';
 
 const params = z.strictObject({
@@ -81,21 +86,30 @@ export const kafkaSource = defineSource({
       throw new AlphaError(`${what}: reading ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
     };
     let seq = 0;
+    // Market data is checked as a replay checks it; the receive stamp and seq keep the order check's order.
+    const checked = (REPLAYABLE as readonly string[]).includes(p.schema) ? (p.schema as keyof Replayable) : undefined;
+    const check = checked ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true }) : undefined;
     return {
       async next() {
         const reader = await opening.catch(fail);
-        const got = await reader.next().catch(fail);
-        if (got === null) return null;
-        // The batch's own columns (decoded for this batch alone), with the receive stamp and arrival order.
-        const batch =
-          got.batch.start === 0 ? got.batch : got.batch.pick(Array.from({ length: got.batch.length }, (_, i) => got.batch.start + i));
-        const order = new Float64Array(batch.length);
-        for (let i = 0; i < order.length; i++) order[i] = ++seq;
-        const columns = batch.columns as Record<string, unknown>;
-        const out: Record<string, unknown> = {};
-        for (const f of fields)
-          out[f] = f === 'seq' ? order : f === 'ts_known' ? new Float64Array(batch.length).fill(got.receivedAt) : columns[f];
-        return ColumnBatch.of(batch.length, out as never) as never;
+        for (;;) {
+          const got = await reader.next().catch(fail);
+          if (got === null) return null;
+          // The batch's own columns (decoded for this batch alone), with the receive stamp and arrival order.
+          const batch =
+            got.batch.start === 0 ? got.batch : got.batch.pick(Array.from({ length: got.batch.length }, (_, i) => got.batch.start + i));
+          const order = new Float64Array(batch.length);
+          for (let i = 0; i < order.length; i++) order[i] = ++seq;
+          const columns = batch.columns as Record<string, unknown>;
+          const out: Record<string, unknown> = {};
+          for (const f of fields)
+            out[f] = f === 'seq' ? order : f === 'ts_known' ? new Float64Array(batch.length).fill(got.receivedAt) : columns[f];
+          const rows = ColumnBatch.of(batch.length, out as never);
+          if (!checked || !check) return rows as never;
+          const kept = checkRows(checked, rows as ColumnBatch<Replayable[typeof checked]>, ctx, check);
+          // Every row refused (dead letters now): the next batch, so the graph never gets an empty one.
+          if (kept.length > 0 || rows.length === 0) return kept as never;
+        }
       },
       async close() {
         stopping.abort();

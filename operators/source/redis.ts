@@ -7,6 +7,13 @@
  * the end). The run's source ends after `limit` records, or after `idle_ms` without a new entry;
  * with neither, it reads until the run is stopped (a live run). Entries of one read come in
  * ts_known order across symbols.
+ *
+ * An entry that does not decode (or is too large to be a record) is a dead letter naming its stream,
+ * id and the reason; a record that decodes goes through source.replay's row checks
+ * (operators/sdk/replay.ts: a symbol outside the universe, NaN, infinite or non-positive prices,
+ * bad sizes, a crossed quote) and is a dead letter with the replay's reason when it fails them. Both
+ * are acknowledged with the batch (never given again) and count towards `limit`. A read that gets no
+ * answer within block_ms + 5 s, or a reply over its byte bound (lib/io/redis/group-reader.ts), fails the run.
  */
 import { z } from 'zod';
 import { AlphaError } from '../../lib/core/errors.ts';
@@ -14,8 +21,11 @@ import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { DEFAULT_REDIS_URL, openRedis, redisAddress } from '../../lib/io/redis/connect.ts';
 import { GroupReader } from '../../lib/io/redis/group-reader.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
-import { MARKET_DATA } from '../sdk/replay.ts';
+import { MARKET_DATA, OrderCheck, recordProblem } from '../sdk/replay.ts';
 import { defineSource } from '../sdk/spec.ts';
+
+/** How long past its BLOCK time a read may wait for Redis to answer. */
+const ANSWER_MARGIN_MS = 5000;
 
 const name = z.string().refine((n) => nameProblem(n) === undefined, { message: `a name: ${nameRule()}` });
 
@@ -46,15 +56,26 @@ export const redisSource = defineSource({
     const symbols = ctx.universe.map((u) => u.symbol);
     if (symbols.length === 0) throw new AlphaError(`${what}: the run has no universe: no streams to read`);
     const undecodable = ctx.metrics.counter('undecodable');
-    const opened = openRedis(p.url, what).then(async (redis) => {
+    const check = new OrderCheck(ctx);
+    const onRefused = (entry: { stream: string; id: string; bytes: number }, reason: string) =>
+      ctx.deadLetter(entry, `undecodable entry: ${reason} (entry ${entry.id} of stream ${entry.stream})`);
+    // A read waits up to block_ms for entries, then for the reply to arrive.
+    const opened = openRedis(p.url, what, { commandTimeoutMs: p.block_ms + ANSWER_MARGIN_MS }).then(async (redis) => {
       try {
-        return { redis, reader: await GroupReader.open<R>(redis, p.dataset, p.schema, symbols, p.group, p.consumer ?? ctx.node) };
+        const reader = await GroupReader.open<R>(redis, p.dataset, p.schema, symbols, p.group, p.consumer ?? ctx.node, { onRefused });
+        return { redis, reader };
       } catch (err) {
         redis.disconnect();
         throw err;
       }
     });
     opened.catch(() => {}); // reported by next()
+    const failure = (why: string): string =>
+      why === 'Command timed out'
+        ? `no answer within ${p.block_ms + ANSWER_MARGIN_MS} ms (block_ms + ${ANSWER_MARGIN_MS} ms): the server hangs, or is not Redis`
+        : why.startsWith('Protocol error')
+          ? `${why.replace(/ Please report this\.$/, '')}: the server does not speak Redis's protocol (RESP)`
+          : why;
     let delivered = 0;
     let seen = 0;
     let done = false;
@@ -76,7 +97,14 @@ export const redisSource = defineSource({
         }
         if (records.length > 0) {
           delivered += records.length;
-          return records;
+          const kept = records.filter((r) => {
+            const why = recordProblem(p.schema, r as never, check);
+            if (why) ctx.deadLetter(r, why);
+            return why === undefined;
+          });
+          if (kept.length > 0) return kept;
+          empty = 0; // entries came, every one refused: not idle
+          continue;
         }
         if (p.idle_ms !== undefined && ++empty * p.block_ms >= p.idle_ms) return null;
       }
@@ -88,7 +116,7 @@ export const redisSource = defineSource({
           return (await read()) as never;
         } catch (err) {
           if (err instanceof AlphaError) throw err;
-          throw new AlphaError(`${what}: reading dataset "${p.dataset}" from ${p.url} failed: ${(err as Error).message}`);
+          throw new AlphaError(`${what}: reading dataset "${p.dataset}" from ${p.url} failed: ${failure((err as Error).message)}`);
         }
       },
       async close() {

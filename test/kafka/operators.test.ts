@@ -26,7 +26,7 @@ const registry = inject('SCHEMA_REGISTRY_URL');
 const at = `brokers: '${brokers}', registry: '${registry}'`;
 
 const quotes = (n: number): Quote[] =>
-  Array.from({ length: n }, (_, i) => quote(['AAA', 'BBB', 'CCC', 'DDD'][i % 4]!, T0 + i * 1000, 10 + (i % 13) / 100, 10.1, i + 1));
+  Array.from({ length: n }, (_, i) => quote(['AAA', 'BBB', 'CCC', 'DDD'][i % 4]!, T0 + i * 1000, 10 + (i % 13) / 100, 10.2, i + 1));
 
 const sinkYaml = (t: string, extra = '') => `name: out
 nodes:

@@ -2,6 +2,9 @@
  * A Redis connection for the hot tier: host and port from a `redis://HOST:PORT[/DB]` URL (no other
  * option is read from it), connected before use, failing fast with an `alpha:` message instead of
  * retrying forever: a sink or source that cannot reach Redis stops the run, it does not hang it.
+ * Nor does a server that accepts the connection and then never answers: every command (the login
+ * and ready check included) fails after the command timeout, {@link DEFAULT_COMMAND_TIMEOUT_MS}
+ * unless the caller gives its own (a blocking read gives its BLOCK time plus a margin).
  *
  * The login comes from the environment only, ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD (the
  * services script starts Redis with that ACL user and the default user off): never from a URL or a
@@ -11,6 +14,9 @@ import type { Redis } from 'ioredis';
 import { AlphaError } from '../../core/errors.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** How long a command may wait for its answer, unless the caller says otherwise. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
 export interface RedisAddress {
   host: string;
@@ -55,7 +61,7 @@ export function redisLogin(env: NodeJS.ProcessEnv = process.env): RedisLogin | u
 }
 
 /** Why the connection failed, in words that name the user but never the password. */
-function refusal(err: unknown, a: RedisAddress, login: RedisLogin | undefined): string {
+function refusal(err: unknown, a: RedisAddress, login: RedisLogin | undefined, timeoutMs: number): string {
   let text = err instanceof Error ? err.message : String(err);
   if (login) text = text.replaceAll(login.password, '***');
   if (/WRONGPASS|invalid username-password/i.test(text))
@@ -63,11 +69,14 @@ function refusal(err: unknown, a: RedisAddress, login: RedisLogin | undefined): 
   if (/NOAUTH|Authentication required/i.test(text))
     return `Redis at ${a.host}:${a.port} requires a login: set ALPHA_REDIS_USER and ALPHA_REDIS_PASSWORD (the services script writes the project's to .services/redis/credentials)`;
   if (/NOPERM/i.test(text)) return `Redis at ${a.host}:${a.port}: user "${login?.username ?? 'default'}" lacks a permission (${text})`;
+  if (text === 'Command timed out' || /Ready check failed: Command timed out/.test(text))
+    return `Redis at ${a.host}:${a.port} accepted the connection but did not answer within ${timeoutMs} ms (is it a Redis server?)`;
   return `cannot connect to Redis at ${a.host}:${a.port} (${text}); \`npm run services:up\` starts the project's Redis`;
 }
 
-/** Connects, or throws an AlphaError naming the address. */
-export async function openRedis(url: string, what: string): Promise<Redis> {
+/** Connects, or throws an AlphaError naming the address; `commandTimeoutMs` bounds every command's wait for its answer. */
+export async function openRedis(url: string, what: string, options: { commandTimeoutMs?: number } = {}): Promise<Redis> {
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const a = redisAddress(url);
   if (typeof a === 'string') throw new AlphaError(`${what}: ${a}`);
   const login = redisLogin();
@@ -80,6 +89,7 @@ export async function openRedis(url: string, what: string): Promise<Redis> {
     ...(login ?? {}),
     lazyConnect: true,
     connectTimeout: 3000,
+    commandTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     // No reconnect loop behind the run's back: a lost connection fails the commands that need it.
@@ -95,7 +105,7 @@ export async function openRedis(url: string, what: string): Promise<Redis> {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new AlphaError(`${what}: ${refusal(refused ?? err, a, login)}`);
+    throw new AlphaError(`${what}: ${refusal(refused ?? err, a, login, timeoutMs)}`);
   }
   return redis;
 }

@@ -1,0 +1,81 @@
+/**
+ * source.kafka applies source.replay's row checks to quotes and trades (operators/sdk/replay.ts, on
+ * the columns): a row with a NaN, infinite or non-positive price, a bad size, a crossed quote, or a
+ * symbol outside the run's universe is a dead letter with the replay's reason, and the rest of its
+ * batch is delivered. In a run without a universe only an empty symbol, or one over 64 characters,
+ * is refused for its symbol. The records go to the real broker through sink.kafka (Avro doubles hold
+ * NaN and ±Infinity, and the sink checks nothing of this).
+ */
+import { describe, expect, inject, it } from 'vitest';
+import type { Quote, Trade } from '../../schemas/types.generated.ts';
+import { kafkaTestFile } from '../helpers/kafka.ts';
+import { runInMemory } from '../helpers/memory-graph.ts';
+import { quote, T0, trade } from '../helpers/records.ts';
+
+const { topic } = kafkaTestFile();
+const at = `brokers: '${inject('KAFKA_BROKERS')}', registry: '${inject('SCHEMA_REGISTRY_URL')}'`;
+const universe = ['AAA', 'BBB'].map((symbol) => ({ symbol, sector: 'X' }));
+
+const sinkYaml = (t: string, schema: 'Quote' | 'Trade') => `name: out
+nodes:
+  - { name: rows, type: test.memory-${schema === 'Quote' ? 'quotes' : 'trades'}, params: { batch: 100 } }
+  - { name: kafka, type: sink.kafka, inputs: rows, params: { topic: ${t}, schema: ${schema}, partitions: 1, ${at} } }
+`;
+const sourceYaml = (t: string, schema: 'Quote' | 'Trade', group: string) => `name: in
+nodes:
+  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: ${schema}, group: ${group}, start: earliest, until_offsets: end, ${at} } }
+  - { name: probe, type: test.probe, inputs: kafka }
+`;
+
+/** Each bad row after a good one: the good ones are ids 1, 3, 5, …, the bad ones 2, 4, 6, …. */
+function interleave<T extends Quote | Trade>(good: (id: number) => T, bad: readonly [Partial<T>, string][]): T[] {
+  return bad.flatMap(([change], i) => [good(2 * i + 1), { ...good(2 * i + 2), ...change }]);
+}
+
+describe('source.kafka: the replay row checks on quotes and trades', () => {
+  it("a quote source.replay would refuse is a dead letter with the replay's reason; the rest of the batch is delivered", async () => {
+    const t = topic('rows-quotes');
+    const bad: [Partial<Quote>, string][] = [
+      [{ bid: Number.NaN }, 'bad price: bid NaN, ask 10.1 (prices must be positive finite numbers)'],
+      [{ ask: Number.POSITIVE_INFINITY }, 'bad price: bid 10, ask Infinity (prices must be positive finite numbers)'],
+      [{ bid_size: Number.NEGATIVE_INFINITY }, 'bad size: bid_size -Infinity, ask_size 100'],
+      [{ bid: 10.2 }, 'crossed quote: bid 10.2 > ask 10.1'],
+      [{ symbol: '' }, `unknown symbol "": not in the dataset's universe`],
+      // Named by its first 64 characters and its length (key and value ~400 KB each: under the broker's 1 MB).
+      [{ symbol: 'X'.repeat(400_000) }, `unknown symbol "${'X'.repeat(64)}…" (400000 characters): not in the dataset's universe`],
+      [{ symbol: 'ZZZ' }, `unknown symbol "ZZZ": not in the dataset's universe`],
+    ];
+    const rows = interleave((id) => quote(id % 4 === 1 ? 'AAA' : 'BBB', T0 + id * 1000, 10, 10.1, id), bad);
+    await runInMemory(sinkYaml(t, 'Quote'), { quotes: rows });
+
+    const run = await runInMemory(sourceYaml(t, 'Quote', 'g-rows-q'), { universe });
+    const got = (run.probes.get('probe')?.records ?? []) as Quote[];
+    expect(got.map((r) => r.id)).toEqual(bad.map((_, i) => 2 * i + 1));
+    expect(run.deadLetters.map((d) => d.reason)).toEqual(bad.map(([, why]) => why));
+    expect(run.deadLetters.map((d) => (JSON.parse(d.payload) as Quote).id)).toEqual(bad.map((_, i) => 2 * i + 2));
+
+    // No universe (a live run without a data folder): a symbol is refused only when empty or over 64 characters.
+    const open = await runInMemory(sourceYaml(t, 'Quote', 'g-rows-q-open'), {});
+    expect(open.deadLetters.map((d) => d.reason)).toEqual([
+      ...bad.slice(0, 4).map(([, why]) => why),
+      'symbol "": the run has no universe; expected 1 to 64 characters',
+      `symbol "${'X'.repeat(64)}…" (400000 characters): the run has no universe; expected 1 to 64 characters`,
+    ]);
+    expect(((open.probes.get('probe')?.records ?? []) as Quote[]).map((r) => r.symbol).at(-1)).toBe('ZZZ');
+  }, 30_000);
+
+  it("a trade source.replay would refuse is a dead letter with the replay's reason", async () => {
+    const t = topic('rows-trades');
+    const bad: [Partial<Trade>, string][] = [
+      [{ price: Number.NaN }, 'bad trade price NaN (must be a positive finite number)'],
+      [{ price: Number.POSITIVE_INFINITY }, 'bad trade price Infinity (must be a positive finite number)'],
+      [{ size: Number.NEGATIVE_INFINITY }, 'bad trade size -Infinity (must be positive)'],
+      [{ symbol: 'ZZZ' }, `unknown symbol "ZZZ": not in the dataset's universe`],
+    ];
+    const rows = interleave((id) => trade('AAA', T0 + id * 1000, 10, 100, id), bad);
+    await runInMemory(sinkYaml(t, 'Trade'), { trades: rows });
+    const run = await runInMemory(sourceYaml(t, 'Trade', 'g-rows-t'), { universe });
+    expect(((run.probes.get('probe')?.records ?? []) as Trade[]).map((r) => r.id)).toEqual(bad.map((_, i) => 2 * i + 1));
+    expect(run.deadLetters.map((d) => d.reason)).toEqual(bad.map(([, why]) => why));
+  }, 30_000);
+});

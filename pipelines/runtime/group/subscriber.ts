@@ -29,13 +29,15 @@ interface RemoteStep {
 /** Items (records and controls) read ahead of the group's steps before reading pauses. */
 const MAX_BUFFERED = 65_536;
 /**
- * Items held at most while the group waits for this edge (it then reads on past MAX_BUFFERED: the
- * watermark it needs may be behind them). Partitions of one producer run a few steps apart; records
- * piling up past this are steps the watermark will not reach soon (a producer's steps out of order,
- * or records stamped far ahead), and holding on would take memory without bound.
+ * Items held at most for steps past every confirmation any partition or replica has sent. While the
+ * group waits for this edge it reads on past MAX_BUFFERED (the watermark it needs may be behind what
+ * is buffered), and a partition or replica that lags (a restarted replica replaying its run) lets
+ * the others' confirmed steps pile up: that is bounded by the run's own edge. But records of steps no
+ * one has confirmed are a step's emission at most, unless the producer stamps steps it will never
+ * confirm (an audit's 300,000 records of a far-future step took 871 MB, then vanished).
  */
-const MAX_HELD_WAITING = 4 * MAX_BUFFERED;
-/** The most records a producer's batch holds (publisher.ts cuts batches far smaller). */
+const MAX_UNCONFIRMED = 4 * MAX_BUFFERED;
+/** The most records one emission (one batch of a step, publisher.ts) may claim. */
 const MAX_BATCH_RECORDS = 1 << 24;
 
 const BEFORE_ALL: StepKey = { t: -Infinity, phase: 0, order: -Infinity, seq: -Infinity };
@@ -69,6 +71,8 @@ export class EdgeSubscriber {
   };
   /** Steps up to this key have been put on the clock. */
   private delivered: StepKey = BEFORE_ALL;
+  /** Items held when the unconfirmed ones are next counted (checkUnconfirmed). */
+  private nextCheck = MAX_UNCONFIRMED;
   /** Steps put on the clock whose time has not come yet, and the last step put there. */
   private scheduled = 0;
   private lastScheduled: StepKey = BEFORE_ALL;
@@ -143,15 +147,7 @@ export class EdgeSubscriber {
         // read into memory whole: wait for the group's steps to take what is buffered.
         if (this.buffered >= MAX_BUFFERED && this.waiting === undefined) await new Promise<void>((r) => (this.resume = r));
         if (this.closed) break;
-        if (this.buffered >= MAX_HELD_WAITING) {
-          const first = this.order.peek();
-          throw new AlphaError(
-            `edge of "${this.producer}": ${this.buffered} records held for steps past the watermark ` +
-              `(${this.watermark.t === -Infinity ? 'nothing confirmed yet' : `at ${encodeKey(this.watermark)}`})` +
-              `${first ? ` (the first at ${encodeKey(first.key)})` : ''}: at most ${MAX_HELD_WAITING} are held;` +
-              ' expected a producer whose partitions confirm their steps in order',
-          );
-        }
+        if (this.buffered >= this.nextCheck) this.checkUnconfirmed();
         const items = await this.edge.next();
         for (const item of items) this.take(item);
         this.waiting?.();
@@ -222,6 +218,30 @@ export class EdgeSubscriber {
     batch.records[index] = item.value;
     batch.received++;
     this.received++;
+  }
+
+  /**
+   * Fails when more than MAX_UNCONFIRMED items are held for steps past the highest confirmation of
+   * any partition and replica. Looked at each time another MAX_BUFFERED items are held past
+   * MAX_UNCONFIRMED (it walks the held steps).
+   */
+  private checkUnconfirmed(): void {
+    let highest = BEFORE_ALL;
+    for (const byReplica of this.marks) for (const mark of byReplica) if (compareKeys(mark, highest) > 0) highest = mark;
+    let ahead = 0;
+    let first: StepKey | undefined;
+    for (const step of this.steps.values()) {
+      if (compareKeys(step.key, highest) <= 0) continue;
+      ahead += step.items.length;
+      if (first === undefined || compareKeys(step.key, first) < 0) first = step.key;
+    }
+    if (ahead >= MAX_UNCONFIRMED)
+      throw new AlphaError(
+        `edge of "${this.producer}": ${ahead} records held for steps no partition has confirmed ` +
+          `(the highest confirmation ${highest.t === -Infinity ? 'none yet' : encodeKey(highest)}, the first such step ${encodeKey(first!)}): ` +
+          `at most ${MAX_UNCONFIRMED} are held; expected a producer that confirms the steps it sends`,
+      );
+    this.nextCheck = this.buffered + MAX_BUFFERED;
   }
 
   private stepKeyOf(text: string, item: InboundItem): StepKey {
@@ -318,6 +338,7 @@ export class EdgeSubscriber {
   private release(items: readonly InboundItem[]): void {
     for (const item of items) this.markProcessed(item);
     this.buffered -= items.length;
+    if (this.buffered < MAX_UNCONFIRMED) this.nextCheck = MAX_UNCONFIRMED;
     if (this.buffered < MAX_BUFFERED / 2) this.resumeReading();
   }
 

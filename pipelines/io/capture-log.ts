@@ -224,8 +224,7 @@ export function readCapture(path: string): Capture {
     bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   } catch (err) {
     if (err instanceof DataFileMissing) throw new DataError(path, 'cannot read the capture (ENOENT)');
-    if (err instanceof DataError)
-      throw new DataError(path, `${err.detail}: expected a capture written by \`alpha live\``);
+    if (err instanceof DataError) throw new DataError(path, `${err.detail}: expected a capture written by \`alpha live\``);
     throw err;
   }
   let header: CaptureHeader | undefined;

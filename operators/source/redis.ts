@@ -88,7 +88,8 @@ export const redisSource = defineSource({
         const want = p.limit === undefined ? p.count : Math.min(p.count, p.limit - delivered);
         if (want <= 0) return null;
         let records = await reader.read(want, p.block_ms);
-        undecodable.inc(reader.undecodable - seen);
+        const refusedNow = reader.undecodable - seen;
+        undecodable.inc(refusedNow);
         seen = reader.undecodable;
         if (p.limit !== undefined && delivered + records.length > p.limit) {
           // Over the limit (a read is per symbol): the rest stays unacknowledged, given again next time.
@@ -103,7 +104,12 @@ export const redisSource = defineSource({
             return why === undefined;
           });
           if (kept.length > 0) return kept;
-          empty = 0; // entries came, every one refused: not idle
+        }
+        if (records.length > 0 || refusedNow > 0) {
+          // Entries came and every one was refused (dead letters now): not idle, and acknowledged
+          // now, so that a long run of bad entries is not held pending (and in memory) until a good one.
+          empty = 0;
+          await reader.ack();
           continue;
         }
         if (p.idle_ms !== undefined && ++empty * p.block_ms >= p.idle_ms) return null;

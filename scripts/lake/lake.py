@@ -214,16 +214,22 @@ def cmd_vacuum(a) -> dict:
 
     # delta-rs lists the files it was to delete, found or not: count as deleted only those that were
     # there, and name the others apart (a log that names files someone removed by hand).
-    candidates = vacuum(True)
     root = os.path.realpath(a.table)
-    present = {f for f in candidates if os.path.lexists(os.path.join(root, unquote(f)))}
-    if not a.dry_run and candidates:
-        vacuum(False)
+
+    def relative(f: str) -> str:
+        # The dry run names files from the table's root, the real pass by their whole path.
+        f = f[len("file://"):] if f.startswith("file://") else f
+        return os.path.relpath(os.path.realpath(f), root) if os.path.isabs(f) else f
+
+    candidates = [relative(f) for f in vacuum(True)]
+    missing = {f for f in candidates if not os.path.lexists(os.path.join(root, unquote(f)))}
+    # The real pass reports what it removed (a file may have passed the retention since the dry run).
+    removed = set(candidates) if a.dry_run or not candidates else {relative(f) for f in vacuum(False)}
     return {
         "version": open_table(a.table).version(),
         "dry_run": a.dry_run,
-        "files": sorted(present),
-        "missing": sorted(set(candidates) - present),
+        "files": sorted(removed - missing),
+        "missing": sorted(missing),
     }
 
 

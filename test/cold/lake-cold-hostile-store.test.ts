@@ -135,12 +135,12 @@ describe('a cold query against a hostile store', () => {
         `${at(key02())}: the store (announced [\\d,]+ bytes; expected the ${size02()} bytes|sent [\\d,]+ bytes with MD5 [0-9a-f]{32}; expected MD5 [0-9a-f]{32})`,
       ),
     );
-    for (const r of [a, b, c]) expect(r.ms).toBeLessThan(10_000);
+    for (const r of [a, b, c]) expect(r.ms).toBeLessThan(30_000); // not hung (they take 2-3 s; generous for a loaded CI)
     // What the peers managed to hand over before the client hung up: socket buffers, not gigabytes.
     expect(endless.maxSent()).toBeLessThan(64 << 20);
     expect(chunked.maxSent()).toBeLessThan(64 << 20);
     expect(tree(join(lake.dir, '.cold'))).toEqual(['lake-id', 'trades.json']);
-  }, 30_000);
+  }, 60_000);
 
   it('silence, a stall mid-body, a drip: each abandoned within the time limits, one line each, nothing left', async () => {
     const [silent, stall, drip] = await Promise.all([peer('silent'), peer('stall'), peer('drip')]);
@@ -159,9 +159,9 @@ describe('a cold query against a hostile store', () => {
       /: the object store at http:\/\/127\.0\.0\.1:\d+ sent [\d,]+ of the [\d,]+ bytes the manifest records in 10\.0 s, the time a download of that size is allowed \(10 s, and 1 s per 1,048,576 bytes\)$/,
     );
     // A download of a small object is allowed 10 s (IDLE_MS), whatever the server does meanwhile.
-    for (const r of [a, b, c]) expect(r.ms).toBeLessThan(20_000);
+    for (const r of [a, b, c]) expect(r.ms).toBeLessThan(40_000); // not hung (about 12 s each, side by side)
     expect(tree(join(lake.dir, '.cold'))).toEqual(['lake-id', 'trades.json']);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('a restore from a hostile store', () => {
@@ -191,16 +191,16 @@ describe('a restore from a hostile store', () => {
       c,
       /: the object store at http:\/\/127\.0\.0\.1:\d+ sent 0 of the [\d,]+ bytes the manifest records in 10\.0 s, the time a download of that size is allowed \(10 s, and 1 s per 1,048,576 bytes\)$/,
     );
-    expect(a.ms).toBeLessThan(10_000);
-    expect(c.ms).toBeLessThan(20_000);
+    expect(a.ms).toBeLessThan(30_000);
+    expect(c.ms).toBeLessThan(40_000);
     expect(endless.maxSent()).toBeLessThan(64 << 20);
     // No temporary file, and not the 2024-01-03 file the slow download finished after the other failed.
     for (const dir of lakes) expect(tree(dir)).toEqual(before);
-  }, 30_000);
+  }, 60_000);
 
   it('after all that, the real store restores every row', async () => {
     const r = await alpha(['data', 'restore', '--lake', lake.dir], process.env['ALPHA_S3_ENDPOINT']!);
     expect(r.code, r.stderr).toBe(0);
     expect(await rows(lake.dir)).toEqual(baseline);
-  }, 30_000);
+  }, 60_000);
 });

@@ -60,6 +60,9 @@ beforeAll(async () => {
     await createTable(lake, name, 'Trade');
     plant(join(lake, name, '_delta_log', '00000000000000000001.json'));
   }
+  // A table whose whole log is a link to another table's.
+  mkdirSync(join(lake, 'loglink'));
+  symlinkSync(join(lake, 'trades', '_delta_log'), join(lake, 'loglink', '_delta_log'));
 });
 
 const q = (...args: string[]): string[] => ['data', 'query', 'trades', '--lake', lake, ...args];
@@ -108,6 +111,7 @@ const refusals: [string[], string][] = [
   ],
   [['data', 'lake', 'vacuum', 'trades', '--retain-hours=-5', '--lake', lake], '--retain-hours is "-5"'],
   [['data', 'query', 'piped', '--lake', lake], '00000000000000000001.json is a FIFO; each entry of a Delta log must be a regular file'],
+  [['data', 'query', 'loglink', '--lake', lake], "loglink/_delta_log is not a folder (a Delta table's log is one, not a link to one)"],
   [
     ['data', 'lake', 'info', 'linked', '--lake', lake],
     '00000000000000000001.json is a symlink; each entry of a Delta log must be a regular file',

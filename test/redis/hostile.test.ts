@@ -102,7 +102,7 @@ describe('source.redis against a hostile server', () => {
       const started = performance.now();
       const runs = await Promise.allSettled(servers.map((f) => runInMemory(sourceYaml(f.url, 'x'), { universe })));
       // Both runs in parallel: block_ms 20 + the 5000 ms margin each, not forever.
-      expect(performance.now() - started).toBeLessThan(12_000);
+      expect(performance.now() - started).toBeLessThan(25_000); // not hung (about 5 s; generous for a loaded CI)
       for (const [i, run] of runs.entries()) {
         expect(run.status).toBe('rejected');
         expect(String((run as PromiseRejectedResult).reason.message)).toMatch(
@@ -114,7 +114,7 @@ describe('source.redis against a hostile server', () => {
     } finally {
       await Promise.all(servers.map((f) => f.close()));
     }
-  }, 20_000);
+  }, 40_000);
 
   it('a 1 GiB entry: the reply is cut off at its bound (not buffered whole), and the run fails naming the bound', async () => {
     const fake = await fakeRedis('bigbulk');
@@ -133,7 +133,7 @@ describe('source.redis against a hostile server', () => {
     } finally {
       await fake.close();
     }
-  }, 20_000);
+  }, 40_000);
 });
 
 describe('source.redis: entries and records it cannot use are dead letters', () => {
@@ -195,7 +195,7 @@ describe('source.redis: entries and records it cannot use are dead letters', () 
     expect(again.probes.get('probe')?.records ?? []).toHaveLength(0);
     expect(again.deadLetters).toHaveLength(0);
     expect(MAX_ENTRY_BYTES).toBe(ENTRY_MAX);
-  }, 20_000);
+  }, 40_000);
 
   it("a record source.replay would refuse: a dead letter with the replay's reason, the rest delivered", async () => {
     const bad: [Partial<Quote>, string][] = [
@@ -224,5 +224,5 @@ describe('source.redis: entries and records it cannot use are dead letters', () 
       ...bad.map(([, why]) => why),
     ]);
     expect(run.deadLetters.slice(1).map((d) => (JSON.parse(d.payload) as Quote).seq)).toEqual(bad.map((_, i) => 2 * i + 2));
-  }, 20_000);
+  }, 40_000);
 });

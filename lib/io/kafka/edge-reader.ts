@@ -70,13 +70,14 @@ export interface EdgeReaderOptions<TName extends SchemaName> {
 
 /** The headers of every record that has none (frozen: items are read, not changed). */
 const NO_HEADERS: Record<string, string> = Object.freeze({});
-/** The schema ids in the headers of a batch's values (each value that has a 5-byte header). */
+/** The schema ids in the headers of a batch's keyed values (each value that has a 5-byte header). */
 function schemaIdsOf(b: ConsumedColumns): Set<number> {
   const ids = new Set<number>();
   let v = 0;
   for (let i = 0; i < b.count; i++) {
     const len = b.valueLengths[i]!;
-    if (len >= 5 && b.values[v] === 0) ids.add(b.values.readInt32BE(v + 1));
+    // A record without a key is a dead letter for that alone: its schema is not looked up.
+    if (len >= 5 && b.keyLengths[i]! >= 0 && b.values[v] === 0) ids.add(b.values.readInt32BE(v + 1));
     if (len > 0) v += len;
   }
   return ids;

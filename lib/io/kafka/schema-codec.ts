@@ -201,10 +201,17 @@ export class SchemaCodec<T> {
     const all = [...ids];
     const own = new Array<boolean>(all.length);
     let next = 0;
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < all.length) {
+      // After a failed lookup (the registry down) the batch fails: no more lookups are started.
+      while (next < all.length && !failed) {
         const k = next++;
-        own[k] = await this.prepare(all[k]!);
+        try {
+          own[k] = await this.prepare(all[k]!);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(LOOKUPS_AT_ONCE, all.length) }, worker));
@@ -348,7 +355,9 @@ export class SchemaCodec<T> {
         () => undefined,
       );
       // A failed lookup (registry down) is not cached: the next record asks again.
-      p.catch(() => this.readers.delete(id));
+      p.catch(() => {
+        if (this.readers.get(id) === p) this.readers.delete(id);
+      });
     }
     return p;
   }

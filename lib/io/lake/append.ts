@@ -64,7 +64,7 @@ export async function appendFiles(
       // Rows of archived partitions count as held too: the cold tier's files join the warm table's
       // (only those of the batch's dates are fetched).
       const batchDates = await datesOf(duck, 'batch');
-      const cold = await coldSource(duck, table, schema, before, { from: batchDates[0]!, to: batchDates.at(-1)! });
+      const cold = await coldSource(duck, table, schema, before, { only: batchDates });
       await duck.connection.run(`CREATE TEMP VIEW held AS SELECT * FROM lake${cold?.sql ? ` UNION ALL BY NAME ${cold.sql}` : ''}`);
       // The rows the table lacks, found before any write: the delta extension cannot scan a table
       // that the open transaction has written to.

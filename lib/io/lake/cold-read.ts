@@ -4,7 +4,7 @@
  * MD5 the manifest records, and read from there. The rows come with the table's column types and
  * their `date` partition (from the folder `date=YYYY-MM-DD`, so a filter on the date skips the other
  * files without opening them). The folder goes with the DuckDB session (`duck.close()`), or with the
- * process; one left by a process that was killed is removed by the next cold read of the lake.
+ * process; one left by a process that was killed is removed by a later cold read of the lake, once a day old.
  *
  * Why not DuckDB's httpfs straight from the store: it trusts the server. A server ignoring Range and
  * announcing 2^50 bytes ran a query to 16.8 GB of memory, one sending headers and no body hung it, and
@@ -15,7 +15,7 @@
  * would have skipped (`dates` below narrows what is fetched).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { type ColdEntry, coldView } from './cold-manifest.ts';
@@ -41,19 +41,23 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * The dataset's cold rows in table version `version` for `duck`, or undefined when the dataset never
  * had a cold tier. The caller reads the warm table at the same version, found before this call, and
  * closes `duck`, which removes the fetched files. With `dates`, only the partitions in that range
- * (inclusive) are fetched and read: for a caller that reads no other date.
+ * (inclusive), or of those dates, are fetched and read: for a caller that reads no other date.
  */
 export async function coldSource(
   duck: Duck,
   table: TablePath,
   schema: LakeSchema,
   version: number,
-  dates: { from?: string; to?: string } = {},
+  dates: { from?: string; to?: string; only?: readonly string[] } = {},
 ): Promise<ColdSource | undefined> {
   const view = coldView(table, version);
   if (!view) return undefined;
+  const only = dates.only === undefined ? undefined : new Set(dates.only);
   const entries = view.entries.filter(
-    (e) => (dates.from === undefined || e.date >= dates.from) && (dates.to === undefined || e.date <= dates.to),
+    (e) =>
+      (dates.from === undefined || e.date >= dates.from) &&
+      (dates.to === undefined || e.date <= dates.to) &&
+      (only === undefined || only.has(e.date)),
   );
   if (entries.length === 0) return { sql: undefined, entries: [], sinceVersion: view.sinceVersion };
   for (const e of entries)
@@ -107,7 +111,9 @@ function privateFolder(table: TablePath, duck: Duck): string {
   mkdirSync(root, { recursive: true });
   for (const name of readdirSync(root)) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-    if (Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(root, name), { recursive: true, force: true });
+    // A day old too: another host or container sharing the lake has PIDs of its own.
+    if (Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid) && olderThan(join(root, name), STALE_MS))
+      rmSync(join(root, name), { recursive: true, force: true });
   }
   const dir = join(root, `${process.pid}-${randomUUID()}`);
   mkdirSync(dir);
@@ -123,6 +129,17 @@ function privateFolder(table: TablePath, duck: Duck): string {
     }
   };
   return dir;
+}
+
+/** A fetch folder left by a process that is gone is removed once it is this old. */
+const STALE_MS = 24 * 3600 * 1000;
+
+function olderThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > ms;
+  } catch {
+    return false;
+  }
 }
 
 function alive(pid: number): boolean {

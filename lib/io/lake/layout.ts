@@ -3,7 +3,7 @@
  * `date=YYYY-MM-DD` partition), and `LAKE/.locks/DATASET.lock` for the writers. A dataset name is an
  * identifier, and the table folder must resolve, after symlinks, inside the lake folder.
  */
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { nameProblem, nameRule } from '../../core/names.ts';
@@ -49,7 +49,8 @@ const LOG_FILE = /^(\d{20}\.(json|crc|checkpoint(\.\d+\.\d+)?\.parquet)|_last_ch
  * symlink would take the log's reads outside the table.
  */
 function checkLogEntries(dataset: string, log: string): void {
-  if (!statSync(log).isDirectory()) throw new AlphaError(`dataset "${dataset}": ${log} is not a folder (a Delta table's log is one)`);
+  if (!lstatSync(log).isDirectory())
+    throw new AlphaError(`dataset "${dataset}": ${log} is not a folder (a Delta table's log is one, not a link to one)`);
   for (const e of readdirSync(log, { withFileTypes: true })) {
     if (e.isFile() || !LOG_FILE.test(e.name)) continue;
     const kind = e.isSymbolicLink() ? 'a symlink' : e.isDirectory() ? 'a folder' : e.isFIFO() ? 'a FIFO' : 'not a regular file';

@@ -127,7 +127,7 @@ export class GroupReader<T> {
         if (entries.length === 0) continue;
       }
       this.lastRead = this.unacked.length;
-      this.unacked.push(...entries);
+      for (const e of entries) this.unacked.push(e); // not push(...): a read may bring 100,000s
       return entries.map((e) => e.record);
     }
   }

@@ -335,11 +335,11 @@ TEST(SoupSessionTcp, PumpStampsTheReadBeforeTheSessionHandlesIt) {
 
   // Nothing to read: stamped once, at the end of the round.
   server.output().events.clear();
-  events_at_stamp = SIZE_MAX;
-  clock_calls = 0;
+  clock_calls = 1;  // the clock's next answer is 2000
+  read_ns = 0;
   tcp::pump(server_sock, server, 0, clock, read_ns);
-  EXPECT_EQ(clock_calls, 1);
-  EXPECT_EQ(read_ns, 1000u);
+  EXPECT_EQ(clock_calls, 2);
+  EXPECT_EQ(read_ns, 2000u);
 }
 
 }  // namespace

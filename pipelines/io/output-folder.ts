@@ -35,6 +35,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import type { Topology } from '../topology/model.ts';
+import { processAlive } from '../../lib/core/process-alive.ts';
 
 export interface OutputFolder {
   /** The final folder (absolute). */
@@ -202,7 +203,7 @@ function takeLock(lock: string, where: string, note: (line: string) => void): vo
           throw new AlphaError(`${where}: cannot create its lock ${lock} (${reason(err)}), expected a folder this user can write`);
       }
       const holder = Number.parseInt(readText(lock), 10);
-      if (Number.isInteger(holder) && holder > 0 && alive(holder))
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder))
         throw new AlphaError(
           `${where}: in use by process ${holder} (lock ${lock}), expected one run per folder: wait for it, or choose another --out`,
         );
@@ -221,7 +222,7 @@ function removeLeftovers(parent: string, name: string, out: string, note: (line:
   const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(staging|old)-(\\d+)-`);
   for (const entry of readdirSync(parent).sort()) {
     const m = pattern.exec(entry);
-    if (!m || alive(Number(m[2]))) continue;
+    if (!m || processAlive(Number(m[2]))) continue;
     const path = join(parent, entry);
     if (m[1] === 'old' && !existsPath(out)) {
       renameSync(path, out);
@@ -254,16 +255,6 @@ function probe(dir: string): void {
   const file = join(dir, '.probe');
   closeSync(openSync(file, 'wx'));
   unlinkSync(file);
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -46,6 +46,7 @@ import { prepareNodes } from './prepare.ts';
 import { gitCommit, killSwitchMode, RunObserver, type RunSummary, sha256 } from './run-report.ts';
 import { scaledTime, systemTime, type TimeSource, WallClock } from './wall-clock.ts';
 import { newYorkDate, regularSession } from '../../lib/core/exchange-time.ts';
+import { processAlive } from '../../lib/core/process-alive.ts';
 
 export interface LiveOptions {
   topologyFile: string;
@@ -516,7 +517,7 @@ function deadRun(options: LiveOptions): Capture {
   if (lstatSync(join(out, CAPTURE_FILE)).isSymbolicLink())
     throw new AlphaError(`--resume: ${file} is a symbolic link: a resume appends to the capture in --out itself; expected a regular file`);
   const pid = readPid(out);
-  if (!Number.isNaN(pid) && pid !== process.pid && isRunning(pid))
+  if (!Number.isNaN(pid) && pid !== process.pid && processAlive(pid))
     throw new AlphaError(`--resume: a live run (pid ${pid}) is still writing ${options.outDir}: stop it first (alpha kill, or SIGTERM)`);
   const dead = readCapture(file);
   checkResumable(dead, file);
@@ -534,15 +535,6 @@ function checkReplicaCount(topology: Topology, header: CaptureHeader, file: stri
     throw new AlphaError(
       `${file}: the capture of group "${header.group}" was taken with replicas: ${of}, but ${topology.file} gives it replicas: ${replicas}: a replica's capture holds its share of the symbols; use the topology that ran it`,
     );
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Two failures of one run as one error (both AlphaErrors: one line); else the first. */

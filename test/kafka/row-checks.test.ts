@@ -11,6 +11,7 @@ import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import { kafkaTestFile } from '../helpers/kafka.ts';
 import { runInMemory } from '../helpers/memory-graph.ts';
 import { quote, T0, trade } from '../helpers/records.ts';
+import { refusedQuotes } from '../helpers/refused-quotes.ts';
 
 const { topic } = kafkaTestFile();
 const at = `brokers: '${inject('KAFKA_BROKERS')}', registry: '${inject('SCHEMA_REGISTRY_URL')}'`;
@@ -35,16 +36,8 @@ function interleave<T extends Quote | Trade>(good: (id: number) => T, bad: reado
 describe('source.kafka: the replay row checks on quotes and trades', () => {
   it("a quote source.replay would refuse is a dead letter with the replay's reason; the rest of the batch is delivered", async () => {
     const t = topic('rows-quotes');
-    const bad: [Partial<Quote>, string][] = [
-      [{ bid: Number.NaN }, 'bad price: bid NaN, ask 10.1 (prices must be positive finite numbers)'],
-      [{ ask: Number.POSITIVE_INFINITY }, 'bad price: bid 10, ask Infinity (prices must be positive finite numbers)'],
-      [{ bid_size: Number.NEGATIVE_INFINITY }, 'bad size: bid_size -Infinity, ask_size 100'],
-      [{ bid: 10.2 }, 'crossed quote: bid 10.2 > ask 10.1'],
-      [{ symbol: '' }, `unknown symbol "": not in the dataset's universe`],
-      // Named by its first 64 characters and its length (key and value ~400 KB each: under the broker's 1 MB).
-      [{ symbol: 'X'.repeat(400_000) }, `unknown symbol "${'X'.repeat(64)}…" (400000 characters): not in the dataset's universe`],
-      [{ symbol: 'ZZZ' }, `unknown symbol "ZZZ": not in the dataset's universe`],
-    ];
+    // The long symbol: key and value ~400 KB each, under the broker's 1 MB.
+    const bad = refusedQuotes(400_000);
     const rows = interleave((id) => quote(id % 4 === 1 ? 'AAA' : 'BBB', T0 + id * 1000, 10, 10.1, id), bad);
     await runInMemory(sinkYaml(t, 'Quote'), { quotes: rows });
 

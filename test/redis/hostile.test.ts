@@ -19,6 +19,7 @@ import type { Quote } from '../../schemas/types.generated.ts';
 import { runInMemory, T0 } from '../helpers/memory-graph.ts';
 import { quote } from '../helpers/records.ts';
 import { deleteTagged, testRedis } from '../helpers/redis.ts';
+import { refusedQuotes } from '../helpers/refused-quotes.ts';
 
 type Mode = 'hang' | 'bigarray' | 'bigbulk';
 
@@ -198,16 +199,7 @@ describe('source.redis: entries and records it cannot use are dead letters', () 
   }, 40_000);
 
   it("a record source.replay would refuse: a dead letter with the replay's reason, the rest delivered", async () => {
-    const bad: [Partial<Quote>, string][] = [
-      [{ bid: Number.NaN }, 'bad price: bid NaN, ask 10.1 (prices must be positive finite numbers)'],
-      [{ ask: Number.POSITIVE_INFINITY }, 'bad price: bid 10, ask Infinity (prices must be positive finite numbers)'],
-      [{ bid_size: Number.NEGATIVE_INFINITY }, 'bad size: bid_size -Infinity, ask_size 100'],
-      [{ bid: 10.2 }, 'crossed quote: bid 10.2 > ask 10.1'],
-      [{ symbol: '' }, `unknown symbol "": not in the dataset's universe`],
-      // Named in the reason by its first 64 characters and its length.
-      [{ symbol: 'X'.repeat(9_000) }, `unknown symbol "${'X'.repeat(64)}…" (9000 characters): not in the dataset's universe`],
-      [{ symbol: 'ZZZ' }, `unknown symbol "ZZZ": not in the dataset's universe`],
-    ];
+    const bad = refusedQuotes(9_000);
     // A good record between each bad one (all in the stream of AAA: a record names its own symbol).
     const records = bad.flatMap(([change], i) => [good(2 * i), { ...good(2 * i + 1), ...change }]);
     // Then a symbol of 900,000 characters: an entry too large to be a record, refused before decoding.

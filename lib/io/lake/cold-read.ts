@@ -15,7 +15,7 @@
  * would have skipped (`dates` below narrows what is fetched).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { type ColdEntry, coldView } from './cold-manifest.ts';
@@ -23,6 +23,7 @@ import { type Duck, ident, literal } from './duckdb.ts';
 import { PARTITION, type TablePath } from './layout.ts';
 import { inParallel, objectStoreConfig, openObjectStore } from './object-store.ts';
 import { duckdbType, type LakeSchema } from './table-schema.ts';
+import { processAlive } from '../../core/process-alive.ts';
 
 export interface ColdSource {
   /** A SELECT of the cold rows with the table's columns (and `date`); undefined when no file is cold. */
@@ -80,6 +81,16 @@ export async function coldSource(
 
 /** Each entry's object, checked, as `DIR/date=D/N.parquet`; on a failure none is left. */
 async function fetchAll(table: TablePath, entries: readonly ColdEntry[], dir: string): Promise<string[]> {
+  // The files are fetched whole before the query runs: refuse at once when the disk cannot hold them.
+  const need = entries.reduce((n, e) => n + e.size, 0);
+  const { bavail, bsize } = statfsSync(dir);
+  if (need > bavail * bsize) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new AlphaError(
+      `dataset "${table.dataset}": reading its cold tier needs ${need.toLocaleString('en-US')} bytes in ${dir}, and ${(bavail * bsize).toLocaleString('en-US')} are free` +
+        ' (free space there, or narrow the read: --as-of, or a replay of fewer dates)',
+    );
+  }
   const config = objectStoreConfig();
   const store = await openObjectStore(config);
   try {
@@ -112,7 +123,7 @@ function privateFolder(table: TablePath, duck: Duck): string {
   for (const name of readdirSync(root)) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
     // A day old too: another host or container sharing the lake has PIDs of its own.
-    if (Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid) && olderThan(join(root, name), STALE_MS))
+    if (Number.isSafeInteger(pid) && pid !== process.pid && !processAlive(pid) && olderThan(join(root, name), STALE_MS))
       rmSync(join(root, name), { recursive: true, force: true });
   }
   const dir = join(root, `${process.pid}-${randomUUID()}`);
@@ -139,15 +150,6 @@ function olderThan(path: string, ms: number): boolean {
     return Date.now() - statSync(path).mtimeMs > ms;
   } catch {
     return false;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,0 +1,19 @@
+import type { Quote } from '../../schemas/types.generated.ts';
+
+/**
+ * Quotes source.replay refuses, each with the reason it gives, as changes to a sound quote of bid 10,
+ * ask 10.1, sizes 100: bad prices and sizes, a crossed quote, and symbols outside the universe, one
+ * of them `longSymbol` characters long (named by its first 64 and its length). The network sources
+ * (source.kafka, source.redis) must refuse them with the same reasons.
+ */
+export function refusedQuotes(longSymbol: number): [Partial<Quote>, string][] {
+  return [
+    [{ bid: Number.NaN }, 'bad price: bid NaN, ask 10.1 (prices must be positive finite numbers)'],
+    [{ ask: Number.POSITIVE_INFINITY }, 'bad price: bid 10, ask Infinity (prices must be positive finite numbers)'],
+    [{ bid_size: Number.NEGATIVE_INFINITY }, 'bad size: bid_size -Infinity, ask_size 100'],
+    [{ bid: 10.2 }, 'crossed quote: bid 10.2 > ask 10.1'],
+    [{ symbol: '' }, `unknown symbol "": not in the dataset's universe`],
+    [{ symbol: 'X'.repeat(longSymbol) }, `unknown symbol "${'X'.repeat(64)}…" (${longSymbol} characters): not in the dataset's universe`],
+    [{ symbol: 'ZZZ' }, `unknown symbol "ZZZ": not in the dataset's universe`],
+  ];
+}

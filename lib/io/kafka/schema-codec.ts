@@ -8,6 +8,7 @@ import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-sc
 import avro from '../avro-bounds.ts';
 import { avroSchema } from '../../../schemas/avro.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
+import { inParallel } from '../../core/in-parallel.ts';
 import { KafkaEdgeError } from './errors.ts';
 import { frame, HEADER_BYTES, MAGIC, schemaIdOf, writeHeader } from './wire.ts';
 
@@ -199,27 +200,9 @@ export class SchemaCodec<T> {
   async prepareAll(ids: Iterable<number>): Promise<number | undefined> {
     this.forgetOldest();
     const all = [...ids];
-    const own = new Array<boolean>(all.length);
-    let next = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      // After a failed lookup (the registry down) the batch fails: no more lookups are started.
-      while (next < all.length && !failed) {
-        const k = next++;
-        try {
-          own[k] = await this.prepare(all[k]!);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LOOKUPS_AT_ONCE, all.length) }, worker));
+    // After a failed lookup (the registry down) the batch fails: no more lookups are started.
+    const own = await inParallel(all, LOOKUPS_AT_ONCE, (id) => this.prepare(id));
     return all.find((_, k) => own[k]);
-  }
-
-  private remember(id: number, p: Promise<Reader | { error: string }>): void {
-    this.readers.set(id, p);
   }
 
   /** Past MAX_REMEMBERED_IDS, forgets ids that name no schema first, then the oldest. */
@@ -347,7 +330,7 @@ export class SchemaCodec<T> {
           };
         }
       })();
-      this.remember(id, p);
+      this.readers.set(id, p);
       p.then(
         (r) => {
           if (this.readers.get(id) === p) this.known.set(id, r);

@@ -20,7 +20,8 @@ import { addActions, isCommitted, writeCommit } from './delta-commit.ts';
 import { runLakeTool } from './lake-tool.ts';
 import { lockPath, PARTITION, type TablePath, tablePath } from './layout.ts';
 import { withLock } from './lock.ts';
-import { inParallel, type ObjectStore } from './object-store.ts';
+import { inParallel } from '../../core/in-parallel.ts';
+import type { ObjectStore } from './object-store.ts';
 import { tableVersion } from './table.ts';
 
 export interface MoveResult {

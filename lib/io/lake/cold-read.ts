@@ -21,7 +21,8 @@ import { AlphaError } from '../../core/errors.ts';
 import { type ColdEntry, coldView } from './cold-manifest.ts';
 import { type Duck, ident, literal } from './duckdb.ts';
 import { PARTITION, type TablePath } from './layout.ts';
-import { inParallel, objectStoreConfig, openObjectStore } from './object-store.ts';
+import { inParallel } from '../../core/in-parallel.ts';
+import { objectStoreConfig, openObjectStore } from './object-store.ts';
 import { duckdbType, type LakeSchema } from './table-schema.ts';
 import { processAlive } from '../../core/process-alive.ts';
 

@@ -177,6 +177,42 @@ describe('alpha itch book', () => {
     }
   });
 
+  // The book's order index keeps an order in the slot of its reference number's low 18 bits, and one
+  // whose slot is taken (or whose number is too large for a slot's tag) in a hash map beside it.
+  it('keeps orders whose reference numbers share a slot, and the largest numbers, apart', async () => {
+    const slot = 1n << 18n;
+    const top = (1n << 64n) - 1n;
+    const w = new ItchWriter();
+    w.stockDirectory(1, 1n, 'AAA');
+    w.add(1, 2n, 5n, 'B', 100, 'AAA', 100_000);
+    w.add(1, 2n, 5n + slot, 'B', 200, 'AAA', 100_000); // the slot of 5, taken
+    w.add(1, 2n, top, 'B', 300, 'AAA', 110_000);
+    w.add(1, 2n, top - slot, 'B', 400, 'AAA', 99_000);
+    w.delete(1, 3n, 5n); // frees the slot; 5 + 2^18 still found beside it
+    w.executed(1, 4n, 5n + slot, 50, 1n);
+    w.delete(1, 5n, top);
+    w.delete(1, 6n, 5n); // gone already
+    const file = join(dir, 'slots.itch');
+    writeFileSync(file, w.bytes());
+    const run = await runAlpha(['itch', 'book', file, '--format', 'json'], 30_000);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { symbols: Record<string, unknown>[]; bookErrors: unknown[] };
+    expect(out.symbols).toEqual([
+      {
+        locate: 1,
+        symbol: 'AAA',
+        bid: 10,
+        ask: null,
+        bidSize: 150,
+        askSize: 0,
+        volume: 50,
+        trades: 1,
+        messages: { R: 1, A: 4, E: 1, D: 3 },
+      },
+    ]);
+    expect(out.bookErrors).toEqual([{ kind: 'unknown order reference', count: 1 }]);
+  });
+
   it('keeps to --symbols and prints a table', async () => {
     const s = session(4, 600);
     const file = join(dir, 'book-table.itch');

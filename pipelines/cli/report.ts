@@ -25,16 +25,20 @@ export function printSummary(s: BacktestSummary, outDir: string): void {
     `  orders ${s.orders}  fills ${s.fills}  fees ${s.fees.toFixed(0)}  turnover ${pct(s.turnover)}/day`,
     `  total return ${pct(s.total_return)}  sharpe ${s.sharpe.toFixed(2)}  max drawdown ${pct(s.max_drawdown)}`,
     ...(s.costs ? [costsLine(s.costs, s.gross_return, s.total_return)] : []),
-    `  dead letters ${s.dead_letters}${
-      Object.keys(s.dead_letter_reasons).length
-        ? ` (${Object.entries(s.dead_letter_reasons)
-            .map(([k, v]) => `${k}: ${v}`)
-            .join('; ')})`
-        : ''
-    }`,
+    deadLettersLine(s),
     `  ${wroteLine(outDir)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The dead letters' count, its five most frequent reasons, and how many the file keeps when not all. */
+function deadLettersLine(s: BacktestSummary): string {
+  const reasons = Object.entries(s.dead_letter_reasons).sort((a, b) => b[1] - a[1]);
+  const shown = reasons.slice(0, 5).map(([k, v]) => `${k}: ${v}`);
+  if (reasons.length > shown.length) shown.push(`${reasons.length - shown.length} more reasons in summary.json`);
+  const written =
+    s.dead_letters_written < s.dead_letters ? `; dead_letters.jsonl keeps the first ${s.dead_letters_written.toLocaleString('en-US')}` : '';
+  return `  dead letters ${s.dead_letters}${shown.length ? ` (${shown.join('; ')})` : ''}${written}`;
 }
 
 /** `gross G%  net N%  costs T (spread …, impact …, fee …, borrow …, financing …)`, from a broker's costs port. */

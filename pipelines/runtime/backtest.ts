@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
-import type { DeadLetter } from '../../schemas/types.generated.ts';
+import { DeadLetterLog } from './dead-letter-log.ts';
 import { registry } from '../../operators/index.ts';
 import { MAX_MANIFEST_BYTES, manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
@@ -113,7 +113,7 @@ async function runInto(
   outDir: string,
   log: Logger,
 ): Promise<BacktestSummary> {
-  const deadLetters: DeadLetter[] = [];
+  const deadLetters = new DeadLetterLog();
   /** sha256 of each data file, taken as the replay reads it, so the data hash costs no second read. */
   const fileHashes = new Map<string, string>();
   /** What was read from the lake: dataset → table version, as-of and partitions (part of the data hash). */
@@ -148,7 +148,7 @@ async function runInto(
       universe: manifest.universe,
       outDir,
       log,
-      onDeadLetter: (d) => deadLetters.push(d),
+      onDeadLetter: (d) => deadLetters.add(d),
       openDataset: (name, schema, from) =>
         from?.store === 'lake'
           ? openLakeDataset(options.lakeDir ?? DEFAULT_RUN_LAKE, manifest, name, schema, from, (dataset, read) =>

@@ -14,7 +14,7 @@ import { AlphaError } from '../../lib/core/errors.ts';
 import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { registry } from '../../operators/index.ts';
-import type { DeadLetter } from '../../schemas/types.generated.ts';
+import { DeadLetterLog } from './dead-letter-log.ts';
 import { readManifest } from '../data/manifest.ts';
 import { type Capture, CAPTURE_FILE, type CaptureHeader, CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { openOutput, ownFolder, refuseInputs, runInputs } from '../io/output-folder.ts';
@@ -208,7 +208,7 @@ async function runSession(
   redis: Redis | undefined,
 ): Promise<LiveSummary> {
   const outDir = dead ? options.outDir : liveFolder(options.outDir, options.overwrite ?? false);
-  const deadLetters: DeadLetter[] = [];
+  const deadLetters = new DeadLetterLog();
   const externals = new ExternalInputs();
   // Set from the start: nodes are created before the driver takes the dead run's capture again.
   const recovery = { active: dead !== undefined };
@@ -223,7 +223,7 @@ async function runSession(
     universe,
     outDir,
     log,
-    onDeadLetter: (d) => deadLetters.push(d),
+    onDeadLetter: (d) => deadLetters.add(d),
     openDataset: (name) => {
       throw new AlphaError(
         `the live graph reads dataset "${name}" from a replay source: give it a live replacement under live: in ${topology.file}`,
@@ -257,7 +257,7 @@ async function runSession(
         universe,
         outDir,
         log,
-        onDeadLetter: (d) => deadLetters.push(d),
+        onDeadLetter: (d) => deadLetters.add(d),
         ...(group ? { kafkaInputs: new Set(group.read) } : {}),
       })
     : undefined;
@@ -306,7 +306,7 @@ async function runSession(
     options.onStatus && every > 0
       ? setInterval(
           () =>
-            options.onStatus!(statusLine(seconds(), feed.events, observed, deadLetters.length, feed.recentLagMs(), killSwitchMode(graph))),
+            options.onStatus!(statusLine(seconds(), feed.events, observed, deadLetters.count, feed.recentLagMs(), killSwitchMode(graph))),
           every * 1000,
         )
       : undefined;
@@ -433,7 +433,7 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     inputs: [...runInputs(options.topologyFile, undefined, topology), { what: 'the capture', path: options.capture }],
   });
   try {
-    const deadLetters: DeadLetter[] = [];
+    const deadLetters = new DeadLetterLog();
     const prepared = await prepareNodes(topology, sessions, group?.members);
     const clock = replayClock(capture.header.start);
     // A warm-started run held its decisions back until its go-live: so does its replay.
@@ -447,7 +447,7 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
         universe,
         outDir: output.dir,
         log,
-        onDeadLetter: (d) => deadLetters.push(d),
+        onDeadLetter: (d) => deadLetters.add(d),
         openDataset: (name) => {
           throw new AlphaError(`a capture replay reads no dataset (asked for "${name}")`);
         },

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { rowsOf } from '../../lib/core/column-batch.ts';
 import type { Session } from '../../operators/sdk/context.ts';
-import type { DeadLetter, ExecutionCost, PortfolioState } from '../../schemas/types.generated.ts';
+import type { ExecutionCost, PortfolioState } from '../../schemas/types.generated.ts';
 import { edgeId, type Topology } from '../topology/model.ts';
 import { type CostBreakdown, CostTally, grossReturn } from './cost-breakdown.ts';
+import type { DeadLetterLog } from './dead-letter-log.ts';
 import type { BuiltGraph } from './graph.ts';
 import { GaugeImpl, toJson } from './node-context.ts';
 import { KILL_MODES, type KillMode } from '../../lib/portfolio/kill-switch.ts';
@@ -26,6 +27,8 @@ export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
   fills: number;
   orders: number;
   dead_letters: number;
+  /** How many of them dead_letters.jsonl holds (the first ones; see DeadLetterLog). */
+  dead_letters_written: number;
   dead_letter_reasons: Record<string, number>;
   seed: number;
   git_commit: string | null;
@@ -84,14 +87,14 @@ export class RunObserver {
     run: {
       events: number;
       wall: number;
-      deadLetters: readonly DeadLetter[];
+      deadLetters: DeadLetterLog;
       sessions: readonly Session[];
       commit: string | null;
       dataSha256: string;
     },
   ): RunSummary {
     const { topology, graph } = this;
-    writeFileSync(join(metaDir, 'dead_letters.jsonl'), run.deadLetters.map((d) => `${toJson(d)}\n`).join(''));
+    writeFileSync(join(metaDir, 'dead_letters.jsonl'), run.deadLetters.text());
     const resolvedText = resolvedTopologyYaml(topology);
     writeFileSync(join(metaDir, 'topology.resolved.yaml'), resolvedText);
     if (this.taps.size > 0) {
@@ -101,11 +104,6 @@ export class RunObserver {
     const perf = stats(this.states, run.sessions);
     const costs = this.costs?.breakdown();
     const [first, last] = [this.states[0], this.states.at(-1)];
-    const reasons: Record<string, number> = {};
-    for (const d of run.deadLetters) {
-      const key = `${d.node}: ${d.reason.split(':')[0]}`;
-      reasons[key] = (reasons[key] ?? 0) + 1;
-    }
     return {
       topology: topology.name,
       events: run.events,
@@ -119,8 +117,9 @@ export class RunObserver {
       turnover: round(perf.turnover, 6),
       fees: round(perf.fees, 2),
       days: perf.days,
-      dead_letters: run.deadLetters.length,
-      dead_letter_reasons: reasons,
+      dead_letters: run.deadLetters.count,
+      dead_letters_written: run.deadLetters.written,
+      dead_letter_reasons: run.deadLetters.byReason(),
       seed: topology.seed,
       git_commit: run.commit,
       topology_sha256: sha256(resolvedText),

@@ -2,6 +2,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { DEAD_LETTERS_KEPT } from '../../pipelines/runtime/dead-letter-log.ts';
 import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { readParquetFile, writeParquetFile } from '../../lib/io/parquet.ts';
 import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
@@ -103,6 +104,29 @@ describe('bad input', () => {
     expect(summary.dead_letters).toBe(letters.length);
     expect(summary.dead_letter_reasons['quotes: crossed quote']).toBe(1);
     expect(summary.fills).toBeGreaterThan(0);
+  });
+
+  it('counts every dead letter of a flood of bad quotes, and keeps the first ones in the file', async () => {
+    const dir = copy();
+    let crossed = 0;
+    for (const day of ['2024-01-03', '2024-01-04'])
+      editQuotes(join(dir, `quotes/${day}.parquet`), (rows) => {
+        crossed += rows.length;
+        return rows.map((r) => ({ ...r, bid: r['ask']!, ask: r['bid']! }));
+      });
+    expect(crossed).toBeGreaterThan(DEAD_LETTERS_KEPT);
+    const out = tempDir('flood-out');
+    const summary = await runBacktest({ topologyFile, dataDir: dir, outDir: out });
+    const lines = readFileSync(join(out, 'dead_letters.jsonl'), 'utf8').trim().split('\n');
+    expect(summary.dead_letter_reasons['quotes: crossed quote']).toBe(crossed);
+    expect(summary.dead_letters).toBeGreaterThanOrEqual(crossed);
+    expect(summary.dead_letters_written).toBe(DEAD_LETTERS_KEPT);
+    expect(lines).toHaveLength(DEAD_LETTERS_KEPT);
+    // The first ones, in the order they came: the first day's quotes, crossed, in the replay's order.
+    const first = lines.slice(0, 3).map((l) => JSON.parse(l) as DeadLetter);
+    expect(first.map((l) => l.node)).toEqual(['quotes', 'quotes', 'quotes']);
+    expect(first[0]!.ts_known).toBeLessThanOrEqual(first[1]!.ts_known);
+    expect(first[0]!.reason).toMatch(/^crossed quote: bid [\d.]+ > ask [\d.]+$/);
   });
 
   it('names a missing data file, and its manifest entry, before the run starts', async () => {

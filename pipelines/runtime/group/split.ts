@@ -246,6 +246,7 @@ function mergeSummaries(
     orders: parts.reduce((n, p) => n + p.s.orders, 0),
     wall_seconds: Math.max(...parts.map((p) => p.s.wall_seconds)),
     dead_letters: parts.reduce((n, p) => n + p.s.dead_letters, 0),
+    dead_letters_written: parts.reduce((n, p) => n + p.s.dead_letters_written, 0),
     dead_letter_reasons: reasons,
     peak_rss_mb: Math.max(...parts.map((p) => p.s.peak_rss_mb)),
     nodes: sumMetrics(parts.map((p) => p.s.nodes)),

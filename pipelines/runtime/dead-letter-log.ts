@@ -1,0 +1,74 @@
+/**
+ * A run's dead letters: every one counted (in total and by reason), the first of them kept in full
+ * for `dead_letters.jsonl`. A hostile input can refuse millions of records (a file of crossed
+ * quotes, a topic of another market): kept whole, 1.6M of them took 4.3 GB and a 518 MB file, and
+ * about twice as many could not be written at all (a string over V8's 512 MB). So the file keeps the
+ * first {@link DEAD_LETTERS_KEPT} letters and at most {@link DEAD_LETTER_BYTES_KEPT} bytes; a payload
+ * over {@link PAYLOAD_CHARS_KEPT} characters is cut; and at most {@link REASONS_KEPT} reasons are
+ * counted apart (the rest as "(other reasons)"). The summary says how many were written.
+ */
+import type { DeadLetter } from '../../schemas/types.generated.ts';
+import { toJson } from './node-context.ts';
+
+export const DEAD_LETTERS_KEPT = 10_000;
+export const DEAD_LETTER_BYTES_KEPT = 64 * 1024 * 1024;
+export const PAYLOAD_CHARS_KEPT = 64 * 1024;
+export const REASONS_KEPT = 1_000;
+
+export class DeadLetterLog {
+  /** Every dead letter of the run. */
+  count = 0;
+  private readonly lines: string[] = [];
+  private bytes = 0;
+  private full = false;
+  private readonly reasons = new Map<string, number>();
+
+  constructor(
+    private readonly keep = DEAD_LETTERS_KEPT,
+    private readonly keepBytes = DEAD_LETTER_BYTES_KEPT,
+  ) {}
+
+  add(letter: DeadLetter): void {
+    this.count++;
+    this.countReason(letter);
+    if (this.full) return;
+    const payload =
+      letter.payload.length <= PAYLOAD_CHARS_KEPT
+        ? letter.payload
+        : `${letter.payload.slice(0, PAYLOAD_CHARS_KEPT)}… (cut: ${letter.payload.length} characters)`;
+    const line = `${toJson(payload === letter.payload ? letter : { ...letter, payload })}\n`;
+    const size = Buffer.byteLength(line);
+    if (this.lines.length >= this.keep || this.bytes + size > this.keepBytes) {
+      this.full = true;
+      return;
+    }
+    this.lines.push(line);
+    this.bytes += size;
+  }
+
+  /** How many letters `text()` holds: all of them unless the run refused more than the file keeps. */
+  get written(): number {
+    return this.lines.length;
+  }
+
+  /** `dead_letters.jsonl`: one JSON line per kept letter, in the order they came. */
+  text(): string {
+    return this.lines.join('');
+  }
+
+  /** Counts by `NODE: reason` (the reason up to its first colon). */
+  byReason(): Record<string, number> {
+    return Object.fromEntries(this.reasons);
+  }
+
+  private countReason(letter: DeadLetter): void {
+    const key = `${letter.node}: ${letter.reason.split(':')[0]}`;
+    const n = this.reasons.get(key);
+    if (n !== undefined) this.reasons.set(key, n + 1);
+    else if (this.reasons.size < REASONS_KEPT) this.reasons.set(key, 1);
+    else {
+      const other = `${letter.node}: (other reasons)`;
+      this.reasons.set(other, (this.reasons.get(other) ?? 0) + 1);
+    }
+  }
+}

@@ -187,7 +187,7 @@ async function runInto(
     : undefined;
 
   // Observe the results the summary needs, and the taps, without changing the graph.
-  const observed = new RunObserver(topology, graph, options.observers);
+  const observed = new RunObserver(topology, graph, outDir, options.observers);
 
   // Asked now, answered while the graph runs (a child process started at the end cost ~25 ms of wall time).
   const commit = gitCommit();
@@ -196,11 +196,12 @@ async function runInto(
   try {
     events = await driveGraph(graph, clock, sessions, options.onProgress, connection?.hooks);
   } finally {
+    observed.close();
     await connection?.close();
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
 
-  const summary = observed.finish(outDir, metaDir, {
+  const summary = observed.finish(metaDir, {
     events,
     wall,
     deadLetters,

@@ -267,7 +267,7 @@ async function runSession(
   const warmSources = share
     ? warmed?.map((source) => ({ ...source, reader: share(source.reader, group!.replica, group!.replicas) }))
     : warmed;
-  const observed = new RunObserver(topology, graph);
+  const observed = new RunObserver(topology, graph, outDir);
   const nodes = group ? capturedGroupNodes(group) : capturedNodes(topology);
   const hot = redis ? await attachHotTier(redis, topology, graph, nodes, options.hot!) : undefined;
   const capturePath = join(outDir, CAPTURE_FILE);
@@ -348,6 +348,7 @@ async function runSession(
   if (status) clearInterval(status);
   stopControl();
   capture.close();
+  observed.close();
   // Closed whatever happened (an open Redis connection keeps the process alive); its own failure
   // is the run's error only when the run itself went well.
   if (hot)
@@ -369,7 +370,7 @@ async function runSession(
     warnings,
     lag_ms: feed.lagMs(),
     feed_seconds: feed.seconds(),
-    ...observed.finish(outDir, outDir, {
+    ...observed.finish(outDir, {
       events: feed.events,
       wall: seconds(),
       deadLetters,
@@ -456,11 +457,11 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
       warmed ? new DecisionGate() : undefined,
     );
     if (group) graph.sources.push(...replayGroupInputs(group, graph));
-    const observed = new RunObserver(topology, graph);
+    const observed = new RunObserver(topology, graph, output.dir);
     const commit = gitCommit();
     const started = process.hrtime.bigint();
-    const events = await driveCapture(graph, clock, capture);
-    const summary = observed.finish(output.dir, output.dir, {
+    const events = await driveCapture(graph, clock, capture).finally(() => observed.close());
+    const summary = observed.finish(output.dir, {
       events,
       wall: Number(process.hrtime.bigint() - started) / 1e9,
       deadLetters,

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { rowsOf } from '../../lib/core/column-batch.ts';
@@ -14,6 +14,7 @@ import type { ExecutionCost, PortfolioState } from '../../schemas/types.generate
 import { edgeId, type Topology } from '../topology/model.ts';
 import { type CostBreakdown, CostTally, grossReturn } from './cost-breakdown.ts';
 import type { DeadLetterLog } from './dead-letter-log.ts';
+import { JsonLinesFile } from '../io/json-lines-file.ts';
 import type { BuiltGraph } from './graph.ts';
 import { GaugeImpl, toJson } from './node-context.ts';
 import { KILL_MODES, type KillMode } from '../../lib/portfolio/kill-switch.ts';
@@ -49,11 +50,14 @@ export class RunObserver {
   orders = 0;
   /** Set when a node of this process reports costs. */
   private costs: CostTally | undefined;
-  private readonly taps = new Map<string, string[]>();
+  /** The taps' files, written while the run goes (see JsonLinesFile). */
+  private readonly taps: JsonLinesFile[] = [];
 
+  /** `outDir`: where the taps are written (`taps/NODE.jsonl`). */
   constructor(
     private readonly topology: Topology,
     private readonly graph: BuiltGraph,
+    outDir: string,
     observers?: Readonly<Record<string, (batch: readonly unknown[]) => void>>,
   ) {
     const accounting = topology.nodes.find((n) => n.output === 'PortfolioState');
@@ -73,16 +77,22 @@ export class RunObserver {
       const observer = observers?.[node.name];
       if (observer) out.subscribe((b) => observer(rowsOf(b)));
       if (topology.taps.includes(node.name)) {
-        const lines: string[] = [];
-        this.taps.set(node.name, lines);
-        out.subscribe((b) => rowsOf(b).forEach((r) => lines.push(toJson(r))));
+        const file = new JsonLinesFile(join(outDir, 'taps', `${node.name}.jsonl`));
+        this.taps.push(file);
+        out.subscribe((b) => {
+          for (const r of rowsOf(b)) file.add(toJson(r));
+        });
       }
     }
   }
 
-  /** Writes the run's files (taps to `outDir`, the rest to `metaDir`) and returns its summary. */
+  /** Closes the taps' files (the run ended, or failed); a second call does nothing. */
+  close(): void {
+    for (const tap of this.taps) tap.close();
+  }
+
+  /** Writes the run's files (the taps were written as the run went) to `metaDir` and returns its summary. */
   finish(
-    outDir: string,
     metaDir: string,
     run: {
       events: number;
@@ -97,10 +107,7 @@ export class RunObserver {
     writeFileSync(join(metaDir, 'dead_letters.jsonl'), run.deadLetters.text());
     const resolvedText = resolvedTopologyYaml(topology);
     writeFileSync(join(metaDir, 'topology.resolved.yaml'), resolvedText);
-    if (this.taps.size > 0) {
-      mkdirSync(join(outDir, 'taps'), { recursive: true });
-      for (const [name, lines] of this.taps) writeFileSync(join(outDir, 'taps', `${name}.jsonl`), lines.map((l) => `${l}\n`).join(''));
-    }
+    this.close();
     const perf = stats(this.states, run.sessions);
     const costs = this.costs?.breakdown();
     const [first, last] = [this.states[0], this.states.at(-1)];

@@ -74,14 +74,21 @@ export class OrderCheck {
   /** The last accepted record's keys (the decoders' fast path reads and advances them). */
   lastKnown = -Infinity;
   lastSeq = -Infinity;
+  /**
+   * Rows of symbols outside the universe are passed over (counted in the node's `outside_universe`
+   * metric) instead of refused: a topic carrying a whole market, read by a run trading part of it.
+   * Never in a run without a universe, whose symbols are checked by their length alone.
+   */
+  readonly skipsOutsideUniverse: boolean;
   private readonly symbols: Set<string>;
   private readonly open: boolean;
   constructor(
     private readonly ctx: SourceContext,
-    options: { anySymbolWithoutUniverse?: boolean } = {},
+    options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean } = {},
   ) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
     this.open = (options.anySymbolWithoutUniverse ?? false) && this.symbols.size === 0;
+    this.skipsOutsideUniverse = (options.skipOutsideUniverse ?? false) && !this.open;
   }
   /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
   accept(record: Replayed, symbolKnown?: boolean): boolean {
@@ -189,13 +196,20 @@ function validated<T extends Replayed>(
   const codes = c.symbol.codes;
   const known = check.known(c.symbol.dictionary);
   let kept: number[] | undefined;
+  let outside = 0;
   for (let i = batch.start; i < batch.end; i++) {
     const ts = tsKnown[i]!;
     const s = seq[i]!;
-    if (known[codes[i]!] === 1 && (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) && sane(i)) {
+    const inUniverse = known[codes[i]!] === 1;
+    if (inUniverse && (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) && sane(i)) {
       check.lastKnown = ts;
       check.lastSeq = s;
       kept?.push(i);
+      continue;
+    }
+    if (!inUniverse && check.skipsOutsideUniverse) {
+      outside++;
+      kept ??= Array.from({ length: i - batch.start }, (_, k) => batch.start + k);
       continue;
     }
     const record = batch.record(i);
@@ -210,6 +224,7 @@ function validated<T extends Replayed>(
     if (!ok) kept ??= Array.from({ length: i - batch.start }, (_, k) => batch.start + k);
     else kept?.push(i);
   }
+  if (outside > 0) ctx.metrics.counter('outside_universe').inc(outside);
   return kept ? batch.pick(kept) : batch;
 }
 

@@ -11,7 +11,8 @@
  * Quotes, trades and book depth go through source.replay's row checks (operators/sdk/replay.ts, on
  * the columns): a row with a NaN, infinite or non-positive price, a bad size, a crossed quote or a
  * symbol outside the run's universe is a dead letter with the replay's reason (in a run without a
- * universe, a symbol is refused only when empty or over 64 characters).
+ * universe, a symbol is refused only when empty or over 64 characters); with `outside_universe:
+ * skip`, rows of symbols outside the universe are passed over and counted instead.
  * It ends after `limit` records, or with `until_offsets: end` at the topic's end offsets when the
  * source opened; with neither, when the run is stopped (a live run). At the stop the broker has a few
  * seconds to confirm the last commit; when it does not (it is gone), the close fails the run, saying so.
@@ -47,13 +48,20 @@ const params = z.strictObject({
     .enum(['end'])
     .optional()
     .describe('end: stop at the end offsets the topic had when the source opened (tests, catching up).'),
+  outside_universe: z
+    .enum(['dead-letter', 'skip'])
+    .default('dead-letter')
+    .describe(
+      "Quotes, trades and depth of a symbol outside the run's universe: dead-letter (refused, with the reason) or skip (passed over, counted in the node's outside_universe metric: a topic carrying a whole market).",
+    ),
   limit: z.number().int().min(1).optional().describe('Stop after this many records (the rest stays for the next reader of the group).'),
   ...kafkaAddressParams,
 });
 
 export const kafkaSource = defineSource({
   type: 'source.kafka',
-  summary: 'Records of any project schema from a Kafka topic in a consumer group; ts_known is the receive stamp.',
+  summary:
+    "Records of any project schema from a Kafka topic in a consumer group; ts_known is the receive stamp. Undecodable records go to <topic>.dlq; quotes, trades and depth get source.replay's row checks (bad prices or sizes, crossed quotes, symbols outside the universe are dead letters).",
   output: { oneOf: SCHEMA_NAMES, of: (p) => p.schema },
   params,
   open: (p, ctx) => {
@@ -88,7 +96,9 @@ export const kafkaSource = defineSource({
     let seq = 0;
     // Market data is checked as a replay checks it; the receive stamp and seq keep the order check's order.
     const checked = (REPLAYABLE as readonly string[]).includes(p.schema) ? (p.schema as keyof Replayable) : undefined;
-    const check = checked ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true }) : undefined;
+    const check = checked
+      ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true, skipOutsideUniverse: p.outside_universe === 'skip' })
+      : undefined;
     return {
       async next() {
         const reader = await opening.catch(fail);

@@ -47,7 +47,8 @@ const params = z.strictObject({
 
 export const redisSource = defineSource({
   type: 'source.redis',
-  summary: 'Quotes or trades from the Redis hot tier through a consumer group that resumes where it stopped.',
+  summary:
+    'Quotes or trades from the Redis hot tier through a consumer group that resumes where it stopped; undecodable entries and rows source.replay would refuse are dead letters.',
   output: { oneOf: MARKET_DATA, of: (p) => p.schema },
   params,
   open: (p, ctx) => {

@@ -22,9 +22,9 @@ nodes:
   - { name: rows, type: test.memory-${schema === 'Quote' ? 'quotes' : 'trades'}, params: { batch: 100 } }
   - { name: kafka, type: sink.kafka, inputs: rows, params: { topic: ${t}, schema: ${schema}, partitions: 1, ${at} } }
 `;
-const sourceYaml = (t: string, schema: 'Quote' | 'Trade', group: string) => `name: in
+const sourceYaml = (t: string, schema: 'Quote' | 'Trade', group: string, extra = '') => `name: in
 nodes:
-  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: ${schema}, group: ${group}, start: earliest, until_offsets: end, ${at} } }
+  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: ${schema}, group: ${group}, start: earliest, until_offsets: end, ${extra}${at} } }
   - { name: probe, type: test.probe, inputs: kafka }
 `;
 
@@ -55,6 +55,15 @@ describe('source.kafka: the replay row checks on quotes and trades', () => {
       `symbol "${'X'.repeat(64)}…" (400000 characters): the run has no universe; expected 1 to 64 characters`,
     ]);
     expect(((open.probes.get('probe')?.records ?? []) as Quote[]).map((r) => r.symbol).at(-1)).toBe('ZZZ');
+
+    // outside_universe: skip (a topic carrying a whole market): rows of other symbols are passed over
+    // and counted; the rest are checked as before.
+    const skipping = await runInMemory(sourceYaml(t, 'Quote', 'g-rows-q-skip', 'outside_universe: skip, '), { universe });
+    const outside = bad.filter(([change]) => change.symbol !== undefined);
+    expect(outside).toHaveLength(3);
+    expect(skipping.deadLetters.map((d) => d.reason)).toEqual(bad.filter(([change]) => change.symbol === undefined).map(([, why]) => why));
+    expect(skipping.metrics.get('kafka')?.['outside_universe']).toBe(outside.length);
+    expect(((skipping.probes.get('probe')?.records ?? []) as Quote[]).map((r) => r.id)).toEqual(bad.map((_, i) => 2 * i + 1));
   }, 30_000);
 
   it("a trade source.replay would refuse is a dead letter with the replay's reason", async () => {

@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../pipelines/data/manifest.ts';
 import { sampleToLake } from '../../pipelines/data/sample-to-lake.ts';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { readColdManifest } from '../../lib/io/lake/cold-manifest.ts';
+import { tablePath } from '../../lib/io/lake/layout.ts';
 import { queryLake } from '../../lib/io/lake/query.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
@@ -69,6 +71,18 @@ function localFiles(dataset: string): Map<string, string> {
   for (const d of readdirSync(dir).filter((x) => x.startsWith('date=')))
     for (const f of readdirSync(join(dir, d)).filter((x) => x.endsWith('.parquet'))) out.set(`${d}/${f}`, md5(join(dir, d, f)));
   return out;
+}
+
+/** The partial downloads (`*.download`) in a dataset's partition folders. */
+function partialDownloads(dataset: string): string[] {
+  const dir = join(lake.dir, dataset);
+  return readdirSync(dir)
+    .filter((x) => x.startsWith('date='))
+    .flatMap((d) =>
+      readdirSync(join(dir, d))
+        .filter((f) => f.endsWith('.download'))
+        .map((f) => `${d}/${f}`),
+    );
 }
 
 /** Every row version of a dataset, sorted, as text: equal multisets are equal strings. */
@@ -212,6 +226,11 @@ describe('kill -9 at every step', () => {
         const killed = await alpha(args, { ALPHA_FAULT_KILL_AT: step });
         expect(killed.signal).toBe('SIGKILL');
         expect(await allRows('trades')).toEqual(baseline.trades);
+        // A restore killed mid-download leaves FILE.PID.download beside the file: plant one, as the
+        // downloads still in flight at the kill may or may not have.
+        const cold = readColdManifest(tablePath(lake.dir, 'trades', true))?.entries.find((e) => e.restored_at === undefined);
+        if (op === 'restore' && step === 'downloaded-one' && cold)
+          writeFileSync(join(lake.dir, 'trades', `${cold.path}.4194305.download`), 'partial');
         const rerun = await alpha(args);
         expect(rerun.code, rerun.stderr).toBe(0);
         expect(await allRows('trades')).toEqual(baseline.trades);
@@ -219,6 +238,7 @@ describe('kill -9 at every step', () => {
           const third = await alpha(args);
           expect(third.stderr).toMatch(op === 'archive' ? /nothing before 2024-01-05/ : /nothing to restore/);
         }
+        expect(partialDownloads('trades')).toEqual([]);
         const local = localFiles('trades');
         if (op === 'archive') {
           expect([...local.keys()].some((k) => k < 'date=2024-01-05')).toBe(false);

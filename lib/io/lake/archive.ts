@@ -12,8 +12,8 @@
  * `killAt` names a step at which the process kills itself with SIGKILL: the crash tests' fault point.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { type ColdEntry, type ColdManifest, readColdManifest, writeColdManifest } from './cold-manifest.ts';
 import { addActions, isCommitted, writeCommit } from './delta-commit.ts';
@@ -169,6 +169,7 @@ export async function restoreDataset(lake: string, dataset: string, o: RestoreOp
   return withLock(lockPath(table), `dataset "${dataset}"`, async () => {
     let m = readColdManifest(table);
     if (!m) return { dataset, files: 0, bytes: 0, rows: 0, version: tableVersion(table), finished: 0 };
+    removeStaleDownloads(table, m);
     const finished = await settle(table, m, o);
     m = readColdManifest(table) ?? m;
     const chosen = m.entries.filter(
@@ -219,6 +220,33 @@ export async function restoreDataset(lake: string, dataset: string, o: RestoreOp
     await settle(table, m, o, true);
     return { ...result, version };
   });
+}
+
+/**
+ * Deletes the partial downloads (`FILE.PID.download`, ObjectStore.getFile) of a restore killed
+ * mid-way. Called under the table's lock, so no download of this table is running: any there is stale.
+ */
+function removeStaleDownloads(table: TablePath, m: ColdManifest): void {
+  const byFolder = new Map<string, Set<string>>();
+  for (const e of m.entries) {
+    if (typeof e.path !== 'string' || isAbsolute(e.path) || e.path.split(/[\\/]/).includes('..')) continue;
+    const local = join(table.dir, e.path);
+    const names = byFolder.get(dirname(local)) ?? new Set<string>();
+    names.add(basename(local));
+    byFolder.set(dirname(local), names);
+  }
+  for (const [folder, names] of byFolder) {
+    let found: string[];
+    try {
+      found = readdirSync(folder);
+    } catch {
+      continue; // no folder: nothing was downloaded into it
+    }
+    for (const name of found) {
+      const partial = /^(.+)\.\d+\.download$/.exec(name);
+      if (partial && names.has(partial[1]!)) rmSync(join(folder, name), { force: true });
+    }
+  }
 }
 
 /**

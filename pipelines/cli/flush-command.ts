@@ -64,7 +64,9 @@ export function registerFlushCommand(data: Command): void {
           );
           if (r.undecodable > 0)
             process.stderr.write(
-              `alpha: warning: "${r.dataset}" ${date}: ${r.undecodable} entries that do not decode as ${r.schema} were left in Redis\n`,
+              `alpha: warning: "${r.dataset}" ${date}: ${r.undecodable} entries that do not decode as ${r.schema} were left in Redis (${
+                r.undecodable > r.undecodable_entries.length ? `the first ${r.undecodable_entries.length}: ` : ''
+              }${r.undecodable_entries.map((e) => `${e.stream} ${e.id}`).join(', ')})\n`,
             );
         }
       } finally {

@@ -64,6 +64,8 @@ export interface FlushResult {
   added: number;
   skipped: number;
   undecodable: number;
+  /** The first of those entries (lib/io/redis/hot-day.ts UNDECODABLE_NAMED), left in Redis. */
+  undecodable_entries: { stream: string; id: string }[];
   removed: number;
   created: boolean;
   version: number | undefined;
@@ -143,6 +145,7 @@ async function flushDataset(redis: Redis, o: FlushOptions, dataset: string, sche
     added: 0,
     skipped: 0,
     undecodable: day.undecodable,
+    undecodable_entries: day.undecodableEntries,
     removed: 0,
     created: false,
     version: earlier?.version,

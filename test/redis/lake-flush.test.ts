@@ -196,7 +196,13 @@ describe('alpha data flush --date D: crash-safe, idempotent', () => {
     await redis.xadd(key, garbageId, 'v', Buffer.from([0xff, 0xff, 0xff]));
     const [r] = await flushDay(redis, { lake: lake.dir, date: DAY, datasets: [ds] });
     const dayRows = rows.filter((q) => onDay(q) && q.ts_known < DAY_US + 23 * 3600e6);
-    expect(r).toMatchObject({ rows: dayRows.length, added: dayRows.length, undecodable: 1, removed: dayRows.length });
+    expect(r).toMatchObject({
+      rows: dayRows.length,
+      added: dayRows.length,
+      undecodable: 1,
+      undecodable_entries: [{ stream: key, id: garbageId }],
+      removed: dayRows.length,
+    });
     expect(lakeRows(ds)).toEqual(asRows(dayRows));
     const left = (await redis.xrange(key, '-', '+')).map(([id]) => id);
     expect(left).toContain(garbageId);

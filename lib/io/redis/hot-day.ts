@@ -26,7 +26,12 @@ export interface HotDay<T> {
   records: T[];
   /** Entries whose payload did not decode as the dataset's schema (they are not removed). */
   undecodable: number;
+  /** The first {@link UNDECODABLE_NAMED} of them, by stream and id, so they can be found and dealt with. */
+  undecodableEntries: { stream: string; id: string }[];
 }
+
+/** How many undecodable entries a day's read names (it counts them all). */
+export const UNDECODABLE_NAMED = 10;
 
 /** The datasets in Redis (their `alpha:<dataset>` hash names a schema), by name. */
 export async function hotDatasets(redis: Redis): Promise<Map<string, string>> {
@@ -77,7 +82,7 @@ export function dayRange(date: string): { startMs: number; endMs: number } {
 export async function readHotDay<T>(redis: Redis, dataset: string, schema: HotSchema, date: string): Promise<HotDay<T>> {
   const type = avroType(schema);
   const { startMs, endMs } = dayRange(date);
-  const out: HotDay<T> = { streams: [], records: [], undecodable: 0 };
+  const out: HotDay<T> = { streams: [], records: [], undecodable: 0, undecodableEntries: [] };
   for (const key of await streamsOf(redis, dataset)) {
     const ids: string[] = [];
     let undecodable = 0;
@@ -96,6 +101,7 @@ export async function readHotDay<T>(redis: Redis, dataset: string, schema: HotSc
         }
         if (record === undefined) {
           undecodable++;
+          if (out.undecodableEntries.length < UNDECODABLE_NAMED) out.undecodableEntries.push({ stream: key, id });
           continue;
         }
         ids.push(id);

@@ -17,7 +17,7 @@ import { type Observable, Subject } from 'rxjs';
 import { z } from 'zod';
 import { type ColumnBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import { MINUTE, type Micros } from '../../lib/core/time.ts';
-import type { Session, UniverseMember } from '../../operators/sdk/context.ts';
+import type { InputInfo, Session, UniverseMember } from '../../operators/sdk/context.ts';
 import {
   defineSource,
   outputPorts,
@@ -38,6 +38,7 @@ import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology
 import { CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { WallClock, type TimeSource } from '../runtime/wall-clock.ts';
 import { driveGraph, type DriveHooks } from '../runtime/drive.ts';
+import { finishNodes } from '../runtime/finish-nodes.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
 import { edgeEnds, edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
 
@@ -369,7 +370,15 @@ function resolved(name: string, spec: AnySpec, params: unknown, inputs: Record<s
  * clock starts at the first session's open, and its dead letters are collected.
  */
 export function standaloneContext(
-  options: { node?: string; sessions?: readonly Session[]; seed?: number; universe?: readonly UniverseMember[] } = {},
+  options: {
+    node?: string;
+    sessions?: readonly Session[];
+    seed?: number;
+    universe?: readonly UniverseMember[];
+    outDir?: string;
+    /** What feeds each input port (a sink reads its schema here). */
+    inputs?: Readonly<Record<string, readonly InputInfo[]>>;
+  } = {},
 ): {
   ctx: NodeContext;
   clock: EventClock;
@@ -381,22 +390,16 @@ export function standaloneContext(
   const clock = new EventClock(sessions[0]?.open ?? 0);
   const deadLetters: DeadLetter[] = [];
   const logs: string[] = [];
-  const ctx = new NodeContext(
-    options.node ?? 'subject',
-    clock.forNode(0),
-    new Rng(options.seed ?? 1),
-    {},
-    {
-      calendar: { sessions },
-      universe: options.universe ?? [],
-      outDir: '/nonexistent',
-      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
-      onDeadLetter: (d) => deadLetters.push(d),
-      openDataset: (name) => {
-        throw new Error(`a standalone context has no data folder (dataset "${name}")`);
-      },
+  const ctx = new NodeContext(options.node ?? 'subject', clock.forNode(0), new Rng(options.seed ?? 1), options.inputs ?? {}, {
+    calendar: { sessions },
+    universe: options.universe ?? [],
+    outDir: options.outDir ?? '/nonexistent',
+    log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+    onDeadLetter: (d) => deadLetters.push(d),
+    openDataset: (name) => {
+      throw new Error(`a standalone context has no data folder (dataset "${name}")`);
     },
-  );
+  });
   return { ctx, clock, deadLetters, logs };
 }
 
@@ -409,7 +412,16 @@ export function standaloneContext(
 export function stepOperator(
   spec: OperatorSpec<never, never, never, never> | AnySpec,
   params: unknown,
-  options: { sessions?: readonly Session[]; universe?: readonly UniverseMember[]; node?: string; unbound?: readonly string[] } = {},
+  options: {
+    sessions?: readonly Session[];
+    universe?: readonly UniverseMember[];
+    node?: string;
+    unbound?: readonly string[];
+    /** Where a sink writes its files (`finish()` runs its end-of-run hooks). */
+    outDir?: string;
+    /** What feeds each input port (a sink reads its schema here). */
+    inputs?: Readonly<Record<string, readonly InputInfo[]>>;
+  } = {},
 ) {
   const operator = spec as AnySpec;
   if (operator.kind !== 'operator') throw new Error(`stepOperator runs operators; ${operator.type} is a source`);
@@ -426,7 +438,9 @@ export function stepOperator(
   for (const [port, stream] of Object.entries(connectOperator(operator, operator.params.parse(params ?? {}), ctx, streams))) {
     const seen: unknown[] = [];
     outputs[port] = seen;
-    stream.subscribe((batch) => seen.push(...rowsOf(batch)));
+    stream.subscribe((batch) => {
+      for (const row of rowsOf(batch)) seen.push(row);
+    });
   }
   return {
     ctx,
@@ -445,6 +459,14 @@ export function stepOperator(
     /** Completes every input: the operator's end hook runs. */
     end(): void {
       for (const subject of subjects.values()) subject.complete();
+    },
+    /**
+     * Completes every input, then runs the node's end-of-run hooks (`ctx.atEnd`, the work it hands to
+     * `ctx.writing`) as a run does before it reports: a sink's file is written when this resolves.
+     */
+    async finish(): Promise<void> {
+      for (const subject of subjects.values()) subject.complete();
+      await finishNodes([ctx]);
     },
   };
 }

@@ -1,9 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MINUTE } from '../../lib/core/time.ts';
 import { handle, handlePorts, on } from '../../operators/sdk/handle.ts';
 import { defineOperator, defineSource } from '../../operators/sdk/spec.ts';
-import { feedTopology, runGraph, runOperator, type SeenBatch } from '../../pipelines/harness/harness.ts';
+import { feedTopology, runGraph, runOperator, type SeenBatch, stepOperator } from '../../pipelines/harness/harness.ts';
+import { parquetSink } from '../../operators/sink/parquet.ts';
+import { readParquetFile } from '../../lib/io/parquet.ts';
+import { tempDir } from '../helpers/datasets.ts';
 import { END_KEY, type StepKey } from '../../pipelines/runtime/step.ts';
 import type { ResolvedNode } from '../../pipelines/topology/model.ts';
 import type { Fill, Quote } from '../../schemas/types.generated.ts';
@@ -229,5 +234,28 @@ describe('feedTopology and runGraph', () => {
     expect(opened).toEqual(['quotes:Quote']);
     expect(run.events).toBe(0);
     await expect(runGraph(feedTopology([node], {}), { sessions })).rejects.toThrow('the harness has no data folder (dataset "quotes")');
+  });
+});
+
+describe('stepOperator', () => {
+  it("finish() runs the node's end-of-run hooks: a sink's file is written, with the rows pushed", async () => {
+    const outDir = tempDir('step-sink');
+    const step = stepOperator(
+      parquetSink,
+      { file: 'quotes.parquet' },
+      { outDir, inputs: { records: [{ node: 'quotes', schema: 'Quote', features: [] }] } },
+    );
+    const rows = [quote(T0, 'AAA', 10), quote(T0 + MINUTE, 'BBB', 20), quote(T0 + 2 * MINUTE, 'AAA', 10.5)];
+    step.push('records', rows.slice(0, 2), T0);
+    step.push('records', rows.slice(2), T0 + 2 * MINUTE);
+    expect(existsSync(join(outDir, 'quotes.parquet'))).toBe(false);
+    await step.finish();
+    const written = readParquetFile(join(outDir, 'quotes.parquet'))
+      .toArray()
+      .map((r) => r.toJSON() as Record<string, unknown>);
+    // Arrow reads a timestamp-micros column as ms.
+    expect(written.map((r) => [r['symbol'], Number(r['ts_known']) * 1000, r['bid'], r['ask']])).toEqual(
+      rows.map((q) => [q.symbol, q.ts_known, q.bid, q.ask]),
+    );
   });
 });

@@ -131,15 +131,10 @@ function privateFolder(table: TablePath, duck: Duck): string {
   mkdirSync(dir);
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   process.once('exit', remove);
-  const close = duck.close;
-  duck.close = () => {
-    try {
-      close();
-    } finally {
-      remove();
-      process.removeListener('exit', remove);
-    }
-  };
+  duck.onClose(() => {
+    remove();
+    process.removeListener('exit', remove);
+  });
   return dir;
 }
 

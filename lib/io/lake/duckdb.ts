@@ -9,6 +9,8 @@ import { lakeInstall } from './install.ts';
 
 export interface Duck {
   connection: DuckDBConnection;
+  /** Runs `cleanup` when the session closes, once DuckDB has let go of its files (e.g. removes files it read). */
+  onClose(cleanup: () => void): void;
   close(): void;
 }
 
@@ -32,11 +34,17 @@ export async function openDuck(): Promise<Duck> {
       `cannot load DuckDB's delta extension from ${extensionDir} (${message(err)}): run bash scripts/lake/setup.sh --force`,
     );
   }
+  const cleanups: (() => void)[] = [];
   return {
     connection,
+    onClose: (cleanup) => cleanups.push(cleanup),
     close: () => {
-      connection.closeSync();
-      instance.closeSync();
+      try {
+        connection.closeSync();
+        instance.closeSync();
+      } finally {
+        for (const cleanup of cleanups.splice(0)) cleanup();
+      }
     },
   };
 }

@@ -4,7 +4,7 @@
  * reason. The live run takes the file, removes it (that is the acknowledgement `alpha kill` waits
  * for), and gives the graph the `halt` command as a step of its own.
  */
-import { existsSync, readFileSync, rmSync, watch } from 'node:fs';
+import { existsSync, rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
@@ -14,6 +14,8 @@ export const PID_FILE = 'live.pid';
 export const KILL_FILE = 'kill.json';
 /** The longest reason kept (the rest is cut). */
 const MAX_REASON = 200;
+/** The largest kill.json read: alpha kill writes under 300 bytes. */
+const MAX_KILL_BYTES = 4096;
 
 /** Watches `outDir` for a halt; returns the function that stops watching (and removes the pid file). */
 export function watchControl(outDir: string, onHalt: (reason: string) => void, warn: (m: string) => void): () => void {
@@ -23,10 +25,15 @@ export function watchControl(outDir: string, onHalt: (reason: string) => void, w
     if (!existsSync(file)) return;
     let reason = 'alpha kill';
     try {
-      const j = JSON.parse(readFileSync(file, 'utf8')) as { reason?: unknown };
-      if (typeof j.reason === 'string' && j.reason.trim() !== '') reason = cleanReason(j.reason);
-    } catch {
-      warn(`${file}: not the JSON alpha kill writes; halting anyway`);
+      // Bounded and never blocking: a pipe, a device or a link to /dev/zero named kill.json must not
+      // stall or fill a live run, which is what the halt is for.
+      const bytes = readDataBytes(file, { bytes: MAX_KILL_BYTES, of: 'the halt request alpha kill writes' });
+      const j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as { reason?: unknown } | null;
+      if (typeof j?.reason === 'string' && j.reason.trim() !== '') reason = cleanReason(j.reason);
+    } catch (err) {
+      if (err instanceof DataFileMissing) return; // taken already (a second watch event)
+      const why = err instanceof DataError ? err.message : `${file}: not the JSON alpha kill writes`;
+      warn(`${why}; halting anyway`);
     }
     rmSync(file, { force: true });
     onHalt(reason);

@@ -67,3 +67,34 @@ describe('OUT/live.pid', () => {
     }
   });
 });
+
+describe('OUT/kill.json, as a live run takes it', () => {
+  it.each([
+    ['a pipe', (f: string) => execFileSync('mkfifo', [f]), /kill\.json: not a regular file \(a device, pipe or socket\); halting anyway$/],
+    ['a link to /dev/zero', (f: string) => symlinkSync('/dev/zero', f), /not a regular file \(a device, pipe or socket\); halting anyway$/],
+    [
+      'a large file',
+      (f: string) => writeFileSync(f, `{"reason":"${'x'.repeat(10_000)}"}`),
+      /larger than the limit of 4096 bytes for the halt request alpha kill writes; halting anyway$/,
+    ],
+    ['not JSON', (f: string) => writeFileSync(f, 'halt please'), /kill\.json: not the JSON alpha kill writes; halting anyway$/],
+    ['JSON null', (f: string) => writeFileSync(f, 'null'), undefined],
+  ])('%s: halts at once, says why once, and removes it (no read that blocks or fills memory)', (name, make, warning) => {
+    const out = join(dir, `kill-${name.replaceAll(' ', '-').replaceAll('/', '_')}`);
+    mkdirSync(out);
+    make(join(out, 'kill.json'));
+    const halts: string[] = [];
+    const warnings: string[] = [];
+    // The file is there before the watch starts: watchControl takes it synchronously.
+    const stop = watchControl(
+      out,
+      (reason) => halts.push(reason),
+      (m) => warnings.push(m),
+    );
+    stop();
+    expect(halts).toEqual(['alpha kill']);
+    if (warning) expect(warnings).toEqual([expect.stringMatching(warning)]);
+    else expect(warnings).toEqual([]);
+    expect(() => lstatSync(join(out, 'kill.json'))).toThrow(/ENOENT/);
+  });
+});

@@ -10,6 +10,7 @@ import { MvoOptimizer, type MvoSolution } from '../../lib/optimise/optimizer.ts'
 import { MvoProblem, type MvoSpec } from '../../lib/optimise/problem.ts';
 import type { QpSettings } from '../../native/osqp/index.ts';
 import { EXACT } from './risk-command.ts';
+import { parseJsonText } from '../../lib/core/json-text.ts';
 import { describeIssues } from '../../lib/core/zod-issues.ts';
 import { constraintFileFields, toMvoConstraints, type ConstraintValues } from '../../lib/optimise/constraints.ts';
 
@@ -107,12 +108,9 @@ function riskBranch(path: readonly PropertyKey[], value: unknown, branches: numb
 
 /** Parses and validates the text of a problem file; errors name the file, the field and the value. */
 export function parseProblem(text: string, file: string): { problem: RiskProblem } | { errors: string[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { errors: [`${file}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`] };
-  }
+  const read = parseJsonText(text);
+  if ('error' in read) return { errors: [`${file}: not valid JSON: ${read.error}`] };
+  const json = read.value;
   const parsed = problemSchema.safeParse(json);
   return parsed.success
     ? { problem: parsed.data }

@@ -18,10 +18,12 @@
  * ALPHA_FLUSH_CRASH_AT=<point> kills the process (SIGKILL) at that point; only the crash test sets
  * it (points: before-write, after-data, after-commit, before-trim, mid-trim).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { AlphaError } from '../../lib/core/errors.ts';
+import { AlphaError, DataError } from '../../lib/core/errors.ts';
+import { oneLine, parseJsonText } from '../../lib/core/json-text.ts';
+import { readDataBytes } from '../../lib/io/data-file.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { appendFiles } from '../../lib/io/lake/append.ts';
 import { createTable } from '../../lib/io/lake/create.ts';
@@ -85,11 +87,19 @@ const flushDir = (lake: string, dataset: string): string => join(lake, '.flush',
 
 function readLedger(path: string): FlushLedger | undefined {
   if (!existsSync(path)) return undefined;
+  const refused = (why: string): AlphaError => new AlphaError(`${path}: not a flush ledger (${why}); move it away to flush this day again`);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as FlushLedger;
+    // Bounded and never blocking: a ledger is a few hundred bytes.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readDataBytes(path, { bytes: 64 * 1024, of: 'a flush ledger' }));
   } catch (err) {
-    throw new AlphaError(`${path}: not a flush ledger (${(err as Error).message}); move it away to flush this day again`);
+    throw refused(err instanceof DataError ? err.detail : oneLine((err as Error).message));
   }
+  const parsed = parseJsonText(text);
+  if ('error' in parsed) throw refused(parsed.error);
+  const ledger = parsed.value as FlushLedger | null;
+  if (ledger === null || typeof ledger !== 'object' || typeof ledger.state !== 'string') throw refused('no state');
+  return ledger;
 }
 
 function writeAtomic(path: string, text: string): void {

@@ -6,6 +6,7 @@
  */
 import { join, posix } from 'node:path';
 import { z } from 'zod';
+import { parseJsonText } from '../../lib/core/json-text.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { describeIssues } from '../../lib/core/zod-issues.ts';
 import { DAY } from '../../lib/core/time.ts';
@@ -140,12 +141,9 @@ export function readManifest(dir: string): DatasetManifest {
     if (!(err instanceof DataFileMissing)) throw err; // a pipe, a folder, too large
     throw new DataError(file, 'dataset manifest not found — create a dataset with `alpha data generate --out DIR`');
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(file, `not valid JSON (${(err as Error).message})`);
-  }
+  const parsed = parseJsonText(text);
+  if ('error' in parsed) throw new DataError(file, `not valid JSON (${parsed.error})`);
+  const json = parsed.value;
   const manifest = validateManifest(file, json);
   // The same file under two names (a symlink or a hard link) would be replayed twice, as the same path would.
   const seen = new Map<string, string>();

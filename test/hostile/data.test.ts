@@ -660,12 +660,16 @@ describe('through the command line', () => {
     // Terminal escapes (retitle, clear the screen, a C1 CSI) that JSON.parse's message quotes back.
     const escapes = copyWith();
     writeFileSync(join(escapes, 'manifest.json'), '\x1b]0;pwned\x07\x1b[2J\u009b31m');
+    // Line breaks JSON.parse's message quotes back would print lines of the file's choosing.
+    const lines = copyWith();
+    writeFileSync(join(lines, 'manifest.json'), '{\n"a":\n x\nalpha: all good\n');
     const cases: [string[], RegExp][] = [
       [['backtest', topologyFile, '--data', nullManifest], /manifest\.json: is null: expected an object/],
       [
         ['backtest', topologyFile, '--data', escapes],
         /manifest\.json: not valid JSON \(Unexpected token '\\x1b', "\\x1b]0;pwned\\x07\\x1b\[2J\\x9b31m"/,
       ],
+      [['backtest', topologyFile, '--data', lines], /manifest\.json: not valid JSON \(.*\\nalpha: a/],
       [['backtest', topologyFile, '--data', outside], /datasets\.quotes\.files\[2\] is "\.\.\/\.\.\/etc\/passwd": outside the data folder/],
       [['backtest', topologyFile, '--data', zero], /datasets\.trades\.files\[0\] is "zero\.parquet": outside the data folder/],
       [['backtest', topologyFile, '--data', noColumn], /quotes\/2024-01-02\.parquet: column "ask" missing/],
@@ -688,6 +692,8 @@ describe('through the command line', () => {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character but the line ends reaches the terminal.
       expect(run.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
       expect(run.stderr).not.toMatch(/\n\s+at |unexpected error/);
+      // One alpha: line: none made of a quoted file's own lines.
+      expect(run.stderr.split('\n').filter((l) => l.startsWith('alpha:'))).toHaveLength(1);
     }
   }, 60_000);
 });

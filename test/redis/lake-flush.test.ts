@@ -7,9 +7,9 @@
  * test wrote to Redis, split by day here; the table is read back with delta-rs (lake.py), not
  * with the DuckDB path the flush writes through.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { flushDay } from '../../pipelines/data/flush.ts';
@@ -206,6 +206,22 @@ describe('alpha data flush --date D: crash-safe, idempotent', () => {
     expect(lakeRows(ds)).toEqual(asRows(dayRows));
     const left = (await redis.xrange(key, '-', '+')).map(([id]) => id);
     expect(left).toContain(garbageId);
+  }, 60_000);
+
+  it('refuses a ledger that is not one (a pipe, line breaks) in one line, without reading it for ever', async () => {
+    const ds = `ledger_${tag}`;
+    await writeToRedis(ds, all.filter((q) => q.symbol === 'AAA').slice(0, 10));
+    const ledger = join(lake.dir, '.flush', ds, `${DAY}.json`);
+    mkdirSync(dirname(ledger), { recursive: true });
+    execFileSync('mkfifo', [ledger]);
+    await expect(flushDay(redis, { lake: lake.dir, date: DAY, datasets: [ds] })).rejects.toThrow(
+      /\.json: not a flush ledger \(not a regular file \(a device, pipe or socket\)\); move it away to flush this day again$/,
+    );
+    rmSync(ledger);
+    writeFileSync(ledger, '{\n"a":\n x\nalpha: all good');
+    const refused = await flushDay(redis, { lake: lake.dir, date: DAY, datasets: [ds] }).catch((err: Error) => err.message);
+    expect(refused).toMatch(/not a flush ledger \(Unexpected token .*\\nalpha: /);
+    expect(refused).not.toContain('\n');
   }, 60_000);
 
   it('without --dataset flushes every dataset in Redis that can be a lake table (on a private Redis)', async () => {

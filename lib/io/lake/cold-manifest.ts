@@ -15,9 +15,11 @@
  * version V it reads and takes the entries cold at V, so a read that runs while a move commits sees
  * each file once too.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlphaError } from '../../core/errors.ts';
+import { AlphaError, DataError } from '../../core/errors.ts';
+import { oneLine, parseJsonText } from '../../core/json-text.ts';
+import { readDataBytes } from '../data-file.ts';
 import { isCommitted } from './delta-commit.ts';
 import type { TablePath } from './layout.ts';
 
@@ -55,16 +57,28 @@ export interface ColdManifest {
 
 export const coldManifestPath = (table: TablePath): string => join(table.lake, '.cold', `${table.dataset}.json`);
 
+/** A manifest this large names millions of files (an entry is about 600 bytes). */
+const MAX_COLD_MANIFEST_BYTES = 1024 * 1024 * 1024;
+
 export function readColdManifest(table: TablePath): ColdManifest | undefined {
   const f = coldManifestPath(table);
   if (!existsSync(f)) return undefined;
+  const unreadable = (why: string): AlphaError =>
+    new AlphaError(`dataset "${table.dataset}": the cold tier's manifest ${f} is unreadable (${why})`);
+  let text: string;
   try {
-    const m = JSON.parse(readFileSync(f, 'utf8')) as ColdManifest;
-    if (m.format !== 1 || !Array.isArray(m.entries)) throw new Error('not a manifest of format 1');
-    return m;
+    // Bounded and never blocking (a pipe or a device there is refused, not read for ever).
+    text = new TextDecoder('utf-8', { fatal: true }).decode(
+      readDataBytes(f, { bytes: MAX_COLD_MANIFEST_BYTES, of: "a cold tier's manifest" }),
+    );
   } catch (err) {
-    throw new AlphaError(`dataset "${table.dataset}": the cold tier's manifest ${f} is unreadable (${(err as Error).message})`);
+    throw unreadable(err instanceof DataError ? err.detail : oneLine((err as Error).message));
   }
+  const parsed = parseJsonText(text);
+  if ('error' in parsed) throw unreadable(parsed.error);
+  const m = parsed.value as ColdManifest | null;
+  if (m === null || typeof m !== 'object' || m.format !== 1 || !Array.isArray(m.entries)) throw unreadable('not a manifest of format 1');
+  return m;
 }
 
 export function writeColdManifest(table: TablePath, m: ColdManifest): void {

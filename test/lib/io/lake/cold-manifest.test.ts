@@ -3,11 +3,13 @@
  * commits that exist: the rule that keeps each file in exactly one tier across a crash and while a
  * move commits under a reader (lib/io/lake/cold-manifest.ts). Commit files are written by hand.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ColdEntry, coldView, isColdAt, writeColdManifest } from '../../../../lib/io/lake/cold-manifest.ts';
+import { AlphaError } from '../../../../lib/core/errors.ts';
+import { type ColdEntry, coldView, isColdAt, readColdManifest, writeColdManifest } from '../../../../lib/io/lake/cold-manifest.ts';
 import type { TablePath } from '../../../../lib/io/lake/layout.ts';
 
 const lake = mkdtempSync(join(tmpdir(), 'alpha-cold-manifest-'));
@@ -79,5 +81,43 @@ describe('coldView', () => {
     });
     expect(coldView(table, 1)!.entries.map((e) => e.path)).toEqual(['f']);
     expect(coldView({ ...table, dataset: 'none' }, 3)).toBeUndefined();
+  });
+});
+
+describe('a damaged cold manifest is refused in one line, never read for ever', () => {
+  const damaged = (name: string, make: (file: string) => void): TablePath => {
+    const own = { lake: join(lake, name), dataset: 't', dir: join(lake, name, 't') };
+    mkdirSync(join(own.lake, '.cold'), { recursive: true });
+    make(join(own.lake, '.cold', 't.json'));
+    return own;
+  };
+  it.each([
+    [
+      'a pipe',
+      (f: string) => execFileSync('mkfifo', [f]),
+      /manifest .*t\.json is unreadable \(not a regular file \(a device, pipe or socket\)\)$/,
+    ],
+    [
+      'a link to /dev/zero',
+      (f: string) => symlinkSync('/dev/zero', f),
+      /is unreadable \(not a regular file \(a device, pipe or socket\)\)$/,
+    ],
+    [
+      'not JSON, with line breaks',
+      (f: string) => writeFileSync(f, '{\n"a":\n x\nalpha: all good'),
+      /is unreadable \(Unexpected token .*\\nalpha: /,
+    ],
+    ['JSON null', (f: string) => writeFileSync(f, 'null'), /is unreadable \(not a manifest of format 1\)$/],
+  ])('%s', (name, make, message) => {
+    const t = damaged(name.replace(/\W+/g, '-'), make);
+    let error: unknown;
+    try {
+      readColdManifest(t);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(AlphaError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
   });
 });

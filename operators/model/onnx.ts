@@ -5,6 +5,8 @@
  * Point in time: each model of the schedule scores only snapshots known at or after its card's
  * `ts_known_cutoff`; the run is refused at start-up when a model would score a period it was trained
  * on. A symbol whose features are not all finite becomes a dead letter; the others are still scored.
+ * Start-up also refuses a model whose input or output cannot carry the card's features and one score
+ * per row (lib/model/onnx-signature.ts); a score that is not finite is a dead letter, not a prediction.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -22,6 +24,7 @@ import {
   readModelCard,
   type ModelCard,
 } from '../../lib/model/model-card.ts';
+import { checkSignature, isReal, onePerRow, oneLine, type Real, SILENT } from '../../lib/model/onnx-signature.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -68,17 +71,24 @@ interface LoadedModel {
   card: ModelCard;
   session: ort.InferenceSession;
   input: string;
+  /** The element type of the input: the features are handed over in it. */
+  inputType: Real;
   output: string;
   label: string;
   from: string | undefined;
 }
 
-/** One thread and sequential execution: the same scores every run, and no contention with the graph. */
+/**
+ * One thread and sequential execution: the same scores every run, and no contention with the graph.
+ * ONNX Runtime logs nothing (severity 4 and up only): its error reaches the alpha: line through the
+ * exception, not as coloured lines of its own on stderr.
+ */
 export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  ...SILENT,
 };
 
 /**
@@ -110,17 +120,22 @@ async function loadModel(
     session = await pending;
   } catch (err) {
     if (err instanceof ModelCardError) throw err;
-    throw new ModelCardError(`${resolve(card.dir, 'model.onnx')}: ONNX Runtime cannot load it: ${(err as Error).message}`);
+    throw new ModelCardError(
+      `${resolve(card.dir, 'model.onnx')}: ONNX Runtime cannot load it: ${oneLine(err)}; expected an ONNX model with its weights inside the file, as \`alpha model train\` writes one`,
+    );
   }
   if (session.inputNames.length !== 1 || session.outputNames.length < 1) {
     throw new ModelCardError(
       `${card.dir}/model.onnx: expected one input (the feature matrix) and an output, found inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`,
     );
   }
+  const signature = await checkSignature(session, card.feature_names.length);
+  if (signature.problem !== undefined) throw new ModelCardError(`${resolve(card.dir, 'model.onnx')}: ${signature.problem}`);
   return {
     card,
     session,
     input: session.inputNames[0]!,
+    inputType: signature.type,
     output: session.outputNames[0]!,
     label: `${card.name}@${card.ts_known_cutoff}`,
     from,
@@ -204,18 +219,36 @@ export const onnxModel = defineOperator({
           );
         }
         if (rows.length === 0) return;
-        const data = new Float32Array(rows.length * k);
+        const data = m.inputType === 'float64' ? new Float64Array(rows.length * k) : new Float32Array(rows.length * k);
         for (let r = 0; r < rows.length; r++) {
           const from = rows[r]! * k;
           for (let j = 0; j < k; j++) data[r * k + j] = values[from + j]!;
         }
-        const out = await m.session.run({ [m.input]: new ort.Tensor('float32', data, [rows.length, k]) });
-        const scores = out[m.output]!.data as Float32Array;
-        if (scores.length !== rows.length) throw new Error(`the model returned ${scores.length} scores for ${rows.length} rows`);
-        scored.inc(rows.length);
-        emit(
-          rows.map((i, r) => ({ ts_event: cs.ts_event, ts_known: cs.ts_known, symbol: cs.symbols[i]!, value: scores[r]!, model: m.label })),
-        );
+        const out = (await m.session.run({ [m.input]: new ort.Tensor(m.inputType, data, [rows.length, k]) }, SILENT))[m.output]!;
+        // The signature was checked at load; a model whose shapes depend on its data can still differ.
+        if (!isReal(out.type) || !onePerRow(out.dims, rows.length)) {
+          ctx.deadLetter(
+            cs,
+            `model output of another shape: the model ${m.label} returned a ${out.type} tensor shaped [${out.dims.join(', ')}] for ${rows.length} rows, expected float32 or float64 shaped [${rows.length}] or [${rows.length}, 1]; the snapshot is not scored`,
+          );
+          return;
+        }
+        const scores = out.data as Float32Array | Float64Array;
+        const predictions: Prediction[] = [];
+        rows.forEach((i, r) => {
+          const value = scores[r]!;
+          const symbol = cs.symbols[i]!;
+          if (Number.isFinite(value)) {
+            predictions.push({ ts_event: cs.ts_event, ts_known: cs.ts_known, symbol, value, model: m.label });
+            return;
+          }
+          ctx.deadLetter(
+            { ts_event: cs.ts_event, ts_known: cs.ts_known, symbol, value: String(value), row: r },
+            `non-finite prediction: ${symbol} (row ${r} of the batch) scored ${value} by the model ${m.label}; a score must be finite, it is not published`,
+          );
+        });
+        scored.inc(predictions.length);
+        if (predictions.length > 0) emit(predictions);
       };
 
       return handle<Prediction>(ctx, [

@@ -1,10 +1,13 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 import type { CrossSection, Prediction } from '../../../schemas/types.generated.ts';
 import { MINUTE, T0, runInMemory } from '../../helpers/memory-graph.ts';
+import { AXIS_1, BOOL, DOUBLE, FLOAT, INT64, onnxModel, rowSumModel } from './onnx-forge.ts';
 
 const MODEL = 'models/default';
 const card = JSON.parse(readFileSync(join(MODEL, 'card.json'), 'utf8')) as {
@@ -124,7 +127,10 @@ describe('model.onnx', () => {
 
   describe('fails at start-up, with the file named, on a model it cannot use', () => {
     it("a model file that does not match the card's sha256", async () => {
-      const dir = modelCopy({}, new Uint8Array([1, 2, 3]));
+      // Of the card's size (a file of another size is refused for that first), one bit changed.
+      const changed = Uint8Array.from(readFileSync(join(MODEL, 'model.onnx')));
+      changed[changed.length - 1]! ^= 1;
+      const dir = modelCopy({}, changed);
       await expect(runInMemory(topology(`{ model: ${dir} }`), { crossSections: [] })).rejects.toThrow(`${dir}/model.onnx: sha256 is`);
     });
     it('a file ONNX Runtime cannot load', async () => {
@@ -206,6 +212,161 @@ describe('model.onnx', () => {
       } finally {
         create.mockRestore();
       }
+    });
+  });
+
+  describe('models forged with another signature (test/operators/model/onnx-forge.ts)', () => {
+    const FEATURES = ['f0', 'f1', 'f2'];
+    /** A model folder holding `onnx` and a card for FEATURES whose size and hash match it. */
+    const forged = (onnx: Uint8Array, features: readonly string[] = FEATURES): string => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'alpha-forged-')), 'm');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'model.onnx'), onnx);
+      const files = { 'model.onnx': { sha256: createHash('sha256').update(onnx).digest('hex'), bytes: onnx.length } };
+      writeFileSync(
+        join(dir, 'card.json'),
+        JSON.stringify({ name: 'forged', feature_names: features, ts_known_cutoff: card.ts_known_cutoff, files }),
+      );
+      return dir;
+    };
+    const rows = [
+      [1, 2, 3],
+      [0.5, -0.25, 4],
+    ];
+    const run = (dir: string) =>
+      runInMemory(topology(`{ model: ${dir} }`, FEATURES), { crossSections: [snapshot(T0 + 30 * MINUTE, rows, FEATURES)] });
+    const refusal = async (dir: string): Promise<string> => {
+      try {
+        await run(dir);
+        return 'no error';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+
+    it('scores with a sum-of-features model: each prediction is its row summed', async () => {
+      const { probes, deadLetters } = await run(forged(rowSumModel(3)));
+      expect(deadLetters).toEqual([]);
+      // 1 + 2 + 3 = 6; 0.5 - 0.25 + 4 = 4.25 (exact in float32).
+      expect((probes.get('out')!.records as Prediction[]).map((p) => p.value)).toEqual([6, 4.25]);
+    });
+
+    it('feeds a float64 input as float64 and reads a float64 output, or an [N, 1] one', async () => {
+      for (const onnx of [
+        rowSumModel(3, { inputType: DOUBLE }),
+        rowSumModel(3, { outputType: DOUBLE }),
+        rowSumModel(3, { keepdims: true }),
+      ]) {
+        const { probes, deadLetters } = await run(forged(onnx));
+        expect(deadLetters).toEqual([]);
+        expect((probes.get('out')!.records as Prediction[]).map((p) => p.value)).toEqual([6, 4.25]);
+      }
+    });
+
+    it('refuses at start-up an int64 or a bool output (scored as BigInts, or all 1.0, before)', async () => {
+      const int = forged(rowSumModel(3, { outputType: INT64 }));
+      expect(await refusal(int)).toBe(
+        `${int}/model.onnx: its output "Y" is of type int64, expected a float32 (or float64) tensor shaped [N] or [N, 1] (one score per row)`,
+      );
+      expect(await refusal(forged(rowSumModel(3, { outputType: BOOL })))).toMatch(
+        /model\.onnx: its output "Y" is of type bool, expected a float32/,
+      );
+    });
+
+    it("refuses at start-up an input narrower than the card's features, or of another type", async () => {
+      const narrow = forged(rowSumModel(10));
+      expect(await refusal(narrow)).toBe(
+        `${narrow}/model.onnx: its input "X" is shaped [N, 10], expected a float32 (or float64) tensor shaped [N, 3] (N symbols, the card's 3 features)`,
+      );
+      const ints = onnxModel({
+        nodes: [
+          { op: 'Cast', inputs: ['X'], outputs: ['XF'], ints: { to: FLOAT } },
+          { op: 'ReduceSum', inputs: ['XF', 'axis1'], outputs: ['Y'], ints: { keepdims: 0 } },
+        ],
+        initializers: [AXIS_1],
+        inputs: [{ name: 'X', type: INT64, shape: ['N', 3] }],
+        outputs: [{ name: 'Y', type: FLOAT, shape: ['N'] }],
+      });
+      expect(await refusal(forged(ints))).toMatch(
+        /its input "X" is of type int64, expected a float32 \(or float64\) tensor shaped \[N, 3\]/,
+      );
+    });
+
+    it('refuses at start-up an output of a row per feature, or one scalar', async () => {
+      const identity = onnxModel({
+        nodes: [{ op: 'Identity', inputs: ['X'], outputs: ['Y'] }],
+        inputs: [{ name: 'X', type: FLOAT, shape: ['N', 3] }],
+        outputs: [{ name: 'Y', type: FLOAT, shape: ['N', 3] }],
+      });
+      expect(await refusal(forged(identity))).toMatch(
+        /its output "Y" is shaped \[N, 3\], expected a float32 \(or float64\) tensor shaped \[N\] or \[N, 1\]/,
+      );
+      const scalar = onnxModel({
+        nodes: [{ op: 'ReduceSum', inputs: ['X'], outputs: ['Y'], ints: { keepdims: 0 } }],
+        inputs: [{ name: 'X', type: FLOAT, shape: ['N', 3] }],
+        outputs: [{ name: 'Y', type: FLOAT, shape: [] }],
+      });
+      expect(await refusal(forged(scalar))).toMatch(
+        /its output "Y" is shaped \[\] \(a scalar, or not declared\), and for 2 rows it is a float32 tensor shaped \[\]: expected a float32/,
+      );
+    });
+
+    it('dead-letters a score that is not finite, naming the symbol and its row, and publishes none', async () => {
+      const { probes, deadLetters } = await run(forged(rowSumModel(3, { times: NaN })));
+      expect(probes.get('out')!.records).toEqual([]);
+      expect(deadLetters.map((d) => d.reason)).toEqual([
+        `non-finite prediction: S00 (row 0 of the batch) scored NaN by the model forged@${card.ts_known_cutoff}; a score must be finite, it is not published`,
+        `non-finite prediction: S01 (row 1 of the batch) scored NaN by the model forged@${card.ts_known_cutoff}; a score must be finite, it is not published`,
+      ]);
+    });
+
+    it('refuses, at validation, a model.onnx or card.json that links out of the model folder', async () => {
+      const dir = forged(rowSumModel(3));
+      const elsewhere = mkdtempSync(join(tmpdir(), 'alpha-elsewhere-'));
+      cpSync(join(dir, 'model.onnx'), join(elsewhere, 'model.onnx'));
+      unlinkSync(join(dir, 'model.onnx'));
+      symlinkSync(join(elsewhere, 'model.onnx'), join(dir, 'model.onnx'));
+      expect(await problemsOf(topology(`{ model: ${dir} }`, FEATURES))).toContain(
+        `${dir}/model.onnx: resolves to ${elsewhere}/model.onnx, outside the model folder ${dir}: expected a file inside the folder`,
+      );
+      const secret = join(elsewhere, 'secret.txt');
+      writeFileSync(secret, 'TOP-SECRET first line\nsecond line\n');
+      const other = forged(rowSumModel(3));
+      unlinkSync(join(other, 'card.json'));
+      symlinkSync(secret, join(other, 'card.json'));
+      const text = await problemsOf(topology(`{ model: ${other} }`, FEATURES));
+      expect(text).toContain(`${other}/card.json: resolves to ${secret}, outside the model folder`);
+      expect(text).not.toContain('TOP-SECRET');
+    });
+
+    it('says in one line why ONNX Runtime cannot load a model, and ONNX Runtime prints nothing itself', async () => {
+      // A weight in another file: loaded from its bytes, ONNX Runtime refuses it (and logged it in colour on stderr).
+      const external = onnxModel({
+        nodes: [
+          { op: 'ReduceSum', inputs: ['X', 'axis1'], outputs: ['S'], ints: { keepdims: 0 } },
+          { op: 'ReduceSum', inputs: ['W'], outputs: ['WS'], ints: { keepdims: 0 } },
+          { op: 'Add', inputs: ['S', 'WS'], outputs: ['Y'] },
+        ],
+        initializers: [AXIS_1, { name: 'W', dims: [4], external: { location: 'package.json', length: 16 } }],
+        inputs: [{ name: 'X', type: FLOAT, shape: ['N', 3] }],
+        outputs: [{ name: 'Y', type: FLOAT, shape: ['N'] }],
+      });
+      const dir = forged(external);
+      const message = await refusal(dir);
+      expect(message).toMatch(
+        new RegExp(`^${dir}/model\\.onnx: ONNX Runtime cannot load it: .*model_path must not be empty.*; expected an ONNX model`),
+      );
+      expect(message).not.toContain('\n');
+      // The native log goes straight to file descriptor 2: a child process shows whether anything was written.
+      const script = `
+        import * as ort from 'onnxruntime-node';
+        import { readFileSync } from 'node:fs';
+        import { SESSION_OPTIONS } from './operators/model/onnx.ts';
+        await ort.InferenceSession.create(readFileSync(${JSON.stringify(join(dir, 'model.onnx'))}), SESSION_OPTIONS).then(
+          () => console.log('loaded'), (err) => console.log('refused: ' + err.message.slice(0, 40)));`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(child.stdout).toMatch(/^refused: /);
+      expect(child.stderr).toBe('');
     });
   });
 });

@@ -2,16 +2,20 @@
  * Reads a run folder (what `alpha backtest` writes) into plain columns for the tear sheet: the
  * portfolio states, fills, orders and order states, summary.json, and the optional files and columns
  * a run may add (model predictions, cost columns, the broker's costs.parquet). Every file must be a regular file inside the folder
- * (symlinks resolved); a missing folder, a folder that is not a run, a damaged Parquet file or a column
- * of the wrong type is an AlphaError naming the file and what was expected.
+ * (symlinks resolved); a missing folder, a folder that is not a run, a damaged Parquet file, one whose
+ * footer says it would decode to more than a run writes, a column of the wrong type, a null where the
+ * schema has none, a value the run cannot have written (a NaN, a price of 0, an order id twice, portfolio
+ * states out of time order) or a mistyped summary field the page shows is an AlphaError naming the file,
+ * the column and row, and what was expected.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
+import { DataType, type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
-import { checkDataFile, readDataFileBytes } from '../../lib/io/data-file.ts';
+import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/data-file.ts';
 import { parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
+import { parquetSizeProblem } from './parquet-size.ts';
 import {
   COST_COLUMNS,
   type CostColumn,
@@ -35,11 +39,14 @@ export function readRunFolder(dir: string): RunData {
   const missing = RUN_FILES.filter((f) => checkDataFile(dir, f) === 'file not found');
   if (missing.length > 0) throw new AlphaError(`report: "${dir}" is not a run folder: ${missing.join(', ')} missing; expected ${EXPECTED}`);
   const has = (f: string): boolean => checkDataFile(dir, f) !== 'file not found';
+  const summary = readSummary(dir);
+  const equity = readEquity(dir);
+  const fills = readFills(dir, has('costs.parquet'));
   return {
-    summary: readSummary(dir),
-    equity: readEquity(dir),
-    fills: readFills(dir, has('costs.parquet')),
-    orders: readOrders(dir),
+    summary,
+    equity,
+    fills,
+    orders: readOrders(dir, fills.ts.length),
     ...(has('order_states.parquet') ? { orderStates: readOrderStates(dir) } : {}),
     ...(has('predictions.parquet') ? { predictions: readPredictions(dir) } : {}),
   };
@@ -52,25 +59,79 @@ function runFileBytes(dir: string, file: string): Uint8Array {
   return readDataFileBytes(dir, file);
 }
 
+/**
+ * The largest summary.json read: 1 MiB. alpha backtest writes about 3 KB (one entry per node and per
+ * dead-letter reason); a larger file is not one, and parsing it would take many times its size.
+ */
+export const MAX_SUMMARY_BYTES = 1024 * 1024;
+
 function readSummary(dir: string): Record<string, unknown> {
-  const bytes = runFileBytes(dir, 'summary.json');
+  const file = 'summary.json';
+  const problem = checkDataFile(dir, file);
+  if (problem) throw new DataError(join(dir, file), problem.replaceAll('data folder', 'run folder'));
+  const bytes = readDataBytes(realpathSync(join(dir, file)), {
+    bytes: MAX_SUMMARY_BYTES,
+    of: "a run's summary (alpha backtest writes a few KB)",
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (err) {
     throw new DataError(
-      join(dir, 'summary.json'),
+      join(dir, file),
       `not JSON (${err instanceof Error ? err.message : String(err)}): expected the summary alpha backtest writes`,
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new DataError(join(dir, 'summary.json'), 'expected a JSON object (the summary alpha backtest writes)');
-  return parsed as Record<string, unknown>;
+    throw new DataError(join(dir, file), 'expected a JSON object (the summary alpha backtest writes)');
+  const summary = parsed as Record<string, unknown>;
+  for (const [key, accepted, ok] of SUMMARY_FIELDS) {
+    const v = summary[key];
+    if (v === undefined && key !== 'topology') continue;
+    if (!ok(v))
+      throw new DataError(
+        join(dir, file),
+        `field "${key}" is ${v === undefined ? 'missing' : shortValue(v)}: expected ${accepted}, as alpha backtest writes`,
+      );
+  }
+  return summary;
+}
+
+const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The summary's fields the page shows (lib/report/html.ts), what each must be, and its check; only "topology" is required. */
+const SUMMARY_FIELDS: readonly [string, string, (v: unknown) => boolean][] = [
+  ['topology', "the topology's name (a non-empty string)", (v) => typeof v === 'string' && v.trim() !== ''],
+  [
+    'git_commit',
+    'a git commit id (40 or 64 hexadecimal digits) or null',
+    (v) => v === null || (typeof v === 'string' && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(v)),
+  ],
+  ['seed', 'an integer', (v) => Number.isSafeInteger(v)],
+  ['data_sha256', 'a SHA-256 (64 hexadecimal digits)', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)],
+  ['events', 'a count (a whole number, 0 or more)', count],
+  ['orders', 'a count (a whole number, 0 or more)', count],
+  ['fills', 'a count (a whole number, 0 or more)', count],
+  ['dead_letters', 'a count (a whole number, 0 or more)', count],
+];
+
+/** A JSON value as a short text for a refusal. */
+function shortValue(v: unknown): string {
+  let text: string;
+  try {
+    text = typeof v === 'number' ? String(v) : JSON.stringify(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 /** A Parquet file of the run folder as one Arrow table. */
 function readTable(dir: string, file: string): Table {
   const bytes = runFileBytes(dir, file);
+  // Judged from the footer before anything is decoded: a few KB may declare gigabytes of columns.
+  const tooBig = parquetSizeProblem(bytes);
+  if (tooBig) throw new DataError(join(dir, file), tooBig);
   try {
     return tableFromIPC(parquetToIpc(bytes));
   } catch (err) {
@@ -80,106 +141,205 @@ function readTable(dir: string, file: string): Table {
 
 type Kind = 'time' | 'number' | 'string';
 
-/** Reads column `name` of every batch; a missing or mistyped column is a DataError naming the file. */
-function column<TKind extends Kind>(
-  dir: string,
-  file: string,
-  table: Table,
-  name: string,
-  kind: TKind,
-): TKind extends 'string' ? string[] : Float64Array {
+/** What every value of a column must be: the words of the refusal, and the test. */
+interface Rule {
+  accepted: string;
+  ok: (x: number) => boolean;
+}
+const FINITE: Rule = { accepted: 'a finite number', ok: Number.isFinite };
+const POSITIVE: Rule = { accepted: 'a finite number above 0', ok: (x) => Number.isFinite(x) && x > 0 };
+const NON_NEGATIVE: Rule = { accepted: 'a finite number, 0 or more', ok: (x) => Number.isFinite(x) && x >= 0 };
+/** Shares: positive and exact as a double (Order.qty: a positive whole number, exact up to 2^53). */
+const SHARES: Rule = { accepted: 'a number of shares above 0 and at most 2^53', ok: (x) => x > 0 && x <= 2 ** 53 };
+
+/** Checks that column `name` is there and of `kind`; returns how the kind reads in a refusal. */
+function checkColumnType(dir: string, file: string, table: Table, name: string, kind: Kind): string {
   const field = table.schema.fields.find((f) => f.name === name);
   const what = kind === 'time' ? 'a timestamp or 64-bit integer' : kind === 'number' ? 'a floating-point number' : 'a string';
   if (!field) throw new DataError(join(dir, file), `column "${name}" missing: expected ${what} column, as alpha backtest writes`);
   const type = String(field.type);
   const ok = kind === 'time' ? /^(Timestamp|Int64)/.test(type) : kind === 'number' ? /^Float/.test(type) : /^(Utf8|Dictionary)/.test(type);
   if (!ok) throw new DataError(join(dir, file), `column "${name}" is ${type}: expected ${what}`);
+  return what;
+}
+
+/**
+ * Reads column `name` of every batch; a missing or mistyped column, a null in it, or a value that
+ * fails `rule` is a DataError naming the file, the column and the row.
+ */
+function column<TKind extends Kind>(
+  dir: string,
+  file: string,
+  table: Table,
+  name: string,
+  kind: TKind,
+  rule?: Rule,
+): TKind extends 'string' ? string[] : Float64Array {
+  const what = checkColumnType(dir, file, table, name, kind);
+  const nullAt = firstNull(table, name);
+  if (nullAt !== undefined) throw new DataError(join(dir, file), `column "${name}" row ${nullAt} is null: expected ${what} in every row`);
+  let out: Float64Array | string[];
   try {
     const parts = table.batches.map((b: RecordBatch) => read(b, name, kind));
-    if (kind === 'string') return (parts as string[][]).flat() as never;
-    const out = new Float64Array(table.numRows);
-    let at = 0;
-    for (const p of parts as Float64Array[]) {
-      out.set(p, at);
-      at += p.length;
+    if (kind === 'string') out = (parts as string[][]).flat();
+    else {
+      const values = new Float64Array(table.numRows);
+      let at = 0;
+      for (const p of parts as Float64Array[]) {
+        values.set(p, at);
+        at += p.length;
+      }
+      out = values;
     }
-    return out as never;
   } catch (err) {
-    throw new DataError(join(dir, file), `column "${name}": ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    throw new DataError(join(dir, file), message.startsWith(`column "${name}"`) ? message : `column "${name}": ${message}`);
   }
+  if (rule && out instanceof Float64Array) {
+    const i = out.findIndex((x) => !rule.ok(x));
+    if (i >= 0) throw new DataError(join(dir, file), `column "${name}" row ${i} is ${out[i]}: expected ${rule.accepted}`);
+  }
+  return out as never;
+}
+
+/** The first row whose value of column `name` is null, or undefined. */
+function firstNull(table: Table, name: string): number | undefined {
+  let base = 0;
+  for (const b of table.batches) {
+    const v = b.getChild(name);
+    if (v && v.nullCount > 0) for (let i = 0; i < v.length; i++) if (!v.isValid(i)) return base + i;
+    base += b.numRows;
+  }
+  return undefined;
 }
 
 function read(b: RecordBatch, name: string, kind: Kind): Float64Array | string[] {
   if (kind === 'time') return int64Column(b, name);
-  if (kind === 'number') {
-    const v = b.getChild(name)!;
-    if (v.nullCount > 0) throw new Error(`${v.nullCount} null value(s): expected a number in every row`);
-    return float64Column(b, name);
-  }
+  if (kind === 'number') return float64Column(b, name);
   const { indices, dictionary } = stringColumn(b, name);
   return Array.from(indices, (i) => dictionary[i] ?? '');
+}
+
+/** Column `name` as strings, each one of `values` (an Avro enum's symbols). */
+function enumColumn(dir: string, file: string, table: Table, name: string, values: readonly string[]): string[] {
+  const out = column(dir, file, table, name, 'string');
+  const i = out.findIndex((v) => !values.includes(v));
+  if (i >= 0)
+    throw new DataError(
+      join(dir, file),
+      `column "${name}" row ${i} is ${JSON.stringify(out[i]!.slice(0, 60))}: expected ${values.join(' or ')}`,
+    );
+  return out;
 }
 
 const has = (table: Table, name: string): boolean => table.schema.fields.some((f) => f.name === name);
 
 function costs(dir: string, file: string, table: Table): Partial<Record<CostColumn, Float64Array>> {
   const out: Partial<Record<CostColumn, Float64Array>> = {};
-  for (const c of COST_COLUMNS) if (has(table, c)) out[c] = column(dir, file, table, c, 'number');
+  for (const c of COST_COLUMNS) if (has(table, c)) out[c] = column(dir, file, table, c, 'number', FINITE);
   return out;
 }
+
+const iso = (micros: number): string => new Date(micros / 1000).toISOString();
 
 function readEquity(dir: string): EquityColumns {
   const f = 'equity.parquet';
   const t = readTable(dir, f);
   if (t.numRows === 0)
     throw new DataError(join(dir, f), 'no rows: expected the portfolio states of a run (a run that never started has none)');
-  const num = (name: string): Float64Array => column(dir, f, t, name, 'number');
-  const last = t.get(t.numRows - 1)?.toJSON() as { positions?: Iterable<{ toJSON(): unknown }> } | undefined;
-  const lastPositions: EquityColumns['lastPositions'] = [];
-  for (const p of last?.positions ?? []) {
-    const { symbol, qty, mark } = p.toJSON() as { symbol: unknown; qty: unknown; mark: unknown };
+  const num = (name: string, rule: Rule): Float64Array => column(dir, f, t, name, 'number', rule);
+  const ts = column(dir, f, t, 'ts_known', 'time');
+  // Days, returns and drawdowns are read in row order: the states must be in time order.
+  for (let i = 1; i < ts.length; i++)
+    if (ts[i]! < ts[i - 1]!)
+      throw new DataError(
+        join(dir, f),
+        `column "ts_known" row ${i} is ${iso(ts[i]!)}, before row ${i - 1} (${iso(ts[i - 1]!)}): expected the portfolio states in time order, as alpha backtest writes them`,
+      );
+  // A run may lose everything and more (equity at or below 0 later on is reported, not refused); it starts with something.
+  const equity = num('equity', FINITE);
+  if (equity.length > 0 && !(equity[0]! > 0))
+    throw new DataError(join(dir, f), `column "equity" row 0 is ${equity[0]}: expected the starting equity, a finite number above 0`);
+  return {
+    ts,
+    equity,
+    gross: num('gross_exposure', NON_NEGATIVE),
+    net: num('net_exposure', FINITE),
+    tradedNotional: num('traded_notional', NON_NEGATIVE),
+    fees: num('fees', FINITE),
+    costs: costs(dir, f, t),
+    lastPositions: lastPositions(dir, f, t),
+  };
+}
+
+/** The positions of the last portfolio state: a list of { symbol, qty, mark } in every row, as PortfolioState has. */
+function lastPositions(dir: string, f: string, t: Table): EquityColumns['lastPositions'] {
+  const expected = 'expected a list of { symbol: string, qty: number, mark: number } (PortfolioState.positions)';
+  const field = t.schema.fields.find((x) => x.name === 'positions');
+  if (!field) throw new DataError(join(dir, f), `column "positions" missing: ${expected}`);
+  const item = DataType.isList(field.type) ? field.type.children[0]?.type : undefined;
+  const sub = (name: string): DataType | undefined =>
+    item && DataType.isStruct(item) ? item.children.find((c) => c.name === name)?.type : undefined;
+  const symbolType = sub('symbol');
+  const qtyType = sub('qty');
+  const markType = sub('mark');
+  if (
+    !symbolType ||
+    !(DataType.isUtf8(symbolType) || (DataType.isDictionary(symbolType) && DataType.isUtf8(symbolType.dictionary))) ||
+    !qtyType ||
+    !DataType.isFloat(qtyType) ||
+    !markType ||
+    !DataType.isFloat(markType)
+  )
+    throw new DataError(join(dir, f), `column "positions" is ${String(field.type).slice(0, 200)}: ${expected}`);
+  const nullAt = firstNull(t, 'positions');
+  if (nullAt !== undefined)
+    throw new DataError(join(dir, f), `column "positions" row ${nullAt} is null: ${expected} in every row (empty when flat)`);
+  const row = t.numRows - 1;
+  const last = t.getChild('positions')!.get(row) as Iterable<{ toJSON(): unknown } | null>;
+  const out: EquityColumns['lastPositions'] = [];
+  for (const p of last) {
+    const { symbol, qty, mark } = (p?.toJSON() ?? {}) as { symbol?: unknown; qty?: unknown; mark?: unknown };
     if (
       typeof symbol !== 'string' ||
       typeof qty !== 'number' ||
       typeof mark !== 'number' ||
       !Number.isFinite(qty) ||
-      !Number.isFinite(mark)
+      !(mark > 0 && Number.isFinite(mark))
     )
-      throw new DataError(join(dir, f), 'column "positions" of the last row: expected { symbol: string, qty: number, mark: number } items');
-    lastPositions.push({ symbol, qty, mark });
+      throw new DataError(
+        join(dir, f),
+        `column "positions" row ${row} (the last) holds ${shortValue(p?.toJSON() ?? null)}: expected items { symbol: string, qty: finite number, mark: finite number above 0 }`,
+      );
+    out.push({ symbol, qty, mark });
   }
-  return {
-    ts: column(dir, f, t, 'ts_known', 'time'),
-    equity: num('equity'),
-    gross: num('gross_exposure'),
-    net: num('net_exposure'),
-    tradedNotional: num('traded_notional'),
-    fees: num('fees'),
-    costs: costs(dir, f, t),
-    lastPositions,
-  };
+  return out;
 }
 
 function readFills(dir: string, withCostsFile: boolean): FillColumns {
   const f = 'fills.parquet';
   const t = readTable(dir, f);
   const str = (name: string): string[] => column(dir, f, t, name, 'string');
-  const side = str('side');
-  const liquidity = str('liquidity');
+  const side = enumColumn(dir, f, t, 'side', ['BUY', 'SELL']);
+  const liquidity = enumColumn(dir, f, t, 'liquidity', ['TAKER', 'MAKER']);
   const own = costs(dir, f, t);
   const fromFile = withCostsFile && !own.impact ? { impact: fillImpact(dir, str('fill_id')), costsFrom: 'costs' } : undefined;
+  const qty = column(dir, f, t, 'qty', 'number', SHARES);
+  const price = column(dir, f, t, 'price', 'number', POSITIVE);
+  const i = qty.findIndex((q, k) => !Number.isFinite(q * price[k]!));
+  if (i >= 0)
+    throw new DataError(
+      join(dir, f),
+      `row ${i}: qty ${qty[i]} × price ${price[i]} is not a finite amount: expected a fill a run could make`,
+    );
   return {
     ts: column(dir, f, t, 'ts_known', 'time'),
     orderId: str('order_id'),
     symbol: str('symbol'),
-    sign: Int8Array.from(side, (s, i) => {
-      if (s === 'BUY') return 1;
-      if (s === 'SELL') return -1;
-      throw new DataError(join(dir, f), `row ${i}: side "${s}": expected BUY or SELL`);
-    }),
-    qty: column(dir, f, t, 'qty', 'number'),
-    price: column(dir, f, t, 'price', 'number'),
-    fee: column(dir, f, t, 'fee', 'number'),
+    sign: Int8Array.from(side, (s) => (s === 'BUY' ? 1 : -1)),
+    qty,
+    price,
+    fee: column(dir, f, t, 'fee', 'number', FINITE),
     maker: Uint8Array.from(liquidity, (l) => (l === 'MAKER' ? 1 : 0)),
     costs: fromFile ? { ...own, impact: fromFile.impact } : own,
     ...(fromFile ? { costsFrom: fromFile.costsFrom } : {}),
@@ -193,8 +353,8 @@ function readFills(dir: string, withCostsFile: boolean): FillColumns {
 function fillImpact(dir: string, fillIds: readonly string[]): Float64Array {
   const f = 'costs.parquet';
   const t = readTable(dir, f);
-  column(dir, f, t, 'fill_id', 'string'); // its type, checked
-  const impact = column(dir, f, t, 'impact', 'number');
+  checkColumnType(dir, f, t, 'fill_id', 'string'); // null in a carry row
+  const impact = column(dir, f, t, 'impact', 'number', FINITE);
   const ids = t.getChild('fill_id')!;
   const byFill = new Map<string, number>();
   for (let i = 0; i < t.numRows; i++) {
@@ -214,18 +374,45 @@ function fillImpact(dir: string, fillIds: readonly string[]): Float64Array {
   });
 }
 
-function readOrders(dir: string): OrderColumns {
+function readOrders(dir: string, fills: number): OrderColumns {
   const f = 'orders.parquet';
   const t = readTable(dir, f);
   const str = (name: string): string[] => column(dir, f, t, name, 'string');
+  if (t.numRows === 0 && fills > 0)
+    throw new DataError(
+      join(dir, f),
+      `no rows, while fills.parquet holds ${fills} fills: expected the orders the run sent, those fills' among them`,
+    );
+  const orderId = str('order_id');
+  const seen = new Map<string, number>();
+  orderId.forEach((id, i) => {
+    const before = seen.get(id);
+    if (before !== undefined)
+      throw new DataError(
+        join(dir, f),
+        `column "order_id" row ${i} is ${JSON.stringify(id.slice(0, 60))}, as row ${before} is: expected each order once (a unique order_id)`,
+      );
+    seen.set(id, i);
+  });
+  const action = has(t, 'action')
+    ? enumColumn(dir, f, t, 'action', ['NEW', 'CANCEL', 'REPLACE'])
+    : new Array<string>(t.numRows).fill('NEW');
+  // A CANCEL's qty and prices are ignored (Order.action): only finite there.
+  const sized = (name: string, rule: Rule): Float64Array => {
+    const values = column(dir, f, t, name, 'number', FINITE);
+    const i = values.findIndex((x, k) => action[k] !== 'CANCEL' && !rule.ok(x));
+    if (i >= 0)
+      throw new DataError(join(dir, f), `column "${name}" row ${i} is ${values[i]}: expected ${rule.accepted} (a ${action[i]} order)`);
+    return values;
+  };
   return {
     ts: column(dir, f, t, 'ts_known', 'time'),
-    orderId: str('order_id'),
+    orderId,
     symbol: str('symbol'),
-    qty: column(dir, f, t, 'qty', 'number'),
-    limit: Uint8Array.from(str('order_type'), (o) => (o === 'LIMIT' ? 1 : 0)),
-    refPrice: column(dir, f, t, 'ref_price', 'number'),
-    action: has(t, 'action') ? str('action') : new Array<string>(t.numRows).fill('NEW'),
+    qty: sized('qty', SHARES),
+    limit: Uint8Array.from(enumColumn(dir, f, t, 'order_type', ['MARKET', 'LIMIT']), (o) => (o === 'LIMIT' ? 1 : 0)),
+    refPrice: sized('ref_price', POSITIVE),
+    action,
   };
 }
 
@@ -234,8 +421,8 @@ function readOrderStates(dir: string): OrderStateColumns {
   const t = readTable(dir, f);
   return {
     orderId: column(dir, f, t, 'order_id', 'string'),
-    status: column(dir, f, t, 'status', 'string'),
-    filledQty: column(dir, f, t, 'filled_qty', 'number'),
+    status: enumColumn(dir, f, t, 'status', ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED']),
+    filledQty: column(dir, f, t, 'filled_qty', 'number', NON_NEGATIVE),
   };
 }
 

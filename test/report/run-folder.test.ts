@@ -1,0 +1,323 @@
+/**
+ * `alpha report` on a run folder whose files a run cannot have written: a real backtest's folder (12
+ * symbols × 6 days of the default topology), copied and damaged one way per test. Each damage is
+ * refused as a DataError naming the file, the column, the row and what is accepted (through
+ * readRunFolder), never read as fact; the memory bombs and a sample of the others go through the
+ * real command line, which must print one `alpha: …` line, exit 1 and write no report. The expected
+ * rows and values are the ones each test planted.
+ */
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Float64, Int8, makeData, makeVector, Table, TimestampMicrosecond, Utf8, type Vector, vectorFromArray } from 'apache-arrow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../lib/core/errors.ts';
+import { readParquetFile, writeParquetFile } from '../../lib/io/parquet.ts';
+import { MAX_RUN_FILE_DECODED_BYTES, MAX_RUN_FILE_ROWS, parquetSize } from '../../pipelines/report/parquet-size.ts';
+import { MAX_SUMMARY_BYTES, readRunFolder } from '../../pipelines/report/run-folder.ts';
+import { runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { ROOT, runAlpha } from '../helpers/cli.ts';
+import { dataset, tempDir } from '../helpers/datasets.ts';
+
+let run: string;
+
+beforeAll(async () => {
+  const data = await dataset({ symbols: 12, days: 6, seed: 5 });
+  run = tempDir('report-folder-run');
+  await runBacktest({ topologyFile: join(ROOT, 'topology.yaml'), dataDir: data, outDir: run });
+}, 120_000);
+
+/** A copy of the run folder, changed by `damage`. */
+function damaged(damage: (dir: string) => void): string {
+  const dir = join(tempDir('report-folder'), 'run');
+  cpSync(run, dir, { recursive: true });
+  damage(dir);
+  return dir;
+}
+
+/** `file` of `dir` rewritten with its column `name` replaced by `make(the column)`. */
+function withColumn(dir: string, file: string, name: string, make: (old: Vector, rows: number) => Vector): void {
+  const t = readParquetFile(join(dir, file));
+  const columns: Record<string, Vector> = {};
+  for (const f of t.schema.fields) columns[f.name] = f.name === name ? make(t.getChild(f.name)!, t.numRows) : t.getChild(f.name)!;
+  writeParquetFile(join(dir, file), new Table(columns));
+}
+
+/** `file` of `dir` rewritten with only its first `n` rows. */
+function firstRows(dir: string, file: string, n: number): void {
+  const t = readParquetFile(join(dir, file));
+  writeParquetFile(join(dir, file), t.slice(0, n));
+}
+
+const floats = (values: (number | null)[]): Vector => vectorFromArray(values, new Float64());
+const strings = (values: (string | null)[]): Vector => vectorFromArray(values, new Utf8());
+
+/** The DataError readRunFolder throws for `dir`. */
+function refusal(dir: string): DataError {
+  try {
+    readRunFolder(dir);
+  } catch (err) {
+    expect(err).toBeInstanceOf(DataError);
+    return err as DataError;
+  }
+  throw new Error(`${dir} was read as a run folder`);
+}
+
+async function refusedByCli(dir: string, ...words: (string | RegExp)[]): Promise<void> {
+  const r = await runAlpha(['report', dir], 120_000);
+  expect(r.code, r.stderr).toBe(1);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^alpha: /);
+  expect(r.stderr).not.toMatch(/\n\s+at |unexpected error/);
+  for (const w of words) expect(r.stderr).toMatch(w);
+  expect(readdirSync(dir).filter((f) => f.endsWith('.html') || f.endsWith('.tmp'))).toEqual([]);
+}
+
+describe('the undamaged run', () => {
+  it('is read, with fills, orders and a position at the end (so the damages below have something to break)', () => {
+    const data = readRunFolder(run);
+    expect(data.fills.ts.length).toBeGreaterThan(0);
+    expect(data.orders.orderId.length).toBeGreaterThan(0);
+    expect(data.equity.lastPositions.length).toBeGreaterThan(0);
+  });
+});
+
+describe('equity.parquet in ts_known order (issue 1)', () => {
+  it('times reversed are refused, naming the first row earlier than the one before it', () => {
+    let ms: number[] = [];
+    const dir = damaged((d) =>
+      withColumn(d, 'equity.parquet', 'ts_known', (old, n) => {
+        // The same times, last first (the run's last states share a time, so the first fall is a row or two in).
+        ms = Array.from({ length: n }, (_, i) => old.get(n - 1 - i) as number);
+        return vectorFromArray(ms, new TimestampMicrosecond());
+      }),
+    );
+    const row = ms.findIndex((x, i) => i > 0 && x < ms[i - 1]!);
+    expect(row).toBeGreaterThan(0);
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'equity.parquet'));
+    expect(e.detail).toBe(
+      `column "ts_known" row ${row} is ${new Date(ms[row]!).toISOString()}, before row ${row - 1} (${new Date(ms[row - 1]!).toISOString()}): expected the portfolio states in time order, as alpha backtest writes them`,
+    );
+  });
+
+  it('a null ts_known is refused (it read as 1970, and gave "sharpe NaN")', async () => {
+    const dir = damaged((d) =>
+      withColumn(d, 'equity.parquet', 'ts_known', (old, n) =>
+        vectorFromArray(
+          Array.from({ length: n }, (_, i) => (i === 3 ? null : (old.get(i) as number))),
+          new TimestampMicrosecond(),
+        ),
+      ),
+    );
+    expect(refusal(dir).detail).toBe('column "ts_known" row 3 is null: expected a timestamp or 64-bit integer in every row');
+    await refusedByCli(dir, 'equity.parquet', 'column "ts_known" row 3 is null');
+  });
+});
+
+describe('a run that lost everything', () => {
+  it('is reported: equity at or below 0 after the start is a result, not damage', () => {
+    const dir = damaged((d) =>
+      withColumn(d, 'equity.parquet', 'equity', (old, n) => floats(Array.from({ length: n }, (_, i) => (i === n - 1 ? -5 : old.get(i))))),
+    );
+    expect(readRunFolder(dir).equity.equity.at(-1)).toBe(-5);
+  });
+});
+
+describe('values a run cannot have written (issue 2)', () => {
+  /** [what, file, the damage, the refusal's detail]. */
+  const cases: [string, string, (dir: string) => void, RegExp][] = [
+    [
+      'equity all NaN',
+      'equity.parquet',
+      (d) => withColumn(d, 'equity.parquet', 'equity', (_, n) => floats(new Array(n).fill(Number.NaN))),
+      /^column "equity" row 0 is NaN: expected a finite number$/,
+    ],
+    [
+      'equity +Infinity in row 2',
+      'equity.parquet',
+      (d) =>
+        withColumn(d, 'equity.parquet', 'equity', (old, n) =>
+          floats(Array.from({ length: n }, (_, i) => (i === 2 ? Infinity : old.get(i)))),
+        ),
+      /^column "equity" row 2 is Infinity: expected a finite number$/,
+    ],
+    [
+      'equity -Infinity in the last row',
+      'equity.parquet',
+      (d) =>
+        withColumn(d, 'equity.parquet', 'equity', (old, n) =>
+          floats(Array.from({ length: n }, (_, i) => (i === n - 1 ? -Infinity : old.get(i)))),
+        ),
+      /^column "equity" row \d+ is -Infinity: expected a finite number$/,
+    ],
+    [
+      'equity 0 in every row',
+      'equity.parquet',
+      (d) => withColumn(d, 'equity.parquet', 'equity', (_, n) => floats(new Array(n).fill(0))),
+      /^column "equity" row 0 is 0: expected the starting equity, a finite number above 0/,
+    ],
+    [
+      'fills.qty NaN',
+      'fills.parquet',
+      (d) => withColumn(d, 'fills.parquet', 'qty', (_, n) => floats(new Array(n).fill(Number.NaN))),
+      /^column "qty" row 0 is NaN: expected a number of shares above 0 and at most 2\^53$/,
+    ],
+    [
+      'fills.qty 1e308',
+      'fills.parquet',
+      (d) => withColumn(d, 'fills.parquet', 'qty', (_, n) => floats(new Array(n).fill(1e308))),
+      /^column "qty" row 0 is 1e\+308: expected a number of shares above 0 and at most 2\^53$/,
+    ],
+    [
+      'fills.price 0',
+      'fills.parquet',
+      (d) => withColumn(d, 'fills.parquet', 'price', (_, n) => floats(new Array(n).fill(0))),
+      /^column "price" row 0 is 0: expected a finite number above 0$/,
+    ],
+    [
+      'fills.symbol null',
+      'fills.parquet',
+      (d) => withColumn(d, 'fills.parquet', 'symbol', (_, n) => strings(new Array(n).fill(null))),
+      /^column "symbol" row 0 is null: expected a string in every row$/,
+    ],
+    [
+      'orders.ref_price 0',
+      'orders.parquet',
+      (d) => withColumn(d, 'orders.parquet', 'ref_price', (_, n) => floats(new Array(n).fill(0))),
+      /^column "ref_price" row 0 is 0: expected a finite number above 0 \(a NEW order\)$/,
+    ],
+    [
+      'orders.order_id null',
+      'orders.parquet',
+      (d) => withColumn(d, 'orders.parquet', 'order_id', (_, n) => strings(new Array(n).fill(null))),
+      /^column "order_id" row 0 is null: expected a string in every row$/,
+    ],
+    [
+      'orders.order_id the same twice',
+      'orders.parquet',
+      (d) =>
+        withColumn(d, 'orders.parquet', 'order_id', (old, n) =>
+          strings(Array.from({ length: n }, (_, i) => (i === 1 ? old.get(0) : old.get(i)))),
+        ),
+      /^column "order_id" row 1 is ".*", as row 0 is: expected each order once \(a unique order_id\)$/,
+    ],
+    [
+      'no orders, with fills',
+      'orders.parquet',
+      (d) => firstRows(d, 'orders.parquet', 0),
+      /^no rows, while fills.parquet holds \d+ fills: expected the orders the run sent/,
+    ],
+    [
+      'order_states.status null',
+      'order_states.parquet',
+      (d) => withColumn(d, 'order_states.parquet', 'status', (_, n) => strings(new Array(n).fill(null))),
+      /^column "status" row 0 is null: expected a string in every row$/,
+    ],
+    [
+      'positions null in every row',
+      'equity.parquet',
+      (d) =>
+        withColumn(d, 'equity.parquet', 'positions', (old, n) =>
+          makeVector(
+            makeData({
+              type: old.type,
+              length: n,
+              nullCount: n,
+              nullBitmap: new Uint8Array(Math.ceil(n / 8)),
+              valueOffsets: new Int32Array(n + 1),
+              child: old.data[0]!.children[0]!.slice(0, 0),
+            }),
+          ),
+        ),
+      /^column "positions" row 0 is null: expected a list of \{ symbol: string, qty: number, mark: number \}/,
+    ],
+  ];
+
+  it.each(cases)('%s is refused, naming the file, the column and the row', (_, file, damage, detail) => {
+    const dir = damaged(damage);
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, file));
+    expect(e.detail).toMatch(detail);
+  });
+
+  it('through the command line: one line, exit 1, no report', async () => {
+    await Promise.all([
+      refusedByCli(damaged(cases[0]![2]), 'equity.parquet: column "equity" row 0 is NaN'),
+      refusedByCli(damaged(cases[10]![2]), 'orders.parquet: column "order_id" row 1'),
+    ]);
+  });
+});
+
+describe('a positions column of another type (issue 3)', () => {
+  it('strings are refused by their type, not "p.toJSON is not a function"', async () => {
+    const dir = damaged((d) => withColumn(d, 'equity.parquet', 'positions', (_, n) => strings(new Array(n).fill('x'))));
+    expect(refusal(dir).detail).toMatch(/^column "positions" is Utf8: expected a list of \{ symbol: string, qty: number, mark: number \}/);
+    await refusedByCli(dir, 'equity.parquet: column "positions" is Utf8');
+  });
+});
+
+describe('summary.json (issues 4 and 5)', () => {
+  const summary = (): Record<string, unknown> => JSON.parse(JSON.stringify(readRunFolder(run).summary)) as Record<string, unknown>;
+
+  it(`is refused above ${MAX_SUMMARY_BYTES} bytes before it is parsed, even when it is a valid summary`, async () => {
+    const dir = damaged((d) => {
+      // A real summary with 2 MiB of padding in a field the report does not show.
+      writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...summary(), padding: 'x'.repeat(2 * 1024 * 1024) }));
+    });
+    expect(refusal(dir).detail).toMatch(/^\d+ bytes: larger than the limit of 1048576 bytes for a run's summary/);
+    await refusedByCli(dir, 'summary.json', 'larger than the limit of 1048576 bytes');
+  });
+
+  const mistyped: [string, unknown, RegExp][] = [
+    ['topology', 123, /^field "topology" is 123: expected the topology's name/],
+    ['topology', '', /^field "topology" is "": expected the topology's name/],
+    ['events', 'lots', /^field "events" is "lots": expected a count/],
+    ['fills', -1, /^field "fills" is -1: expected a count/],
+    ['orders', 1.5, /^field "orders" is 1.5: expected a count/],
+    ['dead_letters', null, /^field "dead_letters" is null: expected a count/],
+    ['git_commit', true, /^field "git_commit" is true: expected a git commit id/],
+    ['seed', { a: 1 }, /^field "seed" is \{"a":1\}: expected an integer/],
+    ['data_sha256', '<script>alert(1)</script>', /^field "data_sha256" is "<script>alert\(1\)<\/script>": expected a SHA-256/],
+  ];
+  it.each(mistyped)('a mistyped %s (%j) is refused', (key, value, detail) => {
+    const dir = damaged((d) => writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...summary(), [key]: value })));
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'summary.json'));
+    expect(e.detail).toMatch(detail);
+  });
+
+  it('orders 1e400 (Infinity once parsed) and {} are refused; null git_commit (a run outside git) is read', async () => {
+    const inf = damaged((d) => writeFileSync(join(d, 'summary.json'), `{"topology": "default", "orders": 1e400}`));
+    expect(refusal(inf).detail).toMatch(/^field "orders" is Infinity: expected a count/);
+    const empty = damaged((d) => writeFileSync(join(d, 'summary.json'), '{}'));
+    expect(refusal(empty).detail).toMatch(/^field "topology" is missing: expected the topology's name/);
+    await refusedByCli(empty, 'summary.json: field "topology" is missing');
+    const noGit = damaged((d) => writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...summary(), git_commit: null })));
+    expect(readRunFolder(noGit).summary['git_commit']).toBeNull();
+  });
+});
+
+describe('Parquet files that decode to far more than they weigh (issue 6)', () => {
+  it('the footer bounds hold a 40-symbol × 250-day run: this run (12 × 6) scaled by 139 stays under them', () => {
+    // Every file's rows and decoded size grow at most with symbols × days (equity's rows with days,
+    // its positions with symbols): (40 × 250) / (12 × 6) = 138.9.
+    for (const file of readdirSync(run).filter((f) => f.endsWith('.parquet'))) {
+      const size = parquetSize(readFileSync(join(run, file)))!;
+      expect(size.rows * 139, file).toBeLessThan(MAX_RUN_FILE_ROWS);
+      expect(size.decodedBytes * 139, file).toBeLessThan(MAX_RUN_FILE_DECODED_BYTES);
+    }
+  });
+
+  it(`a ${MAX_RUN_FILE_ROWS + 1}-row equity.parquet of a few KB is refused by its footer`, async () => {
+    const rows = MAX_RUN_FILE_ROWS + 1;
+    const dir = damaged((d) =>
+      writeParquetFile(
+        join(d, 'equity.parquet'),
+        new Table({ flag: makeVector(makeData({ type: new Int8(), length: rows, data: new Int8Array(rows) })) }),
+      ),
+    );
+    expect(refusal(dir).detail).toMatch(/^10000001 rows by its footer: expected at most 10000000 in a run file/);
+    await refusedByCli(dir, 'equity.parquet: 10000001 rows by its footer');
+  });
+});

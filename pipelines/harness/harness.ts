@@ -365,21 +365,23 @@ function resolved(name: string, spec: AnySpec, params: unknown, inputs: Record<s
   };
 }
 
+/** A node's context outside a run: its name, sessions, seed and universe, and for a sink where it writes and what feeds it. */
+export interface StandaloneOptions {
+  node?: string;
+  sessions?: readonly Session[];
+  seed?: number;
+  universe?: readonly UniverseMember[];
+  /** Where a sink writes its files (stepOperator's `finish()` runs its end-of-run hooks). */
+  outDir?: string;
+  /** What feeds each input port (a sink reads its schema here). */
+  inputs?: Readonly<Record<string, readonly InputInfo[]>>;
+}
+
 /**
  * A node's context outside any graph, for unit tests of kit pieces that take one (handle, timers): its
  * clock starts at the first session's open, and its dead letters are collected.
  */
-export function standaloneContext(
-  options: {
-    node?: string;
-    sessions?: readonly Session[];
-    seed?: number;
-    universe?: readonly UniverseMember[];
-    outDir?: string;
-    /** What feeds each input port (a sink reads its schema here). */
-    inputs?: Readonly<Record<string, readonly InputInfo[]>>;
-  } = {},
-): {
+export function standaloneContext(options: StandaloneOptions = {}): {
   ctx: NodeContext;
   clock: EventClock;
   deadLetters: DeadLetter[];
@@ -412,16 +414,7 @@ export function standaloneContext(
 export function stepOperator(
   spec: OperatorSpec<never, never, never, never> | AnySpec,
   params: unknown,
-  options: {
-    sessions?: readonly Session[];
-    universe?: readonly UniverseMember[];
-    node?: string;
-    unbound?: readonly string[];
-    /** Where a sink writes its files (`finish()` runs its end-of-run hooks). */
-    outDir?: string;
-    /** What feeds each input port (a sink reads its schema here). */
-    inputs?: Readonly<Record<string, readonly InputInfo[]>>;
-  } = {},
+  options: StandaloneOptions & { unbound?: readonly string[] } = {},
 ) {
   const operator = spec as AnySpec;
   if (operator.kind !== 'operator') throw new Error(`stepOperator runs operators; ${operator.type} is a source`);

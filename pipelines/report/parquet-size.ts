@@ -1,13 +1,14 @@
 /**
- * How much a run folder's Parquet file would decode to, judged from its footer (hyparquet's reader of
- * the metadata) before anything is decoded: a file of a few KB can declare millions of rows or
- * gigabytes of pages, and parquet-wasm would build all of it before the report could look.
- *
- * Not caught here: a string column whose dictionary page holds a long entry that every row refers to
- * (a 20 KB order id in 200,000 rows decodes to 4 GB from an 11 KB file). The footer does not say how
- * long the entries are; telling would mean decoding the dictionary pages ourselves.
+ * How much a run folder's Parquet file would decode to, judged before anything is decoded, through
+ * hyparquet's readers of the footer and of page headers: a file of a few KB can declare millions of
+ * rows or gigabytes of pages, or repeat one long dictionary entry in every row (a 20 KB order id in
+ * 200,000 rows decodes to 4 GB from an 11 KB file), and parquet-wasm would build all of it before the
+ * report could look. A string column's dictionary page is decoded (it is small) for its longest entry.
  */
 import { parquetMetadata } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { decompressPage } from 'hyparquet/src/datapage.js';
+import { readPlain } from 'hyparquet/src/plain.js';
 
 /**
  * At most 10 million rows in a run file. A 40-symbol × 250-day run (the default run's 40 symbols × 20
@@ -49,6 +50,8 @@ export function parquetSize(bytes: Uint8Array): ParquetSize | undefined {
       // A footer that understates a chunk's values does not help: the row group's rows count too.
       const values = Math.max(Number(m?.num_values ?? 0), rows);
       decodedBytes += Math.max(Number(m?.total_uncompressed_size ?? 0), values * 8);
+      if (m?.type === 'BYTE_ARRAY' && m.dictionary_page_offset !== undefined)
+        decodedBytes += values * longestEntry(bytes, Number(m.dictionary_page_offset), m.codec);
     }
   }
   return { rows: Math.max(Number(meta.num_rows), groupRows), decodedBytes };
@@ -64,8 +67,43 @@ export function parquetSizeProblem(
   if (size.rows > limits.rows)
     return `${size.rows} rows by its footer: expected at most ${limits.rows} in a run file (a 40-symbol, 250-day run writes under 700,000)`;
   if (size.decodedBytes > limits.decodedBytes)
-    return `its columns would decode to ${mib(size.decodedBytes)} MiB or more (by its footer): expected at most ${mib(limits.decodedBytes)} MiB in a run file (a 40-symbol, 250-day run's largest is about 500 MiB)`;
+    return `its columns would decode to ${mib(size.decodedBytes)} MiB or more (by its footer and dictionary pages): expected at most ${mib(limits.decodedBytes)} MiB in a run file (a 40-symbol, 250-day run's largest is about 500 MiB)`;
   return undefined;
 }
 
 const mib = (n: number): string => (n / 1048576).toFixed(0);
+
+/** The largest dictionary page decoded (writers keep them near 1 MiB); a larger one counts whole for every value. */
+const MAX_DICTIONARY_PAGE = 16 * 1024 * 1024;
+
+/**
+ * The longest entry of the dictionary page at `offset` (what each value of the chunk may decode to),
+ * in bytes: the page's whole size when it cannot be read or is too large to (a bound all the same).
+ */
+function longestEntry(bytes: Uint8Array, offset: number, codec: string): number {
+  const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset };
+  try {
+    const header = parquetHeader(reader);
+    const size = Number(header.uncompressed_page_size);
+    const count = Number(header.dictionary_page_header?.num_values ?? 0);
+    if (header.type !== 'DICTIONARY_PAGE' || size > MAX_DICTIONARY_PAGE || count > size) return Math.max(size, 0);
+    const page = decompressPage(
+      bytes.subarray(reader.offset, reader.offset + header.compressed_page_size),
+      size,
+      codec as never,
+      undefined,
+    );
+    const entries = readPlain(
+      { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 },
+      'BYTE_ARRAY',
+      count,
+      undefined,
+    );
+    let longest = 0;
+    const list = entries as ArrayLike<{ length: number }>;
+    for (let i = 0; i < list.length; i++) longest = Math.max(longest, list[i]!.length);
+    return longest;
+  } catch {
+    return bytes.length - offset; // unreadable here: at most what follows it in the file, for every value
+  }
+}

@@ -6,9 +6,22 @@
  * real command line, which must print one `alpha: …` line, exit 1 and write no report. The expected
  * rows and values are the ones each test planted.
  */
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Float64, Int8, makeData, makeVector, Table, TimestampMicrosecond, Utf8, type Vector, vectorFromArray } from 'apache-arrow';
+import {
+  Dictionary,
+  Float64,
+  Int8,
+  Int32,
+  Int64,
+  makeData,
+  makeVector,
+  Table,
+  TimestampMicrosecond,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/core/errors.ts';
 import { readParquetFile, writeParquetFile } from '../../lib/io/parquet.ts';
@@ -319,5 +332,43 @@ describe('Parquet files that decode to far more than they weigh (issue 6)', () =
     );
     expect(refusal(dir).detail).toMatch(/^10000001 rows by its footer: expected at most 10000000 in a run file/);
     await refusedByCli(dir, 'equity.parquet: 10000001 rows by its footer');
+  });
+
+  it('fills.parquet of 200,000 rows repeating one 20 KB order id (4 GB decoded) is refused before it is decoded', async () => {
+    const n = 200_000;
+    const t = readParquetFile(join(run, 'fills.parquet'));
+    const long = 'X'.repeat(20_000);
+    // One real fill, repeated: every string column a dictionary of one value, order_id's 20 KB long.
+    const dict = (value: string): Vector =>
+      makeVector(
+        makeData({
+          type: new Dictionary(new Utf8(), new Int32()),
+          length: n,
+          data: new Int32Array(n),
+          dictionary: vectorFromArray([value], new Utf8()),
+        }),
+      );
+    const first = t.get(0)!.toJSON() as Record<string, unknown>;
+    const micros = BigInt(first['ts_known'] as number) * 1000n;
+    const columns: Record<string, Vector> = {};
+    for (const f of t.schema.fields) {
+      const v = first[f.name];
+      columns[f.name] =
+        f.name === 'order_id'
+          ? dict(long)
+          : typeof v === 'string'
+            ? dict(v)
+            : f.name.startsWith('ts_')
+              ? makeVector(makeData({ type: new Int64(), length: n, data: new BigInt64Array(n).fill(micros) }))
+              : makeVector(new Float64Array(n).fill(v as number));
+    }
+    const dir = damaged((d) => writeParquetFile(join(d, 'fills.parquet'), new Table(columns)));
+    expect(statSync(join(dir, 'fills.parquet')).size).toBeLessThan(1 << 20); // a small file
+    expect(refusal(dir).detail).toMatch(
+      /^its columns would decode to \d+ MiB or more \(by its footer and dictionary pages\): expected at most 1024 MiB/,
+    );
+    const started = Date.now();
+    await refusedByCli(dir, 'fills.parquet: its columns would decode to');
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });

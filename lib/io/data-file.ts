@@ -7,6 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { DataError } from '../core/errors.ts';
+import { oneLine, parseJsonText } from '../core/json-text.ts';
 
 /** A file that is not there (or a path through a file): callers that have their own advice for a missing file tell it apart. */
 export class DataFileMissing extends DataError {}
@@ -156,4 +157,20 @@ export function readDataFileBytes(dir: string, file: string): Uint8Array {
  */
 export function openDataFile(dir: string, file: string): { fd: number; size: number } {
   return openDataBytes(checkedDataPath(dir, file));
+}
+
+/**
+ * The JSON value of a file read as readDataBytes reads it (bounded, never blocking) and decoded as
+ * strict UTF-8, or why it is not one, as one line without the file's name (the caller names it). A
+ * missing file is still a DataFileMissing.
+ */
+export function readJsonFile(path: string, limit: FileLimit): { value: unknown } | { error: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readDataBytes(path, limit));
+  } catch (err) {
+    if (err instanceof DataFileMissing) throw err;
+    return { error: err instanceof DataError ? err.detail : oneLine((err as Error).message) };
+  }
+  return parseJsonText(text);
 }

@@ -21,9 +21,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { AlphaError, DataError } from '../../lib/core/errors.ts';
-import { oneLine, parseJsonText } from '../../lib/core/json-text.ts';
-import { readDataBytes } from '../../lib/io/data-file.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
+import { readJsonFile } from '../../lib/io/data-file.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { appendFiles } from '../../lib/io/lake/append.ts';
 import { createTable } from '../../lib/io/lake/create.ts';
@@ -88,14 +87,8 @@ const flushDir = (lake: string, dataset: string): string => join(lake, '.flush',
 function readLedger(path: string): FlushLedger | undefined {
   if (!existsSync(path)) return undefined;
   const refused = (why: string): AlphaError => new AlphaError(`${path}: not a flush ledger (${why}); move it away to flush this day again`);
-  let text: string;
-  try {
-    // Bounded and never blocking: a ledger is a few hundred bytes.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(readDataBytes(path, { bytes: 64 * 1024, of: 'a flush ledger' }));
-  } catch (err) {
-    throw refused(err instanceof DataError ? err.detail : oneLine((err as Error).message));
-  }
-  const parsed = parseJsonText(text);
+  // Bounded and never blocking: a ledger is a few hundred bytes.
+  const parsed = readJsonFile(path, { bytes: 64 * 1024, of: 'a flush ledger' });
   if ('error' in parsed) throw refused(parsed.error);
   const ledger = parsed.value as FlushLedger | null;
   if (ledger === null || typeof ledger !== 'object' || typeof ledger.state !== 'string') throw refused('no state');

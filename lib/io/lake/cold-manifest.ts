@@ -17,9 +17,8 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlphaError, DataError } from '../../core/errors.ts';
-import { oneLine, parseJsonText } from '../../core/json-text.ts';
-import { readDataBytes } from '../data-file.ts';
+import { AlphaError } from '../../core/errors.ts';
+import { readJsonFile } from '../data-file.ts';
 import { isCommitted } from './delta-commit.ts';
 import type { TablePath } from './layout.ts';
 
@@ -65,16 +64,8 @@ export function readColdManifest(table: TablePath): ColdManifest | undefined {
   if (!existsSync(f)) return undefined;
   const unreadable = (why: string): AlphaError =>
     new AlphaError(`dataset "${table.dataset}": the cold tier's manifest ${f} is unreadable (${why})`);
-  let text: string;
-  try {
-    // Bounded and never blocking (a pipe or a device there is refused, not read for ever).
-    text = new TextDecoder('utf-8', { fatal: true }).decode(
-      readDataBytes(f, { bytes: MAX_COLD_MANIFEST_BYTES, of: "a cold tier's manifest" }),
-    );
-  } catch (err) {
-    throw unreadable(err instanceof DataError ? err.detail : oneLine((err as Error).message));
-  }
-  const parsed = parseJsonText(text);
+  // Bounded and never blocking (a pipe or a device there is refused, not read for ever).
+  const parsed = readJsonFile(f, { bytes: MAX_COLD_MANIFEST_BYTES, of: "a cold tier's manifest" });
   if ('error' in parsed) throw unreadable(parsed.error);
   const m = parsed.value as ColdManifest | null;
   if (m === null || typeof m !== 'object' || m.format !== 1 || !Array.isArray(m.entries)) throw unreadable('not a manifest of format 1');

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { DataType, type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
+import { oneLine, parseJsonText } from '../../lib/core/json-text.ts';
 import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/data-file.ts';
 import { parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
 import { parquetSizeProblem } from './parquet-size.ts';
@@ -73,15 +74,14 @@ function readSummary(dir: string): Record<string, unknown> {
     bytes: MAX_SUMMARY_BYTES,
     of: "a run's summary (alpha backtest writes a few KB)",
   });
-  let parsed: unknown;
+  let read: { value: unknown } | { error: string };
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    read = parseJsonText(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (err) {
-    throw new DataError(
-      join(dir, file),
-      `not JSON (${err instanceof Error ? err.message : String(err)}): expected the summary alpha backtest writes`,
-    );
+    read = { error: oneLine(err instanceof Error ? err.message : String(err)) };
   }
+  if ('error' in read) throw new DataError(join(dir, file), `not JSON (${read.error}): expected the summary alpha backtest writes`);
+  const parsed = read.value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new DataError(join(dir, file), 'expected a JSON object (the summary alpha backtest writes)');
   const summary = parsed as Record<string, unknown>;

@@ -303,6 +303,10 @@ describe('summary.json (issues 4 and 5)', () => {
   it('orders 1e400 (Infinity once parsed) and {} are refused; null git_commit (a run outside git) is read', async () => {
     const inf = damaged((d) => writeFileSync(join(d, 'summary.json'), `{"topology": "default", "orders": 1e400}`));
     expect(refusal(inf).detail).toMatch(/^field "orders" is Infinity: expected a count/);
+    // JSON.parse's message quotes the text, line breaks and all: kept on one line.
+    const lines = damaged((d) => writeFileSync(join(d, 'summary.json'), '{\n"a":\n x\nalpha: all good'));
+    expect(refusal(lines).detail).toMatch(/^not JSON \(Unexpected token .*\\nalpha: a.*\): expected the summary alpha backtest writes$/);
+    expect(refusal(lines).detail).not.toContain('\n');
     const empty = damaged((d) => writeFileSync(join(d, 'summary.json'), '{}'));
     expect(refusal(empty).detail).toMatch(/^field "topology" is missing: expected the topology's name/);
     await refusedByCli(empty, 'summary.json: field "topology" is missing');

@@ -3,7 +3,7 @@
 // and ~500 files of packages one by one, took 0.3 s of every start; the bundle builds in ~0.3 s.
 // Why a cache and not a build step: docs/decisions.md ("No build step; the CLI runs from a bundle").
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -29,10 +29,26 @@ export async function importEntry(name, source) {
     const loaded = await import(bundle).catch(() => undefined);
     if (loaded) return loaded;
   }
-  const [{ register: registerHooks }, { register }] = await Promise.all([import('node:module'), import('tsx/esm/api')]);
+  const [{ register: registerHooks }, { register }] = await Promise.all([import('node:module'), importTsx()]);
   register();
   registerHooks('./require-builds.mjs', import.meta.url);
   return import(source);
+}
+
+/**
+ * tsx's loader; a checkout whose dependencies were never installed (`npm start` before `npm ci`)
+ * exits with one line saying so instead of Node's stack trace (which --debug keeps).
+ */
+async function importTsx() {
+  try {
+    return await import('tsx/esm/api');
+  } catch (error) {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || process.argv.includes('--debug')) throw error;
+    process.stderr.write(
+      `alpha: this checkout's dependencies are not installed (no package tsx under ${join(ROOT, 'node_modules')}): run \`npm ci\` in ${resolve(ROOT)} first\n`,
+    );
+    process.exit(1);
+  }
 }
 
 /**

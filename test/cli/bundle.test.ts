@@ -4,7 +4,7 @@
  * each module keeps its own import.meta.url and import.meta.dirname, and a source that does not
  * compile gives no bundle (bin/alpha.mjs then runs the sources through tsx).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -159,5 +159,27 @@ describe('the CLI bundle', () => {
     expect(run().trim()).toBe('no bundle');
     write('lib/deep/where.ts', "export const where = (): string => 'fixed';\n");
     expect(run()).toContain('where fixed');
+  });
+});
+
+describe('a checkout whose dependencies were never installed', () => {
+  it('says to run npm ci, in one line, instead of a stack trace', () => {
+    const bare = realpathSync(mkdtempSync(join(tmpdir(), 'alpha-bare-')));
+    try {
+      mkdirSync(join(bare, 'bin'));
+      for (const file of ['alpha.mjs', 'cli-bundle.mjs']) writeFileSync(join(bare, 'bin', file), readFileSync(join(REPO, 'bin', file)));
+      writeFileSync(join(bare, 'package.json'), '{ "type": "module" }\n');
+      const started = spawnSync(process.execPath, [join(bare, 'bin/alpha.mjs'), 'backtest', 'topology.yaml'], {
+        encoding: 'utf8',
+        env: { ...process.env, ALPHA_TSX: '1', NODE_PATH: '' },
+        timeout: 20_000,
+      });
+      expect(started.status).toBe(1);
+      expect(started.stderr).toBe(
+        `alpha: this checkout's dependencies are not installed (no package tsx under ${join(bare, 'node_modules')}): run \`npm ci\` in ${bare} first\n`,
+      );
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
 });

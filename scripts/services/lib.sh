@@ -83,6 +83,17 @@ tail_log() {
 # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# port_holder PORT: who listens on 127.0.0.1:PORT, for a message: "pid N (command) in DIR", or what
+# can be said when the listener belongs to another user or ss is missing.
+port_holder() {
+  local pid cmd cwd
+  pid="$(ss -ltnpH "sport = :$1" 2>/dev/null | sed -nE 's/.*pid=([0-9]+).*/\1/p' | head -n 1)"
+  if [[ -z "$pid" ]]; then echo "a process this user cannot see"; return 0; fi
+  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60)"
+  cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null || true)"
+  echo "pid $pid (${cmd% })${cwd:+ in $cwd}"
+}
+
 # pid_alive PIDFILE MARKER: the pid in PIDFILE runs and its command line contains MARKER
 # (so a recycled pid of some other program is never mistaken for ours).
 pid_alive() {

@@ -79,7 +79,12 @@ up() {
     return 0
   fi
   if port_open "$S3_PORT"; then
-    log "seaweedfs: port $S3_PORT is already in use by a process up.sh did not start; reusing it"
+    # A store another checkout started keeps its identity in that checkout's cache: without the pair
+    # (environment or $CREDENTIALS) nothing here could sign a request to it.
+    if [[ -z "${ALPHA_S3_ACCESS_KEY:-}" || -z "${ALPHA_S3_SECRET_KEY:-}" ]] && [[ ! -s "$CREDENTIALS" ]]; then
+      die "seaweedfs: port $S3_PORT is held by $(port_holder "$S3_PORT"), which this checkout's up.sh did not start, and its S3 identity is not known here (no ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY, no $CREDENTIALS): stop it (npm run services:down in the checkout that started it), give its pair in those two variables, or choose another port with ALPHA_S3_PORT"
+    fi
+    log "seaweedfs: port $S3_PORT is already in use by $(port_holder "$S3_PORT"), which up.sh did not start; reusing it"
     s3_healthy || die "seaweedfs: port $S3_PORT answers, but not HTTP"
     return 0
   fi

@@ -327,14 +327,14 @@ fi
 report_state() {  # NAME STATE PORT PIDFILE
   case "$2" in
     ours) log "$1: already running (pid $(read_pid "$4")), reusing it" ;;
-    foreign) log "$1: port $3 is already in use by a process up.sh did not start; reusing it" ;;
+    foreign) log "$1: port $3 is already in use by $(port_holder "$3"), which up.sh did not start; reusing it" ;;
   esac
 }
 report_state schema-registry "$REGISTRY_STATE" "$SCHEMA_REGISTRY_PORT" "$REGISTRY_DIR/registry.pid"
 report_state kafka "$KAFKA_STATE" "$KAFKA_PORT" "$KAFKA_DIR/kafka.pid"
 report_state redis "$REDIS_STATE" "$REDIS_PORT" "$REDIS_DIR/redis.pid"
 if [[ "$REDIS_STATE" == foreign ]] && ! redis_login_ok; then
-  warn "redis: the Redis on port $REDIS_PORT does not take ALPHA_REDIS_USER=$ALPHA_REDIS_USER (or lets in the default user):" \
+  warn "redis: the Redis on port $REDIS_PORT ($(port_holder "$REDIS_PORT")) does not take ALPHA_REDIS_USER=$ALPHA_REDIS_USER (or lets in the default user):" \
        "set ALPHA_REDIS_USER/ALPHA_REDIS_PASSWORD to its ACL login, or stop it and run up.sh again"
 fi
 

@@ -66,9 +66,11 @@ function startObjectStore(): (() => void) | undefined {
   const wasUp = spawnSync('bash', [script, 'status'], { encoding: 'utf8' }).status === 0;
   const r = spawnSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 5 * 60_000 });
   if (r.status !== 0)
-    throw new Error(`scripts/services/seaweedfs.sh up exited with ${r.status ?? r.signal}: the cold-tier tests need the real object store`);
+    throw new Error(`scripts/services/seaweedfs.sh up exited with ${r.status ?? r.signal} (its reason is the [services] line above): the cold-tier tests need the real object store`);
   const cache = process.env['SERVICES_CACHE_DIR'] ?? join(servicesDir(), 'cache');
-  const pair = readFileSync(join(cache, 'seaweedfs-s3.env'), 'utf8');
+  const pairFile = join(cache, 'seaweedfs-s3.env');
+  // Set in the environment, the pair is taken from there (and the script writes no file when it reused a store).
+  const pair = existsSync(pairFile) ? readFileSync(pairFile, 'utf8') : '';
   for (const line of pair.split('\n')) {
     const m = /^(ALPHA_S3_ACCESS_KEY|ALPHA_S3_SECRET_KEY)=(.+)$/.exec(line.trim());
     if (m) process.env[m[1]!] ??= m[2]!;

@@ -37,12 +37,16 @@ const MAX_SCHEDULE = 256;
 
 const params = z
   .strictObject({
-    model: z.string().min(1).optional().describe('Folder of one model (card.json, model.onnx) that scores the whole run.'),
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Folder of one model (card.json, model.onnx) that scores the whole run, relative to the working folder.'),
     schedule: z
       .array(
         z.strictObject({
           from: z.string().regex(DATE, 'a date YYYY-MM-DD').describe('First trading day the model scores.'),
-          model: z.string().min(1).describe('Folder of the model.'),
+          model: z.string().min(1).describe('Folder of the model, relative to the working folder.'),
         }),
       )
       .min(1)

@@ -7,6 +7,7 @@
 import { existsSync, rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
+import { processAlive, processStart } from '../../lib/core/process-alive.ts';
 import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 
@@ -53,7 +54,8 @@ export function watchControl(outDir: string, onHalt: (reason: string) => void, w
  * is replaced, not followed (writing through it wrote the pid into whatever file it named).
  */
 function writePid(outDir: string): void {
-  writeFileAtomically('--out', join(outDir, PID_FILE), new TextEncoder().encode(`${process.pid}\n`));
+  const start = processStart(process.pid);
+  writeFileAtomically('--out', join(outDir, PID_FILE), new TextEncoder().encode(`${process.pid}${start ? ` ${start}` : ''}\n`));
 }
 
 /**
@@ -62,18 +64,39 @@ function writePid(outDir: string): void {
  * blocks or fills memory.
  */
 export function readPid(outDir: string): number {
+  return readPidFile(outDir).pid;
+}
+
+/**
+ * The live run writing OUT: its pid while that process runs, undefined when no run is there or its
+ * process ended. live.pid also holds when the process started (where /proc tells): a pid the system
+ * has since given to another program is not taken for the run.
+ */
+export function liveRunIn(outDir: string): number | undefined {
+  const { pid, start } = readPidFile(outDir);
+  if (Number.isNaN(pid) || !processAlive(pid)) return undefined;
+  if (start !== undefined) {
+    const now = processStart(pid);
+    if (now !== undefined && now !== start) return undefined;
+  }
+  return pid;
+}
+
+function readPidFile(outDir: string): { pid: number; start?: string } {
   const file = join(outDir, PID_FILE);
   let text: string;
   try {
     text = Buffer.from(readDataBytes(file, { bytes: 64, of: 'the pid file alpha live writes' })).toString('utf8');
   } catch (err) {
-    if (err instanceof DataFileMissing) return Number.NaN;
+    if (err instanceof DataFileMissing) return { pid: Number.NaN };
     if (err instanceof DataError) throw new AlphaError(`${err.message}; expected the pid file alpha live writes`);
     throw err;
   }
-  const pid = Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new AlphaError(`${file}: not a process id; expected the pid file alpha live writes`);
-  return pid;
+  const m = /^(\d{1,10})(?: (\d{1,20}))?\n?$/.exec(text);
+  const pid = Number(m?.[1]);
+  if (!m || !Number.isSafeInteger(pid) || pid <= 0)
+    throw new AlphaError(`${file}: not a process id (and its start); expected the pid file alpha live writes`);
+  return m[2] === undefined ? { pid } : { pid, start: m[2] };
 }
 
 /** A reason as one short line of printable text. */
@@ -90,14 +113,11 @@ export function cleanReason(text: string): string {
  * the request, or throws an AlphaError (no run there, not running, did not answer in `timeoutMs`).
  */
 export async function requestHalt(outDir: string, reason: string, timeoutMs = 5000): Promise<number> {
-  const pid = readPid(outDir);
-  if (Number.isNaN(pid))
+  const recorded = readPid(outDir);
+  if (Number.isNaN(recorded))
     throw new AlphaError(`${outDir}: no live run is writing this folder (no ${PID_FILE}); give the --out of a running alpha live`);
-  try {
-    process.kill(pid, 0);
-  } catch {
-    throw new AlphaError(`${outDir}: the live run (pid ${pid}) is not running any more`);
-  }
+  const pid = liveRunIn(outDir);
+  if (pid === undefined) throw new AlphaError(`${outDir}: the live run (pid ${recorded}) is not running any more`);
   const file = join(outDir, KILL_FILE);
   writeFileAtomically('alpha kill', file, new TextEncoder().encode(JSON.stringify({ reason: cleanReason(reason) })));
   const deadline = Date.now() + timeoutMs;

@@ -25,7 +25,7 @@ import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology
 import { driveLive, ExternalInputs, LiveCommands, type LiveRun } from './drive-live.ts';
 import { checkResumable } from './resume.ts';
 import { FeedStats } from './feed-stats.ts';
-import { readPid, watchControl } from './live-control.ts';
+import { liveRunIn, watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
 import { buildGraph, DecisionGate } from './graph.ts';
 import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
@@ -46,7 +46,6 @@ import { prepareNodes } from './prepare.ts';
 import { gitCommit, killSwitchMode, RunObserver, type RunSummary, sha256 } from './run-report.ts';
 import { scaledTime, systemTime, type TimeSource, WallClock } from './wall-clock.ts';
 import { newYorkDate, regularSession } from '../../lib/core/exchange-time.ts';
-import { processAlive } from '../../lib/core/process-alive.ts';
 
 export interface LiveOptions {
   topologyFile: string;
@@ -517,8 +516,8 @@ function deadRun(options: LiveOptions): Capture {
   // The resumed run appends to it: a link would have it write outside --out.
   if (lstatSync(join(out, CAPTURE_FILE)).isSymbolicLink())
     throw new AlphaError(`--resume: ${file} is a symbolic link: a resume appends to the capture in --out itself; expected a regular file`);
-  const pid = readPid(out);
-  if (!Number.isNaN(pid) && pid !== process.pid && processAlive(pid))
+  const pid = liveRunIn(out);
+  if (pid !== undefined && pid !== process.pid)
     throw new AlphaError(`--resume: a live run (pid ${pid}) is still writing ${options.outDir}: stop it first (alpha kill, or SIGTERM)`);
   const dead = readCapture(file);
   checkResumable(dead, file);

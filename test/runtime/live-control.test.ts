@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { PID_FILE, readPid, requestHalt, watchControl } from '../../pipelines/runtime/live-control.ts';
+import { processStart } from '../../lib/core/process-alive.ts';
+import { KILL_FILE, liveRunIn, PID_FILE, readPid, requestHalt, watchControl } from '../../pipelines/runtime/live-control.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-control-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,12 +42,49 @@ describe('OUT/live.pid', () => {
       (f: string) => writeFileSync(f, '1'.repeat(65)),
       /65 bytes: larger than the limit of 64 bytes for the pid file alpha live writes/,
     ],
-    ['text', (f: string) => writeFileSync(f, 'ORIGINAL\n'), /live\.pid: not a process id; expected the pid file alpha live writes/],
+    [
+      'text',
+      (f: string) => writeFileSync(f, 'ORIGINAL\n'),
+      /live\.pid: not a process id \(and its start\); expected the pid file alpha live writes/,
+    ],
   ])('refuses %s in one AlphaError naming the file, for alpha kill as for --resume', async (name, make, message) => {
     const out = folder(name.replaceAll(' ', '-').replaceAll('/', '_'), make);
     expect(() => readPid(out)).toThrow(AlphaError);
     expect(() => readPid(out)).toThrow(message);
     await expect(requestHalt(out, 'test', 100)).rejects.toThrow(message);
+  });
+
+  it('takes a pid the system gave to another program since for a run that ended, and writes no kill.json there', async () => {
+    const start = processStart(process.pid);
+    expect(start).toMatch(/^\d+$/);
+    const ours = folder('same-start', (f) => writeFileSync(f, `${process.pid} ${start}\n`));
+    expect(liveRunIn(ours)).toBe(process.pid);
+    // This process's id, as a run that started at another time would have written it.
+    const recycled = folder('other-start', (f) => writeFileSync(f, `${process.pid} ${Number(start) + 1}\n`));
+    expect(readPid(recycled)).toBe(process.pid);
+    expect(liveRunIn(recycled)).toBeUndefined();
+    await expect(requestHalt(recycled, 'test', 100)).rejects.toThrow(
+      `${recycled}: the live run (pid ${process.pid}) is not running any more`,
+    );
+    expect(() => lstatSync(join(recycled, KILL_FILE))).toThrow(/ENOENT/);
+    // Written before the start was recorded: the pid alone decides.
+    expect(liveRunIn(folder('pid-only', (f) => writeFileSync(f, `${process.pid}\n`)))).toBe(process.pid);
+  });
+
+  it('writes its start beside its pid', () => {
+    const out = join(dir, 'written');
+    mkdirSync(out);
+    const stop = watchControl(
+      out,
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      expect(readFileSync(join(out, PID_FILE), 'utf8')).toBe(`${process.pid} ${processStart(process.pid)}\n`);
+      expect(liveRunIn(out)).toBe(process.pid);
+    } finally {
+      stop();
+    }
   });
 
   it('replaces a link left as live.pid instead of writing the pid into the file it names', () => {

@@ -31,7 +31,7 @@ import { SCHEMA_NAMES, type DeadLetter, type SchemaName } from '../../schemas/ty
 import { Rng } from '../../lib/core/rng.ts';
 import { SESSION_MINUTES } from '../data/calendar.ts';
 import { EventClock } from '../runtime/event-clock.ts';
-import { NodeContext, type RunServices } from '../runtime/node-context.ts';
+import { deadLetterOf, NodeContext, type RunServices } from '../runtime/node-context.ts';
 import { buildGraph, connectOperator, type BuiltGraph } from '../runtime/graph.ts';
 import { driveLive, ExternalInputs, type LiveDriveOptions } from '../runtime/drive-live.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from '../runtime/drive-capture.ts';
@@ -158,7 +158,7 @@ async function buildRun(
     universe: options.universe ?? [],
     outDir: options.outDir ?? '/nonexistent',
     log: options.log ?? { info: () => {}, warn: () => {} },
-    onDeadLetter: (d) => deadLetters.push(d),
+    onDeadLetter: (d) => deadLetters.push(deadLetterOf(d)),
     openDataset:
       options.openDataset ??
       ((name) => {
@@ -397,7 +397,7 @@ export function standaloneContext(options: StandaloneOptions = {}): {
     universe: options.universe ?? [],
     outDir: options.outDir ?? '/nonexistent',
     log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
-    onDeadLetter: (d) => deadLetters.push(d),
+    onDeadLetter: (d) => deadLetters.push(deadLetterOf(d)),
     openDataset: (name) => {
       throw new Error(`a standalone context has no data folder (dataset "${name}")`);
     },

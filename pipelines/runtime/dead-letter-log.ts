@@ -7,8 +7,7 @@
  * over {@link PAYLOAD_CHARS_KEPT} characters is cut; and at most {@link REASONS_KEPT} reasons are
  * counted apart (the rest as "(other reasons)"). The summary says how many were written.
  */
-import type { DeadLetter } from '../../schemas/types.generated.ts';
-import { toJson } from './node-context.ts';
+import { deadLetterOf, type RefusedInput, toJson } from './node-context.ts';
 
 export const DEAD_LETTERS_KEPT = 10_000;
 export const DEAD_LETTER_BYTES_KEPT = 64 * 1024 * 1024;
@@ -28,17 +27,21 @@ export class DeadLetterLog {
     private readonly keepBytes = DEAD_LETTER_BYTES_KEPT,
   ) {}
 
-  add(letter: DeadLetter): void {
+  add(refused: RefusedInput): void {
     this.count++;
-    this.countReason(letter);
-    if (this.full) return;
+    this.countReason(refused);
+    if (this.full || this.lines.length >= this.keep) {
+      this.full = true;
+      return;
+    }
+    const letter = deadLetterOf(refused);
     const payload =
       letter.payload.length <= PAYLOAD_CHARS_KEPT
         ? letter.payload
         : `${letter.payload.slice(0, PAYLOAD_CHARS_KEPT)}… (cut: ${letter.payload.length} characters)`;
     const line = `${toJson(payload === letter.payload ? letter : { ...letter, payload })}\n`;
     const size = Buffer.byteLength(line);
-    if (this.lines.length >= this.keep || this.bytes + size > this.keepBytes) {
+    if (this.bytes + size > this.keepBytes) {
       this.full = true;
       return;
     }
@@ -61,7 +64,7 @@ export class DeadLetterLog {
     return Object.fromEntries(this.reasons);
   }
 
-  private countReason(letter: DeadLetter): void {
+  private countReason(letter: RefusedInput): void {
     const key = `${letter.node}: ${letter.reason.split(':')[0]}`;
     const n = this.reasons.get(key);
     if (n !== undefined) this.reasons.set(key, n + 1);

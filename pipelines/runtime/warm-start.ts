@@ -15,7 +15,6 @@ import { AlphaError } from '../../lib/core/errors.ts';
 import { rowsOf } from '../../lib/core/column-batch.ts';
 import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
-import type { DeadLetter } from '../../schemas/types.generated.ts';
 import { type DatasetManifest, manifestWindow } from '../data/manifest.ts';
 import type { CaptureWriter } from '../io/capture-log.ts';
 import { openDataset } from '../io/dataset.ts';
@@ -26,7 +25,7 @@ import { edgeEnds, type Topology } from '../topology/model.ts';
 import { driveGraph } from './drive.ts';
 import { EventClock } from './event-clock.ts';
 import { type BuiltGraph, type BuiltSource, buildGraph, DECISION_SCHEMAS, type GraphClock } from './graph.ts';
-import type { RunServices } from './node-context.ts';
+import type { RefusedInput, RunServices } from './node-context.ts';
 import { prepareNodes } from './prepare.ts';
 import { SourceMerger } from './merge.ts';
 
@@ -78,7 +77,7 @@ export function openWarmSources(o: {
   universe: readonly UniverseMember[];
   outDir: string;
   log: Logger;
-  onDeadLetter: (d: DeadLetter) => void;
+  onDeadLetter: (d: RefusedInput) => void;
   /** A group's Kafka inputs (live-group.ts): warmed up from the backtest nodes that compute them. */
   kafkaInputs?: ReadonlySet<string>;
 }): BuiltSource[] {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DeadLetterLog, PAYLOAD_CHARS_KEPT, REASONS_KEPT } from '../../pipelines/runtime/dead-letter-log.ts';
+import type { RefusedInput } from '../../pipelines/runtime/node-context.ts';
 import type { DeadLetter } from '../../schemas/types.generated.ts';
 
-const letter = (i: number, over: Partial<DeadLetter> = {}): DeadLetter => ({
+const letter = (i: number, over: Partial<RefusedInput> = {}): RefusedInput => ({
   ts_event: i,
   ts_known: i,
   node: 'quotes',
   reason: `crossed quote: bid ${i + 1} > ask ${i}`,
-  payload: JSON.stringify({ i }),
+  input: { i },
   ...over,
 });
 const lines = (log: DeadLetterLog): DeadLetter[] =>
@@ -37,24 +38,39 @@ describe('DeadLetterLog', () => {
   });
 
   it('stops keeping at the byte bound (UTF-8 bytes), never keeping a letter after one it dropped', () => {
-    const one = `${JSON.stringify(letter(0, { payload: 'é'.repeat(100) }))}\n`;
+    const { input, ...rest } = letter(0, { input: 'é'.repeat(100) });
+    const one = `${JSON.stringify({ ...rest, payload: JSON.stringify(input) })}\n`;
     const bytes = Buffer.byteLength(one);
     expect(bytes).toBeGreaterThan(one.length); // the bound counts bytes, not characters
     const log = new DeadLetterLog(1000, bytes * 3 + 1);
-    for (let i = 0; i < 5; i++) log.add(letter(0, { payload: 'é'.repeat(100) }));
+    for (let i = 0; i < 5; i++) log.add(letter(0, { input: 'é'.repeat(100) }));
     log.add(letter(1)); // small enough to fit, but after the file was full: not kept
     expect(log.written).toBe(3);
     expect(log.count).toBe(6);
     expect(Buffer.byteLength(log.text())).toBe(bytes * 3);
   });
 
+  it('serialises the input of the letters it keeps, at once, and of no other', () => {
+    const log = new DeadLetterLog(3, 1 << 20);
+    let serialised = 0;
+    const input = { n: 0, toJSON: () => ({ n: input.n, call: ++serialised }) };
+    for (let i = 0; i < 1000; i++) {
+      input.n = i; // an operator reusing its object: the letter holds the value it had when refused
+      log.add(letter(i, { input }));
+    }
+    expect(serialised).toBe(3);
+    expect(lines(log).map((l) => l.payload)).toEqual(['{"n":0,"call":1}', '{"n":1,"call":2}', '{"n":2,"call":3}']);
+    expect(log.count).toBe(1000);
+  });
+
   it('cuts a payload over its bound and says how long it was', () => {
     const log = new DeadLetterLog();
     const big = 'x'.repeat(PAYLOAD_CHARS_KEPT * 3);
-    log.add(letter(0, { payload: big }));
+    log.add(letter(0, { input: big }));
     const [kept] = lines(log);
-    expect(kept!.payload.startsWith('x'.repeat(PAYLOAD_CHARS_KEPT))).toBe(true);
-    expect(kept!.payload.endsWith(`… (cut: ${big.length} characters)`)).toBe(true);
+    // The payload is the input's JSON: the string in quotes.
+    expect(kept!.payload.startsWith(`"${'x'.repeat(PAYLOAD_CHARS_KEPT - 1)}`)).toBe(true);
+    expect(kept!.payload.endsWith(`… (cut: ${big.length + 2} characters)`)).toBe(true);
     expect(kept!.payload.length).toBeLessThan(PAYLOAD_CHARS_KEPT + 40);
   });
 

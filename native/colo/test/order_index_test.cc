@@ -107,5 +107,47 @@ TEST(OrderIndex, AgreesWithAMapOverRandomAddsAndRemovals) {
   }
 }
 
+TEST(OrderIndex, GrowsForAWholeMarketsLiveOrdersAndFindsEveryOneAfter) {
+  // Three times the first table's orders live at once, with gaps between their numbers (numbers
+  // of other symbols' books cancelled meanwhile), some sharing slots, and one without a tag.
+  OrderIndex idx;
+  std::map<uint64_t, uint32_t> ref;
+  std::mt19937_64 rng(7);
+  uint64_t next = 1;
+  const size_t live = 3 * kSlots;
+  for (size_t i = 0; i < live; ++i) {
+    next += 1 + rng() % 3;
+    const uint32_t shares = uint32_t(1 + rng() % 1000);
+    ASSERT_TRUE(idx.insert(next, order(shares)));
+    ref[next] = shares;
+  }
+  ASSERT_TRUE(idx.insert(UINT64_MAX, order(5)));
+  ref[UINT64_MAX] = 5;
+  EXPECT_GT(idx.slots(), kSlots) << "the table grew";
+  EXPECT_LE(idx.slots(), size_t(1) << OrderIndex::kMaxBits);
+  EXPECT_LE(idx.overflow(), idx.slots() >> 3) << "most orders are back in the table";
+  EXPECT_EQ(idx.size(), ref.size());
+  for (const auto& [n, shares] : ref) ASSERT_EQ(idx.find(n)->shares, shares) << n;
+  // Every number found is one that was added; removing them all leaves nothing.
+  EXPECT_EQ(idx.find(next + 1), nullptr);
+  for (const auto& [n, shares] : ref) idx.erase(n, idx.find(n));
+  EXPECT_EQ(idx.size(), 0u);
+  for (const auto& [n, shares] : ref) ASSERT_EQ(idx.find(n), nullptr);
+}
+
+TEST(OrderIndex, ReserveSizesTheTableAndStopsAtItsBound) {
+  OrderIndex small;
+  small.reserve(1000);
+  EXPECT_EQ(small.slots(), kSlots);
+  OrderIndex market;
+  market.reserve(1'500'000);
+  EXPECT_EQ(market.slots(), size_t(1) << 22);
+  OrderIndex huge;
+  huge.reserve(size_t(1) << 30);
+  EXPECT_EQ(huge.slots(), size_t(1) << OrderIndex::kMaxBits);
+  ASSERT_TRUE(market.insert(42, order(1)));
+  EXPECT_EQ(market.find(42)->shares, 1u);
+}
+
 }  // namespace
 }  // namespace colo::book

@@ -87,6 +87,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # can be said when the listener belongs to another user or ss is missing.
 port_holder() {
   local pid cmd cwd
+  if ! command -v ss >/dev/null 2>&1; then echo "a process not named here (ss, of iproute2, is not installed)"; return 0; fi
   pid="$(ss -ltnpH "sport = :$1" 2>/dev/null | sed -nE 's/.*pid=([0-9]+).*/\1/p' | head -n 1)"
   if [[ -z "$pid" ]]; then echo "a process this user cannot see"; return 0; fi
   cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60)"

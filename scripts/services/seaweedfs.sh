@@ -73,6 +73,18 @@ s3_healthy() {
   [[ -n "$code" && "$code" != 000 ]]
 }
 
+# The store takes the identity this checkout would use (environment, else $CREDENTIALS): a signed
+# HEAD of the bucket is not answered 401 or 403.
+identity_taken() {
+  local key secret code
+  key="${ALPHA_S3_ACCESS_KEY:-$(sed -n 's/^ALPHA_S3_ACCESS_KEY=//p' "$CREDENTIALS" 2>/dev/null)}"
+  secret="${ALPHA_S3_SECRET_KEY:-$(sed -n 's/^ALPHA_S3_SECRET_KEY=//p' "$CREDENTIALS" 2>/dev/null)}"
+  # The pair goes through stdin, not the command line (which other users' ps shows).
+  code="$(printf 'user = "%s:%s"\n' "$key" "$secret" | curl -s -m 5 -o /dev/null -w '%{http_code}' -I \
+    --aws-sigv4 "aws:amz:us-east-1:s3" --config - "http://127.0.0.1:$S3_PORT/$S3_BUCKET" 2>/dev/null)"
+  [[ "$code" != 401 && "$code" != 403 ]]
+}
+
 up() {
   if pid_alive "$WEED_DIR/weed.pid" "weed mini"; then
     log "seaweedfs: already running (pid $(read_pid "$WEED_DIR/weed.pid")), reusing it"
@@ -84,8 +96,11 @@ up() {
     if [[ -z "${ALPHA_S3_ACCESS_KEY:-}" || -z "${ALPHA_S3_SECRET_KEY:-}" ]] && [[ ! -s "$CREDENTIALS" ]]; then
       die "seaweedfs: port $S3_PORT is held by $(port_holder "$S3_PORT"), which this checkout's up.sh did not start, and its S3 identity is not known here (no ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY, no $CREDENTIALS): stop it (npm run services:down in the checkout that started it), give its pair in those two variables, or choose another port with ALPHA_S3_PORT"
     fi
-    log "seaweedfs: port $S3_PORT is already in use by $(port_holder "$S3_PORT"), which up.sh did not start; reusing it"
     s3_healthy || die "seaweedfs: port $S3_PORT answers, but not HTTP"
+    local whose="the pair in $CREDENTIALS"
+    [[ -n "${ALPHA_S3_ACCESS_KEY:-}" ]] && whose="ALPHA_S3_ACCESS_KEY from the environment"
+    identity_taken || die "seaweedfs: the store on port $S3_PORT ($(port_holder "$S3_PORT")) refuses this checkout's S3 identity ($whose): give its pair in ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY, stop it (npm run services:down in the checkout that started it), or choose another port with ALPHA_S3_PORT"
+    log "seaweedfs: port $S3_PORT is already in use by $(port_holder "$S3_PORT"), which up.sh did not start; reusing it"
     return 0
   fi
   step "seaweedfs $SEAWEEDFS_VERSION (pip wheel)" install_weed

@@ -66,7 +66,9 @@ function startObjectStore(): (() => void) | undefined {
   const wasUp = spawnSync('bash', [script, 'status'], { encoding: 'utf8' }).status === 0;
   const r = spawnSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 5 * 60_000 });
   if (r.status !== 0)
-    throw new Error(`scripts/services/seaweedfs.sh up exited with ${r.status ?? r.signal} (its reason is the [services] line above): the cold-tier tests need the real object store`);
+    throw new Error(
+      `scripts/services/seaweedfs.sh up exited with ${r.status ?? r.signal} (its reason is the [services] line above): the cold-tier tests need the real object store`,
+    );
   const cache = process.env['SERVICES_CACHE_DIR'] ?? join(servicesDir(), 'cache');
   const pairFile = join(cache, 'seaweedfs-s3.env');
   // Set in the environment, the pair is taken from there (and the script writes no file when it reused a store).

@@ -43,7 +43,9 @@ async function importTsx() {
   try {
     return await import('tsx/esm/api');
   } catch (error) {
-    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || process.argv.includes('--debug')) throw error;
+    // Only tsx itself missing: a package tsx needs that is missing is a broken install, shown as it is.
+    const tsxMissing = error?.code === 'ERR_MODULE_NOT_FOUND' && /Cannot find package 'tsx'/.test(String(error.message));
+    if (!tsxMissing || process.argv.includes('--debug')) throw error;
     process.stderr.write(
       `alpha: this checkout's dependencies are not installed (no package tsx under ${join(ROOT, 'node_modules')}): run \`npm ci\` in ${resolve(ROOT)} first\n`,
     );

@@ -92,7 +92,7 @@ function readPidFile(outDir: string): { pid: number; start?: string } {
     if (err instanceof DataError) throw new AlphaError(`${err.message}; expected the pid file alpha live writes`);
     throw err;
   }
-  const m = /^(\d{1,10})(?: (\d{1,20}))?\n?$/.exec(text);
+  const m = /^\s*(\d{1,10})(?:[ \t]+(\d{1,20}))?\s*$/.exec(text);
   const pid = Number(m?.[1]);
   if (!m || !Number.isSafeInteger(pid) || pid <= 0)
     throw new AlphaError(`${file}: not a process id (and its start); expected the pid file alpha live writes`);

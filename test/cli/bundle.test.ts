@@ -163,7 +163,10 @@ describe('the CLI bundle', () => {
 });
 
 describe('a checkout whose dependencies were never installed', () => {
-  it('says to run npm ci, in one line, instead of a stack trace', () => {
+  it.each([
+    ['as `npm start` runs it (no bundle can be built without esbuild)', {}],
+    ['with ALPHA_TSX=1', { ALPHA_TSX: '1' }],
+  ])('says to run npm ci, in one line, instead of a stack trace: %s', (_how, extra: Record<string, string>) => {
     const bare = realpathSync(mkdtempSync(join(tmpdir(), 'alpha-bare-')));
     try {
       mkdirSync(join(bare, 'bin'));
@@ -171,7 +174,7 @@ describe('a checkout whose dependencies were never installed', () => {
       writeFileSync(join(bare, 'package.json'), '{ "type": "module" }\n');
       const started = spawnSync(process.execPath, [join(bare, 'bin/alpha.mjs'), 'backtest', 'topology.yaml'], {
         encoding: 'utf8',
-        env: { ...process.env, ALPHA_TSX: '1', NODE_PATH: '' },
+        env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'ALPHA_TSX')), NODE_PATH: '', ...extra },
         timeout: 20_000,
       });
       expect(started.status).toBe(1);

@@ -26,6 +26,9 @@ function folder(name: string, pid: (file: string) => void): string {
 describe('OUT/live.pid', () => {
   it('reads the pid a live run wrote, and NaN when there is none', () => {
     expect(readPid(folder('ok', (f) => writeFileSync(f, '4242\n')))).toBe(4242);
+    // As an editor or another system may leave it: spaces around it, a CRLF.
+    expect(readPid(folder('spaced', (f) => writeFileSync(f, ' 4242 \r\n')))).toBe(4242);
+    expect(readPid(folder('with-start', (f) => writeFileSync(f, '4242 123456\r\n')))).toBe(4242);
     expect(readPid(folder('none', () => undefined))).toBeNaN();
   });
 

@@ -100,12 +100,27 @@ def run(rows: Rows, *, horizon: int, holdout: float, refit: bool, dcfg: DaeConfi
             metrics[f"snapshots_{what}"] = ic["snapshots"]
             metrics[f"rows_{what}"] = ic["rows"]
         dae_holdout_report = phase1.dae.report(x[usable & in_hold])
+        if metrics["ic_train"] is None or metrics["ic_holdout"] is None:
+            raise TrainInputError(
+                f"{describe}: the model fitted on the training sessions ({date_of_day(train_days[0])}..{date_of_day(train_days[-1])}) "
+                f"ranks the symbols of no {'training' if metrics['ic_train'] is None else 'held-out'} snapshot (its scores or the labels "
+                f"do not vary across 3 or more symbols in any), so the holdout measures nothing; widen the window to more sessions and symbols")
 
     if phase1 is not None and not refit:
         exported, fit_rows, head_rows = phase1, usable & in_train, labelled & in_train
     else:
         exported = _fit(x, usable, labelled, labels.value, dcfg, hcfg, seed)
         fit_rows, head_rows = usable, labelled
+    # A model that ranks no snapshot's symbols has learnt nothing to trade on: LightGBM makes one leaf
+    # when the labels do not vary (one symbol a snapshot, demeaned to 0) or the data are too few to
+    # split on, and a model may vary only across snapshots. It needs a snapshot of 3 or more symbols
+    # where both its scores and the labels vary (the IC is defined there).
+    fitted_ic = information_coefficient(exported.predict(x[head_rows]), labels.value[head_rows], labels.snapshot[head_rows])
+    if fitted_ic["spearman"] is None:
+        raise TrainInputError(
+            f"{describe}: the trained model ranks the symbols of no snapshot ({int(head_rows.sum())} labelled rows, "
+            f"{len(np.unique(labels.snapshot[head_rows]))} snapshot(s), {len(days)} session(s)): in none do both its scores and "
+            f"the labels vary across 3 or more symbols; widen the window to more sessions and symbols")
     if not n_hold:
         ic = information_coefficient(exported.predict(x[labelled]), labels.value[labelled], labels.snapshot[labelled])
         metrics.update(ic_train=ic["spearman"], ic_train_pearson=ic["pearson"], snapshots_train=ic["snapshots"],

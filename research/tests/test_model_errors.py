@@ -134,3 +134,17 @@ def test_exit_code_and_usage_from_the_shell(tmp_path: Path) -> None:
     assert r.returncode == 2 and "--features" in r.stderr
     r = subprocess.run([sys.executable, script, "--features", "x", "--out", "o", "--holdout", "1.5"], capture_output=True, text=True)
     assert r.returncode == 2 and "1.5 is not in [0, 1)" in r.stderr
+
+
+def test_one_symbol_gives_nothing_to_rank(capsys, tmp_path: Path) -> None:
+    # Labels are returns demeaned per snapshot: with one symbol they are all 0, and LightGBM makes one leaf.
+    p = write(tmp_path, synthetic.make_table(days=4, symbols=1, features=5, seed=9))
+    fails(capsys, tmp_path, ["--features", str(p), "--holdout", "0"], f"{p}", "the trained model ranks the symbols of no snapshot")
+    assert not (tmp_path / "out" / "model.onnx").exists()
+
+
+def test_prices_that_never_move_give_nothing_to_rank(capsys, tmp_path: Path, good: pa.Table) -> None:
+    i = good.column_names.index("price")
+    p = write(tmp_path, good.set_column(i, "price", pa.array(np.full(len(good), 50.0))))
+    fails(capsys, tmp_path, ["--features", str(p)], "ranks the symbols of no training snapshot", "so the holdout measures nothing")
+    fails(capsys, tmp_path, ["--features", str(p), "--holdout", "0"], "the trained model ranks the symbols of no snapshot")

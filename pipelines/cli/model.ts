@@ -4,7 +4,7 @@
  * own Python environment, set up by research/setup.sh). The model folder gets model.onnx, card.json
  * and golden.json.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,9 +20,12 @@ import type { CrossSection, Prediction } from '../../schemas/types.generated.ts'
 const ROOT = resolve(import.meta.dirname, '../..');
 export const RESEARCH_PYTHON = join(ROOT, '.venv/research/bin/python');
 
-/** Creates or updates the research virtual environment (a no-op when it is up to date). */
-export function ensureResearchEnv(): void {
-  const setup = spawnSync('bash', [join(ROOT, 'research/setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+/**
+ * Creates or updates the research virtual environment (a no-op when it is up to date). What it says
+ * goes to stderr (stdout is the command's result), and nothing with `quiet` unless it fails.
+ */
+export function ensureResearchEnv(quiet = false): void {
+  const setup = spawnSync('bash', [join(ROOT, 'research/setup.sh')], { stdio: ['ignore', quiet ? 'ignore' : 2, 'inherit'] });
   if (setup.status !== 0)
     throw new AlphaError(`research/setup.sh failed (exit ${setup.status}): the Python environment for training is not ready`);
 }
@@ -112,30 +115,74 @@ async function train(
   }
   if (summary.dead_letters > 0)
     process.stderr.write(`warning: the features run wrote ${summary.dead_letters} dead letters (${join(work, 'dead_letters.jsonl')})\n`);
-  ensureResearchEnv();
+  ensureResearchEnv(opts.quiet);
   const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) =>
     opts[k] !== undefined ? [`--${k}`, opts[k]!] : [],
   );
-  const train = spawnSync(
-    RESEARCH_PYTHON,
-    [
-      join(ROOT, 'research/model/train.py'),
-      '--features',
-      join(work, FEATURES_FILE),
-      '--from',
-      opts.from,
-      '--to',
-      opts.to,
-      '--out',
-      modelDir,
-      '--name',
-      name,
-      ...extra,
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  if (train.status !== 0) throw new AlphaError(`research/model/train.py failed (exit ${train.status ?? train.signal})`);
+  await runTrainPy([
+    join(ROOT, 'research/model/train.py'),
+    '--features',
+    join(work, FEATURES_FILE),
+    '--from',
+    opts.from,
+    '--to',
+    opts.to,
+    '--out',
+    modelDir,
+    '--name',
+    name,
+    ...extra,
+  ]);
 }
+
+/**
+ * Runs train.py, its lines on this process's stderr. A SIGINT or SIGTERM to this process is passed on
+ * (from a terminal both get Ctrl-C; a signal to this process alone must not leave it training into a
+ * staging folder nobody commits), and the command then fails with 130 or 143. train.py's refusal
+ * (`train.py: error: …`, exit 2) becomes the command's `alpha:` line.
+ */
+async function runTrainPy(args: string[]): Promise<void> {
+  const child = spawn(RESEARCH_PYTHON, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+  let refusal: string | undefined;
+  let partial = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith(TRAIN_REFUSAL)) refusal = line.slice(TRAIN_REFUSAL.length);
+      else process.stderr.write(`${line}\n`);
+    }
+  });
+  let interrupted: NodeJS.Signals | undefined;
+  const pass = (signal: NodeJS.Signals): void => {
+    interrupted ??= signal;
+    child.kill(signal);
+  };
+  process.on('SIGINT', pass);
+  process.on('SIGTERM', pass);
+  let code: number | null;
+  let signal: NodeJS.Signals | null;
+  try {
+    [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done, fail) => {
+      child.on('error', fail);
+      child.on('close', (c, s) => done([c, s]));
+    });
+  } catch (err) {
+    throw new AlphaError(`${RESEARCH_PYTHON}: cannot start it (${(err as Error).message}): run research/setup.sh`);
+  } finally {
+    process.off('SIGINT', pass);
+    process.off('SIGTERM', pass);
+  }
+  if (partial !== '') process.stderr.write(`${partial}\n`);
+  const by = interrupted ?? signal ?? (code === 130 ? 'SIGINT' : code === 143 ? 'SIGTERM' : undefined);
+  if (by !== undefined) {
+    process.exitCode = by === 'SIGTERM' ? 143 : 130;
+    throw new AlphaError(`training interrupted (${by}): no model written`);
+  }
+  if (code !== 0) throw new AlphaError(refusal !== undefined ? `train.py: ${refusal}` : `research/model/train.py failed (exit ${code})`);
+}
+
+const TRAIN_REFUSAL = 'train.py: error: ';
 
 /** A folder a run wrote (its summary and resolved topology are there): what `evaluate` replaces unasked. */
 function isRunFolder(dir: string): boolean {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
 from pathlib import Path
 
@@ -186,5 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _leave_on_signal(signum: int, _frame) -> None:
+    # scikit-learn's fit catches KeyboardInterrupt and returns a half-trained model, which would then be
+    # exported: leave by SystemExit instead (128 + the signal, as a shell reports it).
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _leave_on_signal)
+    signal.signal(signal.SIGTERM, _leave_on_signal)
     sys.exit(main())

@@ -3,8 +3,8 @@
  * by the graph, trained on by research/model/train.py (the project's Python environment), exported to
  * ONNX and served back in a backtest; and the runner's refusal to let that model score its own window.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,4 +110,64 @@ describe('alpha model train', () => {
     expect(cli.status).toBe(1);
     expect(cli.stderr).toMatch(/trained on data known until .* after the first snapshot it would score .*look-ahead/);
   });
+});
+
+describe('alpha model train, failing', () => {
+  const trainArgs = (out: string, work: string, ...more: string[]) => [
+    alpha,
+    'model',
+    'train',
+    '--data',
+    data,
+    '--out',
+    out,
+    '--work',
+    work,
+    '--quiet',
+    ...more,
+  ];
+
+  it("gives train.py's reason as its one alpha: line when the window has nothing to rank, and writes no model", async () => {
+    // Two symbols: no snapshot has the 3 a rank correlation needs.
+    const pair = await dataset({ symbols: 2, days: 2, seed: 5 });
+    const out = join(tempDir('flat'), 'model');
+    const r = spawnSync(
+      process.execPath,
+      [...trainArgs(out, tempDir('flat-work'), '--from', '2024-01-02', '--to', '2024-01-03', '--holdout', '0'), '--data', pair],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toContain('train.py: error:');
+    expect(r.stderr).toMatch(
+      /^alpha: train\.py: .*features\.parquet \(window 2024-01-02\.\.2024-01-03\): the trained model ranks the symbols of no snapshot/m,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('stops training on SIGINT: exit 130, no model, no staging folder, and train.py gone', async () => {
+    const parent = tempDir('interrupted');
+    const out = join(parent, 'model');
+    const work = tempDir('interrupted-work');
+    const child = spawn(process.execPath, trainArgs(out, work, '--from', days.from, '--to', days.to, '--bottleneck', '1024'), {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const started = new Promise<void>((up) =>
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        // train.py has read its input: it is training now.
+        if (/train\.py: \d+ rows/.test(stderr)) up();
+      }),
+    );
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    await started;
+    child.kill('SIGINT'); // this process alone: train.py must be stopped by it
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('alpha: training interrupted (SIGINT): no model written');
+    expect(readdirSync(parent)).toEqual([]);
+    expect(spawnSync('pgrep', ['-f', `train.py --features ${join(work, 'features.parquet')}`]).status).not.toBe(0);
+  }, 60_000);
 });

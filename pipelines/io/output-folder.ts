@@ -19,10 +19,12 @@ import {
   closeSync,
   constants,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -80,6 +82,7 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
   const where = `${flag} ${path}`;
   const out = ownFolder(path, flag);
   refuseInputs(out, options.inputs ?? [], where);
+  refuseLink(out, where);
   const parent = dirname(out);
   const name = basename(out);
   try {
@@ -164,6 +167,23 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
 }
 
 /** `out` is a folder or does not exist yet, and no existing folder on its way is a file. */
+/**
+ * The run's folder replaces the entry at `out` by a rename: a link there would be replaced and its
+ * target left as it was (a dangling one failed only at the end, after the whole run).
+ */
+function refuseLink(out: string, where: string): void {
+  let target: string | undefined;
+  try {
+    if (lstatSync(out).isSymbolicLink()) target = readlinkSync(out);
+  } catch {
+    return; // missing
+  }
+  if (target !== undefined)
+    throw new AlphaError(
+      `${where}: is a symbolic link (to ${target}), expected a folder of its own: give the folder it names if the run should write there`,
+    );
+}
+
 function checkFolderPath(out: string, where: string): void {
   for (let p = out; ; p = dirname(p)) {
     let stats: ReturnType<typeof statSync> | undefined;

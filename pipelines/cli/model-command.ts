@@ -40,9 +40,9 @@ export function registerModelCommand(program: Command): void {
     .option('--from <date>', 'first trading day (YYYY-MM-DD)', fromDay)
     .option('--to <date>', 'last trading day (YYYY-MM-DD)', toDay)
     .option('--node <name>', 'the model node (default: the first node whose type starts with "model.")')
-    .option('--out <dir>', 'backtest output folder (an earlier evaluate run there is replaced)', 'out/model-evaluate')
-    .option('--overwrite', 'replace an existing non-empty --out that is not an earlier run (default: refuse it)')
-    .option('--format <format>', 'text or json', 'text')
+    .option('--out <dir>', 'backtest output folder, with evaluation.json (an earlier evaluate run there is replaced)', 'out/model-evaluate')
+    .option('--overwrite', 'replace an existing non-empty --out that is not an earlier evaluate run (default: refuse it)')
+    .option('--format <format>', 'text or json', textOrJson, 'text')
     .option('--quiet', 'no progress output')
     .action(async (opts: EvaluateOptions) => {
       const report = await (await import('./model.ts')).evaluateModel(opts);
@@ -74,3 +74,9 @@ const decimalIn =
     if (x < lo || x > hi || (!hiIn && x === hi)) throw new AlphaError(`${flag} is "${value}": expected ${accepted}`);
     return x;
   };
+
+/** A commander parser: `text` or `json`. */
+function textOrJson(value: string): string {
+  if (value !== 'text' && value !== 'json') throw new AlphaError(`--format is "${value}": expected text or json`);
+  return value;
+}

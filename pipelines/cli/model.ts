@@ -12,6 +12,8 @@ import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
 import { openOutput, refuseInputs, runInputs } from '../io/output-folder.ts';
+import { writeFileAtomically } from '../io/write-file.ts';
+import { toJson } from '../runtime/node-context.ts';
 import { progressPrinter, wroteLine } from './report.ts';
 import { informationCoefficient, type IcReport } from '../model/evaluate.ts';
 import { microsToDate } from '../../lib/model/model-card.ts';
@@ -61,6 +63,8 @@ export interface TrainOptions {
 
 /** `alpha model train`: the features run, then training, into --out (staged, moved into place once trained). */
 export async function trainModel(opts: TrainOptions): Promise<void> {
+  if (opts.out.trim() === '') throw new AlphaError('--out is empty: expected the model folder to write (e.g. models/NAME)');
+  if (opts.work?.trim() === '') throw new AlphaError('--work is empty: expected a folder for the features run (or leave it out)');
   const topology = resolveTopology(opts.topology);
   const edge = featureEdge(topology, opts.edge);
   const name = resolve(opts.out).split('/').pop()!;
@@ -103,6 +107,8 @@ async function train(
     summary = await runBacktest({
       topologyFile: featuresTopology,
       outDir: work,
+      // Named as given, or as the default it fell back to.
+      outFlag: opts.work === undefined ? '--work (default out/model-train/<model folder name>)' : '--work',
       // The default work folder is this command's scratch, replaced each time; one given with --work is the user's.
       overwrite: opts.work === undefined || (opts.overwrite ?? false),
       from: opts.from,
@@ -184,9 +190,12 @@ async function runTrainPy(args: string[]): Promise<void> {
 
 const TRAIN_REFUSAL = 'train.py: error: ';
 
-/** A folder a run wrote (its summary and resolved topology are there): what `evaluate` replaces unasked. */
-function isRunFolder(dir: string): boolean {
-  return ['summary.json', 'topology.resolved.yaml'].every((f) => {
+/** What `evaluate` writes beside the backtest's files: its report, and the mark of a folder it may replace unasked. */
+const EVALUATION_FILE = 'evaluation.json';
+
+/** A folder an earlier `evaluate` wrote (its report and the run's summary are there): what it replaces unasked. */
+function isEvaluateFolder(dir: string): boolean {
+  return [EVALUATION_FILE, 'summary.json'].every((f) => {
     try {
       return lstatSync(join(dir, f)).isFile();
     } catch {
@@ -216,7 +225,7 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
     topologyFile: opts.topology,
     outDir: opts.out,
     // A scratch backtest for the report: an earlier run's folder is replaced, anything else only with --overwrite.
-    overwrite: opts.overwrite === true || isRunFolder(opts.out),
+    overwrite: opts.overwrite === true || isEvaluateFolder(opts.out),
     ...(dataDir ? { dataDir } : {}),
     ...(opts.from ? { from: opts.from } : {}),
     ...(opts.to ? { to: opts.to } : {}),
@@ -227,7 +236,7 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
     },
   });
   const ic = informationCoefficient(snapshots, predictions, (a, b) => microsToDate(a) === microsToDate(b));
-  return {
+  const report = {
     topology: opts.topology,
     node: node.name,
     model_type: node.type,
@@ -236,4 +245,6 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
     total_return: summary.total_return,
     days: summary.days,
   };
+  writeFileAtomically('--out', join(opts.out, EVALUATION_FILE), new TextEncoder().encode(`${toJson(report)}\n`));
+  return report;
 }

@@ -43,6 +43,8 @@ export interface BacktestOptions {
    * runner that started it holds the folder.
    */
   outDir: string;
+  /** The flag that gave `outDir`, for messages about it (default `--out`; `alpha model train` runs its features into `--work`). */
+  outFlag?: string;
   /** Replace an existing non-empty `outDir` whole (default: refuse it). */
   overwrite?: boolean;
   log?: Logger;
@@ -92,6 +94,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   if (options.group) return runInto(options, topology, dataDir, manifest, resolve(options.outDir), log);
   const output = openOutput(options.outDir, {
     overwrite: options.overwrite ?? false,
+    ...(options.outFlag ? { flag: options.outFlag } : {}),
     inputs: runInputs(options.topologyFile, dataDir, topology, options.lakeDir ?? DEFAULT_RUN_LAKE),
   });
   let summary: BacktestSummary;

@@ -89,6 +89,17 @@ beforeAll(async () => {
     // A rows × bottleneck array of doubles: 100,000 on the sample's ~20,000 snapshot rows was 16 GB.
     ['model train --bottleneck 1025', train('--bottleneck', '1025'), '--bottleneck is "1025": expected an integer from 1 to 1,024'],
     ['model train --holdout 1', train('--holdout', '1'), '--holdout is "1": expected a fraction from 0 up to (not including) 1'],
+    // An empty --out named no path ("--work …: is inside the model folder (--out) ;"); --format xml printed text.
+    [
+      'model train --out ""',
+      ['model', 'train', '--from', '2024-01-02', '--to', '2024-01-02', '--out', ''],
+      '--out is empty: expected the model folder to write (e.g. models/NAME)',
+    ],
+    [
+      'model evaluate --format xml',
+      ['model', 'evaluate', '--format', 'xml', '--out', out('t')],
+      '--format is "xml": expected text or json',
+    ],
   );
   // A malformed command line: commander's `error: …` came with the whole usage after it.
   const hint = '(--help lists what is accepted)';

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import signal
 import sys
 from pathlib import Path
@@ -45,8 +46,29 @@ def _fraction(text: str) -> float:
 
 def _positive(text: str) -> int:
     v = int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    if not 1 <= v <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text} is not an integer from 1 to 1,000,000")
+    return v
+
+
+def _seed(text: str) -> int:
+    v = int(text)
+    if not 0 <= v <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a seed from 0 to 4294967295")
+    return v
+
+
+def _finite_positive(text: str) -> float:
+    v = float(text)
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number above 0")
+    return v
+
+
+def _finite_non_negative(text: str) -> float:
+    v = float(text)
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number from 0 up")
     return v
 
 
@@ -62,19 +84,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=_fraction, default=0.2, help="fraction of the window's last sessions held out for metrics (default 0.2; 0 = none)")
     p.add_argument("--no-refit", dest="refit", action="store_false",
                    help="export the model fitted on the training sessions only (default: refit on the whole window)")
-    p.add_argument("--seed", type=int, default=7, help="seed for the DAE, its noise, LightGBM and the golden rows (default 7)")
+    p.add_argument("--seed", type=_seed, default=7, help="seed for the DAE, its noise, LightGBM and the golden rows (default 7)")
     p.add_argument("--on-nonfinite", choices=("drop", "error"), default="drop",
                    help="rows with NaN/inf features: drop them with a warning (counted in the card), or stop (default drop)")
     g = p.add_argument_group("denoising autoencoder")
     g.add_argument("--bottleneck", type=_positive, default=64, help="bottleneck width (default 64)")
     g.add_argument("--hidden", type=_positive, default=128, help="width of the layers around the bottleneck (default 128)")
-    g.add_argument("--noise", type=float, default=0.1, help="std of the Gaussian input noise (default 0.1)")
+    g.add_argument("--noise", type=_finite_non_negative, default=0.1, help="std of the Gaussian input noise (default 0.1)")
     g.add_argument("--mask", type=_fraction, default=0.0, help="fraction of inputs zeroed in each corrupted row (default 0)")
     g.add_argument("--epochs", type=_positive, default=20, help="passes over the rows, fresh noise each (default 20)")
     h = p.add_argument_group("LightGBM head")
     h.add_argument("--trees", type=_positive, default=200, help="boosting rounds (default 200)")
     h.add_argument("--leaves", type=_positive, default=15, help="num_leaves (default 15)")
-    h.add_argument("--learning-rate", type=float, default=0.05, help="default 0.05")
+    h.add_argument("--learning-rate", type=_finite_positive, default=0.05, help="default 0.05")
     h.add_argument("--min-leaf", type=_positive, default=100, help="min_data_in_leaf (default 100)")
     p.add_argument("--golden-rows", type=_positive, default=32, help="rows in golden.json, 4 of them edge rows (default 32)")
     return p
@@ -89,6 +111,8 @@ def train(args: argparse.Namespace) -> dict:
         raise TrainInputError(f"--from {args.date_from} is after --to {args.date_to}")
     if args.noise < 0:
         raise TrainInputError(f"--noise {args.noise} is negative")
+    if args.out.exists() and not args.out.is_dir():
+        raise TrainInputError(f"--out {args.out}: is a file, expected a folder (created when missing)")
     paths = list(args.features)
     window = f"{args.date_from or 'start'}..{args.date_to or 'end'}"
     describe = f"{', '.join(map(str, paths))} (window {window})"

@@ -148,3 +148,24 @@ def test_prices_that_never_move_give_nothing_to_rank(capsys, tmp_path: Path, goo
     p = write(tmp_path, good.set_column(i, "price", pa.array(np.full(len(good), 50.0))))
     fails(capsys, tmp_path, ["--features", str(p)], "ranks the symbols of no training snapshot", "so the holdout measures nothing")
     fails(capsys, tmp_path, ["--features", str(p), "--holdout", "0"], "the trained model ranks the symbols of no snapshot")
+
+
+@pytest.mark.parametrize("flag,value", [("--seed", "-1"), ("--seed", "99999999999"), ("--learning-rate", "-1"),
+                                        ("--learning-rate", "nan"), ("--noise", "nan"), ("--horizon", str(10**21))])
+def test_flag_values_out_of_range_are_usage_errors(capsys, tmp_path: Path, good: pa.Table, flag: str, value: str) -> None:
+    p = write(tmp_path, good)
+    with pytest.raises(SystemExit) as e:
+        train.main(["--features", str(p), "--out", str(tmp_path / "out"), flag, value])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}" in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_that_is_a_file(capsys, tmp_path: Path, good: pa.Table) -> None:
+    p = write(tmp_path, good)
+    (tmp_path / "a-file").write_text("x")
+    code = train.main(["--features", str(p), "--out", str(tmp_path / "a-file")])
+    assert code == 2
+    assert f"--out {tmp_path / 'a-file'}: is a file, expected a folder" in capsys.readouterr().err
+    assert (tmp_path / "a-file").read_text() == "x"

@@ -13,6 +13,17 @@ export function parseJsonText(text: string): { value: unknown } | { error: strin
   }
 }
 
+/** The same for a file's bytes, which must be UTF-8 (a byte that is not is the reason, not a U+FFFD). */
+export function parseJsonBytes(bytes: Uint8Array): { value: unknown } | { error: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    return { error: oneLine(err instanceof Error ? err.message : String(err)) };
+  }
+  return parseJsonText(text);
+}
+
 /** `text` with line breaks and tabs written as \n, \r, \t, cut to about MAX_REASON characters. */
 export function oneLine(text: string): string {
   const line = text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t');

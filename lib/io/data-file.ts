@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { DataError } from '../core/errors.ts';
-import { oneLine, parseJsonText } from '../core/json-text.ts';
+import { oneLine, parseJsonBytes } from '../core/json-text.ts';
 
 /** A file that is not there (or a path through a file): callers that have their own advice for a missing file tell it apart. */
 export class DataFileMissing extends DataError {}
@@ -165,12 +165,12 @@ export function openDataFile(dir: string, file: string): { fd: number; size: num
  * missing file is still a DataFileMissing.
  */
 export function readJsonFile(path: string, limit: FileLimit): { value: unknown } | { error: string } {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(readDataBytes(path, limit));
+    bytes = readDataBytes(path, limit);
   } catch (err) {
     if (err instanceof DataFileMissing) throw err;
     return { error: err instanceof DataError ? err.detail : oneLine((err as Error).message) };
   }
-  return parseJsonText(text);
+  return parseJsonBytes(bytes);
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { DataType, type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
-import { oneLine, parseJsonText } from '../../lib/core/json-text.ts';
+import { parseJsonBytes } from '../../lib/core/json-text.ts';
 import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/data-file.ts';
 import { parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
 import { parquetSizeProblem } from './parquet-size.ts';
@@ -74,12 +74,7 @@ function readSummary(dir: string): Record<string, unknown> {
     bytes: MAX_SUMMARY_BYTES,
     of: "a run's summary (alpha backtest writes a few KB)",
   });
-  let read: { value: unknown } | { error: string };
-  try {
-    read = parseJsonText(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    read = { error: oneLine(err instanceof Error ? err.message : String(err)) };
-  }
+  const read = parseJsonBytes(bytes);
   if ('error' in read) throw new DataError(join(dir, file), `not JSON (${read.error}): expected the summary alpha backtest writes`);
   const parsed = read.value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))

@@ -166,7 +166,6 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
   }
 }
 
-/** `out` is a folder or does not exist yet, and no existing folder on its way is a file. */
 /**
  * The run's folder replaces the entry at `out` by a rename: a link there would be replaced and its
  * target left as it was (a dangling one failed only at the end, after the whole run).
@@ -184,6 +183,7 @@ function refuseLink(out: string, where: string): void {
     );
 }
 
+/** `out` is a folder or does not exist yet, and no existing folder on its way is a file. */
 function checkFolderPath(out: string, where: string): void {
   for (let p = out; ; p = dirname(p)) {
     let stats: ReturnType<typeof statSync> | undefined;

@@ -73,13 +73,15 @@ export function readPid(outDir: string): number {
  * has since given to another program is not taken for the run.
  */
 export function liveRunIn(outDir: string): number | undefined {
-  const { pid, start } = readPidFile(outDir);
-  if (Number.isNaN(pid) || !processAlive(pid)) return undefined;
-  if (start !== undefined) {
-    const now = processStart(pid);
-    if (now !== undefined && now !== start) return undefined;
-  }
-  return pid;
+  const recorded = readPidFile(outDir);
+  return running(recorded) ? recorded.pid : undefined;
+}
+
+/** The process live.pid names still runs, and is the one that wrote it (same start, where /proc tells). */
+function running({ pid, start }: { pid: number; start?: string }): boolean {
+  if (Number.isNaN(pid) || !processAlive(pid)) return false;
+  const now = start === undefined ? undefined : processStart(pid);
+  return now === undefined || now === start;
 }
 
 function readPidFile(outDir: string): { pid: number; start?: string } {
@@ -113,11 +115,11 @@ export function cleanReason(text: string): string {
  * the request, or throws an AlphaError (no run there, not running, did not answer in `timeoutMs`).
  */
 export async function requestHalt(outDir: string, reason: string, timeoutMs = 5000): Promise<number> {
-  const recorded = readPid(outDir);
-  if (Number.isNaN(recorded))
+  const recorded = readPidFile(outDir);
+  const pid = recorded.pid;
+  if (Number.isNaN(pid))
     throw new AlphaError(`${outDir}: no live run is writing this folder (no ${PID_FILE}); give the --out of a running alpha live`);
-  const pid = liveRunIn(outDir);
-  if (pid === undefined) throw new AlphaError(`${outDir}: the live run (pid ${recorded}) is not running any more`);
+  if (!running(recorded)) throw new AlphaError(`${outDir}: the live run (pid ${pid}) is not running any more`);
   const file = join(outDir, KILL_FILE);
   writeFileAtomically('alpha kill', file, new TextEncoder().encode(JSON.stringify({ reason: cleanReason(reason) })));
   const deadline = Date.now() + timeoutMs;

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
@@ -150,14 +151,10 @@ async function train(
 async function runTrainPy(args: string[]): Promise<void> {
   const child = spawn(RESEARCH_PYTHON, args, { stdio: ['ignore', 'inherit', 'pipe'] });
   let refusal: string | undefined;
-  let partial = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) {
-      if (line.startsWith(TRAIN_REFUSAL)) refusal = line.slice(TRAIN_REFUSAL.length);
-      else process.stderr.write(`${line}\n`);
-    }
+  // Every line, the last one too, is read before the child's 'close' (its stderr ends first).
+  createInterface({ input: child.stderr!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+    if (line.startsWith(TRAIN_REFUSAL)) refusal = line.slice(TRAIN_REFUSAL.length);
+    else process.stderr.write(`${line}\n`);
   });
   let interrupted: NodeJS.Signals | undefined;
   const pass = (signal: NodeJS.Signals): void => {
@@ -179,7 +176,6 @@ async function runTrainPy(args: string[]): Promise<void> {
     process.off('SIGINT', pass);
     process.off('SIGTERM', pass);
   }
-  if (partial !== '') process.stderr.write(`${partial}\n`);
   const by = interrupted ?? signal ?? (code === 130 ? 'SIGINT' : code === 143 ? 'SIGTERM' : undefined);
   if (by !== undefined) {
     process.exitCode = by === 'SIGTERM' ? 143 : 130;

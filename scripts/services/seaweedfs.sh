@@ -49,15 +49,24 @@ PY
   rm -rf "$WEED_HOME" && mv "$WEED_HOME.tmp" "$WEED_HOME"
 }
 
-# The identity: from the environment, else the pair kept in $CREDENTIALS, else a new random pair.
-credentials() {
-  mkdir -p "$WEED_DIR" "$CACHE_DIR"
+# known_pair: sets ACCESS_KEY and SECRET_KEY (and PAIR_FROM, for messages) from the environment, else
+# from the pair kept in $CREDENTIALS; false when neither has one.
+known_pair() {
   if [[ -n "${ALPHA_S3_ACCESS_KEY:-}" && -n "${ALPHA_S3_SECRET_KEY:-}" ]]; then
-    ACCESS_KEY="$ALPHA_S3_ACCESS_KEY" SECRET_KEY="$ALPHA_S3_SECRET_KEY"
+    ACCESS_KEY="$ALPHA_S3_ACCESS_KEY" SECRET_KEY="$ALPHA_S3_SECRET_KEY" PAIR_FROM="ALPHA_S3_ACCESS_KEY from the environment"
   elif [[ -s "$CREDENTIALS" ]]; then
+    PAIR_FROM="the pair in $CREDENTIALS"
     ACCESS_KEY="$(sed -n 's/^ALPHA_S3_ACCESS_KEY=//p' "$CREDENTIALS")"
     SECRET_KEY="$(sed -n 's/^ALPHA_S3_SECRET_KEY=//p' "$CREDENTIALS")"
   else
+    return 1
+  fi
+}
+
+# The identity: the known pair, else a new random one.
+credentials() {
+  mkdir -p "$WEED_DIR" "$CACHE_DIR"
+  if ! known_pair; then
     ACCESS_KEY="alpha$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     SECRET_KEY="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   fi
@@ -73,14 +82,11 @@ s3_healthy() {
   [[ -n "$code" && "$code" != 000 ]]
 }
 
-# The store takes the identity this checkout would use (environment, else $CREDENTIALS): a signed
-# HEAD of the bucket is not answered 401 or 403.
+# The store takes the known pair (known_pair first): a signed HEAD of the bucket is not answered 401 or 403.
 identity_taken() {
-  local key secret code
-  key="${ALPHA_S3_ACCESS_KEY:-$(sed -n 's/^ALPHA_S3_ACCESS_KEY=//p' "$CREDENTIALS" 2>/dev/null)}"
-  secret="${ALPHA_S3_SECRET_KEY:-$(sed -n 's/^ALPHA_S3_SECRET_KEY=//p' "$CREDENTIALS" 2>/dev/null)}"
+  local code
   # The pair goes through stdin, not the command line (which other users' ps shows).
-  code="$(printf 'user = "%s:%s"\n' "$key" "$secret" | curl -s -m 5 -o /dev/null -w '%{http_code}' -I \
+  code="$(printf 'user = "%s:%s"\n' "$ACCESS_KEY" "$SECRET_KEY" | curl -s -m 5 -o /dev/null -w '%{http_code}' -I \
     --aws-sigv4 "aws:amz:us-east-1:s3" --config - "http://127.0.0.1:$S3_PORT/$S3_BUCKET" 2>/dev/null)"
   [[ "$code" != 401 && "$code" != 403 ]]
 }
@@ -93,13 +99,11 @@ up() {
   if port_open "$S3_PORT"; then
     # A store another checkout started keeps its identity in that checkout's cache: without the pair
     # (environment or $CREDENTIALS) nothing here could sign a request to it.
-    if [[ -z "${ALPHA_S3_ACCESS_KEY:-}" || -z "${ALPHA_S3_SECRET_KEY:-}" ]] && [[ ! -s "$CREDENTIALS" ]]; then
+    if ! known_pair; then
       die "seaweedfs: port $S3_PORT is held by $(port_holder "$S3_PORT"), which this checkout's up.sh did not start, and its S3 identity is not known here (no ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY, no $CREDENTIALS): stop it (npm run services:down in the checkout that started it), give its pair in those two variables, or choose another port with ALPHA_S3_PORT"
     fi
     s3_healthy || die "seaweedfs: port $S3_PORT answers, but not HTTP"
-    local whose="the pair in $CREDENTIALS"
-    [[ -n "${ALPHA_S3_ACCESS_KEY:-}" ]] && whose="ALPHA_S3_ACCESS_KEY from the environment"
-    identity_taken || die "seaweedfs: the store on port $S3_PORT ($(port_holder "$S3_PORT")) refuses this checkout's S3 identity ($whose): give its pair in ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY, stop it (npm run services:down in the checkout that started it), or choose another port with ALPHA_S3_PORT"
+    identity_taken || die "seaweedfs: the store on port $S3_PORT ($(port_holder "$S3_PORT")) refuses this checkout's S3 identity ($PAIR_FROM): give its pair in ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY, stop it (npm run services:down in the checkout that started it), or choose another port with ALPHA_S3_PORT"
     log "seaweedfs: port $S3_PORT is already in use by $(port_holder "$S3_PORT"), which up.sh did not start; reusing it"
     return 0
   fi

@@ -93,7 +93,7 @@ class OrderIndex {
     if (!table_) allocate(bits);
     else if (bits > bits_) grow(bits);
     // As many as would make the table grow, at most: Abseil aborts on an allocation that fails.
-    overflow_.reserve(std::min(n / 16, grow_at_ == SIZE_MAX ? slots() >> 3 : grow_at_));
+    overflow_.reserve(std::min(n / 16, slots() >> 3));
   }
 
  private:

@@ -149,7 +149,11 @@ async function train(
  * (`train.py: error: …`, exit 2) becomes the command's `alpha:` line.
  */
 async function runTrainPy(args: string[]): Promise<void> {
-  const child = spawn(RESEARCH_PYTHON, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+  // ALPHA_PARENT_PID: train.py ends with this process even when it is killed outright (SIGKILL).
+  const child = spawn(RESEARCH_PYTHON, args, {
+    stdio: ['ignore', 'inherit', 'pipe'],
+    env: { ...process.env, ALPHA_PARENT_PID: String(process.pid) },
+  });
   let refusal: string | undefined;
   // Every line, the last one too, is read before the child's 'close' (its stderr ends first).
   createInterface({ input: child.stderr!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {

@@ -9,8 +9,10 @@ Exit codes: 0 done, 2 bad input or arguments (the message names the file and the
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as dt
 import math
+import os
 import signal
 import sys
 from pathlib import Path
@@ -217,7 +219,20 @@ def _leave_on_signal(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def _die_with_parent() -> None:
+    """Started by `alpha model train` (ALPHA_PARENT_PID): that process killed outright (SIGKILL, the OOM
+    killer) must not leave training running for minutes into a staging folder nobody commits. Linux
+    sends SIGTERM when the parent ends (PR_SET_PDEATHSIG); elsewhere nothing is set."""
+    parent = os.environ.get("ALPHA_PARENT_PID")
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    if str(os.getppid()) != parent:  # it ended before the request was made
+        raise SystemExit(128 + signal.SIGTERM)
+
+
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, _leave_on_signal)
     signal.signal(signal.SIGTERM, _leave_on_signal)
+    _die_with_parent()
     sys.exit(main())

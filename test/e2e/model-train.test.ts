@@ -170,4 +170,28 @@ describe('alpha model train, failing', () => {
     expect(readdirSync(parent)).toEqual([]);
     expect(spawnSync('pgrep', ['-f', `train.py --features ${join(work, 'features.parquet')}`]).status).not.toBe(0);
   }, 60_000);
+
+  it('takes train.py down with it when killed outright (SIGKILL), instead of leaving it training', async () => {
+    const work = tempDir('killed-work');
+    const child = spawn(
+      process.execPath,
+      trainArgs(join(tempDir('killed'), 'model'), work, '--from', days.from, '--to', days.to, '--bottleneck', '1024'),
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    await new Promise<void>((up) =>
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        if (/train\.py: \d+ rows/.test(stderr)) up();
+      }),
+    );
+    const pattern = `train.py --features ${join(work, 'features.parquet')}`;
+    expect(spawnSync('pgrep', ['-f', pattern]).status).toBe(0); // training now
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 2_000;
+    while (spawnSync('pgrep', ['-f', pattern]).status === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(spawnSync('pgrep', ['-f', pattern]).status).toBe(1);
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { dataFolder, decimal, fromDay, toDay, whole } from './flag-values.ts';
 import type { EvaluateOptions, TrainOptions } from './model.ts';
+import { DEFAULT_MAX_DEAD_LETTERS } from '../model/dead-letter-share.ts';
 
 export function registerModelCommand(program: Command): void {
   const model = program.command('model').description('Train models for the model.onnx operator.');
@@ -26,6 +27,11 @@ export function registerModelCommand(program: Command): void {
       asText(decimalIn('--holdout', 0, 1, 'a fraction from 0 up to (not including) 1', false)),
     )
     .option('--seed <n>', 'training seed', asText(whole('--seed', 0, 2 ** 32 - 1)))
+    .option(
+      '--max-dead-letters <x>',
+      `the largest share of the features run's events that may be dead letters; past it nothing is trained (default ${DEFAULT_MAX_DEAD_LETTERS})`,
+      decimalIn('--max-dead-letters', 0, 1, 'a fraction from 0 to 1'),
+    )
     .option('--quiet', 'no progress output')
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .action(async (opts: TrainOptions) => {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
+import { DEFAULT_MAX_DEAD_LETTERS, refuseDeadLetters } from '../model/dead-letter-share.ts';
 import { openOutput, refuseInputs, runInputs } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { toJson } from '../runtime/node-context.ts';
@@ -58,6 +59,8 @@ export interface TrainOptions {
   noise?: string;
   holdout?: string;
   horizon?: string;
+  /** The largest share of the features run's events that may be dead letters (default DEFAULT_MAX_DEAD_LETTERS). */
+  maxDeadLetters?: number;
   quiet?: boolean;
   overwrite?: boolean;
 }
@@ -120,8 +123,10 @@ async function train(
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  const deadLetters = join(work, 'dead_letters.jsonl');
+  refuseDeadLetters(summary, opts.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS, deadLetters);
   if (summary.dead_letters > 0)
-    process.stderr.write(`warning: the features run wrote ${summary.dead_letters} dead letters (${join(work, 'dead_letters.jsonl')})\n`);
+    process.stderr.write(`warning: the features run wrote ${summary.dead_letters} dead letters (${deadLetters}); training on the rest\n`);
   ensureResearchEnv(opts.quiet);
   const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) =>
     opts[k] !== undefined ? [`--${k}`, opts[k]!] : [],

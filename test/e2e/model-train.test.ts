@@ -4,14 +4,17 @@
  * ONNX and served back in a backtest; and the runner's refusal to let that model score its own window.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as arrow from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { resolveTopology } from '../../pipelines/runtime/backtest.ts';
 import { resolveFeatures } from '../../pipelines/topology/features.ts';
 import { ModelCardError } from '../../lib/model/model-card.ts';
+import { parquetBytes, readParquetFile } from '../../lib/io/parquet.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
 const alpha = join(import.meta.dirname, '../../bin/alpha.mjs');
@@ -147,6 +150,31 @@ describe('alpha model train, failing', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses to train when the features run dead-lettered more than --max-dead-letters of its events, and trains past a raised limit', async () => {
+    // Every 20th quote crossed: 5% of the quotes, refused by the replay, above the default 1%.
+    const damaged = crossEveryNthQuote(data, 20);
+    const out = join(tempDir('damaged'), 'model');
+    const work = tempDir('damaged-work');
+    const args = [...trainArgs(out, work, '--from', days.from, '--to', days.to, '--bottleneck', '4'), '--data', damaged];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const summary = JSON.parse(readFileSync(join(work, 'summary.json'), 'utf8')) as { events: number; dead_letters: number };
+    const crossed = summary.dead_letters;
+    expect(crossed / summary.events).toBeGreaterThan(0.03);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `\nalpha: the features run refused ${crossed.toLocaleString('en-US')} of its ${summary.events.toLocaleString('en-US')} events ` +
+        `(${((100 * crossed) / summary.events).toPrecision(2)}%, above --max-dead-letters 0.01: 1.0%); most for ${crossed.toLocaleString('en-US')} "quotes: crossed quote"; ` +
+        `see ${join(work, 'dead_letters.jsonl')}: repair the data, or raise --max-dead-letters to train on what is left\n`,
+    );
+    expect(r.stderr).not.toContain('train.py');
+    expect(existsSync(out)).toBe(false);
+
+    const raised = spawnSync(process.execPath, [...args, '--max-dead-letters', '0.1', '--overwrite'], { encoding: 'utf8' });
+    expect(raised.stderr).toContain(`warning: the features run wrote ${crossed} dead letters`);
+    expect(raised.status).toBe(0);
+    expect(existsSync(join(out, 'model.onnx'))).toBe(true);
+  }, 120_000);
+
   it('stops training on SIGINT: exit 130, no model, no staging folder, and train.py gone', async () => {
     const parent = tempDir('interrupted');
     const out = join(parent, 'model');
@@ -195,3 +223,26 @@ describe('alpha model train, failing', () => {
     expect(spawnSync('pgrep', ['-f', pattern]).status).toBe(1);
   }, 60_000);
 });
+
+/** A copy of the dataset in `dir` with every nth quote's bid and ask swapped (a crossed quote), its manifest's hashes made to match. */
+function crossEveryNthQuote(dir: string, nth: number): string {
+  const copy = tempDir('crossed');
+  cpSync(dir, copy, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8')) as {
+    datasets: { quotes: { files: string[]; sha256?: string[] } };
+  };
+  const quotes = manifest.datasets.quotes;
+  quotes.files.forEach((file, k) => {
+    const table = readParquetFile(join(copy, file));
+    const bid = table.getChild('bid')!.toArray() as Float64Array;
+    const ask = table.getChild('ask')!.toArray() as Float64Array;
+    const [bids, asks] = [Float64Array.from(bid), Float64Array.from(ask)];
+    for (let i = nth - 1; i < bids.length; i += nth) [bids[i], asks[i]] = [ask[i]!, bid[i]!];
+    const columns = Object.fromEntries(table.schema.fields.map((f) => [f.name, table.getChild(f.name)!]));
+    const bytes = parquetBytes(new arrow.Table({ ...columns, bid: arrow.makeVector(bids), ask: arrow.makeVector(asks) }));
+    writeFileSync(join(copy, file), bytes);
+    if (quotes.sha256) quotes.sha256[k] = createHash('sha256').update(bytes).digest('hex');
+  });
+  writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return copy;
+}

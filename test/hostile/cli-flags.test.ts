@@ -89,6 +89,22 @@ beforeAll(async () => {
     // A rows × bottleneck array of doubles: 100,000 on the sample's ~20,000 snapshot rows was 16 GB.
     ['model train --bottleneck 1025', train('--bottleneck', '1025'), '--bottleneck is "1025": expected an integer from 1 to 1,024'],
     ['model train --holdout 1', train('--holdout', '1'), '--holdout is "1": expected a fraction from 0 up to (not including) 1'],
+    ['model train --max-dead-letters 2', train('--max-dead-letters', '2'), '--max-dead-letters is "2": expected a fraction from 0 to 1'],
+    [
+      'model train --max-dead-letters -0.1',
+      train('--max-dead-letters', '-0.1'),
+      '--max-dead-letters is "-0.1": expected a fraction from 0 to 1',
+    ],
+    [
+      'model train --max-dead-letters NaN',
+      train('--max-dead-letters', 'NaN'),
+      '--max-dead-letters is "NaN": expected a number in plain digits (e.g. 40 or 0.03)',
+    ],
+    [
+      'model train --max-dead-letters 1%',
+      train('--max-dead-letters', '1%'),
+      '--max-dead-letters is "1%": expected a number in plain digits (e.g. 40 or 0.03)',
+    ],
     // An empty --out named no path ("--work …: is inside the model folder (--out) ;"); --format xml printed text.
     [
       'model train --out ""',

@@ -8,7 +8,6 @@
 import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
-import { readPlain } from 'hyparquet/src/plain.js';
 
 /**
  * At most 10 million rows in a run file. A 40-symbol × 250-day run (the default run's 40 symbols × 20
@@ -93,15 +92,16 @@ function longestEntry(bytes: Uint8Array, offset: number, codec: string): number 
       codec as never,
       undefined,
     );
-    const entries = readPlain(
-      { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 },
-      'BYTE_ARRAY',
-      count,
-      undefined,
-    );
+    // PLAIN BYTE_ARRAY: each entry is its 4-byte little-endian length, then its bytes; only the lengths are read.
+    const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
     let longest = 0;
-    const list = entries as ArrayLike<{ length: number }>;
-    for (let i = 0; i < list.length; i++) longest = Math.max(longest, list[i]!.length);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const length = view.getUint32(at, true);
+      longest = Math.max(longest, length);
+      at += 4 + length;
+    }
+    if (at > page.byteLength) throw new RangeError('an entry runs past the dictionary page');
     return longest;
   } catch {
     return bytes.length - offset; // unreadable here: at most what follows it in the file, for every value

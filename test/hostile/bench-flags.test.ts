@@ -58,6 +58,13 @@ const cases: [string, string, string[], RegExp][] = [
   ['redis', 'bench/redis.ts', ['--records', 'abc'], /--records 'abc'/],
   ['tiers-hot', 'bench/tiers-hot.ts', ['--flush-records', '0'], /--flush-records '0': expected a whole number from 1 to 20,000,000$/],
   ['tiers-cold', 'bench/tiers-cold.ts', ['--runs', '101'], /--runs '101': expected a whole number from 1 to 100$/],
+  ['report', 'bench/report.ts', ['--runs', '0'], /--runs '0': expected a whole number from 1 to 1,000$/],
+  [
+    'report',
+    'bench/report.ts',
+    ['--run', '/nonexistent'],
+    /--run '\/nonexistent': expected a backtest's output folder \(with summary\.json\), or no --run to make one$/,
+  ],
   ['tiers', 'bench/tiers.ts', ['--days', '1.5'], /--days '1.5': expected a whole number from 1 to 2,520$/],
   [
     'tiers',

@@ -326,6 +326,25 @@ describe('Parquet files that decode to far more than they weigh (issue 6)', () =
     }
   });
 
+  it("counts a string column's values at its dictionary's longest entry, not at the dictionary page's size", () => {
+    // 500 entries of 10 bytes and one of 3,000: the page holds about 8 KB, the longest entry 3,000.
+    const entries = [...Array.from({ length: 500 }, (_, i) => `id-${String(i).padStart(7, '0')}`), 'L'.repeat(3000)];
+    const n = 1000;
+    const ids = makeVector(
+      makeData({
+        type: new Dictionary(new Utf8(), new Int32()),
+        length: n,
+        data: Int32Array.from({ length: n }, (_, i) => i % entries.length),
+        dictionary: vectorFromArray(entries, new Utf8()),
+      }),
+    );
+    const file = join(tempDir('dictionary'), 'x.parquet');
+    const size = parquetSize(writeParquetFile(file, new Table({ order_id: ids })))!;
+    expect(size.rows).toBe(n);
+    expect(size.decodedBytes).toBeGreaterThanOrEqual(n * 3000);
+    expect(size.decodedBytes).toBeLessThan(n * 3000 + 50_000);
+  });
+
   it(`a ${MAX_RUN_FILE_ROWS + 1}-row equity.parquet of a few KB is refused by its footer`, async () => {
     const rows = MAX_RUN_FILE_ROWS + 1;
     const dir = damaged((d) =>

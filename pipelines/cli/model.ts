@@ -209,7 +209,7 @@ function isEvaluateFolder(dir: string): boolean {
   });
 }
 
-export async function evaluateModel(opts: EvaluateOptions): Promise<{
+export interface EvaluationReport {
   topology: string;
   node: string;
   model_type: string;
@@ -217,7 +217,9 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
   sharpe: number;
   total_return: number;
   days: number;
-}> {
+}
+
+export async function evaluateModel(opts: EvaluateOptions): Promise<EvaluationReport> {
   const topology = resolveTopology(opts.topology);
   const node = opts.node ? topology.nodes.find((n) => n.name === opts.node) : topology.nodes.find((n) => n.type.startsWith('model.'));
   if (node?.output !== 'Prediction')
@@ -226,7 +228,8 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
   const snapshots: CrossSection[] = [];
   const predictions: Prediction[] = [];
   const dataDir = opts.data ?? topology.data;
-  const summary = await runBacktest({
+  let report: EvaluationReport | undefined;
+  await runBacktest({
     topologyFile: opts.topology,
     outDir: opts.out,
     // A scratch backtest for the report: an earlier run's folder is replaced, anything else only with --overwrite.
@@ -239,17 +242,19 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<{
       [input]: (b) => snapshots.push(...(b as CrossSection[])),
       [node.name]: (b) => predictions.push(...(b as Prediction[])),
     },
+    // Written into the run's folder before it is moved into place: a folder holding a run holds its evaluation.
+    beforeCommit: (summary, dir) => {
+      report = {
+        topology: opts.topology,
+        node: node.name,
+        model_type: node.type,
+        ic: informationCoefficient(snapshots, predictions, (a, b) => microsToDate(a) === microsToDate(b)),
+        sharpe: summary.sharpe,
+        total_return: summary.total_return,
+        days: summary.days,
+      };
+      writeFileAtomically('--out', join(dir, EVALUATION_FILE), new TextEncoder().encode(`${toJson(report)}\n`));
+    },
   });
-  const ic = informationCoefficient(snapshots, predictions, (a, b) => microsToDate(a) === microsToDate(b));
-  const report = {
-    topology: opts.topology,
-    node: node.name,
-    model_type: node.type,
-    ic,
-    sharpe: summary.sharpe,
-    total_return: summary.total_return,
-    days: summary.days,
-  };
-  writeFileAtomically('--out', join(opts.out, EVALUATION_FILE), new TextEncoder().encode(`${toJson(report)}\n`));
-  return report;
+  return report!;
 }

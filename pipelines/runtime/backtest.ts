@@ -63,6 +63,11 @@ export interface BacktestOptions {
   group?: { name: string; runId: string; edges: EdgeFactory; attempt?: number; replica?: number };
   /** Called about once a second of wall time with the fraction of sessions replayed. */
   onProgress?: (fraction: number, events: number) => void;
+  /**
+   * Called with the summary and the staging folder once the run has written it, before the folder is
+   * moved into place: what it writes there lands with the run or not at all (a failure aborts both).
+   */
+  beforeCommit?: (summary: BacktestSummary, dir: string) => void;
 }
 
 export type BacktestSummary = RunSummary;
@@ -100,6 +105,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   let summary: BacktestSummary;
   try {
     summary = await runInto(options, topology, dataDir, manifest, output.dir, log);
+    options.beforeCommit?.(summary, output.dir);
   } catch (err) {
     throw output.abort(err);
   }

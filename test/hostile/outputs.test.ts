@@ -301,6 +301,31 @@ describe('runBacktest into an existing result', () => {
     expect(left.filter((n) => n !== 'fresh.failed')).toEqual([]);
   });
 
+  it("what beforeCommit writes lands with the run, and its failure leaves the earlier result as it was (model evaluate's evaluation.json)", async () => {
+    const out = join(top, 'direct', 'with-extra');
+    await runBacktest({
+      topologyFile: TOPOLOGY,
+      dataDir: data,
+      outDir: out,
+      beforeCommit: (summary, dir) => writeFileSync(join(dir, 'extra.json'), `${summary.fills}\n`),
+    });
+    const fills = (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { fills: number }).fills;
+    expect(readFileSync(join(out, 'extra.json'), 'utf8')).toBe(`${fills}\n`);
+    const previous = snapshot(out);
+    await expect(
+      runBacktest({
+        topologyFile: TOPOLOGY,
+        dataDir: data,
+        outDir: out,
+        overwrite: true,
+        beforeCommit: () => {
+          throw new Error('the evaluation failed');
+        },
+      }),
+    ).rejects.toThrow(/the evaluation failed/);
+    expect(snapshot(out)).toEqual(previous);
+  });
+
   it('refuses an --out whose lock this live process holds, and a non-empty one without overwrite', async () => {
     const out = join(top, 'direct', 'run');
     await expect(runBacktest({ topologyFile: TOPOLOGY, dataDir: data, outDir: out })).rejects.toThrow(/not empty/);

@@ -3,6 +3,7 @@
  * (`alpha data generate --alpha ""` made a pure-noise market), '0x10' as 16 and '1e3' as 1000. These
  * parsers refuse all of those in one `alpha: …` line; each command then checks its own range.
  */
+import { isIP } from 'node:net';
 import { AlphaError } from '../../lib/core/errors.ts';
 
 const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
@@ -48,4 +49,47 @@ export const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function checkRunId(value: string): void {
   if (!RUN_ID.test(value))
     throw new AlphaError(`--run-id ${JSON.stringify(value)}: expected 1–64 letters, digits, "_" or "-" (it ends topic names)`);
+}
+
+/** Where `alpha live --metrics` serves: an IP address (v6 in brackets) and a port, 0 for any free one. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * `--metrics HOST:PORT`: an IP literal, never a name to resolve (the endpoint binds to exactly what
+ * is given, and a name that resolves to several addresses, or to none, is no address to bind), and a
+ * port from 0 (any free one) to 65535. IPv6 goes in brackets: `[::1]:9464`.
+ *
+ * @example
+ * metricsAddress('127.0.0.1:9464'); // { host: '127.0.0.1', port: 9464 }
+ * metricsAddress('[::1]:0'); // { host: '::1', port: 0 }
+ */
+export function metricsAddress(value: string): ListenAddress {
+  const refuse = (why: string): never => {
+    throw new AlphaError(
+      `--metrics ${JSON.stringify(value)}: expected HOST:PORT, an IP address and a port from 0 (any free one) to 65535, e.g. 127.0.0.1:9464 or [::1]:9464${why ? ` (${why})` : ''}`,
+    );
+  };
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d+)$/.exec(value);
+  if (!m) {
+    if (value.trim() === '') return refuse('it is empty');
+    if (isIP(value) === 6) return refuse('an IPv6 address goes in brackets, then the port');
+    if (/^\d+$/.test(value)) return refuse('no address: give the one to listen on, e.g. 127.0.0.1');
+    if (!value.includes(':')) return refuse('no port');
+    return refuse('');
+  }
+  const host = m[1] ?? m[2]!;
+  const port = Number(m[3]);
+  if (port > 65535) refuse(`port ${m[3]} is over 65535`);
+  if (m[1] !== undefined ? isIP(host) !== 6 : isIP(host) !== 4)
+    refuse(
+      host === ''
+        ? 'no address: give the one to listen on, e.g. 127.0.0.1'
+        : host === 'localhost'
+          ? 'a host name: give 127.0.0.1 or [::1]'
+          : `${JSON.stringify(host)} is not an IP${m[1] !== undefined ? 'v6' : 'v4'} address; host names are not resolved`,
+    );
+  return { host, port };
 }

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { isDate } from '../../lib/core/dates.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { checkRunId, dataFolder } from './flag-values.ts';
+import { checkRunId, dataFolder, type ListenAddress, metricsAddress } from './flag-values.ts';
 import { collect } from './replay-options.ts';
 
 interface LiveCommandOptions {
@@ -27,6 +27,7 @@ interface LiveCommandOptions {
   overwrite?: boolean;
   resume?: boolean;
   quiet?: boolean;
+  metrics?: ListenAddress;
 }
 
 export function registerLiveCommand(program: Command): void {
@@ -62,6 +63,11 @@ export function registerLiveCommand(program: Command): void {
     .option(
       '--resume',
       "resume the run whose process died writing --out (kill -9, a crash): its capture is taken again to rebuild the graph's state, the order entry reconciles with the venue, then the run goes on (the same --date and --speed)",
+    )
+    .option(
+      '--metrics <host:port>',
+      "serve the run's metrics for Prometheus at http://HOST:PORT/metrics (an IP address, IPv6 in brackets; port 0: any free one, printed)",
+      metricsAddress,
     )
     .option('--quiet', 'no status lines')
     .action(async (file: string, opts: LiveCommandOptions) => {
@@ -128,6 +134,7 @@ export function registerLiveCommand(program: Command): void {
                 },
               }
             : {}),
+          ...(opts.metrics ? { metrics: opts.metrics, onMetrics: (url: string) => process.stderr.write(`metrics: ${url}\n`) } : {}),
           signal: stop.signal,
           statusSeconds: opts.quiet ? 0 : every,
           onStatus: (line) => process.stderr.write(`live ${line}\n`),

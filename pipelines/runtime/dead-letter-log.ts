@@ -20,7 +20,8 @@ export class DeadLetterLog {
   private readonly lines: string[] = [];
   private bytes = 0;
   private full = false;
-  private readonly reasons = new Map<string, number>();
+  /** By `NODE: reason` (byReason's keys), each with its node and reason apart (for the live metrics' labels). */
+  private readonly reasons = new Map<string, ReasonCount>();
 
   constructor(
     private readonly keep = DEAD_LETTERS_KEPT,
@@ -61,17 +62,31 @@ export class DeadLetterLog {
 
   /** Counts by `NODE: reason` (the reason up to its first colon). */
   byReason(): Record<string, number> {
-    return Object.fromEntries(this.reasons);
+    return Object.fromEntries([...this.reasons].map(([key, r]) => [key, r.count]));
+  }
+
+  /** The same counts with the node and the reason apart (live.ts's metrics read them while the run goes). */
+  reasonCounts(): Iterable<Readonly<ReasonCount>> {
+    return this.reasons.values();
   }
 
   private countReason(letter: RefusedInput): void {
-    const key = `${letter.node}: ${letter.reason.split(':')[0]}`;
-    const n = this.reasons.get(key);
-    if (n !== undefined) this.reasons.set(key, n + 1);
-    else if (this.reasons.size < REASONS_KEPT) this.reasons.set(key, 1);
+    const reason = letter.reason.split(':')[0]!;
+    const key = `${letter.node}: ${reason}`;
+    const counted = this.reasons.get(key);
+    if (counted !== undefined) counted.count++;
+    else if (this.reasons.size < REASONS_KEPT) this.reasons.set(key, { node: letter.node, reason, count: 1 });
     else {
       const other = `${letter.node}: (other reasons)`;
-      this.reasons.set(other, (this.reasons.get(other) ?? 0) + 1);
+      const rest = this.reasons.get(other);
+      if (rest !== undefined) rest.count++;
+      else this.reasons.set(other, { node: letter.node, reason: '(other reasons)', count: 1 });
     }
   }
+}
+
+interface ReasonCount {
+  node: string;
+  reason: string;
+  count: number;
 }

@@ -41,6 +41,16 @@ export class FeedStats implements FeedObserver {
     if (micros > this.max) this.max = micros;
   }
 
+  /** Records read so far, by source. */
+  get sources(): ReadonlyMap<string, number> {
+    return this.bySource;
+  }
+
+  /** The largest lag so far, in µs (lagMs().max before its rounding). */
+  get maxLagMicros(): number {
+    return this.max;
+  }
+
   /** The sources that delivered nothing (a feed that never answered). */
   silent(): string[] {
     return [...this.bySource].filter(([, n]) => n === 0).map(([name]) => name);

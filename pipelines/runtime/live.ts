@@ -24,6 +24,8 @@ import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
 import { driveLive, ExternalInputs, LiveCommands, type LiveRun } from './drive-live.ts';
 import { checkResumable } from './resume.ts';
+import type { LiveMetrics } from './live-metrics.ts';
+import type { MetricsEndpoint } from './metrics-server.ts';
 import { FeedStats } from './feed-stats.ts';
 import { liveRunIn, watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
@@ -83,6 +85,10 @@ export interface LiveOptions {
   kafka?: KafkaSettings;
   /** Resume the run whose process died writing `outDir`: its capture is taken again, then the run goes on (resume.ts). */
   resume?: boolean;
+  /** Serve the run's metrics for Prometheus at http://HOST:PORT/metrics (live-metrics.ts); port 0: any free one. */
+  metrics?: { host: string; port: number };
+  /** Told the endpoint's URL once it listens (before the run starts). */
+  onMetrics?: (url: string) => void;
 }
 
 export interface LiveSummary extends RunSummary {
@@ -104,6 +110,8 @@ export interface LiveSummary extends RunSummary {
   group?: { name: string; run_id: string; replica?: number; replicas?: number; read: string[]; published: string[] };
   /** A resumed run: the dead run's arrivals taken again, and the live records dropped as already captured. */
   resumed?: { arrivals: number; duplicates: number };
+  /** With --metrics: where the run's metrics were served. */
+  metrics?: string;
 }
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
@@ -129,13 +137,34 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const warm = options.warm !== undefined ? planWarmUp(dataDir, manifest, date, options.warm) : undefined;
   const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
-  // A Redis that is not there stops the run before the venue is connected or the folder touched.
-  const redis = options.hot ? await connectHotTier(options.hot) : undefined;
+  // A port in use stops the run before anything is connected or the folder touched.
+  const metrics = await openMetrics(options);
   try {
-    return await runSession(options, log, topology, { group, universe, sessions, time, warm }, redis);
+    // A Redis that is not there stops the run before the venue is connected or the folder touched.
+    const redis = options.hot ? await connectHotTier(options.hot) : undefined;
+    try {
+      return await runSession(options, log, topology, { group, universe, sessions, time, warm, metrics }, redis);
+    } finally {
+      redis?.disconnect(); // also when the run failed before the hot tier took it (its close is idempotent)
+    }
   } finally {
-    redis?.disconnect(); // also when the run failed before the hot tier took it (its close is idempotent)
+    await metrics?.endpoint.close(); // after summary.json: a last scrape sees what it says
   }
+}
+
+/** The metrics endpoint of `--metrics`, listening (its families read the run once it is built). */
+async function openMetrics(options: LiveOptions): Promise<LiveMetricsServer | undefined> {
+  if (!options.metrics) return undefined;
+  const [{ LiveMetrics }, { serveMetrics }] = await Promise.all([import('./live-metrics.ts'), import('./metrics-server.ts')]);
+  const live = new LiveMetrics();
+  const endpoint = await serveMetrics(options.metrics, () => live.metrics(), live.registry.contentType);
+  options.onMetrics?.(endpoint.url);
+  return { live, endpoint };
+}
+
+interface LiveMetricsServer {
+  live: LiveMetrics;
+  endpoint: MetricsEndpoint;
 }
 
 /** A resumed run: the dead run's instruments, sessions and clock, its capture taken again first. */
@@ -176,11 +205,16 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
     );
   const time = was ? scaledTime(was.speed, was.origin, base, was.system) : base;
   if (dead.tornBytes > 0) log.warn(`${file}: the last ${dead.tornBytes} bytes were a torn arrival (the run died writing it): cut off`);
-  const redis = options.hot ? await connectHotTier(options.hot) : undefined;
+  const metrics = await openMetrics(options);
   try {
-    return await runSession(options, log, topology, { group: plan, universe, sessions, time, warm: undefined, dead }, redis);
+    const redis = options.hot ? await connectHotTier(options.hot) : undefined;
+    try {
+      return await runSession(options, log, topology, { group: plan, universe, sessions, time, warm: undefined, dead, metrics }, redis);
+    } finally {
+      redis?.disconnect();
+    }
   } finally {
-    redis?.disconnect();
+    await metrics?.endpoint.close();
   }
 }
 
@@ -195,6 +229,7 @@ async function runSession(
     time,
     warm,
     dead,
+    metrics,
   }: {
     /** The group this process runs (planGroup), for `--group`. */
     group: GroupPlan | undefined;
@@ -203,6 +238,7 @@ async function runSession(
     time: TimeSource;
     warm: WarmUpPlan | undefined;
     dead?: Capture;
+    metrics: LiveMetricsServer | undefined;
   },
   redis: Redis | undefined,
 ): Promise<LiveSummary> {
@@ -287,6 +323,16 @@ async function runSession(
   const started = process.hrtime.bigint();
   const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
   const feed = new FeedStats(graph.sources.map((s) => s.name));
+  metrics?.live.attach({
+    topology: topology.name,
+    ...(options.group ? { group: { name: options.group.name, ...(group && group.replicas > 1 ? { replica: group.replica } : {}) } } : {}),
+    graph,
+    observed,
+    deadLetters,
+    feed,
+    clock,
+    speed: time.scale?.speed ?? 1,
+  });
   const commands = new LiveCommands();
   const stopControl = watchControl(
     outDir,
@@ -392,6 +438,7 @@ async function runSession(
     ...(warm ? { warm_up: { dates: warm.dates, events: warmEvents, held_decisions: graph.gate?.held ?? 0 } } : {}),
     ...(hotEntries !== undefined ? { hot_entries: hotEntries } : {}),
     ...(resumed ? { resumed } : {}),
+    ...(metrics ? { metrics: metrics.endpoint.url } : {}),
     capture: capturePath,
   };
   writeFileAtomically('--out', join(outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));

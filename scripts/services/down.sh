@@ -3,8 +3,8 @@
 # that up.sh found already running and reused is left alone.
 #   --purge   also delete their data (Kafka log dirs, registry temp files); the download
 #             cache in .services/cache is kept.
-#   --only=NAME  stop only this service (kafka, schema-registry, redis, venue, seaweedfs); repeatable.
-# The venue (scripts/services/venue.sh) is stopped too when it runs.
+#   --only=NAME  stop only this service (kafka, schema-registry, redis, venue, seaweedfs, prometheus); repeatable.
+# The venue (scripts/services/venue.sh) and Prometheus (scripts/services/prometheus.sh) are stopped too when they run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -13,7 +13,7 @@ ONLY=()
 for arg in "$@"; do
   case "$arg" in
     --purge) PURGE=1 ;;
-    --only=kafka|--only=schema-registry|--only=redis|--only=venue|--only=seaweedfs) ONLY+=("${arg#--only=}") ;;
+    --only=kafka|--only=schema-registry|--only=redis|--only=venue|--only=seaweedfs|--only=prometheus) ONLY+=("${arg#--only=}") ;;
     -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
@@ -44,12 +44,13 @@ if wanted redis; then stop redis "$REDIS_DIR/redis.pid" redis-server "$REDIS_POR
 if wanted kafka; then stop kafka "$KAFKA_DIR/kafka.pid" kafka.Kafka "$KAFKA_PORT" 60 & fi
 if wanted venue && [[ -f "$SERVICES_DIR/venue/venue.pid" ]]; then bash "$SERVICES_SCRIPTS/venue.sh" down & fi
 if wanted seaweedfs; then bash "$SERVICES_SCRIPTS/seaweedfs.sh" down & fi
+if wanted prometheus && [[ -f "$SERVICES_DIR/prometheus/prometheus.pid" ]]; then bash "$SERVICES_SCRIPTS/prometheus.sh" down & fi
 wait
 
 if ((PURGE)) && ((${#ONLY[@]})); then
   warn "--purge with --only: purging nothing (purge stops and drops everything)"
 elif ((PURGE)); then
-  rm -rf "$KAFKA_DIR" "$REGISTRY_DIR" "$REDIS_DIR" "$SERVICES_DIR/env" "$SERVICES_DIR/seaweedfs"
+  rm -rf "$KAFKA_DIR" "$REGISTRY_DIR" "$REDIS_DIR" "$SERVICES_DIR/env" "$SERVICES_DIR/seaweedfs" "$SERVICES_DIR/prometheus"
   log "purged data in $SERVICES_DIR (kept the download cache)"
 fi
 log "down in $(elapsed "$T_START")"

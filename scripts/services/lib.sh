@@ -152,6 +152,35 @@ stop_pid() {
   return 0
 }
 
+# ---------------------------------------------------------------- packages
+
+APT_LOG="$SERVICES_DIR/apt.log"
+
+# apt_install PKG...: install Debian packages without starting their system services.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* yourself"
+  local sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install $*"
+    sudo=(sudo -n)
+  fi
+  log "apt-get install $* (log: $APT_LOG)"
+  (
+    export DEBIAN_FRONTEND=noninteractive
+    # Keep the packages' init scripts from starting system-wide daemons (e.g. a redis on
+    # 6379 that down.sh could not stop): a temporary policy-rc.d, only if none exists.
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+      "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+      trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    install() { "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >>"$APT_LOG" 2>&1; }
+    update() { "${sudo[@]}" apt-get update -q >>"$APT_LOG" 2>&1; }
+    if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then update || true; fi
+    install "$@" || { update && install "$@"; }
+  ) || { tail_log "$APT_LOG" 20; die "apt-get install $* failed"; }
+}
+
 # ---------------------------------------------------------------- health checks
 
 kafka_healthy() {

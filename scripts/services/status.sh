@@ -22,4 +22,6 @@ show kafka kafka_healthy "127.0.0.1:$KAFKA_PORT" "$KAFKA_DIR/kafka.pid" kafka.Ka
 show schema-registry schema_registry_healthy "$SCHEMA_REGISTRY_URL" "$REGISTRY_DIR/registry.pid" apicurio-registry-
 show redis redis_healthy "127.0.0.1:$REDIS_PORT" "$REDIS_DIR/redis.pid" redis-server
 bash "$SERVICES_SCRIPTS/seaweedfs.sh" status || DOWN=1
+# Prometheus is started on its own (prometheus.sh up): shown once it was, not counted down before.
+if [[ -d "$SERVICES_DIR/prometheus" ]]; then bash "$SERVICES_SCRIPTS/prometheus.sh" status || DOWN=1; fi
 exit "$DOWN"

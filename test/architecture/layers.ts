@@ -15,6 +15,8 @@ export interface Layer {
 }
 
 const STORAGE = ['apache-arrow', 'parquet-wasm', '@duckdb/node-api', 'kafkajs', '@platformatic/kafka'];
+/** Operators count through ctx.metrics; exposing the counts (Prometheus) is the engine's (pipelines/runtime/live-metrics.ts). */
+const OPERATOR_FORBIDDEN = [...STORAGE, 'prom-client'];
 
 /** Most specific folder first: a file belongs to the first layer whose folder holds it. */
 export const LAYERS: readonly Layer[] = [
@@ -22,10 +24,10 @@ export const LAYERS: readonly Layer[] = [
   { name: 'lib/core', dir: 'lib/core', mayImport: ['lib/core'] },
   { name: 'native', dir: 'native', mayImport: ['native', 'lib/core', 'schemas'] },
   { name: 'lib', dir: 'lib', mayImport: ['lib', 'lib/core', 'native', 'schemas'], forbiddenPackages: ['kafkajs', '@platformatic/kafka'] },
-  { name: 'sdk', dir: 'operators/sdk', mayImport: ['sdk', 'lib', 'lib/core', 'native', 'schemas'], forbiddenPackages: STORAGE },
+  { name: 'sdk', dir: 'operators/sdk', mayImport: ['sdk', 'lib', 'lib/core', 'native', 'schemas'], forbiddenPackages: OPERATOR_FORBIDDEN },
   { name: 'registry', dir: 'operators/index.ts', mayImport: ['operator', 'sdk'] },
   // An operator is one file: it imports the kit and libraries, never another operator.
-  { name: 'operator', dir: 'operators', mayImport: ['sdk', 'lib', 'lib/core', 'native', 'schemas'], forbiddenPackages: STORAGE },
+  { name: 'operator', dir: 'operators', mayImport: ['sdk', 'lib', 'lib/core', 'native', 'schemas'], forbiddenPackages: OPERATOR_FORBIDDEN },
   {
     name: 'pipelines',
     dir: 'pipelines',

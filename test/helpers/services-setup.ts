@@ -10,6 +10,11 @@
  * ALPHA_S3_ACCESS_KEY and ALPHA_S3_SECRET_KEY (from the environment when set, else the pair the script
  * keeps in the services cache).
  *
+ * A file under test/prometheus/ (or named `*.prometheus.test.ts`) needs Prometheus only:
+ * scripts/services/prometheus.sh up installs Debian's package when missing and starts it on loopback;
+ * its address reaches the tests as PROMETHEUS_URL, and the folder whose JSON files name its scrape
+ * targets as PROMETHEUS_TARGETS_DIR.
+ *
  * Afterwards the services are left running, so the next run starts in seconds and other processes
  * using them are not cut off; with CI=true (or SERVICES_STOP_AFTER_TESTS=1) the services that this
  * run started, and only those, are stopped again.
@@ -27,6 +32,9 @@ export const needsServices = (file: string): boolean =>
   /(^|[/\\])test[/\\](kafka|redis)[/\\]/.test(file) || /\.kafka\.test\.[cm]?[jt]s$/.test(file);
 
 export const needsObjectStore = (file: string): boolean => /(^|[/\\])test[/\\]cold[/\\]/.test(file);
+
+export const needsPrometheus = (file: string): boolean =>
+  /(^|[/\\])test[/\\]prometheus[/\\]/.test(file) || /\.prometheus\.test\.[cm]?[jt]s$/.test(file);
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -82,12 +90,37 @@ function startObjectStore(): (() => void) | undefined {
   return stopAfter && !wasUp ? () => void spawnSync('bash', [script, 'down'], { stdio: 'inherit' }) : undefined;
 }
 
+/** Starts Prometheus when it is not up, and puts its address and targets folder in the environment; returns its stop, under CI. */
+function startPrometheus(): (() => void) | undefined {
+  const script = join(SCRIPTS, 'prometheus.sh');
+  const wasUp = spawnSync('bash', [script, 'status'], { encoding: 'utf8' }).status === 0;
+  const r = spawnSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 5 * 60_000 });
+  if (r.status !== 0)
+    throw new Error(
+      `scripts/services/prometheus.sh up exited with ${r.status ?? r.signal} (its reason is the [services] line above): the Prometheus tests need the real server`,
+    );
+  process.env['PROMETHEUS_URL'] ??= `http://127.0.0.1:${process.env['PROMETHEUS_PORT'] ?? '9490'}`;
+  process.env['PROMETHEUS_TARGETS_DIR'] ??= join(servicesDir(), 'prometheus', 'targets');
+  const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
+  return stopAfter && !wasUp ? () => void spawnSync('bash', [script, 'down'], { stdio: 'inherit' }) : undefined;
+}
+
 export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
   // The CLI's file filters (internal field of vitest 4; without it, assume the services are needed).
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
   const files = (await project.globTestFiles(filters)).testFiles;
-  const stopObjectStore = files.some(needsObjectStore) ? startObjectStore() : undefined;
-  if (!files.some(needsServices)) return stopObjectStore;
+  // The services a test needs alone (no Kafka), and their stops under CI.
+  const stops = [
+    files.some(needsPrometheus) ? startPrometheus() : undefined,
+    files.some(needsObjectStore) ? startObjectStore() : undefined,
+  ].filter((stop) => stop !== undefined);
+  const stopAlone =
+    stops.length > 0
+      ? () => {
+          for (const stop of stops) stop();
+        }
+      : undefined;
+  if (!files.some(needsServices)) return stopAlone;
 
   const before = upNow();
   const t0 = performance.now();
@@ -116,9 +149,9 @@ export default async function setup(project: TestProject): Promise<(() => void) 
     for (const [k, v] of Object.entries(readEnv(credentials))) if (k.startsWith('ALPHA_REDIS_')) process.env[k] = v;
 
   const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
-  if (!stopAfter) return stopObjectStore;
+  if (!stopAfter) return stopAlone;
   return () => {
-    stopObjectStore?.();
+    stopAlone?.();
     const started = ['kafka', 'schema-registry', 'redis'].filter((s) => !before.has(s));
     if (started.length === 0) return;
     // down.sh stops only what up.sh started (by pid file); services that were up before this run stay.

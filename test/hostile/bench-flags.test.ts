@@ -58,6 +58,8 @@ const cases: [string, string, string[], RegExp][] = [
   ['redis', 'bench/redis.ts', ['--records', 'abc'], /--records 'abc'/],
   ['tiers-hot', 'bench/tiers-hot.ts', ['--flush-records', '0'], /--flush-records '0': expected a whole number from 1 to 20,000,000$/],
   ['tiers-cold', 'bench/tiers-cold.ts', ['--runs', '101'], /--runs '101': expected a whole number from 1 to 100$/],
+  ['metrics', 'bench/metrics.ts', ['--bogus'], /Unknown option '--bogus' \(flags: --pairs 2 --seconds 20 --no-live\)$/],
+  ['metrics', 'bench/metrics.ts', ['--seconds', '0.5'], /--seconds '0.5': expected a number from 1 to 3600$/],
   ['report', 'bench/report.ts', ['--runs', '0'], /--runs '0': expected a whole number from 1 to 1,000$/],
   [
     'report',

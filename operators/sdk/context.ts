@@ -51,6 +51,12 @@ export interface Gauge {
 export interface Metrics {
   counter(name: string): Counter;
   gauge(name: string): Gauge;
+  /**
+   * A count kept elsewhere (a native feed handler's gaps, say), read by `read` only when the run
+   * reports it (a status line, a metrics scrape, summary.json): nothing is counted on the hot path.
+   * `read` must not decrease, and must go on answering once the operator is closed.
+   */
+  observedCounter(name: string, read: () => number): void;
 }
 
 export interface Logger {

@@ -198,6 +198,18 @@ export function openItchFeedReader<T extends Quote | Trade>(
     w?.();
     listener?.();
   });
+  // What the feed goes through, in the run's metrics: losses found and filled, and errors. Read from
+  // the native feed when the run reports them (a status line, a scrape), not counted per datagram.
+  let final: ReturnType<ItchFeed['stats']> | undefined;
+  const stats = (): ReturnType<ItchFeed['stats']> => final ?? feed.stats();
+  for (const [name, read] of [
+    ['gaps', () => stats().gaps],
+    ['rerequests', () => stats().requests],
+    ['duplicates', () => stats().duplicates],
+    ['messages', () => stats().delivered],
+    ['feed_errors', () => stats().errors],
+  ] as const)
+    ctx.metrics.observedCounter(name, read);
   /** The last take() said End of Session: its rows were the last. */
   let ended = false;
   const taker = new PackedTaker(feed);
@@ -234,16 +246,7 @@ export function openItchFeedReader<T extends Quote | Trade>(
     async close() {
       closed = true;
       wake?.();
-      // What the feed went through, in the run's metrics: losses found and filled, and errors.
-      const s = feed.stats();
-      for (const [name, value] of [
-        ['gaps', s.gaps],
-        ['rerequests', s.requests],
-        ['duplicates', s.duplicates],
-        ['messages', s.delivered],
-        ['feed_errors', s.errors],
-      ] as const)
-        ctx.metrics.counter(name).inc(value);
+      final = feed.stats(); // read before the native feed is freed: the counters keep answering
       feed.close();
     },
   };

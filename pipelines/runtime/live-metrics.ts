@@ -30,7 +30,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { DeadLetterLog } from './dead-letter-log.ts';
 import type { FeedStats } from './feed-stats.ts';
 import type { BuiltGraph } from './graph.ts';
-import { CounterImpl, GaugeImpl } from './node-context.ts';
+import { GaugeImpl } from './node-context.ts';
 import { killSwitchMode, type RunObserver } from './run-report.ts';
 import type { WallClock } from './wall-clock.ts';
 import { KILL_MODES } from '../../lib/portfolio/kill-switch.ts';
@@ -102,7 +102,7 @@ export class LiveMetrics {
       ['node', 'name'],
       (put, run) => {
         for (const [node, ctx] of run.graph.contexts)
-          for (const [name, c] of ctx.metrics.counters) if (c instanceof CounterImpl) put({ node, name }, c.value);
+          for (const [name, c] of ctx.metrics.counters) if (!(c instanceof GaugeImpl)) put({ node, name }, c.value);
       },
     );
     gauge('alpha_node_value', "Each node's gauges (ctx.metrics.gauge(name)), e.g. kill_switch_mode.", ['node', 'name'], (put, run) => {

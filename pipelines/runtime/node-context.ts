@@ -32,24 +32,40 @@ export class GaugeImpl implements Gauge {
   }
 }
 
+/** A counter whose value is read from elsewhere when it is reported (Metrics.observedCounter). */
+export class ObservedCounter {
+  constructor(private readonly read: () => number) {}
+  get value(): number {
+    return this.read();
+  }
+}
+
 export class NodeMetrics implements Metrics {
-  readonly counters = new Map<string, CounterImpl | GaugeImpl>();
+  readonly counters = new Map<string, CounterImpl | GaugeImpl | ObservedCounter>();
   counter(name: string): Counter {
     let c = this.counters.get(name);
     if (!c) this.counters.set(name, (c = new CounterImpl()));
-    if (!(c instanceof CounterImpl)) throw new Error(`metric ${name} is a gauge, not a counter`);
+    if (!(c instanceof CounterImpl)) throw new Error(`metric ${name} is ${kindOf(c)}, not a counter`);
     return c;
   }
   gauge(name: string): Gauge {
     let g = this.counters.get(name);
     if (!g) this.counters.set(name, (g = new GaugeImpl()));
-    if (!(g instanceof GaugeImpl)) throw new Error(`metric ${name} is a counter, not a gauge`);
+    if (!(g instanceof GaugeImpl)) throw new Error(`metric ${name} is ${kindOf(g)}, not a gauge`);
     return g;
+  }
+  observedCounter(name: string, read: () => number): void {
+    const had = this.counters.get(name);
+    if (had) throw new Error(`metric ${name} is already ${kindOf(had)}`);
+    this.counters.set(name, new ObservedCounter(read));
   }
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => [k, c.value]));
   }
 }
+
+const kindOf = (m: CounterImpl | GaugeImpl | ObservedCounter): string =>
+  m instanceof CounterImpl ? 'a counter' : m instanceof GaugeImpl ? 'a gauge' : 'an observed counter';
 
 /**
  * A dead letter as a node refuses it: the refused value itself. Whoever keeps the letter turns the

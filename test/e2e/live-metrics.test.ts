@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveWithMetrics, type MetricsRun } from '../helpers/live-metrics-run.ts';
-import { sampleValue } from '../helpers/prometheus-text.ts';
+import { type Exposition, sampleValue } from '../helpers/prometheus-text.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-metrics-'));
 let run: MetricsRun;
@@ -75,6 +75,18 @@ describe('alpha live --metrics', () => {
     }
   });
 
+  it("shows the feed's gaps while the run goes, as the native feed counts them, not only once it closed", () => {
+    const gaps = (e: Exposition): number | undefined => sampleValue(e, 'alpha_node_total', { node: 'quotes', name: 'gaps' });
+    const messages = (e: Exposition): number | undefined => sampleValue(e, 'alpha_node_total', { node: 'quotes', name: 'messages' });
+    // Scrapes taken while the feed was still delivering (fewer messages than it ended with).
+    const final = run.summary.nodes['quotes']!;
+    const during = run.scrapes.map((s) => s.parsed).filter((e) => (messages(e) ?? 0) > 0 && messages(e)! < final['messages']!);
+    expect(during.length).toBeGreaterThan(2);
+    expect(Math.max(...during.map((e) => gaps(e) ?? 0))).toBeGreaterThanOrEqual(1);
+    expect(final['gaps']).toBeGreaterThanOrEqual(1);
+    expect(gaps(run.scrapes.at(-1)!.parsed)).toBe(run.summary.nodes['quotes']!['gaps']);
+  });
+
   it('shows, once the graph is quiet, the figures summary.json ends with', () => {
     const { summary } = run;
     const last = run.scrapes.at(-1)!.parsed;
@@ -90,8 +102,7 @@ describe('alpha live --metrics', () => {
     const bySource = last.samples.filter((s) => s.name === 'alpha_live_source_events_total');
     expect(bySource.map((s) => s.labels['source']).sort()).toEqual(['quotes', 'trades']);
     expect(bySource.reduce((a, s) => a + s.value, 0)).toBe(summary.events);
-    // Every node counter and gauge the endpoint showed is the summary's (node, name) figure. Those
-    // the feed adds at its close (gaps, messages, …: operators/sdk/itch-feed.ts) are not there yet.
+    // Every node counter and gauge the endpoint showed is the summary's (node, name) figure.
     const nodeSamples = last.samples.filter((s) => s.name === 'alpha_node_total' || s.name === 'alpha_node_value');
     expect(nodeSamples.length).toBeGreaterThan(30);
     for (const s of nodeSamples) expect(s.value, JSON.stringify(s.labels)).toBe(summary.nodes[s.labels['node']!]?.[s.labels['name']!]);

@@ -1,6 +1,6 @@
 /**
  * `alpha live examples/live-venue.yaml --metrics 127.0.0.1:0` against colo_venue playing a small
- * generated day at 3000× (7.8 s of wall time), run for 16 s: the graph trades, goes quiet once the
+ * generated day at 3000× (7.8 s of wall time), two of its feed's packets dropped, run for 16 s: the graph trades, goes quiet once the
  * day is over, and ends at --seconds. Its /metrics is scraped every 250 ms while it runs; the scrapes
  * and the run's own summary.json come back for the tests to compare.
  */
@@ -32,10 +32,17 @@ export interface LiveSummaryJson {
 
 export const SPEED = 3000;
 export const SECONDS = 16;
+/** Packets of the venue's feed it drops on purpose: the feed finds and re-requests them (its `gaps`). */
+export const DROPPED = [400, 900];
 
 export async function runLiveWithMetrics(dir: string, onUrl: (url: string) => void = () => {}): Promise<MetricsRun> {
   mkdirSync(dir, { recursive: true });
-  const { venue, date, data } = await startVenueDay(dir, { symbols: 4, seed: 3, users: ['alpha:alpha'], args: ['--speed', String(SPEED)] });
+  const { venue, date, data } = await startVenueDay(dir, {
+    symbols: 4,
+    seed: 3,
+    users: ['alpha:alpha'],
+    args: ['--speed', String(SPEED), '--drop', DROPPED.join(',')],
+  });
   try {
     const out = join(dir, 'live');
     const { output, exited } = startAlpha([

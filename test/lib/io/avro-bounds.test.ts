@@ -93,6 +93,31 @@ describe('Avro blocks bounded by their bytes', () => {
     expect(t.fromBuffer(body)).toEqual(v);
   });
 
+  it('reads a block of doubles bit for bit (NaN, -0, infinities, subnormals), from a slice of a larger buffer too', () => {
+    const specials = [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324, -Number.MAX_VALUE, 1 / 3];
+    // The bytes as the Avro spec writes a double: 8 bytes, little-endian IEEE 754.
+    const le = (x: number): number[] => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, x, true);
+      return [...b];
+    };
+    const body = [...long(3), ...specials.slice(0, 3).flatMap(le), ...long(-5), ...long(40), ...specials.slice(3).flatMap(le), 0];
+    const doubles = avro.Type.forSchema({ type: 'array', items: 'double' });
+    const read = doubles.fromBuffer(Buffer.from(body)) as number[];
+    expect(read.length).toBe(specials.length);
+    read.forEach((x, i) => expect(Object.is(x, specials[i]), `item ${i}: ${x}`).toBe(true));
+    // Written as floats (4 bytes each), read as doubles through a resolver: item by item, not 8 bytes at a time.
+    const floats = avro.Type.forSchema({ type: 'array', items: 'float' });
+    expect(doubles.fromBuffer(floats.toBuffer([1.5, -2.25, 3]), doubles.createResolver(floats))).toEqual([1.5, -2.25, 3]);
+    // A message's bytes inside a larger buffer (a fetched batch): read from their own offset.
+    const slice = Buffer.concat([Buffer.from([9, 9, 9]), Buffer.from(body)]).subarray(3);
+    expect((doubles.fromBuffer(slice) as number[]).map(String)).toEqual(specials.map(String));
+    // Seven bytes short of its third double: refused as the block check words it.
+    expect(() => doubles.fromBuffer(Buffer.from([...long(3), ...le(1), ...le(2), 0]))).toThrow(
+      /array block claims 3 item\(s\) with 17 byte\(s\) left/,
+    );
+  });
+
   it('reads blocks through a resolver (a writer schema that differs) with the same bound', () => {
     const writer = avro.Type.forSchema({ type: 'array', items: { type: 'record', name: 'W', fields: [{ name: 'a', type: 'long' }] } });
     const reader = avro.Type.forSchema({

@@ -11,8 +11,9 @@
  *
  * A block of doubles (a cross-section's values: 4,640 of them a snapshot on the split edge) is then
  * read in place through a DataView instead of item by item: 500 snapshots decode in 15 ms instead of
- * 80–125 ms. Only for the double type itself; through a resolver (a float written, a double read)
- * items are read one by one as before.
+ * 80–125 ms; and written in place (the same bytes as avsc's, 500 in 25–48 ms instead of ~100 ms).
+ * Only for the double type itself; through a resolver (a float written, a double read) items are
+ * read one by one as before.
  *
  * Import `avro` from this module, not from 'avsc', so the bound is in place before any type is made
  * (a resolver copies its array's read function when it is created).
@@ -98,10 +99,11 @@ function blockCount(tap: Tap): number {
   return n;
 }
 
-type ArrayLike = Readable & { itemsType: AnyType & Readable };
+type ArrayLike = Readable & { itemsType: AnyType & Readable & { _write(tap: WriteTap, val: unknown): void } };
+type WriteTap = { buf: Uint8Array; pos: number; writeLong(n: number): void };
 type MapLike = Readable & { valuesType: AnyType & Readable };
 const types = avro.types as unknown as {
-  ArrayType: { prototype: { _read(this: ArrayLike, tap: Tap): unknown } };
+  ArrayType: { prototype: { _read(this: ArrayLike, tap: Tap): unknown; _write(this: ArrayLike, tap: WriteTap, val: unknown): void } };
   MapType: { prototype: { _read(this: MapLike, tap: Tap): unknown } };
 };
 
@@ -190,6 +192,27 @@ if (!marks[PATCHED]) {
       } else for (let i = 0; i < n; i++) out[at++] = items._read(tap);
     }
     return out ?? [];
+  };
+  const writeArrayItemByItem = types.ArrayType.prototype._write;
+  types.ArrayType.prototype._write = function writeArray(this: ArrayLike, tap: WriteTap, val: unknown): void {
+    const items = this.itemsType;
+    if (items.typeName !== 'double' || !Array.isArray(val) || val.length === 0) {
+      writeArrayItemByItem.call(this, tap, val);
+      return;
+    }
+    const n = val.length;
+    tap.writeLong(n);
+    // As avsc's tap: past the end of its buffer nothing is written, but the position moves (the caller
+    // sees it past the end and writes again into a larger one). A non-number is avsc's own refusal.
+    const end = tap.pos + 8 * n;
+    const view = end <= tap.buf.length ? viewOf(tap.buf) : undefined;
+    for (let i = 0, p = tap.pos; i < n; i++, p += 8) {
+      const x = val[i];
+      if (typeof x !== 'number') items._write(tap, x);
+      view?.setFloat64(p, x, true);
+    }
+    tap.pos = end;
+    tap.writeLong(0);
   };
   types.MapType.prototype._read = function readMap(this: MapLike, tap: Tap): Record<string, unknown> {
     const values = this.valuesType;

@@ -109,6 +109,10 @@ export interface ItchFeedStats {
   readonly stalls: number;
   readonly nextSequence: number;
   readonly rowsPending: number;
+  /** Orders live in the book now. */
+  readonly liveOrders: number;
+  /** Slots in the book's order table (2^18 to 2^22: sized by liveOrders, then grown as needed). */
+  readonly orderSlots: number;
   readonly session: string | null;
   /** End of Session seen and everything before it delivered. */
   readonly ended: boolean;
@@ -162,6 +166,13 @@ export interface ItchFeedOptions {
    * whole core. Default false.
    */
   readonly spin?: boolean;
+  /**
+   * Live orders to size the book's order table for before the first datagram (0..100 000 000), so
+   * that no datagram waits while the table grows and every order is placed again (up to 140 ms at
+   * a million orders). Default 2 097 152, a whole market's (the table's largest: 64 MiB, its pages
+   * mapped as the feed's order numbers reach them); 0: the table starts at 4 MiB and grows as needed.
+   */
+  readonly liveOrders?: number;
 }
 
 /** Tests only: a MoldUDP64 publisher on 127.0.0.1 that answers joins and re-requests. */

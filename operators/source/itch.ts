@@ -5,7 +5,8 @@
  * boundary per message), or from an ITCH file of the data folder (`file`). Exchange time becomes
  * ts_event on the session's date (New York); ts_known is the feed's receive clock, or ts_event for a
  * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`. `spin` trades a
- * core for the wake-up on each datagram (see docs/live.md).
+ * core for the wake-up on each datagram (see docs/live.md); `live_orders` sizes the live book ahead of
+ * the session (docs/decisions.md).
  */
 import { z } from 'zod';
 import { formatDate, isDate } from '../../lib/core/dates.ts';
@@ -43,6 +44,15 @@ const params = z
       .describe(
         "Live only: busy-poll the feed. The process's event loop never sleeps, so a datagram is read at the loop's next turn instead of after a wake-up (lower tick-to-trade), at the cost of a whole core.",
       ),
+    live_orders: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000_000)
+      .optional()
+      .describe(
+        "Live only: the live orders to size the book's order table for before the first datagram, so that none waits while the table grows (up to 140 ms at a million orders). Default 2097152, a whole market's: the table's largest, 64 MiB. 0: it starts at 4 MiB and grows as orders come.",
+      ),
   })
   .superRefine((p, ctx) => {
     if (p.spin && p.file !== undefined && p.rerequest_port === undefined)
@@ -50,6 +60,13 @@ const params = z
         code: 'custom',
         path: ['spin'],
         message: 'spin busy-polls a live feed: expected it only with rerequest_port, not with file',
+      });
+    if (p.live_orders !== undefined && p.file !== undefined && p.rerequest_port === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['live_orders'],
+        message:
+          "live_orders sizes a live feed's book: expected it only with rerequest_port, not with file (a file's replay grows its table as it goes)",
       });
     if ((p.rerequest_port === undefined) !== (p.file === undefined)) return;
     ctx.addIssue({
@@ -82,6 +99,7 @@ export const itch = defineSource({
       twoSidedOnly: true,
       rows: p.schema === 'Quote' ? 'quotes' : 'trades',
       spin: p.spin,
+      ...(p.live_orders === undefined ? {} : { liveOrders: p.live_orders }),
     });
     return openItchFeedReader<Quote | Trade>(feed, p.schema, ctx);
   },

@@ -351,5 +351,25 @@ describe('ItchFeed: MoldUDP64 on loopback → book → columns for JS', () => {
     expect(() => new Feed({} as never)).toThrow(/rerequestPort is required/);
     expect(() => new Feed({ rerequestPort: 70_000 })).toThrow(/rerequestPort must be an integer/);
     expect(() => new Feed({ rerequestPort: 9, symbols: 'S0001' as never })).toThrow(/symbols must be an array/);
+    expect(() => new Feed({ rerequestPort: 9, liveOrders: -1 })).toThrow(/liveOrders must be an integer from 0 to 100000000/);
+    expect(() => new Feed({ rerequestPort: 9, liveOrders: 1.5 })).toThrow(/liveOrders must be an integer/);
+  });
+
+  it("sizes the book's order table for liveOrders before the first datagram: a whole market's by default", () => {
+    // The table has twice as many slots as the orders it is sized for, a power of two from 2^18 to
+    // 2^22 (colo/order_index.h); the default, 2^21 orders, takes the largest.
+    const slots = (liveOrders?: number) => {
+      const feed = new (colo().ItchFeed)({ rerequestPort: 9, ...(liveOrders === undefined ? {} : { liveOrders }) });
+      try {
+        expect(feed.stats().liveOrders).toBe(0);
+        return feed.stats().orderSlots;
+      } finally {
+        feed.close();
+      }
+    };
+    expect(slots()).toBe(2 ** 22);
+    expect(slots(300_000)).toBe(2 ** 20); // 600,000 slots wanted: 2^20 is the first power of two past it
+    expect(slots(0)).toBe(2 ** 18); // no reservation: the smallest table, mapped at the first add
+    expect(slots(100_000_000)).toBe(2 ** 22);
   });
 });

@@ -29,6 +29,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -96,7 +97,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
 
   explicit ItchFeed(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ItchFeed>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
-    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly?, rows?, spin? })";
+    const char* usage = "new ItchFeed({ rerequestPort, symbols?, maxRows?, midnightUs?, twoSidedOnly?, rows?, spin?, liveOrders? })";
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(usage) + ": expected an object");
     auto o = info[0].As<Napi::Object>();
     auto integer = [&](const char* key, double lo, double hi, std::optional<double> fallback) {
@@ -106,6 +107,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     const double port = integer("rerequestPort", 1, 65535, std::nullopt);
     max_rows_ = size_t(integer("maxRows", 1, 1e9, double(1 << 20)));
     midnight_us_ = integer("midnightUs", 0, 9007199254740991.0, 0);
+    const size_t live_orders = size_t(integer("liveOrders", 0, 1e8, double(colo::book::kMarketOrders)));
     Napi::Value two = o.Get("twoSidedOnly");
     if (!two.IsUndefined() && !two.IsBoolean()) throw Napi::TypeError::New(env, "ItchFeed: twoSidedOnly must be a boolean");
     two_sided_only_ = two.IsBoolean() && two.As<Napi::Boolean>().Value();
@@ -129,7 +131,11 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     } catch (const std::system_error& e) {
       throw Napi::Error::New(env, std::string("ItchFeed: cannot open a UDP socket on 127.0.0.1: ") + e.code().message());
     }
-    book_.reserve_orders(1 << 16);
+    try {
+      book_.reserve_orders(live_orders);
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "ItchFeed: cannot map the order book's table for liveOrders " + std::to_string(live_orders));
+    }
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
       throw Napi::Error::New(env, "ItchFeed: no event loop");
@@ -440,6 +446,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     num("stalls", double(stalls_));
     num("nextSequence", double(r.next_expected()));
     num("rowsPending", double(back_.rows()));
+    num("liveOrders", double(book_.live_orders()));
+    num("orderSlots", double(book_.order_slots()));
     o.Set("session", r.session_known() ? Napi::Value(Napi::String::New(env, std::string(r.session().view())))
                                        : env.Null());
     o.Set("ended", Napi::Boolean::New(env, r.ended()));

@@ -1,13 +1,17 @@
 // npm run bench:colo — ITCH decode and decode + L3 book over a generated session, beside the
 // speed of copying the same bytes (memcpy) and of walking their length prefixes, all measured
 // in this run on one thread. Prints the best of --runs for each. Then OUCH encoding, and the
-// in-process tick-to-trade (colo/fast_path.h): each triggering MoldUDP64 packet timed alone.
+// in-process tick-to-trade (colo/fast_path.h): each triggering MoldUDP64 packet timed alone. The
+// books' order index is sized for --live-orders ahead (as the feed handlers size theirs; 0: it grows
+// as orders come): the book's messages timed one by one, and a whole market's orders added to an
+// index alone, show the stalls of its growths.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -16,6 +20,7 @@
 #include "colo/itch.h"
 #include "colo/itch_file.h"
 #include "colo/itch_sim.h"
+#include "colo/order_index.h"
 #include "colo/order_entry.h"
 #include "colo/ouch42.h"
 #include "colo/soupbintcp.h"
@@ -30,6 +35,7 @@ struct Args {
   uint16_t symbols = 500;
   int runs = 5;
   uint64_t triggers = 200'000;  // triggering packets timed for the tick-to-trade rows
+  size_t live_orders = book::kMarketOrders;  // the books' order index is sized for these ahead
   bool json = false;
 };
 
@@ -48,9 +54,10 @@ Args parse(int argc, char** argv) {
     else if (k == "--symbols") a.symbols = uint16_t(std::strtoul(value(), nullptr, 10));
     else if (k == "--runs") a.runs = std::atoi(value());
     else if (k == "--triggers") a.triggers = std::strtoull(value(), nullptr, 10);
+    else if (k == "--live-orders") a.live_orders = std::strtoull(value(), nullptr, 10);
     else if (k == "--json") a.json = true;
     else {
-      std::fprintf(stderr, "alpha: colo_bench: unknown flag %s (accepted: --messages N --symbols N --runs N --triggers N --json)\n", k.c_str());
+      std::fprintf(stderr, "alpha: colo_bench: unknown flag %s (accepted: --messages N --symbols N --runs N --triggers N --live-orders N --json)\n", k.c_str());
       std::exit(2);
     }
   }
@@ -94,6 +101,89 @@ struct NullSink {
 };
 
 volatile uint64_t g_sink;
+
+double us_since(Clock::time_point t0) { return std::chrono::duration<double, std::micro>(Clock::now() - t0).count(); }
+
+// This process's resident memory (VmRSS), in MiB; 0 when /proc cannot tell.
+double resident_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtod(line + 6, nullptr);
+  std::fclose(f);
+  return kib / 1024;
+}
+
+// The slowest messages of one pass of the book over the session, each timed alone, and the growths
+// of its order index among them (told apart by the table's size, not by their time: on a loaded
+// machine a preempted message is as slow).
+struct Stalls {
+  double max_us = 0;
+  uint64_t over_1ms = 0;
+  unsigned growths = 0;
+  double growth_max_us = 0;  // the slowest message that grew the table
+  size_t slots = 0, peak_live = 0;
+  double resident_mib = 0;  // what the book added to the process's resident memory, at the end
+};
+
+Stalls book_stalls(const std::vector<uint8_t>& file, size_t live_orders) {
+  Stalls s;
+  const double resident_before = resident_mib();
+  book::Book b;
+  b.reserve_orders(live_orders);
+  NullSink sink;
+  size_t slots = b.order_slots();
+  itch_file::for_each_message(file.data(), file.size(), [&](uint64_t, const uint8_t* p, size_t len) {
+    const auto t0 = Clock::now();
+    b.apply_bytes(p, len, sink);
+    const double us = us_since(t0);
+    s.max_us = std::max(s.max_us, us);
+    s.over_1ms += us > 1000;
+    if (b.order_slots() != slots) {
+      slots = b.order_slots();
+      ++s.growths;
+      s.growth_max_us = std::max(s.growth_max_us, us);
+    }
+    s.peak_live = std::max(s.peak_live, b.live_orders());
+  });
+  g_sink = sink.check;
+  s.slots = slots;
+  s.resident_mib = resident_mib() - resident_before;
+  return s;
+}
+
+// A whole market's live orders added to an order index alone, each add timed: numbers with gaps
+// between them (other symbols' orders, cancelled meanwhile), as in order_index_test.cc. Its growths:
+// the live orders at each, and the add's time.
+struct Growth {
+  size_t to_slots, live;
+  double us;
+};
+struct IndexAdds {
+  std::vector<Growth> growths;
+  double max_us = 0;
+};
+constexpr size_t kMarketAdds = 1'500'000;
+
+IndexAdds index_adds(size_t live_orders) {
+  IndexAdds r;
+  book::OrderIndex idx;
+  if (live_orders) idx.reserve(live_orders);
+  std::mt19937_64 rng(7);
+  uint64_t ref = 1;
+  size_t slots = idx.slots();
+  for (size_t i = 0; i < kMarketAdds; ++i) {
+    ref += 1 + rng() % 3;
+    const auto t0 = Clock::now();
+    idx.insert(ref, book::Order{1'000'000, 100, 1, 'B'});
+    const double us = us_since(t0);
+    r.max_us = std::max(r.max_us, us);
+    if (idx.slots() != slots) r.growths.push_back({slots = idx.slots(), idx.size(), us});
+  }
+  return r;
+}
 
 // Tick-to-trade: per symbol a book five levels deep on each side at a two-tick spread, then
 // cycles of two one-message packets: an ask one tick inside (the spread narrows to one tick:
@@ -215,12 +305,15 @@ int main(int argc, char** argv) {
   uint64_t quotes = 0, trades = 0;
   const double t_book = best_seconds(a.runs, [&] {
     book::Book b;
+    b.reserve_orders(a.live_orders);
     NullSink sink;
     itch_file::for_each_message(file.data(), file.size(),
                                 [&](uint64_t, const uint8_t* p, size_t len) { b.apply_bytes(p, len, sink); });
     quotes = sink.quotes, trades = sink.trades;
     g_sink = sink.check;
   });
+  const Stalls stalls = book_stalls(file, a.live_orders);
+  const IndexAdds adds = index_adds(a.live_orders);
 
   // OUCH: a day's worth of distinct orders (ids as the orders operator makes them), mapped and
   // framed one by one into a send buffer that is reset every 4096 orders (as a socket write would).
@@ -310,9 +403,18 @@ int main(int argc, char** argv) {
                   ouch_rows[i].seconds * 1e9 / double(n_orders));
     std::printf("],\"tick_to_trade\":{\"what\":\"%s\",\"triggering_packets\":%zu,\"orders\":%llu,"
                 "\"rejected\":%llu,\"p50_ns\":%.0f,\"p99_ns\":%.0f,\"p999_ns\":%.0f,\"max_ns\":%.0f,"
-                "\"clock_pair_ns\":%.0f,\"target_p50_ns\":2000}}\n",
+                "\"clock_pair_ns\":%.0f,\"target_p50_ns\":2000},",
                 t2t_what, t2t.ns.size(), (unsigned long long)t2t.orders, (unsigned long long)t2t.rejected,
                 t2t.quantile(0.5), t2t.quantile(0.99), t2t.quantile(0.999), t2t.ns.empty() ? 0 : t2t.ns.back(), clock_ns);
+    std::printf("\"order_index\":{\"live_orders\":%zu,\"book\":{\"slots\":%zu,\"peak_live\":%zu,\"max_us\":%.0f,"
+                "\"over_1ms\":%llu,\"growths\":%u,\"growth_max_us\":%.0f,\"resident_mib\":%.1f},\"adds\":{\"orders\":%zu,\"max_us\":%.0f,"
+                "\"growths\":[",
+                a.live_orders, stalls.slots, stalls.peak_live, stalls.max_us, (unsigned long long)stalls.over_1ms,
+                stalls.growths, stalls.growth_max_us, stalls.resident_mib, kMarketAdds, adds.max_us);
+    for (size_t i = 0; i < adds.growths.size(); ++i)
+      std::printf("%s{\"to_slots\":%zu,\"live\":%zu,\"us\":%.0f}", i ? "," : "", adds.growths[i].to_slots,
+                  adds.growths[i].live, adds.growths[i].us);
+    std::printf("]}}}\n");
     return 0;
   }
   std::printf("colo bench: %llu ITCH messages (%.0f MB, %u symbols), %llu quotes and %llu trades "
@@ -327,6 +429,15 @@ int main(int argc, char** argv) {
     std::printf("%-52s %14.0f %10.2f %10.2f %12s\n", r.what, rate, r.seconds * 1e9 / double(total),
                 double(file.size()) / r.seconds / 1e9, vs);
   }
+  std::printf("\norder index, sized for %zu live orders ahead (--live-orders):\n", a.live_orders);
+  std::printf("  the book's messages timed one by one: %zu slots at the end, %zu live orders at most; slowest "
+              "%.0f us, %llu over 1 ms; %u growths, the slowest %.0f us; %.0f MiB resident\n",
+              stalls.slots, stalls.peak_live, stalls.max_us, (unsigned long long)stalls.over_1ms, stalls.growths,
+              stalls.growth_max_us, stalls.resident_mib);
+  std::printf("  %zu orders added to an index alone, each timed: slowest %.0f us;", kMarketAdds, adds.max_us);
+  if (adds.growths.empty()) std::printf(" no growth");
+  for (const Growth& g : adds.growths) std::printf(" to %zu slots at %zu live: %.0f us;", g.to_slots, g.live, g.us);
+  std::printf("\n");
   std::printf("\n%-72s %10s %14s\n", "OUCH 4.2 order entry, 1M distinct orders", "ns/order", "orders/s");
   for (const OuchRow& r : ouch_rows)
     std::printf("%-72s %10.2f %14.0f\n", r.what, r.seconds * 1e9 / double(n_orders), double(n_orders) / r.seconds);

@@ -54,7 +54,7 @@ TickToTrade::TickToTrade(Trigger& trigger, Config cfg)
   sent_ns_.resize(cfg_.limits.max_orders_per_second);
   changed_.reserve(64);
   out_.reserve(64 << 10);
-  book_.reserve_orders(1 << 16);
+  book_.reserve_orders(cfg_.live_orders);
 }
 
 uint64_t TickToTrade::plan_by_symbol(const mold::Packet& pk) {

@@ -1,7 +1,7 @@
 // colo_fastpath against colo_venue, as processes (the executables of this build folder): every
 // order colo_fastpath logs reaches the venue once as an Enter Order with the same token and is
-// accepted; the venue sees no other Enter Order; --max-orders and --kill-switch hold; bad flags
-// exit 2; SIGTERM logs out and exits 0.
+// accepted; the venue sees no other Enter Order; --max-orders and --kill-switch hold; --live-orders
+// sizes the book; bad flags exit 2; SIGTERM logs out and exits 0.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -189,9 +190,9 @@ class FastPathProcess : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     Child fp = Child::start(args);
     EXPECT_GT(fp.pid, 0);
-    const std::string ready = fp.line_with("ready", 10'000);
-    EXPECT_FALSE(ready.empty()) << fp.stderr_text();
-    EXPECT_NE(ready.find("\"mode\":\"blocking\""), std::string::npos) << ready;
+    ready_ = fp.line_with("ready", 10'000);
+    EXPECT_FALSE(ready_.empty()) << fp.stderr_text();
+    EXPECT_NE(ready_.find("\"mode\":\"blocking\""), std::string::npos) << ready_;
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     EXPECT_FALSE(fp.line_where("stats", enough, 20'000).empty()) << "not enough happened in 20 s: " << fp.got;
     ::kill(fp.pid, SIGTERM);
@@ -244,6 +245,7 @@ class FastPathProcess : public ::testing::Test {
   }
 
   std::string dir_, flow_, audit_, log_;
+  std::string ready_;  // colo_fastpath's ready line, of the last run_fastpath
   Child venue_;
   std::string ouch_port_, rerequest_port_;
 };
@@ -294,6 +296,15 @@ TEST_F(FastPathProcess, KillSwitchSendsNothing) {
   EXPECT_GT(number_after(done, "kill switch"), 0u) << done;
 }
 
+TEST_F(FastPathProcess, LiveOrdersSizesTheBookBeforeItIsLive) {
+  // The ready line names the book's order-table slots: twice the live orders asked for, rounded up
+  // to a power of two (2^20 for 300,000). The default, a whole market's, is TickToTrade's
+  // (fast_path_test.cc).
+  ASSERT_NO_FATAL_FAILURE(start_venue());
+  run_fastpath({"--live-orders", "300000"}, 0, [](const std::string&) { return true; });
+  EXPECT_EQ(number_after(ready_, "order_slots"), uint64_t(1) << 20) << ready_;
+}
+
 TEST_F(FastPathProcess, BadFlagsExitTwoSayingWhatIsAccepted) {
   for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
            {"--ouch-port", "1"},
@@ -301,6 +312,8 @@ TEST_F(FastPathProcess, BadFlagsExitTwoSayingWhatIsAccepted) {
            {"--ouch-port", "1", "--rerequest-port", "2", "--trigger", "sometimes"},
            {"--ouch-port", "1", "--rerequest-port", "2", "--user", "toolongname:pw"},
            {"--ouch-port", "1", "--rerequest-port", "2", "--stats-ms", "0"},
+           {"--ouch-port", "1", "--rerequest-port", "2", "--live-orders", "100000001"},
+           {"--ouch-port", "1", "--rerequest-port", "2", "--live-orders", "-5"},
            {"--ouch-port", "1", "--rerequest-port", "2", "--frobnicate"}}) {
     std::vector<std::string> args = {kTools + "/colo_fastpath"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -309,6 +322,10 @@ TEST_F(FastPathProcess, BadFlagsExitTwoSayingWhatIsAccepted) {
     EXPECT_EQ(c.wait(10'000), 2);
     const std::string err = c.stderr_text();
     EXPECT_EQ(err.rfind("alpha colo_fastpath: ", 0), 0u) << err;
+    if (std::find(extra.begin(), extra.end(), "--live-orders") != extra.end()) {
+      EXPECT_NE(err.find("--live-orders"), std::string::npos) << err;
+      EXPECT_NE(err.find("0..100000000"), std::string::npos) << "names what would be accepted: " << err;
+    }
   }
 }
 

@@ -400,5 +400,20 @@ TEST(FastPath, SampleTriggerUsesTheSubDollarTick) {
   EXPECT_FALSE(trig.on_top(v).has_value());
 }
 
+TEST(FastPath, TheBookIsSizedForAWholeMarketBeforeTheFirstPacket) {
+  // Sized ahead, no insert on the hot path waits while the table grows and every order is placed
+  // again; the table has twice as many slots as orders asked for, a power of two within 2^18..2^22.
+  OneTickSpreadTrigger trig(100);
+  TickToTrade whole(trig);
+  EXPECT_EQ(whole.book().order_slots(), size_t(1) << 22) << "2^21 orders by default";
+  Config c;
+  c.live_orders = 300'000;
+  TickToTrade some(trig, c);
+  EXPECT_EQ(some.book().order_slots(), size_t(1) << 20);
+  c.live_orders = 0;  // no reservation: the smallest table, grown as orders come
+  TickToTrade grows(trig, c);
+  EXPECT_EQ(grows.book().order_slots(), size_t(1) << 18);
+}
+
 }  // namespace
 }  // namespace colo::fast_path

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace colo::book {
@@ -147,6 +148,67 @@ TEST(OrderIndex, ReserveSizesTheTableAndStopsAtItsBound) {
   EXPECT_EQ(huge.slots(), size_t(1) << OrderIndex::kMaxBits);
   ASSERT_TRUE(market.insert(42, order(1)));
   EXPECT_EQ(market.find(42)->shares, 1u);
+}
+
+// Orders in the table and in the hash map (numbers kSlots apart share a slot), in an index grown
+// past its first table: what a move must carry over, and leave behind in none of.
+void fill(OrderIndex& idx, std::map<uint64_t, uint32_t>& ref) {
+  for (uint64_t n = 1; n <= 5 * kSlots / 4; ++n) {
+    ASSERT_TRUE(idx.insert(n, order(uint32_t(n % 1000 + 1))));
+    ref[n] = uint32_t(n % 1000 + 1);
+  }
+  ASSERT_TRUE(idx.insert(UINT64_MAX, order(5)));
+  ref[UINT64_MAX] = 5;
+}
+
+void expect_new(OrderIndex& idx, const std::map<uint64_t, uint32_t>& was) {
+  EXPECT_EQ(idx.size(), 0u);
+  EXPECT_EQ(idx.overflow(), 0u);
+  EXPECT_EQ(idx.slots(), kSlots);
+  for (const auto& [n, shares] : was) ASSERT_EQ(idx.find(n), nullptr) << n;
+  // Usable: it adds, finds and removes as a new index does, numbers that shared a slot included.
+  ASSERT_TRUE(idx.insert(3, order(30)));
+  ASSERT_TRUE(idx.insert(3 + kSlots, order(31)));
+  ASSERT_FALSE(idx.insert(3, order(32)));
+  EXPECT_EQ(idx.size(), 2u);
+  EXPECT_EQ(idx.find(3)->shares, 30u);
+  EXPECT_EQ(idx.find(3 + kSlots)->shares, 31u);
+  idx.erase(3, idx.find(3));
+  EXPECT_EQ(idx.find(3), nullptr);
+  EXPECT_EQ(idx.find(3 + kSlots)->shares, 31u);
+  EXPECT_EQ(idx.size(), 1u);
+}
+
+void expect_holds(const OrderIndex& idx, const std::map<uint64_t, uint32_t>& ref) {
+  EXPECT_EQ(idx.size(), ref.size());
+  for (const auto& [n, shares] : ref) ASSERT_EQ(idx.find(n)->shares, shares) << n;
+}
+
+TEST(OrderIndex, AMovedFromIndexIsEmptyAndUsable) {
+  OrderIndex from;
+  std::map<uint64_t, uint32_t> ref;
+  fill(from, ref);
+  ASSERT_GT(from.slots(), kSlots);
+  OrderIndex to(std::move(from));
+  expect_holds(to, ref);
+  expect_new(from, ref);  // the state after a move is the point
+}
+
+TEST(OrderIndex, MoveAssignmentReplacesTheOrdersAndEmptiesTheSource) {
+  OrderIndex from;
+  std::map<uint64_t, uint32_t> ref;
+  fill(from, ref);
+  OrderIndex to;
+  ASSERT_TRUE(to.insert(7, order(70)));
+  ASSERT_TRUE(to.insert(7 + 2 * kSlots, order(71)));
+  to = std::move(from);
+  expect_holds(to, ref);
+  EXPECT_EQ(to.find(7 + 2 * kSlots), nullptr) << "the orders it held before are gone";
+  expect_new(from, ref);
+  // And a moved-from index takes orders moved back into it.
+  from = std::move(to);
+  expect_holds(from, ref);
+  expect_new(to, ref);
 }
 
 }  // namespace

@@ -21,6 +21,9 @@
 
 namespace {
 
+// Past 2^21 live orders the book's table is at its largest (colo/order_index.h) anyway.
+constexpr uint64_t kMaxLiveOrders = 100'000'000;
+
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_kill = 0;
 void on_stop(int) { g_stop = 1; }
@@ -29,7 +32,7 @@ void on_kill(int) { g_kill = 1; }
 constexpr const char* kFlags =
     "--rerequest-port N --ouch-port N [--user name:password] [--trigger one-tick|every:N] [--shares N] "
     "[--max-orders N] [--max-shares N] [--max-notional DOLLARS] [--max-orders-per-second N] [--collar-bps N] "
-    "[--kill-switch] [--spin] [--log FILE] [--ready-timeout-ms N] [--stats-ms N]";
+    "[--live-orders N] [--kill-switch] [--spin] [--log FILE] [--ready-timeout-ms N] [--stats-ms N]";
 
 [[noreturn]] void usage_error(const std::string& what) {
   std::fprintf(stderr, "alpha colo_fastpath: %s\n", what.c_str());
@@ -124,6 +127,10 @@ int main(int argc, char** argv) {
           uint32_t(parse_uint(a, value(), 0, kMaxRate, "orders in any sliding second, 0..1000000"));
     } else if (a == "--collar-bps") {
       cfg.fast_path.limits.collar_bps = uint32_t(parse_uint(a, value(), 0, 10'000, "the price collar around the mid in basis points, 0..10000"));
+    } else if (a == "--live-orders") {
+      cfg.fast_path.live_orders = size_t(parse_uint(
+          a, value(), 0, kMaxLiveOrders,
+          "live orders to size the book for before the session, 0..100000000 (0: its table grows as orders come)"));
     } else if (a == "--kill-switch") {
       kill_at_start = true;
     } else if (a == "--spin") {
@@ -194,7 +201,8 @@ int main(int argc, char** argv) {
           std::printf("{\"ready\":true,\"feed_port\":%u,\"user\":", unsigned(runner.feed_port()));
           std::string u;
           colo::json::append_string(u, cfg.username);
-          std::printf("%s,\"mode\":\"%s\",\"trigger\":\"%s\"}\n", u.c_str(), spin ? "spin" : "blocking", trigger_spec.c_str());
+          std::printf("%s,\"mode\":\"%s\",\"trigger\":\"%s\",\"order_slots\":%zu}\n", u.c_str(), spin ? "spin" : "blocking",
+                      trigger_spec.c_str(), runner.tick_to_trade().book().order_slots());
           std::fflush(stdout);
         } else if (now - start > ready_timeout_ms * 1'000'000ULL) {
           std::fprintf(stderr, "alpha colo_fastpath: not live after %llu ms (OUCH 127.0.0.1:%u %s, feed 127.0.0.1:%u %s); is colo_venue running with those ports and user '%s'?\n",

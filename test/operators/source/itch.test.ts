@@ -114,6 +114,23 @@ describe('source.itch', () => {
     );
   });
 
+  it('refuses live_orders on a file, and a count of live orders out of range', () => {
+    const problems = (params: string) => {
+      const yaml = `name: sized\nnodes:\n  - { name: quotes, type: source.itch, params: { ${params} } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n`;
+      const v = validateTopology(loadTopology('test.yaml', [], yaml), new Map([...registry, ['test.probe', probeSpec(new Map())]]));
+      return v.topology ? '' : v.problems.map((p) => `${p.message}: ${p.hint}`).join('\n');
+    };
+    expect(problems('file: day.itch, live_orders: 1000000')).toMatch(
+      /param "live_orders" is 1000000: live_orders sizes a live feed's book: expected it only with rerequest_port/,
+    );
+    expect(problems('rerequest_port: 9, live_orders: -1')).toMatch(/param "live_orders" is -1: Too small: expected number to be >=0/);
+    expect(problems('rerequest_port: 9, live_orders: 200000000')).toMatch(
+      /param "live_orders" is 200000000: Too big: expected number to be <=100000000/,
+    );
+    expect(problems('rerequest_port: 9, live_orders: 0')).toBe('');
+    expect(problems('rerequest_port: 9, live_orders: 1000000')).toBe('');
+  });
+
   /**
    * Runs `nodes` (YAML lines) live after a spinning source.itch named `quotes`, with `specs` beside
    * the registry: the run must fail with `error`, and the event loop sleep again afterwards (the

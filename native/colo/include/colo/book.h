@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_set>
@@ -93,11 +94,20 @@ struct Instrument {
   std::array<uint64_t, itch::kMessageTypeCount> messages{};  // by itch::Message index
 };
 
+// Live orders a whole market's feed may hold at once (about a million, and room for twice that): what
+// colo_fastpath and source.itch size their book for ahead of the session by default. It takes the
+// index's largest table, which never grows (docs/decisions.md, "The feed handlers size the order
+// index for a whole market").
+inline constexpr size_t kMarketOrders = size_t(1) << 21;
+
 class Book {
  public:
   Book();
-  // Optional: hint the number of live orders to avoid rehashing.
-  void reserve_orders(size_t n) { orders_.reserve(n); }
+  // Sizes the order index for `n` live orders now (OrderIndex::reserve), so that no insert on the
+  // hot path stalls while the table grows; 0 leaves it to grow from its smallest as orders come.
+  void reserve_orders(size_t n) {
+    if (n > 0) orders_.reserve(n);
+  }
 
   // Applies one decoded message; calls sink.on_quote(const QuoteChange&) when the symbol's top
   // changed and sink.on_trade(const TradePrint&) for an execution that prints.
@@ -117,6 +127,8 @@ class Book {
   std::vector<uint16_t> locates() const;
   const BookStats& stats() const { return stats_; }
   size_t live_orders() const { return orders_.size(); }
+  // Slots in the order index's table (OrderIndex::slots).
+  size_t order_slots() const { return orders_.slots(); }
   const Order* order(uint64_t ref) const;
 
  private:

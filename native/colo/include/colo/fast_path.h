@@ -107,6 +107,7 @@ std::string_view reject_name(Reject r);
 
 struct Config {
   Limits limits;
+  size_t live_orders = book::kMarketOrders;  // the book is sized for this many ahead (0: grows as orders come)
   mold::ReceiverConfig receiver;
   order_entry::Config order_entry;
 };

@@ -11,7 +11,8 @@
 // table each of them paid the hash map (12% of colo_bench's rate at 5,000 symbols). A growth places
 // every live order again, once, inside the insert that triggers it: on this 2-core VM 2-7 ms from
 // 2^18 to 2^20 slots (at about 0.3M live orders) and 10-140 ms from 2^20 to 2^22 (about 1.2M), the
-// longer under load. reserve() ahead of the session takes that stall out of it.
+// longer under load. reserve() ahead of the session takes that stall out of it, as colo's feed
+// handlers do for a whole market (book::kMarketOrders). A moved-from index is empty, as a new one.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -22,6 +23,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include "colo/huge_pages.h"
 
@@ -44,8 +46,12 @@ class OrderIndex {
   OrderIndex() = default;
   OrderIndex(const OrderIndex&) = delete;
   OrderIndex& operator=(const OrderIndex&) = delete;
-  OrderIndex(OrderIndex&&) noexcept = default;
-  OrderIndex& operator=(OrderIndex&&) noexcept = default;
+  // A moved-from index is empty and usable, as a new one (a Book moves with its index).
+  OrderIndex(OrderIndex&& o) noexcept { take(o); }
+  OrderIndex& operator=(OrderIndex&& o) noexcept {
+    if (this != &o) take(o);
+    return *this;
+  }
 
   Order* find(uint64_t ref) {
     // An empty slot's tag is 0, as is that of a number too large to have one: only a real tag matches.
@@ -142,6 +148,17 @@ class OrderIndex {
     bits_ = bits;
     mask_ = (size_t(1) << bits) - 1;
     grow_at_ = bits < kMaxBits ? size_t(1) << (bits - 3) : SIZE_MAX;
+  }
+
+  // Takes `o`'s orders and table (this index's own are freed) and leaves `o` as a new index.
+  void take(OrderIndex& o) noexcept {
+    table_ = std::move(o.table_);
+    bits_ = std::exchange(o.bits_, kMinBits);
+    mask_ = std::exchange(o.mask_, kSlots - 1);
+    grow_at_ = std::exchange(o.grow_at_, kSlots >> 3);
+    overflow_ = std::move(o.overflow_);
+    o.overflow_.clear();  // a moved-from flat_hash_map is only "valid but unspecified"
+    size_ = std::exchange(o.size_, 0);
   }
 
   // A table of 2^bits slots, every live order placed again (a number's slot and tag change with it).

@@ -58,9 +58,10 @@ export interface ListenAddress {
 }
 
 /**
- * `--metrics HOST:PORT`: an IP literal, never a name to resolve (the endpoint binds to exactly what
- * is given, and a name that resolves to several addresses, or to none, is no address to bind), and a
- * port from 0 (any free one) to 65535. IPv6 goes in brackets: `[::1]:9464`.
+ * `--metrics HOST:PORT`: a loopback IP literal, never a name to resolve (the endpoint binds to exactly
+ * what is given, and a name that resolves to several addresses, or to none, is no address to bind),
+ * and a port from 0 (any free one) to 65535. IPv6 goes in brackets: `[::1]:9464`. The endpoint has no
+ * authentication or TLS, so it is not offered to the network.
  *
  * @example
  * metricsAddress('127.0.0.1:9464'); // { host: '127.0.0.1', port: 9464 }
@@ -91,5 +92,17 @@ export function metricsAddress(value: string): ListenAddress {
           ? 'a host name: give 127.0.0.1 or [::1]'
           : `${JSON.stringify(host)} is not an IP${m[1] !== undefined ? 'v6' : 'v4'} address; host names are not resolved`,
     );
+  if (!isLoopback(host))
+    refuse(
+      `${host} is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    );
   return { host, port };
+}
+
+/** 127.0.0.0/8, ::1, or ::ffff:127.x.y.z (an IPv4 loopback address written as IPv6). */
+function isLoopback(host: string): boolean {
+  if (isIP(host) === 4) return host.split('.')[0] === '127';
+  // The URL parser writes an IPv6 address in its one short form (::ffff:127.0.0.1 as ::ffff:7f00:1).
+  const canonical = new URL(`http://[${host}]/`).hostname;
+  return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
 }

@@ -7,10 +7,11 @@ describe('--metrics HOST:PORT', () => {
   it.each([
     ['127.0.0.1:9464', { host: '127.0.0.1', port: 9464 }],
     ['127.0.0.1:0', { host: '127.0.0.1', port: 0 }],
-    ['0.0.0.0:65535', { host: '0.0.0.0', port: 65535 }],
+    ['127.0.0.1:65535', { host: '127.0.0.1', port: 65535 }],
+    ['127.1.2.3:09464', { host: '127.1.2.3', port: 9464 }],
     ['[::1]:0', { host: '::1', port: 0 }],
-    ['[::]:9464', { host: '::', port: 9464 }],
-    ['10.1.2.3:09464', { host: '10.1.2.3', port: 9464 }],
+    ['[0:0:0:0:0:0:0:1]:9464', { host: '0:0:0:0:0:0:0:1', port: 9464 }],
+    ['[::ffff:127.0.0.1]:9464', { host: '::ffff:127.0.0.1', port: 9464 }],
   ])('takes %s', (value, address) => {
     expect(metricsAddress(value)).toEqual(address);
   });
@@ -28,6 +29,38 @@ describe('--metrics HOST:PORT', () => {
     ['127.0.0.1:-1', ''],
     ['127.0.0.1:0x10', ''],
     ['127.0.0.1:1e3', ''],
+    [
+      '0.0.0.0:9464',
+      `0.0.0.0 is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
+    [
+      '10.1.2.3:9464',
+      `10.1.2.3 is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
+    [
+      '224.0.0.1:0',
+      `224.0.0.1 is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
+    [
+      '255.255.255.255:0',
+      `255.255.255.255 is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
+    [
+      '[::]:9464',
+      `:: is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
+    [
+      '[::2]:9464',
+      `::2 is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
+    [
+      '[::ffff:10.0.0.1]:0',
+      `::ffff:10.0.0.1 is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
+    [
+      '[fe80::1]:0',
+      `fe80::1 is not a loopback address: the endpoint has no authentication, so it listens on this machine only; a Prometheus elsewhere reaches it through a tunnel`,
+    ],
     ['localhost:9464', 'a host name: give 127.0.0.1 or [::1]'],
     ['no-such-host.invalid:9464', '"no-such-host.invalid" is not an IPv4 address; host names are not resolved'],
     ['127.1:9464', '"127.1" is not an IPv4 address; host names are not resolved'],

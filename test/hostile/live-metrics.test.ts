@@ -49,7 +49,12 @@ describe('alpha live --metrics refuses', () => {
     [
       'an address of another machine',
       () => '192.0.2.1:9464',
-      /^alpha: --metrics 192\.0\.2\.1:9464: 192\.0\.2\.1 is not an address of this machine/m,
+      /^alpha: --metrics "192\.0\.2\.1:9464": .*\(192\.0\.2\.1 is not a loopback address: the endpoint has no authentication/m,
+    ],
+    [
+      'every address of this machine',
+      () => '0.0.0.0:9464',
+      /^alpha: --metrics "0\.0\.0\.0:9464": .*\(0\.0\.0\.0 is not a loopback address/m,
     ],
   ])('%s', async (what, value, message) => {
     const out = join(dir, what.replaceAll(' ', '-'));

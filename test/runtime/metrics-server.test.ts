@@ -5,10 +5,10 @@
  * its grace, and never waits on an idle keep-alive connection.
  */
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { serveMetrics } from '../../pipelines/runtime/metrics-server.ts';
+import { MAX_CONNECTIONS, serveMetrics } from '../../pipelines/runtime/metrics-server.ts';
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const loopback = { host: '127.0.0.1', port: 0 };
@@ -106,5 +106,75 @@ describe('the metrics endpoint', () => {
     expect(waited).toBeGreaterThan(900);
     expect(waited).toBeLessThan(3000);
     expect(await hung).toBeInstanceOf(Error);
+  });
+
+  it('rebuilds once for the scrapes that wait on the same rebuild', async () => {
+    let calls = 0;
+    let release: () => void = () => {};
+    const ep = await serveMetrics(
+      loopback,
+      async () => {
+        calls++;
+        await new Promise<void>((r) => (release = r));
+        return `x ${calls}\n`;
+      },
+      TEXT,
+    );
+    try {
+      const scrapes = Array.from({ length: 10 }, () => fetch(ep.url).then((r) => r.text()));
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      expect(await Promise.all(scrapes)).toEqual(new Array(10).fill('x 1\n'));
+      expect(calls).toBe(1);
+    } finally {
+      await ep.close();
+    }
+  });
+
+  it('closes a connection that pipelines requests without reading, after one rebuild', async () => {
+    let calls = 0;
+    const ep = await serveMetrics(
+      loopback,
+      async () => {
+        calls++;
+        return 'x 1\n';
+      },
+      TEXT,
+    );
+    try {
+      const socket = connect(ep.port, '127.0.0.1');
+      const closed = new Promise<void>((r) => socket.on('close', () => r()));
+      socket.on('error', () => {});
+      let answers = '';
+      socket.on('data', (d: Buffer) => (answers += d.toString('latin1'))); // drained, so its close is seen
+      socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(500));
+      await closed;
+      expect(calls).toBe(1);
+      expect(answers.split('HTTP/1.1 200').length - 1).toBeLessThanOrEqual(1);
+      expect(await (await fetch(ep.url)).text()).toBe('x 1\n');
+    } finally {
+      await ep.close();
+    }
+  });
+
+  it(`takes ${MAX_CONNECTIONS} connections at once and closes the ones past them`, async () => {
+    const ep = await serveMetrics(loopback, async () => 'x 1\n', TEXT);
+    const open = (): Promise<Socket> =>
+      new Promise((resolve) => {
+        const s = connect(ep.port, '127.0.0.1', () => resolve(s));
+        s.on('error', () => {});
+      });
+    const idle: Socket[] = [];
+    try {
+      for (let i = 0; i < MAX_CONNECTIONS; i++) idle.push(await open());
+      const extra = await open();
+      await new Promise<void>((r) => extra.on('close', () => r()));
+      for (const s of idle.splice(0)) s.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await (await fetch(ep.url)).text()).toBe('x 1\n');
+    } finally {
+      for (const s of idle) s.destroy();
+      await ep.close();
+    }
   });
 });

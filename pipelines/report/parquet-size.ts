@@ -77,9 +77,12 @@ const MAX_DICTIONARY_PAGE = 16 * 1024 * 1024;
 
 /**
  * The longest entry of the dictionary page at `offset` (what each value of the chunk may decode to),
- * in bytes: the page's whole size when it cannot be read or is too large to (a bound all the same).
+ * in bytes: the page's whole size when it cannot be read or is too large to (a bound all the same),
+ * and the file's size when the footer puts the page outside it.
  */
 function longestEntry(bytes: Uint8Array, offset: number, codec: string): number {
+  // An offset outside the file is a footer that lies: any value may be as long as the file.
+  if (!(offset >= 0 && offset < bytes.length)) return bytes.length;
   const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset };
   try {
     const header = parquetHeader(reader);

@@ -22,6 +22,7 @@ import {
   type Vector,
   vectorFromArray,
 } from 'apache-arrow';
+import { parquetMetadata } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/core/errors.ts';
 import { readParquetFile, writeParquetFile } from '../../lib/io/parquet.ts';
@@ -343,6 +344,43 @@ describe('Parquet files that decode to far more than they weigh (issue 6)', () =
     expect(size.rows).toBe(n);
     expect(size.decodedBytes).toBeGreaterThanOrEqual(n * 3000);
     expect(size.decodedBytes).toBeLessThan(n * 3000 + 50_000);
+  });
+
+  it('counts a file whose footer puts a dictionary page outside it at the whole file for every value, never less', () => {
+    const n = 1000;
+    const dict = (entries: string[]): Vector =>
+      makeVector(
+        makeData({
+          type: new Dictionary(new Utf8(), new Int32()),
+          length: n,
+          data: Int32Array.from({ length: n }, (_, i) => i % entries.length),
+          dictionary: vectorFromArray(entries, new Utf8()),
+        }),
+      );
+    const file = join(tempDir('lying-footer'), 'x.parquet');
+    const bytes = writeParquetFile(file, new Table({ id: dict(['a', 'b']) }));
+    const offset = Number(parquetMetadata(Uint8Array.from(bytes).buffer).row_groups[0]!.columns[0]!.meta_data!.dictionary_page_offset);
+    // The footer's dictionary_page_offset (field 11, an i64: compact type 6) set to 2^40.
+    const zigzag = (v: bigint): number[] => {
+      const out: number[] = [];
+      for (let z = v << 1n; ; z >>= 7n) {
+        if (z < 0x80n) return [...out, Number(z)];
+        out.push(Number(z & 0x7fn) | 0x80);
+      }
+    };
+    const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 8, true);
+    const start = bytes.length - 8 - length;
+    const footer = [...bytes.subarray(start, bytes.length - 8)];
+    const was = zigzag(BigInt(offset));
+    const at = footer.findIndex((b, i) => (b & 0x0f) === 6 && was.every((x, k) => footer[i + 1 + k] === x));
+    expect(at).toBeGreaterThan(0);
+    const lying = [...footer.slice(0, at + 1), ...zigzag(1n << 40n), ...footer.slice(at + 1 + was.length)];
+    const tail = new Uint8Array(8);
+    new DataView(tail.buffer).setUint32(0, lying.length, true);
+    tail.set([0x50, 0x41, 0x52, 0x31], 4);
+    const patched = Uint8Array.from([...bytes.subarray(0, start), ...lying, ...tail]);
+    expect(Number(parquetMetadata(patched.buffer).row_groups[0]!.columns[0]!.meta_data!.dictionary_page_offset)).toBe(2 ** 40);
+    expect(parquetSize(patched)!.decodedBytes).toBeGreaterThanOrEqual(n * patched.length);
   });
 
   it(`a ${MAX_RUN_FILE_ROWS + 1}-row equity.parquet of a few KB is refused by its footer`, async () => {

@@ -29,9 +29,14 @@ if (given !== undefined && !existsSync(join(given, 'summary.json')))
 let dir = given;
 if (dir === undefined) {
   dir = mkdtempSync(join(tmpdir(), 'alpha-bench-report-'));
-  execFileSync(process.execPath, ['bin/alpha.mjs', 'backtest', 'topology.yaml', '--out', dir, '--overwrite', '--quiet'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  try {
+    execFileSync(process.execPath, ['bin/alpha.mjs', 'backtest', 'topology.yaml', '--out', dir, '--overwrite', '--quiet'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    refuse('report', 'the default backtest failed (its alpha: line is above): nothing to read; fix it, or give --run DIR');
+  }
 }
 
 async function timed(f: () => unknown): Promise<number> {

@@ -29,7 +29,7 @@ export function registerModelCommand(program: Command): void {
     .option('--seed <n>', 'training seed', asText(whole('--seed', 0, 2 ** 32 - 1)))
     .option(
       '--max-dead-letters <x>',
-      `the largest share of the features run's events that may be dead letters; past it nothing is trained (default ${DEFAULT_MAX_DEAD_LETTERS})`,
+      `the largest share of the features run's events that may be dead letters, from 0 to 1 (any share); past it nothing is trained (default ${DEFAULT_MAX_DEAD_LETTERS})`,
       decimalIn('--max-dead-letters', 0, 1, 'a fraction from 0 to 1'),
     )
     .option('--quiet', 'no progress output')

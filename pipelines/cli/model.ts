@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { resolveTopology, runBacktest } from '../runtime/backtest.ts';
 import { featureEdge, featuresTopologyYaml, FEATURES_FILE } from '../model/features-topology.ts';
-import { DEFAULT_MAX_DEAD_LETTERS, refuseDeadLetters } from '../model/dead-letter-share.ts';
+import { count, DEFAULT_MAX_DEAD_LETTERS, refuseDeadLetters } from '../model/dead-letter-share.ts';
 import { openOutput, refuseInputs, runInputs } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { toJson } from '../runtime/node-context.ts';
@@ -126,7 +126,9 @@ async function train(
   const deadLetters = join(work, 'dead_letters.jsonl');
   refuseDeadLetters(summary, opts.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS, deadLetters);
   if (summary.dead_letters > 0)
-    process.stderr.write(`warning: the features run wrote ${summary.dead_letters} dead letters (${deadLetters}); training on the rest\n`);
+    process.stderr.write(
+      `warning: the features run wrote ${count(summary.dead_letters)} dead letters (${deadLetters}); training on the rest\n`,
+    );
   ensureResearchEnv(opts.quiet);
   const extra = (['bottleneck', 'noise', 'horizon', 'holdout', 'seed'] as const).flatMap((k) =>
     opts[k] !== undefined ? [`--${k}`, opts[k]!] : [],

@@ -137,13 +137,24 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const warm = options.warm !== undefined ? planWarmUp(dataDir, manifest, date, options.warm) : undefined;
   const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
-  // A port in use stops the run before anything is connected or the folder touched.
+  return withEndpoints(options, (metrics, redis) =>
+    runSession(options, log, topology, { group, universe, sessions, time, warm, metrics }, redis),
+  );
+}
+
+/**
+ * Runs `run` with the run's metrics endpoint and hot tier open, and closes both after it: a port in
+ * use or a Redis that is not there stops the run before the venue is connected or the folder touched.
+ */
+async function withEndpoints(
+  options: LiveOptions,
+  run: (metrics: LiveMetricsServer | undefined, redis: Redis | undefined) => Promise<LiveSummary>,
+): Promise<LiveSummary> {
   const metrics = await openMetrics(options);
   try {
-    // A Redis that is not there stops the run before the venue is connected or the folder touched.
     const redis = options.hot ? await connectHotTier(options.hot) : undefined;
     try {
-      return await runSession(options, log, topology, { group, universe, sessions, time, warm, metrics }, redis);
+      return await run(metrics, redis);
     } finally {
       redis?.disconnect(); // also when the run failed before the hot tier took it (its close is idempotent)
     }
@@ -205,17 +216,9 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
     );
   const time = was ? scaledTime(was.speed, was.origin, base, was.system) : base;
   if (dead.tornBytes > 0) log.warn(`${file}: the last ${dead.tornBytes} bytes were a torn arrival (the run died writing it): cut off`);
-  const metrics = await openMetrics(options);
-  try {
-    const redis = options.hot ? await connectHotTier(options.hot) : undefined;
-    try {
-      return await runSession(options, log, topology, { group: plan, universe, sessions, time, warm: undefined, dead, metrics }, redis);
-    } finally {
-      redis?.disconnect();
-    }
-  } finally {
-    await metrics?.endpoint.close();
-  }
+  return withEndpoints(options, (metrics, redis) =>
+    runSession(options, log, topology, { group: plan, universe, sessions, time, warm: undefined, dead, metrics }, redis),
+  );
 }
 
 async function runSession(

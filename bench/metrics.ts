@@ -19,7 +19,7 @@ import { serveMetrics } from '../pipelines/runtime/metrics-server.ts';
 import { DeadLetterLog } from '../pipelines/runtime/dead-letter-log.ts';
 import { FeedStats } from '../pipelines/runtime/feed-stats.ts';
 import { NodeMetrics } from '../pipelines/runtime/node-context.ts';
-import { startVenueDay, venueSets } from '../test/helpers/venue-process.ts';
+import { liveVenueArgs, startVenueDay } from '../test/helpers/venue-process.ts';
 import { benchFlags, decimal, wholeNumber } from './flags.ts';
 
 const flags = benchFlags('metrics', {
@@ -78,20 +78,8 @@ async function liveRun(metrics: boolean): Promise<LiveFigures> {
   const { venue, date, data } = await startVenueDay(dir, { symbols: 12, seed: 3, users: ['alpha:alpha'], args: ['--speed', '600'] });
   try {
     const out = join(dir, 'live');
-    const args = [
-      'bin/alpha.mjs',
-      'live',
-      'examples/live-venue.yaml',
-      '--data',
-      data,
-      '--date',
-      date,
-      '--speed',
-      '600',
-      '--seconds',
-      String(seconds),
-    ];
-    args.push('--out', out, '--quiet', ...venueSets(venue), ...(metrics ? ['--metrics', '127.0.0.1:0'] : []));
+    const args = ['bin/alpha.mjs', ...liveVenueArgs({ venue, date, data }, 600, out, '--seconds', String(seconds), '--quiet')];
+    if (metrics) args.push('--metrics', '127.0.0.1:0');
     const child = spawn('/usr/bin/env', ['bash', '-c', 'TIMEFORMAT="cpu %U %S"; time node "$@"', 'bash', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });

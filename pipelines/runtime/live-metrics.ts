@@ -63,6 +63,12 @@ export class LiveMetrics {
     type Put = (labels: Record<string, string>, value: number) => void;
     // Each family is rebuilt from the run's objects at each scrape (reset, then filled), so a series
     // stands for exactly what those objects hold then.
+    const refill = (family: Counter | Gauge, fill: (put: Put, run: LiveRunState) => void, put: Put): void => {
+      family.reset();
+      family.remove({}); // a family without labels has no sample until it is given one (reset leaves a 0)
+      const run = runOf();
+      if (run) fill(put, run);
+    };
     const counter = (name: string, help: string, labelNames: readonly string[], fill: (put: Put, run: LiveRunState) => void): void => {
       new Counter({
         name,
@@ -70,14 +76,10 @@ export class LiveMetrics {
         labelNames,
         registers,
         collect() {
-          this.reset();
-          this.remove({}); // a family without labels has no sample until it is given one (reset leaves a 0)
-          const run = runOf();
           // A Prometheus counter carries a finite value ≥ 0; an operator's counter is only ever incremented, but a negative `by` is not refused.
-          if (run)
-            fill((labels, value) => {
-              if (Number.isFinite(value) && value >= 0) this.inc(labels, value);
-            }, run);
+          refill(this, fill, (labels, value) => {
+            if (Number.isFinite(value) && value >= 0) this.inc(labels, value);
+          });
         },
       });
     };
@@ -88,10 +90,7 @@ export class LiveMetrics {
         labelNames,
         registers,
         collect() {
-          this.reset();
-          this.remove({});
-          const run = runOf();
-          if (run) fill((labels, value) => this.set(labels, value), run);
+          refill(this, fill, (labels, value) => this.set(labels, value));
         },
       });
     };

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
 import { runAlpha, startAlpha } from '../helpers/cli.ts';
-import { startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
+import { liveVenueArgs, startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-cli-'));
 let data: string;
@@ -39,21 +39,7 @@ const ports = (): string[] => venueSets(venue);
 describe('alpha live', () => {
   it('trades the example against the venue, stops cleanly on Ctrl-C, and its capture replays to the same orders', async () => {
     const live = join(dir, 'live');
-    const { child, output, exited } = startAlpha([
-      'live',
-      'examples/live-venue.yaml',
-      '--data',
-      data,
-      '--date',
-      date,
-      '--speed',
-      '600',
-      '--out',
-      live,
-      '--status-every',
-      '1',
-      ...ports(),
-    ]);
+    const { child, output, exited } = startAlpha(liveVenueArgs({ venue, date, data }, 600, live, '--status-every', '1'));
     // Wait for orders to flow (status lines every second), then Ctrl-C.
     const deadline = Date.now() + 40_000;
     while (!/ [1-9][\d,]{2,} orders/.test(output.stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

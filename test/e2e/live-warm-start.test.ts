@@ -14,7 +14,7 @@ import { readParquetFile } from '../../lib/io/parquet.ts';
 import { readManifest } from '../../pipelines/data/manifest.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
 import { type CliRun, runAlpha, startAlpha } from '../helpers/cli.ts';
-import { startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
+import { liveVenueArgs, startVenueDay, type VenueProcess } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-warm-'));
 let data: string;
@@ -36,21 +36,7 @@ afterAll(async () => {
 });
 
 function runLive(out: string, extra: string[]): Promise<CliRun> {
-  return startAlpha([
-    'live',
-    'examples/live-venue.yaml',
-    '--data',
-    data,
-    '--date',
-    date,
-    '--speed',
-    '600',
-    '--out',
-    out,
-    '--quiet',
-    ...extra,
-    ...venueSets(venue),
-  ]).exited;
+  return startAlpha(liveVenueArgs({ venue, date, data }, 600, out, '--quiet', ...extra)).exited;
 }
 
 describe('alpha live --warm', () => {

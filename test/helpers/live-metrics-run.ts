@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAlpha } from './cli.ts';
 import { parseExposition, type Exposition } from './prometheus-text.ts';
-import { startVenueDay, venueSets } from './venue-process.ts';
+import { liveVenueArgs, startVenueDay } from './venue-process.ts';
 
 export interface MetricsRun {
   code: number | null;
@@ -45,24 +45,9 @@ export async function runLiveWithMetrics(dir: string, onUrl: (url: string) => vo
   });
   try {
     const out = join(dir, 'live');
-    const { output, exited } = startAlpha([
-      'live',
-      'examples/live-venue.yaml',
-      '--data',
-      data,
-      '--date',
-      date,
-      '--speed',
-      String(SPEED),
-      '--seconds',
-      String(SECONDS),
-      '--out',
-      out,
-      '--quiet',
-      '--metrics',
-      '127.0.0.1:0',
-      ...venueSets(venue),
-    ]);
+    const { output, exited } = startAlpha(
+      liveVenueArgs({ venue, date, data }, SPEED, out, '--seconds', String(SECONDS), '--quiet', '--metrics', '127.0.0.1:0'),
+    );
     let ended = false;
     void exited.then(() => (ended = true));
     const t0 = Date.now();

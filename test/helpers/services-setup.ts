@@ -68,15 +68,25 @@ function upNow(): Set<string> {
   );
 }
 
-/** Starts SeaweedFS when it is not up, and puts its endpoint and identity in the environment; returns its stop, under CI. */
-function startObjectStore(): (() => void) | undefined {
-  const script = join(SCRIPTS, 'seaweedfs.sh');
+/**
+ * `scripts/services/NAME.sh up` (it reuses the service when it is up); a failure says that `needs` it.
+ * Returns its stop, under CI, when this run started it.
+ */
+function startService(name: string, needs: string): (() => void) | undefined {
+  const script = join(SCRIPTS, `${name}.sh`);
   const wasUp = spawnSync('bash', [script, 'status'], { encoding: 'utf8' }).status === 0;
   const r = spawnSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 5 * 60_000 });
   if (r.status !== 0)
     throw new Error(
-      `scripts/services/seaweedfs.sh up exited with ${r.status ?? r.signal} (its reason is the [services] line above): the cold-tier tests need the real object store`,
+      `scripts/services/${name}.sh up exited with ${r.status ?? r.signal} (its reason is the [services] line above): ${needs}`,
     );
+  const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
+  return stopAfter && !wasUp ? () => void spawnSync('bash', [script, 'down'], { stdio: 'inherit' }) : undefined;
+}
+
+/** Starts SeaweedFS when it is not up, and puts its endpoint and identity in the environment; returns its stop, under CI. */
+function startObjectStore(): (() => void) | undefined {
+  const stop = startService('seaweedfs', 'the cold-tier tests need the real object store');
   const cache = process.env['SERVICES_CACHE_DIR'] ?? join(servicesDir(), 'cache');
   const pairFile = join(cache, 'seaweedfs-s3.env');
   // Set in the environment, the pair is taken from there (and the script writes no file when it reused a store).
@@ -86,23 +96,15 @@ function startObjectStore(): (() => void) | undefined {
     if (m) process.env[m[1]!] ??= m[2]!;
   }
   process.env['ALPHA_S3_ENDPOINT'] ??= `http://127.0.0.1:${process.env['ALPHA_S3_PORT'] ?? '8333'}`;
-  const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
-  return stopAfter && !wasUp ? () => void spawnSync('bash', [script, 'down'], { stdio: 'inherit' }) : undefined;
+  return stop;
 }
 
 /** Starts Prometheus when it is not up, and puts its address and targets folder in the environment; returns its stop, under CI. */
 function startPrometheus(): (() => void) | undefined {
-  const script = join(SCRIPTS, 'prometheus.sh');
-  const wasUp = spawnSync('bash', [script, 'status'], { encoding: 'utf8' }).status === 0;
-  const r = spawnSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 5 * 60_000 });
-  if (r.status !== 0)
-    throw new Error(
-      `scripts/services/prometheus.sh up exited with ${r.status ?? r.signal} (its reason is the [services] line above): the Prometheus tests need the real server`,
-    );
+  const stop = startService('prometheus', 'the Prometheus tests need the real server');
   process.env['PROMETHEUS_URL'] ??= `http://127.0.0.1:${process.env['PROMETHEUS_PORT'] ?? '9490'}`;
   process.env['PROMETHEUS_TARGETS_DIR'] ??= join(servicesDir(), 'prometheus', 'targets');
-  const stopAfter = process.env['CI'] === 'true' || process.env['SERVICES_STOP_AFTER_TESTS'] === '1';
-  return stopAfter && !wasUp ? () => void spawnSync('bash', [script, 'down'], { stdio: 'inherit' }) : undefined;
+  return stop;
 }
 
 export default async function setup(project: TestProject): Promise<(() => void) | undefined> {

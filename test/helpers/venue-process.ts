@@ -199,6 +199,32 @@ export function venueSets(venue: VenueProcess): string[] {
 }
 
 /**
+ * The arguments of `alpha live examples/live-venue.yaml` trading against a venue's day (startVenueDay)
+ * at `speed`, into `out`; `more` go before the venue's ports.
+ */
+export function liveVenueArgs(
+  day: { venue: VenueProcess; date: string; data: string },
+  speed: number,
+  out: string,
+  ...more: string[]
+): string[] {
+  return [
+    'live',
+    'examples/live-venue.yaml',
+    '--data',
+    day.data,
+    '--date',
+    day.date,
+    '--speed',
+    String(speed),
+    '--out',
+    out,
+    ...more,
+    ...venueSets(day.venue),
+  ];
+}
+
+/**
  * A live graph for risk tests against `venue`: `source.itch` quotes of `date` → `trader` (a test
  * operator type) → `risk.pretrade` (its `pretrade` params, YAML flow) → `execution.ouch` logged in as
  * `username` (password `pw`) → accounting; `extra` adds node lines (probes, sinks).

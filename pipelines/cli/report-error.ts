@@ -18,6 +18,29 @@ export function printable(text: string): string {
 const write = (text: string): void => void process.stderr.write(printable(redactSecrets(text)));
 
 /**
+ * What a system error on a file means, and what to do: the machine ran out of something, not a bug
+ * (1,100 idle connections to a live run's metrics once took its descriptors, and its outputs with them).
+ */
+const SYSTEM_ERRORS: Record<string, [string, string]> = {
+  ENOSPC: ['the disk is full', 'free some space, or write elsewhere'],
+  EDQUOT: ['the disk quota is used up', 'free some space, or write elsewhere'],
+  EMFILE: ['this process has too many files open', 'raise its limit (ulimit -n)'],
+  ENFILE: ['the system has too many files open', 'try again once other processes have closed theirs'],
+  EROFS: ['the file system is read-only', 'write elsewhere'],
+  EIO: ['the device reported an I/O error', 'check the disk'],
+};
+
+/** `cannot open PATH: the disk is full (ENOSPC): free some space, …` for a system error on a file, else undefined. */
+function systemError(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  const known = e instanceof Error && typeof e.code === 'string' ? SYSTEM_ERRORS[e.code] : undefined;
+  if (!known) return undefined;
+  const notes = e.message.includes('\n') ? e.message.slice(e.message.indexOf('\n')) : '';
+  const what = e.path ? `cannot ${e.syscall ?? 'use'} ${e.path}` : `${e.syscall ?? 'a system call'} failed`;
+  return `${what}: ${known[0]} (${e.code}): ${known[1]}${notes}`;
+}
+
+/**
  * `alpha: <what went wrong>` on stderr (a topology's problems one per line), a stack trace only with
  * `--debug`, and exit code 1 unless the command set its own. A secret the process holds is blanked.
  */
@@ -26,6 +49,8 @@ export function report(err: unknown): void {
     write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
   } else if (err instanceof AlphaError) {
     write(`alpha: ${err.message}\n`);
+  } else if (systemError(err) !== undefined) {
+    write(`alpha: ${systemError(err)}\n`);
   } else {
     // Not refused on purpose: a bug, or a failure nothing anticipated. Say so, and where to look.
     const message = err instanceof Error ? err.message : String(err);

@@ -31,4 +31,25 @@ describe('report', () => {
     expect(printed(new Error('boom'))).toBe('alpha: unexpected error: boom (run again with --debug for the stack trace)\n');
     expect(printed(new AlphaError('data/x: file not found'))).toBe('alpha: data/x: file not found\n');
   });
+
+  it('says what a system error on a file means and what to do, keeping the notes, with no --debug hint', () => {
+    const full = Object.assign(new Error("ENOSPC: no space left on device, write '/data/out/fills.parquet'\n  (out/x left as it was)"), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: '/data/out/fills.parquet',
+    });
+    expect(printed(full)).toBe(
+      'alpha: cannot write /data/out/fills.parquet: the disk is full (ENOSPC): free some space, or write elsewhere\n  (out/x left as it was)\n',
+    );
+    const files = Object.assign(new Error("EMFILE: too many open files, open 'o/orders.parquet'"), {
+      code: 'EMFILE',
+      syscall: 'open',
+      path: 'o/orders.parquet',
+    });
+    expect(printed(files)).toBe(
+      'alpha: cannot open o/orders.parquet: this process has too many files open (EMFILE): raise its limit (ulimit -n)\n',
+    );
+    // Another code stays an unexpected error.
+    expect(printed(Object.assign(new Error('EBADF: bad file descriptor'), { code: 'EBADF' }))).toMatch(/^alpha: unexpected error: EBADF/);
+  });
 });

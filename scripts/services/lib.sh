@@ -152,6 +152,12 @@ stop_pid() {
   return 0
 }
 
+# status_line NAME ADDRESS HOW UP: one line of status.sh's table, "up" when UP is 1, else "DOWN".
+status_line() {
+  if [[ "$4" == 1 ]]; then printf '%-16s up    %-40s (%s)\n' "$1" "$2" "$3"
+  else printf '%-16s DOWN  %-40s (%s)\n' "$1" "$2" "$3"; fi
+}
+
 # ---------------------------------------------------------------- packages
 
 APT_LOG="$SERVICES_DIR/apt.log"

@@ -81,8 +81,8 @@ status() {
   local how
   if pid_alive "$PROM_PID" "$PROM_MARKER"; then how="pid $(read_pid "$PROM_PID"), started by prometheus.sh"
   else how="not started by prometheus.sh"; fi
-  if prometheus_healthy; then printf '%-16s up    %-40s (%s)\n' prometheus "http://127.0.0.1:$PROMETHEUS_PORT" "$how"
-  else printf '%-16s DOWN  %-40s (%s)\n' prometheus "http://127.0.0.1:$PROMETHEUS_PORT" "$how"; return 1; fi
+  if prometheus_healthy; then status_line prometheus "http://127.0.0.1:$PROMETHEUS_PORT" "$how" 1
+  else status_line prometheus "http://127.0.0.1:$PROMETHEUS_PORT" "$how" 0; return 1; fi
 }
 
 case "${1:-}" in

@@ -135,8 +135,8 @@ status() {
   local how
   if pid_alive "$WEED_DIR/weed.pid" "weed mini"; then how="pid $(read_pid "$WEED_DIR/weed.pid"), started by up.sh"
   else how="not started by up.sh"; fi
-  if s3_healthy; then printf '%-16s up    %-40s (%s)\n' seaweedfs "http://127.0.0.1:$S3_PORT" "$how"
-  else printf '%-16s DOWN  %-40s (%s)\n' seaweedfs "http://127.0.0.1:$S3_PORT" "$how"; return 1; fi
+  if s3_healthy; then status_line seaweedfs "http://127.0.0.1:$S3_PORT" "$how" 1
+  else status_line seaweedfs "http://127.0.0.1:$S3_PORT" "$how" 0; return 1; fi
 }
 
 case "${1:-}" in

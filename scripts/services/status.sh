@@ -10,11 +10,11 @@ show() {
   if pid_alive "$pidfile" "$marker"; then how="pid $(read_pid "$pidfile"), started by up.sh"
   else how="not started by up.sh"; fi
   if "$check"; then
-    printf '%-16s up    %-40s (%s)\n' "$name" "$addr" "$how"
+    status_line "$name" "$addr" "$how" 1
   else
     if pid_alive "$pidfile" "$marker"; then how="pid $(read_pid "$pidfile") running but not healthy"
     else how="not running"; fi
-    printf '%-16s DOWN  %-40s (%s)\n' "$name" "$addr" "$how"
+    status_line "$name" "$addr" "$how" 0
     DOWN=1
   fi
 }

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { AlphaError } from '../../lib/core/errors.ts';
+import type { ListenAddress } from '../runtime/metrics-server.ts';
 
 const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const WHOLE = /^\d+$/;
@@ -49,12 +50,6 @@ export const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function checkRunId(value: string): void {
   if (!RUN_ID.test(value))
     throw new AlphaError(`--run-id ${JSON.stringify(value)}: expected 1–64 letters, digits, "_" or "-" (it ends topic names)`);
-}
-
-/** Where `alpha live --metrics` serves: an IP address (v6 in brackets) and a port, 0 for any free one. */
-export interface ListenAddress {
-  host: string;
-  port: number;
 }
 
 /**

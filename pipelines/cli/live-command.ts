@@ -7,7 +7,8 @@
 import type { Command } from 'commander';
 import { isDate } from '../../lib/core/dates.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { checkRunId, dataFolder, type ListenAddress, metricsAddress } from './flag-values.ts';
+import type { ListenAddress } from '../runtime/metrics-server.ts';
+import { checkRunId, dataFolder, metricsAddress } from './flag-values.ts';
 import { collect } from './replay-options.ts';
 
 interface LiveCommandOptions {
@@ -66,7 +67,7 @@ export function registerLiveCommand(program: Command): void {
     )
     .option(
       '--metrics <host:port>',
-      "serve the run's metrics for Prometheus at http://HOST:PORT/metrics (an IP address, IPv6 in brackets; port 0: any free one, printed)",
+      "serve the run's metrics for Prometheus at http://HOST:PORT/metrics (a loopback IP address: 127.x.x.x, or [::1]; port 0: any free one, printed)",
       metricsAddress,
     )
     .option('--quiet', 'no status lines')

@@ -45,12 +45,13 @@ function systemError(err: unknown): string | undefined {
  * `--debug`, and exit code 1 unless the command set its own. A secret the process holds is blanked.
  */
 export function report(err: unknown): void {
+  const system = systemError(err);
   if (err instanceof TopologyError) {
     write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
   } else if (err instanceof AlphaError) {
     write(`alpha: ${err.message}\n`);
-  } else if (systemError(err) !== undefined) {
-    write(`alpha: ${systemError(err)}\n`);
+  } else if (system !== undefined) {
+    write(`alpha: ${system}\n`);
   } else {
     // Not refused on purpose: a bug, or a failure nothing anticipated. Say so, and where to look.
     const message = err instanceof Error ? err.message : String(err);

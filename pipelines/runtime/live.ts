@@ -25,7 +25,7 @@ import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology
 import { driveLive, ExternalInputs, LiveCommands, type LiveRun } from './drive-live.ts';
 import { checkResumable } from './resume.ts';
 import type { LiveMetrics } from './live-metrics.ts';
-import type { MetricsEndpoint } from './metrics-server.ts';
+import type { ListenAddress, MetricsEndpoint } from './metrics-server.ts';
 import { FeedStats } from './feed-stats.ts';
 import { liveRunIn, watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
@@ -86,7 +86,7 @@ export interface LiveOptions {
   /** Resume the run whose process died writing `outDir`: its capture is taken again, then the run goes on (resume.ts). */
   resume?: boolean;
   /** Serve the run's metrics for Prometheus at http://HOST:PORT/metrics (live-metrics.ts); port 0: any free one. */
-  metrics?: { host: string; port: number };
+  metrics?: ListenAddress;
   /** Told the endpoint's URL once it listens (before the run starts). */
   onMetrics?: (url: string) => void;
 }

@@ -19,6 +19,12 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
+/** Where the endpoint listens: a loopback IP address (`::1` without brackets) and a port, 0 for any free one. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
 /** How long `close` lets a scrape in flight finish before its connection is cut. */
 const CLOSE_GRACE_MS = 1000;
 /**
@@ -31,7 +37,7 @@ const REQUEST_TIMEOUT_MS = 5000;
 
 /** Serves `exposition` at `http://host:port/metrics`; `flag` names the address in errors (`--metrics 127.0.0.1:9464`). */
 export async function serveMetrics(
-  address: { host: string; port: number },
+  address: ListenAddress,
   exposition: () => Promise<string>,
   contentType: string,
   flag = `--metrics ${hostPort(address.host, address.port)}`,

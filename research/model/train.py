@@ -111,8 +111,6 @@ def log(msg: str) -> None:
 def train(args: argparse.Namespace) -> dict:
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise TrainInputError(f"--from {args.date_from} is after --to {args.date_to}")
-    if args.noise < 0:
-        raise TrainInputError(f"--noise {args.noise} is negative")
     if args.out.exists() and not args.out.is_dir():
         raise TrainInputError(f"--out {args.out}: is a file, expected a folder (created when missing)")
     paths = list(args.features)

@@ -26,13 +26,38 @@ export async function importEntry(name, source) {
   if (bundle) {
     // Stack traces (--debug) name the TypeScript sources' lines.
     if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
-    const loaded = await import(bundle).catch(() => undefined);
+    const loaded = await import(bundle).catch((error) => {
+      // The machine refused a file (too many open, say): tsx would meet the same refusal and report it
+      // as a module not found, so say what it is. Any other failure is a bundle that does not load.
+      if (isSystemError(error)) exitOnSystemError(error);
+      return undefined;
+    });
     if (loaded) return loaded;
   }
   const [{ register: registerHooks }, { register }] = await Promise.all([import('node:module'), importTsx()]);
   register();
   registerHooks('./require-builds.mjs', import.meta.url);
   return import(source);
+}
+
+const isSystemError = (error) => typeof error?.code === 'string' && typeof error?.syscall === 'string' && /^E[A-Z]+$/.test(error.code);
+
+/** What to do about a system error met while loading the command, where there is something to do. */
+const LOAD_HINTS = {
+  EMFILE: 'raise the limit of open files (ulimit -n)',
+  ENFILE: 'try again once other processes have closed their files',
+  ENOMEM: 'free some memory',
+};
+
+/** One line for a file the system would not let the command load (the stack trace with --debug), exit 1. */
+function exitOnSystemError(error) {
+  if (process.argv.includes('--debug')) throw error;
+  const hint = LOAD_HINTS[error.code] ?? 'run again with --debug for the stack trace';
+  // A spawn's syscall names the file already ("spawn /…/esbuild").
+  const action = error.path && !error.syscall.endsWith(error.path) ? `${error.syscall} ${error.path}` : error.syscall;
+  const what = error.path ? `cannot ${action}` : `${action} failed`;
+  process.stderr.write(`alpha: cannot load the command: ${what} (${error.code}): ${hint}\n`);
+  process.exit(1);
 }
 
 /**
@@ -44,6 +69,7 @@ async function importTsx() {
     return await import('tsx/esm/api');
   } catch (error) {
     // Only tsx itself missing: a package tsx needs that is missing is a broken install, shown as it is.
+    if (isSystemError(error)) exitOnSystemError(error);
     const tsxMissing = error?.code === 'ERR_MODULE_NOT_FOUND' && /Cannot find package 'tsx'/.test(String(error.message));
     if (!tsxMissing || process.argv.includes('--debug')) throw error;
     process.stderr.write(
@@ -139,6 +165,23 @@ function whole(dir, outputs) {
 }
 
 async function rebuild() {
+  // esbuild's service is a child process whose spawn failure (EMFILE) is an 'error' event nothing
+  // can catch; that one is reported in one line like any system error met while loading.
+  const onUncaught = (error) => {
+    if (isSystemError(error)) exitOnSystemError(error);
+    throw error;
+  };
+  process.once('uncaughtException', onUncaught);
+  try {
+    return await buildBundle();
+  } finally {
+    // The spawn's 'error' event comes a tick after esbuild has given up on its service.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('uncaughtException', onUncaught);
+  }
+}
+
+async function buildBundle() {
   const { build } = await import('esbuild');
   const started = Date.now();
   mkdirSync(CACHE, { recursive: true });

@@ -186,3 +186,43 @@ describe('a checkout whose dependencies were never installed', () => {
     }
   });
 });
+
+describe('a process allowed too few open files', () => {
+  // Below about 20 descriptors Node itself cannot open bin/alpha.mjs (its own stack trace, or a crash),
+  // before any of this code runs; from there up to where the command loads, the CLI must say why.
+  const limited = (limit: number, script: string, args: string[], cwd: string) =>
+    spawnSync('bash', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, script, ...args], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  const expectOneLine = (r: ReturnType<typeof spawnSync>, limit: number): void => {
+    expect(r.status, String(r.stderr)).toBe(1);
+    expect(r.stderr, `ulimit -n ${limit}`).toMatch(/^alpha: .*\(EMFILE\): raise .*\(ulimit -n\)\n$/);
+  };
+
+  it('says so in one line when the bundle cannot load', () => {
+    execFileSync(process.execPath, ['bin/alpha.mjs', 'validate', 'topology.yaml'], { cwd: REPO }); // built
+    let refused = 0;
+    for (const limit of [22, 26, 30, 34, 38]) {
+      const r = limited(limit, 'bin/alpha.mjs', ['validate', 'topology.yaml'], REPO);
+      if (r.status === 0) continue;
+      expectOneLine(r, limit);
+      refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it('says so in one line when the bundle cannot be built (esbuild cannot start)', () => {
+    writeFileSync(join(root, 'bin/alpha.mjs'), readFileSync(join(REPO, 'bin/alpha.mjs')));
+    let refused = 0;
+    for (const limit of [20, 21, 22, 23, 24]) {
+      write('pipelines/cli/main.ts', `console.log('main ${limit}');\n`); // a source changed: built again
+      const r = limited(limit, 'bin/alpha.mjs', [], root);
+      if (r.status === 0) continue;
+      expectOneLine(r, limit);
+      if (String(r.stderr).includes('cannot spawn')) refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+});

@@ -3,6 +3,7 @@
  * first batch read to the last, and the lag of each batch (its first record's receipt → its step).
  */
 import type { FeedObserver } from './drive-live.ts';
+import { LagHistogram } from './lag-histogram.ts';
 
 /** The most lag samples kept: a uniform sample beyond that, so a long run's memory stays bounded. */
 const MAX_SAMPLES = 1_000_000;
@@ -16,6 +17,8 @@ export class FeedStats implements FeedObserver {
   private seen = 0;
   private worst = 0;
   private max = 0;
+  /** Every lag, in buckets (`alpha live --metrics`); the samples above are for the summary's quantiles. */
+  readonly lagBuckets = new LagHistogram();
 
   constructor(sources: readonly string[]) {
     this.bySource = new Map(sources.map((s) => [s, 0]));
@@ -39,6 +42,7 @@ export class FeedStats implements FeedObserver {
     }
     if (micros > this.worst) this.worst = micros;
     if (micros > this.max) this.max = micros;
+    this.lagBuckets.observe(micros);
   }
 
   /** Records read so far, by source. */

@@ -20,13 +20,14 @@
  * | `alpha_kill_switch_mode` | gauge | | the most severe pre-trade node's mode: 0 ACTIVE, 1 REDUCING, 2 HALTED |
  * | `alpha_portfolio_equity` | gauge | | the portfolio's last equity (the status line's) |
  * | `alpha_live_feed_lag_max_seconds` | gauge | | summary `lag_ms.max`: the longest a source batch waited for its step |
+ * | `alpha_live_feed_lag_seconds` | histogram | | every batch's wait for its step, in buckets of 25 µs … 10 s (lag-histogram.ts) |
  * | `alpha_live_clock_behind_seconds` | gauge | | the wall clock minus the run's time, in wall seconds |
  * | `alpha_live_info` | gauge (1) | topology, group, replica | the run |
  *
  * plus prom-client's default process and Node.js metrics (`process_cpu_seconds_total`,
  * `nodejs_eventloop_lag_seconds`, …).
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Histogram, Registry } from 'prom-client';
 import type { DeadLetterLog } from './dead-letter-log.ts';
 import type { FeedStats } from './feed-stats.ts';
 import type { BuiltGraph } from './graph.ts';
@@ -143,6 +144,33 @@ export class LiveMetrics {
       [],
       (put, run) => put({}, run.feed.maxLagMicros / 1e6),
     );
+    // prom-client's Histogram only counts what it observes itself; this one shows the buckets the run
+    // keeps (FeedStats.lagBuckets), through the shape the registry reads from any metric.
+    const lagName = 'alpha_live_feed_lag_seconds';
+    const lagHelp = 'How long each source batch waited between its receipt and its step.';
+    const lag = {
+      name: lagName,
+      help: lagHelp,
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () => {
+        const run = runOf();
+        const values = [];
+        if (run) {
+          const { buckets, sumSeconds, count } = run.feed.lagBuckets.read();
+          for (const b of buckets)
+            values.push({
+              metricName: `${lagName}_bucket`,
+              labels: { le: b.le === Number.POSITIVE_INFINITY ? '+Inf' : String(b.le) },
+              value: b.count,
+            });
+          values.push({ metricName: `${lagName}_sum`, labels: {}, value: sumSeconds });
+          values.push({ metricName: `${lagName}_count`, labels: {}, value: count });
+        }
+        return { name: lagName, help: lagHelp, type: 'histogram', aggregator: 'sum', values };
+      },
+    };
+    this.registry.registerMetric(lag as unknown as Histogram);
     gauge(
       'alpha_live_clock_behind_seconds',
       "The wall clock minus the run's time (the last record's ts_known, or timer), in wall seconds: grows while the loop falls behind, and while nothing arrives.",

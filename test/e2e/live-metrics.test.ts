@@ -46,6 +46,7 @@ describe('alpha live --metrics', () => {
       alpha_kill_switch_mode: 'gauge',
       alpha_portfolio_equity: 'gauge',
       alpha_live_feed_lag_max_seconds: 'gauge',
+      alpha_live_feed_lag_seconds: 'histogram',
       alpha_live_clock_behind_seconds: 'gauge',
       alpha_live_info: 'gauge',
     });
@@ -116,5 +117,19 @@ describe('alpha live --metrics', () => {
     );
     // The summary rounds the lag to 10 µs, in ms.
     expect(Math.round(sampleValue(last, 'alpha_live_feed_lag_max_seconds')! * 1e5) / 100).toBe(summary.lag_ms.max);
+    // The lag's buckets agree with the summary's quantiles and maximum (ms, rounded to 10 µs): every
+    // lag is at or under the first bound past the maximum, none over it is under the bound before,
+    // and at least 99% of them are at or under the first bound past the p99.
+    const buckets = last.samples
+      .filter((s) => s.name === 'alpha_live_feed_lag_seconds_bucket')
+      .map((s) => ({ le: Number(s.labels['le']!.replace('+Inf', 'Infinity')) * 1000, count: s.value }));
+    const count = sampleValue(last, 'alpha_live_feed_lag_seconds_count')!;
+    expect(count).toBeGreaterThan(0);
+    expect(buckets.at(-1)!.count).toBe(count);
+    const firstAtOrOver = (ms: number) => buckets.find((b) => b.le >= ms + 0.005)!;
+    expect(firstAtOrOver(summary.lag_ms.max).count).toBe(count);
+    const under = buckets.filter((b) => b.le < summary.lag_ms.max - 0.005).at(-1);
+    if (under) expect(under.count).toBeLessThan(count);
+    expect(firstAtOrOver(summary.lag_ms.p99).count).toBeGreaterThanOrEqual(0.99 * count);
   });
 });

@@ -25,7 +25,7 @@ export interface LiveSummaryJson {
   fills: number;
   dead_letters: number;
   dead_letter_reasons: Record<string, number>;
-  lag_ms: { max: number };
+  lag_ms: { p50: number; p99: number; max: number };
   nodes: Record<string, Record<string, number>>;
   metrics?: string;
 }

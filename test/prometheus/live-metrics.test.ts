@@ -3,7 +3,8 @@
  * setup) scrapes `alpha live --metrics 127.0.0.1:0` while it trades against colo_venue: the run is
  * named to it in a file_sd targets file as soon as it prints its endpoint. Once the run has ended,
  * Prometheus's HTTP API (/api/v1/query) must hold, as the last value it stored, the run's own figures
- * from summary.json: node counters, the orders, the fills and the events. Its `promtool check
+ * from summary.json: node counters, the orders, the fills and the events, and its feed lag's
+ * buckets must give a p99 next to the summary's. Its `promtool check
  * metrics` also finds nothing wrong with the run's families in a scrape.
  */
 import { spawnSync } from 'node:child_process';
@@ -59,6 +60,13 @@ describe('Prometheus scraping alpha live --metrics', () => {
     expect(await last(`alpha_fills_total{run="${runLabel}"}`)).toBe(summary.fills);
     expect(await last(`alpha_live_events_total{run="${runLabel}"}`)).toBe(summary.events);
     expect(summary.orders).toBeGreaterThan(20);
+    // The feed lag's buckets, as an operator queries them: the run's p99 from Prometheus's own
+    // interpolation lies within the bucket holding the summary's p99 (bounds 25 µs … 10 s, lag-histogram.ts).
+    const p99 = await query(`histogram_quantile(0.99, last_over_time(alpha_live_feed_lag_seconds_bucket{run="${runLabel}"}[10m]))`);
+    const bounds = [0, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1e6, 2.5e6, 1e7];
+    const bucket = (ms: number) => bounds.findIndex((b) => b / 1000 >= ms);
+    expect(p99, 'histogram_quantile over the lag buckets').toBeDefined();
+    expect(Math.abs(bucket(p99! * 1000) - bucket(summary.lag_ms.p99))).toBeLessThanOrEqual(1);
   });
 
   it('passes promtool check metrics', () => {

@@ -75,12 +75,22 @@ describe('live metrics', () => {
     expect(sampleValue(e, 'alpha_live_events_total')).toBe(40);
     expect(sampleValue(e, 'alpha_live_source_events_total', { source: 'quotes' })).toBe(40);
     expect(sampleValue(e, 'alpha_live_feed_lag_max_seconds')).toBe(0.0015);
+    // The lag's buckets: 1.5 ms is over 1 ms and under 2.5 ms.
+    expect(e.types.get('alpha_live_feed_lag_seconds')).toBe('histogram');
+    expect(sampleValue(e, 'alpha_live_feed_lag_seconds_bucket', { le: '0.001' })).toBe(0);
+    expect(sampleValue(e, 'alpha_live_feed_lag_seconds_bucket', { le: '0.0025' })).toBe(1);
+    expect(sampleValue(e, 'alpha_live_feed_lag_seconds_bucket', { le: '+Inf' })).toBe(1);
+    expect(sampleValue(e, 'alpha_live_feed_lag_seconds_count')).toBe(1);
+    expect(sampleValue(e, 'alpha_live_feed_lag_seconds_sum')).toBe(0.0015);
     // 3 s of the run's time behind the wall at 2×: 1.5 s of wall time.
     expect(sampleValue(e, 'alpha_live_clock_behind_seconds')).toBe(1.5);
     pre.gauge('kill_switch_mode').set(2);
     pre.counter('in').inc();
     observed.orders = 9;
+    run.feed.stepped(30);
     e = parseExposition(await metrics.metrics());
+    expect(sampleValue(e, 'alpha_live_feed_lag_seconds_bucket', { le: '0.00005' })).toBe(1);
+    expect(sampleValue(e, 'alpha_live_feed_lag_seconds_count')).toBe(2);
     expect(sampleValue(e, 'alpha_node_total', { node: 'pretrade', name: 'in' })).toBe(4);
     expect(sampleValue(e, 'alpha_orders_total')).toBe(9);
     expect(sampleValue(e, 'alpha_kill_switch_mode')).toBe(2);

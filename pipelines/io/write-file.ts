@@ -1,12 +1,28 @@
 /** A single output file written whole or not at all. */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import { AlphaError } from '../../lib/core/errors.ts';
+
+/** What a non-regular file is, for a message: `a symlink`, `a FIFO`, … */
+export function fileKind(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symlink';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
 
 /**
  * Writes `bytes` beside `path` and renames it into place, so a reader never sees half a file and a
  * failure leaves neither a partial file nor the temporary one; an AlphaError names `flag` and why.
+ * Only a regular file is replaced: a link (even a dangling one), a FIFO or a device at `path` is
+ * refused, as the rename would put a file where it stood (`--out /dev/null` as root replaced the
+ * device) and write the temporary file into its folder.
  */
 export function writeFileAtomically(flag: string, path: string, bytes: Uint8Array): void {
+  const existing = lstatSync(path, { throwIfNoEntry: false });
+  if (existing && !existing.isFile())
+    throw new AlphaError(`${flag} ${path}: exists and is ${fileKind(existing)}: expected a new file, or a regular file to replace`);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     // A file or link already at the temporary name (a crashed run's, a planted link) is removed, not written through.

@@ -15,9 +15,10 @@ export function registerVenueCommand(program: Command): void {
     .option('--ouch-port <n>', 'OUCH TCP port (0: any free)')
     .option('--rerequest-port <n>', 'MoldUDP64 join and re-request UDP port (0: any free)')
     .option('--users <list>', 'SoupBinTCP users name:password,… (default alpha:alpha)')
-    .option('--session <name>', 'session name, 1..10 characters')
+    .option('--session <name>', 'session name, 1..10 letters and digits')
     .option('--drop <seqs>', 'MoldUDP64 sequences whose packets are not sent (gap tests)')
-    .option('--audit <file>', 'audit trail, JSON lines')
+    .option('--audit <file>', 'audit trail, JSON lines (a new file; an existing one only with --overwrite)')
+    .option('--overwrite', 'replace an existing --audit file')
     .option('--exit-at-end', 'End of Session and exit once the flow is played and no client is connected')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const [{ startVenue }, { sessionDate }] = await Promise.all([import('../venue/start.ts'), import('../itch/exchange-time.ts')]);
@@ -28,7 +29,6 @@ export function registerVenueCommand(program: Command): void {
         ['users', '--users'],
         ['session', '--session'],
         ['drop', '--drop'],
-        ['audit', '--audit'],
       ];
       const venueArgs = pass.flatMap(([key, flag]) => (typeof opts[key] === 'string' ? [flag, opts[key] as string] : []));
       if (opts['exitAtEnd']) venueArgs.push('--exit-at-end');
@@ -36,6 +36,8 @@ export function registerVenueCommand(program: Command): void {
         ...(typeof opts['flow'] === 'string' ? { flow: opts['flow'] } : {}),
         ...(typeof opts['data'] === 'string' ? { data: opts['data'] } : {}),
         ...(typeof opts['date'] === 'string' ? { date: sessionDate('--date', opts['date']) } : {}),
+        ...(typeof opts['audit'] === 'string' ? { audit: opts['audit'] } : {}),
+        overwrite: opts['overwrite'] === true,
         venueArgs,
       });
     });

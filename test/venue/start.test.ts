@@ -1,14 +1,16 @@
 /**
  * `alpha venue start` refuses what it cannot play or serve, in one line and before it is ready: a
  * truncated or garbage flow (with the offset), an empty one, one stamped past midnight, users that are not SoupBinTCP
- * alphanumerics, a missing --flow/--data.
+ * alphanumerics, a missing --flow/--data; a flow or an audit file it would hang on, destroy or write
+ * through; numbers strtod alone would take. Its temporary flow and its native process go with it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { colo } from '../../native/colo/index.ts';
-import { runAlpha } from '../helpers/cli.ts';
+import { runAlpha, startAlpha } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-venue-start-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,5 +64,102 @@ describe('alpha venue start', () => {
       expect(run.stdout).not.toContain('"ready"');
       expect(run.stderr).not.toMatch(/\n\s+at /);
     }
+  }, 60_000);
+
+  it('refuses a flow or an audit file it would hang on, destroy or write through, and numbers in other spellings', async () => {
+    const whole = join(dir, 'flow2.itch');
+    writeFileSync(whole, colo().simulateItchSession({ messages: 200, symbols: 2, seed: 1 }));
+    const size = statSync(whole).size;
+    const fifo = join(dir, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder);
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'kept');
+    const link = join(dir, 'audit-link');
+    symlinkSync(victim, link);
+    const existing = join(dir, 'old-audit.jsonl');
+    writeFileSync(existing, 'old');
+    const cases: [string[], number, string | RegExp][] = [
+      // A FIFO as the flow hung the venue for ever; a folder said "mmap …: No such device".
+      [['--flow', fifo], 1, `alpha: --flow ${fifo}: is a FIFO, not a regular file; expected an ITCH 5.0 file\n`],
+      [['--flow', folder], 1, `alpha: --flow ${folder}: is a folder, not a regular file; expected an ITCH 5.0 file\n`],
+      // The venue truncated its own flow and died of SIGBUS, exit 1 without a word.
+      [
+        ['--flow', whole, '--audit', whole],
+        1,
+        `alpha: --audit ${whole}: is the flow file (--flow): expected another file for the audit trail\n`,
+      ],
+      [
+        ['--flow', whole, '--audit', link],
+        1,
+        `alpha: --audit ${link}: exists and is a symlink: expected a new file, or a regular file to replace\n`,
+      ],
+      [
+        ['--flow', whole, '--audit', fifo],
+        1,
+        `alpha: --audit ${fifo}: exists and is a FIFO: expected a new file, or a regular file to replace\n`,
+      ],
+      [['--flow', whole, '--audit', existing], 1, `alpha: --audit ${existing}: exists: give --overwrite to replace it, or another file\n`],
+      [['--flow', whole, '--audit', ''], 1, 'alpha: --audit is empty: expected the file to write the audit trail to\n'],
+      [['--flow', whole, '--date', '2024-01-02'], 1, /^alpha: --date goes with --data/],
+      // strtod took these: 16×, real time and "as fast as possible".
+      [['--flow', whole, '--speed', '0x10'], 2, /^alpha venue: --speed '0x10' is not 0 or a number/],
+      [['--flow', whole, '--speed', ' 1'], 2, /^alpha venue: --speed ' 1' is not 0 or a number/],
+      [['--flow', whole, '--speed', '-0'], 2, /^alpha venue: --speed '-0' is not 0 or a number/],
+      [['--flow', whole, '--users', 'a:b,a:c'], 2, /^alpha venue: --users names 'a' twice/],
+      // Ten bytes but five characters, which the venue's ready line then escaped.
+      [['--flow', whole, '--session', 'ééééé'], 2, /^alpha venue: --session 'ééééé' must be 1\.\.10 letters and digits/],
+    ];
+    for (const [args, code, expected] of cases) {
+      const run = await runAlpha(['venue', 'start', ...args], 20_000);
+      expect(run.code, args.join(' ')).toBe(code);
+      if (typeof expected === 'string') expect(run.stderr, args.join(' ')).toBe(expected);
+      else expect(run.stderr, args.join(' ')).toMatch(expected);
+      expect(run.stdout).not.toContain('"ready"');
+    }
+    expect(statSync(whole).size).toBe(size);
+    expect(readFileSync(victim, 'utf8')).toBe('kept');
+    expect(readFileSync(existing, 'utf8')).toBe('old');
+    // With --overwrite the audit file is replaced by the session's trail.
+    const run = await runAlpha(
+      ['venue', 'start', '--flow', whole, '--speed', '0', '--exit-at-end', '--audit', existing, '--overwrite'],
+      30_000,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(existing, 'utf8')).toMatch(/^\{.*"dir"/);
+  }, 120_000);
+
+  it('leaves no temporary flow behind when the dataset day cannot be made into one', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const env = { ...process.env, TMPDIR: tmp };
+    const started = startAlpha(['venue', 'start', '--data', join(dir, 'no-such-dataset'), '--date', '2024-01-02'], env);
+    const run = await started.exited;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^alpha: /);
+    expect(readdirSync(tmp)).toEqual([]);
+  }, 60_000);
+
+  it('ends its venue when it is killed outright (SIGKILL), instead of leaving it to play on', async () => {
+    const whole = join(dir, 'flow3.itch');
+    writeFileSync(whole, colo().simulateItchSession({ messages: 2000, symbols: 2, seed: 1 }));
+    // At 0.001× the flow lasts for hours.
+    const started = startAlpha(['venue', 'start', '--flow', whole, '--speed', '0.001']);
+    const deadline = Date.now() + 20_000;
+    while (!started.output.stdout.includes('"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(started.output.stdout, started.output.stderr).toContain('"ready"');
+    const pid = started.child.pid!;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const venue = children.find(
+      (c) => existsSync(`/proc/${c}/cmdline`) && readFileSync(`/proc/${c}/cmdline`, 'latin1').includes('colo_venue'),
+    );
+    expect(venue, 'the colo_venue child').toBeDefined();
+    started.child.kill('SIGKILL');
+    await started.exited;
+    const gone = Date.now() + 10_000;
+    // A process that ended but is not reaped yet (its parent, init, reaps it) shows state Z.
+    const alive = () => existsSync(`/proc/${venue}/stat`) && !/\) Z /.test(readFileSync(`/proc/${venue}/stat`, 'latin1'));
+    while (alive() && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
   }, 60_000);
 });

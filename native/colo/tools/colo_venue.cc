@@ -3,8 +3,11 @@
 // MoldUDP64 (unicast to subscribers on 127.0.0.1) and takes OUCH 4.2 orders over SoupBinTCP.
 // Prints one JSON line when ready; bad flags exit 2; SIGTERM / SIGINT end the session and exit 0.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cctype>
@@ -13,6 +16,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,8 +80,11 @@ int main(int argc, char** argv) {
   bool exit_at_end = false;
   cfg.users.clear();
   std::vector<std::string> args(argv + 1, argv + argc);
+  std::set<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    // A flag given twice would keep one of its values without a word.
+    if (a.rfind("--", 0) == 0 && !seen.insert(a).second) usage_error(a + " is given twice; give it once");
     auto value = [&]() -> std::string {
       if (i + 1 >= args.size()) usage_error(a + " needs a value (after it, as in " + a + " VALUE)");
       return args[++i];
@@ -86,10 +93,13 @@ int main(int argc, char** argv) {
       flow_path = value();
     } else if (a == "--speed") {
       const std::string v = value();
+      // Plain digits only: strtod alone takes " 1", "0x10" (16) and "-0" (as fast as possible).
+      const bool plain = !v.empty() && v.find_first_not_of("0123456789.") == std::string::npos &&
+                         v.find('.') == v.rfind('.') && v.find_first_of("0123456789") != std::string::npos;
       char* end = nullptr;
-      const double s = std::strtod(v.c_str(), &end);
+      const double s = plain ? std::strtod(v.c_str(), &end) : NAN;
       // Below 1e-4 a day's flow takes 27 years; above 1e6 a day is under a tenth of a second.
-      if (v.empty() || *end != '\0' || !std::isfinite(s) || (s != 0 && (s < 1e-4 || s > 1e6))) {
+      if (!plain || *end != '\0' || !std::isfinite(s) || (s != 0 && (s < 1e-4 || s > 1e6))) {
         usage_error("--speed '" + v + "' is not 0 or a number from 0.0001 to 1000000; 1 = real time, 60 = a minute per second, 0 = as fast as possible");
       }
       cfg.speed = s;
@@ -111,12 +121,14 @@ int main(int argc, char** argv) {
         };
         if (!alnum(up.substr(0, colon)) || !alnum(up.substr(colon + 1)))
           usage_error("--users entry '" + up + "': names and passwords are letters and digits (SoupBinTCP alphanumerics)");
-        cfg.users[up.substr(0, colon)] = up.substr(colon + 1);
+        if (!cfg.users.emplace(up.substr(0, colon), up.substr(colon + 1)).second)
+          usage_error("--users names '" + up.substr(0, colon) + "' twice; give each user once");
       }
     } else if (a == "--session") {
       cfg.session = value();
-      if (cfg.session.empty() || cfg.session.size() > 10 || cfg.session.find(' ') != std::string::npos) {
-        usage_error("--session '" + cfg.session + "' must be 1..10 characters without spaces");
+      const bool alnum = std::all_of(cfg.session.begin(), cfg.session.end(), [](unsigned char c) { return c < 0x80 && std::isalnum(c); });
+      if (cfg.session.empty() || cfg.session.size() > 10 || !alnum) {
+        usage_error("--session '" + cfg.session + "' must be 1..10 letters and digits (SoupBinTCP alphanumerics)");
       }
     } else if (a == "--drop") {
       for (const std::string& s : split(value(), ',')) {
@@ -124,6 +136,12 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--audit") {
       cfg.audit_path = value();
+      if (cfg.audit_path.empty()) usage_error("--audit is empty; give the audit trail's file");
+    } else if (a == "--parent-pid") {
+      // Started by a process (alpha venue start) that may be killed outright: end with it, not play on for hours.
+      const pid_t parent = pid_t(parse_uint(a, value(), 4'194'304, "the pid of the process that started the venue"));
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) usage_error("--parent-pid " + std::to_string(parent) + ": that process has ended already");
     } else if (a == "--symbols-halted") {
       for (const std::string& s : split(value(), ',')) {
         if (!symbol_ok(s)) usage_error("--symbols-halted '" + s + "' is not a symbol; 1..8 of A-Z 0-9 .");
@@ -133,7 +151,7 @@ int main(int argc, char** argv) {
       exit_at_end = true;
     } else {
       usage_error("unknown flag '" + a + "'; accepted: --flow FILE --speed X --ouch-port N --rerequest-port N "
-                  "--users name:password,... --session NAME --drop SEQ,... --audit FILE --symbols-halted A,B --exit-at-end");
+                  "--users name:password,... --session NAME --drop SEQ,... --audit FILE --symbols-halted A,B --exit-at-end --parent-pid PID");
     }
   }
   if (flow_path.empty()) usage_error("--flow FILE is required (a length-prefixed ITCH 5.0 file, e.g. from `alpha itch simulate`)");

@@ -11,6 +11,18 @@ import { buildProgram } from './program.ts';
 // (docs/benchmarks.md, "Memory of the default backtest"); ALPHA_MMAP_THRESHOLD=0 leaves glibc's default.
 if (process.env['ALPHA_MMAP_THRESHOLD'] !== '0') fixMmapThreshold(128 * 1024);
 
+// A reader that went away (`alpha data query … | head -1`) is not an error of the command. On stdout,
+// which every command writes only once its work is done (progress goes to stderr), the process ends
+// quietly; on stderr, later lines are dropped, so a live run goes on when its log's reader is gone.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit();
+});
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.stderr.write = () => true;
+});
+
 // Errors thrown outside the command's promise (a stream's subscriber, a timer) end the run the same way.
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   process.on(event, (err: unknown) => {

@@ -284,5 +284,26 @@ export async function buildProgram(): Promise<Command> {
     }
   };
   acceptDebug(program);
+  refuseRepeats(program);
   return program;
+}
+
+/**
+ * An option given twice is refused, unless its help says "(repeatable": commander keeps the last value
+ * without a word (`itch book --symbols A --symbols B` showed only B; `data lake create q --schema Quote
+ * --schema Trade` made a Trade table).
+ */
+function refuseRepeats(command: Command): void {
+  for (const sub of command.commands) {
+    const given = new Set<string>();
+    for (const option of sub.options) {
+      if (/\(repeatable/.test(option.description) || option.long === '--debug') continue;
+      const flag = option.long ?? option.short ?? option.name();
+      sub.on(`option:${option.name()}`, () => {
+        if (given.has(flag)) throw new AlphaError(`${flag} is given twice: give it once`);
+        given.add(flag);
+      });
+    }
+    refuseRepeats(sub);
+  }
 }

@@ -130,6 +130,18 @@ beforeAll(async () => {
       `unknown option '--bo\\x1b]0;pwned\\x07gus' ${hint}`,
     ],
   );
+  // A flag given twice: commander kept the last value without a word (a Trade table made where a Quote
+  // table was asked for first; a book of the second symbol only).
+  cases.push(
+    [
+      'data lake create --schema twice',
+      ['data', 'lake', 'create', 'q', '--schema', 'Quote', '--schema', 'Trade', '--lake', out('u')],
+      '--schema is given twice: give it once',
+    ],
+    ['backtest --out twice', ['backtest', TOPOLOGY, '--out', out('v'), '--out', out('w')], '--out is given twice: give it once'],
+    ['validate --format twice', ['validate', TOPOLOGY, '--format', 'json', '--format', 'text'], '--format is given twice: give it once'],
+    ['a boolean flag twice', ['backtest', TOPOLOGY, '--quiet', '--quiet', '--out', out('x')], '--quiet is given twice: give it once'],
+  );
   // In the temporary folder, so that a table made in the working folder would show there.
   runs = await Promise.all(cases.map(([, args]) => runAlpha(args, 60_000, top)));
 }, 60_000);
@@ -145,8 +157,40 @@ describe('hostile flag values', () => {
         stdout: '',
       });
     });
-    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p.itch', 'q', 'r', 's', 'rejects.txt'])
+    for (const name of [
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+      'g',
+      'h',
+      'i',
+      'j',
+      'k',
+      'l',
+      'm',
+      'n',
+      'o',
+      'p.itch',
+      'q',
+      'r',
+      's',
+      'u',
+      'v',
+      'w',
+      'x',
+      'rejects.txt',
+    ])
       expect(existsSync(join(top, name))).toBe(false);
+  });
+
+  it('takes a flag whose help says repeatable as often as it is given', async () => {
+    const r = await runAlpha(['validate', TOPOLOGY, '--set', 'nosuch.a=1', '--set', 'nosuch2.b=2'], 60_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--set nosuch.a=1: no node named "nosuch"');
+    expect(r.stderr).toContain('--set nosuch2.b=2: no node named "nosuch2"');
   });
 
   it('alpha run refused for its group leaves no --out behind (it made an empty one)', async () => {

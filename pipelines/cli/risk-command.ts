@@ -39,7 +39,8 @@ export function registerRiskCommand(program: Command): void {
     .action(async (file: string, given: { eps: number | string; maxIter: number | string }) => {
       // Given flags arrive as text: '' is not 0, and the iterations are plain digits ('0x10', '1e15' are not).
       const opts = {
-        eps: typeof given.eps === 'number' ? given.eps : given.eps.trim() === '' ? Number.NaN : Number(given.eps),
+        // A decimal, with an exponent for the small ones (1e-10), never hex ('0x10' was a tolerance of 16).
+        eps: typeof given.eps === 'number' ? given.eps : /^(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(given.eps) ? Number(given.eps) : Number.NaN,
         maxIter: typeof given.maxIter === 'number' ? given.maxIter : /^\d+$/.test(given.maxIter) ? Number(given.maxIter) : Number.NaN,
       };
       let text: string;

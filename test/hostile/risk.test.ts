@@ -128,6 +128,10 @@ describe('alpha risk solve refuses solver flags it cannot honour, exit 2', () =>
     // 2^31 − 1 iterations at a tolerance never met ran for days; a file that is a pipe blocked the read.
     ['--max-iter', '10000001', '--eps is "1e-8" and --max-iter "10000001"'],
     ['--eps', '1e-300', '--eps is "1e-300" and --max-iter "200000"'],
+    // Number() read these as a tolerance of 16 and 1: "solved" at a tolerance nobody asked for.
+    ['--eps', '0x10', '--eps is "0x10" and --max-iter "200000"'],
+    ['--eps', ' 1', '--eps is " 1" and --max-iter "200000"'],
+    ['--eps', '-0.1', '--eps is "-0.1" and --max-iter "200000"'],
   ])('%s %j', async (flag, value, seen) => {
     const path = join(dir, 'flags.json');
     writeFileSync(path, JSON.stringify({ mu: [0.1], gamma: 1, risk: { sigma: [[0.04]] } }));

@@ -54,7 +54,10 @@ export function kafkaSettings(env: NodeJS.ProcessEnv = process.env, file = SERVI
     .map((b) => b.trim())
     .filter((b) => b.length > 0);
   for (const b of brokers) {
-    if (!/^[^\s:/]+:\d{1,5}$/.test(b)) throw new KafkaEdgeError(`KAFKA_BROKERS: "${b}" is not host:port (in "${brokersText}")`);
+    const port = /^[^\s:/]+:(\d{1,5})$/.exec(b)?.[1];
+    // librdkafka takes 99999 modulo 65536 (port 34463): a port is 1..65535.
+    if (port === undefined || Number(port) < 1 || Number(port) > 65535)
+      throw new KafkaEdgeError(`KAFKA_BROKERS: "${b}" is not host:port with a port from 1 to 65535 (in "${brokersText}")`);
   }
   if (brokers.length === 0) throw new KafkaEdgeError(`KAFKA_BROKERS is "${brokersText}": expected host:port[,host:port…]`);
   const registryUrl = (

@@ -5,7 +5,9 @@
  * through; numbers strtod alone would take. Its temporary flow and its native process go with it.
  */
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -161,5 +163,31 @@ describe('alpha venue start', () => {
     const alive = () => existsSync(`/proc/${venue}/stat`) && !/\) Z /.test(readFileSync(`/proc/${venue}/stat`, 'latin1'));
     while (alive() && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
     expect(alive()).toBe(false);
+  }, 60_000);
+
+  it('names the flag of a port already in use', async () => {
+    const whole = join(dir, 'flow4.itch');
+    writeFileSync(whole, colo().simulateItchSession({ messages: 200, symbols: 2, seed: 1 }));
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    try {
+      const tcpPort = (tcp.address() as AddressInfo).port;
+      const udpPort = udp.address().port;
+      const a = await runAlpha(['venue', 'start', '--flow', whole, '--ouch-port', String(tcpPort)], 20_000);
+      expect(a.code).toBe(1);
+      expect(a.stderr).toBe(
+        `alpha venue: bind TCP 127.0.0.1:${tcpPort}: Address already in use (--ouch-port): choose a free port, or 0 for any\n`,
+      );
+      const b = await runAlpha(['venue', 'start', '--flow', whole, '--rerequest-port', String(udpPort)], 20_000);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toBe(
+        `alpha venue: bind UDP 127.0.0.1:${udpPort}: Address already in use (--rerequest-port): choose a free port, or 0 for any\n`,
+      );
+    } finally {
+      tcp.close();
+      udp.close();
+    }
   }, 60_000);
 });

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include <string>
+
 namespace colo::mold {
 
 UdpSocket UdpSocket::bind_loopback(uint16_t port) {
@@ -21,7 +23,7 @@ UdpSocket UdpSocket::bind_loopback(uint16_t port) {
   int buf = 4 << 20;  // room for a burst of packets before the reader runs
   ::setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   sockaddr_in a = posix::loopback(port);
-  if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) posix::fail("bind 127.0.0.1");
+  if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) posix::fail("bind UDP 127.0.0.1:" + std::to_string(port));
   socklen_t len = sizeof a;
   if (::getsockname(s.fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) posix::fail("getsockname");
   s.port_ = ntohs(a.sin_port);

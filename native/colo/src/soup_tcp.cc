@@ -114,7 +114,7 @@ Listener::Listener(uint16_t port) {
   int one = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a = posix::loopback(port);
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) posix::fail("bind 127.0.0.1");
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) posix::fail("bind TCP 127.0.0.1:" + std::to_string(port));
   if (::listen(fd_, 8) < 0) posix::fail("listen");
   nonblocking(fd_);
   socklen_t len = sizeof a;

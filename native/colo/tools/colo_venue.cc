@@ -218,7 +218,14 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "alpha venue: %s\n", e.what());
+    const std::string what = e.what();
+    // The OUCH port is the TCP one, the MoldUDP64 join and re-request port the UDP one.
+    const std::string hint = what.find("in use") == std::string::npos
+                                 ? ""
+                                 : what.find("bind TCP") != std::string::npos
+                                       ? " (--ouch-port): choose a free port, or 0 for any"
+                                       : " (--rerequest-port): choose a free port, or 0 for any";
+    std::fprintf(stderr, "alpha venue: %s%s\n", what.c_str(), hint.c_str());
     return 1;
   }
 }

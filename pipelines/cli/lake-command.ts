@@ -29,6 +29,7 @@ function checkOut(out: string | undefined, format: Format, lake: string, overwri
   if (format === 'parquet' && out === undefined)
     throw new AlphaError('--format parquet: expected --out FILE.parquet (Parquet is not written to a terminal)');
   if (out === undefined) return;
+  if (out.trim() === '') throw new AlphaError('--out is empty: expected the file to write, or no --out for the terminal');
   const dir = dirname(resolve(out));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AlphaError(`--out ${out}: the folder ${dir} does not exist`);
   if (existsSync(out) && !statSync(out).isFile()) throw new AlphaError(`--out ${out}: not a regular file`);

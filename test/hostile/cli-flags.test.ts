@@ -139,6 +139,12 @@ beforeAll(async () => {
       '--schema is given twice: give it once',
     ],
     ['backtest --out twice', ['backtest', TOPOLOGY, '--out', out('v'), '--out', out('w')], '--out is given twice: give it once'],
+    // It said "--out : cannot write: ENOENT".
+    [
+      'data query --out ""',
+      ['data', 'query', 'quotes', '--lake', out('y'), '--out', ''],
+      '--out is empty: expected the file to write, or no --out for the terminal',
+    ],
     ['validate --format twice', ['validate', TOPOLOGY, '--format', 'json', '--format', 'text'], '--format is given twice: give it once'],
     ['a boolean flag twice', ['backtest', TOPOLOGY, '--quiet', '--quiet', '--out', out('x')], '--quiet is given twice: give it once'],
   );

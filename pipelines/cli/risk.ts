@@ -25,7 +25,11 @@ const factorRisk = z.strictObject({ B: matrix(), F: matrix(), D: vector(nonNegat
 const constraints = z.strictObject(
   {
     ...constraintFileFields(),
-    sector: z.array(z.union([z.string(), z.number()]), { error: 'expected an array of sector labels (strings)' }).optional(),
+    sector: z
+      .array(z.union([z.string(), z.number()], { error: 'expected a sector label (a string or a number)' }), {
+        error: 'expected an array of sector labels (strings)',
+      })
+      .optional(),
     beta: vector().optional(),
   },
   { error: 'expected an object' },

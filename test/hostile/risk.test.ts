@@ -139,3 +139,20 @@ describe('alpha risk solve refuses solver flags it cannot honour, exit 2', () =>
     expect(run).toEqual({ code: 2, stdout: '', stderr: `${seen}: expected a number from 1e-12 and an integer from 1 to 10,000,000\n` });
   });
 });
+
+describe('alpha risk solve names what a field should hold', () => {
+  it('a sector label of the wrong type', async () => {
+    const path = join(dir, 'sector.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ mu: [0.1, 0.2], gamma: 1, risk: { sigma: diag([0.04, 0.04]) }, constraints: { sector: [{}, 'a'] } }),
+    );
+    const run = await runAlpha(['risk', 'solve', path], 60_000);
+    // It said "is {}: Invalid input".
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${path}: constraints.sector[0] is {}: expected a sector label (a string or a number)\n`,
+    });
+  });
+});

@@ -4,6 +4,9 @@ import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { whole } from './flag-values.ts';
 
+/** The most messages `alpha itch simulate` writes (see --messages). */
+export const MAX_SIMULATED_MESSAGES = 50_000_000;
+
 export function registerItchCommand(program: Command): void {
   const itch = program
     .command('itch')
@@ -17,20 +20,22 @@ export function registerItchCommand(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .action(async (file: string, opts: { symbols?: string; format: string }) => {
       if (opts.format !== 'table' && opts.format !== 'json') throw new AlphaError(`--format is "${opts.format}": expected table or json`);
-      const [{ parseSymbols }, { itchBook, formatBookTable, problemsOf }] = await Promise.all([
+      const [{ parseSymbols }, { itchBook, formatBookTable, printableSymbol, problemsOf }, { printable }] = await Promise.all([
         import('../itch/symbols-option.ts'),
         import('../itch/book.ts'),
+        import('./report-error.ts'),
       ]);
       const report = await itchBook(file, parseSymbols(opts.symbols));
       const { errors, warnings } = problemsOf(report);
       if (opts.format === 'json') {
-        const { file: _file, ...rest } = report;
-        process.stdout.write(`${JSON.stringify({ file, ...rest, ok: errors.length === 0 }, null, 2)}\n`);
+        // Symbols are bytes of the file: control characters in them as \xNN, as in the table (JSON leaves DEL and C1 raw).
+        const symbols = report.symbols.map((s) => ({ ...s, symbol: printableSymbol(s.symbol) }));
+        process.stdout.write(`${JSON.stringify({ ...report, file, symbols, ok: errors.length === 0 }, null, 2)}\n`);
       } else {
         process.stdout.write(`${formatBookTable(report)}\n`);
       }
-      for (const w of warnings) process.stderr.write(`alpha: warning: ${w}\n`);
-      for (const e of errors) process.stderr.write(`alpha: ${e}\n`);
+      for (const w of warnings) process.stderr.write(printable(`alpha: warning: ${w}\n`));
+      for (const e of errors) process.stderr.write(printable(`alpha: ${e}\n`));
       if (errors.length > 0) process.exitCode = 1;
     });
 
@@ -58,6 +63,10 @@ export function registerItchCommand(program: Command): void {
         ...(opts.overwrite ? { overwrite: true } : {}),
       });
       for (const e of r.report.bookErrors) process.stderr.write(`alpha: warning: ${file}: ${e.count} × ${e.kind} (counted and skipped)\n`);
+      if (r.leftOut.length > 0)
+        process.stderr.write(
+          `alpha: warning: ${r.leftOut.length} symbol(s) a dataset cannot name left out, their rows with them; the first: ${r.leftOut[0]!.problem}\n`,
+        );
       process.stderr.write(
         `converted ${r.report.messages.toLocaleString('en-US')} messages of ${r.date}: ${r.quotes.toLocaleString('en-US')} quotes, ` +
           `${r.trades.toLocaleString('en-US')} trades, ${r.symbols} symbol(s); ${r.skippedTops.toLocaleString('en-US')} one-sided or crossed tops not written; ` +
@@ -69,7 +78,14 @@ export function registerItchCommand(program: Command): void {
     .command('simulate')
     .description('Write a synthetic ITCH 5.0 session (directory, then order flow over random walks): for trying the commands above.')
     .requiredOption('--out <file>', 'file to write')
-    .option('--messages <n>', 'order-flow messages', whole('--messages', 1, 100_000_000), 1_000_000)
+    // The session is built in memory and written in one call, which Node caps at 2 GiB: at about 32
+    // bytes a message, 50,000,000 make 1.6 GB (1.6 GB peak RSS, 10 s); 100,000,000 failed after a minute.
+    .option(
+      '--messages <n>',
+      'order-flow messages, up to 50,000,000 (about 32 bytes each, built in memory)',
+      whole('--messages', 1, MAX_SIMULATED_MESSAGES),
+      1_000_000,
+    )
     .option('--symbols <n>', 'symbols (S0001, S0002, …)', whole('--symbols', 1, 9999), 20)
     .option('--seed <n>', 'random seed', whole('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option('--overwrite', 'replace --out if it exists')

@@ -127,7 +127,8 @@ export async function readItch(file: string, records: 'quotes' | 'trades', date:
     const out = join(dir, 'day');
     let r: Awaited<ReturnType<typeof convertItch>>;
     try {
-      r = await convertItch(file, { out, ...(date !== undefined ? { date } : {}) });
+      // The symbols are mapped (--symbol-map) and checked here, after the converter: it keeps them all.
+      r = await convertItch(file, { out, checkSymbols: false, ...(date !== undefined ? { date } : {}) });
     } catch (err) {
       // The converter's last line names its output, a temporary folder the user never gave.
       if (err instanceof AlphaError)

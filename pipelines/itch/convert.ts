@@ -15,10 +15,12 @@ import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { openOutput } from '../io/output-folder.ts';
-import { problemsOf, reportOf, type BookReport } from './book.ts';
-import { dateOfItchFileName } from './exchange-time.ts';
+import { symbolProblem } from '../ingest/columns.ts';
+import { pastDayEndProblem, problemsOf, reportOf, scanPastDayEnd, type BookReport, type PastDayEnd } from './book.ts';
+import { dateOfItchFileName, sessionDateProblem } from './exchange-time.ts';
 import { newYorkMidnight, regularSession } from '../../lib/core/exchange-time.ts';
 import { openItchFile } from './book.ts';
+import { printable } from '../cli/report-error.ts';
 
 export interface ConvertOptions {
   readonly out: string;
@@ -26,6 +28,11 @@ export interface ConvertOptions {
   readonly date?: string;
   readonly symbols?: readonly string[];
   readonly overwrite?: boolean;
+  /**
+   * Leave out (with a note) the symbols a dataset cannot name; `alpha data ingest`, which maps and
+   * checks the symbols itself (--symbol-map), turns this off. Default on.
+   */
+  readonly checkSymbols?: boolean;
 }
 
 export interface ConvertResult {
@@ -35,6 +42,8 @@ export interface ConvertResult {
   readonly symbols: number;
   /** Tops of book not written: one side empty, or bid above ask. */
   readonly skippedTops: number;
+  /** Symbols left out, and why: each a name `alpha data ingest` refuses (a space, a control byte, `#`, …). */
+  readonly leftOut: readonly { locate: number; symbol: string; problem: string }[];
   readonly report: BookReport;
 }
 
@@ -65,13 +74,24 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
       `${file}: cannot tell the session date from the file name: give --date YYYY-MM-DD (NASDAQ's files start MMDDYYYY)`,
     );
   }
+  const dateProblem = sessionDateProblem(date);
+  if (dateProblem !== undefined) {
+    throw new AlphaError(
+      o.date !== undefined
+        ? `--date is "${date}": ${dateProblem}`
+        : `${file}: its name gives the session date ${date}: ${dateProblem}; give --date YYYY-MM-DD`,
+    );
+  }
   const midnight = newYorkMidnight(date);
   const itch = openItchFile(file, o.symbols);
   const q = { ts: new Column(), sym: new Column(), bid: new Column(), ask: new Column(), bidSize: new Column(), askSize: new Column() };
   const t = { ts: new Column(), sym: new Column(), price: new Column(), size: new Column(), aggressor: new Column() };
   let skippedTops = 0;
+  let late: PastDayEnd | null = null;
   for (;;) {
     const step = itch.next(ROWS_PER_STEP);
+    // A row at 24 h or more would be a time of the next days, which a dataset of one date cannot hold.
+    late = scanPastDayEnd(step.trades, scanPastDayEnd(step.quotes, late));
     const sq = step.quotes;
     for (let i = 0; i < sq.locate.length; i++) {
       const bid = sq.bid[i]!;
@@ -99,17 +119,30 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
     if (step.done) break;
   }
   const summary = itch.summary();
-  const report = reportOf(file, summary, o.symbols);
+  const report = reportOf(file, summary, o.symbols, late);
   const named = summary.symbols.filter((s) => s.symbol !== '');
+  // One line, before any other problem: a dataset of one date cannot hold the next days' times.
+  const lateProblem = pastDayEndProblem(report);
+  if (lateProblem !== undefined) throw new AlphaError(lateProblem);
   const problems = problemsOf(report);
   if (problems.errors.length > 0) throw new AlphaError(`${problems.errors.join('\nalpha: ')}\nalpha: nothing written to ${o.out}`);
 
   // Dense symbol codes in name order, so the dataset does not depend on the day's locate codes.
-  const bySymbol = [...new Set([...q.sym.values(), ...t.sym.values()])]
+  const traded = [...new Set([...q.sym.values(), ...t.sym.values()])]
     .map((locate) => ({ locate, symbol: named.find((s) => s.locate === locate)?.symbol ?? `LOCATE${locate}` }))
     .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  refuseTwice(file, o, traded, named);
+  const leftOut = o.checkSymbols === false ? [] : unnameable(file, traded);
+  const bySymbol = leftOut.length === 0 ? traded : traded.filter((s) => !leftOut.some((l) => l.locate === s.locate));
+  if (leftOut.length > 0) {
+    const out = new Set(leftOut.map((l) => l.locate));
+    keepRows(q, (i) => !out.has(q.sym.data[i]!));
+    keepRows(t, (i) => !out.has(t.sym.data[i]!));
+  }
   if (bySymbol.length === 0)
-    throw new AlphaError(`${file}: no quotes or trades to write${o.symbols ? ` for --symbols ${o.symbols.join(',')}` : ''}`);
+    throw new AlphaError(
+      `${file}: no quotes or trades to write${o.symbols ? ` for --symbols ${o.symbols.join(',')}` : ''}${leftOut.length > 0 ? ` (${leftOut.length} symbol(s) left out: ${leftOut[0]!.problem})` : ''}`,
+    );
   const code = new Map(bySymbol.map((s, i) => [s.locate, i]));
   const dictionary = bySymbol.map((s) => s.symbol);
 
@@ -150,7 +183,60 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
   } catch (err) {
     throw output.abort(err);
   }
-  return { date, quotes: q.ts.length, trades: t.ts.length, symbols: dictionary.length, skippedTops, report };
+  return { date, quotes: q.ts.length, trades: t.ts.length, symbols: dictionary.length, skippedTops, leftOut, report };
+}
+
+/** Keeps the rows `keep` says (by index) in every column of `columns`, in order. */
+function keepRows(columns: Record<string, Column>, keep: (i: number) => boolean): void {
+  const all = Object.values(columns);
+  const n = all[0]!.length;
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    if (!keep(i)) continue;
+    for (const c of all) c.data[w] = c.data[i]!;
+    w++;
+  }
+  for (const c of all) c.length = w;
+}
+
+/** Refuses a symbol at two locates of the stock directory: a manifest names each symbol once. */
+function refuseTwice(
+  file: string,
+  o: ConvertOptions,
+  written: readonly { locate: number; symbol: string }[],
+  directory: readonly { locate: number; symbol: string }[],
+): void {
+  const wanted = o.symbols ? new Set(o.symbols) : undefined;
+  const locates = new Map<string, number[]>();
+  for (const s of [...directory.filter((d) => !wanted || wanted.has(d.symbol)), ...written]) {
+    const at = locates.get(s.symbol) ?? [];
+    if (!at.includes(s.locate)) at.push(s.locate);
+    locates.set(s.symbol, at);
+  }
+  const twice = [...locates].filter(([, at]) => at.length > 1);
+  if (twice.length === 0) return;
+  const [symbol, at] = twice[0]!;
+  throw new AlphaError(
+    `${file}: the stock directory names ${printable(JSON.stringify(symbol))} at locates ${at.sort((a, b) => a - b).join(' and ')}: expected each symbol at one locate${twice.length > 1 ? ` (and ${twice.length - 1} more symbol(s) named twice)` : ''}`,
+  );
+}
+
+/**
+ * The symbols a dataset cannot name, as `alpha data ingest` checks them (a control byte, a space, a
+ * comma, bytes that are not UTF-8, a path, and marks such as `#` or `*` that NASDAQ's symbology puts on
+ * when-issued or called issues): left out of the day with a note rather than refusing a whole
+ * market's file over a few issues.
+ */
+function unnameable(
+  file: string,
+  written: readonly { locate: number; symbol: string }[],
+): { locate: number; symbol: string; problem: string }[] {
+  return written.flatMap((s) => {
+    const problem = symbolProblem(s.symbol);
+    if (problem === undefined) return [];
+    const utf8 = s.symbol.includes('\ufffd') ? ' (bytes that are not UTF-8 shown as \ufffd)' : '';
+    return [{ locate: s.locate, symbol: s.symbol, problem: `${file}: stock locate ${s.locate}: ${printable(problem)}${utf8}` }];
+  });
 }
 
 function pick(values: Float64Array, order: Uint32Array): Float64Array {

@@ -59,6 +59,45 @@ class Level {
 
 const ITCH_SYMBOL = /^[A-Z0-9.]{1,8}$/;
 
+/** ITCH Price(4) and share fields are unsigned 32-bit: prices in 1/10,000 dollars, shares whole. */
+const ITCH_MAX = 0xffff_ffff;
+const ITCH_DAY_NS = 86_400e9;
+
+/** µs since the epoch as ISO-8601 UTC to the µs, for messages. */
+function isoMicros(us: number): string {
+  const s = Math.floor(us / 1e6);
+  return `${new Date(s * 1000).toISOString().slice(0, 19)}.${String(us - s * 1e6).padStart(6, '0')}Z`;
+}
+
+/**
+ * A row's values checked against what ITCH can carry, so that the encoder never meets them (it failed
+ * as an unexpected error): an AlphaError naming the dataset, the symbol, the row's time and the value.
+ */
+function itchFields(where: string, symbol: string, tsEvent: number, tNs: number) {
+  // Made only for a refusal: the row's time as text costs more than the checks.
+  const at = (): string => `${where}: ${symbol} at ${isoMicros(tsEvent)}`;
+  return {
+    time(): void {
+      if (!(tNs >= 0 && tNs < ITCH_DAY_NS))
+        throw new AlphaError(`${at()}: outside the trading day in New York: ITCH timestamps are ns since midnight, from 0 to below 24 h`);
+    },
+    price(field: string, dollars: number): number {
+      const p = Math.round(dollars * 1e4);
+      if (!(p >= 1 && p <= ITCH_MAX))
+        throw new AlphaError(
+          `${at()}: ${field} is ${dollars}: ITCH prices have 4 decimal places, expected 0.0001 to 429,496.7295 (below 0.00005 rounds to 0)`,
+        );
+      return p;
+    },
+    shares(field: string, size: number): number {
+      const n = Math.max(0, Math.round(size));
+      if (!(n <= ITCH_MAX))
+        throw new AlphaError(`${at()}: ${field} is ${size}: ITCH share counts are whole, expected 0 to 4,294,967,295 (2^32 − 1)`);
+      return n;
+    },
+  };
+}
+
 export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
   if (existsSync(o.out) && !o.overwrite) throw new AlphaError(`--out ${o.out} exists: pass --overwrite to replace it`);
   refuseInputs(o.out, [{ what: 'the data folder', path: o.data, folder: true }], `--out ${o.out}`, 'a file outside it');
@@ -137,12 +176,15 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
       const name = symbol.dictionary[symbol.codes[i]!]!;
       const book = books.get(name);
       if (!book) continue;
+      const t = ns(tsEvent[i]!);
+      const fields = itchFields(`${o.data}: quotes of ${o.date}`, name, tsEvent[i]!, t);
+      fields.time();
       const q = {
-        t: ns(tsEvent[i]!),
-        bid: Math.round(bid[i]! * 1e4),
-        ask: Math.round(ask[i]! * 1e4),
-        bidSize: Math.max(0, Math.round(bidSize[i]!)),
-        askSize: Math.max(0, Math.round(askSize[i]!)),
+        t,
+        bid: fields.price('bid', bid[i]!),
+        ask: fields.price('ask', ask[i]!),
+        bidSize: fields.shares('bid_size', bidSize[i]!),
+        askSize: fields.shares('ask_size', askSize[i]!),
       };
       quoteCount++;
       events.push({
@@ -176,8 +218,10 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
         continue;
       }
       const t = ns(tsEvent[i]!);
-      const p = Math.round(price[i]! * 1e4);
-      const shares = Math.max(0, Math.round(size[i]!));
+      const fields = itchFields(`${o.data}: trades of ${o.date}`, name, tsEvent[i]!, t);
+      fields.time();
+      const p = fields.price('price', price[i]!);
+      const shares = fields.shares('size', size[i]!);
       const side = aggressor.dictionary[aggressor.codes[i]!];
       tradeCount++;
       events.push({

@@ -23,6 +23,7 @@ import { withLock } from './lock.ts';
 import { inParallel } from '../../core/in-parallel.ts';
 import type { ObjectStore } from './object-store.ts';
 import { tableVersion } from './table.ts';
+import { tableFile } from './table-files.ts';
 
 export interface MoveResult {
   dataset: string;
@@ -106,7 +107,7 @@ export async function archiveDataset(lake: string, dataset: string, o: ArchiveOp
     const txn = randomUUID();
     const adds = addActions(table, latest);
     const entries = await inParallel(moving, UPLOADS_IN_FLIGHT, async (f): Promise<ColdEntry> => {
-      const local = join(table.dir, f.path);
+      const local = tableFile(table, f.path, `the table's version ${latest} (as delta-rs lists its files)`, false);
       if (!existsSync(local))
         throw new AlphaError(`dataset "${dataset}": ${local} is named by the table's version ${latest} but is not there`);
       const key = `${id}/${dataset}/${f.path}`;

@@ -21,6 +21,7 @@ import { AlphaError } from '../../core/errors.ts';
 import { readJsonFile } from '../data-file.ts';
 import { isCommitted } from './delta-commit.ts';
 import type { TablePath } from './layout.ts';
+import { tableFile } from './table-files.ts';
 
 export interface ColdEntry {
   /** The file's path in the table (`date=YYYY-MM-DD/NAME.parquet`), which the key ends with. */
@@ -69,6 +70,10 @@ export function readColdManifest(table: TablePath): ColdManifest | undefined {
   if ('error' in parsed) throw unreadable(parsed.error);
   const m = parsed.value as ColdManifest | null;
   if (m === null || typeof m !== 'object' || m.format !== 1 || !Array.isArray(m.entries)) throw unreadable('not a manifest of format 1');
+  // Its paths are the table's files (decoded): a move deletes and writes them, so none may lead outside.
+  m.entries.forEach((e, i) => {
+    tableFile(table, (e as Partial<ColdEntry> | null)?.path, `the cold tier's manifest ${f} (entry ${i + 1})`, false);
+  });
   return m;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The lake folder: one Delta table per dataset, `LAKE/DATASET/` (its `_delta_log/` and one folder per
  * `date=YYYY-MM-DD` partition), and `LAKE/.locks/DATASET.lock` for the writers. A dataset name is an
- * identifier, and the table folder must resolve, after symlinks, inside the lake folder.
+ * identifier, and the table folder must resolve, after symlinks, inside the lake folder; the files its
+ * log names, inside the table folder (table-files.ts).
  */
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { nameProblem, nameRule } from '../../core/names.ts';
+import { checkTableFiles } from './table-files.ts';
 
 /** The partition column: the UTC date of `ts_known`, the day a record became known. */
 export const PARTITION = 'date';
@@ -36,8 +38,11 @@ export function tablePath(lake: string, dataset: string, mustExist: boolean): Ta
         ? `dataset "${dataset}": no Delta table at ${dir} (create it with alpha data lake create ${dataset} --schema NAME)`
         : `--lake ${lake}: no such folder`,
     );
-  if (mustExist) checkLogEntries(dataset, join(dir, '_delta_log'));
-  return { lake: root, dataset, dir };
+  if (!mustExist) return { lake: root, dataset, dir };
+  checkLogEntries(dataset, join(dir, '_delta_log'));
+  const table = { lake: root, dataset, dir };
+  checkTableFiles(table);
+  return table;
 }
 
 /** The log's own files: commits, checkpoints, checksums and the last-checkpoint pointer. */

@@ -22,6 +22,7 @@ import { registerVenueCommand } from './venue-command.ts';
 import { collect, replayOptions, type ReplayOptions } from './replay-options.ts';
 import { decimal } from './flag-values.ts';
 import { lakeFolder } from './lake-options.ts';
+import { sessionDate } from '../itch/exchange-time.ts';
 import { printable } from './report-error.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -123,7 +124,8 @@ export async function buildProgram(): Promise<Command> {
     .requiredOption('--out <dir>', 'output folder')
     .option('--symbols <n>', 'number of symbols', number('--symbols'), GENERATE_DEFAULTS.symbols)
     .option('--days <n>', 'number of trading days', number('--days'), GENERATE_DEFAULTS.days)
-    .option('--start <date>', 'first trading day (YYYY-MM-DD)', GENERATE_DEFAULTS.start)
+    // A day before 1970 made a dataset (exit 0) that every reader refused ("sessions[0].open … Too small").
+    .option('--start <date>', 'first trading day (YYYY-MM-DD)', (v: string) => sessionDate('--start', v), GENERATE_DEFAULTS.start)
     .option('--seed <n>', 'random seed (changes the noise, not the planted alpha)', number('--seed'), GENERATE_DEFAULTS.seed)
     .option('--alpha <x>', 'strength of the planted alpha instead of --ic (0 = pure noise, 1 = an IC of 0.132)', number('--alpha'))
     .option(

@@ -139,6 +139,12 @@ beforeAll(async () => {
       '--schema is given twice: give it once',
     ],
     ['backtest --out twice', ['backtest', TOPOLOGY, '--out', out('v'), '--out', out('w')], '--out is given twice: give it once'],
+    // A dataset of 1900 was written (exit 0), and every reader then refused it.
+    [
+      'data generate --start 1900-01-01',
+      ['data', 'generate', '--out', out('z'), '--start', '1900-01-01'],
+      `--start is "1900-01-01": expected a date from 1970-01-01 to 2255-06-04 (a dataset's times are whole µs since 1970-01-01 UTC, below 2^53)`,
+    ],
     // It said "--out : cannot write: ENOENT".
     [
       'data query --out ""',

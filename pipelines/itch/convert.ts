@@ -42,6 +42,8 @@ export interface ConvertResult {
   readonly symbols: number;
   /** Tops of book not written: one side empty, or bid above ask. */
   readonly skippedTops: number;
+  /** Prints not written: no price or no shares (a trade of nothing, which a replay would refuse). */
+  readonly skippedPrints: number;
   /** Symbols left out, and why: each a name `alpha data ingest` refuses (a space, a control byte, `#`, …). */
   readonly leftOut: readonly { locate: number; symbol: string; problem: string }[];
   readonly report: BookReport;
@@ -87,6 +89,7 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
   const q = { ts: new Column(), sym: new Column(), bid: new Column(), ask: new Column(), bidSize: new Column(), askSize: new Column() };
   const t = { ts: new Column(), sym: new Column(), price: new Column(), size: new Column(), aggressor: new Column() };
   let skippedTops = 0;
+  let skippedPrints = 0;
   let late: PastDayEnd | null = null;
   for (;;) {
     const step = itch.next(ROWS_PER_STEP);
@@ -109,6 +112,10 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
     }
     const st = step.trades;
     for (let i = 0; i < st.locate.length; i++) {
+      if (!(st.price[i]! > 0 && st.shares[i]! > 0)) {
+        skippedPrints++;
+        continue;
+      }
       t.ts.push(midnight + Math.floor(st.ts_ns[i]! / 1000));
       t.sym.push(st.locate[i]!);
       t.price.push(st.price[i]!);
@@ -183,7 +190,7 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
   } catch (err) {
     throw output.abort(err);
   }
-  return { date, quotes: q.ts.length, trades: t.ts.length, symbols: dictionary.length, skippedTops, leftOut, report };
+  return { date, quotes: q.ts.length, trades: t.ts.length, symbols: dictionary.length, skippedTops, skippedPrints, leftOut, report };
 }
 
 /** Keeps the rows `keep` says (by index) in every column of `columns`, in order. */

@@ -109,6 +109,24 @@ describe('alpha itch convert refuses a dataset the rest of the project would ref
     expect(trades.getChild('symbol')!.toArray()).toEqual(['GOOD']);
   });
 
+  it('writes no print without a price or shares (a replay would refuse it), and counts them', async () => {
+    const w = new ItchWriter();
+    const at = 10n * HOUR;
+    w.systemEvent(at, 'O');
+    w.stockDirectory(1, at, 'AAPL');
+    w.add(1, at, 1n, 'B', 100, 'AAPL', 1_000_000);
+    w.add(1, at + 1n, 2n, 'S', 100, 'AAPL', 1_001_000);
+    w.trade(1, at + 2n, 'B', 50, 'AAPL', 1_000_000, 3n);
+    w.trade(1, at + 3n, 'B', 50, 'AAPL', 0, 4n);
+    w.trade(1, at + 4n, 'B', 0, 'AAPL', 1_000_000, 5n);
+    writeFileSync(path('zero.itch'), w.bytes());
+    const r = await convert(path('zero.itch'), 'zero', '--date', '2024-01-03');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('2 prints without a price or shares not written');
+    const manifest = readManifest(path('zero'));
+    expect(manifest.datasets['trades']!.rows).toBe(1);
+  });
+
   it('refuses a file whose every traded symbol is one a dataset cannot name, saying why', async () => {
     const file = itchFile('sym-all-bad.itch', ['A B']);
     const line = refusedInOneLine(await convert(file, 'sym-all-bad', '--date', '2024-01-03'));

@@ -168,6 +168,20 @@ describe("a Delta log's paths stay inside the table folder", () => {
     await bothRefused(lake, ['checkpoint.parquet', JSON.stringify(target)]);
   }, 120_000);
 
+  it('reads a table with an untouched checkpoint, and refuses a v2 checkpoint (a UUID-named one DuckDB also reads)', async () => {
+    const lake = copyOfGood('v2');
+    const checkpoint = 'from deltalake import DeltaTable\nimport sys\nDeltaTable(sys.argv[1]).create_checkpoint()';
+    execFileSync(lakeInstall().python, ['-c', checkpoint, join(lake, 'trades')]);
+    const r = await query(lake);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').length - 1).toBe(trades);
+    // Its adds were not checked: an absolute path to another lake's file in one was read as the table's.
+    const log = join(lake, 'trades', '_delta_log');
+    const v2 = '00000000000000000001.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.parquet';
+    cpSync(join(log, '00000000000000000001.checkpoint.parquet'), join(log, v2));
+    await bothRefused(lake, [v2, 'is a v2 checkpoint']);
+  }, 120_000);
+
   it('still reads a relative path that is URL-encoded (date%3D…), as Delta may write it', async () => {
     const lake = copyOfGood('encoded');
     rewriteFirstAdd(lake, (p) => p.replace('=', '%3D'));

@@ -16,6 +16,8 @@ import type { TablePath } from './layout.ts';
 
 const COMMIT = /^\d{20}\.json$/;
 const CHECKPOINT = /^\d{20}\.checkpoint(\.\d+\.\d+)?\.parquet$/;
+/** Any other checkpoint name Delta readers take: a v2 checkpoint (`N.checkpoint.UUID.parquet|json`). */
+const OTHER_CHECKPOINT = /^\d{20}\.checkpoint\./;
 /** A URI's scheme (`file:`, `s3:`, …): RFC 3986, before any `/`. */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
@@ -109,19 +111,14 @@ interface FileAction {
   deletionVector?: unknown;
 }
 
-/** Checks one action of the log (add, remove, or a checkpoint's sidecar). */
+/** Checks one action of the log (add, remove, cdc); a checkpoint's sidecar is refused. */
 function checkAction(table: TablePath, kind: string, action: FileAction, where: string): void {
   const at = `${where} (${kind})`;
-  if (kind === 'sidecar') {
-    // Sidecars live in _delta_log/_sidecars/: a plain file name.
-    const name = action.path;
-    if (typeof name !== 'string' || name === '' || name.includes('/'))
-      throw new AlphaError(
-        `dataset "${table.dataset}": ${at} names the sidecar ${JSON.stringify(name)}; expected a file name in ${join(table.dir, '_delta_log', '_sidecars')}`,
-      );
-    tableFile(table, `_delta_log/_sidecars/${name}`, at, true);
-    return;
-  }
+  if (kind === 'sidecar')
+    // A sidecar holds more add actions, in a file of its own: v2 checkpoints, which alpha neither writes nor checks.
+    throw new AlphaError(
+      `dataset "${table.dataset}": ${at} names a sidecar file (a v2 checkpoint); expected classic checkpoints, which alpha and delta-rs write`,
+    );
   tableFile(table, action.path, at, true);
   checkDeletionVector(table, action.deletionVector, at);
 }
@@ -178,5 +175,14 @@ export function checkTableFiles(table: TablePath): void {
   for (const name of readdirSync(log).sort()) {
     if (COMMIT.test(name)) checkCommit(table, log, name);
     else if (CHECKPOINT.test(name)) checkCheckpoint(table, log, name);
+    else if (OTHER_CHECKPOINT.test(name))
+      // DuckDB's reader takes these too: unchecked, their adds could name any file.
+      throw new AlphaError(
+        `dataset "${table.dataset}": ${join(log, name)} is a v2 checkpoint; expected classic checkpoints (N.checkpoint.parquet), which alpha and delta-rs write`,
+      );
+    else if (name === '_sidecars')
+      throw new AlphaError(
+        `dataset "${table.dataset}": ${join(log, name)} holds sidecars of v2 checkpoints; expected classic checkpoints, which alpha and delta-rs write`,
+      );
   }
 }

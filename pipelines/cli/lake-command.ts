@@ -3,10 +3,11 @@
  * Delta Lake warm tier (docs/lake.md). Queries and appends run on DuckDB in this process; creating,
  * Z-ordering and vacuuming a table run scripts/lake/lake.py (delta-rs) in the lake venv.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { fileKind } from '../io/write-file.ts';
 import { DEFAULT_LAKE, type Format, integer, lakeFolder, parseDay, parseFormat, parseInstant, parseSymbolList } from './lake-options.ts';
 
 const lakeOption = ['--lake <dir>', 'the lake folder (one Delta table per dataset)', lakeFolder, DEFAULT_LAKE] as const;
@@ -32,7 +33,10 @@ function checkOut(out: string | undefined, format: Format, lake: string, overwri
   if (out.trim() === '') throw new AlphaError('--out is empty: expected the file to write, or no --out for the terminal');
   const dir = dirname(resolve(out));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AlphaError(`--out ${out}: the folder ${dir} does not exist`);
-  if (existsSync(out) && !statSync(out).isFile()) throw new AlphaError(`--out ${out}: not a regular file`);
+  // lstat: a link (a dangling one too) is not replaced, whatever the format (as writeFileAtomically).
+  const existing = lstatSync(out, { throwIfNoEntry: false });
+  if (existing && !existing.isFile())
+    throw new AlphaError(`--out ${out}: exists and is ${fileKind(existing)}: expected a new file, or a regular file to replace`);
   // As alpha itch simulate and alpha venue flow: a file already there is replaced only when asked.
   if (existsSync(out) && !overwrite) throw new AlphaError(`--out ${out} exists: pass --overwrite to replace it`);
   if (resolve(out).startsWith(`${resolve(lake)}/`))

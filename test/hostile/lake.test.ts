@@ -51,6 +51,8 @@ beforeAll(async () => {
   mkdirSync(join(lake, 'damaged', '_delta_log'), { recursive: true });
   writeFileSync(join(lake, 'damaged', '_delta_log', '00000000000000000000.json'), '{"commitInfo": [[1]]}\n');
   mkdirSync(join(tmp.dir, 'a-folder.parquet'));
+  // A dangling link was replaced by the Parquet output, without --overwrite (the CSV one refused it).
+  symlinkSync(join(tmp.dir, 'nowhere'), join(tmp.dir, 'dangling.parquet'));
   // Tables whose latest commit is a FIFO or a symlink: delta-rs and DuckDB passed over the FIFO and
   // answered from the version before it, exit 0.
   for (const [name, plant] of [
@@ -93,7 +95,8 @@ const refusals: [string[], string][] = [
   [q('--format', 'parquet'), '--format parquet: expected --out FILE.parquet'],
   [q('--out', join(lake, 'x.csv')), 'inside the lake folder'],
   [q('--out', join(tmp.dir, 'missing', 'x.csv')), 'does not exist'],
-  [q('--out', join(tmp.dir, 'a-folder.parquet'), '--format', 'parquet'), 'not a regular file'],
+  [q('--out', join(tmp.dir, 'a-folder.parquet'), '--format', 'parquet'), 'exists and is a folder: expected a new file'],
+  [q('--out', join(tmp.dir, 'dangling.parquet'), '--format', 'parquet'), 'exists and is a symlink: expected a new file'],
   [q('--limit', 'x'), '--limit is "x"'],
   [['data', 'lake', 'create', 'bad name', '--schema', 'Trade', '--lake', lake], 'dataset "bad name" is not a name'],
   [

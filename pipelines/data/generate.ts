@@ -13,6 +13,7 @@ import { MINUTE } from '../../lib/core/time.ts';
 import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { writeParquetFile } from '../../lib/io/parquet.ts';
 import { openOutput } from '../io/output-folder.ts';
+import { sessionDateProblem } from '../itch/exchange-time.ts';
 import { sessionOf, tradingDays } from './calendar.ts';
 import { depthLevels, type DepthRows, newDepthRows, writeDepth } from './book-depth-model.ts';
 import { depthProblem, GENERATE_DEFAULTS, GENERATE_LIMITS, TRADE_PRICE_RULES, type TradePriceRule } from './generate-options.ts';
@@ -96,6 +97,10 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   if (!Number.isSafeInteger(o.seed)) throw new AlphaError(`--seed is ${o.seed}: expected an integer`);
   const depth = depthProblem(o.depth, o.symbols * o.days);
   if (depth) throw new AlphaError(depth);
+  // Every day, not only the first, must be one a dataset can hold (--start 2255-06-04 --days 3 ran past it).
+  const last = tradingDays(o.start, o.days).at(-1)!;
+  const late = sessionDateProblem(last);
+  if (late) throw new AlphaError(`--start ${o.start} with --days ${o.days} ends on ${last}: ${late}`);
   // Written into a staging folder moved into place when complete (pipelines/io/output-folder.ts).
   const output = openOutput(options.out, { overwrite: options.overwrite ?? false });
   try {

@@ -145,6 +145,11 @@ beforeAll(async () => {
       ['data', 'generate', '--out', out('z'), '--start', '1900-01-01'],
       `--start is "1900-01-01": expected a date from 1970-01-01 to 2255-06-04 (a dataset's times are whole µs since 1970-01-01 UTC, below 2^53)`,
     ],
+    [
+      'data generate --start 2255-06-04 --days 3',
+      ['data', 'generate', '--out', out('z2'), '--start', '2255-06-04', '--days', '3', '--symbols', '2'],
+      `--start 2255-06-04 with --days 3 ends on 2255-06-06: expected a date from 1970-01-01 to 2255-06-04 (a dataset's times are whole µs since 1970-01-01 UTC, below 2^53)`,
+    ],
     // It said "--out : cannot write: ENOENT".
     [
       'data query --out ""',

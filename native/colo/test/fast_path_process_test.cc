@@ -314,7 +314,12 @@ TEST_F(FastPathProcess, BadFlagsExitTwoSayingWhatIsAccepted) {
            {"--ouch-port", "1", "--rerequest-port", "2", "--stats-ms", "0"},
            {"--ouch-port", "1", "--rerequest-port", "2", "--live-orders", "100000001"},
            {"--ouch-port", "1", "--rerequest-port", "2", "--live-orders", "-5"},
-           {"--ouch-port", "1", "--rerequest-port", "2", "--frobnicate"}}) {
+           {"--ouch-port", "1", "--rerequest-port", "2", "--frobnicate"},
+           // strtod took these as caps of $16, $16 and $10; a flag given twice kept its last value.
+           {"--ouch-port", "1", "--rerequest-port", "2", "--max-notional", "0x10"},
+           {"--ouch-port", "1", "--rerequest-port", "2", "--max-notional", " 16"},
+           {"--ouch-port", "1", "--rerequest-port", "2", "--max-notional", "1e1"},
+           {"--ouch-port", "1", "--rerequest-port", "2", "--shares", "5", "--shares", "7"}}) {
     std::vector<std::string> args = {kTools + "/colo_fastpath"};
     args.insert(args.end(), extra.begin(), extra.end());
     Child c = Child::start(args);
@@ -322,6 +327,12 @@ TEST_F(FastPathProcess, BadFlagsExitTwoSayingWhatIsAccepted) {
     EXPECT_EQ(c.wait(10'000), 2);
     const std::string err = c.stderr_text();
     EXPECT_EQ(err.rfind("alpha colo_fastpath: ", 0), 0u) << err;
+    if (std::find(extra.begin(), extra.end(), "--max-notional") != extra.end()) {
+      EXPECT_NE(err.find("in plain digits"), std::string::npos) << err;
+    }
+    if (std::count(extra.begin(), extra.end(), "--shares") == 2) {
+      EXPECT_NE(err.find("--shares is given twice"), std::string::npos) << err;
+    }
     if (std::find(extra.begin(), extra.end(), "--live-orders") != extra.end()) {
       EXPECT_NE(err.find("--live-orders"), std::string::npos) << err;
       EXPECT_NE(err.find("0..100000000"), std::string::npos) << "names what would be accepted: " << err;

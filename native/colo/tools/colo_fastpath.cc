@@ -12,12 +12,14 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "colo/fast_path_runner.h"
 #include "colo/json_fields.h"
+#include "flags.h"
 
 namespace {
 
@@ -84,8 +86,10 @@ int main(int argc, char** argv) {
   uint64_t ready_timeout_ms = 5000;
   uint64_t stats_ms = 0;
   std::vector<std::string> args(argv + 1, argv + argc);
+  std::set<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (!colo::tools::first_time(seen, a)) usage_error(a + " is given twice; give it once");
     auto value = [&]() -> std::string {
       if (i + 1 >= args.size()) usage_error(a + " needs a value (after it, as in " + a + " VALUE); accepted: " + kFlags);
       return args[++i];
@@ -119,8 +123,9 @@ int main(int argc, char** argv) {
     } else if (a == "--max-notional") {
       const std::string v = value();
       char* end = nullptr;
-      const double d = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0) usage_error("--max-notional '" + v + "' is not a number of dollars >= 0");
+      // Plain digits: strtod alone took "0x10" as $16, " 16" and "1e1".
+      const double d = colo::tools::plain_decimal(v) ? std::strtod(v.c_str(), &end) : NAN;
+      if (end == nullptr || *end != '\0' || !std::isfinite(d)) usage_error("--max-notional '" + v + "' is not a number of dollars >= 0 in plain digits");
       cfg.fast_path.limits.max_notional = d;
     } else if (a == "--max-orders-per-second") {
       cfg.fast_path.limits.max_orders_per_second =

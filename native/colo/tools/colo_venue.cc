@@ -25,6 +25,7 @@
 #include "colo/json_fields.h"
 #include "colo/venue.h"
 #include "colo/wire.h"
+#include "flags.h"
 
 namespace {
 
@@ -83,8 +84,7 @@ int main(int argc, char** argv) {
   std::set<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    // A flag given twice would keep one of its values without a word.
-    if (a.rfind("--", 0) == 0 && !seen.insert(a).second) usage_error(a + " is given twice; give it once");
+    if (!colo::tools::first_time(seen, a)) usage_error(a + " is given twice; give it once");
     auto value = [&]() -> std::string {
       if (i + 1 >= args.size()) usage_error(a + " needs a value (after it, as in " + a + " VALUE)");
       return args[++i];
@@ -94,8 +94,7 @@ int main(int argc, char** argv) {
     } else if (a == "--speed") {
       const std::string v = value();
       // Plain digits only: strtod alone takes " 1", "0x10" (16) and "-0" (as fast as possible).
-      const bool plain = !v.empty() && v.find_first_not_of("0123456789.") == std::string::npos &&
-                         v.find('.') == v.rfind('.') && v.find_first_of("0123456789") != std::string::npos;
+      const bool plain = colo::tools::plain_decimal(v);
       char* end = nullptr;
       const double s = plain ? std::strtod(v.c_str(), &end) : NAN;
       // Below 1e-4 a day's flow takes 27 years; above 1e6 a day is under a tenth of a second.

@@ -116,12 +116,12 @@ describe('alpha model train', () => {
 });
 
 describe('alpha model train, failing', () => {
-  const trainArgs = (out: string, work: string, ...more: string[]) => [
+  const trainArgsOn = (dataDir: string, out: string, work: string, ...more: string[]) => [
     alpha,
     'model',
     'train',
     '--data',
-    data,
+    dataDir,
     '--out',
     out,
     '--work',
@@ -129,6 +129,7 @@ describe('alpha model train, failing', () => {
     '--quiet',
     ...more,
   ];
+  const trainArgs = (out: string, work: string, ...more: string[]) => trainArgsOn(data, out, work, ...more);
 
   it("gives train.py's reason as its one alpha: line when the window has nothing to rank, and writes no model", async () => {
     // Two symbols: no snapshot has the 3 a rank correlation needs.
@@ -136,7 +137,7 @@ describe('alpha model train, failing', () => {
     const out = join(tempDir('flat'), 'model');
     const r = spawnSync(
       process.execPath,
-      [...trainArgs(out, tempDir('flat-work'), '--from', '2024-01-02', '--to', '2024-01-03', '--holdout', '0'), '--data', pair],
+      trainArgsOn(pair, out, tempDir('flat-work'), '--from', '2024-01-02', '--to', '2024-01-03', '--holdout', '0'),
       {
         encoding: 'utf8',
       },
@@ -162,7 +163,7 @@ describe('alpha model train, failing', () => {
       .reduce((sum, [, n]) => sum + n, 0);
     const out = join(tempDir('damaged'), 'model');
     const work = tempDir('damaged-work');
-    const args = [...trainArgs(out, work, '--from', days.from, '--to', days.to, '--bottleneck', '4'), '--data', damaged];
+    const args = trainArgsOn(damaged, out, work, '--from', days.from, '--to', days.to, '--bottleneck', '4');
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     const summary = JSON.parse(readFileSync(join(work, 'summary.json'), 'utf8')) as { events: number; dead_letters: number };
     expect(summary.dead_letters).toBe(crossed);

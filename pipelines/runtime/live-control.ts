@@ -55,7 +55,9 @@ export function watchControl(outDir: string, onHalt: (reason: string) => void, w
  */
 function writePid(outDir: string): void {
   const start = processStart(process.pid);
-  writeFileAtomically('--out', join(outDir, PID_FILE), new TextEncoder().encode(`${process.pid}${start ? ` ${start}` : ''}\n`));
+  writeFileAtomically('--out', join(outDir, PID_FILE), new TextEncoder().encode(`${process.pid}${start ? ` ${start}` : ''}\n`), {
+    ownFolder: true,
+  });
 }
 
 /**
@@ -121,7 +123,7 @@ export async function requestHalt(outDir: string, reason: string, timeoutMs = 50
     throw new AlphaError(`${outDir}: no live run is writing this folder (no ${PID_FILE}); give the --out of a running alpha live`);
   if (!running(recorded)) throw new AlphaError(`${outDir}: the live run (pid ${pid}) is not running any more`);
   const file = join(outDir, KILL_FILE);
-  writeFileAtomically('alpha kill', file, new TextEncoder().encode(JSON.stringify({ reason: cleanReason(reason) })));
+  writeFileAtomically('alpha kill', file, new TextEncoder().encode(JSON.stringify({ reason: cleanReason(reason) })), { ownFolder: true });
   const deadline = Date.now() + timeoutMs;
   while (existsSync(file)) {
     if (Date.now() > deadline) {

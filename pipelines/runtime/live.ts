@@ -444,7 +444,7 @@ async function runSession(
     ...(metrics ? { metrics: metrics.endpoint.url } : {}),
     capture: capturePath,
   };
-  writeFileAtomically('--out', join(outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));
+  writeFileAtomically('--out', join(outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`), { ownFolder: true });
   return summary;
 }
 
@@ -518,7 +518,9 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
       commit: await commit,
       dataSha256: sha256(readFileSync(options.capture)),
     });
-    writeFileAtomically('--out', join(output.dir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));
+    writeFileAtomically('--out', join(output.dir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`), {
+      ownFolder: true,
+    });
     output.commit();
     return summary;
   } catch (err) {

@@ -69,4 +69,15 @@ describe('a command writing one file over a FIFO', () => {
     expect(r.stderr).toBe(`alpha: --out ${fifo}: exists and is a FIFO: expected a new file, or a regular file to replace\n`);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
+
+  it("replaces, in a run's own folder, a link left at the name without writing through it", () => {
+    writeFileSync(join(dir, 'target.txt'), 'kept');
+    const sub = mkdtempSync(join(dir, 'own-'));
+    const path = join(sub, 'live.pid');
+    symlinkSync(join(dir, 'target.txt'), path);
+    writeFileAtomically('--out', path, bytes, { ownFolder: true });
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe('new\n');
+    expect(readFileSync(join(dir, 'target.txt'), 'utf8')).toBe('kept');
+  });
 });

@@ -15,3 +15,9 @@ export const DAY: Micros = 24 * HOUR;
 export function isoTime(t: Micros): string {
   return new Date(Math.floor(t / MILLISECOND)).toISOString();
 }
+
+/** The same to the microsecond (`2024-01-03T15:00:00.000000Z`), where a record's own time is named. */
+export function isoTimeMicros(t: Micros): string {
+  const s = Math.floor(t / SECOND);
+  return `${new Date(s * 1000).toISOString().slice(0, 19)}.${String(t - s * SECOND).padStart(6, '0')}Z`;
+}

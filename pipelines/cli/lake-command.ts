@@ -7,7 +7,7 @@ import { existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { fileKind } from '../io/write-file.ts';
+import { fileKind } from '../../lib/io/file-kind.ts';
 import { DEFAULT_LAKE, type Format, integer, lakeFolder, parseDay, parseFormat, parseInstant, parseSymbolList } from './lake-options.ts';
 
 const lakeOption = ['--lake <dir>', 'the lake folder (one Delta table per dataset)', lakeFolder, DEFAULT_LAKE] as const;

@@ -1,16 +1,7 @@
 /** A single output file written whole or not at all. */
-import { lstatSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
+import { lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { AlphaError } from '../../lib/core/errors.ts';
-
-/** What a non-regular file is, for a message: `a symlink`, `a FIFO`, … */
-export function fileKind(st: Stats): string {
-  if (st.isSymbolicLink()) return 'a symlink';
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
+import { fileKind } from '../../lib/io/file-kind.ts';
 
 /**
  * Writes `bytes` beside `path` and renames it into place, so a reader never sees half a file and a

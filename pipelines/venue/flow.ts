@@ -21,6 +21,8 @@ import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
 import { refuseInputs } from '../io/output-folder.ts';
 import { newYorkMidnight, regularSession } from '../../lib/core/exchange-time.ts';
+import { isoTimeMicros } from '../../lib/core/time.ts';
+import { ITCH_DAY_NS } from '../itch/book.ts';
 
 export interface FlowOptions {
   readonly data: string;
@@ -61,13 +63,6 @@ const ITCH_SYMBOL = /^[A-Z0-9.]{1,8}$/;
 
 /** ITCH Price(4) and share fields are unsigned 32-bit: prices in 1/10,000 dollars, shares whole. */
 const ITCH_MAX = 0xffff_ffff;
-const ITCH_DAY_NS = 86_400e9;
-
-/** µs since the epoch as ISO-8601 UTC to the µs, for messages. */
-function isoMicros(us: number): string {
-  const s = Math.floor(us / 1e6);
-  return `${new Date(s * 1000).toISOString().slice(0, 19)}.${String(us - s * 1e6).padStart(6, '0')}Z`;
-}
 
 /**
  * A row's values checked against what ITCH can carry, so that the encoder never meets them (it failed
@@ -75,7 +70,7 @@ function isoMicros(us: number): string {
  */
 function itchFields(where: string, symbol: string, tsEvent: number, tNs: number) {
   // Made only for a refusal: the row's time as text costs more than the checks.
-  const at = (): string => `${where}: ${symbol} at ${isoMicros(tsEvent)}`;
+  const at = (): string => `${where}: ${symbol} at ${isoTimeMicros(tsEvent)}`;
   return {
     time(): void {
       if (!(tNs >= 0 && tNs < ITCH_DAY_NS))

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { fileKind } from '../io/write-file.ts';
+import { fileKind } from '../../lib/io/file-kind.ts';
 import { writeBackgroundFlow } from './flow.ts';
 
 export const VENUE_BINARY = fileURLToPath(new URL('../../native/colo/build/colo_venue', import.meta.url));

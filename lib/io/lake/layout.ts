@@ -9,6 +9,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { nameProblem, nameRule } from '../../core/names.ts';
 import { checkTableFiles } from './table-files.ts';
+import { fileKind } from '../file-kind.ts';
 
 /** The partition column: the UTC date of `ts_known`, the day a record became known. */
 export const PARTITION = 'date';
@@ -58,8 +59,7 @@ function checkLogEntries(dataset: string, log: string): void {
     throw new AlphaError(`dataset "${dataset}": ${log} is not a folder (a Delta table's log is one, not a link to one)`);
   for (const e of readdirSync(log, { withFileTypes: true })) {
     if (e.isFile() || !LOG_FILE.test(e.name)) continue;
-    const kind = e.isSymbolicLink() ? 'a symlink' : e.isDirectory() ? 'a folder' : e.isFIFO() ? 'a FIFO' : 'not a regular file';
-    throw new AlphaError(`dataset "${dataset}": ${join(log, e.name)} is ${kind}; each entry of a Delta log must be a regular file`);
+    throw new AlphaError(`dataset "${dataset}": ${join(log, e.name)} is ${fileKind(e)}; each entry of a Delta log must be a regular file`);
   }
 }
 

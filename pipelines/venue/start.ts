@@ -85,7 +85,15 @@ export async function startVenue(o: VenueOptions): Promise<number> {
       child.on('exit', (code, signal) => {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
-        resolve(code ?? (signal ? 1 : 0));
+        // SIGINT and SIGTERM, passed on, end the session and exit 0; a signal that ended the venue itself
+        // (SIGKILL, a crash) ended the session without its End of Session: said, not an exit 1 alone.
+        if (signal)
+          reject(
+            new AlphaError(
+              `the venue (${VENUE_BINARY}, pid ${child.pid}) was ended by ${signal}: its session stopped without an End of Session`,
+            ),
+          );
+        else resolve(code ?? 0);
       });
     });
   } finally {

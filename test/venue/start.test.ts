@@ -190,4 +190,22 @@ describe('alpha venue start', () => {
       udp.close();
     }
   }, 60_000);
+
+  it('says so when its venue is killed mid-session, instead of exiting 1 without a word', async () => {
+    const whole = join(dir, 'flow5.itch');
+    writeFileSync(whole, colo().simulateItchSession({ messages: 2000, symbols: 2, seed: 1 }));
+    const started = startAlpha(['venue', 'start', '--flow', whole, '--speed', '0.001']);
+    const deadline = Date.now() + 20_000;
+    while (!started.output.stdout.includes('"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const pid = started.child.pid!;
+    const venue = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    process.kill(venue, 'SIGKILL');
+    const run = await started.exited;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^alpha: the venue \\(.*colo_venue, pid ${venue}\\) was ended by SIGKILL: its session stopped without an End of Session\n$`,
+      ),
+    );
+  }, 60_000);
 });

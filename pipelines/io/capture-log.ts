@@ -16,6 +16,7 @@ import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import avro from '../../lib/io/avro-bounds.ts';
 import { DataError } from '../../lib/core/errors.ts';
+import { parseJsonText } from '../../lib/core/json-text.ts';
 import { nameProblem } from '../../lib/core/names.ts';
 import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
 import type { Micros } from '../../lib/core/time.ts';
@@ -276,12 +277,9 @@ export function readCapture(path: string): Capture {
 }
 
 function parseHeader(path: string, json: Buffer): CaptureHeader {
-  let h: CaptureHeader;
-  try {
-    h = JSON.parse(json.toString('utf8')) as CaptureHeader;
-  } catch {
-    throw new DataError(path, 'the capture header is not JSON');
-  }
+  const read = parseJsonText(json.toString('utf8'));
+  if ('error' in read) throw new DataError(path, `the capture header is not JSON (${read.error})`);
+  const h = read.value as CaptureHeader;
   const schemas = new Set<string>(SCHEMA_NAMES);
   const ok =
     h !== null &&

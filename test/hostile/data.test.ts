@@ -287,6 +287,15 @@ describe('dataset manifests', () => {
     expect(err.message).toMatch(words);
   });
 
+  it('refuses a key given twice (JSON.parse would keep the second rows count without a word)', () => {
+    const dir = copyWith();
+    const text = readFileSync(join(dir, M), 'utf8');
+    writeFileSync(join(dir, M), text.replace('"rows":', '"rows":1,"rows":'));
+    const err = errorOf(() => readManifest(dir));
+    expect(err).toBeInstanceOf(DataError);
+    expect(err.message).toMatch(/^.*manifest\.json: not valid JSON \(line 1: key "rows" is given twice in one object \(at \$\.datasets\.\w+\)/);
+  });
+
   it('refuses a file whose sha256 is not the one in the manifest, naming it', async () => {
     const dir = copyWith((m) => m, true);
     const file = cleanManifest.datasets['quotes']!.files[1]!;

@@ -12,6 +12,7 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { AlphaError } from '../../core/errors.ts';
+import { parseJsonText } from '../../core/json-text.ts';
 import type { TablePath } from './layout.ts';
 
 const COMMIT = /^\d{20}\.json$/;
@@ -131,12 +132,10 @@ function checkCommit(table: TablePath, log: string, name: string): void {
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const where = `${join(log, name)} line ${i + 1}`;
-    let action: unknown;
-    try {
-      action = JSON.parse(line);
-    } catch {
-      throw new AlphaError(`dataset "${table.dataset}": ${where} is not JSON; expected one Delta action per line`);
-    }
+    const read = parseJsonText(line);
+    if ('error' in read)
+      throw new AlphaError(`dataset "${table.dataset}": ${where} is not JSON (${read.error}); expected one Delta action per line`);
+    const action = read.value;
     if (action === null || typeof action !== 'object') return;
     for (const kind of LOGGED) {
       const a = (action as Record<string, unknown>)[kind];

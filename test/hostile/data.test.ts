@@ -293,7 +293,9 @@ describe('dataset manifests', () => {
     writeFileSync(join(dir, M), text.replace('"rows":', '"rows":1,"rows":'));
     const err = errorOf(() => readManifest(dir));
     expect(err).toBeInstanceOf(DataError);
-    expect(err.message).toMatch(/^.*manifest\.json: not valid JSON \(line 1: key "rows" is given twice in one object \(at \$\.datasets\.\w+\)/);
+    expect(err.message).toMatch(
+      /^.*manifest\.json: not valid JSON \(line 1: key "rows" is given twice in one object \(at \$\.datasets\.\w+\)/,
+    );
   });
 
   it('refuses a file whose sha256 is not the one in the manifest, naming it', async () => {

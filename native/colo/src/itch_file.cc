@@ -1,5 +1,6 @@
 #include "colo/posix.h"
 #include "colo/itch_file.h"
+#include "colo/mapping_guard.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -47,12 +48,16 @@ MappedFile::MappedFile(const std::string& path) {
     }
     ::madvise(m, n_, MADV_SEQUENTIAL);
     p_ = static_cast<const uint8_t*>(m);
+    // Truncated by another process while mapped, the file raises SIGBUS: said in one line.
+    mapping_guard::add(p_, n_, path);
   }
   ::close(fd);
 }
 
 MappedFile::~MappedFile() {
-  if (p_) ::munmap(const_cast<uint8_t*>(p_), n_);
+  if (!p_) return;
+  mapping_guard::remove(p_);
+  ::munmap(const_cast<uint8_t*>(p_), n_);
 }
 
 void append_record(std::vector<uint8_t>& out, const uint8_t* p, size_t n) {

@@ -23,6 +23,7 @@
 
 #include "colo/itch_file.h"
 #include "colo/json_fields.h"
+#include "colo/mapping_guard.h"
 #include "colo/venue.h"
 #include "colo/wire.h"
 #include "flags.h"
@@ -157,6 +158,8 @@ int main(int argc, char** argv) {
   if (cfg.users.empty()) cfg.users = {{"alpha", "alpha"}};
 
   std::unique_ptr<colo::itch_file::MappedFile> flow;
+  // The flow truncated while it plays: "alpha venue: --flow FILE changed while it was read (...)".
+  colo::mapping_guard::set_prefix("alpha venue: --flow ");
   try {
     flow = std::make_unique<colo::itch_file::MappedFile>(flow_path);
   } catch (const std::exception& e) {

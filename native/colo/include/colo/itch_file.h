@@ -127,7 +127,8 @@ inline ScanStats scan_file(const uint8_t* p, size_t n, H&& handler) {
 }
 
 // A read-only view of a whole file: memory-mapped (empty files map to an empty view). Throws
-// std::system_error when it cannot be opened or mapped.
+// std::system_error when it cannot be opened or mapped. A read past the end of a file truncated
+// meanwhile exits the process with one line naming it (colo/mapping_guard.h), not a bare SIGBUS.
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path);

@@ -101,9 +101,14 @@ export interface IpcStream {
 
 const ipcOf = (table: arrow.Table): IpcStream => ({ bytes: arrow.tableToIPC(table, 'stream'), release: () => {} });
 
+/** The settings of every Parquet file parquet-wasm writes here: snappy, CREATED_BY, the crate's defaults otherwise. */
+export function writerProperties(): pw.WriterProperties {
+  return new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy(CREATED_BY).build();
+}
+
 /** Parquet bytes of a table given as an Arrow IPC stream (what parquet-wasm takes in); the stream is released once read. */
 export function parquetOfIpc(ipc: IpcStream): Uint8Array {
-  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy(CREATED_BY).build();
+  const props = writerProperties();
   const table = pw.Table.fromIPCStream(ipc.bytes);
   // The table is in WebAssembly memory now: the stream's own copy can go before the writer needs room.
   ipc.release();

@@ -6,21 +6,26 @@
  * ts_event is the exchange timestamp (ns since New York midnight, truncated to µs). A file has no
  * receive clock, so ts_known = ts_event. Only two-sided, uncrossed tops become quotes (the replay
  * takes no other); the rest are counted.
+ *
+ * The day is never held whole: its rows go to the Parquet files a batch at a time as the book makes
+ * them, so memory stays that of the book and a row group whatever the file's size (a NASDAQ day is
+ * 8–12 GB; figures in docs/benchmarks.md, "Converting an ITCH day").
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type * as arrow from 'apache-arrow';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
-import { writeParquetFile } from '../../lib/io/parquet.ts';
-import type { DatasetManifest } from '../data/manifest.ts';
-import { openOutput } from '../io/output-folder.ts';
-import { symbolProblem } from '../ingest/columns.ts';
-import { pastDayEndProblem, problemsOf, reportOf, scanPastDayEnd, type BookReport, type PastDayEnd } from './book.ts';
-import { dateOfItchFileName, sessionDateProblem } from './exchange-time.ts';
 import { newYorkMidnight, regularSession } from '../../lib/core/exchange-time.ts';
-import { openItchFile } from './book.ts';
+import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
+import { ExternalSort } from '../../lib/io/external-sort.ts';
+import { openParquetFileWriter, PARQUET_STREAM_BATCH_ROWS, type ParquetFileWriter } from '../../lib/io/parquet-file-writer.ts';
+import type { ItchFile, ItchSummary } from '../../native/colo/index.ts';
 import { printable } from '../cli/report-error.ts';
+import type { DatasetManifest } from '../data/manifest.ts';
+import { symbolProblem } from '../ingest/columns.ts';
+import { openOutput } from '../io/output-folder.ts';
+import { openItchFile, pastDayEndProblem, problemsOf, reportOf, scanPastDayEnd, type BookReport, type PastDayEnd } from './book.ts';
+import { dateOfItchFileName, sessionDateProblem } from './exchange-time.ts';
 
 export interface ConvertOptions {
   readonly out: string;
@@ -49,26 +54,36 @@ export interface ConvertResult {
   readonly report: BookReport;
 }
 
-/** Growable columns of doubles. */
-class Column {
-  data = new Float64Array(1024);
-  length = 0;
-  push(x: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = x;
-  }
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
+const ROWS_PER_STEP = 65_536;
+/** Rows per batch to the Parquet writer: whole batches fill its row groups as writing the day at once did (the same bytes). */
+const BATCH_ROWS = PARQUET_STREAM_BATCH_ROWS;
+const AGGRESSORS = ['BUY', 'SELL', 'UNKNOWN'];
+/** Columns of the rows kept (as doubles): quotes ts, symbol, bid, ask, bid_size, ask_size; trades ts, symbol, price, size, aggressor. */
+const QUOTE_COLUMNS = 6;
+const TRADE_COLUMNS = 5;
+
+/** What the first pass over the file found: enough to refuse the day, or to name and order its rows. */
+interface FirstPass {
+  readonly quotes: number;
+  readonly trades: number;
+  readonly skippedTops: number;
+  readonly skippedPrints: number;
+  /** Whether the rows kept are in time order already (as a day's file is unless its clock steps back). */
+  readonly quotesInOrder: boolean;
+  readonly tradesInOrder: boolean;
+  /** Locates with a row kept, in the order first seen among the quotes, then the trades. */
+  readonly traded: readonly number[];
+  readonly late: PastDayEnd | null;
+  readonly summary: ItchSummary;
 }
 
-const ROWS_PER_STEP = 65_536;
-const AGGRESSORS = ['BUY', 'SELL', 'UNKNOWN'];
-
+/**
+ * Converts in two passes over the file, each through the book, holding a batch of rows at a time
+ * (the book is the only state that grows with the day): the first finds what decides the day (its
+ * symbols, whether it can be written, whether its rows are in time order), the second writes the rows
+ * as they come, a row group at a time, into the dataset's folder. Rows out of time order go through an
+ * external sort (runs spilled beside the files, removed before the folder is committed).
+ */
 export async function convertItch(file: string, o: ConvertOptions): Promise<ConvertResult> {
   const date = o.date ?? dateOfItchFileName(basename(file));
   if (date === undefined) {
@@ -85,48 +100,9 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
     );
   }
   const midnight = newYorkMidnight(date);
-  const itch = openItchFile(file, o.symbols);
-  const q = { ts: new Column(), sym: new Column(), bid: new Column(), ask: new Column(), bidSize: new Column(), askSize: new Column() };
-  const t = { ts: new Column(), sym: new Column(), price: new Column(), size: new Column(), aggressor: new Column() };
-  let skippedTops = 0;
-  let skippedPrints = 0;
-  let late: PastDayEnd | null = null;
-  for (;;) {
-    const step = itch.next(ROWS_PER_STEP);
-    // A row at 24 h or more would be a time of the next days, which a dataset of one date cannot hold.
-    late = scanPastDayEnd(step.trades, scanPastDayEnd(step.quotes, late));
-    const sq = step.quotes;
-    for (let i = 0; i < sq.locate.length; i++) {
-      const bid = sq.bid[i]!;
-      const ask = sq.ask[i]!;
-      if (!(bid > 0 && ask > 0 && bid <= ask)) {
-        skippedTops++;
-        continue;
-      }
-      q.ts.push(midnight + Math.floor(sq.ts_ns[i]! / 1000));
-      q.sym.push(sq.locate[i]!);
-      q.bid.push(bid);
-      q.ask.push(ask);
-      q.bidSize.push(sq.bid_size[i]!);
-      q.askSize.push(sq.ask_size[i]!);
-    }
-    const st = step.trades;
-    for (let i = 0; i < st.locate.length; i++) {
-      if (!(st.price[i]! > 0 && st.shares[i]! > 0)) {
-        skippedPrints++;
-        continue;
-      }
-      t.ts.push(midnight + Math.floor(st.ts_ns[i]! / 1000));
-      t.sym.push(st.locate[i]!);
-      t.price.push(st.price[i]!);
-      t.size.push(st.shares[i]!);
-      const a = st.aggressor[i]!;
-      t.aggressor.push(a === 66 ? 0 : a === 83 ? 1 : 2);
-    }
-    if (step.done) break;
-  }
-  const summary = itch.summary();
-  const report = reportOf(file, summary, o.symbols, late);
+  const first = await firstPass(file, o, midnight);
+  const { summary, skippedTops, skippedPrints } = first;
+  const report = reportOf(file, summary, o.symbols, first.late);
   const named = summary.symbols.filter((s) => s.symbol !== '');
   // One line, before any other problem: a dataset of one date cannot hold the next days' times.
   const lateProblem = pastDayEndProblem(report);
@@ -135,43 +111,71 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
   if (problems.errors.length > 0) throw new AlphaError(`${problems.errors.join('\nalpha: ')}\nalpha: nothing written to ${o.out}`);
 
   // Dense symbol codes in name order, so the dataset does not depend on the day's locate codes.
-  const traded = [...new Set([...q.sym.values(), ...t.sym.values()])]
+  const traded = first.traded
     .map((locate) => ({ locate, symbol: named.find((s) => s.locate === locate)?.symbol ?? `LOCATE${locate}` }))
     .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   refuseTwice(file, o, traded, named);
   const leftOut = o.checkSymbols === false ? [] : unnameable(file, traded);
   const bySymbol = leftOut.length === 0 ? traded : traded.filter((s) => !leftOut.some((l) => l.locate === s.locate));
-  if (leftOut.length > 0) {
-    const out = new Set(leftOut.map((l) => l.locate));
-    keepRows(q, (i) => !out.has(q.sym.data[i]!));
-    keepRows(t, (i) => !out.has(t.sym.data[i]!));
-  }
   if (bySymbol.length === 0)
     throw new AlphaError(
       `${file}: no quotes or trades to write${o.symbols ? ` for --symbols ${o.symbols.join(',')}` : ''}${leftOut.length > 0 ? ` (${leftOut.length} symbol(s) left out: ${leftOut[0]!.problem})` : ''}`,
     );
-  const code = new Map(bySymbol.map((s, i) => [s.locate, i]));
+  // A locate's code in the dataset's dictionary; −1: its rows are left out.
+  const code = new Int32Array(LOCATES).fill(-1);
+  bySymbol.forEach((s, i) => {
+    code[s.locate] = i;
+  });
   const dictionary = bySymbol.map((s) => s.symbol);
 
   const output = openOutput(o.out, { overwrite: o.overwrite ?? false, inputs: [{ what: 'the ITCH file', path: file }] });
+  const sinks: DaySink[] = [];
+  let rows: { quotes: number; trades: number };
   try {
     mkdirSync(join(output.dir, 'quotes'));
     mkdirSync(join(output.dir, 'trades'));
     const qFile = `quotes/${date}.parquet`;
     const tFile = `trades/${date}.parquet`;
-    const qHash = writeDay(join(output.dir, qFile), 'Quote', q.ts.values(), q.sym.values(), code, dictionary, (order, n) => ({
-      bid: pick(q.bid.values(), order),
-      ask: pick(q.ask.values(), order),
-      bid_size: pick(q.bidSize.values(), order),
-      ask_size: pick(q.askSize.values(), order),
-      id: seqs(n),
-    }));
-    const tHash = writeDay(join(output.dir, tFile), 'Trade', t.ts.values(), t.sym.values(), code, dictionary, (order, n) => ({
-      id: seqs(n),
-      price: pick(t.price.values(), order),
-      size: pick(t.size.values(), order),
-      aggressor: { indices: Int32Array.from(order, (i) => t.aggressor.data[i]!), dictionary: AGGRESSORS },
-    }));
+    const quotes = new DaySink(file, join(output.dir, qFile), QUOTE_COLUMNS, first.quotesInOrder, (cols, n, seq) =>
+      tableFromColumns(
+        'Quote',
+        {
+          ts_event: cols[0]!,
+          ts_known: cols[0]!,
+          symbol: { indices: Int32Array.from(cols[1]!), dictionary },
+          seq,
+          version: new Int32Array(n).fill(1),
+          bid: cols[2]!,
+          ask: cols[3]!,
+          bid_size: cols[4]!,
+          ask_size: cols[5]!,
+          id: seq,
+        },
+        n,
+      ),
+    );
+    sinks.push(quotes);
+    const trades = new DaySink(file, join(output.dir, tFile), TRADE_COLUMNS, first.tradesInOrder, (cols, n, seq) =>
+      tableFromColumns(
+        'Trade',
+        {
+          ts_event: cols[0]!,
+          ts_known: cols[0]!,
+          symbol: { indices: Int32Array.from(cols[1]!), dictionary },
+          seq,
+          version: new Int32Array(n).fill(1),
+          id: seq,
+          price: cols[2]!,
+          size: cols[3]!,
+          aggressor: { indices: Int32Array.from(cols[4]!), dictionary: AGGRESSORS },
+        },
+        n,
+      ),
+    );
+    sinks.push(trades);
+    await secondPass(file, o, midnight, code, first, quotes, trades);
+    const [qDone, tDone] = [await quotes.finish(), await trades.finish()];
+    rows = { quotes: qDone.rows, trades: tDone.rows };
     const manifest: DatasetManifest = {
       format: 1,
       generator: `alpha itch convert ${basename(file)}`,
@@ -181,29 +185,289 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
       symbols: dictionary.length,
       start: date,
       datasets: {
-        quotes: { schema: 'Quote', files: [qFile], sha256: [qHash], rows: q.ts.length, corrections: 0 },
-        trades: { schema: 'Trade', files: [tFile], sha256: [tHash], rows: t.ts.length, corrections: 0 },
+        quotes: { schema: 'Quote', files: [qFile], sha256: [qDone.sha256], rows: qDone.rows, corrections: 0 },
+        trades: { schema: 'Trade', files: [tFile], sha256: [tDone.sha256], rows: tDone.rows, corrections: 0 },
       },
     };
     writeFileSync(join(output.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     output.commit();
   } catch (err) {
+    for (const s of sinks) s.abort();
     throw output.abort(err);
   }
-  return { date, quotes: q.ts.length, trades: t.ts.length, symbols: dictionary.length, skippedTops, skippedPrints, leftOut, report };
+  return { date, quotes: rows.quotes, trades: rows.trades, symbols: dictionary.length, skippedTops, skippedPrints, leftOut, report };
 }
 
-/** Keeps the rows `keep` says (by index) in every column of `columns`, in order. */
-function keepRows(columns: Record<string, Column>, keep: (i: number) => boolean): void {
-  const all = Object.values(columns);
-  const n = all[0]!.length;
-  let w = 0;
-  for (let i = 0; i < n; i++) {
-    if (!keep(i)) continue;
-    for (const c of all) c.data[w] = c.data[i]!;
-    w++;
+/**
+ * A turn of the event loop between steps: the columns a step hands over are freed by finalizers that
+ * run there, so a loop without one held every step's columns until the file's end (RSS growing with the file).
+ */
+function breathe(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** ITCH locates are 16-bit. */
+const LOCATES = 1 << 16;
+
+/** The rows of one step that a dataset takes, as columns of doubles (see QUOTE_COLUMNS), each `n` long. */
+interface KeptRows {
+  readonly quotes: Float64Array[];
+  readonly nQuotes: number;
+  readonly trades: Float64Array[];
+  readonly nTrades: number;
+  /** Tops one-sided or crossed, and prints without a price or shares: not rows of a dataset. */
+  readonly skippedTops: number;
+  readonly skippedPrints: number;
+  /** Rows of symbols left out (code −1), not kept. */
+  readonly leftOut: number;
+}
+
+/**
+ * The rows of a step a dataset takes, at µs since the epoch, their symbol given by `code[locate]`
+ * (rows of a locate whose code is −1 are left out, after the skipped ones are counted). Both passes
+ * take the rows through here.
+ */
+function keptRows(step: ReturnType<ItchFile['next']>, midnight: number, code: Int32Array): KeptRows {
+  const sq = step.quotes;
+  const quotes = Array.from({ length: QUOTE_COLUMNS }, () => new Float64Array(sq.locate.length));
+  const [qTs, qSym, qBid, qAsk, qBidSize, qAskSize] = quotes as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+  let nQuotes = 0;
+  let skippedTops = 0;
+  let leftOut = 0;
+  for (let i = 0; i < sq.locate.length; i++) {
+    const bid = sq.bid[i]!;
+    const ask = sq.ask[i]!;
+    if (!(bid > 0 && ask > 0 && bid <= ask)) {
+      skippedTops++;
+      continue;
+    }
+    const c = code[sq.locate[i]!]!;
+    if (c < 0) {
+      leftOut++;
+      continue;
+    }
+    qTs[nQuotes] = midnight + Math.floor(sq.ts_ns[i]! / 1000);
+    qSym[nQuotes] = c;
+    qBid[nQuotes] = bid;
+    qAsk[nQuotes] = ask;
+    qBidSize[nQuotes] = sq.bid_size[i]!;
+    qAskSize[nQuotes] = sq.ask_size[i]!;
+    nQuotes++;
   }
-  for (const c of all) c.length = w;
+  const st = step.trades;
+  const trades = Array.from({ length: TRADE_COLUMNS }, () => new Float64Array(st.locate.length));
+  const [tTs, tSym, tPrice, tSize, tAggressor] = trades as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  let nTrades = 0;
+  let skippedPrints = 0;
+  for (let i = 0; i < st.locate.length; i++) {
+    if (!(st.price[i]! > 0 && st.shares[i]! > 0)) {
+      skippedPrints++;
+      continue;
+    }
+    const c = code[st.locate[i]!]!;
+    if (c < 0) {
+      leftOut++;
+      continue;
+    }
+    tTs[nTrades] = midnight + Math.floor(st.ts_ns[i]! / 1000);
+    tSym[nTrades] = c;
+    tPrice[nTrades] = st.price[i]!;
+    tSize[nTrades] = st.shares[i]!;
+    const a = st.aggressor[i]!;
+    tAggressor[nTrades] = a === 66 ? 0 : a === 83 ? 1 : 2;
+    nTrades++;
+  }
+  return { quotes, nQuotes, trades, nTrades, skippedTops, skippedPrints, leftOut };
+}
+
+/** Every locate its own code: the first pass keeps every row and sees the locates. */
+const EVERY_LOCATE = Int32Array.from({ length: LOCATES }, (_, i) => i);
+
+async function firstPass(file: string, o: ConvertOptions, midnight: number): Promise<FirstPass> {
+  const itch = openItchFile(file, o.symbols);
+  let quotes = 0;
+  let trades = 0;
+  let skippedTops = 0;
+  let skippedPrints = 0;
+  let lastQuote = -Infinity;
+  let lastTrade = -Infinity;
+  let quotesInOrder = true;
+  let tradesInOrder = true;
+  const seenQuote = new Uint8Array(LOCATES);
+  const seenTrade = new Uint8Array(LOCATES);
+  const quoted: number[] = [];
+  const printed: number[] = [];
+  let late: PastDayEnd | null = null;
+  for (;;) {
+    const step = itch.next(ROWS_PER_STEP);
+    // A row at 24 h or more would be a time of the next days, which a dataset of one date cannot hold.
+    late = scanPastDayEnd(step.trades, scanPastDayEnd(step.quotes, late));
+    const k = keptRows(step, midnight, EVERY_LOCATE);
+    skippedTops += k.skippedTops;
+    skippedPrints += k.skippedPrints;
+    const [qTs, qSym] = k.quotes as [Float64Array, Float64Array];
+    for (let i = 0; i < k.nQuotes; i++) {
+      const ts = qTs[i]!;
+      if (ts < lastQuote) quotesInOrder = false;
+      lastQuote = ts;
+      const locate = qSym[i]!;
+      if (seenQuote[locate] === 0) {
+        seenQuote[locate] = 1;
+        quoted.push(locate);
+      }
+    }
+    const [tTs, tSym] = k.trades as [Float64Array, Float64Array];
+    for (let i = 0; i < k.nTrades; i++) {
+      const ts = tTs[i]!;
+      if (ts < lastTrade) tradesInOrder = false;
+      lastTrade = ts;
+      const locate = tSym[i]!;
+      if (seenTrade[locate] === 0) {
+        seenTrade[locate] = 1;
+        printed.push(locate);
+      }
+    }
+    quotes += k.nQuotes;
+    trades += k.nTrades;
+    if (step.done) break;
+    await breathe();
+  }
+  const traded = [...new Set([...quoted, ...printed])];
+  return { quotes, trades, skippedTops, skippedPrints, quotesInOrder, tradesInOrder, traded, late, summary: itch.summary() };
+}
+
+/** Replays the file again, each row a dataset takes to its sink; the file must give what it gave the first time. */
+async function secondPass(
+  file: string,
+  o: ConvertOptions,
+  midnight: number,
+  code: Int32Array,
+  first: FirstPass,
+  quotes: DaySink,
+  trades: DaySink,
+): Promise<void> {
+  const itch = openItchFile(file, o.symbols);
+  const seen = { quotes: 0, trades: 0, skippedTops: 0, skippedPrints: 0, leftOut: 0 };
+  for (;;) {
+    const step = itch.next(ROWS_PER_STEP);
+    const k = keptRows(step, midnight, code);
+    seen.skippedTops += k.skippedTops;
+    seen.skippedPrints += k.skippedPrints;
+    seen.leftOut += k.leftOut;
+    seen.quotes += k.nQuotes;
+    seen.trades += k.nTrades;
+    await quotes.add(k.quotes, k.nQuotes);
+    await trades.add(k.trades, k.nTrades);
+    if (step.done) break;
+    await breathe();
+  }
+  const summary = itch.summary();
+  if (
+    summary.messages !== first.summary.messages ||
+    summary.bytes !== first.summary.bytes ||
+    seen.skippedTops !== first.skippedTops ||
+    seen.skippedPrints !== first.skippedPrints ||
+    seen.quotes + seen.trades + seen.leftOut !== first.quotes + first.trades
+  )
+    throw changedWhileRead(file);
+}
+
+function changedWhileRead(file: string): AlphaError {
+  return new AlphaError(
+    `${file}: changed while it was converted (its second reading differs from its first): leave ITCH files unchanged while they are read`,
+  );
+}
+
+/**
+ * One dataset's rows into its Parquet file in time order (stable), numbered seq 1…n as written, in
+ * batches of BATCH_ROWS: rows in order go straight through a batch; others through an external sort
+ * spilled beside the file.
+ */
+class DaySink {
+  private readonly writer: ParquetFileWriter;
+  private readonly sort: ExternalSort | undefined;
+  private batch: Float64Array[] = [];
+  private filled = 0;
+  private written = 0;
+  private last = -Infinity;
+
+  constructor(
+    private readonly file: string,
+    path: string,
+    private readonly width: number,
+    inOrder: boolean,
+    private readonly table: (cols: readonly Float64Array[], n: number, seq: Float64Array) => arrow.Table,
+  ) {
+    this.writer = openParquetFileWriter(path);
+    this.sort = inOrder ? undefined : new ExternalSort(`${path}.spill`, width);
+    if (inOrder) this.batch = this.newBatch();
+  }
+
+  async add(cols: readonly Float64Array[], n: number): Promise<void> {
+    if (this.sort) {
+      this.sort.add(cols, n);
+      return;
+    }
+    const ts = cols[0]!;
+    for (let from = 0; from < n; ) {
+      const take = Math.min(n - from, BATCH_ROWS - this.filled);
+      for (let i = from; i < from + take; i++) {
+        // The first pass found these rows in order: a row before the last means the file changed since.
+        if (ts[i]! < this.last) throw changedWhileRead(this.file);
+        this.last = ts[i]!;
+      }
+      for (let c = 0; c < this.width; c++) this.batch[c]!.set(cols[c]!.subarray(from, from + take), this.filled);
+      this.filled += take;
+      from += take;
+      if (this.filled === BATCH_ROWS) {
+        await this.write(this.batch, BATCH_ROWS);
+        this.batch = this.newBatch();
+        this.filled = 0;
+      }
+    }
+  }
+
+  /** Writes what is left and ends the file. */
+  async finish(): Promise<{ sha256: string; rows: number }> {
+    if (this.sort) {
+      try {
+        for (const b of this.sort.blocks(BATCH_ROWS)) await this.write(b.cols, b.n);
+      } finally {
+        this.sort.remove();
+      }
+    } else if (this.filled > 0) {
+      await this.write(
+        this.batch.map((c) => c.subarray(0, this.filled)),
+        this.filled,
+      );
+    }
+    // A day without such rows is a file of the schema and no rows.
+    if (this.written === 0) await this.write(this.newBatch(0), 0);
+    return this.writer.close();
+  }
+
+  abort(): void {
+    this.writer.abort();
+    this.sort?.remove();
+  }
+
+  private newBatch(rows = BATCH_ROWS): Float64Array[] {
+    return Array.from({ length: this.width }, () => new Float64Array(rows));
+  }
+
+  private async write(cols: readonly Float64Array[], n: number): Promise<void> {
+    const seq = new Float64Array(n);
+    for (let i = 0; i < n; i++) seq[i] = this.written + i + 1;
+    this.written += n;
+    await this.writer.write(this.table(cols, n, seq));
+  }
 }
 
 /** Refuses a symbol at two locates of the stock directory: a manifest names each symbol once. */
@@ -244,41 +508,4 @@ function unnameable(
     const utf8 = s.symbol.includes('\ufffd') ? ' (bytes that are not UTF-8 shown as \ufffd)' : '';
     return [{ locate: s.locate, symbol: s.symbol, problem: `${file}: stock locate ${s.locate}: ${printable(problem)}${utf8}` }];
   });
-}
-
-function pick(values: Float64Array, order: Uint32Array): Float64Array {
-  return Float64Array.from(order, (i) => values[i]!);
-}
-
-function seqs(n: number): Float64Array {
-  return Float64Array.from({ length: n }, (_, k) => k + 1);
-}
-
-/** Writes one day of rows in (ts_known, symbol) order with seq 1..n; returns the file's sha256. */
-function writeDay(
-  path: string,
-  schema: 'Quote' | 'Trade',
-  ts: Float64Array,
-  locates: Float64Array,
-  code: Map<number, number>,
-  dictionary: string[],
-  rest: (order: Uint32Array, n: number) => Record<string, Float64Array | { indices: Int32Array; dictionary: string[] }>,
-): string {
-  const n = ts.length;
-  // Rows arrive in exchange-time order; a stable sort keeps a file with a clock step back replayable.
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => ts[a]! - ts[b]! || a - b);
-  const when = pick(ts, order);
-  const table = tableFromColumns(
-    schema,
-    {
-      ts_event: when,
-      ts_known: when,
-      symbol: { indices: Int32Array.from(order, (i) => code.get(locates[i]!)!), dictionary },
-      seq: seqs(n),
-      version: new Int32Array(n).fill(1),
-      ...rest(order, n),
-    },
-    n,
-  );
-  return createHash('sha256').update(writeParquetFile(path, table)).digest('hex');
 }

@@ -1,0 +1,58 @@
+/**
+ * convertItch (pipelines/itch/convert.ts) reads its file twice: once to decide the day, once to write
+ * it. A file that gives other rows the second time (changed meanwhile: here the second opening is
+ * handed a longer file) fails the run, and what it wrote is no dataset: `--out` is not created, and
+ * the partial output kept beside it has no manifest and no spilled rows.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { ItchWriter } from '../helpers/itch-writer.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpha-itch-convert-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Files the next openings of an ITCH file are given instead of the one asked for. */
+const swaps: string[] = [];
+vi.mock('../../pipelines/itch/book.ts', async (original) => {
+  const book = await original<typeof import('../../pipelines/itch/book.ts')>();
+  return { ...book, openItchFile: (file: string, symbols?: readonly string[]) => book.openItchFile(swaps.shift() ?? file, symbols) };
+});
+const { convertItch } = await import('../../pipelines/itch/convert.ts');
+
+const HOUR = 3_600_000_000_000n;
+
+/** A day of AAPL: a two-sided book, then `prints` prints a second apart (those after the third an hour earlier with `stepBack`). */
+function day(name: string, prints: number, stepBack = false): string {
+  const w = new ItchWriter();
+  const at = 10n * HOUR;
+  w.systemEvent(at, 'O');
+  w.stockDirectory(1, at, 'AAPL');
+  w.add(1, at, 1n, 'B', 100, 'AAPL', 1_000_000);
+  w.add(1, at + 1n, 2n, 'S', 100, 'AAPL', 1_001_000);
+  for (let i = 0; i < prints; i++)
+    w.trade(1, (stepBack && i >= 3 ? at - HOUR : at) + BigInt(i + 2) * 1_000_000_000n, 'B', 10, 'AAPL', 1_000_000, BigInt(i + 3));
+  writeFileSync(join(dir, name), w.bytes());
+  return join(dir, name);
+}
+
+describe('convertItch on a file that changes between its two readings', () => {
+  it.each([
+    ['grew', false],
+    ['grew with rows from before the last it wrote', true],
+  ])('fails when it %s, leaving no dataset', async (what, stepBack) => {
+    const file = day(`day-${stepBack}.itch`, 3);
+    swaps.push(file, day(`longer-${stepBack}.itch`, 5, stepBack));
+    const out = join(dir, `out-${stepBack}`);
+    await expect(convertItch(file, { out, date: '2024-01-03' }), what).rejects.toThrow(
+      /changed while it was converted \(its second reading differs from its first\)/,
+    );
+    expect(existsSync(out)).toBe(false);
+    // The partial output, kept for a look, is no dataset: no manifest, no spilled rows.
+    const kept = `${out}.failed`;
+    expect(readdirSync(kept).sort()).toEqual(['quotes', 'trades']);
+    expect([...readdirSync(join(kept, 'quotes')), ...readdirSync(join(kept, 'trades'))].filter((f) => f.includes('spill'))).toEqual([]);
+    expect(swaps).toEqual([]);
+  });
+});

@@ -36,4 +36,19 @@ describe('parseJsonText', () => {
     expect(repeatedKey('{"a":1}')).toBeUndefined();
     expect(repeatedKey('[1,2,3]')).toBeUndefined();
   });
+
+  it('takes any depth JSON.parse takes (a recursive scan overflowed the stack at 5,000 levels), and finds a key repeated deep down', () => {
+    const depth = 20_000;
+    const arrays = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    expect('value' in parseJsonText(`{"a":${arrays},"b":1}`)).toBe(true);
+    const objects = `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    expect('value' in parseJsonText(`{"a":${objects},"b":1}`)).toBe(true);
+    const twice = `${'{"k":'.repeat(depth)}{"x":1,"x":2}${'}'.repeat(depth)}`;
+    // The path is cut to a line's length.
+    expect(repeatedKey(twice)).toMatch(/^line 1: key "x" is given twice in one object \(at \$(\.k){100,}…\); give each key once$/);
+    // Array indices count the values before, objects included.
+    expect(repeatedKey('{"a":[{"k":1},[2,{"y":1,"y":2}]]}')).toBe(
+      'line 1: key "y" is given twice in one object (at $.a[1][1]); give each key once',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 /** `alpha risk solve`: its options and exit codes (pipelines/cli/risk.ts has the problem file and the solve). */
 import type { Command } from 'commander';
 import type { QpSettings } from '../../native/osqp/index.ts';
+import { printable } from './report-error.ts';
 
 /** The solver settings of `alpha risk solve` (its --eps and --max-iter change them). */
 export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 200_000 };
@@ -20,6 +21,10 @@ const MAX_PROBLEM_BYTES = 64 * 1024 * 1024;
 const text = (value: string): string | number => value;
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Lines on stderr, each kept one line with its control bytes written out: a key or a file name can neither add a line nor drive the terminal. */
+const say = (lines: readonly string[]): void =>
+  void process.stderr.write(lines.map((l) => `${printable(l).replace(/\n/g, '\\n')}\n`).join(''));
 
 export function registerRiskCommand(program: Command): void {
   const risk = program.command('risk').description('Portfolio construction.');
@@ -49,14 +54,14 @@ export function registerRiskCommand(program: Command): void {
         text = new TextDecoder().decode(readDataBytes(file, { bytes: MAX_PROBLEM_BYTES, of: 'a problem file' }));
       } catch (err) {
         // readDataBytes's errors name the file; a pipe, a folder or a file over the limit is refused, not read.
-        process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+        say([err instanceof Error ? err.message : String(err)]);
         process.exitCode = 2;
         return;
       }
       const { parseProblem, solveProblem } = await import('./risk.ts');
       const parsed = parseProblem(text, file);
       if ('errors' in parsed) {
-        process.stderr.write(`${parsed.errors.join('\n')}\n`);
+        say(parsed.errors);
         process.exitCode = 2;
         return;
       }
@@ -84,7 +89,7 @@ export function registerRiskCommand(program: Command): void {
       } catch (err) {
         // The contract holds whatever happens inside: a JSON result on stdout, a reason on stderr, exit 1.
         process.stdout.write(`${JSON.stringify({ status: 'error', weights: null, objective: null, iterations: 0, solve_ms: 0 })}\n`);
-        process.stderr.write(`${file}: the solve failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        say([`${file}: the solve failed: ${err instanceof Error ? err.message : String(err)}`]);
         process.exitCode = 1;
         return;
       }
@@ -99,7 +104,7 @@ export function registerRiskCommand(program: Command): void {
         })}\n`,
       );
       if (r.status !== 'solved') {
-        process.stderr.write(`${file}: solver status ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
+        say([`${file}: solver status ${r.status}${r.reason ? `: ${r.reason}` : ''}`]);
         process.exitCode = 1;
       }
     });

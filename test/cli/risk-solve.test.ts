@@ -144,6 +144,13 @@ describe('alpha risk solve', () => {
     expect(runs.missing.stdout).toBe('');
   });
 
+  it('writes a hostile key on one line, its control bytes spelled out (a key with a line break printed a forged line)', async () => {
+    const forged = file('forged.json', { ...dense, 'x\nalpha: solved\u001b[2K': 1 });
+    const r = await alpha('risk', 'solve', forged);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`${forged}: x\\nalpha: solved\\x1b[2K is not a field here\n`);
+  });
+
   it.runIf(existsSync(SEED_FIXTURE))('matches the reference of the seed example', () => {
     expect(runs.seed.code).toBe(0);
     const r = result(runs.seed);

@@ -23,7 +23,7 @@ export function registerItchCommand(program: Command): void {
       const [{ parseSymbols }, { itchBook, formatBookTable, printableSymbol, problemsOf }, { printable }] = await Promise.all([
         import('../itch/symbols-option.ts'),
         import('../itch/book.ts'),
-        import('./report-error.ts'),
+        import('../../lib/core/printable.ts'),
       ]);
       const report = await itchBook(file, parseSymbols(opts.symbols));
       const { errors, warnings } = problemsOf(report);

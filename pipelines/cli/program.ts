@@ -23,7 +23,7 @@ import { collect, replayOptions, type ReplayOptions } from './replay-options.ts'
 import { decimal } from './flag-values.ts';
 import { lakeFolder } from './lake-options.ts';
 import { sessionDate } from '../itch/exchange-time.ts';
-import { printable } from './report-error.ts';
+import { printable } from '../../lib/core/printable.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const number = (name: string) => (value: string) => decimal(name, value);

@@ -1,19 +1,10 @@
 /** How the CLI reports an error, in one place (main.ts and the group worker of `alpha run` use it). */
 import { AlphaError } from '../../lib/core/errors.ts';
 import { redactSecrets } from '../../lib/core/secrets.ts';
+import { printable } from '../../lib/core/printable.ts';
 import { formatProblem, TopologyError } from '../topology/problems.ts';
 
 const debug = process.argv.includes('--debug');
-
-/**
- * Control characters other than newline and tab as \xNN: a message may quote the bytes of a hostile
- * file (JSON.parse quotes the start of what it could not read), and an escape sequence there would
- * reach the terminal (a manifest.json of ESC ] 0 ; … BEL retitled it, ESC [ 2 J cleared it).
- */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it replaces.
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 const write = (text: string): void => void process.stderr.write(printable(redactSecrets(text)));
 

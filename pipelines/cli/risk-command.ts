@@ -1,7 +1,7 @@
 /** `alpha risk solve`: its options and exit codes (pipelines/cli/risk.ts has the problem file and the solve). */
 import type { Command } from 'commander';
 import type { QpSettings } from '../../native/osqp/index.ts';
-import { printable } from './report-error.ts';
+import { printableLine } from '../../lib/core/printable.ts';
 
 /** The solver settings of `alpha risk solve` (its --eps and --max-iter change them). */
 export const EXACT: QpSettings = { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 200_000 };
@@ -23,8 +23,7 @@ const text = (value: string): string | number => value;
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /** Lines on stderr, each kept one line with its control bytes written out: a key or a file name can neither add a line nor drive the terminal. */
-const say = (lines: readonly string[]): void =>
-  void process.stderr.write(lines.map((l) => `${printable(l).replace(/\n/g, '\\n')}\n`).join(''));
+const say = (lines: readonly string[]): void => void process.stderr.write(lines.map((l) => `${printableLine(l)}\n`).join(''));
 
 export function registerRiskCommand(program: Command): void {
   const risk = program.command('risk').description('Portfolio construction.');

@@ -5,10 +5,10 @@
 import { statSync } from 'node:fs';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { colo, type ItchFile, type ItchSummary, type ItchSymbolSummary } from '../../native/colo/index.ts';
-import { printable } from '../cli/report-error.ts';
+import { printable } from '../../lib/core/printable.ts';
 
 /**
- * A symbol (8 bytes of the file) fit for a terminal: control characters as \xNN (report-error.ts's
+ * A symbol (8 bytes of the file) fit for a terminal: control characters as \xNN (lib/core/printable.ts's
  * printable()), newline and tab too, so that a symbol cannot start a forged `alpha:` line.
  */
 export function printableSymbol(symbol: string): string {

@@ -20,7 +20,7 @@ import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { ExternalSort } from '../../lib/io/external-sort.ts';
 import { openParquetFileWriter, PARQUET_STREAM_BATCH_ROWS, type ParquetFileWriter } from '../../lib/io/parquet-file-writer.ts';
 import type { ItchFile, ItchSummary } from '../../native/colo/index.ts';
-import { printable } from '../cli/report-error.ts';
+import { printable } from '../../lib/core/printable.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { symbolProblem } from '../ingest/columns.ts';
 import { openOutput } from '../io/output-folder.ts';

@@ -3,6 +3,7 @@
  * `FILE:LINE:COL node "NAME": what is wrong — what would be accepted`.
  */
 import { AlphaError } from '../../lib/core/errors.ts';
+import { printableLine } from '../../lib/core/printable.ts';
 
 export interface Problem {
   file: string;
@@ -17,7 +18,8 @@ export function formatProblem(p: Problem): string {
   // A problem of a --set flag is located by the flag itself.
   const where = p.file.startsWith('--set ') ? p.file : `${p.file}:${p.line}:${p.col}`;
   const node = p.node !== undefined ? ` node "${p.node}"` : '';
-  return `${where}${node}: ${p.message}${p.hint ? ` — ${p.hint}` : ''}`;
+  // One line, whatever the file's keys and values hold (a key with a line break printed a line of its own).
+  return printableLine(`${where}${node}: ${p.message}${p.hint ? ` — ${p.hint}` : ''}`);
 }
 
 export class TopologyError extends AlphaError {

@@ -28,6 +28,14 @@ describe('YAML nested thousands deep', () => {
   });
 });
 
+describe('a key or value holding a line break or an escape sequence', () => {
+  it('is quoted on the line of its problem, its control bytes spelled out (it printed a line of its own, ESC and all)', () => {
+    const problems = problemsOf('name: t\nseed: 1\n"x\\nalpha: ok\\e[2K": 1\nnodes: []\n');
+    expect(problems[0]).toBe('t.yaml:3:1: unknown key "x\\nalpha: ok\\x1b[2K" — expected one of: name, seed, data, taps, groups, nodes');
+    for (const p of problems) expect(p.includes('\n') || p.includes('\u001b')).toBe(false);
+  });
+});
+
 describe('names are identifiers', () => {
   it.each([
     ['../../etc/evil', 'is not a name'],

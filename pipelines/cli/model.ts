@@ -20,6 +20,7 @@ import { progressPrinter, wroteLine } from './report.ts';
 import { informationCoefficient, type IcReport } from '../model/evaluate.ts';
 import { microsToDate } from '../../lib/model/model-card.ts';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
+import { removedOnSignal } from '../io/removed-on-signal.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const RESEARCH_PYTHON = join(ROOT, '.venv/research/bin/python');
@@ -102,6 +103,7 @@ async function train(
 ): Promise<void> {
   // The features topology sits in a temporary folder: the features run replaces `work` whole.
   const scratch = mkdtempSync(join(tmpdir(), 'alpha-model-train-'));
+  const forget = removedOnSignal(scratch);
   const featuresTopology = join(scratch, 'features.yaml');
   writeFileSync(featuresTopology, featuresTopologyYaml(topology, edge));
   const dataDir = opts.data ?? topology.data;
@@ -122,6 +124,7 @@ async function train(
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    forget();
   }
   const deadLetters = join(work, 'dead_letters.jsonl');
   refuseDeadLetters(summary, opts.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS, deadLetters);

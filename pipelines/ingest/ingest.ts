@@ -25,6 +25,7 @@ import { writeFileAtomically } from '../io/write-file.ts';
 import { type IngestFormat, mapHeader, type Row, type RowFormat, SCHEMA_OF, toRecord } from './columns.ts';
 import { checkInput, type InputRows, isParquet, readCsv, readItch, readParquet } from './read-input.ts';
 import type { TimeParser } from './times.ts';
+import { removedOnSignal } from '../io/removed-on-signal.ts';
 
 export interface IngestOptions {
   lake: string;
@@ -144,6 +145,7 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
     created = true;
   }
   const staging = mkdtempSync(join(tmpdir(), 'alpha-ingest-'));
+  const forget = removedOnSignal(staging);
   try {
     const file = join(staging, `${o.dataset}.parquet`);
     writeRecordsParquet(file, schema, good);
@@ -151,6 +153,7 @@ export async function ingestFiles(o: IngestOptions): Promise<IngestResult> {
     return { rows, rejected, added: r.added, skipped: r.skipped, created, before: r.before, version: r.version };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    forget();
   }
 }
 

@@ -12,6 +12,7 @@ import { ident, literal, message, openDuck } from '../../lib/io/lake/duckdb.ts';
 import { MAX_DATA_FILE_BYTES, readDataBytes } from '../../lib/io/data-file.ts';
 import { convertItch } from '../itch/convert.ts';
 import { csvRecords } from './csv.ts';
+import { removedOnSignal } from '../io/removed-on-signal.ts';
 
 export interface InputRows {
   header: string[];
@@ -123,6 +124,7 @@ export async function readParquet(file: string, drop: readonly string[] = []): P
 /** The quotes or trades of an ITCH file, through `alpha itch convert` into a temporary folder. */
 export async function readItch(file: string, records: 'quotes' | 'trades', date: string | undefined): Promise<InputRows> {
   const dir = mkdtempSync(join(tmpdir(), 'alpha-ingest-itch-'));
+  const forget = removedOnSignal(dir);
   try {
     const out = join(dir, 'day');
     let r: Awaited<ReturnType<typeof convertItch>>;
@@ -146,5 +148,6 @@ export async function readItch(file: string, records: 'quotes' | 'trades', date:
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    forget();
   }
 }

@@ -38,6 +38,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
+import { removedOnSignal } from './removed-on-signal.ts';
 
 export interface OutputFolder {
   /** The final folder (absolute). */
@@ -93,7 +94,14 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
 
   const lock = join(parent, `.${name}.lock`);
   takeLock(lock, where, note);
-  const release = () => rmSync(lock, { force: true });
+  // Ended by a signal, the run takes its lock and staging folder with it (the next run would remove them too).
+  const forgetLock = removedOnSignal(lock);
+  let forgetStaging = (): void => {};
+  const release = () => {
+    rmSync(lock, { force: true });
+    forgetLock();
+    forgetStaging();
+  };
   try {
     removeLeftovers(parent, name, out, note);
     if (isDirectory(out)) {
@@ -112,6 +120,7 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
     try {
       dir = join(parent, `.${name}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
       mkdirSync(dir); // the mode a plain mkdir gives (mkdtemp's is 0700)
+      forgetStaging = removedOnSignal(dir);
     } catch (err) {
       throw new AlphaError(`${where}: cannot write in ${parent} (${reason(err)}), expected a folder this user can write`);
     }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { fileKind } from '../../lib/io/file-kind.ts';
 import { writeBackgroundFlow } from './flow.ts';
+import { removedOnSignal } from '../io/removed-on-signal.ts';
 
 export const VENUE_BINARY = fileURLToPath(new URL('../../native/colo/build/colo_venue', import.meta.url));
 
@@ -65,10 +66,12 @@ export async function startVenue(o: VenueOptions): Promise<number> {
   if (o.flow !== undefined) checkFlow(o.flow);
   if (o.audit !== undefined) checkAudit(o.audit, o.flow, o.overwrite === true);
   let scratch: string | undefined;
+  let forget = (): void => {};
   try {
     let flow = o.flow!;
     if (o.data !== undefined) {
       scratch = mkdtempSync(join(tmpdir(), 'alpha-venue-'));
+      forget = removedOnSignal(scratch);
       flow = join(scratch, 'flow.itch');
       await writeBackgroundFlow({ data: o.data, date: o.date!, out: flow });
     }
@@ -98,5 +101,6 @@ export async function startVenue(o: VenueOptions): Promise<number> {
     });
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
+    forget();
   }
 }

@@ -9,6 +9,7 @@ import avro from '../avro-bounds.ts';
 import { avroSchema } from '../../../schemas/avro.ts';
 import type { SchemaName } from '../../../schemas/types.generated.ts';
 import { inParallel } from '../../core/in-parallel.ts';
+import { oneLine } from '../../core/json-text.ts';
 import { KafkaEdgeError } from './errors.ts';
 import { frame, HEADER_BYTES, MAGIC, schemaIdOf, writeHeader } from './wire.ts';
 
@@ -36,11 +37,35 @@ async function registerOnce(register: () => Promise<{ id: number }>): Promise<nu
     try {
       return (await register()).id;
     } catch (err) {
-      if (attempt >= 4) throw err;
+      // A registry that does not answer is not asked again: each try would wait as long.
+      if (attempt >= 4 || timedOut(err)) throw err;
       await new Promise((r) => setTimeout(r, 150 * attempt));
     }
   }
 }
+
+/** A middleware of the registry client (mappersmith's), as its constructor takes it. */
+type Middleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+
+/** A mappersmith middleware giving each request of the registry client `ms` without an answer before it is cut. */
+function answerWithin(ms: number): Middleware {
+  return () => ({
+    prepareRequest: async (next) => (await next()).enhance({ timeout: ms }),
+  });
+}
+
+/** The `error_code` of a registry's JSON error answer, or undefined. */
+function registryErrorCode(body: string): number | undefined {
+  try {
+    const code = (JSON.parse(body) as { error_code?: unknown } | null)?.error_code;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the registry client gave up waiting (mappersmith's "Timeout (N ms)"). */
+const timedOut = (err: unknown): boolean => /\bTimeout \(\d+ms\)/.test(err instanceof Error ? err.message : String(err));
 
 /** Most bytes `encodeAll` sets aside before it has encoded anything of a batch. */
 const INITIAL_ROOM_MAX = 8 << 20;
@@ -94,8 +119,18 @@ export class SchemaCodec<T> {
   ) {}
 
   /** Registers `schema` under `<topic>-value` (reusing the id when the same schema is there). */
-  static async open<T>(registryUrl: string, topic: string, schema: SchemaName): Promise<SchemaCodec<T>> {
-    const registry = new SchemaRegistry({ host: registryUrl }, { forSchemaOptions: { wrapUnions: false } } as never);
+  static async open<T>(
+    registryUrl: string,
+    topic: string,
+    schema: SchemaName,
+    options: { timeoutMs?: number } = {},
+  ): Promise<SchemaCodec<T>> {
+    const timeoutMs = options.timeoutMs ?? REGISTRY_TIMEOUT_MS;
+    // The client's own retries are off (registerOnce retries what is worth it): with them, a registry that
+    // took the connection and never answered held a run for minutes; without a timeout, for ever.
+    const registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 0 }, middlewares: [answerWithin(timeoutMs)] }, {
+      forSchemaOptions: { wrapUnions: false },
+    } as never);
     const subject = `${topic}-value`;
     const text = JSON.stringify(avroSchema(schema));
     let id: number;
@@ -104,10 +139,10 @@ export class SchemaCodec<T> {
         registry.register({ type: SchemaType.AVRO, schema: text }, { subject, compatibility: COMPATIBILITY.BACKWARD }),
       );
     } catch (err) {
-      throw new KafkaEdgeError(
-        `schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${describe(err)}` +
-          ' (an incompatible schema already registered there? the registry down? `npm run services:up` starts it)',
-      );
+      const why = timedOut(err)
+        ? `no answer in ${timeoutMs / 1000} s`
+        : `${describe(err)} (an incompatible schema already registered there? the registry down? \`npm run services:up\` starts it)`;
+      throw new KafkaEdgeError(`schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${why}`);
     }
     return new SchemaCodec<T>(registryUrl, subject, id, avroType(schema));
   }
@@ -296,11 +331,16 @@ export class SchemaCodec<T> {
         const what = `schema registry ${this.registryUrl}: GET /schemas/ids/${id}`;
         try {
           const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`, { signal: AbortSignal.timeout(this.timeoutMs) });
-          if (res.status === 404) {
-            await res.body?.cancel();
-            return { error: `unknown schema id ${id} (not in the registry)` };
-          }
           const body = await readCapped(res, REGISTRY_ANSWER_MAX, what);
+          if (res.status === 404) {
+            // The registry's own "no such schema" (error code 40403, Confluent's and Apicurio's ccompat API) is
+            // the record's fault; any other 404 is the URL's (a path without /apis/ccompat/v7 dead-lettered a
+            // whole topic as unknown ids, and committed past it).
+            if (registryErrorCode(body) === 40403) return { error: `unknown schema id ${id} (not in the registry)` };
+            throw new KafkaEdgeError(
+              `${what} answered 404 without the registry's error code 40403 (${oneLine(body.slice(0, 120))}): expected the URL of a Confluent-compatible registry API (Apicurio's ends in /apis/ccompat/v7)`,
+            );
+          }
           if (!res.ok) throw new KafkaEdgeError(`${what} answered ${res.status} ${body.slice(0, 200)}`);
           const answer = schemaOfAnswer(body, id, what);
           if ('error' in answer) return answer;

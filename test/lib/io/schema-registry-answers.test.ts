@@ -60,6 +60,9 @@ beforeAll(async () => {
         return void res.end('{"schema":42}');
       case 6:
         return void res.end(JSON.stringify({ schemaType: 'PROTOBUF', schema: 'syntax = "proto3"; message Q {}' }));
+      case 7: // a 404 of a path that is not the registry's API (a URL without /apis/ccompat/v7)
+        res.writeHead(404, { 'content-type': 'text/html' });
+        return void res.end('<html><body>RESTEASY003210: Could not find resource for full path</body></html>');
       default:
         res.writeHead(404);
         return void res.end('{"error_code":40403,"message":"Schema not found"}');
@@ -132,4 +135,27 @@ describe('SchemaCodec against a hostile registry', () => {
     expect(c.remembers(1)).toBe(true);
     expect(await c.decode(valueWithId(1))).toEqual({ ok: true, value: quote });
   }, 60_000);
+
+  it('fails the run on a 404 that is not the registry saying "no such schema" (a wrong URL dead-lettered a whole topic)', async () => {
+    await expect(codec().decode(valueWithId(7))).rejects.toThrow(
+      /GET \/schemas\/ids\/7 answered 404 without the registry's error code 40403 \(<html><body>RESTEASY003210.*\): expected the URL of a Confluent-compatible registry API/,
+    );
+    expect(await codec().decode(valueWithId(999))).toEqual({ ok: false, error: 'unknown schema id 999 (not in the registry)' });
+  });
+
+  it('fails registering with a registry that takes the connection and never answers, in one line and bounded time (it hung for ever)', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const at = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const started = Date.now();
+    try {
+      await expect(SchemaCodec.open(at, 'hostile', 'Quote', { timeoutMs: 500 })).rejects.toThrow(
+        new RegExp(`^schema registry ${at}: registering Quote as subject "hostile-value" failed: no answer in 0.5 s$`),
+      );
+      expect(Date.now() - started).toBeLessThan(5_000); // asked once, not again and again
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
 });

@@ -153,7 +153,17 @@ export function recordProblem<TName extends keyof Replayable>(
 }
 
 export function quoteProblem(q: Quote): string | undefined {
-  if (q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask) && q.bid <= q.ask && q.bid_size >= 0 && q.ask_size >= 0)
+  if (
+    q.bid > 0 &&
+    q.ask > 0 &&
+    Number.isFinite(q.bid) &&
+    Number.isFinite(q.ask) &&
+    q.bid <= q.ask &&
+    q.bid_size >= 0 &&
+    q.ask_size >= 0 &&
+    Number.isFinite(q.bid_size) &&
+    Number.isFinite(q.ask_size)
+  )
     return undefined;
   return describeQuoteProblem(q);
 }
@@ -163,18 +173,19 @@ function describeQuoteProblem(q: Quote): string | undefined {
     return `bad price: bid ${q.bid}, ask ${q.ask} (prices must be positive finite numbers)`;
   }
   if (q.bid > q.ask) return `crossed quote: bid ${q.bid} > ask ${q.ask}`;
-  if (!(q.bid_size >= 0 && q.ask_size >= 0)) return `bad size: bid_size ${q.bid_size}, ask_size ${q.ask_size}`;
+  if (!(q.bid_size >= 0 && q.ask_size >= 0 && Number.isFinite(q.bid_size) && Number.isFinite(q.ask_size)))
+    return `bad size: bid_size ${q.bid_size}, ask_size ${q.ask_size} (sizes must be finite numbers >= 0)`;
   return undefined;
 }
 
 export function tradeProblem(t: Trade): string | undefined {
-  if (t.price > 0 && Number.isFinite(t.price) && t.size > 0) return undefined;
+  if (t.price > 0 && Number.isFinite(t.price) && t.size > 0 && Number.isFinite(t.size)) return undefined;
   return describeTradeProblem(t);
 }
 
 function describeTradeProblem(t: Trade): string | undefined {
   if (!(t.price > 0 && Number.isFinite(t.price))) return `bad trade price ${t.price} (must be a positive finite number)`;
-  if (!(t.size > 0)) return `bad trade size ${t.size} (must be positive)`;
+  if (!(t.size > 0 && Number.isFinite(t.size))) return `bad trade size ${t.size} (must be a positive finite number)`;
   return undefined;
 }
 
@@ -233,7 +244,10 @@ function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: Orde
   const sane = (i: number): boolean => {
     const b = bid[i]!;
     const a = ask[i]!;
-    return b > 0 && a > 0 && Number.isFinite(b) && Number.isFinite(a) && b <= a && bidSize[i]! >= 0 && askSize[i]! >= 0;
+    const bs = bidSize[i]!;
+    const as = askSize[i]!;
+    // bs - bs is 0 only for a finite size: NaN and ±Infinity give NaN.
+    return b > 0 && a > 0 && Number.isFinite(b) && Number.isFinite(a) && b <= a && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
   };
   return validated(batch, ctx, check, sane, quoteProblem);
 }
@@ -242,7 +256,8 @@ function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: Orde
   const { price, size } = batch.columns;
   const sane = (i: number): boolean => {
     const p = price[i]!;
-    return p > 0 && Number.isFinite(p) && size[i]! > 0;
+    const n = size[i]!;
+    return p > 0 && Number.isFinite(p) && n > 0 && n - n === 0;
   };
   return validated(batch, ctx, check, sane, tradeProblem);
 }

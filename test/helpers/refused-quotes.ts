@@ -10,7 +10,9 @@ export function refusedQuotes(longSymbol: number): [Partial<Quote>, string][] {
   return [
     [{ bid: Number.NaN }, 'bad price: bid NaN, ask 10.1 (prices must be positive finite numbers)'],
     [{ ask: Number.POSITIVE_INFINITY }, 'bad price: bid 10, ask Infinity (prices must be positive finite numbers)'],
-    [{ bid_size: Number.NEGATIVE_INFINITY }, 'bad size: bid_size -Infinity, ask_size 100'],
+    [{ bid_size: Number.NEGATIVE_INFINITY }, 'bad size: bid_size -Infinity, ask_size 100 (sizes must be finite numbers >= 0)'],
+    // An infinite size passed and made the bars' imbalance and the microstructure features NaN.
+    [{ ask_size: Number.POSITIVE_INFINITY }, 'bad size: bid_size 100, ask_size Infinity (sizes must be finite numbers >= 0)'],
     [{ bid: 10.2 }, 'crossed quote: bid 10.2 > ask 10.1'],
     [{ symbol: '' }, `unknown symbol "": not in the dataset's universe`],
     [{ symbol: 'X'.repeat(longSymbol) }, `unknown symbol "${'X'.repeat(64)}…" (${longSymbol} characters): not in the dataset's universe`],

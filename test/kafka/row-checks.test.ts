@@ -50,7 +50,7 @@ describe('source.kafka: the replay row checks on quotes and trades', () => {
     // No universe (a live run without a data folder): a symbol is refused only when empty or over 64 characters.
     const open = await runInMemory(sourceYaml(t, 'Quote', 'g-rows-q-open'), {});
     expect(open.deadLetters.map((d) => d.reason)).toEqual([
-      ...bad.slice(0, 4).map(([, why]) => why),
+      ...bad.slice(0, 5).map(([, why]) => why),
       'symbol "": the run has no universe; expected 1 to 64 characters',
       `symbol "${'X'.repeat(64)}…" (400000 characters): the run has no universe; expected 1 to 64 characters`,
     ]);
@@ -71,7 +71,8 @@ describe('source.kafka: the replay row checks on quotes and trades', () => {
     const bad: [Partial<Trade>, string][] = [
       [{ price: Number.NaN }, 'bad trade price NaN (must be a positive finite number)'],
       [{ price: Number.POSITIVE_INFINITY }, 'bad trade price Infinity (must be a positive finite number)'],
-      [{ size: Number.NEGATIVE_INFINITY }, 'bad trade size -Infinity (must be positive)'],
+      [{ size: Number.NEGATIVE_INFINITY }, 'bad trade size -Infinity (must be a positive finite number)'],
+      [{ size: Number.POSITIVE_INFINITY }, 'bad trade size Infinity (must be a positive finite number)'],
       [{ symbol: 'ZZZ' }, `unknown symbol "ZZZ": not in the dataset's universe`],
     ];
     const rows = interleave((id) => trade('AAA', T0 + id * 1000, 10, 100, id), bad);

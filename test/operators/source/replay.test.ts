@@ -102,6 +102,7 @@ describe('source.replay', () => {
         quote('A', T0 + 14, 0, 10.02, 14),
         quote('A', T0 + 15, 10.05, 10.02, 15), // crossed
         quote('A', T0 + 16, 10, 10.02, 16, { ask_size: -1 }),
+        quote('A', T0 + 17, 10, 10.02, 17, { bid_size: Number.POSITIVE_INFINITY }),
         good[1]!,
       ],
       [
@@ -119,7 +120,8 @@ describe('source.replay', () => {
       [13, 'bad price: bid NaN, ask 10.02 (prices must be positive finite numbers)'],
       [14, 'bad price: bid 0, ask 10.02 (prices must be positive finite numbers)'],
       [15, 'crossed quote: bid 10.05 > ask 10.02'],
-      [16, 'bad size: bid_size 100, ask_size -1'],
+      [16, 'bad size: bid_size 100, ask_size -1 (sizes must be finite numbers >= 0)'],
+      [17, 'bad size: bid_size Infinity, ask_size 100 (sizes must be finite numbers >= 0)'],
       [21, `out of order: (ts_known ${T0 + 19}, seq 21) after (${T0 + 20}, 20)`],
     ]);
   });
@@ -130,6 +132,7 @@ describe('source.replay', () => {
         trade('A', T0 + 1, 10, 100, 1),
         trade('A', T0 + 2, -1, 100, 2),
         trade('B', T0 + 3, 20, 0, 3),
+        trade('B', T0 + 3, 20, Number.POSITIVE_INFINITY, 5),
         trade('A', T0 + 4, 10, 50, 4, { id: 1, version: 2, ts_event: T0 + 1, aggressor: 'SELL' }),
       ],
     ];
@@ -138,11 +141,12 @@ describe('source.replay', () => {
     expect(outputSchema(replay, params)).toBe('Trade');
     expect(outputSchema(replay, replay.params.parse({}))).toBe('Quote');
     const records = plain(await drain(replay.open(params, ctx))).flat();
-    expect(records).toEqual([stored[0]![0], stored[0]![3]]);
+    expect(records).toEqual([stored[0]![0], stored[0]![4]]);
     expect(seen.opened).toEqual(['prints as Trade']);
     expect(seen.deadLetters.map((d) => d.reason)).toEqual([
       'bad trade price -1 (must be a positive finite number)',
-      'bad trade size 0 (must be positive)',
+      'bad trade size 0 (must be a positive finite number)',
+      'bad trade size Infinity (must be a positive finite number)',
     ]);
   });
 

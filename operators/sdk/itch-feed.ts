@@ -15,6 +15,7 @@ import type { ItchFeed, ItchFile, ItchQuoteColumns, ItchTradeColumns } from '../
 import { PackedTaker } from '../../native/colo/take-packed.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import type { SourceContext } from './context.ts';
+import { soundRows } from './replay.ts';
 import type { SourceReader } from './spec.ts';
 
 const AGGRESSORS = ['BUY', 'SELL', 'UNKNOWN'] as const;
@@ -222,7 +223,9 @@ export function openItchFeedReader<T extends Quote | Trade>(
     counted = got.oneSided;
     ended = got.ended;
     const batch = batchOf(got);
-    if (batch) return batch as unknown as ColumnBatch<T>;
+    // The book takes what the venue sends: a price of 0 is a row to refuse, as a replay refuses it.
+    const sound = batch && soundRows(schema, batch as unknown as ColumnBatch<T>, ctx);
+    if (sound && sound.length > 0) return sound;
     return ended ? null : undefined;
   };
   const ready = (): Promise<void> =>
@@ -274,7 +277,8 @@ export function openItchFileReader<T extends Quote | Trade>(
         const step = file.next(rowsPerStep);
         done = step.done;
         const batch = schema === 'Quote' ? convert.quotes(step.quotes, undefined) : convert.trades(step.trades, undefined);
-        if (batch) return batch as unknown as ColumnBatch<T>;
+        const sound = batch && soundRows(schema, batch as unknown as ColumnBatch<T>, ctx);
+        if (sound && sound.length > 0) return sound;
       }
       // A damaged file fails the run, as a corrupt Parquet file does: its book cannot be trusted.
       const e = file.summary().frameErrors[0];

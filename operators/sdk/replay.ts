@@ -239,9 +239,10 @@ function validated<T extends Replayed>(
   return kept ? batch.pick(kept) : batch;
 }
 
-function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Quote> {
+/** Whether row i of a batch of quotes has sound values (quoteProblem's test, on the columns). */
+function saneQuotes(batch: ColumnBatch<Quote>): (i: number) => boolean {
   const { bid, ask, bid_size: bidSize, ask_size: askSize } = batch.columns;
-  const sane = (i: number): boolean => {
+  return (i) => {
     const b = bid[i]!;
     const a = ask[i]!;
     const bs = bidSize[i]!;
@@ -249,17 +250,45 @@ function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: Orde
     // bs - bs is 0 only for a finite size: NaN and ±Infinity give NaN.
     return b > 0 && a > 0 && Number.isFinite(b) && Number.isFinite(a) && b <= a && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
   };
-  return validated(batch, ctx, check, sane, quoteProblem);
 }
 
-function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Trade> {
+/** Whether row i of a batch of trades has sound values (tradeProblem's test, on the columns). */
+function saneTrades(batch: ColumnBatch<Trade>): (i: number) => boolean {
   const { price, size } = batch.columns;
-  const sane = (i: number): boolean => {
+  return (i) => {
     const p = price[i]!;
     const n = size[i]!;
     return p > 0 && Number.isFinite(p) && n > 0 && n - n === 0;
   };
-  return validated(batch, ctx, check, sane, tradeProblem);
+}
+
+function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Quote> {
+  return validated(batch, ctx, check, saneQuotes(batch), quoteProblem);
+}
+
+function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Trade> {
+  return validated(batch, ctx, check, saneTrades(batch), tradeProblem);
+}
+
+/**
+ * The rows of a batch whose values are sound (quoteProblem / tradeProblem), the others dead-lettered
+ * with the replay's reason: for a source whose order and symbols are its own (source.itch: the book
+ * took a price of 0 from an Add Order and made a quote of it). The batch itself when every row is.
+ */
+export function soundRows<T extends Quote | Trade>(schema: 'Quote' | 'Trade', batch: ColumnBatch<T>, ctx: SourceContext): ColumnBatch<T> {
+  const sane = schema === 'Quote' ? saneQuotes(batch as ColumnBatch<Quote>) : saneTrades(batch as ColumnBatch<Trade>);
+  const problem = PROBLEMS[schema] as (record: T) => string | undefined;
+  let kept: number[] | undefined;
+  for (let i = batch.start; i < batch.end; i++) {
+    if (sane(i)) {
+      kept?.push(i);
+      continue;
+    }
+    const record = batch.record(i);
+    ctx.deadLetter(record, problem(record) ?? 'unsound values');
+    kept ??= Array.from({ length: i - batch.start }, (_, k) => batch.start + k);
+  }
+  return kept ? batch.pick(kept) : batch;
 }
 
 export function depthProblem(d: BookDepth): string | undefined {

@@ -4,7 +4,9 @@
  * re-requests what it missed, and hands the rows over as column batches without crossing the native
  * boundary per message), or from an ITCH file of the data folder (`file`). Exchange time becomes
  * ts_event on the session's date (New York); ts_known is the feed's receive clock, or ts_event for a
- * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`. `spin` trades a
+ * file. Only two-sided, uncrossed tops are quotes: the rest are counted as `one_sided`. A quote or a
+ * print with a price of 0 (the book takes what the venue sends) is a dead letter with the replay's
+ * reason (operators/sdk/replay.ts: soundRows). `spin` trades a
  * core for the wake-up on each datagram (see docs/live.md); `live_orders` sizes the live book ahead of
  * the session (docs/decisions.md).
  */

@@ -22,6 +22,7 @@ import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
 import type { Quote } from '../../../schemas/types.generated.ts';
 import { loopBusyShare } from '../../helpers/event-loop.ts';
+import { ItchWriter } from '../../helpers/itch-writer.ts';
 import { probeSpec, type Probe } from '../../helpers/memory-graph.ts';
 
 const DATE = '2024-01-03';
@@ -97,6 +98,44 @@ describe('source.itch', () => {
         { sessions: [], universe },
       );
       expect(withoutKnown(spun.get('probe')!.records)).toEqual(withoutKnown(fileQuotes));
+    } finally {
+      pub.stop();
+    }
+  }, 60_000);
+
+  it('refuses a price of 0 the book took from the venue, from the file and live, as a replay refuses it (it sent such quotes and trades on)', async () => {
+    const at = 10n * 3_600_000_000_000n;
+    const w = new ItchWriter();
+    w.systemEvent(at, 'O');
+    w.stockDirectory(1, at, 'S0001');
+    w.add(1, at + 1n, 1n, 'S', 100, 'S0001', 1_001_000);
+    w.add(1, at + 2n, 2n, 'B', 100, 'S0001', 0); // a bid at $0: a two-sided top of 0 × 100.10
+    w.add(1, at + 3n, 3n, 'B', 100, 'S0001', 1_000_000);
+    w.trade(1, at + 4n, 'B', 10, 'S0001', 0, 4n);
+    w.trade(1, at + 5n, 'B', 10, 'S0001', 1_000_000, 5n);
+    const day = w.bytes();
+    writeFileSync(join(dir, 'zero.itch'), day);
+    const yaml = (source: string) =>
+      `name: zero\nnodes:\n  - { name: quotes, type: source.itch, params: { ${source} } }\n  - { name: trades, type: source.itch, params: { ${source}, schema: Trade } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n  - { name: prints, type: test.probe, inputs: { records: trades } }\n`;
+    const expected = (run: { deadLetters: { node: string; reason: string }[] }, probes: Map<string, Probe>) => {
+      expect(run.deadLetters.map((d) => [d.node, d.reason]).sort()).toEqual([
+        ['quotes', 'bad price: bid 0, ask 100.1 (prices must be positive finite numbers)'],
+        ['trades', 'bad trade price 0 (must be a positive finite number)'],
+      ]);
+      expect((probes.get('probe')!.records as Quote[]).map((q) => [q.bid, q.ask])).toEqual([[100, 100.1]]);
+      expect((probes.get('prints')!.records as { price: number }[]).map((t) => t.price)).toEqual([100]);
+    };
+    const fromFile = new Map<string, Probe>();
+    expected(await runGraph(topology(yaml('file: zero.itch'), fromFile), { sessions, universe, dataFile: (f) => join(dir, f) }), fromFile);
+    const pub = colo().startMoldPublisher(day, {});
+    try {
+      pub.publish();
+      const live = new Map<string, Probe>();
+      const run = await runLive(topology(yaml(`rerequest_port: ${pub.rerequestPort}, date: '${DATE}'`), live), systemTime, {
+        sessions: [],
+        universe,
+      });
+      expected(run, live);
     } finally {
       pub.stop();
     }

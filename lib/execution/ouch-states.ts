@@ -14,6 +14,10 @@
  *
  * Every state change goes through the order state machine shared with the simulated broker
  * (order-machine.ts); a change it refuses (an execution after a cancel, say) becomes a note.
+ * An answer that contradicts its order is a break, a dead letter of the operator: an execution of
+ * more shares than were left or after the order finished (booked all the same: the position is the
+ * venue's), of 0 shares or at a price of 0, or of a match already booked (neither booked), and an
+ * acceptance of more shares than were sent.
  *
  * Records carry ts_event = the message's timestamp (ns since New York midnight) on the session's
  * date, in µs since the epoch, and ts_known = the time of receipt.
@@ -54,6 +58,14 @@ export interface OuchUpdate {
   unmatched: number;
   /** The session's sequence number of the last message in it (none for refusals). */
   sequence?: number;
+  /**
+   * Answers of the venue that contradict the order they name (an execution of more shares than were
+   * left, after a cancel, at a price of 0, a match reported twice, an acceptance of more shares than
+   * were sent): each a dead letter, the message as its input. What the venue reports as executed is
+   * booked all the same (the position is the venue's), except what is no execution at all (0 shares,
+   * price 0) and a match already booked.
+   */
+  breaks: { message: Record<string, string | number>; reason: string; at: { ts_event: Micros; ts_known: Micros } }[];
 }
 
 /** OUCH 4.2 Canceled reason codes. */
@@ -105,8 +117,8 @@ export const REJECT_REASONS: Readonly<Record<string, string>> = {
 
 const spelled = (table: Readonly<Record<string, string>>, code: string): string => `'${code}' ${table[code] ?? 'unknown code'}`;
 
-/** A track kept under the token it was sent with. */
-type TokenTrack = OrderTrack & { readonly token: string };
+/** A track kept under the token it was sent with, and the match numbers of its executions so far. */
+type TokenTrack = OrderTrack & { readonly token: string; matches?: Set<string> };
 
 export class OuchStates {
   /** The orders not finished yet, by token. */
@@ -150,7 +162,16 @@ export class OuchStates {
     switch (m.type) {
       case 'A': {
         const t = this.find(m, out, 'order_token');
-        if (t) this.apply(m, out, at, t, { kind: 'accept', remaining: Number(m['shares']) });
+        if (!t) break;
+        const shares = Number(m['shares']);
+        if (shares > t.order.qty)
+          breakOf(
+            out,
+            m,
+            at,
+            `accepted ${shares} shares of order ${t.order.order_id}, which was for ${t.order.qty}: the venue holds more than was sent`,
+          );
+        this.apply(m, out, at, t, { kind: 'accept', remaining: shares });
         break;
       }
       case 'E': {
@@ -158,6 +179,29 @@ export class OuchStates {
         if (!t) break;
         const qty = Number(m['executed_shares']);
         const price = Number(m['execution_price']) / 1e4;
+        const match = String(m['match_number']);
+        if (!(Number.isSafeInteger(qty) && qty > 0 && price > 0 && Number.isFinite(price))) {
+          breakOf(
+            out,
+            m,
+            at,
+            `an execution of ${qty} shares at ${price} for order ${t.order.order_id} is not an execution (expected shares > 0 at a price > 0): not booked`,
+          );
+          break;
+        }
+        t.matches ??= new Set();
+        if (t.matches.has(match)) {
+          breakOf(out, m, at, `match ${match} of order ${t.order.order_id} reported again: booked once`);
+          break;
+        }
+        t.matches.add(match);
+        if (isTerminal(t.status) || qty > t.remaining)
+          breakOf(
+            out,
+            m,
+            at,
+            `an execution of ${qty} shares for order ${t.order.order_id}, ${isTerminal(t.status) ? `which is ${t.status}` : `which had ${t.remaining} left`}: booked as the venue reports it; reconcile with the venue`,
+          );
         out.fills.push({
           ts_event: at.ts_event, // not `...at`: see sent()
           ts_known: at.ts_known,
@@ -255,5 +299,12 @@ export class OuchStates {
 }
 
 function empty(): OuchUpdate {
-  return { fills: [], states: [], rejected: [], notes: [], unmatched: 0 };
+  return { fills: [], states: [], rejected: [], notes: [], unmatched: 0, breaks: [] };
+}
+
+/** A venue answer that contradicts its order, as a dead letter (bigint fields as decimal text, for JSON). */
+function breakOf(out: OuchUpdate, m: OuchMessage, at: { ts_event: Micros; ts_known: Micros }, reason: string): void {
+  const message: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(m)) message[k] = typeof v === 'bigint' ? String(v) : v;
+  out.breaks.push({ message, reason, at });
 }

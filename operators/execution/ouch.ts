@@ -82,6 +82,7 @@ export const ouch = defineOperator({
       let ending = false;
       const report = (u: OuchUpdate, to: Emitters<Ports>): void => {
         for (const r of u.rejected) ctx.deadLetter(r.order, r.reason, r.at);
+        for (const b of u.breaks) ctx.deadLetter(b.message, `the venue: ${b.reason}`, b.at);
         for (const n of u.notes) ctx.log.warn(n);
         unmatched.inc(u.unmatched);
         to.out(u.fills);
@@ -89,7 +90,7 @@ export const ouch = defineOperator({
       };
       /** An update becomes a step of the run: stamped with the run's time when the step is taken. */
       const arrive = (u: OuchUpdate): void => {
-        if (u.fills.length + u.states.length + u.rejected.length + u.notes.length + u.unmatched === 0) return;
+        if (u.fills.length + u.states.length + u.rejected.length + u.notes.length + u.breaks.length + u.unmatched === 0) return;
         if (ending) {
           report(u, emit!); // after the stop: straight out (not in the capture)
           return;

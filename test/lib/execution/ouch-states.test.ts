@@ -135,8 +135,49 @@ describe('OuchStates memory over a long session', () => {
     expect(late.unmatched).toBe(0);
     expect(late.fills.map((f) => [f.order_id, f.qty])).toEqual([['d', 100]]);
     expect(late.notes).toEqual(["OUCH 'E': order d is CANCELLED: cannot fill"]);
+    expect(late.breaks.map((b) => b.reason)).toEqual([
+      'an execution of 100 shares for order d, which is CANCELLED: booked as the venue reports it; reconcile with the venue',
+    ]);
     expect([...'abcde'].map((id) => s.tracks(`T-${id}`))).toEqual([false, true, true, true, true]);
     // a, the oldest finished, is forgotten: its messages are unmatched, as another run's would be.
     expect(s.onMessage(msg('C', { order_token: 'T-a', decrement_shares: 0, reason: 'U' }), 5).unmatched).toBe(1);
+  });
+
+  it('makes each venue answer that contradicts its order a break (a dead letter): it booked them without a word', () => {
+    const s = new OuchStates({ feeBps: 0, token, midnight: MIDNIGHT });
+    const exec = (t: string, shares: number, price: number, match: number) =>
+      msg('E', { order_token: t, executed_shares: shares, execution_price: price, liquidity_flag: 'R', match_number: match });
+    s.sent(order('a', { qty: 100 }));
+    const accepted = s.onMessage(msg('A', { order_token: 'T-a', shares: 1000 }), 1);
+    expect(accepted.breaks.map((b) => b.reason)).toEqual([
+      'accepted 1000 shares of order a, which was for 100: the venue holds more than was sent',
+    ]);
+    // Not executions: nothing booked, the order as it was.
+    for (const [shares, price] of [
+      [0, 100000],
+      [100, 0],
+    ] as const) {
+      const u = s.onMessage(exec('T-a', shares, price, 1), 2);
+      expect([u.fills, u.states]).toEqual([[], []]);
+      expect(u.breaks.map((b) => b.reason)).toEqual([
+        `an execution of ${shares} shares at ${price / 1e4} for order a is not an execution (expected shares > 0 at a price > 0): not booked`,
+      ]);
+    }
+    // The venue's executions are booked, the excess too (the position is the venue's), and said.
+    const first = s.onMessage(exec('T-a', 600, 100000, 7), 3);
+    expect(first.fills.map((f) => f.qty)).toEqual([600]);
+    expect(first.breaks).toEqual([]); // the venue accepted 1000
+    const again = s.onMessage(exec('T-a', 600, 100000, 7), 4);
+    expect([again.fills, again.states]).toEqual([[], []]);
+    expect(again.breaks.map((b) => b.reason)).toEqual(['match 7 of order a reported again: booked once']);
+    const over = s.onMessage(exec('T-a', 500, 100000, 8), 5);
+    expect(over.fills.map((f) => f.qty)).toEqual([500]);
+    expect(over.breaks.map((b) => b.reason)).toEqual([
+      'an execution of 500 shares for order a, which had 400 left: booked as the venue reports it; reconcile with the venue',
+    ]);
+    // The message is the dead letter's input, as JSON takes it (bigints as text).
+    const big = s.onMessage({ ...exec('T-a', 0, 1, 9), match_number: 2n ** 63n }, 6);
+    expect(big.breaks[0]!.message).toMatchObject({ type: 'E', order_token: 'T-a', match_number: '9223372036854775808' });
+    expect(() => JSON.stringify(big.breaks)).not.toThrow();
   });
 });

@@ -72,6 +72,9 @@ export interface BacktestOptions {
 
 export type BacktestSummary = RunSummary;
 
+/** The summary's reason for the records a group's input edges refused (each in its topic's .dlq). */
+export const EDGE_DEAD_LETTERS = "group edges: records refused on the way in (in the topic's .dlq)";
+
 const quiet: Logger = { info: () => {}, warn: () => {} };
 
 export function resolveTopology(
@@ -210,7 +213,7 @@ async function runInto(
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
 
-  const summary = observed.finish(metaDir, {
+  const observedSummary = observed.finish(metaDir, {
     events,
     wall,
     deadLetters,
@@ -218,10 +221,21 @@ async function runInto(
     commit: await commit,
     dataSha256: dataHash(dataDir, manifest, fileHashes, lakeReads),
   });
+  // Records a group edge refused (in its topic's .dlq) are this run's dead letters too: counted apart,
+  // a run that had lost every snapshot said "0 dead letters".
+  const edgeLetters = connection?.deadLettered() ?? 0;
+  const summary: BacktestSummary =
+    edgeLetters === 0
+      ? observedSummary
+      : {
+          ...observedSummary,
+          dead_letters: observedSummary.dead_letters + edgeLetters,
+          dead_letter_reasons: { ...observedSummary.dead_letter_reasons, [EDGE_DEAD_LETTERS]: edgeLetters },
+        };
   const written = connection
     ? {
         ...summary,
-        edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates(), dead_lettered: connection.deadLettered() },
+        edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates(), dead_lettered: edgeLetters },
       }
     : summary;
   writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);

@@ -5,7 +5,11 @@
  */
 import type { EdgeFactory, Headers, InboundItem } from '../../pipelines/runtime/group/edges.ts';
 
-export function memoryEdges(): EdgeFactory & { topics: Map<string, InboundItem[][]> } {
+/**
+ * `refuse`: records a reader sends to dead letters instead of delivering (as the Kafka reader does with
+ * a value that does not decode), by the reader's count of records read so far.
+ */
+export function memoryEdges(options: { refuse?: (nth: number) => boolean } = {}): EdgeFactory & { topics: Map<string, InboundItem[][]> } {
   const topics = new Map<string, InboundItem[][]>();
   const listeners = new Set<() => void>();
   const topic = (name: string, partitions: number): InboundItem[][] => {
@@ -47,12 +51,18 @@ export function memoryEdges(): EdgeFactory & { topics: Map<string, InboundItem[]
       const parts = topic(name, partitions);
       const cursors = parts.map(() => 0);
       let closed = false;
+      let read = 0;
+      let refused = 0;
       return {
         async next() {
           for (;;) {
             const out: InboundItem[] = [];
             parts.forEach((p, i) => {
-              for (let k = cursors[i]!; k < p.length; k++) out.push(p[k]!); // not push(...): a long backlog overflowed the stack
+              for (let k = cursors[i]!; k < p.length; k++) {
+                const item = p[k]!;
+                if (item.kind === 'record' && options.refuse?.(read++)) refused++;
+                else out.push(item); // not push(...): a long backlog overflowed the stack
+              }
               cursors[i] = p.length;
             });
             if (out.length > 0 || closed) return out;
@@ -66,7 +76,7 @@ export function memoryEdges(): EdgeFactory & { topics: Map<string, InboundItem[]
           }
         },
         async commit() {},
-        deadLettered: () => 0,
+        deadLettered: () => refused,
         async close() {
           closed = true;
           wake();

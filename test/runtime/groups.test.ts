@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { EDGE_DEAD_LETTERS, runBacktest } from '../../pipelines/runtime/backtest.ts';
 import { tempDir } from '../helpers/datasets.ts';
 import { memoryEdges } from '../helpers/memory-edges.ts';
 import { BARS_NODE, expectSameOutputs, oneProcess, replicatedSplitTopology, SPLIT, SPLIT_SETS, splitData } from '../helpers/split-runs.ts';
@@ -28,6 +28,26 @@ describe('process groups joined by the event-time edge protocol (in-memory trans
     expect([...edges.topics.keys()]).toEqual(['kafka-split.normalised.r1']);
     expect(trading!.nodes['risk_bars']!['out']).toBe(whole.summary.nodes['bars']!['out']);
     expect(readFileSync(join(parts, 'groups', 'trading', 'summary.json'), 'utf8')).toContain('"fills"');
+  });
+
+  it('counts the records an input edge refused among the run\'s dead letters (a run that had lost every snapshot said "0 dead letters")', async () => {
+    const data = await splitData();
+    const parts = tempDir('refused');
+    const edges = memoryEdges({ refuse: (nth) => nth === 3 });
+    const [, trading] = await Promise.all(
+      ['features', 'trading'].map((name) =>
+        runBacktest({ topologyFile: SPLIT, dataDir: data, outDir: parts, sets: SPLIT_SETS, group: { name, runId: 'r1', edges } }),
+      ),
+    );
+    expect(trading!.dead_letter_reasons[EDGE_DEAD_LETTERS]).toBe(1);
+    expect(trading!.dead_letters).toBe(
+      1 + Object.entries(trading!.dead_letter_reasons).reduce((n, [k, v]) => n + (k === EDGE_DEAD_LETTERS ? 0 : v), 0),
+    );
+    const written = JSON.parse(readFileSync(join(parts, 'groups', 'trading', 'summary.json'), 'utf8')) as {
+      dead_letters: number;
+      edges_in: { dead_lettered: number };
+    };
+    expect([written.dead_letters, written.edges_in.dead_lettered]).toEqual([trading!.dead_letters, 1]);
   });
 
   it("the trading group's own bars give sizing what the features group's bars would: the same fills as shipping them", async () => {

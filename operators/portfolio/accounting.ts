@@ -44,9 +44,19 @@ export const accounting = defineOperator({
         [
           onColumns(quotes, (batch) => forEachMid(batch, (symbol, mid) => ledger.mark(symbol, mid))),
           on(fills, (batch: readonly Fill[], emit) => {
-            for (const f of batch) ledger.apply(f);
-            const last = batch[batch.length - 1]!;
-            emit([ledger.state(last.ts_event, last.ts_known)]);
+            let last: Fill | undefined;
+            for (const f of batch) {
+              // A fill from outside the process (a topic of another group) is checked before it is booked:
+              // one price of NaN left cash, equity and the run's return NaN for good.
+              const why = fillProblem(f);
+              if (why) {
+                ctx.deadLetter(f, why);
+                continue;
+              }
+              ledger.apply(f);
+              last = f;
+            }
+            if (last) emit([ledger.state(last.ts_event, last.ts_known)]);
           }),
           on(costs, (batch: readonly ExecutionCost[], emit) => {
             let last: ExecutionCost | undefined;
@@ -70,3 +80,12 @@ export const accounting = defineOperator({
       );
     },
 });
+
+/** Why a fill cannot be booked (a side other than BUY or SELL, shares or a price not positive and finite, a fee not finite), or undefined. */
+export function fillProblem(f: Fill): string | undefined {
+  if (f.side !== 'BUY' && f.side !== 'SELL') return `side ${JSON.stringify(f.side)}: expected BUY or SELL`;
+  if (!(f.qty > 0 && Number.isFinite(f.qty))) return `qty ${f.qty}: expected a positive finite number of shares`;
+  if (!(f.price > 0 && Number.isFinite(f.price))) return `price ${f.price}: expected a positive finite price`;
+  if (!Number.isFinite(f.fee)) return `fee ${f.fee}: expected a finite amount of currency`;
+  return undefined;
+}

@@ -249,6 +249,28 @@ nodes:
     expect(states[0]).toMatchObject({ ts_known: at, cash: cash0 - 4, borrow: 0, financing: 4 });
   });
 
+  it('dead-letters a fill it cannot book (a NaN price from a topic left cash and equity NaN for good), and books the rest of its batch', async () => {
+    const at = m(3);
+    const bad: [Fill, string][] = [
+      [fill(at, 'A', 'BUY', 100, Number.NaN, 0), 'price NaN: expected a positive finite price'],
+      [fill(at, 'A', 'BUY', 100, 0, 0), 'price 0: expected a positive finite price'],
+      [fill(at, 'A', 'BUY', 0, 10, 0), 'qty 0: expected a positive finite number of shares'],
+      [fill(at, 'A', 'SELL', Number.POSITIVE_INFINITY, 10, 0), 'qty Infinity: expected a positive finite number of shares'],
+      [fill(at, 'A', 'BUY', 100, 10, Number.NaN), 'fee NaN: expected a finite amount of currency'],
+    ];
+    const run = await runOperator(
+      accounting,
+      { initial_cash: cash0 },
+      { fills: [[...bad.map(([f]) => f), fill(at, 'B', 'BUY', 10, 20, 1)]], quotes: [], costs: [] },
+      { sessions: [session] },
+    );
+    expect(run.deadLetters.map((d) => d.reason)).toEqual(bad.map(([, why]) => why));
+    const states = run.outputs['out'] as PortfolioState[];
+    // 10 × 20 paid, and the fee of 1: the bad fills moved nothing.
+    expect(states.find((st) => st.ts_known === at)).toMatchObject({ cash: cash0 - 200 - 1 });
+    expect(states.every((st) => Number.isFinite(st.equity))).toBe(true);
+  });
+
   it("with execution.book-broker, loses exactly the broker's five costs while the mid stands still", async () => {
     // A short of 1000 A sold on Friday's open at the bid 49.99 (mid 50), taker fee 0.5 bps, held over
     // the Friday close (3 days) and Monday's (1 day) at 50 bps borrow and 25 bps financing, ACT/360.

@@ -209,6 +209,11 @@ export function openItchFeedReader<T extends Quote | Trade>(
     ['duplicates', () => stats().duplicates],
     ['messages', () => stats().delivered],
     ['feed_errors', () => stats().errors],
+    // Datagrams of another MoldUDP64 session (a venue started again mid-run): dropped, and the feed then
+    // waits for its own session's, so a count here means a feed that stopped delivering.
+    ['session_changes', () => stats().sessionChanges],
+    ['book_errors', () => stats().bookErrors],
+    ['buffer_overflows', () => stats().bufferOverflow],
   ] as const)
     ctx.metrics.observedCounter(name, read);
   /** The last take() said End of Session: its rows were the last. */
@@ -251,6 +256,10 @@ export function openItchFeedReader<T extends Quote | Trade>(
       wake?.();
       final = feed.stats(); // read before the native feed is freed: the counters keep answering
       feed.close();
+      if (final.sessionChanges > 0)
+        ctx.log.warn(
+          `${final.sessionChanges} datagram(s) of another MoldUDP64 session were dropped: the venue started a new session, which this feed does not follow (its rows stopped there)`,
+        );
     },
   };
 }

@@ -160,6 +160,7 @@ nodes:
     expect(feed['gaps']).toBeGreaterThanOrEqual(1);
     expect(feed['rerequests']).toBeGreaterThanOrEqual(1);
     expect(feed['feed_errors']).toBe(0);
+    expect([feed['session_changes'], feed['buffer_overflows']]).toEqual([0, 0]);
 
     // The graph's last quote of each symbol is the venue's book.
     const seen = probes.get('seen')!.records as Quote[];

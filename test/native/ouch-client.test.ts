@@ -232,6 +232,32 @@ describe('OuchClient', () => {
     }
   });
 
+  it('keeps backing off from a peer that accepts the login and then breaks the session (it reconnected 45 times a second)', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((sock) => {
+      sockets.push(sock);
+      sock.on('error', () => {});
+      sock.once('data', () => {
+        // Login Accepted (SoupBinTCP 'A': session of 10, sequence number of 20, both padded), then bytes that are no packet.
+        const body = Buffer.from(`A${'S1'.padEnd(10)}${'1'.padStart(20)}`, 'latin1');
+        sock.write(Buffer.concat([Buffer.from([0, body.length]), body, Buffer.from('\x00\x05Zjunk\xff\xff', 'latin1')]));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const c = new (colo().OuchClient)({ port, username: 'bob', password: 'pwb', onEvents: () => {} });
+    try {
+      await until('two logins', () => c.stats().logins >= 2);
+      await new Promise((r) => setTimeout(r, 600));
+      // 20, 40, 80, 160, 320 ms between attempts: about six in the 0.6 s, where each login had reset the wait to 20 ms.
+      expect(c.stats().connects).toBeLessThanOrEqual(9);
+    } finally {
+      c.close();
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('queues before the login, reconnects at last received + 1 after a reset, and agrees with the audit', async () => {
     const events: OuchClientEvent[] = [];
     const client = new (colo().OuchClient)({

@@ -46,6 +46,9 @@ uint64_t steady_ns() {
 
 constexpr uint64_t kFirstBackoffNs = 20'000'000;   // 20 ms after a drop, doubling ...
 constexpr uint64_t kMaxBackoffNs = 500'000'000;    // ... up to 0.5 s
+// A session that lasted this long resets the backoff; one dropped sooner keeps doubling it (a venue
+// that accepted the login and then sent garbage had the client reconnect 45 times a second).
+constexpr uint64_t kSteadyNs = 1'000'000'000;
 constexpr uint64_t kTickMs = 5;                    // rounds without socket activity: heartbeats, reconnects
 
 // One event for JS, kept as plain data until the round ends.
@@ -133,6 +136,8 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     if (logged_in_) ++st_disconnects_;
     else ++st_failed_connects_;
     if (done) done_ = true;
+    // (`now` is the round's, taken before a login in the same round: then now < logged_in_at_.)
+    if (logged_in_ && now > logged_in_at_ && now - logged_in_at_ >= kSteadyNs) backoff_ = kFirstBackoffNs;
     logged_in_ = false;
     next_connect_ = now + backoff_;
     backoff_ = std::min(backoff_ * 2, kMaxBackoffNs);
@@ -144,7 +149,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
       switch (e.kind) {
         case soup::SessionEvent::kLoginAccepted:
           logged_in_ = true;
-          backoff_ = kFirstBackoffNs;
+          logged_in_at_ = steady_ns();
           ++st_logins_;
           session_name_ = e.text;
           push(Event{Event::kLogin, e.sequence, e.text, 0, {}});
@@ -469,6 +474,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   bool done_ = false;
   uint64_t next_connect_ = 0;
   uint64_t backoff_ = kFirstBackoffNs;
+  uint64_t logged_in_at_ = 0;  // steady_ns() of the last Login Accepted
   std::deque<std::vector<uint8_t>> queue_;
   std::vector<Event> events_;  // made by this round, delivered at its end
   std::string session_name_;

@@ -141,7 +141,10 @@ export class SchemaCodec<T> {
     } catch (err) {
       const why = timedOut(err)
         ? `no answer in ${timeoutMs / 1000} s`
-        : `${describe(err)} (an incompatible schema already registered there? the registry down? \`npm run services:up\` starts it)`;
+        : err instanceof TypeError
+          ? // The client read an answer it did not expect ("Cannot read properties of undefined …").
+            `its answer is not what a Confluent-compatible registry API sends (the client failed reading it: ${describe(err)}); expected the registry's URL`
+          : `${describe(err)} (an incompatible schema already registered there? the registry down? \`npm run services:up\` starts it)`;
       throw new KafkaEdgeError(`schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${why}`);
     }
     return new SchemaCodec<T>(registryUrl, subject, id, avroType(schema));

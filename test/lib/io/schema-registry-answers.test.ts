@@ -158,4 +158,21 @@ describe('SchemaCodec against a hostile registry', () => {
       await new Promise((r) => silent.close(r));
     }
   });
+
+  it("says a registry answer the client cannot read is not a registry's, rather than only its TypeError", async () => {
+    const odd = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
+      res.end('{"id":');
+    });
+    await new Promise<void>((r) => odd.listen(0, '127.0.0.1', r));
+    const at = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
+    try {
+      await expect(SchemaCodec.open(at, 'hostile', 'Quote', { timeoutMs: 2000 })).rejects.toThrow(
+        /failed: its answer is not what a Confluent-compatible registry API sends \(the client failed reading it: .*\); expected the registry's URL$/,
+      );
+    } finally {
+      odd.closeAllConnections();
+      await new Promise((r) => odd.close(r));
+    }
+  });
 });

@@ -18,7 +18,7 @@ import { type EdgeBatch, rowsOf } from '../../lib/core/column-batch.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { EventClock } from '../../pipelines/runtime/event-clock.ts';
 import type { Headers, InboundEdge, InboundItem, OutboundEdge } from '../../pipelines/runtime/group/edges.ts';
-import { BATCH_HEADER, REPLICA_HEADER, STEP_HEADER } from '../../pipelines/runtime/group/publisher.ts';
+import { BATCH_HEADER, RECORDS_HEADER, REPLICA_HEADER, STEP_HEADER } from '../../pipelines/runtime/group/publisher.ts';
 import { EdgeSubscriber } from '../../pipelines/runtime/group/subscriber.ts';
 import { END_KEY, encodeKey, type StepKey } from '../../pipelines/runtime/step.ts';
 import { memoryEdges } from '../helpers/memory-edges.ts';
@@ -39,10 +39,12 @@ function batchOf(step: StepKey, batch: number, values: unknown[], o: { replica?:
   }));
   return o.only ? o.only.map((i) => all[i]!) : all;
 }
-const confirm = (out: OutboundEdge, step: StepKey, replica = 0): Promise<void> =>
+/** A watermark, or for END_KEY the end, which says how many records the replica wrote (`wrote`). */
+const confirm = (out: OutboundEdge, step: StepKey, replica = 0, wrote = 0): Promise<void> =>
   out.writeControl(step.t === Infinity ? { end: true } : { watermark: step.t }, {
     [STEP_HEADER]: encodeKey(step),
     [REPLICA_HEADER]: String(replica),
+    ...(step.t === Infinity ? { [RECORDS_HEADER]: String(wrote) } : {}),
   });
 
 /** Lets the subscriber's reading loop take what was written (no time passes: event time is the clock's). */
@@ -286,7 +288,7 @@ describe('EdgeSubscriber', () => {
   it('keeps what the producer emitted as it finished for the end', async () => {
     const { out, sub, clock, delivered } = await setup();
     await out.write(batchOf(END_KEY, 0, ['last']));
-    await confirm(out, END_KEY);
+    await confirm(out, END_KEY, 0, 1);
     await sub.ready(END_KEY);
     expect(clock.nextTimerAt()).toBe(Infinity);
     expect(sub.atEnd).toHaveLength(1);
@@ -305,6 +307,29 @@ describe('EdgeSubscriber', () => {
       await expect(refusal((out) => out.write([{ key: 'k', value: 1, headers: {} }]))).rejects.toThrow(
         `edge of "bars": a record without the ${STEP_HEADER} header in partition 0`,
       );
+    });
+
+    it('an end without the count of records its producer wrote, or with two counts for one producer', async () => {
+      await expect(
+        refusal((out) => out.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(END_KEY), [REPLICA_HEADER]: '0' })),
+      ).rejects.toThrow(
+        /^edge of "bars": partition 0.*: an end without a alpha\.records count \(""\); expected the number of records its producer wrote$/,
+      );
+      // Two partitions whose ends disagree (written into the topic by hand: an edge writes one end to all).
+      const edges = memoryEdges();
+      await edges.outbound({ topic: 'bars', schema: 'Bar', partitions: 2 });
+      edges.topics.get('bars')!.forEach((part, partition) =>
+        part.push({
+          kind: 'control',
+          partition,
+          end: true,
+          headers: { [STEP_HEADER]: encodeKey(END_KEY), [REPLICA_HEADER]: '0', [RECORDS_HEADER]: String(5 + partition) },
+        }),
+      );
+      const inbound = await edges.inbound({ topic: 'bars', schema: 'Bar', partitions: 2, groupId: 'g' });
+      const sub = new EdgeSubscriber('bars', inbound, 2, 1, new Subject<EdgeBatch<unknown>>(), new EventClock(0));
+      open.push(sub);
+      await expect(sub.ready(timer(1000))).rejects.toThrow(/an end saying replica 0 wrote 6 records, where another said 5/);
     });
 
     it('a malformed batch header', async () => {
@@ -384,11 +409,41 @@ describe('EdgeSubscriber', () => {
     });
   });
 
+  it('says when fewer records arrived than the producer wrote, or more (a lost record, a forged end or watermark ran a run short with exit 0)', async () => {
+    for (const [wrote, says] of [
+      [3, "1 never reached this group (lost, or dropped behind an end, a watermark or a step not the producer's); the run is incomplete"],
+      [1, "1 more than were written (records not the producer's on the edge)"],
+    ] as const) {
+      const { out, sub, clock } = await setup();
+      await out.write(batchOf(timer(5), 0, ['a']));
+      await out.write(batchOf(timer(6), 1, ['b']));
+      await confirm(out, END_KEY, 0, wrote);
+      await sub.ready(END_KEY);
+      clock.advanceTo(1000);
+      expect(sub.undelivered()).toBe(`edge of "bars": its producer wrote ${wrote} records, 2 were delivered: ${says}`);
+    }
+  });
+
+  it('counts the records refused as dead letters as arrived: the run says them, and is whole otherwise', async () => {
+    const edges = memoryEdges({ refuse: (nth) => nth === 0 });
+    const out = await edges.outbound({ topic: 'bars', schema: 'Bar', partitions: 1 });
+    const inbound = await edges.inbound({ topic: 'bars', schema: 'Bar', partitions: 1, groupId: 'g' });
+    const clock = new EventClock(0);
+    const sub = new EdgeSubscriber('bars', inbound, 1, 1, new Subject<EdgeBatch<unknown>>(), clock);
+    open.push(sub);
+    await out.write(batchOf(timer(5), 0, ['refused']));
+    await out.write(batchOf(timer(6), 1, ['b']));
+    await confirm(out, END_KEY, 0, 2);
+    await sub.ready(END_KEY);
+    clock.advanceTo(1000);
+    expect([sub.received, sub.deadLettered, sub.undelivered()]).toEqual([1, 1, undefined]);
+  });
+
   it('says which steps were never delivered at the end of the run: records put on the clock past its end', async () => {
     const { out, sub, clock, delivered } = await setup();
     await out.write(batchOf(timer(5), 0, ['on time']));
     await out.write(batchOf(timer(9e15), 0, ['far ahead']));
-    await confirm(out, END_KEY);
+    await confirm(out, END_KEY, 0, 2);
     await sub.ready(END_KEY);
     clock.advanceTo(1000); // the run ends here
     expect(delivered.map((d) => d.records)).toEqual([['on time']]);

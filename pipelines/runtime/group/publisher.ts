@@ -18,6 +18,12 @@ export const STEP_HEADER = 'alpha.step';
 export const BATCH_HEADER = 'alpha.batch';
 /** Which replica of a replicated group sent the record (0 without replicas). */
 export const REPLICA_HEADER = 'alpha.replica';
+/**
+ * On the end control: how many records this replica wrote in all, so the consumer can tell an edge
+ * that lost records (one sent to the dead-letter topic, one never written, a forged end) from one
+ * that is whole.
+ */
+export const RECORDS_HEADER = 'alpha.records';
 const WATERMARK_EVERY = 1024;
 /**
  * Sends issued and not yet seen acknowledged before a step waits for the oldest half of them. The
@@ -29,6 +35,8 @@ const MAX_IN_FLIGHT = 256;
 export class EdgePublisher {
   private pending: { key: StepKey; batch: Batch<unknown> }[] = [];
   private batches = 0;
+  /** Records queued for sending so far (the end control says how many). */
+  private written = 0;
   private sinceWatermark = 0;
   private sending: Promise<void> = Promise.resolve();
   /** The sends not yet seen acknowledged, oldest first (each settles without throwing). */
@@ -63,7 +71,8 @@ export class EdgePublisher {
     const emitted = this.pending.length > 0;
     if (emitted) this.sendPending();
     if (key.t === Infinity) {
-      this.enqueue(() => this.edge.writeControl({ end: true }, { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica) }));
+      const headers = { [STEP_HEADER]: encodeKey(key), [REPLICA_HEADER]: String(this.replica), [RECORDS_HEADER]: String(this.written) };
+      this.enqueue(() => this.edge.writeControl({ end: true }, headers));
     } else if (key.phase === 0 || emitted || ++this.sinceWatermark >= WATERMARK_EVERY) {
       this.sinceWatermark = 0;
       this.enqueue(() =>
@@ -91,6 +100,7 @@ export class EdgePublisher {
         value,
         headers: { [STEP_HEADER]: step, [BATCH_HEADER]: `${n}:${i}:${batch.length}`, [REPLICA_HEADER]: replica },
       }));
+      this.written += records.length;
       this.enqueue(() => this.edge.write(records));
     }
     this.pending = [];

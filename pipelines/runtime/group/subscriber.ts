@@ -16,7 +16,7 @@ import { AlphaError } from '../../../lib/core/errors.ts';
 import type { EventClock } from '../event-clock.ts';
 import { compareKeys, decodeKey, encodeKey, END_KEY, type StepKey } from '../step.ts';
 import type { InboundEdge, InboundItem } from './edges.ts';
-import { BATCH_HEADER, REPLICA_HEADER, STEP_HEADER } from './publisher.ts';
+import { BATCH_HEADER, RECORDS_HEADER, REPLICA_HEADER, STEP_HEADER } from './publisher.ts';
 import { Heap } from '../../../lib/core/heap.ts';
 
 interface RemoteStep {
@@ -61,6 +61,8 @@ export class EdgeSubscriber {
   private closed = false;
   private readonly pump: Promise<void>;
   received = 0;
+  /** Per producer replica, the records its end control says it wrote (undefined until one came). */
+  private readonly wrote: (number | undefined)[];
   /** Records dropped as copies of ones already received (a restarted producer's replay). */
   duplicates = 0;
   /** The step header of the last item taken, decoded, and its step once looked up. */
@@ -87,6 +89,7 @@ export class EdgeSubscriber {
     private readonly clock: EventClock,
   ) {
     this.marks = Array.from({ length: partitions }, () => Array.from({ length: producers }, () => BEFORE_ALL));
+    this.wrote = Array.from({ length: producers }, () => undefined);
     this.pump = this.run();
   }
 
@@ -174,6 +177,7 @@ export class EdgeSubscriber {
       );
     }
     if (item.kind === 'control') {
+      if (item.end) this.noteWritten(item, replica);
       const mark = item.end ? END_KEY : key;
       if (compareKeys(mark, marks[replica]!) > 0) marks[replica] = mark;
       // Committed with its step, after the records before it were delivered.
@@ -254,12 +258,40 @@ export class EdgeSubscriber {
     }
   }
 
+  /** The count of records an end control gives for its replica: the same on every partition. */
+  private noteWritten(item: InboundItem, replica: number): void {
+    const text = item.headers[RECORDS_HEADER];
+    const n = text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(n))
+      throw new AlphaError(
+        `edge of "${this.producer}": ${where(item)}: an end without a ${RECORDS_HEADER} count ("${shortHeader(text)}"); expected the number of records its producer wrote`,
+      );
+    const before = this.wrote[replica];
+    if (before !== undefined && before !== n)
+      throw new AlphaError(
+        `edge of "${this.producer}": ${where(item)}: an end saying replica ${replica} wrote ${n} records, where another said ${before}`,
+      );
+    this.wrote[replica] = n;
+  }
+
   /**
    * Why the edge is not done at the end of the run: a step it put on the clock past the run's end
    * (the clock never got there), or one it still holds. Every step a producer emits is within the
-   * run's sessions, as the group's are, so either means records never delivered.
+   * run's sessions, as the group's are, so either means records never delivered. Or records missing:
+   * fewer arrived (delivered or dead-lettered) than its producers say they wrote (a record lost or
+   * refused, or an end, a watermark or a step someone else wrote on the edge), or more.
    */
   undelivered(): string | undefined {
+    const wrote = this.wrote.every((n) => n !== undefined) ? this.wrote.reduce<number>((a, n) => a + n!, 0) : undefined;
+    // A restarted producer's copy of a refused record is refused again: dead letters may count a record twice.
+    if (wrote !== undefined && (this.received + this.deadLettered < wrote || this.received > wrote))
+      return (
+        `edge of "${this.producer}": its producer${this.wrote.length > 1 ? 's' : ''} wrote ${wrote} records, ${this.received} were delivered` +
+        `${this.deadLettered > 0 ? ` and ${this.deadLettered} refused as dead letters` : ''}: ` +
+        (this.received > wrote
+          ? `${this.received - wrote} more than were written (records not the producer's on the edge)`
+          : `${wrote - this.received - this.deadLettered} never reached this group (lost, or dropped behind an end, a watermark or a step not the producer's); the run is incomplete`)
+      );
     if (this.scheduled === 0 && this.order.size === 0) return undefined;
     const last = this.order.size > 0 ? this.order.peek()!.key : this.lastScheduled;
     return (

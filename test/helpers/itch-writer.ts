@@ -59,6 +59,17 @@ export class ItchWriter {
     this.put(f.char('P').char('N').char('N').char('1').char('N').u32(0).char('N'), 39);
   }
 
+  /**
+   * The start of a day of one stock: the market open at `at`, the stock at `locate`, and a two-sided
+   * book of 100 shares a side (orders 1 and 2: bid $100.00, ask $100.10).
+   */
+  openTwoSided(locate: number, at: bigint, stock: string): void {
+    this.systemEvent(at, 'O');
+    this.stockDirectory(locate, at, stock);
+    this.add(locate, at, 1n, 'B', 100, stock, 1_000_000);
+    this.add(locate, at + 1n, 2n, 'S', 100, stock, 1_001_000);
+  }
+
   add(locate: number, ts: bigint, ref: bigint, side: 'B' | 'S', shares: number, stock: string, price: number, mpid?: string): void {
     const f = new Fields(mpid ? 'F' : 'A', locate, ts).u64(ref).char(side).u32(shares).alpha(stock, 8).u32(price);
     if (mpid) this.put(f.alpha(mpid, 4), 40);

@@ -112,10 +112,7 @@ describe('alpha itch convert refuses a dataset the rest of the project would ref
   it('writes no print without a price or shares (a replay would refuse it), and counts them', async () => {
     const w = new ItchWriter();
     const at = 10n * HOUR;
-    w.systemEvent(at, 'O');
-    w.stockDirectory(1, at, 'AAPL');
-    w.add(1, at, 1n, 'B', 100, 'AAPL', 1_000_000);
-    w.add(1, at + 1n, 2n, 'S', 100, 'AAPL', 1_001_000);
+    w.openTwoSided(1, at, 'AAPL');
     w.trade(1, at + 2n, 'B', 50, 'AAPL', 1_000_000, 3n);
     w.trade(1, at + 3n, 'B', 50, 'AAPL', 0, 4n);
     w.trade(1, at + 4n, 'B', 0, 'AAPL', 1_000_000, 5n);

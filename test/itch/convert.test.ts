@@ -27,10 +27,7 @@ const HOUR = 3_600_000_000_000n;
 function day(name: string, prints: number, stepBack = false): string {
   const w = new ItchWriter();
   const at = 10n * HOUR;
-  w.systemEvent(at, 'O');
-  w.stockDirectory(1, at, 'AAPL');
-  w.add(1, at, 1n, 'B', 100, 'AAPL', 1_000_000);
-  w.add(1, at + 1n, 2n, 'S', 100, 'AAPL', 1_001_000);
+  w.openTwoSided(1, at, 'AAPL');
   for (let i = 0; i < prints; i++)
     w.trade(1, (stepBack && i >= 3 ? at - HOUR : at) + BigInt(i + 2) * 1_000_000_000n, 'B', 10, 'AAPL', 1_000_000, BigInt(i + 3));
   writeFileSync(join(dir, name), w.bytes());

@@ -2,6 +2,7 @@
 import { listFiles } from '../io/output-folder.ts';
 import type { BacktestSummary } from '../runtime/backtest.ts';
 import { COST_KINDS, type CostBreakdown } from '../runtime/cost-breakdown.ts';
+import { EDGE_DEAD_LETTERS } from '../runtime/group/edges.ts';
 
 export function progressPrinter(): (fraction: number, events: number) => void {
   return (fraction, events) => {
@@ -36,8 +37,10 @@ function deadLettersLine(s: BacktestSummary): string {
   const reasons = Object.entries(s.dead_letter_reasons).sort((a, b) => b[1] - a[1]);
   const shown = reasons.slice(0, 5).map(([k, v]) => `${k}: ${v}`);
   if (reasons.length > shown.length) shown.push(`${reasons.length - shown.length} more reasons in summary.json`);
+  // A group edge's dead letters are in its topic's .dlq, not in the file.
+  const inFile = s.dead_letters - (s.dead_letter_reasons[EDGE_DEAD_LETTERS] ?? 0);
   const written =
-    s.dead_letters_written < s.dead_letters ? `; dead_letters.jsonl keeps the first ${s.dead_letters_written.toLocaleString('en-US')}` : '';
+    s.dead_letters_written < inFile ? `; dead_letters.jsonl keeps the first ${s.dead_letters_written.toLocaleString('en-US')}` : '';
   return `  dead letters ${s.dead_letters}${shown.length ? ` (${shown.join('; ')})` : ''}${written}`;
 }
 

@@ -25,7 +25,7 @@ import { EventClock } from './event-clock.ts';
 import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
 import { prepareNodes } from './prepare.ts';
-import type { EdgeFactory } from './group/edges.ts';
+import { EDGE_DEAD_LETTERS, type EdgeFactory } from './group/edges.ts';
 import { gitCommit, RunObserver, type RunSummary, sha256 } from './run-report.ts';
 
 export interface BacktestOptions {
@@ -71,9 +71,6 @@ export interface BacktestOptions {
 }
 
 export type BacktestSummary = RunSummary;
-
-/** The summary's reason for the records a group's input edges refused (each in its topic's .dlq). */
-export const EDGE_DEAD_LETTERS = "group edges: records refused on the way in (in the topic's .dlq)";
 
 const quiet: Logger = { info: () => {}, warn: () => {} };
 

@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { EDGE_DEAD_LETTERS, runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { printSummary } from '../../pipelines/cli/report.ts';
+import { runBacktest } from '../../pipelines/runtime/backtest.ts';
+import { EDGE_DEAD_LETTERS } from '../../pipelines/runtime/group/edges.ts';
 import { tempDir } from '../helpers/datasets.ts';
 import { memoryEdges } from '../helpers/memory-edges.ts';
 import { BARS_NODE, expectSameOutputs, oneProcess, replicatedSplitTopology, SPLIT, SPLIT_SETS, splitData } from '../helpers/split-runs.ts';
@@ -48,6 +50,19 @@ describe('process groups joined by the event-time edge protocol (in-memory trans
       edges_in: { dead_lettered: number };
     };
     expect([written.dead_letters, written.edges_in.dead_lettered]).toEqual([trading!.dead_letters, 1]);
+    // The CLI's line: the edge's dead letter is in the topic's .dlq, so the file is not said to be cut short.
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+      printed.push(String(text));
+      return true;
+    });
+    try {
+      printSummary(trading!, parts);
+    } finally {
+      write.mockRestore();
+    }
+    expect(printed.join('')).toContain(`${EDGE_DEAD_LETTERS}: 1`);
+    expect(printed.join('')).not.toContain('keeps the first');
   });
 
   it("the trading group's own bars give sizing what the features group's bars would: the same fills as shipping them", async () => {

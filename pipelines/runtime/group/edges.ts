@@ -37,3 +37,6 @@ export interface EdgeFactory {
   outbound(o: { topic: string; schema: SchemaName; partitions: number }): Promise<OutboundEdge>;
   inbound(o: { topic: string; schema: SchemaName; partitions: number; groupId: string }): Promise<InboundEdge>;
 }
+
+/** The run summary's reason for the records a group's input edges refused (each in its topic's `.dlq` topic, not in dead_letters.jsonl). */
+export const EDGE_DEAD_LETTERS = "group edges: records refused on the way in (in the topic's .dlq)";

@@ -4,6 +4,8 @@
  * resolves to the edge's schema. A value that cannot be decoded gets a reason, never an exception,
  * so the reader can dead-letter it.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import avro from '../avro-bounds.ts';
 import { avroSchema } from '../../../schemas/avro.ts';
@@ -32,13 +34,13 @@ export function avroType(schema: SchemaName | object): avro.Type {
  * so a few tries settle it; a real refusal (an incompatible schema) fails each, and its last answer
  * is the error.
  */
-async function registerOnce(register: () => Promise<{ id: number }>): Promise<number> {
+async function registerOnce(register: () => Promise<{ id: number }>, expired: () => boolean): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
       return (await register()).id;
     } catch (err) {
       // A registry that does not answer is not asked again: each try would wait as long.
-      if (attempt >= 4 || timedOut(err)) throw err;
+      if (attempt >= 4 || timedOut(err) || expired()) throw err;
       await new Promise((r) => setTimeout(r, 150 * attempt));
     }
   }
@@ -127,25 +129,45 @@ export class SchemaCodec<T> {
   ): Promise<SchemaCodec<T>> {
     const timeoutMs = options.timeoutMs ?? REGISTRY_TIMEOUT_MS;
     // The client's own retries are off (registerOnce retries what is worth it): with them, a registry that
-    // took the connection and never answered held a run for minutes; without a timeout, for ever.
-    const registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 0 }, middlewares: [answerWithin(timeoutMs)] }, {
+    // took the connection and never answered held a run for minutes; without a timeout, for ever. Its
+    // timeout is the socket's idle time, so the whole registration also has a deadline, which destroys
+    // the client's sockets (a registry that sent a byte every 0.5 s held it for ever).
+    const agent = registryUrl.startsWith('https:') ? new HttpsAgent() : new HttpAgent();
+    const registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 0 }, middlewares: [answerWithin(timeoutMs)], agent }, {
       forSchemaOptions: { wrapUnions: false },
     } as never);
     const subject = `${topic}-value`;
     const text = JSON.stringify(avroSchema(schema));
+    let expired = false;
+    let deadline: NodeJS.Timeout | undefined;
+    // The client may never settle a request whose socket was destroyed mid-answer: the deadline does.
+    const gaveUp = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => {
+        expired = true;
+        agent.destroy();
+        reject(new Error(`no answer in ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+    });
     let id: number;
     try {
-      id = await registerOnce(() =>
-        registry.register({ type: SchemaType.AVRO, schema: text }, { subject, compatibility: COMPATIBILITY.BACKWARD }),
+      const registering = registerOnce(
+        () => registry.register({ type: SchemaType.AVRO, schema: text }, { subject, compatibility: COMPATIBILITY.BACKWARD }),
+        () => expired,
       );
+      registering.catch(() => {}); // after the deadline, its end no longer matters
+      id = await Promise.race([registering, gaveUp]);
     } catch (err) {
-      const why = timedOut(err)
-        ? `no answer in ${timeoutMs / 1000} s`
-        : err instanceof TypeError
-          ? // The client read an answer it did not expect ("Cannot read properties of undefined …").
-            `its answer is not what a Confluent-compatible registry API sends (the client failed reading it: ${describe(err)}); expected the registry's URL`
-          : `${describe(err)} (an incompatible schema already registered there? the registry down? \`npm run services:up\` starts it)`;
+      const why =
+        expired || timedOut(err)
+          ? `no answer in ${timeoutMs / 1000} s`
+          : err instanceof TypeError
+            ? // The client read an answer it did not expect ("Cannot read properties of undefined …").
+              `its answer is not what a Confluent-compatible registry API sends (the client failed reading it: ${describe(err)}); expected the registry's URL`
+            : `${describe(err)} (an incompatible schema already registered there? the registry down? \`npm run services:up\` starts it)`;
       throw new KafkaEdgeError(`schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${why}`);
+    } finally {
+      clearTimeout(deadline);
+      agent.destroy();
     }
     return new SchemaCodec<T>(registryUrl, subject, id, avroType(schema));
   }

@@ -6,7 +6,7 @@
  * dead-lettered good records and was remembered for good; a schema of another type is the record's
  * reason; made-up ids are remembered up to a bound between batches.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REMEMBERED_IDS, SchemaCodec } from '../../../lib/io/kafka/schema-codec.ts';
@@ -143,8 +143,19 @@ describe('SchemaCodec against a hostile registry', () => {
     expect(await codec().decode(valueWithId(999))).toEqual({ ok: false, error: 'unknown schema id 999 (not in the registry)' });
   });
 
-  it('fails registering with a registry that takes the connection and never answers, in one line and bounded time (it hung for ever)', async () => {
-    const silent = createServer(() => {});
+  it.each([
+    ['takes the connection and never answers', () => {}],
+    [
+      'sends a byte every 100 ms and never ends its answer (the client’s timeout is the socket’s idle time)',
+      (req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(200);
+        const drip = setInterval(() => res.write(' '), 100);
+        req.on('close', () => clearInterval(drip));
+        res.on('close', () => clearInterval(drip));
+      },
+    ],
+  ])('fails registering with a registry that %s, in one line and bounded time (it hung for ever)', async (_, answer) => {
+    const silent = createServer(answer);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const at = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const started = Date.now();

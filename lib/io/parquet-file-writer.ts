@@ -10,8 +10,10 @@
  * rows and checks its page limits every 1,024 rows from each batch's start.
  *
  * @example
+ * import type * as arrow from 'apache-arrow';
+ * declare const table: arrow.Table; // rows of the file's schema
  * const w = openParquetFileWriter('out/quotes.parquet'); // a new file
- * await w.write(table); // arrow.Table of the file's schema, as often as needed
+ * await w.write(table); // as often as needed
  * const { sha256, rows } = await w.close();
  */
 import { createHash } from 'node:crypto';

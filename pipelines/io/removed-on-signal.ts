@@ -5,9 +5,17 @@
  * 146 MB of Parquet and spilled rows under /tmp, in a folder of a random name nothing ever removed.
  *
  * @example
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
  * const dir = mkdtempSync(join(tmpdir(), 'alpha-x-'));
  * const forget = removedOnSignal(dir);
- * try { … } finally { rmSync(dir, { recursive: true, force: true }); forget(); }
+ * try {
+ *   // the command's work, in dir
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ *   forget();
+ * }
  */
 import { rmSync } from 'node:fs';
 

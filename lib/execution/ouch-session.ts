@@ -15,7 +15,7 @@ import type { Order } from '../../schemas/types.generated.ts';
 import { AlphaError } from '../core/errors.ts';
 import type { Micros } from '../core/time.ts';
 import { OrderEncoder } from './order-encoder.ts';
-import { type OuchMessage, OuchStates, type OuchUpdate } from './ouch-states.ts';
+import { emptyUpdate, type OuchMessage, OuchStates, type OuchUpdate } from './ouch-states.ts';
 
 export interface OuchSessionOptions {
   port: number;
@@ -168,7 +168,7 @@ export class OuchSession {
       } else backlog.push({ sequence: h.sequence, message: h.message, ...(h.error ? { error: h.error } : {}) });
     }
     this.handled = history.at(-1)?.sequence ?? 0;
-    const unsent: OuchUpdate = { fills: [], states: [], rejected: [], notes: [], unmatched: 0, breaks: [] };
+    const unsent: OuchUpdate = emptyUpdate();
     for (const [token, o] of this.recorded)
       if (!this.known.has(token)) {
         const reason = `order ${o.order_id} was decided before the restart and never reached the venue: not sent (stale)`;
@@ -218,7 +218,7 @@ export class OuchSession {
 
   /** One message after `reconcile`, handled now (after the graph took the ones before it). */
   handle(m: OuchMessage | null, sequence: number, now: Micros, error?: string): OuchUpdate {
-    return this.handleInto({ fills: [], states: [], rejected: [], notes: [], unmatched: 0, breaks: [] }, m, sequence, now, error);
+    return this.handleInto(emptyUpdate(), m, sequence, now, error);
   }
 
   /** `handle`, adding to `out` (the answers of one delivery go into one update, with no copies). */
@@ -231,7 +231,7 @@ export class OuchSession {
 
   /** Sends each order; the ones that cannot be mapped (or sent) come back REJECTED at once. */
   submit(orders: readonly Order[], now: Micros): OuchUpdate {
-    const out: OuchUpdate = { fills: [], states: [], rejected: [], notes: [], unmatched: 0, breaks: [] };
+    const out: OuchUpdate = emptyUpdate();
     const refuse = (o: Order, reason: string): void => {
       const u = this.states.refused(o, reason, now);
       out.states.push(...u.states);
@@ -315,7 +315,7 @@ export class OuchSession {
 
   private onEvents(events: readonly OuchClientEvent[]): void {
     const now = this.options.now();
-    const out: OuchUpdate = { fills: [], states: [], rejected: [], notes: [], unmatched: 0, breaks: [] };
+    const out: OuchUpdate = emptyUpdate();
     for (const e of events) {
       if (e.kind !== 'message') {
         this.options.onSessionEvent?.(e);

@@ -149,7 +149,7 @@ export class OuchStates {
 
   /** An order that could not be mapped to OUCH: REJECTED now, and a dead letter. */
   refused(order: Order, reason: string, now: Micros): OuchUpdate {
-    const out = empty();
+    const out = emptyUpdate();
     const at = { ts_event: now, ts_known: now };
     out.states.push(step(track(order), { kind: 'reject', reason }, at) as OrderState);
     out.rejected.push({ order, reason, at });
@@ -157,7 +157,7 @@ export class OuchStates {
   }
 
   /** One outbound message received at `now`; what it changed is added to `out` (a new update by default). */
-  onMessage(m: OuchMessage, now: Micros, out: OuchUpdate = empty()): OuchUpdate {
+  onMessage(m: OuchMessage, now: Micros, out: OuchUpdate = emptyUpdate()): OuchUpdate {
     const at = { ts_event: typeof m['timestamp'] === 'number' ? this.eventTime(m['timestamp']) : now, ts_known: now };
     switch (m.type) {
       case 'A': {
@@ -298,7 +298,8 @@ export class OuchStates {
   }
 }
 
-function empty(): OuchUpdate {
+/** An update that changed nothing (what each call fills in). */
+export function emptyUpdate(): OuchUpdate {
   return { fills: [], states: [], rejected: [], notes: [], unmatched: 0, breaks: [] };
 }
 

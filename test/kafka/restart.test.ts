@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
+import { kafkaEdges } from '../../pipelines/runtime/group/kafka-edges.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
 import { quote as quoteAt } from '../helpers/records.ts';
@@ -104,5 +105,33 @@ describe('commits and restarts (real broker)', () => {
     const ids = await producerIds(t, K * B + 2);
     expect(ids.size).toBe(1);
     expect(Number([...ids][0])).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a group's edge read again in the same consumer group (same run id and --attempt) is refused at once, not waited on for ever", async () => {
+    const t = topic('again');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 2 });
+    await w.write(Array.from({ length: 40 }, (_, i) => ({ key: quote(i).symbol, value: quote(i) })));
+    await w.writeControl({ end: true });
+    await w.close();
+    const edges = kafkaEdges(s);
+    const open = (groupId: string) => edges.inbound({ topic: t, schema: 'Quote', partitions: 2, groupId });
+    const first = await open(`${t}.g.0`);
+    const items = await readUntil(
+      async () => [...(await first.next())],
+      (all) => all.filter((it) => it.kind === 'control' && it.end).length === 2,
+    );
+    await first.commit(items);
+    await first.close();
+    await expect(open(`${t}.g.0`)).rejects.toThrow(
+      new RegExp(`consumer group "${t}.g.0" already read "${t}" \\(offsets committed on 2 partitions\\): .*pass the next --attempt`),
+    );
+    // The next attempt's consumer group reads the edge from the start.
+    const next = await open(`${t}.g.1`);
+    const again = await readUntil(
+      async () => [...(await next.next())],
+      (all) => all.filter((it) => it.kind === 'record').length === 40,
+    );
+    await next.close();
+    expect(again.filter((it) => it.kind === 'record')).toHaveLength(40);
   });
 });

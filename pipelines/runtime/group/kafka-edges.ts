@@ -5,6 +5,7 @@
  */
 import { EdgeReader } from '../../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../../lib/io/kafka/edge-writer.ts';
+import { KafkaEdgeError } from '../../../lib/io/kafka/errors.ts';
 import { kafkaGiveUpMs, type KafkaSettings } from '../../../lib/io/kafka/settings.ts';
 import type { EdgeFactory, InboundItem } from './edges.ts';
 
@@ -25,6 +26,7 @@ export function kafkaEdges(settings: KafkaSettings): EdgeFactory {
     },
     async inbound({ topic, schema, partitions, groupId }) {
       const reader = await EdgeReader.open(settings, { topic, schema, groupId, fromBeginning: true, partitions });
+      await refuseReadBefore(reader, topic, groupId);
       // Commits come from event-loop steps while next() may be waiting: one at a time, in order.
       let commits: Promise<void> = Promise.resolve();
       return {
@@ -38,4 +40,18 @@ export function kafkaEdges(settings: KafkaSettings): EdgeFactory {
       };
     },
   };
+}
+
+/**
+ * Each attempt of a group reads its edges once, from the start, in a consumer group of its own. One
+ * that already committed offsets was read by an earlier process with the same run id and attempt:
+ * it would resume past the end control and wait for ever.
+ */
+async function refuseReadBefore(reader: EdgeReader<unknown>, topic: string, groupId: string): Promise<void> {
+  const committed = [...(await reader.committedOffsets()).values()].filter((offset) => offset >= 0);
+  if (committed.length === 0) return;
+  await reader.close();
+  throw new KafkaEdgeError(
+    `consumer group "${groupId}" already read "${topic}" (offsets committed on ${committed.length} partition${committed.length === 1 ? '' : 's'}): a process of this group ran before in this run with the same --attempt; pass the next --attempt to run the group again from the start, or a new --run-id (with every group) for a new run`,
+  );
 }

@@ -82,8 +82,8 @@ export class OrderCheck {
   readonly skipsOutsideUniverse: boolean;
   /**
    * Whether a row known before it happened is refused ({@link timeProblem}): where ts_known is the
-   * record's own (a stored dataset, the hot tier), not where the source stamps its receipt (a topic
-   * of live feeds, whose exchange clock may run a little ahead of this host's).
+   * record's own (a stored dataset, the hot tier), not where the source stamps its own receipt
+   * (source.kafka), which says nothing of the writer.
    */
   readonly checksTimes: boolean;
   private readonly symbols: Set<string>;
@@ -168,15 +168,22 @@ export function recordProblem<TName extends keyof Replayable>(
 }
 
 /**
- * Why a record's times cannot be: known before it happened (`ts_known` before `ts_event`), which only
- * a broken writer or a skewed clock makes, and which would let a replay act on it early. Known long
- * after it happened is sound (a late print, a correction).
+ * How far a stored record's ts_known may trail its ts_event: a live feed's rows (the hot tier, the
+ * lake after a flush) carry the receiving host's clock as ts_known and the exchange's clock as
+ * ts_event, which may lead it by their skew. No synchronised clocks are a second apart.
+ */
+export const CLOCK_SKEW_US = 1_000_000;
+
+/**
+ * Why a record's times cannot be: known before it happened (`ts_known` more than
+ * {@link CLOCK_SKEW_US} before `ts_event`), which only a broken writer makes. Known long after it
+ * happened is sound (a late print, a correction).
  */
 export function timeProblem(r: { ts_event: number; ts_known: number }): string | undefined {
-  if (r.ts_event <= r.ts_known) return undefined;
+  if (r.ts_event <= r.ts_known + CLOCK_SKEW_US) return undefined;
   if (!(Number.isFinite(r.ts_event) && Number.isFinite(r.ts_known)))
     return `bad time: ts_event ${r.ts_event}, ts_known ${r.ts_known} (expected µs since the epoch)`;
-  return `ts_known ${r.ts_known} is before ts_event ${r.ts_event}: a record cannot be known before it happens`;
+  return `ts_known ${r.ts_known} is ${r.ts_event - r.ts_known} µs before ts_event ${r.ts_event}: a record cannot be known before it happens (by more than the ${CLOCK_SKEW_US / 1e6} s two clocks may differ)`;
 }
 
 export function quoteProblem(q: Quote): string | undefined {
@@ -240,7 +247,12 @@ function validated<T extends Replayed>(
     const ts = tsKnown[i]!;
     const s = seq[i]!;
     const inUniverse = known[codes[i]!] === 1;
-    if (inUniverse && (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) && (!timed || tsEvent[i]! <= ts) && sane(i)) {
+    if (
+      inUniverse &&
+      (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) &&
+      (!timed || tsEvent[i]! <= ts + CLOCK_SKEW_US) &&
+      sane(i)
+    ) {
       check.lastKnown = ts;
       check.lastSeq = s;
       kept?.push(i);

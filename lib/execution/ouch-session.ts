@@ -40,6 +40,12 @@ export interface OuchSessionOptions {
   onStepwise?: (sequence: number, message: OuchMessage | null, error?: string) => void;
   /** Session events (login, disconnected, rejected login, end). */
   onSessionEvent?: (event: Exclude<OuchClientEvent, { kind: 'message' }>) => void;
+  /**
+   * A login again that does not continue the session: the venue resumed it past messages this run
+   * never received (their executions lost), or before the ones it did (another session: the venue
+   * was restarted). What the session says of the run's orders can no longer be trusted.
+   */
+  onDiscontinuity?: (why: string) => void;
 }
 
 /** What `reconcile` found at the venue. */
@@ -63,6 +69,12 @@ function tokensOf(m: OuchMessage | null): string[] {
       if (typeof t === 'string') tokens.push(t);
     }
   return tokens;
+}
+
+/** The encoder's refusal (`alpha: order ID: why`) as a dead letter's reason, its class first. */
+function unsendable(o: Order, error: string): string {
+  const prefix = `alpha: order ${o.order_id}: `;
+  return `not sendable over OUCH: ${error.startsWith(prefix) ? error.slice(prefix.length) : error}`;
 }
 
 /** Resolves as `p`, or rejects at the wall time `deadline` (ms since the epoch). */
@@ -94,6 +106,8 @@ export class OuchSession {
   private closed = false;
   /** Sequenced messages handed to the state machine so far. */
   private handled = 0;
+  /** The session the first login named (a later login naming another is a discontinuity). */
+  private sessionName: string | undefined;
 
   constructor(private readonly options: OuchSessionOptions) {
     const c = colo();
@@ -171,7 +185,7 @@ export class OuchSession {
     const unsent: OuchUpdate = emptyUpdate();
     for (const [token, o] of this.recorded)
       if (!this.known.has(token)) {
-        const reason = `order ${o.order_id} was decided before the restart and never reached the venue: not sent (stale)`;
+        const reason = `stale after the restart: order ${o.order_id} was decided before it and never reached the venue, so it is not sent`;
         const u = this.states.refused(o, reason, now);
         unsent.states.push(...u.states);
         unsent.rejected.push(...u.rejected);
@@ -248,7 +262,7 @@ export class OuchSession {
       }
       const mapped = this.encoder.encode(o);
       if (!mapped.ok) {
-        refuse(o, mapped.error);
+        refuse(o, unsendable(o, mapped.error));
         continue;
       }
       const token = c.ouchToken(o.action === 'CANCEL' ? (o.target_order_id ?? '') : o.order_id);
@@ -266,7 +280,7 @@ export class OuchSession {
       if (!this.client?.send(mapped.bytes, true)) {
         this.awaiting.delete(token);
         this.sentBy.delete(token);
-        refuse(o, `order ${o.order_id}: the OUCH session has ended (End of Session, a rejected login, or closed)`);
+        refuse(o, 'the OUCH session has ended (End of Session, a rejected login, or closed): not sent');
       }
     }
     // The step's orders go out in one write: each written alone waits for the write before it,
@@ -313,12 +327,35 @@ export class OuchSession {
     this.client?.close();
   }
 
+  /**
+   * Whether a login continues the session: the client asks for the message after the last it
+   * received, and SoupBinTCP's answer names where the venue goes on. Another number, or another
+   * session name, is a break the state machine cannot mend.
+   */
+  private discontinuity(session: string, next: number): string | undefined {
+    const where = `the venue at 127.0.0.1:${this.options.port}`;
+    const asked = this.handled + 1;
+    const name = session.trim();
+    this.sessionName ??= name;
+    if (name !== this.sessionName)
+      return `${where} logged this run in to OUCH session "${name}", not "${this.sessionName}" as before: another session (was the venue restarted?) knows nothing of this run's orders; reconcile with the venue's records`;
+    if (next > asked)
+      return `${where} resumed the OUCH session at message ${next}, but this run had received ${this.handled}: message${next - asked === 1 ? ` ${asked} is` : `s ${asked}..${next - 1} are`} lost, and with ${next - asked === 1 ? 'it' : 'them'} what became of its orders; reconcile with the venue's records`;
+    if (next < asked)
+      return `${where} resumed the OUCH session at message ${next}, but this run had received ${this.handled}: it is another session (was the venue restarted?) and knows nothing of this run's orders; reconcile with the venue's records`;
+    return undefined;
+  }
+
   private onEvents(events: readonly OuchClientEvent[]): void {
     const now = this.options.now();
     const out: OuchUpdate = emptyUpdate();
     for (const e of events) {
       if (e.kind !== 'message') {
         this.options.onSessionEvent?.(e);
+        if (e.kind === 'login') {
+          const why = this.discontinuity(e.session, e.nextSequence);
+          if (why) this.options.onDiscontinuity?.(why);
+        }
         continue;
       }
       this.handled++;

@@ -13,9 +13,13 @@
  * and go out after the login. When the run stops it waits up to 1 s for the answers to what it sent
  * (the answers still arrive as steps), then logs out; an order still unanswered (the venue down or
  * unreachable) becomes a dead letter and is counted as `unanswered_orders`, never a silent gap.
+ * A refused login, or a login again that does not continue the session (messages skipped, or
+ * another session), fails the run: the orders' fate at the venue can no longer be known. An End of
+ * Session is an alert of the run (docs/live.md).
  */
 import { z } from 'zod';
 import { formatDate } from '../../lib/core/dates.ts';
+import { AlphaError } from '../../lib/core/errors.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { OuchSession } from '../../lib/execution/ouch-session.ts';
 import type { OuchMessage, OuchUpdate } from '../../lib/execution/ouch-states.ts';
@@ -128,11 +132,30 @@ export const ouch = defineOperator({
           if (e.kind === 'disconnected') {
             disconnects.inc();
             ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
-          } else if (e.kind === 'rejectedLogin') ctx.log.warn(`OUCH login rejected: '${e.reason}' ${e.text}`);
-          else if (e.kind === 'end') ctx.log.warn('the venue ended the OUCH session');
+          } else if (e.kind === 'rejectedLogin')
+            // The client does not try again: no order of this run could reach the venue.
+            broken(
+              `the venue at 127.0.0.1:${p.port} rejected the OUCH login of user "${p.username}"${p.session.trim() ? ` to session "${p.session.trim()}"` : ''} ('${e.reason}' ${e.text}): expected a user and password the venue takes (alpha venue start --users NAME:PASSWORD) and the session it runs (--session; blank: its current one)`,
+            );
+          else if (e.kind === 'end')
+            ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
           else ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
         },
+        onDiscontinuity: (why) => broken(why),
       });
+      /**
+       * The session can no longer carry the run's orders, or say what became of them: the run fails
+       * (a step that throws), so nothing more is decided on a book of orders it cannot know. After
+       * the stop, when no step can be taken, it is an alert of the summary.
+       */
+      function broken(why: string): void {
+        const message = `execution.ouch ${ctx.node}: ${why}`;
+        if (ending) ctx.alert(why);
+        else
+          ctx.external(() => {
+            throw new AlphaError(message);
+          });
+      }
       liveOuchSessions.set(ctx.node, session);
       // A resume: the dead run's orders were recorded while its capture was taken again; now the venue
       // says what became of them. Each message the dead run had not handled is a step of its own, in
@@ -155,10 +178,12 @@ export const ouch = defineOperator({
         const silent = session.unanswered().filter((o) => !reported.has(o.order_id));
         if (silent.length === 0) return;
         ctx.metrics.counter('unanswered_orders').inc(silent.length);
-        ctx.log.warn(`${silent.length} order(s) had no answer from the venue on port ${p.port} by the end of the run`);
+        ctx.alert(
+          `${silent.length} order(s) had no answer from the venue on port ${p.port} by the end of the run: their state there is unknown`,
+        );
         for (const o of silent) {
           reported.add(o.order_id);
-          ctx.deadLetter(o, `no answer from the venue (127.0.0.1:${p.port}) before the run ended: its state there is unknown`);
+          ctx.deadLetter(o, `no answer from the venue on port ${p.port} before the run ended: its state there is unknown`);
         }
       };
       ctx.beforeStop(async () => {

@@ -76,6 +76,9 @@ export interface InputInfo {
   features: readonly string[];
 }
 
+/** The alerts a node keeps for the run's summary (the rest are logged and counted). */
+export const ALERTS_KEPT = 20;
+
 export interface OperatorContext<TPrepared = unknown> {
   /** Name of the node in the topology. */
   readonly node: string;
@@ -84,6 +87,12 @@ export interface OperatorContext<TPrepared = unknown> {
   readonly rng: Rng;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /**
+   * A condition the run's summary must show, not only its log: the venue refused the login or ended
+   * the session, a feed went silent. Logged as a warning at once; a live run lists it in
+   * summary.json's `warnings` (at most {@link ALERTS_KEPT} a node). Not a record: replays ignore it.
+   */
+  alert(message: string): void;
   /** Refuses an input: it goes to the dead-letter output with the reason, is counted, and the run goes on. */
   deadLetter(input: unknown, reason: string, at?: { ts_event: Micros; ts_known: Micros }): void;
   /**

@@ -94,6 +94,8 @@ export async function runGraph(topology: Topology, options: RunOptions = {}): Pr
 export interface LiveGraphRun extends GraphRun {
   /** What external nodes emitted outside their steps (not in the capture). */
   uncaptured: number;
+  /** What the nodes raised with `ctx.alert`, as a live run's summary lists it (`NODE: message`). */
+  alerts: string[];
 }
 
 /**
@@ -124,7 +126,7 @@ export async function runLive(
       time,
       ...(capture ? { capture, externalPorts: externalPorts(nodes) } : {}),
     });
-    return { ...run(), events: live.events, uncaptured: live.uncaptured };
+    return { ...run(), events: live.events, uncaptured: live.uncaptured, alerts: [...graph.contexts.values()].flatMap((c) => c.alerts) };
   } finally {
     capture?.close();
   }

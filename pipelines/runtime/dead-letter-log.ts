@@ -60,7 +60,7 @@ export class DeadLetterLog {
     return this.lines.join('');
   }
 
-  /** Counts by `NODE: reason` (the reason up to its first colon). */
+  /** Counts by `NODE: reason` (the reason's class: see {@link reasonClass}). */
   byReason(): Record<string, number> {
     return Object.fromEntries([...this.reasons].map(([key, r]) => [key, r.count]));
   }
@@ -71,7 +71,7 @@ export class DeadLetterLog {
   }
 
   private countReason(letter: RefusedInput): void {
-    const reason = letter.reason.split(':')[0]!;
+    const reason = reasonClass(letter.reason, letter.input);
     const key = `${letter.node}: ${reason}`;
     const counted = this.reasons.get(key);
     if (counted !== undefined) counted.count++;
@@ -89,4 +89,28 @@ interface ReasonCount {
   node: string;
   reason: string;
   count: number;
+}
+
+/** The fields of a refused record that name it alone: in a reason's class they would make one class per record. */
+const OWN_IDS = ['order_id', 'target_order_id'] as const;
+
+/**
+ * What a dead letter is counted under: its reason up to the first colon, with the refused record's
+ * own ids in it replaced by their field's name (`duplicate order id <order_id>`), so a venue refusing
+ * every order makes one count, not one per order.
+ */
+export function reasonClass(reason: string, input: unknown): string {
+  const head = reason.split(':')[0]!;
+  if (input === null || typeof input !== 'object') return head;
+  const ids = new Map<string, string>();
+  for (const field of OWN_IDS) {
+    const id = (input as Record<string, unknown>)[field];
+    if (typeof id === 'string' && id.length > 0 && !ids.has(id)) ids.set(id, `<${field}>`);
+  }
+  if (ids.size === 0) return head;
+  // Whole words only: an id "a" leaves "duplicate" as it is.
+  return head
+    .split(' ')
+    .map((word) => ids.get(word) ?? word)
+    .join(' ');
 }

@@ -1,19 +1,20 @@
 /** The engine's implementation of the context each node receives. */
 import { HeldWork } from './held-work.ts';
 import { DataError } from '../../lib/core/errors.ts';
-import type {
-  Calendar,
-  Counter,
-  Gauge,
-  LiveCommand,
-  InputInfo,
-  Logger,
-  Metrics,
-  SourceContext,
-  UniverseMember,
-  DatasetReader,
-  DatasetStore,
-  Clock,
+import {
+  ALERTS_KEPT,
+  type Calendar,
+  type Counter,
+  type Gauge,
+  type LiveCommand,
+  type InputInfo,
+  type Logger,
+  type Metrics,
+  type SourceContext,
+  type UniverseMember,
+  type DatasetReader,
+  type DatasetStore,
+  type Clock,
 } from '../../operators/sdk/context.ts';
 import type { Rng } from '../../lib/core/rng.ts';
 import type { DeadLetter, SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
@@ -111,6 +112,9 @@ export class NodeContext implements SourceContext {
   readonly stoppers: (() => Promise<void>)[] = [];
   readonly recoverers: ((mark: number | undefined) => Promise<void>)[] = [];
   readonly commands: { command: LiveCommand; fn: (text: string) => void }[] = [];
+  /** What `alert` kept for the summary, and how many it was given. */
+  readonly alerts: string[] = [];
+  alerted = 0;
 
   constructor(
     readonly node: string,
@@ -137,6 +141,11 @@ export class NodeContext implements SourceContext {
   get log(): Logger {
     const prefix = `[${this.node}]`;
     return { info: (m) => this.services.log.info(`${prefix} ${m}`), warn: (m) => this.services.log.warn(`${prefix} ${m}`) };
+  }
+
+  alert(message: string): void {
+    this.log.warn(message);
+    if (++this.alerted <= ALERTS_KEPT) this.alerts.push(`${this.node}: ${message}`);
   }
 
   deadLetter(input: unknown, reason: string, at?: { ts_event: number; ts_known: number }): void {

@@ -79,7 +79,7 @@ nodes:
       expect(run.metrics.get('venue')!['disconnects']).toBeGreaterThanOrEqual(1);
       expect(run.metrics.get('venue')!['unanswered_orders']).toBe(1);
       expect(run.deadLetters.map((d) => [JSON.parse(d.payload).order_id, d.reason])).toEqual([
-        ['after', `no answer from the venue (127.0.0.1:${venue.ouchPort}) before the run ended: its state there is unknown`],
+        ['after', `no answer from the venue on port ${venue.ouchPort} before the run ended: its state there is unknown`],
       ]);
       const seen = probes.get('seen')!.records.length;
       expect(seen).toBeGreaterThan(0);

@@ -85,4 +85,23 @@ describe('DeadLetterLog', () => {
     expect(reasons['quotes: (other reasons)']).toBe(250);
     expect(Object.values(reasons).reduce((a, b) => a + b, 0)).toBe(log.count);
   });
+
+  it("counts an order's refusal under its class, not once per order: the order's own ids in the reason are named by field", () => {
+    const log = new DeadLetterLog();
+    const order = (id: string, target?: string) => ({ order_id: id, symbol: 'A', ...(target ? { target_order_id: target } : {}) });
+    for (const id of ['orders-1-A', 'orders-2-A', 'a'])
+      log.add(letter(0, { node: 'broker', reason: `duplicate order id ${id}: already executed or working`, input: order(id) }));
+    for (const [id, target] of [
+      ['r1', 'orders-1-A'],
+      ['r2', 'orders-2-A'],
+    ])
+      log.add(letter(0, { node: 'broker', reason: `replace of ${target}: no such working order`, input: order(id!, target) }));
+    // An id inside a word is not replaced; a reason naming no id of the record keeps its text.
+    log.add(letter(0, { node: 'broker', reason: 'rejected by the venue: a', input: order('a') }));
+    expect(log.byReason()).toEqual({
+      'broker: duplicate order id <order_id>': 3,
+      'broker: replace of <target_order_id>': 2,
+      'broker: rejected by the venue': 1,
+    });
+  });
 });

@@ -57,7 +57,7 @@ nodes:
     const run = await runLive(topology, systemTime, { sessions: [], universe: [{ symbol: 'AAPL', sector: 'X' }] });
     expect(run.metrics.get('venue')!['unanswered_orders']).toBe(2);
     expect(run.deadLetters.map((d) => [JSON.parse(d.payload).order_id, d.reason])).toEqual(
-      ['u1', 'u2'].map((id) => [id, `no answer from the venue (127.0.0.1:${port}) before the run ended: its state there is unknown`]),
+      ['u1', 'u2'].map((id) => [id, `no answer from the venue on port ${port} before the run ended: its state there is unknown`]),
     );
   }, 20_000);
 });

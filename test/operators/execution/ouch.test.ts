@@ -158,7 +158,7 @@ describe('execution.ouch', () => {
 
     // The mapping error and the unknown symbol are dead letters.
     expect(run.deadLetters.map((d) => d.reason)).toEqual([
-      expect.stringMatching(/^alpha: order e: qty 12.5 is not a whole number/),
+      expect.stringMatching(/^not sendable over OUCH: qty 12.5 is not a whole number/),
       "rejected by the venue: 'S' unknown symbol",
     ]);
     expect(run.metrics.get('venue')).toMatchObject({ disconnects: 1, unmatched_messages: 0 });

@@ -1,0 +1,157 @@
+/**
+ * execution.ouch facing a venue whose SoupBinTCP session cannot carry the run's orders: a login
+ * refused (the client does not try again), a login that resumes the session past messages the run
+ * never received or before the ones it did (their executions lost, or another session), and an End
+ * of Session. The first three fail the run in one line naming the venue and what would be accepted;
+ * the last is an alert of the run (summary.json's `warnings`), the orders after it dead letters of one
+ * reason. A venue of a few lines of SoupBinTCP on loopback plays each (framing per SoupBinTCP 3.0:
+ * a 2-byte length, the packet type, the payload).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { liveOuchSessions } from '../../../operators/execution/ouch.ts';
+import { registry } from '../../../operators/index.ts';
+import { type AnySpec, defineSource } from '../../../operators/sdk/spec.ts';
+import { runLive } from '../../../pipelines/harness/harness.ts';
+import { systemTime } from '../../../pipelines/runtime/wall-clock.ts';
+import { loadTopology } from '../../../pipelines/topology/load.ts';
+import { validateTopology } from '../../../pipelines/topology/validate.ts';
+import type { Order } from '../../../schemas/types.generated.ts';
+import * as records from '../../helpers/records.ts';
+
+const packet = (type: string, payload: Buffer = Buffer.alloc(0)): Buffer => {
+  const head = Buffer.alloc(3);
+  head.writeUInt16BE(payload.length + 1);
+  head[2] = type.charCodeAt(0);
+  return Buffer.concat([head, payload]);
+};
+const right = (s: string | number, n: number): Buffer => Buffer.from(String(s).padStart(n, ' '), 'latin1');
+const loginAccepted = (session: string, next: number): Buffer => packet('A', Buffer.concat([right(session, 10), right(next, 20)]));
+
+/** What the venue does with each login: the nth login's answer (0-based), and whether to drop the connection after it. */
+type Answer = { accept: { session: string; next: number }; dropAfterMs?: number } | { reject: 'A' | 'S' } | { endAfterMs: number };
+
+let server: Server | undefined;
+const sockets = new Set<Socket>();
+afterEach(async () => {
+  // A failed run leaves its client connected (the CLI's process ends there): closed here.
+  liveOuchSessions.get('venue')?.close();
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** A venue answering the nth login with answers[n]; heartbeats every 200 ms; resolves with its port. */
+async function venue(answers: readonly Answer[]): Promise<{ port: number; logins: number[] }> {
+  const logins: number[] = [];
+  server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    const beat = setInterval(() => s.writable && s.write(packet('H')), 200);
+    s.on('close', () => {
+      clearInterval(beat);
+      sockets.delete(s);
+    });
+    let buffered = Buffer.alloc(0);
+    s.on('data', (d) => {
+      buffered = Buffer.concat([buffered, d]);
+      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        const body = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+        buffered = buffered.subarray(2 + body.length);
+        if (body[0] !== 'L'.charCodeAt(0)) continue; // orders and heartbeats: no answer
+        // Login Request: username 6, password 10, session 10, sequence number 20.
+        logins.push(Number(body.subarray(27, 47).toString('latin1').trim()));
+        const a = answers[Math.min(logins.length, answers.length) - 1]!;
+        if ('reject' in a) s.end(packet('J', Buffer.from(a.reject)));
+        else if ('endAfterMs' in a) {
+          s.write(loginAccepted('FAKE', 1));
+          setTimeout(() => s.writable && s.write(packet('Z')), a.endAfterMs);
+        } else {
+          s.write(loginAccepted(a.accept.session, a.accept.next));
+          if (a.dropAfterMs !== undefined) setTimeout(() => s.destroy(), a.dropAfterMs);
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, logins };
+}
+
+/** A live run of orders every 100 ms for `ms` into execution.ouch on `port`. */
+async function run(port: number, ms: number, params = '') {
+  let n = 0;
+  const started = Date.now();
+  const source = defineSource({
+    type: 'test.orders-paced',
+    summary: 'Test: an order every 100 ms.',
+    output: 'Order',
+    params: z.strictObject({}),
+    open: () => ({
+      next: async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        if (Date.now() - started > ms) return null;
+        n++;
+        const o: Order = records.order('AAPL', 'BUY', 100, {
+          order_id: `o${n}`,
+          order_type: 'LIMIT',
+          limit_price: 10,
+          ts_known: Date.now() * 1000,
+        });
+        return [{ ...o, seq: n }];
+      },
+      close: async () => {},
+    }),
+  });
+  const specs = new Map<string, AnySpec>([...registry, ['test.orders-paced', source]]);
+  const yaml = `name: breaks
+nodes:
+  - { name: orders, type: test.orders-paced }
+  - { name: venue, type: execution.ouch, params: { port: ${port}${params} }, inputs: { orders: orders } }
+`;
+  const { topology, problems } = validateTopology(loadTopology('b.yaml', [], yaml), specs);
+  if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
+  return runLive(topology, systemTime, { sessions: [], universe: [{ symbol: 'AAPL', sector: 'X' }] });
+}
+
+describe('execution.ouch: a session that cannot go on', () => {
+  it('a rejected login fails the run at once, naming the venue, the user and what it takes', async () => {
+    const { port } = await venue([{ reject: 'A' }]);
+    const started = Date.now();
+    await expect(run(port, 10_000, ', username: bob')).rejects.toThrow(
+      `execution.ouch venue: the venue at 127.0.0.1:${port} rejected the OUCH login of user "bob" ('A' not authorized (username or password)): expected a user and password the venue takes`,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 20_000);
+
+  it('a login again that skips messages fails the run: their executions are lost', async () => {
+    // Logged in at 1, dropped, then resumed at 4 where the run asks for 1 (it received nothing).
+    const { port, logins } = await venue([
+      { accept: { session: 'FAKE', next: 1 }, dropAfterMs: 300 },
+      { accept: { session: 'FAKE', next: 4 } },
+    ]);
+    await expect(run(port, 10_000)).rejects.toThrow(
+      `execution.ouch venue: the venue at 127.0.0.1:${port} resumed the OUCH session at message 4, but this run had received 0: messages 1..3 are lost`,
+    );
+    expect(logins).toEqual([1, 1]);
+  }, 20_000);
+
+  it('a login again to another session fails the run: it knows nothing of the orders', async () => {
+    const { port } = await venue([{ accept: { session: 'FAKE', next: 1 }, dropAfterMs: 300 }, { accept: { session: 'OTHER', next: 1 } }]);
+    await expect(run(port, 10_000)).rejects.toThrow(
+      `execution.ouch venue: the venue at 127.0.0.1:${port} logged this run in to OUCH session "OTHER", not "FAKE" as before`,
+    );
+  }, 20_000);
+
+  it('an End of Session is an alert of the run, and the orders after it dead letters of one reason', async () => {
+    const { port } = await venue([{ endAfterMs: 300 }]);
+    const done = await run(port, 1_500);
+    expect(done.alerts).toEqual([
+      'venue: the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")',
+      expect.stringMatching(/^venue: \d+ order\(s\) had no answer from the venue on port \d+ by the end of the run/),
+    ]);
+    const ended = done.deadLetters.filter((d) => d.reason.startsWith('the OUCH session has ended'));
+    expect(ended.length).toBeGreaterThan(3);
+    expect(new Set(ended.map((d) => d.reason)).size).toBe(1);
+  }, 20_000);
+});

@@ -16,7 +16,8 @@ export function nextSessionTime(calendar: Calendar, after: Micros, period: Micro
     const first = open + offset;
     const k = after < first ? 0 : Math.floor((after - first) / period) + 1;
     const t = first + k * period;
-    if (t <= close) return t;
+    // t > after always, but for times beyond a double's whole numbers (then no later time exists here).
+    if (t <= close && t > after) return t;
   }
   return undefined;
 }

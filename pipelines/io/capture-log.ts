@@ -285,16 +285,14 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     h !== null &&
     typeof h === 'object' &&
     h.format === FORMAT &&
-    Number.isFinite(h.start) &&
-    h.start >= 0 &&
-    h.start <= Number.MAX_SAFE_INTEGER &&
+    isMicros(h.start) &&
     Array.isArray(h.universe) &&
     h.universe.every((u) => typeof u?.symbol === 'string' && typeof u.sector === 'string') &&
     new Set(h.universe.map((u) => u.symbol)).size === h.universe.length &&
     Array.isArray(h.sessions) &&
     // Each session opens before it closes, after the one before it closed.
     h.sessions.every(
-      (x, i) => Number.isFinite(x?.open) && Number.isFinite(x.close) && x.open < x.close && (i === 0 || x.open >= h.sessions[i - 1]!.close),
+      (x, i) => isMicros(x?.open) && isMicros(x.close) && x.open < x.close && (i === 0 || x.open >= h.sessions[i - 1]!.close),
     ) &&
     (h.group === undefined || typeof h.group === 'string') &&
     (h.run_id === undefined || typeof h.run_id === 'string') &&
@@ -320,10 +318,15 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
   if (!ok)
     throw new DataError(
       path,
-      `the capture header is not ${FORMAT}: expected its start (µs), its sessions (none, or each opening before it closes, in order), ` +
+      `the capture header is not ${FORMAT}: expected its start (µs since the epoch), its sessions (none, or each opening before it closes, in order, in µs since the epoch), ` +
         "its universe (each symbol once) and its nodes (each once, with its ports' schemas)",
     );
   return h;
+}
+
+/** A time the run's clock can hold: µs since the epoch, a whole number (a session at -1e300 made every timer of the replay fire at one time for ever). */
+function isMicros(t: unknown): t is number {
+  return Number.isSafeInteger(t) && (t as number) >= 0;
 }
 
 function decodeArrival(p: Buffer, cs: readonly Codec[]): Arrival {

@@ -154,6 +154,12 @@ describe('the capture log', () => {
       [framed('null-node.alog', headerFrame({ ...header, nodes: [null] })), /capture header is not alpha-capture\/1: expected/],
       [framed('no-port.alog', headerFrame({ ...header, nodes: [{ node: 'q', kind: 'source', ports: {} }] })), /capture header is not/],
       [framed('twice.alog', headerFrame({ ...header, nodes: [header.nodes[0], header.nodes[0]] })), /nodes \(each once/],
+      // A session at -1e300: the replay's session timers fired at one time for ever (100% CPU, SIGTERM unheard).
+      [
+        framed('far.alog', headerFrame({ ...header, sessions: [{ open: -1e300, close: 1 }] })),
+        /sessions \(none, or each opening before it closes, in order, in µs since the epoch\)/,
+      ],
+      [framed('half.alog', headerFrame({ ...header, sessions: [{ open: 0.5, close: 1 }] })), /capture header is not/],
       [
         framed(
           'proto.alog',
@@ -168,7 +174,7 @@ describe('the capture log', () => {
       ],
       [framed('same-symbol.alog', headerFrame({ ...header, universe: [header.universe[0], header.universe[0]] })), /each symbol once/],
       [framed('backwards.alog', headerFrame({ ...header, sessions: [{ open: 5, close: 1 }] })), /each opening before it closes/],
-      [framed('huge-start.alog', headerFrame({ ...header, start: 1e300 })), /its start \(µs\)/],
+      [framed('huge-start.alog', headerFrame({ ...header, start: 1e300 })), /its start \(µs since the epoch\)/],
       [framed('short-source.alog', headerFrame(header), Buffer.of(1, 0)), /arrival 1: a source arrival of 2 bytes: expected 3 at least/],
       [framed('short-wake.alog', headerFrame(header), Buffer.of(3, 0, 0)), /arrival 1: a wake arrival of 3 bytes: expected 9 at least/],
       [framed('nan-wake.alog', headerFrame(header), timed(3, Number.NaN)), /arrival 1: a wake at NaN: expected a time/],

@@ -242,6 +242,13 @@ export function readCapture(path: string): Capture {
     const len = bytes.readUInt32LE(at);
     const crc = bytes.readUInt32LE(at + 4);
     if (at + 8 + len > bytes.length) {
+      // Torn, or a length damaged in the middle of the file: then whole frames follow it.
+      const next = framesFrom(bytes, at + 1);
+      if (next !== undefined)
+        throw new DataError(
+          path,
+          `frame at byte ${at} claims ${len} bytes, past the end of the file, but whole frames follow from byte ${next}: the capture is damaged (only its last frame may be cut short)`,
+        );
       torn = bytes.length - at;
       break;
     }
@@ -274,6 +281,29 @@ export function readCapture(path: string): Capture {
   }
   if (!header) throw new DataError(path, 'no capture header: expected a file written by `alpha live`');
   return { header, arrivals, ended, tornBytes: torn, bytes: bytes.length - torn };
+}
+
+/**
+ * The first offset from `from` on where a chain of whole frames (each of at least one byte, its
+ * checksum right) runs to the end of the file, or undefined. Hopping by the lengths alone first, so
+ * a position whose chain overshoots costs one read: the search is linear in the bytes left.
+ */
+function framesFrom(bytes: Buffer, from: number): number | undefined {
+  const end = bytes.length;
+  for (let p = from; p + 8 < end; p++) {
+    let q = p;
+    while (q + 8 < end) {
+      const len = bytes.readUInt32LE(q);
+      if (len === 0 || q + 8 + len > end) break;
+      q += 8 + len;
+    }
+    if (q !== end) continue;
+    let valid = true;
+    for (let f = p; f < end && valid; f += 8 + bytes.readUInt32LE(f))
+      valid = crc32(bytes.subarray(f + 8, f + 8 + bytes.readUInt32LE(f))) === bytes.readUInt32LE(f + 4);
+    if (valid) return p;
+  }
+  return undefined;
 }
 
 function parseHeader(path: string, json: Buffer): CaptureHeader {

@@ -89,6 +89,22 @@ describe('the capture log', () => {
     }
   });
 
+  it('refuses a length damaged before the last frame: whole frames after it mean it is not a torn end', () => {
+    const bytes = Buffer.from(readFileSync(write('long.alog')));
+    // Frame lengths: the header's, then the source arrival's; its length made to overrun the file.
+    const second = 8 + bytes.readUInt32LE(0);
+    const third = second + 8 + bytes.readUInt32LE(second);
+    for (const len of [0xfffffff0, bytes.length]) {
+      bytes.writeUInt32LE(len, second);
+      const path = join(dir, `long-${len}.alog`);
+      writeFileSync(path, bytes);
+      // It read as a torn last frame: a replay of the arrivals before it, exit 0 (and a resume cut the file there).
+      expect(() => readCapture(path)).toThrow(
+        `frame at byte ${second} claims ${len} bytes, past the end of the file, but whole frames follow from byte ${third}: the capture is damaged`,
+      );
+    }
+  });
+
   it('refuses damage before the last frame, a file that is not a capture, an unknown schema and a folder', () => {
     const bytes = Buffer.from(readFileSync(write('damaged.alog')));
     bytes[bytes.length - 40] = bytes[bytes.length - 40]! ^ 0xff; // inside the external arrival, not the end frame

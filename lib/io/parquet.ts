@@ -4,8 +4,8 @@
  * crate natively (native/parquet, on the thread pool). A missing or corrupt file is a DataError naming
  * the file. Written bytes depend only on the records.
  */
-import { mkdirSync, readSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readSync } from 'node:fs';
+import { writeOwnFile } from './own-file.ts';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { DataError } from '../core/errors.ts';
@@ -122,8 +122,7 @@ export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
 
 /** `bytes`, written to `path` (its folder made first). */
 export function writtenTo(path: string, bytes: Uint8Array): Uint8Array {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, bytes);
+  writeOwnFile(path, bytes);
   return bytes;
 }
 

@@ -4,7 +4,8 @@
  * whatever the topology's sinks write.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeOwnFile } from '../../lib/io/own-file.ts';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
@@ -235,7 +236,7 @@ async function runInto(
         edges_in: { records: connection.received(), duplicates_dropped: connection.duplicates(), dead_lettered: edgeLetters },
       }
     : summary;
-  writeFileSync(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);
+  writeOwnFile(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);
   return summary;
 }
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { writeOwnFile } from '../../lib/io/own-file.ts';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { rowsOf } from '../../lib/core/column-batch.ts';
@@ -104,9 +104,9 @@ export class RunObserver {
     },
   ): RunSummary {
     const { topology, graph } = this;
-    writeFileSync(join(metaDir, 'dead_letters.jsonl'), run.deadLetters.text());
+    writeOwnFile(join(metaDir, 'dead_letters.jsonl'), run.deadLetters.text());
     const resolvedText = resolvedTopologyYaml(topology);
-    writeFileSync(join(metaDir, 'topology.resolved.yaml'), resolvedText);
+    writeOwnFile(join(metaDir, 'topology.resolved.yaml'), resolvedText);
     this.close();
     const perf = stats(this.states, run.sessions);
     const costs = this.costs?.breakdown();

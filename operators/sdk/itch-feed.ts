@@ -15,6 +15,7 @@ import type { ItchFeed, ItchFile, ItchQuoteColumns, ItchTradeColumns } from '../
 import { PackedTaker } from '../../native/colo/take-packed.ts';
 import type { Quote, Trade } from '../../schemas/types.generated.ts';
 import type { SourceContext } from './context.ts';
+import { FeedWatch, watchFeed } from './feed-watch.ts';
 import { soundRows } from './replay.ts';
 import type { SourceReader } from './spec.ts';
 
@@ -216,6 +217,8 @@ export function openItchFeedReader<T extends Quote | Trade>(
     ['buffer_overflows', () => stats().bufferOverflow],
   ] as const)
     ctx.metrics.observedCounter(name, read);
+  // A feed gone silent or held behind a gap stops the rows for good: said as it happens, and in the summary.
+  const stopWatching = watchFeed(stats, new FeedWatch("the venue's MoldUDP64 feed"), ctx);
   /** The last take() said End of Session: its rows were the last. */
   let ended = false;
   const taker = new PackedTaker(feed);
@@ -253,6 +256,7 @@ export function openItchFeedReader<T extends Quote | Trade>(
     },
     async close() {
       closed = true;
+      stopWatching();
       wake?.();
       final = feed.stats(); // read before the native feed is freed: the counters keep answering
       feed.close();

@@ -234,6 +234,8 @@ export function readCapture(path: string): Capture {
   let ended = false;
   let at = 0;
   let torn = 0;
+  /** The time of the last arrival that has one (source batches carry theirs in their records). */
+  let lastAt = 0;
   for (let f = 0; at < bytes.length; f++) {
     if (bytes.length - at < 8) {
       torn = bytes.length - at;
@@ -272,8 +274,18 @@ export function readCapture(path: string): Capture {
       } catch (err) {
         throw new DataError(path, `arrival ${f}: ${(err as Error).message}`);
       }
-      if ('at' in arrival && !Number.isFinite(arrival.at))
-        throw new DataError(path, `arrival ${f}: a ${arrival.kind} at ${arrival.at}: expected a time (µs since the epoch)`);
+      if (ended) throw new DataError(path, `arrival ${f}: a ${arrival.kind} after the end of the run: the end is the last arrival`);
+      if ('at' in arrival) {
+        if (!(Number.isFinite(arrival.at) && arrival.at >= 0 && arrival.at <= Number.MAX_SAFE_INTEGER))
+          throw new DataError(path, `arrival ${f}: a ${arrival.kind} at ${arrival.at}: expected a time (µs since the epoch)`);
+        // The live driver takes its steps in time order, and writes each as it takes it.
+        if (arrival.at < lastAt)
+          throw new DataError(
+            path,
+            `arrival ${f}: a ${arrival.kind} at ${arrival.at}, before the arrival before it (at ${lastAt}): arrivals are written in time order`,
+          );
+        lastAt = arrival.at;
+      }
       arrivals.push(arrival);
       if (arrival.kind === 'end') ended = true;
     }

@@ -195,6 +195,16 @@ describe('the capture log', () => {
       [framed('short-wake.alog', headerFrame(header), Buffer.of(3, 0, 0)), /arrival 1: a wake arrival of 3 bytes: expected 9 at least/],
       [framed('nan-wake.alog', headerFrame(header), timed(3, Number.NaN)), /arrival 1: a wake at NaN: expected a time/],
       [framed('inf-end.alog', headerFrame(header), timed(3, 1), timed(4, Number.POSITIVE_INFINITY)), /arrival 2: a end at Infinity/],
+      // A wake at 1e300 left 475 of 874 orders, arrivals going back in time or after the end none, each with exit 0.
+      [framed('far-wake.alog', headerFrame(header), timed(3, 1e300)), /arrival 1: a wake at 1e\+300: expected a time/],
+      [
+        framed('back-in-time.alog', headerFrame(header), timed(3, 2000), timed(3, 1000)),
+        /arrival 2: a wake at 1000, before the arrival before it \(at 2000\): arrivals are written in time order/,
+      ],
+      [
+        framed('after-end.alog', headerFrame(header), timed(4, 1000), timed(3, 2000)),
+        /arrival 2: a wake after the end of the run: the end is the last arrival/,
+      ],
       [
         framed(
           'external-past-end.alog',

@@ -22,6 +22,7 @@ import { formatDate } from '../../lib/core/dates.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { OuchSession } from '../../lib/execution/ouch-session.ts';
+import { SessionWatch } from '../../lib/execution/session-watch.ts';
 import type { OuchMessage, OuchUpdate } from '../../lib/execution/ouch-states.ts';
 import type { Fill, Order, OrderState } from '../../schemas/types.generated.ts';
 import { type Emitters, handlePorts, on } from '../sdk/handle.ts';
@@ -116,6 +117,7 @@ export const ouch = defineOperator({
           take(); // after the stop: straight out (not in the capture)
         else ctx.external(take, sequence);
       };
+      const down = new SessionWatch(Date.now());
       const session = new OuchSession({
         port: p.port,
         username: p.username,
@@ -131,6 +133,7 @@ export const ouch = defineOperator({
         onSessionEvent: (e) => {
           if (e.kind === 'disconnected') {
             disconnects.inc();
+            down.lost(Date.now());
             ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
           } else if (e.kind === 'rejectedLogin')
             // The client does not try again: no order of this run could reach the venue.
@@ -139,7 +142,11 @@ export const ouch = defineOperator({
             );
           else if (e.kind === 'end')
             ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
-          else ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
+          else {
+            const again = down.loggedIn(Date.now());
+            if (again) ctx.log.info(`OUCH ${again}: the orders that waited went out now`);
+            ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
+          }
         },
         onDiscontinuity: (why) => broken(why),
       });
@@ -162,7 +169,9 @@ export const ouch = defineOperator({
       // the session's order, so an order the graph decides again on one of them is known (and not
       // sent) before the venue's answers to it are handled.
       ctx.onRecovered(async (mark) => {
+        down.connecting(Date.now());
         const r = await session.reconcile(mark ?? 0, ctx.clock.now());
+        down.loggedIn(Date.now()); // reconcile logged in (its login is its own, not a session event)
         ctx.log.warn(
           `resumed: ${r.replayed} venue message(s) the dead run had handled, ${r.backlog.length} it had not, ` +
             `${r.unsent.states.length} of its orders never reached the venue`,
@@ -186,7 +195,18 @@ export const ouch = defineOperator({
           ctx.deadLetter(o, `no answer from the venue on port ${p.port} before the run ended: its state there is unknown`);
         }
       };
+      // A venue that does not answer on its port is said while the run goes, not only at its end.
+      const checkDown = (): void => {
+        const ms = ending || ctx.recovering ? undefined : down.check(Date.now());
+        if (ms !== undefined)
+          ctx.alert(
+            `no OUCH session with the venue at 127.0.0.1:${p.port} for ${(ms / 1000).toFixed(1)} s: the orders decided meanwhile wait, and go out late if it answers`,
+          );
+      };
+      const downTimer = setInterval(checkDown, 1_000);
+      downTimer.unref();
       ctx.beforeStop(async () => {
+        clearInterval(downTimer);
         await session.drain(DRAIN_MS);
         reportUnanswered();
       });
@@ -200,6 +220,7 @@ export const ouch = defineOperator({
         },
         end: () => {
           ending = true;
+          clearInterval(downTimer);
           session.close();
           reportUnanswered();
           liveOuchSessions.delete(ctx.node);

@@ -1,7 +1,7 @@
 /**
  * The replay source's decoding: turns column batches of a stored dataset into records, and refuses
- * those that cannot be trusted (out of (ts_known, seq) order, unknown symbol, known before it happened,
- * NaN or non-positive prices, crossed quotes, depth levels that are not a level beyond the top) as dead letters with their reason.
+ * those that cannot be trusted (out of (ts_known, seq) order, unknown symbol, NaN or non-positive
+ * prices, crossed quotes, depth levels that are not a level beyond the top) as dead letters with their reason.
  * The same row checks guard the network sources (source.kafka on its columns with {@link checkRows},
  * source.redis record by record with {@link recordProblem}), so every market-data source refuses the same rows.
  */
@@ -80,29 +80,18 @@ export class OrderCheck {
    * Never in a run without a universe, whose symbols are checked by their length alone.
    */
   readonly skipsOutsideUniverse: boolean;
-  /**
-   * Whether a row known before it happened is refused ({@link timeProblem}): where ts_known is the
-   * record's own (a stored dataset, the hot tier), not where the source stamps its own receipt
-   * (source.kafka), which says nothing of the writer.
-   */
-  readonly checksTimes: boolean;
   private readonly symbols: Set<string>;
   private readonly open: boolean;
   constructor(
     private readonly ctx: SourceContext,
-    options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean; receiptStamped?: boolean } = {},
+    options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean } = {},
   ) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
     this.open = (options.anySymbolWithoutUniverse ?? false) && this.symbols.size === 0;
     this.skipsOutsideUniverse = (options.skipOutsideUniverse ?? false) && !this.open;
-    this.checksTimes = !(options.receiptStamped ?? false);
   }
   /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
   accept(record: Replayed, symbolKnown?: boolean): boolean {
-    if (!Number.isFinite(record.ts_known)) {
-      this.ctx.deadLetter(record, timeProblem(record)!);
-      return false;
-    }
     if (record.ts_known < this.lastKnown || (record.ts_known === this.lastKnown && record.seq <= this.lastSeq)) {
       this.ctx.deadLetter(
         record,
@@ -160,30 +149,7 @@ export function recordProblem<TName extends keyof Replayable>(
   record: Replayable[TName],
   check: OrderCheck,
 ): string | undefined {
-  return (
-    check.symbolProblem(record.symbol) ??
-    (check.checksTimes ? timeProblem(record) : undefined) ??
-    (PROBLEMS[schema] as (r: Replayable[TName]) => string | undefined)(record)
-  );
-}
-
-/**
- * How far a stored record's ts_known may trail its ts_event: a live feed's rows (the hot tier, the
- * lake after a flush) carry the receiving host's clock as ts_known and the exchange's clock as
- * ts_event, which may lead it by their skew. No synchronised clocks are a second apart.
- */
-export const CLOCK_SKEW_US = 1_000_000;
-
-/**
- * Why a record's times cannot be: known before it happened (`ts_known` more than
- * {@link CLOCK_SKEW_US} before `ts_event`), which only a broken writer makes. Known long after it
- * happened is sound (a late print, a correction).
- */
-export function timeProblem(r: { ts_event: number; ts_known: number }): string | undefined {
-  if (r.ts_event <= r.ts_known + CLOCK_SKEW_US) return undefined;
-  if (!(Number.isFinite(r.ts_event) && Number.isFinite(r.ts_known)))
-    return `bad time: ts_event ${r.ts_event}, ts_known ${r.ts_known} (expected µs since the epoch)`;
-  return `ts_known ${r.ts_known} is ${r.ts_event - r.ts_known} µs before ts_event ${r.ts_event}: a record cannot be known before it happens (by more than the ${CLOCK_SKEW_US / 1e6} s two clocks may differ)`;
+  return check.symbolProblem(record.symbol) ?? (PROBLEMS[schema] as (r: Replayable[TName]) => string | undefined)(record);
 }
 
 export function quoteProblem(q: Quote): string | undefined {
@@ -237,22 +203,16 @@ function validated<T extends Replayed>(
   problem: (record: T) => string | undefined,
 ): ColumnBatch<T> {
   const c = batch.columns as ColumnBatch<Replayed>['columns'];
-  const { ts_known: tsKnown, ts_event: tsEvent, seq } = c;
+  const { ts_known: tsKnown, seq } = c;
   const codes = c.symbol.codes;
   const known = check.known(c.symbol.dictionary);
-  const timed = check.checksTimes;
   let kept: number[] | undefined;
   let outside = 0;
   for (let i = batch.start; i < batch.end; i++) {
     const ts = tsKnown[i]!;
     const s = seq[i]!;
     const inUniverse = known[codes[i]!] === 1;
-    if (
-      inUniverse &&
-      (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) &&
-      (!timed || tsEvent[i]! <= ts + CLOCK_SKEW_US) &&
-      sane(i)
-    ) {
+    if (inUniverse && (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) && sane(i)) {
       check.lastKnown = ts;
       check.lastSeq = s;
       kept?.push(i);
@@ -266,7 +226,7 @@ function validated<T extends Replayed>(
     const record = batch.record(i);
     let ok = check.accept(record, known[codes[i]!] === 1);
     if (ok) {
-      const why = (timed ? timeProblem(record) : undefined) ?? problem(record);
+      const why = problem(record);
       if (why) {
         ctx.deadLetter(record, why);
         ok = false;

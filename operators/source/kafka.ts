@@ -97,7 +97,7 @@ export const kafkaSource = defineSource({
     // Market data is checked as a replay checks it; the receive stamp and seq keep the order check's order.
     const checked = (REPLAYABLE as readonly string[]).includes(p.schema) ? (p.schema as keyof Replayable) : undefined;
     const check = checked
-      ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true, skipOutsideUniverse: p.outside_universe === 'skip', receiptStamped: true })
+      ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true, skipOutsideUniverse: p.outside_universe === 'skip' })
       : undefined;
     return {
       async next() {

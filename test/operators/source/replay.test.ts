@@ -15,7 +15,6 @@ import { writeRecordsParquet } from '../../../lib/io/parquet.ts';
 import type { SourceContext } from '../../../operators/sdk/context.ts';
 import { outputSchema } from '../../../operators/sdk/spec.ts';
 import { type EdgeBatch, rowsOf } from '../../../lib/core/column-batch.ts';
-import { OrderCheck, recordProblem } from '../../../operators/sdk/replay.ts';
 import { replay } from '../../../operators/source/replay.ts';
 import type { DatasetManifest } from '../../../pipelines/data/manifest.ts';
 import { openDataset } from '../../../pipelines/io/dataset.ts';
@@ -25,7 +24,6 @@ import { tempDir } from '../../helpers/datasets.ts';
 import { T0, quote, session, trade } from '../../helpers/records.ts';
 
 const folders: string[] = [];
-const BEFORE = 'a record cannot be known before it happens (by more than the 1 s two clocks may differ)';
 afterAll(() => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
@@ -93,12 +91,7 @@ describe('source.replay', () => {
   });
 
   it('refuses quotes out of order, of unknown symbols, with bad prices or sizes, and keeps the rest', async () => {
-    const good = [
-      quote('A', T0 + 10, 10, 10.02, 10),
-      // Known an hour after it happened (a late report) is sound.
-      quote('B', T0 + 20, 20, 20.02, 20, { ts_event: T0 - 3_600_000_000 }),
-      quote('A', T0 + 30, 10, 10.02, 30),
-    ];
+    const good = [quote('A', T0 + 10, 10, 10.02, 10), quote('B', T0 + 20, 20, 20.02, 20), quote('A', T0 + 30, 10, 10.02, 30)];
     const stored = [
       [
         good[0]!,
@@ -110,7 +103,6 @@ describe('source.replay', () => {
         quote('A', T0 + 15, 10.05, 10.02, 15), // crossed
         quote('A', T0 + 16, 10, 10.02, 16, { ask_size: -1 }),
         quote('A', T0 + 17, 10, 10.02, 17, { bid_size: Number.POSITIVE_INFINITY }),
-        quote('A', T0 + 18, 10, 10.02, 18, { ts_event: T0 + 1_000_019 }), // known 1 s + 1 µs before it happened
         good[1]!,
       ],
       [
@@ -130,7 +122,6 @@ describe('source.replay', () => {
       [15, 'crossed quote: bid 10.05 > ask 10.02'],
       [16, 'bad size: bid_size 100, ask_size -1 (sizes must be finite numbers >= 0)'],
       [17, 'bad size: bid_size Infinity, ask_size 100 (sizes must be finite numbers >= 0)'],
-      [18, `ts_known ${T0 + 18} is 1000001 µs before ts_event ${T0 + 1_000_019}: ${BEFORE}`],
       [21, `out of order: (ts_known ${T0 + 19}, seq 21) after (${T0 + 20}, 20)`],
     ]);
   });
@@ -143,7 +134,6 @@ describe('source.replay', () => {
         trade('B', T0 + 3, 20, 0, 3),
         trade('B', T0 + 3, 20, Number.POSITIVE_INFINITY, 5),
         trade('A', T0 + 4, 10, 50, 4, { id: 1, version: 2, ts_event: T0 + 1, aggressor: 'SELL' }),
-        trade('A', T0 + 5, 10, 50, 6, { ts_event: T0 + 3_600_000_000 }), // stamped an hour ahead of when it was known
       ],
     ];
     const { ctx, seen } = stubContext('prints', 'Trade', stored);
@@ -157,7 +147,6 @@ describe('source.replay', () => {
       'bad trade price -1 (must be a positive finite number)',
       'bad trade size 0 (must be a positive finite number)',
       'bad trade size Infinity (must be a positive finite number)',
-      `ts_known ${T0 + 5} is 3599999995 µs before ts_event ${T0 + 3_600_000_000}: ${BEFORE}`,
     ]);
   });
 
@@ -172,7 +161,7 @@ describe('source.replay', () => {
       price,
       size,
     });
-    const good = [level(1, 2, 10.03, 100), level(2, 3, 10.04, 0), level(8, 2, 10.05, 300)];
+    const good = [level(1, 2, 10.03, 100), level(2, 3, 10.04, 0), level(7, 2, 10.05, 300)];
     const stored = [
       [
         good[0]!,
@@ -181,7 +170,6 @@ describe('source.replay', () => {
         level(4, 2, Number.NaN, 100),
         level(5, 2, -1, 100),
         level(6, 2, 10.03, Number.POSITIVE_INFINITY),
-        { ...level(7, 2, 10.03, 100), ts_event: T0 + 2_000_007 },
         good[2]!,
       ],
     ];
@@ -194,29 +182,7 @@ describe('source.replay', () => {
       [4, 'bad depth price NaN (must be a positive finite number)'],
       [5, 'bad depth price -1 (must be a positive finite number)'],
       [6, 'bad depth size Infinity (must be a finite number >= 0)'],
-      [7, `ts_known ${T0 + 7} is 2000000 µs before ts_event ${T0 + 2_000_007}: ${BEFORE}`],
     ]);
-  });
-});
-
-describe('the row checks of the other market-data sources', () => {
-  const ctx = { universe: [{ symbol: 'A', sector: 'X' }], deadLetter: () => {} } as unknown as SourceContext;
-  const early = quote('A', T0, 10, 10.02, 1, { ts_event: T0 + 1_000_001 });
-
-  it('the hot tier (ts_known its own) refuses a record known over 1 s before it happened; a late one passes', () => {
-    const check = new OrderCheck(ctx);
-    expect(recordProblem('Quote', early, check)).toBe(`ts_known ${T0} is 1000001 µs before ts_event ${T0 + 1_000_001}: ${BEFORE}`);
-    // Within a clock's skew (a live feed's receipt stamp trailing the exchange's clock).
-    expect(recordProblem('Quote', { ...early, ts_event: T0 + 1_000_000 }, check)).toBeUndefined();
-    expect(recordProblem('Quote', quote('A', T0, 10, 10.02, 2, { ts_event: T0 - 1_000 }), check)).toBeUndefined();
-  });
-
-  it("a source stamping its receipt (source.kafka) leaves the exchange's time to the exchange", () => {
-    const check = new OrderCheck(ctx, { receiptStamped: true });
-    expect(recordProblem('Quote', early, check)).toBeUndefined();
-    expect(recordProblem('Quote', { ...early, bid: 0 }, check)).toBe(
-      'bad price: bid 0, ask 10.02 (prices must be positive finite numbers)',
-    );
   });
 });
 

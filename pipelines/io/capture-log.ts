@@ -296,26 +296,32 @@ export function readCapture(path: string): Capture {
 }
 
 /**
- * The first offset from `from` on where a chain of whole frames (each of at least one byte, its
- * checksum right) runs to the end of the file, or undefined. Hopping by the lengths alone first, so
- * a position whose chain overshoots costs one read: the search is linear in the bytes left.
+ * Where whole frames (each of at least one byte, its checksum right) run from some offset after
+ * `from` to the end of the file: the first such offset, or undefined when there is none (a torn end,
+ * a prefix of one frame, has none). One pass from the end, each offset's frame checked once, whose
+ * length leads to an offset already known to start such a run; a file built to need more checksums
+ * than a few times its size is damage too (answered as the offset where the search stopped).
  */
 function framesFrom(bytes: Buffer, from: number): number | undefined {
-  const end = bytes.length;
-  for (let p = from; p + 8 < end; p++) {
-    let q = p;
-    while (q + 8 < end) {
-      const len = bytes.readUInt32LE(q);
-      if (len === 0 || q + 8 + len > end) break;
-      q += 8 + len;
+  const n = bytes.length - from;
+  if (n < 9) return undefined;
+  const good = new Uint8Array(n + 1);
+  good[n] = 1;
+  let budget = 4 * n + (1 << 20);
+  let first: number | undefined;
+  for (let i = n - 9; i >= 0; i--) {
+    const q = from + i;
+    const len = bytes.readUInt32LE(q);
+    const next = i + 8 + len;
+    if (len === 0 || next > n || good[next] !== 1) continue;
+    budget -= len;
+    if (budget < 0) return q;
+    if (crc32(bytes.subarray(q + 8, q + 8 + len)) === bytes.readUInt32LE(q + 4)) {
+      good[i] = 1;
+      first = q;
     }
-    if (q !== end) continue;
-    let valid = true;
-    for (let f = p; f < end && valid; f += 8 + bytes.readUInt32LE(f))
-      valid = crc32(bytes.subarray(f + 8, f + 8 + bytes.readUInt32LE(f))) === bytes.readUInt32LE(f + 4);
-    if (valid) return p;
   }
-  return undefined;
+  return first;
 }
 
 function parseHeader(path: string, json: Buffer): CaptureHeader {

@@ -4,7 +4,8 @@
  * crate natively (native/parquet, on the thread pool). A missing or corrupt file is a DataError naming
  * the file. Written bytes depend only on the records.
  */
-import { readSync } from 'node:fs';
+import { mkdirSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { writeOwnFile } from './own-file.ts';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
@@ -122,6 +123,7 @@ export function writeParquetFile(path: string, table: arrow.Table): Uint8Array {
 
 /** `bytes`, written to `path` (its folder made first). */
 export function writtenTo(path: string, bytes: Uint8Array): Uint8Array {
+  mkdirSync(dirname(path), { recursive: true });
   writeOwnFile(path, bytes);
   return bytes;
 }

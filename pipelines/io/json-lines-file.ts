@@ -1,10 +1,11 @@
 /**
  * A JSON Lines file written as it grows: lines are gathered into chunks of about 1 MiB and appended,
  * so a file of any length takes neither its whole text in memory nor one string (V8 caps a string at
- * 512 MB). For outputs a run writes into its staging folder (the taps), which the run commits whole.
+ * 512 MB). For outputs a run writes into its staging folder (the taps), which the run commits whole,
+ * or into its own folder (a live run's): what stood at the name is replaced, not written through.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, writeSync } from 'node:fs';
+import { openOwnFile } from '../../lib/io/own-file.ts';
 
 const CHUNK_CHARS = 1 << 20;
 
@@ -14,8 +15,7 @@ export class JsonLinesFile {
   private chars = 0;
 
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'w');
+    this.fd = openOwnFile(path);
   }
 
   add(line: string): void {

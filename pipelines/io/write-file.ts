@@ -1,7 +1,8 @@
 /** A single output file written whole or not at all. */
-import { lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { fileKind } from '../../lib/io/file-kind.ts';
+import { writeOwnFile } from '../../lib/io/own-file.ts';
 
 /**
  * Writes `bytes` beside `path` and renames it into place, so a reader never sees half a file and a
@@ -16,14 +17,9 @@ export function writeFileAtomically(flag: string, path: string, bytes: Uint8Arra
   const existing = o.ownFolder ? undefined : lstatSync(path, { throwIfNoEntry: false });
   if (existing && !existing.isFile())
     throw new AlphaError(`${flag} ${path}: exists and is ${fileKind(existing)}: expected a new file, or a regular file to replace`);
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    // A file or link already at the temporary name (a crashed run's, a planted link) is removed, not written through.
-    rmSync(tmp, { force: true });
-    writeFileSync(tmp, bytes, { flag: 'wx' });
-    renameSync(tmp, path);
+    writeOwnFile(path, bytes);
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new AlphaError(`${flag} ${path}: cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }

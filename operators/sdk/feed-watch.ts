@@ -26,7 +26,7 @@ export class FeedWatch {
   private last: FeedCounters | undefined;
   /** Wall ms of the last datagram seen. */
   private heardAt = 0;
-  /** Wall ms since when data datagrams came and nothing was delivered (held behind a gap), if they do. */
+  /** Wall ms since when the feed re-requests and delivers nothing (held behind a gap), if it does. */
   private heldSince: number | undefined;
   private silent = false;
   private stalled = false;
@@ -61,7 +61,7 @@ export class FeedWatch {
         news.push({ info: `${this.where}: messages delivered again after ${seconds(now - this.heldSince!)} s behind a gap` });
       this.heldSince = undefined;
       this.stalled = false;
-    } else if (c.packets - c.heartbeats !== before.packets - before.heartbeats) this.heldSince ??= now;
+    } else if (c.requests !== before.requests) this.heldSince ??= now; // re-requests, and nothing delivered: a gap
     if (this.heldSince !== undefined && !this.stalled && now - this.heldSince >= this.silentMs) {
       this.stalled = true;
       news.push({

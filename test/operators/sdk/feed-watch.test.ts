@@ -58,6 +58,10 @@ describe('FeedWatch', () => {
     ]);
   });
 
+  it('says nothing of a duplicate datagram (data, nothing delivered, no re-request), then heartbeats only', () => {
+    expect(run(new FeedWatch('feed'), 12, (s) => ({ packets: 10 + s, heartbeats: s >= 2 ? s : 0 }))).toEqual([]);
+  });
+
   it('says nothing of a gap filled within the bound, nor of a feed that ended', () => {
     expect(run(new FeedWatch('feed'), 10, (s) => ({ packets: 10 + s, delivered: s === 3 || s === 4 ? 50 : 50 + s }))).toEqual([]);
     expect(run(new FeedWatch('feed'), 20, (s) => ({ ended: s > 2 }))).toEqual([]);

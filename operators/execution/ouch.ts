@@ -138,7 +138,11 @@ export const ouch = defineOperator({
           } else if (e.kind === 'rejectedLogin')
             // The client does not try again: no order of this run could reach the venue.
             broken(
-              `the venue at 127.0.0.1:${p.port} rejected the OUCH login of user "${p.username}"${p.session.trim() ? ` to session "${p.session.trim()}"` : ''} ('${e.reason}' ${e.text}): expected a user and password the venue takes (alpha venue start --users NAME:PASSWORD) and the session it runs (--session; blank: its current one)`,
+              `the venue at 127.0.0.1:${p.port} rejected the OUCH login of user "${p.username}"${p.session.trim() ? ` to session "${p.session.trim()}"` : ''} ('${e.reason}' ${e.text}): ${
+                e.reason === 'S'
+                  ? 'expected the session it runs (alpha venue start --session; blank: its current one), and the user not logged in there already (by another run, or by this one on a connection the venue has not yet seen go)'
+                  : 'expected a user and password the venue takes (alpha venue start --users NAME:PASSWORD)'
+              }`,
             );
           else if (e.kind === 'end')
             ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);

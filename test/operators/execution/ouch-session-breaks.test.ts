@@ -124,6 +124,13 @@ describe('execution.ouch: a session that cannot go on', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   }, 20_000);
 
+  it("a login refused 'S' says the session, or the user logged in already, is what to check", async () => {
+    const { port } = await venue([{ reject: 'S' }]);
+    await expect(run(port, 10_000)).rejects.toThrow(
+      `execution.ouch venue: the venue at 127.0.0.1:${port} rejected the OUCH login of user "alpha" ('S' session not available): expected the session it runs (alpha venue start --session; blank: its current one), and the user not logged in there already`,
+    );
+  }, 20_000);
+
   it('a login again that skips messages fails the run: their executions are lost', async () => {
     // Logged in at 1, dropped, then resumed at 4 where the run asks for 1 (it received nothing).
     const { port, logins } = await venue([

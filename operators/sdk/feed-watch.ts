@@ -20,10 +20,14 @@ export interface FeedCounters {
 /** A MoldUDP64 publisher sends a heartbeat each second when idle: this many seconds without a datagram is a feed gone. */
 export const FEED_SILENT_MS = 5_000;
 
+/** Looks this far apart (the watch looks each second) mean the event loop was held between them. */
+const LATE_MS = 3_000;
+
 export type FeedNews = { alert: string } | { info: string };
 
 export class FeedWatch {
   private last: FeedCounters | undefined;
+  private lastAt = 0;
   /** Wall ms of the last datagram seen. */
   private heardAt = 0;
   /** Wall ms since when the feed re-requests and delivers nothing (held behind a gap), if it does. */
@@ -39,9 +43,14 @@ export class FeedWatch {
   /** The counters at wall time `now` (ms): what to say, if anything. */
   observe(now: number, c: FeedCounters): FeedNews[] {
     const before = this.last;
+    const lateBy = now - this.lastAt;
     this.last = c;
-    if (!before) {
+    this.lastAt = now;
+    // The first look, or one long after the last: the event loop was held (a long step), and with
+    // it the reading of the socket, so what the counters missed is not the feed's silence.
+    if (!before || lateBy > LATE_MS) {
       this.heardAt = now;
+      this.heldSince = undefined;
       return [];
     }
     if (c.ended) return [];

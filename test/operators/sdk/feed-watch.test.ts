@@ -62,6 +62,19 @@ describe('FeedWatch', () => {
     expect(run(new FeedWatch('feed'), 12, (s) => ({ packets: 10 + s, heartbeats: s >= 2 ? s : 0 }))).toEqual([]);
   });
 
+  it('says nothing after the event loop was held 6 s (the socket unread meanwhile), and counts silence afresh', () => {
+    const watch = new FeedWatch('feed');
+    const said: string[] = [];
+    for (const [at, packets] of [
+      [0, 10],
+      [1000, 11],
+      [7000, 11], // the first look after a 6 s step: no datagram read meanwhile
+      [8000, 20],
+    ] as const)
+      for (const n of watch.observe(at, counters({ packets }))) said.push('alert' in n ? n.alert : n.info);
+    expect(said).toEqual([]);
+  });
+
   it('says nothing of a gap filled within the bound, nor of a feed that ended', () => {
     expect(run(new FeedWatch('feed'), 10, (s) => ({ packets: 10 + s, delivered: s === 3 || s === 4 ? 50 : 50 + s }))).toEqual([]);
     expect(run(new FeedWatch('feed'), 20, (s) => ({ ended: s > 2 }))).toEqual([]);

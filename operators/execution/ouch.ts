@@ -20,6 +20,7 @@
 import { z } from 'zod';
 import { formatDate } from '../../lib/core/dates.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { everyWallInterval, wallMs } from '../../lib/core/wall-watch.ts';
 import { newYorkMidnight } from '../../lib/core/exchange-time.ts';
 import { OuchSession } from '../../lib/execution/ouch-session.ts';
 import { SessionWatch } from '../../lib/execution/session-watch.ts';
@@ -117,7 +118,7 @@ export const ouch = defineOperator({
           take(); // after the stop: straight out (not in the capture)
         else ctx.external(take, sequence);
       };
-      const down = new SessionWatch(Date.now());
+      const down = new SessionWatch(wallMs());
       const session = new OuchSession({
         port: p.port,
         username: p.username,
@@ -133,7 +134,7 @@ export const ouch = defineOperator({
         onSessionEvent: (e) => {
           if (e.kind === 'disconnected') {
             disconnects.inc();
-            down.lost(Date.now());
+            down.lost(wallMs());
             ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
           } else if (e.kind === 'rejectedLogin')
             // The client does not try again: no order of this run could reach the venue.
@@ -147,7 +148,7 @@ export const ouch = defineOperator({
           else if (e.kind === 'end')
             ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
           else {
-            const again = down.loggedIn(Date.now());
+            const again = down.loggedIn(wallMs());
             if (again) ctx.log.info(`OUCH ${again}: the orders that waited went out now`);
             ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
           }
@@ -173,9 +174,9 @@ export const ouch = defineOperator({
       // the session's order, so an order the graph decides again on one of them is known (and not
       // sent) before the venue's answers to it are handled.
       ctx.onRecovered(async (mark) => {
-        down.connecting(Date.now());
+        down.connecting(wallMs());
         const r = await session.reconcile(mark ?? 0, ctx.clock.now());
-        down.loggedIn(Date.now()); // reconcile logged in (its login is its own, not a session event)
+        down.loggedIn(wallMs()); // reconcile logged in (its login is its own, not a session event)
         ctx.log.warn(
           `resumed: ${r.replayed} venue message(s) the dead run had handled, ${r.backlog.length} it had not, ` +
             `${r.unsent.states.length} of its orders never reached the venue`,
@@ -200,17 +201,16 @@ export const ouch = defineOperator({
         }
       };
       // A venue that does not answer on its port is said while the run goes, not only at its end.
-      const checkDown = (): void => {
-        const ms = ending || ctx.recovering ? undefined : down.check(Date.now());
+      const checkDown = (now: number): void => {
+        const ms = ending || ctx.recovering ? undefined : down.check(now);
         if (ms !== undefined)
           ctx.alert(
             `no OUCH session with the venue at 127.0.0.1:${p.port} for ${(ms / 1000).toFixed(1)} s: the orders decided meanwhile wait, and go out late if it answers`,
           );
       };
-      const downTimer = setInterval(checkDown, 1_000);
-      downTimer.unref();
+      const stopWatching = everyWallInterval(checkDown);
       ctx.beforeStop(async () => {
-        clearInterval(downTimer);
+        stopWatching();
         await session.drain(DRAIN_MS);
         reportUnanswered();
       });
@@ -224,7 +224,7 @@ export const ouch = defineOperator({
         },
         end: () => {
           ending = true;
-          clearInterval(downTimer);
+          stopWatching();
           session.close();
           reportUnanswered();
           liveOuchSessions.delete(ctx.node);

@@ -5,6 +5,7 @@
  * last book it saw; the counters alone said nothing until the run's end. Pure logic, fed the
  * counters by {@link watchFeed} each second.
  */
+import { everyWallInterval, wallMs } from '../../lib/core/wall-watch.ts';
 import type { SourceContext } from './context.ts';
 
 /** The feed's counters it reads (colo's ItchFeed stats()). */
@@ -85,14 +86,12 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 /** Reads `counters` each second (wall time) into `watch`, its news to the node's alerts and log; returns the stop. */
 export function watchFeed(counters: () => FeedCounters, watch: FeedWatch, ctx: SourceContext, everyMs = 1_000): () => void {
-  const tick = (): void => {
-    for (const n of watch.observe(Date.now(), counters())) {
+  const look = (now: number): void => {
+    for (const n of watch.observe(now, counters())) {
       if ('alert' in n) ctx.alert(n.alert);
       else ctx.log.info(n.info);
     }
   };
-  tick();
-  const timer = setInterval(tick, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  look(wallMs());
+  return everyWallInterval(look, everyMs);
 }

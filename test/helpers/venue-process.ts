@@ -96,10 +96,10 @@ export async function startVenue(
     rerequestPort: ready.rerequest_port,
     session: ready.session,
     auditPath,
+    // The venue may be writing its next line: only the lines it has ended are read.
     audit: () =>
       existsSync(auditPath)
-        ? readFileSync(auditPath, 'utf8')
-            .split('\n')
+        ? completeLines(readFileSync(auditPath, 'utf8'))
             .filter((l) => l.trim() !== '')
             .map((l) => JSON.parse(l) as AuditLine)
         : [],
@@ -266,4 +266,9 @@ export function venueCancels(venue: VenueProcess, session: string, ids: readonly
 export function reachedVenue(venue: VenueProcess, session: string, id: string): boolean {
   const token = colo().ouchToken(id);
   return venue.audit().some((l) => l.proto === 'ouch' && l.session === session && l.dir === 'in' && l.fields?.['order_token'] === token);
+}
+
+/** The lines of `text` that end in a newline (a line still being written is left out). */
+function completeLines(text: string): string[] {
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
 }

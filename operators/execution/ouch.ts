@@ -138,13 +138,7 @@ export const ouch = defineOperator({
             ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
           } else if (e.kind === 'rejectedLogin')
             // The client does not try again: no order of this run could reach the venue.
-            broken(
-              `the venue at 127.0.0.1:${p.port} rejected the OUCH login of user "${p.username}"${p.session.trim() ? ` to session "${p.session.trim()}"` : ''} ('${e.reason}' ${e.text}): ${
-                e.reason === 'S'
-                  ? 'expected the session it runs (alpha venue start --session; blank: its current one), and the user not logged in there already (by another run, or by this one on a connection the venue has not yet seen go)'
-                  : 'expected a user and password the venue takes (alpha venue start --users NAME:PASSWORD)'
-              }`,
-            );
+            broken(loginRefused(p, e.reason, e.text));
           else if (e.kind === 'end')
             ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
           else {
@@ -161,11 +155,10 @@ export const ouch = defineOperator({
        * the stop, when no step can be taken, it is an alert of the summary.
        */
       function broken(why: string): void {
-        const message = `execution.ouch ${ctx.node}: ${why}`;
         if (ending) ctx.alert(why);
         else
           ctx.external(() => {
-            throw new AlphaError(message);
+            throw new AlphaError(`execution.ouch ${ctx.node}: ${why}`);
           });
       }
       liveOuchSessions.set(ctx.node, session);
@@ -232,3 +225,13 @@ export const ouch = defineOperator({
       });
     },
 });
+
+/** Why the venue refused the login, and what to check: 'S' is the session (or the user logged in there already), anything else the credentials. */
+function loginRefused(p: z.infer<typeof params>, reason: string, text: string): string {
+  const session = p.session.trim();
+  const check =
+    reason === 'S'
+      ? 'expected the session it runs (alpha venue start --session; blank: its current one), and the user not logged in there already (by another run, or by this one on a connection the venue has not yet seen go)'
+      : 'expected a user and password the venue takes (alpha venue start --users NAME:PASSWORD)';
+  return `the venue at 127.0.0.1:${p.port} rejected the OUCH login of user "${p.username}"${session ? ` to session "${session}"` : ''} ('${reason}' ${text}): ${check}`;
+}

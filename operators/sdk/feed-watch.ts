@@ -10,8 +10,8 @@ import type { SourceContext } from './context.ts';
 
 /** The feed's counters it reads (colo's ItchFeed stats()). */
 export interface FeedCounters {
+  /** Datagrams received, heartbeats included. */
   readonly packets: number;
-  readonly heartbeats: number;
   readonly delivered: number;
   readonly requests: number;
   readonly nextSequence: number;

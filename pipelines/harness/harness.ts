@@ -126,7 +126,12 @@ export async function runLive(
       time,
       ...(capture ? { capture, externalPorts: externalPorts(nodes) } : {}),
     });
-    return { ...run(), events: live.events, uncaptured: live.uncaptured, alerts: [...graph.contexts.values()].flatMap((c) => c.alerts) };
+    return {
+      ...run(),
+      events: live.events,
+      uncaptured: live.uncaptured,
+      alerts: [...graph.contexts.values()].flatMap((c) => c.alertLines()),
+    };
   } finally {
     capture?.close();
   }

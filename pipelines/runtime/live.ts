@@ -41,7 +41,7 @@ import {
   planGroup,
   replayGroupInputs,
 } from './live-group.ts';
-import type { NodeContext, RunServices } from './node-context.ts';
+import type { RunServices } from './node-context.ts';
 import { type KafkaSettings, kafkaSettings } from '../../lib/io/kafka/settings.ts';
 import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { prepareNodes } from './prepare.ts';
@@ -414,7 +414,7 @@ async function runSession(
   const silent = feed.silent().map((name) => `${name}: the source delivered no record in the whole run`);
   for (const w of silent) log.warn(w);
   // And what the nodes raised while it ran (logged then).
-  const warnings = [...silent, ...[...graph.contexts.values()].flatMap(alertsOf)];
+  const warnings = [...silent, ...[...graph.contexts.values()].flatMap((ctx) => ctx.alertLines())];
   const summary: LiveSummary = {
     mode: 'live',
     warnings,
@@ -612,10 +612,4 @@ function liveFolder(path: string, overwrite: boolean): string {
   if (checkLiveFolder(path, overwrite)) rmSync(ownFolder(path), { recursive: true, force: true });
   mkdirSync(ownFolder(path), { recursive: true });
   return path;
-}
-
-/** A node's alerts for the summary, and a line for those it was given beyond what it kept. */
-function alertsOf(ctx: NodeContext): string[] {
-  const beyond = ctx.alerted - ctx.alerts.length;
-  return beyond > 0 ? [...ctx.alerts, `${ctx.node}: ${beyond} more alert(s), in the run's log`] : ctx.alerts;
 }

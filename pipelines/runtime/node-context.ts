@@ -113,8 +113,8 @@ export class NodeContext implements SourceContext {
   readonly recoverers: ((mark: number | undefined) => Promise<void>)[] = [];
   readonly commands: { command: LiveCommand; fn: (text: string) => void }[] = [];
   /** What `alert` kept for the summary, and how many it was given. */
-  readonly alerts: string[] = [];
-  alerted = 0;
+  private readonly alerts: string[] = [];
+  private alerted = 0;
 
   constructor(
     readonly node: string,
@@ -146,6 +146,12 @@ export class NodeContext implements SourceContext {
   alert(message: string): void {
     this.log.warn(message);
     if (++this.alerted <= ALERTS_KEPT) this.alerts.push(`${this.node}: ${message}`);
+  }
+
+  /** The alerts for a live run's summary, and a line for those given beyond what was kept. */
+  alertLines(): string[] {
+    const beyond = this.alerted - this.alerts.length;
+    return beyond > 0 ? [...this.alerts, `${this.node}: ${beyond} more alert(s), in the run's log`] : this.alerts;
   }
 
   deadLetter(input: unknown, reason: string, at?: { ts_event: number; ts_known: number }): void {

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { AlphaError } from '../core/errors.ts';
 
 /**
  * `bytes` into `path` (in a folder that exists), written beside it and renamed into place: a reader
@@ -22,7 +23,7 @@ export function writeOwnFile(path: string, bytes: Uint8Array | string): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw new OwnFileError(path, err);
   }
 }
 
@@ -33,8 +34,26 @@ export function writeOwnFile(path: string, bytes: Uint8Array | string): void {
  * const fd = openOwnFile('out/run/taps/bars.jsonl');
  */
 export function openOwnFile(path: string): number {
-  mkdirSync(dirname(path), { recursive: true });
-  rmSync(path, { force: true });
-  // 'wx': should anything appear at the name meanwhile, this fails instead of writing through it.
-  return openSync(path, 'wx');
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    rmSync(path, { force: true });
+    // 'wx': should anything appear at the name meanwhile, this fails instead of writing through it.
+    return openSync(path, 'wx');
+  } catch (err) {
+    throw new OwnFileError(path, err);
+  }
+}
+
+/** A run's own file that could not be written: one line naming it and why, the system's code kept. */
+export class OwnFileError extends AlphaError {
+  override readonly name = 'OwnFileError';
+  readonly code: string | undefined;
+  constructor(path: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const folder = code === 'EISDIR' || code === 'ERR_FS_EISDIR' || code === 'ENOTEMPTY';
+    super(
+      `${path}: cannot write it (${code ?? String(cause)}${folder ? ': a folder stands at that name' : ''}): expected a file of the run's own, or nothing, at that name`,
+    );
+    this.code = code;
+  }
 }

@@ -46,6 +46,8 @@ export interface OuchSessionOptions {
    * was restarted). What the session says of the run's orders can no longer be trusted.
    */
   onDiscontinuity?: (why: string) => void;
+  /** OuchClientOptions.loginRetryMs: how long a login again refused 'S' after a drop is tried again. */
+  loginRetryMs?: number;
 }
 
 /** What `reconcile` found at the venue. */
@@ -123,6 +125,7 @@ export class OuchSession {
       password: this.options.password,
       ...(this.options.session.trim() === '' ? {} : { session: this.options.session.trim() }),
       nextSequence,
+      ...(this.options.loginRetryMs === undefined ? {} : { loginRetryMs: this.options.loginRetryMs }),
       onEvents,
     });
   }

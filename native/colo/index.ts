@@ -211,8 +211,17 @@ export type OuchOutboundMessage = { readonly type: string } & Readonly<Record<st
 export type OuchClientEvent =
   /** Logged in (also after each reconnect): the session and the next sequenced message expected. */
   | { readonly kind: 'login'; readonly session: string; readonly nextSequence: number }
-  /** Login Rejected: 'A' not authorized, 'S' session not available. The client stops (no retry). */
-  | { readonly kind: 'rejectedLogin'; readonly reason: string; readonly text: string }
+  /**
+   * Login Rejected: 'A' not authorized, 'S' session not available. The client stops. `refusedForMs`:
+   * how long logins again had been refused 'S' when it gave up (0 for any other rejection).
+   */
+  | { readonly kind: 'rejectedLogin'; readonly reason: string; readonly text: string; readonly refusedForMs: number }
+  /**
+   * A login again after a dropped connection refused 'S' (the venue may still hold the dropped
+   * connection): tried again after the backoff, for `loginRetryMs` from the first refusal. What is
+   * queued stays queued.
+   */
+  | { readonly kind: 'loginRetry'; readonly reason: string; readonly text: string; readonly refusedForMs: number }
   /** A logged-in connection ended; the client reconnects after a short backoff. */
   | { readonly kind: 'disconnected'; readonly reason: string }
   /** A sequenced message; `message` is null (and `error` says why) when it does not decode. */
@@ -227,6 +236,8 @@ export interface OuchClientStats {
   readonly logins: number;
   readonly disconnects: number;
   readonly failedConnects: number;
+  /** Logins again refused 'S' and tried again (see `loginRetryMs`). */
+  readonly refusedLogins: number;
   /** Messages accepted by send(), written to the socket, and still waiting for a login. */
   readonly queued: number;
   readonly sent: number;
@@ -257,6 +268,13 @@ export interface OuchClientOptions {
    * message again); 0: only what the venue sends after the login (its Login Accepted names the next).
    */
   readonly nextSequence?: number;
+  /**
+   * How long a login again after a dropped connection is tried again when the venue refuses it 'S'
+   * (it may not have seen the dropped connection go), from the first refusal; default 16,000 (a
+   * SoupBinTCP peer calls a silent connection dead after 15 s), 0: never. The first login is never
+   * tried again.
+   */
+  readonly loginRetryMs?: number;
   /** Called on the event loop with each round's events (one call per round that had any). */
   readonly onEvents: (events: readonly OuchClientEvent[]) => void;
 }

@@ -14,8 +14,9 @@
  * (the answers still arrive as steps), then logs out; an order still unanswered (the venue down or
  * unreachable) becomes a dead letter and is counted as `unanswered_orders`, never a silent gap.
  * A refused login, or a login again that does not continue the session (messages skipped, or
- * another session), fails the run: the orders' fate at the venue can no longer be known. An End of
- * Session is an alert of the run (docs/live.md).
+ * another session), fails the run: the orders' fate at the venue can no longer be known. A login
+ * again after a drop that the venue refuses 'S' (it may still hold the dropped connection) is first
+ * tried again for `login_retry_seconds`. An End of Session is an alert of the run (docs/live.md).
  */
 import { z } from 'zod';
 import { formatDate } from '../../lib/core/dates.ts';
@@ -58,6 +59,14 @@ const params = z.strictObject({
     .max(100)
     .default(0.5)
     .describe('Fee per fill in basis points of notional, written on each Fill (the venue itself charges nothing).'),
+  login_retry_seconds: z
+    .number()
+    .min(0)
+    .max(3600)
+    .default(16)
+    .describe(
+      "After a dropped connection, how long a login the venue refuses as session not available ('S': it may still hold the dropped connection) is tried again, orders waiting meanwhile; 0: never. The default outlasts SoupBinTCP's 15 s to call a silent connection dead.",
+    ),
 });
 
 /** Wall-clock ms the end of a run waits for the venue's answers to what was sent. */
@@ -131,14 +140,20 @@ export const ouch = defineOperator({
         onUpdate: arrive,
         recovering: ctx.recovering,
         onStepwise: stepwise,
+        loginRetryMs: Math.round(p.login_retry_seconds * 1000),
         onSessionEvent: (e) => {
           if (e.kind === 'disconnected') {
             disconnects.inc();
             down.lost(wallMs());
             ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
+          } else if (e.kind === 'loginRetry') {
+            if (e.refusedForMs === 0)
+              ctx.log.warn(
+                `OUCH login again refused ('${e.reason}' ${e.text}): the venue may still hold the dropped connection; trying again for up to ${p.login_retry_seconds} s`,
+              );
           } else if (e.kind === 'rejectedLogin')
-            // The client does not try again: no order of this run could reach the venue.
-            broken(loginRefused(p, e.reason, e.text));
+            // The client has stopped: no order of this run could reach the venue.
+            broken(loginRefused(p, e.reason, e.text, e.refusedForMs));
           else if (e.kind === 'end')
             ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
           else {
@@ -227,11 +242,15 @@ export const ouch = defineOperator({
 });
 
 /** Why the venue refused the login, and what to check: 'S' is the session (or the user logged in there already), anything else the credentials. */
-function loginRefused(p: z.infer<typeof params>, reason: string, text: string): string {
+function loginRefused(p: z.infer<typeof params>, reason: string, text: string, refusedForMs: number): string {
   const session = p.session.trim();
+  const again =
+    refusedForMs > 0
+      ? ` again after the connection dropped, for ${(refusedForMs / 1000).toFixed(1)} s (login_retry_seconds ${p.login_retry_seconds})`
+      : '';
   const check =
     reason === 'S'
       ? 'expected the session it runs (alpha venue start --session; blank: its current one), and the user not logged in there already (by another run, or by this one on a connection the venue has not yet seen go)'
       : 'expected a user and password the venue takes (alpha venue start --users NAME:PASSWORD)';
-  return `the venue at 127.0.0.1:${p.port} rejected the OUCH login of user "${p.username}"${session ? ` to session "${session}"` : ''} ('${reason}' ${text}): ${check}`;
+  return `the venue at 127.0.0.1:${p.port} rejected the OUCH login of user "${p.username}"${session ? ` to session "${session}"` : ''}${again} ('${reason}' ${text}): ${check}`;
 }

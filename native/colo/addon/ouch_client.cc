@@ -50,10 +50,13 @@ constexpr uint64_t kMaxBackoffNs = 500'000'000;    // ... up to 0.5 s
 // that accepted the login and then sent garbage had the client reconnect 45 times a second).
 constexpr uint64_t kSteadyNs = 1'000'000'000;
 constexpr uint64_t kTickMs = 5;                    // rounds without socket activity: heartbeats, reconnects
+// A login again refused 'S' (session not available) is tried again for this long by default: the
+// venue may still hold the dropped connection, and a SoupBinTCP peer calls a silent one dead after 15 s.
+constexpr double kDefaultLoginRetryMs = 16'000;
 
 // One event for JS, kept as plain data until the round ends.
 struct Event {
-  enum Kind : uint8_t { kLogin, kRejectedLogin, kDisconnected, kMessage, kEnd };
+  enum Kind : uint8_t { kLogin, kRejectedLogin, kLoginRetry, kDisconnected, kMessage, kEnd };
   Kind kind;
   uint64_t sequence = 0;
   std::string text;  // session (login), reason (disconnected)
@@ -97,6 +100,8 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     cfg.next_sequence = 1;
     if (!o.Get("nextSequence").IsUndefined())
       cfg.next_sequence = uint64_t(colo_addon::integer_option(o, "OuchClient", "nextSequence", 0, 9007199254740991.0));
+    if (!o.Get("loginRetryMs").IsUndefined())
+      login_retry_ns_ = uint64_t(colo_addon::integer_option(o, "OuchClient", "loginRetryMs", 0, 3'600'000)) * 1'000'000;
     Napi::Value cb = o.Get("onEvents");
     if (!cb.IsFunction()) throw Napi::TypeError::New(env, "OuchClient: onEvents must be a function (events) => void");
     port_ = uint16_t(p);
@@ -150,11 +155,12 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
         case soup::SessionEvent::kLoginAccepted:
           logged_in_ = true;
           logged_in_at_ = steady_ns();
+          refused_since_ = 0;
           ++st_logins_;
           session_name_ = e.text;
           push(Event{Event::kLogin, e.sequence, e.text, 0, {}});
           break;
-        case soup::SessionEvent::kLoginRejected: push(Event{Event::kRejectedLogin, 0, {}, e.reason, {}}); break;
+        case soup::SessionEvent::kLoginRejected: rejected(e.reason); break;
         case soup::SessionEvent::kSequenced:
           ++st_received_;
           push(Event{Event::kMessage, e.sequence, {}, 0, std::move(e.payload)});
@@ -169,6 +175,24 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     }
     events.clear();
     if (session_->state() == soup::ClientSession::State::kDone) done_ = true;
+  }
+
+  // A login rejected 'S' after this client had logged in (a reconnect) is tried again, with the
+  // reconnect's backoff, for loginRetryMs from the first refusal: the venue may not have seen the
+  // dropped connection go yet. What is queued stays queued. Any other rejection, the first login's,
+  // or one past that time ends the session.
+  void rejected(char reason) {
+    const uint64_t now = steady_ns();
+    if (reason == soup::kRejectSessionNotAvailable && st_logins_ > 0 && login_retry_ns_ > 0) {
+      if (refused_since_ == 0) refused_since_ = now;
+      if (now - refused_since_ < login_retry_ns_) {
+        session_->allow_login_again();
+        ++st_refused_logins_;
+        push(Event{Event::kLoginRetry, (now - refused_since_) / 1'000'000, {}, reason, {}});
+        return;
+      }
+    }
+    push(Event{Event::kRejectedLogin, refused_since_ == 0 ? 0 : (now - refused_since_) / 1'000'000, {}, reason, {}});
   }
 
   // Hands what is queued to the session while logged in; returns the messages handed over.
@@ -318,11 +342,14 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
           o.Set("nextSequence", Napi::Number::New(env, double(e.sequence)));
           break;
         case Event::kRejectedLogin:
-          o.Set("kind", "rejectedLogin");
+        case Event::kLoginRetry:
+          o.Set("kind", e.kind == Event::kRejectedLogin ? "rejectedLogin" : "loginRetry");
           o.Set("reason", std::string(1, e.code));
           o.Set("text", e.code == soup::kRejectNotAuthorized ? "not authorized (username or password)"
                         : e.code == soup::kRejectSessionNotAvailable ? "session not available"
                                                                      : "unknown reason");
+          // How long logins have been refused since the first refusal after the drop (ms).
+          o.Set("refusedForMs", Napi::Number::New(env, double(e.sequence)));
           break;
         case Event::kDisconnected:
           o.Set("kind", "disconnected");
@@ -418,6 +445,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     num("logins", st_logins_);
     num("disconnects", st_disconnects_);
     num("failedConnects", st_failed_connects_);
+    num("refusedLogins", st_refused_logins_);
     num("queued", st_queued_);
     num("sent", st_sent_);
     num("sentDirect", st_sent_direct_);
@@ -473,12 +501,15 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   bool logged_in_ = false;
   bool done_ = false;
   uint64_t next_connect_ = 0;
+  uint64_t login_retry_ns_ = uint64_t(kDefaultLoginRetryMs) * 1'000'000;
+  uint64_t refused_since_ = 0;  // the first login refused 'S' since the last accepted one (0: none)
   uint64_t backoff_ = kFirstBackoffNs;
   uint64_t logged_in_at_ = 0;  // steady_ns() of the last Login Accepted
   std::deque<std::vector<uint8_t>> queue_;
   std::vector<Event> events_;  // made by this round, delivered at its end
   std::string session_name_;
-  uint64_t st_connects_ = 0, st_logins_ = 0, st_disconnects_ = 0, st_failed_connects_ = 0, st_queued_ = 0, st_sent_ = 0, st_received_ = 0;
+  uint64_t st_connects_ = 0, st_logins_ = 0, st_disconnects_ = 0, st_failed_connects_ = 0, st_refused_logins_ = 0;
+  uint64_t st_queued_ = 0, st_sent_ = 0, st_received_ = 0;
   uint64_t st_sent_direct_ = 0;    // messages written by send() or flush()
   uint64_t st_direct_writes_ = 0;  // their writes: one per send(), or per flush() of held messages
   uint64_t st_poll_errors_ = 0;

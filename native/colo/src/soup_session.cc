@@ -80,6 +80,7 @@ void ClientSession::packet(const Packet& p, uint64_t) {
       out_.events.push_back(std::move(e));
       out_.close = true;
       state_ = State::kDone;
+      rejected_ = true;
       return;
     }
     case kSequencedData:
@@ -122,6 +123,12 @@ bool ClientSession::send_unsequenced(const uint8_t* p, size_t n, uint64_t now) {
   return true;
 }
 
+void ClientSession::allow_login_again() {
+  if (state_ != State::kDone || !rejected_) return;
+  rejected_ = false;
+  state_ = State::kDisconnected;
+}
+
 void ClientSession::logout(uint64_t now) {
   if (state_ == State::kLoggedIn || state_ == State::kLoginSent) {
     append_packet(out_.send, LogoutRequest{});
@@ -130,6 +137,7 @@ void ClientSession::logout(uint64_t now) {
   }
   out_.events.push_back(event(SessionEvent::kLoggedOut));
   state_ = State::kDone;
+  rejected_ = false;
 }
 
 // ---- Server ----------------------------------------------------------------------------------

@@ -187,6 +187,48 @@ TEST(SoupSession, ReconnectResumesAfterTheLastReceived) {
   EXPECT_EQ(got, (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
 }
 
+TEST(SoupSession, ARejectedLoginCanBeTriedAgainAtTheSameSequence) {
+  ServerSession s(server_config());
+  ClientSession c(client_config());
+  c.on_connected(0);
+  s.on_connected(0);
+  shuttle(c, s, 0);
+  for (const char* m : {"a", "b"}) s.send_sequenced(reinterpret_cast<const uint8_t*>(m), 1, 0);
+  shuttle(c, s, 0);
+  c.on_disconnected(1);
+  // The server has not seen the connection go: it refuses the login again ('S').
+  c.on_connected(2);
+  take_send(c.output());
+  const std::vector<uint8_t> refused = test::hex("0002" + test::ascii("JS"));
+  c.on_bytes(refused.data(), refused.size(), 2);
+  EXPECT_EQ(c.state(), ClientSession::State::kDone);
+  EXPECT_FALSE(c.send_unsequenced(reinterpret_cast<const uint8_t*>("x"), 1, 2));
+  c.allow_login_again();
+  EXPECT_EQ(c.state(), ClientSession::State::kDisconnected);
+  c.output().clear();
+  s.on_disconnected(3);
+  s.send_sequenced(reinterpret_cast<const uint8_t*>("c"), 1, 3);
+  c.on_connected(4);
+  s.on_connected(4);
+  shuttle(c, s, 4);
+  EXPECT_EQ(c.state(), ClientSession::State::kLoggedIn);
+  EXPECT_EQ(sequenced(c.output()), (std::vector<uint64_t>{3}));  // asked for 3 again, nothing twice
+  // Only a rejection reopens a done session: not a logout, not an End of Session.
+  c.logout(5);
+  c.allow_login_again();
+  EXPECT_EQ(c.state(), ClientSession::State::kDone);
+  ClientSession ended(client_config());
+  ServerSession s2(server_config());
+  ended.on_connected(0);
+  s2.on_connected(0);
+  shuttle(ended, s2, 0);
+  s2.end_session(1);
+  shuttle(ended, s2, 1);
+  EXPECT_EQ(ended.state(), ClientSession::State::kDone);
+  ended.allow_login_again();
+  EXPECT_EQ(ended.state(), ClientSession::State::kDone);
+}
+
 TEST(SoupSession, UnsequencedLogoutAndEndOfSession) {
   ServerSession s(server_config());
   ClientSession c(client_config());

@@ -1,6 +1,6 @@
 /**
  * execution.ouch facing a venue whose SoupBinTCP session cannot carry the run's orders: a login
- * refused (the client does not try again), a login that resumes the session past messages the run
+ * refused (a login again after a drop refused 'S' is tried again for login_retry_seconds), a login that resumes the session past messages the run
  * never received or before the ones it did (their executions lost, or another session), and an End
  * of Session. The first three fail the run in one line naming the venue and what would be accepted;
  * the last is an alert of the run (summary.json's `warnings`), the orders after it dead letters of one
@@ -29,8 +29,14 @@ const packet = (type: string, payload: Buffer = Buffer.alloc(0)): Buffer => {
 const right = (s: string | number, n: number): Buffer => Buffer.from(String(s).padStart(n, ' '), 'latin1');
 const loginAccepted = (session: string, next: number): Buffer => packet('A', Buffer.concat([right(session, 10), right(next, 20)]));
 
-/** What the venue does with each login: the nth login's answer (0-based), and whether to drop the connection after it. */
-type Answer = { accept: { session: string; next: number }; dropAfterMs?: number } | { reject: 'A' | 'S' } | { endAfterMs: number };
+/**
+ * What the venue does with each login: the nth login's answer (0-based), and whether to drop the
+ * connection after it (a time, or at once on the nth order it reads), or to refuse it after a delay.
+ */
+type Answer =
+  | { accept: { session: string; next: number }; dropAfterMs?: number; dropAfterOrders?: number }
+  | { reject: 'A' | 'S'; afterMs?: number }
+  | { endAfterMs: number };
 
 let server: Server | undefined;
 const sockets = new Set<Socket>();
@@ -42,9 +48,14 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A venue answering the nth login with answers[n]; heartbeats every 200 ms; resolves with its port. */
-async function venue(answers: readonly Answer[]): Promise<{ port: number; logins: number[] }> {
+/**
+ * A venue answering the nth login with answers[n]; heartbeats every 200 ms. Resolves with its port,
+ * the sequence number each login asked for, and the orders (Unsequenced Data) read on each login's
+ * connection.
+ */
+async function venue(answers: readonly Answer[]): Promise<{ port: number; logins: number[]; entered: number[] }> {
   const logins: number[] = [];
+  const entered: number[] = [];
   server = createServer((s) => {
     sockets.add(s);
     s.on('error', () => {});
@@ -54,32 +65,44 @@ async function venue(answers: readonly Answer[]): Promise<{ port: number; logins
       sockets.delete(s);
     });
     let buffered = Buffer.alloc(0);
+    let login = -1;
+    let dropAfterOrders: number | undefined;
     s.on('data', (d) => {
       buffered = Buffer.concat([buffered, d]);
       while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
         const body = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
         buffered = buffered.subarray(2 + body.length);
+        if (body[0] === 'U'.charCodeAt(0) && login >= 0) {
+          entered[login]!++;
+          if (entered[login] === dropAfterOrders) s.destroy();
+        }
         if (body[0] !== 'L'.charCodeAt(0)) continue; // orders and heartbeats: no answer
         // Login Request: username 6, password 10, session 10, sequence number 20.
         logins.push(Number(body.subarray(27, 47).toString('latin1').trim()));
+        login = logins.length - 1;
+        entered[login] = 0;
         const a = answers[Math.min(logins.length, answers.length) - 1]!;
-        if ('reject' in a) s.end(packet('J', Buffer.from(a.reject)));
-        else if ('endAfterMs' in a) {
+        if ('reject' in a) {
+          const refuse = (): void => void (s.writable && s.end(packet('J', Buffer.from(a.reject))));
+          if (a.afterMs) setTimeout(refuse, a.afterMs);
+          else refuse();
+        } else if ('endAfterMs' in a) {
           s.write(loginAccepted('FAKE', 1));
           setTimeout(() => s.writable && s.write(packet('Z')), a.endAfterMs);
         } else {
           s.write(loginAccepted(a.accept.session, a.accept.next));
           if (a.dropAfterMs !== undefined) setTimeout(() => s.destroy(), a.dropAfterMs);
+          dropAfterOrders = a.dropAfterOrders;
         }
       }
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, logins };
+  return { port: (server.address() as { port: number }).port, logins, entered };
 }
 
-/** A live run of orders every 100 ms for `ms` into execution.ouch on `port`. */
-async function run(port: number, ms: number, params = '') {
+/** A live run of orders every 100 ms for `ms` into execution.ouch on `port`; `made` counts them as they are made. */
+async function run(port: number, ms: number, params = '', made = { orders: 0 }) {
   let n = 0;
   const started = Date.now();
   const source = defineSource({
@@ -91,7 +114,7 @@ async function run(port: number, ms: number, params = '') {
       next: async () => {
         await new Promise((r) => setTimeout(r, 100));
         if (Date.now() - started > ms) return null;
-        n++;
+        made.orders = ++n;
         const o: Order = records.order('AAPL', 'BUY', 100, {
           order_id: `o${n}`,
           order_type: 'LIMIT',
@@ -129,6 +152,45 @@ describe('execution.ouch: a session that cannot go on', () => {
     await expect(run(port, 10_000)).rejects.toThrow(
       `execution.ouch venue: the venue at 127.0.0.1:${port} rejected the OUCH login of user "alpha" ('S' session not available): expected the session it runs (alpha venue start --session; blank: its current one), and the user not logged in there already`,
     );
+  }, 20_000);
+
+  it("a login again after a drop refused 'S' is tried again; the orders that waited go out once, after the login", async () => {
+    // The venue drops the connection on the run's second order, refuses the next two logins 'S'
+    // (as a venue that has not yet seen the old connection go), then takes the third.
+    const { port, logins, entered } = await venue([
+      { accept: { session: 'FAKE', next: 1 }, dropAfterOrders: 2 },
+      { reject: 'S', afterMs: 150 },
+      { reject: 'S', afterMs: 150 },
+      { accept: { session: 'FAKE', next: 1 } },
+    ]);
+    const made = { orders: 0 };
+    const done = await run(port, 1_500, '', made);
+    expect(logins).toEqual([1, 1, 1, 1]);
+    expect(entered.slice(0, 3)).toEqual([2, 0, 0]);
+    // Every order the run made after the drop reached the venue on the last connection, once.
+    expect(entered[3]).toBeGreaterThanOrEqual(2);
+    expect(entered[3]).toBe(made.orders - 2);
+    expect(done.alerts.filter((a) => /rejected|login/.test(a))).toEqual([]);
+  }, 20_000);
+
+  it("a login again refused 'S' past login_retry_seconds fails the run, saying how long it was tried", async () => {
+    const { port, logins } = await venue([{ accept: { session: 'FAKE', next: 1 }, dropAfterOrders: 1 }, { reject: 'S' }]);
+    const started = Date.now();
+    await expect(run(port, 10_000, ', login_retry_seconds: 1')).rejects.toThrow(
+      new RegExp(
+        `^execution\\.ouch venue: the venue at 127\\.0\\.0\\.1:${port} rejected the OUCH login of user "alpha" again after the connection dropped, for 1\\.\\d s \\(login_retry_seconds 1\\) \\('S' session not available\\): expected the session it runs`,
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(logins.length).toBeGreaterThan(3); // the first, then tried again with the backoff
+  }, 20_000);
+
+  it("with login_retry_seconds 0 a login again refused 'S' fails the run at once", async () => {
+    const { port, logins } = await venue([{ accept: { session: 'FAKE', next: 1 }, dropAfterOrders: 1 }, { reject: 'S' }]);
+    await expect(run(port, 10_000, ', login_retry_seconds: 0')).rejects.toThrow(
+      `execution.ouch venue: the venue at 127.0.0.1:${port} rejected the OUCH login of user "alpha" ('S' session not available)`,
+    );
+    expect(logins).toEqual([1, 1]);
   }, 20_000);
 
   it('a login again that skips messages fails the run: their executions are lost', async () => {

@@ -75,6 +75,9 @@ class ClientSession {
   void on_disconnected(uint64_t now);
   bool send_unsequenced(const uint8_t* p, size_t n, uint64_t now);  // false unless logged in
   void logout(uint64_t now);
+  // After a rejected login the session is done; the caller's retry policy may let it log in again
+  // on the next connection (same session, same next sequence). Does nothing in any other state.
+  void allow_login_again();
 
   SessionOutput& output() { return out_; }
   State state() const { return state_; }
@@ -89,6 +92,7 @@ class ClientSession {
 
   Config cfg_;
   State state_ = State::kDisconnected;
+  bool rejected_ = false;  // done because a login was rejected (allow_login_again() may reopen)
   std::string session_;
   uint64_t next_;
   uint64_t last_sent_ = 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
 
 namespace colo::itch_file {
@@ -48,14 +49,40 @@ MappedFile::MappedFile(const std::string& path) {
     }
     ::madvise(m, n_, MADV_SEQUENTIAL);
     p_ = static_cast<const uint8_t*>(m);
-    // Truncated by another process while mapped, the file raises SIGBUS: said in one line.
-    mapping_guard::add(p_, n_, path);
+    // Truncated by another process while mapped, the file raises SIGBUS: said in one line. With
+    // every guard slot taken, the file is read into memory instead (no SIGBUS possible).
+    if (!mapping_guard::add(p_, n_, path)) {
+      ::munmap(m, n_);
+      p_ = nullptr;
+      try {
+        read_whole(fd, path);
+      } catch (...) {
+        ::close(fd);
+        throw;
+      }
+    }
   }
   ::close(fd);
 }
 
+void MappedFile::read_whole(int fd, const std::string& path) {
+  copy_ = std::make_unique_for_overwrite<uint8_t[]>(n_);
+  size_t got = 0;
+  while (got < n_) {
+    const ssize_t r = ::pread(fd, copy_.get() + got, n_ - got, off_t(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) posix::fail("read " + path);
+    if (r == 0) {
+      throw std::runtime_error(path + " changed while it was read (it ended at byte " + std::to_string(got) + ", " +
+                               std::to_string(n_) + " when opened): leave ITCH files unchanged while a venue or a replay reads them");
+    }
+    got += size_t(r);
+  }
+  p_ = copy_.get();
+}
+
 MappedFile::~MappedFile() {
-  if (!p_) return;
+  if (!p_ || copy_) return;
   mapping_guard::remove(p_);
   ::munmap(const_cast<uint8_t*>(p_), n_);
 }

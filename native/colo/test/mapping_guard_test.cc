@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "colo/itch_file.h"
 
@@ -86,6 +87,33 @@ TEST(MappingGuard, ReadingPastTheEndOfATruncatedFileExitsWithOneLineNamingIt) {
       "^alpha: " + regex_escape(path) +
           " changed while it was read \\(it is now 10 bytes, 21000 when opened: SIGBUS at byte "
           "12295\\): leave ITCH files unchanged while a venue or a replay reads them\n$");
+}
+
+TEST(MappingGuard, PastEverySlotAFileIsReadIntoMemoryAndATruncationIsNoSigbus) {
+  TempDir dir;
+  const std::string path = (dir.path / "many.itch").string();
+  write_deletes(path, 1000);
+  std::vector<std::unique_ptr<MappedFile>> open;
+  for (size_t i = 0; i <= kMaxMappings; ++i) {
+    open.push_back(std::make_unique<MappedFile>(path));
+    if (open.back()->copied()) break;  // sooner if something else in this process holds slots
+  }
+  ASSERT_TRUE(open.back()->copied());
+  ASSERT_FALSE(open.front()->copied());
+  MappedFile& copy = *open.back();
+  EXPECT_EQ(path_at(copy.data()), nullptr);  // not a mapping: nothing to guard
+  EXPECT_EQ(copy.size(), 21000u);
+  EXPECT_EQ(std::memcmp(copy.data(), open.front()->data(), copy.size()), 0);
+  // Truncated now, the copy reads on; the mappings stay guarded.
+  ASSERT_EQ(::truncate(path.c_str(), 10), 0);
+  touch(copy.data() + copy.size() - 1);
+  EXPECT_NE(path_at(open.front()->data()), nullptr);
+  // A slot freed is used again: the next file is mapped.
+  open.erase(open.begin());
+  write_deletes(path, 1000);
+  MappedFile mapped(path);
+  EXPECT_FALSE(mapped.copied());
+  EXPECT_NE(path_at(mapped.data()), nullptr);
 }
 
 // The tests below need a process where the guard is not installed yet: "threadsafe" death tests

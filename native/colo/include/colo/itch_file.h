@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -132,7 +133,7 @@ inline ScanStats scan_file(const uint8_t* p, size_t n, H&& handler) {
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path);
-  MappedFile(MappedFile&& o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr, o.n_ = 0; }
+  MappedFile(MappedFile&& o) noexcept : p_(o.p_), n_(o.n_), copy_(std::move(o.copy_)) { o.p_ = nullptr, o.n_ = 0; }
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
   MappedFile& operator=(MappedFile&&) = delete;
@@ -141,10 +142,17 @@ class MappedFile {
   const uint8_t* data() const { return p_; }
   size_t size() const { return n_; }
   std::span<const uint8_t> bytes() const { return {p_, n_}; }
+  // Tests: whether the file was read into memory (every SIGBUS guard slot taken) instead of mapped.
+  bool copied() const { return copy_ != nullptr; }
 
  private:
+  void read_whole(int fd, const std::string& path);
+
   const uint8_t* p_ = nullptr;
   size_t n_ = 0;
+  // Set when every SIGBUS guard slot was taken (mapping_guard::kMaxMappings files mapped at once):
+  // the file is read into memory instead, so a truncation cannot kill the process unguarded.
+  std::unique_ptr<uint8_t[]> copy_;
 };
 
 // Appends length-prefixed messages to a file (buffered; close() or the destructor flushes).

@@ -11,7 +11,8 @@
 // repeats into it (a signal sent with kill is raised again).
 //
 // The registry is a fixed array of slots claimed and released with atomics, read by the handler
-// without locks. Mappings past kMaxMappings still work, unguarded.
+// without locks. With every slot taken, add() refuses, and MappedFile reads the file into memory
+// instead of mapping it (no SIGBUS possible).
 #pragma once
 
 #include <cstddef>

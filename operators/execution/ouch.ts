@@ -217,6 +217,12 @@ export const ouch = defineOperator({
           );
       };
       const stopWatching = everyWallInterval(checkDown);
+      // A failed run skips the stop: its session logs out here all the same.
+      ctx.onRelease(() => {
+        stopWatching();
+        session.close();
+        liveOuchSessions.delete(ctx.node);
+      });
       ctx.beforeStop(async () => {
         stopWatching();
         await session.drain(DRAIN_MS);

@@ -133,6 +133,14 @@ export interface OperatorContext<TPrepared = unknown> {
   /** Live runs: runs after the sources stopped and before the streams complete (an order entry node awaits its last answers). */
   beforeStop(fn: () => Promise<void>): void;
   /**
+   * Runs once when the run ends, however it ends: after the end-of-run hooks, or after a failure
+   * that skipped them. Lets go of what the node holds outside the process (a connection, a
+   * producer), so a failed run in a process that goes on (a sweep's worker, a test) leaves nothing
+   * open. `fn` must be safe to call after the node closed it already; its failure is logged, and it
+   * gets RELEASE_WITHIN_MS.
+   */
+  onRelease(fn: () => Promise<void> | void): void;
+  /**
    * Live runs: `fn` runs when the command is given (`alpha kill`: `halt`, with its reason; the
    * runner's `go-live` after a warm-up; the run stopping: `stop`, with what stopped it), as a step of
    * its own, captured, so the replay of the capture gives it at the same point.

@@ -20,6 +20,9 @@ import { handle, onColumns } from '../sdk/handle.ts';
 import { kafkaAddressParams, MAX_PARTITIONS } from '../sdk/kafka-params.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 
+/** A failed run's producer gets this long to hand over what it holds (within the runtime's RELEASE_WITHIN_MS). */
+const RELEASE_CLOSE_MS = 4_000;
+
 const inputs = definePorts({ records: { schema: '*', description: 'Records of the schema named by `schema`.' } });
 
 /** The fields of `schema` that can key a record (strings and enums). */
@@ -125,6 +128,14 @@ export const kafkaSink = defineOperator({
           (err: unknown) => {
             failure = failed(err);
           },
+        ),
+      );
+      // A failed run skips atEnd: the producer is let go of all the same (close is idempotent), what
+      // it still holds given up after RELEASE_CLOSE_MS.
+      ctx.onRelease(() =>
+        opening.then(
+          (w) => w.close(RELEASE_CLOSE_MS),
+          () => undefined,
         ),
       );
       ctx.atEnd(async () => {

@@ -78,6 +78,13 @@ export const redisSink = defineOperator({
           },
         ),
       );
+      // A failed run skips atEnd: the connection is let go of all the same.
+      ctx.onRelease(() =>
+        writer.then(
+          ({ redis }) => redis.disconnect(),
+          () => undefined,
+        ),
+      );
       ctx.atEnd(async () => {
         if (failure !== undefined) throw failure;
         const { redis, w } = await writer;

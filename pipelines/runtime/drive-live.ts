@@ -21,7 +21,7 @@ import { type BuiltGraph, type BuiltSource, closeSourcesQuietly } from './graph.
 import { type Resumed, retake } from './resume.ts';
 import { driveWarmUp } from './warm-start.ts';
 import type { TimeSource, WallClock } from './wall-clock.ts';
-import { finishNodes } from './finish-nodes.ts';
+import { finishNodes, releaseNodes } from './finish-nodes.ts';
 
 export interface LiveDriveOptions {
   /** Ends the run: the sources are closed and the run finishes as if they had ended. */
@@ -120,6 +120,14 @@ export async function driveLive(
   externals: ExternalInputs,
   options: LiveDriveOptions = {},
 ): Promise<LiveRun> {
+  try {
+    return await driveLiveSteps(graph, clock, externals, options);
+  } finally {
+    await releaseNodes(graph.contexts.values()); // however the run ended (OperatorContext.onRelease)
+  }
+}
+
+async function driveLiveSteps(graph: BuiltGraph, clock: WallClock, externals: ExternalInputs, options: LiveDriveOptions): Promise<LiveRun> {
   const steps = new ArrivalSteps(clock, graph.held, (system) => clock.fromSystem(system), graph.gate);
   const capture = options.capture;
   let events = 0;

@@ -13,7 +13,7 @@ import type { EventClock } from './event-clock.ts';
 import type { BuiltGraph } from './graph.ts';
 import { SourceMerger } from './merge.ts';
 import { END_KEY, type StepKey } from './step.ts';
-import { finishNodes } from './finish-nodes.ts';
+import { finishNodes, releaseNodes } from './finish-nodes.ts';
 
 export interface DriveHooks {
   /**
@@ -29,12 +29,27 @@ export interface DriveHooks {
   complete?(): void;
 }
 
+/** Drives the graph to its end (see driveSteps); the nodes' release hooks run after it, however it ends. */
 export async function driveGraph(
   graph: BuiltGraph,
   clock: EventClock,
   sessions: readonly Session[],
   onProgress?: (fraction: number, events: number) => void,
   hooks: DriveHooks = {},
+): Promise<number> {
+  try {
+    return await driveSteps(graph, clock, sessions, onProgress, hooks);
+  } finally {
+    await releaseNodes(graph.contexts.values()); // however the run ended (OperatorContext.onRelease)
+  }
+}
+
+async function driveSteps(
+  graph: BuiltGraph,
+  clock: EventClock,
+  sessions: readonly Session[],
+  onProgress: ((fraction: number, events: number) => void) | undefined,
+  hooks: DriveHooks,
 ): Promise<number> {
   const merger = new SourceMerger(graph.sources);
   const first = sessions[0]?.open ?? 0;

@@ -44,3 +44,30 @@ export async function finishNodes(contexts: Iterable<NodeContext>): Promise<void
   while (queue.length > 0) await writeOldest();
   if (failure) throw failure.err;
 }
+
+/** How long each release hook gets (OperatorContext.onRelease) before the run's end goes on without it. */
+export const RELEASE_WITHIN_MS = 5_000;
+
+/**
+ * Every node's release hooks (OperatorContext.onRelease), at the end of a run however it ended. A
+ * hook that fails or takes longer than RELEASE_WITHIN_MS is logged and passed over: the run's own
+ * result or failure is what it reports.
+ */
+export async function releaseNodes(contexts: Iterable<NodeContext>): Promise<void> {
+  for (const ctx of contexts)
+    for (const fn of ctx.releasers.splice(0)) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), RELEASE_WITHIN_MS);
+        timer.unref();
+      });
+      try {
+        const r = await Promise.race([Promise.resolve().then(fn), late]);
+        if (r === 'late') ctx.log.warn(`did not let go of its resources within ${RELEASE_WITHIN_MS / 1000} s of the run's end`);
+      } catch (err) {
+        ctx.log.warn(`could not let go of its resources at the run's end: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+}

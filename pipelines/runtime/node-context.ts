@@ -110,6 +110,8 @@ export class NodeContext implements SourceContext {
   /** Set once finishNodes has taken this node's writes: a later `writing` would go unwaited. */
   writesTaken = false;
   readonly stoppers: (() => Promise<void>)[] = [];
+  /** What lets go of the node's outside resources, run at every end of the run (see releaseNodes). */
+  readonly releasers: (() => Promise<void> | void)[] = [];
   readonly recoverers: ((mark: number | undefined) => Promise<void>)[] = [];
   readonly commands: { command: LiveCommand; fn: (text: string) => void }[] = [];
   /** What `alert` kept for the summary, and how many it was given. */
@@ -194,6 +196,10 @@ export class NodeContext implements SourceContext {
 
   beforeStop(fn: () => Promise<void>): void {
     this.stoppers.push(fn);
+  }
+
+  onRelease(fn: () => Promise<void> | void): void {
+    this.releasers.push(fn);
   }
 
   onCommand(command: LiveCommand, fn: (text: string) => void): void {

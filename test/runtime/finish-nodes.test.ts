@@ -1,11 +1,19 @@
 /**
  * The end of a run's graph (finishNodes): end-of-run hooks in node order, the work they start off the
  * graph thread running meanwhile (at most two at a time), results written in node order, and the first
- * failure in node order reported only once nothing is still being written.
+ * failure in node order reported only once nothing is still being written. And the release hooks
+ * (releaseNodes) that run at every end of a run, a failed one too.
  */
-import { describe, expect, it } from 'vitest';
-import { standaloneContext } from '../../pipelines/harness/harness.ts';
-import { finishNodes } from '../../pipelines/runtime/finish-nodes.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { registry } from '../../operators/index.ts';
+import { handle } from '../../operators/sdk/handle.ts';
+import { type AnySpec, defineOperator, definePorts, defineSource } from '../../operators/sdk/spec.ts';
+import { runGraph, standaloneContext } from '../../pipelines/harness/harness.ts';
+import { loadTopology } from '../../pipelines/topology/load.ts';
+import { validateTopology } from '../../pipelines/topology/validate.ts';
+import * as records from '../helpers/records.ts';
+import { finishNodes, RELEASE_WITHIN_MS, releaseNodes } from '../../pipelines/runtime/finish-nodes.ts';
 
 /** A promise and the functions that settle it. */
 function deferred<T = void>() {
@@ -126,5 +134,93 @@ describe('finishNodes', () => {
     expect(() => a.writing(Promise.resolve('late'), () => undefined)).toThrow(
       'a: ctx.writing() after its end-of-run hooks returned; call it from an atEnd hook',
     );
+  });
+});
+
+describe('releaseNodes', () => {
+  it("runs every node's release hooks once, past one that fails (logged) or never settles (after RELEASE_WITHIN_MS)", async () => {
+    vi.useFakeTimers();
+    try {
+      const nodes = ['a', 'b', 'c'].map((node) => standaloneContext({ node }));
+      const ran: string[] = [];
+      nodes[0]!.ctx.onRelease(() => {
+        ran.push('a');
+        throw new Error('socket already gone');
+      });
+      nodes[1]!.ctx.onRelease(() => {
+        ran.push('b');
+        return new Promise<void>(() => {}); // a close that never answers
+      });
+      nodes[2]!.ctx.onRelease(async () => {
+        ran.push('c');
+      });
+      const done = releaseNodes(nodes.map((n) => n.ctx));
+      await vi.advanceTimersByTimeAsync(RELEASE_WITHIN_MS - 1);
+      expect(ran).toEqual(['a', 'b']);
+      await vi.advanceTimersByTimeAsync(1);
+      await done;
+      expect(ran).toEqual(['a', 'b', 'c']);
+      expect(nodes[0]!.logs).toEqual(["[a] could not let go of its resources at the run's end: socket already gone"]);
+      expect(nodes[1]!.logs).toEqual(["[b] did not let go of its resources within 5 s of the run's end"]);
+      await releaseNodes(nodes.map((n) => n.ctx)); // a second end: nothing runs twice
+      expect(ran).toEqual(['a', 'b', 'c']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a backtest that fails runs the release hooks of every node, which its end-of-run hooks never reach', async () => {
+    const seen: string[] = [];
+    const holder = defineOperator({
+      type: 'test.holder',
+      summary: 'Test: holds a resource, let go of at the end.',
+      inputs: definePorts({ quotes: { schema: 'Quote', description: 'Quotes.' } }),
+      output: null,
+      params: z.strictObject({}),
+      create: (_p, ctx) => () => {
+        ctx.atEnd(() => void seen.push('atEnd'));
+        ctx.onRelease(() => void seen.push('released'));
+        return handle<never>(ctx, []);
+      },
+    });
+    const breaker = defineOperator({
+      type: 'test.breaker',
+      summary: 'Test: fails at the end of the run, before the nodes after it end.',
+      inputs: definePorts({ quotes: { schema: 'Quote', description: 'Quotes.' } }),
+      output: null,
+      params: z.strictObject({}),
+      create: (_p, ctx) => () => {
+        ctx.atEnd(() => {
+          throw new Error('a broken sink');
+        });
+        return handle<never>(ctx, []);
+      },
+    });
+    let sent = false;
+    const source = defineSource({
+      type: 'test.one-quote',
+      summary: 'Test: one quote.',
+      output: 'Quote',
+      params: z.strictObject({}),
+      open: () => ({
+        next: async () => {
+          if (sent) return null;
+          sent = true;
+          return [records.quote('AAPL', 1_000_000, 100, 100.02, 1)];
+        },
+        close: async () => {},
+      }),
+    });
+    const specs = new Map<string, AnySpec>([...registry, ['test.one-quote', source], ['test.holder', holder], ['test.breaker', breaker]]);
+    const yaml = `name: release
+nodes:
+  - { name: quotes, type: test.one-quote }
+  - { name: break, type: test.breaker, inputs: { quotes: quotes } }
+  - { name: hold, type: test.holder, inputs: { quotes: quotes } }
+`;
+    const { topology, problems } = validateTopology(loadTopology('r.yaml', [], yaml), specs);
+    if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
+    await expect(runGraph(topology)).rejects.toThrow('a broken sink');
+    expect(seen).toEqual(['released']);
   });
 });

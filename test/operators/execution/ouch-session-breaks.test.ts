@@ -41,8 +41,6 @@ type Answer =
 let server: Server | undefined;
 const sockets = new Set<Socket>();
 afterEach(async () => {
-  // A failed run leaves its client connected (the CLI's process ends there): closed here.
-  liveOuchSessions.get('venue')?.close();
   for (const s of sockets) s.destroy();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
@@ -203,6 +201,10 @@ describe('execution.ouch: a session that cannot go on', () => {
       `execution.ouch venue: the venue at 127.0.0.1:${port} resumed the OUCH session at message 4, but this run had received 0: messages 1..3 are lost`,
     );
     expect(logins).toEqual([1, 1]);
+    // The failed run let go of its session: logged out, the venue's end of the connection closed.
+    expect(liveOuchSessions.has('venue')).toBe(false);
+    for (let i = 0; i < 100 && sockets.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sockets.size).toBe(0);
   }, 20_000);
 
   it('a login again to another session fails the run: it knows nothing of the orders', async () => {

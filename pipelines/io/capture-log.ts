@@ -8,9 +8,12 @@
  *
  * The file is a sequence of frames, each `u32 length · u32 CRC-32 · payload` (little-endian), written
  * with one write per arrival, so a run killed at any moment leaves every complete frame readable; a
- * torn last frame is detected (length or CRC) and dropped, never read as data. Records are Avro (the
- * schemas of schemas/), an array per batch. The first frame is a JSON header naming the captured
- * nodes and their ports' schemas.
+ * torn last frame is detected (length or CRC) and dropped, never read as data. So is a tail of zero
+ * bytes where the next frame would begin, or after a last frame whose checksum fails: what a file
+ * system leaves after a power loss (the file's size grown, its data never written). No frame is empty (every payload starts with its kind byte),
+ * so a length of 0 is never a frame: zeros to the end are that tail, anything else after it damage.
+ * Records are Avro (the schemas of schemas/), an array per batch. The first frame is a JSON header
+ * naming the captured nodes and their ports' schemas.
  */
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -62,6 +65,10 @@ export type Arrival =
   | { kind: 'end'; at: Micros };
 
 const KIND = { source: 1, external: 2, wake: 3, end: 4, command: 5 } as const;
+/** The kind bytes an arrival may start with, as its errors name them: `0x01 source, …`. */
+const KINDS = Object.entries(KIND)
+  .map(([name, byte]) => `${hexByte(byte)} ${name}`)
+  .join(', ');
 const COMMANDS: readonly LiveCommand[] = ['halt', 'go-live', 'stop'];
 const HEADER = 0;
 
@@ -201,8 +208,13 @@ export interface Capture {
   arrivals: Arrival[];
   /** Whether the file ended with the run's end frame (false: the run was killed; its arrivals up to there are here). */
   ended: boolean;
-  /** Bytes of a torn last frame that were dropped (0 when the file ends on a frame boundary). */
+  /**
+   * Bytes after the last whole frame that were dropped: a torn last frame, or a tail of zero bytes
+   * (0 when the file ends on a frame boundary).
+   */
   tornBytes: number;
+  /** Whether those bytes are all zeros (space a power loss left allocated but never written), not a frame cut short. */
+  tornZeros: boolean;
   /** Bytes of the complete frames (where a resumed run appends). */
   bytes: number;
 }
@@ -234,15 +246,34 @@ export function readCapture(path: string): Capture {
   let ended = false;
   let at = 0;
   let torn = 0;
+  /** Whether the torn bytes are zeros (a frame cut short starts with its length, never 0). */
+  let zeros = false;
   /** The time of the last arrival that has one (source batches carry theirs in their records). */
   let lastAt = 0;
   for (let f = 0; at < bytes.length; f++) {
     if (bytes.length - at < 8) {
       torn = bytes.length - at;
+      zeros = firstNonZero(bytes, at) < 0;
       break;
     }
     const len = bytes.readUInt32LE(at);
     const crc = bytes.readUInt32LE(at + 4);
+    if (len === 0) {
+      // No frame is empty: the frames stop here. Zeros to the end are a torn end (a power loss), a
+      // non-zero byte after them damage (a file with no header is refused below).
+      const nonZero = firstNonZero(bytes, at);
+      if (nonZero < 0) {
+        torn = bytes.length - at;
+        zeros = true;
+        break;
+      }
+      if (header)
+        throw new DataError(
+          path,
+          `arrival ${f} (the frame at byte ${at}): an empty frame (length 0), and not a tail of zeros (byte ${nonZero} is ${hexByte(bytes[nonZero]!)}): ` +
+            `expected an arrival, its first byte its kind (${KINDS}), or only zeros from there to the end of the file (a torn end)`,
+        );
+    }
     if (at + 8 + len > bytes.length) {
       // Torn, or a length damaged in the middle of the file: then whole frames follow it.
       const next = framesFrom(bytes, at + 1);
@@ -256,18 +287,29 @@ export function readCapture(path: string): Capture {
     }
     const payload = bytes.subarray(at + 8, at + 8 + len);
     if (crc32(payload) !== crc) {
-      // Only the last frame may be torn (a run killed mid-write); a bad frame before it is damage.
-      if (at + 8 + len === bytes.length) {
+      // Only the last frame may be torn (a run killed mid-write, or a power loss that zeroed its
+      // blocks and the ones after it); a bad frame with more than zeros after it is damage.
+      if (firstNonZero(bytes, at + 8 + len) < 0) {
         torn = bytes.length - at;
         break;
       }
-      throw new DataError(path, `frame at byte ${at} fails its checksum: the capture is damaged`);
+      throw new DataError(
+        path,
+        `frame at byte ${at} fails its checksum, and more than zeros follows it: the capture is damaged (only its last frame may be cut short, and only zeros may follow it)`,
+      );
     }
     if (!header) {
       if (payload[0] !== HEADER) throw new DataError(path, 'no capture header: expected a file written by `alpha live`');
       header = parseHeader(path, payload.subarray(1));
       cs = codecs(header.nodes);
     } else {
+      const kind = payload[0]!; // len > 0: a header is read before any empty frame gets here
+      if (!Object.values<number>(KIND).includes(kind))
+        throw new DataError(
+          path,
+          `arrival ${f} (the frame at byte ${at}): kind byte ${hexByte(kind)}${kind === HEADER ? " (a capture header's: only the first frame is one)" : ''}: ` +
+            `expected an arrival's kind (${KINDS})`,
+        );
       let arrival: Arrival;
       try {
         arrival = decodeArrival(payload, cs);
@@ -292,7 +334,24 @@ export function readCapture(path: string): Capture {
     at += 8 + len;
   }
   if (!header) throw new DataError(path, 'no capture header: expected a file written by `alpha live`');
-  return { header, arrivals, ended, tornBytes: torn, bytes: bytes.length - torn };
+  return { header, arrivals, ended, tornBytes: torn, tornZeros: zeros, bytes: bytes.length - torn };
+}
+
+/** `0x09`: a byte as the capture's errors show it. */
+function hexByte(b: number): string {
+  return `0x${b.toString(16).padStart(2, '0')}`;
+}
+
+const ZEROS = Buffer.alloc(1 << 16);
+
+/** The offset of the first byte at or after `from` that is not 0, or -1 when there is none (64 KiB compared at a time). */
+function firstNonZero(bytes: Buffer, from: number): number {
+  for (let at = from; at < bytes.length; at += ZEROS.length) {
+    const end = Math.min(at + ZEROS.length, bytes.length);
+    if (bytes.subarray(at, end).equals(ZEROS.subarray(0, end - at))) continue;
+    for (let i = at; i < end; i++) if (bytes[i] !== 0) return i;
+  }
+  return -1;
 }
 
 /**
@@ -426,6 +485,7 @@ function decodeArrival(p: Buffer, cs: readonly Codec[]): Arrival {
       atLeast(9, 'end');
       return { kind: 'end', at: p.readDoubleLE(1) };
     default:
-      throw new Error(`unknown arrival kind ${p[0]}`);
+      // readCapture checks the kind byte first.
+      throw new Error(`kind byte ${hexByte(p[0] ?? 0)}: expected an arrival's kind (${KINDS})`);
   }
 }

@@ -215,7 +215,12 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
       `--resume --speed ${options.speed ?? 1}: the run of ${file} ran at ${was.speed}× (the venue's speed): give --speed ${was.speed}`,
     );
   const time = was ? scaledTime(was.speed, was.origin, base, was.system) : base;
-  if (dead.tornBytes > 0) log.warn(`${file}: the last ${dead.tornBytes} bytes were a torn arrival (the run died writing it): cut off`);
+  if (dead.tornBytes > 0)
+    log.warn(
+      dead.tornZeros
+        ? `${file}: the last ${dead.tornBytes} bytes were zeros after the last whole arrival (space a power loss left unwritten): cut off`
+        : `${file}: the last ${dead.tornBytes} bytes were a torn arrival (the run died writing it): cut off`,
+    );
   return withEndpoints(options, (metrics, redis) =>
     runSession(options, log, topology, { group: plan, universe, sessions, time, warm: undefined, dead, metrics }, redis),
   );

@@ -2,12 +2,13 @@
  * Durable live state: `alpha live` trading examples/live-venue.yaml against colo_venue is killed with
  * SIGKILL mid-session, then `alpha live --resume` on the same folder rebuilds the graph from the dead
  * run's capture, reconciles with the venue's OUCH session and trades on; killed again, it resumes
- * again from both lives. Checked against the venue's
- * audit trail: no order token was entered twice, every execution the venue sent is a fill of the run,
- * and the run's positions (its accounting's last state) are the venue's executions summed by symbol.
+ * again from both lives, the second time past a tail of zeros (what a power loss leaves). Checked
+ * against the venue's audit trail: no order token was entered twice, every execution the venue sent
+ * is a fill of the run, and the run's positions (its accounting's last state) are the venue's
+ * executions summed by symbol.
  * The resumed capture then replays to the same orders and fills, byte for byte.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,10 +83,15 @@ describe('alpha live --resume', () => {
     expect(Number(missedFirst), second.output.stderr).toBeGreaterThan(0); // executions of its resting limits while it was dead
     const twiceDead = readCapture(join(out, 'capture.alog'));
     expect(twiceDead.arrivals.length).toBeGreaterThan(dead.arrivals.length);
+    // Then a power loss: the file system had grown the capture past its last whole arrival and never
+    // wrote the data (zeros). The resume cuts them off as it cuts a torn frame, and says so.
+    truncateSync(join(out, 'capture.alog'), twiceDead.bytes);
+    appendFileSync(join(out, 'capture.alog'), Buffer.alloc(4096));
 
     const resumed = await runAlpha([...args, '--resume', '--seconds', '12', '--quiet'], 90_000);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/resumed: [\d,]+ arrivals of the run that died taken again/);
+    expect(resumed.stderr).toMatch(/capture\.alog: the last 4096 bytes were zeros after the last whole arrival \(.*\): cut off/);
     expect(resumed.stderr).toMatch(/resumed: \d+ venue message\(s\) the dead run had handled, \d+ it had not/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
       resumed: { arrivals: number; duplicates: number };

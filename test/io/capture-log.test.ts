@@ -249,6 +249,103 @@ describe('the capture log', () => {
     expect(c.arrivals[2]).toEqual({ kind: 'wake', at: 50 });
   });
 
+  it('takes a tail of zeros after the last whole frame (a power loss) as a torn end, and a resumed writer cuts it off', () => {
+    // What a file system can leave after a power loss: the file's size grown, its last blocks never written.
+    const path = join(dir, 'zeros-tail.alog');
+    const w = new CaptureWriter(path, header);
+    w.source('quotes', [quote('A', 10, 9.99, 10.01, 1)]);
+    w.external('venue', 30, [{ port: 'out', records: [fill] }], 17);
+    w.wake(35);
+    w.close();
+    const whole = readFileSync(path);
+    const kinds = ['source', 'external', 'wake'];
+    for (const zeros of [4096, 8, 9, 70_000, 3]) {
+      writeFileSync(path, Buffer.concat([whole, Buffer.alloc(zeros)]));
+      const c = readCapture(path);
+      expect(c.arrivals.map((a) => a.kind)).toEqual(kinds);
+      expect(c.ended).toBe(false);
+      expect([c.tornBytes, c.tornZeros, c.bytes]).toEqual([zeros, true, whole.length]);
+    }
+    // After the header alone, and after the end of the run.
+    const headerOnly = 8 + whole.readUInt32LE(0);
+    writeFileSync(join(dir, 'zeros-header.alog'), Buffer.concat([whole.subarray(0, headerOnly), Buffer.alloc(100)]));
+    expect(readCapture(join(dir, 'zeros-header.alog')).arrivals).toEqual([]);
+    const ended = readFileSync(write('zeros-ended.alog'));
+    writeFileSync(join(dir, 'zeros-ended.alog'), Buffer.concat([ended, Buffer.alloc(100)]));
+    expect(readCapture(join(dir, 'zeros-ended.alog'))).toMatchObject({ ended: true, tornBytes: 100, tornZeros: true });
+    // A torn frame is not zeros.
+    writeFileSync(path, whole.subarray(0, whole.length - 4));
+    expect(readCapture(path).tornZeros).toBe(false);
+    // The resume: the zeros are cut off and the arrivals follow the last whole frame.
+    writeFileSync(path, Buffer.concat([whole, Buffer.alloc(4096)]));
+    const resumed = new CaptureWriter(path, header, readCapture(path));
+    resumed.wake(50);
+    resumed.end(60);
+    resumed.close();
+    const c = readCapture(path);
+    expect([c.tornBytes, c.ended]).toEqual([0, true]);
+    expect(c.arrivals.map((a) => a.kind)).toEqual([...kinds, 'wake', 'end']);
+    expect(readFileSync(path).subarray(0, whole.length)).toEqual(whole);
+    expect(readFileSync(path).length).toBe(whole.length + 2 * (8 + 9));
+  });
+
+  it('refuses zeros that are not a torn end, an empty frame and a kind byte that is not an arrival, naming the arrival and its byte', () => {
+    const whole = Buffer.from(readFileSync(write('not-tail.alog')));
+    // Frame offsets: the header, the source, the wake, the external, the end.
+    const starts = [0];
+    while (starts.at(-1)! < whole.length) starts.push(starts.at(-1)! + 8 + whole.readUInt32LE(starts.at(-1)!));
+    const [, source, wake, external, end] = starts as [number, number, number, number, number];
+    const kinds = '0x01 source, 0x02 external, 0x03 wake, 0x04 end, 0x05 command';
+    const file = (name: string, ...parts: Buffer[]): string => {
+      const path = join(dir, name);
+      writeFileSync(path, Buffer.concat(parts));
+      return path;
+    };
+    /** A frame of `payload`, its length and CRC-32 right. */
+    const frame = (payload: Buffer): Buffer => {
+      const head = Buffer.alloc(8);
+      head.writeUInt32LE(payload.length, 0);
+      head.writeUInt32LE(crc32(payload), 4);
+      return Buffer.concat([head, payload]);
+    };
+    const badLast = Buffer.from(whole);
+    badLast[end + 8] = 9; // the end frame's kind byte: its checksum fails
+    const empty = (at: number, index: number, next: number, byte: string) =>
+      `arrival ${index} (the frame at byte ${at}): an empty frame (length 0), and not a tail of zeros (byte ${next} is ${byte}): ` +
+      `expected an arrival, its first byte its kind (${kinds}), or only zeros from there to the end of the file (a torn end)`;
+    const cases: [string, string][] = [
+      // Zeros, then something that is not: damage after the last frame, not a power loss's tail.
+      [file('zeros-then-byte.alog', whole, Buffer.alloc(4096), Buffer.of(1)), empty(whole.length, 5, whole.length + 4096, '0x01')],
+      // An empty frame between two arrivals (its CRC-32, of nothing, is 0): it read as `unknown arrival kind undefined`.
+      [
+        file('empty-frame.alog', whole.subarray(0, wake), Buffer.alloc(8), whole.subarray(wake)),
+        empty(wake, 2, wake + 8, `0x${whole[wake]!.toString(16).padStart(2, '0')}`),
+      ],
+      // A frame whose checksum fails, then zeros and something else: damage.
+      [
+        file('bad-zeros-byte.alog', badLast, Buffer.alloc(64), Buffer.of(7)),
+        `frame at byte ${end} fails its checksum, and more than zeros follows it: the capture is damaged (only its last frame may be cut short, and only zeros may follow it)`,
+      ],
+      // Kind bytes that are no arrival's: unknown, and a second header.
+      [
+        file('kind-9.alog', whole.subarray(0, external), frame(Buffer.of(9, 1, 2, 3)), whole.subarray(external)),
+        `arrival 3 (the frame at byte ${external}): kind byte 0x09: expected an arrival's kind (${kinds})`,
+      ],
+      [
+        file('two-headers.alog', whole.subarray(0, source), whole.subarray(0, source), whole.subarray(source)),
+        `arrival 1 (the frame at byte ${source}): kind byte 0x00 (a capture header's: only the first frame is one): expected an arrival's kind (${kinds})`,
+      ],
+    ];
+    for (const [path, message] of cases) {
+      expectRefused(path, /./);
+      expect(() => readCapture(path)).toThrow(`${path}: ${message}`);
+    }
+    // A last frame whose checksum fails, then only zeros (a power loss that zeroed its blocks and
+    // the ones after them): a torn end, the frame dropped.
+    const torn = readCapture(file('bad-then-zeros.alog', badLast, Buffer.alloc(64)));
+    expect([torn.ended, torn.tornBytes, torn.bytes]).toEqual([false, whole.length - end + 64, end]);
+  });
+
   it('never writes over an existing file', () => {
     const path = write('once.alog');
     expect(() => new CaptureWriter(path, header)).toThrow(/EEXIST/);

@@ -4,6 +4,7 @@
  * snapshot of the universe with the latest bar close as each symbol's price.
  */
 import { z } from 'zod';
+import { AlphaError } from '../../lib/core/errors.ts';
 import type { Bar, CrossSection, FeatureVector } from '../../schemas/types.generated.ts';
 import { defineOperator, definePorts } from '../sdk/spec.ts';
 import { handle, on, type Emit } from '../sdk/handle.ts';
@@ -40,6 +41,12 @@ export const crossSection = defineOperator({
       const latest = widths.map(() => new Map<string, FeatureVector>());
       const prices = new Map<string, number>();
       const universe = ctx.universe.map((u) => u.symbol);
+      // Its snapshots are of the universe: with none, it would never emit one, and the graph after it
+      // would decide nothing, silently.
+      if (universe.length === 0)
+        throw new AlphaError(
+          `feature.cross-section ${ctx.node}: the run has no universe, so no snapshot would ever hold a symbol: expected a data folder whose manifest names one (the topology's data:, or --data DIR)`,
+        );
       const maxAge = p.max_age_minutes * MINUTE;
 
       const snapshot = (at: number, emit: Emit<CrossSection>): void => {

@@ -2,7 +2,8 @@
  * feature.cross-section: on a timer at open + first_after + k·every of each session, one snapshot of
  * the universe (in universe order) holding every symbol that has a bar price, its latest close, and
  * the latest vector of each feature input concatenated in input order; a vector older than
- * max_age_minutes at the snapshot is NaN. No snapshot while no universe symbol has a price.
+ * max_age_minutes at the snapshot is NaN. No snapshot while no universe symbol has a price; a run with
+ * no universe is refused.
  *
  * Expected rows are written out from the records fed, with the age arithmetic in comments.
  */
@@ -60,6 +61,19 @@ describe('feature.cross-section', () => {
     ]);
     // Rows follow the universe (B before A), not arrival order.
     expect(snaps[0]!.symbols).toEqual(['B', 'A']);
+  });
+
+  it('refuses a run with no universe: no snapshot would ever hold a symbol, and the graph after it would decide nothing', async () => {
+    await expect(
+      runOperator(
+        crossSection,
+        { every_minutes: 10, first_after_minutes: 20, max_age_minutes: 5 },
+        { features: [{ features: ['a'], batches: [] }], bars: [[bar('A', T0 + MINUTE, 10)]] },
+        { universe: [], sessions: [{ open: T0, close: T0 + 40 * MINUTE }] },
+      ),
+    ).rejects.toThrow(
+      'feature.cross-section subject: the run has no universe, so no snapshot would ever hold a symbol: expected a data folder whose manifest names one',
+    );
   });
 
   it('starts each session first_after minutes after its open, and emits nothing before a price is known', async () => {

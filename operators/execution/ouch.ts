@@ -217,11 +217,13 @@ export const ouch = defineOperator({
           );
       };
       const stopWatching = everyWallInterval(checkDown);
-      // A failed run skips the stop: its session logs out here all the same.
+      // A failed run skips the stop: its session logs out here all the same. What the close still
+      // delivers is past the run's end (`ending`: a break found now is an alert, not a throw).
       ctx.onRelease(() => {
+        ending = true;
+        liveOuchSessions.delete(ctx.node);
         stopWatching();
         session.close();
-        liveOuchSessions.delete(ctx.node);
       });
       ctx.beforeStop(async () => {
         stopWatching();

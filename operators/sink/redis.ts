@@ -54,14 +54,19 @@ export const redisSink = defineOperator({
       const added = ctx.metrics.counter('added');
       const duplicates = ctx.metrics.counter('duplicates');
       const what = `sink.redis ${ctx.node}`;
-      const writer = openRedis(p.url, what).then(async (redis) => ({
-        redis,
-        w: await StreamWriter.open<HotRecord>(redis, p.dataset, schema as HotSchema, {
-          retentionMs: p.retention_hours * 3_600_000,
-          latest: p.latest,
-          batchRecords: p.batch,
-        }),
-      }));
+      const writer = openRedis(p.url, what).then(async (redis) => {
+        try {
+          const w = await StreamWriter.open<HotRecord>(redis, p.dataset, schema as HotSchema, {
+            retentionMs: p.retention_hours * 3_600_000,
+            latest: p.latest,
+            batchRecords: p.batch,
+          });
+          return { redis, w };
+        } catch (err) {
+          redis.disconnect(); // nothing else holds it: the run fails with `err`
+          throw err;
+        }
+      });
       // Connecting holds the clock, so the first records wait for the writer instead of piling up.
       let ready: StreamWriter<HotRecord> | undefined;
       let early: HotRecord[] = [];

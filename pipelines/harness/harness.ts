@@ -32,13 +32,13 @@ import { Rng } from '../../lib/core/rng.ts';
 import { SESSION_MINUTES } from '../data/calendar.ts';
 import { EventClock } from '../runtime/event-clock.ts';
 import { deadLetterOf, NodeContext, type RunServices } from '../runtime/node-context.ts';
-import { buildGraph, connectOperator, type BuiltGraph } from '../runtime/graph.ts';
+import { buildGraph, closeSourcesQuietly, connectOperator, type BuiltGraph } from '../runtime/graph.ts';
 import { driveLive, ExternalInputs, type LiveDriveOptions } from '../runtime/drive-live.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from '../runtime/drive-capture.ts';
 import { CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { WallClock, type TimeSource } from '../runtime/wall-clock.ts';
 import { driveGraph, type DriveHooks } from '../runtime/drive.ts';
-import { finishNodes } from '../runtime/finish-nodes.ts';
+import { finishNodes, releaseNodes } from '../runtime/finish-nodes.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
 import { edgeEnds, edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
 
@@ -112,14 +112,22 @@ export async function runLive(
   const externals = new ExternalInputs();
   const { graph, run } = await buildRun(topology, clock, options, (node, deliver) => externals.queue(node, deliver));
   const nodes = capturedNodes(topology);
-  const capture = options.capture
-    ? new CaptureWriter(options.capture, {
-        start: clock.now(),
-        universe: [...(options.universe ?? [])],
-        sessions: [...(options.sessions ?? [])],
-        nodes,
-      })
-    : undefined;
+  let capture: CaptureWriter | undefined;
+  try {
+    capture = options.capture
+      ? new CaptureWriter(options.capture, {
+          start: clock.now(),
+          universe: [...(options.universe ?? [])],
+          sessions: [...(options.sessions ?? [])],
+          nodes,
+        })
+      : undefined;
+  } catch (err) {
+    // Before the driver takes the graph: its sources close and its nodes let go here (as alpha live does).
+    await closeSourcesQuietly(graph.sources);
+    await releaseNodes(graph.contexts.values());
+    throw err;
+  }
   try {
     const live = await driveLive(graph, clock, externals, {
       ...options.live,

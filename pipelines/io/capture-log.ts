@@ -280,7 +280,7 @@ export function readCapture(path: string): Capture {
       if (next !== undefined)
         throw new DataError(
           path,
-          `frame at byte ${at} claims ${len} bytes, past the end of the file, but whole frames follow from byte ${next}: the capture is damaged (only its last frame may be cut short)`,
+          `arrival ${f} (the frame at byte ${at}) claims ${len} bytes, past the end of the file, but whole frames follow from byte ${next}: the capture is damaged (only its last frame may be cut short)`,
         );
       torn = bytes.length - at;
       break;
@@ -295,7 +295,7 @@ export function readCapture(path: string): Capture {
       }
       throw new DataError(
         path,
-        `frame at byte ${at} fails its checksum, and more than zeros follows it: the capture is damaged (only its last frame may be cut short, and only zeros may follow it)`,
+        `arrival ${f} (the frame at byte ${at}) fails its checksum, and more than zeros follows it: the capture is damaged (only its last frame may be cut short, and only zeros may follow it)`,
       );
     }
     if (!header) {

@@ -14,7 +14,7 @@ import { edgeId, type Topology } from '../topology/model.ts';
 import { ArrivalSteps } from './arrivals.ts';
 import type { BuiltGraph, BuiltSource } from './graph.ts';
 import { WallClock } from './wall-clock.ts';
-import { finishNodes } from './finish-nodes.ts';
+import { finishNodes, releaseNodes } from './finish-nodes.ts';
 
 /** The nodes whose arrivals a live run of `topology` captures: its sources and its external nodes. */
 export function capturedNodes(topology: Topology): CapturedNode[] {
@@ -97,8 +97,19 @@ export async function takeArrival(
   }
 }
 
-/** Takes the capture's arrivals again on `graph` (built from replayTopology); returns the source records delivered. */
+/**
+ * Takes the capture's arrivals again on `graph` (built from replayTopology); returns the source records
+ * delivered. The nodes' release hooks run after it, however it ends (OperatorContext.onRelease).
+ */
 export async function driveCapture(graph: BuiltGraph, clock: WallClock, capture: Capture): Promise<number> {
+  try {
+    return await replayArrivals(graph, clock, capture);
+  } finally {
+    await releaseNodes(graph.contexts.values());
+  }
+}
+
+async function replayArrivals(graph: BuiltGraph, clock: WallClock, capture: Capture): Promise<number> {
   const steps = new ArrivalSteps(clock, graph.held, undefined, graph.gate);
   const sources = new Map(graph.sources.map((s) => [s.name, s]));
   let events = 0;

@@ -12,6 +12,7 @@ import { EdgeSubject } from './edge.ts';
 import { NodeContext, type RunServices } from './node-context.ts';
 import { HeldWork } from './held-work.ts';
 import { nodeFeatures, upstreamFeatures } from '../topology/features.ts';
+import { releaseNodes } from './finish-nodes.ts';
 
 /** What the graph needs of a run's clock: each node's view of it (the backtest's EventClock, the live WallClock). */
 export interface GraphClock {
@@ -94,8 +95,9 @@ export function buildGraph(
   try {
     topology.nodes.forEach((node, rank) => buildNode(node, rank));
   } catch (err) {
-    // A node that could not be made fails the build; the sources opened before it close.
-    void closeSourcesQuietly(sources);
+    // A node that could not be made fails the build; the sources opened before it close, and the
+    // nodes made before it let go of what they hold (OperatorContext.onRelease).
+    void closeSourcesQuietly(sources).then(() => releaseNodes(contexts.values()));
     throw err;
   }
   return { outputs, sources, contexts, features, held, ...(gate ? { gate } : {}) };

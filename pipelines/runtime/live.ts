@@ -23,13 +23,14 @@ import type { Topology } from '../topology/model.ts';
 import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
 import { driveLive, ExternalInputs, LiveCommands, type LiveRun } from './drive-live.ts';
+import { releaseNodes } from './finish-nodes.ts';
 import { checkResumable } from './resume.ts';
 import type { LiveMetrics } from './live-metrics.ts';
 import type { ListenAddress, MetricsEndpoint } from './metrics-server.ts';
 import { FeedStats } from './feed-stats.ts';
 import { liveRunIn, watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
-import { buildGraph, DecisionGate } from './graph.ts';
+import { type BuiltGraph, buildGraph, closeSourcesQuietly, DecisionGate } from './graph.ts';
 import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
 import {
   capturedGroupNodes,
@@ -226,7 +227,34 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   );
 }
 
-async function runSession(
+/** How far runSessionSteps got: the graph once built, and whether the driver took it (and with it, its end). */
+interface SessionStage {
+  graph?: BuiltGraph;
+  driven?: boolean;
+}
+type SessionArgs = Parameters<typeof runSessionSteps> extends [SessionStage, ...infer Rest] ? Rest : never;
+
+/**
+ * A live session (runSessionSteps). A failure after the graph was built and before the driver took
+ * it (a Kafka topic, the hot tier or the capture file that cannot be opened) closes its sources and
+ * lets go of what its nodes hold, as the driver does for a failure of its own: an OUCH session
+ * already logged in logs out.
+ */
+async function runSession(...args: SessionArgs): Promise<LiveSummary> {
+  const stage: SessionStage = {};
+  try {
+    return await runSessionSteps(stage, ...args);
+  } catch (err) {
+    if (stage.graph && !stage.driven) {
+      await closeSourcesQuietly(stage.graph.sources);
+      await releaseNodes(stage.graph.contexts.values());
+    }
+    throw err;
+  }
+}
+
+async function runSessionSteps(
+  stage: SessionStage,
   options: LiveOptions,
   log: Logger,
   topology: Topology,
@@ -278,6 +306,7 @@ async function runSession(
   // A warm-started run holds its decisions back until its go-live (also when it is resumed).
   const gated = warm !== undefined || dead?.arrivals.some((a) => a.kind === 'command' && a.command === 'go-live');
   const graph = buildGraph(built, clock, services, group?.members, gated ? new DecisionGate() : undefined);
+  stage.graph = graph;
   const kafka = group ? (options.kafka ?? kafkaSettings()) : undefined;
   if (group) {
     await ensureGroupTopics(group, options.group!, kafka!);
@@ -367,6 +396,7 @@ async function runSession(
   let resumed: LiveRun['resumed'];
   let hotEntries: number | undefined;
   let failure: unknown;
+  stage.driven = true; // from here the driver closes the sources and releases the nodes, however it ends
   try {
     const run = await driveLive(graph, clock, externals, {
       ...(options.signal ? { signal: options.signal } : {}),

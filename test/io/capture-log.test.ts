@@ -100,7 +100,7 @@ describe('the capture log', () => {
       writeFileSync(path, bytes);
       // It read as a torn last frame: a replay of the arrivals before it, exit 0 (and a resume cut the file there).
       expect(() => readCapture(path)).toThrow(
-        `frame at byte ${second} claims ${len} bytes, past the end of the file, but whole frames follow from byte ${third}: the capture is damaged`,
+        `arrival 1 (the frame at byte ${second}) claims ${len} bytes, past the end of the file, but whole frames follow from byte ${third}: the capture is damaged`,
       );
     }
   });
@@ -324,7 +324,7 @@ describe('the capture log', () => {
       // A frame whose checksum fails, then zeros and something else: damage.
       [
         file('bad-zeros-byte.alog', badLast, Buffer.alloc(64), Buffer.of(7)),
-        `frame at byte ${end} fails its checksum, and more than zeros follows it: the capture is damaged (only its last frame may be cut short, and only zeros may follow it)`,
+        `arrival 4 (the frame at byte ${end}) fails its checksum, and more than zeros follows it: the capture is damaged (only its last frame may be cut short, and only zeros may follow it)`,
       ],
       // Kind bytes that are no arrival's: unknown, and a second header.
       [

@@ -9,9 +9,11 @@
 #include <cstring>
 #include <memory>
 #include <napi.h>
+#include <new>
 #include <system_error>
 
 #include "colo/itch_file.h"
+#include "colo/mapping_guard.h"
 #include "js_fields.h"
 #include "colo/itch_replay.h"
 #include "colo/itch_sim.h"
@@ -49,6 +51,13 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
       map_ = std::make_unique<MappedFile>(path_);
     } catch (const std::system_error& e) {
       throw Napi::Error::New(env, path_ + ": cannot read: " + e.code().message());
+    } catch (const std::bad_alloc&) {
+      // Every guarded mapping slot was taken, and the file is too large to read into memory instead.
+      throw Napi::Error::New(env, path_ + ": cannot read: " + std::to_string(st.st_size) + " bytes do not fit in memory (" +
+                                      std::to_string(colo::mapping_guard::kMaxMappings) +
+                                      " ITCH files are open in this process already, so it is read instead of mapped)");
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());  // it changed while it was read: the message names it
     }
     replay_ = std::make_unique<ItchReplay>(map_->data(), map_->size());
     replay_->select(std::move(wanted));

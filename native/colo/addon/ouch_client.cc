@@ -142,7 +142,12 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     else ++st_failed_connects_;
     if (done) done_ = true;
     // (`now` is the round's, taken before a login in the same round: then now < logged_in_at_.)
-    if (logged_in_ && now > logged_in_at_ && now - logged_in_at_ >= kSteadyNs) backoff_ = kFirstBackoffNs;
+    if (logged_in_ && now > logged_in_at_ && now - logged_in_at_ >= kSteadyNs) {
+      backoff_ = kFirstBackoffNs;
+      // Only a session that held ends a window of refusals: one dropped at once (a venue accepting and
+      // dropping between its refusals) would otherwise start the window again, for ever.
+      refused_since_ = 0;
+    }
     logged_in_ = false;
     next_connect_ = now + backoff_;
     backoff_ = std::min(backoff_ * 2, kMaxBackoffNs);
@@ -155,7 +160,6 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
         case soup::SessionEvent::kLoginAccepted:
           logged_in_ = true;
           logged_in_at_ = steady_ns();
-          refused_since_ = 0;
           ++st_logins_;
           session_name_ = e.text;
           push(Event{Event::kLogin, e.sequence, e.text, 0, {}});
@@ -179,8 +183,9 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
 
   // A login rejected 'S' after this client had logged in (a reconnect) is tried again, with the
   // reconnect's backoff, for loginRetryMs from the first refusal: the venue may not have seen the
-  // dropped connection go yet. What is queued stays queued. Any other rejection, the first login's,
-  // or one past that time ends the session.
+  // dropped connection go yet. What is queued stays queued. A login in between that did not hold for
+  // kSteadyNs does not end the window (see lost()). Any other rejection, the first login's, or one
+  // past that time ends the session.
   void rejected(char reason) {
     const uint64_t now = steady_ns();
     if (reason == soup::kRejectSessionNotAvailable && st_logins_ > 0 && login_retry_ns_ > 0) {
@@ -192,7 +197,9 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
         return;
       }
     }
-    push(Event{Event::kRejectedLogin, refused_since_ == 0 ? 0 : (now - refused_since_) / 1'000'000, {}, reason, {}});
+    // How long logins were refused 'S' before this one: 0 for the first login's, and for any other reason.
+    const uint64_t refused_for = reason == soup::kRejectSessionNotAvailable && refused_since_ != 0 ? (now - refused_since_) / 1'000'000 : 0;
+    push(Event{Event::kRejectedLogin, refused_for, {}, reason, {}});
   }
 
   // Hands what is queued to the session while logged in; returns the messages handed over.

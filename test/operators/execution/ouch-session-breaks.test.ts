@@ -183,6 +183,26 @@ describe('execution.ouch: a session that cannot go on', () => {
     expect(logins.length).toBeGreaterThan(3); // the first, then tried again with the backoff
   }, 20_000);
 
+  it('logins that drop at once between the refusals do not start the window again: the run still fails in time', async () => {
+    // A venue that refuses 'S', then takes a login and drops it at once, over and over.
+    const flapping: Answer[] = [{ accept: { session: 'FAKE', next: 1 }, dropAfterOrders: 1 }];
+    for (let i = 0; i < 40; i++) flapping.push({ reject: 'S' }, { accept: { session: 'FAKE', next: 1 }, dropAfterMs: 0 });
+    const { port, logins } = await venue(flapping);
+    const started = Date.now();
+    await expect(run(port, 10_000, ', login_retry_seconds: 1')).rejects.toThrow(
+      /again after the connection dropped, for 1\.\d s \(login_retry_seconds 1\)/,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(logins.length).toBeGreaterThan(3);
+  }, 20_000);
+
+  it("an 'A' after 'S' refusals fails the run as the credentials refused, not as a retry that ran out", async () => {
+    const { port } = await venue([{ accept: { session: 'FAKE', next: 1 }, dropAfterOrders: 1 }, { reject: 'S' }, { reject: 'A' }]);
+    await expect(run(port, 10_000)).rejects.toThrow(
+      `execution.ouch venue: the venue at 127.0.0.1:${port} rejected the OUCH login of user "alpha" ('A' not authorized (username or password))`,
+    );
+  }, 20_000);
+
   it("with login_retry_seconds 0 a login again refused 'S' fails the run at once", async () => {
     const { port, logins } = await venue([{ accept: { session: 'FAKE', next: 1 }, dropAfterOrders: 1 }, { reject: 'S' }]);
     await expect(run(port, 10_000, ', login_retry_seconds: 0')).rejects.toThrow(

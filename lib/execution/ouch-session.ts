@@ -309,6 +309,20 @@ export class OuchSession {
     });
   }
 
+  /**
+   * The order ids of the unanswered orders whose message still waits in the client's queue: never
+   * written to a socket (no session took them), so the venue cannot have them.
+   */
+  neverSent(): Set<string> {
+    const queued = new Set(this.client?.unsentTokens() ?? []);
+    const ids = new Set<string>();
+    for (const t of this.awaiting) {
+      const o = this.sentBy.get(t);
+      if (o && queued.has(t)) ids.add(o.order_id);
+    }
+    return ids;
+  }
+
   /** Waits until every message sent had an answer, or `ms` of wall time, then logs out. Idempotent. */
   async drain(ms: number): Promise<void> {
     if (this.closed) return;

@@ -301,6 +301,12 @@ export interface OuchClient {
   /** Writes what `send(bytes, true)` queued: the messages of one step in one write. */
   flush(): void;
   stats(): OuchClientStats;
+  /**
+   * The Order Token each message still waiting in the queue names (an Enter, Cancel or Modify Order's,
+   * a Replace Order's replacement), in queue order: never written to a socket, so the venue cannot
+   * have them.
+   */
+  unsentTokens(): string[];
   /** Tests only: resets the TCP connection (RST) from this side; the client reconnects at once. */
   dropConnection(): void;
   /**

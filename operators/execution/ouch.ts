@@ -11,8 +11,9 @@
  * the message's exchange timestamp on the run's session date and ts_known = the run's time at that
  * step. A dropped connection reconnects by itself at the next sequence number; orders meanwhile wait
  * and go out after the login. When the run stops it waits up to 1 s for the answers to what it sent
- * (the answers still arrive as steps), then logs out; an order still unanswered (the venue down or
- * unreachable) becomes a dead letter and is counted as `unanswered_orders`, never a silent gap.
+ * (the answers still arrive as steps), then logs out; an order still unanswered becomes a dead letter,
+ * never a silent gap: counted as `unsent_orders` when it never left the client's queue (no session
+ * took it: it is not at the venue), else as `unanswered_orders` (its state there is unknown).
  * A refused login, or a login again that does not continue the session (messages skipped, or
  * another session), fails the run: the orders' fate at the venue can no longer be known. A login
  * again after a drop that the venue refuses 'S' (it may still hold the dropped connection) is first
@@ -197,15 +198,32 @@ export const ouch = defineOperator({
       // Never silent: an order the venue did not answer (down, unreachable) is reported, not assumed.
       const reported = new Set<string>();
       const reportUnanswered = (): void => {
-        const silent = session.unanswered().filter((o) => !reported.has(o.order_id));
-        if (silent.length === 0) return;
-        ctx.metrics.counter('unanswered_orders').inc(silent.length);
-        ctx.alert(
-          `${silent.length} order(s) had no answer from the venue on port ${p.port} by the end of the run: their state there is unknown`,
-        );
-        for (const o of silent) {
+        const all = session.unanswered().filter((o) => !reported.has(o.order_id));
+        if (all.length === 0) return;
+        // Still in the client's queue: no session ever took them, so they are known not to be at the venue.
+        const queued = session.neverSent();
+        const unsent = all.filter((o) => queued.has(o.order_id));
+        const silent = all.filter((o) => !queued.has(o.order_id));
+        if (unsent.length > 0) {
+          ctx.metrics.counter('unsent_orders').inc(unsent.length);
+          ctx.alert(
+            `${unsent.length} order(s) were never sent: no OUCH session with the venue on port ${p.port} took them before the run ended (they are not at the venue)`,
+          );
+        }
+        if (silent.length > 0) {
+          ctx.metrics.counter('unanswered_orders').inc(silent.length);
+          ctx.alert(
+            `${silent.length} order(s) had no answer from the venue on port ${p.port} by the end of the run: their state there is unknown`,
+          );
+        }
+        for (const o of all) {
           reported.add(o.order_id);
-          ctx.deadLetter(o, `no answer from the venue on port ${p.port} before the run ended: its state there is unknown`);
+          ctx.deadLetter(
+            o,
+            queued.has(o.order_id)
+              ? `never sent: no OUCH session with the venue on port ${p.port} took it before the run ended; it is not at the venue`
+              : `no answer from the venue on port ${p.port} before the run ended: its state there is unknown`,
+          );
         }
       };
       // A venue that does not answer on its port is said while the run goes, not only at its end.

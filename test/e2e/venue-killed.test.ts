@@ -77,9 +77,13 @@ nodes:
       const states = probes.get('states')!.records as OrderState[];
       expect(states.filter((s) => s.order_id === 'before').map((s) => s.status)).toEqual(['NEW']);
       expect(run.metrics.get('venue')!['disconnects']).toBeGreaterThanOrEqual(1);
-      expect(run.metrics.get('venue')!['unanswered_orders']).toBe(1);
+      // Decided after the venue died, it waited in the client's queue: known not to be at the venue.
+      expect(run.metrics.get('venue')!['unsent_orders']).toBe(1);
       expect(run.deadLetters.map((d) => [JSON.parse(d.payload).order_id, d.reason])).toEqual([
-        ['after', `no answer from the venue on port ${venue.ouchPort} before the run ended: its state there is unknown`],
+        [
+          'after',
+          `never sent: no OUCH session with the venue on port ${venue.ouchPort} took it before the run ended; it is not at the venue`,
+        ],
       ]);
       const seen = probes.get('seen')!.records.length;
       expect(seen).toBeGreaterThan(0);

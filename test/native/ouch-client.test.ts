@@ -90,6 +90,22 @@ describe('OuchClient', () => {
     expect(c.flush()).toBeUndefined(); // after close: nothing to write, no error
   });
 
+  it('names the Order Token of each message still queued: an Enter, a Cancel, a Replace by its replacement', () => {
+    // A port nothing listens on after this: the client never logs in, so everything stays queued.
+    const c = new (colo().OuchClient)({ port: 1, username: 'bob', password: 'pwb', onEvents: () => {} });
+    try {
+      expect(c.unsentTokens()).toEqual([]);
+      c.send(order({ order_id: 'e1' }), true);
+      c.send(order({ order_id: 'x1', action: 'CANCEL', target_order_id: 'e1', qty: 0 }), true);
+      c.send(order({ order_id: 'r1', action: 'REPLACE', target_order_id: 'e1', qty: 50 }), true);
+      const token = colo().ouchToken;
+      expect(c.unsentTokens()).toEqual([token('e1'), token('e1'), token('r1')]);
+      expect(c.stats().waiting).toBe(3);
+    } finally {
+      c.close();
+    }
+  });
+
   it('sends from the calling thread while logged in, and every message reaches the venue once', async () => {
     const events: OuchClientEvent[] = [];
     const client = bob((b) => events.push(...b));

@@ -71,6 +71,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
                        {InstanceMethod<&OuchClient::Send>("send"),
                         InstanceMethod<&OuchClient::Flush>("flush"),
                         InstanceMethod<&OuchClient::Stats>("stats"),
+                        InstanceMethod<&OuchClient::UnsentTokens>("unsentTokens"),
                         InstanceMethod<&OuchClient::DropConnection>("dropConnection"),
                         InstanceMethod<&OuchClient::Close>("close")});
   }
@@ -463,6 +464,24 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     o.Set("session", session_name_.empty() ? env.Null() : Napi::Value(Napi::String::New(env, session_name_)));
     o.Set("closed", Napi::Boolean::New(env, closed_));
     return o;
+  }
+
+  // unsentTokens(): the Order Token each message still queued names (never written to a socket: the
+  // venue cannot have it), in queue order: an Enter, Cancel or Modify Order's, a Replace Order's
+  // replacement. Without the padding.
+  Napi::Value UnsentTokens(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env, queue_.size());
+    uint32_t i = 0;
+    for (const std::vector<uint8_t>& m : queue_) {
+      // Send() took only whole inbound messages: the token is 14 bytes after the type, a Replace's
+      // replacement 14 further on.
+      const size_t at = m[0] == 'U' ? 15 : 1;
+      std::string token(reinterpret_cast<const char*>(m.data() + at), 14);
+      token.erase(token.find_last_not_of(' ') + 1);
+      out.Set(i++, token);
+    }
+    return out;
   }
 
   // Test only: closes the socket from this side with a reset (RST) in the next round (at once,

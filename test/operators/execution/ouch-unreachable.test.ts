@@ -1,7 +1,7 @@
 /**
- * execution.ouch with no venue listening: the orders cannot be answered, and the run says so — each
- * one a dead letter with the reason and the `unanswered_orders` count — instead of ending as if
- * nothing had been sent.
+ * execution.ouch with no venue listening: the orders never leave the client's queue, and the run says
+ * so — each one a dead letter saying it is not at the venue, and the `unsent_orders` count — instead
+ * of ending as if they had been sent.
  */
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -55,9 +55,17 @@ nodes:
     const { topology, problems } = validateTopology(loadTopology('u.yaml', [], yaml), specs);
     if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
     const run = await runLive(topology, systemTime, { sessions: [], universe: [{ symbol: 'AAPL', sector: 'X' }] });
-    expect(run.metrics.get('venue')!['unanswered_orders']).toBe(2);
+    // No session ever took them: known not to be at the venue, not "unknown".
+    expect(run.metrics.get('venue')!['unsent_orders']).toBe(2);
+    expect(run.metrics.get('venue')!['unanswered_orders']).toBeUndefined();
     expect(run.deadLetters.map((d) => [JSON.parse(d.payload).order_id, d.reason])).toEqual(
-      ['u1', 'u2'].map((id) => [id, `no answer from the venue on port ${port} before the run ended: its state there is unknown`]),
+      ['u1', 'u2'].map((id) => [
+        id,
+        `never sent: no OUCH session with the venue on port ${port} took it before the run ended; it is not at the venue`,
+      ]),
+    );
+    expect(run.alerts).toContain(
+      `venue: 2 order(s) were never sent: no OUCH session with the venue on port ${port} took them before the run ended (they are not at the venue)`,
     );
   }, 20_000);
 });

@@ -158,8 +158,7 @@ export const ouch = defineOperator({
           else if (e.kind === 'end')
             ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
           else {
-            const again = down.loggedIn(wallMs());
-            if (again) ctx.log.info(`OUCH ${again}: the orders that waited went out now`);
+            down.loggedIn(wallMs());
             ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
           }
         },
@@ -228,10 +227,14 @@ export const ouch = defineOperator({
       };
       // A venue that does not answer on its port is said while the run goes, not only at its end.
       const checkDown = (now: number): void => {
-        const ms = ending || ctx.recovering ? undefined : down.check(now);
-        if (ms !== undefined)
+        const said = ending || ctx.recovering ? undefined : down.check(now);
+        if (said && 'down' in said)
           ctx.alert(
-            `no OUCH session with the venue at 127.0.0.1:${p.port} for ${(ms / 1000).toFixed(1)} s: the orders decided meanwhile wait, and go out late if it answers`,
+            `no OUCH session with the venue at 127.0.0.1:${p.port} for ${(said.down / 1000).toFixed(1)} s (a login that drops within a second does not count): the orders decided meanwhile wait, and go out late if it answers`,
+          );
+        else if (said)
+          ctx.log.info(
+            `OUCH logged in again after ${(said.back / 1000).toFixed(1)} s without a session: the orders that waited went out at the login`,
           );
       };
       const stopWatching = everyWallInterval(checkDown);

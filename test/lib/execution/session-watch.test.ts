@@ -1,7 +1,7 @@
 /**
  * SessionWatch: an order-entry session down (never up, or lost) for 5 s is said once per outage,
- * and its return is news; a session that comes up in time, or drops and comes back within the
- * bound, is not.
+ * and its return is news once the login has held a second; a session that comes up in time, or
+ * drops and comes back within the bound, is not; logins that drop within a second end no outage.
  */
 import { describe, expect, it } from 'vitest';
 import { SessionWatch } from '../../../lib/execution/session-watch.ts';
@@ -11,12 +11,10 @@ function run(watch: SessionWatch, seconds: number, events: Record<number, 'in' |
   const said: [number, string][] = [];
   for (let s = 0; s <= seconds; s++) {
     const e = events[s];
-    if (e === 'in') {
-      const back = watch.loggedIn(s * 1000);
-      if (back) said.push([s, back]);
-    } else if (e === 'lost') watch.lost(s * 1000);
-    const down = watch.check(s * 1000);
-    if (down !== undefined) said.push([s, `down ${down} ms`]);
+    if (e === 'in') watch.loggedIn(s * 1000);
+    else if (e === 'lost') watch.lost(s * 1000);
+    const c = watch.check(s * 1000);
+    if (c) said.push([s, 'down' in c ? `down ${c.down} ms` : `back after ${c.back} ms`]);
   }
   return said;
 }
@@ -25,7 +23,7 @@ describe('SessionWatch', () => {
   it('says a session never up for 5 s once, and its login later', () => {
     expect(run(new SessionWatch(0), 12, { 9: 'in' })).toEqual([
       [5, 'down 5000 ms'],
-      [9, 'logged in again after 9.0 s without a session'],
+      [10, 'back after 9000 ms'], // once the login of 9 has held a second
     ]);
   });
 
@@ -36,8 +34,38 @@ describe('SessionWatch', () => {
   it('counts an outage from the drop, once, and again for the next one', () => {
     expect(run(new SessionWatch(0), 30, { 1: 'in', 10: 'lost', 17: 'in', 20: 'lost' })).toEqual([
       [15, 'down 5000 ms'],
-      [17, 'logged in again after 7.0 s without a session'],
+      [18, 'back after 7000 ms'],
       [25, 'down 5000 ms'],
+    ]);
+  });
+
+  it('counts logins that drop within a second as no session: the outage goes on, said once, over once a login holds', () => {
+    // Logged in at 1 and held; lost at 10; then a login each second that drops at once; one that holds at 30.
+    const w = new SessionWatch(0);
+    const said: [number, string][] = [];
+    const look = (t: number): void => {
+      const c = w.check(t);
+      if (c) said.push([t, 'down' in c ? `down ${c.down} ms` : `back after ${c.back} ms`]);
+    };
+    w.loggedIn(1_000);
+    look(2_000);
+    w.lost(10_000);
+    for (let t = 11_000; t <= 22_000; t += 1_000) {
+      w.loggedIn(t);
+      look(t + 50);
+      w.lost(t + 100);
+      look(t + 500);
+    }
+    w.loggedIn(30_000);
+    look(30_500);
+    look(31_000);
+    w.lost(40_000);
+    look(44_000);
+    look(45_000);
+    expect(said).toEqual([
+      [15_500, 'down 5500 ms'],
+      [31_000, 'back after 20000 ms'],
+      [45_000, 'down 5000 ms'],
     ]);
   });
 
@@ -45,6 +73,6 @@ describe('SessionWatch', () => {
     const w = new SessionWatch(0);
     w.connecting(60_000);
     expect(w.check(62_000)).toBeUndefined();
-    expect(w.check(65_000)).toBe(5_000);
+    expect(w.check(65_000)).toEqual({ down: 5_000 });
   });
 });

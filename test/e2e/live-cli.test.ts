@@ -20,6 +20,8 @@ const dir = mkdtempSync(join(tmpdir(), 'alpha-live-cli-'));
 let data: string;
 let venue: VenueProcess;
 let date: string;
+/** When the venue's flow started playing, at the latest (its ready line). */
+let venueStartedAt: number;
 
 beforeAll(async () => {
   ({ venue, date, data } = await startVenueDay(dir, {
@@ -28,6 +30,7 @@ beforeAll(async () => {
     users: ['alpha:alpha', 'rester:rester'],
     args: ['--speed', '600'],
   }));
+  venueStartedAt = Date.now();
 }, 60_000);
 afterAll(async () => {
   await venue?.stop();
@@ -39,6 +42,7 @@ const ports = (): string[] => venueSets(venue);
 describe('alpha live', () => {
   it('trades the example against the venue, stops cleanly on Ctrl-C, and its capture replays to the same orders', async () => {
     const live = join(dir, 'live');
+    const startedAt = Date.now();
     const { child, output, exited } = startAlpha(liveVenueArgs({ venue, date, data }, 600, live, '--status-every', '1'));
     // Wait for orders to flow (status lines every second), then Ctrl-C.
     const deadline = Date.now() + 40_000;
@@ -79,6 +83,11 @@ describe('alpha live', () => {
     expect(summary.orders).toBeGreaterThanOrEqual(50);
     expect(summary.fills).toBeGreaterThan(0);
     expect(summary.warnings).toEqual([]);
+    // The venue started before this run, at 600×: its clock leads the run's by the time between
+    // the two starts (at least the venue's up to this run's start, at most up to now) times 600.
+    const lead = summary.nodes['quotes']!['venue_clock_lead_s']!;
+    expect(lead).toBeGreaterThanOrEqual(((startedAt - venueStartedAt) / 1000) * 600 * 0.9);
+    expect(lead).toBeLessThanOrEqual(((Date.now() - venueStartedAt) / 1000) * 600);
 
     const replay = join(dir, 'replay');
     const r = await runAlpha(

@@ -32,10 +32,17 @@ w.close();
 // live process (this one), and runs of the example that ran a day at 600× (resumed without --date
 // or at another speed).
 const liveNodes = capturedNodes(resolveTopology('examples/live-venue.yaml', [], registry, 'live'));
+/** A dead live run's folder: its capture (a universe of one symbol, as a run's data gives it: feature.cross-section refuses none). */
 function liveFolder(name: string, nodes: CapturedNode[], end: boolean, extra: Record<string, unknown> = {}): string {
   const folder = join(dir, name);
   mkdirSync(folder);
-  const c = new CaptureWriter(join(folder, 'capture.alog'), { start: 1, universe: [], sessions: [{ open: 1, close: 2 }], nodes, ...extra });
+  const c = new CaptureWriter(join(folder, 'capture.alog'), {
+    start: 1,
+    universe: [{ symbol: 'AAPL', sector: 'Tech' }],
+    sessions: [{ open: 1, close: 2 }],
+    nodes,
+    ...extra,
+  });
   c.wake(1);
   if (end) c.end(2);
   c.close();

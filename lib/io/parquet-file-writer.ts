@@ -61,7 +61,12 @@ export function openParquetFileWriter(path: string): ParquetFileWriter {
     const output = (await pw.transformParquetStream(input, writerProperties())) as ReadableStream<Uint8Array>;
     for await (const chunk of output) {
       if (!open) continue; // aborted: the descriptor is closed (and its number may be another file's now)
-      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+      try {
+        for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+      } catch (err) {
+        // The system's error names no file: this one is (`cannot write PATH: the disk is full …`).
+        throw Object.assign(err as Error, { path });
+      }
       hash.update(chunk);
     }
   };

@@ -1,6 +1,7 @@
 /** How the CLI reports an error, in one place (main.ts and the group worker of `alpha run` use it). */
 import { AlphaError } from '../../lib/core/errors.ts';
 import { redactSecrets } from '../../lib/core/secrets.ts';
+import { systemError } from '../../lib/core/system-errors.ts';
 import { printable } from '../../lib/core/printable.ts';
 import { formatProblem, TopologyError } from '../topology/problems.ts';
 
@@ -8,23 +9,10 @@ const debug = process.argv.includes('--debug');
 
 const write = (text: string): void => void process.stderr.write(printable(redactSecrets(text)));
 
-/**
- * What a system error on a file means, and what to do: the machine ran out of something, not a bug
- * (1,100 idle connections to a live run's metrics once took its descriptors, and its outputs with them).
- */
-const SYSTEM_ERRORS: Record<string, [string, string]> = {
-  ENOSPC: ['the disk is full', 'free some space, or write elsewhere'],
-  EDQUOT: ['the disk quota is used up', 'free some space, or write elsewhere'],
-  EMFILE: ['this process has too many files open', 'raise its limit (ulimit -n)'],
-  ENFILE: ['the system has too many files open', 'try again once other processes have closed theirs'],
-  EROFS: ['the file system is read-only', 'write elsewhere'],
-  EIO: ['the device reported an I/O error', 'check the disk'],
-};
-
 /** `cannot open PATH: the disk is full (ENOSPC): free some space, …` for a system error on a file, else undefined. */
-function systemError(err: unknown): string | undefined {
+function systemErrorLine(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException;
-  const known = e instanceof Error && typeof e.code === 'string' ? SYSTEM_ERRORS[e.code] : undefined;
+  const known = e instanceof Error && typeof e.code === 'string' ? systemError(e.code) : undefined;
   if (!known) return undefined;
   const notes = e.message.includes('\n') ? e.message.slice(e.message.indexOf('\n')) : '';
   const what = e.path ? `cannot ${e.syscall ?? 'use'} ${e.path}` : `${e.syscall ?? 'a system call'} failed`;
@@ -36,7 +24,7 @@ function systemError(err: unknown): string | undefined {
  * `--debug`, and exit code 1 unless the command set its own. A secret the process holds is blanked.
  */
 export function report(err: unknown): void {
-  const system = systemError(err);
+  const system = systemErrorLine(err);
   if (err instanceof TopologyError) {
     write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
   } else if (err instanceof AlphaError) {

@@ -5,7 +5,8 @@
  * a generator of their own so the quotes and trades are the same files as without.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeOwnFile } from '../../lib/io/own-file.ts';
 import { join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { Rng } from '../../lib/core/rng.ts';
@@ -274,7 +275,7 @@ async function writeMarket(o: Resolved): Promise<DatasetManifest> {
     },
     planted_alpha: PLANTED_ALPHA_DESCRIPTION,
   };
-  writeFileSync(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeOwnFile(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 

@@ -15,10 +15,11 @@
  * Records are Avro (the schemas of schemas/), an array per batch. The first frame is a JSON header
  * naming the captured nodes and their ports' schemas.
  */
-import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import avro from '../../lib/io/avro-bounds.ts';
-import { DataError } from '../../lib/core/errors.ts';
+import { AlphaError, DataError } from '../../lib/core/errors.ts';
+import { systemError } from '../../lib/core/system-errors.ts';
 import { parseJsonText } from '../../lib/core/json-text.ts';
 import { nameProblem } from '../../lib/core/names.ts';
 import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
@@ -121,7 +122,14 @@ export class CaptureWriter {
     }
     this.fd = openSync(path, 'wx');
     const json = Buffer.from(JSON.stringify({ format: FORMAT, ...header }));
-    this.frame(Buffer.concat([Buffer.of(HEADER), json]));
+    try {
+      this.frame(Buffer.concat([Buffer.of(HEADER), json]));
+    } catch (err) {
+      // A capture without its header is no capture (a resume would refuse it): none is left.
+      closeSync(this.fd);
+      rmSync(path, { force: true });
+      throw err instanceof CaptureWriteError ? new CaptureWriteError(path, 0, err.cause, true) : err;
+    }
     this.arrivals = 0; // the header is not one
   }
 
@@ -197,9 +205,36 @@ export class CaptureWriter {
     head.writeUInt32LE(payload.length, 0);
     head.writeUInt32LE(crc32(payload), 4);
     const frame = Buffer.concat([head, payload]);
-    writeSync(this.fd, frame, 0, frame.length, this.position);
+    // Written whole or not counted: a write the disk took in part (a full file system takes what
+    // fits) is followed by one for the rest, which then fails (ENOSPC) instead of the capture going on
+    // damaged mid-file.
+    try {
+      for (let done = 0; done < frame.length; ) done += writeSync(this.fd, frame, done, frame.length - done, this.position + done);
+    } catch (err) {
+      throw new CaptureWriteError(this.path, this.arrivals, err);
+    }
     this.position += frame.length;
     this.arrivals++;
+  }
+}
+
+/**
+ * A capture that could not be written: the live run stops (a run it cannot replay or resume is not
+ * run), saying which file, why, and that the arrivals before are kept for `--resume`.
+ */
+export class CaptureWriteError extends AlphaError {
+  override readonly name = 'CaptureWriteError';
+  constructor(path: string, arrivals: number, cause: unknown, header = false) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const system = systemError(code);
+    const why = system ? `${system[0]} (${code})` : (code ?? String(cause));
+    super(
+      header
+        ? `${path}: cannot write the capture's header: ${why}${system ? `: ${system[1]}` : ''} (no capture is left; the run has not started)`
+        : `${path}: cannot write the capture's arrival ${arrivals + 1}: ${why}: ${system ? `${system[1]}; ` : ''}` +
+            `its ${arrivals} arrival(s) before are kept, and \`alpha live … --resume\` on the same --out goes on from them (the orders working at the venue meanwhile stay working)`,
+      { cause },
+    );
   }
 }
 

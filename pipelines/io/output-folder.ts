@@ -36,6 +36,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { systemError } from '../../lib/core/system-errors.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
 import { removedOnSignal } from './removed-on-signal.ts';
@@ -220,7 +221,14 @@ function takeLock(lock: string, where: string, note: (line: string) => void): vo
   try {
     writeFileSync(mine, `${process.pid}\n`);
   } catch (err) {
-    throw new AlphaError(`${where}: cannot write in ${dirname(lock)} (${reason(err)}), expected a folder this user can write`);
+    rmSync(mine, { force: true }); // created, then the write failed (a full disk): not left behind
+    const code = (err as NodeJS.ErrnoException).code;
+    const system = systemError(code);
+    throw new AlphaError(
+      system
+        ? `${where}: cannot write in ${dirname(lock)}: ${system[0]} (${code}): ${system[1]}`
+        : `${where}: cannot write in ${dirname(lock)} (${reason(err)}), expected a folder this user can write`,
+    );
   }
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -246,19 +254,26 @@ function takeLock(lock: string, where: string, note: (line: string) => void): vo
   }
 }
 
-/** Staging and old folders of runs no longer running; an old folder whose swap was interrupted goes back in place. */
+/**
+ * Staging and old folders, and private lock files (`.NAME.lock.PID`), of runs no longer running; an
+ * old folder whose swap was interrupted goes back in place.
+ */
 function removeLeftovers(parent: string, name: string, out: string, note: (line: string) => void): void {
-  const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(staging|old)-(\\d+)-`);
+  const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(?:(staging|old)-(\\d+)-|(lock)\\.(\\d+)$)`);
   for (const entry of readdirSync(parent).sort()) {
     const m = pattern.exec(entry);
-    if (!m || processAlive(Number(m[2]))) continue;
+    const pid = m ? Number(m[2] ?? m[4]) : 0;
+    if (!m || processAlive(pid)) continue;
     const path = join(parent, entry);
-    if (m[1] === 'old' && !existsPath(out)) {
+    if (m[3] === 'lock') {
+      rmSync(path, { force: true });
+      note(`removed ${path} (left by process ${pid}, no longer running)`);
+    } else if (m[1] === 'old' && !existsPath(out)) {
       renameSync(path, out);
       note(`put back ${out} from ${path} (a replacement was interrupted)`);
     } else {
       rmSync(path, { recursive: true, force: true });
-      note(`removed ${path} (left by process ${m[2]}, no longer running)`);
+      note(`removed ${path} (left by process ${pid}, no longer running)`);
     }
   }
 }

@@ -2,7 +2,8 @@
 import { lstatSync } from 'node:fs';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { fileKind } from '../../lib/io/file-kind.ts';
-import { writeOwnFile } from '../../lib/io/own-file.ts';
+import { systemError } from '../../lib/core/system-errors.ts';
+import { OwnFileError, writeOwnFile } from '../../lib/io/own-file.ts';
 
 /**
  * Writes `bytes` beside `path` and renames it into place, so a reader never sees half a file and a
@@ -20,6 +21,12 @@ export function writeFileAtomically(flag: string, path: string, bytes: Uint8Arra
   try {
     writeOwnFile(path, bytes);
   } catch (err) {
-    throw new AlphaError(`${flag} ${path}: cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    const code = err instanceof OwnFileError ? err.code : (err as NodeJS.ErrnoException).code;
+    const system = systemError(code);
+    throw new AlphaError(
+      system
+        ? `${flag} ${path}: cannot write: ${system[0]} (${code}): ${system[1]}`
+        : `${flag} ${path}: cannot write: ${code ?? String(err)}`,
+    );
   }
 }

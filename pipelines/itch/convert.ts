@@ -11,7 +11,8 @@
  * them, so memory stays that of the book and a row group whatever the file's size (a NASDAQ day is
  * 8–12 GB; figures in docs/benchmarks.md, "Converting an ITCH day").
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeOwnFile } from '../../lib/io/own-file.ts';
 import { basename, join } from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { AlphaError } from '../../lib/core/errors.ts';
@@ -189,7 +190,7 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
         trades: { schema: 'Trade', files: [tFile], sha256: [tDone.sha256], rows: tDone.rows, corrections: 0 },
       },
     };
-    writeFileSync(join(output.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeOwnFile(join(output.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     output.commit();
   } catch (err) {
     for (const s of sinks) s.abort();

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 from urllib.parse import unquote
 
@@ -121,18 +122,39 @@ def cmd_create(a) -> dict:
     for p in partition:
         if p not in schema.names:
             raise Refused(f"--partition: {p} is not one of the columns")
-    if os.path.isdir(os.path.join(a.table, "_delta_log")):
-        raise Refused(f"{a.table}: a Delta table exists there already")
-    dt = DeltaTable.create(
-        a.table,
-        schema=schema,
-        partition_by=partition or None,
-        name=a.name,
-        description=a.description,
-        # Append-only: a remove of data (a DELETE, an overwrite) is refused; OPTIMIZE's rewrites are not data changes.
-        configuration={"delta.appendOnly": "true"},
-    )
+    log = os.path.join(a.table, "_delta_log")
+    if os.path.isdir(log):
+        if has_commit(log):
+            raise Refused(f"{a.table}: a Delta table exists there already")
+        # A create that failed before its first commit (a full disk) left the log without one: no table.
+        shutil.rmtree(log)
+    made = not os.path.exists(a.table)
+    try:
+        dt = DeltaTable.create(
+            a.table,
+            schema=schema,
+            partition_by=partition or None,
+            name=a.name,
+            description=a.description,
+            # Append-only: a remove of data (a DELETE, an overwrite) is refused; OPTIMIZE's rewrites are not data changes.
+            configuration={"delta.appendOnly": "true"},
+        )
+    except BaseException:
+        # Nothing of a create that failed is left to block the next one.
+        if os.path.isdir(log) and not has_commit(log):
+            shutil.rmtree(log, ignore_errors=True)
+        if made and os.path.isdir(a.table) and not os.listdir(a.table):
+            os.rmdir(a.table)
+        raise
     return {"version": dt.version(), **protocol(dt)}
+
+
+COMMIT = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
+
+
+def has_commit(log: str) -> bool:
+    """Whether a _delta_log holds a commit or a checkpoint (a table), not only what a failed create left."""
+    return any(COMMIT.match(name) for name in os.listdir(log))
 
 
 def cmd_append(a) -> dict:
@@ -300,6 +322,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def out_of_space(e: BaseException) -> bool:
+    """Whether an error, or one it was raised from, is the disk full or the file size limit (ENOSPC, EDQUOT, EFBIG)."""
+    seen: BaseException | None = e
+    while seen is not None:
+        if getattr(seen, "errno", None) in (28, 122, 27):
+            return True
+        text = str(seen)
+        if "No space left on device" in text or "os error 28" in text or "File too large" in text or "os error 27" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def main(argv: list[str]) -> int:
     p = parser()
     p.error = lambda message: (_ for _ in ()).throw(Refused(message))  # type: ignore[method-assign]
@@ -317,7 +352,11 @@ def main(argv: list[str]) -> int:
         table = getattr(locals().get("a"), "table", None)
         where = f"table {table}: " if table else ""
         first = f"{type(e).__name__}: {e}".splitlines()[0]
-        print(f"lake: {where}{first}: expected a Delta table written by alpha (a damaged _delta_log?)", file=sys.stderr)
+        if out_of_space(e):
+            # The machine, not the table: saying "a damaged _delta_log?" sent users to the wrong place.
+            print(f"lake: {where}out of space ({first}): free some space (or raise the file size limit), then run it again", file=sys.stderr)
+        else:
+            print(f"lake: {where}{first}: expected a Delta table written by alpha (a damaged _delta_log?)", file=sys.stderr)
         return 2
     sys.stdout.write(json.dumps(result, default=str) + "\n")
     return 0

@@ -102,6 +102,7 @@ beforeAll(async () => {
   const ended = spawnSync('true').pid!;
   writeFileSync(join(top, 'lock-stale', '.out.lock'), `${ended}\n`);
   mkdirSync(join(top, 'lock-stale', `.out.staging-${ended}-dead`)); // a leftover of that run
+  writeFileSync(join(top, 'lock-stale', `.out.lock.${ended}`), ''); // its private lock file, left by a full disk
   // Folders already holding something.
   for (const name of ['data-full', 'model-full']) {
     mkdirSync(join(top, name));
@@ -240,6 +241,7 @@ describe('alpha backtest --out', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/taking over the stale lock .*\.out\.lock \(process \d+ is not running\)/);
     expect(r.stderr).toMatch(/removed .*\.out\.staging-\d+-dead/);
+    expect(r.stderr).toMatch(/removed .*\.out\.lock\.\d+ \(left by process \d+, no longer running\)/);
     expect(readdirSync(join(top, 'lock-stale'))).toEqual(['out']);
   });
 });

@@ -346,6 +346,45 @@ describe('the capture log', () => {
     expect([torn.ended, torn.tornBytes, torn.bytes]).toEqual([false, whole.length - end + 64, end]);
   });
 
+  it('stops at a write the file system takes in part, naming the capture, with only whole arrivals kept; a header it cannot write leaves no file', () => {
+    // Under a file size limit of 2 KiB the writes stop part way, as on a full disk: a frame is taken in
+    // part, and the write of its rest fails (EFBIG, as ENOSPC on a full disk).
+    const child = (path: string, arrivals: number, symbols: number): string =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `ulimit -f 2; trap '' XFSZ; exec "${process.execPath}" --import tsx test/helpers/capture-writes.ts "$@"`,
+          'limit',
+          path,
+          String(arrivals),
+          String(symbols),
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+    const path = join(dir, 'limited.alog');
+    const said = child(path, 1000, 1);
+    expect(said).toMatch(
+      new RegExp(
+        `^ERR ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot write the capture's arrival (\\d+): the file would grow past what this process may write \\(EFBIG\\): raise its limit \\(ulimit -f\\), or write elsewhere; its (\\d+) arrival\\(s\\) before are kept`,
+      ),
+    );
+    const [, failed, kept] = /arrival (\d+): .* its (\d+) arrival/.exec(said)!;
+    expect(Number(kept)).toBe(Number(failed) - 1);
+    // The file holds every arrival before the one that failed, whole, and that one's start as a torn end.
+    const c = readCapture(path);
+    expect(c.arrivals.length).toBe(Number(kept));
+    expect(c.arrivals.every((a, i) => a.kind === 'wake' && a.at === i + 1)).toBe(true);
+    expect(c.tornBytes).toBeGreaterThan(0);
+    expect(readFileSync(path).length).toBe(2048);
+    // A header larger than the limit: the writer fails, and no headless capture is left for a resume to refuse.
+    const headless = join(dir, 'headless.alog');
+    expect(child(headless, 1, 200)).toMatch(
+      /^ERR .*headless\.alog: cannot write the capture's header: .*\(EFBIG\).*\(no capture is left; the run has not started\)$/,
+    );
+    expect(() => readFileSync(headless)).toThrow(/ENOENT/);
+  });
+
   it('never writes over an existing file', () => {
     const path = write('once.alog');
     expect(() => new CaptureWriter(path, header)).toThrow(/EEXIST/);

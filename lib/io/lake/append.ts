@@ -8,7 +8,8 @@
  * commit, which leaves the table at its previous version, or after it — adds each row once. Rows
  * with a NULL, or repeating another row's identity and version, refuse the whole append.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { coldSource } from './cold-read.ts';
 import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
@@ -76,6 +77,10 @@ export async function appendFiles(
       const added = Number((await all(duck, 'SELECT count(*) AS n FROM fresh'))[0]?.['n'] ?? 0);
       if (added === 0) return { added: 0, skipped: rows, before, version: before, ...(await held(before)) };
       options.onInsert?.(added);
+      // The partitions' files before the write: a failed one (a full disk) leaves files no commit names,
+      // which are removed then (the lock keeps other writers out meanwhile).
+      const partitions = (await datesOf(duck, 'fresh')).map((d) => join(table.dir, `${PARTITION}=${d}`));
+      const earlier = filesIn(partitions);
       // One INSERT per partition (the extension writes one partition per statement), one transaction:
       // one Delta commit, written when the transaction commits, or none.
       try {
@@ -86,7 +91,15 @@ export async function appendFiles(
         await duck.connection.run('COMMIT');
       } catch (err) {
         await duck.connection.run('ROLLBACK').catch(() => undefined);
-        throw new AlphaError(`dataset "${dataset}": the append failed, the table stays at version ${before} (${message(err)})`);
+        if (tableVersion(table) !== before)
+          throw new AlphaError(
+            `dataset "${dataset}": the append reported a failure after its commit (${message(err)}): check the table with alpha data lake info`,
+          );
+        const left = [...filesIn(partitions)].filter((f) => !earlier.has(f));
+        for (const f of left) rmSync(f, { force: true });
+        throw new AlphaError(
+          `dataset "${dataset}": the append failed, the table stays at version ${before}${left.length > 0 ? ` (its ${left.length} uncommitted data file(s) removed)` : ''} (${message(err)})`,
+        );
       }
       const version = tableVersion(table);
       return { added, skipped: rows - added, before, version, ...(await held(version)) };
@@ -94,6 +107,16 @@ export async function appendFiles(
       duck.close();
     }
   });
+}
+
+/** The files directly in each of `folders` (a folder not there has none). */
+function filesIn(folders: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const dir of folders) {
+    if (!existsSync(dir)) continue;
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isFile()) out.add(join(dir, e.name));
+  }
+  return out;
 }
 
 /** The rows of the temp table `batch` that the table holds at `version`, matched by identity in their partitions. */

@@ -2,9 +2,10 @@
  * One writer per table at a time: an exclusive lock file holding the writer's pid. A lock whose
  * process is gone (killed mid-append, say) is taken over; one held by a live process is refused.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
+import { systemError } from '../../core/system-errors.ts';
 
 const alive = (pid: number): boolean => {
   try {
@@ -18,19 +19,27 @@ const alive = (pid: number): boolean => {
 /** Runs `fn` holding the lock at `path`; `what` names the table in the refusal. */
 export async function withLock<T>(path: string, what: string, fn: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(err, path);
-      const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder > 0 && alive(holder))
-        throw new AlphaError(`${what} is being written by process ${holder} (lock ${path}): try again when it has finished`);
-      rmSync(path, { force: true });
+  // The pid goes into a private file first, linked into place, so a lock never exists empty (a
+  // full disk left an empty one, and another writer could take an empty one for a stale one).
+  const mine = `${path}.${process.pid}`;
+  try {
+    writeFileSync(mine, `${process.pid}\n`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(mine, path);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+        const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+        if (Number.isInteger(holder) && holder > 0 && alive(holder))
+          throw new AlphaError(`${what} is being written by process ${holder} (lock ${path}): try again when it has finished`);
+        rmSync(path, { force: true });
+      }
     }
+  } catch (err) {
+    throw err instanceof AlphaError ? err : lockError(err, path);
+  } finally {
+    rmSync(mine, { force: true });
   }
   try {
     return await fn();
@@ -41,5 +50,8 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
 
 function lockError(err: unknown, path: string): AlphaError {
   const code = (err as NodeJS.ErrnoException).code;
-  return new AlphaError(`cannot take the lock ${path}: ${code === 'EEXIST' ? 'another writer took it first' : (code ?? String(err))}`);
+  const system = systemError(code);
+  return new AlphaError(
+    `cannot take the lock ${path}: ${code === 'EEXIST' ? 'another writer took it first' : system ? `${system[0]} (${code}): ${system[1]}` : (code ?? String(err))}`,
+  );
 }

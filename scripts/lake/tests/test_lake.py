@@ -152,3 +152,19 @@ def test_refusals_are_one_line(table: str, tmp_path: Path, args: list[str], says
     assert code == 2 and answer is None
     assert err.startswith("lake: ") and says in err, err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_create_that_ran_out_of_space_leaves_nothing_and_says_so(tmp_path: Path) -> None:
+    """A full disk (here the file size limit, EFBIG) stopped a create before its first commit: the empty
+    _delta_log it left made every later create say "a Delta table exists there already", and every
+    reader fail. Now nothing is left, the line names the cause, and the next create works; an empty
+    _delta_log left by an older version is no table either."""
+    t = str(tmp_path / "t")
+    cmd = [sys.executable, str(TOOL), "create", "--table", t, "--columns", json.dumps(COLUMNS), "--partition", "date"]
+    r = subprocess.run(["bash", "-c", "ulimit -f 1; trap '' XFSZ; exec \"$@\"", "limit", *cmd], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(f"lake: table {t}: out of space (") and "free some space (or raise the file size limit), then run it again" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "t").exists()
+    (tmp_path / "t" / "_delta_log").mkdir(parents=True)
+    assert ok("create", "--table", t, "--columns", json.dumps(COLUMNS), "--partition", "date")["version"] == 0

@@ -5,7 +5,7 @@
  * no commit, and vacuum deletes it and nothing else; its lock is taken over; running the same append
  * again adds every row once, and a third run adds nothing.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -107,5 +107,45 @@ describe('an append killed with SIGKILL', () => {
     // (delta-rs records a vacuum as two commits, VACUUM START and VACUUM END: versions 3 and 4.)
     expect(deltaRs('read', ['--table', table.dir, '--out', out])).toEqual({ version: 4, rows: 301_000 });
     expect((await queryLake({ lake: dir, dataset: 'trades', version: 1 })).rows.length).toBe(1000);
+  });
+
+  it('an append whose data file cannot be written whole (a full disk) removes it, and a rerun adds its rows once', async () => {
+    const dir = join(lake.dir, 'lake-failed');
+    await createTable(dir, 'trades', 'Trade');
+    const table = tablePath(dir, 'trades', true);
+    const partition = join(table.dir, 'date=2024-01-02');
+    const first = join(lake.dir, 'first.parquet');
+    writeRecordsParquet(first, 'Trade', trades(1, 100) as unknown as Record<string, unknown>[]);
+    await appendFiles(dir, 'trades', [first]);
+    const committed = dataFiles(partition);
+    const next = join(lake.dir, 'next.parquet');
+    writeRecordsParquet(next, 'Trade', trades(1_001, 200_000) as unknown as Record<string, unknown>[]);
+    // Under a file size limit of 200 KiB, DuckDB's data file stops part way (EFBIG, as ENOSPC on a
+    // full disk): that file was left, named by no commit, taking the space a rerun needs.
+    const limited = spawnSync(
+      'bash',
+      [
+        '-c',
+        `ulimit -f 200; trap '' XFSZ; exec "${process.execPath}" bin/alpha.mjs "$@"`,
+        'limit',
+        'data',
+        'lake',
+        'append',
+        'trades',
+        next,
+        '--lake',
+        dir,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(limited.status, limited.stderr).toBe(1);
+    expect(limited.stderr).toMatch(
+      /^alpha: dataset "trades": the append failed, the table stays at version 1 \(its 1 uncommitted data file\(s\) removed\) \(IO Error: Could not write file .*File too large\)$/m,
+    );
+    expect(dataFiles(partition)).toEqual(committed);
+    expect(tableVersion(table)).toBe(1);
+    expect(existsSync(lockPath(table))).toBe(false);
+    const rerun = await appendFiles(dir, 'trades', [next]);
+    expect([rerun.added, rerun.version]).toEqual([200_000, 2]);
   });
 });

@@ -1,0 +1,25 @@
+/**
+ * What a system error on a file means, and what to do: the machine ran out of something, not a bug
+ * (1,100 idle connections to a live run's metrics once took its descriptors, and its outputs with
+ * them; a full disk stopped a live run's capture). One table for the CLI's last word and for the
+ * writers that name their file.
+ */
+const SYSTEM_ERRORS: Record<string, readonly [what: string, todo: string]> = {
+  ENOSPC: ['the disk is full', 'free some space, or write elsewhere'],
+  EDQUOT: ['the disk quota is used up', 'free some space, or write elsewhere'],
+  EFBIG: ['the file would grow past what this process may write', 'raise its limit (ulimit -f), or write elsewhere'],
+  EMFILE: ['this process has too many files open', 'raise its limit (ulimit -n)'],
+  ENFILE: ['the system has too many files open', 'try again once other processes have closed theirs'],
+  EROFS: ['the file system is read-only', 'write elsewhere'],
+  EIO: ['the device reported an I/O error', 'check the disk'],
+};
+
+/**
+ * The meaning of a system error's code and what to do about it (`['the disk is full', 'free some
+ * space, or write elsewhere']`), or undefined for a code that is not one of the machine's limits.
+ * @example
+ * systemError((err as NodeJS.ErrnoException).code); // ['the disk is full', 'free some space, or write elsewhere']
+ */
+export function systemError(code: string | undefined): readonly [what: string, todo: string] | undefined {
+  return code === undefined ? undefined : SYSTEM_ERRORS[code];
+}

@@ -140,8 +140,11 @@ function usableBuild(current) {
 /** The manifest, when it is a small regular file holding JSON (not a pipe, a device or a link to one). */
 function readCurrent() {
   try {
-    const st = statSync(CURRENT, { throwIfNoEntry: false });
-    if (!st?.isFile() || st.size > 4 * 1024 * 1024) return undefined;
+    // bigint: on Node 22, a plain statSync of a FIFO left its shared stat buffer in a state after which
+    // import() of a CommonJS package through a symlinked node_modules (esbuild, next) gave undefined
+    // exports (nodejs/node#51142's family); the bigint call keeps its own buffer.
+    const st = statSync(CURRENT, { throwIfNoEntry: false, bigint: true });
+    if (!st?.isFile() || st.size > 4n * 1024n * 1024n) return undefined;
     return JSON.parse(readFileSync(CURRENT, 'utf8'));
   } catch {
     return undefined;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The Node.js releases the project must keep running on besides the one it is developed on (Node 20):
+# 22 and 24, from the npm registry's node-linux-<arch> packages (the official binaries), kept in
+# .cache/node/<version>/ and reused. Prints each binary's path, one per line.
+#   bash scripts/node-versions.sh            # 22.23.5 and 24.22.3
+#   NODE_VERSIONS="22.23.5" bash scripts/node-versions.sh
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${NODE_VERSIONS_CACHE:-$repo/.cache/node}"
+versions="${NODE_VERSIONS:-22.23.5 24.22.3}"
+case "$(uname -m)" in
+  x86_64) arch=x64 ;;
+  aarch64 | arm64) arch=arm64 ;;
+  *) echo "node-versions: no node-linux package for $(uname -m)" >&2; exit 1 ;;
+esac
+mkdir -p "$cache"
+for v in $versions; do
+  dir="$cache/$v"
+  if [ ! -x "$dir/bin/node" ]; then
+    tmp="$(mktemp -d "$cache/.fetch-$v.XXXXXX")"
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$tmp" && npm pack --silent "node-linux-$arch@$v" > /dev/null)
+    mkdir -p "$tmp/unpacked"
+    tar -xzf "$tmp"/node-linux-"$arch"-"$v".tgz -C "$tmp/unpacked" --strip-components=1
+    if [ "$("$tmp/unpacked/bin/node" --version)" != "v$v" ]; then
+      echo "node-versions: node-linux-$arch@$v holds $("$tmp/unpacked/bin/node" --version), not v$v" >&2
+      exit 1
+    fi
+    rm -rf "$dir"
+    mv "$tmp/unpacked" "$dir"
+    rm -rf "$tmp"
+    trap - EXIT
+  fi
+  echo "$dir/bin/node"
+done

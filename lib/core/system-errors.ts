@@ -18,7 +18,7 @@ const SYSTEM_ERRORS: Record<string, readonly [what: string, todo: string]> = {
  * The meaning of a system error's code and what to do about it (`['the disk is full', 'free some
  * space, or write elsewhere']`), or undefined for a code that is not one of the machine's limits.
  * @example
- * systemError((err as NodeJS.ErrnoException).code); // ['the disk is full', 'free some space, or write elsewhere']
+ * systemError('ENOSPC'); // ['the disk is full', 'free some space, or write elsewhere']
  */
 export function systemError(code: string | undefined): readonly [what: string, todo: string] | undefined {
   return code === undefined ? undefined : SYSTEM_ERRORS[code];

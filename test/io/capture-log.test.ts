@@ -63,6 +63,15 @@ function expectRefused(path: string, pattern: RegExp): void {
   expect((error as Error).message, path).toContain(path);
 }
 
+/** A capture at `path` of three arrivals: a source batch, an external one with its mark, a wake (no end: a killed run's). */
+function writeThree(path: string): void {
+  const w = new CaptureWriter(path, header);
+  w.source('quotes', [quote('A', 10, 9.99, 10.01, 1)]);
+  w.external('venue', 30, [{ port: 'out', records: [fill] }], 17);
+  w.wake(35);
+  w.close();
+}
+
 describe('the capture log', () => {
   it('reads back every arrival as written, and the end', () => {
     const c = readCapture(write('whole.alog'));
@@ -221,11 +230,7 @@ describe('the capture log', () => {
 
   it("keeps an external arrival's mark, and a resumed writer cuts a torn frame off and appends after the last whole one", () => {
     const path = join(dir, 'resume.alog');
-    const w = new CaptureWriter(path, header);
-    w.source('quotes', [quote('A', 10, 9.99, 10.01, 1)]);
-    w.external('venue', 30, [{ port: 'out', records: [fill] }], 17);
-    w.wake(35);
-    w.close();
+    writeThree(path);
     const whole = readFileSync(path);
     writeFileSync(path, whole.subarray(0, whole.length - 4)); // the wake torn, as kill -9 leaves it
     const dead = readCapture(path);
@@ -252,11 +257,7 @@ describe('the capture log', () => {
   it('takes a tail of zeros after the last whole frame (a power loss) as a torn end, and a resumed writer cuts it off', () => {
     // What a file system can leave after a power loss: the file's size grown, its last blocks never written.
     const path = join(dir, 'zeros-tail.alog');
-    const w = new CaptureWriter(path, header);
-    w.source('quotes', [quote('A', 10, 9.99, 10.01, 1)]);
-    w.external('venue', 30, [{ port: 'out', records: [fill] }], 17);
-    w.wake(35);
-    w.close();
+    writeThree(path);
     const whole = readFileSync(path);
     const kinds = ['source', 'external', 'wake'];
     for (const zeros of [4096, 8, 9, 70_000, 3]) {

@@ -11,17 +11,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { MINUTE, type Micros, SECOND } from '../../lib/core/time.ts';
+import { SECOND } from '../../lib/core/time.ts';
 import { registry } from '../../operators/index.ts';
-import { type AnySpec, defineSource } from '../../operators/sdk/spec.ts';
+import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { runCapture, runLive } from '../../pipelines/harness/harness.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
-import type { TimeSource } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { quote, session, T0 } from '../helpers/records.ts';
+import { wallQuotes } from '../helpers/wall-quotes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-drive-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,39 +42,12 @@ const batches: Quote[][] = [
   [quote('A', T0 + 30 * SECOND, 100, 102, 3), quote('Z', T0 + 40 * SECOND, 50, 52, 4)],
 ];
 
-/**
- * A live source on a wall clock it moves itself: each batch arrives at its last quote's time, and
- * the source ends at 2 minutes into the session, so the run's end closes the bars of minutes 1 and 2.
- */
-function wallQuotes(): { spec: AnySpec; time: TimeSource } {
-  let wall: Micros = T0;
-  const time: TimeSource = { now: () => wall, wakeAt: () => () => {} };
-  const spec = defineSource({
-    type: 'test.wall-quotes',
-    summary: 'Test source: quotes of A and Z, the wall clock at each batch.',
-    output: 'Quote',
-    params: z.strictObject({}),
-    open: () => {
-      let i = 0;
-      return {
-        next: async () => {
-          const batch = batches[i++];
-          wall = batch ? batch.at(-1)!.ts_known : T0 + 2 * MINUTE;
-          return batch ? batch.map((q) => ({ ...q })) : null;
-        },
-        close: async () => {},
-      };
-    },
-  });
-  return { spec, time };
-}
-
 describe('the replay of a capture', () => {
   it.each([
     ['a universe without Z', [{ symbol: 'A', sector: 'X' }]],
     ['no universe', []],
   ])("delivers a source's records of a symbol outside the universe as the live run did (%s)", async (name, universe) => {
-    const { spec, time } = wallQuotes();
+    const { spec, time } = wallQuotes(batches);
     const specs = new Map<string, AnySpec>([...registry, ['test.wall-quotes', spec]]);
     const { topology, problems } = validateTopology(loadTopology('outside.yaml', [], TOPOLOGY), specs);
     if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));

@@ -2,8 +2,8 @@
  * What a node holds outside the process is let go of at every end of a run (OperatorContext.onRelease):
  * a replay of a capture that fails, a live run that fails after its graph was built and before the
  * driver took it (its capture file cannot be made), and sink.redis whose connection opened while its
- * dataset cannot take the records (a Redis of a few lines on loopback answers the client's commands).
- * finish-nodes.test.ts has the hooks themselves and a failed backtest.
+ * dataset cannot take the records (a Redis of a few lines on loopback answers the client's commands);
+ * and a backtest that fails. finish-nodes.test.ts has the hooks themselves.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -11,16 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MINUTE, type Micros, SECOND } from '../../lib/core/time.ts';
+import { SECOND } from '../../lib/core/time.ts';
 import { registry } from '../../operators/index.ts';
 import { handle } from '../../operators/sdk/handle.ts';
-import { type AnySpec, defineOperator, definePorts, defineSource } from '../../operators/sdk/spec.ts';
+import { type AnySpec, defineOperator, definePorts } from '../../operators/sdk/spec.ts';
 import { runCapture, runGraph, runLive } from '../../pipelines/harness/harness.ts';
-import type { TimeSource } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
 import { quote, session, T0 } from '../helpers/records.ts';
+import { wallQuotes } from '../helpers/wall-quotes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-release-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,28 +53,6 @@ const breaker = defineOperator({
   },
 });
 const batches: Quote[][] = [[quote('A', T0 + 10 * SECOND, 99, 101, 1)]];
-function wallQuotes(): { spec: AnySpec; time: TimeSource } {
-  let wall: Micros = T0;
-  const time: TimeSource = { now: () => wall, wakeAt: () => () => {} };
-  const spec = defineSource({
-    type: 'test.wall-quotes',
-    summary: 'Test: quotes on a wall clock it moves itself.',
-    output: 'Quote',
-    params: z.strictObject({}),
-    open: () => {
-      let i = 0;
-      return {
-        next: async () => {
-          const b = batches[i++];
-          wall = b ? b.at(-1)!.ts_known : T0 + 2 * MINUTE;
-          return b ? b.map((q) => ({ ...q })) : null;
-        },
-        close: async () => {},
-      };
-    },
-  });
-  return { spec, time };
-}
 function topo(spec: AnySpec, yaml: string, extra: [string, AnySpec][] = []) {
   const specs = new Map<string, AnySpec>([
     ...registry,
@@ -95,9 +73,17 @@ nodes:
 `;
 
 describe('release hooks at every end of a run', () => {
+  it('a backtest that fails runs them, where its end-of-run hooks are never reached', async () => {
+    seen.length = 0;
+    breakAtEnd = true;
+    const { spec } = wallQuotes(batches);
+    await expect(runGraph(topo(spec, YAML), { sessions: [session()] })).rejects.toThrow('a broken sink');
+    expect(seen).toEqual(['opened', 'released']);
+  });
+
   it('a replay of a capture that fails runs them', async () => {
     seen.length = 0;
-    const { spec, time } = wallQuotes();
+    const { spec, time } = wallQuotes(batches);
     const topology = topo(spec, YAML);
     const capture = join(dir, 'a.alog');
     breakAtEnd = false;
@@ -112,7 +98,7 @@ describe('release hooks at every end of a run', () => {
   it('a live run that fails after its graph was built, before the driver took it, runs them', async () => {
     seen.length = 0;
     breakAtEnd = false;
-    const { spec, time } = wallQuotes();
+    const { spec, time } = wallQuotes(batches);
     const topology = topo(spec, YAML);
     const capture = join(dir, 'exists.alog');
     writeFileSync(capture, 'x');
@@ -132,7 +118,7 @@ describe('release hooks at every end of a run', () => {
         throw new Error('cannot be made');
       },
     });
-    const { spec } = wallQuotes();
+    const { spec } = wallQuotes(batches);
     const topology = topo(
       spec,
       `name: rel
@@ -194,7 +180,7 @@ nodes:
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
-    const { spec } = wallQuotes();
+    const { spec } = wallQuotes(batches);
     const topology = topo(
       spec,
       `name: rel

@@ -62,6 +62,9 @@ export interface Reconciled {
 
 const TOKEN_FIELDS = ['order_token', 'replacement_order_token', 'previous_order_token'] as const;
 
+/** Messages handed to the client past which the log of them is cut to the client's queue. */
+const SENT_LOG_TRIM = 4096;
+
 /** The Order Tokens a venue message names. */
 function tokensOf(m: OuchMessage | null): string[] {
   const tokens: string[] = [];
@@ -100,10 +103,17 @@ export class OuchSession {
   private historyArrived: (() => void) | undefined;
   /** Reconciled: messages go to onStepwise, one step each, instead of onUpdate in batches. */
   private stepwise = false;
-  /** Tokens sent and not yet named by any answer. */
-  private readonly awaiting = new Set<string>();
-  /** The order behind each token sent (a cancel's: the cancel request). */
-  private readonly sentBy = new Map<string, Order>();
+  /**
+   * Tokens sent and not yet named by any answer, each with the orders sent under it in order (an
+   * Enter, then a cancel of it under the same token: both are kept, so neither hides the other).
+   */
+  private readonly awaiting = new Map<string, Order[]>();
+  /**
+   * Every message handed to the client, in order, as its token and order: the client's queue is the
+   * tail of this (it drains from the front), which says which orders were never written to a socket.
+   * Trimmed to that tail from time to time.
+   */
+  private sentLog: { token: string; order: Order }[] = [];
   private answered: (() => void) | undefined;
   private closed = false;
   /** Sequenced messages handed to the state machine so far. */
@@ -274,17 +284,24 @@ export class OuchSession {
         if (!this.states.tracks(token)) this.states.sent(o, token);
         continue;
       }
-      if (o.action !== 'CANCEL' || this.states.working().some((w) => w.order_id === o.target_order_id)) {
-        this.awaiting.add(token);
-        this.sentBy.set(token, o);
-      }
+      const awaited = o.action !== 'CANCEL' || this.states.working().some((w) => w.order_id === o.target_order_id);
       this.states.sent(o, token);
       held = true;
       if (!this.client?.send(mapped.bytes, true)) {
-        this.awaiting.delete(token);
-        this.sentBy.delete(token);
         refuse(o, 'the OUCH session has ended (End of Session, a rejected login, or closed): not sent');
+        continue;
       }
+      this.sentLog.push({ token, order: o });
+      if (awaited) {
+        const orders = this.awaiting.get(token);
+        if (orders) orders.push(o);
+        else this.awaiting.set(token, [o]);
+      }
+    }
+    // Only the client's queue needs its messages known: the log is cut to it now and then.
+    if (this.sentLog.length > SENT_LOG_TRIM) {
+      const waiting = this.client?.stats().waiting ?? 0;
+      if (waiting < this.sentLog.length) this.sentLog = this.sentLog.slice(this.sentLog.length - waiting);
     }
     // The step's orders go out in one write: each written alone waits for the write before it,
     // which on loopback runs the venue's side of TCP (and often the venue) before it returns.
@@ -303,24 +320,19 @@ export class OuchSession {
 
   /** The orders sent that the venue has not answered at all (their state at the venue is unknown). */
   unanswered(): Order[] {
-    return [...this.awaiting].flatMap((t) => {
-      const o = this.sentBy.get(t);
-      return o ? [o] : [];
-    });
+    return [...this.awaiting.values()].flat();
   }
 
   /**
-   * The order ids of the unanswered orders whose message still waits in the client's queue: never
-   * written to a socket (no session took them), so the venue cannot have them.
+   * The order ids whose message still waits in the client's queue: never written to a socket (no
+   * session took them), so the venue cannot have them. The queue is the tail of the messages handed
+   * to the client; should its tokens not be that tail's, none is said to be unsent.
    */
   neverSent(): Set<string> {
-    const queued = new Set(this.client?.unsentTokens() ?? []);
-    const ids = new Set<string>();
-    for (const t of this.awaiting) {
-      const o = this.sentBy.get(t);
-      if (o && queued.has(t)) ids.add(o.order_id);
-    }
-    return ids;
+    const queued = this.client?.unsentTokens() ?? [];
+    const tail = this.sentLog.slice(Math.max(0, this.sentLog.length - queued.length));
+    if (tail.length !== queued.length || tail.some((m, i) => m.token !== queued[i])) return new Set();
+    return new Set(tail.map((m) => m.order.order_id));
   }
 
   /** Waits until every message sent had an answer, or `ms` of wall time, then logs out. Idempotent. */
@@ -376,7 +388,7 @@ export class OuchSession {
         continue;
       }
       this.handled++;
-      for (const t of tokensOf(e.message)) if (this.awaiting.delete(t)) this.sentBy.delete(t);
+      for (const t of tokensOf(e.message)) this.awaiting.delete(t);
       // Reconciled (a resume): each message is the caller's, handled at a step of its own.
       if (this.stepwise && this.options.onStepwise) {
         this.options.onStepwise(e.sequence, e.message, e.error);

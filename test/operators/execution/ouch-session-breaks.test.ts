@@ -36,7 +36,8 @@ const loginAccepted = (session: string, next: number): Buffer => packet('A', Buf
 type Answer =
   | { accept: { session: string; next: number }; dropAfterMs?: number; dropAfterOrders?: number }
   | { reject: 'A' | 'S'; afterMs?: number }
-  | { endAfterMs: number };
+  | { endAfterMs: number }
+  | { silent: true };
 
 let server: Server | undefined;
 const sockets = new Set<Socket>();
@@ -80,6 +81,7 @@ async function venue(answers: readonly Answer[]): Promise<{ port: number; logins
         login = logins.length - 1;
         entered[login] = 0;
         const a = answers[Math.min(logins.length, answers.length) - 1]!;
+        if ('silent' in a) continue; // the login is never answered
         if ('reject' in a) {
           const refuse = (): void => void (s.writable && s.end(packet('J', Buffer.from(a.reject))));
           if (a.afterMs) setTimeout(refuse, a.afterMs);
@@ -209,6 +211,46 @@ describe('execution.ouch: a session that cannot go on', () => {
       `execution.ouch venue: the venue at 127.0.0.1:${port} rejected the OUCH login of user "alpha" ('S' session not available)`,
     );
     expect(logins).toEqual([1, 1]);
+  }, 20_000);
+
+  it('an order the venue read and a cancel of it no session took: the one "state unknown", the other "never sent"', async () => {
+    // The venue reads the Enter and drops the connection; it takes the next connection and never
+    // answers its login, so the cancel, decided later, waits in the client's queue to the end.
+    const { port, entered } = await venue([{ accept: { session: 'FAKE', next: 1 }, dropAfterOrders: 1 }, { silent: true }]);
+    const order = (id: string, extra: Partial<Order> = {}): Order =>
+      records.order('AAPL', 'BUY', 100, { order_id: id, order_type: 'LIMIT', limit_price: 10, ts_known: Date.now() * 1000, ...extra });
+    let step = 0;
+    const source = defineSource({
+      type: 'test.enter-then-cancel',
+      summary: 'Test: an order, then its cancel 0.7 s later.',
+      output: 'Order',
+      params: z.strictObject({}),
+      open: () => ({
+        next: async () => {
+          step++;
+          await new Promise((r) => setTimeout(r, step === 1 ? 300 : 700));
+          if (step === 1) return [{ ...order('e1'), seq: 1 }];
+          if (step === 2) return [{ ...order('c1', { action: 'CANCEL', target_order_id: 'e1', qty: 0 }), seq: 2 }];
+          return null;
+        },
+        close: async () => {},
+      }),
+    });
+    const specs = new Map<string, AnySpec>([...registry, ['test.enter-then-cancel', source]]);
+    const yaml = `name: breaks
+nodes:
+  - { name: orders, type: test.enter-then-cancel }
+  - { name: venue, type: execution.ouch, params: { port: ${port} }, inputs: { orders: orders } }
+`;
+    const { topology, problems } = validateTopology(loadTopology('b.yaml', [], yaml), specs);
+    if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
+    const done = await runLive(topology, systemTime, { sessions: [], universe: [{ symbol: 'AAPL', sector: 'X' }] });
+    expect(entered).toEqual([1, 0]);
+    expect(done.deadLetters.map((d) => [JSON.parse(d.payload).order_id, d.reason])).toEqual([
+      ['e1', `no answer from the venue on port ${port} before the run ended: its state there is unknown`],
+      ['c1', `never sent: no OUCH session with the venue on port ${port} took it before the run ended; it is not at the venue`],
+    ]);
+    expect(done.metrics.get('venue')).toMatchObject({ unanswered_orders: 1, unsent_orders: 1 });
   }, 20_000);
 
   it('a login again that skips messages fails the run: their executions are lost', async () => {

@@ -14,12 +14,23 @@ case "$(uname -m)" in
   *) echo "node-versions: no node-linux package for $(uname -m)" >&2; exit 1 ;;
 esac
 mkdir -p "$cache"
+# What a fetch killed outright left (its process gone): up to 190 MB each.
+for left in "$cache"/.fetch-*; do
+  [ -e "$left" ] || continue
+  pid="${left##*.}"
+  kill -0 "$pid" 2> /dev/null || rm -rf "$left"
+done
 for v in $versions; do
   dir="$cache/$v"
   if [ ! -x "$dir/bin/node" ]; then
-    tmp="$(mktemp -d "$cache/.fetch-$v.XXXXXX")"
+    tmp="$cache/.fetch-$v.$$"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
     trap 'rm -rf "$tmp"' EXIT
-    (cd "$tmp" && npm pack --silent "node-linux-$arch@$v" > /dev/null)
+    if ! (cd "$tmp" && npm pack --loglevel=error --fetch-retries=1 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=5000 "node-linux-$arch@$v" > /dev/null 2> npm.err); then
+      echo "node-versions: cannot fetch node-linux-$arch@$v from the npm registry ($(grep -m1 -v '^\s*$' "$tmp/npm.err" || echo 'no answer')): it is needed once, then kept in $dir; or put Node $v's binary at $dir/bin/node" >&2
+      exit 1
+    fi
     mkdir -p "$tmp/unpacked"
     tar -xzf "$tmp"/node-linux-"$arch"-"$v".tgz -C "$tmp/unpacked" --strip-components=1
     if [ "$("$tmp/unpacked/bin/node" --version)" != "v$v" ]; then

@@ -42,14 +42,18 @@ export class SessionWatch {
 
   /**
    * The connection lost at `now` (the client connects again by itself): a new outage after a session
-   * that held SESSION_HELD_MS, else the one before the login goes on.
+   * that held SESSION_HELD_MS, else the one before the login goes on. `back` when the session that
+   * held ended an outage that was said and no check saw it yet (it held between two looks).
    */
-  lost(now: number): void {
+  lost(now: number): { back: number } | undefined {
+    let back: { back: number } | undefined;
     if (this.up && now - this.upSince >= SESSION_HELD_MS) {
+      if (this.said) back = { back: this.upSince - this.downSince };
       this.downSince = now;
       this.said = false;
     }
     this.up = false;
+    return back;
   }
 
   /**

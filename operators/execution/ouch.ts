@@ -145,7 +145,8 @@ export const ouch = defineOperator({
         onSessionEvent: (e) => {
           if (e.kind === 'disconnected') {
             disconnects.inc();
-            down.lost(wallMs());
+            const back = down.lost(wallMs());
+            if (back) loggedInAgain(back.back);
             ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
           } else if (e.kind === 'loginRetry') {
             if (e.refusedForMs === 0)
@@ -225,6 +226,11 @@ export const ouch = defineOperator({
           );
         }
       };
+      function loggedInAgain(ms: number): void {
+        ctx.log.info(
+          `OUCH logged in again after ${(ms / 1000).toFixed(1)} s without a session: the orders that waited went out at the login`,
+        );
+      }
       // A venue that does not answer on its port is said while the run goes, not only at its end.
       const checkDown = (now: number): void => {
         const said = ending || ctx.recovering ? undefined : down.check(now);
@@ -232,10 +238,7 @@ export const ouch = defineOperator({
           ctx.alert(
             `no OUCH session with the venue at 127.0.0.1:${p.port} for ${(said.down / 1000).toFixed(1)} s (a login that drops within a second does not count): the orders decided meanwhile wait, and go out late if it answers`,
           );
-        else if (said)
-          ctx.log.info(
-            `OUCH logged in again after ${(said.back / 1000).toFixed(1)} s without a session: the orders that waited went out at the login`,
-          );
+        else if (said) loggedInAgain(said.back);
       };
       const stopWatching = everyWallInterval(checkDown);
       // A failed run skips the stop: its session logs out here all the same. What the close still

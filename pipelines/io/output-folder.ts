@@ -37,6 +37,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { systemError } from '../../lib/core/system-errors.ts';
+import { takeOverStale } from '../../lib/io/stale-lock.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
 import { removedOnSignal } from './removed-on-signal.ts';
@@ -239,14 +240,16 @@ function takeLock(lock: string, where: string, note: (line: string) => void): vo
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
           throw new AlphaError(`${where}: cannot create its lock ${lock} (${reason(err)}), expected a folder this user can write`);
       }
-      const holder = Number.parseInt(readText(lock), 10);
+      const text = readText(lock);
+      const holder = Number.parseInt(text, 10);
       if (Number.isInteger(holder) && holder > 0 && processAlive(holder))
         throw new AlphaError(
           `${where}: in use by process ${holder} (lock ${lock}), expected one run per folder: wait for it, or choose another --out`,
         );
       if (attempt > 0) break;
-      note(`taking over the stale lock ${lock} (${Number.isInteger(holder) ? `process ${holder} is not running` : 'no pid in it'})`);
-      rmSync(lock, { force: true });
+      // Moved aside, not removed by name: two runs taking it over at once would otherwise both hold it.
+      if (takeOverStale(lock, text))
+        note(`taking over the stale lock ${lock} (${Number.isInteger(holder) ? `process ${holder} is not running` : 'no pid in it'})`);
     }
     throw new AlphaError(`${where}: its lock ${lock} was taken by another run meanwhile, expected one run per folder`);
   } finally {

@@ -126,7 +126,13 @@ def cmd_create(a) -> dict:
     if os.path.isdir(log):
         if has_commit(log):
             raise Refused(f"{a.table}: a Delta table exists there already")
-        # A create that failed before its first commit (a full disk) left the log without one: no table.
+        if any(name != "_delta_log" for name in os.listdir(a.table)) or os.listdir(log):
+            # Files beside a log without commits are a damaged table's, not a failed create's: kept.
+            raise Refused(
+                f"{a.table}: a table folder with files but no commit stands there (a damaged table): "
+                "move it away to create one"
+            )
+        # A create that failed before its first commit (a full disk) left an empty log: no table.
         shutil.rmtree(log)
     made = not os.path.exists(a.table)
     try:

@@ -5,6 +5,7 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
+import { takeOverStale } from '../stale-lock.ts';
 import { systemError } from '../../core/system-errors.ts';
 
 const alive = (pid: number): boolean => {
@@ -29,11 +30,13 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
         linkSync(mine, path);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-        const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw err;
+        const text = readText(path);
+        if (text === undefined) continue; // released meanwhile: link again
+        const holder = Number.parseInt(text, 10);
         if (Number.isInteger(holder) && holder > 0 && alive(holder))
           throw new AlphaError(`${what} is being written by process ${holder} (lock ${path}): try again when it has finished`);
-        rmSync(path, { force: true });
+        takeOverStale(path, text);
       }
     }
   } catch (err) {
@@ -54,4 +57,14 @@ function lockError(err: unknown, path: string): AlphaError {
   return new AlphaError(
     `cannot take the lock ${path}: ${code === 'EEXIST' ? 'another writer took it first' : system ? `${system[0]} (${code}): ${system[1]}` : (code ?? String(err))}`,
   );
+}
+
+/** The lock's text, or undefined when it is gone (released between the link that failed and this read). */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }

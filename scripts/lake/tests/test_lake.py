@@ -168,3 +168,15 @@ def test_a_create_that_ran_out_of_space_leaves_nothing_and_says_so(tmp_path: Pat
     assert not (tmp_path / "t").exists()
     (tmp_path / "t" / "_delta_log").mkdir(parents=True)
     assert ok("create", "--table", t, "--columns", json.dumps(COLUMNS), "--partition", "date")["version"] == 0
+
+
+def test_a_damaged_table_is_not_created_over(table: str, tmp_path: Path) -> None:
+    """A table whose commits are gone but whose data files stay is not an empty log a failed create
+    left: creating over it (and a vacuum after) would delete its data."""
+    ok("append", "--table", table, "--file", rows_file(tmp_path / "a.parquet", [(T0, T0, "A", 1, 1, 1.0)]))
+    for commit in (Path(table) / "_delta_log").iterdir():
+        commit.unlink()
+    code, answer, err = lake("create", "--table", table, "--columns", json.dumps(COLUMNS), "--partition", "date")
+    assert code == 2 and answer is None
+    assert err.startswith(f"lake: {table}: a table folder with files but no commit stands there (a damaged table): move it away"), err
+    assert any(p.suffix == ".parquet" for p in Path(table).rglob("*.parquet"))

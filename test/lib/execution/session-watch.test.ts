@@ -69,6 +69,15 @@ describe('SessionWatch', () => {
     ]);
   });
 
+  it('says the return of a session that held between two looks and dropped before the next', () => {
+    const w = new SessionWatch(0);
+    expect(w.check(5_000)).toEqual({ down: 5_000 });
+    w.loggedIn(6_100);
+    expect(w.lost(7_900)).toEqual({ back: 6_100 }); // held 1.8 s: the outage ended, unseen by a look
+    expect(w.check(8_000)).toBeUndefined();
+    expect(w.check(12_900)).toEqual({ down: 5_000 }); // the next outage, from the drop
+  });
+
   it('a resumed run counts from when it starts connecting', () => {
     const w = new SessionWatch(0);
     w.connecting(60_000);

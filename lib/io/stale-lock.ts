@@ -13,7 +13,7 @@ import { linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
  * the caller links its own lock into place again. False when another process moved it first, or
  * holds it now: the caller's link then says who has it.
  * @example
- * if (takeOverStale('lake/.locks/quotes.lock', '4242\n')) linkSync('lake/.locks/quotes.lock.17', 'lake/.locks/quotes.lock');
+ * const tookOver = takeOverStale('lake/.locks/quotes.lock', '4242\n'); // then link this process's lock again
  */
 export function takeOverStale(path: string, stale: string): boolean {
   const aside = `${path}.stale.${process.pid}`;

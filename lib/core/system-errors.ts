@@ -15,11 +15,12 @@ const SYSTEM_ERRORS: Record<string, readonly [what: string, todo: string]> = {
 };
 
 /**
- * The meaning of a system error's code and what to do about it (`['the disk is full', 'free some
- * space, or write elsewhere']`), or undefined for a code that is not one of the machine's limits.
+ * A system error's code as one phrase, what ran out and what to do (`the disk is full (ENOSPC): free
+ * some space, or write elsewhere`), or undefined for a code that is not one of the machine's limits.
  * @example
- * systemError('ENOSPC'); // ['the disk is full', 'free some space, or write elsewhere']
+ * systemErrorText('ENOSPC'); // 'the disk is full (ENOSPC): free some space, or write elsewhere'
  */
-export function systemError(code: string | undefined): readonly [what: string, todo: string] | undefined {
-  return code === undefined ? undefined : SYSTEM_ERRORS[code];
+export function systemErrorText(code: string | undefined): string | undefined {
+  const known = code === undefined ? undefined : SYSTEM_ERRORS[code];
+  return known && `${known[0]} (${code}): ${known[1]}`;
 }

@@ -6,7 +6,7 @@
 import { mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AlphaError } from '../core/errors.ts';
-import { systemError } from '../core/system-errors.ts';
+import { systemErrorText } from '../core/system-errors.ts';
 
 /**
  * `bytes` into `path` (in a folder that exists), written beside it and renamed into place: a reader
@@ -52,10 +52,10 @@ export class OwnFileError extends AlphaError {
   constructor(path: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException).code;
     const folder = code === 'EISDIR' || code === 'ERR_FS_EISDIR' || code === 'ENOTEMPTY';
-    const system = systemError(code);
+    const system = systemErrorText(code);
     super(
       system
-        ? `${path}: cannot write it: ${system[0]} (${code}): ${system[1]}`
+        ? `${path}: cannot write it: ${system}`
         : `${path}: cannot write it (${code ?? String(cause)}${folder ? ': a folder stands at that name' : ''}): expected a file of the run's own, or nothing, at that name`,
     );
     this.code = code;

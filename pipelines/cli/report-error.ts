@@ -1,7 +1,7 @@
 /** How the CLI reports an error, in one place (main.ts and the group worker of `alpha run` use it). */
 import { AlphaError } from '../../lib/core/errors.ts';
 import { redactSecrets } from '../../lib/core/secrets.ts';
-import { systemError } from '../../lib/core/system-errors.ts';
+import { systemErrorText } from '../../lib/core/system-errors.ts';
 import { printable } from '../../lib/core/printable.ts';
 import { formatProblem, TopologyError } from '../topology/problems.ts';
 
@@ -12,11 +12,11 @@ const write = (text: string): void => void process.stderr.write(printable(redact
 /** `cannot open PATH: the disk is full (ENOSPC): free some space, …` for a system error on a file, else undefined. */
 function systemErrorLine(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException;
-  const known = e instanceof Error && typeof e.code === 'string' ? systemError(e.code) : undefined;
+  const known = e instanceof Error && typeof e.code === 'string' ? systemErrorText(e.code) : undefined;
   if (!known) return undefined;
   const notes = e.message.includes('\n') ? e.message.slice(e.message.indexOf('\n')) : '';
   const what = e.path ? `cannot ${e.syscall ?? 'use'} ${e.path}` : `${e.syscall ?? 'a system call'} failed`;
-  return `${what}: ${known[0]} (${e.code}): ${known[1]}${notes}`;
+  return `${what}: ${known}${notes}`;
 }
 
 /**

@@ -19,7 +19,7 @@ import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import avro from '../../lib/io/avro-bounds.ts';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
-import { systemError } from '../../lib/core/system-errors.ts';
+import { systemErrorText } from '../../lib/core/system-errors.ts';
 import { parseJsonText } from '../../lib/core/json-text.ts';
 import { nameProblem } from '../../lib/core/names.ts';
 import { DataFileMissing, readDataBytes } from '../../lib/io/data-file.ts';
@@ -226,12 +226,11 @@ export class CaptureWriteError extends AlphaError {
   override readonly name = 'CaptureWriteError';
   constructor(path: string, arrivals: number, cause: unknown, header = false) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const system = systemError(code);
-    const why = system ? `${system[0]} (${code})` : (code ?? String(cause));
+    const why = systemErrorText(code) ?? code ?? String(cause);
     super(
       header
-        ? `${path}: cannot write the capture's header: ${why}${system ? `: ${system[1]}` : ''} (no capture is left; the run has not started)`
-        : `${path}: cannot write the capture's arrival ${arrivals + 1}: ${why}: ${system ? `${system[1]}; ` : ''}` +
+        ? `${path}: cannot write the capture's header: ${why} (no capture is left; the run has not started)`
+        : `${path}: cannot write the capture's arrival ${arrivals + 1}: ${why}; ` +
             `its ${arrivals} arrival(s) before are kept, and \`alpha live … --resume\` on the same --out goes on from them (the orders working at the venue meanwhile stay working)`,
       { cause },
     );

@@ -36,7 +36,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { systemError } from '../../lib/core/system-errors.ts';
+import { systemErrorText } from '../../lib/core/system-errors.ts';
 import { takeOverStale } from '../../lib/io/stale-lock.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
@@ -223,11 +223,10 @@ function takeLock(lock: string, where: string, note: (line: string) => void): vo
     writeFileSync(mine, `${process.pid}\n`);
   } catch (err) {
     rmSync(mine, { force: true }); // created, then the write failed (a full disk): not left behind
-    const code = (err as NodeJS.ErrnoException).code;
-    const system = systemError(code);
+    const system = systemErrorText((err as NodeJS.ErrnoException).code);
     throw new AlphaError(
       system
-        ? `${where}: cannot write in ${dirname(lock)}: ${system[0]} (${code}): ${system[1]}`
+        ? `${where}: cannot write in ${dirname(lock)}: ${system}`
         : `${where}: cannot write in ${dirname(lock)} (${reason(err)}), expected a folder this user can write`,
     );
   }

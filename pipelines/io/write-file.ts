@@ -2,7 +2,7 @@
 import { lstatSync } from 'node:fs';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { fileKind } from '../../lib/io/file-kind.ts';
-import { systemError } from '../../lib/core/system-errors.ts';
+import { systemErrorText } from '../../lib/core/system-errors.ts';
 import { OwnFileError, writeOwnFile } from '../../lib/io/own-file.ts';
 
 /**
@@ -22,11 +22,6 @@ export function writeFileAtomically(flag: string, path: string, bytes: Uint8Arra
     writeOwnFile(path, bytes);
   } catch (err) {
     const code = err instanceof OwnFileError ? err.code : (err as NodeJS.ErrnoException).code;
-    const system = systemError(code);
-    throw new AlphaError(
-      system
-        ? `${flag} ${path}: cannot write: ${system[0]} (${code}): ${system[1]}`
-        : `${flag} ${path}: cannot write: ${code ?? String(err)}`,
-    );
+    throw new AlphaError(`${flag} ${path}: cannot write: ${systemErrorText(code) ?? code ?? String(err)}`);
   }
 }

@@ -6,7 +6,7 @@ import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { dirname } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
 import { takeOverStale } from '../stale-lock.ts';
-import { systemError } from '../../core/system-errors.ts';
+import { systemErrorText } from '../../core/system-errors.ts';
 
 const alive = (pid: number): boolean => {
   try {
@@ -53,9 +53,8 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
 
 function lockError(err: unknown, path: string): AlphaError {
   const code = (err as NodeJS.ErrnoException).code;
-  const system = systemError(code);
   return new AlphaError(
-    `cannot take the lock ${path}: ${code === 'EEXIST' ? 'another writer took it first' : system ? `${system[0]} (${code}): ${system[1]}` : (code ?? String(err))}`,
+    `cannot take the lock ${path}: ${code === 'EEXIST' ? 'another writer took it first' : (systemErrorText(code) ?? code ?? String(err))}`,
   );
 }
 

@@ -18,26 +18,23 @@ import {
   accessSync,
   closeSync,
   constants,
-  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
   unlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { systemErrorText } from '../../lib/core/system-errors.ts';
-import { takeOverStale } from '../../lib/io/stale-lock.ts';
+import { PidLockError, takePidLock } from '../../lib/io/pid-lock.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
 import { removedOnSignal } from './removed-on-signal.ts';
@@ -215,45 +212,33 @@ function checkFolderPath(out: string, where: string): void {
   }
 }
 
-/** Takes `.NAME.lock` with an exclusive create; a lock of a process no longer running is taken over. */
+/** Takes `.NAME.lock` (lib/io/pid-lock.ts); a lock of a process no longer running is taken over. */
 function takeLock(lock: string, where: string, note: (line: string) => void): void {
-  // The pid goes into a private file first, linked into place, so a lock never exists empty.
-  const mine = `${lock}.${process.pid}`;
+  let holder: number | undefined;
   try {
-    writeFileSync(mine, `${process.pid}\n`);
+    holder = takePidLock(lock, (stale) => {
+      const pid = Number.parseInt(stale, 10);
+      note(`taking over the stale lock ${lock} (${Number.isInteger(pid) ? `process ${pid} is not running` : 'no pid in it'})`);
+    });
   } catch (err) {
-    rmSync(mine, { force: true }); // created, then the write failed (a full disk): not left behind
-    const system = systemErrorText((err as NodeJS.ErrnoException).code);
-    throw new AlphaError(
-      system
-        ? `${where}: cannot write in ${dirname(lock)}: ${system}`
-        : `${where}: cannot write in ${dirname(lock)} (${reason(err)}), expected a folder this user can write`,
-    );
-  }
-  try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        linkSync(mine, lock);
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw new AlphaError(`${where}: cannot create its lock ${lock} (${reason(err)}), expected a folder this user can write`);
-      }
-      const text = readText(lock);
-      const holder = Number.parseInt(text, 10);
-      if (Number.isInteger(holder) && holder > 0 && processAlive(holder))
-        throw new AlphaError(
-          `${where}: in use by process ${holder} (lock ${lock}), expected one run per folder: wait for it, or choose another --out`,
-        );
-      if (attempt > 0) break;
-      // Moved aside, not removed by name: two runs taking it over at once would otherwise both hold it.
-      if (takeOverStale(lock, text))
-        note(`taking over the stale lock ${lock} (${Number.isInteger(holder) ? `process ${holder} is not running` : 'no pid in it'})`);
+    if (!(err instanceof PidLockError)) throw err;
+    const code = (err.cause as NodeJS.ErrnoException).code;
+    if (err.step === 'write') {
+      const system = systemErrorText(code);
+      throw new AlphaError(
+        system
+          ? `${where}: cannot write in ${dirname(lock)}: ${system}`
+          : `${where}: cannot write in ${dirname(lock)} (${reason(err.cause)}), expected a folder this user can write`,
+      );
     }
-    throw new AlphaError(`${where}: its lock ${lock} was taken by another run meanwhile, expected one run per folder`);
-  } finally {
-    rmSync(mine, { force: true });
+    if (code === 'EEXIST')
+      throw new AlphaError(`${where}: its lock ${lock} was taken by another run meanwhile, expected one run per folder`);
+    throw new AlphaError(`${where}: cannot create its lock ${lock} (${reason(err.cause)}), expected a folder this user can write`);
   }
+  if (holder !== undefined)
+    throw new AlphaError(
+      `${where}: in use by process ${holder} (lock ${lock}), expected one run per folder: wait for it, or choose another --out`,
+    );
 }
 
 /**
@@ -396,14 +381,6 @@ function existsPath(p: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function readText(p: string): string {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return '';
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * takeOverStale (lib/io/stale-lock.ts): a stale lock is moved out of the way for one process only,
+ * takeOverStale (lib/io/pid-lock.ts): a stale lock is moved out of the way for one process only,
  * and a lock another process linked after the stale one was read stays in place. Removing the stale
  * file by name let a second process remove the first one's fresh lock: three processes on a lock of a
  * dead pid held it twice in 6 of 15 trials (`alpha data lake` appends), none since.
@@ -8,7 +8,7 @@ import { linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { takeOverStale } from '../../../lib/io/stale-lock.ts';
+import { takeOverStale } from '../../../lib/io/pid-lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-stale-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

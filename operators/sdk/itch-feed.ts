@@ -219,7 +219,12 @@ export function openItchFeedReader<T extends Quote | Trade>(
     ctx.metrics.observedCounter(name, read);
   // A feed gone silent or held behind a gap stops the rows for good: said as it happens, and in the summary.
   const stopWatching = watchFeed(stats, new FeedWatch("the venue's MoldUDP64 feed"), ctx);
-  const venueLead = new VenueClockLead(ctx);
+  // How far the venue's clock (a row's ts_event, its exchange time) leads the run's, in s (0 when
+  // behind): a venue playing a past day at --speed that started before the run is ahead by the time
+  // between the starts times the speed, and its rows are then known, by their stamps, before they
+  // happened (docs/live.md). A gauge, not an alert: at --speed 600 every start but a simultaneous one
+  // gives minutes.
+  const venueLead = ctx.metrics.gauge('venue_clock_lead_s');
   /** The last take() said End of Session: its rows were the last. */
   let ended = false;
   const taker = new PackedTaker(feed);
@@ -235,7 +240,8 @@ export function openItchFeedReader<T extends Quote | Trade>(
     // The book takes what the venue sends: a price of 0 is a row to refuse, as a replay refuses it.
     const sound = batch && soundRows(schema, batch as unknown as ColumnBatch<T>, ctx);
     if (sound && sound.length > 0) {
-      venueLead.look((sound.columns.ts_event as Float64Array)[sound.start + sound.length - 1]!);
+      const last = (sound.columns.ts_event as Float64Array)[sound.start + sound.length - 1]!;
+      venueLead.set(Math.max(0, Math.round((last - ctx.clock.now()) / 1e6)));
       return sound;
     }
     return ended ? null : undefined;
@@ -270,25 +276,6 @@ export function openItchFeedReader<T extends Quote | Trade>(
         );
     },
   };
-}
-
-/**
- * How far the venue's clock (a row's ts_event, its exchange time) leads the run's (ts_known), as the
- * gauge `venue_clock_lead_s` (the latest row's lead, 0 when behind). A venue playing a past day at
- * --speed that started before the run is ahead by the time between the starts times the speed, and
- * its rows are then known, by their stamps, before they happened (docs/live.md). A gauge, not an
- * alert: at --speed 600 every start but a simultaneous one gives minutes.
- */
-class VenueClockLead {
-  private readonly gauge;
-
-  constructor(private readonly ctx: SourceContext) {
-    this.gauge = ctx.metrics.gauge('venue_clock_lead_s');
-  }
-
-  look(tsEvent: Micros): void {
-    this.gauge.set(Math.max(0, Math.round((tsEvent - this.ctx.clock.now()) / 1e6)));
-  }
 }
 
 /** An ITCH file, replayed through the book in steps of `rowsPerStep` rows. */

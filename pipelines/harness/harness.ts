@@ -32,13 +32,13 @@ import { Rng } from '../../lib/core/rng.ts';
 import { SESSION_MINUTES } from '../data/calendar.ts';
 import { EventClock } from '../runtime/event-clock.ts';
 import { deadLetterOf, NodeContext, type RunServices } from '../runtime/node-context.ts';
-import { buildGraph, closeSourcesQuietly, connectOperator, type BuiltGraph } from '../runtime/graph.ts';
+import { abandonGraph, buildGraph, connectOperator, type BuiltGraph } from '../runtime/graph.ts';
 import { driveLive, ExternalInputs, type LiveDriveOptions } from '../runtime/drive-live.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from '../runtime/drive-capture.ts';
 import { CaptureWriter, readCapture } from '../io/capture-log.ts';
 import { WallClock, type TimeSource } from '../runtime/wall-clock.ts';
 import { driveGraph, type DriveHooks } from '../runtime/drive.ts';
-import { finishNodes, releaseNodes } from '../runtime/finish-nodes.ts';
+import { finishNodes } from '../runtime/finish-nodes.ts';
 import { prepareNodes } from '../runtime/prepare.ts';
 import { edgeEnds, edgeId, type ResolvedNode, type Topology } from '../topology/model.ts';
 
@@ -124,8 +124,7 @@ export async function runLive(
       : undefined;
   } catch (err) {
     // Before the driver takes the graph: its sources close and its nodes let go here (as alpha live does).
-    await closeSourcesQuietly(graph.sources);
-    await releaseNodes(graph.contexts.values());
+    await abandonGraph(graph);
     throw err;
   }
   try {

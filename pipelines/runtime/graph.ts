@@ -97,7 +97,7 @@ export function buildGraph(
   } catch (err) {
     // A node that could not be made fails the build; the sources opened before it close, and the
     // nodes made before it let go of what they hold (OperatorContext.onRelease).
-    void closeSourcesQuietly(sources).then(() => releaseNodes(contexts.values()));
+    void abandonGraph({ sources, contexts });
     throw err;
   }
   return { outputs, sources, contexts, features, held, ...(gate ? { gate } : {}) };
@@ -143,6 +143,15 @@ export async function closeSourcesQuietly(sources: readonly BuiltSource[]): Prom
     await Promise.resolve()
       .then(() => s.reader.close())
       .catch(() => undefined);
+}
+
+/**
+ * Lets go of a graph no driver will end (its run failed before a driver took it): its sources close
+ * and its nodes' release hooks run (OperatorContext.onRelease), their errors not the run's.
+ */
+export async function abandonGraph(graph: Pick<BuiltGraph, 'sources' | 'contexts'>): Promise<void> {
+  await closeSourcesQuietly(graph.sources);
+  await releaseNodes(graph.contexts.values());
 }
 
 /**

@@ -23,14 +23,13 @@ import type { Topology } from '../topology/model.ts';
 import { resolveTopology } from './backtest.ts';
 import { capturedNodes, driveCapture, externalPorts, replayClock, replayTopology } from './drive-capture.ts';
 import { driveLive, ExternalInputs, LiveCommands, type LiveRun } from './drive-live.ts';
-import { releaseNodes } from './finish-nodes.ts';
 import { checkResumable } from './resume.ts';
 import type { LiveMetrics } from './live-metrics.ts';
 import type { ListenAddress, MetricsEndpoint } from './metrics-server.ts';
 import { FeedStats } from './feed-stats.ts';
 import { liveRunIn, watchControl } from './live-control.ts';
 import { attachHotTier, connectHotTier } from './live-hot-tier.ts';
-import { type BuiltGraph, buildGraph, closeSourcesQuietly, DecisionGate } from './graph.ts';
+import { abandonGraph, type BuiltGraph, buildGraph, DecisionGate } from './graph.ts';
 import { openWarmSources, planWarmUp, type WarmUpPlan } from './warm-start.ts';
 import {
   capturedGroupNodes,
@@ -246,8 +245,7 @@ async function runSession(...args: SessionArgs): Promise<LiveSummary> {
     return await runSessionSteps(stage, ...args);
   } catch (err) {
     if (stage.graph && !stage.driven) {
-      await closeSourcesQuietly(stage.graph.sources);
-      await releaseNodes(stage.graph.contexts.values());
+      await abandonGraph(stage.graph);
     }
     throw err;
   }

@@ -13,6 +13,13 @@ case "$(uname -m)" in
   aarch64 | arm64) arch=arm64 ;;
   *) echo "node-versions: no node-linux package for $(uname -m)" >&2; exit 1 ;;
 esac
+for v in $versions; do
+  # A version names folders under the cache and one that is removed: digits and dots only.
+  if ! [[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    echo "node-versions: NODE_VERSIONS holds \"$v\": expected versions MAJOR.MINOR.PATCH, e.g. 22.23.5" >&2
+    exit 1
+  fi
+done
 mkdir -p "$cache"
 # What a fetch killed outright left (its process gone): up to 190 MB each.
 for left in "$cache"/.fetch-*; do

@@ -45,6 +45,20 @@ function outputs(dir: string): Map<string, Buffer | string> {
 }
 
 describe('on Node 22 and 24', () => {
+  it('refuses a version that is not MAJOR.MINOR.PATCH before it makes or removes anything', () => {
+    const cache = tempDir('node-cache');
+    for (const v of ['../victim', '22.23.5 ../x', '22;rm', '']) {
+      const r = spawnSync('bash', ['scripts/node-versions.sh'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_VERSIONS_CACHE: join(cache, 'c'), NODE_VERSIONS: v || ' x ' },
+      });
+      expect(r.status, v).toBe(1);
+      expect(r.stderr).toMatch(/^node-versions: NODE_VERSIONS holds "[^"]*": expected versions MAJOR\.MINOR\.PATCH, e\.g\. 22\.23\.5\n$/);
+      expect(readdirSync(cache)).toEqual([]);
+    }
+  });
+
   it('fetched the releases it names', () => {
     expect(nodes.map((n) => execFileSync(n, ['--version'], { encoding: 'utf8' }).trim())).toEqual(['v22.23.5', 'v24.22.3']);
   });

@@ -28,7 +28,10 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
 
 function lockError(err: unknown, path: string): AlphaError {
   const code = (err as NodeJS.ErrnoException).code;
-  return new AlphaError(
-    `cannot take the lock ${path}: ${code === 'EEXIST' ? 'another writer took it first' : (systemErrorText(code) ?? code ?? String(err))}`,
-  );
+  const why =
+    code === 'EEXIST'
+      ? 'another writer took it first'
+      : (systemErrorText(code) ??
+        `${code ?? String(err)}${code === 'EISDIR' ? ': a folder stands at that name' : ''}: expected a lock file of alpha's, or nothing, at that name`);
+  return new AlphaError(`cannot take the lock ${path}: ${why}`);
 }

@@ -4,10 +4,11 @@
  * file by name let a second process remove the first one's fresh lock: three processes on a lock of a
  * dead pid held it twice in 6 of 15 trials (`alpha data lake` appends), none since.
  */
-import { linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withLock } from '../../../lib/io/lake/lock.ts';
 import { takeOverStale } from '../../../lib/io/pid-lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-stale-lock-'));
@@ -41,5 +42,17 @@ describe('takeOverStale', () => {
 
   it('says false for a lock that is gone', () => {
     expect(takeOverStale(join(dir, 'none.lock'), '999999\n')).toBe(false);
+  });
+
+  it("a lake's lock with a folder at its name is refused in one line, and the folder left as it was", async () => {
+    const path = join(dir, 'locks', 'quotes.lock');
+    mkdirSync(path, { recursive: true });
+    let ran = false;
+    await expect(withLock(path, 'dataset "quotes"', async () => void (ran = true))).rejects.toThrow(
+      `cannot take the lock ${path}: EISDIR: a folder stands at that name: expected a lock file of alpha's, or nothing, at that name`,
+    );
+    expect(ran).toBe(false);
+    expect(readdirSync(join(dir, 'locks'))).toEqual(['quotes.lock']);
+    expect(readdirSync(path)).toEqual([]);
   });
 });

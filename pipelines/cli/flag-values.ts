@@ -5,6 +5,8 @@
  */
 import { isIP } from 'node:net';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { parseInstant } from '../../lib/core/instant.ts';
+import type { Micros } from '../../lib/core/time.ts';
 import type { ListenAddress } from '../runtime/metrics-server.ts';
 
 const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
@@ -42,6 +44,25 @@ export const dataFolder = given('--data', 'a dataset folder (manifest.json), or 
 /** `--from DATE` and `--to DATE` of the commands that replay a window of days. */
 export const fromDay = given('--from', 'a date YYYY-MM-DD, or no --from for the first day');
 export const toDay = given('--to', 'a date YYYY-MM-DD, or no --to for the last day');
+
+const DAY_US = 86_400e6;
+
+/**
+ * `--open-at` of `alpha venue start` and `alpha live`: the wall instant their --date's open (09:30 New
+ * York) maps to, so the venue and every run at a --speed read the same session time at the same moment.
+ * Within a day of `now`: a session playing now opens within a day of it.
+ *
+ * @example
+ * openAt('2024-01-02T14:30:00Z', 1704205790000000); // 1704205800000000
+ */
+export function openAt(value: string, now: Micros = Date.now() * 1000): Micros {
+  const at = parseInstant('--open-at', value);
+  if (Math.abs(at - now) > DAY_US)
+    throw new AlphaError(
+      `--open-at ${value} is ${new Date(at / 1000).toISOString()}, more than a day from now (${new Date(now / 1000).toISOString()}): expected the instant the session opens, e.g. the venue's ready line "open_at", or a few seconds from now for the venue and the runs alike`,
+    );
+  return at;
+}
 
 /** A run id ends topic and consumer group names. */
 export const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { isDate } from '../../lib/core/dates.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import type { ListenAddress } from '../runtime/metrics-server.ts';
-import { checkRunId, dataFolder, metricsAddress } from './flag-values.ts';
+import { checkRunId, dataFolder, metricsAddress, openAt } from './flag-values.ts';
 import { collect } from './replay-options.ts';
 
 interface LiveCommandOptions {
@@ -18,6 +18,7 @@ interface LiveCommandOptions {
   seconds?: string;
   date?: string;
   speed: string;
+  openAt?: string;
   statusEvery: string;
   hot?: string;
   hotRetentionHours: string;
@@ -43,6 +44,10 @@ export function registerLiveCommand(program: Command): void {
     .option('--set <NODE.PARAM=VALUE>', 'override one param of the live graph (repeatable)', collect, [])
     .option('--date <date>', "the trading day: its session is the run's and the run's clock starts at its open (YYYY-MM-DD)")
     .option('--speed <x>', 'with --date: the clock runs this many times faster than the wall (as the venue’s --speed)', '1')
+    .option(
+      '--open-at <time>',
+      "with --date: the wall instant the day's open maps to, shared with the venue's --open-at (µs since the epoch or YYYY-MM-DDTHH:MM:SS[.ffffff]Z; default: when the run starts)",
+    )
     .option('--seconds <s>', 'stop after this many seconds of wall time (default: when the sources end, or Ctrl-C)')
     .option('--status-every <s>', 'print a status line every this many seconds (0: none; else from 0.1)', '5')
     .option(
@@ -87,6 +92,9 @@ export function registerLiveCommand(program: Command): void {
         throw new AlphaError(`--date ${JSON.stringify(opts.date)}: expected a real date YYYY-MM-DD`);
       if (opts.date === undefined && speed !== 1)
         throw new AlphaError('--speed needs --date: the trading day whose session the faster clock runs through');
+      if (opts.openAt !== undefined && opts.date === undefined)
+        throw new AlphaError('--open-at needs --date: the trading day whose open it places on the wall clock');
+      const openAtUs = opts.openAt === undefined ? undefined : openAt(opts.openAt);
       const warm = opts.warm === undefined ? undefined : wholeDays(opts.warm);
       if (opts.runId !== undefined && opts.group === undefined) throw new AlphaError('--run-id names a group run: give --group too');
       if (opts.replica !== undefined && opts.group === undefined)
@@ -119,7 +127,7 @@ export function registerLiveCommand(program: Command): void {
           ...(opts.group !== undefined
             ? { group: { name: opts.group, runId, ...(opts.replica !== undefined ? { replica: Number(opts.replica) } : {}) } }
             : {}),
-          ...(opts.date !== undefined ? { date: opts.date, speed } : {}),
+          ...(opts.date !== undefined ? { date: opts.date, speed, ...(openAtUs !== undefined ? { openAt: openAtUs } : {}) } : {}),
           ...(opts.hot !== undefined
             ? {
                 hot: {

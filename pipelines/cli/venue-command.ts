@@ -1,5 +1,6 @@
 /** `alpha venue start | flow`: the venue on loopback, and the background order flow it plays. */
 import type { Command } from 'commander';
+import { AlphaError } from '../../lib/core/errors.ts';
 
 export function registerVenueCommand(program: Command): void {
   const venue = program.command('venue').description('The exchange the live graph trades against on loopback (native/colo).');
@@ -12,6 +13,10 @@ export function registerVenueCommand(program: Command): void {
     .option('--data <dir>', 'or make the flow from this dataset…')
     .option('--date <date>', '…of this trading day')
     .option('--speed <x>', 'flow time per real time (1 real time, 60 a minute a second, 0 as fast as possible)')
+    .option(
+      '--open-at <time>',
+      "the wall instant the day's open (09:30) is played at, shared with alpha live --open-at (µs since the epoch or YYYY-MM-DDTHH:MM:SS[.ffffff]Z; default: the flow starts at once; the ready line says when it opens)",
+    )
     .option('--ouch-port <n>', 'OUCH TCP port (0: any free)')
     .option('--rerequest-port <n>', 'MoldUDP64 join and re-request UDP port (0: any free)')
     .option('--users <list>', 'SoupBinTCP users name:password,… (default alpha:alpha)')
@@ -21,7 +26,11 @@ export function registerVenueCommand(program: Command): void {
     .option('--overwrite', 'replace an existing --audit file')
     .option('--exit-at-end', 'End of Session and exit once the flow is played and no client is connected')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const [{ startVenue }, { sessionDate }] = await Promise.all([import('../venue/start.ts'), import('../itch/exchange-time.ts')]);
+      const [{ startVenue }, { sessionDate }, { openAt }] = await Promise.all([
+        import('../venue/start.ts'),
+        import('../itch/exchange-time.ts'),
+        import('./flag-values.ts'),
+      ]);
       const pass: [string, string][] = [
         ['speed', '--speed'],
         ['ouchPort', '--ouch-port'],
@@ -32,6 +41,12 @@ export function registerVenueCommand(program: Command): void {
       ];
       const venueArgs = pass.flatMap(([key, flag]) => (typeof opts[key] === 'string' ? [flag, opts[key] as string] : []));
       if (opts['exitAtEnd']) venueArgs.push('--exit-at-end');
+      if (typeof opts['openAt'] === 'string') {
+        if (typeof opts['speed'] === 'string' && /^0*(\.0*)?$/.test(opts['speed']))
+          throw new AlphaError('--open-at needs a clock: a --speed above 0 (0 plays the flow as fast as possible)');
+        // In ns for colo_venue: past 2^53, so not a Number.
+        venueArgs.push('--open-at-ns', String(BigInt(openAt(opts['openAt'])) * 1000n));
+      }
       process.exitCode = await startVenue({
         ...(typeof opts['flow'] === 'string' ? { flow: opts['flow'] } : {}),
         ...(typeof opts['data'] === 'string' ? { data: opts['data'] } : {}),

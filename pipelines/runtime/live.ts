@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
+import type { Micros } from '../../lib/core/time.ts';
 import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { registry } from '../../operators/index.ts';
@@ -68,6 +69,11 @@ export interface LiveOptions {
    */
   date?: string;
   speed?: number;
+  /**
+   * With `date`: the wall time (µs since the epoch) at which the run's clock reads the day's open,
+   * shared with the venue (`alpha venue start --open-at`) and the other runs; default: the start.
+   */
+  openAt?: Micros;
   signal?: AbortSignal;
   log?: Logger;
   /** Status line every `statusSeconds` of wall time (default 5; 0: none). */
@@ -136,7 +142,11 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const liveSession = regularSession(date);
   const warm = options.warm !== undefined ? planWarmUp(dataDir, manifest, date, options.warm) : undefined;
   const sessions: Session[] = [...(warm?.sessions ?? []), liveSession];
-  const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base) : base;
+  const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base, options.openAt ?? base.now()) : base;
+  if (options.openAt !== undefined && time.now() >= liveSession.close)
+    throw new AlphaError(
+      `--open-at ${new Date(options.openAt! / 1000).toISOString()}: at --speed ${options.speed ?? 1} the session of ${date} would be over before the run starts (it reads ${new Date(time.now() / 1000).toISOString()}, past its close); expected a later --open-at, or none for the open at the start`,
+    );
   return withEndpoints(options, (metrics, redis) =>
     runSession(options, log, topology, { group, universe, sessions, time, warm, metrics }, redis),
   );
@@ -213,6 +223,10 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   if (was && (options.speed ?? 1) !== was.speed)
     throw new AlphaError(
       `--resume --speed ${options.speed ?? 1}: the run of ${file} ran at ${was.speed}× (the venue's speed): give --speed ${was.speed}`,
+    );
+  if (options.openAt !== undefined && options.openAt !== was?.system)
+    throw new AlphaError(
+      `--resume --open-at: the run of ${file} keeps its clock${was ? ` (its open at ${new Date(was.system / 1000).toISOString()})` : ''}: leave --open-at out`,
     );
   const time = was ? scaledTime(was.speed, was.origin, base, was.system) : base;
   if (dead.tornBytes > 0)

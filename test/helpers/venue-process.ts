@@ -15,6 +15,8 @@ export interface VenueProcess {
   readonly ouchPort: number;
   readonly rerequestPort: number;
   readonly session: string;
+  /** When its day opens (09:30) on the wall clock, as its ready line says (at a --speed above 0). */
+  readonly openAt: string | undefined;
   readonly auditPath: string;
   /** The audit trail so far, one object per line. */
   audit(): AuditLine[];
@@ -75,7 +77,7 @@ export async function startVenue(
     stderr += d.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ ouch_port: number; rerequest_port: number; session: string }>((resolve, reject) => {
+  const ready = await new Promise<{ ouch_port: number; rerequest_port: number; session: string; open_at?: string }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`colo_venue printed no ready line in 5 s; stderr: ${stderr}`)), 5000);
     child.stdout!.on('data', (d: Buffer) => {
@@ -95,6 +97,7 @@ export async function startVenue(
     ouchPort: ready.ouch_port,
     rerequestPort: ready.rerequest_port,
     session: ready.session,
+    openAt: ready.open_at,
     auditPath,
     // The venue may be writing its next line: only the lines it has ended are read.
     audit: () =>

@@ -98,6 +98,33 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^alpha: --speed "0x10": expected a speed factor \(1 the wall clock, 60 a minute a second\) > 0, at most 604,800$/m,
     ],
     ['--speed without --date', ['live', 'examples/live-venue.yaml', '--speed', '60'], /^alpha: --speed needs --date/m],
+    ['--open-at without --date', ['live', 'examples/live-venue.yaml', '--open-at', '1'], /^alpha: --open-at needs --date/m],
+    [
+      'a --open-at that is no time',
+      ['live', 'examples/live-venue.yaml', '--date', '2024-01-02', '--open-at', 'soon'],
+      /^alpha: --open-at is "soon": expected µs since the epoch \(e\.g\. 1704205800000000\) or a UTC time/m,
+    ],
+    [
+      'a --open-at more than a day from now',
+      ['live', 'examples/live-venue.yaml', '--date', '2024-01-02', '--open-at', '2024-01-02T14:30:00Z'],
+      /^alpha: --open-at 2024-01-02T14:30:00Z is 2024-01-02T14:30:00\.000Z, more than a day from now \(.*\): expected the instant the session opens/m,
+    ],
+    [
+      'a --open-at whose session is over at the start',
+      [
+        'live',
+        'examples/live-venue.yaml',
+        '--date',
+        '2024-01-02',
+        '--speed',
+        '600',
+        '--open-at',
+        new Date(Date.now() - 3_600_000).toISOString(),
+        '--out',
+        join(dir, 'o-over'),
+      ],
+      /^alpha: --open-at .*Z: at --speed 600 the session of 2024-01-02 would be over before the run starts \(it reads .*, past its close\)/m,
+    ],
     [
       'a --speed slower than the venue plays',
       ['live', 'examples/live-venue.yaml', '--date', '2024-01-02', '--speed', '0.00001', '--out', join(dir, 'o-slow')],

@@ -110,6 +110,10 @@ describe('alpha venue start', () => {
       [['--flow', whole, '--speed', ' 1'], 2, /^alpha venue: --speed ' 1' is not 0 or a number/],
       [['--flow', whole, '--speed', '-0'], 2, /^alpha venue: --speed '-0' is not 0 or a number/],
       [['--flow', whole, '--users', 'a:b,a:c'], 2, /^alpha venue: --users names 'a' twice/],
+      // The open on the wall clock, shared with alpha live --open-at.
+      [['--flow', whole, '--open-at', 'soon'], 1, /^alpha: --open-at is "soon": expected µs since the epoch/],
+      [['--flow', whole, '--open-at', '2000-01-01T00:00:00Z'], 1, /^alpha: --open-at 2000-01-01T00:00:00Z is .*, more than a day from now/],
+      [['--flow', whole, '--speed', '0', '--open-at', new Date().toISOString()], 1, /^alpha: --open-at needs a clock: a --speed above 0/],
       // Ten bytes but five characters, which the venue's ready line then escaped.
       [['--flow', whole, '--session', 'ééééé'], 2, /^alpha venue: --session 'ééééé' must be 1\.\.10 letters and digits/],
     ];

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "colo/json_fields.h"
@@ -110,13 +111,16 @@ void Venue::audit(uint64_t now_ns, const std::string& body) {
   std::fwrite(line.data(), 1, line.size(), audit_);
 }
 
-// The flow's time at wall time `now_ns`: its start plus the wall time since, scaled by `speed`,
-// saturating rather than overflowing the double → integer conversion, which was undefined behaviour
-// for a huge --speed. (ITCH's 48-bit timestamps wrap far earlier, after 78 h of flow time.)
-static uint64_t scaled_flow_time(uint64_t flow_t0, uint64_t wall_elapsed_ns, double speed) {
-  const double elapsed = double(wall_elapsed_ns) * speed;
-  constexpr double kMax = 9.0e18;  // below 2^63: flow_t0 (a day's nanoseconds) still fits on top
-  return flow_t0 + (elapsed >= kMax ? uint64_t(kMax) : uint64_t(elapsed));
+// The flow's time `elapsed_ns` of poll time after it read `flow_ns` (before it, when negative),
+// scaled by `speed`: 0 at the earliest, and saturating rather than overflowing the double → integer
+// conversion, which was undefined behaviour for a huge --speed. (ITCH's 48-bit timestamps wrap far
+// earlier, after 78 h of flow time.)
+static uint64_t scaled_flow_time(uint64_t flow_ns, int64_t elapsed_ns, double speed) {
+  const double elapsed = double(elapsed_ns) * speed;
+  constexpr double kMax = 9.0e18;  // below 2^63: flow_ns (a day's nanoseconds) still fits on top
+  if (elapsed >= kMax) return flow_ns + uint64_t(kMax);
+  if (elapsed <= -double(flow_ns)) return 0;
+  return elapsed >= 0 ? flow_ns + uint64_t(elapsed) : flow_ns - uint64_t(-elapsed);
 }
 
 // ITCH and OUCH stamp nanoseconds since midnight (ITCH in 48 bits, which wrap after 78 h): the
@@ -124,11 +128,24 @@ static uint64_t scaled_flow_time(uint64_t flow_t0, uint64_t wall_elapsed_ns, dou
 // fast --speed reaches in moments (at 1e6, 52 ms of wall time from 09:30).
 constexpr uint64_t kLastNanosecondOfDay = 86'400'000'000'000ULL - 1;
 
+void Venue::fix_anchor(uint64_t now_ns) {
+  if (!anchor_) anchor_ = cfg_.anchor.value_or(ClockAnchor{int64_t(now_ns), flow_t0_});
+}
+
+uint64_t Venue::flow_clock(uint64_t now_ns) const {
+  return scaled_flow_time(anchor_->flow_ns, int64_t(now_ns) - anchor_->at_ns, cfg_.speed);
+}
+
+std::optional<int64_t> Venue::poll_time_of(uint64_t flow_ns, uint64_t now_ns) {
+  if (cfg_.speed <= 0) return std::nullopt;
+  fix_anchor(now_ns);
+  const double flow_elapsed = double(int64_t(flow_ns) - int64_t(anchor_->flow_ns));
+  return anchor_->at_ns + int64_t(std::llround(flow_elapsed / cfg_.speed));
+}
+
 uint64_t Venue::exchange_time(uint64_t now_ns) {
   uint64_t t = last_ts_;
-  if (cfg_.speed > 0 && started_) {
-    t = std::min(kLastNanosecondOfDay, scaled_flow_time(flow_t0_, now_ns - start_ns_, cfg_.speed));
-  }
+  if (cfg_.speed > 0 && started_) t = std::min(kLastNanosecondOfDay, flow_clock(now_ns));
   last_ts_ = std::max(last_ts_, t);
   return last_ts_;
 }
@@ -270,7 +287,7 @@ void Venue::accept_pending(uint64_t now_ns) {
 
 void Venue::play_flow(uint64_t now_ns) {
   if (engine_.ended()) return;
-  const uint64_t ex_now = cfg_.speed > 0 ? scaled_flow_time(flow_t0_, now_ns - start_ns_, cfg_.speed) : UINT64_MAX;
+  const uint64_t ex_now = cfg_.speed > 0 ? flow_clock(now_ns) : UINT64_MAX;
   for (size_t played = 0; played < cfg_.max_flow_per_poll && !cursor_.done(); ++played) {
     // The next record's timestamp, if it has one.
     const size_t off = cursor_.off;
@@ -294,7 +311,7 @@ void Venue::poll(uint64_t now_ns) {
   last_poll_ns_ = now_ns;
   if (!started_) {
     started_ = true;
-    start_ns_ = now_ns;
+    fix_anchor(now_ns);
     engine_.start(exchange_time(now_ns), out_);
     dispatch(now_ns);
   }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -323,6 +324,66 @@ TEST(VenueLoopback, AFastClockStopsAtTheDaysLastNanosecond) {
     const uint64_t ts = std::visit([](const auto& m) { return uint64_t(m.timestamp); }, a.msgs[i]);
     EXPECT_EQ(ts, kLastOfDay) << "message " << i;
   }
+}
+
+}  // namespace
+}  // namespace colo::venue
+
+namespace colo::venue {
+namespace {
+
+TEST(VenueClock, AnAnchorSharedWithOtherProcessesPlacesTheOpenAtItsPollTime) {
+  // alpha venue start --open-at: the open (09:30) at poll time 50 s, at 60×. The simulated flow
+  // starts at 09:30 too, so nothing of it plays before poll time 50 s, and it plays after.
+  itch::SimOptions so;
+  so.messages = 200;
+  so.symbols = 2;
+  so.seed = 5;
+  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  constexpr uint64_t kOpen = 34'200'000'000'000ULL;
+  constexpr int64_t kOpenPoll = 50'000'000'000LL;
+  VenueConfig cfg;
+  cfg.flow = flow;
+  cfg.speed = 60;
+  cfg.users = {{"alice", "pw"}};
+  cfg.anchor = ClockAnchor{kOpenPoll, kOpen};
+  Venue v(cfg);
+  EXPECT_EQ(v.poll_time_of(kOpen, 1), kOpenPoll);
+  EXPECT_EQ(v.poll_time_of(kOpen + 60'000'000'000ULL, 1), kOpenPoll + 1'000'000'000LL);  // a flow minute, a poll second
+  EXPECT_EQ(v.poll_time_of(kOpen - 600'000'000'000ULL, 1), kOpenPoll - 10'000'000'000LL);
+  v.poll(10'000'000'000ULL);
+  v.poll(kOpenPoll - 1'000'000);
+  EXPECT_EQ(v.flow_stats().messages, 0u) << "played before the open";
+  v.poll(uint64_t(kOpenPoll) + 3'600'000'000'000ULL);  // an hour of poll time later: the whole flow is due
+  for (int i = 0; i < 100 && !v.flow_done(); ++i) v.poll(uint64_t(kOpenPoll) + 3'600'000'000'000ULL + uint64_t(i));
+  EXPECT_TRUE(v.flow_done());
+}
+
+TEST(VenueClock, WithoutAnAnchorTheFlowStartsAtTheFirstPollOrTheFirstAskForTheOpen) {
+  itch::SimOptions so;
+  so.messages = 50;
+  so.symbols = 1;
+  so.seed = 6;
+  so.start_ns = 34'140'000'000'000ULL;  // 09:29: the open is about a flow minute after the flow starts
+  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  const uint64_t first = load_u48(flow.data() + 2 + 5);  // the flow's first timestamp
+  const int64_t open_after = int64_t(std::llround(double(34'200'000'000'000ULL - first) / 600));
+  VenueConfig cfg;
+  cfg.flow = flow;
+  cfg.speed = 600;
+  cfg.users = {{"alice", "pw"}};
+  Venue v(cfg);
+  // Asked first, before any poll: the flow's clock starts then (colo_venue's ready line).
+  EXPECT_EQ(v.poll_time_of(34'200'000'000'000ULL, 7'000'000'000ULL), 7'000'000'000LL + open_after);
+  EXPECT_NEAR(double(open_after), 1e8, 1e4);  // 100 ms: a flow minute at 600×
+  v.poll(9'000'000'000ULL);  // a later first poll keeps that start
+  EXPECT_EQ(v.poll_time_of(34'200'000'000'000ULL, 9'000'000'000ULL), 7'000'000'000LL + open_after);
+  Venue fast([&] {
+    VenueConfig c = cfg;
+    c.speed = 0;
+    return c;
+  }());
+  EXPECT_FALSE(fast.poll_time_of(34'200'000'000'000ULL, 1).has_value()) << "as fast as possible has no clock";
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -33,10 +34,29 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
-uint64_t mono_ns() {
+uint64_t clock_ns(clockid_t clock) {
   timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock, &t);
   return uint64_t(t.tv_sec) * 1'000'000'000ULL + uint64_t(t.tv_nsec);
+}
+uint64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
+
+// The regular session's open, 09:30:00.000, in ITCH's nanoseconds since midnight: the instant that
+// --open-at names, as alpha live --open-at does for its --date.
+constexpr uint64_t kOpenNs = 34'200'000'000'000ULL;
+constexpr int64_t kNsPerDay = 86'400'000'000'000LL;
+
+// A CLOCK_REALTIME instant (after 1970) as an ISO-8601 UTC time to the microsecond, as alpha live
+// --open-at takes it.
+std::string iso_utc(int64_t unix_ns) {
+  const time_t sec = time_t(unix_ns / 1'000'000'000);
+  const unsigned us = unsigned(unix_ns % 1'000'000'000 / 1000);
+  tm t{};
+  gmtime_r(&sec, &t);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
+                t.tm_min, t.tm_sec, us);
+  return buf;
 }
 
 [[noreturn]] void usage_error(const std::string& what) {
@@ -80,6 +100,7 @@ int main(int argc, char** argv) {
   colo::venue::VenueConfig cfg;
   std::string flow_path;
   bool exit_at_end = false;
+  std::optional<int64_t> open_at_ns;
   cfg.users.clear();
   std::vector<std::string> args(argv + 1, argv + argc);
   std::set<std::string> seen;
@@ -147,15 +168,24 @@ int main(int argc, char** argv) {
         if (!symbol_ok(s)) usage_error("--symbols-halted '" + s + "' is not a symbol; 1..8 of A-Z 0-9 .");
         cfg.halted.push_back(s);
       }
+    } else if (a == "--open-at-ns") {
+      // Shared with the runs that trade against it: they map their --date's open to the same instant.
+      const std::string v = value();
+      open_at_ns = int64_t(parse_uint(a, v, INT64_MAX, "ns since the epoch (CLOCK_REALTIME) of the open"));
+      const int64_t now = int64_t(clock_ns(CLOCK_REALTIME));
+      if (*open_at_ns < now - kNsPerDay || *open_at_ns > now + kNsPerDay)
+        usage_error("--open-at-ns " + v + " is " + iso_utc(*open_at_ns) + ", more than a day from now (" + iso_utc(now) +
+                    "); the open of a session that plays now is within a day of it");
     } else if (a == "--exit-at-end") {
       exit_at_end = true;
     } else {
       usage_error("unknown flag '" + a + "'; accepted: --flow FILE --speed X --ouch-port N --rerequest-port N "
-                  "--users name:password,... --session NAME --drop SEQ,... --audit FILE --symbols-halted A,B --exit-at-end --parent-pid PID");
+                  "--users name:password,... --session NAME --drop SEQ,... --audit FILE --symbols-halted A,B --open-at-ns NS --exit-at-end --parent-pid PID");
     }
   }
   if (flow_path.empty()) usage_error("--flow FILE is required (a length-prefixed ITCH 5.0 file, e.g. from `alpha itch simulate`)");
   if (cfg.users.empty()) cfg.users = {{"alpha", "alpha"}};
+  if (open_at_ns && cfg.speed == 0) usage_error("--open-at-ns needs a clock: a --speed above 0 (0 plays the flow as fast as possible)");
 
   std::unique_ptr<colo::itch_file::MappedFile> flow;
   // The flow truncated while it plays: "alpha venue: --flow FILE changed while it was read (...)".
@@ -189,7 +219,14 @@ int main(int argc, char** argv) {
   }
   try {
     cfg.flow = flow->bytes();
+    // CLOCK_REALTIME, which other processes share, read beside the monotonic clock the venue polls on.
+    const int64_t real_now = int64_t(clock_ns(CLOCK_REALTIME));
+    const uint64_t mono_now = mono_ns();
+    const int64_t real_minus_mono = real_now - int64_t(mono_now);
+    if (open_at_ns) cfg.anchor = colo::venue::ClockAnchor{*open_at_ns - real_minus_mono, kOpenNs};
     colo::venue::Venue venue(cfg);
+    // The clock is fixed before the ready line, which says when its session opens.
+    const std::optional<int64_t> open_poll = venue.poll_time_of(kOpenNs, mono_now);
 
     struct sigaction sa {};
     sa.sa_handler = on_signal;
@@ -201,6 +238,7 @@ int main(int argc, char** argv) {
     std::string ready = "{\"ready\":true,\"ouch_port\":" + std::to_string(venue.ouch_port()) +
                         ",\"rerequest_port\":" + std::to_string(venue.rerequest_port()) + ",\"session\":";
     colo::json::append_string(ready, venue.session());
+    if (open_poll) ready += ",\"open_at\":\"" + iso_utc(*open_poll + real_minus_mono) + "\"";
     ready += "}\n";
     std::fputs(ready.c_str(), stdout);
     std::fflush(stdout);

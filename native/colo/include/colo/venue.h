@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -34,6 +35,14 @@
 
 namespace colo::venue {
 
+// Where the venue's clock stands: flow time `flow_ns` (ITCH ns since midnight) at poll time `at_ns`
+// (the clock poll() is given). Processes that share one (`alpha venue start --open-at`, `alpha live
+// --open-at`) read the same session time at the same moment.
+struct ClockAnchor {
+  int64_t at_ns = 0;
+  uint64_t flow_ns = 0;
+};
+
 struct VenueConfig {
   std::span<const uint8_t> flow;                 // length-prefixed ITCH 5.0; the caller keeps it alive
   double speed = 1;                              // flow time per real time; 0 = as fast as possible
@@ -43,6 +52,7 @@ struct VenueConfig {
   std::string session = "VENUE";                 // SoupBinTCP and MoldUDP64 session (<= 10)
   std::set<uint64_t> drop;                       // MoldUDP64 packets (first sequence) not sent
   std::string audit_path;                        // empty: no audit trail
+  std::optional<ClockAnchor> anchor;             // unset: the flow's first timestamp at the first poll
   std::vector<std::string> symbols;              // known before the flow names them
   std::vector<std::string> halted;
   size_t max_subscribers = 64;
@@ -76,6 +86,10 @@ class Venue {
   // Waits up to timeout_ms for any socket to be readable.
   void wait(int timeout_ms) const;
 
+  // Fixes the clock's anchor now if the config gave none (the first poll does otherwise), and returns
+  // the poll time at which the flow's clock reads `flow_ns`; nothing at speed 0 (no clock).
+  std::optional<int64_t> poll_time_of(uint64_t flow_ns, uint64_t now_ns);
+
   bool flow_done() const { return cursor_.done(); }
   bool ended() const { return engine_.ended(); }
   size_t clients_connected() const;
@@ -99,6 +113,8 @@ class Venue {
   };
 
   uint64_t exchange_time(uint64_t now_ns);
+  void fix_anchor(uint64_t now_ns);
+  uint64_t flow_clock(uint64_t now_ns) const;
   void play_flow(uint64_t now_ns);
   void accept_pending(uint64_t now_ns);
   void handle_events(User& u, uint64_t now_ns);
@@ -116,7 +132,7 @@ class Venue {
   Output out_;
   std::FILE* audit_ = nullptr;
   bool started_ = false;
-  uint64_t start_ns_ = 0;
+  std::optional<ClockAnchor> anchor_;
   uint64_t flow_t0_ = 0;
   uint64_t last_ts_ = 0;  // exchange time last used (never goes back)
   uint64_t logins_refused_ = 0;

@@ -24,3 +24,18 @@ export function systemErrorText(code: string | undefined): string | undefined {
   const known = code === undefined ? undefined : SYSTEM_ERRORS[code];
   return known && `${known[0]} (${code}): ${known[1]}`;
 }
+
+/**
+ * Whether `err`, or an error it was caused by, is the disk running out of space (ENOSPC, EDQUOT): what
+ * a failed run leaves is then removed rather than kept, so the space comes back.
+ * @example
+ * ranOutOfSpace(Object.assign(new Error('write'), { code: 'ENOSPC' })); // true
+ * ranOutOfSpace(new Error('x', { cause: Object.assign(new Error('write'), { code: 'EDQUOT' }) })); // true
+ */
+export function ranOutOfSpace(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}

@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { systemErrorText } from '../../lib/core/system-errors.ts';
+import { ranOutOfSpace, systemErrorText } from '../../lib/core/system-errors.ts';
 import { PidLockError, takePidLock } from '../../lib/io/pid-lock.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
@@ -146,8 +146,13 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
         if (!open) return err;
         open = false;
         let sentence: string;
+        // On a full disk what the run wrote is removed: kept, it would keep the disk full.
+        const full = ranOutOfSpace(err);
         try {
-          if (readdirSync(dir).length > 0) {
+          if (full) {
+            rmSync(dir, { recursive: true, force: true });
+            sentence = `${where} left as it was; this run's partial output removed, to give the space back`;
+          } else if (readdirSync(dir).length > 0) {
             const failed = join(parent, `${name}.failed`);
             rmSync(failed, { recursive: true, force: true });
             renameSync(dir, failed);
@@ -161,11 +166,15 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
         } finally {
           release();
         }
+        // The run's files are named as the user knows them (--out's), not by the staging folder gone now.
+        const named = (text: string): string => text.replaceAll(dir, out);
         if (err instanceof Error) {
-          err.message = `${err.message}\n  (${sentence})`;
+          err.message = `${named(err.message)}\n  (${sentence})`;
+          const system = err as NodeJS.ErrnoException;
+          if (typeof system.path === 'string') system.path = named(system.path);
           return err;
         }
-        return err === undefined ? undefined : new AlphaError(`${String(err)} (${sentence})`);
+        return err === undefined ? undefined : new AlphaError(`${named(String(err))} (${sentence})`);
       },
     };
   } catch (err) {

@@ -6,7 +6,8 @@
 # It plays VENUE_FLOW (default: the first day of data/sample as background flow, made with
 # `alpha venue flow` into .services/venue/flow.itch, the sample generated if missing) at
 # VENUE_SPEED (default 1: real time), on VENUE_OUCH_PORT (15000) and VENUE_REREQUEST_PORT (15001),
-# users VENUE_USERS (alpha:alpha), audit trail .services/venue/audit.jsonl, log venue.log.
+# users VENUE_USERS (alpha:alpha), audit trail .services/venue/audit.jsonl, log venue.log (its ready
+# line, with open_at: when the day opens on the wall clock, for alpha live --open-at).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -42,11 +43,15 @@ case "${1:-}" in
       node "$REPO_ROOT/bin/alpha.mjs" venue flow --data "$REPO_ROOT/data/sample" --date "$first" --out "$flow" --overwrite
     fi
     t0="$(now)"
+    # The log is appended to: this start's lines are those after the ones there now.
+    from=$(( $(cat "$LOGFILE" 2>/dev/null | wc -l) + 1 ))
     spawn "$PIDFILE" "$LOGFILE" "$VENUE_BIN" --flow "$flow" --speed "$VENUE_SPEED" --ouch-port "$VENUE_OUCH_PORT" \
       --rerequest-port "$VENUE_REREQUEST_PORT" --users "$VENUE_USERS" --audit "$VENUE_DIR/audit.jsonl"
-    for _ in $(seq 1 100); do port_open "$VENUE_OUCH_PORT" && break; sleep 0.1; done
+    for _ in $(seq 1 100); do tail -n "+$from" "$LOGFILE" 2>/dev/null | grep -q '"ready":true' && port_open "$VENUE_OUCH_PORT" && break; sleep 0.1; done
     port_open "$VENUE_OUCH_PORT" || { tail_log "$LOGFILE" 20; die "venue: did not open port $VENUE_OUCH_PORT"; }
-    log "venue: up in $(elapsed "$t0") (ouch 127.0.0.1:$VENUE_OUCH_PORT, re-request 127.0.0.1:$VENUE_REREQUEST_PORT)"
+    # Its ready line says when its day opens on the wall clock: a live run given that as --open-at shares its clock.
+    open_at="$(tail -n "+$from" "$LOGFILE" | grep -o '"open_at":"[^"]*"' | head -1 | cut -d'"' -f4 || true)"
+    log "venue: up in $(elapsed "$t0") (ouch 127.0.0.1:$VENUE_OUCH_PORT, re-request 127.0.0.1:$VENUE_REREQUEST_PORT${open_at:+; its day opens at $open_at: alpha live --open-at $open_at})"
     ;;
   down)
     if stop_pid venue "$PIDFILE" colo_venue 10; then log "venue: stopped"; else log "venue: not running"; fi

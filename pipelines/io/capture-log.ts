@@ -55,6 +55,8 @@ export interface CaptureHeader {
   replica?: { index: number; of: number };
   /** A run at a speed factor: its time was `origin` at system time `system` (µs), `speed` times faster since (a resume keeps it). */
   time?: { speed: number; origin: Micros; system: Micros };
+  /** The live run's resolved topology (summary.json's topology_sha256): a replay by another says so, a resume refuses it. */
+  topology_sha256?: string;
 }
 
 export type Arrival =
@@ -440,6 +442,7 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     (h.replica === undefined ||
       (Number.isInteger(h.replica?.index) && Number.isInteger(h.replica.of) && h.replica.index >= 0 && h.replica.index < h.replica.of)) &&
     (h.time === undefined || [h.time?.speed, h.time?.origin, h.time?.system].every(Number.isFinite)) &&
+    (h.topology_sha256 === undefined || (typeof h.topology_sha256 === 'string' && /^[0-9a-f]{64}$/.test(h.topology_sha256))) &&
     Array.isArray(h.nodes) &&
     h.nodes.every(
       (n) =>

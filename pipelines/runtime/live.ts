@@ -46,7 +46,7 @@ import type { RunServices } from './node-context.ts';
 import { type KafkaSettings, kafkaSettings } from '../../lib/io/kafka/settings.ts';
 import type { KillMode } from '../../lib/portfolio/kill-switch.ts';
 import { prepareNodes } from './prepare.ts';
-import { gitCommit, killSwitchMode, RunObserver, type RunSummary, sha256 } from './run-report.ts';
+import { gitCommit, killSwitchMode, RunObserver, type RunSummary, sha256, topologySha256 } from './run-report.ts';
 import { scaledTime, systemTime, type TimeSource, WallClock } from './wall-clock.ts';
 import { newYorkDate, regularSession } from '../../lib/core/exchange-time.ts';
 
@@ -212,6 +212,11 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   const plan = options.group ? planGroup(topology, options.group.name, undefined, replica) : undefined;
   if (plan) replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
   else replayTopology(topology, dead.header.nodes, file);
+  const ran = dead.header.topology_sha256;
+  if (ran !== undefined && ran !== topologySha256(topology))
+    throw new AlphaError(
+      `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs): the graph rebuilt from its capture would not be the one that traded; resume with the same topology and --set flags`,
+    );
   const { universe, sessions, time: was } = dead.header;
   const base = options.time ?? systemTime;
   if ((was === undefined) !== (options.date === undefined))
@@ -365,6 +370,7 @@ async function runSessionSteps(
       ...(options.group ? { group: options.group.name, run_id: options.group.runId } : {}),
       ...(group && group.replicas > 1 ? { replica: { index: group.replica, of: group.replicas } } : {}),
       ...(time.scale ? { time: time.scale } : {}),
+      topology_sha256: topologySha256(topology),
     },
     dead,
   );
@@ -519,6 +525,11 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
   if (!capture.ended)
     log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
   const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
+  const captured = capture.header.topology_sha256;
+  if (captured !== undefined && captured !== topologySha256(live))
+    log.warn(
+      `${options.capture}: captured by another topology than ${options.topologyFile} resolves to now (sha256 ${captured.slice(0, 12)}… then, ${topologySha256(live).slice(0, 12)}… now: a node, a param or a --set differs): this replay is a what-if, its orders can differ from the live run's`,
+    );
   // A group's capture replays that group alone, its Kafka inputs as they arrived.
   if (capture.header.group !== undefined) checkReplicaCount(live, capture.header, options.capture);
   const group =

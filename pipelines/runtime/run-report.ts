@@ -129,7 +129,7 @@ export class RunObserver {
       dead_letter_reasons: run.deadLetters.byReason(),
       seed: topology.seed,
       git_commit: run.commit,
-      topology_sha256: sha256(resolvedText),
+      topology_sha256: topologySha256(topology),
       data_sha256: run.dataSha256,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
@@ -137,6 +137,11 @@ export class RunObserver {
       ...(costs ? { costs: Object.fromEntries(Object.entries(costs).map(([k, v]) => [k, round(v, 2)])) as CostBreakdown } : {}),
     };
   }
+}
+
+/** summary.json's topology_sha256: the SHA-256 of the resolved topology (topology.resolved.yaml's text). */
+export function topologySha256(topology: Topology): string {
+  return sha256(resolvedTopologyYaml(topology));
 }
 
 function resolvedTopologyYaml(topology: Topology): string {

@@ -64,6 +64,9 @@ const linkedCapture = join(dir, 'linked');
 mkdirSync(linkedCapture);
 symlinkSync(join(noVenue, 'capture.alog'), join(linkedCapture, 'capture.alog'));
 const atSpeed = liveFolder('at-speed', liveNodes, false, { time: { speed: 600, origin: 1, system: 1 } });
+// A run of the example as it was before a param changed: its capture names another resolved topology.
+const changed = liveFolder('changed', liveNodes, false, { topology_sha256: 'f'.repeat(64) });
+const changedEnded = liveFolder('changed-ended', liveNodes, true, { topology_sha256: 'f'.repeat(64) });
 // examples/hybrid.yaml with its bars group in two replicas (and a variant whose bars edge has 3
 // partitions); a replica's capture replayed with another replica count; a replica resumed as another.
 const replicated = writeHybridReplicas(dir);
@@ -244,6 +247,28 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^alpha: --resume --speed 60: the run of .* ran at 600×/m,
     ],
     [
+      '--resume with another clock than the run had',
+      [
+        'live',
+        'examples/live-venue.yaml',
+        '--resume',
+        '--date',
+        '2024-01-02',
+        '--speed',
+        '600',
+        '--open-at',
+        new Date().toISOString(),
+        '--out',
+        atSpeed,
+      ],
+      /^alpha: --resume --open-at: the run of .* keeps its clock \(its open at 1970-01-01T00:00:00\.000Z\): leave --open-at out$/m,
+    ],
+    [
+      '--resume of a run whose topology changed since',
+      ['live', 'examples/live-venue.yaml', '--resume', '--out', changed],
+      /^alpha: --resume: the run of .*changed\/capture\.alog ran another topology than examples\/live-venue\.yaml resolves to now \(sha256 ffffffffffff… then, [0-9a-f]{12}… now: a node, a param or a --set differs\)/m,
+    ],
+    [
       '--replica without --group',
       ['live', replicated, '--replica', '1'],
       /^alpha: --replica names a replica of a group: give --group too/m,
@@ -324,6 +349,23 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       expect(r.stderr, out).toMatch(/^alpha: --out .*: is the (root|home|working) folder/m);
     }
     expect(readFileSync(join(cwd, 'keep.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('replays a capture of another topology as a what-if, saying so; one of this topology without a word', async () => {
+    const other = await runAlpha(
+      withData(['backtest', 'examples/live-venue.yaml', '--capture', join(changedEnded, 'capture.alog'), '--out', join(dir, 'what-if')]),
+      60_000,
+    );
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(
+      /^.*changed-ended\/capture\.alog: captured by another topology than examples\/live-venue\.yaml resolves to now \(sha256 ffffffffffff… then, [0-9a-f]{12}… now: a node, a param or a --set differs\): this replay is a what-if, its orders can differ from the live run's$/m,
+    );
+    const same = await runAlpha(
+      withData(['backtest', 'examples/live-venue.yaml', '--capture', join(ended, 'capture.alog'), '--out', join(dir, 'same')]),
+      60_000,
+    );
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).not.toMatch(/captured by another topology/);
   });
 
   it('leaves a non-empty --out as it was', async () => {

@@ -10,7 +10,8 @@
  * moved is not the stale lock any more (another process took it over and linked its own meanwhile),
  * it is put back.
  */
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { processAlive } from '../core/process-alive.ts';
 
 /** Taking a lock failed at `step`: writing this process's file beside it, or linking it into place. */
@@ -101,4 +102,31 @@ export function takeOverStale(path: string, stale: string): boolean {
   }
   rmSync(aside, { force: true });
   return true;
+}
+
+/**
+ * Removes what takers of the lock `path` that are no longer running left beside it: a private file
+ * (`NAME.PID`; a taker killed between writing it and removing it) and a stale lock it had moved aside
+ * (`NAME.stale.PID`). The holder of the lock calls it; returns what was removed (one it may not remove
+ * stays).
+ * @example
+ * for (const left of removeDeadLeftovers('lake/.locks/quotes.lock')) console.log(`removed ${left.path}`);
+ */
+export function removeDeadLeftovers(path: string): { path: string; pid: number }[] {
+  const dir = dirname(path);
+  const name = basename(path);
+  const removed: { path: string; pid: number }[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    if (!entry.startsWith(`${name}.`)) continue;
+    const m = /^(?:stale\.)?(\d+)$/.exec(entry.slice(name.length + 1));
+    const pid = m ? Number(m[1]) : 0;
+    if (!m || processAlive(pid)) continue;
+    try {
+      rmSync(join(dir, entry), { force: true });
+    } catch {
+      continue; // not this user's to remove: it stays, harmless beside the lock
+    }
+    removed.push({ path: join(dir, entry), pid });
+  }
+  return removed;
 }

@@ -34,7 +34,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { ranOutOfSpace, systemErrorText } from '../../lib/core/system-errors.ts';
-import { PidLockError, takePidLock } from '../../lib/io/pid-lock.ts';
+import { PidLockError, removeDeadLeftovers, takePidLock } from '../../lib/io/pid-lock.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
 import { removedOnSignal } from './removed-on-signal.ts';
@@ -102,7 +102,7 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
     forgetStaging();
   };
   try {
-    removeLeftovers(parent, name, out, note);
+    removeLeftovers(parent, name, out, lock, note);
     if (isDirectory(out)) {
       const entries = readdirSync(out);
       if (entries.length > 0 && !options.overwrite)
@@ -251,20 +251,18 @@ function takeLock(lock: string, where: string, note: (line: string) => void): vo
 }
 
 /**
- * Staging and old folders, and private lock files (`.NAME.lock.PID`), of runs no longer running; an
- * old folder whose swap was interrupted goes back in place.
+ * Staging and old folders, and private lock files (`.NAME.lock.PID`, lib/io/pid-lock.ts), of runs no
+ * longer running; an old folder whose swap was interrupted goes back in place.
  */
-function removeLeftovers(parent: string, name: string, out: string, note: (line: string) => void): void {
-  const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(?:(staging|old)-(\\d+)-|(lock)\\.(\\d+)$)`);
+function removeLeftovers(parent: string, name: string, out: string, lock: string, note: (line: string) => void): void {
+  for (const left of removeDeadLeftovers(lock)) note(`removed ${left.path} (left by process ${left.pid}, no longer running)`);
+  const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(staging|old)-(\\d+)-`);
   for (const entry of readdirSync(parent).sort()) {
     const m = pattern.exec(entry);
-    const pid = m ? Number(m[2] ?? m[4]) : 0;
+    const pid = m ? Number(m[2]) : 0;
     if (!m || processAlive(pid)) continue;
     const path = join(parent, entry);
-    if (m[3] === 'lock') {
-      rmSync(path, { force: true });
-      note(`removed ${path} (left by process ${pid}, no longer running)`);
-    } else if (m[1] === 'old' && !existsPath(out)) {
+    if (m[1] === 'old' && !existsPath(out)) {
       renameSync(path, out);
       note(`put back ${out} from ${path} (a replacement was interrupted)`);
     } else {

@@ -1,11 +1,12 @@
 /**
  * One writer per table at a time: a lock file holding the writer's pid (lib/io/pid-lock.ts). A lock
  * whose process is gone (killed mid-append, say) is taken over; one held by a live process is refused.
+ * Its holder removes what writers no longer running left beside it (`DATASET.lock.PID`).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
-import { PidLockError, takePidLock } from '../pid-lock.ts';
+import { PidLockError, removeDeadLeftovers, takePidLock } from '../pid-lock.ts';
 import { systemErrorText } from '../../core/system-errors.ts';
 
 /** Runs `fn` holding the lock at `path`; `what` names the table in the refusal. */
@@ -20,6 +21,7 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
   if (holder !== undefined)
     throw new AlphaError(`${what} is being written by process ${holder} (lock ${path}): try again when it has finished`);
   try {
+    removeDeadLeftovers(path);
     return await fn();
   } finally {
     rmSync(path, { force: true });

@@ -4,8 +4,8 @@
  * in 5 of 30 trials: in 2 both said "created" and left a table of two CREATE commits (version 1), in
  * 3 the loser was told "a damaged _delta_log?"; none of 30 since.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTable } from '../../../../lib/io/lake/create.ts';
@@ -45,6 +45,24 @@ describe("the dataset's lock", () => {
     expect(r.stderr).toBe(`alpha: dataset "trades" is being written by process ${pid} (lock ${lock}): try again when it has finished\n`);
     expect(r.code).not.toBe(0);
     expect(existsSync(join(dir, 'trades'))).toBe(false);
+  });
+
+  it('is cleared by its next taker of what writers no longer running left beside it, and of nothing else', async () => {
+    const dir = join(lake.dir, 'leftovers');
+    const locks = join(dir, '.locks');
+    mkdirSync(locks, { recursive: true });
+    const dead = spawnSync('true').pid!; // a process that has ended
+    const live = liveProcess();
+    // A writer killed with SIGKILL while it took the lock leaves its private file (and, killed mid
+    // take-over, the stale lock it had moved aside); a live writer's private file is its own, and
+    // another lock's (the flush's) is that lock's business.
+    writeFileSync(join(locks, `trades.lock.${dead}`), `${dead}\n`);
+    writeFileSync(join(locks, `trades.lock.stale.${dead}`), '1\n');
+    writeFileSync(join(locks, `trades.lock.${live}`), `${live}\n`);
+    writeFileSync(join(locks, `trades.flush.lock.${dead}`), `${dead}\n`);
+    const r = await runAlpha(['data', 'lake', 'create', 'trades', '--schema', 'Trade', '--lake', dir], 60_000);
+    expect(r.stderr).toMatch(/^created "trades"/);
+    expect(readdirSync(locks).sort()).toEqual([`trades.flush.lock.${dead}`, `trades.lock.${live}`]);
   });
 
   it('keeps two creates started together apart: one creates the table, the other is refused', async () => {

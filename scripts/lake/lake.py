@@ -155,7 +155,12 @@ def cmd_create(a) -> dict:
     return {"version": dt.version(), **protocol(dt)}
 
 
-COMMIT = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
+# What makes a table, by the Delta protocol's names (PROTOCOL.md, "Delta Log Entries", "Checkpoints"):
+# a commit `n.json`, or a checkpoint, whose commits metadata cleanup may have deleted: classic
+# `n.checkpoint.parquet`, a part of a multi-part one `n.checkpoint.o.p.parquet`, a UUID-named (v2) one
+# `n.checkpoint.u.json|parquet`. `_last_checkpoint`, `n.crc` and `x.y.compacted.json` only point at
+# or sum up those, so alone they make no table.
+COMMIT = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet|checkpoint\.[0-9A-Fa-f-]+\.(json|parquet))$")
 
 
 def has_commit(log: str) -> bool:

@@ -180,3 +180,64 @@ def test_a_damaged_table_is_not_created_over(table: str, tmp_path: Path) -> None
     assert code == 2 and answer is None
     assert err.startswith(f"lake: {table}: a table folder with files but no commit stands there (a damaged table): move it away"), err
     assert any(p.suffix == ".parquet" for p in Path(table).rglob("*.parquet"))
+
+
+def lake_module():
+    """scripts/lake/lake.py as a module (its functions, without a process)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lake_tool", TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The names of the Delta protocol (PROTOCOL.md, "Delta Log Entries" and "Checkpoints"): a commit
+# `n.json`; a classic checkpoint `n.checkpoint.parquet`; part o of p of a multi-part one
+# `n.checkpoint.o.p.parquet` (o and p 10 digits); a UUID-named (v2) one `n.checkpoint.u.{json,parquet}`.
+# Metadata cleanup may delete the commits a checkpoint covers, so a checkpoint alone is a table. The
+# pointer `_last_checkpoint`, a checksum `n.crc` and a log compaction `x.y.compacted.json` only help
+# a reader find or check what commits and checkpoints hold: alone, they are no table.
+N = "00000000000000000010"
+
+
+@pytest.mark.parametrize(
+    ("names", "table"),
+    [
+        ([f"{N}.json"], True),
+        ([f"{N}.checkpoint.parquet"], True),
+        ([f"{N}.checkpoint.0000000001.0000000002.parquet", f"{N}.checkpoint.0000000002.0000000002.parquet"], True),
+        ([f"{N}.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.parquet", "_last_checkpoint"], True),
+        ([f"{N}.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.json"], True),
+        (["_last_checkpoint"], False),
+        ([f"{N}.crc"], False),
+        ([f"{N}.00000000000000000012.compacted.json"], False),
+        ([f".{N}.json.tmp", "_commits"], False),
+    ],
+)
+def test_has_commit_counts_every_kind_of_checkpoint(tmp_path: Path, names: list[str], table: bool) -> None:
+    log = tmp_path / "_delta_log"
+    log.mkdir()
+    for name in names:
+        (log / name).touch()
+    assert lake_module().has_commit(str(log)) is table
+
+
+def test_a_checkpointed_table_whose_commits_were_cleaned_up_is_not_created_over(table: str, tmp_path: Path) -> None:
+    """A table whose log holds a checkpoint (named as a v2 checkpoint writer names it) but no JSON
+    commit any more was told "a damaged table", as if nothing had read it as a table."""
+    from deltalake import DeltaTable
+
+    ok("append", "--table", table, "--file", rows_file(tmp_path / "a.parquet", [(T0, T0, "A", 1, 1, 1.0)]))
+    DeltaTable(table).create_checkpoint()
+    log = Path(table) / "_delta_log"
+    for commit in log.glob("*.json"):
+        commit.unlink()
+    classic = log / "00000000000000000001.checkpoint.parquet"
+    classic.rename(log / "00000000000000000001.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.parquet")
+    before = sorted(p.name for p in log.iterdir())
+    code, answer, err = lake("create", "--table", table, "--columns", json.dumps(COLUMNS), "--partition", "date")
+    assert code == 2 and answer is None
+    assert err == f"lake: {table}: a Delta table exists there already\n", err
+    assert sorted(p.name for p in log.iterdir()) == before

@@ -33,3 +33,14 @@ export function parseInstant(flag: string, value: string): number {
   if (t === undefined) throw new AlphaError(`${flag} is "${value}": ${INSTANT_HINT}`);
   return t;
 }
+
+/**
+ * An instant in µs since the epoch as `parseInstant` reads it back: a UTC time to the µs.
+ *
+ * @example
+ * isoMicros(1704205800123456); // '2024-01-02T14:30:00.123456Z'
+ */
+export function isoMicros(t: number): string {
+  const ms = Math.floor(t / 1000);
+  return `${new Date(ms).toISOString().slice(0, 23)}${String(t - ms * 1000).padStart(3, '0')}Z`;
+}

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { AlphaError } from '../../lib/core/errors.ts';
-import { parseInstant } from '../../lib/core/instant.ts';
+import { isoMicros, parseInstant } from '../../lib/core/instant.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import type { ListenAddress } from '../runtime/metrics-server.ts';
 
@@ -59,7 +59,7 @@ export function openAt(value: string, now: Micros = Date.now() * 1000): Micros {
   const at = parseInstant('--open-at', value);
   if (Math.abs(at - now) > DAY_US)
     throw new AlphaError(
-      `--open-at ${value} is ${new Date(at / 1000).toISOString()}, more than a day from now (${new Date(now / 1000).toISOString()}): expected the instant the session opens, e.g. the venue's ready line "open_at", or a few seconds from now for the venue and the runs alike`,
+      `--open-at ${value} is ${isoMicros(at)}, more than a day from now (${isoMicros(now)}): expected the instant the session opens, e.g. the venue's ready line "open_at", or a few seconds from now for the venue and the runs alike`,
     );
   return at;
 }

@@ -42,7 +42,10 @@ export function registerLiveCommand(program: Command): void {
     .option('--data <dir>', 'dataset whose manifest gives the instruments (default: the topology\'s "data:")', dataFolder)
     .option('--out <dir>', 'output folder: capture.alog, summary.json, what the sinks write', 'out/live')
     .option('--set <NODE.PARAM=VALUE>', 'override one param of the live graph (repeatable)', collect, [])
-    .option('--date <date>', "the trading day: its session is the run's and the run's clock starts at its open (YYYY-MM-DD)")
+    .option(
+      '--date <date>',
+      "the trading day: its session is the run's, and the run's clock reads its open when the run starts, or at --open-at (YYYY-MM-DD)",
+    )
     .option('--speed <x>', 'with --date: the clock runs this many times faster than the wall (as the venue’s --speed)', '1')
     .option(
       '--open-at <time>',

@@ -2,6 +2,9 @@
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 
+/** 09:30 to 16:00 New York, in µs. */
+const REGULAR_SESSION_US = 6.5 * 3600e6;
+
 export function registerVenueCommand(program: Command): void {
   const venue = program.command('venue').description('The exchange the live graph trades against on loopback (native/colo).');
   venue
@@ -42,10 +45,17 @@ export function registerVenueCommand(program: Command): void {
       const venueArgs = pass.flatMap(([key, flag]) => (typeof opts[key] === 'string' ? [flag, opts[key] as string] : []));
       if (opts['exitAtEnd']) venueArgs.push('--exit-at-end');
       if (typeof opts['openAt'] === 'string') {
-        if (typeof opts['speed'] === 'string' && /^0*(\.0*)?$/.test(opts['speed']))
-          throw new AlphaError('--open-at needs a clock: a --speed above 0 (0 plays the flow as fast as possible)');
+        // Checked before the flow is made (seconds for a dataset's day); the venue checks the spelling of --speed.
+        const speedText = typeof opts['speed'] === 'string' ? opts['speed'] : '1';
+        const speed = /^(\d+\.?\d*|\.\d+)$/.test(speedText) ? Number(speedText) : undefined;
+        if (speed === 0) throw new AlphaError('--open-at needs a clock: a --speed above 0 (0 plays the flow as fast as possible)');
+        const at = openAt(opts['openAt']);
+        if (speed !== undefined && at + REGULAR_SESSION_US / speed <= Date.now() * 1000)
+          throw new AlphaError(
+            `--open-at ${opts['openAt']}: at --speed ${speedText} the day's regular session (09:30 to 16:00) would be over before the venue starts: expected a later --open-at, or none for the open at the start`,
+          );
         // In ns for colo_venue: past 2^53, so not a Number.
-        venueArgs.push('--open-at-ns', String(BigInt(openAt(opts['openAt'])) * 1000n));
+        venueArgs.push('--open-at-ns', String(BigInt(at) * 1000n));
       }
       process.exitCode = await startVenue({
         ...(typeof opts['flow'] === 'string' ? { flow: opts['flow'] } : {}),

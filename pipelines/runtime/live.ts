@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { isoMicros } from '../../lib/core/instant.ts';
 import type { Micros } from '../../lib/core/time.ts';
 import type { Logger, Session, UniverseMember } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
@@ -145,7 +146,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base, options.openAt ?? base.now()) : base;
   if (options.openAt !== undefined && time.now() >= liveSession.close)
     throw new AlphaError(
-      `--open-at ${new Date(options.openAt! / 1000).toISOString()}: at --speed ${options.speed ?? 1} the session of ${date} would be over before the run starts (it reads ${new Date(time.now() / 1000).toISOString()}, past its close); expected a later --open-at, or none for the open at the start`,
+      `--open-at ${isoMicros(options.openAt!)}: at --speed ${options.speed ?? 1} the session of ${date} would be over before the run starts (it reads ${isoMicros(time.now())}, past its close); expected a later --open-at, or none for the open at the start`,
     );
   return withEndpoints(options, (metrics, redis) =>
     runSession(options, log, topology, { group, universe, sessions, time, warm, metrics }, redis),
@@ -231,7 +232,7 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
     );
   if (options.openAt !== undefined && options.openAt !== was?.system)
     throw new AlphaError(
-      `--resume --open-at: the run of ${file} keeps its clock${was ? ` (its open at ${new Date(was.system / 1000).toISOString()})` : ''}: leave --open-at out`,
+      `--resume --open-at: the run of ${file} keeps its clock${was ? ` (its open at ${isoMicros(was.system)})` : ''}: leave --open-at out`,
     );
   const time = was ? scaledTime(was.speed, was.origin, base, was.system) : base;
   if (dead.tornBytes > 0)

@@ -110,7 +110,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     [
       'a --open-at more than a day from now',
       ['live', 'examples/live-venue.yaml', '--date', '2024-01-02', '--open-at', '2024-01-02T14:30:00Z'],
-      /^alpha: --open-at 2024-01-02T14:30:00Z is 2024-01-02T14:30:00\.000Z, more than a day from now \(.*\): expected the instant the session opens/m,
+      /^alpha: --open-at 2024-01-02T14:30:00Z is 2024-01-02T14:30:00\.000000Z, more than a day from now \(.*\): expected the instant the session opens/m,
     ],
     [
       'a --open-at whose session is over at the start',
@@ -261,7 +261,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
         '--out',
         atSpeed,
       ],
-      /^alpha: --resume --open-at: the run of .* keeps its clock \(its open at 1970-01-01T00:00:00\.000Z\): leave --open-at out$/m,
+      /^alpha: --resume --open-at: the run of .* keeps its clock \(its open at 1970-01-01T00:00:00\.000001Z\): leave --open-at out$/m,
     ],
     [
       '--resume of a run whose topology changed since',

@@ -114,6 +114,13 @@ describe('alpha venue start', () => {
       [['--flow', whole, '--open-at', 'soon'], 1, /^alpha: --open-at is "soon": expected µs since the epoch/],
       [['--flow', whole, '--open-at', '2000-01-01T00:00:00Z'], 1, /^alpha: --open-at 2000-01-01T00:00:00Z is .*, more than a day from now/],
       [['--flow', whole, '--speed', '0', '--open-at', new Date().toISOString()], 1, /^alpha: --open-at needs a clock: a --speed above 0/],
+      // An open an hour ago at 600×: the day's session ended long before; played, it came out in one burst.
+      [
+        ['--flow', whole, '--speed', '600', '--open-at', new Date(Date.now() - 3_600_000).toISOString()],
+        1,
+        /^alpha: --open-at .*: at --speed 600 the day's regular session \(09:30 to 16:00\) would be over before the venue starts/,
+      ],
+      [['--flow', whole, '--speed', '', '--open-at', new Date().toISOString()], 2, /^alpha venue: --speed '' is not 0 or a number/],
       // Ten bytes but five characters, which the venue's ready line then escaped.
       [['--flow', whole, '--session', 'ééééé'], 2, /^alpha venue: --session 'ééééé' must be 1\.\.10 letters and digits/],
     ];

@@ -129,7 +129,11 @@ static uint64_t scaled_flow_time(uint64_t flow_ns, int64_t elapsed_ns, double sp
 constexpr uint64_t kLastNanosecondOfDay = 86'400'000'000'000ULL - 1;
 
 void Venue::fix_anchor(uint64_t now_ns) {
-  if (!anchor_) anchor_ = cfg_.anchor.value_or(ClockAnchor{int64_t(now_ns), flow_t0_});
+  if (anchor_) return;
+  anchor_ = cfg_.anchor.value_or(ClockAnchor{int64_t(now_ns), flow_t0_});
+  // On a shared clock the stamps follow it from the start, also before the flow's first record
+  // (they began at that record's time, ahead of the clock, until the flow caught up).
+  if (cfg_.anchor && cfg_.speed > 0) last_ts_ = std::min(kLastNanosecondOfDay, flow_clock(now_ns));
 }
 
 uint64_t Venue::flow_clock(uint64_t now_ns) const {

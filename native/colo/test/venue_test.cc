@@ -351,7 +351,19 @@ TEST(VenueClock, AnAnchorSharedWithOtherProcessesPlacesTheOpenAtItsPollTime) {
   EXPECT_EQ(v.poll_time_of(kOpen, 1), kOpenPoll);
   EXPECT_EQ(v.poll_time_of(kOpen + 60'000'000'000ULL, 1), kOpenPoll + 1'000'000'000LL);  // a flow minute, a poll second
   EXPECT_EQ(v.poll_time_of(kOpen - 600'000'000'000ULL, 1), kOpenPoll - 10'000'000'000LL);
-  v.poll(10'000'000'000ULL);
+  // A client logged in 40 poll seconds before the open: its Start of Day is stamped on the shared
+  // clock (40 flow minutes before 09:30), not at the flow's first record.
+  Client a("alice", "pw");
+  a.connect(v.ouch_port(), now_ns());
+  const uint64_t early = 10'000'000'000ULL;
+  for (int i = 0; i < 200 && a.msgs.empty(); ++i) {
+    v.poll(early + uint64_t(i));
+    a.pump(now_ns());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_FALSE(a.msgs.empty());
+  const uint64_t stamped = std::get<ouch42::SystemEvent>(a.msgs[0]).timestamp;
+  EXPECT_NEAR(double(stamped), double(kOpen - 2'400'000'000'000ULL), 1e6) << "40 flow minutes before the open";
   v.poll(kOpenPoll - 1'000'000);
   EXPECT_EQ(v.flow_stats().messages, 0u) << "played before the open";
   v.poll(uint64_t(kOpenPoll) + 3'600'000'000'000ULL);  // an hour of poll time later: the whole flow is due

@@ -44,6 +44,7 @@ uint64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
 // The regular session's open, 09:30:00.000, in ITCH's nanoseconds since midnight: the instant that
 // --open-at names, as alpha live --open-at does for its --date.
 constexpr uint64_t kOpenNs = 34'200'000'000'000ULL;
+constexpr uint64_t kCloseNs = 57'600'000'000'000ULL;  // 16:00
 constexpr int64_t kNsPerDay = 86'400'000'000'000LL;
 
 // A CLOCK_REALTIME instant (after 1970) as an ISO-8601 UTC time to the microsecond, as alpha live
@@ -172,9 +173,10 @@ int main(int argc, char** argv) {
       // Shared with the runs that trade against it: they map their --date's open to the same instant.
       const std::string v = value();
       open_at_ns = int64_t(parse_uint(a, v, INT64_MAX, "ns since the epoch (CLOCK_REALTIME) of the open"));
+      // alpha venue start checks a day each way before it makes the flow; this bounds direct use.
       const int64_t now = int64_t(clock_ns(CLOCK_REALTIME));
-      if (*open_at_ns < now - kNsPerDay || *open_at_ns > now + kNsPerDay)
-        usage_error("--open-at-ns " + v + " is " + iso_utc(*open_at_ns) + ", more than a day from now (" + iso_utc(now) +
+      if (*open_at_ns < now - 2 * kNsPerDay || *open_at_ns > now + 2 * kNsPerDay)
+        usage_error("--open-at-ns " + v + " is " + iso_utc(*open_at_ns) + ", more than two days from now (" + iso_utc(now) +
                     "); the open of a session that plays now is within a day of it");
     } else if (a == "--exit-at-end") {
       exit_at_end = true;
@@ -186,6 +188,13 @@ int main(int argc, char** argv) {
   if (flow_path.empty()) usage_error("--flow FILE is required (a length-prefixed ITCH 5.0 file, e.g. from `alpha itch simulate`)");
   if (cfg.users.empty()) cfg.users = {{"alpha", "alpha"}};
   if (open_at_ns && cfg.speed == 0) usage_error("--open-at-ns needs a clock: a --speed above 0 (0 plays the flow as fast as possible)");
+  if (open_at_ns) {
+    // The flow's clock when the venue starts: past 16:00, its day's regular session is over already.
+    const double now_flow = double(kOpenNs) + double(int64_t(clock_ns(CLOCK_REALTIME)) - *open_at_ns) * cfg.speed;
+    if (now_flow >= double(kCloseNs))
+      usage_error("--open-at-ns " + std::to_string(*open_at_ns) + ": at --speed " + std::to_string(cfg.speed) +
+                  " the day's regular session (09:30 to 16:00) would be over at the start; a later open is needed");
+  }
 
   std::unique_ptr<colo::itch_file::MappedFile> flow;
   // The flow truncated while it plays: "alpha venue: --flow FILE changed while it was read (...)".

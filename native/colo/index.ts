@@ -51,12 +51,17 @@ export interface ItchSummary {
   readonly messages: number;
   readonly frameErrors: readonly { kind: string; count: number; firstOffset: number }[];
   readonly bookErrors: readonly { kind: string; count: number }[];
+  /**
+   * Messages after End of Messages (System Event 'C', the day's last message by the ITCH 5.0 spec):
+   * how many, and the byte offset of the first one's length prefix. Counted, not applied to the book. Null when none.
+   */
+  readonly afterEnd: { count: number; firstOffset: number } | null;
   readonly symbols: readonly ItchSymbolSummary[];
 }
 
 export interface ItchFile {
   /** Replays until `maxRows` quote and trade rows were collected, or the file ends. */
-  next(maxRows: number): { quotes: ItchQuoteColumns; trades: ItchTradeColumns; done: boolean };
+  next(maxRows: number): { quotes: ItchQuoteColumns; trades: ItchTradeColumns; done: boolean; afterEnd: number };
   /** Replays the rest of the file off the main thread, collecting no rows. */
   run(): Promise<void>;
   summary(): ItchSummary;
@@ -103,6 +108,10 @@ export interface ItchFeedStats {
   readonly itchErrors: number;
   /** Messages the book could not apply (unknown reference, ...): counted, not feed errors. */
   readonly bookErrors: number;
+  /** Messages after End of Messages (System Event 'C', the day's last message by the ITCH 5.0 spec): counted, not applied to the book. */
+  readonly afterEnd: number;
+  /** The MoldUDP64 sequence of the first of them; null when none. */
+  readonly afterEndFirstSequence: number | null;
   /** Join requests sent (until the first heartbeat names the session). */
   readonly joins: number;
   /** Times the feed stopped reading because maxRows rows were waiting for take(). */

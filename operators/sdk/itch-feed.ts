@@ -6,7 +6,9 @@
  * crossing of the native boundary. Exchange time (ns since New York midnight) becomes ts_event on
  * the session's date; ts_known is the feed thread's receive clock (a file has none: ts_event). A
  * top with an empty side, or crossed, is not a quote the graph can use: it is counted
- * (`one_sided`), not sent.
+ * (`one_sided`), not sent. Messages after End of Messages (System Event 'C', the day's last message
+ * by the ITCH 5.0 spec) are counted (`after_end`), not applied to the book, and said once as the
+ * source closes or the file ends, with where the first one was.
  */
 import { ColumnBatch, type StringColumn } from '../../lib/core/column-batch.ts';
 import { DataError } from '../../lib/core/errors.ts';
@@ -214,6 +216,7 @@ export function openItchFeedReader<T extends Quote | Trade>(
     // waits for its own session's, so a count here means a feed that stopped delivering.
     ['session_changes', () => stats().sessionChanges],
     ['book_errors', () => stats().bookErrors],
+    ['after_end', () => stats().afterEnd],
     ['buffer_overflows', () => stats().bufferOverflow],
   ] as const)
     ctx.metrics.observedCounter(name, read);
@@ -274,8 +277,21 @@ export function openItchFeedReader<T extends Quote | Trade>(
         ctx.log.warn(
           `${final.sessionChanges} datagram(s) of another MoldUDP64 session were dropped: the venue started a new session, which this feed does not follow (its rows stopped there)`,
         );
+      if (final.afterEnd > 0)
+        ctx.log.warn(afterEndWarning(final.afterEnd, `the first at MoldUDP64 sequence ${final.afterEndFirstSequence}`));
     },
   };
+}
+
+/**
+ * The one line said of messages after End of Messages, live and from a file (`where`: the first one's
+ * MoldUDP64 sequence or byte offset).
+ */
+export function afterEndWarning(count: number, where: string): string {
+  return (
+    `${count} ITCH message(s) after End of Messages (System Event 'C'), ${where}: counted, not applied to the book (no rows from them); ` +
+    'ITCH 5.0 sends nothing after End of Messages, the last message of the day'
+  );
 }
 
 /** An ITCH file, replayed through the book in steps of `rowsPerStep` rows. */
@@ -293,19 +309,29 @@ export function openItchFileReader<T extends Quote | Trade>(
     return names.get(l);
   };
   const convert = new Converter(symbolOf, midnight, ctx.metrics.counter('one_sided'));
+  const afterEnd = ctx.metrics.counter('after_end');
+  let counted = 0;
+  let warned = false;
   let done = false;
   return {
     async next() {
       while (!done) {
         const step = file.next(rowsPerStep);
         done = step.done;
+        afterEnd.inc(step.afterEnd - counted);
+        counted = step.afterEnd;
         const batch = schema === 'Quote' ? convert.quotes(step.quotes, undefined) : convert.trades(step.trades, undefined);
         const sound = batch && soundRows(schema, batch as unknown as ColumnBatch<T>, ctx);
         if (sound && sound.length > 0) return sound;
       }
       // A damaged file fails the run, as a corrupt Parquet file does: its book cannot be trusted.
-      const e = file.summary().frameErrors[0];
+      const summary = file.summary();
+      const e = summary.frameErrors[0];
       if (e) throw new DataError(path, `${e.count} × ${e.kind} (first at byte ${e.firstOffset}): not a well-formed ITCH 5.0 file`);
+      if (summary.afterEnd && !warned) {
+        warned = true;
+        ctx.log.warn(`${path}: ${afterEndWarning(summary.afterEnd.count, `the first at byte ${summary.afterEnd.firstOffset}`)}`);
+      }
       return null;
     },
     async close() {},

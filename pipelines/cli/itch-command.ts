@@ -49,11 +49,12 @@ export function registerItchCommand(program: Command): void {
     .option('--overwrite', 'replace an existing non-empty --out whole (default: refuse it)')
     .action(async (file: string, opts: { out: string; date?: string; symbols?: string; overwrite?: boolean }) => {
       const started = Date.now();
-      const [{ parseSymbols }, { convertItch }, { sessionDate }, { wroteLine }] = await Promise.all([
+      const [{ parseSymbols }, { convertItch }, { sessionDate }, { wroteLine }, { afterEndProblem }] = await Promise.all([
         import('../itch/symbols-option.ts'),
         import('../itch/convert.ts'),
         import('../itch/exchange-time.ts'),
         import('./report.ts'),
+        import('../itch/book.ts'),
       ]);
       const symbols = parseSymbols(opts.symbols);
       const r = await convertItch(file, {
@@ -63,6 +64,8 @@ export function registerItchCommand(program: Command): void {
         ...(opts.overwrite ? { overwrite: true } : {}),
       });
       for (const e of r.report.bookErrors) process.stderr.write(`alpha: warning: ${file}: ${e.count} × ${e.kind} (counted and skipped)\n`);
+      const late = afterEndProblem(r.report);
+      if (late !== undefined) process.stderr.write(`alpha: warning: ${late}\n`);
       if (r.leftOut.length > 0)
         process.stderr.write(
           `alpha: warning: ${r.leftOut.length} symbol(s) a dataset cannot name left out, their rows with them; the first: ${r.leftOut[0]!.problem}\n`,

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { colo, type ItchFile, type ItchSummary, type ItchSymbolSummary } from '../../native/colo/index.ts';
 import { printable } from '../../lib/core/printable.ts';
+import { afterEndWarning } from '../../operators/sdk/itch-feed.ts';
 
 /**
  * A symbol (8 bytes of the file) fit for a terminal: control characters as \xNN (lib/core/printable.ts's
@@ -34,6 +35,8 @@ export interface BookReport {
   readonly symbols: readonly ItchSymbolSummary[];
   readonly frameErrors: ItchSummary['frameErrors'];
   readonly bookErrors: ItchSummary['bookErrors'];
+  /** Messages after End of Messages (System Event 'C'): counted, not applied to the book; null when none. */
+  readonly afterEnd: ItchSummary['afterEnd'];
   /** Symbols asked for with --symbols that the file never names. */
   readonly missing: readonly string[];
   /** Top-of-book changes and prints stamped 24 h or more after midnight; null when none. */
@@ -98,6 +101,7 @@ export function reportOf(file: string, s: ItchSummary, symbols?: readonly string
     symbols: wanted ? named.filter((x) => wanted.has(x.symbol)) : named,
     frameErrors: s.frameErrors,
     bookErrors: s.bookErrors,
+    afterEnd: s.afterEnd,
     missing: symbols ? symbols.filter((x) => !named.some((n) => n.symbol === x)) : [],
     pastDayEnd,
   };
@@ -136,9 +140,13 @@ export function formatBookTable(r: BookReport): string {
       .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(header), ...rows.map(line), '', `${int(r.messages)} messages, ${int(r.bytes)} bytes, ${r.symbols.length} symbol(s)`].join(
-    '\n',
-  );
+  const late = r.afterEnd ? `, ${int(r.afterEnd.count)} after End of Messages (not applied)` : '';
+  return [
+    line(header),
+    ...rows.map(line),
+    '',
+    `${int(r.messages)} messages${late}, ${int(r.bytes)} bytes, ${r.symbols.length} symbol(s)`,
+  ].join('\n');
 }
 
 /** The rows a report found stamped at or after the day's end, as one line; undefined when none. */
@@ -153,7 +161,12 @@ export function pastDayEndProblem(r: BookReport): string | undefined {
   );
 }
 
-/** Problems a reader must see: damaged framing, book inconsistencies, symbols not found. */
+/** The messages a report found after End of Messages, as one line; undefined when none. */
+export function afterEndProblem(r: BookReport): string | undefined {
+  return r.afterEnd ? `${r.file}: ${afterEndWarning(r.afterEnd.count, `the first at byte ${int(r.afterEnd.firstOffset)}`)}` : undefined;
+}
+
+/** Problems a reader must see: damaged framing, book inconsistencies, messages after the day's end, symbols not found. */
 export function problemsOf(r: BookReport): { errors: string[]; warnings: string[] } {
   const errors = r.frameErrors.map((e) => {
     const what = e.kind.startsWith('record runs past') ? 'nothing after it was read' : 'skipped by their length prefixes';
@@ -167,5 +180,7 @@ export function problemsOf(r: BookReport): { errors: string[]; warnings: string[
   if (late !== undefined) errors.push(late);
   for (const s of r.missing) errors.push(`--symbols: ${s} is not in ${r.file} (no directory entry or order names it)`);
   const warnings = r.bookErrors.map((e) => `${r.file}: ${int(e.count)} × ${e.kind} (counted and skipped)`);
+  const afterEnd = afterEndProblem(r);
+  if (afterEnd !== undefined) warnings.push(afterEnd);
   return { errors, warnings };
 }

@@ -252,6 +252,38 @@ describe('alpha itch book', () => {
     expect(run2.stderr).toContain('1 × record length disagrees with its message type (first at byte 21)');
   });
 
+  it('warns of the messages after End of Messages, saying how many and the byte of the first, and applies none of them', async () => {
+    // session() ends with End of Messages (System Event 'C'), the day's last message by the ITCH 5.0
+    // spec; a file that goes on after it had these applied to the book without a word.
+    const s = session(7, 400);
+    const more = new ItchWriter();
+    more.add(1, 72_000_000_000_000n, 1n << 40n, 'B', 700, 'AAPL', 9_999_000); // would top AAPL's bid
+    more.trade(2, 72_000_000_000_001n, 'B', 300, 'MSFT', 1_000_000, 99n); // would print on MSFT
+    more.systemEvent(72_000_000_000_002n, 'C');
+    const file = join(dir, 'after-end.itch');
+    writeFileSync(file, Buffer.concat([s.bytes, more.bytes()]));
+    const said = `alpha: warning: ${file}: 3 ITCH message(s) after End of Messages (System Event 'C'), the first at byte ${s.bytes.length.toLocaleString('en-US')}: counted, not applied to the book (no rows from them); ITCH 5.0 sends nothing after End of Messages, the last message of the day\n`;
+
+    const run = await runAlpha(['itch', 'book', file, '--format', 'json'], 30_000);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { ok: boolean; messages: number; symbols: Record<string, unknown>[]; afterEnd: unknown };
+    expect(out.symbols.map(({ locate: _l, ...rest }) => rest)).toEqual(s.expected);
+    expect(out.afterEnd).toEqual({ count: 3, firstOffset: s.bytes.length });
+    expect(out.messages).toBe(400 + STOCKS.length + 2 + 3); // framed and well-formed, so still messages of the file
+    expect(run.stderr).toBe(said);
+
+    const table = await runAlpha(['itch', 'book', file], 30_000);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(
+      `${(400 + STOCKS.length + 5).toLocaleString('en-US')} messages, 3 after End of Messages (not applied), `,
+    );
+    expect(table.stderr).toBe(said);
+
+    const converted = await runAlpha(['itch', 'convert', file, '--out', join(dir, 'after-end'), '--date', '2024-03-05'], 60_000);
+    expect(converted.code).toBe(0);
+    expect(converted.stderr.startsWith(said)).toBe(true);
+  });
+
   it('refuses bad arguments in one line each', async () => {
     const file = join(dir, 'book-1.itch');
     const empty = join(dir, 'empty.itch');

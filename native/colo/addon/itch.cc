@@ -68,7 +68,7 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
     if (busy_) throw Napi::Error::New(env, "ItchFile: run() is still working on this file");
   }
 
-  // next(maxRows) → { quotes, trades, done }
+  // next(maxRows) → { quotes, trades, done, afterEnd }: afterEnd, the messages after End of Messages so far
   Napi::Value Next(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     check_idle(env);
@@ -99,6 +99,7 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
     out.Set("quotes", quotes);
     out.Set("trades", trades);
     out.Set("done", Napi::Boolean::New(env, done));
+    out.Set("afterEnd", Napi::Number::New(env, double(replay_->book().stats().after_end)));
     return out;
   }
 
@@ -164,6 +165,15 @@ class ItchFile : public Napi::ObjectWrap<ItchFile> {
       book_errors.Set(book_errors.Length(), e);
     }
     out.Set("bookErrors", book_errors);
+    // Messages after End of Messages (System Event 'C'): counted, not applied; null when none.
+    if (const uint64_t late = book.stats().after_end) {
+      Napi::Object a = Napi::Object::New(env);
+      a.Set("count", Napi::Number::New(env, double(late)));
+      a.Set("firstOffset", Napi::Number::New(env, double(replay_->first_after_end())));
+      out.Set("afterEnd", a);
+    } else {
+      out.Set("afterEnd", env.Null());
+    }
     Napi::Array symbols = Napi::Array::New(env);
     for (uint16_t loc : book.locates()) {
       const colo::book::Instrument* ins = book.instrument(loc);

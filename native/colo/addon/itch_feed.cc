@@ -229,6 +229,8 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
         now,
         [&](uint64_t seq, colo::mold::Bytes m) {
           current_seq_ = seq;
+          // After End of Messages the book counts the message and does not apply it.
+          if (book_.ended() && first_after_end_ == 0) first_after_end_ = seq;
           if (book_.apply_bytes(m.data(), m.size(), sink) != colo::DecodeStatus::kOk) ++itch_errors_;
         },
         max);
@@ -442,6 +444,9 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     uint64_t book_errors = 0;
     for (uint64_t e : book_.stats().errors) book_errors += e;
     num("bookErrors", double(book_errors));
+    num("afterEnd", double(book_.stats().after_end));
+    o.Set("afterEndFirstSequence",
+          first_after_end_ ? Napi::Value(Napi::Number::New(env, double(first_after_end_))) : env.Null());
     num("joins", double(joins_));
     num("stalls", double(stalls_));
     num("nextSequence", double(r.next_expected()));
@@ -493,6 +498,7 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
   size_t max_rows_ = 1 << 20;
   double midnight_us_ = 0;
   uint64_t current_seq_ = 0;  // sequence of the message being applied
+  uint64_t first_after_end_ = 0;  // sequence of the first message after End of Messages; 0: none yet
   Napi::Reference<Napi::ArrayBuffer> arena_;
   size_t arena_size_ = 0;
   size_t arena_at_ = 0;

@@ -59,13 +59,13 @@ struct NoRows {
 bool ItchReplay::step(size_t max_rows, QuoteRows* quotes, TradeRows* trades) {
   if (max_rows == 0) {
     NoRows none;
-    while (cursor_.next(frames_, [&](uint64_t, const uint8_t* m, size_t len) { book_.apply_bytes(m, len, none); })) {
+    while (cursor_.next(frames_, [&](uint64_t off, const uint8_t* m, size_t len) { apply(off, m, len, none); })) {
     }
     return true;
   }
   RowSink rows{*this, quotes, trades};
   while (rows.rows < max_rows) {
-    if (!cursor_.next(frames_, [&](uint64_t, const uint8_t* m, size_t len) { book_.apply_bytes(m, len, rows); }))
+    if (!cursor_.next(frames_, [&](uint64_t off, const uint8_t* m, size_t len) { apply(off, m, len, rows); }))
       return true;
   }
   return cursor_.done();

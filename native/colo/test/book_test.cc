@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "colo/itch_file.h"
+#include "colo/itch_replay.h"
+
 #include <map>
 #include <random>
 
@@ -120,6 +123,66 @@ TEST(Book, BadMessagesAreCountedAndLeaveTheBookConsistent) {
   EXPECT_EQ(r.trades.back().shares, 100u);
   EXPECT_EQ(book.live_orders(), 0u);
   EXPECT_EQ(book.symbol_book(1)->top(), Top{});
+}
+
+SystemEvent system_event(uint64_t ts, char code) {
+  SystemEvent s;
+  s.h = hdr(0, ts);
+  s.event_code = code;
+  return s;
+}
+
+// ITCH 5.0: End of Messages (System Event 'C') is always the last message of the day. What comes
+// after it is counted, never applied: the book stays as the day ended.
+TEST(Book, MessagesAfterEndOfMessagesAreCountedNotApplied) {
+  Book book;
+  Recorder r;
+  book.apply(Message{add(1, 1, 1, 'B', 100, 10000)}, r);
+  book.apply(Message{system_event(2, 'E')}, r);  // End of System Hours: not the end
+  book.apply(Message{system_event(3, 'M')}, r);  // End of Market Hours: not the end
+  EXPECT_FALSE(book.ended());
+  book.apply(Message{system_event(4, 'C')}, r);  // End of Messages
+  EXPECT_TRUE(book.ended());
+  const Top day_end = book.symbol_book(1)->top();
+  const size_t quotes = r.quotes.size();
+
+  book.apply(Message{add(1, 5, 2, 'S', 50, 10100)}, r);  // would make an ask
+  OrderExecuted e;
+  e.h = hdr(1, 6);
+  e.order_ref = 1;
+  e.executed_shares = 40;  // would print and shrink the bid
+  book.apply(Message{e}, r);
+  book.apply(Message{add(2, 7, 3, 'B', 10, 20000)}, r);  // a locate never seen
+  EXPECT_EQ(book.stats().after_end, 3u);
+  EXPECT_EQ(book.symbol_book(1)->top(), day_end);
+  EXPECT_EQ(r.quotes.size(), quotes);
+  EXPECT_TRUE(r.trades.empty());
+  EXPECT_EQ(book.live_orders(), 1u);
+  EXPECT_EQ(book.locates(), (std::vector<uint16_t>{0, 1}));  // the system events' locate 0, and AAPL's
+  for (auto n : book.stats().errors) EXPECT_EQ(n, 0u);
+}
+
+TEST(ItchReplay, KeepsTheOffsetOfTheFirstMessageAfterEndOfMessages) {
+  std::vector<uint8_t> file;
+  auto append = [&](const Message& m) {
+    uint8_t b[kMaxMessageLength];
+    itch_file::append_record(file, b, encode(m, b));
+  };
+  append(Message{add(1, 1, 1, 'B', 100, 10000)});
+  append(Message{system_event(2, 'C')});
+  const uint64_t first_late = file.size();
+  append(Message{add(1, 3, 2, 'S', 100, 10100)});
+  append(Message{system_event(4, 'C')});  // a second End of Messages is after the first, too
+
+  ItchReplay replay(file.data(), file.size());
+  QuoteRows q;
+  TradeRows t;
+  EXPECT_TRUE(replay.step(100, &q, &t));
+  EXPECT_EQ(replay.frames().messages, 4u);  // well-formed, so framed and counted as messages
+  EXPECT_EQ(replay.book().stats().after_end, 2u);
+  EXPECT_EQ(replay.first_after_end(), first_late);
+  ASSERT_EQ(q.size(), 1u);  // the bid before the end; no ask after it
+  EXPECT_EQ(replay.book().symbol_book(1)->top(), (Top{10000, 0, 100, 0}));
 }
 
 // Reference: orders tracked in a std::map by ref; levels recomputed from scratch.

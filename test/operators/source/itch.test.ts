@@ -141,6 +141,68 @@ describe('source.itch', () => {
     }
   }, 60_000);
 
+  it('counts the messages after End of Messages, applies none, and says so once with where the first was, from the file and live', async () => {
+    // ITCH 5.0: End of Messages (System Event 'C') is always the day's last message. A feed or a file
+    // that goes on after it had its adds and executions applied to the book without a word.
+    const at = 10n * 3_600_000_000_000n;
+    const w = new ItchWriter();
+    w.systemEvent(at, 'O');
+    w.stockDirectory(1, at, 'S0001');
+    w.add(1, at + 1n, 1n, 'B', 100, 'S0001', 1_000_000);
+    w.add(1, at + 2n, 2n, 'S', 100, 'S0001', 1_001_000);
+    w.systemEvent(at + 3n, 'C');
+    // Its byte offset, and its MoldUDP64 sequence: the sixth message (startMoldPublisher numbers them from 1).
+    const firstLate = w.bytes().length;
+    w.add(1, at + 4n, 3n, 'B', 100, 'S0001', 1_000_500); // would narrow the bid to 100.05
+    w.executed(1, at + 5n, 2n, 100, 7n); // would print, and empty the ask
+    const day = w.bytes();
+    writeFileSync(join(dir, 'late.itch'), day);
+    const yaml = (source: string) =>
+      `name: late\nnodes:\n  - { name: quotes, type: source.itch, params: { ${source} } }\n  - { name: trades, type: source.itch, params: { ${source}, schema: Trade } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n  - { name: prints, type: test.probe, inputs: { records: trades } }\n`;
+    const expected = (
+      run: { metrics: Map<string, Record<string, number>> },
+      probes: Map<string, Probe>,
+      warnings: string[],
+      where: string,
+    ) => {
+      expect((probes.get('probe')!.records as Quote[]).map((q) => [q.bid, q.ask])).toEqual([[100, 100.1]]);
+      expect(probes.get('prints')!.records).toEqual([]);
+      expect(run.metrics.get('quotes')!.after_end).toBe(2);
+      expect(run.metrics.get('trades')!.after_end).toBe(2);
+      const said = warnings.filter((m) => m.includes('End of Messages'));
+      expect(said).toHaveLength(2); // once per source
+      for (const m of said)
+        expect(m).toContain(
+          `2 ITCH message(s) after End of Messages (System Event 'C'), ${where}: counted, not applied to the book (no rows from them); ITCH 5.0 sends nothing after End of Messages, the last message of the day`,
+        );
+    };
+    const fileWarnings: string[] = [];
+    const fromFile = new Map<string, Probe>();
+    const fileRun = await runGraph(topology(yaml('file: late.itch'), fromFile), {
+      sessions,
+      universe,
+      dataFile: (f) => join(dir, f),
+      log: { info: () => {}, warn: (m) => fileWarnings.push(m) },
+    });
+    expected(fileRun, fromFile, fileWarnings, `the first at byte ${firstLate}`);
+    expect(fileWarnings.filter((m) => m.includes(`${join(dir, 'late.itch')}: 2 ITCH message(s) after End of Messages`))).toHaveLength(2);
+
+    const pub = colo().startMoldPublisher(day, {});
+    try {
+      pub.publish();
+      const liveWarnings: string[] = [];
+      const live = new Map<string, Probe>();
+      const run = await runLive(topology(yaml(`rerequest_port: ${pub.rerequestPort}, date: '${DATE}'`), live), systemTime, {
+        sessions: [],
+        universe,
+        log: { info: () => {}, warn: (m) => liveWarnings.push(m) },
+      });
+      expected(run, live, liveWarnings, 'the first at MoldUDP64 sequence 6');
+    } finally {
+      pub.stop();
+    }
+  }, 30_000);
+
   it('refuses spin on a file: there is no feed to busy-poll', () => {
     const yaml = `name: file\nnodes:\n  - { name: quotes, type: source.itch, params: { file: day.itch, spin: true } }\n  - { name: probe, type: test.probe, inputs: { records: quotes } }\n`;
     const { topology: t, problems } = validateTopology(

@@ -2,7 +2,9 @@
 // → top of book, per stock locate. Applying a message updates the book and tells a sink about
 // what a strategy sees: a changed top of book (a quote) or an execution (a trade). Messages
 // that cannot apply (an unknown or duplicate order reference, more shares executed than an
-// order has) are counted, never trusted: the book stays consistent.
+// order has) are counted, never trusted: the book stays consistent. So are messages after End of
+// Messages (System Event 'C'), which the ITCH 5.0 spec makes the day's last message: the book stays
+// as it was at the end of the day.
 #pragma once
 
 #include <array>
@@ -84,6 +86,7 @@ std::string_view book_error_name(BookError e);
 struct BookStats {
   std::array<uint64_t, size_t(BookError::kCount)> errors{};
   uint64_t quotes = 0, trades = 0;
+  uint64_t after_end = 0;  // messages after End of Messages: counted, not applied
 };
 
 // Per-locate metadata learned from Stock Directory messages.
@@ -126,6 +129,10 @@ class Book {
   // Locates seen (by a directory message or an order), ascending.
   std::vector<uint16_t> locates() const;
   const BookStats& stats() const { return stats_; }
+  // End of Messages (System Event 'C') was applied: every message after it is counted in
+  // stats().after_end and not applied. A caller that knows where a message came from (a file
+  // offset, a MoldUDP64 sequence) asks this before applying it to say where the first one was.
+  bool ended() const { return ended_; }
   size_t live_orders() const { return orders_.size(); }
   // Slots in the order index's table (OrderIndex::slots).
   size_t order_slots() const { return orders_.slots(); }
@@ -157,6 +164,7 @@ class Book {
   std::vector<Instrument> instruments_;  // by locate
   OrderIndex orders_;
   BookStats stats_;
+  bool ended_ = false;
 };
 
 // Which locates' rows a consumer of a book keeps: those whose symbol is one of a set (all when the
@@ -218,10 +226,16 @@ void Book::execute(uint64_t ts, uint64_t ref, uint32_t shares,
 
 template <class M, class Sink>
 void Book::on(const M& m, Sink& sink) {
+  if (ended_) [[unlikely]] {
+    ++stats_.after_end;
+    return;
+  }
   count(m);
   const uint16_t loc = m.h.stock_locate;
   const uint64_t ts = m.h.timestamp;
-  if constexpr (std::is_same_v<M, itch::StockDirectory>) {
+  if constexpr (std::is_same_v<M, itch::SystemEvent>) {
+    if (m.event_code == 'C') ended_ = true;  // End of Messages
+  } else if constexpr (std::is_same_v<M, itch::StockDirectory>) {
     instrument_for(loc).symbol = std::string(m.stock.view());
   } else if constexpr (std::is_same_v<M, itch::AddOrder> || std::is_same_v<M, itch::AddOrderMpid>) {
     Instrument& ins = instrument_for(loc);

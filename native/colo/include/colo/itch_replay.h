@@ -1,7 +1,8 @@
 // Replays a length-prefixed ITCH 5.0 file (colo/itch_file.h) through the order book, in steps,
 // collecting the quotes (top-of-book changes) and trades of the symbols asked for as columns.
 // Framing problems are counted with their offsets; the replay goes on after a bad message
-// whenever its length prefix lets it.
+// whenever its length prefix lets it. Messages after End of Messages are counted by the book and
+// not applied; the replay keeps the offset of the first.
 #pragma once
 
 #include <array>
@@ -47,14 +48,24 @@ class ItchReplay {
   size_t size() const { return cursor_.n; }
   const book::Book& book() const { return book_; }
   const itch_file::ScanStats& frames() const { return frames_; }
+  // Offset (of its length prefix) of the first message after End of Messages; valid where
+  // book().stats().after_end > 0.
+  uint64_t first_after_end() const { return first_after_end_; }
   // Whether rows of `locate` are collected (decided from its symbol once it is known).
   bool selected(uint16_t locate) { return filter_.selected(book_, locate); }
 
  private:
+  template <class Sink>
+  void apply(uint64_t offset, const uint8_t* m, size_t len, Sink& sink) {
+    if (book_.ended() && book_.stats().after_end == 0) first_after_end_ = offset;
+    book_.apply_bytes(m, len, sink);
+  }
+
   itch_file::Cursor cursor_;
   book::Book book_;
   itch_file::ScanStats frames_;
   book::SymbolFilter filter_;
+  uint64_t first_after_end_ = 0;
 };
 
 }  // namespace colo::itch

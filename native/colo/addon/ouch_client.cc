@@ -45,7 +45,10 @@ uint64_t steady_ns() {
 }
 
 constexpr uint64_t kFirstBackoffNs = 20'000'000;   // 20 ms after a drop, doubling ...
-constexpr uint64_t kMaxBackoffNs = 500'000'000;    // ... up to 0.5 s
+constexpr uint64_t kMaxBackoffNs = 500'000'000;    // ... up to 0.5 s (a venue down or refusing: back soon) ...
+// ... and on up to 4 s once a session that logged in dropped before it held kSteadyNs: a venue that
+// accepts every login and drops it at once had the client log in twice a second for ever.
+constexpr uint64_t kMaxShortSessionBackoffNs = 4'000'000'000;
 // A session that lasted this long resets the backoff; one dropped sooner keeps doubling it (a venue
 // that accepted the login and then sent garbage had the client reconnect 45 times a second).
 constexpr uint64_t kSteadyNs = 1'000'000'000;
@@ -135,8 +138,9 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   void push(Event e) { events_.push_back(std::move(e)); }
 
   // A connection ended: `disconnected` for one that had logged in (not after End of Session),
-  // and the next attempt after the backoff.
-  void lost(const std::string& why, uint64_t now) {
+  // and the next attempt after the backoff. `by_venue` is false for the client's own reset
+  // (dropConnection), which says nothing of the venue.
+  void lost(const std::string& why, uint64_t now, bool by_venue = true) {
     const bool done = session_->state() == soup::ClientSession::State::kDone;
     if (logged_in_ && !done) push(Event{Event::kDisconnected, 0, why, 0, {}});
     if (logged_in_) ++st_disconnects_;
@@ -145,13 +149,20 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     // (`now` is the round's, taken before a login in the same round: then now < logged_in_at_.)
     if (logged_in_ && now > logged_in_at_ && now - logged_in_at_ >= kSteadyNs) {
       backoff_ = kFirstBackoffNs;
+      short_session_ = false;
       // Only a session that held ends a window of refusals: one dropped at once (a venue accepting and
       // dropping between its refusals) would otherwise start the window again, for ever.
       refused_since_ = 0;
+    } else if (logged_in_ && by_venue) {
+      short_session_ = true;  // the wait goes on doubling past 0.5 s until a session holds
     }
     logged_in_ = false;
     next_connect_ = now + backoff_;
-    backoff_ = std::min(backoff_ * 2, kMaxBackoffNs);
+    // Within a window of logins refused 'S' (loginRetryMs from the first) the wait stays at most 0.5 s,
+    // as it always was there: the venue lets go of the old connection at a time of its own, and a login
+    // still refused at the window's end ends the client then, not seconds later.
+    const bool refusing = refused_since_ != 0 && now < refused_since_ + login_retry_ns_;
+    backoff_ = std::min(backoff_ * 2, short_session_ && !refusing ? kMaxShortSessionBackoffNs : kMaxBackoffNs);
   }
 
   void handle_events(std::string& why) {
@@ -223,7 +234,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     if (drop_ && sock_.open()) {
       sock_.close(/*reset=*/true);
       session_->on_disconnected(now);
-      lost("connection dropped by the client (dropConnection)", now);
+      lost("connection dropped by the client (dropConnection)", now, /*by_venue=*/false);
       next_connect_ = now;  // reconnect at once: the test wants the reconnect, not the backoff
     }
     drop_ = false;
@@ -530,6 +541,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   uint64_t login_retry_ns_ = uint64_t(kDefaultLoginRetryMs) * 1'000'000;
   uint64_t refused_since_ = 0;  // the first login refused 'S' since the last accepted one (0: none)
   uint64_t backoff_ = kFirstBackoffNs;
+  bool short_session_ = false;  // a session dropped before it held kSteadyNs, and none has held since
   uint64_t logged_in_at_ = 0;  // steady_ns() of the last Login Accepted
   std::deque<std::vector<uint8_t>> queue_;
   std::vector<Event> events_;  // made by this round, delivered at its end

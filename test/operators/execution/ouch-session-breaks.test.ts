@@ -48,12 +48,13 @@ afterEach(async () => {
 });
 
 /**
- * A venue answering the nth login with answers[n]; heartbeats every 200 ms. Resolves with its port,
- * the sequence number each login asked for, and the orders (Unsequenced Data) read on each login's
- * connection.
+ * A venue answering the nth login with answers[n] (the last one for every login after); heartbeats
+ * every 200 ms. Resolves with its port, the sequence number each login asked for, when each came
+ * (performance.now() ms), and the orders (Unsequenced Data) read on each login's connection.
  */
-async function venue(answers: readonly Answer[]): Promise<{ port: number; logins: number[]; entered: number[] }> {
+async function venue(answers: readonly Answer[]): Promise<{ port: number; logins: number[]; loginAt: number[]; entered: number[] }> {
   const logins: number[] = [];
+  const loginAt: number[] = [];
   const entered: number[] = [];
   server = createServer((s) => {
     sockets.add(s);
@@ -78,6 +79,7 @@ async function venue(answers: readonly Answer[]): Promise<{ port: number; logins
         if (body[0] !== 'L'.charCodeAt(0)) continue; // orders and heartbeats: no answer
         // Login Request: username 6, password 10, session 10, sequence number 20.
         logins.push(Number(body.subarray(27, 47).toString('latin1').trim()));
+        loginAt.push(performance.now());
         login = logins.length - 1;
         entered[login] = 0;
         const a = answers[Math.min(logins.length, answers.length) - 1]!;
@@ -98,7 +100,7 @@ async function venue(answers: readonly Answer[]): Promise<{ port: number; logins
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, logins, entered };
+  return { port: (server.address() as { port: number }).port, logins, loginAt, entered };
 }
 
 /** A live run of orders every 100 ms for `ms` into execution.ouch on `port`; `made` counts them as they are made. */
@@ -196,6 +198,33 @@ describe('execution.ouch: a session that cannot go on', () => {
     );
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(logins.length).toBeGreaterThan(3);
+  }, 20_000);
+
+  it('a venue that takes every login and drops it at once is tried ever more slowly, and at once again after a session held', async () => {
+    // Seven logins dropped at once, then one that holds 1.2 s (more than the 1 s that counts as held),
+    // then dropped at once for ever. It reconnected every 0.5 s for ever: the wait stopped growing there.
+    const flap: Answer = { accept: { session: 'FAKE', next: 1 }, dropAfterMs: 0 };
+    const { port, loginAt } = await venue([
+      ...Array<Answer>(7).fill(flap),
+      { accept: { session: 'FAKE', next: 1 }, dropAfterMs: 1_200 },
+      flap,
+    ]);
+    await run(port, 5_000);
+    const gaps = loginAt.slice(1).map((t, i) => t - loginAt[i]!);
+    // The client's waits double from 20 ms: 20, 40, 80, 160, 320, 640, 1280 ms (the timer's 5 ms rounds, the
+    // event loop and loopback add to each: 24–76, 45–66, … 647, 1286 measured). Capped at 0.5 s, as it was,
+    // the sixth and seventh were 514 and 503 ms.
+    expect(gaps.length).toBeGreaterThanOrEqual(9);
+    for (const [i, wait] of [20, 40, 80, 160, 320, 640, 1280].entries()) {
+      expect(gaps[i]).toBeGreaterThanOrEqual(wait - 5);
+      expect(gaps[i]).toBeLessThan(wait + 400);
+    }
+    // The session that held put the wait back to 20 ms: the next login 1.2 s + 20 ms after it (2.56 s
+    // later without the reset), then 40 ms (5.12 s).
+    expect(gaps[7]! - 1_200).toBeLessThan(20 + 400);
+    expect(gaps[8]).toBeLessThan(40 + 400);
+    // In all: about 12 logins in the run's 5 s (0.5 s apart from the sixth on: 16).
+    expect(loginAt.filter((t) => t - loginAt[0]! < 5_000).length).toBeLessThanOrEqual(14);
   }, 20_000);
 
   it("an 'A' after 'S' refusals fails the run as the credentials refused, not as a retry that ran out", async () => {

@@ -448,6 +448,11 @@ void Engine::enter(SessionId s, const ouch42::EnterOrder& m, uint64_t ts, Output
 void Engine::cancel(SessionId s, const ouch42::CancelOrder& m, uint64_t ts, Output& out) {
   sessions_.insert(s);
   const std::string tok = token_text(m.order_token);
+  // ITCH sends nothing after End of Messages: the book is closed, and so is every order in it.
+  if (ended_) {
+    out.notes.push_back({s, "Cancel Order for " + tok + ": the session has ended; ignored"});
+    return;
+  }
   auto it = live_tokens_.find(std::pair{s, tok});
   if (it == live_tokens_.end()) {
     out.notes.push_back({s, "Cancel Order for " + tok + ": not a live order of this session; ignored"});

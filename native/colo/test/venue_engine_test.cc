@@ -197,6 +197,23 @@ TEST_F(EngineTest, CancelToAnIntendedSizeThenAll) {
   EXPECT_EQ(out.notes.size(), 2u);
 }
 
+TEST_F(EngineTest, NothingIsPublishedAfterEndOfMessages) {
+  // ITCH 5.0: System Event 'C' is the last message of the day. A cancel that arrives after the end
+  // is ignored with a note; before, it still published an Order Delete after End of Messages.
+  enter(1, order("LATE", 'B', 300, "AAPL", usd(10)));
+  out.clear();
+  e.end(++ts, out);
+  ASSERT_FALSE(itch_of<itch::SystemEvent>(out).empty());
+  EXPECT_EQ(itch_of<itch::SystemEvent>(out).back().event_code, 'C');
+  out.clear();
+  e.cancel(1, ouch42::CancelOrder{ouch42::Token::of("LATE"), 0}, ++ts, out);
+  e.cancel(1, ouch42::CancelOrder{ouch42::Token::of("LATE"), 100}, ++ts, out);
+  EXPECT_TRUE(out.itch.empty());
+  EXPECT_TRUE(out.ouch.empty());
+  ASSERT_EQ(out.notes.size(), 2u);
+  EXPECT_NE(out.notes[0].text.find("the session has ended"), std::string::npos) << out.notes[0].text;
+}
+
 TEST_F(EngineTest, ReplaceLosesTimePriority) {
   enter(1, order("A1", 'B', 100, "AAPL", usd(10)));
   enter(2, order("B1", 'B', 100, "AAPL", usd(10)));

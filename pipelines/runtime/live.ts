@@ -216,7 +216,7 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   const ran = dead.header.topology_sha256;
   if (ran !== undefined && ran !== topologySha256(topology))
     throw new AlphaError(
-      `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs): the graph rebuilt from its capture would not be the one that traded; resume with the same topology and --set flags`,
+      `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): the graph rebuilt from its capture would not be the one that traded; resume with the same topology and --set flags`,
     );
   const { universe, sessions, time: was } = dead.header;
   const base = options.time ?? systemTime;
@@ -529,7 +529,7 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
   const captured = capture.header.topology_sha256;
   if (captured !== undefined && captured !== topologySha256(live))
     log.warn(
-      `${options.capture}: captured by another topology than ${options.topologyFile} resolves to now (sha256 ${captured.slice(0, 12)}… then, ${topologySha256(live).slice(0, 12)}… now: a node, a param or a --set differs): this replay is a what-if, its orders can differ from the live run's`,
+      `${options.capture}: captured by another topology than ${options.topologyFile} resolves to now (sha256 ${captured.slice(0, 12)}… then, ${topologySha256(live).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): this replay is a what-if, its orders can differ from the live run's`,
     );
   // A group's capture replays that group alone, its Kafka inputs as they arrived.
   if (capture.header.group !== undefined) checkReplicaCount(live, capture.header, options.capture);

@@ -266,7 +266,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     [
       '--resume of a run whose topology changed since',
       ['live', 'examples/live-venue.yaml', '--resume', '--out', changed],
-      /^alpha: --resume: the run of .*changed\/capture\.alog ran another topology than examples\/live-venue\.yaml resolves to now \(sha256 ffffffffffff… then, [0-9a-f]{12}… now: a node, a param or a --set differs\)/m,
+      /^alpha: --resume: the run of .*changed\/capture\.alog ran another topology than examples\/live-venue\.yaml resolves to now \(sha256 ffffffffffff… then, [0-9a-f]{12}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default\)/m,
     ],
     [
       '--replica without --group',
@@ -358,7 +358,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     );
     expect(other.code, other.stderr).toBe(0);
     expect(other.stderr).toMatch(
-      /^.*changed-ended\/capture\.alog: captured by another topology than examples\/live-venue\.yaml resolves to now \(sha256 ffffffffffff… then, [0-9a-f]{12}… now: a node, a param or a --set differs\): this replay is a what-if, its orders can differ from the live run's$/m,
+      /^.*changed-ended\/capture\.alog: captured by another topology than examples\/live-venue\.yaml resolves to now \(sha256 ffffffffffff… then, [0-9a-f]{12}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default\): this replay is a what-if, its orders can differ from the live run's$/m,
     );
     const same = await runAlpha(
       withData(['backtest', 'examples/live-venue.yaml', '--capture', join(ended, 'capture.alog'), '--out', join(dir, 'same')]),

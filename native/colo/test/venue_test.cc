@@ -326,12 +326,6 @@ TEST(VenueLoopback, AFastClockStopsAtTheDaysLastNanosecond) {
   }
 }
 
-}  // namespace
-}  // namespace colo::venue
-
-namespace colo::venue {
-namespace {
-
 TEST(VenueClock, AnAnchorSharedWithOtherProcessesPlacesTheOpenAtItsPollTime) {
   // alpha venue start --open-at: the open (09:30) at poll time 50 s, at 60×. The simulated flow
   // starts at 09:30 too, so nothing of it plays before poll time 50 s, and it plays after.

@@ -156,8 +156,12 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
     } else if (logged_in_ && by_venue) {
       short_session_ = true;  // the wait goes on doubling past 0.5 s until a session holds
     }
+    // Only a login the venue took and dropped waits past 0.5 s. A connection that never logged in
+    // (a venue down, restarting) is tried again within 0.5 s, so a venue back from a crash that came
+    // within a second of a login is reached at once, not up to 4 s later.
+    const bool dropped_login = logged_in_ && by_venue;
     logged_in_ = false;
-    next_connect_ = now + backoff_;
+    next_connect_ = now + (dropped_login ? backoff_ : std::min(backoff_, kMaxBackoffNs));
     // Within a window of logins refused 'S' (loginRetryMs from the first) the wait stays at most 0.5 s,
     // as it always was there: the venue lets go of the old connection at a time of its own, and a login
     // still refused at the window's end ends the client then, not seconds later.

@@ -19,6 +19,7 @@ import { loadTopology } from '../../../pipelines/topology/load.ts';
 import { validateTopology } from '../../../pipelines/topology/validate.ts';
 import type { Order } from '../../../schemas/types.generated.ts';
 import * as records from '../../helpers/records.ts';
+import { until } from '../../helpers/venue-process.ts';
 
 const packet = (type: string, payload: Buffer = Buffer.alloc(0)): Buffer => {
   const head = Buffer.alloc(3);
@@ -225,6 +226,26 @@ describe('execution.ouch: a session that cannot go on', () => {
     expect(gaps[8]).toBeLessThan(40 + 400);
     // In all: about 12 logins in the run's 5 s (0.5 s apart from the sixth on: 16).
     expect(loginAt.filter((t) => t - loginAt[0]! < 5_000).length).toBeLessThanOrEqual(14);
+  }, 20_000);
+
+  it('a venue that crashed within a second of a login is reached again within 0.5 s of its return, not after the longer wait of a dropped login', async () => {
+    // The login holds 150 ms, then the venue is gone (its connection dropped, new ones refused) for
+    // 2.6 s: just after a try at 2.54 s (20 + 40 + … + 1,280 ms) when every wait doubles. The waits of connections that never logged in double to 0.5 s at most: the next login
+    // comes within about 0.5 s of the venue's return, where it came 2–4 s later once such a crash
+    // stretched every wait as a login the venue dropped stretches it.
+    const { port, loginAt } = await venue([{ accept: { session: 'FAKE', next: 1 } }]);
+    const running = run(port, 6_000);
+    await until('the first login', () => loginAt.length === 1);
+    await new Promise((r) => setTimeout(r, 150));
+    const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+    await new Promise((r) => setTimeout(r, 2_600));
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    const back = performance.now();
+    await running;
+    expect(loginAt.length).toBe(2);
+    expect(loginAt[1]! - back).toBeLessThan(500 + 300);
   }, 20_000);
 
   it("an 'A' after 'S' refusals fails the run as the credentials refused, not as a retry that ran out", async () => {

@@ -60,9 +60,10 @@ export function registerRunCommand(program: Command): void {
       },
     }).catch(async (err: unknown): Promise<never> => {
       // A worker exits at once on any failure (open Kafka clients would keep it alive), so a supervisor
-      // (--split) can start it again, unless its input is refused: then every attempt would fail alike.
-      const { EXIT_INPUT_REFUSED, failsEveryAttempt } = await import('../runtime/group/exit-code.ts');
-      if (failsEveryAttempt(err)) process.exitCode = EXIT_INPUT_REFUSED;
+      // (--split) can start it again, unless its input is refused or its disk full: then every attempt would fail alike.
+      const { exitCodeOfFailure } = await import('../runtime/group/exit-code.ts');
+      const code = exitCodeOfFailure(err);
+      if (code !== undefined) process.exitCode = code;
       report(err);
       process.exit();
     });

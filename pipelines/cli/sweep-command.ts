@@ -88,7 +88,7 @@ export function registerSweepCommand(program: Command): void {
           `sweep of ${file}: ${sweep.results.length} points, ${sweep.results.length - failed} ran, ${failed} failed, ` +
             `${sweep.jobs} worker ${opts.workers === 'thread' ? 'thread' : 'process'}${sweep.jobs === 1 ? '' : opts.workers === 'thread' ? 's' : 'es'} in ${sweep.seconds.toFixed(1)}s\n` +
             `${sweepText(sweep.axes, sweep.results)}\n` +
-            `wrote ${opts.out.replace(/\/+$/, '')}/: sweep.parquet, points/ (one run folder per point)\n`,
+            `wrote ${opts.out.replace(/\/+$/, '')}/: sweep.parquet, points/ (a run folder per point that ran${failed > 0 ? `; ${failed} failed: their errors in sweep.parquet's error column` : ''})\n`,
         );
         if (failed > 0) process.exitCode = 2;
       } catch (err) {

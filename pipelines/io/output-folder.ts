@@ -46,6 +46,8 @@ export interface OutputFolder {
   readonly dir: string;
   /** Moves the staging folder into place (replacing `out` whole) and releases the lock. */
   commit(): void;
+  /** `text` with the staging folder named as `out`, where its files will be (a point's error in a sweep). */
+  named(text: string): string;
   /**
    * Releases the lock and removes the staging folder, or keeps it as NAME.failed beside `out` when
    * the run wrote something into it. Returns `err` with a sentence saying where its output went.
@@ -142,10 +144,13 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
           release();
         }
       },
+      named: (text) => text.replaceAll(dir, () => out),
       abort(err?: unknown) {
         if (!open) return err;
         open = false;
         let sentence: string;
+        // Where the run's files are once the staging folder is gone: named there, not by it.
+        let now = out;
         // On a full disk what the run wrote is removed: kept, it would keep the disk full.
         const full = ranOutOfSpace(err);
         try {
@@ -156,18 +161,20 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
             const failed = join(parent, `${name}.failed`);
             rmSync(failed, { recursive: true, force: true });
             renameSync(dir, failed);
+            now = failed;
             sentence = `${where} left as it was; this run's partial output and logs are in ${failed}`;
           } else {
             rmSync(dir, { recursive: true, force: true });
             sentence = `${where} left as it was; the run wrote nothing`;
           }
         } catch (cleanup) {
+          now = dir;
           sentence = `${where} left as it was; its staging folder ${dir} could not be removed (${reason(cleanup)})`;
         } finally {
           release();
         }
-        // The run's files are named as the user knows them (--out's), not by the staging folder gone now.
-        const named = (text: string): string => text.replaceAll(dir, out);
+        // A function, so that a "$&" or "$$" in the folder's name is taken as it is.
+        const named = (text: string): string => text.replaceAll(dir, () => now);
         if (err instanceof Error) {
           err.message = `${named(err.message)}\n  (${sentence})`;
           const system = err as NodeJS.ErrnoException;

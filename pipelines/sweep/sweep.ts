@@ -98,7 +98,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const point = plan.points[r.index]!;
       const result: PointResult = {
         point,
-        outcome: r.kind === 'done' ? { ok: true, summary: r.summary } : { ok: false, error: r.message },
+        outcome: r.kind === 'done' ? { ok: true, summary: r.summary } : { ok: false, error: output.named(r.message) },
       };
       results[r.index] = result;
       o.onPoint?.(result, ++finished, plan.points.length);

@@ -19,17 +19,27 @@ function systemError(code: string, path: string): NodeJS.ErrnoException {
 }
 
 describe('openOutput when the run fails', () => {
-  it('keeps the partial output in OUT.failed, naming the files by --out', () => {
-    const out = join(top, 'kept');
+  it('keeps the partial output in OUT.failed, naming the files there', () => {
+    // A "$&" in the name: a pattern to String.replaceAll, taken as it is.
+    const out = join(top, 'kept$&x');
     const o = openOutput(out, { note: () => {} });
     writeFileSync(join(o.dir, 'fills.parquet'), 'partial');
     const err = o.abort(systemError('EIO', join(o.dir, 'equity.parquet'))) as NodeJS.ErrnoException;
     expect(err.message).toBe(
-      `EIO: failed, write '${join(out, 'equity.parquet')}'\n  (--out ${out} left as it was; this run's partial output and logs are in ${out}.failed)`,
+      `EIO: failed, write '${join(`${out}.failed`, 'equity.parquet')}'\n  (--out ${out} left as it was; this run's partial output and logs are in ${out}.failed)`,
     );
-    expect(err.path).toBe(join(out, 'equity.parquet'));
+    expect(err.path).toBe(join(`${out}.failed`, 'equity.parquet'));
     expect(readFileSync(join(`${out}.failed`, 'fills.parquet'), 'utf8')).toBe('partial');
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("names a file of the staging folder where it will be once committed (a sweep point's error)", () => {
+    const out = join(top, 'sweep$$');
+    const o = openOutput(out, { note: () => {} });
+    expect(o.named(`${join(o.dir, 'points', '0', 'equity.parquet')}: cannot write it`)).toBe(
+      `${join(out, 'points', '0', 'equity.parquet')}: cannot write it`,
+    );
+    o.abort();
   });
 
   it.each(['ENOSPC', 'EDQUOT'])('removes the partial output when the disk ran out of space (%s)', (code) => {

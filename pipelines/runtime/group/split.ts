@@ -15,7 +15,7 @@ import { openOutput, runInputs } from '../../io/output-folder.ts';
 import { DEFAULT_RUN_LAKE } from '../../io/lake-dataset.ts';
 import { processName } from '../../topology/groups.ts';
 import { groupEdges, refuseGroupCycle, runTopic } from './connect.ts';
-import { EXIT_INPUT_REFUSED } from './exit-code.ts';
+import { EXIT_CANNOT_WRITE, failsEveryAttempt } from './exit-code.ts';
 
 const ALPHA = resolve(import.meta.dirname, '../../../bin/alpha.mjs');
 
@@ -57,7 +57,7 @@ async function brokerAnswers(ms: number): Promise<boolean> {
 
 /**
  * Runs a group's process, and starts it again when it dies (a signal or a non-zero exit other than
- * {@link EXIT_INPUT_REFUSED}: its input refused, which every attempt would be), up to `restarts` times: the new process replays the run from the start with fresh consumer groups, and
+ * one that says every attempt would fail alike: its input refused, its disk full), up to `restarts` times: the new process replays the run from the start with fresh consumer groups, and
  * what it sends again is recognised downstream by its step keys and dropped.
  */
 function supervise(
@@ -86,7 +86,7 @@ function supervise(
         }
       });
       const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
-      if (code === 0 || code === EXIT_INPUT_REFUSED || stopped || attempt >= restarts) return code;
+      if (code === 0 || failsEveryAttempt(code) || stopped || attempt >= restarts) return code;
       onLine?.(group, `process exited with ${code}: starting it again once the broker answers (attempt ${attempt + 2} of ${restarts + 1})`);
       // A restart waits for the broker to come back as long as an edge retried it.
       if (!(await brokerAnswers(kafkaGiveUpMs()))) {
@@ -125,7 +125,9 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
     inputs: runInputs(o.topologyFile, o.dataDir ?? topology.data, topology, o.lakeDir ?? DEFAULT_RUN_LAKE),
   });
   try {
-    const summary = await runGroups(o, topology, output.dir);
+    // The group processes write into the staging folder: their lines name the files where they will be.
+    const onLine = o.onLine && ((group: string, line: string) => o.onLine!(group, output.named(line)));
+    const summary = await runGroups({ ...o, ...(onLine ? { onLine } : {}) }, topology, output.dir);
     output.commit();
     return summary;
   } catch (err) {
@@ -214,10 +216,17 @@ async function runGroups(
   }
   if (failed >= 0) {
     const first = children[failed]!;
-    mkdirSync(join(outDir, 'logs'), { recursive: true });
-    for (const [i, c] of children.entries())
-      writeFileSync(join(outDir, 'logs', `${processes[i]!.name}.log`), c.log.map((l) => `${l}\n`).join(''));
-    throw new AlphaError(`group "${first.group}" failed (exit ${codes[failed]}):\n${first.tail.join('\n')}`);
+    const code = codes[failed]!;
+    // The logs are kept with the failed run's output; on a full disk they cannot be, and the group's
+    // failure is the error to report, not the write of its logs.
+    try {
+      mkdirSync(join(outDir, 'logs'), { recursive: true });
+      for (const [i, c] of children.entries())
+        writeFileSync(join(outDir, 'logs', `${processes[i]!.name}.log`), c.log.map((l) => `${l}\n`).join(''));
+    } catch {}
+    // A group whose disk filled up says so to the output folder, which then gives the space back.
+    const full = code === EXIT_CANNOT_WRITE ? { cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }) } : undefined;
+    throw new AlphaError(`group "${first.group}" failed (exit ${code}):\n${first.tail.join('\n')}`, full);
   }
   return mergeSummaries(
     outDir,

@@ -213,10 +213,12 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   const plan = options.group ? planGroup(topology, options.group.name, undefined, replica) : undefined;
   if (plan) replayTopology(plan.topology, dead.header.nodes, file, capturedGroupNodes(plan));
   else replayTopology(topology, dead.header.nodes, file);
+  // Said, not refused: a --set of the venue's port, or a map's keys in another order, change the hash
+  // and not the graph, and an upgrade of alpha that adds a param's default changes every run's.
   const ran = dead.header.topology_sha256;
   if (ran !== undefined && ran !== topologySha256(topology))
-    throw new AlphaError(
-      `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): the graph rebuilt from its capture would not be the one that traded; resume with the same topology and --set flags`,
+    log.warn(
+      `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): unless only addresses or credentials changed, the graph rebuilt from its capture is not the one that traded, and what it decides from here can differ`,
     );
   const { universe, sessions, time: was } = dead.header;
   const base = options.time ?? systemTime;

@@ -94,6 +94,9 @@ describe('alpha live', () => {
       60_000,
     );
     expect(r.code, r.stderr).toBe(0);
+    // The capture names the resolved topology that made it: the same here, so no what-if warning.
+    expect(readCapture(join(live, 'capture.alog')).header.topology_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).not.toMatch(/captured by another topology/);
     for (const file of ['orders.parquet', 'fills.parquet'])
       expect(readFileSync(join(replay, file)).equals(readFileSync(join(live, file))), file).toBe(true);
 

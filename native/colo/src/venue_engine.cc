@@ -83,6 +83,21 @@ void Engine::start(uint64_t ts, Output& out) {
 void Engine::end(uint64_t ts, Output& out) {
   if (ended_) return;
   ended_ = true;
+  // The clients' orders still resting expire with the session (Canceled 'T', their time in force
+  // over), before End of Messages: the book the feed leaves holds no order that is no longer there.
+  std::vector<uint64_t> resting;
+  resting.reserve(live_tokens_.size());
+  for (const auto& [key, ref] : live_tokens_) resting.push_back(ref);
+  std::sort(resting.begin(), resting.end());  // in the order they were entered
+  for (const uint64_t ref : resting) {
+    const Order& o = orders_.at(ref);
+    itch::OrderDelete d;
+    header(d, o.locate, ts);
+    d.order_ref = o.ref;
+    out.itch.push_back(d);
+    out.ouch.push_back({o.owner, ouch42::Canceled{ts, o.token, o.shares, 'T'}, "the session ended: its time in force expired"});
+    reduce(ref, o.shares);
+  }
   system_event('M', ts, out);
   system_event('E', ts, out);
   system_event('C', ts, out);

@@ -197,14 +197,25 @@ TEST_F(EngineTest, CancelToAnIntendedSizeThenAll) {
   EXPECT_EQ(out.notes.size(), 2u);
 }
 
-TEST_F(EngineTest, NothingIsPublishedAfterEndOfMessages) {
-  // ITCH 5.0: System Event 'C' is the last message of the day. A cancel that arrives after the end
-  // is ignored with a note; before, it still published an Order Delete after End of Messages.
+TEST_F(EngineTest, AtTheEndRestingOrdersExpireAndNothingIsPublishedAfterEndOfMessages) {
+  // ITCH 5.0: System Event 'C' is the last message of the day. The clients' resting orders expire
+  // with the session (Canceled 'T', an Order Delete each, before 'C'); a cancel that arrives after
+  // the end is ignored with a note (it published an Order Delete after End of Messages).
   enter(1, order("LATE", 'B', 300, "AAPL", usd(10)));
+  enter(2, order("OTHER", 'S', 200, "MSFT", usd(20)));
   out.clear();
   e.end(++ts, out);
-  ASSERT_FALSE(itch_of<itch::SystemEvent>(out).empty());
-  EXPECT_EQ(itch_of<itch::SystemEvent>(out).back().event_code, 'C');
+  ASSERT_EQ(ouch_of<ouch42::Canceled>(out, 1).size(), 1u);
+  EXPECT_EQ(ouch_of<ouch42::Canceled>(out, 1)[0].decrement_shares, 300u);
+  EXPECT_EQ(ouch_of<ouch42::Canceled>(out, 1)[0].reason, 'T');
+  EXPECT_EQ(ouch_of<ouch42::Canceled>(out, 2)[0].decrement_shares, 200u);
+  EXPECT_EQ(e.live_orders(), 0u);
+  EXPECT_EQ(itch_of<itch::OrderDelete>(out).size(), 2u);
+  // The deletes come before End of Messages, the day's last message.
+  ASSERT_FALSE(out.itch.empty());
+  const auto* last = std::get_if<itch::SystemEvent>(&out.itch.back());
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->event_code, 'C');
   out.clear();
   e.cancel(1, ouch42::CancelOrder{ouch42::Token::of("LATE"), 0}, ++ts, out);
   e.cancel(1, ouch42::CancelOrder{ouch42::Token::of("LATE"), 100}, ++ts, out);

@@ -22,6 +22,7 @@ export function writeFileAtomically(flag: string, path: string, bytes: Uint8Arra
     writeOwnFile(path, bytes);
   } catch (err) {
     const code = err instanceof OwnFileError ? err.code : (err as NodeJS.ErrnoException).code;
-    throw new AlphaError(`${flag} ${path}: cannot write: ${systemErrorText(code) ?? code ?? String(err)}`);
+    // The cause kept: a run's output folder gives the space back when it was a full disk.
+    throw new AlphaError(`${flag} ${path}: cannot write: ${systemErrorText(code) ?? code ?? String(err)}`, { cause: err });
   }
 }

@@ -215,11 +215,13 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   else replayTopology(topology, dead.header.nodes, file);
   // Said, not refused: a --set of the venue's port, or a map's keys in another order, change the hash
   // and not the graph, and an upgrade of alpha that adds a param's default changes every run's.
+  // Also in summary.json's warnings: the capture's header keeps the hash of the topology it began with.
   const ran = dead.header.topology_sha256;
-  if (ran !== undefined && ran !== topologySha256(topology))
-    log.warn(
-      `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): unless only addresses or credentials changed, the graph rebuilt from its capture is not the one that traded, and what it decides from here can differ`,
-    );
+  const changed =
+    ran !== undefined && ran !== topologySha256(topology)
+      ? `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): unless only addresses or credentials changed, the graph rebuilt from its capture is not the one that traded, and what it decides from here can differ`
+      : undefined;
+  if (changed) log.warn(changed);
   const { universe, sessions, time: was } = dead.header;
   const base = options.time ?? systemTime;
   if ((was === undefined) !== (options.date === undefined))
@@ -244,7 +246,13 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
         : `${file}: the last ${dead.tornBytes} bytes were a torn arrival (the run died writing it): cut off`,
     );
   return withEndpoints(options, (metrics, redis) =>
-    runSession(options, log, topology, { group: plan, universe, sessions, time, warm: undefined, dead, metrics }, redis),
+    runSession(
+      options,
+      log,
+      topology,
+      { group: plan, universe, sessions, time, warm: undefined, dead, metrics, warnings: changed ? [changed] : [] },
+      redis,
+    ),
   );
 }
 
@@ -286,6 +294,7 @@ async function runSessionSteps(
     warm,
     dead,
     metrics,
+    warnings: before = [],
   }: {
     /** The group this process runs (planGroup), for `--group`. */
     group: GroupPlan | undefined;
@@ -295,6 +304,8 @@ async function runSessionSteps(
     warm: WarmUpPlan | undefined;
     dead?: Capture;
     metrics: LiveMetricsServer | undefined;
+    /** Said before the run: kept in summary.json's warnings. */
+    warnings?: readonly string[];
   },
   redis: Redis | undefined,
 ): Promise<LiveSummary> {
@@ -470,7 +481,7 @@ async function runSessionSteps(
   const silent = feed.silent().map((name) => `${name}: the source delivered no record in the whole run`);
   for (const w of silent) log.warn(w);
   // And what the nodes raised while it ran (logged then).
-  const warnings = [...silent, ...[...graph.contexts.values()].flatMap((ctx) => ctx.alertLines())];
+  const warnings = [...before, ...silent, ...[...graph.contexts.values()].flatMap((ctx) => ctx.alertLines())];
   const summary: LiveSummary = {
     mode: 'live',
     warnings,

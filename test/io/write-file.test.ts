@@ -70,6 +70,23 @@ describe('a command writing one file over a FIFO', () => {
     expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 
+  it('keeps the system error as the cause of its one line, so a run on a full disk can tell and give the space back', () => {
+    // A folder with a file in it at the name: the rename over it fails with the system's code.
+    const sub = join(dir, 'cause');
+    mkdirSync(join(sub, 'summary.json'), { recursive: true });
+    writeFileSync(join(sub, 'summary.json', 'x'), 'x');
+    let thrown: unknown;
+    try {
+      writeFileAtomically('--out', join(sub, 'summary.json'), bytes, { ownFolder: true });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(AlphaError);
+    expect((thrown as Error).message).toMatch(/^--out .*summary\.json: cannot write: /);
+    const cause = (thrown as Error).cause as { code?: string } | undefined;
+    expect(cause?.code).toMatch(/^(EISDIR|ENOTEMPTY|EEXIST|ERR_FS_EISDIR)$/);
+  });
+
   it("replaces, in a run's own folder, a link left at the name without writing through it", () => {
     writeFileSync(join(dir, 'target.txt'), 'kept');
     const sub = mkdtempSync(join(dir, 'own-'));

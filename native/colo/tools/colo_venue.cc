@@ -47,6 +47,13 @@ constexpr uint64_t kOpenNs = 34'200'000'000'000ULL;
 constexpr uint64_t kCloseNs = 57'600'000'000'000ULL;  // 16:00
 constexpr int64_t kNsPerDay = 86'400'000'000'000LL;
 
+// A number as it was given, without printf's trailing zeros (600, 0.5).
+std::string number_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 // A CLOCK_REALTIME instant (after 1970) as an ISO-8601 UTC time to the microsecond, as alpha live
 // --open-at takes it.
 std::string iso_utc(int64_t unix_ns) {
@@ -192,7 +199,7 @@ int main(int argc, char** argv) {
     // The flow's clock when the venue starts: past 16:00, its day's regular session is over already.
     const double now_flow = double(kOpenNs) + double(int64_t(clock_ns(CLOCK_REALTIME)) - *open_at_ns) * cfg.speed;
     if (now_flow >= double(kCloseNs))
-      usage_error("--open-at-ns " + std::to_string(*open_at_ns) + ": at --speed " + std::to_string(cfg.speed) +
+      usage_error("--open-at-ns " + std::to_string(*open_at_ns) + ": at --speed " + number_text(cfg.speed) +
                   " the day's regular session (09:30 to 16:00) would be over at the start; a later open is needed");
   }
 

@@ -43,10 +43,14 @@ export function newYorkMidnight(date: string): Micros {
   return (utcMidnightMs - offsetMs(utcMidnightMs + 5 * 3_600_000)) * 1000;
 }
 
+/** The regular session's open and close, 09:30 and 16:00, as time since New York midnight. */
+export const REGULAR_OPEN: Micros = 9 * HOUR + 30 * MINUTE;
+export const REGULAR_CLOSE: Micros = 16 * HOUR;
+
 /** The regular session of a US equity venue on `date`: 09:30 to 16:00 New York time. */
 export function regularSession(date: string): { open: Micros; close: Micros } {
   const midnight = newYorkMidnight(date);
-  return { open: midnight + 9 * HOUR + 30 * MINUTE, close: midnight + 16 * HOUR };
+  return { open: midnight + REGULAR_OPEN, close: midnight + REGULAR_CLOSE };
 }
 
 /** The date (YYYY-MM-DD) in New York at the instant `utc` (µs since the epoch). */

@@ -225,8 +225,8 @@ export function openItchFeedReader<T extends Quote | Trade>(
   // How far the venue's clock (a row's ts_event, its exchange time) leads the run's, in s (0 when
   // behind): a venue playing a past day at --speed that started before the run is ahead by the time
   // between the starts times the speed, and its rows are then known, by their stamps, before they
-  // happened (docs/live.md). A gauge, not an alert: at --speed 600 every start but a simultaneous one
-  // gives minutes.
+  // happened (docs/live.md); a shared `--open-at` keeps it at the feed's latency times the speed. A
+  // gauge, not an alert.
   const venueLead = ctx.metrics.gauge('venue_clock_lead_s');
   /** The last take() said End of Session: its rows were the last. */
   let ended = false;

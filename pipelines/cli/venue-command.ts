@@ -2,9 +2,6 @@
 import type { Command } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 
-/** 09:30 to 16:00 New York, in µs. */
-const REGULAR_SESSION_US = 6.5 * 3600e6;
-
 export function registerVenueCommand(program: Command): void {
   const venue = program.command('venue').description('The exchange the live graph trades against on loopback (native/colo).');
   venue
@@ -29,10 +26,11 @@ export function registerVenueCommand(program: Command): void {
     .option('--overwrite', 'replace an existing --audit file')
     .option('--exit-at-end', 'End of Session and exit once the flow is played and no client is connected')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const [{ startVenue }, { sessionDate }, { openAt }] = await Promise.all([
+      const [{ startVenue }, { sessionDate }, { openAt }, { REGULAR_CLOSE, REGULAR_OPEN }] = await Promise.all([
         import('../venue/start.ts'),
         import('../itch/exchange-time.ts'),
         import('./flag-values.ts'),
+        import('../../lib/core/exchange-time.ts'),
       ]);
       const pass: [string, string][] = [
         ['speed', '--speed'],
@@ -50,7 +48,7 @@ export function registerVenueCommand(program: Command): void {
         const speed = /^(\d+\.?\d*|\.\d+)$/.test(speedText) ? Number(speedText) : undefined;
         if (speed === 0) throw new AlphaError('--open-at needs a clock: a --speed above 0 (0 plays the flow as fast as possible)');
         const at = openAt(opts['openAt']);
-        if (speed !== undefined && at + REGULAR_SESSION_US / speed <= Date.now() * 1000)
+        if (speed !== undefined && at + (REGULAR_CLOSE - REGULAR_OPEN) / speed <= Date.now() * 1000)
           throw new AlphaError(
             `--open-at ${opts['openAt']}: at --speed ${speedText} the day's regular session (09:30 to 16:00) would be over before the venue starts: expected a later --open-at, or none for the open at the start`,
           );

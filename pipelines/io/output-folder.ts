@@ -132,6 +132,8 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
       throw new AlphaError(`${where}: cannot write in ${dir} (${reason(err)}), expected a folder this user can write`);
     }
     let open = true;
+    /** `text` with the staging folder's paths named in `at` (a function: a "$&" in a name stays as it is). */
+    const nameIn = (text: string, at: string): string => text.replaceAll(dir, () => at);
     return {
       out,
       dir,
@@ -144,7 +146,7 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
           release();
         }
       },
-      named: (text) => text.replaceAll(dir, () => out),
+      named: (text) => nameIn(text, out),
       abort(err?: unknown) {
         if (!open) return err;
         open = false;
@@ -173,8 +175,7 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
         } finally {
           release();
         }
-        // A function, so that a "$&" or "$$" in the folder's name is taken as it is.
-        const named = (text: string): string => text.replaceAll(dir, () => now);
+        const named = (text: string): string => nameIn(text, now);
         if (err instanceof Error) {
           err.message = `${named(err.message)}\n  (${sentence})`;
           const system = err as NodeJS.ErrnoException;

@@ -146,7 +146,7 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
   const time = options.date ? scaledTime(options.speed ?? 1, liveSession.open, base, options.openAt ?? base.now()) : base;
   if (options.openAt !== undefined && time.now() >= liveSession.close)
     throw new AlphaError(
-      `--open-at ${isoMicros(options.openAt!)}: at --speed ${options.speed ?? 1} the session of ${date} would be over before the run starts (it reads ${isoMicros(time.now())}, past its close); expected a later --open-at, or none for the open at the start`,
+      `--open-at ${isoMicros(options.openAt)}: at --speed ${options.speed ?? 1} the session of ${date} would be over before the run starts (it reads ${isoMicros(time.now())}, past its close); expected a later --open-at, or none for the open at the start`,
     );
   return withEndpoints(options, (metrics, redis) =>
     runSession(options, log, topology, { group, universe, sessions, time, warm, metrics }, redis),
@@ -216,10 +216,10 @@ async function resumeSession(options: LiveOptions, log: Logger, topology: Topolo
   // Said, not refused: a --set of the venue's port, or a map's keys in another order, change the hash
   // and not the graph, and an upgrade of alpha that adds a param's default changes every run's.
   // Also in summary.json's warnings: the capture's header keeps the hash of the topology it began with.
-  const ran = dead.header.topology_sha256;
+  const [ran, now] = [dead.header.topology_sha256, topologySha256(topology)];
   const changed =
-    ran !== undefined && ran !== topologySha256(topology)
-      ? `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${topologySha256(topology).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): unless only addresses or credentials changed, the graph rebuilt from its capture is not the one that traded, and what it decides from here can differ`
+    ran !== undefined && ran !== now
+      ? `--resume: the run of ${file} ran another topology than ${options.topologyFile} resolves to now (sha256 ${ran.slice(0, 12)}… then, ${now.slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): unless only addresses or credentials changed, the graph rebuilt from its capture is not the one that traded, and what it decides from here can differ`
       : undefined;
   if (changed) log.warn(changed);
   const { universe, sessions, time: was } = dead.header;
@@ -539,10 +539,10 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
   if (!capture.ended)
     log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
   const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
-  const captured = capture.header.topology_sha256;
-  if (captured !== undefined && captured !== topologySha256(live))
+  const [captured, now] = [capture.header.topology_sha256, topologySha256(live)];
+  if (captured !== undefined && captured !== now)
     log.warn(
-      `${options.capture}: captured by another topology than ${options.topologyFile} resolves to now (sha256 ${captured.slice(0, 12)}… then, ${topologySha256(live).slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): this replay is a what-if, its orders can differ from the live run's`,
+      `${options.capture}: captured by another topology than ${options.topologyFile} resolves to now (sha256 ${captured.slice(0, 12)}… then, ${now.slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): this replay is a what-if, its orders can differ from the live run's`,
     );
   // A group's capture replays that group alone, its Kafka inputs as they arrived.
   if (capture.header.group !== undefined) checkReplicaCount(live, capture.header, options.capture);

@@ -463,7 +463,7 @@ function parseHeader(path: string, json: Buffer): CaptureHeader {
     throw new DataError(
       path,
       `the capture header is not ${FORMAT}: expected its start (µs since the epoch), its sessions (none, or each opening before it closes, in order, in µs since the epoch), ` +
-        "its universe (each symbol once) and its nodes (each once, with its ports' schemas)",
+        "its universe (each symbol once), its nodes (each once, with its ports' schemas) and, when it names one, its topology's sha256 (64 hex digits)",
     );
   return h;
 }

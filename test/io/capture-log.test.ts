@@ -131,9 +131,15 @@ describe('the capture log', () => {
     head.writeUInt32LE(json.length, 0);
     head.writeUInt32LE(crc32(json), 4);
     writeFileSync(unknown, Buffer.concat([head, json]));
+    // A topology hash that is not one (a path, say): the header is refused, naming what it expects.
+    const badSha = join(dir, 'bad-sha.alog');
+    const w = new CaptureWriter(badSha, { ...header, topology_sha256: '../../etc/passwd' });
+    w.end(2);
+    w.close();
     const folder = join(dir, 'folder.alog');
     mkdirSync(folder);
     for (const [path, pattern] of [
+      [badSha, /not alpha-capture\/1: .*its topology's sha256 \(64 hex digits\)/],
       [damaged, /fails its checksum|arrival/],
       [parquetLike, /no capture header/],
       [unknown, /not alpha-capture\/1/],

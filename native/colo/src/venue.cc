@@ -78,6 +78,13 @@ Venue::Venue(VenueConfig c)
   })) {
   }
   last_ts_ = flow_t0_;
+  bool flow_opens = false;
+  peek = itch_file::Cursor{cfg_.flow.data(), cfg_.flow.size()};
+  while (!flow_opens && peek.next(st, [&](uint64_t, const uint8_t* m, size_t n) {
+    flow_opens = n >= 12 && m[0] == uint8_t(itch::SystemEvent::kType) && m[11] == 'Q';
+  })) {
+  }
+  if (!flow_opens) market_opens_at_ = cfg_.anchor ? cfg_.anchor->flow_ns : 0;
   if (!cfg_.audit_path.empty()) {
     audit_ = std::fopen(cfg_.audit_path.c_str(), "w");
     if (!audit_) posix::fail("open audit file " + cfg_.audit_path);
@@ -304,11 +311,20 @@ void Venue::play_flow(uint64_t now_ns) {
     }
     cursor_.next(flow_stats_, [&](uint64_t, const uint8_t* m, size_t n) {
       const uint64_t ts = n >= 11 ? load_u48(m + 5) : last_ts_;
+      open_market_at(ts);
       last_ts_ = std::max(last_ts_, ts);
       engine_.background(m, n, last_ts_, out_);
     });
   }
+  if (cfg_.speed > 0) open_market_at(flow_clock(now_ns));
   dispatch(now_ns);
+}
+
+// Market hours open when the flow's clock reaches their start, for a flow without a 'Q' of its own.
+void Venue::open_market_at(uint64_t flow_ns) {
+  if (!market_opens_at_ || engine_.market_open() || flow_ns < *market_opens_at_) return;
+  last_ts_ = std::max(last_ts_, std::min(*market_opens_at_, kLastNanosecondOfDay));
+  engine_.open_market(last_ts_, out_);
 }
 
 void Venue::poll(uint64_t now_ns) {
@@ -317,6 +333,7 @@ void Venue::poll(uint64_t now_ns) {
     started_ = true;
     fix_anchor(now_ns);
     engine_.start(exchange_time(now_ns), out_);
+    open_market_at(last_ts_);
     dispatch(now_ns);
   }
   for (auto& u : users_) {

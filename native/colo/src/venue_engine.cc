@@ -77,12 +77,23 @@ void Engine::start(uint64_t ts, Output& out) {
   system_event('O', ts, out);
   for (size_t i = 0; i < symbols_.size(); ++i) directory(uint16_t(i + 1), ts, out);
   system_event('S', ts, out);
+}
+
+void Engine::open_market(uint64_t ts, Output& out) {
+  if (market_open_ || ended_) return;
+  market_open_ = true;
   system_event('Q', ts, out);
+}
+
+void Engine::close_market(uint64_t ts, Output& out) {
+  if (market_closed_ || ended_) return;
+  open_market(ts, out);
+  market_closed_ = true;
+  system_event('M', ts, out);
 }
 
 void Engine::end(uint64_t ts, Output& out) {
   if (ended_) return;
-  ended_ = true;
   // The clients' orders still resting expire with the session (Canceled 'T', their time in force
   // over), before End of Messages: the book the feed leaves holds no order that is no longer there.
   std::vector<uint64_t> resting;
@@ -98,7 +109,8 @@ void Engine::end(uint64_t ts, Output& out) {
     out.ouch.push_back({o.owner, ouch42::Canceled{ts, o.token, o.shares, 'T'}, "the session ended: its time in force expired"});
     reduce(ref, o.shares);
   }
-  system_event('M', ts, out);
+  close_market(ts, out);
+  ended_ = true;
   system_event('E', ts, out);
   system_event('C', ts, out);
   for (SessionId s : sessions_) out.ouch.push_back({s, ouch42::SystemEvent{ts, 'E'}, {}});
@@ -339,6 +351,12 @@ void Engine::background(const uint8_t* p, size_t n, uint64_t ts, Output& out) {
       },
       [&](const itch::OrderDelete& m) {
         if (Order* o = find(m.order_ref)) remove(*o, UINT32_MAX);
+      },
+      [&](const itch::SystemEvent& m) {
+        // The flow's own market hours are the venue's; its other events (O, S, E, C) are the venue's own.
+        if (m.event_code == 'Q') return open_market(ts, out);
+        if (m.event_code == 'M') return close_market(ts, out);
+        stats_.flow_ignored++;
       },
       [&](const itch::OrderReplace& m) {
         Order* o = find(m.original_order_ref);

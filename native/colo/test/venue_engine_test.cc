@@ -89,14 +89,51 @@ TEST_F(EngineTest, StartPublishesSystemEventsAndADirectoryPerSymbolWithItsLocate
   Engine f{Engine::Config{{"AAPL", "MSFT"}, {}}};
   Output o;
   f.start(5, o);
-  ASSERT_EQ(o.itch.size(), 5u);
+  ASSERT_EQ(o.itch.size(), 4u);
   EXPECT_EQ(std::get<itch::SystemEvent>(o.itch[0]).event_code, 'O');
   EXPECT_EQ(std::get<itch::StockDirectory>(o.itch[1]).stock.view(), "AAPL");
   EXPECT_EQ(std::get<itch::StockDirectory>(o.itch[1]).h.stock_locate, 1);
   EXPECT_EQ(std::get<itch::StockDirectory>(o.itch[2]).h.stock_locate, 2);
   EXPECT_EQ(std::get<itch::SystemEvent>(o.itch[3]).event_code, 'S');
-  EXPECT_EQ(std::get<itch::SystemEvent>(o.itch[4]).event_code, 'Q');
   EXPECT_EQ(f.locate("MSFT"), 2);
+  EXPECT_FALSE(f.market_open()) << "market hours open apart from the start (the flow's 'Q', or the venue's clock)";
+}
+
+std::string event_codes(const Output& o) {
+  std::string s;
+  for (const auto& m : itch_of<itch::SystemEvent>(o)) s += m.event_code;
+  return s;
+}
+
+TEST_F(EngineTest, TheFlowsOwnMarketHoursAreTheVenuesOnceEach) {
+  itch::SystemEvent q;
+  q.event_code = 'Q';
+  bg(q);
+  EXPECT_EQ(event_codes(out), "Q");
+  EXPECT_EQ(itch_of<itch::SystemEvent>(out)[0].h.timestamp, ts);
+  EXPECT_TRUE(e.market_open());
+  out.clear();
+  bg(q);  // a second one is not published again
+  itch::SystemEvent other;
+  other.event_code = 'E';  // the flow's other events are the venue's own to send
+  bg(other);
+  EXPECT_EQ(event_codes(out), "");
+  itch::SystemEvent m;
+  m.event_code = 'M';
+  bg(m);
+  EXPECT_EQ(event_codes(out), "M");
+  out.clear();
+  e.end(++ts, out);
+  EXPECT_EQ(event_codes(out), "EC") << "End of Market Hours was the flow's";
+}
+
+TEST_F(EngineTest, AnEndBeforeMarketHoursOpenedStillSendsThemInOrder) {
+  e.end(++ts, out);
+  EXPECT_EQ(event_codes(out), "QMEC");
+  out.clear();
+  e.open_market(++ts, out);
+  e.close_market(++ts, out);
+  EXPECT_TRUE(out.itch.empty()) << "nothing after End of Messages";
 }
 
 TEST_F(EngineTest, TwoClientsAtALevelFillFirstInFirstOut) {

@@ -392,5 +392,86 @@ TEST(VenueClock, WithoutAnAnchorTheFlowStartsAtTheFirstPollOrTheFirstAskForTheOp
   EXPECT_FALSE(fast.poll_time_of(34'200'000'000'000ULL, 1).has_value()) << "as fast as possible has no clock";
 }
 
+// The flow without its System Event 'Q' records.
+std::vector<uint8_t> without_market_open(const std::vector<uint8_t>& flow) {
+  std::vector<uint8_t> out;
+  for (size_t off = 0; off + 2 <= flow.size();) {
+    const size_t len = load_u16(flow.data() + off);
+    const uint8_t* m = flow.data() + off + 2;
+    if (!(len >= 12 && m[0] == uint8_t(itch::SystemEvent::kType) && m[11] == 'Q')) {
+      out.insert(out.end(), flow.data() + off, m + len);
+    }
+    off += 2 + len;
+  }
+  return out;
+}
+
+// The exchange timestamps of the System Events with `code` in an audit trail.
+std::vector<uint64_t> audited_events(const std::string& path, char code) {
+  std::ifstream in(path);
+  std::vector<uint64_t> ts;
+  const std::string mark = std::string("\"event_code\":\"") + code + "\"";
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"proto\":\"itch\"") == std::string::npos || line.find(mark) == std::string::npos) continue;
+    const size_t at = line.find("\"timestamp\":");
+    if (at != std::string::npos) ts.push_back(std::stoull(line.substr(at + 12)));
+  }
+  return ts;
+}
+
+struct MarketHoursCase {
+  bool flow_has_open;
+  bool anchored;
+};
+
+// Market hours open at the shared clock's open (09:30) or at the flow's own 'Q', not at the start
+// hours before: a venue started before the open published Start of Market Hours at once.
+TEST(VenueClock, MarketHoursOpenAtTheFlowsOpenOrTheSharedClocks) {
+  for (const MarketHoursCase c : {MarketHoursCase{true, true}, MarketHoursCase{false, true}, MarketHoursCase{true, false},
+                                  MarketHoursCase{false, false}}) {
+    SCOPED_TRACE(std::string(c.flow_has_open ? "the flow has a 'Q'" : "the flow has no 'Q'") +
+                 (c.anchored ? ", a shared clock" : ", the venue's own clock"));
+    itch::SimOptions so;
+    so.messages = 100;
+    so.symbols = 2;
+    so.seed = 7;
+    constexpr uint64_t kOpen = 34'200'000'000'000ULL;
+    so.start_ns = kOpen + 1'000'000'000;  // its 'O' and 'Q' at 09:30:00.999, its 'M' ~100 µs later
+    const std::vector<uint8_t> sim = itch::simulate_session(so);
+    const std::vector<uint8_t> flow = c.flow_has_open ? sim : without_market_open(sim);
+    constexpr int64_t kOpenPoll = 50'000'000'000LL;
+    const std::string audit = ::testing::TempDir() + "venue_hours_" + std::to_string(::getpid()) + ".jsonl";
+    {
+      VenueConfig cfg;
+      cfg.flow = flow;
+      cfg.speed = 60;
+      cfg.users = {{"alice", "pw"}};
+      cfg.audit_path = audit;
+      if (c.anchored) cfg.anchor = ClockAnchor{kOpenPoll, kOpen};
+      Venue v(cfg);
+      v.poll(10'000'000'000ULL);  // 40 poll seconds before a shared open: 40 flow minutes at 60×
+      v.poll(20'000'000'000ULL);
+      if (c.anchored) {
+        EXPECT_FALSE(v.engine().market_open()) << "opened at 08:50 on the shared clock";
+      } else {
+        // The venue's own clock starts at the flow's first record, 09:30:00.999: a flow with a
+        // 'Q' plays it at once, one without opens at the start, as before.
+        EXPECT_TRUE(v.engine().market_open());
+      }
+      v.poll(uint64_t(kOpenPoll) + 3'600'000'000'000ULL);
+      EXPECT_TRUE(v.engine().market_open());
+      v.end_session(uint64_t(kOpenPoll) + 3'600'000'000'001ULL);
+    }
+    const std::vector<uint64_t> q = audited_events(audit, 'Q');
+    ASSERT_EQ(q.size(), 1u) << "one Start of Market Hours";
+    if (c.anchored) {
+      // The flow's 'Q' plays at its own time; without one, the shared clock's 09:30.
+      EXPECT_EQ(q[0], c.flow_has_open ? so.start_ns - 1'000'000 : kOpen);
+    }
+    EXPECT_EQ(audited_events(audit, 'M').size(), 1u) << "one End of Market Hours";
+    std::remove(audit.c_str());
+  }
+}
+
 }  // namespace
 }  // namespace colo::venue

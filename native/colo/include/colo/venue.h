@@ -116,6 +116,7 @@ class Venue {
   void fix_anchor(uint64_t now_ns);
   uint64_t flow_clock(uint64_t now_ns) const;
   void play_flow(uint64_t now_ns);
+  void open_market_at(uint64_t flow_ns);
   void accept_pending(uint64_t now_ns);
   void handle_events(User& u, uint64_t now_ns);
   void dispatch(uint64_t now_ns);
@@ -134,6 +135,9 @@ class Venue {
   bool started_ = false;
   std::optional<ClockAnchor> anchor_;
   uint64_t flow_t0_ = 0;
+  // The flow time at which the venue opens market hours itself (0: at the start); unset when the
+  // flow has a System Event 'Q' of its own, which opens them when it plays.
+  std::optional<uint64_t> market_opens_at_;
   uint64_t last_ts_ = 0;  // exchange time last used (never goes back)
   uint64_t logins_refused_ = 0;
   uint64_t last_poll_ns_ = 0;  // the time poll() / end_session() was given

@@ -112,10 +112,16 @@ class Engine {
   };
   explicit Engine(Config c);
 
-  // Start of session: ITCH 'S' O, a Stock Directory 'R' per known symbol, 'S' S and Q.
+  // Start of session: ITCH 'S' O, a Stock Directory 'R' per known symbol, 'S' S.
   void start(uint64_t ts, Output& out);
-  // End of session: ITCH 'S' M, E, C; OUCH System Event 'E' to every session seen. Client orders
-  // entered afterwards are refused with 'C'.
+  // Start of Market Hours (ITCH 'S' Q), once; so is a System Event 'Q' of the background flow.
+  // Client orders are taken before it too (a pre-market session).
+  void open_market(uint64_t ts, Output& out);
+  bool market_open() const { return market_open_; }
+  // End of Market Hours (ITCH 'S' M), once, after the open; so is a System Event 'M' of the flow.
+  void close_market(uint64_t ts, Output& out);
+  // End of session: ITCH 'S' Q and M unless sent, E, C; OUCH System Event 'E' to every session
+  // seen. Client orders entered afterwards are refused with 'C'.
   void end(uint64_t ts, Output& out);
   bool ended() const { return ended_; }
   // A session's first login: OUCH System Event 'S' (start of day) for it.
@@ -205,7 +211,7 @@ class Engine {
   char check_order(uint16_t locate, uint32_t shares, uint32_t price, std::string& why) const;
 
   Config cfg_;
-  bool started_ = false, ended_ = false;
+  bool started_ = false, ended_ = false, market_open_ = false, market_closed_ = false;
   std::vector<std::string> symbols_;
   std::map<std::string, uint16_t, std::less<>> locates_;
   std::set<std::string, std::less<>> halted_;

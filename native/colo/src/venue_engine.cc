@@ -558,8 +558,9 @@ void Engine::replace(SessionId s, const ouch42::ReplaceOrder& m, uint64_t ts, Ou
   r.order_state = 'L';
   r.previous_order_token = m.existing_order_token;
   r.bbo_weight_indicator = ' ';
-  const bool crossing = crosses(old.locate, old.side, m.price);
-  if (!crossing) {
+  const bool ioc = m.time_in_force == ouch42::kTifImmediateOrCancel;
+  // An IOC replacement never rests: it takes what crosses below, and the rest is cancelled.
+  if (!ioc && !crosses(old.locate, old.side, m.price)) {
     itch::OrderReplace u;
     header(u, old.locate, ts);
     u.original_order_ref = old.ref;
@@ -581,7 +582,7 @@ void Engine::replace(SessionId s, const ouch42::ReplaceOrder& m, uint64_t ts, Ou
   out.ouch.push_back({s, r, {}});
   const uint32_t left = match(old.locate, old.side, m.price, m.shares, Aggressor{s, nt}, ts, out);
   if (left == 0) return;
-  if (m.time_in_force == ouch42::kTifImmediateOrCancel) {
+  if (ioc) {
     out.ouch.push_back({s, ouch42::Canceled{ts, nt, left, 'I'},
                         "immediate or cancel: " + std::to_string(left) + " shares did not match"});
     return;

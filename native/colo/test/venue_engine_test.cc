@@ -262,6 +262,33 @@ TEST_F(EngineTest, AtTheEndRestingOrdersExpireAndNothingIsPublishedAfterEndOfMes
   EXPECT_NE(out.notes[0].text.find("the session has ended"), std::string::npos) << out.notes[0].text;
 }
 
+TEST_F(EngineTest, AnImmediateOrCancelReplacementThatDoesNotCrossIsCancelledNotRested) {
+  enter(1, order("A1", 'B', 100, "AAPL", usd(10)));
+  enter(2, order("S1", 'S', 100, "AAPL", usd(11)));
+  out.clear();
+  ouch42::ReplaceOrder r;
+  r.existing_order_token = ouch42::Token::of("A1");
+  r.replacement_order_token = ouch42::Token::of("A2");
+  r.shares = 100;
+  r.price = usd(10) + 100;  // $10.01: below the $11 ask
+  r.time_in_force = ouch42::kTifImmediateOrCancel;
+  r.display = 'Y';
+  r.intermarket_sweep = 'N';
+  e.replace(1, r, ++ts, out);
+  ASSERT_EQ(ouch_of<ouch42::Replaced>(out, 1).size(), 1u);
+  const auto cancelled = ouch_of<ouch42::Canceled>(out, 1);
+  ASSERT_EQ(cancelled.size(), 1u) << "an IOC rested on the book";
+  EXPECT_EQ(cancelled[0].order_token.view(), "A2");
+  EXPECT_EQ(cancelled[0].decrement_shares, 100u);
+  EXPECT_EQ(cancelled[0].reason, 'I');
+  EXPECT_EQ(e.client_shares(1, "A1"), 0u);
+  EXPECT_EQ(e.client_shares(1, "A2"), 0u);
+  EXPECT_EQ(itch_of<itch::OrderDelete>(out).size(), 1u) << "the replaced order leaves the feed's book";
+  EXPECT_TRUE(itch_of<itch::OrderReplace>(out).empty());
+  EXPECT_TRUE(itch_of<itch::AddOrder>(out).empty());
+  EXPECT_EQ(e.top(e.locate("AAPL")).bid_size, 0u);
+}
+
 TEST_F(EngineTest, ReplaceLosesTimePriority) {
   enter(1, order("A1", 'B', 100, "AAPL", usd(10)));
   enter(2, order("B1", 'B', 100, "AAPL", usd(10)));

@@ -1,6 +1,6 @@
 /**
  * `DIR/manifest.json`: what a dataset holds and how it was made. It is validated as a whole before a
- * run reads anything: real dates in order, one session per date (open < close, not overlapping), a
+ * run reads anything: real dates in order, one session per date (open < close within a day, not overlapping), a
  * non-empty universe, and for each dataset one file per date, each a relative path that stays inside
  * the data folder, no file listed twice. A problem is a DataError `DIR/manifest.json: PATH is VALUE: what would be accepted`.
  */
@@ -73,6 +73,9 @@ const manifestSchema = z
       else if (isDate(s.date) && (s.open < parseDate(s.date) || s.open >= parseDate(s.date) + DAY))
         at(['sessions', i, 'open'], `expected a time on ${s.date}`);
       if (s.close <= s.open) at(['sessions', i, 'close'], `expected a close after the open (${s.open})`);
+      // A session with no end had the bar timers tick once a minute until it: a run that never ended.
+      else if (s.close - s.open > DAY)
+        at(['sessions', i, 'close'], `expected a close within a day of the open (${s.open} + ${DAY} at most)`);
       const prev = m.sessions[i - 1];
       if (prev && s.open < prev.close)
         at(['sessions', i, 'open'], `expected an open at or after the previous session's close (${prev.close})`);

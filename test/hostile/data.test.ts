@@ -145,6 +145,14 @@ const manifestCases: [string, (m: DatasetManifest) => unknown, RegExp][] = [
     /sessions\[1\]\.close is \d+: expected a close after the open/,
   ],
   [
+    // The bar timers ticked once a minute until such a close: a run that never ended.
+    'the last session closing in years',
+    change((m) => {
+      m.sessions[2]!.close = Number.MAX_SAFE_INTEGER;
+    }),
+    /sessions\[2\]\.close is \d+: expected a close within a day of the open/,
+  ],
+  [
     'a session opening on another day',
     change((m) => {
       m.sessions[0]!.open -= 86_400_000_000;

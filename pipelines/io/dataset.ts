@@ -2,8 +2,8 @@
  * Reads the files of one dataset of a data folder (as listed in its manifest) as column batches of a
  * schema. Each file is checked before its rows are read: it stays inside the folder (after symlinks), is
  * a regular file of bounded size, is readable Parquet, and its columns match the schema (name, type,
- * nullability, timestamp unit), and has the sha256 the manifest gives for it, if any. Any problem is
- * a DataError naming the file. The next file is decoded on libuv's thread pool while the graph runs
+ * nullability, timestamp unit), and has the sha256 the manifest gives for it, if any; its rows are
+ * known around its day's session ({@link checkDay}). Any problem is a DataError naming the file. The next file is decoded on libuv's thread pool while the graph runs
  * on this one (decode-file.ts).
  */
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import type { DatasetReader } from '../../operators/sdk/context.ts';
 import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
+import { isoMicros } from '../../lib/core/instant.ts';
+import { DAY } from '../../lib/core/time.ts';
 import { type DecodedFile, decodeDataFile } from './decode-file.ts';
 import { decodedOnce } from './decoded-cache.ts';
 
@@ -82,6 +84,7 @@ export function openDataset<TName extends SchemaName>(
           copies.set(decoded.sha256, relative);
         }
         batches = decoded.batches as ColumnBatch<SchemaTypes[TName]>[];
+        checkDay(path, manifest, file - 1, schema, batches);
         rows += decoded.rows!;
         index = 0;
       }
@@ -91,4 +94,35 @@ export function openDataset<TName extends SchemaName>(
       batches = [];
     },
   };
+}
+
+/**
+ * The rows of the `k`th file (its date's) must be known around that date's session: after the previous
+ * session's close and before the next one's open, and within a day of its own session. A row from
+ * another day had every later row of the run refused as out of order, and a manifest whose dates are
+ * not its files' replayed them outside any session; both ran to the end and looked valid. A quote
+ * file without a row is a day with no market: refused, as a missing file is.
+ */
+function checkDay(path: string, manifest: DatasetManifest, k: number, schema: SchemaName, batches: readonly ColumnBatch<unknown>[]): void {
+  const session = manifest.sessions?.[k];
+  const date = manifest.dates?.[k];
+  if (!session || date === undefined) return; // a bare list of files, with no day to check against
+  if (schema === 'Quote' && batches.every((b) => b.length === 0))
+    throw new DataError(path, `no rows: expected the quotes of ${date} (a trading day of manifest.json)`);
+  const from = Math.max(manifest.sessions[k - 1]?.close ?? -Infinity, session.open - DAY);
+  const until = Math.min(manifest.sessions[k + 1]?.open ?? Infinity, session.close + DAY);
+  let row = 0;
+  for (const b of batches) {
+    const known = (b.columns as { ts_known: ArrayLike<number> }).ts_known;
+    for (let i = b.start; i < b.end; i++) {
+      const t = known[i]!;
+      if (!(t >= from && t < until))
+        throw new DataError(
+          path,
+          `row ${row + i - b.start} has ts_known ${Number.isFinite(t) ? isoMicros(t) : t}: expected a time from ${isoMicros(from)} to before ${isoMicros(until)} ` +
+            `(around ${date}'s session in manifest.json: after the previous close, before the next open, within a day)`,
+        );
+    }
+    row += b.length;
+  }
 }

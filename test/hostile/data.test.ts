@@ -523,6 +523,53 @@ describe('data files', () => {
     expect(await readAll(dir, m, 'quotes', 'Quote')).toBeLessThan(rows);
   });
 
+  it("refuses a row known away from its file's day, and a manifest whose dates are not its files'", async () => {
+    // One quote of 2030 at the end of the first day: every later quote of the run was refused as out of order.
+    const dir = copyWith();
+    const file = rewriteQuotes(dir, 0, (c) => {
+      const n = c['ts_known']!.length;
+      const at2030 = Date.UTC(2030, 0, 1); // Arrow's builder takes milliseconds
+      return {
+        ...c,
+        ts_known: arrow.vectorFromArray(
+          Array.from(c['ts_known']!, (v, i) => (i === n - 1 ? at2030 : Math.floor(Number(v)))),
+          new arrow.TimestampMicrosecond(),
+        ),
+      };
+    });
+    const rows = cleanManifest.datasets['quotes']!.rows! / 3;
+    await expect(readAll(dir, readManifest(dir), 'quotes', 'Quote')).rejects.toThrow(
+      new RegExp(
+        `${join(dir, file)}: row \\d+ has ts_known 2030-01-01T00:00:00.000000Z: expected a time from .* \\(around 2024-01-02's session`,
+      ),
+    );
+    expect(rows).toBeGreaterThan(0);
+    // The last two days' sessions a week later than their files' rows: replayed outside any session.
+    const week = 7 * 86_400_000_000;
+    const shifted = copyWith(
+      change((m) => {
+        m.dates = ['2024-01-02', '2024-01-10', '2024-01-11'];
+        m.sessions.forEach((s, i) => {
+          if (i === 0) return;
+          s.date = m.dates[i]!;
+          s.open += week;
+          s.close += week;
+        });
+      }),
+    );
+    await expect(readAll(shifted, readManifest(shifted), 'quotes', 'Quote')).rejects.toThrow(
+      new RegExp(`${join(shifted, quotesFiles()[1]!)}: row 0 has ts_known 2024-01-03T.*\\(around 2024-01-10's session`),
+    );
+  });
+
+  it('refuses a quotes file with no rows: a day without a market, as a missing file is', async () => {
+    const dir = copyWith();
+    const file = rewriteQuotes(dir, 1, (c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.slice(0, 0)])));
+    await expect(readAll(dir, readManifest(dir), 'quotes', 'Quote')).rejects.toThrow(
+      new RegExp(`${join(dir, file)}: no rows: expected the quotes of 2024-01-03`),
+    );
+  });
+
   it('refuses a dataset read as another schema than its manifest says', async () => {
     const dir = copyWith(
       change((m) => {

@@ -39,7 +39,7 @@ export function openReplay<TName extends keyof Replayable>(
   const decode = DECODERS[schema] as Decoder<T>;
   // The default call keeps the two-argument form that every run service and test double takes.
   const files = from ? ctx.openDataset(dataset, schema, from) : ctx.openDataset(dataset, schema);
-  const check = new OrderCheck(ctx);
+  const check = new OrderCheck(ctx, { knownAfterEvent: true });
   let pending: ColumnBatch<T> | undefined;
   let offset = 0;
   return {
@@ -80,15 +80,49 @@ export class OrderCheck {
    * Never in a run without a universe, whose symbols are checked by their length alone.
    */
   readonly skipsOutsideUniverse: boolean;
+  /**
+   * Stored records must not be known before they happened (ts_known ≥ ts_event), as `alpha data
+   * ingest` requires; the network sources stamp ts_known on receipt, on another process's clock.
+   */
+  readonly knownAfterEvent: boolean;
   private readonly symbols: Set<string>;
   private readonly open: boolean;
+  /** The prints replayed at ts_known `printsAt`: trade id → a bit per version 1..31, and the later versions as text. */
+  private printsAt = Number.NaN;
+  private readonly prints = new Map<number, number>();
+  private readonly laterPrints = new Set<string>();
   constructor(
     private readonly ctx: SourceContext,
-    options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean } = {},
+    options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean; knownAfterEvent?: boolean } = {},
   ) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
     this.open = (options.anySymbolWithoutUniverse ?? false) && this.symbols.size === 0;
     this.skipsOutsideUniverse = (options.skipOutsideUniverse ?? false) && !this.open;
+    this.knownAfterEvent = options.knownAfterEvent ?? false;
+  }
+
+  /**
+   * Whether a print (trade `id` at `version`) was replayed already at this ts_known; remembers it
+   * otherwise. Two feeds concatenated gave each print twice (another seq), which bars counted as
+   * twice the volume.
+   */
+  repeatsPrint(tsKnown: number, id: number, version: number): boolean {
+    if (tsKnown !== this.printsAt) {
+      this.prints.clear();
+      this.laterPrints.clear();
+      this.printsAt = tsKnown;
+    }
+    if (version >= 1 && version <= 31) {
+      const seen = this.prints.get(id) ?? 0;
+      const bit = 1 << (version - 1);
+      if (seen & bit) return true;
+      this.prints.set(id, seen | bit);
+      return false;
+    }
+    const key = `${id}:${version}`;
+    if (this.laterPrints.has(key)) return true;
+    this.laterPrints.add(key);
+    return false;
   }
   /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
   accept(record: Replayed, symbolKnown?: boolean): boolean {
@@ -203,16 +237,22 @@ function validated<T extends Replayed>(
   problem: (record: T) => string | undefined,
 ): ColumnBatch<T> {
   const c = batch.columns as ColumnBatch<Replayed>['columns'];
-  const { ts_known: tsKnown, seq } = c;
+  const { ts_known: tsKnown, ts_event: tsEvent, seq } = c;
   const codes = c.symbol.codes;
   const known = check.known(c.symbol.dictionary);
+  const afterEvent = check.knownAfterEvent;
   let kept: number[] | undefined;
   let outside = 0;
   for (let i = batch.start; i < batch.end; i++) {
     const ts = tsKnown[i]!;
     const s = seq[i]!;
     const inUniverse = known[codes[i]!] === 1;
-    if (inUniverse && (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) && sane(i)) {
+    if (
+      inUniverse &&
+      (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) &&
+      (!afterEvent || tsEvent[i]! <= ts) &&
+      sane(i)
+    ) {
       check.lastKnown = ts;
       check.lastSeq = s;
       kept?.push(i);
@@ -226,7 +266,10 @@ function validated<T extends Replayed>(
     const record = batch.record(i);
     let ok = check.accept(record, known[codes[i]!] === 1);
     if (ok) {
-      const why = problem(record);
+      const why =
+        afterEvent && record.ts_known < record.ts_event
+          ? `known before it happened: ts_known ${record.ts_known} < ts_event ${record.ts_event}`
+          : problem(record);
       if (why) {
         ctx.deadLetter(record, why);
         ok = false;
@@ -262,12 +305,23 @@ function saneTrades(batch: ColumnBatch<Trade>): (i: number) => boolean {
   };
 }
 
+/** saneTrades, and not a print already replayed ({@link OrderCheck.repeatsPrint}). */
+function newSaneTrades(batch: ColumnBatch<Trade>, check: OrderCheck): (i: number) => boolean {
+  const sane = saneTrades(batch);
+  const { ts_known: tsKnown, id, version } = batch.columns;
+  return (i) => sane(i) && !check.repeatsPrint(tsKnown[i]!, id[i]!, version[i]!);
+}
+
 function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Quote> {
   return validated(batch, ctx, check, saneQuotes(batch), quoteProblem);
 }
 
 function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Trade> {
-  return validated(batch, ctx, check, saneTrades(batch), tradeProblem);
+  const repeated = (t: Trade): string | undefined =>
+    check.repeatsPrint(t.ts_known, t.id, t.version)
+      ? `duplicate print: trade ${t.id} version ${t.version} again at ts_known ${t.ts_known}`
+      : undefined;
+  return validated(batch, ctx, check, newSaneTrades(batch, check), (t) => tradeProblem(t) ?? repeated(t));
 }
 
 /**

@@ -12,6 +12,7 @@ import { DataFileMissing, type FileLimit, MAX_DATA_FILE_BYTES, readDataBytes } f
 import { parseJsonText } from '../core/json-text.ts';
 import { describeIssues } from '../core/zod-issues.ts';
 import { isoTime, type Micros } from '../core/time.ts';
+import { isDate } from '../core/dates.ts';
 
 const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
@@ -116,9 +117,37 @@ export function readModelCard(dir: string): ModelCard {
     throw new ModelCardError(escapeControls(describeIssues(file, raw, parsed.error.issues.slice(0, 1))[0]!));
   }
   if (!parsed.data.files['model.onnx']) throw new ModelCardError(`${file}: field "files" does not list model.onnx`);
+  const late = dayAfterCutoff(raw as Record<string, unknown>, parsed.data.ts_known_cutoff);
+  if (late)
+    throw new ModelCardError(
+      `${file}: ${late.field} is "${late.day}", after ts_known_cutoff ${parsed.data.ts_known_cutoff}: ` +
+        `the card says it learned from a day past its cut-off (expected its training and holdout days on or before ${parsed.data.ts_known_cutoff.slice(0, 10)})`,
+    );
   // A model.onnx linked out of the folder is refused here, at validation, not only when the run starts.
   fileInFolder(dir, 'model.onnx');
   return { ...parsed.data, dir, cutoff: isoToMicros(parsed.data.ts_known_cutoff) };
+}
+
+/**
+ * The first day the card says it trained or held out on (`training_window`, `sessions.train`,
+ * `sessions.holdout`, as `alpha model train` writes them) that is after its cut-off's date. The run
+ * checks the cut-off alone against its data, so a card whose own window lies inside the backtest
+ * would pass: a look-ahead the card declares.
+ */
+function dayAfterCutoff(card: Record<string, unknown>, cutoff: string): { field: string; day: string } | undefined {
+  const last = cutoff.slice(0, 10);
+  const days: [string, unknown][] = [];
+  const window = card['training_window'];
+  if (window && typeof window === 'object')
+    for (const k of ['from', 'to']) days.push([`training_window.${k}`, (window as Record<string, unknown>)[k]]);
+  const sessions = card['sessions'];
+  if (sessions && typeof sessions === 'object')
+    for (const k of ['train', 'holdout']) {
+      const list = (sessions as Record<string, unknown>)[k];
+      if (Array.isArray(list)) list.forEach((d, i) => days.push([`sessions.${k}[${i}]`, d]));
+    }
+  for (const [field, day] of days) if (typeof day === 'string' && isDate(day) && day > last) return { field, day };
+  return undefined;
 }
 
 /** Where UTF-8 decoding of `bytes` first fails: the offset of the offending byte, or "the end" for a cut sequence. */

@@ -103,6 +103,19 @@ describe('readModelCard', () => {
     expect(readModelCard(folder({ ts_known_cutoff: '2024-02-29T00:00:00.5Z' })).cutoff).toBe(1709164800_500000);
   });
 
+  it('refuses a card whose own training or holdout days are after its cut-off (a look-ahead it declares)', () => {
+    // The default card: trained 2023-11-01 … 2023-12-28, cut off 2023-12-28T21:00Z.
+    expect(refusal(() => readModelCard(folder({ training_window: { from: '2024-01-02', to: '2024-01-05' } })))).toContain(
+      'card.json: training_window.from is "2024-01-02", after ts_known_cutoff 2023-12-28T21:00:00.000000Z: the card says it learned from a day past its cut-off (expected its training and holdout days on or before 2023-12-28)',
+    );
+    const sessions = base['sessions'] as { train: string[]; holdout: string[] };
+    expect(refusal(() => readModelCard(folder({ sessions: { ...sessions, holdout: [...sessions.holdout, '2024-01-02'] } })))).toContain(
+      `card.json: sessions.holdout[${sessions.holdout.length}] is "2024-01-02", after ts_known_cutoff`,
+    );
+    // The cut-off's own day is in the window.
+    expect(readModelCard(folder({ training_window: { from: '2023-11-01', to: '2023-12-28' } })).name).toBe(base['name']);
+  });
+
   it('refuses an n_features that is not the number of feature names', () => {
     expect(refusal(() => readModelCard(folder({ n_features: 5 })))).toContain(
       'card.json: n_features is 5: the number of names in feature_names',

@@ -56,6 +56,8 @@ export interface OuchUpdate {
   notes: string[];
   /** The message named no order this run sent (another run's, or a type with no record). */
   unmatched: number;
+  /** Of those, the executions (Executed 'E'), each told as its token, shares and price: positions this run does not hold. */
+  foreignExecutions: string[];
   /** The session's sequence number of the last message in it (none for refusals). */
   sequence?: number;
   /**
@@ -176,7 +178,12 @@ export class OuchStates {
       }
       case 'E': {
         const t = this.find(m, out, 'order_token');
-        if (!t) break;
+        if (!t) {
+          out.foreignExecutions.push(
+            `token ${String(m['order_token'])}: ${String(m['executed_shares'])} shares at ${Number(m['execution_price']) / 1e4} (match ${String(m['match_number'])})`,
+          );
+          break;
+        }
         const qty = Number(m['executed_shares']);
         const price = Number(m['execution_price']) / 1e4;
         const match = String(m['match_number']);
@@ -300,7 +307,7 @@ export class OuchStates {
 
 /** An update that changed nothing (what each call fills in). */
 export function emptyUpdate(): OuchUpdate {
-  return { fills: [], states: [], rejected: [], notes: [], unmatched: 0, breaks: [] };
+  return { fills: [], states: [], rejected: [], notes: [], unmatched: 0, foreignExecutions: [], breaks: [] };
 }
 
 /** A venue answer that contradicts its order, as a dead letter (bigint fields as decimal text, for JSON). */

@@ -93,6 +93,7 @@ export const ouch = defineOperator({
       const first = (ctx.calendar.live ?? ctx.calendar.sessions[0])?.open ?? ctx.clock.now();
       const midnight = newYorkMidnight(formatDate(first));
       const unmatched = ctx.metrics.counter('unmatched_messages');
+      const foreign = ctx.metrics.counter('foreign_executions');
       const disconnects = ctx.metrics.counter('disconnects');
       let emit: Emitters<Ports> | undefined;
       let ending = false;
@@ -101,6 +102,15 @@ export const ouch = defineOperator({
         for (const b of u.breaks) ctx.deadLetter(b.message, `the venue: ${b.reason}`, b.at);
         for (const n of u.notes) ctx.log.warn(n);
         unmatched.inc(u.unmatched);
+        for (const e of u.foreignExecutions) {
+          // An execution of no order of this run (another run's on the same user, or one finished
+          // long ago): the venue holds a position this run does not book. Said once, then counted.
+          if (foreign.value === 0)
+            ctx.alert(
+              `the venue executed an order this run did not send (${e}): its positions may differ from this run's; later ones are counted in foreign_executions`,
+            );
+          foreign.inc();
+        }
         to.out(u.fills);
         to.states(u.states);
       };

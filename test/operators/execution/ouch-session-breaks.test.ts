@@ -35,7 +35,7 @@ const loginAccepted = (session: string, next: number): Buffer => packet('A', Buf
  * connection after it (a time, or at once on the nth order it reads), or to refuse it after a delay.
  */
 type Answer =
-  | { accept: { session: string; next: number }; dropAfterMs?: number; dropAfterOrders?: number }
+  | { accept: { session: string; next: number }; dropAfterMs?: number; dropAfterOrders?: number; sequenced?: Buffer[] }
   | { reject: 'A' | 'S'; afterMs?: number }
   | { endAfterMs: number }
   | { silent: true };
@@ -94,6 +94,7 @@ async function venue(answers: readonly Answer[]): Promise<{ port: number; logins
           setTimeout(() => s.writable && s.write(packet('Z')), a.endAfterMs);
         } else {
           s.write(loginAccepted(a.accept.session, a.accept.next));
+          for (const m of a.sequenced ?? []) s.write(packet('S', m));
           if (a.dropAfterMs !== undefined) setTimeout(() => s.destroy(), a.dropAfterMs);
           dropAfterOrders = a.dropAfterOrders;
         }
@@ -139,6 +140,37 @@ nodes:
   if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
   return runLive(topology, systemTime, { sessions: [], universe: [{ symbol: 'AAPL', sector: 'X' }] });
 }
+
+/** An OUCH 4.2 Executed: type, timestamp 8, token 14, shares 4, price 4 (Price(4)), liquidity flag 1, match number 8. */
+function executed(token: string, shares: number, price4: number, match: number): Buffer {
+  const b = Buffer.alloc(40);
+  b.write('E', 0, 'latin1');
+  b.writeBigUInt64BE(34_200_000_000_000n, 1);
+  b.write(token.padEnd(14, ' '), 9, 'latin1');
+  b.writeUInt32BE(shares, 23);
+  b.writeUInt32BE(price4, 27);
+  b.write('R', 31, 'latin1');
+  b.writeBigUInt64BE(BigInt(match), 32);
+  return b;
+}
+
+describe('execution.ouch: executions it did not send', () => {
+  it('an execution of an order this run never sent is an alert of the run, then a count, not only a metric', async () => {
+    const { port } = await venue([
+      {
+        accept: { session: 'FAKE', next: 1 },
+        sequenced: [executed('NOSUCHTOKEN', 300, 1_234_500, 7), executed('OTHERTOKEN', 100, 1_000_000, 8)],
+      },
+    ]);
+    const done = await run(port, 800);
+    expect(done.alerts.filter((a) => /did not send/.test(a))).toEqual([
+      expect.stringContaining(
+        'the venue executed an order this run did not send (token NOSUCHTOKEN: 300 shares at 123.45 (match 7)): its positions may differ from this run',
+      ),
+    ]);
+    expect(done.metrics.get('venue')).toMatchObject({ unmatched_messages: 2, foreign_executions: 2 });
+  }, 20_000);
+});
 
 describe('execution.ouch: a session that cannot go on', () => {
   it('a rejected login fails the run at once, naming the venue, the user and what it takes', async () => {

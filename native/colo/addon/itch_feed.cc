@@ -219,10 +219,12 @@ class ItchFeed : public Napi::ObjectWrap<ItchFeed> {
     RowSink sink{*this};
     const bool was_ended = rx_->receiver().ended();
     const uint64_t now = steady_ns();
-    if (!rx_->receiver().session_known() && now >= next_join_) {
+    // Joins every kJoinEveryNs until the publisher answers, then every kJoinKeepaliveNs (a venue
+    // drops subscribers it has not heard from for a while).
+    if (now >= next_join_) {
       rx_->join();
       ++joins_;
-      next_join_ = now + kJoinEveryNs;
+      next_join_ = now + (rx_->receiver().session_known() ? colo::mold::kJoinKeepaliveNs : kJoinEveryNs);
     }
     const size_t before = back_.rows();
     rx_->pump(

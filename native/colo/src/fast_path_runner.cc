@@ -81,6 +81,13 @@ void Runner::step(int timeout_ms) {
   if (state_ == State::kJoined) {
     if (!tt_.receiver().session_known() && now - last_join_ns_ >= cfg_.join_retry_ns) {
       state_ = State::kLoggedIn;  // unanswered: the next step joins again
+    } else if (tt_.receiver().session_known() && now - last_join_ns_ >= cfg_.join_keepalive_ns) {
+      // The venue drops subscribers it has not heard from for a while: join again now and then.
+      uint8_t req[mold::kRequestLength];
+      mold::write_request(mold::Request{mold::Session::of(""), 0, 0}, req);
+      udp_.send_to(cfg_.rerequest_port, mold::Bytes{req, sizeof req});
+      ++stats_.joins_sent;
+      last_join_ns_ = now;
     }
     if (auto r = tt_.poll(now)) {
       uint8_t req[mold::kRequestLength];

@@ -140,10 +140,11 @@ size_t MoldPublisher::serve_requests() {
 // --- fan-out publisher -----------------------------------------------------------------------
 
 MoldFanout::MoldFanout(const Session& session, uint16_t port, size_t max_subscribers,
-                       size_t max_payload)
+                       size_t max_payload, uint64_t subscriber_timeout_ns)
     : session_(session),
       sock_(UdpSocket::bind_loopback(port)),
       max_subscribers_(max_subscribers),
+      subscriber_timeout_ns_(subscriber_timeout_ns),
       builder_(session, 1, max_payload),
       store_(session, 1, 64 << 20, max_payload) {}
 
@@ -189,35 +190,112 @@ void MoldFanout::end_of_session(uint64_t now_ns) {
   send_all(Bytes{pk.data(), pk.size()}, now_ns);
 }
 
-size_t MoldFanout::serve(uint64_t) {
+size_t MoldFanout::serve(uint64_t now_ns) {
   uint8_t buf[64];
   size_t read = 0;
   uint16_t from = 0;
-  while (auto n = sock_.recv(buf, &from)) {
+  while (read < kRequestsReadPerServe) {
+    auto n = sock_.recv(buf, &from);
+    if (!n) break;
     ++read;
     auto req = read_request(buf, *n);
     if (req && req->count == 0) {
-      const bool session_ok = req->session == session_ || req->session == Session::of("");
-      const bool known = std::find(subscribers_.begin(), subscribers_.end(), from) != subscribers_.end();
-      if (!session_ok || (!known && subscribers_.size() >= max_subscribers_)) {
-        ++stats_.joins_refused;
-        continue;
-      }
-      if (!known) subscribers_.push_back(from);
-      ++stats_.joins;
-      // After the end, a joiner learns it from an End of Session (it still re-requests what it missed).
-      auto hb = ended_ ? builder_.end_of_session() : builder_.heartbeat();
-      sock_.send_to(from, Bytes{hb.data(), hb.size()});
+      join(from, *req, now_ns);
       continue;
     }
-    auto st = store_.answer(buf, *n, [&](Bytes pk) { sock_.send_to(from, pk); });
-    if (st == RequestStatus::kOk) {
-      ++stats_.requests_answered;
-    } else {
+    Request r;
+    if (store_.check(buf, *n, &r) != RequestStatus::kOk) {
       ++stats_.requests_refused;
+      continue;
+    }
+    auto it = std::find(subscribers_.begin(), subscribers_.end(), from);
+    if (it != subscribers_.end()) heard_ns_[size_t(it - subscribers_.begin())] = now_ns;
+    enqueue(from, r);
+  }
+  if (subscriber_timeout_ns_ != 0 && now_ns - last_sweep_ns_ >= 1'000'000'000) expire(now_ns);
+  if (!jobs_.empty()) answer_jobs();
+  return read;
+}
+
+void MoldFanout::join(uint16_t from, const Request& req, uint64_t now_ns) {
+  if (req.session != session_ && req.session != Session::of("")) {
+    ++stats_.joins_refused;
+    return;
+  }
+  auto it = std::find(subscribers_.begin(), subscribers_.end(), from);
+  if (it == subscribers_.end() && subscribers_.size() >= max_subscribers_ && subscriber_timeout_ns_ != 0) {
+    expire(now_ns);
+  }
+  if (it == subscribers_.end() && subscribers_.size() >= max_subscribers_) {
+    ++stats_.joins_refused;
+    ++refused_unreported_;
+    if (!refusal_noted_ || now_ns - last_refusal_note_ns_ >= 1'000'000'000) {
+      if (event_hook_) event_hook_("join refused", from, refused_unreported_);
+      refused_unreported_ = 0;
+      refusal_noted_ = true;
+      last_refusal_note_ns_ = now_ns;
+    }
+    return;
+  }
+  if (it == subscribers_.end()) {
+    subscribers_.push_back(from);
+    heard_ns_.push_back(now_ns);
+  } else {
+    heard_ns_[size_t(it - subscribers_.begin())] = now_ns;
+  }
+  ++stats_.joins;
+  // After the end, a joiner learns it from an End of Session (it still re-requests what it missed).
+  auto hb = ended_ ? builder_.end_of_session() : builder_.heartbeat();
+  sock_.send_to(from, Bytes{hb.data(), hb.size()});
+}
+
+void MoldFanout::enqueue(uint16_t from, const Request& req) {
+  uint16_t count = req.count;
+  if (count > kMaxRequestCount) {
+    count = kMaxRequestCount;
+    ++stats_.requests_clamped;
+  }
+  const uint64_t end = req.sequence + count;  // no overflow: check() saw sequence < next()
+  auto job = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.port == from; });
+  if (job != jobs_.end()) {
+    // A receiver asks again for what it is being sent (its request timed out): keep the job.
+    if (req.sequence < job->next || end > job->end) *job = Job{from, req.sequence, end};
+    ++stats_.requests_answered;
+    return;
+  }
+  if (jobs_.size() >= kMaxRequesters) {
+    ++stats_.requests_refused;
+    return;
+  }
+  jobs_.push_back(Job{from, req.sequence, end});
+  ++stats_.requests_answered;
+}
+
+void MoldFanout::answer_jobs() {
+  for (size_t budget = kAnswerDatagramsPerServe; budget > 0 && !jobs_.empty(); --budget) {
+    Job j = jobs_.front();
+    jobs_.pop_front();
+    const uint64_t next = store_.send_range(j.next, j.end, 1, [&](Bytes pk) { sock_.send_to(j.port, pk); });
+    if (next == j.next) continue;  // forgotten meanwhile, or cannot be sent: done
+    ++stats_.retransmitted;
+    j.next = next;
+    if (j.next < j.end && j.next < store_.next()) jobs_.push_back(j);
+  }
+}
+
+void MoldFanout::expire(uint64_t now_ns) {
+  last_sweep_ns_ = now_ns;
+  for (size_t i = 0; i < subscribers_.size();) {
+    if (now_ns > heard_ns_[i] && now_ns - heard_ns_[i] >= subscriber_timeout_ns_) {
+      const uint16_t port = subscribers_[i];
+      subscribers_.erase(subscribers_.begin() + std::ptrdiff_t(i));
+      heard_ns_.erase(heard_ns_.begin() + std::ptrdiff_t(i));
+      ++stats_.subscribers_expired;
+      if (event_hook_) event_hook_("subscriber expired", port, 1);
+    } else {
+      ++i;
     }
   }
-  return read;
 }
 
 // --- receiver --------------------------------------------------------------------------------

@@ -275,23 +275,32 @@ std::optional<Bytes> RetransmissionStore::get(uint64_t seq) const {
   return Bytes{m.data(), m.size()};
 }
 
-RequestStatus RetransmissionStore::answer(const uint8_t* p, size_t n,
-                                          absl::FunctionRef<void(Bytes)> send) const {
+RequestStatus RetransmissionStore::check(const uint8_t* p, size_t n, Request* out) const {
   auto req = read_request(p, n);
   if (!req) return RequestStatus::kMalformed;
   if (req->session != session_) return RequestStatus::kWrongSession;
   if (req->count == 0 || req->count == kEndOfSessionCount) return RequestStatus::kEmpty;
   if (req->sequence >= next()) return RequestStatus::kNotYetSent;
   if (req->sequence < first_) return RequestStatus::kForgotten;
-  uint64_t end = next() - req->sequence > req->count ? req->sequence + req->count : next();
-  PacketBuilder b(session_, req->sequence, max_payload_);
-  for (uint64_t s = req->sequence; s < end; ++s) {
+  if (out) *out = *req;
+  return RequestStatus::kOk;
+}
+
+uint64_t RetransmissionStore::send_range(uint64_t from, uint64_t end, size_t max_packets,
+                                         absl::FunctionRef<void(Bytes)> send) const {
+  if (from < first_ || from >= next() || max_packets == 0) return from;
+  end = std::min(end, next());
+  PacketBuilder b(session_, from, max_payload_);
+  uint64_t s = from;
+  size_t sent = 0;
+  for (; s < end; ++s) {
     const auto& m = msgs_[s - first_];
     if (!b.fits(m.size())) {
-      if (b.empty()) break;  // a message larger than a packet: cannot be re-sent
+      if (b.empty()) return s;  // a message larger than a packet: cannot be re-sent
       auto pk = b.take();
       send(Bytes{pk.data(), pk.size()});
-      if (!b.fits(m.size())) break;
+      if (++sent == max_packets) return s;
+      if (!b.fits(m.size())) return s;
     }
     b.append(m.data(), m.size());
   }
@@ -299,6 +308,15 @@ RequestStatus RetransmissionStore::answer(const uint8_t* p, size_t n,
     auto pk = b.take();
     send(Bytes{pk.data(), pk.size()});
   }
+  return s;
+}
+
+RequestStatus RetransmissionStore::answer(const uint8_t* p, size_t n,
+                                          absl::FunctionRef<void(Bytes)> send) const {
+  Request req;
+  const RequestStatus st = check(p, n, &req);
+  if (st != RequestStatus::kOk) return st;
+  send_range(req.sequence, req.sequence + req.count, SIZE_MAX, send);
   return RequestStatus::kOk;
 }
 

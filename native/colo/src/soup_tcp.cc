@@ -2,6 +2,8 @@
 #include "colo/soup_tcp.h"
 
 #include <arpa/inet.h>
+#include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -30,13 +32,15 @@ struct NoStamp {
 
 // `stamp` is called once, right after the first read that returned bytes (before they are handled).
 template <class Session, class Stamp = NoStamp>
-bool pump_any(Socket& s, Session& session, uint64_t now, Stamp stamp = {}) {
+bool pump_any(Socket& s, Session& session, uint64_t now, Stamp stamp = {}, size_t max_read = SIZE_MAX) {
   if (!s.open()) return false;
   uint8_t buf[16384];
-  for (bool first = true;; first = false) {
-    size_t n = s.read_some(buf, sizeof buf);
+  size_t read = 0;
+  for (bool first = true; read < max_read; first = false) {
+    size_t n = s.read_some(buf, std::min(sizeof buf, max_read - read));
     if (n == 0) break;
     if (first) stamp();
+    read += n;
     session.on_bytes(buf, n, now);
   }
   session.on_tick(now);
@@ -62,6 +66,7 @@ Socket& Socket::operator=(Socket&& o) noexcept {
     close();
     fd_ = o.fd_;
     pending_ = std::move(o.pending_);
+    queued_ = o.queued_;
     o.fd_ = -1;
   }
   return *this;
@@ -78,6 +83,7 @@ size_t Socket::read_some(uint8_t* buf, size_t cap) {
 
 void Socket::write(const std::vector<uint8_t>& bytes) {
   pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+  queued_ += bytes.size();
   flush();
 }
 
@@ -147,12 +153,13 @@ Socket connect_loopback(uint16_t port) {
 
 bool pump(Socket& s, ClientSession& session, uint64_t now) { return pump_any(s, session, now); }
 bool pump(Socket& s, ServerSession& session, uint64_t now) { return pump_any(s, session, now); }
-bool pump(Socket& s, ServerSession& session, uint64_t now, const std::function<uint64_t()>& clock, uint64_t& read_ns) {
+bool pump(Socket& s, ServerSession& session, uint64_t now, const std::function<uint64_t()>& clock, uint64_t& read_ns,
+          size_t max_read) {
   bool read = false;
   const bool open = pump_any(s, session, now, [&] {
     read_ns = clock();
     read = true;
-  });
+  }, max_read);
   if (!read) read_ns = clock();
   return open;
 }

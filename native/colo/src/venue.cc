@@ -15,6 +15,16 @@ namespace {
 
 constexpr size_t kMaxPending = 64;
 constexpr size_t kLoginPacket = 2 + soup::LoginRequest::kLength;
+// A new connection must send its Login Request within this time (clients send it as they
+// connect). SoupBinTCP's 15 s is the timeout of a logged-in session's heartbeats, not a login
+// deadline: held that long, kMaxPending idle connections kept every user out.
+constexpr uint64_t kLoginWithinNs = 2'000'000'000;
+// Input read from one session per poll: the rest stays in its socket for the next poll, so one
+// session's burst does not hold the others, the flow and the feed.
+constexpr size_t kReadPerSessionPerPoll = 64 << 10;
+// A session's output not yet taken by its peer (beyond a login's replay, which may be larger):
+// a peer that does not read is disconnected past this.
+constexpr size_t kMaxUnsentBytes = 4 << 20;
 
 uint64_t clock_realtime_ns() {
   timespec t{};
@@ -51,7 +61,8 @@ std::string quoted(std::string_view v) {
 Venue::Venue(VenueConfig c)
     : cfg_(std::move(c)),
       engine_(Engine::Config{cfg_.symbols, cfg_.halted}),
-      feed_(mold::Session::of(cfg_.session), cfg_.rerequest_port, cfg_.max_subscribers),
+      feed_(mold::Session::of(cfg_.session), cfg_.rerequest_port, cfg_.max_subscribers,
+            mold::kDefaultMaxPayload, cfg_.subscriber_timeout_ns),
       listener_(cfg_.ouch_port),
       cursor_{cfg_.flow.data(), cfg_.flow.size()} {
   if (cfg_.session.empty() || cfg_.session.size() > 10) {
@@ -85,6 +96,15 @@ Venue::Venue(VenueConfig c)
   })) {
   }
   if (!flow_opens) market_opens_at_ = cfg_.anchor ? cfg_.anchor->flow_ns : 0;
+  feed_.set_event_hook([this](std::string_view event, uint16_t port, uint64_t count) {
+    std::string body = "\"dir\":\"event\",\"session\":null,\"event\":" + quoted(event) +
+                       ",\"port\":" + std::to_string(port);
+    if (event == "join refused") {
+      body += ",\"count\":" + std::to_string(count) + ",\"text\":" +
+              quoted("feed full: " + std::to_string(cfg_.max_subscribers) + " subscribers");
+    }
+    audit(last_poll_ns_, body);
+  });
   if (!cfg_.audit_path.empty()) {
     audit_ = std::fopen(cfg_.audit_path.c_str(), "w");
     if (!audit_) posix::fail("open audit file " + cfg_.audit_path);
@@ -212,6 +232,8 @@ void Venue::handle_events(User& u, uint64_t now_ns) {
         break;
       }
       case soup::SessionEvent::kLoginAccepted:
+        // Login Accepted and the replay the client asked for: bytes it may leave unread for now.
+        u.replay_end = u.sock.queued() + u.session.output().send.size();
         audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) +
                           ",\"event\":\"login accepted\",\"next_sequence\":" + std::to_string(e.sequence));
         if (!u.opened) {
@@ -241,11 +263,52 @@ void Venue::handle_events(User& u, uint64_t now_ns) {
   dispatch(now_ns);
 }
 
+// Reads at most kReadPerSessionPerPoll from the session's socket and writes what it has to send;
+// a peer that leaves more than kMaxUnsentBytes of it unread (beyond its login's replay) is
+// disconnected.
+void Venue::pump_user(User& u, uint64_t now_ns) {
+  soup::tcp::pump(u.sock, u.session, now_ns, cfg_.monotonic_ns, read_ns_, kReadPerSessionPerPoll);
+  if (u.sock.pending() <= kMaxUnsentBytes) return;
+  const uint64_t taken = std::max(u.sock.queued() - u.sock.pending(), u.replay_end);
+  const uint64_t unsent = u.sock.queued() > taken ? u.sock.queued() - taken : 0;
+  if (unsent <= kMaxUnsentBytes) return;
+  audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) +
+                    ",\"event\":\"disconnected\",\"text\":" +
+                    quoted("the client left " + std::to_string(u.sock.pending()) +
+                           " bytes unread (at most " + std::to_string(kMaxUnsentBytes) + " beyond a login's replay)"));
+  u.sock.close(true);
+  u.session.on_disconnected(now_ns);
+  u.session.output().send.clear();  // its events (what it sent) are still handled
+  u.session.output().close = false;
+}
+
+uint64_t Venue::login_within() const { return std::min(kLoginWithinNs, cfg_.timers.timeout_ns); }
+
+std::string Venue::no_login_in_time() const {
+  return "no Login Request within " + std::to_string(login_within() / 1'000'000) + " ms of connecting";
+}
+
+// Drops the waiting connections past their login deadline (at once, when they fill the queue).
+void Venue::expire_pending(uint64_t now_ns) {
+  for (size_t i = 0; i < pending_.size();) {
+    if (now_ns - pending_[i].since < login_within()) { ++i; continue; }
+    ++logins_refused_;
+    audit(now_ns, "\"dir\":\"event\",\"session\":null,\"event\":\"connection refused\",\"text\":" + quoted(no_login_in_time()));
+    pending_.erase(pending_.begin() + std::ptrdiff_t(i));
+  }
+}
+
 void Venue::accept_pending(uint64_t now_ns) {
   for (;;) {
     soup::tcp::Socket s = listener_.accept();
     if (!s.open()) break;
-    if (pending_.size() >= kMaxPending) continue;  // closed by the destructor
+    if (pending_.size() >= kMaxPending) expire_pending(now_ns);
+    if (pending_.size() >= kMaxPending) {  // closed by the destructor
+      ++logins_refused_;
+      audit(now_ns, "\"dir\":\"event\",\"session\":null,\"event\":\"connection refused\",\"text\":" +
+                        quoted("too many connections waiting to log in (" + std::to_string(kMaxPending) + ")"));
+      continue;
+    }
     pending_.push_back(Pending{std::move(s), {}, now_ns});
   }
   for (size_t i = 0; i < pending_.size();) {
@@ -271,7 +334,7 @@ void Venue::accept_pending(uint64_t now_ns) {
     if (bad_start) { drop("the first packet is not a Login Request", 0); continue; }
     if (!p.sock.open()) { drop("closed before logging in", 0); continue; }
     if (p.buf.size() < kLoginPacket) {
-      if (now_ns - p.since >= cfg_.timers.timeout_ns) { drop("no Login Request in time", 0); continue; }
+      if (now_ns - p.since >= login_within()) { drop(no_login_in_time(), 0); continue; }
       ++i;
       continue;
     }
@@ -280,10 +343,15 @@ void Venue::accept_pending(uint64_t now_ns) {
     auto it = std::find_if(users_.begin(), users_.end(), [&](const auto& u) { return u->name == name; });
     if (it == users_.end()) { drop("unknown user '" + name + "'", soup::kRejectNotAuthorized); continue; }
     User& u = **it;
+    // The password first: a wrong one must not learn whether the user is logged in.
+    if (req.password.view() != cfg_.users.at(name)) {
+      drop("wrong password for user '" + name + "'", soup::kRejectNotAuthorized);
+      continue;
+    }
     if (u.sock.open()) {
       // A client that reset its connection and logged in again at once can be read here before
       // this poll has read the reset: read the old connection first, and refuse only a live one.
-      soup::tcp::pump(u.sock, u.session, now_ns, cfg_.monotonic_ns, read_ns_);
+      pump_user(u, now_ns);
       handle_events(u, now_ns);
     }
     if (u.sock.open()) { drop("user '" + name + "' is already connected", soup::kRejectSessionNotAvailable); continue; }
@@ -338,7 +406,7 @@ void Venue::poll(uint64_t now_ns) {
   }
   for (auto& u : users_) {
     if (!u->sock.open()) continue;
-    soup::tcp::pump(u->sock, u->session, now_ns, cfg_.monotonic_ns, read_ns_);
+    pump_user(*u, now_ns);
     handle_events(*u, now_ns);
   }
   accept_pending(now_ns);
@@ -348,7 +416,7 @@ void Venue::poll(uint64_t now_ns) {
   feed_.heartbeat_if_idle(now_ns, cfg_.mold_heartbeat_ns);
   for (auto& u : users_) {
     if (!u->sock.open()) continue;
-    soup::tcp::pump(u->sock, u->session, now_ns, cfg_.monotonic_ns, read_ns_);
+    pump_user(*u, now_ns);
     if (!u->session.output().events.empty()) handle_events(*u, now_ns);
   }
   if (audit_) std::fflush(audit_);
@@ -382,7 +450,7 @@ void Venue::wait(int timeout_ms) const {
   for (const auto& p : pending_) {
     if (p.sock.open()) fds.push_back({p.sock.fd(), POLLIN, 0});
   }
-  ::poll(fds.data(), nfds_t(fds.size()), timeout_ms);
+  ::poll(fds.data(), nfds_t(fds.size()), feed_.busy() ? 0 : timeout_ms);
 }
 
 }  // namespace colo::venue

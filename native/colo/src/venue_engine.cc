@@ -402,7 +402,7 @@ char Engine::check_order(uint16_t loc, uint32_t shares, uint32_t price, std::str
     return why = "symbol " + symbols_[loc - 1] + " is halted", reject::kHalted;
   }
   if (shares == 0 || shares > kMaxShares) {
-    return why = "shares " + std::to_string(shares) + ": this venue takes 1..1000000",
+    return why = "shares " + std::to_string(shares) + ": this venue takes 1..999999",
            reject::kInvalidShares;
   }
   if (price == 0 || price > kMaxPrice) {

@@ -345,6 +345,9 @@ TEST_F(EngineTest, EveryRejectionHasItsOuchReasonAndAHumanOne) {
   cases.push_back({order("P1", 'B', 100, "AAPL", kMaxPrice + 1), reject::kInvalidPrice, "price"});
   cases.push_back({order("Z0", 'B', 0, "AAPL", usd(10)), reject::kInvalidShares, "shares"});
   cases.push_back({order("Z1", 'B', kMaxShares + 1, "AAPL", usd(10)), reject::kInvalidShares, "shares"});
+  // OUCH 4.2's Shares must be below 1,000,000 (written here, not as kMaxShares + 1, so that a
+  // kMaxShares of 1,000,000 fails this case).
+  cases.push_back({order("Z2", 'B', 1'000'000, "AAPL", usd(10)), reject::kInvalidShares, "shares"});
   cases.push_back({order("SD", 'Q', 100, "AAPL", usd(10)), reject::kOther, "side"});
   auto disp = o("D");
   disp.display = 'N';

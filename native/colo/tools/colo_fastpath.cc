@@ -209,6 +209,12 @@ int main(int argc, char** argv) {
           std::printf("%s,\"mode\":\"%s\",\"trigger\":\"%s\",\"order_slots\":%zu}\n", u.c_str(), spin ? "spin" : "blocking",
                       trigger_spec.c_str(), runner.tick_to_trade().book().order_slots());
           std::fflush(stdout);
+        } else if (now - start > ready_timeout_ms * 1'000'000ULL && runner.session().state() == colo::soup::ClientSession::State::kLoggedIn) {
+          // The venue is running (its OUCH port took the login): its feed did not answer.
+          std::fprintf(stderr, "alpha colo_fastpath: not live after %llu ms: OUCH 127.0.0.1:%u logged in, but the feed 127.0.0.1:%u did not answer %llu join request(s); the venue's feed may be full (it refuses joins past its subscriber limit, 64 for colo_venue; see its audit's \"join refused\"), or --rerequest-port is not that venue's\n",
+                       (unsigned long long)ready_timeout_ms, unsigned(cfg.ouch_port), unsigned(cfg.rerequest_port),
+                       (unsigned long long)runner.stats().joins_sent);
+          return 1;
         } else if (now - start > ready_timeout_ms * 1'000'000ULL) {
           std::fprintf(stderr, "alpha colo_fastpath: not live after %llu ms (OUCH 127.0.0.1:%u %s, feed 127.0.0.1:%u %s); is colo_venue running with those ports and user '%s'?\n",
                        (unsigned long long)ready_timeout_ms, unsigned(cfg.ouch_port),

@@ -49,6 +49,7 @@ struct RunnerConfig {
   Config fast_path;             // pre-trade limits, receiver, Order -> OUCH mapping
   uint64_t max_orders = 1000;   // orders sent in all; then the kill switch goes on
   uint64_t join_retry_ns = 100'000'000;
+  uint64_t join_keepalive_ns = mold::kJoinKeepaliveNs;  // joined: join again this often
 };
 
 // One order as sent.

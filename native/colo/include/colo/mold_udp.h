@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "colo/moldudp64.h"
@@ -93,17 +95,39 @@ class MoldPublisher {
   uint64_t packets_sent_ = 0, packets_dropped_ = 0, requests_refused_ = 0;
 };
 
+// The limits of MoldFanout (the venue's feed), so that no UDP peer can hold its poll loop or its
+// subscriber slots.
+//
+// Re-requests are not answered at once: each is a job (one per requesting port; a newer request
+// from that port replaces its job unless the job already covers it), and each serve() sends at most
+// kAnswerDatagramsPerServe datagrams of answers, one per job in turn (round robin), the rest in later
+// serves. A request is clamped to kMaxRequestCount messages: real MoldUDP64 re-request servers
+// answer with far less (the spec's answer is "a Downstream Packet"), but this project's receivers
+// ask up to 4096 at once (the addon's ItchFeed; colo_fastpath 256) and ask again only after a
+// timeout, so a smaller cap would slow every late joiner's catch-up. A receiver asks again for the
+// rest, as MoldUDP64 receivers do for anything unanswered.
+constexpr uint16_t kMaxRequestCount = 4096;
+constexpr size_t kAnswerDatagramsPerServe = 128;  // ~180 kB: well inside a receiver's 4 MiB buffer
+constexpr size_t kRequestsReadPerServe = 256;     // the rest wait in the socket for the next serve
+constexpr size_t kMaxRequesters = 256;            // ports with a job; requests from more are refused
+// Subscribers are dropped after kSubscriberTimeoutNs without a request (a join or a re-request)
+// from them: this project's receivers join again every kJoinKeepaliveNs while they run.
+constexpr uint64_t kJoinKeepaliveNs = 2'000'000'000;
+constexpr uint64_t kSubscriberTimeoutNs = 5 * kJoinKeepaliveNs;
+
 // A publisher for several unicast subscribers (the venue's feed). One socket: downstream packets
 // go from it to every subscriber, and it is the re-request port. A subscriber joins by sending
 // a request packet with Message Count 0 (Session blank or this session's) from the socket it
 // receives on; the answer is a heartbeat carrying the next sequence, so it can re-request what it
 // missed. Other requests are answered from the retransmission store (back to the requester).
-// Subscribers are bounded (further joins are refused and counted). Packets whose first message
+// Subscribers are bounded (further joins are refused and counted) and expire after
+// subscriber_timeout_ns without a request from them (0: never). Packets whose first message
 // has a sequence number in the drop set are stored but not sent: deliberate loss for tests.
 class MoldFanout {
  public:
   MoldFanout(const Session& session, uint16_t port = 0, size_t max_subscribers = 64,
-             size_t max_payload = kDefaultMaxPayload);
+             size_t max_payload = kDefaultMaxPayload,
+             uint64_t subscriber_timeout_ns = kSubscriberTimeoutNs);
 
   uint16_t port() const { return sock_.port(); }
   int fd() const { return sock_.fd(); }
@@ -113,6 +137,11 @@ class MoldFanout {
   // last. The venue's audit uses it to stamp the moment a packet left.
   using SendHook = std::function<void(uint64_t first_sequence, uint64_t count, bool before)>;
   void set_send_hook(SendHook h) { send_hook_ = std::move(h); }
+  // Called when a subscriber expires ("subscriber expired") and when joins are refused because
+  // the feed is full ("join refused"; at most once a second, `count` the joins refused since the
+  // last call): the venue's audit.
+  using EventHook = std::function<void(std::string_view event, uint16_t port, uint64_t count)>;
+  void set_event_hook(EventHook h) { event_hook_ = std::move(h); }
 
   // Adds a message to the open packet (sending the packet first if it is full); returns the
   // message's sequence number, 0 when it can never fit a packet.
@@ -122,8 +151,12 @@ class MoldFanout {
   // A heartbeat to every subscriber when nothing was sent for idle_ns.
   void heartbeat_if_idle(uint64_t now_ns, uint64_t idle_ns);
   void end_of_session(uint64_t now_ns);
-  // Answers waiting joins and requests; returns how many datagrams were read.
+  // Reads waiting joins and requests (at most kRequestsReadPerServe), answers the joins, and sends
+  // the next kAnswerDatagramsPerServe datagrams of re-request answers; returns how many datagrams
+  // were read.
   size_t serve(uint64_t now_ns);
+  // Re-request answers wait to be sent: serve again without waiting.
+  bool busy() const { return !jobs_.empty(); }
 
   uint64_t next_sequence() const { return builder_.next_sequence(); }
   const std::vector<uint16_t>& subscribers() const { return subscribers_; }
@@ -131,14 +164,32 @@ class MoldFanout {
   struct Stats {
     uint64_t packets_sent = 0, packets_dropped = 0, heartbeats = 0;
     uint64_t joins = 0, joins_refused = 0, requests_answered = 0, requests_refused = 0;
+    uint64_t retransmitted = 0;        // datagrams sent in answer to re-requests
+    uint64_t requests_clamped = 0;     // asked for more than kMaxRequestCount messages
+    uint64_t subscribers_expired = 0;
   };
   const Stats& stats() const { return stats_; }
 
  private:
   void send_all(Bytes b, uint64_t now_ns);
+  void join(uint16_t from, const Request& req, uint64_t now_ns);
+  void enqueue(uint16_t from, const Request& req);
+  void expire(uint64_t now_ns);
+  void answer_jobs();
+  struct Job {
+    uint16_t port;
+    uint64_t next, end;  // messages [next, end) still to send
+  };
   Session session_;
   UdpSocket sock_;
   size_t max_subscribers_;
+  uint64_t subscriber_timeout_ns_;
+  std::vector<uint64_t> heard_ns_;  // per subscriber: its last request
+  uint64_t last_sweep_ns_ = 0;
+  uint64_t refused_unreported_ = 0, last_refusal_note_ns_ = 0;
+  bool refusal_noted_ = false;
+  std::deque<Job> jobs_;
+  EventHook event_hook_;
   PacketBuilder builder_;
   RetransmissionStore store_;
   std::set<uint64_t> drop_;

@@ -261,6 +261,13 @@ class RetransmissionStore {
   // Answers a request packet with send(packet) per downstream packet; a request running past
   // next() is answered up to next(). Returns what was done.
   RequestStatus answer(const uint8_t* p, size_t n, absl::FunctionRef<void(Bytes)> send) const;
+  // What answer() would say of a request packet, without sending; on kOk *req is the request.
+  RequestStatus check(const uint8_t* p, size_t n, Request* req) const;
+  // Sends messages [from, end) (end clamped to next()) as at most max_packets downstream packets;
+  // returns the sequence after the last message sent (`from` when none could be: forgotten since,
+  // or a message larger than a packet).
+  uint64_t send_range(uint64_t from, uint64_t end, size_t max_packets,
+                      absl::FunctionRef<void(Bytes)> send) const;
 
  private:
   Session session_;

@@ -16,7 +16,7 @@ class Socket {
  public:
   Socket() = default;
   explicit Socket(int fd) : fd_(fd) {}
-  Socket(Socket&& o) noexcept : fd_(o.fd_), pending_(std::move(o.pending_)) { o.fd_ = -1; }
+  Socket(Socket&& o) noexcept : fd_(o.fd_), pending_(std::move(o.pending_)), queued_(o.queued_) { o.fd_ = -1; }
   Socket& operator=(Socket&& o) noexcept;
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
@@ -31,12 +31,15 @@ class Socket {
   void write(const std::vector<uint8_t>& bytes);
   void flush();
   size_t pending() const { return pending_.size(); }
+  // Bytes ever given to write() on this connection (queued() - pending(): taken by the kernel).
+  uint64_t queued() const { return queued_; }
   // Closes at once; with `reset`, unsent and unread data are dropped (RST).
   void close(bool reset = false);
 
  private:
   int fd_ = -1;
   std::vector<uint8_t> pending_;
+  uint64_t queued_ = 0;
 };
 
 class Listener {
@@ -64,6 +67,8 @@ bool pump(Socket& s, ClientSession& session, uint64_t now);
 bool pump(Socket& s, ServerSession& session, uint64_t now);
 // The same, setting `read_ns` to clock() right after the first read that returned bytes (before
 // the session handles them), or after the round when nothing was read: when a message arrived.
-bool pump(Socket& s, ServerSession& session, uint64_t now, const std::function<uint64_t()>& clock, uint64_t& read_ns);
+// At most max_read bytes are read; the rest waits in the socket for the next round.
+bool pump(Socket& s, ServerSession& session, uint64_t now, const std::function<uint64_t()>& clock, uint64_t& read_ns,
+          size_t max_read = SIZE_MAX);
 
 }  // namespace colo::soup::tcp

@@ -56,6 +56,8 @@ struct VenueConfig {
   std::vector<std::string> symbols;              // known before the flow names them
   std::vector<std::string> halted;
   size_t max_subscribers = 64;
+  // A subscriber that sent no join or re-request for this long is dropped (0: never).
+  uint64_t subscriber_timeout_ns = mold::kSubscriberTimeoutNs;
   uint64_t mold_heartbeat_ns = 1'000'000'000;
   soup::SessionTimers timers;
   size_t max_flow_per_poll = 4096;               // flow records played per poll at most
@@ -105,6 +107,7 @@ class Venue {
     soup::ServerSession session;
     soup::tcp::Socket sock;
     bool opened = false;  // System Event 'S' sent
+    uint64_t replay_end = 0;  // sock.queued() at the end of the last login's replay
   };
   struct Pending {
     soup::tcp::Socket sock;
@@ -119,6 +122,10 @@ class Venue {
   void open_market_at(uint64_t flow_ns);
   void accept_pending(uint64_t now_ns);
   void handle_events(User& u, uint64_t now_ns);
+  void pump_user(User& u, uint64_t now_ns);
+  void expire_pending(uint64_t now_ns);
+  uint64_t login_within() const;
+  std::string no_login_in_time() const;
   void dispatch(uint64_t now_ns);
   void audit(uint64_t now_ns, const std::string& body);
 

@@ -69,7 +69,7 @@ constexpr char kClosed = 'C';
 constexpr char kOther = 'O';
 }  // namespace reject
 
-constexpr uint32_t kMaxShares = 1'000'000;
+constexpr uint32_t kMaxShares = 999'999;  // OUCH 4.2: shares must be below 1,000,000
 constexpr uint32_t kMaxPrice = 1'999'999'900;  // $199,999.99 in Price(4)
 
 // One OUCH message for a session, with the human reason behind a Rejected or Canceled.

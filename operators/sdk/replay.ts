@@ -20,7 +20,14 @@ export const MARKET_DATA = ['Quote', 'Trade'] as const satisfies readonly (keyof
 /** What a stored replay can deliver: market data, and the book's levels beyond the top. */
 export const REPLAYABLE = [...MARKET_DATA, 'BookDepth'] as const satisfies readonly (keyof Replayable)[];
 
-type Decoder<T> = (batch: ColumnBatch<T>, ctx: SourceContext, check: OrderCheck) => ColumnBatch<T>;
+/**
+ * What the row checks use of a source's context: the universe, and where refused rows and the
+ * skipped count go. Narrower than SourceContext, so what reads a dataset outside a run (alpha
+ * report's market data) refuses the same rows.
+ */
+export type RowCheckContext = Pick<SourceContext, 'universe' | 'deadLetter' | 'metrics'>;
+
+type Decoder<T> = (batch: ColumnBatch<T>, ctx: RowCheckContext, check: OrderCheck) => ColumnBatch<T>;
 
 const DECODERS: { [K in keyof Replayable]: Decoder<Replayable[K]> } = {
   Quote: decodeQuotes,
@@ -92,7 +99,7 @@ export class OrderCheck {
   private readonly prints = new Map<number, number>();
   private readonly laterPrints = new Set<string>();
   constructor(
-    private readonly ctx: SourceContext,
+    private readonly ctx: RowCheckContext,
     options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean; knownAfterEvent?: boolean } = {},
   ) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
@@ -168,7 +175,7 @@ export class OrderCheck {
 export function checkRows<TName extends keyof Replayable>(
   schema: TName,
   batch: ColumnBatch<Replayable[TName]>,
-  ctx: SourceContext,
+  ctx: RowCheckContext,
   check: OrderCheck,
 ): ColumnBatch<Replayable[TName]> {
   return (DECODERS[schema] as Decoder<Replayable[TName]>)(batch, ctx, check);
@@ -231,7 +238,7 @@ function describeTradeProblem(t: Trade): string | undefined {
  */
 function validated<T extends Replayed>(
   batch: ColumnBatch<T>,
-  ctx: SourceContext,
+  ctx: RowCheckContext,
   check: OrderCheck,
   sane: (i: number) => boolean,
   problem: (record: T) => string | undefined,
@@ -312,11 +319,11 @@ function newSaneTrades(batch: ColumnBatch<Trade>, check: OrderCheck): (i: number
   return (i) => sane(i) && !check.repeatsPrint(tsKnown[i]!, id[i]!, version[i]!);
 }
 
-function decodeQuotes(batch: ColumnBatch<Quote>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Quote> {
+function decodeQuotes(batch: ColumnBatch<Quote>, ctx: RowCheckContext, check: OrderCheck): ColumnBatch<Quote> {
   return validated(batch, ctx, check, saneQuotes(batch), quoteProblem);
 }
 
-function decodeTrades(batch: ColumnBatch<Trade>, ctx: SourceContext, check: OrderCheck): ColumnBatch<Trade> {
+function decodeTrades(batch: ColumnBatch<Trade>, ctx: RowCheckContext, check: OrderCheck): ColumnBatch<Trade> {
   const repeated = (t: Trade): string | undefined =>
     check.repeatsPrint(t.ts_known, t.id, t.version)
       ? `duplicate print: trade ${t.id} version ${t.version} again at ts_known ${t.ts_known}`
@@ -352,7 +359,7 @@ export function depthProblem(d: BookDepth): string | undefined {
   return undefined;
 }
 
-function decodeDepth(batch: ColumnBatch<BookDepth>, ctx: SourceContext, check: OrderCheck): ColumnBatch<BookDepth> {
+function decodeDepth(batch: ColumnBatch<BookDepth>, ctx: RowCheckContext, check: OrderCheck): ColumnBatch<BookDepth> {
   const { level, price, size } = batch.columns;
   const sane = (i: number): boolean => {
     const p = price[i]!;

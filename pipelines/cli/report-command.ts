@@ -11,6 +11,7 @@ export function registerReportCommand(program: Command): void {
     .action(async (runDir: string, opts: { out: string; data?: string }) => {
       const { writeReport } = await import('../report/write-report.ts');
       const r = await writeReport({ runDir, out: opts.out, ...(opts.data !== undefined ? { data: opts.data } : {}) });
+      for (const note of r.notes) process.stderr.write(`alpha: note: ${note}\n`);
       const missing = Object.values(r.sheet.missing);
       process.stdout.write(
         `wrote ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB): sharpe ${r.sheet.metrics['sharpe']!.toFixed(2)} over ${r.sheet.days.length} days, ` +

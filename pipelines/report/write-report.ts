@@ -12,7 +12,7 @@ import type { MidSeries } from '../../lib/report/ic.ts';
 import { tearSheet, type TearSheet } from '../../lib/report/tear-sheet.ts';
 import { readManifest } from '../data/manifest.ts';
 import type { VolumeSeries } from '../../lib/report/participation.ts';
-import { readMids, readVolumes } from './market-data.ts';
+import { leftOutNote, readMids, readVolumes } from './market-data.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import { readRunFolder } from './run-folder.ts';
 
@@ -28,6 +28,8 @@ export interface ReportResult {
   path: string;
   bytes: number;
   sheet: TearSheet;
+  /** What the report left out of --data's rows (those the replay refuses), one line each. */
+  notes: string[];
 }
 
 /** Why `name` cannot be the report's file name inside the run folder, or undefined. */
@@ -64,12 +66,20 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   let sectors: Map<string, string> | undefined;
   let mids: Map<string, MidSeries> | undefined;
   let volumes: Map<string, VolumeSeries> | undefined;
+  const notes: string[] = [];
   if (options.data !== undefined) {
     const manifest = readManifest(options.data);
     sectors = new Map(manifest.universe.map((u) => [u.symbol, u.sector]));
+    const note = (line: string | undefined): void => void (line !== undefined && notes.push(`--data ${options.data}: ${line}`));
     // The quotes are read only to score predictions.
-    if (run.predictions) mids = await readMids(options.data, manifest);
-    volumes = await readVolumes(options.data, manifest);
+    if (run.predictions) {
+      const read = await readMids(options.data, manifest);
+      mids = read.mids;
+      note(leftOutNote(read.leftOut, 'the prediction IC'));
+    }
+    const read = await readVolumes(options.data, manifest);
+    volumes = read.volumes;
+    note(leftOutNote(read.leftOut, 'participation'));
   }
   const sheet = tearSheet(run, { ...(sectors ? { sectors } : {}), ...(mids ? { mids } : {}), ...(volumes ? { volumes } : {}) });
   const html = tearSheetHtml(sheet, run.summary, {
@@ -78,5 +88,5 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   });
   const bytes = new TextEncoder().encode(html);
   writeFileAtomically('report --out', path, bytes);
-  return { path, bytes: bytes.length, sheet };
+  return { path, bytes: bytes.length, sheet, notes };
 }

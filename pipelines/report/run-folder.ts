@@ -427,6 +427,7 @@ function readPredictions(dir: string): PredictionColumns {
   return {
     ts: column(dir, f, t, 'ts_known', 'time'),
     symbol: column(dir, f, t, 'symbol', 'string'),
-    value: column(dir, f, t, 'value', 'number'),
+    // model.onnx dead-letters a non-finite score: a run never writes one.
+    value: column(dir, f, t, 'value', 'number', FINITE),
   };
 }

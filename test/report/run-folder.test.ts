@@ -246,6 +246,15 @@ describe('values a run cannot have written (issue 2)', () => {
         ),
       /^column "positions" row 0 is null: expected a list of \{ symbol: string, qty: number, mark: number \}/,
     ],
+    [
+      'predictions.value NaN in row 2 (review D7: it was left out of the IC without a word)',
+      'predictions.parquet',
+      (d) =>
+        withColumn(d, 'predictions.parquet', 'value', (old, n) =>
+          floats(Array.from({ length: n }, (_, i) => (i === 2 ? Number.NaN : old.get(i)))),
+        ),
+      /^column "value" row 2 is NaN: expected a finite number$/,
+    ],
   ];
 
   it.each(cases)('%s is refused, naming the file, the column and the row', (_, file, damage, detail) => {

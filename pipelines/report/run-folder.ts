@@ -43,11 +43,12 @@ export function readRunFolder(dir: string): RunData {
   const summary = readSummary(dir);
   const equity = readEquity(dir);
   const fills = readFills(dir, has('costs.parquet'));
+  checkFillCount(dir, summary, fills.ts.length);
   return {
     summary,
     equity,
     fills,
-    orders: readOrders(dir, fills.ts.length),
+    orders: readOrders(dir, fills.orderId),
     ...(has('order_states.parquet') ? { orderStates: readOrderStates(dir) } : {}),
     ...(has('predictions.parquet') ? { predictions: readPredictions(dir) } : {}),
   };
@@ -90,6 +91,16 @@ function readSummary(dir: string): Record<string, unknown> {
       );
   }
   return summary;
+}
+
+/** fills.parquet holds a row per fill the run counted (summary.json's `fills`, when given). */
+function checkFillCount(dir: string, summary: Record<string, unknown>, rows: number): void {
+  const counted = summary['fills'];
+  if (counted !== undefined && counted !== rows)
+    throw new DataError(
+      join(dir, 'fills.parquet'),
+      `${rows} rows, while summary.json's "fills" is ${counted}: expected one row per fill the run counted`,
+    );
 }
 
 const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -317,8 +328,10 @@ function readFills(dir: string, withCostsFile: boolean): FillColumns {
   const str = (name: string): string[] => column(dir, f, t, name, 'string');
   const side = enumColumn(dir, f, t, 'side', ['BUY', 'SELL']);
   const liquidity = enumColumn(dir, f, t, 'liquidity', ['TAKER', 'MAKER']);
+  const fillId = str('fill_id');
+  checkUnique(dir, f, 'fill_id', fillId, 'fill');
   const own = costs(dir, f, t);
-  const fromFile = withCostsFile && !own.impact ? { impact: fillImpact(dir, str('fill_id')), costsFrom: 'costs' } : undefined;
+  const fromFile = withCostsFile && !own.impact ? { impact: fillImpact(dir, fillId), costsFrom: 'costs' } : undefined;
   const qty = column(dir, f, t, 'qty', 'number', SHARES);
   const price = column(dir, f, t, 'price', 'number', POSITIVE);
   const i = qty.findIndex((q, k) => !Number.isFinite(q * price[k]!));
@@ -356,39 +369,64 @@ function fillImpact(dir: string, fillIds: readonly string[]): Float64Array {
     const id = ids.get(i) as string | null;
     if (id === null) continue;
     if (byFill.has(id)) throw new DataError(join(dir, f), `row ${i}: fill_id "${id}" again: expected one row per fill`);
-    byFill.set(id, impact[i]!);
+    byFill.set(id, i);
   }
-  return Float64Array.from(fillIds, (id, i) => {
-    const x = byFill.get(id);
-    if (x === undefined)
+  const out = Float64Array.from(fillIds, (id, i) => {
+    const row = byFill.get(id);
+    if (row === undefined)
       throw new DataError(
         join(dir, f),
         `no row for fill "${id}" (fills.parquet row ${i}): expected one row per fill, as the broker's costs port writes`,
       );
-    return x;
+    byFill.delete(id);
+    return impact[row]!;
   });
-}
-
-function readOrders(dir: string, fills: number): OrderColumns {
-  const f = 'orders.parquet';
-  const t = readTable(dir, f);
-  const str = (name: string): string[] => column(dir, f, t, name, 'string');
-  if (t.numRows === 0 && fills > 0)
+  // What is left names no fill of fills.parquet: the first such row, in file order.
+  let extra = -1;
+  for (const row of byFill.values()) if (extra < 0 || row < extra) extra = row;
+  if (extra >= 0)
     throw new DataError(
       join(dir, f),
-      `no rows, while fills.parquet holds ${fills} fills: expected the orders the run sent, those fills' among them`,
+      `row ${extra}: fill_id "${ids.get(extra) as string}" is no fill of fills.parquet (rows naming no fill: ${byFill.size}): expected one row per fill, as the broker's costs port writes`,
     );
-  const orderId = str('order_id');
+  return out;
+}
+
+/** Refuses the first id of column `name` that an earlier row has: each `what` is once in the file. */
+function checkUnique(dir: string, file: string, name: string, ids: readonly string[], what: string): void {
   const seen = new Map<string, number>();
-  orderId.forEach((id, i) => {
+  ids.forEach((id, i) => {
     const before = seen.get(id);
     if (before !== undefined)
       throw new DataError(
-        join(dir, f),
-        `column "order_id" row ${i} is ${JSON.stringify(id.slice(0, 60))}, as row ${before} is: expected each order once (a unique order_id)`,
+        join(dir, file),
+        `column "${name}" row ${i} is ${JSON.stringify(id.slice(0, 60))}, as row ${before} is: expected each ${what} once (a unique ${name})`,
       );
     seen.set(id, i);
   });
+}
+
+/** The orders, which must hold the order of every fill (`fillOrders`: fills.parquet's order_id). */
+function readOrders(dir: string, fillOrders: readonly string[]): OrderColumns {
+  const f = 'orders.parquet';
+  const t = readTable(dir, f);
+  const str = (name: string): string[] => column(dir, f, t, name, 'string');
+  if (t.numRows === 0 && fillOrders.length > 0)
+    throw new DataError(
+      join(dir, f),
+      `no rows, while fills.parquet holds ${fillOrders.length} fills: expected the orders the run sent, those fills' among them`,
+    );
+  const orderId = str('order_id');
+  checkUnique(dir, f, 'order_id', orderId, 'order');
+  // An execution algo's child order is its parent's id and "/N" (lib/execution/parent-book.ts): a
+  // run that writes its parents to orders.parquet has its children's fills.
+  const known = new Set(orderId);
+  const orphan = fillOrders.findIndex((id) => !known.has(id) && !known.has(/^(.*)\/[1-9][0-9]*$/.exec(id)?.[1] ?? ''));
+  if (orphan >= 0)
+    throw new DataError(
+      join(dir, 'fills.parquet'),
+      `column "order_id" row ${orphan} is ${JSON.stringify(fillOrders[orphan]!.slice(0, 60))}, which no row of orders.parquet has: expected the order the fill filled or its parent's (PARENT/N), as a run writes them`,
+    );
   const action = has(t, 'action')
     ? enumColumn(dir, f, t, 'action', ['NEW', 'CANCEL', 'REPLACE'])
     : new Array<string>(t.numRows).fill('NEW');

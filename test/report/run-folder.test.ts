@@ -442,3 +442,52 @@ describe('Parquet files that decode to far more than they weigh (issue 6)', () =
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
+
+describe('fills.parquet against the other files of the run (review D6, D10)', () => {
+  /** Column `name` of `file` of the undamaged run, as plain values. */
+  const values = (file: string, name: string): unknown[] => readParquetFile(join(run, file)).getChild(name)!.toArray() as unknown[];
+
+  it('a fill_id twice is refused, as an order_id twice is', async () => {
+    const ids = values('fills.parquet', 'fill_id') as string[];
+    const dir = damaged((d) =>
+      withColumn(d, 'fills.parquet', 'fill_id', (_, n) => strings(Array.from({ length: n }, (_, i) => ids[i === 1 ? 0 : i]!))),
+    );
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'fills.parquet'));
+    expect(e.detail).toBe(`column "fill_id" row 1 is ${JSON.stringify(ids[0])}, as row 0 is: expected each fill once (a unique fill_id)`);
+    await refusedByCli(dir, 'fills.parquet: column "fill_id" row 1');
+  });
+
+  it('costs.parquet rows naming a fill fills.parquet lacks are refused (the last fill dropped)', () => {
+    const ids = values('fills.parquet', 'fill_id') as string[];
+    const costIds = values('costs.parquet', 'fill_id') as (string | null)[];
+    const dir = damaged((d) => firstRows(d, 'fills.parquet', ids.length - 1));
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'costs.parquet'));
+    expect(e.detail).toBe(
+      `row ${costIds.indexOf(ids.at(-1)!)}: fill_id ${JSON.stringify(ids.at(-1))} is no fill of fills.parquet (rows naming no fill: 1): expected one row per fill, as the broker's costs port writes`,
+    );
+  });
+
+  it("a fill count other than summary.json's is refused", () => {
+    const n = values('fills.parquet', 'fill_id').length;
+    const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    const dir = damaged((d) => writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...summary, fills: n + 1 })));
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'fills.parquet'));
+    expect(e.detail).toBe(`${n} rows, while summary.json's "fills" is ${n + 1}: expected one row per fill the run counted`);
+  });
+
+  it("a fill whose order no order has is refused; a child of an order (ORDER/N, an execution algo's) is read", () => {
+    const orders = values('fills.parquet', 'order_id') as string[];
+    const rename = (id: string) => (d: string) =>
+      withColumn(d, 'fills.parquet', 'order_id', (_, n) => strings(Array.from({ length: n }, (_, i) => (i === 0 ? id : orders[i]!))));
+    const orphan = damaged(rename(`nope-${orders[0]}`));
+    const e = refusal(orphan);
+    expect(e.file).toBe(join(orphan, 'fills.parquet'));
+    expect(e.detail).toBe(
+      `column "order_id" row 0 is ${JSON.stringify(`nope-${orders[0]}`.slice(0, 60))}, which no row of orders.parquet has: expected the order the fill filled or its parent's (PARENT/N), as a run writes them`,
+    );
+    expect(readRunFolder(damaged(rename(`${orders[0]}/3`))).fills.orderId[0]).toBe(`${orders[0]}/3`);
+  });
+});

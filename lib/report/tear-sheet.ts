@@ -19,6 +19,7 @@ import {
 } from './metrics.ts';
 import { type HorizonIc, type MidSeries, predictionIc } from './ic.ts';
 import { participation, type VolumeSeries } from './participation.ts';
+import { pnlBySymbol as symbolPnl } from './pnl.ts';
 import { COST_COLUMNS, type CostColumn, type RunData } from './run-data.ts';
 
 /** Trading days in the rolling Sharpe's window. */
@@ -216,16 +217,9 @@ export function tearSheet(run: RunData, inputs: SheetInputs = {}): TearSheet {
   if (absent.length > 0)
     missing['costs'] = `${absent.join(', ')} (no ${absent.map((c) => `"${c}"`).join(' or ')} column in fills.parquet or equity.parquet)`;
 
-  // PnL by symbol: cash flows of its fills (fees and per-fill costs paid) plus its last position at its mark.
-  const pnl = new Map<string, number>();
-  const add = (s: string, x: number): void => void pnl.set(s, (pnl.get(s) ?? 0) + x);
-  for (let i = 0; i < fills.ts.length; i++) {
-    let paid = fills.fee[i]!;
-    for (const c of COST_COLUMNS) if (c !== 'impact') paid += fills.costs[c]?.[i] ?? 0;
-    add(fills.symbol[i]!, -fills.sign[i]! * fills.qty[i]! * fills.price[i]! - paid);
-  }
-  for (const p of eq.lastPositions) add(p.symbol, p.qty * p.mark);
-  const pnlBySymbol = [...pnl].map(([symbol, v]) => ({ symbol, pnl: v })).sort((a, b) => b.pnl - a.pnl || (a.symbol < b.symbol ? -1 : 1));
+  const pnlBySymbol = [...symbolPnl(eq, fills)]
+    .map(([symbol, v]) => ({ symbol, pnl: v }))
+    .sort((a, b) => b.pnl - a.pnl || (a.symbol < b.symbol ? -1 : 1));
   let pnlBySector: TearSheet['pnlBySector'];
   if (sectors) {
     const bySector = new Map<string, number>();

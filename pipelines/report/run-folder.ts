@@ -17,6 +17,7 @@ import { parseJsonBytes } from '../../lib/core/json-text.ts';
 import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/data-file.ts';
 import { parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
 import { parquetSizeProblem } from './parquet-size.ts';
+import { pnlBalance } from '../../lib/report/pnl.ts';
 import {
   COST_COLUMNS,
   type CostColumn,
@@ -44,6 +45,7 @@ export function readRunFolder(dir: string): RunData {
   const equity = readEquity(dir);
   const fills = readFills(dir, has('costs.parquet'));
   checkFillCount(dir, summary, fills.ts.length);
+  checkPnlBalance(dir, equity, fills);
   return {
     summary,
     equity,
@@ -100,6 +102,20 @@ function checkFillCount(dir: string, summary: Record<string, unknown>, rows: num
     throw new DataError(
       join(dir, 'fills.parquet'),
       `${rows} rows, while summary.json's "fills" is ${counted}: expected one row per fill the run counted`,
+    );
+}
+
+/**
+ * PnL by symbol less the carry is the change in equity (lib/report/pnl.ts), as the run's books make
+ * it; beyond rounding, the fills are not those the books booked (a side flipped, a fill dropped).
+ */
+function checkPnlBalance(dir: string, equity: EquityColumns, fills: FillColumns): void {
+  const b = pnlBalance(equity, fills);
+  const gap = b.bySymbol - b.carry - b.equityChange;
+  if (!(Math.abs(gap) <= b.tolerance))
+    throw new DataError(
+      join(dir, 'fills.parquet'),
+      `PnL by symbol (these fills, with equity.parquet's last positions at their marks${b.carry ? `, less borrow and financing ${b.carry.toFixed(2)}` : ''}) is ${(b.bySymbol - b.carry).toFixed(2)}, while equity.parquet's equity changed by ${b.equityChange.toFixed(2)}: expected the two equal within ${b.tolerance.toPrecision(2)} (rounding), as the run's books make them`,
     );
 }
 

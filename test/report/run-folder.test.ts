@@ -131,10 +131,17 @@ describe('equity.parquet in ts_known order (issue 1)', () => {
 
 describe('a run that lost everything', () => {
   it('is reported: equity at or below 0 after the start is a result, not damage', () => {
+    // Every state's equity less what the run ended with, and 5: the same fills and PnL from a smaller
+    // start (still above 0), ending at -5, so PnL by symbol still adds up to the change in equity.
     const dir = damaged((d) =>
-      withColumn(d, 'equity.parquet', 'equity', (old, n) => floats(Array.from({ length: n }, (_, i) => (i === n - 1 ? -5 : old.get(i))))),
+      withColumn(d, 'equity.parquet', 'equity', (old, n) => {
+        const shift = (old.get(n - 1) as number) + 5;
+        return floats(Array.from({ length: n }, (_, i) => (old.get(i) as number) - shift));
+      }),
     );
-    expect(readRunFolder(dir).equity.equity.at(-1)).toBe(-5);
+    const equity = readRunFolder(dir).equity.equity;
+    expect(equity[0]).toBeGreaterThan(0);
+    expect(equity.at(-1)).toBeCloseTo(-5, 6);
   });
 });
 
@@ -489,5 +496,32 @@ describe('fills.parquet against the other files of the run (review D6, D10)', ()
       `column "order_id" row 0 is ${JSON.stringify(`nope-${orders[0]}`.slice(0, 60))}, which no row of orders.parquet has: expected the order the fill filled or its parent's (PARENT/N), as a run writes them`,
     );
     expect(readRunFolder(damaged(rename(`${orders[0]}/3`))).fills.orderId[0]).toBe(`${orders[0]}/3`);
+  });
+
+  it('a fill whose side is flipped is refused: PnL by symbol no longer adds up to the change in equity', async () => {
+    // The run's books balance: PnL by symbol less the carry is the change in equity. Flipping fill 0
+    // adds 2 × sign × qty × price to its cash flow (−sign × qty × price), so to PnL by symbol.
+    const side = values('fills.parquet', 'side') as string[];
+    const [qty, price] = [values('fills.parquet', 'qty')[0] as number, values('fills.parquet', 'price')[0] as number];
+    const equity = values('equity.parquet', 'equity') as number[];
+    const change = equity.at(-1)! - equity[0]!;
+    const expectedPnl = change + 2 * (side[0] === 'BUY' ? 1 : -1) * qty * price;
+    const dir = damaged((d) =>
+      withColumn(d, 'fills.parquet', 'side', (_, n) =>
+        strings(Array.from({ length: n }, (_, i) => (i === 0 ? (side[0] === 'BUY' ? 'SELL' : 'BUY') : side[i]!))),
+      ),
+    );
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'fills.parquet'));
+    const m =
+      /^PnL by symbol \(these fills, .*\) is (-?\d+\.\d\d), while equity.parquet's equity changed by (-?\d+\.\d\d): expected the two equal within (\S+) \(rounding\)/.exec(
+        e.detail,
+      );
+    expect(m, e.detail).not.toBeNull();
+    expect(Number(m![1])).toBeCloseTo(expectedPnl, 1);
+    expect(Number(m![2])).toBeCloseTo(change, 2);
+    // The rounding allowed is far below a cent and far above what the clean run differs by (it is read).
+    expect(Number(m![3])).toBeLessThan(0.01);
+    await refusedByCli(dir, 'fills.parquet: PnL by symbol');
   });
 });

@@ -105,6 +105,13 @@ function dayCloses(ts: Float64Array): { days: string[]; last: number[] } {
   return { days, last };
 }
 
+/** "no prediction matched the data: …" when none of the predictions' symbols has mids, else undefined. */
+function unmatchedPredictions(symbols: readonly string[], mids: ReadonlyMap<string, MidSeries>): string | undefined {
+  const distinct = [...new Set(symbols)];
+  if (distinct.length === 0 || distinct.some((s) => mids.has(s))) return undefined;
+  return `no prediction matched the data: none of the ${distinct.length} symbols of predictions.parquet (${JSON.stringify(distinct[0]!.slice(0, 60))} first) is quoted in --data DIR`;
+}
+
 export interface SheetInputs {
   /** Symbol → sector (the dataset's manifest): PnL by sector. */
   sectors?: ReadonlyMap<string, string>;
@@ -248,7 +255,15 @@ export function tearSheet(run: RunData, inputs: SheetInputs = {}): TearSheet {
   let ic: HorizonIc[] | undefined;
   if (!run.predictions) missing['ic'] = "the model's predictions (predictions.parquet in the run folder)";
   else if (!mids) missing['ic'] = 'prices to score the predictions against: pass --data DIR, the dataset the run replayed';
-  else ic = predictionIc(run.predictions, mids);
+  else {
+    const scored = predictionIc(run.predictions, mids);
+    const unmatched = unmatchedPredictions(run.predictions.symbol, mids);
+    if (unmatched) missing['ic'] = unmatched;
+    else if (scored.every((h) => h.sections === 0))
+      missing['ic'] =
+        'no prediction matched the data: at no time the model scored were 3 of its symbols quoted then and later that day in --data DIR';
+    else ic = scored;
+  }
 
   const bins = Math.max(5, Math.ceil(Math.sqrt(dailyReturns.length)));
   return {

@@ -46,7 +46,7 @@ export function openReplay<TName extends keyof Replayable>(
   const decode = DECODERS[schema] as Decoder<T>;
   // The default call keeps the two-argument form that every run service and test double takes.
   const files = from ? ctx.openDataset(dataset, schema, from) : ctx.openDataset(dataset, schema);
-  const check = new OrderCheck(ctx, { knownAfterEvent: true });
+  const check = OrderCheck.ofStored(ctx);
   let pending: ColumnBatch<T> | undefined;
   let offset = 0;
   return {
@@ -106,6 +106,11 @@ export class OrderCheck {
     this.open = (options.anySymbolWithoutUniverse ?? false) && this.symbols.size === 0;
     this.skipsOutsideUniverse = (options.skipOutsideUniverse ?? false) && !this.open;
     this.knownAfterEvent = options.knownAfterEvent ?? false;
+  }
+
+  /** The checks of stored rows (a replay's, and what `alpha report --data` reads of a dataset). */
+  static ofStored(ctx: RowCheckContext): OrderCheck {
+    return new OrderCheck(ctx, { knownAfterEvent: true });
   }
 
   /**

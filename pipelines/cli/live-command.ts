@@ -51,7 +51,10 @@ export function registerLiveCommand(program: Command): void {
       '--open-at <time>',
       "with --date: the wall instant the day's open maps to, shared with the venue's --open-at (µs since the epoch or YYYY-MM-DDTHH:MM:SS[.ffffff]Z; default: when the run starts)",
     )
-    .option('--seconds <s>', 'stop after this many seconds of wall time (default: when the sources end, or Ctrl-C)')
+    .option(
+      '--seconds <s>',
+      'stop after this many seconds of wall time, from the open when an --open-at is still to come (default: when the sources end, or Ctrl-C)',
+    )
     .option('--status-every <s>', 'print a status line every this many seconds (0: none; else from 0.1)', '5')
     .option(
       '--hot <url>',

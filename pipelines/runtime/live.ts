@@ -61,7 +61,7 @@ export interface LiveOptions {
   outDir: string;
   /** Replace an existing non-empty `outDir` (default: refuse it). */
   overwrite?: boolean;
-  /** Wall seconds after which the run stops (default: until the sources end or the signal). */
+  /** Wall seconds after which the run stops, from the open with an `openAt` still to come (default: until the sources end or the signal). */
   seconds?: number;
   /**
    * A trading day to run through (YYYY-MM-DD): the run's clock starts at its open and runs `speed`
@@ -432,9 +432,14 @@ async function runSessionSteps(
   try {
     const run = await driveLive(graph, clock, externals, {
       ...(options.signal ? { signal: options.signal } : {}),
-      // `seconds` of wall time are `speed` times as many of the run's.
+      // `seconds` of wall time are `speed` times as many of the run's, counted from the open for a
+      // run that waits for a shared one (--open-at): they ran out before it, and the run saw no market.
       ...(options.seconds !== undefined
-        ? { until: time.now() + Math.round(options.seconds * 1e6 * (options.date ? (options.speed ?? 1) : 1)) }
+        ? {
+            until:
+              (options.openAt !== undefined ? Math.max(time.now(), sessions.at(-1)!.open) : time.now()) +
+              Math.round(options.seconds * 1e6 * (options.date ? (options.speed ?? 1) : 1)),
+          }
         : {}),
       time,
       capture,

@@ -7,14 +7,14 @@
  * from the market, ended by --seconds: the stop cancels every one of them at the venue before the run
  * exits, and the replay still writes the same orders (the cancels included).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../lib/io/parquet.ts';
 import { readCapture } from '../../pipelines/io/capture-log.ts';
 import { runAlpha, startAlpha } from '../helpers/cli.ts';
-import { liveVenueArgs, sleep, startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
+import { liveVenueArgs, sleep, startVenue, startVenueDay, type VenueProcess, venueSets } from '../helpers/venue-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-live-cli-'));
 let data: string;
@@ -166,4 +166,33 @@ describe('alpha live', () => {
     for (const file of ['orders.parquet', 'fills.parquet'])
       expect(readFileSync(join(replay, file)).equals(readFileSync(join(live, file))), file).toBe(true);
   }, 120_000);
+
+  it('started before a shared open, counts --seconds from the open: they ran out before it, and the run saw no market', async () => {
+    // A second venue on the same day's flow, its open shared 4 s ahead; the run starts at once.
+    const openNs = (BigInt(Date.now()) + 4_000n) * 1_000_000n;
+    mkdirSync(join(dir, 'early'));
+    const early = await startVenue(join(dir, 'early'), {
+      users: ['alpha:alpha'],
+      flowPath: join(dir, 'flow.itch'),
+      args: ['--speed', '600', '--open-at-ns', String(openNs)],
+    });
+    try {
+      const openAt = early.openAt!;
+      const live = join(dir, 'live-early');
+      const started = Date.now();
+      const r = await runAlpha(
+        liveVenueArgs({ venue: early, date, data }, 600, live, '--seconds', '2', '--quiet', '--open-at', openAt),
+        60_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(readFileSync(join(live, 'summary.json'), 'utf8')) as { events: number; warnings: string[] };
+      expect(summary.warnings).toEqual([]);
+      expect(summary.events).toBeGreaterThan(0);
+      // It ran to 2 s after the open, not 2 s after its start.
+      expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(openAt) + 2_000);
+      expect(Date.parse(openAt) - started).toBeGreaterThan(1_000);
+    } finally {
+      await early.stop();
+    }
+  }, 60_000);
 });

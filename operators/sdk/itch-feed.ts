@@ -273,9 +273,15 @@ export function openItchFeedReader<T extends Quote | Trade>(
       wake?.();
       final = feed.stats(); // read before the native feed is freed: the counters keep answering
       feed.close();
+      // Any peer can send to the feed's port: another session's datagrams are not the venue's doing
+      // unless the rows stopped (which the feed watch says as it happens).
       if (final.sessionChanges > 0)
         ctx.log.warn(
-          `${final.sessionChanges} datagram(s) of another MoldUDP64 session were dropped: the venue started a new session, which this feed does not follow (its rows stopped there)`,
+          `${final.sessionChanges} datagram(s) of another MoldUDP64 session were dropped (another sender, or a venue started again, whose new session this feed does not follow)`,
+        );
+      if (final.errors > 0)
+        ctx.log.warn(
+          `${final.errors} datagram(s) or message(s) of the feed could not be read and were dropped (feed_errors: malformed MoldUDP64 or ITCH)`,
         );
       if (final.afterEnd > 0)
         ctx.log.warn(afterEndWarning(final.afterEnd, `the first at MoldUDP64 sequence ${final.afterEndFirstSequence}`));

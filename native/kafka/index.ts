@@ -62,6 +62,7 @@ interface NativeConsumer {
   next(max: number, waitMs: number): Promise<ConsumedColumns>;
   commit(partitions: Int32Array, nextOffsets: Float64Array, wait: boolean, withinMs?: number): Promise<void>;
   assigned(): number;
+  positions(): { partition: number; offset: number }[];
   committed(timeoutMs: number): Promise<{ partition: number; offset: number }[]>;
   close(withinMs?: number): Promise<boolean>;
 }
@@ -448,6 +449,15 @@ export class RdConsumer {
    */
   committed(timeoutMs = 10_000): Promise<{ partition: number; offset: number }[]> {
     return this.#native.committed(timeoutMs);
+  }
+
+  /**
+   * Per assigned partition, the offset after the last record or control batch librdkafka consumed
+   * (-1 before any): unlike the offsets of the records handed out, it moves past a transaction's
+   * commit or abort marker. Local, no broker round trip.
+   */
+  positions(): { partition: number; offset: number }[] {
+    return this.#native.positions();
   }
 
   /** Partitions assigned to this consumer by its group (0 until it has joined). */

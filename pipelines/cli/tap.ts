@@ -10,12 +10,16 @@ import { runTopic } from '../runtime/group/connect.ts';
 import { TopicAdmin } from '../../lib/io/kafka/admin.ts';
 import { PullConsumer } from '../../lib/io/kafka/consumer.ts';
 import type { RawRecord } from '../../lib/io/kafka/consumer.ts';
+import { recordsOf } from '../../native/kafka/index.ts';
 import { parseControl } from '../../lib/io/kafka/control.ts';
 import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC, dlqTopicOf } from '../../lib/io/kafka/dead-letters.ts';
 import { SchemaCodec } from '../../lib/io/kafka/schema-codec.ts';
 import { kafkaSettings } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { SchemaName } from '../../schemas/types.generated.ts';
+
+/** How long one poll waits for records before the tap checks whether it has reached the end. */
+const POLL_MS = 200;
 
 export interface TapOptions {
   topology: string;
@@ -62,7 +66,7 @@ export async function tap(node: string, opts: TapOptions): Promise<void> {
     consumer = await PullConsumer.open(s, { topic, groupId: group, fromBeginning: opts.fromBeginning ?? false, partitions });
     let printed = 0;
     while (opts.follow || remaining.size > 0) {
-      for (const r of await consumer.next()) {
+      for (const r of recordsOf(await consumer.poll(POLL_MS))) {
         if (!opts.follow) {
           const end = remaining.get(r.partition);
           if (end === undefined || r.offset >= end) continue;
@@ -71,6 +75,10 @@ export async function tap(node: string, opts: TapOptions): Promise<void> {
         if (await out(topic, r, codec)) printed++;
         if (opts.max !== undefined && printed >= opts.max) return;
       }
+      // A transaction's commit or abort marker can be a partition's last offset: no record has it,
+      // but the consumer reads past it.
+      for (const [p, through] of consumer.consumedThrough())
+        if (through >= (remaining.get(p) ?? Number.POSITIVE_INFINITY)) remaining.delete(p);
     }
   } finally {
     await consumer?.close();

@@ -99,6 +99,16 @@ export class PullConsumer {
     }
   }
 
+  /**
+   * Per partition assigned to this consumer, the offset after the last record or control batch
+   * librdkafka consumed: past a transaction's commit or abort marker, which no poll hands out. Empty
+   * while batches fetched during `open` wait to be handed out (the position is ahead of them then).
+   */
+  consumedThrough(): Map<number, number> {
+    if (this.early.length > 0 || this.closed) return new Map();
+    return new Map(this.consumer.positions().flatMap((p) => (p.offset >= 0 ? [[p.partition, p.offset] as const] : [])));
+  }
+
   /** Per partition assigned to this consumer: the group's committed offset, or -1 where it has none. */
   async committed(): Promise<Map<number, number>> {
     try {

@@ -178,6 +178,16 @@ export class EdgeReader<T> {
     return this.scanned;
   }
 
+  /**
+   * {@link positions}, or further where the consumer has read past control batches (a transactional
+   * producer's commit or abort marker takes an offset but is never a record): how far it has read.
+   */
+  get readThrough(): Map<number, number> {
+    const through = new Map(this.scanned);
+    for (const [p, o] of this.consumer.consumedThrough()) if (o > (through.get(p) ?? -1)) through.set(p, o);
+    return through;
+  }
+
   /** Per partition assigned to this reader: the group's committed offset, or -1 where it has none. */
   committedOffsets(): Promise<Map<number, number>> {
     return this.consumer.committed();

@@ -167,7 +167,10 @@ export class TopicReader<T> {
 
   private atEnd(): boolean {
     if (!this.ends) return false;
-    for (const [p, { end, from }] of this.ends) if ((this.reader.positions.get(p) ?? from) < end) return false;
+    // How far the consumer read, not the last record's offset + 1: a transaction's marker ends a
+    // partition with an offset no record has (the run would wait for it for ever).
+    const read = this.reader.readThrough;
+    for (const [p, { end, from }] of this.ends) if ((read.get(p) ?? from) < end) return false;
     return true;
   }
 }

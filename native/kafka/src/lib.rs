@@ -878,6 +878,26 @@ impl NativeConsumer {
         Ok(assignment.count() as u32)
     }
 
+    /// Per partition assigned to this consumer, librdkafka's position: the offset after the last
+    /// record or control batch it consumed (a transaction's commit or abort marker, never handed out,
+    /// moves it too), -1 where it has consumed nothing. Local: no broker round trip.
+    #[napi]
+    pub fn positions(&self) -> Result<Vec<CommittedOffset>> {
+        let consumer = self.consumer.get()?;
+        let list = consumer.position().map_err(|e| fail("reading the positions", e))?;
+        Ok(list
+            .elements()
+            .iter()
+            .map(|e| CommittedOffset {
+                partition: e.partition(),
+                offset: match e.offset() {
+                    Offset::Offset(o) => o as f64,
+                    _ => -1.0,
+                },
+            })
+            .collect())
+    }
+
     /// The group's committed offsets of the partitions assigned to this consumer, asked of the
     /// group's coordinator (up to `timeout_ms`), off the JS thread.
     #[napi]

@@ -171,6 +171,14 @@ export interface SourceReader<TRecord extends SourceRecord> {
   next(): Promise<EdgeBatch<TRecord> | null>;
   close(): Promise<void>;
   /**
+   * Told before the first `next` by a run whose outputs are written at its end (a backtest, `alpha
+   * run`): what the reader acknowledges to where it reads from (a Kafka source's offsets) waits for
+   * `outputsWritten`, which that run calls once every node's end-of-run writes are done, and a run
+   * that fails never calls (its `close` then acknowledges nothing). A live run does not call either.
+   */
+  holdAcknowledgements?(): void;
+  outputsWritten?(): Promise<void>;
+  /**
    * A live reader may also offer the batch it holds without a promise (the live driver then takes a
    * tick in the callback that brought it): what has arrived, null at the end, undefined when nothing
    * has. What arrives later comes between turns of the event loop, so polling again at once finds

@@ -6,7 +6,10 @@
  * breaks the tie), so a live run's records carry what the live graph knew and when; the producer's
  * ts_known is not kept. A batch is committed once the graph has taken it (when the next is asked
  * for, or the source ends), so a reader restarted in the same group resumes after the last batch
- * the graph took: nothing lost, nothing given twice. A record that does not decode into the schema
+ * the graph took: nothing lost, nothing given twice. In a run whose outputs are written at its end
+ * (backtest, `alpha run`: the driver calls holdAcknowledgements), nothing is committed until they
+ * are (outputsWritten): a run that fails commits nothing. However a run ends, the consumer leaves its
+ * group (onRelease). A record that does not decode into the schema
  * goes to `<topic>.dlq` with the reason, and is a dead letter of the run (counted), never dropped.
  * Quotes, trades and book depth go through source.replay's row checks (operators/sdk/replay.ts, on
  * the columns): a row with a NaN, infinite or non-positive price, a bad size, a crossed quote or a
@@ -99,9 +102,34 @@ export const kafkaSource = defineSource({
     const check = checked
       ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true, skipOutsideUniverse: p.outside_universe === 'skip' })
       : undefined;
+    /** A run whose outputs are written at its end: offsets are committed once they are (outputsWritten). */
+    let held = false;
+    const atStop = (err: unknown): never => {
+      throw new AlphaError(
+        `${what}: at the stop, ${err instanceof Error ? err.message : String(err)} on broker ${settings.brokers.join(',')} (is it up?): a reader restarted in group "${p.group}" reads again from its last confirmed commit`,
+      );
+    };
+    // However the run ends (a failed one too), the consumer leaves its group: else the broker holds the
+    // dead member until its session times out, and the next run in the group waits or is refused.
+    ctx.onRelease(async () => {
+      stopping.abort();
+      await (await opening.catch(() => undefined))?.close();
+    });
     return {
+      holdAcknowledgements() {
+        held = true;
+      },
+      async outputsWritten() {
+        const reader = await opening.catch(() => undefined);
+        await reader?.commitTaken().catch((err: unknown) => {
+          throw new AlphaError(
+            `${what}: the run's outputs are written, but committing what it read failed: ${err instanceof Error ? err.message : String(err)} on broker ${settings.brokers.join(',')} (is it up?): a rerun in group "${p.group}" reads again from its last confirmed commit`,
+          );
+        });
+      },
       async next() {
         const reader = await opening.catch(fail);
+        if (held) reader.deferCommits();
         for (;;) {
           const got = await reader.next().catch(fail);
           if (got === null) return null;
@@ -124,11 +152,9 @@ export const kafkaSource = defineSource({
       async close() {
         stopping.abort();
         const reader = await opening.catch(() => undefined);
-        await reader?.close().catch((err: unknown) => {
-          throw new AlphaError(
-            `${what}: at the stop, ${err instanceof Error ? err.message : String(err)} on broker ${settings.brokers.join(',')} (is it up?): a reader restarted in group "${p.group}" reads again from its last confirmed commit`,
-          );
-        });
+        // Held: the commit waits for outputsWritten (a failed run never gets there; onRelease leaves the group).
+        if (held) await reader?.stop();
+        else await reader?.close().catch(atStop);
       },
     };
   },

@@ -10,7 +10,7 @@
  */
 import type { Session } from '../../operators/sdk/context.ts';
 import type { EventClock } from './event-clock.ts';
-import type { BuiltGraph } from './graph.ts';
+import { type BuiltGraph, closeSourcesQuietly } from './graph.ts';
 import { SourceMerger } from './merge.ts';
 import { END_KEY, type StepKey } from './step.ts';
 import { finishNodes, releaseNodes } from './finish-nodes.ts';
@@ -39,6 +39,11 @@ export async function driveGraph(
 ): Promise<number> {
   try {
     return await driveSteps(graph, clock, sessions, onProgress, hooks);
+  } catch (err) {
+    // A failed run's sources are let go of too: a Kafka consumer leaves its group (else the broker
+    // holds the dead member until its session times out: the next run in the group waits, or is refused).
+    await closeSourcesQuietly(graph.sources);
+    throw err;
   } finally {
     await releaseNodes(graph.contexts.values()); // however the run ended (OperatorContext.onRelease)
   }
@@ -51,6 +56,8 @@ async function driveSteps(
   onProgress: ((fraction: number, events: number) => void) | undefined,
   hooks: DriveHooks,
 ): Promise<number> {
+  // The outputs are written at the end: a source acknowledges what it read only once they are.
+  for (const s of graph.sources) s.reader.holdAcknowledgements?.();
   const merger = new SourceMerger(graph.sources);
   const first = sessions[0]?.open ?? 0;
   const end = sessions[sessions.length - 1]?.close ?? first;
@@ -127,5 +134,6 @@ async function driveSteps(
   hooks.complete?.();
   await finishNodes(graph.contexts.values());
   if (done) await done(END_KEY);
+  for (const s of graph.sources) await s.reader.outputsWritten?.();
   return merger.events;
 }

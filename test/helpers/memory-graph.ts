@@ -88,7 +88,29 @@ export async function runInMemory(
       };
     },
   });
+  // A source that gives one quote at ts_known `at`, then fails the run: what the other sources read
+  // before `at` has gone through the graph, and the run's end is never reached.
+  const failingSource = defineSource({
+    type: 'test.fail-at',
+    summary: 'Test source failing the run once the clock reaches `at`.',
+    output: 'Quote',
+    params: z.strictObject({ at: z.number().describe('ts_known (µs) of its one quote, after which it fails.') }),
+    open: (p) => {
+      let given = false;
+      return {
+        next: async (): Promise<Batch<Quote> | null> => {
+          if (given) throw new Error(`test.fail-at: failing the run after ${p.at}`);
+          given = true;
+          return [
+            { ts_event: p.at, ts_known: p.at, symbol: 'AAA', seq: 0, id: 0, version: 1, bid: 10, ask: 10.1, bid_size: 1, ask_size: 1 },
+          ];
+        },
+        close: async () => {},
+      };
+    },
+  });
   const specs = new Map<string, AnySpec>([
+    ['test.fail-at', failingSource],
     ...registry,
     ['test.memory-quotes', memorySource('test.memory-quotes', 'Quote', data.quotes ?? [])],
     ['test.memory-trades', memorySource('test.memory-trades', 'Trade', data.trades ?? [])],

@@ -51,6 +51,10 @@ export class TopicReader<T> {
   private delivered = 0;
   private closing = false;
   private reading: Promise<unknown> = Promise.resolve();
+  /** With `deferCommits`: per partition, the offset after what was handed out (committed by `commitTaken`). */
+  private readonly taken = new Map<number, number>();
+  private deferring = false;
+  private released = false;
 
   private constructor(
     private readonly reader: EdgeReader<T>,
@@ -95,13 +99,13 @@ export class TopicReader<T> {
 
   private async read(): Promise<{ batch: ColumnBatch<T>; receivedAt: Micros } | null> {
     if (this.handed) {
-      await this.reader.commitBatch(this.handed);
+      await this.commitOrKeep(this.handed.through);
       this.handed = undefined;
     }
     for (;;) {
       if (this.closing || (this.limit !== undefined && this.delivered >= this.limit)) return null;
       if (this.atEnd()) {
-        await this.reader.commit([]); // past dead letters at the end
+        if (!this.deferring) await this.reader.commit([]); // past dead letters at the end
         return null;
       }
       const got = await this.reader.pollBatch(POLL_MS);
@@ -138,13 +142,42 @@ export class TopicReader<T> {
         if (keep.length < batch.length) batch = batch.pick(keep);
       }
       if (batch.length === 0) {
-        if (through.size > 0) await this.reader.commitBatch({ through }); // control records only
+        if (through.size > 0) await this.commitOrKeep(through); // control records only
         continue;
       }
       this.handed = { through };
       this.delivered += batch.length;
       return { batch, receivedAt: this.reader.receivedAt };
     }
+  }
+
+  /**
+   * From now on commits nothing while reading: what was handed out is committed by `commitTaken`,
+   * which a run whose outputs are written at its end calls once they are (a run that fails, or is
+   * interrupted, commits nothing: its rerun reads the records again).
+   */
+  deferCommits(): void {
+    this.deferring = true;
+  }
+
+  private async commitOrKeep(through: ReadonlyMap<number, number>): Promise<void> {
+    if (!this.deferring) return this.reader.commitBatch({ through: new Map(through) });
+    for (const [p, next] of through) this.taken.set(p, Math.max(this.taken.get(p) ?? 0, next));
+  }
+
+  /**
+   * After {@link deferCommits}: commits everything handed out (the last batch too, and the dead
+   * letters read past), then closes as `close` does (the broker has KAFKA_STOP_WITHIN_MS to confirm
+   * the commit, else this fails). Call it only once what was handed out is durable.
+   */
+  async commitTaken(): Promise<void> {
+    this.closing = true;
+    await this.reading;
+    if (this.released) return;
+    if (this.handed) await this.commitOrKeep(this.handed.through);
+    this.handed = undefined;
+    await this.reader.commitBatch({ through: this.taken });
+    await this.close();
   }
 
   /** Records sent to `<topic>.dlq` so far. */
@@ -159,9 +192,17 @@ export class TopicReader<T> {
    * (it is gone), the close fails once the reader is released: a restart reads again from the last
    * confirmed commit.
    */
+  /** Stops reading (a read in progress ends with null) without leaving the group: `commitTaken` or `close` follows. */
+  async stop(): Promise<void> {
+    this.closing = true;
+    await this.reading;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.reading;
+    if (this.released) return;
+    this.released = true;
     await this.reader.close(KAFKA_STOP_WITHIN_MS);
   }
 
@@ -183,8 +224,9 @@ async function resetGroup(admin: TopicAdmin, groupId: string, where: string): Pr
     const m = err instanceof Error ? err.message : String(err);
     if (m.includes('GroupIdNotFound')) return;
     throw new KafkaEdgeError(
-      `${where}: cannot reset consumer group "${groupId}" to read from its start param (${m}); ` +
-        'stop its running members, or use start: committed',
+      `${where}: cannot reset consumer group "${groupId}" to read from its start param (${m}): ` +
+        'a member is running, or one of a run that just failed holds it for up to its session timeout (30 s); ' +
+        'stop the running member, or try again in 30 s, or use start: committed',
     );
   }
 }

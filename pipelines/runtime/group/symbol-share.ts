@@ -35,5 +35,7 @@ export function symbolShare<T extends SourceRecord>(reader: SourceReader<T>, rep
       }
     },
     close: () => reader.close(),
+    ...(reader.holdAcknowledgements ? { holdAcknowledgements: () => reader.holdAcknowledgements?.() } : {}),
+    ...(reader.outputsWritten ? { outputsWritten: () => reader.outputsWritten?.() ?? Promise.resolve() } : {}),
   };
 }

@@ -15,7 +15,9 @@
  * the columns): a row with a NaN, infinite or non-positive price, a bad size, a crossed quote or a
  * symbol outside the run's universe is a dead letter with the replay's reason (in a run without a
  * universe, a symbol is refused only when empty or over 64 characters); with `outside_universe:
- * skip`, rows of symbols outside the universe are passed over and counted instead.
+ * skip`, rows of symbols outside the universe are passed over and counted instead. A cross-section
+ * whose values are not its symbols × features, whose prices are not one per symbol, or that names a
+ * symbol or feature twice is a dead letter with the lengths (operators/sdk/cross-section.ts).
  * It ends after `limit` records, or with `until_offsets: end` at the topic's end offsets when the
  * source opened; with neither, when the run is stopped (a live run). At the stop the broker has a few
  * seconds to confirm the last commit; when it does not (it is gone), the close fails the run, saying so.
@@ -28,7 +30,9 @@ import { KAFKA_STARTS, settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { kafkaAddressParams } from '../sdk/kafka-params.ts';
+import { soundCrossSections } from '../sdk/cross-section.ts';
 import { checkRows, OrderCheck, REPLAYABLE, type Replayable } from '../sdk/replay.ts';
+import type { CrossSection } from '../../schemas/types.generated.ts';
 import { defineSource } from '../sdk/spec.ts';
 
 const params = z.strictObject({
@@ -143,8 +147,12 @@ export const kafkaSource = defineSource({
           for (const f of fields)
             out[f] = f === 'seq' ? order : f === 'ts_known' ? new Float64Array(batch.length).fill(got.receivedAt) : columns[f];
           const rows = ColumnBatch.of(batch.length, out as never);
-          if (!checked || !check) return rows as never;
-          const kept = checkRows(checked, rows as ColumnBatch<Replayable[typeof checked]>, ctx, check);
+          const kept =
+            checked && check
+              ? checkRows(checked, rows as ColumnBatch<Replayable[typeof checked]>, ctx, check)
+              : p.schema === 'CrossSection'
+                ? soundCrossSections(rows as ColumnBatch<CrossSection>, ctx)
+                : rows;
           // Every row refused (dead letters now): the next batch, so the graph never gets an empty one.
           if (kept.length > 0 || rows.length === 0) return kept as never;
         }

@@ -7,13 +7,14 @@
  * NaN and ±Infinity, and the sink checks nothing of this).
  */
 import { describe, expect, inject, it } from 'vitest';
-import type { Quote, Trade } from '../../schemas/types.generated.ts';
+import type { CrossSection, Quote, Trade } from '../../schemas/types.generated.ts';
+import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { kafkaTestFile } from '../helpers/kafka.ts';
 import { runInMemory } from '../helpers/memory-graph.ts';
 import { quote, T0, trade } from '../helpers/records.ts';
 import { refusedQuotes } from '../helpers/refused-quotes.ts';
 
-const { topic } = kafkaTestFile();
+const { s, topic } = kafkaTestFile();
 const at = `brokers: '${inject('KAFKA_BROKERS')}', registry: '${inject('SCHEMA_REGISTRY_URL')}'`;
 const universe = ['AAA', 'BBB'].map((symbol) => ({ symbol, sector: 'X' }));
 
@@ -80,5 +81,46 @@ describe('source.kafka: the replay row checks on quotes and trades', () => {
     const run = await runInMemory(sourceYaml(t, 'Trade', 'g-rows-t'), { universe });
     expect(((run.probes.get('probe')?.records ?? []) as Trade[]).map((r) => r.id)).toEqual(bad.map((_, i) => 2 * i + 1));
     expect(run.deadLetters.map((d) => d.reason)).toEqual(bad.map(([, why]) => why));
+  }, 30_000);
+
+  it('a cross-section whose arrays disagree, or that names a symbol or feature twice, is a dead letter with the lengths', async () => {
+    const t = topic('rows-cross');
+    const cs = (i: number, change: Partial<CrossSection> = {}): CrossSection => ({
+      ts_event: T0 + i * 1000,
+      ts_known: T0 + i * 1000,
+      symbols: ['AAA', 'BBB'],
+      features: ['f1', 'f2'],
+      values: [1, 2, 3, 4],
+      prices: [10, 20],
+      ...change,
+    });
+    // 2 symbols × 2 features: values needs 4 entries, prices 2.
+    const bad: [Partial<CrossSection>, string][] = [
+      [{ values: [0.5] }, 'values has 1 entries for 2 symbol(s) × 2 feature(s) (must be 4)'],
+      [{ values: [1, 2, 3, 4, 5, 6] }, 'values has 6 entries for 2 symbol(s) × 2 feature(s) (must be 4)'],
+      [{ prices: [1] }, 'prices has 1 entries for 2 symbol(s) (must be one per symbol)'],
+      [{ symbols: ['AAA', 'AAA'] }, 'symbol "AAA" appears twice in symbols (each row once)'],
+      [{ features: ['f1', 'f1'] }, 'feature "f1" appears twice in features (each column once)'],
+    ];
+    const rows = bad.flatMap(([change], i) => [cs(2 * i + 1), cs(2 * i + 2, change)]);
+    // sink.kafka cannot key a CrossSection (it has no string field): the edge writer, keyed by hand.
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'CrossSection', partitions: 1 });
+    await w.write(rows.map((value) => ({ key: 'cs', value })));
+    await w.close();
+    const run = await runInMemory(
+      `name: in
+nodes:
+  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: CrossSection, group: g-rows-cs, start: earliest, until_offsets: end, ${at} } }
+  - { name: probe, type: test.probe, inputs: kafka }
+`,
+      { universe },
+    );
+    expect(run.deadLetters.map((d) => d.reason)).toEqual(bad.map(([, why]) => `malformed cross-section: ${why}`));
+    expect(run.deadLetters.map((d) => (JSON.parse(d.payload) as CrossSection).ts_event)).toEqual(
+      bad.map((_, i) => T0 + (2 * i + 2) * 1000),
+    );
+    expect(((run.probes.get('probe')?.records ?? []) as CrossSection[]).map((r) => r.ts_event)).toEqual(
+      bad.map((_, i) => T0 + (2 * i + 1) * 1000),
+    );
   }, 30_000);
 });

@@ -81,7 +81,7 @@ describe('faults during a split run', () => {
     killGroup(runId, group);
     const { code, stderr } = await run.done;
     expect(code, stderr).toBe(0);
-    expect(stderr).toContain(`[${group}] process exited with 128: starting it again`);
+    expect(stderr).toContain(`[${group}] process killed by SIGKILL (exit 137): starting it again`);
     expect(readFileSync(join(out, 'fills.parquet')).equals(reference)).toBe(true);
     if (group === 'features') {
       // The restarted producer sent its records again; the consumer recognised and dropped them.

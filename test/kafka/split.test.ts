@@ -50,7 +50,7 @@ describe('alpha backtest --split', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).not.toContain('starting it again');
     // The group that failed first is the one reported, with its own line (not a group stopped after it).
-    expect(run.stderr).toMatch(/alpha: group "(features|trading)" failed \(exit 65\):\nalpha: .*dataset manifest not found/);
+    expect(run.stderr).toMatch(/alpha: group "(features|trading)" failed: its process exited with 65: .*dataset manifest not found/);
     for (const group of ['features', 'trading']) {
       const lines = run.stderr.split('\n').filter((l) => l.startsWith(`[${group}] alpha: `));
       expect(lines.length).toBeLessThanOrEqual(1);

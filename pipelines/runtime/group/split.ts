@@ -15,7 +15,7 @@ import { openOutput, runInputs } from '../../io/output-folder.ts';
 import { DEFAULT_RUN_LAKE } from '../../io/lake-dataset.ts';
 import { processName } from '../../topology/groups.ts';
 import { groupEdges, refuseGroupCycle, runTopic } from './connect.ts';
-import { EXIT_CANNOT_WRITE, failsEveryAttempt } from './exit-code.ts';
+import { EXIT_CANNOT_WRITE, failsEveryAttempt, groupFailure, processEnd } from './exit-code.ts';
 
 const ALPHA = resolve(import.meta.dirname, '../../../bin/alpha.mjs');
 
@@ -71,6 +71,8 @@ function supervise(
   const log: string[] = [];
   let child: ChildProcess;
   let stopped = false;
+  /** How the last attempt's process ended ("exited with 1", "killed by SIGKILL (exit 137)"). */
+  let how = '';
   const done = (async (): Promise<number> => {
     for (let attempt = 0; ; attempt++) {
       child = start(attempt);
@@ -85,9 +87,13 @@ function supervise(
           onLine?.(group, line);
         }
       });
-      const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
+      const end = await new Promise<{ code: number; how: string }>((resolve) =>
+        child.on('close', (c, signal) => resolve(processEnd(c, signal))),
+      );
+      const code = end.code;
+      how = end.how;
       if (code === 0 || failsEveryAttempt(code) || stopped || attempt >= restarts) return code;
-      onLine?.(group, `process exited with ${code}: starting it again once the broker answers (attempt ${attempt + 2} of ${restarts + 1})`);
+      onLine?.(group, `process ${how}: starting it again once the broker answers (attempt ${attempt + 2} of ${restarts + 1})`);
       // A restart waits for the broker to come back as long as an edge retried it.
       if (!(await brokerAnswers(kafkaGiveUpMs()))) {
         const why = `the Kafka broker (${kafkaSettings().brokers.join(',')}) did not answer within ${kafkaGiveUpMs() / 1000} s: not started again`;
@@ -104,6 +110,7 @@ function supervise(
     tail,
     log,
     done,
+    how: () => how,
     stop: () => {
       stopped = true;
       child.kill('SIGTERM');
@@ -226,7 +233,7 @@ async function runGroups(
     } catch {}
     // A group whose disk filled up says so to the output folder, which then gives the space back.
     const full = code === EXIT_CANNOT_WRITE ? { cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }) } : undefined;
-    throw new AlphaError(`group "${first.group}" failed (exit ${code}):\n${first.tail.join('\n')}`, full);
+    throw new AlphaError(groupFailure(first.group, first.how(), first.tail), full);
   }
   return mergeSummaries(
     outDir,

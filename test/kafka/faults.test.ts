@@ -124,7 +124,7 @@ describe('faults during a split run', () => {
       const { code, stderr } = await run.done;
       const seconds = (Date.now() - killed) / 1000;
       expect(code).toBe(1);
-      expect(stderr).toMatch(/^alpha: group "\w+" failed \(exit 1\):/m);
+      expect(stderr).toMatch(/^alpha: group "\w+" failed: its process exited with 1: /m);
       expect(stderr).toMatch(
         new RegExp(`the Kafka broker \\(127\\.0\\.0\\.1:\\d+\\) did not answer within ${giveUp} s: not started again`),
       );

@@ -45,6 +45,12 @@ export interface TopicReaderOptions<TName extends SchemaName> {
 /** How long one poll waits for records before the reader checks whether it should end. */
 const POLL_MS = 100;
 
+/**
+ * After this long without a record, the reader asks the broker (in the background) whether its topic
+ * still exists: librdkafka takes a deleted topic for one not yet known, and would wait for it for ever.
+ */
+const IDLE_CHECK_MS = 5_000;
+
 export class TopicReader<T> {
   /** What the last batch handed out read through, committed when the next is asked for. */
   private handed: Pick<ConsumedBatch<T>, 'through'> | undefined;
@@ -55,12 +61,20 @@ export class TopicReader<T> {
   private readonly taken = new Map<number, number>();
   private deferring = false;
   private released = false;
+  /** Since when polls have fetched nothing (performance.now()), and the topic check under way. */
+  private idleSince: number | undefined;
+  private checking: Promise<void> | undefined;
+  private admin: Promise<TopicAdmin> | undefined;
+  /** The broker said the topic does not exist (any more). */
+  private deleted = false;
 
   private constructor(
     private readonly reader: EdgeReader<T>,
     /** Per partition still to read with `untilEnd`: the end offset, and where the reader started. */
     private readonly ends: ReadonlyMap<number, { end: number; from: number }> | undefined,
     private readonly limit: number | undefined,
+    private readonly settings: KafkaSettings,
+    private readonly topic: string,
   ) {}
 
   static async open<TName extends SchemaName>(s: KafkaSettings, o: TopicReaderOptions<TName>): Promise<TopicReader<SchemaTypes[TName]>> {
@@ -83,7 +97,7 @@ export class TopicReader<T> {
     });
     try {
       const ends = o.untilEnd ? await endsOf(s, reader, o) : undefined;
-      return new TopicReader(reader, ends, o.limit);
+      return new TopicReader(reader, ends, o.limit, s, o.topic);
     } catch (err) {
       await reader.close();
       throw err;
@@ -110,6 +124,7 @@ export class TopicReader<T> {
       }
       const got = await this.reader.pollBatch(POLL_MS);
       if (this.closing) return null; // not handed out: read again after a restart
+      this.watchIdle(got.through.size > 0);
       let batch = got.records;
       let through = got.through;
       // Rows past the limit, or written after the reader opened, are not handed out (nor committed).
@@ -180,6 +195,38 @@ export class TopicReader<T> {
     await this.close();
   }
 
+  /**
+   * Fails the read once the broker has said the topic is gone; after IDLE_CHECK_MS without a record,
+   * asks it again (in the background: a broker that does not answer holds no read, and is not taken
+   * for a deleted topic).
+   */
+  private watchIdle(fetched: boolean): void {
+    if (this.deleted)
+      throw new KafkaEdgeError(
+        `topic "${this.topic}" was deleted while it was being read (the broker no longer has it): recreate it and run again`,
+      );
+    if (fetched) {
+      this.idleSince = undefined;
+      return;
+    }
+    const now = performance.now();
+    this.idleSince ??= now;
+    if (now - this.idleSince < IDLE_CHECK_MS || this.checking) return;
+    this.idleSince = now;
+    this.admin ??= TopicAdmin.connect(this.settings);
+    this.checking = this.admin
+      .then((a) => a.partitions(this.topic))
+      .then(
+        (partitions) => {
+          if (partitions === undefined) this.deleted = true;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.checking = undefined;
+      });
+  }
+
   /** Records sent to `<topic>.dlq` so far. */
   get deadLettered(): number {
     return this.reader.deadLettered;
@@ -203,6 +250,11 @@ export class TopicReader<T> {
     await this.reading;
     if (this.released) return;
     this.released = true;
+    // A check under way is not waited for (its broker may be gone): its admin client closes when it is done.
+    void this.admin?.then(
+      (a) => a.close(),
+      () => undefined,
+    );
     await this.reader.close(KAFKA_STOP_WITHIN_MS);
   }
 

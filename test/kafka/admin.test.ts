@@ -31,7 +31,10 @@ describe('topic administration (real broker)', () => {
       expect(await admin.partitions(t)).toBe(3);
       await admin.ensureTopic(t, 3);
       await expect(admin.ensureTopic(t, 4)).rejects.toThrow(KafkaEdgeError);
-      await expect(admin.ensureTopic(t, 4)).rejects.toThrow(`topic "${t}" has 3 partition(s), the edge declares 4`);
+      // The fix names both ways to declare it (sink.kafka has a partitions param, not a transport).
+      await expect(admin.ensureTopic(t, 4)).rejects.toThrow(
+        `topic "${t}" has 3 partition(s), the edge declares 4: declare 3 (sink.kafka's partitions param, or a Kafka edge's transport partitions), or delete the topic`,
+      );
       await expect(admin.ensureTopic(t, 0)).rejects.toThrow('partitions is 0, expected an integer ≥ 1');
     });
   });

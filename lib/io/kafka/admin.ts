@@ -62,7 +62,7 @@ export class TopicAdmin {
     if (existing !== partitions) {
       throw new KafkaEdgeError(
         `topic "${topic}" has ${existing} partition(s), the edge declares ${partitions}: ` +
-          "set the node's transport partitions to match, or delete the topic",
+          `declare ${existing} (sink.kafka's partitions param, or a Kafka edge's transport partitions), or delete the topic`,
       );
     }
   }

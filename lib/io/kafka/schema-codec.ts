@@ -163,8 +163,10 @@ export class SchemaCodec<T> {
           : err instanceof TypeError
             ? // The client read an answer it did not expect ("Cannot read properties of undefined …").
               `its answer is not what a Confluent-compatible registry API sends (the client failed reading it: ${describe(err)}); expected the registry's URL`
-            : `${describe(err)} (an incompatible schema already registered there? the registry down? \`npm run services:up\` starts it)`;
-      throw new KafkaEdgeError(`schema registry ${registryUrl}: registering ${schema} as subject "${subject}" failed: ${why}`);
+            : unreachable(err) !== undefined
+              ? `cannot connect (${unreachable(err)}): is a registry running at that URL? \`npm run services:up\` starts the local one`
+              : `${describe(err)} (an incompatible schema already registered there? the registry down? \`npm run services:up\` starts it)`;
+      throw new KafkaEdgeError(`schema registry ${shownUrl(registryUrl)}: registering ${schema} as subject "${subject}" failed: ${why}`);
     } finally {
       clearTimeout(deadline);
       agent.destroy();
@@ -353,7 +355,7 @@ export class SchemaCodec<T> {
     if (!p) {
       p = (async (): Promise<Reader | { error: string }> => {
         let writerSchema: unknown;
-        const what = `schema registry ${this.registryUrl}: GET /schemas/ids/${id}`;
+        const what = `schema registry ${shownUrl(this.registryUrl)}: GET /schemas/ids/${id}`;
         try {
           const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`, { signal: AbortSignal.timeout(this.timeoutMs) });
           const body = await readCapped(res, REGISTRY_ANSWER_MAX, what);
@@ -413,6 +415,21 @@ export class SchemaCodec<T> {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The network error of a registry that could not be reached (`connect ECONNREFUSED 127.0.0.1:1`), or
+ * undefined. The registry client reports it as "Error, status 400: …" though nothing answered.
+ */
+function unreachable(err: unknown): string | undefined {
+  const m = describe(err);
+  if (!/\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EAI_AGAIN)\b/.test(m)) return undefined;
+  return m.replace(/^.*?status \d+: /, '');
+}
+
+/** A registry URL as messages show it: a password in it is replaced by ***. */
+export function shownUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
 }
 
 /**

@@ -187,3 +187,16 @@ describe('SchemaCodec against a hostile registry', () => {
     }
   });
 });
+
+describe('SchemaCodec and a registry that cannot be reached', () => {
+  it('says it cannot connect (no made-up "status 400", no guess of an incompatible schema), and hides a password in the URL', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused.
+    const err = await SchemaCodec.open('http://alice:s3cret@127.0.0.1:1', 'demo.quotes', 'Quote', { timeoutMs: 5000 }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toBe(
+      'schema registry http://alice:***@127.0.0.1:1: registering Quote as subject "demo.quotes-value" failed: cannot connect (connect ECONNREFUSED 127.0.0.1:1): is a registry running at that URL? `npm run services:up` starts the local one',
+    );
+  });
+});

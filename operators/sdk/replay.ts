@@ -1,7 +1,8 @@
 /**
  * The replay source's decoding: turns column batches of a stored dataset into records, and refuses
  * those that cannot be trusted (out of (ts_known, seq) order, unknown symbol, NaN or non-positive
- * prices, crossed quotes, depth levels that are not a level beyond the top) as dead letters with their reason.
+ * prices, crossed quotes, a print given twice at one ts_known, depth levels that are not a level
+ * beyond the top) as dead letters with their reason.
  * The same row checks guard the network sources (source.kafka on its columns with {@link checkRows},
  * source.redis record by record with {@link recordProblem}), so every market-data source refuses the same rows.
  */
@@ -46,7 +47,7 @@ export function openReplay<TName extends keyof Replayable>(
   const decode = DECODERS[schema] as Decoder<T>;
   // The default call keeps the two-argument form that every run service and test double takes.
   const files = from ? ctx.openDataset(dataset, schema, from) : ctx.openDataset(dataset, schema);
-  const check = OrderCheck.ofStored(ctx);
+  const check = new OrderCheck(ctx);
   let pending: ColumnBatch<T> | undefined;
   let offset = 0;
   return {
@@ -87,11 +88,6 @@ export class OrderCheck {
    * Never in a run without a universe, whose symbols are checked by their length alone.
    */
   readonly skipsOutsideUniverse: boolean;
-  /**
-   * Stored records must not be known before they happened (ts_known ≥ ts_event), as `alpha data
-   * ingest` requires; the network sources stamp ts_known on receipt, on another process's clock.
-   */
-  readonly knownAfterEvent: boolean;
   private readonly symbols: Set<string>;
   private readonly open: boolean;
   /** The prints replayed at ts_known `printsAt`: trade id → a bit per version 1..31, and the later versions as text. */
@@ -100,17 +96,11 @@ export class OrderCheck {
   private readonly laterPrints = new Set<string>();
   constructor(
     private readonly ctx: RowCheckContext,
-    options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean; knownAfterEvent?: boolean } = {},
+    options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean } = {},
   ) {
     this.symbols = new Set(ctx.universe.map((u) => u.symbol));
     this.open = (options.anySymbolWithoutUniverse ?? false) && this.symbols.size === 0;
     this.skipsOutsideUniverse = (options.skipOutsideUniverse ?? false) && !this.open;
-    this.knownAfterEvent = options.knownAfterEvent ?? false;
-  }
-
-  /** The checks of stored rows (a replay's, and what `alpha report --data` reads of a dataset). */
-  static ofStored(ctx: RowCheckContext): OrderCheck {
-    return new OrderCheck(ctx, { knownAfterEvent: true });
   }
 
   /**
@@ -249,22 +239,16 @@ function validated<T extends Replayed>(
   problem: (record: T) => string | undefined,
 ): ColumnBatch<T> {
   const c = batch.columns as ColumnBatch<Replayed>['columns'];
-  const { ts_known: tsKnown, ts_event: tsEvent, seq } = c;
+  const { ts_known: tsKnown, seq } = c;
   const codes = c.symbol.codes;
   const known = check.known(c.symbol.dictionary);
-  const afterEvent = check.knownAfterEvent;
   let kept: number[] | undefined;
   let outside = 0;
   for (let i = batch.start; i < batch.end; i++) {
     const ts = tsKnown[i]!;
     const s = seq[i]!;
     const inUniverse = known[codes[i]!] === 1;
-    if (
-      inUniverse &&
-      (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) &&
-      (!afterEvent || tsEvent[i]! <= ts) &&
-      sane(i)
-    ) {
+    if (inUniverse && (ts > check.lastKnown || (ts === check.lastKnown && s > check.lastSeq)) && sane(i)) {
       check.lastKnown = ts;
       check.lastSeq = s;
       kept?.push(i);
@@ -278,10 +262,7 @@ function validated<T extends Replayed>(
     const record = batch.record(i);
     let ok = check.accept(record, known[codes[i]!] === 1);
     if (ok) {
-      const why =
-        afterEvent && record.ts_known < record.ts_event
-          ? `known before it happened: ts_known ${record.ts_known} < ts_event ${record.ts_event}`
-          : problem(record);
+      const why = problem(record);
       if (why) {
         ctx.deadLetter(record, why);
         ok = false;

@@ -41,7 +41,7 @@ async function* replayedBatches<TName extends 'Quote' | 'Trade'>(
       leftOut.reasons.set(what, (leftOut.reasons.get(what) ?? 0) + 1);
     },
   };
-  const check = OrderCheck.ofStored(ctx);
+  const check = new OrderCheck(ctx);
   const reader = openDataset(dir, manifest, name, schema);
   for (let b = await reader.next(); b !== null; b = await reader.next()) {
     leftOut.of += b.length;

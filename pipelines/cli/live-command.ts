@@ -53,7 +53,7 @@ export function registerLiveCommand(program: Command): void {
     )
     .option(
       '--seconds <s>',
-      'stop after this many seconds of wall time, from the open when an --open-at is still to come (default: when the sources end, or Ctrl-C)',
+      "stop after this many seconds of wall time, from the open when the run's clock reads before it (an --open-at still to come, or a resumed run's) (default: when the sources end, or Ctrl-C)",
     )
     .option('--status-every <s>', 'print a status line every this many seconds (0: none; else from 0.1)', '5')
     .option(

@@ -433,11 +433,12 @@ async function runSessionSteps(
     const run = await driveLive(graph, clock, externals, {
       ...(options.signal ? { signal: options.signal } : {}),
       // `seconds` of wall time are `speed` times as many of the run's, counted from the open for a
-      // run that waits for a shared one (--open-at): they ran out before it, and the run saw no market.
+      // run whose clock reads before it (a shared --open-at still to come, or a resumed run's): they
+      // ran out before it, and the run saw no market.
       ...(options.seconds !== undefined
         ? {
             until:
-              (options.openAt !== undefined ? Math.max(time.now(), sessions.at(-1)!.open) : time.now()) +
+              (options.date ? Math.max(time.now(), sessions.at(-1)!.open) : time.now()) +
               Math.round(options.seconds * 1e6 * (options.date ? (options.speed ?? 1) : 1)),
           }
         : {}),

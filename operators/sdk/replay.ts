@@ -90,9 +90,14 @@ export class OrderCheck {
   readonly skipsOutsideUniverse: boolean;
   private readonly symbols: Set<string>;
   private readonly open: boolean;
-  /** The prints replayed at ts_known `printsAt`: trade id → a bit per version 1..31, and the later versions as text. */
+  /**
+   * The prints replayed at ts_known `printsAt`, by symbol (ids are the data's own: two symbols may
+   * share one): trade id → a bit per version 1..31, later versions as text. The maps of the symbols
+   * touched at that ts_known are emptied when it moves on, so the steady state allocates nothing.
+   */
   private printsAt = Number.NaN;
-  private readonly prints = new Map<number, number>();
+  private readonly prints = new Map<string, Map<number, number>>();
+  private readonly touched: Map<number, number>[] = [];
   private readonly laterPrints = new Set<string>();
   constructor(
     private readonly ctx: RowCheckContext,
@@ -104,28 +109,33 @@ export class OrderCheck {
   }
 
   /**
-   * Whether a print (trade `id` at `version`) was replayed already at this ts_known; remembers it
-   * otherwise. Two feeds concatenated gave each print twice (another seq), which bars counted as
-   * twice the volume.
+   * Whether a print (trade `id` at `version` of `symbol`) was replayed already at this ts_known;
+   * remembers it otherwise. Two feeds concatenated gave each print twice (another seq), which bars
+   * counted as twice the volume.
    */
-  repeatsPrint(tsKnown: number, id: number, version: number): boolean {
+  repeatsPrint(tsKnown: number, symbol: string, id: number, version: number): boolean {
     if (tsKnown !== this.printsAt) {
-      this.prints.clear();
+      for (const ids of this.touched) ids.clear();
+      this.touched.length = 0;
       this.laterPrints.clear();
       this.printsAt = tsKnown;
     }
     if (version >= 1 && version <= 31) {
-      const seen = this.prints.get(id) ?? 0;
+      let ids = this.prints.get(symbol);
+      if (!ids) this.prints.set(symbol, (ids = new Map()));
+      if (ids.size === 0) this.touched.push(ids);
+      const seen = ids.get(id) ?? 0;
       const bit = 1 << (version - 1);
       if (seen & bit) return true;
-      this.prints.set(id, seen | bit);
+      ids.set(id, seen | bit);
       return false;
     }
-    const key = `${id}:${version}`;
+    const key = `${symbol}\u0000${id}:${version}`;
     if (this.laterPrints.has(key)) return true;
     this.laterPrints.add(key);
     return false;
   }
+
   /** `symbolKnown`, when given, is the universe membership already looked up (see {@link known}). */
   accept(record: Replayed, symbolKnown?: boolean): boolean {
     if (record.ts_known < this.lastKnown || (record.ts_known === this.lastKnown && record.seq <= this.lastSeq)) {
@@ -301,8 +311,9 @@ function saneTrades(batch: ColumnBatch<Trade>): (i: number) => boolean {
 /** saneTrades, and not a print already replayed ({@link OrderCheck.repeatsPrint}). */
 function newSaneTrades(batch: ColumnBatch<Trade>, check: OrderCheck): (i: number) => boolean {
   const sane = saneTrades(batch);
-  const { ts_known: tsKnown, id, version } = batch.columns;
-  return (i) => sane(i) && !check.repeatsPrint(tsKnown[i]!, id[i]!, version[i]!);
+  const { ts_known: tsKnown, id, version, symbol } = batch.columns;
+  const { codes, dictionary } = symbol;
+  return (i) => sane(i) && !check.repeatsPrint(tsKnown[i]!, dictionary[codes[i]!]!, id[i]!, version[i]!);
 }
 
 function decodeQuotes(batch: ColumnBatch<Quote>, ctx: RowCheckContext, check: OrderCheck): ColumnBatch<Quote> {
@@ -311,7 +322,7 @@ function decodeQuotes(batch: ColumnBatch<Quote>, ctx: RowCheckContext, check: Or
 
 function decodeTrades(batch: ColumnBatch<Trade>, ctx: RowCheckContext, check: OrderCheck): ColumnBatch<Trade> {
   const repeated = (t: Trade): string | undefined =>
-    check.repeatsPrint(t.ts_known, t.id, t.version)
+    check.repeatsPrint(t.ts_known, t.symbol, t.id, t.version)
       ? `duplicate print: trade ${t.id} version ${t.version} again at ts_known ${t.ts_known}`
       : undefined;
   return validated(batch, ctx, check, newSaneTrades(batch, check), (t) => tradeProblem(t) ?? repeated(t));

@@ -154,8 +154,8 @@ describe('source.replay', () => {
     const stored = [
       [
         trade('A', T0 + 1, 10, 100, 1),
-        trade('B', T0 + 1, 20, 100, 2),
-        trade('A', T0 + 1, 10, 60, 3, { id: 1, version: 2 }), // its correction: not a repeat
+        trade('B', T0 + 1, 20, 100, 2, { id: 1 }), // another symbol's trade 1 (ids restart per symbol): not a repeat
+        trade('A', T0 + 1, 10, 60, 3, { id: 1, version: 2 }), // A's correction: not a repeat
         trade('A', T0 + 1, 10, 100, 1_000_000_001, { id: 1 }), // trade 1 again, another seq
         trade('A', T0 + 2, 10, 100, 4, { id: 1, version: 2 }), // the same correction at another time
         // ts_event after ts_known: a live session's row (the venue's clock ahead of the run's), as

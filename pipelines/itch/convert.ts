@@ -177,6 +177,12 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
     await secondPass(file, o, midnight, code, first, quotes, trades);
     const [qDone, tDone] = [await quotes.finish(), await trades.finish()];
     rows = { quotes: qDone.rows, trades: tDone.rows };
+    // A day without a quote is not a dataset a backtest takes (pipelines/io/dataset.ts refuses it).
+    if (rows.quotes === 0)
+      throw new AlphaError(
+        `${file}: no quote to write${o.symbols ? ` for --symbols ${o.symbols.join(',')}` : ''} (${rows.trades} print(s), ${skippedTops} one-sided or crossed top(s)): ` +
+          'a day of a dataset needs its quotes; expected symbols with a two-sided, uncrossed top in the file',
+      );
     const manifest: DatasetManifest = {
       format: 1,
       generator: `alpha itch convert ${basename(file)}`,

@@ -53,3 +53,18 @@ describe('convertItch on a file that changes between its two readings', () => {
     expect(swaps).toEqual([]);
   });
 });
+
+describe('convertItch on a day without a quote', () => {
+  it('refuses a file whose symbols only print (no two-sided top): a dataset without quotes, which alpha backtest refuses', async () => {
+    const w = new ItchWriter();
+    w.stockDirectory(1, 9n * HOUR, 'DDD');
+    for (let i = 0; i < 5; i++) w.trade(1, 10n * HOUR + BigInt(i) * 1_000_000_000n, 'B', 10, 'DDD', 1_000_000, BigInt(i + 1));
+    const file = join(dir, 'prints-only.itch');
+    writeFileSync(file, w.bytes());
+    const out = join(dir, 'prints-only');
+    await expect(convertItch(file, { out, date: '2024-01-03', symbols: ['DDD'] })).rejects.toThrow(
+      `${file}: no quote to write for --symbols DDD (5 print(s), 0 one-sided or crossed top(s)): a day of a dataset needs its quotes`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+});

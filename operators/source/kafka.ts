@@ -17,7 +17,9 @@
  * universe, a symbol is refused only when empty or over 64 characters); with `outside_universe:
  * skip`, rows of symbols outside the universe are passed over and counted instead. A cross-section
  * whose values are not its symbols × features, whose prices are not one per symbol, or that names a
- * symbol or feature twice is a dead letter with the lengths (operators/sdk/cross-section.ts).
+ * symbol or feature twice is a dead letter with the lengths (operators/sdk/cross-section.ts); a bar
+ * with a price that is not positive and finite, a low above its high, a bad volume or a symbol outside
+ * the universe is one too (operators/sdk/bar-rows.ts, with `outside_universe: skip` as for quotes).
  * It ends after `limit` records, or with `until_offsets: end` at the topic's end offsets when the
  * source opened; with neither, when the run is stopped (a live run). At the stop the broker has a few
  * seconds to confirm the last commit; when it does not (it is gone), the close fails the run, saying so.
@@ -30,9 +32,10 @@ import { KAFKA_STARTS, settingsFor } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { kafkaAddressParams } from '../sdk/kafka-params.ts';
+import { soundBars } from '../sdk/bar-rows.ts';
 import { soundCrossSections } from '../sdk/cross-section.ts';
 import { checkRows, OrderCheck, REPLAYABLE, type Replayable } from '../sdk/replay.ts';
-import type { CrossSection } from '../../schemas/types.generated.ts';
+import type { Bar, CrossSection } from '../../schemas/types.generated.ts';
 import { defineSource } from '../sdk/spec.ts';
 
 const params = z.strictObject({
@@ -59,7 +62,7 @@ const params = z.strictObject({
     .enum(['dead-letter', 'skip'])
     .default('dead-letter')
     .describe(
-      "Quotes, trades and depth of a symbol outside the run's universe: dead-letter (refused, with the reason) or skip (passed over, counted in the node's outside_universe metric: a topic carrying a whole market).",
+      "Quotes, trades, depth and bars of a symbol outside the run's universe: dead-letter (refused, with the reason) or skip (passed over, counted in the node's outside_universe metric: a topic carrying a whole market).",
     ),
   limit: z.number().int().min(1).optional().describe('Stop after this many records (the rest stays for the next reader of the group).'),
   ...kafkaAddressParams,
@@ -103,9 +106,10 @@ export const kafkaSource = defineSource({
     let seq = 0;
     // Market data is checked as a replay checks it; the receive stamp and seq keep the order check's order.
     const checked = (REPLAYABLE as readonly string[]).includes(p.schema) ? (p.schema as keyof Replayable) : undefined;
-    const check = checked
-      ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true, skipOutsideUniverse: p.outside_universe === 'skip' })
-      : undefined;
+    const check =
+      checked || p.schema === 'Bar'
+        ? new OrderCheck(ctx, { anySymbolWithoutUniverse: true, skipOutsideUniverse: p.outside_universe === 'skip' })
+        : undefined;
     /** A run whose outputs are written at its end: offsets are committed once they are (outputsWritten). */
     let held = false;
     const atStop = (err: unknown): never => {
@@ -152,7 +156,9 @@ export const kafkaSource = defineSource({
               ? checkRows(checked, rows as ColumnBatch<Replayable[typeof checked]>, ctx, check)
               : p.schema === 'CrossSection'
                 ? soundCrossSections(rows as ColumnBatch<CrossSection>, ctx)
-                : rows;
+                : p.schema === 'Bar' && check
+                  ? soundBars(rows as unknown as ColumnBatch<Bar>, ctx, check)
+                  : rows;
           // Every row refused (dead letters now): the next batch, so the graph never gets an empty one.
           if (kept.length > 0 || rows.length === 0) return kept as never;
         }

@@ -7,11 +7,11 @@
  * NaN and ±Infinity, and the sink checks nothing of this).
  */
 import { describe, expect, inject, it } from 'vitest';
-import type { CrossSection, Quote, Trade } from '../../schemas/types.generated.ts';
+import type { Bar, CrossSection, Quote, Trade } from '../../schemas/types.generated.ts';
 import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { kafkaTestFile } from '../helpers/kafka.ts';
 import { runInMemory } from '../helpers/memory-graph.ts';
-import { quote, T0, trade } from '../helpers/records.ts';
+import { bar, quote, T0, trade } from '../helpers/records.ts';
 import { refusedQuotes } from '../helpers/refused-quotes.ts';
 
 const { s, topic } = kafkaTestFile();
@@ -81,6 +81,35 @@ describe('source.kafka: the replay row checks on quotes and trades', () => {
     const run = await runInMemory(sourceYaml(t, 'Trade', 'g-rows-t'), { universe });
     expect(((run.probes.get('probe')?.records ?? []) as Trade[]).map((r) => r.id)).toEqual(bad.map((_, i) => 2 * i + 1));
     expect(run.deadLetters.map((d) => d.reason)).toEqual(bad.map(([, why]) => why));
+  }, 30_000);
+
+  it('a bar with a price that is not positive and finite, a low above its high, a bad volume or an unknown symbol is a dead letter', async () => {
+    // As the hybrid graph's cloud group reads the colo group's bars: they vanished downstream before.
+    const t = topic('rows-bars');
+    const bad: [Partial<Bar>, string][] = [
+      [{ close: Number.NaN }, 'bad bar price: open 10, high 10, low 10, close NaN (prices must be positive finite numbers)'],
+      [
+        { close: -1e300, low: -1e300 },
+        'bad bar price: open 10, high 10, low -1e+300, close -1e+300 (prices must be positive finite numbers)',
+      ],
+      [{ low: 11 }, 'bad bar: low 11 > high 10'],
+      [{ volume: Number.POSITIVE_INFINITY }, 'bad bar volume Infinity (must be a finite number >= 0)'],
+      [{ symbol: 'EVIL' }, `unknown symbol "EVIL": not in the dataset's universe`],
+    ];
+    const rows = bad.flatMap(([change], i) => [bar('AAA', T0 + (2 * i + 1) * 1000, 10), bar('AAA', T0 + (2 * i + 2) * 1000, 10, change)]);
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Bar', partitions: 1 });
+    await w.write(rows.map((value) => ({ key: value.symbol, value })));
+    await w.close();
+    const run = await runInMemory(
+      `name: in
+nodes:
+  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: Bar, group: g-rows-bars, start: earliest, until_offsets: end, ${at} } }
+  - { name: probe, type: test.probe, inputs: kafka }
+`,
+      { universe },
+    );
+    expect(run.deadLetters.map((d) => d.reason)).toEqual(bad.map(([, why]) => why));
+    expect(((run.probes.get('probe')?.records ?? []) as Bar[]).map((r) => r.ts_event)).toEqual(bad.map((_, i) => T0 + (2 * i + 1) * 1000));
   }, 30_000);
 
   it('a cross-section whose arrays disagree, or that names a symbol or feature twice, is a dead letter with the lengths', async () => {

@@ -66,6 +66,9 @@ export function openReplay<TName extends keyof Replayable>(
   };
 }
 
+/** Prints at one ts_known compared one by one before they are kept in a set (see OrderCheck.repeatsPrint). */
+const SCANNED_PRINTS = 32;
+
 /** Longest symbol accepted when the run has no universe to check symbols against (see {@link OrderCheck}). */
 export const SYMBOL_MAX = 64;
 
@@ -91,14 +94,16 @@ export class OrderCheck {
   private readonly symbols: Set<string>;
   private readonly open: boolean;
   /**
-   * The prints replayed at ts_known `printsAt`, by symbol (ids are the data's own: two symbols may
-   * share one): trade id → a bit per version 1..31, later versions as text. The maps of the symbols
-   * touched at that ts_known are emptied when it moves on, so the steady state allocates nothing.
+   * The prints replayed at ts_known `printsAt` (rows come in ts_known order, so they are the last
+   * few): their symbols, ids and versions, scanned in turn; past {@link SCANNED_PRINTS} of them, as
+   * text in a set. Nothing is allocated per print in the common case of a few prints per instant.
    */
   private printsAt = Number.NaN;
-  private readonly prints = new Map<string, Map<number, number>>();
-  private readonly touched: Map<number, number>[] = [];
-  private readonly laterPrints = new Set<string>();
+  private printCount = 0;
+  private readonly printSymbols: string[] = [];
+  private readonly printIds: number[] = [];
+  private readonly printVersions: number[] = [];
+  private readonly manyPrints = new Set<string>();
   constructor(
     private readonly ctx: RowCheckContext,
     options: { anySymbolWithoutUniverse?: boolean; skipOutsideUniverse?: boolean } = {},
@@ -115,24 +120,26 @@ export class OrderCheck {
    */
   repeatsPrint(tsKnown: number, symbol: string, id: number, version: number): boolean {
     if (tsKnown !== this.printsAt) {
-      for (const ids of this.touched) ids.clear();
-      this.touched.length = 0;
-      this.laterPrints.clear();
       this.printsAt = tsKnown;
+      this.printCount = 0;
+      if (this.manyPrints.size > 0) this.manyPrints.clear();
     }
-    if (version >= 1 && version <= 31) {
-      let ids = this.prints.get(symbol);
-      if (!ids) this.prints.set(symbol, (ids = new Map()));
-      if (ids.size === 0) this.touched.push(ids);
-      const seen = ids.get(id) ?? 0;
-      const bit = 1 << (version - 1);
-      if (seen & bit) return true;
-      ids.set(id, seen | bit);
+    const n = this.printCount;
+    if (n < SCANNED_PRINTS) {
+      for (let k = 0; k < n; k++)
+        if (this.printIds[k] === id && this.printVersions[k] === version && this.printSymbols[k] === symbol) return true;
+      this.printSymbols[n] = symbol;
+      this.printIds[n] = id;
+      this.printVersions[n] = version;
+      this.printCount = n + 1;
+      if (n + 1 === SCANNED_PRINTS)
+        for (let k = 0; k < SCANNED_PRINTS; k++)
+          this.manyPrints.add(`${this.printSymbols[k]}\u0000${this.printIds[k]}:${this.printVersions[k]}`);
       return false;
     }
     const key = `${symbol}\u0000${id}:${version}`;
-    if (this.laterPrints.has(key)) return true;
-    this.laterPrints.add(key);
+    if (this.manyPrints.has(key)) return true;
+    this.manyPrints.add(key);
     return false;
   }
 

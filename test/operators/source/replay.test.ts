@@ -169,6 +169,15 @@ describe('source.replay', () => {
     expect(seen.deadLetters.map((d) => [d.record.seq, d.reason])).toEqual([
       [1_000_000_001, `duplicate print: trade 1 version 1 again at ts_known ${T0 + 1}`],
     ]);
+
+    // Many prints at one instant (past the ones compared one by one): repeats of the first and the last are caught.
+    const burst = Array.from({ length: 40 }, (_, k) => trade('A', T0 + 5, 10, 100, 10 + k, { id: 100 + k }));
+    const many = stubContext('prints', 'Trade', [
+      [...burst, trade('A', T0 + 5, 10, 100, 60, { id: 100 }), trade('A', T0 + 5, 10, 100, 61, { id: 139 })],
+    ]);
+    const kept = plain(await drain(replay.open(replay.params.parse({ dataset: 'prints', schema: 'Trade' }), many.ctx))).flat();
+    expect(kept).toHaveLength(40);
+    expect(many.seen.deadLetters.map((d) => d.record.seq)).toEqual([60, 61]);
   });
 
   it('replays book depth when its schema is BookDepth, refusing a level below 2, a bad price or a bad size', async () => {

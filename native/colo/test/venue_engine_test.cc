@@ -262,19 +262,25 @@ TEST_F(EngineTest, AtTheEndRestingOrdersExpireAndNothingIsPublishedAfterEndOfMes
   EXPECT_NE(out.notes[0].text.find("the session has ended"), std::string::npos) << out.notes[0].text;
 }
 
+// A Replace Order of `old` by `token` (displayed, no intermarket sweep).
+ouch42::ReplaceOrder replacement(const std::string& old, const std::string& token, uint32_t shares, uint32_t price, uint32_t tif) {
+  ouch42::ReplaceOrder r;
+  r.existing_order_token = ouch42::Token::of(old);
+  r.replacement_order_token = ouch42::Token::of(token);
+  r.shares = shares;
+  r.price = price;
+  r.time_in_force = tif;
+  r.display = 'Y';
+  r.intermarket_sweep = 'N';
+  return r;
+}
+
 TEST_F(EngineTest, AnImmediateOrCancelReplacementThatDoesNotCrossIsCancelledNotRested) {
   enter(1, order("A1", 'B', 100, "AAPL", usd(10)));
   enter(2, order("S1", 'S', 100, "AAPL", usd(11)));
   out.clear();
-  ouch42::ReplaceOrder r;
-  r.existing_order_token = ouch42::Token::of("A1");
-  r.replacement_order_token = ouch42::Token::of("A2");
-  r.shares = 100;
-  r.price = usd(10) + 100;  // $10.01: below the $11 ask
-  r.time_in_force = ouch42::kTifImmediateOrCancel;
-  r.display = 'Y';
-  r.intermarket_sweep = 'N';
-  e.replace(1, r, ++ts, out);
+  // $10.01: below the $11 ask.
+  e.replace(1, replacement("A1", "A2", 100, usd(10) + 100, ouch42::kTifImmediateOrCancel), ++ts, out);
   ASSERT_EQ(ouch_of<ouch42::Replaced>(out, 1).size(), 1u);
   const auto cancelled = ouch_of<ouch42::Canceled>(out, 1);
   ASSERT_EQ(cancelled.size(), 1u) << "an IOC rested on the book";
@@ -293,14 +299,7 @@ TEST_F(EngineTest, ReplaceLosesTimePriority) {
   enter(1, order("A1", 'B', 100, "AAPL", usd(10)));
   enter(2, order("B1", 'B', 100, "AAPL", usd(10)));
   out.clear();
-  ouch42::ReplaceOrder r;
-  r.existing_order_token = ouch42::Token::of("A1");
-  r.replacement_order_token = ouch42::Token::of("A2");
-  r.shares = 100;
-  r.price = usd(10);
-  r.time_in_force = ouch42::kTifMarketHours;
-  r.display = 'Y';
-  r.intermarket_sweep = 'N';
+  ouch42::ReplaceOrder r = replacement("A1", "A2", 100, usd(10), ouch42::kTifMarketHours);
   e.replace(1, r, ++ts, out);
   auto rep = ouch_of<ouch42::Replaced>(out, 1);
   ASSERT_EQ(rep.size(), 1u);

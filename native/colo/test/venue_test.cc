@@ -35,6 +35,15 @@ uint64_t now_ns() {
                       .count());
 }
 
+// A simulated session of `messages` order-flow messages over `symbols` symbols (itch_sim.h).
+std::vector<uint8_t> simulated(uint64_t messages, uint16_t symbols, uint64_t seed) {
+  itch::SimOptions so;
+  so.messages = messages;
+  so.symbols = symbols;
+  so.seed = seed;
+  return itch::simulate_session(so);
+}
+
 struct Client {
   soup::ClientSession session;
   soup::tcp::Socket sock;
@@ -91,11 +100,7 @@ uint64_t number_after(const std::string& line, const std::string& key) {
 }
 
 TEST(VenueLoopback, ClientsAndASubscriberSeeOneMarketThroughDropsAndAReconnect) {
-  itch::SimOptions so;
-  so.messages = 3000;
-  so.symbols = 3;
-  so.seed = 11;
-  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  const std::vector<uint8_t> flow = simulated(3000, 3, 11);
   const std::string audit_path = ::testing::TempDir() + "venue_audit_" + std::to_string(::getpid()) + ".jsonl";
 
   VenueConfig cfg;
@@ -364,11 +369,7 @@ void send_join(const mold::UdpSocket& s, uint16_t port) {
 TEST(VenueFeed, AReRequestFloodIsAnsweredInTurnsWhileOrdersAndTheLiveFeedGoOn) {
   // 2000 requests for the whole session (~600 datagrams each) from 8 ports: answered in full at
   // once, they were 1.2 M datagrams in one poll (seconds; with a flood that never stops, for ever).
-  itch::SimOptions so;
-  so.messages = 20000;
-  so.symbols = 3;
-  so.seed = 7;
-  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  const std::vector<uint8_t> flow = simulated(20000, 3, 7);
   VenueConfig cfg;
   cfg.flow = flow;
   cfg.speed = 0;
@@ -537,11 +538,7 @@ size_t blast(soup::tcp::Socket& s, const std::string& symbol, size_t orders, siz
 }
 
 TEST(VenueLoopback, OneSessionsBurstIsReadInSlicesSoTheOthersAreServedBetween) {
-  itch::SimOptions so;
-  so.messages = 50;
-  so.symbols = 1;
-  so.seed = 3;
-  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  const std::vector<uint8_t> flow = simulated(50, 1, 3);
   VenueConfig cfg;
   cfg.flow = flow;
   cfg.speed = 0;
@@ -576,11 +573,7 @@ TEST(VenueLoopback, OneSessionsBurstIsReadInSlicesSoTheOthersAreServedBetween) {
 }
 
 TEST(VenueLoopback, AClientThatDoesNotReadIsDisconnectedPastFourMebibytesUnsent) {
-  itch::SimOptions so;
-  so.messages = 50;
-  so.symbols = 1;
-  so.seed = 3;
-  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  const std::vector<uint8_t> flow = simulated(50, 1, 3);
   const std::string audit_path = ::testing::TempDir() + "venue_unread_" + std::to_string(::getpid()) + ".jsonl";
   VenueConfig cfg;
   cfg.flow = flow;
@@ -611,11 +604,7 @@ TEST(VenueLoopback, AClientThatDoesNotReadIsDisconnectedPastFourMebibytesUnsent)
 TEST(VenueClock, AnAnchorSharedWithOtherProcessesPlacesTheOpenAtItsPollTime) {
   // alpha venue start --open-at: the open (09:30) at poll time 50 s, at 60×. The simulated flow
   // starts at 09:30 too, so nothing of it plays before poll time 50 s, and it plays after.
-  itch::SimOptions so;
-  so.messages = 200;
-  so.symbols = 2;
-  so.seed = 5;
-  const std::vector<uint8_t> flow = itch::simulate_session(so);
+  const std::vector<uint8_t> flow = simulated(200, 2, 5);
   constexpr uint64_t kOpen = 34'200'000'000'000ULL;
   constexpr int64_t kOpenPoll = 50'000'000'000LL;
   VenueConfig cfg;

@@ -790,22 +790,26 @@ pub struct Committed {
     timeout: Duration,
 }
 
+/// Each partition's offset in `list`, -1 where it has none (librdkafka's invalid or logical offsets).
+fn offsets_of(list: &TopicPartitionList) -> Vec<CommittedOffset> {
+    list.elements()
+        .iter()
+        .map(|e| CommittedOffset {
+            partition: e.partition(),
+            offset: match e.offset() {
+                Offset::Offset(o) => o as f64,
+                _ => -1.0,
+            },
+        })
+        .collect()
+}
+
 impl Task for Committed {
     type Output = Vec<CommittedOffset>;
     type JsValue = Vec<CommittedOffset>;
     fn compute(&mut self) -> Result<Vec<CommittedOffset>> {
         let list = self.consumer.committed(self.timeout).map_err(|e| fail("reading the committed offsets", e))?;
-        Ok(list
-            .elements()
-            .iter()
-            .map(|e| CommittedOffset {
-                partition: e.partition(),
-                offset: match e.offset() {
-                    Offset::Offset(o) => o as f64,
-                    _ => -1.0,
-                },
-            })
-            .collect())
+        Ok(offsets_of(&list))
     }
     fn resolve(&mut self, _env: Env, out: Vec<CommittedOffset>) -> Result<Vec<CommittedOffset>> {
         Ok(out)
@@ -885,17 +889,7 @@ impl NativeConsumer {
     pub fn positions(&self) -> Result<Vec<CommittedOffset>> {
         let consumer = self.consumer.get()?;
         let list = consumer.position().map_err(|e| fail("reading the positions", e))?;
-        Ok(list
-            .elements()
-            .iter()
-            .map(|e| CommittedOffset {
-                partition: e.partition(),
-                offset: match e.offset() {
-                    Offset::Offset(o) => o as f64,
-                    _ => -1.0,
-                },
-            })
-            .collect())
+        Ok(offsets_of(&list))
     }
 
     /// The group's committed offsets of the partitions assigned to this consumer, asked of the

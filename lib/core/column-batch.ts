@@ -91,6 +91,16 @@ export class ColumnBatch<T> {
   }
 
   /** A new batch of the given rows (absolute indices, ascending), copied out of these columns. */
+  /** The rows for which `keep(i)` is true: the batch itself when every row is, else a copy of them. */
+  where(keep: (i: number) => boolean): ColumnBatch<T> {
+    let kept: number[] | undefined;
+    for (let i = this.start; i < this.end; i++) {
+      if (keep(i)) kept?.push(i);
+      else kept ??= Array.from({ length: i - this.start }, (_, k) => this.start + k);
+    }
+    return kept ? this.pick(kept) : this;
+  }
+
   pick(rows: ArrayLike<number>): ColumnBatch<T> {
     const n = rows.length;
     // Plain loops: TypedArray.from with a map function is several times slower in V8.

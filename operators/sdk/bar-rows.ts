@@ -23,22 +23,18 @@ export function barProblem(b: Pick<Bar, 'open' | 'high' | 'low' | 'close' | 'vol
 export function soundBars(batch: ColumnBatch<Bar>, ctx: RowCheckContext, check: OrderCheck): ColumnBatch<Bar> {
   const { dictionary, codes } = batch.columns.symbol;
   const known = check.known(dictionary);
-  let kept: number[] | undefined;
   let outside = 0;
-  for (let i = batch.start; i < batch.end; i++) {
+  const kept = batch.where((i) => {
     const inUniverse = known[codes[i]!] === 1;
-    if (!inUniverse && check.skipsOutsideUniverse) outside++;
-    else {
-      const record = batch.record(i);
-      const why = check.symbolProblem(record.symbol, inUniverse) ?? barProblem(record);
-      if (why === undefined) {
-        kept?.push(i);
-        continue;
-      }
-      ctx.deadLetter(record, why);
+    if (!inUniverse && check.skipsOutsideUniverse) {
+      outside++;
+      return false;
     }
-    kept ??= Array.from({ length: i - batch.start }, (_, k) => batch.start + k);
-  }
+    const record = batch.record(i);
+    const why = check.symbolProblem(record.symbol, inUniverse) ?? barProblem(record);
+    if (why !== undefined) ctx.deadLetter(record, why);
+    return why === undefined;
+  });
   if (outside > 0) ctx.metrics.counter('outside_universe').inc(outside);
-  return kept ? batch.pick(kept) : batch;
+  return kept;
 }

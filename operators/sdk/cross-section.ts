@@ -25,16 +25,10 @@ export function crossSectionProblem(cs: Pick<CrossSection, 'symbols' | 'features
 
 /** The rows of `batch` that are well-formed cross-sections; the others dead-lettered with the reason. */
 export function soundCrossSections<T extends CrossSection>(batch: ColumnBatch<T>, ctx: SourceContext): ColumnBatch<T> {
-  let kept: number[] | undefined;
-  for (let i = batch.start; i < batch.end; i++) {
+  return batch.where((i) => {
     const record = batch.record(i);
     const problem = crossSectionProblem(record);
-    if (problem === undefined) {
-      kept?.push(i);
-      continue;
-    }
-    ctx.deadLetter(record, `malformed cross-section: ${problem}`);
-    kept ??= Array.from({ length: i - batch.start }, (_, k) => batch.start + k);
-  }
-  return kept ? batch.pick(kept) : batch;
+    if (problem !== undefined) ctx.deadLetter(record, `malformed cross-section: ${problem}`);
+    return problem === undefined;
+  });
 }

@@ -343,17 +343,12 @@ function decodeTrades(batch: ColumnBatch<Trade>, ctx: RowCheckContext, check: Or
 export function soundRows<T extends Quote | Trade>(schema: 'Quote' | 'Trade', batch: ColumnBatch<T>, ctx: SourceContext): ColumnBatch<T> {
   const sane = schema === 'Quote' ? saneQuotes(batch as ColumnBatch<Quote>) : saneTrades(batch as ColumnBatch<Trade>);
   const problem = PROBLEMS[schema] as (record: T) => string | undefined;
-  let kept: number[] | undefined;
-  for (let i = batch.start; i < batch.end; i++) {
-    if (sane(i)) {
-      kept?.push(i);
-      continue;
-    }
+  return batch.where((i) => {
+    if (sane(i)) return true;
     const record = batch.record(i);
     ctx.deadLetter(record, problem(record) ?? 'unsound values');
-    kept ??= Array.from({ length: i - batch.start }, (_, k) => batch.start + k);
-  }
-  return kept ? batch.pick(kept) : batch;
+    return false;
+  });
 }
 
 export function depthProblem(d: BookDepth): string | undefined {

@@ -232,6 +232,12 @@ export class TopicReader<T> {
     return this.reader.deadLettered;
   }
 
+  /** Stops reading (a read in progress ends with null) without leaving the group: `commitTaken` or `close` follows. */
+  async stop(): Promise<void> {
+    this.closing = true;
+    await this.reading;
+  }
+
   /**
    * Stops reading: a read in progress ends with null, and what it fetched is not committed; the
    * batch handed out last is not committed either (nothing asked for the next one: it may not have
@@ -239,12 +245,6 @@ export class TopicReader<T> {
    * (it is gone), the close fails once the reader is released: a restart reads again from the last
    * confirmed commit.
    */
-  /** Stops reading (a read in progress ends with null) without leaving the group: `commitTaken` or `close` follows. */
-  async stop(): Promise<void> {
-    this.closing = true;
-    await this.reading;
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     await this.reading;

@@ -80,21 +80,17 @@ Venue::Venue(VenueConfig c)
     sc.timers = cfg_.timers;
     users_.push_back(std::make_unique<User>(User{name, id++, soup::ServerSession(sc), {}}));
   }
-  // The flow's clock starts at its first timestamp.
+  // One pass over the flow, as far as it needs: its clock starts at its first timestamp, and its own
+  // System Event 'Q', if any, opens market hours.
   itch_file::ScanStats st;
   itch_file::Cursor peek{cfg_.flow.data(), cfg_.flow.size()};
-  bool found = false;
-  while (!found && peek.next(st, [&](uint64_t, const uint8_t* m, size_t n) {
-    if (n >= 11) flow_t0_ = load_u48(m + 5), found = true;
-  })) {
-  }
-  last_ts_ = flow_t0_;
-  bool flow_opens = false;
-  peek = itch_file::Cursor{cfg_.flow.data(), cfg_.flow.size()};
+  bool timed = false, flow_opens = false;
   while (!flow_opens && peek.next(st, [&](uint64_t, const uint8_t* m, size_t n) {
+    if (!timed && n >= 11) flow_t0_ = load_u48(m + 5), timed = true;
     flow_opens = n >= 12 && m[0] == uint8_t(itch::SystemEvent::kType) && m[11] == 'Q';
   })) {
   }
+  last_ts_ = flow_t0_;
   if (!flow_opens) market_opens_at_ = cfg_.anchor ? cfg_.anchor->flow_ns : 0;
   feed_.set_event_hook([this](std::string_view event, uint16_t port, uint64_t count) {
     std::string body = "\"dir\":\"event\",\"session\":null,\"event\":" + quoted(event) +

@@ -85,8 +85,9 @@ describe('alpha live', () => {
     expect(summary.fills).toBeGreaterThan(0);
     expect(summary.warnings).toEqual([]);
     // On a clock of its own the run would read the open at its start, a second after the venue's, and
-    // the venue's stamps would lead it by 600 s or more. On the shared one, by the feed's latency.
-    expect(summary.nodes['quotes']!['venue_clock_lead_s']!).toBeLessThanOrEqual(2);
+    // the venue's stamps would lead it by 600 s or more. On the shared one, by the feed's latency
+    // times 600 at the last batch: 3 s (5 ms) in a fresh clone's loaded npm test, so up to 10 s (17 ms).
+    expect(summary.nodes['quotes']!['venue_clock_lead_s']!).toBeLessThanOrEqual(10);
 
     const replay = join(dir, 'replay');
     const r = await runAlpha(

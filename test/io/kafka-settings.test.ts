@@ -3,7 +3,7 @@
  * 1..65535 is refused, where librdkafka took 99999 modulo 65536 and connected to port 34463.
  */
 import { describe, expect, it } from 'vitest';
-import { kafkaSettings } from '../../lib/io/kafka/settings.ts';
+import { brokersProblem, kafkaSettings } from '../../lib/io/kafka/settings.ts';
 
 const NO_FILE = '/nonexistent/services.env';
 
@@ -22,4 +22,12 @@ describe('kafkaSettings', () => {
   it('refuses a KAFKA_PORT outside the range the same way', () => {
     expect(() => kafkaSettings({ KAFKA_PORT: '70000' }, NO_FILE)).toThrow('"127.0.0.1:70000" is not host:port with a port from 1 to 65535');
   });
+
+  it.each(['127.0.0.1:99999', '127.0.0.1:0', 'a:9092,127.0.0.1:65536'])(
+    'refuses %j in an operator’s brokers param too (alpha validate)',
+    (brokers) => {
+      expect(brokersProblem(brokers)).toMatch(/is not host:port with a port from 1 to 65535$/);
+      expect(brokersProblem('a:9092, b:1')).toBeUndefined();
+    },
+  );
 });

@@ -53,12 +53,8 @@ export function kafkaSettings(env: NodeJS.ProcessEnv = process.env, file = SERVI
     .split(',')
     .map((b) => b.trim())
     .filter((b) => b.length > 0);
-  for (const b of brokers) {
-    const port = /^[^\s:/]+:(\d{1,5})$/.exec(b)?.[1];
-    // librdkafka takes 99999 modulo 65536 (port 34463): a port is 1..65535.
-    if (port === undefined || Number(port) < 1 || Number(port) > 65535)
-      throw new KafkaEdgeError(`KAFKA_BROKERS: "${b}" is not host:port with a port from 1 to 65535 (in "${brokersText}")`);
-  }
+  for (const b of brokers)
+    if (!isBroker(b)) throw new KafkaEdgeError(`KAFKA_BROKERS: "${b}" is not host:port with a port from 1 to 65535 (in "${brokersText}")`);
   if (brokers.length === 0) throw new KafkaEdgeError(`KAFKA_BROKERS is "${brokersText}": expected host:port[,host:port…]`);
   const registryUrl = (
     env['SCHEMA_REGISTRY_URL'] ??
@@ -78,11 +74,19 @@ export function kafkaSettings(env: NodeJS.ProcessEnv = process.env, file = SERVI
  */
 export const KAFKA_STOP_WITHIN_MS = 5_000;
 
+/** `host:port` with a port from 1 to 65535: librdkafka would take 99999 modulo 65536 (port 34463). */
+function isBroker(b: string): boolean {
+  const port = /^[^\s:/]+:(\d{1,5})$/.exec(b)?.[1];
+  return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
+}
+
 /** Why `brokers` is not a broker list (undefined when it is). */
 export function brokersProblem(brokers: string): string | undefined {
-  const list = brokers.split(',').map((b) => b.trim());
-  const bad = list.find((b) => !/^[^\s:/]+:\d{1,5}$/.test(b));
-  return bad === undefined ? undefined : `"${bad}" is not host:port`;
+  const bad = brokers
+    .split(',')
+    .map((b) => b.trim())
+    .find((b) => !isBroker(b));
+  return bad === undefined ? undefined : `"${bad}" is not host:port with a port from 1 to 65535`;
 }
 
 /**

@@ -133,7 +133,12 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
       values.map((r) => String(r[0])),
     );
   }
-  const select = columns.map((c) => `${nonNull(c, selectOf(c, dictionaries.get(c.name)))} AS ${ident(c.name)}`).join(', ');
+  const select = columns
+    .map((c) => {
+      const value = nonNull(c, selectOf(c, dictionaries.get(c.name)));
+      return `${c.name === 'ts_known' ? inItsPartition(value) : value} AS ${ident(c.name)}`;
+    })
+    .join(', ');
   const order = schema.order.map(ident).join(', ');
   const batchRows = q.batchRows ?? 65_536;
   const query = (date: string): Promise<DuckDBMaterializedResult> =>
@@ -184,6 +189,15 @@ function itemsOf(vector: unknown): Float64Array | Int32Array | undefined {
 /** A column that stops the query with a message naming it when a row holds a NULL. */
 const nonNull = (c: LakeColumn, sql: string): string =>
   `CASE WHEN ${ident(c.name)} IS NULL THEN error('column ${c.name} holds a NULL: expected a value in every row') ELSE ${sql} END`;
+
+/**
+ * ts_known read only from the partition of its UTC date (the writer's layout, docs/lake.md): a row of
+ * another day, written there by another tool, would be replayed inside a day it does not belong to,
+ * and one stamped years later would have every later row refused as out of order.
+ */
+const inItsPartition = (sql: string): string =>
+  `CASE WHEN CAST(ts_known AS DATE) <> ${ident(PARTITION)} THEN error('a row with ts_known ' || strftime(ts_known, '%Y-%m-%dT%H:%M:%S.%fZ') || ` +
+  `' is in partition ${PARTITION}=' || strftime(${ident(PARTITION)}, '%Y-%m-%d') || ': expected each row in the partition of its ts_known''s UTC date') ELSE ${sql} END`;
 
 /** The SQL of one column as the replay reads it: times as µs, longs as doubles (refused beyond ±2^53), strings as codes. */
 function selectOf(c: LakeColumn, dictionary: readonly string[] | undefined): string {

@@ -11,6 +11,7 @@
  * await Promise.all([p.close(), c.close()]);
  * const admin = new RdAdmin({ brokers: ['127.0.0.1:9092'], clientId: 'demo' });
  * await admin.createTopic('t2', 3); // { created: true, partitions: 3 }
+ * await admin.topicConfigs('t2'); // { 'cleanup.policy': 'delete', 'max.message.bytes': '1048588', … }
  * await admin.watermarks('t'); // [{ partition: 0, low: 0, high: 1 }]
  * await admin.close();
  */
@@ -70,7 +71,8 @@ interface NativeAdmin {
   topics(timeoutMs: number): Promise<string[]>;
   partitions(topic: string, timeoutMs: number): Promise<number | null>;
   watermarks(topic: string, timeoutMs: number): Promise<Watermark[]>;
-  createTopic(topic: string, partitions: number, timeoutMs: number): Promise<TopicCreated>;
+  createTopic(topic: string, partitions: number, timeoutMs: number, configs?: Record<string, string>): Promise<TopicCreated>;
+  topicConfigs?(topic: string, timeoutMs: number): Promise<Record<string, string>>;
   deleteTopics(topics: string[], timeoutMs: number): Promise<void>;
   deleteGroups(groups: string[], timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -534,12 +536,29 @@ export class RdAdmin {
 
   /**
    * Creates `topic` with `partitions` partitions (the broker's default replication factor) and
-   * resolves once each has a leader. One that exists already is no error: `created` is false and
-   * `partitions` is the count it has, which the caller compares with the one it wanted.
+   * `configs` (topic configs over the broker's defaults, e.g. `{ 'max.message.bytes': '2000000' }`),
+   * and resolves once each partition has a leader. One that exists already is no error: `created` is
+   * false and `partitions` is the count it has, which the caller compares with the one it wanted;
+   * its configs are left as they are.
    */
-  async createTopic(topic: string, partitions: number): Promise<TopicCreated> {
+  async createTopic(topic: string, partitions: number, configs?: Readonly<Record<string, string>>): Promise<TopicCreated> {
     if (typeof partitions !== 'number') throw new TypeError(`createTopic: partitions is ${typeof partitions}, expected an integer ≥ 1`);
-    return this.#native.createTopic(name('createTopic', 'topic', topic), partitions, this.#timeoutMs);
+    if (configs !== undefined && !Object.values(configs).every((v) => typeof v === 'string'))
+      throw new TypeError('createTopic: configs has a value that is not a string');
+    const t = name('createTopic', 'topic', topic);
+    return configs === undefined
+      ? this.#native.createTopic(t, partitions, this.#timeoutMs)
+      : this.#native.createTopic(t, partitions, this.#timeoutMs, { ...configs });
+  }
+
+  /**
+   * The configs of `topic` as the broker applies them (set on the topic, or the broker's defaults),
+   * by name, e.g. `cleanup.policy`, `max.message.bytes`; rejects when the topic does not exist.
+   */
+  async topicConfigs(topic: string): Promise<Record<string, string>> {
+    if (typeof this.#native.topicConfigs !== 'function')
+      throw new Error('this build of native/kafka cannot describe topic configs: run npm run build:native');
+    return this.#native.topicConfigs(name('topicConfigs', 'topic', topic), this.#timeoutMs);
   }
 
   /** Deletes the topics and resolves once the metadata no longer lists them; rejects naming each refused one. */

@@ -1,6 +1,6 @@
 /**
- * Topic housekeeping for the edges: create a topic with its partitions, or check the one that exists;
- * read its offsets; delete topics and consumer groups. On librdkafka's admin client (native/kafka).
+ * Topic housekeeping for the edges: create a topic with its partitions (and topic configs), or check
+ * the one that exists; read its configs and offsets; delete topics and consumer groups. On librdkafka's admin client (native/kafka).
  */
 import { RdAdmin } from '../../../native/kafka/index.ts';
 import type { KafkaSettings } from './settings.ts';
@@ -40,11 +40,21 @@ export class TopicAdmin {
     }
   }
 
+  /** The configs the broker applies to `topic` (its own, else the broker's defaults), by name. */
+  async configs(topic: string): Promise<Record<string, string>> {
+    try {
+      return await this.admin.topicConfigs(topic);
+    } catch (err) {
+      throw new KafkaEdgeError(`topic "${topic}" on ${this.brokers}: cannot read its configs (${message(err)})`);
+    }
+  }
+
   /**
-   * Creates `topic` with `partitions` partitions if it is missing; refuses one that exists with a
-   * different count (keys would map to other partitions than the edge expects).
+   * Creates `topic` with `partitions` partitions (and `configs`, topic configs) if it is missing;
+   * refuses one that exists with a different count (keys would map to other partitions than the edge
+   * expects). An existing topic keeps its configs.
    */
-  async ensureTopic(topic: string, partitions: number): Promise<void> {
+  async ensureTopic(topic: string, partitions: number, configs?: Readonly<Record<string, string>>): Promise<void> {
     if (!Number.isInteger(partitions) || partitions < 1)
       throw new KafkaEdgeError(`topic "${topic}": partitions is ${partitions}, expected an integer ≥ 1`);
     let existing = await this.partitions(topic);
@@ -52,7 +62,7 @@ export class TopicAdmin {
       try {
         // Another writer may create it at the same moment: then the broker says it exists, and
         // createTopic reports the partitions it has.
-        const r = await this.admin.createTopic(topic, partitions);
+        const r = await this.admin.createTopic(topic, partitions, configs);
         existing = r.partitions;
       } catch (err) {
         existing = await this.partitions(topic);

@@ -1,7 +1,8 @@
-//! Topic and group administration: create, list and delete topics, read partition watermarks, delete
-//! consumer groups. Speed does not matter here; clear failures do: a call to brokers that cannot be
-//! reached fails as soon as librdkafka reports every broker down, with the reason it gave (connection
-//! refused, name not resolved), rather than at the end of its timeout.
+//! Topic and group administration: create (with topic configs), list, describe and delete topics,
+//! read partition watermarks, delete consumer groups. Speed does not matter here; clear failures do:
+//! a call to brokers that cannot be reached fails as soon as librdkafka reports every broker down,
+//! with the reason it gave (connection refused, name not resolved), rather than at the end of its
+//! timeout.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use napi::bindgen_prelude::*;
 use napi::{Env, Task};
 use napi_derive::napi;
-use rdkafka::admin::{AdminClient, AdminOptions as RdAdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions as RdAdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
 use rdkafka::ClientContext;
@@ -306,20 +307,35 @@ impl NativeAdmin {
         Ok(AsyncTask::new(Watermarks { client: self.client.get()?, topic, deadline_ms: timeout_ms }))
     }
 
-    /// Creates `topic` with `partitions` partitions and the broker's default replication factor, and
-    /// resolves once the metadata shows a leader for each. A topic that exists already is not an
-    /// error: it resolves with `created: false` and the partition count the topic has.
+    /// Creates `topic` with `partitions` partitions and the broker's default replication factor (and
+    /// `configs`, topic configs such as `max.message.bytes`, over the broker's defaults), and resolves
+    /// once the metadata shows a leader for each. A topic that exists already is not an error: it
+    /// resolves with `created: false` and the partition count the topic has (its configs unchanged).
     #[napi]
-    pub fn create_topic<'env>(&self, env: &'env Env, topic: String, partitions: f64, timeout_ms: u32) -> Result<PromiseRaw<'env, TopicCreated>> {
+    pub fn create_topic<'env>(
+        &self,
+        env: &'env Env,
+        topic: String,
+        partitions: f64,
+        timeout_ms: u32,
+        configs: Option<HashMap<String, String>>,
+    ) -> Result<PromiseRaw<'env, TopicCreated>> {
         check_name(env, "createTopic", "topic", &topic)?;
         if !(partitions.fract() == 0.0 && (1.0..=i32::MAX as f64).contains(&partitions)) {
             return Err(type_error(env, format!("createTopic: partitions is {partitions}, expected an integer ≥ 1")));
+        }
+        let configs: Vec<(String, String)> = configs.unwrap_or_default().into_iter().collect();
+        if let Some((k, v)) = configs.iter().find(|(k, v)| bad_name(k) || v.contains('\0')) {
+            return Err(type_error(env, format!("createTopic: config {k:?} = {v:?}, expected a non-empty name and values without NUL characters")));
         }
         let client = self.client.get()?;
         let deadline = Deadline::new(timeout_ms);
         env.spawn_future(async move {
             let results = {
-                let new = NewTopic::new(&topic, partitions as i32, TopicReplication::Fixed(-1));
+                let mut new = NewTopic::new(&topic, partitions as i32, TopicReplication::Fixed(-1));
+                for (k, v) in &configs {
+                    new = new.set(k.as_str(), v.as_str());
+                }
                 client.create_topics([&new], &op_options(deadline)).await
             }
             .map_err(|e| op_failed(&client, &format!("creating topic \"{topic}\""), e))?;
@@ -331,6 +347,28 @@ impl NativeAdmin {
             };
             let partitions = tokio::task::spawn_blocking(move || wait_ready(&client, &topic, deadline)).await.map_err(blocking_failed)??;
             Ok(TopicCreated { created, partitions })
+        })
+    }
+
+    /// The configs of `topic` as the broker applies them (its own and the broker's defaults), by name;
+    /// sensitive ones (without a value) are left out. Rejects when the topic does not exist.
+    #[napi]
+    pub fn topic_configs<'env>(&self, env: &'env Env, topic: String, timeout_ms: u32) -> Result<PromiseRaw<'env, HashMap<String, String>>> {
+        check_name(env, "topicConfigs", "topic", &topic)?;
+        let client = self.client.get()?;
+        let deadline = Deadline::new(timeout_ms);
+        env.spawn_future(async move {
+            let results = {
+                let resource = ResourceSpecifier::Topic(topic.as_str());
+                client.describe_configs([&resource], &op_options(deadline)).await
+            }
+            .map_err(|e| op_failed(&client, &format!("describing the configs of topic \"{topic}\""), e))?;
+            match results.into_iter().next() {
+                Some(Ok(resource)) => Ok(resource.entries.into_iter().filter_map(|e| e.value.map(|v| (e.name, v))).collect()),
+                Some(Err(RDKafkaErrorCode::UnknownTopicOrPartition)) => Err(Error::from_reason(format!("topic \"{topic}\" does not exist"))),
+                Some(Err(code)) => Err(Error::from_reason(format!("describing the configs of topic \"{topic}\": {code}"))),
+                None => Err(Error::from_reason(format!("describing the configs of topic \"{topic}\": the broker returned no result"))),
+            }
         })
     }
 

@@ -98,12 +98,16 @@ const binding = addonLoader<Binding>(
   'needs cargo and librdkafka-dev, which `npm ci` installs with apt when it can',
 );
 
+/** A record's headers as Kafka holds them: in order, a name perhaps more than once. */
+export type HeaderList<TValue> = readonly (readonly [name: string, value: TValue])[];
+
 export interface ProducedRecord {
   topic: string;
   partition: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, string | Buffer>;
+  /** By name (in the object's key order), or as a list: in its order, repeats kept (what a copy of a consumed record needs). */
+  headers: Record<string, string | Buffer> | HeaderList<string | Buffer>;
 }
 
 export interface ConsumedRecord {
@@ -111,7 +115,10 @@ export interface ConsumedRecord {
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** By name, the last value of each (a prototype-less object: a header may be named `__proto__`). */
   headers: Record<string, Buffer>;
+  /** Every header in the record's order, repeats included: `headers` keeps only the last of a name. */
+  headerList: HeaderList<Buffer>;
 }
 
 /** Bytes of several parts back to back, and each part's length (-1: null). */
@@ -192,13 +199,22 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
     const r = records[i]!;
     if (r.topic !== topic) throw new TypeError(`send: one topic per call (${topic}, then ${r.topic})`);
     partitions[i] = r.partition;
-    for (const name in r.headers) {
-      const v = r.headers[name]!;
-      names.push(name);
-      headerValues.push(v);
-      if (typeof v !== 'string') text = false;
-      counts[i]!++;
-    }
+    const h = r.headers;
+    if (isHeaderList(h))
+      for (const [name, v] of h) {
+        names.push(name);
+        headerValues.push(v);
+        if (typeof v !== 'string') text = false;
+        counts[i]!++;
+      }
+    else
+      for (const name in h) {
+        const v = h[name]!;
+        names.push(name);
+        headerValues.push(v);
+        if (typeof v !== 'string') text = false;
+        counts[i]!++;
+      }
   }
   return {
     topic,
@@ -212,6 +228,11 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
     },
   };
 }
+
+const isHeaderList = (h: ProducedRecord['headers']): h is HeaderList<string | Buffer> => Array.isArray(h);
+
+/** The headers of a record that has none (frozen: records are read, not changed). */
+const NO_HEADER_LIST: HeaderList<Buffer> = Object.freeze([]);
 
 /**
  * {@link joined} for text parts (header values), encoded as UTF-8 in one go: no buffer per part.
@@ -265,10 +286,16 @@ export function recordsOf(b: ConsumedColumns): ConsumedRecord[] {
   const out = new Array<ConsumedRecord>(b.count);
   let h = 0;
   for (let i = 0; i < b.count; i++) {
-    const headers: Record<string, Buffer> = {};
-    for (const end = h + b.headerCounts[i]!; h < end; h++)
-      headers[b.headerNames[b.headerNameIndex[h]!]!] = headerValues[h] ?? Buffer.alloc(0);
-    out[i] = { partition: b.partitions[i]!, offset: b.offsets[i]!, key: keys[i]!, value: values[i]!, headers };
+    const headers: Record<string, Buffer> = Object.create(null);
+    const count = b.headerCounts[i]!;
+    const headerList = count === 0 ? NO_HEADER_LIST : new Array<readonly [string, Buffer]>(count);
+    for (let j = 0; j < count; j++, h++) {
+      const name = b.headerNames[b.headerNameIndex[h]!]!;
+      const value = headerValues[h] ?? Buffer.alloc(0);
+      headers[name] = value;
+      (headerList as (readonly [string, Buffer])[])[j] = [name, value];
+    }
+    out[i] = { partition: b.partitions[i]!, offset: b.offsets[i]!, key: keys[i]!, value: values[i]!, headers, headerList };
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RdConsumer, joinedText, type ConsumedColumns } from '../../native/kafka/index.ts';
 import { PullConsumer } from '../../lib/io/kafka/consumer.ts';
 import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC } from '../../lib/io/kafka/dead-letters.ts';
 import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
@@ -254,4 +255,125 @@ describe('dead letters (real broker and registry)', () => {
       );
     }
   });
+});
+
+/** Record i of a consumed batch straight from the binding's columns: key, value, and every header in order. */
+function recordAt(b: ConsumedColumns, i: number): { key: Buffer | null; value: Buffer | null; headers: [string, string][] } {
+  const starts = (lengths: Int32Array, upTo: number) => {
+    let at = 0;
+    for (let k = 0; k < upTo; k++) at += Math.max(0, lengths[k]!);
+    return at;
+  };
+  const part = (data: Buffer, lengths: Int32Array, k: number) =>
+    lengths[k]! < 0 ? null : data.subarray(starts(lengths, k), starts(lengths, k) + lengths[k]!);
+  let first = 0;
+  for (let k = 0; k < i; k++) first += b.headerCounts[k]!;
+  const headers: [string, string][] = [];
+  for (let h = first; h < first + b.headerCounts[i]!; h++)
+    headers.push([b.headerNames[b.headerNameIndex[h]!]!, part(b.headerValues, b.headerValueLengths, h)?.toString() ?? '']);
+  return { key: part(b.keys, b.keyLengths, i), value: part(b.values, b.valueLengths, i), headers };
+}
+
+/** Every record of `topic` from the start, as {@link recordAt} reads it, until there are `n`. */
+async function readRaw(topic: string, n: number): Promise<ReturnType<typeof recordAt>[]> {
+  const c = new RdConsumer({ brokers: s.brokers, clientId: 'test-raw', groupId: `${topic}.raw`, topic, fromBeginning: true });
+  try {
+    return await readUntil(
+      async () => {
+        const b = await c.nextColumns(100, 200);
+        return Array.from({ length: b.count }, (_, i) => recordAt(b, i));
+      },
+      (all) => all.length >= n,
+      200,
+    );
+  } finally {
+    await c.close();
+  }
+}
+
+/** Reads `t` in a new group with the column path until `quotes` good records came; the dead letters' errors. */
+async function readPast(t: string, quotes: number): Promise<{ seqs: number[]; errors: string[]; dead: number }> {
+  const errors: string[] = [];
+  const r = await EdgeReader.open(s, {
+    topic: t,
+    schema: 'Quote',
+    groupId: `${t}.g`,
+    fromBeginning: true,
+    onDeadLetter: (l) => errors.push(l.error),
+  });
+  try {
+    const batches = await readUntil(
+      async () => [await r.nextBatch()],
+      (all) => all.reduce((n, b) => n + b.records.length, 0) >= quotes,
+      200,
+    );
+    for (const b of batches) await r.commitBatch(b);
+    return { seqs: batches.flatMap((b) => b.records.toRecords().map((q) => q.seq)), errors, dead: r.deadLettered };
+  } finally {
+    await r.close();
+  }
+}
+
+describe('dead letters keep the record as it was (real broker)', () => {
+  it('the copy keeps the headers as they were: order, a name twice, a header named __proto__', async () => {
+    const t = topic('dlq-headers');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    await w.write([{ key: 'AAA', value: quote(1) }]);
+    const raw = new SerialProducer(s, 'test-headers');
+    // Columns, as the binding takes them: names may repeat, in any order.
+    const names = ['x', 'y', 'x', '__proto__', 'constructor'];
+    await raw.sendColumns({
+      topic: t,
+      partitions: Int32Array.of(0),
+      keys: { data: Buffer.from('SYM'), lengths: Int32Array.of(3) },
+      values: { data: Buffer.from('garbage'), lengths: Int32Array.of(7) },
+      headers: { counts: Uint32Array.of(names.length), names, values: joinedText(['1', 'a', '2', 'p', 'c']) },
+    });
+    // Records as objects take their headers as such a list too.
+    await raw.send([
+      {
+        topic: t,
+        partition: 0,
+        key: Buffer.from('SYM'),
+        value: Buffer.from('more garbage'),
+        headers: [
+          ['k', '1'],
+          ['__proto__', Buffer.from('q')],
+          ['k', '2'],
+        ],
+      },
+    ]);
+    await w.write([{ key: 'AAA', value: quote(2) }]);
+    await raw.close();
+    await w.close();
+    expect((await readPast(t, 2)).dead).toBe(2);
+    const [letter, second] = await readRaw(`${t}.dlq`, 2);
+    expect(second!.headers.slice(0, 3)).toEqual([
+      ['k', '1'],
+      ['__proto__', 'q'],
+      ['k', '2'],
+    ]);
+    expect(letter!.headers.slice(0, names.length)).toEqual([
+      ['x', '1'],
+      ['y', 'a'],
+      ['x', '2'],
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+    ]);
+    // The project's own consumer hands them over the same way: the list in order, the map without a prototype.
+    const dlq = await PullConsumer.open(s, { topic: `${t}.dlq`, groupId: `${t}.dlq.g`, fromBeginning: true, partitions: 1 });
+    const [read] = await readUntil(
+      () => dlq.next(),
+      (all) => all.length >= 1,
+    );
+    await dlq.close();
+    expect(read!.headerList.slice(0, 3).map(([n, v]) => [n, v.toString()])).toEqual([
+      ['x', '1'],
+      ['y', 'a'],
+      ['x', '2'],
+    ]);
+    expect(Object.getPrototypeOf(read!.headers)).toBeNull();
+    expect(String(Object.getOwnPropertyDescriptor(read!.headers, '__proto__')?.value)).toBe('p');
+    expect(read!.headers['x']?.toString()).toBe('2');
+  }, 60_000);
 });

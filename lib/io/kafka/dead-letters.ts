@@ -1,7 +1,8 @@
 /**
  * Dead letters of an edge: a record the reader cannot decode into the edge's schema goes to
- * `<topic>.dlq` unchanged (its key and value bytes and its headers), with headers saying why and
- * where it came from. One partition, so the dead letters keep the order in which they were found.
+ * `<topic>.dlq` unchanged (its key and value bytes and its headers, in order, repeats kept), with
+ * headers saying why and where it came from. One partition, so the dead letters keep the order in
+ * which they were found.
  */
 import { TopicAdmin } from './admin.ts';
 import { SerialProducer } from './producer.ts';
@@ -45,13 +46,13 @@ export class DeadLetterWriter {
         partition: 0,
         key: record.key,
         value: record.value,
-        headers: {
-          ...record.headers,
-          [DLQ_ERROR]: error,
-          [DLQ_TOPIC]: this.sourceTopic,
-          [DLQ_PARTITION]: String(record.partition),
-          [DLQ_OFFSET]: String(record.offset),
-        },
+        headers: [
+          ...record.headerList,
+          [DLQ_ERROR, error],
+          [DLQ_TOPIC, this.sourceTopic],
+          [DLQ_PARTITION, String(record.partition)],
+          [DLQ_OFFSET, String(record.offset)],
+        ] as const,
       })),
     );
   }

@@ -435,10 +435,15 @@ export class EdgeReader<T> {
 function rawRecord(b: ConsumedColumns, i: number, at: { k: number; v: number; h: number; hv: number }): RawRecord {
   const keyLength = b.keyLengths[i]!;
   const valueLength = b.valueLengths[i]!;
-  const headers: Record<string, Buffer> = {};
+  // The list keeps the record's headers as they are (order, repeats) for the dead letter's copy.
+  const headers: Record<string, Buffer> = Object.create(null);
+  const headerList: [string, Buffer][] = [];
   for (let h = at.h, hv = at.hv; h < at.h + b.headerCounts[i]!; h++) {
     const len = Math.max(0, b.headerValueLengths[h]!);
-    headers[b.headerNames[b.headerNameIndex[h]!]!] = b.headerValues.subarray(hv, hv + len);
+    const name = b.headerNames[b.headerNameIndex[h]!]!;
+    const value = b.headerValues.subarray(hv, hv + len);
+    headers[name] = value;
+    headerList.push([name, value]);
     hv += len;
   }
   return {
@@ -447,5 +452,6 @@ function rawRecord(b: ConsumedColumns, i: number, at: { k: number; v: number; h:
     key: keyLength < 0 ? null : b.keys.subarray(at.k, at.k + keyLength),
     value: valueLength < 0 ? null : b.values.subarray(at.v, at.v + valueLength),
     headers,
+    headerList,
   };
 }

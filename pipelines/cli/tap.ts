@@ -12,7 +12,15 @@ import { PullConsumer } from '../../lib/io/kafka/consumer.ts';
 import type { RawRecord } from '../../lib/io/kafka/consumer.ts';
 import { recordsOf } from '../../native/kafka/index.ts';
 import { parseControl } from '../../lib/io/kafka/control.ts';
-import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC, dlqTopicOf } from '../../lib/io/kafka/dead-letters.ts';
+import {
+  DLQ_ERROR,
+  DLQ_OFFSET,
+  DLQ_OMITTED,
+  DLQ_PARTITION,
+  DLQ_TOPIC,
+  DLQ_VALUE_BYTES,
+  dlqTopicOf,
+} from '../../lib/io/kafka/dead-letters.ts';
 import { SchemaCodec } from '../../lib/io/kafka/schema-codec.ts';
 import { kafkaSettings } from '../../lib/io/kafka/settings.ts';
 import { avroSchema } from '../../schemas/avro.ts';
@@ -174,7 +182,10 @@ function dlqPrinter(format: 'json' | 'table'): Printer {
       header = true;
     }
     const src = `${source.topic.length > 18 ? `…${source.topic.slice(-17)}` : source.topic}[${source.partition}]@${source.offset}`;
-    process.stdout.write(`${String(r.offset).padEnd(6)}  ${src.padEnd(24)}  ${String(r.value?.length ?? 0).padStart(5)}  ${error}\n`);
+    // A letter written without its value (over the .dlq topic's limit) gives the value's size and says so.
+    const bytes = h[DLQ_VALUE_BYTES] ?? String(r.value?.length ?? 0);
+    const omitted = h[DLQ_OMITTED] === undefined ? '' : ` [not copied: ${h[DLQ_OMITTED]!.split(':')[0]}]`;
+    process.stdout.write(`${String(r.offset).padEnd(6)}  ${src.padEnd(24)}  ${bytes.padStart(5)}  ${error}${omitted}\n`);
     return true;
   };
 }

@@ -1,14 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { RdConsumer, joinedText, type ConsumedColumns } from '../../native/kafka/index.ts';
 import { PullConsumer } from '../../lib/io/kafka/consumer.ts';
-import { DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC } from '../../lib/io/kafka/dead-letters.ts';
+import {
+  boundedText,
+  DLQ_ERROR,
+  DLQ_OFFSET,
+  DLQ_OMITTED,
+  DLQ_PARTITION,
+  DLQ_TOPIC,
+  DLQ_VALUE_BYTES,
+} from '../../lib/io/kafka/dead-letters.ts';
 import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { SerialProducer } from '../../lib/io/kafka/producer.ts';
 import { avroType } from '../../lib/io/kafka/schema-codec.ts';
 import { frame } from '../../lib/io/kafka/wire.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
-import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
+import { kafkaTestFile, readUntil, withAdmin } from '../helpers/kafka.ts';
 import { quote as quoteAt } from '../helpers/records.ts';
 
 const { s, topic } = kafkaTestFile();
@@ -314,7 +322,95 @@ async function readPast(t: string, quotes: number): Promise<{ seqs: number[]; er
   }
 }
 
-describe('dead letters keep the record as it was (real broker)', () => {
+describe('dead letters that a default .dlq or producer could not take (real broker)', () => {
+  it("a garbage value of 1,040,000 bytes (under the broker's 1,048,588) is copied whole to <topic>.dlq and the reader carries on", async () => {
+    const t = topic('dlq-big');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    // librdkafka's own default (1,000,000) is under the broker's: this producer is told otherwise.
+    const raw = new SerialProducer(s, 'test-big', { 'message.max.bytes': '1048588' });
+    const big = Buffer.alloc(1_040_000, 'A');
+    await w.write([{ key: 'AAA', value: quote(1) }]);
+    await raw.send([{ topic: t, partition: 0, key: Buffer.from('SYM000'), value: big, headers: { origin: 'peer' } }]);
+    await w.write([{ key: 'AAA', value: quote(2) }]);
+    await raw.close();
+    await w.close();
+    const got = await readPast(t, 2);
+    expect(got.seqs).toEqual([1, 2]);
+    expect(got.dead).toBe(1);
+    expect(got.errors).toEqual([expect.stringMatching(/^magic byte is 65/)]);
+    const [letter] = await readRaw(`${t}.dlq`, 1);
+    expect(letter!.value?.equals(big)).toBe(true);
+    expect(letter!.key?.toString()).toBe('SYM000');
+    expect(letter!.headers.map(([name]) => name)).toEqual(['origin', DLQ_ERROR, DLQ_TOPIC, DLQ_PARTITION, DLQ_OFFSET]);
+  }, 60_000);
+
+  it('an existing <topic>.dlq that is compacted is refused with one line saying what to do', async () => {
+    const t = topic('dlq-compact');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    await w.write([{ key: 'AAA', value: quote(1) }]);
+    await w.close();
+    await withAdmin(s, (admin) => admin.ensureTopic(`${t}.dlq`, 1, { 'cleanup.policy': 'compact' }));
+    const raw = new SerialProducer(s, 'test-keyless');
+    await raw.send([{ topic: t, partition: 0, key: null, value: Buffer.from('garbage'), headers: {} }]);
+    await raw.close();
+    const failure = await readPast(t, 2).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(Error);
+    const message = (failure as Error).message;
+    expect(message).not.toContain('\n');
+    expect(message).toContain(
+      `topic "${t}.dlq" has cleanup.policy=compact: a compacted topic refuses dead letters without a key and keeps only the last per key; ` +
+        `set cleanup.policy=delete on it (kafka-configs.sh --alter --entity-type topics --entity-name ${t}.dlq --add-config cleanup.policy=delete), or delete it and the run creates it`,
+    );
+    // What it says works: once the topic is gone, the next reader of the group creates it and carries on.
+    await withAdmin(s, (admin) => admin.deleteTopics([`${t}.dlq`]));
+    const w2 = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    await w2.write([{ key: 'AAA', value: quote(2) }]);
+    await w2.close();
+    const got = await readPast(t, 2);
+    expect(got.seqs).toEqual([1, 2]);
+    expect(got.dead).toBe(1);
+    const created = await withAdmin(s, (admin) => admin.configs(`${t}.dlq`));
+    expect(created['cleanup.policy']).toBe('delete');
+    // Room for the source's largest record and the headers added to it.
+    expect(Number(created['max.message.bytes'])).toBeGreaterThan(1_048_588);
+  }, 60_000);
+
+  it('a record over the max.message.bytes of an existing <topic>.dlq is copied without its value, saying its size and why; the reader carries on', async () => {
+    const t = topic('dlq-small');
+    await withAdmin(s, (admin) => admin.ensureTopic(`${t}.dlq`, 1, { 'max.message.bytes': '10000' }));
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    const raw = new SerialProducer(s, 'test-over-dlq');
+    await w.write([{ key: 'AAA', value: quote(1) }]);
+    await raw.send([{ topic: t, partition: 0, key: Buffer.from('K'), value: Buffer.alloc(20_000, 'B'), headers: { origin: 'peer' } }]);
+    await raw.send([{ topic: t, partition: 0, key: Buffer.from('small'), value: Buffer.from('tiny'), headers: {} }]);
+    await w.write([{ key: 'AAA', value: quote(2) }]);
+    await raw.close();
+    await w.close();
+    const got = await readPast(t, 2);
+    expect(got.seqs).toEqual([1, 2]);
+    expect(got.dead).toBe(2);
+    expect(got.errors[0]).toMatch(
+      new RegExp(
+        `^magic byte is 66.* \\(its value \\(20000 bytes\\) is not in ${t.replaceAll('.', '\\.')}\\.dlq: the copy would take \\d+ bytes, over the topic's max\\.message\\.bytes \\(10000\\)\\)$`,
+      ),
+    );
+    expect(got.errors[1]).not.toMatch(/is not in/);
+    const [withoutValue, whole] = await readRaw(`${t}.dlq`, 2);
+    expect(withoutValue!.value).toBeNull();
+    expect(withoutValue!.key?.toString()).toBe('K');
+    const h = new Map(withoutValue!.headers);
+    expect(h.get('origin')).toBe('peer');
+    expect(h.get(DLQ_OFFSET)).toBe('1');
+    expect(h.get(DLQ_VALUE_BYTES)).toBe('20000');
+    expect(h.get(DLQ_OMITTED)).toMatch(
+      new RegExp(
+        `^value \\(20000 bytes\\): the copy would take \\d+ bytes, over the max\\.message\\.bytes of topic "${t.replaceAll('.', '\\.')}\\.dlq" \\(10000\\); the record itself is at topic "${t.replaceAll('.', '\\.')}" partition 0 offset 1`,
+      ),
+    );
+    expect(whole!.value?.toString()).toBe('tiny');
+    expect(whole!.headers.map(([name]) => name)).toEqual([DLQ_ERROR, DLQ_TOPIC, DLQ_PARTITION, DLQ_OFFSET]);
+  }, 60_000);
+
   it('the copy keeps the headers as they were: order, a name twice, a header named __proto__', async () => {
     const t = topic('dlq-headers');
     const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
@@ -376,4 +472,12 @@ describe('dead letters keep the record as it was (real broker)', () => {
     expect(String(Object.getOwnPropertyDescriptor(read!.headers, '__proto__')?.value)).toBe('p');
     expect(read!.headers['x']?.toString()).toBe('2');
   }, 60_000);
+
+  it('an error header is at most 2,000 bytes of UTF-8, cut on a character, saying so', () => {
+    expect(boundedText('short', 2_000)).toBe('short');
+    const long = 'é'.repeat(3_000); // 6,000 bytes
+    const cut = boundedText(long, 2_000);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(2_000);
+    expect(cut).toMatch(/^é+ … \(cut: 6000 bytes in all\)$/);
+  });
 });

@@ -292,9 +292,7 @@ export class EdgeReader<T> {
     for (const [p, next] of through) this.returned.set(p, next);
     for (let i = 0; i < n; i++) this.scanned.set(b.partitions[i]!, b.offsets[i]! + 1);
     letters.sort((x, y) => x.at - y.at);
-    await this.dlq.write(letters);
-    this.dead += letters.length;
-    for (const l of letters) this.onDeadLetter?.({ partition: l.record.partition, offset: l.record.offset, error: l.error });
+    await this.deadLetter(letters);
     return { records: decoded.batch, partitions, offsets, controls, through };
   }
 
@@ -372,10 +370,22 @@ export class EdgeReader<T> {
       }
       this.scanned.set(partition, offset + 1);
     }
-    await this.dlq.write(letters);
-    this.dead += letters.length;
-    for (const l of letters) this.onDeadLetter?.({ partition: l.record.partition, offset: l.record.offset, error: l.error });
+    await this.deadLetter(letters);
     return items;
+  }
+
+  /**
+   * Sends the letters to `<topic>.dlq`, counts them and tells `onDeadLetter` of each, its error
+   * saying so when part of the record could not be copied (see dead-letters.ts).
+   */
+  private async deadLetter(letters: readonly { record: RawRecord; error: string }[]): Promise<void> {
+    if (letters.length === 0) return;
+    const notes = await this.dlq.write(letters);
+    this.dead += letters.length;
+    letters.forEach((l, i) => {
+      const note = notes[i];
+      this.onDeadLetter?.({ partition: l.record.partition, offset: l.record.offset, error: note ? `${l.error} (${note})` : l.error });
+    });
   }
 
   /**

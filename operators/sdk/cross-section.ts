@@ -2,10 +2,13 @@
  * The shape a CrossSection must have before an operator indexes it: `values` is the symbols ×
  * features matrix (row-major) and `prices` has one entry per symbol, with no symbol or feature
  * twice. A source that takes cross-sections from outside (source.kafka) dead-letters one that is
- * not, naming the lengths, rather than hand on a snapshot that rank-gauss would fill with zeros.
+ * not, naming the lengths, rather than hand on a snapshot that rank-gauss would fill with zeros;
+ * and one whose features are not the ones it declared to the graph (what sink.parquet and a model
+ * were checked against at validation), naming both lists. A FeatureVector from outside must have
+ * one value per declared feature.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
-import type { CrossSection } from '../../schemas/types.generated.ts';
+import type { CrossSection, FeatureVector } from '../../schemas/types.generated.ts';
 import type { SourceContext } from './context.ts';
 
 /** Why `cs` is not a well-formed cross-section, or undefined when it is. */
@@ -23,12 +26,60 @@ export function crossSectionProblem(cs: Pick<CrossSection, 'symbols' | 'features
   return undefined;
 }
 
-/** The rows of `batch` that are well-formed cross-sections; the others dead-lettered with the reason. */
-export function soundCrossSections<T extends CrossSection>(batch: ColumnBatch<T>, ctx: SourceContext): ColumnBatch<T> {
+/** Names for a message: the first `most`, then how many there are in all. */
+export function namesText(names: readonly string[], most = 12): string {
+  const shown = names.slice(0, most).join(', ');
+  return names.length > most ? `[${shown}, … (${names.length} in all)]` : `[${shown}]`;
+}
+
+/** Why `features` are not `declared` (same names, same order), or undefined when they are. */
+export function featuresProblem(features: readonly string[], declared: readonly string[]): string | undefined {
+  if (features.length === declared.length && features.every((f, j) => f === declared[j])) return undefined;
+  const j = features.findIndex((f, k) => f !== declared[k]);
+  const at = j >= 0 && j < declared.length ? j : Math.min(features.length, declared.length);
+  const first =
+    at < features.length && at < declared.length
+      ? `column ${at + 1} is "${features[at]}" where "${declared[at]}" is declared`
+      : `${features.length} feature(s) where ${declared.length} are declared`;
+  return `features ${namesText(features)} differ from the declared ${namesText(declared)} (${first})`;
+}
+
+/**
+ * The rows of `batch` that are well-formed cross-sections with the `declared` features (when given);
+ * the others dead-lettered with the reason.
+ */
+export function soundCrossSections<T extends CrossSection>(
+  batch: ColumnBatch<T>,
+  ctx: SourceContext,
+  declared?: readonly string[],
+): ColumnBatch<T> {
   return batch.where((i) => {
     const record = batch.record(i);
-    const problem = crossSectionProblem(record);
-    if (problem !== undefined) ctx.deadLetter(record, `malformed cross-section: ${problem}`);
+    const malformed = crossSectionProblem(record);
+    const problem =
+      malformed !== undefined
+        ? `malformed cross-section: ${malformed}`
+        : declared && featuresProblem(record.features, declared) !== undefined
+          ? `cross-section ${featuresProblem(record.features, declared)}`
+          : undefined;
+    if (problem !== undefined) ctx.deadLetter(record, problem);
     return problem === undefined;
+  });
+}
+
+/** The rows of `batch` with one value per `declared` feature; the others dead-lettered with the counts. */
+export function soundFeatureVectors<T extends FeatureVector>(
+  batch: ColumnBatch<T>,
+  ctx: SourceContext,
+  declared: readonly string[],
+): ColumnBatch<T> {
+  return batch.where((i) => {
+    const count = (batch.value('values', i) as readonly number[]).length;
+    if (count === declared.length) return true;
+    ctx.deadLetter(
+      batch.record(i),
+      `feature vector has ${count} value(s) for the ${declared.length} declared features ${namesText(declared)}`,
+    );
+    return false;
   });
 }

@@ -20,6 +20,9 @@
  * symbol or feature twice is a dead letter with the lengths (operators/sdk/cross-section.ts); a bar
  * with a price that is not positive and finite, a low above its high, a bad volume or a symbol outside
  * the universe is one too (operators/sdk/bar-rows.ts, with `outside_universe: skip` as for quotes).
+ * CrossSection and FeatureVector records need `features`, the names they carry, declared to the graph
+ * (validation checks the nodes after the source against them): a cross-section with other features,
+ * or a feature vector with another number of values, is a dead letter naming both.
  * It ends after `limit` records, or with `until_offsets: end` at the topic's end offsets when the
  * source opened; with neither, when the run is stopped (a live run). At the stop the broker has a few
  * seconds to confirm the last commit; when it does not (it is gone), the close fails the run, saying so.
@@ -33,40 +36,68 @@ import { avroSchema } from '../../schemas/avro.ts';
 import { SCHEMA_NAMES } from '../../schemas/types.generated.ts';
 import { kafkaAddressParams } from '../sdk/kafka-params.ts';
 import { soundBars } from '../sdk/bar-rows.ts';
-import { soundCrossSections } from '../sdk/cross-section.ts';
+import { soundCrossSections, soundFeatureVectors } from '../sdk/cross-section.ts';
 import { checkRows, OrderCheck, REPLAYABLE, type Replayable } from '../sdk/replay.ts';
-import type { Bar, CrossSection } from '../../schemas/types.generated.ts';
+import type { Bar, CrossSection, FeatureVector } from '../../schemas/types.generated.ts';
 import { defineSource } from '../sdk/spec.ts';
 
-const params = z.strictObject({
-  topic: z
-    .string()
-    .refine((t) => nameProblem(t, { dots: true }) === undefined, { message: `a topic name: ${nameRule({ dots: true })}` })
-    .describe('The topic read.'),
-  schema: z.enum(SCHEMA_NAMES).describe('Project schema of the records (schemas/*.avsc), and so of the output.'),
-  group: z
-    .string()
-    .refine((g) => nameProblem(g, { dots: true }) === undefined, { message: `a consumer group id: ${nameRule({ dots: true })}` })
-    .describe('Consumer group id: a reader restarted in the same group resumes where the last one stopped.'),
-  start: z
-    .enum(KAFKA_STARTS)
-    .default('committed')
-    .describe(
-      "committed: the group's committed offsets (else the earliest); earliest / latest: the first record kept / only new ones, resetting the group's offsets (no member may be running).",
-    ),
-  until_offsets: z
-    .enum(['end'])
-    .optional()
-    .describe('end: stop at the end offsets the topic had when the source opened (tests, catching up).'),
-  outside_universe: z
-    .enum(['dead-letter', 'skip'])
-    .default('dead-letter')
-    .describe(
-      "Quotes, trades, depth and bars of a symbol outside the run's universe: dead-letter (refused, with the reason) or skip (passed over, counted in the node's outside_universe metric: a topic carrying a whole market).",
-    ),
-  limit: z.number().int().min(1).optional().describe('Stop after this many records (the rest stays for the next reader of the group).'),
-  ...kafkaAddressParams,
-});
+/** Schemas whose feature names are declared to the graph, not carried by each record alone. */
+const WITH_FEATURES = ['CrossSection', 'FeatureVector'] as const;
+const withFeatures = (schema: string): boolean => (WITH_FEATURES as readonly string[]).includes(schema);
+
+const params = z
+  .strictObject({
+    topic: z
+      .string()
+      .refine((t) => nameProblem(t, { dots: true }) === undefined, { message: `a topic name: ${nameRule({ dots: true })}` })
+      .describe('The topic read.'),
+    schema: z.enum(SCHEMA_NAMES).describe('Project schema of the records (schemas/*.avsc), and so of the output.'),
+    group: z
+      .string()
+      .refine((g) => nameProblem(g, { dots: true }) === undefined, { message: `a consumer group id: ${nameRule({ dots: true })}` })
+      .describe('Consumer group id: a reader restarted in the same group resumes where the last one stopped.'),
+    start: z
+      .enum(KAFKA_STARTS)
+      .default('committed')
+      .describe(
+        "committed: the group's committed offsets (else the earliest); earliest / latest: the first record kept / only new ones, resetting the group's offsets (no member may be running).",
+      ),
+    until_offsets: z
+      .enum(['end'])
+      .optional()
+      .describe('end: stop at the end offsets the topic had when the source opened (tests, catching up).'),
+    outside_universe: z
+      .enum(['dead-letter', 'skip'])
+      .default('dead-letter')
+      .describe(
+        "Quotes, trades, depth and bars of a symbol outside the run's universe: dead-letter (refused, with the reason) or skip (passed over, counted in the node's outside_universe metric: a topic carrying a whole market).",
+      ),
+    limit: z.number().int().min(1).optional().describe('Stop after this many records (the rest stays for the next reader of the group).'),
+    features: z
+      .array(z.string().min(1).max(256))
+      .min(1)
+      .max(10_000)
+      .refine((xs) => new Set(xs).size === xs.length, { message: 'has a name twice; each feature must differ' })
+      .optional()
+      .describe(
+        'CrossSection and FeatureVector (required for them, refused for other schemas): the feature names the records carry, in column order, declared to the graph as a feature operator declares its own (sink.parquet and models are checked against them at validation). A cross-section with other features, or a feature vector with another number of values, is a dead letter naming both.',
+      ),
+    ...kafkaAddressParams,
+  })
+  .superRefine((p, ctx) => {
+    if (withFeatures(p.schema) && p.features === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['features'],
+        message: `schema ${p.schema} needs the feature names its records carry, in column order (e.g. features: [ret_5, vol_20]): the graph knows a node's feature columns before the run, and checks the nodes after this one (sink.parquet, models) against them`,
+      });
+    if (!withFeatures(p.schema) && p.features !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['features'],
+        message: `${p.schema} records carry no feature columns: features applies to ${WITH_FEATURES.join(' and ')} only; remove it`,
+      });
+  });
 
 export const kafkaSource = defineSource({
   type: 'source.kafka',
@@ -74,6 +105,7 @@ export const kafkaSource = defineSource({
     "Records of any project schema from a Kafka topic in a consumer group; ts_known is the receive stamp. Undecodable records go to <topic>.dlq; quotes, trades and depth get source.replay's row checks (bad prices or sizes, crossed quotes, symbols outside the universe are dead letters).",
   output: { oneOf: SCHEMA_NAMES, of: (p) => p.schema },
   params,
+  features: (p) => [...(p.features ?? [])],
   open: (p, ctx) => {
     const what = `source.kafka ${ctx.node}`;
     const settings = settingsFor(p);
@@ -155,10 +187,12 @@ export const kafkaSource = defineSource({
             checked && check
               ? checkRows(checked, rows as ColumnBatch<Replayable[typeof checked]>, ctx, check)
               : p.schema === 'CrossSection'
-                ? soundCrossSections(rows as ColumnBatch<CrossSection>, ctx)
-                : p.schema === 'Bar' && check
-                  ? soundBars(rows as unknown as ColumnBatch<Bar>, ctx, check)
-                  : rows;
+                ? soundCrossSections(rows as ColumnBatch<CrossSection>, ctx, p.features)
+                : p.schema === 'FeatureVector' && p.features
+                  ? soundFeatureVectors(rows as ColumnBatch<FeatureVector>, ctx, p.features)
+                  : p.schema === 'Bar' && check
+                    ? soundBars(rows as unknown as ColumnBatch<Bar>, ctx, check)
+                    : rows;
           // Every row refused (dead letters now): the next batch, so the graph never gets an empty one.
           if (kept.length > 0 || rows.length === 0) return kept as never;
         }

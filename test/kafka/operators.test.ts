@@ -3,9 +3,13 @@
  * the records written (ts_known becomes the receive stamp), a reader restarted in its group resumes
  * with nothing lost or repeated, and what cannot work is refused with a message naming it.
  */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { AlphaError } from '../../lib/core/errors.ts';
+import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { SerialProducer } from '../../lib/io/kafka/producer.ts';
 import { kafkaSink } from '../../operators/sink/kafka.ts';
 import { defineSource } from '../../operators/sdk/spec.ts';
@@ -14,7 +18,8 @@ import { feedTopology, runGraph, runLive } from '../../pipelines/harness/harness
 import { systemTime } from '../../pipelines/runtime/wall-clock.ts';
 import { loadTopology } from '../../pipelines/topology/load.ts';
 import { validateTopology } from '../../pipelines/topology/validate.ts';
-import type { Order, Quote } from '../../schemas/types.generated.ts';
+import type { CrossSection, Order, Quote } from '../../schemas/types.generated.ts';
+import { tempDir } from '../helpers/datasets.ts';
 import { kafkaTestFile, withAdmin } from '../helpers/kafka.ts';
 import { privateBroker, type PrivateBroker } from '../helpers/private-broker.ts';
 import { type Probe, probeSpec, runInMemory } from '../helpers/memory-graph.ts';
@@ -114,6 +119,60 @@ describe('sink.kafka → source.kafka', () => {
     // Nothing left for the group; another group (start: earliest) reads everything again.
     expect((await read(t, ', group: g-resume, until_offsets: end')).records).toHaveLength(0);
     expect((await read(t, ', group: g-other, start: earliest, until_offsets: end')).records).toHaveLength(300);
+  });
+});
+
+describe('source.kafka: cross-sections with their declared features', () => {
+  it("CrossSection → sink.parquet: the declared features are the file's columns; a cross-section with others is a dead letter naming both", async () => {
+    const t = topic('ops-cross');
+    const cs = (i: number, features = ['f1', 'f2']): CrossSection => ({
+      ts_event: T0 + i * 1000,
+      ts_known: T0 + i * 1000,
+      symbols: ['AAA', 'BBB'],
+      features,
+      values: [i, i + 0.5, -i, -i - 0.5],
+      prices: [10, 20],
+    });
+    // sink.kafka cannot key a CrossSection (no string field): the edge writer, keyed by hand.
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'CrossSection', partitions: 1 });
+    await w.write([cs(1), cs(2, ['f1', 'f3']), cs(3), cs(4, ['f2', 'f1'])].map((value) => ({ key: 'cs', value })));
+    await w.close();
+    const { topology, problems } = validateTopology(
+      loadTopology(
+        'cross.yaml',
+        [],
+        `name: cross
+nodes:
+  - { name: feed, type: source.kafka, params: { topic: ${t}, schema: CrossSection, features: [f1, f2], group: g-cross, start: earliest, until_offsets: end, ${at} } }
+  - { name: save, type: sink.parquet, inputs: feed, params: { file: cross.parquet } }
+`,
+      ),
+      operators,
+    );
+    expect(problems).toEqual([]);
+    const dir = tempDir('kafka-cross');
+    try {
+      const run = await runGraph(topology!, { sessions: [{ open: T0, close: T0 + 390 * 60_000_000 }], outDir: dir, observe: [] });
+      expect(run.deadLetters.map((d) => [d.node, d.reason])).toEqual([
+        ['feed', 'cross-section features [f1, f3] differ from the declared [f1, f2] (column 2 is "f3" where "f2" is declared)'],
+        ['feed', 'cross-section features [f2, f1] differ from the declared [f1, f2] (column 1 is "f2" where "f1" is declared)'],
+      ]);
+      const bytes = readFileSync(join(dir, 'cross.parquet'));
+      const rows = (await parquetReadObjects({
+        file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+        utf8: true,
+        parsers: { timestampFromMicroseconds: (v: bigint) => Number(v) } as never,
+      })) as Record<string, unknown>[];
+      // Snapshots 1 and 3, one row per symbol: values row-major, symbols × features.
+      expect(rows.map((r) => [r['ts_event'], r['symbol'], r['price'], r['f1'], r['f2']])).toEqual([
+        [T0 + 1000, 'AAA', 10, 1, 1.5],
+        [T0 + 1000, 'BBB', 20, -1, -1.5],
+        [T0 + 3000, 'AAA', 10, 3, 3.5],
+        [T0 + 3000, 'BBB', 20, -3, -3.5],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -139,7 +139,7 @@ nodes:
     const run = await runInMemory(
       `name: in
 nodes:
-  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: CrossSection, group: g-rows-cs, start: earliest, until_offsets: end, ${at} } }
+  - { name: kafka, type: source.kafka, params: { topic: ${t}, schema: CrossSection, features: [f1, f2], group: g-rows-cs, start: earliest, until_offsets: end, ${at} } }
   - { name: probe, type: test.probe, inputs: kafka }
 `,
       { universe },

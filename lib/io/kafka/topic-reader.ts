@@ -283,7 +283,13 @@ async function resetGroup(admin: TopicAdmin, groupId: string, where: string): Pr
   }
 }
 
-/** Per partition assigned to `reader` that has records to read: the end offset now, and where the reader starts. */
+/**
+ * Per partition assigned to `reader` that has records to read: the end offset now, and where the
+ * reader starts. The end is the last stable offset: the admin client asks read_committed
+ * (librdkafka's default isolation level, for its offset queries too), so a transaction still open
+ * ends the partition before its first record instead of holding the end until it closes
+ * (test/kafka/transactions.test.ts).
+ */
 async function endsOf<T>(
   s: KafkaSettings,
   reader: EdgeReader<T>,

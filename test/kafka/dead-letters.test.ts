@@ -359,7 +359,7 @@ describe('dead letters that a default .dlq or producer could not take (real brok
     expect(message).not.toContain('\n');
     expect(message).toContain(
       `topic "${t}.dlq" has cleanup.policy=compact: a compacted topic refuses dead letters without a key and keeps only the last per key; ` +
-        `set cleanup.policy=delete on it (kafka-configs.sh --alter --entity-type topics --entity-name ${t}.dlq --add-config cleanup.policy=delete), or delete it and the run creates it`,
+        `set cleanup.policy=delete on it (kafka-configs.sh --bootstrap-server ${s.brokers.join(',')} --alter --entity-type topics --entity-name ${t}.dlq --add-config cleanup.policy=delete), or delete it and the run creates it`,
     );
     // What it says works: once the topic is gone, the next reader of the group creates it and carries on.
     await withAdmin(s, (admin) => admin.deleteTopics([`${t}.dlq`]));

@@ -180,7 +180,7 @@ export class DeadLetterWriter {
       if (policy.split(',').some((p) => p.trim() === 'compact'))
         throw new KafkaEdgeError(
           `topic "${this.topic}" has cleanup.policy=${policy}: a compacted topic refuses dead letters without a key and keeps only the last per key; ` +
-            `set cleanup.policy=delete on it (kafka-configs.sh --alter --entity-type topics --entity-name ${this.topic} --add-config cleanup.policy=delete), or delete it and the run creates it`,
+            `set cleanup.policy=delete on it (kafka-configs.sh --bootstrap-server ${this.s.brokers.join(',')} --alter --entity-type topics --entity-name ${this.topic} --add-config cleanup.policy=delete), or delete it and the run creates it`,
         );
       limit = Math.min(
         bytesConfig(dlq, 'max.message.bytes') ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES,

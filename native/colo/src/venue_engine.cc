@@ -21,6 +21,51 @@ std::string price_text(uint32_t p) {
   return s + std::string(4 - frac.size(), '0') + frac;
 }
 
+constexpr char kHex[] = "0123456789ABCDEF";
+
+// A character an OUCH 4.2 token may hold: printable ASCII other than the space that pads it.
+bool token_char(char c) { return uint8_t(c) > ' ' && uint8_t(c) < 0x7F; }
+
+// A token's 14 bytes for a human reason: printable ASCII as it is, any other byte as \xNN.
+std::string token_shown(const ouch42::Token& t) {
+  std::string s = "\"";
+  for (char c : t.bytes) {
+    const auto b = uint8_t(c);
+    if (b >= ' ' && b < 0x7F && b != '"' && b != '\\') {
+      s += c;
+    } else {
+      s += "\\x";
+      s += kHex[b >> 4];
+      s += kHex[b & 0xF];
+    }
+  }
+  return s + "\"";
+}
+
+// OUCH 4.2's messages are printable ASCII, and its alpha fields left-justified and padded on the
+// right with spaces: a token is 1..14 characters from '!' to '~', then spaces. Why `t` is not one
+// (empty when it is).
+std::string token_problem(const ouch42::Token& t) {
+  size_t n = 0;
+  while (n < t.bytes.size() && token_char(t.bytes[n])) ++n;
+  size_t pad = n;
+  while (pad < t.bytes.size() && t.bytes[pad] == ' ') ++pad;
+  if (n > 0 && pad == t.bytes.size()) return {};
+  std::string what;
+  if (pad == t.bytes.size()) {
+    what = "it is blank";
+  } else if (token_char(t.bytes[pad])) {
+    what = "a space at offset " + std::to_string(n) + " before its end";
+  } else {
+    const auto b = uint8_t(t.bytes[pad]);
+    what = std::string("byte 0x") + kHex[b >> 4] + kHex[b & 0xF] + " at offset " +
+           std::to_string(pad);
+  }
+  return "order token " + token_shown(t) + " (" + what +
+         "): this venue takes 1..14 printable ASCII characters ('!' to '~'), left-justified and "
+         "space-padded";
+}
+
 }  // namespace
 
 Engine::Engine(Config c) : cfg_(std::move(c)) {
@@ -409,6 +454,12 @@ char Engine::check_order(uint16_t loc, uint32_t shares, uint32_t price, std::str
     return why = "price " + price_text(price) + ": this venue takes 0.0001..199999.9900",
            reject::kInvalidPrice;
   }
+  if (price >= kWholeCentsFrom && price % 100 != 0) {
+    return why = "price " + price_text(price) +
+                 ": at or above $1.00 this venue takes whole cents, $0.0001 steps only below "
+                 "(Reg NMS Rule 612)",
+           reject::kInvalidPrice;
+  }
   return 0;
 }
 
@@ -417,6 +468,9 @@ void Engine::enter(SessionId s, const ouch42::EnterOrder& m, uint64_t ts, Output
   stats_.client_orders++;
   const std::string tok = token_text(m.order_token);
   if (ended_) return reject(s, m.order_token, reject::kClosed, "the session has ended", ts, out);
+  if (std::string bad = token_problem(m.order_token); !bad.empty()) {
+    return reject(s, m.order_token, reject::kOther, "Enter Order: " + bad, ts, out);
+  }
   if (!used_tokens_.insert({s, tok}).second) {
     return reject(s, m.order_token, reject::kOther,
                   "duplicate order token " + tok + " (already used in this session)", ts, out);
@@ -520,6 +574,9 @@ void Engine::replace(SessionId s, const ouch42::ReplaceOrder& m, uint64_t ts, Ou
   const std::string new_tok = token_text(m.replacement_order_token);
   const ouch42::Token& nt = m.replacement_order_token;
   if (ended_) return reject(s, nt, reject::kClosed, "the session has ended", ts, out);
+  if (std::string bad = token_problem(nt); !bad.empty()) {
+    return reject(s, nt, reject::kOther, "Replace Order: replacement " + bad, ts, out);
+  }
   auto it = live_tokens_.find(std::pair{s, old_tok});
   if (it == live_tokens_.end()) {
     return reject(s, nt, reject::kOther,

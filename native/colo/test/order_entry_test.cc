@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "test_bytes.h"
@@ -65,6 +66,32 @@ TEST(OrderEntry, LimitPricesRoundToTheTickTowardThePassiveSide) {
                  Case{Side::kBuy, 1.00005, 10000}, Case{Side::kSell, 0.99995, 10000},
                  Case{Side::kSell, 1.001, 10100}, Case{Side::kBuy, 0.9999, 9999}}) {
     EXPECT_EQ(enter(to_ouch(limit("x", k.side, 1, k.px))).price, k.p4) << k.px;
+  }
+}
+
+// The venue refuses a fraction of a cent at or above $1.00 (Reg NMS Rule 612): every price the
+// mapping sends is on that grid, on the passive side of the price asked, within one tick of it.
+TEST(OrderEntry, EveryPriceSentIsWholeCentsFromOneDollar) {
+  std::mt19937_64 rng(612);
+  std::uniform_real_distribution<double> log_price(std::log(0.00005), std::log(199'999.99));
+  for (int i = 0; i < 200'000; ++i) {
+    // Prices over every decade, and some a hair off a tick (10.07 is 100699.99999999999 in Price(4)).
+    double px = std::exp(log_price(rng));
+    if (i % 4 == 0) px = std::round(px * 100) / 100 + (i % 8 == 0 ? 1e-9 : -1e-9);
+    for (Side side : {Side::kBuy, Side::kSell}) {
+      auto p4 = passive_tick(px, side);
+      if (!p4) continue;  // below $0.0001 for a buy, above $199,999.99 for a sell: refused, not sent
+      ASSERT_TRUE(*p4 < 10'000 || *p4 % 100 == 0) << px << " became " << *p4;
+      const double tick = *p4 < 10'000 ? 0.0001 : 0.01;
+      const double sent = *p4 / 1e4;
+      if (side == Side::kBuy) {
+        ASSERT_LE(sent, px + 1e-6) << px;
+        ASSERT_GT(sent, px - tick - 1e-6) << px;
+      } else {
+        ASSERT_GE(sent, px - 1e-6) << px;
+        ASSERT_LT(sent, px + tick + 1e-6) << px;
+      }
+    }
   }
 }
 

@@ -384,6 +384,105 @@ TEST_F(EngineTest, EveryRejectionHasItsOuchReasonAndAHumanOne) {
   EXPECT_EQ(e.stats().rejects, cases.size() + 2);
 }
 
+// Reg NMS Rule 612: an order priced at $1.00 or more is in whole cents; below $1.00, $0.0001 steps.
+TEST_F(EngineTest, FractionsOfACentAtOrAboveOneDollarAreRefusedAsAnInvalidPrice) {
+  struct Case {
+    std::string token;
+    uint32_t price;  // Price(4)
+    bool taken;
+  };
+  // Written as Price(4) integers, not usd(): 300.0001 is 3'000'001.
+  for (const Case& c : {Case{"S1", 3'000'001, false}, Case{"S2", 10'001, false}, Case{"S3", 10'050, false},
+                        Case{"S4", 1'999'999'899, false}, Case{"OK1", 10'000, true}, Case{"OK2", 9'999, true},
+                        Case{"OK3", 1, true}, Case{"OK4", 3'000'100, true}}) {
+    auto r = enter(1, order(c.token, 'B', 100, "AAPL", c.price));
+    ASSERT_FALSE(r.ouch.empty()) << c.token;
+    if (c.taken) {
+      EXPECT_TRUE(std::holds_alternative<ouch42::Accepted>(r.ouch[0].message)) << c.token << ": " << r.ouch[0].reason;
+      continue;
+    }
+    ASSERT_EQ(r.ouch.size(), 1u) << c.token;
+    auto* j = std::get_if<ouch42::Rejected>(&r.ouch[0].message);
+    ASSERT_NE(j, nullptr) << c.token;
+    EXPECT_EQ(j->reason, reject::kInvalidPrice) << c.token;
+    EXPECT_NE(r.ouch[0].reason.find("Rule 612"), std::string::npos) << r.ouch[0].reason;
+    EXPECT_TRUE(r.itch.empty()) << c.token << ": a sub-penny price reached the feed";
+    EXPECT_EQ(e.client_shares(1, c.token), 0u);
+  }
+  EXPECT_NE(enter(1, order("S5", 'B', 100, "AAPL", 3'000'001)).ouch[0].reason.find("300.0001"), std::string::npos)
+      << "the reason shows the price in dollars";
+  // A Replace Order to a fraction of a cent is refused for its replacement token; the order stays.
+  out.clear();
+  e.replace(1, replacement("OK1", "OK1B", 100, 10'001, ouch42::kTifMarketHours), ++ts, out);
+  auto rej = ouch_of<ouch42::Rejected>(out, 1);
+  ASSERT_EQ(rej.size(), 1u);
+  EXPECT_EQ(rej[0].reason, reject::kInvalidPrice);
+  EXPECT_EQ(rej[0].order_token.view(), "OK1B");
+  EXPECT_TRUE(out.itch.empty());
+  EXPECT_EQ(e.client_shares(1, "OK1"), 100u);
+}
+
+// 14 bytes as a token: `s`, then spaces.
+ouch42::Token raw_token(std::string_view s) {
+  ouch42::Token t;
+  t.bytes.fill(' ');
+  std::copy(s.begin(), s.end(), t.bytes.begin());
+  return t;
+}
+
+// OUCH 4.2: messages are printable ASCII; a token is left-justified and space-padded.
+TEST_F(EngineTest, TokensThatAreNotPrintableAsciiLeftJustifiedAreRefused) {
+  struct Case {
+    std::string bytes;
+    std::string words;  // in the reason
+  };
+  using namespace std::string_literals;
+  const std::vector<Case> bad = {
+      {"AB\0CD"s, R"(order token "AB\x00CD         " (byte 0x00 at offset 2))"},
+      {"AB\xff"s, "byte 0xFF at offset 2"},
+      {"AB\n"s, "byte 0x0A at offset 2"},
+      {"\x01"s, "byte 0x01 at offset 0"},
+      {"AB\0\0\0\0\0\0\0\0\0\0\0\0"s, "byte 0x00 at offset 2"},  // NUL-padded
+      {"A B"s, "a space at offset 1 before its end"},
+      {" AB"s, "a space at offset 0 before its end"},
+      {""s, "it is blank"},
+  };
+  for (const Case& c : bad) {
+    ouch42::EnterOrder m = order("", 'B', 100, "AAPL", usd(10));
+    m.order_token = raw_token(c.bytes);
+    auto r = enter(1, m);
+    ASSERT_EQ(r.ouch.size(), 1u) << c.words;
+    auto* j = std::get_if<ouch42::Rejected>(&r.ouch[0].message);
+    ASSERT_NE(j, nullptr) << c.words << ": accepted";
+    EXPECT_EQ(j->reason, reject::kOther);
+    EXPECT_EQ(j->order_token, m.order_token) << "the Rejected names the token as sent";
+    EXPECT_NE(r.ouch[0].reason.find(c.words), std::string::npos) << r.ouch[0].reason;
+    EXPECT_NE(r.ouch[0].reason.find("printable ASCII"), std::string::npos) << r.ouch[0].reason;
+    EXPECT_TRUE(r.itch.empty());
+  }
+  EXPECT_EQ(e.live_orders(), 0u);
+  // A refused token is not taken: "AB" (once sent NUL-padded) is still free, and every printable
+  // character but the space may be in a token.
+  for (const char* t : {"AB", "a-b_c.d~!{}|@Z", "x"}) {
+    auto r = enter(1, order(t, 'B', 100, "AAPL", usd(10)));
+    ASSERT_FALSE(r.ouch.empty());
+    EXPECT_TRUE(std::holds_alternative<ouch42::Accepted>(r.ouch[0].message)) << t << ": " << r.ouch[0].reason;
+  }
+  // A Replace Order's replacement token likewise; the order it names stays as it was.
+  out.clear();
+  ouch42::ReplaceOrder r = replacement("AB", "", 50, usd(10), ouch42::kTifMarketHours);
+  r.replacement_order_token = raw_token("N\x7f");
+  e.replace(1, r, ++ts, out);
+  auto rej = ouch_of<ouch42::Rejected>(out, 1);
+  ASSERT_EQ(rej.size(), 1u);
+  EXPECT_EQ(rej[0].reason, reject::kOther);
+  EXPECT_EQ(rej[0].order_token, r.replacement_order_token);
+  EXPECT_NE(out.ouch[0].reason.find("Replace Order: replacement order token \"N\\x7F"), std::string::npos)
+      << out.ouch[0].reason;
+  EXPECT_TRUE(out.itch.empty());
+  EXPECT_EQ(e.client_shares(1, "AB"), 100u);
+}
+
 TEST_F(EngineTest, BackgroundTradeFillsAClientOrderQueuedAheadFirst) {
   enter(1, order("C1", 'B', 100, "AAPL", usd(10)));  // queued first
   bg(bg_add(77, 'B', 200, "AAPL", usd(10)));           // the flow's order behind it

@@ -33,11 +33,13 @@
 //                 replacement token was already used.
 //   Modify Order  not supported: answered with Rejected 'O' for its token (the order itself is
 //                 untouched) and the note "Modify Order is not supported by this venue".
-// Rejected reasons are OUCH 4.2's: 'S' invalid stock, 'H' halted, 'X' invalid price, 'Z' shares
-// (0 or over 1,000,000), 'D' invalid display, 'N' minimum quantity (not supported), 'C' closed
-// (after end of session), 'O' other (a duplicate token, a bad side, an unknown existing token).
-// OUCH 4.2 has no code of its own for a duplicate token (NASDAQ ignores the message); here it is
-// refused with 'O' so a client sees it.
+// Rejected reasons are OUCH 4.2's: 'S' invalid stock, 'H' halted, 'X' invalid price (0, above
+// $199,999.99, or a fraction of a cent at or above $1.00: Reg NMS Rule 612), 'Z' shares (0, or
+// 1,000,000 or more), 'D' invalid display, 'N' minimum quantity (not supported), 'C' closed (after
+// end of session), 'O' other (a token that is not 1..14 printable ASCII characters, space-padded;
+// a duplicate token, a bad side, an unknown existing token). OUCH 4.2 has no code of its own for
+// a duplicate or malformed token (NASDAQ ignores a duplicate); here it is refused with 'O' so a
+// client sees it.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -71,6 +73,8 @@ constexpr char kOther = 'O';
 
 constexpr uint32_t kMaxShares = 999'999;  // OUCH 4.2: shares must be below 1,000,000
 constexpr uint32_t kMaxPrice = 1'999'999'900;  // $199,999.99 in Price(4)
+// $1.00 in Price(4): from here up prices are whole cents (Reg NMS Rule 612); below, $0.0001 steps.
+constexpr uint32_t kWholeCentsFrom = 10'000;
 
 // One OUCH message for a session, with the human reason behind a Rejected or Canceled.
 struct OuchOut {

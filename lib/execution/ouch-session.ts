@@ -220,11 +220,14 @@ export class OuchSession {
         answer = r;
       });
       if (keep) this.history = [];
+      /** Why the last attempt failed, when the venue broke SoupBinTCP (the client tries again meanwhile). */
+      const attempt: { failed?: string } = {};
       const client = this.connect(nextSequence, (events) => {
         for (const e of events)
           if (e.kind === 'login') answer({ next: e.nextSequence });
           else if (e.kind === 'rejectedLogin') answer({ refused: `login rejected ('${e.reason}' ${e.text})`, retry: e.reason === 'S' });
           else if (e.kind === 'end') answer({ refused: 'the venue ended the session', retry: false });
+          else if (e.kind === 'loginFailed' || e.kind === 'disconnected') attempt.failed = e.reason;
         if (this.history && keep) {
           for (const e of events) if (e.kind === 'message') this.history.push(e);
           this.historyArrived?.();
@@ -237,7 +240,10 @@ export class OuchSession {
         return a.next;
       }
       client.close();
-      if (a === undefined) throw new AlphaError(`resume: ${where} did not accept a login in time: cannot reconcile`);
+      if (a === undefined)
+        throw new AlphaError(
+          `resume: ${where} did not accept a login in time${attempt.failed === undefined ? '' : ` (the last attempt: ${attempt.failed})`}: cannot reconcile`,
+        );
       if (!a.retry || Date.now() > deadline) throw new AlphaError(`resume: ${where}: ${a.refused}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -233,6 +233,12 @@ export type OuchClientEvent =
   | { readonly kind: 'loginRetry'; readonly reason: string; readonly text: string; readonly refusedForMs: number }
   /** A logged-in connection ended; the client reconnects after a short backoff. */
   | { readonly kind: 'disconnected'; readonly reason: string }
+  /**
+   * A connection ended before it logged in because the venue broke SoupBinTCP: a Login Accepted whose
+   * sequence number does not parse, a bad packet (`reason`: "protocol error: …"). The client tries
+   * again after the backoff, which doubles on to 4 s as after a login dropped at once.
+   */
+  | { readonly kind: 'loginFailed'; readonly reason: string }
   /** A sequenced message; `message` is null (and `error` says why) when it does not decode. */
   | { readonly kind: 'message'; readonly sequence: number; readonly message: OuchOutboundMessage | null; readonly error?: string }
   /** End of Session: the venue ended the session; the client stops. */

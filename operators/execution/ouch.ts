@@ -18,6 +18,9 @@
  * another session), fails the run: the orders' fate at the venue can no longer be known. A login
  * again after a drop that the venue refuses 'S' (it may still hold the dropped connection) is first
  * tried again for `login_retry_seconds`. An End of Session is an alert of the run (docs/live.md).
+ * A connection lost, or a login the venue answers in breach of SoupBinTCP (a Login Accepted whose
+ * sequence number does not parse), is a warning as it happens; no session for 5 s is an alert that
+ * names how the last connection ended.
  */
 import { z } from 'zod';
 import { formatDate } from '../../lib/core/dates.ts';
@@ -139,6 +142,8 @@ export const ouch = defineOperator({
         else ctx.external(take, sequence);
       };
       const down = new SessionWatch(wallMs());
+      /** Why the last connection to the venue ended (a protocol error, a drop), for the alert of an outage. */
+      let lastLoss: string | undefined;
       const session = new OuchSession({
         port: p.port,
         username: p.username,
@@ -153,24 +158,41 @@ export const ouch = defineOperator({
         onStepwise: stepwise,
         loginRetryMs: Math.round(p.login_retry_seconds * 1000),
         onSessionEvent: (e) => {
-          if (e.kind === 'disconnected') {
-            disconnects.inc();
-            const back = down.lost(wallMs());
-            if (back) loggedInAgain(back.back);
-            ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
-          } else if (e.kind === 'loginRetry') {
-            if (e.refusedForMs === 0)
-              ctx.log.warn(
-                `OUCH login again refused ('${e.reason}' ${e.text}): the venue may still hold the dropped connection; trying again for up to ${p.login_retry_seconds} s`,
-              );
-          } else if (e.kind === 'rejectedLogin')
-            // The client has stopped: no order of this run could reach the venue.
-            broken(loginRefused(p, e.reason, e.text, e.refusedForMs));
-          else if (e.kind === 'end')
-            ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
-          else {
-            down.loggedIn(wallMs());
-            ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
+          switch (e.kind) {
+            case 'disconnected': {
+              disconnects.inc();
+              lastLoss = e.reason;
+              const back = down.lost(wallMs());
+              if (back) loggedInAgain(back.back);
+              ctx.log.warn(`OUCH connection lost (${e.reason}); reconnecting`);
+              break;
+            }
+            case 'loginFailed':
+              // The venue answered the login in breach of SoupBinTCP (a sequence number that does not parse, a bad packet).
+              lastLoss = e.reason;
+              ctx.log.warn(`OUCH login failed (${e.reason}); reconnecting`);
+              break;
+            case 'loginRetry':
+              if (e.refusedForMs === 0)
+                ctx.log.warn(
+                  `OUCH login again refused ('${e.reason}' ${e.text}): the venue may still hold the dropped connection; trying again for up to ${p.login_retry_seconds} s`,
+                );
+              break;
+            case 'rejectedLogin':
+              // The client has stopped: no order of this run could reach the venue.
+              broken(loginRefused(p, e.reason, e.text, e.refusedForMs));
+              break;
+            case 'end':
+              ctx.alert(`the venue ended the OUCH session: the orders after it are refused (dead letters "the OUCH session has ended")`);
+              break;
+            case 'login':
+              down.loggedIn(wallMs());
+              ctx.log.info(`OUCH logged in to session ${e.session} at sequence ${e.nextSequence}`);
+              break;
+            default: {
+              const unknown: never = e;
+              ctx.log.warn(`unknown OUCH session event ${JSON.stringify(unknown)}; ignored`);
+            }
           }
         },
         onDiscontinuity: (why) => broken(why),
@@ -246,7 +268,7 @@ export const ouch = defineOperator({
         const said = ending || ctx.recovering ? undefined : down.check(now);
         if (said && 'down' in said)
           ctx.alert(
-            `no OUCH session with the venue at 127.0.0.1:${p.port} for ${(said.down / 1000).toFixed(1)} s (a login that drops within a second does not count): the orders decided meanwhile wait, and go out late if it answers`,
+            `no OUCH session with the venue at 127.0.0.1:${p.port} for ${(said.down / 1000).toFixed(1)} s (a login that drops within a second does not count)${lastLoss === undefined ? '' : `; the last connection: ${lastLoss}`}: the orders decided meanwhile wait, and go out late if it answers`,
           );
         else if (said) loggedInAgain(said.back);
       };

@@ -240,6 +240,11 @@ describe('OuchClient', () => {
         // Backing off (20 ms doubling): a handful of attempts in 100 ms, not one per 5 ms round.
         expect(stats.connects).toBeLessThanOrEqual(peer === 'silent' ? 1 : 6);
         expect(events.filter((e) => e.kind === 'login' || e.kind === 'message')).toEqual([]);
+        // Bytes that are no SoupBinTCP answer to a login are said (they were only counted).
+        const failed = events.filter((e) => e.kind === 'loginFailed');
+        if (peer === 'garbage')
+          expect(failed[0]).toMatchObject({ reason: expect.stringMatching(/^protocol error: bad SoupBinTCP packet: /) });
+        else expect(failed).toEqual([]);
       } finally {
         c.close();
         for (const sock of sockets) sock.destroy();

@@ -5,8 +5,9 @@
 // in, and write what is queued. When the connection drops it reconnects after a short backoff and
 // logs in again with the same session and next sequence = last received + 1, so every sequenced
 // message arrives once, in order. send() writes straight from the JS thread when logged in. Each
-// round's events (login, rejected login, disconnected, each sequenced OUCH message decoded by field
-// name, End of Session) go to onEvents in one call at the end of the round.
+// round's events (login, rejected login, disconnected, a login answered in breach of SoupBinTCP,
+// each sequenced OUCH message decoded by field name, End of Session) go to onEvents in one call at
+// the end of the round.
 //
 // Why not a thread (as this client had until 2026-12-04): the venue's answers woke the thread, which
 // then woke the main thread through a ThreadSafeFunction: two wake-ups per answer on a 2-core host
@@ -59,10 +60,10 @@ constexpr double kDefaultLoginRetryMs = 16'000;
 
 // One event for JS, kept as plain data until the round ends.
 struct Event {
-  enum Kind : uint8_t { kLogin, kRejectedLogin, kLoginRetry, kDisconnected, kMessage, kEnd };
+  enum Kind : uint8_t { kLogin, kRejectedLogin, kLoginRetry, kDisconnected, kLoginFailed, kMessage, kEnd };
   Kind kind;
   uint64_t sequence = 0;
-  std::string text;  // session (login), reason (disconnected)
+  std::string text;  // session (login), reason (disconnected, login failed)
   char code = 0;     // rejected login reason
   std::vector<uint8_t> payload;
 };
@@ -138,11 +139,15 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   void push(Event e) { events_.push_back(std::move(e)); }
 
   // A connection ended: `disconnected` for one that had logged in (not after End of Session),
-  // and the next attempt after the backoff. `by_venue` is false for the client's own reset
+  // `loginFailed` for one whose login the venue answered with what SoupBinTCP does not allow, and
+  // the next attempt after the backoff. `by_venue` is false for the client's own reset
   // (dropConnection), which says nothing of the venue.
   void lost(const std::string& why, uint64_t now, bool by_venue = true) {
     const bool done = session_->state() == soup::ClientSession::State::kDone;
     if (logged_in_ && !done) push(Event{Event::kDisconnected, 0, why, 0, {}});
+    // A Login Accepted whose sequence number does not parse, or a bad packet before the login: the
+    // reason was counted as a failed connect only, and a run said nothing but "no OUCH session".
+    if (!logged_in_ && garbled_ && !done) push(Event{Event::kLoginFailed, 0, why, 0, {}});
     if (logged_in_) ++st_disconnects_;
     else ++st_failed_connects_;
     if (done) done_ = true;
@@ -153,14 +158,16 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
       // Only a session that held ends a window of refusals: one dropped at once (a venue accepting and
       // dropping between its refusals) would otherwise start the window again, for ever.
       refused_since_ = 0;
-    } else if (logged_in_ && by_venue) {
+    } else if ((logged_in_ || garbled_) && by_venue) {
       short_session_ = true;  // the wait goes on doubling past 0.5 s until a session holds
     }
-    // Only a login the venue took and dropped waits past 0.5 s. A connection that never logged in
-    // (a venue down, restarting) is tried again within 0.5 s, so a venue back from a crash that came
-    // within a second of a login is reached at once, not up to 4 s later.
-    const bool dropped_login = logged_in_ && by_venue;
+    // Only a login the venue took and dropped, or answered in a way SoupBinTCP does not allow, waits
+    // past 0.5 s. A connection that never logged in (a venue down, restarting) is tried again within
+    // 0.5 s, so a venue back from a crash that came within a second of a login is reached at once,
+    // not up to 4 s later.
+    const bool dropped_login = (logged_in_ || garbled_) && by_venue;
     logged_in_ = false;
+    garbled_ = false;
     next_connect_ = now + (dropped_login ? backoff_ : std::min(backoff_, kMaxBackoffNs));
     // Within a window of logins refused 'S' (loginRetryMs from the first) the wait stays at most 0.5 s,
     // as it always was there: the venue lets go of the old connection at a time of its own, and a login
@@ -187,7 +194,10 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
           break;
         case soup::SessionEvent::kEndOfSession: push(Event{Event::kEnd, 0, {}, 0, {}}); break;
         case soup::SessionEvent::kPeerDead: why = "peer dead: nothing received for 15 s"; break;
-        case soup::SessionEvent::kProtocolError: why = "protocol error: " + e.text; break;
+        case soup::SessionEvent::kProtocolError:
+          why = "protocol error: " + e.text;
+          garbled_ = true;
+          break;
         case soup::SessionEvent::kUnsequenced:
         case soup::SessionEvent::kDebug:
         case soup::SessionEvent::kLoggedOut: break;
@@ -375,7 +385,8 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
           o.Set("refusedForMs", Napi::Number::New(env, double(e.sequence)));
           break;
         case Event::kDisconnected:
-          o.Set("kind", "disconnected");
+        case Event::kLoginFailed:
+          o.Set("kind", e.kind == Event::kDisconnected ? "disconnected" : "loginFailed");
           o.Set("reason", e.text);
           break;
         case Event::kEnd: o.Set("kind", "end"); break;
@@ -540,6 +551,7 @@ class OuchClient : public Napi::ObjectWrap<OuchClient> {
   std::unique_ptr<soup::ClientSession> session_;
   soup::tcp::Socket sock_;
   bool logged_in_ = false;
+  bool garbled_ = false;  // the connection ended in a SoupBinTCP protocol error
   bool done_ = false;
   uint64_t next_connect_ = 0;
   uint64_t login_retry_ns_ = uint64_t(kDefaultLoginRetryMs) * 1'000'000;

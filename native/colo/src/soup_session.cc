@@ -1,5 +1,6 @@
 #include "colo/soup_session.h"
 
+#include <string>
 #include <utility>
 
 namespace colo::soup {
@@ -12,6 +13,28 @@ SessionEvent with_payload(SessionEvent::Kind k, const Packet& p, uint64_t seq = 
   e.sequence = seq;
   e.payload.assign(p.payload, p.payload + p.size);
   return e;
+}
+
+// Why a sequence number field does not parse, for a protocol error: the field between quotes,
+// leading spaces left out and a byte that is not printable ASCII as \xNN, and what is taken.
+std::string bad_sequence(const SequenceField& f) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  size_t i = 0;
+  while (i < f.bytes.size() && f.bytes[i] == ' ') ++i;
+  std::string s = "\"";
+  for (; i < f.bytes.size(); ++i) {
+    const auto b = uint8_t(f.bytes[i]);
+    if (b >= ' ' && b < 0x7F && b != '"' && b != '\\') {
+      s += char(b);
+    } else {
+      s += "\\x";
+      s += kHex[b >> 4];
+      s += kHex[b & 0xF];
+    }
+  }
+  return s +
+         "\" (SoupBinTCP takes decimal digits, space-padded on the left, up to "
+         "18446744073709551615)";
 }
 
 }  // namespace
@@ -64,7 +87,9 @@ void ClientSession::packet(const Packet& p, uint64_t) {
       if (state_ != State::kLoginSent) return fail("Login Accepted while logged in");
       LoginAccepted a = read_wire<LoginAccepted>(p.payload - 1);
       uint64_t seq = 0;
-      if (!parse_sequence(a.sequence_number, seq)) return fail("Login Accepted: bad sequence number");
+      if (!parse_sequence(a.sequence_number, seq)) {
+        return fail("Login Accepted: bad sequence number " + bad_sequence(a.sequence_number));
+      }
       session_ = std::string(trimmed(a.session));
       next_ = seq;
       state_ = State::kLoggedIn;
@@ -198,7 +223,8 @@ void ServerSession::login(const LoginRequest& r, uint64_t now) {
   }
   uint64_t seq = 0;
   if (!parse_sequence(r.requested_sequence_number, seq)) {
-    return fail("Login Request: bad requested sequence number");
+    return fail("Login Request: bad requested sequence number " +
+                bad_sequence(r.requested_sequence_number));
   }
   uint64_t after_last = messages() + 1;
   next_ = (seq == 0 || seq > after_last) ? after_last : seq;

@@ -278,6 +278,42 @@ TEST(SoupSession, ProtocolErrorsDropTheConnection) {
   EXPECT_EQ(c.state(), ClientSession::State::kDisconnected);
 }
 
+// A sequence number that does not parse is a protocol error that names the field, so a client's
+// user learns why the session never came up (it said only "bad sequence number").
+TEST(SoupSession, ASequenceNumberThatDoesNotParseIsAProtocolErrorNamingIt) {
+  struct Case {
+    std::string field;  // 20 bytes
+    std::string shown;
+  };
+  for (const Case& k : {Case{"99999999999999999999", "\"99999999999999999999\""},  // over 2^64 - 1
+                        Case{"                 abc", "\"abc\""},
+                        Case{std::string("          12") + '\0' + "4\n     ", R"("12\x004\x0A     ")"}}) {
+    ClientSession c(client_config());
+    c.on_connected(0);
+    take_send(c.output());
+    // Login Accepted: length 31, 'A', Session 10, Sequence Number 20.
+    auto accepted = test::hex("001F" + test::ascii("A    TEST01" + k.field));
+    c.on_bytes(accepted.data(), accepted.size(), 0);
+    EXPECT_TRUE(c.output().close);
+    ASSERT_FALSE(c.output().events.empty());
+    const SessionEvent& e = c.output().events.back();
+    EXPECT_EQ(e.kind, SessionEvent::kProtocolError);
+    EXPECT_EQ(e.text, "Login Accepted: bad sequence number " + k.shown +
+                          " (SoupBinTCP takes decimal digits, space-padded on the left, up to 18446744073709551615)");
+    EXPECT_EQ(c.state(), ClientSession::State::kDisconnected);
+  }
+
+  ServerSession s(server_config());
+  s.on_connected(0);
+  // Login Request: length 47, 'L', Username 6, Password 10, Session 10, Sequence Number 20.
+  auto login = test::hex("002F" + test::ascii("Lalice secret              18446744073709551616"));
+  s.on_bytes(login.data(), login.size(), 0);
+  EXPECT_TRUE(s.output().close);
+  ASSERT_FALSE(s.output().events.empty());
+  EXPECT_NE(s.output().events.back().text.find("bad requested sequence number \"18446744073709551616\""), std::string::npos)
+      << s.output().events.back().text;
+}
+
 // ---- Loopback TCP ----------------------------------------------------------------------------
 
 uint64_t now_ns() {

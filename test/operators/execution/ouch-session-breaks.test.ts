@@ -1,15 +1,17 @@
 /**
  * execution.ouch facing a venue whose SoupBinTCP session cannot carry the run's orders: a login
  * refused (a login again after a drop refused 'S' is tried again for login_retry_seconds), a login that resumes the session past messages the run
- * never received or before the ones it did (their executions lost, or another session), and an End
- * of Session. The first three fail the run in one line naming the venue and what would be accepted;
- * the last is an alert of the run (summary.json's `warnings`), the orders after it dead letters of one
- * reason. A venue of a few lines of SoupBinTCP on loopback plays each (framing per SoupBinTCP 3.0:
+ * never received or before the ones it did (their executions lost, or another session), an End
+ * of Session, and a login answered in breach of SoupBinTCP (a sequence number that does not parse).
+ * The first three fail the run in one line naming the venue and what would be accepted; the End of
+ * Session is an alert of the run (summary.json's `warnings`), the orders after it dead letters of one
+ * reason; a broken answer to the login is a warning at each attempt, named in the outage's alert. A venue of a few lines of SoupBinTCP on loopback plays each (framing per SoupBinTCP 3.0:
  * a 2-byte length, the packet type, the payload).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { OuchSession } from '../../../lib/execution/ouch-session.ts';
 import { liveOuchSessions } from '../../../operators/execution/ouch.ts';
 import { registry } from '../../../operators/index.ts';
 import { type AnySpec, defineSource } from '../../../operators/sdk/spec.ts';
@@ -38,7 +40,9 @@ type Answer =
   | { accept: { session: string; next: number }; dropAfterMs?: number; dropAfterOrders?: number; sequenced?: Buffer[] }
   | { reject: 'A' | 'S'; afterMs?: number }
   | { endAfterMs: number }
-  | { silent: true };
+  | { silent: true }
+  /** These bytes as the answer (a Login Accepted the client cannot take, a packet of no SoupBinTCP type). */
+  | { raw: Buffer };
 
 let server: Server | undefined;
 const sockets = new Set<Socket>();
@@ -85,6 +89,10 @@ async function venue(answers: readonly Answer[]): Promise<{ port: number; logins
         entered[login] = 0;
         const a = answers[Math.min(logins.length, answers.length) - 1]!;
         if ('silent' in a) continue; // the login is never answered
+        if ('raw' in a) {
+          s.write(a.raw);
+          continue;
+        }
         if ('reject' in a) {
           const refuse = (): void => void (s.writable && s.end(packet('J', Buffer.from(a.reject))));
           if (a.afterMs) setTimeout(refuse, a.afterMs);
@@ -105,8 +113,11 @@ async function venue(answers: readonly Answer[]): Promise<{ port: number; logins
   return { port: (server.address() as { port: number }).port, logins, loginAt, entered };
 }
 
-/** A live run of orders every 100 ms for `ms` into execution.ouch on `port`; `made` counts them as they are made. */
-async function run(port: number, ms: number, params = '', made = { orders: 0 }) {
+/**
+ * A live run of orders every 100 ms for `ms` into execution.ouch on `port`; `made` counts them as they
+ * are made, `warns` gets the run's warning lines.
+ */
+async function run(port: number, ms: number, params = '', made = { orders: 0 }, warns: string[] = []) {
   let n = 0;
   const started = Date.now();
   const source = defineSource({
@@ -138,7 +149,11 @@ nodes:
 `;
   const { topology, problems } = validateTopology(loadTopology('b.yaml', [], yaml), specs);
   if (!topology) throw new Error(problems.map((p) => p.message).join('\n'));
-  return runLive(topology, systemTime, { sessions: [], universe: [{ symbol: 'AAPL', sector: 'X' }] });
+  return runLive(topology, systemTime, {
+    sessions: [],
+    universe: [{ symbol: 'AAPL', sector: 'X' }],
+    log: { info: () => {}, warn: (m) => warns.push(m) },
+  });
 }
 
 /** An OUCH 4.2 Executed: type, timestamp 8, token 14, shares 4, price 4 (Price(4)), liquidity flag 1, match number 8. */
@@ -356,6 +371,60 @@ nodes:
     await expect(run(port, 10_000)).rejects.toThrow(
       `execution.ouch venue: the venue at 127.0.0.1:${port} logged this run in to OUCH session "OTHER", not "FAKE" as before`,
     );
+  }, 20_000);
+
+  it('a Login Accepted whose sequence number does not parse is said at each attempt and in the outage alert, and tried ever more slowly', async () => {
+    // 20 digits, over 2^64 - 1. The client dropped each such connection as a protocol error and said
+    // nothing of it: the run, 22 logins in 9 s later, had only "no OUCH session ... for 5.0 s".
+    const { port, logins } = await venue([{ raw: packet('A', Buffer.concat([right('FAKE', 10), Buffer.from('9'.repeat(20), 'latin1')])) }]);
+    const warns: string[] = [];
+    const done = await run(port, 6_500, '', { orders: 0 }, warns);
+    const why =
+      'protocol error: Login Accepted: bad sequence number "99999999999999999999" (SoupBinTCP takes decimal digits, space-padded on the left, up to 18446744073709551615)';
+    const said = warns.filter((w) => w.includes(`OUCH login failed (${why}); reconnecting`));
+    expect(said.length).toBeGreaterThanOrEqual(3);
+    expect(said.length).toBeGreaterThanOrEqual(logins.length - 1); // the last may be cut by the run's end
+    const outage = done.alerts.find((a) => a.startsWith(`venue: no OUCH session with the venue at 127.0.0.1:${port} for `));
+    expect(outage).toContain(
+      `(a login that drops within a second does not count); the last connection: ${why}: the orders decided meanwhile wait`,
+    );
+    // Waited on as a login dropped at once: 20 ms doubling past 0.5 s (tries at 0, 0.02, 0.06, 0.14, 0.3,
+    // 0.62, 1.26, 2.54 and 5.1 s: 9 in 6.5 s); at most 0.5 s apart, as before, it was ~17.
+    expect(logins.length).toBeLessThanOrEqual(11);
+  }, 20_000);
+
+  it('a packet of no SoupBinTCP type in answer to a login is said at each attempt', async () => {
+    // The same path a bad packet after the login took ("OUCH connection lost (protocol error: …)").
+    const { port } = await venue([{ raw: packet('X', Buffer.from('junk', 'latin1')) }]);
+    const warns: string[] = [];
+    await run(port, 1_000, '', { orders: 0 }, warns);
+    expect(
+      warns.filter((w) => w.includes('OUCH login failed (protocol error: bad SoupBinTCP packet: unknown packet type); reconnecting'))
+        .length,
+    ).toBeGreaterThanOrEqual(2);
+  }, 20_000);
+
+  it('a resumed run whose logins the venue answers in breach of SoupBinTCP fails naming how the last attempt ended', async () => {
+    const { port } = await venue([{ raw: packet('A', Buffer.concat([right('FAKE', 10), Buffer.from('9'.repeat(20), 'latin1')])) }]);
+    const session = new OuchSession({
+      port,
+      username: 'alpha',
+      password: 'alpha',
+      session: '',
+      marketCollar: 0.05,
+      feeBps: 0,
+      midnight: 0,
+      now: () => Date.now() * 1000,
+      onUpdate: () => {},
+      recovering: true,
+    });
+    try {
+      await expect(session.reconcile(0, Date.now() * 1000, 1_000)).rejects.toThrow(
+        `resume: the venue's OUCH port 127.0.0.1:${port} did not accept a login in time (the last attempt: protocol error: Login Accepted: bad sequence number "99999999999999999999" (SoupBinTCP takes`,
+      );
+    } finally {
+      session.close();
+    }
   }, 20_000);
 
   it('an End of Session is an alert of the run, and the orders after it dead letters of one reason', async () => {

@@ -183,6 +183,7 @@ Engine::Level* Engine::level(Order& o) {
 }
 
 Engine::Order& Engine::rest(const Order& o) {
+  if (o.owner != kBackground) ++live_per_session_[o.owner];
   Order& n = orders_.try_emplace(o.ref, o).first->second;
   n.prev = n.next = 0;
   SymbolBook& b = book(o.locate);
@@ -221,6 +222,9 @@ void Engine::reduce(uint64_t ref, uint32_t shares) {
   } else {
     auto t = live_tokens_.find(std::pair{o.owner, token_text(o.token)});
     if (t != live_tokens_.end() && t->second == ref) live_tokens_.erase(t);
+    if (auto n = live_per_session_.find(o.owner); n != live_per_session_.end() && --n->second == 0) {
+      live_per_session_.erase(n);
+    }
   }
   orders_.erase(it);
 }
@@ -329,6 +333,11 @@ std::vector<book::Level> Engine::depth(uint16_t loc, char side, size_t max_level
   };
   if (side == 'B') walk(b->bids); else walk(b->asks);
   return out;
+}
+
+uint32_t Engine::live_orders_of(SessionId s) const {
+  auto it = live_per_session_.find(s);
+  return it == live_per_session_.end() ? 0 : it->second;
 }
 
 uint32_t Engine::client_shares(SessionId s, std::string_view token) const {
@@ -497,6 +506,15 @@ void Engine::enter(SessionId s, const ouch42::EnterOrder& m, uint64_t ts, Output
     return reject(s, m.order_token, reject::kInvalidMinimumQuantity,
                   "minimum quantity " + std::to_string(m.minimum_quantity) +
                       ": not supported by this venue (send 0)",
+                  ts, out);
+  }
+  // Checked before matching: an order that could rest is refused even if it would fill at once.
+  if (m.time_in_force != ouch42::kTifImmediateOrCancel &&
+      live_orders_of(s) >= cfg_.max_live_orders_per_session) {
+    return reject(s, m.order_token, reject::kOther,
+                  "the session has " + std::to_string(live_orders_of(s)) +
+                      " orders resting, the most this venue keeps for one session: cancel some "
+                      "first, or send immediate or cancel (Time in Force 0), which never rests",
                   ts, out);
   }
   const uint64_t ref = next_ref_++;

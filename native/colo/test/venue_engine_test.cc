@@ -635,5 +635,82 @@ TEST(EngineProperty, ABookFedThePublishedItchEqualsTheEnginesBook) {
   }
 }
 
+// A session keeps at most max_live_orders_per_session orders resting: past it an order that could
+// rest is refused 'O' with the count; one immediate or cancel, a replace (one for one) and the other
+// sessions are untouched; a fill or a cancel frees a place.
+TEST(EngineLimits, ASessionsRestingOrdersAreBounded) {
+  Engine::Config cfg{{"AAPL"}, {}};
+  cfg.max_live_orders_per_session = 3;
+  Engine e{cfg};
+  Output out;
+  uint64_t ts = 1;
+  e.start(ts, out);
+  auto enter = [&](SessionId s, const ouch42::EnterOrder& m) {
+    out.clear();
+    e.enter(s, m, ++ts, out);
+    return out;
+  };
+  auto first = [](const Output& o) { return o.ouch.at(0).message; };
+  for (const char* t : {"A1", "A2", "A3"}) {
+    ASSERT_TRUE(std::holds_alternative<ouch42::Accepted>(first(enter(1, order(t, 'B', 100, "AAPL", usd(10))))));
+  }
+  EXPECT_EQ(e.live_orders_of(1), 3u);
+  auto r = enter(1, order("A4", 'B', 100, "AAPL", usd(10)));
+  ASSERT_EQ(r.ouch.size(), 1u);
+  auto* j = std::get_if<ouch42::Rejected>(&r.ouch[0].message);
+  ASSERT_NE(j, nullptr) << "a fourth order rested";
+  EXPECT_EQ(j->reason, reject::kOther);
+  EXPECT_NE(r.ouch[0].reason.find("the session has 3 orders resting, the most this venue keeps for one session"),
+            std::string::npos)
+      << r.ouch[0].reason;
+  EXPECT_TRUE(r.itch.empty());
+  EXPECT_EQ(e.live_orders(), 3u);
+  // Immediate or cancel never rests: still taken (here nothing crosses, so all of it is cancelled).
+  r = enter(1, order("I1", 'B', 100, "AAPL", usd(10), ouch42::kTifImmediateOrCancel));
+  EXPECT_TRUE(std::holds_alternative<ouch42::Accepted>(first(r)));
+  // Another session has its own bound.
+  EXPECT_TRUE(std::holds_alternative<ouch42::Accepted>(first(enter(2, order("B1", 'S', 100, "AAPL", usd(11))))));
+  // A replace swaps one resting order for another.
+  out.clear();
+  e.replace(1, replacement("A1", "A1R", 100, usd(10), ouch42::kTifMarketHours), ++ts, out);
+  EXPECT_EQ(ouch_of<ouch42::Replaced>(out, 1).size(), 1u);
+  EXPECT_EQ(e.live_orders_of(1), 3u);
+  // A fill frees a place: session 2 sells into A2's level, taking A2 whole (A1R lost its priority).
+  enter(2, order("B2", 'S', 100, "AAPL", usd(10), ouch42::kTifImmediateOrCancel));
+  EXPECT_EQ(e.live_orders_of(1), 2u);
+  EXPECT_TRUE(std::holds_alternative<ouch42::Accepted>(first(enter(1, order("A5", 'B', 100, "AAPL", usd(10))))));
+  // So does a cancel.
+  out.clear();
+  e.cancel(1, ouch42::CancelOrder{ouch42::Token::of("A3"), 0}, ++ts, out);
+  EXPECT_EQ(e.live_orders_of(1), 2u);
+  EXPECT_TRUE(std::holds_alternative<ouch42::Accepted>(first(enter(1, order("A6", 'B', 100, "AAPL", usd(10))))));
+  EXPECT_EQ(e.live_orders_of(1), 3u);
+}
+
+// The documented bound, 100 000, met by a session that rests that many orders.
+TEST(EngineLimits, TheDefaultBoundIs100000RestingOrdersASession) {
+  Engine e{Engine::Config{{"AAPL"}, {}}};
+  Output out;
+  uint64_t ts = 1;
+  e.start(ts, out);
+  for (int i = 0; i < 100'000; ++i) {
+    out.clear();
+    std::string t = "R";  // (not "R" + std::to_string(i): GCC 12's -Wrestrict false positive)
+    t += std::to_string(i);
+    e.enter(1, order(t, 'B', 1, "AAPL", usd(10)), ++ts, out);
+    ASSERT_TRUE(std::holds_alternative<ouch42::Accepted>(out.ouch.at(0).message)) << i;
+  }
+  EXPECT_EQ(e.live_orders(), 100'000u);
+  out.clear();
+  e.enter(1, order("OVER", 'B', 1, "AAPL", usd(10)), ++ts, out);
+  auto* j = std::get_if<ouch42::Rejected>(&out.ouch.at(0).message);
+  ASSERT_NE(j, nullptr) << "the 100 001st order rested";
+  EXPECT_EQ(j->reason, reject::kOther);
+  out.clear();
+  e.enter(2, order("OTHER", 'B', 1, "AAPL", usd(10)), ++ts, out);
+  EXPECT_TRUE(std::holds_alternative<ouch42::Accepted>(out.ouch.at(0).message)) << "another session";
+  EXPECT_EQ(e.live_orders(), 100'001u);
+}
+
 }  // namespace
 }  // namespace colo::venue

@@ -24,7 +24,8 @@
 //
 // Client operations (OUCH 4.2 inbound):
 //   Enter Order   a limit order; Time in Force 0 (IOC) matches what crosses and cancels the rest,
-//                 any other value rests (timed orders do not expire here). Display 'Y' publishes
+//                 any other value rests (timed orders do not expire here). A session with
+//                 max_live_orders_per_session orders resting has any other than an IOC refused 'O'. Display 'Y' publishes
 //                 ITCH 'A', 'A' (attributable) publishes 'F' with the firm.
 //   Cancel Order  Shares = the new intended size (0 = cancel all); a size at or above what is left
 //                 changes nothing (noted). An unknown token is ignored, as OUCH does (noted).
@@ -75,6 +76,9 @@ constexpr uint32_t kMaxShares = 999'999;  // OUCH 4.2: shares must be below 1,00
 constexpr uint32_t kMaxPrice = 1'999'999'900;  // $199,999.99 in Price(4)
 // $1.00 in Price(4): from here up prices are whole cents (Reg NMS Rule 612); below, $0.0001 steps.
 constexpr uint32_t kWholeCentsFrom = 10'000;
+// A session's resting orders at most: past it an Enter Order that could rest is refused 'O' (an
+// immediate-or-cancel one, which never rests, is still taken; a Replace Order swaps one for one).
+constexpr uint32_t kMaxLiveOrdersPerSession = 100'000;
 
 // One OUCH message for a session, with the human reason behind a Rejected or Canceled.
 struct OuchOut {
@@ -113,6 +117,7 @@ class Engine {
     std::vector<std::string> symbols;  // known from the start (more come from the flow's R/A/F)
     std::vector<std::string> halted;   // client orders refused with 'H'
     Alpha<4> background_mpid = Alpha<4>::of("BKGD");
+    uint32_t max_live_orders_per_session = kMaxLiveOrdersPerSession;
   };
   explicit Engine(Config c);
 
@@ -154,6 +159,8 @@ class Engine {
   size_t live_orders() const { return orders_.size(); }
   // Shares still live of a client's order (0 when not live).
   uint32_t client_shares(SessionId s, std::string_view token) const;
+  // A session's orders resting on the book.
+  uint32_t live_orders_of(SessionId s) const;
   const EngineStats& stats() const { return stats_; }
   uint64_t last_match_number() const { return match_; }
 
@@ -225,6 +232,7 @@ class Engine {
   std::map<std::pair<SessionId, std::string>, uint64_t, std::less<>> live_tokens_;
   std::set<std::pair<SessionId, std::string>, std::less<>> used_tokens_;
   std::set<SessionId> sessions_;
+  absl::flat_hash_map<SessionId, uint32_t> live_per_session_;  // resting orders by client session
   uint64_t next_ref_ = 1;
   uint64_t match_ = 0;
   EngineStats stats_;

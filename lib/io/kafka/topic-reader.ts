@@ -277,7 +277,7 @@ async function resetGroup(admin: TopicAdmin, groupId: string, where: string): Pr
     if (m.includes('GroupIdNotFound')) return;
     throw new KafkaEdgeError(
       `${where}: cannot reset consumer group "${groupId}" to read from its start param (${m}): ` +
-        'a member is running, or one of a run that just failed holds it for up to its session timeout (30 s); ' +
+        'a member is running, or one of a run that just failed or was interrupted (Ctrl-C) holds it for up to its session timeout (30 s); ' +
         'stop the running member, or try again in 30 s, or use start: committed',
     );
   }

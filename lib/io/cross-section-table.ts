@@ -7,7 +7,9 @@ import * as arrow from 'apache-arrow';
 import type { CrossSection } from '../../schemas/types.generated.ts';
 
 const TIMESTAMP = new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, 'UTC');
-const FIXED = ['ts_event', 'ts_known', 'symbol', 'price'];
+/** The columns every row has before the features: no feature may take one of these names. */
+export const FIXED_COLUMNS: readonly string[] = ['ts_event', 'ts_known', 'symbol', 'price'];
+const FIXED = FIXED_COLUMNS;
 
 export function crossSectionTable(snapshots: readonly CrossSection[], features: readonly string[]): arrow.Table {
   const clash = features.find((f) => FIXED.includes(f));

@@ -11,6 +11,7 @@ import { showValue } from '../../lib/core/zod-issues.ts';
 import { closest, type Problem } from './problems.ts';
 import { edgeEnds, type ResolvedNode, type Topology } from './model.ts';
 import { duplicateNames, nodeFeatures, upstreamFeatures } from './features.ts';
+import { FIXED_COLUMNS } from '../../lib/io/cross-section-table.ts';
 import { checkGroupEdges, parseGroups, parseTransport } from './groups.ts';
 import type { Transport } from './transport.ts';
 
@@ -205,6 +206,15 @@ export function validateTopology(
         name,
         `feature names occur more than once in the cross-section: ${twice.join(', ')}`,
         "each column needs its own name: change the producers' params so their columns differ, or bind one of them",
+      );
+    }
+    const fixed = names.filter((n) => FIXED_COLUMNS.includes(n));
+    if (fixed.length > 0) {
+      at(
+        ['nodes', index, 'params'],
+        name,
+        `feature names ${fixed.join(', ')} are the names of a cross-section's fixed columns (${FIXED_COLUMNS.join(', ')})`,
+        'name the features otherwise: the table research reads has those columns before the features',
       );
     }
     if (node.spec.kind === 'operator' && node.spec.checkFeatures) {

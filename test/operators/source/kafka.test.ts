@@ -45,6 +45,15 @@ describe('source.kafka: the feature columns of CrossSection and FeatureVector re
     expect(problemsOf(source('schema: CrossSection, features: []'))).toHaveLength(1);
   });
 
+  it('a feature named as a fixed column of the cross-section table is refused at validation, not at the end of the run', () => {
+    for (const schema of ['CrossSection', 'FeatureVector'])
+      expect(problemsOf(source(`schema: ${schema}, features: [f1, symbol, price]`)), schema).toEqual([
+        expect.stringMatching(
+          /node "feed": .*feature names symbol, price are the names of a cross-section's fixed columns \(ts_event, ts_known, symbol, price\)/,
+        ),
+      ]);
+  });
+
   it('the declared features reach the graph: model.onnx is checked against them, as after feature.cross-section', () => {
     const withModel = (
       features: readonly string[],

@@ -3,6 +3,7 @@ import { RdConsumer, joinedText, type ConsumedColumns } from '../../native/kafka
 import { PullConsumer } from '../../lib/io/kafka/consumer.ts';
 import {
   boundedText,
+  letterBytes,
   DLQ_ERROR,
   DLQ_OFFSET,
   DLQ_OMITTED,
@@ -479,5 +480,19 @@ describe('dead letters that a default .dlq or producer could not take (real brok
     const cut = boundedText(long, 2_000);
     expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(2_000);
     expect(cut).toMatch(/^é+ … \(cut: 6000 bytes in all\)$/);
+  });
+
+  it('a letter’s size is bounded from above by at most the widest time and offset deltas, not by 10 bytes a header', () => {
+    // A one-record batch, Kafka's v2 format by hand: the 61-byte batch header, then the record's
+    // length varint (1) and body: attributes 1, timestamp delta 1, offset delta 1, key 1 + 1,
+    // value 1 + 3, header count 1, header "h"="v" 1 + 1 + 1 + 1: 14 bytes.
+    const exact = 61 + 1 + 14;
+    const estimate = letterBytes(Buffer.from('k'), Buffer.from('abc'), [['h', 'v']]);
+    expect(estimate).toBeGreaterThanOrEqual(exact);
+    expect(estimate - exact).toBeLessThanOrEqual(9 + 4 + 1); // the deltas at their widest, and a wider length varint
+    // 5,000 empty headers take 2 bytes each, so such a record near the broker's limit still fits the
+    // .dlq the run creates (1,048,588 + 8,192): it was estimated at 10 bytes each and lost its value.
+    const many = Array.from({ length: 5_000 }, () => ['', Buffer.alloc(0)] as const);
+    expect(letterBytes(Buffer.from('SYM000'), Buffer.alloc(1_030_000), many)).toBeLessThan(1_030_000 + 10_000 + 200);
   });
 });

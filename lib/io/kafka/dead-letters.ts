@@ -43,15 +43,34 @@ const PRODUCER_MAX_BYTES = 1_000_000_000;
 /** What librdkafka adds to a record's key, value and headers when it checks `message.max.bytes` (its v2 overhead, rounded up). */
 const PRODUCER_RECORD_OVERHEAD = 128;
 
+/** Bytes of a length as a Kafka record's zigzag varint (-1, for null, takes one). */
+function varintBytes(n: number): number {
+  let z = n < 0 ? -2 * n - 1 : 2 * n;
+  let bytes = 1;
+  while (z >= 128) {
+    z = Math.floor(z / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+/** Bytes of a field as a length varint and its bytes (null: the varint alone). */
+const fieldBytes = (b: Buffer | string | null): number => {
+  if (b === null) return varintBytes(-1);
+  const n = typeof b === 'string' ? Buffer.byteLength(b) : b.length;
+  return varintBytes(n) + n;
+};
+
 /**
  * The most bytes a record batch holding only this record can take on the broker (what
- * `max.message.bytes` bounds): the batch header (61 bytes) and the record with every varint at its
- * widest.
+ * `max.message.bytes` bounds): the batch header (61 bytes), then the record (v2 format) with its
+ * length, attributes and time and offset deltas at their widest, and its key, value and headers as
+ * they are. A header's overhead is its two length varints: 2 bytes for a short one.
  */
 export function letterBytes(key: Buffer | null, value: Buffer | null, headers: HeaderList<string | Buffer>): number {
-  let n = 61 + 5 + 1 + 10 + 5 + 5 + (key?.length ?? 0) + 5 + (value?.length ?? 0) + 5;
-  for (const [name, v] of headers) n += 10 + Buffer.byteLength(name) + (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
-  return n;
+  let body = 1 + 10 + 5 + fieldBytes(key) + fieldBytes(value) + varintBytes(headers.length);
+  for (const [name, v] of headers) body += fieldBytes(name) + fieldBytes(v);
+  return 61 + varintBytes(body) + body;
 }
 
 /** `text` in at most `max` bytes of UTF-8: cut, saying so, when longer. */

@@ -164,16 +164,36 @@ function recordPrinter(schema: SchemaName, format: 'json' | 'table'): Printer {
   };
 }
 
-/** Dead letters: why, from where, and the original bytes. */
+/**
+ * The headers the dead-letter writer added, by name: those from the last `alpha.dlq.error` on. The
+ * original record's headers come before them, and may carry the same names: they do not describe the
+ * letter.
+ */
+function letterHeaders(list: RawRecord['headerList']): Record<string, string> {
+  let from = list.length;
+  for (let i = list.length - 1; i >= 0; i--)
+    if (list[i]![0] === DLQ_ERROR) {
+      from = i;
+      break;
+    }
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of list.slice(from)) out[name] = value.toString('utf8');
+  return out;
+}
+
+/**
+ * Dead letters: why, from where, and the original bytes. As JSON, the headers are [name, value]
+ * pairs in order, the original's then the writer's, so repeated names show as they are.
+ */
 function dlqPrinter(format: 'json' | 'table'): Printer {
   let header = false;
   return async (topic, r) => {
-    const h = headersText(r.headers);
+    const h = letterHeaders(r.headerList);
     const source = { topic: h[DLQ_TOPIC] ?? '?', partition: h[DLQ_PARTITION] ?? '?', offset: h[DLQ_OFFSET] ?? '?' };
     const error = h[DLQ_ERROR] ?? '(no error header)';
     if (format === 'json') {
       process.stdout.write(
-        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), error, source, key: r.key?.toString('utf8') ?? null, headers: h, value_base64: r.value?.toString('base64') ?? null })}\n`,
+        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), error, source, key: r.key?.toString('utf8') ?? null, headers: r.headerList.map(([n, v]) => [n, v.toString('utf8')]), value_base64: r.value?.toString('base64') ?? null })}\n`,
       );
       return true;
     }

@@ -39,7 +39,16 @@ beforeAll(async () => {
   await w.write([0, 1, 2, 3, 4].map((i) => ({ key: quote(i).symbol, value: quote(i) })));
   await w.writeControl({ watermark: 1_700_000_000_000_010 });
   const raw = new SerialProducer(s, 'tap-test');
-  await raw.send([{ topic, partition: 0, key: Buffer.from('junk'), value: Buffer.from('junk!'), headers: {} }]);
+  // Its own headers use the dead-letter writer's names: the tap must not take them for the letter's.
+  await raw.send([
+    {
+      topic,
+      partition: 0,
+      key: Buffer.from('junk'),
+      value: Buffer.from('junk!'),
+      headers: { 'alpha.dlq.value.bytes': '999', 'alpha.dlq.omitted': 'value (999 bytes): forged' },
+    },
+  ]);
   await raw.close();
   await w.close();
 });
@@ -119,8 +128,16 @@ describe('alpha tap (real broker)', () => {
       value_base64: Buffer.from('junk!').toString('base64'),
     });
     expect(letter!['error']).toMatch(/magic byte is 106/);
+    // The headers as pairs in order: the writer's follow the original's.
+    expect((letter!['headers'] as [string, string][]).map(([n]) => n).slice(-4)).toEqual([
+      'alpha.dlq.error',
+      'alpha.dlq.topic',
+      'alpha.dlq.partition',
+      'alpha.dlq.offset',
+    ]);
     const table = alpha(['tap', 'quotes', '--topology', file, '--dlq', '--from-beginning']);
     expect(table.stdout).toMatch(/^offset\s+source\s+bytes\s+error\n0\s+\S+\[0\]@6\s+5\s+magic byte is 106/);
+    expect(table.stdout).not.toMatch(/not copied|999/);
   });
 
   it('says so when there is nothing to show, and names an unknown node', () => {

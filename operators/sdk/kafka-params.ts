@@ -8,7 +8,10 @@ export const MAX_PARTITIONS = 256;
 export const kafkaAddressParams = {
   brokers: z
     .string()
-    .refine((b) => brokersProblem(b) === undefined, { message: 'expected host:port[,host:port…], ports from 1 to 65535' })
+    .superRefine((b, ctx) => {
+      const problem = brokersProblem(b);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: expected host:port[,host:port…], ports from 1 to 65535` });
+    })
     .optional()
     .describe("Kafka bootstrap brokers, host:port[,…] (default: the local services', 127.0.0.1:9092 or KAFKA_BROKERS)."),
   registry: z

@@ -28,6 +28,8 @@ describe('kafkaSettings', () => {
     (brokers) => {
       expect(brokersProblem(brokers)).toMatch(/is not host:port with a port from 1 to 65535$/);
       expect(brokersProblem('a:9092, b:1')).toBeUndefined();
+      expect(brokersProblem('a:9092,')).toBeUndefined(); // a trailing comma, as in KAFKA_BROKERS
+      expect(brokersProblem(' , ')).toBe('" , " names no broker');
     },
   );
 });

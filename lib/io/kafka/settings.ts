@@ -82,10 +82,13 @@ function isBroker(b: string): boolean {
 
 /** Why `brokers` is not a broker list (undefined when it is). */
 export function brokersProblem(brokers: string): string | undefined {
-  const bad = brokers
+  // As KAFKA_BROKERS is read: empty entries (a trailing comma) are passed over.
+  const list = brokers
     .split(',')
     .map((b) => b.trim())
-    .find((b) => !isBroker(b));
+    .filter((b) => b.length > 0);
+  if (list.length === 0) return `"${brokers}" names no broker`;
+  const bad = list.find((b) => !isBroker(b));
   return bad === undefined ? undefined : `"${bad}" is not host:port with a port from 1 to 65535`;
 }
 

@@ -45,6 +45,13 @@ describe('source.kafka: the feature columns of CrossSection and FeatureVector re
     expect(problemsOf(source('schema: CrossSection, features: []'))).toHaveLength(1);
   });
 
+  it('a broker outside ports 1 to 65535 is refused at validation, naming it', () => {
+    expect(problemsOf(source("schema: Quote, brokers: 'a:9092,127.0.0.1:99999'"))).toEqual([
+      expect.stringMatching(/node "feed": .*brokers.*"127\.0\.0\.1:99999" is not host:port with a port from 1 to 65535/),
+    ]);
+    expect(problemsOf(source("schema: Quote, brokers: 'a:9092,'"))).toEqual([]);
+  });
+
   it('a feature named as a fixed column of the cross-section table is refused at validation, not at the end of the run', () => {
     for (const schema of ['CrossSection', 'FeatureVector'])
       expect(problemsOf(source(`schema: ${schema}, features: [f1, symbol, price]`)), schema).toEqual([

@@ -99,7 +99,7 @@ export const REJECT_REASONS: Readonly<Record<string, string>> = {
   L: 'MPID not allowed for this port',
   M: 'outside of permitted times for clearing destination',
   R: 'order not allowed at this time',
-  O: 'other',
+  O: "other (OUCH 4.2 gives no detail: the venue's own records say why; alpha venue's audit names it)",
   W: 'invalid mid-point post only price',
   a: 'reject all enabled',
   b: 'easy to borrow reject',

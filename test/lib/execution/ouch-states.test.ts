@@ -90,6 +90,10 @@ describe('OuchStates', () => {
     const j = s.onMessage(msg('J', { order_token: 'T-y', reason: 'S' }), 8);
     expect(j.states.map((x) => [x.status, x.reason])).toEqual([['REJECTED', "rejected by the venue: 'S' unknown symbol"]]);
     expect(j.rejected.map((r) => r.order.order_id)).toEqual(['y']);
+    // 'O' carries no detail on the wire (the venue's bound on resting orders, a malformed token): say where it is.
+    s.sent(order('z'));
+    const o = s.onMessage(msg('J', { order_token: 'T-z', reason: 'O' }), 9);
+    expect(o.states[0]!.reason).toMatch(/^rejected by the venue: 'O' other \(OUCH 4\.2 gives no detail: the venue's own records say why/);
   });
 
   it('maps Replaced to the old order CANCELLED and the new one NEW; a CANCEL order is tracked by its target', () => {

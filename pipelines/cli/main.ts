@@ -4,6 +4,7 @@
  * the topology's problems one per line, and a stack trace only with `--debug`.
  */
 import { fixMmapThreshold } from '../../native/parquet/index.ts';
+import { endingBySignal } from '../../lib/core/on-signal.ts';
 import { report } from './report-error.ts';
 import { buildProgram } from './program.ts';
 
@@ -26,6 +27,8 @@ process.stderr.on('error', (err: NodeJS.ErrnoException) => {
 // Errors thrown outside the command's promise (a stream's subscriber, a timer) end the run the same way.
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   process.on(event, (err: unknown) => {
+    // Failures of what a signal's closers close (a consumer leaving its group) are not the run's.
+    if (endingBySignal()) return;
     report(err);
     process.exit();
   });
@@ -35,6 +38,8 @@ try {
   const program = await buildProgram();
   await program.parseAsync(process.argv);
 } catch (err) {
+  // The process ends by the signal once its closers are done (lib/core/on-signal.ts); till then, quiet.
+  if (endingBySignal()) await new Promise(() => {});
   report(err);
   // A failed command ends here: a connection it opened before failing (a venue session, a client)
   // must not keep the process waiting.

@@ -20,7 +20,7 @@ import { progressPrinter, wroteLine } from './report.ts';
 import { informationCoefficient, type IcReport } from '../model/evaluate.ts';
 import { microsToDate } from '../../lib/model/model-card.ts';
 import type { CrossSection, Prediction } from '../../schemas/types.generated.ts';
-import { removedOnSignal } from '../io/removed-on-signal.ts';
+import { removedOnSignal } from '../../lib/core/on-signal.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const RESEARCH_PYTHON = join(ROOT, '.venv/research/bin/python');

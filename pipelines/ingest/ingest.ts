@@ -25,7 +25,7 @@ import { writeFileAtomically } from '../io/write-file.ts';
 import { type IngestFormat, mapHeader, type Row, type RowFormat, SCHEMA_OF, toRecord } from './columns.ts';
 import { checkInput, type InputRows, isParquet, readCsv, readItch, readParquet } from './read-input.ts';
 import type { TimeParser } from './times.ts';
-import { removedOnSignal } from '../io/removed-on-signal.ts';
+import { removedOnSignal } from '../../lib/core/on-signal.ts';
 
 export interface IngestOptions {
   lake: string;

@@ -12,7 +12,7 @@ import { ident, literal, message, openDuck } from '../../lib/io/lake/duckdb.ts';
 import { MAX_DATA_FILE_BYTES, readDataBytes } from '../../lib/io/data-file.ts';
 import { convertItch } from '../itch/convert.ts';
 import { csvRecords } from './csv.ts';
-import { removedOnSignal } from '../io/removed-on-signal.ts';
+import { removedOnSignal } from '../../lib/core/on-signal.ts';
 
 export interface InputRows {
   header: string[];

@@ -37,7 +37,7 @@ import { ranOutOfSpace, systemErrorText } from '../../lib/core/system-errors.ts'
 import { PidLockError, removeDeadLeftovers, takePidLock } from '../../lib/io/pid-lock.ts';
 import type { Topology } from '../topology/model.ts';
 import { processAlive } from '../../lib/core/process-alive.ts';
-import { removedOnSignal } from './removed-on-signal.ts';
+import { removedOnSignal } from '../../lib/core/on-signal.ts';
 
 export interface OutputFolder {
   /** The final folder (absolute). */

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { fileKind } from '../../lib/io/file-kind.ts';
 import { writeBackgroundFlow } from './flow.ts';
-import { removedOnSignal } from '../io/removed-on-signal.ts';
+import { removedOnSignal } from '../../lib/core/on-signal.ts';
 
 export const VENUE_BINARY = fileURLToPath(new URL('../../native/colo/build/colo_venue', import.meta.url));
 

@@ -2,7 +2,7 @@
  * A command ended by a signal takes what it made with it. SIGTERM and SIGINT end Node without running
  * its `finally` blocks: an interrupted `alpha itch convert` left its staging folder and lock beside
  * --out, and an interrupted `alpha data ingest --format itch` 146 MB of Parquet and spilled rows in a
- * folder of /tmp that nothing removed (pipelines/io/removed-on-signal.ts). Each process is stopped
+ * folder of /tmp that nothing removed (lib/core/on-signal.ts). Each process is stopped
  * while it writes: once its staging folder is there.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

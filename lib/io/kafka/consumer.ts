@@ -5,6 +5,7 @@
  * retried underneath; other errors fail `next()`.
  */
 import { RdConsumer, recordsOf, type ConsumedColumns, type ConsumedRecord } from '../../../native/kafka/index.ts';
+import { CLOSE_ON_SIGNAL_MS, closedOnSignal } from '../../core/on-signal.ts';
 import { KafkaEdgeError } from './errors.ts';
 import type { KafkaSettings } from './settings.ts';
 
@@ -24,6 +25,12 @@ export class PullConsumer {
   private early: ConsumedColumns[] = [];
   /** The offsets last committed without waiting: committed again, waiting, on close. */
   private lastCommit: ReadonlyMap<number, number> | undefined;
+  /**
+   * A signal ending the process (Ctrl-C on a backtest) closes the consumer first, so it leaves its
+   * group: killed, its member held the group for the session timeout (30 s), and the next run in the
+   * group waited for it or was refused a reset.
+   */
+  private readonly forgetOnSignal = closedOnSignal(() => this.close(CLOSE_ON_SIGNAL_MS - 500));
 
   private constructor(
     readonly topic: string,
@@ -137,6 +144,7 @@ export class PullConsumer {
   async close(withinMs?: number): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.forgetOnSignal();
     let unconfirmed: unknown;
     if (this.lastCommit)
       await this.consumer.commit(this.lastCommit, true, withinMs).catch((err: unknown) => {

@@ -31,7 +31,9 @@ export function toTable(columns: readonly LakeColumn[], rows: readonly unknown[]
   const cells = rows.map((r) => r.map((v, i) => (columns[i]?.type === 'timestamp' ? isoMicros(Number(v)) : String(v))));
   // Control characters of hostile data would move the cursor: shown escaped.
   const shown = cells.map((r) => r.map((s) => s.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)));
-  const widths = columns.map((c, i) => Math.max(c.name.length, ...shown.map((r) => r[i]!.length)));
+  // A loop, not Math.max(...column): spread, a column of ~125,000 rows overflowed the call stack.
+  const widths = columns.map((c) => c.name.length);
+  for (const r of shown) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, r[i]!.length);
   const line = (r: readonly string[]): string =>
     r
       .map((s, i) => s.padEnd(widths[i]!))

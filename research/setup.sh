@@ -31,6 +31,14 @@ fi
 
 want="$(sha256sum "$req" | cut -d' ' -f1) $("$python" -c 'import platform; print(platform.python_version())')"
 
+# One setup at a time (two `alpha model train` at once on a fresh clone): the second waits, then finds
+# the venv up to date, instead of installing into a venv the first is still creating ("No module named pip").
+if command -v flock >/dev/null 2>&1; then
+  mkdir -p "$(dirname "$venv")"
+  exec 9>"$venv.lock"
+  flock 9
+fi
+
 if [[ "${1:-}" != "--force" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
    && "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('"$modules"')) else 1)' 2>/dev/null; then
   echo "$label is up to date ($(elapsed))"

@@ -16,7 +16,10 @@ export function registerModelCommand(program: Command): void {
     .option('--topology <file>', 'topology whose model input is the training data', 'topology.yaml')
     .option('--data <dir>', 'dataset folder (default: the topology\'s "data:")', dataFolder)
     .option('--edge <node>', 'the cross-section edge to train on (default: the input of the first model node)')
-    .option('--work <dir>', 'where the features run writes (default: out/model-train/<model folder name>, replaced each run)')
+    .option(
+      '--work <dir>',
+      "where the features run writes (default: out/model-train/<model folder name>-<8 hex digits of --out's path>, replaced each run)",
+    )
     // Checked here, not by train.py after the features run: as train.py accepts them, but in plain digits.
     .option('--bottleneck <n>', 'autoencoder bottleneck size', asText(whole('--bottleneck', 1, 1024)))
     .option('--noise <x>', 'autoencoder input noise (std)', asText(decimalIn('--noise', 0, 100, 'a standard deviation from 0 to 100')))

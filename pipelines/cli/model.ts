@@ -5,6 +5,7 @@
  * and golden.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -66,6 +67,17 @@ export interface TrainOptions {
   overwrite?: boolean;
 }
 
+/**
+ * The features run's folder when --work is not given: out/model-train/<model folder name>-<8 hex digits
+ * of --out's absolute path>. By the name alone, two trainings at once into /a/m1 and /b/m1 shared it,
+ * and one trained on the other's features (two into one --out are refused by its lock).
+ */
+export function defaultWork(out: string): string {
+  const abs = resolve(out);
+  const name = abs.split('/').pop()!;
+  return join('out/model-train', `${name}-${createHash('sha256').update(abs).digest('hex').slice(0, 8)}`);
+}
+
 /** `alpha model train`: the features run, then training, into --out (staged, moved into place once trained). */
 export async function trainModel(opts: TrainOptions): Promise<void> {
   if (opts.out.trim() === '') throw new AlphaError('--out is empty: expected the model folder to write (e.g. models/NAME)');
@@ -73,7 +85,7 @@ export async function trainModel(opts: TrainOptions): Promise<void> {
   const topology = resolveTopology(opts.topology);
   const edge = featureEdge(topology, opts.edge);
   const name = resolve(opts.out).split('/').pop()!;
-  const work = resolve(opts.work ?? join('out/model-train', name));
+  const work = resolve(opts.work ?? defaultWork(opts.out));
   // The features run replaces --work whole and locks it: as --out (or around it) it met its own lock.
   refuseInputs(
     work,
@@ -114,7 +126,7 @@ async function train(
       topologyFile: featuresTopology,
       outDir: work,
       // Named as given, or as the default it fell back to.
-      outFlag: opts.work === undefined ? '--work (default out/model-train/<model folder name>)' : '--work',
+      outFlag: opts.work === undefined ? '--work (default out/model-train/<model folder name>-<hash of --out>)' : '--work',
       // The default work folder is this command's scratch, replaced each time; one given with --work is the user's.
       overwrite: opts.work === undefined || (opts.overwrite ?? false),
       from: opts.from,

@@ -542,12 +542,22 @@ export interface CaptureReplayOptions {
 export async function replayCaptureRun(options: CaptureReplayOptions): Promise<RunSummary> {
   const log = options.log ?? quiet;
   const capture = readCapture(options.capture);
-  if (!capture.ended)
-    log.warn(`${options.capture}: the live run did not end (killed?): replaying its ${capture.arrivals.length} complete arrivals`);
+  // Said on stderr and kept in summary.json's warnings: a replay of part of a session looks whole otherwise.
+  const warnings: string[] = [];
+  const warn = (w: string): void => {
+    warnings.push(w);
+    log.warn(w);
+  };
+  if (!capture.ended) {
+    const torn = capture.tornBytes > 0 ? `; its last ${capture.tornBytes} bytes were an arrival cut short, dropped` : '';
+    warn(
+      `${options.capture}: the live run did not end (killed, or still running)${torn}: replaying its ${capture.arrivals.length} complete arrivals, not the whole session`,
+    );
+  }
   const live = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   const [captured, now] = [capture.header.topology_sha256, topologySha256(live)];
   if (captured !== undefined && captured !== now)
-    log.warn(
+    warn(
       `${options.capture}: captured by another topology than ${options.topologyFile} resolves to now (sha256 ${captured.slice(0, 12)}… then, ${now.slice(0, 12)}… now: a node, a param or a --set differs, or an upgrade of alpha changed a default): this replay is a what-if, its orders can differ from the live run's`,
     );
   // A group's capture replays that group alone, its Kafka inputs as they arrived.
@@ -590,14 +600,17 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
     const commit = gitCommit();
     const started = process.hrtime.bigint();
     const events = await driveCapture(graph, clock, capture).finally(() => observed.close());
-    const summary = observed.finish(output.dir, {
-      events,
-      wall: Number(process.hrtime.bigint() - started) / 1e9,
-      deadLetters,
-      sessions,
-      commit: await commit,
-      dataSha256: sha256(readFileSync(options.capture)),
-    });
+    const summary = {
+      ...observed.finish(output.dir, {
+        events,
+        wall: Number(process.hrtime.bigint() - started) / 1e9,
+        deadLetters,
+        sessions,
+        commit: await commit,
+        dataSha256: sha256(readFileSync(options.capture)),
+      }),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
     writeFileAtomically('--out', join(output.dir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`), {
       ownFolder: true,
     });

@@ -357,6 +357,20 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     );
   });
 
+  it('replays the capture of a run that did not end (killed, torn, or still running), saying so on stderr and in summary.json', async () => {
+    // The capture of a live run killed while writing an arrival: its last bytes are a frame cut short.
+    const torn = join(dir, 'torn.alog');
+    writeFileSync(torn, Buffer.concat([readFileSync(join(stillRunning, 'capture.alog')), Buffer.from([0x41, 0x02, 0x00])]));
+    const out = join(dir, 'torn-replay');
+    const r = await runAlpha(withData(['backtest', 'examples/live-venue.yaml', '--capture', torn, '--out', out]), 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const said =
+      /torn\.alog: the live run did not end \(killed, or still running\); its last 3 bytes were an arrival cut short, dropped: replaying its 1 complete arrivals, not the whole session/;
+    expect(r.stderr).toMatch(said);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { warnings?: string[] };
+    expect(summary.warnings).toEqual([expect.stringMatching(said)]);
+  });
+
   it('leaves a non-empty --out as it was', async () => {
     await runAlpha(withData(['live', 'examples/live-venue.yaml', '--out', full, '--seconds', '1']), 30_000);
     const { readdirSync, readFileSync } = await import('node:fs');

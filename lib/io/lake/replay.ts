@@ -82,7 +82,7 @@ export function openLakeReplay<T>(q: LakeReplayQuery): LakeReplay<T> {
     async close() {
       pending = [];
       const o = opened ?? (await state?.catch(() => undefined));
-      o?.close();
+      await o?.close();
     },
   };
 }
@@ -90,7 +90,7 @@ export function openLakeReplay<T>(q: LakeReplayQuery): LakeReplay<T> {
 interface Opened {
   dates: readonly string[];
   nextPartition(): Promise<ColumnBatch<unknown>[] | null>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 async function open(table: TablePath, q: LakeReplayQuery, latest: number): Promise<Opened> {
@@ -168,8 +168,11 @@ async function plan(duck: Duck, table: TablePath, q: LakeReplayQuery, latest: nu
       checkPartition(batches, date, where);
       return batches;
     },
-    close() {
+    async close() {
       closed = true;
+      // The next partition's query may still run in DuckDB's threads (a read refused or stopped
+      // mid-way): closing the database under it ended the process (a native crash).
+      await ahead?.catch(() => undefined);
       duck.close();
     },
   };

@@ -140,7 +140,7 @@ export type Side = 'BUY' | 'SELL';
 
 export type Liquidity = 'TAKER' | 'MAKER';
 
-/** An execution of (part of) an order. */
+/** An execution of (part of) an order. Its fill_id names it: the fills of one order that sweeps several resting orders share symbol, ts_event and ts_known. */
 export interface Fill {
   /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
   ts_event: number;

@@ -16,10 +16,10 @@ import { flushDay } from '../../pipelines/data/flush.ts';
 import { avroType } from '../../lib/io/redis/avro-type.ts';
 import { streamKey } from '../../lib/io/redis/hot-streams.ts';
 import { StreamWriter } from '../../lib/io/redis/stream-writer.ts';
-import type { Quote } from '../../schemas/types.generated.ts';
+import type { Fill, Quote } from '../../schemas/types.generated.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { deltaRsRows, tempLake } from '../helpers/lake.ts';
-import { quote } from '../helpers/records.ts';
+import { fill, quote } from '../helpers/records.ts';
 import { freePort, startRedis, testRedis, waitForRedis, deleteTagged } from '../helpers/redis.ts';
 
 const url = inject('REDIS_URL');
@@ -53,7 +53,7 @@ function records(): Quote[] {
   return out.sort((a, b) => a.ts_known - b.ts_known || a.seq - b.seq);
 }
 
-const onDay = (q: Quote) => q.ts_known >= DAY_US && q.ts_known < DAY_US + 86_400e6;
+const onDay = (q: { ts_known: number }) => q.ts_known >= DAY_US && q.ts_known < DAY_US + 86_400e6;
 
 async function writeToRedis(dataset: string, rows: Quote[]): Promise<void> {
   const w = await StreamWriter.open<Quote>(redis, dataset, 'Quote', { retentionMs: 0, latest: true, batchRecords: 500 });
@@ -241,6 +241,51 @@ describe('alpha data flush --date D: crash-safe, idempotent', () => {
         expect(lakeRows('quotes')).toEqual(asRows(rows.filter(onDay)));
       } finally {
         own.disconnect();
+      }
+    } finally {
+      server.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('flushes the fills of a live --hot run (dataset "broker"), both fills of a sweep at one instant among them', async () => {
+    const port = await freePort();
+    const server = startRedis(port);
+    try {
+      await waitForRedis(port);
+      const own = await testRedis(`redis://127.0.0.1:${port}`, { retry: false });
+      const ownLake = tempLake('flush-fills');
+      try {
+        // Order O2 sweeps two resting orders at 14:45:17: two fills of AAA with one ts_event and
+        // ts_known, told apart by fill_id; a fill of the day before stays in Redis.
+        const t = DAY_US + (14 * 3600 + 45 * 60 + 17) * 1e6;
+        const at = (us: number): Partial<Fill> => ({ ts_event: us, ts_known: us + 40 });
+        const fills: Fill[] = [
+          fill('AAA', 'BUY', 10, 31.5, { ...at(DAY_US - 3600e6), fill_id: 'O0#1', order_id: 'O0' }),
+          fill('BBB', 'SELL', 100, 51.2, { ...at(t - 1e6), fill_id: 'O1#1', order_id: 'O1' }),
+          fill('AAA', 'BUY', 400, 32.97, { ...at(t), fill_id: 'O2#1', order_id: 'O2' }),
+          fill('AAA', 'BUY', 709, 32.97, { ...at(t), fill_id: 'O2#2', order_id: 'O2' }),
+        ];
+        const onDayFills = fills.filter(onDay);
+        const w = await StreamWriter.open<Fill>(own, 'broker', 'Fill', { retentionMs: 0, latest: false });
+        w.write(fills);
+        expect(await w.flush()).toMatchObject({ added: fills.length, failed: 0 });
+        const quotes = all.filter((q) => q.symbol === 'CCC').slice(0, 100);
+        const q = await StreamWriter.open<Quote>(own, 'quotes', 'Quote', { retentionMs: 0, latest: true });
+        q.write(quotes);
+        await q.flush();
+
+        const results = await flushDay(own, { lake: ownLake.dir, date: DAY });
+        expect(results.map((r) => [r.dataset, r.added, r.skipped])).toEqual([
+          ['broker', onDayFills.length, 0],
+          ['quotes', quotes.filter(onDay).length, 0],
+        ]);
+        const byFill = (rows: Record<string, unknown>[]) =>
+          [...rows].sort((a, b) => String(a['fill_id']).localeCompare(String(b['fill_id'])));
+        expect(byFill(deltaRsRows(join(ownLake.dir, 'broker')))).toEqual(byFill(onDayFills.map((f) => ({ ...f }))));
+        expect(await own.xlen(streamKey('broker', 'AAA'))).toBe(1); // the fill of the day before
+      } finally {
+        own.disconnect();
+        ownLake.remove();
       }
     } finally {
       server.kill('SIGKILL');

@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlphaError } from '../../core/errors.ts';
+import { isoTimeMicros } from '../../core/time.ts';
 import { coldSource } from './cold-read.ts';
 import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
 import { lockPath, PARTITION, tablePath } from './layout.ts';
@@ -58,7 +59,7 @@ export async function appendFiles(
       const before = tableVersion(table);
       const rows = await stage(duck, schema, files);
       const identity = [...schema.key, ...schema.latest.filter((c) => !schema.key.includes(c))];
-      await checkBatch(duck, schema, identity);
+      await checkBatch(duck, schema, identity, `dataset "${dataset}", ${files.join(', ')}`);
       if (rows === 0) return { added: 0, skipped: 0, before, version: before, ...(options.check ? { held: 0 } : {}) };
       const held = async (version: number) => (options.check ? { held: await rowsHeld(duck, table.dir, identity, version) } : {});
       await duck.connection.run(`ATTACH ${literal(table.dir)} AS lake (TYPE delta)`);
@@ -165,16 +166,20 @@ async function stage(duck: Duck, schema: LakeSchema, files: readonly string[]): 
   return Number((await all(duck, 'SELECT count(*) AS n FROM batch'))[0]?.['n'] ?? 0);
 }
 
-async function checkBatch(duck: Duck, schema: LakeSchema, identity: readonly string[]): Promise<void> {
+async function checkBatch(duck: Duck, schema: LakeSchema, identity: readonly string[], where: string): Promise<void> {
   const anyNull = schema.columns.map((c) => `${ident(c.name)} IS NULL`).join(' OR ');
   const nulls = Number((await all(duck, `SELECT count(*) AS n FROM batch WHERE ${anyNull}`))[0]?.['n'] ?? 0);
-  if (nulls > 0) throw new AlphaError(`${nulls} row(s) with a NULL: expected a value in every column of ${schema.name}`);
+  if (nulls > 0) throw new AlphaError(`${where}: ${nulls} row(s) with a NULL: expected a value in every column of ${schema.name}`);
   const keys = identity.map(ident).join(', ');
-  const repeated = await all(duck, `SELECT ${keys}, count(*) AS n FROM batch GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
+  // Times as µs since the epoch (a JS Date would drop the µs), shown in ISO µs.
+  const timestamps = new Set(schema.columns.filter((c) => c.type === 'timestamp').map((c) => c.name));
+  const shown = identity.map((c) => (timestamps.has(c) ? `epoch_us(${ident(c)}) AS ${ident(c)}` : ident(c))).join(', ');
+  const repeated = await all(duck, `SELECT ${shown}, count(*) AS n FROM batch GROUP BY ${keys} HAVING count(*) > 1 LIMIT 1`);
   if (repeated.length > 0) {
     const r = repeated[0]!;
+    const value = (c: string): string => (timestamps.has(c) ? isoTimeMicros(Number(r[c])) : String(r[c]));
     throw new AlphaError(
-      `${r['n']} rows with the same ${identity.map((c) => `${c} ${String(r[c])}`).join(', ')}: expected each version of a record once`,
+      `${where}: ${r['n']} rows with the same ${identity.map((c) => `${c} ${value(c)}`).join(', ')}: expected each version of a record once`,
     );
   }
 }

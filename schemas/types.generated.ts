@@ -328,7 +328,7 @@ export interface PortfolioState {
   positions: Position[];
 }
 
-/** A model's forecast for one symbol. */
+/** A model's forecast for one symbol. The forecasts of several models for one symbol at one instant are so many records (model names each). */
 export interface Prediction {
   /** When it happened in the world (valid time), µs since the Unix epoch, UTC. */
   ts_event: number;

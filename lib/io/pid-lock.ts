@@ -28,16 +28,17 @@ export class PidLockError extends Error {
 /**
  * Takes the lock file `path` for this process: undefined once it holds it, or the pid of the live
  * process that does. A stale lock (its process gone, or no pid in it) is taken over, and `onTakeOver`
- * told its text. Fails with a PidLockError naming the step, `link` with EEXIST when other processes
- * kept taking it meanwhile.
+ * told its text. `label` (what holds it, e.g. "alpha live") is written after the pid, for messages.
+ * Fails with a PidLockError naming the step, `link` with EEXIST when other processes kept taking it
+ * meanwhile.
  * @example
  * const holder = takePidLock('lake/.locks/quotes.lock'); // undefined: this process holds it
  */
-export function takePidLock(path: string, onTakeOver?: (stale: string) => void): number | undefined {
+export function takePidLock(path: string, onTakeOver?: (stale: string) => void, label?: string): number | undefined {
   const mine = `${path}.${process.pid}`;
   try {
     try {
-      writeFileSync(mine, `${process.pid}\n`);
+      writeFileSync(mine, `${process.pid}${label ? ` ${label}` : ''}\n`);
     } catch (err) {
       throw new PidLockError('write', err);
     }

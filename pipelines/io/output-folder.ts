@@ -22,6 +22,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   realpathSync,
   renameSync,
@@ -67,6 +68,8 @@ export interface OutputOptions {
    * (--overwrite would delete it) or be inside a folder of them (the run would write into its input).
    */
   inputs?: readonly RunInput[];
+  /** What this run is, written in its lock for the message that refuses another run (e.g. "alpha live"). */
+  holder?: string;
 }
 
 /** A file or folder a run reads, named for messages: `{ what: 'the data folder (--data)', path, folder: true }`. */
@@ -80,31 +83,18 @@ export interface RunInput {
 
 export function openOutput(path: string, options: OutputOptions = {}): OutputFolder {
   const flag = options.flag ?? '--out';
-  const note = options.note ?? ((line: string) => process.stderr.write(`alpha: ${line}\n`));
+  const note = options.note ?? defaultNote;
   const where = `${flag} ${path}`;
-  const out = ownFolder(path, flag);
-  refuseInputs(out, options.inputs ?? [], where);
-  refuseLink(out, where);
+  const { out, release: releaseLock } = holdOutput(path, options);
   const parent = dirname(out);
   const name = basename(out);
-  try {
-    mkdirSync(parent, { recursive: true });
-  } catch (err) {
-    throw new AlphaError(`${where}: cannot create its parent folder ${parent} (${reason(err)}), expected a folder this user can write`);
-  }
-
-  const lock = join(parent, `.${name}.lock`);
-  takeLock(lock, where, note);
-  // Ended by a signal, the run takes its lock and staging folder with it (the next run would remove them too).
-  const forgetLock = removedOnSignal(lock);
   let forgetStaging = (): void => {};
   const release = () => {
-    rmSync(lock, { force: true });
-    forgetLock();
+    releaseLock();
     forgetStaging();
   };
   try {
-    removeLeftovers(parent, name, out, lock, note);
+    removeLeftovers(parent, name, out, note);
     if (isDirectory(out)) {
       const entries = readdirSync(out);
       if (entries.length > 0 && !options.overwrite)
@@ -191,6 +181,60 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
   }
 }
 
+/** A run's hold on its output folder (holdOutput): the folder, its lock, and the release of the lock. */
+export interface HeldOutput {
+  /** The folder (absolute). */
+  readonly out: string;
+  /** The lock beside it, `.NAME.lock`. */
+  readonly lock: string;
+  /** Releases the lock (again: nothing). */
+  release(): void;
+}
+
+/**
+ * Holds `path` for this run the way openOutput does, for a run that writes into it directly (`alpha
+ * live`, whose capture must be where a killed run left it): refuses an input, a link or a folder no
+ * run may own, then takes `.NAME.lock` beside it, naming `options.holder`. A lock of a process no
+ * longer running is taken over; one of a running process is refused naming it. The lock goes with
+ * `release()`, or with the process when a signal ends it.
+ */
+export function holdOutput(path: string, options: OutputOptions = {}): HeldOutput {
+  const flag = options.flag ?? '--out';
+  const note = options.note ?? defaultNote;
+  const where = `${flag} ${path}`;
+  const out = ownFolder(path, flag);
+  refuseInputs(out, options.inputs ?? [], where);
+  refuseLink(out, where);
+  const parent = dirname(out);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (err) {
+    throw new AlphaError(`${where}: cannot create its parent folder ${parent} (${reason(err)}), expected a folder this user can write`);
+  }
+  const lock = join(parent, `.${basename(out)}.lock`);
+  takeLock(lock, where, note, options.holder);
+  // Ended by a signal, the run takes its lock with it (the next run would take it over too).
+  const forget = removedOnSignal(lock);
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    rmSync(lock, { force: true });
+    forget();
+  };
+  try {
+    for (const left of removeDeadLeftovers(lock)) note(`removed ${left.path} (left by process ${left.pid}, no longer running)`);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { out, lock, release };
+}
+
+function defaultNote(line: string): void {
+  process.stderr.write(`alpha: ${line}\n`);
+}
+
 /**
  * The run's folder replaces the entry at `out` by a rename: a link there would be replaced and its
  * target left as it was (a dangling one failed only at the end, after the whole run).
@@ -230,13 +274,17 @@ function checkFolderPath(out: string, where: string): void {
 }
 
 /** Takes `.NAME.lock` (lib/io/pid-lock.ts); a lock of a process no longer running is taken over. */
-function takeLock(lock: string, where: string, note: (line: string) => void): void {
+function takeLock(lock: string, where: string, note: (line: string) => void, label?: string): void {
   let holder: number | undefined;
   try {
-    holder = takePidLock(lock, (stale) => {
-      const pid = Number.parseInt(stale, 10);
-      note(`taking over the stale lock ${lock} (${Number.isInteger(pid) ? `process ${pid} is not running` : 'no pid in it'})`);
-    });
+    holder = takePidLock(
+      lock,
+      (stale) => {
+        const pid = Number.parseInt(stale, 10);
+        note(`taking over the stale lock ${lock} (${Number.isInteger(pid) ? `process ${pid} is not running` : 'no pid in it'})`);
+      },
+      label,
+    );
   } catch (err) {
     if (!(err instanceof PidLockError)) throw err;
     const code = (err.cause as NodeJS.ErrnoException).code;
@@ -252,18 +300,29 @@ function takeLock(lock: string, where: string, note: (line: string) => void): vo
       throw new AlphaError(`${where}: its lock ${lock} was taken by another run meanwhile, expected one run per folder`);
     throw new AlphaError(`${where}: cannot create its lock ${lock} (${reason(err.cause)}), expected a folder this user can write`);
   }
-  if (holder !== undefined)
+  if (holder !== undefined) {
+    const what = holderLabel(lock);
     throw new AlphaError(
-      `${where}: in use by process ${holder} (lock ${lock}), expected one run per folder: wait for it, or choose another --out`,
+      `${where}: in use by process ${holder} (${what ? `${what}; ` : ''}lock ${lock}), expected one run per folder: wait for it${what === 'alpha live' ? ' or stop it (alpha kill, or SIGTERM)' : ''}, or choose another --out`,
     );
+  }
+}
+
+/** What the holder of `lock` wrote after its pid ("alpha live"), if anything: for the message only. */
+function holderLabel(lock: string): string | undefined {
+  try {
+    const m = /^\d+ ([a-z][a-z -]{0,40})\n?$/.exec(readFileSync(lock, 'utf8'));
+    return m?.[1];
+  } catch {
+    return undefined; // released meanwhile
+  }
 }
 
 /**
- * Staging and old folders, and private lock files (`.NAME.lock.PID`, lib/io/pid-lock.ts), of runs no
- * longer running; an old folder whose swap was interrupted goes back in place.
+ * Staging and old folders of runs no longer running (holdOutput removes their private lock files); an
+ * old folder whose swap was interrupted goes back in place.
  */
-function removeLeftovers(parent: string, name: string, out: string, lock: string, note: (line: string) => void): void {
-  for (const left of removeDeadLeftovers(lock)) note(`removed ${left.path} (left by process ${left.pid}, no longer running)`);
+function removeLeftovers(parent: string, name: string, out: string, note: (line: string) => void): void {
   const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(staging|old)-(\\d+)-`);
   for (const entry of readdirSync(parent).sort()) {
     const m = pattern.exec(entry);

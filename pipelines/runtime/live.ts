@@ -19,7 +19,7 @@ import { registry } from '../../operators/index.ts';
 import { DeadLetterLog } from './dead-letter-log.ts';
 import { readManifest } from '../data/manifest.ts';
 import { type Capture, CAPTURE_FILE, type CaptureHeader, CaptureWriter, readCapture } from '../io/capture-log.ts';
-import { openOutput, ownFolder, refuseInputs, runInputs } from '../io/output-folder.ts';
+import { holdOutput, openOutput, ownFolder, refuseInputs, runInputs } from '../io/output-folder.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
 import type { Topology } from '../topology/model.ts';
 import { resolveTopology } from './backtest.ts';
@@ -125,6 +125,25 @@ const quiet: Logger = { info: () => {}, warn: () => {} };
 
 export async function runLiveSession(options: LiveOptions): Promise<LiveSummary> {
   const log = options.log ?? quiet;
+  if (options.resume && options.overwrite)
+    throw new AlphaError('--resume with --overwrite: a resume continues the run in --out; give one of them');
+  if (options.resume && options.warm !== undefined)
+    throw new AlphaError('--resume with --warm: the capture being resumed holds its own warm-up already');
+  // Held as a backtest holds its --out (.NAME.lock beside it, naming this process): another live run,
+  // backtest or sweep is refused it, --overwrite or not; a resume takes over the lock of the run that died.
+  const held = holdOutput(options.outDir, {
+    holder: 'alpha live',
+    inputs: [{ what: 'the topology', path: options.topologyFile }],
+    note: (line) => log.warn(`alpha: ${line}`),
+  });
+  try {
+    return await runHeld(options, log);
+  } finally {
+    held.release();
+  }
+}
+
+async function runHeld(options: LiveOptions, log: Logger): Promise<LiveSummary> {
   // Refused before anything else is read.
   const dead = options.resume ? deadRun(options) : undefined;
   if (!dead) checkLiveFolder(options.outDir, options.overwrite ?? false);
@@ -652,8 +671,6 @@ export function statusLine(
 
 /** The capture of the run that died writing `--out`, to resume: refused when there is none to resume. */
 function deadRun(options: LiveOptions): Capture {
-  if (options.overwrite) throw new AlphaError('--resume with --overwrite: a resume continues the run in --out; give one of them');
-  if (options.warm !== undefined) throw new AlphaError('--resume with --warm: the capture being resumed holds its own warm-up already');
   const out = ownFolder(options.outDir);
   const file = join(options.outDir, CAPTURE_FILE);
   if (!existsSync(join(out, CAPTURE_FILE)))

@@ -3,7 +3,7 @@
  * while `alpha live` trades against colo_venue, a second `alpha live`, a backtest and a sweep on its
  * --out are refused in one line naming it, --overwrite or not, and its capture is left whole. A lock
  * of a process that has ended is taken over; a symbolic link given as --out is refused, as a
- * backtest refuses it.
+ * backtest refuses it, and so is, before anything else, an --out that holds the topology.
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -90,5 +90,12 @@ describe('alpha live holds its --out', () => {
     }
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readdirSync(target)).toEqual([]);
+  }, 40_000);
+
+  it('says first that an --out holding the topology holds it, not that it is not empty', async () => {
+    const r = await runAlpha(liveVenueArgs(day, 600, 'examples', '--seconds', '1'), 30_000);
+    expect(refused(r)).toBe(
+      'alpha: --out examples: holds the topology examples/live-venue.yaml, which this run reads; expected a folder of its own outside it (e.g. out/NAME)',
+    );
   }, 40_000);
 });

@@ -131,23 +131,25 @@ export async function runLiveSession(options: LiveOptions): Promise<LiveSummary>
     throw new AlphaError('--resume with --warm: the capture being resumed holds its own warm-up already');
   // Held as a backtest holds its --out (.NAME.lock beside it, naming this process): another live run,
   // backtest or sweep is refused it, --overwrite or not; a resume takes over the lock of the run that died.
+  // What the run reads is known first: an --out that is (or holds) the data folder is refused before
+  // a lock is made beside it, which would change the folder around the data.
+  const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   const held = holdOutput(options.outDir, {
     holder: 'alpha live',
-    inputs: [{ what: 'the topology', path: options.topologyFile }],
+    inputs: runInputs(options.topologyFile, options.dataDir ?? topology.data, topology),
     note: (line) => log.warn(`alpha: ${line}`),
   });
   try {
-    return await runHeld(options, log);
+    return await runHeld(options, log, topology);
   } finally {
     held.release();
   }
 }
 
-async function runHeld(options: LiveOptions, log: Logger): Promise<LiveSummary> {
+async function runHeld(options: LiveOptions, log: Logger, topology: Topology): Promise<LiveSummary> {
   // Refused before anything else is read.
   const dead = options.resume ? deadRun(options) : undefined;
   if (!dead) checkLiveFolder(options.outDir, options.overwrite ?? false);
-  const topology = resolveTopology(options.topologyFile, options.sets, options.registry ?? registry, 'live');
   if (dead) return resumeSession(options, log, topology, dead);
   // A group that is not there, or a replica it does not have, is refused before anything is read.
   const group = options.group ? planGroup(topology, options.group.name, undefined, options.group.replica) : undefined;

@@ -1,6 +1,7 @@
 /** `alpha data flush --date D`: one day of the Redis hot tier into the lake's Delta tables, then out of Redis (docs/lake.md). */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { FlushResult } from '../data/flush.ts';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
 import { DEFAULT_LAKE, lakeFolder, parseDay } from './lake-options.ts';
@@ -43,20 +44,14 @@ export function registerFlushCommand(data: Command): void {
       if (existsSync(opts.lake) && !statSync(opts.lake).isDirectory()) throw new AlphaError(`--lake ${opts.lake}: not a folder`);
       const redis = await openRedis(url, 'data flush');
       try {
-        const results = await flushDay(redis, {
-          lake: opts.lake,
-          date,
-          ...(opts.dataset !== undefined ? { datasets: opts.dataset } : {}),
-          onDataset: (dataset, rows) => process.stderr.write(`flushing ${rows} records of "${dataset}" for ${date}\n`),
-        });
-        if (results.length === 0) process.stderr.write(`no dataset in Redis to flush\n`);
-        for (const r of results) {
+        // Each dataset's line as it is flushed: one that fails later does not hide what was done.
+        const report = (r: FlushResult): void => {
           if (r.rows === 0) {
             const e = r.earlier;
             process.stderr.write(
               `"${r.dataset}" ${date}: nothing in Redis${e ? ` (flushed before: ${e.rows} records, table version ${e.version}, ${e.state})` : ''}\n`,
             );
-            continue;
+            return;
           }
           process.stderr.write(
             `"${r.dataset}" ${date}: ${r.rows} records${r.created ? ' (table created)' : ''}, ${r.added} added, ${r.skipped} already there, ` +
@@ -68,7 +63,15 @@ export function registerFlushCommand(data: Command): void {
                 r.undecodable > r.undecodable_entries.length ? `the first ${r.undecodable_entries.length}: ` : ''
               }${r.undecodable_entries.map((e) => `${e.stream} ${e.id}`).join(', ')})\n`,
             );
-        }
+        };
+        const results = await flushDay(redis, {
+          lake: opts.lake,
+          date,
+          ...(opts.dataset !== undefined ? { datasets: opts.dataset } : {}),
+          onDataset: (dataset, rows) => process.stderr.write(`flushing ${rows} records of "${dataset}" for ${date}\n`),
+          onResult: report,
+        });
+        if (results.length === 0) process.stderr.write(`no dataset in Redis to flush\n`);
       } finally {
         redis.disconnect();
       }

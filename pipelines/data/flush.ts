@@ -80,6 +80,8 @@ export interface FlushOptions {
   /** Datasets to flush; default: every dataset in Redis whose schema can be a lake table. */
   datasets?: readonly string[];
   onDataset?: (dataset: string, rows: number) => void;
+  /** Told of each dataset's result as it is flushed (before a later dataset can fail). */
+  onResult?: (result: FlushResult) => void;
 }
 
 const flushDir = (lake: string, dataset: string): string => join(lake, '.flush', dataset);
@@ -121,16 +123,35 @@ async function chooseDatasets(redis: Redis, wanted: readonly string[] | undefine
   return out;
 }
 
+/**
+ * Flushes each dataset in turn. One that fails does not stop the others (a dataset refused by the lake
+ * left every later one in Redis): the failures are thrown together once the rest are flushed, each
+ * naming its dataset; a single dataset's failure is thrown as it is.
+ */
 export async function flushDay(redis: Redis, o: FlushOptions): Promise<FlushResult[]> {
   const results: FlushResult[] = [];
-  for (const [dataset, schema] of await chooseDatasets(redis, o.datasets)) {
-    const table = tablePath(o.lake, dataset, false);
-    const dir = flushDir(table.lake, dataset);
-    mkdirSync(dir, { recursive: true });
-    results.push(
-      await withLock(join(table.lake, '.locks', `${dataset}.flush.lock`), `the flush of dataset "${dataset}"`, () =>
+  const chosen = await chooseDatasets(redis, o.datasets);
+  const failures: { dataset: string; error: unknown }[] = [];
+  for (const [dataset, schema] of chosen) {
+    try {
+      const table = tablePath(o.lake, dataset, false);
+      const dir = flushDir(table.lake, dataset);
+      mkdirSync(dir, { recursive: true });
+      const result = await withLock(join(table.lake, '.locks', `${dataset}.flush.lock`), `the flush of dataset "${dataset}"`, () =>
         flushDataset(redis, o, dataset, schema, dir),
-      ),
+      );
+      results.push(result);
+      o.onResult?.(result);
+    } catch (error) {
+      if (chosen.length === 1) throw error;
+      failures.push({ dataset, error });
+    }
+  }
+  if (failures.length > 0) {
+    const flushed = results.map((r) => `"${r.dataset}"`).join(', ') || 'none';
+    throw new AlphaError(
+      `${failures.length} of ${chosen.length} datasets failed to flush for ${o.date} (flushed: ${flushed}): ` +
+        failures.map((f) => `"${f.dataset}": ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; '),
     );
   }
   return results;

@@ -173,6 +173,24 @@ describe('alpha data flush --date D: crash-safe, idempotent', () => {
     }, 60_000);
   }
 
+  it('flushes the other datasets when one fails, then names the failure (one refused dataset left every later one in Redis)', async () => {
+    const [broken, good] = [`broken_${tag}`, `good_${tag}`];
+    const rows = all.filter((q) => q.symbol === 'BBB' && onDay(q)).slice(0, 200);
+    await writeToRedis(broken, rows);
+    await writeToRedis(good, rows);
+    // The broken one's ledger of the day is not a ledger: its flush is refused.
+    mkdirSync(join(lake.dir, '.flush', broken), { recursive: true });
+    writeFileSync(join(lake.dir, '.flush', broken, `${DAY}.json`), 'not a ledger');
+    const told: string[] = [];
+    await expect(
+      flushDay(redis, { lake: lake.dir, date: DAY, datasets: [broken, good], onResult: (r) => told.push(r.dataset) }),
+    ).rejects.toThrow(
+      new RegExp(`^1 of 2 datasets failed to flush for ${DAY} \\(flushed: "${good}"\\): "${broken}": .*not a flush ledger`),
+    );
+    expect(told).toEqual([good]);
+    expect(lakeRows(good)).toEqual(asRows(rows));
+  }, 60_000);
+
   it('refuses an unknown dataset and one that cannot be a lake table; leaves an entry that does not decode in Redis', async () => {
     await expect(flushDay(redis, { lake: lake.dir, date: DAY, datasets: [`none_${tag}`] })).rejects.toThrow(
       `hot tier: no dataset "none_${tag}" in Redis`,

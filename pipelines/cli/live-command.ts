@@ -96,6 +96,10 @@ export function registerLiveCommand(program: Command): void {
         );
       if (opts.date !== undefined && !isDate(opts.date))
         throw new AlphaError(`--date ${JSON.stringify(opts.date)}: expected a real date YYYY-MM-DD`);
+      // A weekend has no session: alpha venue start refuses it too, and the run would wait for a market.
+      const weekday = opts.date === undefined ? undefined : new Date(`${opts.date}T00:00:00Z`).getUTCDay();
+      if (weekday === 0 || weekday === 6)
+        throw new AlphaError(`--date ${opts.date} is a ${weekday === 6 ? 'Saturday' : 'Sunday'}, not a trading day: expected a weekday`);
       if (opts.date === undefined && speed !== 1)
         throw new AlphaError('--speed needs --date: the trading day whose session the faster clock runs through');
       if (opts.openAt !== undefined && opts.date === undefined)

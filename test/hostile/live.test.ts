@@ -155,6 +155,11 @@ describe('alpha live and alpha backtest --capture refuse', () => {
       /^--set broker\.port=0 node "broker": param "port" is 0/m,
     ],
     [
+      'a --date on a weekend (the venue refuses it too)',
+      ['live', 'examples/live-venue.yaml', '--date', '2024-01-06', '--out', join(dir, 'o-weekend')],
+      /^alpha: --date 2024-01-06 is a Saturday, not a trading day: expected a weekday$/m,
+    ],
+    [
       'a file that is not a capture',
       ['backtest', 'examples/live-venue.yaml', '--capture', notCapture, '--out', join(dir, 'o2')],
       /^alpha: .*not\.alog: no capture header/m,

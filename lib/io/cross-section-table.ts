@@ -9,11 +9,10 @@ import type { CrossSection } from '../../schemas/types.generated.ts';
 const TIMESTAMP = new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, 'UTC');
 /** The columns every row has before the features: no feature may take one of these names. */
 export const FIXED_COLUMNS: readonly string[] = ['ts_event', 'ts_known', 'symbol', 'price'];
-const FIXED = FIXED_COLUMNS;
 
 export function crossSectionTable(snapshots: readonly CrossSection[], features: readonly string[]): arrow.Table {
-  const clash = features.find((f) => FIXED.includes(f));
-  if (clash) throw new Error(`feature "${clash}" has the name of a fixed column (${FIXED.join(', ')})`);
+  const clash = features.find((f) => FIXED_COLUMNS.includes(f));
+  if (clash) throw new Error(`feature "${clash}" has the name of a fixed column (${FIXED_COLUMNS.join(', ')})`);
   const rows = snapshots.reduce((n, cs) => n + cs.symbols.length, 0);
   const tsEvent = new BigInt64Array(rows);
   const tsKnown = new BigInt64Array(rows);

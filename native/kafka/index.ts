@@ -195,26 +195,21 @@ export function toColumns(records: readonly ProducedRecord[]): ProducedColumns {
   const names: string[] = [];
   const headerValues: (string | Buffer)[] = [];
   let text = true;
-  for (let i = 0; i < records.length; i++) {
+  let i = 0;
+  /** One header of record `i`, from either form of its headers. */
+  const add = (name: string, v: string | Buffer): void => {
+    names.push(name);
+    headerValues.push(v);
+    if (typeof v !== 'string') text = false;
+    counts[i]!++;
+  };
+  for (; i < records.length; i++) {
     const r = records[i]!;
     if (r.topic !== topic) throw new TypeError(`send: one topic per call (${topic}, then ${r.topic})`);
     partitions[i] = r.partition;
     const h = r.headers;
-    if (isHeaderList(h))
-      for (const [name, v] of h) {
-        names.push(name);
-        headerValues.push(v);
-        if (typeof v !== 'string') text = false;
-        counts[i]!++;
-      }
-    else
-      for (const name in h) {
-        const v = h[name]!;
-        names.push(name);
-        headerValues.push(v);
-        if (typeof v !== 'string') text = false;
-        counts[i]!++;
-      }
+    if (isHeaderList(h)) for (const [name, v] of h) add(name, v);
+    else for (const name in h) add(name, h[name]!);
   }
   return {
     topic,

@@ -56,12 +56,8 @@ export function soundCrossSections<T extends CrossSection>(
   return batch.where((i) => {
     const record = batch.record(i);
     const malformed = crossSectionProblem(record);
-    const problem =
-      malformed !== undefined
-        ? `malformed cross-section: ${malformed}`
-        : declared && featuresProblem(record.features, declared) !== undefined
-          ? `cross-section ${featuresProblem(record.features, declared)}`
-          : undefined;
+    const other = malformed === undefined && declared ? featuresProblem(record.features, declared) : undefined;
+    const problem = malformed !== undefined ? `malformed cross-section: ${malformed}` : other && `cross-section ${other}`;
     if (problem !== undefined) ctx.deadLetter(record, problem);
     return problem === undefined;
   });

@@ -74,7 +74,8 @@ const params = z
       ),
     limit: z.number().int().min(1).optional().describe('Stop after this many records (the rest stays for the next reader of the group).'),
     features: z
-      .array(z.string().min(1).max(256))
+      // Names, as the feature operators' own: a control byte or a path in one ended up in messages and column names.
+      .array(z.string().refine((f) => nameProblem(f) === undefined, { message: `a feature name: ${nameRule()}` }))
       .min(1)
       .max(10_000)
       .refine((xs) => new Set(xs).size === xs.length, { message: 'has a name twice; each feature must differ' })

@@ -43,6 +43,11 @@ describe('source.kafka: the feature columns of CrossSection and FeatureVector re
       expect.stringMatching(/node "feed": .*features.*has a name twice/),
     ]);
     expect(problemsOf(source('schema: CrossSection, features: []'))).toHaveLength(1);
+    // Names, not text: a newline would split every message naming it, a path would be a column name.
+    for (const bad of ['"a\\nb"', "'../x'", "''"])
+      expect(problemsOf(source(`schema: CrossSection, features: [f1, ${bad}]`)), bad).toEqual([
+        expect.stringMatching(/node "feed": .*features.*a feature name/),
+      ]);
   });
 
   it('a broker outside ports 1 to 65535 is refused at validation, naming it', () => {

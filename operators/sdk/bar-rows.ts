@@ -1,19 +1,19 @@
 /**
- * The rows of a batch of bars that an operator can use: prices (open, high, low, close) positive
- * and finite with low ≤ high, a volume finite and ≥ 0, a symbol the run knows (OrderCheck's rule,
+ * The rows of a batch of bars that an operator can use: prices (open, high, low, close) within
+ * lib/core/prices.ts's range with low ≤ high, a volume finite and ≥ 0, a symbol the run knows (OrderCheck's rule,
  * with its `outside_universe: skip`). A source that takes bars from outside (source.kafka: the hybrid
  * graph's colo → cloud edge) dead-letters the others with the reason: downstream, a bar with a NaN
  * close dropped its symbol from the targets without a word.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
+import { isPrice, PRICE_RULE } from '../../lib/core/prices.ts';
 import type { Bar } from '../../schemas/types.generated.ts';
 import type { OrderCheck, RowCheckContext } from './replay.ts';
 
 /** Why a bar's values cannot be used, or undefined. */
 export function barProblem(b: Pick<Bar, 'open' | 'high' | 'low' | 'close' | 'volume'>): string | undefined {
   const prices = [b.open, b.high, b.low, b.close];
-  if (!prices.every((p) => p > 0 && Number.isFinite(p)))
-    return `bad bar price: open ${b.open}, high ${b.high}, low ${b.low}, close ${b.close} (prices must be positive finite numbers)`;
+  if (!prices.every(isPrice)) return `bad bar price: open ${b.open}, high ${b.high}, low ${b.low}, close ${b.close} (${PRICE_RULE})`;
   if (b.low > b.high) return `bad bar: low ${b.low} > high ${b.high}`;
   if (!(b.volume >= 0 && Number.isFinite(b.volume))) return `bad bar volume ${b.volume} (must be a finite number >= 0)`;
   return undefined;

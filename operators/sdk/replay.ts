@@ -7,6 +7,7 @@
  * source.redis record by record with {@link recordProblem}), so every market-data source refuses the same rows.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
+import { isPrice, PRICE_RULE } from '../../lib/core/prices.ts';
 import type { BookDepth, Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { DatasetStore, SourceContext } from './context.ts';
 import type { SourceReader } from './spec.ts';
@@ -207,10 +208,8 @@ export function recordProblem<TName extends keyof Replayable>(
 
 export function quoteProblem(q: Quote): string | undefined {
   if (
-    q.bid > 0 &&
-    q.ask > 0 &&
-    Number.isFinite(q.bid) &&
-    Number.isFinite(q.ask) &&
+    isPrice(q.bid) &&
+    isPrice(q.ask) &&
     q.bid <= q.ask &&
     q.bid_size >= 0 &&
     q.ask_size >= 0 &&
@@ -222,8 +221,8 @@ export function quoteProblem(q: Quote): string | undefined {
 }
 
 function describeQuoteProblem(q: Quote): string | undefined {
-  if (!(q.bid > 0 && q.ask > 0 && Number.isFinite(q.bid) && Number.isFinite(q.ask))) {
-    return `bad price: bid ${q.bid}, ask ${q.ask} (prices must be positive finite numbers)`;
+  if (!(isPrice(q.bid) && isPrice(q.ask))) {
+    return `bad price: bid ${q.bid}, ask ${q.ask} (${PRICE_RULE})`;
   }
   if (q.bid > q.ask) return `crossed quote: bid ${q.bid} > ask ${q.ask}`;
   if (!(q.bid_size >= 0 && q.ask_size >= 0 && Number.isFinite(q.bid_size) && Number.isFinite(q.ask_size)))
@@ -232,12 +231,12 @@ function describeQuoteProblem(q: Quote): string | undefined {
 }
 
 export function tradeProblem(t: Trade): string | undefined {
-  if (t.price > 0 && Number.isFinite(t.price) && t.size > 0 && Number.isFinite(t.size)) return undefined;
+  if (isPrice(t.price) && t.size > 0 && Number.isFinite(t.size)) return undefined;
   return describeTradeProblem(t);
 }
 
 function describeTradeProblem(t: Trade): string | undefined {
-  if (!(t.price > 0 && Number.isFinite(t.price))) return `bad trade price ${t.price} (must be a positive finite number)`;
+  if (!isPrice(t.price)) return `bad trade price ${t.price} (${PRICE_RULE})`;
   if (!(t.size > 0 && Number.isFinite(t.size))) return `bad trade size ${t.size} (must be a positive finite number)`;
   return undefined;
 }
@@ -301,7 +300,7 @@ function saneQuotes(batch: ColumnBatch<Quote>): (i: number) => boolean {
     const bs = bidSize[i]!;
     const as = askSize[i]!;
     // bs - bs is 0 only for a finite size: NaN and ±Infinity give NaN.
-    return b > 0 && a > 0 && Number.isFinite(b) && Number.isFinite(a) && b <= a && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
+    return isPrice(b) && isPrice(a) && b <= a && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
   };
 }
 
@@ -311,7 +310,7 @@ function saneTrades(batch: ColumnBatch<Trade>): (i: number) => boolean {
   return (i) => {
     const p = price[i]!;
     const n = size[i]!;
-    return p > 0 && Number.isFinite(p) && n > 0 && n - n === 0;
+    return isPrice(p) && n > 0 && n - n === 0;
   };
 }
 
@@ -353,7 +352,7 @@ export function soundRows<T extends Quote | Trade>(schema: 'Quote' | 'Trade', ba
 
 export function depthProblem(d: BookDepth): string | undefined {
   if (!(Number.isInteger(d.level) && d.level >= 2)) return `bad level ${d.level} (level 2 is the first beyond the top, the quote)`;
-  if (!(d.price > 0 && Number.isFinite(d.price))) return `bad depth price ${d.price} (must be a positive finite number)`;
+  if (!isPrice(d.price)) return `bad depth price ${d.price} (${PRICE_RULE})`;
   if (!(d.size >= 0 && Number.isFinite(d.size))) return `bad depth size ${d.size} (must be a finite number >= 0)`;
   return undefined;
 }
@@ -363,7 +362,7 @@ function decodeDepth(batch: ColumnBatch<BookDepth>, ctx: RowCheckContext, check:
   const sane = (i: number): boolean => {
     const p = price[i]!;
     const n = size[i]!;
-    return level[i]! >= 2 && p > 0 && Number.isFinite(p) && n >= 0 && Number.isFinite(n);
+    return level[i]! >= 2 && isPrice(p) && n >= 0 && Number.isFinite(n);
   };
   return validated(batch, ctx, check, sane, depthProblem);
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { nameProblem, nameRule } from '../../lib/core/names.ts';
+import { isPrice, PRICE_RULE } from '../../lib/core/prices.ts';
 import type { Bar } from '../../schemas/types.generated.ts';
 import { defineSource, type SourceRecord } from '../sdk/spec.ts';
 
@@ -22,7 +23,7 @@ const params = z.strictObject({
 /** Why a bar cannot be replayed, or undefined. */
 export function barProblem(b: Bar): string | undefined {
   const prices = [b.open, b.high, b.low, b.close];
-  if (!prices.every((x) => x > 0 && Number.isFinite(x))) return `bad price: open ${b.open}, high ${b.high}, low ${b.low}, close ${b.close}`;
+  if (!prices.every(isPrice)) return `bad price: open ${b.open}, high ${b.high}, low ${b.low}, close ${b.close} (${PRICE_RULE})`;
   if (b.low > Math.min(b.open, b.close) || b.high < Math.max(b.open, b.close))
     return `low ${b.low} / high ${b.high} do not hold open ${b.open} and close ${b.close}`;
   if (!(b.volume >= 0)) return `bad volume ${b.volume}`;

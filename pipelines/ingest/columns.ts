@@ -4,6 +4,7 @@
  * the dataset's schema (Quote, Trade, Bar, Fundamental or CorporateAction), or the reason it cannot.
  */
 import { AlphaError } from '../../lib/core/errors.ts';
+import { isPrice, MAX_PRICE } from '../../lib/core/prices.ts';
 import type { TimeParser } from './times.ts';
 
 export const FORMATS = ['quotes', 'trades', 'ohlcv', 'itch', 'fundamentals', 'corporate-actions'] as const;
@@ -203,7 +204,7 @@ function value(spec: ColumnSpec, text: string, ctx: RowContext): number | string
   if (!Number.isFinite(x)) return `${spec.field} ${text}: expected a finite number`;
   switch (spec.kind) {
     case 'price':
-      return x > 0 ? x : `${spec.field} ${text}: expected a positive price`;
+      return isPrice(x) ? x : `${spec.field} ${text}: expected a price above 0 and at most ${MAX_PRICE.toExponential()}`;
     case 'size':
     case 'real':
       return x >= 0 ? x : `${spec.field} ${text}: expected a size ≥ 0`;

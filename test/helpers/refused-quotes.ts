@@ -8,8 +8,10 @@ import type { Quote } from '../../schemas/types.generated.ts';
  */
 export function refusedQuotes(longSymbol: number): [Partial<Quote>, string][] {
   return [
-    [{ bid: Number.NaN }, 'bad price: bid NaN, ask 10.1 (prices must be positive finite numbers)'],
-    [{ ask: Number.POSITIVE_INFINITY }, 'bad price: bid 10, ask Infinity (prices must be positive finite numbers)'],
+    [{ bid: Number.NaN }, 'bad price: bid NaN, ask 10.1 (prices must be numbers above 0 and at most 1e+9)'],
+    [{ ask: Number.POSITIVE_INFINITY }, 'bad price: bid 10, ask Infinity (prices must be numbers above 0 and at most 1e+9)'],
+    // A price of 1e300 passed as finite, and the run's figures overflowed (a gross return of 9.7e298%).
+    [{ bid: 1e300, ask: 1.0001e300 }, 'bad price: bid 1e+300, ask 1.0001e+300 (prices must be numbers above 0 and at most 1e+9)'],
     [{ bid_size: Number.NEGATIVE_INFINITY }, 'bad size: bid_size -Infinity, ask_size 100 (sizes must be finite numbers >= 0)'],
     // An infinite size passed and made the bars' imbalance and the microstructure features NaN.
     [{ ask_size: Number.POSITIVE_INFINITY }, 'bad size: bid_size 100, ask_size Infinity (sizes must be finite numbers >= 0)'],

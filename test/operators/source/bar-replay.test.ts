@@ -57,7 +57,7 @@ describe('source.bar-replay', () => {
       'unknown symbol "Z": not in the dataset\'s universe',
       'low 11.5 / high 11 do not hold open 11 and close 11',
       `out of order: ts_known ${T0 + 2} after ${T0 + 3}`,
-      'bad price: open -1, high -1, low -1, close -1',
+      'bad price: open -1, high -1, low -1, close -1 (prices must be numbers above 0 and at most 1e+9)',
     ]);
   });
 });

@@ -101,6 +101,7 @@ describe('source.replay', () => {
         quote('A', T0 + 13, NaN, 10.02, 13),
         quote('A', T0 + 14, 0, 10.02, 14),
         quote('A', T0 + 15, 10.05, 10.02, 15), // crossed
+        quote('A', T0 + 15, 1e300, 1.0001e300, 155), // far beyond any price: the run's figures overflowed
         quote('A', T0 + 16, 10, 10.02, 16, { ask_size: -1 }),
         quote('A', T0 + 17, 10, 10.02, 17, { bid_size: Number.POSITIVE_INFINITY }),
         good[1]!,
@@ -117,9 +118,10 @@ describe('source.replay', () => {
       [11, `out of order: (ts_known ${T0 + 5}, seq 11) after (${T0 + 10}, 10)`],
       [10, `out of order: (ts_known ${T0 + 10}, seq 10) after (${T0 + 10}, 10)`],
       [12, 'unknown symbol "Z": not in the dataset\'s universe'],
-      [13, 'bad price: bid NaN, ask 10.02 (prices must be positive finite numbers)'],
-      [14, 'bad price: bid 0, ask 10.02 (prices must be positive finite numbers)'],
+      [13, 'bad price: bid NaN, ask 10.02 (prices must be numbers above 0 and at most 1e+9)'],
+      [14, 'bad price: bid 0, ask 10.02 (prices must be numbers above 0 and at most 1e+9)'],
       [15, 'crossed quote: bid 10.05 > ask 10.02'],
+      [155, 'bad price: bid 1e+300, ask 1.0001e+300 (prices must be numbers above 0 and at most 1e+9)'],
       [16, 'bad size: bid_size 100, ask_size -1 (sizes must be finite numbers >= 0)'],
       [17, 'bad size: bid_size Infinity, ask_size 100 (sizes must be finite numbers >= 0)'],
       [21, `out of order: (ts_known ${T0 + 19}, seq 21) after (${T0 + 20}, 20)`],
@@ -131,6 +133,7 @@ describe('source.replay', () => {
       [
         trade('A', T0 + 1, 10, 100, 1),
         trade('A', T0 + 2, -1, 100, 2),
+        trade('A', T0 + 2, 2e9, 100, 25),
         trade('B', T0 + 3, 20, 0, 3),
         trade('B', T0 + 3, 20, Number.POSITIVE_INFINITY, 5),
         trade('A', T0 + 4, 10, 50, 4, { id: 1, version: 2, ts_event: T0 + 1, aggressor: 'SELL' }),
@@ -141,10 +144,11 @@ describe('source.replay', () => {
     expect(outputSchema(replay, params)).toBe('Trade');
     expect(outputSchema(replay, replay.params.parse({}))).toBe('Quote');
     const records = plain(await drain(replay.open(params, ctx))).flat();
-    expect(records).toEqual([stored[0]![0], stored[0]![4]]);
+    expect(records).toEqual([stored[0]![0], stored[0]![5]]);
     expect(seen.opened).toEqual(['prints as Trade']);
     expect(seen.deadLetters.map((d) => d.reason)).toEqual([
-      'bad trade price -1 (must be a positive finite number)',
+      'bad trade price -1 (prices must be numbers above 0 and at most 1e+9)',
+      'bad trade price 2000000000 (prices must be numbers above 0 and at most 1e+9)',
       'bad trade size 0 (must be a positive finite number)',
       'bad trade size Infinity (must be a positive finite number)',
     ]);
@@ -201,6 +205,7 @@ describe('source.replay', () => {
         level(5, 2, -1, 100),
         level(6, 2, 10.03, Number.POSITIVE_INFINITY),
         good[2]!,
+        level(8, 2, 5e9, 100),
       ],
     ];
     const { ctx, seen } = stubContext('depth', 'BookDepth', stored);
@@ -209,9 +214,10 @@ describe('source.replay', () => {
     expect(seen.opened).toEqual(['depth as BookDepth']);
     expect(seen.deadLetters.map((d) => [d.record.seq, d.reason])).toEqual([
       [3, 'bad level 1 (level 2 is the first beyond the top, the quote)'],
-      [4, 'bad depth price NaN (must be a positive finite number)'],
-      [5, 'bad depth price -1 (must be a positive finite number)'],
+      [4, 'bad depth price NaN (prices must be numbers above 0 and at most 1e+9)'],
+      [5, 'bad depth price -1 (prices must be numbers above 0 and at most 1e+9)'],
       [6, 'bad depth size Infinity (must be a finite number >= 0)'],
+      [8, 'bad depth price 5000000000 (prices must be numbers above 0 and at most 1e+9)'],
     ]);
   });
 });
@@ -242,7 +248,9 @@ describe('source.replay in a run', () => {
     const delivered = run.edges.get('trades')!.flatMap((b) => b.records.map((r) => ({ ...(r as Trade) })));
     // The trade at price 0 is refused; the others arrive in stored order.
     expect(delivered).toEqual([stored[0]![0], stored[0]![1], stored[1]![1]]);
-    expect(run.deadLetters.map((d) => [d.node, d.reason])).toEqual([['trades', 'bad trade price 0 (must be a positive finite number)']]);
+    expect(run.deadLetters.map((d) => [d.node, d.reason])).toEqual([
+      ['trades', 'bad trade price 0 (prices must be numbers above 0 and at most 1e+9)'],
+    ]);
     expect(run.events).toBe(3);
   });
 });

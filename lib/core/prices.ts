@@ -14,3 +14,16 @@ export function isPrice(x: number): boolean {
 
 /** What a price must be, for the reason of a refused row. */
 export const PRICE_RULE = `prices must be numbers above 0 and at most ${MAX_PRICE.toExponential()}`;
+
+/**
+ * The widest quote taken: an ask more than this many times its bid is a stub, a placeholder for a side
+ * no real order holds (ITCH's 214748.3647, a market maker's $0.01 / $199,999). Taken as quotes, 22
+ * stub asks of one symbol over five minutes of the sample (mids about $107,000 a share) gave a 120%
+ * drawdown, the kill switch tripped 703 times, and spread costs of 537M against the arrival mid.
+ */
+export const MAX_ASK_OVER_BID = 10;
+
+/** Whether an ask this far above its bid is a stub quote ({@link MAX_ASK_OVER_BID}). */
+export function isStubQuote(bid: number, ask: number): boolean {
+  return ask > bid * MAX_ASK_OVER_BID;
+}

@@ -7,7 +7,7 @@
  * source.redis record by record with {@link recordProblem}), so every market-data source refuses the same rows.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
-import { isPrice, PRICE_RULE } from '../../lib/core/prices.ts';
+import { isPrice, isStubQuote, MAX_ASK_OVER_BID, PRICE_RULE } from '../../lib/core/prices.ts';
 import type { BookDepth, Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { DatasetStore, SourceContext } from './context.ts';
 import type { SourceReader } from './spec.ts';
@@ -211,6 +211,7 @@ export function quoteProblem(q: Quote): string | undefined {
     isPrice(q.bid) &&
     isPrice(q.ask) &&
     q.bid <= q.ask &&
+    !isStubQuote(q.bid, q.ask) &&
     q.bid_size >= 0 &&
     q.ask_size >= 0 &&
     Number.isFinite(q.bid_size) &&
@@ -225,6 +226,8 @@ function describeQuoteProblem(q: Quote): string | undefined {
     return `bad price: bid ${q.bid}, ask ${q.ask} (${PRICE_RULE})`;
   }
   if (q.bid > q.ask) return `crossed quote: bid ${q.bid} > ask ${q.ask}`;
+  if (isStubQuote(q.bid, q.ask))
+    return `stub quote: ask ${q.ask} is more than ${MAX_ASK_OVER_BID}× the bid ${q.bid} (a placeholder for a side no order holds)`;
   if (!(q.bid_size >= 0 && q.ask_size >= 0 && Number.isFinite(q.bid_size) && Number.isFinite(q.ask_size)))
     return `bad size: bid_size ${q.bid_size}, ask_size ${q.ask_size} (sizes must be finite numbers >= 0)`;
   return undefined;
@@ -300,7 +303,7 @@ function saneQuotes(batch: ColumnBatch<Quote>): (i: number) => boolean {
     const bs = bidSize[i]!;
     const as = askSize[i]!;
     // bs - bs is 0 only for a finite size: NaN and ±Infinity give NaN.
-    return isPrice(b) && isPrice(a) && b <= a && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
+    return isPrice(b) && isPrice(a) && b <= a && a <= b * MAX_ASK_OVER_BID && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
   };
 }
 

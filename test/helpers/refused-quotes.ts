@@ -16,6 +16,8 @@ export function refusedQuotes(longSymbol: number): [Partial<Quote>, string][] {
     // An infinite size passed and made the bars' imbalance and the microstructure features NaN.
     [{ ask_size: Number.POSITIVE_INFINITY }, 'bad size: bid_size 100, ask_size Infinity (sizes must be finite numbers >= 0)'],
     [{ bid: 10.2 }, 'crossed quote: bid 10.2 > ask 10.1'],
+    // ITCH's no-price value as an ask: its mid marked a position at about $107,000 a share.
+    [{ ask: 214748.3647 }, 'stub quote: ask 214748.3647 is more than 10× the bid 10 (a placeholder for a side no order holds)'],
     [{ symbol: '' }, `unknown symbol "": not in the dataset's universe`],
     [{ symbol: 'X'.repeat(longSymbol) }, `unknown symbol "${'X'.repeat(64)}…" (${longSymbol} characters): not in the dataset's universe`],
     [{ symbol: 'ZZZ' }, `unknown symbol "ZZZ": not in the dataset's universe`],

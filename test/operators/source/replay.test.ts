@@ -102,6 +102,7 @@ describe('source.replay', () => {
         quote('A', T0 + 14, 0, 10.02, 14),
         quote('A', T0 + 15, 10.05, 10.02, 15), // crossed
         quote('A', T0 + 15, 1e300, 1.0001e300, 155), // far beyond any price: the run's figures overflowed
+        quote('A', T0 + 15, 10, 100.01, 156), // a stub ask
         quote('A', T0 + 16, 10, 10.02, 16, { ask_size: -1 }),
         quote('A', T0 + 17, 10, 10.02, 17, { bid_size: Number.POSITIVE_INFINITY }),
         good[1]!,
@@ -122,6 +123,7 @@ describe('source.replay', () => {
       [14, 'bad price: bid 0, ask 10.02 (prices must be numbers above 0 and at most 1e+9)'],
       [15, 'crossed quote: bid 10.05 > ask 10.02'],
       [155, 'bad price: bid 1e+300, ask 1.0001e+300 (prices must be numbers above 0 and at most 1e+9)'],
+      [156, 'stub quote: ask 100.01 is more than 10× the bid 10 (a placeholder for a side no order holds)'],
       [16, 'bad size: bid_size 100, ask_size -1 (sizes must be finite numbers >= 0)'],
       [17, 'bad size: bid_size Infinity, ask_size 100 (sizes must be finite numbers >= 0)'],
       [21, `out of order: (ts_known ${T0 + 19}, seq 21) after (${T0 + 20}, 20)`],

@@ -12,6 +12,10 @@
  * | Replaced 'U'             | the previous order CANCELLED ("replaced by order …"), the replacement NEW |
  * | others (S B P I T M)     | nothing (counted by the operator); a Broken Trade is a note               |
  *
+ * A message naming an Order Token this run does not know (not sent by it, or finished longer ago than
+ * `finishedKept` orders) is counted as unmatched and is a break: the venue and the run disagree on
+ * which orders are open there.
+ *
  * Every state change goes through the order state machine shared with the simulated broker
  * (order-machine.ts); a change it refuses (an execution after a cancel, say) becomes a note.
  * An answer that contradicts its order is a break, a dead letter of the operator: an execution of
@@ -54,18 +58,19 @@ export interface OuchUpdate {
   states: OrderState[];
   rejected: { order: Order; reason: string; at: { ts_event: Micros; ts_known: Micros } }[];
   notes: string[];
-  /** The message named no order this run sent (another run's, or a type with no record). */
+  /** The message named an order this run does not know (another run's, or one forgotten); each is also a break. */
   unmatched: number;
   /** Of those, the executions (Executed 'E'), each told as its token, shares and price: positions this run does not hold. */
   foreignExecutions: string[];
   /** The session's sequence number of the last message in it (none for refusals). */
   sequence?: number;
   /**
-   * Answers of the venue that contradict the order they name (an execution of more shares than were
-   * left, after a cancel, at a price of 0, a match reported twice, an acceptance of more shares than
-   * were sent): each a dead letter, the message as its input. What the venue reports as executed is
-   * booked all the same (the position is the venue's), except what is no execution at all (0 shares,
-   * price 0) and a match already booked.
+   * Answers of the venue that contradict the run's orders: one naming a token the run does not know,
+   * or one that contradicts the order it names (an execution of more shares than were left, after a
+   * cancel, at a price of 0, a match reported twice, an acceptance of more shares than were sent):
+   * each a dead letter, the message as its input. What the venue reports as executed is booked all
+   * the same (the position is the venue's), except what is no execution at all (0 shares, price 0),
+   * a match already booked, and an execution of an order the run does not know.
    */
   breaks: { message: Record<string, string | number>; reason: string; at: { ts_event: Micros; ts_known: Micros } }[];
 }
@@ -117,6 +122,16 @@ export const REJECT_REASONS: Readonly<Record<string, string>> = {
   n: 'exceeded dollar value limit',
 };
 
+/** The OUCH 4.2 outbound messages that name an Order Token. */
+const MESSAGE_NAMES: Readonly<Record<string, string>> = {
+  A: 'Accepted',
+  E: 'Executed',
+  C: 'Canceled',
+  D: 'AIQ Canceled',
+  J: 'Rejected',
+  U: 'Replaced',
+};
+
 const spelled = (table: Readonly<Record<string, string>>, code: string): string => `'${code}' ${table[code] ?? 'unknown code'}`;
 
 /** A track kept under the token it was sent with, and the match numbers of its executions so far. */
@@ -163,7 +178,7 @@ export class OuchStates {
     const at = { ts_event: typeof m['timestamp'] === 'number' ? this.eventTime(m['timestamp']) : now, ts_known: now };
     switch (m.type) {
       case 'A': {
-        const t = this.find(m, out, 'order_token');
+        const t = this.find(m, out, at, 'order_token');
         if (!t) break;
         const shares = Number(m['shares']);
         if (shares > t.order.qty)
@@ -177,7 +192,7 @@ export class OuchStates {
         break;
       }
       case 'E': {
-        const t = this.find(m, out, 'order_token');
+        const t = this.find(m, out, at, 'order_token');
         if (!t) {
           out.foreignExecutions.push(
             `token ${String(m['order_token'])}: ${String(m['executed_shares'])} shares at ${Number(m['execution_price']) / 1e4} (match ${String(m['match_number'])})`,
@@ -226,7 +241,7 @@ export class OuchStates {
       }
       case 'C':
       case 'D': {
-        const t = this.find(m, out, 'order_token');
+        const t = this.find(m, out, at, 'order_token');
         if (t)
           this.apply(m, out, at, t, {
             kind: 'reduce',
@@ -236,7 +251,7 @@ export class OuchStates {
         break;
       }
       case 'J': {
-        const t = this.find(m, out, 'order_token');
+        const t = this.find(m, out, at, 'order_token');
         if (!t) break;
         const reason = `rejected by the venue: ${spelled(REJECT_REASONS, String(m['reason']))}`;
         this.apply(m, out, at, t, { kind: 'reject', reason });
@@ -244,8 +259,8 @@ export class OuchStates {
         break;
       }
       case 'U': {
-        const previous = this.find(m, out, 'previous_order_token');
-        const next = this.find(m, out, 'replacement_order_token');
+        const previous = this.find(m, out, at, 'previous_order_token');
+        const next = this.find(m, out, at, 'replacement_order_token');
         if (previous)
           this.apply(m, out, at, previous, {
             kind: 'cancel',
@@ -265,11 +280,22 @@ export class OuchStates {
     return out;
   }
 
-  /** The order a message's token field names; a miss is counted as unmatched. */
-  private find(m: OuchMessage, out: OuchUpdate, field: string): TokenTrack | undefined {
+  /**
+   * The order a message's token field names; a miss is counted as unmatched and is a break naming the
+   * token: the venue holds (or held) an order the run cannot place, so they disagree on what is open.
+   */
+  private find(m: OuchMessage, out: OuchUpdate, at: { ts_event: Micros; ts_known: Micros }, field: string): TokenTrack | undefined {
     const token = String(m[field] ?? '');
     const t = this.byToken.get(token) ?? this.finished.get(token);
-    if (!t) out.unmatched++;
+    if (!t) {
+      out.unmatched++;
+      breakOf(
+        out,
+        m,
+        at,
+        `${MESSAGE_NAMES[m.type] ?? 'message'} '${m.type}' names order token ${token}, which this run does not know (it did not send it, or it finished more than ${this.finishedKept} orders ago): the venue and this run disagree on which orders are open; reconcile with the venue`,
+      );
+    }
     return t;
   }
 

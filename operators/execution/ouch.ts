@@ -5,7 +5,9 @@
  * sent; an order that cannot be mapped is REJECTED and a dead letter. The venue's answers become
  * records as they arrive (lib/execution/ouch-states.ts): Accepted → NEW, Executed → a Fill
  * (`order_id#match_number`) and PARTIALLY_FILLED / FILLED, Canceled → CANCELLED, Rejected → REJECTED
- * (also a dead letter), Replaced → the old order CANCELLED and the new one NEW. Each answer, and each
+ * (also a dead letter), Replaced → the old order CANCELLED and the new one NEW. A message naming an
+ * order token the run does not know is a dead letter naming the token (the venue and the run disagree
+ * on which orders are open), as is an answer that contradicts its order. Each answer, and each
  * order refused before it was sent, is an external arrival of the live run (ctx.external): a step of
  * its own, captured, so the replay of the capture emits it at the same point. They carry ts_event =
  * the message's exchange timestamp on the run's session date and ts_known = the run's time at that

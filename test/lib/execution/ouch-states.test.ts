@@ -117,7 +117,39 @@ describe('OuchStates', () => {
       s.onMessage(msg('E', { order_token: 'T-zz', executed_shares: 1, execution_price: 1, liquidity_flag: 'R', match_number: 1 }), 1),
     ).toMatchObject({ fills: [], unmatched: 1 });
     expect(s.onMessage(msg('B', { order_token: 'T-zz', match_number: 1, reason: 'E' }), 1).notes).toHaveLength(1);
-    expect(s.onMessage(msg('S', { event_code: 'S' }), 1)).toMatchObject({ fills: [], states: [], unmatched: 0 });
+    expect(s.onMessage(msg('S', { event_code: 'S' }), 1)).toMatchObject({ fills: [], states: [], unmatched: 0, breaks: [] });
+  });
+
+  it('makes every message naming a token it does not know a break naming the token: the venue and the run disagree on what is open', () => {
+    const s = new OuchStates({ feeBps: 0, token, midnight: MIDNIGHT, finishedKept: 7 });
+    const unknown = (m: OuchMessage): string[] => {
+      const r = s.onMessage(m, 1);
+      expect(r.states).toEqual([]);
+      expect(r.unmatched).toBe(r.breaks.length);
+      return r.breaks.map((b) => b.reason);
+    };
+    const tail =
+      'which this run does not know (it did not send it, or it finished more than 7 orders ago): the venue and this run disagree on which orders are open; reconcile with the venue';
+    expect(unknown(msg('C', { order_token: 'T-gone', decrement_shares: 100, reason: 'T' }))).toEqual([
+      `Canceled 'C' names order token T-gone, ${tail}`,
+    ]);
+    expect(unknown(msg('D', { order_token: 'T-gone', decrement_shares: 100, reason: 'U' }))).toEqual([
+      `AIQ Canceled 'D' names order token T-gone, ${tail}`,
+    ]);
+    expect(unknown(msg('A', { order_token: 'T-new', shares: 100 }))).toEqual([`Accepted 'A' names order token T-new, ${tail}`]);
+    expect(unknown(msg('J', { order_token: 'T-new', reason: 'S' }))).toEqual([`Rejected 'J' names order token T-new, ${tail}`]);
+    expect(unknown(msg('E', { order_token: 'T-x', executed_shares: 1, execution_price: 1, liquidity_flag: 'R', match_number: 1 }))).toEqual(
+      [`Executed 'E' names order token T-x, ${tail}`],
+    );
+    expect(unknown(msg('U', { previous_order_token: 'T-p', replacement_order_token: 'T-r', shares: 1 }))).toEqual([
+      `Replaced 'U' names order token T-p, ${tail}`,
+      `Replaced 'U' names order token T-r, ${tail}`,
+    ]);
+    // The message itself is the dead letter's input.
+    expect(s.onMessage(msg('C', { order_token: 'T-gone', decrement_shares: 100, reason: 'T' }), 1).breaks[0]!.message).toMatchObject({
+      type: 'C',
+      order_token: 'T-gone',
+    });
   });
 });
 

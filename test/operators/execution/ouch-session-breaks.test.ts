@@ -169,7 +169,29 @@ function executed(token: string, shares: number, price4: number, match: number):
   return b;
 }
 
+/** An OUCH 4.2 Canceled: type, timestamp 8, token 14, decrement shares 4, reason 1. */
+function canceled(token: string, shares: number, reason: string): Buffer {
+  const b = Buffer.alloc(28);
+  b.write('C', 0, 'latin1');
+  b.writeBigUInt64BE(57_600_000_000_000n, 1);
+  b.write(token.padEnd(14, ' '), 9, 'latin1');
+  b.writeUInt32BE(shares, 23);
+  b.write(reason, 27, 'latin1');
+  return b;
+}
+
 describe('execution.ouch: executions it did not send', () => {
+  it('a Canceled of an order token this run does not know is a dead letter naming the token, not only a count', async () => {
+    const { port } = await venue([{ accept: { session: 'FAKE', next: 1 }, sequenced: [canceled('NOSUCHTOKEN', 300, 'T')] }]);
+    const done = await run(port, 800);
+    const named = done.deadLetters.filter((d) => d.reason.includes('NOSUCHTOKEN'));
+    expect(named.map((d) => d.reason)).toEqual([
+      "the venue: Canceled 'C' names order token NOSUCHTOKEN, which this run does not know (it did not send it, or it finished more than 100000 orders ago): the venue and this run disagree on which orders are open; reconcile with the venue",
+    ]);
+    expect(JSON.parse(named[0]!.payload)).toMatchObject({ type: 'C', order_token: 'NOSUCHTOKEN', decrement_shares: 300, reason: 'T' });
+    expect(done.metrics.get('venue')).toMatchObject({ unmatched_messages: 1 });
+  }, 20_000);
+
   it('an execution of an order this run never sent is an alert of the run, then a count, not only a metric', async () => {
     const { port } = await venue([
       {

@@ -218,9 +218,7 @@ void ServerSession::login(const LoginRequest& r, uint64_t now) {
     return reject(kRejectNotAuthorized, now);
   }
   std::string_view wanted = trimmed(r.requested_session);
-  if (ended_ || (!wanted.empty() && wanted != cfg_.session)) {
-    return reject(kRejectSessionNotAvailable, now);
-  }
+  if (!wanted.empty() && wanted != cfg_.session) return reject(kRejectSessionNotAvailable, now);
   uint64_t seq = 0;
   if (!parse_sequence(r.requested_sequence_number, seq)) {
     return fail("Login Request: bad requested sequence number " +
@@ -236,6 +234,13 @@ void ServerSession::login(const LoginRequest& r, uint64_t now) {
   out_.events.push_back(std::move(e));
   for (; next_ < after_last; ++next_) send_from_log(next_);
   last_sent_ = now;
+  // An ended session still replays what a client missed (the last messages of the day, sent while
+  // it was away), then ends this connection as it ended the others.
+  if (ended_) {
+    append_packet(out_.send, EndOfSession{});
+    out_.close = true;
+    state_ = State::kDisconnected;
+  }
 }
 
 void ServerSession::packet(const Packet& p, uint64_t now) {

@@ -230,9 +230,11 @@ void Venue::handle_events(User& u, uint64_t now_ns) {
       case soup::SessionEvent::kLoginAccepted:
         // Login Accepted and the replay the client asked for: bytes it may leave unread for now.
         u.replay_end = u.sock.queued() + u.session.output().send.size();
+        // After End of Session the login gets the replay it asked for, then End of Session.
         audit(now_ns, "\"dir\":\"event\",\"session\":" + quoted(u.name) +
-                          ",\"event\":\"login accepted\",\"next_sequence\":" + std::to_string(e.sequence));
-        if (!u.opened) {
+                          ",\"event\":\"login accepted\",\"next_sequence\":" + std::to_string(e.sequence) +
+                          (u.session.ended() ? ",\"then\":\"end of session\"" : ""));
+        if (!u.opened && !engine_.ended()) {
           u.opened = true;
           engine_.open_session(u.id, exchange_time(now_ns), out_);
         }

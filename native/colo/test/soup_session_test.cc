@@ -261,6 +261,53 @@ TEST(SoupSession, UnsequencedLogoutAndEndOfSession) {
   EXPECT_EQ(s2.send_sequenced(reinterpret_cast<const uint8_t*>("x"), 1, 0), 0u);
 }
 
+// A client away when the session ended logs in after it and still gets what it missed (the day's
+// last messages, sent while it was away), then End of Session: no sequenced message is lost to a
+// connection that dropped late in the day. Another session name is still refused 'S'.
+TEST(SoupSession, ALoginAfterEndOfSessionGetsWhatItMissedThenEndOfSession) {
+  ServerSession s(server_config());
+  ClientSession c(client_config());
+  c.on_connected(0);
+  s.on_connected(0);
+  shuttle(c, s, 0);
+  s.send_sequenced(reinterpret_cast<const uint8_t*>("m1"), 2, 0);
+  shuttle(c, s, 0);
+  ASSERT_EQ(sequenced(c.output()), (std::vector<uint64_t>{1}));
+  c.output().clear();
+  c.on_disconnected(1);
+  s.on_disconnected(1);
+  s.send_sequenced(reinterpret_cast<const uint8_t*>("m2"), 2, 2);
+  s.end_session(2);
+  EXPECT_TRUE(s.output().send.empty());  // no one logged in to send it to
+
+  c.on_connected(3);
+  auto login = take_send(c.output());
+  s.on_connected(3);
+  s.on_bytes(login.data(), login.size(), 3);
+  // Login Accepted (next sequence 2), Sequenced Data "m2", End of Session.
+  auto reply = take_send(s.output());
+  EXPECT_EQ(reply, test::hex("001F" + test::ascii("A    TEST01") + test::ascii(std::string(19, ' ') + "2") + "0003" +
+                             test::ascii("Sm2") + "0001" + test::ascii("Z")));
+  EXPECT_TRUE(s.output().close);
+  EXPECT_EQ(s.state(), ServerSession::State::kDisconnected);
+  c.on_bytes(reply.data(), reply.size(), 3);
+  std::vector<std::string> payloads;
+  EXPECT_EQ(sequenced(c.output(), &payloads), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(payloads, (std::vector<std::string>{"m2"}));
+  EXPECT_EQ(c.output().events.back().kind, SessionEvent::kEndOfSession);
+  EXPECT_EQ(c.state(), ClientSession::State::kDone);
+
+  auto other = client_config();
+  other.session = "OTHER";
+  ClientSession o(other);
+  o.on_connected(4);
+  s.output().clear();
+  s.on_connected(4);
+  shuttle(o, s, 4);
+  EXPECT_EQ(o.output().events.back().kind, SessionEvent::kLoginRejected);
+  EXPECT_EQ(o.output().events.back().reason, kRejectSessionNotAvailable);
+}
+
 TEST(SoupSession, ProtocolErrorsDropTheConnection) {
   ServerSession s(server_config());
   s.on_connected(0);

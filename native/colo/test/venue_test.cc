@@ -303,6 +303,48 @@ TEST(VenueLoopback, UnknownUsersAndSecondConnectionsAreRefused) {
   EXPECT_EQ(std::get<ouch42::SystemEvent>(a.msgs[0]).event_code, 'S');
 }
 
+// A session away at the end of the day: its resting order expires (Canceled 'T') and the day ends
+// ('E') while no connection is there to take them. They are its sequenced messages all the same, so
+// its login after End of Session replays them, then ends the session for it too.
+TEST(VenueLoopback, ASessionAwayAtTheEndGetsItsEndOfDayCancelsWhenItLogsInAgain) {
+  const std::vector<uint8_t> flow;
+  VenueConfig cfg;
+  cfg.flow = flow;
+  cfg.symbols = {"AAPL"};
+  cfg.users = {{"alice", "pw"}};
+  Venue v(cfg);
+  Client a("alice", "pw");
+  a.connect(v.ouch_port(), now_ns());
+  auto poll_until = [&](auto done) {
+    for (int i = 0; i < 2000 && !done(); ++i) {
+      v.poll(now_ns());
+      a.pump(now_ns());
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return done();
+  };
+  ASSERT_TRUE(poll_until([&] { return a.session.state() == soup::ClientSession::State::kLoggedIn; }));
+  a.send(order("R1", 'B', 300, "AAPL", 10'0000), now_ns());
+  ASSERT_TRUE(poll_until([&] { return !a.all<ouch42::Accepted>().empty(); }));
+  a.sock.close();
+  a.session.on_disconnected(now_ns());
+  ASSERT_TRUE(poll_until([&] { return v.clients_connected() == 0; }));
+  v.end_session(now_ns());
+  EXPECT_EQ(v.engine().live_orders(), 0u);
+
+  const size_t before = a.msgs.size();
+  a.connect(v.ouch_port(), now_ns());
+  ASSERT_TRUE(poll_until([&] { return a.ended; })) << "no End of Session after the login again";
+  EXPECT_EQ(a.rejected, 0);
+  ASSERT_EQ(a.msgs.size(), before + 2);
+  const auto& cancel = std::get<ouch42::Canceled>(a.msgs[before]);
+  EXPECT_EQ(cancel.order_token.view(), "R1");
+  EXPECT_EQ(cancel.decrement_shares, 300u);
+  EXPECT_EQ(cancel.reason, 'T');
+  EXPECT_EQ(std::get<ouch42::SystemEvent>(a.msgs[before + 1]).event_code, 'E');
+  for (size_t i = 0; i < a.seqs.size(); ++i) EXPECT_EQ(a.seqs[i], i + 1) << "each message once, in order";
+}
+
 TEST(VenueLoopback, AFastClockStopsAtTheDaysLastNanosecond) {
   // At --speed 1e6 one wall second is 11.6 days of flow time: past midnight, and past the 78 h that
   // ITCH's and OUCH's 48-bit nanoseconds since midnight can hold (the stamps wrapped to small values).

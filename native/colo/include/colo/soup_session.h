@@ -121,7 +121,8 @@ class ServerSession {
   // Appends to the session (kept for replays) and sends it if a client is logged in; returns its
   // sequence number. 0 after end_session.
   uint64_t send_sequenced(const uint8_t* p, size_t n, uint64_t now);
-  // Sends End of Session and drops the client; later logins are rejected ('S').
+  // Sends End of Session and drops the client. A later login is still accepted: it gets the
+  // messages it asks for, then End of Session, and the connection is dropped.
   void end_session(uint64_t now);
 
   SessionOutput& output() { return out_; }

@@ -67,7 +67,7 @@ export function registerVenueCommand(program: Command): void {
   venue
     .command('flow')
     .description(
-      "Write a trading day of a dataset as background order flow (ITCH 5.0): the venue's book then follows its quotes and prints.",
+      "Write a trading day of a dataset as background order flow (ITCH 5.0): the venue's book then follows its quotes and prints. Quote prices go on the venue's tick grid (whole cents from $1.00: a sub-penny bid down, an ask up), counted.",
     )
     .requiredOption('--data <dir>', 'dataset folder (manifest.json)')
     .requiredOption('--date <date>', 'trading day YYYY-MM-DD')
@@ -92,7 +92,8 @@ export function registerVenueCommand(program: Command): void {
       process.stderr.write(
         `wrote ${opts.out}: ${r.messages.toLocaleString('en-US')} ITCH messages from ${r.quotes.toLocaleString('en-US')} quotes and ` +
           `${r.trades.toLocaleString('en-US')} prints of ${r.symbols.length} symbol(s) (${r.hiddenPrints.toLocaleString('en-US')} away from the touch, ` +
-          `as hidden prints; ${r.corrections} corrections left out) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+          `as hidden prints; ${r.corrections} corrections left out; ${r.pricesMoved.toLocaleString('en-US')} sub-penny quote prices at or above $1.00 ` +
+          `moved onto whole cents, bids down and asks up) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
       );
     });
 }

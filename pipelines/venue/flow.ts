@@ -10,6 +10,13 @@
  * background aggressor through that level's queue, so an order of the graph that is ahead in the queue
  * fills first. Prints away from the touch, or without an aggressor, become hidden-liquidity prints (P);
  * corrections are left out (a venue cannot take a print back). Timestamps are ns since New York midnight.
+ *
+ * Quote prices go on the venue's tick grid, the one it holds client orders to (Reg NMS Rule 612: whole
+ * cents from $1.00, $0.0001 below): a sub-penny bid at or above $1.00 moves down to the cent, an ask up,
+ * toward the passive side as the client's own limits are mapped, so the background shows no price a
+ * client could not also quote, and a book that was not crossed does not become crossed. The moves are
+ * counted. A print is matched with the touch as the dataset quoted it, and keeps its own price (the rule
+ * is on quotes; executions at a sub-penny price are the day's, and the venue does not play 'P' prints).
  */
 import { existsSync } from 'node:fs';
 import { writeFileAtomically } from '../io/write-file.ts';
@@ -40,6 +47,8 @@ export interface FlowResult {
   readonly hiddenPrints: number;
   /** Trade corrections left out. */
   readonly corrections: number;
+  /** Quote prices (a bid or an ask each) of a fraction of a cent at or above $1.00, moved onto whole cents. */
+  readonly pricesMoved: number;
   readonly symbols: readonly string[];
 }
 
@@ -52,7 +61,8 @@ interface Resting {
 
 /** One side of a symbol's background book: a price and its orders, oldest first. */
 class Level {
-  price = 0; // Price(4); 0 when empty
+  price = 0; // Price(4) on the tick grid; 0 when empty
+  quoted = 0; // Price(4) as the dataset quoted it (what its prints at the touch name)
   orders: Resting[] = [];
   get shares(): number {
     return this.orders.reduce((n, o) => n + o.shares, 0);
@@ -64,6 +74,19 @@ const ITCH_SYMBOL = /^[A-Z0-9.]{1,8}$/;
 /** ITCH Price(4) and share fields are unsigned 32-bit: prices in 1/10,000 dollars, shares whole. */
 const ITCH_MAX = 0xffff_ffff;
 
+/** $1.00 in Price(4): from here up the venue takes whole cents only (Reg NMS Rule 612). */
+const WHOLE_CENTS_FROM = 10_000;
+const CENT = 100;
+
+/** A Price(4) on the venue's tick grid: from $1.00 a bid rounded down to the cent, an ask up. */
+function onTickGrid(price: number, side: 'B' | 'S'): number {
+  const off = price % CENT;
+  if (price < WHOLE_CENTS_FROM || off === 0) return price;
+  return side === 'B' ? price - off : price + CENT - off;
+}
+
+const dollars = (price: number): string => (price / 1e4).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+
 /**
  * A row's values checked against what ITCH can carry, so that the encoder never meets them (it failed
  * as an unexpected error): an AlphaError naming the dataset, the symbol, the row's time and the value.
@@ -71,18 +94,29 @@ const ITCH_MAX = 0xffff_ffff;
 function itchFields(where: string, symbol: string, tsEvent: number, tNs: number) {
   // Made only for a refusal: the row's time as text costs more than the checks.
   const at = (): string => `${where}: ${symbol} at ${isoTimeMicros(tsEvent)}`;
+  const price = (field: string, dollarsSeen: number): number => {
+    const p = Math.round(dollarsSeen * 1e4);
+    if (!(p >= 1 && p <= ITCH_MAX))
+      throw new AlphaError(
+        `${at()}: ${field} is ${dollarsSeen}: ITCH prices have 4 decimal places, expected 0.0001 to 429,496.7295 (below 0.00005 rounds to 0)`,
+      );
+    return p;
+  };
   return {
     time(): void {
       if (!(tNs >= 0 && tNs < ITCH_DAY_NS))
         throw new AlphaError(`${at()}: outside the trading day in New York: ITCH timestamps are ns since midnight, from 0 to below 24 h`);
     },
-    price(field: string, dollars: number): number {
-      const p = Math.round(dollars * 1e4);
-      if (!(p >= 1 && p <= ITCH_MAX))
+    price,
+    /** A quote's price on the tick grid (bid down, ask up), and the dataset's own. */
+    quote(field: 'bid' | 'ask', dollarsSeen: number): { price: number; quoted: number } {
+      const quoted = price(field, dollarsSeen);
+      const onGrid = onTickGrid(quoted, field === 'bid' ? 'B' : 'S');
+      if (onGrid > ITCH_MAX)
         throw new AlphaError(
-          `${at()}: ${field} is ${dollars}: ITCH prices have 4 decimal places, expected 0.0001 to 429,496.7295 (below 0.00005 rounds to 0)`,
+          `${at()}: ${field} is ${dollarsSeen}: from $1.00 the venue quotes whole cents (Reg NMS Rule 612), and the cent above it, ${dollars(onGrid)}, is more than ITCH carries (429,496.7295)`,
         );
-      return p;
+      return { price: onGrid, quoted };
     },
     shares(field: string, size: number): number {
       const n = Math.max(0, Math.round(size));
@@ -123,6 +157,7 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
   let match = 0;
   let hiddenPrints = 0;
   let corrections = 0;
+  let pricesMoved = 0;
   let quoteCount = 0;
   let tradeCount = 0;
   const header = (type: string, loc: number, t: number): Message => ({
@@ -133,8 +168,16 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
   });
   const system = (code: string, t: number): void => void out.push({ ...header('S', 0, t), event_code: code });
 
-  const setLevel = (symbol: string, side: 'B' | 'S', level: Level, price: number, shares: number, t: number): void => {
+  const setLevel = (
+    symbol: string,
+    side: 'B' | 'S',
+    level: Level,
+    { price, quoted }: { price: number; quoted: number },
+    shares: number,
+    t: number,
+  ): void => {
     const loc = locate.get(symbol)!;
+    level.quoted = quoted;
     if (level.price !== price) {
       for (const r of level.orders) out.push({ ...header('D', loc, t), order_ref: r.ref });
       level.orders = [];
@@ -160,7 +203,7 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
         }
       }
     }
-    if (level.orders.length === 0) level.price = 0;
+    if (level.orders.length === 0) level.price = level.quoted = 0;
   };
 
   const quotes = openDataset(o.data, day, 'quotes', 'Quote');
@@ -176,18 +219,20 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
       fields.time();
       const q = {
         t,
-        bid: fields.price('bid', bid[i]!),
-        ask: fields.price('ask', ask[i]!),
+        bid: fields.quote('bid', bid[i]!),
+        ask: fields.quote('ask', ask[i]!),
         bidSize: fields.shares('bid_size', bidSize[i]!),
         askSize: fields.shares('ask_size', askSize[i]!),
       };
       quoteCount++;
+      if (q.bid.price !== q.bid.quoted) pricesMoved++;
+      if (q.ask.price !== q.ask.quoted) pricesMoved++;
       events.push({
         t: q.t,
         order: 0,
         apply: () => {
           // Move the side that would otherwise cross the other first.
-          const bidFirst = !(book.ask.price > 0 && q.bid >= book.ask.price);
+          const bidFirst = !(book.ask.price > 0 && q.bid.price >= book.ask.price);
           const sides: (() => void)[] = [
             () => setLevel(name, 'B', book.bid, q.bid, q.bidSize, q.t),
             () => setLevel(name, 'S', book.ask, q.ask, q.askSize, q.t),
@@ -225,7 +270,7 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
         apply: () => {
           const loc = locate.get(name)!;
           const level = side === 'BUY' ? book.ask : side === 'SELL' ? book.bid : undefined;
-          if (!level || level.price !== p || level.orders.length === 0 || shares === 0) {
+          if (!level || level.quoted !== p || level.orders.length === 0 || shares === 0) {
             hiddenPrints++;
             const printSide = side === 'SELL' ? 'B' : 'S';
             out.push({ ...header('P', loc, t), order_ref: 0, side: printSide, shares, stock: name, price: p, match_number: ++match });
@@ -240,7 +285,7 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
             left -= take;
             if (oldest.shares === 0) level.orders.shift();
           }
-          if (level.orders.length === 0) level.price = 0;
+          if (level.orders.length === 0) level.price = level.quoted = 0;
         },
       });
     }
@@ -286,5 +331,5 @@ export async function writeBackgroundFlow(o: FlowOptions): Promise<FlowResult> {
 
   const bytes = colo().encodeItch(out);
   writeFileAtomically('--out', o.out, bytes);
-  return { messages: out.length, quotes: quoteCount, trades: tradeCount, hiddenPrints, corrections, symbols };
+  return { messages: out.length, quotes: quoteCount, trades: tradeCount, hiddenPrints, corrections, pricesMoved, symbols };
 }

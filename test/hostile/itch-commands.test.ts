@@ -15,6 +15,7 @@ import { readManifest } from '../../pipelines/data/manifest.ts';
 import { FIRST_SESSION_DATE, LAST_SESSION_DATE, sessionDateProblem } from '../../pipelines/itch/exchange-time.ts';
 import { type CliRun, runAlpha } from '../helpers/cli.ts';
 import { ItchWriter } from '../helpers/itch-writer.ts';
+import { colo } from '../../native/colo/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpha-hostile-itch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -252,12 +253,47 @@ describe('alpha venue flow on values ITCH cannot carry', () => {
     expect(existsSync(path(out))).toBe(false);
   });
 
-  it('refuses 429,496.72955 as an ask, and writes the largest values ITCH carries', async () => {
+  it('moves a sub-penny quote at or above $1.00 onto whole cents (bid down, ask up) and counts it; a print at the quoted touch still executes it', async () => {
+    // The venue refuses such a price from a client (Reg NMS Rule 612): its background shows none either.
+    const data = dataset('flow-sub-penny', { bid: 100.005, ask: 100.015, bidSize: 100, askSize: 100 }, { price: 100.015, size: 10 });
+    const r = await flow(data, 'flow-sub-penny.itch');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('2 sub-penny quote prices at or above $1.00 moved onto whole cents, bids down and asks up');
+    const itch = new (colo().ItchFile)(path('flow-sub-penny.itch'));
+    await itch.run();
+    const aapl = itch.summary().symbols.find((x) => x.symbol === 'AAPL');
+    // The buy at 100.015 met the ask as the dataset quoted it: an execution of 10 of its 100 shares, not a hidden print.
+    expect({ ...aapl, bid: Math.round(aapl!.bid! * 1e4), ask: Math.round(aapl!.ask! * 1e4) }).toMatchObject({
+      bid: 1_000_000,
+      ask: 1_000_200,
+      bidSize: 100,
+      askSize: 90,
+      messages: expect.objectContaining({ E: 1 }),
+    });
+    expect(aapl!.messages['P'] ?? 0).toBe(0);
+
+    // Below $1.00 the grid is $0.0001: nothing moves.
+    const cheap = dataset('flow-sub-dollar', { bid: 0.5005, ask: 0.5015, bidSize: 100, askSize: 100 }, { price: 0.5015, size: 10 });
+    const c = await flow(cheap, 'flow-sub-dollar.itch');
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain(' 0 sub-penny quote prices');
+    const cheapFile = new (colo().ItchFile)(path('flow-sub-dollar.itch'));
+    await cheapFile.run();
+    const penny = cheapFile.summary().symbols.find((x) => x.symbol === 'AAPL');
+    expect([Math.round(penny!.bid! * 1e4), Math.round(penny!.ask! * 1e4), penny!.askSize]).toEqual([5005, 5015, 90]);
+  });
+
+  it('refuses 429,496.72955 as an ask, and 429,496.7295 (its cent above is past ITCH), and writes the largest values ITCH carries', async () => {
     const over = dataset('flow-over', { ...quote, ask: 429_496.72955 }, trade);
     expect(refusedInOneLine(await flow(over, 'flow-over.itch'))).toContain('ask is 429496.72955: ITCH prices');
+    const subPenny = dataset('flow-sub-penny-max', { ...quote, bid: 429_496.71, ask: 429_496.7295 }, trade);
+    expect(refusedInOneLine(await flow(subPenny, 'flow-sub-penny-max.itch'))).toContain(
+      'ask is 429496.7295: from $1.00 the venue quotes whole cents (Reg NMS Rule 612), and the cent above it, 429,496.73, is more than ITCH carries (429,496.7295)',
+    );
+    // From $1.00 quotes are whole cents: the largest ask is 429,496.72; a print may be any ITCH price.
     const data = dataset(
       'flow-max',
-      { bid: 429_496.7294, ask: 429_496.7295, bidSize: 2 ** 32 - 1, askSize: 1 },
+      { bid: 429_496.71, ask: 429_496.72, bidSize: 2 ** 32 - 1, askSize: 1 },
       { price: 0.0001, size: 2 ** 32 - 1 },
     );
     const r = await flow(data, 'flow-max.itch');

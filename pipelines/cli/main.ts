@@ -1,7 +1,7 @@
 /**
  * The `alpha` command line: builds the program, runs it, and reports every error in one place:
  * `alpha: <what went wrong>` on stderr and exit 1 (a command may set another documented code first),
- * the topology's problems one per line, and a stack trace only with `--debug`.
+ * a topology's problems an `alpha:` line each, and a stack trace only with `--debug`.
  */
 import { fixMmapThreshold } from '../../native/parquet/index.ts';
 import { endingBySignal } from '../../lib/core/on-signal.ts';

@@ -20,13 +20,17 @@ function systemErrorLine(err: unknown): string | undefined {
 }
 
 /**
- * `alpha: <what went wrong>` on stderr (a topology's problems one per line), a stack trace only with
+ * `alpha: <what went wrong>` on stderr (a topology's problems an `alpha:` line each), a stack trace only with
  * `--debug`, and exit code 1 unless the command set its own. A secret the process holds is blanked.
  */
 export function report(err: unknown): void {
   const system = systemErrorLine(err);
   if (err instanceof TopologyError) {
-    write(`${err.problems.map(formatProblem).join('\n')}\nrefusing to run: ${err.problems.length} problem(s)\n`);
+    // One problem is one line like every refusal; several are one line each, counted on a last line,
+    // as the problems of a sweep's grid are (validate-grid.ts).
+    const lines = err.problems.map((p) => `alpha: ${formatProblem(p)}`);
+    if (lines.length > 1) lines.push(`alpha: refusing to run: ${lines.length} problems in the topology`);
+    write(`${lines.join('\n')}\n`);
   } else if (err instanceof AlphaError) {
     write(`alpha: ${err.message}\n`);
   } else if (system !== undefined) {

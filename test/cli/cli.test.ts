@@ -24,10 +24,13 @@ function problemLines(text: string): string[] {
 
 const outDir = mkdtempSync(join(tmpdir(), 'alpha-cli-'));
 const backtestOut = join(outDir, 'run');
-let runs: Record<'version' | 'validateOk' | 'validateBad' | 'validateJson' | 'graph' | 'ops' | 'schema' | 'backtestBad', Run>;
+let runs: Record<
+  'version' | 'validateOk' | 'validateBad' | 'validateJson' | 'graph' | 'ops' | 'schema' | 'backtestBad' | 'backtestBadSet',
+  Run
+>;
 
 beforeAll(async () => {
-  const [versionRun, validateOk, validateBad, validateJson, graph, ops, schema, backtestBad] = await Promise.all([
+  const [versionRun, validateOk, validateBad, validateJson, graph, ops, schema, backtestBad, backtestBadSet] = await Promise.all([
     alpha('--version'),
     alpha('validate', 'topology.yaml'),
     alpha('validate', BAD),
@@ -36,8 +39,9 @@ beforeAll(async () => {
     alpha('ops'),
     alpha('schema'),
     alpha('backtest', BAD, '--out', backtestOut, '--quiet'),
+    alpha('backtest', 'topology.yaml', '--set', 'nosuchnode.x=1', '--out', backtestOut, '--quiet'),
   ]);
-  runs = { version: versionRun, validateOk, validateBad, validateJson, graph, ops, schema, backtestBad };
+  runs = { version: versionRun, validateOk, validateBad, validateJson, graph, ops, schema, backtestBad, backtestBadSet };
 }, 120_000);
 
 afterAll(() => {
@@ -160,13 +164,23 @@ describe('alpha schema', () => {
 });
 
 describe('alpha backtest', () => {
-  it('refuses to run an invalid topology, with the messages of validate and a non-zero exit', () => {
+  it('refuses to run an invalid topology, with the messages of validate, an `alpha:` line each, and exit 1', () => {
     const { code, stderr } = runs.backtestBad;
-    expect(code).not.toBe(0);
-    expect(code).not.toBeNull();
-    expect(stderr).toContain('refusing to run: 4 problem(s)');
-    expect(problemLines(stderr)).toEqual(problemLines(runs.validateBad.stderr));
-    expect(problemLines(stderr)).toHaveLength(4);
+    expect(code).toBe(1);
+    const lines = stderr.trimEnd().split('\n');
+    for (const line of lines) expect(line).toMatch(/^alpha: /);
+    expect(lines.at(-1)).toBe('alpha: refusing to run: 4 problems in the topology');
+    const problems = problemLines(lines.map((l) => l.slice('alpha: '.length)).join('\n'));
+    expect(problems.sort()).toEqual(problemLines(runs.validateBad.stderr).sort());
+    expect(problems).toHaveLength(4);
+    expect(existsSync(backtestOut)).toBe(false);
+  });
+
+  it('refuses a --set naming no node in one `alpha:` line: the flag, what is wrong and the nodes there are', () => {
+    const { code, stderr } = runs.backtestBadSet;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^alpha: --set nosuchnode\.x=1: no node named "nosuchnode" — nodes are: quotes, trades, .*\n$/);
+    expect(stderr.split('\n')).toHaveLength(2);
     expect(existsSync(backtestOut)).toBe(false);
   });
 });

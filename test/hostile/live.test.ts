@@ -152,7 +152,7 @@ describe('alpha live and alpha backtest --capture refuse', () => {
     [
       'a bad live param',
       ['live', 'examples/live-venue.yaml', '--set', 'broker.port=0', '--out', join(dir, 'o1')],
-      /^--set broker\.port=0 node "broker": param "port" is 0/m,
+      /^alpha: --set broker\.port=0 node "broker": param "port" is 0/m,
     ],
     [
       'a --date on a weekend (the venue refuses it too)',

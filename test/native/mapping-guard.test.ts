@@ -88,7 +88,7 @@ describe('an ITCH file truncated while it is read', () => {
       // The bytes after the 100 left read as zeros up to the page's end; the next page is gone.
       expect(run.stderr).toMatch(
         new RegExp(
-          `^alpha venue: --flow ${reEscape(file)} changed while it was read \\(it is now 100 bytes, ${size} when opened: SIGBUS at byte \\d+\\): ${ADVICE}\n$`,
+          `^alpha: --flow ${reEscape(file)} changed while it was read \\(it is now 100 bytes, ${size} when opened: SIGBUS at byte \\d+\\): ${ADVICE}\n$`,
         ),
       );
     } finally {

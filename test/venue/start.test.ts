@@ -41,22 +41,18 @@ describe('alpha venue start', () => {
     const late = join(dir, 'late.itch');
     writeFileSync(late, Buffer.concat([systemEvent(1000n), systemEvent(86_400_000_000_005n)]));
     const cases: [string[], number, RegExp][] = [
-      [['--flow', cut], 2, /alpha venue: --flow .*cut\.itch: 1 x record runs past the end of the file \(first at byte \d+\)/],
-      [['--flow', garbage], 2, /alpha venue: --flow .*garbage\.itch: .*\(first at byte 0\)/],
-      [['--flow', empty], 2, /alpha venue: --flow .*empty\.itch: no ITCH message in it/],
+      [['--flow', cut], 1, /^alpha: --flow .*cut\.itch: 1 x record runs past the end of the file \(first at byte \d+\)/],
+      [['--flow', garbage], 1, /^alpha: --flow .*garbage\.itch: .*\(first at byte 0\)/],
+      [['--flow', empty], 1, /^alpha: --flow .*empty\.itch: no ITCH message in it/],
       [
         ['--flow', late],
-        2,
-        /alpha venue: --flow .*late\.itch: 1 x timestamp past the day's end \(first at byte 14\); an ITCH 5\.0 timestamp is ns since midnight/,
+        1,
+        /^alpha: --flow .*late\.itch: 1 x timestamp past the day's end \(first at byte 14\); an ITCH 5\.0 timestamp is ns since midnight/,
       ],
-      [
-        ['--flow', whole, '--users', 'ok:pw,../x:y'],
-        2,
-        /alpha venue: --users entry '\.\.\/x:y': names and passwords are letters and digits/,
-      ],
+      [['--flow', whole, '--users', 'ok:pw,../x:y'], 1, /^alpha: --users entry '\.\.\/x:y': names and passwords are letters and digits/],
       // 1e300 overflowed the flow clock's conversion (undefined behaviour); 1e-9 never played the flow.
-      [['--flow', whole, '--speed', '1e300'], 2, /alpha venue: --speed '1e300' is not 0 or a number from 0.0001 to 1000000/],
-      [['--flow', whole, '--speed', '1e-9'], 2, /alpha venue: --speed '1e-9' is not 0 or a number from 0.0001 to 1000000/],
+      [['--flow', whole, '--speed', '1e300'], 1, /^alpha: --speed '1e300' is not 0 or a number from 0.0001 to 1000000/],
+      [['--flow', whole, '--speed', '1e-9'], 1, /^alpha: --speed '1e-9' is not 0 or a number from 0.0001 to 1000000/],
       [[], 1, /alpha: give the flow as --flow FILE \(an ITCH file\) or as --data DIR --date DATE/],
     ];
     for (const [args, code, pattern] of cases) {
@@ -106,10 +102,10 @@ describe('alpha venue start', () => {
       [['--flow', whole, '--audit', ''], 1, 'alpha: --audit is empty: expected the file to write the audit trail to\n'],
       [['--flow', whole, '--date', '2024-01-02'], 1, /^alpha: --date goes with --data/],
       // strtod took these: 16×, real time and "as fast as possible".
-      [['--flow', whole, '--speed', '0x10'], 2, /^alpha venue: --speed '0x10' is not 0 or a number/],
-      [['--flow', whole, '--speed', ' 1'], 2, /^alpha venue: --speed ' 1' is not 0 or a number/],
-      [['--flow', whole, '--speed', '-0'], 2, /^alpha venue: --speed '-0' is not 0 or a number/],
-      [['--flow', whole, '--users', 'a:b,a:c'], 2, /^alpha venue: --users names 'a' twice/],
+      [['--flow', whole, '--speed', '0x10'], 1, /^alpha: --speed '0x10' is not 0 or a number/],
+      [['--flow', whole, '--speed', ' 1'], 1, /^alpha: --speed ' 1' is not 0 or a number/],
+      [['--flow', whole, '--speed', '-0'], 1, /^alpha: --speed '-0' is not 0 or a number/],
+      [['--flow', whole, '--users', 'a:b,a:c'], 1, /^alpha: --users names 'a' twice/],
       // The open on the wall clock, shared with alpha live --open-at.
       [['--flow', whole, '--open-at', 'soon'], 1, /^alpha: --open-at is "soon": expected µs since the epoch/],
       [['--flow', whole, '--open-at', '2000-01-01T00:00:00Z'], 1, /^alpha: --open-at 2000-01-01T00:00:00Z is .*, more than a day from now/],
@@ -120,9 +116,9 @@ describe('alpha venue start', () => {
         1,
         /^alpha: --open-at .*: at --speed 600 the day's regular session \(09:30 to 16:00\) would be over before the venue starts/,
       ],
-      [['--flow', whole, '--speed', '', '--open-at', new Date().toISOString()], 2, /^alpha venue: --speed '' is not 0 or a number/],
+      [['--flow', whole, '--speed', '', '--open-at', new Date().toISOString()], 1, /^alpha: --speed '' is not 0 or a number/],
       // Ten bytes but five characters, which the venue's ready line then escaped.
-      [['--flow', whole, '--session', 'ééééé'], 2, /^alpha venue: --session 'ééééé' must be 1\.\.10 letters and digits/],
+      [['--flow', whole, '--session', 'ééééé'], 1, /^alpha: --session 'ééééé' must be 1\.\.10 letters and digits/],
     ];
     for (const [args, code, expected] of cases) {
       const run = await runAlpha(['venue', 'start', ...args], 20_000);
@@ -189,12 +185,12 @@ describe('alpha venue start', () => {
       const a = await runAlpha(['venue', 'start', '--flow', whole, '--ouch-port', String(tcpPort)], 20_000);
       expect(a.code).toBe(1);
       expect(a.stderr).toBe(
-        `alpha venue: bind TCP 127.0.0.1:${tcpPort}: Address already in use (--ouch-port): choose a free port, or 0 for any\n`,
+        `alpha: bind TCP 127.0.0.1:${tcpPort}: Address already in use (--ouch-port): choose a free port, or 0 for any\n`,
       );
       const b = await runAlpha(['venue', 'start', '--flow', whole, '--rerequest-port', String(udpPort)], 20_000);
       expect(b.code).toBe(1);
       expect(b.stderr).toBe(
-        `alpha venue: bind UDP 127.0.0.1:${udpPort}: Address already in use (--rerequest-port): choose a free port, or 0 for any\n`,
+        `alpha: bind UDP 127.0.0.1:${udpPort}: Address already in use (--rerequest-port): choose a free port, or 0 for any\n`,
       );
     } finally {
       tcp.close();

@@ -1,7 +1,8 @@
 // colo_venue: the exchange the live tests trade against (native/colo/README.md, "Venue").
 // Replays a length-prefixed ITCH 5.0 file as background flow, publishes ITCH 5.0 over
 // MoldUDP64 (unicast to subscribers on 127.0.0.1) and takes OUCH 4.2 orders over SoupBinTCP.
-// Prints one JSON line when ready; bad flags exit 2; SIGTERM / SIGINT end the session and exit 0.
+// Prints one JSON line when ready; bad flags are one `alpha: …` line and exit 1, as every refusal of
+// the alpha command (it runs as `alpha venue start`); SIGTERM / SIGINT end the session and exit 0.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -68,8 +69,8 @@ std::string iso_utc(int64_t unix_ns) {
 }
 
 [[noreturn]] void usage_error(const std::string& what) {
-  std::fprintf(stderr, "alpha venue: %s\n", what.c_str());
-  std::exit(2);
+  std::fprintf(stderr, "alpha: %s\n", what.c_str());
+  std::exit(1);
 }
 
 std::vector<std::string> split(std::string_view s, char sep) {
@@ -204,8 +205,8 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<colo::itch_file::MappedFile> flow;
-  // The flow truncated while it plays: "alpha venue: --flow FILE changed while it was read (...)".
-  colo::mapping_guard::set_prefix("alpha venue: --flow ");
+  // The flow truncated while it plays: "alpha: --flow FILE changed while it was read (...)".
+  colo::mapping_guard::set_prefix("alpha: --flow ");
   try {
     flow = std::make_unique<colo::itch_file::MappedFile>(flow_path);
   } catch (const std::exception& e) {
@@ -281,7 +282,7 @@ int main(int argc, char** argv) {
                                  : what.find("bind TCP") != std::string::npos
                                        ? " (--ouch-port): choose a free port, or 0 for any"
                                        : " (--rerequest-port): choose a free port, or 0 for any";
-    std::fprintf(stderr, "alpha venue: %s%s\n", what.c_str(), hint.c_str());
+    std::fprintf(stderr, "alpha: %s%s\n", what.c_str(), hint.c_str());
     return 1;
   }
 }

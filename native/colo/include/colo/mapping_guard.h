@@ -30,7 +30,7 @@ bool add(const void* p, size_t n, std::string_view path) noexcept;
 void remove(const void* p) noexcept;
 
 // The text before the path in the line, "alpha: " unless set. `prefix` must outlive the process
-// (a string literal): colo_venue says "alpha venue: --flow ".
+// (a string literal): colo_venue says "alpha: --flow ".
 void set_prefix(const char* prefix) noexcept;
 
 // The path registered for the mapping holding `addr`, or nullptr (for tests).

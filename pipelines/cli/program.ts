@@ -2,7 +2,7 @@
  * The `alpha` program: every command and its options (main.ts runs it). Each action imports what it
  * runs when it runs, so `alpha --help` or a backtest does not load the Kafka client, the generator, …
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AlphaError } from '../../lib/core/errors.ts';
 import { GENERATE_DEFAULTS, MAX_DEPTH, TRADE_PRICE_RULES, type TradePriceRule } from '../data/generate-options.ts';
@@ -232,9 +232,12 @@ export async function buildProgram(): Promise<Command> {
         const topology = resolveTopology(file, opts.set);
         const dataDir = opts.data ?? topology.data;
         if (opts.generateIfMissing && dataDir && !existsSync(`${dataDir}/manifest.json`)) {
+          // The sample goes where the data was expected: messages name that flag (or the topology's data:), not --out.
+          const dataFlag = opts.data !== undefined ? '--data' : `${file} data:`;
+          refuseFilledDataFolder(dataFlag, dataDir);
           process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
           const { generateDataset } = await import('../data/generate.ts');
-          await generateDataset({ out: dataDir });
+          await generateDataset({ out: dataDir, outFlag: dataFlag });
         }
         const common = {
           topologyFile: file,
@@ -308,4 +311,17 @@ function refuseRepeats(command: Command): void {
     }
     refuseRepeats(sub);
   }
+}
+
+/**
+ * --generate-if-missing writes the sample only into a new or empty folder: a folder holding other
+ * files is not a dataset to replace (--overwrite is the run's --out's, not the data's).
+ */
+function refuseFilledDataFolder(dataFlag: string, dataDir: string): void {
+  const entries = existsSync(dataDir) && statSync(dataDir).isDirectory() ? readdirSync(dataDir).sort() : [];
+  if (entries.length === 0) return;
+  const shown = `${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}`;
+  throw new AlphaError(
+    `${dataFlag} ${dataDir}: has no manifest.json and is not empty (${entries.length} entries: ${shown}), so --generate-if-missing will not write the sample there: expected a dataset folder, or a new or empty folder to generate it into`,
+  );
 }

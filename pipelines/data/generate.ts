@@ -49,6 +49,8 @@ export interface GenerateOptions {
   depth?: number;
   /** Replace an existing non-empty `out` whole (default: refuse it). */
   overwrite?: boolean;
+  /** What named `out`, for messages (default "--out"; `alpha backtest --generate-if-missing` writes to its --data). */
+  outFlag?: string;
 }
 
 export { GENERATE_DEFAULTS, GENERATE_LIMITS };
@@ -65,7 +67,7 @@ class Columns {
   }
 }
 
-type Resolved = Required<Omit<GenerateOptions, 'overwrite' | 'ic'>> & { ic: number | undefined };
+type Resolved = Required<Omit<GenerateOptions, 'overwrite' | 'ic' | 'outFlag'>> & { ic: number | undefined };
 
 export async function generateDataset(options: GenerateOptions): Promise<DatasetManifest> {
   const given = stripUndefined(options);
@@ -103,7 +105,10 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   const late = sessionDateProblem(last);
   if (late) throw new AlphaError(`--start ${o.start} with --days ${o.days} ends on ${last}: ${late}`);
   // Written into a staging folder moved into place when complete (pipelines/io/output-folder.ts).
-  const output = openOutput(options.out, { overwrite: options.overwrite ?? false });
+  const output = openOutput(options.out, {
+    overwrite: options.overwrite ?? false,
+    ...(options.outFlag !== undefined ? { flag: options.outFlag } : {}),
+  });
   try {
     const manifest = await writeMarket({ ...o, out: output.dir });
     output.commit();

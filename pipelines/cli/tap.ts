@@ -56,6 +56,15 @@ export async function tap(node: string, opts: TapOptions): Promise<void> {
   let consumer: PullConsumer | undefined;
   try {
     const partitions = await admin.partitions(topic);
+    // A .dlq is made with the edge's first dead letter: none beside an edge that exists means none were
+    // written, nothing to show, as for an empty topic.
+    if (partitions === undefined && opts.dlq && (await admin.partitions(edge)) !== undefined) {
+      const who = opts.run === undefined ? 'none was written' : `run "${opts.run}" wrote none`;
+      process.stderr.write(
+        `${topic}: no dead letters: ${who} on the edge of node "${node}" (${edge} exists; its .dlq is made with the first letter)\n`,
+      );
+      return;
+    }
     if (partitions === undefined)
       throw new AlphaError(
         `topic "${topic}" (node "${node}") does not exist on ${s.brokers.join(',')}: ${opts.run === undefined ? 'nothing has written this edge yet' : `no run "${opts.run}" published or mirrored this node (a Kafka edge between groups, or a node under taps:)`}`,

@@ -8,13 +8,15 @@ import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { SerialProducer } from '../../lib/io/kafka/producer.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
-import { dropTopics, testSettings } from '../helpers/kafka.ts';
+import { dropTopics, testSettings, withAdmin } from '../helpers/kafka.ts';
 import { quote as quoteAt } from '../helpers/records.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const s = testSettings();
 const name = `taptest_${process.pid}_${process.hrtime.bigint().toString(36)}`;
 const topic = `${name}.quotes`;
+// Of a run (`--run r1`) whose trades edge carried records and no dead letter.
+const cleanRun = `${name}.trades.r1`;
 const dir = mkdtempSync(join(tmpdir(), 'tap-'));
 const file = join(dir, 'topology.yaml');
 
@@ -53,7 +55,7 @@ beforeAll(async () => {
   await w.close();
 });
 afterAll(async () => {
-  await dropTopics(s, [topic]);
+  await dropTopics(s, [topic, cleanRun]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -151,5 +153,19 @@ describe('alpha tap (real broker)', () => {
     const noTopic = alpha(['tap', 'bars', '--topology', file, '--from-beginning']);
     expect(noTopic.status).toBe(1);
     expect(noTopic.stderr).toMatch(new RegExp(`topic "${name}.bars" \\(node "bars"\\) does not exist`));
+  });
+
+  it('--dlq of a run that wrote no dead letters says so, as an empty topic (exit 0), not that the run published nothing', async () => {
+    await withAdmin(s, (admin) => admin.ensureTopic(cleanRun, 1));
+    const none = alpha(['tap', 'trades', '--topology', file, '--run', 'r1', '--dlq', '--from-beginning']);
+    expect(none.stderr).toBe(
+      `${cleanRun}.dlq: no dead letters: run "r1" wrote none on the edge of node "trades" (${cleanRun} exists; its .dlq is made with the first letter)\n`,
+    );
+    expect(none.status).toBe(0);
+    expect(none.stdout).toBe('');
+    // A run that published nothing on the edge is still refused as such.
+    const never = alpha(['tap', 'trades', '--topology', file, '--run', 'r2', '--dlq', '--from-beginning']);
+    expect(never.status).toBe(1);
+    expect(never.stderr).toMatch(/^alpha: topic ".*\.trades\.r2\.dlq" \(node "trades"\) does not exist on .*: no run "r2" published/);
   });
 });

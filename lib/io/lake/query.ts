@@ -18,6 +18,7 @@ import { type Duck, ident, literal, message, openDuck } from './duckdb.ts';
 import { PARTITION, tablePath } from './layout.ts';
 import { tableSchema, tableVersion } from './table.ts';
 import type { LakeColumn } from './table-schema.ts';
+import { versionFiles } from './version-files.ts';
 
 export interface LakeQuery {
   lake: string;
@@ -96,8 +97,35 @@ async function plan(duck: Duck, q: LakeQuery, timestampsAsMicros: boolean): Prom
   return { sql, params, columns, version: q.version ?? latest };
 }
 
-function failed(q: LakeQuery, err: unknown): AlphaError {
-  return err instanceof AlphaError ? err : new AlphaError(`dataset "${q.dataset}": the query failed (${message(err)})`);
+function failed(q: LakeQuery, version: number, err: unknown): AlphaError {
+  if (err instanceof AlphaError) return err;
+  return goneFiles(q, version) ?? new AlphaError(`dataset "${q.dataset}": the query failed (${message(err)})`);
+}
+
+/** Why `version` could not be read when files it needs are gone (a vacuum's doing, mostly), or undefined. */
+function goneFiles(q: LakeQuery, version: number): AlphaError | undefined {
+  const table = tablePath(q.lake, q.dataset, true);
+  const latest = tableVersion(table);
+  let files: ReturnType<typeof versionFiles>;
+  try {
+    files = versionFiles(table, version, latest);
+  } catch {
+    return undefined; // a log this cannot read: DuckDB's own message says more
+  }
+  if (!files || files.missing.length === 0) return undefined;
+  const where = `${q.version !== undefined ? `--version ${version}` : `the latest version (${version})`} of dataset "${q.dataset}"`;
+  const gone = `${files.missing.length} of ${files.needed} gone: ${files.missing[0]}${files.missing.length > 1 ? ', …' : ''}`;
+  const why = files.vacuumed
+    ? `a vacuum removed the data files it needs (${gone})`
+    : `the data files it needs are missing from ${table.dir}, though no vacuum ran (${gone})`;
+  const from = files.readableFrom;
+  const readable =
+    from === undefined
+      ? 'no version has all its files, the latest included'
+      : from === latest
+        ? `only version ${latest} can be read`
+        : `versions ${from} to ${latest} can be read`;
+  return new AlphaError(`${where} can no longer be read: ${why}; ${readable}`);
 }
 
 /** The answer in memory, timestamps as µs (numbers), BIGINTs as numbers. */
@@ -109,7 +137,7 @@ export async function queryLake(q: LakeQuery): Promise<QueryAnswer> {
     try {
       rows = (await duck.connection.runAndReadAll(p.sql, p.params)).getRowsJS() as unknown[][];
     } catch (err) {
-      throw failed(q, err);
+      throw failed(q, p.version, err);
     }
     for (const row of rows) for (let i = 0; i < row.length; i++) if (typeof row[i] === 'bigint') row[i] = Number(row[i]);
     return { columns: p.columns, rows, version: p.version };
@@ -129,7 +157,7 @@ export async function queryLakeToParquet(q: LakeQuery, out: string): Promise<{ r
       const r = await duck.connection.runAndReadAll(`COPY (${p.sql}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`, p.params);
       rows = Number(r.getRowsJS()[0]?.[0] ?? 0);
     } catch (err) {
-      throw failed(q, err);
+      throw failed(q, p.version, err);
     }
     renameSync(tmp, out);
     return { rows, version: p.version };

@@ -263,6 +263,7 @@ export async function buildProgram(): Promise<Command> {
         const summary = await runBacktest({
           ...common,
           topology,
+          holder: 'alpha backtest',
           ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
         });
         printSummary(summary, opts.out);

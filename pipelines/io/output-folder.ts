@@ -68,7 +68,7 @@ export interface OutputOptions {
    * (--overwrite would delete it) or be inside a folder of them (the run would write into its input).
    */
   inputs?: readonly RunInput[];
-  /** What this run is, written in its lock for the message that refuses another run (e.g. "alpha live"). */
+  /** What this run is, written in its lock for the message that refuses another run ("alpha live", "alpha backtest"). */
   holder?: string;
 }
 
@@ -212,7 +212,7 @@ export function holdOutput(path: string, options: OutputOptions = {}): HeldOutpu
     throw new AlphaError(`${where}: cannot create its parent folder ${parent} (${reason(err)}), expected a folder this user can write`);
   }
   const lock = join(parent, `.${basename(out)}.lock`);
-  takeLock(lock, where, note, options.holder);
+  takeLock(lock, where, flag, note, options.holder);
   // Ended by a signal, the run takes its lock with it (the next run would take it over too).
   const forget = removedOnSignal(lock);
   let held = true;
@@ -274,7 +274,7 @@ function checkFolderPath(out: string, where: string): void {
 }
 
 /** Takes `.NAME.lock` (lib/io/pid-lock.ts); a lock of a process no longer running is taken over. */
-function takeLock(lock: string, where: string, note: (line: string) => void, label?: string): void {
+function takeLock(lock: string, where: string, flag: string, note: (line: string) => void, label?: string): void {
   let holder: number | undefined;
   try {
     holder = takePidLock(
@@ -302,8 +302,9 @@ function takeLock(lock: string, where: string, note: (line: string) => void, lab
   }
   if (holder !== undefined) {
     const what = holderLabel(lock);
+    const by = what ? `${what} (process ${holder}, lock ${lock})` : `process ${holder} (lock ${lock})`;
     throw new AlphaError(
-      `${where}: in use by process ${holder} (${what ? `${what}; ` : ''}lock ${lock}), expected one run per folder: wait for it${what === 'alpha live' ? ' or stop it (alpha kill, or SIGTERM)' : ''}, or choose another --out`,
+      `${where}: in use by ${by}, expected one run per folder: wait for it${what === 'alpha live' ? ' or stop it (alpha kill, or SIGTERM)' : ''}, or choose another ${flag}`,
     );
   }
 }

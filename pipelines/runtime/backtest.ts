@@ -48,6 +48,8 @@ export interface BacktestOptions {
   outFlag?: string;
   /** Replace an existing non-empty `outDir` whole (default: refuse it). */
   overwrite?: boolean;
+  /** What the run is, written in the lock of `outDir` for the message that refuses another run on it ("alpha backtest"). */
+  holder?: string;
   log?: Logger;
   /** Operator types to resolve the topology against (default: the registry). Tests add probes here. */
   registry?: ReadonlyMap<string, AnySpec>;
@@ -101,6 +103,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const output = openOutput(options.outDir, {
     overwrite: options.overwrite ?? false,
     ...(options.outFlag ? { flag: options.outFlag } : {}),
+    ...(options.holder ? { holder: options.holder } : {}),
     inputs: runInputs(options.topologyFile, dataDir, topology, options.lakeDir ?? DEFAULT_RUN_LAKE),
   });
   let summary: BacktestSummary;

@@ -591,6 +591,7 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
   const { sessions, universe } = capture.header;
   const output = openOutput(options.outDir, {
     overwrite: options.overwrite ?? false,
+    holder: 'alpha backtest',
     inputs: [...runInputs(options.topologyFile, undefined, topology), { what: 'the capture', path: options.capture }],
   });
   try {

@@ -76,6 +76,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const jobs = Math.min(o.jobs ?? availableParallelism(), plan.points.length);
   const output = openOutput(o.outDir, {
     overwrite: o.overwrite ?? false,
+    holder: 'alpha sweep',
     inputs: runInputs(o.topologyFile, dataDir, plan.topology, o.lakeDir ?? DEFAULT_RUN_LAKE),
   });
   const started = process.hrtime.bigint();

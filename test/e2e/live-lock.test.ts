@@ -42,7 +42,7 @@ describe('alpha live holds its --out', () => {
     await until('its lock', () => readdirSync(dir).includes('.live.lock'), 20_000);
     // The lock names the process: its pid and what it is.
     expect(readFileSync(join(dir, '.live.lock'), 'utf8')).toBe(`${pid} alpha live\n`);
-    const inUse = `--out ${out}: in use by process ${pid} (alpha live; lock ${join(dir, '.live.lock')}), expected one run per folder: wait for it or stop it (alpha kill, or SIGTERM), or choose another --out`;
+    const inUse = `--out ${out}: in use by alpha live (process ${pid}, lock ${join(dir, '.live.lock')}), expected one run per folder: wait for it or stop it (alpha kill, or SIGTERM), or choose another --out`;
     const others = await Promise.all([
       runAlpha(liveVenueArgs(day, 600, out, '--seconds', '1', '--overwrite'), 30_000),
       runAlpha(liveVenueArgs(day, 600, out, '--seconds', '1'), 30_000),

@@ -129,6 +129,7 @@ export async function runSplit(o: SplitOptions): Promise<BacktestSummary & { run
 
   const output = openOutput(o.outDir, {
     overwrite: o.overwrite ?? false,
+    holder: 'alpha backtest',
     inputs: runInputs(o.topologyFile, o.dataDir ?? topology.data, topology, o.lakeDir ?? DEFAULT_RUN_LAKE),
   });
   try {

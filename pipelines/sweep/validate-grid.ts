@@ -13,11 +13,18 @@ import { closest, formatProblem, type Problem, TopologyError } from '../topology
 import { validateTopology } from '../topology/validate.ts';
 import { type Axis, type GridPoint, gridPoints, parseGrid, show } from './grid.ts';
 
-/** Problems of a sweep's grid, each printed as its own `alpha: …` line. */
+/**
+ * Problems of a sweep's grid, each printed as its own `alpha: …` line: one problem is one line, as any
+ * refusal; several are counted on a last line, as a topology's are (report-error.ts).
+ */
 export class GridError extends AlphaError {
   override readonly name = 'GridError';
   constructor(readonly problems: readonly string[]) {
-    super(`${problems.join('\nalpha: ')}\nalpha: refusing to sweep: ${problems.length} problem(s) in the grid, nothing was run`);
+    super(
+      problems.length === 1
+        ? `${problems[0]} (nothing was run)`
+        : `${problems.join('\nalpha: ')}\nalpha: refusing to sweep: ${problems.length} problems in the grid, nothing was run`,
+    );
   }
 }
 

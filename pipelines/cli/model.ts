@@ -94,7 +94,11 @@ export async function trainModel(opts: TrainOptions): Promise<void> {
     'a folder apart from it',
   );
   // The model folder is written atomically: staged beside --out, moved into place once trained.
-  const output = openOutput(opts.out, { overwrite: opts.overwrite ?? false, inputs: runInputs(opts.topology, opts.data ?? topology.data) });
+  const output = openOutput(opts.out, {
+    overwrite: opts.overwrite ?? false,
+    holder: 'alpha model train',
+    inputs: runInputs(opts.topology, opts.data ?? topology.data),
+  });
   try {
     await train(opts, topology, edge, name, work, output.dir);
   } catch (err) {
@@ -125,6 +129,7 @@ async function train(
     summary = await runBacktest({
       topologyFile: featuresTopology,
       outDir: work,
+      holder: 'alpha model train',
       // Named as given, or as the default it fell back to.
       outFlag: opts.work === undefined ? '--work (default out/model-train/<model folder name>-<hash of --out>)' : '--work',
       // The default work folder is this command's scratch, replaced each time; one given with --work is the user's.
@@ -249,6 +254,7 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<EvaluationRe
   await runBacktest({
     topologyFile: opts.topology,
     outDir: opts.out,
+    holder: 'alpha model evaluate',
     // A scratch backtest for the report: an earlier run's folder is replaced, anything else only with --overwrite.
     overwrite: opts.overwrite === true || isEvaluateFolder(opts.out),
     ...(dataDir ? { dataDir } : {}),

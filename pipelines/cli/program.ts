@@ -237,7 +237,7 @@ export async function buildProgram(): Promise<Command> {
           refuseFilledDataFolder(dataFlag, dataDir);
           process.stderr.write(`no dataset at ${dataDir}: generating the default sample…\n`);
           const { generateDataset } = await import('../data/generate.ts');
-          await generateDataset({ out: dataDir, outFlag: dataFlag });
+          await generateDataset({ out: dataDir, outFlag: dataFlag, holder: 'alpha backtest --generate-if-missing' });
         }
         const common = {
           topologyFile: file,

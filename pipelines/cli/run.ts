@@ -46,6 +46,7 @@ export function registerRunCommand(program: Command): void {
       topologyFile: file,
       sets: opts.set,
       outDir: opts.out,
+      holder: 'alpha run',
       ...(opts.data ? { dataDir: opts.data } : {}),
       lakeDir: opts.lake,
       ...(opts.from ? { from: opts.from } : {}),

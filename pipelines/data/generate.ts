@@ -51,6 +51,8 @@ export interface GenerateOptions {
   overwrite?: boolean;
   /** What named `out`, for messages (default "--out"; `alpha backtest --generate-if-missing` writes to its --data). */
   outFlag?: string;
+  /** What is generating, written in the lock of `out` (default "alpha data generate"). */
+  holder?: string;
 }
 
 export { GENERATE_DEFAULTS, GENERATE_LIMITS };
@@ -67,7 +69,7 @@ class Columns {
   }
 }
 
-type Resolved = Required<Omit<GenerateOptions, 'overwrite' | 'ic' | 'outFlag'>> & { ic: number | undefined };
+type Resolved = Required<Omit<GenerateOptions, 'overwrite' | 'ic' | 'outFlag' | 'holder'>> & { ic: number | undefined };
 
 export async function generateDataset(options: GenerateOptions): Promise<DatasetManifest> {
   const given = stripUndefined(options);
@@ -107,6 +109,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   // Written into a staging folder moved into place when complete (pipelines/io/output-folder.ts).
   const output = openOutput(options.out, {
     overwrite: options.overwrite ?? false,
+    holder: options.holder ?? 'alpha data generate',
     ...(options.outFlag !== undefined ? { flag: options.outFlag } : {}),
   });
   try {

@@ -51,7 +51,7 @@ export async function exportDataset(
   }
   const dates = [...byDate.keys()].sort();
   const symbols = [...new Set(answer.rows.map((r) => String(r[names.indexOf('symbol')])))].sort();
-  const output = openOutput(o.out, { overwrite: o.overwrite ?? false });
+  const output = openOutput(o.out, { overwrite: o.overwrite ?? false, holder: 'alpha data lake export' });
   try {
     mkdirSync(join(output.dir, o.dataset));
     const files: string[] = [];

@@ -129,7 +129,11 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
   });
   const dictionary = bySymbol.map((s) => s.symbol);
 
-  const output = openOutput(o.out, { overwrite: o.overwrite ?? false, inputs: [{ what: 'the ITCH file', path: file }] });
+  const output = openOutput(o.out, {
+    overwrite: o.overwrite ?? false,
+    holder: 'alpha itch convert',
+    inputs: [{ what: 'the ITCH file', path: file }],
+  });
   const sinks: DaySink[] = [];
   let rows: { quotes: number; trades: number };
   try {

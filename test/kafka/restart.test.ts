@@ -4,7 +4,7 @@ import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { kafkaEdges } from '../../pipelines/runtime/group/kafka-edges.ts';
 import type { Quote } from '../../schemas/types.generated.ts';
-import { kafkaTestFile, readUntil } from '../helpers/kafka.ts';
+import { kafkaTestFile, readUntil, withAdmin } from '../helpers/kafka.ts';
 import { quote as quoteAt } from '../helpers/records.ts';
 
 const { s, topic } = kafkaTestFile();
@@ -133,5 +133,26 @@ describe('commits and restarts (real broker)', () => {
     );
     await next.close();
     expect(again.filter((it) => it.kind === 'record')).toHaveLength(40);
+  });
+
+  it("a group's edge written again in the same consumer group (same run id and --attempt) is refused before a record is sent", async () => {
+    const t = topic('again-written');
+    const edges = kafkaEdges(s);
+    const open = (groupId: string) => edges.outbound({ topic: t, schema: 'Quote', partitions: 2, groupId });
+    const ends = () => withAdmin(s, async (admin) => (await admin.offsets(t)).map((p) => p.high));
+    const first = await open(`${t}.g.0`);
+    await first.write(Array.from({ length: 40 }, (_, i) => ({ key: quote(i).symbol, value: quote(i), headers: {} })));
+    await first.writeControl({ end: true }, {});
+    await first.close();
+    const written = await ends();
+    await expect(open(`${t}.g.0`)).rejects.toThrow(
+      new RegExp(
+        `consumer group "${t}.g.0" already marks "${t}" as written \\(offsets committed on 2 partitions\\): .*pass the next --attempt`,
+      ),
+    );
+    expect(await ends()).toEqual(written);
+    // The next attempt may write the edge again.
+    const next = await open(`${t}.g.1`);
+    await next.close();
   });
 });

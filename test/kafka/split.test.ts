@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/datasets.ts';
+import { dropTopics, testSettings, withAdmin } from '../helpers/kafka.ts';
 import { expectSameOutputs, oneProcess, replicatedSplitTopology, SPLIT, SPLIT_SETS, splitData } from '../helpers/split-runs.ts';
 
 const alpha = join(import.meta.dirname, '../../bin/alpha.mjs');
@@ -75,6 +76,56 @@ describe('alpha backtest --split', () => {
     // They were left running, orphaned, writing into the staging folder.
     const left = spawnSync('pgrep', ['-f', '--', `--run-id ${runId}`], { encoding: 'utf8' }).stdout.trim();
     expect(left).toBe('');
+  });
+
+  it('refuses by hand a producer-only group again with a run id and --attempt that already ran, and publishes nothing', async () => {
+    const data = await splitData();
+    const runId = `rerun${process.pid}${Date.now().toString(36)}`;
+    const topic = `kafka-split.normalised.${runId}`;
+    const features = (attempt: number) =>
+      spawnSync(
+        process.execPath,
+        [
+          alpha,
+          'run',
+          split,
+          '--group',
+          'features',
+          '--run-id',
+          runId,
+          '--attempt',
+          String(attempt),
+          '--data',
+          data,
+          '--out',
+          tempDir('rerun'),
+          '--quiet',
+          ...sets,
+        ],
+        { encoding: 'utf8' },
+      );
+    const ends = () => withAdmin(testSettings(), async (admin) => (await admin.offsets(topic)).map((p) => p.high));
+    try {
+      const first = features(0);
+      expect(first.status, first.stderr).toBe(0);
+      const written = await ends();
+      expect(written.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+
+      const again = features(0);
+      expect(again.status).toBe(1);
+      expect(again.stderr).toMatch(
+        new RegExp(
+          `^alpha: consumer group "kafka-split\\.features\\.0\\.normalised\\.${runId}\\.0" already marks "${topic.replaceAll('.', '\\.')}" as written .*pass the next --attempt`,
+        ),
+      );
+      expect(again.stderr.trim().split('\n')).toHaveLength(1);
+      expect(await ends()).toEqual(written);
+
+      // The next attempt replays the edge (the reading group drops the copies of what it has).
+      expect(features(1).status).toBe(0);
+    } finally {
+      await dropTopics(testSettings(), [topic]);
+    }
   });
 
   it('refuses a topology without groups, and explains', () => {

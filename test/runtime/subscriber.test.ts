@@ -58,7 +58,7 @@ afterEach(async () => {
 async function setup(o: { partitions?: number; producers?: number } = {}) {
   const partitions = o.partitions ?? 1;
   const edges = memoryEdges();
-  const out = await edges.outbound({ topic: 'bars', schema: 'Bar', partitions });
+  const out = await edges.outbound({ topic: 'bars', schema: 'Bar', partitions, groupId: 'g' });
   const inbound = await edges.inbound({ topic: 'bars', schema: 'Bar', partitions, groupId: 'g' });
   const committed: InboundItem[] = [];
   const edge: InboundEdge = {
@@ -317,7 +317,7 @@ describe('EdgeSubscriber', () => {
       );
       // Two partitions whose ends disagree (written into the topic by hand: an edge writes one end to all).
       const edges = memoryEdges();
-      await edges.outbound({ topic: 'bars', schema: 'Bar', partitions: 2 });
+      await edges.outbound({ topic: 'bars', schema: 'Bar', partitions: 2, groupId: 'g' });
       edges.topics.get('bars')!.forEach((part, partition) =>
         part.push({
           kind: 'control',
@@ -426,7 +426,7 @@ describe('EdgeSubscriber', () => {
 
   it('counts the records refused as dead letters as arrived: the run says them, and is whole otherwise', async () => {
     const edges = memoryEdges({ refuse: (nth) => nth === 0 });
-    const out = await edges.outbound({ topic: 'bars', schema: 'Bar', partitions: 1 });
+    const out = await edges.outbound({ topic: 'bars', schema: 'Bar', partitions: 1, groupId: 'g' });
     const inbound = await edges.inbound({ topic: 'bars', schema: 'Bar', partitions: 1, groupId: 'g' });
     const clock = new EventClock(0);
     const sub = new EdgeSubscriber('bars', inbound, 1, 1, new Subject<EdgeBatch<unknown>>(), clock);

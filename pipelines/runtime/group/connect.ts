@@ -127,12 +127,19 @@ export async function connectGroup(o: {
   let steps = 0;
   let committedAt = performance.now();
   const replica = o.replica ?? 0;
+  /** This process's consumer group on a node's edge, its own in the run (see EdgeFactory). */
+  const attemptId = (name: string): string => `${topology.name}.${group}.${replica}.${name}.${runId}.${o.attempt ?? 0}`;
   /** Processes that produce a node's output: the replicas of its group. */
   const producers = (name: string): number => topology.groups.find((g) => g.nodes.includes(name))?.replicas ?? 1;
   /** Publishes a node's output to its run topic: a Kafka edge (read by another group) or a tap's mirror. */
   const publisher = async (name: string, mirror: boolean): Promise<EdgePublisher> => {
     const topic = runTopic(topology, name, runId);
-    const edge = await edges.outbound({ topic, schema: node(name).output as SchemaName, partitions: mirror ? 1 : partitions(name) });
+    const edge = await edges.outbound({
+      topic,
+      schema: node(name).output as SchemaName,
+      partitions: mirror ? 1 : partitions(name),
+      groupId: attemptId(name),
+    });
     return new EdgePublisher(name, edge, outputs.get(name)!.asObservable(), () => current, mirror, replica);
   };
   const publishers = await Promise.all(published.map((name) => publisher(name, false)));
@@ -148,7 +155,7 @@ export async function connectGroup(o: {
             topic: runTopic(topology, name, runId),
             schema: node(name).output as SchemaName,
             partitions: partitions(name),
-            groupId: `${topology.name}.${group}.${replica}.${name}.${runId}.${o.attempt ?? 0}`,
+            groupId: attemptId(name),
           }),
           partitions(name),
           producers(name),

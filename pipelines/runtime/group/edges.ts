@@ -33,8 +33,13 @@ export interface InboundEdge {
   close(): Promise<void>;
 }
 
+/**
+ * `groupId` names the process's attempt at the edge (`TOPOLOGY.GROUP.REPLICA.NODE.RUN.ATTEMPT`): a
+ * reader's consumer group, and on the writing side a consumer group that marks the attempt as begun.
+ * Either is refused when an earlier process already used it.
+ */
 export interface EdgeFactory {
-  outbound(o: { topic: string; schema: SchemaName; partitions: number }): Promise<OutboundEdge>;
+  outbound(o: { topic: string; schema: SchemaName; partitions: number; groupId: string }): Promise<OutboundEdge>;
   inbound(o: { topic: string; schema: SchemaName; partitions: number; groupId: string }): Promise<InboundEdge>;
 }
 

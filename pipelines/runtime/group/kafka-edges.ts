@@ -1,8 +1,11 @@
 /**
  * Process-group edges on Kafka, through the project's adapter (lib/io/kafka): one topic per edge
  * and run, Avro values in the Confluent wire format, the group's consumer group committing what the
- * event loop has delivered.
+ * event loop has delivered. A process refuses an edge that an earlier one of the same run id and
+ * attempt already read or wrote.
  */
+import { TopicAdmin } from '../../../lib/io/kafka/admin.ts';
+import { PullConsumer } from '../../../lib/io/kafka/consumer.ts';
 import { EdgeReader } from '../../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../../lib/io/kafka/edge-writer.ts';
 import { KafkaEdgeError } from '../../../lib/io/kafka/errors.ts';
@@ -11,12 +14,16 @@ import type { EdgeFactory, InboundItem } from './edges.ts';
 
 export function kafkaEdges(settings: KafkaSettings): EdgeFactory {
   return {
-    async outbound({ topic, schema, partitions }) {
+    async outbound({ topic, schema, partitions, groupId }) {
       const writer = await EdgeWriter.open(settings, {
         topic,
         schema,
         partitions,
         producer: { 'message.timeout.ms': String(kafkaGiveUpMs()) },
+      });
+      await claimWrite(settings, topic, partitions, groupId).catch(async (err: unknown) => {
+        await writer.close();
+        throw err;
       });
       return {
         write: (records) => writer.write(records as never),
@@ -54,4 +61,26 @@ async function refuseReadBefore(reader: EdgeReader<unknown>, topic: string, grou
   throw new KafkaEdgeError(
     `consumer group "${groupId}" already read "${topic}" (offsets committed on ${committed.length} partition${committed.length === 1 ? '' : 's'}): a process of this group ran before in this run with the same --attempt; pass the next --attempt to run the group again from the start, or a new --run-id (with every group) for a new run`,
   );
+}
+
+/**
+ * Each attempt of a group writes its edges once, and marks that it has begun in a consumer group of
+ * its own that only commits: the topic's end offsets when it began (where its records start). One that
+ * has committed offsets already belongs to an earlier process with the same run id and attempt: this
+ * one would send the edge's records again (a restart's replay is told apart by its next --attempt).
+ */
+async function claimWrite(settings: KafkaSettings, topic: string, partitions: number, groupId: string): Promise<void> {
+  const marker = await PullConsumer.open(settings, { topic, groupId, fromBeginning: false, partitions });
+  try {
+    const committed = [...(await marker.committed()).values()].filter((offset) => offset >= 0);
+    if (committed.length > 0)
+      throw new KafkaEdgeError(
+        `consumer group "${groupId}" already marks "${topic}" as written (offsets committed on ${committed.length} partition${committed.length === 1 ? '' : 's'}): a process of this group ran before in this run with the same --attempt, and would publish the edge again; pass the next --attempt to run the group again from the start, or a new --run-id (with every group) for a new run`,
+      );
+    const admin = await TopicAdmin.connect(settings);
+    const ends = await admin.offsets(topic).finally(() => admin.close());
+    await marker.commit(new Map(ends.map((p) => [p.partition, p.high])));
+  } finally {
+    await marker.close();
+  }
 }

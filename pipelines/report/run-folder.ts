@@ -11,6 +11,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
+import { formatDate, isDate } from '../../lib/core/dates.ts';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { float64Column, int64Column, stringColumn } from '../../lib/io/arrow-columns.ts';
 import { parseJsonBytes } from '../../lib/core/json-text.ts';
@@ -43,6 +44,7 @@ export function readRunFolder(dir: string): RunData {
   const has = (f: string): boolean => checkDataFile(dir, f) !== 'file not found';
   const summary = readSummary(dir);
   const equity = readEquity(dir);
+  checkEquityDays(dir, summary, equity.ts);
   const fills = readFills(dir, has('costs.parquet'));
   checkFillCount(dir, summary, fills.ts.length);
   checkPnlBalance(dir, equity, fills);
@@ -95,6 +97,23 @@ function readSummary(dir: string): Record<string, unknown> {
   return summary;
 }
 
+/**
+ * The portfolio states lie on the run's days (summary.json's first_day … last_day, UTC dates, when
+ * given: a run written before they were has no range to check against).
+ */
+function checkEquityDays(dir: string, summary: Record<string, unknown>, ts: Float64Array): void {
+  const first = summary['first_day'] as string | undefined;
+  const last = summary['last_day'] as string | undefined;
+  if (first === undefined && last === undefined) return;
+  const i = ts.findIndex((t) => (first !== undefined && formatDate(t) < first) || (last !== undefined && formatDate(t) > last));
+  if (i < 0) return;
+  const range = `${first ?? 'the start'} … ${last ?? 'the end'}`;
+  throw new DataError(
+    join(dir, 'equity.parquet'),
+    `column "ts_known" row ${i} is ${iso(ts[i]!)}, outside the run's days ${range} (summary.json's first_day and last_day): expected the portfolio states of the run, each on one of its days`,
+  );
+}
+
 /** fills.parquet holds a row per fill the run counted (summary.json's `fills`, when given). */
 function checkFillCount(dir: string, summary: Record<string, unknown>, rows: number): void {
   const counted = summary['fills'];
@@ -121,7 +140,7 @@ function checkPnlBalance(dir: string, equity: EquityColumns, fills: FillColumns)
 
 const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 
-/** The summary's fields the page shows (lib/report/html.ts), what each must be, and its check; only "topology" is required. */
+/** The summary's fields the page shows (lib/report/html.ts) or the checks read, what each must be, and its check; only "topology" is required. */
 const SUMMARY_FIELDS: readonly [string, string, (v: unknown) => boolean][] = [
   ['topology', "the topology's name (a non-empty string)", (v) => typeof v === 'string' && v.trim() !== ''],
   [
@@ -131,6 +150,8 @@ const SUMMARY_FIELDS: readonly [string, string, (v: unknown) => boolean][] = [
   ],
   ['seed', 'an integer', (v) => Number.isSafeInteger(v)],
   ['data_sha256', 'a SHA-256 (64 hexadecimal digits)', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)],
+  ['first_day', 'a date YYYY-MM-DD', (v) => typeof v === 'string' && isDate(v)],
+  ['last_day', 'a date YYYY-MM-DD', (v) => typeof v === 'string' && isDate(v)],
   ['events', 'a count (a whole number, 0 or more)', count],
   ['orders', 'a count (a whole number, 0 or more)', count],
   ['fills', 'a count (a whole number, 0 or more)', count],

@@ -9,6 +9,7 @@ import { writeOwnFile } from '../../lib/io/own-file.ts';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { rowsOf } from '../../lib/core/column-batch.ts';
+import { formatDate } from '../../lib/core/dates.ts';
 import type { Session } from '../../operators/sdk/context.ts';
 import type { ExecutionCost, PortfolioState } from '../../schemas/types.generated.ts';
 import { edgeId, type Topology } from '../topology/model.ts';
@@ -35,6 +36,12 @@ export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
   git_commit: string | null;
   topology_sha256: string;
   data_sha256: string;
+  /**
+   * The UTC dates of the first session's open and the last session's close: every portfolio state
+   * of the run lies on or between them (alpha report refuses an equity.parquet that does not).
+   */
+  first_day?: string;
+  last_day?: string;
   peak_rss_mb: number;
   nodes: Record<string, Record<string, number>>;
   /** With a broker that reports its costs (an ExecutionCost port): the return before them, … */
@@ -124,6 +131,7 @@ export class RunObserver {
       turnover: round(perf.turnover, 6),
       fees: round(perf.fees, 2),
       days: perf.days,
+      ...sessionDays(run.sessions),
       dead_letters: run.deadLetters.count,
       dead_letters_written: run.deadLetters.written,
       dead_letter_reasons: run.deadLetters.byReason(),
@@ -137,6 +145,11 @@ export class RunObserver {
       ...(costs ? { costs: Object.fromEntries(Object.entries(costs).map(([k, v]) => [k, round(v, 2)])) as CostBreakdown } : {}),
     };
   }
+}
+
+function sessionDays(sessions: readonly Session[]): Pick<RunSummary, 'first_day' | 'last_day'> {
+  const [first, last] = [sessions[0], sessions.at(-1)];
+  return first && last ? { first_day: formatDate(first.open), last_day: formatDate(last.close) } : {};
 }
 
 /** summary.json's topology_sha256: the SHA-256 of the resolved topology (topology.resolved.yaml's text). */

@@ -33,9 +33,10 @@ import { ROOT, runAlpha } from '../helpers/cli.ts';
 import { dataset, tempDir } from '../helpers/datasets.ts';
 
 let run: string;
+let data: string;
 
 beforeAll(async () => {
-  const data = await dataset({ symbols: 12, days: 6, seed: 5 });
+  data = await dataset({ symbols: 12, days: 6, seed: 5 });
   run = tempDir('report-folder-run');
   await runBacktest({ topologyFile: join(ROOT, 'topology.yaml'), dataDir: data, outDir: run });
 }, 120_000);
@@ -126,6 +127,57 @@ describe('equity.parquet in ts_known order (issue 1)', () => {
     );
     expect(refusal(dir).detail).toBe('column "ts_known" row 3 is null: expected a timestamp or 64-bit integer in every row');
     await refusedByCli(dir, 'equity.parquet', 'column "ts_known" row 3 is null');
+  });
+});
+
+describe("equity.parquet on the run's days (docs walkthrough)", () => {
+  const DAY_MS = 86_400_000;
+  /** The dataset's trading dates, as its manifest lists them. */
+  const dates = (): string[] => (JSON.parse(readFileSync(join(data, 'manifest.json'), 'utf8')) as { dates: string[] }).dates;
+  const range = (): string => `${dates()[0]} … ${dates().at(-1)}`;
+
+  it("summary.json names the run's first and last day: the dataset's first and last dates (its sessions are within one UTC day)", () => {
+    const summary = readRunFolder(run).summary;
+    expect([summary['first_day'], summary['last_day']]).toEqual([dates()[0], dates().at(-1)]);
+  });
+
+  it("a portfolio state a year after the last day is refused, naming the file, the row and the run's days", async () => {
+    let ms: number[] = [];
+    const dir = damaged((d) =>
+      withColumn(d, 'equity.parquet', 'ts_known', (old, n) => {
+        // The last state moved 365 days on: still in time order, same equity, same positions.
+        ms = Array.from({ length: n }, (_, i) => (old.get(i) as number) + (i === n - 1 ? 365 * DAY_MS : 0));
+        return vectorFromArray(ms, new TimestampMicrosecond());
+      }),
+    );
+    const row = ms.length - 1;
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'equity.parquet'));
+    expect(e.detail).toBe(
+      `column "ts_known" row ${row} is ${new Date(ms[row]!).toISOString()}, outside the run's days ${range()} (summary.json's first_day and last_day): expected the portfolio states of the run, each on one of its days`,
+    );
+    await refusedByCli(dir, 'equity.parquet', `row ${row} is`, range());
+  });
+
+  it('a portfolio state the day before the first day is refused', () => {
+    let ms: number[] = [];
+    const dir = damaged((d) =>
+      withColumn(d, 'equity.parquet', 'ts_known', (old, n) => {
+        ms = Array.from({ length: n }, (_, i) => (old.get(i) as number) - (i === 0 ? DAY_MS : 0));
+        return vectorFromArray(ms, new TimestampMicrosecond());
+      }),
+    );
+    expect(refusal(dir).detail).toMatch(
+      new RegExp(`^column "ts_known" row 0 is ${new Date(ms[0]!).toISOString()}, outside the run's days`),
+    );
+  });
+
+  it("a summary whose days end before the run's states is refused the same way (the range is the summary's)", () => {
+    const dir = damaged((d) => {
+      const summary = JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...summary, last_day: dates()[0] }));
+    });
+    expect(refusal(dir).detail).toMatch(new RegExp(`, outside the run's days ${dates()[0]} … ${dates()[0]} \\(summary.json's`));
   });
 });
 
@@ -309,6 +361,7 @@ describe('summary.json (issues 4 and 5)', () => {
     ['git_commit', true, /^field "git_commit" is true: expected a git commit id/],
     ['seed', { a: 1 }, /^field "seed" is \{"a":1\}: expected an integer/],
     ['data_sha256', '<script>alert(1)</script>', /^field "data_sha256" is "<script>alert\(1\)<\/script>": expected a SHA-256/],
+    ['last_day', '2024-02-30', /^field "last_day" is "2024-02-30": expected a date YYYY-MM-DD/],
   ];
   it.each(mistyped)('a mistyped %s (%j) is refused', (key, value, detail) => {
     const dir = damaged((d) => writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...summary(), [key]: value })));

@@ -19,6 +19,7 @@ import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/da
 import { parquetToIpc, unreadableParquet } from '../../lib/io/parquet.ts';
 import { parquetSizeProblem } from './parquet-size.ts';
 import { pnlBalance } from '../../lib/report/pnl.ts';
+import { DATA_HASH_OF, type DataHashOf } from '../data/data-hash.ts';
 import {
   COST_COLUMNS,
   type CostColumn,
@@ -150,6 +151,7 @@ const SUMMARY_FIELDS: readonly [string, string, (v: unknown) => boolean][] = [
   ],
   ['seed', 'an integer', (v) => Number.isSafeInteger(v)],
   ['data_sha256', 'a SHA-256 (64 hexadecimal digits)', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)],
+  ['data_sha256_of', DATA_HASH_OF.join(' or '), (v) => DATA_HASH_OF.includes(v as DataHashOf)],
   ['first_day', 'a date YYYY-MM-DD', (v) => typeof v === 'string' && isDate(v)],
   ['last_day', 'a date YYYY-MM-DD', (v) => typeof v === 'string' && isDate(v)],
   ['events', 'a count (a whole number, 0 or more)', count],

@@ -11,6 +11,7 @@ import { tearSheetHtml } from '../../lib/report/html.ts';
 import type { MidSeries } from '../../lib/report/ic.ts';
 import { tearSheet, type TearSheet } from '../../lib/report/tear-sheet.ts';
 import { readManifest } from '../data/manifest.ts';
+import { checkRunData } from './data-match.ts';
 import type { VolumeSeries } from '../../lib/report/participation.ts';
 import { leftOutNote, readMids, readVolumes } from './market-data.ts';
 import { writeFileAtomically } from '../io/write-file.ts';
@@ -30,6 +31,8 @@ export interface ReportResult {
   sheet: TearSheet;
   /** What the report left out of --data's rows (those the replay refuses), one line each. */
   notes: string[];
+  /** What could not be checked (--data against a run whose data hash is not of a data folder alone). */
+  warnings: string[];
 }
 
 /** Why `name` cannot be the report's file name inside the run folder, or undefined. */
@@ -67,8 +70,11 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   let mids: Map<string, MidSeries> | undefined;
   let volumes: Map<string, VolumeSeries> | undefined;
   const notes: string[] = [];
+  const warnings: string[] = [];
   if (options.data !== undefined) {
     const manifest = readManifest(options.data);
+    const unchecked = checkRunData(options.runDir, run.summary, options.data, manifest);
+    if (unchecked !== undefined) warnings.push(unchecked);
     sectors = new Map(manifest.universe.map((u) => [u.symbol, u.sector]));
     const note = (line: string | undefined): void => void (line !== undefined && notes.push(`--data ${options.data}: ${line}`));
     // The quotes are read only to score predictions.
@@ -88,5 +94,5 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   });
   const bytes = new TextEncoder().encode(html);
   writeFileAtomically('report --out', path, bytes);
-  return { path, bytes: bytes.length, sheet, notes };
+  return { path, bytes: bytes.length, sheet, notes, warnings };
 }

@@ -3,7 +3,6 @@
  * event clock, then writes summary.json, dead_letters.jsonl, the resolved topology, the taps and
  * whatever the topology's sinks write.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { writeOwnFile } from '../../lib/io/own-file.ts';
 import { join, resolve } from 'node:path';
@@ -11,11 +10,12 @@ import type { Logger } from '../../operators/sdk/context.ts';
 import type { AnySpec } from '../../operators/sdk/spec.ts';
 import { DeadLetterLog } from './dead-letter-log.ts';
 import { registry } from '../../operators/index.ts';
-import { MAX_MANIFEST_BYTES, manifestWindow, readManifest } from '../data/manifest.ts';
+import { dataHash } from '../data/data-hash.ts';
+import { manifestWindow, readManifest } from '../data/manifest.ts';
 import { openDataset } from '../io/dataset.ts';
 import { DEFAULT_RUN_LAKE, openLakeDataset } from '../io/lake-dataset.ts';
 import { DataError } from '../../lib/core/errors.ts';
-import { checkDataFile, readDataBytes, readDataFileBytes } from '../../lib/io/data-file.ts';
+import { checkDataFile } from '../../lib/io/data-file.ts';
 import { openOutput, runInputs } from '../io/output-folder.ts';
 import { loadTopology, type TopologyMode } from '../topology/load.ts';
 import { TopologyError } from '../topology/problems.ts';
@@ -27,7 +27,7 @@ import { buildGraph } from './graph.ts';
 import { driveGraph } from './drive.ts';
 import { prepareNodes } from './prepare.ts';
 import { EDGE_DEAD_LETTERS, type EdgeFactory } from './group/edges.ts';
-import { gitCommit, RunObserver, type RunSummary, sha256 } from './run-report.ts';
+import { gitCommit, RunObserver, type RunSummary } from './run-report.ts';
 
 export interface BacktestOptions {
   topologyFile: string;
@@ -221,6 +221,7 @@ async function runInto(
     sessions,
     commit: await commit,
     dataSha256: dataHash(dataDir, manifest, fileHashes, lakeReads),
+    dataSha256Of: lakeReads.size > 0 ? 'folder+lake' : 'folder',
   });
   // Records a group edge refused (in its topic's .dlq) are this run's dead letters too: counted apart,
   // a run that had lost every snapshot said "0 dead letters".
@@ -241,26 +242,6 @@ async function runInto(
     : summary;
   writeOwnFile(join(metaDir, 'summary.json'), `${JSON.stringify(written, null, 2)}\n`);
   return summary;
-}
-
-/**
- * sha256 of the manifest and of every listed file's sha256, in manifest order (unread files are read
- * here), then of each lake read (dataset, table version, as-of, partitions), when there were any.
- */
-function dataHash(
-  dir: string,
-  manifest: ReturnType<typeof readManifest>,
-  read: ReadonlyMap<string, string>,
-  lake: ReadonlyMap<string, string>,
-): string {
-  const hash = createHash('sha256');
-  // Read again as readManifest and the replay read them: the same checks if a file changed meanwhile.
-  hash.update(readDataBytes(join(dir, 'manifest.json'), { bytes: MAX_MANIFEST_BYTES, of: 'a manifest' }));
-  for (const entry of Object.values(manifest.datasets)) {
-    for (const f of entry.files) hash.update(read.get(f) ?? sha256(readDataFileBytes(dir, f)));
-  }
-  for (const [dataset, what] of [...lake].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`lake ${dataset} ${what}`);
-  return hash.digest('hex');
 }
 
 /** A group of the topology, or a clear error when it has no such group. */

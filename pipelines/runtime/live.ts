@@ -521,6 +521,7 @@ async function runSessionSteps(
       sessions,
       commit: await commit,
       dataSha256: sha256(readFileSync(capturePath)),
+      dataSha256Of: 'capture',
     }),
     captured: capture.arrivals,
     ...(group
@@ -630,6 +631,7 @@ export async function replayCaptureRun(options: CaptureReplayOptions): Promise<R
         sessions,
         commit: await commit,
         dataSha256: sha256(readFileSync(options.capture)),
+        dataSha256Of: 'capture',
       }),
       ...(warnings.length > 0 ? { warnings } : {}),
     };

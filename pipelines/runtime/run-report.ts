@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { rowsOf } from '../../lib/core/column-batch.ts';
 import { formatDate } from '../../lib/core/dates.ts';
+import type { DataHashOf } from '../data/data-hash.ts';
 import type { Session } from '../../operators/sdk/context.ts';
 import type { ExecutionCost, PortfolioState } from '../../schemas/types.generated.ts';
 import { edgeId, type Topology } from '../topology/model.ts';
@@ -36,6 +37,12 @@ export interface RunSummary extends Omit<PerformanceStats, 'daily_returns'> {
   git_commit: string | null;
   topology_sha256: string;
   data_sha256: string;
+  /**
+   * What `data_sha256` is the hash of: a data folder (its manifest and files, pipelines/data/data-hash.ts),
+   * a data folder and the lake reads of `store: lake` sources, or a live run's capture (a live run, and
+   * a replay of its capture).
+   */
+  data_sha256_of: DataHashOf;
   /**
    * The UTC dates of the first session's open and the last session's close: every portfolio state
    * of the run lies on or between them (alpha report refuses an equity.parquet that does not).
@@ -108,6 +115,7 @@ export class RunObserver {
       sessions: readonly Session[];
       commit: string | null;
       dataSha256: string;
+      dataSha256Of: DataHashOf;
     },
   ): RunSummary {
     const { topology, graph } = this;
@@ -139,6 +147,7 @@ export class RunObserver {
       git_commit: run.commit,
       topology_sha256: topologySha256(topology),
       data_sha256: run.dataSha256,
+      data_sha256_of: run.dataSha256Of,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       nodes: Object.fromEntries([...graph.contexts].map(([name, ctx]) => [name, ctx.metrics.snapshot()])),
       ...(costs && first && last ? { gross_return: round(grossReturn(first, last, costs), 8) } : {}),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../../pipelines/data/manifest.ts';
 import { sampleToLake } from '../../../pipelines/data/sample-to-lake.ts';
+import { writeReport } from '../../../pipelines/report/write-report.ts';
 import { runBacktest } from '../../../pipelines/runtime/backtest.ts';
 import { appendFiles } from '../../../lib/io/lake/append.ts';
 import { createTable } from '../../../lib/io/lake/create.ts';
@@ -81,6 +82,13 @@ describe('source.replay from the lake', () => {
     // The data hash says what was read: the lake's reads differ from the files'.
     const hash = (out: string): string => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).data_sha256;
     expect(hash(fromLake.out)).not.toBe(hash(flat.out));
+    // And says what it covers: alpha report --data cannot compute the lake's part again, and says so.
+    const of = (out: string): string => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).data_sha256_of;
+    expect([of(flat.out), of(fromLake.out)]).toEqual(['folder', 'folder+lake']);
+    expect((await writeReport({ runDir: flat.out, data })).warnings).toEqual([]);
+    expect((await writeReport({ runDir: fromLake.out, data })).warnings).toEqual([
+      `--data ${data} is not checked against the run's data: the run read a lake too (a store: lake source), which the report does not read`,
+    ]);
   }, 120_000);
 
   it('as_of T delivers exactly the rows known by T: a correction known after T is left out, one known by T is in', async () => {

@@ -109,8 +109,10 @@ type Printer = (topic: string, r: RawRecord, codec: SchemaCodec<Record<string, u
 const dim = (text: string): string => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text);
 const headersText = (h: Record<string, Buffer>): Record<string, string> =>
   Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v.toString('utf8')]));
+/** Headers as JSON shows them: [name, value] pairs in the record's order, so repeated names show as they are. */
+const headerPairs = (list: RawRecord['headerList']): [string, string][] => list.map(([n, v]) => [n, v.toString('utf8')]);
 
-/** Decoded records: JSON lines, or a table with one column per top-level field. */
+/** Decoded records: JSON lines (headers as pairs, as for dead letters), or a table with one column per top-level field. */
 function recordPrinter(schema: SchemaName, format: 'json' | 'table'): Printer {
   const fields = avroSchema(schema).fields;
   const micros = new Set(
@@ -124,9 +126,8 @@ function recordPrinter(schema: SchemaName, format: 'json' | 'table'): Printer {
       .join('  ')
       .trimEnd();
   return async (topic, r, codec) => {
-    const headers = headersText(r.headers);
     if (r.value === null) {
-      const control = parseControl(headers);
+      const control = parseControl(headersText(r.headers));
       if (format === 'table') {
         const what = control?.end
           ? 'end of stream'
@@ -150,7 +151,7 @@ function recordPrinter(schema: SchemaName, format: 'json' | 'table'): Printer {
     const key = r.key?.toString('utf8') ?? null;
     if (format === 'json') {
       process.stdout.write(
-        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), key, headers, value: decoded.value })}\n`,
+        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), key, headers: headerPairs(r.headerList), value: decoded.value })}\n`,
       );
       return true;
     }
@@ -202,7 +203,7 @@ function dlqPrinter(format: 'json' | 'table'): Printer {
     const error = h[DLQ_ERROR] ?? '(no error header)';
     if (format === 'json') {
       process.stdout.write(
-        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), error, source, key: r.key?.toString('utf8') ?? null, headers: r.headerList.map(([n, v]) => [n, v.toString('utf8')]), value_base64: r.value?.toString('base64') ?? null })}\n`,
+        `${JSON.stringify({ topic, partition: r.partition, offset: String(r.offset), error, source, key: r.key?.toString('utf8') ?? null, headers: headerPairs(r.headerList), value_base64: r.value?.toString('base64') ?? null })}\n`,
       );
       return true;
     }

@@ -3,6 +3,7 @@ import { EdgeReader } from '../../lib/io/kafka/edge-reader.ts';
 import type { ConsumedItem } from '../../lib/io/kafka/edge-reader.ts';
 import { EdgeWriter } from '../../lib/io/kafka/edge-writer.ts';
 import { partitionOf } from '../../lib/io/kafka/murmur2.ts';
+import { SerialProducer } from '../../lib/io/kafka/producer.ts';
 import { SchemaCodec } from '../../lib/io/kafka/schema-codec.ts';
 import { avroSchema } from '../../schemas/avro.ts';
 import type { AvroType } from '../../schemas/avro.ts';
@@ -147,6 +148,57 @@ describe('Kafka edge (real broker and registry)', () => {
       const mine = controls.filter((c) => c.partition === p);
       expect(mine.map((c) => (c.end ? 'end' : 'wm'))).toEqual(['wm', 'end']);
     }
+  });
+
+  it("hands over a record's and a control's headers as Kafka holds them: in order with repeats, and by name without a prototype", async () => {
+    const t = topic('headers');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    const raw = new SerialProducer(s, 'test-headers');
+    const recordHeaders: [string, string][] = [
+      ['n', '1'],
+      ['__proto__', 'p'],
+      ['n', '2'],
+      ['constructor', 'c'],
+    ];
+    const controlHeaders: [string, string][] = [
+      ['alpha.watermark', '5'],
+      ['__proto__', 'q'],
+      ['alpha.watermark', '7'],
+    ];
+    await raw.send([
+      { topic: t, partition: 0, key: Buffer.from('AAA'), value: w.codec.encode(quote(0)), headers: recordHeaders },
+      { topic: t, partition: 0, key: null, value: null, headers: controlHeaders },
+    ]);
+    await raw.close();
+    await w.close();
+    const byName = (h: Record<string, string>) => ({
+      prototype: Object.getPrototypeOf(h),
+      proto: Object.getOwnPropertyDescriptor(h, '__proto__')?.value,
+      own: Object.keys(h),
+    });
+    const r = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true });
+    const [record, control] = await readUntil(
+      () => r.next(),
+      (all) => all.length >= 2,
+    );
+    await r.close();
+    expect(record?.kind).toBe('record');
+    expect(record!.headerList).toEqual(recordHeaders);
+    // by name, the last value of each (as the dead-letter path's map)
+    expect(byName(record!.headers)).toEqual({ prototype: null, proto: 'p', own: ['n', '__proto__', 'constructor'] });
+    expect(record!.headers['n']).toBe('2');
+    expect(control).toMatchObject({ kind: 'control', watermark: 7 });
+    expect(control!.headerList).toEqual(controlHeaders);
+    expect(byName(control!.headers)).toEqual({ prototype: null, proto: 'q', own: ['alpha.watermark', '__proto__'] });
+    // The column path keeps no record headers, but hands its controls over the same way.
+    const columns = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.columns`, fromBeginning: true });
+    const controls = await readUntil(
+      async () => (await columns.nextBatch()).controls,
+      (all) => all.length >= 1,
+    );
+    await columns.close();
+    expect(controls[0]!.headerList).toEqual(controlHeaders);
+    expect(byName(controls[0]!.headers)).toEqual({ prototype: null, proto: 'q', own: ['alpha.watermark', '__proto__'] });
   });
 
   it('a writer whose registry is down fails naming it, and one whose broker is down too names the broker', async () => {

@@ -20,6 +20,12 @@ const cleanRun = `${name}.trades.r1`;
 const dir = mkdtempSync(join(tmpdir(), 'tap-'));
 const file = join(dir, 'topology.yaml');
 
+const REPEATED: [string, string][] = [
+  ['h', '1'],
+  ['__proto__', 'p'],
+  ['h', '2'],
+];
+
 const quote = (i: number): Quote =>
   quoteAt(`S${i % 3}`, 1_700_000_000_000_000 + i, 10 + i, 10.5 + i, i, { ts_known: 1_700_000_000_000_001 + i, ask_size: 200 });
 
@@ -50,6 +56,14 @@ beforeAll(async () => {
       value: Buffer.from('junk!'),
       headers: { 'alpha.dlq.value.bytes': '999', 'alpha.dlq.omitted': 'value (999 bytes): forged' },
     },
+    // A name repeated, and one an object would take for its prototype.
+    {
+      topic,
+      partition: 0,
+      key: Buffer.from('S2'),
+      value: w.codec.encode(quote(5)),
+      headers: REPEATED,
+    },
   ]);
   await raw.close();
   await w.close();
@@ -66,12 +80,15 @@ describe('alpha tap (real broker)', () => {
     const lines = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { offset: string; key: string; value?: Quote; error?: string });
+      .map((l) => JSON.parse(l) as { offset: string; key: string; value?: Quote; error?: string; headers?: [string, string][] });
     expect(lines.slice(0, 5).map((l) => l.value)).toEqual([0, 1, 2, 3, 4].map(quote));
     expect(lines.slice(0, 5).map((l) => l.key)).toEqual(['S0', 'S1', 'S2', 'S0', 'S1']);
     // the watermark (offset 5) is not printed; the undecodable record shows its error
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     expect(lines[5]).toMatchObject({ offset: '6', error: expect.stringMatching(/magic byte/) });
+    // headers as [name, value] pairs in order, as --dlq prints them: none lost to a repeat or to __proto__
+    expect(lines[0]).toMatchObject({ headers: [] });
+    expect(lines[6]).toMatchObject({ offset: '7', value: quote(5), headers: REPEATED });
   });
 
   it('prints a table with the schema fields, control records included, and honours --max', () => {

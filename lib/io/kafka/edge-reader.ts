@@ -17,7 +17,7 @@ import { TopicAdmin } from './admin.ts';
 import { AvroColumns } from './avro-columns.ts';
 import { PullConsumer } from './consumer.ts';
 import type { RawRecord } from './consumer.ts';
-import type { ConsumedColumns } from '../../../native/kafka/index.ts';
+import type { ConsumedColumns, HeaderList } from '../../../native/kafka/index.ts';
 import { parseControl } from './control.ts';
 import { DeadLetterWriter } from './dead-letters.ts';
 import { KafkaEdgeError } from './errors.ts';
@@ -25,17 +25,26 @@ import { receiveStamp } from './receive-stamp.ts';
 import { SchemaCodec } from './schema-codec.ts';
 import type { KafkaSettings } from './settings.ts';
 
+/**
+ * A record's headers as text, as the dead-letter path holds them as bytes (RawRecord): `headers` by
+ * name, the last value of each (a prototype-less object: a header may be named `__proto__`), and
+ * `headerList` every header in the record's order, repeats included.
+ */
+export interface TextHeaders {
+  headers: Record<string, string>;
+  headerList: HeaderList<string>;
+}
+
 export type ConsumedItem<T> =
-  | { kind: 'record'; topic: string; partition: number; offset: string; key: string; value: T; headers: Record<string, string> }
-  | {
+  | ({ kind: 'record'; topic: string; partition: number; offset: string; key: string; value: T } & TextHeaders)
+  | ({
       kind: 'control';
       topic: string;
       partition: number;
       offset: string;
       watermark?: number;
       end?: boolean;
-      headers: Record<string, string>;
-    };
+    } & TextHeaders);
 
 type ControlItem<T> = Extract<ConsumedItem<T>, { kind: 'control' }>;
 
@@ -69,7 +78,27 @@ export interface EdgeReaderOptions<TName extends SchemaName> {
 }
 
 /** The headers of every record that has none (frozen: items are read, not changed). */
-const NO_HEADERS: Record<string, string> = Object.freeze({});
+const NO_HEADERS: TextHeaders = Object.freeze({
+  headers: Object.freeze(Object.create(null) as Record<string, string>),
+  headerList: Object.freeze([]),
+});
+
+/** The `count` headers of a record, from header `h` of the batch whose value bytes start at `hv`. */
+function textHeaders(b: ConsumedColumns, h: number, hv: number, count: number): TextHeaders {
+  if (count === 0) return NO_HEADERS;
+  const headers: Record<string, string> = Object.create(null);
+  const headerList = new Array<readonly [string, string]>(count);
+  for (let j = 0; j < count; j++, h++) {
+    const len = b.headerValueLengths[h]!;
+    const name = b.headerNames[b.headerNameIndex[h]!]!;
+    const value = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
+    headers[name] = value;
+    headerList[j] = [name, value];
+    if (len > 0) hv += len;
+  }
+  return { headers, headerList };
+}
+
 /** The schema ids in the headers of a batch's keyed values (each value that has a 5-byte header). */
 function schemaIdsOf(b: ConsumedColumns): Set<number> {
   const ids = new Set<number>();
@@ -227,14 +256,14 @@ export class EdgeReader<T> {
       if (keyLength > 0) k += keyLength;
       if (valueLength > 0) v += valueLength;
       const headerCount = b.headerCounts[i]!;
-      if (valueLength < 0) {
-        const headers: Record<string, string> = headerCount === 0 ? NO_HEADERS : {};
-        for (const end = h + headerCount; h < end; h++) {
-          const len = b.headerValueLengths[h]!;
-          headers[b.headerNames[b.headerNameIndex[h]!]!] = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
-          if (len > 0) hv += len;
-        }
-        const control = this.control(b.partitions[i]!, b.offsets[i]!, headers);
+      // A record's headers are made into text only for a control: the column path does not keep them.
+      const controlHeaders = valueLength < 0 ? textHeaders(b, h, hv, headerCount) : undefined;
+      for (const end = h + headerCount; h < end; h++) {
+        const len = b.headerValueLengths[h]!;
+        if (len > 0) hv += len;
+      }
+      if (controlHeaders) {
+        const control = this.control(b.partitions[i]!, b.offsets[i]!, controlHeaders);
         if ('error' in control)
           letters.push({
             at: i,
@@ -243,10 +272,6 @@ export class EdgeReader<T> {
           });
         else controls.push(control as ControlItem<T>);
         continue;
-      }
-      for (const end = h + headerCount; h < end; h++) {
-        const len = b.headerValueLengths[h]!;
-        if (len > 0) hv += len;
       }
       if (keyLength < 0) {
         letters.push({
@@ -340,14 +365,13 @@ export class EdgeReader<T> {
       if (keyLength > 0) k += keyLength;
       if (valueLength > 0) v += valueLength;
       const headerCount = b.headerCounts[i]!;
-      const headers: Record<string, string> = headerCount === 0 ? NO_HEADERS : {};
+      const text = textHeaders(b, h, hv, headerCount);
       for (const end = h + headerCount; h < end; h++) {
         const len = b.headerValueLengths[h]!;
-        headers[b.headerNames[b.headerNameIndex[h]!]!] = len > 0 ? b.headerValues.toString('utf8', hv, hv + len) : '';
         if (len > 0) hv += len;
       }
       let item: ConsumedItem<T> | { error: string };
-      if (valueLength < 0) item = this.control(partition, offset, headers);
+      if (valueLength < 0) item = this.control(partition, offset, text);
       else if (keyLength < 0) item = { error: 'record without a key (expected the symbol)' };
       else {
         const d = this.codec.decodeAt(b.values, vs, v) ?? (await this.codec.decode(b.values.subarray(vs, v)));
@@ -357,7 +381,8 @@ export class EdgeReader<T> {
               topic: this.topic,
               partition,
               offset: String(offset),
-              headers,
+              headers: text.headers,
+              headerList: text.headerList,
               key: b.keys.toString('utf8', ks, k),
               value: d.value,
             }
@@ -434,10 +459,18 @@ export class EdgeReader<T> {
     }
   }
 
-  private control(partition: number, offset: number, headers: Record<string, string>): ConsumedItem<T> | { error: string } {
-    const control = parseControl(headers);
+  private control(partition: number, offset: number, h: TextHeaders): ConsumedItem<T> | { error: string } {
+    const control = parseControl(h.headers);
     if (!control) return { error: 'null value without a valid alpha.watermark or alpha.end header' };
-    return { kind: 'control', topic: this.topic, partition, offset: String(offset), headers, ...control };
+    return {
+      kind: 'control',
+      topic: this.topic,
+      partition,
+      offset: String(offset),
+      headers: h.headers,
+      headerList: h.headerList,
+      ...control,
+    };
   }
 }
 

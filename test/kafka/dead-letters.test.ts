@@ -376,6 +376,28 @@ describe('dead letters that a default .dlq or producer could not take (real brok
     expect(Number(created['max.message.bytes'])).toBeGreaterThan(1_048_588);
   }, 60_000);
 
+  it('a compacted <topic>.dlq is refused when the reader opens, before any record is read or dead-lettered', async () => {
+    const t = topic('dlq-compact-open');
+    const w = await EdgeWriter.open(s, { topic: t, schema: 'Quote', partitions: 1 });
+    await w.write([{ key: 'AAA', value: quote(1) }]);
+    await w.close();
+    await withAdmin(s, (admin) => admin.ensureTopic(`${t}.dlq`, 1, { 'cleanup.policy': 'compact,delete' }));
+    // Only good records: the first dead letter would never come to refuse it.
+    const failure = await EdgeReader.open(s, { topic: t, schema: 'Quote', groupId: `${t}.g`, fromBeginning: true }).catch(
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).not.toContain('\n');
+    expect((failure as Error).message).toMatch(
+      new RegExp(
+        `^topic "${t.replaceAll('.', '\\.')}\\.dlq" has cleanup\\.policy=compact,delete: a compacted topic refuses dead letters .* or delete it and the run creates it$`,
+      ),
+    );
+    // Once it is gone the reader opens (a missing .dlq is made at the first letter) and reads.
+    await withAdmin(s, (admin) => admin.deleteTopics([`${t}.dlq`]));
+    expect((await readPast(t, 1)).seqs).toEqual([1]);
+  }, 60_000);
+
   it('a record over the max.message.bytes of an existing <topic>.dlq is copied without its value, saying its size and why; the reader carries on', async () => {
     const t = topic('dlq-small');
     await withAdmin(s, (admin) => admin.ensureTopic(`${t}.dlq`, 1, { 'max.message.bytes': '10000' }));

@@ -242,6 +242,21 @@ describe('sink.kafka and source.kafka refuse what they cannot use', () => {
     );
   });
 
+  it("source.kafka: a compacted <topic>.dlq fails the run at its start, in the dead-letter writer's one line", async () => {
+    const t = topic('ops-dlq-compact');
+    await runInMemory(sinkYaml(t), { quotes: quotes(5) });
+    await withAdmin(s, (admin) => admin.ensureTopic(`${t}.dlq`, 1, { 'cleanup.policy': 'compact' }));
+    const failure = await read(t, ', group: g-compact, until_offsets: end').catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(AlphaError);
+    const message = (failure as Error).message;
+    expect(message).not.toContain('\n');
+    expect(message).toMatch(
+      new RegExp(
+        `^source\\.kafka kafka: reading topic "${t}" on broker .* failed: topic "${t}\\.dlq" has cleanup\\.policy=compact: .* set cleanup\\.policy=delete on it`,
+      ),
+    );
+  });
+
   it('a record that does not fit the schema: a dead letter naming the field, and nothing of its batch on the topic', async () => {
     // The column encoder refuses the batch, and avsc's record path names what does not fit.
     for (const [field, bad, why] of [

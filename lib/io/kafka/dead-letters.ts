@@ -8,10 +8,11 @@
  * written (a producer peer could otherwise block every reader at one offset). So, at the first
  * letter: the `.dlq` topic is created with room for the source's largest record and these headers;
  * an existing one that is compacted is refused, saying what to do (it refuses key-less records and
- * would compact letters away); the producer is sized for the `.dlq` topic's limit. A letter that
- * still does not fit that limit (a `.dlq` made smaller by hand) is written without its value (and,
- * if need be, without its key and original headers), with headers saying what was left out and why:
- * the record itself stays at the topic, partition and offset the headers name.
+ * would compact letters away), already when the reader opens (`check`); the producer is sized for
+ * the `.dlq` topic's limit. A letter that still does not fit that limit (a `.dlq` made smaller by
+ * hand) is written without its value (and, if need be, without its key and original headers), with
+ * headers saying what was left out and why: the record itself stays at the topic, partition and
+ * offset the headers name.
  */
 import type { HeaderList } from '../../../native/kafka/index.ts';
 import { TopicAdmin } from './admin.ts';
@@ -182,6 +183,25 @@ export class DeadLetterWriter {
     );
   }
 
+  /**
+   * Refuses, before any letter, a `.dlq` topic that exists and is compacted: the reader's run stops at
+   * its start, not at its first dead letter. (A missing one is created at the first letter, and the
+   * policy is read again then.)
+   */
+  async check(admin: TopicAdmin): Promise<void> {
+    if ((await admin.partitions(this.topic)) === undefined) return;
+    this.refuseCompacted(await admin.configs(this.topic));
+  }
+
+  private refuseCompacted(configs: Record<string, string>): void {
+    const policy = configs['cleanup.policy'] ?? 'delete';
+    if (policy.split(',').some((p) => p.trim() === 'compact'))
+      throw new KafkaEdgeError(
+        `topic "${this.topic}" has cleanup.policy=${policy}: a compacted topic refuses dead letters without a key and keeps only the last per key; ` +
+          `set cleanup.policy=delete on it (kafka-configs.sh --bootstrap-server ${this.s.brokers.join(',')} --alter --entity-type topics --entity-name ${this.topic} --add-config cleanup.policy=delete), or delete it and the run creates it`,
+      );
+  }
+
   /** Sizes (or creates) the `.dlq` topic and its producer from the source topic's limit. */
   private async open(): Promise<Opened> {
     const admin = await TopicAdmin.connect(this.s);
@@ -195,12 +215,7 @@ export class DeadLetterWriter {
         });
       // Read back, not assumed: another reader may have created it at the same moment, or someone by hand.
       const dlq = await admin.configs(this.topic);
-      const policy = dlq['cleanup.policy'] ?? 'delete';
-      if (policy.split(',').some((p) => p.trim() === 'compact'))
-        throw new KafkaEdgeError(
-          `topic "${this.topic}" has cleanup.policy=${policy}: a compacted topic refuses dead letters without a key and keeps only the last per key; ` +
-            `set cleanup.policy=delete on it (kafka-configs.sh --bootstrap-server ${this.s.brokers.join(',')} --alter --entity-type topics --entity-name ${this.topic} --add-config cleanup.policy=delete), or delete it and the run creates it`,
-        );
+      this.refuseCompacted(dlq);
       limit = Math.min(
         bytesConfig(dlq, 'max.message.bytes') ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
         PRODUCER_MAX_BYTES - PRODUCER_RECORD_OVERHEAD,

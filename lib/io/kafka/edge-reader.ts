@@ -137,6 +137,7 @@ export class EdgeReader<T> {
 
   static async open<TName extends SchemaName>(s: KafkaSettings, o: EdgeReaderOptions<TName>): Promise<EdgeReader<SchemaTypes[TName]>> {
     const admin = await TopicAdmin.connect(s);
+    const dlq = new DeadLetterWriter(s, o.topic);
     let partitions: number;
     try {
       if (o.partitions !== undefined) await admin.ensureTopic(o.topic, o.partitions);
@@ -146,6 +147,7 @@ export class EdgeReader<T> {
           `topic "${o.topic}" does not exist on ${s.brokers.join(',')} (no writer has opened it yet; pass partitions to create it)`,
         );
       partitions = n;
+      await dlq.check(admin);
     } finally {
       await admin.close();
     }
@@ -157,7 +159,7 @@ export class EdgeReader<T> {
       partitions,
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    return new EdgeReader(o.topic, codec, consumer, new DeadLetterWriter(s, o.topic), o.onDeadLetter);
+    return new EdgeReader(o.topic, codec, consumer, dlq, o.onDeadLetter);
   }
 
   /** Records sent to `<topic>.dlq` by this reader. */

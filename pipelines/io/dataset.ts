@@ -3,19 +3,21 @@
  * schema. Each file is checked before its rows are read: it stays inside the folder (after symlinks), is
  * a regular file of bounded size, is readable Parquet, and its columns match the schema (name, type,
  * nullability, timestamp unit), and has the sha256 the manifest gives for it, if any; its rows are
- * known around its day's session ({@link checkDay}). Any problem is a DataError naming the file. The next file is decoded on libuv's thread pool while the graph runs
+ * known around its day's session ({@link checkDay}); a trades file gives no print twice at two
+ * ts_known (repeated-prints.ts). Any problem is a DataError naming the file. The next file is decoded on libuv's thread pool while the graph runs
  * on this one (decode-file.ts).
  */
 import { join } from 'node:path';
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import type { DatasetReader } from '../../operators/sdk/context.ts';
-import type { SchemaName, SchemaTypes } from '../../schemas/types.generated.ts';
+import type { SchemaName, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { DataError } from '../../lib/core/errors.ts';
 import { isoMicros } from '../../lib/core/instant.ts';
 import { DAY } from '../../lib/core/time.ts';
 import { type DecodedFile, decodeDataFile } from './decode-file.ts';
 import { decodedOnce } from './decoded-cache.ts';
+import { repeatedPrint } from './repeated-prints.ts';
 
 /**
  * `onFile` is told each file's path (relative to `dir`) and sha256 as it is read (one hash serves the
@@ -85,6 +87,8 @@ export function openDataset<TName extends SchemaName>(
         }
         batches = decoded.batches as ColumnBatch<SchemaTypes[TName]>[];
         checkDay(path, manifest, file - 1, schema, batches);
+        const twice = schema === 'Trade' ? repeatedPrint(batches as ColumnBatch<Trade>[]) : undefined;
+        if (twice) throw new DataError(path, twice);
         rows += decoded.rows!;
         index = 0;
       }

@@ -16,7 +16,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlphaError, DataError } from '../../lib/core/errors.ts';
 import { MAX_DATA_FILE_BYTES } from '../../lib/io/data-file.ts';
-import { parquetBytes, readParquetFile } from '../../lib/io/parquet.ts';
+import { isoMicros } from '../../lib/core/instant.ts';
+import { parquetBytes, readParquetFile, writeRecordsParquet } from '../../lib/io/parquet.ts';
+import type { Trade } from '../../schemas/types.generated.ts';
 import { tradingDays } from '../../pipelines/data/calendar.ts';
 import { generateDataset } from '../../pipelines/data/generate.ts';
 import { type DatasetManifest, manifestWindow, readManifest, validateManifest } from '../../pipelines/data/manifest.ts';
@@ -560,6 +562,32 @@ describe('data files', () => {
     await expect(readAll(shifted, readManifest(shifted), 'quotes', 'Quote')).rejects.toThrow(
       new RegExp(`${join(shifted, quotesFiles()[1]!)}: row 0 has ts_known 2024-01-03T.*\\(around 2024-01-10's session`),
     );
+  });
+
+  it('refuses a print given again at a later ts_known, naming the file, both rows and both ts_known; a correction passes', async () => {
+    const file = cleanManifest.datasets['trades']!.files[0]!;
+    const reader = openDataset(clean, cleanManifest, 'trades', 'Trade');
+    const trades: Trade[] = [];
+    for (let b = await reader.next(); b && trades.length < 50; b = await reader.next()) trades.push(...b.toRecords());
+    await reader.close();
+    // The first 50 trades of the day, then trade 0 again at the last one's ts_known + 1 µs: only ts_known and seq differ.
+    const kept = trades.slice(0, 50);
+    const last = kept.at(-1)!;
+    const again = (edit: Partial<Trade>): Trade[] => [...kept, { ...kept[0]!, ts_known: last.ts_known + 1, seq: last.seq + 1, ...edit }];
+    const withRows = (rows: Trade[]): string => {
+      const dir = copyWith(change((m) => delete m.datasets['trades']!.rows));
+      writeRecordsParquet(join(dir, file), 'Trade', rows as unknown as Record<string, unknown>[]);
+      return dir;
+    };
+    const repeated = withRows(again({}));
+    const t = kept[0]!;
+    await expect(readAll(repeated, readManifest(repeated), 'trades', 'Trade')).rejects.toThrow(
+      `${join(repeated, file)}: rows 0 and 50 give the same print (${t.symbol} trade ${t.id} version ${t.version}, ts_event ${isoMicros(t.ts_event)}, ` +
+        `price ${t.price}, size ${t.size}) at ts_known ${isoMicros(t.ts_known)} and ${isoMicros(last.ts_known + 1)}: expected a correction to be a new version of the trade, not the print again`,
+    );
+    // A correction is a new version: read as it is.
+    const corrected = withRows(again({ version: t.version + 1 }));
+    expect(await readAll(corrected, readManifest(corrected), 'trades', 'Trade')).toBeGreaterThan(51);
   });
 
   it('refuses a quotes file with no rows: a day without a market, as a missing file is', async () => {

@@ -4,6 +4,11 @@
  * (docs/data.md), so this is the print delivered again, which bars would count twice. Two rows of one
  * id and version that differ elsewhere are left alone (the lake takes the later ts_known as the latest
  * of a version), and the same print at one ts_known is the replay's dead letter (operators/sdk/replay.ts).
+ *
+ * One lookup per row, whatever the file holds: a trade id is first kept as a number; only an id met
+ * again has its rows kept by their whole print. Comparing a row with every earlier row of its id took
+ * 72 s for 20,000 rows of one id (a hostile file), and keying by id alone across symbols, whose ids
+ * restart at many venues, 90 s for 200,000 trades of 2,000 symbols.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
 import { isoMicros } from '../../lib/core/instant.ts';
@@ -12,82 +17,75 @@ import type { Trade } from '../../schemas/types.generated.ts';
 /** Row `i` of batch `b`, as one number (batches hold fewer than 2^32 rows). */
 const SPAN = 2 ** 32;
 
+/** One symbol's trades: the first row of each id, and, for ids met again, rows by their whole print. */
+interface SymbolTrades {
+  first: Map<number, number>;
+  /** Ids whose first row is in `prints` too. */
+  repeated: Set<number>;
+  prints: Map<string, number>;
+}
+
 /**
  * Why the file's trades hold one print twice at two ts_known (the first such pair, rows numbered
  * from 0 in the file), or undefined.
  */
 export function repeatedPrint(batches: readonly ColumnBatch<Trade>[]): string | undefined {
-  // Trade ids restart per symbol at many venues: keyed by id alone, each row was compared with every
-  // other symbol's trade of that id (200,000 trades of 2,000 symbols took 90 s).
-  const bySymbol = new Map<string, TradeIds>();
+  const bySymbol = new Map<string, SymbolTrades>();
   /** Per batch, the rows of the file before it. */
   const before: number[] = [];
-  const rowOf = (at: number): number => {
-    const b = Math.floor(at / SPAN);
-    return before[b]! + (at % SPAN) - batches[b]!.start;
-  };
   let rows = 0;
   for (let b = 0; b < batches.length; b++) {
     const batch = batches[b]!;
     before.push(rows);
     rows += batch.length;
     const { id, symbol } = batch.columns;
-    /** Each symbol's ids by this batch's dictionary codes (a batch has its own dictionary). */
-    const tables: (TradeIds | undefined)[] = new Array(symbol.dictionary.length);
+    /** Each symbol's trades by this batch's dictionary codes (a batch has its own dictionary). */
+    const tables: (SymbolTrades | undefined)[] = new Array(symbol.dictionary.length);
     for (let i = batch.start; i < batch.end; i++) {
       const code = symbol.codes[i]!;
-      let ids = tables[code];
-      if (ids === undefined) {
+      let trades = tables[code];
+      if (trades === undefined) {
         const name = symbol.dictionary[code]!;
-        ids = bySymbol.get(name);
-        if (ids === undefined) bySymbol.set(name, (ids = { first: new Map(), more: new Map() }));
-        tables[code] = ids;
+        trades = bySymbol.get(name);
+        if (trades === undefined) bySymbol.set(name, (trades = { first: new Map(), repeated: new Set(), prints: new Map() }));
+        tables[code] = trades;
       }
       const at = b * SPAN + i;
       const key = id[i]!;
-      const seen = ids.first.get(key);
+      const seen = trades.first.get(key);
       if (seen === undefined) {
-        ids.first.set(key, at);
+        trades.first.set(key, at);
         continue;
       }
-      const others = ids.more.get(key);
-      for (const earlier of others ? [seen, ...others] : [seen]) {
-        const twice = samePrint(batches, earlier, at);
-        if (twice)
-          return `rows ${rowOf(earlier)} and ${rowOf(at)} give the same print (${twice}) at ts_known ${isoMicros(tsKnown(batches, earlier))} and ${isoMicros(tsKnown(batches, at))}: expected a correction to be a new version of the trade, not the print again`;
+      if (!trades.repeated.has(key)) {
+        trades.repeated.add(key);
+        trades.prints.set(printKey(batches, seen), seen);
       }
-      if (others) others.push(at);
-      else ids.more.set(key, [at]);
+      const print = printKey(batches, at);
+      const earlier = trades.prints.get(print);
+      if (earlier === undefined) trades.prints.set(print, at);
+      else if (tsKnown(batches, earlier) !== tsKnown(batches, at)) {
+        const row = (x: number): number => before[Math.floor(x / SPAN)]! + (x % SPAN) - batches[Math.floor(x / SPAN)]!.start;
+        return `rows ${row(earlier)} and ${row(at)} give the same print (${shown(batches, at)}) at ts_known ${isoMicros(tsKnown(batches, earlier))} and ${isoMicros(tsKnown(batches, at))}: expected a correction to be a new version of the trade, not the print again`;
+      }
     }
   }
   return undefined;
 }
 
-/** One symbol's trades by id: the first row of each, and the rows after it with that id (its corrections, say). */
-interface TradeIds {
-  first: Map<number, number>;
-  more: Map<number, number[]>;
+const columnsOf = (batches: readonly ColumnBatch<Trade>[], at: number) => batches[Math.floor(at / SPAN)]!.columns;
+const text = (c: { codes: Int32Array; dictionary: readonly string[] }, k: number): string => c.dictionary[c.codes[k]!]!;
+const tsKnown = (batches: readonly ColumnBatch<Trade>[], at: number): number => columnsOf(batches, at).ts_known[at % SPAN]!;
+
+/** A row's print within its symbol: every field but ts_known and seq. */
+function printKey(batches: readonly ColumnBatch<Trade>[], at: number): string {
+  const c = columnsOf(batches, at);
+  const i = at % SPAN;
+  return `${c.id[i]} ${c.version[i]} ${c.ts_event[i]} ${c.price[i]} ${c.size[i]} ${text(c.aggressor, i)}`;
 }
 
-const tsKnown = (batches: readonly ColumnBatch<Trade>[], at: number): number =>
-  batches[Math.floor(at / SPAN)]!.columns.ts_known[at % SPAN]!;
-
-/** The print of rows `x` and `y` (of one trade id) when they give it at two ts_known, all else equal. */
-function samePrint(batches: readonly ColumnBatch<Trade>[], x: number, y: number): string | undefined {
-  const a = batches[Math.floor(x / SPAN)]!.columns;
-  const b = batches[Math.floor(y / SPAN)]!.columns;
-  const i = x % SPAN;
-  const j = y % SPAN;
-  const text = (c: { codes: Int32Array; dictionary: readonly string[] }, k: number): string => c.dictionary[c.codes[k]!]!;
-  if (
-    a.ts_known[i] === b.ts_known[j] ||
-    a.version[i] !== b.version[j] ||
-    a.ts_event[i] !== b.ts_event[j] ||
-    a.price[i] !== b.price[j] ||
-    a.size[i] !== b.size[j] ||
-    text(a.symbol, i) !== text(b.symbol, j) ||
-    text(a.aggressor, i) !== text(b.aggressor, j)
-  )
-    return undefined;
-  return `${text(a.symbol, i)} trade ${a.id[i]} version ${a.version[i]}, ts_event ${isoMicros(a.ts_event[i]!)}, price ${a.price[i]}, size ${a.size[i]}`;
+function shown(batches: readonly ColumnBatch<Trade>[], at: number): string {
+  const c = columnsOf(batches, at);
+  const i = at % SPAN;
+  return `${text(c.symbol, i)} trade ${c.id[i]} version ${c.version[i]}, ts_event ${isoMicros(c.ts_event[i]!)}, price ${c.price[i]}, size ${c.size[i]}`;
 }

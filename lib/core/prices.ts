@@ -27,3 +27,8 @@ export const MAX_ASK_OVER_BID = 10;
 export function isStubQuote(bid: number, ask: number): boolean {
   return ask > bid * MAX_ASK_OVER_BID;
 }
+
+/** The reason a stub quote is refused, in every place that refuses one (replay, ingest). */
+export function stubQuoteReason(bid: number, ask: number): string {
+  return `stub quote: ask ${ask} is more than ${MAX_ASK_OVER_BID}× the bid ${bid} (a placeholder for a side no order holds)`;
+}

@@ -7,7 +7,7 @@
  * source.redis record by record with {@link recordProblem}), so every market-data source refuses the same rows.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
-import { isPrice, isStubQuote, MAX_ASK_OVER_BID, PRICE_RULE } from '../../lib/core/prices.ts';
+import { isPrice, isStubQuote, MAX_ASK_OVER_BID, PRICE_RULE, stubQuoteReason } from '../../lib/core/prices.ts';
 import type { BookDepth, Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { DatasetStore, SourceContext } from './context.ts';
 import type { SourceReader } from './spec.ts';
@@ -226,8 +226,7 @@ function describeQuoteProblem(q: Quote): string | undefined {
     return `bad price: bid ${q.bid}, ask ${q.ask} (${PRICE_RULE})`;
   }
   if (q.bid > q.ask) return `crossed quote: bid ${q.bid} > ask ${q.ask}`;
-  if (isStubQuote(q.bid, q.ask))
-    return `stub quote: ask ${q.ask} is more than ${MAX_ASK_OVER_BID}× the bid ${q.bid} (a placeholder for a side no order holds)`;
+  if (isStubQuote(q.bid, q.ask)) return stubQuoteReason(q.bid, q.ask);
   if (!(q.bid_size >= 0 && q.ask_size >= 0 && Number.isFinite(q.bid_size) && Number.isFinite(q.ask_size)))
     return `bad size: bid_size ${q.bid_size}, ask_size ${q.ask_size} (sizes must be finite numbers >= 0)`;
   return undefined;

@@ -72,7 +72,7 @@ export function registerItchCommand(program: Command): void {
         );
       process.stderr.write(
         `converted ${r.report.messages.toLocaleString('en-US')} messages of ${r.date}: ${r.quotes.toLocaleString('en-US')} quotes, ` +
-          `${r.trades.toLocaleString('en-US')} trades, ${r.symbols} symbol(s); ${r.skippedTops.toLocaleString('en-US')} one-sided or crossed tops not written` +
+          `${r.trades.toLocaleString('en-US')} trades, ${r.symbols} symbol(s); ${r.skippedTops.toLocaleString('en-US')} one-sided, crossed or stub tops not written` +
           `${r.skippedPrints > 0 ? `, ${r.skippedPrints.toLocaleString('en-US')} prints without a price or shares not written` : ''}; ` +
           `${((Date.now() - started) / 1000).toFixed(1)}s\n${wroteLine(opts.out)}\n`,
       );

@@ -4,7 +4,7 @@
  * the dataset's schema (Quote, Trade, Bar, Fundamental or CorporateAction), or the reason it cannot.
  */
 import { AlphaError } from '../../lib/core/errors.ts';
-import { isPrice, MAX_PRICE } from '../../lib/core/prices.ts';
+import { isPrice, isStubQuote, MAX_PRICE, stubQuoteReason } from '../../lib/core/prices.ts';
 import type { TimeParser } from './times.ts';
 
 export const FORMATS = ['quotes', 'trades', 'ohlcv', 'itch', 'fundamentals', 'corporate-actions'] as const;
@@ -229,7 +229,10 @@ function complete(format: RowFormat, r: Row): Row | string {
   if (format === 'quotes') {
     r['bid_size'] ??= 0;
     r['ask_size'] ??= 0;
-    if ((r['bid'] as number) > (r['ask'] as number)) return `crossed quote: bid ${r['bid']} > ask ${r['ask']}`;
+    const [bid, ask] = [r['bid'] as number, r['ask'] as number];
+    if (bid > ask) return `crossed quote: bid ${bid} > ask ${ask}`;
+    // The replay refuses it (operators/sdk/replay.ts): kept, it would be a dead letter in every run.
+    if (isStubQuote(bid, ask)) return stubQuoteReason(bid, ask);
   } else if (format === 'trades') {
     if (!((r['size'] as number) > 0)) return `size ${r['size']}: expected a positive trade size`;
     r['aggressor'] ??= 'UNKNOWN';

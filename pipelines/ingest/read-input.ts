@@ -141,7 +141,7 @@ export async function readItch(file: string, records: 'quotes' | 'trades', date:
     // so that two days' files do not share ids.
     const rows = await readParquet(join(out, records, `${r.date}.parquet`), ['id']);
     if (records === 'quotes' && r.skippedTops > 0)
-      rows.notes.push(`${file}: ${r.skippedTops} tops of book one-sided or crossed, not quotes: not ingested`);
+      rows.notes.push(`${file}: ${r.skippedTops} tops of book one-sided, crossed or stubs, not quotes: not ingested`);
     if (records === 'trades' && r.skippedPrints > 0)
       rows.notes.push(`${file}: ${r.skippedPrints} prints without a price or shares: not ingested`);
     for (const e of r.report.bookErrors) rows.notes.push(`${file}: ${e.count} × ${e.kind} (counted and skipped by the book)`);

@@ -4,8 +4,9 @@
  * `alpha backtest --data DIR` replays: manifest.json, quotes/DATE.parquet, trades/DATE.parquet.
  *
  * ts_event is the exchange timestamp (ns since New York midnight, truncated to µs). A file has no
- * receive clock, so ts_known = ts_event. Only two-sided, uncrossed tops become quotes (the replay
- * takes no other); the rest are counted.
+ * receive clock, so ts_known = ts_event. Only two-sided, uncrossed tops that are not stubs (an ask
+ * more than 10× the bid: lib/core/prices.ts) become quotes (the replay takes no other); the rest are
+ * counted.
  *
  * The day is never held whole: its rows go to the Parquet files a batch at a time as the book makes
  * them, so memory stays that of the book and a row group whatever the file's size (a NASDAQ day is
@@ -21,6 +22,7 @@ import { tableFromColumns } from '../../lib/io/avro-arrow.ts';
 import { ExternalSort } from '../../lib/io/external-sort.ts';
 import { openParquetFileWriter, PARQUET_STREAM_BATCH_ROWS, type ParquetFileWriter } from '../../lib/io/parquet-file-writer.ts';
 import type { ItchFile, ItchSummary } from '../../native/colo/index.ts';
+import { isStubQuote } from '../../lib/core/prices.ts';
 import { printable } from '../../lib/core/printable.ts';
 import type { DatasetManifest } from '../data/manifest.ts';
 import { symbolProblem } from '../ingest/columns.ts';
@@ -184,8 +186,8 @@ export async function convertItch(file: string, o: ConvertOptions): Promise<Conv
     // A day without a quote is not a dataset a backtest takes (pipelines/io/dataset.ts refuses it).
     if (rows.quotes === 0)
       throw new AlphaError(
-        `${file}: no quote to write${o.symbols ? ` for --symbols ${o.symbols.join(',')}` : ''} (${rows.trades} print(s), ${skippedTops} one-sided or crossed top(s)): ` +
-          'a day of a dataset needs its quotes; expected symbols with a two-sided, uncrossed top in the file',
+        `${file}: no quote to write${o.symbols ? ` for --symbols ${o.symbols.join(',')}` : ''} (${rows.trades} print(s), ${skippedTops} one-sided, crossed or stub top(s)): ` +
+          'a day of a dataset needs its quotes; expected symbols with a two-sided, uncrossed top in the file that is not a stub',
       );
     const manifest: DatasetManifest = {
       format: 1,
@@ -226,7 +228,7 @@ interface KeptRows {
   readonly nQuotes: number;
   readonly trades: Float64Array[];
   readonly nTrades: number;
-  /** Tops one-sided or crossed, and prints without a price or shares: not rows of a dataset. */
+  /** Tops one-sided, crossed or stubs, and prints without a price or shares: not rows of a dataset. */
   readonly skippedTops: number;
   readonly skippedPrints: number;
   /** Rows of symbols left out (code −1), not kept. */
@@ -255,7 +257,7 @@ function keptRows(step: ReturnType<ItchFile['next']>, midnight: number, code: In
   for (let i = 0; i < sq.locate.length; i++) {
     const bid = sq.bid[i]!;
     const ask = sq.ask[i]!;
-    if (!(bid > 0 && ask > 0 && bid <= ask)) {
+    if (!(bid > 0 && ask > 0 && bid <= ask) || isStubQuote(bid, ask)) {
       skippedTops++;
       continue;
     }

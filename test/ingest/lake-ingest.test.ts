@@ -35,22 +35,24 @@ describe('CSV quotes', () => {
     '2024-01-02 14:30:00.000001,AAA,10.00,10.02,300', // 2: good
     '2024-01-02T14:30:01Z,BBB,20,20.5,', // 3: good, empty optional size
     '2024-01-02 14:30:02,AAA,10.05,10.01,1', // 4: crossed
-    '2024-01-02 25:00:00,AAA,10,10.1,1', // 5: bad hour
-    '2024-01-02 14:30:03,AAA,ten,10.1,1', // 6: not a number
-    '2024-01-02 14:30:04,AAA,10,10.1', // 7: 4 fields
-    '"2024-01-02 14:30:05",AAA,10,10.1,"1', // 8: quote not closed (to the end of the file)
+    '2024-01-02 14:30:02.5,AAA,0.01,199999,1', // 5: a stub ask, which the replay refuses
+    '2024-01-02 25:00:00,AAA,10,10.1,1', // 6: bad hour
+    '2024-01-02 14:30:03,AAA,ten,10.1,1', // 7: not a number
+    '2024-01-02 14:30:04,AAA,10,10.1', // 8: 4 fields
+    '"2024-01-02 14:30:05",AAA,10,10.1,"1', // 9: quote not closed (to the end of the file)
   ].join('\n');
 
   it('lands the good rows and writes the others as file:line: reason', async () => {
     const path = file('quotes.csv', `${csv}\n`);
     const r = await ingest({ dataset: 'quotes', files: [path], format: 'quotes' });
-    expect(r).toMatchObject({ rows: 7, rejected: 5, added: 2, skipped: 0, created: true, version: 1 });
+    expect(r).toMatchObject({ rows: 8, rejected: 6, added: 2, skipped: 0, created: true, version: 1 });
     expect(readFileSync(join(tmp.dir, 'quotes.rejects'), 'utf8').split('\n')).toEqual([
       `${path}:4: crossed quote: bid 10.05 > ask 10.01`,
-      `${path}:5: ts_event: time "2024-01-02 25:00:00": hour, minute or second out of range`,
-      `${path}:6: bid "ten": expected a number`,
-      `${path}:7: 4 fields: expected 5, as in the header`,
-      `${path}:8: a quoted field is not closed before the end of the file`,
+      `${path}:5: stub quote: ask 199999 is more than 10× the bid 0.01 (a placeholder for a side no order holds)`,
+      `${path}:6: ts_event: time "2024-01-02 25:00:00": hour, minute or second out of range`,
+      `${path}:7: bid "ten": expected a number`,
+      `${path}:8: 4 fields: expected 5, as in the header`,
+      `${path}:9: a quoted field is not closed before the end of the file`,
       '',
     ]);
     const got = await rows('quotes');
@@ -129,7 +131,7 @@ describe('ITCH 5.0', () => {
     const q = await ingest({ dataset: 'itchq', files: [path], format: 'itch', itchDate: '2024-03-05', symbols: map });
     expect(q).toMatchObject({ added: 2, rejected: 0 });
     expect(readFileSync(join(tmp.dir, 'itchq.rejects'), 'utf8')).toBe(
-      `${path}: 1 tops of book one-sided or crossed, not quotes: not ingested\n`,
+      `${path}: 1 tops of book one-sided, crossed or stubs, not quotes: not ingested\n`,
     );
     expect(
       (await rows('itchq')).map((r) => [r['ts_event'], r['ts_known'], r['symbol'], r['bid'], r['ask'], r['bid_size'], r['ask_size']]),

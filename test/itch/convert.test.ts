@@ -63,7 +63,22 @@ describe('convertItch on a day without a quote', () => {
     writeFileSync(file, w.bytes());
     const out = join(dir, 'prints-only');
     await expect(convertItch(file, { out, date: '2024-01-03', symbols: ['DDD'] })).rejects.toThrow(
-      `${file}: no quote to write for --symbols DDD (5 print(s), 0 one-sided or crossed top(s)): a day of a dataset needs its quotes`,
+      `${file}: no quote to write for --symbols DDD (5 print(s), 0 one-sided, crossed or stub top(s)): a day of a dataset needs its quotes`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a day whose only two-sided top is a stub (an ask more than 10x the bid), which the replay refuses', async () => {
+    const w = new ItchWriter();
+    w.stockDirectory(1, 9n * HOUR, 'EEE');
+    w.add(1, 10n * HOUR, 1n, 'B', 100, 'EEE', 100_000); // $10.00: a one-sided top
+    w.add(1, 10n * HOUR + 1000n, 2n, 'S', 100, 'EEE', 1_999_999_900); // $199,999.99: a stub ask
+    w.trade(1, 10n * HOUR + 2000n, 'B', 10, 'EEE', 100_000, 3n);
+    const file = join(dir, 'stub-only.itch');
+    writeFileSync(file, w.bytes());
+    const out = join(dir, 'stub-only');
+    await expect(convertItch(file, { out, date: '2024-01-03' })).rejects.toThrow(
+      `${file}: no quote to write (1 print(s), 2 one-sided, crossed or stub top(s)): a day of a dataset needs its quotes`,
     );
     expect(existsSync(out)).toBe(false);
   });

@@ -188,8 +188,12 @@ describe('alpha report in headless chromium', () => {
     // Without predictions, the IC is a panel saying so.
     const victim = 'SYM000';
     const rename = (r: Record<string, unknown>): Record<string, unknown> => (r['symbol'] === victim ? { ...r, symbol: HOSTILE } : r);
+    // hyparquet gives timestamps as Dates (ms): back to µs, as the run wrote them (taken as µs, they put
+    // the run in 1970, which the report now refuses as states outside the run's days).
     const toNumber = (r: Record<string, unknown>): Record<string, unknown> =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
+      Object.fromEntries(
+        Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.getTime() * 1000 : typeof v === 'bigint' ? Number(v) : v]),
+      );
     writeRecordsParquet(join(dir, 'fills.parquet'), 'Fill', (await rows(run, 'fills.parquet')).map(toNumber).map(rename));
     writeRecordsParquet(join(dir, 'orders.parquet'), 'Order', (await rows(run, 'orders.parquet')).map(toNumber).map(rename));
     const states = (await rows(run, 'equity.parquet')).map(toNumber).map((s) => ({

@@ -39,6 +39,9 @@ export interface TapOptions {
   dlq?: boolean;
 }
 
+/** How often `--dlq --follow` asks whether the edge's .dlq exists yet. */
+const DLQ_POLL_MS = 500;
+
 /** Prints the records of the node's Kafka topic up to its end (or on, with --follow). */
 export async function tap(node: string, opts: TapOptions): Promise<void> {
   const topology = resolveTopology(opts.topology);
@@ -55,15 +58,21 @@ export async function tap(node: string, opts: TapOptions): Promise<void> {
   const group = `alpha-tap.${topic}.${process.pid}.${process.hrtime.bigint().toString(36)}`;
   let consumer: PullConsumer | undefined;
   try {
-    const partitions = await admin.partitions(topic);
+    let partitions = await admin.partitions(topic);
     // A .dlq is made with the edge's first dead letter: none beside an edge that exists means none were
-    // written, nothing to show, as for an empty topic.
+    // written, nothing to show, as for an empty topic; with --follow, the tap waits for the first.
     if (partitions === undefined && opts.dlq && (await admin.partitions(edge)) !== undefined) {
       const who = opts.run === undefined ? 'none was written' : `run "${opts.run}" wrote none`;
-      process.stderr.write(
-        `${topic}: no dead letters: ${who} on the edge of node "${node}" (${edge} exists; its .dlq is made with the first letter)\n`,
-      );
-      return;
+      const why = `on the edge of node "${node}" (${edge} exists; its .dlq is made with the first letter)`;
+      if (!opts.follow) {
+        process.stderr.write(`${topic}: no dead letters: ${who} ${why}\n`);
+        return;
+      }
+      process.stderr.write(`${topic}: no dead letters yet: ${who} so far ${why}; waiting for the first (--follow)\n`);
+      while (partitions === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, DLQ_POLL_MS));
+        partitions = await admin.partitions(topic);
+      }
     }
     if (partitions === undefined)
       throw new AlphaError(

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,14 @@ beforeAll(async () => {
   await raw.close();
   await w.close();
 });
+/** Waits up to 30 s for `done`, polling; fails with `seen()` when it never comes. */
+async function until(done: () => boolean, seen: () => string): Promise<void> {
+  for (const started = Date.now(); !done(); ) {
+    if (Date.now() - started > 30_000) throw new Error(`timed out; saw:\n${seen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 afterAll(async () => {
   await dropTopics(s, [topic, cleanRun]);
   rmSync(dir, { recursive: true, force: true });
@@ -180,6 +188,56 @@ describe('alpha tap (real broker)', () => {
     );
     expect(none.status).toBe(0);
     expect(none.stdout).toBe('');
+    // --follow waits for the .dlq, made with the run's first letter, and shows it (it exited at once).
+    const follower = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin/alpha.mjs'),
+        'tap',
+        'trades',
+        '--topology',
+        file,
+        '--run',
+        'r1',
+        '--dlq',
+        '--follow',
+        '--from-beginning',
+        '--format',
+        'json',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KAFKA_BROKERS: s.brokers.join(','), SCHEMA_REGISTRY_URL: s.registryUrl },
+      },
+    );
+    try {
+      let stdout = '';
+      let stderr = '';
+      follower.stdout.on('data', (d: Buffer) => void (stdout += d.toString('utf8')));
+      follower.stderr.on('data', (d: Buffer) => void (stderr += d.toString('utf8')));
+      await until(
+        () => stderr.includes('waiting for the first (--follow)'),
+        () => stderr,
+      );
+      const raw = new SerialProducer(s, 'tap-test-dlq');
+      await raw.send([
+        {
+          topic: `${cleanRun}.dlq`,
+          partition: 0,
+          key: Buffer.from('late'),
+          value: Buffer.from('x'),
+          headers: [['alpha.dlq.error', 'late letter']],
+        },
+      ]);
+      await raw.close();
+      await until(
+        () => stdout.includes('late letter'),
+        () => `${stdout}\n${stderr}`,
+      );
+      expect(JSON.parse(stdout.trim().split('\n')[0]!)).toMatchObject({ key: 'late', error: 'late letter' });
+    } finally {
+      follower.kill('SIGTERM');
+    }
     // A run that published nothing on the edge is still refused as such.
     const never = alpha(['tap', 'trades', '--topology', file, '--run', 'r2', '--dlq', '--from-beginning']);
     expect(never.status).toBe(1);

@@ -11,6 +11,7 @@ import { handle, on, onColumns } from '../sdk/handle.ts';
 import { forEachMid } from '../sdk/quote-columns.ts';
 import { Ledger } from '../../lib/portfolio/ledger.ts';
 import { everySession, MINUTE } from '../sdk/timers.ts';
+import { isPrice, PRICE_RULE } from '../../lib/core/prices.ts';
 
 const inputs = definePorts({
   fills: { schema: 'Fill', description: 'Executions to book.' },
@@ -85,7 +86,8 @@ export const accounting = defineOperator({
 export function fillProblem(f: Fill): string | undefined {
   if (f.side !== 'BUY' && f.side !== 'SELL') return `side ${JSON.stringify(f.side)}: expected BUY or SELL`;
   if (!(f.qty > 0 && Number.isFinite(f.qty))) return `qty ${f.qty}: expected a positive finite number of shares`;
-  if (!(f.price > 0 && Number.isFinite(f.price))) return `price ${f.price}: expected a positive finite price`;
+  // The market data's ceiling (lib/core/prices.ts): a fill from another group's edge at 1e300 would overflow the ledger.
+  if (!isPrice(f.price)) return `price ${f.price}: ${PRICE_RULE}`;
   if (!Number.isFinite(f.fee)) return `fee ${f.fee}: expected a finite amount of currency`;
   return undefined;
 }

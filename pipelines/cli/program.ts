@@ -323,6 +323,6 @@ function refuseFilledDataFolder(dataFlag: string, dataDir: string): void {
   if (entries.length === 0) return;
   const shown = `${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}`;
   throw new AlphaError(
-    `${dataFlag} ${dataDir}: has no manifest.json and is not empty (${entries.length} entries: ${shown}), so --generate-if-missing will not write the sample there: expected a dataset folder, or a new or empty folder to generate it into`,
+    `${dataFlag} ${dataDir}: has no manifest.json and is not empty (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}: ${shown}), so --generate-if-missing will not write the sample there: expected a dataset folder, or a new or empty folder to generate it into`,
   );
 }

@@ -99,7 +99,7 @@ export function openOutput(path: string, options: OutputOptions = {}): OutputFol
       const entries = readdirSync(out);
       if (entries.length > 0 && !options.overwrite)
         throw new AlphaError(
-          `${where}: not empty (${entries.length} entries: ${entries.sort().slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}), expected a new or empty folder, or --overwrite to replace it whole`,
+          `${where}: not empty (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}: ${entries.sort().slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}), expected a new or empty folder, or --overwrite to replace it whole`,
         );
       try {
         accessSync(out, constants.W_OK);

@@ -32,7 +32,7 @@ export function checkRunData(
   const range = `${first ?? 'the start'} … ${last ?? 'the end'}`;
   const refusal = (found: string): AlphaError =>
     new AlphaError(
-      `report --data ${dataDir}: ${found}, while ${join(runDir, 'summary.json')} has data_sha256 ${recorded} over ${range}: the run replayed other data; expected the data folder the run replayed, or no --data`,
+      `report --data ${dataDir}: ${found}, while ${join(runDir, 'summary.json')} has data_sha256 ${recorded} over ${range}: this is not the folder the run replayed (its manifest.json, hashed whole, or a file of those days differs); expected the data folder as the run replayed it, or no --data`,
     );
   if (days.length === 0) {
     if (of === undefined) return `${notChecked}: it has no trading day in the run's days ${range}`;

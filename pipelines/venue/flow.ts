@@ -15,8 +15,10 @@
  * cents from $1.00, $0.0001 below): a sub-penny bid at or above $1.00 moves down to the cent, an ask up,
  * toward the passive side as the client's own limits are mapped, so the background shows no price a
  * client could not also quote, and a book that was not crossed does not become crossed. The moves are
- * counted. A print is matched with the touch as the dataset quoted it, and keeps its own price (the rule
- * is on quotes; executions at a sub-penny price are the day's, and the venue does not play 'P' prints).
+ * counted. A print is matched with the touch as the dataset quoted it: at the touch it executes the
+ * resting background orders (Order Executed 'E', which carries no price), so its volume shows at the
+ * level's price on the grid, not the print's sub-penny one; away from the touch it is a hidden print
+ * ('P') at its own price.
  */
 import { existsSync } from 'node:fs';
 import { writeFileAtomically } from '../io/write-file.ts';

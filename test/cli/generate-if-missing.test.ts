@@ -29,7 +29,7 @@ describe('alpha backtest --generate-if-missing', () => {
   it('refuses a non-empty folder without a manifest as --data, in one line, leaving it as it was', () => {
     expect(filled.code, filled.stderr).toBe(1);
     expect(filled.stderr).toBe(
-      `alpha: --data ${join(root, 'notes')}: has no manifest.json and is not empty (1 entries: todo.txt), so --generate-if-missing will not write the sample there: expected a dataset folder, or a new or empty folder to generate it into\n`,
+      `alpha: --data ${join(root, 'notes')}: has no manifest.json and is not empty (1 entry: todo.txt), so --generate-if-missing will not write the sample there: expected a dataset folder, or a new or empty folder to generate it into\n`,
     );
     expect(readdirSync(join(root, 'notes'))).toEqual(['todo.txt']);
     expect(existsSync(join(root, 'out1'))).toBe(false);

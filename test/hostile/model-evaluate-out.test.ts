@@ -65,7 +65,7 @@ describe('alpha model train --work', () => {
       120_000,
     );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^alpha: --work \S+\/work: not empty \(1 entries: mine\.txt\)/m);
+    expect(r.stderr).toMatch(/^alpha: --work \S+\/work: not empty \(1 entry: mine\.txt\)/m);
     expect(r.stderr).not.toMatch(/^alpha: --out /m);
   });
 });

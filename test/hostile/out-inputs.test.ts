@@ -150,7 +150,7 @@ describe('--out and what the run reads', () => {
     ['evaluateModel', /--out \S+\/model: is the model of node "model"/],
     [
       'evaluateNotes',
-      /--out \S+\/notes: not empty \(1 entries: notes\.txt\), expected a new or empty folder, or --overwrite to replace it whole/,
+      /--out \S+\/notes: not empty \(1 entry: notes\.txt\), expected a new or empty folder, or --overwrite to replace it whole/,
     ],
   ])('refuses the case %s in one line, exit 1', (name, message) => {
     const r = runs[name]!;

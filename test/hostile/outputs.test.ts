@@ -251,7 +251,7 @@ describe('alpha data generate --out', () => {
     expect(runs['rootGen']!.code).toBe(1);
     expect(runs['rootGen']!.stderr).toMatch(/--out \/: .*expected a folder of its own/);
     expect(runs['fullGen']!.code).toBe(1);
-    expect(runs['fullGen']!.stderr).toMatch(/--out .*\/data-full: not empty \(1 entries: keep\.txt\)/);
+    expect(runs['fullGen']!.stderr).toMatch(/--out .*\/data-full: not empty \(1 entry: keep\.txt\)/);
     expect(readdirSync(join(top, 'data-full'))).toEqual(['keep.txt']);
   });
 
@@ -268,7 +268,7 @@ describe('alpha model train --out', () => {
   it('refuses a folder already holding something, before computing any feature', () => {
     const r = runs['fullModel']!;
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--out .*\/model-full: not empty \(1 entries: keep\.txt\)/);
+    expect(r.stderr).toMatch(/--out .*\/model-full: not empty \(1 entry: keep\.txt\)/);
     expect(r.stderr).not.toContain('features:');
     expect(readdirSync(join(top, 'model-full'))).toEqual(['keep.txt']);
   });

@@ -143,7 +143,7 @@ describe('alpha sweep refuses hostile command lines', () => {
       runAlpha(['sweep', 'topology.yaml', '--data', data, '--out', file, ...OK], 60_000),
     ]);
     expect(a.code).toBe(1);
-    expect(a.stderr).toMatch(/^alpha: --out .*full: not empty \(1 entries: keep\.txt\), expected a new or empty folder, or --overwrite/);
+    expect(a.stderr).toMatch(/^alpha: --out .*full: not empty \(1 entry: keep\.txt\), expected a new or empty folder, or --overwrite/);
     expect(readdirSync(full)).toEqual(['keep.txt']);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/^alpha: --out .*a-file: is a file, expected a folder/);

@@ -64,7 +64,7 @@ describe('alpha report --data DIR against the run', () => {
     const recorded = summaryOf(whole)['data_sha256'] as string;
     expect(lines[0]).toMatch(
       new RegExp(
-        `^alpha: report --data ${other}: its data_sha256 over those days is [0-9a-f]{64}, while ${run}/summary.json has data_sha256 ${recorded} over \\d{4}-\\d\\d-\\d\\d … \\d{4}-\\d\\d-\\d\\d: the run replayed other data; expected the data folder the run replayed, or no --data$`,
+        `^alpha: report --data ${other}: its data_sha256 over those days is [0-9a-f]{64}, while ${run}/summary.json has data_sha256 ${recorded} over \\d{4}-\\d\\d-\\d\\d … \\d{4}-\\d\\d-\\d\\d: this is not the folder the run replayed \\(its manifest\\.json, hashed whole, or a file of those days differs\\); expected the data folder as the run replayed it, or no --data$`,
       ),
     );
     expect(readdirSync(run).filter((f) => f.endsWith('.html'))).toEqual([]);
@@ -73,7 +73,7 @@ describe('alpha report --data DIR against the run', () => {
   it("a dataset of other days (none of the run's) is refused too", async () => {
     const later = await dataset({ symbols: 6, days: 4, seed: 3, start: '2024-03-04' });
     await expect(writeReport({ runDir: whole, data: later })).rejects.toThrow(
-      /^report --data .*: no trading day of it lies in the run's days \(it has 2024-03-04 … 2024-03-07\), while .*summary.json has data_sha256 [0-9a-f]{64} over 2024-01-02 … 2024-01-05: the run replayed other data/,
+      /^report --data .*: no trading day of it lies in the run's days \(it has 2024-03-04 … 2024-03-07\), while .*summary.json has data_sha256 [0-9a-f]{64} over 2024-01-02 … 2024-01-05: this is not the folder the run replayed/,
     );
   });
 

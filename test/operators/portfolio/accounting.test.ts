@@ -252,8 +252,9 @@ nodes:
   it('dead-letters a fill it cannot book (a NaN price from a topic left cash and equity NaN for good), and books the rest of its batch', async () => {
     const at = m(3);
     const bad: [Fill, string][] = [
-      [fill(at, 'A', 'BUY', 100, Number.NaN, 0), 'price NaN: expected a positive finite price'],
-      [fill(at, 'A', 'BUY', 100, 0, 0), 'price 0: expected a positive finite price'],
+      [fill(at, 'A', 'BUY', 100, Number.NaN, 0), 'price NaN: prices must be numbers above 0 and at most 1e+9'],
+      [fill(at, 'A', 'BUY', 100, 0, 0), 'price 0: prices must be numbers above 0 and at most 1e+9'],
+      [fill(at, 'A', 'BUY', 100, 1e300, 0), 'price 1e+300: prices must be numbers above 0 and at most 1e+9'],
       [fill(at, 'A', 'BUY', 0, 10, 0), 'qty 0: expected a positive finite number of shares'],
       [fill(at, 'A', 'SELL', Number.POSITIVE_INFINITY, 10, 0), 'qty Infinity: expected a positive finite number of shares'],
       [fill(at, 'A', 'BUY', 100, 10, Number.NaN), 'fee NaN: expected a finite amount of currency'],

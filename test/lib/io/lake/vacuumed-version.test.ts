@@ -16,23 +16,13 @@ import { writeRecordsParquet } from '../../../../lib/io/parquet.ts';
 import type { Trade } from '../../../../schemas/types.generated.ts';
 import { type CliRun, runAlpha } from '../../../helpers/cli.ts';
 import { tempLake } from '../../../helpers/lake.ts';
+import { T0, trade as tradeAt } from '../../../helpers/records.ts';
 
 const tmp = tempLake('lake-vacuumed');
 afterAll(() => tmp.remove());
 const lake = join(tmp.dir, 'lake');
 
-const T0 = Date.UTC(2024, 0, 2, 14, 30) * 1000;
-const trade = (id: number): Trade => ({
-  ts_event: T0 + id,
-  ts_known: T0 + id + 300,
-  symbol: 'AAA',
-  seq: id,
-  id,
-  version: 1,
-  price: 10,
-  size: 100,
-  aggressor: 'SELL',
-});
+const trade = (id: number): Trade => tradeAt('AAA', T0 + id, 10, 100, id, { ts_known: T0 + id + 300, aggressor: 'SELL' });
 
 const query = (dataset: string, version: number): Promise<CliRun> =>
   runAlpha(['data', 'query', dataset, '--version', String(version), '--lake', lake], 60_000);

@@ -106,6 +106,11 @@ function checkEquityDays(dir: string, summary: Record<string, unknown>, ts: Floa
   const first = summary['first_day'] as string | undefined;
   const last = summary['last_day'] as string | undefined;
   if (first === undefined && last === undefined) return;
+  if (first !== undefined && last !== undefined && first > last)
+    throw new DataError(
+      join(dir, 'summary.json'),
+      `first_day ${first} is after last_day ${last}: expected the run's first day on or before its last, as alpha backtest writes`,
+    );
   const i = ts.findIndex((t) => (first !== undefined && formatDate(t) < first) || (last !== undefined && formatDate(t) > last));
   if (i < 0) return;
   const range = `${first ?? 'the start'} … ${last ?? 'the end'}`;

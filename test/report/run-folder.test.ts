@@ -179,6 +179,18 @@ describe("equity.parquet on the run's days (docs walkthrough)", () => {
     });
     expect(refusal(dir).detail).toMatch(new RegExp(`, outside the run's days ${dates()[0]} … ${dates()[0]} \\(summary.json's`));
   });
+
+  it('a summary whose first day is after its last is refused as the summary, not as the states', () => {
+    const dir = damaged((d) => {
+      const summary = JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...summary, first_day: '2099-01-01' }));
+    });
+    const e = refusal(dir);
+    expect(e.file).toBe(join(dir, 'summary.json'));
+    expect(e.detail).toBe(
+      `first_day 2099-01-01 is after last_day ${dates().at(-1)}: expected the run's first day on or before its last, as alpha backtest writes`,
+    );
+  });
 });
 
 describe('a run that lost everything', () => {

@@ -7,7 +7,7 @@
  * source.redis record by record with {@link recordProblem}), so every market-data source refuses the same rows.
  */
 import type { ColumnBatch } from '../../lib/core/column-batch.ts';
-import { isPrice, isStubQuote, MAX_ASK_OVER_BID, PRICE_RULE, stubQuoteReason } from '../../lib/core/prices.ts';
+import { isPrice, isStubQuote, PRICE_RULE, stubQuoteReason } from '../../lib/core/prices.ts';
 import type { BookDepth, Quote, SchemaTypes, Trade } from '../../schemas/types.generated.ts';
 import type { DatasetStore, SourceContext } from './context.ts';
 import type { SourceReader } from './spec.ts';
@@ -302,7 +302,7 @@ function saneQuotes(batch: ColumnBatch<Quote>): (i: number) => boolean {
     const bs = bidSize[i]!;
     const as = askSize[i]!;
     // bs - bs is 0 only for a finite size: NaN and ±Infinity give NaN.
-    return isPrice(b) && isPrice(a) && b <= a && a <= b * MAX_ASK_OVER_BID && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
+    return isPrice(b) && isPrice(a) && b <= a && !isStubQuote(b, a) && bs >= 0 && as >= 0 && bs - bs === 0 && as - as === 0;
   };
 }
 

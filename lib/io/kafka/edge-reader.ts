@@ -99,6 +99,13 @@ function textHeaders(b: ConsumedColumns, h: number, hv: number, count: number): 
   return { headers, headerList };
 }
 
+/** How many bytes of the batch's header values the `count` headers from header `h` hold (a null value holds none). */
+function headerValueBytes(b: ConsumedColumns, h: number, count: number): number {
+  let bytes = 0;
+  for (const end = h + count; h < end; h++) bytes += Math.max(0, b.headerValueLengths[h]!);
+  return bytes;
+}
+
 /** The schema ids in the headers of a batch's keyed values (each value that has a 5-byte header). */
 function schemaIdsOf(b: ConsumedColumns): Set<number> {
   const ids = new Set<number>();
@@ -260,10 +267,8 @@ export class EdgeReader<T> {
       const headerCount = b.headerCounts[i]!;
       // A record's headers are made into text only for a control: the column path does not keep them.
       const controlHeaders = valueLength < 0 ? textHeaders(b, h, hv, headerCount) : undefined;
-      for (const end = h + headerCount; h < end; h++) {
-        const len = b.headerValueLengths[h]!;
-        if (len > 0) hv += len;
-      }
+      hv += headerValueBytes(b, h, headerCount);
+      h += headerCount;
       if (controlHeaders) {
         const control = this.control(b.partitions[i]!, b.offsets[i]!, controlHeaders);
         if ('error' in control)
@@ -368,10 +373,8 @@ export class EdgeReader<T> {
       if (valueLength > 0) v += valueLength;
       const headerCount = b.headerCounts[i]!;
       const text = textHeaders(b, h, hv, headerCount);
-      for (const end = h + headerCount; h < end; h++) {
-        const len = b.headerValueLengths[h]!;
-        if (len > 0) hv += len;
-      }
+      hv += headerValueBytes(b, h, headerCount);
+      h += headerCount;
       let item: ConsumedItem<T> | { error: string };
       if (valueLength < 0) item = this.control(partition, offset, text);
       else if (keyLength < 0) item = { error: 'record without a key (expected the symbol)' };

@@ -55,11 +55,21 @@ export function kafkaEdges(settings: KafkaSettings): EdgeFactory {
  * it would resume past the end control and wait for ever.
  */
 async function refuseReadBefore(reader: EdgeReader<unknown>, topic: string, groupId: string): Promise<void> {
-  const committed = [...(await reader.committedOffsets()).values()].filter((offset) => offset >= 0);
-  if (committed.length === 0) return;
+  const refusal = earlierAttempt(await reader.committedOffsets(), groupId, `already read "${topic}"`, '');
+  if (!refusal) return;
   await reader.close();
-  throw new KafkaEdgeError(
-    `consumer group "${groupId}" already read "${topic}" (offsets committed on ${committed.length} partition${committed.length === 1 ? '' : 's'}): a process of this group ran before in this run with the same --attempt; pass the next --attempt to run the group again from the start, or a new --run-id (with every group) for a new run`,
+  throw refusal;
+}
+
+/**
+ * The refusal of a process whose consumer group `groupId` has offsets committed already (`did`: what
+ * that says the earlier process did; `then`: what this one would do), or undefined when it has none.
+ */
+function earlierAttempt(committed: ReadonlyMap<number, number>, groupId: string, did: string, then: string): KafkaEdgeError | undefined {
+  const partitions = [...committed.values()].filter((offset) => offset >= 0).length;
+  if (partitions === 0) return undefined;
+  return new KafkaEdgeError(
+    `consumer group "${groupId}" ${did} (offsets committed on ${partitions} partition${partitions === 1 ? '' : 's'}): a process of this group ran before in this run with the same --attempt${then}; pass the next --attempt to run the group again from the start, or a new --run-id (with every group) for a new run`,
   );
 }
 
@@ -72,11 +82,13 @@ async function refuseReadBefore(reader: EdgeReader<unknown>, topic: string, grou
 async function claimWrite(settings: KafkaSettings, topic: string, partitions: number, groupId: string): Promise<void> {
   const marker = await PullConsumer.open(settings, { topic, groupId, fromBeginning: false, partitions });
   try {
-    const committed = [...(await marker.committed()).values()].filter((offset) => offset >= 0);
-    if (committed.length > 0)
-      throw new KafkaEdgeError(
-        `consumer group "${groupId}" already marks "${topic}" as written (offsets committed on ${committed.length} partition${committed.length === 1 ? '' : 's'}): a process of this group ran before in this run with the same --attempt, and would publish the edge again; pass the next --attempt to run the group again from the start, or a new --run-id (with every group) for a new run`,
-      );
+    const refusal = earlierAttempt(
+      await marker.committed(),
+      groupId,
+      `already marks "${topic}" as written`,
+      ', and would publish the edge again',
+    );
+    if (refusal) throw refusal;
     const admin = await TopicAdmin.connect(settings);
     const ends = await admin.offsets(topic).finally(() => admin.close());
     await marker.commit(new Map(ends.map((p) => [p.partition, p.high])));

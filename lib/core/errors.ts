@@ -3,7 +3,9 @@ export class AlphaError extends Error {
   override readonly name: string = 'AlphaError';
 }
 
-/** A data file that is missing, unreadable or not in the expected layout. */
+import { printableLine } from './printable.ts';
+
+/** A data file that is missing, unreadable or not in the expected layout; its name is shown on one line (a path may hold a newline). */
 export class DataError extends AlphaError {
   override readonly name = 'DataError';
   constructor(
@@ -11,6 +13,6 @@ export class DataError extends AlphaError {
     /** What is wrong with the file, without its name. */
     readonly detail: string,
   ) {
-    super(`${file}: ${detail}`);
+    super(`${printableLine(file)}: ${detail}`);
   }
 }
